@@ -1,0 +1,210 @@
+//! `bare_epoll_echo`: the limit for Spindle's overhead.
+//!
+//! A single-threaded, level-triggered epoll echo server with no framework:
+//! the fewest syscalls per message a careful hand-written loop makes, so
+//! Spindle's echo can be measured against it (CPU per message).
+//!
+//! Per readable connection it reads once into a 64 KiB buffer, reading
+//! again only while a read fills the buffer (a short read means the socket
+//! is drained, so the extra `read` that would return `EAGAIN` is skipped;
+//! libuv's heuristic, capped at 32 reads per event like libuv's `uv__read`),
+//! and writes each chunk straight back. Only a partial write keeps the rest
+//! and switches the connection's interest from READABLE to WRITABLE until
+//! the rest is written; not reading meanwhile is the back-pressure that
+//! stops a client that does not read from growing our buffers.
+//!
+//! Prints `listening on HOST:PORT` on stdout once bound (port 0 picks a free
+//! port and the real one is printed), then serves until killed.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use spindle_bench::sys::{self, Epoll, READABLE, WRITABLE};
+
+/// Bare single-threaded epoll echo server (the overhead baseline).
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Address to listen on, HOST:PORT (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+}
+
+/// Size of the one read buffer all connections share (the loop is single
+/// threaded and echoes each chunk before the next read).
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Reads per readable event before yielding to other connections; libuv's
+/// `uv__read` uses the same 32.
+const READS_PER_EVENT: usize = 32;
+
+/// Events taken from the kernel per `epoll_wait`.
+const EVENTS_PER_WAIT: usize = 1024;
+
+/// One client connection.
+struct Conn {
+    fd: OwnedFd,
+    /// Echo bytes the kernel has not taken yet; empty unless the connection
+    /// is waiting for WRITABLE (and then it is not reading).
+    pending: Vec<u8>,
+}
+
+/// The server: the listener, and connections indexed by descriptor number
+/// (descriptors are small and dense, as in Redis's `ae`), which is also
+/// their epoll token.
+struct Server {
+    epoll: Epoll,
+    listener: TcpListener,
+    conns: Vec<Option<Conn>>,
+    buf: Box<[u8]>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let listener = TcpListener::bind(args.listen).with_context(|| format!("bind {}", args.listen))?;
+    listener.set_nonblocking(true).context("O_NONBLOCK")?;
+    let epoll = Epoll::new().context("epoll_create1")?;
+    let listen_fd = listener.as_raw_fd();
+    epoll.add(listener.as_fd(), token(listen_fd), READABLE).context("epoll_ctl ADD listener")?;
+
+    let addr = listener.local_addr().context("local_addr")?;
+    let mut out = io::stdout().lock();
+    writeln!(out, "listening on {addr}")?;
+    out.flush()?;
+    drop(out);
+
+    let mut server =
+        Server { epoll, listener, conns: Vec::new(), buf: vec![0; READ_BUFFER].into_boxed_slice() };
+    let mut events = sys::event_buffer(EVENTS_PER_WAIT);
+    loop {
+        let n = server.epoll.wait(&mut events, None).context("epoll_wait")?;
+        for event in &events[..n] {
+            let fd = event.u64 as RawFd;
+            if fd == listen_fd {
+                server.accept_all();
+            } else {
+                // Level-triggered with exactly one interest at a time, so
+                // the connection's state says what to do; the event bits
+                // (including ERR/HUP) only say "go and look", and the
+                // read or write reports any error.
+                server.on_ready(fd);
+            }
+        }
+    }
+}
+
+fn token(fd: RawFd) -> u64 {
+    fd as u64
+}
+
+impl Server {
+    /// Accepts until the backlog is empty.
+    fn accept_all(&mut self) {
+        loop {
+            match sys::accept_nonblocking(self.listener.as_fd()) {
+                Ok(fd) => {
+                    let raw = fd.as_raw_fd();
+                    if let Err(e) = self.epoll.add(fd.as_fd(), token(raw), READABLE) {
+                        eprintln!("bare_epoll_echo: epoll_ctl ADD: {e}");
+                        continue; // `fd` is dropped: closed.
+                    }
+                    let slot = raw as usize;
+                    if slot >= self.conns.len() {
+                        self.conns.resize_with(slot + 1, || None);
+                    }
+                    self.conns[slot] = Some(Conn { fd, pending: Vec::new() });
+                }
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock => return,
+                    // The peer gave up before we accepted: the next one.
+                    io::ErrorKind::ConnectionAborted | io::ErrorKind::Interrupted => {}
+                    // Out of descriptors or memory: stop for now; the
+                    // listener stays readable, so we retry next wait.
+                    _ => {
+                        eprintln!("bare_epoll_echo: accept: {e}");
+                        return;
+                    }
+                },
+            }
+        }
+    }
+
+    fn on_ready(&mut self, fd: RawFd) {
+        let Some(Some(conn)) = self.conns.get_mut(fd as usize) else {
+            return;
+        };
+        let keep = if conn.pending.is_empty() {
+            echo_readable(&self.epoll, conn, &mut self.buf)
+        } else {
+            flush_pending(&self.epoll, conn)
+        };
+        if let Err(e) = keep {
+            if !is_disconnect(&e) {
+                eprintln!("bare_epoll_echo: connection {fd}: {e}");
+            }
+            // Closing the descriptor also removes it from the epoll set.
+            self.conns[fd as usize] = None;
+        }
+    }
+}
+
+/// Reads and echoes what is available. `Err` means "close it" (end of
+/// stream is reported as `UnexpectedEof`).
+fn echo_readable(epoll: &Epoll, conn: &mut Conn, buf: &mut [u8]) -> io::Result<()> {
+    for _ in 0..READS_PER_EVENT {
+        let n = match sys::read(conn.fd.as_fd(), buf) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = &buf[..n];
+        let written = write_once(conn.fd.as_fd(), chunk)?;
+        if written < n {
+            conn.pending.extend_from_slice(&chunk[written..]);
+            return epoll.modify(conn.fd.as_fd(), token(conn.fd.as_raw_fd()), WRITABLE);
+        }
+        if n < buf.len() {
+            return Ok(()); // A short read: the socket is drained.
+        }
+    }
+    Ok(()) // Level-triggered: the rest wakes us again.
+}
+
+/// Writes pending echo bytes; once they are all out, reads again.
+fn flush_pending(epoll: &Epoll, conn: &mut Conn) -> io::Result<()> {
+    let written = write_once(conn.fd.as_fd(), &conn.pending)?;
+    conn.pending.drain(..written);
+    if conn.pending.is_empty() {
+        conn.pending.shrink_to(READ_BUFFER);
+        epoll.modify(conn.fd.as_fd(), token(conn.fd.as_raw_fd()), READABLE)?;
+    }
+    Ok(())
+}
+
+/// One `write`, retried only on `EINTR`; a full send buffer is 0 bytes.
+fn write_once(fd: BorrowedFd<'_>, bytes: &[u8]) -> io::Result<usize> {
+    loop {
+        match sys::write(fd, bytes) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Errors that just mean the client went away.
+fn is_disconnect(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionAborted
+    )
+}

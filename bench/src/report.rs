@@ -1,0 +1,144 @@
+//! The load client's result line, and the small statistics the driver needs.
+//!
+//! `echo_load` prints exactly one line of `key=value` pairs, e.g.
+//!
+//! ```text
+//! messages=1234567 seconds=10.00 msgs_per_sec=123456 p50_us=61.2 p99_us=140.3 p999_us=410.0 errors=0
+//! ```
+//!
+//! so that scripts, the driver and people all read the same thing. Unknown
+//! keys are ignored when parsing, so the line may grow.
+
+use std::fmt;
+
+/// The line `echo_load` prints once warm-up is over and the measured window
+/// starts; the driver samples server CPU time when it reads it.
+pub const MEASURE_MARKER: &str = "phase=measure";
+
+/// What one load-client run measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoadReport {
+    /// Round trips completed inside the measured window.
+    pub messages: u64,
+    /// Length of the measured window.
+    pub seconds: f64,
+    /// Median round-trip latency, microseconds.
+    pub p50_us: f64,
+    /// 99th-percentile round-trip latency, microseconds.
+    pub p99_us: f64,
+    /// 99.9th-percentile round-trip latency, microseconds.
+    pub p999_us: f64,
+    /// Connections that failed (reset, closed by the server, wrong bytes).
+    pub errors: u64,
+}
+
+impl LoadReport {
+    /// Round trips per second over the measured window.
+    pub fn msgs_per_sec(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.messages as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// Parses a result line; `None` unless every field is present and
+    /// numeric. Lines that are not result lines (such as
+    /// [`MEASURE_MARKER`]) give `None` too.
+    pub fn parse(line: &str) -> Option<Self> {
+        let mut messages = None;
+        let mut seconds = None;
+        let mut p50_us = None;
+        let mut p99_us = None;
+        let mut p999_us = None;
+        let mut errors = None;
+        for pair in line.split_whitespace() {
+            let (key, value) = pair.split_once('=')?;
+            match key {
+                "messages" => messages = Some(value.parse().ok()?),
+                "seconds" => seconds = Some(value.parse().ok()?),
+                "p50_us" => p50_us = Some(value.parse().ok()?),
+                "p99_us" => p99_us = Some(value.parse().ok()?),
+                "p999_us" => p999_us = Some(value.parse().ok()?),
+                "errors" => errors = Some(value.parse().ok()?),
+                _ => {}
+            }
+        }
+        Some(Self {
+            messages: messages?,
+            seconds: seconds?,
+            p50_us: p50_us?,
+            p99_us: p99_us?,
+            p999_us: p999_us?,
+            errors: errors?,
+        })
+    }
+}
+
+impl fmt::Display for LoadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "messages={} seconds={:.2} msgs_per_sec={:.0} p50_us={:.1} p99_us={:.1} p999_us={:.1} errors={}",
+            self.messages,
+            self.seconds,
+            self.msgs_per_sec(),
+            self.p50_us,
+            self.p99_us,
+            self.p999_us,
+            self.errors
+        )
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count),
+/// or `None` when empty. NaNs sort last.
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    Some(if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_round_trips_through_its_line() {
+        let report = LoadReport {
+            messages: 1_234_567,
+            seconds: 10.0,
+            p50_us: 61.2,
+            p99_us: 140.3,
+            p999_us: 410.0,
+            errors: 0,
+        };
+        let line = report.to_string();
+        assert_eq!(
+            line,
+            "messages=1234567 seconds=10.00 msgs_per_sec=123457 p50_us=61.2 \
+             p99_us=140.3 p999_us=410.0 errors=0"
+        );
+        assert_eq!(LoadReport::parse(&line), Some(report));
+        assert_eq!(LoadReport::parse(&format!("{line} extra=1")), Some(report), "unknown keys are ignored");
+    }
+
+    #[test]
+    fn other_lines_are_not_reports() {
+        assert_eq!(LoadReport::parse(MEASURE_MARKER), None);
+        assert_eq!(LoadReport::parse("listening on 127.0.0.1:1"), None);
+        assert_eq!(LoadReport::parse("messages=x seconds=1"), None);
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0]), Some(3.0));
+        assert_eq!(median(&[5.0, 1.0, 3.0]), Some(3.0));
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    }
+}

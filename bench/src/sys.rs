@@ -1,0 +1,177 @@
+//! The syscalls the bare epoll server and the load client make, each wrapped
+//! once: an epoll instance and non-blocking read, write and accept.
+//!
+//! These are deliberately thin (one syscall per call, no buffering, no
+//! retries beyond `EINTR`) because the bare server is the yardstick for
+//! Spindle's overhead and the client must stay cheap. Descriptors are passed
+//! as [`BorrowedFd`], so every call is on a descriptor that is open for the
+//! whole call.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// Readable interest / readiness (`EPOLLIN`).
+pub const READABLE: u32 = libc::EPOLLIN as u32;
+/// Writable interest / readiness (`EPOLLOUT`).
+pub const WRITABLE: u32 = libc::EPOLLOUT as u32;
+
+/// Converts a syscall's `-1` return into the thread's `errno`.
+fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret == -1 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Converts a `read`/`write` style `-1` return into the thread's `errno`.
+fn cvt_size(ret: libc::ssize_t) -> io::Result<usize> {
+    // A non-negative ssize_t always fits in usize.
+    usize::try_from(ret).map_err(|_| io::Error::last_os_error())
+}
+
+/// An epoll instance used level-triggered, closed on drop.
+///
+/// Tokens are the caller's `u64`; interest is a mask of [`READABLE`] and
+/// [`WRITABLE`].
+#[derive(Debug)]
+pub struct Epoll {
+    fd: OwnedFd,
+}
+
+impl Epoll {
+    /// Creates an epoll instance (close-on-exec).
+    pub fn new() -> io::Result<Self> {
+        // SAFETY: epoll_create1 takes no pointers; a non-negative return is a
+        // fresh descriptor that nothing else owns.
+        let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+        // SAFETY: `fd` was just returned by the kernel and is owned by no one
+        // else, so OwnedFd may take it and close it exactly once.
+        Ok(Self { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
+    }
+
+    fn ctl(&self, op: libc::c_int, fd: RawFd, token: u64, interest: u32) -> io::Result<()> {
+        let mut event = libc::epoll_event { events: interest, u64: token };
+        // SAFETY: `event` is a valid, initialised epoll_event that lives for
+        // the call; the kernel copies it and keeps no pointer to it.
+        cvt(unsafe { libc::epoll_ctl(self.fd.as_raw_fd(), op, fd, &mut event) })?;
+        Ok(())
+    }
+
+    /// Registers `fd` with `interest`; its events will carry `token`.
+    pub fn add(&self, fd: BorrowedFd<'_>, token: u64, interest: u32) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd.as_raw_fd(), token, interest)
+    }
+
+    /// Replaces the interest (and token) of a registered `fd`.
+    pub fn modify(&self, fd: BorrowedFd<'_>, token: u64, interest: u32) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd.as_raw_fd(), token, interest)
+    }
+
+    /// Waits for events, filling `events` from the front, and returns how
+    /// many arrived (zero on timeout).
+    ///
+    /// `None` waits forever. A timeout is rounded *up* to whole milliseconds
+    /// so a caller waiting for a deadline never wakes just before it and
+    /// spins; huge timeouts saturate. `EINTR` is retried here, and only here.
+    pub fn wait(&self, events: &mut [libc::epoll_event], timeout: Option<Duration>) -> io::Result<usize> {
+        let timeout_ms = match timeout {
+            None => -1,
+            Some(t) => {
+                let ms = t.as_nanos().div_ceil(1_000_000);
+                libc::c_int::try_from(ms).unwrap_or(libc::c_int::MAX)
+            }
+        };
+        let max = libc::c_int::try_from(events.len()).unwrap_or(libc::c_int::MAX);
+        loop {
+            // SAFETY: `events` is a live, exclusively borrowed buffer of at
+            // least `max` epoll_event slots; the kernel writes at most `max`.
+            let ret = unsafe { libc::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), max, timeout_ms) };
+            match cvt(ret) {
+                Ok(n) => return Ok(n as usize),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// A zeroed event buffer of `len` slots for [`Epoll::wait`].
+pub fn event_buffer(len: usize) -> Vec<libc::epoll_event> {
+    vec![libc::epoll_event { events: 0, u64: 0 }; len]
+}
+
+/// Reads once from `fd` into `buf`: `Ok(0)` is end of stream, and a
+/// non-blocking descriptor with nothing to read gives `WouldBlock`.
+pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is a live, exclusively borrowed region of `buf.len()`
+    // bytes and `fd` is open for the call (BorrowedFd).
+    cvt_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
+}
+
+/// Writes once from `buf` to `fd` and returns how many bytes the kernel
+/// took, which may be fewer than `buf.len()`.
+pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    // SAFETY: `buf` is a live region of `buf.len()` readable bytes and `fd`
+    // is open for the call (BorrowedFd).
+    cvt_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) })
+}
+
+/// Accepts one connection from a listening socket, already non-blocking
+/// and close-on-exec (`accept4`, so no extra `fcntl` per connection).
+/// An empty backlog on a non-blocking listener gives `WouldBlock`.
+pub fn accept_nonblocking(listener: BorrowedFd<'_>) -> io::Result<OwnedFd> {
+    // SAFETY: null address and length pointers are allowed by accept4 and
+    // mean "don't report the peer"; `listener` is open for the call.
+    let fd = cvt(unsafe {
+        libc::accept4(
+            listener.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )
+    })?;
+    // SAFETY: `fd` was just returned by accept4 and is owned by no one else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+    use std::os::unix::net::UnixStream;
+
+    #[test]
+    fn level_triggered_read_write_round_trip() {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        b.set_nonblocking(true).unwrap();
+        let epoll = Epoll::new().unwrap();
+        let mut events = event_buffer(8);
+        epoll.add(b.as_fd(), 7, READABLE).unwrap();
+
+        let n = epoll.wait(&mut events, Some(Duration::from_millis(1))).unwrap();
+        assert_eq!(n, 0, "nothing written yet");
+        let mut buf = [0u8; 16];
+        let err = read(b.as_fd(), &mut buf).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+
+        assert_eq!(write(a.as_fd(), b"ping").unwrap(), 4);
+        let n = epoll.wait(&mut events, Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(n, 1);
+        let event = events[0];
+        assert_eq!({ event.u64 }, 7);
+        assert_ne!({ event.events } & READABLE, 0);
+        assert_eq!(read(b.as_fd(), &mut buf).unwrap(), 4);
+        assert_eq!(&buf[..4], b"ping");
+
+        epoll.modify(b.as_fd(), 8, WRITABLE).unwrap();
+        let n = epoll.wait(&mut events, Some(Duration::from_secs(5))).unwrap();
+        assert_eq!(n, 1);
+        assert_eq!({ events[0].u64 }, 8);
+
+        drop(a);
+        assert_eq!(read(b.as_fd(), &mut buf).unwrap(), 0, "end of stream");
+    }
+}
