@@ -98,6 +98,11 @@ impl Events {
         self.list.iter()
     }
 
+    /// The `i`th event of the last wait.
+    pub fn get(&self, i: usize) -> Option<Event> {
+        self.list.get(i).copied()
+    }
+
     /// Empties the buffer (done by every wait).
     pub fn clear(&mut self) {
         self.list.clear();
