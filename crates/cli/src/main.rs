@@ -1,0 +1,55 @@
+//! `spindle`: the one binary. Each subcommand runs one server or tool built
+//! on Spindle's layers; today `echo`, later `kv`, `http` and `lab`.
+
+mod echo;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use spindle_poll::Backend;
+use std::net::SocketAddr;
+
+/// Spindle: a high-concurrency server stack built from the system call up.
+#[derive(Parser, Debug)]
+#[command(name = "spindle", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Runs a TCP echo server on spindle-loop (one thread, one event loop).
+    Echo(EchoArgs),
+}
+
+/// Options of `spindle echo`.
+#[derive(clap::Args, Debug)]
+struct EchoArgs {
+    /// Address to listen on (port 0 picks a free port and prints it).
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    listen: SocketAddr,
+    /// Readiness backend: epoll, poll or select.
+    #[arg(long, env = "SPINDLE_POLLER", default_value = "epoll", value_parser = parse_backend)]
+    poller: Backend,
+    /// Listen backlog.
+    #[arg(long, default_value_t = 1024)]
+    backlog: u32,
+}
+
+fn parse_backend(s: &str) -> Result<Backend, String> {
+    s.parse().map_err(|e: std::io::Error| e.to_string())
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Echo(args) => echo::run(args.listen, args.poller, args.backlog),
+    }
+}
