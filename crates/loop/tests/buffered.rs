@@ -5,34 +5,16 @@
 //! so each step's effect can be checked before the next; every wait is
 //! bounded by a guard timer or a socket timeout.
 
-use spindle_loop::{BufferedConn, BufferedEvent, Loop, RunMode, StreamId, TimerId, Watermarks};
+mod common;
+use common::{guard, localhost, run_until};
+use spindle_loop::{BufferedConn, BufferedEvent, Loop, RunMode, StreamId, Watermarks};
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::rc::Rc;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn guard(lp: &mut Loop, limit: Duration) -> TimerId {
-    let t = lp.timer_once(limit, |_, _| panic!("test exceeded its time limit")).unwrap();
-    lp.unref(t.handle());
-    t
-}
-
-fn run_until(lp: &mut Loop, mut done: impl FnMut(&mut Loop) -> bool) {
-    for _ in 0..100_000 {
-        if done(lp) {
-            return;
-        }
-        lp.run(RunMode::Once).unwrap();
-    }
-    panic!("condition not reached");
-}
 
 /// A listener, a std client connected to it, and the accepted stream.
 fn pair(lp: &mut Loop) -> (TcpStream, StreamId) {

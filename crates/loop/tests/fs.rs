@@ -1,26 +1,13 @@
 //! File operations and name resolution through the pool.
 
-use spindle_loop::{Loop, RunMode};
+mod common;
+use common::run_bounded;
+use spindle_loop::Loop;
 use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::time::Duration;
-
-/// Runs the loop to completion, failing the test if it takes over 10 s.
-fn run_bounded(lp: &mut Loop) {
-    let guard = lp
-        .timer_once(Duration::from_secs(10), |_, _| {
-            panic!("test timed out: the loop was still alive after 10 s")
-        })
-        .unwrap();
-    lp.unref(guard.handle());
-    lp.run(RunMode::Default).unwrap();
-    lp.close(guard.handle(), None);
-    lp.run(RunMode::Default).unwrap();
-    assert!(!lp.alive(), "the loop should close cleanly");
-}
 
 /// A fresh directory under the system temp dir, removed on drop.
 struct TempDir(PathBuf);

@@ -1,27 +1,15 @@
 //! The blocking-work pool: where work and after run, many requests,
 //! cancellation, panics, and the pool size from `SPINDLE_THREADPOOL_SIZE`.
 
-use spindle_loop::{Loop, RunMode};
+mod common;
+use common::run_bounded;
+use spindle_loop::Loop;
 use std::cell::{Cell, RefCell};
 use std::io::ErrorKind;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
-
-/// Runs the loop to completion, failing the test if it takes over 10 s.
-fn run_bounded(lp: &mut Loop) {
-    let guard = lp
-        .timer_once(Duration::from_secs(10), |_, _| {
-            panic!("test timed out: the loop was still alive after 10 s")
-        })
-        .unwrap();
-    lp.unref(guard.handle());
-    lp.run(RunMode::Default).unwrap();
-    lp.close(guard.handle(), None);
-    lp.run(RunMode::Default).unwrap();
-    assert!(!lp.alive(), "the loop should close cleanly");
-}
 
 /// A one-shot gate a pool thread can wait on, with a bound.
 #[derive(Default)]

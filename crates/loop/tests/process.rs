@@ -2,13 +2,13 @@
 //! SIGCHLD fallback (the whole file rerun in a child process with
 //! `SPINDLE_NO_PIDFD=1`).
 
-use spindle_loop::{Loop, Pipes, ProcessId, ProcessOptions, ReadResult, RunMode, Stdio, StreamId};
+mod common;
+use spindle_loop::{Loop, Pipes, ProcessId, ProcessOptions, ReadResult, Stdio, StreamId};
 use std::cell::RefCell;
 use std::io::ErrorKind;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::rc::Rc;
-use std::time::Duration;
 
 /// Blocks SIGCHLD in the main thread before `main` runs, so that every
 /// thread of this test binary (all spawned from it) inherits the block. The
@@ -34,18 +34,9 @@ fn fallback() -> bool {
     std::env::var_os("SPINDLE_NO_PIDFD").is_some_and(|v| v != "0")
 }
 
-/// Runs the loop to completion, failing the test if it takes over 10 s.
+/// Runs the loop to completion (bounded) and checks every handle closed.
 fn run_bounded(lp: &mut Loop) {
-    let guard = lp
-        .timer_once(Duration::from_secs(10), |_, _| {
-            panic!("test timed out: the loop was still alive after 10 s")
-        })
-        .unwrap();
-    lp.unref(guard.handle());
-    lp.run(RunMode::Default).unwrap();
-    lp.close(guard.handle(), None);
-    lp.run(RunMode::Default).unwrap();
-    assert!(!lp.alive(), "the loop should close cleanly");
+    common::run_bounded(lp);
     assert!(lp.handles().is_empty(), "every handle was closed: {:?}", lp.handles());
 }
 

@@ -6,6 +6,8 @@
 //! this binary never receive each other's signals. The tests still take one
 //! lock, because blocking a signal is per-thread state the assertions read.
 
+mod common;
+use common::run_bounded;
 use spindle_loop::{HandleId, Loop, RunMode};
 use std::cell::RefCell;
 use std::io::ErrorKind;
@@ -14,20 +16,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Runs the loop to completion, failing the test if it takes over 10 s.
-fn run_bounded(lp: &mut Loop) {
-    let guard = lp
-        .timer_once(Duration::from_secs(10), |_, _| {
-            panic!("test timed out: the loop was still alive after 10 s")
-        })
-        .unwrap();
-    lp.unref(guard.handle());
-    lp.run(RunMode::Default).unwrap();
-    lp.close(guard.handle(), None);
-    lp.run(RunMode::Default).unwrap();
-    assert!(!lp.alive(), "the loop should close cleanly");
-}
 
 fn raise(signum: i32) {
     // SAFETY: raise only sends a signal to the calling thread; the tests

@@ -8,7 +8,9 @@
 //! a guard timer panics if a loop runs too long, std sockets have read and
 //! write timeouts.
 
-use spindle_loop::{is_canceled, Loop, ReadResult, RunMode, StreamId, TimerId, WriteCb};
+mod common;
+use common::{guard, localhost, run_until};
+use spindle_loop::{is_canceled, Loop, ReadResult, RunMode, StreamId, WriteCb};
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -19,28 +21,6 @@ use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(20);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-/// Fails the test if the loop is still running after `limit`.
-fn guard(lp: &mut Loop, limit: Duration) -> TimerId {
-    let t = lp.timer_once(limit, |_, _| panic!("test exceeded its time limit")).unwrap();
-    lp.unref(t.handle());
-    t
-}
-
-/// Runs single iterations until `done` says so (each bounded by the guard).
-fn run_until(lp: &mut Loop, mut done: impl FnMut(&mut Loop) -> bool) {
-    for _ in 0..100_000 {
-        if done(lp) {
-            return;
-        }
-        lp.run(RunMode::Once).unwrap();
-    }
-    panic!("condition not reached");
-}
 
 fn tcp_client(addr: SocketAddr) -> TcpStream {
     let c = TcpStream::connect(addr).unwrap();

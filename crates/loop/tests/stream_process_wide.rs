@@ -2,10 +2,12 @@
 //! SIGPIPE disposition), so they live in their own test binary and take a
 //! lock against each other.
 
-use spindle_loop::{Loop, ReadResult, RunMode, StreamId, TimerId};
+mod common;
+use common::{guard, localhost};
+use spindle_loop::{Loop, ReadResult, RunMode, StreamId};
 use std::cell::{Cell, RefCell};
 use std::io::{self, Read};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -13,16 +15,6 @@ use std::time::Duration;
 static PROCESS_WIDE: Mutex<()> = Mutex::new(());
 
 const LIMIT: Duration = Duration::from_secs(20);
-
-fn localhost() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn guard(lp: &mut Loop, limit: Duration) -> TimerId {
-    let t = lp.timer_once(limit, |_, _| panic!("test exceeded its time limit")).unwrap();
-    lp.unref(t.handle());
-    t
-}
 
 fn nofile() -> libc::rlimit {
     let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };

@@ -1,6 +1,8 @@
 //! Timers: ordering, repeat, stop/again, overflow, and a million of them.
 
-use spindle_loop::{Loop, RunMode, TimerId};
+mod common;
+use common::guard;
+use spindle_loop::{Loop, RunMode};
 use std::cell::RefCell;
 use std::io;
 use std::rc::Rc;
@@ -10,14 +12,6 @@ type Log = Rc<RefCell<Vec<u32>>>;
 
 fn log() -> Log {
     Rc::new(RefCell::new(Vec::new()))
-}
-
-/// Fails the test if the loop is still running after `limit`: every run in
-/// these tests is bounded.
-fn guard(lp: &mut Loop, limit: Duration) -> TimerId {
-    let t = lp.timer_once(limit, |_, _| panic!("test exceeded its time limit")).unwrap();
-    lp.unref(t.handle());
-    t
 }
 
 #[test]
