@@ -227,19 +227,20 @@ impl Loop {
     /// runs `cb` in this iteration's close phase, after which the id is dead.
     /// Closing a closing or dead handle does nothing.
     pub fn close(&mut self, h: HandleId, cb: Option<CloseCb>) {
-        match self.handles.get(h) {
-            Some(handle) if !handle.closing => {}
-            _ => return,
+        let Some(handle) = self.handles.get(h) else { return };
+        if handle.closing {
+            return;
         }
-        match self.handles.get(h).map(|x| x.kind.name()) {
-            Some("timer") => self.timer_stop(timer::TimerId(h)),
-            Some("io") => self.watch_unregister(h),
-            Some("idle" | "prepare" | "check") => self.phase_stop(PhaseId(h)),
-            Some("async") => self.async_on_close(h),
-            Some("signal") => self.signal_on_close(h),
-            Some("stream") => self.stream_on_close(h),
-            Some("process") => self.process_on_close(h),
-            _ => {}
+        // Each kind stops in its own way; the match names every kind so a new
+        // one cannot be forgotten here.
+        match &handle.kind {
+            Kind::Timer(_) => self.timer_stop(timer::TimerId(h)),
+            Kind::Io(_) => self.watch_unregister(h),
+            Kind::Idle(_) | Kind::Prepare(_) | Kind::Check(_) => self.phase_stop(PhaseId(h)),
+            Kind::Async(_) => self.async_on_close(h),
+            Kind::Signal(_) => self.signal_on_close(h),
+            Kind::Stream(_) => self.stream_on_close(h),
+            Kind::Process(_) => self.process_on_close(h),
         }
         self.handles.set_active(h, false);
         if let Some(handle) = self.handles.get_mut(h) {
