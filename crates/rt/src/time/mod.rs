@@ -1,0 +1,87 @@
+//! Time: the hierarchical timer wheel the runtime's time driver runs on.
+//!
+//! `sleep`, `sleep_until`, `timeout` and `interval` will all be timers in one
+//! [`TimerWheel`] per driver. This module holds the wheel itself, a plain
+//! data structure that never reads a clock; the driver that owns it converts
+//! `Instant`s to ticks and decides when to advance it.
+//!
+//! # Why a wheel and not a heap
+//!
+//! spindle-loop keeps its timers in a binary heap, as libuv does: insert is
+//! O(log n), cancel is a lazy O(1) mark, and the earliest deadline is at the
+//! top. For a callback loop with one timer per connection that is fine.
+//! An async runtime's timers churn far harder: every `timeout(fut)` inserts
+//! a timer and, in the common case where the future finishes first, cancels
+//! it; a server under load does this a million times a second with a million
+//! sleeps pending. Each heap operation then costs about twenty cache-missing
+//! comparisons and swaps, and lazily cancelled entries pile up until a
+//! rebuild.
+//!
+//! A timing wheel (Varghese and Lauck, 1987; Linux's timer wheel, Kafka's
+//! purgatory, tokio's driver) trades exact ordering of far-off timers for
+//! O(1) everything: a timer goes into the slot of an array indexed by its
+//! deadline, and cancelling unlinks it from that slot's list. Here a slot is
+//! an index-linked doubly linked list through one slab of entries, so
+//! cancelling needs no search and no allocation, and a
+//! [`TimerKey`] carries a generation so a key kept after its timer is gone
+//! is rejected rather than cancelling a stranger.
+//!
+//! # Levels and cascading
+//!
+//! One flat array fine enough for milliseconds and long enough for hours
+//! would be huge, so the wheel has six levels of 64 slots, like a clock's
+//! hands: level 0's slots are 1 ms wide, level 1's 64 ms, level 2's
+//! 4.096 s, then 4.4 min, 4.7 h and 12.4 days, together about 2.2 years
+//! ([`WHEEL_SPAN`]). A timer goes on the lowest level whose block holds both
+//! now and its deadline. When the wheel reaches a coarse slot, its timers are
+//! *cascaded*: re-filed, each onto a finer level, now that their slot has
+//! come. A timer is touched at most once per level on its way down, and most
+//! timers (timeouts that get cancelled) never cascade at all. Each level
+//! keeps a `u64` bitmap of its non-empty slots, so the next slot to visit is
+//! a `trailing_zeros`, not a scan. Deadlines beyond the last level wait on an
+//! overflow list and are filed into the wheel when it gets there; nothing is
+//! clamped.
+//!
+//! # Why whole milliseconds, and why round up
+//!
+//! Millisecond ticks match what the kernel offers the driver anyway
+//! (`epoll_wait` takes a timeout in milliseconds), and they make a slot hold
+//! every timer due in the same millisecond, so one wake-up serves them all.
+//! Timers that need finer precision are not what an IO runtime sleeps on.
+//!
+//! A deadline that falls inside a millisecond is rounded *up* to the next
+//! tick ([`ms_ceil`]): a `sleep(1.2 ms)` must never end after 1 ms, because
+//! callers rely on "at least this long" (retries, rate limits, timeouts
+//! that must not fire early). Late by under a millisecond is the price;
+//! early would be a bug.
+
+mod entry;
+mod level;
+mod wheel;
+
+pub use entry::TimerKey;
+pub use level::{LEVELS, SLOTS, WHEEL_SPAN};
+pub use wheel::TimerWheel;
+
+use std::time::Duration;
+
+/// `d` in whole milliseconds, rounded up, saturating at `u64::MAX`: the
+/// number of ticks a timer must wait so it never fires early.
+///
+/// ```
+/// use spindle_rt::time::ms_ceil;
+/// use std::time::Duration;
+///
+/// assert_eq!(ms_ceil(Duration::ZERO), 0);
+/// assert_eq!(ms_ceil(Duration::from_micros(1)), 1);
+/// assert_eq!(ms_ceil(Duration::from_micros(1_200)), 2);
+/// assert_eq!(ms_ceil(Duration::from_millis(7)), 7);
+/// assert_eq!(ms_ceil(Duration::MAX), u64::MAX);
+/// ```
+pub fn ms_ceil(d: Duration) -> u64 {
+    let ms = d.as_nanos().div_ceil(1_000_000);
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests;
