@@ -1,0 +1,229 @@
+//! An async mutual-exclusion lock with FIFO hand-off.
+
+use std::fmt;
+use std::future::Future;
+use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
+use super::TryLockError;
+use std::cell::UnsafeCell;
+
+use crate::loom::sync::Mutex as StateMutex;
+
+/// An async mutual-exclusion lock with FIFO hand-off.
+///
+/// [`Mutex::lock`] returns a future; while the lock is held, the caller's
+/// task is parked rather than its thread. When a guard drops and tasks are
+/// waiting, the lock is *handed* to the oldest waiter directly: it never
+/// becomes free in between, so a task arriving later (or calling
+/// [`Mutex::try_lock`]) cannot barge ahead of the queue.
+///
+/// ```
+/// use futures::executor::block_on;
+/// use spindle_rt::sync::Mutex;
+///
+/// let counter = Mutex::new(0);
+/// block_on(async {
+///     *counter.lock().await += 1;
+///     let mut guard = counter.lock().await;
+///     *guard += 1;
+///     assert!(counter.try_lock().is_err()); // held by `guard`
+/// });
+/// assert_eq!(counter.into_inner(), 2);
+/// ```
+pub struct Mutex<T: ?Sized> {
+    state: StateMutex<State>,
+    /// Accessed only through a [`MutexGuard`], and a guard exists only
+    /// while `state.locked` is true on its behalf. (`std`'s cell, not the
+    /// loom shim's: it must hold `?Sized` values and hand out references
+    /// that outlive a closure; loom still models the `state` lock that
+    /// orders every access.)
+    data: UnsafeCell<T>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// True while a guard exists or the lock has been handed to a waiter
+    /// that has not collected it yet.
+    locked: bool,
+    waiters: WaitList<()>,
+}
+
+impl State {
+    /// Releases the lock: hands it to the oldest waiter if there is one
+    /// (`locked` stays true on its behalf), else frees it.
+    fn unlock(&mut self, wakers: &mut WakeList) {
+        if !self.waiters.grant_front(wakers, |_| {}) {
+            self.locked = false;
+        }
+    }
+}
+
+// SAFETY: the mutex hands out at most one guard at a time (`locked`), so
+// sharing it across threads only ever gives one thread access to `T`, and
+// moving it moves the `T`: both need `T: Send`, not `T: Sync`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: as above: `&Mutex<T>` only gives exclusive access to `T`, one
+// guard at a time.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+impl<T> Mutex<T> {
+    /// Creates an unlocked mutex holding `value`.
+    pub fn new(value: T) -> Mutex<T> {
+        Mutex {
+            state: StateMutex::new(State { locked: false, waiters: WaitList::new() }),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the mutex and returns the value.
+    pub fn into_inner(self) -> T {
+        let Mutex { data, .. } = self;
+        data.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Waits for the lock. Waiters get it in the order they first polled
+    /// this future. Dropping the future while it waits leaves the queue;
+    /// if the lock had already been handed to it, it goes to the next
+    /// waiter.
+    pub fn lock(&self) -> Lock<'_, T> {
+        Lock { mutex: self, waiter: None }
+    }
+
+    /// Takes the lock if it is free right now, without waiting.
+    pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
+        let mut state = lock(&self.state);
+        if state.locked {
+            return Err(TryLockError(()));
+        }
+        state.locked = true;
+        Ok(MutexGuard { mutex: self })
+    }
+
+    /// A mutable reference to the value: `&mut self` proves nobody else
+    /// can hold the lock.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.data.get_mut()
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.state);
+        f.debug_struct("Mutex")
+            .field("locked", &state.locked)
+            .field("waiters", &state.waiters.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Future returned by [`Mutex::lock`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Lock<'a, T: ?Sized> {
+    mutex: &'a Mutex<T>,
+    waiter: Option<WaiterId>,
+}
+
+impl<'a, T: ?Sized> Future for Lock<'a, T> {
+    type Output = MutexGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
+        let mutex = self.mutex;
+        let mut state = lock(&mutex.state);
+        match self.waiter {
+            None => {
+                if !state.locked {
+                    state.locked = true;
+                    return Poll::Ready(MutexGuard { mutex });
+                }
+                self.waiter = Some(state.waiters.push(cx.waker(), ()));
+            }
+            Some(id) => {
+                if state.waiters.poll_grant(id, cx.waker()).is_some() {
+                    self.waiter = None;
+                    return Poll::Ready(MutexGuard { mutex });
+                }
+            }
+        }
+        Poll::Pending
+    }
+}
+
+impl<T: ?Sized> Drop for Lock<'_, T> {
+    fn drop(&mut self) {
+        if let Some(id) = self.waiter.take() {
+            let mut wakers = WakeList::new();
+            let mut state = lock(&self.mutex.state);
+            if let Cancelled::Granted(()) = state.waiters.cancel(id) {
+                state.unlock(&mut wakers);
+            }
+            drop(state);
+        }
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Lock<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lock").field("waiting", &self.waiter.is_some()).finish_non_exhaustive()
+    }
+}
+
+/// Exclusive access to a [`Mutex`]'s value; the lock is released (or
+/// handed to the next waiter) when the guard drops.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    /// Invariant: `mutex.state.locked` is true on this guard's behalf.
+    mutex: &'a Mutex<T>,
+}
+
+// SAFETY: a guard gives `&T` to whichever thread holds `&MutexGuard`.
+unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: this guard is the only one (the lock is held on its
+        // behalf), and the returned borrow is tied to `&self`, so no `&mut`
+        // to the data can coexist with it.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes the borrow exclusive.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        let mut wakers = WakeList::new();
+        let mut state = lock(&self.mutex.state);
+        state.unlock(&mut wakers);
+        drop(state);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

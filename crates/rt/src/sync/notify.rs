@@ -1,0 +1,183 @@
+//! Wake one waiting task, or all of them, without passing data.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
+use crate::loom::sync::Mutex;
+
+/// Wake one waiting task, or all of them, without passing data.
+///
+/// [`Notify`] is the bare wake-up under most higher-level primitives:
+///
+/// * [`Notify::notify_one`] wakes the oldest waiter. If nobody waits, it
+///   stores a single *permit* (calling it again does not store a second),
+///   and the next [`Notify::notified`] completes at once by consuming it.
+///   So a notification sent just before the waiter arrives is not lost.
+/// * [`Notify::notify_waiters`] wakes every current waiter and stores no
+///   permit. "Current" includes every [`Notified`] future *created* before
+///   the call, even one not yet polled: create the future, check your
+///   condition, then await it, and a `notify_waiters` in between is seen.
+///
+/// A [`Notified`] that is dropped after `notify_one` picked it, but before
+/// it was polled to completion, passes that notification on (to the next
+/// waiter, or back into the permit), so no wake-up is lost to a cancelled
+/// waiter. A `notify_waiters` wake-up is not passed on: every other waiter
+/// got one too.
+///
+/// ```
+/// use futures::executor::block_on;
+/// use spindle_rt::sync::Notify;
+/// use std::sync::Arc;
+///
+/// let notify = Arc::new(Notify::new());
+/// let n2 = notify.clone();
+/// let waiter = std::thread::spawn(move || block_on(n2.notified()));
+/// notify.notify_one(); // before or after the wait starts: either works
+/// waiter.join().unwrap();
+/// ```
+pub struct Notify {
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// One stored `notify_one` that found nobody waiting.
+    permit: bool,
+    /// Incremented by every `notify_waiters`; a `Notified` created in an
+    /// earlier generation completes on its first poll.
+    generation: u64,
+    /// Waiters, tagged on grant with how they were woken.
+    waiters: WaitList<Wake>,
+}
+
+/// How a waiter was granted its notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wake {
+    /// Still waiting (the tag of a queued entry).
+    None,
+    /// Picked by `notify_one`: passed on if the waiter is cancelled.
+    One,
+    /// Woken by `notify_waiters`: never passed on.
+    All,
+}
+
+impl State {
+    fn notify_one(&mut self, wakers: &mut WakeList) {
+        if !self.waiters.grant_front(wakers, |w| *w = Wake::One) {
+            self.permit = true;
+        }
+    }
+}
+
+impl Notify {
+    /// Creates a `Notify` with no stored permit.
+    pub fn new() -> Notify {
+        Notify { state: Mutex::new(State { permit: false, generation: 0, waiters: WaitList::new() }) }
+    }
+
+    /// Returns a future that completes when this `Notify` is notified:
+    /// by a stored permit, a `notify_one`, or a `notify_waiters` made after
+    /// this call.
+    pub fn notified(&self) -> Notified<'_> {
+        let generation = lock(&self.state).generation;
+        Notified { notify: self, generation, waiter: None, done: false }
+    }
+
+    /// Wakes the oldest waiter, or stores one permit if nobody waits.
+    pub fn notify_one(&self) {
+        let mut wakers = WakeList::new();
+        let mut state = lock(&self.state);
+        state.notify_one(&mut wakers);
+        drop(state);
+    }
+
+    /// Wakes every current waiter (every `Notified` created before this
+    /// call); stores no permit.
+    pub fn notify_waiters(&self) {
+        let mut wakers = WakeList::new();
+        let mut state = lock(&self.state);
+        state.generation += 1;
+        state.waiters.grant_all(&mut wakers, |w| *w = Wake::All);
+        drop(state);
+    }
+}
+
+impl Default for Notify {
+    fn default() -> Self {
+        Notify::new()
+    }
+}
+
+impl fmt::Debug for Notify {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = lock(&self.state);
+        f.debug_struct("Notify")
+            .field("permit", &state.permit)
+            .field("waiters", &state.waiters.len())
+            .finish()
+    }
+}
+
+/// Future returned by [`Notify::notified`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Notified<'a> {
+    notify: &'a Notify,
+    /// `state.generation` when this future was created.
+    generation: u64,
+    waiter: Option<WaiterId>,
+    /// Completed: later polls return `Ready` again without waiting.
+    done: bool,
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.done {
+            return Poll::Ready(());
+        }
+        let mut state = lock(&self.notify.state);
+        let ready = match self.waiter {
+            None if state.generation != self.generation => true,
+            None if state.permit => {
+                state.permit = false;
+                true
+            }
+            None => {
+                self.waiter = Some(state.waiters.push(cx.waker(), Wake::None));
+                false
+            }
+            Some(id) => state.waiters.poll_grant(id, cx.waker()).is_some(),
+        };
+        drop(state);
+        if ready {
+            self.waiter = None;
+            self.done = true;
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Notified<'_> {
+    fn drop(&mut self) {
+        if let Some(id) = self.waiter.take() {
+            let mut wakers = WakeList::new();
+            let mut state = lock(&self.notify.state);
+            if let Cancelled::Granted(Wake::One) = state.waiters.cancel(id) {
+                state.notify_one(&mut wakers);
+            }
+            drop(state);
+        }
+    }
+}
+
+impl fmt::Debug for Notified<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Notified").field("waiting", &self.waiter.is_some()).field("done", &self.done).finish()
+    }
+}

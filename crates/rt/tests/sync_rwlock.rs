@@ -1,0 +1,176 @@
+//! RwLock: shared readers, exclusive writer, writer preference, FIFO batches, cancellation.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc as std_mpsc, Arc};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use futures::executor::block_on;
+use spindle_rt::sync::RwLock;
+
+/// A waker that counts its wake-ups.
+struct CountWaker(AtomicUsize);
+
+impl Wake for CountWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (Arc<CountWaker>, Waker) {
+    let count = Arc::new(CountWaker(AtomicUsize::new(0)));
+    (count.clone(), Waker::from(count))
+}
+
+fn wakes(count: &CountWaker) -> usize {
+    count.0.load(Ordering::SeqCst)
+}
+
+fn poll<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(fut).poll(&mut Context::from_waker(waker))
+}
+
+/// Runs `f` on its own thread and fails the test if it takes over 10 s.
+fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std_mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("test body timed out or panicked")
+}
+
+#[test]
+fn readers_share_and_a_writer_excludes() {
+    let mut lock = RwLock::new(5);
+    *lock.get_mut() += 1;
+    block_on(async {
+        let r1 = lock.read().await;
+        let r2 = lock.read().await;
+        assert_eq!(*r1 + *r2, 12);
+        assert!(lock.try_write().is_err());
+        drop((r1, r2));
+        let mut w = lock.write().await;
+        *w += 1;
+        assert!(lock.try_read().is_err());
+        assert!(lock.try_write().is_err());
+    });
+    assert_eq!(*lock.try_read().unwrap(), 7);
+    assert_eq!(lock.into_inner(), 7);
+}
+
+#[test]
+fn a_waiting_writer_stops_later_readers() {
+    let lock = RwLock::new(());
+    let r1 = lock.try_read().unwrap();
+    let (cw, ww) = counting_waker();
+    let (cr, wr) = counting_waker();
+    let mut write = lock.write();
+    assert!(poll(&mut write, &ww).is_pending());
+    assert!(lock.try_read().is_err(), "a queued writer blocks new readers");
+    let mut read = lock.read();
+    assert!(poll(&mut read, &wr).is_pending());
+
+    drop(r1);
+    assert_eq!((wakes(&cw), wakes(&cr)), (1, 0));
+    assert!(poll(&mut read, &wr).is_pending());
+    let Poll::Ready(w) = poll(&mut write, &ww) else { panic!("writer should hold the lock") };
+    drop(w);
+    assert_eq!(wakes(&cr), 1);
+    assert!(poll(&mut read, &wr).is_ready());
+}
+
+#[test]
+fn queued_readers_before_a_writer_go_in_together() {
+    let lock = RwLock::new(());
+    let w0 = lock.try_write().unwrap();
+    let counters: Vec<_> = (0..4).map(|_| counting_waker()).collect();
+    let mut r1 = lock.read();
+    let mut r2 = lock.read();
+    let mut w1 = lock.write();
+    let mut r3 = lock.read();
+    assert!(poll(&mut r1, &counters[0].1).is_pending());
+    assert!(poll(&mut r2, &counters[1].1).is_pending());
+    assert!(poll(&mut w1, &counters[2].1).is_pending());
+    assert!(poll(&mut r3, &counters[3].1).is_pending());
+    let woken = || counters.iter().map(|(c, _)| wakes(c)).collect::<Vec<_>>();
+
+    drop(w0);
+    assert_eq!(woken(), [1, 1, 0, 0]);
+    let Poll::Ready(g1) = poll(&mut r1, &counters[0].1) else { panic!("r1 should be admitted") };
+    let Poll::Ready(g2) = poll(&mut r2, &counters[1].1) else { panic!("r2 should be admitted") };
+    drop(g1);
+    assert_eq!(woken(), [1, 1, 0, 0], "the writer waits for the last reader");
+    drop(g2);
+    assert_eq!(woken(), [1, 1, 1, 0]);
+    let Poll::Ready(gw) = poll(&mut w1, &counters[2].1) else { panic!("w1 should hold the lock") };
+    assert!(poll(&mut r3, &counters[3].1).is_pending());
+    drop(gw);
+    assert_eq!(woken(), [1, 1, 1, 1]);
+    assert!(poll(&mut r3, &counters[3].1).is_ready());
+}
+
+#[test]
+fn cancelling_a_queued_writer_admits_the_readers_behind_it() {
+    let lock = RwLock::new(());
+    let r0 = lock.try_read().unwrap();
+    let (_cw, ww) = counting_waker();
+    let (cr, wr) = counting_waker();
+    let mut write = lock.write();
+    let mut read = lock.read();
+    assert!(poll(&mut write, &ww).is_pending());
+    assert!(poll(&mut read, &wr).is_pending());
+    drop(write);
+    assert_eq!(wakes(&cr), 1);
+    assert!(poll(&mut read, &wr).is_ready());
+    drop(r0);
+}
+
+#[test]
+fn cancelled_granted_writer_passes_the_lock_on() {
+    let lock = RwLock::new(());
+    let r0 = lock.try_read().unwrap();
+    let (cw, ww) = counting_waker();
+    let (cr, wr) = counting_waker();
+    let mut write = lock.write();
+    let mut read = lock.read();
+    assert!(poll(&mut write, &ww).is_pending());
+    assert!(poll(&mut read, &wr).is_pending());
+    drop(r0);
+    assert_eq!((wakes(&cw), wakes(&cr)), (1, 0));
+    drop(write); // granted, never collected
+    assert_eq!(wakes(&cr), 1);
+    assert!(poll(&mut read, &wr).is_ready());
+}
+
+#[test]
+fn readers_and_writers_on_threads_never_overlap() {
+    bounded(|| {
+        let lock = Arc::new(RwLock::new((0usize, 0usize)));
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let lock = lock.clone();
+                std::thread::spawn(move || {
+                    block_on(async {
+                        for _ in 0..1_000 {
+                            if i % 2 == 0 {
+                                let mut w = lock.write().await;
+                                w.0 += 1;
+                                std::hint::spin_loop();
+                                w.1 += 1;
+                            } else {
+                                let r = lock.read().await;
+                                assert_eq!(r.0, r.1, "a reader saw a half-done write");
+                            }
+                        }
+                    })
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(*lock.try_read().unwrap(), (2_000, 2_000));
+    });
+}
