@@ -42,6 +42,46 @@ const READ_CHUNK: usize = 16 * 1024;
 
 /// Names a buffered connection; it lives on (and is closed with) its
 /// stream.
+///
+/// A server that answers whole lines, with a client on the same loop: the
+/// read callback waits for a full line (the read low watermark does the
+/// counting), then consumes it.
+///
+/// ```
+/// use spindle_loop::{BufferedEvent, Loop, RunMode, Watermarks};
+///
+/// let mut lp = Loop::new()?;
+/// let listener = lp.tcp_listen("127.0.0.1:0".parse().unwrap(), 128, |lp, l, result| {
+///     result.expect("accepting");
+///     let conn = lp.accept(l).expect("accepting");
+///     lp.close(l.handle(), None);
+///     let b = lp.buffered_new(conn).unwrap();
+///     // "PING\n" is 5 bytes: don't call back before that many are in.
+///     let marks = Watermarks { read_low: 5, ..Watermarks::default() };
+///     lp.buffered_set_watermarks(b, marks).unwrap();
+///     let on_read = Box::new(|lp: &mut Loop, b| {
+///         let line: Vec<u8> = lp.buffered_input(b).unwrap().iter().copied().collect();
+///         assert_eq!(line, b"PING\n");
+///         lp.buffered_consume(b, line.len());
+///         lp.buffered_write(b, b"PONG\n").unwrap();
+///     });
+///     let on_event = Box::new(|lp: &mut Loop, b: spindle_loop::BufferedConn, _ev: BufferedEvent| {
+///         lp.close(b.handle(), None); // end of stream or an error
+///     });
+///     lp.buffered_set_callbacks(b, Some(on_read), None, Some(on_event)).unwrap();
+/// })?;
+/// let addr = lp.local_addr(listener)?;
+/// let client = lp.buffered_connect(addr)?;
+/// lp.buffered_write(client, b"PING\n")?;
+/// let on_reply = Box::new(|lp: &mut Loop, b: spindle_loop::BufferedConn| {
+///     if lp.buffered_input(b).unwrap().len() >= 5 {
+///         lp.close(b.handle(), None);
+///     }
+/// });
+/// lp.buffered_set_callbacks(client, Some(on_reply), None, None)?;
+/// lp.run(RunMode::Default)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct BufferedConn(StreamId);
 

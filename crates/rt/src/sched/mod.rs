@@ -47,6 +47,23 @@
 //! [`local`] makes a queue's owner ([`Local`]) and thief ([`Steal`]) halves;
 //! [`Inject`] is the global queue. The workers, the LIFO slot, parking and
 //! the monitor thread build on these.
+//!
+//! ```
+//! use spindle_rt::sched::{local, Inject};
+//!
+//! let global = Inject::new();
+//! let (victim_steal, mut victim) = local::<u32>(); // P0's queue
+//! let (_, mut thief) = local::<u32>(); // P1's queue, empty
+//! for g in 0..8 {
+//!     victim.push_back(g, &global); // the owner pushes at the tail
+//! }
+//! assert_eq!(victim.pop(), Some(0)); // ...and pops FIFO from the head
+//! // P1 is idle: it steals half of P0's seven (rounded up) and runs one now.
+//! let run_now = victim_steal.steal_into(&mut thief);
+//! assert!(run_now.is_some());
+//! assert_eq!(thief.len() + 1, 4);
+//! assert_eq!(victim.len(), 3);
+//! ```
 
 pub mod inject;
 pub mod queue;
