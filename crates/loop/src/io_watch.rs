@@ -11,6 +11,13 @@
 //! Fired events are masked by the *wanted* interest at dispatch time, so a
 //! callback that stops another watcher in the same batch of events cannot
 //! make that watcher's (now stale) event run.
+//!
+//! Every watch remembers its [`Mode`]. Streams, signals and processes are
+//! level-triggered; a raw IO watcher may ask for edge, oneshot or exclusive
+//! through [`Loop::io_start_with`]. A oneshot registration is disarmed by the
+//! kernel after one event while wanted and registered interest still agree,
+//! so setting interest on it always marks the watch dirty (`rearm`): the
+//! batch then issues a `modify`, which is what re-arms it.
 
 use crate::{HandleId, Kind, Loop};
 use spindle_poll::{Event, Interest, Mode};
@@ -42,11 +49,17 @@ pub(crate) struct Watch {
     pub(crate) registered: Bits,
     /// On the dirty list already.
     pub(crate) dirty: bool,
+    /// How the descriptor is registered; [`Mode::Level`] unless an IO
+    /// watcher was started with [`Loop::io_start_with`].
+    pub(crate) mode: Mode,
+    /// A oneshot registration must be modified at the next flush even if
+    /// `wanted == registered`: the kernel disarmed it after its event.
+    pub(crate) rearm: bool,
 }
 
 impl Watch {
     pub(crate) fn new(fd: RawFd) -> Watch {
-        Watch { fd, wanted: 0, registered: 0, dirty: false }
+        Watch { fd, wanted: 0, registered: 0, dirty: false, mode: Mode::Level, rearm: false }
     }
 
     /// The flags of `ev` that this watch still wants, or 0. Hang-ups and
@@ -75,7 +88,7 @@ pub struct IoWatcher {
 /// The callback of an IO watcher: the loop, the watcher, and the readiness.
 pub type IoCb = Box<dyn FnMut(&mut Loop, IoId, Event)>;
 
-/// Names an IO watcher; see [`Loop::io_start`].
+/// Names an IO watcher; see [`Loop::io_start`] and [`Loop::io_start_with`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct IoId(pub(crate) HandleId);
 
@@ -99,8 +112,47 @@ impl Loop {
         interest: Interest,
         cb: impl FnMut(&mut Loop, IoId, Event) + 'static,
     ) -> io::Result<IoId> {
+        self.io_start_with(fd, interest, Mode::Level, cb)
+    }
+
+    /// Watches `fd` for `interest` in the given poller [`Mode`], calling `cb`
+    /// with each readiness event. [`io_start`](Loop::io_start) is this with
+    /// [`Mode::Level`].
+    ///
+    /// * [`Mode::Edge`]: `cb` runs when readiness *changes* (new data arrived,
+    ///   buffer space was freed, the peer hung up), not while it lasts. After
+    ///   an event the callback (or whoever it hands the work to) must
+    ///   **drain**: read, or write, until the call returns `WouldBlock`. Data
+    ///   left unread is announced by no further event, and the connection
+    ///   stalls. Changing the interest with
+    ///   [`io_set_interest`](Loop::io_set_interest) re-registers the
+    ///   descriptor, after which the kernel reports what is ready at that
+    ///   moment once more.
+    /// * [`Mode::Oneshot`]: `cb` runs once, then the watcher stays silent
+    ///   (though still active, so it keeps the loop alive) until
+    ///   [`io_set_interest`](Loop::io_set_interest) re-arms it, with the same
+    ///   interest or a new one.
+    /// * [`Mode::Exclusive`]: level-triggered, and of several loops watching
+    ///   one listening socket only one is woken per connection. Changing its
+    ///   interest deletes and re-adds the registration (epoll cannot modify
+    ///   an exclusive one).
+    ///
+    /// # Errors
+    /// As [`io_start`](Loop::io_start); in addition `Unsupported` when the
+    /// loop's backend cannot honour `mode` (poll and select refuse
+    /// [`Mode::Edge`] and [`Mode::Exclusive`]), so a caller can fall back to
+    /// [`Mode::Level`]. Nothing is left behind on error: no handle, no
+    /// registration.
+    pub fn io_start_with(
+        &mut self,
+        fd: RawFd,
+        interest: Interest,
+        mode: Mode,
+        cb: impl FnMut(&mut Loop, IoId, Event) + 'static,
+    ) -> io::Result<IoId> {
         let mut watch = Watch::new(fd);
         watch.wanted = bits_of(interest);
+        watch.mode = mode;
         let id = self.handles.insert(Kind::Io(IoWatcher { watch, cb: Some(Box::new(cb)) }));
         if let Err(e) = self.watch_register(id) {
             self.handles.remove(id);
@@ -112,8 +164,30 @@ impl Loop {
 
     /// Changes what the watcher waits for. Takes effect before the loop next
     /// sleeps; events already fired are masked by the new interest.
+    ///
+    /// On a [`Mode::Oneshot`] watcher this also re-arms the registration,
+    /// even when `interest` is unchanged.
+    ///
+    /// # Errors
+    /// `NotFound` when `id` names a closed watcher.
     pub fn io_set_interest(&mut self, id: IoId, interest: Interest) -> io::Result<()> {
-        self.watch_set(id.0, bits_of(interest))
+        self.watch_set(id.0, bits_of(interest))?;
+        self.watch_rearm(id.0);
+        Ok(())
+    }
+
+    /// Marks a oneshot watch for a `modify` at the next flush, which re-arms
+    /// it even when its interest did not change.
+    fn watch_rearm(&mut self, id: HandleId) {
+        let Some(w) = self.handles.get_mut(id).and_then(|h| h.kind.watch_mut()) else { return };
+        if w.mode != Mode::Oneshot || w.wanted == 0 {
+            return;
+        }
+        w.rearm = true;
+        if !w.dirty {
+            w.dirty = true;
+            self.dirty_watches.push(id);
+        }
     }
 
     /// Stops the watcher and removes its descriptor from the poller; the
@@ -132,7 +206,7 @@ impl Loop {
             return Err(stale(id));
         };
         if let Some(interest) = to_interest(w.wanted) {
-            self.poller.add(w.fd, id.token(), interest, Mode::Level)?;
+            self.poller.add(w.fd, id.token(), interest, w.mode)?;
             w.registered = w.wanted;
         }
         Ok(())
@@ -170,12 +244,18 @@ impl Loop {
                 continue;
             };
             w.dirty = false;
-            if w.wanted == w.registered {
+            if w.wanted == w.registered && !w.rearm {
                 continue;
             }
+            w.rearm = false;
             let result = match (to_interest(w.registered), to_interest(w.wanted)) {
-                (None, Some(i)) => self.poller.add(w.fd, id.token(), i, Mode::Level),
-                (Some(_), Some(i)) => self.poller.modify(w.fd, id.token(), i, Mode::Level),
+                (None, Some(i)) => self.poller.add(w.fd, id.token(), i, w.mode),
+                // epoll refuses to modify an exclusive registration.
+                (Some(_), Some(i)) if w.mode == Mode::Exclusive => self.poller.delete(w.fd).and_then(|()| {
+                    w.registered = 0;
+                    self.poller.add(w.fd, id.token(), i, w.mode)
+                }),
+                (Some(_), Some(i)) => self.poller.modify(w.fd, id.token(), i, w.mode),
                 (Some(_), None) => self.poller.delete(w.fd),
                 (None, None) => Ok(()),
             };
