@@ -1,0 +1,112 @@
+//! The readiness core under the runtime's IO types: [`ScheduledIo`], one per
+//! registered descriptor (tokio has a type of the same name and job; this
+//! one is ours).
+//!
+//! ## Three parties
+//!
+//! * The **driver** owns the poller. For each event it looks up the
+//!   descriptor's `ScheduledIo` by token and calls
+//!   [`set_readiness`](ScheduledIo::set_readiness) with
+//!   [`Readiness::from_event`]. It never does IO and never runs user code.
+//! * A **task** doing IO (a socket's `read` future) calls
+//!   [`poll_ready`](ScheduledIo::poll_ready) for its [`Direction`], tries the
+//!   non-blocking system call, and on `WouldBlock` hands the [`ReadyEvent`]
+//!   it got back to [`clear_readiness`](ScheduledIo::clear_readiness) and
+//!   polls again, which parks it until the next event.
+//! * **Shutdown** ([`ScheduledIo::shutdown`]) wakes everyone for good, so no
+//!   task waits forever on a driver that is gone.
+//!
+//! ## Readiness is a latch the task clears
+//!
+//! The descriptor is registered edge-triggered ([`spindle_poll::Mode::Edge`]):
+//! the kernel reports a change once (new data, freed buffer space) and then
+//! stays silent however long the condition lasts. So the driver cannot
+//! forward "ready now" and forget it; it *latches* the flags, and only the
+//! task, which sees the system call return `WouldBlock`, knows that the
+//! condition is over and may clear them. Until then every `poll_ready`
+//! returns at once, and the task keeps reading. This is the "drain until
+//! `WouldBlock`" rule of edge triggering, moved into a data structure. One
+//! registration per descriptor for its whole life, and no `epoll_ctl` per
+//! wait, is what edge triggering buys; level triggering would report the
+//! same unread data on every turn of the driver, waking the task again and
+//! again while it is busy elsewhere.
+//!
+//! ## The tick closes the clear-after-new-event race
+//!
+//! Clearing is a read-modify-write on state another thread changes:
+//!
+//! ```text
+//!   task                                 driver
+//!   poll_ready -> READABLE (tick 7)
+//!   read() -> 4096 bytes
+//!   read() -> WouldBlock
+//!                                        new data arrives: edge event
+//!                                        set_readiness(READABLE): tick 8
+//!   clear_readiness(READABLE @ tick 7)
+//! ```
+//!
+//! A plain clear would erase the flag set by the event of tick 8, whose data
+//! the failed `read` did not see; the kernel will not report it again (it was
+//! an edge), and the task would sleep on unread data for ever. Every
+//! `set_readiness` therefore bumps a tick kept in the same atomic word as
+//! the flags; a `ReadyEvent` carries the tick it was seen at, and
+//! `clear_readiness` clears only if the tick is unchanged (one
+//! compare-and-swap on the word). A stale clear does nothing, the next
+//! `poll_ready` returns at once, and the task reads the new data. Tokio's
+//! `ScheduledIo` keeps its tick in its readiness word for the same reason.
+//!
+//! ## No lost wake-up: store the waker, then look again
+//!
+//! `poll_ready` first reads the flags without the lock (the fast path of a
+//! busy socket). Finding nothing, it locks the waker slots, stores the
+//! task's waker, and reads the flags again before unlocking.
+//! `set_readiness` updates the flags first and then takes the lock to take
+//! the waker. Whichever of the two takes the lock second sees what the first
+//! did: either the setter finds the waker, or the task's second look finds
+//! the flags. Without the second look, an event landing between the first
+//! look and the store would be latched with nobody to wake.
+//!
+//! ## Wake outside the lock
+//!
+//! `set_readiness` and `shutdown` take the wakers out of their slots under
+//! the lock and call them after releasing it, and a replaced waker is
+//! dropped after the release too. Waking runs the scheduler's code (it may
+//! push the task on a run queue, unpark a worker thread, or on a
+//! current-thread runtime even poll the task), and dropping a waker may drop
+//! the last reference to a task and with it the IO object that owns this
+//! very `ScheduledIo`. Any of those could re-enter `poll_ready` and try to
+//! take the lock this thread holds (a deadlock), and all of them would make
+//! every other waker on the descriptor wait behind code the lock does not
+//! protect. The lock guards two `Option<Waker>` moves; nothing more runs
+//! under it.
+//!
+//! ## Example
+//!
+//! ```
+//! use spindle_rt::io::{Direction, Readiness, ScheduledIo};
+//! use std::task::{Context, Poll, Waker};
+//!
+//! let io = ScheduledIo::new();
+//! let mut cx = Context::from_waker(Waker::noop());
+//! assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+//!
+//! io.set_readiness(Readiness::READABLE); // the driver saw an edge
+//! let Poll::Ready(ev) = io.poll_ready(&mut cx, Direction::Read) else { panic!() };
+//! assert!(ev.ready().is_readable());
+//!
+//! // ... read until WouldBlock, then:
+//! assert!(io.clear_readiness(ev));
+//! assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
+//! ```
+
+mod readiness;
+mod scheduled_io;
+
+pub use readiness::{Direction, Readiness, ReadyEvent};
+pub use scheduled_io::ScheduledIo;
+
+#[cfg(all(test, not(loom)))]
+mod tests;
+
+#[cfg(all(test, loom))]
+mod loom_tests;

@@ -1,0 +1,228 @@
+//! [`ScheduledIo`]: one descriptor's readiness latch and its two waker slots.
+//! The protocol is in the [module docs](super).
+
+use super::readiness::{Direction, Readiness, ReadyEvent};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use crate::loom::sync::{Mutex, MutexGuard};
+use std::fmt;
+use std::task::{Context, Poll, Waker};
+
+// The state word, from the low bits up:
+//
+// * bits 0..5, READINESS: the latched `Readiness` flags. Set by
+//   `set_readiness`, cleared per direction by `clear_readiness` (except the
+//   two CLOSED flags, which are final).
+// * bit 5, SHUTDOWN: the driver is gone. Final; coexists with any readiness,
+//   and once set every `poll_ready` returns at once.
+// * bits 8.., the tick: bumped by every `set_readiness` and by `shutdown`,
+//   never by a clear. It wraps (after 2^56 events on 64-bit targets, 2^24 on
+//   32-bit ones); only equality is ever asked of it.
+const READINESS_MASK: usize = Readiness::ALL.bits() as usize;
+const SHUTDOWN: usize = 1 << 5;
+const TICK_SHIFT: u32 = 8;
+const TICK_ONE: usize = 1 << TICK_SHIFT;
+
+fn tick_of(state: usize) -> usize {
+    state >> TICK_SHIFT
+}
+
+fn readiness_of(state: usize) -> Readiness {
+    // The mask keeps the value within the five flag bits, so it fits a u8.
+    Readiness::from_bits_truncate((state & READINESS_MASK) as u8)
+}
+
+/// The readiness of one registered descriptor, shared by the driver that
+/// learns of events and the tasks that wait for them.
+///
+/// See the [module docs](super) for the protocol: the driver calls
+/// [`set_readiness`](ScheduledIo::set_readiness); a task calls
+/// [`poll_ready`](ScheduledIo::poll_ready), tries its IO, and on
+/// `WouldBlock` calls [`clear_readiness`](ScheduledIo::clear_readiness) with
+/// the event it got, then polls again.
+///
+/// One task may wait per direction at a time: a second reader replaces the
+/// first's waker (as a task's own re-poll with a new waker does).
+pub struct ScheduledIo {
+    /// Readiness flags, the shutdown flag and the tick; layout above.
+    state: AtomicUsize,
+    /// The waiting reader and writer. Lock rule: held only to store, take or
+    /// swap a waker and to re-read `state`; no waker is woken or dropped
+    /// while it is held.
+    waiters: Mutex<Waiters>,
+}
+
+#[derive(Default)]
+struct Waiters {
+    reader: Option<Waker>,
+    writer: Option<Waker>,
+}
+
+impl Waiters {
+    fn slot(&mut self, direction: Direction) -> &mut Option<Waker> {
+        match direction {
+            Direction::Read => &mut self.reader,
+            Direction::Write => &mut self.writer,
+        }
+    }
+}
+
+impl Default for ScheduledIo {
+    fn default() -> ScheduledIo {
+        ScheduledIo::new()
+    }
+}
+
+impl ScheduledIo {
+    /// Nothing ready, nobody waiting, tick 0.
+    pub fn new() -> ScheduledIo {
+        ScheduledIo { state: AtomicUsize::new(0), waiters: Mutex::new(Waiters::default()) }
+    }
+
+    /// Latches `ready` (ORs it into the flags), bumps the tick, and wakes
+    /// the reader if `ready` touches [`Direction::Read`]'s mask and the
+    /// writer if it touches [`Direction::Write`]'s. Called by the driver for
+    /// each poller event. Empty readiness is ignored.
+    pub fn set_readiness(&self, ready: Readiness) {
+        if ready.is_empty() {
+            return;
+        }
+        self.update(|state| state | ready.bits() as usize);
+        let (reader, writer) = {
+            let mut w = self.lock();
+            let reader = if ready.intersects(Direction::Read.mask()) { w.reader.take() } else { None };
+            let writer = if ready.intersects(Direction::Write.mask()) { w.writer.take() } else { None };
+            (reader, writer)
+        };
+        wake(reader);
+        wake(writer);
+    }
+
+    /// Returns the readiness of `direction` if any of its flags is latched;
+    /// otherwise stores `cx`'s waker for that direction (replacing another
+    /// one) and returns `Pending`. The next
+    /// [`set_readiness`](ScheduledIo::set_readiness) for the direction, or
+    /// [`shutdown`](ScheduledIo::shutdown), wakes it.
+    ///
+    /// After shutdown it returns `Ready` at once with
+    /// [`ReadyEvent::is_shutdown`] set and the direction's whole mask as
+    /// readiness.
+    pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+        if let Some(ev) = event(self.state.load(Acquire), direction) {
+            return Poll::Ready(ev);
+        }
+        let mut w = self.lock();
+        let slot = w.slot(direction);
+        let replaced = match slot {
+            Some(old) if old.will_wake(cx.waker()) => None,
+            _ => slot.replace(cx.waker().clone()),
+        };
+        // Re-check with the waker stored: a `set_readiness` whose update we
+        // did not see above takes this lock after us and finds the waker;
+        // one that took it before us made its update visible to us through
+        // the lock. Either way the wake-up is not lost.
+        let ready = event(self.state.load(Acquire), direction);
+        drop(w);
+        drop(replaced);
+        match ready {
+            Some(ev) => Poll::Ready(ev),
+            None => Poll::Pending,
+        }
+    }
+
+    /// Clears the flags of `event` (but never [`Readiness::READ_CLOSED`] or
+    /// [`Readiness::WRITE_CLOSED`], which are final) if the tick is still
+    /// the one `event` was seen at; returns whether it cleared.
+    ///
+    /// Call it when the IO that `event` allowed returned `WouldBlock`. If an
+    /// event arrived since `event` was returned, the tick moved and the flags
+    /// stay set: that event may announce data the failed IO call did not see.
+    pub fn clear_readiness(&self, event: ReadyEvent) -> bool {
+        let clear = event.ready.difference(Readiness::READ_CLOSED | Readiness::WRITE_CLOSED).bits() as usize;
+        let mut state = self.state.load(Acquire);
+        loop {
+            if tick_of(state) != event.tick {
+                return false;
+            }
+            match self.state.compare_exchange_weak(state, state & !clear, AcqRel, Acquire) {
+                Ok(_) => return true,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Marks the driver gone and wakes both waiters; every later
+    /// [`poll_ready`](ScheduledIo::poll_ready) returns `Ready` with
+    /// [`ReadyEvent::is_shutdown`] set. Idempotent.
+    pub fn shutdown(&self) {
+        self.update(|state| state | SHUTDOWN);
+        let (reader, writer) = {
+            let mut w = self.lock();
+            (w.reader.take(), w.writer.take())
+        };
+        wake(reader);
+        wake(writer);
+    }
+
+    /// Whether [`shutdown`](ScheduledIo::shutdown) was called.
+    pub fn is_shutdown(&self) -> bool {
+        self.state.load(Acquire) & SHUTDOWN != 0
+    }
+
+    /// The latched flags now (a snapshot, for diagnostics and tests).
+    pub fn readiness(&self) -> Readiness {
+        readiness_of(self.state.load(Acquire))
+    }
+
+    /// The tick now (a snapshot): it moves on every
+    /// [`set_readiness`](ScheduledIo::set_readiness) and on shutdown.
+    pub fn tick(&self) -> usize {
+        tick_of(self.state.load(Acquire))
+    }
+
+    /// Applies `f` to the state and bumps the tick, atomically.
+    fn update(&self, f: impl Fn(usize) -> usize) {
+        let mut state = self.state.load(Acquire);
+        loop {
+            let next = f(state).wrapping_add(TICK_ONE);
+            match self.state.compare_exchange_weak(state, next, AcqRel, Acquire) {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// Locks the waker slots, ignoring poisoning: nothing panics while the
+    /// lock is held (wakers run and drop after it is released), so the
+    /// slots are consistent even then.
+    fn lock(&self) -> MutexGuard<'_, Waiters> {
+        self.waiters.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The event `poll_ready` returns for `state`, if `direction` is ready or
+/// the driver is shut down.
+fn event(state: usize, direction: Direction) -> Option<ReadyEvent> {
+    let tick = tick_of(state);
+    if state & SHUTDOWN != 0 {
+        return Some(ReadyEvent { ready: direction.mask(), tick, shutdown: true });
+    }
+    let ready = readiness_of(state).intersection(direction.mask());
+    (!ready.is_empty()).then_some(ReadyEvent { ready, tick, shutdown: false })
+}
+
+fn wake(waker: Option<Waker>) {
+    if let Some(w) = waker {
+        w.wake();
+    }
+}
+
+impl fmt::Debug for ScheduledIo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.load(Acquire);
+        f.debug_struct("ScheduledIo")
+            .field("readiness", &readiness_of(state))
+            .field("shutdown", &(state & SHUTDOWN != 0))
+            .field("tick", &tick_of(state))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,182 @@
+//! Unit tests of the readiness latch, counting wake-ups exactly.
+
+use super::{Direction, Readiness, ReadyEvent, ScheduledIo};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// A waker that counts its wake-ups.
+struct Count(AtomicUsize);
+
+impl Wake for Count {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting() -> (Arc<Count>, Waker) {
+    let c = Arc::new(Count(AtomicUsize::new(0)));
+    (c.clone(), Waker::from(c))
+}
+
+fn wakes(c: &Count) -> usize {
+    c.0.load(Ordering::SeqCst)
+}
+
+fn poll(io: &ScheduledIo, waker: &Waker, d: Direction) -> Poll<ReadyEvent> {
+    io.poll_ready(&mut Context::from_waker(waker), d)
+}
+
+fn ready(io: &ScheduledIo, waker: &Waker, d: Direction) -> ReadyEvent {
+    match poll(io, waker, d) {
+        Poll::Ready(ev) => ev,
+        Poll::Pending => panic!("{d:?} not ready: {io:?}"),
+    }
+}
+
+#[test]
+fn set_then_poll_is_ready_without_a_wake() {
+    let io = ScheduledIo::new();
+    let (c, w) = counting();
+    io.set_readiness(Readiness::READABLE);
+    let ev = ready(&io, &w, Direction::Read);
+    assert_eq!(ev.ready(), Readiness::READABLE);
+    assert_eq!(ev.tick(), 1);
+    assert!(!ev.is_shutdown());
+    assert!(poll(&io, &w, Direction::Write).is_pending(), "readable is not writable");
+    assert_eq!(wakes(&c), 0);
+}
+
+#[test]
+fn poll_then_set_wakes_exactly_once() {
+    let io = ScheduledIo::new();
+    let (c, w) = counting();
+    assert!(poll(&io, &w, Direction::Read).is_pending());
+    assert!(poll(&io, &w, Direction::Read).is_pending(), "a re-poll with the same waker");
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!(wakes(&c), 1);
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!(wakes(&c), 1, "the waker was taken by the first wake");
+    assert!(ready(&io, &w, Direction::Read).ready().is_readable());
+}
+
+#[test]
+fn clear_with_the_current_tick_clears_and_parks_again() {
+    let io = ScheduledIo::new();
+    let (c, w) = counting();
+    io.set_readiness(Readiness::READABLE | Readiness::WRITABLE);
+    let ev = ready(&io, &w, Direction::Read);
+    assert!(io.clear_readiness(ev));
+    assert_eq!(io.readiness(), Readiness::WRITABLE, "only the read direction's flags go");
+    assert!(poll(&io, &w, Direction::Read).is_pending());
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!(wakes(&c), 1);
+}
+
+#[test]
+fn clear_with_a_stale_tick_keeps_the_bits() {
+    let io = ScheduledIo::new();
+    let (c, w) = counting();
+    io.set_readiness(Readiness::READABLE);
+    let ev = ready(&io, &w, Direction::Read);
+    // An edge arrives after the task saw `ev` and before its read failed.
+    io.set_readiness(Readiness::READABLE);
+    assert!(!io.clear_readiness(ev), "stale tick");
+    assert!(io.readiness().is_readable());
+    let fresh = ready(&io, &w, Direction::Read);
+    assert_eq!(fresh.tick(), ev.tick() + 1);
+    assert!(io.clear_readiness(fresh));
+    assert!(io.readiness().is_empty());
+    assert_eq!(wakes(&c), 0);
+}
+
+#[test]
+fn closed_flags_are_final_and_error_clears() {
+    let io = ScheduledIo::new();
+    let (_, w) = counting();
+    io.set_readiness(Readiness::READABLE | Readiness::READ_CLOSED | Readiness::ERROR);
+    let ev = ready(&io, &w, Direction::Read);
+    assert_eq!(ev.ready(), Readiness::READABLE | Readiness::READ_CLOSED | Readiness::ERROR);
+    assert!(io.clear_readiness(ev));
+    assert_eq!(io.readiness(), Readiness::READ_CLOSED);
+    assert!(ready(&io, &w, Direction::Read).ready().is_read_closed(), "end of stream stays ready");
+}
+
+#[test]
+fn reader_and_writer_wakers_are_independent() {
+    let io = ScheduledIo::new();
+    let (rc, rw) = counting();
+    let (wc, ww) = counting();
+    assert!(poll(&io, &rw, Direction::Read).is_pending());
+    assert!(poll(&io, &ww, Direction::Write).is_pending());
+    io.set_readiness(Readiness::WRITABLE);
+    assert_eq!((wakes(&rc), wakes(&wc)), (0, 1));
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!((wakes(&rc), wakes(&wc)), (1, 1));
+}
+
+#[test]
+fn error_wakes_both_directions() {
+    let io = ScheduledIo::new();
+    let (rc, rw) = counting();
+    let (wc, ww) = counting();
+    assert!(poll(&io, &rw, Direction::Read).is_pending());
+    assert!(poll(&io, &ww, Direction::Write).is_pending());
+    io.set_readiness(Readiness::ERROR);
+    assert_eq!((wakes(&rc), wakes(&wc)), (1, 1));
+    assert!(ready(&io, &rw, Direction::Write).ready().is_error());
+}
+
+#[test]
+fn a_repoll_with_another_waker_replaces_the_first() {
+    let io = ScheduledIo::new();
+    let (first_c, first) = counting();
+    let (second_c, second) = counting();
+    assert!(poll(&io, &first, Direction::Read).is_pending());
+    assert!(poll(&io, &second, Direction::Read).is_pending());
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!((wakes(&first_c), wakes(&second_c)), (0, 1));
+    // The replaced waker was dropped: only the test holds it now.
+    assert_eq!(Arc::strong_count(&first_c), 2);
+}
+
+#[test]
+fn shutdown_wakes_both_and_every_later_poll_is_ready() {
+    let io = ScheduledIo::new();
+    let (rc, rw) = counting();
+    let (wc, ww) = counting();
+    assert!(poll(&io, &rw, Direction::Read).is_pending());
+    assert!(poll(&io, &ww, Direction::Write).is_pending());
+    io.shutdown();
+    assert!(io.is_shutdown());
+    assert_eq!((wakes(&rc), wakes(&wc)), (1, 1));
+    for d in [Direction::Read, Direction::Write] {
+        let ev = ready(&io, &rw, d);
+        assert!(ev.is_shutdown());
+        assert_eq!(ev.ready(), d.mask());
+        io.clear_readiness(ev);
+        assert!(ready(&io, &rw, d).is_shutdown(), "a clear does not undo shutdown");
+    }
+    io.shutdown();
+    assert_eq!((wakes(&rc), wakes(&wc)), (1, 1), "idempotent, and no waker is left");
+}
+
+#[test]
+fn empty_readiness_changes_nothing() {
+    let io = ScheduledIo::new();
+    let (c, w) = counting();
+    assert!(poll(&io, &w, Direction::Read).is_pending());
+    io.set_readiness(Readiness::EMPTY);
+    assert_eq!((wakes(&c), io.tick()), (0, 0));
+}
+
+#[test]
+fn readiness_mirrors_poller_event_flags() {
+    use spindle_poll::{Event, Token};
+    let ev = Event::new(Token(1), Event::READABLE | Event::READ_CLOSED);
+    assert_eq!(Readiness::from_event(&ev), Readiness::READABLE | Readiness::READ_CLOSED);
+    assert_eq!(format!("{:?}", Readiness::from_event(&ev)), "READABLE | READ_CLOSED");
+    assert_eq!(format!("{:?}", Readiness::EMPTY), "EMPTY");
+    assert!(Direction::Read.mask().contains(Readiness::READ_CLOSED));
+    assert!(!Direction::Read.mask().intersects(Readiness::WRITABLE));
+}
