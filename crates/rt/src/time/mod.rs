@@ -1,9 +1,21 @@
-//! Time: the hierarchical timer wheel the runtime's time driver runs on.
+//! Time: [`sleep`], [`sleep_until`], [`timeout`], [`interval`], and the
+//! hierarchical timer wheel they run on.
 //!
-//! `sleep`, `sleep_until`, `timeout` and `interval` will all be timers in one
-//! [`TimerWheel`] per driver. This module holds the wheel itself, a plain
-//! data structure that never reads a clock; the driver that owns it converts
-//! `Instant`s to ticks and decides when to advance it.
+//! Every runtime has one time driver: one [`TimerWheel`] of wakers and one
+//! spindle-loop timer. A [`Sleep`] takes a wheel entry on its first poll
+//! (deadline rounded *up* to whole milliseconds, so it never ends early),
+//! keeps the newest waker in it, and removes it when dropped, in O(1). The
+//! loop timer is armed for the wheel's next expiration whenever that
+//! changes, just before the runtime lets the loop sleep in `epoll_wait`;
+//! when it fires, the driver advances the wheel to now, wakes every expired
+//! sleep and re-arms. So a million pending sleeps cost a million wheel
+//! entries and *one* loop timer, and a runtime whose sleeps all get
+//! cancelled never touches the loop at all. The wheel itself is a plain
+//! data structure that never reads a clock; the driver converts `Instant`s
+//! to ticks and decides when to advance it.
+//!
+//! These functions need a spindle-rt runtime (they panic outside one): the
+//! timer goes into the current runtime's wheel.
 //!
 //! # Why a wheel and not a heap
 //!
@@ -55,12 +67,19 @@
 //! that must not fire early). Late by under a millisecond is the price;
 //! early would be a bug.
 
+pub(crate) mod driver;
 mod entry;
+mod interval;
 mod level;
+mod sleep;
+mod timeout;
 mod wheel;
 
 pub use entry::TimerKey;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use level::{LEVELS, SLOTS, WHEEL_SPAN};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, Elapsed};
 pub use wheel::TimerWheel;
 
 use std::time::Duration;

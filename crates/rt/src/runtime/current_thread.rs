@@ -1,0 +1,345 @@
+//! The current-thread scheduler: its shared state ([`Shared`], reachable
+//! from any thread), its thread-bound state ([`Core`], which owns the
+//! spindle-loop `Loop`), and the `block_on` loop.
+//!
+//! # Shutdown order
+//!
+//! [`Core::shutdown`] (run by `Runtime`'s `Drop`, on the runtime's thread):
+//!
+//! 1. close the owned-task list (a later spawn, from any thread, is
+//!    cancelled at once) and take every task out of it;
+//! 2. shut the tasks down in spawn order: each idle task's future is dropped
+//!    right there, on this thread, and its `JoinHandle` yields a cancelled
+//!    `JoinError`. A future whose destructor wakes another task only queues
+//!    it; a destructor that panics is caught by the task core;
+//! 3. close and drain the remote queue, then drain the local queue,
+//!    dropping the `Notified`s (plain references by now);
+//! 4. shut the time driver down: its wheel, and the wakers in it, are
+//!    dropped; a `Sleep` polled afterwards panics;
+//! 5. drop the loop with its handles (the async handle, the driver's timer
+//!    and the prepare handle).
+//!
+//! Steps 1 to 4 also break the reference cycles a runtime has by design
+//! (task cell → scheduler → queues, list and wheel → task cell), so nothing
+//! leaks.
+
+use crate::task::{new_local_task, new_task, JoinHandle, Notified, Schedule, Task, TaskId};
+use crate::time::driver::TimeDriver;
+use spindle_loop::{AsyncHandle, Loop, PhaseId, RunMode, TimerId};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::context;
+
+/// How many ready tasks one tick runs before the scheduler polls the main
+/// future again, takes the remote queue and gives the loop a turn (timers,
+/// IO). 61 is Go's and tokio's choice for the same fairness check: prime,
+/// so a pattern of periodic tasks does not line up with it, and small
+/// enough that IO waits at most a few dozen task polls.
+pub(crate) const TASKS_PER_TICK: usize = 61;
+
+/// Locks, ignoring poison: every critical section here leaves its data
+/// consistent before it can panic (they only push, pop and swap).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What every thread may reach: the remote queue, the owned-task list, the
+/// main future's wake flag, the loop's async handle, the time driver.
+pub(crate) struct Shared {
+    /// Tasks woken on other threads (or outside `block_on`). Drained by the
+    /// runtime thread every tick. Lock rule: never held while a task runs
+    /// or a `Notified` is dropped.
+    remote: Mutex<RemoteQueue>,
+    /// Every live task (for shutdown). Lock rule: never held while a task is
+    /// shut down or a future dropped.
+    owned: Mutex<OwnedTasks>,
+    /// Set by the main future's waker; cleared by `block_on` before it
+    /// polls the main future.
+    main_woken: AtomicBool,
+    /// Wakes the loop out of `epoll_wait`; coalesced.
+    unpark: AsyncHandle,
+    /// The timer wheel.
+    pub(crate) time: Arc<TimeDriver>,
+}
+
+struct RemoteQueue {
+    queue: VecDeque<Notified<Sched>>,
+    closed: bool,
+}
+
+struct OwnedTasks {
+    tasks: HashMap<TaskId, Task<Sched>>,
+    closed: bool,
+}
+
+impl Shared {
+    /// Adds a new task to the owned list and schedules it, or, if the
+    /// runtime has shut down, cancels it at once.
+    fn bind(self: &Arc<Self>, task: Task<Sched>, notified: Notified<Sched>) {
+        let rejected = {
+            let mut owned = lock(&self.owned);
+            if owned.closed {
+                Some(task)
+            } else {
+                owned.tasks.insert(task.id(), task);
+                None
+            }
+        };
+        match rejected {
+            Some(task) => {
+                task.shutdown();
+                drop(notified);
+            }
+            None => self.schedule(notified),
+        }
+    }
+
+    /// Spawns a `Send` future; see [`Handle::spawn`](super::Handle::spawn).
+    #[track_caller]
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = new_task(future, Sched(Arc::clone(self)), TaskId::next());
+        self.bind(task, notified);
+        join
+    }
+
+    /// Queues a woken task: on the local queue if this thread is running
+    /// this runtime, else on the remote queue, waking the loop.
+    fn schedule(self: &Arc<Self>, task: Notified<Sched>) {
+        let mut task = Some(task);
+        context::with_core_of(self, |core| {
+            if let Some(core) = core {
+                core.local.borrow_mut().push_back(task.take().expect("present"));
+            }
+        });
+        let Some(task) = task else { return };
+        let rejected = {
+            let mut remote = lock(&self.remote);
+            if remote.closed {
+                Some(task)
+            } else {
+                remote.queue.push_back(task);
+                None
+            }
+        };
+        match rejected {
+            // Shut down: every task is complete, so this is only a reference.
+            Some(task) => drop(task),
+            None => self.unpark.send(),
+        }
+    }
+
+    /// The number of tasks not yet completed (diagnostics).
+    pub(crate) fn live_tasks(&self) -> usize {
+        lock(&self.owned).tasks.len()
+    }
+}
+
+/// The scheduler value each task cell holds.
+#[derive(Clone)]
+pub(crate) struct Sched(Arc<Shared>);
+
+impl Schedule for Sched {
+    fn schedule(&self, task: Notified<Self>) {
+        self.0.schedule(task);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        lock(&self.0.owned).tasks.remove(&task.id())
+    }
+}
+
+/// The main future's waker.
+struct MainWaker(Arc<Shared>);
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.main_woken.store(true, Ordering::Release);
+        // On the runtime's own thread `block_on` looks at the flag before it
+        // sleeps (and the prepare handle stops a sleep that is about to
+        // start), so only other threads need to knock.
+        if !context::is_current(&self.0) {
+            self.0.unpark.send();
+        }
+    }
+}
+
+/// The state only the runtime's thread touches.
+pub(crate) struct Core {
+    shared: Arc<Shared>,
+    /// Tasks woken on this thread while it runs the runtime. `Rc` because
+    /// the prepare callback, which lives in the loop, looks at it too.
+    local: Rc<RefCell<VecDeque<Notified<Sched>>>>,
+    /// Borrowed by `park` for the loop's turn, and by IO code between
+    /// polls; never across a task's poll.
+    lp: RefCell<Loop>,
+    /// The loop timer armed for the wheel's next expiration.
+    timer: TimerId,
+}
+
+impl Core {
+    /// A core on a new loop.
+    pub(crate) fn new(lp: Loop) -> io::Result<Rc<Core>> {
+        let mut lp = lp;
+        // The callback does nothing: the wake-up itself is the point; the
+        // scheduler takes the remote queue when `run` returns.
+        let unpark = lp.async_new(|_, _| {})?;
+        let timer = lp.timer_new();
+        lp.unref(timer.handle());
+        let shared = Arc::new(Shared {
+            remote: Mutex::new(RemoteQueue { queue: VecDeque::new(), closed: false }),
+            owned: Mutex::new(OwnedTasks { tasks: HashMap::new(), closed: false }),
+            main_woken: AtomicBool::new(false),
+            time: Arc::new(TimeDriver::new(unpark.clone())),
+            unpark,
+        });
+        let local: Rc<RefCell<VecDeque<Notified<Sched>>>> = Rc::default();
+        let prepare: PhaseId = lp.prepare_new();
+        {
+            // Just before the loop sleeps: if a callback of this iteration
+            // (a timer, a deferred write) woke a task or the main future,
+            // do not sleep.
+            let local = Rc::clone(&local);
+            let shared = Arc::clone(&shared);
+            lp.phase_start(prepare, move |lp, _| {
+                if !local.borrow().is_empty() || shared.main_woken.load(Ordering::Acquire) {
+                    lp.stop();
+                }
+            })?;
+        }
+        lp.unref(prepare.handle());
+        Ok(Rc::new(Core { shared, local, lp: RefCell::new(lp), timer }))
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Calls `f` with the loop.
+    ///
+    /// # Panics
+    /// If the loop is already borrowed: from inside a loop callback.
+    #[allow(dead_code)] // for the IO driver (src/io), which registers watchers
+    pub(crate) fn with_loop<R>(&self, f: impl FnOnce(&mut Loop) -> R) -> R {
+        let mut lp =
+            self.lp.try_borrow_mut().expect("the spindle-rt loop is busy (called from a loop callback)");
+        f(&mut lp)
+    }
+
+    /// Spawns a `!Send` future on this runtime.
+    #[track_caller]
+    pub(crate) fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        // SAFETY: `new_local_task`'s contract, for a `!Send` future with the
+        // `Send + Sync` scheduler `Sched`:
+        // * every `Notified` of the task is run only by `block_on`, which
+        //   runs on this thread: a `Core` lives in a `Runtime`, which is
+        //   `!Send`, and is only reached through it or this thread's
+        //   context. Wakes on other threads only *queue* the `Notified` on
+        //   the remote queue, which this thread drains.
+        // * the `Task` sits in the owned list until `release` (on the
+        //   completing thread, this one) or `Core::shutdown`, which runs in
+        //   `Runtime::drop`, on this thread, before the list can be dropped;
+        //   a closed list rejects new tasks, so it is empty when `Shared`
+        //   is finally freed, wherever that happens.
+        let (task, notified, join) =
+            unsafe { new_local_task(future, Sched(Arc::clone(&self.shared)), TaskId::next()) };
+        self.shared.bind(task, notified);
+        join
+    }
+
+    /// Moves the remote queue onto the local one.
+    fn take_remote(&self) {
+        let taken = std::mem::take(&mut lock(&self.shared.remote).queue);
+        if !taken.is_empty() {
+            self.local.borrow_mut().extend(taken);
+        }
+    }
+
+    fn pop_local(&self) -> Option<Notified<Sched>> {
+        self.local.borrow_mut().pop_front()
+    }
+
+    /// Gives the loop one turn: `Once` (may sleep in `epoll_wait` until a
+    /// timer, an IO event or an async wake) when nothing is runnable,
+    /// `NoWait` otherwise. Arms the loop timer for the wheel first.
+    fn park(&self, may_sleep: bool) {
+        let mut lp = self.lp.borrow_mut();
+        self.shared.time.sync_loop_timer(&mut lp, self.timer);
+        let mode = if may_sleep { RunMode::Once } else { RunMode::NoWait };
+        if let Err(e) = lp.run(mode) {
+            panic!("spindle-rt: the event loop failed: {e}");
+        }
+    }
+
+    /// Runs `future` to completion on this thread, running tasks meanwhile.
+    /// The caller has made this core the thread's current one.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let shared = &self.shared;
+        let waker = Waker::from(Arc::new(MainWaker(Arc::clone(shared))));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        shared.main_woken.store(true, Ordering::Release);
+        loop {
+            if shared.main_woken.swap(false, Ordering::AcqRel) {
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+            }
+            self.take_remote();
+            for _ in 0..TASKS_PER_TICK {
+                let Some(task) = self.pop_local() else { break };
+                task.run();
+            }
+            self.take_remote();
+            let idle = self.local.borrow().is_empty() && !shared.main_woken.load(Ordering::Acquire);
+            self.park(idle);
+        }
+    }
+
+    /// Shuts the runtime down; see the module docs for the order.
+    pub(crate) fn shutdown(&self) {
+        let shared = &self.shared;
+        let mut tasks: Vec<Task<Sched>> = {
+            let mut owned = lock(&shared.owned);
+            owned.closed = true;
+            std::mem::take(&mut owned.tasks).into_values().collect()
+        };
+        tasks.sort_by_key(|t| t.id());
+        for task in tasks {
+            task.shutdown();
+        }
+        let remote = {
+            let mut remote = lock(&shared.remote);
+            remote.closed = true;
+            std::mem::take(&mut remote.queue)
+        };
+        drop(remote);
+        loop {
+            let local = std::mem::take(&mut *self.local.borrow_mut());
+            if local.is_empty() {
+                break;
+            }
+            drop(local);
+        }
+        shared.time.shutdown();
+    }
+}

@@ -1,0 +1,311 @@
+//! The runtime: [`Runtime`], its [`Builder`] and [`Handle`], and the free
+//! functions [`spawn`], [`spawn_local`] and [`yield_now`].
+//!
+//! # The model: one thread, one loop
+//!
+//! The current-thread runtime is the Node, Redis and asyncio model. One
+//! thread runs one spindle-loop [`Loop`](spindle_loop::Loop), and every
+//! task of the runtime is polled on that thread, by
+//! [`Runtime::block_on`]. While `block_on` runs, each *tick*:
+//!
+//! 1. polls the main future, if its waker was woken;
+//! 2. takes the remote queue (tasks woken on other threads) onto the local
+//!    run queue, and runs up to 61 ready tasks from it, oldest first (a
+//!    task woken by itself, `yield_now`, goes to the back);
+//! 3. gives the loop one turn: `RunMode::NoWait` if work is still ready,
+//!    else `RunMode::Once`, which sleeps in `epoll_wait` until a timer, an
+//!    IO event or a wake from another thread.
+//!
+//! Nothing runs in parallel with a task, so a task may hold `Rc`s and
+//! `RefCell`s across `.await`: that is what [`spawn_local`] is for. Its
+//! future never leaves the thread: it is polled, and dropped, only here.
+//! [`spawn`] takes `Send` futures, which is what other threads (through a
+//! [`Handle`]) can hand in.
+//!
+//! # How a wake finds the thread
+//!
+//! A task's waker, when woken on the runtime's own thread (by another task,
+//! or by a loop callback such as the time driver's timer), pushes the task
+//! onto the local queue: no lock, no syscall. Woken on any other thread, it
+//! pushes the task onto a mutex-guarded remote queue and sends the loop's
+//! [`AsyncHandle`](spindle_loop::AsyncHandle): one eventfd write that makes
+//! `epoll_wait` return, coalesced with every other send until the loop has
+//! run (so a burst of a thousand remote wakes costs one syscall). The main
+//! future's waker works the same way, with a flag instead of a queue. This
+//! is the only way into the loop from outside, the loop's own rule.
+//!
+//! A loop callback that wakes something *before* the loop would sleep (the
+//! time driver's timer runs first in each iteration) must not let it sleep:
+//! the driver's timer stops the iteration, and a prepare handle stops it
+//! whenever the local queue is not empty.
+//!
+//! # Time
+//!
+//! Each runtime owns a time driver: a [`TimerWheel`](crate::time::TimerWheel)
+//! of sleeping tasks' wakers plus one loop timer, armed for the wheel's
+//! next expiration before the loop sleeps. See [`crate::time`].
+//!
+//! # Fairness and blocking
+//!
+//! A task that never returns `Pending` holds the thread: no other task, no
+//! timer and no IO runs until it does (the "don't block the event loop"
+//! rule). Long computations belong on another thread.
+//!
+//! # Example
+//!
+//! ```
+//! use spindle_rt::runtime::Builder;
+//! use std::rc::Rc;
+//! use std::cell::RefCell;
+//!
+//! let rt = Builder::new_current_thread().build()?;
+//! let total = rt.block_on(async {
+//!     let log = Rc::new(RefCell::new(Vec::new()));
+//!     let l = log.clone();
+//!     // `Rc` is not `Send`: fine on a one-thread runtime.
+//!     spindle_rt::spawn_local(async move { l.borrow_mut().push(1) }).await.unwrap();
+//!     let two = spindle_rt::spawn(async { 2 }).await.unwrap();
+//!     log.borrow_mut().push(two);
+//!     let sum = log.borrow().iter().sum::<i32>();
+//!     sum
+//! });
+//! assert_eq!(total, 3);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod builder;
+pub(crate) mod context;
+pub(crate) mod current_thread;
+
+pub use builder::Builder;
+/// The poller backends a runtime's loop can run on (see [`Builder::backend`]).
+pub use spindle_loop::Backend;
+
+use crate::task::JoinHandle;
+use current_thread::{Core, Shared};
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Poll;
+
+/// A current-thread runtime: a spindle-loop `Loop` and the tasks that run
+/// on it. Made by [`Builder`].
+///
+/// `Runtime` is not `Send`: its loop and its `!Send` tasks belong to the
+/// thread that built it. Use a [`Handle`] to spawn from other threads.
+///
+/// # Dropping
+///
+/// Dropping the runtime cancels every task that has not completed: their
+/// futures are dropped right there, on this thread, in spawn order, and
+/// their `JoinHandle`s yield a cancelled [`JoinError`](crate::task::JoinError).
+/// Then the queues, the timer wheel and the loop are dropped. A task
+/// spawned after that (through a `Handle`) is cancelled at once.
+///
+/// ```
+/// use spindle_rt::runtime::Builder;
+/// use std::time::Duration;
+///
+/// let rt = Builder::new_current_thread().build()?;
+/// let handle = rt.handle();
+/// let out = rt.block_on(async {
+///     let slow = spindle_rt::spawn(spindle_rt::time::sleep(Duration::from_secs(3600)));
+///     let task = spindle_rt::spawn(async { "done" });
+///     let out = task.await.unwrap();
+///     drop(slow); // detached: still pending when the runtime goes
+///     out
+/// });
+/// assert_eq!(out, "done");
+/// drop(rt); // drops the sleeping task's future; does not wait an hour
+/// let late = handle.spawn(async { 1 });
+/// assert!(futures::executor::block_on(late).unwrap_err().is_cancelled());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<spindle_rt::runtime::Runtime>();
+/// ```
+pub struct Runtime {
+    /// `Rc`: keeps `Runtime` `!Send`, which `spawn_local`'s soundness needs.
+    core: Rc<Core>,
+    handle: Handle,
+}
+
+impl Runtime {
+    fn from_core(core: Rc<Core>) -> Runtime {
+        let handle = Handle { shared: Arc::clone(core.shared()) };
+        Runtime { core, handle }
+    }
+
+    /// Runs `future` to completion on this thread, running the runtime's
+    /// tasks, timers and IO while it waits, and returns its output.
+    ///
+    /// Tasks still pending when it returns stay in the runtime: they run
+    /// again during the next `block_on`, or are cancelled when the runtime
+    /// is dropped.
+    ///
+    /// # Panics
+    ///
+    /// * If called from within a spindle-rt runtime (inside `block_on`, or
+    ///   from a task), this one or another: blocking the thread would stop
+    ///   every task on it. The message starts with "cannot call `block_on`
+    ///   from within a spindle-rt runtime".
+    /// * If `future` panics (the panic propagates; tasks stay intact).
+    /// * If the loop's poller fails (a kernel error, never expected).
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = context::enter(Rc::clone(&self.core));
+        self.core.block_on(future)
+    }
+
+    /// Spawns a `Send` task; see [`Handle::spawn`].
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// A handle to this runtime, for other threads.
+    pub fn handle(&self) -> Handle {
+        self.handle.clone()
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.core.shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+    }
+}
+
+/// A cloneable, `Send + Sync` handle to a [`Runtime`]: spawns tasks onto it
+/// from any thread.
+///
+/// ```
+/// use spindle_rt::runtime::Builder;
+///
+/// let rt = Builder::new_current_thread().build()?;
+/// let handle = rt.handle();
+/// let join = std::thread::spawn(move || handle.spawn(async { 40 + 2 })).join().unwrap();
+/// assert_eq!(rt.block_on(join).unwrap(), 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The handle of the runtime this thread is running.
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime ("must be called from within a
+    /// spindle-rt runtime").
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle { shared: Arc::clone(context::expect_current().shared()) }
+    }
+
+    /// Spawns a `Send` task onto the runtime and returns its
+    /// [`JoinHandle`]. Callable from any thread: from the runtime's own
+    /// thread the task goes onto the local run queue; from another, onto
+    /// the remote queue, and the loop is woken. The task runs while the
+    /// runtime's `block_on` runs. After the runtime was dropped the task is
+    /// cancelled at once.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(future)
+    }
+
+    /// How many timers (pending sleeps, timeouts, intervals) the runtime's
+    /// wheel holds. A diagnostic: a dropped `Sleep` leaves none behind.
+    pub fn pending_timers(&self) -> usize {
+        self.shared.time.len()
+    }
+
+    /// How many spawned tasks have not completed yet. A diagnostic.
+    pub fn live_tasks(&self) -> usize {
+        self.shared.live_tasks()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle").field("shared", &Arc::as_ptr(&self.shared)).finish()
+    }
+}
+
+/// Spawns a `Send` task onto the current runtime; see [`Handle::spawn`].
+///
+/// # Panics
+/// Outside a spindle-rt runtime ("must be called from within a spindle-rt
+/// runtime").
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let core = context::expect_current();
+    core.shared().spawn(future)
+}
+
+/// Spawns a task whose future need not be `Send` (it may hold `Rc`s and
+/// `RefCell` borrows across `.await`) onto the current runtime. It is
+/// polled and dropped only on this thread.
+///
+/// # Panics
+/// Outside a spindle-rt runtime, that is, anywhere but inside
+/// [`Runtime::block_on`] or a task it runs ("must be called from within a
+/// spindle-rt runtime").
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let core = context::expect_current();
+    core.spawn_local(future)
+}
+
+/// Yields to the scheduler once: the task is queued behind every task that
+/// is ready now, and resumes after they have run. Works on any executor.
+///
+/// ```
+/// use spindle_rt::runtime::Builder;
+///
+/// let rt = Builder::new_current_thread().build()?;
+/// rt.block_on(async {
+///     let other = spindle_rt::spawn(async { "ran" });
+///     spindle_rt::yield_now().await; // lets `other` run first
+///     assert!(other.is_finished());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn yield_now() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}

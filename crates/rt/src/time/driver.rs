@@ -1,0 +1,210 @@
+//! The time driver: one [`TimerWheel`] of wakers per runtime, and one
+//! spindle-loop timer armed for the wheel's next expiration.
+//!
+//! The wheel counts milliseconds from the driver's `origin`. A sleep's
+//! deadline becomes the tick `ms_ceil(deadline - origin)` (rounded up), and
+//! the wheel is advanced to `floor(now - origin)`; so a timer fires only
+//! once `now >= origin + tick ms >= deadline`: never early, late by under a
+//! millisecond plus the loop's own latency.
+//!
+//! Cooperation with the loop:
+//!
+//! * before the runtime lets the loop run (and maybe sleep),
+//!   [`sync_loop_timer`](TimeDriver::sync_loop_timer) compares the wheel's
+//!   next expiration with the tick the loop timer is armed for, and re-arms
+//!   or stops it if they differ (so inserting and cancelling sleeps costs no
+//!   loop call at all unless the earliest deadline moves);
+//! * when the loop timer fires, its callback advances the wheel to now,
+//!   wakes every expired waker (after releasing the lock), marks the timer
+//!   unarmed and stops the loop's iteration, so that the scheduler runs the
+//!   woken tasks and re-arms for the next expiration;
+//! * a sleep registered on another thread (a `Sleep` polled by some other
+//!   executor) that moves the earliest deadline forward wakes the loop
+//!   through its async handle, so the runtime re-arms.
+//!
+//! Far deadlines are fine: the wheel takes any `u64` tick, and the loop
+//! timer is armed for at most [`MAX_ARM`] at a time (it fires, finds nothing
+//! due, and is armed again).
+
+use super::{ms_ceil, TimerKey, TimerWheel};
+use spindle_loop::{AsyncHandle, Loop, TimerId};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+/// The longest the loop timer is armed for in one go. The loop clock
+/// overflows after about 584 years; a day is far from that and costs one
+/// spurious wake-up a day for a runtime that sleeps that long.
+const MAX_ARM: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How far ahead "forever" is: a deadline the clock cannot represent
+/// (`Instant::now() + Duration::MAX`) saturates to this far from now, as
+/// tokio does (about 30 years).
+const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// `now + d`, saturating at about [`FAR_FUTURE`] from now.
+pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d.min(FAR_FUTURE)).or_else(|| now.checked_add(Duration::from_secs(86_400))).unwrap_or(now)
+}
+
+/// The per-runtime timer state; shared (`Send + Sync`) so a `Sleep` can be
+/// dropped, and even polled, on any thread.
+pub(crate) struct TimeDriver {
+    origin: Instant,
+    /// Lock rule: held only for wheel operations, never while a waker is
+    /// woken or dropped.
+    state: Mutex<State>,
+    unpark: AsyncHandle,
+}
+
+struct State {
+    wheel: TimerWheel<Waker>,
+    /// The tick the loop timer is armed for, `None` when it is not armed.
+    armed: Option<u64>,
+    shut_down: bool,
+}
+
+/// The panic of a `Sleep` polled after its runtime was dropped.
+const SHUT_DOWN: &str = "the spindle-rt runtime this timer belongs to has shut down";
+
+impl TimeDriver {
+    pub(crate) fn new(unpark: AsyncHandle) -> TimeDriver {
+        TimeDriver {
+            origin: Instant::now(),
+            state: Mutex::new(State { wheel: TimerWheel::new(), armed: None, shut_down: false }),
+            unpark,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The first tick at or after `deadline` (rounded up).
+    pub(crate) fn deadline_tick(&self, deadline: Instant) -> u64 {
+        ms_ceil(deadline.saturating_duration_since(self.origin))
+    }
+
+    /// The last tick at or before `now` (rounded down).
+    pub(crate) fn now_tick(&self, now: Instant) -> u64 {
+        u64::try_from(now.saturating_duration_since(self.origin).as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn tick_instant(&self, tick: u64) -> Instant {
+        deadline_after(self.origin, Duration::from_millis(tick))
+    }
+
+    /// Registers `waker` to be woken at `tick`.
+    ///
+    /// # Panics
+    /// If the runtime has shut down.
+    pub(crate) fn register(&self, tick: u64, waker: Waker, on_runtime_thread: bool) -> TimerKey {
+        let (key, unpark) = {
+            let mut st = self.lock();
+            assert!(!st.shut_down, "{SHUT_DOWN}");
+            let key = st.wheel.insert(tick, waker);
+            (key, st.armed.is_none_or(|armed| tick < armed))
+        };
+        if unpark && !on_runtime_thread {
+            self.unpark.send();
+        }
+        key
+    }
+
+    /// Stores `waker` for the pending timer `key`; `false` when it has fired.
+    pub(crate) fn update_waker(&self, key: TimerKey, waker: &Waker) -> bool {
+        let old = {
+            let mut st = self.lock();
+            assert!(!st.shut_down, "{SHUT_DOWN}");
+            match st.wheel.get_mut(key) {
+                Some(w) if w.will_wake(waker) => return true,
+                Some(w) => std::mem::replace(w, waker.clone()),
+                None => return false,
+            }
+        };
+        drop(old);
+        true
+    }
+
+    /// Moves the pending timer `key` to `tick`; `false` when it has fired.
+    pub(crate) fn reset(&self, key: TimerKey, tick: u64, on_runtime_thread: bool) -> bool {
+        let (moved, unpark) = {
+            let mut st = self.lock();
+            let moved = st.wheel.reset(key, tick);
+            (moved, moved && st.armed.is_none_or(|armed| tick < armed))
+        };
+        if unpark && !on_runtime_thread {
+            self.unpark.send();
+        }
+        moved
+    }
+
+    /// Removes the timer `key` if still pending. O(1).
+    pub(crate) fn cancel(&self, key: TimerKey) {
+        let waker = self.lock().wheel.remove(key);
+        drop(waker);
+    }
+
+    /// Timers pending in the wheel.
+    pub(crate) fn len(&self) -> usize {
+        self.lock().wheel.len()
+    }
+
+    /// Arms (or stops) the loop timer for the wheel's next expiration, if
+    /// that changed since it was last armed.
+    pub(crate) fn sync_loop_timer(self: &std::sync::Arc<Self>, lp: &mut Loop, timer: TimerId) {
+        let next = {
+            let mut st = self.lock();
+            let next = st.wheel.next_expiration();
+            if next == st.armed {
+                return;
+            }
+            st.armed = next;
+            next
+        };
+        let Some(tick) = next else {
+            lp.timer_stop(timer);
+            return;
+        };
+        // Measure from the loop's own clock, which the timer's deadline is
+        // computed from, so the timer fires at the tick's instant exactly.
+        lp.update_time();
+        let after = self.tick_instant(tick).saturating_duration_since(lp.now()).min(MAX_ARM);
+        let driver = std::sync::Arc::clone(self);
+        let mut expired = Vec::new();
+        let armed = lp.timer_start(timer, after, None, move |lp, _| {
+            driver.fire(&mut expired);
+            // Back to the scheduler: it runs what woke and re-arms.
+            lp.stop();
+        });
+        if let Err(e) = armed {
+            // At most `MAX_ARM` ahead, so only a loop clock near its end
+            // of range could refuse.
+            panic!("spindle-rt: cannot arm the time driver's loop timer: {e}");
+        }
+    }
+
+    /// Advances the wheel to now and wakes every expired timer.
+    fn fire(&self, expired: &mut Vec<(TimerKey, Waker)>) {
+        let now = self.now_tick(Instant::now());
+        {
+            let mut st = self.lock();
+            st.wheel.advance(now, expired);
+            st.armed = None;
+        }
+        for (_, waker) in expired.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// Drops every pending timer; later registrations panic.
+    pub(crate) fn shutdown(&self) {
+        let wheel = {
+            let mut st = self.lock();
+            st.shut_down = true;
+            st.armed = None;
+            std::mem::take(&mut st.wheel)
+        };
+        drop(wheel);
+    }
+}

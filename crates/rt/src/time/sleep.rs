@@ -1,0 +1,174 @@
+//! [`sleep`], [`sleep_until`] and the [`Sleep`] future.
+
+use super::driver::{deadline_after, TimeDriver};
+use super::TimerKey;
+use crate::runtime::context;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Waits until `duration` has elapsed: a [`Sleep`] whose deadline is now
+/// plus `duration`, measured when `sleep` is called (not when first
+/// polled).
+///
+/// The wait is never shorter than `duration`: deadlines are rounded up to
+/// the time driver's millisecond ticks, so it may be up to about a
+/// millisecond longer (plus however late the runtime gets to it). A
+/// zero duration completes on first poll. A duration too large for the
+/// clock, such as [`Duration::MAX`], saturates to about 30 years from now:
+/// effectively forever, with no overflow and no panic.
+///
+/// The sleep belongs to the runtime current where it is created, or, if
+/// created outside any (say, as the argument of `block_on`), to the one
+/// current where it is first polled.
+///
+/// # Panics
+/// The returned `Sleep` panics when polled outside a spindle-rt runtime
+/// without having been created inside one ("must be called from within a
+/// spindle-rt runtime").
+///
+/// # Example
+///
+/// ```
+/// use spindle_rt::runtime::Builder;
+/// use spindle_rt::time::sleep;
+/// use std::time::{Duration, Instant};
+///
+/// let rt = Builder::new_current_thread().build()?;
+/// let start = Instant::now();
+/// rt.block_on(sleep(Duration::from_millis(5)));
+/// assert!(start.elapsed() >= Duration::from_millis(5));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(deadline_after(Instant::now(), duration))
+}
+
+/// Waits until `deadline`; see [`sleep`] (also for which runtime it
+/// belongs to). A deadline in the past completes on first poll.
+///
+/// # Panics
+/// As [`sleep`]'s: when polled outside a runtime, if created outside one.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    let driver = context::current().map(|core| Arc::clone(&core.shared().time));
+    Sleep { driver, deadline, tick: 0, state: State::Idle }
+}
+
+/// A future that completes at a deadline; made by [`sleep`] and
+/// [`sleep_until`].
+///
+/// It takes a timer in its runtime's wheel on its first `Pending` poll,
+/// stores the newest waker on every later poll, and gives the timer back
+/// when dropped, in O(1): a cancelled sleep (a `timeout` whose future won)
+/// leaves nothing behind. It is `Send`, `Sync` and `Unpin`, and may be
+/// dropped on any thread; it should be polled on its runtime's thread
+/// (elsewhere it still works, waking the loop to re-arm, but only while the
+/// runtime is running).
+///
+/// # Panics
+/// Polling it outside a runtime when it was created outside one, or after
+/// its runtime was dropped, panics.
+pub struct Sleep {
+    /// The runtime's driver; `None` until first polled if created outside
+    /// a runtime.
+    driver: Option<Arc<TimeDriver>>,
+    deadline: Instant,
+    /// `deadline` in the driver's ticks, rounded up; meaningful once
+    /// `state` is `Registered`.
+    tick: u64,
+    state: State,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Not in the wheel: not polled yet, or reset.
+    Idle,
+    /// In the wheel under this key until it fires or is cancelled.
+    Registered(TimerKey),
+    /// Completed.
+    Elapsed,
+}
+
+impl Sleep {
+    /// The instant this sleep completes at (or after).
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether it has completed (been polled to `Ready`).
+    pub fn is_elapsed(&self) -> bool {
+        self.state == State::Elapsed
+    }
+
+    /// Moves the deadline, even after the sleep completed (it then waits
+    /// again). Keeps its wheel entry if it has one: O(1).
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.state = match (self.state, &self.driver) {
+            (State::Registered(key), Some(driver)) => {
+                self.tick = driver.deadline_tick(deadline);
+                if driver.reset(key, self.tick, on_runtime_thread(driver)) {
+                    State::Registered(key)
+                } else {
+                    State::Idle
+                }
+            }
+            _ => State::Idle,
+        };
+    }
+}
+
+fn on_runtime_thread(driver: &Arc<TimeDriver>) -> bool {
+    context::current().is_some_and(|core| Arc::ptr_eq(&core.shared().time, driver))
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        match this.state {
+            State::Elapsed => Poll::Ready(()),
+            State::Idle => {
+                // Already due: no timer needed.
+                if Instant::now() >= this.deadline {
+                    this.state = State::Elapsed;
+                    return Poll::Ready(());
+                }
+                let driver =
+                    this.driver.get_or_insert_with(|| Arc::clone(&context::expect_current().shared().time));
+                this.tick = driver.deadline_tick(this.deadline);
+                let key = driver.register(this.tick, cx.waker().clone(), on_runtime_thread(driver));
+                this.state = State::Registered(key);
+                Poll::Pending
+            }
+            State::Registered(key) => {
+                let driver = this.driver.as_ref().expect("a registered sleep has a driver");
+                if driver.update_waker(key, cx.waker()) {
+                    Poll::Pending
+                } else {
+                    // The driver removed it: it fired.
+                    this.state = State::Elapsed;
+                    Poll::Ready(())
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let (State::Registered(key), Some(driver)) = (self.state, &self.driver) {
+            driver.cancel(key);
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep").field("deadline", &self.deadline).field("state", &self.state).finish()
+    }
+}

@@ -1,0 +1,41 @@
+//! Shared helpers for the `rt_*.rs` runtime tests.
+
+#![allow(dead_code)]
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Runs `f` on its own thread and fails the test if it takes longer than
+/// ten seconds (instead of hanging the suite). Panics in `f` propagate.
+pub fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    let t = std::thread::spawn(move || {
+        let out = f();
+        let _ = tx.send(());
+        out
+    });
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(()) => t.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => match t.join() {
+            Ok(_) => unreachable!("sent before returning"),
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test timed out after 10 s"),
+    }
+}
+
+/// A new current-thread runtime.
+pub fn rt() -> spindle_rt::Runtime {
+    spindle_rt::Builder::new_current_thread().build().expect("runtime")
+}
+
+/// The message of a caught panic payload.
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        String::from("<non-string panic>")
+    }
+}
