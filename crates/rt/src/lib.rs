@@ -12,8 +12,11 @@
 //! * [`task`]: the task cell, its one-word state machine and `JoinHandle`;
 //! * [`sched`]: the G-M-P building blocks: a P's lock-free local run queue
 //!   (steal half) and the global queue;
-//! * [`io`]: the readiness latch (`ScheduledIo`) that net types will wait
-//!   on; the async `TcpListener`/`TcpStream` are not written yet;
+//! * [`net`]: async `TcpListener` and `TcpStream` for the current-thread
+//!   runtime, registered once, edge-triggered (UDP and Unix sockets next);
+//! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on;
+//! * [`blocking`] and [`fs`]: `spawn_blocking` on an elastic pool whose idle
+//!   threads retire, and file operations through it;
 //! * [`sync`]: async oneshot, bounded mpsc, Mutex, RwLock, Notify,
 //!   Semaphore.
 //!
@@ -30,12 +33,16 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod blocking;
+pub mod fs;
 pub mod io;
 pub(crate) mod loom;
+pub mod net;
 pub mod runtime;
 pub mod sched;
 pub mod sync;
 pub mod task;
 pub mod time;
 
+pub use blocking::spawn_blocking;
 pub use runtime::{spawn, spawn_local, yield_now, Builder, Handle, Runtime};

@@ -1,0 +1,373 @@
+//! [`TcpListener`] and [`TcpStream`].
+
+use super::registration::Registration;
+use super::sys;
+use crate::io::Direction;
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::task::{ready, Context, Poll};
+
+/// Tries `f` on each address `addr` resolves to, returning the first
+/// success or the last error.
+fn each_addr<T>(addr: impl ToSocketAddrs, mut f: impl FnMut(SocketAddr) -> io::Result<T>) -> io::Result<T> {
+    let mut last = None;
+    for a in addr.to_socket_addrs()? {
+        match f(a) {
+            Ok(t) => return Ok(t),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to use")))
+}
+
+/// A TCP socket listening for connections, registered with the current
+/// runtime's loop.
+///
+/// Made by [`bind`](TcpListener::bind); connections come from
+/// [`accept`](TcpListener::accept). Dropping it stops its watcher and closes
+/// the socket. `!Send`: it belongs to the runtime thread that made it.
+///
+/// ```
+/// use spindle_rt::net::{TcpListener, TcpStream};
+///
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let addr = listener.local_addr()?;
+///     let client = spindle_rt::spawn_local(async move {
+///         let mut s = TcpStream::connect(addr).await?;
+///         s.write_all(b"hi").await
+///     });
+///     let (mut conn, _peer) = listener.accept().await?;
+///     let mut buf = [0; 2];
+///     let mut got = 0;
+///     while got < 2 {
+///         got += conn.read(&mut buf[got..]).await?;
+///     }
+///     assert_eq!(&buf, b"hi");
+///     client.await.unwrap()
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<spindle_rt::net::TcpListener>();
+/// ```
+pub struct TcpListener {
+    /// Dropped before `socket`: the watcher leaves the poller before the
+    /// descriptor closes.
+    reg: Registration,
+    socket: std::net::TcpListener,
+}
+
+impl TcpListener {
+    /// Binds a non-blocking, close-on-exec listening socket with
+    /// `SO_REUSEADDR` and a backlog of 1024 to the first of `addr`'s
+    /// addresses that works, and registers it with the current runtime.
+    ///
+    /// Names are resolved on this thread, blocking it: pass a literal
+    /// address (`"127.0.0.1:0"`, a `SocketAddr`) inside a runtime.
+    ///
+    /// # Errors
+    /// The system's error for the last address tried (`AddrInUse`,
+    /// `PermissionDenied`, ...).
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime (`block_on` or one of its tasks).
+    #[track_caller]
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let socket = each_addr(addr, |a| {
+            let fd = sys::socket_for(&a)?;
+            sys::set_opt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+            sys::bind(fd.as_raw_fd(), &sys::SockAddr::inet(a))?;
+            sys::listen(fd.as_raw_fd(), sys::BACKLOG)?;
+            Ok(fd)
+        })?;
+        let reg = Registration::new(socket.as_raw_fd())?;
+        Ok(TcpListener { reg, socket: std::net::TcpListener::from(socket) })
+    }
+
+    /// Waits for a connection and returns it, registered with the runtime,
+    /// with the peer's address.
+    ///
+    /// # Errors
+    /// The system's `accept4` error (`EMFILE` when out of descriptors, ...),
+    /// or an error if the runtime shut the listener down.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (fd, peer) = poll_fn(|cx| self.poll_accept_fd(cx)).await?;
+        Ok((TcpStream::from_connected(fd)?, peer))
+    }
+
+    /// Polls for one accepted descriptor; [`accept`](Self::accept) registers it.
+    fn poll_accept_fd(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+        let fd = self.socket.as_raw_fd();
+        self.reg.poll_io(cx, Direction::Read, || sys::accept(fd))
+    }
+
+    /// The address the listener is bound to (with the port the system
+    /// chose, for port 0).
+    ///
+    /// # Errors
+    /// The system's `getsockname` error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener").field("fd", &self.socket.as_raw_fd()).finish_non_exhaustive()
+    }
+}
+
+/// A TCP connection, registered with the current runtime's loop.
+///
+/// Made by [`connect`](TcpStream::connect) or
+/// [`TcpListener::accept`]. Reads and writes take `&mut self`: one reader
+/// and one writer at a time (the readiness latch keeps one waker per
+/// direction). Dropping it stops its watcher and closes the socket; a task
+/// waiting on it can only be the one that owns it, so "dropped while
+/// waiting" means the waiting task was cancelled (aborted, or its runtime
+/// dropped). `!Send`: it belongs to the runtime thread that made it.
+///
+/// ```
+/// use spindle_rt::net::{TcpListener, TcpStream};
+///
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let addr = listener.local_addr()?;
+///     spindle_rt::spawn_local(async move {
+///         // An echo server for one connection.
+///         let (mut conn, _) = listener.accept().await?;
+///         let mut buf = [0; 1024];
+///         loop {
+///             let n = conn.read(&mut buf).await?;
+///             if n == 0 {
+///                 return Ok::<(), std::io::Error>(());
+///             }
+///             conn.write_all(&buf[..n]).await?;
+///         }
+///     });
+///     let mut s = TcpStream::connect(addr).await?;
+///     s.set_nodelay(true)?;
+///     s.write_all(b"ping").await?;
+///     s.shutdown(std::net::Shutdown::Write)?;
+///     let mut echoed = Vec::new();
+///     let mut buf = [0; 16];
+///     loop {
+///         match s.read(&mut buf).await? {
+///             0 => break,
+///             n => echoed.extend_from_slice(&buf[..n]),
+///         }
+///     }
+///     assert_eq!(echoed, b"ping");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<spindle_rt::net::TcpStream>();
+/// ```
+pub struct TcpStream {
+    /// Dropped before `socket`: the watcher leaves the poller before the
+    /// descriptor closes.
+    reg: Registration,
+    /// Owns the descriptor; reads and writes go through it (`recv`, and
+    /// `send` with `MSG_NOSIGNAL`: a write to a reset peer is `EPIPE`, not
+    /// a `SIGPIPE`).
+    socket: std::net::TcpStream,
+}
+
+impl TcpStream {
+    fn from_connected(fd: OwnedFd) -> io::Result<TcpStream> {
+        let reg = Registration::new(fd.as_raw_fd())?;
+        Ok(TcpStream { reg, socket: std::net::TcpStream::from(fd) })
+    }
+
+    /// Connects to the first of `addr`'s addresses that accepts: starts a
+    /// non-blocking connect, waits for writability, and checks `SO_ERROR`.
+    ///
+    /// Names are resolved on this thread, blocking it: pass a literal
+    /// address inside a runtime.
+    ///
+    /// # Errors
+    /// The last address's error: `ConnectionRefused` when nothing listens,
+    /// `TimedOut`, `NetworkUnreachable`, ... Bound the wait with
+    /// [`time::timeout`](crate::time::timeout).
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime (`block_on` or one of its tasks).
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+        let mut last = None;
+        for a in addrs {
+            match TcpStream::connect_one(a).await {
+                Ok(s) => return Ok(s),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to connect to")))
+    }
+
+    async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+        let fd = sys::socket_for(&addr)?;
+        let connected = sys::connect(fd.as_raw_fd(), &sys::SockAddr::inet(addr))?;
+        let stream = TcpStream::from_connected(fd)?;
+        if !connected {
+            poll_fn(|cx| stream.poll_connected(cx)).await?;
+        }
+        Ok(stream)
+    }
+
+    /// Ready when the connect started on this socket has finished.
+    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            let ev = ready!(self.reg.poll_ready(cx, Direction::Write));
+            if let Some(e) = self.socket.take_error()? {
+                return Poll::Ready(Err(e));
+            }
+            match self.socket.peer_addr() {
+                Ok(_) => return Poll::Ready(Ok(())),
+                // Not connected yet and no error: a spurious event.
+                Err(e) if e.kind() == io::ErrorKind::NotConnected && !ev.is_shutdown() => {
+                    self.reg.clear_readiness(ev);
+                }
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+
+    /// Reads into `buf`, waiting until something is there; `Ok(0)` means
+    /// the peer closed its side (or `buf` is empty).
+    ///
+    /// # Errors
+    /// The system's error (`ConnectionReset`, ...), or an error if the
+    /// runtime shut the stream down.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_read(cx, buf)).await
+    }
+
+    /// Writes some of `buf`, waiting until the socket takes at least one
+    /// byte; returns how many it took.
+    ///
+    /// # Errors
+    /// The system's error (`BrokenPipe` after the peer reset, ...), or an
+    /// error if the runtime shut the stream down.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write(cx, buf)).await
+    }
+
+    /// Writes all of `buf`, waiting as the socket's buffer drains.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write); `WriteZero` if a write took nothing. On
+    /// error, an unknown prefix of `buf` has been sent.
+    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.write(buf).await? {
+                0 => return Err(io::ErrorKind::WriteZero.into()),
+                n => buf = &buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls a read into `buf`: the building block of [`read`](Self::read)
+    /// and of IO trait impls. On `Pending` the task is woken when the
+    /// socket becomes readable; no system call besides the `recv` itself.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let socket = &self.socket;
+        self.reg.poll_io(cx, Direction::Read, || (&mut &*socket).read(buf))
+    }
+
+    /// Polls a write of `buf`: the building block of
+    /// [`write`](Self::write) and of IO trait impls.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let socket = &self.socket;
+        self.reg.poll_io(cx, Direction::Write, || (&mut &*socket).write(buf))
+    }
+
+    /// Shuts down the read side, the write side (the peer reads end of
+    /// stream), or both; see `shutdown(2)`.
+    ///
+    /// # Errors
+    /// The system's error (`NotConnected`, ...).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.socket.shutdown(how)
+    }
+
+    /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.socket.set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.socket.nodelay()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    /// `NotConnected`, or the system's `getpeername` error.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.peer_addr()
+    }
+
+    /// This end's address.
+    ///
+    /// # Errors
+    /// The system's `getsockname` error.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.socket.as_raw_fd()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.socket.as_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream").field("fd", &self.socket.as_raw_fd()).finish_non_exhaustive()
+    }
+}
