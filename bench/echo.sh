@@ -12,6 +12,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 cargo build --release -p spindle -p spindle-bench
+cargo build --release -p spindle-rt --example echo
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in
@@ -29,4 +30,4 @@ if ! command -v taskset >/dev/null 2>&1; then
   fi
 fi
 
-exec "$bin/echo_bench" --spindle "$bin/spindle" "$@"
+exec "$bin/echo_bench" --spindle "$bin/spindle" --rt-echo "$bin/examples/echo" "$@"

@@ -40,6 +40,9 @@ struct Args {
     /// Path to the `spindle` binary (needed for the spindle-* servers).
     #[arg(long)]
     spindle: Option<PathBuf>,
+    /// Path to spindle-rt's `echo` example (needed for the rt-current server).
+    #[arg(long)]
+    rt_echo: Option<PathBuf>,
     /// Servers to run, comma-separated.
     #[arg(
         long,
@@ -90,6 +93,8 @@ enum ServerKind {
     TokioCurrent,
     /// `tokio_echo --flavor multi`.
     TokioMulti,
+    /// spindle-rt's `echo` example: the current-thread async runtime.
+    RtCurrent,
 }
 
 impl ServerKind {
@@ -101,6 +106,7 @@ impl ServerKind {
             Self::Bare => "bare",
             Self::TokioCurrent => "tokio-current",
             Self::TokioMulti => "tokio-multi",
+            Self::RtCurrent => "rt-current",
         }
     }
 
@@ -291,6 +297,13 @@ fn prepare(args: Args) -> Result<Setup> {
             None => bail!("spindle-* servers need --spindle PATH (or drop them from --servers)"),
         }
     }
+    if args.servers.contains(&ServerKind::RtCurrent) {
+        match &args.rt_echo {
+            Some(path) if path.is_file() => {}
+            Some(path) => bail!("--rt-echo {}: no such file", path.display()),
+            None => bail!("the rt-current server needs --rt-echo PATH (or drop it from --servers)"),
+        }
+    }
 
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pin = if args.no_pin {
@@ -374,6 +387,12 @@ fn server_command(setup: &Setup, kind: ServerKind, cpu: Option<usize>) -> Comman
         _ => None,
     };
     let listen = ["--listen", "127.0.0.1:0"];
+    if kind == ServerKind::RtCurrent {
+        let rt_echo = setup.args.rt_echo.as_deref().expect("checked in prepare");
+        let mut cmd = command_on_cpu(rt_echo, cpu);
+        cmd.arg("127.0.0.1:0");
+        return cmd;
+    }
     if let Some(poller) = spindle_poller {
         let spindle = setup.args.spindle.as_deref().expect("checked in prepare");
         let mut cmd = command_on_cpu(spindle, cpu);
@@ -485,12 +504,27 @@ fn summary(servers: &[ServerKind], samples: &[Sample]) -> String {
             ratio(stat(spindle, &rate), stat(ServerKind::TokioCurrent, &rate)),
             "(target >= 1.0; mostly measures the client on 2 cores)",
         ),
+        (
+            "rt-current/tokio-current cpu-per-msg",
+            ratio(stat(ServerKind::RtCurrent, &cpu), stat(ServerKind::TokioCurrent, &cpu)),
+            "(target <= 1.0)",
+        ),
+        (
+            "rt-current/tokio-current user-cpu-per-msg",
+            ratio(stat(ServerKind::RtCurrent, &user), stat(ServerKind::TokioCurrent, &user)),
+            "(user mode only: the runtime's own work)",
+        ),
+        (
+            "rt-current/tokio-current msgs/s",
+            ratio(stat(ServerKind::RtCurrent, &rate), stat(ServerKind::TokioCurrent, &rate)),
+            "(target >= 1.0)",
+        ),
     ];
     let _ = writeln!(out, "ratios (spindle = spindle-epoll):");
     let noisy = samples.iter().filter(|s| s.other_cpu_s > NOISY_FRACTION * s.report.seconds).count();
     for (label, value, note) in lines {
         let shown = value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}x"));
-        let _ = writeln!(out, "  {label:<34} {shown:>6} {note}");
+        let _ = writeln!(out, "  {label:<40} {shown:>6} {note}");
     }
     if noisy > 0 {
         let worst = samples.iter().map(|s| s.other_cpu_s / s.report.seconds).fold(0.0, f64::max);
