@@ -1,48 +1,18 @@
 //! Mutex: mutual exclusion under contention, FIFO hand-off, cancellation.
 
+mod sync_support;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc as std_mpsc, Arc};
-use std::task::{Context, Poll, Wake, Waker};
-use std::time::Duration;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use sync_support::{bounded, counting_waker, poll, wakes};
 
 use futures::executor::block_on;
 use futures::executor::LocalPool;
 use futures::task::LocalSpawnExt;
 use spindle_rt::sync::Mutex;
-
-/// A waker that counts its wake-ups.
-struct CountWaker(AtomicUsize);
-
-impl Wake for CountWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountWaker>, Waker) {
-    let count = Arc::new(CountWaker(AtomicUsize::new(0)));
-    (count.clone(), Waker::from(count))
-}
-
-fn wakes(count: &CountWaker) -> usize {
-    count.0.load(Ordering::SeqCst)
-}
-
-fn poll<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
-    Pin::new(fut).poll(&mut Context::from_waker(waker))
-}
-
-/// Runs `f` on its own thread and fails the test if it takes over 10 s.
-fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = std_mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(10)).expect("test body timed out or panicked")
-}
 
 /// Returns `Pending` once (waking itself), then `Ready`: a yield point.
 struct YieldNow(bool);
