@@ -61,6 +61,12 @@
 //! poller) that any thread may call to make a blocked [`Poller::wait`] return.
 //! Wakes coalesce: many calls before the poller wakes cost one write.
 //!
+//! ## Socket system calls
+//!
+//! [`socket`] holds thin, safe wrappers over the socket system calls that
+//! spindle-loop's streams and spindle-rt's net types share; all their
+//! `unsafe` lives here, next to the poller's own.
+//!
 //! ## Example
 //!
 //! ```
@@ -89,6 +95,7 @@
 mod backend;
 mod event;
 mod interest;
+pub mod socket;
 mod sys;
 mod waker;
 

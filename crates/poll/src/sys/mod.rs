@@ -1,6 +1,7 @@
 //! The system-call layer: one module per backend, each turning kernel events
 //! into (token, readiness) and nothing else. All of the crate's `unsafe`
-//! lives here and in `waker.rs`.
+//! lives here, in `waker.rs` and in `socket.rs` (the socket calls the
+//! loop's streams and the runtime's net types share).
 //!
 //! epoll keeps its interest set in the kernel. poll and select have none: the
 //! set lives in user space, in a [`registry::Registry`] the two share, and is
