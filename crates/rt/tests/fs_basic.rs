@@ -3,35 +3,14 @@
 
 mod rt_support;
 
-use rt_support::{bounded, rt};
+use rt_support::{bounded, rt, TempDir};
 use spindle_rt::fs;
 use std::io::ErrorKind;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
-/// A directory of its own for one test, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("spindle-rt-fs-{}-{}", std::process::id(), NEXT.fetch_add(1, SeqCst));
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn write_read_metadata_remove_round_trip() {
     bounded(|| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("fs");
         let path = dir.0.join("data.bin");
         let bytes: Vec<u8> = (0..=255u8).cycle().take(100_000).collect();
         let rt = rt();
@@ -59,7 +38,7 @@ fn write_read_metadata_remove_round_trip() {
 #[test]
 fn metadata_of_a_directory() {
     bounded(|| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("fs");
         let meta = rt().block_on(fs::metadata(dir.0.clone())).unwrap();
         assert!(meta.is_dir());
     });
@@ -68,7 +47,7 @@ fn metadata_of_a_directory() {
 #[test]
 fn a_missing_file_is_not_found() {
     bounded(|| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("fs");
         let missing = dir.0.join("no-such-file");
         let rt = rt();
         rt.block_on(async {
@@ -86,7 +65,7 @@ fn a_missing_file_is_not_found() {
 #[test]
 fn read_to_string_rejects_invalid_utf8() {
     bounded(|| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("fs");
         let path = dir.0.join("latin1.txt");
         let rt = rt();
         rt.block_on(async {
@@ -99,7 +78,7 @@ fn read_to_string_rejects_invalid_utf8() {
 #[test]
 fn many_concurrent_reads_from_tasks() {
     bounded(|| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("fs");
         let rt = rt();
         let total = rt.block_on(async {
             for i in 0..16 {

@@ -3,35 +3,14 @@
 
 mod rt_support;
 
-use rt_support::{bounded, rt};
+use rt_support::{bounded, rt, TempDir};
 use spindle_rt::fs::File;
 use std::io::ErrorKind;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
-/// A directory of its own for one test, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("spindle-rt-fs-file-{}-{}", std::process::id(), NEXT.fetch_add(1, SeqCst));
-        let path = std::env::temp_dir().join(name);
-        std::fs::create_dir_all(&path).expect("create temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 #[test]
 fn write_then_read_back_in_chunks() {
     bounded(|| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("fs-file");
         let path = dir.0.join("file.txt");
         rt().block_on(async {
             let mut file = File::create(&path).await.unwrap();
@@ -53,7 +32,7 @@ fn write_then_read_back_in_chunks() {
 #[test]
 fn from_std_wraps_an_open_file() {
     bounded(|| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("fs-file");
         let path = dir.0.join("std.txt");
         std::fs::write(&path, "from std").unwrap();
         let std_file = std::fs::File::open(&path).unwrap();
@@ -65,7 +44,7 @@ fn from_std_wraps_an_open_file() {
 #[test]
 fn opening_a_missing_file_is_not_found() {
     bounded(|| {
-        let dir = TempDir::new();
+        let dir = TempDir::new("fs-file");
         let err = rt().block_on(File::open(dir.0.join("absent"))).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
         let err = rt().block_on(File::create(dir.0.join("no-dir").join("x"))).unwrap_err();

@@ -39,3 +39,25 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         String::from("<non-string panic>")
     }
 }
+
+/// A directory of its own for one test, under the system temp dir, named
+/// `spindle-rt-TAG-PID-N`, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    /// Makes a fresh directory whose name carries `tag`.
+    pub fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("spindle-rt-{tag}-{}-{}", std::process::id(), NEXT.fetch_add(1, SeqCst));
+        let path = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
