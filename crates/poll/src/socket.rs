@@ -5,9 +5,10 @@
 //! flag is not yet set), each `unsafe` block states the invariant it relies
 //! on, and `EINTR` is retried in exactly one place, `cvt_retry`. No call here
 //! blocks (every descriptor these callers use is non-blocking), so a retry is
-//! always short. Descriptors made here ([`socket`], [`accept`],
-//! [`reserve_fd`]) are non-blocking (sockets) and close-on-exec, and
-//! [`send`] uses `MSG_NOSIGNAL`, so a closed peer is `EPIPE`, never
+//! always short. Descriptors made here ([`socket`], [`datagram_socket`],
+//! [`socketpair`], [`accept`], [`reserve_fd`]) are non-blocking (sockets)
+//! and close-on-exec, and every send ([`send`], [`send_vectored`],
+//! [`send_to`]) uses `MSG_NOSIGNAL`, so a closed peer is `EPIPE`, never
 //! `SIGPIPE`.
 
 use std::io;
@@ -16,6 +17,10 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+
+mod msg;
+
+pub use msg::{recv, recv_from, send_to, send_vectored, MAX_IOV};
 
 /// Turns a negative return into the thread's `errno`, retrying `EINTR`.
 #[inline]
@@ -175,6 +180,30 @@ pub fn socket(family: libc::c_int) -> io::Result<OwnedFd> {
     cvt_retry(|| unsafe { libc::socket(family, ty, 0) }).map(owned)
 }
 
+/// A non-blocking, close-on-exec datagram socket of `family` (`AF_INET`,
+/// `AF_INET6`, `AF_UNIX`): UDP for the IP families.
+///
+/// # Errors
+/// The kernel's `socket` error (`EMFILE`, `EAFNOSUPPORT`, ...).
+pub fn datagram_socket(family: libc::c_int) -> io::Result<OwnedFd> {
+    let ty = libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    // SAFETY: socket takes no pointers.
+    cvt_retry(|| unsafe { libc::socket(family, ty, 0) }).map(owned)
+}
+
+/// A connected pair of non-blocking, close-on-exec Unix stream sockets
+/// (`socketpair(AF_UNIX, SOCK_STREAM)`).
+///
+/// # Errors
+/// The kernel's `socketpair` error (`EMFILE`, ...).
+pub fn socketpair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let ty = libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+    let mut fds: [libc::c_int; 2] = [-1, -1];
+    // SAFETY: fds is a live array of the two c_ints socketpair writes.
+    cvt_retry(|| unsafe { libc::socketpair(libc::AF_UNIX, ty, 0, fds.as_mut_ptr()) })?;
+    Ok((owned(fds[0]), owned(fds[1])))
+}
+
 /// Sets an `int` socket option (`setsockopt`).
 ///
 /// # Errors
@@ -208,6 +237,57 @@ pub fn get_opt(fd: RawFd, level: libc::c_int, name: libc::c_int) -> io::Result<l
         libc::getsockopt(fd, level, name, std::ptr::addr_of_mut!(value).cast(), &mut len)
     })?;
     Ok(value)
+}
+
+/// Sets `SO_LINGER`: `Some(t)` makes `close` wait up to `t` for unsent
+/// data (on a blocking socket); `Some(ZERO)` makes `close` drop unsent
+/// data and reset the connection (`RST`, the peer sees `ECONNRESET`)
+/// instead of the orderly `FIN`; `None` restores the default (close at
+/// once, send the rest in the background). Whole seconds; a nonzero
+/// duration under a second counts as one.
+///
+/// # Errors
+/// The kernel's `setsockopt` error.
+pub fn set_linger(fd: RawFd, linger: Option<std::time::Duration>) -> io::Result<()> {
+    let value = libc::linger {
+        l_onoff: libc::c_int::from(linger.is_some()),
+        l_linger: linger.map_or(0, |d| {
+            let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0 && d.as_secs() == 0);
+            libc::c_int::try_from(secs).unwrap_or(libc::c_int::MAX)
+        }),
+    };
+    // SAFETY: the option value points to a live linger of the length passed.
+    cvt_retry(|| unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            std::ptr::addr_of!(value).cast(),
+            mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+/// Reads `SO_LINGER`, as [`set_linger`] takes it.
+///
+/// # Errors
+/// The kernel's `getsockopt` error.
+pub fn linger(fd: RawFd) -> io::Result<Option<std::time::Duration>> {
+    let mut value = libc::linger { l_onoff: 0, l_linger: 0 };
+    let mut len = mem::size_of::<libc::linger>() as libc::socklen_t;
+    // SAFETY: value and len are live and len is value's size; the kernel
+    // writes at most len bytes.
+    cvt_retry(|| unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            std::ptr::addr_of_mut!(value).cast(),
+            &mut len,
+        )
+    })?;
+    Ok((value.l_onoff != 0).then(|| std::time::Duration::from_secs(value.l_linger.max(0) as u64)))
 }
 
 /// Binds `fd` to `addr`.
@@ -315,6 +395,21 @@ pub fn write(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
 pub fn shutdown_write(fd: RawFd) -> io::Result<()> {
     // SAFETY: shutdown takes no pointers.
     cvt_retry(|| unsafe { libc::shutdown(fd, libc::SHUT_WR) }).map(drop)
+}
+
+/// Shuts down the reading half, the writing half or both (`shutdown(2)`).
+///
+/// # Errors
+/// The kernel's `shutdown` error (`ENOTCONN`, ...).
+#[inline]
+pub fn shutdown(fd: RawFd, how: std::net::Shutdown) -> io::Result<()> {
+    let how = match how {
+        std::net::Shutdown::Read => libc::SHUT_RD,
+        std::net::Shutdown::Write => libc::SHUT_WR,
+        std::net::Shutdown::Both => libc::SHUT_RDWR,
+    };
+    // SAFETY: shutdown takes no pointers.
+    cvt_retry(|| unsafe { libc::shutdown(fd, how) }).map(drop)
 }
 
 /// Sets `O_NONBLOCK` on `fd` if it is not set already.

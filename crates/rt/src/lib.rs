@@ -35,6 +35,8 @@
 
 pub mod blocking;
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub(crate) mod loom;
 pub mod net;

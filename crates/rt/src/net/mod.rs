@@ -1,5 +1,40 @@
-//! Async TCP on the current-thread runtime: [`TcpListener`] and
-//! [`TcpStream`].
+//! Async networking on the current-thread runtime: TCP ([`TcpListener`],
+//! [`TcpStream`], and [`TcpSocket`] to set options first), UDP
+//! ([`UdpSocket`]) and Unix-domain streams ([`UnixListener`],
+//! [`UnixStream`]).
+//!
+//! | type | made by | IO |
+//! |---|---|---|
+//! | [`TcpListener`] | [`bind`](TcpListener::bind) (`SO_REUSEADDR`, backlog 1024), [`TcpSocket::listen`] | `accept` |
+//! | [`TcpStream`] | [`connect`](TcpStream::connect), [`TcpSocket::connect`], `accept` | read, write, `write_vectored`, split |
+//! | [`UdpSocket`] | [`bind`](UdpSocket::bind) | `send_to` / `recv_from`, or `connect` then `send` / `recv` |
+//! | [`UnixListener`] | [`bind`](UnixListener::bind) | `accept` |
+//! | [`UnixStream`] | [`connect`](UnixStream::connect), [`pair`](UnixStream::pair), `accept` | as [`TcpStream`] |
+//!
+//! The stream types and their split halves implement the ecosystem's
+//! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], so generic
+//! code (codecs, `futures::io::copy`, TLS, HTTP) runs on them.
+//!
+//! # Writes never raise `SIGPIPE`
+//!
+//! Writing to a stream whose peer has gone raises `SIGPIPE`, whose default
+//! action kills the process, unless the write says otherwise. Rust
+//! binaries ignore the signal from startup, but a library cannot count on
+//! it (a C host, a `#[no_main]` program, a child that restored it). So
+//! every write here passes `MSG_NOSIGNAL`: `send` for plain writes,
+//! `sendto` for datagrams and `sendmsg` for gathered writes (`writev`
+//! itself takes no flags); a write to a closed peer is `BrokenPipe` or
+//! `ConnectionReset`, an ordinary error.
+//!
+//! # Splitting a stream
+//!
+//! Reads and writes take `&mut self`. To read in one task while another
+//! writes, split the stream: [`TcpStream::split`] borrows it as a
+//! [`ReadHalf`] and a [`WriteHalf`]; [`TcpStream::into_split`] moves it
+//! into an [`Arc`](std::sync::Arc) shared by an [`OwnedReadHalf`] and an
+//! [`OwnedWriteHalf`] that can move into tasks of their own. This is safe
+//! because the readiness latch keeps one waker slot per direction: the
+//! reader and the writer never disturb each other's wait.
 //!
 //! # Readiness-based async IO
 //!
@@ -45,17 +80,35 @@
 //! task waiting on an object owns it; "dropped while waiting" can only mean
 //! that task was cancelled ([`JoinHandle::abort`](crate::task::JoinHandle::abort),
 //! or its runtime dropped), and then the object closes with its future.
+//! A stream moved into [`into_split`](TcpStream::into_split) closes when
+//! its last half drops; the halves share it, so neither can pull it away
+//! from a waiting peer half.
 //!
 //! # Threads
 //!
-//! IO objects are `!Send`: each is tied to the loop of the runtime thread
-//! that made it (and its latch is shared with that loop's callback through
-//! an `Rc`). Make them inside `block_on` or a [`spawn_local`](crate::spawn_local)ed
-//! task; [`spawn`](crate::spawn) needs `Send` futures, so tasks that hold
-//! sockets are spawned with `spawn_local`.
+//! IO objects are tied to the loop of the runtime thread that made them
+//! (their latch is shared with that loop's callback). On the
+//! current-thread runtime they are `!Send`: make them inside `block_on` or
+//! a [`spawn_local`](crate::spawn_local)ed task; [`spawn`](crate::spawn)
+//! needs `Send` futures, so tasks that hold sockets are spawned with
+//! `spawn_local`. The owned split halves hold their stream in an `Arc`,
+//! not an `Rc`, so they become `Send` exactly when the stream is.
+//!
+//! One task at a time may wait in each direction of an object: for
+//! `&self` operations ([`TcpListener::accept`], the [`UdpSocket`] calls) a
+//! second task waiting the same way would replace the first one's waker.
 
+mod io_traits;
 mod registration;
+mod split;
 mod sys;
 mod tcp;
+mod tcp_socket;
+mod udp;
+mod unix;
 
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, SplitStream, WriteHalf};
 pub use tcp::{TcpListener, TcpStream};
+pub use tcp_socket::TcpSocket;
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};

@@ -5,7 +5,7 @@ use super::sys;
 use crate::io::Direction;
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::{ready, Context, Poll};
@@ -87,8 +87,14 @@ impl TcpListener {
             sys::listen(fd.as_raw_fd(), sys::BACKLOG)?;
             Ok(fd)
         })?;
-        let reg = Registration::new(socket.as_raw_fd())?;
-        Ok(TcpListener { reg, socket: std::net::TcpListener::from(socket) })
+        TcpListener::from_listening(socket)
+    }
+
+    /// Registers a socket that is already listening (from
+    /// [`TcpSocket::listen`](super::TcpSocket::listen)).
+    pub(crate) fn from_listening(fd: OwnedFd) -> io::Result<TcpListener> {
+        let reg = Registration::new(fd.as_raw_fd())?;
+        Ok(TcpListener { reg, socket: std::net::TcpListener::from(fd) })
     }
 
     /// Waits for a connection and returns it, registered with the runtime,
@@ -229,7 +235,13 @@ impl TcpStream {
     }
 
     async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
-        let fd = sys::socket_for(&addr)?;
+        TcpStream::connect_fd(sys::socket_for(&addr)?, addr).await
+    }
+
+    /// Connects `fd`, a fresh non-blocking TCP socket of `addr`'s family
+    /// (perhaps bound and with options set, by
+    /// [`TcpSocket`](super::TcpSocket)), to `addr`.
+    pub(crate) async fn connect_fd(fd: OwnedFd, addr: SocketAddr) -> io::Result<TcpStream> {
         let connected = sys::connect(fd.as_raw_fd(), &sys::SockAddr::inet(addr))?;
         let stream = TcpStream::from_connected(fd)?;
         if !connected {
@@ -298,6 +310,13 @@ impl TcpStream {
     /// # Errors
     /// As [`read`](Self::read).
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read_shared(cx, buf)
+    }
+
+    /// [`poll_read`](Self::poll_read) through a shared reference, for the
+    /// split halves: the read direction has its own waker slot, so one
+    /// reader may wait while one writer waits.
+    pub(crate) fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let socket = &self.socket;
         self.reg.poll_io(cx, Direction::Read, || (&mut &*socket).read(buf))
     }
@@ -308,8 +327,76 @@ impl TcpStream {
     /// # Errors
     /// As [`write`](Self::write).
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write_shared(cx, buf)
+    }
+
+    /// [`poll_write`](Self::poll_write) through a shared reference, for
+    /// the split halves.
+    pub(crate) fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let socket = &self.socket;
         self.reg.poll_io(cx, Direction::Write, || (&mut &*socket).write(buf))
+    }
+
+    /// Writes some of `bufs`, in order, as one gathered write, waiting
+    /// until the socket takes at least one byte; returns how many bytes it
+    /// took (which may end inside any buffer).
+    ///
+    /// Why: a message whose header and body live in different buffers goes
+    /// out in one system call (`sendmsg`, the socket form of `writev`)
+    /// without first copying them into one buffer, and with `TCP_NODELAY`
+    /// in one segment rather than two. The call passes `MSG_NOSIGNAL`, so a
+    /// write to a closed peer is `BrokenPipe`, never a `SIGPIPE` that kills
+    /// a process which did not ignore it. At most 1024 buffers go per call.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    ///
+    /// ```
+    /// use spindle_rt::net::{TcpListener, TcpStream};
+    /// use std::io::IoSlice;
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (mut conn, _) = listener.accept().await?;
+    ///     let n = client.write_vectored(&[IoSlice::new(b"head "), IoSlice::new(b"body")]).await?;
+    ///     let mut buf = [0; 9];
+    ///     let mut got = 0;
+    ///     while got < n {
+    ///         got += conn.read(&mut buf[got..]).await?;
+    ///     }
+    ///     assert_eq!(&buf[..n], &b"head body"[..n]);
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_write_vectored(cx, bufs)).await
+    }
+
+    /// Polls a gathered write of `bufs`: the building block of
+    /// [`write_vectored`](Self::write_vectored) and of IO trait impls.
+    ///
+    /// # Errors
+    /// As [`write`](Self::write).
+    pub fn poll_write_vectored(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_shared(cx, bufs)
+    }
+
+    /// [`poll_write_vectored`](Self::poll_write_vectored) through a shared
+    /// reference, for the split halves.
+    pub(crate) fn poll_write_vectored_shared(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let fd = self.socket.as_raw_fd();
+        self.reg.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs))
     }
 
     /// Shuts down the read side, the write side (the peer reads end of
@@ -335,6 +422,27 @@ impl TcpStream {
     /// The system's `getsockopt` error.
     pub fn nodelay(&self) -> io::Result<bool> {
         self.socket.nodelay()
+    }
+
+    /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes closing the stream
+    /// (dropping it) *abort* the connection: unsent data is dropped and
+    /// the peer gets a reset (`ConnectionReset` on its next read) instead
+    /// of end of stream. Other values matter only for blocking sockets;
+    /// `None` is the default (close at once, finish sending in the
+    /// background). Whole seconds.
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_linger(&self, linger: Option<std::time::Duration>) -> io::Result<()> {
+        spindle_poll::socket::set_linger(self.socket.as_raw_fd(), linger)
+    }
+
+    /// `SO_LINGER`, as [`set_linger`](Self::set_linger) takes it.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        spindle_poll::socket::linger(self.socket.as_raw_fd())
     }
 
     /// The peer's address.
