@@ -150,7 +150,8 @@ impl Handles {
         if h.active && h.referenced {
             self.active_refd -= 1;
         }
-        slot.gen = slot.gen.wrapping_add(1);
+        // 31 bits: a token's top bit is left to `FOREIGN_TOKEN_BIT`.
+        slot.gen = slot.gen.wrapping_add(1) & 0x7fff_ffff;
         self.free.push(id.index);
         Some(h)
     }

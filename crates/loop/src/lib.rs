@@ -99,9 +99,21 @@ pub type CloseCb = Box<dyn FnOnce(&mut Loop, HandleId)>;
 /// for the next iteration (libuv takes 1024).
 const EVENTS_PER_POLL: usize = 1024;
 
+/// The poller-token bit reserved for registrations made directly on the
+/// loop's shared poller ([`Loop::poller`]) by code outside the loop, such as
+/// an async runtime's IO driver. The loop's own tokens never have it set
+/// (handle generations are 31 bits); events whose token has it go to the
+/// [`Loop::set_foreign_events`] callback instead of the handle table.
+pub const FOREIGN_TOKEN_BIT: usize = 1 << (usize::BITS - 1);
+
+/// The callback of [`Loop::set_foreign_events`].
+pub type ForeignEventsCb = Box<dyn FnMut(&spindle_poll::Event)>;
+
 /// A single-threaded event loop; see the [crate docs](crate).
 pub struct Loop {
-    poller: Poller,
+    poller: std::sync::Arc<Poller>,
+    /// Receives events for tokens with [`FOREIGN_TOKEN_BIT`].
+    foreign: Option<ForeignEventsCb>,
     events: Events,
     /// The loop clock's zero.
     origin: Instant,
@@ -142,10 +154,11 @@ impl Loop {
     /// # Errors
     /// The kernel refusing a poller or its waker.
     pub fn with_backend(backend: Backend) -> io::Result<Loop> {
-        let poller = Poller::new(backend)?;
+        let poller = std::sync::Arc::new(Poller::new(backend)?);
         let remote = std::sync::Arc::new(async_handle::Remote::new(poller.waker()));
         Ok(Loop {
             poller,
+            foreign: None,
             events: Events::with_capacity(EVENTS_PER_POLL),
             origin: Instant::now(),
             now: 0,
@@ -163,6 +176,24 @@ impl Loop {
             pool: pool::PoolState::default(),
             signals: signal::Signals::default(),
         })
+    }
+
+    /// The loop's poller, shared so that other code can register its own
+    /// descriptors on it (with tokens carrying [`FOREIGN_TOKEN_BIT`]) and
+    /// have them waited on in the loop's poll phase, at no extra system call.
+    /// The poller is `Send + Sync`: such registrations may be added, changed
+    /// and deleted from any thread.
+    pub fn poller(&self) -> &std::sync::Arc<Poller> {
+        &self.poller
+    }
+
+    /// Sets the callback that receives, during the poll phase, every event
+    /// whose token carries [`FOREIGN_TOKEN_BIT`]. It runs on the loop thread
+    /// without access to the loop (it should only record readiness and
+    /// wake whoever waits for it). Events for such tokens are dropped while
+    /// no callback is set.
+    pub fn set_foreign_events(&mut self, cb: impl FnMut(&spindle_poll::Event) + 'static) {
+        self.foreign = Some(Box::new(cb));
     }
 
     /// The poller backend this loop runs on.

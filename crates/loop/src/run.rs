@@ -101,6 +101,12 @@ impl Loop {
         // `Copy`, and the buffer is not touched again until the next wait.
         for i in 0..n {
             let ev = self.events.get(i).expect("index below len");
+            if ev.token().0 & crate::FOREIGN_TOKEN_BIT != 0 {
+                if let Some(cb) = &mut self.foreign {
+                    cb(&ev);
+                }
+                continue;
+            }
             self.dispatch_event(&ev);
         }
         self.run_remote();

@@ -34,6 +34,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod blocking;
+pub mod coop;
 pub mod fs;
 #[cfg(feature = "hyper")]
 pub mod hyper;
@@ -47,4 +48,4 @@ pub mod task;
 pub mod time;
 
 pub use blocking::spawn_blocking;
-pub use runtime::{spawn, spawn_local, yield_now, Builder, Handle, Runtime};
+pub use runtime::{block_in_place, spawn, spawn_local, yield_now, Builder, Handle, Runtime};

@@ -99,6 +99,7 @@
 //! assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
 //! ```
 
+pub(crate) mod driver;
 mod readiness;
 mod scheduled_io;
 

@@ -1,136 +1,50 @@
-//! The glue between one descriptor, the runtime's loop and a
-//! [`ScheduledIo`]: registered once, waited on many times.
+//! The glue between one descriptor, the runtime's [`IoDriver`] and its
+//! [`ScheduledIo`]: registered once, waited on many times, usable and
+//! droppable on any thread.
 
-use crate::io::{Direction, Readiness, ReadyEvent, ScheduledIo};
+use crate::coop;
+use crate::io::driver::{gone, IoDriver, IoEntry};
+use crate::io::{Direction, ReadyEvent};
 use crate::runtime::context;
-use crate::runtime::current_thread::Core;
-use spindle_loop::{Interest, IoId, Loop};
-use spindle_poll::Mode;
-use std::cell::Cell;
 use std::io;
 use std::os::fd::RawFd;
-use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-/// Directions a level-triggered (fallback) registration asks the poller
-/// for: a union of [`READ`] and [`WRITE`], possibly none.
-type Wanted = u8;
-const READ: Wanted = 1;
-const WRITE: Wanted = 2;
-
-fn bit(direction: Direction) -> Wanted {
-    match direction {
-        Direction::Read => READ,
-        Direction::Write => WRITE,
-    }
-}
-
-/// Tells the loop what a level-triggered watcher wants now. None at all
-/// stops the watcher (its descriptor leaves the poller); a later
-/// `io_set_interest` adds it back at the next flush.
-fn apply(lp: &mut Loop, id: IoId, wanted: Wanted) {
-    let interest = match wanted {
-        READ => Interest::READABLE,
-        WRITE => Interest::WRITABLE,
-        0 => {
-            let _ = lp.io_stop(id);
-            return;
-        }
-        _ => Interest::BOTH,
-    };
-    // Only fails for a closed watcher, which nobody waits on any more.
-    let _ = lp.io_set_interest(id, interest);
-}
-
-/// A descriptor watched by the current runtime's loop, and the readiness
-/// latch its events feed.
+/// A descriptor registered with the current runtime's IO driver (see
+/// [`crate::io::driver`] for edge mode and the level fallback).
 ///
-/// * **Edge mode** (epoll): the descriptor is registered once, for both
-///   directions, edge-triggered; the loop callback only sets readiness. A
-///   wait costs no system call and no loop access.
-/// * **Level fallback** (poll, select: they refuse edge mode): the watcher
-///   asks only for the directions a task is waiting for. The callback sets
-///   readiness and drops the fired directions from the interest; a wait
-///   that finds the latch empty adds its direction back. Without this, a
-///   writable socket (always, mostly) would make every loop turn return at
-///   once and the runtime would spin.
-///
-/// `!Send` (the latch is in an `Rc`, shared with the loop's callback): a
-/// registration belongs to the runtime thread that made it.
+/// `Send + Sync`: the entry and the driver are shared, so a socket may move
+/// to another worker thread between polls, or be dropped on any thread.
 pub(crate) struct Registration {
-    io: Rc<ScheduledIo>,
-    id: IoId,
-    /// Weak: a task's future holds IO objects, the runtime holds the tasks.
-    core: Weak<Core>,
-    /// `Some` in the level fallback: the directions the watcher wants now,
-    /// shared with its callback.
-    level: Option<Rc<Cell<Wanted>>>,
+    entry: Arc<IoEntry>,
+    driver: Arc<IoDriver>,
 }
 
 impl Registration {
     /// Registers `fd` (which the caller keeps open until this is dropped)
-    /// with the current runtime's loop.
+    /// with the current runtime's IO driver.
     ///
     /// # Panics
     /// Outside a spindle-rt runtime.
     #[track_caller]
     pub(crate) fn new(fd: RawFd) -> io::Result<Registration> {
-        let core = context::expect_current();
-        let io = Rc::new(ScheduledIo::new());
-        let edge = {
-            let io = Rc::clone(&io);
-            core.with_loop(|lp| {
-                lp.io_start_with(fd, Interest::BOTH, Mode::Edge, move |_, _, ev| {
-                    io.set_readiness(Readiness::from_event(&ev));
-                })
-            })
-        };
-        let (id, level) = match edge {
-            Ok(id) => (id, None),
-            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-                // Start wanting reads: the first wait of a listener or an
-                // accepted stream is almost always a read.
-                let wanted = Rc::new(Cell::new(READ));
-                let (io, w) = (Rc::clone(&io), Rc::clone(&wanted));
-                let id = core.with_loop(|lp| {
-                    lp.io_start(fd, Interest::READABLE, move |lp, id, ev| {
-                        let ready = Readiness::from_event(&ev);
-                        io.set_readiness(ready);
-                        let mut left = w.get();
-                        if ready.intersects(Direction::Read.mask()) {
-                            left &= !READ;
-                        }
-                        if ready.intersects(Direction::Write.mask()) {
-                            left &= !WRITE;
-                        }
-                        if left != w.get() {
-                            w.set(left);
-                            apply(lp, id, left);
-                        }
-                    })
-                })?;
-                (id, Some(wanted))
-            }
-            Err(e) => return Err(e),
-        };
-        Ok(Registration { io, id, core: Rc::downgrade(&core), level })
+        let driver = context::io_driver();
+        let entry = driver.register(fd)?;
+        Ok(Registration { entry, driver })
     }
 
     /// Ready when the latch holds readiness for `direction` (or the
     /// registration is shut down); otherwise stores the waker and, in the
-    /// level fallback, makes sure the watcher asks for `direction`.
+    /// level fallback, makes sure the poller reports `direction`.
+    ///
+    /// Spends one unit of the task's [budget](crate::coop) when ready: a
+    /// task that finds its socket ready forever still yields now and then.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
-        let pending = self.io.poll_ready(cx, direction);
+        ready!(coop::poll_proceed(cx));
+        let pending = self.entry.io.poll_ready(cx, direction);
         if pending.is_pending() {
-            if let Some(wanted) = &self.level {
-                let w = wanted.get();
-                if w & bit(direction) == 0 {
-                    wanted.set(w | bit(direction));
-                    if let Some(core) = self.core.upgrade() {
-                        core.with_loop(|lp| apply(lp, self.id, w | bit(direction)));
-                    }
-                }
-            }
+            self.driver.want(&self.entry, direction);
         }
         pending
     }
@@ -152,7 +66,7 @@ impl Registration {
             }
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.io.clear_readiness(ev);
+                    self.entry.io.clear_readiness(ev);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 result => return Poll::Ready(result),
@@ -162,25 +76,15 @@ impl Registration {
 
     /// Clears readiness a caller found stale (a spurious wake-up).
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
-        self.io.clear_readiness(ev);
+        self.entry.io.clear_readiness(ev);
     }
-}
-
-/// The error of an operation on a registration whose runtime shut it down.
-fn gone() -> io::Error {
-    io::Error::other("the spindle-rt runtime driving this socket has shut down")
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
-        // Wake any waiter (it sees `gone`), then take the descriptor out of
+        // Wakes any waiter (it sees `gone`) and takes the descriptor out of
         // the poller before the owner closes it: a new socket may reuse the
-        // number at once. Never called from a loop callback (those only set
-        // readiness), so the loop is free here; if the runtime is gone, so
-        // is its loop and its poller.
-        self.io.shutdown();
-        if let Some(core) = self.core.upgrade() {
-            core.with_loop(|lp| lp.close(self.id.handle(), None));
-        }
+        // number at once.
+        self.driver.deregister(&self.entry);
     }
 }

@@ -1,15 +1,20 @@
-//! The thread-local "current runtime": which runtime's [`Core`] this thread
-//! is running, if any.
+//! The thread-local "current runtime": which runtime this thread is
+//! running, if any, and in what role.
 //!
 //! [`Runtime::block_on`](super::Runtime::block_on) sets it for as long as it
 //! runs (through an [`EnterGuard`], which also resets it if the main future
-//! panics), and the free functions ([`spawn`](super::spawn),
-//! [`spawn_local`](super::spawn_local), [`time::sleep`](crate::time::sleep))
-//! read it. The scheduler reads it too: a wake on a thread whose current
-//! runtime is the task's own goes to the local run queue, any other wake to
-//! the remote queue.
+//! panics), and so does each worker thread of a multi-thread runtime for its
+//! whole life. The free functions ([`spawn`](super::spawn),
+//! [`spawn_local`](super::spawn_local), [`time::sleep`](crate::time::sleep),
+//! socket constructors) read it. The schedulers read it too: a wake on a
+//! thread that runs the task's own runtime goes to that thread's local run
+//! queue, any other wake to the runtime's shared queue.
 
-use super::current_thread::{Core, Shared};
+use super::current_thread::{self, Core};
+use super::multi_thread::{self, worker::WorkerContext};
+use super::Scheduler;
+use crate::io::driver::IoDriver;
+use crate::time::driver::TimeDriver;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -23,27 +28,49 @@ pub(crate) const NESTED_BLOCK_ON: &str = "cannot call `block_on` from within a s
      this thread is already running one (inside `block_on` or a task), and blocking it \
      would stop every task it runs; `.await` the future, or `spawn` it, instead";
 
+/// What this thread is to a runtime.
+#[derive(Clone)]
+pub(crate) enum Current {
+    /// The thread of a current-thread runtime, inside `block_on`.
+    Thread(Rc<Core>),
+    /// A worker thread of a multi-thread runtime.
+    Worker(Rc<WorkerContext>),
+    /// A thread inside a multi-thread runtime's `block_on` (not a worker:
+    /// it polls only the main future).
+    BlockOn(Arc<multi_thread::Shared>),
+}
+
+impl Current {
+    fn scheduler(&self) -> Scheduler {
+        match self {
+            Current::Thread(core) => Scheduler::CurrentThread(Arc::clone(core.shared())),
+            Current::Worker(cx) => Scheduler::MultiThread(Arc::clone(cx.shared())),
+            Current::BlockOn(shared) => Scheduler::MultiThread(Arc::clone(shared)),
+        }
+    }
+}
+
 thread_local! {
     /// Set only by `enter`, cleared only by `EnterGuard::drop`; never
     /// borrowed mutably while user code runs.
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
 }
 
 /// Resets the current runtime when dropped (also on unwind).
 pub(crate) struct EnterGuard(());
 
-/// Makes `core` this thread's current runtime.
+/// Makes `current` this thread's runtime role.
 ///
 /// # Panics
 /// With [`NESTED_BLOCK_ON`] if the thread already has one.
-pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
+pub(crate) fn enter(current: Current) -> EnterGuard {
     CURRENT.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_some() {
             drop(c);
             panic!("{NESTED_BLOCK_ON}");
         }
-        *c = Some(core);
+        *c = Some(current);
     });
     EnterGuard(())
 }
@@ -56,40 +83,100 @@ impl Drop for EnterGuard {
     }
 }
 
-/// The current runtime's core, if any (`None` also while the thread-local
-/// is being destroyed).
-pub(crate) fn current() -> Option<Rc<Core>> {
-    CURRENT.try_with(|c| c.borrow().clone()).ok().flatten()
-}
-
-/// The current runtime's core.
-///
-/// # Panics
-/// With [`NO_RUNTIME`] outside a runtime.
-#[track_caller]
-pub(crate) fn expect_current() -> Rc<Core> {
-    match current() {
-        Some(core) => core,
-        None => panic!("{NO_RUNTIME}"),
-    }
-}
-
-/// Calls `f` with the current core if it belongs to the runtime `shared`.
-pub(crate) fn with_core_of<R>(shared: &Arc<Shared>, f: impl FnOnce(Option<&Core>) -> R) -> R {
+fn with_current<R>(f: impl FnOnce(Option<&Current>) -> R) -> R {
     let mut f = Some(f);
-    let r = CURRENT.try_with(|c| {
-        let c = c.borrow();
-        let core = c.as_deref().filter(|core| Arc::ptr_eq(core.shared(), shared));
-        (f.take().expect("called once"))(core)
-    });
-    match r {
+    match CURRENT.try_with(|c| (f.take().expect("called once"))(c.borrow().as_ref())) {
         Ok(r) => r,
         // The thread-local is gone (thread exit): certainly not inside.
         Err(_) => (f.take().expect("not called"))(None),
     }
 }
 
-/// Whether this thread is currently running the runtime `shared`.
-pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
+/// The current runtime's scheduler handle, if any.
+pub(crate) fn scheduler() -> Option<Scheduler> {
+    with_current(|c| c.map(Current::scheduler))
+}
+
+/// The current runtime's scheduler handle.
+///
+/// # Panics
+/// With [`NO_RUNTIME`] outside a runtime.
+#[track_caller]
+pub(crate) fn expect_scheduler() -> Scheduler {
+    match scheduler() {
+        Some(s) => s,
+        None => panic!("{NO_RUNTIME}"),
+    }
+}
+
+/// The current-thread runtime's core, if this thread runs one.
+pub(crate) fn current_core() -> Option<Rc<Core>> {
+    with_current(|c| match c {
+        Some(Current::Thread(core)) => Some(Rc::clone(core)),
+        _ => None,
+    })
+}
+
+/// The current runtime's IO driver.
+///
+/// # Panics
+/// With [`NO_RUNTIME`] outside a runtime.
+#[track_caller]
+pub(crate) fn io_driver() -> Arc<IoDriver> {
+    Arc::clone(expect_scheduler().io())
+}
+
+/// The current runtime's time driver, if any.
+pub(crate) fn time_driver() -> Option<Arc<TimeDriver>> {
+    scheduler().map(|s| Arc::clone(s.time()))
+}
+
+/// Whether this thread, running its loop, arms the loop timer of `driver`
+/// itself before sleeping (so a new timer needs no wake-up call). True only
+/// on a current-thread runtime's own thread.
+pub(crate) fn arms_timer_of(driver: &Arc<TimeDriver>) -> bool {
+    with_current(|c| match c {
+        Some(Current::Thread(core)) => Arc::ptr_eq(&core.shared().time, driver),
+        _ => false,
+    })
+}
+
+/// Calls `f` with the current core if it belongs to the current-thread
+/// runtime `shared`.
+pub(crate) fn with_core_of<R>(shared: &Arc<current_thread::Shared>, f: impl FnOnce(Option<&Core>) -> R) -> R {
+    with_current(|c| match c {
+        Some(Current::Thread(core)) if Arc::ptr_eq(core.shared(), shared) => f(Some(core)),
+        _ => f(None),
+    })
+}
+
+/// Whether this thread is currently running the current-thread runtime
+/// `shared`.
+pub(crate) fn is_current(shared: &Arc<current_thread::Shared>) -> bool {
     with_core_of(shared, |core| core.is_some())
+}
+
+/// Calls `f` with this thread's worker context if it is a worker of the
+/// multi-thread runtime `shared`.
+pub(crate) fn with_worker_of<R>(
+    shared: &Arc<multi_thread::Shared>,
+    f: impl FnOnce(Option<&WorkerContext>) -> R,
+) -> R {
+    with_current(|c| match c {
+        Some(Current::Worker(cx)) if Arc::ptr_eq(cx.shared(), shared) => f(Some(cx)),
+        _ => f(None),
+    })
+}
+
+/// This thread's worker context, if it is a multi-thread worker.
+pub(crate) fn worker() -> Option<Rc<WorkerContext>> {
+    with_current(|c| match c {
+        Some(Current::Worker(cx)) => Some(Rc::clone(cx)),
+        _ => None,
+    })
+}
+
+/// Whether this thread runs a current-thread runtime.
+pub(crate) fn on_current_thread_runtime() -> bool {
+    with_current(|c| matches!(c, Some(Current::Thread(_))))
 }

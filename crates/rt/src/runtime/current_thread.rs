@@ -23,8 +23,10 @@
 //! (task cell → scheduler → queues, list and wheel → task cell), so nothing
 //! leaks.
 
+use crate::coop;
+use crate::io::driver::IoDriver;
 use crate::task::{new_local_task, new_task, JoinHandle, Notified, Schedule, Task, TaskId};
-use crate::time::driver::TimeDriver;
+use crate::time::driver::{TimeDriver, Unpark};
 use spindle_loop::{AsyncHandle, Loop, PhaseId, RunMode, TimerId};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -68,6 +70,8 @@ pub(crate) struct Shared {
     unpark: AsyncHandle,
     /// The timer wheel.
     pub(crate) time: Arc<TimeDriver>,
+    /// Sockets, registered on the loop's own poller.
+    pub(crate) io: Arc<IoDriver>,
 }
 
 struct RemoteQueue {
@@ -201,11 +205,24 @@ impl Core {
         let unpark = lp.async_new(|_, _| {})?;
         let timer = lp.timer_new();
         lp.unref(timer.handle());
+        let io = Arc::new(IoDriver::new(Arc::clone(lp.poller()), spindle_loop::FOREIGN_TOKEN_BIT));
+        {
+            let io = Arc::clone(&io);
+            lp.set_foreign_events(move |ev| {
+                // SAFETY: `dispatch`'s contract: this runs on the loop's
+                // thread, the driver's owner, for an event of the `wait` of
+                // this poll phase; `release_deferred` runs only in `park`,
+                // on the same thread, before the loop's next turn, so never
+                // between that `wait` and this call.
+                unsafe { io.dispatch(ev) }
+            });
+        }
         let shared = Arc::new(Shared {
             remote: Mutex::new(RemoteQueue { queue: VecDeque::new(), closed: false }),
             owned: Mutex::new(OwnedTasks { tasks: HashMap::new(), closed: false }),
             main_woken: AtomicBool::new(false),
-            time: Arc::new(TimeDriver::new(unpark.clone())),
+            time: Arc::new(TimeDriver::new(Unpark::Loop(unpark.clone()))),
+            io,
             unpark,
         });
         let local: Rc<RefCell<VecDeque<Notified<Sched>>>> = Rc::default();
@@ -228,17 +245,6 @@ impl Core {
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
-    }
-
-    /// Calls `f` with the loop.
-    ///
-    /// # Panics
-    /// If the loop is already borrowed: from inside a loop callback.
-    #[allow(dead_code)] // for the IO driver (src/io), which registers watchers
-    pub(crate) fn with_loop<R>(&self, f: impl FnOnce(&mut Loop) -> R) -> R {
-        let mut lp =
-            self.lp.try_borrow_mut().expect("the spindle-rt loop is busy (called from a loop callback)");
-        f(&mut lp)
     }
 
     /// Spawns a `!Send` future on this runtime.
@@ -283,6 +289,9 @@ impl Core {
     /// `NoWait` otherwise. Arms the loop timer for the wheel first.
     fn park(&self, may_sleep: bool) {
         let mut lp = self.lp.borrow_mut();
+        // Every event of the last turn has been dispatched: entries
+        // deregistered since can be freed.
+        self.shared.io.release_deferred();
         self.shared.time.sync_loop_timer(&mut lp, self.timer);
         let mode = if may_sleep { RunMode::Once } else { RunMode::NoWait };
         if let Err(e) = lp.run(mode) {
@@ -307,7 +316,7 @@ impl Core {
             self.take_remote();
             for _ in 0..TASKS_PER_TICK {
                 let Some(task) = self.pop_local() else { break };
-                task.run();
+                coop::budget(|| task.run());
             }
             self.take_remote();
             let idle = self.local.borrow().is_empty() && !shared.main_woken.load(Ordering::Acquire);
@@ -341,5 +350,6 @@ impl Core {
             drop(local);
         }
         shared.time.shutdown();
+        shared.io.shutdown();
     }
 }

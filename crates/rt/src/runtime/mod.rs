@@ -1,7 +1,16 @@
 //! The runtime: [`Runtime`], its [`Builder`] and [`Handle`], and the free
-//! functions [`spawn`], [`spawn_local`] and [`yield_now`].
+//! functions [`spawn`], [`spawn_local`], [`yield_now`] and
+//! [`block_in_place`].
 //!
-//! # The model: one thread, one loop
+//! Two schedulers sit behind one API. [`Builder::new_current_thread`] runs
+//! every task on the thread that calls `block_on` (described below);
+//! [`Builder::new_multi_thread`] runs them on a pool of worker threads with
+//! Go's G-M-P scheduler (see [`Builder::new_multi_thread`] and the
+//! [`sched`](crate::sched) module for the lock-free core). Sockets, timers,
+//! sync primitives and `spawn_blocking` work the same on both, and a
+//! socket is `Send + Sync` on both.
+//!
+//! # The current-thread model: one thread, one loop
 //!
 //! The current-thread runtime is the Node, Redis and asyncio model. One
 //! thread runs one spindle-loop [`Loop`](spindle_loop::Loop), and every
@@ -76,50 +85,118 @@
 mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;
+pub(crate) mod multi_thread;
 
 pub use builder::Builder;
+pub use multi_thread::sysmon::{BlockedTask, DEFAULT_BLOCKED_THRESHOLD};
 /// The poller backends a runtime's loop can run on (see [`Builder::backend`]).
 pub use spindle_loop::Backend;
 
+use crate::io::driver::IoDriver;
 use crate::task::JoinHandle;
-use current_thread::{Core, Shared};
+use crate::time::driver::TimeDriver;
+use current_thread::Core;
+use multi_thread::MultiThread;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
 
-/// A current-thread runtime: a spindle-loop `Loop` and the tasks that run
-/// on it. Made by [`Builder`].
+/// A runtime's shared state, whichever the scheduler.
+#[derive(Clone)]
+pub(crate) enum Scheduler {
+    CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
+}
+
+impl Scheduler {
+    #[track_caller]
+    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Scheduler::CurrentThread(s) => s.spawn(future),
+            Scheduler::MultiThread(s) => s.spawn(future),
+        }
+    }
+
+    pub(crate) fn time(&self) -> &Arc<TimeDriver> {
+        match self {
+            Scheduler::CurrentThread(s) => &s.time,
+            Scheduler::MultiThread(s) => &s.time,
+        }
+    }
+
+    pub(crate) fn io(&self) -> &Arc<IoDriver> {
+        match self {
+            Scheduler::CurrentThread(s) => &s.io,
+            Scheduler::MultiThread(s) => &s.io,
+        }
+    }
+
+    fn live_tasks(&self) -> usize {
+        match self {
+            Scheduler::CurrentThread(s) => s.live_tasks(),
+            Scheduler::MultiThread(s) => s.live_tasks(),
+        }
+    }
+
+    fn ptr(&self) -> *const () {
+        match self {
+            Scheduler::CurrentThread(s) => Arc::as_ptr(s).cast(),
+            Scheduler::MultiThread(s) => Arc::as_ptr(s).cast(),
+        }
+    }
+}
+
+enum Kind {
+    /// `Rc`: keeps `Runtime` `!Send`, which `spawn_local`'s soundness needs.
+    CurrentThread(Rc<Core>),
+    MultiThread(MultiThread),
+}
+
+/// A runtime: the current-thread scheduler on a spindle-loop `Loop`, or
+/// the multi-thread G-M-P scheduler on a pool of workers. Made by
+/// [`Builder`].
 ///
-/// `Runtime` is not `Send`: its loop and its `!Send` tasks belong to the
-/// thread that built it. Use a [`Handle`] to spawn from other threads.
+/// `Runtime` is not `Send` (a current-thread runtime's loop and `!Send`
+/// tasks belong to the thread that built it). Use a [`Handle`] to spawn
+/// from other threads.
 ///
 /// # Dropping
 ///
 /// Dropping the runtime cancels every task that has not completed: their
-/// futures are dropped right there, on this thread, in spawn order, and
+/// futures are dropped, in spawn order, on the dropping thread (after a
+/// multi-thread runtime's workers have stopped: a worker finishes the poll
+/// it is in, so dropping waits for a task stuck in a blocking call), and
 /// their `JoinHandle`s yield a cancelled [`JoinError`](crate::task::JoinError).
-/// Then the queues, the timer wheel and the loop are dropped. A task
-/// spawned after that (through a `Handle`) is cancelled at once.
+/// Then the queues, the timer wheel and the IO driver are dropped: a socket
+/// still alive reports an error on its next use, and a `Sleep` panics if
+/// polled again. A task spawned after that (through a `Handle`) is
+/// cancelled at once.
 ///
 /// ```
 /// use spindle_rt::runtime::Builder;
 /// use std::time::Duration;
 ///
-/// let rt = Builder::new_current_thread().build()?;
-/// let handle = rt.handle();
-/// let out = rt.block_on(async {
-///     let slow = spindle_rt::spawn(spindle_rt::time::sleep(Duration::from_secs(3600)));
-///     let task = spindle_rt::spawn(async { "done" });
-///     let out = task.await.unwrap();
-///     drop(slow); // detached: still pending when the runtime goes
-///     out
-/// });
-/// assert_eq!(out, "done");
-/// drop(rt); // drops the sleeping task's future; does not wait an hour
-/// let late = handle.spawn(async { 1 });
-/// assert!(futures::executor::block_on(late).unwrap_err().is_cancelled());
+/// for mut builder in [Builder::new_current_thread(), Builder::new_multi_thread()] {
+///     let rt = builder.build()?;
+///     let handle = rt.handle();
+///     let out = rt.block_on(async {
+///         let slow = spindle_rt::spawn(spindle_rt::time::sleep(Duration::from_secs(3600)));
+///         let task = spindle_rt::spawn(async { "done" });
+///         let out = task.await.unwrap();
+///         drop(slow); // detached: still pending when the runtime goes
+///         out
+///     });
+///     assert_eq!(out, "done");
+///     drop(rt); // drops the sleeping task's future; does not wait an hour
+///     let late = handle.spawn(async { 1 });
+///     assert!(futures::executor::block_on(late).unwrap_err().is_cancelled());
+/// }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 ///
@@ -128,23 +205,29 @@ use std::task::Poll;
 /// assert_send::<spindle_rt::runtime::Runtime>();
 /// ```
 pub struct Runtime {
-    /// `Rc`: keeps `Runtime` `!Send`, which `spawn_local`'s soundness needs.
-    core: Rc<Core>,
+    kind: Kind,
     handle: Handle,
 }
 
 impl Runtime {
     fn from_core(core: Rc<Core>) -> Runtime {
-        let handle = Handle { shared: Arc::clone(core.shared()) };
-        Runtime { core, handle }
+        let handle = Handle { inner: Scheduler::CurrentThread(Arc::clone(core.shared())) };
+        Runtime { kind: Kind::CurrentThread(core), handle }
     }
 
-    /// Runs `future` to completion on this thread, running the runtime's
-    /// tasks, timers and IO while it waits, and returns its output.
+    fn from_multi_thread(mt: MultiThread) -> Runtime {
+        let handle = Handle { inner: Scheduler::MultiThread(Arc::clone(mt.shared())) };
+        Runtime { kind: Kind::MultiThread(mt), handle }
+    }
+
+    /// Runs `future` to completion on this thread and returns its output.
     ///
-    /// Tasks still pending when it returns stay in the runtime: they run
-    /// again during the next `block_on`, or are cancelled when the runtime
-    /// is dropped.
+    /// On the current-thread runtime this thread also runs every task,
+    /// timer and socket of the runtime while it waits; tasks still pending
+    /// when it returns stay in the runtime and run again during the next
+    /// `block_on`. On the multi-thread runtime the workers run the tasks
+    /// all along, and this thread only polls `future`, sleeping between
+    /// polls.
     ///
     /// # Panics
     ///
@@ -153,11 +236,16 @@ impl Runtime {
     ///   every task on it. The message starts with "cannot call `block_on`
     ///   from within a spindle-rt runtime".
     /// * If `future` panics (the panic propagates; tasks stay intact).
-    /// * If the loop's poller fails (a kernel error, never expected).
+    /// * If the poller fails (a kernel error, never expected).
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _enter = context::enter(Rc::clone(&self.core));
-        self.core.block_on(future)
+        match &self.kind {
+            Kind::CurrentThread(core) => {
+                let _enter = context::enter(context::Current::Thread(Rc::clone(core)));
+                core.block_on(future)
+            }
+            Kind::MultiThread(mt) => mt.block_on(future),
+        }
     }
 
     /// Spawns a `Send` task; see [`Handle::spawn`].
@@ -178,7 +266,10 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        self.core.shutdown();
+        if let Kind::CurrentThread(core) = &self.kind {
+            core.shutdown();
+        }
+        // A multi-thread runtime shuts down in `MultiThread`'s drop.
     }
 }
 
@@ -202,7 +293,7 @@ impl fmt::Debug for Runtime {
 /// ```
 #[derive(Clone)]
 pub struct Handle {
-    shared: Arc<Shared>,
+    inner: Scheduler,
 }
 
 impl Handle {
@@ -213,39 +304,44 @@ impl Handle {
     /// spindle-rt runtime").
     #[track_caller]
     pub fn current() -> Handle {
-        Handle { shared: Arc::clone(context::expect_current().shared()) }
+        Handle { inner: context::expect_scheduler() }
     }
 
     /// Spawns a `Send` task onto the runtime and returns its
-    /// [`JoinHandle`]. Callable from any thread: from the runtime's own
-    /// thread the task goes onto the local run queue; from another, onto
-    /// the remote queue, and the loop is woken. The task runs while the
-    /// runtime's `block_on` runs. After the runtime was dropped the task is
-    /// cancelled at once.
+    /// [`JoinHandle`]. Callable from any thread.
+    ///
+    /// On the current-thread runtime, from the runtime's own thread the
+    /// task goes onto the local run queue; from another, onto the remote
+    /// queue, and the loop is woken; it runs while the runtime's `block_on`
+    /// runs. On the multi-thread runtime, from a worker the task goes into
+    /// that worker's LIFO slot (it runs next, unless stolen); from any other
+    /// thread, onto the global queue, waking a sleeping worker if no worker
+    /// is already looking for work. After the runtime was dropped the task
+    /// is cancelled at once.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future)
+        self.inner.spawn(future)
     }
 
     /// How many timers (pending sleeps, timeouts, intervals) the runtime's
     /// wheel holds. A diagnostic: a dropped `Sleep` leaves none behind.
     pub fn pending_timers(&self) -> usize {
-        self.shared.time.len()
+        self.inner.time().len()
     }
 
     /// How many spawned tasks have not completed yet. A diagnostic.
     pub fn live_tasks(&self) -> usize {
-        self.shared.live_tasks()
+        self.inner.live_tasks()
     }
 }
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").field("shared", &Arc::as_ptr(&self.shared)).finish()
+        f.debug_struct("Handle").field("shared", &self.inner.ptr()).finish()
     }
 }
 
@@ -260,26 +356,77 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let core = context::expect_current();
-    core.shared().spawn(future)
+    context::expect_scheduler().spawn(future)
 }
 
 /// Spawns a task whose future need not be `Send` (it may hold `Rc`s and
-/// `RefCell` borrows across `.await`) onto the current runtime. It is
-/// polled and dropped only on this thread.
+/// `RefCell` borrows across `.await`) onto the current-thread runtime. It
+/// is polled and dropped only on this thread.
 ///
 /// # Panics
-/// Outside a spindle-rt runtime, that is, anywhere but inside
-/// [`Runtime::block_on`] or a task it runs ("must be called from within a
-/// spindle-rt runtime").
+/// * Outside a spindle-rt runtime, that is, anywhere but inside
+///   [`Runtime::block_on`] or a task it runs ("must be called from within a
+///   spindle-rt runtime").
+/// * On a multi-thread runtime, whose tasks move between workers (the
+///   message says so): `!Send` futures need the current-thread runtime.
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let core = context::expect_current();
-    core.spawn_local(future)
+    match context::current_core() {
+        Some(core) => core.spawn_local(future),
+        None if context::scheduler().is_some() => panic!(
+            "`spawn_local` needs the current-thread runtime: a multi-thread runtime moves tasks \
+             between worker threads, so it only runs `Send` futures (use `spawn`)"
+        ),
+        None => panic!("{}", context::NO_RUNTIME),
+    }
+}
+
+/// Runs `f`, which may block, on this thread without stalling the other
+/// tasks of a multi-thread runtime.
+///
+/// Go, when a goroutine enters a blocking system call, detaches the P from
+/// the blocked M and hands it to another M, so the P's other goroutines
+/// keep running. `block_in_place` does that explicitly: called from a task
+/// on a worker, it gives the worker's P (its run queue) to a new worker
+/// thread, runs `f` here, and returns its result; the task then continues
+/// on this thread until it next yields, after which the thread exits.
+/// Unlike [`spawn_blocking`](crate::spawn_blocking), `f` may borrow from
+/// the task, and needs no `'static` or `Send`.
+///
+/// Called outside any runtime, or on a multi-thread runtime's `block_on`
+/// thread, it simply runs `f`.
+///
+/// # Panics
+/// On the current-thread runtime, where there is no other worker to take
+/// over: every task would stop while `f` runs (the message says so).
+///
+/// ```
+/// use spindle_rt::runtime::{block_in_place, Builder};
+///
+/// let rt = Builder::new_multi_thread().worker_threads(2).build()?;
+/// let sum = rt.block_on(rt.spawn(async {
+///     let data = vec![1u64, 2, 3];
+///     // Borrows `data`; the worker's other tasks move to another thread.
+///     block_in_place(|| data.iter().sum::<u64>())
+/// }));
+/// assert_eq!(sum.unwrap(), 6);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    if context::on_current_thread_runtime() {
+        panic!(
+            "`block_in_place` needs the multi-thread runtime: on the current-thread runtime \
+             there is no other thread to run the remaining tasks (use `spawn_blocking`)"
+        );
+    }
+    multi_thread::block_in_place(f)
 }
 
 /// Yields to the scheduler once: the task is queued behind every task that

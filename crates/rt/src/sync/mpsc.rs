@@ -390,6 +390,9 @@ impl<T> Future for Recv<'_, T> {
     type Output = Option<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        // A channel some producer keeps full would otherwise let the
+        // receiving task run for ever (see `crate::coop`).
+        std::task::ready!(crate::coop::poll_proceed(cx));
         let mut wakers = WakeList::new();
         let mut chan = lock(&self.receiver.shared);
         if let Some(value) = chan.buffer.pop_front() {

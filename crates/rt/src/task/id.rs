@@ -19,6 +19,12 @@ impl TaskId {
         TaskId(NonZeroU64::new(id).expect("task id counter wrapped"))
     }
 
+    /// The id back from [`as_u64`](TaskId::as_u64); crate-internal, since
+    /// an arbitrary number names no task.
+    pub(crate) fn from_u64(id: u64) -> TaskId {
+        TaskId(NonZeroU64::new(id).expect("task ids are never zero"))
+    }
+
     /// The id as a number.
     pub fn as_u64(self) -> u64 {
         self.0.get()

@@ -28,7 +28,7 @@
 
 use super::{ms_ceil, TimerKey, TimerWheel};
 use spindle_loop::{AsyncHandle, Loop, TimerId};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -54,7 +54,21 @@ pub(crate) struct TimeDriver {
     /// Lock rule: held only for wheel operations, never while a waker is
     /// woken or dropped.
     state: Mutex<State>,
-    unpark: AsyncHandle,
+    unpark: Unpark,
+}
+
+/// How a registration that moves the earliest deadline forward reaches the
+/// thread that sleeps on the driver.
+pub(crate) enum Unpark {
+    /// Current-thread runtime: the loop's async handle. `armed` is the tick
+    /// the loop timer is armed for; `None` means not armed, and a
+    /// registration from another thread must wake the loop to arm it.
+    Loop(AsyncHandle),
+    /// Multi-thread runtime: the shared poller's waker. `armed` is the tick
+    /// the worker parked on the poller will wake at (`u64::MAX`: never),
+    /// `None` while nobody is parked there (the next worker to park reads
+    /// the wheel anyway).
+    Poller(Arc<spindle_poll::Waker>),
 }
 
 struct State {
@@ -68,7 +82,7 @@ struct State {
 const SHUT_DOWN: &str = "the spindle-rt runtime this timer belongs to has shut down";
 
 impl TimeDriver {
-    pub(crate) fn new(unpark: AsyncHandle) -> TimeDriver {
+    pub(crate) fn new(unpark: Unpark) -> TimeDriver {
         TimeDriver {
             origin: Instant::now(),
             state: Mutex::new(State { wheel: TimerWheel::new(), armed: None, shut_down: false }),
@@ -103,10 +117,10 @@ impl TimeDriver {
             let mut st = self.lock();
             assert!(!st.shut_down, "{SHUT_DOWN}");
             let key = st.wheel.insert(tick, waker);
-            (key, st.armed.is_none_or(|armed| tick < armed))
+            (key, self.needs_unpark(st.armed, tick))
         };
         if unpark && !on_runtime_thread {
-            self.unpark.send();
+            self.unpark();
         }
         key
     }
@@ -131,12 +145,61 @@ impl TimeDriver {
         let (moved, unpark) = {
             let mut st = self.lock();
             let moved = st.wheel.reset(key, tick);
-            (moved, moved && st.armed.is_none_or(|armed| tick < armed))
+            (moved, moved && self.needs_unpark(st.armed, tick))
         };
         if unpark && !on_runtime_thread {
-            self.unpark.send();
+            self.unpark();
         }
         moved
+    }
+
+    /// Whether a timer at `tick` must wake the sleeper, given what it is
+    /// armed for (see [`Unpark`]).
+    fn needs_unpark(&self, armed: Option<u64>, tick: u64) -> bool {
+        match self.unpark {
+            Unpark::Loop(_) => armed.is_none_or(|armed| tick < armed),
+            Unpark::Poller(_) => armed.is_some_and(|armed| tick < armed),
+        }
+    }
+
+    fn unpark(&self) {
+        match &self.unpark {
+            Unpark::Loop(h) => h.send(),
+            Unpark::Poller(w) => w.wake(),
+        }
+    }
+
+    /// Multi-thread runtime: the worker about to sleep on the poller asks
+    /// how long it may (until the wheel's next expiration; `None`: no timer)
+    /// and is recorded as armed for it.
+    pub(crate) fn park_timeout(&self) -> Option<Duration> {
+        let mut st = self.lock();
+        let next = st.wheel.next_expiration();
+        st.armed = Some(next.unwrap_or(u64::MAX));
+        let tick = next?;
+        Some(self.tick_instant(tick).saturating_duration_since(Instant::now()).min(MAX_ARM))
+    }
+
+    /// Multi-thread runtime: the worker woke from the poller; advances the
+    /// wheel and wakes what expired.
+    pub(crate) fn unparked(&self, expired: &mut Vec<(TimerKey, Waker)>) {
+        self.fire(expired);
+    }
+
+    /// Wakes expired timers without anyone having slept (a busy worker's
+    /// periodic check). Cheap when nothing is due.
+    pub(crate) fn process(&self, expired: &mut Vec<(TimerKey, Waker)>) {
+        let now = self.now_tick(Instant::now());
+        {
+            let mut st = self.lock();
+            if st.wheel.next_expiration().is_none_or(|next| next > now) {
+                return;
+            }
+            st.wheel.advance(now, expired);
+        }
+        for (_, waker) in expired.drain(..) {
+            waker.wake();
+        }
     }
 
     /// Removes the timer `key` if still pending. O(1).
@@ -185,7 +248,7 @@ impl TimeDriver {
     }
 
     /// Advances the wheel to now and wakes every expired timer.
-    fn fire(&self, expired: &mut Vec<(TimerKey, Waker)>) {
+    pub(crate) fn fire(&self, expired: &mut Vec<(TimerKey, Waker)>) {
         let now = self.now_tick(Instant::now());
         {
             let mut st = self.lock();

@@ -53,7 +53,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Panics
 /// As [`sleep`]'s: when polled outside a runtime, if created outside one.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    let driver = context::current().map(|core| Arc::clone(&core.shared().time));
+    let driver = context::time_driver();
     Sleep { driver, deadline, tick: 0, state: State::Idle }
 }
 
@@ -122,7 +122,7 @@ impl Sleep {
 }
 
 fn on_runtime_thread(driver: &Arc<TimeDriver>) -> bool {
-    context::current().is_some_and(|core| Arc::ptr_eq(&core.shared().time, driver))
+    context::arms_timer_of(driver)
 }
 
 impl Future for Sleep {
@@ -139,7 +139,7 @@ impl Future for Sleep {
                     return Poll::Ready(());
                 }
                 let driver =
-                    this.driver.get_or_insert_with(|| Arc::clone(&context::expect_current().shared().time));
+                    this.driver.get_or_insert_with(|| Arc::clone(context::expect_scheduler().time()));
                 this.tick = driver.deadline_tick(this.deadline);
                 let key = driver.register(this.tick, cx.waker().clone(), on_runtime_thread(driver));
                 this.state = State::Registered(key);

@@ -29,6 +29,16 @@ pub fn rt() -> spindle_rt::Runtime {
     spindle_rt::Builder::new_current_thread().build().expect("runtime")
 }
 
+/// A new multi-thread runtime with `workers` workers.
+pub fn mt(workers: usize) -> spindle_rt::Runtime {
+    spindle_rt::Builder::new_multi_thread().worker_threads(workers).build().expect("runtime")
+}
+
+/// One runtime of each flavor, named, for tests that must hold on both.
+pub fn both() -> Vec<(&'static str, spindle_rt::Runtime)> {
+    vec![("current-thread", rt()), ("multi-thread", mt(2))]
+}
+
 /// The message of a caught panic payload.
 pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {

@@ -1,0 +1,323 @@
+//! The IO driver: the runtime's half of the netpoller. It registers
+//! descriptors on a [`Poller`], turns the poller's events into readiness on
+//! each descriptor's [`ScheduledIo`], and is shared (`Send + Sync`) by every
+//! thread of a runtime, so an IO object can be created, used and dropped on
+//! any of them.
+//!
+//! # One poller, two owners
+//!
+//! * On the **current-thread** runtime the poller is the spindle-loop
+//!   `Loop`'s own ([`Loop::poller`](spindle_loop::Loop::poller)): the
+//!   driver registers with tokens that carry
+//!   [`FOREIGN_TOKEN_BIT`](spindle_loop::FOREIGN_TOKEN_BIT), and the loop
+//!   hands their events to [`IoDriver::dispatch`] during its poll phase. One
+//!   `epoll_wait` serves the loop's handles and the runtime's sockets.
+//! * On the **multi-thread** runtime the driver has a poller of its own, and
+//!   whichever idle worker holds the driver lock sleeps in its `wait` (Go's
+//!   netpoller: the parked M that polls the network for everyone).
+//!
+//! # Tokens are addresses
+//!
+//! An event's token is the address of the descriptor's [`IoEntry`], so
+//! dispatch is a pointer dereference: no table, no lock. That is sound only
+//! if no entry is freed while an event naming it can still be dispatched.
+//! An event can outlive the registration in one way: a thread collects it
+//! in `wait`, and meanwhile another thread drops the IO object. So a
+//! dropped registration is first deleted from the poller (no later `wait`
+//! returns it) and its entry is then *parked* in a release list, not freed;
+//! the driver's owner frees the list only at the start of its next turn
+//! ([`IoDriver::release_deferred`]), when every event of the previous
+//! `wait` has been dispatched. Tokio retires its `ScheduledIo`s the same way.
+//!
+//! # Edge mode and the level fallback
+//!
+//! On epoll a descriptor is registered once, edge-triggered, for both
+//! directions; [`ScheduledIo`]'s latch does the rest. poll and select
+//! cannot report edges ([`Mode::Edge`] is refused), so there the entry keeps
+//! the directions some task is waiting for and registers level-triggered
+//! interest in exactly those: dispatch drops the directions that fired, a
+//! wait that finds the latch empty adds its direction back. Without this a
+//! writable socket (nearly always) would make every `wait` return at once
+//! and the runtime would spin.
+
+use super::{Direction, Readiness, ScheduledIo};
+use spindle_poll::{Event, Interest, Mode, Poller, Token};
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Directions a level-triggered registration asks the poller for.
+const READ: u8 = 1;
+const WRITE: u8 = 2;
+
+fn bit(direction: Direction) -> u8 {
+    match direction {
+        Direction::Read => READ,
+        Direction::Write => WRITE,
+    }
+}
+
+/// One registered descriptor: its readiness latch and, in the level
+/// fallback, what the poller is asked for.
+pub(crate) struct IoEntry {
+    pub(crate) io: ScheduledIo,
+    fd: RawFd,
+    /// The entry's slot in the driver's table of live entries.
+    slot: usize,
+    /// `Some` in the level fallback. Lock rule: held across the poller call
+    /// that applies the change, so the kernel's interest follows the order
+    /// of the changes.
+    level: Option<Mutex<Level>>,
+}
+
+#[derive(Default)]
+struct Level {
+    /// Directions some task waits for.
+    wanted: u8,
+    /// Whether the descriptor is in the poller now.
+    registered: bool,
+    /// Set (under the lock) by `deregister`: no poller call may follow, or
+    /// a dispatch racing with the drop could re-add a descriptor that is
+    /// about to be closed, and its number reused.
+    closed: bool,
+}
+
+impl IoEntry {
+    fn token(&self, tag: usize) -> Token {
+        Token(self as *const IoEntry as usize | tag)
+    }
+}
+
+/// The table of live entries: kept for shutdown (which must wake every
+/// waiter) and so the driver, not only the IO objects, holds each entry.
+#[derive(Default)]
+struct Table {
+    slots: Vec<Option<Arc<IoEntry>>>,
+    free: Vec<usize>,
+    shut_down: bool,
+}
+
+/// A runtime's IO driver; see the [module docs](self).
+pub(crate) struct IoDriver {
+    poller: Arc<Poller>,
+    /// Or-ed into every token (the loop's foreign bit, or 0).
+    tag: usize,
+    /// Whether the backend takes edge-triggered registrations.
+    edge: bool,
+    table: Mutex<Table>,
+    /// Deregistered entries an undispatched event may still name.
+    deferred: Mutex<Vec<Arc<IoEntry>>>,
+}
+
+impl IoDriver {
+    /// A driver registering on `poller` with tokens tagged by `tag` (whose
+    /// bits no address has: the top bit, or 0).
+    pub(crate) fn new(poller: Arc<Poller>, tag: usize) -> IoDriver {
+        let edge = poller.backend() == spindle_poll::Backend::Epoll;
+        IoDriver { poller, tag, edge, table: Mutex::new(Table::default()), deferred: Mutex::new(Vec::new()) }
+    }
+
+    /// The poller (the multi-thread runtime waits on it).
+    pub(crate) fn poller(&self) -> &Arc<Poller> {
+        &self.poller
+    }
+
+    /// Registers `fd`; the caller keeps it open until [`deregister`].
+    ///
+    /// [`deregister`]: IoDriver::deregister
+    pub(crate) fn register(&self, fd: RawFd) -> io::Result<Arc<IoEntry>> {
+        let mut table = lock(&self.table);
+        if table.shut_down {
+            return Err(gone());
+        }
+        let slot = table.free.pop().unwrap_or(table.slots.len());
+        let level = (!self.edge).then(|| Mutex::new(Level { wanted: READ, registered: true, closed: false }));
+        let entry = Arc::new(IoEntry { io: ScheduledIo::new(), fd, slot, level });
+        let token = entry.token(self.tag);
+        let added = if self.edge {
+            self.poller.add(fd, token, Interest::BOTH, Mode::Edge)
+        } else {
+            // Start wanting reads: the first wait of a listener or an
+            // accepted stream is almost always a read.
+            self.poller.add(fd, token, Interest::READABLE, Mode::Level)
+        };
+        if let Err(e) = added {
+            if slot < table.slots.len() {
+                table.free.push(slot);
+            }
+            return Err(e);
+        }
+        if slot == table.slots.len() {
+            table.slots.push(Some(Arc::clone(&entry)));
+        } else {
+            table.slots[slot] = Some(Arc::clone(&entry));
+        }
+        Ok(entry)
+    }
+
+    /// Takes `entry` out of the poller and wakes its waiters (they see a
+    /// shut-down registration). Its memory is kept until the next
+    /// [`release_deferred`](IoDriver::release_deferred). Callable from any
+    /// thread; the caller closes the descriptor afterwards.
+    pub(crate) fn deregister(&self, entry: &Arc<IoEntry>) {
+        entry.io.shutdown();
+        match &entry.level {
+            Some(level) => {
+                let mut level = lock(level);
+                level.closed = true;
+                if level.registered {
+                    let _ = self.poller.delete(entry.fd);
+                    level.registered = false;
+                }
+            }
+            None => {
+                let _ = self.poller.delete(entry.fd);
+            }
+        }
+        let kept = {
+            let mut table = lock(&self.table);
+            let kept = table.slots.get_mut(entry.slot).and_then(|s| s.take_if(|e| Arc::ptr_eq(e, entry)));
+            if kept.is_some() {
+                table.free.push(entry.slot);
+            }
+            kept
+        };
+        if let Some(kept) = kept {
+            lock(&self.deferred).push(kept);
+        }
+    }
+
+    /// Frees the entries deregistered before the last `wait` began. Called
+    /// only by the driver's owner, between turns: after every event of the
+    /// previous `wait` was dispatched and before the next `wait`.
+    pub(crate) fn release_deferred(&self) {
+        let freed = {
+            let mut deferred = lock(&self.deferred);
+            if deferred.is_empty() {
+                return;
+            }
+            std::mem::take(&mut *deferred)
+        };
+        drop(freed);
+    }
+
+    /// Latches an event's readiness on its entry.
+    ///
+    /// # Safety
+    ///
+    /// Called only by the driver's owner, for an event returned by a `wait`
+    /// of this driver's poller that began after the last
+    /// [`release_deferred`](IoDriver::release_deferred), and before the
+    /// next `release_deferred`.
+    pub(crate) unsafe fn dispatch(&self, ev: &Event) {
+        let addr = ev.token().0 & !self.tag;
+        // SAFETY: the token was made by `register` from the address of an
+        // `IoEntry` held in `table` (or, once deregistered, in `deferred`).
+        // The caller's contract puts this call between the `wait` that
+        // returned the event and the next `release_deferred`, and `wait`
+        // began after the previous one; an entry deregistered before that
+        // `wait` began was deleted from the poller first and cannot appear
+        // in its events, and one deregistered since sits in `deferred`
+        // until the next `release_deferred`. So the entry is alive.
+        let entry = unsafe { &*(addr as *const IoEntry) };
+        let ready = Readiness::from_event(ev);
+        // Level fallback: drop the fired directions from the interest
+        // *before* publishing the readiness. A task that sees the
+        // readiness, drains the socket and waits again must find its
+        // direction gone, so that its `want` adds it back; in the other
+        // order its `want` could land first, see the direction still
+        // there, and then this dispatch would remove it with the task
+        // waiting: a lost wake-up.
+        if let Some(level) = &entry.level {
+            let mut level = lock(level);
+            let mut left = level.wanted;
+            if ready.intersects(Direction::Read.mask()) {
+                left &= !READ;
+            }
+            if ready.intersects(Direction::Write.mask()) {
+                left &= !WRITE;
+            }
+            if left != level.wanted {
+                level.wanted = left;
+                self.apply(entry, &mut level);
+            }
+        }
+        entry.io.set_readiness(ready);
+    }
+
+    /// In the level fallback, makes sure the poller reports `direction` for
+    /// `entry` (a task found its latch empty and is about to wait).
+    pub(crate) fn want(&self, entry: &IoEntry, direction: Direction) {
+        let Some(level) = &entry.level else { return };
+        let mut level = lock(level);
+        if level.wanted & bit(direction) == 0 {
+            level.wanted |= bit(direction);
+            self.apply(entry, &mut level);
+        }
+    }
+
+    /// Brings the poller in line with `level.wanted`.
+    fn apply(&self, entry: &IoEntry, level: &mut Level) {
+        if level.closed {
+            return;
+        }
+        let interest = match level.wanted {
+            0 => {
+                if level.registered {
+                    let _ = self.poller.delete(entry.fd);
+                    level.registered = false;
+                }
+                return;
+            }
+            READ => Interest::READABLE,
+            WRITE => Interest::WRITABLE,
+            _ => Interest::BOTH,
+        };
+        let token = entry.token(self.tag);
+        let done = if level.registered {
+            self.poller.modify(entry.fd, token, interest, Mode::Level)
+        } else {
+            self.poller.add(entry.fd, token, interest, Mode::Level)
+        };
+        // Fails only for a descriptor closed under us, which nobody can
+        // wait on any more.
+        level.registered = done.is_ok();
+    }
+
+    /// Shuts every registration down: its waiters wake and see an error,
+    /// and later registrations fail. Called when the runtime is dropped.
+    pub(crate) fn shutdown(&self) {
+        let entries = {
+            let mut table = lock(&self.table);
+            table.shut_down = true;
+            table.free.clear();
+            std::mem::take(&mut table.slots)
+        };
+        for entry in entries.into_iter().flatten() {
+            entry.io.shutdown();
+            match &entry.level {
+                Some(level) => {
+                    let mut level = lock(level);
+                    level.closed = true;
+                    if level.registered {
+                        let _ = self.poller.delete(entry.fd);
+                        level.registered = false;
+                    }
+                }
+                None => {
+                    let _ = self.poller.delete(entry.fd);
+                }
+            }
+            lock(&self.deferred).push(entry);
+        }
+    }
+}
+
+/// The error of registering or using IO after the runtime shut down.
+pub(crate) fn gone() -> io::Error {
+    io::Error::other("the spindle-rt runtime driving this socket has shut down")
+}

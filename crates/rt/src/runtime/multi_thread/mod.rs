@@ -1,0 +1,414 @@
+//! The multi-thread scheduler: Go's G-M-P model on the lock-free core in
+//! [`crate::sched`].
+//!
+//! * **G**: a task.
+//! * **P**: a [`Core`]: a fixed lock-free run queue plus a LIFO slot, one
+//!   per worker (default: one per core). Its queue can be stolen from
+//!   through [`Remote::steal`], and its worker woken through
+//!   [`Remote::parker`].
+//! * **M**: a worker thread, running [`worker::run`] with one P. A thread
+//!   that enters [`block_in_place`](crate::runtime::block_in_place) hands
+//!   its P to a new thread (Go's hand-off of a P whose M is stuck in a
+//!   system call) and finishes its current task without one.
+//!
+//! Idle workers steal ([`worker`]), then sleep ([`park`]); one of them at
+//! a time sleeps in the netpoller, the [`IoDriver`]'s poller, with a
+//! timeout for the next timer. A monitor thread ([`sysmon`]) reports a task
+//! that holds a worker too long.
+//!
+//! [`IoDriver`]: crate::io::driver::IoDriver
+
+mod idle;
+mod park;
+pub(crate) mod sysmon;
+pub(crate) mod worker;
+
+use crate::io::driver::IoDriver;
+use crate::runtime::context::{self, Current};
+use crate::sched::{local, Inject, Steal};
+use crate::task::{new_task, JoinHandle, Notified, Schedule, Task as OwnedTask, TaskId};
+use crate::time::driver::{TimeDriver, Unpark};
+use idle::Idle;
+use park::Parker;
+use spindle_poll::{Backend, Events, Poller};
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, JoinHandle as ThreadHandle};
+use std::time::Duration;
+use sysmon::{BlockedTaskCb, Monitor};
+use worker::Core;
+
+/// A task as the run queues hold it.
+pub(crate) type Task = Notified<Sched>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How many events one netpoller turn takes.
+const EVENTS_PER_TURN: usize = 1024;
+
+/// What the builder decided.
+pub(crate) struct Config {
+    pub(crate) workers: usize,
+    pub(crate) backend: Option<Backend>,
+    pub(crate) blocked_threshold: Duration,
+    pub(crate) on_blocked: Option<BlockedTaskCb>,
+}
+
+/// The part of a P other threads reach.
+pub(crate) struct Remote {
+    pub(crate) steal: Steal<Task>,
+    pub(crate) parker: Arc<Parker>,
+}
+
+/// Everything the workers share.
+pub(crate) struct Shared {
+    pub(crate) remotes: Box<[Remote]>,
+    /// The global run queue.
+    pub(crate) inject: Inject<Task>,
+    pub(crate) idle: Idle,
+    /// Every live task, for shutdown and for sysmon's reports. Lock rule:
+    /// never held while a task is shut down or a future dropped.
+    owned: Mutex<Owned>,
+    /// The netpoller's event buffer; whoever holds the lock is the one
+    /// worker that may sleep in the poller.
+    driver: Mutex<Events>,
+    pub(crate) io: Arc<IoDriver>,
+    pub(crate) time: Arc<TimeDriver>,
+    shutdown: AtomicBool,
+    /// P's given back by exiting workers (at shutdown). Boxed because a P
+    /// moves between threads by pointer, never by copying its queue.
+    #[allow(clippy::vec_box)]
+    cores: Mutex<Vec<Box<Core>>>,
+    /// Worker threads (including those started by `block_in_place`).
+    threads: Mutex<Vec<ThreadHandle<()>>>,
+    pub(crate) monitor: Monitor,
+}
+
+struct Owned {
+    tasks: HashMap<TaskId, OwnedTask<Sched>>,
+    closed: bool,
+}
+
+impl Shared {
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Whether any queue holds a task (a parking worker's last look).
+    pub(crate) fn work_pending(&self) -> bool {
+        !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
+    }
+
+    /// A task was queued somewhere: wake a sleeping worker if nobody is
+    /// searching.
+    pub(crate) fn notify_parked(&self) {
+        if let Some(index) = self.idle.worker_to_notify() {
+            self.remotes[index].parker.unpark();
+        }
+    }
+
+    /// Parks the calling worker on `parker`: in the netpoller if it is
+    /// free, else on the condvar. Returns whether it was the netpoller
+    /// (the caller then fires due timers).
+    pub(crate) fn park_worker(&self, parker: &Parker) -> bool {
+        match self.driver.try_lock() {
+            Ok(mut events) => {
+                let mut drive = || {
+                    let timeout = self.time.park_timeout();
+                    self.turn(&mut events, timeout);
+                };
+                parker.park(Some(&mut drive));
+                true
+            }
+            Err(_) => {
+                parker.park(None);
+                false
+            }
+        }
+    }
+
+    /// A netpoller turn without sleeping longer than `timeout`, if no other
+    /// worker holds the netpoller.
+    pub(crate) fn poll_driver(&self, timeout: Option<Duration>) {
+        if let Ok(mut events) = self.driver.try_lock() {
+            self.turn(&mut events, timeout);
+        }
+    }
+
+    /// One turn of the netpoller; the caller holds the driver lock.
+    fn turn(&self, events: &mut Events, timeout: Option<Duration>) {
+        self.io.release_deferred();
+        let n = match self.io.poller().wait(events, timeout) {
+            Ok(n) => n,
+            Err(e) => panic!("spindle-rt: the netpoller failed: {e}"),
+        };
+        for i in 0..n {
+            let ev = events.get(i).expect("index below len");
+            // SAFETY: `dispatch`'s contract: the caller holds the driver
+            // lock, so this thread is the driver's owner, and
+            // `release_deferred` (called only under the same lock, at the
+            // start of a turn) ran before this `wait` began and cannot run
+            // again before this loop ends.
+            unsafe { self.io.dispatch(&ev) };
+        }
+    }
+
+    /// An exiting worker gives its P back (shutdown).
+    pub(crate) fn retire_core(&self, core: Box<Core>) {
+        lock(&self.cores).push(core);
+    }
+
+    /// Starts a worker thread running P `core`.
+    pub(crate) fn start_worker(self: &Arc<Self>, core: Box<Core>) -> io::Result<()> {
+        let shared = Arc::clone(self);
+        let name = format!("spindle-rt-worker-{}", core.index);
+        let handle = thread::Builder::new().name(name).spawn(move || worker::run(shared, core))?;
+        let mut threads = lock(&self.threads);
+        threads.retain(|t| !t.is_finished());
+        threads.push(handle);
+        Ok(())
+    }
+
+    /// Spawns a `Send` future; see [`Handle::spawn`](crate::Handle::spawn).
+    #[track_caller]
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let id = TaskId::next();
+        let (task, notified, join) = new_task(future, Sched(Arc::clone(self)), id);
+        let rejected = {
+            let mut owned = lock(&self.owned);
+            if owned.closed {
+                Some(task)
+            } else {
+                owned.tasks.insert(id, task);
+                None
+            }
+        };
+        match rejected {
+            Some(task) => {
+                task.shutdown();
+                drop(notified);
+            }
+            None => self.schedule(notified, false),
+        }
+        join
+    }
+
+    /// Queues a woken task: on this worker's P if this thread is a worker
+    /// of this runtime holding one, else on the global queue.
+    fn schedule(self: &Arc<Self>, task: Task, is_yield: bool) {
+        let mut task = Some(task);
+        context::with_worker_of(self, |cx| {
+            let Some(cx) = cx else { return };
+            // Borrowed only between task polls and while parked, never
+            // across a poll: a wake during a poll finds it free.
+            let Ok(mut slot) = cx.core.try_borrow_mut() else { return };
+            if let Some(core) = slot.as_mut() {
+                let parked = cx.parked.get();
+                worker::schedule_local(self, core, task.take().expect("present"), is_yield, parked);
+            }
+        });
+        let Some(task) = task else { return };
+        match self.inject.push(task) {
+            Ok(()) => self.notify_parked(),
+            // Shut down: every task is complete, so this is only a reference.
+            Err(task) => drop(task),
+        }
+    }
+
+    /// The spawn location of a live task (sysmon's reports).
+    pub(crate) fn spawned_at(&self, id: TaskId) -> Option<&'static std::panic::Location<'static>> {
+        lock(&self.owned).tasks.get(&id).map(|t| t.spawned_at())
+    }
+
+    /// The number of tasks not yet completed (diagnostics).
+    pub(crate) fn live_tasks(&self) -> usize {
+        lock(&self.owned).tasks.len()
+    }
+}
+
+/// The scheduler value each task cell holds.
+#[derive(Clone)]
+pub(crate) struct Sched(Arc<Shared>);
+
+impl Schedule for Sched {
+    fn schedule(&self, task: Notified<Self>) {
+        self.0.schedule(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.0.schedule(task, true);
+    }
+
+    fn release(&self, task: &OwnedTask<Self>) -> Option<OwnedTask<Self>> {
+        lock(&self.0.owned).tasks.remove(&task.id())
+    }
+}
+
+/// A running multi-thread runtime: the shared state, and the join handle of
+/// the monitor thread.
+pub(crate) struct MultiThread {
+    shared: Arc<Shared>,
+    sysmon: Option<ThreadHandle<()>>,
+}
+
+impl MultiThread {
+    /// Starts the workers and the monitor.
+    pub(crate) fn start(config: Config) -> io::Result<MultiThread> {
+        let workers = config.workers.max(1);
+        let poller = Arc::new(match config.backend {
+            Some(b) => Poller::new(b)?,
+            None => Poller::from_env()?,
+        });
+        let waker = poller.waker();
+        let mut remotes = Vec::with_capacity(workers);
+        let mut cores = Vec::with_capacity(workers);
+        for index in 0..workers {
+            let (steal, run_queue) = local();
+            remotes.push(Remote { steal, parker: Arc::new(Parker::new(Arc::clone(&waker))) });
+            cores.push(Core::new(index, run_queue));
+        }
+        let shared = Arc::new(Shared {
+            remotes: remotes.into_boxed_slice(),
+            inject: Inject::new(),
+            idle: Idle::new(workers),
+            owned: Mutex::new(Owned { tasks: HashMap::new(), closed: false }),
+            driver: Mutex::new(Events::with_capacity(EVENTS_PER_TURN)),
+            io: Arc::new(IoDriver::new(poller, 0)),
+            time: Arc::new(TimeDriver::new(Unpark::Poller(waker))),
+            shutdown: AtomicBool::new(false),
+            cores: Mutex::new(Vec::new()),
+            threads: Mutex::new(Vec::new()),
+            monitor: Monitor::new(workers, config.blocked_threshold, config.on_blocked),
+        });
+        let mut rt = MultiThread { shared: Arc::clone(&shared), sysmon: None };
+        for core in cores {
+            // On failure `rt` is dropped, which shuts down the started ones.
+            shared.start_worker(core)?;
+        }
+        rt.sysmon = Some(sysmon::start(Arc::clone(&shared))?);
+        Ok(rt)
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Runs `future` on the calling thread, which sleeps between polls;
+    /// the tasks run on the workers.
+    #[track_caller]
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = context::enter(Current::BlockOn(Arc::clone(&self.shared)));
+        block_on_thread(future)
+    }
+
+    /// Stops the workers and cancels every task; see
+    /// [`Runtime`](crate::Runtime)'s drop.
+    fn shutdown(&mut self) {
+        let shared = &self.shared;
+        shared.shutdown.store(true, Ordering::Release);
+        shared.inject.close();
+        for remote in shared.remotes.iter() {
+            remote.parker.unpark();
+        }
+        shared.io.poller().waker().wake();
+        shared.monitor.stop();
+        if let Some(t) = self.sysmon.take() {
+            let _ = t.join();
+        }
+        loop {
+            let threads = std::mem::take(&mut *lock(&shared.threads));
+            if threads.is_empty() {
+                break;
+            }
+            for t in threads {
+                if t.thread().id() != thread::current().id() {
+                    let _ = t.join();
+                }
+            }
+        }
+        let mut tasks: Vec<OwnedTask<Sched>> = {
+            let mut owned = lock(&shared.owned);
+            owned.closed = true;
+            std::mem::take(&mut owned.tasks).into_values().collect()
+        };
+        tasks.sort_by_key(|t| t.id());
+        for task in tasks {
+            task.shutdown();
+        }
+        let mut cores = std::mem::take(&mut *lock(&shared.cores));
+        for core in &mut cores {
+            core.drain();
+        }
+        while shared.inject.pop().is_some() {}
+        drop(cores);
+        shared.time.shutdown();
+        shared.io.shutdown();
+        shared.io.release_deferred();
+    }
+}
+
+impl Drop for MultiThread {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Wakes a thread blocked in [`block_on_thread`].
+struct ThreadWaker {
+    thread: thread::Thread,
+    woken: AtomicBool,
+}
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.woken.swap(true, Ordering::Release) {
+            self.thread.unpark();
+        }
+    }
+}
+
+/// Polls `future` on this thread, sleeping (`thread::park`) until its
+/// waker is woken between polls.
+fn block_on_thread<F: Future>(future: F) -> F::Output {
+    let parker = Arc::new(ThreadWaker { thread: thread::current(), woken: AtomicBool::new(false) });
+    let waker = Waker::from(Arc::clone(&parker));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+            return out;
+        }
+        while !parker.woken.swap(false, Ordering::Acquire) {
+            thread::park();
+        }
+    }
+}
+
+/// Hands this worker's P to a new thread, then runs `f`; see
+/// [`block_in_place`](crate::runtime::block_in_place).
+pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
+    if let Some(cx) = context::worker() {
+        let core = cx.core.borrow_mut().take();
+        if let Some(core) = core {
+            if let Err(e) = cx.shared().start_worker(core) {
+                panic!("spindle-rt: block_in_place could not start a worker thread: {e}");
+            }
+        }
+    }
+    f()
+}
