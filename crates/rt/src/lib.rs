@@ -1,24 +1,32 @@
 //! # spindle-rt: an async/await runtime
 //!
-//! Work in progress (issue 3). Spindle's async runtime: tasks, a
-//! current-thread scheduler on spindle-loop (done) and a G-M-P
-//! work-stealing scheduler (next), with net, time and sync.
+//! Spindle's async runtime, two schedulers behind one API: a
+//! current-thread scheduler on a spindle-loop `Loop` (the Node, Redis and
+//! asyncio model) and a multi-thread G-M-P work-stealing scheduler (Go's
+//! model), with net, time, sync, blocking work and hyper support.
 //!
-//! * [`runtime`]: the current-thread runtime: [`Runtime::block_on`],
-//!   [`spawn`], [`spawn_local`] for `!Send` futures, [`yield_now`], and a
-//!   [`Handle`] other threads spawn through;
+//! * [`runtime`]: [`Builder::new_current_thread`] and
+//!   [`Builder::new_multi_thread`], [`Runtime::block_on`], [`spawn`],
+//!   [`spawn_local`] for `!Send` futures (current-thread), [`yield_now`],
+//!   [`block_in_place`] (multi-thread: hands the worker's P to another
+//!   thread), a [`Handle`] other threads spawn through, and the sysmon
+//!   thread's [`BlockedTask`](runtime::BlockedTask) reports;
 //! * [`time`]: `sleep`, `timeout` and `interval` on a hierarchical timer
-//!   wheel driven by one loop timer;
+//!   wheel;
 //! * [`task`]: the task cell, its one-word state machine and `JoinHandle`;
 //! * [`sched`]: the G-M-P building blocks: a P's lock-free local run queue
 //!   (steal half) and the global queue;
-//! * [`net`]: async `TcpListener` and `TcpStream` for the current-thread
-//!   runtime, registered once, edge-triggered (UDP and Unix sockets next);
+//! * [`coop`]: the per-poll budget that makes an always-ready task yield;
+//! * [`net`]: TCP (with [`net::TcpSocket`] for options), UDP and Unix
+//!   sockets, `Send + Sync` on both runtimes, registered once,
+//!   edge-triggered; split halves, vectored writes, futures-io traits;
 //! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on;
 //! * [`blocking`] and [`fs`]: `spawn_blocking` on an elastic pool whose idle
 //!   threads retire, and file operations through it;
 //! * [`sync`]: async oneshot, bounded mpsc, Mutex, RwLock, Notify,
-//!   Semaphore.
+//!   Semaphore;
+//! * `hyper` (feature `hyper`): the IO, executor and timer adapters hyper
+//!   1.x needs to serve HTTP on spindle-rt.
 //!
 //! ```
 //! let rt = spindle_rt::Builder::new_current_thread().build()?;

@@ -1,4 +1,4 @@
-//! Async networking on the current-thread runtime: TCP ([`TcpListener`],
+//! Async networking, on either runtime: TCP ([`TcpListener`],
 //! [`TcpStream`], and [`TcpSocket`] to set options first), UDP
 //! ([`UdpSocket`]) and Unix-domain streams ([`UnixListener`],
 //! [`UnixStream`]).
@@ -86,13 +86,15 @@
 //!
 //! # Threads
 //!
-//! IO objects are tied to the loop of the runtime thread that made them
-//! (their latch is shared with that loop's callback). On the
-//! current-thread runtime they are `!Send`: make them inside `block_on` or
-//! a [`spawn_local`](crate::spawn_local)ed task; [`spawn`](crate::spawn)
-//! needs `Send` futures, so tasks that hold sockets are spawned with
-//! `spawn_local`. The owned split halves hold their stream in an `Arc`,
-//! not an `Rc`, so they become `Send` exactly when the stream is.
+//! IO objects are `Send + Sync`. Each is registered, when made, with the IO
+//! driver of the runtime current then: on the
+//! current-thread runtime that driver shares the loop's poller, on the
+//! multi-thread runtime it is the workers' shared netpoller. A socket may
+//! be moved between tasks and, on the multi-thread runtime, between
+//! workers; it keeps its registration, and may be dropped on any thread
+//! (its descriptor leaves the poller before it is closed). Used after its
+//! runtime was dropped, it reports an error. The owned split halves share
+//! their stream through an `Arc`.
 //!
 //! One task at a time may wait in each direction of an object: for
 //! `&self` operations ([`TcpListener::accept`], the [`UdpSocket`] calls) a

@@ -28,7 +28,7 @@ fn each_addr<T>(addr: impl ToSocketAddrs, mut f: impl FnMut(SocketAddr) -> io::R
 ///
 /// Made by [`bind`](TcpListener::bind); connections come from
 /// [`accept`](TcpListener::accept). Dropping it stops its watcher and closes
-/// the socket. `!Send`: it belongs to the runtime thread that made it.
+/// the socket. `Send + Sync`: it may move between tasks and threads.
 ///
 /// ```
 /// use spindle_rt::net::{TcpListener, TcpStream};
@@ -52,11 +52,7 @@ fn each_addr<T>(addr: impl ToSocketAddrs, mut f: impl FnMut(SocketAddr) -> io::R
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-///
-/// ```compile_fail
-/// fn assert_send<T: Send>() {}
-/// assert_send::<spindle_rt::net::TcpListener>();
-/// ```
+
 pub struct TcpListener {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.
@@ -150,7 +146,7 @@ impl fmt::Debug for TcpListener {
 /// direction). Dropping it stops its watcher and closes the socket; a task
 /// waiting on it can only be the one that owns it, so "dropped while
 /// waiting" means the waiting task was cancelled (aborted, or its runtime
-/// dropped). `!Send`: it belongs to the runtime thread that made it.
+/// dropped). `Send + Sync`: it may move between tasks and threads.
 ///
 /// ```
 /// use spindle_rt::net::{TcpListener, TcpStream};
@@ -188,11 +184,7 @@ impl fmt::Debug for TcpListener {
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-///
-/// ```compile_fail
-/// fn assert_send<T: Send>() {}
-/// assert_send::<spindle_rt::net::TcpStream>();
-/// ```
+
 pub struct TcpStream {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.

@@ -87,7 +87,7 @@ pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 
-pub use builder::Builder;
+pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use multi_thread::sysmon::{BlockedTask, DEFAULT_BLOCKED_THRESHOLD};
 /// The poller backends a runtime's loop can run on (see [`Builder::backend`]).
 pub use spindle_loop::Backend;
