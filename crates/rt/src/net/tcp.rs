@@ -52,7 +52,6 @@ fn each_addr<T>(addr: impl ToSocketAddrs, mut f: impl FnMut(SocketAddr) -> io::R
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-
 pub struct TcpListener {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.
@@ -184,7 +183,6 @@ impl fmt::Debug for TcpListener {
 /// })?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
-
 pub struct TcpStream {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.

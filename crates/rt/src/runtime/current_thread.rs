@@ -23,13 +23,14 @@
 //! (task cell → scheduler → queues, list and wheel → task cell), so nothing
 //! leaks.
 
+use super::owned::OwnedTasks;
 use crate::coop;
 use crate::io::driver::IoDriver;
 use crate::task::{new_local_task, new_task, JoinHandle, Notified, Schedule, Task, TaskId};
 use crate::time::driver::{TimeDriver, Unpark};
 use spindle_loop::{AsyncHandle, Loop, PhaseId, RunMode, TimerId};
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::pin::pin;
@@ -62,7 +63,7 @@ pub(crate) struct Shared {
     remote: Mutex<RemoteQueue>,
     /// Every live task (for shutdown). Lock rule: never held while a task is
     /// shut down or a future dropped.
-    owned: Mutex<OwnedTasks>,
+    owned: OwnedTasks<Sched>,
     /// Set by the main future's waker; cleared by `block_on` before it
     /// polls the main future.
     main_woken: AtomicBool,
@@ -79,30 +80,16 @@ struct RemoteQueue {
     closed: bool,
 }
 
-struct OwnedTasks {
-    tasks: HashMap<TaskId, Task<Sched>>,
-    closed: bool,
-}
-
 impl Shared {
     /// Adds a new task to the owned list and schedules it, or, if the
     /// runtime has shut down, cancels it at once.
     fn bind(self: &Arc<Self>, task: Task<Sched>, notified: Notified<Sched>) {
-        let rejected = {
-            let mut owned = lock(&self.owned);
-            if owned.closed {
-                Some(task)
-            } else {
-                owned.tasks.insert(task.id(), task);
-                None
-            }
-        };
-        match rejected {
-            Some(task) => {
+        match self.owned.bind(task) {
+            Err(task) => {
                 task.shutdown();
                 drop(notified);
             }
-            None => self.schedule(notified),
+            Ok(()) => self.schedule(notified),
         }
     }
 
@@ -146,7 +133,7 @@ impl Shared {
 
     /// The number of tasks not yet completed (diagnostics).
     pub(crate) fn live_tasks(&self) -> usize {
-        lock(&self.owned).tasks.len()
+        self.owned.len()
     }
 }
 
@@ -160,7 +147,7 @@ impl Schedule for Sched {
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
-        lock(&self.0.owned).tasks.remove(&task.id())
+        self.0.owned.remove(task)
     }
 }
 
@@ -219,7 +206,7 @@ impl Core {
         }
         let shared = Arc::new(Shared {
             remote: Mutex::new(RemoteQueue { queue: VecDeque::new(), closed: false }),
-            owned: Mutex::new(OwnedTasks { tasks: HashMap::new(), closed: false }),
+            owned: OwnedTasks::new(1),
             main_woken: AtomicBool::new(false),
             time: Arc::new(TimeDriver::new(Unpark::Loop(unpark.clone()))),
             io,
@@ -327,13 +314,7 @@ impl Core {
     /// Shuts the runtime down; see the module docs for the order.
     pub(crate) fn shutdown(&self) {
         let shared = &self.shared;
-        let mut tasks: Vec<Task<Sched>> = {
-            let mut owned = lock(&shared.owned);
-            owned.closed = true;
-            std::mem::take(&mut owned.tasks).into_values().collect()
-        };
-        tasks.sort_by_key(|t| t.id());
-        for task in tasks {
+        for task in shared.owned.close_and_take() {
             task.shutdown();
         }
         let remote = {

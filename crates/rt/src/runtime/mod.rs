@@ -86,6 +86,7 @@ mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
+mod owned;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use multi_thread::sysmon::{BlockedTask, DEFAULT_BLOCKED_THRESHOLD};

@@ -6,6 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use crate::loom::sync::Mutex;
 
 /// Wake one waiting task, or all of them, without passing data.
@@ -40,15 +41,18 @@ use crate::loom::sync::Mutex;
 /// ```
 pub struct Notify {
     state: Mutex<State>,
+    /// One stored `notify_one` that found nobody waiting. Set only under
+    /// the lock; taken with or without it (the fast path of a wait that
+    /// finds a permit: one atomic swap, no lock).
+    permit: AtomicBool,
+    /// Incremented (under the lock) by every `notify_waiters`; a `Notified`
+    /// created in an earlier generation completes on its first poll. Read
+    /// without the lock when a `Notified` is created.
+    generation: AtomicU64,
 }
 
 #[derive(Debug)]
 struct State {
-    /// One stored `notify_one` that found nobody waiting.
-    permit: bool,
-    /// Incremented by every `notify_waiters`; a `Notified` created in an
-    /// earlier generation completes on its first poll.
-    generation: u64,
     /// Waiters, tagged on grant with how they were woken.
     waiters: WaitList<Wake>,
 }
@@ -65,9 +69,11 @@ enum Wake {
 }
 
 impl State {
-    fn notify_one(&mut self, wakers: &mut WakeList) {
+    /// Grants the oldest waiter, or stores the permit. Called with the lock
+    /// held (`self` is the locked state).
+    fn notify_one(&mut self, permit: &AtomicBool, wakers: &mut WakeList) {
         if !self.waiters.grant_front(wakers, |w| *w = Wake::One) {
-            self.permit = true;
+            permit.store(true, SeqCst);
         }
     }
 }
@@ -75,14 +81,18 @@ impl State {
 impl Notify {
     /// Creates a `Notify` with no stored permit.
     pub fn new() -> Notify {
-        Notify { state: Mutex::new(State { permit: false, generation: 0, waiters: WaitList::new() }) }
+        Notify {
+            state: Mutex::new(State { waiters: WaitList::new() }),
+            permit: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+        }
     }
 
     /// Returns a future that completes when this `Notify` is notified:
     /// by a stored permit, a `notify_one`, or a `notify_waiters` made after
     /// this call.
     pub fn notified(&self) -> Notified<'_> {
-        let generation = lock(&self.state).generation;
+        let generation = self.generation.load(SeqCst);
         Notified { notify: self, generation, waiter: None, done: false }
     }
 
@@ -90,7 +100,7 @@ impl Notify {
     pub fn notify_one(&self) {
         let mut wakers = WakeList::new();
         let mut state = lock(&self.state);
-        state.notify_one(&mut wakers);
+        state.notify_one(&self.permit, &mut wakers);
         drop(state);
     }
 
@@ -99,7 +109,7 @@ impl Notify {
     pub fn notify_waiters(&self) {
         let mut wakers = WakeList::new();
         let mut state = lock(&self.state);
-        state.generation += 1;
+        self.generation.fetch_add(1, SeqCst);
         state.waiters.grant_all(&mut wakers, |w| *w = Wake::All);
         drop(state);
     }
@@ -115,7 +125,7 @@ impl fmt::Debug for Notify {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = lock(&self.state);
         f.debug_struct("Notify")
-            .field("permit", &state.permit)
+            .field("permit", &self.permit.load(SeqCst))
             .field("waiters", &state.waiters.len())
             .finish()
     }
@@ -139,13 +149,21 @@ impl Future for Notified<'_> {
         if self.done {
             return Poll::Ready(());
         }
-        let mut state = lock(&self.notify.state);
+        let notify = self.notify;
+        // Fast path, no lock: a `notify_waiters` since creation, or a
+        // stored permit.
+        if self.waiter.is_none()
+            && (notify.generation.load(SeqCst) != self.generation || notify.permit.swap(false, SeqCst))
+        {
+            self.done = true;
+            return Poll::Ready(());
+        }
+        let mut state = lock(&notify.state);
         let ready = match self.waiter {
-            None if state.generation != self.generation => true,
-            None if state.permit => {
-                state.permit = false;
-                true
-            }
+            // Looked again under the lock: a permit stored since the fast
+            // path (its `notify_one` held the lock) is seen here.
+            None if notify.generation.load(SeqCst) != self.generation => true,
+            None if notify.permit.swap(false, SeqCst) => true,
             None => {
                 self.waiter = Some(state.waiters.push(cx.waker(), Wake::None));
                 false
@@ -169,7 +187,7 @@ impl Drop for Notified<'_> {
             let mut wakers = WakeList::new();
             let mut state = lock(&self.notify.state);
             if let Cancelled::Granted(Wake::One) = state.waiters.cancel(id) {
-                state.notify_one(&mut wakers);
+                state.notify_one(&self.notify.permit, &mut wakers);
             }
             drop(state);
         }

@@ -24,7 +24,7 @@
 //! collects them in a [`WakeList`], which wakes them when it is dropped
 //! (declare it before the lock guard so the guard drops first).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::task::Waker;
 
 use crate::loom::sync::{Mutex, MutexGuard};
@@ -68,8 +68,11 @@ pub(crate) struct WaitList<T> {
     /// Waiters still waiting, oldest first; ids increase front to back.
     queue: VecDeque<Entry<T>>,
     /// Waiters that were handed what they waited for but have not yet
-    /// polled to collect it.
-    granted: HashMap<WaiterId, T>,
+    /// polled to collect it. Sorted by id: a grant always takes the queue's
+    /// front, whose id is below every id queued after it and above every
+    /// id granted before. So lookups are a binary search, and removals,
+    /// which come roughly in grant order, are near the front.
+    granted: VecDeque<(WaiterId, T)>,
     next_id: u64,
 }
 
@@ -81,7 +84,7 @@ impl<T> Default for WaitList<T> {
 
 impl<T> WaitList<T> {
     pub(crate) fn new() -> WaitList<T> {
-        WaitList { queue: VecDeque::new(), granted: HashMap::new(), next_id: 0 }
+        WaitList { queue: VecDeque::new(), granted: VecDeque::new(), next_id: 0 }
     }
 
     /// True when no waiter is queued (granted ones do not count: they no
@@ -112,7 +115,7 @@ impl<T> WaitList<T> {
     /// forgets it), or else stores `waker` as the one to wake, replacing
     /// the waker of an earlier poll if it would wake a different task.
     pub(crate) fn poll_grant(&mut self, id: WaiterId, waker: &Waker) -> Option<T> {
-        if let Some(data) = self.granted.remove(&id) {
+        if let Some(data) = self.take_granted(id) {
             return Some(data);
         }
         if let Some(entry) = self.find_mut(id) {
@@ -126,7 +129,7 @@ impl<T> WaitList<T> {
     /// Removes a waiter whose future is being dropped (or gives up) and
     /// reports what it held.
     pub(crate) fn cancel(&mut self, id: WaiterId) -> Cancelled<T> {
-        if let Some(data) = self.granted.remove(&id) {
+        if let Some(data) = self.take_granted(id) {
             return Cancelled::Granted(data);
         }
         match self.queue.binary_search_by_key(&id, |e| e.id) {
@@ -145,7 +148,8 @@ impl<T> WaitList<T> {
         match self.queue.pop_front() {
             Some(mut entry) => {
                 tag(&mut entry.data);
-                self.granted.insert(entry.id, entry.data);
+                debug_assert!(self.granted.back().is_none_or(|(last, _)| *last < entry.id));
+                self.granted.push_back((entry.id, entry.data));
                 wakers.push(entry.waker);
                 true
             }
@@ -167,30 +171,51 @@ impl<T> WaitList<T> {
         }
     }
 
+    fn take_granted(&mut self, id: WaiterId) -> Option<T> {
+        if self.granted.front().is_some_and(|(first, _)| *first == id) {
+            return self.granted.pop_front().map(|(_, data)| data);
+        }
+        let i = self.granted.binary_search_by_key(&id, |(g, _)| *g).ok()?;
+        self.granted.remove(i).map(|(_, data)| data)
+    }
+
     fn find_mut(&mut self, id: WaiterId) -> Option<&mut Entry<T>> {
         let i = self.queue.binary_search_by_key(&id, |e| e.id).ok()?;
         self.queue.get_mut(i)
     }
 }
 
+/// How many wakers a [`WakeList`] holds without allocating.
+const INLINE_WAKERS: usize = 4;
+
 /// Wakers collected under a lock, woken when this list is dropped, which
-/// must be after the lock guard is.
+/// must be after the lock guard is. The first few live inline: the common
+/// case (one notify, one grant) allocates nothing.
 #[derive(Debug, Default)]
-pub(crate) struct WakeList(Vec<Waker>);
+pub(crate) struct WakeList {
+    inline: [Option<Waker>; INLINE_WAKERS],
+    more: Vec<Waker>,
+}
 
 impl WakeList {
     pub(crate) fn new() -> WakeList {
-        WakeList(Vec::new())
+        WakeList::default()
     }
 
     pub(crate) fn push(&mut self, waker: Waker) {
-        self.0.push(waker);
+        match self.inline.iter_mut().find(|w| w.is_none()) {
+            Some(slot) => *slot = Some(waker),
+            None => self.more.push(waker),
+        }
     }
 }
 
 impl Drop for WakeList {
     fn drop(&mut self) {
-        for waker in self.0.drain(..) {
+        for waker in self.inline.iter_mut().filter_map(Option::take) {
+            waker.wake();
+        }
+        for waker in self.more.drain(..) {
             waker.wake();
         }
     }

@@ -64,6 +64,16 @@ impl<S: 'static> Task<S> {
     pub fn is_finished(&self) -> bool {
         self.raw.state().load().is_complete()
     }
+
+    /// The slot an owned-task list keeps this task in (`usize::MAX`:
+    /// none yet).
+    pub(crate) fn owned_slot(&self) -> usize {
+        self.raw.header().owned_slot.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_owned_slot(&self, slot: usize) {
+        self.raw.header().owned_slot.store(slot, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl<S: Schedule> Task<S> {

@@ -31,6 +31,10 @@ pub(crate) struct Header {
     /// Where the task was spawned (`#[track_caller]` up to the spawn call),
     /// for a sysmon-style "task held a worker too long" report.
     pub(crate) spawned_at: &'static Location<'static>,
+    /// The task's slot in its scheduler's owned-task list, so removal needs
+    /// no lookup. Written when the task is bound, before any other thread
+    /// can see it, and read under the list's lock: `Relaxed` suffices.
+    pub(crate) owned_slot: std::sync::atomic::AtomicUsize,
 }
 
 /// The type-erased operations on a cell. Each takes a pointer to a live
@@ -234,7 +238,13 @@ impl RawTask {
         spawned_at: &'static Location<'static>,
     ) -> RawTask {
         let cell = Box::new(Cell {
-            header: Header { state: State::new(), vtable: vtable::<F, S>(), id, spawned_at },
+            header: Header {
+                state: State::new(),
+                vtable: vtable::<F, S>(),
+                id,
+                spawned_at,
+                owned_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            },
             core: Core { scheduler, stage: UnsafeCell::new(Stage::Running(future)) },
             trailer: Trailer { waker: UnsafeCell::new(None) },
         });

@@ -25,13 +25,13 @@ pub(crate) mod worker;
 
 use crate::io::driver::IoDriver;
 use crate::runtime::context::{self, Current};
+use crate::runtime::owned::OwnedTasks;
 use crate::sched::{local, Inject, Steal};
 use crate::task::{new_task, JoinHandle, Notified, Schedule, Task as OwnedTask, TaskId};
 use crate::time::driver::{TimeDriver, Unpark};
 use idle::Idle;
 use park::Parker;
 use spindle_poll::{Backend, Events, Poller};
-use std::collections::HashMap;
 use std::future::Future;
 use std::io;
 use std::pin::pin;
@@ -75,7 +75,7 @@ pub(crate) struct Shared {
     pub(crate) idle: Idle,
     /// Every live task, for shutdown and for sysmon's reports. Lock rule:
     /// never held while a task is shut down or a future dropped.
-    owned: Mutex<Owned>,
+    owned: OwnedTasks<Sched>,
     /// The netpoller's event buffer; whoever holds the lock is the one
     /// worker that may sleep in the poller.
     driver: Mutex<Events>,
@@ -89,11 +89,6 @@ pub(crate) struct Shared {
     /// Worker threads (including those started by `block_in_place`).
     threads: Mutex<Vec<ThreadHandle<()>>>,
     pub(crate) monitor: Monitor,
-}
-
-struct Owned {
-    tasks: HashMap<TaskId, OwnedTask<Sched>>,
-    closed: bool,
 }
 
 impl Shared {
@@ -185,21 +180,12 @@ impl Shared {
     {
         let id = TaskId::next();
         let (task, notified, join) = new_task(future, Sched(Arc::clone(self)), id);
-        let rejected = {
-            let mut owned = lock(&self.owned);
-            if owned.closed {
-                Some(task)
-            } else {
-                owned.tasks.insert(id, task);
-                None
-            }
-        };
-        match rejected {
-            Some(task) => {
+        match self.owned.bind(task) {
+            Err(task) => {
                 task.shutdown();
                 drop(notified);
             }
-            None => self.schedule(notified, false),
+            Ok(()) => self.schedule(notified, false),
         }
         join
     }
@@ -228,12 +214,12 @@ impl Shared {
 
     /// The spawn location of a live task (sysmon's reports).
     pub(crate) fn spawned_at(&self, id: TaskId) -> Option<&'static std::panic::Location<'static>> {
-        lock(&self.owned).tasks.get(&id).map(|t| t.spawned_at())
+        self.owned.spawned_at(id)
     }
 
     /// The number of tasks not yet completed (diagnostics).
     pub(crate) fn live_tasks(&self) -> usize {
-        lock(&self.owned).tasks.len()
+        self.owned.len()
     }
 }
 
@@ -251,7 +237,7 @@ impl Schedule for Sched {
     }
 
     fn release(&self, task: &OwnedTask<Self>) -> Option<OwnedTask<Self>> {
-        lock(&self.0.owned).tasks.remove(&task.id())
+        self.0.owned.remove(task)
     }
 }
 
@@ -282,7 +268,7 @@ impl MultiThread {
             remotes: remotes.into_boxed_slice(),
             inject: Inject::new(),
             idle: Idle::new(workers),
-            owned: Mutex::new(Owned { tasks: HashMap::new(), closed: false }),
+            owned: OwnedTasks::new(workers * 4),
             driver: Mutex::new(Events::with_capacity(EVENTS_PER_TURN)),
             io: Arc::new(IoDriver::new(poller, 0)),
             time: Arc::new(TimeDriver::new(Unpark::Poller(waker))),
@@ -337,13 +323,7 @@ impl MultiThread {
                 }
             }
         }
-        let mut tasks: Vec<OwnedTask<Sched>> = {
-            let mut owned = lock(&shared.owned);
-            owned.closed = true;
-            std::mem::take(&mut owned.tasks).into_values().collect()
-        };
-        tasks.sort_by_key(|t| t.id());
-        for task in tasks {
+        for task in shared.owned.close_and_take() {
             task.shutdown();
         }
         let mut cores = std::mem::take(&mut *lock(&shared.cores));
