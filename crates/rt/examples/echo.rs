@@ -2,8 +2,11 @@
 //!
 //! ```text
 //! cargo run --release -p spindle-rt --example echo -- 127.0.0.1:7879
+//! cargo run --release -p spindle-rt --example echo -- 127.0.0.1:7879 --multi 2
 //! ```
 //!
+//! The first runs on the current-thread runtime, the second on the
+//! multi-thread runtime with two workers (`--multi` alone: one per CPU).
 //! Prints `listening on ADDR` once bound (port 0 picks a free port), then
 //! serves until killed.
 
@@ -22,8 +25,27 @@ async fn serve(mut stream: TcpStream) -> io::Result<()> {
 }
 
 fn main() -> io::Result<()> {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:7879".to_owned());
-    let rt = spindle_rt::Builder::new_current_thread().build()?;
+    let mut addr = "127.0.0.1:7879".to_owned();
+    let mut multi: Option<Option<usize>> = None;
+    for arg in std::env::args().skip(1) {
+        if arg == "--multi" {
+            multi = Some(None);
+        } else if let (Some(_), Ok(n)) = (multi, arg.parse::<usize>()) {
+            multi = Some(Some(n));
+        } else {
+            addr = arg;
+        }
+    }
+    let rt = match multi {
+        None => spindle_rt::Builder::new_current_thread().build()?,
+        Some(workers) => {
+            let mut builder = spindle_rt::Builder::new_multi_thread();
+            if let Some(n) = workers {
+                builder.worker_threads(n);
+            }
+            builder.build()?
+        }
+    };
     rt.block_on(async {
         let listener = TcpListener::bind(addr.as_str())?;
         println!("listening on {}", listener.local_addr()?);
@@ -38,7 +60,9 @@ fn main() -> io::Result<()> {
                 }
             };
             let _ = stream.set_nodelay(true);
-            spindle_rt::spawn_local(async move {
+            // `spawn`, not `spawn_local`: streams are `Send`, and on the
+            // multi-thread runtime the task may run on any worker.
+            spindle_rt::spawn(async move {
                 let _ = serve(stream).await;
             });
         }

@@ -37,12 +37,13 @@
 //!
 //! # Threads
 //!
-//! spindle-rt's net types are tied to the runtime thread that made them, so
-//! a connection over a [`TcpStream`](crate::net::TcpStream) is `!Send` and
-//! is run with [`spawn_local`](crate::spawn_local). Nothing in this module
-//! requires `!Send`: a `Send` stream gives a `Send` connection future, which
-//! [`spawn`](crate::spawn) takes as well. [`HyperTimer`]'s sleeps are `Send`
-//! and `Sync`, as hyper requires.
+//! spindle-rt's sockets are `Send + Sync`, so a connection over a
+//! [`TcpStream`](crate::net::TcpStream) is a `Send` future: on the
+//! multi-thread runtime, [`spawn`](crate::spawn) it and it runs on any
+//! worker; on the current-thread runtime `spawn` and
+//! [`spawn_local`](crate::spawn_local) both work (the latter also for
+//! services that hold `Rc`s). [`HyperTimer`]'s sleeps are `Send` and `Sync`,
+//! as hyper requires.
 //!
 //! # Example
 //!

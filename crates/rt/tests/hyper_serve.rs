@@ -329,3 +329,55 @@ fn empty_body_client_type_also_works() {
         assert_eq!(&body[..], b"Hello, world!");
     });
 }
+
+/// hyper on the multi-thread runtime: connections are `Send` and served by
+/// `spawn`ed tasks on any worker; the client's connection task goes
+/// through [`spindle_rt::hyper::HyperExecutor`].
+#[test]
+fn serves_on_the_multi_thread_runtime_with_send_tasks() {
+    use hyper::rt::Executor;
+    use spindle_rt::hyper::HyperExecutor;
+
+    let rt = spindle_rt::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
+    let bodies = rt
+        .block_on(rt.spawn(timeout(TEST_LIMIT, async {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let addr = listener.local_addr().expect("addr");
+            spindle_rt::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let conn = server_http1::Builder::new()
+                        .timer(HyperTimer::new())
+                        .serve_connection(HyperIo::new(stream), service_fn(handle));
+                    spindle_rt::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+            });
+            let clients: Vec<_> = (0..8)
+                .map(|i| {
+                    spindle_rt::spawn(async move {
+                        let stream = TcpStream::connect(addr).await.expect("connect");
+                        let (mut sender, conn) =
+                            client_http1::handshake(HyperIo::new(stream)).await.expect("handshake");
+                        HyperExecutor::new().execute(async move {
+                            let _ = conn.await;
+                        });
+                        let body = format!("client {i}");
+                        let req = Request::post("/").body(Full::new(Bytes::from(body.clone()))).expect("req");
+                        let (status, got) = send(&mut sender, req).await;
+                        assert_eq!(status, StatusCode::OK);
+                        assert_eq!(got, body.as_bytes());
+                        got
+                    })
+                })
+                .collect();
+            let mut bodies = Vec::new();
+            for c in clients {
+                bodies.push(c.await.expect("client task"));
+            }
+            bodies
+        })))
+        .expect("spawned")
+        .expect("the test timed out");
+    assert_eq!(bodies.len(), 8);
+}

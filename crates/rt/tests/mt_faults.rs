@@ -168,3 +168,31 @@ fn the_monitor_reports_a_task_that_holds_its_worker_with_its_spawn_location() {
         assert!(report.to_string().contains("has held worker"), "{report}");
     });
 }
+
+#[test]
+fn a_join_handle_dropped_early_detaches_and_the_task_still_runs() {
+    bounded(|| {
+        let rt = mt(2);
+        let (tx, rx) = mpsc::channel::<u32>();
+        drop(rt.spawn(async move {
+            spindle_rt::yield_now().await;
+            tx.send(9).unwrap();
+        }));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(9));
+    });
+}
+
+#[test]
+fn a_sleep_of_duration_max_neither_panics_nor_fires_and_dropping_the_runtime_ends_it() {
+    bounded(|| {
+        let rt = mt(2);
+        let forever = rt.spawn(spindle_rt::time::sleep(Duration::MAX));
+        let r = rt.block_on(async {
+            spindle_rt::time::timeout(Duration::from_millis(20), spindle_rt::time::sleep(Duration::MAX)).await
+        });
+        assert!(r.is_err(), "the timeout fired first");
+        assert!(!forever.is_finished());
+        drop(rt);
+        assert!(futures::executor::block_on(forever).unwrap_err().is_cancelled());
+    });
+}

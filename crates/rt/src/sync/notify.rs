@@ -41,9 +41,8 @@ use crate::loom::sync::Mutex;
 /// ```
 pub struct Notify {
     state: Mutex<State>,
-    /// One stored `notify_one` that found nobody waiting. Set only under
-    /// the lock; taken with or without it (the fast path of a wait that
-    /// finds a permit: one atomic swap, no lock).
+    /// One stored `notify_one` that found nobody waiting. Set and taken
+    /// only under the lock; an atomic so that `Debug` can read it without.
     permit: AtomicBool,
     /// Incremented (under the lock) by every `notify_waiters`; a `Notified`
     /// created in an earlier generation completes on its first poll. Read
@@ -150,18 +149,16 @@ impl Future for Notified<'_> {
             return Poll::Ready(());
         }
         let notify = self.notify;
-        // Fast path, no lock: a `notify_waiters` since creation, or a
-        // stored permit.
-        if self.waiter.is_none()
-            && (notify.generation.load(SeqCst) != self.generation || notify.permit.swap(false, SeqCst))
-        {
+        // Fast path, no lock: a `notify_waiters` since creation. (Taking a
+        // stored permit here too, outside the lock, failed the loom model
+        // `notify_cancel_racing_a_notify_one_loses_nothing`; the permit is
+        // only taken under the lock.)
+        if self.waiter.is_none() && notify.generation.load(SeqCst) != self.generation {
             self.done = true;
             return Poll::Ready(());
         }
         let mut state = lock(&notify.state);
         let ready = match self.waiter {
-            // Looked again under the lock: a permit stored since the fast
-            // path (its `notify_one` held the lock) is seen here.
             None if notify.generation.load(SeqCst) != self.generation => true,
             None if notify.permit.swap(false, SeqCst) => true,
             None => {

@@ -19,8 +19,9 @@
 //! queue once more before it sleeps. At least one of the two sees the
 //! other's write.
 
-use std::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::{Mutex, MutexGuard};
+use std::sync::PoisonError;
 
 const SEARCH_MASK: usize = (1 << 16) - 1;
 const UNPARK_ONE: usize = 1 << 16;

@@ -19,6 +19,8 @@
 //! [`IoDriver`]: crate::io::driver::IoDriver
 
 mod idle;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod park;
 pub(crate) mod sysmon;
 pub(crate) mod worker;

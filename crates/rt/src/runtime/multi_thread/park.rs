@@ -9,8 +9,9 @@
 //! unpark knows which kind of sleep to break by the parker's state: it
 //! notifies the condvar, or writes the poller's eventfd.
 
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::{Condvar, Mutex};
+use std::sync::{Arc, PoisonError};
 
 const EMPTY: usize = 0;
 const PARKED_CONDVAR: usize = 1;
