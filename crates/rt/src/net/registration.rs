@@ -74,6 +74,40 @@ impl Registration {
         }
     }
 
+    /// [`poll_io`](Registration::poll_io) for a stream read or write of
+    /// `len` bytes. A transfer shorter than asked for (but not zero) means
+    /// the kernel's buffer ran dry (read) or full (write) just now, so the
+    /// readiness it was based on is cleared right away: the next call waits
+    /// for the next event instead of making a system call certain to fail
+    /// with `EAGAIN`. Safe with edge triggering because an event that
+    /// arrived since carries a newer tick and is kept; tokio applies the
+    /// same rule. Not for datagrams, where a short read is the normal case.
+    pub(crate) fn poll_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let ev = ready!(self.poll_ready(cx, direction));
+            if ev.is_shutdown() {
+                return Poll::Ready(Err(gone()));
+            }
+            match op() {
+                Ok(n) if n > 0 && n < len => {
+                    self.entry.io.clear_readiness(ev);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.entry.io.clear_readiness(ev);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
     /// Clears readiness a caller found stale (a spurious wake-up).
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         self.entry.io.clear_readiness(ev);

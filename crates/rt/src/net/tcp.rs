@@ -308,7 +308,7 @@ impl TcpStream {
     /// reader may wait while one writer waits.
     pub(crate) fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let socket = &self.socket;
-        self.reg.poll_io(cx, Direction::Read, || (&mut &*socket).read(buf))
+        self.reg.poll_stream_io(cx, Direction::Read, buf.len(), || (&mut &*socket).read(buf))
     }
 
     /// Polls a write of `buf`: the building block of
@@ -324,7 +324,7 @@ impl TcpStream {
     /// the split halves.
     pub(crate) fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let socket = &self.socket;
-        self.reg.poll_io(cx, Direction::Write, || (&mut &*socket).write(buf))
+        self.reg.poll_stream_io(cx, Direction::Write, buf.len(), || (&mut &*socket).write(buf))
     }
 
     /// Writes some of `bufs`, in order, as one gathered write, waiting

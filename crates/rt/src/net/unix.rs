@@ -252,12 +252,12 @@ impl UnixStream {
 
     pub(crate) fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Read, || sys::read(fd, buf))
+        self.reg.poll_stream_io(cx, Direction::Read, buf.len(), || sys::read(fd, buf))
     }
 
     pub(crate) fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Write, || sys::send(fd, buf))
+        self.reg.poll_stream_io(cx, Direction::Write, buf.len(), || sys::send(fd, buf))
     }
 
     pub(crate) fn poll_write_vectored_shared(
