@@ -15,10 +15,12 @@
 //! - [`parse_duration`] and [`parse_listening_addr`]: the command-line and
 //!   stdout conventions every binary follows.
 
+pub mod micro;
 pub mod process;
 pub mod procstat;
 pub mod report;
 pub mod sys;
+pub mod wrk;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -95,6 +95,9 @@ enum ServerKind {
     TokioMulti,
     /// spindle-rt's `echo` example: the current-thread async runtime.
     RtCurrent,
+    /// spindle-rt's `echo` example with `--multi`: the multi-thread
+    /// runtime with default workers (one per CPU it may run on).
+    RtMulti,
 }
 
 impl ServerKind {
@@ -107,6 +110,7 @@ impl ServerKind {
             Self::TokioCurrent => "tokio-current",
             Self::TokioMulti => "tokio-multi",
             Self::RtCurrent => "rt-current",
+            Self::RtMulti => "rt-multi",
         }
     }
 
@@ -297,11 +301,11 @@ fn prepare(args: Args) -> Result<Setup> {
             None => bail!("spindle-* servers need --spindle PATH (or drop them from --servers)"),
         }
     }
-    if args.servers.contains(&ServerKind::RtCurrent) {
+    if args.servers.contains(&ServerKind::RtCurrent) || args.servers.contains(&ServerKind::RtMulti) {
         match &args.rt_echo {
             Some(path) if path.is_file() => {}
             Some(path) => bail!("--rt-echo {}: no such file", path.display()),
-            None => bail!("the rt-current server needs --rt-echo PATH (or drop it from --servers)"),
+            None => bail!("the rt-* servers need --rt-echo PATH (or drop them from --servers)"),
         }
     }
 
@@ -387,10 +391,13 @@ fn server_command(setup: &Setup, kind: ServerKind, cpu: Option<usize>) -> Comman
         _ => None,
     };
     let listen = ["--listen", "127.0.0.1:0"];
-    if kind == ServerKind::RtCurrent {
+    if matches!(kind, ServerKind::RtCurrent | ServerKind::RtMulti) {
         let rt_echo = setup.args.rt_echo.as_deref().expect("checked in prepare");
         let mut cmd = command_on_cpu(rt_echo, cpu);
         cmd.arg("127.0.0.1:0");
+        if kind == ServerKind::RtMulti {
+            cmd.arg("--multi");
+        }
         return cmd;
     }
     if let Some(poller) = spindle_poller {
@@ -517,6 +524,21 @@ fn summary(servers: &[ServerKind], samples: &[Sample]) -> String {
         (
             "rt-current/tokio-current msgs/s",
             ratio(stat(ServerKind::RtCurrent, &rate), stat(ServerKind::TokioCurrent, &rate)),
+            "(target >= 1.0)",
+        ),
+        (
+            "rt-multi/tokio-multi cpu-per-msg",
+            ratio(stat(ServerKind::RtMulti, &cpu), stat(ServerKind::TokioMulti, &cpu)),
+            "(target <= 1.0)",
+        ),
+        (
+            "rt-multi/tokio-multi user-cpu-per-msg",
+            ratio(stat(ServerKind::RtMulti, &user), stat(ServerKind::TokioMulti, &user)),
+            "(user mode only: the runtime's own work)",
+        ),
+        (
+            "rt-multi/tokio-multi msgs/s",
+            ratio(stat(ServerKind::RtMulti, &rate), stat(ServerKind::TokioMulti, &rate)),
             "(target >= 1.0)",
         ),
     ];
