@@ -97,6 +97,29 @@ fn mpsc_backpressure_delivers_in_order() {
 }
 
 #[test]
+fn mpsc_a_slot_freed_from_the_receivers_batch_reaches_a_waiting_sender() {
+    // The receiver takes values in batches and frees each slot without the
+    // lock unless a sender waits; here it frees the slot and then waits on
+    // something else entirely (the sender's "sent both" signal), so only
+    // that lock-free hand-off can let the second send through.
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        let (done_tx, done_rx) = oneshot::channel();
+        let t = thread::spawn(move || {
+            block_on(async {
+                tx.send(1).await.unwrap();
+                tx.send(2).await.unwrap();
+            });
+            done_tx.send(()).unwrap();
+        });
+        assert_eq!(block_on(rx.recv()), Some(1));
+        block_on(done_rx).unwrap();
+        assert_eq!(block_on(rx.recv()), Some(2));
+        t.join().unwrap();
+    });
+}
+
+#[test]
 fn semaphore_permit_handoff() {
     loom::model(|| {
         let s = Arc::new(Semaphore::new(1));

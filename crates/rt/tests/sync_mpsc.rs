@@ -26,6 +26,23 @@ fn values_arrive_in_order() {
 }
 
 #[test]
+fn each_recv_frees_exactly_one_slot_even_from_a_batch() {
+    // The receiver takes both buffered values in one batch; handing out
+    // the first must free one slot at once (not when the batch ends), and
+    // only one.
+    let (tx, mut rx) = mpsc::channel(2);
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    assert!(matches!(tx.try_send(3), Err(TrySendError::Full(3))));
+    assert_eq!(rx.try_recv(), Ok(1));
+    tx.try_send(3).unwrap();
+    assert!(matches!(tx.try_send(4), Err(TrySendError::Full(4))));
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
 fn full_channel_makes_send_wait_until_a_recv() {
     let (tx, mut rx) = mpsc::channel(2);
     tx.try_send(1).unwrap();

@@ -41,7 +41,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
-use crate::loom::sync::{Arc, Mutex};
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::{Arc, Mutex, MutexGuard};
 
 /// Creates a bounded channel holding at most `capacity` values.
 ///
@@ -55,24 +56,64 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity > 0,
         "mpsc::channel: capacity must be at least 1 (rendezvous channels are not supported)"
     );
-    let shared = Arc::new(Mutex::new(Chan {
-        buffer: VecDeque::with_capacity(capacity.min(1024)),
-        capacity,
-        reserved: 0,
-        senders: 1,
-        closed: false,
-        receiver_waker: None,
-        send_waiters: WaitList::new(),
-    }));
-    (Sender { shared: shared.clone() }, Receiver { shared })
+    let shared = Arc::new(Shared {
+        counters: Counters { taken: AtomicUsize::new(0), waiting: AtomicBool::new(false) },
+        chan: Mutex::new(Chan {
+            buffer: VecDeque::with_capacity(capacity.min(1024)),
+            capacity,
+            reserved: 0,
+            in_receiver: 0,
+            senders: 1,
+            closed: false,
+            receiver_waker: None,
+            send_waiters: WaitList::new(),
+        }),
+    });
+    (Sender { shared: shared.clone() }, Receiver { shared, local: VecDeque::new() })
+}
+
+/// The channel: its locked state, and the two counters the receiver and
+/// the senders exchange without the lock.
+struct Shared<T> {
+    chan: Mutex<Chan<T>>,
+    counters: Counters,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, Chan<T>> {
+        lock(&self.chan)
+    }
+}
+
+/// Lock-free counters between the receiver's batch and the senders.
+///
+/// The receiver hands out its batch without the lock, and each value it
+/// hands out frees a slot: it adds one to `taken`, and only if a sender
+/// waits (`waiting`) does it take the lock to grant the slot. A sender
+/// that finds no slot queues itself, sets `waiting`, and then counts the
+/// free slots again. Both sides write (`SeqCst`) and then read the other's
+/// counter (`SeqCst`), so at least one sees the other: either the receiver
+/// sees `waiting` and grants, or the sender sees the new `taken` and takes
+/// the slot itself (the store-buffering pattern; the loom model
+/// `mpsc_backpressure_delivers_in_order` covers it).
+struct Counters {
+    /// Values of the receiver's current batch handed out so far; reset
+    /// (under the lock) at each refill.
+    taken: AtomicUsize,
+    /// Whether `send_waiters` is non-empty; written under the lock.
+    waiting: AtomicBool,
 }
 
 struct Chan<T> {
     buffer: VecDeque<T>,
     capacity: usize,
     /// Slots granted to waiting senders that have not yet polled to fill
-    /// them. Invariant: `buffer.len() + reserved <= capacity`.
+    /// them. Invariant: `used() <= capacity`.
     reserved: usize,
+    /// Values the receiver took into its own buffer in its last refill;
+    /// their slots are released all at once at the next refill (see
+    /// [`Receiver`]).
+    in_receiver: usize,
     /// Live `Sender` handles.
     senders: usize,
     /// Set by the receiver's close or drop; never cleared.
@@ -83,13 +124,19 @@ struct Chan<T> {
 }
 
 impl<T> Chan<T> {
+    /// Slots in use: buffered here, in the receiver's batch and not yet
+    /// handed out, or granted.
+    fn used(&self, counters: &Counters) -> usize {
+        let taken = counters.taken.load(SeqCst).min(self.in_receiver);
+        self.buffer.len() + (self.in_receiver - taken) + self.reserved
+    }
+
     /// Hands free slots to waiting senders, oldest first.
-    fn grant_free_slots(&mut self, wakers: &mut WakeList) {
-        while self.buffer.len() + self.reserved < self.capacity
-            && self.send_waiters.grant_front(wakers, |_| {})
-        {
+    fn grant_free_slots(&mut self, counters: &Counters, wakers: &mut WakeList) {
+        while self.used(counters) < self.capacity && self.send_waiters.grant_front(wakers, |_| {}) {
             self.reserved += 1;
         }
+        counters.waiting.store(!self.send_waiters.is_empty(), SeqCst);
     }
 
     /// Buffers `value` and queues the receiver's wake-up.
@@ -102,24 +149,36 @@ impl<T> Chan<T> {
 
     /// A sender waiter gives up (dropped, or the channel closed): a slot it
     /// was granted goes to the next waiter.
-    fn cancel_waiter(&mut self, id: WaiterId, wakers: &mut WakeList) {
+    fn cancel_waiter(&mut self, id: WaiterId, counters: &Counters, wakers: &mut WakeList) {
         if let Cancelled::Granted(()) = self.send_waiters.cancel(id) {
             self.reserved -= 1;
             if !self.closed {
-                self.grant_free_slots(wakers);
+                self.grant_free_slots(counters, wakers);
             }
         }
+        counters.waiting.store(!self.send_waiters.is_empty(), SeqCst);
     }
 }
 
 /// The sending half of a bounded channel; clone it for more producers.
 pub struct Sender<T> {
-    shared: Arc<Mutex<Chan<T>>>,
+    shared: Arc<Shared<T>>,
 }
 
 /// The receiving half of a bounded channel.
+///
+/// It receives in batches: when its own buffer is empty it takes the lock
+/// once and moves *every* buffered value into it (swapping the two queues,
+/// so no value is copied), and then hands them out without locking. With a
+/// producer and the consumer on different worker threads, one lock per
+/// batch instead of one per value is what keeps them from fighting over
+/// the channel's lock. The batch's slots still count against the capacity
+/// until the next refill, which releases them all and wakes waiting
+/// senders: the channel never holds more than `capacity` values.
 pub struct Receiver<T> {
-    shared: Arc<Mutex<Chan<T>>>,
+    shared: Arc<Shared<T>>,
+    /// The current batch, owned by the receiver alone.
+    local: VecDeque<T>,
 }
 
 /// The channel is closed; the value that could not be sent is inside.
@@ -213,11 +272,11 @@ impl<T> Sender<T> {
     /// Sends `value` if a slot is free right now, without waiting.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let mut wakers = WakeList::new();
-        let mut chan = lock(&self.shared);
+        let mut chan = self.shared.lock();
         if chan.closed {
             return Err(TrySendError::Closed(value));
         }
-        if !chan.send_waiters.is_empty() || chan.buffer.len() + chan.reserved >= chan.capacity {
+        if !chan.send_waiters.is_empty() || chan.used(&self.shared.counters) >= chan.capacity {
             return Err(TrySendError::Full(value));
         }
         chan.push(value, &mut wakers);
@@ -227,18 +286,18 @@ impl<T> Sender<T> {
 
     /// True once the receiver closed the channel or was dropped.
     pub fn is_closed(&self) -> bool {
-        lock(&self.shared).closed
+        self.shared.lock().closed
     }
 
     /// The buffer size given to [`channel`].
     pub fn max_capacity(&self) -> usize {
-        lock(&self.shared).capacity
+        self.shared.lock().capacity
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        lock(&self.shared).senders += 1;
+        self.shared.lock().senders += 1;
         Sender { shared: self.shared.clone() }
     }
 }
@@ -246,7 +305,7 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         let mut wakers = WakeList::new();
-        let mut chan = lock(&self.shared);
+        let mut chan = self.shared.lock();
         chan.senders -= 1;
         if chan.senders == 0 {
             if let Some(waker) = chan.receiver_waker.take() {
@@ -282,21 +341,32 @@ impl<T> Future for Send<'_, T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let mut wakers = WakeList::new();
-        let mut chan = lock(&this.sender.shared);
+        let shared = &*this.sender.shared;
+        let mut chan = shared.lock();
         let value = this.value.take().expect("Send polled after completion");
         if chan.closed {
             if let Some(id) = this.waiter.take() {
-                chan.cancel_waiter(id, &mut wakers);
+                chan.cancel_waiter(id, &shared.counters, &mut wakers);
             }
             return Poll::Ready(Err(SendError(value)));
         }
         match this.waiter {
             None => {
-                if chan.send_waiters.is_empty() && chan.buffer.len() + chan.reserved < chan.capacity {
+                if chan.send_waiters.is_empty() && chan.used(&shared.counters) < chan.capacity {
                     chan.push(value, &mut wakers);
                     return Poll::Ready(Ok(()));
                 }
-                this.waiter = Some(chan.send_waiters.push(cx.waker(), ()));
+                let id = chan.send_waiters.push(cx.waker(), ());
+                shared.counters.waiting.store(true, SeqCst);
+                // Count again now that `waiting` is set: a slot the
+                // receiver freed without seeing `waiting` is found here.
+                chan.grant_free_slots(&shared.counters, &mut wakers);
+                if chan.send_waiters.poll_grant(id, cx.waker()).is_some() {
+                    chan.reserved -= 1;
+                    chan.push(value, &mut wakers);
+                    return Poll::Ready(Ok(()));
+                }
+                this.waiter = Some(id);
             }
             Some(id) => {
                 if chan.send_waiters.poll_grant(id, cx.waker()).is_some() {
@@ -316,8 +386,9 @@ impl<T> Drop for Send<'_, T> {
     fn drop(&mut self) {
         if let Some(id) = self.waiter.take() {
             let mut wakers = WakeList::new();
-            let mut chan = lock(&self.sender.shared);
-            chan.cancel_waiter(id, &mut wakers);
+            let shared = &*self.sender.shared;
+            let mut chan = shared.lock();
+            chan.cancel_waiter(id, &shared.counters, &mut wakers);
             drop(chan);
         }
     }
@@ -339,24 +410,53 @@ impl<T> Receiver<T> {
 
     /// Takes the next value if one is buffered, without waiting.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let mut wakers = WakeList::new();
-        let mut chan = lock(&self.shared);
-        match chan.buffer.pop_front() {
-            Some(value) => {
-                chan.grant_free_slots(&mut wakers);
-                drop(chan);
-                Ok(value)
-            }
-            None if chan.senders == 0 || chan.closed => Err(TryRecvError::Disconnected),
+        if let Some(value) = self.take_local() {
+            return Ok(value);
+        }
+        let disconnected = {
+            let mut wakers = WakeList::new();
+            let mut chan = self.shared.lock();
+            Receiver::refill(&self.shared.counters, &mut chan, &mut self.local, &mut wakers);
+            chan.senders == 0 || chan.closed
+        };
+        match self.take_local() {
+            Some(value) => Ok(value),
+            None if disconnected => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
         }
+    }
+
+    /// With the lock held and the batch used up: releases the old batch's
+    /// slots, takes every buffered value as the new batch, and grants the
+    /// freed slots to waiting senders.
+    fn refill(counters: &Counters, chan: &mut Chan<T>, local: &mut VecDeque<T>, wakers: &mut WakeList) {
+        debug_assert!(local.is_empty());
+        std::mem::swap(&mut chan.buffer, local);
+        chan.in_receiver = local.len();
+        counters.taken.store(0, SeqCst);
+        chan.grant_free_slots(counters, wakers);
+    }
+
+    /// Hands out the next value of the batch, freeing its slot; takes the
+    /// lock only if a sender waits for one (see [`Counters`]).
+    fn take_local(&mut self) -> Option<T> {
+        let value = self.local.pop_front()?;
+        let counters = &self.shared.counters;
+        counters.taken.fetch_add(1, SeqCst);
+        if counters.waiting.load(SeqCst) {
+            let mut wakers = WakeList::new();
+            let mut chan = self.shared.lock();
+            chan.grant_free_slots(counters, &mut wakers);
+            drop(chan);
+        }
+        Some(value)
     }
 
     /// Closes the channel: every pending and future send fails and hands
     /// its value back. Values already buffered can still be received.
     pub fn close(&mut self) {
         let mut wakers = WakeList::new();
-        let mut chan = lock(&self.shared);
+        let mut chan = self.shared.lock();
         if !chan.closed {
             chan.closed = true;
             chan.send_waiters.wake_all(&mut wakers);
@@ -369,8 +469,9 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.close();
         // Drop buffered values now rather than when the last sender goes.
-        let buffered = std::mem::take(&mut lock(&self.shared).buffer);
+        let buffered = std::mem::take(&mut self.shared.lock().buffer);
         drop(buffered);
+        self.local.clear();
     }
 }
 
@@ -393,11 +494,18 @@ impl<T> Future for Recv<'_, T> {
         // A channel some producer keeps full would otherwise let the
         // receiving task run for ever (see `crate::coop`).
         std::task::ready!(crate::coop::poll_proceed(cx));
-        let mut wakers = WakeList::new();
-        let mut chan = lock(&self.receiver.shared);
-        if let Some(value) = chan.buffer.pop_front() {
-            chan.grant_free_slots(&mut wakers);
+        let receiver = &mut self.get_mut().receiver;
+        if let Some(value) = receiver.take_local() {
             return Poll::Ready(Some(value));
+        }
+        let shared = Arc::clone(&receiver.shared);
+        let mut wakers = WakeList::new();
+        let mut chan = shared.lock();
+        Receiver::refill(&shared.counters, &mut chan, &mut receiver.local, &mut wakers);
+        if !receiver.local.is_empty() {
+            drop(chan);
+            drop(wakers);
+            return Poll::Ready(receiver.take_local());
         }
         if chan.senders == 0 || chan.closed {
             return Poll::Ready(None);

@@ -126,7 +126,7 @@ impl Idle {
     }
 
     /// (searching, unparked), for tests and diagnostics.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn counts(&self) -> (usize, usize) {
         let s = self.state.load(SeqCst);
         (searching(s), unparked(s))

@@ -204,10 +204,12 @@ fn run_task(cx: &WorkerContext, mut core: Box<Core>, task: Task) -> Option<Box<C
         core = cx.core.borrow_mut().take()?;
         if lifo_polls >= MAX_LIFO_POLLS {
             // Move the slot's task to the back of the queue, where it waits
-            // its turn like the others.
+            // its turn like the others. No other worker is woken for it:
+            // this one runs it shortly, and waking a sleeper for a single
+            // task that bounces between two others (a ping-pong) only buys
+            // a futile steal and a context switch per round.
             if let Some(t) = core.lifo.take() {
                 core.run_queue.push_back(t, &shared.inject);
-                shared.notify_parked();
             }
             return Some(core);
         }
