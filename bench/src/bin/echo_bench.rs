@@ -22,7 +22,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Parser, ValueEnum};
@@ -422,16 +422,11 @@ fn server_command(setup: &Setup, kind: ServerKind, cpu: Option<usize>) -> Comman
 fn print_header(setup: &Setup) {
     let args = &setup.args;
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpuinfo = read("/proc/cpuinfo");
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map_or("unknown CPU", |(_, m)| m.trim());
+    let model = spindle_bench::report::cpu_model();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
         "echo_bench {} UTC | Linux {} | {model} x{cpus}",
-        utc_now(),
+        spindle_bench::report::utc_now(),
         read("/proc/sys/kernel/osrelease").trim()
     );
     println!(
@@ -562,23 +557,6 @@ fn summary(servers: &[ServerKind], samples: &[Sample]) -> String {
     out
 }
 
-/// Now as `YYYY-MM-DD HH:MM:SS`, UTC (days-to-civil after Howard Hinnant's
-/// `civil_from_days`), to date the figures without a date crate.
-fn utc_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -622,7 +600,7 @@ mod tests {
 
     #[test]
     fn dates() {
-        let now = utc_now();
+        let now = spindle_bench::report::utc_now();
         assert_eq!(now.len(), 19, "{now}");
         assert!(now.starts_with("20"), "{now}");
     }

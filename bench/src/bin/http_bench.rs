@@ -333,17 +333,12 @@ fn run_once(setup: &Setup, round: usize, connections: usize, kind: ServerKind) -
 fn print_header(setup: &Setup) -> Result<()> {
     let args = &setup.args;
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpuinfo = read("/proc/cpuinfo");
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map_or("unknown CPU", |(_, m)| m.trim());
+    let model = spindle_bench::report::cpu_model();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let version = wrk_version(&args.wrk)?;
     println!(
         "http_bench {} UTC | Linux {} | {model} | nproc {cpus}",
-        utc_now(),
+        spindle_bench::report::utc_now(),
         read("/proc/sys/kernel/osrelease").trim()
     );
     println!("{version}");
@@ -514,28 +509,6 @@ fn render(rows: &[Vec<String>], markdown: bool) -> String {
     out
 }
 
-/// Now as `YYYY-MM-DD HH:MM:SS`, UTC.
-fn utc_now() -> String {
-    // SAFETY: time(NULL) only returns the time.
-    let now = unsafe { libc::time(std::ptr::null_mut()) };
-    // SAFETY: an all-zero `tm` is a valid value (integers and, on glibc, a
-    // null `tm_zone` pointer); gmtime_r overwrites it.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are valid for the call; gmtime_r is reentrant.
-    if unsafe { libc::gmtime_r(&now, &mut tm) }.is_null() {
-        return "unknown date".to_owned();
-    }
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        tm.tm_year + 1900,
-        tm.tm_mon + 1,
-        tm.tm_mday,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -578,7 +551,7 @@ mod tests {
 
     #[test]
     fn dates() {
-        let now = utc_now();
+        let now = spindle_bench::report::utc_now();
         assert_eq!(now.len(), 19, "{now}");
     }
 }

@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::process::{Command, ExitCode};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Parser, ValueEnum};
@@ -322,19 +322,14 @@ fn markdown_table(rows: &[Row]) -> String {
 
 fn header(args: &Args, benches: &[Bench], flavors: &[Flavor]) -> String {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpuinfo = read("/proc/cpuinfo");
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .and_then(|l| l.split_once(':'))
-        .map_or("unknown CPU", |(_, m)| m.trim());
+    let model = spindle_bench::report::cpu_model();
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let counts: Vec<String> = benches.iter().map(|&b| format!("{}={}", b.name(), ops(args, b))).collect();
     let mut out = String::new();
     let _ = writeln!(
         out,
         "rt_micro {} UTC | Linux {} | {model} | nproc {cpus}",
-        utc_now(),
+        spindle_bench::report::utc_now(),
         read("/proc/sys/kernel/osrelease").trim()
     );
     let _ = writeln!(
@@ -354,22 +349,6 @@ fn header(args: &Args, benches: &[Bench], flavors: &[Flavor]) -> String {
          load average at start: {load} (wall times are noisy when it exceeds nproc; cpu times less so)"
     );
     out
-}
-
-/// Now as `YYYY-MM-DD HH:MM:SS`, UTC (Howard Hinnant's `civil_from_days`).
-fn utc_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 #[cfg(test)]
@@ -406,6 +385,6 @@ mod tests {
         let text = plain_table(&rows);
         assert!(text.contains("2.00x") && text.contains("n/a"), "{text}");
         assert!(markdown_table(&rows).starts_with("| bench |"));
-        assert_eq!(utc_now().len(), 19);
+        assert_eq!(spindle_bench::report::utc_now().len(), 19);
     }
 }

@@ -164,6 +164,24 @@ impl IoDriver {
     /// [`release_deferred`](IoDriver::release_deferred). Callable from any
     /// thread; the caller closes the descriptor afterwards.
     pub(crate) fn deregister(&self, entry: &Arc<IoEntry>) {
+        self.close(entry);
+        let kept = {
+            let mut table = lock(&self.table);
+            let kept = table.slots.get_mut(entry.slot).and_then(|s| s.take_if(|e| Arc::ptr_eq(e, entry)));
+            if kept.is_some() {
+                table.free.push(entry.slot);
+            }
+            kept
+        };
+        if let Some(kept) = kept {
+            lock(&self.deferred).push(kept);
+        }
+    }
+
+    /// Wakes `entry`'s waiters for good and takes its descriptor out of the
+    /// poller; in the level fallback, under the entry's lock and marked
+    /// closed, so that no racing dispatch or wait re-adds it.
+    fn close(&self, entry: &IoEntry) {
         entry.io.shutdown();
         match &entry.level {
             Some(level) => {
@@ -177,17 +195,6 @@ impl IoDriver {
             None => {
                 let _ = self.poller.delete(entry.fd);
             }
-        }
-        let kept = {
-            let mut table = lock(&self.table);
-            let kept = table.slots.get_mut(entry.slot).and_then(|s| s.take_if(|e| Arc::ptr_eq(e, entry)));
-            if kept.is_some() {
-                table.free.push(entry.slot);
-            }
-            kept
-        };
-        if let Some(kept) = kept {
-            lock(&self.deferred).push(kept);
         }
     }
 
@@ -298,20 +305,7 @@ impl IoDriver {
             std::mem::take(&mut table.slots)
         };
         for entry in entries.into_iter().flatten() {
-            entry.io.shutdown();
-            match &entry.level {
-                Some(level) => {
-                    let mut level = lock(level);
-                    level.closed = true;
-                    if level.registered {
-                        let _ = self.poller.delete(entry.fd);
-                        level.registered = false;
-                    }
-                }
-                None => {
-                    let _ = self.poller.delete(entry.fd);
-                }
-            }
+            self.close(&entry);
             lock(&self.deferred).push(entry);
         }
     }
