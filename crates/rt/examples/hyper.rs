@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run -p spindle-rt --features hyper --example hyper -- --listen 127.0.0.1:3000
+//! cargo run -p spindle-rt --features hyper --example hyper -- --multi   # work-stealing runtime
 //! curl http://127.0.0.1:3000/                      # Hello, world!
 //! curl --data 'echo me' http://127.0.0.1:3000/     # echo me
 //! ```
@@ -24,7 +25,16 @@ use spindle_rt::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: hyper [--listen ADDR]   (default 127.0.0.1:3000)";
+const USAGE: &str =
+    "usage: hyper [--listen ADDR] [--multi]   (default 127.0.0.1:3000, current-thread runtime)";
+
+/// What the command line asked for.
+struct Options {
+    listen: String,
+    /// Run on the multi-thread (G-M-P) runtime instead of the
+    /// current-thread one.
+    multi: bool,
+}
 
 /// The one request handler.
 async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
@@ -44,13 +54,15 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::
     Ok(resp)
 }
 
-/// The `--listen` address from the command line.
-fn parse_args() -> Result<String, String> {
+/// The options from the command line.
+fn parse_args() -> Result<Options, String> {
     let mut listen = String::from("127.0.0.1:3000");
+    let mut multi = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--listen" | "-l" => listen = args.next().ok_or("--listen needs an address")?,
+            "--multi" => multi = true,
             "-h" | "--help" => return Err(String::new()),
             other => match other.strip_prefix("--listen=") {
                 Some(addr) => listen = addr.to_owned(),
@@ -58,7 +70,7 @@ fn parse_args() -> Result<String, String> {
             },
         }
     }
-    Ok(listen)
+    Ok(Options { listen, multi })
 }
 
 async fn serve(listen: &str) -> std::io::Result<()> {
@@ -82,9 +94,9 @@ async fn serve(listen: &str) -> std::io::Result<()> {
             .keep_alive(true)
             // spindle-rt's TcpStream sends with a real `sendmsg` gather.
             .serve_connection(HyperIo::new(stream).with_write_vectored(true), service_fn(handle));
-        // A connection over a spindle-rt TcpStream is `!Send`: serve it on
-        // this thread.
-        spindle_rt::spawn_local(async move {
+        // The connection future is `Send` (so are spindle-rt's sockets):
+        // on the multi-thread runtime any worker may serve it.
+        spindle_rt::spawn(async move {
             if let Err(e) = conn.await {
                 eprintln!("{peer}: {e}");
             }
@@ -93,8 +105,8 @@ async fn serve(listen: &str) -> std::io::Result<()> {
 }
 
 fn main() -> ExitCode {
-    let listen = match parse_args() {
-        Ok(listen) => listen,
+    let Options { listen, multi } = match parse_args() {
+        Ok(options) => options,
         Err(msg) => {
             if !msg.is_empty() {
                 eprintln!("hyper: {msg}");
@@ -103,7 +115,12 @@ fn main() -> ExitCode {
             return if msg.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) };
         }
     };
-    let rt = match spindle_rt::Builder::new_current_thread().build() {
+    let mut builder = if multi {
+        spindle_rt::Builder::new_multi_thread()
+    } else {
+        spindle_rt::Builder::new_current_thread()
+    };
+    let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("hyper: cannot start the runtime: {e}");
