@@ -44,6 +44,7 @@ use super::{Direction, Readiness, ScheduledIo};
 use spindle_poll::{Event, Interest, Mode, Poller, Token};
 use std::io;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -111,6 +112,9 @@ pub(crate) struct IoDriver {
     table: Mutex<Table>,
     /// Deregistered entries an undispatched event may still name.
     deferred: Mutex<Vec<Arc<IoEntry>>>,
+    /// Set (under `deferred`'s lock) when an entry is parked there, so a
+    /// turn with nothing to free takes no lock.
+    has_deferred: AtomicBool,
 }
 
 impl IoDriver {
@@ -118,7 +122,14 @@ impl IoDriver {
     /// bits no address has: the top bit, or 0).
     pub(crate) fn new(poller: Arc<Poller>, tag: usize) -> IoDriver {
         let edge = poller.backend() == spindle_poll::Backend::Epoll;
-        IoDriver { poller, tag, edge, table: Mutex::new(Table::default()), deferred: Mutex::new(Vec::new()) }
+        IoDriver {
+            poller,
+            tag,
+            edge,
+            table: Mutex::new(Table::default()),
+            deferred: Mutex::new(Vec::new()),
+            has_deferred: AtomicBool::new(false),
+        }
     }
 
     /// The poller (the multi-thread runtime waits on it).
@@ -174,8 +185,15 @@ impl IoDriver {
             kept
         };
         if let Some(kept) = kept {
-            lock(&self.deferred).push(kept);
+            self.defer(kept);
         }
+    }
+
+    /// Parks a deregistered entry until the next `release_deferred`.
+    fn defer(&self, entry: Arc<IoEntry>) {
+        let mut deferred = lock(&self.deferred);
+        deferred.push(entry);
+        self.has_deferred.store(true, Ordering::Release);
     }
 
     /// Wakes `entry`'s waiters for good and takes its descriptor out of the
@@ -202,6 +220,11 @@ impl IoDriver {
     /// only by the driver's owner, between turns: after every event of the
     /// previous `wait` was dispatched and before the next `wait`.
     pub(crate) fn release_deferred(&self) {
+        // Skipping is always safe (an entry freed a turn later is still
+        // freed after its events); only a set flag leads to the lock.
+        if !self.has_deferred.swap(false, Ordering::Acquire) {
+            return;
+        }
         let freed = {
             let mut deferred = lock(&self.deferred);
             if deferred.is_empty() {
@@ -306,7 +329,7 @@ impl IoDriver {
         };
         for entry in entries.into_iter().flatten() {
             self.close(&entry);
-            lock(&self.deferred).push(entry);
+            self.defer(entry);
         }
     }
 }

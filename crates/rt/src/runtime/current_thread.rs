@@ -67,6 +67,10 @@ pub(crate) struct Shared {
     /// Set by the main future's waker; cleared by `block_on` before it
     /// polls the main future.
     main_woken: AtomicBool,
+    /// Set (under the remote lock) when a task is queued remotely, so the
+    /// runtime thread takes the lock only when there is something to take:
+    /// twice per tick otherwise.
+    remote_pending: AtomicBool,
     /// Wakes the loop out of `epoll_wait`; coalesced.
     unpark: AsyncHandle,
     /// The timer wheel.
@@ -121,6 +125,7 @@ impl Shared {
                 Some(task)
             } else {
                 remote.queue.push_back(task);
+                self.remote_pending.store(true, Ordering::Release);
                 None
             }
         };
@@ -208,6 +213,7 @@ impl Core {
             remote: Mutex::new(RemoteQueue { queue: VecDeque::new(), closed: false }),
             owned: OwnedTasks::new(1),
             main_woken: AtomicBool::new(false),
+            remote_pending: AtomicBool::new(false),
             time: Arc::new(TimeDriver::new(Unpark::Loop(unpark.clone()))),
             io,
             unpark,
@@ -261,6 +267,11 @@ impl Core {
 
     /// Moves the remote queue onto the local one.
     fn take_remote(&self) {
+        // A push after this swap leaves the flag set for the next tick (or
+        // is taken now, if it lands before the lock below): never missed.
+        if !self.shared.remote_pending.swap(false, Ordering::Acquire) {
+            return;
+        }
         let taken = std::mem::take(&mut lock(&self.shared.remote).queue);
         if !taken.is_empty() {
             self.local.borrow_mut().extend(taken);

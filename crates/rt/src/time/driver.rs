@@ -28,6 +28,7 @@
 
 use super::{ms_ceil, TimerKey, TimerWheel};
 use spindle_loop::{AsyncHandle, Loop, TimerId};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -55,6 +56,10 @@ pub(crate) struct TimeDriver {
     /// woken or dropped.
     state: Mutex<State>,
     unpark: Unpark,
+    /// Set (with the lock held) by every change to the wheel, so that
+    /// `sync_loop_timer`, which runs before every loop turn, takes the lock
+    /// only when the earliest deadline may have moved.
+    dirty: AtomicBool,
 }
 
 /// How a registration that moves the earliest deadline forward reaches the
@@ -87,11 +92,19 @@ impl TimeDriver {
             origin: Instant::now(),
             state: Mutex::new(State { wheel: TimerWheel::new(), armed: None, shut_down: false }),
             unpark,
+            dirty: AtomicBool::new(true),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Locks to change the wheel (and marks it changed).
+    fn lock_mut(&self) -> MutexGuard<'_, State> {
+        let st = self.lock();
+        self.dirty.store(true, Ordering::Release);
+        st
     }
 
     /// The first tick at or after `deadline` (rounded up).
@@ -114,7 +127,7 @@ impl TimeDriver {
     /// If the runtime has shut down.
     pub(crate) fn register(&self, tick: u64, waker: Waker, on_runtime_thread: bool) -> TimerKey {
         let (key, unpark) = {
-            let mut st = self.lock();
+            let mut st = self.lock_mut();
             assert!(!st.shut_down, "{SHUT_DOWN}");
             let key = st.wheel.insert(tick, waker);
             (key, self.needs_unpark(st.armed, tick))
@@ -143,7 +156,7 @@ impl TimeDriver {
     /// Moves the pending timer `key` to `tick`; `false` when it has fired.
     pub(crate) fn reset(&self, key: TimerKey, tick: u64, on_runtime_thread: bool) -> bool {
         let (moved, unpark) = {
-            let mut st = self.lock();
+            let mut st = self.lock_mut();
             let moved = st.wheel.reset(key, tick);
             (moved, moved && self.needs_unpark(st.armed, tick))
         };
@@ -204,7 +217,7 @@ impl TimeDriver {
 
     /// Removes the timer `key` if still pending. O(1).
     pub(crate) fn cancel(&self, key: TimerKey) {
-        let waker = self.lock().wheel.remove(key);
+        let waker = self.lock_mut().wheel.remove(key);
         drop(waker);
     }
 
@@ -216,6 +229,11 @@ impl TimeDriver {
     /// Arms (or stops) the loop timer for the wheel's next expiration, if
     /// that changed since it was last armed.
     pub(crate) fn sync_loop_timer(self: &std::sync::Arc<Self>, lp: &mut Loop, timer: TimerId) {
+        // A change after this swap leaves the flag set for the next turn
+        // (or is seen under the lock below): never missed.
+        if !self.dirty.swap(false, Ordering::Acquire) {
+            return;
+        }
         let next = {
             let mut st = self.lock();
             let next = st.wheel.next_expiration();
@@ -251,7 +269,7 @@ impl TimeDriver {
     pub(crate) fn fire(&self, expired: &mut Vec<(TimerKey, Waker)>) {
         let now = self.now_tick(Instant::now());
         {
-            let mut st = self.lock();
+            let mut st = self.lock_mut();
             st.wheel.advance(now, expired);
             st.armed = None;
         }
@@ -263,7 +281,7 @@ impl TimeDriver {
     /// Drops every pending timer; later registrations panic.
     pub(crate) fn shutdown(&self) {
         let wheel = {
-            let mut st = self.lock();
+            let mut st = self.lock_mut();
             st.shut_down = true;
             st.armed = None;
             std::mem::take(&mut st.wheel)
