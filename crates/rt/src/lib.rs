@@ -56,4 +56,13 @@ pub mod task;
 pub mod time;
 
 pub use blocking::spawn_blocking;
+
+/// Locks a runtime-internal `std` mutex, ignoring poison: every critical
+/// section in the runtime leaves its data consistent before it can panic
+/// (they push, pop, swap and count), so a poisoned lock still guards
+/// consistent state. (The sync primitives have their own, loom-aware
+/// `lock`.)
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 pub use runtime::{block_in_place, spawn, spawn_local, yield_now, Builder, Handle, Runtime};

@@ -41,15 +41,12 @@
 //! and the runtime would spin.
 
 use super::{Direction, Readiness, ScheduledIo};
+use crate::lock;
 use spindle_poll::{Event, Interest, Mode, Poller, Token};
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use std::sync::{Arc, Mutex};
 
 /// Directions a level-triggered registration asks the poller for.
 const READ: u8 = 1;

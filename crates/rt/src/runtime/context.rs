@@ -41,6 +41,22 @@ pub(crate) enum Current {
 }
 
 impl Current {
+    fn time(&self) -> &Arc<TimeDriver> {
+        match self {
+            Current::Thread(core) => &core.shared().time,
+            Current::Worker(cx) => &cx.shared().time,
+            Current::BlockOn(shared) => &shared.time,
+        }
+    }
+
+    fn io(&self) -> &Arc<IoDriver> {
+        match self {
+            Current::Thread(core) => &core.shared().io,
+            Current::Worker(cx) => &cx.shared().io,
+            Current::BlockOn(shared) => &shared.io,
+        }
+    }
+
     fn scheduler(&self) -> Scheduler {
         match self {
             Current::Thread(core) => Scheduler::CurrentThread(Arc::clone(core.shared())),
@@ -123,12 +139,16 @@ pub(crate) fn current_core() -> Option<Rc<Core>> {
 /// With [`NO_RUNTIME`] outside a runtime.
 #[track_caller]
 pub(crate) fn io_driver() -> Arc<IoDriver> {
-    Arc::clone(expect_scheduler().io())
+    match with_current(|c| c.map(|c| Arc::clone(c.io()))) {
+        Some(io) => io,
+        None => panic!("{NO_RUNTIME}"),
+    }
 }
 
-/// The current runtime's time driver, if any.
+/// The current runtime's time driver, if any. (Read through the borrowed
+/// context: every `sleep` calls this, and it clones only the driver.)
 pub(crate) fn time_driver() -> Option<Arc<TimeDriver>> {
-    scheduler().map(|s| Arc::clone(s.time()))
+    with_current(|c| c.map(|c| Arc::clone(c.time())))
 }
 
 /// Whether this thread, running its loop, arms the loop timer of `driver`

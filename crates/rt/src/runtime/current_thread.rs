@@ -26,6 +26,7 @@
 use super::owned::OwnedTasks;
 use crate::coop;
 use crate::io::driver::IoDriver;
+use crate::lock;
 use crate::task::{new_local_task, new_task, JoinHandle, Notified, Schedule, Task, TaskId};
 use crate::time::driver::{TimeDriver, Unpark};
 use spindle_loop::{AsyncHandle, Loop, PhaseId, RunMode, TimerId};
@@ -36,7 +37,7 @@ use std::io;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 use super::context;
@@ -47,12 +48,6 @@ use super::context;
 /// so a pattern of periodic tasks does not line up with it, and small
 /// enough that IO waits at most a few dozen task polls.
 pub(crate) const TASKS_PER_TICK: usize = 61;
-
-/// Locks, ignoring poison: every critical section here leaves its data
-/// consistent before it can panic (they only push, pop and swap).
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// What every thread may reach: the remote queue, the owned-task list, the
 /// main future's wake flag, the loop's async handle, the time driver.

@@ -93,7 +93,6 @@ pub use multi_thread::sysmon::{BlockedTask, DEFAULT_BLOCKED_THRESHOLD};
 /// The poller backends a runtime's loop can run on (see [`Builder::backend`]).
 pub use spindle_loop::Backend;
 
-use crate::io::driver::IoDriver;
 use crate::task::JoinHandle;
 use crate::time::driver::TimeDriver;
 use current_thread::Core;
@@ -128,13 +127,6 @@ impl Scheduler {
         match self {
             Scheduler::CurrentThread(s) => &s.time,
             Scheduler::MultiThread(s) => &s.time,
-        }
-    }
-
-    pub(crate) fn io(&self) -> &Arc<IoDriver> {
-        match self {
-            Scheduler::CurrentThread(s) => &s.io,
-            Scheduler::MultiThread(s) => &s.io,
         }
     }
 

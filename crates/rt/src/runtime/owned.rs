@@ -12,7 +12,7 @@
 
 use crate::task::{Task, TaskId};
 use std::panic::Location;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard};
 
 struct Shard<S: 'static> {
     slots: Vec<Option<Task<S>>>,
@@ -41,7 +41,7 @@ impl<S: 'static> OwnedTasks<S> {
 
     fn shard(&self, id: TaskId) -> MutexGuard<'_, Shard<S>> {
         let i = id.as_u64() as usize & self.mask;
-        self.shards[i].lock().unwrap_or_else(PoisonError::into_inner)
+        crate::lock(&self.shards[i])
     }
 
     /// Adds `task`; gives it back if the list is closed (shut down).
@@ -79,7 +79,7 @@ impl<S: 'static> OwnedTasks<S> {
     pub(crate) fn close_and_take(&self) -> Vec<Task<S>> {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
-            let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut shard = crate::lock(shard);
             shard.closed = true;
             shard.free.clear();
             shard.len = 0;
@@ -91,7 +91,7 @@ impl<S: 'static> OwnedTasks<S> {
 
     /// Live tasks.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().unwrap_or_else(PoisonError::into_inner).len).sum()
+        self.shards.iter().map(|s| crate::lock(s).len).sum()
     }
 
     /// Where the live task `id` was spawned (a scan: for rare reports only).

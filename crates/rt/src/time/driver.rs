@@ -193,12 +193,6 @@ impl TimeDriver {
         Some(self.tick_instant(tick).saturating_duration_since(Instant::now()).min(MAX_ARM))
     }
 
-    /// Multi-thread runtime: the worker woke from the poller; advances the
-    /// wheel and wakes what expired.
-    pub(crate) fn unparked(&self, expired: &mut Vec<(TimerKey, Waker)>) {
-        self.fire(expired);
-    }
-
     /// Wakes expired timers without anyone having slept (a busy worker's
     /// periodic check). Cheap when nothing is due.
     pub(crate) fn process(&self, expired: &mut Vec<(TimerKey, Waker)>) {
@@ -265,7 +259,8 @@ impl TimeDriver {
         }
     }
 
-    /// Advances the wheel to now and wakes every expired timer.
+    /// Advances the wheel to now and wakes every expired timer: the loop
+    /// timer's callback, and a multi-thread worker back from the poller.
     pub(crate) fn fire(&self, expired: &mut Vec<(TimerKey, Waker)>) {
         let now = self.now_tick(Instant::now());
         {

@@ -139,7 +139,7 @@ impl Future for Sleep {
                     return Poll::Ready(());
                 }
                 let driver =
-                    this.driver.get_or_insert_with(|| Arc::clone(context::expect_scheduler().time()));
+                    this.driver.get_or_insert_with(|| context::time_driver().expect(context::NO_RUNTIME));
                 this.tick = driver.deadline_tick(this.deadline);
                 let key = driver.register(this.tick, cx.waker().clone(), on_runtime_thread(driver));
                 this.state = State::Registered(key);

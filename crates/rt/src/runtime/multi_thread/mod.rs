@@ -26,6 +26,7 @@ pub(crate) mod sysmon;
 pub(crate) mod worker;
 
 use crate::io::driver::IoDriver;
+use crate::lock;
 use crate::runtime::context::{self, Current};
 use crate::runtime::owned::OwnedTasks;
 use crate::sched::{local, Inject, Steal};
@@ -38,7 +39,7 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, JoinHandle as ThreadHandle};
 use std::time::Duration;
@@ -47,10 +48,6 @@ use worker::Core;
 
 /// A task as the run queues hold it.
 pub(crate) type Task = Notified<Sched>;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// How many events one netpoller turn takes.
 const EVENTS_PER_TURN: usize = 1024;

@@ -8,8 +8,8 @@
 //! `schedtick` (bumped at every goroutine switch) with what it saw last
 //! time: unchanged for 10 ms means one goroutine has run that long, and Go
 //! preempts it. Spindle cannot preempt, so it reports instead: each worker
-//! publishes a poll counter and the id of the task it is polling (two
-//! relaxed stores per poll, no clock read on the hot path); the monitor
+//! publishes a poll counter and the id of the task it is polling (plain
+//! relaxed stores, no read-modify-write and no clock read on the hot path); the monitor
 //! samples them every [`SAMPLE_EVERY`], and when one worker's counter has
 //! not moved for the threshold while a task is running, it calls the
 //! report callback once for that poll (by default, a line on stderr naming
@@ -97,18 +97,21 @@ impl Monitor {
         }
     }
 
-    /// Worker `index` starts polling `task`.
+    /// Worker `index` starts polling `task`. Only the thread holding P
+    /// `index` writes its slot, so plain loads and stores do: no
+    /// read-modify-write on the hot path.
     pub(crate) fn running(&self, index: usize, task: TaskId) {
         let slot = &self.slots[index];
         slot.task.store(task.as_u64(), Relaxed);
-        slot.polls.fetch_add(1, Relaxed);
+        slot.polls.store(slot.polls.load(Relaxed).wrapping_add(1), Relaxed);
     }
 
-    /// Worker `index` finished a poll.
+    /// Worker `index` finished a poll (called only by the thread still
+    /// holding P `index`).
     pub(crate) fn idle(&self, index: usize) {
         let slot = &self.slots[index];
         slot.task.store(0, Relaxed);
-        slot.polls.fetch_add(1, Relaxed);
+        slot.polls.store(slot.polls.load(Relaxed).wrapping_add(1), Relaxed);
     }
 
     /// Makes the monitor thread exit.

@@ -200,8 +200,10 @@ fn run_task(cx: &WorkerContext, mut core: Box<Core>, task: Task) -> Option<Box<C
         *cx.core.borrow_mut() = Some(core);
         shared.monitor.running(index, task.id());
         coop::budget(|| task.run());
-        shared.monitor.idle(index);
+        // After a `block_in_place` the P (and its monitor slot) belongs to
+        // another thread: leave both alone.
         core = cx.core.borrow_mut().take()?;
+        shared.monitor.idle(index);
         if lifo_polls >= MAX_LIFO_POLLS {
             // Move the slot's task to the back of the queue, where it waits
             // its turn like the others. No other worker is woken for it:
@@ -281,7 +283,7 @@ fn park(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
         *cx.core.borrow_mut() = Some(core);
         cx.parked.set(true);
         if shared.park_worker(&parker) {
-            shared.time.unparked(&mut expired);
+            shared.time.fire(&mut expired);
         }
         cx.parked.set(false);
         core = cx.core.borrow_mut().take().expect("the P stays on this thread while parked");
