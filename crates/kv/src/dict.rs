@@ -1,0 +1,1 @@
+//! The keyspace hash table.

@@ -1,0 +1,18 @@
+//! spindle-kv: a Redis-compatible server built the way Redis is built.
+//!
+//! One thread owns the data and runs every command; an event loop
+//! (spindle-loop) multiplexes every client. See the crate's modules:
+//!
+//! - [`resp`]: the RESP2/RESP3 wire protocol: the request parser and the reply writer.
+//! - [`dict`]: the keyspace's hash table, with incremental rehashing and a
+//!   SCAN cursor that survives resizes.
+//! - [`types`]: the values (strings, lists, hashes, sets, sorted sets) with
+//!   Redis's compact encodings.
+//! - [`rdb`]: Redis's RDB serialization (snapshots, DUMP and RESTORE).
+//! - [`util`]: glob matching and Redis's number parsing and formatting.
+
+pub mod dict;
+pub mod rdb;
+pub mod resp;
+pub mod types;
+pub mod util;

@@ -1,0 +1,1 @@
+//! Values with compact encodings.
