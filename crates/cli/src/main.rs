@@ -2,6 +2,7 @@
 //! on Spindle's layers; today `echo`, later `kv`, `http` and `lab`.
 
 mod echo;
+mod kv;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -20,6 +21,14 @@ struct Cli {
 enum Command {
     /// Runs a TCP echo server on spindle-loop (one thread, one event loop).
     Echo(EchoArgs),
+    /// Runs the Redis-compatible server (spindle-kv). Takes redis-server's
+    /// arguments: an optional redis.conf path, then `--option value...`
+    /// (for example `--port 6380 --requirepass secret`).
+    Kv {
+        /// An optional config file, then options as `--name value`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 /// Options of `spindle echo`.
@@ -51,5 +60,6 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Echo(args) => echo::run(args.listen, args.poller, args.backlog),
+        Command::Kv { args } => kv::run(&args),
     }
 }

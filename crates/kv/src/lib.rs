@@ -11,8 +11,11 @@
 //! - [`rdb`]: Redis's RDB serialization (snapshots, DUMP and RESTORE).
 //! - [`util`]: glob matching and Redis's number parsing and formatting.
 
+pub mod cmd;
+pub mod db;
 pub mod dict;
 pub mod rdb;
 pub mod resp;
+pub mod server;
 pub mod types;
 pub mod util;

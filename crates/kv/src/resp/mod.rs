@@ -1,1 +1,3 @@
 //! The RESP wire protocol.
+pub mod parse;
+pub mod reply;

@@ -1,1 +1,3 @@
 //! Glob matching and number helpers.
+pub mod longdouble;
+pub mod num;

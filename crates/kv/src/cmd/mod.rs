@@ -1,0 +1,257 @@
+//! The command table and the context every command runs in.
+//!
+//! Each family of commands (strings, lists, ...) is a module exporting a
+//! `COMMANDS` table of [`Command`]s: name, arity and key positions as
+//! `COMMAND INFO` reports them, flags, and the handler. [`call`] finds the
+//! command, checks arity and authentication, and runs the handler with a
+//! [`Ctx`]: the server, the calling client, and the arguments as slices of
+//! the client's query buffer (no copy of the request).
+
+pub mod args;
+pub mod conn;
+pub mod keys;
+pub mod string;
+
+pub use args::{Args, OwnedArgs};
+
+use crate::db::{Db, Value, WRONGTYPE};
+use crate::resp::reply::Reply;
+use crate::server::client::Client;
+use crate::server::Server;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The command changes the dataset.
+pub const WRITE: u32 = 1 << 0;
+/// The command only reads.
+pub const READONLY: u32 = 1 << 1;
+/// The command may grow memory (refused under maxmemory when nothing can be evicted).
+pub const DENYOOM: u32 = 1 << 2;
+/// An administrative command.
+pub const ADMIN: u32 = 1 << 3;
+/// A pub/sub command.
+pub const PUBSUB: u32 = 1 << 4;
+/// A command that may block the client.
+pub const BLOCKING: u32 = 1 << 5;
+/// A command that runs in O(1) or O(log n).
+pub const FAST: u32 = 1 << 6;
+/// Allowed before AUTH.
+pub const NO_AUTH: u32 = 1 << 7;
+/// Not queued inside MULTI (run at once, or refused).
+pub const NO_MULTI: u32 = 1 << 8;
+/// Allowed while a RESP2 client is subscribed.
+pub const SUBSCRIBED_OK: u32 = 1 << 9;
+/// The command does not touch the keyspace (no key arguments).
+pub const NO_KEYS: u32 = 1 << 10;
+
+/// One command's entry in the table.
+#[derive(Debug)]
+pub struct Command {
+    /// Lower-case name.
+    pub name: &'static str,
+    /// Redis's arity: exactly `n` arguments (the name included), or at
+    /// least `-n` when negative.
+    pub arity: i32,
+    /// Flag bits.
+    pub flags: u32,
+    /// Position of the first key (0: none).
+    pub first_key: i32,
+    /// Position of the last key (-1: the last argument).
+    pub last_key: i32,
+    /// Step between keys.
+    pub step: i32,
+    /// Redis's group for COMMAND DOCS ("string", "list", ...).
+    pub group: &'static str,
+    /// The handler.
+    pub handler: fn(&mut Ctx<'_>),
+}
+
+impl Command {
+    /// Whether `argc` arguments satisfy the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let a = self.arity;
+        (a >= 0 && argc == a as usize) || (a < 0 && argc >= (-a) as usize)
+    }
+
+    /// Positions of the key arguments in a call with `argc` arguments.
+    pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let first = self.first_key.max(0) as usize;
+        let last = if self.last_key < 0 { argc as i64 + self.last_key as i64 } else { self.last_key as i64 };
+        let step = self.step.max(1) as usize;
+        let end = if first == 0 { 0 } else { (last.max(0) as usize).min(argc.saturating_sub(1)) + 1 };
+        (first..end.max(first)).step_by(step)
+    }
+}
+
+/// Every family's table.
+fn families() -> [&'static [Command]; 3] {
+    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS]
+}
+
+/// The lookup table, by lower-case name.
+fn table() -> &'static HashMap<&'static [u8], &'static Command> {
+    static TABLE: OnceLock<HashMap<&'static [u8], &'static Command>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = HashMap::new();
+        for fam in families() {
+            for c in fam {
+                t.insert(c.name.as_bytes(), c);
+            }
+        }
+        t
+    })
+}
+
+/// Every command, for COMMAND and COMMAND COUNT.
+pub fn all_commands() -> impl Iterator<Item = &'static Command> {
+    families().into_iter().flat_map(|f| f.iter())
+}
+
+/// The command called `name`, in any case.
+pub fn lookup(name: &[u8]) -> Option<&'static Command> {
+    let mut buf = [0u8; 32];
+    if name.len() > buf.len() {
+        return None;
+    }
+    let low = &mut buf[..name.len()];
+    for (d, s) in low.iter_mut().zip(name) {
+        *d = s.to_ascii_lowercase();
+    }
+    table().get(&*low).copied()
+}
+
+/// Runs one command for `c` and writes its reply.
+pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
+    let name = args.get(0);
+    let Some(cmd) = lookup(name) else {
+        let mut msg = format!("ERR unknown command '{}', with args beginning with: ", printable(name, 128));
+        for a in args.iter().skip(1) {
+            msg.push_str(&format!("'{}' ", printable(a, 128)));
+        }
+        Reply::new(&mut c.out, c.proto).error(&msg);
+        return;
+    };
+    if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
+        Reply::new(&mut c.out, c.proto).error("NOAUTH Authentication required.");
+        return;
+    }
+    if !cmd.arity_ok(args.len()) {
+        let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
+        Reply::new(&mut c.out, c.proto).error(&msg);
+        return;
+    }
+    c.last_cmd = cmd.name;
+    c.commands += 1;
+    srv.stats.commands += 1;
+    let mut ctx = Ctx { srv, c, args, cmd };
+    (cmd.handler)(&mut ctx);
+}
+
+/// Bytes shown in an error message: at most `max`, lossy UTF-8.
+pub fn printable(b: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+}
+
+/// What a command runs with: the server, its client and its arguments.
+pub struct Ctx<'a> {
+    /// The server (databases, config, other clients).
+    pub srv: &'a mut Server,
+    /// The calling client.
+    pub c: &'a mut Client,
+    /// The arguments, the command name first.
+    pub args: Args<'a>,
+    /// The command being run.
+    pub cmd: &'static Command,
+}
+
+/// The error for an argument that should be an integer.
+pub const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
+/// The error for an argument that should be a float.
+pub const NOT_FLOAT: &str = "ERR value is not a valid float";
+/// The error for options that do not parse.
+pub const SYNTAX: &str = "ERR syntax error";
+
+impl<'a> Ctx<'a> {
+    /// Argument `i` (0 is the command name).
+    pub fn arg(&self, i: usize) -> &'a [u8] {
+        self.args.get(i)
+    }
+
+    /// Number of arguments, the name included.
+    pub fn argc(&self) -> usize {
+        self.args.len()
+    }
+
+    /// A writer for this client's reply.
+    pub fn reply(&mut self) -> Reply<'_> {
+        Reply::new(&mut self.c.out, self.c.proto)
+    }
+
+    /// Replies with an error.
+    pub fn error(&mut self, text: &str) {
+        self.reply().error(text);
+    }
+
+    /// Replies `+OK`.
+    pub fn ok(&mut self) {
+        self.reply().ok();
+    }
+
+    /// The client's selected database.
+    pub fn db(&mut self) -> &mut Db {
+        &mut self.srv.dbs[self.c.db]
+    }
+
+    /// The server's cached time in Unix milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.srv.now_ms
+    }
+
+    /// Parses argument `i` as an integer, replying with Redis's error if it
+    /// is not one.
+    pub fn int_arg(&mut self, i: usize) -> Option<i64> {
+        let v = crate::util::num::parse_i64(self.arg(i));
+        if v.is_none() {
+            self.error(NOT_INTEGER);
+        }
+        v
+    }
+
+    /// Parses argument `i` as a float, replying with Redis's error if not.
+    pub fn float_arg(&mut self, i: usize) -> Option<f64> {
+        let v = crate::util::num::parse_f64(self.arg(i));
+        if v.is_none() {
+            self.error(NOT_FLOAT);
+        }
+        v
+    }
+
+    /// Records `n` changes to the dataset (for SAVE points and INFO).
+    pub fn dirty(&mut self, n: u64) {
+        self.srv.dirty += n;
+    }
+
+    /// Tells watchers (WATCH) and blocked clients that `key` changed.
+    pub fn touched(&mut self, key: &[u8]) {
+        self.srv.touched_key(self.c.db, key);
+    }
+
+    /// Looks up `key` for reading in the selected database.
+    pub fn lookup(&mut self, key: &[u8]) -> Option<&mut crate::db::Entry> {
+        let now = self.srv.now_ms;
+        let lru = self.srv.lru_clock;
+        let e = self.srv.dbs[self.c.db].get_mut(key, now)?;
+        e.lru = lru;
+        Some(e)
+    }
+
+    /// Replies WRONGTYPE.
+    pub fn wrongtype(&mut self) {
+        self.error(WRONGTYPE);
+    }
+}
+
+/// Whether `v` is of the type a command expects; used with [`Ctx::wrongtype`].
+pub fn is_type(v: &Value, name: &str) -> bool {
+    v.type_name() == name
+}

@@ -1,0 +1,390 @@
+//! The keyspace: numbered databases of keys, each with a value, an optional
+//! expiry time and an access clock.
+//!
+//! Expiry works as in Redis, in two halves:
+//!
+//! - **lazily**: every lookup checks the key's deadline and deletes a key
+//!   that has passed it before anyone sees it;
+//! - **actively**: a timer samples keys that have a deadline (they are also
+//!   indexed in [`Db::volatile`]) and deletes the expired ones, repeating
+//!   while many in a sample were expired (see `server::expire`).
+//!
+//! A key deleted because it expired is recorded in [`Db::expired_log`] so the
+//! server can propagate a `DEL` to the append-only file and publish the
+//! `expired` keyspace event after the command.
+
+use crate::dict::Dict;
+use crate::types::hash::HashValue;
+use crate::types::list::ListValue;
+use crate::types::set::SetValue;
+use crate::types::zset::ZSetValue;
+
+/// A key as stored: its bytes, owned.
+pub type Key = Box<[u8]>;
+
+/// The reply Redis gives when a command meets a value of another type.
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// A string value in one of Redis's three encodings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Str {
+    /// A canonical decimal integer stored as a number (`int`).
+    Int(i64),
+    /// A short string written once (`embstr`: 44 bytes or fewer).
+    Emb(Box<[u8]>),
+    /// A string that was modified in place or is long (`raw`).
+    Raw(Vec<u8>),
+}
+
+/// Longest string Redis stores as `embstr`.
+pub const EMBSTR_MAX: usize = 44;
+
+impl Str {
+    /// The string for `bytes`, choosing the encoding Redis would.
+    pub fn from_bytes(bytes: &[u8]) -> Str {
+        if bytes.len() <= 20 {
+            if let Some(n) = crate::util::num::parse_i64(bytes) {
+                return Str::Int(n);
+            }
+        }
+        if bytes.len() <= EMBSTR_MAX {
+            Str::Emb(bytes.into())
+        } else {
+            Str::Raw(bytes.to_vec())
+        }
+    }
+
+    /// The bytes, formatting an integer into `buf`.
+    pub fn bytes<'a>(&'a self, buf: &'a mut [u8; 20]) -> &'a [u8] {
+        match self {
+            Str::Int(n) => crate::resp::reply::fmt_i64(*n, buf),
+            Str::Emb(b) => b,
+            Str::Raw(v) => v,
+        }
+    }
+
+    /// The bytes as an owned vector.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut buf = [0; 20];
+        self.bytes(&mut buf).to_vec()
+    }
+
+    /// Length in bytes (STRLEN).
+    pub fn len(&self) -> usize {
+        match self {
+            Str::Int(n) => {
+                let mut buf = [0; 20];
+                crate::resp::reply::fmt_i64(*n, &mut buf).len()
+            }
+            Str::Emb(b) => b.len(),
+            Str::Raw(v) => v.len(),
+        }
+    }
+
+    /// Whether the string is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A mutable byte vector, converting to `raw` (APPEND, SETRANGE).
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        if !matches!(self, Str::Raw(_)) {
+            *self = Str::Raw(self.to_vec());
+        }
+        match self {
+            Str::Raw(v) => v,
+            _ => unreachable!("converted above"),
+        }
+    }
+
+    /// Redis's name for the encoding.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Str::Int(_) => "int",
+            Str::Emb(_) => "embstr",
+            Str::Raw(_) => "raw",
+        }
+    }
+}
+
+/// A value of one of Redis's types.
+#[derive(Debug)]
+pub enum Value {
+    /// A string.
+    Str(Str),
+    /// A list.
+    List(Box<ListValue>),
+    /// A hash.
+    Hash(Box<HashValue>),
+    /// A set.
+    Set(Box<SetValue>),
+    /// A sorted set.
+    ZSet(Box<ZSetValue>),
+}
+
+impl Value {
+    /// The name TYPE replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+        }
+    }
+
+    /// Redis's name for the encoding (OBJECT ENCODING).
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
+        }
+    }
+
+    /// Elements in an aggregate (1 for a string): decides whether freeing
+    /// it is worth a trip to the lazy-free thread.
+    pub fn free_effort(&self) -> usize {
+        match self {
+            Value::Str(_) => 1,
+            Value::List(l) => l.len(),
+            Value::Hash(h) => h.len(),
+            Value::Set(s) => s.len(),
+            Value::ZSet(z) => z.len(),
+        }
+    }
+}
+
+/// One key's slot: value, deadline and access clock.
+#[derive(Debug)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// Absolute deadline in Unix milliseconds, or [`NO_EXPIRE`].
+    pub expire_at: i64,
+    /// The LRU clock (seconds, wrapping) of the last access: OBJECT
+    /// IDLETIME and LRU eviction read it.
+    pub lru: u32,
+}
+
+/// [`Entry::expire_at`] of a key that does not expire.
+pub const NO_EXPIRE: i64 = -1;
+
+impl Entry {
+    /// An entry without a deadline.
+    pub fn new(value: Value, lru: u32) -> Entry {
+        Entry { value, expire_at: NO_EXPIRE, lru }
+    }
+
+    /// Whether the deadline has passed at `now_ms`.
+    pub fn is_expired(&self, now_ms: i64) -> bool {
+        self.expire_at != NO_EXPIRE && self.expire_at <= now_ms
+    }
+}
+
+/// One numbered database (SELECT n).
+#[derive(Debug)]
+pub struct Db {
+    /// Its number.
+    pub id: usize,
+    /// Every key.
+    pub keys: Dict<Key, Entry>,
+    /// The keys that have a deadline: what the active expiry cycle samples.
+    pub volatile: Dict<Key, ()>,
+    /// Keys removed by lazy expiry since the server last drained the log.
+    pub expired_log: Vec<Key>,
+}
+
+impl Db {
+    /// An empty database numbered `id`.
+    pub fn new(id: usize) -> Db {
+        Db { id, keys: Dict::new(), volatile: Dict::new(), expired_log: Vec::new() }
+    }
+
+    /// Keys in the database, expired ones not yet removed included (DBSIZE).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the database has no keys.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Removes `key` if its deadline has passed; true if it did.
+    fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
+        let expired = matches!(self.keys.get(key), Some(e) if e.is_expired(now_ms));
+        if expired {
+            if let Some((k, _)) = self.keys.remove(key) {
+                self.volatile.remove(key);
+                self.expired_log.push(k);
+            }
+        }
+        expired
+    }
+
+    /// The live entry of `key`, deleting it first if it has expired.
+    pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
+        self.expire_if_needed(key, now_ms);
+        self.keys.get(key)
+    }
+
+    /// The live entry of `key` for writing.
+    pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        self.expire_if_needed(key, now_ms);
+        self.keys.get_mut(key)
+    }
+
+    /// Whether `key` exists and is live.
+    pub fn contains(&mut self, key: &[u8], now_ms: i64) -> bool {
+        self.get(key, now_ms).is_some()
+    }
+
+    /// Stores `value` under `key`, replacing any value and clearing any
+    /// deadline (SET without KEEPTTL). Returns the old value, if any.
+    pub fn set(&mut self, key: &[u8], value: Value, lru: u32) -> Option<Value> {
+        if let Some(e) = self.keys.get_mut(key) {
+            if e.expire_at != NO_EXPIRE {
+                e.expire_at = NO_EXPIRE;
+                self.volatile.remove(key);
+            }
+            e.lru = lru;
+            return Some(std::mem::replace(&mut e.value, value));
+        }
+        self.keys.insert(key.into(), Entry::new(value, lru));
+        None
+    }
+
+    /// Stores `value`, keeping the key's deadline if it has one (KEEPTTL,
+    /// and commands that modify a value in place).
+    pub fn set_keep_ttl(&mut self, key: &[u8], value: Value, lru: u32) -> Option<Value> {
+        if let Some(e) = self.keys.get_mut(key) {
+            e.lru = lru;
+            return Some(std::mem::replace(&mut e.value, value));
+        }
+        self.keys.insert(key.into(), Entry::new(value, lru));
+        None
+    }
+
+    /// Inserts an entry for a key known to be absent (after a lookup).
+    pub fn insert_new(&mut self, key: &[u8], value: Value, lru: u32) -> &mut Entry {
+        self.keys.insert(key.into(), Entry::new(value, lru));
+        self.keys.get_mut(key).expect("just inserted")
+    }
+
+    /// Removes `key`, live or not; returns its value.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        let (_, e) = self.keys.remove(key)?;
+        if e.expire_at != NO_EXPIRE {
+            self.volatile.remove(key);
+        }
+        Some(e.value)
+    }
+
+    /// Removes `key` and returns its whole entry (RENAME, MOVE keep the TTL).
+    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
+        let (_, e) = self.keys.remove(key)?;
+        if e.expire_at != NO_EXPIRE {
+            self.volatile.remove(key);
+        }
+        Some(e)
+    }
+
+    /// Puts back an entry taken with [`Db::take`], replacing any value.
+    pub fn put(&mut self, key: &[u8], entry: Entry) {
+        let volatile = entry.expire_at != NO_EXPIRE;
+        if let Some(old) = self.keys.insert(key.into(), entry) {
+            if old.expire_at != NO_EXPIRE && !volatile {
+                self.volatile.remove(key);
+            }
+        }
+        if volatile {
+            self.volatile.insert(key.into(), ());
+        }
+    }
+
+    /// Sets or clears (with [`NO_EXPIRE`]) the deadline of an existing key.
+    pub fn set_expire(&mut self, key: &[u8], at_ms: i64) {
+        let Some(e) = self.keys.get_mut(key) else { return };
+        let was = e.expire_at != NO_EXPIRE;
+        e.expire_at = at_ms;
+        match (was, at_ms != NO_EXPIRE) {
+            (false, true) => {
+                self.volatile.insert(key.into(), ());
+            }
+            (true, false) => {
+                self.volatile.remove(key);
+            }
+            _ => {}
+        }
+    }
+
+    /// Empties the database, returning its contents so a caller can free
+    /// them elsewhere (FLUSHDB ASYNC).
+    pub fn take_all(&mut self) -> (Dict<Key, Entry>, Dict<Key, ()>) {
+        (std::mem::replace(&mut self.keys, Dict::new()), std::mem::replace(&mut self.volatile, Dict::new()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::Str(Str::from_bytes(v.as_bytes()))
+    }
+
+    #[test]
+    fn strings_take_redis_encodings() {
+        assert_eq!(Str::from_bytes(b"123").encoding(), "int");
+        assert_eq!(Str::from_bytes(b"0123").encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'a'; 44]).encoding(), "embstr");
+        assert_eq!(Str::from_bytes(&[b'a'; 45]).encoding(), "raw");
+        let mut x = Str::from_bytes(b"-7");
+        assert_eq!(x.len(), 2);
+        x.make_raw().push(b'1');
+        assert_eq!(x.to_vec(), b"-71");
+        assert_eq!(x.encoding(), "raw");
+    }
+
+    #[test]
+    fn lookups_delete_expired_keys_and_log_them() {
+        let mut db = Db::new(0);
+        db.set(b"a", s("1"), 0);
+        db.set(b"b", s("2"), 0);
+        db.set_expire(b"a", 1000);
+        assert_eq!(db.volatile.len(), 1);
+        assert!(db.get(b"a", 999).is_some());
+        assert!(db.get(b"a", 1000).is_none());
+        assert_eq!(db.expired_log, vec![Box::<[u8]>::from(&b"a"[..])]);
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.volatile.len(), 0);
+    }
+
+    #[test]
+    fn set_clears_the_deadline_and_keep_ttl_keeps_it() {
+        let mut db = Db::new(0);
+        db.set(b"k", s("v"), 0);
+        db.set_expire(b"k", 50);
+        db.set_keep_ttl(b"k", s("w"), 0);
+        assert_eq!(db.get(b"k", 0).unwrap().expire_at, 50);
+        db.set(b"k", s("x"), 0);
+        assert_eq!(db.get(b"k", 0).unwrap().expire_at, NO_EXPIRE);
+        assert!(db.volatile.is_empty());
+    }
+
+    #[test]
+    fn take_and_put_carry_the_deadline() {
+        let mut db = Db::new(0);
+        db.set(b"k", s("v"), 0);
+        db.set_expire(b"k", 50);
+        let e = db.take(b"k").unwrap();
+        assert!(db.volatile.is_empty());
+        db.put(b"n", e);
+        assert_eq!(db.get(b"n", 0).unwrap().expire_at, 50);
+        assert!(db.volatile.contains_key(&b"n"[..]));
+    }
+}

@@ -1,0 +1,188 @@
+//! A connected client: its socket, query buffer, parser and reply buffer.
+//!
+//! The life of a request, as in Redis's `networking.c`:
+//!
+//! 1. the socket is readable: [`read_from_client`] reads what is there into
+//!    the query buffer (16 KiB at a time, or the rest of a big bulk);
+//! 2. every complete command in the buffer is parsed and run, in order; each
+//!    appends its reply to the client's reply buffer;
+//! 3. the client goes on the server's pending-writes list, and before the
+//!    loop sleeps (`beforeSleep`) the reply is written straight to the
+//!    socket. Only if the kernel does not take it all does the client ask
+//!    for writable events, and it drops that interest once the buffer is
+//!    empty, so a client that keeps up costs no `epoll_ctl` at all.
+
+use crate::resp::parse::RequestParser;
+use spindle_loop::IoId;
+use std::os::fd::OwnedFd;
+
+/// Read size for an ordinary read (Redis's PROTO_IOBUF_LEN).
+pub const IOBUF_LEN: usize = 16 * 1024;
+
+/// A reply buffer larger than this is released once it has been sent,
+/// rather than kept for the next reply.
+const KEEP_REPLY_CAPACITY: usize = 64 * 1024;
+
+/// One connected client.
+pub struct Client {
+    /// CLIENT ID: unique, increasing.
+    pub id: u64,
+    /// The socket.
+    pub fd: OwnedFd,
+    /// The loop's watcher of `fd`.
+    pub io: Option<IoId>,
+    /// Peer address as `ip:port`.
+    pub addr: String,
+    /// Local address as `ip:port`.
+    pub laddr: String,
+    /// CLIENT SETNAME.
+    pub name: Option<Vec<u8>>,
+    /// The selected database.
+    pub db: usize,
+    /// RESP version: 2, or 3 after `HELLO 3`.
+    pub proto: u8,
+    /// Whether AUTH succeeded (or no password is required).
+    pub authenticated: bool,
+    /// Received bytes; `query[qpos..qlen]` is not parsed yet.
+    pub query: Vec<u8>,
+    /// Start of the unparsed bytes.
+    pub qpos: usize,
+    /// End of the received bytes.
+    pub qlen: usize,
+    /// The request parser, which keeps its progress between reads.
+    pub parser: RequestParser,
+    /// Reply bytes not yet written; `out[sent..]` is still to go.
+    pub out: Vec<u8>,
+    /// Bytes of `out` already written.
+    pub sent: usize,
+    /// On the server's pending-writes list.
+    pub pending_write: bool,
+    /// Waiting for writable events.
+    pub wants_write: bool,
+    /// Close once the reply has been written (QUIT, protocol errors).
+    pub close_after_reply: bool,
+    /// Close at the next chance without writing more (CLIENT KILL).
+    pub close_asap: bool,
+    /// Unix time (seconds) the client connected.
+    pub created: u64,
+    /// Unix time (ms) of the last command.
+    pub last_interaction: i64,
+    /// The last command's name, for CLIENT LIST.
+    pub last_cmd: &'static str,
+    /// Commands run.
+    pub commands: u64,
+}
+
+impl Client {
+    /// A client for an accepted socket.
+    pub fn new(id: u64, fd: OwnedFd, addr: String, laddr: String, now_ms: i64) -> Client {
+        Client {
+            id,
+            fd,
+            io: None,
+            addr,
+            laddr,
+            name: None,
+            db: 0,
+            proto: 2,
+            authenticated: false,
+            query: Vec::new(),
+            qpos: 0,
+            qlen: 0,
+            parser: RequestParser::default(),
+            out: Vec::new(),
+            sent: 0,
+            pending_write: false,
+            wants_write: false,
+            close_after_reply: false,
+            close_asap: false,
+            created: (now_ms / 1000) as u64,
+            last_interaction: now_ms,
+            last_cmd: "NULL",
+            commands: 0,
+        }
+    }
+
+    /// Bytes waiting to be written.
+    pub fn pending_output(&self) -> usize {
+        self.out.len() - self.sent
+    }
+
+    /// Bytes received but not yet parsed.
+    pub fn pending_query(&self) -> usize {
+        self.qlen - self.qpos
+    }
+}
+
+/// What a read from a client's socket found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// This many bytes arrived.
+    Data(usize),
+    /// Nothing to read now.
+    WouldBlock,
+    /// The peer closed the connection, or the socket failed.
+    Closed,
+}
+
+/// Reads what the socket has into the client's query buffer.
+pub fn read_from_client(c: &mut Client) -> ReadOutcome {
+    // Shift unparsed bytes to the front once the parsed prefix is large, so
+    // the buffer does not grow with the length of a pipeline.
+    if c.qpos > 0 && (c.qpos == c.qlen || c.qpos >= c.query.len() / 2) {
+        c.query.copy_within(c.qpos..c.qlen, 0);
+        c.qlen -= c.qpos;
+        // The parser's positions are relative to the command's start,
+        // which is `qpos`, so moving the bytes keeps them valid.
+        c.qpos = 0;
+    }
+    let want = c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20));
+    if c.query.len() - c.qlen < want {
+        // Zero-filling happens only when the buffer grows, not per read.
+        c.query.resize(c.qlen + want, 0);
+    }
+    match spindle_poll::socket::read(raw(c), &mut c.query[c.qlen..]) {
+        Ok(0) => ReadOutcome::Closed,
+        Ok(n) => {
+            c.qlen += n;
+            ReadOutcome::Data(n)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => ReadOutcome::WouldBlock,
+        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => ReadOutcome::WouldBlock,
+        Err(_) => ReadOutcome::Closed,
+    }
+}
+
+fn raw(c: &Client) -> std::os::fd::RawFd {
+    use std::os::fd::AsRawFd;
+    c.fd.as_raw_fd()
+}
+
+/// What writing a client's reply found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Everything was written.
+    Done,
+    /// The kernel's buffer is full; the rest waits for writable.
+    Partial,
+    /// The socket failed (the peer went away).
+    Failed,
+}
+
+/// Writes as much of the reply as the socket takes.
+pub fn write_to_client(c: &mut Client) -> WriteOutcome {
+    while c.sent < c.out.len() {
+        match spindle_poll::socket::send(raw(c), &c.out[c.sent..]) {
+            Ok(n) => c.sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return WriteOutcome::Partial,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return WriteOutcome::Failed,
+        }
+    }
+    c.out.clear();
+    c.sent = 0;
+    if c.out.capacity() > KEEP_REPLY_CAPACITY {
+        c.out = Vec::new();
+    }
+    WriteOutcome::Done
+}

@@ -1,0 +1,358 @@
+//! The server: one thread, one event loop, every client and every command.
+//!
+//! This is Redis's architecture. The loop (spindle-loop) watches the
+//! listening sockets and every client socket. A readable client is read,
+//! and each complete command in its buffer runs at once, on this thread,
+//! against data only this thread touches: no locks, no races, and a
+//! command is atomic simply because nothing else runs while it does.
+//! Replies collect in each client's buffer and are written in one go by the
+//! prepare hook just before the loop sleeps (Redis's `beforeSleep`). A
+//! timer runs the cron (`serverCron`): the LRU clock, the active expiry
+//! cycle, idle-client timeouts.
+
+pub mod client;
+pub mod config;
+mod listen;
+mod spawn;
+
+pub use config::Config;
+pub use spawn::ServerThread;
+
+use crate::cmd::{self, Args};
+use crate::db::Db;
+use client::{read_from_client, write_to_client, Client, ReadOutcome, WriteOutcome};
+use spindle_loop::{Loop, RunMode};
+use spindle_poll::{Event, Interest};
+use std::cell::RefCell;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Counters INFO reports.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    /// Commands processed.
+    pub commands: u64,
+    /// Connections accepted.
+    pub connections: u64,
+    /// Connections refused (maxclients).
+    pub rejected: u64,
+    /// Bytes read from clients.
+    pub net_input: u64,
+    /// Bytes written to clients.
+    pub net_output: u64,
+    /// Keys deleted because they expired.
+    pub expired_keys: u64,
+    /// Keys evicted under maxmemory.
+    pub evicted_keys: u64,
+    /// Lookups that found the key.
+    pub keyspace_hits: u64,
+    /// Lookups that did not.
+    pub keyspace_misses: u64,
+}
+
+/// The server's state. Lives in an `Rc<RefCell<..>>` shared by the loop's
+/// callbacks; only the loop thread ever touches it.
+pub struct Server {
+    /// The options.
+    pub config: Config,
+    /// The databases (SELECT n).
+    pub dbs: Vec<Db>,
+    /// Connected clients by slot; the slot of a client whose command is
+    /// running is empty for the duration (the command holds it).
+    pub clients: Vec<Option<Box<Client>>>,
+    pub(crate) free_slots: Vec<usize>,
+    /// Slots of clients whose replies wait for the before-sleep flush.
+    pending_writes: Vec<usize>,
+    /// The next CLIENT ID.
+    pub(crate) next_client_id: u64,
+    /// Counters for INFO.
+    pub stats: Stats,
+    /// Unix time in ms, refreshed at every event (Redis's cached mstime).
+    pub now_ms: i64,
+    /// The LRU clock: seconds, wrapping at 24 bits as Redis's.
+    pub lru_clock: u32,
+    /// Changes since the last save.
+    pub dirty: u64,
+    /// The addresses the server listens on.
+    pub listening: Vec<SocketAddr>,
+    /// Set by SHUTDOWN: the loop stops after this iteration.
+    pub shutdown: bool,
+    rng: u64,
+}
+
+/// Unix time in milliseconds.
+pub fn unix_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// The LRU clock for `ms`: seconds, 24 bits.
+pub fn lru_clock_of(ms: i64) -> u32 {
+    ((ms / 1000) as u32) & ((1 << 24) - 1)
+}
+
+impl Server {
+    /// A server with `config` and empty databases.
+    pub fn new(config: Config) -> Server {
+        let now = unix_ms();
+        let dbs = (0..config.databases).map(Db::new).collect();
+        Server {
+            config,
+            dbs,
+            clients: Vec::new(),
+            free_slots: Vec::new(),
+            pending_writes: Vec::new(),
+            next_client_id: 1,
+            stats: Stats::default(),
+            now_ms: now,
+            lru_clock: lru_clock_of(now),
+            dirty: 0,
+            listening: Vec::new(),
+            shutdown: false,
+            rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    /// A fast pseudo-random number (xorshift64*): sampling, not security.
+    pub fn random(&mut self) -> u64 {
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// Number of connected clients.
+    pub fn client_count(&self) -> usize {
+        self.clients.len() - self.free_slots.len()
+    }
+
+    /// Called whenever a key is modified: invalidates WATCHes and wakes
+    /// clients blocked on it. (Extended by the transaction and blocking
+    /// modules.)
+    pub fn touched_key(&mut self, _db: usize, _key: &[u8]) {}
+
+    fn refresh_clock(&mut self) {
+        self.now_ms = unix_ms();
+        self.lru_clock = lru_clock_of(self.now_ms);
+    }
+
+    pub(crate) fn add_client(&mut self, c: Client) -> usize {
+        let c = Box::new(c);
+        match self.free_slots.pop() {
+            Some(i) => {
+                self.clients[i] = Some(c);
+                i
+            }
+            None => {
+                self.clients.push(Some(c));
+                self.clients.len() - 1
+            }
+        }
+    }
+
+    fn queue_write(&mut self, slot: usize, c: &mut Client) {
+        if !c.pending_write && c.pending_output() > 0 {
+            c.pending_write = true;
+            self.pending_writes.push(slot);
+        }
+    }
+}
+
+/// The shared handle the loop's callbacks hold.
+pub type Shared = Rc<RefCell<Server>>;
+
+/// Runs every complete command in `c`'s query buffer.
+fn process_input(srv: &mut Server, c: &mut Client) {
+    let limits = crate::resp::parse::Limits {
+        max_bulk_len: srv.config.proto_max_bulk_len,
+        authenticated: c.authenticated || srv.config.requirepass.is_empty(),
+    };
+    let mut query = std::mem::take(&mut c.query);
+    let mut parser = std::mem::take(&mut c.parser);
+    while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap {
+        match parser.parse(&mut query[c.qpos..c.qlen], &limits) {
+            Ok(None) => {
+                if c.qlen - c.qpos > srv.config.client_query_buffer_limit {
+                    tracing::warn!(client = c.id, "closing client that exceeded the query buffer limit");
+                    c.close_asap = true;
+                }
+                break;
+            }
+            Ok(Some(consumed)) => {
+                let start = c.qpos;
+                c.qpos += consumed;
+                if parser.args().is_empty() {
+                    continue;
+                }
+                c.last_interaction = srv.now_ms;
+                let args = Args::new(&query[start..start + consumed], parser.args());
+                cmd::call(srv, c, args);
+            }
+            Err(e) => {
+                let msg = format!("ERR {e}");
+                crate::resp::reply::Reply::new(&mut c.out, c.proto).error(&msg);
+                tracing::debug!(client = c.id, error = %e, "protocol error");
+                c.close_after_reply = true;
+                c.qpos = c.qlen;
+            }
+        }
+    }
+    if c.qpos == c.qlen {
+        c.qpos = 0;
+        c.qlen = 0;
+    }
+    c.query = query;
+    c.parser = parser;
+}
+
+/// A client's socket is readable (or writable, or hung up).
+fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event) {
+    let mut guard = shared.borrow_mut();
+    let srv = &mut *guard;
+    let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) else { return };
+    if c.id != id {
+        srv.clients[slot] = Some(c);
+        return;
+    }
+    srv.refresh_clock();
+    let mut dead = false;
+    if ev.is_writable() && c.pending_output() > 0 {
+        let before = c.pending_output();
+        dead |= write_to_client(&mut c) == WriteOutcome::Failed;
+        srv.stats.net_output += (before - c.pending_output()) as u64;
+    }
+    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+        match read_from_client(&mut c) {
+            ReadOutcome::Data(n) => {
+                srv.stats.net_input += n as u64;
+                process_input(srv, &mut c);
+            }
+            ReadOutcome::WouldBlock => {}
+            ReadOutcome::Closed => dead = true,
+        }
+    }
+    if dead || c.close_asap || (c.close_after_reply && c.pending_output() == 0) {
+        free_client(lp, srv, slot, c);
+        return;
+    }
+    if c.wants_write && c.pending_output() == 0 {
+        c.wants_write = false;
+        if let Some(io) = c.io {
+            let _ = lp.io_set_interest(io, Interest::READABLE);
+        }
+    }
+    srv.queue_write(slot, &mut c);
+    srv.clients[slot] = Some(c);
+}
+
+/// Closes a client and frees its slot.
+fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, c: Box<Client>) {
+    if let Some(io) = c.io {
+        lp.close(io.handle(), None);
+    }
+    srv.free_slots.push(slot);
+    drop(c);
+}
+
+/// The before-sleep hook: writes every pending reply.
+fn before_sleep(lp: &mut Loop, shared: &Shared) {
+    let mut guard = shared.borrow_mut();
+    let srv = &mut *guard;
+    let pending = std::mem::take(&mut srv.pending_writes);
+    for &slot in &pending {
+        let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) else { continue };
+        c.pending_write = false;
+        let before = c.pending_output();
+        let outcome = write_to_client(&mut c);
+        srv.stats.net_output += (before - c.pending_output()) as u64;
+        match outcome {
+            WriteOutcome::Failed => {
+                free_client(lp, srv, slot, c);
+                continue;
+            }
+            WriteOutcome::Done if c.close_after_reply => {
+                free_client(lp, srv, slot, c);
+                continue;
+            }
+            WriteOutcome::Done => {}
+            WriteOutcome::Partial => {
+                if !c.wants_write {
+                    c.wants_write = true;
+                    if let Some(io) = c.io {
+                        let _ = lp.io_set_interest(io, Interest::BOTH);
+                    }
+                }
+            }
+        }
+        srv.clients[slot] = Some(c);
+    }
+    let mut pending = pending;
+    pending.clear();
+    if srv.pending_writes.is_empty() {
+        srv.pending_writes = pending;
+    }
+    if srv.shutdown {
+        lp.stop();
+    }
+}
+
+/// The cron (`serverCron`), `hz` times a second.
+fn cron(shared: &Shared) {
+    let mut srv = shared.borrow_mut();
+    srv.refresh_clock();
+}
+
+/// A server that has bound its sockets and is ready to run.
+pub struct Prepared {
+    pub(crate) lp: Loop,
+    pub(crate) shared: Shared,
+}
+
+impl Prepared {
+    /// The addresses it listens on (port 0 resolved to the real port).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.shared.borrow().listening.clone()
+    }
+
+    /// Runs until SHUTDOWN or a stop signal.
+    ///
+    /// # Errors
+    /// A failure of the poller.
+    pub fn run(mut self) -> io::Result<()> {
+        self.lp.run(RunMode::Default)?;
+        Ok(())
+    }
+}
+
+/// Binds the listeners and sets up the loop, without running it.
+///
+/// # Errors
+/// A bind or listen failure (port in use, bad address).
+pub fn prepare(config: Config) -> io::Result<Prepared> {
+    let mut lp = Loop::new()?;
+    let hz = config.hz.clamp(1, 500);
+    let shared: Shared = Rc::new(RefCell::new(Server::new(config)));
+    listen::start_listeners(&mut lp, &shared)?;
+    let prep = lp.prepare_new();
+    let s = shared.clone();
+    lp.phase_start(prep, move |lp, _| before_sleep(lp, &s))?;
+    lp.unref(prep.handle());
+    let t = lp.timer_new();
+    let s = shared.clone();
+    let period = std::time::Duration::from_millis(1000 / hz as u64);
+    lp.timer_start(t, period, Some(period), move |_, _| cron(&s))?;
+    lp.unref(t.handle());
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        let s = shared.clone();
+        let h = lp.signal_start(sig, move |lp, _, signum| {
+            tracing::info!(signum, "received a stop signal, shutting down");
+            s.borrow_mut().shutdown = true;
+            lp.stop();
+        })?;
+        lp.unref(h.handle());
+    }
+    Ok(Prepared { lp, shared })
+}

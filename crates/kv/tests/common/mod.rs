@@ -1,0 +1,75 @@
+//! Shared test harness: a server on an ephemeral port and clients for it.
+#![allow(dead_code)]
+
+use spindle_kv::server::{Config, ServerThread};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// Every wait in these tests is bounded by this.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A server on 127.0.0.1, port 0.
+pub fn start() -> ServerThread {
+    start_with(|_| {})
+}
+
+/// A server on 127.0.0.1, port 0, with `tweak` applied to its config.
+pub fn start_with(tweak: impl FnOnce(&mut Config)) -> ServerThread {
+    let mut cfg = Config { port: 0, ..Config::default() };
+    tweak(&mut cfg);
+    ServerThread::start(cfg).expect("server starts")
+}
+
+/// A `redis` crate connection with timeouts.
+pub fn conn(srv: &ServerThread) -> redis::Connection {
+    let client = redis::Client::open(format!("redis://{}/", srv.addr())).expect("client");
+    let c = client.get_connection_with_timeout(TIMEOUT).expect("connect");
+    c.set_read_timeout(Some(TIMEOUT)).unwrap();
+    c.set_write_timeout(Some(TIMEOUT)).unwrap();
+    c
+}
+
+/// A raw TCP client for protocol-level tests.
+pub struct Raw {
+    pub stream: TcpStream,
+}
+
+impl Raw {
+    pub fn connect(srv: &ServerThread) -> Raw {
+        let stream = TcpStream::connect_timeout(&srv.addr(), TIMEOUT).expect("connect");
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+        Raw { stream }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("write");
+    }
+
+    /// Reads until `expected.len()` bytes arrived and returns them.
+    pub fn read_exact_len(&mut self, n: usize) -> Vec<u8> {
+        let mut buf = vec![0; n];
+        self.stream.read_exact(&mut buf).expect("read reply");
+        buf
+    }
+
+    /// Sends `req` and asserts the reply is exactly `reply`.
+    pub fn roundtrip(&mut self, req: &[u8], reply: &[u8]) {
+        self.send(req);
+        let got = self.read_exact_len(reply.len());
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(reply),
+            "reply to {:?}",
+            String::from_utf8_lossy(req)
+        );
+    }
+
+    /// Reads until the peer closes; returns everything read.
+    pub fn read_to_close(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.stream.read_to_end(&mut out).expect("read until close");
+        out
+    }
+}

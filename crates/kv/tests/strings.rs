@@ -1,0 +1,94 @@
+//! String commands through the `redis` crate and raw RESP.
+
+mod common;
+use common::*;
+use redis::{Commands, RedisResult, Value};
+
+#[test]
+fn set_get_and_options() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let _: () = c.set("k", "v").unwrap();
+    assert_eq!(c.get::<_, String>("k").unwrap(), "v");
+    let r: Option<String> = redis::cmd("SET").arg("k").arg("w").arg("NX").query(&mut c).unwrap();
+    assert_eq!(r, None);
+    let r: Option<String> = redis::cmd("SET").arg("k").arg("w").arg("XX").arg("GET").query(&mut c).unwrap();
+    assert_eq!(r.as_deref(), Some("v"));
+    let r: Option<String> = redis::cmd("SET").arg("n").arg("w").arg("XX").query(&mut c).unwrap();
+    assert_eq!(r, None);
+    let _: () = redis::cmd("SET").arg("t").arg("1").arg("EX").arg(100).query(&mut c).unwrap();
+    let ttl: i64 = c.ttl("t").unwrap();
+    assert!((99..=100).contains(&ttl), "{ttl}");
+    let e: RedisResult<()> = redis::cmd("SET").arg("t").arg("1").arg("EX").arg(0).query(&mut c);
+    assert_eq!(
+        e.unwrap_err().to_string(),
+        "An error was signalled by the server - ResponseError: invalid expire time in 'set' command"
+    );
+    let e: RedisResult<()> = redis::cmd("SET").arg("t").arg("1").arg("NX").arg("XX").query(&mut c);
+    assert!(e.unwrap_err().to_string().contains("syntax error"));
+}
+
+#[test]
+fn counters_and_their_errors() {
+    let srv = start();
+    let mut c = conn(&srv);
+    assert_eq!(c.incr::<_, _, i64>("n", 1).unwrap(), 1);
+    assert_eq!(c.incr::<_, _, i64>("n", 10).unwrap(), 11);
+    assert_eq!(c.decr::<_, _, i64>("n", 12).unwrap(), -1);
+    let _: () = c.set("s", "abc").unwrap();
+    let e = c.incr::<_, _, i64>("s", 1).unwrap_err();
+    assert!(e.to_string().contains("value is not an integer or out of range"), "{e}");
+    let _: () = c.set("m", i64::MAX).unwrap();
+    let e = c.incr::<_, _, i64>("m", 1).unwrap_err();
+    assert!(e.to_string().contains("increment or decrement would overflow"), "{e}");
+    assert_eq!(c.get::<_, i64>("m").unwrap(), i64::MAX, "a failed INCR leaves the value alone");
+}
+
+#[test]
+fn ranges_append_and_multi_key() {
+    let srv = start();
+    let mut c = conn(&srv);
+    assert_eq!(c.append::<_, _, i64>("a", "Hello").unwrap(), 5);
+    assert_eq!(c.append::<_, _, i64>("a", " World").unwrap(), 11);
+    assert_eq!(c.getrange::<_, String>("a", 0, 4).unwrap(), "Hello");
+    assert_eq!(c.getrange::<_, String>("a", -5, -1).unwrap(), "World");
+    assert_eq!(c.getrange::<_, String>("a", 5, 3).unwrap(), "");
+    assert_eq!(c.setrange::<_, _, i64>("z", 3, "x").unwrap(), 4);
+    assert_eq!(c.get::<_, Vec<u8>>("z").unwrap(), b"\0\0\0x");
+    assert_eq!(c.strlen::<_, i64>("a").unwrap(), 11);
+    let _: () = c.mset(&[("x", "1"), ("y", "2")]).unwrap();
+    let v: Vec<Option<String>> = c.mget(&["x", "nope", "y"]).unwrap();
+    assert_eq!(v, vec![Some("1".into()), None, Some("2".into())]);
+    let ok: bool = c.mset_nx(&[("x", "9"), ("w", "9")]).unwrap();
+    assert!(!ok);
+    assert!(!c.exists::<_, bool>("w").unwrap());
+}
+
+#[test]
+fn wrong_type_and_arity_errors_are_redis_texts() {
+    let srv = start();
+    let mut raw = Raw::connect(&srv);
+    raw.roundtrip(b"GET\r\n", b"-ERR wrong number of arguments for 'get' command\r\n");
+    raw.roundtrip(
+        b"*2\r\n$3\r\nFOO\r\n$3\r\nbar\r\n",
+        b"-ERR unknown command 'FOO', with args beginning with: 'bar' \r\n",
+    );
+    raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn pipelined_commands_are_answered_in_order() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let mut p = redis::pipe();
+    for i in 0..1000 {
+        p.cmd("SET").arg(format!("k{i}")).arg(i).ignore();
+    }
+    for i in 0..1000 {
+        p.cmd("GET").arg(format!("k{i}"));
+    }
+    let v: Vec<i64> = p.query(&mut c).unwrap();
+    assert_eq!(v, (0..1000).collect::<Vec<_>>());
+    let v: Value = redis::cmd("DBSIZE").query(&mut c).unwrap();
+    assert_eq!(v, Value::Int(1000));
+}
