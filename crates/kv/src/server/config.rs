@@ -30,6 +30,98 @@ pub struct Config {
     pub tcp_backlog: u32,
     /// The list, hash, set and sorted-set encoding thresholds.
     pub encoding: EncodingConfig,
+    /// `dir`: where snapshots and the AOF live (fixed at start-up).
+    pub dir: std::path::PathBuf,
+    /// `dbfilename` (fixed at start-up).
+    pub dbfilename: String,
+    /// `save`: snapshot after `secs` seconds if at least `changes` changes.
+    pub save: Vec<(u64, u64)>,
+    /// `rdbcompression`: LZF-compress long strings in snapshots.
+    pub rdbcompression: bool,
+    /// `appendonly`.
+    pub appendonly: bool,
+    /// `appendfilename`.
+    pub appendfilename: String,
+    /// `appendfsync`.
+    pub appendfsync: AppendFsync,
+    /// `aof-load-truncated`: load an AOF whose last command is cut short.
+    pub aof_load_truncated: bool,
+    /// `auto-aof-rewrite-percentage`.
+    pub auto_aof_rewrite_percentage: u64,
+    /// `auto-aof-rewrite-min-size`.
+    pub auto_aof_rewrite_min_size: u64,
+    /// `maxmemory` in bytes (0: no limit).
+    pub maxmemory: u64,
+    /// `maxmemory-policy`.
+    pub maxmemory_policy: EvictionPolicy,
+    /// `maxmemory-samples`.
+    pub maxmemory_samples: usize,
+    /// `lazyfree-lazy-eviction`.
+    pub lazyfree_lazy_eviction: bool,
+    /// `lazyfree-lazy-expire`.
+    pub lazyfree_lazy_expire: bool,
+    /// `lazyfree-lazy-server-del` (DEL, RENAME overwrites, SET over a big value).
+    pub lazyfree_lazy_server_del: bool,
+    /// `lazyfree-lazy-user-del`: DEL behaves as UNLINK.
+    pub lazyfree_lazy_user_del: bool,
+    /// `lazyfree-lazy-user-flush`: FLUSHDB/FLUSHALL default to ASYNC.
+    pub lazyfree_lazy_user_flush: bool,
+    /// `io-threads` (1: the main thread does all IO).
+    pub io_threads: usize,
+    /// `notify-keyspace-events`, as the flag string Redis prints.
+    pub notify_keyspace_events: String,
+    /// `client-output-buffer-limit` for normal, replica and pubsub clients.
+    pub client_output_buffer_limit: [OutputLimit; 3],
+    /// `slowlog-log-slower-than` in microseconds (negative: off).
+    pub slowlog_log_slower_than: i64,
+    /// `slowlog-max-len`.
+    pub slowlog_max_len: usize,
+    /// `latency-monitor-threshold` in ms (0: off).
+    pub latency_monitor_threshold: u64,
+    /// `active-expire-effort` (1..=10).
+    pub active_expire_effort: u32,
+    /// `loglevel`.
+    pub loglevel: String,
+}
+
+/// `appendfsync`: when the AOF is fsync'd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppendFsync {
+    /// After every write, before the reply is sent.
+    Always,
+    /// Once a second, on a background thread.
+    EverySec,
+    /// Left to the kernel.
+    No,
+}
+
+/// `maxmemory-policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvictionPolicy {
+    /// Refuse writes that need memory.
+    NoEviction,
+    /// Evict any key, least recently used first (sampled).
+    AllKeysLru,
+    /// Evict keys with a TTL, least recently used first.
+    VolatileLru,
+    /// Evict any key at random.
+    AllKeysRandom,
+    /// Evict keys with a TTL at random.
+    VolatileRandom,
+    /// Evict keys with a TTL, nearest deadline first.
+    VolatileTtl,
+}
+
+/// One class's `client-output-buffer-limit`: a client is closed when its
+/// pending output passes `hard`, or stays above `soft` for `soft_secs`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputLimit {
+    /// Bytes; 0 means no limit.
+    pub hard: u64,
+    /// Bytes; 0 means no limit.
+    pub soft: u64,
+    /// Seconds above `soft` before the client is closed.
+    pub soft_secs: u64,
 }
 
 impl Default for Config {
@@ -47,6 +139,36 @@ impl Default for Config {
             hz: 10,
             tcp_backlog: 511,
             encoding: EncodingConfig::default(),
+            dir: std::path::PathBuf::from("."),
+            dbfilename: "dump.rdb".into(),
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
+            rdbcompression: true,
+            appendonly: false,
+            appendfilename: "appendonly.aof".into(),
+            appendfsync: AppendFsync::EverySec,
+            aof_load_truncated: true,
+            auto_aof_rewrite_percentage: 100,
+            auto_aof_rewrite_min_size: 64 << 20,
+            maxmemory: 0,
+            maxmemory_policy: EvictionPolicy::NoEviction,
+            maxmemory_samples: 5,
+            lazyfree_lazy_eviction: false,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_server_del: false,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
+            io_threads: 1,
+            notify_keyspace_events: String::new(),
+            client_output_buffer_limit: [
+                OutputLimit { hard: 0, soft: 0, soft_secs: 0 },
+                OutputLimit { hard: 256 << 20, soft: 64 << 20, soft_secs: 60 },
+                OutputLimit { hard: 32 << 20, soft: 8 << 20, soft_secs: 60 },
+            ],
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            active_expire_effort: 1,
+            loglevel: "notice".into(),
         }
     }
 }
