@@ -192,8 +192,11 @@ fn process_input(srv: &mut Server, c: &mut Client) {
                 cmd::call(srv, c, args);
             }
             Err(e) => {
-                let msg = format!("ERR {e}");
-                crate::resp::reply::Reply::new(&mut c.out, c.proto).error(&msg);
+                // The text may hold a raw non-UTF-8 byte ("expected '$', got
+                // 'X'"), so it goes out as bytes, as Redis sends it.
+                c.out.extend_from_slice(b"-ERR ");
+                c.out.extend_from_slice(&e.message_bytes());
+                c.out.extend_from_slice(b"\r\n");
                 tracing::debug!(client = c.id, error = %e, "protocol error");
                 c.close_after_reply = true;
                 c.qpos = c.qlen;
