@@ -11,6 +11,7 @@
 //! - [`rdb`]: Redis's RDB serialization (snapshots, DUMP and RESTORE).
 //! - [`util`]: glob matching and Redis's number parsing and formatting.
 
+pub mod alloc;
 pub mod cmd;
 pub mod db;
 pub mod dict;

@@ -12,6 +12,8 @@
 
 pub mod client;
 pub mod config;
+pub mod expire;
+pub mod lazyfree;
 mod listen;
 mod spawn;
 
@@ -79,7 +81,21 @@ pub struct Server {
     pub listening: Vec<SocketAddr>,
     /// Set by SHUTDOWN: the loop stops after this iteration.
     pub shutdown: bool,
+    /// Whether the cron runs the active expiry cycle (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire_enabled: bool,
+    /// The background thread that frees big values.
+    pub lazyfree: lazyfree::LazyFree,
     rng: u64,
+}
+
+/// Steps a xorshift64* state: fast pseudo-random numbers for sampling.
+pub(crate) fn next_random(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
 }
 
 /// Unix time in milliseconds.
@@ -110,18 +126,15 @@ impl Server {
             dirty: 0,
             listening: Vec::new(),
             shutdown: false,
+            active_expire_enabled: true,
+            lazyfree: lazyfree::LazyFree::new(),
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
         }
     }
 
     /// A fast pseudo-random number (xorshift64*): sampling, not security.
     pub fn random(&mut self) -> u64 {
-        let mut x = self.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.rng = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        next_random(&mut self.rng)
     }
 
     /// Number of connected clients.
@@ -304,8 +317,19 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
 
 /// The cron (`serverCron`), `hz` times a second.
 fn cron(shared: &Shared) {
-    let mut srv = shared.borrow_mut();
+    let mut guard = shared.borrow_mut();
+    let srv = &mut *guard;
     srv.refresh_clock();
+    if srv.active_expire_enabled {
+        // A quarter of the cron period, as Redis's slow cycle.
+        let budget = std::time::Duration::from_micros(250_000 / srv.config.hz.clamp(1, 500) as u64);
+        expire::active_expire_cycle(srv, budget);
+    }
+    for db in &mut srv.dbs {
+        // Incremental rehashing: a millisecond per database at most.
+        db.keys.rehash_for(std::time::Duration::from_micros(100));
+        db.volatile.rehash_for(std::time::Duration::from_micros(100));
+    }
 }
 
 /// A server that has bound its sockets and is ready to run.
