@@ -140,6 +140,10 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         Reply::new(&mut c.out, c.proto).error(&msg);
         return;
     }
+    if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && cmd.flags & DENYOOM != 0 {
+        Reply::new(&mut c.out, c.proto).error(crate::server::evict::OOM_ERROR);
+        return;
+    }
     c.last_cmd = cmd.name;
     c.commands += 1;
     srv.stats.commands += 1;

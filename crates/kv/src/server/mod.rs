@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod config;
+pub mod evict;
 pub mod expire;
 pub mod lazyfree;
 mod listen;
