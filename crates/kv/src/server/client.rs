@@ -71,6 +71,10 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// Commands run.
     pub commands: u64,
+    /// The first command, parsed by an IO thread (see `iothreads`).
+    pub preparsed: Option<Result<Option<usize>, crate::resp::parse::ProtocolError>>,
+    /// Waiting for an IO thread to read it.
+    pub pending_read: bool,
 }
 
 impl Client {
@@ -100,6 +104,8 @@ impl Client {
             last_interaction: now_ms,
             last_cmd: "NULL",
             commands: 0,
+            preparsed: None,
+            pending_read: false,
         }
     }
 

@@ -14,6 +14,7 @@ pub mod client;
 pub mod config;
 pub mod evict;
 pub mod expire;
+pub mod iothreads;
 pub mod lazyfree;
 mod listen;
 mod spawn;
@@ -86,6 +87,10 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// The background thread that frees big values.
     pub lazyfree: lazyfree::LazyFree,
+    /// The IO threads, when `io-threads` is above 1.
+    pub io_threads: Option<iothreads::IoThreads>,
+    /// Slots of readable clients left for the IO threads.
+    pending_reads: Vec<usize>,
     rng: u64,
 }
 
@@ -129,6 +134,8 @@ impl Server {
             shutdown: false,
             active_expire_enabled: true,
             lazyfree: lazyfree::LazyFree::new(),
+            io_threads: None,
+            pending_reads: Vec::new(),
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
         }
     }
@@ -187,7 +194,11 @@ fn process_input(srv: &mut Server, c: &mut Client) {
     let mut query = std::mem::take(&mut c.query);
     let mut parser = std::mem::take(&mut c.parser);
     while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap {
-        match parser.parse(&mut query[c.qpos..c.qlen], &limits) {
+        let parsed = match c.preparsed.take() {
+            Some(r) => r,
+            None => parser.parse(&mut query[c.qpos..c.qlen], &limits),
+        };
+        match parsed {
             Ok(None) => {
                 if c.qlen - c.qpos > srv.config.client_query_buffer_limit {
                     tracing::warn!(client = c.id, "closing client that exceeded the query buffer limit");
@@ -241,7 +252,14 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
         dead |= write_to_client(&mut c) == WriteOutcome::Failed;
         srv.stats.net_output += (before - c.pending_output()) as u64;
     }
-    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+    let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
+    if readable && srv.io_threads.is_some() && !dead {
+        // Leave the read to the IO threads, after the poll phase.
+        if !c.pending_read {
+            c.pending_read = true;
+            srv.pending_reads.push(slot);
+        }
+    } else if readable {
         match read_from_client(&mut c) {
             ReadOutcome::Data(n) => {
                 srv.stats.net_input += n as u64;
@@ -265,6 +283,58 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
     srv.clients[slot] = Some(c);
 }
 
+/// Runs after the poll phase: with IO threads, reads every client that
+/// became readable in parallel, then runs their commands here, in order.
+fn after_poll(lp: &mut Loop, shared: &Shared) {
+    let mut guard = shared.borrow_mut();
+    let srv = &mut *guard;
+    if srv.pending_reads.is_empty() {
+        return;
+    }
+    let Some(threads) = srv.io_threads.take() else { return };
+    let slots = std::mem::take(&mut srv.pending_reads);
+    let mut tasks = Vec::with_capacity(slots.len());
+    for &slot in &slots {
+        if let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) {
+            c.pending_read = false;
+            tasks.push(iothreads::Task { slot, client: c, read: None, write: None });
+        }
+    }
+    let limits = crate::resp::parse::Limits {
+        max_bulk_len: srv.config.proto_max_bulk_len,
+        authenticated: srv.config.requirepass.is_empty(),
+    };
+    let mut tasks = threads.read_all(tasks, &limits);
+    srv.io_threads = Some(threads);
+    srv.refresh_clock();
+    // Commands run in the order the clients became readable.
+    let order: std::collections::HashMap<usize, usize> =
+        slots.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+    tasks.sort_by_key(|t| order.get(&t.slot).copied().unwrap_or(usize::MAX));
+    for t in tasks {
+        let (slot, mut c) = (t.slot, t.client);
+        match t.read {
+            Some(ReadOutcome::Data(n)) => {
+                srv.stats.net_input += n as u64;
+                process_input(srv, &mut c);
+            }
+            Some(ReadOutcome::Closed) => {
+                free_client(lp, srv, slot, c);
+                continue;
+            }
+            _ => {}
+        }
+        if c.close_asap || (c.close_after_reply && c.pending_output() == 0) {
+            free_client(lp, srv, slot, c);
+            continue;
+        }
+        srv.queue_write(slot, &mut c);
+        srv.clients[slot] = Some(c);
+    }
+    srv.pending_reads = slots;
+    srv.pending_reads.clear();
+}
+
 /// Closes a client and frees its slot.
 fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, c: Box<Client>) {
     if let Some(io) = c.io {
@@ -278,6 +348,9 @@ fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, c: Box<Client>) {
 fn before_sleep(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
+    if srv.pending_writes.len() > 1 && srv.io_threads.is_some() {
+        write_with_threads(lp, srv);
+    }
     let pending = std::mem::take(&mut srv.pending_writes);
     for &slot in &pending {
         let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) else { continue };
@@ -314,6 +387,43 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     if srv.shutdown {
         lp.stop();
     }
+}
+
+/// Writes the pending replies on the IO threads; clients the kernel did
+/// not take everything from stay on the list for the plain path, which
+/// arms writable interest.
+fn write_with_threads(lp: &mut Loop, srv: &mut Server) {
+    let Some(threads) = srv.io_threads.take() else { return };
+    let slots = std::mem::take(&mut srv.pending_writes);
+    let mut tasks = Vec::with_capacity(slots.len());
+    for &slot in &slots {
+        if let Some(c) = srv.clients.get_mut(slot).and_then(Option::take) {
+            tasks.push(iothreads::Task { slot, client: c, read: None, write: None });
+        }
+    }
+    let before: usize = tasks.iter().map(|t| t.client.pending_output()).sum();
+    let tasks = threads.write_all(tasks);
+    srv.io_threads = Some(threads);
+    let after: usize = tasks.iter().map(|t| t.client.pending_output()).sum();
+    srv.stats.net_output += (before - after) as u64;
+    let mut rest = slots;
+    rest.clear();
+    for t in tasks {
+        let (slot, mut c) = (t.slot, t.client);
+        match t.write {
+            Some(WriteOutcome::Failed) => free_client(lp, srv, slot, c),
+            Some(WriteOutcome::Done) if c.close_after_reply => free_client(lp, srv, slot, c),
+            Some(WriteOutcome::Done) => {
+                c.pending_write = false;
+                srv.clients[slot] = Some(c);
+            }
+            _ => {
+                rest.push(slot);
+                srv.clients[slot] = Some(c);
+            }
+        }
+    }
+    srv.pending_writes = rest;
 }
 
 /// The cron (`serverCron`), `hz` times a second.
@@ -364,6 +474,16 @@ pub fn prepare(config: Config) -> io::Result<Prepared> {
     let hz = config.hz.clamp(1, 500);
     let shared: Shared = Rc::new(RefCell::new(Server::new(config)));
     listen::start_listeners(&mut lp, &shared)?;
+    {
+        let mut srv = shared.borrow_mut();
+        if srv.config.io_threads > 1 {
+            srv.io_threads = Some(iothreads::IoThreads::new(srv.config.io_threads.min(128))?);
+        }
+    }
+    let check = lp.check_new();
+    let s = shared.clone();
+    lp.phase_start(check, move |lp, _| after_poll(lp, &s))?;
+    lp.unref(check.handle());
     let prep = lp.prepare_new();
     let s = shared.clone();
     lp.phase_start(prep, move |lp, _| before_sleep(lp, &s))?;
