@@ -1,8 +1,8 @@
 //! Keyspace commands (Redis's `generic` group and the database-wide ones
 //! of the `server` group): DEL, UNLINK, EXISTS, TYPE, TOUCH, DBSIZE,
 //! FLUSHDB, FLUSHALL, SWAPDB and WAIT here; KEYS, SCAN and RANDOMKEY in
-//! [`scan`]; RENAME, RENAMENX, MOVE and COPY in [`rename`]; the EXPIRE
-//! family, TTL and PERSIST in [`expire`]; OBJECT in [`object`].
+//! `scan`; RENAME, RENAMENX, MOVE and COPY in `rename`; the EXPIRE
+//! family, TTL and PERSIST in `expire`; OBJECT in `object`.
 
 mod expire;
 mod object;
