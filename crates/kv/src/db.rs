@@ -145,6 +145,17 @@ impl Value {
         }
     }
 
+    /// An independent copy with the same encoding (COPY).
+    pub fn deep_clone(&self) -> Value {
+        match self {
+            Value::Str(s) => Value::Str(s.clone()),
+            Value::List(l) => Value::List(l.clone()),
+            Value::Hash(h) => Value::Hash(h.clone()),
+            Value::Set(s) => Value::Set(s.clone()),
+            Value::ZSet(z) => Value::ZSet(z.clone()),
+        }
+    }
+
     /// Elements in an aggregate (1 for a string): decides whether freeing
     /// it is worth a trip to the lazy-free thread.
     pub fn free_effort(&self) -> usize {

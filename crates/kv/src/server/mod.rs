@@ -155,6 +155,24 @@ impl Server {
     /// modules.)
     pub fn touched_key(&mut self, _db: usize, _key: &[u8]) {}
 
+    /// Called before database `db` is emptied (FLUSHDB, FLUSHALL: `other`
+    /// is `None`) or swapped with database `other` (SWAPDB, once for each
+    /// side): Redis's `touchAllWatchedKeysInDb`, which invalidates the
+    /// WATCHes on keys that exist in `db` or in `other`. (Extended by the
+    /// transaction and blocking modules; SWAPDB also wakes clients blocked
+    /// on keys that now exist.)
+    pub fn touched_db(&mut self, _db: usize, _other: Option<usize>) {}
+
+    /// Frees `v` (a large value, or the dicts of a flushed database) off
+    /// the command path: UNLINK, FLUSHDB ASYNC and the `lazyfree-lazy-*`
+    /// options hand their garbage here.
+    ///
+    /// For now this drops inline; the lead replaces it with a send to the
+    /// lazy-free thread (Redis's bio `BIO_LAZY_FREE`).
+    pub fn lazy_free<T: Send + 'static>(&mut self, v: T) {
+        drop(v);
+    }
+
     fn refresh_clock(&mut self) {
         self.now_ms = unix_ms();
         self.lru_clock = lru_clock_of(self.now_ms);
