@@ -61,6 +61,7 @@ fn dbsize(ctx: &mut Ctx<'_>) {
 
 fn flushdb(ctx: &mut Ctx<'_>) {
     let n = ctx.db().len();
+    ctx.srv.touched_db(ctx.c.db);
     drop(ctx.db().take_all());
     ctx.dirty(n as u64);
     ctx.ok();
@@ -68,6 +69,7 @@ fn flushdb(ctx: &mut Ctx<'_>) {
 
 fn flushall(ctx: &mut Ctx<'_>) {
     let mut n = 0;
+    (0..ctx.srv.dbs.len()).for_each(|db| ctx.srv.touched_db(db));
     for db in &mut ctx.srv.dbs {
         n += db.len();
         drop(db.take_all());

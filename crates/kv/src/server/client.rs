@@ -71,6 +71,16 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// Commands run.
     pub commands: u64,
+    /// Index in the server's client slab (pub/sub delivery finds it there).
+    pub slot: usize,
+    /// Pub/sub subscriptions.
+    pub subs: crate::server::pubsub::ClientSubs,
+    /// The open transaction (MULTI), if any.
+    pub multi: Option<Box<crate::cmd::tx::MultiState>>,
+    /// WATCHed keys: (database, key).
+    pub watched: Vec<(usize, crate::db::Key)>,
+    /// Unix ms when pending output first passed the soft limit; 0 if below.
+    pub obuf_soft_since: i64,
 }
 
 impl Client {
@@ -100,6 +110,11 @@ impl Client {
             last_interaction: now_ms,
             last_cmd: "NULL",
             commands: 0,
+            slot: 0,
+            subs: Default::default(),
+            multi: None,
+            watched: Vec::new(),
+            obuf_soft_since: 0,
         }
     }
 

@@ -13,6 +13,8 @@
 pub mod client;
 pub mod config;
 mod listen;
+pub mod notify;
+pub mod pubsub;
 mod spawn;
 
 pub use config::Config;
@@ -80,6 +82,11 @@ pub struct Server {
     /// Set by SHUTDOWN: the loop stops after this iteration.
     pub shutdown: bool,
     rng: u64,
+    /// Pub/sub channels and patterns and their subscribers.
+    pub pubsub: pubsub::PubSub,
+    /// WATCHed keys and their watchers.
+    pub watches: cmd::tx::Watches,
+    notify_cache: notify::NotifyCache,
 }
 
 /// Unix time in milliseconds.
@@ -111,6 +118,9 @@ impl Server {
             listening: Vec::new(),
             shutdown: false,
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
+            pubsub: pubsub::PubSub::default(),
+            watches: cmd::tx::Watches::default(),
+            notify_cache: notify::NotifyCache::default(),
         }
     }
 
@@ -129,24 +139,21 @@ impl Server {
         self.clients.len() - self.free_slots.len()
     }
 
-    /// Called whenever a key is modified: invalidates WATCHes and wakes
-    /// clients blocked on it. (Extended by the transaction and blocking
-    /// modules.)
-    pub fn touched_key(&mut self, _db: usize, _key: &[u8]) {}
-
     fn refresh_clock(&mut self) {
         self.now_ms = unix_ms();
         self.lru_clock = lru_clock_of(self.now_ms);
     }
 
     pub(crate) fn add_client(&mut self, c: Client) -> usize {
-        let c = Box::new(c);
+        let mut c = Box::new(c);
         match self.free_slots.pop() {
             Some(i) => {
+                c.slot = i;
                 self.clients[i] = Some(c);
                 i
             }
             None => {
+                c.slot = self.clients.len();
                 self.clients.push(Some(c));
                 self.clients.len() - 1
             }
@@ -249,7 +256,9 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
 }
 
 /// Closes a client and frees its slot.
-fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, c: Box<Client>) {
+fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>) {
+    srv.pubsub.remove_client(&mut c);
+    cmd::tx::unwatch_all(srv, &mut c);
     if let Some(io) = c.io {
         lp.close(io.handle(), None);
     }
@@ -265,6 +274,12 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     for &slot in &pending {
         let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) else { continue };
         c.pending_write = false;
+        if c.close_asap {
+            // Over its output-buffer limit (a slow subscriber): close it
+            // without writing more.
+            free_client(lp, srv, slot, c);
+            continue;
+        }
         let before = c.pending_output();
         let outcome = write_to_client(&mut c);
         srv.stats.net_output += (before - c.pending_output()) as u64;
@@ -303,6 +318,7 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
 fn cron(shared: &Shared) {
     let mut srv = shared.borrow_mut();
     srv.refresh_clock();
+    srv.drain_expired(None);
 }
 
 /// A server that has bound its sockets and is ready to run.
