@@ -190,7 +190,13 @@ impl PubSub {
         self.map(kind).get(name).map_or(0, Vec::len)
     }
 
-    /// Distinct patterns with subscribers (PUBSUB NUMPAT).
+    /// Channels with subscribers (INFO's `pubsub_channels`).
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Distinct patterns with subscribers (PUBSUB NUMPAT, INFO's
+    /// `pubsub_patterns`).
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
     }
