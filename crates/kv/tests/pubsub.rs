@@ -253,3 +253,33 @@ fn a_lower_configured_pubsub_limit_applies() {
     }
     assert!(sent < 100, "disconnected after {sent} MB");
 }
+
+#[test]
+fn a_normal_client_over_a_configured_limit_is_disconnected_after_its_command() {
+    use std::io::Read;
+    let srv = start_with(|cfg| {
+        cfg.client_output_buffer_limit[0] =
+            spindle_kv::server::config::OutputLimit { hard: 1 << 20, soft: 0, soft_secs: 0 };
+    });
+    let mut c = conn(&srv);
+    let _: () = redis::cmd("SET").arg("big").arg(vec![b'x'; 300_000]).query(&mut c).unwrap();
+    let mut r = Raw::connect(&srv);
+    // Ten replies of 300 KB pipelined: the buffer passes 1 MB by the
+    // fourth, and the client is closed without the rest.
+    r.send(&b"GET big\r\n".repeat(10));
+    let mut got = 0usize;
+    let mut buf = vec![0; 1 << 16];
+    let closed = loop {
+        match r.stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+            Err(_) => break false,
+        }
+    };
+    assert!(closed, "the client was not closed");
+    assert!(got < 10 * 300_000, "got every reply ({got} bytes)");
+    // Normal clients within the limit carry on.
+    let pong: String = redis::cmd("PING").query(&mut c).unwrap();
+    assert_eq!(pong, "PONG");
+}
