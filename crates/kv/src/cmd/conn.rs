@@ -27,6 +27,14 @@ pub static COMMANDS: &[Command] = &[
 ];
 
 fn ping(ctx: &mut Ctx<'_>) {
+    if ctx.c.proto == 2 && ctx.c.subs.total() > 0 && ctx.argc() <= 2 {
+        // A subscribed RESP2 client gets PING's answer as a message.
+        let m = if ctx.argc() == 2 { ctx.arg(1) } else { b"" };
+        let mut r = ctx.reply();
+        r.array_len(2);
+        r.bulk(b"pong");
+        return r.bulk(m);
+    }
     match ctx.argc() {
         1 => ctx.reply().simple("PONG"),
         2 => {

@@ -190,7 +190,7 @@ fn flush_async(ctx: &mut Ctx<'_>) -> Option<bool> {
 
 /// Empties database `db`, returning how many keys it had.
 fn empty_db(srv: &mut Server, db: usize, lazy: bool) -> usize {
-    srv.touched_db(db, None);
+    srv.touched_db(db);
     let n = srv.dbs[db].len();
     let dicts = srv.dbs[db].take_all();
     if lazy {
@@ -228,8 +228,7 @@ fn swapdb(ctx: &mut Ctx<'_>) {
         return ctx.error(DB_OUT_OF_RANGE);
     };
     if a != b {
-        ctx.srv.touched_db(a, Some(b));
-        ctx.srv.touched_db(b, Some(a));
+        ctx.srv.touched_swapdb(a, b);
         let (lo, hi) = (a.min(b), a.max(b));
         let (left, right) = ctx.srv.dbs.split_at_mut(hi);
         let (x, y) = (&mut left[lo], &mut right[0]);

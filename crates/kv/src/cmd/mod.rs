@@ -10,14 +10,16 @@
 pub mod args;
 pub mod conn;
 pub mod keys;
+pub mod pubsub;
 pub mod string;
+pub mod tx;
 
 pub use args::{Args, OwnedArgs};
 
 use crate::db::{Db, Value, WRONGTYPE};
 use crate::resp::reply::Reply;
 use crate::server::client::Client;
-use crate::server::Server;
+use crate::server::{self, Server};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -84,8 +86,8 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 3] {
-    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS]
+fn families() -> [&'static [Command]; 5] {
+    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS, pubsub::COMMANDS, tx::COMMANDS]
 }
 
 /// The lookup table, by lower-case name.
@@ -128,22 +130,42 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         for a in args.iter().skip(1) {
             msg.push_str(&format!("'{}' ", printable(a, 128)));
         }
-        Reply::new(&mut c.out, c.proto).error(&msg);
-        return;
+        return reject(c, &msg);
     };
     if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
-        Reply::new(&mut c.out, c.proto).error("NOAUTH Authentication required.");
-        return;
+        return reject(c, "NOAUTH Authentication required.");
     }
     if !cmd.arity_ok(args.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
-        Reply::new(&mut c.out, c.proto).error(&msg);
-        return;
+        return reject(c, &msg);
     }
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && cmd.flags & DENYOOM != 0 {
-        Reply::new(&mut c.out, c.proto).error(crate::server::evict::OOM_ERROR);
-        return;
+        return reject(c, crate::server::evict::OOM_ERROR);
     }
+    if c.proto == 2 && cmd.flags & SUBSCRIBED_OK == 0 && c.subs.total() > 0 && cmd.name != "reset" {
+        let msg = format!(
+            "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            cmd.name
+        );
+        return reject(c, &msg);
+    }
+    if c.multi.is_some() && cmd.flags & NO_MULTI == 0 && cmd.name != "quit" && cmd.name != "reset" {
+        return tx::queue(c, cmd, args);
+    }
+    execute(srv, c, cmd, args);
+    srv.drain_expired(Some(c));
+    server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
+}
+
+/// Replies with a command's rejection and flags an open transaction.
+fn reject(c: &mut Client, msg: &str) {
+    tx::flag_error(c);
+    Reply::new(&mut c.out, c.proto).error(msg);
+}
+
+/// Runs `cmd` for `c` with no checks (`call` made them, or EXEC replays a
+/// queued command).
+pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Args<'_>) {
     c.last_cmd = cmd.name;
     c.commands += 1;
     srv.stats.commands += 1;
@@ -238,6 +260,18 @@ impl<'a> Ctx<'a> {
     /// Tells watchers (WATCH) and blocked clients that `key` changed.
     pub fn touched(&mut self, key: &[u8]) {
         self.srv.touched_key(self.c.db, key);
+    }
+
+    /// Publishes keyspace event `event` of class `class` (a
+    /// `server::notify` constant) for `key` in the selected database.
+    pub fn notify(&mut self, class: u32, event: &str, key: &[u8]) {
+        let db = self.c.db;
+        self.srv.notify(Some(self.c), class, event, key, db);
+    }
+
+    /// Like [`Ctx::notify`], for a key in database `db` (MOVE, COPY ... DB).
+    pub fn notify_db(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        self.srv.notify(Some(self.c), class, event, key, db);
     }
 
     /// Looks up `key` for reading in the selected database.

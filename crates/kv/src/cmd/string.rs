@@ -2,6 +2,7 @@
 
 use super::{Command, Ctx, DENYOOM, FAST, NOT_INTEGER, READONLY, SYNTAX, WRITE};
 use crate::db::{Str, Value, NO_EXPIRE, WRONGTYPE};
+use crate::server::notify::{GENERIC, STRING};
 
 /// Redis's cap on a string's length (`proto-max-bulk-len`'s default).
 const MAX_STRING: i64 = 512 << 20;
@@ -199,6 +200,10 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], nx: bool, xx: bool, 
     }
     ctx.touched(key);
     ctx.dirty(1);
+    ctx.notify(STRING, "set", key);
+    if let Ttl::At(_) = ttl {
+        ctx.notify(GENERIC, "expire", key);
+    }
     let mut r = ctx.reply();
     match (get_old, old_value) {
         (true, Some(v)) => r.bulk(&v),
@@ -217,6 +222,7 @@ fn setnx(ctx: &mut Ctx<'_>) {
     ctx.db().set(key, Value::Str(Str::from_bytes(value)), lru);
     ctx.touched(key);
     ctx.dirty(1);
+    ctx.notify(STRING, "set", key);
     ctx.reply().int(1);
 }
 
@@ -245,6 +251,7 @@ fn getdel(ctx: &mut Ctx<'_>) {
     if ctx.db().remove(key).is_some() {
         ctx.touched(key);
         ctx.dirty(1);
+        ctx.notify(GENERIC, "del", key);
     }
 }
 
@@ -274,16 +281,28 @@ fn getex(ctx: &mut Ctx<'_>) {
     if !ctx.srv.dbs[ctx.c.db].contains(key, now) {
         return;
     }
-    match ttl {
+    let event = match ttl {
         Ttl::At(at) if at <= now => {
             ctx.db().remove(key);
+            "del"
         }
-        Ttl::At(at) => ctx.db().set_expire(key, at),
-        Ttl::Persist => ctx.db().set_expire(key, NO_EXPIRE),
+        Ttl::At(at) => {
+            ctx.db().set_expire(key, at);
+            "expire"
+        }
+        Ttl::Persist => {
+            let had_ttl = ctx.db().keys.get(key).is_some_and(|e| e.expire_at != NO_EXPIRE);
+            ctx.db().set_expire(key, NO_EXPIRE);
+            if !had_ttl {
+                return;
+            }
+            "persist"
+        }
         _ => return,
-    }
+    };
     ctx.touched(key);
     ctx.dirty(1);
+    ctx.notify(GENERIC, event, key);
 }
 
 fn mget(ctx: &mut Ctx<'_>) {
@@ -318,6 +337,7 @@ fn mset_all(ctx: &mut Ctx<'_>) {
         let (k, v) = (ctx.arg(i), ctx.arg(i + 1));
         ctx.db().set(k, Value::Str(Str::from_bytes(v)), lru);
         ctx.touched(k);
+        ctx.notify(STRING, "set", k);
     }
     ctx.dirty(((ctx.argc() - 1) / 2) as u64);
 }
@@ -379,6 +399,7 @@ fn incr_generic(ctx: &mut Ctx<'_>, by: i64) {
     }
     ctx.touched(key);
     ctx.dirty(1);
+    ctx.notify(STRING, "incrby", key);
     ctx.reply().int(new);
 }
 
@@ -420,6 +441,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
     ctx.db().set_keep_ttl(key, Value::Str(Str::from_bytes(&new)), lru);
     ctx.touched(key);
     ctx.dirty(1);
+    ctx.notify(STRING, "incrbyfloat", key);
     ctx.reply().bulk(&new);
 }
 
@@ -448,6 +470,7 @@ fn append(ctx: &mut Ctx<'_>) {
     };
     ctx.touched(key);
     ctx.dirty(1);
+    ctx.notify(STRING, "append", key);
     ctx.reply().int(len as i64);
 }
 
@@ -517,5 +540,6 @@ fn setrange(ctx: &mut Ctx<'_>) {
     let n = v.len();
     ctx.touched(key);
     ctx.dirty(1);
+    ctx.notify(STRING, "setrange", key);
     ctx.reply().int(n as i64);
 }

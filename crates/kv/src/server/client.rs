@@ -75,6 +75,16 @@ pub struct Client {
     pub preparsed: Option<Result<Option<usize>, crate::resp::parse::ProtocolError>>,
     /// Waiting for an IO thread to read it.
     pub pending_read: bool,
+    /// Index in the server's client slab (pub/sub delivery finds it there).
+    pub slot: usize,
+    /// Pub/sub subscriptions.
+    pub subs: crate::server::pubsub::ClientSubs,
+    /// The open transaction (MULTI), if any.
+    pub multi: Option<Box<crate::cmd::tx::MultiState>>,
+    /// WATCHed keys: (database, key).
+    pub watched: Vec<(usize, crate::db::Key)>,
+    /// Unix ms when pending output first passed the soft limit; 0 if below.
+    pub obuf_soft_since: i64,
 }
 
 impl Client {
@@ -106,6 +116,11 @@ impl Client {
             commands: 0,
             preparsed: None,
             pending_read: false,
+            slot: 0,
+            subs: Default::default(),
+            multi: None,
+            watched: Vec::new(),
+            obuf_soft_since: 0,
         }
     }
 

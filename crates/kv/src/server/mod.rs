@@ -17,6 +17,8 @@ pub mod expire;
 pub mod iothreads;
 pub mod lazyfree;
 mod listen;
+pub mod notify;
+pub mod pubsub;
 mod spawn;
 
 pub use config::Config;
@@ -92,6 +94,11 @@ pub struct Server {
     /// Slots of readable clients left for the IO threads.
     pending_reads: Vec<usize>,
     rng: u64,
+    /// Pub/sub channels and patterns and their subscribers.
+    pub pubsub: pubsub::PubSub,
+    /// WATCHed keys and their watchers.
+    pub watches: cmd::tx::Watches,
+    notify_cache: notify::NotifyCache,
 }
 
 /// Steps a xorshift64* state: fast pseudo-random numbers for sampling.
@@ -137,6 +144,9 @@ impl Server {
             io_threads: None,
             pending_reads: Vec::new(),
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
+            pubsub: pubsub::PubSub::default(),
+            watches: cmd::tx::Watches::default(),
+            notify_cache: notify::NotifyCache::default(),
         }
     }
 
@@ -150,27 +160,11 @@ impl Server {
         self.clients.len() - self.free_slots.len()
     }
 
-    /// Called whenever a key is modified: invalidates WATCHes and wakes
-    /// clients blocked on it. (Extended by the transaction and blocking
-    /// modules.)
-    pub fn touched_key(&mut self, _db: usize, _key: &[u8]) {}
-
-    /// Called before database `db` is emptied (FLUSHDB, FLUSHALL: `other`
-    /// is `None`) or swapped with database `other` (SWAPDB, once for each
-    /// side): Redis's `touchAllWatchedKeysInDb`, which invalidates the
-    /// WATCHes on keys that exist in `db` or in `other`. (Extended by the
-    /// transaction and blocking modules; SWAPDB also wakes clients blocked
-    /// on keys that now exist.)
-    pub fn touched_db(&mut self, _db: usize, _other: Option<usize>) {}
-
     /// Frees `v` (a large value, or the dicts of a flushed database) off
     /// the command path: UNLINK, FLUSHDB ASYNC and the `lazyfree-lazy-*`
-    /// options hand their garbage here.
-    ///
-    /// For now this drops inline; the lead replaces it with a send to the
-    /// lazy-free thread (Redis's bio `BIO_LAZY_FREE`).
+    /// options hand their garbage to the lazy-free thread.
     pub fn lazy_free<T: Send + 'static>(&mut self, v: T) {
-        drop(v);
+        self.lazyfree.free(v);
     }
 
     fn refresh_clock(&mut self) {
@@ -179,13 +173,15 @@ impl Server {
     }
 
     pub(crate) fn add_client(&mut self, c: Client) -> usize {
-        let c = Box::new(c);
+        let mut c = Box::new(c);
         match self.free_slots.pop() {
             Some(i) => {
+                c.slot = i;
                 self.clients[i] = Some(c);
                 i
             }
             None => {
+                c.slot = self.clients.len();
                 self.clients.push(Some(c));
                 self.clients.len() - 1
             }
@@ -354,7 +350,9 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
 }
 
 /// Closes a client and frees its slot.
-fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, c: Box<Client>) {
+fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>) {
+    srv.pubsub.remove_client(&mut c);
+    cmd::tx::unwatch_all(srv, &mut c);
     if let Some(io) = c.io {
         lp.close(io.handle(), None);
     }
@@ -373,6 +371,12 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     for &slot in &pending {
         let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) else { continue };
         c.pending_write = false;
+        if c.close_asap {
+            // Over its output-buffer limit (a slow subscriber): close it
+            // without writing more.
+            free_client(lp, srv, slot, c);
+            continue;
+        }
         let before = c.pending_output();
         let outcome = write_to_client(&mut c);
         srv.stats.net_output += (before - c.pending_output()) as u64;
@@ -459,6 +463,7 @@ fn cron(shared: &Shared) {
         db.keys.rehash_for(std::time::Duration::from_micros(100));
         db.volatile.rehash_for(std::time::Duration::from_micros(100));
     }
+    srv.drain_expired(None);
 }
 
 /// A server that has bound its sockets and is ready to run.

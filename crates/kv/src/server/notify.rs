@@ -1,0 +1,176 @@
+//! Keyspace notifications (`notify-keyspace-events`), as Redis's `notify.c`.
+//!
+//! Each event belongs to a class; when the class is enabled, the event is
+//! published on `__keyspace@<db>__:<key>` with the event name as the
+//! message (flag `K`) and on `__keyevent@<db>__:<event>` with the key as the
+//! message (flag `E`).
+
+use super::client::Client;
+use super::pubsub::Kind;
+use super::Server;
+
+/// `K`: publish on `__keyspace@<db>__:<key>`.
+pub const KEYSPACE: u32 = 1 << 0;
+/// `E`: publish on `__keyevent@<db>__:<event>`.
+pub const KEYEVENT: u32 = 1 << 1;
+/// `g`: generic commands (DEL, EXPIRE, RENAME, ...).
+pub const GENERIC: u32 = 1 << 2;
+/// `$`: string commands.
+pub const STRING: u32 = 1 << 3;
+/// `l`: list commands.
+pub const LIST: u32 = 1 << 4;
+/// `s`: set commands.
+pub const SET: u32 = 1 << 5;
+/// `h`: hash commands.
+pub const HASH: u32 = 1 << 6;
+/// `z`: sorted-set commands.
+pub const ZSET: u32 = 1 << 7;
+/// `x`: keys deleted because they expired.
+pub const EXPIRED: u32 = 1 << 8;
+/// `e`: keys evicted under maxmemory.
+pub const EVICTED: u32 = 1 << 9;
+/// `t`: stream commands.
+pub const STREAM: u32 = 1 << 10;
+/// `m`: key misses (not part of `A`).
+pub const KEY_MISS: u32 = 1 << 11;
+/// `d`: module key-type events.
+pub const MODULE: u32 = 1 << 13;
+/// `n`: new keys (not part of `A`).
+pub const NEW: u32 = 1 << 14;
+/// `A`: alias for `g$lshzxetd`.
+pub const ALL: u32 = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
+
+/// Parses a `notify-keyspace-events` flag string; `None` for a character
+/// Redis rejects ("Invalid event class character").
+pub fn parse_flags(s: &str) -> Option<u32> {
+    let mut f = 0;
+    for ch in s.chars() {
+        f |= match ch {
+            'A' => ALL,
+            'g' => GENERIC,
+            '$' => STRING,
+            'l' => LIST,
+            's' => SET,
+            'h' => HASH,
+            'z' => ZSET,
+            'x' => EXPIRED,
+            'e' => EVICTED,
+            'K' => KEYSPACE,
+            'E' => KEYEVENT,
+            't' => STREAM,
+            'm' => KEY_MISS,
+            'd' => MODULE,
+            'n' => NEW,
+            _ => return None,
+        };
+    }
+    Some(f)
+}
+
+/// The flag string CONFIG GET prints for `flags` (Redis's canonical form:
+/// `A` when every class of `A` is set, then `K`, `E`, `m`).
+pub fn flags_to_string(flags: u32) -> String {
+    let mut s = String::new();
+    if flags & ALL == ALL {
+        s.push('A');
+    } else {
+        for (bit, ch) in [
+            (GENERIC, 'g'),
+            (STRING, '$'),
+            (LIST, 'l'),
+            (SET, 's'),
+            (HASH, 'h'),
+            (ZSET, 'z'),
+            (EXPIRED, 'x'),
+            (EVICTED, 'e'),
+            (STREAM, 't'),
+            (MODULE, 'd'),
+            (NEW, 'n'),
+        ] {
+            if flags & bit != 0 {
+                s.push(ch);
+            }
+        }
+    }
+    for (bit, ch) in [(KEYSPACE, 'K'), (KEYEVENT, 'E'), (KEY_MISS, 'm')] {
+        if flags & bit != 0 {
+            s.push(ch);
+        }
+    }
+    s
+}
+
+/// The parsed flags, cached against the configured string.
+#[derive(Debug, Default)]
+pub struct NotifyCache {
+    source: String,
+    flags: u32,
+}
+
+impl Server {
+    /// The enabled notification classes, parsed from
+    /// `config.notify_keyspace_events` (reparsed only when it changes).
+    pub fn notify_flags(&mut self) -> u32 {
+        let cfg = &self.config.notify_keyspace_events;
+        if cfg.is_empty() {
+            return 0;
+        }
+        if *cfg != self.notify_cache.source {
+            self.notify_cache.source = cfg.clone();
+            self.notify_cache.flags = parse_flags(cfg).unwrap_or(0);
+        }
+        self.notify_cache.flags
+    }
+
+    /// Publishes keyspace event `event` of class `class` for `key` in `db`,
+    /// if enabled. `cur` is the client whose command is running, if any.
+    pub fn notify(&mut self, mut cur: Option<&mut Client>, class: u32, event: &str, key: &[u8], db: usize) {
+        let flags = self.notify_flags();
+        if flags & class == 0 {
+            return;
+        }
+        if flags & KEYSPACE != 0 {
+            let mut ch = format!("__keyspace@{db}__:").into_bytes();
+            ch.extend_from_slice(key);
+            self.publish(cur.as_deref_mut(), Kind::Channel, &ch, event.as_bytes());
+        }
+        if flags & KEYEVENT != 0 {
+            let ch = format!("__keyevent@{db}__:{event}");
+            self.publish(cur, Kind::Channel, ch.as_bytes(), key);
+        }
+    }
+
+    /// Handles the keys every database logged as expired since the last
+    /// call: counts them (`expired_keys`), publishes their `expired`
+    /// events and tells watchers (WATCH) they changed. Runs after each
+    /// command and in the cron.
+    pub fn drain_expired(&mut self, mut cur: Option<&mut Client>) {
+        for db in 0..self.dbs.len() {
+            if self.dbs[db].expired_log.is_empty() {
+                continue;
+            }
+            let log = std::mem::take(&mut self.dbs[db].expired_log);
+            for key in &log {
+                self.stats.expired_keys += 1;
+                self.notify(cur.as_deref_mut(), EXPIRED, "expired", key, db);
+                self.touched_key(db, key);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_round_trip_as_redis_prints_them() {
+        assert_eq!(parse_flags(""), Some(0));
+        assert_eq!(parse_flags("Q"), None);
+        assert_eq!(flags_to_string(parse_flags("KEA").unwrap()), "AKE");
+        assert_eq!(flags_to_string(parse_flags("Kgx$lshzetdmn").unwrap()), "AKm");
+        assert_eq!(flags_to_string(parse_flags("K").unwrap()), "K");
+        assert_eq!(flags_to_string(parse_flags("Ex$n").unwrap()), "$xnE");
+        assert_eq!(parse_flags("A").unwrap() & (NEW | KEY_MISS), 0);
+    }
+}

@@ -1,0 +1,388 @@
+//! The pub/sub registry and message delivery.
+//!
+//! As in Redis's `pubsub.c`, the server keeps, for each channel, the list
+//! of its subscribers and, for each pattern, the list of clients that
+//! subscribed to it; each client keeps the set of its own subscriptions
+//! ([`ClientSubs`]) so it can leave them all when it disconnects. PUBLISH
+//! then costs O(subscribers of the channel + patterns).
+//!
+//! Shard channels (SSUBSCRIBE, SPUBLISH) are a separate namespace, as in
+//! Redis 7.0 without cluster: an SPUBLISH reaches only SSUBSCRIBErs.
+//!
+//! A message is appended to the subscriber's reply buffer at once (so a
+//! RESP3 client publishing to its own channel sees the push before the
+//! PUBLISH reply, as with Redis) and the subscriber is queued for the
+//! before-sleep flush. Every append checks the client's output-buffer
+//! limit (`client-output-buffer-limit`): a subscriber that does not read
+//! is closed once its pending output passes the hard limit, or stays above
+//! the soft limit for the configured time.
+
+use super::client::Client;
+use super::config::OutputLimit;
+use super::Server;
+use crate::resp::reply::Reply;
+use std::collections::{HashMap, HashSet};
+
+/// One subscription of a client: its id (to tell a reused slot) and slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sub {
+    id: u64,
+    slot: usize,
+}
+
+/// The kind of a channel subscription.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// SUBSCRIBE / PUBLISH.
+    Channel,
+    /// PSUBSCRIBE.
+    Pattern,
+    /// SSUBSCRIBE / SPUBLISH.
+    Shard,
+}
+
+/// A client's own subscriptions.
+#[derive(Debug, Default)]
+pub struct ClientSubs {
+    /// Channels (SUBSCRIBE).
+    pub channels: HashSet<Box<[u8]>>,
+    /// Patterns (PSUBSCRIBE), in subscription order as Redis lists them.
+    pub patterns: Vec<Box<[u8]>>,
+    /// Shard channels (SSUBSCRIBE).
+    pub shard: HashSet<Box<[u8]>>,
+}
+
+impl ClientSubs {
+    /// Channels plus patterns: the count SUBSCRIBE and PSUBSCRIBE reply with.
+    pub fn count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// Every subscription: a client with any is in the "subscribed" state.
+    pub fn total(&self) -> usize {
+        self.count() + self.shard.len()
+    }
+
+    /// The count the confirmation of a `kind` (un)subscription carries.
+    pub fn count_for(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Shard => self.shard.len(),
+            _ => self.count(),
+        }
+    }
+
+    /// Whether the client is subscribed to `name` as `kind`.
+    pub fn has(&self, kind: Kind, name: &[u8]) -> bool {
+        match kind {
+            Kind::Channel => self.channels.contains(name),
+            Kind::Shard => self.shard.contains(name),
+            Kind::Pattern => self.patterns.iter().any(|p| &**p == name),
+        }
+    }
+
+    /// The names subscribed as `kind`, in the order Redis reports them.
+    pub fn names(&self, kind: Kind) -> Vec<Box<[u8]>> {
+        match kind {
+            Kind::Channel => self.channels.iter().cloned().collect(),
+            Kind::Shard => self.shard.iter().cloned().collect(),
+            Kind::Pattern => self.patterns.clone(),
+        }
+    }
+}
+
+/// The server's registry: who is subscribed to what.
+#[derive(Debug, Default)]
+pub struct PubSub {
+    channels: HashMap<Box<[u8]>, Vec<Sub>>,
+    patterns: HashMap<Box<[u8]>, Vec<Sub>>,
+    shard: HashMap<Box<[u8]>, Vec<Sub>>,
+}
+
+impl PubSub {
+    fn map(&self, kind: Kind) -> &HashMap<Box<[u8]>, Vec<Sub>> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard,
+        }
+    }
+
+    fn map_mut(&mut self, kind: Kind) -> &mut HashMap<Box<[u8]>, Vec<Sub>> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard,
+        }
+    }
+
+    /// Subscribes `c` to `name`; false if it already was.
+    pub fn subscribe(&mut self, c: &mut Client, kind: Kind, name: &[u8]) -> bool {
+        if c.subs.has(kind, name) {
+            return false;
+        }
+        match kind {
+            Kind::Channel => c.subs.channels.insert(name.into()),
+            Kind::Shard => c.subs.shard.insert(name.into()),
+            Kind::Pattern => {
+                c.subs.patterns.push(name.into());
+                true
+            }
+        };
+        let sub = Sub { id: c.id, slot: c.slot };
+        self.map_mut(kind).entry(name.into()).or_default().push(sub);
+        true
+    }
+
+    /// Unsubscribes `c` from `name`; false if it was not subscribed.
+    pub fn unsubscribe(&mut self, c: &mut Client, kind: Kind, name: &[u8]) -> bool {
+        let was = match kind {
+            Kind::Channel => c.subs.channels.remove(name),
+            Kind::Shard => c.subs.shard.remove(name),
+            Kind::Pattern => match c.subs.patterns.iter().position(|p| &**p == name) {
+                Some(i) => {
+                    c.subs.patterns.remove(i);
+                    true
+                }
+                None => false,
+            },
+        };
+        if was {
+            self.forget(kind, name, c.id);
+        }
+        was
+    }
+
+    fn forget(&mut self, kind: Kind, name: &[u8], id: u64) {
+        let map = self.map_mut(kind);
+        if let Some(list) = map.get_mut(name) {
+            list.retain(|s| s.id != id);
+            if list.is_empty() {
+                map.remove(name);
+            }
+        }
+    }
+
+    /// Removes every subscription of a client that is going away.
+    pub fn remove_client(&mut self, c: &mut Client) {
+        let subs = std::mem::take(&mut c.subs);
+        for ch in &subs.channels {
+            self.forget(Kind::Channel, ch, c.id);
+        }
+        for p in &subs.patterns {
+            self.forget(Kind::Pattern, p, c.id);
+        }
+        for ch in &subs.shard {
+            self.forget(Kind::Shard, ch, c.id);
+        }
+    }
+
+    /// Channels (or shard channels) with subscribers matching `pattern`.
+    pub fn active(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<&[u8]> {
+        self.map(kind)
+            .keys()
+            .filter(|ch| pattern.is_none_or(|p| crate::util::glob::glob_match(p, ch, false)))
+            .map(|ch| &**ch)
+            .collect()
+    }
+
+    /// Subscribers of `name` as `kind` (PUBSUB NUMSUB).
+    pub fn subscribers(&self, kind: Kind, name: &[u8]) -> usize {
+        self.map(kind).get(name).map_or(0, Vec::len)
+    }
+
+    /// Channels with subscribers (INFO's `pubsub_channels`).
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Distinct patterns with subscribers (PUBSUB NUMPAT, INFO's
+    /// `pubsub_patterns`).
+    pub fn pattern_count(&self) -> usize {
+        self.patterns.len()
+    }
+}
+
+/// Where a published message goes: the slab of clients, plus the client
+/// whose command is running (not in the slab while it runs).
+struct Outbox<'a> {
+    clients: &'a mut [Option<Box<Client>>],
+    pending: &'a mut Vec<usize>,
+    limits: &'a [OutputLimit; 3],
+    now_ms: i64,
+}
+
+impl Outbox<'_> {
+    /// Writes to subscriber `s` with `f`, queues the flush and enforces the
+    /// output limit.
+    fn send(&mut self, cur: &mut Option<&mut Client>, s: Sub, f: &dyn Fn(&mut Reply<'_>)) {
+        if let Some(c) = cur.as_deref_mut().filter(|c| c.id == s.id) {
+            if !c.close_asap {
+                f(&mut Reply::new(&mut c.out, c.proto));
+                enforce_output_limit(c, self.limits, self.now_ms);
+            }
+            return;
+        }
+        let Some(c) = self.clients.get_mut(s.slot).and_then(|c| c.as_deref_mut()) else { return };
+        if c.id != s.id || c.close_asap {
+            return;
+        }
+        f(&mut Reply::new(&mut c.out, c.proto));
+        enforce_output_limit(c, self.limits, self.now_ms);
+        if !c.pending_write {
+            c.pending_write = true;
+            self.pending.push(s.slot);
+        }
+    }
+}
+
+/// Checks `c`'s pending output against its class's
+/// `client-output-buffer-limit` (normal, or pub/sub for a subscribed
+/// client) and marks it to be closed if it is over; true if it is.
+pub fn enforce_output_limit(c: &mut Client, limits: &[OutputLimit; 3], now_ms: i64) -> bool {
+    let class = if c.subs.total() > 0 { 2 } else { 0 };
+    let lim = limits[class];
+    let used = c.pending_output() as u64;
+    let hard = lim.hard > 0 && used >= lim.hard;
+    let mut soft = false;
+    if lim.soft > 0 && used >= lim.soft {
+        if c.obuf_soft_since == 0 {
+            c.obuf_soft_since = now_ms;
+        } else if now_ms - c.obuf_soft_since > (lim.soft_secs as i64) * 1000 {
+            soft = true;
+        }
+    } else {
+        c.obuf_soft_since = 0;
+    }
+    if hard || soft {
+        tracing::warn!(
+            client = c.id,
+            addr = %c.addr,
+            pending = used,
+            "client scheduled to be closed ASAP for overcoming of output buffer limits"
+        );
+        c.close_asap = true;
+    }
+    hard || soft
+}
+
+impl Server {
+    /// Publishes `msg` on `channel` (a shard channel when `kind` is
+    /// [`Kind::Shard`]) and returns the number of receivers. `cur` is the
+    /// client whose command is running, if any: it is not in the slab, so
+    /// a message for it is written to it directly.
+    pub fn publish(&mut self, mut cur: Option<&mut Client>, kind: Kind, channel: &[u8], msg: &[u8]) -> usize {
+        let mut outbox = Outbox {
+            clients: &mut self.clients,
+            pending: &mut self.pending_writes,
+            limits: &self.config.client_output_buffer_limit,
+            now_ms: self.now_ms,
+        };
+        let ps = &self.pubsub;
+        let mut receivers = 0;
+        let (map, tag): (_, &[u8]) = match kind {
+            Kind::Shard => (&ps.shard, b"smessage"),
+            _ => (&ps.channels, b"message"),
+        };
+        if let Some(list) = map.get(channel) {
+            let write = |r: &mut Reply<'_>| {
+                r.push_len(3);
+                r.bulk(tag);
+                r.bulk(channel);
+                r.bulk(msg);
+            };
+            for &s in list {
+                outbox.send(&mut cur, s, &write);
+                receivers += 1;
+            }
+        }
+        if kind == Kind::Shard {
+            return receivers;
+        }
+        for (pat, list) in &ps.patterns {
+            if !crate::util::glob::glob_match(pat, channel, false) {
+                continue;
+            }
+            let write = |r: &mut Reply<'_>| {
+                r.push_len(4);
+                r.bulk(b"pmessage");
+                r.bulk(pat);
+                r.bulk(channel);
+                r.bulk(msg);
+            };
+            for &s in list {
+                outbox.send(&mut cur, s, &write);
+                receivers += 1;
+            }
+        }
+        receivers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soft_limit_needs_time_and_hard_limit_is_immediate() {
+        let limits = [
+            OutputLimit { hard: 100, soft: 10, soft_secs: 1 },
+            OutputLimit { hard: 0, soft: 0, soft_secs: 0 },
+            OutputLimit { hard: 0, soft: 0, soft_secs: 0 },
+        ];
+        let fd = std::fs::File::open("/dev/null").unwrap().into();
+        let mut c = Client::new(1, fd, String::new(), String::new(), 0);
+        c.out = vec![0; 20];
+        assert!(!enforce_output_limit(&mut c, &limits, 1000));
+        assert_eq!(c.obuf_soft_since, 1000);
+        assert!(!enforce_output_limit(&mut c, &limits, 2000));
+        assert!(enforce_output_limit(&mut c, &limits, 2001));
+        let fd = std::fs::File::open("/dev/null").unwrap().into();
+        let mut c = Client::new(2, fd, String::new(), String::new(), 0);
+        c.out = vec![0; 100];
+        assert!(enforce_output_limit(&mut c, &limits, 0));
+        assert!(c.close_asap);
+        c.out.clear();
+        c.close_asap = false;
+        assert!(!enforce_output_limit(&mut c, &limits, 5000));
+        assert_eq!(c.obuf_soft_since, 0);
+    }
+
+    fn client(id: u64, proto: u8) -> Client {
+        let fd = std::fs::File::open("/dev/null").unwrap().into();
+        let mut c = Client::new(id, fd, String::new(), String::new(), 0);
+        c.proto = proto;
+        c
+    }
+
+    #[test]
+    fn a_resp3_publisher_gets_its_own_message_as_a_push_and_others_are_queued() {
+        let mut srv = Server::new(crate::server::Config::default());
+        let mut me = client(1, 3);
+        let mut other = client(2, 2);
+        let slot = srv.add_client(client(9, 2));
+        srv.clients[slot] = None;
+        me.slot = slot;
+        srv.pubsub.subscribe(&mut me, Kind::Channel, b"ch");
+        srv.pubsub.subscribe(&mut me, Kind::Pattern, b"c*");
+        let other_slot = srv.add_client(client(0, 2));
+        other.slot = other_slot;
+        srv.pubsub.subscribe(&mut other, Kind::Channel, b"ch");
+        srv.clients[other_slot] = Some(Box::new(other));
+        let n = srv.publish(Some(&mut me), Kind::Channel, b"ch", b"hi");
+        assert_eq!(n, 3);
+        assert_eq!(
+            String::from_utf8_lossy(&me.out),
+            ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n\
+             >4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$2\r\nhi\r\n"
+        );
+        let other = srv.clients[other_slot].as_ref().unwrap();
+        assert_eq!(other.out, b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+        assert!(other.pending_write);
+        assert_eq!(srv.pending_writes, vec![other_slot]);
+        assert_eq!(srv.publish(Some(&mut me), Kind::Shard, b"ch", b"x"), 0);
+        srv.pubsub.remove_client(&mut me);
+        assert_eq!(srv.pubsub.subscribers(Kind::Channel, b"ch"), 1);
+        assert_eq!(srv.pubsub.pattern_count(), 0);
+        assert_eq!(me.subs.total(), 0);
+    }
+}

@@ -1,0 +1,119 @@
+//! Keyspace notifications, enabled through the config (`notify-keyspace-events`).
+
+mod common;
+use common::*;
+use redis::Commands;
+use std::time::{Duration, Instant};
+
+fn pmessage(pat: &str, ch: &str, msg: &str) -> String {
+    format!(
+        "*4\r\n$8\r\npmessage\r\n${}\r\n{pat}\r\n${}\r\n{ch}\r\n${}\r\n{msg}\r\n",
+        pat.len(),
+        ch.len(),
+        msg.len()
+    )
+}
+
+/// The two messages a `K` + `E` event produces, as seen through `__key*__:*`.
+fn event(db: usize, key: &str, ev: &str) -> String {
+    pmessage("__key*__:*", &format!("__keyspace@{db}__:{key}"), ev)
+        + &pmessage("__key*__:*", &format!("__keyevent@{db}__:{ev}"), key)
+}
+
+fn subscriber(srv: &spindle_kv::server::ServerThread) -> Raw {
+    let mut s = Raw::connect(srv);
+    s.roundtrip(b"PSUBSCRIBE __key*__:*\r\n", b"*3\r\n$10\r\npsubscribe\r\n$10\r\n__key*__:*\r\n:1\r\n");
+    s
+}
+
+fn expect(s: &mut Raw, want: &str) {
+    let got = s.read_exact_len(want.len());
+    assert_eq!(String::from_utf8_lossy(&got), want);
+}
+
+#[test]
+fn string_commands_publish_redis_event_names() {
+    let srv = start_with(|cfg| cfg.notify_keyspace_events = "KEA".into());
+    let mut s = subscriber(&srv);
+    let mut c = conn(&srv);
+    let _: () = c.set("foo", "bar").unwrap();
+    expect(&mut s, &event(0, "foo", "set"));
+    let _: () = redis::cmd("SET").arg("t").arg("1").arg("EX").arg(100).query(&mut c).unwrap();
+    expect(&mut s, &(event(0, "t", "set") + &event(0, "t", "expire")));
+    let _: i64 = c.incr("n", 5).unwrap();
+    expect(&mut s, &event(0, "n", "incrby"));
+    let _: f64 = c.incr("n", 1.5).unwrap();
+    expect(&mut s, &event(0, "n", "incrbyfloat"));
+    let _: i64 = c.append("foo", "!").unwrap();
+    expect(&mut s, &event(0, "foo", "append"));
+    let _: i64 = c.setrange("foo", 0, "B").unwrap();
+    expect(&mut s, &event(0, "foo", "setrange"));
+    let _: () = c.mset(&[("a", "1"), ("b", "2")]).unwrap();
+    expect(&mut s, &(event(0, "a", "set") + &event(0, "b", "set")));
+    let _: String = redis::cmd("GETDEL").arg("a").query(&mut c).unwrap();
+    expect(&mut s, &event(0, "a", "del"));
+    let _: String = redis::cmd("GETEX").arg("t").arg("PERSIST").query(&mut c).unwrap();
+    expect(&mut s, &event(0, "t", "persist"));
+    // Nothing for failed or read-only commands: the next event is SET's.
+    let _: Option<String> = c.get("foo").unwrap();
+    let _: redis::RedisResult<i64> = c.incr("foo", 1);
+    let _: Option<String> = redis::cmd("GETDEL").arg("nope").query(&mut c).unwrap();
+    let _: () =
+        redis::pipe().cmd("SELECT").arg(3).ignore().cmd("SET").arg("z").arg("1").query(&mut c).unwrap();
+    expect(&mut s, &event(3, "z", "set"));
+}
+
+#[test]
+fn expired_keys_publish_expired_events() {
+    let srv = start_with(|cfg| cfg.notify_keyspace_events = "KEA".into());
+    let mut s = subscriber(&srv);
+    let mut c = conn(&srv);
+    let _: () = redis::cmd("SET").arg("gone").arg("v").arg("PX").arg(50).query(&mut c).unwrap();
+    expect(&mut s, &(event(0, "gone", "set") + &event(0, "gone", "expire")));
+    let start = Instant::now();
+    while c.exists::<_, bool>("gone").unwrap() {
+        assert!(start.elapsed() < TIMEOUT, "the key never expired");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    expect(&mut s, &event(0, "gone", "expired"));
+}
+
+#[test]
+fn only_enabled_classes_and_channels_publish() {
+    // Keyspace channel only, string class only: no keyevent messages and
+    // no generic ("expire") events.
+    let srv = start_with(|cfg| cfg.notify_keyspace_events = "K$".into());
+    let mut s = subscriber(&srv);
+    let mut c = conn(&srv);
+    let _: () = redis::cmd("SET").arg("k").arg("1").arg("EX").arg(10).query(&mut c).unwrap();
+    let _: String = redis::cmd("GETDEL").arg("k").query(&mut c).unwrap();
+    let _: i64 = c.incr("k", 1).unwrap();
+    expect(&mut s, &pmessage("__key*__:*", "__keyspace@0__:k", "set"));
+    expect(&mut s, &pmessage("__key*__:*", "__keyspace@0__:k", "incrby"));
+
+    // Keyevent channel for expired events only.
+    let srv = start_with(|cfg| cfg.notify_keyspace_events = "Ex".into());
+    let mut s = subscriber(&srv);
+    let mut c = conn(&srv);
+    let _: () = redis::cmd("SET").arg("e").arg("1").arg("PX").arg(30).query(&mut c).unwrap();
+    let start = Instant::now();
+    while c.exists::<_, bool>("e").unwrap() {
+        assert!(start.elapsed() < TIMEOUT, "the key never expired");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _: () = c.set("after", "1").unwrap();
+    let _: i64 = redis::cmd("PUBLISH").arg("__keyevent@0__:marker").arg("end").query(&mut c).unwrap();
+    expect(&mut s, &pmessage("__key*__:*", "__keyevent@0__:expired", "e"));
+    expect(&mut s, &pmessage("__key*__:*", "__keyevent@0__:marker", "end"));
+}
+
+#[test]
+fn no_events_without_the_option() {
+    let srv = start();
+    let mut s = subscriber(&srv);
+    let mut c = conn(&srv);
+    let _: () = c.set("foo", "bar").unwrap();
+    let n: i64 = redis::cmd("PUBLISH").arg("__keyspace@0__:x").arg("mine").query(&mut c).unwrap();
+    assert_eq!(n, 1);
+    expect(&mut s, &pmessage("__key*__:*", "__keyspace@0__:x", "mine"));
+}
