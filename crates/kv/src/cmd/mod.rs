@@ -10,6 +10,7 @@
 pub mod args;
 pub mod conn;
 pub mod keys;
+pub mod persist;
 pub mod string;
 
 pub use args::{Args, OwnedArgs};
@@ -84,8 +85,8 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 3] {
-    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS]
+fn families() -> [&'static [Command]; 4] {
+    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS, persist::COMMANDS]
 }
 
 /// The lookup table, by lower-case name.
@@ -143,8 +144,10 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     c.last_cmd = cmd.name;
     c.commands += 1;
     srv.stats.commands += 1;
-    let mut ctx = Ctx { srv, c, args, cmd };
+    let (db, dirty_before, out_before) = (c.db, srv.dirty, c.out.len());
+    let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
     (cmd.handler)(&mut ctx);
+    crate::persist::propagate::after_command(srv, c, db, args, cmd, dirty_before, out_before);
 }
 
 /// Bytes shown in an error message: at most `max`, lossy UTF-8.

@@ -79,6 +79,20 @@ pub struct Server {
     pub listening: Vec<SocketAddr>,
     /// Set by SHUTDOWN: the loop stops after this iteration.
     pub shutdown: bool,
+    /// Persistence state: the child process, the AOF, schedules.
+    pub persist: crate::persist::Persist,
+    /// INFO `rdb_bgsave_in_progress`.
+    pub rdb_bgsave_in_progress: bool,
+    /// INFO `rdb_last_save_time` (and LASTSAVE): Unix seconds.
+    pub rdb_last_save_time: i64,
+    /// INFO `rdb_last_bgsave_status`: "ok" or "err".
+    pub rdb_last_bgsave_status: &'static str,
+    /// INFO `total_forks`.
+    pub total_forks: u64,
+    /// INFO `aof_enabled`.
+    pub aof_enabled: bool,
+    /// INFO `aof_rewrite_in_progress`.
+    pub aof_rewrite_in_progress: bool,
     rng: u64,
 }
 
@@ -110,6 +124,13 @@ impl Server {
             dirty: 0,
             listening: Vec::new(),
             shutdown: false,
+            persist: crate::persist::Persist::default(),
+            rdb_bgsave_in_progress: false,
+            rdb_last_save_time: now / 1000,
+            rdb_last_bgsave_status: "ok",
+            total_forks: 0,
+            aof_enabled: false,
+            aof_rewrite_in_progress: false,
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
         }
     }
@@ -261,6 +282,9 @@ fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, c: Box<Client>) {
 fn before_sleep(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
+    // The AOF is written (and with appendfsync always, synced) before any
+    // reply of this iteration goes out.
+    crate::persist::before_sleep(srv);
     let pending = std::mem::take(&mut srv.pending_writes);
     for &slot in &pending {
         let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) else { continue };
@@ -303,6 +327,7 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
 fn cron(shared: &Shared) {
     let mut srv = shared.borrow_mut();
     srv.refresh_clock();
+    crate::persist::cron(&mut srv);
 }
 
 /// A server that has bound its sockets and is ready to run.
@@ -323,6 +348,7 @@ impl Prepared {
     /// A failure of the poller.
     pub fn run(mut self) -> io::Result<()> {
         self.lp.run(RunMode::Default)?;
+        crate::persist::shutdown(&mut self.shared.borrow_mut());
         Ok(())
     }
 }
@@ -335,6 +361,7 @@ pub fn prepare(config: Config) -> io::Result<Prepared> {
     let mut lp = Loop::new()?;
     let hz = config.hz.clamp(1, 500);
     let shared: Shared = Rc::new(RefCell::new(Server::new(config)));
+    crate::persist::load_at_startup(&mut shared.borrow_mut())?;
     listen::start_listeners(&mut lp, &shared)?;
     let prep = lp.prepare_new();
     let s = shared.clone();

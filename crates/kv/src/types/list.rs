@@ -15,4 +15,15 @@ impl ListValue {
     pub fn encoding(&self) -> &'static str {
         "stub"
     }
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> + '_ {
+        std::iter::empty()
+    }
+    pub fn from_items<I, T>(items: I, _cfg: &crate::types::EncodingConfig) -> ListValue
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        drop(items.into_iter());
+        ListValue
+    }
 }
