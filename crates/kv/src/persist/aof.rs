@@ -261,7 +261,7 @@ pub fn rewrite_now(srv: &mut Server) -> io::Result<()> {
 
 /// BGREWRITEAOF: forks a child that writes the dataset as commands to a
 /// temporary file; meanwhile new commands also go to the rewrite buffer,
-/// which [`rewrite_done`] appends before the file replaces the AOF.
+/// which is appended to the file before it replaces the AOF (in the cron).
 ///
 /// # Errors
 /// fork failed.
