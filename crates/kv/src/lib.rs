@@ -9,12 +9,14 @@
 //! - [`types`]: the values (strings, lists, hashes, sets, sorted sets) with
 //!   Redis's compact encodings.
 //! - [`rdb`]: Redis's RDB serialization (snapshots, DUMP and RESTORE).
+//! - [`persist`]: snapshots, the append-only file, DUMP and RESTORE.
 //! - [`util`]: glob matching and Redis's number parsing and formatting.
 
 pub mod alloc;
 pub mod cmd;
 pub mod db;
 pub mod dict;
+pub mod persist;
 pub mod rdb;
 pub mod resp;
 pub mod server;

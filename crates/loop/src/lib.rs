@@ -74,6 +74,7 @@ pub use phase::PhaseId;
 pub use pool::{WorkId, DEFAULT_THREADPOOL_SIZE, MAX_THREADPOOL_SIZE};
 pub use process::{ExitCb, Pipes, ProcessId, ProcessOptions, Stdio};
 pub use run::RunMode;
+pub use signal::sys::with_async_signals_blocked;
 pub use signal::{SignalCb, SignalId};
 pub use spindle_poll::{Backend, Event, Interest};
 pub use stream::{

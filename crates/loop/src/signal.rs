@@ -455,7 +455,12 @@ pub(crate) mod sys {
     /// so threads it spawns start with them blocked; restores the mask after.
     /// Synchronous fault signals stay deliverable, so a crash in such a
     /// thread still reports as one.
-    pub(crate) fn with_async_signals_blocked<R>(f: impl FnOnce() -> R) -> R {
+    ///
+    /// A program that watches signals with a loop must spawn its helper
+    /// threads this way: a process-directed SIGTERM goes to any thread that
+    /// does not block it, and in a helper thread its default action kills
+    /// the process before the loop hears of it.
+    pub fn with_async_signals_blocked<R>(f: impl FnOnce() -> R) -> R {
         // SAFETY: as in `sigset`: zeroed then initialised by sigfillset.
         let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
         // SAFETY: `all` is a valid, writable sigset_t.

@@ -10,6 +10,7 @@
 pub mod args;
 pub mod conn;
 pub mod keys;
+pub mod persist;
 pub mod pubsub;
 pub mod string;
 pub mod tx;
@@ -86,8 +87,8 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 5] {
-    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS, pubsub::COMMANDS, tx::COMMANDS]
+fn families() -> [&'static [Command]; 6] {
+    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS, pubsub::COMMANDS, tx::COMMANDS, persist::COMMANDS]
 }
 
 /// The lookup table, by lower-case name.
@@ -153,7 +154,6 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         return tx::queue(c, cmd, args);
     }
     execute(srv, c, cmd, args);
-    srv.drain_expired(Some(c));
     server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
 }
 
@@ -169,8 +169,12 @@ pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Ar
     c.last_cmd = cmd.name;
     c.commands += 1;
     srv.stats.commands += 1;
-    let mut ctx = Ctx { srv, c, args, cmd };
+    let (db, dirty_before, out_before) = (c.db, srv.dirty, c.out.len());
+    let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
     (cmd.handler)(&mut ctx);
+    // Expired keys the command met: counted, announced, logged as DEL.
+    srv.drain_expired(Some(c));
+    crate::persist::propagate::after_command(srv, c, db, args, cmd, dirty_before, out_before);
 }
 
 /// Bytes shown in an error message: at most `max`, lossy UTF-8.

@@ -241,6 +241,5 @@ fn exec(ctx: &mut Ctx<'_>) {
     ctx.reply().array_len(state.queue.len());
     for &(cmd, ref args) in &state.queue {
         execute(ctx.srv, ctx.c, cmd, args.as_args());
-        ctx.srv.drain_expired(Some(ctx.c));
     }
 }

@@ -75,22 +75,26 @@ impl IoThreads {
         for i in 1..n.max(1) {
             let (jtx, jrx) = mpsc::channel::<Job>();
             let (dtx, drx) = mpsc::channel::<Vec<Task>>();
-            let thread = std::thread::Builder::new().name(format!("spindle-io-{i}")).spawn(move || {
-                for job in jrx {
-                    let done = match job {
-                        Job::Read(mut tasks, limits) => {
-                            tasks.iter_mut().for_each(|t| read_task(t, &limits));
-                            tasks
+            // Signals stay with the loop thread (see `LazyFree::new`).
+            let spawn = std::thread::Builder::new().name(format!("spindle-io-{i}"));
+            let thread = spindle_loop::with_async_signals_blocked(|| {
+                spawn.spawn(move || {
+                    for job in jrx {
+                        let done = match job {
+                            Job::Read(mut tasks, limits) => {
+                                tasks.iter_mut().for_each(|t| read_task(t, &limits));
+                                tasks
+                            }
+                            Job::Write(mut tasks) => {
+                                tasks.iter_mut().for_each(write_task);
+                                tasks
+                            }
+                        };
+                        if dtx.send(done).is_err() {
+                            return;
                         }
-                        Job::Write(mut tasks) => {
-                            tasks.iter_mut().for_each(write_task);
-                            tasks
-                        }
-                    };
-                    if dtx.send(done).is_err() {
-                        return;
                     }
-                }
+                })
             })?;
             workers.push(Worker { jobs: Some(jtx), done: drx, thread: Some(thread) });
         }

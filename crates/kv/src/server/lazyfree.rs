@@ -36,16 +36,18 @@ impl LazyFree {
         let (tx, rx) = mpsc::channel::<Garbage>();
         let counters = Arc::new(Counters::default());
         let c = counters.clone();
-        let thread = std::thread::Builder::new()
-            .name("spindle-lazyfree".into())
-            .spawn(move || {
+        // Blocking signals in the thread keeps a SIGTERM for the loop from
+        // landing here, where its default action would kill the process.
+        let thread = spindle_loop::with_async_signals_blocked(|| {
+            std::thread::Builder::new().name("spindle-lazyfree".into()).spawn(move || {
                 for garbage in rx {
                     drop(garbage);
                     c.pending.fetch_sub(1, Ordering::Relaxed);
                     c.freed.fetch_add(1, Ordering::Relaxed);
                 }
             })
-            .ok();
+        })
+        .ok();
         LazyFree { tx: thread.as_ref().map(|_| tx), counters, thread }
     }
 

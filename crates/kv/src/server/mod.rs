@@ -93,6 +93,20 @@ pub struct Server {
     pub io_threads: Option<iothreads::IoThreads>,
     /// Slots of readable clients left for the IO threads.
     pending_reads: Vec<usize>,
+    /// Persistence state: the child process, the AOF, schedules.
+    pub persist: crate::persist::Persist,
+    /// INFO `rdb_bgsave_in_progress`.
+    pub rdb_bgsave_in_progress: bool,
+    /// INFO `rdb_last_save_time` (and LASTSAVE): Unix seconds.
+    pub rdb_last_save_time: i64,
+    /// INFO `rdb_last_bgsave_status`: "ok" or "err".
+    pub rdb_last_bgsave_status: &'static str,
+    /// INFO `total_forks`.
+    pub total_forks: u64,
+    /// INFO `aof_enabled`.
+    pub aof_enabled: bool,
+    /// INFO `aof_rewrite_in_progress`.
+    pub aof_rewrite_in_progress: bool,
     rng: u64,
     /// Pub/sub channels and patterns and their subscribers.
     pub pubsub: pubsub::PubSub,
@@ -143,6 +157,13 @@ impl Server {
             lazyfree: lazyfree::LazyFree::new(),
             io_threads: None,
             pending_reads: Vec::new(),
+            persist: crate::persist::Persist::default(),
+            rdb_bgsave_in_progress: false,
+            rdb_last_save_time: now / 1000,
+            rdb_last_bgsave_status: "ok",
+            total_forks: 0,
+            aof_enabled: false,
+            aof_rewrite_in_progress: false,
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
             pubsub: pubsub::PubSub::default(),
             watches: cmd::tx::Watches::default(),
@@ -364,6 +385,9 @@ fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>)
 fn before_sleep(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
+    // The AOF is written (and with appendfsync always, synced) before any
+    // reply of this iteration goes out.
+    crate::persist::before_sleep(srv);
     if srv.pending_writes.len() > 1 && srv.io_threads.is_some() {
         write_with_threads(lp, srv);
     }
@@ -464,6 +488,7 @@ fn cron(shared: &Shared) {
         db.volatile.rehash_for(std::time::Duration::from_micros(100));
     }
     srv.drain_expired(None);
+    crate::persist::cron(srv);
 }
 
 /// A server that has bound its sockets and is ready to run.
@@ -484,6 +509,7 @@ impl Prepared {
     /// A failure of the poller.
     pub fn run(mut self) -> io::Result<()> {
         self.lp.run(RunMode::Default)?;
+        crate::persist::shutdown(&mut self.shared.borrow_mut());
         Ok(())
     }
 }
@@ -496,6 +522,7 @@ pub fn prepare(config: Config) -> io::Result<Prepared> {
     let mut lp = Loop::new()?;
     let hz = config.hz.clamp(1, 500);
     let shared: Shared = Rc::new(RefCell::new(Server::new(config)));
+    crate::persist::load_at_startup(&mut shared.borrow_mut())?;
     listen::start_listeners(&mut lp, &shared)?;
     {
         let mut srv = shared.borrow_mut();

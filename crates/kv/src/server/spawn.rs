@@ -39,7 +39,10 @@ impl ServerThread {
             };
             let shared = prepared.shared.clone();
             let stop = prepared.lp.async_new(move |lp, _| {
-                shared.borrow_mut().shutdown = true;
+                let mut srv = shared.borrow_mut();
+                srv.shutdown = true;
+                // An embedded server stopped by its owner does not save.
+                srv.persist.shutdown_save = crate::persist::ShutdownSave::NoSave;
                 lp.stop();
             })?;
             prepared.lp.unref(stop.handle());

@@ -16,9 +16,22 @@ pub fn start() -> ServerThread {
 
 /// A server on 127.0.0.1, port 0, with `tweak` applied to its config.
 pub fn start_with(tweak: impl FnOnce(&mut Config)) -> ServerThread {
-    let mut cfg = Config { port: 0, ..Config::default() };
+    // Each server gets its own empty directory, so no test loads or
+    // overwrites another's dump.rdb or AOF.
+    let mut cfg = Config { port: 0, dir: fresh_dir(), ..Config::default() };
     tweak(&mut cfg);
     ServerThread::start(cfg).expect("server starts")
+}
+
+/// A new empty directory under the system temp dir.
+pub fn fresh_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let d = std::env::temp_dir().join(format!("spindle-kv-test-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create a test dir");
+    d
 }
 
 /// A `redis` crate connection with timeouts.

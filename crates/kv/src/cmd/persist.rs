@@ -1,0 +1,191 @@
+//! Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, DUMP,
+//! RESTORE, and [`debug_reload`] for DEBUG RELOAD.
+
+use super::{Command, Ctx, ADMIN, DENYOOM, NO_KEYS, NO_MULTI, READONLY, WRITE};
+use crate::db::{Entry, NO_EXPIRE};
+use crate::persist::{aof, convert, snapshot, ChildKind};
+use crate::rdb::parse_dump_payload;
+
+macro_rules! cmd {
+    ($name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $group:expr, $h:expr) => {
+        Command {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $first,
+            last_key: $last,
+            step: ($first != 0) as i32,
+            group: $group,
+            handler: $h,
+        }
+    };
+}
+
+/// The persistence commands.
+pub static COMMANDS: &[Command] = &[
+    cmd!("save", 1, ADMIN | NO_KEYS | NO_MULTI, 0, 0, "server", save),
+    cmd!("bgsave", -1, ADMIN | NO_KEYS, 0, 0, "server", bgsave),
+    cmd!("bgrewriteaof", 1, ADMIN | NO_KEYS, 0, 0, "server", bgrewriteaof),
+    cmd!("lastsave", 1, NO_KEYS, 0, 0, "server", lastsave),
+    cmd!("dump", 2, READONLY, 1, 1, "generic", dump),
+    cmd!("restore", -4, WRITE | DENYOOM, 1, 1, "generic", restore),
+];
+
+fn child_kind(ctx: &Ctx<'_>) -> Option<ChildKind> {
+    ctx.srv.persist.child.as_ref().map(|c| c.kind)
+}
+
+fn save(ctx: &mut Ctx<'_>) {
+    if child_kind(ctx) == Some(ChildKind::Rdb) {
+        return ctx.error("ERR Background save already in progress");
+    }
+    match snapshot::save(ctx.srv) {
+        Ok(()) => ctx.ok(),
+        Err(_) => ctx.error("ERR"),
+    }
+}
+
+fn bgsave(ctx: &mut Ctx<'_>) {
+    let schedule = match ctx.argc() {
+        1 => false,
+        2 if ctx.arg(1).eq_ignore_ascii_case(b"schedule") => true,
+        _ => return ctx.error(super::SYNTAX),
+    };
+    match child_kind(ctx) {
+        Some(ChildKind::Rdb) => ctx.error("ERR Background save already in progress"),
+        Some(_) if schedule => {
+            ctx.srv.persist.bgsave_scheduled = true;
+            ctx.reply().simple("Background saving scheduled");
+        }
+        Some(_) => ctx.error(
+            "ERR Another child process is active (AOF?): can't BGSAVE right now. \
+             Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ),
+        None => match snapshot::bgsave(ctx.srv) {
+            Ok(()) => ctx.reply().simple("Background saving started"),
+            Err(_) => ctx.error("ERR"),
+        },
+    }
+}
+
+fn bgrewriteaof(ctx: &mut Ctx<'_>) {
+    match child_kind(ctx) {
+        Some(ChildKind::AofRewrite) => ctx.error("ERR Background append only file rewriting already in progress"),
+        Some(_) => {
+            ctx.srv.persist.aof_rewrite_scheduled = true;
+            ctx.reply().simple("Background append only file rewriting scheduled");
+        }
+        None => match aof::bgrewrite(ctx.srv) {
+            Ok(()) => ctx.reply().simple("Background append only file rewriting started"),
+            Err(_) => ctx.error(
+                "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
+            ),
+        },
+    }
+}
+
+fn lastsave(ctx: &mut Ctx<'_>) {
+    let t = ctx.srv.rdb_last_save_time;
+    ctx.reply().int(t);
+}
+
+fn dump(ctx: &mut Ctx<'_>) {
+    let key = ctx.arg(1);
+    let payload = ctx.lookup(key).map(|e| convert::dump(&e.value));
+    match payload {
+        Some(p) => ctx.reply().bulk(&p),
+        None => ctx.reply().null(),
+    }
+}
+
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f], with
+/// Redis's checks in Redis's order.
+fn restore(ctx: &mut Ctx<'_>) {
+    let (mut replace, mut absttl) = (false, false);
+    let (mut idle, mut freq) = (-1i64, -1i64);
+    let mut j = 4;
+    while j < ctx.argc() {
+        let a = ctx.arg(j);
+        let more = ctx.argc() - j - 1;
+        if a.eq_ignore_ascii_case(b"replace") {
+            replace = true;
+        } else if a.eq_ignore_ascii_case(b"absttl") {
+            absttl = true;
+        } else if a.eq_ignore_ascii_case(b"idletime") && more >= 1 && freq == -1 {
+            let Some(v) = ctx.int_arg(j + 1) else { return };
+            if v < 0 {
+                return ctx.error("ERR Invalid IDLETIME value, must be >= 0");
+            }
+            idle = v;
+            j += 1;
+        } else if a.eq_ignore_ascii_case(b"freq") && more >= 1 && idle == -1 {
+            let Some(v) = ctx.int_arg(j + 1) else { return };
+            if !(0..=255).contains(&v) {
+                return ctx.error("ERR Invalid FREQ value, must be >= 0 and <= 255");
+            }
+            freq = v;
+            j += 1;
+        } else {
+            return ctx.error(super::SYNTAX);
+        }
+        j += 1;
+    }
+    let key = ctx.arg(1);
+    if !replace && ctx.lookup(key).is_some() {
+        return ctx.error("BUSYKEY Target key name already exists.");
+    }
+    let Some(mut ttl) = ctx.int_arg(2) else { return };
+    if ttl < 0 {
+        return ctx.error("ERR Invalid TTL value, must be >= 0");
+    }
+    let value = match parse_dump_payload(ctx.arg(3)) {
+        Ok(v) if !convert::is_empty_aggregate(&v) => v,
+        Err(e) if e.is_version_or_checksum() => {
+            return ctx.error("ERR DUMP payload version or checksum are wrong")
+        }
+        _ => return ctx.error("ERR Bad data format"),
+    };
+    let deleted = replace && ctx.db().remove(key).is_some();
+    if ttl > 0 && !absttl {
+        ttl = ttl.saturating_add(ctx.now_ms());
+    }
+    if ttl > 0 && ttl <= ctx.now_ms() {
+        if deleted {
+            ctx.touched(key);
+            ctx.dirty(1);
+        }
+        return ctx.ok();
+    }
+    let value = convert::from_rdb(value, &ctx.srv.config.encoding);
+    let clock = ctx.srv.lru_clock;
+    let lru = if idle > 0 { clock.wrapping_sub((idle as u64 & 0xff_ffff) as u32) & 0xff_ffff } else { clock };
+    let mut e = Entry::new(value, lru);
+    e.expire_at = if ttl > 0 { ttl } else { NO_EXPIRE };
+    ctx.db().put(key, e);
+    ctx.touched(key);
+    ctx.dirty(1);
+    ctx.ok();
+}
+
+/// DEBUG RELOAD: saves the snapshot, empties the databases, and loads it
+/// back. For the DEBUG command's owner to call.
+pub fn debug_reload(ctx: &mut Ctx<'_>) {
+    if snapshot::save(ctx.srv).is_err() {
+        return ctx.error("ERR");
+    }
+    for db in &mut ctx.srv.dbs {
+        drop(db.take_all());
+    }
+    let path = snapshot::rdb_path(ctx.srv);
+    match snapshot::load_rdb(ctx.srv, &path) {
+        Ok(_) => {
+            // The reload itself changed nothing.
+            ctx.srv.dirty = 0;
+            ctx.ok()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "DEBUG RELOAD failed to load the dump");
+            ctx.error("ERR Error trying to load the RDB dump, check server logs.")
+        }
+    }
+}

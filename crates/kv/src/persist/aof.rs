@@ -1,0 +1,433 @@
+//! The append-only file: every write command, in RESP, as it ran.
+//!
+//! Commands are appended to an in-memory buffer while they run (see
+//! [`super::propagate`]), with a `SELECT` whenever the database differs
+//! from the previous command's. Before the loop sleeps, and so before any
+//! reply of this iteration reaches a client, the buffer is written to the
+//! file; then, by `appendfsync`:
+//!
+//! - `always`: `fdatasync` at once, still before the replies go out, so an
+//!   acknowledged write is on disk;
+//! - `everysec`: the cron starts an `fdatasync` on a short-lived background
+//!   thread (through a duplicated descriptor) at most once a second, and not
+//!   while the previous one still runs; a crash loses about a second;
+//! - `no`: the kernel decides.
+//!
+//! This is a single-file AOF (`dir/appendfilename`), as Redis had before
+//! 7.0; Redis 7's multi-part AOF (appendonlydir and a manifest) is not
+//! implemented.
+
+use super::sys::{self, Forked};
+use super::{Child, ChildKind};
+use crate::db::{Db, Value, NO_EXPIRE};
+use crate::server::client::Client;
+use crate::server::config::AppendFsync;
+use crate::server::Server;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+/// The AOF's state.
+#[derive(Debug, Default)]
+pub struct Aof {
+    /// The open file (append mode), when appendonly is on.
+    pub file: Option<File>,
+    /// Commands not yet written to the file.
+    pub buf: Vec<u8>,
+    /// The database the file's stream has selected (`None`: unknown, the
+    /// next command writes a SELECT).
+    pub db: Option<usize>,
+    /// While a rewrite runs: every command fed since it started.
+    pub rewrite_buf: Option<Vec<u8>>,
+    /// The database `rewrite_buf` has selected.
+    pub rewrite_db: Option<usize>,
+    /// Bytes written since the last fdatasync (everysec).
+    pub fsync_pending: bool,
+    /// When the last everysec fdatasync started (Unix ms).
+    pub last_fsync_ms: i64,
+    /// The running everysec fdatasync.
+    pub fsync_thread: Option<JoinHandle<io::Result<()>>>,
+    /// The file's size.
+    pub current_size: u64,
+    /// The size after the last rewrite (auto-aof-rewrite-percentage).
+    pub base_size: u64,
+}
+
+/// `dir/appendfilename`.
+pub fn aof_path(srv: &Server) -> PathBuf {
+    srv.config.dir.join(&srv.config.appendfilename)
+}
+
+/// Appends one command in RESP to `out`.
+pub fn encode_command<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
+    out.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
+    for a in argv {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+fn select_cmd(db: usize) -> Vec<u8> {
+    let n = db.to_string();
+    let mut out = Vec::new();
+    encode_command(&mut out, [&b"SELECT"[..], n.as_bytes()].into_iter());
+    out
+}
+
+impl Aof {
+    /// Whether commands are being logged.
+    pub fn is_on(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Appends a command (already in RESP) that ran against `db`.
+    pub fn feed(&mut self, db: usize, cmd: &[u8]) {
+        if self.db != Some(db) {
+            self.buf.extend_from_slice(&select_cmd(db));
+            self.db = Some(db);
+        }
+        self.buf.extend_from_slice(cmd);
+        if let Some(rb) = &mut self.rewrite_buf {
+            if self.rewrite_db != Some(db) {
+                rb.extend_from_slice(&select_cmd(db));
+                self.rewrite_db = Some(db);
+            }
+            rb.extend_from_slice(cmd);
+        }
+    }
+
+    /// Writes the buffer to the file, and with `always` fdatasyncs it.
+    /// Called before replies are sent.
+    pub fn flush(&mut self, policy: AppendFsync) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let Some(f) = &mut self.file else {
+            self.buf.clear();
+            return;
+        };
+        if let Err(e) = f.write_all(&self.buf) {
+            // Keep the buffer: the next flush retries.
+            tracing::error!(error = %e, "error writing to the AOF");
+            return;
+        }
+        self.current_size += self.buf.len() as u64;
+        self.buf.clear();
+        match policy {
+            AppendFsync::Always => {
+                if let Err(e) = f.sync_data() {
+                    tracing::error!(error = %e, "can't fdatasync the AOF");
+                }
+            }
+            AppendFsync::EverySec => self.fsync_pending = true,
+            AppendFsync::No => {}
+        }
+    }
+
+    /// The everysec fsync: starts a background fdatasync when a second has
+    /// passed and data is waiting. Called from the cron.
+    pub fn cron_fsync(&mut self, now_ms: i64) {
+        if self.fsync_thread.as_ref().is_some_and(|t| t.is_finished()) {
+            if let Some(Ok(Err(e))) = self.fsync_thread.take().map(JoinHandle::join) {
+                tracing::error!(error = %e, "background AOF fdatasync failed");
+            }
+        }
+        if !self.fsync_pending || self.fsync_thread.is_some() || now_ms - self.last_fsync_ms < 1000 {
+            return;
+        }
+        let Some(f) = self.file.as_ref().and_then(|f| f.try_clone().ok()) else { return };
+        self.fsync_pending = false;
+        self.last_fsync_ms = now_ms;
+        self.fsync_thread =
+            std::thread::Builder::new().name("kv-aof-fsync".into()).spawn(move || f.sync_data()).ok();
+    }
+
+    /// Writes what is buffered and fsyncs (shutdown).
+    pub fn flush_and_sync(&mut self) {
+        self.flush(AppendFsync::Always);
+        if let Some(t) = self.fsync_thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Opens (creating if needed) the AOF for appending.
+///
+/// # Errors
+/// The open's.
+pub fn open(srv: &mut Server) -> io::Result<()> {
+    let f = OpenOptions::new().create(true).append(true).open(aof_path(srv))?;
+    let size = f.metadata()?.len();
+    srv.persist.aof.current_size = size;
+    srv.persist.aof.base_size = size;
+    srv.persist.aof.file = Some(f);
+    srv.persist.aof.db = None;
+    Ok(())
+}
+
+/// Writes the dataset as the commands that rebuild it: per database a
+/// SELECT, then per key SET / RPUSH / SADD / HSET / ZADD (batches of 64
+/// elements, as Redis) and PEXPIREAT for a key with a deadline.
+///
+/// # Errors
+/// The writer's.
+pub fn write_commands<W: Write>(dbs: &[Db], mut w: W) -> io::Result<W> {
+    let mut cmd = Vec::with_capacity(4096);
+    for db in dbs.iter().filter(|db| !db.is_empty()) {
+        w.write_all(&select_cmd(db.id))?;
+        for (k, e) in db.keys.iter() {
+            let out = (&mut w, &mut cmd);
+            match &e.value {
+                Value::Str(s) => emit(out, b"SET", k, std::iter::once(vec![s.to_vec()]))?,
+                Value::Hash(h) => emit(out, b"HSET", k, h.iter().map(|(f, v)| vec![f.to_vec(), v.to_vec()]))?,
+                Value::Set(s) => emit(out, b"SADD", k, s.iter().map(|m| vec![m.into_owned()]))?,
+                Value::List(l) => {
+                    let items = super::convert::listzset::list_items(l);
+                    emit(out, b"RPUSH", k, items.into_iter().map(|x| vec![x]))?
+                }
+                Value::ZSet(z) => {
+                    let pairs = super::convert::listzset::zset_pairs(z);
+                    let fmt =
+                        |(m, s): (Vec<u8>, f64)| vec![crate::util::num::format_double(s).into_bytes(), m];
+                    emit(out, b"ZADD", k, pairs.into_iter().map(fmt))?
+                }
+            }
+            if e.expire_at != NO_EXPIRE {
+                cmd.clear();
+                let at = e.expire_at.to_string();
+                encode_command(&mut cmd, [&b"PEXPIREAT"[..], &k[..], at.as_bytes()].into_iter());
+                w.write_all(&cmd)?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(w)
+}
+
+/// Writes `name key elems...` commands, 64 element groups per command.
+fn emit<W: Write>(
+    (w, cmd): (&mut W, &mut Vec<u8>),
+    name: &[u8],
+    key: &[u8],
+    groups: impl Iterator<Item = Vec<Vec<u8>>>,
+) -> io::Result<()> {
+    const BATCH: usize = 64;
+    let mut batch: Vec<Vec<u8>> = Vec::new();
+    let mut n = 0;
+    let mut groups = groups.peekable();
+    while let Some(g) = groups.next() {
+        batch.extend(g);
+        n += 1;
+        if n == BATCH || groups.peek().is_none() {
+            cmd.clear();
+            let args = [name, key].into_iter().chain(batch.iter().map(Vec::as_slice));
+            encode_command(cmd, ExactLen(args, 2 + batch.len()));
+            w.write_all(cmd)?;
+            batch.clear();
+            n = 0;
+        }
+    }
+    Ok(())
+}
+
+/// An iterator with a known length (for [`encode_command`]).
+struct ExactLen<I>(I, usize);
+
+impl<I: Iterator> Iterator for ExactLen<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        let x = self.0.next()?;
+        self.1 -= 1;
+        Some(x)
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.1, Some(self.1))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
+
+/// Rewrites the AOF from the dataset in the foreground (when appendonly is
+/// turned on at start without a file: the file starts with the dataset).
+///
+/// # Errors
+/// Any I/O failure.
+pub fn rewrite_now(srv: &mut Server) -> io::Result<()> {
+    let temp = srv.config.dir.join(format!("temp-rewriteaof-{}.aof", sys::getpid()));
+    super::snapshot::write_atomically(&temp, &aof_path(srv), |w| write_commands(&srv.dbs, w))
+}
+
+/// BGREWRITEAOF: forks a child that writes the dataset as commands to a
+/// temporary file; meanwhile new commands also go to the rewrite buffer,
+/// which is appended to the file before it replaces the AOF (in the cron).
+///
+/// # Errors
+/// fork failed.
+pub fn bgrewrite(srv: &mut Server) -> io::Result<()> {
+    // Whatever is buffered belongs to the old file; write it first so the
+    // rewrite buffer starts clean.
+    let policy = srv.config.appendfsync;
+    srv.persist.aof.flush(policy);
+    match sys::fork() {
+        Ok(Forked::Child) => {
+            let temp = srv.config.dir.join(format!("temp-rewriteaof-bg-{}.aof", sys::getpid()));
+            let code = (|| -> io::Result<()> {
+                let f = File::create(&temp)?;
+                let w = write_commands(&srv.dbs, BufWriter::with_capacity(64 * 1024, f))?;
+                w.into_inner().map_err(|e| e.into_error())?.sync_all()
+            })()
+            .map_or(1, |()| 0);
+            sys::exit_now(code)
+        }
+        Ok(Forked::Parent(pid)) => {
+            tracing::info!(pid, "background append only file rewriting started");
+            srv.total_forks += 1;
+            srv.aof_rewrite_in_progress = true;
+            srv.persist.aof.rewrite_buf = Some(Vec::new());
+            srv.persist.aof.rewrite_db = None;
+            let temp = srv.config.dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
+            srv.persist.child =
+                Some(Child { pid, kind: ChildKind::AofRewrite, temp, started_ms: srv.now_ms });
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "can't rewrite the append only file in background: fork failed");
+            Err(e)
+        }
+    }
+}
+
+/// The rewrite child ended: on success append the rewrite buffer to its
+/// file, fsync, and rename it over the AOF, which it becomes.
+pub(super) fn rewrite_done(srv: &mut Server, child: &Child, ok: bool) {
+    srv.aof_rewrite_in_progress = false;
+    let rb = srv.persist.aof.rewrite_buf.take().unwrap_or_default();
+    let rewrite_db = srv.persist.aof.rewrite_db.take();
+    if !ok {
+        tracing::warn!("background AOF rewrite failed");
+        let _ = std::fs::remove_file(&child.temp);
+        return;
+    }
+    let path = aof_path(srv);
+    let swap = || -> io::Result<File> {
+        let mut f = OpenOptions::new().append(true).open(&child.temp)?;
+        f.write_all(&rb)?;
+        f.sync_all()?;
+        std::fs::rename(&child.temp, &path)?;
+        Ok(f)
+    };
+    match swap() {
+        Ok(f) => {
+            let aof = &mut srv.persist.aof;
+            if aof.is_on() {
+                // The pending buffer is in the rewrite buffer already.
+                aof.buf.clear();
+                aof.db = rewrite_db;
+                if let Some(t) = aof.fsync_thread.take() {
+                    let _ = t.join();
+                }
+                aof.current_size = f.metadata().map(|m| m.len()).unwrap_or(0);
+                aof.base_size = aof.current_size;
+                aof.fsync_pending = false;
+                aof.file = Some(f);
+            }
+            tracing::info!("background AOF rewrite finished successfully");
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "background AOF rewrite: can't install the new file");
+            let _ = std::fs::remove_file(&child.temp);
+        }
+    }
+}
+
+/// Why replaying the AOF failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadError {
+    /// The file ends in the middle of a command, and aof-load-truncated is off.
+    Truncated,
+    /// Something that is not a command in RESP.
+    BadFormat(u64),
+    /// A command the server does not know.
+    UnknownCommand(String),
+    /// The file could not be read.
+    Io(String),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Truncated => f.write_str(
+                "Unexpected end of file reading the append only file. You can: 1) Make a backup of your AOF file, \
+                 then use ./redis-check-aof --fix <filename>. 2) Alternatively you can set the \
+                 'aof-load-truncated' configuration option to yes and restart the server.",
+            ),
+            LoadError::BadFormat(at) => write!(f, "Bad file format reading the append only file (at offset {at})"),
+            LoadError::UnknownCommand(c) => write!(f, "Unknown command '{c}' reading the append only file"),
+            LoadError::Io(e) => write!(f, "Can't read the append only file: {e}"),
+        }
+    }
+}
+
+/// Replays the AOF through the command table with a fake client. A last
+/// command cut short is dropped (and the file truncated to the last whole
+/// command) when aof-load-truncated is on, and fatal otherwise. Returns
+/// the number of commands run.
+///
+/// # Errors
+/// See [`LoadError`].
+pub fn load(srv: &mut Server) -> Result<u64, LoadError> {
+    let path = aof_path(srv);
+    let mut data = std::fs::read(&path).map_err(|e| LoadError::Io(e.to_string()))?;
+    let devnull = File::open("/dev/null").map_err(|e| LoadError::Io(e.to_string()))?;
+    let mut fake = Client::new(0, devnull.into(), String::new(), String::new(), srv.now_ms);
+    fake.authenticated = true;
+    let mut parser = crate::resp::parse::RequestParser::default();
+    let limits = crate::resp::parse::Limits { max_bulk_len: i64::MAX, authenticated: true };
+    let mut pos = 0;
+    let mut count = 0;
+    srv.persist.loading = true;
+    let result = loop {
+        if pos == data.len() {
+            break Ok(());
+        }
+        if data[pos] != b'*' {
+            break Err(LoadError::BadFormat(pos as u64));
+        }
+        match parser.parse(&mut data[pos..], &limits) {
+            Ok(Some(consumed)) => {
+                let args = crate::cmd::Args::new(&data[pos..pos + consumed], parser.args());
+                if !args.is_empty() {
+                    if crate::cmd::lookup(args.get(0)).is_none() {
+                        break Err(LoadError::UnknownCommand(crate::cmd::printable(args.get(0), 64)));
+                    }
+                    crate::cmd::call(srv, &mut fake, args);
+                    fake.out.clear();
+                    count += 1;
+                }
+                pos += consumed;
+            }
+            Ok(None) => break Err(LoadError::Truncated),
+            Err(_) => break Err(LoadError::BadFormat(pos as u64)),
+        }
+    };
+    srv.persist.loading = false;
+    // Commands replayed are not changes since the last save.
+    srv.dirty = 0;
+    match result {
+        Err(LoadError::Truncated) if srv.config.aof_load_truncated => {
+            tracing::warn!(
+                "!!! Warning: short read while loading the AOF file {}!!! AOF loaded anyway because \
+                 aof-load-truncated is enabled; truncating the file to the last whole command at offset {pos}",
+                path.display()
+            );
+            let f = OpenOptions::new().write(true).open(&path).map_err(|e| LoadError::Io(e.to_string()))?;
+            f.set_len(pos as u64).map_err(|e| LoadError::Io(e.to_string()))?;
+            f.sync_all().map_err(|e| LoadError::Io(e.to_string()))?;
+            Ok(count)
+        }
+        Err(e) => Err(e),
+        Ok(()) => Ok(count),
+    }
+}

@@ -1,0 +1,229 @@
+//! Persistence: RDB snapshots (SAVE, BGSAVE, save points, loading at
+//! start), the append-only file (logging, fsync policies, replay,
+//! BGREWRITEAOF), and the value conversions DUMP and RESTORE use.
+//!
+//! - [`convert`]: server values to and from the RDB model, and streaming.
+//! - [`snapshot`]: writing and loading RDB files; BGSAVE's child.
+//! - [`aof`]: the AOF buffer, its fsync policies, replay and rewrite.
+//! - [`propagate`]: which commands reach the AOF and in what form.
+//! - [`sys`]: fork, waitpid, `_exit`: the only `unsafe` here.
+//!
+//! The server calls in at five points: [`load_at_startup`] (before it
+//! listens), [`propagate::after_command`] (after every command),
+//! [`before_sleep`] (before replies are written), [`cron`], and
+//! [`shutdown`] (when the loop has stopped).
+
+pub mod aof;
+pub mod convert;
+pub mod propagate;
+pub mod snapshot;
+pub mod sys;
+
+use crate::server::Server;
+use std::io;
+use std::path::PathBuf;
+
+/// What a forked child is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildKind {
+    /// BGSAVE.
+    Rdb,
+    /// BGREWRITEAOF.
+    AofRewrite,
+}
+
+/// The one child process the server may have.
+#[derive(Debug, Clone)]
+pub struct Child {
+    /// Its pid.
+    pub pid: i32,
+    /// What it does.
+    pub kind: ChildKind,
+    /// The temporary file it writes.
+    pub temp: PathBuf,
+    /// When it started (Unix ms).
+    pub started_ms: i64,
+}
+
+/// Whether the server saves a snapshot when it shuts down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ShutdownSave {
+    /// Save if save points are configured (plain SHUTDOWN, SIGTERM).
+    #[default]
+    Default,
+    /// SHUTDOWN SAVE.
+    Save,
+    /// SHUTDOWN NOSAVE, and stopping an embedded [`crate::server::ServerThread`].
+    NoSave,
+}
+
+/// Persistence state kept in the server.
+#[derive(Debug, Default)]
+pub struct Persist {
+    /// The running BGSAVE or BGREWRITEAOF child.
+    pub child: Option<Child>,
+    /// BGSAVE SCHEDULE: start a BGSAVE once no child runs.
+    pub bgsave_scheduled: bool,
+    /// BGREWRITEAOF during a BGSAVE: start the rewrite once it ends.
+    pub aof_rewrite_scheduled: bool,
+    /// `dirty` when the running BGSAVE started.
+    pub dirty_before_bgsave: u64,
+    /// When the last BGSAVE was attempted (Unix ms): a failed one is
+    /// retried from save points only after 5 seconds.
+    pub last_bgsave_try_ms: i64,
+    /// Replaying the AOF: commands are not logged again.
+    pub loading: bool,
+    /// The append-only file.
+    pub aof: aof::Aof,
+    /// What to do at shutdown.
+    pub shutdown_save: ShutdownSave,
+}
+
+impl Server {
+    /// INFO's `rdb_changes_since_last_save`: the dirty counter.
+    pub fn rdb_changes_since_last_save(&self) -> u64 {
+        self.dirty
+    }
+
+    /// Whether a BGSAVE or BGREWRITEAOF child runs.
+    pub fn has_active_child(&self) -> bool {
+        self.persist.child.is_some()
+    }
+}
+
+/// Loads the data at start, before clients are accepted: the AOF when
+/// appendonly is on and the file exists, else the RDB snapshot if there is
+/// one. With appendonly on and no AOF yet, the AOF is created from the
+/// loaded data. Keys already expired are not loaded.
+///
+/// # Errors
+/// A corrupt or unreadable file (the server must not start on it).
+pub fn load_at_startup(srv: &mut Server) -> io::Result<()> {
+    let started = std::time::Instant::now();
+    let aof_path = aof::aof_path(srv);
+    let rdb_path = snapshot::rdb_path(srv);
+    srv.aof_enabled = srv.config.appendonly;
+    if srv.config.appendonly && aof_path.exists() {
+        let n = aof::load(srv).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        tracing::info!(commands = n, elapsed = ?started.elapsed(), "DB loaded from append only file");
+    } else if rdb_path.exists() {
+        let stats = snapshot::load_rdb(srv, &rdb_path).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidData, format!("error loading {}: {e}", rdb_path.display()))
+        })?;
+        tracing::info!(keys = stats.loaded, expired = stats.expired, elapsed = ?started.elapsed(), "DB loaded from disk");
+    }
+    if srv.config.appendonly {
+        if !aof_path.exists() {
+            aof::rewrite_now(srv)?;
+        }
+        aof::open(srv)?;
+    }
+    srv.dirty = 0;
+    Ok(())
+}
+
+/// Before the loop sleeps, before any reply is written: logs the
+/// commands of this iteration to the AOF (and fsyncs with `always`).
+pub fn before_sleep(srv: &mut Server) {
+    srv.drain_expired(None);
+    let policy = srv.config.appendfsync;
+    srv.persist.aof.flush(policy);
+}
+
+/// The persistence part of the cron: reaps a finished child, starts a
+/// scheduled or save-point BGSAVE or AOF rewrite, and runs the everysec
+/// fsync.
+pub fn cron(srv: &mut Server) {
+    let now = srv.now_ms;
+    srv.persist.aof.cron_fsync(now);
+    if let Some(child) = srv.persist.child.clone() {
+        match sys::try_wait(child.pid) {
+            Ok(None) => return,
+            Ok(Some(exit)) => child_done(srv, &child, exit.success()),
+            Err(e) => {
+                tracing::warn!(error = %e, pid = child.pid, "waitpid failed for the persistence child");
+                child_done(srv, &child, false);
+            }
+        }
+    }
+    if srv.persist.aof_rewrite_scheduled && srv.persist.aof.is_on() {
+        srv.persist.aof_rewrite_scheduled = false;
+        let _ = aof::bgrewrite(srv);
+        return;
+    }
+    if srv.persist.bgsave_scheduled {
+        srv.persist.bgsave_scheduled = false;
+        let _ = snapshot::bgsave(srv);
+        return;
+    }
+    let elapsed_s = now / 1000 - srv.rdb_last_save_time;
+    let retry_ok = srv.rdb_last_bgsave_status == "ok" || now - srv.persist.last_bgsave_try_ms > 5000;
+    let due = srv.config.save.iter().any(|&(secs, changes)| srv.dirty >= changes && elapsed_s >= secs as i64);
+    if due && retry_ok {
+        tracing::info!(changes = srv.dirty, "save point reached, saving");
+        let _ = snapshot::bgsave(srv);
+        return;
+    }
+    let aof = &srv.persist.aof;
+    let pct = srv.config.auto_aof_rewrite_percentage;
+    if aof.is_on() && pct > 0 && aof.current_size > srv.config.auto_aof_rewrite_min_size {
+        let base = aof.base_size.max(1);
+        if (aof.current_size - base.min(aof.current_size)) * 100 / base >= pct {
+            tracing::info!(size = aof.current_size, "starting automatic rewriting of AOF");
+            let _ = aof::bgrewrite(srv);
+        }
+    }
+}
+
+fn child_done(srv: &mut Server, child: &Child, ok: bool) {
+    srv.persist.child = None;
+    match child.kind {
+        ChildKind::Rdb => snapshot::bgsave_done(srv, child, ok),
+        ChildKind::AofRewrite => aof::rewrite_done(srv, child, ok),
+    }
+}
+
+/// Stops a running child and removes its temporary file.
+pub fn kill_child(srv: &mut Server) {
+    if let Some(child) = srv.persist.child.take() {
+        sys::kill_child(child.pid);
+        let _ = sys::wait_blocking(child.pid);
+        let _ = std::fs::remove_file(&child.temp);
+        srv.rdb_bgsave_in_progress = false;
+        srv.aof_rewrite_in_progress = false;
+        srv.persist.aof.rewrite_buf = None;
+    }
+}
+
+/// What SHUTDOWN and a stop signal run before the process exits: stops a
+/// child, flushes and fsyncs the AOF, and saves a snapshot when asked to
+/// (SHUTDOWN SAVE) or by default when save points are configured.
+///
+/// # Errors
+/// The save failed (SHUTDOWN then refuses to stop).
+pub fn prepare_shutdown(srv: &mut Server, mode: ShutdownSave) -> io::Result<()> {
+    kill_child(srv);
+    srv.persist.aof.flush_and_sync();
+    let save = match mode {
+        ShutdownSave::Save => true,
+        ShutdownSave::NoSave => false,
+        ShutdownSave::Default => !srv.config.save.is_empty(),
+    };
+    if save {
+        tracing::info!("saving the final RDB snapshot before exiting");
+        snapshot::save(srv)?;
+    }
+    Ok(())
+}
+
+/// Called when the loop has stopped: [`prepare_shutdown`] with the mode
+/// recorded in [`Persist::shutdown_save`] (once).
+pub fn shutdown(srv: &mut Server) {
+    let mode = std::mem::replace(&mut srv.persist.shutdown_save, ShutdownSave::NoSave);
+    if srv.persist.child.is_none() && mode == ShutdownSave::NoSave && !srv.persist.aof.is_on() {
+        return;
+    }
+    if let Err(e) = prepare_shutdown(srv, mode) {
+        tracing::error!(error = %e, "error trying to save the DB at shutdown");
+    }
+}

@@ -1,0 +1,244 @@
+//! RDB snapshots: SAVE (in the server thread), BGSAVE (a forked child
+//! writes while the parent keeps serving, sharing memory copy-on-write),
+//! save points, and loading the snapshot at start.
+//!
+//! Every snapshot is written to `temp-<pid>.rdb` in `dir`, flushed,
+//! fsync'd, and renamed over `dbfilename`, so a crash mid-save never leaves
+//! a half-written `dump.rdb`.
+
+use super::sys::{self, Forked};
+use super::{convert, Child, ChildKind};
+use crate::db::{Db, Entry};
+use crate::rdb::{RdbItem, RdbReader, RdbWriter, WriterOptions};
+use crate::server::Server;
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Where the snapshot lives: `dir/dbfilename`.
+pub fn rdb_path(srv: &Server) -> PathBuf {
+    srv.config.dir.join(&srv.config.dbfilename)
+}
+
+/// Writes every database to `w` as an RDB stream.
+///
+/// # Errors
+/// The writer's.
+pub fn write_rdb<W: Write>(dbs: &[Db], w: W, compress: bool) -> io::Result<W> {
+    let opts = WriterOptions { compress, ..WriterOptions::default() };
+    let mut rdb = RdbWriter::with_options(w, &opts)?;
+    for db in dbs.iter().filter(|db| !db.is_empty()) {
+        rdb.select_db(db.id as u64)?;
+        rdb.resize_db(db.len() as u64, db.volatile.len() as u64)?;
+        for (k, e) in db.keys.iter() {
+            convert::write_entry(&mut rdb, k, e)?;
+        }
+    }
+    rdb.finish()
+}
+
+/// Writes a file through a temporary name: `write` fills `temp`, which is
+/// then fsync'd and renamed over `path` (and the directory fsync'd).
+///
+/// # Errors
+/// Any I/O failure; the temporary file is removed.
+pub fn write_atomically(
+    temp: &Path,
+    path: &Path,
+    write: impl FnOnce(BufWriter<File>) -> io::Result<BufWriter<File>>,
+) -> io::Result<()> {
+    let result = (|| {
+        let f = File::create(temp)?;
+        let w = write(BufWriter::with_capacity(64 * 1024, f))?;
+        let f = w.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(temp, path)?;
+        if let Some(dir) = path.parent() {
+            // Make the rename itself durable; failure here is not fatal.
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(temp);
+    }
+    result
+}
+
+/// Writes the whole dataset to `dir/dbfilename` (through
+/// `temp-<pid>.rdb`). Runs in the server thread or in a forked child.
+///
+/// # Errors
+/// Any I/O failure.
+pub fn save_to_disk(srv: &Server) -> io::Result<()> {
+    let temp = srv.config.dir.join(format!("temp-{}.rdb", sys::getpid()));
+    let compress = srv.config.rdbcompression;
+    write_atomically(&temp, &rdb_path(srv), |w| write_rdb(&srv.dbs, w, compress))
+}
+
+/// SAVE: writes the snapshot now, in the server thread.
+///
+/// # Errors
+/// Any I/O failure (logged here too).
+pub fn save(srv: &mut Server) -> io::Result<()> {
+    match save_to_disk(srv) {
+        Ok(()) => {
+            tracing::info!("DB saved on disk");
+            srv.dirty = 0;
+            srv.rdb_last_save_time = srv.now_ms / 1000;
+            srv.rdb_last_bgsave_status = "ok";
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "failed saving the DB");
+            srv.rdb_last_bgsave_status = "err";
+            Err(e)
+        }
+    }
+}
+
+/// BGSAVE: forks; the child writes the snapshot and exits, the parent
+/// records the child and returns at once. [`super::cron`] reaps it.
+///
+/// # Errors
+/// fork failed.
+pub fn bgsave(srv: &mut Server) -> io::Result<()> {
+    srv.persist.last_bgsave_try_ms = srv.now_ms;
+    match sys::fork() {
+        Ok(Forked::Child) => {
+            // In the child: write, then leave without running anything of
+            // the parent's (see sys's module docs).
+            let code = if save_to_disk(srv).is_ok() { 0 } else { 1 };
+            sys::exit_now(code)
+        }
+        Ok(Forked::Parent(pid)) => {
+            tracing::info!(pid, "background saving started");
+            srv.total_forks += 1;
+            srv.rdb_bgsave_in_progress = true;
+            srv.persist.dirty_before_bgsave = srv.dirty;
+            let temp = srv.config.dir.join(format!("temp-{pid}.rdb"));
+            srv.persist.child = Some(Child { pid, kind: ChildKind::Rdb, temp, started_ms: srv.now_ms });
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "can't save in background: fork failed");
+            srv.rdb_last_bgsave_status = "err";
+            Err(e)
+        }
+    }
+}
+
+/// The BGSAVE child ended: record the outcome.
+pub(super) fn bgsave_done(srv: &mut Server, child: &Child, ok: bool) {
+    srv.rdb_bgsave_in_progress = false;
+    if ok {
+        tracing::info!("background saving terminated with success");
+        srv.dirty = srv.dirty.saturating_sub(srv.persist.dirty_before_bgsave);
+        srv.rdb_last_save_time = srv.now_ms / 1000;
+        srv.rdb_last_bgsave_status = "ok";
+    } else {
+        tracing::warn!("background saving failed");
+        let _ = std::fs::remove_file(&child.temp);
+        srv.rdb_last_bgsave_status = "err";
+    }
+}
+
+/// What loading a snapshot found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LoadStats {
+    /// Keys loaded.
+    pub loaded: u64,
+    /// Keys skipped because they had expired.
+    pub expired: u64,
+}
+
+/// Loads the RDB file at `path` into the (empty) databases, skipping keys
+/// whose deadline has passed and empty aggregates.
+///
+/// # Errors
+/// An unreadable or corrupt file, or a database number out of range.
+pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
+    let f = File::open(path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
+    let mut r = RdbReader::new(BufReader::with_capacity(64 * 1024, f)).map_err(|e| e.to_string())?;
+    let mut stats = LoadStats::default();
+    let mut db = 0usize;
+    let now = srv.now_ms;
+    let lru = srv.lru_clock;
+    while let Some(item) = r.next_item().map_err(|e| e.to_string())? {
+        match item {
+            RdbItem::SelectDb(n) => {
+                if n as usize >= srv.dbs.len() {
+                    return Err(format!(
+                        "FATAL: Data file was created with a Redis server configured to handle more than {} databases",
+                        srv.dbs.len()
+                    ));
+                }
+                db = n as usize;
+            }
+            RdbItem::Entry { key, value, expire_at_ms } => {
+                if convert::is_empty_aggregate(&value) {
+                    continue;
+                }
+                if matches!(expire_at_ms, Some(t) if t <= now) {
+                    stats.expired += 1;
+                    continue;
+                }
+                let value = convert::from_rdb(value, &srv.config.encoding);
+                let mut e = Entry::new(value, lru);
+                e.expire_at = expire_at_ms.unwrap_or(crate::db::NO_EXPIRE);
+                srv.dbs[db].put(&key, e);
+                stats.loaded += 1;
+            }
+            RdbItem::Aux { .. } | RdbItem::ResizeDb { .. } | RdbItem::Eof => {}
+        }
+    }
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Str, Value};
+    use crate::server::Config;
+
+    fn tmpdir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("spindle-persist-unit-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn save_and_load_round_trip_and_drop_expired() {
+        let dir = tmpdir("snap");
+        let cfg = Config { dir: dir.clone(), ..Config::default() };
+        let mut a = Server::new(cfg.clone());
+        a.dbs[0].set(b"s", Value::Str(Str::from_bytes(b"hello")), 0);
+        a.dbs[3].set(b"n", Value::Str(Str::from_bytes(b"42")), 0);
+        a.dbs[0].set(b"gone", Value::Str(Str::from_bytes(b"x")), 0);
+        a.dbs[0].set_expire(b"gone", 1);
+        a.dbs[0].set(b"ttl", Value::Str(Str::from_bytes(b"y")), 0);
+        a.dbs[0].set_expire(b"ttl", a.now_ms + 100_000);
+        a.dirty = 5;
+        save(&mut a).unwrap();
+        assert_eq!(a.dirty, 0);
+        assert!(!dir.join(format!("temp-{}.rdb", std::process::id())).exists());
+
+        let mut b = Server::new(cfg);
+        let stats = load_rdb(&mut b, &rdb_path(&a)).unwrap();
+        assert_eq!(stats, LoadStats { loaded: 3, expired: 1 });
+        let now = b.now_ms;
+        assert_eq!(b.dbs[3].get(b"n", now).unwrap().value.encoding(), "int");
+        assert_eq!(
+            b.dbs[0].get(b"ttl", now).unwrap().expire_at,
+            a.dbs[0].keys.get(&b"ttl"[..]).unwrap().expire_at
+        );
+        assert!(b.dbs[0].volatile.contains_key(&b"ttl"[..]));
+        assert!(b.dbs[0].get(b"gone", now).is_none());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
