@@ -145,6 +145,24 @@ impl Value {
         }
     }
 
+    /// An estimate of the bytes the value occupies (MEMORY USAGE): the
+    /// value's header plus its heap contents, from each type's own
+    /// `memory_usage`. Lists and sorted sets are estimated from their length
+    /// until their types report their own usage.
+    pub fn memory_usage(&self) -> usize {
+        /// Redis's object header (`robj`).
+        const ROBJ: usize = 16;
+        match self {
+            Value::Str(Str::Int(_)) => ROBJ,
+            Value::Str(Str::Emb(b)) => ROBJ + 3 + b.len() + 1,
+            Value::Str(Str::Raw(v)) => ROBJ + 9 + v.capacity().max(v.len()),
+            Value::Hash(h) => ROBJ + h.memory_usage(),
+            Value::Set(s) => ROBJ + s.memory_usage(),
+            Value::List(l) => ROBJ + 64 + 16 * l.len(),
+            Value::ZSet(z) => ROBJ + 64 + 48 * z.len(),
+        }
+    }
+
     /// Elements in an aggregate (1 for a string): decides whether freeing
     /// it is worth a trip to the lazy-free thread.
     pub fn free_effort(&self) -> usize {

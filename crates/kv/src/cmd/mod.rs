@@ -8,8 +8,14 @@
 //! the client's query buffer (no copy of the request).
 
 pub mod args;
+pub mod client;
+pub mod command;
+pub mod config;
 pub mod conn;
+pub mod info;
 pub mod keys;
+pub mod server;
+pub mod slowlog;
 pub mod string;
 
 pub use args::{Args, OwnedArgs};
@@ -84,8 +90,8 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 3] {
-    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS]
+fn families() -> [&'static [Command]; 5] {
+    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS, server::COMMANDS, server::SCRIPTING]
 }
 
 /// The lookup table, by lower-case name.
@@ -120,8 +126,19 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     table().get(&*low).copied()
 }
 
-/// Runs one command for `c` and writes its reply.
+/// Runs one command for `c` and writes its reply, honouring CLIENT REPLY
+/// OFF/SKIP by dropping what the command wrote.
 pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
+    let start = c.out.len();
+    c.reply_skip = std::mem::take(&mut c.reply_skip_next);
+    call_inner(srv, c, args);
+    if (c.reply_off || c.reply_skip) && c.out.len() >= start.max(c.sent) {
+        c.out.truncate(start.max(c.sent));
+    }
+    c.reply_skip = false;
+}
+
+fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let name = args.get(0);
     let Some(cmd) = lookup(name) else {
         let mut msg = format!("ERR unknown command '{}', with args beginning with: ", printable(name, 128));
@@ -143,8 +160,14 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     c.last_cmd = cmd.name;
     c.commands += 1;
     srv.stats.commands += 1;
+    let timed = srv.config.slowlog_log_slower_than >= 0;
+    let started = timed.then(std::time::Instant::now);
     let mut ctx = Ctx { srv, c, args, cmd };
     (cmd.handler)(&mut ctx);
+    if let Some(t) = started {
+        let micros = t.elapsed().as_micros() as i64;
+        slowlog::record(ctx.srv, ctx.c, &args, micros);
+    }
 }
 
 /// Bytes shown in an error message: at most `max`, lossy UTF-8.

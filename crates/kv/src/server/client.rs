@@ -71,6 +71,17 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// Commands run.
     pub commands: u64,
+    /// CLIENT REPLY OFF: replies are discarded.
+    pub reply_off: bool,
+    /// The reply of the command now running is discarded (CLIENT REPLY SKIP
+    /// was the previous command).
+    pub reply_skip: bool,
+    /// CLIENT REPLY SKIP just ran: skip the next command's reply.
+    pub reply_skip_next: bool,
+    /// CLIENT NO-EVICT ON.
+    pub no_evict: bool,
+    /// CLIENT NO-TOUCH ON: reads do not update the keys' LRU clock.
+    pub no_touch: bool,
 }
 
 impl Client {
@@ -100,6 +111,11 @@ impl Client {
             last_interaction: now_ms,
             last_cmd: "NULL",
             commands: 0,
+            reply_off: false,
+            reply_skip: false,
+            reply_skip_next: false,
+            no_evict: false,
+            no_touch: false,
         }
     }
 

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod config;
+pub mod config_table;
 mod listen;
 mod spawn;
 
@@ -79,6 +80,34 @@ pub struct Server {
     pub listening: Vec<SocketAddr>,
     /// Set by SHUTDOWN: the loop stops after this iteration.
     pub shutdown: bool,
+    /// SHUTDOWN's choice: `Some(true)` SAVE, `Some(false)` NOSAVE, `None`
+    /// the default (save if save points are configured). The persistence
+    /// module acts on it.
+    pub shutdown_save: Option<bool>,
+    /// Clients blocked in BLPOP and friends (the blocking module keeps it).
+    pub blocked_clients: usize,
+    /// Loading a snapshot or AOF (INFO's `loading`).
+    pub loading: bool,
+    /// A background save is running (INFO's `rdb_bgsave_in_progress`).
+    pub bgsave_in_progress: bool,
+    /// Unix time (seconds) of the last successful save (LASTSAVE).
+    pub lastsave: i64,
+    /// Forks done (INFO's `total_forks`).
+    pub total_forks: u64,
+    /// The active expiry cycle runs (DEBUG SET-ACTIVE-EXPIRE).
+    pub active_expire: bool,
+    /// Unix time (ms) the server started.
+    pub started_ms: i64,
+    /// The slow log (SLOWLOG).
+    pub slowlog: crate::cmd::slowlog::SlowLog,
+    /// Samples for INFO's `instantaneous_ops_per_sec`.
+    pub ops: crate::cmd::info::OpsSampler,
+    /// Some client was marked `close_asap` (CLIENT KILL): before-sleep
+    /// closes it.
+    pub kill_pending: bool,
+    /// CLIENT PAUSE: until when (Unix ms) and whether only writes pause.
+    /// Stored; the pause itself is not enforced yet.
+    pub pause: Option<(i64, bool)>,
     rng: u64,
 }
 
@@ -110,6 +139,18 @@ impl Server {
             dirty: 0,
             listening: Vec::new(),
             shutdown: false,
+            shutdown_save: None,
+            blocked_clients: 0,
+            loading: false,
+            bgsave_in_progress: false,
+            lastsave: now / 1000,
+            total_forks: 0,
+            active_expire: true,
+            started_ms: now,
+            slowlog: Default::default(),
+            ops: Default::default(),
+            kill_pending: false,
+            pause: None,
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
         }
     }
@@ -294,8 +335,23 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     if srv.pending_writes.is_empty() {
         srv.pending_writes = pending;
     }
+    if srv.kill_pending {
+        srv.kill_pending = false;
+        close_killed(lp, srv);
+    }
     if srv.shutdown {
         lp.stop();
+    }
+}
+
+/// Closes every client CLIENT KILL marked `close_asap`.
+fn close_killed(lp: &mut Loop, srv: &mut Server) {
+    for slot in 0..srv.clients.len() {
+        if srv.clients[slot].as_ref().is_some_and(|c| c.close_asap) {
+            if let Some(c) = srv.clients[slot].take() {
+                free_client(lp, srv, slot, c);
+            }
+        }
     }
 }
 
@@ -303,6 +359,8 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
 fn cron(shared: &Shared) {
     let mut srv = shared.borrow_mut();
     srv.refresh_clock();
+    let (now, commands) = (srv.now_ms, srv.stats.commands);
+    srv.ops.sample(now, commands);
 }
 
 /// A server that has bound its sockets and is ready to run.
