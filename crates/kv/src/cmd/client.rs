@@ -311,7 +311,7 @@ fn kill(ctx: &mut Ctx<'_>) {
     if old_style {
         f.addr = Some(ctx.arg(2).to_vec());
         f.skipme = false;
-    } else if argc % 2 == 0 {
+    } else if argc % 2 == 1 {
         return ctx.error(super::SYNTAX);
     } else {
         for i in (2..argc).step_by(2) {

@@ -155,7 +155,7 @@ fn section(srv: &Server, name: &str, out: &mut String) {
         }
         "clients" => {
             f!("# Clients");
-            f!("connected_clients:{}", srv.client_count() + 1);
+            f!("connected_clients:{}", srv.client_count());
             f!("cluster_connections:0");
             f!("maxclients:{}", srv.config.maxclients);
             f!("client_recent_max_input_buffer:0");

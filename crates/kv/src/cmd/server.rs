@@ -258,7 +258,7 @@ fn memory(ctx: &mut Ctx<'_>) {
 fn memory_stats(ctx: &mut Ctx<'_>) {
     let rss = super::info::rss_bytes();
     let keys: usize = ctx.srv.dbs.iter().map(|d| d.len()).sum();
-    let clients = ctx.srv.client_count() + 1;
+    let clients = ctx.srv.client_count();
     let mut r = ctx.reply();
     r.map_len(8);
     r.bulk(b"peak.allocated");
