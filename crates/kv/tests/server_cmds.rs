@@ -455,3 +455,17 @@ fn shutdown_closes_the_connection_and_stops_the_server() {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+#[test]
+fn setting_a_password_keeps_existing_connections_logged_in() {
+    let srv = common::start();
+    let mut a = Conn::new(&srv);
+    let mut b = Conn::new(&srv);
+    assert_eq!(a.call(&["CONFIG", "SET", "requirepass", "pw"]), "+OK\r\n");
+    assert_eq!(a.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(b.call(&["PING"]), "+PONG\r\n");
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["PING"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(c.call(&["AUTH", "pw"]), "+OK\r\n");
+    assert_eq!(c.call(&["PING"]), "+PONG\r\n");
+}

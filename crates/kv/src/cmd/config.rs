@@ -48,8 +48,19 @@ pub fn config(ctx: &mut Ctx<'_>) {
                 let msg = format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'");
                 return ctx.error(&msg);
             }
+            let had_password = !ctx.srv.config.requirepass.is_empty();
             match ctx.srv.config.set_at_runtime(&pairs) {
-                Ok(()) => ctx.ok(),
+                Ok(()) => {
+                    // Connections made while no password was needed stay
+                    // logged in as the default user, as in Redis.
+                    if !had_password && !ctx.srv.config.requirepass.is_empty() {
+                        ctx.c.authenticated = true;
+                        for c in ctx.srv.clients.iter_mut().flatten() {
+                            c.authenticated = true;
+                        }
+                    }
+                    ctx.ok()
+                }
                 Err(e) => ctx.error(&e.0),
             }
         }

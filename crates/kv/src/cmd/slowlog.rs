@@ -91,7 +91,7 @@ const HELP: &[&str] = &[
     "    Print this help.",
 ];
 
-/// SLOWLOG GET [n] | LEN | RESET | HELP.
+/// `SLOWLOG GET [n] | LEN | RESET | HELP`.
 pub fn slowlog(ctx: &mut Ctx<'_>) {
     let sub = ctx.arg(1).to_ascii_lowercase();
     match (sub.as_slice(), ctx.argc()) {
