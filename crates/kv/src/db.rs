@@ -156,6 +156,23 @@ impl Value {
         }
     }
 
+    /// An estimate of the bytes the value occupies (MEMORY USAGE): the
+    /// value's header plus its heap contents, from each type's own
+    /// `memory_usage`.
+    pub fn memory_usage(&self) -> usize {
+        /// Redis's object header (`robj`).
+        const ROBJ: usize = 16;
+        match self {
+            Value::Str(Str::Int(_)) => ROBJ,
+            Value::Str(Str::Emb(b)) => ROBJ + 3 + b.len() + 1,
+            Value::Str(Str::Raw(v)) => ROBJ + 9 + v.capacity().max(v.len()),
+            Value::Hash(h) => ROBJ + h.memory_usage(),
+            Value::Set(s) => ROBJ + s.memory_usage(),
+            Value::List(l) => ROBJ + l.memory_usage(),
+            Value::ZSet(z) => ROBJ + z.memory_usage(),
+        }
+    }
+
     /// Elements in an aggregate (1 for a string): decides whether freeing
     /// it is worth a trip to the lazy-free thread.
     pub fn free_effort(&self) -> usize {

@@ -8,10 +8,16 @@
 //! the client's query buffer (no copy of the request).
 
 pub mod args;
+pub mod client;
+pub mod command;
+pub mod config;
 pub mod conn;
+pub mod info;
 pub mod keys;
 pub mod persist;
 pub mod pubsub;
+pub mod server;
+pub mod slowlog;
 pub mod string;
 pub mod tx;
 
@@ -20,7 +26,7 @@ pub use args::{Args, OwnedArgs};
 use crate::db::{Db, Value, WRONGTYPE};
 use crate::resp::reply::Reply;
 use crate::server::client::Client;
-use crate::server::{self, Server};
+use crate::server::Server;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -87,8 +93,17 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 6] {
-    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS, pubsub::COMMANDS, tx::COMMANDS, persist::COMMANDS]
+fn families() -> [&'static [Command]; 8] {
+    [
+        conn::COMMANDS,
+        string::COMMANDS,
+        keys::COMMANDS,
+        pubsub::COMMANDS,
+        tx::COMMANDS,
+        persist::COMMANDS,
+        server::COMMANDS,
+        server::SCRIPTING,
+    ]
 }
 
 /// The lookup table, by lower-case name.
@@ -123,8 +138,19 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
     table().get(&*low).copied()
 }
 
-/// Runs one command for `c` and writes its reply.
+/// Runs one command for `c` and writes its reply, honouring CLIENT REPLY
+/// OFF/SKIP by dropping what the command wrote.
 pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
+    let start = c.out.len();
+    c.reply_skip = std::mem::take(&mut c.reply_skip_next);
+    call_inner(srv, c, args);
+    if (c.reply_off || c.reply_skip) && c.out.len() >= start.max(c.sent) {
+        c.out.truncate(start.max(c.sent));
+    }
+    c.reply_skip = false;
+}
+
+fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let name = args.get(0);
     let Some(cmd) = lookup(name) else {
         let mut msg = format!("ERR unknown command '{}', with args beginning with: ", printable(name, 128));
@@ -154,7 +180,7 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         return tx::queue(c, cmd, args);
     }
     execute(srv, c, cmd, args);
-    server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
+    crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
 }
 
 /// Replies with a command's rejection and flags an open transaction.
@@ -170,8 +196,14 @@ pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Ar
     c.commands += 1;
     srv.stats.commands += 1;
     let (db, dirty_before, out_before) = (c.db, srv.dirty, c.out.len());
+    let timed = srv.config.slowlog_log_slower_than >= 0;
+    let started = timed.then(std::time::Instant::now);
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
     (cmd.handler)(&mut ctx);
+    if let Some(t) = started {
+        let micros = t.elapsed().as_micros() as i64;
+        slowlog::record(srv, c, &args, micros);
+    }
     // Expired keys the command met: counted, announced, logged as DEL.
     srv.drain_expired(Some(c));
     crate::persist::propagate::after_command(srv, c, db, args, cmd, dirty_before, out_before);
@@ -296,4 +328,16 @@ impl<'a> Ctx<'a> {
 /// Whether `v` is of the type a command expects; used with [`Ctx::wrongtype`].
 pub fn is_type(v: &Value, name: &str) -> bool {
     v.type_name() == name
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_command_name_is_registered_once() {
+        let mut seen = std::collections::HashSet::new();
+        for c in super::all_commands() {
+            assert!(seen.insert(c.name), "'{}' is in two command tables", c.name);
+            assert_eq!(c.name, c.name.to_ascii_lowercase());
+        }
+    }
 }

@@ -85,6 +85,17 @@ pub struct Client {
     pub watched: Vec<(usize, crate::db::Key)>,
     /// Unix ms when pending output first passed the soft limit; 0 if below.
     pub obuf_soft_since: i64,
+    /// CLIENT REPLY OFF: replies are discarded.
+    pub reply_off: bool,
+    /// The reply of the command now running is discarded (CLIENT REPLY SKIP
+    /// was the previous command).
+    pub reply_skip: bool,
+    /// CLIENT REPLY SKIP just ran: skip the next command's reply.
+    pub reply_skip_next: bool,
+    /// CLIENT NO-EVICT ON.
+    pub no_evict: bool,
+    /// CLIENT NO-TOUCH ON: reads do not update the keys' LRU clock.
+    pub no_touch: bool,
 }
 
 impl Client {
@@ -121,6 +132,11 @@ impl Client {
             multi: None,
             watched: Vec::new(),
             obuf_soft_since: 0,
+            reply_off: false,
+            reply_skip: false,
+            reply_skip_next: false,
+            no_evict: false,
+            no_touch: false,
         }
     }
 

@@ -1,5 +1,6 @@
 //! The server's options, under redis-server's names.
 
+use super::config_table as table;
 use crate::types::EncodingConfig;
 
 /// Every option the server has. `CONFIG GET/SET`, the command line and a
@@ -82,6 +83,9 @@ pub struct Config {
     pub active_expire_effort: u32,
     /// `loglevel`.
     pub loglevel: String,
+    /// The config file the server was started with (CONFIG REWRITE writes
+    /// it back; INFO's `config_file`).
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 /// `appendfsync`: when the AOF is fsync'd.
@@ -169,6 +173,7 @@ impl Default for Config {
             latency_monitor_threshold: 0,
             active_expire_effort: 1,
             loglevel: "notice".into(),
+            config_file: None,
         }
     }
 }
@@ -178,62 +183,205 @@ impl Default for Config {
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
-fn parse_yes_no(v: &str) -> Result<bool, ConfigError> {
-    match v.to_ascii_lowercase().as_str() {
-        "yes" => Ok(true),
-        "no" => Ok(false),
-        _ => Err(ConfigError("argument must be 'yes' or 'no'".into())),
+/// Redis's `sdssplitargs`: splits a line into arguments, honouring
+/// double quotes (with `\n`, `\r`, `\t`, `\b`, `\a`, `\\`, `\"` and `\xHH`
+/// escapes) and single quotes (with `\'`). A closing quote must be followed
+/// by a space or the end of the line.
+///
+/// # Errors
+/// "Unbalanced quotes in configuration line" on a missing or misplaced quote.
+pub fn split_args(line: &str) -> Result<Vec<String>, String> {
+    const UNBALANCED: &str = "Unbalanced quotes in configuration line";
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= b.len() {
+            return Ok(out);
+        }
+        let mut cur = Vec::new();
+        let (mut inq, mut insq) = (false, false);
+        loop {
+            if inq {
+                if i >= b.len() {
+                    return Err(UNBALANCED.into());
+                }
+                if b[i] == b'\\' && i + 3 < b.len() && b[i + 1] == b'x' {
+                    let hex = std::str::from_utf8(&b[i + 2..i + 4])
+                        .ok()
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
+                    if let Some(h) = hex {
+                        cur.push(h);
+                        i += 4;
+                        continue;
+                    }
+                }
+                if b[i] == b'\\' && i + 1 < b.len() {
+                    cur.push(match b[i + 1] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        c => c,
+                    });
+                    i += 2;
+                    continue;
+                }
+                if b[i] == b'"' {
+                    if i + 1 < b.len() && !b[i + 1].is_ascii_whitespace() {
+                        return Err(UNBALANCED.into());
+                    }
+                    i += 1;
+                    break;
+                }
+                cur.push(b[i]);
+                i += 1;
+            } else if insq {
+                if i >= b.len() {
+                    return Err(UNBALANCED.into());
+                }
+                if b[i] == b'\\' && i + 1 < b.len() && b[i + 1] == b'\'' {
+                    cur.push(b'\'');
+                    i += 2;
+                    continue;
+                }
+                if b[i] == b'\'' {
+                    if i + 1 < b.len() && !b[i + 1].is_ascii_whitespace() {
+                        return Err(UNBALANCED.into());
+                    }
+                    i += 1;
+                    break;
+                }
+                cur.push(b[i]);
+                i += 1;
+            } else {
+                if i >= b.len() || b[i].is_ascii_whitespace() {
+                    break;
+                }
+                match b[i] {
+                    b'"' => inq = true,
+                    b'\'' => insq = true,
+                    c => cur.push(c),
+                }
+                i += 1;
+            }
+        }
+        out.push(String::from_utf8_lossy(&cur).into_owned());
     }
 }
 
-fn parse_num<T: std::str::FromStr>(v: &str) -> Result<T, ConfigError> {
-    v.parse().map_err(|_| ConfigError("argument couldn't be parsed into an integer".into()))
-}
+/// The error redis-server gives for an option it does not know.
+pub const BAD_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
 
 impl Config {
-    /// Sets option `name` (Redis's name, any case) from its arguments.
+    /// Sets option `name` (Redis's name or alias, any case) from its
+    /// arguments, as a redis.conf line or a command-line option would.
+    /// Protected and immutable options are accepted here: they are only
+    /// refused at run time (see [`Config::set_at_runtime`]).
     ///
     /// # Errors
-    /// An unknown option or a bad value.
+    /// An unknown option or a bad value, in Redis's words.
     pub fn apply(&mut self, name: &str, values: &[String]) -> Result<(), ConfigError> {
-        let name = name.to_ascii_lowercase();
-        let one = || -> Result<&str, ConfigError> {
-            match values {
-                [v] => Ok(v.as_str()),
-                _ => Err(ConfigError(format!("wrong number of arguments for '{name}'"))),
-            }
-        };
-        match name.as_str() {
-            "bind" => self.bind = values.to_vec(),
-            "port" => self.port = parse_num(one()?)?,
-            "requirepass" => self.requirepass = one()?.as_bytes().to_vec(),
-            "protected-mode" => self.protected_mode = parse_yes_no(one()?)?,
-            "databases" => self.databases = parse_num::<usize>(one()?)?.max(1),
-            "maxclients" => self.maxclients = parse_num(one()?)?,
-            "timeout" => self.timeout = parse_num(one()?)?,
-            "hz" => self.hz = parse_num(one()?)?,
-            "tcp-backlog" => self.tcp_backlog = parse_num(one()?)?,
-            _ => return Err(ConfigError(format!("Bad directive or wrong number of arguments: '{name}'"))),
+        let opt = table::find(name).ok_or_else(|| ConfigError(BAD_DIRECTIVE.into()))?;
+        if opt.flags & table::MULTI_ARG == 0 && values.len() != 1 {
+            return Err(ConfigError("wrong number of arguments".into()));
         }
+        (opt.set)(self, values).map_err(ConfigError)
+    }
+
+    /// `CONFIG SET name value [name value ...]`: every pair or none. A
+    /// multi-argument option's value is split as a config line would be.
+    ///
+    /// # Errors
+    /// Redis's reply text (without the `-`) for the first bad pair.
+    pub fn set_at_runtime(&mut self, pairs: &[(String, String)]) -> Result<(), ConfigError> {
+        let fail = |name: &str, why: &str| {
+            ConfigError(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
+        };
+        let mut next = self.clone();
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, value) in pairs {
+            let Some(opt) = table::find(name) else {
+                return Err(ConfigError(format!(
+                    "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
+                )));
+            };
+            if opt.flags & table::IMMUTABLE != 0 {
+                return Err(fail(name, "can't set immutable config"));
+            }
+            if opt.flags & table::PROTECTED != 0 {
+                return Err(fail(name, "can't set protected config"));
+            }
+            if seen.contains(&opt.name) {
+                return Err(fail(name, "duplicate parameter"));
+            }
+            seen.push(opt.name);
+            let args = if opt.flags & table::MULTI_ARG != 0 {
+                split_args(value).map_err(|e| fail(name, &e))?
+            } else {
+                vec![value.clone()]
+            };
+            (opt.set)(&mut next, &args).map_err(|e| fail(name, &e))?;
+        }
+        *self = next;
         Ok(())
     }
 
+    /// `CONFIG GET`: every option (and alias) whose name matches one of
+    /// `patterns` (globs, case-insensitive), with its value, in table order.
+    pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for opt in table::OPTIONS {
+            for name in std::iter::once(opt.name).chain(opt.alias) {
+                if patterns.iter().any(|p| crate::util::glob::glob_match(p, name.as_bytes(), true)) {
+                    out.push((name, (opt.get)(self)));
+                }
+            }
+        }
+        out
+    }
+
     /// Applies a redis.conf text: one directive per line, `#` comments,
-    /// arguments split as Redis splits them.
+    /// arguments split as Redis's `sdssplitargs` splits them. The first
+    /// `save` line replaces the default save points; later ones add to it.
     ///
     /// # Errors
-    /// The first bad line, with its number.
+    /// The first bad line, in redis-server's words:
+    /// `Reading the configuration file, at line N` / `>>> 'line'` / the reason.
     pub fn apply_text(&mut self, text: &str) -> Result<(), ConfigError> {
-        for (n, line) in text.lines().enumerate() {
-            let line = line.trim();
+        let mut saves_seen = false;
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let mut words = line.split_whitespace().map(|w| w.trim_matches('"').to_string());
-            let Some(name) = words.next() else { continue };
-            let values: Vec<String> = words.collect();
-            self.apply(&name, &values)
-                .map_err(|e| ConfigError(format!("line {}: '{}': {}", n + 1, line, e.0)))?;
+            let err = |why: &str| {
+                ConfigError(format!(
+                    "Reading the configuration file, at line {}\n>>> '{}'\n{}",
+                    n + 1,
+                    line,
+                    why
+                ))
+            };
+            let words = split_args(line).map_err(|e| err(&e))?;
+            let Some((name, values)) = words.split_first() else { continue };
+            if name.eq_ignore_ascii_case("include") {
+                return Err(err("'include' is not supported by this server"));
+            }
+            if name.eq_ignore_ascii_case("save") {
+                let before = if saves_seen { std::mem::take(&mut self.save) } else { Vec::new() };
+                saves_seen = true;
+                self.apply(name, values).map_err(|e| err(&e.0))?;
+                let mut all = before;
+                all.append(&mut self.save);
+                self.save = all;
+                continue;
+            }
+            self.apply(name, values).map_err(|e| err(&e.0))?;
         }
         Ok(())
     }
@@ -248,24 +396,135 @@ impl Config {
         let mut rest = args;
         if let Some(first) = args.first() {
             if !first.starts_with("--") {
-                let text = std::fs::read_to_string(first)
-                    .map_err(|e| ConfigError(format!("cannot open config file '{first}': {e}")))?;
+                let text = std::fs::read_to_string(first).map_err(|e| {
+                    ConfigError(format!("Fatal error, can't open config file '{first}': {e}"))
+                })?;
                 cfg.apply_text(&text)?;
+                let path = std::path::PathBuf::from(first);
+                cfg.config_file = Some(std::fs::canonicalize(&path).unwrap_or(path));
                 rest = &args[1..];
             }
         }
         let mut i = 0;
         while i < rest.len() {
             let Some(name) = rest[i].strip_prefix("--") else {
-                return Err(ConfigError(format!("expected an option, got '{}'", rest[i])));
+                return Err(ConfigError(format!("Invalid option '{}': options start with '--'", rest[i])));
             };
             let mut j = i + 1;
             while j < rest.len() && !rest[j].starts_with("--") {
                 j += 1;
             }
-            cfg.apply(name, &rest[i + 1..j])?;
+            cfg.apply(name, &rest[i + 1..j])
+                .map_err(|e| ConfigError(format!("Reading the command line, at '--{name}'\n{}", e.0)))?;
             i = j;
         }
         Ok(cfg)
+    }
+
+    /// CONFIG REWRITE: writes the options back into the config file the
+    /// server started with. Lines of known options get the current value
+    /// (a repeated option is written once, where it first appeared);
+    /// comments and everything else stay as they were; options that differ
+    /// from the default and were not in the file are appended.
+    ///
+    /// # Errors
+    /// No config file ("The server is running without a config file"), or
+    /// a failure to read or write it.
+    pub fn rewrite(&self) -> Result<(), ConfigError> {
+        let Some(path) = &self.config_file else {
+            return Err(ConfigError("ERR The server is running without a config file".into()));
+        };
+        let io = |e: std::io::Error| ConfigError(format!("ERR Rewriting config file: {e}"));
+        let old = std::fs::read_to_string(path).map_err(io)?;
+        let line_of = |opt: &table::ConfigOption| {
+            let v = (opt.get)(self);
+            if opt.flags & table::MULTI_ARG != 0 && !v.is_empty() {
+                format!("{} {}", opt.name, v)
+            } else {
+                format!("{} {}", opt.name, quote(&v))
+            }
+        };
+        let mut written = std::collections::HashSet::new();
+        let mut out = String::new();
+        for raw in old.lines() {
+            let known = split_args(raw.trim()).ok().and_then(|w| w.first().and_then(|n| table::find(n)));
+            match known {
+                Some(opt) if !raw.trim_start().starts_with('#') => {
+                    if written.insert(opt.name) {
+                        out.push_str(&line_of(opt));
+                        out.push('\n');
+                    }
+                }
+                _ => {
+                    out.push_str(raw);
+                    out.push('\n');
+                }
+            }
+        }
+        let defaults = Config::default();
+        let mut header = false;
+        for opt in table::OPTIONS {
+            if written.contains(opt.name) || (opt.get)(self) == (opt.get)(&defaults) {
+                continue;
+            }
+            if !header {
+                out.push_str("# Generated by CONFIG REWRITE\n");
+                header = true;
+            }
+            out.push_str(&line_of(opt));
+            out.push('\n');
+        }
+        let tmp = path.with_extension("rewrite.tmp");
+        std::fs::write(&tmp, out).map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+/// A value quoted for a config line when it needs it (empty, spaces,
+/// quotes or control bytes).
+fn quote(v: &str) -> String {
+    if !v.is_empty() && !v.bytes().any(|b| b.is_ascii_whitespace() || b == b'"' || b == b'\'' || b < 32) {
+        return v.to_string();
+    }
+    let mut s = String::from("\"");
+    for ch in v.chars() {
+        match ch {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            '\t' => s.push_str("\\t"),
+            c if (c as u32) < 32 => s.push_str(&format!("\\x{:02x}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn split_args_matches_sdssplitargs() {
+        assert_eq!(split_args("a  b\tc").unwrap(), v(&["a", "b", "c"]));
+        assert_eq!(split_args(r#"save """#).unwrap(), v(&["save", ""]));
+        assert_eq!(split_args(r#"x "a b\n\x41" 'it\'s'"#).unwrap(), v(&["x", "a b\nA", "it's"]));
+        assert!(split_args(r#"x "abc"#).is_err());
+        assert!(split_args(r#"x "abc"d"#).is_err());
+        assert!(split_args("x 'abc").is_err());
+    }
+
+    #[test]
+    fn quote_round_trips_through_split_args() {
+        for s in ["", "plain", "a b", "q\"uote", "back\\slash", "nl\nx"] {
+            let line = format!("k {}", quote(s));
+            assert_eq!(split_args(&line).unwrap(), v(&["k", s]), "{line}");
+        }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod config;
+pub mod config_table;
 pub mod evict;
 pub mod expire;
 pub mod iothreads;
@@ -107,6 +108,20 @@ pub struct Server {
     pub aof_enabled: bool,
     /// INFO `aof_rewrite_in_progress`.
     pub aof_rewrite_in_progress: bool,
+    /// Clients blocked in BLPOP and friends (the blocking module keeps it).
+    pub blocked_clients: usize,
+    /// Unix time (ms) the server started.
+    pub started_ms: i64,
+    /// The slow log (SLOWLOG).
+    pub slowlog: crate::cmd::slowlog::SlowLog,
+    /// Samples for INFO's `instantaneous_ops_per_sec`.
+    pub ops: crate::cmd::info::OpsSampler,
+    /// Some client was marked `close_asap` (CLIENT KILL): before-sleep
+    /// closes it.
+    pub kill_pending: bool,
+    /// CLIENT PAUSE: until when (Unix ms) and whether only writes pause.
+    /// Stored; the pause itself is not enforced yet.
+    pub pause: Option<(i64, bool)>,
     rng: u64,
     /// Pub/sub channels and patterns and their subscribers.
     pub pubsub: pubsub::PubSub,
@@ -164,6 +179,12 @@ impl Server {
             total_forks: 0,
             aof_enabled: false,
             aof_rewrite_in_progress: false,
+            blocked_clients: 0,
+            started_ms: now,
+            slowlog: Default::default(),
+            ops: Default::default(),
+            kill_pending: false,
+            pause: None,
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
             pubsub: pubsub::PubSub::default(),
             watches: cmd::tx::Watches::default(),
@@ -430,6 +451,10 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     if srv.pending_writes.is_empty() {
         srv.pending_writes = pending;
     }
+    if srv.kill_pending {
+        srv.kill_pending = false;
+        close_killed(lp, srv);
+    }
     if srv.shutdown {
         lp.stop();
     }
@@ -472,6 +497,17 @@ fn write_with_threads(lp: &mut Loop, srv: &mut Server) {
     srv.pending_writes = rest;
 }
 
+/// Closes every client CLIENT KILL marked `close_asap`.
+fn close_killed(lp: &mut Loop, srv: &mut Server) {
+    for slot in 0..srv.clients.len() {
+        if srv.clients[slot].as_ref().is_some_and(|c| c.close_asap) {
+            if let Some(c) = srv.clients[slot].take() {
+                free_client(lp, srv, slot, c);
+            }
+        }
+    }
+}
+
 /// The cron (`serverCron`), `hz` times a second.
 fn cron(shared: &Shared) {
     let mut guard = shared.borrow_mut();
@@ -489,6 +525,8 @@ fn cron(shared: &Shared) {
     }
     srv.drain_expired(None);
     crate::persist::cron(srv);
+    let (now, commands) = (srv.now_ms, srv.stats.commands);
+    srv.ops.sample(now, commands);
 }
 
 /// A server that has bound its sockets and is ready to run.

@@ -1,0 +1,374 @@
+//! CLIENT ID | SETNAME | GETNAME | LIST | INFO | KILL | REPLY | NO-EVICT |
+//! NO-TOUCH | PAUSE | UNPAUSE | UNBLOCK | GETREDIR | SETINFO | HELP.
+
+use super::Ctx;
+use crate::server::client::Client;
+use crate::server::Server;
+use std::fmt::Write as _;
+
+/// The error for a CLIENT SETNAME name with spaces or control bytes.
+pub const BAD_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+
+/// Whether `name` is a valid client name: printable ASCII without spaces.
+pub fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&b| (b'!'..=b'~').contains(&b))
+}
+
+const HELP: &[&str] = &[
+    "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GETNAME",
+    "    Return the name of the current connection.",
+    "ID",
+    "    Return the ID of the current connection.",
+    "INFO",
+    "    Return information about the current client connection.",
+    "KILL <ip:port>",
+    "    Kill connection made from <ip:port>.",
+    "KILL <option> <value> [<option> <value> [...]]",
+    "    Kill connections. Options are:",
+    "    * ADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made from the specified address",
+    "    * LADDR (<ip:port>|<unixsocket>:0)",
+    "      Kill connections made to specified local address",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Kill connections by type.",
+    "    * USER <username>",
+    "      Kill connections authenticated by <username>.",
+    "    * SKIPME (YES|NO)",
+    "      Skip killing current connection (default: yes).",
+    "    * ID <client-id>",
+    "      Kill connections by client id.",
+    "    * MAXAGE <maxage>",
+    "      Kill connections older than the specified age.",
+    "LIST [options ...]",
+    "    Return information about client connections. Options:",
+    "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+    "      Return clients of specified type.",
+    "UNPAUSE",
+    "    Stop the current client pause, resuming traffic.",
+    "PAUSE <timeout> [WRITE|ALL]",
+    "    Suspend all, or just write, clients for <timeout> milliseconds.",
+    "REPLY (ON|OFF|SKIP)",
+    "    Control the replies sent to the current connection.",
+    "SETNAME <name>",
+    "    Assign the name <name> to the current connection.",
+    "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+    "    Unblock the specified blocked client.",
+    "NO-EVICT (ON|OFF)",
+    "    Protect current client connection from eviction.",
+    "NO-TOUCH (ON|OFF)",
+    "    Will not touch LRU/LFU stats when this mode is on.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// Fixed per-client overhead counted in `tot-mem` (Redis's `client` struct
+/// and its static reply buffer).
+pub const CLIENT_OVERHEAD: usize = 16 * 1024 + 1024;
+
+/// One CLIENT LIST line (without the newline), as Redis 7.0 prints it.
+pub fn client_line(srv: &Server, c: &Client, cmd: &str) -> String {
+    use std::os::fd::AsRawFd;
+    let mut flags = String::new();
+    if c.close_after_reply {
+        flags.push('c');
+    }
+    if c.close_asap {
+        flags.push('A');
+    }
+    if c.no_evict {
+        flags.push('e');
+    }
+    if c.no_touch {
+        flags.push('T');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let now = srv.now_ms;
+    let qbuf = c.pending_query();
+    let qfree = c.query.len().saturating_sub(c.qlen);
+    let obl = c.pending_output();
+    let mut s = String::with_capacity(320);
+    let _ = write!(
+        s,
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+         qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
+         events=r cmd={} user=default redir=-1 resp={}",
+        c.id,
+        c.addr,
+        c.laddr,
+        c.fd.as_raw_fd(),
+        String::from_utf8_lossy(c.name.as_deref().unwrap_or_default()),
+        (now / 1000).saturating_sub(c.created as i64).max(0),
+        ((now - c.last_interaction) / 1000).max(0),
+        flags,
+        c.db,
+        qbuf,
+        qfree,
+        c.out.capacity(),
+        c.out.len(),
+        obl,
+        c.query.len() + c.out.capacity() + CLIENT_OVERHEAD,
+        cmd,
+        c.proto,
+    );
+    s
+}
+
+/// Every client, the caller (not in the slab while its command runs)
+/// included, in id order.
+fn all_clients<'a>(srv: &'a Server, me: &'a Client) -> Vec<&'a Client> {
+    let mut v: Vec<&Client> = srv.clients.iter().flatten().map(|b| &**b).collect();
+    v.push(me);
+    v.sort_by_key(|c| c.id);
+    v
+}
+
+/// The blocking module's hook for CLIENT UNBLOCK: unblocks client `id`
+/// (with a timeout reply, or `-UNBLOCKED` when `error`), returning whether
+/// it was blocked. Nothing blocks yet, so nothing is unblocked.
+pub fn unblock_client(_srv: &mut Server, _id: u64, _error: bool) -> bool {
+    false
+}
+
+/// CLIENT.
+pub fn client(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    let argc = ctx.argc();
+    match (sub.as_slice(), argc) {
+        (b"help", 2) => super::server::help(ctx, HELP),
+        (b"id", 2) => {
+            let id = ctx.c.id as i64;
+            ctx.reply().int(id)
+        }
+        (b"getname", 2) => match ctx.c.name.clone() {
+            Some(n) => ctx.reply().bulk(&n),
+            None => ctx.reply().null(),
+        },
+        (b"setname", 3) => {
+            let n = ctx.arg(2);
+            if !valid_name(n) {
+                return ctx.error(BAD_NAME);
+            }
+            ctx.c.name = (!n.is_empty()).then(|| n.to_vec());
+            ctx.ok()
+        }
+        (b"info", 2) => {
+            let mut line = client_line(ctx.srv, ctx.c, "client|info");
+            line.push('\n');
+            ctx.reply().verbatim(line.as_bytes())
+        }
+        (b"list", _) => list(ctx),
+        (b"kill", 3..) => kill(ctx),
+        (b"reply", 3) => match ctx.arg(2).to_ascii_lowercase().as_slice() {
+            b"on" => {
+                ctx.c.reply_off = false;
+                ctx.ok()
+            }
+            b"off" => ctx.c.reply_off = true,
+            b"skip" => {
+                if !ctx.c.reply_off {
+                    ctx.c.reply_skip_next = true;
+                }
+            }
+            _ => ctx.error(super::SYNTAX),
+        },
+        (b"no-evict" | b"no-touch", 3) => {
+            let on = match ctx.arg(2).to_ascii_lowercase().as_slice() {
+                b"on" => true,
+                b"off" => false,
+                _ => return ctx.error(super::SYNTAX),
+            };
+            if sub == b"no-evict" {
+                ctx.c.no_evict = on;
+            } else {
+                ctx.c.no_touch = on;
+            }
+            ctx.ok()
+        }
+        (b"pause", 3 | 4) => {
+            let Some(ms) = crate::util::num::parse_i64(ctx.arg(2)) else {
+                return ctx.error("ERR timeout is not an integer or out of range");
+            };
+            if ms < 0 {
+                return ctx.error("ERR timeout is negative");
+            }
+            let write_only = match argc {
+                4 if ctx.arg(3).eq_ignore_ascii_case(b"write") => true,
+                4 if ctx.arg(3).eq_ignore_ascii_case(b"all") => false,
+                4 => return ctx.error(super::SYNTAX),
+                _ => false,
+            };
+            // TODO: the pause is recorded but not enforced yet.
+            ctx.srv.pause = Some((ctx.srv.now_ms.saturating_add(ms), write_only));
+            ctx.ok()
+        }
+        (b"unpause", 2) => {
+            ctx.srv.pause = None;
+            ctx.ok()
+        }
+        (b"unblock", 3 | 4) => {
+            let Some(id) = crate::util::num::parse_i64(ctx.arg(2)) else {
+                return ctx.error(super::NOT_INTEGER);
+            };
+            let error = match argc {
+                4 if ctx.arg(3).eq_ignore_ascii_case(b"error") => true,
+                4 if ctx.arg(3).eq_ignore_ascii_case(b"timeout") => false,
+                4 => return ctx.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
+                _ => false,
+            };
+            let done = id > 0 && unblock_client(ctx.srv, id as u64, error);
+            ctx.reply().int(done as i64)
+        }
+        (b"getredir", 2) => ctx.reply().int(-1),
+        (b"setinfo", 4) => {
+            let attr = ctx.arg(2);
+            if !(attr.eq_ignore_ascii_case(b"lib-name") || attr.eq_ignore_ascii_case(b"lib-ver")) {
+                let msg = format!("ERR Unrecognized option '{}'", super::printable(attr, 128));
+                return ctx.error(&msg);
+            }
+            ctx.ok()
+        }
+        _ => super::server::unknown_subcommand(
+            ctx,
+            "CLIENT",
+            &[
+                "help", "id", "getname", "setname", "info", "kill", "reply", "no-evict", "no-touch", "pause",
+                "unpause", "unblock", "getredir", "setinfo",
+            ],
+        ),
+    }
+}
+
+fn list(ctx: &mut Ctx<'_>) {
+    let argc = ctx.argc();
+    let mut ids: Option<Vec<u64>> = None;
+    let mut normal_only = None;
+    if argc == 4 && ctx.arg(2).eq_ignore_ascii_case(b"type") {
+        let t = ctx.arg(3).to_ascii_lowercase();
+        match t.as_slice() {
+            b"normal" => normal_only = Some(true),
+            b"master" | b"replica" | b"slave" | b"pubsub" => normal_only = Some(false),
+            _ => {
+                let msg = format!("ERR Unknown client type '{}'", super::printable(ctx.arg(3), 128));
+                return ctx.error(&msg);
+            }
+        }
+    } else if argc > 3 && ctx.arg(2).eq_ignore_ascii_case(b"id") {
+        let mut v = Vec::new();
+        for i in 3..argc {
+            match crate::util::num::parse_i64(ctx.arg(i)) {
+                Some(n) if n > 0 => v.push(n as u64),
+                _ => return ctx.error("ERR Invalid client ID"),
+            }
+        }
+        ids = Some(v);
+    } else if argc != 2 {
+        return ctx.error(super::SYNTAX);
+    }
+    let me_id = ctx.c.id;
+    let mut text = String::new();
+    for c in all_clients(ctx.srv, ctx.c) {
+        // Pub/sub and replica clients are other modules': every client is normal here.
+        if normal_only == Some(false) || ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
+            continue;
+        }
+        let cmd = if c.id == me_id { "client|list" } else { c.last_cmd };
+        text.push_str(&client_line(ctx.srv, c, cmd));
+        text.push('\n');
+    }
+    ctx.reply().verbatim(text.as_bytes());
+}
+
+/// What CLIENT KILL's filters select.
+#[derive(Default)]
+struct KillFilter {
+    addr: Option<Vec<u8>>,
+    laddr: Option<Vec<u8>>,
+    id: Option<u64>,
+    no_normal: bool,
+    user: Option<Vec<u8>>,
+    max_age: Option<i64>,
+    skipme: bool,
+}
+
+impl KillFilter {
+    fn matches(&self, c: &Client, now_ms: i64) -> bool {
+        self.addr.as_ref().is_none_or(|a| a.as_slice() == c.addr.as_bytes())
+            && self.laddr.as_ref().is_none_or(|a| a.as_slice() == c.laddr.as_bytes())
+            && self.id.is_none_or(|id| id == c.id)
+            && !self.no_normal
+            && self.user.as_ref().is_none_or(|u| u.as_slice() == b"default")
+            && self.max_age.is_none_or(|m| (now_ms / 1000) - c.created as i64 >= m)
+    }
+}
+
+fn kill(ctx: &mut Ctx<'_>) {
+    let argc = ctx.argc();
+    let old_style = argc == 3;
+    let mut f = KillFilter { skipme: true, ..KillFilter::default() };
+    if old_style {
+        f.addr = Some(ctx.arg(2).to_vec());
+        f.skipme = false;
+    } else if argc % 2 == 1 {
+        return ctx.error(super::SYNTAX);
+    } else {
+        for i in (2..argc).step_by(2) {
+            let (opt, val) = (ctx.arg(i).to_ascii_lowercase(), ctx.arg(i + 1));
+            match opt.as_slice() {
+                b"id" => match crate::util::num::parse_i64(val) {
+                    Some(n) if n > 0 => f.id = Some(n as u64),
+                    _ => return ctx.error("ERR client-id should be greater than 0"),
+                },
+                b"type" => match val.to_ascii_lowercase().as_slice() {
+                    b"normal" => {}
+                    b"master" | b"replica" | b"slave" | b"pubsub" => f.no_normal = true,
+                    _ => {
+                        let msg = format!("ERR Unknown client type '{}'", super::printable(val, 128));
+                        return ctx.error(&msg);
+                    }
+                },
+                b"addr" => f.addr = Some(val.to_vec()),
+                b"laddr" => f.laddr = Some(val.to_vec()),
+                b"user" => f.user = Some(val.to_vec()),
+                b"maxage" => match crate::util::num::parse_i64(val) {
+                    Some(n) if n >= 0 => f.max_age = Some(n),
+                    _ => return ctx.error(super::NOT_INTEGER),
+                },
+                b"skipme" => match val.to_ascii_lowercase().as_slice() {
+                    b"yes" => f.skipme = true,
+                    b"no" => f.skipme = false,
+                    _ => return ctx.error(super::SYNTAX),
+                },
+                _ => return ctx.error(super::SYNTAX),
+            }
+        }
+    }
+    let now = ctx.srv.now_ms;
+    let mut killed = 0;
+    for c in ctx.srv.clients.iter_mut().flatten() {
+        if f.matches(c, now) && !c.close_asap {
+            c.close_asap = true;
+            killed += 1;
+        }
+    }
+    if killed > 0 {
+        ctx.srv.kill_pending = true;
+    }
+    let kill_me = !f.skipme && f.matches(ctx.c, now);
+    if kill_me {
+        killed += 1;
+    }
+    if old_style {
+        if killed == 0 {
+            return ctx.error("ERR No such client");
+        }
+        ctx.ok();
+    } else {
+        ctx.reply().int(killed);
+    }
+    if kill_me {
+        ctx.c.close_after_reply = true;
+    }
+}

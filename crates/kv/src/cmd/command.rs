@@ -1,0 +1,300 @@
+//! COMMAND [COUNT | INFO | DOCS | LIST | GETKEYS | HELP]: the command table
+//! as Redis 7 describes it, so redis-cli and client libraries can use it.
+
+use super::{Command, Ctx, ADMIN, BLOCKING, DENYOOM, FAST, NO_AUTH, NO_MULTI, PUBSUB, READONLY, WRITE};
+use crate::resp::reply::Reply;
+
+/// Subcommands of the container commands: (parent, name, arity).
+const SUBCOMMANDS: &[(&str, &str, i32)] = &[
+    ("client", "getname", 2),
+    ("client", "getredir", 2),
+    ("client", "help", 2),
+    ("client", "id", 2),
+    ("client", "info", 2),
+    ("client", "kill", -3),
+    ("client", "list", -2),
+    ("client", "no-evict", 3),
+    ("client", "no-touch", 3),
+    ("client", "pause", -3),
+    ("client", "reply", 3),
+    ("client", "setinfo", 4),
+    ("client", "setname", 3),
+    ("client", "unblock", -3),
+    ("client", "unpause", 2),
+    ("command", "count", 2),
+    ("command", "docs", -2),
+    ("command", "getkeys", -4),
+    ("command", "help", 2),
+    ("command", "info", -2),
+    ("command", "list", -2),
+    ("config", "get", -3),
+    ("config", "help", 2),
+    ("config", "resetstat", 2),
+    ("config", "rewrite", 2),
+    ("config", "set", -4),
+    ("function", "flush", -2),
+    ("function", "list", -2),
+    ("function", "stats", 2),
+    ("latency", "doctor", 2),
+    ("latency", "help", 2),
+    ("latency", "history", 3),
+    ("latency", "latest", 2),
+    ("latency", "reset", -2),
+    ("memory", "doctor", 2),
+    ("memory", "help", 2),
+    ("memory", "malloc-stats", 2),
+    ("memory", "purge", 2),
+    ("memory", "stats", 2),
+    ("memory", "usage", -3),
+    ("script", "exists", -3),
+    ("script", "flush", -2),
+    ("script", "load", 3),
+    ("slowlog", "get", -2),
+    ("slowlog", "help", 2),
+    ("slowlog", "len", 2),
+    ("slowlog", "reset", 2),
+];
+
+/// The flag names COMMAND reports, for our flag bits.
+const FLAG_NAMES: &[(u32, &str)] = &[
+    (WRITE, "write"),
+    (READONLY, "readonly"),
+    (DENYOOM, "denyoom"),
+    (ADMIN, "admin"),
+    (PUBSUB, "pubsub"),
+    (BLOCKING, "blocking"),
+    (FAST, "fast"),
+    (NO_AUTH, "no_auth"),
+    (NO_MULTI, "no_multi"),
+];
+
+/// Redis's ACL category order.
+const CATEGORY_ORDER: &[&str] = &[
+    "keyspace",
+    "read",
+    "write",
+    "set",
+    "sortedset",
+    "list",
+    "hash",
+    "string",
+    "bitmap",
+    "hyperloglog",
+    "geo",
+    "stream",
+    "pubsub",
+    "admin",
+    "fast",
+    "slow",
+    "blocking",
+    "dangerous",
+    "connection",
+    "transaction",
+    "scripting",
+];
+
+/// The ACL categories (without `@`) of a command with `flags` in `group`.
+pub fn categories(flags: u32, group: &str) -> Vec<&'static str> {
+    let mut have: Vec<&str> = Vec::new();
+    let flag_cats =
+        [(WRITE, "write"), (READONLY, "read"), (ADMIN, "admin"), (PUBSUB, "pubsub"), (BLOCKING, "blocking")];
+    for (bit, cat) in flag_cats {
+        if flags & bit != 0 {
+            have.push(cat);
+        }
+    }
+    if flags & ADMIN != 0 {
+        have.push("dangerous");
+    }
+    have.push(if flags & FAST != 0 { "fast" } else { "slow" });
+    have.push(match group {
+        "generic" => "keyspace",
+        "sorted_set" | "sorted-set" | "zset" => "sortedset",
+        "transactions" => "transaction",
+        other => other,
+    });
+    CATEGORY_ORDER.iter().copied().filter(|c| have.contains(c)).collect()
+}
+
+fn write_info(r: &mut Reply<'_>, name: &str, arity: i32, cmd: &Command, subs: bool) {
+    r.array_len(10);
+    r.bulk(name.as_bytes());
+    r.int(arity as i64);
+    let flags: Vec<&str> = FLAG_NAMES.iter().filter(|(b, _)| cmd.flags & b != 0).map(|(_, n)| *n).collect();
+    r.set_len(flags.len());
+    for f in flags {
+        r.simple(f);
+    }
+    r.int(cmd.first_key as i64);
+    r.int(cmd.last_key as i64);
+    r.int(cmd.step as i64);
+    let cats = categories(cmd.flags, cmd.group);
+    r.set_len(cats.len());
+    for c in cats {
+        r.simple(&format!("@{c}"));
+    }
+    r.set_len(0);
+    r.array_len(0);
+    if subs {
+        let mine: Vec<_> = SUBCOMMANDS.iter().filter(|s| s.0 == cmd.name).collect();
+        r.array_len(mine.len());
+        for (parent, sub, arity) in mine {
+            write_info(r, &format!("{parent}|{sub}"), *arity, cmd, false);
+        }
+    } else {
+        r.array_len(0);
+    }
+}
+
+fn write_docs(r: &mut Reply<'_>, cmd: &Command) {
+    let mine: Vec<_> = SUBCOMMANDS.iter().filter(|s| s.0 == cmd.name).collect();
+    r.bulk(cmd.name.as_bytes());
+    r.map_len(if mine.is_empty() { 3 } else { 4 });
+    r.bulk(b"summary");
+    r.bulk(format!("The {} command", cmd.name.to_ascii_uppercase()).as_bytes());
+    r.bulk(b"since");
+    r.bulk(b"1.0.0");
+    r.bulk(b"group");
+    r.bulk(cmd.group.as_bytes());
+    if !mine.is_empty() {
+        r.bulk(b"subcommands");
+        r.map_len(mine.len());
+        for (parent, sub, _) in mine {
+            r.bulk(format!("{parent}|{sub}").as_bytes());
+            r.map_len(3);
+            r.bulk(b"summary");
+            r.bulk(
+                format!("The {} {} subcommand", parent.to_ascii_uppercase(), sub.to_ascii_uppercase())
+                    .as_bytes(),
+            );
+            r.bulk(b"since");
+            r.bulk(b"1.0.0");
+            r.bulk(b"group");
+            r.bulk(cmd.group.as_bytes());
+        }
+    }
+}
+
+const HELP: &[&str] = &[
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// COMMAND.
+pub fn command(ctx: &mut Ctx<'_>) {
+    let argc = ctx.argc();
+    if argc == 1 {
+        let all: Vec<&Command> = super::all_commands().collect();
+        let mut r = ctx.reply();
+        r.array_len(all.len());
+        for c in all {
+            write_info(&mut r, c.name, c.arity, c, true);
+        }
+        return;
+    }
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    match (sub.as_slice(), argc) {
+        (b"help", 2) => super::server::help(ctx, HELP),
+        (b"count", 2) => {
+            let n = super::all_commands().count();
+            ctx.reply().int(n as i64)
+        }
+        (b"info", _) => {
+            let found: Vec<Option<&Command>> = if argc == 2 {
+                super::all_commands().map(Some).collect()
+            } else {
+                (2..argc).map(|i| super::lookup(ctx.arg(i))).collect()
+            };
+            let mut r = ctx.reply();
+            r.array_len(found.len());
+            for c in found {
+                match c {
+                    Some(c) => write_info(&mut r, c.name, c.arity, c, true),
+                    None => r.null(),
+                }
+            }
+        }
+        (b"docs", _) => {
+            let found: Vec<&Command> = if argc == 2 {
+                super::all_commands().collect()
+            } else {
+                (2..argc).filter_map(|i| super::lookup(ctx.arg(i))).collect()
+            };
+            let mut r = ctx.reply();
+            r.map_len(found.len());
+            for c in found {
+                write_docs(&mut r, c);
+            }
+        }
+        (b"list", 2 | 5) => list(ctx),
+        (b"getkeys", 4..) => getkeys(ctx),
+        _ => super::server::unknown_subcommand(
+            ctx,
+            "COMMAND",
+            &["count", "info", "docs", "list", "getkeys", "help"],
+        ),
+    }
+}
+
+fn list(ctx: &mut Ctx<'_>) {
+    let mut filter: Box<dyn Fn(&Command) -> bool> = Box::new(|_| true);
+    if ctx.argc() == 5 {
+        if !ctx.arg(2).eq_ignore_ascii_case(b"filterby") {
+            return ctx.error(super::SYNTAX);
+        }
+        let val = ctx.arg(4).to_vec();
+        match ctx.arg(3).to_ascii_lowercase().as_slice() {
+            b"module" => filter = Box::new(|_| false),
+            b"aclcat" => {
+                let cat = String::from_utf8_lossy(&val).to_ascii_lowercase();
+                filter = Box::new(move |c| categories(c.flags, c.group).contains(&cat.as_str()))
+            }
+            b"pattern" => {
+                filter = Box::new(move |c| crate::util::glob::glob_match(&val, c.name.as_bytes(), true))
+            }
+            _ => return ctx.error(super::SYNTAX),
+        }
+    }
+    let names: Vec<&str> = super::all_commands().filter(|c| filter(c)).map(|c| c.name).collect();
+    let mut r = ctx.reply();
+    r.array_len(names.len());
+    for n in names {
+        r.bulk(n.as_bytes());
+    }
+}
+
+fn getkeys(ctx: &mut Ctx<'_>) {
+    let Some(cmd) = super::lookup(ctx.arg(2)) else {
+        return ctx.error("ERR Invalid command specified");
+    };
+    if cmd.first_key <= 0 {
+        return ctx.error("ERR The command has no key arguments");
+    }
+    let n = ctx.argc() - 2;
+    if !cmd.arity_ok(n) {
+        return ctx.error("ERR Invalid number of arguments specified for command");
+    }
+    let keys: Vec<&[u8]> = cmd.key_positions(n).map(|i| ctx.arg(i + 2)).collect();
+    let mut r = ctx.reply();
+    r.array_len(keys.len());
+    for k in keys {
+        r.bulk(k);
+    }
+}

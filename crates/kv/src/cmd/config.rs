@@ -1,0 +1,81 @@
+//! CONFIG GET | SET | RESETSTAT | REWRITE | HELP.
+
+use super::Ctx;
+
+const HELP: &[&str] = &[
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+    "HELP",
+    "    Print this help.",
+];
+
+/// CONFIG.
+pub fn config(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    let argc = ctx.argc();
+    match sub.as_slice() {
+        b"help" if argc == 2 => super::server::help(ctx, HELP),
+        b"get" if argc >= 3 => {
+            let patterns: Vec<&[u8]> = (2..argc).map(|i| ctx.arg(i)).collect();
+            let found = ctx.srv.config.get_matching(&patterns);
+            let mut r = ctx.reply();
+            r.map_len(found.len());
+            for (name, value) in found {
+                r.bulk(name.as_bytes());
+                r.bulk(value.as_bytes());
+            }
+        }
+        b"set" if argc >= 4 && argc % 2 == 0 => {
+            let pairs: Vec<(String, String)> = (2..argc)
+                .step_by(2)
+                .map(|i| {
+                    (
+                        String::from_utf8_lossy(ctx.arg(i)).into_owned(),
+                        String::from_utf8_lossy(ctx.arg(i + 1)).into_owned(),
+                    )
+                })
+                .collect();
+            if let Some((name, _)) =
+                pairs.iter().find(|(n, _)| crate::server::config_table::find(n).is_none())
+            {
+                let msg = format!("ERR Unknown option or number of arguments for CONFIG SET - '{name}'");
+                return ctx.error(&msg);
+            }
+            let had_password = !ctx.srv.config.requirepass.is_empty();
+            match ctx.srv.config.set_at_runtime(&pairs) {
+                Ok(()) => {
+                    // Connections made while no password was needed stay
+                    // logged in as the default user, as in Redis.
+                    if !had_password && !ctx.srv.config.requirepass.is_empty() {
+                        ctx.c.authenticated = true;
+                        for c in ctx.srv.clients.iter_mut().flatten() {
+                            c.authenticated = true;
+                        }
+                    }
+                    ctx.ok()
+                }
+                Err(e) => ctx.error(&e.0),
+            }
+        }
+        b"set" if argc >= 4 => ctx.error(super::SYNTAX),
+        b"resetstat" if argc == 2 => {
+            ctx.srv.stats = Default::default();
+            ctx.srv.ops = Default::default();
+            ctx.ok()
+        }
+        b"rewrite" if argc == 2 => match ctx.srv.config.rewrite() {
+            Ok(()) => ctx.ok(),
+            Err(e) => ctx.error(&e.0),
+        },
+        _ => {
+            super::server::unknown_subcommand(ctx, "CONFIG", &["get", "set", "resetstat", "rewrite", "help"])
+        }
+    }
+}

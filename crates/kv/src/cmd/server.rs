@@ -1,0 +1,352 @@
+//! Server commands: CONFIG, INFO, TIME, DEBUG, SLOWLOG, LATENCY, MEMORY,
+//! FUNCTION, SHUTDOWN, LASTSAVE, and the scripting commands this server
+//! refuses.
+
+use super::{Command, Ctx, ADMIN, FAST, NO_AUTH, NO_KEYS, NO_MULTI, READONLY, WRITE};
+use crate::persist::ShutdownSave;
+use crate::resp::reply::Reply;
+
+macro_rules! cmd {
+    ($name:expr, $arity:expr, $flags:expr, $group:expr, $h:expr) => {
+        Command {
+            name: $name,
+            arity: $arity,
+            flags: $flags | NO_KEYS,
+            first_key: 0,
+            last_key: 0,
+            step: 0,
+            group: $group,
+            handler: $h,
+        }
+    };
+}
+
+/// The server and connection-management commands.
+pub static COMMANDS: &[Command] = &[
+    cmd!("hello", -1, FAST | NO_AUTH, "connection", super::conn::hello),
+    cmd!("reset", 1, FAST | NO_AUTH, "connection", super::conn::reset),
+    cmd!("client", -2, 0, "connection", super::client::client),
+    cmd!("command", -1, 0, "server", super::command::command),
+    cmd!("config", -2, 0, "server", super::config::config),
+    cmd!("info", -1, 0, "server", super::info::info),
+    cmd!("time", 1, FAST, "server", time),
+    cmd!("debug", -2, ADMIN, "server", debug),
+    cmd!("slowlog", -2, ADMIN, "server", super::slowlog::slowlog),
+    cmd!("latency", -2, ADMIN, "server", latency),
+    cmd!("memory", -2, 0, "server", memory),
+    cmd!("shutdown", -1, ADMIN | NO_MULTI, "server", shutdown),
+];
+
+/// The scripting commands, present so clients get a clear error.
+pub static SCRIPTING: &[Command] = &[
+    cmd!("eval", -3, 0, "scripting", no_scripting),
+    cmd!("evalsha", -3, 0, "scripting", no_scripting),
+    cmd!("eval_ro", -3, READONLY, "scripting", no_scripting),
+    cmd!("evalsha_ro", -3, READONLY, "scripting", no_scripting),
+    cmd!("fcall", -3, 0, "scripting", no_scripting),
+    cmd!("fcall_ro", -3, READONLY, "scripting", no_scripting),
+    cmd!("script", -2, 0, "scripting", script),
+    cmd!("function", -2, WRITE, "scripting", function),
+];
+
+/// The error every scripting command gives.
+pub const NO_SCRIPTING: &str = "ERR scripting is not supported by this server";
+
+/// Replies with a HELP text (an array of status lines, as Redis's
+/// `addReplyHelp`).
+pub fn help(ctx: &mut Ctx<'_>, lines: &[&str]) {
+    let mut r = ctx.reply();
+    r.array_len(lines.len());
+    for l in lines {
+        r.simple(l);
+    }
+}
+
+/// The error for a container command's bad subcommand: the arity error
+/// when the subcommand is one of `known` (called with the wrong number of
+/// arguments), Redis's "unknown subcommand" otherwise.
+pub fn unknown_subcommand(ctx: &mut Ctx<'_>, cmd: &str, known: &[&str]) {
+    let sub = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+    let low = sub.to_ascii_lowercase();
+    let msg = if known.contains(&low.as_str()) {
+        format!("ERR wrong number of arguments for '{}|{}' command", cmd.to_ascii_lowercase(), low)
+    } else {
+        format!("ERR unknown subcommand '{}'. Try {} HELP.", super::printable(sub.as_bytes(), 128), cmd)
+    };
+    ctx.error(&msg);
+}
+
+fn time(ctx: &mut Ctx<'_>) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut r = ctx.reply();
+    r.array_len(2);
+    r.bulk(now.as_secs().to_string().as_bytes());
+    r.bulk(now.subsec_micros().to_string().as_bytes());
+}
+
+const DEBUG_HELP: &[&str] = &[
+    "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "OBJECT <key>",
+    "    Show low level info about `key` and associated value.",
+    "SET-ACTIVE-EXPIRE <0|1>",
+    "    Setting it to 0 disables expiring keys in background when they are not",
+    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+    "    default.",
+    "SLEEP <seconds>",
+    "    Stop the server for <seconds>. Decimals allowed.",
+    "HELP",
+    "    Print this help.",
+];
+
+fn debug(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    match (sub.as_slice(), ctx.argc()) {
+        (b"help", 2) => help(ctx, DEBUG_HELP),
+        (b"sleep", 3) => {
+            let Some(secs) = crate::util::num::parse_f64(ctx.arg(2)).filter(|s| s.is_finite()) else {
+                return ctx.error(super::NOT_FLOAT);
+            };
+            // Blocking the server thread is the point of DEBUG SLEEP.
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
+            ctx.ok()
+        }
+        (b"set-active-expire", 3) => {
+            let Some(v) = ctx.int_arg(2) else { return };
+            ctx.srv.active_expire_enabled = v != 0;
+            ctx.ok()
+        }
+        (b"object", 3) => debug_object(ctx),
+        _ => {
+            let s = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+            ctx.error(&format!(
+                "ERR unknown subcommand '{}'. Try DEBUG HELP.",
+                super::printable(s.as_bytes(), 128)
+            ))
+        }
+    }
+}
+
+/// The length Redis's RDB writer would give a string.
+fn rdb_string_len(s: &crate::db::Str) -> usize {
+    match s {
+        crate::db::Str::Int(n) if i32::try_from(*n).is_ok() => match *n {
+            -128..=127 => 2,
+            -32768..=32767 => 3,
+            _ => 5,
+        },
+        other => {
+            let n = other.len();
+            n + if n < 64 {
+                1
+            } else if n < 16384 {
+                2
+            } else {
+                5
+            }
+        }
+    }
+}
+
+fn debug_object(ctx: &mut Ctx<'_>) {
+    let key = ctx.arg(2);
+    let lru_now = ctx.srv.lru_clock;
+    let Some(e) = ctx.srv.dbs[ctx.c.db].get(key, ctx.srv.now_ms) else {
+        return ctx.error("ERR no such key");
+    };
+    let ser = match &e.value {
+        crate::db::Value::Str(s) => rdb_string_len(s),
+        v => v.memory_usage(),
+    };
+    let idle = lru_now.wrapping_sub(e.lru) & ((1 << 24) - 1);
+    let line = format!(
+        "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        e as *const _,
+        e.value.encoding(),
+        ser,
+        e.lru,
+        idle
+    );
+    ctx.reply().simple(&line);
+}
+
+const LATENCY_HELP: &[&str] = &[
+    "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return a human readable latency analysis report.",
+    "HISTORY <event>",
+    "    Return time-latency samples for the <event> class.",
+    "LATEST",
+    "    Return the latest latency samples for all events.",
+    "RESET [<event> ...]",
+    "    Reset latency data of one or more <event> classes.",
+    "    (default: reset all data for all event classes)",
+    "HELP",
+    "    Print this help.",
+];
+
+/// LATENCY: this server keeps no latency events yet, so LATEST and HISTORY
+/// are empty and DOCTOR says so.
+fn latency(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    match (sub.as_slice(), ctx.argc()) {
+        (b"help", 2) => help(ctx, LATENCY_HELP),
+        (b"latest", 2) | (b"history", 3) => ctx.reply().array_len(0),
+        (b"reset", _) => ctx.reply().int(0),
+        (b"doctor", 2) => {
+            let text: &[u8] = if ctx.srv.config.latency_monitor_threshold == 0 {
+                b"I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
+            } else {
+                b"Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep better at night.\n"
+            };
+            ctx.reply().verbatim(text)
+        }
+        _ => unknown_subcommand(ctx, "LATENCY", &["latest", "history", "doctor", "help"]),
+    }
+}
+
+const MEMORY_HELP: &[&str] = &[
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return memory problems reports.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Print this help.",
+];
+
+fn memory(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    match (sub.as_slice(), ctx.argc()) {
+        (b"help", 2) => help(ctx, MEMORY_HELP),
+        (b"usage", 3 | 5) => {
+            if ctx.argc() == 5 {
+                if !ctx.arg(3).eq_ignore_ascii_case(b"samples") {
+                    return ctx.error(super::SYNTAX);
+                }
+                let Some(n) = ctx.int_arg(4) else { return };
+                if n < 0 {
+                    return ctx.error(super::SYNTAX);
+                }
+            }
+            let key = ctx.arg(2);
+            let now = ctx.srv.now_ms;
+            match ctx.srv.dbs[ctx.c.db].get(key, now) {
+                // The dict entry and the key's own allocation, as Redis counts them.
+                Some(e) => {
+                    let n = e.value.memory_usage() + key.len() + 1 + 24;
+                    ctx.reply().int(n as i64)
+                }
+                None => ctx.reply().null(),
+            }
+        }
+        (b"stats", 2) => memory_stats(ctx),
+        (b"doctor", 2) => ctx.reply().verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."),
+        (b"malloc-stats", 2) => ctx.reply().verbatim(b"Stats not supported for the current allocator"),
+        (b"purge", 2) => ctx.ok(),
+        _ => unknown_subcommand(ctx, "MEMORY", &["usage", "stats", "doctor", "malloc-stats", "purge", "help"]),
+    }
+}
+
+fn memory_stats(ctx: &mut Ctx<'_>) {
+    let rss = super::info::rss_bytes();
+    let keys: usize = ctx.srv.dbs.iter().map(|d| d.len()).sum();
+    let clients = ctx.srv.client_count();
+    let mut r = ctx.reply();
+    r.map_len(8);
+    r.bulk(b"peak.allocated");
+    r.int(rss as i64);
+    r.bulk(b"total.allocated");
+    r.int(rss as i64);
+    r.bulk(b"startup.allocated");
+    r.int(0);
+    r.bulk(b"clients.normal");
+    r.int((clients * super::client::CLIENT_OVERHEAD) as i64);
+    r.bulk(b"keys.count");
+    r.int(keys as i64);
+    r.bulk(b"keys.bytes-per-key");
+    r.int(if keys == 0 { 0 } else { (rss / keys as u64) as i64 });
+    r.bulk(b"dataset.bytes");
+    r.int(rss as i64);
+    r.bulk(b"fragmentation");
+    r.double(1.0);
+}
+
+fn shutdown(ctx: &mut Ctx<'_>) {
+    let mut save = None;
+    for i in 1..ctx.argc() {
+        let a = ctx.arg(i).to_ascii_lowercase();
+        match a.as_slice() {
+            b"nosave" if save.is_none() => save = Some(false),
+            b"save" if save.is_none() => save = Some(true),
+            b"now" | b"force" | b"abort" => {}
+            _ => return ctx.error(super::SYNTAX),
+        }
+    }
+    if ctx.args.iter().skip(1).any(|a| a.eq_ignore_ascii_case(b"abort")) {
+        return ctx.error("ERR No shutdown in progress.");
+    }
+    tracing::info!(client = ctx.c.id, "SHUTDOWN requested");
+    let force = ctx.args.iter().skip(1).any(|a| a.eq_ignore_ascii_case(b"force"));
+    let mode = match save {
+        Some(true) => ShutdownSave::Save,
+        Some(false) => ShutdownSave::NoSave,
+        None => ShutdownSave::Default,
+    };
+    // Save now, while the client can still be told it failed (Redis then
+    // refuses to stop unless FORCE was given).
+    if let Err(e) = crate::persist::prepare_shutdown(ctx.srv, mode) {
+        tracing::error!(error = %e, "error trying to save the DB before shutting down");
+        if !force {
+            return ctx.error("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
+    }
+    ctx.srv.persist.shutdown_save = ShutdownSave::NoSave;
+    ctx.srv.shutdown = true;
+    // Redis replies nothing: the connection simply closes.
+    ctx.c.close_asap = true;
+}
+
+fn no_scripting(ctx: &mut Ctx<'_>) {
+    ctx.error(NO_SCRIPTING);
+}
+
+fn script(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    match sub.as_slice() {
+        b"flush" => ctx.ok(),
+        b"exists" if ctx.argc() > 2 => {
+            let n = ctx.argc() - 2;
+            let mut r = ctx.reply();
+            r.array_len(n);
+            for _ in 0..n {
+                r.int(0);
+            }
+        }
+        _ => ctx.error(NO_SCRIPTING),
+    }
+}
+
+fn function(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    match sub.as_slice() {
+        b"list" => ctx.reply().array_len(0),
+        b"flush" => ctx.ok(),
+        b"stats" => {
+            let mut r = ctx.reply();
+            r.map_len(2);
+            r.bulk(b"running_script");
+            r.null();
+            r.bulk(b"engines");
+            r.map_len(0);
+        }
+        _ => ctx.error(NO_SCRIPTING),
+    }
+}
+
+/// Writes `text` as INFO does: verbatim in RESP3, a bulk string in RESP2.
+pub fn reply_text(r: &mut Reply<'_>, text: &str) {
+    r.verbatim(text.as_bytes());
+}

@@ -1,0 +1,409 @@
+//! The option table: every [`Config`] field under its Redis name, with its
+//! parser, its formatter and whether `CONFIG SET` may change it.
+//!
+//! The parsers take the option's arguments already split (a redis.conf line
+//! after `sdssplitargs`, or a `CONFIG SET` value split the same way) and
+//! return Redis's error text on a bad value: the caller adds the context
+//! (`CONFIG SET failed (possibly related to argument '...')`, or the line of
+//! the file).
+
+use super::config::{split_args, AppendFsync, Config, EvictionPolicy, OutputLimit};
+
+/// `CONFIG SET` refuses the option: it is fixed once the server runs.
+pub const IMMUTABLE: u8 = 1;
+/// `CONFIG SET` refuses the option as a protected config (Redis 7's
+/// `enable-protected-configs no`: `dir`, `dbfilename`).
+pub const PROTECTED: u8 = 2;
+/// The option takes several arguments (`save`, `bind`,
+/// `client-output-buffer-limit`).
+pub const MULTI_ARG: u8 = 4;
+
+/// One option.
+pub struct ConfigOption {
+    /// Redis's name.
+    pub name: &'static str,
+    /// The old name Redis still accepts (`hash-max-ziplist-entries`).
+    pub alias: Option<&'static str>,
+    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`].
+    pub flags: u8,
+    /// The value as `CONFIG GET` prints it.
+    pub get: fn(&Config) -> String,
+    /// Parses the arguments into the config, or Redis's error text.
+    pub set: fn(&mut Config, &[String]) -> Result<(), String>,
+}
+
+impl ConfigOption {
+    /// Whether `name` (lower case) is this option's name or alias.
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name == name || self.alias == Some(name)
+    }
+}
+
+/// Finds an option by name or alias, in any case.
+pub fn find(name: &str) -> Option<&'static ConfigOption> {
+    let low = name.to_ascii_lowercase();
+    OPTIONS.iter().find(|o| o.is_named(&low))
+}
+
+fn one(v: &[String]) -> Result<&str, String> {
+    match v {
+        [a] => Ok(a.as_str()),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn yes_no(v: &[String]) -> Result<bool, String> {
+    match one(v)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn fmt_bool(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+fn int(v: &[String], min: i64, max: i64) -> Result<i64, String> {
+    let n = crate::util::num::parse_i64(one(v)?.as_bytes())
+        .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
+    if n < min || n > max {
+        return Err(format!("argument must be between {min} and {max} inclusive"));
+    }
+    Ok(n)
+}
+
+/// Redis's `memtoull`: an integer with an optional unit (b, k, kb, m, mb,
+/// g, gb; case-insensitive; k = 1000, kb = 1024).
+pub fn memtoull(s: &str) -> Option<u64> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    if num.is_empty() {
+        return None;
+    }
+    let mul: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" => 1000,
+        "kb" => 1024,
+        "m" => 1000 * 1000,
+        "mb" => 1024 * 1024,
+        "g" => 1000 * 1000 * 1000,
+        "gb" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    num.parse::<u64>().ok()?.checked_mul(mul)
+}
+
+fn mem(v: &[String], min: u64, max: u64) -> Result<u64, String> {
+    let n = memtoull(one(v)?).ok_or_else(|| "argument must be a memory value".to_string())?;
+    if n < min || n > max {
+        return Err(format!("argument must be between {min} and {max} inclusive"));
+    }
+    Ok(n)
+}
+
+fn pick<T: Copy>(v: &[String], names: &[(&str, T)]) -> Result<T, String> {
+    let s = one(v)?.to_ascii_lowercase();
+    names.iter().find(|(n, _)| *n == s).map(|&(_, t)| t).ok_or_else(|| {
+        let all: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+        format!("argument(s) must be one of the following: {}", all.join(", "))
+    })
+}
+
+const FSYNC: &[(&str, AppendFsync)] =
+    &[("everysec", AppendFsync::EverySec), ("always", AppendFsync::Always), ("no", AppendFsync::No)];
+
+const POLICIES: &[(&str, EvictionPolicy)] = &[
+    ("volatile-lru", EvictionPolicy::VolatileLru),
+    ("volatile-random", EvictionPolicy::VolatileRandom),
+    ("volatile-ttl", EvictionPolicy::VolatileTtl),
+    ("allkeys-lru", EvictionPolicy::AllKeysLru),
+    ("allkeys-random", EvictionPolicy::AllKeysRandom),
+    ("noeviction", EvictionPolicy::NoEviction),
+];
+
+const LOGLEVELS: &[(&str, &str)] =
+    &[("debug", "debug"), ("verbose", "verbose"), ("notice", "notice"), ("warning", "warning")];
+
+fn name_of<T: PartialEq + Copy>(names: &[(&'static str, T)], t: T) -> String {
+    names.iter().find(|(_, x)| *x == t).map_or("", |(n, _)| n).to_string()
+}
+
+/// Multi-argument options accept their arguments as one string too
+/// (`CONFIG SET save "3600 1 300 100"`, `--save "3600 1"`).
+fn resplit(v: &[String]) -> Result<Vec<String>, String> {
+    match v {
+        [one] if one.contains(char::is_whitespace) => split_args(one),
+        _ => Ok(v.to_vec()),
+    }
+}
+
+fn set_save(c: &mut Config, v: &[String]) -> Result<(), String> {
+    let v = resplit(v)?;
+    if v.is_empty() || (v.len() == 1 && v[0].is_empty()) {
+        c.save.clear();
+        return Ok(());
+    }
+    if v.len() % 2 != 0 {
+        return Err("Invalid save parameters".into());
+    }
+    let mut out = Vec::new();
+    for p in v.chunks(2) {
+        let secs = p[0].parse::<u64>().map_err(|_| "Invalid save parameters".to_string())?;
+        let changes = p[1].parse::<u64>().map_err(|_| "Invalid save parameters".to_string())?;
+        out.push((secs, changes));
+    }
+    c.save = out;
+    Ok(())
+}
+
+fn get_save(c: &Config) -> String {
+    c.save.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" ")
+}
+
+fn set_bind(c: &mut Config, v: &[String]) -> Result<(), String> {
+    let v = resplit(v)?;
+    if v.is_empty() {
+        return Err("wrong number of arguments".into());
+    }
+    if v.len() > 16 {
+        return Err("Too many bind addresses specified.".into());
+    }
+    c.bind = v;
+    Ok(())
+}
+
+const OBL_CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+
+fn set_obl(c: &mut Config, v: &[String]) -> Result<(), String> {
+    let v = resplit(v)?;
+    if v.is_empty() || v.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut limits = c.client_output_buffer_limit;
+    for g in v.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+        };
+        let bad = || "Error in hard, soft or soft_seconds setting in buffer limit configuration.".to_string();
+        let hard = memtoull(&g[1]).ok_or_else(bad)?;
+        let soft = memtoull(&g[2]).ok_or_else(bad)?;
+        let soft_secs = g[3].parse::<u64>().map_err(|_| bad())?;
+        limits[class] = OutputLimit { hard, soft, soft_secs };
+    }
+    c.client_output_buffer_limit = limits;
+    Ok(())
+}
+
+fn get_obl(c: &Config) -> String {
+    OBL_CLASSES
+        .iter()
+        .zip(&c.client_output_buffer_limit)
+        .map(|(n, l)| format!("{n} {} {} {}", l.hard, l.soft, l.soft_secs))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The event classes of `notify-keyspace-events`, in Redis's print order;
+/// `A` stands for all of them.
+const EVENT_TYPES: &str = "g$lshzxetd";
+
+/// Parses a `notify-keyspace-events` string into Redis's canonical form.
+pub fn canonical_events(s: &str) -> Option<String> {
+    let mut have = std::collections::HashSet::new();
+    for ch in s.chars() {
+        match ch {
+            'A' => have.extend(EVENT_TYPES.chars()),
+            'K' | 'E' | 'm' | 'n' => {
+                have.insert(ch);
+            }
+            c if EVENT_TYPES.contains(c) => {
+                have.insert(c);
+            }
+            _ => return None,
+        }
+    }
+    let mut out = String::new();
+    if EVENT_TYPES.chars().all(|c| have.contains(&c)) {
+        out.push('A');
+    } else {
+        out.extend(EVENT_TYPES.chars().filter(|c| have.contains(c)));
+    }
+    out.extend("KEmn".chars().filter(|c| have.contains(c)));
+    Some(out)
+}
+
+fn set_events(c: &mut Config, v: &[String]) -> Result<(), String> {
+    let s = one(v)?;
+    c.notify_keyspace_events = canonical_events(s)
+        .ok_or_else(|| "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".to_string())?;
+    Ok(())
+}
+
+const I32: i64 = i32::MAX as i64;
+
+macro_rules! opt {
+    ($name:expr, $alias:expr, $flags:expr, |$c:ident| $get:expr, |$cm:ident, $v:ident| $set:expr) => {
+        ConfigOption {
+            name: $name,
+            alias: $alias,
+            flags: $flags,
+            get: |$c: &Config| -> String { $get },
+            set: |$cm: &mut Config, $v: &[String]| -> Result<(), String> {
+                $set;
+                Ok(())
+            },
+        }
+    };
+}
+
+macro_rules! boolean {
+    ($name:expr, $($field:ident).+) => {
+        opt!($name, None, 0, |c| fmt_bool(c.$($field).+), |c, v| c.$($field).+ = yes_no(v)?)
+    };
+}
+
+macro_rules! integer {
+    ($name:expr, $alias:expr, $flags:expr, $min:expr, $max:expr, $($field:ident).+) => {
+        opt!($name, $alias, $flags, |c| c.$($field).+.to_string(), |c, v| c.$($field).+ = int(v, $min, $max)? as _)
+    };
+}
+
+macro_rules! memory {
+    ($name:expr, $min:expr, $max:expr, $($field:ident).+) => {
+        opt!($name, None, 0, |c| c.$($field).+.to_string(), |c, v| c.$($field).+ = mem(v, $min, $max)? as _)
+    };
+}
+
+/// Every option, in the order `CONFIG GET *` lists them.
+pub static OPTIONS: &[ConfigOption] = &[
+    opt!("bind", None, IMMUTABLE | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
+    integer!("port", None, IMMUTABLE, 0, 65535, port),
+    opt!("requirepass", None, 0, |c| String::from_utf8_lossy(&c.requirepass).into_owned(), |c, v| c
+        .requirepass =
+        one(v)?.as_bytes().to_vec()),
+    boolean!("protected-mode", protected_mode),
+    integer!("databases", None, IMMUTABLE, 1, I32, databases),
+    integer!("maxclients", None, 0, 1, u32::MAX as i64, maxclients),
+    memory!("proto-max-bulk-len", 1 << 20, i64::MAX as u64, proto_max_bulk_len),
+    memory!("client-query-buffer-limit", 1 << 20, i64::MAX as u64, client_query_buffer_limit),
+    integer!("timeout", None, 0, 0, I32, timeout),
+    integer!("hz", None, 0, 0, I32, hz),
+    integer!("tcp-backlog", None, IMMUTABLE, 0, I32, tcp_backlog),
+    integer!(
+        "list-max-listpack-size",
+        Some("list-max-ziplist-size"),
+        0,
+        i32::MIN as i64,
+        I32,
+        encoding.list_max_listpack_size
+    ),
+    integer!(
+        "hash-max-listpack-entries",
+        Some("hash-max-ziplist-entries"),
+        0,
+        0,
+        i64::MAX,
+        encoding.hash_max_listpack_entries
+    ),
+    integer!(
+        "hash-max-listpack-value",
+        Some("hash-max-ziplist-value"),
+        0,
+        0,
+        i64::MAX,
+        encoding.hash_max_listpack_value
+    ),
+    integer!("set-max-intset-entries", None, 0, 0, i64::MAX, encoding.set_max_intset_entries),
+    integer!("set-max-listpack-entries", None, 0, 0, i64::MAX, encoding.set_max_listpack_entries),
+    integer!("set-max-listpack-value", None, 0, 0, i64::MAX, encoding.set_max_listpack_value),
+    integer!(
+        "zset-max-listpack-entries",
+        Some("zset-max-ziplist-entries"),
+        0,
+        0,
+        i64::MAX,
+        encoding.zset_max_listpack_entries
+    ),
+    integer!(
+        "zset-max-listpack-value",
+        Some("zset-max-ziplist-value"),
+        0,
+        0,
+        i64::MAX,
+        encoding.zset_max_listpack_value
+    ),
+    opt!("dir", None, PROTECTED, |c| display_dir(&c.dir), |c, v| c.dir = one(v)?.into()),
+    opt!("dbfilename", None, PROTECTED, |c| c.dbfilename.clone(), |c, v| c.dbfilename = one(v)?.into()),
+    opt!("save", None, MULTI_ARG, |c| get_save(c), |c, v| set_save(c, v)?),
+    boolean!("rdbcompression", rdbcompression),
+    boolean!("appendonly", appendonly),
+    opt!("appendfilename", None, IMMUTABLE, |c| c.appendfilename.clone(), |c, v| c.appendfilename =
+        one(v)?.into()),
+    opt!("appendfsync", None, 0, |c| name_of(FSYNC, c.appendfsync), |c, v| c.appendfsync = pick(v, FSYNC)?),
+    boolean!("aof-load-truncated", aof_load_truncated),
+    integer!("auto-aof-rewrite-percentage", None, 0, 0, I32, auto_aof_rewrite_percentage),
+    memory!("auto-aof-rewrite-min-size", 0, i64::MAX as u64, auto_aof_rewrite_min_size),
+    memory!("maxmemory", 0, u64::MAX, maxmemory),
+    opt!("maxmemory-policy", None, 0, |c| name_of(POLICIES, c.maxmemory_policy), |c, v| c.maxmemory_policy =
+        pick(v, POLICIES)?),
+    integer!("maxmemory-samples", None, 0, 1, I32, maxmemory_samples),
+    boolean!("lazyfree-lazy-eviction", lazyfree_lazy_eviction),
+    boolean!("lazyfree-lazy-expire", lazyfree_lazy_expire),
+    boolean!("lazyfree-lazy-server-del", lazyfree_lazy_server_del),
+    boolean!("lazyfree-lazy-user-del", lazyfree_lazy_user_del),
+    boolean!("lazyfree-lazy-user-flush", lazyfree_lazy_user_flush),
+    integer!("io-threads", None, IMMUTABLE, 1, 128, io_threads),
+    opt!("notify-keyspace-events", None, 0, |c| c.notify_keyspace_events.clone(), |c, v| set_events(c, v)?),
+    opt!("client-output-buffer-limit", None, MULTI_ARG, |c| get_obl(c), |c, v| set_obl(c, v)?),
+    integer!("slowlog-log-slower-than", None, 0, -1, i64::MAX, slowlog_log_slower_than),
+    integer!("slowlog-max-len", None, 0, 0, i64::MAX, slowlog_max_len),
+    integer!("latency-monitor-threshold", None, 0, 0, i64::MAX, latency_monitor_threshold),
+    integer!("active-expire-effort", None, 0, 1, 10, active_expire_effort),
+    opt!("loglevel", None, 0, |c| c.loglevel.clone(), |c, v| c.loglevel = pick(v, LOGLEVELS)?.into()),
+];
+
+/// `dir` as CONFIG GET shows it: the absolute path, as Redis reports its
+/// working directory.
+fn display_dir(p: &std::path::Path) -> String {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_units_follow_memtoull() {
+        assert_eq!(memtoull("1gb"), Some(1 << 30));
+        assert_eq!(memtoull("100mb"), Some(100 << 20));
+        assert_eq!(memtoull("10k"), Some(10_000));
+        assert_eq!(memtoull("10KB"), Some(10_240));
+        assert_eq!(memtoull("7"), Some(7));
+        assert_eq!(memtoull("1.5gb"), None);
+        assert_eq!(memtoull("-1"), None);
+        assert_eq!(memtoull("gb"), None);
+    }
+
+    #[test]
+    fn event_flags_print_canonically() {
+        assert_eq!(canonical_events("KEA").as_deref(), Some("AKE"));
+        assert_eq!(canonical_events("Ex$").as_deref(), Some("$xE"));
+        assert_eq!(canonical_events("").as_deref(), Some(""));
+        assert_eq!(canonical_events("Q"), None);
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for o in OPTIONS {
+            assert!(seen.insert(o.name), "{}", o.name);
+            if let Some(a) = o.alias {
+                assert!(seen.insert(a), "{a}");
+            }
+        }
+    }
+}

@@ -1,0 +1,471 @@
+//! Server and connection commands: HELLO, CLIENT, COMMAND, INFO, SLOWLOG,
+//! DEBUG, MEMORY, SHUTDOWN and friends.
+
+mod common;
+
+use common::{Raw, TIMEOUT};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+use std::time::Instant;
+
+/// A request in RESP.
+fn req(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{}\r\n", a.len(), a).as_bytes());
+    }
+    out
+}
+
+/// Reads one whole RESP2/RESP3 reply and returns its raw bytes.
+fn read_reply(r: &mut BufReader<TcpStream>) -> Vec<u8> {
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line).expect("reply line");
+    assert!(line.ends_with(b"\r\n"), "truncated reply: {:?}", String::from_utf8_lossy(&line));
+    let head = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
+    let mut out = line.clone();
+    match line[0] {
+        b'$' | b'=' | b'!' => {
+            let n: i64 = head.parse().unwrap();
+            if n >= 0 {
+                let mut body = vec![0; n as usize + 2];
+                r.read_exact(&mut body).unwrap();
+                out.extend_from_slice(&body);
+            }
+        }
+        b'*' | b'~' | b'>' | b'%' => {
+            let n: i64 = head.parse().unwrap();
+            let n = if line[0] == b'%' { 2 * n } else { n };
+            for _ in 0..n.max(0) {
+                out.extend(read_reply(r));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+struct Conn {
+    r: BufReader<TcpStream>,
+}
+
+impl Conn {
+    fn new(srv: &spindle_kv::server::ServerThread) -> Conn {
+        let raw = Raw::connect(srv);
+        Conn { r: BufReader::new(raw.stream) }
+    }
+
+    fn send(&mut self, args: &[&str]) {
+        use std::io::Write;
+        self.r.get_mut().write_all(&req(args)).unwrap();
+    }
+
+    fn call(&mut self, args: &[&str]) -> String {
+        self.send(args);
+        String::from_utf8_lossy(&read_reply(&mut self.r)).into_owned()
+    }
+}
+
+#[test]
+fn hello_3_switches_to_resp3() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    let r = c.call(&["HELLO", "3"]);
+    assert!(r.starts_with("%7\r\n$6\r\nserver\r\n$5\r\nredis\r\n$7\r\nversion\r\n$6\r\n7.0.15\r\n$5\r\nproto\r\n:3\r\n$2\r\nid\r\n:"), "{r}");
+    assert!(
+        r.ends_with(
+            "$4\r\nmode\r\n$10\r\nstandalone\r\n$4\r\nrole\r\n$6\r\nmaster\r\n$7\r\nmodules\r\n*0\r\n"
+        ),
+        "{r}"
+    );
+    // Null is now `_`, and CONFIG GET is a map.
+    assert_eq!(c.call(&["GET", "nokey"]), "_\r\n");
+    assert_eq!(c.call(&["CONFIG", "GET", "hz"]), "%1\r\n$2\r\nhz\r\n$2\r\n10\r\n");
+    let r = c.call(&["HELLO", "2"]);
+    assert!(r.starts_with("*14\r\n"), "{r}");
+    assert_eq!(c.call(&["GET", "nokey"]), "$-1\r\n");
+}
+
+#[test]
+fn hello_errors_and_options() {
+    let srv = common::start_with(|cfg| cfg.requirepass = b"secret".to_vec());
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
+    assert_eq!(c.call(&["HELLO", "abc"]), "-ERR Protocol version is not an integer or out of range\r\n");
+    assert_eq!(c.call(&["HELLO", "3", "foo"]), "-ERR Syntax error in HELLO option 'foo'\r\n");
+    assert!(c
+        .call(&["HELLO", "3"])
+        .starts_with("-NOAUTH HELLO must be called with the client already authenticated"));
+    assert_eq!(
+        c.call(&["HELLO", "3", "AUTH", "default", "wrong"]),
+        "-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+    );
+    let r = c.call(&["HELLO", "3", "AUTH", "default", "secret", "SETNAME", "me"]);
+    assert!(r.starts_with("%7\r\n"), "{r}");
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), "$2\r\nme\r\n");
+}
+
+#[test]
+fn reset_restores_the_connection_state() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    c.call(&["HELLO", "3", "SETNAME", "x"]);
+    c.call(&["SELECT", "3"]);
+    assert_eq!(c.call(&["RESET"]), "+RESET\r\n");
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), "$-1\r\n");
+    assert!(c.call(&["CLIENT", "INFO"]).contains(" db=0 "));
+}
+
+#[test]
+fn client_setname_getname_id() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), "$-1\r\n");
+    assert_eq!(
+        c.call(&["CLIENT", "SETNAME", "a b"]),
+        "-ERR Client names cannot contain spaces, newlines or special characters.\r\n"
+    );
+    assert_eq!(c.call(&["CLIENT", "SETNAME", "worker-1"]), "+OK\r\n");
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), "$8\r\nworker-1\r\n");
+    let id = c.call(&["CLIENT", "ID"]);
+    assert!(id.starts_with(':'));
+    assert_eq!(c.call(&["CLIENT", "SETNAME", ""]), "+OK\r\n");
+    assert_eq!(c.call(&["CLIENT", "GETNAME"]), "$-1\r\n");
+    assert_eq!(c.call(&["CLIENT", "FOO"]), "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n");
+    assert_eq!(
+        c.call(&["CLIENT", "SETNAME"]),
+        "-ERR wrong number of arguments for 'client|setname' command\r\n"
+    );
+}
+
+fn field<'a>(line: &'a str, name: &str) -> &'a str {
+    line.split(' ')
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} in {line}"))
+}
+
+#[test]
+fn client_list_shows_every_client_in_redis_format() {
+    let srv = common::start();
+    let mut a = Conn::new(&srv);
+    let mut b = Conn::new(&srv);
+    b.call(&["CLIENT", "SETNAME", "bee"]);
+    b.call(&["SELECT", "2"]);
+    let r = a.call(&["CLIENT", "LIST"]);
+    let body = r.split_once("\r\n").unwrap().1;
+    let lines: Vec<&str> = body.trim_end().lines().collect();
+    assert_eq!(lines.len(), 2, "{r}");
+    let names = [
+        "id",
+        "addr",
+        "laddr",
+        "fd",
+        "name",
+        "age",
+        "idle",
+        "flags",
+        "db",
+        "sub",
+        "psub",
+        "ssub",
+        "multi",
+        "qbuf",
+        "qbuf-free",
+        "argv-mem",
+        "multi-mem",
+        "rbs",
+        "rbp",
+        "obl",
+        "oll",
+        "omem",
+        "tot-mem",
+        "events",
+        "cmd",
+        "user",
+        "redir",
+        "resp",
+    ];
+    for l in &lines {
+        let keys: Vec<&str> = l.split(' ').map(|kv| kv.split('=').next().unwrap()).collect();
+        assert_eq!(keys, names, "{l}");
+    }
+    assert_eq!(field(lines[0], "cmd"), "client|list");
+    assert_eq!(field(lines[0], "flags"), "N");
+    assert_eq!(field(lines[1], "name"), "bee");
+    assert_eq!(field(lines[1], "db"), "2");
+    assert_eq!(field(lines[1], "cmd"), "select");
+    let bid = field(lines[1], "id").to_string();
+    let only = a.call(&["CLIENT", "LIST", "ID", &bid]);
+    assert_eq!(only.matches("id=").count(), 1);
+    assert!(only.contains("name=bee"));
+    assert_eq!(a.call(&["CLIENT", "LIST", "TYPE", "pubsub"]), "$0\r\n\r\n");
+    assert_eq!(a.call(&["CLIENT", "LIST", "TYPE", "bogus"]), "-ERR Unknown client type 'bogus'\r\n");
+}
+
+#[test]
+fn client_kill_closes_the_target_promptly() {
+    let srv = common::start();
+    let mut a = Conn::new(&srv);
+    let mut b = Conn::new(&srv);
+    let bid = b.call(&["CLIENT", "ID"]);
+    let bid = bid.trim().trim_start_matches(':').to_string();
+    let baddr = field(&b.call(&["CLIENT", "INFO"]), "addr").to_string();
+    assert_eq!(a.call(&["CLIENT", "KILL", "1.2.3.4:5"]), "-ERR No such client\r\n");
+    assert_eq!(a.call(&["CLIENT", "KILL", "ID", "abc"]), "-ERR client-id should be greater than 0\r\n");
+    assert_eq!(a.call(&["CLIENT", "KILL", "ID", "99999"]), ":0\r\n");
+    // SKIPME yes (the default) spares the caller.
+    let aaddr = field(&a.call(&["CLIENT", "INFO"]), "addr").to_string();
+    assert_eq!(a.call(&["CLIENT", "KILL", "ADDR", &aaddr]), ":0\r\n");
+    assert_eq!(a.call(&["CLIENT", "KILL", "ID", &bid]), ":1\r\n");
+    // b had no command pending: it is closed without sending anything.
+    let mut rest = Vec::new();
+    b.r.read_to_end(&mut rest).expect("the server closes the connection");
+    assert!(rest.is_empty());
+    assert!(!a.call(&["CLIENT", "LIST"]).contains(&format!("addr={baddr} ")));
+    // The old form by address, and killing oneself.
+    let mut c = Conn::new(&srv);
+    let caddr = field(&c.call(&["CLIENT", "INFO"]), "addr").to_string();
+    assert_eq!(a.call(&["CLIENT", "KILL", &caddr]), "+OK\r\n");
+    let mut rest = Vec::new();
+    c.r.read_to_end(&mut rest).expect("the server closes the connection");
+    assert!(rest.is_empty());
+    assert_eq!(a.call(&["CLIENT", "KILL", "ADDR", &aaddr, "SKIPME", "no"]), ":1\r\n");
+    let mut rest = Vec::new();
+    a.r.read_to_end(&mut rest).expect("the server closes the connection");
+    assert!(rest.is_empty());
+}
+
+#[test]
+fn client_reply_off_and_skip_discard_replies() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    c.send(&["CLIENT", "REPLY", "OFF"]);
+    c.send(&["SET", "k", "1"]);
+    c.send(&["GET", "k"]);
+    assert_eq!(c.call(&["CLIENT", "REPLY", "ON"]), "+OK\r\n");
+    c.send(&["CLIENT", "REPLY", "SKIP"]);
+    c.send(&["SET", "k", "2"]);
+    assert_eq!(c.call(&["GET", "k"]), "$1\r\n2\r\n");
+    assert_eq!(c.call(&["CLIENT", "REPLY", "MAYBE"]), "-ERR syntax error\r\n");
+}
+
+#[test]
+fn client_misc_subcommands() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["CLIENT", "NO-EVICT", "on"]), "+OK\r\n");
+    assert_eq!(c.call(&["CLIENT", "NO-EVICT", "maybe"]), "-ERR syntax error\r\n");
+    assert_eq!(field(&c.call(&["CLIENT", "INFO"]), "flags"), "e");
+    assert_eq!(c.call(&["CLIENT", "NO-TOUCH", "on"]), "+OK\r\n");
+    assert_eq!(c.call(&["CLIENT", "PAUSE", "10", "WRITE"]), "+OK\r\n");
+    assert_eq!(c.call(&["CLIENT", "PAUSE", "-1"]), "-ERR timeout is negative\r\n");
+    assert_eq!(c.call(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+    assert_eq!(c.call(&["CLIENT", "UNBLOCK", "12345"]), ":0\r\n");
+    assert!(c.call(&["CLIENT", "HELP"]).starts_with("*"));
+}
+
+#[test]
+fn command_count_info_docs_getkeys() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    let n: i64 = c.call(&["COMMAND", "COUNT"]).trim().trim_start_matches(':').parse().unwrap();
+    assert!(n > 20);
+    let all = c.call(&["COMMAND"]);
+    assert!(all.starts_with(&format!("*{n}\r\n")), "{}", &all[..40]);
+    assert_eq!(
+        c.call(&["COMMAND", "INFO", "get", "nosuch"]),
+        "*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n$-1\r\n"
+    );
+    let cfg = c.call(&["COMMAND", "INFO", "config"]);
+    assert!(cfg.contains("$10\r\nconfig|get\r\n:-3\r\n"), "{cfg}");
+    let docs = c.call(&["COMMAND", "DOCS", "get"]);
+    assert!(docs.starts_with("*2\r\n$3\r\nget\r\n*6\r\n$7\r\nsummary\r\n"), "{docs}");
+    assert!(docs.contains("$5\r\ngroup\r\n$6\r\nstring\r\n"), "{docs}");
+    let docs = c.call(&["COMMAND", "DOCS"]);
+    assert!(docs.starts_with(&format!("*{}\r\n", 2 * n)), "{}", &docs[..20]);
+    assert_eq!(c.call(&["COMMAND", "GETKEYS", "SET", "a", "b"]), "*1\r\n$1\r\na\r\n");
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYS", "DEL", "a", "b", "c"]),
+        "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
+    );
+    assert_eq!(c.call(&["COMMAND", "GETKEYS", "PING", "x"]), "-ERR The command has no key arguments\r\n");
+    assert_eq!(c.call(&["COMMAND", "GETKEYS", "foo", "x"]), "-ERR Invalid command specified\r\n");
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYS", "GET", "a", "b"]),
+        "-ERR Invalid number of arguments specified for command\r\n"
+    );
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYS", "GET"]),
+        "-ERR wrong number of arguments for 'command|getkeys' command\r\n"
+    );
+    let list = c.call(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "conf*"]);
+    assert_eq!(list, "*1\r\n$6\r\nconfig\r\n");
+    let list = c.call(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"]);
+    assert!(list.contains("$3\r\nget\r\n") && !list.contains("$6\r\nconfig\r\n"), "{list}");
+}
+
+#[test]
+fn info_sections_have_redis_fields() {
+    let srv = common::start();
+    let mut con = common::conn(&srv);
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut con).unwrap();
+    let info: String = redis::cmd("INFO").query(&mut con).unwrap();
+    for f in [
+        "# Server\r\n",
+        "redis_version:7.0.15\r\n",
+        "redis_mode:standalone\r\n",
+        "os:",
+        "arch_bits:",
+        "multiplexing_api:epoll\r\n",
+        "process_id:",
+        "tcp_port:",
+        "uptime_in_seconds:",
+        "uptime_in_days:",
+        "hz:10\r\n",
+        "executable:",
+        "config_file:",
+        "io_threads_active:0",
+        "# Clients\r\n",
+        "connected_clients:1\r\n",
+        "blocked_clients:0\r\n",
+        "maxclients:10000\r\n",
+        "# Memory\r\n",
+        "used_memory:",
+        "used_memory_human:",
+        "used_memory_rss:",
+        "mem_allocator:jemalloc-5.3.0\r\n",
+        "maxmemory:0\r\n",
+        "maxmemory_policy:noeviction\r\n",
+        "lazyfree_pending_objects:0\r\n",
+        "# Persistence\r\n",
+        "loading:0\r\n",
+        "rdb_changes_since_last_save:1\r\n",
+        "rdb_bgsave_in_progress:0\r\n",
+        "rdb_last_save_time:",
+        "aof_enabled:0\r\n",
+        "# Stats\r\n",
+        "total_connections_received:",
+        "total_commands_processed:",
+        "instantaneous_ops_per_sec:",
+        "total_net_input_bytes:",
+        "total_net_output_bytes:",
+        "rejected_connections:0\r\n",
+        "expired_keys:",
+        "evicted_keys:",
+        "keyspace_hits:",
+        "keyspace_misses:",
+        "pubsub_channels:0\r\n",
+        "pubsub_patterns:0\r\n",
+        "total_forks:0\r\n",
+        "# Replication\r\n",
+        "role:master\r\n",
+        "connected_slaves:0\r\n",
+        "# CPU\r\n",
+        "used_cpu_sys:",
+        "used_cpu_user:",
+        "# Keyspace\r\n",
+        "db0:keys=1,expires=0,avg_ttl=0\r\n",
+    ] {
+        assert!(info.contains(f), "INFO lacks {f:?}:\n{info}");
+    }
+    let server: String = redis::cmd("INFO").arg("server").query(&mut con).unwrap();
+    assert!(server.starts_with("# Server\r\n") && !server.contains("# Clients"));
+    let two: String = redis::cmd("INFO").arg("cpu").arg("KEYSPACE").query(&mut con).unwrap();
+    assert!(
+        two.starts_with("# CPU\r\n") && two.contains("\r\n\r\n# Keyspace\r\n") && !two.contains("# Server")
+    );
+    let all: String = redis::cmd("INFO").arg("everything").query(&mut con).unwrap();
+    assert!(all.contains("# Commandstats") && all.contains("# Server"));
+    let none: String = redis::cmd("INFO").arg("nosuchsection").query(&mut con).unwrap();
+    assert!(none.is_empty());
+}
+
+#[test]
+fn slowlog_records_commands_over_the_threshold() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["SLOWLOG", "LEN"]), ":0\r\n");
+    assert_eq!(c.call(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]), "+OK\r\n");
+    c.call(&["SET", "foo", "bar"]);
+    let long = "x".repeat(200);
+    c.call(&["ECHO", &long]);
+    let got = c.call(&["SLOWLOG", "GET", "2"]);
+    assert!(got.starts_with("*2\r\n*6\r\n:2\r\n"), "{got}");
+    assert!(got.contains("*2\r\n$4\r\nECHO\r\n$147\r\n"), "long arguments are shortened: {got}");
+    assert!(got.contains("... (72 more bytes)"), "{got}");
+    assert!(got.contains("*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$3\r\nbar\r\n"), "{got}");
+    assert_eq!(c.call(&["SLOWLOG", "RESET"]), "+OK\r\n");
+    // SLOWLOG RESET itself is logged once it has run.
+    assert_eq!(c.call(&["SLOWLOG", "LEN"]), ":1\r\n");
+    c.call(&["CONFIG", "SET", "slowlog-max-len", "3"]);
+    for _ in 0..10 {
+        c.call(&["PING"]);
+    }
+    assert_eq!(c.call(&["SLOWLOG", "LEN"]), ":3\r\n");
+    c.call(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    c.call(&["SLOWLOG", "RESET"]);
+    c.call(&["PING"]);
+    assert_eq!(c.call(&["SLOWLOG", "LEN"]), ":0\r\n");
+    assert_eq!(c.call(&["SLOWLOG", "GET", "-2"]), "-ERR count should be greater than or equal to -1\r\n");
+}
+
+#[test]
+fn time_debug_memory_lastsave() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    let t = c.call(&["TIME"]);
+    assert!(t.starts_with("*2\r\n$10\r\n"), "{t}");
+    c.call(&["SET", "foo", "bar"]);
+    let o = c.call(&["DEBUG", "OBJECT", "foo"]);
+    assert!(
+        o.starts_with("+Value at:0x") && o.contains(" refcount:1 encoding:embstr serializedlength:4 lru:"),
+        "{o}"
+    );
+    assert_eq!(c.call(&["DEBUG", "OBJECT", "nokey"]), "-ERR no such key\r\n");
+    assert_eq!(c.call(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+    assert_eq!(c.call(&["DEBUG", "JMAP"]), "-ERR unknown subcommand 'JMAP'. Try DEBUG HELP.\r\n");
+    let start = Instant::now();
+    assert_eq!(c.call(&["DEBUG", "SLEEP", "0.05"]), "+OK\r\n");
+    assert!(start.elapsed().as_millis() >= 50);
+    let m: i64 = c.call(&["MEMORY", "USAGE", "foo"]).trim().trim_start_matches(':').parse().unwrap();
+    assert!((20..200).contains(&m), "{m}");
+    assert_eq!(c.call(&["MEMORY", "USAGE", "nokey"]), "$-1\r\n");
+    assert!(c.call(&["MEMORY", "STATS"]).contains("keys.count"));
+    assert!(c.call(&["MEMORY", "DOCTOR"]).starts_with('$'));
+    assert!(c.call(&["LASTSAVE"]).starts_with(':'));
+    assert_eq!(c.call(&["LATENCY", "LATEST"]), "*0\r\n");
+    assert_eq!(c.call(&["FUNCTION", "LIST"]), "*0\r\n");
+    assert_eq!(c.call(&["FUNCTION", "FLUSH"]), "+OK\r\n");
+    assert_eq!(c.call(&["EVAL", "return 1", "0"]), "-ERR scripting is not supported by this server\r\n");
+    assert_eq!(c.call(&["SCRIPT", "LOAD", "return 1"]), "-ERR scripting is not supported by this server\r\n");
+}
+
+#[test]
+fn shutdown_closes_the_connection_and_stops_the_server() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["SHUTDOWN", "BOGUS"]), "-ERR syntax error\r\n");
+    c.send(&["SHUTDOWN", "NOSAVE"]);
+    let mut rest = Vec::new();
+    c.r.read_to_end(&mut rest).expect("the server closes the connection");
+    assert!(rest.is_empty(), "{rest:?}");
+    let deadline = Instant::now() + TIMEOUT;
+    while !srv.is_finished() {
+        assert!(Instant::now() < deadline, "server did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn setting_a_password_keeps_existing_connections_logged_in() {
+    let srv = common::start();
+    let mut a = Conn::new(&srv);
+    let mut b = Conn::new(&srv);
+    assert_eq!(a.call(&["CONFIG", "SET", "requirepass", "pw"]), "+OK\r\n");
+    assert_eq!(a.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(b.call(&["PING"]), "+PONG\r\n");
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["PING"]), "-NOAUTH Authentication required.\r\n");
+    assert_eq!(c.call(&["AUTH", "pw"]), "+OK\r\n");
+    assert_eq!(c.call(&["PING"]), "+PONG\r\n");
+}
