@@ -7,9 +7,12 @@
 //! [`Ctx`]: the server, the calling client, and the arguments as slices of
 //! the client's query buffer (no copy of the request).
 
+pub mod aggscan;
 pub mod args;
 pub mod conn;
+pub mod hash;
 pub mod keys;
+pub mod set;
 pub mod string;
 
 pub use args::{Args, OwnedArgs};
@@ -84,8 +87,8 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 3] {
-    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS]
+fn families() -> [&'static [Command]; 5] {
+    [conn::COMMANDS, string::COMMANDS, keys::COMMANDS, hash::COMMANDS, set::COMMANDS]
 }
 
 /// The lookup table, by lower-case name.
