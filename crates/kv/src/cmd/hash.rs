@@ -212,7 +212,11 @@ fn hdel(ctx: &mut Ctx<'_>) {
 }
 
 /// Replies with `f` of the hash at argument 1, `missing` if there is none.
-fn with_hash(ctx: &mut Ctx<'_>, missing: impl FnOnce(&mut Reply<'_>), f: impl FnOnce(&HashValue, &mut Reply<'_>)) {
+fn with_hash(
+    ctx: &mut Ctx<'_>,
+    missing: impl FnOnce(&mut Reply<'_>),
+    f: impl FnOnce(&HashValue, &mut Reply<'_>),
+) {
     let key = ctx.arg(1);
     let (srv, db, mut r) = split(ctx);
     match read(srv, db, key) {
@@ -344,15 +348,14 @@ fn hrandfield(ctx: &mut Ctx<'_>) {
             },
         };
     }
-    let count = match crate::util::num::parse_i64(ctx.arg(2)) {
-        None => return ctx.error(NOT_INTEGER),
-        Some(i64::MIN) => {
-            return ctx.error(
+    let count =
+        match crate::util::num::parse_i64(ctx.arg(2)) {
+            None => return ctx.error(NOT_INTEGER),
+            Some(i64::MIN) => return ctx.error(
                 "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-            )
-        }
-        Some(n) => n,
-    };
+            ),
+            Some(n) => n,
+        };
     let with_values = match ctx.argc() {
         3 => false,
         4 if ctx.arg(3).eq_ignore_ascii_case(b"withvalues") => true,

@@ -1,6 +1,6 @@
 //! Set commands (Redis 7's `t_set.c`): membership, SPOP and SRANDMEMBER,
 //! SMOVE and SSCAN; the algebra (SINTER, SUNION, SDIFF and their forms)
-//! lives in [`ops`].
+//! lives in the `ops` submodule.
 //!
 //! A set whose last member is removed is deleted with it: Redis never
 //! keeps an empty aggregate. The places where Redis fires a keyspace event
@@ -16,7 +16,7 @@ use crate::types::EncodingConfig;
 
 mod ops;
 #[cfg(test)]
-mod resp3_tests;
+mod tests;
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $h:expr) => {
@@ -166,7 +166,11 @@ fn srem(ctx: &mut Ctx<'_>) {
 }
 
 /// Replies with `f` of the set at argument 1, `missing` if there is none.
-fn with_set(ctx: &mut Ctx<'_>, missing: impl FnOnce(&mut Reply<'_>), f: impl FnOnce(&SetValue, &mut Reply<'_>)) {
+fn with_set(
+    ctx: &mut Ctx<'_>,
+    missing: impl FnOnce(&mut Reply<'_>),
+    f: impl FnOnce(&SetValue, &mut Reply<'_>),
+) {
     let key = ctx.arg(1);
     let (srv, db, mut r) = split(ctx);
     match read(srv, db, key) {
@@ -293,15 +297,14 @@ fn srandmember(ctx: &mut Ctx<'_>) {
     if ctx.argc() > 3 {
         return ctx.error(SYNTAX);
     }
-    let count = match crate::util::num::parse_i64(ctx.arg(2)) {
-        None => return ctx.error(NOT_INTEGER),
-        Some(i64::MIN) => {
-            return ctx.error(
+    let count =
+        match crate::util::num::parse_i64(ctx.arg(2)) {
+            None => return ctx.error(NOT_INTEGER),
+            Some(i64::MIN) => return ctx.error(
                 "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-            )
-        }
-        Some(n) => n,
-    };
+            ),
+            Some(n) => n,
+        };
     let (srv, db, mut r) = split(ctx);
     let s = match read(srv, db, key) {
         Err(()) => return r.error(WRONGTYPE),

@@ -1,5 +1,5 @@
-//! Reply shapes in RESP3 (and RESP2) for the hash and set commands, run
-//! straight through the command table.
+//! Hash and set commands run straight through the command table: reply
+//! shapes in RESP3 and RESP2, encodings and conversions, dirty counts.
 
 use crate::cmd::{call, OwnedArgs};
 use crate::server::client::Client;
@@ -65,7 +65,10 @@ fn hash_shapes_in_resp3() {
     assert_eq!(h.run("hset h a 1 b 2"), ":2\r\n");
     assert_eq!(h.run("hgetall h"), "%2\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n");
     assert_eq!(h.run("hgetall nokey"), "%0\r\n");
-    assert_eq!(h.run("hrandfield h 5 withvalues"), "*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n");
+    assert_eq!(
+        h.run("hrandfield h 5 withvalues"),
+        "*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n"
+    );
     let neg = h.run("hrandfield h -3 withvalues");
     assert!(neg.starts_with("*3\r\n*2\r\n"), "{neg}");
     assert_eq!(neg.matches("*2\r\n").count(), 3);
@@ -83,4 +86,82 @@ fn hash_shapes_in_resp2() {
     assert!(h.run("hrandfield h -3 withvalues").starts_with("*6\r\n$1\r\n"));
     assert_eq!(h.run("smembers nokey"), "*0\r\n");
     assert_eq!(h.run("hget h x"), "$-1\r\n");
+}
+
+impl Harness {
+    /// The encoding of `key`'s value, as OBJECT ENCODING would name it.
+    fn encoding(&mut self, key: &str) -> &'static str {
+        self.srv.dbs[0].keys.get(key.as_bytes()).map_or("none", |e| e.value.encoding())
+    }
+}
+
+#[test]
+fn sets_are_created_and_converted_as_redis_does() {
+    let mut h = Harness::new(2);
+    h.srv.config.encoding.set_max_intset_entries = 4;
+    h.srv.config.encoding.set_max_listpack_entries = 6;
+    h.run("sadd i 1 2 3");
+    assert_eq!(h.encoding("i"), "intset");
+    h.run("sadd i 4 5");
+    assert_eq!(h.encoding("i"), "hashtable", "past set-max-intset-entries");
+    h.run("sadd l 1 a");
+    assert_eq!(h.encoding("l"), "listpack", "a string joins the integers");
+    h.run("sadd l b c d e f");
+    assert_eq!(h.encoding("l"), "hashtable", "past set-max-listpack-entries");
+    // setTypeCreate sizes a new set for SADD's argument count.
+    h.run("sadd big 1 2 3 4 5 6 7");
+    assert_eq!(h.encoding("big"), "hashtable");
+    h.run("sadd mid 1 2 3 4 5");
+    assert_eq!(h.encoding("mid"), "listpack");
+    // A store builds its result from an intset.
+    h.run("sadd x 1 2");
+    h.run("sunionstore d x");
+    assert_eq!(h.encoding("d"), "intset");
+    h.run("smove l d a");
+    assert_eq!(h.encoding("d"), "listpack");
+    h.run("smove l new b");
+    assert_eq!(h.encoding("new"), "listpack");
+    assert_eq!(h.run("srem new b"), ":1\r\n");
+    assert_eq!(h.encoding("new"), "none", "an emptied set is deleted");
+}
+
+#[test]
+fn hashes_convert_through_the_commands() {
+    let mut h = Harness::new(2);
+    h.srv.config.encoding.hash_max_listpack_entries = 2;
+    h.srv.config.encoding.hash_max_listpack_value = 4;
+    h.run("hset h a 1 b 2");
+    assert_eq!(h.encoding("h"), "listpack");
+    h.run("hset h c 3");
+    assert_eq!(h.encoding("h"), "hashtable");
+    h.run("hset g a 1");
+    h.run("hincrbyfloat g a 0.125");
+    assert_eq!(h.encoding("g"), "hashtable", "a value past hash-max-listpack-value");
+    h.run("hsetnx k long-field 1");
+    assert_eq!(h.encoding("k"), "hashtable");
+    h.run("hdel k long-field");
+    assert_eq!(h.encoding("k"), "none");
+}
+
+#[test]
+fn writes_count_their_changes() {
+    let mut h = Harness::new(2);
+    let d0 = h.srv.dirty;
+    h.run("hset h a 1 b 2");
+    assert_eq!(h.srv.dirty - d0, 2);
+    h.run("hdel h zz");
+    h.run("hsetnx h a 1");
+    h.run("sadd s 1");
+    assert_eq!(h.srv.dirty - d0, 3, "no-op writes change nothing");
+    h.run("sadd s 1 2 3");
+    assert_eq!(h.srv.dirty - d0, 5);
+    h.run("srem s 1 2 9");
+    assert_eq!(h.srv.dirty - d0, 7);
+    h.run("spop s");
+    assert_eq!(h.srv.dirty - d0, 8);
+    h.run("hincrby h n 1");
+    h.run("hincrbyfloat h n 1");
+    assert_eq!(h.srv.dirty - d0, 10);
+    h.run("sinterstore d nokey");
+    assert_eq!(h.srv.dirty - d0, 10, "nothing to delete, nothing stored");
 }
