@@ -201,12 +201,12 @@ fn hdel(ctx: &mut Ctx<'_>) {
     let emptied = h.is_empty();
     r.int(deleted);
     if deleted > 0 {
+        // notify: hdel
         if emptied {
             ctx.db().remove(key);
+            // notify: del
         }
         ctx.touched(key);
-        // notify: hdel
-        // notify: del (when emptied)
         ctx.dirty(deleted as u64);
     }
 }

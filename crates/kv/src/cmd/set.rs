@@ -155,12 +155,12 @@ fn srem(ctx: &mut Ctx<'_>) {
     let emptied = s.is_empty();
     r.int(removed);
     if removed > 0 {
+        // notify: srem
         if emptied {
             ctx.db().remove(key);
+            // notify: del
         }
         ctx.touched(key);
-        // notify: srem
-        // notify: del (when emptied)
         ctx.dirty(removed as u64);
     }
 }

@@ -99,7 +99,7 @@ fn store(ctx: &mut Ctx<'_>, dst: &[u8], result: SetValue) {
     let lru = ctx.srv.lru_clock;
     if n > 0 {
         ctx.db().set(dst, Value::Set(Box::new(result)), lru);
-        // notify: sinterstore / sunionstore / sdiffstore
+        // notify: the command's name (sinterstore, sunionstore, sdiffstore)
     } else {
         let db = ctx.db();
         let existed = db.contains(dst, now) && db.remove(dst).is_some();
