@@ -380,7 +380,6 @@ fn aof_writes_survive_a_restart_and_deadlines_are_absolute() {
 }
 
 #[test]
-#[ignore = "replays PEXPIREAT and HSET: needs the keys and hash families (merge)"]
 fn getex_is_logged_as_pexpireat_and_a_rewrite_of_a_hash_replays() {
     let dir = fresh_dir();
     {

@@ -7,16 +7,19 @@
 //! [`Ctx`]: the server, the calling client, and the arguments as slices of
 //! the client's query buffer (no copy of the request).
 
+pub mod aggscan;
 pub mod args;
 pub mod client;
 pub mod command;
 pub mod config;
 pub mod conn;
+pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod persist;
 pub mod pubsub;
 pub mod server;
+pub mod set;
 pub mod slowlog;
 pub mod string;
 pub mod tx;
@@ -93,11 +96,13 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 8] {
+fn families() -> [&'static [Command]; 10] {
     [
         conn::COMMANDS,
         string::COMMANDS,
         keys::COMMANDS,
+        hash::COMMANDS,
+        set::COMMANDS,
         pubsub::COMMANDS,
         tx::COMMANDS,
         persist::COMMANDS,
