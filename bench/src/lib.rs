@@ -12,12 +12,17 @@
 //! - [`report`]: the load client's one-line result, printed and parsed;
 //! - [`process`]: starting, pinning, reading and stopping child processes
 //!   with every wait bounded;
+//! - [`redis`] and [`kv_report`]: `kv_bench`'s pieces (`spindle kv`
+//!   against `redis-server` under `redis-benchmark`): output parsers, a
+//!   small RESP client, and the summary tables;
 //! - [`parse_duration`] and [`parse_listening_addr`]: the command-line and
 //!   stdout conventions every binary follows.
 
+pub mod kv_report;
 pub mod micro;
 pub mod process;
 pub mod procstat;
+pub mod redis;
 pub mod report;
 pub mod sys;
 pub mod wrk;
