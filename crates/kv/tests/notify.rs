@@ -117,3 +117,45 @@ fn no_events_without_the_option() {
     assert_eq!(n, 1);
     expect(&mut s, &pmessage("__key*__:*", "__keyspace@0__:x", "mine"));
 }
+
+#[test]
+fn keyspace_hash_and_set_commands_publish_redis_event_names() {
+    let srv = start_with(|cfg| cfg.notify_keyspace_events = "KEA".into());
+    let mut s = subscriber(&srv);
+    let mut c = conn(&srv);
+    let run = |c: &mut redis::Connection, args: &[&str]| {
+        let mut cmd = redis::cmd(args[0]);
+        for a in &args[1..] {
+            cmd.arg(*a);
+        }
+        let _: redis::Value = cmd.query(c).unwrap();
+    };
+    run(&mut c, &["HSET", "h", "f", "1", "g", "2"]);
+    expect(&mut s, &event(0, "h", "hset"));
+    run(&mut c, &["HINCRBY", "h", "f", "2"]);
+    expect(&mut s, &event(0, "h", "hincrby"));
+    run(&mut c, &["HDEL", "h", "f", "g"]);
+    expect(&mut s, &(event(0, "h", "hdel") + &event(0, "h", "del")));
+    run(&mut c, &["SADD", "s", "a", "b"]);
+    expect(&mut s, &event(0, "s", "sadd"));
+    run(&mut c, &["SMOVE", "s", "t", "a"]);
+    expect(&mut s, &(event(0, "s", "srem") + &event(0, "t", "sadd")));
+    run(&mut c, &["SUNIONSTORE", "u", "s", "t"]);
+    expect(&mut s, &event(0, "u", "sunionstore"));
+    run(&mut c, &["SPOP", "s", "5"]);
+    expect(&mut s, &(event(0, "s", "spop") + &event(0, "s", "del")));
+    run(&mut c, &["EXPIRE", "u", "100"]);
+    expect(&mut s, &event(0, "u", "expire"));
+    run(&mut c, &["PERSIST", "u"]);
+    expect(&mut s, &event(0, "u", "persist"));
+    run(&mut c, &["RENAME", "u", "v"]);
+    expect(&mut s, &(event(0, "u", "rename_from") + &event(0, "v", "rename_to")));
+    run(&mut c, &["COPY", "v", "w"]);
+    expect(&mut s, &event(0, "w", "copy_to"));
+    run(&mut c, &["MOVE", "w", "2"]);
+    expect(&mut s, &(event(0, "w", "move_from") + &event(2, "w", "move_to")));
+    run(&mut c, &["DEL", "v", "t", "nope"]);
+    expect(&mut s, &(event(0, "v", "del") + &event(0, "t", "del")));
+    run(&mut c, &["SET", "last", "1"]);
+    expect(&mut s, &event(0, "last", "set"));
+}

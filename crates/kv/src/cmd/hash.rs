@@ -2,8 +2,7 @@
 //! HSCAN and HRANDFIELD.
 //!
 //! A hash whose last field is deleted is deleted with it: Redis never keeps
-//! an empty aggregate. The places where Redis fires a keyspace event are
-//! marked `// notify: <event>`.
+//! an empty aggregate. Keyspace events fire where Redis fires them.
 
 use super::aggscan;
 use super::{Command, Ctx, DENYOOM, FAST, NOT_FLOAT, NOT_INTEGER, READONLY, SYNTAX, WRITE};
@@ -124,7 +123,7 @@ fn set_pairs(ctx: &mut Ctx<'_>) -> Option<i64> {
         added += i64::from(h.set(args.get(i), args.get(i + 1), cfg));
     }
     ctx.touched(key);
-    // notify: hset
+    ctx.notify(crate::server::notify::HASH, "hset", key);
     ctx.dirty(((ctx.argc() - 2) / 2) as u64);
     Some(added)
 }
@@ -151,7 +150,7 @@ fn hsetnx(ctx: &mut Ctx<'_>) {
     r.int(i64::from(set));
     if set {
         ctx.touched(key);
-        // notify: hset
+        ctx.notify(crate::server::notify::HASH, "hset", key);
         ctx.dirty(1);
     }
 }
@@ -201,10 +200,10 @@ fn hdel(ctx: &mut Ctx<'_>) {
     let emptied = h.is_empty();
     r.int(deleted);
     if deleted > 0 {
-        // notify: hdel
+        ctx.notify(crate::server::notify::HASH, "hdel", key);
         if emptied {
             ctx.db().remove(key);
-            // notify: del
+            ctx.notify(crate::server::notify::GENERIC, "del", key);
         }
         ctx.touched(key);
         ctx.dirty(deleted as u64);
@@ -296,7 +295,7 @@ fn hincrby(ctx: &mut Ctx<'_>) {
     h.set(field, crate::util::num::format_i64(sum).as_bytes(), cfg);
     r.int(sum);
     ctx.touched(key);
-    // notify: hincrby
+    ctx.notify(crate::server::notify::HASH, "hincrby", key);
     ctx.dirty(1);
 }
 
@@ -323,7 +322,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>) {
     h.set(field, &sum, cfg);
     r.bulk(&sum);
     ctx.touched(key);
-    // notify: hincrbyfloat
+    ctx.notify(crate::server::notify::HASH, "hincrbyfloat", key);
     ctx.dirty(1);
 }
 

@@ -135,6 +135,7 @@ fn del_generic(ctx: &mut Ctx<'_>, lazy: bool) {
             free_value(ctx.srv, v, lazy);
             n += 1;
             ctx.touched(k);
+            ctx.notify(crate::server::notify::GENERIC, "del", k);
         }
     }
     ctx.dirty(n);

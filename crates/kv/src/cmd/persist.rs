@@ -152,6 +152,7 @@ fn restore(ctx: &mut Ctx<'_>) {
     if ttl > 0 && ttl <= ctx.now_ms() {
         if deleted {
             ctx.touched(key);
+            ctx.notify(crate::server::notify::GENERIC, "del", key);
             ctx.dirty(1);
         }
         return ctx.ok();
@@ -163,6 +164,7 @@ fn restore(ctx: &mut Ctx<'_>) {
     e.expire_at = if ttl > 0 { ttl } else { NO_EXPIRE };
     ctx.db().put(key, e);
     ctx.touched(key);
+    ctx.notify(crate::server::notify::GENERIC, "restore", key);
     ctx.dirty(1);
     ctx.ok();
 }

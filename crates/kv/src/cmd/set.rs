@@ -3,8 +3,7 @@
 //! lives in the `ops` submodule.
 //!
 //! A set whose last member is removed is deleted with it: Redis never
-//! keeps an empty aggregate. The places where Redis fires a keyspace event
-//! are marked `// notify: <event>`.
+//! keeps an empty aggregate. Keyspace events fire where Redis fires them.
 
 use super::aggscan;
 use super::{Command, Ctx, DENYOOM, FAST, NOT_INTEGER, READONLY, SYNTAX, WRITE};
@@ -130,7 +129,7 @@ fn sadd(ctx: &mut Ctx<'_>) {
     r.int(added as i64);
     if added > 0 {
         ctx.touched(key);
-        // notify: sadd
+        ctx.notify(crate::server::notify::SET, "sadd", key);
         ctx.dirty(added as u64);
     }
 }
@@ -155,10 +154,10 @@ fn srem(ctx: &mut Ctx<'_>) {
     let emptied = s.is_empty();
     r.int(removed);
     if removed > 0 {
-        // notify: srem
+        ctx.notify(crate::server::notify::SET, "srem", key);
         if emptied {
             ctx.db().remove(key);
-            // notify: del
+            ctx.notify(crate::server::notify::GENERIC, "del", key);
         }
         ctx.touched(key);
         ctx.dirty(removed as u64);
@@ -231,10 +230,10 @@ fn spop_one(ctx: &mut Ctx<'_>) {
     let m = s.pop_random(&mut rng).expect("sets in the keyspace are never empty");
     let emptied = s.is_empty();
     r.bulk(&m);
-    // notify: spop
+    ctx.notify(crate::server::notify::SET, "spop", key);
     if emptied {
         ctx.db().remove(key);
-        // notify: del
+        ctx.notify(crate::server::notify::GENERIC, "del", key);
     }
     ctx.touched(key);
     ctx.dirty(1);
@@ -256,14 +255,14 @@ fn spop_count(ctx: &mut Ctx<'_>) {
     if count == 0 {
         return r.set_len(0);
     }
-    // notify: spop
     let size = s.len() as u64;
     if count >= size {
         // The whole set: reply it and delete the key.
         r.set_len(s.len());
         s.iter().for_each(|m| r.bulk(&m));
         ctx.db().remove(key);
-        // notify: del
+        ctx.notify(crate::server::notify::SET, "spop", key);
+        ctx.notify(crate::server::notify::GENERIC, "del", key);
         ctx.touched(key);
         ctx.dirty(size);
         return;
@@ -273,6 +272,7 @@ fn spop_count(ctx: &mut Ctx<'_>) {
         let m = s.pop_random(&mut rng).expect("count < size");
         r.bulk(&m);
     }
+    ctx.notify(crate::server::notify::SET, "spop", key);
     ctx.touched(key);
     ctx.dirty(count);
 }
@@ -347,19 +347,22 @@ fn smove(ctx: &mut Ctx<'_>) {
     if !s.remove(m) {
         return r.int(0);
     }
-    // notify: srem (src)
-    if s.is_empty() {
+    let src_emptied = s.is_empty();
+    if src_emptied {
         srv.dbs[db].remove(src);
-        // notify: del (src)
     }
     let Ok(Some((d, cfg))) = write(srv, db, dst, Some((m, 1))) else { unreachable!("checked above") };
     let added = d.add(m, cfg);
     r.int(1);
+    ctx.notify(crate::server::notify::SET, "srem", src);
+    if src_emptied {
+        ctx.notify(crate::server::notify::GENERIC, "del", src);
+    }
     ctx.touched(src);
     ctx.dirty(1);
     if added {
         ctx.touched(dst);
-        // notify: sadd (dst)
+        ctx.notify(crate::server::notify::SET, "sadd", dst);
         ctx.dirty(1);
     }
 }

@@ -53,6 +53,7 @@ pub fn perform_evictions(srv: &mut Server) -> bool {
         let Some(value) = srv.dbs[db].remove(&key) else { continue };
         srv.stats.evicted_keys += 1;
         srv.touched_key(db, &key);
+        srv.notify(None, super::notify::EVICTED, "evicted", &key, db);
         if srv.config.lazyfree_lazy_eviction {
             srv.lazyfree.free(value);
             // Lazily freed memory only goes away when the thread gets to

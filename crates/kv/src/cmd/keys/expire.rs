@@ -101,8 +101,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, base_ms: i64, seconds: bool) {
         let v = ctx.db().remove(key).expect("looked up above");
         let lazy = ctx.srv.config.lazyfree_lazy_expire;
         free_value(ctx.srv, v, lazy);
+        ctx.notify(crate::server::notify::GENERIC, "del", key);
     } else {
         ctx.db().set_expire(key, when);
+        ctx.notify(crate::server::notify::GENERIC, "expire", key);
     }
     ctx.touched(key);
     ctx.dirty(1);
@@ -154,6 +156,7 @@ pub(super) fn persist(ctx: &mut Ctx<'_>) {
     if had {
         ctx.db().set_expire(key, NO_EXPIRE);
         ctx.touched(key);
+        ctx.notify(crate::server::notify::GENERIC, "persist", key);
         ctx.dirty(1);
     }
     ctx.reply().int(had as i64);

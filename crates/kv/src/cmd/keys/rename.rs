@@ -38,6 +38,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, nx: bool) {
     ctx.db().put(dst, entry);
     ctx.touched(src);
     ctx.touched(dst);
+    ctx.notify(crate::server::notify::GENERIC, "rename_from", src);
+    ctx.notify(crate::server::notify::GENERIC, "rename_to", dst);
     ctx.dirty(1);
     if nx {
         ctx.reply().int(1);
@@ -63,6 +65,8 @@ pub(super) fn move_(ctx: &mut Ctx<'_>) {
     ctx.srv.dbs[dst].put(key, entry);
     ctx.srv.touched_key(src, key);
     ctx.srv.touched_key(dst, key);
+    ctx.notify_db(crate::server::notify::GENERIC, "move_from", key, src);
+    ctx.notify_db(crate::server::notify::GENERIC, "move_to", key, dst);
     ctx.dirty(1);
     ctx.reply().int(1);
 }
@@ -107,6 +111,7 @@ pub(super) fn copy(ctx: &mut Ctx<'_>) {
     let lru = ctx.srv.lru_clock;
     ctx.srv.dbs[dst_db].put(dst, Entry { value, expire_at, lru });
     ctx.srv.touched_key(dst_db, dst);
+    ctx.notify_db(crate::server::notify::GENERIC, "copy_to", dst, dst_db);
     ctx.dirty(1);
     ctx.reply().int(1);
 }

@@ -99,14 +99,15 @@ fn store(ctx: &mut Ctx<'_>, dst: &[u8], result: SetValue) {
     let lru = ctx.srv.lru_clock;
     if n > 0 {
         ctx.db().set(dst, Value::Set(Box::new(result)), lru);
-        // notify: the command's name (sinterstore, sunionstore, sdiffstore)
+        let event = ctx.cmd.name;
+        ctx.notify(crate::server::notify::SET, event, dst);
     } else {
         let db = ctx.db();
         let existed = db.contains(dst, now) && db.remove(dst).is_some();
         if !existed {
             return ctx.reply().int(0);
         }
-        // notify: del
+        ctx.notify(crate::server::notify::GENERIC, "del", dst);
     }
     ctx.touched(dst);
     ctx.dirty(1);
