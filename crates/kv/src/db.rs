@@ -26,14 +26,19 @@ pub type Key = Box<[u8]>;
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 /// A string value in one of Redis's three encodings.
+///
+/// The enum is kept to 16 bytes of payload: a key's entry then fits a
+/// 64-byte allocation with its dict node, which matters with millions of
+/// keys. A string written once is one exact-size allocation (`Emb`); only a
+/// string modified in place (APPEND, SETRANGE) pays for a growable buffer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Str {
     /// A canonical decimal integer stored as a number (`int`).
     Int(i64),
-    /// A short string written once (`embstr`: 44 bytes or fewer).
+    /// A string written once: `embstr` up to 44 bytes, `raw` beyond.
     Emb(Box<[u8]>),
-    /// A string that was modified in place or is long (`raw`).
-    Raw(Vec<u8>),
+    /// A string modified in place (`raw`).
+    Raw(Box<Vec<u8>>),
 }
 
 /// Longest string Redis stores as `embstr`.
@@ -47,11 +52,7 @@ impl Str {
                 return Str::Int(n);
             }
         }
-        if bytes.len() <= EMBSTR_MAX {
-            Str::Emb(bytes.into())
-        } else {
-            Str::Raw(bytes.to_vec())
-        }
+        Str::Emb(bytes.into())
     }
 
     /// The bytes, formatting an integer into `buf`.
@@ -89,7 +90,7 @@ impl Str {
     /// A mutable byte vector, converting to `raw` (APPEND, SETRANGE).
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         if !matches!(self, Str::Raw(_)) {
-            *self = Str::Raw(self.to_vec());
+            *self = Str::Raw(Box::new(self.to_vec()));
         }
         match self {
             Str::Raw(v) => v,
@@ -101,8 +102,8 @@ impl Str {
     pub fn encoding(&self) -> &'static str {
         match self {
             Str::Int(_) => "int",
-            Str::Emb(_) => "embstr",
-            Str::Raw(_) => "raw",
+            Str::Emb(b) if b.len() <= EMBSTR_MAX => "embstr",
+            _ => "raw",
         }
     }
 }
@@ -165,7 +166,7 @@ impl Value {
         match self {
             Value::Str(Str::Int(_)) => ROBJ,
             Value::Str(Str::Emb(b)) => ROBJ + 3 + b.len() + 1,
-            Value::Str(Str::Raw(v)) => ROBJ + 9 + v.capacity().max(v.len()),
+            Value::Str(Str::Raw(v)) => ROBJ + 24 + 9 + v.capacity().max(v.len()),
             Value::Hash(h) => ROBJ + h.memory_usage(),
             Value::Set(s) => ROBJ + s.memory_usage(),
             Value::List(l) => ROBJ + l.memory_usage(),
@@ -363,6 +364,14 @@ mod tests {
 
     fn s(v: &str) -> Value {
         Value::Str(Str::from_bytes(v.as_bytes()))
+    }
+
+    #[test]
+    fn an_entry_and_its_node_fit_64_bytes() {
+        // Value 24 + deadline 8 + clock 4 (+ padding): the dict node adds a
+        // 16-byte key and an 8-byte link, 64 bytes in all.
+        assert!(std::mem::size_of::<Value>() <= 24, "{}", std::mem::size_of::<Value>());
+        assert!(std::mem::size_of::<Entry>() <= 40, "{}", std::mem::size_of::<Entry>());
     }
 
     #[test]

@@ -527,7 +527,7 @@ fn setrange(ctx: &mut Ctx<'_>) {
     }
     let db = &mut ctx.srv.dbs[ctx.c.db];
     if !exists {
-        db.insert_new(key, Value::Str(Str::Raw(Vec::new())), lru);
+        db.insert_new(key, Value::Str(Str::Raw(Box::default())), lru);
     }
     let Some(e) = db.get_mut(key, now) else { return };
     let Value::Str(s) = &mut e.value else { return };
