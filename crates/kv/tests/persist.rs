@@ -503,3 +503,22 @@ fn a_truncated_aof_stops_the_server_when_not_allowed() {
     let e = ServerThread::start(cfg).err().expect("the server must refuse to start");
     assert!(e.to_string().contains("Unexpected end of file reading the append only file"), "{e}");
 }
+
+#[test]
+fn debug_reload_saves_and_loads_the_dataset_back() {
+    let dir = fresh_dir();
+    let srv = start_in(&dir, |_| {});
+    let mut c = conn(&srv);
+    let _: () = redis::cmd("SET").arg("s").arg("v").query(&mut c).unwrap();
+    let _: () = redis::cmd("HSET").arg("h").arg("f").arg("1").query(&mut c).unwrap();
+    let _: () = redis::cmd("PEXPIRE").arg("s").arg(100_000).query(&mut c).unwrap();
+    let ok: String = redis::cmd("DEBUG").arg("RELOAD").query(&mut c).unwrap();
+    assert_eq!(ok, "OK");
+    let v: String = redis::cmd("GET").arg("s").query(&mut c).unwrap();
+    assert_eq!(v, "v");
+    let f: String = redis::cmd("HGET").arg("h").arg("f").query(&mut c).unwrap();
+    assert_eq!(f, "1");
+    let ttl: i64 = redis::cmd("PTTL").arg("s").query(&mut c).unwrap();
+    assert!(ttl > 0 && ttl <= 100_000, "{ttl}");
+    assert!(dir.join("dump.rdb").exists());
+}

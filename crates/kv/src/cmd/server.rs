@@ -88,6 +88,8 @@ const DEBUG_HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
+    "RELOAD",
+    "    Save the RDB on disk and reload it back to memory.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -116,6 +118,7 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"object", 3) => debug_object(ctx),
+        (b"reload", 2) => super::persist::debug_reload(ctx),
         _ => {
             let s = String::from_utf8_lossy(ctx.arg(1)).into_owned();
             ctx.error(&format!(
