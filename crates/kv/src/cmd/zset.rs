@@ -220,7 +220,7 @@ fn zadd_generic(ctx: &mut Ctx<'_>, from: usize, opts: AddOpts) {
     if flags.nx && flags.xx {
         return ctx.error("ERR XX and NX options at the same time are not compatible");
     }
-    if (flags.gt && flags.nx) || (flags.lt && flags.nx) || (flags.gt && flags.lt) {
+    if (flags.nx && (flags.gt || flags.lt)) || (flags.gt && flags.lt) {
         return ctx.error("ERR GT, LT, and/or NX options at the same time are not compatible");
     }
     if flags.incr && elements > 1 {

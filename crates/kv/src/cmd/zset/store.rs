@@ -186,8 +186,8 @@ fn sources<'s>(srv: &'s Server, db: usize, keys: &[&[u8]]) -> Vec<Option<Src<'s>
     keys.iter()
         .map(|k| {
             d.keys.get(*k).map(|e| match &e.value {
-                Value::ZSet(z) => Src::Z(&**z),
-                Value::Set(s) => Src::S(&**s),
+                Value::ZSet(z) => Src::Z(z),
+                Value::Set(s) => Src::S(s),
                 _ => unreachable!("type checked by parse"),
             })
         })
