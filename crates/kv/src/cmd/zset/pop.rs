@@ -78,14 +78,15 @@ pub fn pop_reply(ctx: &mut Ctx<'_>, key: &[u8], at: Where, count: usize, shape: 
 }
 
 /// The first of `keys` that holds a sorted set (missing keys are skipped);
-/// `Err(())` when the first existing one holds another type.
-fn first_zset<'a>(
+/// `Err(())` when the first existing one holds another type. A lookup for
+/// writing, as `lookupKeyWrite`: no keyspace hit or miss is counted.
+pub(crate) fn first_zset<'a>(
     ctx: &mut Ctx<'_>,
     keys: impl IntoIterator<Item = &'a [u8]>,
 ) -> Result<Option<&'a [u8]>, ()> {
-    let db = ctx.c.db;
+    let (db, now) = (ctx.c.db, ctx.srv.now_ms);
     for k in keys {
-        match super::lookup_value(ctx.srv, db, k) {
+        match ctx.srv.dbs[db].get_mut(k, now).map(|e| &e.value) {
             None => continue,
             Some(Value::ZSet(_)) => return Ok(Some(k)),
             Some(_) => return Err(()),
