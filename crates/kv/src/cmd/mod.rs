@@ -23,6 +23,7 @@ pub mod set;
 pub mod slowlog;
 pub mod string;
 pub mod tx;
+pub mod zset;
 
 pub use args::{Args, OwnedArgs};
 
@@ -96,13 +97,14 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 10] {
+fn families() -> [&'static [Command]; 11] {
     [
         conn::COMMANDS,
         string::COMMANDS,
         keys::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
+        zset::COMMANDS,
         pubsub::COMMANDS,
         tx::COMMANDS,
         persist::COMMANDS,
