@@ -16,6 +16,7 @@ pub mod alloc;
 pub mod cmd;
 pub mod db;
 pub mod dict;
+pub mod key;
 pub mod persist;
 pub mod rdb;
 pub mod resp;
