@@ -19,8 +19,7 @@ use crate::types::list::ListValue;
 use crate::types::set::SetValue;
 use crate::types::zset::ZSetValue;
 
-/// A key as stored: its bytes, owned.
-pub type Key = Box<[u8]>;
+pub use crate::key::Key;
 
 /// The reply Redis gives when a command meets a value of another type.
 pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
@@ -187,30 +186,33 @@ impl Value {
     }
 }
 
-/// One key's slot: value, deadline and access clock.
+/// One key's slot: its value and access clock. The deadline, if any, lives
+/// in [`Db::volatile`] (Redis's `db->expires`), so the common key without
+/// one does not pay 8 bytes for it: with a 24-byte inline [`Key`] and the
+/// dict's link, a key's node is exactly 64 bytes.
 #[derive(Debug)]
 pub struct Entry {
     /// The value.
     pub value: Value,
-    /// Absolute deadline in Unix milliseconds, or [`NO_EXPIRE`].
-    pub expire_at: i64,
     /// The LRU clock (seconds, wrapping) of the last access: OBJECT
     /// IDLETIME and LRU eviction read it.
     pub lru: u32,
+    /// Whether the key has a deadline in [`Db::volatile`].
+    volatile: bool,
 }
 
-/// [`Entry::expire_at`] of a key that does not expire.
+/// The deadline of a key that does not expire.
 pub const NO_EXPIRE: i64 = -1;
 
 impl Entry {
     /// An entry without a deadline.
     pub fn new(value: Value, lru: u32) -> Entry {
-        Entry { value, expire_at: NO_EXPIRE, lru }
+        Entry { value, lru, volatile: false }
     }
 
-    /// Whether the deadline has passed at `now_ms`.
-    pub fn is_expired(&self, now_ms: i64) -> bool {
-        self.expire_at != NO_EXPIRE && self.expire_at <= now_ms
+    /// Whether the key has a deadline.
+    pub fn has_ttl(&self) -> bool {
+        self.volatile
     }
 }
 
@@ -221,8 +223,9 @@ pub struct Db {
     pub id: usize,
     /// Every key.
     pub keys: Dict<Key, Entry>,
-    /// The keys that have a deadline: what the active expiry cycle samples.
-    pub volatile: Dict<Key, ()>,
+    /// The deadline (Unix ms) of every key that has one: what lazy expiry
+    /// checks and the active expiry cycle samples.
+    pub volatile: Dict<Key, i64>,
     /// Keys removed by lazy expiry since the server last drained the log.
     pub expired_log: Vec<Key>,
 }
@@ -243,16 +246,37 @@ impl Db {
         self.keys.is_empty()
     }
 
+    /// The deadline of `key` in Unix ms, or [`NO_EXPIRE`] (expired or not).
+    pub fn expire_at(&self, key: &[u8]) -> i64 {
+        if self.volatile.is_empty() {
+            return NO_EXPIRE;
+        }
+        self.volatile.get(key).copied().unwrap_or(NO_EXPIRE)
+    }
+
     /// Removes `key` if its deadline has passed; true if it did.
     fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
-        let expired = matches!(self.keys.get(key), Some(e) if e.is_expired(now_ms));
-        if expired {
-            if let Some((k, _)) = self.keys.remove(key) {
-                self.volatile.remove(key);
-                self.expired_log.push(k);
-            }
+        // Most datasets have few keys with a deadline; with none, a lookup
+        // costs one probe of the key table and nothing more.
+        if self.volatile.is_empty() {
+            return false;
         }
-        expired
+        match self.volatile.get(key) {
+            Some(&at) if at <= now_ms => {}
+            _ => return false,
+        }
+        self.volatile.remove(key);
+        if let Some((k, _)) = self.keys.remove(key) {
+            self.expired_log.push(k);
+        }
+        true
+    }
+
+    /// Whether `key` exists and its deadline has passed at `now_ms`
+    /// (without deleting it).
+    pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
+        let at = self.expire_at(key);
+        at != NO_EXPIRE && at <= now_ms && self.keys.contains_key(key)
     }
 
     /// The live entry of `key`, deleting it first if it has expired.
@@ -276,8 +300,8 @@ impl Db {
     /// deadline (SET without KEEPTTL). Returns the old value, if any.
     pub fn set(&mut self, key: &[u8], value: Value, lru: u32) -> Option<Value> {
         if let Some(e) = self.keys.get_mut(key) {
-            if e.expire_at != NO_EXPIRE {
-                e.expire_at = NO_EXPIRE;
+            if e.volatile {
+                e.volatile = false;
                 self.volatile.remove(key);
             }
             e.lru = lru;
@@ -300,60 +324,62 @@ impl Db {
 
     /// Inserts an entry for a key known to be absent (after a lookup).
     pub fn insert_new(&mut self, key: &[u8], value: Value, lru: u32) -> &mut Entry {
-        self.keys.insert(key.into(), Entry::new(value, lru));
-        self.keys.get_mut(key).expect("just inserted")
+        self.keys.get_or_insert_with(key.into(), || Entry::new(value, lru))
     }
 
     /// Removes `key`, live or not; returns its value.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
         let (_, e) = self.keys.remove(key)?;
-        if e.expire_at != NO_EXPIRE {
+        if e.volatile {
             self.volatile.remove(key);
         }
         Some(e.value)
     }
 
-    /// Removes `key` and returns its whole entry (RENAME, MOVE keep the TTL).
-    pub fn take(&mut self, key: &[u8]) -> Option<Entry> {
-        let (_, e) = self.keys.remove(key)?;
-        if e.expire_at != NO_EXPIRE {
-            self.volatile.remove(key);
+    /// Removes `key` and returns its entry and deadline (RENAME, MOVE keep
+    /// the TTL).
+    pub fn take(&mut self, key: &[u8]) -> Option<(Entry, i64)> {
+        let (_, mut e) = self.keys.remove(key)?;
+        let mut at = NO_EXPIRE;
+        if e.volatile {
+            at = self.volatile.remove(key).map_or(NO_EXPIRE, |(_, at)| at);
+            e.volatile = false;
         }
-        Some(e)
+        Some((e, at))
     }
 
-    /// Puts back an entry taken with [`Db::take`], replacing any value.
-    pub fn put(&mut self, key: &[u8], entry: Entry) {
-        let volatile = entry.expire_at != NO_EXPIRE;
+    /// Puts an entry under `key` with deadline `at_ms` (or [`NO_EXPIRE`]),
+    /// replacing any value.
+    pub fn put(&mut self, key: &[u8], mut entry: Entry, at_ms: i64) {
+        entry.volatile = false;
         if let Some(old) = self.keys.insert(key.into(), entry) {
-            if old.expire_at != NO_EXPIRE && !volatile {
+            if old.volatile {
                 self.volatile.remove(key);
             }
         }
-        if volatile {
-            self.volatile.insert(key.into(), ());
-        }
+        self.set_expire(key, at_ms);
     }
 
     /// Sets or clears (with [`NO_EXPIRE`]) the deadline of an existing key.
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64) {
         let Some(e) = self.keys.get_mut(key) else { return };
-        let was = e.expire_at != NO_EXPIRE;
-        e.expire_at = at_ms;
-        match (was, at_ms != NO_EXPIRE) {
-            (false, true) => {
-                self.volatile.insert(key.into(), ());
+        let was = e.volatile;
+        e.volatile = at_ms != NO_EXPIRE;
+        if at_ms != NO_EXPIRE {
+            match self.volatile.get_mut(key) {
+                Some(at) => *at = at_ms,
+                None => {
+                    self.volatile.insert(key.into(), at_ms);
+                }
             }
-            (true, false) => {
-                self.volatile.remove(key);
-            }
-            _ => {}
+        } else if was {
+            self.volatile.remove(key);
         }
     }
 
     /// Empties the database, returning its contents so a caller can free
     /// them elsewhere (FLUSHDB ASYNC).
-    pub fn take_all(&mut self) -> (Dict<Key, Entry>, Dict<Key, ()>) {
+    pub fn take_all(&mut self) -> (Dict<Key, Entry>, Dict<Key, i64>) {
         (std::mem::replace(&mut self.keys, Dict::new()), std::mem::replace(&mut self.volatile, Dict::new()))
     }
 }
@@ -368,10 +394,11 @@ mod tests {
 
     #[test]
     fn an_entry_and_its_node_fit_64_bytes() {
-        // Value 24 + deadline 8 + clock 4 (+ padding): the dict node adds a
-        // 16-byte key and an 8-byte link, 64 bytes in all.
+        // Value 24 + clock 4 + flag (+ padding): the dict node adds a
+        // 24-byte inline key and an 8-byte link, 64 bytes in all.
         assert!(std::mem::size_of::<Value>() <= 24, "{}", std::mem::size_of::<Value>());
-        assert!(std::mem::size_of::<Entry>() <= 40, "{}", std::mem::size_of::<Entry>());
+        assert!(std::mem::size_of::<Entry>() <= 32, "{}", std::mem::size_of::<Entry>());
+        assert_eq!(std::mem::size_of::<Key>() + std::mem::size_of::<Entry>() + 8, 64);
     }
 
     #[test]
@@ -396,7 +423,7 @@ mod tests {
         assert_eq!(db.volatile.len(), 1);
         assert!(db.get(b"a", 999).is_some());
         assert!(db.get(b"a", 1000).is_none());
-        assert_eq!(db.expired_log, vec![Box::<[u8]>::from(&b"a"[..])]);
+        assert_eq!(db.expired_log, vec![Key::from(&b"a"[..])]);
         assert_eq!(db.len(), 1);
         assert_eq!(db.volatile.len(), 0);
     }
@@ -407,9 +434,10 @@ mod tests {
         db.set(b"k", s("v"), 0);
         db.set_expire(b"k", 50);
         db.set_keep_ttl(b"k", s("w"), 0);
-        assert_eq!(db.get(b"k", 0).unwrap().expire_at, 50);
+        assert_eq!(db.expire_at(b"k"), 50);
         db.set(b"k", s("x"), 0);
-        assert_eq!(db.get(b"k", 0).unwrap().expire_at, NO_EXPIRE);
+        assert_eq!(db.expire_at(b"k"), NO_EXPIRE);
+        assert!(!db.get(b"k", 0).unwrap().has_ttl());
         assert!(db.volatile.is_empty());
     }
 
@@ -418,10 +446,11 @@ mod tests {
         let mut db = Db::new(0);
         db.set(b"k", s("v"), 0);
         db.set_expire(b"k", 50);
-        let e = db.take(b"k").unwrap();
+        let (e, at) = db.take(b"k").unwrap();
         assert!(db.volatile.is_empty());
-        db.put(b"n", e);
-        assert_eq!(db.get(b"n", 0).unwrap().expire_at, 50);
+        db.put(b"n", e, at);
+        assert_eq!(db.expire_at(b"n"), 50);
+        assert!(db.get(b"n", 0).unwrap().has_ttl());
         assert!(db.volatile.contains_key(&b"n"[..]));
     }
 }

@@ -160,9 +160,8 @@ fn restore(ctx: &mut Ctx<'_>) {
     let value = convert::from_rdb(value, &ctx.srv.config.encoding);
     let clock = ctx.srv.lru_clock;
     let lru = if idle > 0 { clock.wrapping_sub((idle as u64 & 0xff_ffff) as u32) & 0xff_ffff } else { clock };
-    let mut e = Entry::new(value, lru);
-    e.expire_at = if ttl > 0 { ttl } else { NO_EXPIRE };
-    ctx.db().put(key, e);
+    let e = Entry::new(value, lru);
+    ctx.db().put(key, e, if ttl > 0 { ttl } else { NO_EXPIRE });
     ctx.touched(key);
     ctx.notify(crate::server::notify::GENERIC, "restore", key);
     ctx.dirty(1);

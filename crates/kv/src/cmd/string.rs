@@ -291,7 +291,7 @@ fn getex(ctx: &mut Ctx<'_>) {
             "expire"
         }
         Ttl::Persist => {
-            let had_ttl = ctx.db().keys.get(key).is_some_and(|e| e.expire_at != NO_EXPIRE);
+            let had_ttl = ctx.db().keys.get(key).is_some_and(|e| e.has_ttl());
             ctx.db().set_expire(key, NO_EXPIRE);
             if !had_ttl {
                 return;

@@ -196,7 +196,7 @@ fn watch(ctx: &mut Ctx<'_>) {
         if ctx.c.watched.iter().any(|(d, k)| *d == db && **k == *key) {
             continue;
         }
-        let expired = ctx.srv.dbs[db].keys.get(key).is_some_and(|e| e.is_expired(now));
+        let expired = ctx.srv.dbs[db].is_expired(key, now);
         let id = ctx.c.id;
         ctx.srv.watches.db(db).entry(key.into()).or_default().push(Watcher { id, expired });
         ctx.srv.watches.count += 1;
@@ -222,7 +222,7 @@ fn watched_key_expired(srv: &Server, c: &Client) -> bool {
             .and_then(|m| m.get(key))
             .and_then(|l| l.iter().find(|w| w.id == c.id))
             .is_some_and(|w| w.expired);
-        !was_expired && srv.dbs[*db].keys.get(&**key).is_some_and(|e| e.is_expired(now))
+        !was_expired && srv.dbs[*db].is_expired(key, now)
     })
 }
 

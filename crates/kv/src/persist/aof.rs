@@ -19,7 +19,7 @@
 
 use super::sys::{self, Forked};
 use super::{Child, ChildKind};
-use crate::db::{Db, Value, NO_EXPIRE};
+use crate::db::{Db, Value};
 use crate::server::client::Client;
 use crate::server::config::AppendFsync;
 use crate::server::Server;
@@ -194,9 +194,9 @@ pub fn write_commands<W: Write>(dbs: &[Db], mut w: W) -> io::Result<W> {
                     emit(out, b"ZADD", k, pairs.into_iter().map(fmt))?
                 }
             }
-            if e.expire_at != NO_EXPIRE {
+            if e.has_ttl() {
                 cmd.clear();
-                let at = e.expire_at.to_string();
+                let at = db.expire_at(k).to_string();
                 encode_command(&mut cmd, [&b"PEXPIREAT"[..], &k[..], at.as_bytes()].into_iter());
                 w.write_all(&cmd)?;
             }

@@ -69,8 +69,8 @@ pub fn object_type(v: &Value) -> u8 {
 ///
 /// # Errors
 /// The writer's.
-pub fn write_entry<W: Write>(w: &mut RdbWriter<W>, key: &[u8], e: &Entry) -> io::Result<()> {
-    let expire = (e.expire_at != NO_EXPIRE).then_some(e.expire_at);
+pub fn write_entry<W: Write>(w: &mut RdbWriter<W>, key: &[u8], e: &Entry, expire_at: i64) -> io::Result<()> {
+    let expire = (expire_at != NO_EXPIRE).then_some(expire_at);
     let enc = w.begin_entry(key, object_type(&e.value), expire)?;
     write_body(enc, &e.value)
 }
@@ -227,8 +227,8 @@ mod tests {
     #[test]
     fn write_entry_keeps_the_deadline() {
         let mut w = RdbWriter::new(Vec::new()).unwrap();
-        let e = Entry { value: Value::Str(Str::from_bytes(b"v")), expire_at: 123_456, lru: 0 };
-        write_entry(&mut w, b"k", &e).unwrap();
+        let e = Entry::new(Value::Str(Str::from_bytes(b"v")), 0);
+        write_entry(&mut w, b"k", &e, 123_456).unwrap();
         let bytes = w.finish().unwrap();
         let mut r = RdbReader::new(&bytes[..]).unwrap();
         let mut found = false;

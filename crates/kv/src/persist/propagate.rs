@@ -85,7 +85,7 @@ fn translate(
     let key = argv.get(1).copied().unwrap_or_default();
     // The key after the command, without expiring it.
     let entry = srv.dbs[db].keys.get(key);
-    let deadline = entry.map(|e| e.expire_at);
+    let deadline = entry.map(|_| srv.dbs[db].expire_at(key));
     match name {
         "expire" | "pexpire" | "expireat" | "pexpireat" => match deadline {
             Some(at) if at != NO_EXPIRE => emit(out, &[b"PEXPIREAT", key, at.to_string().as_bytes()]),

@@ -31,7 +31,7 @@ pub fn write_rdb<W: Write>(dbs: &[Db], w: W, compress: bool) -> io::Result<W> {
         rdb.select_db(db.id as u64)?;
         rdb.resize_db(db.len() as u64, db.volatile.len() as u64)?;
         for (k, e) in db.keys.iter() {
-            convert::write_entry(&mut rdb, k, e)?;
+            convert::write_entry(&mut rdb, k, e, db.expire_at(k))?;
         }
     }
     rdb.finish()
@@ -188,9 +188,8 @@ pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
                     continue;
                 }
                 let value = convert::from_rdb(value, &srv.config.encoding);
-                let mut e = Entry::new(value, lru);
-                e.expire_at = expire_at_ms.unwrap_or(crate::db::NO_EXPIRE);
-                srv.dbs[db].put(&key, e);
+                let e = Entry::new(value, lru);
+                srv.dbs[db].put(&key, e, expire_at_ms.unwrap_or(crate::db::NO_EXPIRE));
                 stats.loaded += 1;
             }
             RdbItem::Aux { .. } | RdbItem::ResizeDb { .. } | RdbItem::Eof => {}
@@ -233,10 +232,7 @@ mod tests {
         assert_eq!(stats, LoadStats { loaded: 3, expired: 1 });
         let now = b.now_ms;
         assert_eq!(b.dbs[3].get(b"n", now).unwrap().value.encoding(), "int");
-        assert_eq!(
-            b.dbs[0].get(b"ttl", now).unwrap().expire_at,
-            a.dbs[0].keys.get(&b"ttl"[..]).unwrap().expire_at
-        );
+        assert_eq!(b.dbs[0].expire_at(b"ttl"), a.dbs[0].expire_at(b"ttl"));
         assert!(b.dbs[0].volatile.contains_key(&b"ttl"[..]));
         assert!(b.dbs[0].get(b"gone", now).is_none());
         std::fs::remove_dir_all(dir).unwrap();

@@ -121,7 +121,7 @@ fn populate(srv: &mut Server, pool: &mut Vec<Candidate>, volatile_only: bool, by
     let Server { dbs, rng, .. } = &mut *srv;
     let mut next = || super::next_random(rng);
     for (db_index, db) in dbs.iter().enumerate() {
-        let mut picked: Vec<(&Key, &())> = Vec::new();
+        let mut picked: Vec<(&Key, &i64)> = Vec::new();
         let mut picked_all = Vec::new();
         if volatile_only {
             db.volatile.sample(samples, &mut next, &mut picked);
@@ -133,7 +133,7 @@ fn populate(srv: &mut Server, pool: &mut Vec<Candidate>, volatile_only: bool, by
             let Some(e) = db.keys.get(key) else { continue };
             let score = if by_ttl {
                 // Nearer deadline first.
-                u64::MAX - e.expire_at.max(0) as u64
+                u64::MAX - db.expire_at(key).max(0) as u64
             } else {
                 idle_time(clock, e.lru)
             };

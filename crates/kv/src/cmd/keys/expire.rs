@@ -89,10 +89,10 @@ fn expire_generic(ctx: &mut Ctx<'_>, base_ms: i64, seconds: bool) {
     };
     let key = ctx.arg(1);
     let now = ctx.now_ms();
-    let Some(e) = ctx.db().get_mut(key, now) else {
+    if ctx.db().get(key, now).is_none() {
         return ctx.reply().int(0);
-    };
-    if !cond.allows(e.expire_at, when) {
+    }
+    if !cond.allows(ctx.db().expire_at(key), when) {
         return ctx.reply().int(0);
     }
     if when <= now {
@@ -117,11 +117,14 @@ fn expire_generic(ctx: &mut Ctx<'_>, base_ms: i64, seconds: bool) {
 fn ttl_generic(ctx: &mut Ctx<'_>, ms: bool, absolute: bool) {
     let db = ctx.c.db;
     let now = ctx.now_ms();
-    let reply = match read_entry(ctx.srv, db, ctx.args.get(1), true) {
-        None => -2,
-        Some(e) if e.expire_at == NO_EXPIRE => -1,
-        Some(e) => {
-            let t = if absolute { e.expire_at } else { e.expire_at - now }.max(0);
+    let key = ctx.args.get(1);
+    let found = read_entry(ctx.srv, db, key, true).is_some();
+    let at = ctx.srv.dbs[db].expire_at(key);
+    let reply = match found {
+        false => -2,
+        true if at == NO_EXPIRE => -1,
+        true => {
+            let t = if absolute { at } else { at - now }.max(0);
             if ms {
                 t
             } else {
@@ -152,7 +155,7 @@ pub(super) fn pexpiretime(ctx: &mut Ctx<'_>) {
 pub(super) fn persist(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let now = ctx.now_ms();
-    let had = matches!(ctx.db().get(key, now), Some(e) if e.expire_at != NO_EXPIRE);
+    let had = ctx.db().get(key, now).is_some_and(|e| e.has_ttl());
     if had {
         ctx.db().set_expire(key, NO_EXPIRE);
         ctx.touched(key);

@@ -34,8 +34,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, nx: bool) {
         let lazy = ctx.srv.config.lazyfree_lazy_server_del;
         free_value(ctx.srv, old, lazy);
     }
-    let entry = ctx.db().take(src).expect("looked up above");
-    ctx.db().put(dst, entry);
+    let (entry, at) = ctx.db().take(src).expect("looked up above");
+    ctx.db().put(dst, entry, at);
     ctx.touched(src);
     ctx.touched(dst);
     ctx.notify(crate::server::notify::GENERIC, "rename_from", src);
@@ -61,8 +61,8 @@ pub(super) fn move_(ctx: &mut Ctx<'_>) {
     if ctx.srv.dbs[src].get(key, now).is_none() || ctx.srv.dbs[dst].get(key, now).is_some() {
         return ctx.reply().int(0);
     }
-    let entry = ctx.srv.dbs[src].take(key).expect("looked up above");
-    ctx.srv.dbs[dst].put(key, entry);
+    let (entry, at) = ctx.srv.dbs[src].take(key).expect("looked up above");
+    ctx.srv.dbs[dst].put(key, entry, at);
     ctx.srv.touched_key(src, key);
     ctx.srv.touched_key(dst, key);
     ctx.notify_db(crate::server::notify::GENERIC, "move_from", key, src);
@@ -95,9 +95,10 @@ pub(super) fn copy(ctx: &mut Ctx<'_>) {
     if src_db == dst_db && src == dst {
         return ctx.error(SAME_OBJECT);
     }
-    let Some(expire_at) = read_entry(ctx.srv, src_db, src, false).map(|e| e.expire_at) else {
+    if read_entry(ctx.srv, src_db, src, false).is_none() {
         return ctx.reply().int(0);
-    };
+    }
+    let expire_at = ctx.srv.dbs[src_db].expire_at(src);
     let now = ctx.now_ms();
     if ctx.srv.dbs[dst_db].get(dst, now).is_some() {
         if !replace {
@@ -109,7 +110,7 @@ pub(super) fn copy(ctx: &mut Ctx<'_>) {
     }
     let value = ctx.srv.dbs[src_db].keys.get(src).expect("looked up above").value.deep_clone();
     let lru = ctx.srv.lru_clock;
-    ctx.srv.dbs[dst_db].put(dst, Entry { value, expire_at, lru });
+    ctx.srv.dbs[dst_db].put(dst, Entry::new(value, lru), expire_at);
     ctx.srv.touched_key(dst_db, dst);
     ctx.notify_db(crate::server::notify::GENERIC, "copy_to", dst, dst_db);
     ctx.dirty(1);

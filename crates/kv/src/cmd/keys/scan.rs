@@ -15,8 +15,8 @@ pub(super) fn keys(ctx: &mut Ctx<'_>) {
     let mut r = Reply::new(&mut ctx.c.out, ctx.c.proto);
     let at = r.defer();
     let mut n = 0;
-    for (k, e) in db.keys.iter() {
-        if (all || glob_match(pattern, k, false)) && !e.is_expired(now) {
+    for (k, _) in db.keys.iter() {
+        if (all || glob_match(pattern, k, false)) && !db.is_expired(k, now) {
             r.bulk(k);
             n += 1;
         }
@@ -132,8 +132,8 @@ pub(super) fn randomkey(ctx: &mut Ctx<'_>) {
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.c.db];
     let key = loop {
-        let Some((k, e)) = db.keys.random_entry(&mut rng) else { break None };
-        if !e.is_expired(now) {
+        let Some((k, _)) = db.keys.random_entry(&mut rng) else { break None };
+        if !db.is_expired(k, now) {
             break Some(k.clone());
         }
         let k = k.clone();
