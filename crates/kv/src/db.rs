@@ -228,12 +228,15 @@ pub struct Db {
     pub volatile: Dict<Key, i64>,
     /// Keys removed by lazy expiry since the server last drained the log.
     pub expired_log: Vec<Key>,
+    /// Keys created since the server last drained the log; `None` unless
+    /// the `new` keyspace event is enabled.
+    pub new_log: Option<Vec<Key>>,
 }
 
 impl Db {
     /// An empty database numbered `id`.
     pub fn new(id: usize) -> Db {
-        Db { id, keys: Dict::new(), volatile: Dict::new(), expired_log: Vec::new() }
+        Db { id, keys: Dict::new(), volatile: Dict::new(), expired_log: Vec::new(), new_log: None }
     }
 
     /// Keys in the database, expired ones not yet removed included (DBSIZE).
@@ -308,6 +311,7 @@ impl Db {
             return Some(std::mem::replace(&mut e.value, value));
         }
         self.keys.insert(key.into(), Entry::new(value, lru));
+        self.log_new(key);
         None
     }
 
@@ -319,12 +323,20 @@ impl Db {
             return Some(std::mem::replace(&mut e.value, value));
         }
         self.keys.insert(key.into(), Entry::new(value, lru));
+        self.log_new(key);
         None
     }
 
     /// Inserts an entry for a key known to be absent (after a lookup).
     pub fn insert_new(&mut self, key: &[u8], value: Value, lru: u32) -> &mut Entry {
+        self.log_new(key);
         self.keys.get_or_insert_with(key.into(), || Entry::new(value, lru))
+    }
+
+    fn log_new(&mut self, key: &[u8]) {
+        if let Some(log) = self.new_log.as_mut() {
+            log.push(key.into());
+        }
     }
 
     /// Removes `key`, live or not; returns its value.
@@ -352,10 +364,12 @@ impl Db {
     /// replacing any value.
     pub fn put(&mut self, key: &[u8], mut entry: Entry, at_ms: i64) {
         entry.volatile = false;
-        if let Some(old) = self.keys.insert(key.into(), entry) {
-            if old.volatile {
+        match self.keys.insert(key.into(), entry) {
+            Some(old) if old.volatile => {
                 self.volatile.remove(key);
             }
+            Some(_) => {}
+            None => self.log_new(key),
         }
         self.set_expire(key, at_ms);
     }

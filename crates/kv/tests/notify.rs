@@ -159,3 +159,26 @@ fn keyspace_hash_and_set_commands_publish_redis_event_names() {
     run(&mut c, &["SET", "last", "1"]);
     expect(&mut s, &event(0, "last", "set"));
 }
+
+#[test]
+fn new_keys_and_key_misses_are_announced_when_enabled() {
+    // `A` does not include `n` and `m`; they must be asked for.
+    let srv = start_with(|cfg| cfg.notify_keyspace_events = "KEAnm".into());
+    let mut s = subscriber(&srv);
+    let mut c = conn(&srv);
+    let _: () = c.set("fresh", "1").unwrap();
+    // `new` comes when the key is added, before the command's own event.
+    expect(&mut s, &(event(0, "fresh", "new") + &event(0, "fresh", "set")));
+    let _: () = c.set("fresh", "2").unwrap();
+    expect(&mut s, &event(0, "fresh", "set"));
+    let _: Option<String> = c.get("absent").unwrap();
+    expect(&mut s, &event(0, "absent", "keymiss"));
+    let _: i64 = redis::cmd("HSET").arg("h").arg("f").arg("v").query(&mut c).unwrap();
+    expect(&mut s, &(event(0, "h", "new") + &event(0, "h", "hset")));
+    // Switched off at run time, neither is sent any more.
+    let _: () =
+        redis::cmd("CONFIG").arg("SET").arg("notify-keyspace-events").arg("KEA").query(&mut c).unwrap();
+    let _: Option<String> = c.get("absent").unwrap();
+    let _: () = c.set("other", "1").unwrap();
+    expect(&mut s, &event(0, "other", "set"));
+}

@@ -55,7 +55,7 @@ pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Opt
     let (now, lru) = (srv.now_ms, srv.lru_clock);
     match srv.dbs[db].get_mut(key, now) {
         None => {
-            srv.stats.keyspace_misses += 1;
+            crate::server::notify::log_miss(&mut srv.stats, &mut srv.miss_log, db, key);
             Ok(None)
         }
         Some(e) => {

@@ -90,7 +90,7 @@ fn read_entry<'s>(srv: &'s mut Server, db: usize, key: &[u8], notouch: bool) -> 
             Some(e)
         }
         None => {
-            srv.stats.keyspace_misses += 1;
+            crate::server::notify::log_miss(&mut srv.stats, &mut srv.miss_log, db, key);
             None
         }
     }

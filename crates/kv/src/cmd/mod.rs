@@ -211,7 +211,11 @@ pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Ar
         let micros = t.elapsed().as_micros() as i64;
         slowlog::record(srv, c, &args, micros);
     }
-    // Expired keys the command met: counted, announced, logged as DEL.
+    // Events logged rather than sent while the command held the data:
+    // keys it created (`new`), reads that missed (`keymiss`), and keys it
+    // found expired (counted, announced, logged to the AOF as DEL).
+    srv.flush_new_keys(Some(c));
+    srv.flush_key_misses(Some(c));
     srv.drain_expired(Some(c));
     crate::persist::propagate::after_command(srv, c, db, args, cmd, dirty_before, out_before);
 }

@@ -58,7 +58,8 @@ enum Lookup {
 fn with_str<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&Str) -> R) -> (Lookup, Option<R>) {
     match ctx.lookup(key) {
         None => {
-            ctx.srv.stats.keyspace_misses += 1;
+            let db = ctx.c.db;
+            crate::server::notify::log_miss(&mut ctx.srv.stats, &mut ctx.srv.miss_log, db, key);
             (Lookup::Missing, None)
         }
         Some(e) => match &e.value {
@@ -81,7 +82,8 @@ fn reply_value(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
     let mut r = crate::resp::reply::Reply::new(out, proto);
     match ctx.srv.dbs[ctx.c.db].get_mut(key, now) {
         None => {
-            ctx.srv.stats.keyspace_misses += 1;
+            let db = ctx.c.db;
+            crate::server::notify::log_miss(&mut ctx.srv.stats, &mut ctx.srv.miss_log, db, key);
             r.null();
             true
         }

@@ -82,7 +82,7 @@ fn lookup_value<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Option<&'s mu
     let (now, lru) = (srv.now_ms, srv.lru_clock);
     match srv.dbs[db].get_mut(key, now) {
         None => {
-            srv.stats.keyspace_misses += 1;
+            crate::server::notify::log_miss(&mut srv.stats, &mut srv.miss_log, db, key);
             None
         }
         Some(e) => {

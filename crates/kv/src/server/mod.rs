@@ -88,6 +88,8 @@ pub struct Server {
     pub shutdown: bool,
     /// Whether the cron runs the active expiry cycle (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// Reads that found no key, while `keymiss` events are enabled.
+    pub miss_log: Option<Vec<(usize, crate::db::Key)>>,
     /// The background thread that frees big values.
     pub lazyfree: lazyfree::LazyFree,
     /// The IO threads, when `io-threads` is above 1.
@@ -169,6 +171,7 @@ impl Server {
             listening: Vec::new(),
             shutdown: false,
             active_expire_enabled: true,
+            miss_log: None,
             lazyfree: lazyfree::LazyFree::new(),
             io_threads: None,
             pending_reads: Vec::new(),
@@ -560,6 +563,12 @@ pub fn prepare(config: Config) -> io::Result<Prepared> {
     let mut lp = Loop::new()?;
     let hz = config.hz.clamp(1, 500);
     let shared: Shared = Rc::new(RefCell::new(Server::new(config)));
+    {
+        // Start logging created keys and misses if those events are on.
+        let mut srv = shared.borrow_mut();
+        srv.flush_new_keys(None);
+        srv.flush_key_misses(None);
+    }
     crate::persist::load_at_startup(&mut shared.borrow_mut())?;
     listen::start_listeners(&mut lp, &shared)?;
     {

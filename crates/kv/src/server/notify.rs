@@ -100,6 +100,22 @@ pub fn flags_to_string(flags: u32) -> String {
     s
 }
 
+/// Counts a read that found no key (`keyspace_misses`) and, while the `m`
+/// class is enabled (`log` is `Some`), logs it for its `keymiss` event.
+/// Takes the two fields rather than the server, so a lookup can call it
+/// while it still borrows the databases.
+pub fn log_miss(
+    stats: &mut super::Stats,
+    log: &mut Option<Vec<(usize, crate::db::Key)>>,
+    db: usize,
+    key: &[u8],
+) {
+    stats.keyspace_misses += 1;
+    if let Some(log) = log {
+        log.push((db, key.into()));
+    }
+}
+
 /// The parsed flags, cached against the configured string.
 #[derive(Debug, Default)]
 pub struct NotifyCache {
@@ -129,6 +145,22 @@ impl Server {
         if flags & class == 0 {
             return;
         }
+        // Keys the command created come first: Redis announces `new` when
+        // the key is added, before the command's own event.
+        if class != NEW {
+            self.flush_new_keys(cur.as_deref_mut());
+        }
+        self.publish_event(cur, flags, event, key, db);
+    }
+
+    fn publish_event(
+        &mut self,
+        mut cur: Option<&mut Client>,
+        flags: u32,
+        event: &str,
+        key: &[u8],
+        db: usize,
+    ) {
         if flags & KEYSPACE != 0 {
             let mut ch = format!("__keyspace@{db}__:").into_bytes();
             ch.extend_from_slice(key);
@@ -137,6 +169,52 @@ impl Server {
         if flags & KEYEVENT != 0 {
             let ch = format!("__keyevent@{db}__:{event}");
             self.publish(cur, Kind::Channel, ch.as_bytes(), key);
+        }
+    }
+
+    /// Publishes the `new` events of keys the databases logged as created
+    /// (only logged while the `n` class is enabled), and starts or stops
+    /// that logging to follow the configuration.
+    pub fn flush_new_keys(&mut self, mut cur: Option<&mut Client>) {
+        let track = self.notify_flags() & NEW != 0;
+        for db in 0..self.dbs.len() {
+            let Some(log) = self.dbs[db].new_log.as_mut() else {
+                if track {
+                    self.dbs[db].new_log = Some(Vec::new());
+                }
+                continue;
+            };
+            if log.is_empty() {
+                if !track {
+                    self.dbs[db].new_log = None;
+                }
+                continue;
+            }
+            let keys = std::mem::take(log);
+            for key in &keys {
+                self.notify(cur.as_deref_mut(), NEW, "new", key, db);
+            }
+            if !track {
+                self.dbs[db].new_log = None;
+            }
+        }
+    }
+
+    /// Publishes the `keymiss` events of reads that found no key (logged
+    /// by [`log_miss`] while the `m` class is enabled), and starts or stops
+    /// that logging to follow the configuration.
+    pub fn flush_key_misses(&mut self, mut cur: Option<&mut Client>) {
+        let track = self.notify_flags() & KEY_MISS != 0;
+        if let Some(log) = self.miss_log.as_mut() {
+            let misses = std::mem::take(log);
+            for (db, key) in &misses {
+                self.notify(cur.as_deref_mut(), KEY_MISS, "keymiss", key, *db);
+            }
+        }
+        match (track, self.miss_log.is_some()) {
+            (true, false) => self.miss_log = Some(Vec::new()),
+            (false, true) => self.miss_log = None,
+            _ => {}
         }
     }
 
