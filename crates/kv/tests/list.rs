@@ -33,7 +33,11 @@ fn push_pop_len_and_range() {
     let mut r = Raw::connect(&srv);
     check(&mut r, &["RPUSH", "l", "a", "b", "c"], ":3\r\n");
     check(&mut r, &["LPUSH", "l", "x", "y"], ":5\r\n");
-    check(&mut r, &["LRANGE", "l", "0", "-1"], "*5\r\n$1\r\ny\r\n$1\r\nx\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n");
+    check(
+        &mut r,
+        &["LRANGE", "l", "0", "-1"],
+        "*5\r\n$1\r\ny\r\n$1\r\nx\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n",
+    );
     check(&mut r, &["LRANGE", "l", "-2", "100"], "*2\r\n$1\r\nb\r\n$1\r\nc\r\n");
     check(&mut r, &["LRANGE", "l", "3", "1"], "*0\r\n");
     check(&mut r, &["LRANGE", "nokey", "0", "1"], "*0\r\n");
@@ -168,7 +172,11 @@ fn lmove_rpoplpush_and_lmpop() {
     assert_eq!(range(&mut c, "dst"), ["c", "a", "b"], "a failed move changes nothing");
 
     check(&mut r, &["LMPOP", "2", "nokey", "dst", "LEFT"], "*2\r\n$3\r\ndst\r\n*1\r\n$1\r\nc\r\n");
-    check(&mut r, &["LMPOP", "1", "dst", "RIGHT", "COUNT", "5"], "*2\r\n$3\r\ndst\r\n*2\r\n$1\r\nb\r\n$1\r\na\r\n");
+    check(
+        &mut r,
+        &["LMPOP", "1", "dst", "RIGHT", "COUNT", "5"],
+        "*2\r\n$3\r\ndst\r\n*2\r\n$1\r\nb\r\n$1\r\na\r\n",
+    );
     check(&mut r, &["LMPOP", "1", "dst", "RIGHT"], "*-1\r\n");
     check(&mut r, &["LMPOP", "2", "s", "dst", "RIGHT"], WRONGTYPE);
     check(&mut r, &["LMPOP", "0", "l", "left"], "-ERR numkeys should be greater than 0\r\n");
@@ -192,7 +200,11 @@ fn encoding_converts_to_quicklist_and_back() {
     check(&mut r, &["LRANGE", "l", "3", "-1"], "*2\r\n$1\r\n4\r\n$1\r\n5\r\n");
     check(&mut r, &["LINSERT", "l", "BEFORE", "3", "x"], ":6\r\n");
     check(&mut r, &["LSET", "l", "0", "y"], "+OK\r\n");
-    check(&mut r, &["LRANGE", "l", "0", "-1"], "*6\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\nx\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n");
+    check(
+        &mut r,
+        &["LRANGE", "l", "0", "-1"],
+        "*6\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\nx\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n",
+    );
     check(&mut r, &["LPOP", "l", "3"], "*3\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\nx\r\n");
     check(&mut r, &["OBJECT", "ENCODING", "l"], "$9\r\nquicklist\r\n");
     // Back to one node of at most half the cap: a listpack again.
@@ -249,8 +261,21 @@ fn keyspace_events_in_redis_order() {
     }
     // Exactly what redis-server 7.0.15 publishes for the same commands.
     let want = [
-        "rpush a", "rpush b", "lpop a", "del a", "linsert b", "lset b", "lrem b", "ltrim b", "del b", "rpush b",
-        "lpop b", "del b", "rpush b", "rpop b", "del b",
+        "rpush a",
+        "rpush b",
+        "lpop a",
+        "del a",
+        "linsert b",
+        "lset b",
+        "lrem b",
+        "ltrim b",
+        "del b",
+        "rpush b",
+        "lpop b",
+        "del b",
+        "rpush b",
+        "rpop b",
+        "del b",
     ];
     assert_eq!(events(&mut sub, want.len()), want);
 }

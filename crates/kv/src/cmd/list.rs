@@ -85,7 +85,7 @@ pub(crate) fn lookup_write<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Fo
         Some(e) => {
             e.lru = lru;
             match &mut e.value {
-                Value::List(l) => Found::List(&mut **l, &config.encoding),
+                Value::List(l) => Found::List(l, &config.encoding),
                 _ => Found::WrongType,
             }
         }
