@@ -369,3 +369,28 @@ fn a_served_pop_is_logged_to_the_aof_as_its_plain_form() {
     assert_eq!(q::<Vec<String>>(&mut c, &["LRANGE", "n", "0", "-1"]), ["v"]);
     assert_eq!(q::<i64>(&mut c, &["EXISTS", "k", "m", "p"]), 0);
 }
+
+#[test]
+fn blocking_works_with_io_threads() {
+    let srv = start_with(|cfg| cfg.io_threads = 2);
+    let mut c = conn(&srv);
+    let mut a = block(&srv, &mut c, &["BLPOP", "k", "0"]);
+    let mut b = block(&srv, &mut c, &["BLPOP", "k", "0"]);
+    // Two pushers at once: their commands may run in one IO-thread batch
+    // with the blocked clients' slots taken.
+    let mut p1 = Raw::connect(&srv);
+    let mut p2 = Raw::connect(&srv);
+    p1.send(&req(&["RPUSH", "k", "x"]));
+    p2.send(&req(&["RPUSH", "k", "y"]));
+    expect(&mut p1, ":1\r\n");
+    let _ = p2.read_exact_len(4);
+    let mut got = vec![
+        String::from_utf8(a.read_exact_len(18)).unwrap(),
+        String::from_utf8(b.read_exact_len(18)).unwrap(),
+    ];
+    got.sort();
+    assert_eq!(got, ["*2\r\n$1\r\nk\r\n$1\r\nx\r\n", "*2\r\n$1\r\nk\r\n$1\r\ny\r\n"]);
+    assert_eq!(blocked(&mut c), 0);
+    let mut d = block(&srv, &mut c, &["BLPOP", "k", "0.05"]);
+    expect(&mut d, "*-1\r\n");
+}

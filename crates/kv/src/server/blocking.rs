@@ -76,6 +76,9 @@ pub struct Blocking {
     /// `(slot, id)` of clients unblocked since the loop last slept, whose
     /// pipelined input is still to be processed.
     unblocked: Vec<(usize, u64)>,
+    /// CLIENT UNBLOCKs (id, error) aimed at a client that was out of the
+    /// slab at the time (in an IO-thread batch); applied before sleeping.
+    pending_unblock: Vec<(u64, bool)>,
     /// The loop timer for the earliest deadline, and the deadline it is
     /// armed for.
     timer: Option<TimerId>,
@@ -186,18 +189,40 @@ fn holds(srv: &mut Server, db: usize, key: &[u8]) -> Option<Want> {
 
 /// Serves the clients blocked on every ready key (`handleClientsBlockedOnKeys`).
 /// `cur` is the client whose command just ran (not in the slab), if any.
+///
+/// A waiter that is momentarily out of the slab (its input is being
+/// processed in the same IO-thread batch) keeps its place: the key stays
+/// ready and is served again before the loop sleeps.
 pub fn handle_ready(srv: &mut Server, mut cur: Option<&mut Client>) {
+    let mut deferred = Vec::new();
     while let Some((db, key)) = srv.blocking.ready.pop_front() {
         srv.blocking.ready_set.remove(&(db, key.clone()));
         for id in srv.blocking.waiters(db, &key) {
-            let Some(want) = srv.blocking.clients.get(&id).map(|b| b.want) else { continue };
+            let Some((want, slot)) = srv.blocking.clients.get(&id).map(|b| (b.want, b.slot)) else {
+                continue;
+            };
             match holds(srv, db, &key) {
                 None => break,
                 Some(w) if w != want => continue,
+                Some(_) if !available(srv, cur.as_deref(), slot, id) => {
+                    deferred.push((db, key.clone()));
+                    break;
+                }
                 Some(_) => serve(srv, cur.as_deref_mut(), id),
             }
         }
     }
+    for (db, key) in deferred {
+        if srv.blocking.ready_set.insert((db, key.clone())) {
+            srv.blocking.ready.push_back((db, key));
+        }
+    }
+}
+
+/// Whether client `id` can be reached now: it is `cur`, or in its slot.
+fn available(srv: &Server, cur: Option<&Client>, slot: usize, id: u64) -> bool {
+    cur.is_some_and(|c| c.id == id)
+        || srv.clients.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id)
 }
 
 /// Unblocks client `id` and runs its command again, now that one of its
@@ -238,6 +263,11 @@ fn finish(srv: &mut Server, slot: usize, mut c: Box<Client>) {
 /// null array), or with `-UNBLOCKED` when `error` (CLIENT UNBLOCK ...
 /// ERROR). Returns whether it was blocked.
 pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
+    let Some(slot) = srv.blocking.clients.get(&id).map(|b| b.slot) else { return false };
+    if !available(srv, None, slot, id) {
+        srv.blocking.pending_unblock.push((id, error));
+        return true;
+    }
     let Some(b) = srv.blocking.unregister(id) else { return false };
     srv.blocked_clients = srv.blocking.len();
     if let Some(mut c) = take_client(srv, b.slot, id) {
@@ -279,6 +309,9 @@ pub fn expire_timeouts(srv: &mut Server) {
 /// unblocked since the last sleep (which may unblock more), and arms the
 /// timer for the next deadline.
 pub(super) fn before_sleep(lp: &mut Loop, shared: &Shared, srv: &mut Server) {
+    for (id, error) in std::mem::take(&mut srv.blocking.pending_unblock) {
+        unblock_client(srv, id, error);
+    }
     expire_timeouts(srv);
     loop {
         handle_ready(srv, None);
