@@ -127,9 +127,9 @@ fn all_clients<'a>(srv: &'a Server, me: &'a Client) -> Vec<&'a Client> {
 
 /// The blocking module's hook for CLIENT UNBLOCK: unblocks client `id`
 /// (with a timeout reply, or `-UNBLOCKED` when `error`), returning whether
-/// it was blocked. Nothing blocks yet, so nothing is unblocked.
-pub fn unblock_client(_srv: &mut Server, _id: u64, _error: bool) -> bool {
-    false
+/// it was blocked.
+pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
+    crate::server::blocking::unblock_client(srv, id, error)
 }
 
 /// CLIENT.

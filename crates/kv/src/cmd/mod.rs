@@ -16,6 +16,7 @@ pub mod conn;
 pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod list;
 pub mod persist;
 pub mod pubsub;
 pub mod server;
@@ -97,7 +98,7 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 11] {
+fn families() -> [&'static [Command]; 12] {
     [
         conn::COMMANDS,
         string::COMMANDS,
@@ -105,6 +106,7 @@ fn families() -> [&'static [Command]; 11] {
         hash::COMMANDS,
         set::COMMANDS,
         zset::COMMANDS,
+        list::COMMANDS,
         pubsub::COMMANDS,
         tx::COMMANDS,
         persist::COMMANDS,
@@ -155,6 +157,10 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         c.out.truncate(start.max(c.sent));
     }
     c.reply_skip = false;
+    // Clients blocked on keys this command (or EXEC) pushed to are served now.
+    if srv.blocking.has_ready() {
+        crate::server::blocking::handle_ready(srv, Some(c));
+    }
 }
 
 fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
@@ -205,6 +211,7 @@ pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Ar
     let (db, dirty_before, out_before) = (c.db, srv.dirty, c.out.len());
     let timed = srv.config.slowlog_log_slower_than >= 0;
     let started = timed.then(std::time::Instant::now);
+    c.rewritten = None;
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
     (cmd.handler)(&mut ctx);
     if let Some(t) = started {

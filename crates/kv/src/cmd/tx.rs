@@ -126,6 +126,8 @@ impl Server {
     /// Called whenever a key is modified: marks the clients watching it
     /// dirty, so their EXEC fails.
     pub fn touched_key(&mut self, db: usize, key: &[u8]) {
+        // Clients blocked on the key are served after the command.
+        self.blocking.signal(db, key);
         if self.watches.count == 0 {
             return;
         }
@@ -151,6 +153,8 @@ impl Server {
     /// Called before SWAPDB `a` `b`: a watched key in either database is
     /// touched if it exists in either one.
     pub fn touched_swapdb(&mut self, a: usize, b: usize) {
+        self.blocking.signal_db(a);
+        self.blocking.signal_db(b);
         self.touched_dbs(a, Some(b));
         self.touched_dbs(b, Some(a));
     }
@@ -239,7 +243,10 @@ fn exec(ctx: &mut Ctx<'_>) {
         return ctx.reply().null_array();
     }
     ctx.reply().array_len(state.queue.len());
+    // Blocking commands inside the transaction reply at once.
+    ctx.c.deny_blocking = true;
     for &(cmd, ref args) in &state.queue {
         execute(ctx.srv, ctx.c, cmd, args.as_args());
     }
+    ctx.c.deny_blocking = false;
 }

@@ -41,9 +41,15 @@ pub fn after_command(
     if srv.dirty <= dirty_before || srv.persist.loading || !srv.persist.aof.is_on() {
         return;
     }
-    let argv: Vec<&[u8]> = args.iter().collect();
     let mut out = Vec::new();
-    translate(srv, c, db, &argv, cmd.name, out_before, &mut out);
+    if let Some(r) = &c.rewritten {
+        // The command chose its logged form (BLPOP as LPOP, LMPOP as LPOP
+        // with a count).
+        encode_command(&mut out, r.as_args().iter().collect::<Vec<_>>().into_iter());
+    } else {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        translate(srv, c, db, &argv, cmd.name, out_before, &mut out);
+    }
     if !out.is_empty() {
         srv.persist.aof.feed(db, &out);
     }

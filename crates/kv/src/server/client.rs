@@ -96,6 +96,13 @@ pub struct Client {
     pub no_evict: bool,
     /// CLIENT NO-TOUCH ON: reads do not update the keys' LRU clock.
     pub no_touch: bool,
+    /// Blocked in BLPOP and friends: its input waits (see `server::blocking`).
+    pub blocked: bool,
+    /// Blocking commands reply at once instead of blocking (inside EXEC).
+    pub deny_blocking: bool,
+    /// How the running command is logged to the AOF instead of as it came
+    /// (Redis's `rewriteClientCommandVector`: BLPOP as LPOP).
+    pub rewritten: Option<crate::cmd::OwnedArgs>,
 }
 
 impl Client {
@@ -137,6 +144,9 @@ impl Client {
             reply_skip_next: false,
             no_evict: false,
             no_touch: false,
+            blocked: false,
+            deny_blocking: false,
+            rewritten: None,
         }
     }
 

@@ -10,6 +10,7 @@
 //! timer runs the cron (`serverCron`): the LRU clock, the active expiry
 //! cycle, idle-client timeouts.
 
+pub mod blocking;
 pub mod client;
 pub mod config;
 pub mod config_table;
@@ -90,6 +91,9 @@ pub struct Server {
     pub active_expire_enabled: bool,
     /// Reads that found no key, while `keymiss` events are enabled.
     pub miss_log: Option<Vec<(usize, crate::db::Key)>>,
+    /// The databases log the keys they create (`new` events are enabled,
+    /// or were until the logs are drained).
+    pub tracking_new: bool,
     /// The background thread that frees big values.
     pub lazyfree: lazyfree::LazyFree,
     /// The IO threads, when `io-threads` is above 1.
@@ -112,6 +116,8 @@ pub struct Server {
     pub aof_rewrite_in_progress: bool,
     /// Clients blocked in BLPOP and friends (the blocking module keeps it).
     pub blocked_clients: usize,
+    /// The blocked clients and the keys they wait on.
+    pub blocking: blocking::Blocking,
     /// Unix time (ms) the server started.
     pub started_ms: i64,
     /// The slow log (SLOWLOG).
@@ -172,6 +178,7 @@ impl Server {
             shutdown: false,
             active_expire_enabled: true,
             miss_log: None,
+            tracking_new: false,
             lazyfree: lazyfree::LazyFree::new(),
             io_threads: None,
             pending_reads: Vec::new(),
@@ -183,6 +190,7 @@ impl Server {
             aof_enabled: false,
             aof_rewrite_in_progress: false,
             blocked_clients: 0,
+            blocking: blocking::Blocking::default(),
             started_ms: now,
             slowlog: Default::default(),
             ops: Default::default(),
@@ -252,7 +260,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
     };
     let mut query = std::mem::take(&mut c.query);
     let mut parser = std::mem::take(&mut c.parser);
-    while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap {
+    while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap && !c.blocked {
         let parsed = match c.preparsed.take() {
             Some(r) => r,
             None => parser.parse(&mut query[c.qpos..c.qlen], &limits),
@@ -397,6 +405,7 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
 /// Closes a client and frees its slot.
 fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>) {
     srv.pubsub.remove_client(&mut c);
+    blocking::remove_client(srv, &mut c);
     cmd::tx::unwatch_all(srv, &mut c);
     if let Some(io) = c.io {
         lp.close(io.handle(), None);
@@ -409,6 +418,7 @@ fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>)
 fn before_sleep(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
+    blocking::before_sleep(lp, shared, srv);
     // The AOF is written (and with appendfsync always, synced) before any
     // reply of this iteration goes out.
     crate::persist::before_sleep(srv);

@@ -177,6 +177,10 @@ impl Server {
     /// that logging to follow the configuration.
     pub fn flush_new_keys(&mut self, mut cur: Option<&mut Client>) {
         let track = self.notify_flags() & NEW != 0;
+        if !track && !self.tracking_new {
+            return;
+        }
+        self.tracking_new = track;
         for db in 0..self.dbs.len() {
             let Some(log) = self.dbs[db].new_log.as_mut() else {
                 if track {
