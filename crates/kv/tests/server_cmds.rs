@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Raw, TIMEOUT};
+use common::{conn, start, Raw, TIMEOUT};
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::time::Instant;
@@ -468,4 +468,47 @@ fn setting_a_password_keeps_existing_connections_logged_in() {
     assert_eq!(c.call(&["PING"]), "-NOAUTH Authentication required.\r\n");
     assert_eq!(c.call(&["AUTH", "pw"]), "+OK\r\n");
     assert_eq!(c.call(&["PING"]), "+PONG\r\n");
+}
+
+fn blocked_clients(c: &mut redis::Connection) -> i64 {
+    let info: String = redis::cmd("INFO").arg("clients").query(c).unwrap();
+    info.lines().find_map(|l| l.strip_prefix("blocked_clients:")).unwrap().trim().parse().unwrap()
+}
+
+fn wait_blocked(c: &mut redis::Connection, n: i64) {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while blocked_clients(c) != n {
+        assert!(std::time::Instant::now() < deadline, "blocked_clients never reached {n}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn client_pause_write_holds_writes_until_unpause() {
+    let srv = start();
+    let mut admin = conn(&srv);
+    let ok: String = redis::cmd("CLIENT").arg("PAUSE").arg(60_000).arg("WRITE").query(&mut admin).unwrap();
+    assert_eq!(ok, "OK");
+    let mut writer = Raw::connect(&srv);
+    writer.send(b"SET held 1\r\nGET held\r\n");
+    wait_blocked(&mut admin, 1);
+    // Reads from others go on; the held write has not happened.
+    let v: Option<String> = redis::cmd("GET").arg("held").query(&mut admin).unwrap();
+    assert_eq!(v, None);
+    let ok: String = redis::cmd("CLIENT").arg("UNPAUSE").query(&mut admin).unwrap();
+    assert_eq!(ok, "OK");
+    // The held SET runs, then the GET pipelined behind it.
+    assert_eq!(writer.read_exact_len(b"+OK\r\n$1\r\n1\r\n".len()), b"+OK\r\n$1\r\n1\r\n");
+    wait_blocked(&mut admin, 0);
+}
+
+#[test]
+fn client_pause_all_ends_by_itself() {
+    let srv = start();
+    let mut admin = conn(&srv);
+    let _: String = redis::cmd("CLIENT").arg("PAUSE").arg(200).query(&mut admin).unwrap();
+    let mut other = Raw::connect(&srv);
+    // Even a read waits for the deadline, then runs.
+    other.send(b"PING\r\n");
+    assert_eq!(other.read_exact_len(7), b"+PONG\r\n");
 }

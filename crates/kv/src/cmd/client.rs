@@ -200,12 +200,18 @@ pub fn client(ctx: &mut Ctx<'_>) {
                 4 => return ctx.error(super::SYNTAX),
                 _ => false,
             };
-            // TODO: the pause is recorded but not enforced yet.
-            ctx.srv.pause = Some((ctx.srv.now_ms.saturating_add(ms), write_only));
+            // A new pause replaces the old one, as in Redis (which keeps
+            // the later deadline and the stricter mode; ALL is stricter).
+            let until = ctx.srv.now_ms.saturating_add(ms);
+            let (until, write_only) = match ctx.srv.pause {
+                Some((u, w)) => (u.max(until), w && write_only),
+                None => (until, write_only),
+            };
+            ctx.srv.pause = Some((until, write_only));
             ctx.ok()
         }
         (b"unpause", 2) => {
-            ctx.srv.pause = None;
+            crate::server::pause::unpause(ctx.srv);
             ctx.ok()
         }
         (b"unblock", 3 | 4) => {

@@ -242,6 +242,14 @@ fn serve(srv: &mut Server, cur: Option<&mut Client>, id: u64) {
 }
 
 /// Takes client `id` out of slot `slot`, if it is there.
+impl Blocking {
+    /// Queues the client at `slot` (if it is still `id`) to have its
+    /// pending input processed before the loop sleeps.
+    pub(crate) fn resume(&mut self, slot: usize, id: u64) {
+        self.unblocked.push((slot, id));
+    }
+}
+
 fn take_client(srv: &mut Server, slot: usize, id: u64) -> Option<Box<Client>> {
     let c = srv.clients.get_mut(slot)?.take()?;
     if c.id != id {
@@ -321,7 +329,7 @@ pub(super) fn before_sleep(lp: &mut Loop, shared: &Shared, srv: &mut Server) {
         }
         for (slot, id) in list {
             let Some(mut c) = take_client(srv, slot, id) else { continue };
-            if !c.blocked && (c.pending_query() > 0 || c.preparsed.is_some()) {
+            if !c.blocked && (c.pending_query() > 0 || c.preparsed.is_some() || c.held.is_some()) {
                 process_input(srv, &mut c);
             }
             if c.close_asap || (c.close_after_reply && c.pending_output() == 0) {

@@ -75,6 +75,10 @@ pub struct Client {
     pub preparsed: Option<Result<Option<usize>, crate::resp::parse::ProtocolError>>,
     /// Waiting for an IO thread to read it.
     pub pending_read: bool,
+    /// Held by CLIENT PAUSE (see `server::pause`).
+    pub postponed: bool,
+    /// The command the pause held, run first when it ends.
+    pub held: Option<crate::cmd::OwnedArgs>,
     /// Index in the server's client slab (pub/sub delivery finds it there).
     pub slot: usize,
     /// Pub/sub subscriptions.
@@ -134,6 +138,8 @@ impl Client {
             commands: 0,
             preparsed: None,
             pending_read: false,
+            postponed: false,
+            held: None,
             slot: 0,
             subs: Default::default(),
             multi: None,

@@ -20,6 +20,7 @@ pub mod iothreads;
 pub mod lazyfree;
 mod listen;
 pub mod notify;
+pub mod pause;
 pub mod pubsub;
 mod spawn;
 
@@ -128,8 +129,10 @@ pub struct Server {
     /// closes it.
     pub kill_pending: bool,
     /// CLIENT PAUSE: until when (Unix ms) and whether only writes pause.
-    /// Stored; the pause itself is not enforced yet.
     pub pause: Option<(i64, bool)>,
+    /// Clients whose next command the pause holds, in the order they
+    /// stopped: (slot, id).
+    pub postponed: Vec<(usize, u64)>,
     rng: u64,
     /// Pub/sub channels and patterns and their subscribers.
     pub pubsub: pubsub::PubSub,
@@ -196,6 +199,7 @@ impl Server {
             ops: Default::default(),
             kill_pending: false,
             pause: None,
+            postponed: Vec::new(),
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
             pubsub: pubsub::PubSub::default(),
             watches: cmd::tx::Watches::default(),
@@ -258,9 +262,18 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         max_bulk_len: srv.config.proto_max_bulk_len,
         authenticated: c.authenticated || srv.config.requirepass.is_empty(),
     };
+    if let Some(held) = c.held.take() {
+        if pause::postpones(srv, &held.as_args()) {
+            c.held = Some(held);
+            c.postponed = true;
+            srv.postponed.push((c.slot, c.id));
+            return;
+        }
+        cmd::call(srv, c, held.as_args());
+    }
     let mut query = std::mem::take(&mut c.query);
     let mut parser = std::mem::take(&mut c.parser);
-    while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap && !c.blocked {
+    while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap && !c.blocked && !c.postponed {
         let parsed = match c.preparsed.take() {
             Some(r) => r,
             None => parser.parse(&mut query[c.qpos..c.qlen], &limits),
@@ -275,7 +288,16 @@ fn process_input(srv: &mut Server, c: &mut Client) {
             }
             Ok(Some(consumed)) => {
                 let start = c.qpos;
+                let args = Args::new(&query[start..start + consumed], parser.args());
                 c.qpos += consumed;
+                if srv.pause.is_some() && !args.is_empty() && pause::postpones(srv, &args) {
+                    // Kept aside (parsing may have rewritten the buffer in
+                    // place) and run first when the pause ends.
+                    c.held = Some(args.to_owned());
+                    c.postponed = true;
+                    srv.postponed.push((c.slot, c.id));
+                    break;
+                }
                 if parser.args().is_empty() {
                     continue;
                 }
@@ -418,6 +440,7 @@ fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>)
 fn before_sleep(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
+    pause::check_deadline(srv);
     blocking::before_sleep(lp, shared, srv);
     // The AOF is written (and with appendfsync always, synced) before any
     // reply of this iteration goes out.

@@ -1,0 +1,50 @@
+//! CLIENT PAUSE: holding clients' commands for a while.
+//!
+//! An operator pauses clients to let a replica catch up or to fail over
+//! without losing writes. While the pause lasts, a client whose next
+//! command is held (every command with `ALL`, write commands with
+//! `WRITE`) stops where it is: the command is set aside, the rest of its
+//! input stays in its buffer, and the client is *postponed* (Redis's
+//! `BLOCKED_POSTPONE`, counted in `blocked_clients`). When the pause ends, by its deadline or by
+//! CLIENT UNPAUSE, the postponed clients resume in the order they stopped.
+//! CLIENT commands themselves are never held, so CLIENT UNPAUSE always
+//! gets through. The deadline is checked before the loop sleeps and in the
+//! cron, so a pause ends at most one cron period (1/hz s) late.
+
+use super::Server;
+use crate::cmd::{self, Args};
+
+/// Whether the pause in force holds this command.
+pub(crate) fn postpones(srv: &Server, args: &Args<'_>) -> bool {
+    let Some((until, writes_only)) = srv.pause else { return false };
+    if srv.now_ms >= until {
+        return false;
+    }
+    let Some(c) = cmd::lookup(args.get(0)) else { return false };
+    if c.name == "client" {
+        return false;
+    }
+    !writes_only || c.flags & cmd::WRITE != 0 || c.name == "publish"
+}
+
+/// Ends the pause and lets every postponed client run its input again.
+pub fn unpause(srv: &mut Server) {
+    srv.pause = None;
+    for (slot, id) in std::mem::take(&mut srv.postponed) {
+        if let Some(c) = srv.clients.get_mut(slot).and_then(|c| c.as_mut()) {
+            if c.id == id {
+                c.postponed = false;
+                srv.blocking.resume(slot, id);
+            }
+        }
+    }
+}
+
+/// Ends the pause if its deadline has passed.
+pub(crate) fn check_deadline(srv: &mut Server) {
+    if let Some((until, _)) = srv.pause {
+        if srv.now_ms >= until {
+            unpause(srv);
+        }
+    }
+}
