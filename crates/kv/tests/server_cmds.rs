@@ -512,3 +512,25 @@ fn client_pause_all_ends_by_itself() {
     other.send(b"PING\r\n");
     assert_eq!(other.read_exact_len(7), b"+PONG\r\n");
 }
+
+#[test]
+fn latency_monitor_records_slow_commands() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let latest: Vec<redis::Value> = redis::cmd("LATENCY").arg("LATEST").query(&mut c).unwrap();
+    assert!(latest.is_empty());
+    let _: () =
+        redis::cmd("CONFIG").arg("SET").arg("latency-monitor-threshold").arg(10).query(&mut c).unwrap();
+    let _: () = redis::cmd("DEBUG").arg("SLEEP").arg("0.05").query(&mut c).unwrap();
+    let latest: Vec<(String, i64, i64, i64)> = redis::cmd("LATENCY").arg("LATEST").query(&mut c).unwrap();
+    assert_eq!(latest.len(), 1, "{latest:?}");
+    let (event, _, ms, max) = &latest[0];
+    assert_eq!(event, "command");
+    assert!(*ms >= 50 && max >= ms, "{latest:?}");
+    let history: Vec<(i64, i64)> = redis::cmd("LATENCY").arg("HISTORY").arg("command").query(&mut c).unwrap();
+    assert_eq!(history.len(), 1);
+    let n: i64 = redis::cmd("LATENCY").arg("RESET").query(&mut c).unwrap();
+    assert_eq!(n, 1);
+    let latest: Vec<redis::Value> = redis::cmd("LATENCY").arg("LATEST").query(&mut c).unwrap();
+    assert!(latest.is_empty());
+}

@@ -16,6 +16,7 @@ pub mod conn;
 pub mod hash;
 pub mod info;
 pub mod keys;
+pub mod latency;
 pub mod list;
 pub mod persist;
 pub mod pubsub;
@@ -209,14 +210,19 @@ pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Ar
     c.commands += 1;
     srv.stats.commands += 1;
     let (db, dirty_before, out_before) = (c.db, srv.dirty, c.out.len());
-    let timed = srv.config.slowlog_log_slower_than >= 0;
+    let timed = srv.config.slowlog_log_slower_than >= 0 || srv.config.latency_monitor_threshold > 0;
     let started = timed.then(std::time::Instant::now);
     c.rewritten = None;
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
     (cmd.handler)(&mut ctx);
     if let Some(t) = started {
         let micros = t.elapsed().as_micros() as i64;
-        slowlog::record(srv, c, &args, micros);
+        if srv.config.slowlog_log_slower_than >= 0 {
+            slowlog::record(srv, c, &args, micros);
+        }
+        let event = if cmd.flags & FAST != 0 { "fast-command" } else { "command" };
+        let threshold = srv.config.latency_monitor_threshold;
+        srv.latency.record(threshold, event, srv.now_ms / 1000, micros as u64 / 1000);
     }
     // Events logged rather than sent while the command held the data:
     // keys it created (`new`), reads that missed (`keymiss`), and keys it

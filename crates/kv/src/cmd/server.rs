@@ -32,7 +32,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("time", 1, FAST, "server", time),
     cmd!("debug", -2, ADMIN, "server", debug),
     cmd!("slowlog", -2, ADMIN, "server", super::slowlog::slowlog),
-    cmd!("latency", -2, ADMIN, "server", latency),
+    cmd!("latency", -2, ADMIN, "server", super::latency::latency),
     cmd!("memory", -2, 0, "server", memory),
     cmd!("shutdown", -1, ADMIN | NO_MULTI, "server", shutdown),
 ];
@@ -170,41 +170,6 @@ fn debug_object(ctx: &mut Ctx<'_>) {
         idle
     );
     ctx.reply().simple(&line);
-}
-
-const LATENCY_HELP: &[&str] = &[
-    "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "DOCTOR",
-    "    Return a human readable latency analysis report.",
-    "HISTORY <event>",
-    "    Return time-latency samples for the <event> class.",
-    "LATEST",
-    "    Return the latest latency samples for all events.",
-    "RESET [<event> ...]",
-    "    Reset latency data of one or more <event> classes.",
-    "    (default: reset all data for all event classes)",
-    "HELP",
-    "    Print this help.",
-];
-
-/// LATENCY: this server keeps no latency events yet, so LATEST and HISTORY
-/// are empty and DOCTOR says so.
-fn latency(ctx: &mut Ctx<'_>) {
-    let sub = ctx.arg(1).to_ascii_lowercase();
-    match (sub.as_slice(), ctx.argc()) {
-        (b"help", 2) => help(ctx, LATENCY_HELP),
-        (b"latest", 2) | (b"history", 3) => ctx.reply().array_len(0),
-        (b"reset", _) => ctx.reply().int(0),
-        (b"doctor", 2) => {
-            let text: &[u8] = if ctx.srv.config.latency_monitor_threshold == 0 {
-                b"I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
-            } else {
-                b"Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep better at night.\n"
-            };
-            ctx.reply().verbatim(text)
-        }
-        _ => unknown_subcommand(ctx, "LATENCY", &["latest", "history", "doctor", "help"]),
-    }
 }
 
 const MEMORY_HELP: &[&str] = &[

@@ -121,6 +121,8 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Unix time (ms) the server started.
     pub started_ms: i64,
+    /// The latency monitor's samples (LATENCY).
+    pub latency: crate::cmd::latency::LatencyMonitor,
     /// The slow log (SLOWLOG).
     pub slowlog: crate::cmd::slowlog::SlowLog,
     /// Samples for INFO's `instantaneous_ops_per_sec`.
@@ -195,6 +197,7 @@ impl Server {
             blocked_clients: 0,
             blocking: blocking::Blocking::default(),
             started_ms: now,
+            latency: Default::default(),
             slowlog: Default::default(),
             ops: Default::default(),
             kill_pending: false,
@@ -552,7 +555,11 @@ fn cron(shared: &Shared) {
     if srv.active_expire_enabled {
         // A quarter of the cron period, as Redis's slow cycle.
         let budget = std::time::Duration::from_micros(250_000 / srv.config.hz.clamp(1, 500) as u64);
+        let started = std::time::Instant::now();
         expire::active_expire_cycle(srv, budget);
+        let ms = started.elapsed().as_millis() as u64;
+        let threshold = srv.config.latency_monitor_threshold;
+        srv.latency.record(threshold, "expire-cycle", srv.now_ms / 1000, ms);
     }
     for db in &mut srv.dbs {
         // Incremental rehashing: a millisecond per database at most.

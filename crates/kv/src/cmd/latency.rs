@@ -1,0 +1,179 @@
+//! The latency monitor (LATENCY) and its samples.
+//!
+//! With `latency-monitor-threshold` above 0 ms, every event that takes at
+//! least that long is recorded under its class, as Redis names them:
+//! `command` (a slow command), `fast-command` (a slow O(1) command, which
+//! usually means the machine, not the command, is the problem) and
+//! `expire-cycle` (the active expiry cycle). Each class keeps its last
+//! 160 samples (one per second at most, the worst of that second) and its
+//! all-time maximum.
+
+use super::server::{help, unknown_subcommand};
+use super::Ctx;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Samples kept per event class (Redis's LATENCY_TS_LEN).
+const HISTORY: usize = 160;
+
+/// One event class's samples.
+#[derive(Debug, Default, Clone)]
+pub struct Series {
+    /// (Unix seconds, milliseconds), oldest first.
+    pub samples: VecDeque<(i64, u64)>,
+    /// The largest latency ever recorded.
+    pub max: u64,
+}
+
+/// Every event class's samples, by name.
+#[derive(Debug, Default)]
+pub struct LatencyMonitor {
+    events: BTreeMap<&'static str, Series>,
+}
+
+impl LatencyMonitor {
+    /// Records `ms` for `event` at `unix_secs` if it reaches `threshold_ms`
+    /// (a threshold of 0 disables the monitor).
+    pub fn record(&mut self, threshold_ms: u64, event: &'static str, unix_secs: i64, ms: u64) {
+        if threshold_ms == 0 || ms < threshold_ms {
+            return;
+        }
+        let s = self.events.entry(event).or_default();
+        s.max = s.max.max(ms);
+        match s.samples.back_mut() {
+            Some((t, worst)) if *t == unix_secs => *worst = (*worst).max(ms),
+            _ => {
+                if s.samples.len() == HISTORY {
+                    s.samples.pop_front();
+                }
+                s.samples.push_back((unix_secs, ms));
+            }
+        }
+    }
+
+    /// The series of `event`, if it has any samples.
+    pub fn series(&self, event: &str) -> Option<&Series> {
+        self.events.get(event)
+    }
+}
+
+/// The help text.
+const LATENCY_HELP: &[&str] = &[
+    "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return a human readable latency analysis report.",
+    "HISTORY <event>",
+    "    Return time-latency samples for the <event> class.",
+    "LATEST",
+    "    Return the latest latency samples for all events.",
+    "RESET [<event> ...]",
+    "    Reset latency data of one or more <event> classes.",
+    "    (default: reset all data for all event classes)",
+    "HELP",
+    "    Print this help.",
+];
+
+/// LATENCY LATEST | HISTORY event | RESET [event...] | DOCTOR | HELP.
+pub fn latency(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    match (sub.as_slice(), ctx.argc()) {
+        (b"help", 2) => help(ctx, LATENCY_HELP),
+        (b"latest", 2) => {
+            let rows: Vec<(&'static str, i64, u64, u64)> = ctx
+                .srv
+                .latency
+                .events
+                .iter()
+                .filter_map(|(name, s)| s.samples.back().map(|&(t, ms)| (*name, t, ms, s.max)))
+                .collect();
+            let mut r = ctx.reply();
+            r.array_len(rows.len());
+            for (name, t, ms, max) in rows {
+                r.array_len(4);
+                r.bulk(name.as_bytes());
+                r.int(t);
+                r.int(ms as i64);
+                r.int(max as i64);
+            }
+        }
+        (b"history", 3) => {
+            let name = String::from_utf8_lossy(ctx.arg(2)).into_owned();
+            let samples: Vec<(i64, u64)> = ctx
+                .srv
+                .latency
+                .series(&name)
+                .map(|s| s.samples.iter().copied().collect())
+                .unwrap_or_default();
+            let mut r = ctx.reply();
+            r.array_len(samples.len());
+            for (t, ms) in samples {
+                r.array_len(2);
+                r.int(t);
+                r.int(ms as i64);
+            }
+        }
+        (b"reset", _) => {
+            let events = &mut ctx.srv.latency.events;
+            let n = if ctx.args.len() == 2 {
+                let n = events.len();
+                events.clear();
+                n
+            } else {
+                let names: Vec<String> =
+                    ctx.args.iter().skip(2).map(|a| String::from_utf8_lossy(a).into_owned()).collect();
+                names.iter().filter(|n| events.remove(n.as_str()).is_some()).count()
+            };
+            ctx.reply().int(n as i64);
+        }
+        (b"doctor", 2) => {
+            let text = doctor(ctx);
+            ctx.reply().verbatim(text.as_bytes())
+        }
+        _ => unknown_subcommand(ctx, "LATENCY", &["latest", "history", "reset", "doctor", "help"]),
+    }
+}
+
+fn doctor(ctx: &Ctx<'_>) -> String {
+    if ctx.srv.config.latency_monitor_threshold == 0 {
+        return "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".into();
+    }
+    let events = &ctx.srv.latency.events;
+    if events.is_empty() {
+        return "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep better at night.\n".into();
+    }
+    let mut out = String::from("Dave, I have observed latency spikes in this Redis instance.\n\n");
+    for (i, (name, s)) in events.iter().enumerate() {
+        let avg = s.samples.iter().map(|&(_, ms)| ms).sum::<u64>() / s.samples.len().max(1) as u64;
+        out.push_str(&format!(
+            "{}. {}: {} latency spikes (average {}ms, worst {}ms).\n",
+            i + 1,
+            name,
+            s.samples.len(),
+            avg,
+            s.max
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_below_the_threshold_or_with_it_off_are_ignored() {
+        let mut m = LatencyMonitor::default();
+        m.record(0, "command", 1, 500);
+        m.record(100, "command", 1, 99);
+        assert!(m.series("command").is_none());
+        m.record(100, "command", 1, 150);
+        m.record(100, "command", 1, 120);
+        m.record(100, "command", 2, 300);
+        let s = m.series("command").unwrap();
+        assert_eq!(s.samples, VecDeque::from([(1, 150), (2, 300)]));
+        assert_eq!(s.max, 300);
+        for t in 3..400 {
+            m.record(100, "command", t, 100);
+        }
+        assert_eq!(m.series("command").unwrap().samples.len(), HISTORY);
+    }
+}
