@@ -228,6 +228,10 @@ pub struct Db {
     pub volatile: Dict<Key, i64>,
     /// Keys removed by lazy expiry since the server last drained the log.
     pub expired_log: Vec<Key>,
+    /// Raised when a key is logged as expired; shared by all databases of
+    /// a server, so checking for expired keys after each command is one
+    /// load rather than a visit to every database.
+    pub expired_flag: std::rc::Rc<std::cell::Cell<bool>>,
     /// Keys created since the server last drained the log; `None` unless
     /// the `new` keyspace event is enabled.
     pub new_log: Option<Vec<Key>>,
@@ -236,7 +240,14 @@ pub struct Db {
 impl Db {
     /// An empty database numbered `id`.
     pub fn new(id: usize) -> Db {
-        Db { id, keys: Dict::new(), volatile: Dict::new(), expired_log: Vec::new(), new_log: None }
+        Db {
+            id,
+            keys: Dict::new(),
+            volatile: Dict::new(),
+            expired_log: Vec::new(),
+            expired_flag: Default::default(),
+            new_log: None,
+        }
     }
 
     /// Keys in the database, expired ones not yet removed included (DBSIZE).
@@ -271,6 +282,7 @@ impl Db {
         self.volatile.remove(key);
         if let Some((k, _)) = self.keys.remove(key) {
             self.expired_log.push(k);
+            self.expired_flag.set(true);
         }
         true
     }

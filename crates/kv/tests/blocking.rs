@@ -8,29 +8,10 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
-/// A request in RESP.
-fn req(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
-}
-
-/// Sends `args` and asserts the raw reply.
-fn check(raw: &mut Raw, args: &[&str], reply: &str) {
-    raw.roundtrip(&req(args), reply.as_bytes());
-}
-
 /// Reads exactly `reply` from `raw` (the reply to a blocked command).
 fn expect(raw: &mut Raw, reply: &str) {
     let got = raw.read_exact_len(reply.len());
     assert_eq!(String::from_utf8_lossy(&got), reply);
-}
-
-/// Runs a command through the `redis` crate.
-fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
-    redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
 /// INFO's `blocked_clients`.

@@ -3,28 +3,8 @@
 
 mod common;
 use common::*;
-use redis::{Commands, Connection};
+use redis::Commands;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-
-fn req(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
-}
-
-fn check(raw: &mut Raw, args: &[&str], reply: &str) {
-    raw.roundtrip(&req(args), reply.as_bytes());
-}
-
-fn q<T: redis::FromRedisValue>(c: &mut Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
 
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64

@@ -7,28 +7,6 @@ use redis::{Commands, Connection, Value};
 use std::collections::HashSet;
 use std::time::Instant;
 
-/// A RESP request for `args`.
-fn req(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
-}
-
-/// Sends `args` and asserts the raw reply.
-fn check(raw: &mut Raw, args: &[&str], reply: &str) {
-    raw.roundtrip(&req(args), reply.as_bytes());
-}
-
-fn q<T: redis::FromRedisValue>(c: &mut Connection, args: &[&str]) -> T {
-    let mut cmd = redis::cmd(args[0]);
-    for a in &args[1..] {
-        cmd.arg(*a);
-    }
-    cmd.query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
 /// Every key SCAN returns over a full iteration, with `opts` appended.
 fn scan_all(c: &mut Connection, opts: &[&str]) -> Vec<String> {
     let mut cursor = "0".to_string();

@@ -6,20 +6,6 @@ mod common;
 use common::*;
 use std::io::Read;
 
-/// A request in RESP.
-fn req(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
-}
-
-/// Sends `args` and asserts the raw reply.
-fn check(raw: &mut Raw, args: &[&str], reply: &str) {
-    raw.roundtrip(&req(args), reply.as_bytes());
-}
-
 /// The elements of a list, through the `redis` crate.
 fn range(c: &mut redis::Connection, key: &str) -> Vec<String> {
     redis::cmd("LRANGE").arg(key).arg(0).arg(-1).query(c).unwrap()

@@ -3,19 +3,10 @@
 
 mod common;
 
-use common::{conn, start, Raw, TIMEOUT};
+use common::{conn, req, start, Raw, TIMEOUT};
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
 use std::time::Instant;
-
-/// A request in RESP.
-fn req(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{}\r\n", a.len(), a).as_bytes());
-    }
-    out
-}
 
 /// Reads one whole RESP2/RESP3 reply and returns its raw bytes.
 fn read_reply(r: &mut BufReader<TcpStream>) -> Vec<u8> {

@@ -5,25 +5,6 @@ mod common;
 use common::*;
 use std::collections::BTreeSet;
 
-/// A request in RESP.
-fn req(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
-}
-
-/// Sends `args` and asserts the raw reply.
-fn check(raw: &mut Raw, args: &[&str], reply: &str) {
-    raw.roundtrip(&req(args), reply.as_bytes());
-}
-
-/// Runs a command through the `redis` crate.
-fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
-    redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
 /// The members of `key`, sorted.
 fn members(c: &mut redis::Connection, key: &str) -> BTreeSet<String> {
     q(c, &["SMEMBERS", key])

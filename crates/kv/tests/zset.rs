@@ -11,25 +11,6 @@ mod model;
 use common::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// A request in RESP.
-fn req(args: &[&str]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
-    }
-    out
-}
-
-/// Sends `args` and asserts the raw reply.
-fn check(raw: &mut Raw, args: &[&str], reply: &str) {
-    raw.roundtrip(&req(args), reply.as_bytes());
-}
-
-/// Runs a command through the `redis` crate.
-fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
-    redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
-}
-
 /// Switches a raw connection to RESP3, skipping HELLO's reply.
 fn resp3(raw: &mut Raw) {
     raw.send(&req(&["HELLO", "3"]));

@@ -80,6 +80,11 @@ pub struct Server {
     pub stats: Stats,
     /// Unix time in ms, refreshed at every event (Redis's cached mstime).
     pub now_ms: i64,
+    /// The wall clock at a monotonic instant: `now_ms` is derived from it.
+    clock_base: (i64, std::time::Instant),
+    /// When the running command started (the end of the previous one, or
+    /// the event that read it): one clock read per command times it.
+    pub(crate) command_clock: std::time::Instant,
     /// The LRU clock: seconds, wrapping at 24 bits as Redis's.
     pub lru_clock: u32,
     /// Changes since the last save.
@@ -167,7 +172,8 @@ impl Server {
     /// A server with `config` and empty databases.
     pub fn new(config: Config) -> Server {
         let now = unix_ms();
-        let dbs = (0..config.databases).map(Db::new).collect();
+        let flag = std::rc::Rc::new(std::cell::Cell::new(false));
+        let dbs = (0..config.databases).map(|i| Db { expired_flag: flag.clone(), ..Db::new(i) }).collect();
         Server {
             config,
             dbs,
@@ -177,6 +183,8 @@ impl Server {
             next_client_id: 1,
             stats: Stats::default(),
             now_ms: now,
+            clock_base: (now, std::time::Instant::now()),
+            command_clock: std::time::Instant::now(),
             lru_clock: lru_clock_of(now),
             dirty: 0,
             listening: Vec::new(),
@@ -227,9 +235,21 @@ impl Server {
         self.lazyfree.free(v);
     }
 
+    /// Refreshes the cached time from one monotonic clock read (Unix
+    /// time is derived from it and re-based in the cron), and starts the
+    /// next command's timing there.
     fn refresh_clock(&mut self) {
-        self.now_ms = unix_ms();
+        let now = std::time::Instant::now();
+        self.now_ms = self.clock_base.0 + now.saturating_duration_since(self.clock_base.1).as_millis() as i64;
         self.lru_clock = lru_clock_of(self.now_ms);
+        self.command_clock = now;
+    }
+
+    /// Re-reads the wall clock (from the cron), so the cached Unix time
+    /// follows changes to the system time.
+    fn rebase_clock(&mut self) {
+        self.clock_base = (unix_ms(), std::time::Instant::now());
+        self.refresh_clock();
     }
 
     pub(crate) fn add_client(&mut self, c: Client) -> usize {
@@ -551,7 +571,7 @@ fn close_killed(lp: &mut Loop, srv: &mut Server) {
 fn cron(shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
-    srv.refresh_clock();
+    srv.rebase_clock();
     if srv.active_expire_enabled {
         // A quarter of the cron period, as Redis's slow cycle.
         let budget = std::time::Duration::from_micros(250_000 / srv.config.hz.clamp(1, 500) as u64);

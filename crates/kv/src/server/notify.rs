@@ -227,6 +227,10 @@ impl Server {
     /// events and tells watchers (WATCH) they changed. Runs after each
     /// command and in the cron.
     pub fn drain_expired(&mut self, mut cur: Option<&mut Client>) {
+        match self.dbs.first() {
+            Some(db) if db.expired_flag.get() => db.expired_flag.set(false),
+            _ => return,
+        }
         for db in 0..self.dbs.len() {
             if self.dbs[db].expired_log.is_empty() {
                 continue;

@@ -86,3 +86,23 @@ impl Raw {
         out
     }
 }
+
+/// A request in RESP for `args`.
+pub fn req(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+/// Sends `args` and asserts the raw reply.
+pub fn check(raw: &mut Raw, args: &[&str], reply: &str) {
+    raw.roundtrip(&req(args), reply.as_bytes());
+}
+
+/// Runs a command through the `redis` crate, panicking with the command
+/// on error.
+pub fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
+    redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+}
