@@ -128,3 +128,28 @@ fn command_errors_leave_the_data_untouched() {
     raw.roundtrip(b"GET n\r\n", b"$19\r\n9223372036854775807\r\n");
     raw.roundtrip(b"TTL s\r\n", b":-1\r\n");
 }
+
+#[test]
+fn a_blocked_client_cannot_grow_its_query_buffer_without_bound() {
+    let srv = start_with(|cfg| cfg.client_query_buffer_limit = 1 << 20);
+    let mut other = bystander(&srv);
+    let mut blocked = Raw::connect(&srv);
+    blocked.send(b"BLPOP nothing 0\r\n");
+    // While it waits, it keeps sending complete commands it cannot run.
+    let chunk = b"SET k v\r\n".repeat(10_000);
+    let mut closed = false;
+    for _ in 0..1000 {
+        if std::io::Write::write_all(&mut blocked.stream, &chunk).is_err() {
+            closed = true;
+            break;
+        }
+    }
+    if !closed {
+        // The server closed it; the kernel may still have taken the last
+        // writes. Reading shows the close, with no reply sent.
+        assert!(blocked.read_to_close().is_empty());
+    }
+    still_serving(&mut other);
+    let n: usize = redis::cmd("DBSIZE").query(&mut other).unwrap();
+    assert_eq!(n, 1, "none of the queued SETs ran");
+}

@@ -375,7 +375,11 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
         match read_from_client(&mut c) {
             ReadOutcome::Data(n) => {
                 srv.stats.net_input += n as u64;
-                process_input(srv, &mut c);
+                if over_query_limit(srv, &c) {
+                    dead = true;
+                } else {
+                    process_input(srv, &mut c);
+                }
             }
             ReadOutcome::WouldBlock => {}
             ReadOutcome::Closed => dead = true,
@@ -428,6 +432,10 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
         match t.read {
             Some(ReadOutcome::Data(n)) => {
                 srv.stats.net_input += n as u64;
+                if over_query_limit(srv, &c) {
+                    free_client(lp, srv, slot, c);
+                    continue;
+                }
                 process_input(srv, &mut c);
             }
             Some(ReadOutcome::Closed) => {
@@ -445,6 +453,17 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
     }
     srv.pending_reads = slots;
     srv.pending_reads.clear();
+}
+
+/// Whether a client's unprocessed input has passed
+/// `client-query-buffer-limit`. Checked after every read, so a client that
+/// is blocked or paused (and so not parsing) cannot grow it without bound.
+fn over_query_limit(srv: &Server, c: &Client) -> bool {
+    let over = c.pending_query() > srv.config.client_query_buffer_limit;
+    if over {
+        tracing::warn!(client = c.id, "closing client that exceeded the query buffer limit");
+    }
+    over
 }
 
 /// Closes a client and frees its slot.
