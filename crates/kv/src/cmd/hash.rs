@@ -5,6 +5,7 @@
 //! an empty aggregate. Keyspace events fire where Redis fires them.
 
 use super::aggscan;
+use super::typed::split;
 use super::{Command, Ctx, DENYOOM, FAST, NOT_FLOAT, NOT_INTEGER, READONLY, SYNTAX, WRITE};
 use crate::db::{Value, WRONGTYPE};
 use crate::resp::reply::Reply;
@@ -12,6 +13,24 @@ use crate::server::Server;
 use crate::types::hash::HashValue;
 use crate::types::EncodingConfig;
 use crate::util::longdouble::{incr_by_float, IncrFloatError};
+
+/// The hash at `key` for reading: `Ok(None)` if missing, `Err(())` if
+/// the key holds another type (see [`super::typed::read`]).
+pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s HashValue>, ()> {
+    super::typed::read(srv, db, key)
+}
+
+/// The hash at `key` for writing, created empty when missing if `create`
+/// (`hashTypeLookupWriteOrCreate`); `Err(())` if the key holds another
+/// type. Returns the encoding thresholds alongside.
+fn write<'s>(
+    srv: &'s mut Server,
+    db: usize,
+    key: &[u8],
+    create: bool,
+) -> Result<Option<(&'s mut HashValue, &'s EncodingConfig)>, ()> {
+    super::typed::write(srv, db, key, create.then_some(|_: &EncodingConfig| Value::Hash(Box::default())))
+}
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $h:expr) => {
@@ -47,61 +66,6 @@ pub static COMMANDS: &[Command] = &[
     cmd!("hrandfield", -2, READONLY, hrandfield),
     cmd!("hscan", -3, READONLY, hscan),
 ];
-
-/// The hash at `key` for reading: `Ok(None)` if missing, `Err(())` if the
-/// key holds another type. Counts a keyspace hit or miss and refreshes the
-/// key's LRU clock, as `lookupKeyRead`.
-pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s HashValue>, ()> {
-    let (now, lru) = (srv.now_ms, srv.lru_clock);
-    match srv.dbs[db].get_mut(key, now) {
-        None => {
-            crate::server::notify::log_miss(&mut srv.stats, &mut srv.miss_log, db, key);
-            Ok(None)
-        }
-        Some(e) => {
-            e.lru = lru;
-            srv.stats.keyspace_hits += 1;
-            match &e.value {
-                Value::Hash(h) => Ok(Some(&**h)),
-                _ => Err(()),
-            }
-        }
-    }
-}
-
-/// The hash at `key` for writing, created empty when missing if `create`
-/// (`hashTypeLookupWriteOrCreate`); `Err(())` if the key holds another
-/// type. Returns the encoding thresholds alongside.
-fn write<'s>(
-    srv: &'s mut Server,
-    db: usize,
-    key: &[u8],
-    create: bool,
-) -> Result<Option<(&'s mut HashValue, &'s EncodingConfig)>, ()> {
-    let (now, lru) = (srv.now_ms, srv.lru_clock);
-    let Server { dbs, config, .. } = srv;
-    let db = &mut dbs[db];
-    match db.get_mut(key, now).map(|e| matches!(e.value, Value::Hash(_))) {
-        Some(false) => return Err(()),
-        None if !create => return Ok(None),
-        None => {
-            db.insert_new(key, Value::Hash(Box::default()), lru);
-        }
-        Some(true) => {}
-    }
-    let e = db.keys.get_mut(key).expect("looked up above");
-    e.lru = lru;
-    match &mut e.value {
-        Value::Hash(h) => Ok(Some((&mut **h, &config.encoding))),
-        _ => unreachable!("type checked above"),
-    }
-}
-
-/// Splits a context into the server and a reply writer for its client.
-fn split<'c>(ctx: &'c mut Ctx<'_>) -> (&'c mut Server, usize, Reply<'c>) {
-    let db = ctx.c.db;
-    (&mut *ctx.srv, db, Reply::new(&mut ctx.c.out, ctx.c.proto))
-}
 
 /// HSET and HMSET: sets every pair; returns the number of new fields, or
 /// `None` after replying an error.

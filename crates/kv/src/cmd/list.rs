@@ -7,14 +7,20 @@
 //! keeps an empty aggregate. Keyspace events fire where `t_list.c` fires
 //! them, after the reply is written.
 
+use super::typed::split;
 use super::{Command, Ctx, BLOCKING, DENYOOM, FAST, NOT_INTEGER, READONLY, SYNTAX, WRITE};
 use crate::db::{Value, WRONGTYPE};
-use crate::resp::reply::Reply;
 use crate::server::notify::{GENERIC, LIST};
 use crate::server::Server;
 use crate::types::list::ListValue;
 use crate::types::EncodingConfig;
 use crate::util::num::parse_i64;
+
+/// The list at `key` for reading: `Ok(None)` if missing, `Err(())` if
+/// the key holds another type (see [`super::typed::read`]).
+pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s ListValue>, ()> {
+    super::typed::read(srv, db, key)
+}
 
 mod bpop;
 mod moves;
@@ -90,34 +96,6 @@ pub(crate) fn lookup_write<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Fo
             }
         }
     }
-}
-
-/// The list at `key` for reading: `Ok(None)` if missing, `Err(())` if the
-/// key holds another type. Counts a keyspace hit or miss, as
-/// `lookupKeyRead`.
-pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s ListValue>, ()> {
-    let (now, lru) = (srv.now_ms, srv.lru_clock);
-    match srv.dbs[db].get_mut(key, now) {
-        None => {
-            srv.stats.keyspace_misses += 1;
-            Ok(None)
-        }
-        Some(e) => {
-            e.lru = lru;
-            srv.stats.keyspace_hits += 1;
-            match &e.value {
-                Value::List(l) => Ok(Some(&**l)),
-                _ => Err(()),
-            }
-        }
-    }
-}
-
-/// Splits a context into the server, the selected database and a reply
-/// writer for its client.
-fn split<'c>(ctx: &'c mut Ctx<'_>) -> (&'c mut Server, usize, Reply<'c>) {
-    let db = ctx.c.db;
-    (&mut *ctx.srv, db, Reply::new(&mut ctx.c.out, ctx.c.proto))
 }
 
 /// The event name of a pop from the head (`lpop`) or the tail (`rpop`).

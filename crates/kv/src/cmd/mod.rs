@@ -25,6 +25,7 @@ pub mod set;
 pub mod slowlog;
 pub mod string;
 pub mod tx;
+mod typed;
 pub mod zset;
 
 pub use args::{Args, OwnedArgs};

@@ -6,12 +6,35 @@
 //! keeps an empty aggregate. Keyspace events fire where Redis fires them.
 
 use super::aggscan;
+use super::typed::split;
 use super::{Command, Ctx, DENYOOM, FAST, NOT_INTEGER, READONLY, SYNTAX, WRITE};
 use crate::db::{Value, WRONGTYPE};
 use crate::resp::reply::Reply;
 use crate::server::Server;
 use crate::types::set::SetValue;
 use crate::types::EncodingConfig;
+
+/// The set at `key` for reading: `Ok(None)` if missing, `Err(())` if
+/// the key holds another type (see [`super::typed::read`]).
+pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s SetValue>, ()> {
+    super::typed::read(srv, db, key)
+}
+
+/// The set at `key` for writing; when missing and `create` is given (the
+/// first member and a size hint, as `setTypeCreate` takes them), a new
+/// one. `Err(())` if the key holds another type. Returns the encoding
+/// thresholds alongside.
+fn write<'s>(
+    srv: &'s mut Server,
+    db: usize,
+    key: &[u8],
+    create: Option<(&[u8], usize)>,
+) -> Result<Option<(&'s mut SetValue, &'s EncodingConfig)>, ()> {
+    let make = create.map(|(first, hint)| {
+        move |cfg: &EncodingConfig| Value::Set(Box::new(SetValue::with_capacity_for(first, hint, cfg)))
+    });
+    super::typed::write(srv, db, key, make)
+}
 
 mod ops;
 #[cfg(test)]
@@ -52,66 +75,6 @@ pub static COMMANDS: &[Command] = &[
     cmd!("sdiff", -2, READONLY, 1, -1, 1, ops::sdiff),
     cmd!("sdiffstore", -3, WRITE | DENYOOM, 1, -1, 1, ops::sdiffstore),
 ];
-
-/// The set at `key` for reading: `Ok(None)` if missing, `Err(())` if the
-/// key holds another type. Counts a keyspace hit or miss and refreshes the
-/// key's LRU clock, as `lookupKeyRead`.
-pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s SetValue>, ()> {
-    let (now, lru) = (srv.now_ms, srv.lru_clock);
-    match srv.dbs[db].get_mut(key, now) {
-        None => {
-            crate::server::notify::log_miss(&mut srv.stats, &mut srv.miss_log, db, key);
-            Ok(None)
-        }
-        Some(e) => {
-            e.lru = lru;
-            srv.stats.keyspace_hits += 1;
-            match &e.value {
-                Value::Set(s) => Ok(Some(&**s)),
-                _ => Err(()),
-            }
-        }
-    }
-}
-
-/// The set at `key` for writing; when missing and `create` is given, a new
-/// set made by `setTypeCreate` for that first member and size hint.
-/// `Err(())` if the key holds another type. Returns the encoding
-/// thresholds alongside.
-fn write<'s>(
-    srv: &'s mut Server,
-    db: usize,
-    key: &[u8],
-    create: Option<(&[u8], usize)>,
-) -> Result<Option<(&'s mut SetValue, &'s EncodingConfig)>, ()> {
-    let (now, lru) = (srv.now_ms, srv.lru_clock);
-    let Server { dbs, config, .. } = srv;
-    let db = &mut dbs[db];
-    match db.get_mut(key, now).map(|e| matches!(e.value, Value::Set(_))) {
-        Some(false) => return Err(()),
-        None => match create {
-            None => return Ok(None),
-            Some((first, hint)) => {
-                let s = SetValue::with_capacity_for(first, hint, &config.encoding);
-                db.insert_new(key, Value::Set(Box::new(s)), lru);
-            }
-        },
-        Some(true) => {}
-    }
-    let e = db.keys.get_mut(key).expect("looked up above");
-    e.lru = lru;
-    match &mut e.value {
-        Value::Set(s) => Ok(Some((&mut **s, &config.encoding))),
-        _ => unreachable!("type checked above"),
-    }
-}
-
-/// Splits a context into the server, the client's database and a reply
-/// writer for the client.
-fn split<'c>(ctx: &'c mut Ctx<'_>) -> (&'c mut Server, usize, Reply<'c>) {
-    let db = ctx.c.db;
-    (&mut *ctx.srv, db, Reply::new(&mut ctx.c.out, ctx.c.proto))
-}
 
 /// A pseudo-random generator seeded from the server's.
 fn rng(ctx: &mut Ctx<'_>) -> impl FnMut() -> u64 {

@@ -9,6 +9,7 @@
 //! fires them (class `z`, then `g`'s `del` when a key is emptied).
 
 use super::aggscan;
+use super::typed::{lookup_value, split};
 use super::{Command, Ctx, DENYOOM, FAST, NOT_INTEGER, READONLY, SYNTAX, WRITE};
 use crate::db::{Value, WRONGTYPE};
 use crate::resp::reply::Reply;
@@ -17,6 +18,28 @@ use crate::server::Server;
 use crate::types::zset::{AddFlags, AddResult, LexRange, ScoreRange, ZSetValue};
 use crate::types::EncodingConfig;
 use crate::util::num::{format_double, parse_f64, parse_i64};
+
+/// The sorted set at `key` for reading: `Ok(None)` if missing, `Err(())` if
+/// the key holds another type (see [`super::typed::read`]).
+pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s ZSetValue>, ()> {
+    super::typed::read(srv, db, key)
+}
+
+/// The sorted set at `key` for writing; when missing and `create` is given
+/// (`zsetTypeCreate`'s size and member-length hints), a new one.
+/// `Err(())` if the key holds another type. Returns the encoding
+/// thresholds alongside.
+pub(crate) fn write<'s>(
+    srv: &'s mut Server,
+    db: usize,
+    key: &[u8],
+    create: Option<(usize, usize)>,
+) -> Result<Option<(&'s mut ZSetValue, &'s EncodingConfig)>, ()> {
+    let make = create.map(|(hint, len)| {
+        move |cfg: &EncodingConfig| Value::ZSet(Box::new(ZSetValue::with_hint(hint, len, cfg)))
+    });
+    super::typed::write(srv, db, key, make)
+}
 
 pub mod pop;
 mod range;
@@ -75,72 +98,6 @@ pub static COMMANDS: &[Command] = &[
     cmd!("zdiff", -3, READONLY, 0, 0, 0, store::zdiff),
     cmd!("zintercard", -3, READONLY, 0, 0, 0, store::zintercard),
 ];
-
-/// Counts a keyspace hit or miss for `key` and refreshes its LRU clock, as
-/// `lookupKeyRead`; the entry's value, if the key is live.
-fn lookup_value<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Option<&'s mut Value> {
-    let (now, lru) = (srv.now_ms, srv.lru_clock);
-    match srv.dbs[db].get_mut(key, now) {
-        None => {
-            crate::server::notify::log_miss(&mut srv.stats, &mut srv.miss_log, db, key);
-            None
-        }
-        Some(e) => {
-            e.lru = lru;
-            srv.stats.keyspace_hits += 1;
-            Some(&mut e.value)
-        }
-    }
-}
-
-/// The sorted set at `key` for reading: `Ok(None)` if missing, `Err(())`
-/// if the key holds another type.
-pub(crate) fn read<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s ZSetValue>, ()> {
-    match lookup_value(srv, db, key) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(&**z)),
-        Some(_) => Err(()),
-    }
-}
-
-/// The sorted set at `key` for writing; when missing and `create` is given
-/// (`zsetTypeCreate`'s size and member-length hints), a new one.
-/// `Err(())` if the key holds another type. Returns the encoding
-/// thresholds alongside.
-pub(crate) fn write<'s>(
-    srv: &'s mut Server,
-    db: usize,
-    key: &[u8],
-    create: Option<(usize, usize)>,
-) -> Result<Option<(&'s mut ZSetValue, &'s EncodingConfig)>, ()> {
-    let (now, lru) = (srv.now_ms, srv.lru_clock);
-    let Server { dbs, config, .. } = srv;
-    let db = &mut dbs[db];
-    match db.get_mut(key, now).map(|e| matches!(e.value, Value::ZSet(_))) {
-        Some(false) => return Err(()),
-        None => match create {
-            None => return Ok(None),
-            Some((hint, len)) => {
-                let z = ZSetValue::with_hint(hint, len, &config.encoding);
-                db.insert_new(key, Value::ZSet(Box::new(z)), lru);
-            }
-        },
-        Some(true) => {}
-    }
-    let e = db.keys.get_mut(key).expect("looked up above");
-    e.lru = lru;
-    match &mut e.value {
-        Value::ZSet(z) => Ok(Some((&mut **z, &config.encoding))),
-        _ => unreachable!("type checked above"),
-    }
-}
-
-/// Splits a context into the server, the client's database and a reply
-/// writer for the client.
-fn split<'c>(ctx: &'c mut Ctx<'_>) -> (&'c mut Server, usize, Reply<'c>) {
-    let db = ctx.c.db;
-    (&mut *ctx.srv, db, Reply::new(&mut ctx.c.out, ctx.c.proto))
-}
 
 /// Writes `(member, score)` pairs as the ZRANGE family does: members only;
 /// with scores, one flat array in RESP2 and an array of `[member, score]`
