@@ -138,6 +138,29 @@ impl IoDriver {
     ///
     /// [`deregister`]: IoDriver::deregister
     pub(crate) fn register(&self, fd: RawFd) -> io::Result<Arc<IoEntry>> {
+        self.register_as(fd, false)
+    }
+
+    /// Registers a listening socket `fd` that other processes (or other
+    /// runtimes) also watch, so that a new connection wakes only one of
+    /// them (`EPOLLEXCLUSIVE`, level-triggered: the latch is set again on
+    /// every `wait` while connections are queued, so no edge can be lost
+    /// between two exclusive waiters). epoll only.
+    ///
+    /// # Errors
+    /// `Unsupported` on the poll and select backends, which cannot wake
+    /// one waiter of several.
+    pub(crate) fn register_exclusive(&self, fd: RawFd) -> io::Result<Arc<IoEntry>> {
+        if !self.edge {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "an exclusive listener needs the epoll backend (EPOLLEXCLUSIVE)",
+            ));
+        }
+        self.register_as(fd, true)
+    }
+
+    fn register_as(&self, fd: RawFd, exclusive: bool) -> io::Result<Arc<IoEntry>> {
         let mut table = lock(&self.table);
         if table.shut_down {
             return Err(gone());
@@ -146,7 +169,9 @@ impl IoDriver {
         let level = (!self.edge).then(|| Mutex::new(Level { wanted: READ, registered: true, closed: false }));
         let entry = Arc::new(IoEntry { io: ScheduledIo::new(), fd, slot, level });
         let token = entry.token(self.tag);
-        let added = if self.edge {
+        let added = if exclusive {
+            self.poller.add(fd, token, Interest::READABLE, Mode::Exclusive)
+        } else if self.edge {
             self.poller.add(fd, token, Interest::BOTH, Mode::Edge)
         } else {
             // Start wanting reads: the first wait of a listener or an

@@ -100,6 +100,7 @@
 //! `&self` operations ([`TcpListener::accept`], the [`UdpSocket`] calls) a
 //! second task waiting the same way would replace the first one's waker.
 
+mod adopt;
 mod io_traits;
 mod registration;
 mod split;

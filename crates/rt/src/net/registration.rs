@@ -34,6 +34,18 @@ impl Registration {
         Ok(Registration { entry, driver })
     }
 
+    /// Registers a listening `fd` shared with other pollers so that one
+    /// connection wakes only one of them (`EPOLLEXCLUSIVE`).
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    #[track_caller]
+    pub(crate) fn new_exclusive(fd: RawFd) -> io::Result<Registration> {
+        let driver = context::io_driver();
+        let entry = driver.register_exclusive(fd)?;
+        Ok(Registration { entry, driver })
+    }
+
     /// Ready when the latch holds readiness for `direction` (or the
     /// registration is shut down); otherwise stores the waker and, in the
     /// level fallback, makes sure the poller reports `direction`.

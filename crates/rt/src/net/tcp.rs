@@ -55,8 +55,8 @@ fn each_addr<T>(addr: impl ToSocketAddrs, mut f: impl FnMut(SocketAddr) -> io::R
 pub struct TcpListener {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.
-    reg: Registration,
-    socket: std::net::TcpListener,
+    pub(super) reg: Registration,
+    pub(super) socket: std::net::TcpListener,
 }
 
 impl TcpListener {
@@ -186,11 +186,11 @@ impl fmt::Debug for TcpListener {
 pub struct TcpStream {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.
-    reg: Registration,
+    pub(super) reg: Registration,
     /// Owns the descriptor; reads and writes go through it (`recv`, and
     /// `send` with `MSG_NOSIGNAL`: a write to a reset peer is `EPIPE`, not
     /// a `SIGPIPE`).
-    socket: std::net::TcpStream,
+    pub(super) socket: std::net::TcpStream,
 }
 
 impl TcpStream {

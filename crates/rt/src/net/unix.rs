@@ -47,7 +47,7 @@ use std::task::{Context, Poll};
 pub struct UnixListener {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.
-    reg: Registration,
+    pub(super) reg: Registration,
     socket: std::os::unix::net::UnixListener,
 }
 
@@ -127,10 +127,10 @@ impl UnixListener {
 pub struct UnixStream {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.
-    reg: Registration,
+    pub(super) reg: Registration,
     /// Owns the descriptor; reads are `read`, writes `send` with
     /// `MSG_NOSIGNAL` (std's `UnixStream` writes with plain `write`).
-    socket: std::os::unix::net::UnixStream,
+    pub(super) socket: std::os::unix::net::UnixStream,
 }
 
 impl UnixStream {

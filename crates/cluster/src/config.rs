@@ -1,0 +1,124 @@
+//! What the master needs to know: where to listen, how many workers, and
+//! how connections reach them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How accepted connections reach the workers. Each is a different answer
+/// to one question: when a connection arrives, which of the sleeping
+/// workers does the kernel wake?
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AcceptStrategy {
+    /// A listener per worker, all bound to the same port with
+    /// `SO_REUSEPORT`; the kernel hashes each connection to one of them,
+    /// so exactly one worker wakes. Balanced by hash, not by load.
+    Reuseport,
+    /// One shared listener registered with `EPOLLEXCLUSIVE` in every
+    /// worker: the kernel wakes one waiter (occasionally a few) per event.
+    Exclusive,
+    /// One shared listener and nginx's `accept_mutex`: a lock in shared
+    /// memory; only the worker holding it has the listener in its poller.
+    /// The others retry after `accept_mutex_delay`.
+    Mutex,
+    /// The master alone accepts and hands each connection to the next
+    /// worker, round-robin, over the worker's channel (`SCM_RIGHTS`): Node
+    /// cluster's default.
+    Master,
+    /// One shared listener in every worker's poller with no precaution:
+    /// every worker wakes for every connection and all but one find
+    /// nothing (the thundering herd). Here to be measured.
+    Shared,
+}
+
+impl AcceptStrategy {
+    /// Every strategy, in the order tables print them.
+    pub const ALL: [AcceptStrategy; 5] = [
+        AcceptStrategy::Reuseport,
+        AcceptStrategy::Exclusive,
+        AcceptStrategy::Mutex,
+        AcceptStrategy::Master,
+        AcceptStrategy::Shared,
+    ];
+
+    /// The name used in configuration files and on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            AcceptStrategy::Reuseport => "reuseport",
+            AcceptStrategy::Exclusive => "exclusive",
+            AcceptStrategy::Mutex => "mutex",
+            AcceptStrategy::Master => "master",
+            AcceptStrategy::Shared => "shared",
+        }
+    }
+}
+
+impl fmt::Display for AcceptStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AcceptStrategy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AcceptStrategy::ALL.into_iter().find(|a| a.name() == s).ok_or_else(|| {
+            format!("unknown accept strategy '{s}' (expected one of: reuseport, exclusive, mutex, master, shared)")
+        })
+    }
+}
+
+/// The master's configuration. The application reads it with its own
+/// settings in [`App::load`](crate::App::load), at start-up and on every
+/// `SIGHUP`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterConfig {
+    /// Addresses to listen on.
+    pub listen: Vec<SocketAddr>,
+    /// Number of worker processes; at least 1.
+    pub workers: usize,
+    /// How connections reach the workers.
+    pub accept: AcceptStrategy,
+    /// `listen(2)` backlog.
+    pub backlog: u32,
+    /// With [`AcceptStrategy::Mutex`], how long a worker that did not get
+    /// the mutex waits before trying again (nginx's `accept_mutex_delay`).
+    pub accept_mutex_delay: Duration,
+    /// How long a gracefully stopping worker may take to finish its
+    /// connections before it is stopped fast (nginx's
+    /// `worker_shutdown_timeout`).
+    pub shutdown_timeout: Duration,
+    /// Where the master writes its process id (and, during a binary
+    /// upgrade, renames it with an `.oldbin` suffix), if anywhere.
+    pub pid_file: Option<PathBuf>,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            accept: AcceptStrategy::Reuseport,
+            backlog: 511,
+            accept_mutex_delay: Duration::from_millis(500),
+            shutdown_timeout: Duration::from_secs(30),
+            pid_file: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strategy_names_round_trip() {
+        for a in AcceptStrategy::ALL {
+            assert_eq!(a.name().parse::<AcceptStrategy>().unwrap(), a);
+        }
+        assert!("herd".parse::<AcceptStrategy>().unwrap_err().contains("reuseport"));
+    }
+}

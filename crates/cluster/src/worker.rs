@@ -1,0 +1,238 @@
+//! What a worker's application sees: its connections ([`Incoming`]), the
+//! master's orders ([`Control`]) and the shared counters ([`Stats`]).
+
+use crate::stats::{Counter, Stats};
+use spindle_rt::net::{TcpListener, TcpStream};
+use spindle_rt::sync::Notify;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+
+/// Where a worker is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Accepting and serving.
+    Running,
+    /// Graceful stop (nginx's `QUIT`, or the old generation after a
+    /// reload): accept nothing more, finish requests in flight, close
+    /// keep-alive connections as they fall idle, then return.
+    Draining,
+    /// Fast stop (`TERM`/`INT`, or the shutdown timeout passed): drop
+    /// every connection and return now.
+    Stopping,
+}
+
+impl Phase {
+    fn from_u8(v: u8) -> Phase {
+        match v {
+            0 => Phase::Running,
+            1 => Phase::Draining,
+            _ => Phase::Stopping,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ControlState {
+    phase: AtomicU8,
+    reopens: AtomicU64,
+    changed: Notify,
+}
+
+/// The worker's view of the master's orders. Cheap to clone; every
+/// connection task may hold one.
+///
+/// Wait for an order with [`changed`](Control::changed), then read
+/// [`phase`](Control::phase) and [`reopens`](Control::reopens).
+#[derive(Clone, Debug)]
+pub struct Control {
+    state: Arc<ControlState>,
+}
+
+impl Control {
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        Phase::from_u8(self.state.phase.load(Ordering::Acquire))
+    }
+
+    /// How many times the master asked to reopen log files (`USR1`); a
+    /// logger reopens when this moves.
+    pub fn reopens(&self) -> u64 {
+        self.state.reopens.load(Ordering::Acquire)
+    }
+
+    /// Completes at the next order (phase change or reopen) given after
+    /// this call. To act on a phase without missing an order that comes
+    /// between the check and the wait, use [`reached`](Control::reached).
+    pub async fn changed(&self) {
+        self.state.changed.notified().await;
+    }
+
+    /// Completes once the phase is at least `phase`.
+    pub async fn reached(&self, phase: Phase) {
+        loop {
+            let next = self.state.changed.notified();
+            if self.phase() >= phase {
+                return;
+            }
+            next.await;
+        }
+    }
+}
+
+/// The sending side of [`Control`]: the worker's channel to the master
+/// holds one, as do tests. `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct ControlHandle {
+    state: Arc<ControlState>,
+}
+
+impl ControlHandle {
+    /// A fresh pair in [`Phase::Running`].
+    pub fn new() -> (ControlHandle, Control) {
+        let state = Arc::new(ControlState {
+            phase: AtomicU8::new(0),
+            reopens: AtomicU64::new(0),
+            changed: Notify::new(),
+        });
+        (ControlHandle { state: state.clone() }, Control { state })
+    }
+
+    /// Begins a graceful stop (never moves a stopping worker back).
+    pub fn drain(&self) {
+        self.advance(Phase::Draining);
+    }
+
+    /// Begins a fast stop.
+    pub fn stop(&self) {
+        self.advance(Phase::Stopping);
+    }
+
+    /// Asks the application to reopen its log files.
+    pub fn reopen(&self) {
+        self.state.reopens.fetch_add(1, Ordering::AcqRel);
+        self.state.changed.notify_waiters();
+    }
+
+    fn advance(&self, to: Phase) {
+        self.state.phase.fetch_max(to as u8, Ordering::AcqRel);
+        self.state.changed.notify_waiters();
+    }
+}
+
+/// Where a worker's connections come from; the accept strategy decides
+/// which variant the master builds.
+#[derive(Debug)]
+enum Source {
+    /// The worker accepts from a listener of its own or a shared one.
+    Listener(TcpListener),
+}
+
+/// A worker's stream of connections. [`accept`](Incoming::accept) returns
+/// `None` once the worker is told to stop: a draining worker takes no new
+/// connections (the listener stays open in the other workers, or in the
+/// next generation, so nothing queued in the kernel is lost).
+#[derive(Debug)]
+pub struct Incoming {
+    source: Option<Source>,
+    control: Control,
+    stats: Stats,
+}
+
+impl Incoming {
+    /// The next connection, or `None` once the phase is past `Running`.
+    ///
+    /// Errors of one `accept` (`EMFILE`, a connection reset while queued)
+    /// are the caller's to log; the next call tries again.
+    ///
+    /// # Errors
+    /// The system's `accept` error.
+    pub async fn accept(&mut self) -> Option<io::Result<(TcpStream, SocketAddr)>> {
+        if self.control.phase() != Phase::Running {
+            self.source = None;
+            return None;
+        }
+        let stop = self.control.reached(Phase::Draining);
+        let source = self.source.as_ref()?;
+        let next = async {
+            match source {
+                Source::Listener(l) => l.accept().await,
+            }
+        };
+        let got = select2(next, stop).await;
+        match got {
+            Some(Ok(conn)) => {
+                self.stats.add(Counter::Accepts, 1);
+                self.stats.add(Counter::Handled, 1);
+                Some(Ok(conn))
+            }
+            Some(Err(e)) => Some(Err(e)),
+            None => {
+                self.source = None;
+                None
+            }
+        }
+    }
+}
+
+/// Polls `a` and `b` together: `Some(a's output)`, or `None` if `b`
+/// finished first.
+async fn select2<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> Option<A::Output> {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(v));
+        }
+        if b.as_mut().poll(cx).is_ready() {
+            return std::task::Poll::Ready(None);
+        }
+        std::task::Poll::Pending
+    })
+    .await
+}
+
+/// Everything a worker's application gets from the cluster.
+#[derive(Debug)]
+pub struct WorkerCtx {
+    /// The worker's connections.
+    pub incoming: Incoming,
+    /// The master's orders.
+    pub control: Control,
+    /// Counters shared with every worker.
+    pub stats: Stats,
+    /// This worker's number, `0..workers`.
+    pub id: usize,
+}
+
+impl WorkerCtx {
+    /// A context for one process with no master: connections come from
+    /// `listener`, orders from the returned handle, counters from the
+    /// heap. Call inside a spindle-rt runtime.
+    ///
+    /// ```
+    /// use spindle_cluster::{Phase, WorkerCtx};
+    /// use spindle_rt::net::TcpListener;
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     let (mut ctx, handle) = WorkerCtx::standalone(TcpListener::bind("127.0.0.1:0")?);
+    ///     handle.drain();
+    ///     assert_eq!(ctx.control.phase(), Phase::Draining);
+    ///     assert!(ctx.incoming.accept().await.is_none());
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn standalone(listener: TcpListener) -> (WorkerCtx, ControlHandle) {
+        let (handle, control) = ControlHandle::new();
+        let stats = Stats::standalone();
+        let incoming = Incoming {
+            source: Some(Source::Listener(listener)),
+            control: control.clone(),
+            stats: stats.clone(),
+        };
+        (WorkerCtx { incoming, control, stats, id: 0 }, handle)
+    }
+}
