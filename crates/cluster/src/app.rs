@@ -3,6 +3,7 @@
 use crate::config::ClusterConfig;
 use crate::worker::WorkerCtx;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 
 /// A configuration as [`App::load`] read it: the master's part and the
@@ -33,4 +34,12 @@ pub trait App: 'static {
     /// runtime in the worker process: serve `ctx.incoming` until it ends,
     /// obey `ctx.control`, and return when every connection is done.
     fn worker(&self, config: Self::Config, ctx: WorkerCtx) -> Pin<Box<dyn Future<Output = ()>>>;
+
+    /// Called in the master once its listeners are bound (or inherited),
+    /// before any worker starts, with the addresses they really have (the
+    /// port the system chose for port 0). The default does nothing; a
+    /// server may print them.
+    fn on_listening(&self, addrs: &[SocketAddr]) {
+        let _ = addrs;
+    }
 }

@@ -57,6 +57,16 @@ impl Slot {
         self.values[c as usize].load(Ordering::Relaxed)
     }
 
+    /// Sets the gauges ([`Counter::Active`], [`Counter::Reading`],
+    /// [`Counter::Writing`], [`Counter::Waiting`]) to zero and keeps the
+    /// cumulative counters: the master does this when a worker dies, since
+    /// a dead worker can no longer take back what it added.
+    pub fn zero_gauges(&self) {
+        for g in [Counter::Active, Counter::Reading, Counter::Writing, Counter::Waiting] {
+            self.values[g as usize].store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Sets every counter to zero.
     pub fn reset(&self) {
         for v in &self.values {

@@ -1,6 +1,7 @@
 //! What a worker's application sees: its connections ([`Incoming`]), the
 //! master's orders ([`Control`]) and the shared counters ([`Stats`]).
 
+use crate::accept::Source;
 use crate::stats::{Counter, Stats};
 use spindle_rt::net::{TcpListener, TcpStream};
 use spindle_rt::sync::Notify;
@@ -37,6 +38,7 @@ impl Phase {
 struct ControlState {
     phase: AtomicU8,
     reopens: AtomicU64,
+    generation: AtomicU64,
     changed: Notify,
 }
 
@@ -60,6 +62,13 @@ impl Control {
     /// logger reopens when this moves.
     pub fn reopens(&self) -> u64 {
         self.state.reopens.load(Ordering::Acquire)
+    }
+
+    /// The configuration generation this worker runs: 1 for the workers
+    /// started with the master, one more for each successful reload
+    /// (`SIGHUP`). 0 standalone.
+    pub fn generation(&self) -> u64 {
+        self.state.generation.load(Ordering::Acquire)
     }
 
     /// Completes at the next order (phase change or reopen) given after
@@ -94,6 +103,7 @@ impl ControlHandle {
         let state = Arc::new(ControlState {
             phase: AtomicU8::new(0),
             reopens: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
             changed: Notify::new(),
         });
         (ControlHandle { state: state.clone() }, Control { state })
@@ -115,18 +125,14 @@ impl ControlHandle {
         self.state.changed.notify_waiters();
     }
 
+    pub(crate) fn set_generation(&self, generation: u64) {
+        self.state.generation.store(generation, Ordering::Release);
+    }
+
     fn advance(&self, to: Phase) {
         self.state.phase.fetch_max(to as u8, Ordering::AcqRel);
         self.state.changed.notify_waiters();
     }
-}
-
-/// Where a worker's connections come from; the accept strategy decides
-/// which variant the master builds.
-#[derive(Debug)]
-enum Source {
-    /// The worker accepts from a listener of its own or a shared one.
-    Listener(TcpListener),
 }
 
 /// A worker's stream of connections. [`accept`](Incoming::accept) returns
@@ -144,7 +150,9 @@ impl Incoming {
     /// The next connection, or `None` once the phase is past `Running`.
     ///
     /// Errors of one `accept` (`EMFILE`, a connection reset while queued)
-    /// are the caller's to log; the next call tries again.
+    /// are the caller's to log; the next call tries again (after
+    /// `EMFILE`/`ENFILE`, once [`EMFILE_PAUSE`](crate::accept::EMFILE_PAUSE)
+    /// has passed: see [`accept`](crate::accept) for why).
     ///
     /// # Errors
     /// The system's `accept` error.
@@ -154,12 +162,8 @@ impl Incoming {
             return None;
         }
         let stop = self.control.reached(Phase::Draining);
-        let source = self.source.as_ref()?;
-        let next = async {
-            match source {
-                Source::Listener(l) => l.accept().await,
-            }
-        };
+        let source = self.source.as_mut()?;
+        let next = source.next(&self.stats);
         let got = select2(next, stop).await;
         match got {
             Some(Ok(conn)) => {
@@ -178,7 +182,7 @@ impl Incoming {
 
 /// Polls `a` and `b` together: `Some(a's output)`, or `None` if `b`
 /// finished first.
-async fn select2<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> Option<A::Output> {
+pub(crate) async fn select2<A: std::future::Future, B: std::future::Future>(a: A, b: B) -> Option<A::Output> {
     let mut a = std::pin::pin!(a);
     let mut b = std::pin::pin!(b);
     std::future::poll_fn(|cx| {
@@ -228,11 +232,13 @@ impl WorkerCtx {
     pub fn standalone(listener: TcpListener) -> (WorkerCtx, ControlHandle) {
         let (handle, control) = ControlHandle::new();
         let stats = Stats::standalone();
-        let incoming = Incoming {
-            source: Some(Source::Listener(listener)),
-            control: control.clone(),
-            stats: stats.clone(),
-        };
-        (WorkerCtx { incoming, control, stats, id: 0 }, handle)
+        let source = Source::listeners(vec![listener.into_std()], false)
+            .expect("re-registering a listener with the runtime it came from");
+        (WorkerCtx::new(source, control, stats, 0), handle)
+    }
+
+    pub(crate) fn new(source: Source, control: Control, stats: Stats, id: usize) -> WorkerCtx {
+        let incoming = Incoming { source: Some(source), control: control.clone(), stats: stats.clone() };
+        WorkerCtx { incoming, control, stats, id }
     }
 }

@@ -1,0 +1,260 @@
+//! The accept strategies, worker side: how a worker gets its next
+//! connection.
+//!
+//! * Plain listeners (`reuseport`, `exclusive`, `shared`, standalone): the
+//!   worker's poller watches the listeners and the worker accepts until
+//!   `EAGAIN`. spindle-rt registers edge-triggered, and an edge is
+//!   delivered to *every* epoll instance watching a listener, so with
+//!   `shared` every worker wakes for each connection and all but one
+//!   accept nothing: the thundering herd. `exclusive` registers with
+//!   `EPOLLEXCLUSIVE` (one waiter woken per event); `reuseport` gives each
+//!   worker listeners of its own, so there is nobody to share a wake-up
+//!   with.
+//! * `mutex` (nginx's `accept_mutex`): only the worker holding a lock in
+//!   shared memory has the listeners in its poller. It accepts what is
+//!   queued, takes them out again and unlocks; a worker that fails to
+//!   lock tries again after `accept_mutex_delay`. The holder usually wins
+//!   the next round too, which is why nginx turned the mutex off by
+//!   default (1.11.3) once `EPOLLEXCLUSIVE` and `SO_REUSEPORT` existed.
+//! * `master`: the master accepts and passes each descriptor over the
+//!   worker's channel; the worker only adopts it.
+//!
+//! Every wake-up for a listener ends in exactly one `accept` that says
+//! `EAGAIN`, so counting those (inside [`TcpListener::async_io`]) counts
+//! wake-ups, and one with nothing accepted before it is futile.
+//!
+//! Out of descriptors (`EMFILE`, `ENFILE`), `accept` fails while the
+//! connection stays queued and the listener stays readable: retrying at
+//! once would spin. The error is returned to the caller once, then this
+//! worker stops accepting for [`EMFILE_PAUSE`] (a timer, as nginx's
+//! `accept` disable for `ngx_accept_mutex_delay`); connections closing
+//! meanwhile free descriptors. (The alternative, keeping a reserve
+//! descriptor to close, accept and drop the connection, sheds load more
+//! politely but costs a descriptor per worker.)
+
+use crate::stats::{Counter, Stats};
+use crate::sys;
+use spindle_rt::net::{TcpListener, TcpStream};
+use spindle_rt::sync::Notify;
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::pin::pin;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+/// How long a worker stops accepting after `EMFILE`/`ENFILE`.
+pub const EMFILE_PAUSE: Duration = Duration::from_millis(100);
+
+/// One listening socket as a worker holds it.
+#[derive(Debug)]
+struct Port {
+    /// A duplicate of the listener's descriptor that `accept` is called on
+    /// (the same open file, so the same queue).
+    acc: std::net::TcpListener,
+    /// The listener while registered with this worker's runtime.
+    reg: Option<TcpListener>,
+    /// The listener while not registered (the mutex strategy between turns).
+    idle: Option<std::net::TcpListener>,
+    /// Connections accepted since the last `EAGAIN`.
+    got: u64,
+}
+
+impl Port {
+    fn new(l: std::net::TcpListener, register: Option<bool>) -> io::Result<Port> {
+        l.set_nonblocking(true)?;
+        let acc = l.try_clone()?;
+        let (reg, idle) = match register {
+            Some(true) => (Some(TcpListener::from_std_exclusive(l)?), None),
+            Some(false) => (Some(TcpListener::from_std(l)?), None),
+            None => (None, Some(l)),
+        };
+        Ok(Port { acc, reg, idle, got: 0 })
+    }
+}
+
+/// Descriptors the master passed, waiting for [`Source::next`].
+#[derive(Debug, Default)]
+pub(crate) struct FdQueue {
+    fds: Mutex<VecDeque<OwnedFd>>,
+    ready: Notify,
+}
+
+impl FdQueue {
+    pub(crate) fn push(&self, fd: OwnedFd) {
+        self.fds.lock().unwrap_or_else(|p| p.into_inner()).push_back(fd);
+        self.ready.notify_one();
+    }
+
+    async fn pop(&self) -> OwnedFd {
+        loop {
+            let next = self.ready.notified();
+            if let Some(fd) = self.fds.lock().unwrap_or_else(|p| p.into_inner()).pop_front() {
+                return fd;
+            }
+            next.await;
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Kind {
+    Plain,
+    Mutex { lock: &'static AtomicI32, delay: Duration, holding: bool },
+    Master(Arc<FdQueue>),
+}
+
+/// Where a worker's connections come from.
+#[derive(Debug)]
+pub(crate) struct Source {
+    kind: Kind,
+    ports: Vec<Port>,
+    paused_until: Option<Instant>,
+}
+
+impl Source {
+    /// Listeners registered plainly (`exclusive == false`) or with
+    /// `EPOLLEXCLUSIVE`. Call inside a runtime.
+    pub(crate) fn listeners(ls: Vec<std::net::TcpListener>, exclusive: bool) -> io::Result<Source> {
+        let ports = ls.into_iter().map(|l| Port::new(l, Some(exclusive))).collect::<io::Result<_>>()?;
+        Ok(Source { kind: Kind::Plain, ports, paused_until: None })
+    }
+
+    /// Listeners taken in turns under the accept mutex `lock` (which holds
+    /// the owner's pid, 0 when free).
+    pub(crate) fn mutex(
+        ls: Vec<std::net::TcpListener>,
+        lock: &'static AtomicI32,
+        delay: Duration,
+    ) -> io::Result<Source> {
+        let ports = ls.into_iter().map(|l| Port::new(l, None)).collect::<io::Result<_>>()?;
+        Ok(Source { kind: Kind::Mutex { lock, delay, holding: false }, ports, paused_until: None })
+    }
+
+    /// Connections passed by the master into `queue`.
+    pub(crate) fn master(queue: Arc<FdQueue>) -> Source {
+        Source { kind: Kind::Master(queue), ports: Vec::new(), paused_until: None }
+    }
+
+    /// The next connection.
+    pub(crate) async fn next(&mut self, stats: &Stats) -> io::Result<(TcpStream, SocketAddr)> {
+        if let Some(until) = self.paused_until.take() {
+            spindle_rt::time::sleep_until(until).await;
+        }
+        let got = match &mut self.kind {
+            Kind::Master(queue) => {
+                let fd = queue.pop().await;
+                let s = std::net::TcpStream::from(fd);
+                let peer = s.peer_addr()?;
+                Ok((s, peer))
+            }
+            Kind::Plain => {
+                accept_ready(&mut self.ports, stats, false).await.map(|c| c.expect("no batch end"))
+            }
+            Kind::Mutex { .. } => self.next_mutex(stats).await,
+        };
+        match got {
+            Ok((s, peer)) => Ok((TcpStream::from_std(s)?, peer)),
+            Err(e) => {
+                if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+                    self.paused_until = Some(Instant::now() + EMFILE_PAUSE);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn next_mutex(&mut self, stats: &Stats) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+        loop {
+            let Kind::Mutex { lock, delay, holding } = &mut self.kind else { unreachable!() };
+            if !*holding {
+                stats.add(Counter::MutexTries, 1);
+                let me = sys::getpid();
+                if lock.compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                    spindle_rt::time::sleep(*delay).await;
+                    continue;
+                }
+                stats.add(Counter::MutexHeld, 1);
+                *holding = true;
+                for p in &mut self.ports {
+                    if let Some(l) = p.idle.take() {
+                        p.reg = Some(TcpListener::from_std(l)?);
+                    }
+                }
+            }
+            match accept_ready(&mut self.ports, stats, true).await? {
+                Some(conn) => return Ok(conn),
+                None => {
+                    // What was queued is accepted: give the turn back.
+                    self.release();
+                    spindle_rt::yield_now().await;
+                }
+            }
+        }
+    }
+
+    /// Takes the listeners out of the poller and unlocks (mutex strategy).
+    fn release(&mut self) {
+        if let Kind::Mutex { lock, holding, .. } = &mut self.kind {
+            if *holding {
+                for p in &mut self.ports {
+                    if let Some(l) = p.reg.take() {
+                        p.idle = Some(l.into_std());
+                    }
+                }
+                *holding = false;
+                let _ = lock.compare_exchange(sys::getpid(), 0, Ordering::AcqRel, Ordering::Acquire);
+            }
+        }
+    }
+}
+
+impl Drop for Source {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Accepts from whichever registered port is ready. With `batch_end`, the
+/// `EAGAIN` that ends a wake-up in which something was accepted returns
+/// `Ok(None)` instead of waiting for the next wake-up.
+async fn accept_ready(
+    ports: &mut [Port],
+    stats: &Stats,
+    batch_end: bool,
+) -> io::Result<Option<(std::net::TcpStream, SocketAddr)>> {
+    poll_fn(|cx| {
+        for port in ports.iter_mut() {
+            let Port { acc, reg: Some(reg), got, .. } = port else { continue };
+            let op = || match acc.accept() {
+                Ok(conn) => {
+                    *got += 1;
+                    Ok(Some(conn))
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    stats.add(Counter::Wakeups, 1);
+                    if *got == 0 {
+                        stats.add(Counter::FutileWakeups, 1);
+                    }
+                    let had = std::mem::take(got);
+                    if batch_end && had > 0 {
+                        Ok(None)
+                    } else {
+                        Err(e)
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            let fut = pin!(reg.async_io(op));
+            if let Poll::Ready(r) = fut.poll(cx) {
+                return Poll::Ready(r);
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}

@@ -1,0 +1,54 @@
+//! The master–worker channel: one end of a `socketpair(AF_UNIX,
+//! SOCK_STREAM)` made before the fork on each side.
+//!
+//! Every message is one byte; a connection handed over by the master
+//! ([`AcceptStrategy::Master`](crate::AcceptStrategy::Master)) travels as
+//! the byte [`CONN`] with its descriptor attached (`SCM_RIGHTS`, which
+//! makes the kernel install a duplicate of the descriptor in the
+//! receiving process). End of stream means the master is gone: the
+//! worker drains.
+
+use crate::accept::FdQueue;
+use crate::sys;
+use crate::worker::ControlHandle;
+use spindle_rt::io::Direction;
+use spindle_rt::net::UnixStream;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+/// Order: stop accepting, finish what is in flight, exit.
+pub(crate) const DRAIN: u8 = b'D';
+/// Order: drop everything and exit now.
+pub(crate) const STOP: u8 = b'S';
+/// Order: reopen log files.
+pub(crate) const REOPEN: u8 = b'R';
+/// A connection, with its descriptor attached.
+pub(crate) const CONN: u8 = b'C';
+
+/// Sends one order without blocking; a full or closed channel is an
+/// error the master logs (the worker's exit is reported by `SIGCHLD`).
+pub(crate) fn send(chan: &impl AsRawFd, order: u8) -> io::Result<()> {
+    sys::send_msg(chan.as_raw_fd(), order, None)
+}
+
+/// The worker's side: obeys orders until the channel closes, which counts
+/// as an order to drain.
+pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQueue>) {
+    let fd = chan.as_raw_fd();
+    loop {
+        match chan.async_io(Direction::Read, || sys::recv_msg(fd)).await {
+            Ok(Some((order, fds))) => match order {
+                DRAIN => handle.drain(),
+                STOP => handle.stop(),
+                REOPEN => handle.reopen(),
+                CONN => fds.into_iter().for_each(|f| queue.push(f)),
+                other => tracing::warn!(order = other, "unknown order from the master"),
+            },
+            Ok(None) | Err(_) => {
+                handle.drain();
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! A worker process's start, right after `fork`: shed the master's
+//! state, build a runtime, adopt the channel and listeners, run the
+//! application, exit.
+
+use crate::accept::{FdQueue, Source};
+use crate::app::App;
+use crate::config::{AcceptStrategy, ClusterConfig};
+use crate::stats::{Slot, Stats};
+use crate::worker::{ControlHandle, WorkerCtx};
+use crate::{channel, sys};
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::AtomicI32;
+use std::sync::Arc;
+
+/// What a new worker needs, borrowed from the master's state (which the
+/// child has a copy of and abandons).
+pub(crate) struct Spawn<'a> {
+    pub(crate) cluster: &'a ClusterConfig,
+    pub(crate) chan: &'a std::os::unix::net::UnixStream,
+    pub(crate) listeners: Vec<&'a std::net::TcpListener>,
+    pub(crate) lock: &'static AtomicI32,
+    pub(crate) slots: &'static [Slot],
+    pub(crate) slot: usize,
+    pub(crate) id: usize,
+    pub(crate) generation: u64,
+}
+
+/// Runs the worker in the freshly forked child; never returns.
+///
+/// The child is a copy of the master inside one of its loop callbacks.
+/// Nothing of that copy is used or dropped: dropping the loop would
+/// deregister descriptors from an epoll instance the child *shares* with
+/// the master (epoll registrations belong to the open file, which fork
+/// does not copy). Instead the child closes every descriptor it does not
+/// need and leaves with `_exit`.
+pub(crate) fn worker_main<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> ! {
+    sys::worker_signals();
+    let code = match worker_body(app, config, s) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("spindle-cluster worker {}: {e}", sys::getpid());
+            2
+        }
+    };
+    let _ = io::stdout().flush();
+    let _ = io::stderr().flush();
+    sys::exit_now(code)
+}
+
+fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<()> {
+    let chan = s.chan.try_clone()?;
+    let listeners = s.listeners.iter().map(|l| l.try_clone()).collect::<io::Result<Vec<_>>>()?;
+    let mut keep = vec![chan.as_raw_fd()];
+    keep.extend(listeners.iter().map(|l| l.as_raw_fd()));
+    sys::close_all_but(&keep);
+
+    let rt = spindle_rt::Builder::new_current_thread().build()?;
+    let stats = Stats::shared(s.slots, s.slot);
+    let cluster = s.cluster;
+    rt.block_on(async move {
+        let chan = spindle_rt::net::UnixStream::from_std(chan)?;
+        let (handle, control) = ControlHandle::new();
+        handle.set_generation(s.generation);
+        let queue = Arc::new(FdQueue::default());
+        let source = match cluster.accept {
+            AcceptStrategy::Reuseport | AcceptStrategy::Shared => Source::listeners(listeners, false)?,
+            AcceptStrategy::Exclusive => Source::listeners(listeners, true)?,
+            AcceptStrategy::Mutex => Source::mutex(listeners, s.lock, cluster.accept_mutex_delay)?,
+            AcceptStrategy::Master => Source::master(queue.clone()),
+        };
+        spindle_rt::spawn_local(channel::obey(chan, handle, queue));
+        let ctx = WorkerCtx::new(source, control, stats, s.id);
+        app.worker(config, ctx).await;
+        Ok(())
+    })
+}

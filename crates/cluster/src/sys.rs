@@ -1,0 +1,323 @@
+//! The system calls the cluster makes that std does not wrap: `fork`,
+//! `waitpid`, `kill`, descriptor passing with `SCM_RIGHTS`, shared
+//! anonymous mappings, `SO_REUSEPORT` listeners, and descriptor and signal
+//! mask fix-ups around `fork` and `exec`. Every `unsafe` block of the crate
+//! is here.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+fn cvt(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(rc)
+    }
+}
+
+/// `fork(2)`: `Some(child pid)` in the parent, `None` in the child.
+///
+/// Only sound while the calling process has one thread (the child gets a
+/// copy of this thread alone, so a lock another thread held would stay
+/// locked forever); [`crate::run`] documents that duty for its caller.
+pub(crate) fn fork() -> io::Result<Option<libc::pid_t>> {
+    // SAFETY: fork has no memory-safety preconditions of its own; the
+    // single-thread requirement (locks held by other threads) is the
+    // caller's, documented on `crate::run`.
+    let pid = cvt(unsafe { libc::fork() })?;
+    Ok((pid != 0).then_some(pid))
+}
+
+/// One exited child, if any, without blocking: `(pid, raw status)`.
+pub(crate) fn reap() -> Option<(libc::pid_t, libc::c_int)> {
+    let mut status = 0;
+    // SAFETY: `status` is a valid, writable int.
+    let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+    (pid > 0).then_some((pid, status))
+}
+
+/// A readable description of a `waitpid` status.
+pub(crate) fn describe_status(status: libc::c_int) -> String {
+    if libc::WIFEXITED(status) {
+        format!("exit code {}", libc::WEXITSTATUS(status))
+    } else if libc::WIFSIGNALED(status) {
+        format!("signal {}", libc::WTERMSIG(status))
+    } else {
+        format!("status {status}")
+    }
+}
+
+/// `kill(2)`.
+pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: kill takes plain integers.
+    cvt(unsafe { libc::kill(pid, sig) }).map(drop)
+}
+
+/// This process's id.
+pub(crate) fn getpid() -> libc::pid_t {
+    // SAFETY: getpid cannot fail and takes no arguments.
+    unsafe { libc::getpid() }
+}
+
+/// Sends one byte and, if given, one descriptor (`SCM_RIGHTS`) on a Unix
+/// stream socket, without blocking.
+pub(crate) fn send_msg(sock: RawFd, byte: u8, fd: Option<RawFd>) -> io::Result<()> {
+    let mut data = [byte];
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: 1 };
+    // u64 array: aligned for cmsghdr.
+    let mut cbuf = [0u64; 8];
+    // SAFETY: msghdr is plain old data; zero is a valid empty value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if let Some(fd) = fd {
+        // SAFETY: CMSG_SPACE is a pure size computation.
+        let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = space;
+        // SAFETY: msg_control points at `cbuf`, which is at least `space`
+        // bytes and aligned, so the first header and its data fit in it.
+        unsafe {
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as usize;
+            std::ptr::write_unaligned(libc::CMSG_DATA(cmsg).cast::<RawFd>(), fd);
+        }
+    }
+    loop {
+        // SAFETY: msg and everything it points at live across the call.
+        let rc = unsafe { libc::sendmsg(sock, &msg, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+        if rc >= 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Receives one byte and any descriptors that came with it (made
+/// close-on-exec). `Ok(None)` at end of stream; `WouldBlock` if nothing
+/// is there.
+pub(crate) fn recv_msg(sock: RawFd) -> io::Result<Option<(u8, Vec<OwnedFd>)>> {
+    let mut data = [0u8];
+    let mut iov = libc::iovec { iov_base: data.as_mut_ptr().cast(), iov_len: 1 };
+    let mut cbuf = [0u64; 16];
+    // SAFETY: msghdr is plain old data; zero is a valid empty value.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&cbuf);
+    // SAFETY: msg points at live buffers of the sizes it states.
+    let n = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_DONTWAIT | libc::MSG_CMSG_CLOEXEC) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut fds = Vec::new();
+    // SAFETY: the kernel filled msg_control with msg_controllen bytes of
+    // well-formed headers; the CMSG_* macros walk them within that length,
+    // and each SCM_RIGHTS descriptor is new and ours to own.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let len = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                for i in 0..len / std::mem::size_of::<RawFd>() {
+                    fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(data.add(i))));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    if n == 0 && fds.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((data[0], fds)))
+}
+
+/// A zeroed `MAP_SHARED | MAP_ANONYMOUS` mapping of `len` bytes that is
+/// never unmapped: processes forked after this call share it.
+pub(crate) fn shared_zeroed(len: usize) -> io::Result<*mut u8> {
+    // SAFETY: an anonymous mapping at a kernel-chosen address touches no
+    // existing memory.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(p.cast())
+}
+
+/// Shared, zeroed, never-unmapped memory holding `n` values of `T`.
+///
+/// `T` must be valid when all-zero (atomics, arrays of them).
+pub(crate) fn shared_array<T: Sync>(n: usize) -> io::Result<&'static [T]> {
+    let p = shared_zeroed(std::mem::size_of::<T>() * n)?;
+    // SAFETY: the mapping is page-aligned (enough for any T used here:
+    // atomics and 128-byte-aligned slots), zeroed (a valid T, the caller's
+    // duty above), `n` elements long, and never unmapped, so 'static.
+    Ok(unsafe { std::slice::from_raw_parts(p.cast::<T>(), n) })
+}
+
+/// A listening TCP socket with `SO_REUSEADDR` and `SO_REUSEPORT`,
+/// close-on-exec.
+pub(crate) fn reuseport_listener(addr: SocketAddr, backlog: u32) -> io::Result<std::net::TcpListener> {
+    let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
+    // SAFETY: socket takes plain integers.
+    let fd = cvt(unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })?;
+    // SAFETY: `fd` is a new descriptor nobody else owns.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let one: libc::c_int = 1;
+    for opt in [libc::SO_REUSEADDR, libc::SO_REUSEPORT] {
+        // SAFETY: `one` is a live int of the size passed.
+        cvt(unsafe {
+            libc::setsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                opt,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        })?;
+    }
+    // SAFETY: sockaddr_storage is plain old data.
+    let mut storage: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            // SAFETY: sockaddr_storage is large and aligned enough for any
+            // sockaddr type.
+            let sin =
+                unsafe { &mut *(&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            sin.sin_family = libc::AF_INET as libc::sa_family_t;
+            sin.sin_port = a.port().to_be();
+            sin.sin_addr = libc::in_addr { s_addr: u32::from_ne_bytes(a.ip().octets()) };
+            std::mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            // SAFETY: as above.
+            let sin6 =
+                unsafe { &mut *(&mut storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            sin6.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+            sin6.sin6_port = a.port().to_be();
+            sin6.sin6_addr = libc::in6_addr { s6_addr: a.ip().octets() };
+            sin6.sin6_flowinfo = a.flowinfo();
+            sin6.sin6_scope_id = a.scope_id();
+            std::mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    // SAFETY: `storage` holds a sockaddr of `len` bytes.
+    cvt(unsafe {
+        libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len as libc::socklen_t)
+    })?;
+    // SAFETY: listen takes plain integers.
+    cvt(unsafe { libc::listen(fd, backlog.min(i32::MAX as u32) as libc::c_int) })?;
+    Ok(std::net::TcpListener::from(owned))
+}
+
+/// Adopts an inherited listening descriptor named by number (binary
+/// upgrade), after checking that it is an open socket.
+pub(crate) fn adopt_listener(fd: RawFd) -> io::Result<std::net::TcpListener> {
+    // SAFETY: F_GETFD only reads the descriptor's flags.
+    cvt(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
+    set_cloexec(fd, true)?;
+    // SAFETY: the fd is open (checked above) and was handed to this process
+    // by its parent for it to own; nothing else in the process uses it.
+    let l = unsafe { std::net::TcpListener::from_raw_fd(fd) };
+    l.local_addr()?;
+    Ok(l)
+}
+
+fn set_cloexec(fd: RawFd, on: bool) -> io::Result<()> {
+    // SAFETY: fcntl on an integer descriptor; errors are reported.
+    let flags = cvt(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
+    let flags = if on { flags | libc::FD_CLOEXEC } else { flags & !libc::FD_CLOEXEC };
+    // SAFETY: as above.
+    cvt(unsafe { libc::fcntl(fd, libc::F_SETFD, flags) }).map(drop)
+}
+
+/// In a freshly forked worker: unblocks every signal (the master blocked
+/// the ones its signalfd reads) and ignores the master-only ones, so that
+/// a terminal's HUP or a stray USR1 cannot kill a worker. TERM, INT and
+/// QUIT keep their default (fatal) action; the master sees the exit.
+pub(crate) fn worker_signals() {
+    for s in [libc::SIGHUP, libc::SIGUSR1, libc::SIGUSR2, libc::SIGPIPE] {
+        // SAFETY: SIG_IGN is a valid disposition for these signals.
+        unsafe { libc::signal(s, libc::SIG_IGN) };
+    }
+    for s in [libc::SIGCHLD, libc::SIGTERM, libc::SIGINT, libc::SIGQUIT] {
+        // SAFETY: SIG_DFL is a valid disposition for these signals.
+        unsafe { libc::signal(s, libc::SIG_DFL) };
+    }
+    unblock_all();
+}
+
+fn unblock_all() {
+    // SAFETY: a zeroed sigset_t is then initialised by sigemptyset, and
+    // SIG_SETMASK with an empty set only unblocks.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+    }
+}
+
+/// In a freshly forked worker: closes every descriptor except stdio and
+/// `keep`, so that the worker holds neither the master's poller and
+/// signalfd nor other workers' channels (an open channel end would hide
+/// the master's death from them, and an extra listener copy would keep a
+/// port open). The Rust objects that owned them are never dropped: the
+/// worker leaves with `exit`.
+pub(crate) fn close_all_but(keep: &[RawFd]) {
+    let fds: Vec<RawFd> = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect(),
+        Err(_) => (3..1024).collect(),
+    };
+    for fd in fds {
+        if fd > 2 && !keep.contains(&fd) {
+            // SAFETY: closing a descriptor this process will never use
+            // again: its owners are abandoned (the process exits without
+            // unwinding past them).
+            unsafe { libc::close(fd) };
+        }
+    }
+}
+
+/// Makes `cmd` keep `fds` open across its `exec` (they are close-on-exec
+/// in this process) and start with no signal blocked.
+pub(crate) fn inherit_fds(cmd: &mut Command, fds: Vec<RawFd>) {
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // makes async-signal-safe calls (fcntl, sigprocmask); it allocates
+    // nothing (the Vec was built before the fork).
+    unsafe {
+        cmd.pre_exec(move || {
+            for &fd in &fds {
+                set_cloexec(fd, false)?;
+            }
+            unblock_all();
+            Ok(())
+        });
+    }
+}
+
+/// `_exit(2)`: leaves at once, without running `atexit` handlers or
+/// flushing anything (a worker whose state is a copy of the master's must
+/// not flush the master's buffers a second time).
+pub(crate) fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit never returns and has no preconditions.
+    unsafe { libc::_exit(code) }
+}

@@ -1,0 +1,148 @@
+//! nginx's signals against a real master: KILL a worker, HUP (good and
+//! bad config), QUIT with a request in flight, TERM, USR1, and the
+//! respawn back-off of a worker that crashes at start-up.
+
+mod common;
+
+use common::{alive, field, reply_pid, wait_until, Server, WAIT};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+#[test]
+fn killed_worker_is_replaced_and_others_keep_serving() {
+    let s = Server::start("", &["--workers", "2", "--accept", "master"]);
+    let pids = s.wait_workers(1, 2);
+    common::signal(pids[0], "KILL");
+    let replaced = wait_until(WAIT, || s.started().len() >= 3);
+    assert!(replaced, "{:?}", s.stderr());
+    let new = s.started()[2].0;
+    assert!(!pids.contains(&new));
+    // Both the survivor and the replacement answer (round-robin).
+    let mut seen = std::collections::HashSet::new();
+    assert!(wait_until(WAIT, || {
+        seen.insert(reply_pid(&s.ask("hi").unwrap()).unwrap());
+        seen.contains(&pids[1]) && seen.contains(&new)
+    }));
+    assert!(!seen.contains(&pids[0]));
+}
+
+#[test]
+fn hup_starts_a_new_generation_and_retires_the_old() {
+    let s = Server::start("reply=one\n", &["--workers", "2", "--accept", "reuseport"]);
+    let old = s.wait_workers(1, 2);
+    assert_eq!(field(&s.ask("hi").unwrap(), "reply"), Some("one"));
+    s.set_config("reply=two\nworkers=3\n");
+    s.signal("HUP");
+    let new = s.wait_workers(2, 3);
+    assert!(wait_until(WAIT, || old.iter().all(|&p| !alive(p))), "old workers still alive");
+    for _ in 0..20 {
+        let r = s.ask("hi").unwrap();
+        assert_eq!(field(&r, "reply"), Some("two"), "{r}");
+        assert_eq!(field(&r, "gen"), Some("2"));
+        assert!(new.contains(&reply_pid(&r).unwrap()));
+    }
+}
+
+#[test]
+fn hup_with_a_broken_config_keeps_the_old_workers() {
+    let s = Server::start("reply=one\n", &["--workers", "2"]);
+    let old = s.wait_workers(1, 2);
+    s.set_config("reply=two\nworkers=lots\n");
+    s.signal("HUP");
+    assert!(wait_until(WAIT, || s
+        .stderr()
+        .iter()
+        .any(|l| l.contains("reload refused") && l.contains("workers"))));
+    assert!(old.iter().all(|&p| alive(p)));
+    let r = s.ask("hi").unwrap();
+    assert_eq!(field(&r, "reply"), Some("one"));
+    assert_eq!(field(&r, "gen"), Some("1"));
+    assert_eq!(s.started().len(), 2, "no new worker started");
+}
+
+#[test]
+fn quit_finishes_the_request_in_flight_then_exits() {
+    let mut s = Server::start("", &["--workers", "1"]);
+    s.wait_workers(1, 1);
+    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    slow.set_read_timeout(Some(WAIT)).unwrap();
+    slow.write_all(b"slow\n").unwrap();
+    // The worker has the connection once its active gauge says so.
+    assert!(wait_until(WAIT, || s.ask("stats").unwrap().lines().any(|l| field(l, "active") == Some("2"))));
+    s.signal("QUIT");
+    // Draining: the master stays while the request is in flight.
+    assert!(wait_until(WAIT, || s.stderr().iter().any(|l| l.contains("shutting down"))));
+    assert!(s.wait_exit(Duration::from_millis(300)).is_none(), "exited with a request in flight");
+    slow.write_all(b"go on\n").unwrap();
+    let mut reply = String::new();
+    slow.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("pid="), "{reply:?}");
+    let st = s.wait_exit(WAIT).expect("master exits after the last request");
+    assert!(st.success(), "{st:?}");
+}
+
+#[test]
+fn term_exits_fast_even_with_a_request_in_flight() {
+    let mut s = Server::start("", &["--workers", "2"]);
+    s.wait_workers(1, 2);
+    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    slow.write_all(b"slow\n").unwrap();
+    assert!(wait_until(WAIT, || s.ask("stats").unwrap().contains("active=1")));
+    let t0 = Instant::now();
+    s.signal("TERM");
+    let st = s.wait_exit(Duration::from_secs(2)).expect("master exits fast");
+    assert!(st.success());
+    assert!(t0.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn usr1_moves_every_workers_reopens() {
+    let s = Server::start("", &["--workers", "2", "--accept", "master"]);
+    s.wait_workers(1, 2);
+    assert_eq!(field(&s.ask("hi").unwrap(), "reopens"), Some("0"));
+    s.signal("USR1");
+    // Round-robin: consecutive connections reach both workers.
+    assert!(wait_until(WAIT, || {
+        let a = s.ask("hi").unwrap();
+        let b = s.ask("hi").unwrap();
+        field(&a, "reopens") == Some("1") && field(&b, "reopens") == Some("1")
+    }));
+}
+
+#[test]
+fn a_worker_crashing_at_start_does_not_make_the_master_spin() {
+    let s = Server::start("crash_at_start=true\n", &["--workers", "1"]);
+    let crashes = || s.stderr().iter().filter(|l| l.starts_with("worker-crash")).count();
+    let t0 = Instant::now();
+    assert!(wait_until(WAIT, || crashes() >= 1));
+    std::thread::sleep(Duration::from_millis(1500).saturating_sub(t0.elapsed()));
+    // 100 + 200 + 400 + 800 ms of back-off: about 4 or 5 starts in 1.5 s,
+    // where a spinning master would have made thousands.
+    let n = crashes();
+    assert!((2..=6).contains(&n), "{n} crashes in 1.5 s");
+    assert!(s.stderr().iter().any(|l| l.contains("respawning after a delay")));
+    // Fixing the config and reloading brings a working generation.
+    s.set_config("crash_at_start=false\n");
+    s.signal("HUP");
+    s.wait_workers(2, 1);
+    assert_eq!(field(&s.ask("hi").unwrap(), "gen"), Some("2"));
+}
+
+#[test]
+fn a_worker_draining_past_shutdown_timeout_is_stopped() {
+    let mut s = Server::start("shutdown_timeout_ms=200\n", &["--workers", "1"]);
+    s.wait_workers(1, 1);
+    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    slow.set_read_timeout(Some(WAIT)).unwrap();
+    slow.write_all(b"slow\n").unwrap();
+    assert!(wait_until(WAIT, || s.ask("stats").unwrap().contains("active=2")));
+    s.signal("QUIT");
+    let st = s.wait_exit(Duration::from_secs(5)).expect("stopped after shutdown_timeout");
+    assert!(st.success());
+    // The request never finished: the connection was dropped unanswered.
+    let mut reply = String::new();
+    let _ = slow.read_to_string(&mut reply);
+    assert_eq!(reply, "");
+    assert!(s.stderr().iter().any(|l| l.contains("still draining after shutdown_timeout")));
+}
