@@ -2,6 +2,7 @@
 //! on Spindle's layers; today `echo`, later `kv`, `http` and `lab`.
 
 mod echo;
+mod herd;
 mod kv;
 
 use anyhow::Result;
@@ -19,6 +20,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Measures the thundering herd of each accept strategy.
+    Herd(herd::HerdArgs),
     /// Runs a TCP echo server on spindle-loop (one thread, one event loop).
     Echo(EchoArgs),
     /// Runs the Redis-compatible server (spindle-kv). Takes redis-server's
@@ -61,5 +64,6 @@ fn main() -> Result<()> {
     match cli.command {
         Command::Echo(args) => echo::run(args.listen, args.poller, args.backlog),
         Command::Kv { args } => kv::run(&args),
+        Command::Herd(args) => herd::run(args),
     }
 }
