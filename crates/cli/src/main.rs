@@ -1,8 +1,9 @@
 //! `spindle`: the one binary. Each subcommand runs one server or tool built
-//! on Spindle's layers; today `echo`, later `kv`, `http` and `lab`.
+//! on Spindle's layers; `echo`, `kv`, `http` and `herd`.
 
 mod echo;
 mod herd;
+mod http;
 mod kv;
 
 use anyhow::Result;
@@ -20,6 +21,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Serves static files as nginx does: a master and worker processes
+    /// (`spindle http` alone serves the current folder on 127.0.0.1:8080).
+    Http(Box<http::HttpArgs>),
     /// Measures the thundering herd of each accept strategy.
     Herd(herd::HerdArgs),
     /// Runs a TCP echo server on spindle-loop (one thread, one event loop).
@@ -59,11 +63,13 @@ fn main() -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Echo(args) => echo::run(args.listen, args.poller, args.backlog),
         Command::Kv { args } => kv::run(&args),
         Command::Herd(args) => herd::run(args),
+        Command::Http(args) => http::run(*args),
     }
 }

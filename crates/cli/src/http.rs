@@ -1,0 +1,120 @@
+//! `spindle http`: the static file server (spindle-http), configured by a
+//! TOML file and/or flags. With neither, it serves the current directory
+//! on 127.0.0.1:8080.
+
+use anyhow::Result;
+use spindle_cluster::AcceptStrategy;
+use spindle_http::{HttpApp, Overrides};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Options of `spindle http`. Each flag overrides the config file's key.
+#[derive(clap::Args, Debug, Default)]
+pub struct HttpArgs {
+    /// TOML configuration file (re-read on SIGHUP).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (repeatable); default 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<SocketAddr>,
+    /// Directory to serve; default the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Worker processes; default one per core.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Accept strategy: reuseport, exclusive, mutex, master or shared.
+    #[arg(long, value_name = "STRATEGY", value_parser = parse_accept)]
+    pub accept: Option<AcceptStrategy>,
+    /// Access log file (nginx combined format); off when not given.
+    #[arg(long, value_name = "PATH")]
+    pub access_log: Option<PathBuf>,
+    /// Path of the stub_status page (e.g. /nginx_status); off when not given.
+    #[arg(long, value_name = "PATH")]
+    pub status: Option<String>,
+    /// File served for a directory.
+    #[arg(long, value_name = "NAME")]
+    pub index: Option<String>,
+    /// Where the master writes its process id.
+    #[arg(long, value_name = "PATH")]
+    pub pid_file: Option<PathBuf>,
+    /// Longest request line in bytes (larger: 414); default 8192.
+    #[arg(long, value_name = "BYTES")]
+    pub max_request_line: Option<usize>,
+    /// Largest request head in bytes (larger: 431); default 32768.
+    #[arg(long, value_name = "BYTES")]
+    pub max_headers: Option<usize>,
+    /// Largest request body in bytes (larger: 413); default 1048576.
+    #[arg(long, value_name = "BYTES")]
+    pub max_body: Option<u64>,
+    /// Requests per keep-alive connection; default 1000.
+    #[arg(long, value_name = "N")]
+    pub keepalive_requests: Option<u64>,
+    /// Time allowed to send a request head (e.g. 60s, 500ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub header_timeout: Option<Duration>,
+    /// Idle time allowed between requests; default 75s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub keepalive_timeout: Option<Duration>,
+    /// Time allowed for the client to take more of a response; default 60s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub send_timeout: Option<Duration>,
+    /// Time a gracefully stopping worker may take; default 30s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub shutdown_timeout: Option<Duration>,
+    /// Files each worker keeps open (0: none); default 10000.
+    #[arg(long, value_name = "N")]
+    pub cache_entries: Option<usize>,
+    /// Files up to this size are kept in memory; default 65536.
+    #[arg(long, value_name = "BYTES")]
+    pub cache_small_file: Option<u64>,
+}
+
+fn parse_accept(s: &str) -> Result<AcceptStrategy, String> {
+    s.parse()
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    spindle_http::config::parse_duration(s)
+}
+
+impl HttpArgs {
+    /// The app these flags describe.
+    pub fn app(self) -> HttpApp {
+        let o = Overrides {
+            listen: self.listen,
+            root: self.root,
+            workers: self.workers,
+            accept: self.accept,
+            index: self.index,
+            access_log: self.access_log,
+            status: self.status,
+            pid_file: self.pid_file,
+            request_line: self.max_request_line,
+            headers: self.max_headers,
+            body: self.max_body,
+            keepalive_requests: self.keepalive_requests,
+            header_timeout: self.header_timeout,
+            keepalive_timeout: self.keepalive_timeout,
+            send_timeout: self.send_timeout,
+            shutdown_timeout: self.shutdown_timeout,
+            cache_entries: self.cache_entries,
+            small_file: self.cache_small_file,
+        };
+        HttpApp::new(self.config, o)
+    }
+}
+
+/// Runs `spindle http`.
+///
+/// The master (spindle-cluster) binds the listeners, forks the workers
+/// and obeys nginx's signals: `HUP` reload, `QUIT` graceful stop,
+/// `TERM`/`INT` fast stop, `USR1` reopen logs, `USR2` binary upgrade.
+///
+/// # Errors
+/// A configuration error or a listener that cannot be bound.
+pub fn run(args: HttpArgs) -> Result<()> {
+    let app = args.app();
+    Ok(spindle_cluster::run(app)?)
+}

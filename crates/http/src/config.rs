@@ -1,0 +1,444 @@
+//! The server's settings: a TOML file, command-line overrides, nginx's
+//! defaults, and validation with errors that name the file and the key.
+//!
+//! ```toml
+//! listen = ["127.0.0.1:8080"]
+//! root = "/srv/www"
+//! workers = 2
+//! accept = "reuseport"
+//! index = "index.html"
+//! access_log = "/var/log/spindle/access.log"
+//! status = "/nginx_status"
+//! pid_file = "/run/spindle.pid"
+//!
+//! [limits]
+//! request_line = 8192        # longer: 414
+//! headers = 32768            # request head larger: 431
+//! body = 1048576             # Content-Length larger: 413
+//! keepalive_requests = 1000
+//!
+//! [timeouts]                 # seconds, or "500ms", "60s", "2m"
+//! header = 60
+//! keepalive = 75
+//! send = 60
+//! shutdown = 30
+//!
+//! [cache]
+//! entries = 10000
+//! small_file = 65536
+//! sendfile_chunk = 2097152
+//! ```
+
+use serde::Deserialize;
+use spindle_cluster::{AcceptStrategy, ClusterConfig, Loaded};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Size limits of a request (nginx's names in brackets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest request line; longer gets 414 (`large_client_header_buffers`
+    /// size, 8k).
+    pub request_line: usize,
+    /// Largest request head (line and headers); larger gets 431 (nginx's
+    /// four 8k buffers: 32k).
+    pub headers: usize,
+    /// Largest request body announced by `Content-Length`; larger gets 413
+    /// (`client_max_body_size`, 1m).
+    pub body: u64,
+    /// Requests served on one connection before it is closed
+    /// (`keepalive_requests`, 1000).
+    pub keepalive_requests: u64,
+}
+
+/// Timeouts (nginx's names in brackets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From the first byte of a request to the end of its head
+    /// (`client_header_timeout`, 60 s). Trickling bytes does not extend it.
+    pub header: Duration,
+    /// Idle time between requests on a keep-alive connection
+    /// (`keepalive_timeout`, 75 s).
+    pub keepalive: Duration,
+    /// Longest wait for the client to take more of a response
+    /// (`send_timeout`, 60 s).
+    pub send: Duration,
+}
+
+/// The per-worker open-file and small-body cache.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Most files kept open (`open_file_cache max`); 0 disables the cache.
+    pub entries: usize,
+    /// Files up to this size are kept in memory and sent with the head in
+    /// one write; larger ones are sent with `sendfile`.
+    pub small_file: u64,
+    /// Most bytes one `sendfile` call sends before the connection yields
+    /// to the others (`sendfile_max_chunk`, 2m).
+    pub sendfile_chunk: usize,
+}
+
+/// The HTTP server's own settings, handed to every worker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// The directory served, canonical.
+    pub root: PathBuf,
+    /// The file served for a directory (`index`).
+    pub index: String,
+    /// Size limits.
+    pub limits: Limits,
+    /// Timeouts.
+    pub timeouts: Timeouts,
+    /// Cache sizes.
+    pub cache: CacheConfig,
+    /// Where the access log goes (combined format); `None`: no log.
+    pub access_log: Option<PathBuf>,
+    /// The path of the stub_status page; `None`: no page.
+    pub status: Option<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            root: PathBuf::from("."),
+            index: "index.html".into(),
+            limits: Limits { request_line: 8192, headers: 32768, body: 1 << 20, keepalive_requests: 1000 },
+            timeouts: Timeouts {
+                header: Duration::from_secs(60),
+                keepalive: Duration::from_secs(75),
+                send: Duration::from_secs(60),
+            },
+            cache: CacheConfig { entries: 10_000, small_file: 64 << 10, sendfile_chunk: 2 << 20 },
+            access_log: None,
+            status: None,
+        }
+    }
+}
+
+/// Settings given on the command line; each overrides the file's.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Overrides {
+    /// `--listen` (repeatable): replaces the file's list.
+    pub listen: Vec<SocketAddr>,
+    /// `--root`.
+    pub root: Option<PathBuf>,
+    /// `--workers`.
+    pub workers: Option<usize>,
+    /// `--accept`.
+    pub accept: Option<AcceptStrategy>,
+    /// `--index`.
+    pub index: Option<String>,
+    /// `--access-log`.
+    pub access_log: Option<PathBuf>,
+    /// `--status`.
+    pub status: Option<String>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--max-request-line`.
+    pub request_line: Option<usize>,
+    /// `--max-headers`.
+    pub headers: Option<usize>,
+    /// `--max-body`.
+    pub body: Option<u64>,
+    /// `--keepalive-requests`.
+    pub keepalive_requests: Option<u64>,
+    /// `--header-timeout`.
+    pub header_timeout: Option<Duration>,
+    /// `--keepalive-timeout`.
+    pub keepalive_timeout: Option<Duration>,
+    /// `--send-timeout`.
+    pub send_timeout: Option<Duration>,
+    /// `--shutdown-timeout`.
+    pub shutdown_timeout: Option<Duration>,
+    /// `--cache-entries`.
+    pub cache_entries: Option<usize>,
+    /// `--cache-small-file`.
+    pub small_file: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<OneOrMany>,
+    root: Option<PathBuf>,
+    workers: Option<usize>,
+    accept: Option<String>,
+    index: Option<String>,
+    access_log: Option<PathBuf>,
+    status: Option<String>,
+    pid_file: Option<PathBuf>,
+    backlog: Option<u32>,
+    #[serde(default)]
+    limits: FileLimits,
+    #[serde(default)]
+    timeouts: FileTimeouts,
+    #[serde(default)]
+    cache: FileCache,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    request_line: Option<usize>,
+    headers: Option<usize>,
+    body: Option<u64>,
+    keepalive_requests: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileTimeouts {
+    header: Option<Span>,
+    keepalive: Option<Span>,
+    send: Option<Span>,
+    shutdown: Option<Span>,
+    accept_mutex_delay: Option<Span>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileCache {
+    entries: Option<usize>,
+    small_file: Option<u64>,
+    sendfile_chunk: Option<usize>,
+}
+
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum Span {
+    Secs(u64),
+    Float(f64),
+    Text(String),
+}
+
+/// Parses a duration as nginx writes them: `500ms`, `60s`, `2m`, `1h`, or
+/// a bare number of seconds.
+///
+/// ```
+/// use spindle_http::config::parse_duration;
+/// use std::time::Duration;
+/// assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+/// assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+/// assert!(parse_duration("soon").is_err());
+/// ```
+///
+/// # Errors
+/// A message saying what is wrong.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: f64 = n.parse().map_err(|_| format!("'{s}' is not a duration (like 500ms, 60s, 2m)"))?;
+    let scale = match unit {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (ms, s, m or h)")),
+    };
+    Ok(Duration::from_secs_f64(n * scale))
+}
+
+impl Span {
+    fn get(&self, file: &str, key: &str) -> Result<Duration, String> {
+        match self {
+            Span::Secs(n) => Ok(Duration::from_secs(*n)),
+            Span::Float(f) if f.is_finite() && *f >= 0.0 => Ok(Duration::from_secs_f64(*f)),
+            Span::Float(f) => Err(format!("{file}: key `{key}`: {f} is not a duration")),
+            Span::Text(s) => parse_duration(s).map_err(|e| format!("{file}: key `{key}`: {e}")),
+        }
+    }
+}
+
+/// Reads the configuration: the file if given, then `o` on top, then
+/// checks it (the root exists and is a directory, the addresses parse,
+/// the numbers are sane).
+///
+/// # Errors
+/// A message naming the file, the key and what is wrong.
+pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, String> {
+    let (name, f) = match path {
+        Some(p) => {
+            let name = p.display().to_string();
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{name}: cannot read: {e}"))?;
+            let f: FileConfig = toml::from_str(&text).map_err(|e| format!("{name}: {e}"))?;
+            (name, f)
+        }
+        None => ("command line".to_string(), FileConfig::default()),
+    };
+    let name = name.as_str();
+    let mut cluster = ClusterConfig::default();
+    let mut app = HttpConfig::default();
+
+    if !o.listen.is_empty() {
+        cluster.listen = o.listen.clone();
+    } else if let Some(l) = f.listen {
+        let list = match l {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        };
+        if list.is_empty() {
+            return Err(format!("{name}: key `listen`: the list is empty"));
+        }
+        cluster.listen = list
+            .iter()
+            .map(|s| s.parse().map_err(|_| format!("{name}: key `listen`: '{s}' is not an ADDRESS:PORT")))
+            .collect::<Result<_, _>>()?;
+    }
+    if let Some(w) = o.workers.or(f.workers) {
+        if w == 0 {
+            return Err(format!("{name}: key `workers`: must be at least 1"));
+        }
+        cluster.workers = w;
+    }
+    if let Some(a) = o.accept {
+        cluster.accept = a;
+    } else if let Some(a) = f.accept {
+        cluster.accept = a.parse().map_err(|e| format!("{name}: key `accept`: {e}"))?;
+    }
+    if let Some(b) = f.backlog {
+        cluster.backlog = b;
+    }
+    cluster.pid_file = o.pid_file.clone().or(f.pid_file);
+
+    let root = o.root.clone().or(f.root).unwrap_or_else(|| PathBuf::from("."));
+    let meta =
+        std::fs::metadata(&root).map_err(|e| format!("{name}: key `root`: {}: {e}", root.display()))?;
+    if !meta.is_dir() {
+        return Err(format!("{name}: key `root`: {} is not a directory", root.display()));
+    }
+    app.root = root.canonicalize().map_err(|e| format!("{name}: key `root`: {}: {e}", root.display()))?;
+    if let Some(i) = o.index.clone().or(f.index) {
+        if i.is_empty() || i.contains('/') || i == "." || i == ".." {
+            return Err(format!("{name}: key `index`: '{i}' must be a plain file name"));
+        }
+        app.index = i;
+    }
+    app.access_log = o.access_log.clone().or(f.access_log);
+    if let Some(s) = o.status.clone().or(f.status) {
+        if !s.starts_with('/') {
+            return Err(format!("{name}: key `status`: '{s}' must start with '/'"));
+        }
+        app.status = Some(s);
+    }
+
+    let l = &mut app.limits;
+    l.request_line = o.request_line.or(f.limits.request_line).unwrap_or(l.request_line);
+    l.headers = o.headers.or(f.limits.headers).unwrap_or(l.headers);
+    l.body = o.body.or(f.limits.body).unwrap_or(l.body);
+    l.keepalive_requests =
+        o.keepalive_requests.or(f.limits.keepalive_requests).unwrap_or(l.keepalive_requests);
+    if l.request_line < 64 {
+        return Err(format!("{name}: key `limits.request_line`: {} is below 64", l.request_line));
+    }
+    if l.headers < l.request_line {
+        return Err(format!(
+            "{name}: key `limits.headers`: {} is below limits.request_line ({})",
+            l.headers, l.request_line
+        ));
+    }
+    if l.keepalive_requests == 0 {
+        return Err(format!("{name}: key `limits.keepalive_requests`: must be at least 1"));
+    }
+
+    let ft = &f.timeouts;
+    let t = &mut app.timeouts;
+    let span = |v: &Option<Span>, key: &str| v.as_ref().map(|s| s.get(name, key)).transpose();
+    t.header = o.header_timeout.or(span(&ft.header, "timeouts.header")?).unwrap_or(t.header);
+    t.keepalive = o.keepalive_timeout.or(span(&ft.keepalive, "timeouts.keepalive")?).unwrap_or(t.keepalive);
+    t.send = o.send_timeout.or(span(&ft.send, "timeouts.send")?).unwrap_or(t.send);
+    if let Some(d) = o.shutdown_timeout.or(span(&ft.shutdown, "timeouts.shutdown")?) {
+        cluster.shutdown_timeout = d;
+    }
+    if let Some(d) = span(&ft.accept_mutex_delay, "timeouts.accept_mutex_delay")? {
+        cluster.accept_mutex_delay = d;
+    }
+    for (d, key) in [(t.header, "header"), (t.keepalive, "keepalive"), (t.send, "send")] {
+        if d.is_zero() {
+            return Err(format!("{name}: key `timeouts.{key}`: must be more than zero"));
+        }
+    }
+
+    let c = &mut app.cache;
+    c.entries = o.cache_entries.or(f.cache.entries).unwrap_or(c.entries);
+    c.small_file = o.small_file.or(f.cache.small_file).unwrap_or(c.small_file);
+    c.sendfile_chunk = f.cache.sendfile_chunk.unwrap_or(c.sendfile_chunk);
+    if c.small_file > 16 << 20 {
+        return Err(format!("{name}: key `cache.small_file`: {} is above 16 MiB", c.small_file));
+    }
+    if c.sendfile_chunk < 4096 {
+        return Err(format!("{name}: key `cache.sendfile_chunk`: {} is below 4096", c.sendfile_chunk));
+    }
+    Ok(Loaded { cluster, app })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(text: &str) -> Result<Loaded<HttpConfig>, String> {
+        let p =
+            std::env::temp_dir().join(format!("spindle-http-cfg-{}-{}.toml", std::process::id(), text.len()));
+        std::fs::write(&p, text).unwrap();
+        let r = load(Some(&p), &Overrides::default());
+        std::fs::remove_file(&p).unwrap();
+        r
+    }
+
+    #[test]
+    fn defaults_serve_the_current_directory_on_8080() {
+        let l = load(None, &Overrides::default()).unwrap();
+        assert_eq!(l.cluster.listen, vec!["127.0.0.1:8080".parse().unwrap()]);
+        assert_eq!(l.app.root, std::env::current_dir().unwrap().canonicalize().unwrap());
+        assert_eq!(l.app.timeouts.keepalive, Duration::from_secs(75));
+    }
+
+    #[test]
+    fn file_and_overrides() {
+        let l = with_file("listen = \"127.0.0.1:9000\"\nworkers = 3\naccept = \"mutex\"\n[timeouts]\nheader = \"250ms\"\nsend = 5\nkeepalive = 1.5\n[limits]\nbody = 10\n").unwrap();
+        assert_eq!(l.cluster.listen, vec!["127.0.0.1:9000".parse().unwrap()]);
+        assert_eq!(l.cluster.workers, 3);
+        assert_eq!(l.cluster.accept, AcceptStrategy::Mutex);
+        assert_eq!(l.app.timeouts.header, Duration::from_millis(250));
+        assert_eq!(l.app.timeouts.send, Duration::from_secs(5));
+        assert_eq!(l.app.timeouts.keepalive, Duration::from_millis(1500));
+        assert_eq!(l.app.limits.body, 10);
+        let o = Overrides {
+            workers: Some(1),
+            listen: vec!["127.0.0.1:1".parse().unwrap()],
+            ..Overrides::default()
+        };
+        let l = load(None, &o).unwrap();
+        assert_eq!((l.cluster.workers, l.cluster.listen[0].port()), (1, 1));
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("listen = [\"nowhere\"]", "`listen`"),
+            ("workers = 0", "`workers`"),
+            ("accept = \"herd\"", "`accept`"),
+            ("root = \"/definitely/not/here\"", "`root`"),
+            ("root = \"/etc/passwd\"", "not a directory"),
+            ("[timeouts]\nheader = \"soon\"", "`timeouts.header`"),
+            ("[timeouts]\nsend = 0", "`timeouts.send`"),
+            ("[limits]\nrequest_line = 10", "`limits.request_line`"),
+            ("index = \"../x\"", "`index`"),
+            ("status = \"nginx_status\"", "`status`"),
+            ("colour = \"blue\"", "colour"),
+            ("workers = \"two\"", "workers"),
+        ];
+        for (text, want) in cases {
+            let e = with_file(text).unwrap_err();
+            assert!(e.contains(want) && e.contains("spindle-http-cfg"), "{text:?} gave {e:?}");
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! One connection: read a batch, answer every complete request in it (in
+//! order, into one buffer), write the answers with one `write`, repeat.
+//!
+//! Pipelining falls out of this shape: a client that sends several
+//! requests in one segment gets their responses gathered into one write,
+//! in order. A body too large for memory goes by `sendfile` between the
+//! heads before and after it.
+//!
+//! Every wait has a deadline, kept in one timer per connection that is
+//! armed lazily: moving a deadline later does not touch the timer wheel;
+//! when the timer fires early, the wait re-arms it for the real deadline.
+//! So a busy keep-alive connection costs no timer operation per request.
+//! * header timeout: from the first byte of a request (or the end of the
+//!   previous one) to the end of its head; bytes trickling in do not
+//!   extend it, so a slowloris client is closed when it expires;
+//! * keep-alive timeout: idle between requests;
+//! * send timeout: the longest the client may leave us unable to write.
+
+use crate::response::{self, Req};
+use crate::server::Worker;
+use crate::sys;
+use spindle_cluster::Counter;
+use spindle_rt::io::Direction;
+use spindle_rt::net::TcpStream;
+use spindle_rt::time::Sleep;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::pin::{pin, Pin};
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+/// Why a connection ends.
+#[derive(Debug)]
+enum End {
+    /// Closed by the peer, or by us after a `Connection: close` response.
+    Closed,
+    Timeout,
+    Stop,
+    #[allow(dead_code)]
+    Io(io::Error),
+}
+
+/// Which stub_status gauge the connection counts in.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gauge {
+    None,
+    Reading,
+    Writing,
+    Waiting,
+}
+
+const READ_CHUNK: usize = 4096;
+/// Flush gathered responses once this much is buffered.
+const OUT_HIGH: usize = 64 << 10;
+
+struct Conn {
+    w: Rc<Worker>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    idx: usize,
+    timer: Sleep,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    out: Vec<u8>,
+    gauge: Gauge,
+    served: u64,
+    head_deadline: Option<Instant>,
+    /// Body bytes of the last request still to be read and dropped.
+    skip: u64,
+}
+
+/// What one parse step produced.
+enum Step {
+    /// Need more bytes.
+    Partial,
+    /// A response is in `out`; maybe a file body to send after it.
+    Done(response::Outcome),
+}
+
+/// Serves one connection to the end.
+pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
+    let idx = w.enter();
+    w.stats.add(Counter::Active, 1);
+    let far = Instant::now() + Duration::from_secs(86_400);
+    let mut c = Conn {
+        w: w.clone(),
+        stream,
+        peer,
+        idx,
+        timer: spindle_rt::time::sleep_until(far),
+        buf: vec![0; READ_CHUNK],
+        start: 0,
+        end: 0,
+        out: Vec::with_capacity(1024),
+        gauge: Gauge::None,
+        served: 0,
+        head_deadline: None,
+        skip: 0,
+    };
+    let _ = c.run().await;
+    c.set_gauge(Gauge::None);
+    drop(c);
+    w.stats.add(Counter::Active, -1);
+    w.leave(idx);
+}
+
+/// Waits for `fut` with a deadline, and for a stop.
+async fn timed<T>(
+    w: &Worker,
+    idx: usize,
+    timer: &mut Sleep,
+    deadline: impl Fn(&Worker) -> Instant,
+    fut: impl Future<Output = io::Result<T>>,
+) -> Result<T, End> {
+    let mut fut = pin!(fut);
+    poll_fn(|cx| {
+        if w.stopping.get() {
+            return Poll::Ready(Err(End::Stop));
+        }
+        if let Poll::Ready(r) = fut.as_mut().poll(cx) {
+            return Poll::Ready(r.map_err(End::Io));
+        }
+        w.set_waker(idx, cx.waker());
+        let d = deadline(w);
+        loop {
+            if timer.deadline() > d || timer.is_elapsed() {
+                timer.reset(d);
+            }
+            match Pin::new(&mut *timer).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) if Instant::now() >= d => return Poll::Ready(Err(End::Timeout)),
+                // Fired for an earlier deadline that has since moved.
+                Poll::Ready(()) => timer.reset(d),
+            }
+        }
+    })
+    .await
+}
+
+impl Conn {
+    fn set_gauge(&mut self, g: Gauge) {
+        if g == self.gauge {
+            return;
+        }
+        let counter = |g| match g {
+            Gauge::Reading => Some(Counter::Reading),
+            Gauge::Writing => Some(Counter::Writing),
+            Gauge::Waiting => Some(Counter::Waiting),
+            Gauge::None => None,
+        };
+        if let Some(c) = counter(self.gauge) {
+            self.w.stats.add(c, -1);
+        }
+        if let Some(c) = counter(g) {
+            self.w.stats.add(c, 1);
+        }
+        self.gauge = g;
+    }
+
+    async fn run(&mut self) -> Result<(), End> {
+        loop {
+            self.w.clock.borrow_mut().refresh();
+            loop {
+                if self.skip > 0 {
+                    let n = self.skip.min((self.end - self.start) as u64);
+                    self.start += n as usize;
+                    self.skip -= n;
+                    if self.skip > 0 {
+                        break;
+                    }
+                }
+                if self.start == self.end {
+                    break;
+                }
+                self.set_gauge(Gauge::Writing);
+                let outcome = match self.step() {
+                    Step::Partial => break,
+                    Step::Done(o) => o,
+                };
+                self.served += 1;
+                if let Some((entry, off, len)) = outcome.file {
+                    self.send_file(&entry, off, len).await?;
+                }
+                if outcome.close {
+                    self.flush().await?;
+                    return Err(End::Closed);
+                }
+                if self.out.len() >= OUT_HIGH {
+                    self.flush().await?;
+                }
+            }
+            if !self.out.is_empty() {
+                self.flush().await?;
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// Parses one request at the front of the buffer and builds its
+    /// response.
+    fn step(&mut self) -> Step {
+        let limits = &self.w.cfg.limits;
+        let data = &self.buf[self.start..self.end];
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        let date = || self.w.clock.borrow().http.clone();
+        let line_len = data.iter().position(|&c| c == b'\n');
+        let fail = |out: &mut Vec<u8>, status| {
+            response::error(out, &date(), status, false, true, b"");
+            Step::Done(response::Outcome { close: true, file: None })
+        };
+        let len = match req.parse(data) {
+            Ok(httparse::Status::Complete(len)) => len,
+            Ok(httparse::Status::Partial) => {
+                return match line_len {
+                    None if data.len() > limits.request_line => fail(&mut self.out, 414),
+                    Some(l) if l > limits.request_line => fail(&mut self.out, 414),
+                    _ if data.len() >= limits.headers => fail(&mut self.out, 431),
+                    _ => Step::Partial,
+                };
+            }
+            Err(httparse::Error::TooManyHeaders) => return fail(&mut self.out, 431),
+            Err(_) => return fail(&mut self.out, 400),
+        };
+        let line_len = line_len.unwrap_or(len);
+        if line_len > limits.request_line {
+            return fail(&mut self.out, 414);
+        }
+        if len > limits.headers {
+            return fail(&mut self.out, 431);
+        }
+        let line = &data[..line_len];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let mut r = Req {
+            method: req.method.unwrap_or(""),
+            target: req.path.unwrap_or("").as_bytes(),
+            minor: req.version.unwrap_or(1),
+            line,
+            ..Req::default()
+        };
+        let mut content_length: Option<u64> = None;
+        let mut chunked = false;
+        let mut bad = false;
+        for h in req.headers.iter() {
+            let n = h.name.as_bytes();
+            let v = h.value;
+            match n.len() {
+                4 if n.eq_ignore_ascii_case(b"host") => {}
+                5 if n.eq_ignore_ascii_case(b"range") => r.range = Some(v),
+                7 if n.eq_ignore_ascii_case(b"referer") => r.referer = Some(v),
+                8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
+                10 if n.eq_ignore_ascii_case(b"connection") => {
+                    for t in v.split(|&c| c == b',') {
+                        let t = t.trim_ascii();
+                        r.conn_close |= t.eq_ignore_ascii_case(b"close");
+                        r.conn_keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
+                    }
+                }
+                10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = Some(v),
+                13 if n.eq_ignore_ascii_case(b"if-none-match") => r.if_none_match = Some(v),
+                14 if n.eq_ignore_ascii_case(b"content-length") => {
+                    let parsed = std::str::from_utf8(v).ok().and_then(|s| s.trim().parse::<u64>().ok());
+                    match (parsed, content_length) {
+                        (Some(x), None) => content_length = Some(x),
+                        (Some(x), Some(y)) if x == y => {}
+                        _ => bad = true,
+                    }
+                }
+                17 if n.eq_ignore_ascii_case(b"if-modified-since") => r.if_modified_since = Some(v),
+                17 if n.eq_ignore_ascii_case(b"transfer-encoding") => chunked = true,
+                _ => {}
+            }
+        }
+        if bad || (chunked && content_length.is_some()) {
+            return fail(&mut self.out, 400);
+        }
+        if content_length.is_some_and(|n| n > limits.body) {
+            return fail(&mut self.out, 413);
+        }
+        let keep = if r.minor >= 1 { !r.conn_close } else { r.conn_keep_alive && !r.conn_close };
+        // A chunked body is not decoded: answer, then close.
+        let close = !keep
+            || chunked
+            || self.served + 1 >= limits.keepalive_requests
+            || self.w.drain_started.get().is_some();
+        let outcome = response::respond(&self.w, &mut self.out, &r, self.peer, close);
+        self.start += len;
+        self.skip = content_length.unwrap_or(0);
+        self.head_deadline = None;
+        Step::Done(outcome)
+    }
+
+    /// Reads more of the next request (or of a body being skipped).
+    async fn fill(&mut self) -> Result<(), End> {
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end == self.buf.len() {
+            if self.start > 0 {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.end -= self.start;
+                self.start = 0;
+            } else {
+                let cap = (self.buf.len() * 2).min(self.w.cfg.limits.headers + READ_CHUNK);
+                self.buf.resize(cap.max(self.buf.len() + 1), 0);
+            }
+        }
+        let idle = self.start == self.end && self.skip == 0;
+        let deadline = if idle {
+            self.set_gauge(Gauge::Waiting);
+            // A fresh connection gets the header timeout for its first
+            // request (as nginx does), a served one the keep-alive timeout.
+            let t = &self.w.cfg.timeouts;
+            Instant::now() + if self.served == 0 { t.header } else { t.keepalive }
+        } else {
+            self.set_gauge(Gauge::Reading);
+            *self.head_deadline.get_or_insert_with(|| Instant::now() + self.w.cfg.timeouts.header)
+        };
+        let grace = self.w.drain_grace();
+        let Conn { w, idx, timer, stream, buf, end, .. } = self;
+        let when = move |w: &Worker| match w.drain_started.get() {
+            Some(t) if idle => deadline.min(t + grace),
+            _ => deadline,
+        };
+        let n = timed(w, *idx, timer, when, stream.read(&mut buf[*end..])).await?;
+        if n == 0 {
+            return Err(End::Closed);
+        }
+        self.end += n;
+        Ok(())
+    }
+
+    /// Writes out the gathered responses.
+    async fn flush(&mut self) -> Result<(), End> {
+        let mut sent = 0;
+        while sent < self.out.len() {
+            let deadline = Instant::now() + self.w.cfg.timeouts.send;
+            let Conn { w, idx, timer, stream, out, .. } = self;
+            let n = timed(w, *idx, timer, |_| deadline, stream.write(&out[sent..])).await?;
+            if n == 0 {
+                return Err(End::Closed);
+            }
+            sent += n;
+        }
+        self.out.clear();
+        Ok(())
+    }
+
+    /// Sends the gathered heads (held back with `MSG_MORE`), then `len`
+    /// bytes of the file from `off` by `sendfile`, at most one chunk per
+    /// call, yielding to the other connections between chunks.
+    async fn send_file(&mut self, entry: &crate::cache::Entry, mut off: u64, len: u64) -> Result<(), End> {
+        let sock = self.stream.as_raw_fd();
+        let file = entry.file.as_raw_fd();
+        let chunk_max = self.w.cfg.cache.sendfile_chunk as u64;
+        let mut sent = 0;
+        while sent < self.out.len() {
+            let deadline = Instant::now() + self.w.cfg.timeouts.send;
+            let Conn { w, idx, timer, stream, out, .. } = self;
+            let rest = &out[sent..];
+            let n = timed(
+                w,
+                *idx,
+                timer,
+                |_| deadline,
+                stream.async_io(Direction::Write, || sys::send_more(sock, rest)),
+            )
+            .await?;
+            sent += n;
+        }
+        self.out.clear();
+        let stop = off + len;
+        while off < stop {
+            let chunk = (stop - off).min(chunk_max);
+            let deadline = Instant::now() + self.w.cfg.timeouts.send;
+            let Conn { w, idx, timer, stream, .. } = self;
+            let n = timed(
+                w,
+                *idx,
+                timer,
+                |_| deadline,
+                stream.async_io(Direction::Write, || sys::sendfile(sock, file, &mut off, chunk as usize)),
+            )
+            .await?;
+            if n == 0 {
+                // The file shrank under us: the promised length cannot be
+                // sent, so the connection must end.
+                return Err(End::Closed);
+            }
+            if n as u64 == chunk_max {
+                spindle_rt::yield_now().await;
+            }
+        }
+        Ok(())
+    }
+}

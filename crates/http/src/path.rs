@@ -1,0 +1,238 @@
+//! From a request target to a file under the root, safely.
+//!
+//! The target is cut at `?`, percent-decoded, and its dot segments are
+//! removed *after* decoding, so `%2e%2e` and `%2F` cannot smuggle a `..`
+//! or a slash past the check: an encoded slash is decoded and then treated
+//! as any other slash (nginx does the same). A `..` that would climb above
+//! the root, a NUL byte (`%00`) or a malformed escape is a bad request.
+//! What remains can still leave the root through a symbolic link, so on a
+//! cache miss the file's path is resolved with `canonicalize` (realpath)
+//! and refused unless it lies under the (canonical) root.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// Why a target was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathError {
+    /// Malformed: a bad escape, a NUL byte, not starting with `/`, or
+    /// climbing above the root (400).
+    Bad,
+}
+
+/// A decoded, normalised request path: starts with `/`, no `.` or `..`
+/// segments, no empty segments, no NUL. `dir` says it ended in `/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CleanPath {
+    /// The normalised path, starting with `/` (ending with `/` if the
+    /// target did, or was the root).
+    pub path: Vec<u8>,
+}
+
+impl CleanPath {
+    /// Whether the path names a directory (ends with `/`).
+    pub fn is_dir(&self) -> bool {
+        self.path.last() == Some(&b'/')
+    }
+
+    /// The path relative to the root, as a file system path.
+    pub fn relative(&self) -> &Path {
+        Path::new(OsStr::from_bytes(self.path.strip_prefix(b"/").unwrap_or(&self.path)))
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The path part of a request target: an absolute-form target
+/// (`http://host/p`) loses its scheme and authority; the query is cut.
+pub fn target_path(target: &[u8]) -> &[u8] {
+    let mut t = target;
+    if let Some(rest) = t.strip_prefix(b"http://").or_else(|| t.strip_prefix(b"https://")) {
+        t = rest.iter().position(|&c| c == b'/').map_or(b"/", |i| &rest[i..]);
+    }
+    let end = t.iter().position(|&c| c == b'?' || c == b'#').unwrap_or(t.len());
+    &t[..end]
+}
+
+/// Decodes and normalises the path of `target` (see the module docs).
+///
+/// ```
+/// use spindle_http::path::clean;
+/// assert_eq!(clean(b"/a/./b/../c%20d?x=1").unwrap().path, b"/a/c d");
+/// assert!(clean(b"/../etc/passwd").is_err());
+/// assert!(clean(b"/a%00b").is_err());
+/// ```
+///
+/// # Errors
+/// [`PathError::Bad`] as described in the module docs.
+pub fn clean(target: &[u8]) -> Result<CleanPath, PathError> {
+    let raw = target_path(target);
+    if raw.first() != Some(&b'/') {
+        return Err(PathError::Bad);
+    }
+    // Percent-decoding first, so that encoded dots and slashes are seen
+    // by the normalisation below.
+    let mut decoded = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let c = raw[i];
+        if c == b'%' {
+            let (h, l) = match (raw.get(i + 1).and_then(|&b| hex(b)), raw.get(i + 2).and_then(|&b| hex(b))) {
+                (Some(h), Some(l)) => (h, l),
+                _ => return Err(PathError::Bad),
+            };
+            decoded.push(h << 4 | l);
+            i += 3;
+        } else {
+            decoded.push(c);
+            i += 1;
+        }
+    }
+    if decoded.contains(&0) {
+        return Err(PathError::Bad);
+    }
+    let trailing = decoded.last() == Some(&b'/') || decoded.ends_with(b"/.") || decoded.ends_with(b"/..");
+    let mut segments: Vec<&[u8]> = Vec::new();
+    for seg in decoded.split(|&c| c == b'/') {
+        match seg {
+            b"" | b"." => {}
+            b".." => {
+                if segments.pop().is_none() {
+                    return Err(PathError::Bad);
+                }
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut path = Vec::with_capacity(decoded.len() + 1);
+    for s in &segments {
+        path.push(b'/');
+        path.extend_from_slice(s);
+    }
+    if trailing || segments.is_empty() {
+        path.push(b'/');
+    }
+    Ok(CleanPath { path })
+}
+
+/// Where a clean path led on disk.
+#[derive(Debug)]
+pub enum Resolved {
+    /// A regular file (for a directory path: its index file).
+    File(PathBuf),
+    /// A directory named without the trailing slash: redirect to the
+    /// slash form.
+    Redirect,
+    /// Nothing there (404).
+    NotFound,
+    /// There, but not to be served: outside the root through a symbolic
+    /// link, a directory without an index, not a regular file (403).
+    Forbidden,
+}
+
+/// Finds the file `path` names under `root` (canonical), following
+/// symbolic links only as far as they stay under the root.
+pub fn resolve(root: &Path, path: &CleanPath, index: &str) -> Resolved {
+    let mut full = root.join(path.relative());
+    if path.is_dir() {
+        full.push(index);
+    }
+    let real = match std::fs::canonicalize(&full) {
+        Ok(p) => p,
+        Err(e) => {
+            return match e.kind() {
+                std::io::ErrorKind::PermissionDenied => Resolved::Forbidden,
+                // A directory whose index is missing: nginx says 403.
+                _ if path.is_dir() && full.parent().is_some_and(|d| d.is_dir()) => Resolved::Forbidden,
+                _ => Resolved::NotFound,
+            };
+        }
+    };
+    if !real.starts_with(root) {
+        return Resolved::Forbidden;
+    }
+    match std::fs::metadata(&real) {
+        Ok(m) if m.is_file() => Resolved::File(real),
+        Ok(m) if m.is_dir() && !path.is_dir() => Resolved::Redirect,
+        Ok(_) => Resolved::Forbidden,
+        Err(_) => Resolved::NotFound,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(t: &str) -> String {
+        String::from_utf8(clean(t.as_bytes()).unwrap().path).unwrap()
+    }
+
+    #[test]
+    fn normalises() {
+        assert_eq!(ok("/"), "/");
+        assert_eq!(ok("/a/b"), "/a/b");
+        assert_eq!(ok("/a/b/"), "/a/b/");
+        assert_eq!(ok("//a///b"), "/a/b");
+        assert_eq!(ok("/a/./b/."), "/a/b/");
+        assert_eq!(ok("/a/b/.."), "/a/");
+        assert_eq!(ok("/a/%2e%2e/b"), "/b");
+        assert_eq!(ok("/a%2Fb"), "/a/b");
+        assert_eq!(ok("/x?y=/../.."), "/x");
+        assert_eq!(ok("http://host/a/../b"), "/b");
+        assert_eq!(ok("http://host"), "/");
+        assert_eq!(ok("/%7euser"), "/~user");
+    }
+
+    #[test]
+    fn refuses() {
+        for t in [
+            "",
+            "a",
+            "*",
+            "/..",
+            "/../x",
+            "/a/../../x",
+            "/%2e%2e/x",
+            "/a%2f..%2f..%2fx",
+            "/%00",
+            "/a%",
+            "/a%4",
+            "/a%zz",
+            "/a\0b",
+        ] {
+            assert_eq!(clean(t.as_bytes()), Err(PathError::Bad), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn resolves_under_root_only() {
+        let dir = std::env::temp_dir().join(format!("spindle-http-path-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.join("root");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(dir.join("secret"), "s").unwrap();
+        std::fs::write(root.join("a.txt"), "a").unwrap();
+        std::fs::write(root.join("sub/index.html"), "i").unwrap();
+        std::os::unix::fs::symlink(dir.join("secret"), root.join("out")).unwrap();
+        std::os::unix::fs::symlink(root.join("a.txt"), root.join("in")).unwrap();
+        let root = root.canonicalize().unwrap();
+        let r = |t: &str| resolve(&root, &clean(t.as_bytes()).unwrap(), "index.html");
+        assert!(matches!(r("/a.txt"), Resolved::File(_)));
+        assert!(matches!(r("/in"), Resolved::File(_)));
+        assert!(matches!(r("/out"), Resolved::Forbidden));
+        assert!(matches!(r("/sub"), Resolved::Redirect));
+        assert!(matches!(r("/sub/"), Resolved::File(p) if p.ends_with("sub/index.html")));
+        assert!(matches!(r("/"), Resolved::Forbidden));
+        assert!(matches!(r("/nope"), Resolved::NotFound));
+        assert!(matches!(r("/a.txt/"), Resolved::NotFound));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,322 @@
+//! Deciding the response to one parsed request and writing its head (and
+//! a small body) into the connection's output buffer.
+//!
+//! Nothing here allocates on the hot path: the head is built into the
+//! connection's reused buffer from pieces prepared earlier (the date, once
+//! a second; the file's type, validators and `Accept-Ranges`, once per
+//! cache entry), and a small body is copied right after it, so head and
+//! body leave in one `write`.
+
+use crate::cache::{Entry, Lookup};
+use crate::log::LogLine;
+use crate::path;
+use crate::range::{self, RangeSpec};
+use crate::server::Worker;
+use spindle_cluster::Counter;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+/// The parts of a request the server looks at, borrowed from the input
+/// buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Req<'a> {
+    pub method: &'a str,
+    pub target: &'a [u8],
+    /// HTTP/1.x minor version.
+    pub minor: u8,
+    /// The request line as received (for the log).
+    pub line: &'a [u8],
+    pub conn_close: bool,
+    pub conn_keep_alive: bool,
+    pub if_none_match: Option<&'a [u8]>,
+    pub if_modified_since: Option<&'a [u8]>,
+    pub if_range: Option<&'a [u8]>,
+    pub range: Option<&'a [u8]>,
+    pub referer: Option<&'a [u8]>,
+    pub user_agent: Option<&'a [u8]>,
+}
+
+/// What the connection must do after the head (and maybe body) is in the
+/// buffer.
+pub(crate) struct Outcome {
+    /// Close the connection after this response.
+    pub close: bool,
+    /// A body to send from the file: entry, offset, length.
+    pub file: Option<(Rc<Entry>, u64, u64)>,
+}
+
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        206 => "Partial Content",
+        301 => "Moved Permanently",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Not Allowed",
+        408 => "Request Time-out",
+        413 => "Request Entity Too Large",
+        414 => "Request-URI Too Large",
+        416 => "Requested Range Not Satisfiable",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        _ => "Unknown",
+    }
+}
+
+/// Status line, `Server` and `Date`.
+fn start(out: &mut Vec<u8>, status: u16, date: &str) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    push_u64(out, u64::from(status));
+    out.push(b' ');
+    out.extend_from_slice(reason(status).as_bytes());
+    out.extend_from_slice(b"\r\nServer: spindle\r\nDate: ");
+    out.extend_from_slice(date.as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+/// `Connection` and the blank line.
+fn finish(out: &mut Vec<u8>, close: bool) {
+    out.extend_from_slice(if close {
+        b"Connection: close\r\n\r\n"
+    } else {
+        b"Connection: keep-alive\r\n\r\n"
+    });
+}
+
+fn content_length(out: &mut Vec<u8>, n: u64) {
+    out.extend_from_slice(b"Content-Length: ");
+    push_u64(out, n);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// An error page as nginx writes them, with `extra` header lines.
+/// Returns the body length.
+pub(crate) fn error(
+    out: &mut Vec<u8>,
+    date: &str,
+    status: u16,
+    head_only: bool,
+    close: bool,
+    extra: &[u8],
+) -> u64 {
+    let title = format!("{status} {}", reason(status));
+    let body = format!(
+        "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}</h1></center>\r\n<hr><center>spindle</center>\r\n</body>\r\n</html>\r\n"
+    );
+    start(out, status, date);
+    out.extend_from_slice(b"Content-Type: text/html\r\n");
+    content_length(out, body.len() as u64);
+    out.extend_from_slice(extra);
+    finish(out, close);
+    if head_only {
+        return 0;
+    }
+    out.extend_from_slice(body.as_bytes());
+    body.len() as u64
+}
+
+/// Whether `If-None-Match` lists `etag` (weak comparison, `*` matches).
+fn etag_matches(header: &[u8], etag: &str) -> bool {
+    header.split(|&c| c == b',').any(|t| {
+        let t = t.trim_ascii();
+        let t = t.strip_prefix(b"W/").unwrap_or(t);
+        t == b"*" || t == etag.as_bytes()
+    })
+}
+
+/// Whether the file is unmodified since the date in the header.
+fn not_modified_since(header: &[u8], e: &Entry) -> bool {
+    if header == e.last_modified.as_bytes() {
+        return true;
+    }
+    let Some(since) = std::str::from_utf8(header).ok().and_then(|s| httpdate::parse_http_date(s).ok()) else {
+        return false;
+    };
+    let mtime = e.mtime.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+    let since = since.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+    mtime <= since
+}
+
+/// Builds the response to `r` into `out`, logs it, and says what remains.
+pub(crate) fn respond(w: &Worker, out: &mut Vec<u8>, r: &Req<'_>, peer: SocketAddr, close: bool) -> Outcome {
+    w.stats.add(Counter::Requests, 1);
+    let clock = w.clock.borrow();
+    let date = clock.http.as_str();
+    let head_only = r.method == "HEAD";
+    let mut outcome = Outcome { close, file: None };
+    let (status, bytes) = 'resp: {
+        if r.method != "GET" && !head_only {
+            break 'resp (405, error(out, date, 405, false, close, b"Allow: GET, HEAD\r\n"));
+        }
+        let clean = match path::clean(r.target) {
+            Ok(c) => c,
+            Err(_) => {
+                outcome.close = true;
+                break 'resp (400, error(out, date, 400, head_only, true, b""));
+            }
+        };
+        if let Some(s) = &w.cfg.status {
+            if clean.path == s.as_bytes() {
+                break 'resp (200, status_page(w, out, date, head_only, close));
+            }
+        }
+        let found = w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index);
+        match found {
+            Lookup::File(e) => serve_file(out, date, r, e, head_only, &mut outcome),
+            Lookup::Redirect => {
+                let raw = path::target_path(r.target);
+                let mut loc = b"Location: ".to_vec();
+                loc.extend_from_slice(raw);
+                loc.push(b'/');
+                if let Some(q) = r.target.iter().position(|&c| c == b'?') {
+                    loc.extend_from_slice(&r.target[q..]);
+                }
+                loc.extend_from_slice(b"\r\n");
+                (301, error(out, date, 301, head_only, close, &loc))
+            }
+            Lookup::NotFound => (404, error(out, date, 404, head_only, close, b"")),
+            Lookup::Forbidden => (403, error(out, date, 403, head_only, close, b"")),
+        }
+    };
+    if let Some(log) = &mut *w.log.borrow_mut() {
+        log.record(
+            &clock.local,
+            &LogLine { peer, request: r.line, status, bytes, referer: r.referer, user_agent: r.user_agent },
+        );
+    }
+    outcome
+}
+
+fn serve_file(
+    out: &mut Vec<u8>,
+    date: &str,
+    r: &Req<'_>,
+    e: Rc<Entry>,
+    head_only: bool,
+    o: &mut Outcome,
+) -> (u16, u64) {
+    let close = o.close;
+    let not_modified = match (r.if_none_match, r.if_modified_since) {
+        (Some(inm), _) => etag_matches(inm, &e.etag),
+        (None, Some(ims)) => not_modified_since(ims, &e),
+        (None, None) => false,
+    };
+    if not_modified {
+        start(out, 304, date);
+        out.extend_from_slice(b"Last-Modified: ");
+        out.extend_from_slice(e.last_modified.as_bytes());
+        out.extend_from_slice(b"\r\nETag: ");
+        out.extend_from_slice(e.etag.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        finish(out, close);
+        return (304, 0);
+    }
+    let size = e.size;
+    let mut spec = match r.range {
+        Some(v) => range::parse(v, size),
+        None => RangeSpec::Full,
+    };
+    if let Some(ir) = r.if_range {
+        let ir = ir.trim_ascii();
+        if ir != e.etag.as_bytes() && ir != e.last_modified.as_bytes() {
+            spec = RangeSpec::Full;
+        }
+    }
+    let (status, from, len) = match spec {
+        RangeSpec::Full => (200, 0, size),
+        RangeSpec::Part { start, end } => (206, start, end - start + 1),
+        RangeSpec::Unsatisfiable => {
+            let mut extra = b"Content-Range: bytes */".to_vec();
+            push_u64(&mut extra, size);
+            extra.extend_from_slice(b"\r\n");
+            return (416, error(out, date, 416, head_only, close, &extra));
+        }
+    };
+    start(out, status, date);
+    out.extend_from_slice(&e.head);
+    content_length(out, len);
+    if status == 206 {
+        out.extend_from_slice(b"Content-Range: bytes ");
+        push_u64(out, from);
+        out.push(b'-');
+        push_u64(out, from + len - 1);
+        out.push(b'/');
+        push_u64(out, size);
+        out.extend_from_slice(b"\r\n");
+    }
+    finish(out, close);
+    if head_only || len == 0 {
+        return (status, 0);
+    }
+    match &e.body {
+        Some(body) => out.extend_from_slice(&body[from as usize..(from + len) as usize]),
+        None => o.file = Some((e.clone(), from, len)),
+    }
+    (status, len)
+}
+
+/// nginx's stub_status page, summed over every worker.
+fn status_page(w: &Worker, out: &mut Vec<u8>, date: &str, head_only: bool, close: bool) -> u64 {
+    let t = w.stats.totals();
+    let body = format!(
+        "Active connections: {} \nserver accepts handled requests\n {} {} {} \nReading: {} Writing: {} Waiting: {} \n",
+        t.get(Counter::Active),
+        t.get(Counter::Accepts),
+        t.get(Counter::Handled),
+        t.get(Counter::Requests),
+        t.get(Counter::Reading),
+        t.get(Counter::Writing),
+        t.get(Counter::Waiting),
+    );
+    start(out, 200, date);
+    out.extend_from_slice(b"Content-Type: text/plain\r\nCache-Control: no-cache\r\n");
+    content_length(out, body.len() as u64);
+    finish(out, close);
+    if head_only {
+        return 0;
+    }
+    out.extend_from_slice(body.as_bytes());
+    body.len() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_error_pages() {
+        let mut v = Vec::new();
+        for n in [0u64, 7, 10, 1234567890, u64::MAX] {
+            v.clear();
+            push_u64(&mut v, n);
+            assert_eq!(v, n.to_string().as_bytes());
+        }
+        for s in [301, 400, 403, 404, 405, 413, 414, 416, 431] {
+            let mut out = Vec::new();
+            let n = error(&mut out, "d", s, false, false, b"");
+            let text = String::from_utf8(out).unwrap();
+            let (head, body) = text.split_once("\r\n\r\n").unwrap();
+            assert_eq!(body.len() as u64, n);
+            assert!(head.contains(&format!("Content-Length: {n}")));
+        }
+        assert!(etag_matches(b"\"a\", W/\"b\"", "\"b\""));
+        assert!(!etag_matches(b"\"a\"", "\"b\""));
+    }
+}

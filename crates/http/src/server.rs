@@ -1,0 +1,197 @@
+//! A worker: its shared state, the accept loop, and the main future that
+//! obeys the master (drain, stop, reopen logs) and returns when every
+//! connection is done.
+
+use crate::cache::Cache;
+use crate::config::HttpConfig;
+use crate::conn;
+use crate::log::{AccessLog, Clock};
+use spindle_cluster::{Incoming, Phase, Stats, WorkerCtx};
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// State shared by a worker's tasks (all on one thread).
+pub(crate) struct Worker {
+    pub cfg: HttpConfig,
+    pub stats: Stats,
+    pub cache: RefCell<Cache>,
+    pub clock: RefCell<Clock>,
+    pub log: RefCell<Option<AccessLog>>,
+    /// When a graceful stop began.
+    pub drain_started: Cell<Option<Instant>>,
+    /// A fast stop: every connection ends at its next wake-up.
+    pub stopping: Cell<bool>,
+    /// The waker of each live connection's current wait, so that a drain
+    /// or a stop reaches connections asleep on a read.
+    wakers: RefCell<Vec<Option<Waker>>>,
+    free: RefCell<Vec<usize>>,
+    live: Cell<usize>,
+    accepting: Cell<bool>,
+    main: RefCell<Option<Waker>>,
+    last_shed: Cell<Option<Instant>>,
+}
+
+impl Worker {
+    /// How long an idle keep-alive connection may stay once draining:
+    /// long enough for a request already on the wire to arrive.
+    pub fn drain_grace(&self) -> Duration {
+        self.cfg.timeouts.keepalive.min(Duration::from_secs(1))
+    }
+
+    /// A new connection's slot.
+    pub fn enter(&self) -> usize {
+        self.live.set(self.live.get() + 1);
+        match self.free.borrow_mut().pop() {
+            Some(i) => i,
+            None => {
+                let mut w = self.wakers.borrow_mut();
+                w.push(None);
+                w.len() - 1
+            }
+        }
+    }
+
+    /// A connection is done.
+    pub fn leave(&self, idx: usize) {
+        self.wakers.borrow_mut()[idx] = None;
+        self.free.borrow_mut().push(idx);
+        self.live.set(self.live.get() - 1);
+        if self.live.get() == 0 {
+            self.wake_main();
+        }
+    }
+
+    /// Records the waker of connection `idx`'s current wait.
+    pub fn set_waker(&self, idx: usize, waker: &Waker) {
+        let mut w = self.wakers.borrow_mut();
+        match &w[idx] {
+            Some(old) if old.will_wake(waker) => {}
+            _ => w[idx] = Some(waker.clone()),
+        }
+    }
+
+    fn wake_all(&self) {
+        let wakers: Vec<Waker> = self.wakers.borrow().iter().flatten().cloned().collect();
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    fn wake_main(&self) {
+        if let Some(w) = self.main.borrow_mut().take() {
+            w.wake();
+        }
+    }
+}
+
+fn is_fd_exhaustion(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
+    )
+}
+
+async fn accept_loop(w: Rc<Worker>, mut incoming: Incoming) {
+    while let Some(got) = incoming.accept().await {
+        match got {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                spindle_rt::spawn_local(conn::serve(w.clone(), stream, peer));
+            }
+            Err(e) if is_fd_exhaustion(&e) => {
+                // Out of descriptors: the connection stays in the backlog
+                // (Incoming pauses accepting); log at most once a second.
+                let now = Instant::now();
+                if w.last_shed.get().is_none_or(|t| now - t >= Duration::from_secs(1)) {
+                    w.last_shed.set(Some(now));
+                    tracing::warn!(error = %e, "accept failed: shedding connections");
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "accept failed"),
+        }
+    }
+    w.accepting.set(false);
+    w.wake_main();
+}
+
+/// The worker's main future (see [`HttpApp`](crate::HttpApp)).
+pub(crate) async fn run(cfg: HttpConfig, ctx: WorkerCtx) {
+    let WorkerCtx { incoming, control, stats, .. } = ctx;
+    let log = cfg.access_log.clone().and_then(|p| match AccessLog::open(p.clone()) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::error!(path = %p.display(), error = %e, "cannot open the access log; logging off");
+            None
+        }
+    });
+    let w = Rc::new(Worker {
+        cache: RefCell::new(Cache::new(cfg.cache.entries, cfg.cache.small_file)),
+        clock: RefCell::new(Clock::new(log.is_some())),
+        log: RefCell::new(log),
+        cfg,
+        stats,
+        drain_started: Cell::new(None),
+        stopping: Cell::new(false),
+        wakers: RefCell::new(Vec::new()),
+        free: RefCell::new(Vec::new()),
+        live: Cell::new(0),
+        accepting: Cell::new(true),
+        main: RefCell::new(None),
+        last_shed: Cell::new(None),
+    });
+    spindle_rt::spawn_local(accept_loop(w.clone(), incoming));
+    let mut reopens = control.reopens();
+    let mut tick = spindle_rt::time::interval(Duration::from_secs(1));
+    loop {
+        // Created before the checks, so an order given between the checks
+        // and the wait is not missed.
+        let mut changed = pin!(control.changed());
+        match control.phase() {
+            Phase::Running => {}
+            Phase::Draining => {
+                if w.drain_started.get().is_none() {
+                    w.drain_started.set(Some(Instant::now()));
+                    w.wake_all();
+                }
+            }
+            Phase::Stopping => {
+                if !w.stopping.get() {
+                    w.stopping.set(true);
+                    w.wake_all();
+                }
+            }
+        }
+        if control.reopens() != reopens {
+            reopens = control.reopens();
+            if let Some(l) = &mut *w.log.borrow_mut() {
+                l.reopen();
+            }
+        }
+        if control.phase() != Phase::Running && !w.accepting.get() && w.live.get() == 0 {
+            break;
+        }
+        let mut tick_fut = pin!(tick.tick());
+        poll_fn(|cx| {
+            if changed.as_mut().poll(cx).is_ready() || tick_fut.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            if control.phase() != Phase::Running && !w.accepting.get() && w.live.get() == 0 {
+                return Poll::Ready(());
+            }
+            *w.main.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+        if let Some(l) = &mut *w.log.borrow_mut() {
+            l.flush();
+        }
+    }
+    let mut log = w.log.borrow_mut();
+    if let Some(l) = &mut *log {
+        l.flush();
+    }
+}

@@ -1,0 +1,102 @@
+//! Paths that try to leave the root, and requests over the limits.
+
+mod common;
+use common::*;
+
+#[test]
+fn traversal_attempts_never_leave_the_root() {
+    let s = Server::start(|_| {});
+    std::os::unix::fs::symlink(s.dir.join("secret.txt"), s.root.join("escape")).unwrap();
+    std::os::unix::fs::symlink(&s.dir, s.root.join("updir")).unwrap();
+    std::os::unix::fs::symlink("/etc", s.root.join("etc")).unwrap();
+    let attempts = [
+        "/../secret.txt",
+        "/../../../../etc/passwd",
+        "/..%2fsecret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2e%2e%2fsecret.txt",
+        "/%2E%2E/%2E%2E/etc/passwd",
+        "/sub/../../secret.txt",
+        "/sub/%2e%2e/%2e%2e/secret.txt",
+        "/./../secret.txt",
+        "/..;/secret.txt",
+        "/....//secret.txt",
+        "/..\\secret.txt",
+        "/%5c..%5csecret.txt",
+        "/%252e%252e/secret.txt",
+        "/secret.txt%00.html",
+        "/a.txt%00",
+        "/%00/../secret.txt",
+        "/escape",
+        "/updir/secret.txt",
+        "/updir/root/a.txt/../../secret.txt",
+        "/etc/passwd",
+        "/sub/..%2f..%2fsecret.txt",
+        "http://x/../secret.txt",
+        "../secret.txt",
+        "/%c0%ae%c0%ae/secret.txt",
+        "//../secret.txt",
+        "/sub/./../.././secret.txt",
+        "/%",
+        "/%zz/../secret.txt",
+    ];
+    assert!(attempts.len() >= 20);
+    for a in attempts {
+        let r = request(&s, &format!("GET {a} HTTP/1.1\r\nHost: x\r\n\r\n"));
+        let text = r.text();
+        assert!(!text.contains("TOP SECRET") && !text.contains("root:"), "{a} leaked: {text}");
+        assert!([400, 403, 404].contains(&r.status), "{a} gave {}", r.status);
+    }
+    // The server still serves everyone else.
+    assert_eq!(get(&s, "/a.txt").status, 200);
+    // Symbolic links inside the root are fine.
+    std::os::unix::fs::symlink(s.root.join("a.txt"), s.root.join("alias")).unwrap();
+    assert_eq!(get(&s, "/alias").text(), "hello, world\n");
+    // Encoded characters that stay inside the root are decoded.
+    std::fs::write(s.root.join("with space.txt"), "spaced").unwrap();
+    assert_eq!(get(&s, "/with%20space.txt").text(), "spaced");
+    assert_eq!(get(&s, "/sub%2Findex.html").text(), "sub index\n");
+}
+
+#[test]
+fn limits_414_431_413_400() {
+    let s = Server::start(|c| {
+        c.limits.request_line = 256;
+        c.limits.headers = 1024;
+        c.limits.body = 100;
+    });
+    let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(300));
+    let r = request(&s, &long);
+    assert_eq!((r.status, r.header("connection")), (414, Some("close")));
+    // Over the line limit before the line ends: 414 without waiting.
+    let mut c = Reader::new(s.connect());
+    c.send(format!("GET /{}", "a".repeat(400)).as_bytes());
+    assert_eq!(c.response(false).unwrap().status, 414);
+    assert!(c.closed());
+    let big = format!("GET /a.txt HTTP/1.1\r\nX-Big: {}\r\n\r\n", "b".repeat(1100));
+    assert_eq!(request(&s, &big).status, 431);
+    let many: String = (0..100).map(|i| format!("X-{i}: v\r\n")).collect();
+    assert_eq!(request(&s, &format!("GET /a.txt HTTP/1.1\r\n{many}\r\n")).status, 431);
+    let r = request(&s, "GET /a.txt HTTP/1.1\r\nContent-Length: 101\r\n\r\n");
+    assert_eq!(r.status, 413);
+    // A body within the limit is read and dropped; the next request works.
+    let mut c = Reader::new(s.connect());
+    c.send(b"GET /a.txt HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /sub/ HTTP/1.1\r\n\r\n");
+    assert_eq!(c.response(false).unwrap().status, 200);
+    assert_eq!(c.response(false).unwrap().text(), "sub index\n");
+    for bad in [
+        "GARBAGE\r\n\r\n",
+        "GET /a.txt HTTP/9.9\r\n\r\n",
+        "GET /a.txt HTTP/1.1\r\nBad Header\r\n\r\n",
+        "GET /a.txt HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+        "GET /a.txt HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        "GET /a%00 HTTP/1.1\r\n\r\n",
+    ] {
+        let mut c = Reader::new(s.connect());
+        c.send(bad.as_bytes());
+        let r = c.response(false).unwrap();
+        assert_eq!(r.status, 400, "{bad:?}");
+        assert!(c.closed(), "{bad:?} left the connection open");
+    }
+    assert_eq!(get(&s, "/a.txt").status, 200);
+}
