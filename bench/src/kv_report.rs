@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::redis::Load;
-use crate::report::median;
+use crate::report::{few_ticks_warning, median, noisy_warning};
+pub use crate::report::{FEW_TICKS_CPU_S, NOISY_FRACTION};
+use crate::table::{fmt_opt as fmt, fmt_ratio, render_remarks};
+pub use crate::table::{ratio, render};
 
 /// The two servers compared. The discriminant indexes `[spindle, redis]`
 /// arrays.
@@ -36,11 +39,6 @@ pub const CPU_TARGET: f64 = 0.9;
 pub const RPS_TARGET: f64 = 1.0;
 /// Target: spindle's memory at most this times redis's.
 pub const MEMORY_TARGET: f64 = 1.0;
-/// Other processes' CPU use (in CPUs) above which a run is flagged noisy.
-pub const NOISY_FRACTION: f64 = 0.1;
-/// Server CPU below which a run's CPU figure rests on too few clock ticks
-/// (10 ms each at the usual 100 Hz) to trust to better than ~1%.
-pub const FEW_TICKS_CPU_S: f64 = 1.0;
 
 /// One measured redis-benchmark run against one server.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,54 +151,6 @@ pub struct Results {
     pub memory: Vec<MemSample>,
     /// Runs that failed otherwise.
     pub failures: Vec<String>,
-}
-
-/// A table, header first, as aligned text or Markdown.
-pub fn render(rows: &[Vec<String>], markdown: bool) -> String {
-    let columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> = (0..columns)
-        .map(|i| rows.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for (n, row) in rows.iter().enumerate() {
-        let cells: Vec<String> = widths
-            .iter()
-            .enumerate()
-            .map(|(i, &w)| {
-                let c = row.get(i).map_or("", String::as_str);
-                if i == 0 {
-                    format!("{c:<w$}")
-                } else {
-                    format!("{c:>w$}")
-                }
-            })
-            .collect();
-        if markdown {
-            let _ = writeln!(out, "| {} |", cells.join(" | "));
-            if n == 0 {
-                let _ = writeln!(out, "|---|{}", "---:|".repeat(columns.saturating_sub(1)));
-            }
-        } else {
-            let _ = writeln!(out, "  {}", cells.join(" | ").trim_end());
-        }
-    }
-    out
-}
-
-/// `a / b` when both are there and `b` is positive.
-pub fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
-        _ => None,
-    }
-}
-
-fn fmt(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
-}
-
-fn fmt_ratio(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}x"))
 }
 
 /// The medians of one (load, test, server) cell: requests/s and CPU µs
@@ -362,38 +312,14 @@ pub fn render_all(
     remarks.extend(mem_notes);
     remarks.extend(notes.iter().map(|n| format!("note: {n}")));
     let samples = &results.samples;
-    let noisy: Vec<&Sample> =
-        samples.iter().filter(|s| s.other_cpu_s > NOISY_FRACTION * s.window_s).collect();
-    if !noisy.is_empty() {
-        let worst = noisy.iter().map(|s| s.other_cpu_s / s.window_s).fold(0.0, f64::max);
-        remarks.push(format!(
-            "warning: in {} of {} runs other processes used more than {:.0}% of a CPU (worst {:.0}%); \
-             figures are noisy, rerun on a quiet machine",
-            noisy.len(),
-            samples.len(),
-            NOISY_FRACTION * 100.0,
-            worst * 100.0
-        ));
-    }
-    let few = samples.iter().filter(|s| s.server_cpu_s < FEW_TICKS_CPU_S).count();
-    if few > 0 {
-        remarks.push(format!(
-            "warning: in {few} of {} runs the server used under {FEW_TICKS_CPU_S:.0} s of CPU: \
-             CPU/req rests on few 10 ms ticks; use more --requests",
-            samples.len()
-        ));
-    }
-    if markdown && !remarks.is_empty() {
-        out.push('\n');
-    }
-    for remark in remarks {
-        let _ = writeln!(out, "{}{remark}", if markdown { "- " } else { "" });
-    }
+    remarks.extend(noisy_warning(samples.iter().map(|s| (s.other_cpu_s, s.window_s))));
+    remarks.extend(few_ticks_warning(samples.iter().map(|s| s.server_cpu_s), "use more --requests"));
+    out += &render_remarks(&remarks, markdown);
     out
 }
 
 /// A Markdown section heading for the run, with its header lines (date,
 /// machine, versions, settings) in a text block.
 pub fn markdown_header(date: &str, header: &str) -> String {
-    format!("## spindle kv vs redis-server — {date} UTC\n\n```text\n{}\n```\n", header.trim_end())
+    crate::report::markdown_header("spindle kv vs redis-server", date, header)
 }

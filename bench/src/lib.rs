@@ -8,10 +8,14 @@
 //! - [`sys`]: the few syscalls the bare server and the load client make
 //!   (epoll, non-blocking read/write/accept), each wrapped once so the
 //!   binaries themselves hold no `unsafe`;
-//! - [`procstat`]: server CPU time from `/proc/PID/stat`;
-//! - [`report`]: the load client's one-line result, printed and parsed;
+//! - [`procstat`]: server CPU time from `/proc/PID/stat`, of one process
+//!   or of a master and all its workers;
+//! - [`report`]: the load client's one-line result, printed and parsed,
+//!   medians and the header and warning lines every driver prints;
+//! - [`table`]: summary tables as aligned text or Markdown;
 //! - [`process`]: starting, pinning, reading and stopping child processes
 //!   with every wait bounded;
+//! - [`wrk`]: running `wrk` and parsing what it prints;
 //! - [`redis`] and [`kv_report`]: `kv_bench`'s pieces (`spindle kv`
 //!   against `redis-server` under `redis-benchmark`): output parsers, a
 //!   small RESP client, and the summary tables;
@@ -25,6 +29,7 @@ pub mod procstat;
 pub mod redis;
 pub mod report;
 pub mod sys;
+pub mod table;
 pub mod wrk;
 
 use std::net::SocketAddr;

@@ -11,13 +11,14 @@
 
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::parse_listening_addr;
+use crate::sys::send_signal;
 
 /// How long a killed child gets to be reaped before we give up on it.
 const REAP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -41,6 +42,30 @@ pub fn taskset_available() -> bool {
         },
         Err(_) => false,
     }
+}
+
+/// Whether the server and the load client can be pinned to CPUs of their
+/// own with `taskset`: `Ok(())`, or why not (`--no-pin` asked for, a single
+/// CPU, no taskset), in words for a note in the run's header.
+pub fn pinning(no_pin: bool) -> Result<(), String> {
+    let cpus = thread::available_parallelism().map_or(1, |n| n.get());
+    if no_pin {
+        Err("--no-pin: unpinned".to_owned())
+    } else if cpus < 2 {
+        Err(format!("only {cpus} CPU available: unpinned"))
+    } else if !taskset_available() {
+        Err("taskset not found: unpinned (install util-linux)".to_owned())
+    } else {
+        Ok(())
+    }
+}
+
+/// The path of program `name` in this binary's own directory (where cargo
+/// puts every binary of the workspace: `target/release`).
+pub fn beside_this_binary(name: &str) -> io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().ok_or_else(|| io::Error::other("this binary has no directory"))?;
+    Ok(dir.join(name))
 }
 
 /// A command that runs `program` pinned to `cpu` through `taskset -c`, or
@@ -189,12 +214,9 @@ impl ChildProcess {
             return Ok(status);
         }
         if self.child.try_wait()?.is_none() {
-            let pid = libc::pid_t::try_from(self.pid()).map_err(io::Error::other)?;
-            // SAFETY: kill takes no pointers. `pid` is our own unreaped
-            // child, so it cannot have been recycled for another process.
-            if unsafe { libc::kill(pid, libc::SIGTERM) } == -1 {
-                return Err(io::Error::last_os_error());
-            }
+            // `pid` is our own unreaped child, so it cannot have been
+            // recycled for another process.
+            send_signal(self.pid(), libc::SIGTERM)?;
             if let Some(status) = wait_timeout(&mut self.child, grace)? {
                 self.reaped = Some(status);
                 return Ok(status);

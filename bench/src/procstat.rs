@@ -5,9 +5,12 @@
 //! is the figure that compares servers. `/proc/PID/stat` of a process
 //! (a thread-group leader) sums user and system time over all of its
 //! threads, including threads that have already exited, so one read covers
-//! a multi-threaded runtime too. Children are not included.
+//! a multi-threaded runtime too. Children are not included: a server made
+//! of a master and worker processes (nginx, `spindle http`) is measured as
+//! a [`TreeTicks`], the master and every descendant read one by one.
 
 use std::io;
+use std::path::Path;
 
 /// User and system CPU time of a process, in clock ticks
 /// (see [`clock_ticks_per_second`]).
@@ -77,6 +80,154 @@ pub fn proc_cpu_seconds(pid: u32) -> io::Result<f64> {
     Ok(ticks as f64 / clock_ticks_per_second() as f64)
 }
 
+/// A reading of a server's cumulative CPU ticks that a later reading can
+/// be compared with: one process ([`CpuTicks`]) or a master and its
+/// workers ([`TreeTicks`]).
+pub trait CpuReading {
+    /// The ticks used between `earlier` and this reading.
+    fn since(&self, earlier: &Self) -> CpuTicks;
+}
+
+impl CpuReading for CpuTicks {
+    fn since(&self, earlier: &Self) -> CpuTicks {
+        CpuTicks {
+            utime: self.utime.saturating_sub(earlier.utime),
+            stime: self.stime.saturating_sub(earlier.stime),
+        }
+    }
+}
+
+/// Parses the parent pid (field 4) out of the text of a `/proc/PID/stat`
+/// file; the command name is skipped as in [`parse_stat_cpu_ticks`].
+pub fn parse_stat_ppid(stat: &str) -> io::Result<u32> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, format!("malformed /proc/PID/stat: {stat:?}"));
+    let close = stat.rfind(')').ok_or_else(bad)?;
+    stat[close + 1..].split_ascii_whitespace().nth(4 - 3).and_then(|f| f.parse().ok()).ok_or_else(bad)
+}
+
+/// The direct children of a live process.
+///
+/// A child is listed under the thread that forked it, so this reads
+/// `/proc/PID/task/*/children` for every thread. Kernels built without
+/// `CONFIG_PROC_CHILDREN` have no such file; then every `/proc/N/stat` is
+/// scanned for parent `pid` instead (slower, same answer).
+pub fn proc_children(pid: u32) -> io::Result<Vec<u32>> {
+    let mut children = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        let path = task?.path().join("children");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => children.extend(text.split_ascii_whitespace().filter_map(|c| c.parse::<u32>().ok())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !path.parent().is_some_and(Path::exists) => {
+                // The thread exited meanwhile; its children moved on too.
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return children_by_scan(pid),
+            Err(e) => return Err(e),
+        }
+    }
+    children.sort_unstable();
+    children.dedup();
+    Ok(children)
+}
+
+/// [`proc_children`] the slow way: every process whose parent is `pid`.
+fn children_by_scan(pid: u32) -> io::Result<Vec<u32>> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Some(n) = entry?.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        // A process may exit between the listing and the read.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{n}/stat")) else { continue };
+        if parse_stat_ppid(&stat).ok() == Some(pid) {
+            children.push(n);
+        }
+    }
+    children.sort_unstable();
+    Ok(children)
+}
+
+/// A live process and all its descendants, parents before children.
+/// Processes that exit while the tree is walked are left out; the root
+/// must be there.
+pub fn process_tree(root: u32) -> io::Result<Vec<u32>> {
+    let mut tree = vec![root];
+    let mut next = 0;
+    while next < tree.len() {
+        match proc_children(tree[next]) {
+            Ok(children) => {
+                let new: Vec<u32> = children.into_iter().filter(|c| !tree.contains(c)).collect();
+                tree.extend(new);
+            }
+            Err(e) if next == 0 => return Err(e),
+            Err(_) => {}
+        }
+        next += 1;
+    }
+    Ok(tree)
+}
+
+/// CPU ticks of every process of a tree (a master and its workers), read
+/// at one moment: compare two readings with [`CpuReading::since`].
+///
+/// ```no_run
+/// use spindle_bench::procstat::{CpuReading as _, TreeTicks};
+///
+/// let master = 4242;
+/// let before = TreeTicks::read(master)?;
+/// // ... load the server ...
+/// let after = TreeTicks::read(master)?;
+/// let used = after.since(&before);
+/// println!("{} ticks, same processes: {}", used.total(), after.same_processes(&before));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeTicks {
+    /// (pid, ticks), the root first.
+    pub processes: Vec<(u32, CpuTicks)>,
+}
+
+impl TreeTicks {
+    /// Reads the ticks of `root` and every descendant (see
+    /// [`process_tree`]); fails only if `root` cannot be read.
+    pub fn read(root: u32) -> io::Result<Self> {
+        let mut processes = Vec::new();
+        for (i, pid) in process_tree(root)?.into_iter().enumerate() {
+            match proc_cpu_ticks(pid) {
+                Ok(ticks) => processes.push((pid, ticks)),
+                Err(e) if i == 0 => return Err(e),
+                Err(_) => {} // exited since it was listed
+            }
+        }
+        Ok(Self { processes })
+    }
+
+    /// Whether both readings saw the same set of processes.
+    pub fn same_processes(&self, other: &Self) -> bool {
+        let pids = |t: &Self| {
+            let mut pids: Vec<u32> = t.processes.iter().map(|&(p, _)| p).collect();
+            pids.sort_unstable();
+            pids
+        };
+        pids(self) == pids(other)
+    }
+}
+
+impl CpuReading for TreeTicks {
+    /// The CPU used since `earlier`, summed over the processes of this
+    /// reading: a process absent from `earlier` counts from zero (it
+    /// started in between). A process of `earlier` that is gone now took
+    /// its last ticks with it; [`same_processes`](Self::same_processes)
+    /// tells whether that can have happened.
+    fn since(&self, earlier: &Self) -> CpuTicks {
+        let mut used = CpuTicks { utime: 0, stime: 0 };
+        for (pid, now) in &self.processes {
+            let then = earlier.processes.iter().find(|(p, _)| p == pid).map(|&(_, t)| t);
+            let then = then.unwrap_or(CpuTicks { utime: 0, stime: 0 });
+            used.utime += now.utime.saturating_sub(then.utime);
+            used.stime += now.stime.saturating_sub(then.stime);
+        }
+        used
+    }
+}
+
 /// Parses the busy time of the whole machine, in clock ticks, from the
 /// text of `/proc/stat`: the first (`cpu `) line's user, nice, system, irq,
 /// softirq and steal columns. Idle and iowait are not busy; guest time is
@@ -126,6 +277,55 @@ mod tests {
         assert!(parse_stat_cpu_ticks("").is_err());
         assert!(parse_stat_cpu_ticks("1 (x) S 1 2 3").is_err());
         assert!(parse_stat_cpu_ticks("1 (x) S 1 1 1 0 -1 0 0 0 0 0 x y").is_err());
+    }
+
+    #[test]
+    fn parent_pid() {
+        assert_eq!(parse_stat_ppid(PLAIN).unwrap(), 1);
+        assert_eq!(parse_stat_ppid("77 (a) (b c)) S 42 77 77 0").unwrap(), 42);
+        assert!(parse_stat_ppid("77 (a) S").is_err());
+    }
+
+    #[test]
+    fn tree_of_a_shell_and_its_children() {
+        use std::process::{Command, Stdio};
+        use std::time::{Duration, Instant};
+        // sh forks two sleeps and waits for them.
+        let mut sh = Command::new("sh")
+            .args(["-c", "sleep 30 & sleep 30 & wait"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let tree = loop {
+            let tree = process_tree(sh.id()).unwrap();
+            if tree.len() == 3 || Instant::now() > deadline {
+                break tree;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        assert_eq!(tree.len(), 3, "{tree:?}");
+        assert_eq!(tree[0], sh.id());
+        assert_eq!(children_by_scan(sh.id()).unwrap(), proc_children(sh.id()).unwrap());
+        let first = TreeTicks::read(sh.id()).unwrap();
+        let second = TreeTicks::read(sh.id()).unwrap();
+        assert!(second.same_processes(&first));
+        assert!(second.since(&first).total() < 100, "sleeping processes use no CPU");
+        for pid in &tree[1..] {
+            crate::sys::send_signal(*pid, libc::SIGKILL).unwrap();
+        }
+        let _ = sh.kill();
+        let _ = sh.wait();
+    }
+
+    #[test]
+    fn tree_deltas() {
+        let t = |u, s| CpuTicks { utime: u, stime: s };
+        let before = TreeTicks { processes: vec![(1, t(10, 5)), (2, t(100, 50))] };
+        let after = TreeTicks { processes: vec![(1, t(12, 5)), (2, t(110, 60)), (3, t(1, 1))] };
+        assert_eq!(after.since(&before), t(2 + 10 + 1, 10 + 1));
+        assert!(!after.same_processes(&before));
+        assert!(before.same_processes(&before.clone()));
     }
 
     #[test]

@@ -103,6 +103,63 @@ pub fn median(values: &[f64]) -> Option<f64> {
     Some(if sorted.len() % 2 == 1 { sorted[mid] } else { (sorted[mid - 1] + sorted[mid]) / 2.0 })
 }
 
+/// Other processes' CPU use (in CPUs) above which a run is flagged noisy.
+pub const NOISY_FRACTION: f64 = 0.1;
+
+/// The warning for runs during which other processes were busy, from each
+/// run's (CPU seconds other processes used, wall seconds of the window);
+/// `None` when every run stayed under [`NOISY_FRACTION`] of a CPU.
+pub fn noisy_warning(runs: impl IntoIterator<Item = (f64, f64)>) -> Option<String> {
+    let runs: Vec<(f64, f64)> = runs.into_iter().collect();
+    let noisy: Vec<f64> =
+        runs.iter().filter(|(other, window)| *other > NOISY_FRACTION * window).map(|(o, w)| o / w).collect();
+    if noisy.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "warning: in {} of {} runs other processes used more than {:.0}% of a CPU (worst {:.0}%); \
+         figures are noisy, rerun on a quiet machine",
+        noisy.len(),
+        runs.len(),
+        NOISY_FRACTION * 100.0,
+        noisy.iter().fold(0.0, |a: f64, &b| a.max(b)) * 100.0
+    ))
+}
+
+/// Server CPU below which a run's CPU figure rests on too few clock ticks
+/// (10 ms each at the usual 100 Hz) to trust to better than ~1%.
+pub const FEW_TICKS_CPU_S: f64 = 1.0;
+
+/// The warning for runs whose server used under [`FEW_TICKS_CPU_S`] of
+/// CPU, from each run's server CPU seconds; `hint` says how to lengthen
+/// a run (`use more --requests`).
+pub fn few_ticks_warning(server_cpu_s: impl IntoIterator<Item = f64>, hint: &str) -> Option<String> {
+    let cpu: Vec<f64> = server_cpu_s.into_iter().collect();
+    let few = cpu.iter().filter(|&&s| s < FEW_TICKS_CPU_S).count();
+    (few > 0).then(|| {
+        format!(
+            "warning: in {few} of {} runs the server used under {FEW_TICKS_CPU_S:.0} s of CPU: \
+             CPU/req rests on few 10 ms ticks; {hint}",
+            cpu.len()
+        )
+    })
+}
+
+/// A Markdown section for `bench/RESULTS.md`: `## TITLE — DATE UTC`, then
+/// the run's header lines (date, machine, versions, settings) in a text
+/// block.
+pub fn markdown_header(title: &str, date: &str, header: &str) -> String {
+    format!("## {title} — {date} UTC\n\n```text\n{}\n```\n", header.trim_end())
+}
+
+/// The first line of a driver's header: `TOOL DATE UTC | Linux RELEASE |
+/// CPU MODEL | nproc N`.
+pub fn machine_line(tool: &str, date: &str) -> String {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{tool} {date} UTC | Linux {} | {} | nproc {cpus}", release.trim(), cpu_model())
+}
+
 /// Now as `YYYY-MM-DD HH:MM:SS`, UTC (days-to-civil after Howard Hinnant's
 /// `civil_from_days`), to date the figures without a date crate.
 pub fn utc_now() -> String {
@@ -160,6 +217,19 @@ mod tests {
         assert_eq!(LoadReport::parse(MEASURE_MARKER), None);
         assert_eq!(LoadReport::parse("listening on 127.0.0.1:1"), None);
         assert_eq!(LoadReport::parse("messages=x seconds=1"), None);
+    }
+
+    #[test]
+    fn noisy_runs() {
+        assert_eq!(noisy_warning([(0.5, 10.0), (0.0, 10.0)]), None);
+        let warning = noisy_warning([(0.5, 10.0), (3.0, 10.0)]).unwrap();
+        assert!(warning.contains("in 1 of 2 runs") && warning.contains("worst 30%"), "{warning}");
+        assert_eq!(few_ticks_warning([2.0, 3.0], "longer"), None);
+        let few = few_ticks_warning([0.5, 3.0], "use more --requests").unwrap();
+        assert!(few.contains("in 1 of 2 runs") && few.ends_with("use more --requests"), "{few}");
+        assert!(markdown_header("a vs b", "D", "h1\nh2\n")
+            .starts_with("## a vs b — D UTC\n\n```text\nh1\nh2\n```"));
+        assert!(machine_line("x_bench", "2026-01-01 00:00:00").starts_with("x_bench 2026-01-01 00:00:00 UTC"));
     }
 
     #[test]

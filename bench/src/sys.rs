@@ -1,5 +1,6 @@
 //! The syscalls the bare epoll server and the load client make, each wrapped
-//! once: an epoll instance and non-blocking read, write and accept.
+//! once: an epoll instance and non-blocking read, write and accept; and
+//! the signals between the drivers and the servers they run.
 //!
 //! These are deliberately thin (one syscall per call, no buffering, no
 //! retries beyond `EINTR`) because the bare server is the yardstick for
@@ -9,6 +10,8 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt as _;
+use std::process::Command;
 use std::time::Duration;
 
 /// Readable interest / readiness (`EPOLLIN`).
@@ -136,6 +139,45 @@ pub fn accept_nonblocking(listener: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// Sends `signal` to process `pid`.
+///
+/// The caller answers for `pid` naming the process it means: its own
+/// unreaped child, or a descendant it just listed and found alive (a pid
+/// is recycled only after its process is reaped).
+pub fn send_signal(pid: u32, signal: libc::c_int) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid).map_err(io::Error::other)?;
+    // SAFETY: kill takes no pointers; any pid and signal number is safe to
+    // pass (a bad one is an error return, not undefined behaviour).
+    cvt(unsafe { libc::kill(pid, signal) })?;
+    Ok(())
+}
+
+/// Arranges for the child `cmd` starts to receive `signal` when this
+/// process's spawning thread exits (`PR_SET_PDEATHSIG`), so that a driver
+/// killed without running its destructors (SIGTERM from `timeout`, an OOM
+/// kill) still takes the servers it started along. The setting survives
+/// `execve` of programs that are not set-user-ID (`taskset`, and what it
+/// runs). If this process is already gone when the child gets there, the
+/// spawn fails instead.
+pub fn signal_on_parent_death(cmd: &mut Command, signal: libc::c_int) {
+    let parent = std::process::id();
+    // SAFETY: the closure runs in the forked child between fork and exec,
+    // where only async-signal-safe calls are allowed: prctl and getppid
+    // are plain syscalls, and building an io::Error from an errno value
+    // neither allocates nor locks.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +215,27 @@ mod tests {
 
         drop(a);
         assert_eq!(read(b.as_fd(), &mut buf).unwrap(), 0, "end of stream");
+    }
+
+    #[test]
+    fn child_is_signalled_when_its_spawning_thread_exits() {
+        use std::os::unix::process::ExitStatusExt as _;
+        // PDEATHSIG follows the thread that forked, so a thread that
+        // exits stands in for a driver that dies.
+        let mut child = std::thread::spawn(|| {
+            let mut cmd = Command::new("sleep");
+            cmd.arg("30");
+            signal_on_parent_death(&mut cmd, libc::SIGTERM);
+            cmd.spawn().unwrap()
+        })
+        .join()
+        .unwrap();
+        let status = crate::process::wait_timeout(&mut child, Duration::from_secs(10)).unwrap();
+        let Some(status) = status else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the child outlived its parent thread");
+        };
+        assert_eq!(status.signal(), Some(libc::SIGTERM));
     }
 }

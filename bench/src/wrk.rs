@@ -28,7 +28,7 @@ use std::{fmt, io};
 use anyhow::{ensure, Context, Result};
 
 use crate::process::{command_on_cpu, ChildProcess};
-use crate::procstat::proc_cpu_seconds;
+use crate::procstat::{clock_ticks_per_second, proc_cpu_seconds, system_busy_seconds, CpuReading};
 
 /// Slack on top of a run's duration for wrk to connect, print and exit.
 pub const WRK_SLACK: Duration = Duration::from_secs(15);
@@ -121,19 +121,26 @@ impl fmt::Display for WrkReport {
     }
 }
 
-/// Runs `wrk -t1 -cC -dD --latency URL` to completion, pinned to `cpu` if
-/// given (see [`command_on_cpu`]); returns its report and the CPU seconds
-/// wrk used. `duration` is rounded down to whole seconds, wrk's
-/// resolution. Every wait is bounded by `duration` plus [`WRK_SLACK`].
+/// Runs `wrk -t1 -cC -dD [--timeout T] --latency URL` to completion,
+/// pinned to `cpu` if given (see [`command_on_cpu`]); returns its report
+/// and the CPU seconds wrk used. `duration` and `timeout` are rounded down
+/// to whole seconds, wrk's resolution; without `timeout` wrk counts a
+/// response slower than 2 s as a timeout socket error. Every wait is
+/// bounded by `duration` plus [`WRK_SLACK`].
 pub fn run_wrk(
     wrk: &Path,
     cpu: Option<usize>,
     connections: usize,
     duration: Duration,
+    timeout: Option<Duration>,
     url: &str,
 ) -> Result<(WrkReport, f64)> {
     let mut cmd = command_on_cpu(wrk, cpu);
-    cmd.args(["-t1", &format!("-c{connections}"), &format!("-d{}s", duration.as_secs()), "--latency", url]);
+    cmd.args(["-t1", &format!("-c{connections}"), &format!("-d{}s", duration.as_secs())]);
+    if let Some(timeout) = timeout {
+        cmd.arg(format!("--timeout={}s", timeout.as_secs().max(1)));
+    }
+    cmd.args(["--latency", url]);
     let mut child = ChildProcess::spawn("wrk", cmd)?;
     let deadline = Instant::now() + duration + WRK_SLACK;
     let mut output = String::new();
@@ -152,6 +159,61 @@ pub fn run_wrk(
     ensure!(status.success(), "wrk exited with {status}:\n{output}");
     let report = WrkReport::parse(&output).with_context(|| format!("unexpected wrk output:\n{output}"))?;
     Ok((report, cpu_s))
+}
+
+/// A measured wrk run and the CPU the server and everything else used
+/// meanwhile.
+#[derive(Debug, Clone)]
+pub struct MeasuredRun<R> {
+    /// What wrk reported.
+    pub report: WrkReport,
+    /// The server's reading just before wrk started.
+    pub server_before: R,
+    /// The server's reading just after wrk exited.
+    pub server_after: R,
+    /// Server CPU (user + system) in between, seconds.
+    pub server_cpu_s: f64,
+    /// The user-mode part of `server_cpu_s`.
+    pub server_user_s: f64,
+    /// CPU every other process (not the server, not wrk) used, seconds:
+    /// when it is high, the figures are noisy.
+    pub other_cpu_s: f64,
+    /// Wall time between the readings, seconds.
+    pub window_s: f64,
+}
+
+/// [`run_wrk`] with the server's CPU read (by `read_server`: one process
+/// or a tree of them) and the machine's busy time sampled around it.
+pub fn run_wrk_measured<R: CpuReading>(
+    wrk: &Path,
+    cpu: Option<usize>,
+    connections: usize,
+    duration: Duration,
+    timeout: Option<Duration>,
+    url: &str,
+    mut read_server: impl FnMut() -> io::Result<R>,
+) -> Result<MeasuredRun<R>> {
+    let server_before = read_server().context("server CPU (start)")?;
+    let system_before = system_busy_seconds().context("/proc/stat (start)")?;
+    let started = Instant::now();
+    let (report, wrk_cpu_s) =
+        run_wrk(wrk, cpu, connections, duration, timeout, url).context("measured run")?;
+    let server_after = read_server().context("server CPU (end; did it die?)")?;
+    let system_after = system_busy_seconds().context("/proc/stat (end)")?;
+    let window_s = started.elapsed().as_secs_f64();
+    let hz = clock_ticks_per_second() as f64;
+    let used = server_after.since(&server_before);
+    let server_cpu_s = used.total() as f64 / hz;
+    Ok(MeasuredRun {
+        report,
+        server_before,
+        server_after,
+        server_cpu_s,
+        server_user_s: used.utime as f64 / hz,
+        // Tick rounding can make this slightly negative on an idle machine.
+        other_cpu_s: (system_after - system_before - server_cpu_s - wrk_cpu_s).max(0.0),
+        window_s,
+    })
 }
 
 /// wrk's version line (`wrk 4.1.0 [epoll]`), which also checks that wrk

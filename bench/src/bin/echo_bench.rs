@@ -27,11 +27,11 @@ use std::time::Duration;
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Parser, ValueEnum};
 use spindle_bench::parse_duration;
-use spindle_bench::process::{command_on_cpu, taskset_available, ChildProcess};
+use spindle_bench::process::{command_on_cpu, pinning, ChildProcess};
 use spindle_bench::procstat::{
     clock_ticks_per_second, proc_cpu_seconds, proc_cpu_ticks, system_busy_seconds,
 };
-use spindle_bench::report::{median, LoadReport, MEASURE_MARKER};
+use spindle_bench::report::{median, noisy_warning, LoadReport, MEASURE_MARKER};
 
 /// Echo benchmark driver: Spindle against a bare epoll loop and tokio.
 #[derive(Parser, Debug)]
@@ -126,8 +126,6 @@ const CLIENT_CPU: usize = 1;
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Slack on top of the client's own deadlines (connects, exit).
 const CLIENT_SLACK: Duration = Duration::from_secs(15);
-/// Other processes' CPU use (in CPUs) above which a run is flagged noisy.
-const NOISY_FRACTION: f64 = 0.1;
 /// How long a server gets to exit on SIGTERM before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(2);
 
@@ -309,18 +307,12 @@ fn prepare(args: Args) -> Result<Setup> {
         }
     }
 
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pin = if args.no_pin {
-        println!("note: --no-pin: server and client run unpinned");
-        false
-    } else if cpus < 2 {
-        println!("note: only {cpus} CPU available: running unpinned");
-        false
-    } else if !taskset_available() {
-        println!("note: taskset not found: running unpinned (install util-linux)");
-        false
-    } else {
-        true
+    let pin = match pinning(args.no_pin) {
+        Ok(()) => true,
+        Err(why) => {
+            println!("note: {why}");
+            false
+        }
     };
     Ok(Setup { args, load, bare, tokio, pin })
 }
@@ -538,21 +530,12 @@ fn summary(servers: &[ServerKind], samples: &[Sample]) -> String {
         ),
     ];
     let _ = writeln!(out, "ratios (spindle = spindle-epoll):");
-    let noisy = samples.iter().filter(|s| s.other_cpu_s > NOISY_FRACTION * s.report.seconds).count();
     for (label, value, note) in lines {
         let shown = value.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.2}x"));
         let _ = writeln!(out, "  {label:<40} {shown:>6} {note}");
     }
-    if noisy > 0 {
-        let worst = samples.iter().map(|s| s.other_cpu_s / s.report.seconds).fold(0.0, f64::max);
-        let _ = writeln!(
-            out,
-            "warning: in {noisy} of {} runs other processes used more than {:.0}% of a CPU \
-             (worst {:.0}%); figures are noisy, rerun on a quiet machine",
-            samples.len(),
-            NOISY_FRACTION * 100.0,
-            worst * 100.0
-        );
+    if let Some(warning) = noisy_warning(samples.iter().map(|s| (s.other_cpu_s, s.report.seconds))) {
+        let _ = writeln!(out, "{warning}");
     }
     out
 }

@@ -35,15 +35,16 @@ use std::fmt::Write as _;
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use clap::{Parser, ValueEnum};
 use spindle_bench::parse_duration;
-use spindle_bench::process::{command_on_cpu, taskset_available, ChildProcess};
-use spindle_bench::procstat::{clock_ticks_per_second, proc_cpu_ticks, system_busy_seconds};
-use spindle_bench::report::median;
-use spindle_bench::wrk::{raise_nofile_limit, run_wrk, wrk_version, WrkReport};
+use spindle_bench::process::{beside_this_binary, command_on_cpu, pinning, ChildProcess};
+use spindle_bench::procstat::proc_cpu_ticks;
+use spindle_bench::report::{machine_line, median, noisy_warning, utc_now};
+use spindle_bench::table::{fmt_latency_us as fmt_latency, fmt_opt as fmt, ratio, render};
+use spindle_bench::wrk::{raise_nofile_limit, run_wrk, run_wrk_measured, wrk_version, WrkReport};
 
 /// HTTP hello benchmark driver: spindle-rt against tokio under wrk.
 #[derive(Parser, Debug)]
@@ -131,8 +132,6 @@ const WRK_CPU: usize = 1;
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a server gets to exit on SIGTERM before SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(2);
-/// Other processes' CPU use (in CPUs) above which a run is flagged noisy.
-const NOISY_FRACTION: f64 = 0.1;
 
 /// Paths and settings shared by every run.
 struct Setup {
@@ -248,15 +247,10 @@ fn prepare(args: Args) -> Result<Setup> {
         ensure!(d.subsec_nanos() == 0, "{name} must be whole seconds (wrk's resolution), not {d:?}");
     }
     ensure!(!args.duration.is_zero(), "--duration must be at least 1s");
-    let bin_dir = match &args.bin_dir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_exe()
-            .context("locating this binary")?
-            .parent()
-            .context("this binary has no directory")?
-            .to_path_buf(),
+    let server = match &args.bin_dir {
+        Some(dir) => dir.join("http_hello"),
+        None => beside_this_binary("http_hello").context("locating this binary")?,
     };
-    let server = bin_dir.join("http_hello");
     ensure!(
         server.is_file(),
         "{} not found (build with `cargo build --release -p spindle-bench --bins`, or pass --bin-dir)",
@@ -269,17 +263,12 @@ fn prepare(args: Args) -> Result<Setup> {
         println!("warning: RLIMIT_NOFILE is {nofile}: too few descriptors for {most} connections");
     }
 
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pin = if args.no_pin {
-        false
-    } else if cpus < 2 {
-        println!("note: only {cpus} CPU available: running unpinned");
-        false
-    } else if !taskset_available() {
-        println!("note: taskset not found: running unpinned (install util-linux)");
-        false
-    } else {
-        true
+    let pin = match pinning(args.no_pin) {
+        Ok(()) => true,
+        Err(why) => {
+            println!("note: {why}");
+            false
+        }
     };
     Ok(Setup { args, server, pin, nofile })
 }
@@ -298,49 +287,41 @@ fn run_once(setup: &Setup, round: usize, connections: usize, kind: ServerKind) -
     let url = format!("http://{addr}/");
 
     if !args.warmup.is_zero() {
-        let (warm, _) = run_wrk(&args.wrk, setup.pin.then_some(WRK_CPU), connections, args.warmup, &url)
-            .context("warm-up run")?;
+        let (warm, _) =
+            run_wrk(&args.wrk, setup.pin.then_some(WRK_CPU), connections, args.warmup, None, &url)
+                .context("warm-up run")?;
         ensure!(warm.requests > 0, "no requests served in the warm-up ({warm})");
     }
 
-    let server_before = proc_cpu_ticks(server.pid()).context("server CPU (start)")?;
-    let system_before = system_busy_seconds().context("/proc/stat (start)")?;
-    let started = Instant::now();
-    let (wrk, wrk_cpu_s) = run_wrk(&args.wrk, setup.pin.then_some(WRK_CPU), connections, args.duration, &url)
-        .context("measured run")?;
-    let server_after = proc_cpu_ticks(server.pid()).context("server CPU (end; did it die?)")?;
-    let system_after = system_busy_seconds().context("/proc/stat (end)")?;
-    let window_s = started.elapsed().as_secs_f64();
+    let pid = server.pid();
+    let run = run_wrk_measured(
+        &args.wrk,
+        setup.pin.then_some(WRK_CPU),
+        connections,
+        args.duration,
+        None,
+        &url,
+        || proc_cpu_ticks(pid),
+    )?;
     server.stop(STOP_GRACE).context("stopping the server")?;
 
-    ensure!(wrk.requests > 0, "no requests served ({wrk})");
-    let hz = clock_ticks_per_second() as f64;
-    let server_cpu_s = server_after.total().saturating_sub(server_before.total()) as f64 / hz;
-    let server_user_s = server_after.utime.saturating_sub(server_before.utime) as f64 / hz;
+    ensure!(run.report.requests > 0, "no requests served ({})", run.report);
     Ok(Sample {
         round,
         connections,
         server: kind,
-        wrk,
-        server_cpu_s,
-        server_user_s,
-        // Tick rounding can make this slightly negative on an idle machine.
-        other_cpu_s: (system_after - system_before - server_cpu_s - wrk_cpu_s).max(0.0),
-        window_s,
+        wrk: run.report,
+        server_cpu_s: run.server_cpu_s,
+        server_user_s: run.server_user_s,
+        other_cpu_s: run.other_cpu_s,
+        window_s: run.window_s,
     })
 }
 
 fn print_header(setup: &Setup) -> Result<()> {
     let args = &setup.args;
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let model = spindle_bench::report::cpu_model();
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let version = wrk_version(&args.wrk)?;
-    println!(
-        "http_bench {} UTC | Linux {} | {model} | nproc {cpus}",
-        spindle_bench::report::utc_now(),
-        read("/proc/sys/kernel/osrelease").trim()
-    );
+    println!("{}", machine_line("http_bench", &utc_now()));
     println!("{version}");
     let pinning = if setup.pin {
         format!("current-thread server cpu {SERVER_CPU}, multi-thread server unpinned, wrk cpu {WRK_CPU}")
@@ -381,25 +362,6 @@ fn cell(samples: &[Sample], connections: usize, server: ServerKind) -> Cell {
         cpu: med(&|s| s.cpu_us_per_req()),
         user: med(&|s| s.user_us_per_req()),
         flagged: mine.iter().filter(|s| s.wrk.has_errors()).count(),
-    }
-}
-
-fn fmt(v: Option<f64>, decimals: usize) -> String {
-    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.decimals$}"))
-}
-
-fn fmt_latency(v: Option<f64>) -> String {
-    match v {
-        None => "-".to_owned(),
-        Some(us) if us >= 1000.0 => format!("{:.2}ms", us / 1000.0),
-        Some(us) => format!("{us:.0}us"),
-    }
-}
-
-fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
-        _ => None,
     }
 }
 
@@ -466,45 +428,13 @@ fn summary(args: &Args, samples: &[Sample], markdown: bool) -> String {
         let _ = writeln!(out, "{legend}");
     }
     out += &render(&ratios, markdown);
-    let noisy: Vec<&Sample> =
-        samples.iter().filter(|s| s.other_cpu_s > NOISY_FRACTION * s.window_s).collect();
-    if !noisy.is_empty() {
-        let worst = noisy.iter().map(|s| s.other_cpu_s / s.window_s).fold(0.0, f64::max);
-        let _ = writeln!(
-            out,
-            "warning: in {} of {} runs other processes used more than {:.0}% of a CPU (worst {:.0}%); \
-             figures are noisy, rerun on a quiet machine",
-            noisy.len(),
-            samples.len(),
-            NOISY_FRACTION * 100.0,
-            worst * 100.0
-        );
+    if let Some(warning) = noisy_warning(samples.iter().map(|s| (s.other_cpu_s, s.window_s))) {
+        let _ = writeln!(out, "{warning}");
     }
     let flagged = samples.iter().filter(|s| s.wrk.has_errors()).count();
     if flagged > 0 {
         let _ =
             writeln!(out, "warning: {flagged} run(s) had non-2xx responses or socket errors (FLAGGED rows)");
-    }
-    out
-}
-
-/// Renders `rows` (the first one is the header) as right-aligned text
-/// columns or as a Markdown table.
-fn render(rows: &[Vec<String>], markdown: bool) -> String {
-    let columns = rows.first().map_or(0, Vec::len);
-    let widths: Vec<usize> =
-        (0..columns).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for (n, row) in rows.iter().enumerate() {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, &w)| format!("{c:>w$}")).collect();
-        if markdown {
-            let _ = writeln!(out, "| {} |", cells.join(" | "));
-            if n == 0 {
-                let _ = writeln!(out, "|{}", "---:|".repeat(columns));
-            }
-        } else {
-            let _ = writeln!(out, "  {}", cells.join(" | "));
-        }
     }
     out
 }
@@ -551,7 +481,7 @@ mod tests {
 
     #[test]
     fn dates() {
-        let now = spindle_bench::report::utc_now();
+        let now = utc_now();
         assert_eq!(now.len(), 19, "{now}");
     }
 }

@@ -47,13 +47,13 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use clap::Parser;
 use spindle_bench::parse_listening_addr;
-use spindle_bench::process::{command_on_cpu, taskset_available, wait_timeout, ChildProcess};
+use spindle_bench::process::{beside_this_binary, command_on_cpu, pinning, wait_timeout, ChildProcess};
 use spindle_bench::procstat::{clock_ticks_per_second, proc_cpu_ticks, system_busy_seconds};
 use spindle_bench::redis::{
     free_port, open_idle_connections, parse_info_field, parse_load, proc_alive, proc_fd_count, proc_vm_rss,
     program_version, wait_fd_count, BenchOutcome, BenchRun, Load, Reply, RespConn, BENCHMARK_TESTS,
 };
-use spindle_bench::report::{cpu_model, utc_now};
+use spindle_bench::report::{machine_line, utc_now};
 use spindle_bench::wrk::raise_nofile_limit;
 
 use spindle_bench::kv_report::{self as summary, Kind, MemSample, Results, Sample};
@@ -225,11 +225,7 @@ fn prepare(args: Args) -> Result<Setup> {
     }
     let spindle = match &args.spindle {
         Some(path) => path.clone(),
-        None => std::env::current_exe()
-            .context("locating this binary")?
-            .parent()
-            .context("this binary has no directory")?
-            .join("spindle"),
+        None => beside_this_binary("spindle").context("locating this binary")?,
     };
     ensure!(
         spindle.is_file(),
@@ -247,18 +243,7 @@ fn prepare(args: Args) -> Result<Setup> {
         notes.push(note);
     }
 
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pin = if args.no_pin {
-        false
-    } else if cpus < 2 {
-        notes.push(format!("only {cpus} CPU available: unpinned"));
-        false
-    } else if !taskset_available() {
-        notes.push("taskset not found: unpinned (install util-linux)".to_owned());
-        false
-    } else {
-        true
-    };
+    let pin = pinning(args.no_pin).map_err(|why| notes.push(why)).is_ok();
 
     let mut setup = Setup { args, spindle, spindle_args: Vec::new(), pin, nofile, notes };
     // Probe whether this spindle takes the persistence options: an
@@ -506,15 +491,8 @@ fn memory_once(setup: &Setup, round: usize, kind: Kind) -> Result<MemSample> {
 /// The run's header: date, machine, versions, settings.
 fn header(setup: &Setup, date: &str, command_line: &str) -> Result<String> {
     let args = &setup.args;
-    let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "kv_bench {date} UTC | Linux {} | {} | nproc {cpus}",
-        read("/proc/sys/kernel/osrelease").trim(),
-        cpu_model()
-    );
+    let _ = writeln!(out, "{}", machine_line("kv_bench", date));
     let _ = writeln!(out, "command: {command_line}");
     let _ = writeln!(out, "{}", program_version(&args.redis_server)?);
     let _ = writeln!(out, "{}", program_version(&args.redis_benchmark)?);
