@@ -299,9 +299,7 @@ fn binary_upgrade_under_load_loses_nothing() {
     reaper.pids.push(new);
     wait_until("the new master's workers", || workers(new).len() == 2);
     assert!(signal(old, libc::SIGQUIT));
-    wait_until("the old master to exit", || {
-        reaper.child.as_mut().unwrap().try_wait().unwrap().is_some()
-    });
+    wait_until("the old master to exit", || reaper.child.as_mut().unwrap().try_wait().unwrap().is_some());
     let report = load.join().unwrap();
     assert!(report.requests > 1000, "{report:?}");
     assert_eq!(report.socket_errors, None, "{report:?}");
