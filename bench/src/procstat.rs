@@ -58,10 +58,8 @@ pub fn parse_stat_cpu_ticks(stat: &str) -> io::Result<CpuTicks> {
 /// Clock ticks per second (`sysconf(_SC_CLK_TCK)`), the unit of the
 /// `/proc/PID/stat` times; 100 on every mainstream Linux.
 pub fn clock_ticks_per_second() -> u64 {
-    // SAFETY: sysconf takes no pointers and has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     // sysconf returns -1 only for an unknown name; _SC_CLK_TCK is POSIX.
-    u64::try_from(ticks).ok().filter(|&t| t > 0).unwrap_or(100)
+    u64::try_from(crate::sys::sysconf_clk_tck()).ok().filter(|&t| t > 0).unwrap_or(100)
 }
 
 /// CPU ticks (user and system, all threads) a live process has used.

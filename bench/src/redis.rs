@@ -217,12 +217,7 @@ pub fn server_error(stderr: &str) -> Option<String> {
 
 /// User plus system CPU seconds of this process's reaped children.
 pub fn children_cpu_seconds() -> f64 {
-    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `usage` is valid and writable for the duration of the call.
-    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == -1 {
-        return 0.0;
-    }
+    let Ok(usage) = crate::sys::children_rusage() else { return 0.0 };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }

@@ -178,6 +178,44 @@ pub fn signal_on_parent_death(cmd: &mut Command, signal: libc::c_int) {
     }
 }
 
+/// `sysconf(_SC_CLK_TCK)`: clock ticks per second, the unit of the
+/// `/proc/PID/stat` CPU times (-1 if the system does not say).
+pub fn sysconf_clk_tck() -> libc::c_long {
+    // SAFETY: sysconf takes no pointers and has no preconditions.
+    unsafe { libc::sysconf(libc::_SC_CLK_TCK) }
+}
+
+/// `getrusage(RUSAGE_CHILDREN)`: the resources this process's reaped
+/// children used.
+pub fn children_rusage() -> io::Result<libc::rusage> {
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is valid and writable for the duration of the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usage)
+}
+
+/// This process's `RLIMIT_NOFILE` (soft and hard).
+pub fn nofile_limit() -> io::Result<libc::rlimit> {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: `limit` is a valid, writable rlimit for the call's duration.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(limit)
+}
+
+/// Sets this process's `RLIMIT_NOFILE`; children inherit it.
+pub fn set_nofile_limit(limit: &libc::rlimit) -> io::Result<()> {
+    // SAFETY: `limit` is a valid rlimit; setrlimit only reads it.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, limit) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -234,17 +234,10 @@ pub fn wrk_version(wrk: &Path) -> Result<String> {
 /// children started afterwards (wrk and the server, with a descriptor per
 /// connection each) inherit it; returns the new soft limit.
 pub fn raise_nofile_limit() -> io::Result<u64> {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: `limit` is a valid, writable rlimit for the call's duration.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == -1 {
-        return Err(io::Error::last_os_error());
-    }
+    let mut limit = crate::sys::nofile_limit()?;
     if limit.rlim_cur < limit.rlim_max {
         limit.rlim_cur = limit.rlim_max;
-        // SAFETY: `limit` is a valid rlimit; setrlimit only reads it.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } == -1 {
-            return Err(io::Error::last_os_error());
-        }
+        crate::sys::set_nofile_limit(&limit)?;
     }
     Ok(limit.rlim_cur)
 }
