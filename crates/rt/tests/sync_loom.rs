@@ -120,6 +120,70 @@ fn mpsc_a_slot_freed_from_the_receivers_batch_reaches_a_waiting_sender() {
 }
 
 #[test]
+fn mpsc_two_producers_on_a_full_channel_deliver_both() {
+    // Two senders race for one slot: one takes the lock-free path, the
+    // other waits (or not), and the receiver's frees hand it over.
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        let tx2 = tx.clone();
+        let t = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+        // This thread is also the receiver, so it may not block on a full
+        // channel: a pending send stays queued while it receives.
+        let mut send = tx.send(1);
+        let first = poll_once(&mut send);
+        let a = block_on(rx.recv());
+        if first.is_pending() {
+            block_on(&mut send).unwrap();
+        }
+        drop(send);
+        drop(tx);
+        let mut got = [a, block_on(rx.recv())];
+        got.sort_unstable();
+        assert_eq!(got, [Some(1), Some(2)]);
+        t.join().unwrap();
+        assert_eq!(block_on(rx.recv()), None);
+    });
+}
+
+#[test]
+fn mpsc_receiver_waiting_is_woken_by_a_send_or_the_last_drop() {
+    // The receiver parks (waker, flag, second look) while the sender
+    // publishes a value and then drops: neither wake-up may be lost.
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(2);
+        let t = thread::spawn(move || {
+            tx.try_send(7).unwrap();
+            drop(tx);
+        });
+        assert_eq!(block_on(rx.recv()), Some(7));
+        assert_eq!(block_on(rx.recv()), None);
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn mpsc_close_racing_a_send_loses_no_value() {
+    // A send that reports success must deliver; one that fails hands the
+    // value back. Whatever the order of close and send.
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        let t = thread::spawn(move || block_on(tx.send(5)));
+        rx.close();
+        let early = rx.try_recv();
+        let sent = t.join().unwrap();
+        let late = rx.try_recv();
+        match sent {
+            Ok(()) => assert!(early == Ok(5) || late == Ok(5), "a sent value vanished"),
+            Err(e) => {
+                assert_eq!(e.0, 5);
+                assert!(early.is_err() && late.is_err());
+            }
+        }
+        assert!(rx.try_recv().is_err());
+    });
+}
+
+#[test]
 fn semaphore_permit_handoff() {
     loom::model(|| {
         let s = Arc::new(Semaphore::new(1));

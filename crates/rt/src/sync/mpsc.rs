@@ -34,129 +34,133 @@
 //! assert_eq!(got, [0, 1, 2, 3, 4]);
 //! ```
 
-use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
-use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use crate::loom::sync::{Arc, Mutex, MutexGuard};
+use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use crate::loom::sync::{Arc, Mutex};
+
+mod lockfree;
+
+use self::lockfree::{Locked, NoPermit, Permits, Ring};
 
 /// Creates a bounded channel holding at most `capacity` values.
+///
+/// The buffer (`capacity` rounded up to a power of two slots) is
+/// allocated at once.
 ///
 /// # Panics
 ///
 /// If `capacity` is 0: a rendezvous channel (a send completes only when a
 /// receive takes it) is not offered; use a capacity of 1 for the nearest
-/// behaviour.
+/// behaviour. Also if `capacity` is too large to allocate.
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(
         capacity > 0,
         "mpsc::channel: capacity must be at least 1 (rendezvous channels are not supported)"
     );
     let shared = Arc::new(Shared {
-        counters: Counters { taken: AtomicUsize::new(0), waiting: AtomicBool::new(false) },
-        chan: Mutex::new(Chan {
-            buffer: VecDeque::with_capacity(capacity.min(1024)),
-            capacity,
-            reserved: 0,
-            in_receiver: 0,
-            senders: 1,
-            closed: false,
-            receiver_waker: None,
-            send_waiters: WaitList::new(),
-        }),
+        ring: Ring::new(capacity),
+        permits: Permits::new(capacity),
+        rx_waiting: AtomicBool::new(false),
+        senders: AtomicUsize::new(1),
+        capacity,
+        slow: Mutex::new(Slow { receiver_waker: None, send_waiters: WaitList::new() }),
     });
-    (Sender { shared: shared.clone() }, Receiver { shared, local: VecDeque::new() })
+    (Sender { shared: shared.clone() }, Receiver { shared })
 }
 
-/// The channel: its locked state, and the two counters the receiver and
-/// the senders exchange without the lock.
-struct Shared<T> {
-    chan: Mutex<Chan<T>>,
-    counters: Counters,
-}
-
-impl<T> Shared<T> {
-    fn lock(&self) -> MutexGuard<'_, Chan<T>> {
-        lock(&self.chan)
-    }
-}
-
-/// Lock-free counters between the receiver's batch and the senders.
+/// The channel.
 ///
-/// The receiver hands out its batch without the lock, and each value it
-/// hands out frees a slot: it adds one to `taken`, and only if a sender
-/// waits (`waiting`) does it take the lock to grant the slot. A sender
-/// that finds no slot queues itself, sets `waiting`, and then counts the
-/// free slots again. Both sides write (`SeqCst`) and then read the other's
-/// counter (`SeqCst`), so at least one sees the other: either the receiver
-/// sees `waiting` and grants, or the sender sees the new `taken` and takes
-/// the slot itself (the store-buffering pattern; the loom model
-/// `mpsc_backpressure_delivers_in_order` covers it).
-struct Counters {
-    /// Values of the receiver's current batch handed out so far; reset
-    /// (under the lock) at each refill.
-    taken: AtomicUsize,
-    /// Whether `send_waiters` is non-empty; written under the lock.
-    waiting: AtomicBool,
+/// The fast paths take no lock: a send takes a permit (a free slot) from
+/// [`Permits`] and pushes into the [`Ring`]; a receive pops from the ring
+/// and gives the permit back (see the `lockfree` module). The lock guards only
+/// the slow paths: senders waiting for a slot (the channel is full) and
+/// the receiver's waker (the channel is empty).
+///
+/// The receiver's wake-up: a receiver that finds the ring empty stores its
+/// waker (under the lock), sets `rx_waiting` and looks at the ring again;
+/// a sender publishes its value and then reads `rx_waiting`, and only if
+/// it is set takes the lock to wake the receiver. Both sides write, issue
+/// a `SeqCst` fence, and then read the other's location, so at least one
+/// sees the other (the store-buffering pattern): either the receiver finds
+/// the value on its second look, or the sender finds the flag and wakes
+/// it. (Fences rather than `SeqCst` accesses: loom models those exactly.)
+struct Shared<T> {
+    ring: Ring<T>,
+    permits: Permits,
+    /// Set by a receiver about to wait; cleared by whoever takes its waker.
+    rx_waiting: AtomicBool,
+    /// Live `Sender` handles.
+    senders: AtomicUsize,
+    capacity: usize,
+    slow: Mutex<Slow>,
 }
 
-struct Chan<T> {
-    buffer: VecDeque<T>,
-    capacity: usize,
-    /// Slots granted to waiting senders that have not yet polled to fill
-    /// them. Invariant: `used() <= capacity`.
-    reserved: usize,
-    /// Values the receiver took into its own buffer in its last refill;
-    /// their slots are released all at once at the next refill (see
-    /// [`Receiver`]).
-    in_receiver: usize,
-    /// Live `Sender` handles.
-    senders: usize,
-    /// Set by the receiver's close or drop; never cleared.
-    closed: bool,
+/// The locked part: what waits.
+struct Slow {
     receiver_waker: Option<Waker>,
-    /// Senders waiting for a slot, oldest first.
+    /// Senders waiting for a slot, oldest first. Non-empty exactly while
+    /// the permit word's waiters flag is set (both change under the lock).
     send_waiters: WaitList<()>,
 }
 
-impl<T> Chan<T> {
-    /// Slots in use: buffered here, in the receiver's batch and not yet
-    /// handed out, or granted.
-    fn used(&self, counters: &Counters) -> usize {
-        let taken = counters.taken.load(SeqCst).min(self.in_receiver);
-        self.buffer.len() + (self.in_receiver - taken) + self.reserved
-    }
-
-    /// Hands free slots to waiting senders, oldest first.
-    fn grant_free_slots(&mut self, counters: &Counters, wakers: &mut WakeList) {
-        while self.used(counters) < self.capacity && self.send_waiters.grant_front(wakers, |_| {}) {
-            self.reserved += 1;
-        }
-        counters.waiting.store(!self.send_waiters.is_empty(), SeqCst);
-    }
-
-    /// Buffers `value` and queues the receiver's wake-up.
-    fn push(&mut self, value: T, wakers: &mut WakeList) {
-        self.buffer.push_back(value);
-        if let Some(waker) = self.receiver_waker.take() {
-            wakers.push(waker);
+impl<T> Shared<T> {
+    /// Pushes a value a permit was taken for, and wakes a waiting receiver.
+    fn push(&self, value: T) {
+        self.ring.push(value);
+        fence(Ordering::SeqCst);
+        if self.rx_waiting.load(Ordering::Relaxed) {
+            self.wake_receiver();
         }
     }
 
-    /// A sender waiter gives up (dropped, or the channel closed): a slot it
-    /// was granted goes to the next waiter.
-    fn cancel_waiter(&mut self, id: WaiterId, counters: &Counters, wakers: &mut WakeList) {
-        if let Cancelled::Granted(()) = self.send_waiters.cancel(id) {
-            self.reserved -= 1;
-            if !self.closed {
-                self.grant_free_slots(counters, wakers);
+    fn wake_receiver(&self) {
+        let waker = {
+            let mut slow = lock(&self.slow);
+            self.rx_waiting.store(false, Ordering::Relaxed);
+            slow.receiver_waker.take()
+        };
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Gives back the permit of a received value: to the free count, or
+    /// (senders wait) to the oldest waiting sender.
+    fn release_permit(&self) {
+        if self.permits.try_release() {
+            return;
+        }
+        let mut wakers = WakeList::new();
+        let mut slow = lock(&self.slow);
+        self.release_locked(&mut slow, &mut wakers);
+        drop(slow);
+    }
+
+    /// With the lock held: hands one permit to the oldest waiting sender,
+    /// or back to the free count if none waits.
+    fn release_locked(&self, slow: &mut Slow, wakers: &mut WakeList) {
+        if slow.send_waiters.grant_front(wakers, |_| {}) {
+            if slow.send_waiters.is_empty() {
+                self.permits.no_more_waiters(0);
             }
+        } else {
+            self.permits.no_more_waiters(1);
         }
-        counters.waiting.store(!self.send_waiters.is_empty(), SeqCst);
+    }
+
+    /// A sender waiter gives up (dropped, or the channel closed): a permit
+    /// it was granted goes to the next waiter.
+    fn cancel_waiter(&self, slow: &mut Slow, id: WaiterId, wakers: &mut WakeList) {
+        match slow.send_waiters.cancel(id) {
+            Cancelled::Granted(()) => self.release_locked(slow, wakers),
+            Cancelled::Queued(()) if slow.send_waiters.is_empty() => self.permits.no_more_waiters(0),
+            Cancelled::Queued(()) | Cancelled::Gone => {}
+        }
     }
 }
 
@@ -167,18 +171,11 @@ pub struct Sender<T> {
 
 /// The receiving half of a bounded channel.
 ///
-/// It receives in batches: when its own buffer is empty it takes the lock
-/// once and moves *every* buffered value into it (swapping the two queues,
-/// so no value is copied), and then hands them out without locking. With a
-/// producer and the consumer on different worker threads, one lock per
-/// batch instead of one per value is what keeps them from fighting over
-/// the channel's lock. The batch's slots still count against the capacity
-/// until the next refill, which releases them all and wakes waiting
-/// senders: the channel never holds more than `capacity` values.
+/// Each value it receives frees its slot at once (a waiting sender, if
+/// any, gets it); receiving takes no lock unless the channel is empty (to
+/// wait) or a sender waits for the freed slot.
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
-    /// The current batch, owned by the receiver alone.
-    local: VecDeque<T>,
 }
 
 /// The channel is closed; the value that could not be sent is inside.
@@ -271,48 +268,42 @@ impl<T> Sender<T> {
 
     /// Sends `value` if a slot is free right now, without waiting.
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        let mut wakers = WakeList::new();
-        let mut chan = self.shared.lock();
-        if chan.closed {
-            return Err(TrySendError::Closed(value));
+        match self.shared.permits.try_acquire() {
+            Ok(()) => {
+                self.shared.push(value);
+                Ok(())
+            }
+            Err(NoPermit::Full) => Err(TrySendError::Full(value)),
+            Err(NoPermit::Closed) => Err(TrySendError::Closed(value)),
         }
-        if !chan.send_waiters.is_empty() || chan.used(&self.shared.counters) >= chan.capacity {
-            return Err(TrySendError::Full(value));
-        }
-        chan.push(value, &mut wakers);
-        drop(chan);
-        Ok(())
     }
 
     /// True once the receiver closed the channel or was dropped.
     pub fn is_closed(&self) -> bool {
-        self.shared.lock().closed
+        self.shared.permits.is_closed()
     }
 
     /// The buffer size given to [`channel`].
     pub fn max_capacity(&self) -> usize {
-        self.shared.lock().capacity
+        self.shared.capacity
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.shared.lock().senders += 1;
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
         Sender { shared: self.shared.clone() }
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        let mut wakers = WakeList::new();
-        let mut chan = self.shared.lock();
-        chan.senders -= 1;
-        if chan.senders == 0 {
-            if let Some(waker) = chan.receiver_waker.take() {
-                wakers.push(waker);
-            }
+        // SeqCst, against the receiver's check of `senders` after it
+        // stored its waker (see `Recv::poll`); every value this sender
+        // pushed is published before.
+        if self.shared.senders.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.shared.wake_receiver();
         }
-        drop(chan);
     }
 }
 
@@ -340,39 +331,41 @@ impl<T> Future for Send<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let mut wakers = WakeList::new();
         let shared = &*this.sender.shared;
-        let mut chan = shared.lock();
         let value = this.value.take().expect("Send polled after completion");
-        if chan.closed {
-            if let Some(id) = this.waiter.take() {
-                chan.cancel_waiter(id, &shared.counters, &mut wakers);
-            }
-            return Poll::Ready(Err(SendError(value)));
-        }
         match this.waiter {
             None => {
-                if chan.send_waiters.is_empty() && chan.used(&shared.counters) < chan.capacity {
-                    chan.push(value, &mut wakers);
-                    return Poll::Ready(Ok(()));
+                match shared.permits.try_acquire() {
+                    Ok(()) => {
+                        shared.push(value);
+                        return Poll::Ready(Ok(()));
+                    }
+                    Err(NoPermit::Closed) => return Poll::Ready(Err(SendError(value))),
+                    Err(NoPermit::Full) => {}
                 }
-                let id = chan.send_waiters.push(cx.waker(), ());
-                shared.counters.waiting.store(true, SeqCst);
-                // Count again now that `waiting` is set: a slot the
-                // receiver freed without seeing `waiting` is found here.
-                chan.grant_free_slots(&shared.counters, &mut wakers);
-                if chan.send_waiters.poll_grant(id, cx.waker()).is_some() {
-                    chan.reserved -= 1;
-                    chan.push(value, &mut wakers);
-                    return Poll::Ready(Ok(()));
+                let mut slow = lock(&shared.slow);
+                match shared.permits.acquire_or_wait() {
+                    Locked::Acquired => {
+                        drop(slow);
+                        shared.push(value);
+                        return Poll::Ready(Ok(()));
+                    }
+                    Locked::Closed => return Poll::Ready(Err(SendError(value))),
+                    Locked::MustWait => this.waiter = Some(slow.send_waiters.push(cx.waker(), ())),
                 }
-                this.waiter = Some(id);
             }
             Some(id) => {
-                if chan.send_waiters.poll_grant(id, cx.waker()).is_some() {
+                let mut wakers = WakeList::new();
+                let mut slow = lock(&shared.slow);
+                if shared.permits.is_closed() {
                     this.waiter = None;
-                    chan.reserved -= 1;
-                    chan.push(value, &mut wakers);
+                    shared.cancel_waiter(&mut slow, id, &mut wakers);
+                    return Poll::Ready(Err(SendError(value)));
+                }
+                if slow.send_waiters.poll_grant(id, cx.waker()).is_some() {
+                    this.waiter = None;
+                    drop(slow);
+                    shared.push(value);
                     return Poll::Ready(Ok(()));
                 }
             }
@@ -387,9 +380,9 @@ impl<T> Drop for Send<'_, T> {
         if let Some(id) = self.waiter.take() {
             let mut wakers = WakeList::new();
             let shared = &*self.sender.shared;
-            let mut chan = shared.lock();
-            chan.cancel_waiter(id, &shared.counters, &mut wakers);
-            drop(chan);
+            let mut slow = lock(&shared.slow);
+            shared.cancel_waiter(&mut slow, id, &mut wakers);
+            drop(slow);
         }
     }
 }
@@ -410,45 +403,32 @@ impl<T> Receiver<T> {
 
     /// Takes the next value if one is buffered, without waiting.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        if let Some(value) = self.take_local() {
+        if let Some(value) = self.pop() {
             return Ok(value);
         }
-        let disconnected = {
-            let mut wakers = WakeList::new();
-            let mut chan = self.shared.lock();
-            Receiver::refill(&self.shared.counters, &mut chan, &mut self.local, &mut wakers);
-            chan.senders == 0 || chan.closed
-        };
-        match self.take_local() {
+        let disconnected = self.is_disconnected();
+        // Looks again: a value the last sender sent before it left is
+        // published by now.
+        match self.pop() {
             Some(value) => Ok(value),
             None if disconnected => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
         }
     }
 
-    /// With the lock held and the batch used up: releases the old batch's
-    /// slots, takes every buffered value as the new batch, and grants the
-    /// freed slots to waiting senders.
-    fn refill(counters: &Counters, chan: &mut Chan<T>, local: &mut VecDeque<T>, wakers: &mut WakeList) {
-        debug_assert!(local.is_empty());
-        std::mem::swap(&mut chan.buffer, local);
-        chan.in_receiver = local.len();
-        counters.taken.store(0, SeqCst);
-        chan.grant_free_slots(counters, wakers);
+    /// True when no more values can come: every sender is gone, or the
+    /// channel is closed.
+    fn is_disconnected(&self) -> bool {
+        self.shared.senders.load(Ordering::SeqCst) == 0 || self.shared.permits.is_closed()
     }
 
-    /// Hands out the next value of the batch, freeing its slot; takes the
-    /// lock only if a sender waits for one (see [`Counters`]).
-    fn take_local(&mut self) -> Option<T> {
-        let value = self.local.pop_front()?;
-        let counters = &self.shared.counters;
-        counters.taken.fetch_add(1, SeqCst);
-        if counters.waiting.load(SeqCst) {
-            let mut wakers = WakeList::new();
-            let mut chan = self.shared.lock();
-            chan.grant_free_slots(counters, &mut wakers);
-            drop(chan);
-        }
+    /// Takes the value at the head of the ring and frees its slot.
+    fn pop(&mut self) -> Option<T> {
+        // SAFETY: the ring's one consumer is this receiver (there is one
+        // per channel, and `&mut self` keeps its calls apart); the ring's
+        // own drop runs only once the receiver is gone.
+        let value = unsafe { self.shared.ring.pop() }?;
+        self.shared.release_permit();
         Some(value)
     }
 
@@ -456,12 +436,12 @@ impl<T> Receiver<T> {
     /// its value back. Values already buffered can still be received.
     pub fn close(&mut self) {
         let mut wakers = WakeList::new();
-        let mut chan = self.shared.lock();
-        if !chan.closed {
-            chan.closed = true;
-            chan.send_waiters.wake_all(&mut wakers);
+        let slow = lock(&self.shared.slow);
+        if !self.shared.permits.is_closed() {
+            self.shared.permits.close();
+            slow.send_waiters.wake_all(&mut wakers);
         }
-        drop(chan);
+        drop(slow);
     }
 }
 
@@ -469,9 +449,7 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.close();
         // Drop buffered values now rather than when the last sender goes.
-        let buffered = std::mem::take(&mut self.shared.lock().buffer);
-        drop(buffered);
-        self.local.clear();
+        while self.pop().is_some() {}
     }
 }
 
@@ -494,25 +472,27 @@ impl<T> Future for Recv<'_, T> {
         // A channel some producer keeps full would otherwise let the
         // receiving task run for ever (see `crate::coop`).
         std::task::ready!(crate::coop::poll_proceed(cx));
-        let receiver = &mut self.get_mut().receiver;
-        if let Some(value) = receiver.take_local() {
+        let receiver = &mut *self.get_mut().receiver;
+        if let Some(value) = receiver.pop() {
             return Poll::Ready(Some(value));
         }
         let shared = Arc::clone(&receiver.shared);
-        let mut wakers = WakeList::new();
-        let mut chan = shared.lock();
-        Receiver::refill(&shared.counters, &mut chan, &mut receiver.local, &mut wakers);
-        if !receiver.local.is_empty() {
-            drop(chan);
-            drop(wakers);
-            return Poll::Ready(receiver.take_local());
+        {
+            let mut slow = lock(&shared.slow);
+            match &mut slow.receiver_waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            shared.rx_waiting.store(true, Ordering::Relaxed);
         }
-        if chan.senders == 0 || chan.closed {
-            return Poll::Ready(None);
+        // Look again now that `rx_waiting` is set (see `Shared`).
+        fence(Ordering::SeqCst);
+        if shared.ring.head_ready() {
+            shared.rx_waiting.store(false, Ordering::Relaxed);
+            return Poll::Ready(receiver.pop());
         }
-        match &mut chan.receiver_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
+        if receiver.is_disconnected() {
+            return Poll::Ready(receiver.pop());
         }
         Poll::Pending
     }

@@ -28,6 +28,7 @@
 
 use super::{ms_ceil, TimerKey, TimerWheel};
 use spindle_loop::{AsyncHandle, Loop, TimerId};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::Waker;
@@ -78,6 +79,10 @@ pub(crate) enum Unpark {
 
 struct State {
     wheel: TimerWheel<Waker>,
+    /// Expired timers (already out of the wheel) not yet woken: a
+    /// multi-thread worker wakes only as many as its run queue has room
+    /// for (see [`TimeDriver::process`]), oldest deadline first.
+    due: VecDeque<Waker>,
     /// The tick the loop timer is armed for, `None` when it is not armed.
     armed: Option<u64>,
     shut_down: bool,
@@ -90,7 +95,12 @@ impl TimeDriver {
     pub(crate) fn new(unpark: Unpark) -> TimeDriver {
         TimeDriver {
             origin: Instant::now(),
-            state: Mutex::new(State { wheel: TimerWheel::new(), armed: None, shut_down: false }),
+            state: Mutex::new(State {
+                wheel: TimerWheel::new(),
+                due: VecDeque::new(),
+                armed: None,
+                shut_down: false,
+            }),
             unpark,
             dirty: AtomicBool::new(true),
         }
@@ -187,26 +197,60 @@ impl TimeDriver {
     /// and is recorded as armed for it.
     pub(crate) fn park_timeout(&self) -> Option<Duration> {
         let mut st = self.lock();
+        if !st.due.is_empty() {
+            st.armed = Some(0);
+            return Some(Duration::ZERO);
+        }
         let next = st.wheel.next_expiration();
         st.armed = Some(next.unwrap_or(u64::MAX));
         let tick = next?;
         Some(self.tick_instant(tick).saturating_duration_since(Instant::now()).min(MAX_ARM))
     }
 
-    /// Wakes expired timers without anyone having slept (a busy worker's
-    /// periodic check). Cheap when nothing is due.
-    pub(crate) fn process(&self, expired: &mut Vec<(TimerKey, Waker)>) {
+    /// Multi-thread runtime: wakes expired timers, at most `budget` of
+    /// them (the room left in the calling worker's run queue); the rest
+    /// stay due, oldest first, for the next call on any worker. Cheap when
+    /// nothing is due.
+    ///
+    /// Why a budget: a worker's run queue that overflows moves tasks to the
+    /// global queue, behind everything queued there. While a flood of new
+    /// tasks is being spawned that backlog is long, and a timer's task sent
+    /// there waited tens of milliseconds past its deadline. Kept here
+    /// instead, it is woken at the next check (every
+    /// `EVENT_INTERVAL` ticks of a busy worker, or at once by a parking one).
+    pub(crate) fn process(&self, expired: &mut Vec<(TimerKey, Waker)>, budget: usize) {
         let now = self.now_tick(Instant::now());
-        {
+        let overflow: Vec<Waker> = {
             let mut st = self.lock();
-            if st.wheel.next_expiration().is_none_or(|next| next > now) {
+            let ripe = st.wheel.next_expiration().is_some_and(|next| next <= now);
+            if !ripe && st.due.is_empty() {
                 return;
             }
-            st.wheel.advance(now, expired);
-        }
+            if ripe {
+                st.wheel.advance(now, expired);
+            }
+            if st.due.is_empty() && expired.len() <= budget {
+                Vec::new()
+            } else {
+                let State { due, .. } = &mut *st;
+                due.extend(expired.drain(..).map(|(_, waker)| waker));
+                let n = budget.min(due.len());
+                due.drain(..n).collect()
+            }
+        };
         for (_, waker) in expired.drain(..) {
             waker.wake();
         }
+        for waker in overflow {
+            waker.wake();
+        }
+    }
+
+    /// Multi-thread runtime: the worker that slept on the poller is back
+    /// (still holding the poller): nobody waits on the wheel's next
+    /// expiration any more.
+    pub(crate) fn unarm(&self) {
+        self.lock().armed = None;
     }
 
     /// Removes the timer `key` if still pending. O(1).
@@ -279,8 +323,45 @@ impl TimeDriver {
             let mut st = self.lock_mut();
             st.shut_down = true;
             st.armed = None;
+            st.due.clear();
             std::mem::take(&mut st.wheel)
         };
         drop(wheel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn process_wakes_at_most_its_budget_and_keeps_the_rest_due() {
+        let poller = spindle_poll::Poller::from_env().expect("poller");
+        let driver = TimeDriver::new(Unpark::Poller(poller.waker()));
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        for _ in 0..5 {
+            driver.register(0, Waker::from(count.clone()), true);
+        }
+        let mut expired = Vec::new();
+        driver.process(&mut expired, 2);
+        assert_eq!(count.0.load(Ordering::SeqCst), 2);
+        assert_eq!(driver.len(), 0, "all five left the wheel");
+        // Due timers make a parking worker come straight back.
+        assert_eq!(driver.park_timeout(), Some(Duration::ZERO));
+        driver.unarm();
+        driver.process(&mut expired, 2);
+        assert_eq!(count.0.load(Ordering::SeqCst), 4);
+        driver.process(&mut expired, 10);
+        assert_eq!(count.0.load(Ordering::SeqCst), 5);
+        assert_eq!(driver.park_timeout(), None, "nothing left");
     }
 }

@@ -117,6 +117,9 @@ impl Shared {
                 let mut drive = || {
                     let timeout = self.time.park_timeout();
                     self.turn(&mut events, timeout);
+                    // Before the poller is free for another worker, whose
+                    // own park would then be forgotten.
+                    self.time.unarm();
                 };
                 parker.park(Some(&mut drive));
                 true

@@ -43,6 +43,9 @@ use std::time::Duration;
 /// as tokio's `event_interval`).
 pub(crate) const EVENT_INTERVAL: u32 = 61;
 
+/// Expired timers a worker wakes per check even with a full run queue.
+pub(crate) const MIN_TIMER_WAKES: usize = 16;
+
 /// LIFO-slot tasks run in a row at most (tokio's figure).
 pub(crate) const MAX_LIFO_POLLS: u32 = 3;
 
@@ -253,10 +256,20 @@ fn maintenance(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
     let mut expired = std::mem::take(&mut core.expired);
     *cx.core.borrow_mut() = Some(core);
     shared.poll_driver(Some(Duration::ZERO));
-    shared.time.process(&mut expired);
+    let budget = timer_budget(cx);
+    shared.time.process(&mut expired, budget);
     let mut core = cx.core.borrow_mut().take().expect("the P stays on this thread while no task runs");
     core.expired = expired;
     core
+}
+
+/// How many expired timers this worker may wake now: as many as its run
+/// queue has room for (see `TimeDriver::process`), and never fewer than
+/// [`MIN_TIMER_WAKES`], so that timers progress even on a worker whose
+/// queue stays full.
+fn timer_budget(cx: &WorkerContext) -> usize {
+    let room = cx.core.borrow().as_ref().map_or(0, |core| core.run_queue.remaining_slots());
+    room.max(MIN_TIMER_WAKES)
 }
 
 /// Parks the worker until it has work or the runtime shuts down.
@@ -283,7 +296,8 @@ fn park(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
         *cx.core.borrow_mut() = Some(core);
         cx.parked.set(true);
         if shared.park_worker(&parker) {
-            shared.time.fire(&mut expired);
+            let budget = timer_budget(cx);
+            shared.time.process(&mut expired, budget);
         }
         cx.parked.set(false);
         core = cx.core.borrow_mut().take().expect("the P stays on this thread while parked");
