@@ -163,14 +163,24 @@ pub(crate) fn shared_zeroed(len: usize) -> io::Result<*mut u8> {
     Ok(p.cast())
 }
 
-/// Shared, zeroed, never-unmapped memory holding `n` values of `T`.
+/// Types for which the all-zero bit pattern is a valid value, so a zeroed
+/// mapping may be read as them.
 ///
-/// `T` must be valid when all-zero (atomics, arrays of them).
-pub(crate) fn shared_array<T: Sync>(n: usize) -> io::Result<&'static [T]> {
+/// # Safety
+/// Implement only for types whose every field is valid when zeroed
+/// (integers, atomics, arrays and `repr(C)` structs of them).
+pub(crate) unsafe trait Zeroable: Sync {}
+
+// SAFETY: an AtomicI32 has the layout of an i32; zero is a valid i32.
+unsafe impl Zeroable for std::sync::atomic::AtomicI32 {}
+// SAFETY: a Slot is a repr(C) array of AtomicI64, each valid when zero.
+unsafe impl Zeroable for crate::stats::Slot {}
+
+/// Shared, zeroed, never-unmapped memory holding `n` values of `T`.
+pub(crate) fn shared_array<T: Zeroable>(n: usize) -> io::Result<&'static [T]> {
     let p = shared_zeroed(std::mem::size_of::<T>() * n)?;
     // SAFETY: the mapping is page-aligned (enough for any T used here:
-    // atomics and 128-byte-aligned slots), zeroed (a valid T, the caller's
-    // duty above), `n` elements long, and never unmapped, so 'static.
+    // atomics and 128-byte-aligned slots), zeroed (a valid T: `Zeroable`), `n` elements long, and never unmapped, so 'static.
     Ok(unsafe { std::slice::from_raw_parts(p.cast::<T>(), n) })
 }
 
