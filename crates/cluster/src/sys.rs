@@ -178,9 +178,13 @@ unsafe impl Zeroable for crate::stats::Slot {}
 
 /// Shared, zeroed, never-unmapped memory holding `n` values of `T`.
 pub(crate) fn shared_array<T: Zeroable>(n: usize) -> io::Result<&'static [T]> {
+    // A mapping starts on a page boundary, which is aligned enough for
+    // any T with an alignment of at most a page.
+    assert!(std::mem::align_of::<T>() <= 4096, "shared_array: alignment above a page");
     let p = shared_zeroed(std::mem::size_of::<T>() * n)?;
-    // SAFETY: the mapping is page-aligned (enough for any T used here:
-    // atomics and 128-byte-aligned slots), zeroed (a valid T: `Zeroable`), `n` elements long, and never unmapped, so 'static.
+    // SAFETY: the mapping is page-aligned (checked above to suffice for
+    // T), zeroed (a valid T, as T is `Zeroable`), `n` elements long, and
+    // never unmapped, so 'static.
     Ok(unsafe { std::slice::from_raw_parts(p.cast::<T>(), n) })
 }
 
