@@ -14,17 +14,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "http_hello.sh: wrk missing; installing it" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  if ! as_root apt-get install -y wrk >&2; then
-    as_root apt-get update >&2
-    as_root apt-get install -y wrk >&2
-  fi
+  install wrk
 fi
 if ! command -v taskset >/dev/null 2>&1; then
   echo "http_hello.sh: taskset missing; installing util-linux" >&2

@@ -17,17 +17,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-
-install() {
-  export DEBIAN_FRONTEND=noninteractive
-  if ! as_root apt-get install -y "$@" >&2; then
-    as_root apt-get update >&2
-    as_root apt-get install -y "$@" >&2
-  fi
-}
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
