@@ -229,6 +229,10 @@ impl WorkerCtx {
     /// })?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    ///
+    /// # Panics
+    /// If the listener cannot be duplicated or registered again (out of
+    /// descriptors), or outside a spindle-rt runtime.
     pub fn standalone(listener: TcpListener) -> (WorkerCtx, ControlHandle) {
         let (handle, control) = ControlHandle::new();
         let stats = Stats::standalone();
