@@ -234,6 +234,43 @@ fn notify_cancel_racing_a_notify_one_loses_nothing() {
     });
 }
 
+/// Two waiters and two `notify_one`s from two threads: one grant takes the
+/// fast slot, the other (made while the slot is taken) the locked list, in
+/// whichever order; both waiters complete.
+#[test]
+fn notify_two_grants_reach_two_waiters() {
+    loom::model(|| {
+        let n = Arc::new(Notify::new());
+        let mut a = n.notified();
+        let mut b = n.notified();
+        assert!(poll_once(&mut a).is_pending());
+        assert!(poll_once(&mut b).is_pending());
+        let (n2, n3) = (n.clone(), n.clone());
+        let t1 = thread::spawn(move || n2.notify_one());
+        let t2 = thread::spawn(move || n3.notify_one());
+        block_on(a);
+        block_on(b);
+        t1.join().unwrap();
+        t2.join().unwrap();
+    });
+}
+
+/// A waiter picked through the fast slot and then cancelled passes its
+/// grant to the next waiter, which a second thread is already waiting as.
+#[test]
+fn notify_fast_grant_cancelled_reaches_the_next_waiter() {
+    loom::model(|| {
+        let n = Arc::new(Notify::new());
+        let mut first = n.notified();
+        assert!(poll_once(&mut first).is_pending());
+        let n2 = n.clone();
+        let waiter = thread::spawn(move || block_on(n2.notified()));
+        n.notify_one();
+        drop(first);
+        waiter.join().unwrap();
+    });
+}
+
 #[test]
 fn rwlock_reader_never_sees_a_half_write() {
     loom::model(|| {

@@ -48,6 +48,13 @@ pub struct Notify {
     /// created in an earlier generation completes on its first poll. Read
     /// without the lock when a `Notified` is created.
     generation: AtomicU64,
+    /// The fast grant: the id (as [`WaiterId::nonzero`]) of one waiter that
+    /// `notify_one` picked, or 0. Set only under the lock, and only when 0;
+    /// cleared only by that waiter (completing, or passing the grant on
+    /// when cancelled), with a compare-and-swap of its own id. The common
+    /// hand-off (one waiter, one notifier) so completes without the lock;
+    /// a grant made while the slot is taken goes to the locked list.
+    fast: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -69,9 +76,15 @@ enum Wake {
 
 impl State {
     /// Grants the oldest waiter, or stores the permit. Called with the lock
-    /// held (`self` is the locked state).
-    fn notify_one(&mut self, permit: &AtomicBool, wakers: &mut WakeList) {
-        if !self.waiters.grant_front(wakers, |w| *w = Wake::One) {
+    /// held (`self` is the locked state). The grant goes to the `fast` slot
+    /// when it is free, else to the locked list.
+    fn notify_one(&mut self, permit: &AtomicBool, fast: &AtomicU64, wakers: &mut WakeList) {
+        if fast.load(SeqCst) == 0 {
+            match self.waiters.take_front(wakers) {
+                Some(id) => fast.store(id.nonzero(), SeqCst),
+                None => permit.store(true, SeqCst),
+            }
+        } else if !self.waiters.grant_front(wakers, |w| *w = Wake::One) {
             permit.store(true, SeqCst);
         }
     }
@@ -84,6 +97,7 @@ impl Notify {
             state: Mutex::new(State { waiters: WaitList::new() }),
             permit: AtomicBool::new(false),
             generation: AtomicU64::new(0),
+            fast: AtomicU64::new(0),
         }
     }
 
@@ -99,7 +113,7 @@ impl Notify {
     pub fn notify_one(&self) {
         let mut wakers = WakeList::new();
         let mut state = lock(&self.state);
-        state.notify_one(&self.permit, &mut wakers);
+        state.notify_one(&self.permit, &self.fast, &mut wakers);
         drop(state);
     }
 
@@ -157,6 +171,14 @@ impl Future for Notified<'_> {
             self.done = true;
             return Poll::Ready(());
         }
+        // Fast path, no lock: `notify_one` picked us through the fast slot.
+        if let Some(id) = self.waiter {
+            if notify.fast.compare_exchange(id.nonzero(), 0, SeqCst, SeqCst).is_ok() {
+                self.waiter = None;
+                self.done = true;
+                return Poll::Ready(());
+            }
+        }
         let mut state = lock(&notify.state);
         let ready = match self.waiter {
             None if notify.generation.load(SeqCst) != self.generation => true,
@@ -165,7 +187,12 @@ impl Future for Notified<'_> {
                 self.waiter = Some(state.waiters.push(cx.waker(), Wake::None));
                 false
             }
-            Some(id) => state.waiters.poll_grant(id, cx.waker()).is_some(),
+            // Under the lock the slot is stable: a grant to us made before
+            // we took the lock is there or in the list.
+            Some(id) => {
+                notify.fast.compare_exchange(id.nonzero(), 0, SeqCst, SeqCst).is_ok()
+                    || state.waiters.poll_grant(id, cx.waker()).is_some()
+            }
         };
         drop(state);
         if ready {
@@ -182,9 +209,13 @@ impl Drop for Notified<'_> {
     fn drop(&mut self) {
         if let Some(id) = self.waiter.take() {
             let mut wakers = WakeList::new();
-            let mut state = lock(&self.notify.state);
-            if let Cancelled::Granted(Wake::One) = state.waiters.cancel(id) {
-                state.notify_one(&self.notify.permit, &mut wakers);
+            let notify = self.notify;
+            let mut state = lock(&notify.state);
+            // Picked through the fast slot: pass the grant on, and free the
+            // slot first so the next grant may use it.
+            let fast = notify.fast.compare_exchange(id.nonzero(), 0, SeqCst, SeqCst).is_ok();
+            if fast || matches!(state.waiters.cancel(id), Cancelled::Granted(Wake::One)) {
+                state.notify_one(&notify.permit, &notify.fast, &mut wakers);
             }
             drop(state);
         }

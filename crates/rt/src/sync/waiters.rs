@@ -43,6 +43,14 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct WaiterId(u64);
 
+impl WaiterId {
+    /// The id as a number that is never zero (id + 1), so that zero can
+    /// mean "nobody" in an atomic slot.
+    pub(crate) fn nonzero(self) -> u64 {
+        self.0 + 1
+    }
+}
+
 #[derive(Debug)]
 struct Entry<T> {
     id: WaiterId,
@@ -139,6 +147,16 @@ impl<T> WaitList<T> {
             }
             Err(_) => Cancelled::Gone,
         }
+    }
+
+    /// Takes the front waiter out of the list without recording a grant,
+    /// queueing its waker in `wakers`, and returns its id: for a primitive
+    /// that records the grant somewhere the waiter can read without the
+    /// lock.
+    pub(crate) fn take_front(&mut self, wakers: &mut WakeList) -> Option<WaiterId> {
+        let entry = self.queue.pop_front()?;
+        wakers.push(entry.waker);
+        Some(entry.id)
     }
 
     /// Grants the front waiter, queueing its waker in `wakers`; returns
