@@ -513,20 +513,20 @@ fn master_accept<A: App>(m: &Shared<A>, lp: &mut Loop, fd: i32) {
         let me = crate::Stats::shared(ms.slots, MASTER_SLOT);
         let Some(l) = ms.listeners.all().find(|l| l.as_raw_fd() == fd) else { return };
         let _ = l.set_nonblocking(true);
-        loop {
-            let targets: Vec<usize> = (0..ms.workers.len())
-                .filter(|&i| {
-                    ms.workers[i].phase == Phase::Running && ms.workers[i].generation == ms.generation
-                })
-                .collect();
-            if targets.is_empty() {
-                pause = true;
-                break;
-            }
+        // Workers neither start nor stop inside this callback, so the
+        // round-robin targets are fixed for the whole batch.
+        let targets: Vec<usize> = (0..ms.workers.len())
+            .filter(|&i| ms.workers[i].phase == Phase::Running && ms.workers[i].generation == ms.generation)
+            .collect();
+        if targets.is_empty() {
+            pause = true;
+        }
+        while !pause {
             match l.accept() {
                 Ok((s, _)) => {
                     got += 1;
-                    me.add(Counter::Accepts, 1);
+                    // Not counted as an accept here: the worker that adopts
+                    // it counts it, so stub_status's total counts it once.
                     // Round-robin, skipping a worker whose channel is full.
                     let mut sent = false;
                     for k in 0..targets.len() {
