@@ -18,6 +18,7 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod list;
+mod mpop;
 pub mod persist;
 pub mod pubsub;
 pub mod server;

@@ -8,8 +8,9 @@
 //! which point the command runs again for it; inside MULTI (and while the
 //! AOF loads) it replies as a timeout at once instead.
 
-use super::moves::{self, first_list, parse_mpop, pop_range_with_key, side, Offer};
+use super::moves::{self, first_list, pop_range_with_key, side, Offer};
 use super::{rewrite, take};
+use crate::cmd::mpop::parse_mpop;
 use crate::cmd::Ctx;
 use crate::db::{Value, WRONGTYPE};
 use crate::server::blocking::{self, Want};

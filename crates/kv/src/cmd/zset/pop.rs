@@ -1,6 +1,7 @@
 //! ZPOPMIN, ZPOPMAX and ZMPOP (`genericZpopCommand`), with the pop itself
-//! exposed for the blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP): [`parse_mpop`]
-//! reads ZMPOP's arguments from any index, [`pop_reply`] pops and replies.
+//! exposed for the blocking forms (BZPOPMIN, BZPOPMAX, BZMPOP):
+//! [`pop_reply`] pops and replies. ZMPOP's arguments are parsed by the
+//! parser the list MPOP commands share (`cmd::mpop`).
 
 use super::{split, write};
 use crate::cmd::{Ctx, SYNTAX};
@@ -129,71 +130,16 @@ fn zpop(ctx: &mut Ctx<'_>, at: Where) {
     }
 }
 
-/// The parsed arguments of ZMPOP (and BZMPOP, from `numkeys_idx`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MpopArgs {
-    /// How many keys follow `numkeys`.
-    pub numkeys: usize,
-    /// MIN or MAX.
-    pub at: Where,
-    /// COUNT, 1 unless given.
-    pub count: usize,
-}
-
-/// Parses `numkeys key... MIN|MAX [COUNT n]` from argument `numkeys_idx`,
-/// replying with Redis's error when they do not parse.
-pub fn parse_mpop(ctx: &mut Ctx<'_>, numkeys_idx: usize) -> Option<MpopArgs> {
-    let numkeys = match crate::util::num::parse_i64(ctx.arg(numkeys_idx)) {
-        Some(n) if n >= 1 => n as u64,
-        _ => {
-            ctx.error("ERR numkeys should be greater than 0");
-            return None;
-        }
-    };
-    let where_idx = (numkeys_idx as u64).saturating_add(numkeys).saturating_add(1);
-    if where_idx >= ctx.argc() as u64 {
-        ctx.error(SYNTAX);
-        return None;
-    }
-    let where_idx = where_idx as usize;
-    let at = match ctx.arg(where_idx) {
-        w if w.eq_ignore_ascii_case(b"min") => Where::Min,
-        w if w.eq_ignore_ascii_case(b"max") => Where::Max,
-        _ => {
-            ctx.error(SYNTAX);
-            return None;
-        }
-    };
-    let mut count = None;
-    let mut j = where_idx + 1;
-    while j < ctx.argc() {
-        if count.is_none() && ctx.arg(j).eq_ignore_ascii_case(b"count") && j + 1 < ctx.argc() {
-            j += 1;
-            match crate::util::num::parse_i64(ctx.arg(j)) {
-                Some(n) if n >= 1 => count = Some(usize::try_from(n).unwrap_or(usize::MAX)),
-                _ => {
-                    ctx.error("ERR count should be greater than 0");
-                    return None;
-                }
-            }
-        } else {
-            ctx.error(SYNTAX);
-            return None;
-        }
-        j += 1;
-    }
-    Some(MpopArgs { numkeys: numkeys as usize, at, count: count.unwrap_or(1) })
-}
-
 pub(super) fn zmpop(ctx: &mut Ctx<'_>) {
-    let Some(a) = parse_mpop(ctx, 1) else { return };
+    let Some(a) = crate::cmd::mpop::parse_mpop(ctx, 1, (b"min", b"max")) else { return };
+    let at = if a.first { Where::Min } else { Where::Max };
     let args = ctx.args;
-    let keys = (2..2 + a.numkeys).map(|i| args.get(i));
+    let keys = a.keys.map(|i| args.get(i));
     match first_zset(ctx, keys) {
         Err(()) => ctx.error(WRONGTYPE),
         Ok(None) => ctx.reply().null_array(),
         Ok(Some(key)) => {
-            pop_reply(ctx, key, a.at, a.count, PopShape::KeyNested);
+            pop_reply(ctx, key, at, a.count, PopShape::KeyNested);
         }
     }
 }
