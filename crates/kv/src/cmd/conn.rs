@@ -5,16 +5,7 @@ use super::{Command, Ctx, FAST, NO_AUTH, NO_KEYS, SUBSCRIBED_OK};
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags | NO_KEYS,
-            first_key: 0,
-            last_key: 0,
-            step: 0,
-            group: "connection",
-            handler: $h,
-        }
+        command!("connection", $name, $arity, $flags | NO_KEYS, 0, 0, 0, $h)
     };
 }
 

@@ -34,16 +34,7 @@ fn write<'s>(
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: 1,
-            last_key: 1,
-            step: 1,
-            group: "hash",
-            handler: $h,
-        }
+        command!("hash", $name, $arity, $flags, 1, 1, 1, $h)
     };
 }
 

@@ -30,16 +30,7 @@ macro_rules! cmd {
         cmd!($name, $arity, $flags, $first, $last, "list", $h)
     };
     ($name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $group:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: $first,
-            last_key: $last,
-            step: 1,
-            group: $group,
-            handler: $h,
-        }
+        command!($group, $name, $arity, $flags, $first, $last, 1, $h)
     };
 }
 

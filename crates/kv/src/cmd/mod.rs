@@ -7,6 +7,25 @@
 //! [`Ctx`]: the server, the calling client, and the arguments as slices of
 //! the client's query buffer (no copy of the request).
 
+/// One entry of a family's command table:
+/// `command!(group, name, arity, flags, first_key, last_key, step, handler)`.
+/// Each family's own `cmd!` shorthand (its group, its key-position rule)
+/// expands to this.
+macro_rules! command {
+    ($group:expr, $name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $h:expr) => {
+        $crate::cmd::Command {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $first,
+            last_key: $last,
+            step: $step,
+            group: $group,
+            handler: $h,
+        }
+    };
+}
+
 pub mod aggscan;
 pub mod args;
 pub mod client;

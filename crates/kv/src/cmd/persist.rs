@@ -8,16 +8,7 @@ use crate::rdb::parse_dump_payload;
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $group:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: $first,
-            last_key: $last,
-            step: ($first != 0) as i32,
-            group: $group,
-            handler: $h,
-        }
+        command!($group, $name, $arity, $flags, $first, $last, ($first != 0) as i32, $h)
     };
 }
 

@@ -8,16 +8,7 @@ use crate::server::Server;
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags | PUBSUB,
-            first_key: $first,
-            last_key: $last,
-            step: ($first != 0) as i32,
-            group: "pubsub",
-            handler: $h,
-        }
+        command!("pubsub", $name, $arity, $flags | PUBSUB, $first, $last, ($first != 0) as i32, $h)
     };
 }
 

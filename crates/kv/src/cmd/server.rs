@@ -8,16 +8,7 @@ use crate::resp::reply::Reply;
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $group:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags | NO_KEYS,
-            first_key: 0,
-            last_key: 0,
-            step: 0,
-            group: $group,
-            handler: $h,
-        }
+        command!($group, $name, $arity, $flags | NO_KEYS, 0, 0, 0, $h)
     };
 }
 

@@ -42,16 +42,7 @@ mod tests;
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: $first,
-            last_key: $last,
-            step: $step,
-            group: "set",
-            handler: $h,
-        }
+        command!("set", $name, $arity, $flags, $first, $last, $step, $h)
     };
 }
 

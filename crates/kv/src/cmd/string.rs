@@ -9,16 +9,7 @@ const MAX_STRING: i64 = 512 << 20;
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: $first,
-            last_key: $last,
-            step: $step,
-            group: "string",
-            handler: $h,
-        }
+        command!("string", $name, $arity, $flags, $first, $last, $step, $h)
     };
 }
 

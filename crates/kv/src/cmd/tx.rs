@@ -21,16 +21,7 @@ use std::collections::{HashMap, HashSet};
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $first:expr, $h:expr) => {
-        Command {
-            name: $name,
-            arity: $arity,
-            flags: $flags,
-            first_key: $first,
-            last_key: if $first == 0 { 0 } else { -1 },
-            step: $first,
-            group: "transactions",
-            handler: $h,
-        }
+        command!("transactions", $name, $arity, $flags, $first, if $first == 0 { 0 } else { -1 }, $first, $h)
     };
 }
 
