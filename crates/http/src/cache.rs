@@ -71,9 +71,19 @@ pub struct Entry {
     pub etag: Box<str>,
     /// `Last-Modified` value (an HTTP date).
     pub last_modified: Box<str>,
+    /// The file's media type (`Content-Type` value).
+    pub content_type: &'static str,
     /// `Content-Type`, `Last-Modified`, `ETag` and `Accept-Ranges` header
     /// lines, ready to copy into a response head.
     pub head: Box<[u8]>,
+}
+
+impl Entry {
+    /// The header lines of [`Entry::head`] after `Content-Type` (for a
+    /// response that has its own type, as a multipart one does).
+    pub fn head_without_type(&self) -> &[u8] {
+        &self.head[b"Content-Type: \r\n".len() + self.content_type.len()..]
+    }
 }
 
 /// What a lookup found.
@@ -186,6 +196,7 @@ impl Cache {
             size: stamp.size,
             mtime,
             etag: etag.into(),
+            content_type: mime,
             last_modified: last_modified.into(),
             head: head.into_bytes().into_boxed_slice(),
         })

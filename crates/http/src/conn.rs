@@ -4,7 +4,17 @@
 //! Pipelining falls out of this shape: a client that sends several
 //! requests in one segment gets their responses gathered into one write,
 //! in order. A body too large for memory goes by `sendfile` between the
-//! heads before and after it.
+//! heads before and after it (a multipart one as part heads and
+//! `sendfile`s in turn), and its log line waits until it is sent, so it
+//! records the bytes that actually left.
+//!
+//! A request body is read and dropped, so the connection stays usable, as
+//! nginx's `ngx_http_discard_request_body` does: a `Content-Length` body
+//! is skipped as it arrives, after the response; a chunked one is decoded
+//! ([`crate::chunked`]) before the response, keeping the request's head in
+//! the buffer and removing the body's bytes as they are decoded, so that
+//! an oversized body gets a 413 and broken framing a 400 (then the
+//! connection closes) instead of an answer followed by garbage.
 //!
 //! Every wait has a deadline, kept in one timer per connection that is
 //! armed lazily: moving a deadline later does not touch the timer wheel;
@@ -16,7 +26,8 @@
 //! * keep-alive timeout: idle between requests;
 //! * send timeout: the longest the client may leave us unable to write.
 
-use crate::response::{self, Req};
+use crate::chunked::{Discard, Progress};
+use crate::response::{self, FileBody, Req};
 use crate::server::Worker;
 use crate::sys;
 use spindle_cluster::Counter;
@@ -26,7 +37,7 @@ use spindle_rt::time::Sleep;
 use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::Poll;
@@ -55,6 +66,17 @@ enum Gauge {
 const READ_CHUNK: usize = 4096;
 /// Flush gathered responses once this much is buffered.
 const OUT_HIGH: usize = 64 << 10;
+/// Lingering close (nginx's `lingering_timeout` and `lingering_time`,
+/// same values): after refusing a request whose body was not read, the
+/// server stops writing and reads and drops what the client still sends,
+/// until it stops for this long...
+const LINGERING_TIMEOUT: Duration = Duration::from_secs(5);
+/// ...or this long has passed in all. Closing at once instead would make
+/// the kernel answer the client's next bytes with a reset, and a client
+/// still uploading would get a write error rather than our 413. (Config
+/// keys `timeouts.lingering` and `timeouts.lingering_time` would belong
+/// in `config.rs`.)
+const LINGERING_TIME: Duration = Duration::from_secs(30);
 
 struct Conn {
     w: Rc<Worker>,
@@ -71,6 +93,14 @@ struct Conn {
     head_deadline: Option<Instant>,
     /// Body bytes of the last request still to be read and dropped.
     skip: u64,
+    /// The chunked body being dropped, of the request whose head is the
+    /// first `chunk_head` bytes at `start`.
+    chunked: Option<Discard>,
+    chunk_head: usize,
+    /// The chunked body of the request at `start` is gone: answer it.
+    chunk_done: bool,
+    /// A request was refused with its body unread: linger on close.
+    linger: bool,
 }
 
 /// What one parse step produced.
@@ -79,6 +109,8 @@ enum Step {
     Partial,
     /// A response is in `out`; maybe a file body to send after it.
     Done(response::Outcome),
+    /// A head of this many bytes announced a chunked body: drop it first.
+    Chunked(usize),
 }
 
 /// Serves one connection to the end.
@@ -100,6 +132,10 @@ pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
         served: 0,
         head_deadline: None,
         skip: 0,
+        chunked: None,
+        chunk_head: 0,
+        chunk_done: false,
+        linger: false,
     };
     let _ = c.run().await;
     c.set_gauge(Gauge::None);
@@ -177,16 +213,40 @@ impl Conn {
                     break;
                 }
                 self.set_gauge(Gauge::Writing);
-                let outcome = match self.step() {
+                let step = match self.chunked {
+                    Some(_) => Step::Chunked(self.chunk_head),
+                    None => self.step(),
+                };
+                let outcome = match step {
                     Step::Partial => break,
+                    Step::Chunked(head) => match self.discard_chunked(head) {
+                        Progress::Done => continue,
+                        Progress::More => break,
+                        failed => {
+                            let status = if failed == Progress::TooLarge { 413 } else { 400 };
+                            let date = self.w.clock.borrow().http.clone();
+                            response::error(&mut self.out, &date, status, false, true, b"");
+                            self.flush().await?;
+                            self.linger().await;
+                            return Err(End::Closed);
+                        }
+                    },
                     Step::Done(o) => o,
                 };
                 self.served += 1;
-                if let Some((entry, off, len)) = outcome.file {
-                    self.send_file(&entry, off, len).await?;
+                if let Some(body) = outcome.file {
+                    let mut sent = 0;
+                    let r = self.send_file(&body, &mut sent).await;
+                    if let Some(line) = &body.log {
+                        line.record(&self.w, sent);
+                    }
+                    r?;
                 }
                 if outcome.close {
                     self.flush().await?;
+                    if self.linger {
+                        self.linger().await;
+                    }
                     return Err(End::Closed);
                 }
                 if self.out.len() >= OUT_HIGH {
@@ -244,12 +304,14 @@ impl Conn {
         };
         let mut content_length: Option<u64> = None;
         let mut chunked = false;
+        let mut te_other = false;
+        let mut te_count = 0;
         let mut bad = false;
         for h in req.headers.iter() {
             let n = h.name.as_bytes();
             let v = h.value;
             match n.len() {
-                4 if n.eq_ignore_ascii_case(b"host") => {}
+                4 if n.eq_ignore_ascii_case(b"host") => r.host = Some(v),
                 5 if n.eq_ignore_ascii_case(b"range") => r.range = Some(v),
                 7 if n.eq_ignore_ascii_case(b"referer") => r.referer = Some(v),
                 8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
@@ -271,27 +333,91 @@ impl Conn {
                     }
                 }
                 17 if n.eq_ignore_ascii_case(b"if-modified-since") => r.if_modified_since = Some(v),
-                17 if n.eq_ignore_ascii_case(b"transfer-encoding") => chunked = true,
+                17 if n.eq_ignore_ascii_case(b"transfer-encoding") => {
+                    te_count += 1;
+                    // Only `chunked` alone is understood (as in nginx):
+                    // `gzip, chunked` and the like get 501.
+                    if v.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+                        chunked = true;
+                    } else {
+                        te_other = true;
+                    }
+                }
                 _ => {}
             }
         }
-        if bad || (chunked && content_length.is_some()) {
+        // nginx's checks, in its order: a body framed two ways, a repeated
+        // Transfer-Encoding, or one in HTTP/1.0 is a 400 (a smuggling
+        // attempt or a broken client); an unknown coding is a 501.
+        if bad || te_count > 1 || (te_count > 0 && (content_length.is_some() || r.minor == 0)) {
             return fail(&mut self.out, 400);
         }
+        if te_other {
+            return fail(&mut self.out, 501);
+        }
         if content_length.is_some_and(|n| n > limits.body) {
+            self.linger = true;
             return fail(&mut self.out, 413);
         }
+        if chunked {
+            if !self.chunk_done {
+                // Leave the head where it is, drop the body, come back.
+                self.chunked = Some(Discard::new(limits.body));
+                self.chunk_head = len;
+                // The body gets its own header-timeout window, as a
+                // Content-Length body does.
+                self.head_deadline = None;
+                return Step::Chunked(len);
+            }
+            self.chunk_done = false;
+        }
         let keep = if r.minor >= 1 { !r.conn_close } else { r.conn_keep_alive && !r.conn_close };
-        // A chunked body is not decoded: answer, then close.
-        let close = !keep
-            || chunked
-            || self.served + 1 >= limits.keepalive_requests
-            || self.w.drain_started.get().is_some();
-        let outcome = response::respond(&self.w, &mut self.out, &r, self.peer, close);
+        let close =
+            !keep || self.served + 1 >= limits.keepalive_requests || self.w.drain_started.get().is_some();
+        let stream = &self.stream;
+        let local = || stream.local_addr().ok();
+        let outcome = response::respond(&self.w, &mut self.out, &r, self.peer, &local, close);
         self.start += len;
         self.skip = content_length.unwrap_or(0);
         self.head_deadline = None;
         Step::Done(outcome)
+    }
+
+    /// Feeds the bytes after the head of `head` bytes to the chunked
+    /// decoder and removes those it consumed from the buffer, so the head
+    /// stays in place and whatever follows the body moves up to it.
+    fn discard_chunked(&mut self, head: usize) -> Progress {
+        let Some(d) = &mut self.chunked else { return Progress::Done };
+        let from = self.start + head;
+        let (n, p) = d.feed(&self.buf[from..self.end]);
+        self.buf.copy_within(from + n..self.end, from);
+        self.end -= n;
+        if p != Progress::More {
+            self.chunked = None;
+        }
+        self.chunk_done = p == Progress::Done;
+        p
+    }
+
+    /// nginx's lingering close (see [`LINGERING_TIME`]): half-closes, then
+    /// reads and drops until the client is done, quiet for
+    /// [`LINGERING_TIMEOUT`], or the time is up (sooner when draining).
+    async fn linger(&mut self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        let until = Instant::now() + LINGERING_TIME;
+        let grace = self.w.drain_grace();
+        loop {
+            let quiet = (Instant::now() + LINGERING_TIMEOUT).min(until);
+            let when = |w: &Worker| match w.drain_started.get() {
+                Some(t) => quiet.min(t + grace),
+                None => quiet,
+            };
+            let Conn { w, idx, timer, stream, buf, .. } = self;
+            match timed(w, *idx, timer, when, stream.read(&mut buf[..])).await {
+                Ok(n) if n > 0 => {}
+                _ => return,
+            }
+        }
     }
 
     /// Reads more of the next request (or of a body being skipped).
@@ -350,18 +476,18 @@ impl Conn {
         Ok(())
     }
 
-    /// Sends the gathered heads (held back with `MSG_MORE`), then `len`
-    /// bytes of the file from `off` by `sendfile`, at most one chunk per
-    /// call, yielding to the other connections between chunks.
-    async fn send_file(&mut self, entry: &crate::cache::Entry, mut off: u64, len: u64) -> Result<(), End> {
+    /// Sends the gathered heads (held back with `MSG_MORE`), then the
+    /// body: one range by `sendfile`, or for several, each part's head
+    /// (`MSG_MORE` again) and its range by `sendfile`, then the closing
+    /// delimiter with a plain write, which pushes out what was held back.
+    /// Counts the body bytes that left in `sent`, whatever the outcome.
+    async fn send_file(&mut self, b: &FileBody, sent: &mut u64) -> Result<(), End> {
         let sock = self.stream.as_raw_fd();
-        let file = entry.file.as_raw_fd();
-        let chunk_max = self.w.cfg.cache.sendfile_chunk as u64;
-        let mut sent = 0;
-        while sent < self.out.len() {
+        let mut done = 0;
+        while done < self.out.len() {
             let deadline = Instant::now() + self.w.cfg.timeouts.send;
             let Conn { w, idx, timer, stream, out, .. } = self;
-            let rest = &out[sent..];
+            let rest = &out[done..];
             let n = timed(
                 w,
                 *idx,
@@ -370,9 +496,48 @@ impl Conn {
                 stream.async_io(Direction::Write, || sys::send_more(sock, rest)),
             )
             .await?;
-            sent += n;
+            done += n;
         }
         self.out.clear();
+        let file = b.entry.file.as_raw_fd();
+        let Some(m) = &b.multi else {
+            return self.send_range(file, b.off, b.len, sent).await;
+        };
+        for p in &m.parts {
+            self.send_bytes(&p.head, true, sent).await?;
+            self.send_range(file, p.start, p.len, sent).await?;
+        }
+        self.send_bytes(&m.tail, false, sent).await
+    }
+
+    /// Sends `buf`, held back for more with `MSG_MORE` if `more`.
+    async fn send_bytes(&mut self, buf: &[u8], more: bool, sent: &mut u64) -> Result<(), End> {
+        let sock = self.stream.as_raw_fd();
+        let mut done = 0;
+        while done < buf.len() {
+            let deadline = Instant::now() + self.w.cfg.timeouts.send;
+            let Conn { w, idx, timer, stream, .. } = self;
+            let rest = &buf[done..];
+            let n = if more {
+                let op = || sys::send_more(sock, rest);
+                timed(w, *idx, timer, |_| deadline, stream.async_io(Direction::Write, op)).await?
+            } else {
+                timed(w, *idx, timer, |_| deadline, stream.write(rest)).await?
+            };
+            if n == 0 {
+                return Err(End::Closed);
+            }
+            done += n;
+            *sent += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Sends `len` bytes of `file` from `off` by `sendfile`, at most one
+    /// chunk per call, yielding to the other connections between chunks.
+    async fn send_range(&mut self, file: RawFd, mut off: u64, len: u64, sent: &mut u64) -> Result<(), End> {
+        let sock = self.stream.as_raw_fd();
+        let chunk_max = self.w.cfg.cache.sendfile_chunk as u64;
         let stop = off + len;
         while off < stop {
             let chunk = (stop - off).min(chunk_max);
@@ -391,6 +556,7 @@ impl Conn {
                 // sent, so the connection must end.
                 return Err(End::Closed);
             }
+            *sent += n as u64;
             if n as u64 == chunk_max {
                 spindle_rt::yield_now().await;
             }

@@ -29,11 +29,14 @@
 //! ```
 
 pub mod cache;
+pub mod chunked;
 pub mod config;
 mod conn;
 pub mod log;
+mod multirange;
 pub mod path;
 pub mod range;
+mod redirect;
 mod response;
 mod server;
 pub mod sys;

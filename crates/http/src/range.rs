@@ -1,9 +1,29 @@
-//! `Range: bytes=...` for one range (RFC 9110 §14).
+//! `Range: bytes=...` (RFC 9110 §14).
 //!
 //! One range gets a 206 with `Content-Range`; a range that starts past
-//! the end gets a 416 with `Content-Range: bytes */size`. A header with
-//! several ranges is answered with the whole file (200), which the RFC
-//! allows (a server may ignore Range), as is a header that does not parse.
+//! the end gets a 416 with `Content-Range: bytes */size`; a header that
+//! does not parse is ignored (200, the whole file), which the RFC allows.
+//!
+//! Several ranges ([`parse_set`]) get a `multipart/byteranges` 206 with one
+//! part per satisfiable range, in the order asked (see `multirange.rs`).
+//! Unsatisfiable ranges among them are dropped (416 only when none is
+//! left; one left is a plain 206). Many small or overlapping ranges are
+//! the Apache "Range of death" (CVE-2011-3192): a few hundred bytes of
+//! header make the server build and send the file many times over, in
+//! many parts. As nginx does, a set whose ranges add up to more than the
+//! file is answered with the whole file (200), and so is a set of more
+//! than [`MAX_RANGES`] ranges.
+
+/// Most ranges one request may list before it is answered with the whole
+/// file (nginx's `max_ranges`, which nginx leaves unlimited by default).
+///
+/// Why 64: real clients ask for a handful (PDF viewers fetch a few
+/// objects, download managers a few segments); each part costs a part
+/// head (~100 bytes), a `sendfile` call and a system call for the head, so
+/// the cap bounds that work per request at a small constant while the sum
+/// rule above bounds the bytes. A config key `limits.max_ranges` would
+/// belong in `config.rs`.
+pub const MAX_RANGES: usize = 64;
 
 /// What a `Range` header asks of a file of a given size.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +54,40 @@ fn trim(s: &[u8]) -> &[u8] {
     &s[start..end]
 }
 
-/// Interprets the value of a `Range` header for a file of `size` bytes.
+/// One `first-last`, `first-` or `-suffix` spec: `None` if it does not
+/// parse, `Some(None)` if no byte of the file is in it.
+fn one(spec: &[u8], size: u64) -> Option<Option<(u64, u64)>> {
+    let dash = spec.iter().position(|&c| c == b'-')?;
+    let (a, b) = (trim(&spec[..dash]), trim(&spec[dash + 1..]));
+    match (a.is_empty(), b.is_empty()) {
+        // bytes=-n: the last n bytes.
+        (true, false) => match num(b)? {
+            0 => Some(None),
+            _ if size == 0 => Some(None),
+            n => Some(Some((size.saturating_sub(n), size - 1))),
+        },
+        // bytes=a-: from a to the end.
+        (false, true) => match num(a)? {
+            s if s >= size => Some(None),
+            s => Some(Some((s, size - 1))),
+        },
+        (false, false) => match (num(a)?, num(b)?) {
+            (s, e) if s > e => None,
+            (s, _) if s >= size => Some(None),
+            (s, e) => Some(Some((s, e.min(size - 1)))),
+        },
+        (true, true) => None,
+    }
+}
+
+/// The specs after `bytes=`, or `None` for another unit.
+fn specs(value: &[u8]) -> Option<&[u8]> {
+    trim(value).strip_prefix(b"bytes=").map(trim)
+}
+
+/// Interprets the value of a `Range` header for a file of `size` bytes,
+/// as a single range: a header listing several is [`RangeSpec::Full`]
+/// here (see [`parse_set`] for those).
 ///
 /// ```
 /// use spindle_http::range::{parse, RangeSpec};
@@ -44,35 +97,84 @@ fn trim(s: &[u8]) -> &[u8] {
 /// assert_eq!(parse(b"bytes=0-1,5-6", 100), RangeSpec::Full);
 /// ```
 pub fn parse(value: &[u8], size: u64) -> RangeSpec {
-    let v = trim(value);
-    let Some(spec) = v.strip_prefix(b"bytes=") else { return RangeSpec::Full };
-    let spec = trim(spec);
+    let Some(spec) = specs(value) else { return RangeSpec::Full };
     if spec.contains(&b',') {
         return RangeSpec::Full;
     }
-    let Some(dash) = spec.iter().position(|&c| c == b'-') else { return RangeSpec::Full };
-    let (a, b) = (trim(&spec[..dash]), trim(&spec[dash + 1..]));
-    match (a.is_empty(), b.is_empty()) {
-        // bytes=-n: the last n bytes.
-        (true, false) => match num(b) {
-            Some(0) => RangeSpec::Unsatisfiable,
-            Some(_) if size == 0 => RangeSpec::Unsatisfiable,
-            Some(n) => RangeSpec::Part { start: size.saturating_sub(n), end: size - 1 },
-            None => RangeSpec::Full,
-        },
-        // bytes=a-: from a to the end.
-        (false, true) => match num(a) {
-            Some(s) if s >= size => RangeSpec::Unsatisfiable,
-            Some(s) => RangeSpec::Part { start: s, end: size - 1 },
-            None => RangeSpec::Full,
-        },
-        (false, false) => match (num(a), num(b)) {
-            (Some(s), Some(e)) if s > e => RangeSpec::Full,
-            (Some(s), Some(_)) if s >= size => RangeSpec::Unsatisfiable,
-            (Some(s), Some(e)) => RangeSpec::Part { start: s, end: e.min(size - 1) },
-            _ => RangeSpec::Full,
-        },
-        (true, true) => RangeSpec::Full,
+    match one(spec, size) {
+        None => RangeSpec::Full,
+        Some(None) => RangeSpec::Unsatisfiable,
+        Some(Some((start, end))) => RangeSpec::Part { start, end },
+    }
+}
+
+/// What a `Range` header with any number of ranges asks of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RangeSet {
+    /// The whole file: no `Range`, one that does not parse, ranges adding
+    /// up to more than the file, or more than [`MAX_RANGES`] of them.
+    Full,
+    /// One satisfiable range, `start..=end` (a plain 206).
+    One {
+        /// First byte.
+        start: u64,
+        /// Last byte (inclusive).
+        end: u64,
+    },
+    /// Two or more satisfiable ranges, inclusive, in the order asked (a
+    /// multipart 206).
+    Many(Vec<(u64, u64)>),
+    /// No range has a byte of the file (416).
+    Unsatisfiable,
+}
+
+/// Interprets a `Range` header that may list several ranges, for a file
+/// of `size` bytes.
+///
+/// ```
+/// use spindle_http::range::{parse_set, RangeSet};
+/// assert_eq!(parse_set(b"bytes=0-9,-5", 100), RangeSet::Many(vec![(0, 9), (95, 99)]));
+/// // The unsatisfiable one is dropped; one left is a plain range.
+/// assert_eq!(parse_set(b"bytes=0-9,200-", 100), RangeSet::One { start: 0, end: 9 });
+/// assert_eq!(parse_set(b"bytes=200-,300-", 100), RangeSet::Unsatisfiable);
+/// // Overlapping ranges adding up past the file: the whole file.
+/// assert_eq!(parse_set(b"bytes=0-,0-", 100), RangeSet::Full);
+/// ```
+pub fn parse_set(value: &[u8], size: u64) -> RangeSet {
+    let Some(spec) = specs(value) else { return RangeSet::Full };
+    if !spec.contains(&b',') {
+        return match one(spec, size) {
+            None => RangeSet::Full,
+            Some(None) => RangeSet::Unsatisfiable,
+            Some(Some((start, end))) => RangeSet::One { start, end },
+        };
+    }
+    let mut ranges = Vec::new();
+    let mut listed = 0;
+    let mut total = 0u64;
+    // Empty list elements (`0-1, ,2-3`) are allowed by the list syntax.
+    for s in spec.split(|&c| c == b',').map(trim).filter(|s| !s.is_empty()) {
+        listed += 1;
+        if listed > MAX_RANGES {
+            return RangeSet::Full;
+        }
+        match one(s, size) {
+            None => return RangeSet::Full,
+            Some(None) => {}
+            Some(Some((a, b))) => {
+                total = total.saturating_add(b - a + 1);
+                ranges.push((a, b));
+            }
+        }
+    }
+    if total > size {
+        return RangeSet::Full;
+    }
+    match ranges.len() {
+        0 if listed == 0 => RangeSet::Full,
+        0 => RangeSet::Unsatisfiable,
+        1 => RangeSet::One { start: ranges[0].0, end: ranges[0].1 },
+        _ => RangeSet::Many(ranges),
     }
 }
 
@@ -105,5 +207,36 @@ mod tests {
         ] {
             assert_eq!(parse(bad, 10), Full, "{:?}", String::from_utf8_lossy(bad));
         }
+    }
+
+    #[test]
+    fn sets() {
+        use RangeSet as S;
+        let r = |v: &str| parse_set(v.as_bytes(), 100);
+        assert_eq!(r("bytes=0-9,20-29"), S::Many(vec![(0, 9), (20, 29)]));
+        assert_eq!(r("bytes= 0-9 , 20-29 ,-5"), S::Many(vec![(0, 9), (20, 29), (95, 99)]));
+        // Order is kept, not sorted.
+        assert_eq!(r("bytes=50-59,0-9"), S::Many(vec![(50, 59), (0, 9)]));
+        assert_eq!(r("bytes=0-9,,20-29,"), S::Many(vec![(0, 9), (20, 29)]));
+        assert_eq!(r("bytes=0-9"), S::One { start: 0, end: 9 });
+        assert_eq!(r("bytes=0-9,100-"), S::One { start: 0, end: 9 });
+        assert_eq!(r("bytes=100-,-0,200-300"), S::Unsatisfiable);
+        assert_eq!(r("bytes=100-"), S::Unsatisfiable);
+        // Overlap adding up past the file: whole file; within it: kept.
+        assert_eq!(r("bytes=0-59,50-99"), S::Full);
+        assert_eq!(r("bytes=0-49,40-89"), S::Many(vec![(0, 49), (40, 89)]));
+        assert_eq!(r("bytes=0-,-1"), S::Full);
+        // Any spec that does not parse, another unit, nothing listed.
+        for bad in
+            ["bytes=0-9,x", "bytes=0-9,5-2", "bytes=0-9,-", "items=0-1,2-3", "bytes=,", "bytes=0-9,1-2-3"]
+        {
+            assert_eq!(r(bad), S::Full, "{bad}");
+        }
+        // The cap on the number of ranges.
+        let list = |n: usize| (0..n).map(|i| format!("{i}-{i}")).collect::<Vec<_>>().join(",");
+        assert!(matches!(r(&format!("bytes={}", list(MAX_RANGES))), S::Many(v) if v.len() == MAX_RANGES));
+        assert_eq!(r(&format!("bytes={}", list(MAX_RANGES + 1))), S::Full);
+        // An empty file has no satisfiable range.
+        assert_eq!(parse_set(b"bytes=0-1,2-3", 0), S::Unsatisfiable);
     }
 }

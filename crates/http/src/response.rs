@@ -9,8 +9,9 @@
 
 use crate::cache::{Entry, Lookup};
 use crate::log::LogLine;
+use crate::multirange::Multipart;
 use crate::path;
-use crate::range::{self, RangeSpec};
+use crate::range::{self, RangeSet};
 use crate::server::Worker;
 use spindle_cluster::Counter;
 use std::net::SocketAddr;
@@ -27,6 +28,8 @@ pub(crate) struct Req<'a> {
     pub minor: u8,
     /// The request line as received (for the log).
     pub line: &'a [u8],
+    /// The `Host` header.
+    pub host: Option<&'a [u8]>,
     pub conn_close: bool,
     pub conn_keep_alive: bool,
     pub if_none_match: Option<&'a [u8]>,
@@ -42,8 +45,50 @@ pub(crate) struct Req<'a> {
 pub(crate) struct Outcome {
     /// Close the connection after this response.
     pub close: bool,
-    /// A body to send from the file: entry, offset, length.
-    pub file: Option<(Rc<Entry>, u64, u64)>,
+    /// A body to send from the file, after the buffered heads.
+    pub file: Option<FileBody>,
+}
+
+/// A response body that goes by `sendfile`.
+pub(crate) struct FileBody {
+    pub entry: Rc<Entry>,
+    /// One range: offset and length.
+    pub off: u64,
+    pub len: u64,
+    /// Several ranges: the part heads and ranges (`off` and `len` unused).
+    pub multi: Option<Box<Multipart>>,
+    /// The access log line, written once the body is sent or cut short,
+    /// with the bytes that actually left (nginx's `$body_bytes_sent`).
+    pub log: Option<Box<PendingLog>>,
+}
+
+/// An access log line waiting for its byte count, owning what it quotes
+/// (the request's bytes in the input buffer do not outlive the step).
+pub(crate) struct PendingLog {
+    peer: SocketAddr,
+    status: u16,
+    request: Box<[u8]>,
+    referer: Option<Box<[u8]>>,
+    user_agent: Option<Box<[u8]>>,
+}
+
+impl PendingLog {
+    /// Writes the line, with `bytes` of body sent.
+    pub fn record(&self, w: &Worker, bytes: u64) {
+        if let Some(log) = &mut *w.log.borrow_mut() {
+            let mut clock = w.clock.borrow_mut();
+            clock.refresh();
+            let line = LogLine {
+                peer: self.peer,
+                request: &self.request,
+                status: self.status,
+                bytes,
+                referer: self.referer.as_deref(),
+                user_agent: self.user_agent.as_deref(),
+            };
+            log.record(&clock.local, &line);
+        }
+    }
 }
 
 fn push_u64(out: &mut Vec<u8>, mut n: u64) {
@@ -76,6 +121,7 @@ fn reason(status: u16) -> &'static str {
         416 => "Requested Range Not Satisfiable",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        501 => "Not Implemented",
         _ => "Unknown",
     }
 }
@@ -154,8 +200,17 @@ fn not_modified_since(header: &[u8], e: &Entry) -> bool {
     mtime <= since
 }
 
-/// Builds the response to `r` into `out`, logs it, and says what remains.
-pub(crate) fn respond(w: &Worker, out: &mut Vec<u8>, r: &Req<'_>, peer: SocketAddr, close: bool) -> Outcome {
+/// Builds the response to `r` into `out`, logs it (or, for a body still
+/// to be sent, prepares its log line), and says what remains. `local`
+/// gives the connection's own address, asked only for a redirect.
+pub(crate) fn respond(
+    w: &Worker,
+    out: &mut Vec<u8>,
+    r: &Req<'_>,
+    peer: SocketAddr,
+    local: &dyn Fn() -> Option<SocketAddr>,
+    close: bool,
+) -> Outcome {
     w.stats.add(Counter::Requests, 1);
     let clock = w.clock.borrow();
     let date = clock.http.as_str();
@@ -181,14 +236,7 @@ pub(crate) fn respond(w: &Worker, out: &mut Vec<u8>, r: &Req<'_>, peer: SocketAd
         match found {
             Lookup::File(e) => serve_file(out, date, r, e, head_only, &mut outcome),
             Lookup::Redirect => {
-                let raw = path::target_path(r.target);
-                let mut loc = b"Location: ".to_vec();
-                loc.extend_from_slice(raw);
-                loc.push(b'/');
-                if let Some(q) = r.target.iter().position(|&c| c == b'?') {
-                    loc.extend_from_slice(&r.target[q..]);
-                }
-                loc.extend_from_slice(b"\r\n");
+                let loc = crate::redirect::location(r.target, r.host, local());
                 (301, error(out, date, 301, head_only, close, &loc))
             }
             Lookup::NotFound => (404, error(out, date, 404, head_only, close, b"")),
@@ -196,10 +244,28 @@ pub(crate) fn respond(w: &Worker, out: &mut Vec<u8>, r: &Req<'_>, peer: SocketAd
         }
     };
     if let Some(log) = &mut *w.log.borrow_mut() {
-        log.record(
-            &clock.local,
-            &LogLine { peer, request: r.line, status, bytes, referer: r.referer, user_agent: r.user_agent },
-        );
+        match &mut outcome.file {
+            Some(body) => {
+                body.log = Some(Box::new(PendingLog {
+                    peer,
+                    status,
+                    request: r.line.into(),
+                    referer: r.referer.map(Into::into),
+                    user_agent: r.user_agent.map(Into::into),
+                }))
+            }
+            None => log.record(
+                &clock.local,
+                &LogLine {
+                    peer,
+                    request: r.line,
+                    status,
+                    bytes,
+                    referer: r.referer,
+                    user_agent: r.user_agent,
+                },
+            ),
+        }
     }
     outcome
 }
@@ -230,19 +296,20 @@ fn serve_file(
     }
     let size = e.size;
     let mut spec = match r.range {
-        Some(v) => range::parse(v, size),
-        None => RangeSpec::Full,
+        Some(v) => range::parse_set(v, size),
+        None => RangeSet::Full,
     };
     if let Some(ir) = r.if_range {
         let ir = ir.trim_ascii();
         if ir != e.etag.as_bytes() && ir != e.last_modified.as_bytes() {
-            spec = RangeSpec::Full;
+            spec = RangeSet::Full;
         }
     }
     let (status, from, len) = match spec {
-        RangeSpec::Full => (200, 0, size),
-        RangeSpec::Part { start, end } => (206, start, end - start + 1),
-        RangeSpec::Unsatisfiable => {
+        RangeSet::Full => (200, 0, size),
+        RangeSet::One { start, end } => (206, start, end - start + 1),
+        RangeSet::Many(ranges) => return multipart(out, date, e, &ranges, head_only, o),
+        RangeSet::Unsatisfiable => {
             let mut extra = b"Content-Range: bytes */".to_vec();
             push_u64(&mut extra, size);
             extra.extend_from_slice(b"\r\n");
@@ -267,9 +334,37 @@ fn serve_file(
     }
     match &e.body {
         Some(body) => out.extend_from_slice(&body[from as usize..(from + len) as usize]),
-        None => o.file = Some((e.clone(), from, len)),
+        None => o.file = Some(FileBody { entry: e.clone(), off: from, len, multi: None, log: None }),
     }
     (status, len)
+}
+
+/// A 206 with one part per range (see [`crate::multirange`]).
+fn multipart(
+    out: &mut Vec<u8>,
+    date: &str,
+    e: Rc<Entry>,
+    ranges: &[(u64, u64)],
+    head_only: bool,
+    o: &mut Outcome,
+) -> (u16, u64) {
+    let m = Multipart::new(e.content_type, e.size, ranges);
+    let len = m.len();
+    start(out, 206, date);
+    m.content_type_line(out);
+    out.extend_from_slice(e.head_without_type());
+    content_length(out, len);
+    finish(out, o.close);
+    if head_only {
+        return (206, 0);
+    }
+    match &e.body {
+        Some(body) => m.write(out, body),
+        None => {
+            o.file = Some(FileBody { entry: e.clone(), off: 0, len, multi: Some(Box::new(m)), log: None })
+        }
+    }
+    (206, len)
 }
 
 /// nginx's stub_status page, summed over every worker.
