@@ -6,7 +6,9 @@
 //! connections over workers, and server CPU per connection.
 //!
 //! `wakeups/conn` counts what user space sees (an `accept` that ends in
-//! `EAGAIN`). The kernel hides part of the herd from it: `epoll_wait`
+//! `EAGAIN`; for the `master` strategy also each worker's `recvmsg` on
+//! its channel that ends in `EAGAIN`, since a passed connection wakes the
+//! worker too: its row sums the master's wake-ups and the workers'). The kernel hides part of the herd from it: `epoll_wait`
 //! re-polls a ready item before reporting it, so a worker woken for a
 //! connection another worker already accepted usually goes back to sleep
 //! inside the kernel, never returning. That wake-up still costs a context

@@ -39,6 +39,17 @@ pub struct HttpArgs {
     /// Where the master writes its process id.
     #[arg(long, value_name = "PATH")]
     pub pid_file: Option<PathBuf>,
+    /// User (and group) the workers run as when started as root, like
+    /// nginx's `user`; ignored with a warning otherwise.
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub user: Option<String>,
+    /// Log file of the master and workers (reopened on USR1); default stderr.
+    #[arg(long, value_name = "PATH")]
+    pub error_log: Option<PathBuf>,
+    /// Most connections per worker; at the limit a worker stops accepting
+    /// until one closes. Default 10240.
+    #[arg(long, value_name = "N")]
+    pub worker_connections: Option<usize>,
     /// Longest request line in bytes (larger: 414); default 8192.
     #[arg(long, value_name = "BYTES")]
     pub max_request_line: Option<usize>,
@@ -91,6 +102,9 @@ impl HttpArgs {
             access_log: self.access_log,
             status: self.status,
             pid_file: self.pid_file,
+            user: self.user,
+            error_log: self.error_log,
+            worker_connections: self.worker_connections,
             request_line: self.max_request_line,
             headers: self.max_headers,
             body: self.max_body,
@@ -111,6 +125,10 @@ impl HttpArgs {
 /// The master (spindle-cluster) binds the listeners, forks the workers
 /// and obeys nginx's signals: `HUP` reload, `QUIT` graceful stop,
 /// `TERM`/`INT` fast stop, `USR1` reopen logs, `USR2` binary upgrade.
+/// Started as root with `--user`, it binds and opens its files as root
+/// and runs the workers as that user. Its own and the workers' log output
+/// goes to `--error-log` (the writer `main` installs is
+/// [`spindle_cluster::ErrorLog`]).
 ///
 /// # Errors
 /// A configuration error or a listener that cannot be bound.

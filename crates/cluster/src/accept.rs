@@ -31,6 +31,28 @@
 //! meanwhile free descriptors. (The alternative, keeping a reserve
 //! descriptor to close, accept and drop the connection, sheds load more
 //! politely but costs a descriptor per worker.)
+//!
+//! At `worker_connections` open connections a worker stops accepting
+//! until one closes. nginx accepts the connection anyway, finds no free
+//! connection structure, logs "worker_connections are not enough" and
+//! closes it; Spindle leaves it queued in the kernel instead, and takes
+//! the full worker's listeners out of its poller, so that with a shared
+//! listener (`exclusive`, `shared`, `mutex`) the kernel wakes a worker
+//! with room rather than one that will not accept (with `EPOLLEXCLUSIVE`
+//! a wake-up given to a full worker would otherwise leave the connection
+//! waiting for the next one). With `reuseport` the connections hashed to
+//! the full worker's socket wait in its backlog; with `master` the master
+//! skips full workers. The warning is logged once each time a worker
+//! fills up.
+//!
+//! With `mutex`, nginx's `ngx_accept_disabled` also applies: after each
+//! accept a worker computes `worker_connections / 8 - free`, and while
+//! that is positive it skips its turn at the mutex, counting it down once
+//! per turn skipped (a turn lasts `accept_mutex_delay`, or ends early when
+//! one of its connections closes). A worker over 7/8 full thus leaves new
+//! connections to the others well before it is full, instead of winning
+//! the mutex again and again because it is the busiest, hence the
+//! most awake.
 
 use crate::stats::{Counter, Stats};
 use crate::sys;
@@ -103,8 +125,16 @@ impl FdQueue {
 
 #[derive(Debug)]
 enum Kind {
-    Plain,
-    Mutex { lock: &'static AtomicI32, delay: Duration, holding: bool },
+    Plain {
+        exclusive: bool,
+    },
+    Mutex {
+        lock: &'static AtomicI32,
+        delay: Duration,
+        holding: bool,
+        /// nginx's `ngx_accept_disabled`: turns still to skip.
+        disabled: i64,
+    },
     Master(Arc<FdQueue>),
 }
 
@@ -114,6 +144,18 @@ pub(crate) struct Source {
     kind: Kind,
     ports: Vec<Port>,
     paused_until: Option<Instant>,
+    /// `worker_connections`.
+    limit: u64,
+    /// The listeners are out of the poller because the worker is full
+    /// (plain listeners only).
+    parked: bool,
+}
+
+/// nginx's `ngx_accept_disabled`: how many mutex turns a worker with
+/// `open` of `limit` connections skips; positive above 7/8 full.
+pub(crate) fn accept_disabled(limit: u64, open: u64) -> i64 {
+    let free = limit.saturating_sub(open);
+    (limit / 8).min(i64::MAX as u64) as i64 - free.min(i64::MAX as u64) as i64
 }
 
 impl Source {
@@ -121,7 +163,17 @@ impl Source {
     /// `EPOLLEXCLUSIVE`. Call inside a runtime.
     pub(crate) fn listeners(ls: Vec<std::net::TcpListener>, exclusive: bool) -> io::Result<Source> {
         let ports = ls.into_iter().map(|l| Port::new(l, Some(exclusive))).collect::<io::Result<_>>()?;
-        Ok(Source { kind: Kind::Plain, ports, paused_until: None })
+        Ok(Source::new(Kind::Plain { exclusive }, ports))
+    }
+
+    fn new(kind: Kind, ports: Vec<Port>) -> Source {
+        Source { kind, ports, paused_until: None, limit: u64::MAX, parked: false }
+    }
+
+    /// Sets `worker_connections`.
+    pub(crate) fn with_limit(mut self, limit: usize) -> Source {
+        self.limit = limit.max(1) as u64;
+        self
     }
 
     /// Listeners taken in turns under the accept mutex `lock` (which holds
@@ -132,12 +184,12 @@ impl Source {
         delay: Duration,
     ) -> io::Result<Source> {
         let ports = ls.into_iter().map(|l| Port::new(l, None)).collect::<io::Result<_>>()?;
-        Ok(Source { kind: Kind::Mutex { lock, delay, holding: false }, ports, paused_until: None })
+        Ok(Source::new(Kind::Mutex { lock, delay, holding: false, disabled: 0 }, ports))
     }
 
     /// Connections passed by the master into `queue`.
     pub(crate) fn master(queue: Arc<FdQueue>) -> Source {
-        Source { kind: Kind::Master(queue), ports: Vec::new(), paused_until: None }
+        Source::new(Kind::Master(queue), Vec::new())
     }
 
     /// The next connection.
@@ -145,6 +197,16 @@ impl Source {
         if let Some(until) = self.paused_until.take() {
             spindle_rt::time::sleep_until(until).await;
         }
+        if stats.open_connections() >= self.limit {
+            tracing::warn!(
+                limit = self.limit,
+                "worker_connections are not enough: not accepting until a connection closes"
+            );
+            self.release();
+            self.park();
+            stats.room_below(self.limit).await;
+        }
+        self.unpark()?;
         let got = match &mut self.kind {
             Kind::Master(queue) => {
                 let fd = queue.pop().await;
@@ -152,13 +214,19 @@ impl Source {
                 let peer = s.peer_addr()?;
                 Ok((s, peer))
             }
-            Kind::Plain => {
+            Kind::Plain { .. } => {
                 accept_ready(&mut self.ports, stats, false).await.map(|c| c.expect("no batch end"))
             }
             Kind::Mutex { .. } => self.next_mutex(stats).await,
         };
         match got {
-            Ok((s, peer)) => Ok((TcpStream::from_std(s)?, peer)),
+            Ok((s, peer)) => {
+                stats.opened_one();
+                if let Kind::Mutex { disabled, .. } = &mut self.kind {
+                    *disabled = accept_disabled(self.limit, stats.open_connections());
+                }
+                Ok((TcpStream::from_std(s)?, peer))
+            }
             Err(e) => {
                 if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
                     self.paused_until = Some(Instant::now() + EMFILE_PAUSE);
@@ -170,7 +238,25 @@ impl Source {
 
     async fn next_mutex(&mut self, stats: &Stats) -> io::Result<(std::net::TcpStream, SocketAddr)> {
         loop {
-            let Kind::Mutex { lock, delay, holding } = &mut self.kind else { unreachable!() };
+            if matches!(self.kind, Kind::Mutex { disabled: 1.., holding: true, .. }) {
+                // Over 7/8 full in the middle of a turn: end it now, as
+                // nginx re-checks after every accept. The wake-up ends
+                // here rather than at an `EAGAIN`; count it.
+                for p in &mut self.ports {
+                    if std::mem::take(&mut p.got) > 0 {
+                        stats.add(Counter::Wakeups, 1);
+                    }
+                }
+                self.release();
+            }
+            let Kind::Mutex { lock, delay, holding, disabled } = &mut self.kind else { unreachable!() };
+            if !*holding && *disabled > 0 {
+                // Busy: sit this turn out (nginx counts down once per
+                // event-loop pass; here a pass is a delay or a close).
+                *disabled -= 1;
+                let _ = crate::worker::select2(spindle_rt::time::sleep(*delay), stats.closed_one()).await;
+                continue;
+            }
             if !*holding {
                 stats.add(Counter::MutexTries, 1);
                 let me = sys::getpid();
@@ -195,6 +281,40 @@ impl Source {
                 }
             }
         }
+    }
+
+    /// Takes plain listeners out of the poller while the worker is full,
+    /// so that the kernel no longer counts this worker among the waiters.
+    fn park(&mut self) {
+        if matches!(self.kind, Kind::Plain { .. }) && !self.parked {
+            for p in &mut self.ports {
+                if let Some(l) = p.reg.take() {
+                    p.idle = Some(l.into_std());
+                }
+            }
+            self.parked = true;
+        }
+    }
+
+    /// Puts parked listeners back. Registering a listener that has
+    /// connections queued reports it ready at once (`epoll_ctl` checks),
+    /// so none is missed while parked.
+    fn unpark(&mut self) -> io::Result<()> {
+        if !self.parked {
+            return Ok(());
+        }
+        let Kind::Plain { exclusive } = self.kind else { return Ok(()) };
+        for p in &mut self.ports {
+            if let Some(l) = p.idle.take() {
+                p.reg = Some(if exclusive {
+                    TcpListener::from_std_exclusive(l)?
+                } else {
+                    TcpListener::from_std(l)?
+                });
+            }
+        }
+        self.parked = false;
+        Ok(())
     }
 
     /// Takes the listeners out of the poller and unlocks (mutex strategy).
@@ -257,4 +377,19 @@ async fn accept_ready(
         Poll::Pending
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accept_disabled;
+
+    #[test]
+    fn accept_disabled_turns_positive_above_seven_eighths() {
+        assert_eq!(accept_disabled(1024, 0), 128 - 1024);
+        assert_eq!(accept_disabled(1024, 896), 0);
+        assert_eq!(accept_disabled(1024, 900), 4);
+        assert_eq!(accept_disabled(16, 15), 1);
+        assert_eq!(accept_disabled(16, 20), 2);
+        assert!(accept_disabled(u64::MAX, 3) < 0);
+    }
 }

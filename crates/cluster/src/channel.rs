@@ -7,8 +7,15 @@
 //! makes the kernel install a duplicate of the descriptor in the
 //! receiving process). End of stream means the master is gone: the
 //! worker drains.
+//!
+//! The worker counts its wake-ups for the channel as it does for a
+//! listener (each ends in one `recvmsg` that says `EAGAIN`; one that
+//! brought no connection is futile), so that the herd table charges the
+//! `master` strategy for both the master's wake-up and the worker's.
 
 use crate::accept::FdQueue;
+use crate::errlog::ErrorLog;
+use crate::stats::{Counter, Stats};
 use crate::sys;
 use crate::worker::ControlHandle;
 use spindle_rt::io::Direction;
@@ -34,15 +41,39 @@ pub(crate) fn send(chan: &impl AsRawFd, order: u8) -> io::Result<()> {
 
 /// The worker's side: obeys orders until the channel closes, which counts
 /// as an order to drain.
-pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQueue>) {
+pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQueue>, stats: Stats) {
     let fd = chan.as_raw_fd();
+    // Connections received since the last `EAGAIN`.
+    let mut got = 0u64;
     loop {
-        match chan.async_io(Direction::Read, || sys::recv_msg(fd)).await {
+        let next = chan.async_io(Direction::Read, || match sys::recv_msg(fd) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                stats.add(Counter::Wakeups, 1);
+                if got == 0 {
+                    stats.add(Counter::FutileWakeups, 1);
+                }
+                got = 0;
+                Err(e)
+            }
+            other => other,
+        });
+        match next.await {
             Ok(Some((order, fds))) => match order {
                 DRAIN => handle.drain(),
                 STOP => handle.stop(),
-                REOPEN => handle.reopen(),
-                CONN => fds.into_iter().for_each(|f| queue.push(f)),
+                REOPEN => {
+                    // The master has made the files ours before sending
+                    // this (see `errlog`).
+                    match ErrorLog::reopen() {
+                        Ok(()) => tracing::info!(pid = sys::getpid(), "worker reopened its logs"),
+                        Err(e) => tracing::error!(error = %e, "worker cannot reopen the error log"),
+                    }
+                    handle.reopen();
+                }
+                CONN => {
+                    got += fds.len() as u64;
+                    fds.into_iter().for_each(|f| queue.push(f));
+                }
                 other => tracing::warn!(order = other, "unknown order from the master"),
             },
             Ok(None) | Err(_) => {

@@ -1,13 +1,16 @@
 //! A worker process's start, right after `fork`: shed the master's
-//! state, build a runtime, adopt the channel and listeners, run the
-//! application, exit.
+//! state, give up root (if the master is root and a `user` is set: after
+//! the listeners and the error log are open, before anything of the
+//! application runs), build a runtime, adopt the channel and listeners,
+//! run the application, exit.
 
 use crate::accept::{FdQueue, Source};
 use crate::app::App;
 use crate::config::{AcceptStrategy, ClusterConfig};
+use crate::errlog::ErrorLog;
 use crate::stats::{Slot, Stats};
 use crate::worker::{ControlHandle, WorkerCtx};
-use crate::{channel, sys};
+use crate::{channel, sys, user};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::AtomicI32;
@@ -53,10 +56,14 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
     let listeners = s.listeners.iter().map(|l| l.try_clone()).collect::<io::Result<Vec<_>>>()?;
     let mut keep = vec![chan.as_raw_fd()];
     keep.extend(listeners.iter().map(|l| l.as_raw_fd()));
+    keep.extend(ErrorLog::raw_fd());
     sys::close_all_but(&keep);
+    if let Some(u) = user::in_effect(s.cluster.user.as_ref()) {
+        user::drop_privileges(u)?;
+    }
 
     let rt = spindle_rt::Builder::new_current_thread().build()?;
-    let stats = Stats::shared(s.slots, s.slot);
+    let stats = Stats::for_worker(s.slots, s.slot);
     let cluster = s.cluster;
     rt.block_on(async move {
         let chan = spindle_rt::net::UnixStream::from_std(chan)?;
@@ -68,8 +75,9 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
             AcceptStrategy::Exclusive => Source::listeners(listeners, true)?,
             AcceptStrategy::Mutex => Source::mutex(listeners, s.lock, cluster.accept_mutex_delay)?,
             AcceptStrategy::Master => Source::master(queue.clone()),
-        };
-        spindle_rt::spawn_local(channel::obey(chan, handle, queue));
+        }
+        .with_limit(cluster.worker_connections);
+        spindle_rt::spawn_local(channel::obey(chan, handle, queue, stats.clone()));
         let ctx = WorkerCtx::new(source, control, stats, s.id);
         app.worker(config, ctx).await;
         Ok(())

@@ -1,6 +1,7 @@
 //! What the master needs to know: where to listen, how many workers, and
 //! how connections reach them.
 
+use crate::user::WorkerUser;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -94,7 +95,35 @@ pub struct ClusterConfig {
     /// Where the master writes its process id (and, during a binary
     /// upgrade, renames it with an `.oldbin` suffix), if anywhere.
     pub pid_file: Option<PathBuf>,
+    /// The account workers run as when the master is root (nginx's
+    /// `user`); ignored, with a warning, when it is not. See
+    /// [`user`](crate::user).
+    pub user: Option<WorkerUser>,
+    /// Where the master's and the workers' log output goes (nginx's
+    /// `error_log`); `None`: standard error. See [`ErrorLog`](crate::ErrorLog).
+    pub error_log: Option<PathBuf>,
+    /// Files the application's workers write (an access log): the master
+    /// creates them and gives them to [`user`](Self::user) at start, on
+    /// reload and on `USR1`, before the workers open them.
+    pub log_files: Vec<PathBuf>,
+    /// Most connections one worker serves at once (nginx's
+    /// `worker_connections`). A worker at the limit stops accepting (its
+    /// listeners leave its poller, so the kernel wakes another worker or
+    /// keeps the connection queued) until one of its connections closes;
+    /// with [`AcceptStrategy::Mutex`] a worker above 7/8 of it stops
+    /// contending for the mutex for a while (nginx's
+    /// `ngx_accept_disabled`). Counted from [`Counter::Active`](crate::Counter::Active),
+    /// which the application must keep.
+    pub worker_connections: usize,
 }
+
+/// The default [`ClusterConfig::worker_connections`]: 10240, not nginx's
+/// 1024 (nginx's counts listeners and upstreams too), so that one worker
+/// holds the 1000-connection benchmarks with room to spare.
+pub const WORKER_CONNECTIONS: usize = 10_240;
+
+/// The largest accepted [`ClusterConfig::worker_connections`].
+pub const MAX_WORKER_CONNECTIONS: usize = 1 << 24;
 
 impl Default for ClusterConfig {
     fn default() -> Self {
@@ -106,6 +135,10 @@ impl Default for ClusterConfig {
             accept_mutex_delay: Duration::from_millis(500),
             shutdown_timeout: Duration::from_secs(30),
             pid_file: None,
+            user: None,
+            error_log: None,
+            log_files: Vec::new(),
+            worker_connections: WORKER_CONNECTIONS,
         }
     }
 }

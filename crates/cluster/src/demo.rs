@@ -15,12 +15,14 @@
 //! for each bound address.
 //!
 //! Settings come from flags (`--config FILE`, `--listen ADDR` (repeatable),
-//! `--workers N`, `--accept STRATEGY`, `--pid-file PATH`) and from the
-//! file, which is read again on every `SIGHUP` and wins over the flags.
-//! The file has `key=value` lines (`#` starts a comment): `workers`,
-//! `accept`, `reply`, `crash_at_start` (true/false), `listen`
-//! (comma-separated), `shutdown_timeout_ms`, `accept_mutex_delay_ms`. A
-//! line it does not understand is a load error.
+//! `--workers N`, `--accept STRATEGY`, `--pid-file PATH`, `--user
+//! USER[:GROUP]`, `--error-log PATH`, `--worker-connections N`) and from
+//! the file, which is read again on every `SIGHUP` and wins over the
+//! flags. The file has `key=value` lines (`#` starts a comment):
+//! `workers`, `accept`, `reply`, `crash_at_start` (true/false), `listen`
+//! (comma-separated), `shutdown_timeout_ms`, `accept_mutex_delay_ms`,
+//! `user`, `error_log`, `worker_connections`. A line it does not
+//! understand (an unknown user, say) is a load error.
 //!
 //! ```no_run
 //! use spindle_cluster::demo::Demo;
@@ -87,6 +89,9 @@ impl Demo {
                 "--workers" => demo.cluster.workers = parse_workers(&value()?)?,
                 "--accept" => demo.cluster.accept = value()?.parse()?,
                 "--pid-file" => demo.cluster.pid_file = Some(PathBuf::from(value()?)),
+                "--user" => demo.cluster.user = Some(value()?.parse().map_err(|e| format!("--user: {e}"))?),
+                "--error-log" => demo.cluster.error_log = Some(PathBuf::from(value()?)),
+                "--worker-connections" => demo.cluster.worker_connections = parse_connections(&value()?)?,
                 other => return Err(format!("unknown flag '{other}'")),
             }
         }
@@ -101,6 +106,16 @@ fn parse_workers(v: &str) -> Result<usize, String> {
     match v.parse::<usize>() {
         Ok(n) if (1..=100).contains(&n) => Ok(n),
         _ => Err(format!("workers must be a number from 1 to 100, not '{v}'")),
+    }
+}
+
+fn parse_connections(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if (1..=crate::config::MAX_WORKER_CONNECTIONS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "worker_connections must be a number from 1 to {}, not '{v}'",
+            crate::config::MAX_WORKER_CONNECTIONS
+        )),
     }
 }
 
@@ -140,6 +155,9 @@ pub fn parse_config(text: &str, cluster: &mut ClusterConfig, app: &mut DemoConfi
             }
             "shutdown_timeout_ms" => cluster.shutdown_timeout = ms(value).map_err(at)?,
             "accept_mutex_delay_ms" => cluster.accept_mutex_delay = ms(value).map_err(at)?,
+            "user" => cluster.user = Some(value.parse().map_err(at)?),
+            "error_log" => cluster.error_log = Some(PathBuf::from(value)),
+            "worker_connections" => cluster.worker_connections = parse_connections(value).map_err(at)?,
             other => return Err(at(format!("unknown setting '{other}'"))),
         }
     }
@@ -293,6 +311,8 @@ mod tests {
             ("colour=blue", "unknown setting"),
             ("just words", "expected key=value"),
             ("listen=127.0.0.1:80,nope", "listen 'nope'"),
+            ("user=no-such-user-here", "line 1: unknown user"),
+            ("worker_connections=0", "worker_connections"),
         ] {
             let e = parse_config(bad, &mut c, &mut a).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");

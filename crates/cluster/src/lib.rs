@@ -16,8 +16,10 @@
 //!
 //! The master obeys nginx's signals (see [`master`]): `HUP` reloads,
 //! `QUIT` drains, `TERM`/`INT` stop fast, `USR1` reopens logs, `USR2`
-//! starts a new binary that inherits the listeners. [`demo`] is a small
-//! application to try all of it with.
+//! starts a new binary that inherits the listeners. A root master runs
+//! its workers as an unprivileged [`user`]; everyone's log output goes to
+//! the [`ErrorLog`]. [`demo`] is a small application to try all of it
+//! with.
 //!
 //! [`WorkerCtx::standalone`] runs the same application in one process
 //! without a master (tests, and nginx's `master_process off`).
@@ -28,17 +30,21 @@ mod channel;
 mod child;
 pub mod config;
 pub mod demo;
+mod errlog;
 mod listen;
 pub mod master;
 pub mod stats;
 mod sys;
+pub mod user;
 pub mod worker;
 
 pub use app::{App, Loaded};
 pub use config::{AcceptStrategy, ClusterConfig};
+pub use errlog::{ErrorLog, ErrorLogWriter};
 pub use listen::INHERIT_ENV;
 pub use master::run;
 pub use stats::{Counter, Stats, Totals};
+pub use user::WorkerUser;
 pub use worker::{Control, ControlHandle, Incoming, Phase, WorkerCtx};
 
 use std::net::SocketAddr;

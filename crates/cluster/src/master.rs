@@ -7,17 +7,18 @@
 //! | `HUP`       | [`App::load`] again; on success bind new addresses, start a new generation, drain the old one; on error log it and keep the old workers |
 //! | `QUIT`      | drain every worker, exit once all are gone                    |
 //! | `TERM`/`INT`| stop every worker fast, exit once all are gone                |
-//! | `USR1`      | tell every worker to reopen its logs                          |
+//! | `USR1`      | create the log files and give them to the worker user, reopen its own error log, tell every worker to reopen its logs |
 //! | `USR2`      | binary upgrade: rename the pid file to `.oldbin`, start `current_exe()` with the listeners inherited |
 //! | `CHLD`      | reap; respawn a worker that died unexpectedly, with back-off  |
 
 use crate::app::{App, Loaded};
 use crate::child::{self, Spawn};
-use crate::config::AcceptStrategy;
+use crate::config::{AcceptStrategy, ClusterConfig};
+use crate::errlog::{self, ErrorLog};
 use crate::listen::{Listeners, INHERIT_ENV};
 use crate::stats::{Counter, Slot};
 use crate::worker::Phase;
-use crate::{channel, sys, ClusterError};
+use crate::{channel, sys, user, ClusterError};
 use spindle_loop::{IoId, Loop, RunMode};
 use spindle_poll::Interest;
 use std::cell::RefCell;
@@ -104,6 +105,10 @@ type Shared<A> = Rc<RefCell<Master<A>>>;
 /// or a failure of the master's loop.
 pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
     let loaded = app.load().map_err(ClusterError::Config)?;
+    user::warn_if_ignored(loaded.cluster.user.as_ref());
+    prepare_logs(&loaded.cluster);
+    ErrorLog::set(loaded.cluster.error_log.as_deref())
+        .map_err(|source| ClusterError::Io { what: "opening the error log", source })?;
     let mut listeners = Listeners::inherited()?;
     listeners.ensure(&loaded.cluster)?;
     let io = |what: &'static str| move |source| ClusterError::Io { what, source };
@@ -168,14 +173,32 @@ fn on_signal<A: App>(m: &Shared<A>, lp: &mut Loop, signum: i32) {
         libc::SIGHUP => reload(m, lp),
         libc::SIGQUIT => shut_down(m, lp, State::Quitting),
         libc::SIGTERM | libc::SIGINT => shut_down(m, lp, State::Terminating),
-        libc::SIGUSR1 => {
-            tracing::info!("reopening logs");
-            for w in &m.borrow().workers {
-                let _ = channel::send(&w.chan, channel::REOPEN);
-            }
-        }
+        libc::SIGUSR1 => reopen_logs(m),
         libc::SIGUSR2 => upgrade(m),
         _ => {}
+    }
+}
+
+/// Creates the log files the workers will open and gives them to the
+/// worker user, when there is one in effect (see [`errlog`]).
+fn prepare_logs(cluster: &ClusterConfig) {
+    let Some(u) = user::in_effect(cluster.user.as_ref()) else { return };
+    let paths: Vec<&std::path::Path> =
+        cluster.log_files.iter().chain(&cluster.error_log).map(PathBuf::as_path).collect();
+    errlog::prepare(&paths, Some(u));
+}
+
+/// `SIGUSR1`: prepare the files as root, reopen the master's error log,
+/// then tell the workers, in that order (see [`errlog`]).
+fn reopen_logs<A: App>(m: &Shared<A>) {
+    let ms = m.borrow();
+    prepare_logs(&ms.loaded.cluster);
+    if let Err(e) = ErrorLog::reopen() {
+        tracing::error!(error = %e, "cannot reopen the error log; still writing to the old file");
+    }
+    tracing::info!("reopening logs");
+    for w in &ms.workers {
+        let _ = channel::send(&w.chan, channel::REOPEN);
     }
 }
 
@@ -342,6 +365,12 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
                 return;
             }
         };
+        user::warn_if_ignored(loaded.cluster.user.as_ref());
+        prepare_logs(&loaded.cluster);
+        if let Err(e) = ErrorLog::set(loaded.cluster.error_log.as_deref()) {
+            tracing::error!(error = %e, "reload refused: cannot open the error log; keeping the running workers");
+            return;
+        }
         if let Err(e) = ms.listeners.ensure(&loaded.cluster) {
             tracing::error!(error = %e, "reload refused; keeping the running workers");
             return;
@@ -514,11 +543,21 @@ fn master_accept<A: App>(m: &Shared<A>, lp: &mut Loop, fd: i32) {
         let Some(l) = ms.listeners.all().find(|l| l.as_raw_fd() == fd) else { return };
         let _ = l.set_nonblocking(true);
         // Workers neither start nor stop inside this callback, so the
-        // round-robin targets are fixed for the whole batch.
+        // round-robin targets are fixed for the whole batch. A worker at
+        // worker_connections (by its Active gauge) gets nothing more.
+        let limit = ms.loaded.cluster.worker_connections as i64;
         let targets: Vec<usize> = (0..ms.workers.len())
-            .filter(|&i| ms.workers[i].phase == Phase::Running && ms.workers[i].generation == ms.generation)
+            .filter(|&i| {
+                let w = &ms.workers[i];
+                w.phase == Phase::Running
+                    && w.generation == ms.generation
+                    && ms.slots[w.slot].get(Counter::Active) < limit
+            })
             .collect();
         if targets.is_empty() {
+            if ms.workers.iter().any(|w| w.phase == Phase::Running && w.generation == ms.generation) {
+                tracing::warn!(limit, "worker_connections are not enough: every worker is full");
+            }
             pause = true;
         }
         while !pause {

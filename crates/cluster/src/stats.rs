@@ -8,7 +8,8 @@
 //! status page needs. Under a master the slots live in memory shared by
 //! every worker (mapped before the fork); standalone they are on the heap.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use spindle_rt::sync::Notify;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// One counter of a worker's [`Slot`].
@@ -22,7 +23,10 @@ pub enum Counter {
     Handled,
     /// Requests served (nginx `requests`).
     Requests,
-    /// Open client connections (nginx `Active connections`).
+    /// Open client connections (nginx `Active connections`). The
+    /// application adds 1 when it starts serving a connection and takes
+    /// 1 back when it is done; `worker_connections` is enforced from the
+    /// taking back.
     Active,
     /// Connections reading a request (nginx `Reading`).
     Reading,
@@ -31,9 +35,13 @@ pub enum Counter {
     /// Idle keep-alive connections (nginx `Waiting`).
     Waiting,
     /// Times the worker was woken for a listener (each wake-up ends in one
-    /// `accept` that says `EAGAIN`).
+    /// `accept` that says `EAGAIN`) or for its channel from the master
+    /// (each ends in one `recvmsg` that says `EAGAIN`; with
+    /// [`AcceptStrategy::Master`](crate::AcceptStrategy::Master) that is
+    /// how connections arrive).
     Wakeups,
-    /// Wake-ups that accepted nothing: the herd's wasted work.
+    /// Wake-ups that accepted (or received) no connection: the herd's
+    /// wasted work.
     FutileWakeups,
     /// Attempts to take the accept mutex.
     MutexTries,
@@ -111,22 +119,83 @@ enum Backing {
 pub struct Stats {
     backing: Backing,
     me: usize,
+    conns: Option<Arc<Conns>>,
+}
+
+/// A worker's own count of its open connections, for
+/// `worker_connections`: connections handed out by its `Incoming` minus
+/// those the application has closed ([`Counter::Active`] taken back).
+/// Counting the hand-outs rather than reading the gauge matters: a
+/// connection's task may not have run (and added to the gauge) before
+/// the next accept.
+#[derive(Debug, Default)]
+struct Conns {
+    opened: AtomicU64,
+    closed: AtomicU64,
+    /// Someone waits in [`Stats::closed_one`].
+    waiting: AtomicBool,
+    room: Notify,
 }
 
 impl Stats {
     /// Counters for one process with no master: a single heap slot.
     pub fn standalone() -> Stats {
-        Stats { backing: Backing::Heap(Arc::from(vec![Slot::default()])), me: 0 }
+        Stats { backing: Backing::Heap(Arc::from(vec![Slot::default()])), me: 0, conns: Some(Arc::default()) }
     }
 
     /// The handle of worker slot `me` over `slots`, which stay mapped for
-    /// the rest of the process's life.
+    /// the rest of the process's life. (It does not count this process's
+    /// open connections: the cluster's workers get a handle that does,
+    /// for `worker_connections`.)
     ///
     /// # Panics
     /// If `me` is out of range.
     pub fn shared(slots: &'static [Slot], me: usize) -> Stats {
         assert!(me < slots.len(), "stats slot {me} out of {}", slots.len());
-        Stats { backing: Backing::Shared(slots), me }
+        Stats { backing: Backing::Shared(slots), me, conns: None }
+    }
+
+    /// [`shared`](Stats::shared), also counting this process's open
+    /// connections (a worker's).
+    pub(crate) fn for_worker(slots: &'static [Slot], me: usize) -> Stats {
+        Stats { conns: Some(Arc::default()), ..Stats::shared(slots, me) }
+    }
+
+    /// Connections handed out and not yet closed, in this process.
+    pub(crate) fn open_connections(&self) -> u64 {
+        self.conns.as_ref().map_or(0, |c| {
+            let closed = c.closed.load(Ordering::SeqCst);
+            c.opened.load(Ordering::Relaxed).saturating_sub(closed)
+        })
+    }
+
+    /// Counts a connection handed to the application.
+    pub(crate) fn opened_one(&self) {
+        if let Some(c) = &self.conns {
+            c.opened.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Completes at the next connection closed after this call (with no
+    /// connection counting, never).
+    pub(crate) async fn closed_one(&self) {
+        let Some(c) = &self.conns else { return std::future::pending().await };
+        let next = c.room.notified();
+        c.waiting.store(true, Ordering::SeqCst);
+        next.await;
+    }
+
+    /// Completes once fewer than `limit` connections are open.
+    pub(crate) async fn room_below(&self, limit: u64) {
+        let Some(c) = &self.conns else { return };
+        loop {
+            let next = c.room.notified();
+            c.waiting.store(true, Ordering::SeqCst);
+            if self.open_connections() < limit {
+                return;
+            }
+            next.await;
+        }
     }
 
     fn slots(&self) -> &[Slot] {
@@ -144,6 +213,15 @@ impl Stats {
     /// Adds `n` (which may be negative, for gauges) to this worker's `c`.
     pub fn add(&self, c: Counter, n: i64) {
         self.mine().values[c as usize].fetch_add(n, Ordering::Relaxed);
+        if c == Counter::Active && n < 0 {
+            if let Some(conns) = &self.conns {
+                conns.closed.fetch_add(n.unsigned_abs(), Ordering::SeqCst);
+                // A plain load first: the waiter is rare, the close is not.
+                if conns.waiting.load(Ordering::SeqCst) && conns.waiting.swap(false, Ordering::SeqCst) {
+                    conns.room.notify_waiters();
+                }
+            }
+        }
     }
 
     /// Sums every worker's slot.

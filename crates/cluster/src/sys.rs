@@ -1,7 +1,8 @@
 //! The system calls the cluster makes that std does not wrap: `fork`,
 //! `waitpid`, `kill`, descriptor passing with `SCM_RIGHTS`, shared
-//! anonymous mappings, `SO_REUSEPORT` listeners, and descriptor and signal
-//! mask fix-ups around `fork` and `exec`. Every `unsafe` block of the crate
+//! anonymous mappings, `SO_REUSEPORT` listeners, descriptor and signal
+//! mask fix-ups around `fork` and `exec`, and the user database and
+//! credential calls of a privilege drop. Every `unsafe` block of the crate
 //! is here.
 
 use std::io;
@@ -334,4 +335,131 @@ pub(crate) fn inherit_fds(cmd: &mut Command, fds: Vec<RawFd>) {
 pub(crate) fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and has no preconditions.
     unsafe { libc::_exit(code) }
+}
+
+/// This process's effective user id.
+pub(crate) fn geteuid() -> u32 {
+    // SAFETY: geteuid cannot fail and takes no arguments.
+    unsafe { libc::geteuid() }
+}
+
+/// Calls `f(buf)`, a `get*_r` lookup that returns an errno value and
+/// says `ERANGE` when `buf` is too small, with a growing buffer.
+fn with_buffer(mut f: impl FnMut(&mut [u8]) -> libc::c_int) -> io::Result<()> {
+    let mut buf = vec![0u8; 1024];
+    loop {
+        match f(&mut buf) {
+            0 => return Ok(()),
+            libc::ERANGE if buf.len() < 1 << 20 => buf.resize(buf.len() * 2, 0),
+            libc::EINTR => {}
+            e => return Err(io::Error::from_raw_os_error(e)),
+        }
+    }
+}
+
+fn c_name(name: &str) -> io::Result<std::ffi::CString> {
+    std::ffi::CString::new(name).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a name"))
+}
+
+/// `getpwnam_r(3)`: the user's `(uid, primary gid)`, `None` if unknown.
+pub(crate) fn lookup_user(name: &str) -> io::Result<Option<(u32, u32)>> {
+    let cname = c_name(name)?;
+    // SAFETY: passwd is plain old data; zero is a valid value to be
+    // overwritten.
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    with_buffer(|buf| {
+        // SAFETY: every pointer is to a live value of the right type, and
+        // `buf` is writable for the length passed; the strings the result
+        // points into live in `buf`, which is not read after this.
+        unsafe { libc::getpwnam_r(cname.as_ptr(), &mut pw, buf.as_mut_ptr().cast(), buf.len(), &mut found) }
+    })?;
+    Ok((!found.is_null()).then_some((pw.pw_uid, pw.pw_gid)))
+}
+
+/// `getgrnam_r(3)`: the group's id, `None` if unknown.
+pub(crate) fn lookup_group(name: &str) -> io::Result<Option<u32>> {
+    let cname = c_name(name)?;
+    // SAFETY: group is plain old data; zero is a valid value to be
+    // overwritten.
+    let mut gr: libc::group = unsafe { std::mem::zeroed() };
+    let mut found: *mut libc::group = std::ptr::null_mut();
+    with_buffer(|buf| {
+        // SAFETY: as in `lookup_user`.
+        unsafe { libc::getgrnam_r(cname.as_ptr(), &mut gr, buf.as_mut_ptr().cast(), buf.len(), &mut found) }
+    })?;
+    Ok((!found.is_null()).then_some(gr.gr_gid))
+}
+
+/// `getgrouplist(3)`: the groups `user` belongs to, plus `gid` (what
+/// `initgroups` would set, computed in the master rather than in the
+/// freshly forked worker).
+pub(crate) fn group_list(user: &str, gid: u32) -> io::Result<Vec<u32>> {
+    let cname = c_name(user)?;
+    let mut groups: Vec<libc::gid_t> = vec![0; 64];
+    loop {
+        let mut n = groups.len() as libc::c_int;
+        // SAFETY: `groups` has room for `n` ids; on return `n` is the
+        // number written, or the number needed when -1 says it was short.
+        let rc = unsafe { libc::getgrouplist(cname.as_ptr(), gid, groups.as_mut_ptr(), &mut n) };
+        if rc >= 0 {
+            groups.truncate(n.max(0) as usize);
+            return Ok(groups);
+        }
+        if groups.len() >= 1 << 16 {
+            return Err(io::Error::other("more than 65536 groups"));
+        }
+        groups.resize((n.max(0) as usize).max(groups.len() * 2), 0);
+    }
+}
+
+/// `setgroups(2)`: the supplementary groups (root only).
+pub(crate) fn set_groups(groups: &[u32]) -> io::Result<()> {
+    // SAFETY: the pointer and length describe the live slice.
+    cvt(unsafe { libc::setgroups(groups.len(), groups.as_ptr()) }).map(drop)
+}
+
+/// `setresgid(2)`: real, effective and saved group id, all to `gid`.
+pub(crate) fn set_gids(gid: u32) -> io::Result<()> {
+    // SAFETY: setresgid takes plain integers.
+    cvt(unsafe { libc::setresgid(gid, gid, gid) }).map(drop)
+}
+
+/// `setresuid(2)`: real, effective and saved user id, all to `uid`.
+pub(crate) fn set_uids(uid: u32) -> io::Result<()> {
+    // SAFETY: setresuid takes plain integers.
+    cvt(unsafe { libc::setresuid(uid, uid, uid) }).map(drop)
+}
+
+/// `getresuid(2)`: (real, effective, saved) user ids.
+pub(crate) fn get_uids() -> io::Result<(u32, u32, u32)> {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: three live, writable uid_t values.
+    cvt(unsafe { libc::getresuid(&mut r, &mut e, &mut s) })?;
+    Ok((r, e, s))
+}
+
+/// `getresgid(2)`: (real, effective, saved) group ids.
+pub(crate) fn get_gids() -> io::Result<(u32, u32, u32)> {
+    let (mut r, mut e, mut s) = (0, 0, 0);
+    // SAFETY: three live, writable gid_t values.
+    cvt(unsafe { libc::getresgid(&mut r, &mut e, &mut s) })?;
+    Ok((r, e, s))
+}
+
+/// `prctl(PR_SET_DUMPABLE, 1)`: undoes the kernel's "not dumpable" mark
+/// that changing credentials sets.
+pub(crate) fn set_dumpable() -> io::Result<()> {
+    // SAFETY: PR_SET_DUMPABLE takes one integer argument; the rest are
+    // ignored and passed as zero.
+    cvt(unsafe {
+        libc::prctl(
+            libc::PR_SET_DUMPABLE,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    })
+    .map(drop)
 }

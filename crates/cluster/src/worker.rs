@@ -149,6 +149,11 @@ pub struct Incoming {
 impl Incoming {
     /// The next connection, or `None` once the phase is past `Running`.
     ///
+    /// With [`ClusterConfig::worker_connections`](crate::ClusterConfig::worker_connections)
+    /// connections handed out and not yet closed (the application takes
+    /// [`Counter::Active`] back when it is done with one), it waits for
+    /// one to close before accepting (see [`accept`](crate::accept)).
+    ///
     /// Errors of one `accept` (`EMFILE`, a connection reset while queued)
     /// are the caller's to log; the next call tries again (after
     /// `EMFILE`/`ENFILE`, once [`EMFILE_PAUSE`](crate::accept::EMFILE_PAUSE)

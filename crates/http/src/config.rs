@@ -8,8 +8,11 @@
 //! accept = "reuseport"
 //! index = "index.html"
 //! access_log = "/var/log/spindle/access.log"
+//! error_log = "/var/log/spindle/error.log"  # default: standard error
 //! status = "/nginx_status"
 //! pid_file = "/run/spindle.pid"
+//! user = "www-data"          # or "www-data:www-data"; only when started as root
+//! worker_connections = 10240
 //!
 //! [limits]
 //! request_line = 8192        # longer: 414
@@ -135,6 +138,12 @@ pub struct Overrides {
     pub status: Option<String>,
     /// `--pid-file`.
     pub pid_file: Option<PathBuf>,
+    /// `--user` (`USER` or `USER:GROUP`).
+    pub user: Option<String>,
+    /// `--error-log`.
+    pub error_log: Option<PathBuf>,
+    /// `--worker-connections`.
+    pub worker_connections: Option<usize>,
     /// `--max-request-line`.
     pub request_line: Option<usize>,
     /// `--max-headers`.
@@ -169,6 +178,9 @@ struct FileConfig {
     status: Option<String>,
     pid_file: Option<PathBuf>,
     backlog: Option<u32>,
+    user: Option<String>,
+    error_log: Option<PathBuf>,
+    worker_connections: Option<usize>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -308,6 +320,17 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         cluster.backlog = b;
     }
     cluster.pid_file = o.pid_file.clone().or(f.pid_file);
+    if let Some(u) = o.user.clone().or(f.user) {
+        cluster.user = Some(u.parse().map_err(|e| format!("{name}: key `user`: {e}"))?);
+    }
+    cluster.error_log = o.error_log.clone().or(f.error_log);
+    if let Some(n) = o.worker_connections.or(f.worker_connections) {
+        let max = spindle_cluster::config::MAX_WORKER_CONNECTIONS;
+        if !(1..=max).contains(&n) {
+            return Err(format!("{name}: key `worker_connections`: {n} is not from 1 to {max}"));
+        }
+        cluster.worker_connections = n;
+    }
 
     let root = o.root.clone().or(f.root).unwrap_or_else(|| PathBuf::from("."));
     let meta =
@@ -323,6 +346,8 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         app.index = i;
     }
     app.access_log = o.access_log.clone().or(f.access_log);
+    // The master creates it and hands it to `user` before workers open it.
+    cluster.log_files = app.access_log.iter().cloned().collect();
     if let Some(s) = o.status.clone().or(f.status) {
         if !s.starts_with('/') {
             return Err(format!("{name}: key `status`: '{s}' must start with '/'"));
@@ -421,6 +446,22 @@ mod tests {
     }
 
     #[test]
+    fn user_error_log_and_worker_connections() {
+        let l = with_file("user = \"root:root\"\nerror_log = \"/tmp/e.log\"\naccess_log = \"/tmp/a.log\"\nworker_connections = 64\n").unwrap();
+        let u = l.cluster.user.unwrap();
+        assert_eq!((u.name.as_str(), u.uid, u.gid), ("root", 0, 0));
+        assert_eq!(l.cluster.error_log, Some(PathBuf::from("/tmp/e.log")));
+        assert_eq!(l.cluster.log_files, vec![PathBuf::from("/tmp/a.log")]);
+        assert_eq!(l.cluster.worker_connections, 64);
+        let d = load(None, &Overrides::default()).unwrap();
+        assert_eq!((d.cluster.user, d.cluster.error_log), (None, None));
+        assert_eq!(d.cluster.worker_connections, spindle_cluster::config::WORKER_CONNECTIONS);
+        let o = Overrides { user: Some("root".into()), worker_connections: Some(8), ..Overrides::default() };
+        let l = load(None, &o).unwrap();
+        assert_eq!((l.cluster.user.unwrap().uid, l.cluster.worker_connections), (0, 8));
+    }
+
+    #[test]
     fn errors_name_the_key() {
         let cases = [
             ("listen = [\"nowhere\"]", "`listen`"),
@@ -435,6 +476,9 @@ mod tests {
             ("status = \"nginx_status\"", "`status`"),
             ("colour = \"blue\"", "colour"),
             ("workers = \"two\"", "workers"),
+            ("user = \"no-such-user-here\"", "`user`: unknown user"),
+            ("user = \"root:no-such-group-here\"", "unknown group"),
+            ("worker_connections = 0", "`worker_connections`"),
         ];
         for (text, want) in cases {
             let e = with_file(text).unwrap_err();

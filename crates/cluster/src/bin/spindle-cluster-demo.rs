@@ -2,12 +2,13 @@
 //! integration tests and `spindle herd` start.
 //!
 //! `spindle-cluster-demo [--config FILE] [--listen ADDR]... [--workers N]
-//! [--accept STRATEGY] [--pid-file PATH]`; logs go to stderr
-//! (`RUST_LOG` filters them).
+//! [--accept STRATEGY] [--pid-file PATH] [--user USER[:GROUP]]
+//! [--error-log PATH] [--worker-connections N]`; logs go to the error log,
+//! stderr by default (`RUST_LOG` filters them).
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        .with_writer(spindle_cluster::ErrorLog)
         .with_ansi(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -1,0 +1,142 @@
+//! `spindle http` run as root with `--user`: the workers serve as that
+//! user, the logs live in `--error-log` and `--access-log`, and a
+//! rotation (rename, `USR1`) gives new files the workers can still write
+//! after giving up root. Every wait polls under a deadline; the server
+//! is killed when the test ends.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const LIMIT: Duration = Duration::from_secs(15);
+
+fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail and touches no memory.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LIMIT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The master and its workers, killed on drop; the scratch folder removed.
+struct Running {
+    child: Child,
+    dir: PathBuf,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for pid in workers(self.child.id()) {
+            // SAFETY: kill(2) with a pid of our own server's worker.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn workers(master: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for t in fs::read_dir(format!("/proc/{master}/task")).into_iter().flatten().flatten() {
+        if let Ok(s) = fs::read_to_string(t.path().join("children")) {
+            out.extend(s.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+        }
+    }
+    out
+}
+
+fn read(p: &Path) -> String {
+    fs::read_to_string(p).unwrap_or_default()
+}
+
+fn get(addr: SocketAddr, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(LIMIT)).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn workers_run_as_nobody_and_write_their_logs_after_a_rotation() {
+    if !is_root() {
+        eprintln!("skipped: `--user` needs the tests to run as root");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("spindle-http-ops-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("root")).unwrap();
+    fs::write(dir.join("root/index.html"), "<h1>ops</h1>\n").unwrap();
+    let (access, error) = (dir.join("access.log"), dir.join("error.log"));
+    let child = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["http", "--listen", "127.0.0.1:0", "--workers", "2", "--user", "nobody"])
+        .arg("--root")
+        .arg(dir.join("root"))
+        .arg("--access-log")
+        .arg(&access)
+        .arg("--error-log")
+        .arg(&error)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let run = Running { child, dir: dir.clone() };
+    let master = run.child.id();
+
+    // The address is in the error log, not on stderr.
+    let mut addr = None;
+    wait_until("the listening line in the error log", || {
+        addr = read(&error).lines().find_map(|l| l.split("listening on ").nth(1)?.trim().parse().ok());
+        addr.is_some()
+    });
+    let addr: SocketAddr = addr.unwrap();
+    wait_until("two workers", || workers(master).len() == 2);
+    for pid in workers(master) {
+        let status = read(Path::new(&format!("/proc/{pid}/status")));
+        let line = |k: &str| status.lines().find(|l| l.starts_with(k)).unwrap_or("").to_string();
+        assert_eq!(line("Uid:"), "Uid:\t65534\t65534\t65534\t65534", "worker {pid}");
+        assert_eq!(line("Gid:"), "Gid:\t65534\t65534\t65534\t65534", "worker {pid}");
+    }
+    assert!(get(addr, "/").starts_with("HTTP/1.1 200"), "serves as nobody");
+    wait_until("the first access log line", || read(&access).contains("\"GET / HTTP/1.1\" 200"));
+
+    // Rotate both logs.
+    fs::rename(&access, dir.join("access.log.1")).unwrap();
+    fs::rename(&error, dir.join("error.log.1")).unwrap();
+    // SAFETY: kill(2) with our own child's pid.
+    unsafe { libc::kill(master as i32, libc::SIGUSR1) };
+    wait_until("both workers to reopen the error log", || {
+        read(&error).matches("worker reopened its logs").count() == 2
+    });
+    assert_eq!(fs::metadata(&error).unwrap().uid(), 65534);
+    assert_eq!(fs::metadata(&access).unwrap().uid(), 65534, "the master gave the new access log to nobody");
+    assert!(get(addr, "/index.html").starts_with("HTTP/1.1 200"));
+    wait_until("a worker's line in the new access log", || {
+        read(&access).contains("\"GET /index.html HTTP/1.1\" 200")
+    });
+    assert!(!read(&dir.join("access.log.1")).contains("index.html"));
+}
+
+#[test]
+fn an_unknown_user_is_a_configuration_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["http", "--listen", "127.0.0.1:0", "--user", "no-such-user-here"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("key `user`: unknown user 'no-such-user-here'"), "{err}");
+}
