@@ -314,7 +314,7 @@ fn park(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
                     shared.notify_parked();
                 }
             }
-            if core.run_queue.len() > 1 {
+            if core.run_queue.len() + usize::from(core.lifo.is_some()) > 1 {
                 shared.notify_parked();
             }
             return core;
