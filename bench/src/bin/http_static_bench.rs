@@ -37,8 +37,10 @@
 //!   requests unbounded in practice (1,000,000) and a 65 s keep-alive
 //!   timeout, so wrk's connections are never closed under it;
 //!   `listen 127.0.0.1:PORT reuseport`, a listening socket per worker.
-//!   spindle gets `--accept reuseport` for the same reason (change with
-//!   `--spindle-accept`).
+//!   spindle gets `--accept reuseport` for the same reason. With
+//!   `--spindle-accept exclusive` (or any strategy but `reuseport`) nginx
+//!   listens without `reuseport`: its workers then share one socket,
+//!   registered with `EPOLLEXCLUSIVE`, which is nginx's own default.
 //! - Access logs are off on both sides (`access_log off`; spindle logs
 //!   only when given a log path): the benchmark measures serving, not
 //!   formatting log lines. nginx's error log and pid file go to the run's
@@ -386,6 +388,7 @@ fn server_command(
             root: setup.site.root(),
             dir,
             mime_types: setup.mime_types.clone(),
+            reuseport: setup.args.spindle_accept == "reuseport",
         };
         Ok((config.command(&setup.args.nginx, cpu)?, Some(config.error_log())))
     };
@@ -478,10 +481,11 @@ fn header(setup: &Setup, date: &str, command_line: &str) -> Result<String> {
     if args.servers.contains(&ServerKind::Spindle) {
         let _ = writeln!(out, "spindle side: {}", spindle.trim_end());
     }
+    let listen = if args.spindle_accept == "reuseport" { "listen reuseport" } else { "listen (shared, EPOLLEXCLUSIVE)" };
     let _ = writeln!(
         out,
         "nginx side: worker_processes N, access_log off, sendfile on, tcp_nopush on, \
-         keepalive_requests 1000000, listen reuseport"
+         keepalive_requests 1000000, {listen}"
     );
     let pinning = if setup.pin {
         format!("1-worker servers cpu {SERVER_CPU}, 2+-worker servers unpinned, wrk cpu {WRK_CPU}")

@@ -43,6 +43,10 @@ pub struct NginxConfig {
     pub dir: PathBuf,
     /// The MIME table to include, if any.
     pub mime_types: Option<PathBuf>,
+    /// `listen ... reuseport` (a socket per worker). Without it the
+    /// workers share one listening socket, which nginx (since 1.11.3, with
+    /// `accept_mutex` off by default) registers with `EPOLLEXCLUSIVE`.
+    pub reuseport: bool,
 }
 
 impl NginxConfig {
@@ -79,12 +83,13 @@ impl NginxConfig {
              \x20   keepalive_timeout 65;\n\
              \x20   client_body_temp_path {dir}/client_body;\n\
              \x20   server {{\n\
-             \x20       listen 127.0.0.1:{port} reuseport;\n\
+             \x20       listen 127.0.0.1:{port}{reuseport};\n\
              \x20       root {root};\n\
              \x20   }}\n\
              }}\n",
             workers = self.workers,
             port = self.port,
+            reuseport = if self.reuseport { " reuseport" } else { "" },
             root = self.root.display(),
         )
     }
@@ -137,7 +142,10 @@ mod tests {
             root: "/tmp/x/root".into(),
             dir: "/tmp/x/nginx-1".into(),
             mime_types: Some(MIME_TYPES.into()),
+            reuseport: true,
         };
+        let shared = NginxConfig { reuseport: false, ..config.clone() }.render();
+        assert!(shared.contains("        listen 127.0.0.1:18080;\n"), "{shared}");
         let text = config.render();
         for want in [
             "daemon off;\n",
