@@ -481,7 +481,11 @@ fn header(setup: &Setup, date: &str, command_line: &str) -> Result<String> {
     if args.servers.contains(&ServerKind::Spindle) {
         let _ = writeln!(out, "spindle side: {}", spindle.trim_end());
     }
-    let listen = if args.spindle_accept == "reuseport" { "listen reuseport" } else { "listen (shared, EPOLLEXCLUSIVE)" };
+    let listen = if args.spindle_accept == "reuseport" {
+        "listen reuseport"
+    } else {
+        "listen (shared, EPOLLEXCLUSIVE)"
+    };
     let _ = writeln!(
         out,
         "nginx side: worker_processes N, access_log off, sendfile on, tcp_nopush on, \
