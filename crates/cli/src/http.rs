@@ -62,6 +62,10 @@ pub struct HttpArgs {
     /// Requests per keep-alive connection; default 1000.
     #[arg(long, value_name = "N")]
     pub keepalive_requests: Option<u64>,
+    /// Most ranges one request may ask for (more: the whole file); 0 turns
+    /// ranges off. Default 64.
+    #[arg(long, value_name = "N")]
+    pub max_ranges: Option<usize>,
     /// Time allowed to send a request head (e.g. 60s, 500ms).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub header_timeout: Option<Duration>,
@@ -74,12 +78,22 @@ pub struct HttpArgs {
     /// Time a gracefully stopping worker may take; default 30s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub shutdown_timeout: Option<Duration>,
+    /// Lingering close: how long the client may stay quiet before the
+    /// connection closes; default 5s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lingering_timeout: Option<Duration>,
+    /// Lingering close: the longest it lasts in all; default 30s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub lingering_time: Option<Duration>,
     /// Files each worker keeps open (0: none); default 10000.
     #[arg(long, value_name = "N")]
     pub cache_entries: Option<usize>,
     /// Files up to this size are kept in memory; default 65536.
     #[arg(long, value_name = "BYTES")]
     pub cache_small_file: Option<u64>,
+    /// A cached file unused this long is closed; default 60s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub cache_inactive: Option<Duration>,
 }
 
 fn parse_accept(s: &str) -> Result<AcceptStrategy, String> {
@@ -109,12 +123,16 @@ impl HttpArgs {
             headers: self.max_headers,
             body: self.max_body,
             keepalive_requests: self.keepalive_requests,
+            max_ranges: self.max_ranges,
             header_timeout: self.header_timeout,
             keepalive_timeout: self.keepalive_timeout,
             send_timeout: self.send_timeout,
             shutdown_timeout: self.shutdown_timeout,
+            lingering_timeout: self.lingering_timeout,
+            lingering_time: self.lingering_time,
             cache_entries: self.cache_entries,
             small_file: self.cache_small_file,
+            cache_inactive: self.cache_inactive,
         };
         HttpApp::new(self.config, o)
     }

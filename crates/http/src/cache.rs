@@ -20,15 +20,24 @@
 //! on watches, misses changes made through other mounts, and reports
 //! asynchronously: a request right after a write could still be served the
 //! old body. One `stat` is simpler and exact.
+//!
+//! The cache holds at most `cache.entries` files, as nginx's
+//! `open_file_cache max=N inactive=T`: when full, the least recently used
+//! entry makes room, and an entry unused for `cache.inactive` is dropped
+//! (a lookup drops up to two such entries from the cold end, and the
+//! worker sweeps them once a second), so the descriptors of files nobody
+//! asks for any more, or that were deleted, do not stay open. The
+//! bookkeeping is an intrusive list over a slab (`lru.rs`): a hit is one
+//! hash lookup and a few index writes, without allocation.
 
+use crate::lru::Lru;
 use crate::path::{self, CleanPath, Resolved};
-use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 /// The identity of a file's current contents.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,8 +82,8 @@ pub struct Entry {
     pub last_modified: Box<str>,
     /// The file's media type (`Content-Type` value).
     pub content_type: &'static str,
-    /// `Content-Type`, `Last-Modified`, `ETag` and `Accept-Ranges` header
-    /// lines, ready to copy into a response head.
+    /// `Content-Type`, `Last-Modified`, `ETag` and (unless ranges are off)
+    /// `Accept-Ranges` header lines, ready to copy into a response head.
     pub head: Box<[u8]>,
 }
 
@@ -100,38 +109,82 @@ pub enum Lookup {
 }
 
 /// The per-worker cache.
+///
+/// ```
+/// use spindle_http::cache::{Cache, Lookup};
+/// use std::time::Duration;
+/// let root = std::env::temp_dir().join(format!("spindle-cache-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&root)?;
+/// std::fs::write(root.join("a.txt"), "hello")?;
+/// let root = root.canonicalize()?;
+/// // Two files at most, dropped after a minute unused, ranges on.
+/// let mut cache = Cache::new(2, 65536, Duration::from_secs(60), true);
+/// let clean = spindle_http::path::clean(b"/a.txt").unwrap();
+/// let Lookup::File(e) = cache.lookup(&root, &clean, "index.html", 0) else { panic!() };
+/// assert_eq!(e.body.as_deref(), Some(&b"hello"[..]));
+/// assert!(cache.is_cached(b"/a.txt"));
+/// // Unused for more than a minute: swept.
+/// assert_eq!(cache.expire(61), 1);
+/// assert!(cache.is_empty());
+/// # std::fs::remove_dir_all(&root)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Cache {
-    map: HashMap<Box<[u8]>, Rc<Entry>>,
-    max_entries: usize,
+    lru: Lru<Rc<Entry>>,
     small_file: u64,
+    /// Seconds an entry may stay unused.
+    inactive: u64,
+    accept_ranges: bool,
 }
 
 impl Cache {
     /// A cache of up to `max_entries` open files (0: open every time), with
-    /// the contents of files up to `small_file` bytes.
-    pub fn new(max_entries: usize, small_file: u64) -> Cache {
-        Cache { map: HashMap::new(), max_entries, small_file }
+    /// the contents of files up to `small_file` bytes, each dropped once
+    /// unused for `inactive` (counted in whole seconds, rounded up). With
+    /// `accept_ranges` the prepared head says `Accept-Ranges: bytes`.
+    pub fn new(max_entries: usize, small_file: u64, inactive: Duration, accept_ranges: bool) -> Cache {
+        let inactive = inactive.as_secs() + u64::from(inactive.subsec_nanos() > 0);
+        Cache { lru: Lru::new(max_entries), small_file, inactive, accept_ranges }
     }
 
     /// How many files are cached.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.lru.len()
     }
 
     /// Whether nothing is cached.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.lru.len() == 0
+    }
+
+    /// Whether the file requested as `path` (decoded and normalised, as
+    /// [`CleanPath::path`]) is cached.
+    pub fn is_cached(&self, path: &[u8]) -> bool {
+        self.lru.contains(path)
+    }
+
+    /// Drops every entry unused for longer than the inactivity limit at
+    /// `now` (seconds, the clock [`lookup`](Cache::lookup) is given);
+    /// returns how many.
+    pub fn expire(&mut self, now: u64) -> usize {
+        self.lru.expire(now, self.inactive, usize::MAX)
     }
 
     /// Finds what `clean` names under `root` (canonical), from the cache
-    /// if the disk still agrees.
-    pub fn lookup(&mut self, root: &Path, clean: &CleanPath, index: &str) -> Lookup {
-        if let Some(e) = self.map.get(clean.path.as_slice()) {
+    /// if the disk still agrees. `now` is the time in seconds (any
+    /// monotonic count: it only orders uses and measures inactivity).
+    pub fn lookup(&mut self, root: &Path, clean: &CleanPath, index: &str, now: u64) -> Lookup {
+        // As nginx does on every lookup: drop up to two inactive entries
+        // from the cold end (usually none: one comparison).
+        self.lru.expire(now, self.inactive, 2);
+        let key = clean.path.as_slice();
+        if let Some(e) = self.lru.get(key, now) {
+            let e = e.clone();
             match std::fs::metadata(&e.stat_path) {
-                Ok(m) if Stamp::of(&m) == e.stamp => return Lookup::File(e.clone()),
+                Ok(m) if Stamp::of(&m) == e.stamp => return Lookup::File(e),
                 _ => {
-                    self.map.remove(clean.path.as_slice());
+                    self.lru.remove(key);
                 }
             }
         }
@@ -150,16 +203,7 @@ impl Cache {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Lookup::Forbidden,
             Err(_) => return Lookup::NotFound,
         };
-        if self.max_entries > 0 {
-            if self.map.len() >= self.max_entries {
-                // Evict an arbitrary entry: cheap, and fair enough for a
-                // cache whose misses cost a few system calls.
-                if let Some(k) = self.map.keys().next().cloned() {
-                    self.map.remove(&k);
-                }
-            }
-            self.map.insert(clean.path.clone().into_boxed_slice(), entry.clone());
-        }
+        self.lru.insert(key, entry.clone(), now);
         Lookup::File(entry)
     }
 
@@ -185,9 +229,9 @@ impl Cache {
         let etag = format!("\"{:x}-{:x}\"", stamp.mtime.0, stamp.size);
         let last_modified = httpdate::fmt_http_date(mtime);
         let mime = mime_guess::from_path(real).first_raw().unwrap_or("application/octet-stream");
-        let head = format!(
-            "Content-Type: {mime}\r\nLast-Modified: {last_modified}\r\nETag: {etag}\r\nAccept-Ranges: bytes\r\n"
-        );
+        let ranges = if self.accept_ranges { "Accept-Ranges: bytes\r\n" } else { "" };
+        let head =
+            format!("Content-Type: {mime}\r\nLast-Modified: {last_modified}\r\nETag: {etag}\r\n{ranges}");
         Ok(Entry {
             stat_path,
             stamp,
@@ -200,5 +244,52 @@ impl Cache {
             last_modified: last_modified.into(),
             head: head.into_bytes().into_boxed_slice(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(c: &mut Cache, root: &Path, name: &str, now: u64) -> Rc<Entry> {
+        let clean = path::clean(format!("/{name}").as_bytes()).unwrap();
+        match c.lookup(root, &clean, "index.html", now) {
+            Lookup::File(e) => e,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn keeps_the_recently_used_and_drops_the_inactive() {
+        let root = std::env::temp_dir().join(format!("spindle-http-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&root).unwrap();
+        for n in ["a", "b", "c"] {
+            std::fs::write(root.join(n), n).unwrap();
+        }
+        let root = root.canonicalize().unwrap();
+        let mut c = Cache::new(2, 1024, Duration::from_secs(10), true);
+        let a = file(&mut c, &root, "a", 0);
+        file(&mut c, &root, "b", 0);
+        // A hit on `a` is the same entry, and makes `b` the least recently
+        // used: `c` takes `b`'s place.
+        assert!(Rc::ptr_eq(&a, &file(&mut c, &root, "a", 1)));
+        file(&mut c, &root, "c", 1);
+        assert!(c.is_cached(b"/a") && c.is_cached(b"/c") && !c.is_cached(b"/b"));
+        assert_eq!(c.len(), 2);
+        // The head says Accept-Ranges (ranges on).
+        assert!(a.head.ends_with(b"Accept-Ranges: bytes\r\n"));
+        // `a` used at 5, `c` last at 1: at 12 (10 s allowed) a lookup drops
+        // `c` on its way, and `a` stays.
+        file(&mut c, &root, "a", 5);
+        file(&mut c, &root, "b", 12);
+        assert!(c.is_cached(b"/a") && c.is_cached(b"/b") && !c.is_cached(b"/c"));
+        // The sweep drops whatever is inactive.
+        assert_eq!(c.expire(16), 1);
+        assert!(!c.is_cached(b"/a") && c.is_cached(b"/b"));
+        // Without ranges, no Accept-Ranges.
+        let mut off = Cache::new(2, 1024, Duration::from_secs(10), false);
+        let e = file(&mut off, &root, "a", 0);
+        assert!(!e.head.windows(13).any(|w| w == b"Accept-Ranges"));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

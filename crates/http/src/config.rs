@@ -19,17 +19,21 @@
 //! headers = 32768            # request head larger: 431
 //! body = 1048576             # Content-Length larger: 413
 //! keepalive_requests = 1000
+//! max_ranges = 64            # more ranges in one Range header: 200, whole file; 0: ranges off
 //!
 //! [timeouts]                 # seconds, or "500ms", "60s", "2m"
 //! header = 60
 //! keepalive = 75
 //! send = 60
 //! shutdown = 30
+//! lingering = 5              # lingering close: quiet time before closing
+//! lingering_time = 30        # lingering close: longest in all
 //!
 //! [cache]
 //! entries = 10000
 //! small_file = 65536
 //! sendfile_chunk = 2097152
+//! inactive = 60              # an entry unused this long is dropped
 //! ```
 
 use serde::Deserialize;
@@ -53,6 +57,12 @@ pub struct Limits {
     /// Requests served on one connection before it is closed
     /// (`keepalive_requests`, 1000).
     pub keepalive_requests: u64,
+    /// Most satisfiable ranges one `Range` header may ask for; more are
+    /// answered with the whole file (200), and 0 turns ranges off: every
+    /// response is the whole file and none says `Accept-Ranges`
+    /// (`max_ranges`; nginx leaves it unlimited, 64 here: see
+    /// [`crate::range`]).
+    pub max_ranges: usize,
 }
 
 /// Timeouts (nginx's names in brackets).
@@ -67,6 +77,15 @@ pub struct Timeouts {
     /// Longest wait for the client to take more of a response
     /// (`send_timeout`, 60 s).
     pub send: Duration,
+    /// Lingering close: after refusing a request whose body was not read,
+    /// the server stops writing and reads and drops what the client still
+    /// sends, until it is quiet for this long (`lingering_timeout`, 5 s)...
+    pub lingering: Duration,
+    /// ...or this long has passed in all (`lingering_time`, 30 s).
+    /// Closing at once instead would make the kernel answer the client's
+    /// next bytes with a reset, and a client still uploading would get a
+    /// write error rather than the 413.
+    pub lingering_time: Duration,
 }
 
 /// The per-worker open-file and small-body cache.
@@ -80,6 +99,10 @@ pub struct CacheConfig {
     /// Most bytes one `sendfile` call sends before the connection yields
     /// to the others (`sendfile_max_chunk`, 2m).
     pub sendfile_chunk: usize,
+    /// An entry not used for this long is dropped, closing its file
+    /// (`open_file_cache inactive`, 60 s); a full cache drops the least
+    /// recently used entry.
+    pub inactive: Duration,
 }
 
 /// The HTTP server's own settings, handed to every worker.
@@ -106,13 +129,26 @@ impl Default for HttpConfig {
         HttpConfig {
             root: PathBuf::from("."),
             index: "index.html".into(),
-            limits: Limits { request_line: 8192, headers: 32768, body: 1 << 20, keepalive_requests: 1000 },
+            limits: Limits {
+                request_line: 8192,
+                headers: 32768,
+                body: 1 << 20,
+                keepalive_requests: 1000,
+                max_ranges: crate::range::MAX_RANGES,
+            },
             timeouts: Timeouts {
                 header: Duration::from_secs(60),
                 keepalive: Duration::from_secs(75),
                 send: Duration::from_secs(60),
+                lingering: Duration::from_secs(5),
+                lingering_time: Duration::from_secs(30),
             },
-            cache: CacheConfig { entries: 10_000, small_file: 64 << 10, sendfile_chunk: 2 << 20 },
+            cache: CacheConfig {
+                entries: 10_000,
+                small_file: 64 << 10,
+                sendfile_chunk: 2 << 20,
+                inactive: Duration::from_secs(60),
+            },
             access_log: None,
             status: None,
         }
@@ -152,6 +188,8 @@ pub struct Overrides {
     pub body: Option<u64>,
     /// `--keepalive-requests`.
     pub keepalive_requests: Option<u64>,
+    /// `--max-ranges`.
+    pub max_ranges: Option<usize>,
     /// `--header-timeout`.
     pub header_timeout: Option<Duration>,
     /// `--keepalive-timeout`.
@@ -160,10 +198,16 @@ pub struct Overrides {
     pub send_timeout: Option<Duration>,
     /// `--shutdown-timeout`.
     pub shutdown_timeout: Option<Duration>,
+    /// `--lingering-timeout`.
+    pub lingering_timeout: Option<Duration>,
+    /// `--lingering-time`.
+    pub lingering_time: Option<Duration>,
     /// `--cache-entries`.
     pub cache_entries: Option<usize>,
     /// `--cache-small-file`.
     pub small_file: Option<u64>,
+    /// `--cache-inactive`.
+    pub cache_inactive: Option<Duration>,
 }
 
 #[derive(Deserialize, Default)]
@@ -203,6 +247,7 @@ struct FileLimits {
     headers: Option<usize>,
     body: Option<u64>,
     keepalive_requests: Option<u64>,
+    max_ranges: Option<usize>,
 }
 
 #[derive(Deserialize, Default)]
@@ -213,6 +258,8 @@ struct FileTimeouts {
     send: Option<Span>,
     shutdown: Option<Span>,
     accept_mutex_delay: Option<Span>,
+    lingering: Option<Span>,
+    lingering_time: Option<Span>,
 }
 
 #[derive(Deserialize, Default)]
@@ -221,6 +268,7 @@ struct FileCache {
     entries: Option<usize>,
     small_file: Option<u64>,
     sendfile_chunk: Option<usize>,
+    inactive: Option<Span>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -361,6 +409,7 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     l.body = o.body.or(f.limits.body).unwrap_or(l.body);
     l.keepalive_requests =
         o.keepalive_requests.or(f.limits.keepalive_requests).unwrap_or(l.keepalive_requests);
+    l.max_ranges = o.max_ranges.or(f.limits.max_ranges).unwrap_or(l.max_ranges);
     if l.request_line < 64 {
         return Err(format!("{name}: key `limits.request_line`: {} is below 64", l.request_line));
     }
@@ -386,7 +435,16 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     if let Some(d) = span(&ft.accept_mutex_delay, "timeouts.accept_mutex_delay")? {
         cluster.accept_mutex_delay = d;
     }
-    for (d, key) in [(t.header, "header"), (t.keepalive, "keepalive"), (t.send, "send")] {
+    t.lingering = o.lingering_timeout.or(span(&ft.lingering, "timeouts.lingering")?).unwrap_or(t.lingering);
+    t.lingering_time =
+        o.lingering_time.or(span(&ft.lingering_time, "timeouts.lingering_time")?).unwrap_or(t.lingering_time);
+    for (d, key) in [
+        (t.header, "header"),
+        (t.keepalive, "keepalive"),
+        (t.send, "send"),
+        (t.lingering, "lingering"),
+        (t.lingering_time, "lingering_time"),
+    ] {
         if d.is_zero() {
             return Err(format!("{name}: key `timeouts.{key}`: must be more than zero"));
         }
@@ -396,6 +454,14 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     c.entries = o.cache_entries.or(f.cache.entries).unwrap_or(c.entries);
     c.small_file = o.small_file.or(f.cache.small_file).unwrap_or(c.small_file);
     c.sendfile_chunk = f.cache.sendfile_chunk.unwrap_or(c.sendfile_chunk);
+    c.inactive = o.cache_inactive.or(span(&f.cache.inactive, "cache.inactive")?).unwrap_or(c.inactive);
+    if c.inactive < Duration::from_secs(1) {
+        return Err(format!(
+            "{name}: key `cache.inactive`: {:?} is below 1s (the cache keeps time in seconds; \
+             cache.entries = 0 turns it off)",
+            c.inactive
+        ));
+    }
     if c.small_file > 16 << 20 {
         return Err(format!("{name}: key `cache.small_file`: {} is above 16 MiB", c.small_file));
     }
@@ -446,6 +512,37 @@ mod tests {
     }
 
     #[test]
+    fn ranges_lingering_and_cache_inactive() {
+        let d = load(None, &Overrides::default()).unwrap().app;
+        assert_eq!(d.limits.max_ranges, 64);
+        assert_eq!(
+            (d.timeouts.lingering, d.timeouts.lingering_time),
+            (Duration::from_secs(5), Duration::from_secs(30))
+        );
+        assert_eq!(d.cache.inactive, Duration::from_secs(60));
+        let l = with_file("[limits]\nmax_ranges = 0\n[timeouts]\nlingering = \"200ms\"\nlingering_time = 2\n[cache]\ninactive = \"2m\"\n").unwrap().app;
+        assert_eq!(l.limits.max_ranges, 0);
+        assert_eq!(
+            (l.timeouts.lingering, l.timeouts.lingering_time),
+            (Duration::from_millis(200), Duration::from_secs(2))
+        );
+        assert_eq!(l.cache.inactive, Duration::from_secs(120));
+        let o = Overrides {
+            max_ranges: Some(2),
+            lingering_timeout: Some(Duration::from_secs(1)),
+            lingering_time: Some(Duration::from_secs(3)),
+            cache_inactive: Some(Duration::from_secs(9)),
+            ..Overrides::default()
+        };
+        let l = load(None, &o).unwrap().app;
+        assert_eq!((l.limits.max_ranges, l.cache.inactive), (2, Duration::from_secs(9)));
+        assert_eq!(
+            (l.timeouts.lingering, l.timeouts.lingering_time),
+            (Duration::from_secs(1), Duration::from_secs(3))
+        );
+    }
+
+    #[test]
     fn user_error_log_and_worker_connections() {
         let l = with_file("user = \"root:root\"\nerror_log = \"/tmp/e.log\"\naccess_log = \"/tmp/a.log\"\nworker_connections = 64\n").unwrap();
         let u = l.cluster.user.unwrap();
@@ -479,6 +576,10 @@ mod tests {
             ("user = \"no-such-user-here\"", "`user`: unknown user"),
             ("user = \"root:no-such-group-here\"", "unknown group"),
             ("worker_connections = 0", "`worker_connections`"),
+            ("[timeouts]\nlingering = 0", "`timeouts.lingering`"),
+            ("[timeouts]\nlingering_time = \"x\"", "`timeouts.lingering_time`"),
+            ("[cache]\ninactive = \"10ms\"", "`cache.inactive`"),
+            ("[limits]\nmax_ranges = -1", "max_ranges"),
         ];
         for (text, want) in cases {
             let e = with_file(text).unwrap_err();

@@ -25,9 +25,18 @@
 //!   extend it, so a slowloris client is closed when it expires;
 //! * keep-alive timeout: idle between requests;
 //! * send timeout: the longest the client may leave us unable to write.
+//!
+//! Every request that began arriving is counted in stub_status `requests`
+//! and logged, as nginx does, including those refused while being read
+//! (400, 413, 414, 431, 501: an error page, then close) and those that
+//! never finished: a head still incomplete when the header timeout
+//! expires is logged as 408, one the client cut off (or reset) as 400,
+//! and neither gets a response (nginx closes those without one too). A
+//! connection that times out or closes idle, with no request begun, is
+//! neither counted nor logged.
 
 use crate::chunked::{Discard, Progress};
-use crate::response::{self, FileBody, Req};
+use crate::response::{self, FileBody, Known, Req};
 use crate::server::Worker;
 use crate::sys;
 use spindle_cluster::Counter;
@@ -66,17 +75,6 @@ enum Gauge {
 const READ_CHUNK: usize = 4096;
 /// Flush gathered responses once this much is buffered.
 const OUT_HIGH: usize = 64 << 10;
-/// Lingering close (nginx's `lingering_timeout` and `lingering_time`,
-/// same values): after refusing a request whose body was not read, the
-/// server stops writing and reads and drops what the client still sends,
-/// until it stops for this long...
-const LINGERING_TIMEOUT: Duration = Duration::from_secs(5);
-/// ...or this long has passed in all. Closing at once instead would make
-/// the kernel answer the client's next bytes with a reset, and a client
-/// still uploading would get a write error rather than our 413. (Config
-/// keys `timeouts.lingering` and `timeouts.lingering_time` would belong
-/// in `config.rs`.)
-const LINGERING_TIME: Duration = Duration::from_secs(30);
 
 struct Conn {
     w: Rc<Worker>,
@@ -224,8 +222,9 @@ impl Conn {
                         Progress::More => break,
                         failed => {
                             let status = if failed == Progress::TooLarge { 413 } else { 400 };
-                            let date = self.w.clock.borrow().http.clone();
-                            response::error(&mut self.out, &date, status, false, true, b"");
+                            let head = &self.buf[self.start..self.start + head];
+                            let known = Known::from_head(head, self.w.cfg.limits.request_line);
+                            response::refuse(&self.w, Some(&mut self.out), self.peer, status, &known);
                             self.flush().await?;
                             self.linger().await;
                             return Err(End::Closed);
@@ -256,44 +255,75 @@ impl Conn {
             if !self.out.is_empty() {
                 self.flush().await?;
             }
-            self.fill().await?;
+            if let Err(e) = self.fill().await {
+                self.abandoned(&e);
+                return Err(e);
+            }
         }
+    }
+
+    /// Logs the request whose head (or chunked body) was still arriving
+    /// when the connection ended with `e`: 408 for a timeout, 400 for a
+    /// client that closed or failed, as nginx logs them. Nothing for an
+    /// idle connection, a body being skipped after its response, or a
+    /// stop.
+    fn abandoned(&self, e: &End) {
+        let status = match e {
+            End::Timeout => 408,
+            End::Closed | End::Io(_) => 400,
+            End::Stop => return,
+        };
+        let pending = &self.buf[self.start..self.end];
+        if self.skip > 0 || pending.iter().all(|&c| c == b'\r' || c == b'\n') {
+            return;
+        }
+        let head = if self.chunked.is_some() { &pending[..self.chunk_head] } else { pending };
+        let known = Known::from_head(head, self.w.cfg.limits.request_line);
+        response::refuse(&self.w, None, self.peer, status, &known);
     }
 
     /// Parses one request at the front of the buffer and builds its
     /// response.
     fn step(&mut self) -> Step {
-        let limits = &self.w.cfg.limits;
+        let w = &*self.w;
+        let peer = self.peer;
+        let limits = &w.cfg.limits;
         let data = &self.buf[self.start..self.end];
         let mut headers = [httparse::EMPTY_HEADER; 64];
         let mut req = httparse::Request::new(&mut headers);
-        let date = || self.w.clock.borrow().http.clone();
-        let line_len = data.iter().position(|&c| c == b'\n');
-        let fail = |out: &mut Vec<u8>, status| {
-            response::error(out, &date(), status, false, true, b"");
+        // Empty lines before a request line are skipped (RFC 9112 §2.2).
+        let lead = match data.first() {
+            Some(b'\r' | b'\n') => data.iter().position(|&c| c != b'\r' && c != b'\n').unwrap_or(data.len()),
+            _ => 0,
+        };
+        let line_len = data[lead..].iter().position(|&c| c == b'\n');
+        // Refused: counted, logged with what is known, answered, closed.
+        let fail = |out: &mut Vec<u8>, status, k: &Known<'_>| {
+            response::refuse(w, Some(out), peer, status, k);
             Step::Done(response::Outcome { close: true, file: None })
         };
+        let so_far = || Known::from_head(data, limits.request_line);
         let len = match req.parse(data) {
             Ok(httparse::Status::Complete(len)) => len,
             Ok(httparse::Status::Partial) => {
                 return match line_len {
-                    None if data.len() > limits.request_line => fail(&mut self.out, 414),
-                    Some(l) if l > limits.request_line => fail(&mut self.out, 414),
-                    _ if data.len() >= limits.headers => fail(&mut self.out, 431),
+                    None if data.len() - lead > limits.request_line => fail(&mut self.out, 414, &so_far()),
+                    Some(l) if l > limits.request_line => fail(&mut self.out, 414, &so_far()),
+                    _ if data.len() >= limits.headers => fail(&mut self.out, 431, &so_far()),
                     _ => Step::Partial,
                 };
             }
-            Err(httparse::Error::TooManyHeaders) => return fail(&mut self.out, 431),
-            Err(_) => return fail(&mut self.out, 400),
+            Err(httparse::Error::TooManyHeaders) => return fail(&mut self.out, 431, &so_far()),
+            Err(_) => return fail(&mut self.out, 400, &so_far()),
         };
-        let line_len = line_len.unwrap_or(len);
+        let line_len = line_len.unwrap_or(len - lead);
         if line_len > limits.request_line {
-            return fail(&mut self.out, 414);
+            return fail(&mut self.out, 414, &so_far());
         }
         if len > limits.headers {
-            return fail(&mut self.out, 431);
+            return fail(&mut self.out, 431, &so_far());
         }
-        let line = &data[..line_len];
+        let line = &data[lead..lead + line_len];
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let mut r = Req {
             method: req.method.unwrap_or(""),
@@ -307,11 +337,17 @@ impl Conn {
         let mut te_other = false;
         let mut te_count = 0;
         let mut bad = false;
+        let mut bad_host = false;
         for h in req.headers.iter() {
             let n = h.name.as_bytes();
             let v = h.value;
             match n.len() {
-                4 if n.eq_ignore_ascii_case(b"host") => r.host = Some(v),
+                4 if n.eq_ignore_ascii_case(b"host") => {
+                    // nginx: "client sent duplicate host header" or
+                    // "client sent invalid host header", 400 either way.
+                    bad_host |= r.host.is_some() || !valid_host(v);
+                    r.host = Some(v);
+                }
                 5 if n.eq_ignore_ascii_case(b"range") => r.range = Some(v),
                 7 if n.eq_ignore_ascii_case(b"referer") => r.referer = Some(v),
                 8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
@@ -346,18 +382,20 @@ impl Conn {
                 _ => {}
             }
         }
-        // nginx's checks, in its order: a body framed two ways, a repeated
+        let known = Known { line, referer: r.referer, user_agent: r.user_agent };
+        // nginx's checks, in its order: a duplicate or invalid Host (found
+        // as the header is read), then a body framed two ways, a repeated
         // Transfer-Encoding, or one in HTTP/1.0 is a 400 (a smuggling
         // attempt or a broken client); an unknown coding is a 501.
-        if bad || te_count > 1 || (te_count > 0 && (content_length.is_some() || r.minor == 0)) {
-            return fail(&mut self.out, 400);
+        if bad_host || bad || te_count > 1 || (te_count > 0 && (content_length.is_some() || r.minor == 0)) {
+            return fail(&mut self.out, 400, &known);
         }
         if te_other {
-            return fail(&mut self.out, 501);
+            return fail(&mut self.out, 501, &known);
         }
         if content_length.is_some_and(|n| n > limits.body) {
             self.linger = true;
-            return fail(&mut self.out, 413);
+            return fail(&mut self.out, 413, &known);
         }
         if chunked {
             if !self.chunk_done {
@@ -376,7 +414,7 @@ impl Conn {
             !keep || self.served + 1 >= limits.keepalive_requests || self.w.drain_started.get().is_some();
         let stream = &self.stream;
         let local = || stream.local_addr().ok();
-        let outcome = response::respond(&self.w, &mut self.out, &r, self.peer, &local, close);
+        let outcome = response::respond(w, &mut self.out, &r, peer, &local, close);
         self.start += len;
         self.skip = content_length.unwrap_or(0);
         self.head_deadline = None;
@@ -399,15 +437,17 @@ impl Conn {
         p
     }
 
-    /// nginx's lingering close (see [`LINGERING_TIME`]): half-closes, then
-    /// reads and drops until the client is done, quiet for
-    /// [`LINGERING_TIMEOUT`], or the time is up (sooner when draining).
+    /// nginx's lingering close (see [`crate::config::Timeouts`]):
+    /// half-closes, then reads and drops until the client is done, quiet
+    /// for `timeouts.lingering`, or `timeouts.lingering_time` is up
+    /// (sooner when draining).
     async fn linger(&mut self) {
         let _ = self.stream.shutdown(std::net::Shutdown::Write);
-        let until = Instant::now() + LINGERING_TIME;
+        let t = &self.w.cfg.timeouts;
+        let (quiet_for, until) = (t.lingering, Instant::now() + t.lingering_time);
         let grace = self.w.drain_grace();
         loop {
-            let quiet = (Instant::now() + LINGERING_TIMEOUT).min(until);
+            let quiet = (Instant::now() + quiet_for).min(until);
             let when = |w: &Worker| match w.drain_started.get() {
                 Some(t) => quiet.min(t + grace),
                 None => quiet,
@@ -562,5 +602,73 @@ impl Conn {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether a `Host` value is one nginx accepts (`ngx_http_validate_host`):
+/// no `/`, no NUL or other control byte, space or DEL, no empty label
+/// (`a..b`), and something left once the port and one trailing dot are
+/// set aside (so not empty, `.` or `:80`). As in nginx, a leading dot is
+/// allowed. An IPv6 literal keeps its brackets.
+fn valid_host(h: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum State {
+        Usual,
+        Literal,
+        Rest,
+    }
+    let mut state = State::Usual;
+    let mut host_len = h.len();
+    let mut dot: Option<usize> = None;
+    for (i, &c) in h.iter().enumerate() {
+        match c {
+            b'.' => {
+                if i > 0 && dot == Some(i - 1) {
+                    return false;
+                }
+                dot = Some(i);
+            }
+            b':' if state == State::Usual => {
+                host_len = i;
+                state = State::Rest;
+            }
+            b'[' if i == 0 => state = State::Literal,
+            b']' if state == State::Literal => {
+                host_len = i + 1;
+                state = State::Rest;
+            }
+            b'/' => return false,
+            c if c <= 0x20 || c == 0x7f => return false,
+            _ => {}
+        }
+    }
+    if host_len > 0 && dot == Some(host_len - 1) {
+        host_len -= 1;
+    }
+    host_len > 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_host;
+
+    #[test]
+    fn hosts_as_nginx_validates_them() {
+        let good = [
+            "example.com",
+            "example.com.",
+            "localhost:8080",
+            "[::1]:80",
+            "[::1]",
+            "a.b.c",
+            ".example.com",
+            "x",
+        ];
+        for ok in good {
+            assert!(valid_host(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["", ".", ":80", "a..b", "a/b", "a\0b", "a b", "a\x7fb", "..", "a\tb"] {
+            assert!(!valid_host(bad.as_bytes()), "{bad:?}");
+        }
     }
 }

@@ -33,6 +33,7 @@ pub mod chunked;
 pub mod config;
 mod conn;
 pub mod log;
+mod lru;
 mod multirange;
 pub mod path;
 pub mod range;

@@ -37,6 +37,11 @@ impl Clock {
         c
     }
 
+    /// The Unix time, in whole seconds, as of the last refresh.
+    pub fn secs(&self) -> u64 {
+        self.sec
+    }
+
     /// Reformats the dates if the second moved.
     pub fn refresh(&mut self) {
         let now = SystemTime::now();

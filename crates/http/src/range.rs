@@ -12,17 +12,19 @@
 //! header make the server build and send the file many times over, in
 //! many parts. As nginx does, a set whose ranges add up to more than the
 //! file is answered with the whole file (200), and so is a set of more
-//! than [`MAX_RANGES`] ranges.
+//! satisfiable ranges than `limits.max_ranges` (default [`MAX_RANGES`]);
+//! as in nginx, `max_ranges = 0` turns ranges off altogether (the server
+//! then neither reads `Range` nor sends `Accept-Ranges`).
 
-/// Most ranges one request may list before it is answered with the whole
-/// file (nginx's `max_ranges`, which nginx leaves unlimited by default).
+/// The default of `limits.max_ranges`: most satisfiable ranges one
+/// request may ask for before it is answered with the whole file
+/// (nginx's `max_ranges`, which nginx leaves unlimited by default).
 ///
 /// Why 64: real clients ask for a handful (PDF viewers fetch a few
 /// objects, download managers a few segments); each part costs a part
 /// head (~100 bytes), a `sendfile` call and a system call for the head, so
 /// the cap bounds that work per request at a small constant while the sum
-/// rule above bounds the bytes. A config key `limits.max_ranges` would
-/// belong in `config.rs`.
+/// rule above bounds the bytes.
 pub const MAX_RANGES: usize = 64;
 
 /// What a `Range` header asks of a file of a given size.
@@ -112,7 +114,7 @@ pub fn parse(value: &[u8], size: u64) -> RangeSpec {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RangeSet {
     /// The whole file: no `Range`, one that does not parse, ranges adding
-    /// up to more than the file, or more than [`MAX_RANGES`] of them.
+    /// up to more than the file, or more satisfiable ranges than allowed.
     Full,
     /// One satisfiable range, `start..=end` (a plain 206).
     One {
@@ -129,18 +131,27 @@ pub enum RangeSet {
 }
 
 /// Interprets a `Range` header that may list several ranges, for a file
-/// of `size` bytes.
+/// of `size` bytes, allowing at most `max_ranges` satisfiable ones (as
+/// nginx counts them: unsatisfiable ones are dropped, not counted; the
+/// header's own length bounds the parsing work). `max_ranges = 0` means
+/// ranges are off: always [`RangeSet::Full`].
 ///
 /// ```
 /// use spindle_http::range::{parse_set, RangeSet};
-/// assert_eq!(parse_set(b"bytes=0-9,-5", 100), RangeSet::Many(vec![(0, 9), (95, 99)]));
+/// assert_eq!(parse_set(b"bytes=0-9,-5", 100, 64), RangeSet::Many(vec![(0, 9), (95, 99)]));
 /// // The unsatisfiable one is dropped; one left is a plain range.
-/// assert_eq!(parse_set(b"bytes=0-9,200-", 100), RangeSet::One { start: 0, end: 9 });
-/// assert_eq!(parse_set(b"bytes=200-,300-", 100), RangeSet::Unsatisfiable);
+/// assert_eq!(parse_set(b"bytes=0-9,200-", 100, 64), RangeSet::One { start: 0, end: 9 });
+/// assert_eq!(parse_set(b"bytes=200-,300-", 100, 64), RangeSet::Unsatisfiable);
 /// // Overlapping ranges adding up past the file: the whole file.
-/// assert_eq!(parse_set(b"bytes=0-,0-", 100), RangeSet::Full);
+/// assert_eq!(parse_set(b"bytes=0-,0-", 100, 64), RangeSet::Full);
+/// // Over the limit, or ranges off: the whole file.
+/// assert_eq!(parse_set(b"bytes=0-1,3-4,6-7", 100, 2), RangeSet::Full);
+/// assert_eq!(parse_set(b"bytes=0-9", 100, 0), RangeSet::Full);
 /// ```
-pub fn parse_set(value: &[u8], size: u64) -> RangeSet {
+pub fn parse_set(value: &[u8], size: u64, max_ranges: usize) -> RangeSet {
+    if max_ranges == 0 {
+        return RangeSet::Full;
+    }
     let Some(spec) = specs(value) else { return RangeSet::Full };
     if !spec.contains(&b',') {
         return match one(spec, size) {
@@ -155,13 +166,13 @@ pub fn parse_set(value: &[u8], size: u64) -> RangeSet {
     // Empty list elements (`0-1, ,2-3`) are allowed by the list syntax.
     for s in spec.split(|&c| c == b',').map(trim).filter(|s| !s.is_empty()) {
         listed += 1;
-        if listed > MAX_RANGES {
-            return RangeSet::Full;
-        }
         match one(s, size) {
             None => return RangeSet::Full,
             Some(None) => {}
             Some(Some((a, b))) => {
+                if ranges.len() == max_ranges {
+                    return RangeSet::Full;
+                }
                 total = total.saturating_add(b - a + 1);
                 ranges.push((a, b));
             }
@@ -212,7 +223,7 @@ mod tests {
     #[test]
     fn sets() {
         use RangeSet as S;
-        let r = |v: &str| parse_set(v.as_bytes(), 100);
+        let r = |v: &str| parse_set(v.as_bytes(), 100, MAX_RANGES);
         assert_eq!(r("bytes=0-9,20-29"), S::Many(vec![(0, 9), (20, 29)]));
         assert_eq!(r("bytes= 0-9 , 20-29 ,-5"), S::Many(vec![(0, 9), (20, 29), (95, 99)]));
         // Order is kept, not sorted.
@@ -236,7 +247,13 @@ mod tests {
         let list = |n: usize| (0..n).map(|i| format!("{i}-{i}")).collect::<Vec<_>>().join(",");
         assert!(matches!(r(&format!("bytes={}", list(MAX_RANGES))), S::Many(v) if v.len() == MAX_RANGES));
         assert_eq!(r(&format!("bytes={}", list(MAX_RANGES + 1))), S::Full);
+        // Unsatisfiable ones do not count against it (as in nginx).
+        assert_eq!(parse_set(b"bytes=0-1,200-,3-4", 100, 2), S::Many(vec![(0, 1), (3, 4)]));
+        assert_eq!(parse_set(b"bytes=0-1,200-", 100, 1), S::One { start: 0, end: 1 });
+        assert_eq!(parse_set(b"bytes=0-1,3-4", 100, 1), S::Full);
+        // Ranges off: even an unsatisfiable one is ignored.
+        assert_eq!(parse_set(b"bytes=500-", 100, 0), S::Full);
         // An empty file has no satisfiable range.
-        assert_eq!(parse_set(b"bytes=0-1,2-3", 0), S::Unsatisfiable);
+        assert_eq!(parse_set(b"bytes=0-1,2-3", 0, MAX_RANGES), S::Unsatisfiable);
     }
 }

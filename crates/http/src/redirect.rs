@@ -6,8 +6,10 @@
 //! header, without its port, lower-cased, a trailing dot dropped), else
 //! this end's address; then `:port` of the socket the request came in on,
 //! unless it is 80; then the path with a `/` added and the query string
-//! kept. A `Host` that is not a plain name or address literal is not
-//! copied into the header (it is not refused either): the local address
+//! kept. A `Host` that nginx's validation refuses (a `/`, a control
+//! byte, `..`, a duplicate) never gets here: the request is a 400. One
+//! that passes it but is still not a plain name or address literal (say,
+//! with `"` or `<`) is not copied into the header: the local address
 //! stands in for it.
 
 use crate::path;

@@ -49,6 +49,63 @@ pub(crate) struct Outcome {
     pub file: Option<FileBody>,
 }
 
+/// What is known of a request that was refused, or abandoned, before it
+/// could be answered normally: the log records what there is.
+#[derive(Debug, Default)]
+pub(crate) struct Known<'a> {
+    /// The request line, or as much of it as arrived.
+    pub line: &'a [u8],
+    pub referer: Option<&'a [u8]>,
+    pub user_agent: Option<&'a [u8]>,
+}
+
+impl<'a> Known<'a> {
+    /// What a request's bytes so far say: the (partial) request line,
+    /// after any empty lines before it, cut at `max` bytes; and if the
+    /// head is complete, its `Referer` and `User-Agent`.
+    pub fn from_head(data: &'a [u8], max: usize) -> Known<'a> {
+        let lead = data.iter().position(|&c| c != b'\r' && c != b'\n').unwrap_or(data.len());
+        let rest = &data[lead..];
+        let end = rest.iter().position(|&c| c == b'\r' || c == b'\n').unwrap_or(rest.len());
+        let mut k = Known { line: &rest[..end.min(max)], ..Known::default() };
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        if let Ok(httparse::Status::Complete(_)) = req.parse(data) {
+            for h in req.headers.iter() {
+                if h.name.eq_ignore_ascii_case("referer") {
+                    k.referer = Some(h.value);
+                } else if h.name.eq_ignore_ascii_case("user-agent") {
+                    k.user_agent = Some(h.value);
+                }
+            }
+        }
+        k
+    }
+}
+
+/// Refuses a request the server will not serve: with `out`, writes
+/// nginx's error page for `status` (closing the connection); without, the
+/// connection just ends (a head cut off or timed out: nginx sends nothing
+/// then either). Either way the request counts in stub_status `requests`
+/// and gets its access log line, as nginx's `ngx_http_finalize_request`
+/// and `ngx_http_close_request` log every request they end, including
+/// those that never parsed: `$request` is then what arrived of the line
+/// (`-` if nothing did).
+pub(crate) fn refuse(w: &Worker, out: Option<&mut Vec<u8>>, peer: SocketAddr, status: u16, k: &Known<'_>) {
+    w.stats.add(Counter::Requests, 1);
+    let mut clock = w.clock.borrow_mut();
+    clock.refresh();
+    let bytes = match out {
+        Some(out) => error(out, &clock.http, status, false, true, b""),
+        None => 0,
+    };
+    if let Some(log) = &mut *w.log.borrow_mut() {
+        let line =
+            LogLine { peer, request: k.line, status, bytes, referer: k.referer, user_agent: k.user_agent };
+        log.record(&clock.local, &line);
+    }
+}
+
 /// A response body that goes by `sendfile`.
 pub(crate) struct FileBody {
     pub entry: Rc<Entry>,
@@ -232,9 +289,9 @@ pub(crate) fn respond(
                 break 'resp (200, status_page(w, out, date, head_only, close));
             }
         }
-        let found = w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index);
+        let found = w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index, clock.secs());
         match found {
-            Lookup::File(e) => serve_file(out, date, r, e, head_only, &mut outcome),
+            Lookup::File(e) => serve_file(out, date, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome),
             Lookup::Redirect => {
                 let loc = crate::redirect::location(r.target, r.host, local());
                 (301, error(out, date, 301, head_only, close, &loc))
@@ -276,6 +333,7 @@ fn serve_file(
     r: &Req<'_>,
     e: Rc<Entry>,
     head_only: bool,
+    max_ranges: usize,
     o: &mut Outcome,
 ) -> (u16, u64) {
     let close = o.close;
@@ -296,7 +354,7 @@ fn serve_file(
     }
     let size = e.size;
     let mut spec = match r.range {
-        Some(v) => range::parse_set(v, size),
+        Some(v) => range::parse_set(v, size, max_ranges),
         None => RangeSet::Full,
     };
     if let Some(ir) = r.if_range {

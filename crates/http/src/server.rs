@@ -129,7 +129,12 @@ pub(crate) async fn run(cfg: HttpConfig, ctx: WorkerCtx) {
         }
     });
     let w = Rc::new(Worker {
-        cache: RefCell::new(Cache::new(cfg.cache.entries, cfg.cache.small_file)),
+        cache: RefCell::new(Cache::new(
+            cfg.cache.entries,
+            cfg.cache.small_file,
+            cfg.cache.inactive,
+            cfg.limits.max_ranges > 0,
+        )),
         clock: RefCell::new(Clock::new(log.is_some())),
         log: RefCell::new(log),
         cfg,
@@ -189,6 +194,13 @@ pub(crate) async fn run(cfg: HttpConfig, ctx: WorkerCtx) {
         if let Some(l) = &mut *w.log.borrow_mut() {
             l.flush();
         }
+        // Close the files nobody asked for in `cache.inactive`.
+        let now = {
+            let mut clock = w.clock.borrow_mut();
+            clock.refresh();
+            clock.secs()
+        };
+        w.cache.borrow_mut().expire(now);
     }
     let mut log = w.log.borrow_mut();
     if let Some(l) = &mut *log {

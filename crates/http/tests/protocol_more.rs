@@ -94,8 +94,9 @@ fn range_abuse_and_unsatisfiable_sets() {
         assert_eq!((r.status, &r.body), (200, &whole), "{file}");
         let r = ranged(&s, "GET", file, &format!("1-{},0-5", n - 1));
         assert_eq!(r.status, 200, "{file}");
-        // More ranges than the cap: 200.
-        let many: Vec<String> = (0..65).map(|i| format!("{i}-{i}")).collect();
+        // More satisfiable ranges than the cap (64): 200. (On the small
+        // file the repeats also add up past it.)
+        let many: Vec<String> = (0..65).map(|i| format!("{0}-{0}", i % n)).collect();
         let r = ranged(&s, "GET", file, &many.join(","));
         assert_eq!((r.status, r.body.len()), (200, n), "{file}");
         // All unsatisfiable: 416.
@@ -301,14 +302,12 @@ fn directory_redirects_are_absolute() {
     );
     let r = request(&s, "GET /sub?a=1&b=%20 HTTP/1.1\r\nHost: Example.com:8080\r\n\r\n");
     assert_eq!(r.header("location"), Some(format!("http://example.com:{port}/sub/?a=1&b=%20").as_str()));
-    // No Host (HTTP/1.0), or one not fit to copy: this end's address.
+    // No Host (HTTP/1.0): this end's address.
     let r = request(&s, "GET /sub HTTP/1.0\r\n\r\n");
     assert_eq!(r.header("location"), Some(format!("http://127.0.0.1:{port}/sub/").as_str()));
+    // A Host nginx would refuse is a 400 before any redirect.
     let r = request(&s, "GET /sub HTTP/1.1\r\nHost: evil/x\r\n\r\n");
-    assert_eq!(
-        (r.status, r.header("location")),
-        (301, Some(format!("http://127.0.0.1:{port}/sub/").as_str()))
-    );
+    assert_eq!((r.status, r.header("location")), (400, None));
     let r = request(&s, "HEAD /sub HTTP/1.1\r\nHost: h\r\n\r\n");
     assert_eq!(r.header("location"), Some(format!("http://h:{port}/sub/").as_str()));
 }
