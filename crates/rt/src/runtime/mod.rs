@@ -326,7 +326,11 @@ impl Handle {
         self.inner.time().len()
     }
 
-    /// How many spawned tasks have not completed yet. A diagnostic.
+    /// How many spawned tasks have not completed yet. A diagnostic: on the
+    /// multi-thread runtime a task leaves the count just *after* its
+    /// output reaches its [`JoinHandle`](crate::JoinHandle), so a count
+    /// read right after the last join may still include tasks finishing on
+    /// other workers.
     pub fn live_tasks(&self) -> usize {
         self.inner.live_tasks()
     }
