@@ -328,7 +328,7 @@ impl Handle {
 
     /// How many spawned tasks have not completed yet. A diagnostic: on the
     /// multi-thread runtime a task leaves the count just *after* its
-    /// output reaches its [`JoinHandle`](crate::task::JoinHandle), so a count
+    /// output reaches its [`JoinHandle`], so a count
     /// read right after the last join may still include tasks finishing on
     /// other workers.
     pub fn live_tasks(&self) -> usize {
