@@ -75,13 +75,13 @@ pub enum Progress {
 /// ```
 /// use spindle_http::chunked::{Discard, Progress};
 /// let mut d = Discard::new(1 << 20);
-/// let wire = b"5;ext=1\r\nhello\r\n0\r\nX-Trailer: y\r\n\r\nGET / HTTP/1.1\r\n";
+/// let wire = b"5;ext=1\r\nhello\r\n0\r\nX-Trailer: y\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n";
 /// // Any split decodes the same.
 /// let (n1, p1) = d.feed(&wire[..3]);
 /// assert_eq!((n1, p1), (3, Progress::More));
 /// let (n2, p2) = d.feed(&wire[3..]);
 /// assert_eq!(p2, Progress::Done);
-/// assert_eq!(&wire[3 + n2..], b"GET / HTTP/1.1\r\n");
+/// assert_eq!(&wire[3 + n2..], b"GET / HTTP/1.1\r\nHost: x\r\n");
 /// assert_eq!(d.decoded(), 5);
 /// ```
 #[derive(Clone, Debug)]
@@ -389,7 +389,7 @@ mod tests {
         ) {
             let (mut wire, total) = encode(&chunks, ext, trailers, lf_only);
             let body_len = wire.len();
-            wire.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+            wire.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
             let (p, used, decoded) = run(1 << 20, &wire, &cuts);
             prop_assert_eq!(p, Progress::Done);
             prop_assert_eq!(used, body_len);

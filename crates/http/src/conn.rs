@@ -28,7 +28,10 @@
 //!
 //! Every request that began arriving is counted in stub_status `requests`
 //! and logged, as nginx does, including those refused while being read
-//! (400, 413, 414, 431, 501: an error page, then close) and those that
+//! (400, 413, 414, 431, 501: an error page, then close; 400 includes an
+//! HTTP/1.1 request without a `Host` header, even with an absolute-form
+//! target, as RFC 9112 §3.2 and nginx have it, while HTTP/1.0 may omit
+//! it) and those that
 //! never finished: a head still incomplete when the header timeout
 //! expires is logged as 408, one the client cut off (or reset) as 400,
 //! and neither gets a response (nginx closes those without one too). A
@@ -384,10 +387,19 @@ impl Conn {
         }
         let known = Known { line, referer: r.referer, user_agent: r.user_agent };
         // nginx's checks, in its order: a duplicate or invalid Host (found
-        // as the header is read), then a body framed two ways, a repeated
-        // Transfer-Encoding, or one in HTTP/1.0 is a 400 (a smuggling
-        // attempt or a broken client); an unknown coding is a 501.
-        if bad_host || bad || te_count > 1 || (te_count > 0 && (content_length.is_some() || r.minor == 0)) {
+        // as the header is read), then once the head is complete an
+        // HTTP/1.1 request naming no host (RFC 9112 §3.2: "client sent
+        // HTTP/1.1 request without Host header"), then a body framed two
+        // ways, a repeated Transfer-Encoding, or one in HTTP/1.0 is a 400
+        // (a smuggling attempt or a broken client); an unknown coding is
+        // a 501.
+        let no_host = r.minor >= 1 && r.host.is_none();
+        if bad_host
+            || no_host
+            || bad
+            || te_count > 1
+            || (te_count > 0 && (content_length.is_some() || r.minor == 0))
+        {
             return fail(&mut self.out, 400, &known);
         }
         if te_other {

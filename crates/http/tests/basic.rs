@@ -38,7 +38,7 @@ fn keep_alive_and_pipelining() {
         assert_eq!((r.status, r.header("connection")), (200, Some("keep-alive")));
     }
     // Five requests in one write: five responses, in order.
-    c.send(b"GET /a.txt HTTP/1.1\r\n\r\nHEAD /1k.bin HTTP/1.1\r\n\r\nGET /missing HTTP/1.1\r\n\r\nGET /sub/ HTTP/1.1\r\n\r\nGET /1k.bin HTTP/1.1\r\nRange: bytes=0-9\r\n\r\n");
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nHEAD /1k.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /missing HTTP/1.1\r\nHost: x\r\n\r\nGET /sub/ HTTP/1.1\r\nHost: x\r\n\r\nGET /1k.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n");
     let a = c.response(false).unwrap();
     assert_eq!(a.body, b"hello, world\n");
     let b = c.response(true).unwrap();
@@ -48,7 +48,7 @@ fn keep_alive_and_pipelining() {
     let e = c.response(false).unwrap();
     assert_eq!((e.status, e.body.len()), (206, 10));
     // Connection: close is honoured after the response.
-    c.send(b"GET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n");
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     assert_eq!(c.response(false).unwrap().header("connection"), Some("close"));
     assert!(c.closed());
     // HTTP/1.0: closed unless keep-alive is asked for.
@@ -67,7 +67,7 @@ fn keep_alive_and_pipelining() {
 fn keepalive_requests_limit() {
     let s = Server::start(|c| c.limits.keepalive_requests = 3);
     let mut c = Reader::new(s.connect());
-    c.send(b"GET /a.txt HTTP/1.1\r\n\r\nGET /a.txt HTTP/1.1\r\n\r\nGET /a.txt HTTP/1.1\r\n\r\nGET /a.txt HTTP/1.1\r\n\r\n");
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(c.response(false).unwrap().header("connection"), Some("keep-alive"));
     assert_eq!(c.response(false).unwrap().header("connection"), Some("keep-alive"));
     assert_eq!(c.response(false).unwrap().header("connection"), Some("close"));
@@ -115,16 +115,21 @@ fn validators_and_304() {
     let etag = r.header("etag").unwrap().to_string();
     assert_eq!(etag, format!("\"{:x}-{:x}\"", meta.mtime(), meta.size()));
     let lm = r.header("last-modified").unwrap().to_string();
-    let inm = request(&s, &format!("GET /a.txt HTTP/1.1\r\nIf-None-Match: \"zz\", {etag}\r\n\r\n"));
+    let inm =
+        request(&s, &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"zz\", {etag}\r\n\r\n"));
     assert_eq!(inm.status, 304);
     assert_eq!(inm.header("etag"), Some(etag.as_str()));
     assert!(inm.header("content-length").is_none());
-    assert_eq!(request(&s, "GET /a.txt HTTP/1.1\r\nIf-None-Match: \"other\"\r\n\r\n").status, 200);
-    assert_eq!(request(&s, &format!("GET /a.txt HTTP/1.1\r\nIf-Modified-Since: {lm}\r\n\r\n")).status, 304);
-    let old = "GET /a.txt HTTP/1.1\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n\r\n";
+    assert_eq!(request(&s, "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"other\"\r\n\r\n").status, 200);
+    assert_eq!(
+        request(&s, &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: {lm}\r\n\r\n")).status,
+        304
+    );
+    let old = "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:01 GMT\r\n\r\n";
     assert_eq!(request(&s, old).status, 200);
     // If-None-Match wins over If-Modified-Since.
-    let both = format!("GET /a.txt HTTP/1.1\r\nIf-None-Match: \"x\"\r\nIf-Modified-Since: {lm}\r\n\r\n");
+    let both =
+        format!("GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"x\"\r\nIf-Modified-Since: {lm}\r\n\r\n");
     assert_eq!(request(&s, &both).status, 200);
 }
 
@@ -137,22 +142,24 @@ fn ranges_206_and_416() {
         let n = data.len();
         for (spec, lo, hi) in [("0-4", 0, 4), ("3-", 3, n - 1), ("-5", n - 5, n - 1), ("2-100000", 2, n - 1)]
         {
-            let r = request(&s, &format!("GET /{file} HTTP/1.1\r\nRange: bytes={spec}\r\n\r\n"));
+            let r = request(&s, &format!("GET /{file} HTTP/1.1\r\nHost: x\r\nRange: bytes={spec}\r\n\r\n"));
             assert_eq!(r.status, 206, "{file} {spec}");
             assert_eq!(r.header("content-range"), Some(format!("bytes {lo}-{hi}/{n}").as_str()));
             assert_eq!(r.body, &data[lo..=hi]);
         }
-        let r = request(&s, &format!("GET /{file} HTTP/1.1\r\nRange: bytes={n}-\r\n\r\n"));
+        let r = request(&s, &format!("GET /{file} HTTP/1.1\r\nHost: x\r\nRange: bytes={n}-\r\n\r\n"));
         assert_eq!((r.status, r.header("content-range")), (416, Some(format!("bytes */{n}").as_str())));
         // Several ranges: a multipart 206 (see protocol_more.rs); several
         // adding up past the file: the whole file.
-        let r = request(&s, &format!("GET /{file} HTTP/1.1\r\nRange: bytes=0-1,3-4\r\n\r\n"));
+        let r = request(&s, &format!("GET /{file} HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1,3-4\r\n\r\n"));
         assert_eq!(r.status, 206);
         assert!(r.header("content-type").unwrap().starts_with("multipart/byteranges; boundary="));
-        let r = request(&s, &format!("GET /{file} HTTP/1.1\r\nRange: bytes=0-,1-\r\n\r\n"));
+        let r = request(&s, &format!("GET /{file} HTTP/1.1\r\nHost: x\r\nRange: bytes=0-,1-\r\n\r\n"));
         assert_eq!((r.status, r.body.len()), (200, n));
-        let r =
-            request(&s, &format!("GET /{file} HTTP/1.1\r\nRange: bytes=0-1\r\nIf-Range: \"stale\"\r\n\r\n"));
+        let r = request(
+            &s,
+            &format!("GET /{file} HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\nIf-Range: \"stale\"\r\n\r\n"),
+        );
         assert_eq!(r.status, 200);
     }
     let r = get(&s, "/big.bin");
@@ -166,20 +173,20 @@ fn change_on_disk_is_served_at_once() {
         let p = s.root.join(name);
         std::fs::write(&p, "version one\n").unwrap();
         let mut c = Reader::new(s.connect());
-        c.send(format!("GET /{name} HTTP/1.1\r\n\r\n").as_bytes());
+        c.send(format!("GET /{name} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
         assert_eq!(c.response(false).unwrap().text(), "version one\n");
         // Same size, rewritten in place.
         std::fs::write(&p, "version two\n").unwrap();
-        c.send(format!("GET /{name} HTTP/1.1\r\n\r\n").as_bytes());
+        c.send(format!("GET /{name} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
         assert_eq!(c.response(false).unwrap().text(), "version two\n");
         // Replaced by rename.
         let tmp = s.root.join("tmp.new");
         std::fs::write(&tmp, "version three, longer\n").unwrap();
         std::fs::rename(&tmp, &p).unwrap();
-        c.send(format!("GET /{name} HTTP/1.1\r\n\r\n").as_bytes());
+        c.send(format!("GET /{name} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
         assert_eq!(c.response(false).unwrap().text(), "version three, longer\n");
         std::fs::remove_file(&p).unwrap();
-        c.send(format!("GET /{name} HTTP/1.1\r\n\r\n").as_bytes());
+        c.send(format!("GET /{name} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes());
         assert_eq!(c.response(false).unwrap().status, 404);
     }
     // A symbolic link pointed outside the root after being cached.
@@ -195,7 +202,7 @@ fn change_on_disk_is_served_at_once() {
 fn stub_status() {
     let s = Server::start(|c| c.status = Some("/nginx_status".into()));
     let mut idle = Reader::new(s.connect());
-    idle.send(b"GET /a.txt HTTP/1.1\r\n\r\n");
+    idle.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     idle.response(false).unwrap();
     let r = get(&s, "/nginx_status");
     assert_eq!(r.header("content-type"), Some("text/plain"));

@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 fn drain_finishes_in_flight_and_closes_idle() {
     let mut s = Server::start(|_| {});
     let mut idle = Reader::new(s.connect());
-    idle.send(b"GET /a.txt HTTP/1.1\r\n\r\n");
+    idle.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(idle.response(false).unwrap().header("connection"), Some("keep-alive"));
     let mut next = Reader::new(s.connect());
-    next.send(b"GET /a.txt HTTP/1.1\r\n\r\n");
+    next.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     next.response(false).unwrap();
     let mut in_flight = Reader::new(s.connect());
     in_flight.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n");
     // Make sure the partial request has reached the server's task.
     let mut probe = Reader::new(s.connect());
-    probe.send(b"GET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n");
+    probe.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     probe.response(false).unwrap();
 
     s.control.drain();
@@ -28,7 +28,7 @@ fn drain_finishes_in_flight_and_closes_idle() {
     assert_eq!((r.status, r.header("connection")), (200, Some("close")));
     assert!(in_flight.closed());
     // A keep-alive connection's next request is answered, then closed.
-    next.send(b"GET /a.txt HTTP/1.1\r\n\r\n");
+    next.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     let r = next.response(false).unwrap();
     assert_eq!((r.status, r.header("connection")), (200, Some("close")));
     assert!(next.closed());
@@ -43,10 +43,10 @@ fn drain_finishes_in_flight_and_closes_idle() {
 fn stop_drops_everything_at_once() {
     let mut s = Server::start(|_| {});
     let mut idle = Reader::new(s.connect());
-    idle.send(b"GET /a.txt HTTP/1.1\r\n\r\n");
+    idle.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     idle.response(false).unwrap();
     let mut partial = Reader::new(s.connect());
-    partial.send(b"GET /a.txt HTTP/1.1\r\n");
+    partial.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n");
     let t = Instant::now();
     s.control.stop();
     assert!(idle.closed() && partial.closed());
@@ -60,8 +60,11 @@ fn access_log_lines_and_reopen() {
     let _ = std::fs::remove_file(&log_path);
     let lp = log_path.clone();
     let s = Server::start(move |c| c.access_log = Some(lp));
-    request(&s, "GET /a.txt?q=1 HTTP/1.1\r\nReferer: http://ref/\r\nUser-Agent: tester/1.0\r\n\r\n");
-    request(&s, "GET /missing HTTP/1.1\r\n\r\n");
+    request(
+        &s,
+        "GET /a.txt?q=1 HTTP/1.1\r\nHost: x\r\nReferer: http://ref/\r\nUser-Agent: tester/1.0\r\n\r\n",
+    );
+    request(&s, "GET /missing HTTP/1.1\r\nHost: x\r\n\r\n");
     let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
     assert!(
         wait_until(Duration::from_secs(3), || read(&log_path).lines().count() == 2),
@@ -83,7 +86,7 @@ fn access_log_lines_and_reopen() {
     std::fs::rename(&log_path, &rotated).unwrap();
     s.control.reopen();
     assert!(wait_until(Duration::from_secs(3), || log_path.exists()), "reopened by name");
-    request(&s, "GET /sub/ HTTP/1.1\r\n\r\n");
+    request(&s, "GET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(wait_until(Duration::from_secs(3), || read(&log_path).contains("GET /sub/")));
     assert_eq!(read(&rotated).lines().count(), 2);
     drop(s);

@@ -61,7 +61,7 @@ fn multipart_ranges_are_byte_exact() {
             // HEAD: the same head, no body; the connection goes on.
             let mut c = Reader::new(s.connect());
             c.send(
-                format!("HEAD /{file} HTTP/1.1\r\nRange: bytes={spec}\r\n\r\nGET /a.txt HTTP/1.1\r\n\r\n")
+                format!("HEAD /{file} HTTP/1.1\r\nHost: x\r\nRange: bytes={spec}\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
                     .as_bytes(),
             );
             let h = c.response(true).unwrap();
@@ -72,7 +72,7 @@ fn multipart_ranges_are_byte_exact() {
     }
     // Pipelined behind a multipart sendfile response, in order.
     let mut c = Reader::new(s.connect());
-    c.send(b"GET /big.bin HTTP/1.1\r\nRange: bytes=0-1,-2\r\n\r\nGET /a.txt HTTP/1.1\r\n\r\n");
+    c.send(b"GET /big.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1,-2\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     let r = c.response(false).unwrap();
     assert_eq!(
         r.body,
@@ -114,8 +114,10 @@ fn range_abuse_and_unsatisfiable_sets() {
         assert_eq!((r.status, r.header("content-range")), (206, Some(format!("bytes 2-5/{n}").as_str())));
         assert_eq!(r.body, &whole[2..=5]);
         // A stale If-Range: the whole file.
-        let r =
-            request(&s, &format!("GET /{file} HTTP/1.1\r\nRange: bytes=0-1,3-4\r\nIf-Range: \"no\"\r\n\r\n"));
+        let r = request(
+            &s,
+            &format!("GET /{file} HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1,3-4\r\nIf-Range: \"no\"\r\n\r\n"),
+        );
         assert_eq!(r.status, 200);
     }
 }
@@ -176,10 +178,10 @@ fn chunked_body_is_dropped_and_the_connection_goes_on() {
     assert_eq!(c.response(false).unwrap().body, b"sub index\n");
     // A large body (many reads), then HEAD with a chunked body, pipelined.
     let big: Vec<u8> = (0..300_000u32).map(|i| (i % 256) as u8).collect();
-    let mut wire = b"GET /1k.bin HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut wire = b"GET /1k.bin HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     wire.extend_from_slice(&chunked(&big, 4000));
-    wire.extend_from_slice(b"HEAD /a.txt HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n");
-    wire.extend_from_slice(b"GET /a.txt HTTP/1.1\r\n\r\n");
+    wire.extend_from_slice(b"HEAD /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n");
+    wire.extend_from_slice(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     c.send(&wire);
     assert_eq!(c.response(false).unwrap().body.len(), 1024);
     assert_eq!(c.response(true).unwrap().status, 200);
@@ -191,13 +193,13 @@ fn bad_chunked_bodies_and_codings() {
     let s = Server::start(|c| c.limits.body = 100);
     // Each sent in one write.
     let cases: [(&[u8], u16); 8] = [
-        (b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", 413),
-        (b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n", 400),
-        (b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", 400),
-        (b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-        (b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
-        (b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
-        (b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400),
+        (b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", 413),
+        (b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n", 400),
+        (b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n", 400),
+        (b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+        (b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+        (b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
+        (b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n", 400),
         (b"GET /a.txt HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
     ];
     for (wire, status) in cases {
@@ -210,7 +212,7 @@ fn bad_chunked_bodies_and_codings() {
     }
     // Over the limit summed over chunks, the data split across writes.
     let mut c = Reader::new(s.connect());
-    c.send(b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n");
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n");
     c.send(&[b'x'; 64]);
     c.send(b"\r\n40\r\n");
     assert_eq!(c.response(false).unwrap().status, 413);
@@ -218,8 +220,8 @@ fn bad_chunked_bodies_and_codings() {
     // Lingering close: a client still uploading after the 413 can finish
     // its writes (no reset) and then reads the 413.
     for head in [
-        &b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n"[..],
-        b"GET /a.txt HTTP/1.1\r\nContent-Length: 100000\r\n\r\n",
+        &b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n"[..],
+        b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
     ] {
         let mut c = Reader::new(s.connect());
         c.send(head);
@@ -232,7 +234,7 @@ fn bad_chunked_bodies_and_codings() {
     }
     // Within the limit exactly: served.
     let mut c = Reader::new(s.connect());
-    let mut wire = b"GET /a.txt HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut wire = b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
     wire.extend_from_slice(&chunked(&[b'y'; 100], 30));
     c.send(&wire);
     assert_eq!(c.response(false).unwrap().status, 200);
@@ -277,7 +279,7 @@ fn body_bytes_sent_is_what_left() {
     let data: Vec<u8> = vec![3u8; 5000];
     std::fs::write(s.root.join("mid.bin"), &data).unwrap();
     assert_eq!(get(&s, "/mid.bin").body.len(), 5000);
-    let m = request(&s, "GET /mid.bin?multi HTTP/1.1\r\nRange: bytes=0-9,100-199\r\n\r\n");
+    let m = request(&s, "GET /mid.bin?multi HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9,100-199\r\n\r\n");
     assert_eq!(m.status, 206);
     let found = wait_until(Duration::from_secs(5), || {
         logged_bytes(&log, "GET /huge.bin").is_some() && logged_bytes(&log, "GET /mid.bin?multi").is_some()

@@ -1,5 +1,6 @@
 //! Requests refused while being read, or never finished, are logged and
-//! counted as nginx does; a duplicate or invalid `Host` is a 400.
+//! counted as nginx does; a duplicate or invalid `Host` is a 400, and so
+//! is a missing one in HTTP/1.1, whatever the form of the target.
 
 mod common;
 use common::*;
@@ -51,17 +52,17 @@ fn refused_requests_are_logged_and_counted() {
         c.limits.body = 10;
     });
     let before = requests(&s);
-    let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(300));
-    let big_head = format!("GET /big431 HTTP/1.1\r\nX-Big: {}\r\n\r\n", "b".repeat(2000));
+    let long = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(300));
+    let big_head = format!("GET /big431 HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "b".repeat(2000));
     let cases: [(&[u8], u16); 8] = [
         (long.as_bytes(), 414),
         (big_head.as_bytes(), 431),
         (b"GET /bad400 HTTP/9.9\r\n\r\n", 400),
-        (b"GET /cl413 HTTP/1.1\r\nContent-Length: 99999\r\nUser-Agent: ua413\r\n\r\n", 413),
-        (b"GET /te501 HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-        (b"GET /ch400 HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
-        (b"GET /ch413 HTTP/1.1\r\nTransfer-Encoding: chunked\r\nReferer: http://r/\r\n\r\nff\r\n", 413),
-        (b"POST /p405 HTTP/1.1\r\nConnection: close\r\n\r\n", 405),
+        (b"GET /cl413 HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\nUser-Agent: ua413\r\n\r\n", 413),
+        (b"GET /te501 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+        (b"GET /ch400 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        (b"GET /ch413 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nReferer: http://r/\r\n\r\nff\r\n", 413),
+        (b"POST /p405 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 405),
     ];
     for (req, status) in cases {
         let (got, closed) = refused(&s, req);
@@ -163,4 +164,54 @@ fn duplicate_or_invalid_host_is_a_400() {
         assert_eq!(r.status, 200, "{ok:?}");
     }
     assert_eq!(request(&s, "GET /a.txt HTTP/1.0\r\n\r\n").status, 200);
+}
+
+#[test]
+fn http11_without_host_is_a_400_logged_counted_and_closed() {
+    let log = log_path("nohost");
+    let _ = std::fs::remove_file(&log);
+    let path = log.clone();
+    let s = Server::start(move |c| {
+        c.access_log = Some(path);
+        c.status = Some("/nginx_status".into());
+    });
+    let before = requests(&s);
+    let no_host = b"GET /nohost400 HTTP/1.1\r\nUser-Agent: ua-nohost\r\n\r\n";
+    assert_eq!(refused(&s, no_host), (400, true));
+    // On a keep-alive connection: the request before it is served, the
+    // one after it is never read (the connection closes after the 400).
+    let mut c = Reader::new(s.connect());
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /second400 HTTP/1.1\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(c.response(false).unwrap().text(), "hello, world\n");
+    let r = c.response(false).unwrap();
+    assert_eq!((r.status, r.header("connection")), (400, Some("close")));
+    assert!(c.closed(), "the connection stays open after the 400");
+    // HTTP/1.0 may leave the Host out.
+    let r = request(&s, "GET /a.txt HTTP/1.0\r\n\r\n");
+    assert_eq!((r.status, r.text().as_str()), (200, "hello, world\n"));
+    // An absolute-form target does not stand in for the header: nginx and
+    // RFC 9112 section 3.2 refuse any HTTP/1.1 request without Host.
+    for target in ["http://example.com/a.txt", "https://h:8443/sub/", "http:///a.txt", "http://a..b/a.txt"] {
+        let req = format!("GET {target} HTTP/1.1\r\n\r\n");
+        assert_eq!(refused(&s, req.as_bytes()), (400, true), "{target}");
+    }
+    // Six refused, two served, and this status request.
+    assert_eq!(requests(&s), before + 6 + 2 + 1);
+    let lines = wait_for_lines(
+        &log,
+        &[
+            "\"GET /nohost400 HTTP/1.1\" 400 ",
+            "\"GET /second400 HTTP/1.1\" 400 ",
+            "\"GET /a.txt HTTP/1.0\" 200 ",
+            "\"GET http://example.com/a.txt HTTP/1.1\" 400 ",
+            "\"GET http:///a.txt HTTP/1.1\" 400 ",
+        ],
+    );
+    let line = lines.iter().find(|l| l.contains("/nohost400")).unwrap();
+    assert!(line.ends_with("\"-\" \"ua-nohost\""), "{line}");
+    assert!(!lines.iter().any(|l| l.contains("GET /a.txt HTTP/1.1\" 400")), "{lines:?}");
+    // The server still serves everyone else.
+    assert_eq!(get(&s, "/a.txt").status, 200);
+    drop(s);
+    let _ = std::fs::remove_file(&log);
 }

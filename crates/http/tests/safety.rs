@@ -65,7 +65,7 @@ fn limits_414_431_413_400() {
         c.limits.headers = 1024;
         c.limits.body = 100;
     });
-    let long = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(300));
+    let long = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(300));
     let r = request(&s, &long);
     assert_eq!((r.status, r.header("connection")), (414, Some("close")));
     // Over the line limit before the line ends: 414 without waiting.
@@ -73,24 +73,24 @@ fn limits_414_431_413_400() {
     c.send(format!("GET /{}", "a".repeat(400)).as_bytes());
     assert_eq!(c.response(false).unwrap().status, 414);
     assert!(c.closed());
-    let big = format!("GET /a.txt HTTP/1.1\r\nX-Big: {}\r\n\r\n", "b".repeat(1100));
+    let big = format!("GET /a.txt HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "b".repeat(1100));
     assert_eq!(request(&s, &big).status, 431);
     let many: String = (0..100).map(|i| format!("X-{i}: v\r\n")).collect();
-    assert_eq!(request(&s, &format!("GET /a.txt HTTP/1.1\r\n{many}\r\n")).status, 431);
-    let r = request(&s, "GET /a.txt HTTP/1.1\r\nContent-Length: 101\r\n\r\n");
+    assert_eq!(request(&s, &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\n{many}\r\n")).status, 431);
+    let r = request(&s, "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n");
     assert_eq!(r.status, 413);
     // A body within the limit is read and dropped; the next request works.
     let mut c = Reader::new(s.connect());
-    c.send(b"GET /a.txt HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET /sub/ HTTP/1.1\r\n\r\n");
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(c.response(false).unwrap().status, 200);
     assert_eq!(c.response(false).unwrap().text(), "sub index\n");
     for bad in [
         "GARBAGE\r\n\r\n",
         "GET /a.txt HTTP/9.9\r\n\r\n",
-        "GET /a.txt HTTP/1.1\r\nBad Header\r\n\r\n",
-        "GET /a.txt HTTP/1.1\r\nContent-Length: x\r\n\r\n",
-        "GET /a.txt HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-        "GET /a%00 HTTP/1.1\r\n\r\n",
+        "GET /a.txt HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+        "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: x\r\n\r\n",
+        "GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        "GET /a%00 HTTP/1.1\r\nHost: x\r\n\r\n",
     ] {
         let mut c = Reader::new(s.connect());
         c.send(bad.as_bytes());

@@ -60,7 +60,7 @@ fn emfile_sheds_and_recovers() {
         wait_until(Duration::from_secs(5), || {
             std::net::TcpStream::connect(s.addr).is_ok_and(|mut c| {
                 c.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-                let _ = c.write_all(b"GET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n");
+                let _ = c.write_all(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
                 let mut buf = String::new();
                 let _ = std::io::Read::read_to_string(&mut c, &mut buf);
                 buf.starts_with("HTTP/1.1 200")

@@ -17,7 +17,7 @@ fn header_timeout_closes_a_trickling_client_while_others_are_served() {
         c.status = Some("/nginx_status".into());
     });
     let mut slow = s.connect();
-    slow.write_all(b"GET /a.txt HTTP/1.1\r\n").unwrap();
+    slow.write_all(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n").unwrap();
     let started = Instant::now();
     let mut writer = slow.try_clone().unwrap();
     // The slowloris: one header byte every 20 ms, for up to 3 s.
@@ -51,7 +51,7 @@ fn header_timeout_closes_a_trickling_client_while_others_are_served() {
 fn keepalive_timeout_closes_idle_connections() {
     let s = Server::start(|c| c.timeouts.keepalive = Duration::from_millis(200));
     let mut c = Reader::new(s.connect());
-    c.send(b"GET /a.txt HTTP/1.1\r\n\r\n");
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_eq!(c.response(false).unwrap().status, 200);
     let t = Instant::now();
     assert!(c.closed());
@@ -68,7 +68,7 @@ fn send_timeout_closes_a_client_that_stops_reading() {
     let size = 32 << 20;
     std::fs::write(s.root.join("huge.bin"), vec![7u8; size]).unwrap();
     let mut stalled = s.connect();
-    stalled.write_all(b"GET /huge.bin HTTP/1.1\r\n\r\n").unwrap();
+    stalled.write_all(b"GET /huge.bin HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     // The server fills the socket buffers, then waits for us; we never
     // read, and it must give up after the send timeout.
     assert!(wait_until(Duration::from_secs(5), || active(&s) == 1), "the stalled connection was not closed");

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::time::Duration;
 
 fn ranged(s: &Server, spec: &str) -> Response {
-    request(s, &format!("GET /a.txt HTTP/1.1\r\nRange: bytes={spec}\r\n\r\n"))
+    request(s, &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\nRange: bytes={spec}\r\n\r\n"))
 }
 
 #[test]
@@ -48,7 +48,7 @@ fn active(s: &Server) -> i64 {
 /// and reads the 413; the connection is then lingering.
 fn start_lingering(s: &Server) -> Reader {
     let mut c = Reader::new(s.connect());
-    c.send(b"GET /a.txt HTTP/1.1\r\nContent-Length: 100000\r\n\r\nsome of the body");
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nsome of the body");
     assert_eq!(c.response(false).unwrap().status, 413);
     assert!(c.closed(), "the server half-closes");
     c
