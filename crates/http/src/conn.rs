@@ -120,7 +120,7 @@ pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
     w.stats.add(Counter::Active, 1);
     let far = Instant::now() + Duration::from_secs(86_400);
     let mut c = Conn {
-        w: w.clone(),
+        w,
         stream,
         peer,
         idx,
@@ -139,10 +139,19 @@ pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
         linger: false,
     };
     let _ = c.run().await;
-    c.set_gauge(Gauge::None);
-    drop(c);
-    w.stats.add(Counter::Active, -1);
-    w.leave(idx);
+}
+
+/// The connection's share of the worker's books is given back however it
+/// ends: returned, panicked (the runtime catches a task's panic), or
+/// dropped with the runtime. A leak here would count against
+/// `worker_connections` for good and keep a draining worker waiting for
+/// a connection that no longer exists.
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.set_gauge(Gauge::None);
+        self.w.stats.add(Counter::Active, -1);
+        self.w.leave(self.idx);
+    }
 }
 
 /// Waits for `fut` with a deadline, and for a stop.
