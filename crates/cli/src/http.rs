@@ -50,6 +50,11 @@ pub struct HttpArgs {
     /// until one closes. Default 10240.
     #[arg(long, value_name = "N")]
     pub worker_connections: Option<usize>,
+    /// Binds workers to CPUs, like nginx's `worker_cpu_affinity`: `off`
+    /// (default), `auto` (worker i on the i-th CPU), or one bitmask per
+    /// worker such as "01 10" (the rightmost digit is CPU 0).
+    #[arg(long, value_name = "auto|off|MASKS")]
+    pub worker_cpu_affinity: Option<String>,
     /// Longest request line in bytes (larger: 414); default 8192.
     #[arg(long, value_name = "BYTES")]
     pub max_request_line: Option<usize>,
@@ -119,6 +124,7 @@ impl HttpArgs {
             user: self.user,
             error_log: self.error_log,
             worker_connections: self.worker_connections,
+            worker_cpu_affinity: self.worker_cpu_affinity,
             request_line: self.max_request_line,
             headers: self.max_headers,
             body: self.max_body,

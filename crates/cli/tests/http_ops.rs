@@ -140,3 +140,59 @@ fn an_unknown_user_is_a_configuration_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("key `user`: unknown user 'no-such-user-here'"), "{err}");
 }
+
+/// The CPUs in a `Cpus_allowed_list` line of `/proc/PID/status` ("0-2,4").
+fn cpu_list(pid: u32) -> Vec<usize> {
+    let status = read(Path::new(&format!("/proc/{pid}/status")));
+    let Some(list) = status.lines().find_map(|l| l.strip_prefix("Cpus_allowed_list:")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for part in list.trim().split(',').filter(|p| !p.is_empty()) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        out.extend(a.parse::<usize>().unwrap()..=b.parse::<usize>().unwrap());
+    }
+    out
+}
+
+#[test]
+fn worker_cpu_affinity_auto_gives_each_worker_one_cpu_in_turn() {
+    let allowed = cpu_list(std::process::id());
+    assert!(!allowed.is_empty());
+    let dir = std::env::temp_dir().join(format!("spindle-http-affinity-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["http", "--listen", "127.0.0.1:0", "--workers", "3", "--worker-cpu-affinity", "auto"])
+        .arg("--root")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let run = Running { child, dir };
+    let master = run.child.id();
+    // Worker i takes the i-th CPU the master may use, wrapping around; the
+    // master itself stays unbound.
+    let want: Vec<Vec<usize>> = (0..3).map(|i| vec![allowed[i % allowed.len()]]).collect();
+    wait_until("three bound workers", || {
+        let mut got: Vec<Vec<usize>> = workers(master).into_iter().map(cpu_list).collect();
+        got.sort();
+        let mut want = want.clone();
+        want.sort();
+        got == want
+    });
+    assert_eq!(cpu_list(master), allowed);
+}
+
+#[test]
+fn a_bad_cpu_mask_is_a_configuration_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["http", "--listen", "127.0.0.1:0", "--worker-cpu-affinity", "01 2x"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("key `worker_cpu_affinity`: `2x` is not a CPU mask"), "{err}");
+}

@@ -58,6 +58,13 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
     keep.extend(listeners.iter().map(|l| l.as_raw_fd()));
     keep.extend(ErrorLog::raw_fd());
     sys::close_all_but(&keep);
+    // Before the privilege drop and the application, as nginx binds its
+    // workers; a failure is worth a warning, not a worker.
+    match crate::affinity::apply(&s.cluster.worker_cpu_affinity, s.id) {
+        Ok(Some(cpus)) => tracing::debug!(worker = s.id, ?cpus, "worker bound to CPUs"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(worker = s.id, error = %e, "worker_cpu_affinity not applied"),
+    }
     if let Some(u) = user::in_effect(s.cluster.user.as_ref()) {
         user::drop_privileges(u)?;
     }

@@ -1,6 +1,7 @@
 //! What the master needs to know: where to listen, how many workers, and
 //! how connections reach them.
 
+use crate::affinity::CpuAffinity;
 use crate::user::WorkerUser;
 use std::fmt;
 use std::net::SocketAddr;
@@ -115,6 +116,9 @@ pub struct ClusterConfig {
     /// `ngx_accept_disabled`). Counted from [`Counter::Active`](crate::Counter::Active),
     /// which the application must keep.
     pub worker_connections: usize,
+    /// Which CPUs each worker is bound to (nginx's `worker_cpu_affinity`);
+    /// off by default. See [`affinity`](crate::affinity).
+    pub worker_cpu_affinity: CpuAffinity,
 }
 
 /// The default [`ClusterConfig::worker_connections`]: 10240, not nginx's
@@ -139,6 +143,7 @@ impl Default for ClusterConfig {
             error_log: None,
             log_files: Vec::new(),
             worker_connections: WORKER_CONNECTIONS,
+            worker_cpu_affinity: CpuAffinity::Off,
         }
     }
 }

@@ -25,6 +25,7 @@
 //! without a master (tests, and nginx's `master_process off`).
 
 pub mod accept;
+pub mod affinity;
 pub mod app;
 mod channel;
 mod child;
@@ -38,6 +39,7 @@ mod sys;
 pub mod user;
 pub mod worker;
 
+pub use affinity::CpuAffinity;
 pub use app::{App, Loaded};
 pub use config::{AcceptStrategy, ClusterConfig};
 pub use errlog::{ErrorLog, ErrorLogWriter};

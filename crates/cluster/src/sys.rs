@@ -463,3 +463,28 @@ pub(crate) fn set_dumpable() -> io::Result<()> {
     })
     .map(drop)
 }
+
+/// `sched_getaffinity(2)` of this process: the CPUs it may run on,
+/// ascending.
+pub(crate) fn cpu_affinity() -> io::Result<Vec<usize>> {
+    // SAFETY: cpu_set_t is a plain bit array; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `set` is a live, writable cpu_set_t of the size passed.
+    cvt(unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) })?;
+    // SAFETY: CPU_ISSET reads bit `cpu` of `set`, and every `cpu` is below
+    // CPU_SETSIZE, the number of bits the set holds.
+    Ok((0..crate::affinity::MAX_CPUS).filter(|&cpu| unsafe { libc::CPU_ISSET(cpu, &set) }).collect())
+}
+
+/// `sched_setaffinity(2)`: binds this process to `cpus`.
+pub(crate) fn set_cpu_affinity(cpus: &[usize]) -> io::Result<()> {
+    // SAFETY: as in `cpu_affinity`: all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &cpu in cpus.iter().filter(|&&c| c < crate::affinity::MAX_CPUS) {
+        // SAFETY: CPU_SET writes bit `cpu` of `set`; `cpu` is below
+        // CPU_SETSIZE (checked by the filter).
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: `set` is a live cpu_set_t of the size passed.
+    cvt(unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) }).map(drop)
+}

@@ -13,6 +13,7 @@
 //! pid_file = "/run/spindle.pid"
 //! user = "www-data"          # or "www-data:www-data"; only when started as root
 //! worker_connections = 10240
+//! worker_cpu_affinity = "auto" # or "off" (default), or nginx's masks: "01 10"
 //!
 //! [limits]
 //! request_line = 8192        # longer: 414
@@ -180,6 +181,8 @@ pub struct Overrides {
     pub error_log: Option<PathBuf>,
     /// `--worker-connections`.
     pub worker_connections: Option<usize>,
+    /// `--worker-cpu-affinity` (`off`, `auto` or nginx's bitmasks).
+    pub worker_cpu_affinity: Option<String>,
     /// `--max-request-line`.
     pub request_line: Option<usize>,
     /// `--max-headers`.
@@ -225,6 +228,7 @@ struct FileConfig {
     user: Option<String>,
     error_log: Option<PathBuf>,
     worker_connections: Option<usize>,
+    worker_cpu_affinity: Option<String>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -378,6 +382,10 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
             return Err(format!("{name}: key `worker_connections`: {n} is not from 1 to {max}"));
         }
         cluster.worker_connections = n;
+    }
+    if let Some(a) = o.worker_cpu_affinity.clone().or(f.worker_cpu_affinity) {
+        cluster.worker_cpu_affinity =
+            a.parse().map_err(|e| format!("{name}: key `worker_cpu_affinity`: {e}"))?;
     }
 
     let root = o.root.clone().or(f.root).unwrap_or_else(|| PathBuf::from("."));
@@ -540,6 +548,18 @@ mod tests {
             (l.timeouts.lingering, l.timeouts.lingering_time),
             (Duration::from_secs(1), Duration::from_secs(3))
         );
+    }
+
+    #[test]
+    fn worker_cpu_affinity_from_file_and_flag() {
+        use spindle_cluster::CpuAffinity;
+        assert_eq!(with_file("").unwrap().cluster.worker_cpu_affinity, CpuAffinity::Off);
+        let l = with_file("worker_cpu_affinity = \"01 10\"\n").unwrap();
+        assert_eq!(l.cluster.worker_cpu_affinity, CpuAffinity::Masks(vec![vec![0], vec![1]]));
+        let o = Overrides { worker_cpu_affinity: Some("auto".into()), ..Overrides::default() };
+        assert_eq!(load(None, &o).unwrap().cluster.worker_cpu_affinity, CpuAffinity::Auto);
+        let e = with_file("worker_cpu_affinity = \"3\"\n").unwrap_err();
+        assert!(e.contains("key `worker_cpu_affinity`: `3` is not a CPU mask"), "{e}");
     }
 
     #[test]
