@@ -333,3 +333,37 @@ Transfer/sec:      5.82MB
         assert_eq!(parse_wrk_time_us("ms"), None);
     }
 }
+
+/// The timing flags every wrk-driven benchmark takes (`--duration`,
+/// `--warmup`, `--rounds`); flattened into each binary's arguments.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WrkTiming {
+    /// Measured duration of each wrk run (whole seconds).
+    #[arg(long, default_value = "10s", value_parser = crate::parse_duration)]
+    pub duration: Duration,
+    /// Warm-up wrk run before each measured one (whole seconds; 0s: none).
+    #[arg(long, default_value = "1s", value_parser = crate::parse_duration)]
+    pub warmup: Duration,
+    /// Rounds; medians are taken over them.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+}
+
+impl WrkTiming {
+    /// At least one round, and whole seconds (wrk's resolution) with a
+    /// measured run of at least one.
+    ///
+    /// # Errors
+    /// The first flag that breaks a rule, by name.
+    pub fn check(&self) -> Result<()> {
+        anyhow::ensure!(self.rounds > 0, "--rounds must be at least 1");
+        for (name, d) in [("--duration", self.duration), ("--warmup", self.warmup)] {
+            anyhow::ensure!(
+                d.subsec_nanos() == 0,
+                "{name} must be whole seconds (wrk's resolution), not {d:?}"
+            );
+        }
+        anyhow::ensure!(!self.duration.is_zero(), "--duration must be at least 1s");
+        Ok(())
+    }
+}

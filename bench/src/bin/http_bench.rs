@@ -39,12 +39,11 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use clap::{Parser, ValueEnum};
-use spindle_bench::parse_duration;
 use spindle_bench::process::{beside_this_binary, command_on_cpu, pinning, ChildProcess};
 use spindle_bench::procstat::proc_cpu_ticks;
 use spindle_bench::report::{machine_line, median, noisy_warning, utc_now};
 use spindle_bench::table::{fmt_latency_us as fmt_latency, fmt_opt as fmt, ratio, render};
-use spindle_bench::wrk::{raise_nofile_limit, run_wrk, run_wrk_measured, wrk_version, WrkReport};
+use spindle_bench::wrk::{raise_nofile_limit, run_wrk, run_wrk_measured, wrk_version, WrkReport, WrkTiming};
 
 /// HTTP hello benchmark driver: spindle-rt against tokio under wrk.
 #[derive(Parser, Debug)]
@@ -61,15 +60,8 @@ struct Args {
     /// wrk connection counts, comma-separated; each is a separate set of runs.
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     connections: Vec<usize>,
-    /// Measured duration of each wrk run (whole seconds).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    duration: Duration,
-    /// Warm-up wrk run before each measured one (whole seconds; 0s: none).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    warmup: Duration,
-    /// Rounds; each round runs every server at every connection count once.
-    #[arg(long, default_value_t = 3)]
-    rounds: usize,
+    #[command(flatten)]
+    timing: WrkTiming,
     /// Worker threads of the multi-thread servers.
     #[arg(long, default_value_t = 2)]
     workers: usize,
@@ -205,7 +197,7 @@ fn run(args: Args) -> Result<bool> {
 
     let mut samples = Vec::new();
     let mut failures = Vec::new();
-    for round in 1..=args.rounds {
+    for round in 1..=args.timing.rounds {
         for &connections in &args.connections {
             let n = args.servers.len();
             for server in (0..n).map(|i| args.servers[(i + round - 1) % n]) {
@@ -239,14 +231,10 @@ fn run(args: Args) -> Result<bool> {
 /// Checks the binaries and wrk, raises the descriptor limit, decides on
 /// pinning.
 fn prepare(args: Args) -> Result<Setup> {
-    ensure!(args.rounds > 0, "--rounds must be at least 1");
+    args.timing.check()?;
     ensure!(args.workers > 0, "--workers must be at least 1");
     ensure!(!args.servers.is_empty(), "--servers is empty");
     ensure!(!args.connections.is_empty() && !args.connections.contains(&0), "--connections must be >= 1");
-    for (name, d) in [("--duration", args.duration), ("--warmup", args.warmup)] {
-        ensure!(d.subsec_nanos() == 0, "{name} must be whole seconds (wrk's resolution), not {d:?}");
-    }
-    ensure!(!args.duration.is_zero(), "--duration must be at least 1s");
     let server = match &args.bin_dir {
         Some(dir) => dir.join("http_hello"),
         None => beside_this_binary("http_hello").context("locating this binary")?,
@@ -286,9 +274,9 @@ fn run_once(setup: &Setup, round: usize, connections: usize, kind: ServerKind) -
     let addr = server.wait_listening(STARTUP_TIMEOUT).context("waiting for `listening on HOST:PORT`")?;
     let url = format!("http://{addr}/");
 
-    if !args.warmup.is_zero() {
+    if !args.timing.warmup.is_zero() {
         let (warm, _) =
-            run_wrk(&args.wrk, setup.pin.then_some(WRK_CPU), connections, args.warmup, None, &url)
+            run_wrk(&args.wrk, setup.pin.then_some(WRK_CPU), connections, args.timing.warmup, None, &url)
                 .context("warm-up run")?;
         ensure!(warm.requests > 0, "no requests served in the warm-up ({warm})");
     }
@@ -298,7 +286,7 @@ fn run_once(setup: &Setup, round: usize, connections: usize, kind: ServerKind) -
         &args.wrk,
         setup.pin.then_some(WRK_CPU),
         connections,
-        args.duration,
+        args.timing.duration,
         None,
         &url,
         || proc_cpu_ticks(pid),
@@ -331,9 +319,9 @@ fn print_header(setup: &Setup) -> Result<()> {
     println!(
         "connections={:?} duration={:?} warmup={:?} rounds={} workers(multi)={} servers={} nofile={} pinning: {pinning}",
         args.connections,
-        args.duration,
-        args.warmup,
-        args.rounds,
+        args.timing.duration,
+        args.timing.warmup,
+        args.timing.rounds,
         args.workers,
         args.servers.iter().map(|s| s.name()).collect::<Vec<_>>().join(","),
         setup.nofile,

@@ -95,7 +95,7 @@ use spindle_bench::parse_duration;
 use spindle_bench::process::{beside_this_binary, command_on_cpu, pinning, wait_timeout};
 use spindle_bench::redis::free_port;
 use spindle_bench::report::{machine_line, utc_now};
-use spindle_bench::wrk::{raise_nofile_limit, run_wrk, run_wrk_measured, wrk_version};
+use spindle_bench::wrk::{raise_nofile_limit, run_wrk, run_wrk_measured, wrk_version, WrkTiming};
 
 use nginx::{nginx_version, NginxConfig, MIME_TYPES};
 use server::ServerTree;
@@ -118,15 +118,8 @@ struct Args {
     /// Servers to run, comma-separated (one alone gives its figures only).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "spindle,nginx")]
     servers: Vec<ServerKind>,
-    /// Measured duration of each wrk run (whole seconds).
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
-    duration: Duration,
-    /// Warm-up wrk run before each measured one (whole seconds; 0s: none).
-    #[arg(long, default_value = "1s", value_parser = parse_duration)]
-    warmup: Duration,
-    /// Rounds; medians are taken over them.
-    #[arg(long, default_value_t = 3)]
-    rounds: usize,
+    #[command(flatten)]
+    timing: WrkTiming,
     /// The spindle binary (default: `spindle` next to this binary).
     #[arg(long)]
     spindle: Option<PathBuf>,
@@ -218,7 +211,7 @@ fn run(args: Args) -> Result<bool> {
     let lines = lines(args);
     let mut samples = Vec::new();
     let mut failures = Vec::new();
-    for round in 1..=args.rounds {
+    for round in 1..=args.timing.rounds {
         for &line in &lines {
             let n = args.servers.len();
             for kind in (0..n).map(|i| args.servers[(i + round - 1) % n]) {
@@ -273,15 +266,11 @@ fn lines(args: &Args) -> Vec<Line> {
 /// Checks the arguments and programs, creates the site, raises the
 /// descriptor limit, decides on pinning and on spindle's command.
 fn prepare(args: Args) -> Result<Setup> {
-    ensure!(args.rounds > 0, "--rounds must be at least 1");
+    args.timing.check()?;
     ensure!(!args.servers.is_empty(), "--servers is empty");
     ensure!(!args.files.is_empty(), "--files is empty");
     ensure!(!args.connections.is_empty() && !args.connections.contains(&0), "--connections must be >= 1");
     ensure!(!args.workers.is_empty() && !args.workers.contains(&0), "--workers must be >= 1");
-    for (name, d) in [("--duration", args.duration), ("--warmup", args.warmup)] {
-        ensure!(d.subsec_nanos() == 0, "{name} must be whole seconds (wrk's resolution), not {d:?}");
-    }
-    ensure!(!args.duration.is_zero(), "--duration must be at least 1s");
     ensure!(
         args.wrk_timeout >= Duration::from_secs(1) && args.wrk_timeout.subsec_nanos() == 0,
         "--wrk-timeout must be whole seconds, at least 1s"
@@ -388,7 +377,7 @@ fn server_command(
             root: setup.site.root(),
             dir,
             mime_types: setup.mime_types.clone(),
-            reuseport: setup.args.spindle_accept == "reuseport",
+            reuseport: setup.args.nginx_reuseport(),
         };
         Ok((config.command(&setup.args.nginx, cpu)?, Some(config.error_log())))
     };
@@ -428,9 +417,9 @@ fn run_once(setup: &Setup, round: usize, line: Line, kind: ServerKind) -> Result
     let url = format!("http://{}/{}", server.addr(), line.file.name());
     let wrk_cpu = setup.pin.then_some(WRK_CPU);
 
-    if !args.warmup.is_zero() {
+    if !args.timing.warmup.is_zero() {
         let (warm, _) =
-            run_wrk(&args.wrk, wrk_cpu, line.connections, args.warmup, Some(args.wrk_timeout), &url)
+            run_wrk(&args.wrk, wrk_cpu, line.connections, args.timing.warmup, Some(args.wrk_timeout), &url)
                 .context("warm-up run")?;
         ensure!(warm.requests > 0, "no requests served in the warm-up ({warm})");
     }
@@ -439,7 +428,7 @@ fn run_once(setup: &Setup, round: usize, line: Line, kind: ServerKind) -> Result
         &args.wrk,
         wrk_cpu,
         line.connections,
-        args.duration,
+        args.timing.duration,
         Some(args.wrk_timeout),
         &url,
         || server.ticks(),
@@ -481,11 +470,7 @@ fn header(setup: &Setup, date: &str, command_line: &str) -> Result<String> {
     if args.servers.contains(&ServerKind::Spindle) {
         let _ = writeln!(out, "spindle side: {}", spindle.trim_end());
     }
-    let listen = if args.spindle_accept == "reuseport" {
-        "listen reuseport"
-    } else {
-        "listen (shared, EPOLLEXCLUSIVE)"
-    };
+    let listen = if args.nginx_reuseport() { "listen reuseport" } else { "listen (shared, EPOLLEXCLUSIVE)" };
     let _ = writeln!(
         out,
         "nginx side: worker_processes N, access_log off, sendfile on, tcp_nopush on, \
@@ -504,17 +489,31 @@ fn header(setup: &Setup, date: &str, command_line: &str) -> Result<String> {
         files.join(","),
         args.connections,
         args.workers,
-        args.duration,
-        args.warmup,
+        args.timing.duration,
+        args.timing.warmup,
         args.wrk_timeout,
-        args.rounds,
+        args.timing.rounds,
         args.servers.iter().map(|s| s.name()).collect::<Vec<_>>().join(","),
         setup.nofile,
     );
-    let runs = lines(args).len() * args.servers.len() * args.rounds;
-    let estimate = (args.warmup + args.duration + RUN_OVERHEAD) * runs as u32;
+    let (runs, estimate) = time_budget(args);
     let _ = writeln!(out, "{runs} runs, about {:.1} minutes", estimate.as_secs_f64() / 60.0);
     Ok(out)
+}
+
+/// How many wrk runs the arguments ask for, and about how long they take.
+fn time_budget(args: &Args) -> (usize, Duration) {
+    let runs = lines(args).len() * args.servers.len() * args.timing.rounds;
+    (runs, (args.timing.warmup + args.timing.duration + RUN_OVERHEAD) * runs as u32)
+}
+
+impl Args {
+    /// Whether nginx listens with `reuseport`: only beside spindle's
+    /// `reuseport`; with any other strategy its workers share one socket
+    /// (`EPOLLEXCLUSIVE`, nginx's default), the closest like for like.
+    fn nginx_reuseport(&self) -> bool {
+        self.spindle_accept == "reuseport"
+    }
 }
 
 #[cfg(test)]
@@ -527,8 +526,7 @@ mod tests {
         let lines = lines(&args);
         assert_eq!(lines.len(), 8);
         assert_eq!(lines[0], Line { file: SiteFile::OneKiB, connections: 100, workers: 1 });
-        let runs = lines.len() * args.servers.len() * args.rounds;
-        let estimate = (args.warmup + args.duration + RUN_OVERHEAD) * runs as u32;
+        let (_, estimate) = time_budget(&args);
         assert!(estimate < Duration::from_secs(12 * 60), "{estimate:?}");
     }
 
