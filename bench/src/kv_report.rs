@@ -12,8 +12,7 @@ pub use crate::report::{FEW_TICKS_CPU_S, NOISY_FRACTION};
 use crate::table::{fmt_opt as fmt, fmt_ratio, render_remarks};
 pub use crate::table::{ratio, render};
 
-/// The two servers compared. The discriminant indexes `[spindle, redis]`
-/// arrays.
+/// The servers measured: the two compared, and (with `--floor`) the floor.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     /// `spindle kv`.
@@ -21,14 +20,22 @@ pub enum Kind {
     Spindle = 0,
     /// `redis-server`.
     Redis = 1,
+    /// The floor: `bare_epoll_echo --resp-ok`, a bare epoll loop that
+    /// answers `+OK` to every command and stores nothing. It makes the
+    /// same system calls as a real server (at `-P 1`, one `read` and one
+    /// `write` per request and a share of an `epoll_wait`) and does no
+    /// other work, so its CPU per request is the kernel's share, which no
+    /// server built on `read`/`write`/`epoll` can go below.
+    Floor = 2,
 }
 
 impl Kind {
-    /// `spindle` or `redis`.
+    /// `spindle`, `redis` or `floor`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Spindle => "spindle",
             Self::Redis => "redis",
+            Self::Floor => "floor",
         }
     }
 }
@@ -176,8 +183,29 @@ pub fn verdict(rps_ratio: Option<f64>, cpu_ratio: Option<f64>) -> &'static str {
     }
 }
 
-/// The throughput table: one line per (load, test).
+/// The overhead ratio: the CPU per request each server spends above the
+/// floor, spindle's over redis's. Where the kernel's share is most of the
+/// cost (`-P 1`), this says how the servers' own work compares, which the
+/// plain ratio hides.
+pub fn overhead_ratio(spindle: Option<f64>, redis: Option<f64>, floor: Option<f64>) -> Option<f64> {
+    let (s, r, f) = (spindle?, redis?, floor?);
+    ratio(Some((s - f).max(0.0)), Some(r - f))
+}
+
+/// The room the CPU target leaves for a server's own work: how many µs per
+/// request spindle may spend above the floor and still meet it, `0.9 r -
+/// f` for redis's CPU per request `r` and the floor's `f` (negative when
+/// even the floor misses the target).
+pub fn cpu_room(redis: Option<f64>, floor: Option<f64>) -> Option<f64> {
+    Some(CPU_TARGET * redis? - floor?)
+}
+
+/// The throughput table: one line per (load, test). With floor samples it
+/// has three more columns: the floor's CPU per request, the overhead
+/// ratio ([`overhead_ratio`]), and the room the target leaves above the
+/// floor ([`cpu_room`]).
 pub fn load_table(results: &Results, loads: &[Load], tests: &[String]) -> Vec<Vec<String>> {
+    let with_floor = results.samples.iter().any(|s| s.kind == Kind::Floor);
     let mut rows = vec![[
         "test",
         "-P",
@@ -192,6 +220,9 @@ pub fn load_table(results: &Results, loads: &[Load], tests: &[String]) -> Vec<Ve
     ]
     .map(str::to_owned)
     .to_vec()];
+    if with_floor {
+        rows[0].extend(["CPU µs/req floor", "overhead ratio", "room µs/req"].map(str::to_owned));
+    }
     for &load in loads {
         for test in tests {
             let (s_rps, s_cpu) = cell(&results.samples, load, test, Kind::Spindle);
@@ -205,7 +236,7 @@ pub fn load_table(results: &Results, loads: &[Load], tests: &[String]) -> Vec<Ve
                 }
             };
             let (rps_ratio, cpu_ratio) = (ratio(s_rps, r_rps), ratio(s_cpu, r_cpu));
-            rows.push(vec![
+            let mut row = vec![
                 test.to_ascii_uppercase(),
                 load.pipeline.to_string(),
                 load.clients.to_string(),
@@ -216,7 +247,14 @@ pub fn load_table(results: &Results, loads: &[Load], tests: &[String]) -> Vec<Ve
                 shown(r_cpu, 3, Kind::Redis),
                 fmt_ratio(cpu_ratio),
                 verdict(rps_ratio, cpu_ratio).to_owned(),
-            ]);
+            ];
+            if with_floor {
+                let (_, f_cpu) = cell(&results.samples, load, test, Kind::Floor);
+                row.push(fmt(f_cpu, 3));
+                row.push(fmt_ratio(overhead_ratio(s_cpu, r_cpu, f_cpu)));
+                row.push(fmt(cpu_room(r_cpu, f_cpu), 3));
+            }
+            rows.push(row);
         }
     }
     rows
@@ -272,10 +310,17 @@ pub fn render_all(
         *out += &render(&rows, markdown);
     };
     if !results.samples.is_empty() || !results.unsupported.is_empty() {
-        let title = format!(
+        let mut title = format!(
             "median over rounds; ratios spindle/redis (targets: req/s >= {RPS_TARGET:.1}x, \
-             CPU/req <= {CPU_TARGET:.1}x):"
+             CPU/req <= {CPU_TARGET:.1}x)"
         );
+        if results.samples.iter().any(|s| s.kind == Kind::Floor) {
+            title += &format!(
+                "; floor = bare epoll loop answering +OK; overhead ratio = (spindle - floor) / \
+                 (redis - floor); room = {CPU_TARGET:.1} x redis - floor"
+            );
+        }
+        title += ":";
         table(&mut out, title, load_table(results, loads, tests));
     }
     if !results.memory.is_empty() {

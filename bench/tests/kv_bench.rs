@@ -5,7 +5,8 @@
 use std::io::Cursor;
 
 use spindle_bench::kv_report::{
-    load_table, memory_table, render, render_all, verdict, Kind, MemSample, Results, Sample,
+    cpu_room, load_table, memory_table, overhead_ratio, render, render_all, verdict, Kind, MemSample,
+    Results, Sample,
 };
 use spindle_bench::redis::{
     encode_command, parse_benchmark_csv, parse_info_field, parse_load, parse_vm_rss, proc_alive, proc_vm_rss,
@@ -249,4 +250,24 @@ fn tables_render_aligned_or_as_markdown() {
     let rows = vec![vec!["a".to_owned(), "bb".to_owned()], vec!["ccc".to_owned(), "d".to_owned()]];
     assert_eq!(render(&rows, false), "  a   | bb\n  ccc |  d\n");
     assert_eq!(render(&rows, true), "| a   | bb |\n|---|---:|\n| ccc |  d |\n");
+}
+
+#[test]
+fn the_floor_adds_its_cpu_the_overhead_ratio_and_the_room() {
+    let load = Load { clients: 50, pipeline: 1 };
+    let mut results = Results::default();
+    results.samples.push(sample("set", Kind::Spindle, 120_000.0, 5.2));
+    results.samples.push(sample("set", Kind::Redis, 100_000.0, 5.5));
+    results.samples.push(sample("set", Kind::Floor, 110_000.0, 4.5));
+    let rows = load_table(&results, &[load], &["set".to_owned()]);
+    assert_eq!(rows[0].len(), 13, "{:?}", rows[0]);
+    assert_eq!(rows[0][10..], ["CPU µs/req floor", "overhead ratio", "room µs/req"]);
+    // (5.2 - 4.5) / (5.5 - 4.5) = 0.70; 0.9 * 5.5 - 4.5 = 0.45.
+    assert_eq!(rows[1][9..], ["miss: CPU", "4.500", "0.70x", "0.450"]);
+    assert_eq!(overhead_ratio(Some(5.0), Some(4.0), Some(4.5)), None, "redis below the floor");
+    assert_eq!(cpu_room(Some(5.0), Some(4.6)).map(|r| (r * 100.0).round()), Some(-10.0));
+
+    // Without floor samples the table keeps its ten columns.
+    results.samples.retain(|s| s.kind != Kind::Floor);
+    assert_eq!(load_table(&results, &[load], &["set".to_owned()])[0].len(), 10);
 }

@@ -13,6 +13,13 @@
 //! the rest is written; not reading meanwhile is the back-pressure that
 //! stops a client that does not read from growing our buffers.
 //!
+//! With `--resp-ok` it is instead the floor for a Redis-like server under
+//! `redis-benchmark`: it answers `+OK` to every command it reads, counting
+//! commands by their `*` array markers (redis-benchmark's keys and values
+//! hold none), and stores nothing. It makes the same system calls as a
+//! real server (one read and one write per readable event at `-P 1`) with
+//! no work between them.
+//!
 //! Prints `listening on HOST:PORT` on stdout once bound (port 0 picks a free
 //! port and the real one is printed), then serves until killed.
 
@@ -31,6 +38,11 @@ struct Args {
     /// Address to listen on, HOST:PORT (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
+
+    /// Answer `+OK` to every RESP command read (one `*` each) instead of
+    /// echoing: the floor for `spindle kv` under redis-benchmark.
+    #[arg(long)]
+    resp_ok: bool,
 }
 
 /// Size of the one read buffer all connections share (the loop is single
@@ -60,6 +72,10 @@ struct Server {
     listener: TcpListener,
     conns: Vec<Option<Conn>>,
     buf: Box<[u8]>,
+    /// `--resp-ok`: reply `+OK` per command instead of echoing.
+    resp_ok: bool,
+    /// Reply bytes built per read in `--resp-ok` mode.
+    reply: Vec<u8>,
 }
 
 fn main() -> Result<()> {
@@ -76,8 +92,14 @@ fn main() -> Result<()> {
     out.flush()?;
     drop(out);
 
-    let mut server =
-        Server { epoll, listener, conns: Vec::new(), buf: vec![0; READ_BUFFER].into_boxed_slice() };
+    let mut server = Server {
+        epoll,
+        listener,
+        conns: Vec::new(),
+        buf: vec![0; READ_BUFFER].into_boxed_slice(),
+        resp_ok: args.resp_ok,
+        reply: Vec::new(),
+    };
     let mut events = sys::event_buffer(EVENTS_PER_WAIT);
     loop {
         let n = server.epoll.wait(&mut events, None).context("epoll_wait")?;
@@ -137,7 +159,8 @@ impl Server {
             return;
         };
         let keep = if conn.pending.is_empty() {
-            echo_readable(&self.epoll, conn, &mut self.buf)
+            let reply = if self.resp_ok { Some(&mut self.reply) } else { None };
+            echo_readable(&self.epoll, conn, &mut self.buf, reply)
         } else {
             flush_pending(&self.epoll, conn)
         };
@@ -151,9 +174,15 @@ impl Server {
     }
 }
 
-/// Reads and echoes what is available. `Err` means "close it" (end of
-/// stream is reported as `UnexpectedEof`).
-fn echo_readable(epoll: &Epoll, conn: &mut Conn, buf: &mut [u8]) -> io::Result<()> {
+/// Reads and echoes what is available (or, given `reply`, answers `+OK`
+/// per command read). `Err` means "close it" (end of stream is reported as
+/// `UnexpectedEof`).
+fn echo_readable(
+    epoll: &Epoll,
+    conn: &mut Conn,
+    buf: &mut [u8],
+    mut reply: Option<&mut Vec<u8>>,
+) -> io::Result<()> {
     for _ in 0..READS_PER_EVENT {
         let n = match sys::read(conn.fd.as_fd(), buf) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
@@ -162,9 +191,17 @@ fn echo_readable(epoll: &Epoll, conn: &mut Conn, buf: &mut [u8]) -> io::Result<(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
-        let chunk = &buf[..n];
+        let mut chunk = &buf[..n];
+        if let Some(reply) = reply.as_deref_mut() {
+            reply.clear();
+            for _ in chunk.iter().filter(|&&b| b == b'*') {
+                reply.extend_from_slice(b"+OK\r\n");
+            }
+            chunk = reply;
+        }
+        let n_out = chunk.len();
         let written = write_once(conn.fd.as_fd(), chunk)?;
-        if written < n {
+        if written < n_out {
             conn.pending.extend_from_slice(&chunk[written..]);
             return epoll.modify(conn.fd.as_fd(), token(conn.fd.as_raw_fd()), WRITABLE);
         }

@@ -23,6 +23,14 @@
 //! gets an "unsupported" line with that error, not a crash of the run; a
 //! server that died is restarted for the next test.
 //!
+//! With `--floor`, a third server runs in every round between the two:
+//! `bare_epoll_echo --resp-ok`, an epoll loop that answers `+OK` to each
+//! command and does nothing else. Its CPU per request is what the kernel
+//! charges for the same `read`, `write` and `epoll_wait` calls, the part
+//! no server can save; the summary adds it, the *overhead ratio* (each
+//! server's CPU above the floor, spindle's over redis's) and the room the
+//! CPU target leaves above the floor.
+//!
 //! Memory, on fresh servers each time: (a) VmRSS (`/proc/PID/status`) and
 //! `INFO memory` used_memory / used_memory_rss after `SET key:I <V bytes>`
 //! for I in 0..K (default one million keys of 100 bytes, our own pipelined
@@ -115,6 +123,12 @@ struct Args {
     /// Do not pin servers and redis-benchmark to CPUs.
     #[arg(long)]
     no_pin: bool,
+    /// Also measure the floor: `bare_epoll_echo --resp-ok` (next to this
+    /// binary), a bare epoll loop answering `+OK` to every command, in the
+    /// same rounds; the table then shows its CPU per request, the overhead
+    /// ratio over it and the room the target leaves (load runs only).
+    #[arg(long)]
+    floor: bool,
 }
 
 /// The CPU of both servers, and redis-benchmark's.
@@ -135,6 +149,8 @@ const NO_PERSISTENCE: [&str; 4] = ["--save", "", "--appendonly", "no"];
 struct Setup {
     args: Args,
     spindle: PathBuf,
+    /// `bare_epoll_echo`, with `--floor`.
+    floor: Option<PathBuf>,
     /// Everything after `spindle kv`.
     spindle_args: Vec<String>,
     pin: bool,
@@ -173,7 +189,13 @@ fn run(args: Args) -> Result<bool> {
     for round in 1..=setup.args.rounds {
         let order = if round % 2 == 1 { [Kind::Spindle, Kind::Redis] } else { [Kind::Redis, Kind::Spindle] };
         if !setup.args.skip_load {
-            if let Err(e) = load_round(&mut setup, round, order, &mut results) {
+            // The floor goes between the two, so drift over a test's runs
+            // reaches it as much as either server.
+            let mut load_order = order.to_vec();
+            if setup.floor.is_some() {
+                load_order.insert(1, Kind::Floor);
+            }
+            if let Err(e) = load_round(&mut setup, round, &load_order, &mut results) {
                 println!("round={round} FAILED: {e:#}");
                 results.failures.push(format!("round {round}: {e:#}"));
             }
@@ -245,7 +267,19 @@ fn prepare(args: Args) -> Result<Setup> {
 
     let pin = pinning(args.no_pin).map_err(|why| notes.push(why)).is_ok();
 
-    let mut setup = Setup { args, spindle, spindle_args: Vec::new(), pin, nofile, notes };
+    let floor = if args.floor {
+        let path = beside_this_binary("bare_epoll_echo").context("locating this binary")?;
+        ensure!(
+            path.is_file(),
+            "{} not found (build with `cargo build --release -p spindle-bench`)",
+            path.display()
+        );
+        Some(path)
+    } else {
+        None
+    };
+
+    let mut setup = Setup { args, spindle, floor, spindle_args: Vec::new(), pin, nofile, notes };
     // Probe whether this spindle takes the persistence options: an
     // unknown option makes it exit before it listens.
     let base: Vec<String> = ["kv", "--port", "0", "--maxclients", &MAXCLIENTS.to_string()]
@@ -337,17 +371,25 @@ fn start_server(setup: &Setup, kind: Kind) -> Result<Server> {
             }
             Ok(Server { kind, child, addr: SocketAddr::from(([127, 0, 0, 1], port)) })
         }
+        Kind::Floor => {
+            let path = setup.floor.as_ref().context("the floor runs only with --floor")?;
+            let mut cmd = command_on_cpu(path, cpu);
+            cmd.args(["--listen", "127.0.0.1:0", "--resp-ok"]);
+            let mut child = ChildProcess::spawn("bare_epoll_echo", cmd)?;
+            let addr = child.wait_listening(STARTUP_TIMEOUT).context("waiting for `listening on`")?;
+            Ok(Server { kind, child, addr })
+        }
     }
 }
 
-/// One round of redis-benchmark runs: both servers up for the whole round.
-fn load_round(setup: &mut Setup, round: usize, order: [Kind; 2], results: &mut Results) -> Result<()> {
-    let mut servers = [start_server(setup, Kind::Spindle)?, start_server(setup, Kind::Redis)?];
+/// One round of redis-benchmark runs: every server in `order` up for the
+/// whole round, each test run against them in that order.
+fn load_round(setup: &mut Setup, round: usize, order: &[Kind], results: &mut Results) -> Result<()> {
+    let mut servers = order.iter().map(|&kind| start_server(setup, kind)).collect::<Result<Vec<_>>>()?;
     let timeout = Duration::from_secs(60) + Duration::from_micros(200 * setup.args.requests);
     for &load in &setup.args.loads {
         for test in &setup.args.tests {
-            for kind in order {
-                let slot = kind as usize;
+            for (slot, &kind) in order.iter().enumerate() {
                 let server = &servers[slot];
                 let line = format!(
                     "round={round} test={test} clients={} pipeline={} server={}",
