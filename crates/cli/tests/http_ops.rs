@@ -196,3 +196,40 @@ fn a_bad_cpu_mask_is_a_configuration_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("key `worker_cpu_affinity`: `2x` is not a CPU mask"), "{err}");
 }
+
+#[test]
+fn a_listener_that_cannot_be_bound_is_reported_on_stderr_and_in_the_error_log() {
+    let dir = std::env::temp_dir().join(format!("spindle-http-bind-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let error = dir.join("error.log");
+    // Held open for the whole test: the server's bind must fail.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["http", "--listen", &addr.to_string(), "--workers", "1"])
+        .arg("--root")
+        .arg(&dir)
+        .arg("--error-log")
+        .arg(&error)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut run = Running { child, dir: dir.clone() };
+    let mut status = None;
+    wait_until("the server to give up", || {
+        status = run.child.try_wait().unwrap();
+        status.is_some()
+    });
+    assert!(!status.unwrap().success());
+    let mut stderr = String::new();
+    run.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let log = read(&error);
+    for (name, text) in [("stderr", &stderr), ("the error log", &log)] {
+        assert!(text.contains(&addr.to_string()) && text.contains("in use"), "{name}: {text}");
+    }
+    assert!(log.contains("ERROR"), "logged as an error: {log}");
+    drop(taken);
+}

@@ -42,7 +42,9 @@ pub(crate) fn worker_main<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> !
     let code = match worker_body(app, config, s) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("spindle-cluster worker {}: {e}", sys::getpid());
+            // The error log (standard error unless `error_log` is set):
+            // the master only sees the exit status.
+            tracing::error!(pid = sys::getpid(), "worker failed: {e}");
             2
         }
     };

@@ -109,6 +109,19 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
     prepare_logs(&loaded.cluster);
     ErrorLog::set(loaded.cluster.error_log.as_deref())
         .map_err(|source| ClusterError::Io { what: "opening the error log", source })?;
+    let result = serve(app, loaded);
+    // The caller prints the error on standard error; with an error log
+    // file it goes there too, as nginx writes its `[emerg]` lines to both,
+    // so that whoever reads only the log learns why the server stopped.
+    if let (Err(e), Some(_)) = (&result, ErrorLog::path()) {
+        tracing::error!("{e}");
+    }
+    result
+}
+
+/// [`run`] once the error log is open: binds, starts the workers, and
+/// runs the master's loop until it stops.
+fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> {
     let mut listeners = Listeners::inherited()?;
     listeners.ensure(&loaded.cluster)?;
     let io = |what: &'static str| move |source| ClusterError::Io { what, source };
