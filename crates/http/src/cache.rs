@@ -34,6 +34,7 @@ use crate::lru::Lru;
 use crate::path::{self, CleanPath, Resolved};
 use std::fs::{File, Metadata};
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -93,7 +94,23 @@ impl Entry {
     pub fn head_without_type(&self) -> &[u8] {
         &self.head[b"Content-Type: \r\n".len() + self.content_type.len()..]
     }
+
+    /// [`Entry::head`] without `Accept-Ranges` (for a 206, which nginx
+    /// sends without it).
+    pub fn head_without_ranges(&self) -> &[u8] {
+        self.head.strip_suffix(ACCEPT_RANGES).unwrap_or(&self.head)
+    }
+
+    /// [`Entry::head_without_type`] without `Accept-Ranges` (for a
+    /// multipart 206).
+    pub fn head_without_type_or_ranges(&self) -> &[u8] {
+        let h = self.head_without_type();
+        h.strip_suffix(ACCEPT_RANGES).unwrap_or(h)
+    }
 }
+
+/// The last line of [`Entry::head`] when ranges are on.
+const ACCEPT_RANGES: &[u8] = b"Accept-Ranges: bytes\r\n";
 
 /// What a lookup found.
 #[derive(Debug)]
@@ -228,7 +245,8 @@ impl Cache {
         let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         let etag = format!("\"{:x}-{:x}\"", stamp.mtime.0, stamp.size);
         let last_modified = httpdate::fmt_http_date(mtime);
-        let mime = mime_guess::from_path(real).first_raw().unwrap_or("application/octet-stream");
+        // By the name requested, as nginx does (a link's name, not its target's).
+        let mime = crate::mime::by_path(stat_path.as_os_str().as_bytes());
         let ranges = if self.accept_ranges { "Accept-Ranges: bytes\r\n" } else { "" };
         let head =
             format!("Content-Type: {mime}\r\nLast-Modified: {last_modified}\r\nETag: {etag}\r\n{ranges}");

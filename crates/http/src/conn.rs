@@ -28,7 +28,7 @@
 //!
 //! Every request that began arriving is counted in stub_status `requests`
 //! and logged, as nginx does, including those refused while being read
-//! (400, 413, 414, 431, 501: an error page, then close; 400 includes an
+//! (400, 413, 414, 431, 501, 505: an error page, then close; 400 includes an
 //! HTTP/1.1 request without a `Host` header, even with an absolute-form
 //! target, as RFC 9112 §3.2 and nginx have it, while HTTP/1.0 may omit
 //! it) and those that
@@ -301,8 +301,6 @@ impl Conn {
         let peer = self.peer;
         let limits = &w.cfg.limits;
         let data = &self.buf[self.start..self.end];
-        let mut headers = [httparse::EMPTY_HEADER; 64];
-        let mut req = httparse::Request::new(&mut headers);
         // Empty lines before a request line are skipped (RFC 9112 §2.2).
         let lead = match data.first() {
             Some(b'\r' | b'\n') => data.iter().position(|&c| c != b'\r' && c != b'\n').unwrap_or(data.len()),
@@ -315,8 +313,35 @@ impl Conn {
             Step::Done(response::Outcome { close: true, file: None })
         };
         let so_far = || Known::from_head(data, limits.request_line);
-        let len = match req.parse(data) {
-            Ok(httparse::Status::Complete(len)) => len,
+        // A version httparse does not take: HTTP/2 and up get nginx's 505,
+        // a later HTTP/1 minor is parsed (from a copy) as HTTP/1.1.
+        let full_line = line_len.map(|l| &data[lead..lead + l]);
+        let patched: Vec<u8>;
+        let (src, shift) = match full_line.map(version) {
+            Some(Version::Unsupported) => return fail(&mut self.out, 505, &so_far()),
+            Some(Version::Later(at, old_len)) => {
+                let at = lead + at;
+                patched = [&data[..at], &b"HTTP/1.1"[..], &data[at + old_len..]].concat();
+                (&patched[..], old_len as isize - 8)
+            }
+            _ => (data, 0),
+        };
+        let mut config = httparse::ParserConfig::default();
+        // nginx takes several spaces between the parts of a request line.
+        config.allow_multiple_spaces_in_request_line_delimiters(true);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut more_headers;
+        let mut req = httparse::Request::new(&mut headers);
+        let mut parsed = config.parse_request(&mut req, src);
+        if let Err(httparse::Error::TooManyHeaders) = parsed {
+            // nginx limits the head's size, not its count of headers:
+            // as many as fit in `limits.headers` (at least 4 bytes each).
+            more_headers = vec![httparse::EMPTY_HEADER; limits.headers / 4 + 1];
+            req = httparse::Request::new(&mut more_headers);
+            parsed = config.parse_request(&mut req, src);
+        }
+        let len = match parsed {
+            Ok(httparse::Status::Complete(len)) => (len as isize + shift) as usize,
             Ok(httparse::Status::Partial) => {
                 return match line_len {
                     None if data.len() - lead > limits.request_line => fail(&mut self.out, 414, &so_far()),
@@ -329,10 +354,13 @@ impl Conn {
             Err(_) => return fail(&mut self.out, 400, &so_far()),
         };
         let line_len = line_len.unwrap_or(len - lead);
+        // Each header line must fit where the request line must (nginx's
+        // `large_client_header_buffers` size); 431 as for a large head.
+        let long_field = req.headers.iter().any(|h| h.name.len() + 2 + h.value.len() > limits.request_line);
         if line_len > limits.request_line {
             return fail(&mut self.out, 414, &so_far());
         }
-        if len > limits.headers {
+        if len > limits.headers || long_field {
             return fail(&mut self.out, 431, &so_far());
         }
         let line = &data[lead..lead + line_len];
@@ -344,6 +372,10 @@ impl Conn {
             line,
             ..Req::default()
         };
+        // nginx's methods are upper-case letters, `_` and `-`.
+        if !r.method.bytes().all(|c| c.is_ascii_uppercase() || c == b'_' || c == b'-') {
+            return fail(&mut self.out, 400, &so_far());
+        }
         let mut content_length: Option<u64> = None;
         let mut chunked = false;
         let mut te_other = false;
@@ -373,13 +405,16 @@ impl Conn {
                 10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = Some(v),
                 13 if n.eq_ignore_ascii_case(b"if-none-match") => r.if_none_match = Some(v),
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
+                    // A second one is refused even if equal, as in nginx
+                    // ("client sent duplicate header line").
                     let parsed = std::str::from_utf8(v).ok().and_then(|s| s.trim().parse::<u64>().ok());
                     match (parsed, content_length) {
                         (Some(x), None) => content_length = Some(x),
-                        (Some(x), Some(y)) if x == y => {}
                         _ => bad = true,
                     }
                 }
+                8 if n.eq_ignore_ascii_case(b"if-match") => r.if_match = Some(v),
+                19 if n.eq_ignore_ascii_case(b"if-unmodified-since") => r.if_unmodified_since = Some(v),
                 17 if n.eq_ignore_ascii_case(b"if-modified-since") => r.if_modified_since = Some(v),
                 17 if n.eq_ignore_ascii_case(b"transfer-encoding") => {
                     te_count += 1;
@@ -430,7 +465,9 @@ impl Conn {
             }
             self.chunk_done = false;
         }
+        // nginx answers TRACE with a 405 and closes.
         let keep = if r.minor >= 1 { !r.conn_close } else { r.conn_keep_alive && !r.conn_close };
+        let keep = keep && r.method != "TRACE";
         let close =
             !keep || self.served + 1 >= limits.keepalive_requests || self.w.drain_started.get().is_some();
         let stream = &self.stream;
@@ -626,6 +663,42 @@ impl Conn {
     }
 }
 
+/// What the version at the end of a request line says, when httparse
+/// would not take it.
+#[derive(Debug, PartialEq, Eq)]
+enum Version {
+    /// HTTP/1.0 or HTTP/1.1, or not a version at all: httparse decides.
+    Usual,
+    /// A later HTTP/1 minor (`HTTP/1.2`, `HTTP/1.10`): served as
+    /// HTTP/1.1, as nginx does; the version's offset and length.
+    Later(usize, usize),
+    /// HTTP/2 and up: nginx's 505.
+    Unsupported,
+}
+
+/// Reads the version of a complete request `line` (up to its `\n`) as
+/// nginx does: `HTTP/` and a major version from 1 to 99 (a first digit of
+/// 2 or more already means 505), a dot and a minor version up to 99.
+fn version(line: &[u8]) -> Version {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.ends_with(b" HTTP/1.1") || line.ends_with(b" HTTP/1.0") {
+        return Version::Usual;
+    }
+    let Some(sp) = line.iter().rposition(|&c| c == b' ') else { return Version::Usual };
+    let Some(v) = line[sp + 1..].strip_prefix(b"HTTP/") else { return Version::Usual };
+    match v {
+        [b'2'..=b'9', ..] => Version::Unsupported,
+        [b'1', b'.', minor @ ..]
+            if (1..=2).contains(&minor.len())
+                && minor.iter().all(u8::is_ascii_digit)
+                && minor.iter().any(|&c| c != b'0') =>
+        {
+            Version::Later(sp + 1, line.len() - sp - 1)
+        }
+        _ => Version::Usual,
+    }
+}
+
 /// Whether a `Host` value is one nginx accepts (`ngx_http_validate_host`):
 /// no `/`, no NUL or other control byte, space or DEL, no empty label
 /// (`a..b`), and something left once the port and one trailing dot are
@@ -672,6 +745,22 @@ fn valid_host(h: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::valid_host;
+
+    #[test]
+    fn versions_as_nginx_reads_them() {
+        use super::{version, Version};
+        assert_eq!(version(b"GET / HTTP/1.1\r"), Version::Usual);
+        assert_eq!(version(b"GET / HTTP/1.0"), Version::Usual);
+        assert_eq!(version(b"GET / HTTP/2.0\r"), Version::Unsupported);
+        assert_eq!(version(b"GET / HTTP/3"), Version::Unsupported);
+        assert_eq!(version(b"GET / HTTP/1.2\r"), Version::Later(6, 8));
+        assert_eq!(version(b"GET / HTTP/1.10"), Version::Later(6, 9));
+        for other in
+            [&b"GET / HTTP/1.100"[..], b"GET / HTTP/01.1", b"GET / HTTX/1.1", b"GET /", b"GET / HTTP/1."]
+        {
+            assert_eq!(version(other), Version::Usual, "{}", String::from_utf8_lossy(other));
+        }
+    }
 
     #[test]
     fn hosts_as_nginx_validates_them() {

@@ -34,6 +34,7 @@ pub mod config;
 mod conn;
 pub mod log;
 mod lru;
+pub mod mime;
 mod multirange;
 pub mod path;
 pub mod range;

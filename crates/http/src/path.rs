@@ -51,11 +51,23 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// The rest of an absolute-form target after its scheme and `://`: as in
+/// nginx, any scheme (letters, then letters, digits, `+`, `-`, `.`), in
+/// any case.
+fn after_scheme(t: &[u8]) -> Option<&[u8]> {
+    if !t.first()?.is_ascii_alphabetic() {
+        return None;
+    }
+    let end = t.iter().position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.')))?;
+    t[end..].strip_prefix(b"://")
+}
+
 /// The path part of a request target: an absolute-form target
-/// (`http://host/p`) loses its scheme and authority; the query is cut.
+/// (`http://host/p`, any scheme in any case) loses its scheme and
+/// authority; the query is cut.
 pub fn target_path(target: &[u8]) -> &[u8] {
     let mut t = target;
-    if let Some(rest) = t.strip_prefix(b"http://").or_else(|| t.strip_prefix(b"https://")) {
+    if let Some(rest) = after_scheme(t) {
         t = rest.iter().position(|&c| c == b'/').map_or(b"/", |i| &rest[i..]);
     }
     let end = t.iter().position(|&c| c == b'?' || c == b'#').unwrap_or(t.len());
@@ -188,6 +200,8 @@ mod tests {
         assert_eq!(ok("/x?y=/../.."), "/x");
         assert_eq!(ok("http://host/a/../b"), "/b");
         assert_eq!(ok("http://host"), "/");
+        assert_eq!(ok("HTTP://host/a"), "/a");
+        assert_eq!(ok("coap+tcp://host/a"), "/a");
         assert_eq!(ok("/%7euser"), "/~user");
     }
 

@@ -5,14 +5,15 @@
 //! client asked for (from an absolute request target, else the `Host`
 //! header, without its port, lower-cased, a trailing dot dropped), else
 //! this end's address; then `:port` of the socket the request came in on,
-//! unless it is 80; then the path with a `/` added and the query string
-//! kept. A `Host` that nginx's validation refuses (a `/`, a control
+//! unless it is 80; then the path as nginx has it after decoding and
+//! normalising (`//sub`, `/%73ub` and `/x/../sub` all lead to `/sub/`),
+//! escaped again where a URL needs it, with a `/` added and the query
+//! string kept as sent. A `Host` that nginx's validation refuses (a `/`, a control
 //! byte, `..`, a duplicate) never gets here: the request is a 400. One
 //! that passes it but is still not a plain name or address literal (say,
 //! with `"` or `<`) is not copied into the header: the local address
 //! stands in for it.
 
-use crate::path;
 use std::net::SocketAddr;
 
 /// The host part of an authority (`host[:port]`), as nginx keeps it, or
@@ -48,10 +49,29 @@ fn host_of(authority: &[u8]) -> Option<Vec<u8>> {
     Some(host.to_ascii_lowercase())
 }
 
+/// Appends `path` percent-encoded where nginx encodes a redirect's path:
+/// control bytes, space, `"#%<>?\\^`{|}`, DEL and every non-ASCII byte.
+fn push_escaped(out: &mut Vec<u8>, path: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &c in path {
+        if c <= b' ' || c >= 0x7f || b"\"#%<>?\\^`{|}".contains(&c) {
+            out.extend_from_slice(&[b'%', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
+        } else {
+            out.push(c);
+        }
+    }
+}
+
 /// The `Location: ...\r\n` header line for a request for directory
-/// `target` (named without its trailing slash), given the request's `Host`
-/// and the connection's local address.
-pub(crate) fn location(target: &[u8], host: Option<&[u8]>, local: Option<SocketAddr>) -> Vec<u8> {
+/// `target` (named without its trailing slash), whose decoded and
+/// normalised path is `clean`, given the request's `Host` and the
+/// connection's local address.
+pub(crate) fn location(
+    target: &[u8],
+    clean: &[u8],
+    host: Option<&[u8]>,
+    local: Option<SocketAddr>,
+) -> Vec<u8> {
     let lower = target.get(..8).map(<[u8]>::to_ascii_lowercase).unwrap_or_default();
     let from_target = if lower.starts_with(b"http://") {
         Some(&target[7..])
@@ -78,7 +98,7 @@ pub(crate) fn location(target: &[u8], host: Option<&[u8]>, local: Option<SocketA
             loc.extend_from_slice(format!(":{port}").as_bytes());
         }
     }
-    loc.extend_from_slice(path::target_path(target));
+    push_escaped(&mut loc, clean);
     loc.push(b'/');
     if let Some(q) = target.iter().position(|&c| c == b'?') {
         loc.extend_from_slice(&target[q..]);
@@ -93,7 +113,8 @@ mod tests {
 
     fn loc(target: &str, host: Option<&str>, local: Option<&str>) -> String {
         let local = local.map(|l| l.parse().unwrap());
-        let v = location(target.as_bytes(), host.map(str::as_bytes), local);
+        let clean = crate::path::clean(target.as_bytes()).unwrap().path;
+        let v = location(target.as_bytes(), &clean, host.map(str::as_bytes), local);
         String::from_utf8(v).unwrap().strip_prefix("Location: ").unwrap().trim_end().to_string()
     }
 
@@ -116,5 +137,8 @@ mod tests {
         assert_eq!(loc("http://other.org/d?q", Some("example.com"), l), "http://other.org:8080/d/?q");
         // Nothing at all to go on: a relative Location.
         assert_eq!(loc("/d", None, None), "/d/");
+        assert_eq!(loc("//a/../d", None, None), "/d/");
+        assert_eq!(loc("/%64%20%C3%A9?q=%20", None, None), "/d%20%C3%A9/?q=%20");
+        assert_eq!(loc("/a%22%23%25%3F%7B+&;=~'x", None, None), "/a%22%23%25%3F%7B+&;=~'x/");
     }
 }

@@ -35,6 +35,8 @@ pub(crate) struct Req<'a> {
     pub if_none_match: Option<&'a [u8]>,
     pub if_modified_since: Option<&'a [u8]>,
     pub if_range: Option<&'a [u8]>,
+    pub if_match: Option<&'a [u8]>,
+    pub if_unmodified_since: Option<&'a [u8]>,
     pub range: Option<&'a [u8]>,
     pub referer: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
@@ -172,6 +174,7 @@ fn reason(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         405 => "Not Allowed",
+        412 => "Precondition Failed",
         408 => "Request Time-out",
         413 => "Request Entity Too Large",
         414 => "Request-URI Too Large",
@@ -179,6 +182,7 @@ fn reason(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         501 => "Not Implemented",
+        505 => "HTTP Version Not Supported",
         _ => "Unknown",
     }
 }
@@ -244,17 +248,71 @@ fn etag_matches(header: &[u8], etag: &str) -> bool {
     })
 }
 
-/// Whether the file is unmodified since the date in the header.
-fn not_modified_since(header: &[u8], e: &Entry) -> bool {
-    if header == e.last_modified.as_bytes() {
-        return true;
+/// Whether `If-Match` lists `etag` (strong comparison: a weak tag never
+/// matches), or is `*`.
+fn etag_matches_strong(header: &[u8], etag: &str) -> bool {
+    header.trim_ascii() == b"*" || header.split(|&c| c == b',').any(|t| t.trim_ascii() == etag.as_bytes())
+}
+
+/// An HTTP date in seconds since the epoch.
+fn http_secs(header: &[u8]) -> Option<u64> {
+    let t = httpdate::parse_http_date(std::str::from_utf8(header).ok()?.trim()).ok()?;
+    Some(t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs())
+}
+
+fn mtime_secs(e: &Entry) -> u64 {
+    e.mtime.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+}
+
+/// What the conditional headers make of a request for `e`.
+#[derive(Debug, PartialEq, Eq)]
+enum Precondition {
+    /// Serve it.
+    Pass,
+    /// 304.
+    NotModified,
+    /// 412.
+    Failed,
+}
+
+/// nginx's not-modified filter: `If-Unmodified-Since` (a date before the
+/// file's, or no date at all, fails) and `If-Match` (strong) first, then
+/// 304 for an `If-None-Match` that lists the file's tag (weak comparison,
+/// `*` matches) or, without one, an `If-Modified-Since` equal to the
+/// file's time (nginx's default `if_modified_since exact`: a later date
+/// is not enough). Unlike nginx, `If-None-Match` alone decides when both
+/// are sent, as RFC 9110 §13.1.3 requires.
+fn preconditions(r: &Req<'_>, e: &Entry) -> Precondition {
+    if let Some(ius) = r.if_unmodified_since {
+        if http_secs(ius).is_none_or(|t| t < mtime_secs(e)) {
+            return Precondition::Failed;
+        }
     }
-    let Some(since) = std::str::from_utf8(header).ok().and_then(|s| httpdate::parse_http_date(s).ok()) else {
-        return false;
+    if r.if_match.is_some_and(|im| !etag_matches_strong(im, &e.etag)) {
+        return Precondition::Failed;
+    }
+    let not_modified = match (r.if_none_match, r.if_modified_since) {
+        (Some(inm), _) => etag_matches(inm, &e.etag),
+        (None, Some(ims)) => ims == e.last_modified.as_bytes() || http_secs(ims) == Some(mtime_secs(e)),
+        (None, None) => false,
     };
-    let mtime = e.mtime.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
-    let since = since.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
-    mtime <= since
+    if not_modified {
+        Precondition::NotModified
+    } else {
+        Precondition::Pass
+    }
+}
+
+/// Whether `If-Range` lets a range through, as nginx reads it: a value
+/// ending in `"` is an entity tag that must equal the file's exactly
+/// (a weak one never does); anything else is a date that must be the
+/// file's time.
+fn if_range_holds(ir: &[u8], e: &Entry) -> bool {
+    let ir = ir.trim_ascii();
+    if ir.len() >= 2 && ir.ends_with(b"\"") {
+        return ir == e.etag.as_bytes();
+    }
+    ir == e.last_modified.as_bytes() || http_secs(ir) == Some(mtime_secs(e))
 }
 
 /// Builds the response to `r` into `out`, logs it (or, for a body still
@@ -274,9 +332,7 @@ pub(crate) fn respond(
     let head_only = r.method == "HEAD";
     let mut outcome = Outcome { close, file: None };
     let (status, bytes) = 'resp: {
-        if r.method != "GET" && !head_only {
-            break 'resp (405, error(out, date, 405, false, close, b"Allow: GET, HEAD\r\n"));
-        }
+        // A target nginx's parser refuses is a 400 whatever the method.
         let clean = match path::clean(r.target) {
             Ok(c) => c,
             Err(_) => {
@@ -284,6 +340,9 @@ pub(crate) fn respond(
                 break 'resp (400, error(out, date, 400, head_only, true, b""));
             }
         };
+        if r.method != "GET" && !head_only {
+            break 'resp (405, error(out, date, 405, false, close, b"Allow: GET, HEAD\r\n"));
+        }
         if let Some(s) = &w.cfg.status {
             if clean.path == s.as_bytes() {
                 break 'resp (200, status_page(w, out, date, head_only, close));
@@ -293,7 +352,7 @@ pub(crate) fn respond(
         match found {
             Lookup::File(e) => serve_file(out, date, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome),
             Lookup::Redirect => {
-                let loc = crate::redirect::location(r.target, r.host, local());
+                let loc = crate::redirect::location(r.target, &clean.path, r.host, local());
                 (301, error(out, date, 301, head_only, close, &loc))
             }
             Lookup::NotFound => (404, error(out, date, 404, head_only, close, b"")),
@@ -337,12 +396,13 @@ fn serve_file(
     o: &mut Outcome,
 ) -> (u16, u64) {
     let close = o.close;
-    let not_modified = match (r.if_none_match, r.if_modified_since) {
-        (Some(inm), _) => etag_matches(inm, &e.etag),
-        (None, Some(ims)) => not_modified_since(ims, &e),
-        (None, None) => false,
-    };
-    if not_modified {
+    let pre = preconditions(r, &e);
+    if pre == Precondition::Failed {
+        // nginx closes the connection after a 412.
+        o.close = true;
+        return (412, error(out, date, 412, head_only, true, b""));
+    }
+    if pre == Precondition::NotModified {
         start(out, 304, date);
         out.extend_from_slice(b"Last-Modified: ");
         out.extend_from_slice(e.last_modified.as_bytes());
@@ -357,11 +417,8 @@ fn serve_file(
         Some(v) => range::parse_set(v, size, max_ranges),
         None => RangeSet::Full,
     };
-    if let Some(ir) = r.if_range {
-        let ir = ir.trim_ascii();
-        if ir != e.etag.as_bytes() && ir != e.last_modified.as_bytes() {
-            spec = RangeSet::Full;
-        }
+    if r.if_range.is_some_and(|ir| !if_range_holds(ir, &e)) {
+        spec = RangeSet::Full;
     }
     let (status, from, len) = match spec {
         RangeSet::Full => (200, 0, size),
@@ -375,7 +432,8 @@ fn serve_file(
         }
     };
     start(out, status, date);
-    out.extend_from_slice(&e.head);
+    // nginx sends `Accept-Ranges` with a whole file only.
+    out.extend_from_slice(if status == 206 { e.head_without_ranges() } else { &e.head });
     content_length(out, len);
     if status == 206 {
         out.extend_from_slice(b"Content-Range: bytes ");
@@ -410,7 +468,7 @@ fn multipart(
     let len = m.len();
     start(out, 206, date);
     m.content_type_line(out);
-    out.extend_from_slice(e.head_without_type());
+    out.extend_from_slice(e.head_without_type_or_ranges());
     content_length(out, len);
     finish(out, o.close);
     if head_only {

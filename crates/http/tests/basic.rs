@@ -96,6 +96,8 @@ fn mime_types() {
     for (name, ty) in [
         ("x.css", "text/css"),
         ("x.js", "text/javascript"),
+        ("x.md", "text/markdown"),
+        ("x.JPG", "image/jpeg"),
         ("x.png", "image/png"),
         ("x.json", "application/json"),
         ("x.svg", "image/svg+xml"),

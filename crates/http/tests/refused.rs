@@ -54,10 +54,11 @@ fn refused_requests_are_logged_and_counted() {
     let before = requests(&s);
     let long = format!("GET /{} HTTP/1.1\r\nHost: x\r\n\r\n", "a".repeat(300));
     let big_head = format!("GET /big431 HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "b".repeat(2000));
-    let cases: [(&[u8], u16); 8] = [
+    let cases: [(&[u8], u16); 9] = [
         (long.as_bytes(), 414),
         (big_head.as_bytes(), 431),
-        (b"GET /bad400 HTTP/9.9\r\n\r\n", 400),
+        (b"GET /bad400 HTTP/01.1\r\n\r\n", 400),
+        (b"GET /v505 HTTP/9.9\r\n\r\n", 505),
         (b"GET /cl413 HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\nUser-Agent: ua413\r\n\r\n", 413),
         (b"GET /te501 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
         (b"GET /ch400 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
@@ -77,7 +78,8 @@ fn refused_requests_are_logged_and_counted() {
         &[
             &cut,
             "\"GET /big431 HTTP/1.1\" 431 ",
-            "\"GET /bad400 HTTP/9.9\" 400 ",
+            "\"GET /bad400 HTTP/01.1\" 400 ",
+            "\"GET /v505 HTTP/9.9\" 505 ",
             "\"GET /cl413 HTTP/1.1\" 413 ",
             "\"GET /te501 HTTP/1.1\" 501 ",
             "\"GET /ch400 HTTP/1.1\" 400 ",

@@ -1,0 +1,475 @@
+//! A differential test against Debian's nginx: the same document root is
+//! served by nginx (over a unix socket, with the configuration a user
+//! moving to spindle would have) and by spindle (in process, on 127.0.0.1
+//! port 0); about 150 raw requests go to both, one connection per case
+//! (several requests on it for the pipelining and keep-alive cases), and
+//! the answers must agree on the status, the headers a client acts on
+//! (`Content-Type`, `Content-Length`, `Content-Range`, `Accept-Ranges`,
+//! `Allow`, the path and query of `Location`, `Transfer-Encoding`,
+//! `Connection`, `ETag`, `Last-Modified`), the body of a 200 or 206
+//! (multipart boundaries replaced), and whether the connection stays open
+//! afterwards (a probe request is sent on it). `Date`, `Server` and the
+//! bodies of error pages are not compared.
+//!
+//! Where spindle differs on purpose, the difference is listed, with its
+//! reason, in [`cases::EXPECTED`]; any other difference fails the test,
+//! and so does a listed one that no longer occurs.
+//!
+//! nginx must be installed (`apt-get install nginx`; `.ci/run` does it):
+//! without it the test fails and says so.
+
+#[path = "nginx_diff/cases.rs"]
+mod cases;
+mod common;
+
+use std::fmt::Write as _;
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long one read may wait; no case needs a server to think this long.
+const READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// nginx in the foreground, single process (`master_process off`, so
+/// killing it leaves no workers behind), on a unix socket; killed on drop.
+struct Nginx {
+    child: Child,
+    sock: PathBuf,
+    dir: PathBuf,
+}
+
+fn nginx_program() -> PathBuf {
+    let candidates = [PathBuf::from("/usr/sbin/nginx")];
+    if let Some(p) = candidates.iter().find(|p| p.exists()) {
+        return p.clone();
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if let Some(p) = std::env::split_paths(&path).map(|d| d.join("nginx")).find(|p| p.exists()) {
+        return p;
+    }
+    panic!(
+        "nginx_diff needs Debian's nginx to compare against, and none was found \
+         (not /usr/sbin/nginx, not on PATH). Install it with \
+         `apt-get install -y nginx` (.ci/run does this), then run again."
+    );
+}
+
+impl Nginx {
+    fn start(root: &Path, dir: &Path) -> Nginx {
+        let mime = Path::new("/etc/nginx/mime.types");
+        assert!(
+            mime.exists(),
+            "{} is missing: reinstall nginx-common (`apt-get install nginx`)",
+            mime.display()
+        );
+        std::fs::create_dir_all(dir).unwrap();
+        let sock = dir.join("nginx.sock");
+        let d = dir.display();
+        // Every setting spindle has a knob for is set to spindle's default
+        // (most are nginx's defaults too, written out to be sure).
+        let conf = format!(
+            "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log info;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{\n\
+             include {mime};\ndefault_type application/octet-stream;\n\
+             access_log off;\nsendfile on;\netag on;\nserver_tokens off;\n\
+             keepalive_timeout 75s;\nkeepalive_requests 1000;\nclient_header_timeout 60s;\n\
+             client_max_body_size 1m;\nlarge_client_header_buffers 4 8k;\nmax_ranges 64;\n\
+             lingering_timeout 5s;\nlingering_time 30s;\nsend_timeout 60s;\n\
+             client_body_temp_path {d}/body;\nproxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
+             server {{\nlisten unix:{sock};\nserver_name localhost;\nroot {root};\nindex index.html;\n}}\n}}\n",
+            mime = mime.display(),
+            sock = sock.display(),
+            root = root.display(),
+        );
+        let conf_path = dir.join("nginx.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let child = Command::new(nginx_program())
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(&conf_path)
+            .arg("-e")
+            .arg(dir.join("error.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx could not be started");
+        let mut n = Nginx { child, sock, dir: dir.to_path_buf() };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if UnixStream::connect(&n.sock).is_ok() {
+                return n;
+            }
+            if let Ok(Some(status)) = n.child.try_wait() {
+                panic!("nginx exited ({status}) before listening:\n{}", n.error_log());
+            }
+            assert!(Instant::now() < deadline, "nginx did not listen within 10 s:\n{}", n.error_log());
+            // Polling for the socket: nginx has no readiness signal.
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    fn error_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Either server's socket.
+trait Stream: Read + Write {}
+impl<T: Read + Write> Stream for T {}
+
+/// Why reading stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Closed,
+    Timeout,
+}
+
+/// One response as received.
+#[derive(Debug, Clone)]
+struct Resp {
+    /// The status line (`HTTP/0.9` for a response without one).
+    line: String,
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+struct Client {
+    s: Box<dyn Stream>,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn more(&mut self) -> Result<(), Stop> {
+        let mut chunk = [0u8; 65536];
+        match self.s.read(&mut chunk) {
+            Ok(0) => Err(Stop::Closed),
+            Ok(n) => {
+                self.buf.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Err(Stop::Timeout),
+            Err(_) => Err(Stop::Closed),
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Result<Vec<u8>, Stop> {
+        while self.buf.len() < n {
+            self.more()?;
+        }
+        Ok(self.buf.drain(..n).collect())
+    }
+
+    fn line(&mut self) -> Result<Vec<u8>, Stop> {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let l = self.take(i + 2)?;
+                return Ok(l[..i].to_vec());
+            }
+            self.more()?;
+        }
+    }
+
+    /// The next response; `head` if it answers a HEAD.
+    fn response(&mut self, head: bool) -> Result<Resp, Stop> {
+        while self.buf.len() < 5 {
+            if let Err(e) = self.more() {
+                if self.buf.is_empty() {
+                    return Err(e);
+                }
+                break;
+            }
+        }
+        if !self.buf.starts_with(b"HTTP/") {
+            // HTTP/0.9: the body alone, up to the close.
+            while self.more().is_ok() {}
+            let body = std::mem::take(&mut self.buf);
+            return Ok(Resp { line: "HTTP/0.9".into(), status: 0, headers: Vec::new(), body });
+        }
+        let end = loop {
+            if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i + 4;
+            }
+            self.more()?;
+        };
+        let head_bytes = self.take(end)?;
+        let text = String::from_utf8_lossy(&head_bytes).into_owned();
+        let mut lines = text.split("\r\n");
+        let line = lines.next().unwrap_or_default().to_string();
+        let status = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let headers = lines
+            .filter(|l| !l.is_empty())
+            .map(|l| match l.split_once(':') {
+                Some((n, v)) => (n.to_string(), v.trim().to_string()),
+                None => (l.to_string(), String::new()),
+            })
+            .collect();
+        let mut r = Resp { line, status, headers, body: Vec::new() };
+        if head || status < 200 || status == 204 || status == 304 {
+            return Ok(r);
+        }
+        if r.header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+            loop {
+                let size = String::from_utf8_lossy(&self.line()?).into_owned();
+                let size = size.split(';').next().unwrap_or_default().trim().to_string();
+                let n = usize::from_str_radix(&size, 16).map_err(|_| Stop::Closed)?;
+                if n == 0 {
+                    while !self.line()?.is_empty() {}
+                    return Ok(r);
+                }
+                r.body.extend(self.take(n)?);
+                self.take(2)?;
+            }
+        }
+        match r.header("content-length").and_then(|v| v.parse().ok()) {
+            Some(n) => r.body = self.take(n)?,
+            None => {
+                while self.more().is_ok() {}
+                r.body = std::mem::take(&mut self.buf);
+            }
+        }
+        Ok(r)
+    }
+}
+
+/// What one server did with one case.
+#[derive(Debug)]
+struct Outcome {
+    responses: Vec<Resp>,
+    /// After the last response: `open` (a probe request was answered),
+    /// `closed`, `timeout`, or `extra` (more bytes than expected).
+    end: String,
+}
+
+const PROBE: &[u8] = b"GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+
+fn run(stream: Box<dyn Stream>, case: &cases::Case) -> Outcome {
+    let mut c = Client { s: stream, buf: Vec::new() };
+    // The server may answer and close before taking everything (a 414):
+    // what it answered is still read below.
+    let _ = c.s.write_all(&case.bytes);
+    let mut responses = Vec::new();
+    for &head in &case.heads {
+        loop {
+            match c.response(head) {
+                Ok(r) => {
+                    let interim = (100..200).contains(&r.status);
+                    responses.push(r);
+                    if !interim {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    let end = if e == Stop::Timeout { "timeout" } else { "closed" };
+                    return Outcome { responses, end: end.into() };
+                }
+            }
+        }
+    }
+    if !c.buf.is_empty() {
+        return Outcome { responses, end: "extra".into() };
+    }
+    let end = if c.s.write_all(PROBE).is_err() {
+        "closed".to_string()
+    } else {
+        match c.response(false) {
+            Ok(r) if r.status == 200 => "open".into(),
+            Ok(r) => format!("open (probe got {})", r.status),
+            Err(Stop::Closed) => "closed".into(),
+            Err(Stop::Timeout) => "timeout".into(),
+        }
+    };
+    Outcome { responses, end }
+}
+
+/// The media type and parameters, with a multipart boundary made neutral.
+fn content_type(v: &str) -> String {
+    match v.split_once("boundary=") {
+        Some((a, _)) => format!("{a}boundary=B"),
+        None => v.to_string(),
+    }
+}
+
+/// The body, with the multipart boundary (if any) replaced.
+fn body(r: &Resp) -> Vec<u8> {
+    let Some(b) = r.header("content-type").and_then(|t| t.split_once("boundary=")).map(|(_, b)| b) else {
+        return r.body.clone();
+    };
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    text.replace(b, "B").into_bytes()
+}
+
+/// The path and query of a `Location`.
+fn location(v: &str) -> String {
+    match v.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("".into(), |i| rest[i..].to_string()),
+        None => v.to_string(),
+    }
+}
+
+fn describe_body(b: &[u8]) -> String {
+    let shown: String = String::from_utf8_lossy(&b[..b.len().min(60)]).escape_debug().collect();
+    format!("{} bytes: \"{shown}\"{}", b.len(), if b.len() > 60 { "..." } else { "" })
+}
+
+/// Every difference between nginx's (`n`) and spindle's (`s`) outcome,
+/// as (field, nginx's value, spindle's value).
+fn differences(case: &cases::Case, n: &Outcome, s: &Outcome) -> Vec<(String, String, String)> {
+    let mut d = Vec::new();
+    let statuses =
+        |o: &Outcome| o.responses.iter().map(|r| r.status.to_string()).collect::<Vec<_>>().join(" ");
+    let (ns, ss) = (statuses(n), statuses(s));
+    if ns != ss {
+        d.push(("status".into(), ns, ss));
+    } else {
+        let many = n.responses.len() > 1;
+        let mut heads = case.heads.iter();
+        for (i, (a, b)) in n.responses.iter().zip(&s.responses).enumerate() {
+            let head = if (100..200).contains(&a.status) { false } else { *heads.next().unwrap_or(&false) };
+            let p = if many { format!("#{} ", i + 1) } else { String::new() };
+            let mut cmp = |field: &str, x: Option<String>, y: Option<String>| {
+                if x != y {
+                    let show = |v: Option<String>| v.unwrap_or_else(|| "(none)".into());
+                    d.push((format!("{p}{field}"), show(x), show(y)));
+                }
+            };
+            let version = |r: &Resp| r.line.split(' ').next().map(String::from);
+            cmp("version", version(a), version(b));
+            let h = |r: &Resp, name: &str| r.header(name).map(String::from);
+            let ok = a.status == 200 || a.status == 206;
+            cmp(
+                "content-type",
+                h(a, "content-type").map(|v| content_type(&v)),
+                h(b, "content-type").map(|v| content_type(&v)),
+            );
+            if ok {
+                cmp("content-length", h(a, "content-length"), h(b, "content-length"));
+            }
+            for name in
+                ["content-range", "accept-ranges", "allow", "transfer-encoding", "etag", "last-modified"]
+            {
+                cmp(name, h(a, name), h(b, name));
+            }
+            let conn = |r: &Resp| h(r, "connection").map(|v| v.to_ascii_lowercase());
+            cmp("connection", conn(a), conn(b));
+            cmp("location", h(a, "location").map(|v| location(&v)), h(b, "location").map(|v| location(&v)));
+            if (ok || a.status == 0) && !head {
+                let (x, y) = (body(a), body(b));
+                if x != y {
+                    cmp("body", Some(describe_body(&x)), Some(describe_body(&y)));
+                }
+            }
+        }
+    }
+    if n.end != s.end {
+        d.push(("end".into(), n.end.clone(), s.end.clone()));
+    }
+    d
+}
+
+fn show_request(b: &[u8]) -> String {
+    let s: String = String::from_utf8_lossy(&b[..b.len().min(300)]).escape_debug().collect();
+    if b.len() > 300 {
+        format!("{s}... ({} bytes)", b.len())
+    } else {
+        s
+    }
+}
+
+#[test]
+fn spindle_answers_as_nginx_does() {
+    let program = nginx_program();
+    let server = common::Server::start(|_| {});
+    cases::populate(&server.root, &server.dir);
+    let nginx = Nginx::start(&server.root, &server.dir.join("nginx"));
+    let connect_n = || -> Box<dyn Stream> {
+        let s = UnixStream::connect(&nginx.sock).unwrap();
+        s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        Box::new(s)
+    };
+    let connect_s = || -> Box<dyn Stream> {
+        let s = TcpStream::connect(server.addr).unwrap();
+        s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+        s.set_nodelay(true).unwrap();
+        Box::new(s)
+    };
+    let all = cases::cases();
+    let mut expected: Vec<(&cases::Expected, bool)> = cases::EXPECTED.iter().map(|e| (e, false)).collect();
+    let mut report = String::new();
+    let mut unexpected = 0;
+    for case in &all {
+        let n = run(connect_n(), case);
+        let s = run(connect_s(), case);
+        if std::env::var_os("NGINX_DIFF_VERBOSE").is_some() {
+            for (who, o) in [("nginx", &n), ("spindle", &s)] {
+                let heads: Vec<_> = o.responses.iter().map(|r| (&r.line, &r.headers)).collect();
+                eprintln!("{:?} {who}: {heads:?} [{}]", case.name, o.end);
+            }
+        }
+        let mut lines = Vec::new();
+        for (field, nv, sv) in differences(case, &n, &s) {
+            // A `*` entry holds for any case and any response on it.
+            let bare = field.split_once(' ').map_or(field.as_str(), |(_, f)| f);
+            let known = expected.iter_mut().find(|(e, _)| {
+                let (c, f) = if e.case == "*" { (true, bare) } else { (e.case == case.name, field.as_str()) };
+                c && e.field == f && e.nginx == nv && e.spindle == sv
+            });
+            match known {
+                Some((_, seen)) => *seen = true,
+                None => lines.push(format!("    {field}: nginx {nv:?}, spindle {sv:?}")),
+            }
+        }
+        if !lines.is_empty() {
+            unexpected += 1;
+            let status_lines =
+                |o: &Outcome| o.responses.iter().map(|r| r.line.clone()).collect::<Vec<_>>().join(" | ");
+            let _ = writeln!(
+                report,
+                "case {:?}\n  request: {}\n  nginx:   {} [{}]\n  spindle: {} [{}]\n{}",
+                case.name,
+                show_request(&case.bytes),
+                status_lines(&n),
+                n.end,
+                status_lines(&s),
+                s.end,
+                lines.join("\n")
+            );
+        }
+    }
+    let stale: Vec<_> = expected.iter().filter(|(_, seen)| !seen).map(|(e, _)| e).collect();
+    for e in &stale {
+        let _ = writeln!(
+            report,
+            "expected difference no longer seen (remove it from EXPECTED): case {:?} {}: nginx {:?}, \
+             spindle {:?} (kept because: {})",
+            e.case, e.field, e.nginx, e.spindle, e.why
+        );
+    }
+    assert!(
+        unexpected == 0 && stale.is_empty(),
+        "{unexpected} of {} cases differ from {} unexpectedly:\n{report}\nnginx's error log:\n{}",
+        all.len(),
+        program.display(),
+        nginx.error_log().lines().rev().take(40).collect::<Vec<_>>().join("\n")
+    );
+}
