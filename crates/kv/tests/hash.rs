@@ -284,3 +284,20 @@ fn hrandfield_counts() {
     );
     check(&mut r, &["HRANDFIELD", "h", "4611686018427387903", "WITHVALUES"], "*2\r\n$1\r\na\r\n$1\r\n1\r\n");
 }
+
+/// redis-server 7.0.15 (and 7.2) default hash-max-listpack-entries to 512,
+/// not 128 as zsets and small sets do.
+#[test]
+fn hashes_stay_listpacks_up_to_512_fields_by_default() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let got: Vec<String> = q(&mut c, &["CONFIG", "GET", "hash-max-listpack-entries"]);
+    assert_eq!(got, ["hash-max-listpack-entries", "512"]);
+    let fields: Vec<String> = (0..512).flat_map(|i| [format!("f{i}"), "v".to_string()]).collect();
+    let mut args = vec!["HSET", "h"];
+    args.extend(fields.iter().map(String::as_str));
+    assert_eq!(q::<i64>(&mut c, &args), 512);
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "h"]), "listpack");
+    let _: i64 = q(&mut c, &["HSET", "h", "one-more", "v"]);
+    assert_eq!(q::<String>(&mut c, &["OBJECT", "ENCODING", "h"]), "hashtable");
+}

@@ -92,3 +92,45 @@ fn pipelined_commands_are_answered_in_order() {
     let v: Value = redis::cmd("DBSIZE").query(&mut c).unwrap();
     assert_eq!(v, Value::Int(1000));
 }
+
+/// Cases the differential test (tests/differential.rs) found, as
+/// redis-server 7.0.15 answers them.
+#[test]
+fn option_order_and_number_edges_as_redis_7_0() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    // GETRANGE answers a bad range with one error, not one per argument.
+    check(&mut r, &["SET", "s", "abc"], "+OK\r\n");
+    check(&mut r, &["GETRANGE", "s", "x", "y"], "-ERR value is not an integer or out of range\r\n");
+    check(&mut r, &["PING"], "+PONG\r\n");
+    // SET checks every option's syntax before reading the TTL; a TTL
+    // option may repeat (the last wins) but not mix with another.
+    check(&mut r, &["SET", "s", "v", "EX", "x", "KEEPTTL"], "-ERR syntax error\r\n");
+    check(&mut r, &["SET", "s", "v", "KEEPTTL", "KEEPTTL", "NX", "NX"], "$-1\r\n");
+    check(&mut r, &["SET", "s", "v", "EX", "0", "EX", "100"], "+OK\r\n");
+    check(&mut r, &["TTL", "s"], ":100\r\n");
+    check(
+        &mut r,
+        &["SET", "s", "v", "EX", "100", "EX", "0"],
+        "-ERR invalid expire time in 'set' command\r\n",
+    );
+    // GETEX reads its TTL only once the key is known to be a string.
+    check(&mut r, &["GETEX", "nokey", "PX", "0"], "$-1\r\n");
+    check(&mut r, &["RPUSH", "l", "a"], ":1\r\n");
+    check(
+        &mut r,
+        &["GETEX", "l", "EX", "x"],
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+    );
+    check(&mut r, &["GETEX", "s", "PX", "0"], "-ERR invalid expire time in 'getex' command\r\n");
+    check(&mut r, &["GETEX", "s", "PERSIST", "PERSIST"], "$1\r\nv\r\n");
+    check(&mut r, &["GETEX", "s", "EX", "5", "PX", "5"], "-ERR syntax error\r\n");
+    // INCRBYFLOAT reads hex floats as strtold does, refuses a NUL byte and
+    // stores its sum as a plain string.
+    check(&mut r, &["SET", "f", "0x10"], "+OK\r\n");
+    check(&mut r, &["INCRBYFLOAT", "f", "0x1p1"], "$2\r\n18\r\n");
+    check(&mut r, &["OBJECT", "ENCODING", "f"], "$6\r\nembstr\r\n");
+    check(&mut r, &["SET", "z", "1\0"], "+OK\r\n");
+    check(&mut r, &["INCRBYFLOAT", "z", "1"], "-ERR value is not a valid float\r\n");
+    check(&mut r, &["INCRBYFLOAT", "f", "inf"], "-ERR increment would produce NaN or Infinity\r\n");
+}

@@ -178,3 +178,25 @@ fn queued_arguments_survive_later_reads() {
     let (a, b): (i64, i64) = redis::pipe().atomic().incr("n", 1).incr("n", 2).query(&mut c).unwrap();
     assert_eq!((a, b), (1, 3));
 }
+
+/// EXEC refused for its arity discards the transaction with EXECABORT and
+/// the reason, in MULTI or not (Redis 7's `rejectCommand`).
+#[test]
+fn exec_with_arguments_aborts_the_transaction() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    check(&mut r, &["MULTI"], "+OK\r\n");
+    check(&mut r, &["SET", "k", "v"], "+QUEUED\r\n");
+    check(
+        &mut r,
+        &["EXEC", "x"],
+        "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+    );
+    check(&mut r, &["EXEC"], "-ERR EXEC without MULTI\r\n");
+    check(&mut r, &["EXISTS", "k"], ":0\r\n");
+    check(
+        &mut r,
+        &["EXEC", "x"],
+        "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
+    );
+}

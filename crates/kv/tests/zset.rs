@@ -695,3 +695,35 @@ fn keyspace_events_follow_t_zset() {
     let got = sub.read_exact_len(expect.len());
     assert_eq!(String::from_utf8_lossy(&got), expect);
 }
+
+/// Cases the differential test (tests/differential.rs) found, as
+/// redis-server 7.0.15 answers them.
+#[test]
+fn negative_zero_hex_scores_and_rank_limit_as_redis_7_0() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    let long = "z".repeat(70);
+    // A listpack stores an integral score as an integer: -0 reads back 0.
+    // The reply to the write itself still shows -0.
+    check(&mut r, &["ZADD", "lp", "INCR", "-0", "a"], "$2\r\n-0\r\n");
+    check(&mut r, &["ZSCORE", "lp", "a"], "$1\r\n0\r\n");
+    // A skiplist keeps the sign; ZRANGESTORE starts its result as a
+    // listpack (by count) and converts it at the long member.
+    check(&mut r, &["ZADD", "sl", "1", &long, "-0", "a"], ":2\r\n");
+    check(&mut r, &["ZSCORE", "sl", "a"], "$2\r\n-0\r\n");
+    check(&mut r, &["ZRANGESTORE", "dst", "sl", "0", "-1"], ":2\r\n");
+    check(&mut r, &["OBJECT", "ENCODING", "dst"], "$8\r\nskiplist\r\n");
+    check(&mut r, &["ZSCORE", "dst", "a"], "$1\r\n0\r\n");
+    check(&mut r, &["ZUNIONSTORE", "u", "1", "sl"], ":2\r\n");
+    check(&mut r, &["ZSCORE", "u", "a"], "$2\r\n-0\r\n");
+    // strtod reads hex floats.
+    check(&mut r, &["ZADD", "h", "0x10", "m"], ":1\r\n");
+    check(&mut r, &["ZINCRBY", "h", "0x1p1", "m"], "$2\r\n18\r\n");
+    // A by-rank range accepts LIMIT with count -1 and ignores it.
+    check(&mut r, &["ZRANGE", "h", "0", "-1", "REV", "LIMIT", "-1", "-1"], &bulks(&["m"]));
+    check(
+        &mut r,
+        &["ZRANGE", "h", "0", "-1", "LIMIT", "0", "1"],
+        "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n",
+    );
+}

@@ -214,24 +214,24 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         for a in args.iter().skip(1) {
             msg.push_str(&format!("'{}' ", printable(a, 128)));
         }
-        return reject(c, &msg);
+        return reject(srv, c, None, &msg);
     };
     if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
-        return reject(c, "NOAUTH Authentication required.");
+        return reject(srv, c, Some(cmd), "NOAUTH Authentication required.");
     }
     if !cmd.arity_ok(args.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
-        return reject(c, &msg);
+        return reject(srv, c, Some(cmd), &msg);
     }
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && cmd.flags & DENYOOM != 0 {
-        return reject(c, crate::server::evict::OOM_ERROR);
+        return reject(srv, c, Some(cmd), crate::server::evict::OOM_ERROR);
     }
     if c.proto == 2 && cmd.flags & SUBSCRIBED_OK == 0 && c.subs.total() > 0 && cmd.name != "reset" {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             cmd.name
         );
-        return reject(c, &msg);
+        return reject(srv, c, Some(cmd), &msg);
     }
     if c.multi.is_some() && cmd.flags & NO_MULTI == 0 && cmd.name != "quit" && cmd.name != "reset" {
         return tx::queue(c, cmd, args);
@@ -240,9 +240,18 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
 }
 
-/// Replies with a command's rejection and flags an open transaction.
-fn reject(c: &mut Client, msg: &str) {
+/// Replies with a command's rejection and flags an open transaction. A
+/// refused EXEC (wrong arity, say) discards the transaction and its
+/// watches and says why with EXECABORT, in or out of MULTI, as Redis 7's
+/// `rejectCommand` does.
+fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, msg: &str) {
     tx::flag_error(c);
+    if cmd.is_some_and(|cmd| cmd.name == "exec") {
+        tx::discard_transaction(srv, c);
+        let why = msg.strip_prefix("ERR ").unwrap_or(msg);
+        let msg = format!("EXECABORT Transaction discarded because of: {why}");
+        return Reply::new(&mut c.out, c.proto).error(&msg);
+    }
     Reply::new(&mut c.out, c.proto).error(msg);
 }
 

@@ -133,25 +133,37 @@ fn expire_at(ctx: &mut Ctx<'_>, i: usize, unit_ms: i64, absolute: bool) -> Optio
 fn set(ctx: &mut Ctx<'_>) {
     let (mut nx, mut xx, mut get_old) = (false, false, false);
     let mut ttl = Ttl::Clear;
+    // As in Redis 7.0 the options are all checked for syntax before the
+    // EX/PX/EXAT/PXAT value is read. A TTL option may be repeated (the last
+    // value wins) but not mixed with another.
+    let mut expire: Option<(usize, i64, bool)> = None;
+    let mut ttl_opt: Option<Vec<u8>> = None;
     let mut i = 3;
     while i < ctx.argc() {
         let opt = ctx.arg(i).to_ascii_uppercase();
         let has_next = i + 1 < ctx.argc();
-        let no_ttl = ttl == Ttl::Clear;
+        let ttl_ok = ttl_opt.as_ref().is_none_or(|o| *o == opt);
         match opt.as_slice() {
             b"NX" if !xx => nx = true,
             b"XX" if !nx => xx = true,
             b"GET" => get_old = true,
-            b"KEEPTTL" if no_ttl => ttl = Ttl::Keep,
-            b"EX" | b"PX" | b"EXAT" | b"PXAT" if no_ttl && has_next => {
+            b"KEEPTTL" if ttl_ok => {
+                ttl = Ttl::Keep;
+                ttl_opt = Some(opt);
+            }
+            b"EX" | b"PX" | b"EXAT" | b"PXAT" if ttl_ok && has_next => {
                 let unit = if opt[0] == b'E' { 1000 } else { 1 };
-                let Some(at) = expire_at(ctx, i + 1, unit, opt.len() == 4) else { return };
-                ttl = Ttl::At(at);
+                expire = Some((i + 1, unit, opt.len() == 4));
+                ttl_opt = Some(opt);
                 i += 1;
             }
             _ => return ctx.error(SYNTAX),
         }
         i += 1;
+    }
+    if let Some((at_arg, unit, absolute)) = expire {
+        let Some(at) = expire_at(ctx, at_arg, unit, absolute) else { return };
+        ttl = Ttl::At(at);
     }
     let key = ctx.arg(1);
     let value = ctx.arg(2);
@@ -250,16 +262,25 @@ fn getdel(ctx: &mut Ctx<'_>) {
 
 fn getex(ctx: &mut Ctx<'_>) {
     let mut ttl = Ttl::Keep;
+    // Where the EX/PX/EXAT/PXAT value is, its unit and whether absolute:
+    // as in Redis 7.0 it is read only once the key is known to be a string.
+    let mut expire: Option<(usize, i64, bool)> = None;
+    // An option may be repeated (the last value wins) but not mixed.
+    let mut seen: Option<Vec<u8>> = None;
     let mut i = 2;
     while i < ctx.argc() {
         let opt = ctx.arg(i).to_ascii_uppercase();
         let has_next = i + 1 < ctx.argc();
+        let ok = seen.as_ref().is_none_or(|o| *o == opt);
         match opt.as_slice() {
-            b"PERSIST" if ttl == Ttl::Keep => ttl = Ttl::Persist,
-            b"EX" | b"PX" | b"EXAT" | b"PXAT" if ttl == Ttl::Keep && has_next => {
+            b"PERSIST" if ok => {
+                ttl = Ttl::Persist;
+                seen = Some(opt);
+            }
+            b"EX" | b"PX" | b"EXAT" | b"PXAT" if ok && has_next => {
                 let unit = if opt[0] == b'E' { 1000 } else { 1 };
-                let Some(at) = expire_at(ctx, i + 1, unit, opt.len() == 4) else { return };
-                ttl = Ttl::At(at);
+                expire = Some((i + 1, unit, opt.len() == 4));
+                seen = Some(opt);
                 i += 1;
             }
             _ => return ctx.error(SYNTAX),
@@ -267,11 +288,13 @@ fn getex(ctx: &mut Ctx<'_>) {
         i += 1;
     }
     let key = ctx.arg(1);
-    if !reply_value(ctx, key) {
-        return;
-    }
     let now = ctx.srv.now_ms;
-    if !ctx.srv.dbs[ctx.c.db].contains(key, now) {
+    let is_str = ctx.srv.dbs[ctx.c.db].get(key, now).map(|e| matches!(e.value, Value::Str(_)));
+    if let (Some(true), Some((at_arg, unit, absolute))) = (is_str, expire) {
+        let Some(at) = expire_at(ctx, at_arg, unit, absolute) else { return };
+        ttl = Ttl::At(at);
+    }
+    if !reply_value(ctx, key) || is_str != Some(true) {
         return;
     }
     let event = match ttl {
@@ -431,7 +454,10 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
         Err(e) => return ctx.error(&format!("ERR {e}")),
     };
     let lru = ctx.srv.lru_clock;
-    ctx.db().set_keep_ttl(key, Value::Str(Str::from_bytes(&new)), lru);
+    // Redis stores the sum as a plain string (`embstr`, or `raw` past 44
+    // bytes), never as an `int`, even when it reads "3".
+    let stored = Str::Emb(new.clone().into_boxed_slice());
+    ctx.db().set_keep_ttl(key, Value::Str(stored), lru);
     ctx.touched(key);
     ctx.dirty(1);
     ctx.notify(STRING, "incrbyfloat", key);
@@ -476,7 +502,9 @@ fn strlen(ctx: &mut Ctx<'_>) {
 }
 
 fn getrange(ctx: &mut Ctx<'_>) {
-    let (Some(start), Some(end)) = (ctx.int_arg(2), ctx.int_arg(3)) else { return };
+    // One error reply at most: the second is parsed only if the first is good.
+    let Some(start) = ctx.int_arg(2) else { return };
+    let Some(end) = ctx.int_arg(3) else { return };
     let key = ctx.arg(1);
     let (found, v) = with_str(ctx, key, |s| s.to_vec());
     let v = match found {

@@ -182,7 +182,7 @@ mod tests {
     fn small_hash_loads_as_listpack_and_big_as_hashtable() {
         let small = RdbValue::Hash(vec![(b"f".to_vec(), b"v".to_vec())]);
         assert_eq!(from_rdb(small, &cfg()).encoding(), "listpack");
-        let big = RdbValue::Hash((0..200).map(|i| (format!("f{i}").into_bytes(), b"v".to_vec())).collect());
+        let big = RdbValue::Hash((0..600).map(|i| (format!("f{i}").into_bytes(), b"v".to_vec())).collect());
         assert_eq!(from_rdb(big, &cfg()).encoding(), "hashtable");
         let long = RdbValue::Hash(vec![(b"f".to_vec(), vec![b'x'; 100])]);
         assert_eq!(from_rdb(long, &cfg()).encoding(), "hashtable");

@@ -41,7 +41,8 @@ impl Default for EncodingConfig {
     fn default() -> EncodingConfig {
         EncodingConfig {
             list_max_listpack_size: -2,
-            hash_max_listpack_entries: 128,
+            // 512, not 128: redis-server 7.0.15 (and 7.2) start with 512.
+            hash_max_listpack_entries: 512,
             hash_max_listpack_value: 64,
             set_max_intset_entries: 512,
             set_max_listpack_entries: 128,

@@ -9,7 +9,7 @@
 //! 64-bit significand (as `strtold` does), adds exactly and rounds once (as
 //! the FPU does), and prints the exact binary value rounded to 17 decimals
 //! (as glibc's `printf` does), all with a small unsigned big integer.
-//! Hexadecimal float input, which `strtold` also reads, is not supported.
+//! Hexadecimal float input (`0x1.8p3`) is read as glibc's `strtold` does.
 
 use std::cmp::Ordering;
 
@@ -56,23 +56,33 @@ pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Result<Vec<u8>, IncrFloatEr
 
 /// `string2ld`: `strtold` on the whole text, refusing the empty string,
 /// text of 5 KiB or more, a leading space, trailing bytes, NaN, and
-/// overflow or underflow to zero (`ERANGE`). Like C, it stops at a NUL.
+/// overflow or underflow to zero (`ERANGE`). As in Redis 7.0.15, all of the
+/// text must be read: a NUL byte is trailing garbage, not an end.
 fn parse(s: &[u8]) -> Option<Ext> {
     if s.is_empty() || s.len() >= MAX_CHARS {
         return None;
-    }
-    let s = match s.iter().position(|&b| b == 0) {
-        Some(nul) => &s[..nul],
-        None => s,
-    };
-    if s.is_empty() {
-        return Some(Ext::Finite { neg: false, m: 0, e: 0 }); // strtold("") reads nothing
     }
     let (neg, body) = match s[0] {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
+    if let Some(h) = crate::util::num::parse_hex_float(body) {
+        if h.digits.is_empty() {
+            return Some(Ext::Finite { neg, m: 0, e: 0 });
+        }
+        if h.exp2 > 2 * MAX_EXP || h.exp2 < 2 * MIN_LSB - 4 * h.digits.len() as i64 {
+            return None; // far outside the range: ERANGE
+        }
+        let mut n = Big::zero();
+        for &d in &h.digits {
+            n.mul_add_small(16, u32::from(d));
+        }
+        return match round(neg, n, h.exp2, false) {
+            Ext::Finite { m: 0, .. } | Ext::Inf { .. } => None,
+            finite => Some(finite),
+        };
+    }
     let lower = body.to_ascii_lowercase();
     if lower == b"inf" || lower == b"infinity" {
         return Some(Ext::Inf { neg });
@@ -483,6 +493,18 @@ mod tests {
         incr_by_float(a.as_bytes(), b.as_bytes()).map(|v| String::from_utf8(v).unwrap())
     }
 
+    /// Hex floats and NUL bytes, checked against redis-server 7.0.15.
+    #[test]
+    fn hex_input_and_nul_bytes_as_redis_7_0() {
+        assert_eq!(incr("0x10", "1"), Ok("17".into()));
+        assert_eq!(incr("17", "0x1p3"), Ok("25".into()));
+        assert_eq!(incr("-0X.8", "0"), Ok("-0.5".into()));
+        assert_eq!(incr("1", "0x1p99999"), Err(IncrFloatError::NotAFloat));
+        for bad in ["4\0", "\0", "\x004", "4\0\0x", "0x", "0x1p", "0xg"] {
+            assert_eq!(incr(bad, "1"), Err(IncrFloatError::NotAFloat), "{bad:?}");
+        }
+    }
+
     /// Verified against redis-server 7.0 (x86-64) with
     /// `SET k <a>` then `INCRBYFLOAT k <b>`.
     #[test]
@@ -569,8 +591,9 @@ mod tests {
         assert_eq!(NanOrInfinity.to_string(), "increment would produce NaN or Infinity");
     }
 
+    /// redis-server 7.0.15 refuses this (`string2ld` must read every byte).
     #[test]
-    fn stops_at_nul_like_c() {
-        assert_eq!(incr_by_float(b"1.5\0junk", b"1"), Ok(b"2.5".to_vec()));
+    fn a_nul_is_trailing_garbage() {
+        assert_eq!(incr_by_float(b"1.5\0junk", b"1"), Err(IncrFloatError::NotAFloat));
     }
 }

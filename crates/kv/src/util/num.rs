@@ -52,16 +52,112 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
+/// A hexadecimal float as glibc's `strtod` reads it (`0x1.8p3`): the hex
+/// digits' values with leading zeros dropped, and the power of two the
+/// integer they spell is scaled by.
+pub(crate) struct HexFloat {
+    /// The significant hex digits (values 0 to 15), most significant first.
+    pub digits: Vec<u8>,
+    /// The binary exponent applied to the integer the digits spell.
+    pub exp2: i64,
+}
+
+/// Reads the body (after any sign) of a hexadecimal float, `0x` then hex
+/// digits with an optional point (at least one digit) and an optional
+/// binary exponent `p[+-]digits`; `None` unless all of `body` is that.
+pub(crate) fn parse_hex_float(body: &[u8]) -> Option<HexFloat> {
+    if body.len() < 3 || body[0] != b'0' || !matches!(body[1], b'x' | b'X') {
+        return None;
+    }
+    let (mut digits, mut exp2, mut seen, mut point) = (Vec::new(), 0i64, false, false);
+    let mut i = 2;
+    while i < body.len() {
+        let c = body[i];
+        match c {
+            b'.' if !point => point = true,
+            _ if c.is_ascii_hexdigit() => {
+                seen = true;
+                let v = (c as char).to_digit(16)? as u8;
+                if v != 0 || !digits.is_empty() {
+                    digits.push(v);
+                }
+                if point {
+                    exp2 -= 4;
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    if !seen {
+        return None;
+    }
+    if i < body.len() {
+        if !matches!(body[i], b'p' | b'P') {
+            return None;
+        }
+        let rest = &body[i + 1..];
+        let (neg, num) = match rest.first() {
+            Some(b'-') => (true, &rest[1..]),
+            Some(b'+') => (false, &rest[1..]),
+            _ => (false, rest),
+        };
+        if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let e = num.iter().fold(0i64, |e, &d| (e * 10 + i64::from(d - b'0')).min(1_000_000));
+        exp2 += if neg { -e } else { e };
+    }
+    Some(HexFloat { digits, exp2 })
+}
+
+/// A hexadecimal float as a double (`None` on overflow or underflow to
+/// zero, `ERANGE` in C). The first 64 bits of the digits are kept and the
+/// rest folded into a sticky bit, so normal results round correctly.
+fn hex_to_f64(neg: bool, h: &HexFloat) -> Option<f64> {
+    if h.digits.is_empty() {
+        return Some(if neg { -0.0 } else { 0.0 });
+    }
+    let kept = h.digits.len().min(16);
+    let mut m = h.digits[..kept].iter().fold(0u64, |m, &d| (m << 4) | u64::from(d));
+    if h.digits[kept..].iter().any(|&d| d != 0) {
+        m |= 1;
+    }
+    let mut e = h.exp2 + 4 * (h.digits.len() - kept) as i64;
+    let mut v = m as f64;
+    while e > 1000 && v.is_finite() {
+        v *= 2f64.powi(1000);
+        e -= 1000;
+    }
+    while e < -1000 && v != 0.0 {
+        v *= 2f64.powi(-1000);
+        e += 1000;
+    }
+    v *= 2f64.powi(e.clamp(-1100, 1100) as i32);
+    if v.is_infinite() || v == 0.0 {
+        return None;
+    }
+    Some(if neg { -v } else { v })
+}
+
 /// Parses a double the way Redis reads a score or a float argument
 /// (`getDoubleFromObject`, which calls `strtod`).
 ///
 /// Accepts decimal input as `strtod` does, including `inf`, `+inf`, `-inf`,
-/// `infinity`, `1e3`, `.5` and `5.`. Rejects the empty string, any leading or
-/// trailing space, anything `strtod` would leave unread, NaN, a finite
-/// literal that overflows to infinity and a non-zero literal that
-/// underflows to zero (both `ERANGE` in C). Hexadecimal floats, which glibc's
-/// `strtod` also reads, are not supported.
+/// `infinity`, `1e3`, `.5` and `5.`, and hexadecimal floats (`0x10`,
+/// `0x1.8p3`) as glibc's `strtod` does. Rejects the empty string, any
+/// leading or trailing space, anything `strtod` would leave unread, NaN, a
+/// finite literal that overflows to infinity and a non-zero literal that
+/// underflows to zero (both `ERANGE` in C).
 pub fn parse_f64(s: &[u8]) -> Option<f64> {
+    let (neg, body) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if let Some(h) = parse_hex_float(body) {
+        return hex_to_f64(neg, &h);
+    }
     let text = std::str::from_utf8(s).ok()?;
     // Rust's parser accepts exactly the decimal grammar of strtod (sign,
     // digits with an optional point, an optional exponent, inf, infinity,
@@ -254,6 +350,11 @@ mod tests {
         assert_eq!(parse_f64(b"-Infinity"), Some(f64::NEG_INFINITY));
         assert_eq!(parse_f64(b"0e-400"), Some(0.0));
         assert_eq!(parse_f64(b"4.9e-324"), Some(5e-324));
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"-0X1.8p1"), Some(-3.0));
+        assert_eq!(parse_f64(b"0x.8"), Some(0.5));
+        assert_eq!(parse_f64(b"0x1p-2"), Some(0.25));
+        assert_eq!(parse_f64(b"0x1fffffffffffff"), Some(9007199254740991.0));
         for bad in [
             &b""[..],
             b" 1",
@@ -268,6 +369,12 @@ mod tests {
             b"1e-400",
             b"1,5",
             b"\xff",
+            b"0x",
+            b"0x.",
+            b"0x1p",
+            b"0x1g",
+            b"0x1p99999",
+            b"0x1p-99999",
         ] {
             assert_eq!(parse_f64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }

@@ -32,7 +32,7 @@ fn server_with_aggregates() -> Server {
     let mut srv = Server::new(Config::default());
     let cfg = EncodingConfig::default();
     let small = HashValue::from_pairs([(&b"f"[..], &b"v"[..])], &cfg);
-    let big = HashValue::from_pairs((0..200).map(|i| (format!("f{i}").into_bytes(), b"v".to_vec())), &cfg);
+    let big = HashValue::from_pairs((0..600).map(|i| (format!("f{i}").into_bytes(), b"v".to_vec())), &cfg);
     let ints = SetValue::from_members([&b"1"[..], b"2"], &cfg);
     let words = SetValue::from_members((0..300).map(|i| format!("m{i}").into_bytes()), &cfg);
     let lru = srv.lru_clock;
@@ -76,7 +76,7 @@ fn scan_type_filter_and_copy_of_aggregates() {
     }
     match &srv.dbs[3].get_mut(b"h2", now).unwrap().value {
         Value::Hash(h) => {
-            assert_eq!(h.len(), 200);
+            assert_eq!(h.len(), 600);
             assert!(!h.contains(b"new"));
             assert_eq!(h.encoding(), "hashtable");
         }

@@ -135,19 +135,23 @@ fn generic(ctx: &mut Ctx<'_>, src_idx: usize, dst: Option<&[u8]>, mut kind: Kind
         Ok(None) => None,
         Ok(Some(z)) => Some(z),
     };
-    let pairs = match (z, page) {
-        (None, _) | (_, None) => Vec::new(),
-        (Some(z), Some((offset, limit))) => match &spec {
-            Spec::Rank(start, stop) => z.range_by_rank(*start, *stop, reverse),
-            Spec::Score(range) => z.range_by_score(range, reverse, offset, limit),
-            Spec::Lex(range) => z.range_by_lex(range, reverse, offset, limit),
-        },
+    // A by-rank range ignores LIMIT -1 (the only one it accepts) whatever
+    // the offset, as Redis 7.0 does.
+    let pairs = match (z, page, &spec) {
+        (None, _, _) => Vec::new(),
+        (Some(z), _, Spec::Rank(start, stop)) => z.range_by_rank(*start, *stop, reverse),
+        (_, None, _) => Vec::new(),
+        (Some(z), Some((offset, limit)), Spec::Score(range)) => {
+            z.range_by_score(range, reverse, offset, limit)
+        }
+        (Some(z), Some((offset, limit)), Spec::Lex(range)) => z.range_by_lex(range, reverse, offset, limit),
     };
     let Some(dst) = dst else {
         return reply_pairs(&mut r, pairs, withscores);
     };
-    let longest = pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
-    let mut result = ZSetValue::with_hint(pairs.len(), longest, &cfg);
+    // Redis 7.0 picks the encoding by the count alone and converts once a
+    // long member arrives, so a -0 met before that is stored as 0.
+    let mut result = ZSetValue::with_hint(pairs.len(), 0, &cfg);
     for (m, s) in &pairs {
         let _ = result.add(m, *s, Default::default(), &cfg);
     }

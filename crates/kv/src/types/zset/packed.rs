@@ -48,7 +48,12 @@ impl PackedZSet {
     }
 
     /// Inserts a member that is not present, keeping the order.
+    ///
+    /// A score of -0 is stored as 0: Redis writes an integral score into
+    /// its listpack as an integer, which has no negative zero (a skiplist
+    /// keeps the sign).
     pub(crate) fn insert(&mut self, member: &[u8], score: f64) {
+        let score = if score == 0.0 { 0.0 } else { score };
         let mut off = 0;
         while off < self.lp.end() {
             let (m, next) = self.lp.entry_at(off);
@@ -122,5 +127,12 @@ mod tests {
         z.delete(1, 2);
         assert_eq!(z.len(), 2);
         assert_eq!(z.get(1), Some((&b"c"[..], f64::INFINITY)));
+    }
+
+    #[test]
+    fn negative_zero_is_stored_as_zero() {
+        let mut z = PackedZSet::default();
+        z.insert(b"a", -0.0);
+        assert!(z.get(0).unwrap().1.is_sign_positive());
     }
 }
