@@ -7,6 +7,7 @@
 #   bench/kv.sh --requests 20000 --rounds 1       # a quick check
 #   bench/kv.sh --tests set,get --loads 50x16     # some lines only
 #   bench/kv.sh --skip-load                       # memory figures only
+#   bench/kv.sh --floor --skip-memory             # plus the bare-loop floor (what the kernel costs)
 #
 # Installs redis-server and redis-tools if missing, builds release
 # binaries, raises the descriptor limit (1000 clients and 10,000 idle
