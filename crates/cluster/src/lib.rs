@@ -58,23 +58,25 @@ pub enum ClusterError {
     #[error("configuration error: {0}")]
     Config(String),
     /// A listener could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {error}")]
     Listen {
         /// The configured address.
         addr: SocketAddr,
-        /// The system's error.
-        source: std::io::Error,
+        /// The system's error (in the message, and not also a `source()`,
+        /// so that a report that walks the chain says it once).
+        error: std::io::Error,
     },
     /// The listeners a previous master handed over ([`INHERIT_ENV`]) are
     /// unusable.
     #[error("inherited listeners: {0}")]
     Inherit(String),
     /// Another system call failed.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Io {
         /// What the master was doing.
         what: &'static str,
-        /// The system's error.
-        source: std::io::Error,
+        /// The system's error (in the message, and not also a `source()`,
+        /// so that a report that walks the chain says it once).
+        error: std::io::Error,
     },
 }

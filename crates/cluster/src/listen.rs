@@ -60,13 +60,11 @@ impl Listeners {
                 // Later sockets join the first one's port (port 0 picks
                 // it once).
                 let at = match socks.first() {
-                    Some(first) => {
-                        first.local_addr().map_err(|e| ClusterError::Listen { addr, source: e })?
-                    }
+                    Some(first) => first.local_addr().map_err(|e| ClusterError::Listen { addr, error: e })?,
                     None => addr,
                 };
                 let l = sys::reuseport_listener(at, cfg.backlog)
-                    .map_err(|e| ClusterError::Listen { addr, source: e })?;
+                    .map_err(|e| ClusterError::Listen { addr, error: e })?;
                 socks.push(l);
             }
         }

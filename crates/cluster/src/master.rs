@@ -108,7 +108,7 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
     user::warn_if_ignored(loaded.cluster.user.as_ref());
     prepare_logs(&loaded.cluster);
     ErrorLog::set(loaded.cluster.error_log.as_deref())
-        .map_err(|source| ClusterError::Io { what: "opening the error log", source })?;
+        .map_err(|error| ClusterError::Io { what: "opening the error log", error })?;
     let result = serve(app, loaded);
     // The caller prints the error on standard error; with an error log
     // file it goes there too, as nginx writes its `[emerg]` lines to both,
@@ -124,7 +124,7 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
 fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> {
     let mut listeners = Listeners::inherited()?;
     listeners.ensure(&loaded.cluster)?;
-    let io = |what: &'static str| move |source| ClusterError::Io { what, source };
+    let io = |what: &'static str| move |error| ClusterError::Io { what, error };
     let slots = sys::shared_array::<Slot>(STATS_SLOTS).map_err(io("mapping the stats slots"))?;
     let lock = &sys::shared_array::<AtomicI32>(1).map_err(io("mapping the accept mutex"))?[0];
     let pid_file = loaded.cluster.pid_file.clone();
