@@ -32,6 +32,7 @@ pub mod cache;
 pub mod chunked;
 pub mod config;
 mod conn;
+mod head;
 pub mod log;
 mod lru;
 pub mod mime;

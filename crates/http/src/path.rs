@@ -54,7 +54,7 @@ fn hex(b: u8) -> Option<u8> {
 /// The rest of an absolute-form target after its scheme and `://`: as in
 /// nginx, any scheme (letters, then letters, digits, `+`, `-`, `.`), in
 /// any case.
-fn after_scheme(t: &[u8]) -> Option<&[u8]> {
+pub(crate) fn after_scheme(t: &[u8]) -> Option<&[u8]> {
     if !t.first()?.is_ascii_alphabetic() {
         return None;
     }

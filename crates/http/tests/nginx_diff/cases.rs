@@ -276,6 +276,12 @@ pub fn cases() -> Vec<Case> {
     // Host.
     v.push(raw("1.1 no Host", "GET /a.txt HTTP/1.1\r\n\r\n"));
     v.push(raw("1.1 absolute, no Host", "GET http://localhost/a.txt HTTP/1.1\r\n\r\n"));
+    v.push(raw("absolute, bad host, good Host", "GET http://a..b/a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    v.push(raw("absolute, empty host, good Host", "GET http:///a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    v.push(raw(
+        "absolute, other host, good Host",
+        "GET http://other.example/a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    ));
     for h in ["localhost:8080", "[::1]:80", "EXAMPLE.com.", "", "a/b", "a..b", "a b", ".x", "a\x01b", "x:y:z"]
     {
         v.push(raw(&format!("Host {h:?}"), format!("GET /a.txt HTTP/1.1\r\nHost: {h}\r\n\r\n")));

@@ -1,0 +1,147 @@
+//! Pieces of reading a request head that httparse leaves to us, each as
+//! nginx does it: the version at the end of the request line (505 for
+//! HTTP/2 and up, later HTTP/1 minors read as HTTP/1.1), and the host
+//! checks of `ngx_http_validate_host`, for the `Host` header and for the
+//! host of an absolute-form target.
+
+/// What the version at the end of a request line says, when httparse
+/// would not take it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Version {
+    /// HTTP/1.0 or HTTP/1.1, or not a version at all: httparse decides.
+    Usual,
+    /// A later HTTP/1 minor (`HTTP/1.2`, `HTTP/1.10`): served as
+    /// HTTP/1.1, as nginx does; the version's offset and length.
+    Later(usize, usize),
+    /// HTTP/2 and up: nginx's 505.
+    Unsupported,
+}
+
+/// Reads the version of a complete request `line` (up to its `\n`) as
+/// nginx does: `HTTP/` and a major version from 1 to 99 (a first digit of
+/// 2 or more already means 505), a dot and a minor version up to 99.
+pub(crate) fn version(line: &[u8]) -> Version {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.ends_with(b" HTTP/1.1") || line.ends_with(b" HTTP/1.0") {
+        return Version::Usual;
+    }
+    let Some(sp) = line.iter().rposition(|&c| c == b' ') else { return Version::Usual };
+    let Some(v) = line[sp + 1..].strip_prefix(b"HTTP/") else { return Version::Usual };
+    match v {
+        [b'2'..=b'9', ..] => Version::Unsupported,
+        [b'1', b'.', minor @ ..]
+            if (1..=2).contains(&minor.len())
+                && minor.iter().all(u8::is_ascii_digit)
+                && minor.iter().any(|&c| c != b'0') =>
+        {
+            Version::Later(sp + 1, line.len() - sp - 1)
+        }
+        _ => Version::Usual,
+    }
+}
+
+/// Whether a `Host` value is one nginx accepts (`ngx_http_validate_host`):
+/// no `/`, no NUL or other control byte, space or DEL, no empty label
+/// (`a..b`), and something left once the port and one trailing dot are
+/// set aside (so not empty, `.` or `:80`). As in nginx, a leading dot is
+/// allowed. An IPv6 literal keeps its brackets.
+pub(crate) fn valid_host(h: &[u8]) -> bool {
+    #[derive(PartialEq)]
+    enum State {
+        Usual,
+        Literal,
+        Rest,
+    }
+    let mut state = State::Usual;
+    let mut host_len = h.len();
+    let mut dot: Option<usize> = None;
+    for (i, &c) in h.iter().enumerate() {
+        match c {
+            b'.' => {
+                if i > 0 && dot == Some(i - 1) {
+                    return false;
+                }
+                dot = Some(i);
+            }
+            b':' if state == State::Usual => {
+                host_len = i;
+                state = State::Rest;
+            }
+            b'[' if i == 0 => state = State::Literal,
+            b']' if state == State::Literal => {
+                host_len = i + 1;
+                state = State::Rest;
+            }
+            b'/' => return false,
+            c if c <= 0x20 || c == 0x7f => return false,
+            _ => {}
+        }
+    }
+    if host_len > 0 && dot == Some(host_len - 1) {
+        host_len -= 1;
+    }
+    host_len > 0
+}
+
+/// Whether an absolute-form request target (`http://HOST/path`) names a
+/// host nginx accepts: `false` only for an absolute-form target whose
+/// authority fails [`valid_host`] (nginx: "client sent invalid host in
+/// request line", 400, even when a good `Host` header came too, since
+/// the target's host is the one that counts). An origin-form target
+/// (`/path`) has no host to check.
+pub(crate) fn valid_target_host(target: &[u8]) -> bool {
+    let Some(rest) = crate::path::after_scheme(target) else { return true };
+    let end = rest.iter().position(|&c| matches!(c, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    valid_host(&rest[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{valid_host, valid_target_host};
+
+    #[test]
+    fn versions_as_nginx_reads_them() {
+        use super::{version, Version};
+        assert_eq!(version(b"GET / HTTP/1.1\r"), Version::Usual);
+        assert_eq!(version(b"GET / HTTP/1.0"), Version::Usual);
+        assert_eq!(version(b"GET / HTTP/2.0\r"), Version::Unsupported);
+        assert_eq!(version(b"GET / HTTP/3"), Version::Unsupported);
+        assert_eq!(version(b"GET / HTTP/1.2\r"), Version::Later(6, 8));
+        assert_eq!(version(b"GET / HTTP/1.10"), Version::Later(6, 9));
+        for other in
+            [&b"GET / HTTP/1.100"[..], b"GET / HTTP/01.1", b"GET / HTTX/1.1", b"GET /", b"GET / HTTP/1."]
+        {
+            assert_eq!(version(other), Version::Usual, "{}", String::from_utf8_lossy(other));
+        }
+    }
+
+    #[test]
+    fn hosts_as_nginx_validates_them() {
+        let good = [
+            "example.com",
+            "example.com.",
+            "localhost:8080",
+            "[::1]:80",
+            "[::1]",
+            "a.b.c",
+            ".example.com",
+            "x",
+        ];
+        for ok in good {
+            assert!(valid_host(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["", ".", ":80", "a..b", "a/b", "a\0b", "a b", "a\x7fb", "..", "a\tb"] {
+            assert!(!valid_host(bad.as_bytes()), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn absolute_targets_have_their_host_checked() {
+        for ok in ["/a", "*", "http://example.com/a", "HTTP://h:8080", "http://[::1]/x?y", "https://h.?q"] {
+            assert!(valid_target_host(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["http://a..b/x", "http:///x", "http://:80/", "http://a\0b/", "http://a b/"] {
+            assert!(!valid_target_host(bad.as_bytes()), "{bad:?}");
+        }
+    }
+}
