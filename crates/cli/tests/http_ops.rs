@@ -129,15 +129,30 @@ fn workers_run_as_nobody_and_write_their_logs_after_a_rotation() {
     assert!(!read(&dir.join("access.log.1")).contains("index.html"));
 }
 
+/// Runs `spindle ARGS`, which must fail to start, until it exits (bounded
+/// by [`LIMIT`]); returns its standard error.
+fn fails_to_start(args: &[&str]) -> String {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    wait_until("spindle to give up", || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    assert!(!status.unwrap().success(), "spindle started");
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    stderr
+}
+
 #[test]
 fn an_unknown_user_is_a_configuration_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["http", "--listen", "127.0.0.1:0", "--user", "no-such-user-here"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails_to_start(&["http", "--listen", "127.0.0.1:0", "--user", "no-such-user-here"]);
     assert!(err.contains("key `user`: unknown user 'no-such-user-here'"), "{err}");
 }
 
@@ -187,13 +202,7 @@ fn worker_cpu_affinity_auto_gives_each_worker_one_cpu_in_turn() {
 
 #[test]
 fn a_bad_cpu_mask_is_a_configuration_error() {
-    let out = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["http", "--listen", "127.0.0.1:0", "--worker-cpu-affinity", "01 2x"])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = fails_to_start(&["http", "--listen", "127.0.0.1:0", "--worker-cpu-affinity", "01 2x"]);
     assert!(err.contains("key `worker_cpu_affinity`: `2x` is not a CPU mask"), "{err}");
 }
 
@@ -206,30 +215,24 @@ fn a_listener_that_cannot_be_bound_is_reported_on_stderr_and_in_the_error_log() 
     // Held open for the whole test: the server's bind must fail.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_spindle"))
-        .args(["http", "--listen", &addr.to_string(), "--workers", "1"])
-        .arg("--root")
-        .arg(&dir)
-        .arg("--error-log")
-        .arg(&error)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut run = Running { child, dir: dir.clone() };
-    let mut status = None;
-    wait_until("the server to give up", || {
-        status = run.child.try_wait().unwrap();
-        status.is_some()
-    });
-    assert!(!status.unwrap().success());
-    let mut stderr = String::new();
-    run.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let listen = addr.to_string();
+    let (root, error_log) = (dir.to_str().unwrap(), error.to_str().unwrap());
+    let stderr = fails_to_start(&[
+        "http",
+        "--listen",
+        &listen,
+        "--workers",
+        "1",
+        "--root",
+        root,
+        "--error-log",
+        error_log,
+    ]);
     let log = read(&error);
     for (name, text) in [("stderr", &stderr), ("the error log", &log)] {
         assert!(text.contains(&addr.to_string()) && text.contains("in use"), "{name}: {text}");
     }
     assert!(log.contains("ERROR"), "logged as an error: {log}");
     drop(taken);
+    let _ = fs::remove_dir_all(&dir);
 }
