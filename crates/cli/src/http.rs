@@ -99,6 +99,11 @@ pub struct HttpArgs {
     /// A cached file unused this long is closed; default 60s.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub cache_inactive: Option<Duration>,
+    /// Most bytes of a response left unsent in the kernel per connection
+    /// before the worker waits (TCP_NOTSENT_LOWAT); 0: the kernel's
+    /// default, no limit. Default 16384.
+    #[arg(long, value_name = "BYTES")]
+    pub notsent_lowat: Option<u32>,
 }
 
 fn parse_accept(s: &str) -> Result<AcceptStrategy, String> {
@@ -139,6 +144,7 @@ impl HttpArgs {
             cache_entries: self.cache_entries,
             small_file: self.cache_small_file,
             cache_inactive: self.cache_inactive,
+            notsent_lowat: self.notsent_lowat,
         };
         HttpApp::new(self.config, o)
     }

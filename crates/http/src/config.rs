@@ -14,6 +14,7 @@
 //! user = "www-data"          # or "www-data:www-data"; only when started as root
 //! worker_connections = 10240
 //! worker_cpu_affinity = "auto" # or "off" (default), or nginx's masks: "01 10"
+//! notsent_lowat = 16384      # TCP_NOTSENT_LOWAT of each connection; 0: the kernel's
 //!
 //! [limits]
 //! request_line = 8192        # longer: 414
@@ -123,6 +124,13 @@ pub struct HttpConfig {
     pub access_log: Option<PathBuf>,
     /// The path of the stub_status page; `None`: no page.
     pub status: Option<String>,
+    /// `TCP_NOTSENT_LOWAT` of every connection, in bytes: how much of a
+    /// response may wait unsent in the kernel before the worker stops
+    /// writing and waits (0: leave the kernel's default, no limit). Low,
+    /// the worker sends a large body in short stretches as the client takes
+    /// it, rather than handing the kernel the whole body at once: see
+    /// [`crate::sys::set_notsent_lowat`] for why. Default 16384.
+    pub notsent_lowat: u32,
 }
 
 impl Default for HttpConfig {
@@ -152,6 +160,7 @@ impl Default for HttpConfig {
             },
             access_log: None,
             status: None,
+            notsent_lowat: 16 << 10,
         }
     }
 }
@@ -211,6 +220,8 @@ pub struct Overrides {
     pub small_file: Option<u64>,
     /// `--cache-inactive`.
     pub cache_inactive: Option<Duration>,
+    /// `--notsent-lowat`.
+    pub notsent_lowat: Option<u32>,
 }
 
 #[derive(Deserialize, Default)]
@@ -229,6 +240,7 @@ struct FileConfig {
     error_log: Option<PathBuf>,
     worker_connections: Option<usize>,
     worker_cpu_affinity: Option<String>,
+    notsent_lowat: Option<u32>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -410,6 +422,7 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         }
         app.status = Some(s);
     }
+    app.notsent_lowat = o.notsent_lowat.or(f.notsent_lowat).unwrap_or(app.notsent_lowat);
 
     let l = &mut app.limits;
     l.request_line = o.request_line.or(f.limits.request_line).unwrap_or(l.request_line);
@@ -548,6 +561,15 @@ mod tests {
             (l.timeouts.lingering, l.timeouts.lingering_time),
             (Duration::from_secs(1), Duration::from_secs(3))
         );
+    }
+
+    #[test]
+    fn notsent_lowat_from_file_and_flag() {
+        assert_eq!(with_file("").unwrap().app.notsent_lowat, 16384);
+        assert_eq!(with_file("notsent_lowat = 0\n").unwrap().app.notsent_lowat, 0);
+        let o = Overrides { notsent_lowat: Some(4096), ..Overrides::default() };
+        assert_eq!(load(None, &o).unwrap().app.notsent_lowat, 4096);
+        assert!(with_file("notsent_lowat = -1\n").is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::log::{AccessLog, Clock};
 use spindle_cluster::{Incoming, Phase, Stats, WorkerCtx};
 use std::cell::{Cell, RefCell};
 use std::future::{poll_fn, Future};
+use std::os::fd::AsRawFd;
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
@@ -100,6 +101,9 @@ async fn accept_loop(w: Rc<Worker>, mut incoming: Incoming) {
         match got {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
+                if w.cfg.notsent_lowat > 0 {
+                    let _ = crate::sys::set_notsent_lowat(stream.as_raw_fd(), w.cfg.notsent_lowat);
+                }
                 spindle_rt::spawn_local(conn::serve(w.clone(), stream, peer));
             }
             Err(e) if is_fd_exhaustion(&e) => {
