@@ -178,6 +178,11 @@ pub struct MeasuredRun<R> {
     /// CPU every other process (not the server, not wrk) used, seconds:
     /// when it is high, the figures are noisy.
     pub other_cpu_s: f64,
+    /// CPU wrk used (user + system, its whole life), seconds. On loopback
+    /// part of the TCP work of either side lands on whichever CPU runs
+    /// the softirq, so a server can look cheaper by leaving work to the
+    /// client: this shows the client's share.
+    pub wrk_cpu_s: f64,
     /// Wall time between the readings, seconds.
     pub window_s: f64,
 }
@@ -212,6 +217,7 @@ pub fn run_wrk_measured<R: CpuReading>(
         server_user_s: used.utime as f64 / hz,
         // Tick rounding can make this slightly negative on an idle machine.
         other_cpu_s: (system_after - system_before - server_cpu_s - wrk_cpu_s).max(0.0),
+        wrk_cpu_s,
         window_s,
     })
 }

@@ -19,7 +19,10 @@
 //!    --latency URL`, sample again: CPU per request = the tree's CPU delta
 //!    / wrk's request count; user µs/req likewise from user time alone
 //!    (the server's own code, as opposed to the kernel's TCP and sendfile
-//!    work both servers ask for);
+//!    work both servers ask for); and wrk's own CPU per request, because
+//!    on loopback the TCP work of sending lands on whichever side's CPU
+//!    runs it, and a server that leaves it to the client looks cheaper
+//!    while the client, the bottleneck here, pays;
 //! 4. stop the server (SIGTERM, SIGKILL after 5 s, then SIGKILL to any
 //!    worker left). Every child, workers included, is killed on drop, so
 //!    an error leaves nothing behind.
@@ -444,6 +447,7 @@ fn run_once(setup: &Setup, round: usize, line: Line, kind: ServerKind) -> Result
         server_cpu_s: run.server_cpu_s,
         server_user_s: run.server_user_s,
         other_cpu_s: run.other_cpu_s,
+        wrk_cpu_s: run.wrk_cpu_s,
         window_s: run.window_s,
         processes: run.server_after.processes.len(),
         tree_changed: !run.server_after.same_processes(&run.server_before),

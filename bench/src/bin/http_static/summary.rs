@@ -77,6 +77,8 @@ pub struct Sample {
     pub server_user_s: f64,
     /// CPU everything but the server and wrk used meanwhile.
     pub other_cpu_s: f64,
+    /// CPU wrk used, seconds.
+    pub wrk_cpu_s: f64,
     /// Wall time of the CPU window, seconds.
     pub window_s: f64,
     /// Processes in the server's tree at the end of the run.
@@ -97,11 +99,16 @@ impl Sample {
         self.server_user_s * 1e6 / self.wrk.requests.max(1) as f64
     }
 
+    /// wrk's CPU per request, µs: the client's share of the work.
+    pub fn wrk_us_per_req(&self) -> f64 {
+        self.wrk_cpu_s * 1e6 / self.wrk.requests.max(1) as f64
+    }
+
     /// The `key=value` line printed as each run ends.
     pub fn raw_row(&self) -> String {
         format!(
             "round={} file={} conns={} workers={} server={} {} server_cpu_s={:.2} cpu_us_per_req={:.3} \
-             user_us_per_req={:.3} other_cpu_s={:.2} processes={}{}{}",
+             user_us_per_req={:.3} wrk_us_per_req={:.3} other_cpu_s={:.2} processes={}{}{}",
             self.round,
             self.line.file.name(),
             self.line.connections,
@@ -111,6 +118,7 @@ impl Sample {
             self.server_cpu_s,
             self.cpu_us_per_req(),
             self.user_us_per_req(),
+            self.wrk_us_per_req(),
             self.other_cpu_s,
             self.processes,
             if self.tree_changed { " TREE CHANGED" } else { "" },
@@ -132,6 +140,8 @@ pub struct Cell {
     pub cpu: Option<f64>,
     /// Server user CPU per request, µs.
     pub user: Option<f64>,
+    /// wrk's CPU per request, µs.
+    pub client: Option<f64>,
     /// wrk socket errors, summed over the runs.
     pub socket_errors: u64,
     /// Non-2xx/3xx responses, summed over the runs.
@@ -148,6 +158,7 @@ pub fn cell(samples: &[Sample], line: Line, kind: ServerKind) -> Cell {
         p99_us: med(|s| s.wrk.p99_us),
         cpu: med(Sample::cpu_us_per_req),
         user: med(Sample::user_us_per_req),
+        client: med(Sample::wrk_us_per_req),
         socket_errors: mine.iter().map(|s| s.wrk.socket_errors).sum(),
         non_2xx: mine.iter().map(|s| s.wrk.non_2xx).sum(),
     }
@@ -199,6 +210,8 @@ pub fn table(lines: &[Line], samples: &[Sample]) -> Vec<Vec<String>> {
         "user µs/req spindle",
         "user µs/req nginx",
         "ratio",
+        "wrk µs/req spindle",
+        "wrk µs/req nginx",
         "targets",
     ]
     .map(str::to_owned)
@@ -222,6 +235,8 @@ pub fn table(lines: &[Line], samples: &[Sample]) -> Vec<Vec<String>> {
             fmt_opt(s.user, 3),
             fmt_opt(n.user, 3),
             fmt_ratio(ratio(s.user, n.user)),
+            fmt_opt(s.client, 3),
+            fmt_opt(n.client, 3),
             verdict(line, &s, &n),
         ]);
     }
@@ -306,6 +321,7 @@ mod tests {
             server_cpu_s: cpu_s,
             server_user_s: cpu_s / 2.0,
             other_cpu_s: 0.0,
+            wrk_cpu_s: 10.0,
             window_s: 10.0,
             processes: 2,
             tree_changed: false,
@@ -321,6 +337,8 @@ mod tests {
         let text = render_all(&[LINE], &samples, &[], false);
         assert!(text.contains("7.000") && text.contains("9.000") && text.contains("0.78x"), "{text}");
         assert!(text.contains("900us") && text.contains("1.00ms") && text.contains("0.90x"), "{text}");
+        // wrk's 10 s over a million requests, for both servers.
+        assert_eq!(text.matches("10.000").count(), 2, "{text}");
         assert!(text.trim_end().ends_with("met"), "{text}");
         let md = render_all(&[LINE], &samples, &[], true);
         assert!(md.contains("| 1k.bin |   100 |       1 |") && md.contains("|---|---:|"), "{md}");
