@@ -42,8 +42,11 @@
 //! a wake-up given to a full worker would otherwise leave the connection
 //! waiting for the next one). With `reuseport` the connections hashed to
 //! the full worker's socket wait in its backlog; with `master` the master
-//! skips full workers. The warning is logged once each time a worker
-//! fills up.
+//! skips full workers, reckoning each one's load as the connections it
+//! has handed it less those the worker is done with
+//! ([`Counter::Closed`]), so that a burst handed out in one batch cannot
+//! overfill a worker before its Active gauge catches up. The warning is
+//! logged once each time a worker fills up.
 //!
 //! With `mutex`, nginx's `ngx_accept_disabled` also applies: after each
 //! accept a worker computes `worker_connections / 8 - free`, and while
@@ -211,8 +214,9 @@ impl Source {
             Kind::Master(queue) => {
                 let fd = queue.pop().await;
                 let s = std::net::TcpStream::from(fd);
-                let peer = s.peer_addr()?;
-                Ok((s, peer))
+                // Reset while it waited: it is gone, and the master, which
+                // counts what this worker still holds, must hear so.
+                s.peer_addr().map(|peer| (s, peer)).inspect_err(|_| stats.add(Counter::Closed, 1))
             }
             Kind::Plain { .. } => {
                 accept_ready(&mut self.ports, stats, false).await.map(|c| c.expect("no batch end"))
@@ -221,11 +225,12 @@ impl Source {
         };
         match got {
             Ok((s, peer)) => {
+                let s = TcpStream::from_std(s).inspect_err(|_| stats.add(Counter::Closed, 1))?;
                 stats.opened_one();
                 if let Kind::Mutex { disabled, .. } = &mut self.kind {
                     *disabled = accept_disabled(self.limit, stats.open_connections());
                 }
-                Ok((TcpStream::from_std(s)?, peer))
+                Ok((s, peer))
             }
             Err(e) => {
                 if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {

@@ -70,6 +70,12 @@ pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQ
                     }
                     handle.reopen();
                 }
+                CONN if fds.is_empty() => {
+                    // The kernel could not give us the descriptor (out of
+                    // descriptors: MSG_CTRUNC): the connection is gone.
+                    tracing::warn!("a connection from the master arrived without its descriptor");
+                    stats.add(Counter::Closed, 1);
+                }
                 CONN => {
                     got += fds.len() as u64;
                     fds.into_iter().for_each(|f| queue.push(f));

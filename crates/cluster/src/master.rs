@@ -53,6 +53,22 @@ struct Worker {
     chan: UnixStream,
     phase: Phase,
     started: Instant,
+    /// Connections the master has sent it (the `master` strategy).
+    handed: i64,
+    /// Its slot's [`Counter::Closed`] when it started: the slot's count
+    /// goes on across the workers that use it.
+    closed_base: i64,
+}
+
+impl Worker {
+    /// Its connections by the master's reckoning: those sent to it that
+    /// it is not done with, whether it serves them or they still wait in
+    /// its queue for room. Its Active gauge would lag: a connection is in
+    /// it only once the worker has adopted it and its task has run, so a
+    /// burst handed out in one batch would all look like room.
+    fn load(&self, slot: &Slot) -> i64 {
+        self.handed - (slot.get(Counter::Closed) - self.closed_base)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -272,6 +288,8 @@ fn spawn<A: App>(m: &Shared<A>, lp: &mut Loop, id: usize) {
                 chan: ours,
                 phase: Phase::Running,
                 started: Instant::now(),
+                handed: 0,
+                closed_base: ms.slots[slot].get(Counter::Closed),
             });
         }
         Err(e) => {
@@ -556,35 +574,41 @@ fn master_accept<A: App>(m: &Shared<A>, lp: &mut Loop, fd: i32) {
         let Some(l) = ms.listeners.all().find(|l| l.as_raw_fd() == fd) else { return };
         let _ = l.set_nonblocking(true);
         // Workers neither start nor stop inside this callback, so the
-        // round-robin targets are fixed for the whole batch. A worker at
-        // worker_connections (by its Active gauge) gets nothing more.
+        // round-robin targets are fixed for the whole batch; each one's
+        // room (worker_connections less its load) is counted down as
+        // connections go to it, and a worker without room gets nothing.
         let limit = ms.loaded.cluster.worker_connections as i64;
         let targets: Vec<usize> = (0..ms.workers.len())
-            .filter(|&i| {
-                let w = &ms.workers[i];
-                w.phase == Phase::Running
-                    && w.generation == ms.generation
-                    && ms.slots[w.slot].get(Counter::Active) < limit
-            })
+            .filter(|&i| ms.workers[i].phase == Phase::Running && ms.workers[i].generation == ms.generation)
             .collect();
-        if targets.is_empty() {
-            if ms.workers.iter().any(|w| w.phase == Phase::Running && w.generation == ms.generation) {
-                tracing::warn!(limit, "worker_connections are not enough: every worker is full");
-            }
-            pause = true;
-        }
+        let mut room: Vec<i64> =
+            targets.iter().map(|&i| limit - ms.workers[i].load(&ms.slots[ms.workers[i].slot])).collect();
         while !pause {
+            if room.iter().all(|&r| r <= 0) {
+                if !targets.is_empty() {
+                    tracing::warn!(limit, "worker_connections are not enough: every worker is full");
+                }
+                pause = true;
+                break;
+            }
             match l.accept() {
                 Ok((s, _)) => {
                     got += 1;
                     // Not counted as an accept here: the worker that adopts
                     // it counts it, so stub_status's total counts it once.
-                    // Round-robin, skipping a worker whose channel is full.
+                    // Round-robin over the workers with room, skipping one
+                    // whose channel is full.
                     let mut sent = false;
                     for k in 0..targets.len() {
-                        let w = &ms.workers[targets[(ms.rr + k) % targets.len()]];
+                        let t = (ms.rr + k) % targets.len();
+                        if room[t] <= 0 {
+                            continue;
+                        }
+                        let w = &mut ms.workers[targets[t]];
                         if sys::send_msg(w.chan.as_raw_fd(), channel::CONN, Some(s.as_raw_fd())).is_ok() {
-                            ms.rr = (ms.rr + k + 1) % targets.len();
+                            w.handed += 1;
+                            room[t] -= 1;
+                            ms.rr = (t + 1) % targets.len();
                             sent = true;
                             break;
                         }

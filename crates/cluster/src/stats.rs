@@ -47,10 +47,17 @@ pub enum Counter {
     MutexTries,
     /// Attempts that got it.
     MutexHeld,
+    /// Connections the worker is done with: closed by the application
+    /// (counted where [`Counter::Active`] is taken back), or lost on the
+    /// way from the master (a descriptor the kernel could not install).
+    /// With [`AcceptStrategy::Master`](crate::AcceptStrategy::Master) the
+    /// master subtracts it from what it has handed the worker, which
+    /// gives the worker's load without waiting for the gauge.
+    Closed,
 }
 
 /// How many counters a slot has.
-pub const COUNTERS: usize = 11;
+pub const COUNTERS: usize = 12;
 
 /// One worker's counters, on a cache line of their own.
 #[repr(C, align(128))]
@@ -214,6 +221,7 @@ impl Stats {
     pub fn add(&self, c: Counter, n: i64) {
         self.mine().values[c as usize].fetch_add(n, Ordering::Relaxed);
         if c == Counter::Active && n < 0 {
+            self.mine().values[Counter::Closed as usize].fetch_add(-n, Ordering::Relaxed);
             if let Some(conns) = &self.conns {
                 conns.closed.fetch_add(n.unsigned_abs(), Ordering::SeqCst);
                 // A plain load first: the waiter is rare, the close is not.

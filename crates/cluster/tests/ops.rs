@@ -1,6 +1,7 @@
 //! Operations: workers that give up root (`user`), the error log and its
-//! reopening after the drop, `worker_connections` with the accept mutex,
-//! and the wake-ups of the `master` strategy's workers.
+//! reopening after the drop, `worker_connections` with the accept mutex
+//! and with the `master` strategy, and the wake-ups of the `master`
+//! strategy's workers.
 
 mod common;
 
@@ -148,6 +149,44 @@ fn a_full_worker_stops_taking_connections_and_the_other_gets_them() {
     assert!(extra.read(&mut buf).is_err(), "served although every worker is full");
     // ... until one connection closes.
     let done = held.pop().unwrap().finish();
+    assert!(done.starts_with("pid="), "{done}");
+    extra.set_read_timeout(Some(WAIT)).unwrap();
+    let mut reply = String::new();
+    extra.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("pid="), "{reply}");
+    for h in held {
+        assert!(h.finish().starts_with("pid="));
+    }
+}
+
+#[test]
+fn master_strategy_hands_a_full_worker_nothing_more() {
+    // 16 connections per worker: 32 held ones fill both. They arrive in
+    // a burst, so the master hands many of them out in one batch, before
+    // any worker has counted them as active: it must count what it has
+    // handed, not read the gauge, or a worker gets more than 16 and the
+    // surplus waits in its queue while the other worker has room.
+    let server = Server::start("", &["--workers", "2", "--accept", "master", "--worker-connections", "16"]);
+    server.wait_workers(1, 2);
+    let mut streams: Vec<TcpStream> =
+        (0..33).map(|_| TcpStream::connect(("127.0.0.1", server.port)).unwrap()).collect();
+    let mut extra = streams.pop().unwrap();
+    let mut held: Vec<Held> = streams
+        .into_iter()
+        .map(|mut s| {
+            s.set_read_timeout(Some(WAIT)).unwrap();
+            s.write_all(b"slow\n").unwrap();
+            Held(s)
+        })
+        .collect();
+    // The 33rd waits in the backlog: both workers are full.
+    extra.write_all(b"hi\n").unwrap();
+    extra.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+    let mut buf = [0u8; 64];
+    assert!(extra.read(&mut buf).is_err(), "served although every worker is full");
+    // Whichever worker the first finished connection frees, the waiting
+    // one goes there: it was never queued at the full one.
+    let done = held.remove(0).finish();
     assert!(done.starts_with("pid="), "{done}");
     extra.set_read_timeout(Some(WAIT)).unwrap();
     let mut reply = String::new();
