@@ -72,6 +72,13 @@ pub struct Limits {
 pub struct Timeouts {
     /// From the first byte of a request to the end of its head
     /// (`client_header_timeout`, 60 s). Trickling bytes does not extend it.
+    ///
+    /// A request body (GET and HEAD bodies are read and dropped) gets one
+    /// more window of the same length once the head is in, so a request
+    /// takes at most twice this. nginx's `client_body_timeout` instead
+    /// bounds each wait between two reads, so a client trickling a body a
+    /// byte at a time can hold an nginx connection for as long as it
+    /// likes; the fixed window here cannot be stretched that way.
     pub header: Duration,
     /// Idle time between requests on a keep-alive connection
     /// (`keepalive_timeout`, 75 s).
