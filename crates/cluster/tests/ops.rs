@@ -142,13 +142,21 @@ fn a_full_worker_stops_taking_connections_and_the_other_gets_them() {
 
     // Fill both workers: a further connection waits in the backlog...
     held.extend((0..8).map(|_| Held::open(server.port)));
-    let mut extra = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    // ... until one connection closes.
+    let extra = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let last = held.len() - 1;
+    waits_until_one_finishes(extra, held, last);
+}
+
+/// Asks on `extra`, which must wait while every worker is full, then
+/// finishes `held[first]` and checks that `extra` is served; then
+/// finishes the rest.
+fn waits_until_one_finishes(mut extra: TcpStream, mut held: Vec<Held>, first: usize) {
     extra.write_all(b"hi\n").unwrap();
     extra.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
     let mut buf = [0u8; 64];
     assert!(extra.read(&mut buf).is_err(), "served although every worker is full");
-    // ... until one connection closes.
-    let done = held.pop().unwrap().finish();
+    let done = held.remove(first).finish();
     assert!(done.starts_with("pid="), "{done}");
     extra.set_read_timeout(Some(WAIT)).unwrap();
     let mut reply = String::new();
@@ -170,8 +178,8 @@ fn master_strategy_hands_a_full_worker_nothing_more() {
     server.wait_workers(1, 2);
     let mut streams: Vec<TcpStream> =
         (0..33).map(|_| TcpStream::connect(("127.0.0.1", server.port)).unwrap()).collect();
-    let mut extra = streams.pop().unwrap();
-    let mut held: Vec<Held> = streams
+    let extra = streams.pop().unwrap();
+    let held: Vec<Held> = streams
         .into_iter()
         .map(|mut s| {
             s.set_read_timeout(Some(WAIT)).unwrap();
@@ -179,22 +187,10 @@ fn master_strategy_hands_a_full_worker_nothing_more() {
             Held(s)
         })
         .collect();
-    // The 33rd waits in the backlog: both workers are full.
-    extra.write_all(b"hi\n").unwrap();
-    extra.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-    let mut buf = [0u8; 64];
-    assert!(extra.read(&mut buf).is_err(), "served although every worker is full");
-    // Whichever worker the first finished connection frees, the waiting
-    // one goes there: it was never queued at the full one.
-    let done = held.remove(0).finish();
-    assert!(done.starts_with("pid="), "{done}");
-    extra.set_read_timeout(Some(WAIT)).unwrap();
-    let mut reply = String::new();
-    extra.read_to_string(&mut reply).unwrap();
-    assert!(reply.starts_with("pid="), "{reply}");
-    for h in held {
-        assert!(h.finish().starts_with("pid="));
-    }
+    // The 33rd waits in the backlog: both workers are full. Whichever
+    // worker the first finished connection frees, the waiting one goes
+    // there: it was never queued at the full one.
+    waits_until_one_finishes(extra, held, 0);
 }
 
 #[test]
