@@ -14,7 +14,7 @@
 //! user = "www-data"          # or "www-data:www-data"; only when started as root
 //! worker_connections = 10240
 //! worker_cpu_affinity = "auto" # or "off" (default), or nginx's masks: "01 10"
-//! notsent_lowat = 16384      # TCP_NOTSENT_LOWAT of each connection; 0: the kernel's
+//! notsent_lowat = 16384      # unsent bytes per connection (TCP_NOTSENT_LOWAT); 0: no limit
 //!
 //! [limits]
 //! request_line = 8192        # longer: 414

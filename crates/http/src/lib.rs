@@ -4,10 +4,10 @@
 //! Each worker serves its connections on a current-thread runtime, one
 //! task per connection. A connection reads what the client sent, answers
 //! every complete request in it into one buffer and writes that buffer
-//! with one system call (which is how pipelining is served), sends large bodies
-//! with `sendfile(2)` ([`sys::sendfile`]) a short stretch at a time, as the
-//! client takes them (`TCP_NOTSENT_LOWAT`: [`sys::set_notsent_lowat`]
-//! says why), and keeps open files and small
+//! with one system call (which is how pipelining is served), sends large
+//! bodies with `sendfile(2)` ([`sys::sendfile`]) a short stretch at a
+//! time, as the client takes them (`TCP_NOTSENT_LOWAT`:
+//! [`sys::set_notsent_lowat`] says why), and keeps open files and small
 //! bodies in a per-worker [`cache`], checked against the disk with one
 //! `stat` per hit so a change is served at once. Paths are decoded and
 //! normalised before any file system access and resolved beneath the
