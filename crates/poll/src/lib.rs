@@ -95,6 +95,7 @@
 mod backend;
 mod event;
 mod interest;
+pub mod limits;
 pub mod socket;
 mod sys;
 mod waker;

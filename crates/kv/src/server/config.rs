@@ -327,6 +327,9 @@ impl Config {
             };
             (opt.set)(&mut next, &args).map_err(|e| fail(name, &e))?;
         }
+        if next.maxclients > self.maxclients {
+            super::fdlimit::room_for(next.maxclients).map_err(|e| fail("maxclients", &e))?;
+        }
         *self = next;
         Ok(())
     }

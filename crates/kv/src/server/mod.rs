@@ -16,6 +16,7 @@ pub mod config;
 pub mod config_table;
 pub mod evict;
 pub mod expire;
+pub mod fdlimit;
 pub mod iothreads;
 pub mod lazyfree;
 mod listen;
@@ -638,7 +639,8 @@ impl Prepared {
 ///
 /// # Errors
 /// A bind or listen failure (port in use, bad address).
-pub fn prepare(config: Config) -> io::Result<Prepared> {
+pub fn prepare(mut config: Config) -> io::Result<Prepared> {
+    fdlimit::adjust_open_files_limit(&mut config).map_err(io::Error::other)?;
     let mut lp = Loop::new()?;
     let hz = config.hz.clamp(1, 500);
     let shared: Shared = Rc::new(RefCell::new(Server::new(config)));
