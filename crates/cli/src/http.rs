@@ -55,6 +55,10 @@ pub struct HttpArgs {
     /// worker such as "01 10" (the rightmost digit is CPU 0).
     #[arg(long, value_name = "auto|off|MASKS")]
     pub worker_cpu_affinity: Option<String>,
+    /// Open-file limit the workers get (the master raises its soft limit
+    /// to it, up to the hard limit); default 2 x worker connections + 64.
+    #[arg(long, value_name = "N")]
+    pub worker_rlimit_nofile: Option<u64>,
     /// Longest request line in bytes (larger: 414); default 8192.
     #[arg(long, value_name = "BYTES")]
     pub max_request_line: Option<usize>,
@@ -130,6 +134,7 @@ impl HttpArgs {
             error_log: self.error_log,
             worker_connections: self.worker_connections,
             worker_cpu_affinity: self.worker_cpu_affinity,
+            worker_rlimit_nofile: self.worker_rlimit_nofile,
             request_line: self.max_request_line,
             headers: self.max_headers,
             body: self.max_body,

@@ -236,3 +236,65 @@ fn a_listener_that_cannot_be_bound_is_reported_on_stderr_and_in_the_error_log() 
     drop(taken);
     let _ = fs::remove_dir_all(&dir);
 }
+
+/// Starts `spindle http` (one worker, 100 worker connections) under the
+/// `ulimit` settings given (`sh` syntax); returns it and its collected stderr.
+fn start_limited(tag: &str, limits: &[&str]) -> (Running, std::sync::Arc<std::sync::Mutex<String>>) {
+    let dir = std::env::temp_dir().join(format!("spindle-http-nofile-{tag}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let script = limits.iter().map(|l| format!("ulimit {l} && ")).collect::<String>() + "exec \"$0\" \"$@\"";
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_spindle"))
+        .args(["http", "--listen", "127.0.0.1:0", "--workers", "1", "--worker-connections", "100", "--root"])
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut pipe = child.stderr.take().unwrap();
+    let sink = err.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    (Running { child, dir }, err)
+}
+
+/// The soft and hard `Max open files` of a process.
+fn open_files(pid: u32) -> (u64, u64) {
+    let limits = read(Path::new(&format!("/proc/{pid}/limits")));
+    let line = limits.lines().find(|l| l.starts_with("Max open files")).unwrap_or_default().to_owned();
+    let mut f = line.split_whitespace().skip(3).map(|v| v.parse::<u64>().unwrap_or(u64::MAX));
+    (f.next().unwrap_or(0), f.next().unwrap_or(0))
+}
+
+#[test]
+fn the_master_raises_the_open_file_limit_for_worker_connections() {
+    // Soft limit 128, hard left alone: 100 connections need 2 x 100 + 64.
+    let hard = open_files(std::process::id()).1;
+    let (run, _) = start_limited("raise", &["-S -n 128"]);
+    let master = run.child.id();
+    wait_until("a worker", || !workers(master).is_empty());
+    let worker = workers(master)[0];
+    assert_eq!(open_files(worker).0, 264.min(hard));
+}
+
+#[test]
+fn a_hard_limit_below_worker_connections_is_warned_about() {
+    let (run, err) = start_limited("warn", &["-S -n 128", "-H -n 128"]);
+    let master = run.child.id();
+    wait_until("the warning", || {
+        err.lock().unwrap().contains("worker_connections exceed the open file limit")
+    });
+    wait_until("a worker", || !workers(master).is_empty());
+    assert_eq!(open_files(workers(master)[0]), (128, 128));
+}

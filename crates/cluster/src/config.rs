@@ -119,6 +119,31 @@ pub struct ClusterConfig {
     /// Which CPUs each worker is bound to (nginx's `worker_cpu_affinity`);
     /// off by default. See [`affinity`](crate::affinity).
     pub worker_cpu_affinity: CpuAffinity,
+    /// The open-descriptor limit the workers get (nginx's
+    /// `worker_rlimit_nofile`); 0, the default, means twice
+    /// `worker_connections` plus 64 (a connection's socket, a file it
+    /// sends, and some to spare). The master raises its soft limit to this
+    /// before it forks, as far as the hard limit lets it; see
+    /// [`worker_nofile`](Self::worker_nofile).
+    pub worker_rlimit_nofile: u64,
+}
+
+impl ClusterConfig {
+    /// The descriptor limit the workers need: [`worker_rlimit_nofile`]
+    /// if set, otherwise `2 × worker_connections + 64`.
+    ///
+    /// Why the master raises it: each connection is a descriptor, and
+    /// most systems still start a login shell's processes with a soft
+    /// limit of 1024. Left there, a worker hits `EMFILE` near a thousand
+    /// connections, far below `worker_connections`.
+    ///
+    /// [`worker_rlimit_nofile`]: Self::worker_rlimit_nofile
+    pub fn worker_nofile(&self) -> u64 {
+        match self.worker_rlimit_nofile {
+            0 => 2 * self.worker_connections as u64 + 64,
+            n => n,
+        }
+    }
 }
 
 /// The default [`ClusterConfig::worker_connections`]: 10240, not nginx's
@@ -144,6 +169,7 @@ impl Default for ClusterConfig {
             log_files: Vec::new(),
             worker_connections: WORKER_CONNECTIONS,
             worker_cpu_affinity: CpuAffinity::Off,
+            worker_rlimit_nofile: 0,
         }
     }
 }
@@ -151,6 +177,14 @@ impl Default for ClusterConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn worker_nofile_defaults_to_twice_the_connections() {
+        let mut c = ClusterConfig { worker_connections: 100, ..ClusterConfig::default() };
+        assert_eq!(c.worker_nofile(), 264);
+        c.worker_rlimit_nofile = 5000;
+        assert_eq!(c.worker_nofile(), 5000);
+    }
 
     #[test]
     fn strategy_names_round_trip() {

@@ -234,6 +234,7 @@ fn reopen_logs<A: App>(m: &Shared<A>) {
 /// Starts every worker of the current generation and, for the master
 /// strategy, the master's own accepting.
 fn start_generation<A: App>(m: &Shared<A>, lp: &mut Loop) {
+    raise_nofile(&m.borrow().loaded.cluster);
     let n = m.borrow().loaded.cluster.workers.max(1);
     for id in 0..n {
         spawn(m, lp, id);
@@ -297,6 +298,30 @@ fn spawn<A: App>(m: &Shared<A>, lp: &mut Loop, id: usize) {
             drop(guard);
             schedule_respawn(m, lp, id, Instant::now());
         }
+    }
+}
+
+/// Raises the soft descriptor limit to what the workers need before they
+/// are forked (they inherit it), and warns when the hard limit will not
+/// allow `worker_connections` (nginx warns at start in the same case).
+fn raise_nofile(cluster: &ClusterConfig) {
+    let want = cluster.worker_nofile();
+    match spindle_poll::limits::raise_nofile(want) {
+        Ok(l) if l.soft < cluster.worker_connections as u64 + 64 => tracing::warn!(
+            worker_connections = cluster.worker_connections,
+            open_files = l.soft,
+            hard_limit = l.hard,
+            "worker_connections exceed the open file limit; raise `ulimit -Hn` or lower worker_connections"
+        ),
+        Ok(l) if l.soft < want => {
+            tracing::info!(
+                wanted = want,
+                open_files = l.soft,
+                "open file limit raised only to the hard limit"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, wanted = want, "cannot raise the open file limit"),
     }
 }
 

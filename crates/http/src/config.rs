@@ -14,6 +14,7 @@
 //! user = "www-data"          # or "www-data:www-data"; only when started as root
 //! worker_connections = 10240
 //! worker_cpu_affinity = "auto" # or "off" (default), or nginx's masks: "01 10"
+//! worker_rlimit_nofile = 65536 # default: 2 x worker_connections + 64
 //! notsent_lowat = 16384      # unsent bytes per connection (TCP_NOTSENT_LOWAT); 0: no limit
 //!
 //! [limits]
@@ -199,6 +200,8 @@ pub struct Overrides {
     pub worker_connections: Option<usize>,
     /// `--worker-cpu-affinity` (`off`, `auto` or nginx's bitmasks).
     pub worker_cpu_affinity: Option<String>,
+    /// `--worker-rlimit-nofile`.
+    pub worker_rlimit_nofile: Option<u64>,
     /// `--max-request-line`.
     pub request_line: Option<usize>,
     /// `--max-headers`.
@@ -247,6 +250,7 @@ struct FileConfig {
     error_log: Option<PathBuf>,
     worker_connections: Option<usize>,
     worker_cpu_affinity: Option<String>,
+    worker_rlimit_nofile: Option<u64>,
     notsent_lowat: Option<u32>,
     #[serde(default)]
     limits: FileLimits,
@@ -405,6 +409,12 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     if let Some(a) = o.worker_cpu_affinity.clone().or(f.worker_cpu_affinity) {
         cluster.worker_cpu_affinity =
             a.parse().map_err(|e| format!("{name}: key `worker_cpu_affinity`: {e}"))?;
+    }
+    if let Some(n) = o.worker_rlimit_nofile.or(f.worker_rlimit_nofile) {
+        if n == 0 {
+            return Err(format!("{name}: key `worker_rlimit_nofile`: must be at least 1"));
+        }
+        cluster.worker_rlimit_nofile = n;
     }
 
     let root = o.root.clone().or(f.root).unwrap_or_else(|| PathBuf::from("."));
@@ -568,6 +578,16 @@ mod tests {
             (l.timeouts.lingering, l.timeouts.lingering_time),
             (Duration::from_secs(1), Duration::from_secs(3))
         );
+    }
+
+    #[test]
+    fn worker_rlimit_nofile_from_file_and_flag() {
+        assert_eq!(with_file("").unwrap().cluster.worker_rlimit_nofile, 0);
+        assert_eq!(with_file("worker_rlimit_nofile = 4096\n").unwrap().cluster.worker_rlimit_nofile, 4096);
+        let o = Overrides { worker_rlimit_nofile: Some(777), ..Overrides::default() };
+        assert_eq!(load(None, &o).unwrap().cluster.worker_rlimit_nofile, 777);
+        let e = with_file("worker_rlimit_nofile = 0\n").unwrap_err();
+        assert!(e.contains("key `worker_rlimit_nofile`: must be at least 1"), "{e}");
     }
 
     #[test]
