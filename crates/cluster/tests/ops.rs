@@ -211,8 +211,12 @@ fn master_strategy_counts_the_workers_channel_wakeups() {
             .sum()
     };
     // One connection at a time: each one wakes the master, then a worker.
+    // Not always exactly one wake-up each: a master descheduled between
+    // handing a connection over and the `accept` that would say `EAGAIN`
+    // can find the next connection already queued and take both in one
+    // wake-up (seen on a loaded machine). So: most, not all.
     let accepts = delta("accepts", true);
     assert!(accepts >= 20, "{after:?}");
-    assert!(delta("wakeups", false) >= 20, "master: {after:?}");
-    assert!(delta("wakeups", true) >= 20, "workers' channel reads count: {after:?}");
+    assert!(delta("wakeups", false) >= 10, "master: {after:?}");
+    assert!(delta("wakeups", true) >= 10, "workers' channel reads count: {after:?}");
 }
