@@ -115,6 +115,10 @@ impl FdQueue {
         self.ready.notify_one();
     }
 
+    fn try_pop(&self) -> Option<OwnedFd> {
+        self.fds.lock().unwrap_or_else(|p| p.into_inner()).pop_front()
+    }
+
     async fn pop(&self) -> OwnedFd {
         loop {
             let next = self.ready.notified();
@@ -193,6 +197,27 @@ impl Source {
     /// Connections passed by the master into `queue`.
     pub(crate) fn master(queue: Arc<FdQueue>) -> Source {
         Source::new(Kind::Master(queue), Vec::new())
+    }
+
+    /// A connection the master handed over before telling this worker to
+    /// drain, still in the queue; `None` when there is none (and always for
+    /// the other strategies, whose unaccepted connections stay in the
+    /// kernel's backlog for the other workers or the next generation).
+    ///
+    /// The master sends the drain order on the same channel after the
+    /// connections, so by the time the worker drains every connection
+    /// handed to it is in the queue. It was accepted from the kernel
+    /// already, so dropping it would reset a client that did nothing wrong:
+    /// a draining worker serves these too.
+    pub(crate) fn next_queued(&mut self, stats: &Stats) -> Option<io::Result<(TcpStream, SocketAddr)>> {
+        let Kind::Master(queue) = &self.kind else { return None };
+        let s = std::net::TcpStream::from(queue.try_pop()?);
+        let adopted = s.peer_addr().and_then(|peer| Ok((TcpStream::from_std(s)?, peer)));
+        match &adopted {
+            Ok(_) => stats.opened_one(),
+            Err(_) => stats.add(Counter::Closed, 1),
+        }
+        Some(adopted)
     }
 
     /// The next connection.

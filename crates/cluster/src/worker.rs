@@ -147,7 +147,10 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// The next connection, or `None` once the phase is past `Running`.
+    /// The next connection, or `None` once the phase is past `Running`
+    /// (with [`AcceptStrategy::Master`](crate::AcceptStrategy::Master), once
+    /// the connections the master handed over before the drain are
+    /// taken too: see [`accept`](crate::accept)).
     ///
     /// With [`ClusterConfig::worker_connections`](crate::ClusterConfig::worker_connections)
     /// connections handed out and not yet closed (the application takes
@@ -162,14 +165,19 @@ impl Incoming {
     /// # Errors
     /// The system's `accept` error.
     pub async fn accept(&mut self) -> Option<io::Result<(TcpStream, SocketAddr)>> {
-        if self.control.phase() != Phase::Running {
-            self.source = None;
-            return None;
-        }
-        let stop = self.control.reached(Phase::Draining);
-        let source = self.source.as_mut()?;
-        let next = source.next(&self.stats);
-        let got = select2(next, stop).await;
+        let got = match self.control.phase() {
+            Phase::Running => {
+                let stop = self.control.reached(Phase::Draining);
+                let source = self.source.as_mut()?;
+                let next = source.next(&self.stats);
+                match select2(next, stop).await {
+                    Some(got) => Some(got),
+                    None => self.handed_before_drain(),
+                }
+            }
+            Phase::Draining => self.handed_before_drain(),
+            _ => None,
+        };
         match got {
             Some(Ok(conn)) => {
                 self.stats.add(Counter::Accepts, 1);
@@ -182,6 +190,11 @@ impl Incoming {
                 None
             }
         }
+    }
+
+    /// While draining: a connection still queued from the master, if any.
+    fn handed_before_drain(&mut self) -> Option<io::Result<(TcpStream, SocketAddr)>> {
+        self.source.as_mut()?.next_queued(&self.stats)
     }
 }
 
