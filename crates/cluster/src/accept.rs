@@ -72,6 +72,22 @@ use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
+/// A connection the master passed over: the socket and its peer. One
+/// reset while it waited is gone, and the master, which counts what this
+/// worker still holds, hears so through [`Counter::Closed`].
+fn from_master(fd: OwnedFd, stats: &Stats) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+    let s = std::net::TcpStream::from(fd);
+    s.peer_addr().map(|peer| (s, peer)).inspect_err(|_| stats.add(Counter::Closed, 1))
+}
+
+/// Registers an accepted socket with the runtime and counts it open; one
+/// that cannot be registered is dropped and counted as done with.
+fn adopt(s: std::net::TcpStream, stats: &Stats) -> io::Result<TcpStream> {
+    let s = TcpStream::from_std(s).inspect_err(|_| stats.add(Counter::Closed, 1))?;
+    stats.opened_one();
+    Ok(s)
+}
+
 /// How long a worker stops accepting after `EMFILE`/`ENFILE`.
 pub const EMFILE_PAUSE: Duration = Duration::from_millis(100);
 
@@ -211,13 +227,8 @@ impl Source {
     /// a draining worker serves these too.
     pub(crate) fn next_queued(&mut self, stats: &Stats) -> Option<io::Result<(TcpStream, SocketAddr)>> {
         let Kind::Master(queue) = &self.kind else { return None };
-        let s = std::net::TcpStream::from(queue.try_pop()?);
-        let adopted = s.peer_addr().and_then(|peer| Ok((TcpStream::from_std(s)?, peer)));
-        match &adopted {
-            Ok(_) => stats.opened_one(),
-            Err(_) => stats.add(Counter::Closed, 1),
-        }
-        Some(adopted)
+        let got = from_master(queue.try_pop()?, stats);
+        Some(got.and_then(|(s, peer)| Ok((adopt(s, stats)?, peer))))
     }
 
     /// The next connection.
@@ -236,13 +247,7 @@ impl Source {
         }
         self.unpark()?;
         let got = match &mut self.kind {
-            Kind::Master(queue) => {
-                let fd = queue.pop().await;
-                let s = std::net::TcpStream::from(fd);
-                // Reset while it waited: it is gone, and the master, which
-                // counts what this worker still holds, must hear so.
-                s.peer_addr().map(|peer| (s, peer)).inspect_err(|_| stats.add(Counter::Closed, 1))
-            }
+            Kind::Master(queue) => from_master(queue.pop().await, stats),
             Kind::Plain { .. } => {
                 accept_ready(&mut self.ports, stats, false).await.map(|c| c.expect("no batch end"))
             }
@@ -250,8 +255,7 @@ impl Source {
         };
         match got {
             Ok((s, peer)) => {
-                let s = TcpStream::from_std(s).inspect_err(|_| stats.add(Counter::Closed, 1))?;
-                stats.opened_one();
+                let s = adopt(s, stats)?;
                 if let Kind::Mutex { disabled, .. } = &mut self.kind {
                     *disabled = accept_disabled(self.limit, stats.open_connections());
                 }

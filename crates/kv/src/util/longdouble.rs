@@ -118,26 +118,7 @@ fn parse(s: &[u8]) -> Option<Ext> {
         if !matches!(body[i], b'e' | b'E') {
             return None;
         }
-        let mut j = i + 1;
-        let eneg = match body.get(j) {
-            Some(b'-') => {
-                j += 1;
-                true
-            }
-            Some(b'+') => {
-                j += 1;
-                false
-            }
-            _ => false,
-        };
-        if j >= body.len() || !body[j..].iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        let mut e: i64 = 0;
-        for &d in &body[j..] {
-            e = (e * 10 + i64::from(d - b'0')).min(1_000_000);
-        }
-        exp10 += if eneg { -e } else { e };
+        exp10 += crate::util::num::parse_exponent(&body[i + 1..])?;
     }
     if !nonzero {
         return Some(Ext::Finite { neg, m: 0, e: 0 });

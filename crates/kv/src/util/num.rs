@@ -96,19 +96,25 @@ pub(crate) fn parse_hex_float(body: &[u8]) -> Option<HexFloat> {
         if !matches!(body[i], b'p' | b'P') {
             return None;
         }
-        let rest = &body[i + 1..];
-        let (neg, num) = match rest.first() {
-            Some(b'-') => (true, &rest[1..]),
-            Some(b'+') => (false, &rest[1..]),
-            _ => (false, rest),
-        };
-        if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        let e = num.iter().fold(0i64, |e, &d| (e * 10 + i64::from(d - b'0')).min(1_000_000));
-        exp2 += if neg { -e } else { e };
+        exp2 += parse_exponent(&body[i + 1..])?;
     }
     Some(HexFloat { digits, exp2 })
+}
+
+/// The exponent after a float's `e` or `p`: an optional sign and at least
+/// one digit, nothing else; its size is capped at a million, far past any
+/// finite result, so that a long run of digits cannot overflow.
+pub(crate) fn parse_exponent(rest: &[u8]) -> Option<i64> {
+    let (neg, num) = match rest.first() {
+        Some(b'-') => (true, &rest[1..]),
+        Some(b'+') => (false, &rest[1..]),
+        _ => (false, rest),
+    };
+    if num.is_empty() || !num.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let e = num.iter().fold(0i64, |e, &d| (e * 10 + i64::from(d - b'0')).min(1_000_000));
+    Some(if neg { -e } else { e })
 }
 
 /// A hexadecimal float as a double (`None` on overflow or underflow to
