@@ -23,6 +23,9 @@
 //! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on;
 //! * [`blocking`] and [`fs`]: `spawn_blocking` on an elastic pool whose idle
 //!   threads retire, and file operations through it;
+//! * [`signal`]: Unix signals as futures ([`signal::ctrl_c`] for a graceful
+//!   shutdown, [`signal::Signal`] for `SIGTERM`, `SIGHUP` and the rest),
+//!   through a self-pipe on the netpoller;
 //! * [`sync`]: async oneshot, bounded mpsc, Mutex, RwLock, Notify,
 //!   Semaphore;
 //! * `hyper` (feature `hyper`): the IO, executor and timer adapters hyper
@@ -51,6 +54,7 @@ pub(crate) mod loom;
 pub mod net;
 pub mod runtime;
 pub mod sched;
+pub mod signal;
 pub mod sync;
 pub mod task;
 pub mod time;

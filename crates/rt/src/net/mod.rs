@@ -102,7 +102,7 @@
 
 mod adopt;
 mod io_traits;
-mod registration;
+pub(crate) mod registration;
 mod split;
 mod sys;
 mod tcp;
