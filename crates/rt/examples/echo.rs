@@ -8,9 +8,11 @@
 //! The first runs on the current-thread runtime, the second on the
 //! multi-thread runtime with two workers (`--multi` alone: one per CPU).
 //! Prints `listening on ADDR` once bound (port 0 picks a free port), then
-//! serves until killed.
+//! serves until Ctrl-C (`SIGINT`), which it catches with
+//! `spindle_rt::signal` to stop cleanly.
 
 use spindle_rt::net::{TcpListener, TcpStream};
+use spindle_rt::signal::{Signal, SignalKind};
 use std::io;
 
 /// Echoes until the peer closes (or errs).
@@ -47,24 +49,34 @@ fn main() -> io::Result<()> {
         }
     };
     rt.block_on(async {
+        // Listen for Ctrl-C before serving, so that from here on it stops
+        // the server instead of killing the process mid-write.
+        let mut interrupt = Signal::new(SignalKind::interrupt())?;
         let listener = TcpListener::bind(addr.as_str())?;
         println!("listening on {}", listener.local_addr()?);
-        loop {
-            let (stream, _peer) = match listener.accept().await {
-                Ok(conn) => conn,
-                // A connection reset before accept, out of descriptors, ...:
-                // keep serving the others.
-                Err(e) => {
-                    eprintln!("accept: {e}");
-                    continue;
-                }
-            };
-            let _ = stream.set_nodelay(true);
-            // `spawn`, not `spawn_local`: streams are `Send`, and on the
-            // multi-thread runtime the task may run on any worker.
-            spindle_rt::spawn(async move {
-                let _ = serve(stream).await;
-            });
-        }
+        spindle_rt::spawn(async move {
+            loop {
+                let (stream, _peer) = match listener.accept().await {
+                    Ok(conn) => conn,
+                    // A connection reset before accept, out of descriptors,
+                    // ...: keep serving the others.
+                    Err(e) => {
+                        eprintln!("accept: {e}");
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                // `spawn`, not `spawn_local`: streams are `Send`, and on the
+                // multi-thread runtime the task may run on any worker.
+                spindle_rt::spawn(async move {
+                    let _ = serve(stream).await;
+                });
+            }
+        });
+        interrupt.recv().await;
+        // Returning drops the runtime, which cancels the accept loop and
+        // every connection's task and closes their sockets.
+        println!("Ctrl-C: stopping");
+        Ok(())
     })
 }
