@@ -100,6 +100,7 @@
 //! `&self` operations ([`TcpListener::accept`], the [`UdpSocket`] calls) a
 //! second task waiting the same way would replace the first one's waker.
 
+mod addr;
 mod adopt;
 mod io_traits;
 pub(crate) mod registration;
@@ -110,6 +111,7 @@ mod tcp_socket;
 mod udp;
 mod unix;
 
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, SplitStream, WriteHalf};
 pub use tcp::{TcpListener, TcpStream};
 pub use tcp_socket::TcpSocket;

@@ -65,7 +65,8 @@ impl TcpListener {
     /// addresses that works, and registers it with the current runtime.
     ///
     /// Names are resolved on this thread, blocking it: pass a literal
-    /// address (`"127.0.0.1:0"`, a `SocketAddr`) inside a runtime.
+    /// address (`"127.0.0.1:0"`, a `SocketAddr`) inside a runtime, or
+    /// resolve a name first with [`lookup_host`](super::lookup_host).
     ///
     /// # Errors
     /// The system's error for the last address tried (`AddrInUse`,
@@ -202,8 +203,9 @@ impl TcpStream {
     /// Connects to the first of `addr`'s addresses that accepts: starts a
     /// non-blocking connect, waits for writability, and checks `SO_ERROR`.
     ///
-    /// Names are resolved on this thread, blocking it: pass a literal
-    /// address inside a runtime.
+    /// A literal address is used as is; a host name (`"localhost:6379"`) is
+    /// first resolved on the blocking pool, so that no runtime thread waits
+    /// for DNS (see [`lookup_host`](super::lookup_host)).
     ///
     /// # Errors
     /// The last address's error: `ConnectionRefused` when nothing listens,
@@ -212,8 +214,8 @@ impl TcpStream {
     ///
     /// # Panics
     /// Outside a spindle-rt runtime (`block_on` or one of its tasks).
-    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    pub async fn connect(addr: impl super::ToSocketAddrs) -> io::Result<TcpStream> {
+        let addrs = super::addr::resolve(addr).await?;
         let mut last = None;
         for a in addrs {
             match TcpStream::connect_one(a).await {

@@ -92,7 +92,9 @@ impl UdpSocket {
     /// Sets the default peer: [`send`](Self::send) goes to it,
     /// [`recv`](Self::recv) takes datagrams from it only, and an ICMP "port
     /// unreachable" from it shows up as `ConnectionRefused` on a later
-    /// call. Does not wait (UDP has no handshake).
+    /// call. Does not wait (UDP has no handshake). A host name is resolved
+    /// on this thread, blocking it; resolve it first with
+    /// [`lookup_host`](super::lookup_host) inside a runtime.
     ///
     /// # Errors
     /// The system's `connect` error; `InvalidInput` if `addr` resolves to
