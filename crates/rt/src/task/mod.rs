@@ -13,7 +13,8 @@
 //!   [`Task::shutdown`] every task when the runtime is dropped;
 //! * [`Notified`]: a task that is scheduled, sitting in a run queue, to be
 //!   [`run`](Notified::run) once;
-//! * [`JoinHandle`]: the spawner's future of the output;
+//! * [`JoinHandle`]: the spawner's future of the output (and
+//!   [`JoinSet`], a set of them joined in the order their tasks finish);
 //! * [`Waker`](std::task::Waker)s: given to the future in its `Context` and
 //!   cloned into whatever it waits on.
 //!
@@ -99,6 +100,7 @@ mod handle;
 mod harness;
 mod id;
 mod join;
+mod join_set;
 mod raw;
 mod state;
 mod waker;
@@ -110,6 +112,7 @@ pub use error::JoinError;
 pub use handle::{Notified, Task};
 pub use id::TaskId;
 pub use join::JoinHandle;
+pub use join_set::JoinSet;
 
 use raw::RawTask;
 use std::future::Future;

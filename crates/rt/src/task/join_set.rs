@@ -1,0 +1,245 @@
+//! [`JoinSet`]: a set of spawned tasks, joined in the order they finish.
+
+use super::{JoinError, JoinHandle};
+use crate::lock;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+/// A set of tasks on the current runtime whose outputs are taken as each
+/// finishes: the usual owner of a server's connection tasks, or of a batch
+/// of requests fanned out at once.
+///
+/// [`join_next`](JoinSet::join_next) costs O(1) per finished task, however
+/// many are still running: each task tells the set when it finishes (a
+/// guard inside the spawned future, dropped however the future ends:
+/// output, panic or abort), so the set never polls the ones still running.
+///
+/// **Dropping the set aborts every task still in it**, so a set owned by a
+/// connection or a request scope takes its tasks with it. Detach a task by
+/// spawning it with [`spawn`](crate::spawn) instead.
+///
+/// ```
+/// use spindle_rt::task::JoinSet;
+///
+/// let rt = spindle_rt::Builder::new_multi_thread().worker_threads(2).build()?;
+/// let total = rt.block_on(async {
+///     let mut set = JoinSet::new();
+///     for n in 1..=100u64 {
+///         set.spawn(async move { n * n });
+///     }
+///     let mut total = 0;
+///     while let Some(done) = set.join_next().await {
+///         total += done.expect("no task panicked");
+///     }
+///     total
+/// });
+/// assert_eq!(total, 338_350);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct JoinSet<T> {
+    /// The tasks still owned by the set, by key; `None` marks a free key.
+    tasks: Vec<Option<JoinHandle<T>>>,
+    free: Vec<usize>,
+    len: usize,
+    /// Keys of tasks known to have finished (or to be finishing), whose
+    /// handles are polled by `poll_join_next`.
+    ready: Vec<usize>,
+    done: Arc<Done>,
+}
+
+/// What finished tasks report to the set.
+struct Done {
+    inner: Mutex<DoneInner>,
+}
+
+struct DoneInner {
+    keys: Vec<usize>,
+    waker: Option<Waker>,
+}
+
+/// Lives inside each spawned future; its drop (when the future completes,
+/// panics or is dropped unfinished) tells the set the task is done.
+struct DoneGuard {
+    done: Arc<Done>,
+    key: usize,
+}
+
+impl Drop for DoneGuard {
+    fn drop(&mut self) {
+        let waker = {
+            let mut inner = lock(&self.done.inner);
+            inner.keys.push(self.key);
+            inner.waker.take()
+        };
+        // Outside the lock: waking may run the set's task right here.
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
+
+impl<T> JoinSet<T> {
+    /// An empty set.
+    pub fn new() -> JoinSet<T> {
+        JoinSet {
+            tasks: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+            ready: Vec::new(),
+            done: Arc::new(Done { inner: Mutex::new(DoneInner { keys: Vec::new(), waker: None }) }),
+        }
+    }
+
+    /// How many tasks the set owns (running, or finished and not yet
+    /// joined).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the set owns no task.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A free key and the guard for it.
+    fn guard(&mut self) -> DoneGuard {
+        let key = self.free.pop().unwrap_or_else(|| {
+            self.tasks.push(None);
+            self.tasks.len() - 1
+        });
+        DoneGuard { done: self.done.clone(), key }
+    }
+
+    fn insert(&mut self, key: usize, handle: JoinHandle<T>) {
+        self.tasks[key] = Some(handle);
+        self.len += 1;
+    }
+
+    /// Waits for the next task to finish and returns its output (or why it
+    /// has none: [`JoinError::is_panic`], [`JoinError::is_cancelled`]).
+    /// `None` when the set is empty.
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// [`join_next`](JoinSet::join_next) as a poll function.
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        if self.len == 0 {
+            return Poll::Ready(None);
+        }
+        {
+            // The waker is stored under the same lock the guards push
+            // under: a task finishing after this sees it and wakes us.
+            let mut inner = lock(&self.done.inner);
+            self.ready.append(&mut inner.keys);
+            match &mut inner.waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+        }
+        let mut i = 0;
+        while i < self.ready.len() {
+            let key = self.ready[i];
+            let Some(handle) = self.tasks[key].as_mut() else {
+                // Cannot happen (a task reports once, before its handle
+                // is ready, and its key is freed only when joined); skip
+                // rather than trust it.
+                self.ready.swap_remove(i);
+                continue;
+            };
+            // The guard drops just before the task's output is stored, so
+            // the handle may still be pending for a moment; polling it left
+            // our waker with it, and the store wakes us.
+            match Pin::new(handle).poll(cx) {
+                Poll::Ready(out) => {
+                    self.ready.swap_remove(i);
+                    self.tasks[key] = None;
+                    self.free.push(key);
+                    self.len -= 1;
+                    return Poll::Ready(Some(out));
+                }
+                Poll::Pending => i += 1,
+            }
+        }
+        Poll::Pending
+    }
+
+    /// Aborts every task in the set. They stay in it until joined: each
+    /// then yields its output, if it finished first, or a cancelled
+    /// [`JoinError`].
+    pub fn abort_all(&self) {
+        for handle in self.tasks.iter().flatten() {
+            handle.abort();
+        }
+    }
+
+    /// Aborts every task and waits until all have stopped, dropping their
+    /// outputs; the set is empty afterwards.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+}
+
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns `future` as a new task (as [`spawn`](crate::spawn) does) and
+    /// adds it to the set.
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    #[track_caller]
+    pub fn spawn<F>(&mut self, future: F)
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let guard = self.guard();
+        let key = guard.key;
+        let handle = crate::spawn(async move {
+            let _guard = guard;
+            future.await
+        });
+        self.insert(key, handle);
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a `!Send` `future` on the current-thread runtime (as
+    /// [`spawn_local`](crate::spawn_local) does) and adds it to the set.
+    ///
+    /// # Panics
+    /// Outside a current-thread runtime's thread.
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F)
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let guard = self.guard();
+        let key = guard.key;
+        let handle = crate::spawn_local(async move {
+            let _guard = guard;
+            future.await
+        });
+        self.insert(key, handle);
+    }
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> JoinSet<T> {
+        JoinSet::new()
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len).finish()
+    }
+}

@@ -1,0 +1,150 @@
+//! `JoinSet`: outputs in finishing order, panics and aborts as errors, the
+//! set's drop aborting its tasks, on both runtimes.
+
+mod rt_support;
+
+use rt_support::{both, bounded, rt};
+use spindle_rt::sync::oneshot;
+use spindle_rt::task::JoinSet;
+use spindle_rt::time::timeout;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[test]
+fn outputs_come_in_the_order_the_tasks_finish() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let mut set = JoinSet::new();
+                let mut gates = Vec::new();
+                for n in 0..3u32 {
+                    let (tx, rx) = oneshot::channel::<()>();
+                    gates.push(tx);
+                    set.spawn(async move {
+                        rx.await.expect("gate");
+                        n
+                    });
+                }
+                assert_eq!(set.len(), 3);
+                // Open the gates in the order 2, 0, 1.
+                for n in [2, 0, 1] {
+                    let gate = std::mem::replace(&mut gates[n], oneshot::channel().0);
+                    gate.send(()).expect("task waits");
+                    let out = set.join_next().await.expect("a task").expect("no panic");
+                    assert_eq!(out, n as u32, "{name}");
+                }
+                assert!(set.is_empty());
+                assert!(set.join_next().await.is_none(), "{name}: empty set");
+            });
+        }
+    });
+}
+
+#[test]
+fn many_tasks_on_the_multi_thread_runtime_all_arrive() {
+    bounded(|| {
+        let rt = rt_support::mt(2);
+        let sum = rt.block_on(async {
+            let mut set = JoinSet::new();
+            for n in 0..10_000u64 {
+                set.spawn(async move {
+                    spindle_rt::yield_now().await;
+                    n
+                });
+            }
+            let mut sum = 0;
+            while let Some(out) = set.join_next().await {
+                sum += out.expect("no panic");
+            }
+            sum
+        });
+        assert_eq!(sum, (0..10_000u64).sum());
+    });
+}
+
+#[test]
+fn a_panic_and_an_abort_come_back_as_join_errors() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let mut set: JoinSet<u32> = JoinSet::new();
+                set.spawn(async { panic!("task failed") });
+                let err = set.join_next().await.expect("a task").expect_err("panicked");
+                assert!(err.is_panic(), "{name}: {err:?}");
+                let (_tx, rx) = oneshot::channel::<()>();
+                set.spawn(async move {
+                    let _ = rx.await;
+                    7
+                });
+                set.abort_all();
+                let err = set.join_next().await.expect("a task").expect_err("aborted");
+                assert!(err.is_cancelled(), "{name}: {err:?}");
+                assert!(set.is_empty());
+            });
+        }
+    });
+}
+
+/// Counts its drops: shows that a task's future was dropped.
+struct Dropped(Arc<AtomicUsize>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn dropping_the_set_aborts_its_tasks_and_shutdown_waits_for_them() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let dropped = Arc::new(AtomicUsize::new(0));
+                let (tx, rx) = oneshot::channel::<()>();
+                let mut set = JoinSet::new();
+                let marker = Dropped(dropped.clone());
+                set.spawn(async move {
+                    let _marker = marker;
+                    let _ = rx.await;
+                });
+                drop(set);
+                // The abort drops the future (the scheduler does it when it
+                // next runs the task); the receiver goes with it.
+                let gone = timeout(Duration::from_secs(5), async {
+                    while !tx.is_closed() {
+                        spindle_rt::yield_now().await;
+                    }
+                });
+                assert!(gone.await.is_ok(), "{name}: the task outlived its set");
+                assert_eq!(dropped.load(Ordering::SeqCst), 1, "{name}");
+
+                let mut set = JoinSet::new();
+                for _ in 0..5 {
+                    let marker = Dropped(dropped.clone());
+                    set.spawn(async move {
+                        let _marker = marker;
+                        std::future::pending::<()>().await;
+                    });
+                }
+                set.shutdown().await;
+                assert!(set.is_empty(), "{name}");
+                assert_eq!(dropped.load(Ordering::SeqCst), 6, "{name}");
+            });
+        }
+    });
+}
+
+#[test]
+fn spawn_local_takes_futures_that_are_not_send() {
+    bounded(|| {
+        rt().block_on(async {
+            let mut set = JoinSet::new();
+            let shared = std::rc::Rc::new(5);
+            let mine = shared.clone();
+            set.spawn_local(async move { *mine * 2 });
+            assert_eq!(set.join_next().await.expect("a task").expect("no panic"), 10);
+            assert_eq!(std::rc::Rc::strong_count(&shared), 1);
+        });
+    });
+}
