@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use loom::sync::Arc;
 use loom::thread;
-use spindle_rt::sync::{mpsc, oneshot, Mutex, Notify, RwLock, Semaphore};
+use spindle_rt::sync::{mpsc, oneshot, watch, Mutex, Notify, RwLock, Semaphore};
 
 /// A waker that unparks the `block_on` thread through loom.
 struct Unpark(loom::sync::Notify);
@@ -285,6 +285,23 @@ fn rwlock_reader_never_sees_a_half_write() {
         });
         let seen = block_on(async { *lock.read().await });
         assert!(seen == (0, 0) || seen == (1, 1));
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn watch_a_send_racing_changed_is_never_lost() {
+    loom::model(|| {
+        let (tx, mut rx) = watch::channel(0);
+        let t = thread::spawn(move || tx.send(1).is_ok());
+        block_on(rx.changed()).expect("the send comes before the sender's drop");
+        assert_eq!(*rx.borrow(), 1);
+        t.join().unwrap();
+    });
+    loom::model(|| {
+        let (tx, mut rx) = watch::channel(0);
+        let t = thread::spawn(move || drop(tx));
+        assert!(block_on(rx.changed()).is_err());
         t.join().unwrap();
     });
 }

@@ -1,5 +1,6 @@
 //! Async synchronisation primitives: [`oneshot`], bounded [`mpsc`],
-//! [`Mutex`], [`RwLock`], [`Notify`] and [`Semaphore`].
+//! [`watch`] (the latest value, broadcast), [`Mutex`], [`RwLock`],
+//! [`Notify`] and [`Semaphore`].
 //!
 //! They use nothing but [`Waker`](std::task::Waker)s, so they work on any
 //! executor (this crate's schedulers, `futures::executor`, another
@@ -61,6 +62,7 @@ pub mod oneshot;
 mod rwlock;
 mod semaphore;
 mod waiters;
+pub mod watch;
 
 pub use mutex::{Lock, Mutex, MutexGuard};
 pub use notify::{Notified, Notify};

@@ -1,0 +1,290 @@
+//! A single-value broadcast channel: one sender publishes the latest value,
+//! any number of receivers see it and wait for changes.
+//!
+//! The usual uses in a server: a configuration that a reload replaces
+//! while connection tasks keep reading the current one, and a shutdown
+//! flag every task watches. A receiver does not see every value, only the
+//! latest: two sends before it looks are one change to it. (For every
+//! message to reach one consumer, use [`mpsc`](super::mpsc).)
+//!
+//! ```
+//! use spindle_rt::sync::watch;
+//!
+//! let rt = spindle_rt::Builder::new_current_thread().build()?;
+//! rt.block_on(async {
+//!     let (tx, mut rx) = watch::channel("v1");
+//!     let reader = spindle_rt::spawn(async move {
+//!         rx.changed().await.expect("the sender is alive");
+//!         *rx.borrow_and_update()
+//!     });
+//!     tx.send("v2").expect("a receiver is alive");
+//!     assert_eq!(reader.await.expect("the task ran"), "v2");
+//! });
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## How a change is never missed
+//!
+//! The value sits behind a lock with a version number beside it. A send
+//! replaces the value, bumps the version, and then calls
+//! [`Notify::notify_waiters`]. A receiver remembers the version it last
+//! saw. [`Receiver::changed`] first creates its [`Notified`](super::Notified)
+//! future, *then* compares versions, then waits: a send between the
+//! comparison and the wait bumps the `Notify`'s generation after the
+//! future was created, which the future sees, so the wake-up cannot fall
+//! into the gap.
+
+use super::Notify;
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::{Arc, Mutex, MutexGuard};
+use std::fmt;
+use std::ops::Deref;
+
+/// A channel holding `init`; see the [module docs](self).
+pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        value: Mutex::new(init),
+        version: AtomicU64::new(0),
+        changed: Notify::new(),
+        sender_gone: AtomicBool::new(false),
+        receivers: AtomicUsize::new(1),
+    });
+    let rx = Receiver { shared: shared.clone(), seen: 0 };
+    (Sender { shared }, rx)
+}
+
+struct Shared<T> {
+    value: Mutex<T>,
+    /// Bumped (after the value is replaced) by every send.
+    version: AtomicU64,
+    /// Woken (`notify_waiters`) after every send and when the sender goes.
+    changed: Notify,
+    sender_gone: AtomicBool,
+    receivers: AtomicUsize,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, T> {
+        // A panic in a `send_modify` closure leaves a value the closure
+        // chose to leave; readers still get it.
+        self.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The sending half: publishes new values. Dropping it closes the channel:
+/// receivers' [`changed`](Receiver::changed) then fails, while
+/// [`borrow`](Receiver::borrow) keeps returning the last value.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// A receiving half: reads the latest value and waits for the next.
+/// Cloning one gives a receiver that has seen what the original has seen.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// The version this receiver has seen.
+    seen: u64,
+}
+
+/// A read view of the channel's value, holding its lock: keep it for a
+/// moment, never across an `.await` (a sender would wait for it, blocking
+/// its thread).
+pub struct Ref<'a, T> {
+    guard: MutexGuard<'a, T>,
+}
+
+impl<T> Deref for Ref<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.guard
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// [`Sender::send`] found no receiver; the value comes back.
+#[derive(PartialEq, Eq)]
+pub struct SendError<T>(pub T);
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("every receiver of the watch channel is gone")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+/// [`Receiver::changed`] found the sender gone: no change will come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecvError(());
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the watch channel's sender is gone")
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+impl<T> Sender<T> {
+    /// Publishes `value` and wakes every receiver waiting in
+    /// [`changed`](Receiver::changed).
+    ///
+    /// # Errors
+    /// No receiver is left: the value is not stored and comes back.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        if self.shared.receivers.load(SeqCst) == 0 {
+            return Err(SendError(value));
+        }
+        self.send_replace(value);
+        Ok(())
+    }
+
+    /// Publishes `value` whether or not anyone receives (a later
+    /// [`subscribe`](Sender::subscribe) sees it), and returns the value it
+    /// replaced.
+    pub fn send_replace(&self, value: T) -> T {
+        let old = std::mem::replace(&mut *self.shared.lock(), value);
+        self.publish();
+        old
+    }
+
+    /// Changes the value in place with `modify` and publishes it as a
+    /// change.
+    pub fn send_modify(&self, modify: impl FnOnce(&mut T)) {
+        modify(&mut self.shared.lock());
+        self.publish();
+    }
+
+    fn publish(&self) {
+        // After the value's lock is released: a woken receiver may read
+        // the value at once.
+        self.shared.version.fetch_add(1, SeqCst);
+        self.shared.changed.notify_waiters();
+    }
+
+    /// The current value.
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref { guard: self.shared.lock() }
+    }
+
+    /// A new receiver that has seen the current value.
+    pub fn subscribe(&self) -> Receiver<T> {
+        self.shared.receivers.fetch_add(1, SeqCst);
+        Receiver { shared: self.shared.clone(), seen: self.shared.version.load(SeqCst) }
+    }
+
+    /// How many receivers are alive.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receivers.load(SeqCst)
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.shared.sender_gone.store(true, SeqCst);
+        self.shared.changed.notify_waiters();
+    }
+}
+
+impl<T> Receiver<T> {
+    /// The current value, without marking it seen.
+    pub fn borrow(&self) -> Ref<'_, T> {
+        Ref { guard: self.shared.lock() }
+    }
+
+    /// The current value, marked seen: the next
+    /// [`changed`](Receiver::changed) waits for a newer one.
+    pub fn borrow_and_update(&mut self) -> Ref<'_, T> {
+        // The version is read under the value's lock, and a send bumps it
+        // after releasing the lock: what is marked seen is never newer
+        // than the value returned.
+        let guard = self.shared.lock();
+        self.seen = self.shared.version.load(SeqCst);
+        Ref { guard }
+    }
+
+    /// Whether a value newer than the last one seen is there.
+    ///
+    /// # Errors
+    /// The sender is gone and no unseen value is left.
+    pub fn has_changed(&self) -> Result<bool, RecvError> {
+        match self.unseen() {
+            Some(_) => Ok(true),
+            None if self.shared.sender_gone.load(SeqCst) => match self.unseen() {
+                // Sent just before the sender went (loom found this gap).
+                Some(_) => Ok(true),
+                None => Err(RecvError(())),
+            },
+            None => Ok(false),
+        }
+    }
+
+    /// The current version, if this receiver has not seen it.
+    fn unseen(&self) -> Option<u64> {
+        let now = self.shared.version.load(SeqCst);
+        (now != self.seen).then_some(now)
+    }
+
+    /// Waits for a value newer than the last one seen, and marks it seen
+    /// (read it with [`borrow`](Receiver::borrow)). Returns at once if one
+    /// is already there. Cancel-safe: dropping the future loses nothing.
+    ///
+    /// # Errors
+    /// The sender was dropped and no unseen value is left.
+    pub async fn changed(&mut self) -> Result<(), RecvError> {
+        loop {
+            // Created before the check: see the module docs.
+            let notified = self.shared.changed.notified();
+            if let Some(now) = self.unseen() {
+                self.seen = now;
+                return Ok(());
+            }
+            if self.shared.sender_gone.load(SeqCst) {
+                // The sender bumps the version before it marks itself
+                // gone, so a value sent just before it went shows now.
+                if let Some(now) = self.unseen() {
+                    self.seen = now;
+                    return Ok(());
+                }
+                return Err(RecvError(()));
+            }
+            notified.await;
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Receiver<T> {
+        self.shared.receivers.fetch_add(1, SeqCst);
+        Receiver { shared: self.shared.clone(), seen: self.seen }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.shared.receivers.fetch_sub(1, SeqCst);
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("watch::Sender").field("value", &*self.borrow()).finish()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("watch::Receiver").field("value", &*self.borrow()).field("seen", &self.seen).finish()
+    }
+}
