@@ -131,7 +131,7 @@ fn stub(function: Function) -> TokenStream {
     for attr in &function.attrs {
         out.extend(attr.tokens());
     }
-    out.extend(parse("#[allow(dead_code, unused_variables)]", Span::call_site()));
+    out.extend(parse("#[allow(dead_code)]", Span::call_site()));
     out.extend(function.qualifiers);
     // Without the arguments: for `main(args)`, rustc would add "`main`
     // function has wrong type" to the macro's error.
