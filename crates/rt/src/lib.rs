@@ -29,7 +29,10 @@
 //! * [`sync`]: async oneshot, bounded mpsc, Mutex, RwLock, Notify,
 //!   Semaphore;
 //! * `hyper` (feature `hyper`): the IO, executor and timer adapters hyper
-//!   1.x needs to serve HTTP on spindle-rt.
+//!   1.x needs to serve HTTP on spindle-rt;
+//! * [`main`](macro@main) and [`test`](macro@test) (feature `macros`, on by
+//!   default): `#[spindle_rt::main]` and `#[spindle_rt::test]`, which run
+//!   an `async fn` on a runtime they build, as tokio's attributes do.
 //!
 //! ```
 //! let rt = spindle_rt::Builder::new_current_thread().build()?;
@@ -41,8 +44,23 @@
 //! assert_eq!(answer, 42);
 //! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! The same with the attribute macro:
+//!
+//! ```
+//! #[spindle_rt::main]
+//! async fn main() {
+//!     let task = spindle_rt::spawn(async { 6 * 7 });
+//!     spindle_rt::time::sleep(std::time::Duration::from_millis(1)).await;
+//!     assert_eq!(task.await.expect("the task ran"), 42);
+//! }
+//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
+
+// The macros' expansion names the crate `::spindle_rt`; this makes that
+// path resolve inside the crate too (its unit tests, its doctests' helpers).
+extern crate self as spindle_rt;
 
 pub mod blocking;
 pub mod coop;
@@ -60,6 +78,8 @@ pub mod task;
 pub mod time;
 
 pub use blocking::spawn_blocking;
+#[cfg(feature = "macros")]
+pub use spindle_rt_macros::{main, test};
 
 /// Locks a runtime-internal `std` mutex, ignoring poison: every critical
 /// section in the runtime leaves its data consistent before it can panic

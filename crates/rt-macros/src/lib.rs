@@ -1,0 +1,210 @@
+//! # spindle-rt-macros: `#[spindle_rt::main]` and `#[spindle_rt::test]`
+//!
+//! The attribute macros a tokio user reaches for, for spindle-rt: they turn
+//! an `async fn` into a plain `fn` that builds a runtime and runs the body
+//! on it with `Runtime::block_on`. Use them through spindle-rt, which
+//! re-exports them (its feature `macros`, on by default), not from this
+//! crate directly.
+//!
+//! The generated code names the runtime crate `::spindle_rt`, so it must be
+//! a dependency under that name (spindle-rt itself declares
+//! `extern crate self as spindle_rt;` so the macros work inside it too).
+//! There is no `crate = "..."` argument to rename it.
+//!
+//! The parsing is done by hand on `proc_macro` token trees, without syn or
+//! quote: the macros need only the function's outline (attributes,
+//! qualifiers, signature, body) and `key = literal` arguments.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod error;
+mod expand;
+mod item;
+
+use expand::Kind;
+use proc_macro::TokenStream;
+
+/// Runs an `async fn` (usually `main`) on a spindle-rt runtime.
+///
+/// ```
+/// #[spindle_rt::main]
+/// async fn main() {
+///     let task = spindle_rt::spawn(async { 6 * 7 });
+///     spindle_rt::time::sleep(std::time::Duration::from_millis(1)).await;
+///     assert_eq!(task.await.unwrap(), 42);
+/// }
+/// ```
+///
+/// # Expansion
+///
+/// The `async` keyword goes, and the body moves into an `async move`
+/// block that a freshly built runtime runs to completion; its output is the
+/// function's return value. The example above becomes:
+///
+/// ```
+/// fn main() {
+///     let body = async move {
+///         let task = spindle_rt::spawn(async { 6 * 7 });
+///         spindle_rt::time::sleep(std::time::Duration::from_millis(1)).await;
+///         assert_eq!(task.await.unwrap(), 42);
+///     };
+///     ::spindle_rt::Builder::new_current_thread()
+///         .build()
+///         .expect("failed to build the spindle-rt runtime")
+///         .block_on(body)
+/// }
+/// ```
+///
+/// The function keeps its attributes, visibility, name and return type, so
+/// `main` may return a `Result`, and the attribute works on any
+/// argument-less `async fn`, not only `main`. The runtime is dropped (its
+/// tasks with it) when the function returns. If the runtime cannot be built
+/// (the kernel refuses a poller or a thread), the function panics with
+/// "failed to build the spindle-rt runtime".
+///
+/// # Arguments
+///
+/// * `flavor = "current_thread"` (the default): every task runs on the
+///   calling thread, `Builder::new_current_thread()`;
+/// * `flavor = "multi_thread"`: the G-M-P work-stealing runtime,
+///   `Builder::new_multi_thread()`, with as many workers as CPUs (or
+///   `SPINDLE_WORKER_THREADS`) unless
+/// * `worker_threads = N`, a positive integer literal, which calls
+///   `.worker_threads(N)`; it needs `flavor = "multi_thread"`.
+///
+/// ```
+/// use spindle_rt::net::{TcpListener, TcpStream};
+///
+/// #[spindle_rt::main(flavor = "multi_thread", worker_threads = 2)]
+/// async fn main() -> std::io::Result<()> {
+///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let addr = listener.local_addr()?;
+///     let server = spindle_rt::spawn(async move {
+///         let (mut stream, _) = listener.accept().await?;
+///         stream.write_all(b"hi").await
+///     });
+///     let mut client = TcpStream::connect(addr).await?;
+///     let mut buf = [0; 2];
+///     assert_eq!(client.read(&mut buf).await?, 2);
+///     assert_eq!(&buf, b"hi");
+///     server.await.expect("the server task ran")
+/// }
+/// ```
+///
+/// On a function other than `main`:
+///
+/// ```
+/// #[spindle_rt::main]
+/// async fn answer() -> u32 {
+///     spindle_rt::spawn(async { 42 }).await.unwrap()
+/// }
+///
+/// fn main() {
+///     assert_eq!(answer(), 42);
+/// }
+/// ```
+///
+/// # Errors
+///
+/// Each is a compile error at the offending token.
+///
+/// The function must be `async`:
+///
+/// ```compile_fail
+/// #[spindle_rt::main]
+/// fn main() {} // the `async` keyword is missing from the function declaration
+/// ```
+///
+/// The flavor must be one of the two:
+///
+/// ```compile_fail
+/// #[spindle_rt::main(flavor = "threaded")] // unknown runtime flavor
+/// async fn main() {}
+/// ```
+///
+/// `worker_threads` needs the multi-thread flavor:
+///
+/// ```compile_fail
+/// #[spindle_rt::main(worker_threads = 2)]
+/// async fn main() {}
+/// ```
+///
+/// And the function takes no arguments and no generic parameters:
+///
+/// ```compile_fail
+/// #[spindle_rt::main]
+/// async fn main(n: u32) {} // the main function cannot accept arguments
+/// ```
+///
+/// Unknown argument keys are errors too, as is a value of the wrong kind
+/// (`worker_threads = "2"`, `worker_threads = 0`).
+// The expansion example is a plain `fn main`, which is the point of it.
+#[allow(clippy::needless_doctest_main)]
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Kind::Main, args, item)
+}
+
+/// Runs an `async fn` test on a spindle-rt runtime, one runtime per test.
+///
+/// ```
+/// #[spindle_rt::test]
+/// async fn spawned_task_runs() {
+///     let task = spindle_rt::spawn(async { 6 * 7 });
+///     assert_eq!(task.await.unwrap(), 42);
+/// }
+///
+/// #[spindle_rt::test(flavor = "multi_thread", worker_threads = 2)]
+/// #[should_panic(expected = "boom")]
+/// async fn panics() {
+///     panic!("boom");
+/// }
+/// ```
+///
+/// (A doctest is not built as a test harness, so the functions above are
+/// only compiled here; spindle-rt's `tests/macros.rs` runs tests like them.)
+///
+/// # Expansion
+///
+/// The same as [`main`](macro@main), plus the built-in test attribute; the
+/// first test above becomes:
+///
+/// ```
+/// #[::core::prelude::v1::test]
+/// fn spawned_task_runs() {
+///     let body = async move {
+///         let task = spindle_rt::spawn(async { 6 * 7 });
+///         assert_eq!(task.await.unwrap(), 42);
+///     };
+///     ::spindle_rt::Builder::new_current_thread()
+///         .build()
+///         .expect("failed to build the spindle-rt runtime")
+///         .block_on(body)
+/// }
+/// ```
+///
+/// The test keeps its other attributes (`#[should_panic]`, `#[ignore]`,
+/// ...) and its return type, so it may return a `Result`. The arguments are
+/// those of [`main`](macro@main): `flavor` (default `"current_thread"`)
+/// and `worker_threads`.
+///
+/// # Errors
+///
+/// As for [`main`](macro@main), and one more: the macro adds `#[test]`
+/// itself, so writing it too is an error.
+///
+/// ```compile_fail
+/// #[spindle_rt::test]
+/// #[test] // second test attribute is supplied, consider removing it
+/// async fn twice() {}
+/// ```
+///
+/// ```compile_fail
+/// #[spindle_rt::test]
+/// fn not_async() {} // the `async` keyword is missing from the function declaration
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Kind::Test, args, item)
+}
