@@ -317,3 +317,37 @@ fn accept_many_then_drop_the_listener(backend: Backend) {
         assert_eq!(seen, (0..N as u8).collect::<Vec<_>>());
     });
 }
+
+#[test]
+fn peek_leaves_the_bytes_for_read_exact_on_every_backend() {
+    for backend in [Backend::Epoll, Backend::Poll, Backend::Select] {
+        run(backend, async {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let client = on_thread(move || {
+                let mut s = std_connect(addr);
+                s.write_all(b"GET ").unwrap();
+                // The rest only after the server has peeked and asked for
+                // more than is there: read_exact must wait across writes.
+                let mut go = [0u8; 1];
+                s.read_exact(&mut go).unwrap();
+                s.write_all(b"/ HTTP/1.1\r\n").unwrap();
+                s.shutdown(Shutdown::Write).unwrap();
+            });
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut sniff = [0u8; 16];
+            let n = conn.peek(&mut sniff).await.unwrap();
+            assert_eq!(&sniff[..n], b"GET ", "{backend:?}");
+            // A short peek left readiness set: a second peek does not hang.
+            let again = conn.peek(&mut sniff).await.unwrap();
+            assert_eq!(again, n, "{backend:?}");
+            conn.write_all(b"!").await.unwrap();
+            let mut line = [0u8; 16];
+            conn.read_exact(&mut line).await.unwrap();
+            assert_eq!(&line, b"GET / HTTP/1.1\r\n", "{backend:?}");
+            let err = conn.read_exact(&mut line).await.expect_err("end of stream");
+            assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof, "{backend:?}");
+            client.recv_timeout(LIMIT).expect("client finished");
+        });
+    }
+}

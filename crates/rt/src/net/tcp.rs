@@ -270,6 +270,37 @@ impl TcpStream {
         poll_fn(|cx| self.poll_read(cx, buf)).await
     }
 
+    /// Reads exactly `buf.len()` bytes, waiting as they arrive.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read); `UnexpectedEof` if the peer closes first
+    /// (the bytes read until then are in `buf`, how many is not told).
+    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => buf = &mut buf[n..],
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads into `buf` without taking the bytes out of the socket
+    /// (`MSG_PEEK`): the next read returns them again. Waits until at
+    /// least one byte is there; `Ok(0)` means the peer closed its side.
+    /// For sniffing a protocol before handing the stream on.
+    ///
+    /// Unlike a read, a peek that returns less than `buf.len()` leaves the
+    /// socket's readiness set: the bytes are still there, and the kernel
+    /// will not report them again.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let socket = &self.socket;
+        poll_fn(|cx| self.reg.poll_io(cx, Direction::Read, || socket.peek(buf))).await
+    }
+
     /// Writes some of `buf`, waiting until the socket takes at least one
     /// byte; returns how many it took.
     ///
