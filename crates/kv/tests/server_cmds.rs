@@ -295,6 +295,71 @@ fn command_count_info_docs_getkeys() {
     assert!(list.contains("$3\r\nget\r\n") && !list.contains("$6\r\nconfig\r\n"), "{list}");
 }
 
+/// COMMAND GETKEYS and COMMAND INFO for commands whose keys follow a key
+/// count (ZUNIONSTORE, LMPOP, EVAL, ...) and for subcommands that take a
+/// key (MEMORY USAGE, OBJECT ENCODING), as redis-server 7.0.15 answers
+/// (redis-py's test_command_getkeys and its cluster key finder use these).
+#[test]
+fn command_getkeys_follows_key_counts_and_subcommands() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    let keys = |c: &mut Conn, args: &[&str]| {
+        let mut all = vec!["COMMAND", "GETKEYS"];
+        all.extend_from_slice(args);
+        c.call(&all)
+    };
+    let arr = |ks: &[&str]| {
+        let mut out = format!("*{}\r\n", ks.len());
+        for k in ks {
+            out.push_str(&format!("${}\r\n{k}\r\n", k.len()));
+        }
+        out
+    };
+    let invalid_args = "-ERR Invalid arguments specified for command\r\n";
+    assert_eq!(
+        keys(&mut c, &["ZUNIONSTORE", "out", "2", "z1", "z2", "WEIGHTS", "2", "3"]),
+        arr(&["out", "z1", "z2"])
+    );
+    assert_eq!(keys(&mut c, &["ZDIFFSTORE", "out", "+2", "a", "b"]), arr(&["a", "b", "out"]));
+    assert_eq!(keys(&mut c, &["ZINTERSTORE", "out", "2", "a"]), invalid_args);
+    assert_eq!(keys(&mut c, &["ZUNION", "0", "a"]), invalid_args);
+    assert_eq!(keys(&mut c, &["ZINTERCARD", "2", "a", "b", "LIMIT", "1"]), arr(&["a", "b"]));
+    assert_eq!(keys(&mut c, &["SINTERCARD", "1", "a"]), arr(&["a"]));
+    assert_eq!(keys(&mut c, &["LMPOP", "2", "a", "LEFT"]), arr(&["a", "LEFT"]));
+    assert_eq!(keys(&mut c, &["BLMPOP", "0", "2", "a", "b", "LEFT"]), arr(&["a", "b"]));
+    assert_eq!(keys(&mut c, &["BZMPOP", "1.5", "1", "z", "MIN"]), arr(&["z"]));
+    assert_eq!(keys(&mut c, &["ZMPOP", "1", "z", "MAX"]), arr(&["z"]));
+    assert_eq!(keys(&mut c, &["EVAL", "return 1", "2", "k1", "k2", "a"]), arr(&["k1", "k2"]));
+    assert_eq!(keys(&mut c, &["EVAL", "return 1", "0", "k1"]), "*0\r\n");
+    assert_eq!(keys(&mut c, &["FCALL", "f", "1", "k", "a"]), arr(&["k"]));
+    assert_eq!(
+        keys(&mut c, &["LMPOP", "9", "a"]),
+        "-ERR Invalid number of arguments specified for command\r\n"
+    );
+    assert_eq!(keys(&mut c, &["MEMORY", "USAGE", "k", "SAMPLES", "5"]), arr(&["k"]));
+    assert_eq!(keys(&mut c, &["object", "encoding", "k"]), arr(&["k"]));
+    assert_eq!(keys(&mut c, &["OBJECT", "HELP"]), "-ERR The command has no key arguments\r\n");
+    assert_eq!(keys(&mut c, &["MEMORY", "DOCTOR"]), "-ERR The command has no key arguments\r\n");
+    assert_eq!(keys(&mut c, &["OBJECT", "NOPE", "k"]), "-ERR Invalid command specified\r\n");
+    assert_eq!(keys(&mut c, &["CLIENT", "NOPE"]), "-ERR Invalid command specified\r\n");
+    assert_eq!(
+        keys(&mut c, &["MEMORY", "USAGE"]),
+        "-ERR Invalid number of arguments specified for command\r\n"
+    );
+    // COMMAND INFO flags the movable keys, with Redis's 0 0 0 key range.
+    let info = c.call(&["COMMAND", "INFO", "lmpop"]);
+    assert!(
+        info.starts_with(
+            "*1\r\n*10\r\n$5\r\nlmpop\r\n:-4\r\n*2\r\n+write\r\n+movablekeys\r\n:0\r\n:0\r\n:0\r\n"
+        ),
+        "{info}"
+    );
+    let info = c.call(&["COMMAND", "INFO", "zunionstore"]);
+    assert!(info.contains("+movablekeys\r\n:1\r\n:1\r\n:1\r\n"), "{info}");
+    let info = c.call(&["COMMAND", "INFO", "memory"]);
+    assert!(info.contains("$12\r\nmemory|usage\r\n:-3\r\n*0\r\n:2\r\n:2\r\n:1\r\n"), "{info}");
+}
+
 #[test]
 fn info_sections_have_redis_fields() {
     let srv = common::start();

@@ -1,11 +1,13 @@
 //! COMMAND [COUNT | INFO | DOCS | LIST | GETKEYS | HELP]: the command table
 //! as Redis 7 describes it, so redis-cli and client libraries can use it.
 
-use super::{Command, Ctx, ADMIN, BLOCKING, DENYOOM, FAST, NO_AUTH, NO_MULTI, PUBSUB, READONLY, WRITE};
+use super::{
+    getkeys, Command, Ctx, ADMIN, BLOCKING, DENYOOM, FAST, NO_AUTH, NO_MULTI, PUBSUB, READONLY, WRITE,
+};
 use crate::resp::reply::Reply;
 
 /// Subcommands of the container commands: (parent, name, arity).
-const SUBCOMMANDS: &[(&str, &str, i32)] = &[
+pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("client", "getname", 2),
     ("client", "getredir", 2),
     ("client", "help", 2),
@@ -46,6 +48,17 @@ const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("memory", "purge", 2),
     ("memory", "stats", 2),
     ("memory", "usage", -3),
+    ("object", "encoding", 3),
+    ("object", "freq", 3),
+    ("object", "help", 2),
+    ("object", "idletime", 3),
+    ("object", "refcount", 3),
+    ("pubsub", "channels", -2),
+    ("pubsub", "help", 2),
+    ("pubsub", "numpat", 2),
+    ("pubsub", "numsub", -2),
+    ("pubsub", "shardchannels", -2),
+    ("pubsub", "shardnumsub", -2),
     ("script", "exists", -3),
     ("script", "flush", -2),
     ("script", "load", 3),
@@ -116,18 +129,26 @@ pub fn categories(flags: u32, group: &str) -> Vec<&'static str> {
     CATEGORY_ORDER.iter().copied().filter(|c| have.contains(c)).collect()
 }
 
-fn write_info(r: &mut Reply<'_>, name: &str, arity: i32, cmd: &Command, subs: bool) {
+/// Key positions as COMMAND INFO shows them: (first, last, step).
+type KeyRange = (i32, i32, i32);
+
+fn write_info(r: &mut Reply<'_>, name: &str, arity: i32, cmd: &Command, keys: KeyRange, subs: bool) {
     r.array_len(10);
     r.bulk(name.as_bytes());
     r.int(arity as i64);
-    let flags: Vec<&str> = FLAG_NAMES.iter().filter(|(b, _)| cmd.flags & b != 0).map(|(_, n)| *n).collect();
+    let mut flags: Vec<&str> =
+        FLAG_NAMES.iter().filter(|(b, _)| cmd.flags & b != 0).map(|(_, n)| *n).collect();
+    // Redis lists `movablekeys` after the other flags we report.
+    if subs && getkeys::key_num(cmd.name).is_some() {
+        flags.push("movablekeys");
+    }
     r.set_len(flags.len());
     for f in flags {
         r.simple(f);
     }
-    r.int(cmd.first_key as i64);
-    r.int(cmd.last_key as i64);
-    r.int(cmd.step as i64);
+    r.int(keys.0 as i64);
+    r.int(keys.1 as i64);
+    r.int(keys.2 as i64);
     let cats = categories(cmd.flags, cmd.group);
     r.set_len(cats.len());
     for c in cats {
@@ -139,10 +160,23 @@ fn write_info(r: &mut Reply<'_>, name: &str, arity: i32, cmd: &Command, subs: bo
         let mine: Vec<_> = SUBCOMMANDS.iter().filter(|s| s.0 == cmd.name).collect();
         r.array_len(mine.len());
         for (parent, sub, arity) in mine {
-            write_info(r, &format!("{parent}|{sub}"), *arity, cmd, false);
+            let first = getkeys::subcommand_first_key(parent, sub);
+            let keys = if first > 0 { (first, first, 1) } else { (0, 0, 0) };
+            write_info(r, &format!("{parent}|{sub}"), *arity, cmd, keys, false);
         }
     } else {
         r.array_len(0);
+    }
+}
+
+/// A top-level command's key range for COMMAND INFO: Redis reports
+/// `0 0 0` for a command without keys of its own (a container such as
+/// OBJECT, or one whose keys follow a count, such as LMPOP).
+fn key_range(cmd: &Command) -> KeyRange {
+    if cmd.first_key <= 0 || SUBCOMMANDS.iter().any(|s| s.0 == cmd.name) {
+        (0, 0, 0)
+    } else {
+        (cmd.first_key, cmd.last_key, cmd.step)
     }
 }
 
@@ -205,7 +239,7 @@ pub fn command(ctx: &mut Ctx<'_>) {
         let mut r = ctx.reply();
         r.array_len(all.len());
         for c in all {
-            write_info(&mut r, c.name, c.arity, c, true);
+            write_info(&mut r, c.name, c.arity, c, key_range(c), true);
         }
         return;
     }
@@ -226,7 +260,7 @@ pub fn command(ctx: &mut Ctx<'_>) {
             r.array_len(found.len());
             for c in found {
                 match c {
-                    Some(c) => write_info(&mut r, c.name, c.arity, c, true),
+                    Some(c) => write_info(&mut r, c.name, c.arity, c, key_range(c), true),
                     None => r.null(),
                 }
             }
@@ -244,7 +278,7 @@ pub fn command(ctx: &mut Ctx<'_>) {
             }
         }
         (b"list", 2 | 5) => list(ctx),
-        (b"getkeys", 4..) => getkeys(ctx),
+        (b"getkeys", 4..) => getkeys::getkeys(ctx),
         _ => super::server::unknown_subcommand(
             ctx,
             "COMMAND",
@@ -277,24 +311,5 @@ fn list(ctx: &mut Ctx<'_>) {
     r.array_len(names.len());
     for n in names {
         r.bulk(n.as_bytes());
-    }
-}
-
-fn getkeys(ctx: &mut Ctx<'_>) {
-    let Some(cmd) = super::lookup(ctx.arg(2)) else {
-        return ctx.error("ERR Invalid command specified");
-    };
-    if cmd.first_key <= 0 {
-        return ctx.error("ERR The command has no key arguments");
-    }
-    let n = ctx.argc() - 2;
-    if !cmd.arity_ok(n) {
-        return ctx.error("ERR Invalid number of arguments specified for command");
-    }
-    let keys: Vec<&[u8]> = cmd.key_positions(n).map(|i| ctx.arg(i + 2)).collect();
-    let mut r = ctx.reply();
-    r.array_len(keys.len());
-    for k in keys {
-        r.bulk(k);
     }
 }
