@@ -6,7 +6,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
-use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
+use crate::loom::sync::atomic::{
+    AtomicBool, AtomicU64, Ordering::Relaxed, Ordering::Release, Ordering::SeqCst,
+};
 use crate::loom::sync::Mutex;
 
 /// Wake one waiting task, or all of them, without passing data.
@@ -42,7 +44,8 @@ use crate::loom::sync::Mutex;
 pub struct Notify {
     state: Mutex<State>,
     /// One stored `notify_one` that found nobody waiting. Set and taken
-    /// only under the lock; an atomic so that `Debug` can read it without.
+    /// only under the lock (so `Relaxed`); an atomic so that `Debug` can
+    /// read it without.
     permit: AtomicBool,
     /// Incremented (under the lock) by every `notify_waiters`; a `Notified`
     /// created in an earlier generation completes on its first poll. Read
@@ -78,14 +81,22 @@ impl State {
     /// Grants the oldest waiter, or stores the permit. Called with the lock
     /// held (`self` is the locked state). The grant goes to the `fast` slot
     /// when it is free, else to the locked list.
+    ///
+    /// Orderings: the permit is only read and written under the lock, which
+    /// orders it (`Relaxed`). The fast slot is set under the lock and taken
+    /// by its waiter's compare-and-swap with or without the lock; a
+    /// `Release` store is enough, since a waiter that misses it outside the
+    /// lock looks again under the lock. (Both were `SeqCst`: on x86 every
+    /// `SeqCst` store is an `xchg`, a full barrier, on the path of every
+    /// notification.)
     fn notify_one(&mut self, permit: &AtomicBool, fast: &AtomicU64, wakers: &mut WakeList) {
         if fast.load(SeqCst) == 0 {
             match self.waiters.take_front(wakers) {
-                Some(id) => fast.store(id.nonzero(), SeqCst),
-                None => permit.store(true, SeqCst),
+                Some(id) => fast.store(id.nonzero(), Release),
+                None => permit.store(true, Relaxed),
             }
         } else if !self.waiters.grant_front(wakers, |w| *w = Wake::One) {
-            permit.store(true, SeqCst);
+            permit.store(true, Relaxed);
         }
     }
 }
@@ -182,7 +193,12 @@ impl Future for Notified<'_> {
         let mut state = lock(&notify.state);
         let ready = match self.waiter {
             None if notify.generation.load(SeqCst) != self.generation => true,
-            None if notify.permit.swap(false, SeqCst) => true,
+            // Under the lock, which orders the permit: a plain load in the
+            // common case of no permit, instead of an `xchg`.
+            None if notify.permit.load(Relaxed) => {
+                notify.permit.store(false, Relaxed);
+                true
+            }
             None => {
                 self.waiter = Some(state.waiters.push(cx.waker(), Wake::None));
                 false
