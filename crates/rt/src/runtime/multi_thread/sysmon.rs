@@ -10,7 +10,7 @@
 //! preempts it. Spindle cannot preempt, so it reports instead: each worker
 //! publishes a poll counter and the id of the task it is polling (plain
 //! relaxed stores, no read-modify-write and no clock read on the hot path); the monitor
-//! samples them every [`SAMPLE_EVERY`], and when one worker's counter has
+//! samples them every [`sample_period`] (half the threshold), and when one worker's counter has
 //! not moved for the threshold while a task is running, it calls the
 //! report callback once for that poll (by default, a line on stderr naming
 //! the task, its spawn location and how long it has held the worker). The
@@ -26,8 +26,18 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How often the monitor samples the workers.
-pub const SAMPLE_EVERY: Duration = Duration::from_millis(10);
+/// How often the monitor samples the workers, for a report `threshold`:
+/// half of it (50 ms for the default 100 ms), within 1 ms and 1 s.
+///
+/// Half the threshold is often enough: a poll that holds a worker for the
+/// threshold spans at least one whole period, so it is reported by the
+/// time it has held the worker for twice the threshold. Sampling more
+/// often buys no report that matters earlier, and wakes an idle process
+/// for nothing (a fixed 10 ms, the earlier period, was 100 wake-ups a
+/// second on a runtime with no work).
+pub fn sample_period(threshold: Duration) -> Duration {
+    (threshold / 2).clamp(Duration::from_millis(1), Duration::from_secs(1))
+}
 
 /// The default threshold for reporting a task that holds a worker.
 pub const DEFAULT_BLOCKED_THRESHOLD: Duration = Duration::from_millis(100);
@@ -154,7 +164,8 @@ fn run(shared: &Shared) {
     while !*stop {
         // A timed wait: the period of the sampling, and the way `stop`
         // reaches this thread at once.
-        stop = monitor.stopped.wait_timeout(stop, SAMPLE_EVERY).unwrap_or_else(PoisonError::into_inner).0;
+        let period = sample_period(monitor.threshold);
+        stop = monitor.stopped.wait_timeout(stop, period).unwrap_or_else(PoisonError::into_inner).0;
         if *stop {
             break;
         }
@@ -177,5 +188,21 @@ fn run(shared: &Shared) {
                 stop = monitor.stop.lock().unwrap_or_else(PoisonError::into_inner);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_period;
+    use std::time::Duration;
+
+    #[test]
+    fn the_sampling_period_is_half_the_threshold_within_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(sample_period(ms(100)), ms(50));
+        assert_eq!(sample_period(ms(30)), ms(15));
+        assert_eq!(sample_period(ms(1)), ms(1), "never below 1 ms");
+        assert_eq!(sample_period(Duration::ZERO), ms(1));
+        assert_eq!(sample_period(Duration::from_secs(60)), Duration::from_secs(1), "never above 1 s");
     }
 }
