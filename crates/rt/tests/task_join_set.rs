@@ -148,3 +148,20 @@ fn spawn_local_takes_futures_that_are_not_send() {
         });
     });
 }
+
+#[test]
+fn a_spawn_that_panicked_outside_a_runtime_leaves_the_set_usable() {
+    bounded(|| {
+        let mut set = JoinSet::new();
+        let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| set.spawn(async { 0u8 })));
+        assert!(panic.is_err(), "spawn outside a runtime panics");
+        assert!(set.is_empty());
+        rt().block_on(async {
+            assert!(set.join_next().await.is_none(), "nothing to join");
+            set.spawn(async { 7u8 });
+            assert_eq!(set.len(), 1);
+            assert_eq!(set.join_next().await.expect("a task").expect("no panic"), 7);
+            assert!(set.join_next().await.is_none());
+        });
+    });
+}

@@ -193,9 +193,12 @@ impl Signal {
     /// Outside a spindle-rt runtime.
     #[track_caller]
     pub fn new(kind: SignalKind) -> io::Result<Signal> {
+        let slot = registry::slot_of(kind.0)?;
+        // Panic outside a runtime *before* the handler goes in: a caught
+        // panic must not leave, say, SIGINT taken over with no listener.
+        drop(crate::runtime::context::io_driver());
         let (fd, seen) = registry::listen(kind.0)?;
         let registration = Registration::new(fd.as_raw_fd())?;
-        let slot = registry::slot_of(kind.0)?;
         Ok(Signal { registration, fd, kind, slot, seen })
     }
 

@@ -144,10 +144,12 @@ impl<T> JoinSet<T> {
         while i < self.ready.len() {
             let key = self.ready[i];
             let Some(handle) = self.tasks[key].as_mut() else {
-                // Cannot happen (a task reports once, before its handle
-                // is ready, and its key is freed only when joined); skip
-                // rather than trust it.
+                // A `spawn` that panicked (outside a runtime) dropped its
+                // guard, which reported a key that never got a task: free
+                // it. (A real task reports once, before its handle is
+                // ready, and its key is freed only when it is joined.)
                 self.ready.swap_remove(i);
+                self.free.push(key);
                 continue;
             };
             // The guard drops just before the task's output is stored, so
