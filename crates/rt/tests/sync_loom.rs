@@ -305,3 +305,14 @@ fn watch_a_send_racing_changed_is_never_lost() {
         t.join().unwrap();
     });
 }
+
+#[test]
+fn unbounded_a_send_or_the_last_drop_always_reaches_a_waiting_receiver() {
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let t = thread::spawn(move || tx.send(1).unwrap());
+        assert_eq!(block_on(rx.recv()), Some(1));
+        assert_eq!(block_on(rx.recv()), None);
+        t.join().unwrap();
+    });
+}

@@ -1,4 +1,5 @@
-//! A bounded multi-producer, single-consumer channel.
+//! A bounded multi-producer, single-consumer channel (and, for senders
+//! that must never wait, [`unbounded_channel`]).
 //!
 //! [`channel`]`(capacity)` returns a cloneable [`Sender`] and a
 //! [`Receiver`]. The buffer holds at most `capacity` values; a sender that
@@ -44,6 +45,9 @@ use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::{Arc, Mutex};
 
 mod lockfree;
+mod unbounded;
+
+pub use self::unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use self::lockfree::{Locked, NoPermit, Permits, Ring};
 
