@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use loom::sync::Arc;
 use loom::thread;
-use spindle_rt::sync::{mpsc, oneshot, watch, Mutex, Notify, RwLock, Semaphore};
+use spindle_rt::sync::{broadcast, mpsc, oneshot, watch, Mutex, Notify, RwLock, Semaphore};
 
 /// A waker that unparks the `block_on` thread through loom.
 struct Unpark(loom::sync::Notify);
@@ -314,5 +314,16 @@ fn unbounded_a_send_or_the_last_drop_always_reaches_a_waiting_receiver() {
         assert_eq!(block_on(rx.recv()), Some(1));
         assert_eq!(block_on(rx.recv()), None);
         t.join().unwrap();
+    });
+}
+
+#[test]
+fn broadcast_a_send_or_the_last_drop_always_reaches_a_waiting_receiver() {
+    loom::model(|| {
+        let (tx, mut rx) = broadcast::channel(1);
+        let t = thread::spawn(move || tx.send(1).is_ok());
+        assert_eq!(block_on(rx.recv()), Ok(1));
+        assert_eq!(block_on(rx.recv()), Err(broadcast::RecvError::Closed));
+        assert!(t.join().unwrap(), "the receiver was alive");
     });
 }

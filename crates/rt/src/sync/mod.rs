@@ -1,5 +1,6 @@
 //! Async synchronisation primitives: [`oneshot`], bounded [`mpsc`],
-//! [`watch`] (the latest value, broadcast), [`Mutex`], [`RwLock`],
+//! [`watch`] (the latest value, to every receiver), [`broadcast`] (every
+//! value, to every receiver), [`Mutex`], [`RwLock`],
 //! [`Notify`] and [`Semaphore`].
 //!
 //! They use nothing but [`Waker`](std::task::Waker)s, so they work on any
@@ -55,6 +56,7 @@
 
 use std::fmt;
 
+pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
