@@ -98,23 +98,10 @@ pub struct Receiver<T> {
     next: u64,
 }
 
-/// [`Sender::send`] found no receiver; the value comes back.
-#[derive(PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
+send_error! {
+    /// [`Sender::send`] found no receiver; the value comes back.
+    "no receiver of the broadcast channel is alive"
 }
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no receiver of the broadcast channel is alive")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
 
 /// Why [`Receiver::recv`] returned no value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -56,6 +56,31 @@
 
 use std::fmt;
 
+/// Defines a channel's `SendError<T>`: the value that could not be sent,
+/// handed back, with `message` as its `Display`. (`Debug` leaves the value
+/// out, so `T` need not be `Debug`.) One definition for every channel.
+macro_rules! send_error {
+    ($(#[$doc:meta])* $message:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        pub struct SendError<T>(pub T);
+
+        impl<T> ::std::fmt::Debug for SendError<T> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str("SendError(..)")
+            }
+        }
+
+        impl<T> ::std::fmt::Display for SendError<T> {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str($message)
+            }
+        }
+
+        impl<T> ::std::error::Error for SendError<T> {}
+    };
+}
+
 pub mod broadcast;
 pub mod mpsc;
 mod mutex;

@@ -182,9 +182,10 @@ pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
 }
 
-/// The channel is closed; the value that could not be sent is inside.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct SendError<T>(pub T);
+send_error! {
+    /// The channel is closed; the value that could not be sent is inside.
+    "channel closed"
+}
 
 /// Why [`Sender::try_send`] failed; the value is handed back either way.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -204,20 +205,6 @@ pub enum TryRecvError {
     /// Nothing buffered and nothing more will come.
     Disconnected,
 }
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
-}
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("channel closed")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
 
 impl<T> TrySendError<T> {
     /// The value that was not sent.

@@ -106,23 +106,10 @@ impl<T: fmt::Debug> fmt::Debug for Ref<'_, T> {
     }
 }
 
-/// [`Sender::send`] found no receiver; the value comes back.
-#[derive(PartialEq, Eq)]
-pub struct SendError<T>(pub T);
-
-impl<T> fmt::Debug for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
-    }
+send_error! {
+    /// [`Sender::send`] found no receiver; the value comes back.
+    "every receiver of the watch channel is gone"
 }
-
-impl<T> fmt::Display for SendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("every receiver of the watch channel is gone")
-    }
-}
-
-impl<T> std::error::Error for SendError<T> {}
 
 /// [`Receiver::changed`] found the sender gone: no change will come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
