@@ -33,7 +33,8 @@ if ! command -v taskset >/dev/null 2>&1; then
   install util-linux || echo "kv.sh: no taskset; running unpinned" >&2
 fi
 
-cargo build --release -p spindle -p spindle-bench --bin spindle --bin kv_bench
+# bare_epoll_echo is the floor that `--floor` runs beside the two servers.
+cargo build --release -p spindle -p spindle-bench --bin spindle --bin kv_bench --bin bare_epoll_echo
 
 target_dir="${CARGO_TARGET_DIR:-target}"
 case "$target_dir" in
