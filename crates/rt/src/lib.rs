@@ -22,7 +22,8 @@
 //!   edge-triggered; split halves, vectored writes, futures-io traits;
 //! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on;
 //! * [`blocking`] and [`fs`]: `spawn_blocking` on an elastic pool whose idle
-//!   threads retire, and file operations through it;
+//!   threads retire, and `std::fs` through it (files with the futures-io
+//!   traits, directories listed in batches, paths, links, permissions);
 //! * [`signal`]: Unix signals as futures ([`signal::ctrl_c`] for a graceful
 //!   shutdown, [`signal::Signal`] for `SIGTERM`, `SIGHUP` and the rest),
 //!   through a self-pipe on the netpoller;
