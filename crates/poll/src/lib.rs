@@ -96,6 +96,7 @@ mod backend;
 mod event;
 mod interest;
 pub mod limits;
+pub mod process;
 pub mod socket;
 mod sys;
 mod waker;
