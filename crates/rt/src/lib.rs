@@ -24,6 +24,8 @@
 //! * [`blocking`] and [`fs`]: `spawn_blocking` on an elastic pool whose idle
 //!   threads retire, and `std::fs` through it (files with the futures-io
 //!   traits, directories listed in batches, paths, links, permissions);
+//! * [`process`]: child processes with their stdio pipes on the netpoller
+//!   and their exits learned from a pidfd (`SIGCHLD` where there is none);
 //! * [`signal`]: Unix signals as futures ([`signal::ctrl_c`] for a graceful
 //!   shutdown, [`signal::Signal`] for `SIGTERM`, `SIGHUP` and the rest),
 //!   through a self-pipe on the netpoller;
@@ -71,6 +73,7 @@ pub mod hyper;
 pub mod io;
 pub(crate) mod loom;
 pub mod net;
+pub mod process;
 pub mod runtime;
 pub mod sched;
 pub mod signal;
