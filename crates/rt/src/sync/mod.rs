@@ -91,10 +91,12 @@ mod semaphore;
 mod waiters;
 pub mod watch;
 
-pub use mutex::{Lock, Mutex, MutexGuard};
+pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 pub use rwlock::{Read, RwLock, RwLockReadGuard, RwLockWriteGuard, Write};
-pub use semaphore::{Acquire, AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
+pub use semaphore::{
+    Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
+};
 
 /// A `try_lock`, `try_read` or `try_write` found the lock held, or other
 /// tasks queued for it.

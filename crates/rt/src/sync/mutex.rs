@@ -4,6 +4,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
@@ -102,6 +103,24 @@ impl<T: ?Sized> Mutex<T> {
         }
         state.locked = true;
         Ok(MutexGuard { mutex: self })
+    }
+
+    /// Waits for the lock, held through the `Arc` instead of a borrow, so
+    /// the guard can move into a spawned task or be kept in a struct.
+    pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
+        // The owned guard takes over the unlock.
+        std::mem::forget(self.lock().await);
+        OwnedMutexGuard { mutex: self }
+    }
+
+    /// Takes the lock now if it is free, held through the `Arc`.
+    ///
+    /// # Errors
+    ///
+    /// [`TryLockError`] if the lock is held (or handed to a waiter).
+    pub fn try_lock_owned(self: Arc<Self>) -> Result<OwnedMutexGuard<T>, TryLockError> {
+        std::mem::forget(self.try_lock()?);
+        Ok(OwnedMutexGuard { mutex: self })
     }
 
     /// A mutable reference to the value: `&mut self` proves nobody else
@@ -223,6 +242,60 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// Exclusive access to a [`Mutex`]'s value through an `Arc`, from
+/// [`Mutex::lock_owned`]: `'static`, so it can move into a spawned task.
+/// The lock is released (or handed to the next waiter) when it drops.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedMutexGuard<T: ?Sized> {
+    /// Invariant: `mutex.state.locked` is true on this guard's behalf.
+    mutex: Arc<Mutex<T>>,
+}
+
+// SAFETY: a guard gives `&T` to whichever thread holds `&OwnedMutexGuard`,
+// so sharing it needs `T: Sync` (this impl replaces the automatic one,
+// which would ask only `T: Send`). Sending it needs `T: Send`, which the
+// automatic `Send` (through `Arc<Mutex<T>>`) already asks.
+unsafe impl<T: ?Sized + Send + Sync> Sync for OwnedMutexGuard<T> {}
+
+impl<T: ?Sized> OwnedMutexGuard<T> {
+    /// The mutex this guard locks.
+    pub fn mutex(&self) -> &Arc<Mutex<T>> {
+        &self.mutex
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: as `MutexGuard::deref`: this guard is the only one, and
+        // the borrow is tied to `&self`.
+        unsafe { &*self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes the borrow exclusive.
+        unsafe { &mut *self.mutex.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        let mut wakers = WakeList::new();
+        let mut state = lock(&self.mutex.state);
+        state.unlock(&mut wakers);
+        drop(state);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }

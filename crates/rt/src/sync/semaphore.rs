@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
@@ -176,6 +177,80 @@ impl Semaphore {
         Ok(SemaphorePermit { semaphore: self, permits: n })
     }
 
+    /// Waits for one permit, held through the `Arc` instead of a borrow,
+    /// so it can move into a spawned task: the usual way for a server to
+    /// cap the connections it serves at once.
+    ///
+    /// ```
+    /// # fn main() -> std::io::Result<()> {
+    /// use spindle_rt::sync::Semaphore;
+    /// use std::sync::Arc;
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     let limit = Arc::new(Semaphore::new(2));
+    ///     for job in 0..10 {
+    ///         // Waits here while two jobs are running.
+    ///         let permit = Arc::clone(&limit).acquire_owned().await.unwrap();
+    ///         spindle_rt::spawn(async move {
+    ///             let _ = job; // ... serve a connection ...
+    ///             drop(permit);
+    ///         });
+    ///     }
+    /// });
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed first.
+    pub async fn acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, AcquireError> {
+        self.acquire_many_owned(1).await
+    }
+
+    /// Waits for `n` permits, held through the `Arc`; see
+    /// [`acquire_many`](Semaphore::acquire_many) and
+    /// [`acquire_owned`](Semaphore::acquire_owned).
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed first.
+    pub async fn acquire_many_owned(self: Arc<Self>, n: usize) -> Result<OwnedSemaphorePermit, AcquireError> {
+        let permits = {
+            let permit = self.acquire_many(n).await?;
+            let permits = permit.num_permits();
+            // The owned permit takes over the release.
+            permit.forget();
+            permits
+        };
+        Ok(OwnedSemaphorePermit { semaphore: self, permits })
+    }
+
+    /// Takes one permit now, held through the `Arc`.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire`](Semaphore::try_acquire).
+    pub fn try_acquire_owned(self: Arc<Self>) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        self.try_acquire_many_owned(1)
+    }
+
+    /// Takes `n` permits now, held through the `Arc`.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_acquire_many`](Semaphore::try_acquire_many).
+    pub fn try_acquire_many_owned(
+        self: Arc<Self>,
+        n: usize,
+    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+        let permit = self.try_acquire_many(n)?;
+        let permits = permit.num_permits();
+        permit.forget();
+        Ok(OwnedSemaphorePermit { semaphore: self, permits })
+    }
+
     /// Closes the semaphore: every queued acquire and every later one
     /// fails with [`AcquireError`]. Held permits stay valid and are still
     /// returned when they drop.
@@ -312,5 +387,45 @@ impl Drop for SemaphorePermit<'_> {
 impl fmt::Debug for SemaphorePermit<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SemaphorePermit").field("permits", &self.permits).finish()
+    }
+}
+
+/// Permits taken from a [`Semaphore`] through an `Arc`, from
+/// [`Semaphore::acquire_owned`] and its kin: `'static`, so they can move
+/// into a spawned task. They go back when this drops.
+#[must_use = "the permits are released as soon as this is dropped"]
+pub struct OwnedSemaphorePermit {
+    semaphore: Arc<Semaphore>,
+    permits: usize,
+}
+
+impl OwnedSemaphorePermit {
+    /// How many permits this holds.
+    pub fn num_permits(&self) -> usize {
+        self.permits
+    }
+
+    /// The semaphore the permits came from.
+    pub fn semaphore(&self) -> &Arc<Semaphore> {
+        &self.semaphore
+    }
+
+    /// Drops the permits without returning them: the semaphore shrinks.
+    pub fn forget(mut self) {
+        self.permits = 0;
+    }
+}
+
+impl Drop for OwnedSemaphorePermit {
+    fn drop(&mut self) {
+        if self.permits > 0 {
+            self.semaphore.add_permits(self.permits);
+        }
+    }
+}
+
+impl fmt::Debug for OwnedSemaphorePermit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedSemaphorePermit").field("permits", &self.permits).finish()
     }
 }
