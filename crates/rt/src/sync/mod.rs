@@ -1,7 +1,8 @@
 //! Async synchronisation primitives: [`oneshot`], bounded [`mpsc`],
 //! [`watch`] (the latest value, to every receiver), [`broadcast`] (every
 //! value, to every receiver), [`Mutex`], [`RwLock`],
-//! [`Notify`] and [`Semaphore`].
+//! [`Notify`], [`Semaphore`], [`OnceCell`] (set once by an async
+//! initializer) and [`Barrier`].
 //!
 //! They use nothing but [`Waker`](std::task::Waker)s, so they work on any
 //! executor (this crate's schedulers, `futures::executor`, another
@@ -81,18 +82,22 @@ macro_rules! send_error {
     };
 }
 
+mod barrier;
 pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
+mod once_cell;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
 mod waiters;
 pub mod watch;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
+pub use once_cell::OnceCell;
 pub use rwlock::{Read, RwLock, RwLockReadGuard, RwLockWriteGuard, Write};
 pub use semaphore::{
     Acquire, AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,

@@ -1,0 +1,124 @@
+//! A value set once, by the first caller, with an async initializer.
+
+use super::Mutex;
+use std::fmt;
+use std::future::Future;
+use std::sync::OnceLock;
+
+/// A cell set once, whose initializer may await: the async face of
+/// [`std::sync::OnceLock`], for a client, a pool or a config that is built
+/// lazily by the first task that needs it.
+///
+/// Concurrent callers of [`get_or_init`](OnceCell::get_or_init) queue on an
+/// async lock, so one initializer runs at a time and the others park until
+/// it is done, then find the value. If the running initializer is
+/// cancelled (its future dropped) or fails, the next caller in the queue
+/// runs its own.
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use spindle_rt::sync::OnceCell;
+///
+/// let config: OnceCell<String> = OnceCell::new();
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// rt.block_on(async {
+///     let first = config.get_or_init(|| async { "loaded".to_owned() }).await;
+///     let again = config.get_or_init(|| async { unreachable!("already set") }).await;
+///     assert_eq!((first.as_str(), again.as_str()), ("loaded", "loaded"));
+/// });
+/// # Ok(())
+/// # }
+/// ```
+pub struct OnceCell<T> {
+    value: OnceLock<T>,
+    /// Held by the initializer running now; others wait on it.
+    init: Mutex<()>,
+}
+
+impl<T> OnceCell<T> {
+    /// An empty cell.
+    pub fn new() -> OnceCell<T> {
+        OnceCell { value: OnceLock::new(), init: Mutex::new(()) }
+    }
+
+    /// The value, if set.
+    pub fn get(&self) -> Option<&T> {
+        self.value.get()
+    }
+
+    /// Whether the value is set.
+    pub fn initialized(&self) -> bool {
+        self.value.get().is_some()
+    }
+
+    /// Sets the value now.
+    ///
+    /// # Errors
+    ///
+    /// Gives `value` back if the cell was already set. (An initializer
+    /// still running when this succeeds finds the cell set, and its own
+    /// value is dropped.)
+    pub fn set(&self, value: T) -> Result<(), T> {
+        self.value.set(value)
+    }
+
+    /// The value, running `init` to make it if the cell is empty; see the
+    /// type's docs for concurrent callers.
+    pub async fn get_or_init<F, Fut>(&self, init: F) -> &T
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = T>,
+    {
+        match self.get_or_try_init(|| async { Ok::<T, std::convert::Infallible>(init().await) }).await {
+            Ok(value) => value,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The value, running the fallible `init` to make it if the cell is
+    /// empty. An error leaves the cell empty for the next caller.
+    ///
+    /// # Errors
+    ///
+    /// `init`'s error.
+    pub async fn get_or_try_init<E, F, Fut>(&self, init: F) -> Result<&T, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        if let Some(value) = self.value.get() {
+            return Ok(value);
+        }
+        let _turn = self.init.lock().await;
+        if let Some(value) = self.value.get() {
+            // Set by the initializer we queued behind.
+            return Ok(value);
+        }
+        let value = init().await?;
+        // Only `set` can have raced us; then its value stands.
+        let _ = self.value.set(value);
+        Ok(self.value.get().expect("set just above"))
+    }
+
+    /// The value, if set, consuming the cell.
+    pub fn into_inner(self) -> Option<T> {
+        self.value.into_inner()
+    }
+
+    /// Takes the value out, leaving the cell empty.
+    pub fn take(&mut self) -> Option<T> {
+        self.value.take()
+    }
+}
+
+impl<T> Default for OnceCell<T> {
+    fn default() -> OnceCell<T> {
+        OnceCell::new()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for OnceCell<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnceCell").field("value", &self.value.get()).finish()
+    }
+}
