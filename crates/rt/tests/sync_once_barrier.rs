@@ -6,8 +6,8 @@ mod rt_support;
 
 use rt_support::{both, bounded};
 use spindle_rt::sync::{Barrier, OnceCell};
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
 #[test]
