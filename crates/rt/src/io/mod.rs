@@ -1,6 +1,7 @@
 //! The readiness core under the runtime's IO types: [`ScheduledIo`], one per
 //! registered descriptor (tokio has a type of the same name and job; this
-//! one is ours).
+//! one is ours). Also [`copy_bidirectional`], a proxy's two-way copy over
+//! any `futures-io` streams.
 //!
 //! ## Three parties
 //!
@@ -99,10 +100,12 @@
 //! assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
 //! ```
 
+mod copy;
 pub(crate) mod driver;
 mod readiness;
 mod scheduled_io;
 
+pub use copy::copy_bidirectional;
 pub use readiness::{Direction, Readiness, ReadyEvent};
 pub use scheduled_io::ScheduledIo;
 

@@ -1,0 +1,178 @@
+//! `copy_bidirectional`: the heart of a TCP proxy.
+
+use futures_io::{AsyncRead, AsyncWrite};
+use std::future::poll_fn;
+use std::io;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+/// Bytes each direction buffers between a read and its write.
+const BUF_SIZE: usize = 8 * 1024;
+
+/// Copies bytes both ways between `a` and `b` at once until both sides
+/// have finished, and returns how many went each way: `(a to b, b to a)`.
+///
+/// When one side reaches end of stream, the other side's write half is
+/// closed (`poll_close`: `shutdown(SHUT_WR)` for the net types), so the
+/// half-close travels through, as a proxy must pass it on: an HTTP/1.0
+/// client that closes its sending side after the request still gets the
+/// whole response. Each direction flushes before it waits for more input,
+/// so nothing sits in a buffered writer while the other side waits.
+///
+/// ```
+/// # fn main() -> std::io::Result<()> {
+/// use futures::io::{AsyncReadExt, AsyncWriteExt};
+/// use spindle_rt::net::{TcpListener, TcpStream};
+///
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// rt.block_on(async {
+///     // An upstream that answers "pong" and closes, and a proxy in front.
+///     let upstream = TcpListener::bind("127.0.0.1:0")?;
+///     let up_addr = upstream.local_addr()?;
+///     spindle_rt::spawn_local(async move {
+///         let (mut s, _) = upstream.accept().await.unwrap();
+///         let mut ping = [0; 4];
+///         s.read_exact(&mut ping).await.unwrap();
+///         s.write_all(b"pong").await.unwrap();
+///     });
+///     let proxy = TcpListener::bind("127.0.0.1:0")?;
+///     let proxy_addr = proxy.local_addr()?;
+///     spindle_rt::spawn_local(async move {
+///         let (mut client, _) = proxy.accept().await.unwrap();
+///         let mut server = TcpStream::connect(up_addr).await.unwrap();
+///         spindle_rt::io::copy_bidirectional(&mut client, &mut server).await.unwrap();
+///     });
+///     let mut c = TcpStream::connect(proxy_addr).await?;
+///     c.write_all(b"ping").await?;
+///     let mut reply = Vec::new();
+///     c.read_to_end(&mut reply).await?;
+///     assert_eq!(reply, b"pong");
+///     Ok::<_, std::io::Error>(())
+/// })?;
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+///
+/// The first read, write, flush or close error on either side, which ends
+/// both directions; `WriteZero` if a writer accepts no bytes.
+pub async fn copy_bidirectional<A, B>(a: &mut A, b: &mut B) -> io::Result<(u64, u64)>
+where
+    A: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    B: AsyncRead + AsyncWrite + Unpin + ?Sized,
+{
+    let mut a_to_b = Direction::Copying(CopyBuffer::new());
+    let mut b_to_a = Direction::Copying(CopyBuffer::new());
+    poll_fn(|cx| {
+        let ab = a_to_b.poll(cx, &mut *a, &mut *b)?;
+        let ba = b_to_a.poll(cx, &mut *b, &mut *a)?;
+        match (ab, ba) {
+            (Poll::Ready(ab), Poll::Ready(ba)) => Poll::Ready(Ok((ab, ba))),
+            _ => Poll::Pending,
+        }
+    })
+    .await
+}
+
+/// One direction: copying, then closing the writer, then done.
+enum Direction {
+    Copying(CopyBuffer),
+    Closing(u64),
+    Done(u64),
+}
+
+impl Direction {
+    fn poll<R, W>(&mut self, cx: &mut Context<'_>, reader: &mut R, writer: &mut W) -> Poll<io::Result<u64>>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        loop {
+            match self {
+                Direction::Copying(buf) => {
+                    let amount = ready!(buf.poll_copy(cx, reader, writer))?;
+                    *self = Direction::Closing(amount);
+                }
+                Direction::Closing(amount) => {
+                    let amount = *amount;
+                    ready!(Pin::new(&mut *writer).poll_close(cx))?;
+                    *self = Direction::Done(amount);
+                }
+                Direction::Done(amount) => return Poll::Ready(Ok(*amount)),
+            }
+        }
+    }
+}
+
+/// A buffer between one reader and one writer.
+struct CopyBuffer {
+    buf: Box<[u8]>,
+    /// `buf[pos..cap]` is read and not yet written.
+    pos: usize,
+    cap: usize,
+    read_done: bool,
+    need_flush: bool,
+    amount: u64,
+}
+
+impl CopyBuffer {
+    fn new() -> CopyBuffer {
+        CopyBuffer {
+            buf: vec![0; BUF_SIZE].into_boxed_slice(),
+            pos: 0,
+            cap: 0,
+            read_done: false,
+            need_flush: false,
+            amount: 0,
+        }
+    }
+
+    /// Copies until the reader ends and all is written and flushed.
+    fn poll_copy<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        reader: &mut R,
+        writer: &mut W,
+    ) -> Poll<io::Result<u64>>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        loop {
+            if self.pos == self.cap && !self.read_done {
+                match Pin::new(&mut *reader).poll_read(cx, &mut self.buf) {
+                    Poll::Pending => {
+                        // Nothing to pass on for now: flush what was, so
+                        // it is not held back while we wait.
+                        if self.need_flush {
+                            ready!(Pin::new(&mut *writer).poll_flush(cx))?;
+                            self.need_flush = false;
+                        }
+                        return Poll::Pending;
+                    }
+                    Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                    Poll::Ready(Ok(0)) => self.read_done = true,
+                    Poll::Ready(Ok(n)) => {
+                        self.pos = 0;
+                        self.cap = n;
+                    }
+                }
+            }
+            while self.pos < self.cap {
+                let n = ready!(Pin::new(&mut *writer).poll_write(cx, &self.buf[self.pos..self.cap]))?;
+                if n == 0 {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                self.pos += n;
+                self.amount += n as u64;
+                self.need_flush = true;
+            }
+            if self.pos == self.cap && self.read_done {
+                ready!(Pin::new(&mut *writer).poll_flush(cx))?;
+                return Poll::Ready(Ok(self.amount));
+            }
+        }
+    }
+}
