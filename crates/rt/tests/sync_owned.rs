@@ -1,11 +1,14 @@
 //! Owned permits and guards (`Semaphore::acquire_owned`,
-//! `Mutex::lock_owned`): held through an `Arc`, moved into spawned tasks,
+//! `Mutex::lock_owned`, `RwLock::read_owned`/`write_owned`): held through an `Arc`, moved into spawned tasks,
 //! released on drop; the semaphore caps how many tasks run at once.
 
 mod rt_support;
 
 use rt_support::{both, bounded};
-use spindle_rt::sync::{Mutex, Notify, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use spindle_rt::sync::{
+    Mutex, Notify, OwnedMutexGuard, OwnedRwLockReadGuard, OwnedSemaphorePermit, RwLock, Semaphore,
+    TryAcquireError,
+};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
@@ -107,6 +110,41 @@ fn an_owned_guard_moves_into_a_task_and_unlocks_on_drop() {
                 done.clone()
             });
             assert_eq!(value, [1, 2, 3, 4], "{name}");
+        }
+    });
+}
+
+#[test]
+fn owned_rwlock_guards_share_reads_and_exclude_the_writer() {
+    bounded(|| {
+        for (name, rt) in both() {
+            let value = rt.block_on(async {
+                let lock = Arc::new(RwLock::new(1u32));
+                let r1: OwnedRwLockReadGuard<u32> = Arc::clone(&lock).read_owned().await;
+                let r2 = Arc::clone(&lock).try_read_owned().expect("readers share");
+                assert_send(&r1);
+                assert!(Arc::clone(&lock).try_write_owned().is_err(), "{name}: readers exclude the writer");
+                // A writer queued behind the readers gets in once both
+                // read guards, one moved into a task, are gone.
+                let reader = spindle_rt::spawn(async move {
+                    spindle_rt::yield_now().await;
+                    *r2
+                });
+                let writer = spindle_rt::spawn({
+                    let lock = Arc::clone(&lock);
+                    async move {
+                        let mut w = lock.write_owned().await;
+                        *w += 10;
+                    }
+                });
+                assert_eq!(*r1, 1);
+                drop(r1);
+                assert_eq!(reader.await.unwrap(), 1);
+                writer.await.unwrap();
+                let r = Arc::clone(&lock).try_read_owned().expect("free again");
+                *r
+            });
+            assert_eq!(value, 11, "{name}");
         }
     });
 }

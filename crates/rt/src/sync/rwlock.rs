@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
@@ -336,6 +337,110 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Waits for shared access, held through the `Arc` instead of a
+    /// borrow, so the guard can move into a spawned task.
+    pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
+        // The owned guard takes over the release.
+        std::mem::forget(self.read().await);
+        OwnedRwLockReadGuard { lock: self }
+    }
+
+    /// Waits for exclusive access, held through the `Arc`.
+    pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
+        std::mem::forget(self.write().await);
+        OwnedRwLockWriteGuard { lock: self }
+    }
+
+    /// Takes shared access now, held through the `Arc`.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](RwLock::try_read).
+    pub fn try_read_owned(self: Arc<Self>) -> Result<OwnedRwLockReadGuard<T>, TryLockError> {
+        std::mem::forget(self.try_read()?);
+        Ok(OwnedRwLockReadGuard { lock: self })
+    }
+
+    /// Takes exclusive access now, held through the `Arc`.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_write`](RwLock::try_write).
+    pub fn try_write_owned(self: Arc<Self>) -> Result<OwnedRwLockWriteGuard<T>, TryLockError> {
+        std::mem::forget(self.try_write()?);
+        Ok(OwnedRwLockWriteGuard { lock: self })
+    }
+}
+
+/// Shared access to an [`RwLock`]'s value through an `Arc`, from
+/// [`RwLock::read_owned`]: `'static`, so it can move into a spawned task.
+/// `Send` and `Sync` (through `Arc<RwLock<T>>`) only for `T: Send + Sync`.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockReadGuard<T: ?Sized> {
+    /// Invariant: `lock.state.readers` counts this guard.
+    lock: Arc<RwLock<T>>,
+}
+
+/// Exclusive access to an [`RwLock`]'s value through an `Arc`, from
+/// [`RwLock::write_owned`]. `Send` and `Sync` only for `T: Send + Sync`.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedRwLockWriteGuard<T: ?Sized> {
+    /// Invariant: `lock.state.writer` is set on this guard's behalf.
+    lock: Arc<RwLock<T>>,
+}
+
+impl<T: ?Sized> Deref for OwnedRwLockReadGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: as `RwLockReadGuard::deref`: `readers` counts this guard,
+        // so no `&mut T` exists until it drops.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedRwLockReadGuard<T> {
+    fn drop(&mut self) {
+        self.lock.release(Access::Read);
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedRwLockWriteGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: as `RwLockWriteGuard::deref`: `writer` is set for this
+        // guard alone, and the borrow is tied to `&self`.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes the borrow exclusive.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedRwLockWriteGuard<T> {
+    fn drop(&mut self) {
+        self.lock.release(Access::Write);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockReadGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedRwLockWriteGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
