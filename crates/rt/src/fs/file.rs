@@ -154,11 +154,9 @@ impl File {
     /// Those of [`std::io::Read::read`], a failed earlier write, and
     /// `Other` if the blocking pool could not run the call.
     pub async fn read(&mut self, max: usize) -> io::Result<Vec<u8>> {
-        self.settle().await?;
-        let file = Arc::clone(&self.std);
-        run(move || {
+        self.after_settling(move |mut file| {
             let mut buf = vec![0; max];
-            let n = (&*file).read(&mut buf)?;
+            let n = file.read(&mut buf)?;
             buf.truncate(n);
             Ok(buf)
         })
@@ -172,11 +170,9 @@ impl File {
     /// Those of [`std::io::Read::read_to_end`], a failed earlier write, and
     /// `Other` if the blocking pool could not run the call.
     pub async fn read_to_end(&mut self) -> io::Result<Vec<u8>> {
-        self.settle().await?;
-        let file = Arc::clone(&self.std);
-        run(move || {
+        self.after_settling(|mut file| {
             let mut buf = Vec::new();
-            (&*file).read_to_end(&mut buf)?;
+            file.read_to_end(&mut buf)?;
             Ok(buf)
         })
         .await
@@ -190,10 +186,8 @@ impl File {
     /// Those of [`std::io::Write::write_all`], a failed earlier write, and
     /// `Other` if the blocking pool could not run the call.
     pub async fn write_all(&mut self, data: impl AsRef<[u8]>) -> io::Result<()> {
-        self.settle().await?;
-        let file = Arc::clone(&self.std);
         let data = data.as_ref().to_owned();
-        run(move || (&*file).write_all(&data)).await
+        self.after_settling(move |mut file| file.write_all(&data)).await
     }
 
     /// Moves the cursor, like [`std::io::Seek::seek`]; returns the new
@@ -205,9 +199,7 @@ impl File {
     /// a failed earlier write, and `Other` if the blocking pool could not
     /// run the call.
     pub async fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
-        self.settle().await?;
-        let file = Arc::clone(&self.std);
-        run(move || (&*file).seek(pos)).await
+        self.after_settling(move |mut file| file.seek(pos)).await
     }
 
     /// Truncates or extends the file to `size` bytes, like
@@ -218,9 +210,7 @@ impl File {
     /// Those of [`std::fs::File::set_len`], a failed earlier write, and
     /// `Other` if the blocking pool could not run the call.
     pub async fn set_len(&mut self, size: u64) -> io::Result<()> {
-        self.settle().await?;
-        let file = Arc::clone(&self.std);
-        run(move || file.set_len(size)).await
+        self.after_settling(move |file| file.set_len(size)).await
     }
 
     /// Flushes data and metadata to the device, like
@@ -231,9 +221,7 @@ impl File {
     /// Those of [`std::fs::File::sync_all`], a failed earlier write, and
     /// `Other` if the blocking pool could not run the call.
     pub async fn sync_all(&mut self) -> io::Result<()> {
-        self.settle().await?;
-        let file = Arc::clone(&self.std);
-        run(move || file.sync_all()).await
+        self.after_settling(|file| file.sync_all()).await
     }
 
     /// Flushes data (and only the metadata needed to read it back) to the
@@ -244,9 +232,7 @@ impl File {
     /// Those of [`std::fs::File::sync_data`], a failed earlier write, and
     /// `Other` if the blocking pool could not run the call.
     pub async fn sync_data(&mut self) -> io::Result<()> {
-        self.settle().await?;
-        let file = Arc::clone(&self.std);
-        run(move || file.sync_data()).await
+        self.after_settling(|file| file.sync_data()).await
     }
 
     /// The open file's metadata, like [`std::fs::File::metadata`]. A write
@@ -271,6 +257,17 @@ impl File {
     pub async fn set_permissions(&self, perm: Permissions) -> io::Result<()> {
         let file = Arc::clone(&self.std);
         run(move || file.set_permissions(perm)).await
+    }
+
+    /// Settles (see below), then runs `op` on the file on the blocking pool:
+    /// the body of every cursor-dependent async method.
+    async fn after_settling<T: Send + 'static>(
+        &mut self,
+        op: impl FnOnce(&std::fs::File) -> io::Result<T> + Send + 'static,
+    ) -> io::Result<T> {
+        self.settle().await?;
+        let file = Arc::clone(&self.std);
+        run(move || op(&file)).await
     }
 
     /// Waits for the operation in flight, reporting a failed write or seek,

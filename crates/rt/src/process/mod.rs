@@ -58,7 +58,7 @@ use std::future::poll_fn;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// A builder for a child process: the asynchronous face of
 /// [`std::process::Command`], with the same builder methods.
@@ -227,6 +227,25 @@ enum Exit {
     Done(ExitStatus),
 }
 
+impl Exit {
+    /// Starts watching process `pid`: a pidfd on the netpoller, else (or
+    /// with `SPINDLE_NO_PIDFD=1`) a `SIGCHLD` listener, created before the
+    /// first `try_wait` so that no SIGCHLD after it goes unheard.
+    #[track_caller]
+    fn watch(pid: u32) -> io::Result<Exit> {
+        let no_pidfd = std::env::var_os("SPINDLE_NO_PIDFD").is_some_and(|v| v != "0");
+        let pidfd = if no_pidfd {
+            Err(io::Error::from(io::ErrorKind::Unsupported))
+        } else {
+            spindle_poll::process::pidfd_open(pid)
+        };
+        Ok(match pidfd {
+            Ok(fd) => Exit::Pidfd { reg: Registration::new(fd.as_raw_fd())?, _fd: fd },
+            Err(_) => Exit::Sigchld(Signal::new(SignalKind::child())?),
+        })
+    }
+}
+
 impl std::fmt::Debug for Exit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -242,9 +261,22 @@ impl Child {
     /// on failure kills and reaps it.
     #[track_caller]
     fn watch(mut std: std::process::Child, kill_on_drop: bool) -> io::Result<Child> {
-        match Child::take_stdio_and_watch(&mut std) {
-            Ok((stdin, stdout, stderr, exit)) => {
-                Ok(Child { stdin, stdout, stderr, std: Some(std), exit, kill_on_drop })
+        let (stdin, stdout, stderr) = (std.stdin.take(), std.stdout.take(), std.stderr.take());
+        let pid = std.id();
+        let wired = (|| {
+            Ok(Child {
+                stdin: stdin.map(ChildStdin::new).transpose()?,
+                stdout: stdout.map(ChildStdout::new).transpose()?,
+                stderr: stderr.map(ChildStderr::new).transpose()?,
+                std: None,
+                exit: Exit::watch(pid)?,
+                kill_on_drop,
+            })
+        })();
+        match wired {
+            Ok(mut child) => {
+                child.std = Some(std);
+                Ok(child)
             }
             Err(e) => {
                 let _ = std.kill();
@@ -252,29 +284,6 @@ impl Child {
                 Err(e)
             }
         }
-    }
-
-    #[track_caller]
-    #[allow(clippy::type_complexity)]
-    fn take_stdio_and_watch(
-        std: &mut std::process::Child,
-    ) -> io::Result<(Option<ChildStdin>, Option<ChildStdout>, Option<ChildStderr>, Exit)> {
-        let stdin = std.stdin.take().map(ChildStdin::new).transpose()?;
-        let stdout = std.stdout.take().map(ChildStdout::new).transpose()?;
-        let stderr = std.stderr.take().map(ChildStderr::new).transpose()?;
-        let no_pidfd = std::env::var_os("SPINDLE_NO_PIDFD").is_some_and(|v| v != "0");
-        let pidfd = if no_pidfd {
-            Err(io::Error::from(io::ErrorKind::Unsupported))
-        } else {
-            spindle_poll::process::pidfd_open(std.id())
-        };
-        let exit = match pidfd {
-            Ok(fd) => Exit::Pidfd { reg: Registration::new(fd.as_raw_fd())?, _fd: fd },
-            // Created before the first `try_wait`, so no SIGCHLD after it
-            // goes unheard.
-            Err(_) => Exit::Sigchld(Signal::new(SignalKind::child())?),
-        };
-        Ok((stdin, stdout, stderr, exit))
     }
 
     fn std(&mut self) -> &mut std::process::Child {
@@ -312,37 +321,26 @@ impl Child {
     /// As [`wait`](Child::wait).
     pub fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<ExitStatus>> {
         loop {
-            if let Exit::Done(status) = self.exit {
+            if let Some(status) = self.try_wait()? {
                 return Poll::Ready(Ok(status));
-            }
-            if let Some(status) = self.std().try_wait()? {
-                // Off the poller and closed: the watch has done its work.
-                self.exit = Exit::Done(status);
-                continue;
             }
             match &mut self.exit {
                 Exit::Pidfd { reg, .. } => {
-                    let ev = match reg.poll_ready(cx, Direction::Read) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(ev) => ev,
-                    };
+                    let ev = ready!(reg.poll_ready(cx, Direction::Read));
                     if ev.is_shutdown() {
                         return Poll::Ready(Err(crate::io::driver::gone()));
                     }
-                    // Readable means exited; if `waitpid` still says
-                    // running, the event was stale: wait for the next.
-                    if self.std().try_wait()?.is_none() {
-                        if let Exit::Pidfd { reg, .. } = &self.exit {
-                            reg.clear_readiness(ev);
-                        }
+                    // Readable means exited, and the `try_wait` above will
+                    // see it; if it does not, the event was stale, and with
+                    // it cleared the next poll waits for a new one.
+                    reg.clear_readiness(ev);
+                }
+                Exit::Sigchld(signal) => {
+                    if ready!(signal.poll_recv(cx)).is_none() {
+                        return Poll::Ready(Err(crate::io::driver::gone()));
                     }
                 }
-                Exit::Sigchld(signal) => match signal.poll_recv(cx) {
-                    Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Some(())) => {}
-                    Poll::Ready(None) => return Poll::Ready(Err(crate::io::driver::gone())),
-                },
-                Exit::Done(_) => unreachable!("returned above"),
+                Exit::Done(_) => unreachable!("try_wait returned it"),
             }
         }
     }

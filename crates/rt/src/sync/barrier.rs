@@ -2,7 +2,7 @@
 
 use super::watch;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 
 /// Makes `n` tasks wait until all `n` have arrived, then lets them all go
 /// on; reusable, one round after another. The async face of
@@ -74,7 +74,7 @@ impl Barrier {
     /// counts, as with tokio's barrier.
     pub async fn wait(&self) -> BarrierWaitResult {
         let (mut round_done, mine) = {
-            let mut round = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut round = crate::lock(&self.state);
             round.arrived += 1;
             if round.arrived >= self.n {
                 round.arrived = 0;

@@ -81,7 +81,7 @@ impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, Ring<T>> {
         // Nothing user-supplied runs under the lock but `T::clone`; a
         // panic there leaves the ring consistent.
-        self.ring.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        super::waiters::lock(&self.ring)
     }
 }
 

@@ -67,7 +67,7 @@ impl<T> Shared<T> {
     fn lock(&self) -> MutexGuard<'_, T> {
         // A panic in a `send_modify` closure leaves a value the closure
         // chose to leave; readers still get it.
-        self.value.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        super::waiters::lock(&self.value)
     }
 }
 
