@@ -2,7 +2,7 @@
 //! as Redis 7 describes it, so redis-cli and client libraries can use it.
 
 use super::{
-    getkeys, Command, Ctx, ADMIN, BLOCKING, DENYOOM, FAST, NO_AUTH, NO_MULTI, PUBSUB, READONLY, WRITE,
+    getkeys, meta, Command, Ctx, ADMIN, BLOCKING, DENYOOM, FAST, NO_AUTH, NO_MULTI, PUBSUB, READONLY, WRITE,
 };
 use crate::resp::reply::Reply;
 
@@ -133,39 +133,51 @@ pub fn categories(flags: u32, group: &str) -> Vec<&'static str> {
 type KeyRange = (i32, i32, i32);
 
 fn write_info(r: &mut Reply<'_>, name: &str, arity: i32, cmd: &Command, keys: KeyRange, subs: bool) {
+    let meta = meta::lookup(name);
     r.array_len(10);
     r.bulk(name.as_bytes());
     r.int(arity as i64);
-    let mut flags: Vec<&str> =
-        FLAG_NAMES.iter().filter(|(b, _)| cmd.flags & b != 0).map(|(_, n)| *n).collect();
-    // Redis lists `movablekeys` after the other flags we report.
-    if subs && getkeys::key_num(cmd.name).is_some() {
-        flags.push("movablekeys");
-    }
-    r.set_len(flags.len());
-    for f in flags {
-        r.simple(f);
+    match meta {
+        Some(meta) => meta.write_flags(r),
+        None => {
+            let mut flags: Vec<&str> =
+                FLAG_NAMES.iter().filter(|(b, _)| cmd.flags & b != 0).map(|(_, n)| *n).collect();
+            // Redis lists `movablekeys` after the other flags we report.
+            if subs && getkeys::key_num(cmd.name).is_some() {
+                flags.push("movablekeys");
+            }
+            r.set_len(flags.len());
+            for f in flags {
+                r.simple(f);
+            }
+        }
     }
     r.int(keys.0 as i64);
     r.int(keys.1 as i64);
     r.int(keys.2 as i64);
-    let cats = categories(cmd.flags, cmd.group);
-    r.set_len(cats.len());
-    for c in cats {
-        r.simple(&format!("@{c}"));
+    match meta {
+        Some(meta) => meta.write_acl_tips_specs(r),
+        None => {
+            let cats = categories(cmd.flags, cmd.group);
+            r.set_len(cats.len());
+            for c in cats {
+                r.simple(&format!("@{c}"));
+            }
+            r.set_len(0);
+            r.set_len(0);
+        }
     }
-    r.set_len(0);
-    r.array_len(0);
-    if subs {
-        let mine: Vec<_> = SUBCOMMANDS.iter().filter(|s| s.0 == cmd.name).collect();
+    let mine: Vec<_> = SUBCOMMANDS.iter().filter(|s| subs && s.0 == cmd.name).collect();
+    if mine.is_empty() {
+        // Redis writes "no subcommands" as an empty set, a list as an array.
+        r.set_len(0);
+    } else {
         r.array_len(mine.len());
         for (parent, sub, arity) in mine {
             let first = getkeys::subcommand_first_key(parent, sub);
             let keys = if first > 0 { (first, first, 1) } else { (0, 0, 0) };
             write_info(r, &format!("{parent}|{sub}"), *arity, cmd, keys, false);
         }
-    } else {
-        r.array_len(0);
     }
 }
 
@@ -287,26 +299,52 @@ pub fn command(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// The ACL categories (without `@`) COMMAND reports for `name`, a command
+/// or `parent|sub` of the container `cmd`.
+fn acl_categories(name: &str, cmd: &Command) -> Vec<&'static str> {
+    match meta::lookup(name) {
+        Some(m) => m.acl.iter().map(|c| c.trim_start_matches('@')).collect(),
+        None => categories(cmd.flags, cmd.group),
+    }
+}
+
+/// Whether COMMAND LIST names a command or subcommand (full name, and the
+/// command or container it belongs to).
+type ListFilter = dyn Fn(&str, &Command) -> bool;
+
+/// COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN glob]:
+/// every command and subcommand (as `parent|sub`) that passes the filter.
 fn list(ctx: &mut Ctx<'_>) {
-    let mut filter: Box<dyn Fn(&Command) -> bool> = Box::new(|_| true);
+    let mut filter: Box<ListFilter> = Box::new(|_, _| true);
     if ctx.argc() == 5 {
         if !ctx.arg(2).eq_ignore_ascii_case(b"filterby") {
             return ctx.error(super::SYNTAX);
         }
         let val = ctx.arg(4).to_vec();
         match ctx.arg(3).to_ascii_lowercase().as_slice() {
-            b"module" => filter = Box::new(|_| false),
+            b"module" => filter = Box::new(|_, _| false),
             b"aclcat" => {
                 let cat = String::from_utf8_lossy(&val).to_ascii_lowercase();
-                filter = Box::new(move |c| categories(c.flags, c.group).contains(&cat.as_str()))
+                filter = Box::new(move |name, c| acl_categories(name, c).contains(&cat.as_str()))
             }
             b"pattern" => {
-                filter = Box::new(move |c| crate::util::glob::glob_match(&val, c.name.as_bytes(), true))
+                filter = Box::new(move |name, _| crate::util::glob::glob_match(&val, name.as_bytes(), true))
             }
             _ => return ctx.error(super::SYNTAX),
         }
     }
-    let names: Vec<&str> = super::all_commands().filter(|c| filter(c)).map(|c| c.name).collect();
+    let mut names: Vec<String> = Vec::new();
+    for c in super::all_commands() {
+        if filter(c.name, c) {
+            names.push(c.name.to_string());
+        }
+        for (parent, sub, _) in SUBCOMMANDS.iter().filter(|s| s.0 == c.name) {
+            let full = format!("{parent}|{sub}");
+            if filter(&full, c) {
+                names.push(full);
+            }
+        }
+    }
     let mut r = ctx.reply();
     r.array_len(names.len());
     for n in names {

@@ -38,6 +38,8 @@ pub mod info;
 pub mod keys;
 pub mod latency;
 pub mod list;
+pub mod meta;
+mod meta_table;
 mod mpop;
 pub mod persist;
 pub mod pubsub;

@@ -1,7 +1,7 @@
 //! Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, DUMP,
 //! RESTORE, and [`debug_reload`] for DEBUG RELOAD.
 
-use super::{Command, Ctx, ADMIN, DENYOOM, NO_KEYS, NO_MULTI, READONLY, WRITE};
+use super::{Command, Ctx, ADMIN, DENYOOM, FAST, NO_KEYS, NO_MULTI, READONLY, WRITE};
 use crate::db::{Entry, NO_EXPIRE};
 use crate::persist::{aof, convert, snapshot, ChildKind};
 use crate::rdb::parse_dump_payload;
@@ -17,7 +17,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("save", 1, ADMIN | NO_KEYS | NO_MULTI, 0, 0, "server", save),
     cmd!("bgsave", -1, ADMIN | NO_KEYS, 0, 0, "server", bgsave),
     cmd!("bgrewriteaof", 1, ADMIN | NO_KEYS, 0, 0, "server", bgrewriteaof),
-    cmd!("lastsave", 1, NO_KEYS, 0, 0, "server", lastsave),
+    cmd!("lastsave", 1, FAST | NO_KEYS, 0, 0, "server", lastsave),
     cmd!("dump", 2, READONLY, 1, 1, "generic", dump),
     cmd!("restore", -4, WRITE | DENYOOM, 1, 1, "generic", restore),
 ];
