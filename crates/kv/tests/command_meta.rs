@@ -141,3 +141,57 @@ fn command_list_by_acl_category_matches_redis() {
         assert_eq!(mine, reference, "@{cat}");
     }
 }
+
+/// The docs map with its `subcommands` entry cut down to the names in
+/// `keep` (Redis describes subcommands we do not implement) and sorted
+/// (Redis's order is its dict's, seeded per process).
+fn docs_kept(docs: Frame, keep: &[String]) -> Frame {
+    let Frame::Agg(t, Some(mut fields)) = docs else { panic!("docs are not a map: {}", docs.show()) };
+    for i in (0..fields.len()).step_by(2) {
+        if text(&fields[i]) == "subcommands" {
+            if let Frame::Agg(_, Some(pairs)) = &mut fields[i + 1] {
+                let mut kept: Vec<&[Frame]> =
+                    pairs.chunks(2).filter(|p| keep.contains(&text(&p[0]))).collect();
+                kept.sort();
+                *pairs = kept.into_iter().flatten().cloned().collect();
+            }
+        }
+    }
+    Frame::Agg(t, Some(fields))
+}
+
+fn docs_subcommand_names(docs: &Frame) -> Vec<String> {
+    let Frame::Agg(_, Some(fields)) = docs else { return Vec::new() };
+    for i in (0..fields.len()).step_by(2) {
+        if text(&fields[i]) == "subcommands" {
+            return items(fields[i + 1].clone()).iter().step_by(2).map(text).collect();
+        }
+    }
+    Vec::new()
+}
+
+/// redis-cli builds its hints and `HELP <command>` from COMMAND DOCS.
+#[test]
+fn command_docs_match_redis_for_every_command_we_implement() {
+    let redis = reference::Redis::start();
+    let srv = common::start();
+    for proto in ["2", "3"] {
+        let mut theirs = redis.client();
+        let mut ours = spindle_client(&srv);
+        theirs.call(&args(&["HELLO", proto]));
+        ours.call(&args(&["HELLO", proto]));
+        let mut differ = Vec::new();
+        for name in our_commands(&mut ours) {
+            let mine = items(ours.call(&args(&["COMMAND", "DOCS", &name])));
+            let reference = items(theirs.call(&args(&["COMMAND", "DOCS", &name])));
+            assert_eq!(text(&mine[0]), name);
+            let keep = docs_subcommand_names(&mine[1]);
+            let (mine, reference) =
+                (docs_kept(mine[1].clone(), &keep), docs_kept(reference[1].clone(), &keep));
+            if mine != reference {
+                differ.push(format!("{name}:\n  ours   {}\n  redis  {}", mine.show(), reference.show()));
+            }
+        }
+        assert!(differ.is_empty(), "RESP{proto}: {} docs differ:\n{}", differ.len(), differ.join("\n"));
+    }
+}

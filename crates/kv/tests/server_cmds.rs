@@ -273,7 +273,10 @@ fn command_count_info_docs_getkeys() {
     let cfg = c.call(&["COMMAND", "INFO", "config"]);
     assert!(cfg.contains("$10\r\nconfig|get\r\n:-3\r\n"), "{cfg}");
     let docs = c.call(&["COMMAND", "DOCS", "get"]);
-    assert!(docs.starts_with("*2\r\n$3\r\nget\r\n*6\r\n$7\r\nsummary\r\n"), "{docs}");
+    assert!(
+        docs.starts_with("*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n"),
+        "{docs}"
+    );
     assert!(docs.contains("$5\r\ngroup\r\n$6\r\nstring\r\n"), "{docs}");
     let docs = c.call(&["COMMAND", "DOCS"]);
     assert!(docs.starts_with(&format!("*{}\r\n", 2 * n)), "{}", &docs[..20]);

@@ -2,7 +2,8 @@
 //! as Redis 7 describes it, so redis-cli and client libraries can use it.
 
 use super::{
-    getkeys, meta, Command, Ctx, ADMIN, BLOCKING, DENYOOM, FAST, NO_AUTH, NO_MULTI, PUBSUB, READONLY, WRITE,
+    docs, getkeys, meta, Command, Ctx, ADMIN, BLOCKING, DENYOOM, FAST, NO_AUTH, NO_MULTI, PUBSUB, READONLY,
+    WRITE,
 };
 use crate::resp::reply::Reply;
 
@@ -192,9 +193,14 @@ fn key_range(cmd: &Command) -> KeyRange {
     }
 }
 
+/// COMMAND DOCS for one command: Redis's own entry where we have it (see
+/// [`docs`]), otherwise a minimal one.
 fn write_docs(r: &mut Reply<'_>, cmd: &Command) {
-    let mine: Vec<_> = SUBCOMMANDS.iter().filter(|s| s.0 == cmd.name).collect();
     r.bulk(cmd.name.as_bytes());
+    if docs::write(r, cmd.name) {
+        return;
+    }
+    let mine: Vec<_> = SUBCOMMANDS.iter().filter(|s| s.0 == cmd.name).collect();
     r.map_len(if mine.is_empty() { 3 } else { 4 });
     r.bulk(b"summary");
     r.bulk(format!("The {} command", cmd.name.to_ascii_uppercase()).as_bytes());

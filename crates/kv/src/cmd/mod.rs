@@ -32,6 +32,7 @@ pub mod client;
 pub mod command;
 pub mod config;
 pub mod conn;
+pub mod docs;
 pub mod getkeys;
 pub mod hash;
 pub mod info;
