@@ -109,6 +109,7 @@ mod sys;
 mod tcp;
 mod tcp_socket;
 mod udp;
+mod udp_ext;
 mod unix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
