@@ -174,7 +174,8 @@ impl UnixDatagram {
     ///
     /// # Errors
     /// `NotFound` when nothing is at `path`, `ConnectionRefused` when the
-    /// file there is not a bound socket, `InvalidInput` for a bad path.
+    /// file there is not a bound socket, the system's `EPROTOTYPE` when it
+    /// is a stream socket's, `InvalidInput` for a bad path.
     pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
         let addr = sys::SockAddr::unix(path.as_ref())?;
         // A datagram connect only records the peer, at once: nothing is
@@ -229,8 +230,9 @@ impl UnixDatagram {
     ///
     /// # Errors
     /// `NotFound` when nothing is at `target`, `ConnectionRefused` when
-    /// nothing is bound there, `InvalidInput` for a bad path; the system's
-    /// `sendto` error (`EMSGSIZE`, ...).
+    /// nothing is bound there, `InvalidInput` for a bad path, `BrokenPipe`
+    /// when the receiver shut its read side; the system's `sendto` error
+    /// (`EPROTOTYPE` for a stream socket's path, `EMSGSIZE`, ...).
     pub async fn send_to(&self, buf: &[u8], target: impl AsRef<Path>) -> io::Result<usize> {
         let addr = sys::SockAddr::unix(target.as_ref())?;
         poll_fn(|cx| self.poll_send_to_addr(cx, buf, &addr)).await
