@@ -179,6 +179,22 @@ impl ScheduledIo {
         tick_of(self.state.load(Acquire))
     }
 
+    /// The readiness of `direction` now, with the tick it was seen at, in
+    /// one load and without storing a waker (a task waiting in that
+    /// direction keeps its slot): the event a non-blocking attempt such as
+    /// `try_recv` clears by its tick if the system call says `WouldBlock`.
+    /// The flags are empty when nothing is latched; after
+    /// [`shutdown`](ScheduledIo::shutdown) it is what
+    /// [`poll_ready`](ScheduledIo::poll_ready) would return.
+    pub(crate) fn ready_now(&self, direction: Direction) -> ReadyEvent {
+        let state = self.state.load(Acquire);
+        event(state, direction).unwrap_or(ReadyEvent {
+            ready: Readiness::EMPTY,
+            tick: tick_of(state),
+            shutdown: false,
+        })
+    }
+
     /// Applies `f` to the state and bumps the tick, atomically.
     fn update(&self, f: impl Fn(usize) -> usize) {
         let mut state = self.state.load(Acquire);

@@ -1,7 +1,7 @@
 //! Async networking, on either runtime: TCP ([`TcpListener`],
 //! [`TcpStream`], and [`TcpSocket`] to set options first), UDP
-//! ([`UdpSocket`]) and Unix-domain streams ([`UnixListener`],
-//! [`UnixStream`]).
+//! ([`UdpSocket`]), Unix-domain streams ([`UnixListener`],
+//! [`UnixStream`]) and Unix-domain datagrams ([`UnixDatagram`]).
 //!
 //! | type | made by | IO |
 //! |---|---|---|
@@ -10,6 +10,7 @@
 //! | [`UdpSocket`] | [`bind`](UdpSocket::bind) | `send_to` / `recv_from`, or `connect` then `send` / `recv` |
 //! | [`UnixListener`] | [`bind`](UnixListener::bind) | `accept` |
 //! | [`UnixStream`] | [`connect`](UnixStream::connect), [`pair`](UnixStream::pair), `accept` | as [`TcpStream`] |
+//! | [`UnixDatagram`] | [`bind`](UnixDatagram::bind), [`unbound`](UnixDatagram::unbound), [`pair`](UnixDatagram::pair) | as [`UdpSocket`], with paths |
 //!
 //! The stream types and their split halves implement the ecosystem's
 //! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], so generic
@@ -97,8 +98,9 @@
 //! their stream through an `Arc`.
 //!
 //! One task at a time may wait in each direction of an object: for
-//! `&self` operations ([`TcpListener::accept`], the [`UdpSocket`] calls) a
-//! second task waiting the same way would replace the first one's waker.
+//! `&self` operations ([`TcpListener::accept`], the [`UdpSocket`] and
+//! [`UnixDatagram`] calls) a second task waiting the same way would
+//! replace the first one's waker.
 
 mod addr;
 mod adopt;
@@ -109,7 +111,9 @@ mod sys;
 mod tcp;
 mod tcp_socket;
 mod udp;
+mod udp_ext;
 mod unix;
+mod unix_datagram;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, SplitStream, WriteHalf};
@@ -117,3 +121,4 @@ pub use tcp::{TcpListener, TcpStream};
 pub use tcp_socket::TcpSocket;
 pub use udp::UdpSocket;
 pub use unix::{UnixListener, UnixStream};
+pub use unix_datagram::UnixDatagram;

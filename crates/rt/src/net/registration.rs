@@ -120,6 +120,49 @@ impl Registration {
         }
     }
 
+    /// [`poll_ready`](Registration::poll_ready) for the public `readable`
+    /// and `writable` waits: `Ok` once the latch holds readiness for
+    /// `direction` (which may be stale: the next attempt can still say
+    /// `WouldBlock`), an error once the runtime shut the registration down.
+    pub(crate) fn poll_ready_io(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<()>> {
+        let ev = ready!(self.poll_ready(cx, direction));
+        Poll::Ready(if ev.is_shutdown() { Err(gone()) } else { Ok(()) })
+    }
+
+    /// One non-blocking attempt at `op`, for the `try_*` methods: no wait,
+    /// no waker stored, no budget spent. `EINTR` is retried.
+    ///
+    /// The system call is made whatever the latch holds: in the level
+    /// fallback the latch only fills while a task waits, so an empty latch
+    /// does not mean "not ready". On `WouldBlock` the readiness latched
+    /// *before* the call is cleared by its tick, as in
+    /// [`poll_io`](Registration::poll_io). Without the clear, edge mode
+    /// would keep the stale readiness forever (no new edge comes for a
+    /// queue that stays empty), and a `readable().await` / `try_recv` loop
+    /// would spin without ever sleeping. Without the tick, an event that
+    /// arrived during the call (a datagram queued just after the kernel
+    /// looked) would be wiped, and the next wait would sleep through it.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            let ev = self.entry.io.ready_now(direction);
+            if ev.is_shutdown() {
+                return Err(gone());
+            }
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.entry.io.clear_readiness(ev);
+                    return Err(e);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                result => return result,
+            }
+        }
+    }
+
     /// Clears readiness a caller found stale (a spurious wake-up).
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         self.entry.io.clear_readiness(ev);
@@ -132,5 +175,67 @@ impl Drop for Registration {
         // the poller before the owner closes it: a new socket may reuse the
         // number at once.
         self.driver.deregister(&self.entry);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::Registration;
+    use crate::io::{Direction, Readiness};
+    use std::io;
+    use std::os::fd::AsRawFd;
+
+    /// Runs `f` with a registered, empty, non-blocking UDP socket.
+    fn with_registration(f: impl FnOnce(&Registration)) {
+        let rt = crate::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            socket.set_nonblocking(true).unwrap();
+            let reg = Registration::new(socket.as_raw_fd()).unwrap();
+            f(&reg);
+        });
+    }
+
+    #[test]
+    fn try_io_clears_the_readiness_it_saw_on_would_block() {
+        with_registration(|reg| {
+            reg.entry.io.set_readiness(Readiness::READABLE);
+            let r: io::Result<()> = reg.try_io(Direction::Read, || Err(io::ErrorKind::WouldBlock.into()));
+            assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+            assert!(!reg.entry.io.readiness().is_readable(), "stale readiness cleared");
+        });
+    }
+
+    #[test]
+    fn try_io_keeps_an_event_that_arrives_during_the_call() {
+        with_registration(|reg| {
+            reg.entry.io.set_readiness(Readiness::READABLE);
+            // The kernel said EAGAIN, and a datagram landed (its event was
+            // latched) before the attempt could clear: the event stays.
+            let r: io::Result<()> = reg.try_io(Direction::Read, || {
+                reg.entry.io.set_readiness(Readiness::READABLE);
+                Err(io::ErrorKind::WouldBlock.into())
+            });
+            assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+            assert!(reg.entry.io.readiness().is_readable(), "the newer event survives the clear");
+        });
+    }
+
+    #[test]
+    fn try_io_leaves_readiness_after_success_and_retries_eintr() {
+        with_registration(|reg| {
+            reg.entry.io.set_readiness(Readiness::READABLE);
+            let mut calls = 0;
+            let r = reg.try_io(Direction::Read, || {
+                calls += 1;
+                if calls == 1 {
+                    Err(io::ErrorKind::Interrupted.into())
+                } else {
+                    Ok(7)
+                }
+            });
+            assert_eq!((r.unwrap(), calls), (7, 2));
+            assert!(reg.entry.io.readiness().is_readable(), "only WouldBlock clears");
+        });
     }
 }

@@ -55,9 +55,9 @@ use std::task::{Context, Poll};
 pub struct UdpSocket {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.
-    reg: Registration,
+    pub(super) reg: Registration,
     /// Owns the descriptor; used for its option and address getters.
-    socket: std::net::UdpSocket,
+    pub(super) socket: std::net::UdpSocket,
 }
 
 impl UdpSocket {
