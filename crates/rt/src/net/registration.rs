@@ -4,7 +4,7 @@
 
 use crate::coop;
 use crate::io::driver::{gone, IoDriver, IoEntry};
-use crate::io::{Direction, ReadyEvent};
+use crate::io::{Direction, Interest, ReadyEvent};
 use crate::runtime::context;
 use std::io;
 use std::os::fd::RawFd;
@@ -34,6 +34,21 @@ impl Registration {
         Ok(Registration { entry, driver })
     }
 
+    /// Registers `fd` for `interest` only (an
+    /// [`AsyncFd`](crate::io::unix::AsyncFd) made
+    /// [`with_interest`](crate::io::unix::AsyncFd::with_interest)). The
+    /// caller never waits in a direction outside `interest`: the poller
+    /// would never report it.
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    #[track_caller]
+    pub(crate) fn with_interest(fd: RawFd, interest: Interest) -> io::Result<Registration> {
+        let driver = context::io_driver();
+        let entry = driver.register_interest(fd, interest.to_poll())?;
+        Ok(Registration { entry, driver })
+    }
+
     /// Registers a listening `fd` shared with other pollers so that one
     /// connection wakes only one of them (`EPOLLEXCLUSIVE`).
     ///
@@ -59,6 +74,51 @@ impl Registration {
             self.driver.want(&self.entry, direction);
         }
         pending
+    }
+
+    /// [`poll_ready`](Registration::poll_ready) for an [`Interest`]: one
+    /// direction, or either of two. For both it returns one event whose
+    /// flags and tick come from a single look at the latch (so a clear by
+    /// that event is exact), and parks in both directions' waker slots when
+    /// neither is ready. Spends one unit of budget, like `poll_ready`.
+    pub(crate) fn poll_ready_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<ReadyEvent> {
+        if let Some(direction) = interest.direction() {
+            return self.poll_ready(cx, direction);
+        }
+        ready!(coop::poll_proceed(cx));
+        loop {
+            if let Some(ev) = self.entry.io.ready_event(interest.mask()) {
+                return Poll::Ready(ev);
+            }
+            // Park in each direction. Each `poll_ready` looks again after
+            // storing its waker, so an event landing since the look above
+            // is seen here, and then the loop takes one event for both.
+            let mut seen = false;
+            for direction in [Direction::Read, Direction::Write] {
+                if self.entry.io.poll_ready(cx, direction).is_ready() {
+                    seen = true;
+                } else {
+                    self.driver.want(&self.entry, direction);
+                }
+            }
+            if !seen {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// [`poll_ready_interest`](Registration::poll_ready_interest), with a
+    /// shut-down registration as the error an IO call would get.
+    pub(crate) fn poll_ready_io(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let ev = ready!(self.poll_ready_interest(cx, interest));
+        if ev.is_shutdown() {
+            return Poll::Ready(Err(gone()));
+        }
+        Poll::Ready(Ok(ev))
     }
 
     /// The readiness loop every async operation is: wait for `direction`,
@@ -120,7 +180,8 @@ impl Registration {
         }
     }
 
-    /// Clears readiness a caller found stale (a spurious wake-up).
+    /// Clears readiness a caller found stale (a spurious wake-up, or an
+    /// [`AsyncFd`](crate::io::unix::AsyncFd) guard's `WouldBlock`).
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         self.entry.io.clear_readiness(ev);
     }
