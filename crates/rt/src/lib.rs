@@ -19,7 +19,8 @@
 //! * [`coop`]: the per-poll budget that makes an always-ready task yield;
 //! * [`net`]: TCP (with [`net::TcpSocket`] for options), UDP and Unix
 //!   sockets, `Send + Sync` on both runtimes, registered once,
-//!   edge-triggered; split halves, vectored writes, futures-io traits;
+//!   edge-triggered; split halves, vectored writes, futures-io traits,
+//!   and tokio's readiness API (`ready`, `try_read`, `try_write`, `try_io`);
 //! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on,
 //!   and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
 //!   (an eventfd, a timerfd, inotify, a pipe, a pty) on the runtime;

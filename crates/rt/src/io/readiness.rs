@@ -139,7 +139,8 @@ impl fmt::Debug for Readiness {
     }
 }
 
-/// Tokio's name for [`Readiness`], which the
+/// Tokio's name for [`Readiness`], which
+/// [`TcpStream::ready`](crate::net::TcpStream::ready) and the
 /// [`AsyncFd`](crate::io::unix::AsyncFd) guards return: the same flags,
 /// `is_readable`, `is_writable`, `is_read_closed`, `is_write_closed`,
 /// `is_error`, `is_empty`.

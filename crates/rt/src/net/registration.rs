@@ -121,6 +121,28 @@ impl Registration {
         Poll::Ready(Ok(ev))
     }
 
+    /// One attempt, no wait: if the latch holds readiness for `interest`,
+    /// runs `op`; on `WouldBlock` clears that readiness by its tick (an
+    /// event that arrived meanwhile is kept) and returns the error. With
+    /// nothing latched it returns `WouldBlock` without calling `op`: the
+    /// descriptor is registered edge-triggered, so the kernel has not said
+    /// there is anything to do. `EINTR` is returned, not retried.
+    pub(crate) fn try_io<R>(&self, interest: Interest, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let Some(ev) = self.entry.io.ready_event(interest.mask()) else {
+            return Err(io::ErrorKind::WouldBlock.into());
+        };
+        if ev.is_shutdown() {
+            return Err(gone());
+        }
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                self.entry.io.clear_readiness(ev);
+                Err(e)
+            }
+            result => result,
+        }
+    }
+
     /// The readiness loop every async operation is: wait for `direction`,
     /// try `op`; on `WouldBlock` clear the readiness the attempt was based
     /// on (by its tick: an event that arrived meanwhile is kept) and wait
