@@ -127,9 +127,10 @@ impl<T: AsRawFd> AsyncFd<T> {
     ///
     /// # Errors
     /// The poller's: `AlreadyExists` if the descriptor is registered
-    /// already, `PermissionDenied` for one epoll cannot watch (a regular
-    /// file), `BadFileDescriptor`-like errors for a closed one; or an error
-    /// if the runtime has shut down. `inner` is dropped.
+    /// already; on epoll, `PermissionDenied` for a descriptor it cannot
+    /// watch (a regular file, a directory); the system's `EBADF` for one
+    /// that is not open; or an error if the runtime has shut down. `inner`
+    /// is dropped.
     ///
     /// # Panics
     /// Outside a spindle-rt runtime (`block_on` or one of its tasks).
