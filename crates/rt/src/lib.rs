@@ -19,8 +19,11 @@
 //! * [`coop`]: the per-poll budget that makes an always-ready task yield;
 //! * [`net`]: TCP (with [`net::TcpSocket`] for options), UDP and Unix
 //!   sockets, `Send + Sync` on both runtimes, registered once,
-//!   edge-triggered; split halves, vectored writes, futures-io traits;
-//! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on;
+//!   edge-triggered; split halves, vectored writes, futures-io traits,
+//!   and tokio's readiness API (`ready`, `try_read`, `try_write`, `try_io`);
+//! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on,
+//!   and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
+//!   (an eventfd, a timerfd, inotify, a pipe, a pty) on the runtime;
 //! * [`blocking`] and [`fs`]: `spawn_blocking` on an elastic pool whose idle
 //!   threads retire, and `std::fs` through it (files with the futures-io
 //!   traits, directories listed in batches, paths, links, permissions);

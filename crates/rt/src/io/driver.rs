@@ -138,7 +138,17 @@ impl IoDriver {
     ///
     /// [`deregister`]: IoDriver::deregister
     pub(crate) fn register(&self, fd: RawFd) -> io::Result<Arc<IoEntry>> {
-        self.register_as(fd, false)
+        self.register_as(fd, Interest::BOTH, false)
+    }
+
+    /// Registers `fd` for `interest` only: in edge mode the poller reports
+    /// no other direction (an eventfd read by this process need not wake
+    /// the driver each time its counter drains); in the level fallback the
+    /// first wanted direction is `interest`'s (reads, if it has both). The
+    /// caller waits in no direction outside `interest`, which would never
+    /// be reported.
+    pub(crate) fn register_interest(&self, fd: RawFd, interest: Interest) -> io::Result<Arc<IoEntry>> {
+        self.register_as(fd, interest, false)
     }
 
     /// Registers a listening socket `fd` that other processes (or other
@@ -157,26 +167,30 @@ impl IoDriver {
                 "an exclusive listener needs the epoll backend (EPOLLEXCLUSIVE)",
             ));
         }
-        self.register_as(fd, true)
+        self.register_as(fd, Interest::READABLE, true)
     }
 
-    fn register_as(&self, fd: RawFd, exclusive: bool) -> io::Result<Arc<IoEntry>> {
+    fn register_as(&self, fd: RawFd, interest: Interest, exclusive: bool) -> io::Result<Arc<IoEntry>> {
         let mut table = lock(&self.table);
         if table.shut_down {
             return Err(gone());
         }
         let slot = table.free.pop().unwrap_or(table.slots.len());
-        let level = (!self.edge).then(|| Mutex::new(Level { wanted: READ, registered: true, closed: false }));
+        // Level fallback: start wanting reads (the first wait of a listener
+        // or an accepted stream is almost always a read), or writes for a
+        // descriptor registered for nothing else.
+        let (first, first_interest) =
+            if interest.is_readable() { (READ, Interest::READABLE) } else { (WRITE, Interest::WRITABLE) };
+        let level =
+            (!self.edge).then(|| Mutex::new(Level { wanted: first, registered: true, closed: false }));
         let entry = Arc::new(IoEntry { io: ScheduledIo::new(), fd, slot, level });
         let token = entry.token(self.tag);
         let added = if exclusive {
             self.poller.add(fd, token, Interest::READABLE, Mode::Exclusive)
         } else if self.edge {
-            self.poller.add(fd, token, Interest::BOTH, Mode::Edge)
+            self.poller.add(fd, token, interest, Mode::Edge)
         } else {
-            // Start wanting reads: the first wait of a listener or an
-            // accepted stream is almost always a read.
-            self.poller.add(fd, token, Interest::READABLE, Mode::Level)
+            self.poller.add(fd, token, first_interest, Mode::Level)
         };
         if let Err(e) = added {
             if slot < table.slots.len() {

@@ -1,7 +1,9 @@
 //! The readiness core under the runtime's IO types: [`ScheduledIo`], one per
 //! registered descriptor (tokio has a type of the same name and job; this
 //! one is ours). Also [`copy_bidirectional`], a proxy's two-way copy over
-//! any `futures-io` streams.
+//! any `futures-io` streams; [`Interest`], what a wait asks for; and
+//! [`unix::AsyncFd`], which puts any non-blocking descriptor on the
+//! runtime's driver and hands this module's protocol to the caller.
 //!
 //! ## Three parties
 //!
@@ -100,14 +102,26 @@
 //! assert!(io.poll_ready(&mut cx, Direction::Read).is_pending());
 //! ```
 
+mod async_fd;
 mod copy;
 pub(crate) mod driver;
+mod interest;
 mod readiness;
 mod scheduled_io;
 
 pub use copy::copy_bidirectional;
-pub use readiness::{Direction, Readiness, ReadyEvent};
+pub use interest::Interest;
+pub use readiness::{Direction, Readiness, Ready, ReadyEvent};
 pub use scheduled_io::ScheduledIo;
+
+/// Unix descriptors of any kind on the runtime: [`AsyncFd`](unix::AsyncFd)
+/// registers a non-blocking descriptor (an eventfd, a timerfd, inotify, a
+/// pipe, a pty) with the current runtime's IO driver, and its guards carry
+/// the readiness protocol described above to code that does its own
+/// system calls. tokio's `tokio::io::unix`, same names.
+pub mod unix {
+    pub use super::async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+}
 
 #[cfg(all(test, not(loom)))]
 mod tests;

@@ -139,6 +139,13 @@ impl fmt::Debug for Readiness {
     }
 }
 
+/// Tokio's name for [`Readiness`], which
+/// [`TcpStream::ready`](crate::net::TcpStream::ready) and the
+/// [`AsyncFd`](crate::io::unix::AsyncFd) guards return: the same flags,
+/// `is_readable`, `is_writable`, `is_read_closed`, `is_write_closed`,
+/// `is_error`, `is_empty`.
+pub type Ready = Readiness;
+
 /// Which half of a descriptor a task waits for. Each direction has its own
 /// waker slot, so a reader and a writer on one socket never wake each other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

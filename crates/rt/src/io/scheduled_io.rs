@@ -107,7 +107,7 @@ impl ScheduledIo {
     /// [`ReadyEvent::is_shutdown`] set and the direction's whole mask as
     /// readiness.
     pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
-        if let Some(ev) = event(self.state.load(Acquire), direction) {
+        if let Some(ev) = event(self.state.load(Acquire), direction.mask()) {
             return Poll::Ready(ev);
         }
         let mut w = self.lock();
@@ -120,13 +120,26 @@ impl ScheduledIo {
         // did not see above takes this lock after us and finds the waker;
         // one that took it before us made its update visible to us through
         // the lock. Either way the wake-up is not lost.
-        let ready = event(self.state.load(Acquire), direction);
+        let ready = event(self.state.load(Acquire), direction.mask());
         drop(w);
         drop(replaced);
         match ready {
             Some(ev) => Poll::Ready(ev),
             None => Poll::Pending,
         }
+    }
+
+    /// The flags of `mask` latched now, with the tick they were seen at,
+    /// without waiting: no waker is stored, and `None` means none is set.
+    /// After [`shutdown`](ScheduledIo::shutdown) it is `mask` with
+    /// [`ReadyEvent::is_shutdown`] set, as from `poll_ready`.
+    ///
+    /// For an attempt that must not wait (a `try_read`): take the event,
+    /// try the call, and on `WouldBlock` hand the event to
+    /// [`clear_readiness`](ScheduledIo::clear_readiness). Flags and tick
+    /// come from one load, so the clear names exactly what was seen.
+    pub fn ready_event(&self, mask: Readiness) -> Option<ReadyEvent> {
+        event(self.state.load(Acquire), mask)
     }
 
     /// Clears the flags of `event` (but never [`Readiness::READ_CLOSED`] or
@@ -179,22 +192,6 @@ impl ScheduledIo {
         tick_of(self.state.load(Acquire))
     }
 
-    /// The readiness of `direction` now, with the tick it was seen at, in
-    /// one load and without storing a waker (a task waiting in that
-    /// direction keeps its slot): the event a non-blocking attempt such as
-    /// `try_recv` clears by its tick if the system call says `WouldBlock`.
-    /// The flags are empty when nothing is latched; after
-    /// [`shutdown`](ScheduledIo::shutdown) it is what
-    /// [`poll_ready`](ScheduledIo::poll_ready) would return.
-    pub(crate) fn ready_now(&self, direction: Direction) -> ReadyEvent {
-        let state = self.state.load(Acquire);
-        event(state, direction).unwrap_or(ReadyEvent {
-            ready: Readiness::EMPTY,
-            tick: tick_of(state),
-            shutdown: false,
-        })
-    }
-
     /// Applies `f` to the state and bumps the tick, atomically.
     fn update(&self, f: impl Fn(usize) -> usize) {
         let mut state = self.state.load(Acquire);
@@ -215,14 +212,14 @@ impl ScheduledIo {
     }
 }
 
-/// The event `poll_ready` returns for `state`, if `direction` is ready or
-/// the driver is shut down.
-fn event(state: usize, direction: Direction) -> Option<ReadyEvent> {
+/// The event `poll_ready` returns for `state`, if a flag of `mask` (a
+/// direction's, or two directions') is set or the driver is shut down.
+fn event(state: usize, mask: Readiness) -> Option<ReadyEvent> {
     let tick = tick_of(state);
     if state & SHUTDOWN != 0 {
-        return Some(ReadyEvent { ready: direction.mask(), tick, shutdown: true });
+        return Some(ReadyEvent { ready: mask, tick, shutdown: true });
     }
-    let ready = readiness_of(state).intersection(direction.mask());
+    let ready = readiness_of(state).intersection(mask);
     (!ready.is_empty()).then_some(ReadyEvent { ready, tick, shutdown: false })
 }
 

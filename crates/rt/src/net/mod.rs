@@ -12,6 +12,14 @@
 //! | [`UnixStream`] | [`connect`](UnixStream::connect), [`pair`](UnixStream::pair), `accept` | as [`TcpStream`] |
 //! | [`UnixDatagram`] | [`bind`](UnixDatagram::bind), [`unbound`](UnixDatagram::unbound), [`pair`](UnixDatagram::pair) | as [`UdpSocket`], with paths |
 //!
+//! The streams also have tokio's readiness API: [`TcpStream::ready`],
+//! [`readable`](TcpStream::readable), [`writable`](TcpStream::writable)
+//! and the non-blocking [`try_read`](TcpStream::try_read),
+//! [`try_write`](TcpStream::try_write) and [`try_io`](TcpStream::try_io),
+//! all through `&self`; the listeners have
+//! [`poll_accept`](TcpListener::poll_accept). Any other descriptor goes on
+//! the runtime through [`AsyncFd`](crate::io::unix::AsyncFd).
+//!
 //! The stream types and their split halves implement the ecosystem's
 //! [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], so generic
 //! code (codecs, `futures::io::copy`, TLS, HTTP) runs on them.
@@ -105,6 +113,7 @@
 mod addr;
 mod adopt;
 mod io_traits;
+mod ready_api;
 pub(crate) mod registration;
 mod split;
 mod sys;

@@ -4,7 +4,7 @@
 
 use crate::coop;
 use crate::io::driver::{gone, IoDriver, IoEntry};
-use crate::io::{Direction, ReadyEvent};
+use crate::io::{Direction, Interest, ReadyEvent};
 use crate::runtime::context;
 use std::io;
 use std::os::fd::RawFd;
@@ -34,6 +34,21 @@ impl Registration {
         Ok(Registration { entry, driver })
     }
 
+    /// Registers `fd` for `interest` only (an
+    /// [`AsyncFd`](crate::io::unix::AsyncFd) made
+    /// [`with_interest`](crate::io::unix::AsyncFd::with_interest)). The
+    /// caller never waits in a direction outside `interest`: the poller
+    /// would never report it.
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    #[track_caller]
+    pub(crate) fn with_interest(fd: RawFd, interest: Interest) -> io::Result<Registration> {
+        let driver = context::io_driver();
+        let entry = driver.register_interest(fd, interest.to_poll())?;
+        Ok(Registration { entry, driver })
+    }
+
     /// Registers a listening `fd` shared with other pollers so that one
     /// connection wakes only one of them (`EPOLLEXCLUSIVE`).
     ///
@@ -59,6 +74,84 @@ impl Registration {
             self.driver.want(&self.entry, direction);
         }
         pending
+    }
+
+    /// [`poll_ready`](Registration::poll_ready) for an [`Interest`]: one
+    /// direction, or either of two. For both it returns one event whose
+    /// flags and tick come from a single look at the latch (so a clear by
+    /// that event is exact), and parks in both directions' waker slots when
+    /// neither is ready. Spends one unit of budget, like `poll_ready`.
+    pub(crate) fn poll_ready_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<ReadyEvent> {
+        if let Some(direction) = interest.direction() {
+            return self.poll_ready(cx, direction);
+        }
+        ready!(coop::poll_proceed(cx));
+        loop {
+            if let Some(ev) = self.entry.io.ready_event(interest.mask()) {
+                return Poll::Ready(ev);
+            }
+            // Park in each direction. Each `poll_ready` looks again after
+            // storing its waker, so an event landing since the look above
+            // is seen here, and then the loop takes one event for both.
+            let mut seen = false;
+            for direction in [Direction::Read, Direction::Write] {
+                if self.entry.io.poll_ready(cx, direction).is_ready() {
+                    seen = true;
+                } else {
+                    self.driver.want(&self.entry, direction);
+                }
+            }
+            if !seen {
+                return Poll::Pending;
+            }
+        }
+    }
+
+    /// [`poll_ready_interest`](Registration::poll_ready_interest), with a
+    /// shut-down registration as the error an IO call would get.
+    pub(crate) fn poll_ready_io(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+    ) -> Poll<io::Result<ReadyEvent>> {
+        let ev = ready!(self.poll_ready_interest(cx, interest));
+        if ev.is_shutdown() {
+            return Poll::Ready(Err(gone()));
+        }
+        Poll::Ready(Ok(ev))
+    }
+
+    /// One non-blocking attempt at `op`, for the `try_*` methods: no wait,
+    /// no waker stored, no budget spent.
+    ///
+    /// The system call is made whatever the latch holds: in the level
+    /// fallback the latch only fills while a task waits, and a socket is
+    /// writable before the driver has reported it, so an empty latch does
+    /// not mean "not ready" (tokio answers `WouldBlock` without trying; we
+    /// never report a `WouldBlock` the kernel did not). On `WouldBlock` the
+    /// readiness latched *before* the call is cleared by its tick, as in
+    /// [`poll_io`](Registration::poll_io). Without the clear, edge mode
+    /// would keep the stale readiness forever (no new edge comes for a
+    /// queue that stays empty), and a `readable().await` / `try_recv` loop
+    /// would spin without ever sleeping. Without the tick, an event that
+    /// arrived during the call (a datagram queued just after the kernel
+    /// looked) would be wiped, and the next wait would sleep through it.
+    /// `EINTR` is returned as it is: a non-blocking call is not interrupted
+    /// in practice, and `op` may be a caller's one-shot closure.
+    pub(crate) fn try_io<R>(&self, interest: Interest, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let seen = self.entry.io.ready_event(interest.mask());
+        if seen.is_some_and(|ev| ev.is_shutdown()) {
+            return Err(gone());
+        }
+        match op() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                if let Some(ev) = seen {
+                    self.entry.io.clear_readiness(ev);
+                }
+                Err(e)
+            }
+            result => result,
+        }
     }
 
     /// The readiness loop every async operation is: wait for `direction`,
@@ -120,50 +213,8 @@ impl Registration {
         }
     }
 
-    /// [`poll_ready`](Registration::poll_ready) for the public `readable`
-    /// and `writable` waits: `Ok` once the latch holds readiness for
-    /// `direction` (which may be stale: the next attempt can still say
-    /// `WouldBlock`), an error once the runtime shut the registration down.
-    pub(crate) fn poll_ready_io(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<io::Result<()>> {
-        let ev = ready!(self.poll_ready(cx, direction));
-        Poll::Ready(if ev.is_shutdown() { Err(gone()) } else { Ok(()) })
-    }
-
-    /// One non-blocking attempt at `op`, for the `try_*` methods: no wait,
-    /// no waker stored, no budget spent. `EINTR` is retried.
-    ///
-    /// The system call is made whatever the latch holds: in the level
-    /// fallback the latch only fills while a task waits, so an empty latch
-    /// does not mean "not ready". On `WouldBlock` the readiness latched
-    /// *before* the call is cleared by its tick, as in
-    /// [`poll_io`](Registration::poll_io). Without the clear, edge mode
-    /// would keep the stale readiness forever (no new edge comes for a
-    /// queue that stays empty), and a `readable().await` / `try_recv` loop
-    /// would spin without ever sleeping. Without the tick, an event that
-    /// arrived during the call (a datagram queued just after the kernel
-    /// looked) would be wiped, and the next wait would sleep through it.
-    pub(crate) fn try_io<R>(
-        &self,
-        direction: Direction,
-        mut op: impl FnMut() -> io::Result<R>,
-    ) -> io::Result<R> {
-        loop {
-            let ev = self.entry.io.ready_now(direction);
-            if ev.is_shutdown() {
-                return Err(gone());
-            }
-            match op() {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.entry.io.clear_readiness(ev);
-                    return Err(e);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                result => return result,
-            }
-        }
-    }
-
-    /// Clears readiness a caller found stale (a spurious wake-up).
+    /// Clears readiness a caller found stale (a spurious wake-up, or an
+    /// [`AsyncFd`](crate::io::unix::AsyncFd) guard's `WouldBlock`).
     pub(crate) fn clear_readiness(&self, ev: ReadyEvent) {
         self.entry.io.clear_readiness(ev);
     }
@@ -181,7 +232,7 @@ impl Drop for Registration {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::Registration;
-    use crate::io::{Direction, Readiness};
+    use crate::io::{Interest, Readiness};
     use std::io;
     use std::os::fd::AsRawFd;
 
@@ -200,7 +251,7 @@ mod tests {
     fn try_io_clears_the_readiness_it_saw_on_would_block() {
         with_registration(|reg| {
             reg.entry.io.set_readiness(Readiness::READABLE);
-            let r: io::Result<()> = reg.try_io(Direction::Read, || Err(io::ErrorKind::WouldBlock.into()));
+            let r: io::Result<()> = reg.try_io(Interest::READABLE, || Err(io::ErrorKind::WouldBlock.into()));
             assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
             assert!(!reg.entry.io.readiness().is_readable(), "stale readiness cleared");
         });
@@ -212,7 +263,7 @@ mod tests {
             reg.entry.io.set_readiness(Readiness::READABLE);
             // The kernel said EAGAIN, and a datagram landed (its event was
             // latched) before the attempt could clear: the event stays.
-            let r: io::Result<()> = reg.try_io(Direction::Read, || {
+            let r: io::Result<()> = reg.try_io(Interest::READABLE, || {
                 reg.entry.io.set_readiness(Readiness::READABLE);
                 Err(io::ErrorKind::WouldBlock.into())
             });
@@ -222,19 +273,18 @@ mod tests {
     }
 
     #[test]
-    fn try_io_leaves_readiness_after_success_and_retries_eintr() {
+    fn try_io_tries_with_nothing_latched_and_clears_only_on_would_block() {
         with_registration(|reg| {
-            reg.entry.io.set_readiness(Readiness::READABLE);
-            let mut calls = 0;
-            let r = reg.try_io(Direction::Read, || {
-                calls += 1;
-                if calls == 1 {
-                    Err(io::ErrorKind::Interrupted.into())
-                } else {
-                    Ok(7)
-                }
+            // Nothing latched yet: the call is still made.
+            let mut called = false;
+            let r = reg.try_io(Interest::WRITABLE, || {
+                called = true;
+                Ok(7)
             });
-            assert_eq!((r.unwrap(), calls), (7, 2));
+            assert_eq!((r.unwrap(), called), (7, true));
+            reg.entry.io.set_readiness(Readiness::READABLE);
+            let r: io::Result<()> = reg.try_io(Interest::READABLE, || Err(io::ErrorKind::Interrupted.into()));
+            assert_eq!(r.unwrap_err().kind(), io::ErrorKind::Interrupted);
             assert!(reg.entry.io.readiness().is_readable(), "only WouldBlock clears");
         });
     }

@@ -100,14 +100,21 @@ impl TcpListener {
     /// The system's `accept4` error (`EMFILE` when out of descriptors, ...),
     /// or an error if the runtime shut the listener down.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (fd, peer) = poll_fn(|cx| self.poll_accept_fd(cx)).await?;
-        Ok((TcpStream::from_connected(fd)?, peer))
+        poll_fn(|cx| self.poll_accept(cx)).await
     }
 
-    /// Polls for one accepted descriptor; [`accept`](Self::accept) registers it.
-    fn poll_accept_fd(&self, cx: &mut Context<'_>) -> Poll<io::Result<(OwnedFd, SocketAddr)>> {
+    /// Polls for a connection: `Ready` with it (registered with the
+    /// runtime) and the peer's address, or `Pending` with `cx`'s waker
+    /// stored (only the most recent poll's waker is kept). The building
+    /// block of [`accept`](Self::accept), for a hand-written future or a
+    /// `Stream` of connections.
+    ///
+    /// # Errors
+    /// As [`accept`](Self::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Read, || sys::accept(fd))
+        let (conn, peer) = ready!(self.reg.poll_io(cx, Direction::Read, || sys::accept(fd)))?;
+        Poll::Ready(TcpStream::from_connected(conn).map(|stream| (stream, peer)))
     }
 
     /// The address the listener is bound to (with the port the system

@@ -6,7 +6,7 @@
 use super::registration::Registration;
 use super::sys;
 use super::UdpSocket;
-use crate::io::Direction;
+use crate::io::{Direction, Interest};
 use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -106,7 +106,7 @@ impl UdpSocket {
     /// # Errors
     /// As [`readable`](Self::readable).
     pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready_io(cx, Direction::Read)
+        self.reg.poll_ready_io(cx, Interest::READABLE).map_ok(drop)
     }
 
     /// Polls [`writable`](Self::writable).
@@ -114,7 +114,7 @@ impl UdpSocket {
     /// # Errors
     /// As [`writable`](Self::writable).
     pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready_io(cx, Direction::Write)
+        self.reg.poll_ready_io(cx, Interest::WRITABLE).map_ok(drop)
     }
 
     /// Tries to send `buf` as one datagram to the connected peer, without
@@ -127,7 +127,7 @@ impl UdpSocket {
     /// [`send`](Self::send).
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
         let fd = self.socket.as_raw_fd();
-        self.reg.try_io(Direction::Write, || sys::send(fd, buf))
+        self.reg.try_io(Interest::WRITABLE, || sys::send(fd, buf))
     }
 
     /// Tries to send `buf` as one datagram to `target`, without waiting.
@@ -139,7 +139,7 @@ impl UdpSocket {
     pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         let fd = self.socket.as_raw_fd();
         let addr = sys::SockAddr::inet(target);
-        self.reg.try_io(Direction::Write, || sys::send_to(fd, buf, &addr))
+        self.reg.try_io(Interest::WRITABLE, || sys::send_to(fd, buf, &addr))
     }
 
     /// Tries to receive one datagram from the connected peer into `buf`,
@@ -152,7 +152,7 @@ impl UdpSocket {
     /// [`recv`](Self::recv).
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         let fd = self.socket.as_raw_fd();
-        self.reg.try_io(Direction::Read, || sys::recv(fd, buf, 0))
+        self.reg.try_io(Interest::READABLE, || sys::recv(fd, buf, 0))
     }
 
     /// Tries to receive one datagram into `buf`, without waiting; returns
@@ -164,7 +164,7 @@ impl UdpSocket {
     /// [`recv_from`](Self::recv_from).
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let fd = self.socket.as_raw_fd();
-        let (n, addr) = self.reg.try_io(Direction::Read, || sys::recv_from(fd, buf, 0))?;
+        let (n, addr) = self.reg.try_io(Interest::READABLE, || sys::recv_from(fd, buf, 0))?;
         Ok((n, addr.to_inet()?))
     }
 

@@ -11,7 +11,7 @@ use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// A Unix-domain socket listening for connections at a path, registered
 /// with the current runtime's loop.
@@ -81,11 +81,22 @@ impl UnixListener {
     /// The system's `accept4` error (`EMFILE`, ...), or an error if the
     /// runtime shut the listener down.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for a connection: `Ready` with it (registered with the
+    /// runtime) and the peer's address, or `Pending` with `cx`'s waker
+    /// stored (only the most recent poll's waker is kept). The building
+    /// block of [`accept`](Self::accept).
+    ///
+    /// # Errors
+    /// As [`accept`](Self::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let fd = self.socket.as_raw_fd();
-        let (conn, _) = poll_fn(|cx| self.reg.poll_io(cx, Direction::Read, || sys::accept_any(fd))).await?;
+        let (conn, _) = ready!(self.reg.poll_io(cx, Direction::Read, || sys::accept_any(fd)))?;
         let stream = UnixStream::from_connected(conn)?;
         let peer = stream.peer_addr()?;
-        Ok((stream, peer))
+        Poll::Ready(Ok((stream, peer)))
     }
 
     /// The address the listener is bound to.

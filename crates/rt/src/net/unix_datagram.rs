@@ -3,7 +3,7 @@
 
 use super::registration::Registration;
 use super::sys;
-use crate::io::Direction;
+use crate::io::{Direction, Interest};
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
@@ -217,7 +217,7 @@ impl UnixDatagram {
     /// otherwise as [`send`](Self::send).
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
         let fd = self.socket.as_raw_fd();
-        self.reg.try_io(Direction::Write, || sys::send(fd, buf))
+        self.reg.try_io(Interest::WRITABLE, || sys::send(fd, buf))
     }
 
     /// Sends `buf` as one message to the socket bound at `target`.
@@ -274,7 +274,7 @@ impl UnixDatagram {
     pub fn try_send_to(&self, buf: &[u8], target: impl AsRef<Path>) -> io::Result<usize> {
         let fd = self.socket.as_raw_fd();
         let addr = sys::SockAddr::unix(target.as_ref())?;
-        self.reg.try_io(Direction::Write, || sys::send_to(fd, buf, &addr))
+        self.reg.try_io(Interest::WRITABLE, || sys::send_to(fd, buf, &addr))
     }
 
     /// Receives one message into `buf`, waiting for one; returns its
@@ -310,7 +310,7 @@ impl UnixDatagram {
     /// otherwise as [`recv`](Self::recv).
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         let fd = self.socket.as_raw_fd();
-        self.reg.try_io(Direction::Read, || self.end_of_input(sys::recv(fd, buf, 0), || 0))
+        self.reg.try_io(Interest::READABLE, || self.end_of_input(sys::recv(fd, buf, 0), || 0))
     }
 
     /// Receives one message into `buf`, waiting for one; returns its
@@ -343,7 +343,7 @@ impl UnixDatagram {
     /// for [`try_recv`](Self::try_recv)); otherwise as
     /// [`recv_from`](Self::recv_from).
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.reg.try_io(Direction::Read, || self.end_of_input(self.socket.recv_from(buf), unnamed))
+        self.reg.try_io(Interest::READABLE, || self.end_of_input(self.socket.recv_from(buf), unnamed))
     }
 
     /// Waits until the socket may have a message to receive, for a
@@ -372,7 +372,7 @@ impl UnixDatagram {
     /// # Errors
     /// As [`readable`](Self::readable).
     pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready_io(cx, Direction::Read)
+        self.reg.poll_ready_io(cx, Interest::READABLE).map_ok(drop)
     }
 
     /// Polls [`writable`](Self::writable).
@@ -380,7 +380,7 @@ impl UnixDatagram {
     /// # Errors
     /// As [`writable`](Self::writable).
     pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready_io(cx, Direction::Write)
+        self.reg.poll_ready_io(cx, Interest::WRITABLE).map_ok(drop)
     }
 
     /// The address the socket is bound to (unnamed for
