@@ -106,6 +106,7 @@ mod join;
 mod join_set;
 mod raw;
 mod state;
+mod task_local;
 mod waker;
 
 #[cfg(all(test, loom))]
@@ -117,6 +118,7 @@ pub use handle::{Notified, Task};
 pub use id::TaskId;
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
+pub use task_local::{AccessError, LocalKey};
 
 use raw::RawTask;
 use std::future::Future;
