@@ -113,11 +113,9 @@ pub fn has_budget_remaining() -> bool {
 /// assert!(rt.block_on(task).unwrap());
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn unconstrained<F: Future>(future: F) -> impl Future<Output = F::Output> {
-    async move {
-        let mut future = pin!(future);
-        poll_fn(|cx| with_budget(None, || future.as_mut().poll(cx))).await
-    }
+pub async fn unconstrained<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    poll_fn(|cx| with_budget(None, || future.as_mut().poll(cx))).await
 }
 
 /// Spends one unit of the current task's budget, yielding to the scheduler

@@ -49,7 +49,10 @@ fn thread_name_is_seen_in_tasks_and_blocking_closures() {
         // run on the caller's thread, whose name it leaves alone.
         let rt = Builder::new_current_thread().thread_name("my-blocking").build().unwrap();
         let (task, blocking) = rt.block_on(async {
-            (spindle_rt::spawn(async { name() }).await.unwrap(), spindle_rt::spawn_blocking(name).await.unwrap())
+            (
+                spindle_rt::spawn(async { name() }).await.unwrap(),
+                spindle_rt::spawn_blocking(name).await.unwrap(),
+            )
         });
         assert_eq!(task, name());
         assert_ne!(task.as_deref(), Some("my-blocking"));
@@ -67,7 +70,8 @@ fn thread_name_fn_names_each_new_thread() {
             .thread_name_fn(move || format!("named-{}", n.fetch_add(1, SeqCst)))
             .build()
             .unwrap();
-        let (worker, blocking) = rt.block_on(rt.spawn(async { (name(), spindle_rt::spawn_blocking(name).await) })).unwrap();
+        let (worker, blocking) =
+            rt.block_on(rt.spawn(async { (name(), spindle_rt::spawn_blocking(name).await) })).unwrap();
         let worker = worker.unwrap();
         let blocking = blocking.unwrap().unwrap();
         assert!(worker.starts_with("named-"), "{worker}");
@@ -90,7 +94,9 @@ fn thread_stack_size_applies_to_workers_and_blocking_threads() {
     bounded(|| {
         let rt = Builder::new_multi_thread().worker_threads(2).thread_stack_size(32 << 20).build().unwrap();
         let (in_task, in_blocking) = rt
-            .block_on(rt.spawn(async { (deep_stack(), spindle_rt::spawn_blocking(deep_stack).await.unwrap()) }))
+            .block_on(
+                rt.spawn(async { (deep_stack(), spindle_rt::spawn_blocking(deep_stack).await.unwrap()) }),
+            )
             .unwrap();
         assert_eq!((in_task, in_blocking), (7, 7));
     });
@@ -118,7 +124,8 @@ fn on_thread_start_and_stop_run_once_on_every_runtime_thread() {
                 .unwrap();
             let ran_on = rt.block_on(async {
                 let task = spindle_rt::spawn(async { (thread::current().id(), HOOKED.with(Cell::get)) });
-                let blocking = spindle_rt::spawn_blocking(|| (thread::current().id(), HOOKED.with(Cell::get)));
+                let blocking =
+                    spindle_rt::spawn_blocking(|| (thread::current().id(), HOOKED.with(Cell::get)));
                 (task.await.unwrap(), blocking.await.unwrap())
             });
             drop(rt);

@@ -48,30 +48,33 @@ fn each_task_sees_its_own_value_after_moving_between_workers() {
         let moved = rt.block_on(async {
             let tasks: Vec<_> = (0..32u32)
                 .map(|i| {
-                    spindle_rt::spawn(NUM.scope(i, NAME.scope(format!("task-{i}"), async move {
-                        let mut threads = HashSet::new();
-                        let mut forced_moves = 0;
-                        for round in 0..12 {
-                            let before = thread::current().id();
-                            threads.insert(before);
-                            if round % 4 == 0 {
-                                // Hands this worker's queue to a new thread;
-                                // this one exits after our next yield, so
-                                // the next poll is on another thread.
-                                spindle_rt::runtime::block_in_place(|| ());
+                    spindle_rt::spawn(NUM.scope(
+                        i,
+                        NAME.scope(format!("task-{i}"), async move {
+                            let mut threads = HashSet::new();
+                            let mut forced_moves = 0;
+                            for round in 0..12 {
+                                let before = thread::current().id();
+                                threads.insert(before);
+                                if round % 4 == 0 {
+                                    // Hands this worker's queue to a new thread;
+                                    // this one exits after our next yield, so
+                                    // the next poll is on another thread.
+                                    spindle_rt::runtime::block_in_place(|| ());
+                                }
+                                spindle_rt::yield_now().await;
+                                let after = thread::current().id();
+                                if round % 4 == 0 {
+                                    assert_ne!(before, after, "block_in_place then yield moves the task");
+                                    forced_moves += 1;
+                                }
+                                threads.insert(after);
+                                assert_eq!(NUM.get(), i, "task {i}, round {round}");
+                                NAME.with(|n| assert_eq!(*n, format!("task-{i}")));
                             }
-                            spindle_rt::yield_now().await;
-                            let after = thread::current().id();
-                            if round % 4 == 0 {
-                                assert_ne!(before, after, "block_in_place then yield moves the task");
-                                forced_moves += 1;
-                            }
-                            threads.insert(after);
-                            assert_eq!(NUM.get(), i, "task {i}, round {round}");
-                            NAME.with(|n| assert_eq!(*n, format!("task-{i}")));
-                        }
-                        (forced_moves, threads.len())
-                    })))
+                            (forced_moves, threads.len())
+                        }),
+                    ))
                 })
                 .collect();
             let mut moved = 0;
@@ -163,9 +166,9 @@ fn outside_any_scope_access_fails_with_a_clear_message() {
 fn a_spawned_task_does_not_inherit_the_scope() {
     bounded(|| {
         for (name, rt) in both() {
-            let inner = rt.block_on(NUM.scope(5, async {
-                spindle_rt::spawn(async { NUM.try_get().is_err() }).await.unwrap()
-            }));
+            let inner = rt.block_on(
+                NUM.scope(5, async { spindle_rt::spawn(async { NUM.try_get().is_err() }).await.unwrap() }),
+            );
             assert!(inner, "{name}");
         }
     });

@@ -378,7 +378,11 @@ fn run_worker(inner: Arc<Inner>, number: usize) {
 /// it. The mask is set on the calling thread around the spawn, since a new
 /// thread inherits its creator's mask: blocking it from inside the new
 /// thread would leave a window before its first instruction.
-fn start_thread(spec: &ThreadSpec, number: usize, body: impl FnOnce() + Send + 'static) -> io::Result<JoinHandle<()>> {
+fn start_thread(
+    spec: &ThreadSpec,
+    number: usize,
+    body: impl FnOnce() + Send + 'static,
+) -> io::Result<JoinHandle<()>> {
     let mut blocked = MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: `blocked` is valid for writes of a sigset_t; sigfillset
     // initialises all of it (it cannot fail for a valid pointer).

@@ -233,8 +233,11 @@ impl Builder {
     /// The kernel refusing a poller or a thread, or an unknown
     /// `SPINDLE_POLLER`.
     pub fn build(&mut self) -> io::Result<Runtime> {
-        let blocking =
-            Arc::new(BlockingPool::with_spec(self.max_blocking_threads, self.keep_alive, self.threads.clone()));
+        let blocking = Arc::new(BlockingPool::with_spec(
+            self.max_blocking_threads,
+            self.keep_alive,
+            self.threads.clone(),
+        ));
         match self.flavor {
             Flavor::CurrentThread => {
                 let lp = match self.backend {

@@ -14,7 +14,7 @@ use std::fmt;
 /// cancelled and scheduled, its future is dropped by the scheduler's runner
 /// (at once if the task is idle, or when its current poll returns), and the
 /// `JoinHandle` then yields a [`JoinError`] with
-/// [`is_cancelled`](JoinError::is_cancelled), unless the task completed
+/// [`is_cancelled`](super::JoinError::is_cancelled), unless the task completed
 /// first, in which case the output wins. Dropping an `AbortHandle` does
 /// nothing to the task.
 ///
@@ -99,6 +99,9 @@ impl Drop for AbortHandle {
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AbortHandle").field("id", &self.id()).field("state", &self.raw.state().load()).finish()
+        f.debug_struct("AbortHandle")
+            .field("id", &self.id())
+            .field("state", &self.raw.state().load())
+            .finish()
     }
 }

@@ -173,8 +173,10 @@ impl<T: 'static> LocalKey<T> {
     }
 
     /// Wraps `future` so that, whenever it is polled, this key's value is
-    /// `value` (and is dropped with the wrapping future). The value is also
-    /// set while the wrapped future is dropped, so its destructors see it.
+    /// `value` (and is dropped with the wrapping future). If the scope
+    /// future is dropped after it was first polled and before the wrapped
+    /// one completed (a cancelled task, say), the wrapped future is dropped
+    /// with the value set, so its destructors see it.
     ///
     /// The returned future is `Send` if `T` and `F` are: on the
     /// multi-thread runtime it may be polled by a different worker each
@@ -182,12 +184,10 @@ impl<T: 'static> LocalKey<T> {
     ///
     /// # Panics
     /// When polled inside a [`with`](LocalKey::with) of the same key.
-    pub fn scope<F: Future>(&'static self, value: T, future: F) -> impl Future<Output = F::Output> {
-        async move {
-            let future = pin!(Some(future));
-            let mut scope = Scope { key: self, value: Some(value), future };
-            poll_fn(|cx| scope.poll(cx)).await
-        }
+    pub async fn scope<F: Future>(&'static self, value: T, future: F) -> F::Output {
+        let future = pin!(Some(future));
+        let mut scope = Scope { key: self, value: Some(value), future };
+        poll_fn(|cx| scope.poll(cx)).await
     }
 
     /// Runs `f` with this key's value set to `value`, restoring the

@@ -28,9 +28,9 @@ pub(crate) mod worker;
 use crate::blocking::BlockingPool;
 use crate::io::driver::IoDriver;
 use crate::lock;
-use crate::runtime::threads::ThreadSpec;
 use crate::runtime::context::{self, Current};
 use crate::runtime::owned::OwnedTasks;
+use crate::runtime::threads::ThreadSpec;
 use crate::sched::{local, Inject, Steal};
 use crate::task::{new_task, JoinHandle, Notified, Schedule, Task as OwnedTask, TaskId};
 use crate::time::driver::{TimeDriver, Unpark};
@@ -175,8 +175,9 @@ impl Shared {
     pub(crate) fn start_worker(self: &Arc<Self>, core: Box<Core>) -> io::Result<()> {
         let shared = Arc::clone(self);
         let index = core.index;
-        let handle =
-            self.thread_spec.spawn(|| format!("spindle-rt-worker-{index}"), move || worker::run(shared, core))?;
+        let handle = self
+            .thread_spec
+            .spawn(|| format!("spindle-rt-worker-{index}"), move || worker::run(shared, core))?;
         let mut threads = lock(&self.threads);
         threads.retain(|t| !t.is_finished());
         threads.push(handle);
