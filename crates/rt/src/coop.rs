@@ -17,8 +17,18 @@
 //!
 //! Outside a runtime's task poll (under another executor, or in
 //! `block_on`'s main future) the budget is unlimited.
+//!
+//! Two tools adjust the rationing from user code, as in tokio:
+//! [`consume_budget`] lets a CPU-heavy loop that touches no runtime
+//! resource take part (it spends a unit, and yields once the budget is
+//! gone), and [`unconstrained`] opts a future out (its polls spend
+//! nothing and are never told to yield), for code that must not be
+//! interrupted between two ready operations and accepts starving its
+//! worker's other tasks meanwhile.
 
 use std::cell::Cell;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::task::{Context, Poll};
 
 /// Operations a task may complete in one poll before it must yield: 128,
@@ -35,13 +45,19 @@ thread_local! {
 /// after (task polls do not nest, but `block_on` inside `spawn_blocking`
 /// may run inside a poll's thread-local scope).
 pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(Some(BUDGET), f)
+}
+
+/// Runs `f` with the budget `left` (`None`: unlimited), restoring the
+/// previous one after, also if `f` panics.
+fn with_budget<R>(left: Option<u8>, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<u8>);
     impl Drop for Restore {
         fn drop(&mut self) {
             let _ = LEFT.try_with(|l| l.set(self.0));
         }
     }
-    let _restore = Restore(LEFT.with(|l| l.replace(Some(BUDGET))));
+    let _restore = Restore(LEFT.with(|l| l.replace(left)));
     f()
 }
 
@@ -67,4 +83,73 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
 /// Whether the current task has budget left (diagnostics and tests).
 pub fn has_budget_remaining() -> bool {
     LEFT.try_with(|l| l.get() != Some(0)).unwrap_or(true)
+}
+
+/// Wraps `future` so that its polls run with an unlimited budget: the
+/// runtime's resources it uses (channels, sockets, joins,
+/// [`consume_budget`]) never answer `Pending` just because the task has had
+/// its share, so it runs until something it waits on is really not ready.
+///
+/// The budget of the enclosing task is left as it was: what the wrapped
+/// future does is not charged to it. This gives up the fairness the budget
+/// exists for: while the wrapped future keeps finding its resources ready,
+/// no other task, timer or IO event runs on its worker (on the
+/// current-thread runtime, on the whole runtime).
+///
+/// ```
+/// use spindle_rt::coop::{has_budget_remaining, unconstrained, BUDGET};
+/// use spindle_rt::sync::mpsc;
+///
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// let task = rt.spawn(unconstrained(async {
+///     let (tx, mut rx) = mpsc::channel(1);
+///     // Far more ready operations than one budget allows, without a yield.
+///     for i in 0..10 * BUDGET as u32 {
+///         tx.send(i).await.unwrap();
+///         assert_eq!(rx.recv().await, Some(i));
+///     }
+///     has_budget_remaining()
+/// }));
+/// assert!(rt.block_on(task).unwrap());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn unconstrained<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    poll_fn(|cx| with_budget(None, || future.as_mut().poll(cx))).await
+}
+
+/// Spends one unit of the current task's budget, yielding to the scheduler
+/// first if none is left: a fairness point for a loop that is busy without
+/// touching any runtime resource (which would spend the budget for it).
+///
+/// Cheap when budget remains (no yield, one thread-local update); after
+/// [`BUDGET`] calls within one poll of the task, the task goes to the back
+/// of the run queue and resumes with a fresh budget. Outside a runtime's
+/// task, or inside [`unconstrained`], it never yields.
+///
+/// ```
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// let sum = rt.block_on(rt.spawn(async {
+///     let mut sum = 0u64;
+///     for n in 0..100_000u64 {
+///         sum += n;
+///         // Lets other tasks, timers and IO in every BUDGET rounds.
+///         spindle_rt::coop::consume_budget().await;
+///     }
+///     sum
+/// }));
+/// assert_eq!(sum.unwrap(), 4_999_950_000);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub async fn consume_budget() {
+    let mut done = false;
+    poll_fn(move |cx| {
+        if done {
+            return Poll::Ready(());
+        }
+        let polled = poll_proceed(cx);
+        done = polled.is_ready();
+        polled
+    })
+    .await
 }

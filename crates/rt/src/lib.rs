@@ -13,10 +13,12 @@
 //!   thread's [`BlockedTask`](runtime::BlockedTask) reports;
 //! * [`time`]: `sleep`, `timeout` and `interval` on a hierarchical timer
 //!   wheel;
-//! * [`task`]: the task cell, its one-word state machine and `JoinHandle`;
+//! * [`task`]: the task cell, its one-word state machine, `JoinHandle`,
+//!   `AbortHandle`, `JoinSet`, and task-local storage ([`task_local!`]);
 //! * [`sched`]: the G-M-P building blocks: a P's lock-free local run queue
 //!   (steal half) and the global queue;
-//! * [`coop`]: the per-poll budget that makes an always-ready task yield;
+//! * [`coop`]: the per-poll budget that makes an always-ready task yield
+//!   (`consume_budget`, `unconstrained`);
 //! * [`net`]: TCP (with [`net::TcpSocket`] for options), UDP and Unix
 //!   sockets, `Send + Sync` on both runtimes, registered once,
 //!   edge-triggered; split halves, vectored writes, futures-io traits,
@@ -24,9 +26,10 @@
 //! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on,
 //!   and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
 //!   (an eventfd, a timerfd, inotify, a pipe, a pty) on the runtime;
-//! * [`blocking`] and [`fs`]: `spawn_blocking` on an elastic pool whose idle
-//!   threads retire, and `std::fs` through it (files with the futures-io
-//!   traits, directories listed in batches, paths, links, permissions);
+//! * [`blocking`] and [`fs`]: `spawn_blocking` on the runtime's elastic
+//!   pool whose idle threads retire, and `std::fs` through it (files with
+//!   the futures-io traits, directories listed in batches, paths, links,
+//!   permissions);
 //! * [`process`]: child processes with their stdio pipes on the netpoller
 //!   and their exits learned from a pidfd (`SIGCHLD` where there is none);
 //! * [`signal`]: Unix signals as futures ([`signal::ctrl_c`] for a graceful

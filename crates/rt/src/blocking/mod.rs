@@ -56,8 +56,17 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::thread;
 
-/// Runs `f` on a thread of the global [`BlockingPool`] and returns a future
-/// of its result.
+/// Runs `f` on a thread of the current runtime's blocking pool (or, outside
+/// a runtime, of the global [`BlockingPool`]) and returns a future of its
+/// result.
+///
+/// Inside a runtime (in a task, or in `block_on`'s future) the closure goes
+/// to that runtime's own pool, sized, named and hooked by its
+/// [`Builder`](crate::Builder) (`max_blocking_threads`,
+/// `thread_keep_alive`, `thread_name`, ...), and dropping the runtime waits
+/// for it (see [`Runtime`](crate::Runtime#dropping)). Anywhere else (a
+/// plain thread, another executor, inside a blocking closure) it goes to
+/// the process-wide [`BlockingPool::global`].
 ///
 /// `f` starts as soon as a thread is free, whether or not the handle is
 /// polled; dropping the handle does not stop it. The future resolves to
@@ -91,7 +100,10 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    BlockingPool::global().spawn(f)
+    match crate::runtime::context::blocking_pool() {
+        Some(pool) => pool.spawn(f),
+        None => BlockingPool::global().spawn(f),
+    }
 }
 
 impl BlockingPool {

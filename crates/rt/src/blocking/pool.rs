@@ -35,13 +35,14 @@
 //! trick). Shutdown waits on `all_exited` until `live` is zero, then joins
 //! the last one.
 
+use crate::runtime::threads::ThreadSpec;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
 use std::mem::MaybeUninit;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// A unit of work for a pool thread. Built by `spawn` around the user's
@@ -76,9 +77,11 @@ pub const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
 /// ...), so a signal meant for an event loop's signalfd is never taken by
 /// a pool thread; fault signals (SIGSEGV, ...) stay deliverable.
 ///
-/// Most code uses the global pool through
-/// [`spawn_blocking`](super::spawn_blocking); a pool of one's own, from
-/// [`BlockingPool::new`], has its own bound and can be
+/// Most code uses a pool through [`spawn_blocking`](super::spawn_blocking):
+/// each runtime has its own (configured by its
+/// [`Builder`](crate::Builder), shut down when it is dropped), and code
+/// outside any runtime uses the [global](BlockingPool::global) one. A pool
+/// of one's own, from [`BlockingPool::new`], has its own bound and can be
 /// [shut down](BlockingPool::shutdown) and joined.
 ///
 /// Dropping a `BlockingPool` shuts it down without waiting: queued jobs are
@@ -97,6 +100,8 @@ struct Inner {
     all_exited: Condvar,
     max_threads: usize,
     keep_alive: Duration,
+    /// How threads are named and started (a runtime's builder knobs).
+    spec: ThreadSpec,
 }
 
 struct State {
@@ -129,6 +134,12 @@ impl BlockingPool {
     ///
     /// If `max_threads` is zero: such a pool could never run anything.
     pub fn new(max_threads: usize, keep_alive: Duration) -> BlockingPool {
+        BlockingPool::with_spec(max_threads, keep_alive, ThreadSpec::default())
+    }
+
+    /// As [`new`](BlockingPool::new), with a runtime's thread knobs (name,
+    /// stack size, start and stop hooks).
+    pub(crate) fn with_spec(max_threads: usize, keep_alive: Duration, spec: ThreadSpec) -> BlockingPool {
         assert!(max_threads > 0, "a blocking pool needs at least one thread");
         BlockingPool {
             inner: Arc::new(Inner {
@@ -146,12 +157,14 @@ impl BlockingPool {
                 all_exited: Condvar::new(),
                 max_threads,
                 keep_alive,
+                spec,
             }),
         }
     }
 
-    /// The process-wide pool behind [`spawn_blocking`](super::spawn_blocking):
-    /// [`DEFAULT_MAX_THREADS`] threads at most, [`DEFAULT_KEEP_ALIVE`].
+    /// The process-wide pool behind [`spawn_blocking`](super::spawn_blocking)
+    /// outside a runtime: [`DEFAULT_MAX_THREADS`] threads at most,
+    /// [`DEFAULT_KEEP_ALIVE`].
     ///
     /// Created on first use and never shut down. It holds no thread until a
     /// job arrives and none again `DEFAULT_KEEP_ALIVE` after the last one;
@@ -204,7 +217,7 @@ impl BlockingPool {
             let number = state.next_worker;
             state.next_worker += 1;
             let inner = Arc::clone(&self.inner);
-            match start_thread(number, move || run_worker(inner, number)) {
+            match start_thread(&self.inner.spec, number, move || run_worker(inner, number)) {
                 Ok(handle) => {
                     state.live += 1;
                     state.workers.insert(number, handle);
@@ -365,7 +378,11 @@ fn run_worker(inner: Arc<Inner>, number: usize) {
 /// it. The mask is set on the calling thread around the spawn, since a new
 /// thread inherits its creator's mask: blocking it from inside the new
 /// thread would leave a window before its first instruction.
-fn start_thread(number: usize, body: impl FnOnce() + Send + 'static) -> io::Result<JoinHandle<()>> {
+fn start_thread(
+    spec: &ThreadSpec,
+    number: usize,
+    body: impl FnOnce() + Send + 'static,
+) -> io::Result<JoinHandle<()>> {
     let mut blocked = MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: `blocked` is valid for writes of a sigset_t; sigfillset
     // initialises all of it (it cannot fail for a valid pointer).
@@ -379,7 +396,7 @@ fn start_thread(number: usize, body: impl FnOnce() + Send + 'static) -> io::Resu
     // SAFETY: `blocked` is initialised; `old` is valid for writes and is
     // filled in when the call succeeds. SIG_BLOCK only adds to the mask.
     let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, blocked.as_ptr(), old.as_mut_ptr()) };
-    let spawned = thread::Builder::new().name(format!("spindle-blocking-{number}")).spawn(body);
+    let spawned = spec.spawn(|| format!("spindle-blocking-{number}"), body);
     if rc == 0 {
         // SAFETY: rc == 0, so pthread_sigmask filled in `old` with the
         // caller's previous mask; restoring it undoes the block above.

@@ -3,7 +3,9 @@
 use super::current_thread::Core;
 use super::multi_thread::sysmon::{BlockedTask, BlockedTaskCb, DEFAULT_BLOCKED_THRESHOLD};
 use super::multi_thread::{Config, MultiThread};
+use super::threads::ThreadSpec;
 use super::Runtime;
+use crate::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use spindle_loop::{Backend, Loop};
 use std::fmt;
 use std::io;
@@ -23,6 +25,31 @@ enum Flavor {
 
 /// Configures a [`Runtime`].
 ///
+/// # Threads
+///
+/// A runtime starts two kinds of thread, and the thread knobs
+/// ([`thread_name`](Builder::thread_name),
+/// [`thread_name_fn`](Builder::thread_name_fn),
+/// [`thread_stack_size`](Builder::thread_stack_size),
+/// [`on_thread_start`](Builder::on_thread_start),
+/// [`on_thread_stop`](Builder::on_thread_stop)) apply to both, as tokio's
+/// do:
+///
+/// * the multi-thread runtime's workers (including the replacement a
+///   [`block_in_place`](crate::block_in_place) starts). The current-thread
+///   runtime has none: its tasks run on the thread that calls
+///   [`Runtime::block_on`], which is the caller's, so no knob touches it;
+/// * the runtime's own blocking pool, which runs
+///   [`spawn_blocking`](crate::spawn_blocking) closures (and the
+///   [`fs`](crate::fs) and DNS work built on it) called from the runtime's
+///   tasks and `block_on`, sized by
+///   [`max_blocking_threads`](Builder::max_blocking_threads) and
+///   [`thread_keep_alive`](Builder::thread_keep_alive). Both flavors
+///   have one.
+///
+/// The multi-thread runtime's monitor thread (`spindle-rt-sysmon`, which
+/// runs no user code) is internal and keeps its own name and defaults.
+///
 /// ```
 /// use spindle_rt::runtime::Builder;
 ///
@@ -41,6 +68,9 @@ pub struct Builder {
     workers: Option<usize>,
     blocked_threshold: Duration,
     on_blocked: Option<BlockedTaskCb>,
+    threads: ThreadSpec,
+    max_blocking_threads: usize,
+    keep_alive: Duration,
 }
 
 impl Builder {
@@ -51,6 +81,9 @@ impl Builder {
             workers: None,
             blocked_threshold: DEFAULT_BLOCKED_THRESHOLD,
             on_blocked: None,
+            threads: ThreadSpec::default(),
+            max_blocking_threads: DEFAULT_MAX_THREADS,
+            keep_alive: DEFAULT_KEEP_ALIVE,
         }
     }
 
@@ -102,6 +135,89 @@ impl Builder {
         self
     }
 
+    /// Names every thread the runtime starts `name` (see
+    /// [Threads](Builder#threads)). Default: `spindle-rt-worker-N` for
+    /// workers, `spindle-blocking-N` for blocking-pool threads. Replaces an
+    /// earlier [`thread_name_fn`](Builder::thread_name_fn).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Builder {
+        let name = name.into();
+        self.threads.name = Some(Arc::new(move || name.clone()));
+        self
+    }
+
+    /// Names each thread the runtime starts by calling `f` (see
+    /// [Threads](Builder#threads)), on the thread that starts it, just
+    /// before. Replaces an earlier [`thread_name`](Builder::thread_name).
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    ///
+    /// let rt = spindle_rt::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .thread_name_fn(|| {
+    ///         static N: AtomicUsize = AtomicUsize::new(0);
+    ///         format!("app-{}", N.fetch_add(1, Ordering::Relaxed))
+    ///     })
+    ///     .build()?;
+    /// let name = rt.block_on(rt.spawn(async { std::thread::current().name().map(String::from) }));
+    /// assert!(name.unwrap().unwrap().starts_with("app-"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Builder {
+        self.threads.name = Some(Arc::new(f));
+        self
+    }
+
+    /// The stack size, in bytes, of every thread the runtime starts (see
+    /// [Threads](Builder#threads)). Default: std's (2 MiB unless
+    /// `RUST_MIN_STACK` says otherwise). The platform may round it up.
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Builder {
+        self.threads.stack_size = Some(bytes);
+        self
+    }
+
+    /// Calls `f` on each thread the runtime starts (see
+    /// [Threads](Builder#threads)), first thing, before it runs any task or
+    /// closure: to set up thread-locals, pin a CPU, register with a
+    /// profiler. A panic in `f` is reported by the panic hook and otherwise
+    /// ignored: the thread goes on with its work.
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
+        self.threads.on_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Calls `f` on each thread the runtime started, last thing before it
+    /// exits: a worker at shutdown (or after handing its work on in
+    /// [`block_in_place`](crate::block_in_place)), a blocking-pool thread
+    /// when its keep-alive expires or at shutdown. Once the runtime is
+    /// dropped (without a timeout cutting the wait short), every start has
+    /// had its stop. Panics are treated as in
+    /// [`on_thread_start`](Builder::on_thread_start).
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Builder {
+        self.threads.on_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// The most threads the runtime's blocking pool runs at once (default
+    /// [`DEFAULT_MAX_THREADS`], 512): beyond it, `spawn_blocking` closures
+    /// wait in a queue for a thread to come free. Does not count the
+    /// multi-thread runtime's workers.
+    ///
+    /// # Panics
+    /// If `n` is zero: such a pool could never run anything.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Builder {
+        assert!(n > 0, "max_blocking_threads must be at least 1");
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for another closure
+    /// before it exits (default [`DEFAULT_KEEP_ALIVE`], 10 s).
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Builder {
+        self.keep_alive = keep_alive;
+        self
+    }
+
     fn default_workers() -> usize {
         if let Some(n) = std::env::var(WORKER_THREADS_ENV).ok().and_then(|v| v.trim().parse::<usize>().ok()) {
             return n.max(1);
@@ -117,13 +233,18 @@ impl Builder {
     /// The kernel refusing a poller or a thread, or an unknown
     /// `SPINDLE_POLLER`.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let blocking = Arc::new(BlockingPool::with_spec(
+            self.max_blocking_threads,
+            self.keep_alive,
+            self.threads.clone(),
+        ));
         match self.flavor {
             Flavor::CurrentThread => {
                 let lp = match self.backend {
                     Some(b) => Loop::with_backend(b)?,
                     None => Loop::new()?,
                 };
-                Ok(Runtime::from_core(Core::new(lp)?))
+                Ok(Runtime::from_core(Core::new(lp, blocking)?))
             }
             Flavor::MultiThread => {
                 let config = Config {
@@ -131,6 +252,8 @@ impl Builder {
                     backend: self.backend,
                     blocked_threshold: self.blocked_threshold,
                     on_blocked: self.on_blocked.clone(),
+                    threads: self.threads.clone(),
+                    blocking,
                 };
                 Ok(Runtime::from_multi_thread(MultiThread::start(config)?))
             }
@@ -146,6 +269,9 @@ impl fmt::Debug for Builder {
             .field("workers", &self.workers)
             .field("blocked_threshold", &self.blocked_threshold)
             .field("on_blocked", &self.on_blocked.is_some())
+            .field("threads", &self.threads)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.keep_alive)
             .finish()
     }
 }

@@ -13,6 +13,7 @@
 use super::current_thread::{self, Core};
 use super::multi_thread::{self, worker::WorkerContext};
 use super::Scheduler;
+use crate::blocking::BlockingPool;
 use crate::io::driver::IoDriver;
 use crate::time::driver::TimeDriver;
 use std::cell::RefCell;
@@ -54,6 +55,14 @@ impl Current {
             Current::Thread(core) => &core.shared().io,
             Current::Worker(cx) => &cx.shared().io,
             Current::BlockOn(shared) => &shared.io,
+        }
+    }
+
+    fn blocking(&self) -> &Arc<BlockingPool> {
+        match self {
+            Current::Thread(core) => &core.shared().blocking,
+            Current::Worker(cx) => &cx.shared().blocking,
+            Current::BlockOn(shared) => &shared.blocking,
         }
     }
 
@@ -143,6 +152,12 @@ pub(crate) fn io_driver() -> Arc<IoDriver> {
         Some(io) => io,
         None => panic!("{NO_RUNTIME}"),
     }
+}
+
+/// The current runtime's blocking pool, if this thread is inside a
+/// runtime (a task's poll, or `block_on`).
+pub(crate) fn blocking_pool() -> Option<Arc<BlockingPool>> {
+    with_current(|c| c.map(|c| Arc::clone(c.blocking())))
 }
 
 /// The current runtime's time driver, if any. (Read through the borrowed

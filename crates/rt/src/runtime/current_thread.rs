@@ -24,6 +24,7 @@
 //! leaks.
 
 use super::owned::OwnedTasks;
+use crate::blocking::BlockingPool;
 use crate::coop;
 use crate::io::driver::IoDriver;
 use crate::lock;
@@ -72,6 +73,8 @@ pub(crate) struct Shared {
     pub(crate) time: Arc<TimeDriver>,
     /// Sockets, registered on the loop's own poller.
     pub(crate) io: Arc<IoDriver>,
+    /// The runtime's blocking pool (shut down by `Runtime`'s drop).
+    pub(crate) blocking: Arc<BlockingPool>,
 }
 
 struct RemoteQueue {
@@ -185,7 +188,7 @@ pub(crate) struct Core {
 
 impl Core {
     /// A core on a new loop.
-    pub(crate) fn new(lp: Loop) -> io::Result<Rc<Core>> {
+    pub(crate) fn new(lp: Loop, blocking: Arc<BlockingPool>) -> io::Result<Rc<Core>> {
         let mut lp = lp;
         // The callback does nothing: the wake-up itself is the point; the
         // scheduler takes the remote queue when `run` returns.
@@ -212,6 +215,7 @@ impl Core {
             time: Arc::new(TimeDriver::new(Unpark::Loop(unpark.clone()))),
             io,
             unpark,
+            blocking,
         });
         let local: Rc<RefCell<VecDeque<Notified<Sched>>>> = Rc::default();
         let prepare: PhaseId = lp.prepare_new();

@@ -87,12 +87,14 @@ pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 mod owned;
+pub(crate) mod threads;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
 pub use multi_thread::sysmon::{BlockedTask, DEFAULT_BLOCKED_THRESHOLD};
 /// The poller backends a runtime's loop can run on (see [`Builder::backend`]).
 pub use spindle_loop::Backend;
 
+use crate::blocking::{BlockingHandle, BlockingPool};
 use crate::task::JoinHandle;
 use crate::time::driver::TimeDriver;
 use current_thread::Core;
@@ -102,6 +104,7 @@ use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 /// A runtime's shared state, whichever the scheduler.
 #[derive(Clone)]
@@ -127,6 +130,14 @@ impl Scheduler {
         match self {
             Scheduler::CurrentThread(s) => &s.time,
             Scheduler::MultiThread(s) => &s.time,
+        }
+    }
+
+    /// The runtime's blocking pool.
+    pub(crate) fn blocking(&self) -> &Arc<BlockingPool> {
+        match self {
+            Scheduler::CurrentThread(s) => &s.blocking,
+            Scheduler::MultiThread(s) => &s.blocking,
         }
     }
 
@@ -171,6 +182,15 @@ enum Kind {
 /// polled again. A task spawned after that (through a `Handle`) is
 /// cancelled at once.
 ///
+/// Last, the runtime's blocking pool shuts down: closures queued and not
+/// yet started are dropped (their handles yield a cancelled `JoinError`),
+/// and the drop **waits for the closures already running** to return (a
+/// thread cannot be interrupted), as tokio's does. A closure that may never
+/// return (a read of stdin, a wait on a channel nobody will send to) would
+/// hold the drop for ever: use [`shutdown_timeout`](Runtime::shutdown_timeout)
+/// or [`shutdown_background`](Runtime::shutdown_background) to bound that
+/// wait; the threads still running then are left to finish on their own.
+///
 /// ```
 /// use spindle_rt::runtime::Builder;
 /// use std::time::Duration;
@@ -200,17 +220,20 @@ enum Kind {
 pub struct Runtime {
     kind: Kind,
     handle: Handle,
+    /// How long the drop waits for blocking-pool threads (`Duration::MAX`:
+    /// for ever; set by `shutdown_timeout`).
+    blocking_wait: Duration,
 }
 
 impl Runtime {
     fn from_core(core: Rc<Core>) -> Runtime {
         let handle = Handle { inner: Scheduler::CurrentThread(Arc::clone(core.shared())) };
-        Runtime { kind: Kind::CurrentThread(core), handle }
+        Runtime { kind: Kind::CurrentThread(core), handle, blocking_wait: Duration::MAX }
     }
 
     fn from_multi_thread(mt: MultiThread) -> Runtime {
         let handle = Handle { inner: Scheduler::MultiThread(Arc::clone(mt.shared())) };
-        Runtime { kind: Kind::MultiThread(mt), handle }
+        Runtime { kind: Kind::MultiThread(mt), handle, blocking_wait: Duration::MAX }
     }
 
     /// Runs `future` to completion on this thread and returns its output.
@@ -251,18 +274,71 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// Runs `f` on the runtime's blocking pool; see
+    /// [`Handle::spawn_blocking`].
+    pub fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
     /// A handle to this runtime, for other threads.
     pub fn handle(&self) -> Handle {
         self.handle.clone()
+    }
+
+    /// Drops the runtime (see [Dropping](Runtime#dropping)), waiting at
+    /// most `timeout` for blocking-pool threads that are still running
+    /// closures. Those still running after it are left to finish on their
+    /// own, detached (their on-stop hook runs when they do).
+    ///
+    /// The timeout bounds only that wait: the tasks are cancelled first,
+    /// and on the multi-thread runtime a worker finishes the poll it is in
+    /// before it stops, so a task blocking inside a poll (rather than in
+    /// `spawn_blocking`) still holds the shutdown up.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// let (started_tx, started_rx) = std::sync::mpsc::channel();
+    /// // A closure stuck until someone sends: dropping would wait for it.
+    /// let _stuck = rt.spawn_blocking(move || {
+    ///     started_tx.send(()).unwrap();
+    ///     rx.recv_timeout(Duration::from_secs(60))
+    /// });
+    /// started_rx.recv().unwrap();
+    /// let start = Instant::now();
+    /// rt.shutdown_timeout(Duration::from_millis(10));
+    /// assert!(start.elapsed() < Duration::from_secs(30));
+    /// drop(tx); // lets the detached closure return
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.blocking_wait = timeout;
+    }
+
+    /// Drops the runtime without waiting for blocking-pool threads at all:
+    /// [`shutdown_timeout`](Runtime::shutdown_timeout) with a zero timeout.
+    /// Useful when the runtime is dropped from a context that must not
+    /// block on user closures.
+    pub fn shutdown_background(self) {
+        self.shutdown_timeout(Duration::ZERO);
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        if let Kind::CurrentThread(core) = &self.kind {
-            core.shutdown();
+        match &mut self.kind {
+            Kind::CurrentThread(core) => core.shutdown(),
+            Kind::MultiThread(mt) => mt.shutdown(),
         }
-        // A multi-thread runtime shuts down in `MultiThread`'s drop.
+        // After the tasks: a task's destructor may still hand work to the
+        // pool. A timed-out wait leaves the rest of the threads detached.
+        let _all_exited = self.handle.inner.blocking().shutdown(self.blocking_wait);
     }
 }
 
@@ -318,6 +394,20 @@ impl Handle {
         F::Output: Send + 'static,
     {
         self.inner.spawn(future)
+    }
+
+    /// Runs `f` on this runtime's blocking pool (sized and named by the
+    /// [`Builder`]) and returns a future of its result, as
+    /// [`spawn_blocking`](crate::spawn_blocking) does from inside the
+    /// runtime. Callable from any thread. After the runtime was dropped,
+    /// `f` is dropped unrun and the handle yields a cancelled
+    /// [`JoinError`](crate::task::JoinError).
+    pub fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.inner.blocking().spawn(f)
     }
 
     /// How many timers (pending sleeps, timeouts, intervals) the runtime's

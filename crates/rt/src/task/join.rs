@@ -2,7 +2,7 @@
 
 use super::error::JoinError;
 use super::raw::RawTask;
-use super::TaskId;
+use super::{AbortHandle, TaskId};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -54,6 +54,13 @@ impl<T> JoinHandle<T> {
     /// [`JoinError::is_cancelled`].
     pub fn abort(&self) {
         self.raw.remote_abort();
+    }
+
+    /// A cloneable, `Send + Sync` handle that can abort the task (as
+    /// [`abort`](JoinHandle::abort) does) but not join it: for code that
+    /// must be able to cancel the task while another owns the output.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.raw)
     }
 
     /// Whether the task has completed (with an output, cancelled or

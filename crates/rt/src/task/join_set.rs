@@ -1,6 +1,6 @@
 //! [`JoinSet`]: a set of spawned tasks, joined in the order they finish.
 
-use super::{JoinError, JoinHandle};
+use super::{AbortHandle, JoinError, JoinHandle};
 use crate::lock;
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -113,9 +113,12 @@ impl<T> JoinSet<T> {
         DoneGuard { done: self.done.clone(), key }
     }
 
-    fn insert(&mut self, key: usize, handle: JoinHandle<T>) {
+    /// Stores the task's handle under `key` and returns an abort handle.
+    fn insert(&mut self, key: usize, handle: JoinHandle<T>) -> AbortHandle {
+        let abort = handle.abort_handle();
         self.tasks[key] = Some(handle);
         self.len += 1;
+        abort
     }
 
     /// Waits for the next task to finish and returns its output (or why it
@@ -188,12 +191,14 @@ impl<T> JoinSet<T> {
 
 impl<T: Send + 'static> JoinSet<T> {
     /// Spawns `future` as a new task (as [`spawn`](crate::spawn) does) and
-    /// adds it to the set.
+    /// adds it to the set. The returned [`AbortHandle`] cancels this one
+    /// task (it stays in the set, and joins as cancelled); dropping it does
+    /// nothing.
     ///
     /// # Panics
     /// Outside a spindle-rt runtime.
     #[track_caller]
-    pub fn spawn<F>(&mut self, future: F)
+    pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
     {
@@ -203,18 +208,20 @@ impl<T: Send + 'static> JoinSet<T> {
             let _guard = guard;
             future.await
         });
-        self.insert(key, handle);
+        self.insert(key, handle)
     }
 }
 
 impl<T: 'static> JoinSet<T> {
     /// Spawns a `!Send` `future` on the current-thread runtime (as
-    /// [`spawn_local`](crate::spawn_local) does) and adds it to the set.
+    /// [`spawn_local`](crate::spawn_local) does) and adds it to the set,
+    /// returning an [`AbortHandle`] for it, as [`spawn`](JoinSet::spawn)
+    /// does.
     ///
     /// # Panics
     /// Outside a current-thread runtime's thread.
     #[track_caller]
-    pub fn spawn_local<F>(&mut self, future: F)
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
     {
@@ -224,7 +231,7 @@ impl<T: 'static> JoinSet<T> {
             let _guard = guard;
             future.await
         });
-        self.insert(key, handle);
+        self.insert(key, handle)
     }
 }
 

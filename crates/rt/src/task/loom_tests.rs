@@ -207,6 +207,59 @@ fn abort_vs_run() {
     });
 }
 
+/// An `AbortHandle` on another thread aborts while the task runs: the
+/// future is dropped once, by a runner, and the join sees "cancelled".
+#[test]
+fn abort_handle_from_another_thread_vs_run() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let fut_drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(fut_drops.clone());
+        let future = async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        };
+        let (task, notified, join) = new_task(future, sched.clone(), TaskId::next());
+        drop(task);
+        let abort = join.abort_handle();
+        let aborter = thread::spawn(move || abort.abort());
+        notified.run();
+        aborter.join().unwrap();
+        sched.run_all();
+        assert_eq!(fut_drops.load(SeqCst), 1, "the future was dropped exactly once");
+        assert!(join_now(join).unwrap_err().is_cancelled());
+    });
+}
+
+/// The `AbortHandle` may hold the last reference: dropped on its own
+/// thread while the runner and the `JoinHandle` let go of theirs, the cell
+/// is freed exactly once (loom reports the scheduler `Arc` inside a cell
+/// never freed).
+#[test]
+fn abort_handle_drop_vs_run_and_join_handle_drop() {
+    loom::model(|| {
+        let sched = Sched::new();
+        let fut_drops = Arc::new(AtomicUsize::new(0));
+        let guard = DropCount(fut_drops.clone());
+        let future = async move {
+            let _guard = guard;
+            std::future::pending::<()>().await;
+        };
+        let (task, notified, join) = new_task(future, sched.clone(), TaskId::next());
+        drop(task);
+        let abort = join.abort_handle();
+        let aborter = thread::spawn(move || {
+            abort.abort();
+            drop(abort);
+        });
+        notified.run();
+        drop(join);
+        aborter.join().unwrap();
+        sched.run_all();
+        assert_eq!(fut_drops.load(SeqCst), 1, "the future was dropped exactly once");
+    });
+}
+
 #[test]
 fn shutdown_vs_wake() {
     loom::model(|| {

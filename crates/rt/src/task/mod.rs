@@ -6,7 +6,7 @@
 //! A task is one allocation ([`new_task`]): a header (the state word, a
 //! vtable pointer, the [`TaskId`] and where it was spawned), the scheduler
 //! `S` and the *stage* (the future, then its output), and the join-waker
-//! slot. Four kinds of handle point at it, each owning one count of a
+//! slot. Five kinds of handle point at it, each owning one count of a
 //! reference count kept in the state word:
 //!
 //! * [`Task`]: the scheduler's list of owned tasks holds one, so that it can
@@ -15,6 +15,8 @@
 //!   [`run`](Notified::run) once;
 //! * [`JoinHandle`]: the spawner's future of the output (and
 //!   [`JoinSet`], a set of them joined in the order their tasks finish);
+//! * [`AbortHandle`]: a cloneable right to cancel the task, without the
+//!   output;
 //! * [`Waker`](std::task::Waker)s: given to the future in its `Context` and
 //!   cloned into whatever it waits on.
 //!
@@ -95,6 +97,7 @@
 //! assert_eq!(futures::executor::block_on(join).unwrap(), 42);
 //! ```
 
+mod abort;
 mod error;
 mod handle;
 mod harness;
@@ -103,16 +106,19 @@ mod join;
 mod join_set;
 mod raw;
 mod state;
+mod task_local;
 mod waker;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use abort::AbortHandle;
 pub use error::JoinError;
 pub use handle::{Notified, Task};
 pub use id::TaskId;
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
+pub use task_local::{AccessError, LocalKey};
 
 use raw::RawTask;
 use std::future::Future;

@@ -25,10 +25,12 @@ mod park;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
 
+use crate::blocking::BlockingPool;
 use crate::io::driver::IoDriver;
 use crate::lock;
 use crate::runtime::context::{self, Current};
 use crate::runtime::owned::OwnedTasks;
+use crate::runtime::threads::ThreadSpec;
 use crate::sched::{local, Inject, Steal};
 use crate::task::{new_task, JoinHandle, Notified, Schedule, Task as OwnedTask, TaskId};
 use crate::time::driver::{TimeDriver, Unpark};
@@ -58,6 +60,9 @@ pub(crate) struct Config {
     pub(crate) backend: Option<Backend>,
     pub(crate) blocked_threshold: Duration,
     pub(crate) on_blocked: Option<BlockedTaskCb>,
+    /// How worker threads are named and started.
+    pub(crate) threads: ThreadSpec,
+    pub(crate) blocking: Arc<BlockingPool>,
 }
 
 /// The part of a P other threads reach.
@@ -87,7 +92,11 @@ pub(crate) struct Shared {
     cores: Mutex<Vec<Box<Core>>>,
     /// Worker threads (including those started by `block_in_place`).
     threads: Mutex<Vec<ThreadHandle<()>>>,
+    /// How worker threads are named and started (the builder's knobs).
+    thread_spec: ThreadSpec,
     pub(crate) monitor: Monitor,
+    /// The runtime's blocking pool (shut down by `Runtime`'s drop).
+    pub(crate) blocking: Arc<BlockingPool>,
 }
 
 impl Shared {
@@ -165,8 +174,10 @@ impl Shared {
     /// Starts a worker thread running P `core`.
     pub(crate) fn start_worker(self: &Arc<Self>, core: Box<Core>) -> io::Result<()> {
         let shared = Arc::clone(self);
-        let name = format!("spindle-rt-worker-{}", core.index);
-        let handle = thread::Builder::new().name(name).spawn(move || worker::run(shared, core))?;
+        let index = core.index;
+        let handle = self
+            .thread_spec
+            .spawn(|| format!("spindle-rt-worker-{index}"), move || worker::run(shared, core))?;
         let mut threads = lock(&self.threads);
         threads.retain(|t| !t.is_finished());
         threads.push(handle);
@@ -248,6 +259,8 @@ impl Schedule for Sched {
 pub(crate) struct MultiThread {
     shared: Arc<Shared>,
     sysmon: Option<ThreadHandle<()>>,
+    /// `shutdown` has run (from `Runtime`'s drop, before this one's).
+    stopped: bool,
 }
 
 impl MultiThread {
@@ -277,9 +290,11 @@ impl MultiThread {
             shutdown: AtomicBool::new(false),
             cores: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
+            thread_spec: config.threads,
             monitor: Monitor::new(workers, config.blocked_threshold, config.on_blocked),
+            blocking: config.blocking,
         });
-        let mut rt = MultiThread { shared: Arc::clone(&shared), sysmon: None };
+        let mut rt = MultiThread { shared: Arc::clone(&shared), sysmon: None, stopped: false };
         for core in cores {
             // On failure `rt` is dropped, which shuts down the started ones.
             shared.start_worker(core)?;
@@ -301,8 +316,12 @@ impl MultiThread {
     }
 
     /// Stops the workers and cancels every task; see
-    /// [`Runtime`](crate::Runtime)'s drop.
-    fn shutdown(&mut self) {
+    /// [`Runtime`](crate::Runtime)'s drop. Runs once; later calls do
+    /// nothing.
+    pub(crate) fn shutdown(&mut self) {
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
         let shared = &self.shared;
         shared.shutdown.store(true, Ordering::Release);
         shared.inject.close();
