@@ -4,7 +4,8 @@
 //! task's wake-up nor leave stale readiness behind), the IP and multicast
 //! options, `take_error`, and `from_std` / `into_std`. Every test runs on
 //! the current-thread runtime (epoll, poll, select) and the multi-thread
-//! runtime (epoll, poll), bounded by a timeout.
+//! runtime (epoll, poll), bounded by a timeout. Several tasks may wait on
+//! one socket shared through an `Arc`: each event wakes them all.
 
 mod dgram_support;
 mod rt_support;
@@ -26,6 +27,7 @@ on_runtimes!(
     multicast_v6_join_and_leave,
     take_error_takes_the_icmp_error,
     from_std_and_into_std_keep_the_socket,
+    tasks_sharing_a_socket_each_receive,
 );
 
 fn bind() -> (UdpSocket, SocketAddr) {
@@ -280,4 +282,42 @@ async fn from_std_and_into_std_keep_the_socket() {
     std_socket.set_read_timeout(Some(dgram_support::LIMIT)).unwrap();
     let (n, from) = std_socket.recv_from(&mut buf).unwrap();
     assert_eq!((&buf[..n], from), (&b"queued"[..], b_addr));
+}
+
+/// Four tasks wait in `recv_from` on one `Arc<UdpSocket>`; datagrams sent
+/// one at a time must reach all four. With one waker slot per direction
+/// only the last task to park would be stored, and the second datagram
+/// would wake nobody.
+async fn tasks_sharing_a_socket_each_receive() {
+    const TASKS: usize = 4;
+    let (server, server_addr) = bind();
+    let server = Arc::new(server);
+    let (client, _) = bind();
+    let parked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (done_tx, mut done_rx) = spindle_rt::sync::mpsc::channel(TASKS);
+    for i in 0..TASKS {
+        let (server, parked, done_tx) = (Arc::clone(&server), Arc::clone(&parked), done_tx.clone());
+        spindle_rt::spawn(async move {
+            let mut buf = [0; 16];
+            parked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let (n, _) = server.recv_from(&mut buf).await.unwrap();
+            done_tx.send((i, buf[..n].to_vec())).await.unwrap();
+        });
+    }
+    // Let every receiver reach its wait before the first datagram.
+    while parked.load(std::sync::atomic::Ordering::SeqCst) < TASKS {
+        yields(1).await;
+    }
+    yields(50).await;
+    let mut got = Vec::new();
+    for k in 0..TASKS {
+        client.send_to(&[k as u8], server_addr).await.unwrap();
+        got.push(done_rx.recv().await.expect("a receiver got the datagram"));
+    }
+    let mut tasks: Vec<usize> = got.iter().map(|(i, _)| *i).collect();
+    tasks.sort();
+    assert_eq!(tasks, (0..TASKS).collect::<Vec<_>>(), "each task received one");
+    let mut payloads: Vec<u8> = got.iter().map(|(_, p)| p[0]).collect();
+    payloads.sort();
+    assert_eq!(payloads, (0..TASKS as u8).collect::<Vec<_>>());
 }

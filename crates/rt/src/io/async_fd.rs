@@ -65,10 +65,9 @@ use std::task::{ready, Context, Poll};
 ///   runtime fails with `AlreadyExists`.
 /// * A wait in a direction the registration's [`Interest`] lacks fails with
 ///   `InvalidInput` (it would never end: the poller is not asked for it).
-/// * One task at a time may wait in each direction: the latch has one waker
-///   slot per direction, and a second task waiting the same way on the same
-///   `AsyncFd` (through `&self`) replaces the first one's waker. A reader
-///   and a writer may wait at once.
+/// * Any number of tasks may wait in each direction (through `&self`): an
+///   event wakes them all, and those that find nothing to do get
+///   `WouldBlock`, clear the readiness and wait again.
 ///
 /// # Dropping
 ///
@@ -181,8 +180,7 @@ impl<T: AsRawFd> AsyncFd<T> {
 
     /// Polls for read readiness: `Ready` with a guard once the descriptor
     /// is readable (or read-closed, or in error); otherwise stores `cx`'s
-    /// waker, replacing the one of an earlier poll for reads, and returns
-    /// `Pending`.
+    /// waker among the readers' (once per task) and returns `Pending`.
     ///
     /// # Errors
     /// `InvalidInput` if registered without [`Interest::READABLE`]; an

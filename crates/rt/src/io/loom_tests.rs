@@ -70,6 +70,26 @@ fn loom_reader_and_writer_both_woken_by_one_event() {
 }
 
 #[test]
+fn loom_two_readers_on_two_threads_are_both_woken() {
+    loom::model(|| {
+        let io = Arc::new(ScheduledIo::new());
+        let other = {
+            let io = io.clone();
+            thread::spawn(move || {
+                let (c, w) = counting();
+                (poll(&io, &w, Direction::Read).is_ready(), c)
+            })
+        };
+        let (c, w) = counting();
+        let mine_ready = poll(&io, &w, Direction::Read).is_ready();
+        io.set_readiness(Readiness::READABLE);
+        let (other_ready, oc) = other.join().unwrap();
+        assert!(mine_ready || c.0.load(Ordering::SeqCst) == 1, "this reader parked and was not woken");
+        assert!(other_ready || oc.0.load(Ordering::SeqCst) == 1, "the other reader parked and was not woken");
+    });
+}
+
+#[test]
 fn loom_set_readiness_vs_clear_readiness_keeps_the_new_edge() {
     loom::model(|| {
         let io = Arc::new(ScheduledIo::new());

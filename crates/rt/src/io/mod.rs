@@ -72,8 +72,8 @@
 //! ## Wake outside the lock
 //!
 //! `set_readiness` and `shutdown` take the wakers out of their slots under
-//! the lock and call them after releasing it, and a replaced waker is
-//! dropped after the release too. Waking runs the scheduler's code (it may
+//! the lock and call them after releasing it, and wakers displaced to keep
+//! a slot's list bounded are woken after the release too. Waking runs the scheduler's code (it may
 //! push the task on a run queue, unpark a worker thread, or on a
 //! current-thread runtime even poll the task), and dropping a waker may drop
 //! the last reference to a task and with it the IO object that owns this

@@ -1,4 +1,5 @@
-//! [`ScheduledIo`]: one descriptor's readiness latch and its two waker slots.
+//! [`ScheduledIo`]: one descriptor's readiness latch and its waiters, per
+//! direction.
 //! The protocol is in the [module docs](super).
 
 use super::readiness::{Direction, Readiness, ReadyEvent};
@@ -40,25 +41,69 @@ fn readiness_of(state: usize) -> Readiness {
 /// `WouldBlock` calls [`clear_readiness`](ScheduledIo::clear_readiness) with
 /// the event it got, then polls again.
 ///
-/// One task may wait per direction at a time: a second reader replaces the
-/// first's waker (as a task's own re-poll with a new waker does).
+/// Any number of tasks may wait in each direction (tasks sharing an
+/// `Arc<UdpSocket>`, each in `recv_from`): an event wakes them all, the one
+/// that finds data takes it, and the others get `WouldBlock`, clear the
+/// readiness by its tick and wait again.
 pub struct ScheduledIo {
     /// Readiness flags, the shutdown flag and the tick; layout above.
     state: AtomicUsize,
-    /// The waiting reader and writer. Lock rule: held only to store, take or
-    /// swap a waker and to re-read `state`; no waker is woken or dropped
-    /// while it is held.
+    /// The waiting readers and writers. Lock rule: held only to store,
+    /// take or swap wakers and to re-read `state`; no waker is woken or
+    /// dropped while it is held.
     waiters: Mutex<Waiters>,
 }
 
+/// Past this many distinct wakers waiting in one direction, registering
+/// another wakes those already there (they re-register if they still
+/// wait), so wakers left behind by futures that were dropped without an
+/// event cannot pile up for ever.
+pub(crate) const MAX_EXTRA_WAITERS: usize = 32;
+
 #[derive(Default)]
 struct Waiters {
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    reader: Slot,
+    writer: Slot,
+}
+
+/// The wakers waiting in one direction: the first in a field of its own,
+/// so the usual case (one task per direction) never allocates.
+#[derive(Default)]
+struct Slot {
+    first: Option<Waker>,
+    more: Vec<Waker>,
+}
+
+impl Slot {
+    /// Adds `waker` unless an equal one (the same task) is already here.
+    /// Returns wakers displaced to keep the list bounded, to be woken once
+    /// the lock is released.
+    fn register(&mut self, waker: &Waker) -> Vec<Waker> {
+        match &self.first {
+            None => {
+                self.first = Some(waker.clone());
+                return Vec::new();
+            }
+            Some(w) if w.will_wake(waker) => return Vec::new(),
+            Some(_) => {}
+        }
+        if self.more.iter().any(|w| w.will_wake(waker)) {
+            return Vec::new();
+        }
+        let displaced =
+            if self.more.len() >= MAX_EXTRA_WAITERS { std::mem::take(&mut self.more) } else { Vec::new() };
+        self.more.push(waker.clone());
+        displaced
+    }
+
+    /// Takes every waker, leaving the slot empty.
+    fn take(&mut self) -> (Option<Waker>, Vec<Waker>) {
+        (self.first.take(), std::mem::take(&mut self.more))
+    }
 }
 
 impl Waiters {
-    fn slot(&mut self, direction: Direction) -> &mut Option<Waker> {
+    fn slot(&mut self, direction: Direction) -> &mut Slot {
         match direction {
             Direction::Read => &mut self.reader,
             Direction::Write => &mut self.writer,
@@ -89,8 +134,10 @@ impl ScheduledIo {
         self.update(|state| state | ready.bits() as usize);
         let (reader, writer) = {
             let mut w = self.lock();
-            let reader = if ready.intersects(Direction::Read.mask()) { w.reader.take() } else { None };
-            let writer = if ready.intersects(Direction::Write.mask()) { w.writer.take() } else { None };
+            let reader =
+                if ready.intersects(Direction::Read.mask()) { w.reader.take() } else { Default::default() };
+            let writer =
+                if ready.intersects(Direction::Write.mask()) { w.writer.take() } else { Default::default() };
             (reader, writer)
         };
         wake(reader);
@@ -98,8 +145,8 @@ impl ScheduledIo {
     }
 
     /// Returns the readiness of `direction` if any of its flags is latched;
-    /// otherwise stores `cx`'s waker for that direction (replacing another
-    /// one) and returns `Pending`. The next
+    /// otherwise adds `cx`'s waker to that direction's waiters (once per
+    /// task: an equal waker is not stored twice) and returns `Pending`. The next
     /// [`set_readiness`](ScheduledIo::set_readiness) for the direction, or
     /// [`shutdown`](ScheduledIo::shutdown), wakes it.
     ///
@@ -111,18 +158,14 @@ impl ScheduledIo {
             return Poll::Ready(ev);
         }
         let mut w = self.lock();
-        let slot = w.slot(direction);
-        let replaced = match slot {
-            Some(old) if old.will_wake(cx.waker()) => None,
-            _ => slot.replace(cx.waker().clone()),
-        };
+        let displaced = w.slot(direction).register(cx.waker());
         // Re-check with the waker stored: a `set_readiness` whose update we
         // did not see above takes this lock after us and finds the waker;
         // one that took it before us made its update visible to us through
         // the lock. Either way the wake-up is not lost.
         let ready = event(self.state.load(Acquire), direction.mask());
         drop(w);
-        drop(replaced);
+        wake((None, displaced));
         match ready {
             Some(ev) => Poll::Ready(ev),
             None => Poll::Pending,
@@ -223,8 +266,12 @@ fn event(state: usize, mask: Readiness) -> Option<ReadyEvent> {
     (!ready.is_empty()).then_some(ReadyEvent { ready, tick, shutdown: false })
 }
 
-fn wake(waker: Option<Waker>) {
-    if let Some(w) = waker {
+/// Wakes what a [`Slot`] held (called with the lock released).
+fn wake((first, more): (Option<Waker>, Vec<Waker>)) {
+    if let Some(w) = first {
+        w.wake();
+    }
+    for w in more {
         w.wake();
     }
 }

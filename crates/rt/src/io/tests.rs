@@ -128,16 +128,36 @@ fn error_wakes_both_directions() {
 }
 
 #[test]
-fn a_repoll_with_another_waker_replaces_the_first() {
+fn every_waiting_task_is_woken_and_one_task_is_stored_once() {
     let io = ScheduledIo::new();
     let (first_c, first) = counting();
     let (second_c, second) = counting();
     assert!(poll(&io, &first, Direction::Read).is_pending());
     assert!(poll(&io, &second, Direction::Read).is_pending());
+    // A re-poll by the same task (an equal waker) adds nothing.
+    assert!(poll(&io, &second, Direction::Read).is_pending());
     io.set_readiness(Readiness::READABLE);
-    assert_eq!((wakes(&first_c), wakes(&second_c)), (0, 1));
-    // The replaced waker was dropped: only the test holds it now.
-    assert_eq!(Arc::strong_count(&first_c), 2);
+    assert_eq!((wakes(&first_c), wakes(&second_c)), (1, 1));
+    // Woken wakers are consumed: only the test holds them now.
+    assert_eq!((Arc::strong_count(&first_c), Arc::strong_count(&second_c)), (2, 2));
+}
+
+#[test]
+fn the_waiter_list_stays_bounded_by_waking_the_displaced() {
+    let io = ScheduledIo::new();
+    let wakers: Vec<_> = (0..=super::scheduled_io::MAX_EXTRA_WAITERS + 1).map(|_| counting()).collect();
+    for (_, w) in &wakers {
+        assert!(poll(&io, w, Direction::Read).is_pending());
+    }
+    // The one past the bound displaced (and woke) the extra waiters before it,
+    // so they could register again; the first and the last still wait.
+    let woken: Vec<usize> = wakers.iter().map(|(c, _)| wakes(c)).collect();
+    let extra = super::scheduled_io::MAX_EXTRA_WAITERS;
+    assert_eq!(woken[0], 0);
+    assert!(woken[1..=extra].iter().all(|&n| n == 1), "{woken:?}");
+    assert_eq!(woken[extra + 1], 0);
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!((wakes(&wakers[0].0), wakes(&wakers[extra + 1].0)), (1, 1));
 }
 
 #[test]

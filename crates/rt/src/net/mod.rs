@@ -42,8 +42,8 @@
 //! [`ReadHalf`] and a [`WriteHalf`]; [`TcpStream::into_split`] moves it
 //! into an [`Arc`](std::sync::Arc) shared by an [`OwnedReadHalf`] and an
 //! [`OwnedWriteHalf`] that can move into tasks of their own. This is safe
-//! because the readiness latch keeps one waker slot per direction: the
-//! reader and the writer never disturb each other's wait.
+//! because the readiness latch keeps its waiters per direction: the reader
+//! and the writer never disturb each other's wait.
 //!
 //! # Readiness-based async IO
 //!
@@ -105,10 +105,11 @@
 //! runtime was dropped, it reports an error. The owned split halves share
 //! their stream through an `Arc`.
 //!
-//! One task at a time may wait in each direction of an object: for
+//! Any number of tasks may wait in each direction of an object through
 //! `&self` operations ([`TcpListener::accept`], the [`UdpSocket`] and
-//! [`UnixDatagram`] calls) a second task waiting the same way would
-//! replace the first one's waker.
+//! [`UnixDatagram`] calls, the readiness API): tasks sharing an
+//! `Arc<UdpSocket>`, each in `recv_from`, are all woken by an event; the
+//! one that finds the datagram takes it and the others wait again.
 
 mod addr;
 mod adopt;

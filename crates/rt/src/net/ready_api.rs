@@ -47,8 +47,7 @@ impl TcpStream {
     ///
     /// Readiness can be stale: a `try_read` after a `readable` answer may
     /// still say `WouldBlock` (and clears the readiness, so the next wait
-    /// sleeps). One task at a time may wait in each direction; a second
-    /// one waiting the same way replaces the first one's waker.
+    /// sleeps). Several tasks may wait at once; an event wakes them all.
     ///
     /// # Errors
     /// An error if the runtime shut the stream down.

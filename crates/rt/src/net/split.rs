@@ -4,9 +4,8 @@
 //!
 //! A stream's reads and writes take `&mut self`, so one task cannot read
 //! while another writes through the same value. The socket itself allows
-//! it: the readiness latch keeps one waker slot per direction, so a task
-//! waiting to read and a task waiting to write never wake (or overwrite)
-//! each other. The halves expose exactly that: the read half can only
+//! it: the readiness latch keeps its waiters per direction, so a task
+//! waiting to read and a task waiting to write never wake each other. The halves expose exactly that: the read half can only
 //! read, the write half can only write, and each waits in its own
 //! direction.
 //!

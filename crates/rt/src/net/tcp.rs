@@ -149,8 +149,8 @@ impl fmt::Debug for TcpListener {
 ///
 /// Made by [`connect`](TcpStream::connect) or
 /// [`TcpListener::accept`]. Reads and writes take `&mut self`: one reader
-/// and one writer at a time (the readiness latch keeps one waker per
-/// direction). Dropping it stops its watcher and closes the socket; a task
+/// and one writer at a time (split the stream to read and write from
+/// different tasks). Dropping it stops its watcher and closes the socket; a task
 /// waiting on it can only be the one that owns it, so "dropped while
 /// waiting" means the waiting task was cancelled (aborted, or its runtime
 /// dropped). `Send + Sync`: it may move between tasks and threads.

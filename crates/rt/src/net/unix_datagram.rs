@@ -92,9 +92,10 @@ use std::task::{Context, Poll};
 ///
 /// # Tasks
 ///
-/// Operations take `&self`, but the socket's readiness latch keeps one
-/// waker per direction: at any time, let at most one task wait to receive
-/// and one task wait to send (two futures in one task are fine).
+/// Operations take `&self`, and any number of tasks may share the socket
+/// (through an `Arc`) and wait to receive or send at once: an event wakes
+/// every waiter in its direction, one of them gets the datagram, and the
+/// others find `WouldBlock` and wait again.
 pub struct UnixDatagram {
     /// Dropped before `socket`: the watcher leaves the poller before the
     /// descriptor closes.
