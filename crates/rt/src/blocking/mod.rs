@@ -60,13 +60,17 @@ use std::thread;
 /// a runtime, of the global [`BlockingPool`]) and returns a future of its
 /// result.
 ///
-/// Inside a runtime (in a task, or in `block_on`'s future) the closure goes
-/// to that runtime's own pool, sized, named and hooked by its
+/// Inside a runtime (in a task, in `block_on`'s future, in one of its
+/// blocking closures, or under [`Handle::enter`](crate::Handle::enter)) the
+/// closure goes to that runtime's own pool, sized, named and hooked by its
 /// [`Builder`](crate::Builder) (`max_blocking_threads`,
 /// `thread_keep_alive`, `thread_name`, ...), and dropping the runtime waits
-/// for it (see [`Runtime`](crate::Runtime#dropping)). Anywhere else (a
-/// plain thread, another executor, inside a blocking closure) it goes to
-/// the process-wide [`BlockingPool::global`].
+/// for it (see [`Runtime`](crate::Runtime#dropping)). It runs with the
+/// runtime entered: [`Handle::current`](crate::Handle::current),
+/// [`spawn`](crate::spawn), sockets and timers work in it, and
+/// [`Handle::block_on`](crate::Handle::block_on) waits for async work.
+/// Anywhere else (a plain thread, another executor) it goes to the
+/// process-wide [`BlockingPool::global`].
 ///
 /// `f` starts as soon as a thread is free, whether or not the handle is
 /// polled; dropping the handle does not stop it. The future resolves to
@@ -100,8 +104,8 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
-    match crate::runtime::context::blocking_pool() {
-        Some(pool) => pool.spawn(f),
+    match crate::runtime::context::scheduler() {
+        Some(runtime) => runtime.spawn_blocking(f),
         None => BlockingPool::global().spawn(f),
     }
 }

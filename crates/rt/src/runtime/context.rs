@@ -13,7 +13,6 @@
 use super::current_thread::{self, Core};
 use super::multi_thread::{self, worker::WorkerContext};
 use super::Scheduler;
-use crate::blocking::BlockingPool;
 use crate::io::driver::IoDriver;
 use crate::time::driver::TimeDriver;
 use std::cell::RefCell;
@@ -39,6 +38,14 @@ pub(crate) enum Current {
     /// A thread inside a multi-thread runtime's `block_on` (not a worker:
     /// it polls only the main future).
     BlockOn(Arc<multi_thread::Shared>),
+    /// A thread that only *entered* a runtime without running it: through
+    /// [`Handle::enter`](super::Handle::enter), in
+    /// [`Handle::block_on`](super::Handle::block_on) of a current-thread
+    /// runtime from another thread, or running a closure of the runtime's
+    /// blocking pool. Spawns, sockets and timers go to that runtime; a
+    /// `block_on` may still run here (it replaces this role until it
+    /// returns).
+    Entered(Scheduler),
 }
 
 impl Current {
@@ -47,6 +54,7 @@ impl Current {
             Current::Thread(core) => &core.shared().time,
             Current::Worker(cx) => &cx.shared().time,
             Current::BlockOn(shared) => &shared.time,
+            Current::Entered(s) => s.time(),
         }
     }
 
@@ -55,14 +63,7 @@ impl Current {
             Current::Thread(core) => &core.shared().io,
             Current::Worker(cx) => &cx.shared().io,
             Current::BlockOn(shared) => &shared.io,
-        }
-    }
-
-    fn blocking(&self) -> &Arc<BlockingPool> {
-        match self {
-            Current::Thread(core) => &core.shared().blocking,
-            Current::Worker(cx) => &cx.shared().blocking,
-            Current::BlockOn(shared) => &shared.blocking,
+            Current::Entered(s) => s.io(),
         }
     }
 
@@ -71,6 +72,7 @@ impl Current {
             Current::Thread(core) => Scheduler::CurrentThread(Arc::clone(core.shared())),
             Current::Worker(cx) => Scheduler::MultiThread(Arc::clone(cx.shared())),
             Current::BlockOn(shared) => Scheduler::MultiThread(Arc::clone(shared)),
+            Current::Entered(s) => s.clone(),
         }
     }
 }
@@ -81,29 +83,35 @@ thread_local! {
     static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
 }
 
-/// Resets the current runtime when dropped (also on unwind).
-pub(crate) struct EnterGuard(());
+/// Puts back the role the thread had before (none, or an
+/// [`Entered`](Current::Entered) one) when dropped, also on unwind.
+pub(crate) struct EnterGuard {
+    prev: Option<Current>,
+}
 
 /// Makes `current` this thread's runtime role.
 ///
 /// # Panics
-/// With [`NESTED_BLOCK_ON`] if the thread already has one.
+/// With [`NESTED_BLOCK_ON`] if the thread is already running a runtime (a
+/// role other than [`Entered`](Current::Entered), which is set aside until
+/// the guard drops).
 pub(crate) fn enter(current: Current) -> EnterGuard {
-    CURRENT.with(|c| {
+    let prev = CURRENT.with(|c| {
         let mut c = c.borrow_mut();
-        if c.is_some() {
+        if matches!(*c, Some(ref running) if !matches!(running, Current::Entered(_))) {
             drop(c);
             panic!("{NESTED_BLOCK_ON}");
         }
-        *c = Some(current);
+        c.replace(current)
     });
-    EnterGuard(())
+    EnterGuard { prev }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        // Take it out first, drop it after the borrow ends.
-        let old = CURRENT.try_with(|c| c.borrow_mut().take()).ok().flatten();
+        let prev = self.prev.take();
+        // Swap it in first, drop the old role after the borrow ends.
+        let old = CURRENT.try_with(|c| std::mem::replace(&mut *c.borrow_mut(), prev)).ok().flatten();
         drop(old);
     }
 }
@@ -152,12 +160,6 @@ pub(crate) fn io_driver() -> Arc<IoDriver> {
         Some(io) => io,
         None => panic!("{NO_RUNTIME}"),
     }
-}
-
-/// The current runtime's blocking pool, if this thread is inside a
-/// runtime (a task's poll, or `block_on`).
-pub(crate) fn blocking_pool() -> Option<Arc<BlockingPool>> {
-    with_current(|c| c.map(|c| Arc::clone(c.blocking())))
 }
 
 /// The current runtime's time driver, if any. (Read through the borrowed

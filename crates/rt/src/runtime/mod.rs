@@ -133,6 +133,29 @@ impl Scheduler {
         }
     }
 
+    /// Runs `f` on the runtime's blocking pool with the runtime entered
+    /// around it (as [`Handle::enter`] does), so the closure can
+    /// `Handle::current()`, `spawn`, make sockets or `Handle::block_on`.
+    pub(crate) fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let runtime = self.clone();
+        self.blocking().spawn(move || {
+            let _enter = context::enter(context::Current::Entered(runtime));
+            f()
+        })
+    }
+
+    /// The runtime's IO driver.
+    pub(crate) fn io(&self) -> &Arc<crate::io::driver::IoDriver> {
+        match self {
+            Scheduler::CurrentThread(s) => &s.io,
+            Scheduler::MultiThread(s) => &s.io,
+        }
+    }
+
     /// The runtime's blocking pool.
     pub(crate) fn blocking(&self) -> &Arc<BlockingPool> {
         match self {
@@ -348,6 +371,20 @@ impl fmt::Debug for Runtime {
     }
 }
 
+/// The guard of [`Handle::enter`]: while it lives, the runtime is this
+/// thread's current one. Not `Send`: drop it on the thread that entered.
+#[must_use = "the runtime is current only while the guard lives"]
+pub struct EnterGuard<'a> {
+    _guard: context::EnterGuard,
+    _handle: std::marker::PhantomData<&'a Handle>,
+}
+
+impl std::fmt::Debug for EnterGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
 /// A cloneable, `Send + Sync` handle to a [`Runtime`]: spawns tasks onto it
 /// from any thread.
 ///
@@ -407,7 +444,70 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.inner.blocking().spawn(f)
+        self.inner.spawn_blocking(f)
+    }
+
+    /// Makes this runtime the thread's current one until the guard drops,
+    /// without running it: [`spawn`], `Handle::current`,
+    /// socket constructors and timers then work from plain synchronous code
+    /// (a thread of your own, a library callback) and reach this runtime.
+    ///
+    /// # Panics
+    /// If this thread is running a runtime (inside `block_on`, or a task):
+    /// there the runtime is already current.
+    ///
+    /// ```
+    /// let rt = spindle_rt::Builder::new_multi_thread().worker_threads(1).build()?;
+    /// let handle = rt.handle();
+    /// let joined = std::thread::spawn(move || {
+    ///     let _guard = handle.enter();
+    ///     spindle_rt::spawn(async { 6 * 7 })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(rt.block_on(joined).unwrap(), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        let guard = context::enter(context::Current::Entered(self.inner.clone()));
+        EnterGuard { _guard: guard, _handle: std::marker::PhantomData }
+    }
+
+    /// Runs `future` to completion on this thread, inside this runtime's
+    /// context, and returns its output: what a closure on the blocking pool
+    /// (or any thread that is not running a runtime) uses to wait for async
+    /// code.
+    ///
+    /// On the multi-thread runtime the workers drive IO and timers, so the
+    /// future makes progress however the runtime is used. On the
+    /// current-thread runtime only the thread in
+    /// [`Runtime::block_on`](Runtime::block_on) drives them: the future's
+    /// IO and timers advance only while that thread runs it, as with tokio.
+    ///
+    /// # Panics
+    /// If this thread is running a runtime (inside `block_on` or a task):
+    /// blocking it would stop every task it runs.
+    ///
+    /// ```
+    /// let rt = spindle_rt::Builder::new_multi_thread().worker_threads(1).build()?;
+    /// let answer = rt.block_on(async {
+    ///     spindle_rt::spawn_blocking(|| {
+    ///         // A blocking closure may wait for async work.
+    ///         spindle_rt::Handle::current().block_on(async { spindle_rt::spawn(async { 42 }).await.unwrap() })
+    ///     })
+    ///     .await
+    /// });
+    /// assert_eq!(answer.unwrap(), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let role = match &self.inner {
+            Scheduler::MultiThread(shared) => context::Current::BlockOn(Arc::clone(shared)),
+            Scheduler::CurrentThread(_) => context::Current::Entered(self.inner.clone()),
+        };
+        let _enter = context::enter(role);
+        multi_thread::block_on_thread(future)
     }
 
     /// How many timers (pending sleeps, timeouts, intervals) the runtime's

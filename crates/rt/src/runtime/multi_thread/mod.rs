@@ -385,7 +385,7 @@ impl Wake for ThreadWaker {
 
 /// Polls `future` on this thread, sleeping (`thread::park`) until its
 /// waker is woken between polls.
-fn block_on_thread<F: Future>(future: F) -> F::Output {
+pub(crate) fn block_on_thread<F: Future>(future: F) -> F::Output {
     let parker = Arc::new(ThreadWaker { thread: thread::current(), woken: AtomicBool::new(false) });
     let waker = Waker::from(Arc::clone(&parker));
     let mut cx = Context::from_waker(&waker);
