@@ -28,6 +28,7 @@ macro_rules! command {
 
 pub mod aggscan;
 pub mod args;
+pub mod bitmap;
 pub mod client;
 pub mod command;
 pub mod config;
@@ -124,10 +125,11 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 12] {
+fn families() -> [&'static [Command]; 13] {
     [
         conn::COMMANDS,
         string::COMMANDS,
+        bitmap::COMMANDS,
         keys::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
