@@ -26,7 +26,7 @@ macro_rules! cmd {
     };
 }
 
-/// The bitmap commands (BITFIELD is in its own module).
+/// The bitmap commands (BITFIELD is in [`super::bitfield`]).
 pub static COMMANDS: &[Command] = &[
     cmd!("setbit", 4, WRITE | DENYOOM, 1, 1, 1, setbit),
     cmd!("getbit", 3, READONLY | FAST, 1, 1, 1, getbit),

@@ -28,6 +28,7 @@ macro_rules! command {
 
 pub mod aggscan;
 pub mod args;
+pub mod bitfield;
 pub mod bitmap;
 pub mod client;
 pub mod command;
@@ -125,11 +126,12 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 13] {
+fn families() -> [&'static [Command]; 14] {
     [
         conn::COMMANDS,
         string::COMMANDS,
         bitmap::COMMANDS,
+        bitfield::COMMANDS,
         keys::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,
