@@ -28,6 +28,8 @@ macro_rules! command {
 
 pub mod aggscan;
 pub mod args;
+pub mod bitfield;
+pub mod bitmap;
 pub mod client;
 pub mod command;
 pub mod config;
@@ -124,10 +126,12 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 12] {
+fn families() -> [&'static [Command]; 14] {
     [
         conn::COMMANDS,
         string::COMMANDS,
+        bitmap::COMMANDS,
+        bitfield::COMMANDS,
         keys::COMMANDS,
         hash::COMMANDS,
         set::COMMANDS,

@@ -2,8 +2,13 @@
 //! types collide (WRONGTYPE), counts cross the compact-encoding thresholds
 //! and the edge cases of each command's arguments come up.
 //!
+//! The bitmap commands are generated in `gen_bitmap.rs`.
+//!
 //! Scores and sorted-set increments are multiples of 1/4 (or infinite): both
 //! Redis 7.0's `%.17g` and 7.2's shortest round-trip print those the same.
+
+#[path = "gen_bitmap.rs"]
+mod bitmap;
 
 /// One command as its arguments.
 pub type Cmd = Vec<Vec<u8>>;
@@ -719,8 +724,8 @@ impl Gen {
                     push(&mut a, &["COUNT", self.pick(&["1", "2", "10", "0", "-1"])]);
                 }
             }
-            // Back to the more common commands.
-            79..=83 => return self.command(),
+            // Bitmaps (gen_bitmap.rs).
+            79..=86 => return self.bitmap_command(),
             _ => {
                 let c = self.pick(&["GET", "LRANGE", "ZRANGE", "SMEMBERS", "HGETALL", "TYPE", "OBJECT"]);
                 self.home = match c {
