@@ -88,11 +88,12 @@ def docs_blob(redis, wanted):
         for i in range(0, len(fields), 2):
             if fields[i][1] == b"subcommands":
                 subs = fields[i + 1][1]
-                kept = []
-                for j in range(0, len(subs), 2):
-                    if subs[j][1].decode() in wanted:
-                        kept += [subs[j], subs[j + 1]]
-                fields[i + 1] = (b"%", kept)
+                # Sorted: redis-server's order is its dict's, seeded per
+                # process, and the file should change only when Redis does.
+                pairs_kept = sorted(
+                    (subs[j], subs[j + 1]) for j in range(0, len(subs), 2) if subs[j][1].decode() in wanted
+                )
+                fields[i + 1] = (b"%", [f for pair in pairs_kept for f in pair])
         entries.append((name[1], name, docs))
     out = bytearray()
     for _, name, docs in sorted(entries):
