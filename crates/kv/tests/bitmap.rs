@@ -437,3 +437,44 @@ fn aof_replays_setbit_bitop_and_bitfield_after_a_restart() {
     want_f[4..6].copy_from_slice(&(-300i16).to_be_bytes());
     assert_eq!(after, [want_b, want_x, want_n, want_f]);
 }
+
+/// `proto-max-bulk-len` bounds the strings APPEND, SETRANGE and SETBIT may
+/// make; the AOF replay obeys what was accepted before the limit was lowered,
+/// so lowering it cannot lose acknowledged writes at the next start.
+#[test]
+fn lowered_bulk_limit_refuses_growth_but_not_the_aof_replay() {
+    const MB: usize = 1 << 20;
+    let dir = fresh_dir();
+    {
+        let srv = start_in(&dir);
+        let mut c = conn(&srv);
+        let _: () = q(&mut c, &["SET", "a", "x"]);
+        let big = "y".repeat(MB);
+        assert_eq!(q::<i64>(&mut c, &["APPEND", "a", &big]), (MB + 1) as i64);
+        assert_eq!(q::<i64>(&mut c, &["SETRANGE", "r", &(2 * MB).to_string(), "z"]), (2 * MB + 1) as i64);
+        assert_eq!(q::<i64>(&mut c, &["SETBIT", "b", &(8 * 3 * MB).to_string(), "1"]), 0);
+        let _: () = q(&mut c, &["CONFIG", "SET", "proto-max-bulk-len", "1mb"]);
+        let too_big = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+        assert_eq!(err(&mut c, &["APPEND", "a", "more"]), too_big);
+        assert_eq!(err(&mut c, &["SETRANGE", "r2", &MB.to_string(), "z"]), too_big);
+        assert_eq!(
+            err(&mut c, &["SETBIT", "b2", &(8 * MB).to_string(), "1"]),
+            "ERR bit offset is not an integer or out of range"
+        );
+    }
+    let srv = start_with({
+        let dir = dir.clone();
+        move |cfg| {
+            cfg.dir = dir;
+            cfg.save = vec![];
+            cfg.appendonly = true;
+            cfg.appendfsync = AppendFsync::Always;
+            cfg.proto_max_bulk_len = 1 << 20;
+        }
+    });
+    let mut c = conn(&srv);
+    assert_eq!(q::<i64>(&mut c, &["STRLEN", "a"]), (MB + 1) as i64, "APPEND replayed");
+    assert_eq!(q::<i64>(&mut c, &["STRLEN", "r"]), (2 * MB + 1) as i64, "SETRANGE replayed");
+    assert_eq!(q::<i64>(&mut c, &["STRLEN", "b"]), (3 * MB + 1) as i64, "SETBIT replayed");
+    assert_eq!(bytes(&mut c, "b")[3 * MB], 0x80);
+}

@@ -62,7 +62,7 @@ pub(super) fn is_option(arg: &[u8], name: &str) -> bool {
 /// multiplied with wrap-around as Redis's C does.
 pub(super) fn bit_offset(ctx: &mut Ctx<'_>, i: usize, hash_bits: u32) -> Option<u64> {
     let arg = ctx.arg(i);
-    let max_bytes = ctx.srv.config.proto_max_bulk_len;
+    let max_bytes = if ctx.c.must_obey { i64::MAX } else { ctx.srv.config.proto_max_bulk_len };
     let offset = match arg.strip_prefix(b"#") {
         Some(n) if hash_bits > 0 => parse_i64(n).map(|n| n.wrapping_mul(i64::from(hash_bits))),
         _ => parse_i64(arg),

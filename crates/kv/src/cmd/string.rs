@@ -4,8 +4,15 @@ use super::{Command, Ctx, DENYOOM, FAST, NOT_INTEGER, READONLY, SYNTAX, WRITE};
 use crate::db::{Str, Value, NO_EXPIRE, WRONGTYPE};
 use crate::server::notify::{GENERIC, STRING};
 
-/// Redis's cap on a string's length (`proto-max-bulk-len`'s default).
-const MAX_STRING: i64 = 512 << 20;
+/// Redis's `checkStringLength`: the longest string APPEND and SETRANGE may
+/// make is `proto-max-bulk-len`, except when replaying the AOF.
+fn max_string(ctx: &Ctx<'_>) -> i64 {
+    if ctx.c.must_obey {
+        i64::MAX
+    } else {
+        ctx.srv.config.proto_max_bulk_len
+    }
+}
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $first:expr, $last:expr, $step:expr, $h:expr) => {
@@ -466,6 +473,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
 
 fn append(ctx: &mut Ctx<'_>) {
     let (key, tail) = (ctx.arg(1), ctx.arg(2));
+    let max = max_string(ctx);
     let now = ctx.srv.now_ms;
     let lru = ctx.srv.lru_clock;
     let db = &mut ctx.srv.dbs[ctx.c.db];
@@ -476,7 +484,7 @@ fn append(ctx: &mut Ctx<'_>) {
         }
         Some(e) => match &mut e.value {
             Value::Str(s) => {
-                if (s.len() + tail.len()) as i64 > MAX_STRING {
+                if (s.len() + tail.len()) as i64 > max {
                     return ctx.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
                 }
                 let v = s.make_raw();
@@ -543,7 +551,7 @@ fn setrange(ctx: &mut Ctx<'_>) {
         let n = if exists { with_str(ctx, key, |s| s.len()).1.unwrap_or(0) } else { 0 };
         return ctx.reply().int(n as i64);
     }
-    if offset + value.len() as i64 > MAX_STRING {
+    if offset.saturating_add(value.len() as i64) > max_string(ctx) {
         return ctx.error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     }
     let db = &mut ctx.srv.dbs[ctx.c.db];

@@ -383,6 +383,7 @@ pub fn load(srv: &mut Server) -> Result<u64, LoadError> {
     let devnull = File::open("/dev/null").map_err(|e| LoadError::Io(e.to_string()))?;
     let mut fake = Client::new(0, devnull.into(), String::new(), String::new(), srv.now_ms);
     fake.authenticated = true;
+    fake.must_obey = true;
     let mut parser = crate::resp::parse::RequestParser::default();
     let limits = crate::resp::parse::Limits { max_bulk_len: i64::MAX, authenticated: true };
     let mut pos = 0;

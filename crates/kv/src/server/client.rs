@@ -43,6 +43,10 @@ pub struct Client {
     pub proto: u8,
     /// Whether AUTH succeeded (or no password is required).
     pub authenticated: bool,
+    /// The AOF replay client (Redis's `mustObeyClient`): its commands were
+    /// accepted once already, so size limits that a `CONFIG SET` may have
+    /// lowered since (`proto-max-bulk-len`) do not refuse them now.
+    pub must_obey: bool,
     /// Received bytes; `query[qpos..qlen]` is not parsed yet.
     pub query: Vec<u8>,
     /// Start of the unparsed bytes.
@@ -122,6 +126,7 @@ impl Client {
             db: 0,
             proto: 2,
             authenticated: false,
+            must_obey: false,
             query: Vec::new(),
             qpos: 0,
             qlen: 0,
