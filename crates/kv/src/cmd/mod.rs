@@ -38,6 +38,7 @@ pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod lcs;
 pub mod list;
 pub mod meta;
 mod meta_table;
@@ -48,6 +49,7 @@ pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod slowlog;
+pub mod sort;
 pub mod string;
 pub mod tx;
 mod typed;
@@ -125,7 +127,7 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 13] {
+fn families() -> [&'static [Command]; 15] {
     [
         conn::COMMANDS,
         string::COMMANDS,
@@ -140,6 +142,8 @@ fn families() -> [&'static [Command]; 13] {
         server::COMMANDS,
         server::SCRIPTING,
         monitor::COMMANDS,
+        sort::COMMANDS,
+        lcs::COMMANDS,
     ]
 }
 
