@@ -24,10 +24,7 @@ macro_rules! cmd {
 }
 
 /// MONITOR and ROLE.
-pub static COMMANDS: &[Command] = &[
-    cmd!("monitor", 1, ADMIN, monitor),
-    cmd!("role", 1, super::FAST, role),
-];
+pub static COMMANDS: &[Command] = &[cmd!("monitor", 1, ADMIN, monitor), cmd!("role", 1, super::FAST, role)];
 
 /// The error for a monitor's command that touches the keyspace.
 pub const REPLICA_KEYSPACE: &str = "ERR Replica can't interact with the keyspace";
@@ -61,7 +58,8 @@ fn full_name(cmd: &Command, args: &Args<'_>) -> Option<String> {
     let sub = args.get(1);
     let (parent, name, arity) = subs.find(|s| s.1.as_bytes().eq_ignore_ascii_case(sub))?;
     let argc = args.len();
-    let ok = (*arity >= 0 && argc == *arity as usize) || (*arity < 0 && argc >= arity.unsigned_abs() as usize);
+    let ok =
+        (*arity >= 0 && argc == *arity as usize) || (*arity < 0 && argc >= arity.unsigned_abs() as usize);
     ok.then(|| format!("{parent}|{name}"))
 }
 

@@ -111,8 +111,11 @@ fn parse<'a>(ctx: &mut Ctx<'a>, readonly: bool) -> Option<Opts<'a>> {
         } else if a.eq_ignore_ascii_case(b"by") && left >= 1 {
             let by = ctx.arg(j + 1);
             o.by = Some(by);
-            // A pattern without '*' names no key: nothing to sort by.
-            o.dontsort = !c_str(by).contains(&b'*');
+            // A pattern without '*' names no key: nothing to sort by (and,
+            // as in Redis, a later BY with a '*' does not undo that).
+            if !c_str(by).contains(&b'*') {
+                o.dontsort = true;
+            }
             j += 1;
         } else if a.eq_ignore_ascii_case(b"get") && left >= 1 {
             o.gets.push(ctx.arg(j + 1));
@@ -195,10 +198,13 @@ fn load(srv: &mut Server, db: usize, key: &[u8], o: &Opts<'_>) -> Result<(Vec<Ve
     }
     // Where the value's own order is kept, only the range is loaded.
     let ranged = o.dontsort && ordered;
-    let (skip, take) = if ranged { (start.max(0) as usize, (end - start + 1).max(0) as usize) } else { (0, usize::MAX) };
+    let (skip, take) =
+        if ranged { (start.max(0) as usize, (end - start + 1).max(0) as usize) } else { (0, usize::MAX) };
     let items: Vec<Vec<u8>> = match v {
         None => Vec::new(),
-        Some(Value::List(l)) if ranged && o.desc => l.iter().rev().skip(skip).take(take).map(<[u8]>::to_vec).collect(),
+        Some(Value::List(l)) if ranged && o.desc => {
+            l.iter().rev().skip(skip).take(take).map(<[u8]>::to_vec).collect()
+        }
         Some(Value::List(l)) => l.iter().skip(skip).take(take).map(<[u8]>::to_vec).collect(),
         Some(Value::Set(s)) => s.iter().map(|m| m.into_owned()).collect(),
         Some(Value::ZSet(z)) => {

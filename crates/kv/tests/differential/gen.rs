@@ -5,6 +5,9 @@
 //! Scores and sorted-set increments are multiples of 1/4 (or infinite): both
 //! Redis 7.0's `%.17g` and 7.2's shortest round-trip print those the same.
 
+#[path = "gen_misc.rs"]
+pub mod misc;
+
 /// One command as its arguments.
 pub type Cmd = Vec<Vec<u8>>;
 
@@ -719,8 +722,10 @@ impl Gen {
                     push(&mut a, &["COUNT", self.pick(&["1", "2", "10", "0", "-1"])]);
                 }
             }
+            // SORT, SORT_RO, LCS and the keys SORT's patterns read.
+            79..=82 => return misc::command(self),
             // Back to the more common commands.
-            79..=83 => return self.command(),
+            83 => return self.command(),
             _ => {
                 let c = self.pick(&["GET", "LRANGE", "ZRANGE", "SMEMBERS", "HGETALL", "TYPE", "OBJECT"]);
                 self.home = match c {
