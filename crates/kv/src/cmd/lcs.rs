@@ -1,5 +1,5 @@
-//! LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN] (Redis 7.0's
-//! `lcsCommand`): the longest common subsequence of two strings.
+//! `LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]` (Redis
+//! 7.0's `lcsCommand`): the longest common subsequence of two strings.
 //!
 //! The classic dynamic-programming table (`(len1 + 1) * (len2 + 1)` 32-bit
 //! cells, refused when larger than `proto-max-bulk-len`, as Redis does) is
