@@ -182,3 +182,19 @@ fn new_keys_and_key_misses_are_announced_when_enabled() {
     let _: () = c.set("other", "1").unwrap();
     expect(&mut s, &event(0, "other", "set"));
 }
+
+#[test]
+fn sort_store_publishes_sortstore_or_del_and_a_plain_sort_nothing() {
+    let srv = start_with(|cfg| cfg.notify_keyspace_events = "KEA".into());
+    let mut c = conn(&srv);
+    let _: () = redis::cmd("RPUSH").arg("src").arg(&["2", "1"]).query(&mut c).unwrap();
+    let mut s = subscriber(&srv);
+    let _: Vec<String> = redis::cmd("SORT").arg("src").query(&mut c).unwrap();
+    let _: i64 = redis::cmd("SORT").arg("src").arg("STORE").arg("dst").query(&mut c).unwrap();
+    expect(&mut s, &event(0, "dst", "sortstore"));
+    // An empty result deletes the destination; no event when there was none.
+    let _: i64 = redis::cmd("SORT").arg("nokey").arg("STORE").arg("dst").query(&mut c).unwrap();
+    let _: i64 = redis::cmd("SORT").arg("nokey").arg("STORE").arg("dst").query(&mut c).unwrap();
+    let _: () = c.set("last", "1").unwrap();
+    expect(&mut s, &(event(0, "dst", "del") + &event(0, "last", "set")));
+}

@@ -522,3 +522,40 @@ fn debug_reload_saves_and_loads_the_dataset_back() {
     assert!(ttl > 0 && ttl <= 100_000, "{ttl}");
     assert!(dir.join("dump.rdb").exists());
 }
+
+#[test]
+fn sort_store_is_logged_and_replays_to_the_same_lists() {
+    let dir = fresh_dir();
+    let lists = |c: &mut Connection| -> Vec<Vec<String>> {
+        ["dst", "sd", "gone"].iter().map(|k| q(c, &[b"LRANGE", k.as_bytes(), b"0", b"-1"])).collect()
+    };
+    let before = {
+        let srv = start_in(&dir, aof_on);
+        let mut c = conn(&srv);
+        let _: () = q(&mut c, &[b"RPUSH", b"src", b"3", b"1", b"2", b"10"]);
+        let _: () = q(&mut c, &[b"MSET", b"w1", b"30", b"w2", b"-5", b"w3", b"7", b"w10", b"0"]);
+        assert_eq!(
+            q::<i64>(&mut c, &[b"SORT", b"src", b"BY", b"w*", b"GET", b"#", b"GET", b"w*", b"STORE", b"dst"]),
+            8
+        );
+        let _: () = q(&mut c, &[b"SADD", b"set", b"b", b"10", b"9", b"a"]);
+        // A set sorted BY nosort into a list is sorted ALPHA, so the
+        // replay stores the same order whatever the set's layout.
+        assert_eq!(q::<i64>(&mut c, &[b"SORT", b"set", b"BY", b"nosort", b"STORE", b"sd"]), 4);
+        let _: () = q(&mut c, &[b"RPUSH", b"gone", b"x"]);
+        assert_eq!(q::<i64>(&mut c, &[b"SORT", b"nokey", b"STORE", b"gone"]), 0);
+        // Reads are not logged.
+        let _: Vec<String> = q(&mut c, &[b"SORT_RO", b"src"]);
+        let _: Vec<String> = q(&mut c, &[b"SORT", b"src", b"DESC"]);
+        lists(&mut c)
+    };
+    assert_eq!(before[1], ["10", "9", "a", "b"]);
+    assert!(before[2].is_empty());
+    let text = aof_text(&dir);
+    assert_eq!(text.matches("$4\r\nSORT\r\n").count(), 3, "{text}");
+    assert!(!text.contains("SORT_RO") && !text.contains("DESC"), "{text}");
+    let srv = start_in(&dir, aof_on);
+    let mut c = conn(&srv);
+    assert_eq!(lists(&mut c), before);
+    assert_eq!(q::<i64>(&mut c, &[b"EXISTS", b"gone"]), 0);
+}

@@ -200,3 +200,25 @@ fn exec_with_arguments_aborts_the_transaction() {
         "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command\r\n",
     );
 }
+
+#[test]
+fn sort_store_touches_its_destination_for_watch_but_a_plain_sort_does_not() {
+    let srv = start();
+    let mut w = Raw::connect(&srv);
+    let mut other = Raw::connect(&srv);
+    other.roundtrip(b"RPUSH src 2 1\r\n", b":2\r\n");
+    w.roundtrip(b"WATCH src dst\r\n", b"+OK\r\n");
+    // Reading the watched source changes nothing.
+    other.roundtrip(b"SORT src\r\n", b"*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
+    w.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    w.roundtrip(b"EXEC\r\n", b"*0\r\n");
+    w.roundtrip(b"WATCH dst\r\n", b"+OK\r\n");
+    other.roundtrip(b"SORT src STORE dst\r\n", b":2\r\n");
+    w.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    w.roundtrip(b"EXEC\r\n", b"*-1\r\n");
+    // Deleting it through an empty result touches it too.
+    w.roundtrip(b"WATCH dst\r\n", b"+OK\r\n");
+    other.roundtrip(b"SORT nokey STORE dst\r\n", b":0\r\n");
+    w.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    w.roundtrip(b"EXEC\r\n", b"*-1\r\n");
+}

@@ -70,6 +70,9 @@ pub const CLIENT_OVERHEAD: usize = 16 * 1024 + 1024;
 pub fn client_line(srv: &Server, c: &Client, cmd: &str) -> String {
     use std::os::fd::AsRawFd;
     let mut flags = String::new();
+    if c.monitor {
+        flags.push('O');
+    }
     if c.close_after_reply {
         flags.push('c');
     }

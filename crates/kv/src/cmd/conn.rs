@@ -62,6 +62,8 @@ fn auth(ctx: &mut Ctx<'_>) {
     if ctx.argc() > 3 {
         return ctx.error("ERR syntax error");
     }
+    // MONITOR shows the credentials as "(redacted)".
+    ctx.c.redacted.extend(1..ctx.argc());
     let pass = ctx.arg(ctx.argc() - 1);
     let user_ok = ctx.argc() == 2 || ctx.arg(1) == b"default";
     if ctx.srv.config.requirepass.is_empty() && ctx.argc() == 2 {
@@ -83,6 +85,7 @@ const HELLO_NOAUTH: &str = "NOAUTH HELLO must be called with the client already 
 
 /// HELLO [protover [AUTH user pass] [SETNAME name]].
 pub fn hello(ctx: &mut Ctx<'_>) {
+    ctx.c.redacted = super::monitor::hello_redactions(&ctx.args);
     let mut ver = ctx.c.proto as i64;
     if ctx.argc() >= 2 {
         match crate::util::num::parse_i64(ctx.arg(1)) {
@@ -160,5 +163,6 @@ pub fn reset(ctx: &mut Ctx<'_>) {
     c.no_evict = false;
     c.no_touch = false;
     c.authenticated = ctx.srv.config.requirepass.is_empty();
+    ctx.srv.monitors.remove(c);
     ctx.reply().simple("RESET");
 }

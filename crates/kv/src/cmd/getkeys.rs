@@ -121,6 +121,7 @@ pub fn getkeys(ctx: &mut Ctx<'_>) {
     }
     let keys: Vec<usize> = match rule {
         Some(rule) => rule.positions(&argv),
+        None if cmd.name == "sort" => sort_positions(&argv),
         None if has_subcommands(cmd.name) => vec![first_key as usize],
         None => cmd.key_positions(argv.len()).collect(),
     };
@@ -134,9 +135,39 @@ pub fn getkeys(ctx: &mut Ctx<'_>) {
     }
 }
 
+/// SORT's keys (Redis's `sortGetKeys`): the sorted key, then the last
+/// STORE's destination, skipping the arguments of LIMIT, GET and BY.
+pub fn sort_positions(argv: &[&[u8]]) -> Vec<usize> {
+    let mut keys = vec![1];
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let a = argv[i];
+        if a.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < argv.len() {
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    keys.extend(store);
+    keys
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_keys_are_the_source_and_the_last_store() {
+        let pos = |line: &str| sort_positions(&line.split(' ').map(str::as_bytes).collect::<Vec<_>>());
+        assert_eq!(pos("sort k"), [1]);
+        assert_eq!(pos("sort k store d by x get y"), [1, 3]);
+        assert_eq!(pos("sort k get store store a store b"), [1, 7]);
+        assert_eq!(pos("sort k limit store 1 store"), [1]);
+    }
 
     fn keys(cmd: &str, line: &str) -> Vec<String> {
         let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();

@@ -40,15 +40,18 @@ pub mod hash;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod lcs;
 pub mod list;
 pub mod meta;
 mod meta_table;
+pub mod monitor;
 mod mpop;
 pub mod persist;
 pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod slowlog;
+pub mod sort;
 pub mod string;
 pub mod tx;
 mod typed;
@@ -126,7 +129,7 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 14] {
+fn families() -> [&'static [Command]; 17] {
     [
         conn::COMMANDS,
         string::COMMANDS,
@@ -142,6 +145,9 @@ fn families() -> [&'static [Command]; 14] {
         persist::COMMANDS,
         server::COMMANDS,
         server::SCRIPTING,
+        monitor::COMMANDS,
+        sort::COMMANDS,
+        lcs::COMMANDS,
     ]
 }
 
@@ -241,6 +247,9 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         );
         return reject(srv, c, Some(cmd), &msg);
     }
+    if c.monitor && monitor::refused_to_monitor(cmd, &args) {
+        return reject(srv, c, Some(cmd), monitor::REPLICA_KEYSPACE);
+    }
     if c.multi.is_some() && cmd.flags & NO_MULTI == 0 && cmd.name != "quit" && cmd.name != "reset" {
         return tx::queue(c, cmd, args);
     }
@@ -264,16 +273,33 @@ fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, msg: &str) {
 }
 
 /// Runs `cmd` for `c` with no checks (`call` made them, or EXEC replays a
-/// queued command).
+/// queued command), and shows it to the monitors.
 pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Args<'_>) {
+    execute_and_feed(srv, c, cmd, args, true);
+}
+
+/// Runs the command of a blocked client that can now be served: as
+/// [`execute`], but monitors saw it when it was called, so not again.
+pub fn execute_unblocked(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Args<'_>) {
+    execute_and_feed(srv, c, cmd, args, false);
+}
+
+fn execute_and_feed(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Args<'_>, feed: bool) {
     c.last_cmd = cmd.name;
     c.commands += 1;
     srv.stats.commands += 1;
     let (db, dirty_before, out_before) = (c.db, srv.dirty, c.out.len());
     let timed = srv.config.slowlog_log_slower_than >= 0 || srv.config.latency_monitor_threshold > 0;
     c.rewritten = None;
+    c.redacted.clear();
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
     (cmd.handler)(&mut ctx);
+    if feed && !srv.monitors.is_empty() && monitor::shown(cmd, &args) {
+        // After the command, as Redis 7.0: SELECT shows the database it
+        // selected, AUTH its redacted password.
+        let body = crate::server::monitor::describe(c, args.iter());
+        srv.feed_monitors(c, &body);
+    }
     if timed {
         // One clock read per command: it ends this command's time and
         // starts the next one's (the event's read started the first).

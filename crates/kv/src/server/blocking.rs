@@ -232,12 +232,12 @@ fn serve(srv: &mut Server, cur: Option<&mut Client>, id: u64) {
     srv.blocked_clients = srv.blocking.len();
     if let Some(c) = cur.filter(|c| c.id == id) {
         c.blocked = false;
-        cmd::execute(srv, c, b.cmd, b.args.as_args());
+        cmd::execute_unblocked(srv, c, b.cmd, b.args.as_args());
         return;
     }
     let Some(mut c) = take_client(srv, b.slot, id) else { return };
     c.blocked = false;
-    cmd::execute(srv, &mut c, b.cmd, b.args.as_args());
+    cmd::execute_unblocked(srv, &mut c, b.cmd, b.args.as_args());
     finish(srv, b.slot, c);
 }
 

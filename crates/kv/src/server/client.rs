@@ -111,6 +111,12 @@ pub struct Client {
     /// How the running command is logged to the AOF instead of as it came
     /// (Redis's `rewriteClientCommandVector`: BLPOP as LPOP).
     pub rewritten: Option<crate::cmd::OwnedArgs>,
+    /// In MONITOR mode: sees every command the server runs (see
+    /// `server::monitor`).
+    pub monitor: bool,
+    /// Positions of the running command's arguments that MONITOR shows as
+    /// `(redacted)` (AUTH's and HELLO's credentials).
+    pub redacted: Vec<usize>,
 }
 
 impl Client {
@@ -158,6 +164,8 @@ impl Client {
             blocked: false,
             deny_blocking: false,
             rewritten: None,
+            monitor: false,
+            redacted: Vec::new(),
         }
     }
 

@@ -20,6 +20,7 @@ pub mod fdlimit;
 pub mod iothreads;
 pub mod lazyfree;
 mod listen;
+pub mod monitor;
 pub mod notify;
 pub mod pause;
 pub mod pubsub;
@@ -146,6 +147,8 @@ pub struct Server {
     pub pubsub: pubsub::PubSub,
     /// WATCHed keys and their watchers.
     pub watches: cmd::tx::Watches,
+    /// The clients in MONITOR mode.
+    pub monitors: monitor::Monitors,
     notify_cache: notify::NotifyCache,
 }
 
@@ -215,6 +218,7 @@ impl Server {
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
             pubsub: pubsub::PubSub::default(),
             watches: cmd::tx::Watches::default(),
+            monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
         }
     }
@@ -314,7 +318,8 @@ fn process_input(srv: &mut Server, c: &mut Client) {
                 let start = c.qpos;
                 let args = Args::new(&query[start..start + consumed], parser.args());
                 c.qpos += consumed;
-                if srv.pause.is_some() && !args.is_empty() && pause::postpones(srv, &args) {
+                // A monitor is a replica to Redis, and replicas are never paused.
+                if srv.pause.is_some() && !c.monitor && !args.is_empty() && pause::postpones(srv, &args) {
                     // Kept aside (parsing may have rewritten the buffer in
                     // place) and run first when the pause ends.
                     c.held = Some(args.to_owned());
@@ -470,6 +475,7 @@ fn over_query_limit(srv: &Server, c: &Client) -> bool {
 /// Closes a client and frees its slot.
 fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>) {
     srv.pubsub.remove_client(&mut c);
+    srv.monitors.remove(&mut c);
     blocking::remove_client(srv, &mut c);
     cmd::tx::unwatch_all(srv, &mut c);
     if let Some(io) = c.io {

@@ -9,6 +9,8 @@
 
 #[path = "gen_bitmap.rs"]
 mod bitmap;
+#[path = "gen_misc.rs"]
+pub mod misc;
 
 /// One command as its arguments.
 pub type Cmd = Vec<Vec<u8>>;
@@ -726,6 +728,10 @@ impl Gen {
             }
             // Bitmaps (gen_bitmap.rs).
             79..=86 => return self.bitmap_command(),
+            // SORT, SORT_RO, LCS and the keys SORT's patterns read.
+            87..=90 => return misc::command(self),
+            // Back to the more common commands.
+            91 => return self.command(),
             _ => {
                 let c = self.pick(&["GET", "LRANGE", "ZRANGE", "SMEMBERS", "HGETALL", "TYPE", "OBJECT"]);
                 self.home = match c {

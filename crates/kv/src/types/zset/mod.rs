@@ -186,8 +186,9 @@ impl ZSetValue {
             }
     }
 
-    /// Converts the listpack encoding to the skiplist encoding.
-    fn convert_to_skiplist(&mut self) {
+    /// Converts the listpack encoding to the skiplist encoding (also what
+    /// Redis 7.0's SORT does to a sorted set it reads).
+    pub fn convert_to_skiplist(&mut self) {
         let Repr::Listpack(lp) = &self.repr else {
             return;
         };
