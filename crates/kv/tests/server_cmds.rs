@@ -105,6 +105,30 @@ fn reset_restores_the_connection_state() {
     assert_eq!(c.call(&["RESET"]), "+RESET\r\n");
     assert_eq!(c.call(&["CLIENT", "GETNAME"]), "$-1\r\n");
     assert!(c.call(&["CLIENT", "INFO"]).contains(" db=0 "));
+
+    // RESET runs at once inside MULTI and ends the transaction and its
+    // watches: a later EXEC has no MULTI, and a WATCHed key touched by
+    // another client no longer aborts a new transaction.
+    let mut other = Conn::new(&srv);
+    assert_eq!(c.call(&["WATCH", "w"]), "+OK\r\n");
+    assert_eq!(c.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.call(&["SET", "k", "1"]), "+QUEUED\r\n");
+    assert_eq!(c.call(&["RESET"]), "+RESET\r\n");
+    assert_eq!(c.call(&["EXEC"]), "-ERR EXEC without MULTI\r\n");
+    assert_eq!(c.call(&["GET", "k"]), "$-1\r\n", "the queued SET never ran");
+    assert_eq!(other.call(&["SET", "w", "changed"]), "+OK\r\n");
+    assert_eq!(c.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.call(&["SET", "k", "2"]), "+QUEUED\r\n");
+    assert_eq!(c.call(&["EXEC"]), "*1\r\n+OK\r\n", "the watch went with the RESET");
+
+    // RESET leaves every channel and pattern: publishes no longer reach it,
+    // and ordinary commands work again.
+    c.call(&["SUBSCRIBE", "ch"]);
+    c.call(&["PSUBSCRIBE", "p*"]);
+    assert_eq!(c.call(&["RESET"]), "+RESET\r\n");
+    assert_eq!(other.call(&["PUBLISH", "ch", "x"]), ":0\r\n");
+    assert_eq!(other.call(&["PUBLISH", "pq", "x"]), ":0\r\n");
+    assert_eq!(c.call(&["GET", "k"]), "$1\r\n2\r\n");
 }
 
 #[test]

@@ -164,5 +164,9 @@ pub fn reset(ctx: &mut Ctx<'_>) {
     c.no_touch = false;
     c.authenticated = ctx.srv.config.requirepass.is_empty();
     ctx.srv.monitors.remove(c);
+    // Redis's clearClientConnectionState: out of MULTI (and its watches)
+    // and out of every channel and pattern, without a reply for either.
+    super::tx::discard_transaction(ctx.srv, c);
+    super::pubsub::reset_subscriptions(ctx.srv, c);
     ctx.reply().simple("RESET");
 }
