@@ -82,6 +82,8 @@ fn hello_errors_and_options() {
     let srv = common::start_with(|cfg| cfg.requirepass = b"secret".to_vec());
     let mut c = Conn::new(&srv);
     assert_eq!(c.call(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
+    // The version is checked before the options, as in Redis.
+    assert_eq!(c.call(&["HELLO", "4", "FOO"]), "-NOPROTO unsupported protocol version\r\n");
     assert_eq!(c.call(&["HELLO", "abc"]), "-ERR Protocol version is not an integer or out of range\r\n");
     assert_eq!(c.call(&["HELLO", "3", "foo"]), "-ERR Syntax error in HELLO option 'foo'\r\n");
     assert!(c
@@ -623,4 +625,19 @@ fn latency_monitor_records_slow_commands() {
     assert_eq!(n, 1);
     let latest: Vec<redis::Value> = redis::cmd("LATENCY").arg("LATEST").query(&mut c).unwrap();
     assert!(latest.is_empty());
+}
+
+/// Redis counts a lookup that finds a key of the wrong type as a keyspace
+/// hit (it looks the key up, then checks the type).
+#[test]
+fn a_wrong_type_lookup_counts_as_a_keyspace_hit() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    c.call(&["RPUSH", "l", "a"]);
+    c.call(&["CONFIG", "RESETSTAT"]);
+    for cmd in [&["GET", "l"][..], &["STRLEN", "l"], &["GETRANGE", "l", "0", "1"]] {
+        assert!(c.call(cmd).starts_with("-WRONGTYPE"), "{cmd:?}");
+    }
+    let info = c.call(&["INFO", "stats"]);
+    assert!(info.contains("keyspace_hits:3\r\n") && info.contains("keyspace_misses:0\r\n"), "{info}");
 }

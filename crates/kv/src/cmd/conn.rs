@@ -92,6 +92,10 @@ pub fn hello(ctx: &mut Ctx<'_>) {
             Some(v) => ver = v,
             None => return ctx.error("ERR Protocol version is not an integer or out of range"),
         }
+        // Redis checks the version before the options.
+        if !(2..=3).contains(&ver) {
+            return ctx.error("NOPROTO unsupported protocol version");
+        }
     }
     let mut auth: Option<(&[u8], &[u8])> = None;
     let mut name: Option<&[u8]> = None;
@@ -109,9 +113,6 @@ pub fn hello(ctx: &mut Ctx<'_>) {
             let msg = format!("ERR Syntax error in HELLO option '{}'", super::printable(opt, 128));
             return ctx.error(&msg);
         }
-    }
-    if !(2..=3).contains(&ver) {
-        return ctx.error("NOPROTO unsupported protocol version");
     }
     if let Some((user, pass)) = auth {
         let want = &ctx.srv.config.requirepass;

@@ -66,7 +66,11 @@ fn with_str<R>(ctx: &mut Ctx<'_>, key: &[u8], f: impl FnOnce(&Str) -> R) -> (Loo
                 ctx.srv.stats.keyspace_hits += 1;
                 (Lookup::Found, Some(r))
             }
-            _ => (Lookup::WrongType, None),
+            _ => {
+                // Redis counts the lookup as a hit before checking the type.
+                ctx.srv.stats.keyspace_hits += 1;
+                (Lookup::WrongType, None)
+            }
         },
     }
 }
@@ -87,6 +91,8 @@ fn reply_value(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
         }
         Some(e) => {
             e.lru = lru;
+            // Redis counts the lookup as a hit before checking the type.
+            ctx.srv.stats.keyspace_hits += 1;
             match &e.value {
                 Value::Str(Str::Int(n)) => r.bulk_i64(*n),
                 Value::Str(Str::Emb(b)) => r.bulk(b),
@@ -96,7 +102,6 @@ fn reply_value(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
                     return false;
                 }
             }
-            ctx.srv.stats.keyspace_hits += 1;
             true
         }
     }
