@@ -375,3 +375,28 @@ fn blocking_works_with_io_threads() {
     let mut d = block(&srv, &mut c, &["BLPOP", "k", "0.05"]);
     expect(&mut d, "*-1\r\n");
 }
+
+/// A blocked command counts once in `total_commands_processed`, when it is
+/// called, not again when a push serves it (Redis 7.0 serves it without a
+/// second call).
+#[test]
+fn a_served_blocked_command_counts_once() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let count = |c: &mut redis::Connection| {
+        let info: String = q(c, &["INFO", "stats"]);
+        info.lines()
+            .find_map(|l| l.strip_prefix("total_commands_processed:"))
+            .expect("the counter in INFO")
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let mut r = block(&srv, &mut c, &["BLPOP", "k", "0"]);
+    // Each INFO counts itself; between the two: the RPUSH and nothing for
+    // the BLPOP it serves.
+    let before = count(&mut c);
+    assert_eq!(q::<i64>(&mut c, &["RPUSH", "k", "v"]), 1);
+    expect(&mut r, "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    assert_eq!(count(&mut c), before + 2);
+}

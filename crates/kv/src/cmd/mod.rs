@@ -279,22 +279,34 @@ pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Ar
 }
 
 /// Runs the command of a blocked client that can now be served: as
-/// [`execute`], but monitors saw it when it was called, so not again.
+/// [`execute`], but it was counted (`total_commands_processed`, the
+/// client's `cmd` count) and shown to monitors when it was called, so not
+/// again, as Redis 7.0 serves a blocked client without a second call.
 pub fn execute_unblocked(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Args<'_>) {
     execute_and_feed(srv, c, cmd, args, false);
 }
 
-fn execute_and_feed(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Args<'_>, feed: bool) {
+/// `first_call`: false when a blocked command is served (see
+/// [`execute_unblocked`]).
+fn execute_and_feed(
+    srv: &mut Server,
+    c: &mut Client,
+    cmd: &'static Command,
+    args: Args<'_>,
+    first_call: bool,
+) {
     c.last_cmd = cmd.name;
-    c.commands += 1;
-    srv.stats.commands += 1;
+    if first_call {
+        c.commands += 1;
+        srv.stats.commands += 1;
+    }
     let (db, dirty_before, out_before) = (c.db, srv.dirty, c.out.len());
     let timed = srv.config.slowlog_log_slower_than >= 0 || srv.config.latency_monitor_threshold > 0;
     c.rewritten = None;
     c.redacted.clear();
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
     (cmd.handler)(&mut ctx);
-    if feed && !srv.monitors.is_empty() && monitor::shown(cmd, &args) {
+    if first_call && !srv.monitors.is_empty() && monitor::shown(cmd, &args) {
         // After the command, as Redis 7.0: SELECT shows the database it
         // selected, AUTH its redacted password.
         let body = crate::server::monitor::describe(c, args.iter());
