@@ -641,3 +641,47 @@ fn a_wrong_type_lookup_counts_as_a_keyspace_hit() {
     let info = c.call(&["INFO", "stats"]);
     assert!(info.contains("keyspace_hits:3\r\n") && info.contains("keyspace_misses:0\r\n"), "{info}");
 }
+
+/// CLIENT LIST shows Redis 7.0's state letters and counts: `P` with the
+/// subscription counts, `x` and `multi=` for a queued transaction, `d` once
+/// a watched key changed, `b` while blocked; TYPE pubsub selects the
+/// subscribers, for LIST and for KILL. Compared with redis-server 7.0.15.
+#[test]
+fn client_list_shows_pubsub_multi_and_blocked_state() {
+    let srv = common::start();
+    let mut sub = Conn::new(&srv);
+    sub.call(&["SUBSCRIBE", "a", "b"]);
+    sub.send(&["PSUBSCRIBE", "x*"]);
+    let mut tx = Conn::new(&srv);
+    let tx_id = tx.call(&["CLIENT", "ID"]).trim().trim_start_matches(':').to_string();
+    tx.call(&["WATCH", "w"]);
+    tx.call(&["MULTI"]);
+    tx.call(&["SET", "k", "1"]);
+    tx.call(&["GET", "k"]);
+    let mut me = Conn::new(&srv);
+    me.call(&["SET", "w", "changed"]);
+    let mut blocked = Conn::new(&srv);
+    blocked.send(&["BLPOP", "zz", "0"]);
+    let line_of = |list: &str, id: &str| {
+        list.lines().find(|l| l.contains(&format!("id={id} "))).map(str::to_owned).unwrap_or_default()
+    };
+    // The blocked client shows up once its BLPOP has been read.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let list = loop {
+        let list = me.call(&["CLIENT", "LIST"]);
+        if list.contains(" flags=b ") {
+            break list;
+        }
+        assert!(std::time::Instant::now() < deadline, "never saw the blocked client: {list}");
+    };
+    let sub_line = list.lines().find(|l| l.contains(" flags=P ")).expect("the subscriber").to_string();
+    assert!(sub_line.contains(" sub=2 psub=1 ssub=0 multi=-1 "), "{sub_line}");
+    let tx_line = line_of(&list, &tx_id);
+    assert!(tx_line.contains(" flags=xd ") && tx_line.contains(" multi=2 "), "{tx_line}");
+    let only = me.call(&["CLIENT", "LIST", "TYPE", "pubsub"]);
+    assert_eq!(only.matches("id=").count(), 1, "{only}");
+    assert!(only.contains(" flags=P "), "{only}");
+    assert!(!me.call(&["CLIENT", "LIST", "TYPE", "normal"]).contains(" flags=P "));
+    assert_eq!(me.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), ":1\r\n");
+    assert!(!me.call(&["CLIENT", "LIST"]).contains(" flags=P "));
+}

@@ -70,8 +70,21 @@ pub const CLIENT_OVERHEAD: usize = 16 * 1024 + 1024;
 pub fn client_line(srv: &Server, c: &Client, cmd: &str) -> String {
     use std::os::fd::AsRawFd;
     let mut flags = String::new();
+    // Redis 7.0's letters, in its order.
     if c.monitor {
         flags.push('O');
+    }
+    if c.subs.total() > 0 {
+        flags.push('P');
+    }
+    if c.multi.is_some() {
+        flags.push('x');
+    }
+    if c.blocked {
+        flags.push('b');
+    }
+    if srv.watches.is_dirty(c.id) {
+        flags.push('d');
     }
     if c.close_after_reply {
         flags.push('c');
@@ -95,7 +108,7 @@ pub fn client_line(srv: &Server, c: &Client, cmd: &str) -> String {
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
          qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
          events=r cmd={} user=default redir=-1 resp={}",
         c.id,
@@ -107,6 +120,10 @@ pub fn client_line(srv: &Server, c: &Client, cmd: &str) -> String {
         ((now - c.last_interaction) / 1000).max(0),
         flags,
         c.db,
+        c.subs.channels.len(),
+        c.subs.patterns.len(),
+        c.subs.shard.len(),
+        c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         qfree,
         c.out.capacity(),
@@ -117,6 +134,28 @@ pub fn client_line(srv: &Server, c: &Client, cmd: &str) -> String {
         c.proto,
     );
     s
+}
+
+/// Redis's client type for CLIENT LIST TYPE and CLIENT KILL TYPE: a
+/// client with subscriptions is `pubsub`, every other one `normal` (a
+/// monitor too, as in Redis; there are no replicas or masters).
+fn client_type(c: &Client) -> &'static str {
+    if c.subs.total() > 0 {
+        "pubsub"
+    } else {
+        "normal"
+    }
+}
+
+/// The client type a TYPE argument names (`replica` for master, replica
+/// and slave, which no client here is), or `None` for an unknown one.
+fn parse_type(arg: &[u8]) -> Option<&'static str> {
+    match arg.to_ascii_lowercase().as_slice() {
+        b"normal" => Some("normal"),
+        b"pubsub" => Some("pubsub"),
+        b"master" | b"replica" | b"slave" => Some("replica"),
+        _ => None,
+    }
 }
 
 /// Every client, the caller (not in the slab while its command runs)
@@ -253,13 +292,11 @@ pub fn client(ctx: &mut Ctx<'_>) {
 fn list(ctx: &mut Ctx<'_>) {
     let argc = ctx.argc();
     let mut ids: Option<Vec<u64>> = None;
-    let mut normal_only = None;
+    let mut only_type = None;
     if argc == 4 && ctx.arg(2).eq_ignore_ascii_case(b"type") {
-        let t = ctx.arg(3).to_ascii_lowercase();
-        match t.as_slice() {
-            b"normal" => normal_only = Some(true),
-            b"master" | b"replica" | b"slave" | b"pubsub" => normal_only = Some(false),
-            _ => {
+        match parse_type(ctx.arg(3)) {
+            Some(t) => only_type = Some(t),
+            None => {
                 let msg = format!("ERR Unknown client type '{}'", super::printable(ctx.arg(3), 128));
                 return ctx.error(&msg);
             }
@@ -279,8 +316,8 @@ fn list(ctx: &mut Ctx<'_>) {
     let me_id = ctx.c.id;
     let mut text = String::new();
     for c in all_clients(ctx.srv, ctx.c) {
-        // Pub/sub and replica clients are other modules': every client is normal here.
-        if normal_only == Some(false) || ids.as_ref().is_some_and(|v| !v.contains(&c.id)) {
+        if only_type.is_some_and(|t| t != client_type(c)) || ids.as_ref().is_some_and(|v| !v.contains(&c.id))
+        {
             continue;
         }
         let cmd = if c.id == me_id { "client|list" } else { c.last_cmd };
@@ -296,7 +333,8 @@ struct KillFilter {
     addr: Option<Vec<u8>>,
     laddr: Option<Vec<u8>>,
     id: Option<u64>,
-    no_normal: bool,
+    /// TYPE: only clients of this type (see `client_type`).
+    only_type: Option<&'static str>,
     user: Option<Vec<u8>>,
     max_age: Option<i64>,
     skipme: bool,
@@ -307,7 +345,7 @@ impl KillFilter {
         self.addr.as_ref().is_none_or(|a| a.as_slice() == c.addr.as_bytes())
             && self.laddr.as_ref().is_none_or(|a| a.as_slice() == c.laddr.as_bytes())
             && self.id.is_none_or(|id| id == c.id)
-            && !self.no_normal
+            && self.only_type.is_none_or(|t| t == client_type(c))
             && self.user.as_ref().is_none_or(|u| u.as_slice() == b"default")
             && self.max_age.is_none_or(|m| (now_ms / 1000) - c.created as i64 >= m)
     }
@@ -330,10 +368,9 @@ fn kill(ctx: &mut Ctx<'_>) {
                     Some(n) if n > 0 => f.id = Some(n as u64),
                     _ => return ctx.error("ERR client-id should be greater than 0"),
                 },
-                b"type" => match val.to_ascii_lowercase().as_slice() {
-                    b"normal" => {}
-                    b"master" | b"replica" | b"slave" | b"pubsub" => f.no_normal = true,
-                    _ => {
+                b"type" => match parse_type(val) {
+                    Some(t) => f.only_type = Some(t),
+                    None => {
                         let msg = format!("ERR Unknown client type '{}'", super::printable(val, 128));
                         return ctx.error(&msg);
                     }
