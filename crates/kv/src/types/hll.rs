@@ -429,8 +429,11 @@ pub fn sparse_to_dense(hll: &mut Vec<u8>) -> Result<bool, Corrupt> {
                 p += size;
             }
             Op::Val(v, n) => {
+                // Redis 7.0.15 as Debian ships it (with the fix for
+                // CVE-2025-32023) refuses a run past the last register
+                // outright, even one that starts right after it.
                 if idx + n > REGISTERS {
-                    break;
+                    return Err(Corrupt);
                 }
                 for i in idx..idx + n {
                     dense_put(regs, i, v);
@@ -469,8 +472,9 @@ pub fn merge_into(max: &mut [u8], hll: &[u8]) -> Result<(), Corrupt> {
                 p += size;
             }
             Op::Val(v, n) => {
+                // As in `sparse_to_dense`: a run past the end is corrupt.
                 if i + n > REGISTERS {
-                    break;
+                    return Err(Corrupt);
                 }
                 for m in &mut max[i..i + n] {
                     *m = (*m).max(v);

@@ -192,6 +192,13 @@ fn corrupt_sparse_hlls_are_detected() {
     long.push(0x00);
     assert_eq!(count(&long), Err(Corrupt));
     assert_eq!(sparse_to_dense(&mut long.clone()), Err(Corrupt));
+    // A VAL right after the last register: Redis 7.0.15 (patched for
+    // CVE-2025-32023) calls it corrupt where older releases ignored it.
+    let mut trailing = new_sparse();
+    trailing.push(val_op(2, 1));
+    assert_eq!(merge_into(&mut [0; REGISTERS], &trailing), Err(Corrupt));
+    assert_eq!(sparse_to_dense(&mut trailing.clone()), Err(Corrupt));
+    assert_eq!(count(&trailing), Err(Corrupt));
     // A VAL that runs past the last register.
     let mut over = new_sparse();
     over.truncate(HDR_SIZE);
