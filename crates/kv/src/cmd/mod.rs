@@ -35,6 +35,7 @@ pub mod conn;
 pub mod docs;
 pub mod getkeys;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod latency;
@@ -124,7 +125,7 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 12] {
+fn families() -> [&'static [Command]; 13] {
     [
         conn::COMMANDS,
         string::COMMANDS,
@@ -133,6 +134,7 @@ fn families() -> [&'static [Command]; 12] {
         set::COMMANDS,
         zset::COMMANDS,
         list::COMMANDS,
+        hll::COMMANDS,
         pubsub::COMMANDS,
         tx::COMMANDS,
         persist::COMMANDS,
