@@ -5,6 +5,9 @@
 //! Scores and sorted-set increments are multiples of 1/4 (or infinite): both
 //! Redis 7.0's `%.17g` and 7.2's shortest round-trip print those the same.
 
+#[path = "gen_hll.rs"]
+mod hll;
+
 /// One command as its arguments.
 pub type Cmd = Vec<Vec<u8>>;
 
@@ -719,8 +722,8 @@ impl Gen {
                     push(&mut a, &["COUNT", self.pick(&["1", "2", "10", "0", "-1"])]);
                 }
             }
-            // Back to the more common commands.
-            79..=83 => return self.command(),
+            // HyperLogLog.
+            79..=83 => return hll::command(self),
             _ => {
                 let c = self.pick(&["GET", "LRANGE", "ZRANGE", "SMEMBERS", "HGETALL", "TYPE", "OBJECT"]);
                 self.home = match c {
