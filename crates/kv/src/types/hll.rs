@@ -579,6 +579,9 @@ fn tau(mut x: f64) -> f64 {
 /// `i64::MIN`) into a double, then to an unsigned 64-bit integer.
 fn estimate(histo: &[i64; 64]) -> u64 {
     let m = REGISTERS as f64;
+    // τ's term is halved Q times below, so it only shows when every
+    // register is at 50 or 51, and then the estimate is past 2^63 anyway:
+    // it is kept for fidelity to `hllCount`, not for any visible effect.
     let mut z = m * tau((m - histo[Q as usize + 1] as f64) / m);
     for j in (1..=Q as usize).rev() {
         z += histo[j] as f64;

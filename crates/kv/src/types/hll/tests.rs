@@ -270,3 +270,24 @@ fn merged_registers_are_the_maximum() {
     assert_eq!(max, registers(&both));
     assert_eq!(count_registers(&max), count(&both).unwrap());
 }
+
+#[test]
+fn registers_at_the_maximum_go_through_tau() {
+    // PFCOUNT on redis-server 7.0 of dense HLLs with these registers.
+    let regs = |n51: usize, rest: u8| {
+        let mut r = vec![rest; REGISTERS];
+        r[..n51].fill(51);
+        r
+    };
+    assert_eq!(count_registers(&regs(8192, 0)), 13_268);
+    assert_eq!(count_registers(&regs(8192, 1)), 47_274);
+    assert_eq!(count_registers(&regs(100, 3)), 95_129);
+    assert_eq!(count_registers(&regs(1, 10)), 12_102_942);
+    // The same through the dense encoding.
+    let mut d = new_sparse();
+    sparse_to_dense(&mut d).unwrap();
+    for (i, &v) in regs(100, 3).iter().enumerate() {
+        dense_put(&mut d[HDR_SIZE..], i, v);
+    }
+    assert_eq!(count(&d), Ok(95_129));
+}
