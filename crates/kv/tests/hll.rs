@@ -165,6 +165,22 @@ fn pfmerge_keeps_a_sparse_destination_sparse_like_redis() {
 }
 
 #[test]
+fn a_split_in_a_non_canonical_sparse_hll_merges_like_redis() {
+    let mut b = Both::start();
+    // XZERO(100) VAL(2,1) VAL(2,3) VAL(2,1) VAL(2,2) XZERO(16277): runs of
+    // equal VALs left unmerged. Raising register 102 to 3 splits VAL(2,3)
+    // and Redis's merge pass, five opcodes from the one before, joins runs
+    // on both sides of the split.
+    let dest = [&sparse_header()[..], b"\x40\x63\x84\x86\x84\x85\x7f\x94"].concat();
+    let src = [&sparse_header()[..], b"\x40\x65\x88\x7f\x98"].concat();
+    b.run(&[b"SET", b"d", &dest]);
+    b.run(&[b"SET", b"s", &src]);
+    assert_eq!(b.run(&[b"PFMERGE", b"d", b"s"]), Frame::Line(b'+', b"OK".to_vec()));
+    b.run(&[b"PFDEBUG", b"DECODE", b"d"]);
+    b.run(&[b"GET", b"d"]);
+}
+
+#[test]
 fn dump_and_restore_move_hlls_between_the_servers() {
     let mut b = Both::start();
     let mut small = c(&[b"PFADD", b"small"]);
