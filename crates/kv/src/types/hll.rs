@@ -590,13 +590,9 @@ fn estimate(histo: &[i64; 64]) -> u64 {
     z += m * sigma(histo[0] as f64 / m);
     let e = ALPHA_INF * m * m / z;
     let rounded = e.round();
-    let ll = if rounded.is_nan()
-        || !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&rounded)
-    {
-        i64::MIN
-    } else {
-        rounded as i64
-    };
+    let two_63 = (1u64 << 63) as f64;
+    let ll =
+        if rounded.is_nan() || !(-two_63..two_63).contains(&rounded) { i64::MIN } else { rounded as i64 };
     let as_double = ll as f64;
     if as_double < 0.0 {
         as_double as i64 as u64
