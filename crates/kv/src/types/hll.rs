@@ -26,7 +26,9 @@
 //! which folds both corrections into the sum itself from the histogram of
 //! register values: `σ(C₀/m)` accounts for the registers still at 0 and
 //! `τ(1 - C₅₁/m)` for those at the maximum, so one formula is accurate
-//! from 0 to 2^64 with no threshold to switch at. [`count`] follows
+//! from 0 to 2^64 with no threshold to switch at. (With 64-bit hashes the
+//! upper correction only matters near 2^64, past what a reply can show;
+//! σ is the one that makes small counts exact.) [`count`] follows
 //! `hllCount` operation for operation, so the estimates are Redis's to the
 //! last unit.
 //!
@@ -40,7 +42,9 @@
 //!
 //! - **Dense**: 16384 registers of 6 bits packed little-endian, register
 //!   `i` in bits `6i..6i+6` of the data: 12288 bytes, 12304 in all.
-//! - **Sparse**: run-length opcodes for mostly-empty HLLs. `00xxxxxx`
+//! - **Sparse**: run-length opcodes for mostly-empty HLLs, so a key with a
+//!   few hundred distinct elements takes hundreds of bytes, not 12 KiB.
+//!   `00xxxxxx`
 //!   (ZERO) is 1 to 64 registers at 0; `01xxxxxx yyyyyyyy` (XZERO) is 1 to
 //!   16384 registers at 0; `1vvvvvxx` (VAL) is 1 to 4 registers at value
 //!   1 to 32. A new HLL is one XZERO covering all 16384 registers:
