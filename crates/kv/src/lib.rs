@@ -7,7 +7,8 @@
 //! - [`dict`]: the keyspace's hash table, with incremental rehashing and a
 //!   SCAN cursor that survives resizes.
 //! - [`types`]: the values (strings, lists, hashes, sets, sorted sets) with
-//!   Redis's compact encodings.
+//!   Redis's compact encodings, and the HyperLogLog layout PF commands keep
+//!   in strings.
 //! - [`rdb`]: Redis's RDB serialization (snapshots, DUMP and RESTORE).
 //! - [`persist`]: snapshots, the append-only file, DUMP and RESTORE.
 //! - [`util`]: glob matching and Redis's number parsing and formatting.

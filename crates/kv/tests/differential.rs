@@ -14,6 +14,10 @@
 //! lists are `listpack` (7.0 says `quicklist`) and small non-integer sets
 //! are `listpack` (7.0 says `hashtable`).
 //!
+//! HyperLogLogs are compared byte for byte: PFADD, PFCOUNT, PFMERGE and
+//! PFDEBUG replies, and GET of the HLL strings, including ones damaged by
+//! SETRANGE, APPEND or a hand-made SET (see `differential/gen_hll.rs`).
+//!
 //! What is generated steers clear of the rest of what is not comparable:
 //! scores are multiples of 1/4, which Redis 7.0's `%.17g` and 7.2's
 //! shortest round-trip (spindle's) print alike; GT and LT go only with

@@ -37,6 +37,7 @@ pub mod conn;
 pub mod docs;
 pub mod getkeys;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keys;
 pub mod latency;
@@ -129,7 +130,7 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 17] {
+fn families() -> [&'static [Command]; 18] {
     [
         conn::COMMANDS,
         string::COMMANDS,
@@ -140,6 +141,7 @@ fn families() -> [&'static [Command]; 17] {
         set::COMMANDS,
         zset::COMMANDS,
         list::COMMANDS,
+        hll::COMMANDS,
         pubsub::COMMANDS,
         tx::COMMANDS,
         persist::COMMANDS,

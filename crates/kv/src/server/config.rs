@@ -31,6 +31,9 @@ pub struct Config {
     pub tcp_backlog: u32,
     /// The list, hash, set and sorted-set encoding thresholds.
     pub encoding: EncodingConfig,
+    /// `hll-sparse-max-bytes`: the longest a sparse HyperLogLog may grow
+    /// (header included) before it is promoted to dense.
+    pub hll_sparse_max_bytes: usize,
     /// `dir`: where snapshots and the AOF live (fixed at start-up).
     pub dir: std::path::PathBuf,
     /// `dbfilename` (fixed at start-up).
@@ -143,6 +146,7 @@ impl Default for Config {
             hz: 10,
             tcp_backlog: 511,
             encoding: EncodingConfig::default(),
+            hll_sparse_max_bytes: crate::types::hll::DEFAULT_SPARSE_MAX_BYTES,
             dir: std::path::PathBuf::from("."),
             dbfilename: "dump.rdb".into(),
             save: vec![(3600, 1), (300, 100), (60, 10000)],

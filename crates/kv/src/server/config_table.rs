@@ -336,6 +336,7 @@ pub static OPTIONS: &[ConfigOption] = &[
         i64::MAX,
         encoding.zset_max_listpack_value
     ),
+    memory!("hll-sparse-max-bytes", 0, i64::MAX as u64, hll_sparse_max_bytes),
     opt!("dir", None, PROTECTED, |c| display_dir(&c.dir), |c, v| c.dir = one(v)?.into()),
     opt!("dbfilename", None, PROTECTED, |c| c.dbfilename.clone(), |c, v| c.dbfilename = one(v)?.into()),
     opt!("save", None, MULTI_ARG, |c| get_save(c), |c, v| set_save(c, v)?),

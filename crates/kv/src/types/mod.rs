@@ -6,8 +6,12 @@
 //! threshold (see [`EncodingConfig`]) the value converts, once, to the large
 //! form (a hash table, a skiplist, a quicklist). `OBJECT ENCODING` reports
 //! the current form under Redis's names.
+//!
+//! [`hll`] is not a type of its own: a HyperLogLog is a string value whose
+//! bytes follow Redis's HLL layout, read and written by the PF commands.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod zset;

@@ -9,6 +9,8 @@
 
 #[path = "gen_bitmap.rs"]
 mod bitmap;
+#[path = "gen_hll.rs"]
+mod hll;
 #[path = "gen_misc.rs"]
 pub mod misc;
 
@@ -172,7 +174,7 @@ impl Gen {
     /// The next command of the sequence.
     pub fn command(&mut self) -> Cmd {
         let mut a: Vec<String> = Vec::new();
-        let which = self.below(100);
+        let which = self.below(110);
         self.home = match which {
             0..=12 => &[0, 1],
             13..=25 => &[2, 3],
@@ -730,8 +732,10 @@ impl Gen {
             79..=86 => return self.bitmap_command(),
             // SORT, SORT_RO, LCS and the keys SORT's patterns read.
             87..=90 => return misc::command(self),
+            // HyperLogLog.
+            91..=95 => return hll::command(self),
             // Back to the more common commands.
-            91 => return self.command(),
+            96 => return self.command(),
             _ => {
                 let c = self.pick(&["GET", "LRANGE", "ZRANGE", "SMEMBERS", "HGETALL", "TYPE", "OBJECT"]);
                 self.home = match c {
