@@ -83,6 +83,7 @@ macro_rules! send_error {
 }
 
 mod barrier;
+mod blocking;
 pub mod broadcast;
 pub mod mpsc;
 mod mutex;
