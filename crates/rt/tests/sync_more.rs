@@ -48,6 +48,164 @@ fn oneshot_poll_closed_is_pending_until_the_receiver_closes() {
     assert_eq!(tx.send(1), Err(1));
 }
 
+// ---- watch ----
+
+#[test]
+fn wait_for_returns_at_once_when_the_current_value_already_matches() {
+    let (_tx, mut rx) = watch::channel(5);
+    let (count, waker) = counting_waker();
+    let mut wait = Box::pin(rx.wait_for(|v| *v > 3));
+    match poll(&mut wait, &waker) {
+        Poll::Ready(Ok(value)) => {
+            assert_eq!(*value, 5);
+            assert!(!value.has_changed(), "the initial value counts as seen");
+        }
+        other => panic!("expected the value at once, got {:?}", other.map(|r| r.map(|v| *v))),
+    }
+    assert_eq!(wakes(&count), 0);
+}
+
+#[test]
+fn wait_for_waits_for_a_send_that_matches_and_marks_it_seen() {
+    let (tx, mut rx) = watch::channel(0);
+    let (count, waker) = counting_waker();
+    {
+        let mut wait = Box::pin(rx.wait_for(|v| *v >= 10));
+        assert!(poll(&mut wait, &waker).is_pending());
+        tx.send(3).unwrap();
+        assert_eq!(wakes(&count), 1);
+        assert!(poll(&mut wait, &waker).is_pending(), "3 does not match");
+        tx.send(12).unwrap();
+        assert_eq!(wakes(&count), 2);
+        match poll(&mut wait, &waker) {
+            Poll::Ready(Ok(value)) => {
+                assert_eq!(*value, 12);
+                assert!(value.has_changed());
+            }
+            _ => panic!("12 matches"),
+        }
+    }
+    assert_eq!(rx.has_changed(), Ok(false), "wait_for marks the value seen");
+}
+
+#[test]
+fn wait_for_after_the_sender_is_gone_tests_the_last_value_once() {
+    let (tx, mut rx) = watch::channel(1);
+    tx.send(7).unwrap();
+    drop(tx);
+    assert_eq!(block_on(rx.wait_for(|v| *v == 7)).map(|v| *v), Ok(7), "the unseen last value");
+    assert!(block_on(rx.wait_for(|v| *v == 8)).is_err(), "nothing more can come");
+    assert_eq!(block_on(rx.wait_for(|v| *v == 7)).map(|v| *v), Ok(7), "it still holds");
+}
+
+#[test]
+fn wait_for_in_a_task_sees_a_matching_send_on_both_runtimes() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let (tx, mut rx) = watch::channel(0u32);
+                let (ready_tx, ready_rx) = oneshot::channel();
+                let waiter = spindle_rt::spawn(async move {
+                    let _ = ready_tx.send(());
+                    let value = *rx.wait_for(|v| *v == 3).await.expect("the sender is alive");
+                    value
+                });
+                ready_rx.await.unwrap();
+                for v in 1..=3 {
+                    tx.send_replace(v);
+                }
+                // Only the final value matches; it stays, so it is seen.
+                assert_eq!(waiter.await.unwrap(), 3, "{name}");
+            });
+        }
+    });
+}
+
+#[test]
+fn send_if_modified_notifies_only_when_the_closure_says_it_changed() {
+    let (tx, mut rx) = watch::channel(1);
+    let (count, waker) = counting_waker();
+    {
+        let mut changed = pin!(rx.changed());
+        assert!(poll(&mut changed, &waker).is_pending());
+        assert!(!tx.send_if_modified(|v| {
+            *v += 0;
+            false
+        }));
+        assert_eq!(wakes(&count), 0, "no change: nobody woken");
+        assert!(poll(&mut changed, &waker).is_pending());
+        assert!(tx.send_if_modified(|v| {
+            *v = 2;
+            true
+        }));
+        assert_eq!(wakes(&count), 1);
+        assert_eq!(poll(&mut changed, &waker), Poll::Ready(Ok(())));
+    }
+    assert_eq!(*rx.borrow(), 2);
+    // Works with no receiver, as send_modify does.
+    drop(rx);
+    assert!(tx.send_if_modified(|v| {
+        *v = 3;
+        true
+    }));
+    assert_eq!(*tx.borrow(), 3);
+}
+
+#[test]
+fn mark_changed_and_mark_unchanged_set_what_counts_as_seen() {
+    let (tx, mut rx) = watch::channel("a");
+    assert_eq!(rx.has_changed(), Ok(false));
+    rx.mark_changed();
+    assert_eq!(rx.has_changed(), Ok(true));
+    assert!(rx.borrow().has_changed());
+    block_on(rx.changed()).expect("returns at once");
+    assert_eq!(rx.has_changed(), Ok(false));
+
+    tx.send("b").unwrap();
+    assert_eq!(rx.has_changed(), Ok(true));
+    rx.mark_unchanged();
+    assert_eq!(rx.has_changed(), Ok(false));
+    let (_c, waker) = counting_waker();
+    assert!(poll(&mut pin!(rx.changed()), &waker).is_pending(), "b counts as seen");
+    assert_eq!(*rx.borrow(), "b");
+}
+
+#[test]
+fn watch_sender_closed_resolves_when_every_receiver_is_gone() {
+    let (tx, rx) = watch::channel(0);
+    let rx2 = rx.clone();
+    let (count, waker) = counting_waker();
+    {
+        let mut closed = Box::pin(tx.closed());
+        assert!(poll(&mut closed, &waker).is_pending());
+        drop(rx);
+        assert!(!tx.is_closed());
+        assert!(poll(&mut closed, &waker).is_pending(), "one receiver is left");
+        drop(rx2);
+        assert_eq!(wakes(&count), 1);
+        assert_eq!(poll(&mut closed, &waker), Poll::Ready(()));
+    }
+    assert!(tx.is_closed());
+    block_on(tx.closed()); // at once
+    let _rx = tx.subscribe();
+    assert!(!tx.is_closed(), "subscribe reopens it");
+
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let (tx, rx) = watch::channel(0);
+                let producer = spindle_rt::spawn(async move {
+                    tx.closed().await;
+                    tx.is_closed()
+                });
+                spindle_rt::yield_now().await;
+                drop(rx);
+                assert!(producer.await.unwrap(), "{name}");
+            });
+        }
+    });
+}
+
 // ---- broadcast ----
 
 #[test]
