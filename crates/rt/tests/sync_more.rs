@@ -303,3 +303,65 @@ fn broadcast_blocking_recv_bridges_a_task_and_a_plain_thread() {
     });
 }
 
+// ---- Notify ----
+
+#[test]
+fn enable_puts_a_future_in_line_for_notify_one_before_its_first_poll() {
+    let notify = Notify::new();
+    let mut first = pin!(notify.notified());
+    let mut second = pin!(notify.notified());
+    assert!(!second.as_mut().enable(), "nothing yet");
+    assert!(!first.as_mut().enable());
+    notify.notify_one();
+    let (_c, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(first.as_mut().poll(&mut cx), Poll::Pending, "second was in line first");
+    assert_eq!(second.as_mut().poll(&mut cx), Poll::Ready(()));
+    // `first` was registered by `enable`; the next notify_one is its.
+    notify.notify_one();
+    assert_eq!(first.as_mut().poll(&mut cx), Poll::Ready(()));
+}
+
+#[test]
+fn enable_keeps_the_waker_of_an_earlier_poll() {
+    let notify = Notify::new();
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut waiting = pin!(notify.notified());
+    assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Pending);
+    assert!(!waiting.as_mut().enable());
+    notify.notify_one();
+    assert_eq!(wakes(&count), 1, "the polled waker is still the one woken");
+    assert!(waiting.as_mut().enable());
+}
+
+#[test]
+fn enable_takes_a_stored_permit_and_sees_notify_waiters() {
+    let notify = Notify::new();
+    notify.notify_one(); // stored: nobody waits
+    let mut first = pin!(notify.notified());
+    assert!(first.as_mut().enable(), "takes the permit");
+    let mut second = pin!(notify.notified());
+    assert!(!second.as_mut().enable(), "only one permit was stored");
+    let third = pin!(notify.notified());
+    notify.notify_waiters();
+    assert!(second.as_mut().enable());
+    assert!(third.enable(), "created before notify_waiters, never enabled");
+}
+
+#[test]
+fn an_enabled_future_dropped_unpolled_passes_its_notify_one_on() {
+    let notify = Notify::new();
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut later = pin!(notify.notified());
+    {
+        let mut enabled = Box::pin(notify.notified());
+        assert!(!enabled.as_mut().enable());
+        assert_eq!(later.as_mut().poll(&mut cx), Poll::Pending);
+        notify.notify_one(); // picks `enabled`
+        assert_eq!(wakes(&count), 0);
+    }
+    assert_eq!(wakes(&count), 1, "the dropped pick went on to the next waiter");
+    assert_eq!(later.as_mut().poll(&mut cx), Poll::Ready(()));
+}
