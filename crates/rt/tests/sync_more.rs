@@ -68,10 +68,11 @@ fn wait_for_returns_at_once_when_the_current_value_already_matches() {
 #[test]
 fn wait_for_waits_for_a_send_that_matches_and_marks_it_seen() {
     let (tx, mut rx) = watch::channel(0);
+    tx.send(1).unwrap();
     let (count, waker) = counting_waker();
     {
         let mut wait = Box::pin(rx.wait_for(|v| *v >= 10));
-        assert!(poll(&mut wait, &waker).is_pending());
+        assert!(poll(&mut wait, &waker).is_pending(), "1 is new but does not match");
         tx.send(3).unwrap();
         assert_eq!(wakes(&count), 1);
         assert!(poll(&mut wait, &waker).is_pending(), "3 does not match");

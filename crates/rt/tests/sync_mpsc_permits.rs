@@ -175,6 +175,22 @@ fn a_permit_dropped_unused_after_the_close_ends_the_stream() {
 }
 
 #[test]
+fn a_sender_still_queued_at_the_close_does_not_hold_back_the_end() {
+    // The waiting send has not polled since the close: the slot the
+    // receive frees must not be granted to it (it is leaving), or the
+    // stream could not end until it runs.
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(1).unwrap();
+    let (_count, waker) = counting_waker();
+    let mut waiting = tx.send(2);
+    assert!(poll(&mut waiting, &waker).is_pending());
+    rx.close();
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    assert!(matches!(poll(&mut waiting, &waker), Poll::Ready(Err(SendError(2)))));
+}
+
+#[test]
 fn permits_keep_first_come_order_on_both_runtimes() {
     const WAITERS: usize = 6;
     bounded(|| {
