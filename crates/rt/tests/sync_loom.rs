@@ -184,6 +184,54 @@ fn mpsc_close_racing_a_send_loses_no_value() {
 }
 
 #[test]
+fn mpsc_a_dropped_permit_reaches_a_sender_that_is_starting_to_wait() {
+    // The permit's slot comes back while the other sender is between its
+    // lock-free attempt and joining the queue: it must get the slot.
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        let tx2 = tx.clone();
+        let permit = tx.try_reserve_owned().unwrap();
+        let t = thread::spawn(move || drop(permit));
+        block_on(tx2.send(2)).unwrap();
+        t.join().unwrap();
+        assert_eq!(rx.try_recv(), Ok(2));
+    });
+}
+
+#[test]
+fn mpsc_a_permit_sent_after_the_close_reaches_the_receiver() {
+    // The receiver closes and waits while the permit's holder sends: the
+    // value arrives, and only then does the stream end.
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        let keep_open = tx.clone();
+        let permit = tx.try_reserve_owned().unwrap();
+        let t = thread::spawn(move || drop(permit.send(5)));
+        rx.close();
+        assert_eq!(block_on(rx.recv()), Some(5));
+        assert_eq!(block_on(rx.recv()), None);
+        t.join().unwrap();
+        drop(keep_open);
+    });
+}
+
+#[test]
+fn mpsc_a_permit_dropped_after_the_close_ends_a_waiting_receive() {
+    // The last permit coming home unused is the only wake-up the closed
+    // receiver gets (a sender stays alive): it must not be lost.
+    loom::model(|| {
+        let (tx, mut rx) = mpsc::channel::<u8>(1);
+        let keep_open = tx.clone();
+        let permit = tx.try_reserve_owned().unwrap();
+        let t = thread::spawn(move || drop(permit));
+        rx.close();
+        assert_eq!(block_on(rx.recv()), None);
+        t.join().unwrap();
+        drop(keep_open);
+    });
+}
+
+#[test]
 fn semaphore_permit_handoff() {
     loom::model(|| {
         let s = Arc::new(Semaphore::new(1));

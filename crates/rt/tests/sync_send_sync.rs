@@ -34,4 +34,12 @@ fn primitives_and_futures_are_send_and_sync() {
     assert_send::<mpsc::Receiver<Vec<u8>>>();
     assert_send::<mpsc::Send<'static, Vec<u8>>>();
     assert_send::<mpsc::Recv<'static, Vec<u8>>>();
+    assert_send::<mpsc::Permit<'static, Vec<u8>>>();
+    assert_sync::<mpsc::Permit<'static, Vec<u8>>>();
+    assert_send::<mpsc::OwnedPermit<Vec<u8>>>();
+    assert_sync::<mpsc::OwnedPermit<Vec<u8>>>();
+    assert_send::<mpsc::WeakSender<Vec<u8>>>();
+    assert_sync::<mpsc::WeakSender<Vec<u8>>>();
+    assert_send::<mpsc::WeakUnboundedSender<Vec<u8>>>();
+    assert_sync::<mpsc::WeakUnboundedSender<Vec<u8>>>();
 }

@@ -217,3 +217,11 @@ pub(crate) fn worker() -> Option<Rc<WorkerContext>> {
 pub(crate) fn on_current_thread_runtime() -> bool {
     with_current(|c| matches!(c, Some(Current::Thread(_))))
 }
+
+/// Whether this thread runs a runtime: inside `block_on`, or a worker (any
+/// role but [`Entered`](Current::Entered)). Parking such a thread stops
+/// every task it runs, so the sync primitives' `blocking_*` methods refuse
+/// to, exactly where a nested `block_on` would.
+pub(crate) fn runs_a_runtime() -> bool {
+    with_current(|c| matches!(c, Some(role) if !matches!(role, Current::Entered(_))))
+}

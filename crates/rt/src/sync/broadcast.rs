@@ -1,7 +1,9 @@
 //! A multi-producer, multi-consumer broadcast channel: every receiver sees
 //! every value sent after it subscribed, unless it falls too far behind.
 //!
-//! The channel keeps the last `capacity` values in a ring. Each receiver
+//! The channel keeps at most `capacity` values in a ring, each only until
+//! every receiver that was subscribed when it was sent has received it
+//! (that is what [`Sender::len`] counts). Each receiver
 //! has its own position in the stream; a send that finds the ring full
 //! overwrites the oldest value, and a receiver that had not read it yet
 //! learns that on its next [`recv`](Receiver::recv):
@@ -33,6 +35,7 @@
 use super::Notify;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Arc, Mutex, MutexGuard};
+use std::cmp::max;
 use std::collections::VecDeque;
 use std::fmt;
 
@@ -43,11 +46,15 @@ use std::fmt;
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "a broadcast channel needs a capacity of at least 1");
     let shared = Arc::new(Shared {
-        ring: Mutex::new(Ring { values: VecDeque::with_capacity(capacity), first_seq: 0, closed: false }),
+        ring: Mutex::new(Ring {
+            values: VecDeque::with_capacity(capacity),
+            first_seq: 0,
+            closed: false,
+            receivers: 1,
+        }),
         capacity,
         sent: Notify::new(),
         senders: AtomicUsize::new(1),
-        receivers: AtomicUsize::new(1),
     });
     let rx = Receiver { shared: Arc::clone(&shared), next: 0 };
     (Sender { shared }, rx)
@@ -60,20 +67,57 @@ struct Shared<T> {
     /// drop.
     sent: Notify,
     senders: AtomicUsize,
-    receivers: AtomicUsize,
 }
 
+/// The kept values.
+///
+/// Each value carries `rem`, how many receivers have yet to receive it:
+/// the receivers alive when it was sent (and those
+/// [`resubscribe`](Receiver::resubscribe)d from one of them), less those
+/// that received it or were dropped since. A receiver owes every value
+/// from its position on, so the values still owed form a suffix of the
+/// ring; the others are popped as soon as their count reaches 0 (only the
+/// front one can, on a receive; several at once when a receiver drops).
+/// So every value in `values` has `rem > 0`, and its length is
+/// [`Sender::len`].
 struct Ring<T> {
-    values: VecDeque<T>,
+    values: VecDeque<Slot<T>>,
     /// The sequence number of `values[0]`.
     first_seq: u64,
     /// Every sender is gone.
     closed: bool,
+    /// Live receivers.
+    receivers: usize,
+}
+
+struct Slot<T> {
+    value: T,
+    /// Receivers that have yet to receive it; always > 0 in the ring.
+    rem: usize,
 }
 
 impl<T> Ring<T> {
     fn end_seq(&self) -> u64 {
         self.first_seq + self.values.len() as u64
+    }
+
+    /// The index in `values` of a receiver's next value, and of every one
+    /// after it (a lagged receiver's values start at the front).
+    fn owed_from(&self, next: u64) -> usize {
+        (max(next, self.first_seq) - self.first_seq) as usize
+    }
+
+    /// Pops the values nobody is owed any more off the front, to be
+    /// dropped outside the lock.
+    fn pop_received(&mut self) -> Vec<T> {
+        let mut popped = Vec::new();
+        while self.values.front().is_some_and(|slot| slot.rem == 0) {
+            if let Some(slot) = self.values.pop_front() {
+                self.first_seq += 1;
+                popped.push(slot.value);
+            }
+        }
+        popped
     }
 }
 
@@ -144,19 +188,20 @@ impl<T> Sender<T> {
     /// # Errors
     /// No receiver is alive: the value comes back.
     pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
-        let receivers = self.shared.receivers.load(SeqCst);
-        if receivers == 0 {
-            return Err(SendError(value));
-        }
-        let overwritten = {
+        let (receivers, overwritten) = {
             let mut ring = self.shared.lock();
-            ring.values.push_back(value);
-            if ring.values.len() > self.shared.capacity {
+            let receivers = ring.receivers;
+            if receivers == 0 {
+                return Err(SendError(value));
+            }
+            ring.values.push_back(Slot { value, rem: receivers });
+            let overwritten = if ring.values.len() > self.shared.capacity {
                 ring.first_seq += 1;
                 ring.values.pop_front()
             } else {
                 None
-            }
+            };
+            (receivers, overwritten)
         };
         // Outside the lock: a value's drop may do anything.
         drop(overwritten);
@@ -166,14 +211,31 @@ impl<T> Sender<T> {
 
     /// A new receiver that will see the values sent from now on.
     pub fn subscribe(&self) -> Receiver<T> {
-        self.shared.receivers.fetch_add(1, SeqCst);
-        let next = self.shared.lock().end_seq();
+        let next = {
+            let mut ring = self.shared.lock();
+            ring.receivers += 1;
+            ring.end_seq()
+        };
         Receiver { shared: Arc::clone(&self.shared), next }
     }
 
     /// How many receivers are alive.
     pub fn receiver_count(&self) -> usize {
-        self.shared.receivers.load(SeqCst)
+        self.shared.lock().receivers
+    }
+
+    /// How many values are kept for receivers that have yet to receive
+    /// them: a value counts from its send until every receiver that was
+    /// subscribed then has received it (or was dropped), or until a send
+    /// overwrites it. At most the channel's capacity.
+    pub fn len(&self) -> usize {
+        self.shared.lock().values.len()
+    }
+
+    /// Whether no value is waiting for any receiver; see
+    /// [`len`](Sender::len).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -220,34 +282,86 @@ impl<T: Clone> Receiver<T> {
     /// As [`recv`](Receiver::recv), and [`TryRecvError::Empty`] when
     /// nothing new has been sent.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        let ring = self.shared.lock();
+        let mut ring = self.shared.lock();
         if self.next < ring.first_seq {
             let missed = ring.first_seq - self.next;
             self.next = ring.first_seq;
             return Err(TryRecvError::Lagged(missed));
         }
         let index = (self.next - ring.first_seq) as usize;
-        match ring.values.get(index) {
-            Some(value) => {
-                let value = value.clone();
-                self.next += 1;
-                Ok(value)
-            }
-            None if ring.closed => Err(TryRecvError::Closed),
-            None => Err(TryRecvError::Empty),
+        let Some(slot) = ring.values.get_mut(index) else {
+            return Err(if ring.closed { TryRecvError::Closed } else { TryRecvError::Empty });
+        };
+        self.next += 1;
+        slot.rem -= 1;
+        if slot.rem > 0 {
+            return Ok(slot.value.clone());
         }
+        // The last receiver it was kept for: only the front value can be
+        // (see `Ring`), and it moves out instead of being cloned.
+        debug_assert_eq!(index, 0, "only the oldest value can be received last");
+        ring.first_seq += 1;
+        let slot = ring.values.pop_front().expect("the value just received");
+        Ok(slot.value)
+    }
+
+    /// Receives the next value from synchronous code, parking the thread
+    /// until one is sent: the bridge for a plain thread (or a
+    /// [`spawn_blocking`](crate::spawn_blocking) closure) following what
+    /// async tasks broadcast.
+    ///
+    /// # Errors
+    /// As [`recv`](Receiver::recv).
+    ///
+    /// # Panics
+    /// On a thread that runs a spindle-rt runtime (inside `block_on`, or
+    /// in a task): parking it would stop every task it runs. The message
+    /// says "cannot block the current thread from within a spindle-rt
+    /// runtime"; use `recv().await` there.
+    #[track_caller]
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        crate::sync::blocking::block_on("broadcast::Receiver::blocking_recv", self.recv())
     }
 
     /// A new receiver at the same position as this one.
     pub fn resubscribe(&self) -> Receiver<T> {
-        self.shared.receivers.fetch_add(1, SeqCst);
+        let mut ring = self.shared.lock();
+        ring.receivers += 1;
+        // It owes what this one owes.
+        let from = ring.owed_from(self.next);
+        ring.values.range_mut(from..).for_each(|slot| slot.rem += 1);
+        drop(ring);
         Receiver { shared: Arc::clone(&self.shared), next: self.next }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// How many values were sent that this receiver has yet to receive,
+    /// counting those it lagged behind on (overwritten: its next `recv`
+    /// reports them as [`RecvError::Lagged`]).
+    pub fn len(&self) -> usize {
+        let end = self.shared.lock().end_seq();
+        end.saturating_sub(self.next) as usize
+    }
+
+    /// Whether this receiver has received every value sent so far.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.receivers.fetch_sub(1, SeqCst);
+        let received = {
+            let mut ring = self.shared.lock();
+            ring.receivers -= 1;
+            // It will not receive what it owes: count it as received.
+            let from = ring.owed_from(self.next);
+            ring.values.range_mut(from..).for_each(|slot| slot.rem -= 1);
+            ring.pop_received()
+        };
+        // Outside the lock: a value's drop may do anything.
+        drop(received);
     }
 }
 

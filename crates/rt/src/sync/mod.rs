@@ -36,7 +36,8 @@
 //! price is that a newcomer sometimes waits where an unfair lock would have
 //! let it through; the gain is that no waiter starves. Details per type:
 //! [`Semaphore`] (a big request at the head blocks small ones behind it),
-//! [`RwLock`] (writer-preferring), [`mpsc`] (senders waiting for space).
+//! [`RwLock`] (writer-preferring), [`mpsc`] (senders waiting for space,
+//! and [`mpsc::Permit`]s reserved ahead of a value, in one queue).
 //!
 //! # Cancellation
 //!
@@ -54,6 +55,17 @@
 //!
 //! Wakers are always called after the primitive's internal lock is
 //! released, so a waker that polls synchronously cannot deadlock.
+//!
+//! # From synchronous code
+//!
+//! The channels' `blocking_*` methods ([`mpsc::Sender::blocking_send`],
+//! [`mpsc::Receiver::blocking_recv`], [`oneshot::Receiver::blocking_recv`],
+//! [`broadcast::Receiver::blocking_recv`], ...) run the async form on the
+//! calling thread and park it between wake-ups: the bridge between a plain
+//! thread (or a `spawn_blocking` closure) and tasks. On a thread that runs
+//! a runtime they panic instead of parking it, for the reason above; a
+//! thread that only entered one ([`Handle::enter`](crate::Handle::enter))
+//! may block.
 
 use std::fmt;
 
@@ -83,6 +95,7 @@ macro_rules! send_error {
 }
 
 mod barrier;
+mod blocking;
 pub mod broadcast;
 pub mod mpsc;
 mod mutex;

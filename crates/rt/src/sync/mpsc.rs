@@ -8,10 +8,46 @@
 //! started waiting. A freed slot is *reserved* for the first waiting
 //! sender, so [`Sender::try_send`] cannot take it from under them.
 //!
-//! Closing: the receiver's [`Receiver::close`] (or its drop) makes every
-//! send fail with the value handed back; values already buffered can still
-//! be received. [`Receiver::recv`] returns `None` once every sender is
-//! gone (or the channel is closed) and the buffer is empty.
+//! # Slots first, values second: permits
+//!
+//! Every send is two steps: take a *permit* (one free slot), then put the
+//! value in it. [`Sender::send`] does both; [`Sender::reserve`] does only
+//! the first and hands you the slot as a [`Permit`], whose
+//! [`send`](Permit::send) does the second without waiting and without
+//! failing. A permit takes part in the same first-come queue as `send` (a
+//! slot freed while senders wait goes to the oldest of them, permit or
+//! not), counts against [`Sender::capacity`], and gives its slot back (to
+//! the next waiting sender, if any) when it is dropped unused.
+//!
+//! That split is what lets backpressure compose with select-style code.
+//! `send(value)` owns the value while it waits: a `select!` that drops it
+//! for another branch drops the value too. Waiting in `reserve()` instead
+//! holds no value, so losing the race costs nothing; and once the permit
+//! is in hand there is room, so the value is moved into the channel only
+//! when it surely fits. The same holds for a value that is expensive to
+//! make: make it after the permit, not before. [`Sender::reserve_owned`]
+//! is the same, holding the sender by value ([`OwnedPermit`]) so the
+//! permit can move into a spawned task.
+//!
+//! # Closing
+//!
+//! The receiver's [`Receiver::close`] (or its drop) makes every later send
+//! and reserve fail with the value handed back, and resolves every
+//! [`Sender::closed`]. Values already buffered can still be received, and
+//! so can those of permits reserved before the close: [`Receiver::recv`]
+//! returns `None` only once the buffer is empty and either every sender is
+//! gone or the channel is closed with every permit given back.
+//!
+//! A [`WeakSender`] ([`Sender::downgrade`]) does not count as a sender: it
+//! does not keep the channel open, and [`WeakSender::upgrade`] fails once
+//! the last `Sender` is gone.
+//!
+//! # Outside the runtime
+//!
+//! [`Sender::blocking_send`] and [`Receiver::blocking_recv`] park the
+//! calling thread instead of returning a future, for synchronous code on a
+//! thread of its own (or in `spawn_blocking`). They panic on a thread that
+//! runs a runtime, where parking would stop every task on it.
 //!
 //! ```
 //! use futures::executor::block_on;
@@ -35,19 +71,27 @@
 //! assert_eq!(got, [0, 1, 2, 3, 4]);
 //! ```
 
-use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
+use super::Notify;
 use crate::loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use crate::loom::sync::{Arc, Mutex};
 
+pub mod error;
 mod lockfree;
+mod permit;
+mod receiver;
+mod sender;
 mod unbounded;
 
-pub use self::unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+pub use self::error::{SendError, SendTimeoutError, TryRecvError, TrySendError};
+pub use self::permit::{OwnedPermit, Permit};
+pub use self::receiver::{Receiver, Recv};
+pub use self::sender::{Send, Sender, WeakSender};
+pub use self::unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 
 use self::lockfree::{Locked, NoPermit, Permits, Ring};
 
@@ -71,10 +115,12 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         permits: Permits::new(capacity),
         rx_waiting: AtomicBool::new(false),
         senders: AtomicUsize::new(1),
+        weak_senders: AtomicUsize::new(0),
         capacity,
         slow: Mutex::new(Slow { receiver_waker: None, send_waiters: WaitList::new() }),
+        closed: Notify::new(),
     });
-    (Sender { shared: shared.clone() }, Receiver { shared })
+    (Sender::new(shared.clone()), Receiver::new(shared))
 }
 
 /// The channel.
@@ -93,15 +139,27 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 /// sees the other (the store-buffering pattern): either the receiver finds
 /// the value on its second look, or the sender finds the flag and wakes
 /// it. (Fences rather than `SeqCst` accesses: loom models those exactly.)
+///
+/// The receiver's other wake-up, "nothing more will come", has two
+/// sources: the last `Sender` leaving, and (once the channel is closed)
+/// the last outstanding permit coming home unused. Each changes its
+/// counter and *then* takes the lock to take the receiver's waker, while
+/// the receiver stores its waker under the lock and *then* reads the
+/// counters; the lock orders the two, so one of them sees the other.
 struct Shared<T> {
     ring: Ring<T>,
     permits: Permits,
     /// Set by a receiver about to wait; cleared by whoever takes its waker.
     rx_waiting: AtomicBool,
-    /// Live `Sender` handles.
+    /// Live `Sender` handles (an `OwnedPermit` holds one).
     senders: AtomicUsize,
+    /// Live `WeakSender` handles (for `weak_count` only).
+    weak_senders: AtomicUsize,
     capacity: usize,
     slow: Mutex<Slow>,
+    /// Woken (`notify_waiters`) when the receiver closes the channel, for
+    /// [`Sender::closed`].
+    closed: Notify,
 }
 
 /// The locked part: what waits.
@@ -145,10 +203,31 @@ impl<T> Shared<T> {
         drop(slow);
     }
 
+    /// Gives back a permit a sender took and did not use (a dropped
+    /// [`Permit`]): as [`release_permit`](Self::release_permit), and if
+    /// that was the last one out of a closed channel, the receiver learns
+    /// that nothing more will come.
+    fn release_unused(&self) {
+        self.release_permit();
+        self.wake_receiver_if_drained();
+    }
+
+    /// Wakes the receiver if the channel is closed and every permit is
+    /// home (see the struct docs for why this cannot miss a receiver that
+    /// is about to wait).
+    fn wake_receiver_if_drained(&self) {
+        if self.permits.is_closed_and_idle(self.capacity) {
+            self.wake_receiver();
+        }
+    }
+
     /// With the lock held: hands one permit to the oldest waiting sender,
-    /// or back to the free count if none waits.
+    /// or back to the free count if none waits (or the channel is closed:
+    /// the waiters are leaving).
     fn release_locked(&self, slow: &mut Slow, wakers: &mut WakeList) {
-        if slow.send_waiters.grant_front(wakers, |_| {}) {
+        if self.permits.is_closed() {
+            self.permits.release_closed();
+        } else if slow.send_waiters.grant_front(wakers, |_| {}) {
             if slow.send_waiters.is_empty() {
                 self.permits.no_more_waiters(0);
             }
@@ -166,182 +245,62 @@ impl<T> Shared<T> {
             Cancelled::Queued(()) | Cancelled::Gone => {}
         }
     }
-}
 
-/// The sending half of a bounded channel; clone it for more producers.
-pub struct Sender<T> {
-    shared: Arc<Shared<T>>,
-}
-
-/// The receiving half of a bounded channel.
-///
-/// Each value it receives frees its slot at once (a waiting sender, if
-/// any, gets it); receiving takes no lock unless the channel is empty (to
-/// wait) or a sender waits for the freed slot.
-pub struct Receiver<T> {
-    shared: Arc<Shared<T>>,
-}
-
-send_error! {
-    /// The channel is closed; the value that could not be sent is inside.
-    "channel closed"
-}
-
-/// Why [`Sender::try_send`] failed; the value is handed back either way.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum TrySendError<T> {
-    /// The buffer is full (or its free slots are promised to senders that
-    /// were already waiting).
-    Full(T),
-    /// The receiver closed the channel or was dropped.
-    Closed(T),
-}
-
-/// Why [`Receiver::try_recv`] returned no value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TryRecvError {
-    /// Nothing buffered, but a sender may still send.
-    Empty,
-    /// Nothing buffered and nothing more will come.
-    Disconnected,
-}
-
-impl<T> TrySendError<T> {
-    /// The value that was not sent.
-    pub fn into_inner(self) -> T {
-        match self {
-            TrySendError::Full(v) | TrySendError::Closed(v) => v,
+    /// Closes the channel (the receiver's side): every waiting and later
+    /// acquire fails, and every [`Sender::closed`] resolves.
+    fn close(&self) {
+        let mut wakers = WakeList::new();
+        let slow = lock(&self.slow);
+        let newly = !self.permits.is_closed();
+        if newly {
+            self.permits.close();
+            slow.send_waiters.wake_all(&mut wakers);
+        }
+        drop(slow);
+        if newly {
+            self.closed.notify_waiters();
         }
     }
 }
 
-impl<T> fmt::Debug for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("Full(..)"),
-            TrySendError::Closed(_) => f.write_str("Closed(..)"),
-        }
-    }
-}
-
-impl<T> fmt::Display for TrySendError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TrySendError::Full(_) => f.write_str("channel full"),
-            TrySendError::Closed(_) => f.write_str("channel closed"),
-        }
-    }
-}
-
-impl<T> std::error::Error for TrySendError<T> {}
-
-impl fmt::Display for TryRecvError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryRecvError::Empty => f.write_str("channel empty"),
-            TryRecvError::Disconnected => f.write_str("channel disconnected"),
-        }
-    }
-}
-
-impl std::error::Error for TryRecvError {}
-
-impl<T> Sender<T> {
-    /// Sends `value`, waiting for a free slot while the buffer is full.
-    ///
-    /// Fails with the value handed back if the receiver closed the channel
-    /// (before the send or while it waited). Dropping the future gives up
-    /// its place in the queue; a slot already promised to it goes to the
-    /// next waiting sender.
-    pub fn send(&self, value: T) -> Send<'_, T> {
-        Send { sender: self, value: Some(value), waiter: None }
-    }
-
-    /// Sends `value` if a slot is free right now, without waiting.
-    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
-        match self.shared.permits.try_acquire() {
-            Ok(()) => {
-                self.shared.push(value);
-                Ok(())
-            }
-            Err(NoPermit::Full) => Err(TrySendError::Full(value)),
-            Err(NoPermit::Closed) => Err(TrySendError::Closed(value)),
-        }
-    }
-
-    /// True once the receiver closed the channel or was dropped.
-    pub fn is_closed(&self) -> bool {
-        self.shared.permits.is_closed()
-    }
-
-    /// The buffer size given to [`channel`].
-    pub fn max_capacity(&self) -> usize {
-        self.shared.capacity
-    }
-}
-
-impl<T> Clone for Sender<T> {
-    fn clone(&self) -> Self {
-        self.shared.senders.fetch_add(1, Ordering::Relaxed);
-        Sender { shared: self.shared.clone() }
-    }
-}
-
-impl<T> Drop for Sender<T> {
-    fn drop(&mut self) {
-        // SeqCst, against the receiver's check of `senders` after it
-        // stored its waker (see `Recv::poll`); every value this sender
-        // pushed is published before.
-        if self.shared.senders.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.shared.wake_receiver();
-        }
-    }
-}
-
-impl<T> fmt::Debug for Sender<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::Sender").finish_non_exhaustive()
-    }
-}
-
-/// Future returned by [`Sender::send`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Send<'a, T> {
-    sender: &'a Sender<T>,
-    /// The value, until it is buffered or handed back.
-    value: Option<T>,
+/// Takes one permit for a sender: the lock-free attempt first, then a
+/// place in the first-come queue of waiting senders. Both `send` and
+/// `reserve` wait through it, so they share one queue and one fairness
+/// rule. Cancel-safe: dropped while queued it leaves the queue; dropped
+/// after a slot was granted to it, it passes the slot on.
+struct Acquire<'a, T> {
+    shared: &'a Shared<T>,
     /// Our place in the send queue, once we had to wait.
     waiter: Option<WaiterId>,
 }
 
-// No field is structurally pinned: `value` is moved out by value.
-impl<T> Unpin for Send<'_, T> {}
+/// The receiver closed the channel before a permit was taken.
+struct Closed;
 
-impl<T> Future for Send<'_, T> {
-    type Output = Result<(), SendError<T>>;
+impl<'a, T> Acquire<'a, T> {
+    fn new(shared: &'a Shared<T>) -> Acquire<'a, T> {
+        Acquire { shared, waiter: None }
+    }
+}
+
+impl<T> Future for Acquire<'_, T> {
+    /// `Ok(())`: the caller now holds one permit.
+    type Output = Result<(), Closed>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let shared = &*this.sender.shared;
-        let value = this.value.take().expect("Send polled after completion");
+        let shared = this.shared;
         match this.waiter {
             None => {
                 match shared.permits.try_acquire() {
-                    Ok(()) => {
-                        shared.push(value);
-                        return Poll::Ready(Ok(()));
-                    }
-                    Err(NoPermit::Closed) => return Poll::Ready(Err(SendError(value))),
+                    Ok(()) => return Poll::Ready(Ok(())),
+                    Err(NoPermit::Closed) => return Poll::Ready(Err(Closed)),
                     Err(NoPermit::Full) => {}
                 }
                 let mut slow = lock(&shared.slow);
                 match shared.permits.acquire_or_wait() {
-                    Locked::Acquired => {
-                        drop(slow);
-                        shared.push(value);
-                        return Poll::Ready(Ok(()));
-                    }
-                    Locked::Closed => return Poll::Ready(Err(SendError(value))),
+                    Locked::Acquired => return Poll::Ready(Ok(())),
+                    Locked::Closed => return Poll::Ready(Err(Closed)),
                     Locked::MustWait => this.waiter = Some(slow.send_waiters.push(cx.waker(), ())),
                 }
             }
@@ -351,146 +310,29 @@ impl<T> Future for Send<'_, T> {
                 if shared.permits.is_closed() {
                     this.waiter = None;
                     shared.cancel_waiter(&mut slow, id, &mut wakers);
-                    return Poll::Ready(Err(SendError(value)));
+                    drop(slow);
+                    shared.wake_receiver_if_drained();
+                    return Poll::Ready(Err(Closed));
                 }
                 if slow.send_waiters.poll_grant(id, cx.waker()).is_some() {
                     this.waiter = None;
-                    drop(slow);
-                    shared.push(value);
                     return Poll::Ready(Ok(()));
                 }
             }
         }
-        this.value = Some(value);
         Poll::Pending
     }
 }
 
-impl<T> Drop for Send<'_, T> {
+impl<T> Drop for Acquire<'_, T> {
     fn drop(&mut self) {
         if let Some(id) = self.waiter.take() {
             let mut wakers = WakeList::new();
-            let shared = &*self.sender.shared;
+            let shared = self.shared;
             let mut slow = lock(&shared.slow);
             shared.cancel_waiter(&mut slow, id, &mut wakers);
             drop(slow);
+            shared.wake_receiver_if_drained();
         }
-    }
-}
-
-impl<T> fmt::Debug for Send<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::Send").field("waiting", &self.waiter.is_some()).finish_non_exhaustive()
-    }
-}
-
-impl<T> Receiver<T> {
-    /// Receives the next value, waiting while the buffer is empty.
-    /// Returns `None` once the buffer is empty and no value can come: all
-    /// senders are gone, or the channel was closed.
-    pub fn recv(&mut self) -> Recv<'_, T> {
-        Recv { receiver: self }
-    }
-
-    /// Takes the next value if one is buffered, without waiting.
-    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        if let Some(value) = self.pop() {
-            return Ok(value);
-        }
-        let disconnected = self.is_disconnected();
-        // Looks again: a value the last sender sent before it left is
-        // published by now.
-        match self.pop() {
-            Some(value) => Ok(value),
-            None if disconnected => Err(TryRecvError::Disconnected),
-            None => Err(TryRecvError::Empty),
-        }
-    }
-
-    /// True when no more values can come: every sender is gone, or the
-    /// channel is closed.
-    fn is_disconnected(&self) -> bool {
-        self.shared.senders.load(Ordering::SeqCst) == 0 || self.shared.permits.is_closed()
-    }
-
-    /// Takes the value at the head of the ring and frees its slot.
-    fn pop(&mut self) -> Option<T> {
-        // SAFETY: the ring's one consumer is this receiver (there is one
-        // per channel, and `&mut self` keeps its calls apart); the ring's
-        // own drop runs only once the receiver is gone.
-        let value = unsafe { self.shared.ring.pop() }?;
-        self.shared.release_permit();
-        Some(value)
-    }
-
-    /// Closes the channel: every pending and future send fails and hands
-    /// its value back. Values already buffered can still be received.
-    pub fn close(&mut self) {
-        let mut wakers = WakeList::new();
-        let slow = lock(&self.shared.slow);
-        if !self.shared.permits.is_closed() {
-            self.shared.permits.close();
-            slow.send_waiters.wake_all(&mut wakers);
-        }
-        drop(slow);
-    }
-}
-
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.close();
-        // Drop buffered values now rather than when the last sender goes.
-        while self.pop().is_some() {}
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::Receiver").finish_non_exhaustive()
-    }
-}
-
-/// Future returned by [`Receiver::recv`].
-#[must_use = "futures do nothing unless polled"]
-pub struct Recv<'a, T> {
-    receiver: &'a mut Receiver<T>,
-}
-
-impl<T> Future for Recv<'_, T> {
-    type Output = Option<T>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        // A channel some producer keeps full would otherwise let the
-        // receiving task run for ever (see `crate::coop`).
-        std::task::ready!(crate::coop::poll_proceed(cx));
-        let receiver = &mut *self.get_mut().receiver;
-        if let Some(value) = receiver.pop() {
-            return Poll::Ready(Some(value));
-        }
-        let shared = Arc::clone(&receiver.shared);
-        {
-            let mut slow = lock(&shared.slow);
-            match &mut slow.receiver_waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                slot => *slot = Some(cx.waker().clone()),
-            }
-            shared.rx_waiting.store(true, Ordering::Relaxed);
-        }
-        // Look again now that `rx_waiting` is set (see `Shared`).
-        fence(Ordering::SeqCst);
-        if shared.ring.head_ready() {
-            shared.rx_waiting.store(false, Ordering::Relaxed);
-            return Poll::Ready(receiver.pop());
-        }
-        if receiver.is_disconnected() {
-            return Poll::Ready(receiver.pop());
-        }
-        Poll::Pending
-    }
-}
-
-impl<T> fmt::Debug for Recv<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::Recv").finish_non_exhaustive()
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use super::waiters::{lock, Cancelled, WaitList, WaiterId, WakeList};
 use crate::loom::sync::atomic::{
@@ -166,12 +166,44 @@ pub struct Notified<'a> {
     done: bool,
 }
 
-impl Future for Notified<'_> {
-    type Output = ();
+impl Notified<'_> {
+    /// Joins the queue of waiters without waiting yet: from here on a
+    /// [`notify_one`](Notify::notify_one) may pick this future, as if it
+    /// had been polled. Returns true if it is already notified (a
+    /// `notify_waiters` since its creation, a stored permit, which this
+    /// consumes, or a `notify_one` that picked it); awaiting it then
+    /// completes at once.
+    ///
+    /// For code that must be in line for a `notify_one` before it checks
+    /// its condition, without a waker to give yet: create the future,
+    /// `enable` it, check, then await. (`notify_waiters` needs none of
+    /// this: it reaches every `Notified` created before it, enabled or
+    /// not.) No waker is stored: one given by an earlier poll is kept,
+    /// and a `notify_one` that picks an enabled future before its first
+    /// poll wakes nobody, but the pick is kept for that poll.
+    ///
+    /// ```
+    /// use spindle_rt::sync::Notify;
+    /// use std::pin::pin;
+    ///
+    /// let notify = Notify::new();
+    /// let mut first = pin!(notify.notified());
+    /// let mut second = pin!(notify.notified());
+    /// assert!(!second.as_mut().enable()); // in line before `first`
+    /// assert!(!first.as_mut().enable());
+    /// notify.notify_one();
+    /// assert!(second.as_mut().enable(), "the oldest waiter was picked");
+    /// assert!(!first.as_mut().enable());
+    /// ```
+    pub fn enable(self: Pin<&mut Self>) -> bool {
+        self.get_mut().poll_with(None)
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    /// The poll: true when notified. `waker` (`None` from `enable`) is
+    /// stored to be woken, replacing the one of an earlier poll.
+    fn poll_with(&mut self, waker: Option<&Waker>) -> bool {
         if self.done {
-            return Poll::Ready(());
+            return true;
         }
         let notify = self.notify;
         // Fast path, no lock: a `notify_waiters` since creation. (Taking a
@@ -180,14 +212,14 @@ impl Future for Notified<'_> {
         // only taken under the lock.)
         if self.waiter.is_none() && notify.generation.load(SeqCst) != self.generation {
             self.done = true;
-            return Poll::Ready(());
+            return true;
         }
         // Fast path, no lock: `notify_one` picked us through the fast slot.
         if let Some(id) = self.waiter {
             if notify.fast.compare_exchange(id.nonzero(), 0, SeqCst, SeqCst).is_ok() {
                 self.waiter = None;
                 self.done = true;
-                return Poll::Ready(());
+                return true;
             }
         }
         let mut state = lock(&notify.state);
@@ -200,20 +232,33 @@ impl Future for Notified<'_> {
                 true
             }
             None => {
-                self.waiter = Some(state.waiters.push(cx.waker(), Wake::None));
+                self.waiter = Some(state.waiters.push(waker.unwrap_or(Waker::noop()), Wake::None));
                 false
             }
             // Under the lock the slot is stable: a grant to us made before
             // we took the lock is there or in the list.
             Some(id) => {
                 notify.fast.compare_exchange(id.nonzero(), 0, SeqCst, SeqCst).is_ok()
-                    || state.waiters.poll_grant(id, cx.waker()).is_some()
+                    || match waker {
+                        Some(waker) => state.waiters.poll_grant(id, waker).is_some(),
+                        None => state.waiters.take_grant(id).is_some(),
+                    }
             }
         };
         drop(state);
         if ready {
             self.waiter = None;
             self.done = true;
+        }
+        ready
+    }
+}
+
+impl Future for Notified<'_> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.get_mut().poll_with(Some(cx.waker())) {
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -126,6 +126,21 @@ impl<T> Sender<T> {
     pub fn closed(&mut self) -> Closed<'_, T> {
         Closed { sender: self }
     }
+
+    /// [`closed`](Sender::closed) as a poll function: `Ready` once the
+    /// receiver is gone, else `Pending` with `cx`'s waker stored (only the
+    /// latest is kept).
+    pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = lock(&self.shared);
+        if state.receiver_gone {
+            return Poll::Ready(());
+        }
+        match &mut state.sender_waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            slot => *slot = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
 }
 
 impl<T> Drop for Sender<T> {
@@ -158,15 +173,7 @@ impl<T> Future for Closed<'_, T> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut state = lock(&self.sender.shared);
-        if state.receiver_gone {
-            return Poll::Ready(());
-        }
-        match &mut state.sender_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        self.get_mut().sender.poll_closed(cx)
     }
 }
 
@@ -185,6 +192,24 @@ impl<T> Receiver<T> {
             None if state.sender_gone => Err(TryRecvError::Closed),
             None => Err(TryRecvError::Empty),
         }
+    }
+
+    /// Waits for the value from synchronous code, parking the thread
+    /// until it is sent or the sender is dropped: the bridge for a plain
+    /// thread (or a [`spawn_blocking`](crate::spawn_blocking) closure)
+    /// waiting on async work.
+    ///
+    /// # Errors
+    /// [`RecvError`] as the `.await` of the receiver.
+    ///
+    /// # Panics
+    /// On a thread that runs a spindle-rt runtime (inside `block_on`, or
+    /// in a task): parking it would stop every task it runs. The message
+    /// says "cannot block the current thread from within a spindle-rt
+    /// runtime"; `.await` the receiver there.
+    #[track_caller]
+    pub fn blocking_recv(self) -> Result<T, RecvError> {
+        crate::sync::blocking::block_on("oneshot::Receiver::blocking_recv", self)
     }
 
     /// Closes the channel from the receiving side: a later `send` fails

@@ -134,6 +134,13 @@ impl<T> WaitList<T> {
         None
     }
 
+    /// Returns a waiter's grant if it has one (and forgets it), leaving
+    /// its stored waker as it is: [`poll_grant`](Self::poll_grant) for a
+    /// caller with no waker to give.
+    pub(crate) fn take_grant(&mut self, id: WaiterId) -> Option<T> {
+        self.take_granted(id)
+    }
+
     /// Removes a waiter whose future is being dropped (or gives up) and
     /// reports what it held.
     pub(crate) fn cancel(&mut self, id: WaiterId) -> Cancelled<T> {

@@ -48,6 +48,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         changed: Notify::new(),
         sender_gone: AtomicBool::new(false),
         receivers: AtomicUsize::new(1),
+        receivers_gone: Notify::new(),
     });
     let rx = Receiver { shared: shared.clone(), seen: 0 };
     (Sender { shared }, rx)
@@ -61,6 +62,9 @@ struct Shared<T> {
     changed: Notify,
     sender_gone: AtomicBool,
     receivers: AtomicUsize,
+    /// Woken (`notify_waiters`) when the receiver count drops to 0, for
+    /// [`Sender::closed`].
+    receivers_gone: Notify,
 }
 
 impl<T> Shared<T> {
@@ -91,6 +95,18 @@ pub struct Receiver<T> {
 /// its thread).
 pub struct Ref<'a, T> {
     guard: MutexGuard<'a, T>,
+    has_changed: bool,
+}
+
+impl<T> Ref<'_, T> {
+    /// Whether the value was new to the receiver that borrowed it: for
+    /// [`Receiver::borrow`], not yet seen; for
+    /// [`borrow_and_update`](Receiver::borrow_and_update) and
+    /// [`wait_for`](Receiver::wait_for), not seen before the call (which
+    /// marked it seen). Always false from [`Sender::borrow`].
+    pub fn has_changed(&self) -> bool {
+        self.has_changed
+    }
 }
 
 impl<T> Deref for Ref<'_, T> {
@@ -153,6 +169,23 @@ impl<T> Sender<T> {
         self.publish();
     }
 
+    /// Lets `modify` change the value in place, and publishes a change
+    /// only if it returns true (it says whether it changed anything):
+    /// receivers are neither woken nor shown a change for an update that
+    /// was a no-op. Returns what `modify` returned. Like
+    /// [`send_modify`](Sender::send_modify), works with no receiver.
+    ///
+    /// `modify` runs with the value locked: it must not touch this
+    /// channel. If it panics, nothing is published (what it changed
+    /// before panicking stays).
+    pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
+        let modified = modify(&mut self.shared.lock());
+        if modified {
+            self.publish();
+        }
+        modified
+    }
+
     fn publish(&self) {
         // After the value's lock is released: a woken receiver may read
         // the value at once.
@@ -162,7 +195,26 @@ impl<T> Sender<T> {
 
     /// The current value.
     pub fn borrow(&self) -> Ref<'_, T> {
-        Ref { guard: self.shared.lock() }
+        Ref { guard: self.shared.lock(), has_changed: false }
+    }
+
+    /// True when every receiver is gone, so a [`send`](Sender::send)
+    /// would fail (until a [`subscribe`](Sender::subscribe)).
+    pub fn is_closed(&self) -> bool {
+        self.receiver_count() == 0
+    }
+
+    /// Waits until every receiver is gone: lets a producer stop making
+    /// values nobody will read. Returns at once if none is alive now.
+    pub async fn closed(&self) {
+        loop {
+            // Created before the check, so a drop in between is seen.
+            let gone = self.shared.receivers_gone.notified();
+            if self.is_closed() {
+                return;
+            }
+            gone.await;
+        }
     }
 
     /// A new receiver that has seen the current value.
@@ -187,7 +239,8 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     /// The current value, without marking it seen.
     pub fn borrow(&self) -> Ref<'_, T> {
-        Ref { guard: self.shared.lock() }
+        let guard = self.shared.lock();
+        Ref { guard, has_changed: self.unseen().is_some() }
     }
 
     /// The current value, marked seen: the next
@@ -197,8 +250,24 @@ impl<T> Receiver<T> {
         // after releasing the lock: what is marked seen is never newer
         // than the value returned.
         let guard = self.shared.lock();
+        let now = self.shared.version.load(SeqCst);
+        let has_changed = now != self.seen;
+        self.seen = now;
+        Ref { guard, has_changed }
+    }
+
+    /// Marks the current value unseen: [`has_changed`](Receiver::has_changed)
+    /// then says true and [`changed`](Receiver::changed) returns at once,
+    /// whether or not anything was sent.
+    pub fn mark_changed(&mut self) {
+        // Any version other than the current one reads as unseen.
+        self.seen = self.shared.version.load(SeqCst).wrapping_sub(1);
+    }
+
+    /// Marks the current value seen, without borrowing it: the next
+    /// [`changed`](Receiver::changed) waits for a newer one.
+    pub fn mark_unchanged(&mut self) {
         self.seen = self.shared.version.load(SeqCst);
-        Ref { guard }
     }
 
     /// Whether a value newer than the last one seen is there.
@@ -230,24 +299,93 @@ impl<T> Receiver<T> {
     /// # Errors
     /// The sender was dropped and no unseen value is left.
     pub async fn changed(&mut self) -> Result<(), RecvError> {
+        changed(&self.shared, &mut self.seen).await
+    }
+
+    /// Waits until the value satisfies `predicate`, and returns it
+    /// (borrowed, and marked seen).
+    ///
+    /// The current value is tested first: if it already satisfies the
+    /// predicate this returns at once, changed or not. Otherwise it waits
+    /// for each change and tests the new value, so a value that satisfies
+    /// the predicate only between two looks can be missed (as any value a
+    /// watch receiver does not look at in time). Cancel-safe.
+    ///
+    /// `predicate` runs with the value locked: it must not touch this
+    /// channel.
+    ///
+    /// ```
+    /// use spindle_rt::sync::watch;
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     let (tx, mut rx) = watch::channel(0u32);
+    ///     let waiter = spindle_rt::spawn(async move {
+    ///         *rx.wait_for(|n| *n >= 3).await.expect("the sender is alive")
+    ///     });
+    ///     for n in 1..=5 {
+    ///         // (`send_replace`: the waiter may be gone once it saw 3.)
+    ///         tx.send_replace(n);
+    ///         spindle_rt::yield_now().await;
+    ///     }
+    ///     assert!(waiter.await.expect("the task ran") >= 3);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The sender is gone and the last value (tested once more if it was
+    /// new) does not satisfy the predicate.
+    pub async fn wait_for(&mut self, mut predicate: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
+        // Split the borrow: the returned `Ref` borrows `shared` while the
+        // loop keeps updating `seen`.
+        let Receiver { shared, seen } = self;
+        let shared: &Shared<T> = shared;
+        let seen_before = *seen;
+        let mut closed = false;
         loop {
-            // Created before the check: see the module docs.
-            let notified = self.shared.changed.notified();
-            if let Some(now) = self.unseen() {
-                self.seen = now;
-                return Ok(());
-            }
-            if self.shared.sender_gone.load(SeqCst) {
-                // The sender bumps the version before it marks itself
-                // gone, so a value sent just before it went shows now.
-                if let Some(now) = self.unseen() {
-                    self.seen = now;
-                    return Ok(());
+            {
+                let guard = shared.lock();
+                // Read under the value's lock: see `borrow_and_update`.
+                let now = shared.version.load(SeqCst);
+                let fresh = now != *seen;
+                *seen = now;
+                if (!closed || fresh) && predicate(&guard) {
+                    return Ok(Ref { guard, has_changed: now != seen_before });
                 }
+            }
+            if closed {
                 return Err(RecvError(()));
             }
-            notified.await;
+            closed = changed(shared, seen).await.is_err();
         }
+    }
+}
+
+/// [`Receiver::changed`] on the split borrow that
+/// [`Receiver::wait_for`] needs.
+async fn changed<T>(shared: &Shared<T>, seen: &mut u64) -> Result<(), RecvError> {
+    let unseen = |seen: u64| {
+        let now = shared.version.load(SeqCst);
+        (now != seen).then_some(now)
+    };
+    loop {
+        // Created before the check: see the module docs.
+        let notified = shared.changed.notified();
+        if let Some(now) = unseen(*seen) {
+            *seen = now;
+            return Ok(());
+        }
+        if shared.sender_gone.load(SeqCst) {
+            // The sender bumps the version before it marks itself
+            // gone, so a value sent just before it went shows now.
+            if let Some(now) = unseen(*seen) {
+                *seen = now;
+                return Ok(());
+            }
+            return Err(RecvError(()));
+        }
+        notified.await;
     }
 }
 
@@ -260,7 +398,9 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.receivers.fetch_sub(1, SeqCst);
+        if self.shared.receivers.fetch_sub(1, SeqCst) == 1 {
+            self.shared.receivers_gone.notify_waiters();
+        }
     }
 }
 

@@ -34,6 +34,16 @@
 //! the count is still 0) and the receiver returning a permit (it adds only
 //! if the flag is still clear) cannot both miss each other: the lost
 //! wake-up is ruled out by the compare-and-swap itself.
+//!
+//! Once [`CLOSED`] is set nobody takes a permit any more, so that rule is
+//! dropped: every permit given back goes to the free count, waiters or
+//! not (they are leaving: each polls, sees the flag, and removes itself).
+//! The count then only grows, and when it is back at the capacity every
+//! permit is home: no value is buffered and none is on its way, because a
+//! sent value's permit comes back only when the receiver pops it. That is
+//! the receiver's test for "closed and drained"
+//! ([`Permits::is_closed_and_idle`]): a permit reserved before the close
+//! may still send, and the receiver must wait for it.
 
 use std::mem::MaybeUninit;
 
@@ -149,6 +159,26 @@ impl Permits {
         }
     }
 
+    /// With the channel lock held and the channel closed: gives a permit
+    /// back to the free count even though [`WAITERS`] may still be set
+    /// (the waiters are leaving, and nobody takes a permit any more).
+    pub(super) fn release_closed(&self) {
+        self.state.0.fetch_add(ONE, Ordering::AcqRel);
+    }
+
+    /// How many permits are free now (0 while senders wait for them).
+    pub(super) fn free(&self) -> usize {
+        self.state.0.load(Ordering::Acquire) >> 2
+    }
+
+    /// Whether the channel is closed and all `capacity` permits are back
+    /// in the free count: nothing is buffered and nothing more can come.
+    /// One load, so the two facts are of the same moment.
+    pub(super) fn is_closed_and_idle(&self, capacity: usize) -> bool {
+        let state = self.state.0.load(Ordering::Acquire);
+        state & CLOSED != 0 && state >> 2 == capacity
+    }
+
     /// Marks the channel closed (under the lock): no more permits.
     pub(super) fn close(&self) {
         self.state.0.fetch_or(CLOSED, Ordering::AcqRel);
@@ -260,6 +290,18 @@ impl<T> Ring<T> {
     }
 }
 
+impl<T> Ring<T> {
+    /// How many positions were claimed and not yet popped: the values
+    /// buffered, counting one whose producer is still writing it. For the
+    /// consumer only (so that `head` holds still): every position below
+    /// `head` was claimed before the consumer popped it, and the seq
+    /// hand-over makes that claim visible here, so `tail >= head`.
+    pub(super) fn len(&self) -> usize {
+        let head = self.head.0.load(Ordering::Relaxed);
+        self.tail.0.load(Ordering::Acquire).wrapping_sub(head)
+    }
+}
+
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
         // SAFETY: `&mut self`: no other consumer (nor producer) exists.
@@ -310,10 +352,14 @@ mod tests {
         p.no_more_waiters(1);
         assert_eq!(p.try_acquire(), Ok(()));
         assert!(p.try_release());
+        assert_eq!(p.free(), 1, "the first permit is still out");
         p.close();
         assert!(p.is_closed());
+        assert!(!p.is_closed_and_idle(2), "one permit is still out");
         assert_eq!(p.try_acquire(), Err(NoPermit::Closed));
         assert_eq!(p.acquire_or_wait(), Locked::Closed);
+        p.release_closed();
+        assert!(p.is_closed_and_idle(2));
     }
 }
 
@@ -369,6 +415,27 @@ mod loom_tests {
             });
             assert_eq!(pop_n(&ring, 3), [1, 2, 3]);
             t.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn permits_after_the_close_the_last_release_sees_the_channel_idle() {
+        // Two permits come home at once after the close: whichever is last
+        // must see "closed and idle" (it wakes the receiver).
+        loom::model(|| {
+            let permits = Arc::new(Permits::new(2));
+            assert_eq!(permits.try_acquire(), Ok(()));
+            assert_eq!(permits.try_acquire(), Ok(()));
+            permits.close();
+            let p2 = permits.clone();
+            let t = thread::spawn(move || {
+                assert!(p2.try_release());
+                p2.is_closed_and_idle(2)
+            });
+            assert!(permits.try_release());
+            let here = permits.is_closed_and_idle(2);
+            let there = t.join().unwrap();
+            assert!(here || there, "nobody saw the last permit come home");
         });
     }
 
