@@ -48,9 +48,15 @@ fn owned_permits_cap_the_tasks_running_at_once() {
                         drop(permit);
                     }));
                 }
+                // Release until each task is done: a task spawned but not
+                // yet polled can miss a `notify_waiters`, and the one stored
+                // `notify_one` permit may go to another late task.
                 for h in handles {
-                    release.notify_waiters();
-                    release.notify_one();
+                    while !h.is_finished() {
+                        release.notify_waiters();
+                        release.notify_one();
+                        spindle_rt::yield_now().await;
+                    }
                     h.await.unwrap();
                 }
                 assert_eq!(limit.available_permits(), 3, "every permit came back");
