@@ -114,3 +114,25 @@ fn block_on_inside_a_blocking_closure_restores_the_closures_runtime() {
         assert_eq!(got, (1, Some("outer".to_string())));
     });
 }
+
+/// Inside `block_in_place` the thread has handed its worker slot away, so
+/// it may wait for async work the way tokio allows there.
+#[test]
+fn block_in_place_may_block_on_async_work() {
+    bounded(|| {
+        let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let got = rt.block_on(async {
+            spindle_rt::spawn(async {
+                let (tx, mut rx) = spindle_rt::sync::mpsc::channel(1);
+                spindle_rt::spawn(async move { tx.send(40).await.unwrap() });
+                spindle_rt::block_in_place(|| {
+                    let v = rx.blocking_recv().expect("a value");
+                    v + Handle::current().block_on(async { spindle_rt::spawn(async { 2 }).await.unwrap() })
+                })
+            })
+            .await
+            .unwrap()
+        });
+        assert_eq!(got, 42);
+    });
+}

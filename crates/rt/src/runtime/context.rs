@@ -107,6 +107,16 @@ pub(crate) fn enter(current: Current) -> EnterGuard {
     EnterGuard { prev }
 }
 
+/// Makes `current` this thread's role whatever it was, restoring the old
+/// one when the guard drops: for a worker in `block_in_place`, which has
+/// handed its P away and, until `f` returns, only *entered* its runtime (so
+/// `Handle::block_on` and the `blocking_*` methods may park it, as tokio
+/// allows).
+pub(crate) fn set_aside(current: Current) -> EnterGuard {
+    let prev = CURRENT.with(|c| c.borrow_mut().replace(current));
+    EnterGuard { prev }
+}
+
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();

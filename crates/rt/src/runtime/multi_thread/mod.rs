@@ -403,13 +403,17 @@ pub(crate) fn block_on_thread<F: Future>(future: F) -> F::Output {
 /// Hands this worker's P to a new thread, then runs `f`; see
 /// [`block_in_place`](crate::runtime::block_in_place).
 pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
-    if let Some(cx) = context::worker() {
-        let core = cx.core.borrow_mut().take();
-        if let Some(core) = core {
-            if let Err(e) = cx.shared().start_worker(core) {
-                panic!("spindle-rt: block_in_place could not start a worker thread: {e}");
-            }
+    let Some(cx) = context::worker() else { return f() };
+    let core = cx.core.borrow_mut().take();
+    if let Some(core) = core {
+        if let Err(e) = cx.shared().start_worker(core) {
+            panic!("spindle-rt: block_in_place could not start a worker thread: {e}");
         }
     }
+    // Without its P this thread no longer runs the runtime, it only belongs
+    // to it: `f` may `Handle::block_on` or `blocking_recv`. The worker role
+    // comes back for the rest of the task's poll.
+    let runtime = crate::runtime::Scheduler::MultiThread(Arc::clone(cx.shared()));
+    let _entered = context::set_aside(Current::Entered(runtime));
     f()
 }
