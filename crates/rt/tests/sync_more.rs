@@ -240,14 +240,18 @@ fn broadcast_sender_len_counts_values_until_every_receiver_has_them() {
 }
 
 #[test]
-fn broadcast_resubscribed_receivers_are_owed_what_the_original_is() {
+fn broadcast_resubscribed_receivers_are_owed_only_later_values() {
     let (tx, mut a) = broadcast::channel(4);
     tx.send(1).unwrap();
     let mut b = a.resubscribe();
-    assert_eq!(b.len(), 1);
+    assert_eq!(b.len(), 0, "b starts at the tail");
     assert_eq!(a.try_recv(), Ok(1));
-    assert_eq!(tx.len(), 1, "b has yet to get it");
-    assert_eq!(b.try_recv(), Ok(1));
+    assert_eq!(tx.len(), 0, "nobody else is owed 1");
+    tx.send(2).unwrap();
+    assert_eq!(tx.len(), 1);
+    assert_eq!(b.try_recv(), Ok(2));
+    assert_eq!(tx.len(), 1, "a has yet to get 2");
+    assert_eq!(a.try_recv(), Ok(2));
     assert_eq!(tx.len(), 0);
 }
 

@@ -72,9 +72,8 @@ struct Shared<T> {
 /// The kept values.
 ///
 /// Each value carries `rem`, how many receivers have yet to receive it:
-/// the receivers alive when it was sent (and those
-/// [`resubscribe`](Receiver::resubscribe)d from one of them), less those
-/// that received it or were dropped since. A receiver owes every value
+/// the receivers alive when it was sent, less those that received it or
+/// were dropped since. A receiver owes every value
 /// from its position on, so the values still owed form a suffix of the
 /// ring; the others are popped as soon as their count reaches 0 (only the
 /// front one can, on a receive; several at once when a receiver drops).
@@ -323,15 +322,16 @@ impl<T: Clone> Receiver<T> {
         crate::sync::blocking::block_on("broadcast::Receiver::blocking_recv", self.recv())
     }
 
-    /// A new receiver at the same position as this one.
+    /// A new receiver starting at the channel's tail, as tokio's: it gets
+    /// the values sent from now on, not those this one has yet to receive
+    /// (like [`Sender::subscribe`], for code that holds only a receiver).
     pub fn resubscribe(&self) -> Receiver<T> {
-        let mut ring = self.shared.lock();
-        ring.receivers += 1;
-        // It owes what this one owes.
-        let from = ring.owed_from(self.next);
-        ring.values.range_mut(from..).for_each(|slot| slot.rem += 1);
-        drop(ring);
-        Receiver { shared: Arc::clone(&self.shared), next: self.next }
+        let next = {
+            let mut ring = self.shared.lock();
+            ring.receivers += 1;
+            ring.end_seq()
+        };
+        Receiver { shared: Arc::clone(&self.shared), next }
     }
 }
 
