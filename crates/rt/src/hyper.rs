@@ -441,12 +441,12 @@ impl Timer for HyperTimer {
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(crate::time::sleep_until(deadline))
+        Box::pin(crate::time::sleep_until(deadline.into()))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<Sleep>() {
-            Some(mut ours) => ours.reset(new_deadline),
+            Some(mut ours) => ours.reset(new_deadline.into()),
             // Someone else's sleep: replace it.
             None => *sleep = self.sleep_until(new_deadline),
         }
@@ -549,7 +549,7 @@ mod tests {
             let deadline = Instant::now() + Duration::from_millis(2);
             timer.reset(&mut sleep, deadline);
             let ours = sleep.as_mut().downcast_mut_pin::<Sleep>().expect("ours");
-            assert_eq!(ours.deadline(), deadline);
+            assert_eq!(ours.deadline().into_std(), deadline);
             crate::time::timeout(Duration::from_secs(10), sleep).await.expect("the reset sleep fires");
         });
     }
