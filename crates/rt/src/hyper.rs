@@ -399,6 +399,11 @@ where
 /// A `hyper::rt::Timer` on spindle-rt's timer wheel: the clock behind
 /// hyper's timeouts, such as the HTTP/1 server's `header_read_timeout`.
 ///
+/// hyper's deadlines are `std::time::Instant`s; they are taken as
+/// [`time::Instant`](crate::time::Instant)s, the runtime's clock, which is
+/// the system's unless the runtime's time is paused (as with tokio's timer
+/// for hyper).
+///
 /// Its sleeps are [`time::Sleep`](crate::time::Sleep)s, boxed; they belong
 /// to the runtime current when hyper makes them, or else to the one where
 /// they are first polled (see [`sleep`](crate::time::sleep)). `reset`

@@ -52,7 +52,12 @@
 //!
 //! Each runtime owns a time driver: a [`TimerWheel`](crate::time::TimerWheel)
 //! of sleeping tasks' wakers plus one loop timer, armed for the wheel's
-//! next expiration before the loop sleeps. See [`crate::time`].
+//! next expiration before the loop sleeps. See [`crate::time`]. A
+//! current-thread runtime's clock can be paused
+//! ([`Builder::start_paused`], [`time::pause`](crate::time::pause)): step 3
+//! then never sleeps while a timer is pending, but takes a non-blocking
+//! turn and, if nothing woke, moves the clock to the earliest deadline
+//! (see [Paused time](crate::time#paused-time)).
 //!
 //! # Fairness and blocking
 //!

@@ -107,8 +107,8 @@ impl Clock {
         if inner.unfrozen.is_none() {
             return Err(ALREADY_FROZEN);
         }
-        let now = inner.now();
-        inner.base = deadline_after(self.origin, Duration::from_millis(ms_ceil(now - self.origin)));
+        let since = inner.now().saturating_duration_since(self.origin);
+        inner.base = deadline_after(self.origin, Duration::from_millis(ms_ceil(since)));
         inner.unfrozen = None;
         self.touched.store(true, Ordering::Release);
         self.paused.store(true, Ordering::Release);
@@ -198,12 +198,13 @@ fn driver() -> std::sync::Arc<super::driver::TimeDriver> {
     }
 }
 
-/// Pauses the current runtime's clock: from now on [`Instant::now`] stands
-/// still, and time moves only by [`advance`] or by auto-advance (when the
-/// runtime has nothing to do but wait for a timer, the clock jumps to that
-/// timer's deadline). Sleeps, timeouts and intervals then complete as soon
-/// as nothing else can run, in the order of their deadlines: a test of an
-/// hour-long timeout takes no real time at all.
+/// Pauses the current runtime's clock: from now on
+/// [`Instant::now`](super::Instant::now) stands still, and time moves only
+/// by [`advance`] or by auto-advance (when the runtime has nothing to do
+/// but wait for a timer, the clock jumps to that timer's deadline).
+/// Sleeps, timeouts and intervals then complete as soon as nothing else
+/// can run, in the order of their deadlines: a test of an hour-long
+/// timeout takes no real time at all.
 ///
 /// The clock freezes at its current reading rounded up to a whole
 /// millisecond of the runtime's timer wheel (less than a millisecond
@@ -245,8 +246,8 @@ pub fn pause() {
 }
 
 /// Lets the current runtime's paused clock run again, at real speed, from
-/// where it stands: [`Instant::now`] keeps whatever lead [`advance`] gave
-/// it, and never goes back.
+/// where it stands: [`Instant::now`](super::Instant::now) keeps whatever
+/// lead [`advance`] gave it, and never goes back.
 ///
 /// # Panics
 /// Outside a spindle-rt runtime; on a multi-thread runtime; if the clock

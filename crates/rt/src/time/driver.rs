@@ -25,6 +25,16 @@
 //! Far deadlines are fine: the wheel takes any `u64` tick, and the loop
 //! timer is armed for at most [`MAX_ARM`] at a time (it fires, finds nothing
 //! due, and is armed again).
+//!
+//! "Now" is the driver's [`Clock`]: the system's, until a current-thread
+//! runtime's is paused (see "Paused time" in [`crate::time`]). While it is
+//! paused the loop timer stays stopped, since a frozen deadline never comes
+//! in real time; instead the scheduler, each time it parks, fires what is
+//! due at the frozen reading ([`fire_due`](TimeDriver::fire_due)) and, when
+//! it is otherwise idle, jumps the clock to the earliest tick
+//! ([`auto_advance`](TimeDriver::auto_advance)). After a resume the clock
+//! may run ahead of the system's, so the loop timer's delay is measured on
+//! the clock's scale ([`Clock::at`]).
 
 use super::clock::Clock;
 use super::{ms_ceil, TimerKey, TimerWheel};
@@ -361,7 +371,7 @@ impl TimeDriver {
         let now = self.now_tick(self.now());
         {
             let mut st = self.lock();
-            if !st.wheel.next_expiration().is_some_and(|next| next <= now) {
+            if st.wheel.next_expiration().is_none_or(|next| next > now) {
                 return;
             }
             self.dirty.store(true, Ordering::Release);
@@ -389,8 +399,11 @@ impl TimeDriver {
     /// [`time::pause`](super::pause): freezes the clock.
     pub(crate) fn pause(&self) -> Result<(), &'static str> {
         self.clock.pause()?;
-        // The loop timer armed for real time is stopped at the next park.
+        // The loop timer armed for real time is stopped at the next park;
+        // a runtime asleep on it (paused from another thread) is woken to
+        // take the paused path.
         self.dirty.store(true, Ordering::Release);
+        self.unpark();
         Ok(())
     }
 

@@ -1,5 +1,6 @@
-//! Time: [`sleep`], [`sleep_until`], [`timeout`], [`interval`], and the
-//! hierarchical timer wheel they run on.
+//! Time: [`sleep`], [`sleep_until`], [`timeout`], [`interval`], the
+//! hierarchical timer wheel they run on, and the runtime's clock
+//! ([`Instant`]), which tests can [`pause`] and [`advance`].
 //!
 //! Every runtime has one time driver: one [`TimerWheel`] of wakers and one
 //! spindle-loop timer. A [`Sleep`] takes a wheel entry on its first poll
