@@ -70,7 +70,9 @@ use std::pin::pin;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
-use std::time::{Duration, Instant};
+// The runtime's clock, which `sleep_until` measures on.
+use spindle_rt::time::Instant;
+use std::time::Duration;
 
 /// A connection the master passed over: the socket and its peer. One
 /// reset while it waited is gone, and the master, which counts what this

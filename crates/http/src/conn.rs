@@ -54,7 +54,9 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+// The runtime's clock, which timer deadlines are measured on.
+use spindle_rt::time::Instant;
+use std::time::Duration;
 
 /// Why a connection ends.
 #[derive(Debug)]

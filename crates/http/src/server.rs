@@ -23,7 +23,7 @@ pub(crate) struct Worker {
     pub clock: RefCell<Clock>,
     pub log: RefCell<Option<AccessLog>>,
     /// When a graceful stop began.
-    pub drain_started: Cell<Option<Instant>>,
+    pub drain_started: Cell<Option<spindle_rt::time::Instant>>,
     /// A fast stop: every connection ends at its next wake-up.
     pub stopping: Cell<bool>,
     /// The waker of each live connection's current wait, so that a drain
@@ -163,7 +163,7 @@ pub(crate) async fn run(cfg: HttpConfig, ctx: WorkerCtx) {
             Phase::Running => {}
             Phase::Draining => {
                 if w.drain_started.get().is_none() {
-                    w.drain_started.set(Some(Instant::now()));
+                    w.drain_started.set(Some(spindle_rt::time::Instant::now()));
                     w.wake_all();
                 }
             }

@@ -20,9 +20,13 @@ pub(crate) struct Config {
     /// `worker_threads = N`: the literal as written (it is emitted as is, so
     /// `2usize` stays `2usize`), only with the multi-thread flavor.
     pub(crate) worker_threads: Option<Literal>,
+    /// `start_paused = true`: the runtime's clock starts paused (only with
+    /// the current-thread flavor).
+    pub(crate) start_paused: bool,
 }
 
-const KEYS: &str = "expected `flavor` or `worker_threads`";
+const KEYS: &str = "expected `flavor`, `worker_threads` or `start_paused`";
+const BOOL: &str = "`start_paused` expects `true` or `false`";
 const FLAVORS: &str = "expected `\"current_thread\"` or `\"multi_thread\"`";
 const SHAPE: &str = "expected `key = value` pairs separated by commas, e.g. `flavor = \"multi_thread\"`";
 
@@ -32,6 +36,7 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str) -> Result<Config, Error
     let tokens = flatten(args);
     let mut flavor: Option<(Flavor, Span)> = None;
     let mut workers: Option<(Literal, Span)> = None;
+    let mut paused: Option<(bool, Span)> = None;
     let mut i = 0;
     while i < tokens.len() {
         let key = match &tokens[i] {
@@ -45,23 +50,33 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str) -> Result<Config, Error
             None => return Err(Error::new(key.span(), format!("`{name}` needs a value: {SHAPE}"))),
         }
         let value = match tokens.get(i + 2) {
-            Some(TokenTree::Literal(lit)) => lit,
+            Some(tt @ (TokenTree::Literal(_) | TokenTree::Ident(_))) => tt,
             Some(other) => return Err(Error::new(other.span(), expected_value(&name))),
             None => return Err(Error::new(tokens[i + 1].span(), format!("`{name}` needs a value"))),
         };
-        match name.as_str() {
-            "flavor" => {
+        match (name.as_str(), value) {
+            ("flavor", TokenTree::Literal(value)) => {
                 if flavor.is_some() {
                     return Err(Error::new(key.span(), "`flavor` is given more than once"));
                 }
                 flavor = Some((parse_flavor(value)?, key.span()));
             }
-            "worker_threads" => {
+            ("worker_threads", TokenTree::Literal(value)) => {
                 if workers.is_some() {
                     return Err(Error::new(key.span(), "`worker_threads` is given more than once"));
                 }
                 check_worker_threads(value)?;
                 workers = Some((value.clone(), key.span()));
+            }
+            // `true` and `false` are identifiers to the tokenizer.
+            ("start_paused", TokenTree::Ident(value)) => {
+                if paused.is_some() {
+                    return Err(Error::new(key.span(), "`start_paused` is given more than once"));
+                }
+                paused = Some((parse_bool(value)?, key.span()));
+            }
+            ("flavor" | "worker_threads" | "start_paused", other) => {
+                return Err(Error::new(other.span(), expected_value(&name)))
             }
             _ => return Err(Error::new(key.span(), format!("unknown attribute argument `{name}`: {KEYS}"))),
         }
@@ -82,7 +97,29 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str) -> Result<Config, Error
             ),
         ));
     }
-    Ok(Config { flavor, worker_threads: workers.map(|(lit, _)| lit) })
+    if let (Flavor::MultiThread, Some((true, span))) = (flavor, paused) {
+        return Err(Error::new(
+            span,
+            format!(
+                "`start_paused` needs the current-thread runtime, the only one whose clock can be \
+                 paused: write `#[spindle_rt::{macro_name}(start_paused = true)]` \
+                 (or `flavor = \"current_thread\"`)"
+            ),
+        ));
+    }
+    Ok(Config {
+        flavor,
+        worker_threads: workers.map(|(lit, _)| lit),
+        start_paused: paused.is_some_and(|(b, _)| b),
+    })
+}
+
+fn parse_bool(ident: &proc_macro::Ident) -> Result<bool, Error> {
+    match ident.to_string().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(Error::new(ident.span(), format!("{BOOL}, not `{other}`"))),
+    }
 }
 
 /// The argument tokens, with invisible groups (a `$value:literal` passed
@@ -105,6 +142,7 @@ fn expected_value(key: &str) -> String {
         "worker_threads" => {
             "`worker_threads` expects a positive integer literal, e.g. `worker_threads = 2`".into()
         }
+        "start_paused" => BOOL.into(),
         _ => format!("unknown attribute argument `{key}`: {KEYS}"),
     }
 }

@@ -106,11 +106,14 @@ fn generate(kind: Kind, config: &Config, function: Function) -> TokenStream {
     // points there) with mixed-site hygiene: `body` cannot clash with the
     // user's names, while `::spindle_rt` resolves where the macro is used.
     let span = function.body.span().resolved_at(Span::mixed_site());
-    let builder = match (config.flavor, &config.worker_threads) {
+    let mut builder = match (config.flavor, &config.worker_threads) {
         (Flavor::CurrentThread, _) => "new_current_thread()".to_owned(),
         (Flavor::MultiThread, None) => "new_multi_thread()".to_owned(),
         (Flavor::MultiThread, Some(n)) => format!("new_multi_thread().worker_threads({n})"),
     };
+    if config.start_paused {
+        builder.push_str(".start_paused(true)");
+    }
     let mut block = parse("let body = async move", span);
     block.extend([TokenTree::Group(function.body)]);
     block.extend(parse(

@@ -71,7 +71,12 @@ use proc_macro::TokenStream;
 ///   `Builder::new_multi_thread()`, with as many workers as CPUs (or
 ///   `SPINDLE_WORKER_THREADS`) unless
 /// * `worker_threads = N`, a positive integer literal, which calls
-///   `.worker_threads(N)`; it needs `flavor = "multi_thread"`.
+///   `.worker_threads(N)`; it needs `flavor = "multi_thread"`;
+/// * `start_paused = true` (default `false`), which calls
+///   `.start_paused(true)`: the runtime's clock starts paused, so sleeps
+///   and timeouts complete without real waiting whenever the runtime has
+///   nothing else to do (see `spindle_rt::time`, *Paused time*); it needs
+///   the current-thread flavor, as with tokio.
 ///
 /// ```
 /// use spindle_rt::net::{TcpListener, TcpStream};
@@ -130,6 +135,13 @@ use proc_macro::TokenStream;
 /// async fn main() {}
 /// ```
 ///
+/// and `start_paused = true` the current-thread one:
+///
+/// ```compile_fail
+/// #[spindle_rt::main(flavor = "multi_thread", start_paused = true)]
+/// async fn main() {}
+/// ```
+///
 /// And the function takes no arguments and no generic parameters:
 ///
 /// ```compile_fail
@@ -138,7 +150,7 @@ use proc_macro::TokenStream;
 /// ```
 ///
 /// Unknown argument keys are errors too, as is a value of the wrong kind
-/// (`worker_threads = "2"`, `worker_threads = 0`).
+/// (`worker_threads = "2"`, `worker_threads = 0`, `start_paused = "yes"`).
 // The expansion example is a plain `fn main`, which is the point of it.
 #[allow(clippy::needless_doctest_main)]
 #[proc_macro_attribute]
@@ -159,6 +171,14 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[should_panic(expected = "boom")]
 /// async fn panics() {
 ///     panic!("boom");
+/// }
+///
+/// // The clock starts paused: an hour-long sleep takes no real time.
+/// #[spindle_rt::test(start_paused = true)]
+/// async fn an_hour_passes_at_once() {
+///     let start = spindle_rt::time::Instant::now();
+///     spindle_rt::time::sleep(std::time::Duration::from_secs(3600)).await;
+///     assert_eq!(start.elapsed(), std::time::Duration::from_secs(3600));
 /// }
 /// ```
 ///
@@ -186,8 +206,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The test keeps its other attributes (`#[should_panic]`, `#[ignore]`,
 /// ...) and its return type, so it may return a `Result`. The arguments are
-/// those of [`main`](macro@main): `flavor` (default `"current_thread"`)
-/// and `worker_threads`.
+/// those of [`main`](macro@main): `flavor` (default `"current_thread"`),
+/// `worker_threads`, and `start_paused`, which tests of timeouts and
+/// intervals want.
 ///
 /// # Errors
 ///

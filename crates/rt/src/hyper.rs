@@ -399,6 +399,11 @@ where
 /// A `hyper::rt::Timer` on spindle-rt's timer wheel: the clock behind
 /// hyper's timeouts, such as the HTTP/1 server's `header_read_timeout`.
 ///
+/// hyper's deadlines are `std::time::Instant`s; they are taken as
+/// [`time::Instant`](crate::time::Instant)s, the runtime's clock, which is
+/// the system's unless the runtime's time is paused (as with tokio's timer
+/// for hyper).
+///
 /// Its sleeps are [`time::Sleep`](crate::time::Sleep)s, boxed; they belong
 /// to the runtime current when hyper makes them, or else to the one where
 /// they are first polled (see [`sleep`](crate::time::sleep)). `reset`
@@ -441,12 +446,12 @@ impl Timer for HyperTimer {
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(crate::time::sleep_until(deadline))
+        Box::pin(crate::time::sleep_until(deadline.into()))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<Sleep>() {
-            Some(mut ours) => ours.reset(new_deadline),
+            Some(mut ours) => ours.reset(new_deadline.into()),
             // Someone else's sleep: replace it.
             None => *sleep = self.sleep_until(new_deadline),
         }
@@ -549,7 +554,7 @@ mod tests {
             let deadline = Instant::now() + Duration::from_millis(2);
             timer.reset(&mut sleep, deadline);
             let ours = sleep.as_mut().downcast_mut_pin::<Sleep>().expect("ours");
-            assert_eq!(ours.deadline(), deadline);
+            assert_eq!(ours.deadline().into_std(), deadline);
             crate::time::timeout(Duration::from_secs(10), sleep).await.expect("the reset sleep fires");
         });
     }

@@ -12,7 +12,8 @@
 //!   thread), a [`Handle`] other threads spawn through, and the sysmon
 //!   thread's [`BlockedTask`](runtime::BlockedTask) reports;
 //! * [`time`]: `sleep`, `timeout` and `interval` on a hierarchical timer
-//!   wheel;
+//!   wheel, and tokio's paused time for tests (`time::Instant`, `pause`,
+//!   `advance`, `Builder::start_paused`);
 //! * [`task`]: the task cell, its one-word state machine, `JoinHandle`,
 //!   `AbortHandle`, `JoinSet`, and task-local storage ([`task_local!`]);
 //! * [`sched`]: the G-M-P building blocks: a P's lock-free local run queue

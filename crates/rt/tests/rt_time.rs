@@ -6,13 +6,14 @@
 mod rt_support;
 
 use rt_support::{bounded, rt};
+use spindle_rt::time::Instant;
 use spindle_rt::time::{interval, sleep, sleep_until, timeout, Elapsed, MissedTickBehavior};
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn sleep_takes_at_least_its_duration() {

@@ -119,6 +119,18 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.spawn_then(f, ())
+    }
+
+    /// [`spawn`](Self::spawn), dropping `after` once the outcome has been
+    /// handed to the handle (its waker woken), or with the job if it never
+    /// runs.
+    pub(crate) fn spawn_then<F, R, A>(&self, f: F, after: A) -> BlockingHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+        A: Send + 'static,
+    {
         let id = TaskId::next();
         let (tx, rx) = oneshot::channel();
         let job = Box::new(move || {
@@ -126,6 +138,7 @@ impl BlockingPool {
             // The handle may be gone (detached); the outcome is then
             // dropped here, on the pool thread.
             let _ = tx.send(outcome);
+            drop(after);
         });
         if let Err(job) = self.submit(job) {
             // Dropping the unrun job drops its sender: the handle resolves

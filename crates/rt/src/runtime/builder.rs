@@ -6,6 +6,7 @@ use super::multi_thread::{Config, MultiThread};
 use super::threads::ThreadSpec;
 use super::Runtime;
 use crate::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
+use crate::time::clock::NEEDS_CURRENT_THREAD;
 use spindle_loop::{Backend, Loop};
 use std::fmt;
 use std::io;
@@ -71,6 +72,7 @@ pub struct Builder {
     threads: ThreadSpec,
     max_blocking_threads: usize,
     keep_alive: Duration,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -84,6 +86,7 @@ impl Builder {
             threads: ThreadSpec::default(),
             max_blocking_threads: DEFAULT_MAX_THREADS,
             keep_alive: DEFAULT_KEEP_ALIVE,
+            start_paused: false,
         }
     }
 
@@ -218,6 +221,37 @@ impl Builder {
         self
     }
 
+    /// Current-thread runtime: whether its clock starts paused (default
+    /// `false`), as if [`time::pause`](crate::time::pause) were the first
+    /// thing it ran, except that the clock stands exactly on the timer
+    /// wheel's first millisecond. Sleeps, timeouts and intervals then
+    /// complete without real waiting, in deadline order, whenever the
+    /// runtime has nothing else to do (see
+    /// [Paused time](crate::time#paused-time)). For tests; tokio's
+    /// `Builder::start_paused`.
+    ///
+    /// # Panics
+    /// [`build`](Builder::build) panics if this is `true` for a
+    /// multi-thread runtime, whose clock cannot be paused.
+    ///
+    /// ```
+    /// use spindle_rt::time::{sleep, Instant};
+    /// use std::time::Duration;
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().start_paused(true).build()?;
+    /// let elapsed = rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(24 * 3600)).await; // no real waiting
+    ///     start.elapsed()
+    /// });
+    /// assert_eq!(elapsed, Duration::from_secs(24 * 3600));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Builder {
+        self.start_paused = start_paused;
+        self
+    }
+
     fn default_workers() -> usize {
         if let Some(n) = std::env::var(WORKER_THREADS_ENV).ok().and_then(|v| v.trim().parse::<usize>().ok()) {
             return n.max(1);
@@ -232,7 +266,14 @@ impl Builder {
     /// # Errors
     /// The kernel refusing a poller or a thread, or an unknown
     /// `SPINDLE_POLLER`.
+    ///
+    /// # Panics
+    /// If [`start_paused`](Builder::start_paused) was set for a
+    /// multi-thread runtime (as tokio's does).
     pub fn build(&mut self) -> io::Result<Runtime> {
+        if self.start_paused && self.flavor == Flavor::MultiThread {
+            panic!("{NEEDS_CURRENT_THREAD}");
+        }
         let blocking = Arc::new(BlockingPool::with_spec(
             self.max_blocking_threads,
             self.keep_alive,
@@ -244,7 +285,7 @@ impl Builder {
                     Some(b) => Loop::with_backend(b)?,
                     None => Loop::new()?,
                 };
-                Ok(Runtime::from_core(Core::new(lp, blocking)?))
+                Ok(Runtime::from_core(Core::new(lp, blocking, self.start_paused)?))
             }
             Flavor::MultiThread => {
                 let config = Config {
@@ -272,6 +313,7 @@ impl fmt::Debug for Builder {
             .field("threads", &self.threads)
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_keep_alive", &self.keep_alive)
+            .field("start_paused", &self.start_paused)
             .finish()
     }
 }

@@ -178,6 +178,12 @@ pub(crate) fn time_driver() -> Option<Arc<TimeDriver>> {
     with_current(|c| c.map(|c| Arc::clone(c.time())))
 }
 
+/// Calls `f` with the current runtime's time driver, if any, without
+/// cloning it (`Instant::now` reads the clock through this).
+pub(crate) fn with_time_driver<R>(f: impl FnOnce(Option<&TimeDriver>) -> R) -> R {
+    with_current(|c| f(c.map(|c| &**c.time())))
+}
+
 /// Whether this thread, running its loop, arms the loop timer of `driver`
 /// itself before sleeping (so a new timer needs no wake-up call). True only
 /// on a current-thread runtime's own thread.

@@ -187,8 +187,9 @@ pub(crate) struct Core {
 }
 
 impl Core {
-    /// A core on a new loop.
-    pub(crate) fn new(lp: Loop, blocking: Arc<BlockingPool>) -> io::Result<Rc<Core>> {
+    /// A core on a new loop; its clock paused from the start if
+    /// `start_paused`.
+    pub(crate) fn new(lp: Loop, blocking: Arc<BlockingPool>, start_paused: bool) -> io::Result<Rc<Core>> {
         let mut lp = lp;
         // The callback does nothing: the wake-up itself is the point; the
         // scheduler takes the remote queue when `run` returns.
@@ -212,7 +213,7 @@ impl Core {
             owned: OwnedTasks::new(1),
             main_woken: AtomicBool::new(false),
             remote_pending: AtomicBool::new(false),
-            time: Arc::new(TimeDriver::new(Unpark::Loop(unpark.clone()))),
+            time: Arc::new(TimeDriver::new(Unpark::Loop(unpark.clone()), true, start_paused)),
             io,
             unpark,
             blocking,
@@ -285,15 +286,54 @@ impl Core {
     /// timer, an IO event or an async wake) when nothing is runnable,
     /// `NoWait` otherwise. Arms the loop timer for the wheel first.
     fn park(&self, may_sleep: bool) {
+        if self.shared.time.is_paused() {
+            return self.park_paused(may_sleep);
+        }
         let mut lp = self.lp.borrow_mut();
         // Every event of the last turn has been dispatched: entries
         // deregistered since can be freed.
         self.shared.io.release_deferred();
         self.shared.time.sync_loop_timer(&mut lp, self.timer);
         let mode = if may_sleep { RunMode::Once } else { RunMode::NoWait };
-        if let Err(e) = lp.run(mode) {
-            panic!("spindle-rt: the event loop failed: {e}");
+        run(&mut lp, mode);
+    }
+
+    /// [`park`](Self::park) with the clock paused (see "Paused time" in
+    /// [`crate::time`]): no loop timer (virtual deadlines never come in
+    /// real time). One non-blocking loop turn takes whatever IO and
+    /// wake-ups are already there, then timers due at the frozen time
+    /// fire; if the runtime is then still idle, the clock auto-advances to
+    /// the earliest timer and fires it. Only when there is no timer to
+    /// advance to (or a blocking closure holds the clock) does the loop
+    /// sleep, until IO or a wake-up.
+    fn park_paused(&self, may_sleep: bool) {
+        let time = &self.shared.time;
+        let mut lp = self.lp.borrow_mut();
+        self.shared.io.release_deferred();
+        // Stops the loop timer if it was armed before the pause.
+        time.sync_loop_timer(&mut lp, self.timer);
+        run(&mut lp, RunMode::NoWait);
+        let mut expired = Vec::new();
+        time.fire_due(&mut expired);
+        if !may_sleep || !self.idle() {
+            return;
         }
+        if time.auto_advance(&mut expired) {
+            return;
+        }
+        // Nothing the clock can jump to: wait for the world. (A blocking
+        // closure that ends, or a timer registered from another thread,
+        // wakes the loop.) Between two turns, as at the top.
+        self.shared.io.release_deferred();
+        run(&mut lp, RunMode::Once);
+    }
+
+    /// Whether nothing is runnable: no local task, no remote one, and the
+    /// main future not woken.
+    fn idle(&self) -> bool {
+        self.local.borrow().is_empty()
+            && !self.shared.main_woken.load(Ordering::Acquire)
+            && !self.shared.remote_pending.load(Ordering::Acquire)
     }
 
     /// Runs `future` to completion on this thread, running tasks meanwhile.
@@ -342,5 +382,12 @@ impl Core {
         }
         shared.time.shutdown();
         shared.io.shutdown();
+    }
+}
+
+/// One turn of the loop.
+fn run(lp: &mut Loop, mode: RunMode) {
+    if let Err(e) = lp.run(mode) {
+        panic!("spindle-rt: the event loop failed: {e}");
     }
 }

@@ -52,7 +52,12 @@
 //!
 //! Each runtime owns a time driver: a [`TimerWheel`](crate::time::TimerWheel)
 //! of sleeping tasks' wakers plus one loop timer, armed for the wheel's
-//! next expiration before the loop sleeps. See [`crate::time`].
+//! next expiration before the loop sleeps. See [`crate::time`]. A
+//! current-thread runtime's clock can be paused
+//! ([`Builder::start_paused`], [`time::pause`](crate::time::pause)): step 3
+//! then never sleeps while a timer is pending, but takes a non-blocking
+//! turn and, if nothing woke, moves the clock to the earliest deadline
+//! (see [Paused time](crate::time#paused-time)).
 //!
 //! # Fairness and blocking
 //!
@@ -136,16 +141,29 @@ impl Scheduler {
     /// Runs `f` on the runtime's blocking pool with the runtime entered
     /// around it (as [`Handle::enter`] does), so the closure can
     /// `Handle::current()`, `spawn`, make sockets or `Handle::block_on`.
+    ///
+    /// On the current-thread runtime the closure also holds the clock's
+    /// auto-advance (see "Paused time" in [`crate::time`]) from now until
+    /// its result has been handed to its handle (and its waker woken), as
+    /// tokio's does: a paused test's `fs` call must not see its timeout
+    /// fire because the runtime looked idle while a pool thread worked.
     pub(crate) fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
         let runtime = self.clone();
-        self.blocking().spawn(move || {
-            let _enter = context::enter(context::Current::Entered(runtime));
-            f()
-        })
+        let hold = match self {
+            Scheduler::CurrentThread(s) => Some(HoldClock::new(Arc::clone(&s.time))),
+            Scheduler::MultiThread(_) => None,
+        };
+        self.blocking().spawn_then(
+            move || {
+                let _enter = context::enter(context::Current::Entered(runtime));
+                f()
+            },
+            hold,
+        )
     }
 
     /// The runtime's IO driver.
@@ -176,6 +194,23 @@ impl Scheduler {
             Scheduler::CurrentThread(s) => Arc::as_ptr(s).cast(),
             Scheduler::MultiThread(s) => Arc::as_ptr(s).cast(),
         }
+    }
+}
+
+/// Holds a paused clock's auto-advance while it lives: one per blocking
+/// closure of a current-thread runtime.
+struct HoldClock(Arc<TimeDriver>);
+
+impl HoldClock {
+    fn new(time: Arc<TimeDriver>) -> HoldClock {
+        time.clock().inhibit_auto_advance();
+        HoldClock(time)
+    }
+}
+
+impl Drop for HoldClock {
+    fn drop(&mut self) {
+        self.0.allow_auto_advance();
     }
 }
 

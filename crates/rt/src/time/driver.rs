@@ -25,7 +25,18 @@
 //! Far deadlines are fine: the wheel takes any `u64` tick, and the loop
 //! timer is armed for at most [`MAX_ARM`] at a time (it fires, finds nothing
 //! due, and is armed again).
+//!
+//! "Now" is the driver's [`Clock`]: the system's, until a current-thread
+//! runtime's is paused (see "Paused time" in [`crate::time`]). While it is
+//! paused the loop timer stays stopped, since a frozen deadline never comes
+//! in real time; instead the scheduler, each time it parks, fires what is
+//! due at the frozen reading ([`fire_due`](TimeDriver::fire_due)) and, when
+//! it is otherwise idle, jumps the clock to the earliest tick
+//! ([`auto_advance`](TimeDriver::auto_advance)). After a resume the clock
+//! may run ahead of the system's, so the loop timer's delay is measured on
+//! the clock's scale ([`Clock::at`]).
 
+use super::clock::Clock;
 use super::{ms_ceil, TimerKey, TimerWheel};
 use spindle_loop::{AsyncHandle, Loop, TimerId};
 use std::collections::VecDeque;
@@ -53,6 +64,9 @@ pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
 /// dropped, and even polled, on any thread.
 pub(crate) struct TimeDriver {
     origin: Instant,
+    /// What "now" is for this driver's timers: the system clock, or a
+    /// paused one (see [`super::clock`]).
+    clock: Clock,
     /// Lock rule: held only for wheel operations, never while a waker is
     /// woken or dropped.
     state: Mutex<State>,
@@ -92,9 +106,17 @@ struct State {
 const SHUT_DOWN: &str = "the spindle-rt runtime this timer belongs to has shut down";
 
 impl TimeDriver {
-    pub(crate) fn new(unpark: Unpark) -> TimeDriver {
+    /// A driver whose clock may be paused only if `pausable` (the
+    /// current-thread runtime's), and is paused from the start if
+    /// `start_paused`.
+    ///
+    /// # Panics
+    /// If `start_paused` but not `pausable`.
+    pub(crate) fn new(unpark: Unpark, pausable: bool, start_paused: bool) -> TimeDriver {
+        let origin = Instant::now();
         TimeDriver {
-            origin: Instant::now(),
+            origin,
+            clock: Clock::new(origin, pausable, start_paused),
             state: Mutex::new(State {
                 wheel: TimerWheel::new(),
                 due: VecDeque::new(),
@@ -115,6 +137,22 @@ impl TimeDriver {
         let st = self.lock();
         self.dirty.store(true, Ordering::Release);
         st
+    }
+
+    /// The driver's clock's reading: what `Instant::now()` is to this
+    /// runtime.
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    /// Whether the driver's clock is paused.
+    pub(crate) fn is_paused(&self) -> bool {
+        self.clock.is_paused()
+    }
+
+    /// The driver's clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The first tick at or after `deadline` (rounded up).
@@ -204,7 +242,7 @@ impl TimeDriver {
         let next = st.wheel.next_expiration();
         st.armed = Some(next.unwrap_or(u64::MAX));
         let tick = next?;
-        Some(self.tick_instant(tick).saturating_duration_since(Instant::now()).min(MAX_ARM))
+        Some(self.tick_instant(tick).saturating_duration_since(self.now()).min(MAX_ARM))
     }
 
     /// Multi-thread runtime: wakes expired timers, at most `budget` of
@@ -219,7 +257,7 @@ impl TimeDriver {
     /// instead, it is woken at the next check (every
     /// `EVENT_INTERVAL` ticks of a busy worker, or at once by a parking one).
     pub(crate) fn process(&self, expired: &mut Vec<(TimerKey, Waker)>, budget: usize) {
-        let now = self.now_tick(Instant::now());
+        let now = self.now_tick(self.now());
         let overflow: Vec<Waker> = {
             let mut st = self.lock();
             let ripe = st.wheel.next_expiration().is_some_and(|next| next <= now);
@@ -272,9 +310,13 @@ impl TimeDriver {
         if !self.dirty.swap(false, Ordering::Acquire) {
             return;
         }
+        let paused = self.clock.is_paused();
         let next = {
             let mut st = self.lock();
-            let next = st.wheel.next_expiration();
+            // A paused clock's deadlines never come in real time: the
+            // scheduler fires them itself (auto-advance), so the loop timer
+            // stays stopped. `resume` marks the wheel dirty to re-arm.
+            let next = if paused { None } else { st.wheel.next_expiration() };
             if next == st.armed {
                 return;
             }
@@ -286,9 +328,11 @@ impl TimeDriver {
             return;
         };
         // Measure from the loop's own clock, which the timer's deadline is
-        // computed from, so the timer fires at the tick's instant exactly.
+        // computed from (mapped onto the driver's clock, which runs ahead
+        // of it after a pause), so the timer fires at the tick's instant
+        // exactly.
         lp.update_time();
-        let after = self.tick_instant(tick).saturating_duration_since(lp.now()).min(MAX_ARM);
+        let after = self.tick_instant(tick).saturating_duration_since(self.clock.at(lp.now())).min(MAX_ARM);
         let driver = std::sync::Arc::clone(self);
         let mut expired = Vec::new();
         let armed = lp.timer_start(timer, after, None, move |lp, _| {
@@ -306,7 +350,7 @@ impl TimeDriver {
     /// Advances the wheel to now and wakes every expired timer: the loop
     /// timer's callback, and a multi-thread worker back from the poller.
     pub(crate) fn fire(&self, expired: &mut Vec<(TimerKey, Waker)>) {
-        let now = self.now_tick(Instant::now());
+        let now = self.now_tick(self.now());
         {
             let mut st = self.lock_mut();
             st.wheel.advance(now, expired);
@@ -314,6 +358,80 @@ impl TimeDriver {
         }
         for (_, waker) in expired.drain(..) {
             waker.wake();
+        }
+    }
+
+    /// Wakes the timers due at the clock's reading, if any; cheap when none
+    /// is (the paused current-thread runtime calls it on every park, and
+    /// [`advance`](Self::advance) after moving the clock).
+    ///
+    /// Unlike [`fire`](Self::fire) it leaves `armed` alone: the loop timer
+    /// is not the one firing, and may still be armed.
+    pub(crate) fn fire_due(&self, expired: &mut Vec<(TimerKey, Waker)>) {
+        let now = self.now_tick(self.now());
+        {
+            let mut st = self.lock();
+            if st.wheel.next_expiration().is_none_or(|next| next > now) {
+                return;
+            }
+            self.dirty.store(true, Ordering::Release);
+            st.wheel.advance(now, expired);
+        }
+        for (_, waker) in expired.drain(..) {
+            waker.wake();
+        }
+    }
+
+    /// Auto-advance: if the clock is paused and no blocking closure holds
+    /// it, moves it to the earliest timer's tick and wakes what is due
+    /// there. The caller has made sure the runtime is otherwise idle (see
+    /// [`super::clock`]). Whether it fired anything.
+    pub(crate) fn auto_advance(&self, expired: &mut Vec<(TimerKey, Waker)>) -> bool {
+        if !self.clock.can_auto_advance() {
+            return false;
+        }
+        let Some(next) = self.lock().wheel.next_expiration() else { return false };
+        self.clock.advance_to(self.tick_instant(next));
+        self.fire_due(expired);
+        true
+    }
+
+    /// [`time::pause`](super::pause): freezes the clock.
+    pub(crate) fn pause(&self) -> Result<(), &'static str> {
+        self.clock.pause()?;
+        // The loop timer armed for real time is stopped at the next park;
+        // a runtime asleep on it (paused from another thread) is woken to
+        // take the paused path.
+        self.dirty.store(true, Ordering::Release);
+        self.unpark();
+        Ok(())
+    }
+
+    /// [`time::resume`](super::resume): lets the clock run, and has the
+    /// loop timer armed again (waking the runtime in case it sleeps with
+    /// none armed).
+    pub(crate) fn resume(&self) -> Result<(), &'static str> {
+        self.clock.resume()?;
+        self.dirty.store(true, Ordering::Release);
+        self.unpark();
+        Ok(())
+    }
+
+    /// [`time::advance`](super::advance): moves the paused clock forward
+    /// and wakes the timers due by then.
+    pub(crate) fn advance(&self, d: Duration) -> Result<(), &'static str> {
+        self.clock.advance(d)?;
+        self.fire_due(&mut Vec::new());
+        Ok(())
+    }
+
+    /// A [`spawn_blocking`](crate::spawn_blocking) closure of this
+    /// runtime is done and its result published: it no longer holds
+    /// auto-advance, and a paused runtime that slept only because of it
+    /// must look again.
+    pub(crate) fn allow_auto_advance(&self) {
+        if self.clock.allow_auto_advance() {
+            self.unpark();
         }
     }
 
@@ -346,7 +464,7 @@ mod tests {
     #[test]
     fn process_wakes_at_most_its_budget_and_keeps_the_rest_due() {
         let poller = spindle_poll::Poller::from_env().expect("poller");
-        let driver = TimeDriver::new(Unpark::Poller(poller.waker()));
+        let driver = TimeDriver::new(Unpark::Poller(poller.waker()), false, false);
         let count = Arc::new(Count(AtomicUsize::new(0)));
         for _ in 0..5 {
             driver.register(0, Waker::from(count.clone()), true);

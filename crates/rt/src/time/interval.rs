@@ -2,10 +2,11 @@
 
 use super::driver::deadline_after;
 use super::sleep::{sleep_until, Sleep};
+use super::Instant;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What an [`Interval`] does about ticks it missed (because the task was
 /// not polled in time, or the runtime was busy).
@@ -21,7 +22,9 @@ pub enum MissedTickBehavior {
     Delay,
 }
 
-/// Ticks every `period`, the first tick at once; see [`Interval`].
+/// Ticks every `period`, the first tick at once; see [`Interval`]. The
+/// schedule follows the runtime's clock, so a paused runtime ticks at the
+/// virtual period without waiting in real time.
 ///
 /// # Panics
 /// If `period` is zero. Ticking it panics as a [`Sleep`] does: outside a
@@ -31,7 +34,8 @@ pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
 
-/// Ticks every `period`, the first tick at `start`.
+/// Ticks every `period`, the first tick at `start` (on the runtime's
+/// clock: see [`Instant`]).
 ///
 /// # Panics
 /// If `period` is zero. Ticking it panics as a [`Sleep`] does.
@@ -83,10 +87,12 @@ impl Interval {
             return Poll::Pending;
         }
         let due = self.sleep.deadline();
-        let now = Instant::now();
-        let on_schedule = deadline_after(due, self.period);
+        let now = self.sleep.now();
+        let on_schedule = Instant::from_std(deadline_after(due.into_std(), self.period));
         let next = match self.missed {
-            MissedTickBehavior::Delay if now > on_schedule => deadline_after(now, self.period),
+            MissedTickBehavior::Delay if now > on_schedule => {
+                Instant::from_std(deadline_after(now.into_std(), self.period))
+            }
             _ => on_schedule,
         };
         self.sleep.reset(next);

@@ -1,5 +1,6 @@
-//! Time: [`sleep`], [`sleep_until`], [`timeout`], [`interval`], and the
-//! hierarchical timer wheel they run on.
+//! Time: [`sleep`], [`sleep_until`], [`timeout`], [`interval`], the
+//! hierarchical timer wheel they run on, and the runtime's clock
+//! ([`Instant`]), which tests can [`pause`] and [`advance`].
 //!
 //! Every runtime has one time driver: one [`TimerWheel`] of wakers and one
 //! spindle-loop timer. A [`Sleep`] takes a wheel entry on its first poll
@@ -16,6 +17,77 @@
 //!
 //! These functions need a spindle-rt runtime (they panic outside one): the
 //! timer goes into the current runtime's wheel.
+//!
+//! # Paused time
+//!
+//! Deadlines are [`Instant`]s of the runtime's clock (tokio's
+//! `tokio::time::Instant`), and everything that reads the time for timer
+//! purposes reads that clock: [`Instant::now`], [`sleep`]'s start,
+//! [`interval`]'s schedule, the driver deciding which timers are due. A
+//! clock that was never paused *is* the system's monotonic clock
+//! (`std::time::Instant::now()`, read without a lock). A current-thread
+//! runtime's clock can be [`pause`]d, or built paused with
+//! [`Builder::start_paused`](crate::runtime::Builder::start_paused) (or
+//! `#[spindle_rt::test(start_paused = true)]`). Paused, it stands still
+//! until [`advance`] moves it or the runtime auto-advances it (below);
+//! after [`resume`] it runs again at real speed from where it stood, so it
+//! never goes backwards.
+//!
+//! Only the current-thread runtime can pause its clock, as with tokio: a
+//! multi-thread runtime's workers park and wake independently, so no one
+//! thread can tell that the whole runtime is idle.
+//!
+//! ```
+//! use spindle_rt::time::{self, Instant};
+//! use std::time::Duration;
+//!
+//! let rt = spindle_rt::Builder::new_current_thread().start_paused(true).build()?;
+//! rt.block_on(async {
+//!     let start = Instant::now();
+//!     let never = std::future::pending::<()>();
+//!     let out = time::timeout(Duration::from_secs(3600), never).await;
+//!     assert!(out.is_err());
+//!     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+//! });
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## Auto-advance, and why it needs an idle runtime
+//!
+//! A paused runtime with nothing to do but wait for a timer would wait for
+//! ever: its clock does not move by itself. So, as tokio does, when the
+//! runtime is about to sleep, it first takes one *non-blocking* turn of its
+//! event loop (IO events already delivered, wake-ups from other threads);
+//! if that woke nothing, no task is ready, no other thread has queued one,
+//! and no [`spawn_blocking`](crate::spawn_blocking) closure of the runtime
+//! is still running, it sets the clock to the earliest timer's deadline and
+//! fires the timers due there. A test's `sleep(Duration::from_secs(3600))`
+//! completes at once, and `Instant::now()` afterwards reads exactly an
+//! hour later.
+//!
+//! Jumping is safe only then. Any work still able to run might finish, in
+//! real time, "before" the timer, and would see its timeout fire first if
+//! the clock jumped under it. That is why ready tasks, events already
+//! delivered and closures on the blocking pool (which also run `fs` and
+//! DNS work) hold the clock. What does *not* hold it, in tokio either, is
+//! IO that is merely registered: a socket read waiting for a peer that has
+//! not sent anything. The runtime cannot know whether the peer ever will,
+//! so a paused `timeout(d, socket.read(..))` with a silent peer fires as
+//! soon as the runtime has nothing else to do, whatever `d` is. Data already
+//! in the socket's buffer is seen by the non-blocking turn and wins. A peer
+//! on another thread or in another process that is *about* to send is a
+//! race the runtime cannot see: give such peers real time.
+//!
+//! ## Whole milliseconds
+//!
+//! The driver counts whole milliseconds from the runtime's start. A clock
+//! built paused stands on one of them; [`pause`] rounds the frozen reading
+//! *up* to the next one (the clock moves forward by under a millisecond,
+//! never back); auto-advance moves the clock to the earliest timer's tick,
+//! its deadline rounded up to a whole millisecond. So while every duration
+//! involved is whole milliseconds, a paused `sleep(d)` reads exactly `d`
+//! of elapsed time; after an [`advance`] by a fraction of a millisecond, a
+//! sleep may read up to a millisecond long, never short.
 //!
 //! # Why a wheel and not a heap
 //!
@@ -67,15 +139,19 @@
 //! that must not fire early). Late by under a millisecond is the price;
 //! early would be a bug.
 
+pub(crate) mod clock;
 pub(crate) mod driver;
 mod entry;
+mod instant;
 mod interval;
 mod level;
 mod sleep;
 mod timeout;
 mod wheel;
 
+pub use clock::{advance, pause, resume};
 pub use entry::TimerKey;
+pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use level::{LEVELS, SLOTS, WHEEL_SPAN};
 pub use sleep::{sleep, sleep_until, Sleep};

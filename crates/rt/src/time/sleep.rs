@@ -1,18 +1,21 @@
 //! [`sleep`], [`sleep_until`] and the [`Sleep`] future.
 
 use super::driver::{deadline_after, TimeDriver};
-use super::TimerKey;
+use super::{Instant, TimerKey};
 use crate::runtime::context;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Waits until `duration` has elapsed: a [`Sleep`] whose deadline is now
 /// plus `duration`, measured when `sleep` is called (not when first
-/// polled).
+/// polled), on the runtime's clock ([`Instant::now`]). While the runtime's
+/// time is [paused](super::pause), the sleep completes when the clock is
+/// advanced to its deadline, by [`advance`](super::advance) or by
+/// auto-advance, and takes no real time.
 ///
 /// The wait is never shorter than `duration`: deadlines are rounded up to
 /// the time driver's millisecond ticks, so it may be up to about a
@@ -44,7 +47,12 @@ use std::time::{Duration, Instant};
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(deadline_after(Instant::now(), duration))
+    let driver = context::time_driver();
+    let now = match &driver {
+        Some(driver) => driver.now(),
+        None => std::time::Instant::now(),
+    };
+    Sleep::new(driver, Instant::from_std(deadline_after(now, duration)))
 }
 
 /// Waits until `deadline`; see [`sleep`] (also for which runtime it
@@ -53,8 +61,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Panics
 /// As [`sleep`]'s: when polled outside a runtime, if created outside one.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    let driver = context::time_driver();
-    Sleep { driver, deadline, tick: 0, state: State::Idle }
+    Sleep::new(context::time_driver(), deadline)
 }
 
 /// A future that completes at a deadline; made by [`sleep`] and
@@ -93,9 +100,22 @@ enum State {
 }
 
 impl Sleep {
+    fn new(driver: Option<Arc<TimeDriver>>, deadline: Instant) -> Sleep {
+        Sleep { driver, deadline, tick: 0, state: State::Idle }
+    }
+
     /// The instant this sleep completes at (or after).
     pub fn deadline(&self) -> Instant {
         self.deadline
+    }
+
+    /// Its runtime's clock reading (the current runtime's, or the system's,
+    /// if it has not found one yet).
+    pub(crate) fn now(&self) -> Instant {
+        match &self.driver {
+            Some(driver) => Instant::from_std(driver.now()),
+            None => Instant::now(),
+        }
     }
 
     /// Whether it has completed (been polled to `Ready`).
@@ -109,7 +129,7 @@ impl Sleep {
         self.deadline = deadline;
         self.state = match (self.state, &self.driver) {
             (State::Registered(key), Some(driver)) => {
-                self.tick = driver.deadline_tick(deadline);
+                self.tick = driver.deadline_tick(deadline.into_std());
                 if driver.reset(key, self.tick, on_runtime_thread(driver)) {
                     State::Registered(key)
                 } else {
@@ -133,14 +153,18 @@ impl Future for Sleep {
         match this.state {
             State::Elapsed => Poll::Ready(()),
             State::Idle => {
-                // Already due: no timer needed.
-                if Instant::now() >= this.deadline {
+                if this.driver.is_none() {
+                    this.driver = context::time_driver();
+                }
+                // Already due (on its runtime's clock, or the system's if it
+                // has none): no timer needed.
+                let deadline = this.deadline.into_std();
+                if this.now().into_std() >= deadline {
                     this.state = State::Elapsed;
                     return Poll::Ready(());
                 }
-                let driver =
-                    this.driver.get_or_insert_with(|| context::time_driver().expect(context::NO_RUNTIME));
-                this.tick = driver.deadline_tick(this.deadline);
+                let Some(driver) = &this.driver else { panic!("{}", context::NO_RUNTIME) };
+                this.tick = driver.deadline_tick(deadline);
                 let key = driver.register(this.tick, cx.waker().clone(), on_runtime_thread(driver));
                 this.state = State::Registered(key);
                 Poll::Pending

@@ -1,11 +1,12 @@
 //! [`timeout`] and [`timeout_at`]: bound how long a future may take.
 
 use super::sleep::{sleep, sleep_until};
+use super::Instant;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The error of a [`timeout`] whose deadline passed first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +59,21 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> impl Future<Output =
     race(sleep(duration), future)
 }
 
-/// Like [`timeout`], with an absolute deadline.
+/// Like [`timeout`], with an absolute deadline on the runtime's clock.
+///
+/// ```
+/// use spindle_rt::time::{timeout_at, Instant};
+/// use std::time::Duration;
+///
+/// let rt = spindle_rt::Builder::new_current_thread().start_paused(true).build()?;
+/// rt.block_on(async {
+///     let deadline = Instant::now() + Duration::from_secs(30);
+///     let never = std::future::pending::<()>();
+///     assert!(timeout_at(deadline, never).await.is_err());
+///     assert_eq!(Instant::now(), deadline, "the paused clock jumped to the deadline");
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 ///
 /// # Panics
 /// As [`sleep`]'s.

@@ -8,19 +8,24 @@ use std::time::Duration;
 /// Runs `f` on its own thread and fails the test if it takes longer than
 /// ten seconds (instead of hanging the suite). Panics in `f` propagate.
 pub fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    bounded_by(Duration::from_secs(10), f)
+}
+
+/// [`bounded`] with a limit of `limit`.
+pub fn bounded_by<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
     let t = std::thread::spawn(move || {
         let out = f();
         let _ = tx.send(());
         out
     });
-    match rx.recv_timeout(Duration::from_secs(10)) {
+    match rx.recv_timeout(limit) {
         Ok(()) => t.join().unwrap(),
         Err(mpsc::RecvTimeoutError::Disconnected) => match t.join() {
             Ok(_) => unreachable!("sent before returning"),
             Err(panic) => std::panic::resume_unwind(panic),
         },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test timed out after 10 s"),
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("test timed out after {limit:?}"),
     }
 }
 

@@ -286,7 +286,7 @@ impl MultiThread {
             owned: OwnedTasks::new(workers * 4),
             driver: Mutex::new(Events::with_capacity(EVENTS_PER_TURN)),
             io: Arc::new(IoDriver::new(poller, 0)),
-            time: Arc::new(TimeDriver::new(Unpark::Poller(waker))),
+            time: Arc::new(TimeDriver::new(Unpark::Poller(waker), false, false)),
             shutdown: AtomicBool::new(false),
             cores: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
