@@ -70,7 +70,7 @@ pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
 ];
 
 /// The flag names COMMAND reports, for our flag bits.
-const FLAG_NAMES: &[(u32, &str)] = &[
+pub(super) const FLAG_NAMES: &[(u32, &str)] = &[
     (WRITE, "write"),
     (READONLY, "readonly"),
     (DENYOOM, "denyoom"),
