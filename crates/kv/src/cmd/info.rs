@@ -216,6 +216,8 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("pubsub_channels:0");
             f!("pubsub_patterns:0");
             f!("total_forks:{}", srv.total_forks);
+            f!("unexpected_error_replies:0");
+            f!("total_error_replies:{}", s.cmd.total_error_replies);
         }
         "replication" => {
             f!("# Replication");
@@ -235,8 +237,18 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("used_cpu_user_children:{cuser:.6}");
         }
         "modules" => f!("# Modules"),
-        "commandstats" => f!("# Commandstats"),
-        "errorstats" => f!("# Errorstats"),
+        "commandstats" => {
+            f!("# Commandstats");
+            for line in srv.stats.cmd.command_lines() {
+                f!("{line}");
+            }
+        }
+        "errorstats" => {
+            f!("# Errorstats");
+            for line in srv.stats.cmd.error_lines() {
+                f!("{line}");
+            }
+        }
         "cluster" => {
             f!("# Cluster");
             f!("cluster_enabled:0");

@@ -265,12 +265,15 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
 /// `rejectCommand` does.
 fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, msg: &str) {
     tx::flag_error(c);
+    let name = cmd.map(|cmd| cmd.name);
     if cmd.is_some_and(|cmd| cmd.name == "exec") {
         tx::discard_transaction(srv, c);
         let why = msg.strip_prefix("ERR ").unwrap_or(msg);
         let msg = format!("EXECABORT Transaction discarded because of: {why}");
+        srv.stats.cmd.rejected(name, msg.as_bytes());
         return Reply::new(&mut c.out, c.proto).error(&msg);
     }
+    srv.stats.cmd.rejected(name, msg.as_bytes());
     Reply::new(&mut c.out, c.proto).error(msg);
 }
 
@@ -314,12 +317,17 @@ fn execute_and_feed(
         let body = crate::server::monitor::describe(c, args.iter());
         srv.feed_monitors(c, &body);
     }
+    // One clock read per command: it ends this command's time and starts
+    // the next one's (the event's read started the first).
+    let now = std::time::Instant::now();
+    let micros = now.saturating_duration_since(srv.command_clock).as_micros() as i64;
+    srv.command_clock = now;
+    if first_call {
+        // An error reply is what INFO counts as a failed call.
+        let error = c.out.get(out_before..).filter(|reply| reply.first() == Some(&b'-'));
+        srv.stats.cmd.ran(cmd.name, micros as u64, error);
+    }
     if timed {
-        // One clock read per command: it ends this command's time and
-        // starts the next one's (the event's read started the first).
-        let now = std::time::Instant::now();
-        let micros = now.saturating_duration_since(srv.command_clock).as_micros() as i64;
-        srv.command_clock = now;
         if srv.config.slowlog_log_slower_than >= 0 {
             slowlog::record(srv, c, &args, micros);
         }

@@ -12,6 +12,7 @@
 
 pub mod blocking;
 pub mod client;
+pub mod cmdstats;
 pub mod config;
 pub mod config_table;
 pub mod evict;
@@ -61,6 +62,9 @@ pub struct Stats {
     pub keyspace_hits: u64,
     /// Lookups that did not.
     pub keyspace_misses: u64,
+    /// Per-command counters and error replies (INFO commandstats,
+    /// errorstats).
+    pub cmd: cmdstats::CommandStats,
 }
 
 /// The server's state. Lives in an `Rc<RefCell<..>>` shared by the loop's

@@ -1,0 +1,97 @@
+//! INFO commandstats and errorstats against a real redis-server 7.0: the
+//! same commands (runs, refusals, error replies, a transaction) give the
+//! same calls, rejected_calls and failed_calls per command, the same error
+//! counts per prefix, and the same total_error_replies. Only usec differs.
+//! CONFIG is left out: Redis counts a container's calls under the
+//! subcommand (`cmdstat_config|resetstat`), spindle under the command.
+
+mod common;
+#[path = "differential/redis.rs"]
+mod reference;
+// Shared with the differential test, which uses more of it.
+#[allow(dead_code)]
+#[path = "differential/resp.rs"]
+mod resp;
+
+use resp::{Client, Frame};
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+
+fn spindle_client(srv: &spindle_kv::server::ServerThread) -> Client {
+    let s = TcpStream::connect_timeout(&srv.addr(), common::TIMEOUT).expect("connect to spindle");
+    s.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+    s.set_write_timeout(Some(common::TIMEOUT)).unwrap();
+    Client::new(Box::new(s))
+}
+
+fn args(a: &[&str]) -> Vec<Vec<u8>> {
+    a.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
+const SCRIPT: &[&[&str]] = &[
+    &["SET", "a", "1"],
+    &["GET", "a"],
+    &["GET"],
+    &["LPUSH", "a", "x"],
+    &["INCR", "a"],
+    &["INCRBY", "a", "x"],
+    &["NOSUCH", "cmd"],
+    &["RPUSH", "l", "x"],
+    &["GET", "l"],
+    &["MULTI"],
+    &["SET", "b", "2"],
+    &["LPOP", "b"],
+    &["EXEC"],
+    &["EXEC"],
+    &["DEL", "a", "b", "l"],
+];
+
+/// `name -> "calls=..,rejected_calls=..,failed_calls=.."` for every
+/// commandstats line but CONFIG's, and the errorstats lines and the total.
+fn stats(c: &mut Client) -> (BTreeMap<String, String>, Vec<String>, String) {
+    let info = |c: &mut Client, section: &str| match c.call(&args(&["INFO", section])) {
+        Frame::Bulk(_, Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("INFO {section}: {}", other.show()),
+    };
+    let mut cmds = BTreeMap::new();
+    for line in info(c, "commandstats").lines() {
+        let Some((name, fields)) = line.strip_prefix("cmdstat_").and_then(|l| l.split_once(':')) else {
+            continue;
+        };
+        if name.starts_with("config") {
+            continue;
+        }
+        let kept: Vec<&str> = fields.split(',').filter(|f| !f.starts_with("usec")).collect();
+        cmds.insert(name.to_string(), kept.join(","));
+    }
+    let errors =
+        info(c, "errorstats").lines().filter(|l| l.starts_with("errorstat_")).map(str::to_owned).collect();
+    let total = info(c, "stats")
+        .lines()
+        .find(|l| l.starts_with("total_error_replies:"))
+        .map(str::to_owned)
+        .expect("total_error_replies in INFO stats");
+    (cmds, errors, total)
+}
+
+#[test]
+fn command_and_error_stats_match_redis() {
+    let redis = reference::Redis::start();
+    let srv = common::start();
+    let mut theirs = redis.client();
+    let mut ours = spindle_client(&srv);
+    for c in [&mut theirs, &mut ours] {
+        c.call(&args(&["CONFIG", "RESETSTAT"]));
+        for cmd in SCRIPT {
+            c.call(&args(cmd));
+        }
+    }
+    let (mine, reference) = (stats(&mut ours), stats(&mut theirs));
+    assert!(
+        mine.0.contains_key("get") && mine.1.iter().any(|l| l.starts_with("errorstat_WRONGTYPE")),
+        "{mine:?}"
+    );
+    assert_eq!(mine.0, reference.0, "commandstats");
+    assert_eq!(mine.1, reference.1, "errorstats");
+    assert_eq!(mine.2, reference.2, "total_error_replies");
+}
