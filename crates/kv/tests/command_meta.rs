@@ -18,18 +18,10 @@ mod reference;
 #[path = "differential/resp.rs"]
 mod resp;
 
-use resp::{Client, Frame};
-use std::net::TcpStream;
+use resp::{args, Client, Frame};
 
 fn spindle_client(srv: &spindle_kv::server::ServerThread) -> Client {
-    let s = TcpStream::connect_timeout(&srv.addr(), common::TIMEOUT).expect("connect to spindle");
-    s.set_read_timeout(Some(common::TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(common::TIMEOUT)).unwrap();
-    Client::new(Box::new(s))
-}
-
-fn args(a: &[&str]) -> Vec<Vec<u8>> {
-    a.iter().map(|s| s.as_bytes().to_vec()).collect()
+    Client::connect(srv.addr(), common::TIMEOUT)
 }
 
 fn items(f: Frame) -> Vec<Frame> {
@@ -90,15 +82,24 @@ fn subcommand_names(entry: &Frame) -> Vec<String> {
     }
 }
 
+/// A connection to redis-server and one to spindle, both speaking `proto`.
+fn clients(
+    redis: &reference::Redis,
+    srv: &spindle_kv::server::ServerThread,
+    proto: &str,
+) -> (Client, Client) {
+    let (mut theirs, mut ours) = (redis.client(), spindle_client(srv));
+    theirs.call(&args(&["HELLO", proto]));
+    ours.call(&args(&["HELLO", proto]));
+    (theirs, ours)
+}
+
 #[test]
 fn command_info_matches_redis_for_every_command_we_implement() {
     let redis = reference::Redis::start();
     let srv = common::start();
     for proto in ["2", "3"] {
-        let mut theirs = redis.client();
-        let mut ours = spindle_client(&srv);
-        theirs.call(&args(&["HELLO", proto]));
-        ours.call(&args(&["HELLO", proto]));
+        let (mut theirs, mut ours) = clients(&redis, &srv, proto);
         let names = our_commands(&mut ours);
         assert!(names.len() > 150, "only {} commands", names.len());
         let mut differ = Vec::new();
@@ -176,10 +177,7 @@ fn command_docs_match_redis_for_every_command_we_implement() {
     let redis = reference::Redis::start();
     let srv = common::start();
     for proto in ["2", "3"] {
-        let mut theirs = redis.client();
-        let mut ours = spindle_client(&srv);
-        theirs.call(&args(&["HELLO", proto]));
-        ours.call(&args(&["HELLO", proto]));
+        let (mut theirs, mut ours) = clients(&redis, &srv, proto);
         let mut differ = Vec::new();
         for name in our_commands(&mut ours) {
             let mine = items(ours.call(&args(&["COMMAND", "DOCS", &name])));

@@ -37,11 +37,12 @@ mod common;
 mod gen;
 #[path = "differential/redis.rs"]
 mod reference;
+// `args` is for the other tests that share this client.
+#[allow(dead_code)]
 #[path = "differential/resp.rs"]
 mod resp;
 
 use std::collections::VecDeque;
-use std::net::TcpStream;
 
 use gen::{Cmd, Gen};
 use resp::{Client, Frame};
@@ -52,11 +53,7 @@ const SEEDS: [u64; 8] = [1, 2, 3, 4, 5, 0x5eed, 20_240_601, 77_777];
 const STEPS: usize = 4000;
 
 fn spindle_client(srv: &spindle_kv::server::ServerThread) -> Client {
-    let s = TcpStream::connect_timeout(&srv.addr(), common::TIMEOUT).expect("connect to spindle");
-    s.set_read_timeout(Some(common::TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(common::TIMEOUT)).unwrap();
-    s.set_nodelay(true).unwrap();
-    Client::new(Box::new(s))
+    Client::connect(srv.addr(), common::TIMEOUT)
 }
 
 fn show(cmd: &Cmd) -> String {

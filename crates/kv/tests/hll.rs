@@ -16,13 +16,9 @@ mod resp;
 use resp::{Client, Frame};
 use spindle_kv::server::config::AppendFsync;
 use spindle_kv::server::ServerThread;
-use std::net::TcpStream;
 
 fn spindle_client(srv: &ServerThread) -> Client {
-    let s = TcpStream::connect_timeout(&srv.addr(), common::TIMEOUT).expect("connect to spindle");
-    s.set_read_timeout(Some(common::TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(common::TIMEOUT)).unwrap();
-    Client::new(Box::new(s))
+    Client::connect(srv.addr(), common::TIMEOUT)
 }
 
 /// A command from byte-string arguments.

@@ -13,19 +13,11 @@ mod reference;
 #[path = "differential/resp.rs"]
 mod resp;
 
-use resp::{Client, Frame};
+use resp::{args, Client, Frame};
 use std::collections::BTreeMap;
-use std::net::TcpStream;
 
 fn spindle_client(srv: &spindle_kv::server::ServerThread) -> Client {
-    let s = TcpStream::connect_timeout(&srv.addr(), common::TIMEOUT).expect("connect to spindle");
-    s.set_read_timeout(Some(common::TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(common::TIMEOUT)).unwrap();
-    Client::new(Box::new(s))
-}
-
-fn args(a: &[&str]) -> Vec<Vec<u8>> {
-    a.iter().map(|s| s.as_bytes().to_vec()).collect()
+    Client::connect(srv.addr(), common::TIMEOUT)
 }
 
 const SCRIPT: &[&[&str]] = &[

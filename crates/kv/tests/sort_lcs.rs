@@ -19,8 +19,6 @@ mod reference;
 #[path = "differential/resp.rs"]
 mod resp;
 
-use std::net::TcpStream;
-
 type Case = &'static [&'static [u8]];
 
 const SORT: &[Case] = &[
@@ -151,10 +149,7 @@ const LCS: &[Case] = &[
 ];
 
 fn spindle_client(srv: &spindle_kv::server::ServerThread) -> resp::Client {
-    let s = TcpStream::connect_timeout(&srv.addr(), common::TIMEOUT).expect("connect");
-    s.set_read_timeout(Some(common::TIMEOUT)).unwrap();
-    s.set_write_timeout(Some(common::TIMEOUT)).unwrap();
-    resp::Client::new(Box::new(s))
+    resp::Client::connect(srv.addr(), common::TIMEOUT)
 }
 
 fn compare(cases: &[Case]) {

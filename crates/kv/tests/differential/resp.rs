@@ -86,10 +86,25 @@ fn encode(args: &[Vec<u8>], out: &mut Vec<u8>) {
     }
 }
 
+/// A command given as text, as the clients send it.
+pub fn args(a: &[&str]) -> Vec<Vec<u8>> {
+    a.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
 impl Client {
     /// Wraps a connected stream (with timeouts already set).
     pub fn new(s: Box<dyn Stream>) -> Client {
         Client { r: BufReader::new(s) }
+    }
+
+    /// Connects over TCP (to a spindle test server), every read and write
+    /// bounded by `timeout`.
+    pub fn connect(addr: std::net::SocketAddr, timeout: std::time::Duration) -> Client {
+        let s = std::net::TcpStream::connect_timeout(&addr, timeout).expect("connect to spindle");
+        s.set_read_timeout(Some(timeout)).unwrap();
+        s.set_write_timeout(Some(timeout)).unwrap();
+        s.set_nodelay(true).unwrap();
+        Client::new(Box::new(s))
     }
 
     /// Sends one command and reads its reply.
