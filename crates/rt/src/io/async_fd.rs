@@ -11,6 +11,10 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{ready, Context, Poll};
 
+mod try_new_error;
+
+pub use try_new_error::AsyncFdTryNewError;
+
 /// A non-blocking descriptor, owned through `T`, registered with the
 /// current runtime's IO driver so that tasks can wait until it is readable
 /// or writable.
@@ -129,7 +133,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// already; on epoll, `PermissionDenied` for a descriptor it cannot
     /// watch (a regular file, a directory); the system's `EBADF` for one
     /// that is not open; or an error if the runtime has shut down. `inner`
-    /// is dropped.
+    /// is dropped (closing the descriptor, if it owns it); use
+    /// [`try_new`](AsyncFd::try_new) to get it back instead.
     ///
     /// # Panics
     /// Outside a spindle-rt runtime (`block_on` or one of its tasks).
@@ -150,8 +155,62 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Outside a spindle-rt runtime.
     #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
-        let reg = Registration::with_interest(inner.as_raw_fd(), interest)?;
-        Ok(AsyncFd { reg, interest, inner })
+        AsyncFd::try_with_interest(inner, interest).map_err(io::Error::from)
+    }
+
+    /// [`new`](AsyncFd::new), but a failed registration gives `inner` back
+    /// instead of dropping it: the error holds the object, still open, and
+    /// the poller's error ([`AsyncFdTryNewError::into_parts`]). For a
+    /// caller that can go on without the runtime (a regular file, which
+    /// epoll refuses, read on the blocking pool instead) or that must not
+    /// lose what `inner` holds (tokio's `try_new`, since 1.37).
+    ///
+    /// # Errors
+    /// As [`new`](AsyncFd::new), with `inner` inside.
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    ///
+    /// ```
+    /// use spindle_rt::io::unix::AsyncFd;
+    /// use std::fs::File;
+    /// use std::io::ErrorKind;
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     // epoll cannot watch a regular file: the file comes back open.
+    ///     let file = File::open(std::env::current_exe()?)?;
+    ///     match AsyncFd::try_new(file) {
+    ///         Ok(_registered) => {} // a backend that takes any descriptor
+    ///         Err(e) => {
+    ///             let (file, cause) = e.into_parts();
+    ///             assert_eq!(cause.kind(), ErrorKind::PermissionDenied);
+    ///             assert!(file.metadata().is_ok(), "still open");
+    ///         }
+    ///     }
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        AsyncFd::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// [`with_interest`](AsyncFd::with_interest), but a failed registration
+    /// gives `inner` back; see [`try_new`](AsyncFd::try_new).
+    ///
+    /// # Errors
+    /// As [`new`](AsyncFd::new), with `inner` inside.
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    #[track_caller]
+    pub fn try_with_interest(inner: T, interest: Interest) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        match Registration::with_interest(inner.as_raw_fd(), interest) {
+            Ok(reg) => Ok(AsyncFd { reg, interest, inner }),
+            Err(cause) => Err(AsyncFdTryNewError::new(inner, cause)),
+        }
     }
 
     /// The wrapped object.
