@@ -380,6 +380,42 @@ impl<T: AsRawFd> AsyncFd<T> {
         }
     }
 
+    /// One non-blocking attempt at `f`, a call of your own on the object,
+    /// without waiting and without a guard (tokio 1.42's `try_io`): calls
+    /// `f` and, if it returns `WouldBlock`, clears the readiness for
+    /// `interest` that the latch held before the call, named by its tick,
+    /// so the next wait sleeps until a new event while an event that
+    /// arrived during the call is kept. Any other result passes through
+    /// and the readiness is kept.
+    ///
+    /// Unlike tokio's, `f` is called even when nothing is latched: the poll
+    /// and select backends only fill the latch while a task waits, so an
+    /// empty latch is no proof that the descriptor would block, and this
+    /// never reports a `WouldBlock` the kernel did not. Give one direction:
+    /// with both, a `WouldBlock` clears both (as a guard from
+    /// [`ready`](AsyncFd::ready) for both does). `f` must report
+    /// `WouldBlock` when the kernel would have made it wait, and only then.
+    ///
+    /// # Errors
+    /// What `f` returns; an error, without calling `f`, if the runtime shut
+    /// the registration down.
+    pub fn try_io<R>(&self, interest: Interest, f: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        self.reg.try_io(interest, || f(&self.inner))
+    }
+
+    /// [`try_io`](AsyncFd::try_io) with `&mut` access to the object.
+    ///
+    /// # Errors
+    /// As [`try_io`](AsyncFd::try_io).
+    pub fn try_io_mut<R>(
+        &mut self,
+        interest: Interest,
+        f: impl FnOnce(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let AsyncFd { reg, inner, .. } = self;
+        reg.try_io(interest, || f(inner))
+    }
+
     /// The latch's event for `interest`, after checking that the
     /// registration covers it.
     fn poll_event(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<ReadyEvent>> {
