@@ -5,7 +5,8 @@
 //! `WouldBlock` in `try_io` make the next wait sleep until new data, a
 //! dropped guard keeps the readiness, and a clear by a stale tick keeps an
 //! edge that arrived meanwhile. `try_new` and `try_with_interest` give the
-//! object back, undropped, when the poller refuses it. Every test runs on the
+//! object back, undropped, when the poller refuses it; `AsyncFd::try_io`
+//! makes one attempt and clears on `WouldBlock`. Every test runs on the
 //! current-thread runtime on each backend and on the multi-thread runtime,
 //! every wait bounded by a timeout.
 
@@ -46,6 +47,7 @@ on_flavors!(
     try_new_gives_back_an_object_whose_descriptor_is_registered_already,
     try_new_gives_back_a_regular_file_that_epoll_refuses,
     try_new_and_try_with_interest_register_like_new,
+    async_fd_try_io_calls_f_and_clears_the_readiness_on_would_block,
 );
 
 fn nonblocking_eventfd() -> OwnedFd {
@@ -573,4 +575,42 @@ async fn try_new_and_try_with_interest_register_like_new(_: Flavor) {
     let efd = AsyncFd::try_with_interest(fd, Interest::READABLE).expect("registers again");
     assert_eq!(efd.interest(), Interest::READABLE);
     assert_eq!(efd.writable().await.expect_err("registered for reads").kind(), io::ErrorKind::InvalidInput);
+}
+
+async fn async_fd_try_io_calls_f_and_clears_the_readiness_on_would_block(_: Flavor) {
+    let fd = nonblocking_eventfd();
+    let tx = writer(fd.try_clone().expect("dup"));
+    let mut efd = AsyncFd::with_interest(fd, Interest::READABLE).expect("register");
+
+    // Nothing latched: f is still called, and the kernel says WouldBlock.
+    let mut called = false;
+    let r = efd.try_io(Interest::READABLE, |fd| {
+        called = true;
+        take_counter(fd)
+    });
+    assert!(called, "try_io makes the call whatever the latch holds");
+    assert_eq!(r.expect_err("empty").kind(), io::ErrorKind::WouldBlock);
+
+    tx.send(3).unwrap();
+    drop(timeout(LIMIT, efd.readable()).await.expect("the write woke it").expect("readable"));
+    assert_eq!(efd.try_io(Interest::READABLE, |fd| take_counter(fd)).expect("a success"), 3);
+    // A success keeps the readiness; the WouldBlock after it clears it.
+    assert!(poll_once(pin!(efd.readable())).await.is_ready(), "a success kept the readiness");
+    let r = efd.try_io(Interest::READABLE, |fd| take_counter(fd));
+    assert_eq!(r.expect_err("drained").kind(), io::ErrorKind::WouldBlock);
+    {
+        let mut wait = pin!(efd.readable());
+        assert!(poll_once(wait.as_mut()).await.is_pending(), "try_io's WouldBlock cleared the readiness");
+        tx.send(4).unwrap();
+        drop(timeout(LIMIT, wait).await.expect("the next write woke it").expect("readable"));
+    }
+
+    // The &mut form: the same, with mutable access.
+    assert_eq!(efd.try_io_mut(Interest::READABLE, |fd| take_counter(&*fd)).expect("a success"), 4);
+    let r = efd.try_io_mut(Interest::READABLE, |fd| take_counter(&*fd));
+    assert_eq!(r.expect_err("drained").kind(), io::ErrorKind::WouldBlock);
+    assert!(
+        poll_once(pin!(efd.readable())).await.is_pending(),
+        "try_io_mut's WouldBlock cleared the readiness"
+    );
 }
