@@ -4,9 +4,11 @@
 //! what the guards do to the readiness latch: `clear_ready` and a
 //! `WouldBlock` in `try_io` make the next wait sleep until new data, a
 //! dropped guard keeps the readiness, and a clear by a stale tick keeps an
-//! edge that arrived meanwhile. Every test runs on the current-thread
-//! runtime on each backend and on the multi-thread runtime, every wait
-//! bounded by a timeout.
+//! edge that arrived meanwhile. `try_new` and `try_with_interest` give the
+//! object back, undropped, when the poller refuses it; `AsyncFd::try_io`
+//! makes one attempt and clears on `WouldBlock`. Every test runs on the
+//! current-thread runtime on each backend and on the multi-thread runtime,
+//! every wait bounded by a timeout.
 
 mod ready_support;
 
@@ -16,12 +18,14 @@ use rustix::pipe::{pipe_with, PipeFlags};
 use rustix::time::{
     timerfd_create, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags, TimerfdTimerFlags,
 };
-use spindle_rt::io::unix::AsyncFd;
+use spindle_rt::io::unix::{AsyncFd, AsyncFdTryNewError};
 use spindle_rt::io::Interest;
 use spindle_rt::time::timeout;
-use std::io;
+use std::error::Error;
+use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -40,6 +44,10 @@ on_flavors!(
     into_inner_takes_the_descriptor_off_the_poller,
     drop_deregisters_before_the_inner_is_dropped,
     a_wait_outside_the_registered_interest_is_invalid_input,
+    try_new_gives_back_an_object_whose_descriptor_is_registered_already,
+    try_new_gives_back_a_regular_file_that_epoll_refuses,
+    try_new_and_try_with_interest_register_like_new,
+    async_fd_try_io_calls_f_and_clears_the_readiness_on_would_block,
 );
 
 fn nonblocking_eventfd() -> OwnedFd {
@@ -458,4 +466,151 @@ fn async_fd_its_guards_and_its_futures_are_send() {
         let got = timeout(LIMIT, waiter).await.expect("the task woke").expect("joined");
         assert_eq!(got.unwrap(), 11);
     });
+}
+
+/// An object that is not its descriptor's owner, with something of its own
+/// to lose, and a count of its drops.
+struct Tagged {
+    fd: RawFd,
+    tag: String,
+    drops: Arc<AtomicUsize>,
+}
+
+impl AsRawFd for Tagged {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd
+    }
+}
+
+impl Drop for Tagged {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// The object and the cause from a refused `try_new`, checking the error's
+/// `Display` and `source` on the way.
+fn refused<T>(result: Result<AsyncFd<T>, AsyncFdTryNewError<T>>) -> (T, io::Error)
+where
+    T: AsRawFd,
+{
+    let Err(err) = result else { panic!("the poller took the descriptor") };
+    let shown = err.to_string();
+    let source = err.source().expect("the poller's error is the source").to_string();
+    let (inner, cause) = err.into_parts();
+    assert_eq!((shown, source), (cause.to_string(), cause.to_string()));
+    (inner, cause)
+}
+
+async fn try_new_gives_back_an_object_whose_descriptor_is_registered_already(_: Flavor) {
+    let efd = AsyncFd::new(nonblocking_eventfd()).expect("register");
+    let drops = Arc::new(AtomicUsize::new(0));
+    let tagged = |tag: &str| Tagged { fd: efd.as_raw_fd(), tag: tag.into(), drops: drops.clone() };
+
+    let (back, cause) = refused(AsyncFd::try_new(tagged("first")));
+    assert_eq!(cause.kind(), io::ErrorKind::AlreadyExists, "{cause}");
+    assert_eq!((back.fd, back.tag.as_str()), (efd.as_raw_fd(), "first"));
+    assert_eq!(drops.load(SeqCst), 0, "given back, not dropped");
+    drop(back);
+    assert_eq!(drops.load(SeqCst), 1);
+
+    let (back, cause) = refused(AsyncFd::try_with_interest(tagged("second"), Interest::READABLE));
+    assert_eq!(cause.kind(), io::ErrorKind::AlreadyExists, "{cause}");
+    assert_eq!(back.tag, "second");
+    assert_eq!(drops.load(SeqCst), 1, "given back, not dropped");
+    drop(back);
+
+    // `new` reports the same error and drops the object; the conversion to
+    // io::Error keeps the kind.
+    let err = AsyncFd::new(tagged("third")).map(drop).expect_err("registered already");
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+    assert_eq!(drops.load(SeqCst), 3, "new dropped it");
+    let err: io::Error = AsyncFd::try_new(tagged("fourth")).map(drop).expect_err("refused").into();
+    assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+
+    // The refusals left the first registration working.
+    bump(efd.get_ref(), 9);
+    let mut guard = timeout(LIMIT, efd.readable()).await.expect("readable in time").expect("readable");
+    assert_eq!(guard.try_io(|fd| take_counter(fd.get_ref())).expect("not WouldBlock").unwrap(), 9);
+}
+
+async fn try_new_gives_back_a_regular_file_that_epoll_refuses(flavor: Flavor) {
+    let open = || std::fs::File::open(std::env::current_exe().expect("current_exe")).expect("open");
+    if !flavor.edge() {
+        // poll and select take any descriptor (a regular file is always
+        // ready): the registration succeeds and into_inner gives it back.
+        let mut file = AsyncFd::try_new(open()).expect("poll and select take a regular file").into_inner();
+        let mut magic = [0; 4];
+        file.read_exact(&mut magic).expect("read");
+        assert_eq!(&magic, b"\x7fELF");
+        return;
+    }
+    for interest in [Interest::READABLE | Interest::WRITABLE, Interest::READABLE] {
+        let (mut file, cause) = refused(AsyncFd::try_with_interest(open(), interest));
+        assert_eq!(cause.kind(), io::ErrorKind::PermissionDenied, "epoll_ctl's EPERM: {cause}");
+        // The same file, still open.
+        let mut magic = [0; 4];
+        file.read_exact(&mut magic).expect("the file is still open");
+        assert_eq!(&magic, b"\x7fELF");
+    }
+    let (file, cause) = refused(AsyncFd::try_new(open()));
+    assert_eq!(cause.kind(), io::ErrorKind::PermissionDenied, "{cause}");
+    assert!(file.metadata().expect("still open").is_file());
+}
+
+async fn try_new_and_try_with_interest_register_like_new(_: Flavor) {
+    let fd = nonblocking_eventfd();
+    let tx = writer(fd.try_clone().expect("dup"));
+    let efd = AsyncFd::try_new(fd).expect("an eventfd registers");
+    assert_eq!(efd.interest(), Interest::READABLE | Interest::WRITABLE);
+    {
+        let mut wait = pin!(efd.readable());
+        assert!(poll_once(wait.as_mut()).await.is_pending(), "nothing written yet");
+        tx.send(2).unwrap();
+        let mut guard = timeout(LIMIT, wait).await.expect("the write woke it").expect("readable");
+        assert_eq!(guard.try_io(|fd| take_counter(fd.get_ref())).expect("not WouldBlock").unwrap(), 2);
+    }
+
+    let fd = efd.into_inner();
+    let efd = AsyncFd::try_with_interest(fd, Interest::READABLE).expect("registers again");
+    assert_eq!(efd.interest(), Interest::READABLE);
+    assert_eq!(efd.writable().await.expect_err("registered for reads").kind(), io::ErrorKind::InvalidInput);
+}
+
+async fn async_fd_try_io_calls_f_and_clears_the_readiness_on_would_block(_: Flavor) {
+    let fd = nonblocking_eventfd();
+    let tx = writer(fd.try_clone().expect("dup"));
+    let mut efd = AsyncFd::with_interest(fd, Interest::READABLE).expect("register");
+
+    // Nothing latched: f is still called, and the kernel says WouldBlock.
+    let mut called = false;
+    let r = efd.try_io(Interest::READABLE, |fd| {
+        called = true;
+        take_counter(fd)
+    });
+    assert!(called, "try_io makes the call whatever the latch holds");
+    assert_eq!(r.expect_err("empty").kind(), io::ErrorKind::WouldBlock);
+
+    tx.send(3).unwrap();
+    drop(timeout(LIMIT, efd.readable()).await.expect("the write woke it").expect("readable"));
+    assert_eq!(efd.try_io(Interest::READABLE, |fd| take_counter(fd)).expect("a success"), 3);
+    // A success keeps the readiness; the WouldBlock after it clears it.
+    assert!(poll_once(pin!(efd.readable())).await.is_ready(), "a success kept the readiness");
+    let r = efd.try_io(Interest::READABLE, |fd| take_counter(fd));
+    assert_eq!(r.expect_err("drained").kind(), io::ErrorKind::WouldBlock);
+    {
+        let mut wait = pin!(efd.readable());
+        assert!(poll_once(wait.as_mut()).await.is_pending(), "try_io's WouldBlock cleared the readiness");
+        tx.send(4).unwrap();
+        drop(timeout(LIMIT, wait).await.expect("the next write woke it").expect("readable"));
+    }
+
+    // The &mut form: the same, with mutable access.
+    assert_eq!(efd.try_io_mut(Interest::READABLE, |fd| take_counter(&*fd)).expect("a success"), 4);
+    let r = efd.try_io_mut(Interest::READABLE, |fd| take_counter(&*fd));
+    assert_eq!(r.expect_err("drained").kind(), io::ErrorKind::WouldBlock);
+    assert!(
+        poll_once(pin!(efd.readable())).await.is_pending(),
+        "try_io_mut's WouldBlock cleared the readiness"
+    );
 }

@@ -22,6 +22,7 @@ on_backends!(
     forget_keeps_the_write_side_open,
     reunite_gives_the_stream_back,
     reunite_refuses_halves_of_two_streams,
+    reunite_from_the_write_half_gives_the_stream_back_without_shutting_down,
     owned_halves_echo_through_futures_io_copy,
     aborting_the_reader_task_leaves_the_writer_working,
 );
@@ -181,6 +182,32 @@ fn reunite_refuses_halves_of_two_streams(backend: Backend) {
         // Both came back intact, and pair up with their own.
         a_rd.reunite(a_wr).unwrap();
         b_rd.reunite(b_wr).unwrap();
+    });
+}
+
+fn reunite_from_the_write_half_gives_the_stream_back_without_shutting_down(backend: Backend) {
+    run(backend, async {
+        let (client, mut server) = pair().await;
+        let (other, _other_peer) = pair().await;
+        let (rd, wr) = client.into_split();
+        let (other_rd, other_wr) = other.into_split();
+        // Mismatched halves come back, read half first, as from the read
+        // half's reunite.
+        let err = wr.reunite(other_rd).unwrap_err();
+        let (other_rd, wr): (OwnedReadHalf, OwnedWriteHalf) = (err.0, err.1);
+        other_wr.reunite(other_rd).unwrap();
+        let mut client = wr.reunite(rd).unwrap();
+        // The write side is still open: the server reads the bytes and no
+        // end of stream before them.
+        client.write_all(b"still").await.unwrap();
+        let mut buf = [0; 5];
+        let mut n = 0;
+        while n < 5 {
+            let got = timeout(LIMIT, server.read(&mut buf[n..])).await.expect("read in time").unwrap();
+            assert_ne!(got, 0, "reunite shut the write side down");
+            n += got;
+        }
+        assert_eq!(&buf, b"still");
     });
 }
 

@@ -11,6 +11,10 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{ready, Context, Poll};
 
+mod try_new_error;
+
+pub use try_new_error::AsyncFdTryNewError;
+
 /// A non-blocking descriptor, owned through `T`, registered with the
 /// current runtime's IO driver so that tasks can wait until it is readable
 /// or writable.
@@ -129,7 +133,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// already; on epoll, `PermissionDenied` for a descriptor it cannot
     /// watch (a regular file, a directory); the system's `EBADF` for one
     /// that is not open; or an error if the runtime has shut down. `inner`
-    /// is dropped.
+    /// is dropped (closing the descriptor, if it owns it); use
+    /// [`try_new`](AsyncFd::try_new) to get it back instead.
     ///
     /// # Panics
     /// Outside a spindle-rt runtime (`block_on` or one of its tasks).
@@ -150,8 +155,62 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// Outside a spindle-rt runtime.
     #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
-        let reg = Registration::with_interest(inner.as_raw_fd(), interest)?;
-        Ok(AsyncFd { reg, interest, inner })
+        AsyncFd::try_with_interest(inner, interest).map_err(io::Error::from)
+    }
+
+    /// [`new`](AsyncFd::new), but a failed registration gives `inner` back
+    /// instead of dropping it: the error holds the object, still open, and
+    /// the poller's error ([`AsyncFdTryNewError::into_parts`]). For a
+    /// caller that can go on without the runtime (a regular file, which
+    /// epoll refuses, read on the blocking pool instead) or that must not
+    /// lose what `inner` holds (tokio's `try_new`, since 1.37).
+    ///
+    /// # Errors
+    /// As [`new`](AsyncFd::new), with `inner` inside.
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    ///
+    /// ```
+    /// use spindle_rt::io::unix::AsyncFd;
+    /// use std::fs::File;
+    /// use std::io::ErrorKind;
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// rt.block_on(async {
+    ///     // epoll cannot watch a regular file: the file comes back open.
+    ///     let file = File::open(std::env::current_exe()?)?;
+    ///     match AsyncFd::try_new(file) {
+    ///         Ok(_registered) => {} // a backend that takes any descriptor
+    ///         Err(e) => {
+    ///             let (file, cause) = e.into_parts();
+    ///             assert_eq!(cause.kind(), ErrorKind::PermissionDenied);
+    ///             assert!(file.metadata().is_ok(), "still open");
+    ///         }
+    ///     }
+    ///     Ok::<(), std::io::Error>(())
+    /// })?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        AsyncFd::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// [`with_interest`](AsyncFd::with_interest), but a failed registration
+    /// gives `inner` back; see [`try_new`](AsyncFd::try_new).
+    ///
+    /// # Errors
+    /// As [`new`](AsyncFd::new), with `inner` inside.
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    #[track_caller]
+    pub fn try_with_interest(inner: T, interest: Interest) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        match Registration::with_interest(inner.as_raw_fd(), interest) {
+            Ok(reg) => Ok(AsyncFd { reg, interest, inner }),
+            Err(cause) => Err(AsyncFdTryNewError::new(inner, cause)),
+        }
     }
 
     /// The wrapped object.
@@ -319,6 +378,42 @@ impl<T: AsRawFd> AsyncFd<T> {
                 return result;
             }
         }
+    }
+
+    /// One non-blocking attempt at `f`, a call of your own on the object,
+    /// without waiting and without a guard (tokio 1.42's `try_io`): calls
+    /// `f` and, if it returns `WouldBlock`, clears the readiness for
+    /// `interest` that the latch held before the call, named by its tick,
+    /// so the next wait sleeps until a new event while an event that
+    /// arrived during the call is kept. Any other result passes through
+    /// and the readiness is kept.
+    ///
+    /// Unlike tokio's, `f` is called even when nothing is latched: the poll
+    /// and select backends only fill the latch while a task waits, so an
+    /// empty latch is no proof that the descriptor would block, and this
+    /// never reports a `WouldBlock` the kernel did not. Give one direction:
+    /// with both, a `WouldBlock` clears both (as a guard from
+    /// [`ready`](AsyncFd::ready) for both does). `f` must report
+    /// `WouldBlock` when the kernel would have made it wait, and only then.
+    ///
+    /// # Errors
+    /// What `f` returns; an error, without calling `f`, if the runtime shut
+    /// the registration down.
+    pub fn try_io<R>(&self, interest: Interest, f: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        self.reg.try_io(interest, || f(&self.inner))
+    }
+
+    /// [`try_io`](AsyncFd::try_io) with `&mut` access to the object.
+    ///
+    /// # Errors
+    /// As [`try_io`](AsyncFd::try_io).
+    pub fn try_io_mut<R>(
+        &mut self,
+        interest: Interest,
+        f: impl FnOnce(&mut T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let AsyncFd { reg, inner, .. } = self;
+        reg.try_io(interest, || f(inner))
     }
 
     /// The latch's event for `interest`, after checking that the

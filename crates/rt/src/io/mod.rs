@@ -120,7 +120,9 @@ pub use scheduled_io::ScheduledIo;
 /// the readiness protocol described above to code that does its own
 /// system calls. tokio's `tokio::io::unix`, same names.
 pub mod unix {
-    pub use super::async_fd::{AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, TryIoError};
+    pub use super::async_fd::{
+        AsyncFd, AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdTryNewError, TryIoError,
+    };
 }
 
 #[cfg(all(test, not(loom)))]

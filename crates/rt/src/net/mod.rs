@@ -16,7 +16,8 @@
 //! [`readable`](TcpStream::readable), [`writable`](TcpStream::writable)
 //! and the non-blocking [`try_read`](TcpStream::try_read),
 //! [`try_write`](TcpStream::try_write) and [`try_io`](TcpStream::try_io),
-//! all through `&self`; the listeners have
+//! all through `&self`, and the split halves have it for their own direction
+//! ([`OwnedReadHalf::readable`], [`OwnedWriteHalf::writable`], ...); the listeners have
 //! [`poll_accept`](TcpListener::poll_accept). Any other descriptor goes on
 //! the runtime through [`AsyncFd`](crate::io::unix::AsyncFd).
 //!

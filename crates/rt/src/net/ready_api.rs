@@ -29,8 +29,19 @@ use std::task::{ready, Context, Poll};
 
 /// Waits on `reg` for `interest`; the ready flags.
 async fn wait(reg: &Registration, interest: Interest) -> io::Result<Ready> {
-    let event = poll_fn(|cx| reg.poll_ready_io(cx, interest)).await?;
-    Ok(event.ready())
+    poll_fn(|cx| poll_ready(reg, cx, interest)).await
+}
+
+/// Polls `reg` for `interest`: the ready flags, or `Pending` with `cx`'s
+/// waker parked in each direction `interest` names. Shared with the split
+/// halves, which wait on their stream's one registration through it.
+pub(super) fn poll_ready(
+    reg: &Registration,
+    cx: &mut Context<'_>,
+    interest: Interest,
+) -> Poll<io::Result<Ready>> {
+    let event = ready!(reg.poll_ready_io(cx, interest))?;
+    Poll::Ready(Ok(event.ready()))
 }
 
 /// Polls `reg` for `interest`, dropping the event.

@@ -23,21 +23,30 @@
 //! end of stream) as tokio's does, since the reader alone would otherwise
 //! keep the connection half open for ever; [`forget`](OwnedWriteHalf::forget)
 //! drops it without that.
+//!
+//! The halves also carry tokio's readiness API for their direction
+//! (`ready`, `readable` or `writable`, `try_read` or `try_write` and their
+//! vectored forms), the addresses, and on TCP read halves `peek`; see the
+//! `ready` submodule's docs for how they share the stream's registration.
 
 use std::error::Error;
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::Shutdown;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{TcpStream, UnixStream};
+use super::{ready_api, TcpStream, UnixStream};
+use crate::io::{Interest, Ready};
+
+mod ready;
 
 /// The operations a split needs, through a shared reference. Internal:
 /// [`SplitStream`] is sealed by it.
 mod sealed {
-    use std::io::{self, IoSlice};
+    use crate::io::{Interest, Ready};
+    use std::io::{self, IoSlice, IoSliceMut};
     use std::net::Shutdown;
     use std::task::{Context, Poll};
 
@@ -56,6 +65,17 @@ mod sealed {
         ) -> Poll<io::Result<usize>>;
         /// `shutdown(2)`.
         fn shutdown_shared(&self, how: Shutdown) -> io::Result<()>;
+        /// Polls the stream's one registration for `interest`, parking in
+        /// the slot of each direction it names.
+        fn poll_ready_shared(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>>;
+        /// The stream's `try_read`.
+        fn try_read_shared(&self, buf: &mut [u8]) -> io::Result<usize>;
+        /// The stream's `try_read_vectored`.
+        fn try_read_vectored_shared(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize>;
+        /// The stream's `try_write`.
+        fn try_write_shared(&self, buf: &[u8]) -> io::Result<usize>;
+        /// The stream's `try_write_vectored`.
+        fn try_write_vectored_shared(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize>;
     }
 }
 
@@ -83,6 +103,21 @@ macro_rules! splittable {
             }
             fn shutdown_shared(&self, how: Shutdown) -> io::Result<()> {
                 $ty::shutdown(self, how)
+            }
+            fn poll_ready_shared(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
+                ready_api::poll_ready(&self.reg, cx, interest)
+            }
+            fn try_read_shared(&self, buf: &mut [u8]) -> io::Result<usize> {
+                $ty::try_read(self, buf)
+            }
+            fn try_read_vectored_shared(&self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
+                $ty::try_read_vectored(self, bufs)
+            }
+            fn try_write_shared(&self, buf: &[u8]) -> io::Result<usize> {
+                $ty::try_write(self, buf)
+            }
+            fn try_write_vectored_shared(&self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+                $ty::try_write_vectored(self, bufs)
             }
         }
 
@@ -204,7 +239,54 @@ pub struct OwnedReadHalf<S: SplitStream = TcpStream> {
 /// The write half of a stream moved into [`TcpStream::into_split`] (or
 /// [`UnixStream::into_split`]). Dropping it shuts down the write side,
 /// unless it is dropped by [`forget`](OwnedWriteHalf::forget) or
-/// [`OwnedReadHalf::reunite`].
+/// [`reunite`](OwnedWriteHalf::reunite).
+///
+/// Both owned halves have the readiness API, so a reader task and a writer
+/// task can each wait and try on their own: the two waits sit in the
+/// stream's per-direction waker slots and each is woken by its own events.
+///
+/// ```
+/// use spindle_rt::net::UnixStream;
+/// use std::io;
+///
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// rt.block_on(async {
+///     let (ours, mut theirs) = UnixStream::pair()?;
+///     let (rd, wr) = ours.into_split();
+///     let writer = spindle_rt::spawn_local(async move {
+///         loop {
+///             wr.writable().await?;
+///             match wr.try_write(b"ping") {
+///                 Ok(n) => return Ok::<usize, io::Error>(n),
+///                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+///                 Err(e) => return Err(e),
+///             }
+///         }
+///     });
+///     let reader = spindle_rt::spawn_local(async move {
+///         let mut buf = [0; 4];
+///         loop {
+///             rd.readable().await?;
+///             match rd.try_read(&mut buf) {
+///                 Ok(n) => return Ok::<Vec<u8>, io::Error>(buf[..n].to_vec()),
+///                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+///                 Err(e) => return Err(e),
+///             }
+///         }
+///     });
+///     assert_eq!(writer.await.unwrap()?, 4);
+///     let mut got = [0; 4];
+///     let mut n = 0;
+///     while n < 4 {
+///         n += theirs.read(&mut got[n..]).await?;
+///     }
+///     assert_eq!(&got, b"ping");
+///     theirs.write_all(b"pong").await?;
+///     assert!(b"pong".starts_with(&reader.await.unwrap()?));
+///     Ok::<(), io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct OwnedWriteHalf<S: SplitStream = TcpStream> {
     inner: Arc<S>,
@@ -346,6 +428,17 @@ impl<S: SplitStream> OwnedReadHalf<S> {
 
 impl<S: SplitStream> OwnedWriteHalf<S> {
     write_methods!();
+
+    /// Puts the stream back together from its two halves:
+    /// [`OwnedReadHalf::reunite`] from this side (tokio has both). The
+    /// write side is not shut down.
+    ///
+    /// # Errors
+    /// [`ReuniteError`], holding both halves (read half first), if they
+    /// come from different streams.
+    pub fn reunite(self, other: OwnedReadHalf<S>) -> Result<S, ReuniteError<S>> {
+        other.reunite(self)
+    }
 
     /// Drops the half without shutting down the write side: the stream
     /// stays fully open until the read half drops too.

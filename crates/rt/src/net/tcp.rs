@@ -299,13 +299,28 @@ impl TcpStream {
     ///
     /// Unlike a read, a peek that returns less than `buf.len()` leaves the
     /// socket's readiness set: the bytes are still there, and the kernel
-    /// will not report them again.
+    /// will not report them again. Takes `&self`, as tokio's does: a peek
+    /// consumes nothing, so it may run beside a read half's or another
+    /// task's wait.
     ///
     /// # Errors
     /// As [`read`](Self::read).
-    pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_peek(cx, buf)).await
+    }
+
+    /// Polls a peek into `buf`: `Ready` with how many bytes were copied
+    /// (the bytes stay queued), or `Pending` with `cx`'s waker parked among
+    /// the readers' until the socket is readable. A `WouldBlock` from the
+    /// kernel clears the read readiness it was based on (by its tick) and
+    /// waits again; a short peek clears nothing, for the bytes are still
+    /// there. The building block of [`peek`](Self::peek).
+    ///
+    /// # Errors
+    /// As [`read`](Self::read).
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let socket = &self.socket;
-        poll_fn(|cx| self.reg.poll_io(cx, Direction::Read, || socket.peek(buf))).await
+        self.reg.poll_io(cx, Direction::Read, || socket.peek(buf))
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one
