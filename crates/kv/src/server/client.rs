@@ -79,6 +79,9 @@ pub struct Client {
     pub preparsed: Option<Result<Option<usize>, crate::resp::parse::ProtocolError>>,
     /// Waiting for an IO thread to read it.
     pub pending_read: bool,
+    /// On the read-again list: its last read filled the buffer, and an
+    /// edge-triggered socket will not be reported again for those bytes.
+    pub read_again: bool,
     /// Held by CLIENT PAUSE (see `server::pause`).
     pub postponed: bool,
     /// The command the pause held, run first when it ends.
@@ -149,6 +152,7 @@ impl Client {
             commands: 0,
             preparsed: None,
             pending_read: false,
+            read_again: false,
             postponed: false,
             held: None,
             slot: 0,
@@ -183,8 +187,14 @@ impl Client {
 /// What a read from a client's socket found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ReadOutcome {
-    /// This many bytes arrived.
-    Data(usize),
+    /// `n` bytes arrived; `filled` when they filled all the space offered,
+    /// so more may be waiting (see `server::edge`).
+    Data {
+        /// Bytes read.
+        n: usize,
+        /// The read filled the buffer space it was given.
+        filled: bool,
+    },
     /// Nothing to read now.
     WouldBlock,
     /// The peer closed the connection, or the socket failed.
@@ -207,11 +217,12 @@ pub fn read_from_client(c: &mut Client) -> ReadOutcome {
         // Zero-filling happens only when the buffer grows, not per read.
         c.query.resize(c.qlen + want, 0);
     }
+    let space = c.query.len() - c.qlen;
     match spindle_poll::socket::read(raw(c), &mut c.query[c.qlen..]) {
         Ok(0) => ReadOutcome::Closed,
         Ok(n) => {
             c.qlen += n;
-            ReadOutcome::Data(n)
+            ReadOutcome::Data { n, filled: n == space }
         }
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => ReadOutcome::WouldBlock,
         Err(e) if e.kind() == std::io::ErrorKind::Interrupted => ReadOutcome::WouldBlock,

@@ -51,7 +51,7 @@ pub struct IoThreads {
 pub fn read_task(t: &mut Task, limits: &Limits) {
     let c = &mut t.client;
     let outcome = read_from_client(c);
-    if let ReadOutcome::Data(_) = outcome {
+    if let ReadOutcome::Data { .. } = outcome {
         let (qpos, qlen) = (c.qpos, c.qlen);
         let limits = Limits { authenticated: limits.authenticated || c.authenticated, ..*limits };
         let r = c.parser.parse(&mut c.query[qpos..qlen], &limits);

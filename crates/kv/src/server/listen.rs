@@ -89,7 +89,9 @@ fn accept_one(lp: &mut Loop, shared: &Shared, srv: &mut Server, fd: OwnedFd, pee
     c.authenticated = srv.config.requirepass.is_empty();
     let slot = srv.add_client(c);
     let s = shared.clone();
-    match lp.io_start(raw, Interest::READABLE, move |lp, _, ev| client_event(lp, &s, slot, id, ev)) {
+    let mode = super::edge::client_mode(lp, srv);
+    match lp.io_start_with(raw, Interest::READABLE, mode, move |lp, _, ev| client_event(lp, &s, slot, id, ev))
+    {
         Ok(io) => {
             if let Some(c) = srv.clients[slot].as_mut() {
                 c.io = Some(io);

@@ -15,6 +15,7 @@ pub mod client;
 pub mod cmdstats;
 pub mod config;
 pub mod config_table;
+pub mod edge;
 pub mod evict;
 pub mod expire;
 pub mod fdlimit;
@@ -32,7 +33,7 @@ pub use spawn::ServerThread;
 
 use crate::cmd::{self, Args};
 use crate::db::Db;
-use client::{read_from_client, write_to_client, Client, ReadOutcome, WriteOutcome};
+use client::{write_to_client, Client, ReadOutcome, WriteOutcome};
 use spindle_loop::{Loop, RunMode};
 use spindle_poll::{Event, Interest};
 use std::cell::RefCell;
@@ -112,6 +113,8 @@ pub struct Server {
     pub io_threads: Option<iothreads::IoThreads>,
     /// Slots of readable clients left for the IO threads.
     pending_reads: Vec<usize>,
+    /// Clients owed another read (edge-triggered; see `edge`).
+    pub read_again: edge::ReadAgain,
     /// Persistence state: the child process, the AOF, schedules.
     pub persist: crate::persist::Persist,
     /// INFO `rdb_bgsave_in_progress`.
@@ -203,6 +206,7 @@ impl Server {
             lazyfree: lazyfree::LazyFree::new(),
             io_threads: None,
             pending_reads: Vec::new(),
+            read_again: edge::ReadAgain::default(),
             persist: crate::persist::Persist::default(),
             rdb_bgsave_in_progress: false,
             rdb_last_save_time: now / 1000,
@@ -382,18 +386,7 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
             srv.pending_reads.push(slot);
         }
     } else if readable {
-        match read_from_client(&mut c) {
-            ReadOutcome::Data(n) => {
-                srv.stats.net_input += n as u64;
-                if over_query_limit(srv, &c) {
-                    dead = true;
-                } else {
-                    process_input(srv, &mut c);
-                }
-            }
-            ReadOutcome::WouldBlock => {}
-            ReadOutcome::Closed => dead = true,
-        }
+        dead = !edge::read_and_process(srv, &mut c);
     }
     if dead || c.close_asap || (c.close_after_reply && c.pending_output() == 0) {
         free_client(lp, srv, slot, c);
@@ -440,7 +433,7 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
     for t in tasks {
         let (slot, mut c) = (t.slot, t.client);
         match t.read {
-            Some(ReadOutcome::Data(n)) => {
+            Some(ReadOutcome::Data { n, .. }) => {
                 srv.stats.net_input += n as u64;
                 if over_query_limit(srv, &c) {
                     free_client(lp, srv, slot, c);
@@ -494,6 +487,7 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
     pause::check_deadline(srv);
+    edge::read_again(lp, srv);
     blocking::before_sleep(lp, shared, srv);
     // The AOF is written (and with appendfsync always, synced) before any
     // reply of this iteration goes out.
@@ -668,6 +662,7 @@ pub fn prepare(mut config: Config) -> io::Result<Prepared> {
             srv.io_threads = Some(iothreads::IoThreads::new(srv.config.io_threads.min(128))?);
         }
     }
+    shared.borrow_mut().read_again.attach(&mut lp);
     let check = lp.check_new();
     let s = shared.clone();
     lp.phase_start(check, move |lp, _| after_poll(lp, &s))?;
