@@ -108,17 +108,23 @@ pub fn event_buffer(len: usize) -> Vec<libc::epoll_event> {
 /// Reads once from `fd` into `buf`: `Ok(0)` is end of stream, and a
 /// non-blocking descriptor with nothing to read gives `WouldBlock`.
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    let fd = libc::c_long::from(fd.as_raw_fd());
     // SAFETY: `buf` is a live, exclusively borrowed region of `buf.len()`
-    // bytes and `fd` is open for the call (BorrowedFd).
-    cvt_size(unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) })
+    // bytes and `fd` is open for the call (BorrowedFd); SYS_read takes
+    // exactly (fd, pointer, length). `syscall(2)`, not libc's `read`, so
+    // the floor skips glibc's cancellation-point bracket as spindle does
+    // (see spindle_poll::socket::read).
+    cvt_size(unsafe { libc::syscall(libc::SYS_read, fd, buf.as_mut_ptr(), buf.len()) } as isize)
 }
 
 /// Writes once from `buf` to `fd` and returns how many bytes the kernel
 /// took, which may be fewer than `buf.len()`.
 pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
+    let fd = libc::c_long::from(fd.as_raw_fd());
     // SAFETY: `buf` is a live region of `buf.len()` readable bytes and `fd`
-    // is open for the call (BorrowedFd).
-    cvt_size(unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) })
+    // is open for the call (BorrowedFd); SYS_write takes exactly (fd,
+    // pointer, length). `syscall(2)` for the reason `read` gives.
+    cvt_size(unsafe { libc::syscall(libc::SYS_write, fd, buf.as_ptr(), buf.len()) } as isize)
 }
 
 /// Accepts one connection from a listening socket, already non-blocking

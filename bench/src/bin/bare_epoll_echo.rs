@@ -13,6 +13,13 @@
 //! the rest is written; not reading meanwhile is the back-pressure that
 //! stops a client that does not read from growing our buffers.
 //!
+//! With `--edge` connections are watched edge-triggered instead: epoll
+//! then polls a socket once per arrival of bytes, where level-triggered
+//! polls every reported socket again at the next wait to see whether it is
+//! still ready (at one request per connection per wait, a wasted
+//! `tcp_poll` per request). `spindle kv` watches its clients that way, so
+//! `bench/kv.sh --floor` runs this loop with `--edge`.
+//!
 //! With `--resp-ok` it is instead the floor for a Redis-like server under
 //! `redis-benchmark`: it answers `+OK` to every command it reads, counting
 //! commands by their `*` array markers (redis-benchmark's keys and values
@@ -43,6 +50,12 @@ struct Args {
     /// echoing: the floor for `spindle kv` under redis-benchmark.
     #[arg(long)]
     resp_ok: bool,
+
+    /// Watch connections edge-triggered (`EPOLLET`): each socket is polled
+    /// once per arrival of bytes instead of again at the next wait, and a
+    /// readable event is read until a short read.
+    #[arg(long)]
+    edge: bool,
 }
 
 /// Size of the one read buffer all connections share (the loop is single
@@ -76,6 +89,9 @@ struct Server {
     resp_ok: bool,
     /// Reply bytes built per read in `--resp-ok` mode.
     reply: Vec<u8>,
+    /// `EPOLLET` with `--edge`, else 0: or-ed into every connection's
+    /// interest.
+    mode: u32,
 }
 
 fn main() -> Result<()> {
@@ -99,6 +115,7 @@ fn main() -> Result<()> {
         buf: vec![0; READ_BUFFER].into_boxed_slice(),
         resp_ok: args.resp_ok,
         reply: Vec::new(),
+        mode: if args.edge { libc::EPOLLET as u32 } else { 0 },
     };
     let mut events = sys::event_buffer(EVENTS_PER_WAIT);
     loop {
@@ -129,7 +146,7 @@ impl Server {
             match sys::accept_nonblocking(self.listener.as_fd()) {
                 Ok(fd) => {
                     let raw = fd.as_raw_fd();
-                    if let Err(e) = self.epoll.add(fd.as_fd(), token(raw), READABLE) {
+                    if let Err(e) = self.epoll.add(fd.as_fd(), token(raw), READABLE | self.mode) {
                         eprintln!("bare_epoll_echo: epoll_ctl ADD: {e}");
                         continue; // `fd` is dropped: closed.
                     }
@@ -160,9 +177,9 @@ impl Server {
         };
         let keep = if conn.pending.is_empty() {
             let reply = if self.resp_ok { Some(&mut self.reply) } else { None };
-            echo_readable(&self.epoll, conn, &mut self.buf, reply)
+            echo_readable(&self.epoll, conn, &mut self.buf, reply, self.mode)
         } else {
-            flush_pending(&self.epoll, conn)
+            flush_pending(&self.epoll, conn, self.mode)
         };
         if let Err(e) = keep {
             if !is_disconnect(&e) {
@@ -182,8 +199,12 @@ fn echo_readable(
     conn: &mut Conn,
     buf: &mut [u8],
     mut reply: Option<&mut Vec<u8>>,
+    mode: u32,
 ) -> io::Result<()> {
-    for _ in 0..READS_PER_EVENT {
+    // Edge-triggered, the event will not come again for bytes already
+    // there: read until a short read, however many reads that takes.
+    let reads = if mode != 0 { usize::MAX } else { READS_PER_EVENT };
+    for _ in 0..reads {
         let n = match sys::read(conn.fd.as_fd(), buf) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
             Ok(n) => n,
@@ -203,7 +224,7 @@ fn echo_readable(
         let written = write_once(conn.fd.as_fd(), chunk)?;
         if written < n_out {
             conn.pending.extend_from_slice(&chunk[written..]);
-            return epoll.modify(conn.fd.as_fd(), token(conn.fd.as_raw_fd()), WRITABLE);
+            return epoll.modify(conn.fd.as_fd(), token(conn.fd.as_raw_fd()), WRITABLE | mode);
         }
         if n < buf.len() {
             return Ok(()); // A short read: the socket is drained.
@@ -213,12 +234,12 @@ fn echo_readable(
 }
 
 /// Writes pending echo bytes; once they are all out, reads again.
-fn flush_pending(epoll: &Epoll, conn: &mut Conn) -> io::Result<()> {
+fn flush_pending(epoll: &Epoll, conn: &mut Conn, mode: u32) -> io::Result<()> {
     let written = write_once(conn.fd.as_fd(), &conn.pending)?;
     conn.pending.drain(..written);
     if conn.pending.is_empty() {
         conn.pending.shrink_to(READ_BUFFER);
-        epoll.modify(conn.fd.as_fd(), token(conn.fd.as_raw_fd()), READABLE)?;
+        epoll.modify(conn.fd.as_fd(), token(conn.fd.as_raw_fd()), READABLE | mode)?;
     }
     Ok(())
 }

@@ -24,8 +24,8 @@
 //! server that died is restarted for the next test.
 //!
 //! With `--floor`, a third server runs in every round between the two:
-//! `bare_epoll_echo --resp-ok`, an epoll loop that answers `+OK` to each
-//! command and does nothing else. Its CPU per request is what the kernel
+//! `bare_epoll_echo --resp-ok --edge`, an edge-triggered epoll loop that
+//! answers `+OK` to each command and does nothing else. Its CPU per request is what the kernel
 //! charges for the same `read`, `write` and `epoll_wait` calls, the part
 //! no server can save; the summary adds it, the *overhead ratio* (each
 //! server's CPU above the floor, spindle's over redis's) and the room the
@@ -123,7 +123,7 @@ struct Args {
     /// Do not pin servers and redis-benchmark to CPUs.
     #[arg(long)]
     no_pin: bool,
-    /// Also measure the floor: `bare_epoll_echo --resp-ok` (next to this
+    /// Also measure the floor: `bare_epoll_echo --resp-ok --edge` (next to this
     /// binary), a bare epoll loop answering `+OK` to every command, in the
     /// same rounds; the table then shows its CPU per request, the overhead
     /// ratio over it and the room the target leaves (load runs only).
@@ -374,7 +374,8 @@ fn start_server(setup: &Setup, kind: Kind) -> Result<Server> {
         Kind::Floor => {
             let path = setup.floor.as_ref().context("the floor runs only with --floor")?;
             let mut cmd = command_on_cpu(path, cpu);
-            cmd.args(["--listen", "127.0.0.1:0", "--resp-ok"]);
+            // Edge-triggered, as spindle kv watches its clients.
+            cmd.args(["--listen", "127.0.0.1:0", "--resp-ok", "--edge"]);
             let mut child = ChildProcess::spawn("bare_epoll_echo", cmd)?;
             let addr = child.wait_listening(STARTUP_TIMEOUT).context("waiting for `listening on`")?;
             Ok(Server { kind, child, addr })
