@@ -34,12 +34,20 @@ pub fn sendfile(sock: RawFd, file: RawFd, offset: &mut u64, len: usize) -> io::R
 /// back for the data that follows (a sendfile'd body), so the head and the
 /// start of the body leave in one segment, as nginx's `TCP_CORK` does.
 ///
+/// Made through `syscall(2)` as `sendto` with no address (what libc's
+/// `send` is), skipping glibc's thread-cancellation bracket around `send`
+/// (see `spindle_poll::socket::read`).
+///
 /// # Errors
 /// The system's error; `WouldBlock` when the socket buffer is full.
 pub fn send_more(sock: RawFd, buf: &[u8]) -> io::Result<usize> {
+    let (sock, flags) = (libc::c_long::from(sock), libc::c_long::from(libc::MSG_MORE | libc::MSG_NOSIGNAL));
+    let (no_addr, no_len) = (std::ptr::null::<libc::sockaddr>(), 0 as libc::c_long);
     // SAFETY: `buf` is a live slice: its pointer is valid for `buf.len()`
-    // readable bytes for the duration of the call.
-    let n = unsafe { libc::send(sock, buf.as_ptr().cast(), buf.len(), libc::MSG_MORE | libc::MSG_NOSIGNAL) };
+    // readable bytes for the duration of the call; SYS_sendto takes exactly
+    // (fd, pointer, length, flags, address, address length), each passed as
+    // a full register, and a null address of length 0 is a plain send.
+    let n = unsafe { libc::syscall(libc::SYS_sendto, sock, buf.as_ptr(), buf.len(), flags, no_addr, no_len) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -16,7 +16,8 @@ pub const MAX_IOV: usize = 1024;
 /// different buffers, without copying them together first, and, as with
 /// [`send`](super::send), `EPIPE` rather than `SIGPIPE` for a closed peer (plain
 /// `writev` has no flags argument, so it would raise the signal). At most
-/// [`MAX_IOV`] buffers go in one call.
+/// [`MAX_IOV`] buffers go in one call. Made through `syscall(2)`, like
+/// [`send`](super::send), to skip glibc's cancellation bracket.
 ///
 /// # Errors
 /// The kernel's `sendmsg` error (`EAGAIN` as `WouldBlock`, `EPIPE`, ...).
@@ -29,10 +30,13 @@ pub fn send_vectored(fd: RawFd, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
     // kernel only reads through msg_iov.
     msg.msg_iov = bufs.as_ptr().cast_mut().cast::<libc::iovec>();
     msg.msg_iovlen = bufs.len() as _;
+    let (fd, flags) = (libc::c_long::from(fd), libc::c_long::from(libc::MSG_NOSIGNAL));
+    let msg: *const libc::msghdr = &msg;
     // SAFETY: msg points to a live header whose msg_iov describes
     // bufs.len() live IoSlices (iovec layout), each of a live slice; the
-    // header has no name and no control buffer.
-    cvt_retry(|| unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) }).map(|n| n as usize)
+    // header has no name and no control buffer; SYS_sendmsg takes exactly
+    // (fd, header, flags).
+    cvt_retry(|| unsafe { libc::syscall(libc::SYS_sendmsg, fd, msg, flags) }).map(|n| n as usize)
 }
 
 /// Sends one datagram to `addr` (`sendto` with `MSG_NOSIGNAL`).

@@ -153,8 +153,8 @@ impl TcpStream {
     /// loop); the system's error (`ConnectionReset`, ...); an error if the
     /// runtime shut the stream down.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let socket = &self.socket;
-        self.reg.try_io(Interest::READABLE, || (&mut &*socket).read(buf))
+        let fd = self.socket.as_raw_fd();
+        self.reg.try_io(Interest::READABLE, || sys::read(fd, buf))
     }
 
     /// Reads what has arrived into `bufs`, in order (`readv`), without

@@ -5,7 +5,7 @@ use super::sys;
 use crate::io::Direction;
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::{ready, Context, Poll};
@@ -361,9 +361,13 @@ impl TcpStream {
     /// [`poll_read`](Self::poll_read) through a shared reference, for the
     /// split halves: the read direction has its own waker slot, so one
     /// reader may wait while one writer waits.
+    ///
+    /// The read is `sys::read` (the kernel through `syscall(2)`), not
+    /// `std`'s, whose libc `recv` brackets every call with glibc's
+    /// thread-cancellation bookkeeping (see [`spindle_poll::socket::read`]).
     pub(crate) fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let socket = &self.socket;
-        self.reg.poll_stream_io(cx, Direction::Read, buf.len(), || (&mut &*socket).read(buf))
+        let fd = self.socket.as_raw_fd();
+        self.reg.poll_stream_io(cx, Direction::Read, buf.len(), || sys::read(fd, buf))
     }
 
     /// Polls a write of `buf`: the building block of
@@ -377,9 +381,11 @@ impl TcpStream {
 
     /// [`poll_write`](Self::poll_write) through a shared reference, for
     /// the split halves.
+    /// The write is `sys::send` (`MSG_NOSIGNAL`, through `syscall(2)`), for
+    /// the reason `poll_read_shared` gives.
     pub(crate) fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let socket = &self.socket;
-        self.reg.poll_stream_io(cx, Direction::Write, buf.len(), || (&mut &*socket).write(buf))
+        let fd = self.socket.as_raw_fd();
+        self.reg.poll_stream_io(cx, Direction::Write, buf.len(), || sys::send(fd, buf))
     }
 
     /// Writes some of `bufs`, in order, as one gathered write, waiting
