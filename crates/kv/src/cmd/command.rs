@@ -8,8 +8,9 @@ use super::{
 use crate::resp::reply::Reply;
 
 /// Subcommands of the container commands: (parent, name, arity). The
-/// scripting containers list Redis's every subcommand: their handlers
-/// answer that scripting is not supported.
+/// dispatcher ([`super::registry`]) refuses any other subcommand of a
+/// container, so the scripting containers list Redis's every subcommand
+/// (their handlers answer that scripting is not supported).
 pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("client", "getname", 2),
     ("client", "getredir", 2),
