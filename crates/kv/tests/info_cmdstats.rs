@@ -142,3 +142,53 @@ fn container_commands_count_under_their_subcommand_as_redis() {
     assert_eq!(mine.1, reference.1, "errorstats");
     assert_eq!(mine.2, reference.2, "total_error_replies");
 }
+
+/// The `cmd=` field of client `id` in CLIENT LIST, read by `watcher`.
+fn cmd_field(watcher: &mut Client, id: i64) -> String {
+    let list = match watcher.call(&args(&["CLIENT", "LIST", "ID", &id.to_string()])) {
+        Frame::Bulk(_, Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("CLIENT LIST: {}", other.show()),
+    };
+    let field = list.split_whitespace().find(|f| f.starts_with("cmd=")).map(str::to_owned);
+    field.unwrap_or_else(|| panic!("no cmd= in {list:?}"))
+}
+
+#[test]
+fn client_list_cmd_names_the_subcommand_as_redis() {
+    let redis = reference::Redis::start();
+    let srv = common::start();
+    let steps: &[&[&str]] = &[
+        &["CONFIG", "GET", "maxmemory"],
+        &["CONFIG"],
+        &["CONFIG", "GET"],
+        &["CONFIG", "NOSUCH"],
+        &["NOSUCHCMD"],
+        &["GET", "k"],
+        &["GET"],
+        &["object", "HELP"],
+        &["CLIENT", "NO-EVICT", "off"],
+        &["MULTI"],
+        &["CONFIG", "GET", "hz"],
+        &["EXEC"],
+    ];
+    let mut seen = Vec::new();
+    for (mut watched, mut watcher) in
+        [(redis.client(), redis.client()), (spindle_client(&srv), spindle_client(&srv))]
+    {
+        let Frame::Line(b':', id) = watched.call(&args(&["CLIENT", "ID"])) else { panic!("CLIENT ID") };
+        let id: i64 = String::from_utf8(id).unwrap().parse().unwrap();
+        let mut fields = vec![cmd_field(&mut watcher, id)];
+        for step in steps {
+            watched.call(&args(step));
+            fields.push(cmd_field(&mut watcher, id));
+        }
+        let own = match watched.call(&args(&["CLIENT", "INFO"])) {
+            Frame::Bulk(_, Some(b)) => String::from_utf8(b).unwrap(),
+            other => panic!("CLIENT INFO: {}", other.show()),
+        };
+        fields.extend(own.split_whitespace().filter(|f| f.starts_with("cmd=")).map(str::to_owned));
+        seen.push(fields);
+    }
+    assert!(seen[1].iter().any(|f| f == "cmd=config|get"), "{:?}", seen[1]);
+    assert_eq!(seen[1], seen[0], "cmd= after each of {steps:?}");
+}

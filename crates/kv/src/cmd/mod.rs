@@ -178,6 +178,7 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let called = match registry::resolve(&args) {
         registry::Resolved::Found(called) => called,
         registry::Resolved::UnknownCommand => {
+            c.last_cmd = None;
             let name = args.get(0);
             let mut msg =
                 format!("ERR unknown command '{}', with args beginning with: ", printable(name, 128));
@@ -187,6 +188,7 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
             return reject(srv, c, None, &msg);
         }
         registry::Resolved::UnknownSubcommand(cmd) => {
+            c.last_cmd = None;
             let msg = format!(
                 "ERR unknown subcommand '{}'. Try {} HELP.",
                 printable(args.get(1), 128),
@@ -196,6 +198,8 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         }
     };
     let cmd = called.cmd;
+    // CLIENT LIST's `cmd=`: what the client called last, run or refused.
+    c.last_cmd = Some(called.slot);
     if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
         return reject(srv, c, Some(called), "NOAUTH Authentication required.");
     }
@@ -267,7 +271,6 @@ fn execute_and_feed(
     args: Args<'_>,
     first_call: Option<Slot>,
 ) {
-    c.last_cmd = cmd.name;
     if first_call.is_some() {
         c.commands += 1;
         srv.stats.commands += 1;
