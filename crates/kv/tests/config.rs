@@ -214,6 +214,12 @@ fn config_set_errors_match_redis_and_change_nothing() {
     assert!(e.contains("'hz') - duplicate parameter"), "{e}");
     let e = err(&["maxclients", "0"]);
     assert!(e.contains("argument must be between 1 and 4294967295 inclusive"), "{e}");
+    // A multi-argument value is split at each space, without quoting, as
+    // Redis 7.0 splits it: a doubled space is an empty argument.
+    for bad in ["3600  1", " 3600 1", "'3600' 1", "\"3600\" 1"] {
+        let e = err(&["save", bad]);
+        assert!(e.contains("'save') - Invalid save parameters"), "{bad:?}: {e}");
+    }
     // The failed multi-set changed nothing.
     let got: Vec<String> = redis::cmd("CONFIG").arg("GET").arg("hz").query(&mut con).unwrap();
     assert_eq!(got[1], "10");

@@ -278,6 +278,15 @@ pub fn split_args(line: &str) -> Result<Vec<String>, String> {
     }
 }
 
+/// Redis's `sdssplitlen(value, " ")`: the parts between single spaces;
+/// none for an empty value.
+fn split_on_spaces(value: &str) -> Vec<String> {
+    if value.is_empty() {
+        return Vec::new();
+    }
+    value.split(' ').map(str::to_owned).collect()
+}
+
 /// The error redis-server gives for an option it does not know.
 pub const BAD_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
 
@@ -298,7 +307,9 @@ impl Config {
     }
 
     /// `CONFIG SET name value [name value ...]`: every pair or none. A
-    /// multi-argument option's value is split as a config line would be.
+    /// multi-argument option's value is split at each space, with no
+    /// quoting, as Redis 7.0 splits it (`sdssplitlen(value, " ")`): two
+    /// spaces in a row make an empty argument, which the option refuses.
     ///
     /// # Errors
     /// Redis's reply text (without the `-`) for the first bad pair.
@@ -324,11 +335,8 @@ impl Config {
                 return Err(fail(name, "duplicate parameter"));
             }
             seen.push(opt.name);
-            let args = if opt.flags & table::MULTI_ARG != 0 {
-                split_args(value).map_err(|e| fail(name, &e))?
-            } else {
-                vec![value.clone()]
-            };
+            let args =
+                if opt.flags & table::MULTI_ARG != 0 { split_on_spaces(value) } else { vec![value.clone()] };
             (opt.set)(&mut next, &args).map_err(|e| fail(name, &e))?;
         }
         if next.maxclients > self.maxclients {
