@@ -138,6 +138,8 @@ fn sample(name: &str) -> (&'static str, &'static str) {
         "slowlog-log-slower-than" => ("-1", "-1"),
         "slowlog-max-len" => ("7", "7"),
         "latency-monitor-threshold" => ("100", "100"),
+        "latency-tracking" => ("no", "no"),
+        "latency-tracking-info-percentiles" => ("99.90 5e1 0.001", "99.9 50 0.001"),
         "active-expire-effort" => ("3", "3"),
         "loglevel" => ("warning", "warning"),
         _ => ("33", "33"), // the encoding thresholds

@@ -293,9 +293,10 @@ fn execute_and_feed(
     let micros = now.saturating_duration_since(srv.command_clock).as_micros() as i64;
     srv.command_clock = now;
     if let Some(slot) = first_call {
-        // An error reply is what INFO counts as a failed call.
+        // An error reply is what INFO counts as a failed call; the same
+        // duration goes to the latency histogram.
         let error = c.out.get(out_before..).filter(|reply| reply.first() == Some(&b'-'));
-        srv.stats.cmd.ran(slot, micros as u64, error);
+        srv.stats.cmd.ran(slot, micros as u64, error, srv.config.latency_tracking);
     }
     if timed {
         if srv.config.slowlog_log_slower_than >= 0 {

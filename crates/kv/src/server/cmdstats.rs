@@ -12,8 +12,10 @@
 //! subcommand that [`crate::cmd::registry`] resolved when the request was
 //! dispatched, so counting a call is an array index, and a container's
 //! calls count under the subcommand that ran (`cmdstat_config|get`), as
-//! in Redis.
+//! in Redis. Each slot also has its latency histogram (INFO latencystats,
+//! LATENCY HISTOGRAM), made at its first recorded call as Redis makes it.
 
+use super::latencystats::LatencyHistogram;
 use crate::cmd::registry::{self, Slot};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -31,11 +33,12 @@ pub struct CmdStat {
     pub failed: u64,
 }
 
-/// The counters INFO commandstats and errorstats print; cleared by
-/// CONFIG RESETSTAT.
+/// The counters INFO commandstats, errorstats and latencystats print;
+/// cleared by CONFIG RESETSTAT.
 #[derive(Debug, Clone)]
 pub struct CommandStats {
     by_slot: Box<[CmdStat]>,
+    latency: Box<[Option<Box<LatencyHistogram>>]>,
     errors: HashMap<Box<str>, u64>,
     /// Error replies of any kind (`total_error_replies` in INFO stats).
     pub total_error_replies: u64,
@@ -46,6 +49,7 @@ impl Default for CommandStats {
         let n = registry::slot_count();
         CommandStats {
             by_slot: vec![CmdStat::default(); n].into(),
+            latency: vec![None; n].into(),
             errors: HashMap::new(),
             total_error_replies: 0,
         }
@@ -54,15 +58,20 @@ impl Default for CommandStats {
 
 impl CommandStats {
     /// The command or subcommand in `slot` ran for `usec` microseconds;
-    /// `error` is the error reply it gave, if it gave one.
+    /// `error` is the error reply it gave, if it gave one. With
+    /// `track_latency` (`latency-tracking yes`) the duration also goes to
+    /// its latency histogram.
     #[inline]
-    pub fn ran(&mut self, slot: Slot, usec: u64, error: Option<&[u8]>) {
+    pub fn ran(&mut self, slot: Slot, usec: u64, error: Option<&[u8]>, track_latency: bool) {
         let s = &mut self.by_slot[slot.index()];
         s.calls += 1;
         s.usec += usec;
         if let Some(reply) = error {
             s.failed += 1;
             self.error_reply(reply);
+        }
+        if track_latency {
+            self.latency[slot.index()].get_or_insert_with(Box::default).record_usec(usec);
         }
     }
 
@@ -78,6 +87,16 @@ impl CommandStats {
     /// The counters of `slot`.
     pub fn get(&self, slot: Slot) -> CmdStat {
         self.by_slot[slot.index()]
+    }
+
+    /// The latency histogram of `slot`, once it has a call recorded.
+    pub fn histogram(&self, slot: Slot) -> Option<&LatencyHistogram> {
+        self.latency[slot.index()].as_deref()
+    }
+
+    /// The slots with a latency histogram, by name.
+    pub fn histograms(&self) -> impl Iterator<Item = (Slot, &LatencyHistogram)> {
+        registry::sorted_slots().iter().filter_map(|&slot| Some((slot, self.histogram(slot)?)))
     }
 
     /// Counts an error reply under its prefix: the first word of the
@@ -121,6 +140,14 @@ impl CommandStats {
             .collect()
     }
 
+    /// The latencystats lines, sorted by name: `percentiles` of every
+    /// command or subcommand with calls recorded.
+    pub fn latency_lines(&self, percentiles: &[f64]) -> Vec<String> {
+        self.histograms()
+            .map(|(slot, h)| super::latencystats::info_line(slot.name(), h, percentiles))
+            .collect()
+    }
+
     /// The errorstats lines, sorted by prefix.
     pub fn error_lines(&self) -> Vec<String> {
         let mut rows: Vec<(&Box<str>, &u64)> = self.errors.iter().collect();
@@ -141,11 +168,11 @@ mod tests {
     fn counts_calls_failures_rejections_and_error_prefixes() {
         let mut s = CommandStats::default();
         let (get, set, config_get) = (slot("get"), slot("set"), slot("config|get"));
-        s.ran(get, 3, None);
-        s.ran(get, 5, Some(b"-WRONGTYPE Operation against a key\r\n"));
+        s.ran(get, 3, None, true);
+        s.ran(get, 5, Some(b"-WRONGTYPE Operation against a key\r\n"), true);
         s.rejected(Some(get), b"-ERR wrong number of arguments for 'get' command");
         s.rejected(None, b"-ERR unknown command 'x'");
-        s.ran(set, 1, None);
+        s.ran(set, 1, None, false);
         s.rejected(Some(config_get), b"-ERR wrong number of arguments for 'config|get' command");
         assert_eq!(
             s.command_lines(),
@@ -157,5 +184,9 @@ mod tests {
         );
         assert_eq!(s.error_lines(), ["errorstat_ERR:count=3", "errorstat_WRONGTYPE:count=1"]);
         assert_eq!(s.total_error_replies, 4);
+        // Only calls recorded with tracking on have a histogram.
+        assert_eq!(s.latency_lines(&[50.0]), ["latency_percentiles_usec_get:p50=3.007"]);
+        assert_eq!(s.histogram(get).map(|h| h.calls()), Some(2));
+        assert!(s.histogram(set).is_none() && s.histogram(config_get).is_none());
     }
 }

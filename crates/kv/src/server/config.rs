@@ -82,6 +82,12 @@ pub struct Config {
     pub slowlog_max_len: usize,
     /// `latency-monitor-threshold` in ms (0: off).
     pub latency_monitor_threshold: u64,
+    /// `latency-tracking`: record every command's latency in its histogram
+    /// (INFO latencystats, LATENCY HISTOGRAM).
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles`: the percentiles INFO
+    /// latencystats prints.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     /// `active-expire-effort` (1..=10).
     pub active_expire_effort: u32,
     /// `loglevel`.
@@ -175,6 +181,8 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             active_expire_effort: 1,
             loglevel: "notice".into(),
             config_file: None,

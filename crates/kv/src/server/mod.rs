@@ -19,6 +19,7 @@ pub mod evict;
 pub mod expire;
 pub mod fdlimit;
 pub mod iothreads;
+pub mod latencystats;
 pub mod lazyfree;
 mod listen;
 pub mod monitor;
