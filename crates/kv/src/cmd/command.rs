@@ -49,6 +49,7 @@ pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("function", "stats", 2),
     ("latency", "doctor", 2),
     ("latency", "help", 2),
+    ("latency", "histogram", -2),
     ("latency", "history", 3),
     ("latency", "latest", 2),
     ("latency", "reset", -2),
