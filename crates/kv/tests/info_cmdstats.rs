@@ -192,3 +192,33 @@ fn client_list_cmd_names_the_subcommand_as_redis() {
     assert!(seen[1].iter().any(|f| f == "cmd=config|get"), "{:?}", seen[1]);
     assert_eq!(seen[1], seen[0], "cmd= after each of {steps:?}");
 }
+
+#[test]
+fn refusals_before_auth_count_as_redis() {
+    let redis = reference::Redis::start();
+    let srv = common::start();
+    let steps: &[&[&str]] = &[
+        &["GET"],
+        &["GET", "k"],
+        &["CONFIG", "NOSUCH"],
+        &["CONFIG", "GET"],
+        &["CONFIG", "GET", "hz"],
+        &["NOSUCHCMD"],
+        &["AUTH", "pw"],
+        &["GET", "k"],
+    ];
+    let mut seen = Vec::new();
+    for (mut admin, connect) in [
+        (redis.client(), Box::new(|| redis.client()) as Box<dyn Fn() -> Client>),
+        (spindle_client(&srv), Box::new(|| spindle_client(&srv))),
+    ] {
+        admin.call(&args(&["CONFIG", "SET", "requirepass", "pw"]));
+        admin.call(&args(&["CONFIG", "RESETSTAT"]));
+        let mut c = connect();
+        let replies: Vec<String> = steps.iter().map(|s| c.call(&args(s)).show()).collect();
+        seen.push((replies, stats(&mut admin)));
+    }
+    assert!(seen[1].0[0].contains("wrong number of arguments for 'get'"), "{:?}", seen[1].0);
+    assert_eq!(seen[1].0, seen[0].0, "replies to {steps:?}");
+    assert_eq!(seen[1].1, seen[0].1, "commandstats, errorstats, total_error_replies");
+}

@@ -200,12 +200,13 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let cmd = called.cmd;
     // CLIENT LIST's `cmd=`: what the client called last, run or refused.
     c.last_cmd = Some(called.slot);
-    if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
-        return reject(srv, c, Some(called), "NOAUTH Authentication required.");
-    }
+    // Arity before authentication, as in Redis 7.0's processCommand.
     if !called.arity_ok(args.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", called.slot.name());
         return reject(srv, c, Some(called), &msg);
+    }
+    if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
+        return reject(srv, c, Some(called), "NOAUTH Authentication required.");
     }
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && cmd.flags & DENYOOM != 0 {
         return reject(srv, c, Some(called), crate::server::evict::OOM_ERROR);
