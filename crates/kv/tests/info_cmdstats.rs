@@ -39,7 +39,7 @@ const SCRIPT: &[&[&str]] = &[
 ];
 
 /// `name -> "calls=..,rejected_calls=..,failed_calls=.."` for every
-/// commandstats line but CONFIG's, and the errorstats lines and the total.
+/// commandstats line, and the errorstats lines and the total.
 fn stats(c: &mut Client) -> (BTreeMap<String, String>, Vec<String>, String) {
     let info = |c: &mut Client, section: &str| match c.call(&args(&["INFO", section])) {
         Frame::Bulk(_, Some(b)) => String::from_utf8(b).unwrap(),
@@ -50,9 +50,6 @@ fn stats(c: &mut Client) -> (BTreeMap<String, String>, Vec<String>, String) {
         let Some((name, fields)) = line.strip_prefix("cmdstat_").and_then(|l| l.split_once(':')) else {
             continue;
         };
-        if name.starts_with("config") {
-            continue;
-        }
         let kept: Vec<&str> = fields.split(',').filter(|f| !f.starts_with("usec")).collect();
         cmds.insert(name.to_string(), kept.join(","));
     }
@@ -86,4 +83,142 @@ fn command_and_error_stats_match_redis() {
     assert_eq!(mine.0, reference.0, "commandstats");
     assert_eq!(mine.1, reference.1, "errorstats");
     assert_eq!(mine.2, reference.2, "total_error_replies");
+}
+
+/// Containers: run, called alone, with an unknown subcommand, with the
+/// wrong arity for a subcommand, inside MULTI (queued and refused).
+const CONTAINERS: &[&[&str]] = &[
+    &["SET", "k", "v"],
+    &["CONFIG", "GET", "maxmemory"],
+    &["config", "get", "hz", "port"],
+    &["CONFIG"],
+    &["CONFIG", "GET"],
+    &["CONFIG", "NOSUCH"],
+    &["CONFIG", "SET", "nosuch-option", "1"],
+    &["OBJECT", "ENCODING", "k"],
+    &["OBJECT", "ENCODING", "nokey"],
+    &["OBJECT", "ENCODING"],
+    &["OBJECT"],
+    &["object", "help"],
+    &["CLIENT", "ID"],
+    &["CLIENT", "GETNAME"],
+    &["CLIENT", "NOSUCH", "x"],
+    &["COMMAND", "COUNT"],
+    &["SLOWLOG", "LEN"],
+    &["MEMORY", "USAGE", "k"],
+    &["PUBSUB", "NUMPAT"],
+    &["MULTI"],
+    &["CONFIG", "GET", "hz"],
+    &["CLIENT", "ID"],
+    &["EXEC"],
+    &["MULTI"],
+    &["OBJECT", "ENCODING", "k"],
+    &["CONFIG", "NOSUCH"],
+    &["EXEC"],
+    &["MULTI"],
+    &["CONFIG", "GET"],
+    &["EXEC"],
+];
+
+#[test]
+fn container_commands_count_under_their_subcommand_as_redis() {
+    let redis = reference::Redis::start();
+    let srv = common::start();
+    let mut theirs = redis.client();
+    let mut ours = spindle_client(&srv);
+    let mut replies = Vec::new();
+    for c in [&mut theirs, &mut ours] {
+        c.call(&args(&["CONFIG", "RESETSTAT"]));
+        let errors: Vec<bool> = CONTAINERS.iter().map(|cmd| c.call(&args(cmd)).is_error()).collect();
+        replies.push(errors);
+    }
+    assert_eq!(replies[1], replies[0], "which commands were refused or failed");
+    let (mine, reference) = (stats(&mut ours), stats(&mut theirs));
+    for name in ["config|get", "config", "object|encoding", "client|id", "exec", "config|resetstat"] {
+        assert!(mine.0.contains_key(name), "no cmdstat_{name}: {:?}", mine.0);
+    }
+    assert!(!mine.0.contains_key("client|nosuch") && !mine.0.contains_key("config|nosuch"), "{:?}", mine.0);
+    assert_eq!(mine.0, reference.0, "commandstats");
+    assert_eq!(mine.1, reference.1, "errorstats");
+    assert_eq!(mine.2, reference.2, "total_error_replies");
+}
+
+/// The `cmd=` field of client `id` in CLIENT LIST, read by `watcher`.
+fn cmd_field(watcher: &mut Client, id: i64) -> String {
+    let list = match watcher.call(&args(&["CLIENT", "LIST", "ID", &id.to_string()])) {
+        Frame::Bulk(_, Some(b)) => String::from_utf8(b).unwrap(),
+        other => panic!("CLIENT LIST: {}", other.show()),
+    };
+    let field = list.split_whitespace().find(|f| f.starts_with("cmd=")).map(str::to_owned);
+    field.unwrap_or_else(|| panic!("no cmd= in {list:?}"))
+}
+
+#[test]
+fn client_list_cmd_names_the_subcommand_as_redis() {
+    let redis = reference::Redis::start();
+    let srv = common::start();
+    let steps: &[&[&str]] = &[
+        &["CONFIG", "GET", "maxmemory"],
+        &["CONFIG"],
+        &["CONFIG", "GET"],
+        &["CONFIG", "NOSUCH"],
+        &["NOSUCHCMD"],
+        &["GET", "k"],
+        &["GET"],
+        &["object", "HELP"],
+        &["CLIENT", "NO-EVICT", "off"],
+        &["MULTI"],
+        &["CONFIG", "GET", "hz"],
+        &["EXEC"],
+    ];
+    let mut seen = Vec::new();
+    for (mut watched, mut watcher) in
+        [(redis.client(), redis.client()), (spindle_client(&srv), spindle_client(&srv))]
+    {
+        let Frame::Line(b':', id) = watched.call(&args(&["CLIENT", "ID"])) else { panic!("CLIENT ID") };
+        let id: i64 = String::from_utf8(id).unwrap().parse().unwrap();
+        let mut fields = vec![cmd_field(&mut watcher, id)];
+        for step in steps {
+            watched.call(&args(step));
+            fields.push(cmd_field(&mut watcher, id));
+        }
+        let own = match watched.call(&args(&["CLIENT", "INFO"])) {
+            Frame::Bulk(_, Some(b)) => String::from_utf8(b).unwrap(),
+            other => panic!("CLIENT INFO: {}", other.show()),
+        };
+        fields.extend(own.split_whitespace().filter(|f| f.starts_with("cmd=")).map(str::to_owned));
+        seen.push(fields);
+    }
+    assert!(seen[1].iter().any(|f| f == "cmd=config|get"), "{:?}", seen[1]);
+    assert_eq!(seen[1], seen[0], "cmd= after each of {steps:?}");
+}
+
+#[test]
+fn refusals_before_auth_count_as_redis() {
+    let redis = reference::Redis::start();
+    let srv = common::start();
+    let steps: &[&[&str]] = &[
+        &["GET"],
+        &["GET", "k"],
+        &["CONFIG", "NOSUCH"],
+        &["CONFIG", "GET"],
+        &["CONFIG", "GET", "hz"],
+        &["NOSUCHCMD"],
+        &["AUTH", "pw"],
+        &["GET", "k"],
+    ];
+    let mut seen = Vec::new();
+    for (mut admin, connect) in [
+        (redis.client(), Box::new(|| redis.client()) as Box<dyn Fn() -> Client>),
+        (spindle_client(&srv), Box::new(|| spindle_client(&srv))),
+    ] {
+        admin.call(&args(&["CONFIG", "SET", "requirepass", "pw"]));
+        admin.call(&args(&["CONFIG", "RESETSTAT"]));
+        let mut c = connect();
+        let replies: Vec<String> = steps.iter().map(|s| c.call(&args(s)).show()).collect();
+        seen.push((replies, stats(&mut admin)));
+    }
+    assert!(seen[1].0[0].contains("wrong number of arguments for 'get'"), "{:?}", seen[1].0);
+    assert_eq!(seen[1].0, seen[0].0, "replies to {steps:?}");
+    assert_eq!(seen[1].1, seen[0].1, "commandstats, errorstats, total_error_replies");
 }

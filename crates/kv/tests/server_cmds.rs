@@ -530,6 +530,16 @@ fn time_debug_memory_lastsave() {
     assert_eq!(c.call(&["FUNCTION", "FLUSH"]), "+OK\r\n");
     assert_eq!(c.call(&["EVAL", "return 1", "0"]), "-ERR scripting is not supported by this server\r\n");
     assert_eq!(c.call(&["SCRIPT", "LOAD", "return 1"]), "-ERR scripting is not supported by this server\r\n");
+    // Every scripting subcommand Redis has says so, not "unknown subcommand".
+    for sub in [
+        &["FUNCTION", "LOAD", "x"][..],
+        &["FUNCTION", "HELP"],
+        &["SCRIPT", "KILL"],
+        &["SCRIPT", "DEBUG", "no"],
+    ] {
+        assert_eq!(c.call(sub), "-ERR scripting is not supported by this server\r\n", "{sub:?}");
+    }
+    assert_eq!(c.call(&["SCRIPT", "NOSUCH"]), "-ERR unknown subcommand 'NOSUCH'. Try SCRIPT HELP.\r\n");
 }
 
 #[test]

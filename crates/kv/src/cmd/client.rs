@@ -67,7 +67,7 @@ const HELP: &[&str] = &[
 pub const CLIENT_OVERHEAD: usize = 16 * 1024 + 1024;
 
 /// One CLIENT LIST line (without the newline), as Redis 7.0 prints it.
-pub fn client_line(srv: &Server, c: &Client, cmd: &str) -> String {
+pub fn client_line(srv: &Server, c: &Client) -> String {
     use std::os::fd::AsRawFd;
     let mut flags = String::new();
     // Redis 7.0's letters, in its order.
@@ -130,7 +130,7 @@ pub fn client_line(srv: &Server, c: &Client, cmd: &str) -> String {
         c.out.len(),
         obl,
         c.query.len() + c.out.capacity() + CLIENT_OVERHEAD,
-        cmd,
+        c.last_cmd.map_or("NULL", |slot| slot.name()),
         c.proto,
     );
     s
@@ -197,7 +197,7 @@ pub fn client(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"info", 2) => {
-            let mut line = client_line(ctx.srv, ctx.c, "client|info");
+            let mut line = client_line(ctx.srv, ctx.c);
             line.push('\n');
             ctx.reply().verbatim(line.as_bytes())
         }
@@ -313,15 +313,13 @@ fn list(ctx: &mut Ctx<'_>) {
     } else if argc != 2 {
         return ctx.error(super::SYNTAX);
     }
-    let me_id = ctx.c.id;
     let mut text = String::new();
     for c in all_clients(ctx.srv, ctx.c) {
         if only_type.is_some_and(|t| t != client_type(c)) || ids.as_ref().is_some_and(|v| !v.contains(&c.id))
         {
             continue;
         }
-        let cmd = if c.id == me_id { "client|list" } else { c.last_cmd };
-        text.push_str(&client_line(ctx.srv, c, cmd));
+        text.push_str(&client_line(ctx.srv, c));
         text.push('\n');
     }
     ctx.reply().verbatim(text.as_bytes());

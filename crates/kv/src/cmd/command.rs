@@ -7,7 +7,10 @@ use super::{
 };
 use crate::resp::reply::Reply;
 
-/// Subcommands of the container commands: (parent, name, arity).
+/// Subcommands of the container commands: (parent, name, arity). The
+/// dispatcher ([`super::registry`]) refuses any other subcommand of a
+/// container, so the scripting containers list Redis's every subcommand
+/// (their handlers answer that scripting is not supported).
 pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("client", "getname", 2),
     ("client", "getredir", 2),
@@ -35,11 +38,18 @@ pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("config", "resetstat", 2),
     ("config", "rewrite", 2),
     ("config", "set", -4),
+    ("function", "delete", 3),
+    ("function", "dump", 2),
     ("function", "flush", -2),
+    ("function", "help", 2),
+    ("function", "kill", 2),
     ("function", "list", -2),
+    ("function", "load", -3),
+    ("function", "restore", -3),
     ("function", "stats", 2),
     ("latency", "doctor", 2),
     ("latency", "help", 2),
+    ("latency", "histogram", -2),
     ("latency", "history", 3),
     ("latency", "latest", 2),
     ("latency", "reset", -2),
@@ -60,8 +70,11 @@ pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("pubsub", "numsub", -2),
     ("pubsub", "shardchannels", -2),
     ("pubsub", "shardnumsub", -2),
+    ("script", "debug", 3),
     ("script", "exists", -3),
     ("script", "flush", -2),
+    ("script", "help", 2),
+    ("script", "kill", 2),
     ("script", "load", 3),
     ("slowlog", "get", -2),
     ("slowlog", "help", 2),

@@ -109,6 +109,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("modules", true),
     ("commandstats", false),
     ("errorstats", true),
+    ("latencystats", false),
     ("cluster", true),
     ("keyspace", true),
 ];
@@ -247,6 +248,14 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("# Errorstats");
             for line in srv.stats.cmd.error_lines() {
                 f!("{line}");
+            }
+        }
+        "latencystats" => {
+            f!("# Latencystats");
+            if srv.config.latency_tracking {
+                for line in srv.stats.cmd.latency_lines(&srv.config.latency_tracking_info_percentiles) {
+                    f!("{line}");
+                }
             }
         }
         "cluster" => {

@@ -7,9 +7,15 @@
 //! `expire-cycle` (the active expiry cycle). Each class keeps its last
 //! 160 samples (one per second at most, the worst of that second) and its
 //! all-time maximum.
+//!
+//! LATENCY HISTOGRAM reports the per-command histograms that every call
+//! records into while `latency-tracking` is on (see
+//! [`crate::server::latencystats`]).
 
 use super::server::{help, unknown_subcommand};
-use super::Ctx;
+use super::{registry, Ctx, Slot};
+use crate::resp::reply::Reply;
+use crate::server::latencystats::LatencyHistogram;
 use std::collections::{BTreeMap, VecDeque};
 
 /// Samples kept per event class (Redis's LATENCY_TS_LEN).
@@ -68,11 +74,15 @@ const LATENCY_HELP: &[&str] = &[
     "RESET [<event> ...]",
     "    Reset latency data of one or more <event> classes.",
     "    (default: reset all data for all event classes)",
+    "HISTOGRAM [COMMAND ...]",
+    "    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
+    "    If no commands are specified then all histograms are replied.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
-/// LATENCY LATEST | HISTORY event | RESET [event...] | DOCTOR | HELP.
+/// LATENCY LATEST | HISTORY event | RESET [event...] | DOCTOR |
+/// HISTOGRAM [command...] | HELP.
 pub fn latency(ctx: &mut Ctx<'_>) {
     let sub = ctx.arg(1).to_ascii_lowercase();
     match (sub.as_slice(), ctx.argc()) {
@@ -124,11 +134,46 @@ pub fn latency(ctx: &mut Ctx<'_>) {
             };
             ctx.reply().int(n as i64);
         }
+        (b"histogram", _) => histogram(ctx),
         (b"doctor", 2) => {
             let text = doctor(ctx);
             ctx.reply().verbatim(text.as_bytes())
         }
-        _ => unknown_subcommand(ctx, "LATENCY", &["latest", "history", "reset", "doctor", "help"]),
+        _ => {
+            unknown_subcommand(ctx, "LATENCY", &["latest", "history", "reset", "doctor", "histogram", "help"])
+        }
+    }
+}
+
+/// LATENCY HISTOGRAM [command ...]: a map of command name to its calls and
+/// `histogram_usec`, a map of bucket (µs) to the calls up to it. With no
+/// names, every command with calls recorded; a name that is a container
+/// stands for it and its subcommands, `parent|sub` for one subcommand,
+/// and an unknown name for nothing, as in Redis (a name given twice is
+/// reported twice).
+fn histogram(ctx: &mut Ctx<'_>) {
+    let stats = &ctx.srv.stats.cmd;
+    let rows: Vec<(Slot, &LatencyHistogram)> = if ctx.argc() == 2 {
+        stats.histograms().collect()
+    } else {
+        let named = ctx.args.iter().skip(2).flat_map(registry::named);
+        named.filter_map(|slot| Some((slot, stats.histogram(slot)?))).collect()
+    };
+    // The reply borrows the client alone: the histograms stay borrowed.
+    let mut r = Reply::new(&mut ctx.c.out, ctx.c.proto);
+    r.map_len(rows.len());
+    for (slot, h) in rows {
+        r.bulk(slot.name().as_bytes());
+        r.map_len(2);
+        r.bulk(b"calls");
+        r.int(h.calls() as i64);
+        r.bulk(b"histogram_usec");
+        let buckets = h.cumulative_usec();
+        r.map_len(buckets.len());
+        for (usec, count) in buckets {
+            r.int(usec as i64);
+            r.int(count as i64);
+        }
     }
 }
 

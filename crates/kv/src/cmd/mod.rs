@@ -49,6 +49,7 @@ pub mod monitor;
 mod mpop;
 pub mod persist;
 pub mod pubsub;
+pub mod registry;
 pub mod server;
 pub mod set;
 pub mod slowlog;
@@ -59,13 +60,12 @@ mod typed;
 pub mod zset;
 
 pub use args::{Args, OwnedArgs};
+pub use registry::{lookup, Called, Slot};
 
 use crate::db::{Db, Value, WRONGTYPE};
 use crate::resp::reply::Reply;
 use crate::server::client::Client;
 use crate::server::Server;
-use std::collections::HashMap;
-use std::sync::OnceLock;
 
 /// The command changes the dataset.
 pub const WRITE: u32 = 1 << 0;
@@ -153,58 +153,9 @@ fn families() -> [&'static [Command]; 18] {
     ]
 }
 
-/// FNV-1a, for the command table: its keys are our own fixed names, so
-/// there is nothing for a client to flood, and hashing a command's name
-/// on every request should cost a few nanoseconds, not SipHash's tens.
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl std::hash::Hasher for NameHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type NameTable = HashMap<&'static [u8], &'static Command, std::hash::BuildHasherDefault<NameHasher>>;
-
-/// The lookup table, by lower-case name.
-fn table() -> &'static NameTable {
-    static TABLE: OnceLock<NameTable> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut t = NameTable::default();
-        for fam in families() {
-            for c in fam {
-                t.insert(c.name.as_bytes(), c);
-            }
-        }
-        t
-    })
-}
-
 /// Every command, for COMMAND and COMMAND COUNT.
 pub fn all_commands() -> impl Iterator<Item = &'static Command> {
     families().into_iter().flat_map(|f| f.iter())
-}
-
-/// The command called `name`, in any case.
-pub fn lookup(name: &[u8]) -> Option<&'static Command> {
-    let mut buf = [0u8; 32];
-    if name.len() > buf.len() {
-        return None;
-    }
-    let low = &mut buf[..name.len()];
-    for (d, s) in low.iter_mut().zip(name) {
-        *d = s.to_ascii_lowercase();
-    }
-    table().get(&*low).copied()
 }
 
 /// Runs one command for `c` and writes its reply, honouring CLIENT REPLY
@@ -224,84 +175,104 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
 }
 
 fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
-    let name = args.get(0);
-    let Some(cmd) = lookup(name) else {
-        let mut msg = format!("ERR unknown command '{}', with args beginning with: ", printable(name, 128));
-        for a in args.iter().skip(1) {
-            msg.push_str(&format!("'{}' ", printable(a, 128)));
+    let called = match registry::resolve(&args) {
+        registry::Resolved::Found(called) => called,
+        registry::Resolved::UnknownCommand => {
+            c.last_cmd = None;
+            let name = args.get(0);
+            let mut msg =
+                format!("ERR unknown command '{}', with args beginning with: ", printable(name, 128));
+            for a in args.iter().skip(1) {
+                msg.push_str(&format!("'{}' ", printable(a, 128)));
+            }
+            return reject(srv, c, None, &msg);
         }
-        return reject(srv, c, None, &msg);
+        registry::Resolved::UnknownSubcommand(cmd) => {
+            c.last_cmd = None;
+            let msg = format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                printable(args.get(1), 128),
+                cmd.name.to_ascii_uppercase()
+            );
+            return reject(srv, c, None, &msg);
+        }
     };
-    if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
-        return reject(srv, c, Some(cmd), "NOAUTH Authentication required.");
+    let cmd = called.cmd;
+    // CLIENT LIST's `cmd=`: what the client called last, run or refused.
+    c.last_cmd = Some(called.slot);
+    // Arity before authentication, as in Redis 7.0's processCommand.
+    if !called.arity_ok(args.len()) {
+        let msg = format!("ERR wrong number of arguments for '{}' command", called.slot.name());
+        return reject(srv, c, Some(called), &msg);
     }
-    if !cmd.arity_ok(args.len()) {
-        let msg = format!("ERR wrong number of arguments for '{}' command", cmd.name);
-        return reject(srv, c, Some(cmd), &msg);
+    if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
+        return reject(srv, c, Some(called), "NOAUTH Authentication required.");
     }
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && cmd.flags & DENYOOM != 0 {
-        return reject(srv, c, Some(cmd), crate::server::evict::OOM_ERROR);
+        return reject(srv, c, Some(called), crate::server::evict::OOM_ERROR);
     }
     if c.proto == 2 && cmd.flags & SUBSCRIBED_OK == 0 && c.subs.total() > 0 && cmd.name != "reset" {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-            cmd.name
+            called.slot.name()
         );
-        return reject(srv, c, Some(cmd), &msg);
+        return reject(srv, c, Some(called), &msg);
     }
     if c.monitor && monitor::refused_to_monitor(cmd, &args) {
-        return reject(srv, c, Some(cmd), monitor::REPLICA_KEYSPACE);
+        return reject(srv, c, Some(called), monitor::REPLICA_KEYSPACE);
     }
     if c.multi.is_some() && cmd.flags & NO_MULTI == 0 && cmd.name != "quit" && cmd.name != "reset" {
-        return tx::queue(c, cmd, args);
+        return tx::queue(c, called, args);
     }
-    execute(srv, c, cmd, args);
+    execute(srv, c, called, args);
     crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
 }
 
 /// Replies with a command's rejection and flags an open transaction. A
 /// refused EXEC (wrong arity, say) discards the transaction and its
 /// watches and says why with EXECABORT, in or out of MULTI, as Redis 7's
-/// `rejectCommand` does.
-fn reject(srv: &mut Server, c: &mut Client, cmd: Option<&Command>, msg: &str) {
+/// `rejectCommand` does. `called` is `None` for an unknown command or
+/// subcommand, which no command's stats count.
+fn reject(srv: &mut Server, c: &mut Client, called: Option<Called>, msg: &str) {
     tx::flag_error(c);
-    let name = cmd.map(|cmd| cmd.name);
-    if cmd.is_some_and(|cmd| cmd.name == "exec") {
+    let slot = called.map(|called| called.slot);
+    if called.is_some_and(|called| called.cmd.name == "exec") {
         tx::discard_transaction(srv, c);
         let why = msg.strip_prefix("ERR ").unwrap_or(msg);
         let msg = format!("EXECABORT Transaction discarded because of: {why}");
-        srv.stats.cmd.rejected(name, msg.as_bytes());
+        srv.stats.cmd.rejected(slot, msg.as_bytes());
         return Reply::new(&mut c.out, c.proto).error(&msg);
     }
-    srv.stats.cmd.rejected(name, msg.as_bytes());
+    srv.stats.cmd.rejected(slot, msg.as_bytes());
     Reply::new(&mut c.out, c.proto).error(msg);
 }
 
-/// Runs `cmd` for `c` with no checks (`call` made them, or EXEC replays a
-/// queued command), and shows it to the monitors.
-pub fn execute(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Args<'_>) {
-    execute_and_feed(srv, c, cmd, args, true);
+/// Runs the command `called` for `c` with no checks (`call` made them, or
+/// EXEC replays a queued command), counts it under its command or
+/// subcommand, and shows it to the monitors.
+pub fn execute(srv: &mut Server, c: &mut Client, called: Called, args: Args<'_>) {
+    execute_and_feed(srv, c, called.cmd, args, Some(called.slot));
 }
 
 /// Runs the command of a blocked client that can now be served: as
 /// [`execute`], but it was counted (`total_commands_processed`, the
-/// client's `cmd` count) and shown to monitors when it was called, so not
-/// again, as Redis 7.0 serves a blocked client without a second call.
+/// client's `cmd` count, INFO commandstats) and shown to monitors when it
+/// was called, so not again, as Redis 7.0 serves a blocked client without
+/// a second call.
 pub fn execute_unblocked(srv: &mut Server, c: &mut Client, cmd: &'static Command, args: Args<'_>) {
-    execute_and_feed(srv, c, cmd, args, false);
+    execute_and_feed(srv, c, cmd, args, None);
 }
 
-/// `first_call`: false when a blocked command is served (see
-/// [`execute_unblocked`]).
+/// `first_call`: the slot to count the call under; `None` when a blocked
+/// command is served (see [`execute_unblocked`]).
 fn execute_and_feed(
     srv: &mut Server,
     c: &mut Client,
     cmd: &'static Command,
     args: Args<'_>,
-    first_call: bool,
+    first_call: Option<Slot>,
 ) {
-    c.last_cmd = cmd.name;
-    if first_call {
+    if first_call.is_some() {
         c.commands += 1;
         srv.stats.commands += 1;
     }
@@ -311,7 +282,7 @@ fn execute_and_feed(
     c.redacted.clear();
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
     (cmd.handler)(&mut ctx);
-    if first_call && !srv.monitors.is_empty() && monitor::shown(cmd, &args) {
+    if first_call.is_some() && !srv.monitors.is_empty() && monitor::shown(cmd, &args) {
         // After the command, as Redis 7.0: SELECT shows the database it
         // selected, AUTH its redacted password.
         let body = crate::server::monitor::describe(c, args.iter());
@@ -322,10 +293,11 @@ fn execute_and_feed(
     let now = std::time::Instant::now();
     let micros = now.saturating_duration_since(srv.command_clock).as_micros() as i64;
     srv.command_clock = now;
-    if first_call {
-        // An error reply is what INFO counts as a failed call.
+    if let Some(slot) = first_call {
+        // An error reply is what INFO counts as a failed call; the same
+        // duration goes to the latency histogram.
         let error = c.out.get(out_before..).filter(|reply| reply.first() == Some(&b'-'));
-        srv.stats.cmd.ran(cmd.name, micros as u64, error);
+        srv.stats.cmd.ran(slot, micros as u64, error, srv.config.latency_tracking);
     }
     if timed {
         if srv.config.slowlog_log_slower_than >= 0 {

@@ -13,7 +13,7 @@
 //! with a null array. As in Redis 7, a watched key that expires before
 //! EXEC also fails it, even if nothing has deleted it yet.
 
-use super::{execute, Command, Ctx, OwnedArgs, FAST, NO_KEYS, NO_MULTI};
+use super::{execute, Called, Command, Ctx, OwnedArgs, FAST, NO_KEYS, NO_MULTI};
 use crate::db::Key;
 use crate::server::client::Client;
 use crate::server::Server;
@@ -37,8 +37,9 @@ pub static COMMANDS: &[Command] = &[
 /// A client's open transaction.
 #[derive(Debug, Default)]
 pub struct MultiState {
-    /// The queued commands with their arguments.
-    pub queue: Vec<(&'static Command, OwnedArgs)>,
+    /// The queued commands (as dispatched: the subcommand resolved) with
+    /// their arguments.
+    pub queue: Vec<(Called, OwnedArgs)>,
     /// A queued command was refused: EXEC will abort.
     pub aborted: bool,
 }
@@ -74,10 +75,10 @@ impl Watches {
 }
 
 /// Queues a command for `c`'s open transaction and replies QUEUED.
-pub fn queue(c: &mut Client, cmd: &'static Command, args: super::Args<'_>) {
+pub fn queue(c: &mut Client, called: Called, args: super::Args<'_>) {
     if let Some(m) = c.multi.as_deref_mut() {
         if !m.aborted {
-            m.queue.push((cmd, args.to_owned()));
+            m.queue.push((called, args.to_owned()));
         }
     }
     crate::resp::reply::Reply::new(&mut c.out, c.proto).simple("QUEUED");
@@ -236,8 +237,8 @@ fn exec(ctx: &mut Ctx<'_>) {
     ctx.reply().array_len(state.queue.len());
     // Blocking commands inside the transaction reply at once.
     ctx.c.deny_blocking = true;
-    for &(cmd, ref args) in &state.queue {
-        execute(ctx.srv, ctx.c, cmd, args.as_args());
+    for &(called, ref args) in &state.queue {
+        execute(ctx.srv, ctx.c, called, args.as_args());
     }
     ctx.c.deny_blocking = false;
 }

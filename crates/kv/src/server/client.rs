@@ -71,8 +71,10 @@ pub struct Client {
     pub created: u64,
     /// Unix time (ms) of the last command.
     pub last_interaction: i64,
-    /// The last command's name, for CLIENT LIST.
-    pub last_cmd: &'static str,
+    /// The command or subcommand the client called last, run or refused
+    /// (CLIENT LIST's `cmd=`); `None` before its first command or after
+    /// an unknown one, which Redis prints as `NULL`.
+    pub last_cmd: Option<crate::cmd::Slot>,
     /// Commands run.
     pub commands: u64,
     /// The first command, parsed by an IO thread (see `iothreads`).
@@ -148,7 +150,7 @@ impl Client {
             close_asap: false,
             created: (now_ms / 1000) as u64,
             last_interaction: now_ms,
-            last_cmd: "NULL",
+            last_cmd: None,
             commands: 0,
             preparsed: None,
             pending_read: false,

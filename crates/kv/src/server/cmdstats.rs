@@ -8,12 +8,17 @@
 //! and *failed* when it ran and replied with an error. Monitoring tools
 //! (redis_exporter, for one) chart all three counts.
 //!
-//! The counters are found by the address of the command's name, a static
-//! string: one multiply to hash, no string hashing on the command path.
+//! The counters are kept by [`Slot`]: the index of the command or
+//! subcommand that [`crate::cmd::registry`] resolved when the request was
+//! dispatched, so counting a call is an array index, and a container's
+//! calls count under the subcommand that ran (`cmdstat_config|get`), as
+//! in Redis. Each slot also has its latency histogram (INFO latencystats,
+//! LATENCY HISTOGRAM), made at its first recorded call as Redis makes it.
 
+use super::latencystats::LatencyHistogram;
+use crate::cmd::registry::{self, Slot};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::hash::{BuildHasherDefault, Hasher};
 
 /// One command's counters.
 #[derive(Debug, Default, Clone, Copy)]
@@ -28,57 +33,70 @@ pub struct CmdStat {
     pub failed: u64,
 }
 
-/// Hashes a pointer-sized key with one multiply (Fibonacci hashing).
-#[derive(Default, Clone)]
-pub struct PtrHasher(u64);
-
-impl Hasher for PtrHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// The counters INFO commandstats and errorstats print; cleared by
-/// CONFIG RESETSTAT.
-#[derive(Debug, Default, Clone)]
+/// The counters INFO commandstats, errorstats and latencystats print;
+/// cleared by CONFIG RESETSTAT.
+#[derive(Debug, Clone)]
 pub struct CommandStats {
-    by_cmd: HashMap<usize, (&'static str, CmdStat), BuildHasherDefault<PtrHasher>>,
+    by_slot: Box<[CmdStat]>,
+    latency: Box<[Option<Box<LatencyHistogram>>]>,
     errors: HashMap<Box<str>, u64>,
     /// Error replies of any kind (`total_error_replies` in INFO stats).
     pub total_error_replies: u64,
 }
 
-impl CommandStats {
-    fn entry(&mut self, name: &'static str) -> &mut CmdStat {
-        &mut self.by_cmd.entry(name.as_ptr() as usize).or_insert((name, CmdStat::default())).1
+impl Default for CommandStats {
+    fn default() -> CommandStats {
+        let n = registry::slot_count();
+        CommandStats {
+            by_slot: vec![CmdStat::default(); n].into(),
+            latency: vec![None; n].into(),
+            errors: HashMap::new(),
+            total_error_replies: 0,
+        }
     }
+}
 
-    /// `name` ran for `usec` microseconds; `error` is the error reply it
-    /// gave, if it gave one.
-    pub fn ran(&mut self, name: &'static str, usec: u64, error: Option<&[u8]>) {
-        let s = self.entry(name);
+impl CommandStats {
+    /// The command or subcommand in `slot` ran for `usec` microseconds;
+    /// `error` is the error reply it gave, if it gave one. With
+    /// `track_latency` (`latency-tracking yes`) the duration also goes to
+    /// its latency histogram.
+    #[inline]
+    pub fn ran(&mut self, slot: Slot, usec: u64, error: Option<&[u8]>, track_latency: bool) {
+        let s = &mut self.by_slot[slot.index()];
         s.calls += 1;
         s.usec += usec;
         if let Some(reply) = error {
             s.failed += 1;
             self.error_reply(reply);
         }
+        if track_latency {
+            self.latency[slot.index()].get_or_insert_with(Box::default).record_usec(usec);
+        }
     }
 
-    /// `name` (or an unknown command, `None`) was refused with `reply`.
-    pub fn rejected(&mut self, name: Option<&'static str>, reply: &[u8]) {
-        if let Some(name) = name {
-            self.entry(name).rejected += 1;
+    /// The command in `slot` (or an unknown command or subcommand, `None`)
+    /// was refused with `reply`.
+    pub fn rejected(&mut self, slot: Option<Slot>, reply: &[u8]) {
+        if let Some(slot) = slot {
+            self.by_slot[slot.index()].rejected += 1;
         }
         self.error_reply(reply);
+    }
+
+    /// The counters of `slot`.
+    pub fn get(&self, slot: Slot) -> CmdStat {
+        self.by_slot[slot.index()]
+    }
+
+    /// The latency histogram of `slot`, once it has a call recorded.
+    pub fn histogram(&self, slot: Slot) -> Option<&LatencyHistogram> {
+        self.latency[slot.index()].as_deref()
+    }
+
+    /// The slots with a latency histogram, by name.
+    pub fn histograms(&self) -> impl Iterator<Item = (Slot, &LatencyHistogram)> {
+        registry::sorted_slots().iter().filter_map(|&slot| Some((slot, self.histogram(slot)?)))
     }
 
     /// Counts an error reply under its prefix: the first word of the
@@ -96,21 +114,37 @@ impl CommandStats {
         }
     }
 
-    /// The commandstats lines, sorted by command name.
+    /// The commandstats lines, sorted by name, for every command or
+    /// subcommand that was called or refused.
     pub fn command_lines(&self) -> Vec<String> {
-        let mut rows: Vec<&(&str, CmdStat)> = self.by_cmd.values().collect();
-        rows.sort_by_key(|(name, _)| *name);
-        rows.iter()
-            .map(|(name, s)| {
+        registry::sorted_slots()
+            .iter()
+            .filter_map(|&slot| {
+                let s = self.get(slot);
+                if s.calls == 0 && s.rejected == 0 && s.failed == 0 {
+                    return None;
+                }
                 let per_call = if s.calls == 0 { 0.0 } else { s.usec as f64 / s.calls as f64 };
                 let mut line = String::new();
                 let _ = write!(
                     line,
-                    "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
-                    s.calls, s.usec, s.rejected, s.failed
+                    "cmdstat_{}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}",
+                    slot.name(),
+                    s.calls,
+                    s.usec,
+                    s.rejected,
+                    s.failed
                 );
-                line
+                Some(line)
             })
+            .collect()
+    }
+
+    /// The latencystats lines, sorted by name: `percentiles` of every
+    /// command or subcommand with calls recorded.
+    pub fn latency_lines(&self, percentiles: &[f64]) -> Vec<String> {
+        self.histograms()
+            .map(|(slot, h)| super::latencystats::info_line(slot.name(), h, percentiles))
             .collect()
     }
 
@@ -126,22 +160,33 @@ impl CommandStats {
 mod tests {
     use super::*;
 
+    fn slot(name: &str) -> Slot {
+        registry::named(name.as_bytes())[0]
+    }
+
     #[test]
     fn counts_calls_failures_rejections_and_error_prefixes() {
         let mut s = CommandStats::default();
-        s.ran("get", 3, None);
-        s.ran("get", 5, Some(b"-WRONGTYPE Operation against a key\r\n"));
-        s.rejected(Some("get"), b"-ERR wrong number of arguments for 'get' command");
+        let (get, set, config_get) = (slot("get"), slot("set"), slot("config|get"));
+        s.ran(get, 3, None, true);
+        s.ran(get, 5, Some(b"-WRONGTYPE Operation against a key\r\n"), true);
+        s.rejected(Some(get), b"-ERR wrong number of arguments for 'get' command");
         s.rejected(None, b"-ERR unknown command 'x'");
-        s.ran("set", 1, None);
+        s.ran(set, 1, None, false);
+        s.rejected(Some(config_get), b"-ERR wrong number of arguments for 'config|get' command");
         assert_eq!(
             s.command_lines(),
             [
+                "cmdstat_config|get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=1,failed_calls=0",
                 "cmdstat_get:calls=2,usec=8,usec_per_call=4.00,rejected_calls=1,failed_calls=1",
                 "cmdstat_set:calls=1,usec=1,usec_per_call=1.00,rejected_calls=0,failed_calls=0",
             ]
         );
-        assert_eq!(s.error_lines(), ["errorstat_ERR:count=2", "errorstat_WRONGTYPE:count=1"]);
-        assert_eq!(s.total_error_replies, 3);
+        assert_eq!(s.error_lines(), ["errorstat_ERR:count=3", "errorstat_WRONGTYPE:count=1"]);
+        assert_eq!(s.total_error_replies, 4);
+        // Only calls recorded with tracking on have a histogram.
+        assert_eq!(s.latency_lines(&[50.0]), ["latency_percentiles_usec_get:p50=3.007"]);
+        assert_eq!(s.histogram(get).map(|h| h.calls()), Some(2));
+        assert!(s.histogram(set).is_none() && s.histogram(config_get).is_none());
     }
 }

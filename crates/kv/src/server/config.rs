@@ -82,6 +82,12 @@ pub struct Config {
     pub slowlog_max_len: usize,
     /// `latency-monitor-threshold` in ms (0: off).
     pub latency_monitor_threshold: u64,
+    /// `latency-tracking`: record every command's latency in its histogram
+    /// (INFO latencystats, LATENCY HISTOGRAM).
+    pub latency_tracking: bool,
+    /// `latency-tracking-info-percentiles`: the percentiles INFO
+    /// latencystats prints.
+    pub latency_tracking_info_percentiles: Vec<f64>,
     /// `active-expire-effort` (1..=10).
     pub active_expire_effort: u32,
     /// `loglevel`.
@@ -175,6 +181,8 @@ impl Default for Config {
             slowlog_log_slower_than: 10000,
             slowlog_max_len: 128,
             latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             active_expire_effort: 1,
             loglevel: "notice".into(),
             config_file: None,
@@ -278,6 +286,15 @@ pub fn split_args(line: &str) -> Result<Vec<String>, String> {
     }
 }
 
+/// Redis's `sdssplitlen(value, " ")`: the parts between single spaces;
+/// none for an empty value.
+fn split_on_spaces(value: &str) -> Vec<String> {
+    if value.is_empty() {
+        return Vec::new();
+    }
+    value.split(' ').map(str::to_owned).collect()
+}
+
 /// The error redis-server gives for an option it does not know.
 pub const BAD_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
 
@@ -298,7 +315,9 @@ impl Config {
     }
 
     /// `CONFIG SET name value [name value ...]`: every pair or none. A
-    /// multi-argument option's value is split as a config line would be.
+    /// multi-argument option's value is split at each space, with no
+    /// quoting, as Redis 7.0 splits it (`sdssplitlen(value, " ")`): two
+    /// spaces in a row make an empty argument, which the option refuses.
     ///
     /// # Errors
     /// Redis's reply text (without the `-`) for the first bad pair.
@@ -324,11 +343,8 @@ impl Config {
                 return Err(fail(name, "duplicate parameter"));
             }
             seen.push(opt.name);
-            let args = if opt.flags & table::MULTI_ARG != 0 {
-                split_args(value).map_err(|e| fail(name, &e))?
-            } else {
-                vec![value.clone()]
-            };
+            let args =
+                if opt.flags & table::MULTI_ARG != 0 { split_on_spaces(value) } else { vec![value.clone()] };
             (opt.set)(&mut next, &args).map_err(|e| fail(name, &e))?;
         }
         if next.maxclients > self.maxclients {

@@ -8,6 +8,7 @@
 //! the file).
 
 use super::config::{split_args, AppendFsync, Config, EvictionPolicy, OutputLimit};
+use super::latencystats;
 
 /// `CONFIG SET` refuses the option: it is fixed once the server runs.
 pub const IMMUTABLE: u8 = 1;
@@ -363,6 +364,14 @@ pub static OPTIONS: &[ConfigOption] = &[
     integer!("slowlog-log-slower-than", None, 0, -1, i64::MAX, slowlog_log_slower_than),
     integer!("slowlog-max-len", None, 0, 0, i64::MAX, slowlog_max_len),
     integer!("latency-monitor-threshold", None, 0, 0, i64::MAX, latency_monitor_threshold),
+    boolean!("latency-tracking", latency_tracking),
+    opt!(
+        "latency-tracking-info-percentiles",
+        None,
+        MULTI_ARG,
+        |c| latencystats::format_percentiles(&c.latency_tracking_info_percentiles),
+        |c, v| c.latency_tracking_info_percentiles = latencystats::parse_percentiles(&resplit(v)?)?
+    ),
     integer!("active-expire-effort", None, 0, 1, 10, active_expire_effort),
     opt!("loglevel", None, 0, |c| c.loglevel.clone(), |c, v| c.loglevel = pick(v, LOGLEVELS)?.into()),
 ];

@@ -20,6 +20,7 @@ pub mod evict;
 pub mod expire;
 pub mod fdlimit;
 pub mod iothreads;
+pub mod latencystats;
 pub mod lazyfree;
 mod listen;
 pub mod monitor;
@@ -182,7 +183,11 @@ pub fn lru_clock_of(ms: i64) -> u32 {
 impl Server {
     /// A server with `config` and empty databases.
     pub fn new(config: Config) -> Server {
-        let now = unix_ms();
+        // The Unix time and the instant the cached clock counts from, read
+        // together: work done between the two reads (building the tables
+        // below) would set the cached clock back by as long, and a key
+        // would outlive its expiry by that much.
+        let (now, start) = (unix_ms(), std::time::Instant::now());
         let flag = std::rc::Rc::new(std::cell::Cell::new(false));
         let dbs = (0..config.databases).map(|i| Db { expired_flag: flag.clone(), ..Db::new(i) }).collect();
         Server {
@@ -194,8 +199,8 @@ impl Server {
             next_client_id: 1,
             stats: Stats::default(),
             now_ms: now,
-            clock_base: (now, std::time::Instant::now()),
-            command_clock: std::time::Instant::now(),
+            clock_base: (now, start),
+            command_clock: start,
             lru_clock: lru_clock_of(now),
             dirty: 0,
             listening: Vec::new(),
