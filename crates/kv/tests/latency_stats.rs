@@ -24,6 +24,14 @@ struct Pair {
     clients: [Client; 2],
 }
 
+/// Clears the stats, then runs [`SCRIPT`] on `c`.
+fn run_script(c: &mut Client) {
+    c.call(&args(&["CONFIG", "RESETSTAT"]));
+    for cmd in SCRIPT {
+        c.call(&args(cmd));
+    }
+}
+
 fn pair() -> Pair {
     let redis = reference::Redis::start();
     let srv = common::start();
@@ -155,10 +163,7 @@ fn latencystats_report_the_commands_and_fields_redis_does() {
     let mut p = pair();
     let mut seen = Vec::new();
     for c in &mut p.clients {
-        c.call(&args(&["CONFIG", "RESETSTAT"]));
-        for cmd in SCRIPT {
-            c.call(&args(cmd));
-        }
+        run_script(c);
         let default = latencystats(c);
         assert_eq!(
             c.call(&args(&[
@@ -201,10 +206,7 @@ fn latency_histogram_has_redis_shape_and_counts_in_resp2_and_resp3() {
     let mut p = pair();
     let mut seen = Vec::new();
     for c in &mut p.clients {
-        c.call(&args(&["CONFIG", "RESETSTAT"]));
-        for cmd in SCRIPT {
-            c.call(&args(cmd));
-        }
+        run_script(c);
         let all = histogram(c.call(&args(&["LATENCY", "HISTOGRAM"])), false);
         let named = histogram(
             c.call(&args(&[
