@@ -78,6 +78,10 @@ pub(super) fn read_and_process(srv: &mut Server, c: &mut Client) -> bool {
                 c.read_again = true;
                 srv.read_again.slots.push(c.slot);
             }
+            // After the read, so the first command's time (commandstats,
+            // latencystats, SLOWLOG) is the command's, not the system
+            // call's: Redis times `call()` alone.
+            srv.refresh_clock();
             process_input(srv, c);
             true
         }

@@ -376,7 +376,6 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
         srv.clients[slot] = Some(c);
         return;
     }
-    srv.refresh_clock();
     let mut dead = false;
     if ev.is_writable() && c.pending_output() > 0 {
         let before = c.pending_output();
