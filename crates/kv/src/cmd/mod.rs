@@ -289,7 +289,7 @@ fn execute_and_feed(
         srv.feed_monitors(c, &body);
     }
     // One clock read per command: it ends this command's time and starts
-    // the next one's (the event's read started the first).
+    // the next one's (the refresh after the event's read started the first).
     let now = std::time::Instant::now();
     let micros = now.saturating_duration_since(srv.command_clock).as_micros() as i64;
     srv.command_clock = now;
