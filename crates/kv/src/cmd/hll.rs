@@ -156,47 +156,49 @@ fn pfcount(ctx: &mut Ctx<'_>) {
 /// PFCOUNT of several keys: the cardinality of their union, computed in a
 /// temporary; no key changes.
 fn pfcount_union(ctx: &mut Ctx<'_>) {
+    match union_of_keys(ctx) {
+        Ok((max, _)) => {
+            let card = hll::count_registers(&max);
+            ctx.reply().int(card as i64);
+        }
+        Err(text) => ctx.error(text),
+    }
+}
+
+/// The register-wise maximum of the HLLs named by every argument after
+/// the command (a missing key counts as empty), and whether any of them
+/// is dense; `Err` with the error to reply if one is not an HLL or is
+/// corrupt. Shared by PFCOUNT of several keys and PFMERGE.
+fn union_of_keys(ctx: &mut Ctx<'_>) -> Result<(Vec<u8>, bool), &'static str> {
     let mut max = vec![0u8; hll::REGISTERS];
+    let mut any_dense = false;
     for i in 1..ctx.argc() {
         let key = ctx.arg(i);
         match lookup_read(ctx, key) {
-            Err(bad) => return ctx.error(bad.text()),
+            Err(bad) => return Err(bad.text()),
             Ok(None) => {}
             Ok(Some(Value::Str(s))) => {
                 let mut buf = [0; 20];
-                if hll::merge_into(&mut max, s.bytes(&mut buf)).is_err() {
-                    return ctx.error(CORRUPT);
+                let h = s.bytes(&mut buf);
+                any_dense |= hll::encoding(h) == hll::DENSE;
+                if hll::merge_into(&mut max, h).is_err() {
+                    return Err(CORRUPT);
                 }
             }
             Ok(Some(_)) => unreachable!("checked as a string"),
         }
     }
-    let card = hll::count_registers(&max);
-    ctx.reply().int(card as i64);
+    Ok((max, any_dense))
 }
 
 /// PFMERGE destkey [sourcekey ...]: the destination (which is also read)
 /// gets every register's maximum. It stays sparse unless a source is
 /// dense or the merged registers outgrow the sparse limit.
 fn pfmerge(ctx: &mut Ctx<'_>) {
-    let mut max = vec![0u8; hll::REGISTERS];
-    let mut use_dense = false;
-    for i in 1..ctx.argc() {
-        let key = ctx.arg(i);
-        match lookup_read(ctx, key) {
-            Err(bad) => return ctx.error(bad.text()),
-            Ok(None) => {}
-            Ok(Some(Value::Str(s))) => {
-                let mut buf = [0; 20];
-                let h = s.bytes(&mut buf);
-                use_dense |= hll::encoding(h) == hll::DENSE;
-                if hll::merge_into(&mut max, h).is_err() {
-                    return ctx.error(CORRUPT);
-                }
-            }
-            Ok(Some(_)) => unreachable!("checked as a string"),
-        }
-    }
+    let (max, use_dense) = match union_of_keys(ctx) {
+        Ok(union) => union,
+        Err(text) => return ctx.error(text),
+    };
     let key = ctx.arg(1);
     let (now, lru) = (ctx.srv.now_ms, ctx.srv.lru_clock);
     let sparse_max = ctx.srv.config.hll_sparse_max_bytes;
