@@ -179,7 +179,11 @@ fn get(addr: SocketAddr, name: &str) -> Result<(u16, Vec<u8>)> {
     let mut stream = TcpStream::connect_timeout(&addr, IO_TIMEOUT)?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    write!(stream, "GET /{name} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")?;
+    // One write: `write!` on an unbuffered stream sends each formatted
+    // piece as its own segment, and a server that answers on the first
+    // piece and closes would turn the next piece's send into EPIPE.
+    let request = format!("GET /{name} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes())?;
     let deadline = Instant::now() + IO_TIMEOUT;
     let mut data = Vec::new();
     let mut buf = vec![0; 64 * 1024];
@@ -228,8 +232,16 @@ mod tests {
         thread::spawn(move || {
             if let Ok((mut conn, _)) = listener.accept() {
                 conn.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+                // Read the whole request head before answering, as a
+                // real server does.
+                let mut head = Vec::new();
                 let mut buf = [0; 1024];
-                let _ = conn.read(&mut buf);
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match conn.read(&mut buf) {
+                        Ok(n) if n > 0 => head.extend_from_slice(&buf[..n]),
+                        _ => return,
+                    }
+                }
                 let _ = conn.write_all(response);
             }
         });
