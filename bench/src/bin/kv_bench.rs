@@ -34,7 +34,8 @@
 //! Memory, on fresh servers each time: (a) VmRSS (`/proc/PID/status`) and
 //! `INFO memory` used_memory / used_memory_rss after `SET key:I <V bytes>`
 //! for I in 0..K (default one million keys of 100 bytes, our own pipelined
-//! loader, so DBSIZE is exactly K); (b) VmRSS growth per idle client,
+//! loader, so DBSIZE is exactly K), read [`SETTLE`] after the last key;
+//! (b) VmRSS growth per idle client,
 //! over 10,000 connections that connect and send nothing (counted as
 //! accepted once the server's `/proc/PID/fd` has them all).
 //!
@@ -140,6 +141,13 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
 const STOP_GRACE: Duration = Duration::from_secs(2);
 /// Bound on every read and write of the driver's own connections.
 const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// Pause between the last loaded key and the memory readings. redis-server
+/// does not read its RSS for `INFO`: it reports the figure its cron took
+/// last (every 100 ms at the default `hz 10`), which lags a running load by
+/// up to a tenth of a second of inserts (about 4 MiB here), while spindle
+/// reads `/proc` when asked. Three cron periods later both report the same
+/// moment.
+const SETTLE: Duration = Duration::from_millis(300);
 /// Both servers' maxclients: the idle clients plus room for the driver.
 const MAXCLIENTS: usize = 10_100;
 /// What both servers get to stay off the disk, if spindle accepts it.
@@ -499,6 +507,7 @@ fn memory_once(setup: &Setup, round: usize, kind: Kind) -> Result<MemSample> {
         }
         other => m.notes.push(format!("DBSIZE answered {other:?}")),
     }
+    std::thread::sleep(SETTLE);
     match conn.info("memory")? {
         Some(info) => {
             m.used_memory = parse_info_field(&info, "used_memory");

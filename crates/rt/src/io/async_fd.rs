@@ -65,6 +65,13 @@ pub use try_new_error::AsyncFdTryNewError;
 /// * The descriptor number is read once, at registration: replacing the
 ///   descriptor through [`get_mut`](AsyncFd::get_mut) leaves the old number
 ///   registered.
+/// * The descriptor stays open until the `AsyncFd` is dropped or
+///   [`into_inner`](AsyncFd::into_inner) returns it. The poller names a
+///   descriptor by its number, so deregistration deletes *that number*:
+///   if `T` closed it early and the number went to a new descriptor that
+///   some other IO object registered, this drop would take the new one out
+///   of the poller and its tasks would wait for ever. (tokio's `AsyncFd`
+///   has the same rule, for the same reason.)
 /// * One `AsyncFd` per descriptor: registering the same one twice with a
 ///   runtime fails with `AlreadyExists`.
 /// * A wait in a direction the registration's [`Interest`] lacks fails with
