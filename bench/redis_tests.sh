@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Redis's own test suite against spindle kv, with redis-server beside it in
+# the same run: how much of Redis's behaviour, as Redis tests it, spindle
+# reproduces.
+#
+#   bench/redis_tests.sh                       # the default units, both servers
+#   bench/redis_tests.sh type/list keyspace    # some units only
+#   SERVERS=spindle bench/redis_tests.sh       # spindle only
+#
+# The suite is the `tests/` folder of the Redis source that matches the
+# installed redis-server: Debian's source package, fetched once with
+# `apt-get source` (a deb-src entry is added for the download and removed
+# after) into target/redis-src. Nothing of it enters this repository.
+#
+# Each unit runs in Redis's external-server mode (`runtest --host --port
+# --single unit/NAME`) against a fresh server on a free port. Tests that
+# external mode cannot run are skipped by the suite itself (tag
+# `external:skip`), and so are replication (`needs:repl`) and DEBUG
+# internals (`needs:debug`), which spindle does not have. The tests listed
+# in bench/redis_tests.skip are skipped too: each needs a feature outside
+# spindle's scope (streams, GEO, scripting), and without the skip the
+# first such command ends its whole unit. `--ignore-encoding` is passed:
+# spindle reports Redis 7.2's encoding names (small lists and sets are
+# `listpack`), which the 7.0 suite's encoding asserts reject.
+#
+# Prints one line per unit and server: tests passed, failed, and whether
+# the unit ended early (an exception or a timeout). Logs are kept in
+# target/redis-tests/.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
+
+default_units=(
+  type/string type/incr type/list type/list-2 type/list-3 type/hash type/set type/zset
+  keyspace expire scan multi pubsub info info-command dump auth protocol querybuf limits
+  maxmemory lazyfree slowlog latency-monitor introspection introspection-2 other
+  hyperloglog bitops sort obuf-limits networking quit pause shutdown
+)
+units=("$@")
+[ "${#units[@]}" -gt 0 ] || units=("${default_units[@]}")
+servers="${SERVERS:-spindle redis}"
+unit_timeout="${UNIT_TIMEOUT:-600}"
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+command -v tclsh >/dev/null 2>&1 || missing+=(tcl)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "redis_tests.sh: installing ${missing[*]}" >&2
+  install "${missing[@]}"
+fi
+
+target_dir="${CARGO_TARGET_DIR:-target}"
+case "$target_dir" in
+  /*) ;;
+  *) target_dir="$root/$target_dir" ;;
+esac
+
+# --- the suite: Debian's source of the installed redis-server --------------
+version="$(redis-server --version | sed -n 's/.* v=\([0-9.]*\).*/\1/p')"
+src_root="$target_dir/redis-src"
+suite="$src_root/redis-$version"
+if [ ! -x "$suite/runtest" ]; then
+  mkdir -p "$src_root"
+  # A deb-src twin of the machine's own Debian sources, for this download:
+  # from deb822 files (Debian 12's default) or from one-line sources.list.
+  list=/etc/apt/sources.list.d/spindle-redis-src.sources
+  if ls /etc/apt/sources.list.d/*.sources >/dev/null 2>&1; then
+    for f in /etc/apt/sources.list.d/*.sources; do
+      [ "$f" = "$list" ] || { cat "$f"; echo; }
+    done | sed 's/^Types: .*/Types: deb-src/' | as_root tee "$list" >/dev/null
+  elif grep -q '^deb ' /etc/apt/sources.list 2>/dev/null; then
+    list=/etc/apt/sources.list.d/spindle-redis-src.list
+    sed -n 's/^deb /deb-src /p' /etc/apt/sources.list | as_root tee "$list" >/dev/null
+  else
+    echo "redis_tests.sh: no Debian apt sources to derive a deb-src entry from" >&2
+    exit 1
+  fi
+  trap 'as_root rm -f "$list"' EXIT
+  as_root apt-get update -qq >&2
+  (cd "$src_root" && apt-get source --download-only "redis=$(dpkg-query -W -f='${Version}' redis-server)" >&2)
+  as_root rm -f "$list"
+  trap - EXIT
+  tar -xzf "$src_root/redis_$version.orig.tar.gz" -C "$src_root"
+fi
+[ -x "$suite/runtest" ] || { echo "redis_tests.sh: no runtest in $suite" >&2; exit 1; }
+
+cargo build --release -p spindle --bin spindle >&2
+spindle="$target_dir/release/spindle"
+
+# A port nothing listens on, from 30000-39999 (runtest keeps its own
+# helper servers near 21000).
+free_port() {
+  local port
+  while :; do
+    port=$((30000 + RANDOM % 10000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+logs="$target_dir/redis-tests"
+mkdir -p "$logs"
+printf '%-16s %-8s %6s %6s %6s  %s\n' unit server passed failed skipped ended
+for unit in "${units[@]}"; do
+  for server in $servers; do
+    port="$(free_port)"
+    log="$logs/$(echo "$unit" | tr / _).$server.log"
+    case "$server" in
+      spindle) "$spindle" kv --port "$port" --save "" >"$log.server" 2>&1 & ;;
+      redis) redis-server --port "$port" --save "" --appendonly no >"$log.server" 2>&1 & ;;
+      *) echo "unknown server $server" >&2; exit 2 ;;
+    esac
+    pid=$!
+    for _ in $(seq 100); do
+      redis-cli -p "$port" ping >/dev/null 2>&1 && break
+      sleep 0.05
+    done
+    status=0
+    # A random --baseport per run: runtest takes its own helper port just
+    # below it, and two runs at once (CI beside a session) would collide
+    # on the default. It also checks port+10000 (a cluster bus port), so
+    # the base stays below 55535.
+    (cd "$suite" && timeout "$unit_timeout" ./runtest --host 127.0.0.1 --port "$port" \
+      --single "unit/$unit" --baseport "$((40000 + RANDOM % 10000))" --tags -needs:repl --tags -needs:debug --ignore-encoding \
+      --skipfile "$root/bench/redis_tests.skip" --timeout 120) >"$log" 2>&1 || status=$?
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    plain="$(sed 's/\x1b\[[0-9;]*m//g' "$log")"
+    passed="$(grep -c '^\[ok\]' <<<"$plain" || true)"
+    failed="$(grep -c '^\[err\]' <<<"$plain" || true)"
+    skipped="$(grep -c '^\[ignore\]\|^\[skip\]' <<<"$plain" || true)"
+    ended=complete
+    if grep -q '^\[exception\]' <<<"$plain"; then ended=exception
+    elif grep -q '^\[TIMEOUT\]' <<<"$plain" || [ "$status" -eq 124 ]; then ended=timeout
+    elif ! grep -q 'The End' <<<"$plain"; then ended="aborted (see $log)"
+    fi
+    printf '%-16s %-8s %6s %6s %6s  %s\n' "$unit" "$server" "$passed" "$failed" "$skipped" "$ended"
+  done
+done
+echo "logs: $logs" >&2
