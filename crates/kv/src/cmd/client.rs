@@ -102,8 +102,10 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         flags.push('N');
     }
     let now = srv.now_ms;
-    let qbuf = c.pending_query();
-    let qfree = c.query.len().saturating_sub(c.qlen);
+    // As Redis 7.0, which trims parsed bytes only after the whole read is
+    // run: the running command's own bytes count in its `qbuf`.
+    let qbuf = c.qlen;
+    let qfree = c.query_size().saturating_sub(c.qlen);
     let obl = c.pending_output();
     let mut s = String::with_capacity(320);
     let _ = write!(
@@ -129,7 +131,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         c.out.capacity(),
         c.out.len(),
         obl,
-        c.query.len() + c.out.capacity() + CLIENT_OVERHEAD,
+        c.query_size() + c.out.capacity() + CLIENT_OVERHEAD,
         c.last_cmd.map_or("NULL", |slot| slot.name()),
         c.proto,
     );
@@ -205,7 +207,9 @@ pub fn client(ctx: &mut Ctx<'_>) {
         (b"kill", 3..) => kill(ctx),
         (b"reply", 3) => match ctx.arg(2).to_ascii_lowercase().as_slice() {
             b"on" => {
+                // Clears a SKIP too, so this very reply is sent, as in Redis.
                 ctx.c.reply_off = false;
+                ctx.c.reply_skip = false;
                 ctx.ok()
             }
             b"off" => ctx.c.reply_off = true,
@@ -375,7 +379,13 @@ fn kill(ctx: &mut Ctx<'_>) {
                 },
                 b"addr" => f.addr = Some(val.to_vec()),
                 b"laddr" => f.laddr = Some(val.to_vec()),
-                b"user" => f.user = Some(val.to_vec()),
+                // `default` is the only user (no ACL users here), so any
+                // other name is Redis's unknown-user error.
+                b"user" if val == b"default" => f.user = Some(val.to_vec()),
+                b"user" => {
+                    let msg = format!("ERR No such user '{}'", super::printable(val, 128));
+                    return ctx.error(&msg);
+                }
                 b"maxage" => match crate::util::num::parse_i64(val) {
                     Some(n) if n >= 0 => f.max_age = Some(n),
                     _ => return ctx.error(super::NOT_INTEGER),

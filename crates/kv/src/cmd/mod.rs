@@ -164,9 +164,10 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let start = c.out.len();
     c.reply_skip = std::mem::take(&mut c.reply_skip_next);
     call_inner(srv, c, args);
-    if (c.reply_off || c.reply_skip) && c.out.len() >= start.max(c.sent) {
-        c.out.truncate(start.max(c.sent));
+    if c.reply_off || c.reply_skip {
+        c.silence_reply(start);
     }
+    c.pushes.clear();
     c.reply_skip = false;
     // Clients blocked on keys this command (or EXEC) pushed to are served now.
     if srv.blocking.has_ready() {

@@ -158,6 +158,8 @@ pub struct Server {
     /// The clients in MONITOR mode.
     pub monitors: monitor::Monitors,
     notify_cache: notify::NotifyCache,
+    /// Where the cron's walk over the client slab goes on next.
+    clients_cron_cursor: usize,
 }
 
 /// Steps a xorshift64* state: fast pseudo-random numbers for sampling.
@@ -233,6 +235,7 @@ impl Server {
             watches: cmd::tx::Watches::default(),
             monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
+            clients_cron_cursor: 0,
         }
     }
 
@@ -304,7 +307,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         authenticated: c.authenticated || srv.config.requirepass.is_empty(),
     };
     if let Some(held) = c.held.take() {
-        if pause::postpones(srv, &held.as_args()) {
+        if pause::postpones(srv, c, &held.as_args()) {
             c.held = Some(held);
             c.postponed = true;
             srv.postponed.push((c.slot, c.id));
@@ -313,6 +316,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         cmd::call(srv, c, held.as_args());
     }
     let mut query = std::mem::take(&mut c.query);
+    c.query_lent = query.len();
     let mut parser = std::mem::take(&mut c.parser);
     while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap && !c.blocked && !c.postponed {
         let parsed = match c.preparsed.take() {
@@ -332,7 +336,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
                 let args = Args::new(&query[start..start + consumed], parser.args());
                 c.qpos += consumed;
                 // A monitor is a replica to Redis, and replicas are never paused.
-                if srv.pause.is_some() && !c.monitor && !args.is_empty() && pause::postpones(srv, &args) {
+                if srv.pause.is_some() && !c.monitor && !args.is_empty() && pause::postpones(srv, c, &args) {
                     // Kept aside (parsing may have rewritten the buffer in
                     // place) and run first when the pause ends.
                     c.held = Some(args.to_owned());
@@ -364,6 +368,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         c.qlen = 0;
     }
     c.query = query;
+    c.query_lent = 0;
     c.parser = parser;
 }
 
@@ -615,9 +620,29 @@ fn cron(shared: &Shared) {
         db.volatile.rehash_for(std::time::Duration::from_micros(100));
     }
     srv.drain_expired(None);
+    clients_cron(srv);
     crate::persist::cron(srv);
     let (now, commands) = (srv.now_ms, srv.stats.commands);
     srv.ops.sample(now, commands);
+}
+
+/// The per-client part of the cron (Redis's `clientsCron`): each call looks
+/// at a share of the clients (at least 5), so each is seen about once a
+/// second, and shrinks query buffers they no longer need.
+fn clients_cron(srv: &mut Server) {
+    let n = srv.clients.len();
+    if n == 0 {
+        return;
+    }
+    let per_call = (n / srv.config.hz.max(1) as usize).max(5).min(n);
+    let now = srv.now_ms;
+    for _ in 0..per_call {
+        let slot = srv.clients_cron_cursor % n;
+        srv.clients_cron_cursor = slot + 1;
+        if let Some(c) = srv.clients[slot].as_deref_mut() {
+            client::resize_query_buffer(c, now);
+        }
+    }
 }
 
 /// A server that has bound its sockets and is ready to run.

@@ -11,20 +11,33 @@
 //! gets through. The deadline is checked before the loop sleeps and in the
 //! cron, so a pause ends at most one cron period (1/hz s) late.
 
+use super::client::Client;
 use super::Server;
 use crate::cmd::{self, Args};
 
-/// Whether the pause in force holds this command.
-pub(crate) fn postpones(srv: &Server, args: &Args<'_>) -> bool {
+/// Whether the pause in force holds this command of client `c`. As in
+/// Redis's `processCommand`, a call with the wrong number of arguments is
+/// not held (its error comes at once), and a write pause holds what may
+/// replicate: write commands, PUBLISH, SPUBLISH and PFCOUNT (which may
+/// rewrite its key), and an EXEC whose transaction holds one of those.
+pub(crate) fn postpones(srv: &Server, c: &Client, args: &Args<'_>) -> bool {
     let Some((until, writes_only)) = srv.pause else { return false };
     if srv.now_ms >= until {
         return false;
     }
-    let Some(c) = cmd::lookup(args.get(0)) else { return false };
-    if c.name == "client" {
+    let Some(cmd) = cmd::lookup(args.get(0)) else { return false };
+    if cmd.name == "client" || !cmd.arity_ok(args.len()) {
         return false;
     }
-    !writes_only || c.flags & cmd::WRITE != 0 || c.name == "publish"
+    if !writes_only || may_replicate(cmd) {
+        return true;
+    }
+    cmd.name == "exec" && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| may_replicate(q.cmd)))
+}
+
+/// Redis's `CMD_WRITE | CMD_MAY_REPLICATE`.
+fn may_replicate(c: &cmd::Command) -> bool {
+    c.flags & cmd::WRITE != 0 || matches!(c.name, "publish" | "spublish" | "pfcount")
 }
 
 /// Ends the pause and lets every postponed client run its input again.

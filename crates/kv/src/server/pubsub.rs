@@ -217,7 +217,9 @@ impl Outbox<'_> {
     fn send(&mut self, cur: &mut Option<&mut Client>, s: Sub, f: &dyn Fn(&mut Reply<'_>)) {
         if let Some(c) = cur.as_deref_mut().filter(|c| c.id == s.id) {
             if !c.close_asap {
+                let from = c.out.len();
                 f(&mut Reply::new(&mut c.out, c.proto));
+                c.mark_push(from);
                 enforce_output_limit(c, self.limits, self.now_ms);
             }
             return;

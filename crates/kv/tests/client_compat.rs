@@ -1,0 +1,157 @@
+//! Connection behaviour that Redis 7.0's own test suite checks
+//! (introspection, pubsub, querybuf, pause units): CLIENT KILL's errors,
+//! CLIENT REPLY with pub/sub, CLIENT LIST's query-buffer figures and the
+//! cron that shrinks query buffers, and what a write pause holds.
+
+mod common;
+
+use common::{conn, q, start, Raw, TIMEOUT};
+use std::time::Instant;
+
+/// Client `name`'s CLIENT LIST line, as seen by `c`.
+fn client_line(c: &mut redis::Connection, name: &str) -> String {
+    let list: String = q(c, &["CLIENT", "LIST"]);
+    let tag = format!(" name={name} ");
+    list.lines().find(|l| l.contains(&tag)).unwrap_or_else(|| panic!("no client {name}: {list}")).to_string()
+}
+
+/// A numeric field of a CLIENT LIST line.
+fn field(line: &str, name: &str) -> usize {
+    let tag = format!("{name}=");
+    let v =
+        line.split(' ').find_map(|f| f.strip_prefix(&tag)).unwrap_or_else(|| panic!("no {name} in {line}"));
+    v.parse().unwrap()
+}
+
+/// `qbuf + qbuf-free`: the size of a client's query buffer.
+fn query_buffer(c: &mut redis::Connection, name: &str) -> usize {
+    let line = client_line(c, name);
+    field(&line, "qbuf") + field(&line, "qbuf-free")
+}
+
+/// Polls `cond` until it holds, failing after [`TIMEOUT`].
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn client_kill_user_names_an_existing_user() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    r.roundtrip(b"CLIENT KILL USER wrong_user\r\n", b"-ERR No such user 'wrong_user'\r\n");
+    r.roundtrip(b"CLIENT KILL USER default SKIPME yes\r\n", b":0\r\n");
+}
+
+#[test]
+fn client_reply_on_is_answered_even_after_skip() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    r.send(b"CLIENT REPLY SKIP\r\n");
+    r.roundtrip(b"CLIENT REPLY ON\r\n", b"+OK\r\n");
+    r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}
+
+#[test]
+fn pubsub_pushes_reach_a_client_whose_replies_are_off() {
+    let srv = start();
+    let mut sub = Raw::connect(&srv);
+    sub.send(b"CLIENT REPLY OFF\r\n");
+    sub.roundtrip(b"SUBSCRIBE ch\r\n", b"*3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+    // Other replies stay silenced: PING's would come before the message.
+    sub.send(b"PING\r\n");
+    let mut admin = conn(&srv);
+    let n: i64 = q(&mut admin, &["PUBLISH", "ch", "hi"]);
+    assert_eq!(n, 1);
+    sub.roundtrip(b"", b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+    sub.send(b"CLIENT REPLY SKIP\r\n");
+    sub.roundtrip(b"UNSUBSCRIBE ch\r\n", b"*3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n");
+}
+
+#[test]
+fn client_list_counts_the_running_command_in_its_own_qbuf() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    // Redis 7.0 trims parsed input only after running it: the line of the
+    // client asking shows its own 26-byte command, and the buffer it is in.
+    r.send(&common::req(&["CLIENT", "INFO"]));
+    let mut head = Vec::new();
+    loop {
+        let b = r.read_exact_len(1);
+        head.extend_from_slice(&b);
+        if head.ends_with(b"\r\n") {
+            break;
+        }
+    }
+    let len: usize = String::from_utf8_lossy(&head[1..head.len() - 2]).parse().unwrap();
+    let body = String::from_utf8(r.read_exact_len(len + 2)).unwrap();
+    assert_eq!(field(&body, "qbuf"), 26, "{body}");
+    assert!(field(&body, "qbuf-free") >= 16 * 1024 - 26, "{body}");
+}
+
+#[test]
+fn an_idle_client_gives_its_query_buffer_back() {
+    let srv = start();
+    let mut idle = conn(&srv);
+    let _: () = q(&mut idle, &["CLIENT", "SETNAME", "idle"]);
+    let mut admin = conn(&srv);
+    let size = query_buffer(&mut admin, "idle");
+    assert!((16 * 1024..32 * 1024).contains(&size), "{size}");
+    // Released after two seconds without a command.
+    wait_until("the idle buffer to be released", || query_buffer(&mut admin, "idle") == 0);
+    assert!(field(&client_line(&mut admin, "idle"), "idle") >= 2);
+    // And the client still works.
+    let pong: String = q(&mut idle, &["PING"]);
+    assert_eq!(pong, "PONG");
+}
+
+#[test]
+fn a_big_query_buffer_shrinks_to_what_recent_reads_need() {
+    let srv = start();
+    let mut busy = conn(&srv);
+    let _: () = q(&mut busy, &["CLIENT", "SETNAME", "busy"]);
+    let big = "A".repeat(400_000);
+    let _: () = q(&mut busy, &["SET", "x", &big]);
+    let mut admin = conn(&srv);
+    let orig = query_buffer(&mut admin, "busy");
+    assert!(orig > 32 * 1024, "{orig}");
+    // Small commands keep it busy, so it is not released but cut down.
+    wait_until("the big buffer to shrink", || {
+        let _: () = q(&mut busy, &["SET", "x", "small"]);
+        let now = query_buffer(&mut admin, "busy");
+        now > 0 && now < orig
+    });
+}
+
+/// INFO's `blocked_clients`.
+fn blocked_clients(c: &mut redis::Connection) -> i64 {
+    let info: String = q(c, &["INFO", "clients"]);
+    info.lines().find_map(|l| l.strip_prefix("blocked_clients:")).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn a_write_pause_holds_pfcount_and_writing_transactions_only() {
+    let srv = start();
+    let mut admin = conn(&srv);
+    let _: i64 = q(&mut admin, &["PFADD", "hll", "a"]);
+    // A transaction with a write, queued before the pause.
+    let mut writer = Raw::connect(&srv);
+    writer.roundtrip(b"MULTI\r\nSET k v\r\n", b"+OK\r\n+QUEUED\r\n");
+    let _: () = q(&mut admin, &["CLIENT", "PAUSE", "60000", "WRITE"]);
+    // A wrong number of arguments is answered at once.
+    let mut r = Raw::connect(&srv);
+    r.roundtrip(b"SET k\r\n", b"-ERR wrong number of arguments for 'set' command\r\n");
+    // A transaction of reads runs.
+    r.roundtrip(b"MULTI\r\nGET k\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*1\r\n$-1\r\n");
+    assert_eq!(blocked_clients(&mut admin), 0);
+    // PFCOUNT may rewrite its key, so it waits, as does the writing EXEC.
+    r.send(b"PFCOUNT hll\r\n");
+    writer.send(b"EXEC\r\n");
+    wait_until("two postponed clients", || blocked_clients(&mut admin) == 2);
+    let _: () = q(&mut admin, &["CLIENT", "UNPAUSE"]);
+    r.roundtrip(b"", b":1\r\n");
+    writer.roundtrip(b"", b"*1\r\n+OK\r\n");
+}
