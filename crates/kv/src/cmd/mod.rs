@@ -209,7 +209,7 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
         return reject(srv, c, Some(called), "NOAUTH Authentication required.");
     }
-    if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && cmd.flags & DENYOOM != 0 {
+    if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && refused_on_oom(c, cmd) {
         return reject(srv, c, Some(called), crate::server::evict::OOM_ERROR);
     }
     if c.proto == 2 && cmd.flags & SUBSCRIBED_OK == 0 && c.subs.total() > 0 && cmd.name != "reset" {
@@ -227,6 +227,19 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     }
     execute(srv, c, called, args);
     crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
+}
+
+/// Whether `cmd` is refused while memory is over `maxmemory` (Redis's
+/// `processCommand`): a command that may grow memory, an EXEC whose queue
+/// holds one, and anything but EXEC/DISCARD/QUIT/RESET inside MULTI, since
+/// queueing itself takes memory without bound.
+fn refused_on_oom(c: &Client, cmd: &Command) -> bool {
+    let Some(multi) = c.multi.as_ref() else { return cmd.flags & DENYOOM != 0 };
+    match cmd.name {
+        "exec" => multi.queue.iter().any(|(q, _)| q.cmd.flags & DENYOOM != 0),
+        "discard" | "quit" | "reset" => false,
+        _ => true,
+    }
 }
 
 /// Replies with a command's rejection and flags an open transaction. A
