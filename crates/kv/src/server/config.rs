@@ -346,6 +346,12 @@ impl Config {
             let args =
                 if opt.flags & table::MULTI_ARG != 0 { split_on_spaces(value) } else { vec![value.clone()] };
             (opt.set)(&mut next, &args).map_err(|e| fail(name, &e))?;
+            if opt.flags & table::FIXED != 0 && (opt.get)(&next) != (opt.get)(self) {
+                return Err(fail(
+                    name,
+                    "changing it at run time is not supported; restart with the new value",
+                ));
+            }
         }
         if next.maxclients > self.maxclients {
             super::fdlimit::room_for(next.maxclients).map_err(|e| fail("maxclients", &e))?;

@@ -18,6 +18,10 @@ pub const PROTECTED: u8 = 2;
 /// The option takes several arguments (`save`, `bind`,
 /// `client-output-buffer-limit`).
 pub const MULTI_ARG: u8 = 4;
+/// Redis can change the option at run time, but here it takes effect only
+/// at start (`bind`, `port`: the listeners are not rebound): `CONFIG SET`
+/// accepts only the value in force, as a no-op.
+pub const FIXED: u8 = 8;
 
 /// One option.
 pub struct ConfigOption {
@@ -25,7 +29,7 @@ pub struct ConfigOption {
     pub name: &'static str,
     /// The old name Redis still accepts (`hash-max-ziplist-entries`).
     pub alias: Option<&'static str>,
-    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`].
+    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`], [`FIXED`].
     pub flags: u8,
     /// The value as `CONFIG GET` prints it.
     pub get: fn(&Config) -> String,
@@ -281,8 +285,8 @@ macro_rules! memory {
 
 /// Every option, in the order `CONFIG GET *` lists them.
 pub static OPTIONS: &[ConfigOption] = &[
-    opt!("bind", None, IMMUTABLE | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
-    integer!("port", None, IMMUTABLE, 0, 65535, port),
+    opt!("bind", None, FIXED | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
+    integer!("port", None, FIXED, 0, 65535, port),
     opt!("requirepass", None, 0, |c| String::from_utf8_lossy(&c.requirepass).into_owned(), |c, v| c
         .requirepass =
         one(v)?.as_bytes().to_vec()),
