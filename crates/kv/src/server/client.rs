@@ -23,6 +23,9 @@ pub const IOBUF_LEN: usize = 16 * 1024;
 /// (Redis's PROTO_RESIZE_THRESHOLD).
 const RESIZE_THRESHOLD: usize = 32 * 1024;
 
+/// The cron frees a parser's argument list grown past this many entries.
+const KEEP_ARGS: usize = 1024;
+
 /// A client idle longer than this gives its query buffer back entirely.
 const IDLE_RELEASE_MS: i64 = 2000;
 
@@ -321,6 +324,7 @@ pub fn write_to_client(c: &mut Client) -> WriteOutcome {
 /// released entirely once the client has been idle for 2 s, or cut down to
 /// what recent reads needed if it is over 32 KiB and more than twice that.
 /// Unparsed bytes are always kept; the next read grows the buffer again.
+/// An argument list grown by a command with many arguments is freed too.
 pub fn resize_query_buffer(c: &mut Client, now_ms: i64) {
     let size = c.query.len();
     if size - c.qlen > 4 * 1024 {
@@ -337,4 +341,9 @@ pub fn resize_query_buffer(c: &mut Client, now_ms: i64) {
         }
     }
     c.query_peak = c.qlen;
+    // A command an IO thread parsed but that has not run yet still needs
+    // its argument list.
+    if c.preparsed.is_none() {
+        c.parser.release_args(KEEP_ARGS);
+    }
 }
