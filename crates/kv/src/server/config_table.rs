@@ -120,9 +120,11 @@ const FSYNC: &[(&str, AppendFsync)] =
 
 const POLICIES: &[(&str, EvictionPolicy)] = &[
     ("volatile-lru", EvictionPolicy::VolatileLru),
+    ("volatile-lfu", EvictionPolicy::VolatileLfu),
     ("volatile-random", EvictionPolicy::VolatileRandom),
     ("volatile-ttl", EvictionPolicy::VolatileTtl),
     ("allkeys-lru", EvictionPolicy::AllKeysLru),
+    ("allkeys-lfu", EvictionPolicy::AllKeysLfu),
     ("allkeys-random", EvictionPolicy::AllKeysRandom),
     ("noeviction", EvictionPolicy::NoEviction),
 ];
@@ -357,6 +359,8 @@ pub static OPTIONS: &[ConfigOption] = &[
     opt!("maxmemory-policy", None, 0, |c| name_of(POLICIES, c.maxmemory_policy), |c, v| c.maxmemory_policy =
         pick(v, POLICIES)?),
     integer!("maxmemory-samples", None, 0, 1, I32, maxmemory_samples),
+    integer!("lfu-log-factor", None, 0, 0, I32, lfu_log_factor),
+    integer!("lfu-decay-time", None, 0, 0, I32, lfu_decay_time),
     boolean!("lazyfree-lazy-eviction", lazyfree_lazy_eviction),
     boolean!("lazyfree-lazy-expire", lazyfree_lazy_expire),
     boolean!("lazyfree-lazy-server-del", lazyfree_lazy_server_del),

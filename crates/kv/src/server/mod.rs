@@ -191,7 +191,15 @@ impl Server {
         // would outlive its expiry by that much.
         let (now, start) = (unix_ms(), std::time::Instant::now());
         let flag = std::rc::Rc::new(std::cell::Cell::new(false));
-        let dbs = (0..config.databases).map(|i| Db { expired_flag: flag.clone(), ..Db::new(i) }).collect();
+        let lfu = std::rc::Rc::new(std::cell::Cell::new(config.lfu()));
+        let dbs = (0..config.databases)
+            .map(|i| {
+                let mut db = Db::new(i);
+                db.expired_flag = flag.clone();
+                db.lfu = lfu.clone();
+                db
+            })
+            .collect();
         Server {
             config,
             dbs,
@@ -236,6 +244,14 @@ impl Server {
             monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
             clients_cron_cursor: 0,
+        }
+    }
+
+    /// Tells the databases whether to count accesses for LFU, after the
+    /// policy or its parameters changed.
+    pub fn sync_lfu(&mut self) {
+        if let Some(db) = self.dbs.first() {
+            db.lfu.set(self.config.lfu());
         }
     }
 

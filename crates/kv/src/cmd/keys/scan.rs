@@ -102,7 +102,7 @@ pub(super) fn scan(ctx: &mut Ctx<'_>) {
                 return false;
             }
         }
-        match db.get(k, now) {
+        match db.peek_mut(k, now) {
             None => false,
             Some(e) => type_name.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes())),
         }
@@ -137,7 +137,7 @@ pub(super) fn randomkey(ctx: &mut Ctx<'_>) {
             break Some(k.clone());
         }
         let k = k.clone();
-        db.get(&k, now);
+        db.peek_mut(&k, now);
     };
     let mut r = Reply::new(&mut ctx.c.out, ctx.c.proto);
     match key {
