@@ -155,3 +155,33 @@ fn a_write_pause_holds_pfcount_and_writing_transactions_only() {
     r.roundtrip(b"", b":1\r\n");
     writer.roundtrip(b"", b"*1\r\n+OK\r\n");
 }
+
+/// INFO's `expired_keys`.
+fn expired_keys(c: &mut redis::Connection) -> i64 {
+    let info: String = q(c, &["INFO", "stats"]);
+    info.lines().find_map(|l| l.strip_prefix("expired_keys:")).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn keys_do_not_expire_while_clients_are_paused() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v", "PX", "20"]);
+    let _: () = q(&mut c, &["CLIENT", "PAUSE", "60000", "WRITE"]);
+    // Past its deadline the key reads as missing, but stays.
+    wait_until("the key to read as expired", || q::<Option<String>>(&mut c, &["GET", "k"]).is_none());
+    let ttl: i64 = q(&mut c, &["TTL", "k"]);
+    assert_eq!(ttl, -2);
+    assert_eq!(expired_keys(&mut c), 0);
+    let n: i64 = q(&mut c, &["DBSIZE"]);
+    assert_eq!(n, 1);
+    let random: Option<String> = q(&mut c, &["RANDOMKEY"]);
+    assert_eq!(random.as_deref(), Some("k"));
+    // Once the pause ends it expires as usual.
+    let _: () = q(&mut c, &["CLIENT", "UNPAUSE"]);
+    let v: Option<String> = q(&mut c, &["GET", "k"]);
+    assert_eq!(v, None);
+    assert_eq!(expired_keys(&mut c), 1);
+    let n: i64 = q(&mut c, &["DBSIZE"]);
+    assert_eq!(n, 0);
+}

@@ -246,14 +246,8 @@ pub fn client(ctx: &mut Ctx<'_>) {
                 4 => return ctx.error(super::SYNTAX),
                 _ => false,
             };
-            // A new pause replaces the old one, as in Redis (which keeps
-            // the later deadline and the stricter mode; ALL is stricter).
             let until = ctx.srv.now_ms.saturating_add(ms);
-            let (until, write_only) = match ctx.srv.pause {
-                Some((u, w)) => (u.max(until), w && write_only),
-                None => (until, write_only),
-            };
-            ctx.srv.pause = Some((until, write_only));
+            crate::server::pause::pause(ctx.srv, until, write_only);
             ctx.ok()
         }
         (b"unpause", 2) => {

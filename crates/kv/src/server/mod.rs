@@ -192,11 +192,13 @@ impl Server {
         let (now, start) = (unix_ms(), std::time::Instant::now());
         let flag = std::rc::Rc::new(std::cell::Cell::new(false));
         let lfu = std::rc::Rc::new(std::cell::Cell::new(config.lfu()));
+        let paused = std::rc::Rc::new(std::cell::Cell::new(false));
         let dbs = (0..config.databases)
             .map(|i| {
                 let mut db = Db::new(i);
                 db.expired_flag = flag.clone();
                 db.lfu = lfu.clone();
+                db.expire_paused = paused.clone();
                 db
             })
             .collect();
@@ -621,7 +623,7 @@ fn cron(shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
     srv.rebase_clock();
-    if srv.active_expire_enabled {
+    if srv.active_expire_enabled && srv.pause.is_none() {
         // A quarter of the cron period, as Redis's slow cycle.
         let budget = std::time::Duration::from_micros(250_000 / srv.config.hz.clamp(1, 500) as u64);
         let started = std::time::Instant::now();

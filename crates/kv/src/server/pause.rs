@@ -40,9 +40,29 @@ fn may_replicate(c: &cmd::Command) -> bool {
     c.flags & cmd::WRITE != 0 || matches!(c.name, "publish" | "spublish" | "pfcount")
 }
 
+/// Starts a pause until `until` (Unix ms), of writes only or of all
+/// commands. A pause in force is extended to the later deadline and the
+/// stricter mode (ALL), as in Redis. While it lasts, keys do not expire
+/// (see [`crate::db::Db::expire_paused`]).
+pub fn pause(srv: &mut Server, until: i64, write_only: bool) {
+    let (until, write_only) = match srv.pause {
+        Some((u, w)) => (u.max(until), w && write_only),
+        None => (until, write_only),
+    };
+    srv.pause = Some((until, write_only));
+    set_expire_paused(srv, true);
+}
+
+fn set_expire_paused(srv: &Server, on: bool) {
+    if let Some(db) = srv.dbs.first() {
+        db.expire_paused.set(on);
+    }
+}
+
 /// Ends the pause and lets every postponed client run its input again.
 pub fn unpause(srv: &mut Server) {
     srv.pause = None;
+    set_expire_paused(srv, false);
     for (slot, id) in std::mem::take(&mut srv.postponed) {
         if let Some(c) = srv.clients.get_mut(slot).and_then(|c| c.as_mut()) {
             if c.id == id {

@@ -131,9 +131,16 @@ pub(super) fn randomkey(ctx: &mut Ctx<'_>) {
     };
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.c.db];
+    // While clients are paused expired keys stay; after 100 of them in a
+    // row one is returned rather than loop for ever (as Redis on a replica).
+    let mut tries = 100;
     let key = loop {
         let Some((k, _)) = db.keys.random_entry(&mut rng) else { break None };
         if !db.is_expired(k, now) {
+            break Some(k.clone());
+        }
+        tries -= 1;
+        if tries == 0 && db.expire_paused.get() {
             break Some(k.clone());
         }
         let k = k.clone();
