@@ -200,6 +200,11 @@ impl PubSub {
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
     }
+
+    /// Shard channels with subscribers (INFO's `pubsubshard_channels`).
+    pub fn shard_count(&self) -> usize {
+        self.shard.len()
+    }
 }
 
 /// Where a published message goes: the slab of clients, plus the client
