@@ -209,6 +209,15 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
         return reject(srv, c, Some(called), "NOAUTH Authentication required.");
     }
+    // SAVE and SHUTDOWN are refused inside MULTI (and the transaction
+    // flagged), as Redis's CMD_NO_MULTI; the transaction commands
+    // themselves carry the flag so they are never queued.
+    if c.multi.is_some()
+        && cmd.flags & NO_MULTI != 0
+        && !matches!(cmd.name, "multi" | "exec" | "discard" | "watch")
+    {
+        return reject(srv, c, Some(called), "ERR Command not allowed inside a transaction");
+    }
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && refused_on_oom(c, cmd) {
         return reject(srv, c, Some(called), crate::server::evict::OOM_ERROR);
     }
