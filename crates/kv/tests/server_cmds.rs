@@ -695,3 +695,13 @@ fn client_list_shows_pubsub_multi_and_blocked_state() {
     assert_eq!(me.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), ":1\r\n");
     assert!(!me.call(&["CLIENT", "LIST"]).contains(" flags=P "));
 }
+
+#[test]
+fn command_list_with_bad_options_is_a_syntax_error() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    for args in [&["COMMAND", "LIST", "bad_arg"][..], &["COMMAND", "LIST", "FILTERBY", "bad_arg"]] {
+        assert_eq!(c.call(args), "-ERR syntax error\r\n", "{args:?}");
+    }
+    assert_eq!(c.call(&["COMMAND", "LIST", "FILTERBY", "bad_arg", "x"]), "-ERR syntax error\r\n");
+}

@@ -308,7 +308,7 @@ pub fn command(ctx: &mut Ctx<'_>) {
                 write_docs(&mut r, c);
             }
         }
-        (b"list", 2 | 5) => list(ctx),
+        (b"list", _) => list(ctx),
         (b"getkeys", 4..) => getkeys::getkeys(ctx),
         _ => super::server::unknown_subcommand(
             ctx,
@@ -335,6 +335,10 @@ type ListFilter = dyn Fn(&str, &Command) -> bool;
 /// every command and subcommand (as `parent|sub`) that passes the filter.
 fn list(ctx: &mut Ctx<'_>) {
     let mut filter: Box<ListFilter> = Box::new(|_, _| true);
+    // Anything but no option or one FILTERBY is a syntax error, as in Redis.
+    if ctx.argc() != 2 && ctx.argc() != 5 {
+        return ctx.error(super::SYNTAX);
+    }
     if ctx.argc() == 5 {
         if !ctx.arg(2).eq_ignore_ascii_case(b"filterby") {
             return ctx.error(super::SYNTAX);
