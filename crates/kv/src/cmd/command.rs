@@ -30,6 +30,7 @@ pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("command", "count", 2),
     ("command", "docs", -2),
     ("command", "getkeys", -4),
+    ("command", "getkeysandflags", -4),
     ("command", "help", 2),
     ("command", "info", -2),
     ("command", "list", -2),
@@ -258,6 +259,8 @@ const HELP: &[&str] = &[
     "    commands are returned.",
     "GETKEYS <full-command>",
     "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
     "HELP",
     "    Print this help.",
 ];
@@ -309,11 +312,12 @@ pub fn command(ctx: &mut Ctx<'_>) {
             }
         }
         (b"list", _) => list(ctx),
-        (b"getkeys", 4..) => getkeys::getkeys(ctx),
+        (b"getkeys", 4..) => getkeys::getkeys(ctx, false),
+        (b"getkeysandflags", 4..) => getkeys::getkeys(ctx, true),
         _ => super::server::unknown_subcommand(
             ctx,
             "COMMAND",
-            &["count", "info", "docs", "list", "getkeys", "help"],
+            &["count", "info", "docs", "list", "getkeys", "getkeysandflags", "help"],
         ),
     }
 }
