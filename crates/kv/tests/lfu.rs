@@ -98,3 +98,17 @@ fn allkeys_lfu_evicts_the_least_used_key() {
     let hot: i64 = q(&mut c, &["EXISTS", "hot"]);
     assert_eq!(hot, 1, "the hot key was evicted");
 }
+
+#[test]
+fn counters_survive_a_reload() {
+    let (_srv, mut c) = lfu_server();
+    // No decay, so the count cannot change as a minute turns.
+    let _: () = q(&mut c, &["CONFIG", "SET", "lfu-decay-time", "0"]);
+    let _: () = q(&mut c, &["SET", "foo", "bar"]);
+    for _ in 0..20 {
+        let _: String = q(&mut c, &["GET", "foo"]);
+    }
+    assert_eq!(freq(&mut c, "foo"), 25);
+    let _: () = q(&mut c, &["DEBUG", "RELOAD"]);
+    assert_eq!(freq(&mut c, "foo"), 25);
+}
