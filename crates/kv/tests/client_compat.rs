@@ -185,3 +185,18 @@ fn keys_do_not_expire_while_clients_are_paused() {
     let n: i64 = q(&mut c, &["DBSIZE"]);
     assert_eq!(n, 0);
 }
+
+#[test]
+fn client_list_counts_a_queued_transaction_in_multi_mem() {
+    let srv = start();
+    let mut tx = Raw::connect(&srv);
+    tx.roundtrip(b"CLIENT SETNAME tx\r\n", b"+OK\r\n");
+    let mut admin = conn(&srv);
+    assert_eq!(field(&client_line(&mut admin, "tx"), "multi-mem"), 0);
+    let value = "v".repeat(1000);
+    tx.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    tx.roundtrip(&common::req(&["SET", "k", &value]), b"+QUEUED\r\n");
+    let line = client_line(&mut admin, "tx");
+    assert_eq!(field(&line, "multi"), 1, "{line}");
+    assert!(field(&line, "multi-mem") >= 1000, "{line}");
+}

@@ -107,11 +107,17 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     let qbuf = c.qlen;
     let qfree = c.query_size().saturating_sub(c.qlen);
     let obl = c.pending_output();
+    // What the queued transaction holds (Redis's multi-mem counts the
+    // queued arguments and the queue's slots).
+    let multi_mem = c.multi.as_ref().map_or(0, |m| {
+        let slot = std::mem::size_of::<(super::Called, super::OwnedArgs)>();
+        m.queue.iter().map(|(_, a)| a.heap_size()).sum::<usize>() + m.queue.capacity() * slot
+    });
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-         qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
+         qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
          events=r cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
@@ -128,10 +134,11 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         qfree,
+        multi_mem,
         c.out.capacity(),
         c.out.len(),
         obl,
-        c.query_size() + c.out.capacity() + CLIENT_OVERHEAD,
+        c.query_size() + c.out.capacity() + multi_mem + CLIENT_OVERHEAD,
         c.last_cmd.map_or("NULL", |slot| slot.name()),
         c.proto,
     );
