@@ -200,3 +200,25 @@ fn client_list_counts_a_queued_transaction_in_multi_mem() {
     assert_eq!(field(&line, "multi"), 1, "{line}");
     assert!(field(&line, "multi-mem") >= 1000, "{line}");
 }
+
+/// A field of INFO clients.
+fn info_clients(c: &mut redis::Connection, name: &str) -> usize {
+    let info: String = q(c, &["INFO", "clients"]);
+    let tag = format!("{name}:");
+    info.lines().find_map(|l| l.strip_prefix(&tag)).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn info_clients_reports_the_recent_biggest_input_buffer() {
+    let srv = start();
+    let mut admin = conn(&srv);
+    assert!(info_clients(&mut admin, "client_recent_max_input_buffer") < 100_000);
+    // A 200 kB request grows one client's query buffer; the cron notes it
+    // (and keeps the figure for a few seconds after shrinking the buffer).
+    let mut big = conn(&srv);
+    let _: () = q(&mut big, &["SET", "k", &"x".repeat(200_000)]);
+    wait_until("the input peak", || info_clients(&mut admin, "client_recent_max_input_buffer") >= 200_000);
+    // Replies are released once sent, so only a client that does not read
+    // would show here; the field is there.
+    let _ = info_clients(&mut admin, "client_recent_max_output_buffer");
+}

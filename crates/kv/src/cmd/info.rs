@@ -159,8 +159,8 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("connected_clients:{}", srv.client_count());
             f!("cluster_connections:0");
             f!("maxclients:{}", srv.config.maxclients);
-            f!("client_recent_max_input_buffer:0");
-            f!("client_recent_max_output_buffer:0");
+            f!("client_recent_max_input_buffer:{}", srv.clients_peak.recent_max_input());
+            f!("client_recent_max_output_buffer:{}", srv.clients_peak.recent_max_output());
             f!("blocked_clients:{}", srv.blocked_clients + srv.postponed.len());
             f!("tracking_clients:0");
             f!("clients_in_timeout_table:0");

@@ -12,6 +12,7 @@
 
 pub mod blocking;
 pub mod client;
+pub mod clients_cron;
 pub mod cmdstats;
 pub mod config;
 pub mod config_table;
@@ -160,6 +161,8 @@ pub struct Server {
     notify_cache: notify::NotifyCache,
     /// Where the cron's walk over the client slab goes on next.
     clients_cron_cursor: usize,
+    /// Recent peaks of client buffer memory (INFO clients).
+    pub clients_peak: clients_cron::PeakMem,
 }
 
 /// Steps a xorshift64* state: fast pseudo-random numbers for sampling.
@@ -246,6 +249,7 @@ impl Server {
             monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
             clients_cron_cursor: 0,
+            clients_peak: Default::default(),
         }
     }
 
@@ -638,29 +642,10 @@ fn cron(shared: &Shared) {
         db.volatile.rehash_for(std::time::Duration::from_micros(100));
     }
     srv.drain_expired(None);
-    clients_cron(srv);
+    clients_cron::run(srv);
     crate::persist::cron(srv);
     let (now, commands) = (srv.now_ms, srv.stats.commands);
     srv.ops.sample(now, commands);
-}
-
-/// The per-client part of the cron (Redis's `clientsCron`): each call looks
-/// at a share of the clients (at least 5), so each is seen about once a
-/// second, and shrinks query buffers they no longer need.
-fn clients_cron(srv: &mut Server) {
-    let n = srv.clients.len();
-    if n == 0 {
-        return;
-    }
-    let per_call = (n / srv.config.hz.max(1) as usize).max(5).min(n);
-    let now = srv.now_ms;
-    for _ in 0..per_call {
-        let slot = srv.clients_cron_cursor % n;
-        srv.clients_cron_cursor = slot + 1;
-        if let Some(c) = srv.clients[slot].as_deref_mut() {
-            client::resize_query_buffer(c, now);
-        }
-    }
 }
 
 /// A server that has bound its sockets and is ready to run.
