@@ -327,7 +327,7 @@ pub fn write_to_client(c: &mut Client) -> WriteOutcome {
 /// An argument list grown by a command with many arguments is freed too.
 pub fn resize_query_buffer(c: &mut Client, now_ms: i64) {
     let size = c.query.len();
-    if size - c.qlen > 4 * 1024 {
+    if size.saturating_sub(c.qlen) > 4 * 1024 {
         let keep = if now_ms - c.last_interaction > IDLE_RELEASE_MS {
             Some(c.qlen)
         } else if size > RESIZE_THRESHOLD && size / 2 > c.query_peak && c.parser.pending_bulk().is_none() {
