@@ -222,3 +222,20 @@ fn info_clients_reports_the_recent_biggest_input_buffer() {
     // would show here; the field is there.
     let _ = info_clients(&mut admin, "client_recent_max_output_buffer");
 }
+
+#[test]
+fn client_list_shows_a_client_waiting_to_write() {
+    let srv = start();
+    let mut admin = conn(&srv);
+    let _: () = q(&mut admin, &["SET", "big", &"x".repeat(1 << 20)]);
+    let mut slow = Raw::connect(&srv);
+    slow.roundtrip(b"CLIENT SETNAME slow\r\n", b"+OK\r\n");
+    assert_eq!(
+        client_line(&mut admin, "slow").split(' ').find(|f| f.starts_with("events=")),
+        Some("events=r")
+    );
+    // 32 MB of replies it does not read: the kernel takes a few, the rest
+    // waits for the socket to be writable.
+    slow.send(&b"GET big\r\n".repeat(32));
+    wait_until("events=rw", || client_line(&mut admin, "slow").contains(" events=rw "));
+}

@@ -118,7 +118,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
          qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
-         events=r cmd={} user=default redir=-1 resp={}",
+         events={} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -139,6 +139,9 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         c.out.len(),
         obl,
         c.query_size() + c.out.capacity() + multi_mem + CLIENT_OVERHEAD,
+        // Waiting for the socket to take more of the reply, as Redis's
+        // writable handler shows.
+        if c.wants_write { "rw" } else { "r" },
         c.last_cmd.map_or("NULL", |slot| slot.name()),
         c.proto,
     );
