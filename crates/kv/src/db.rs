@@ -199,6 +199,11 @@ pub struct Entry {
     pub lru: u32,
     /// Whether the key has a deadline in [`Db::volatile`].
     volatile: bool,
+    /// The LFU access counter (logarithmic; see [`crate::lfu`]), kept while
+    /// an LFU policy is in force. It lives in what would be padding.
+    pub lfu_counter: u8,
+    /// The LFU clock (minutes, wrapping) when the counter was last decayed.
+    pub lfu_time: u16,
 }
 
 /// The deadline of a key that does not expire.
@@ -207,7 +212,13 @@ pub const NO_EXPIRE: i64 = -1;
 impl Entry {
     /// An entry without a deadline.
     pub fn new(value: Value, lru: u32) -> Entry {
-        Entry { value, lru, volatile: false }
+        Entry {
+            value,
+            lru,
+            volatile: false,
+            lfu_counter: crate::lfu::LFU_INIT_VAL,
+            lfu_time: crate::lfu::minutes(lru),
+        }
     }
 
     /// Whether the key has a deadline.
@@ -235,6 +246,27 @@ pub struct Db {
     /// Keys created since the server last drained the log; `None` unless
     /// the `new` keyspace event is enabled.
     pub new_log: Option<Vec<Key>>,
+    /// The LFU parameters while an LFU policy is in force (then every
+    /// lookup but [`Db::peek_mut`] counts an access); shared by all
+    /// databases of a server, which sets it from its config.
+    pub lfu: std::rc::Rc<std::cell::Cell<Option<crate::lfu::LfuParams>>>,
+    /// Set while CLIENT PAUSE is in force: an expired key reads as missing
+    /// but is not deleted, and the expire cycle does not run (Redis 7.0,
+    /// so a failover during the pause loses no key); shared by all
+    /// databases of a server.
+    pub expire_paused: std::rc::Rc<std::cell::Cell<bool>>,
+    /// State of the random numbers LFU increments draw.
+    lfu_rng: u64,
+}
+
+/// A uniform draw in `[0, 1)` from a xorshift64* state.
+fn next_unit(state: &mut u64) -> f64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl Db {
@@ -247,6 +279,9 @@ impl Db {
             expired_log: Vec::new(),
             expired_flag: Default::default(),
             new_log: None,
+            lfu: Default::default(),
+            expire_paused: Default::default(),
+            lfu_rng: 0x2545_f491_4f6c_dd1d ^ id as u64,
         }
     }
 
@@ -268,7 +303,8 @@ impl Db {
         self.volatile.get(key).copied().unwrap_or(NO_EXPIRE)
     }
 
-    /// Removes `key` if its deadline has passed; true if it did.
+    /// Whether `key`'s deadline has passed, removing it if so, except
+    /// while clients are paused (see [`Db::expire_paused`]).
     fn expire_if_needed(&mut self, key: &[u8], now_ms: i64) -> bool {
         // Most datasets have few keys with a deadline; with none, a lookup
         // costs one probe of the key table and nothing more.
@@ -278,6 +314,9 @@ impl Db {
         match self.volatile.get(key) {
             Some(&at) if at <= now_ms => {}
             _ => return false,
+        }
+        if self.expire_paused.get() {
+            return true;
         }
         self.volatile.remove(key);
         if let Some((k, _)) = self.keys.remove(key) {
@@ -294,15 +333,32 @@ impl Db {
         at != NO_EXPIRE && at <= now_ms && self.keys.contains_key(key)
     }
 
-    /// The live entry of `key`, deleting it first if it has expired.
+    /// The live entry of `key`, deleting it first if it has expired. Under
+    /// an LFU policy this counts an access.
     pub fn get(&mut self, key: &[u8], now_ms: i64) -> Option<&Entry> {
-        self.expire_if_needed(key, now_ms);
-        self.keys.get(key)
+        self.get_mut(key, now_ms).map(|e| &*e)
     }
 
-    /// The live entry of `key` for writing.
+    /// The live entry of `key` for writing. Under an LFU policy this counts
+    /// an access (Redis's `lookupKey` without LOOKUP_NOTOUCH).
     pub fn get_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
-        self.expire_if_needed(key, now_ms);
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
+        let Some(params) = self.lfu.get() else { return self.keys.get_mut(key) };
+        let r = next_unit(&mut self.lfu_rng);
+        let e = self.keys.get_mut(key)?;
+        let now = crate::lfu::minutes(crate::server::lru_clock_of(now_ms));
+        crate::lfu::touch(e, params, now, r);
+        Some(e)
+    }
+
+    /// The live entry of `key` without counting an access (Redis's
+    /// LOOKUP_NOTOUCH: TYPE, EXISTS, TTL, OBJECT, MEMORY USAGE ...).
+    pub fn peek_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {
+        if self.expire_if_needed(key, now_ms) {
+            return None;
+        }
         self.keys.get_mut(key)
     }
 
@@ -341,6 +397,15 @@ impl Db {
 
     /// Inserts an entry for a key known to be absent (after a lookup).
     pub fn insert_new(&mut self, key: &[u8], value: Value, lru: u32) -> &mut Entry {
+        // The lookup may have found it expired but kept it (clients are
+        // paused): the write replaces it now.
+        if self.expire_paused.get() {
+            if let Some((k, _)) = self.keys.remove(key) {
+                self.volatile.remove(key);
+                self.expired_log.push(k);
+                self.expired_flag.set(true);
+            }
+        }
         self.log_new(key);
         self.keys.get_or_insert_with(key.into(), || Entry::new(value, lru))
     }

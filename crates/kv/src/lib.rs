@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod db;
 pub mod dict;
 pub mod key;
+pub mod lfu;
 pub mod persist;
 pub mod rdb;
 pub mod resp;

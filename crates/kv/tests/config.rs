@@ -3,7 +3,7 @@
 mod common;
 
 use spindle_kv::server::config::{AppendFsync, Config, EvictionPolicy, OutputLimit};
-use spindle_kv::server::config_table::{IMMUTABLE, OPTIONS, PROTECTED};
+use spindle_kv::server::config_table::{FIXED, IMMUTABLE, OPTIONS, PROTECTED};
 use std::path::PathBuf;
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
@@ -157,6 +157,20 @@ fn config_set_then_get_round_trips_every_option() {
                 redis::cmd("CONFIG").arg("SET").arg(opt.name).arg("1").query::<()>(&mut con).unwrap_err();
             let why = if opt.flags & PROTECTED != 0 { "protected" } else { "immutable" };
             assert!(err.to_string().contains(&format!("can't set {why} config")), "{}: {err}", opt.name);
+            continue;
+        }
+        if opt.flags & FIXED != 0 {
+            // Only the value in force is accepted (Redis could rebind).
+            let now: Vec<String> = redis::cmd("CONFIG").arg("GET").arg(opt.name).query(&mut con).unwrap();
+            let () = redis::cmd("CONFIG")
+                .arg("SET")
+                .arg(opt.name)
+                .arg(&now[1])
+                .query(&mut con)
+                .unwrap_or_else(|e| panic!("{}: {e}", opt.name));
+            let err =
+                redis::cmd("CONFIG").arg("SET").arg(opt.name).arg("1").query::<()>(&mut con).unwrap_err();
+            assert!(err.to_string().contains("not supported"), "{}: {err}", opt.name);
             continue;
         }
         for name in &names {

@@ -64,7 +64,7 @@ fn read_rdb(path: &Path) -> Vec<(u64, Vec<u8>, RdbValue, Option<i64>)> {
     while let Some(item) = r.next_item().expect("rdb item") {
         match item {
             RdbItem::SelectDb(n) => db = n,
-            RdbItem::Entry { key, value, expire_at_ms } => out.push((db, key, value, expire_at_ms)),
+            RdbItem::Entry { key, value, expire_at_ms, .. } => out.push((db, key, value, expire_at_ms)),
             _ => {}
         }
     }

@@ -283,3 +283,23 @@ fn a_normal_client_over_a_configured_limit_is_disconnected_after_its_command() {
     let pong: String = redis::cmd("PING").query(&mut c).unwrap();
     assert_eq!(pong, "PONG");
 }
+
+#[test]
+fn info_stats_counts_channels_patterns_and_shard_channels() {
+    let srv = start();
+    let mut sub = Raw::connect(&srv);
+    sub.roundtrip(
+        b"SUBSCRIBE a b\r\n",
+        (confirm("subscribe", "a", 1) + &confirm("subscribe", "b", 2)).as_bytes(),
+    );
+    // Channels and patterns count together; shard channels apart.
+    sub.roundtrip(b"PSUBSCRIBE p*\r\n", confirm("psubscribe", "p*", 3).as_bytes());
+    sub.roundtrip(b"SSUBSCRIBE s\r\n", confirm("ssubscribe", "s", 1).as_bytes());
+    let mut c = conn(&srv);
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut c).unwrap();
+    for field in
+        ["pubsub_channels:2", "pubsub_patterns:1", "pubsubshard_channels:1", "migrate_cached_sockets:0"]
+    {
+        assert!(info.lines().any(|l| l == field), "no {field} in {info}");
+    }
+}

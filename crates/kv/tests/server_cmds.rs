@@ -695,3 +695,36 @@ fn client_list_shows_pubsub_multi_and_blocked_state() {
     assert_eq!(me.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), ":1\r\n");
     assert!(!me.call(&["CLIENT", "LIST"]).contains(" flags=P "));
 }
+
+#[test]
+fn command_list_with_bad_options_is_a_syntax_error() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    for args in [&["COMMAND", "LIST", "bad_arg"][..], &["COMMAND", "LIST", "FILTERBY", "bad_arg"]] {
+        assert_eq!(c.call(args), "-ERR syntax error\r\n", "{args:?}");
+    }
+    assert_eq!(c.call(&["COMMAND", "LIST", "FILTERBY", "bad_arg", "x"]), "-ERR syntax error\r\n");
+}
+
+#[test]
+fn command_getkeysandflags_gives_each_key_its_access_flags() {
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    let mut ask = |line: &str| -> Vec<(String, Vec<String>)> {
+        let args: Vec<&str> = line.split(' ').collect();
+        common::q(&mut c, &[&["COMMAND", "GETKEYSANDFLAGS"][..], &args].concat())
+    };
+    let kf = |k: &str, f: &[&str]| (k.to_string(), f.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(ask("set k1 v1"), [kf("k1", &["OW", "update"])]);
+    assert_eq!(ask("set k1 v1 GET"), [kf("k1", &["RW", "access", "update"])]);
+    assert_eq!(ask("mset k1 v1 k2 v2"), [kf("k1", &["OW", "update"]), kf("k2", &["OW", "update"])]);
+    assert_eq!(
+        ask("LMOVE k1 k2 left right"),
+        [kf("k1", &["RW", "access", "delete"]), kf("k2", &["RW", "insert"])]
+    );
+    assert_eq!(ask("sort k1 store k2"), [kf("k1", &["RO", "access"]), kf("k2", &["OW", "update"])]);
+    assert_eq!(
+        ask("zunionstore d 2 a b"),
+        [kf("d", &["OW", "update"]), kf("a", &["RO", "access"]), kf("b", &["RO", "access"])]
+    );
+}

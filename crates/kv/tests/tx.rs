@@ -222,3 +222,16 @@ fn sort_store_touches_its_destination_for_watch_but_a_plain_sort_does_not() {
     w.roundtrip(b"MULTI\r\n", b"+OK\r\n");
     w.roundtrip(b"EXEC\r\n", b"*-1\r\n");
 }
+
+#[test]
+fn save_and_shutdown_are_refused_inside_multi() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    r.roundtrip(b"MULTI\r\n", b"+OK\r\n");
+    for cmd in ["SAVE", "SHUTDOWN"] {
+        r.roundtrip(format!("{cmd}\r\n").as_bytes(), b"-ERR Command not allowed inside a transaction\r\n");
+    }
+    // The refusals abort the transaction, and the server is still up.
+    r.roundtrip(b"EXEC\r\n", b"-EXECABORT Transaction discarded because of previous errors.\r\n");
+    r.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}

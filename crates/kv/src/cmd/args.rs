@@ -80,6 +80,11 @@ impl OwnedArgs {
         self.ranges.len()
     }
 
+    /// Heap bytes held: the arguments' bytes and their positions.
+    pub fn heap_size(&self) -> usize {
+        self.buf.capacity() + self.ranges.capacity() * std::mem::size_of::<Range<usize>>()
+    }
+
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty()

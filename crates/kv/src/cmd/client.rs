@@ -102,15 +102,23 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         flags.push('N');
     }
     let now = srv.now_ms;
-    let qbuf = c.pending_query();
-    let qfree = c.query.len().saturating_sub(c.qlen);
+    // As Redis 7.0, which trims parsed bytes only after the whole read is
+    // run: the running command's own bytes count in its `qbuf`.
+    let qbuf = c.qlen;
+    let qfree = c.query_size().saturating_sub(c.qlen);
     let obl = c.pending_output();
+    // What the queued transaction holds (Redis's multi-mem counts the
+    // queued arguments and the queue's slots).
+    let multi_mem = c.multi.as_ref().map_or(0, |m| {
+        let slot = std::mem::size_of::<(super::Called, super::OwnedArgs)>();
+        m.queue.iter().map(|(_, a)| a.heap_size()).sum::<usize>() + m.queue.capacity() * slot
+    });
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-         qbuf={} qbuf-free={} argv-mem=0 multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
-         events=r cmd={} user=default redir=-1 resp={}",
+         qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
+         events={} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -126,10 +134,14 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         qfree,
+        multi_mem,
         c.out.capacity(),
         c.out.len(),
         obl,
-        c.query.len() + c.out.capacity() + CLIENT_OVERHEAD,
+        c.query_size() + c.out.capacity() + multi_mem + CLIENT_OVERHEAD,
+        // Waiting for the socket to take more of the reply, as Redis's
+        // writable handler shows.
+        if c.wants_write { "rw" } else { "r" },
         c.last_cmd.map_or("NULL", |slot| slot.name()),
         c.proto,
     );
@@ -205,7 +217,9 @@ pub fn client(ctx: &mut Ctx<'_>) {
         (b"kill", 3..) => kill(ctx),
         (b"reply", 3) => match ctx.arg(2).to_ascii_lowercase().as_slice() {
             b"on" => {
+                // Clears a SKIP too, so this very reply is sent, as in Redis.
                 ctx.c.reply_off = false;
+                ctx.c.reply_skip = false;
                 ctx.ok()
             }
             b"off" => ctx.c.reply_off = true,
@@ -242,14 +256,8 @@ pub fn client(ctx: &mut Ctx<'_>) {
                 4 => return ctx.error(super::SYNTAX),
                 _ => false,
             };
-            // A new pause replaces the old one, as in Redis (which keeps
-            // the later deadline and the stricter mode; ALL is stricter).
             let until = ctx.srv.now_ms.saturating_add(ms);
-            let (until, write_only) = match ctx.srv.pause {
-                Some((u, w)) => (u.max(until), w && write_only),
-                None => (until, write_only),
-            };
-            ctx.srv.pause = Some((until, write_only));
+            crate::server::pause::pause(ctx.srv, until, write_only);
             ctx.ok()
         }
         (b"unpause", 2) => {
@@ -375,7 +383,13 @@ fn kill(ctx: &mut Ctx<'_>) {
                 },
                 b"addr" => f.addr = Some(val.to_vec()),
                 b"laddr" => f.laddr = Some(val.to_vec()),
-                b"user" => f.user = Some(val.to_vec()),
+                // `default` is the only user (no ACL users here), so any
+                // other name is Redis's unknown-user error.
+                b"user" if val == b"default" => f.user = Some(val.to_vec()),
+                b"user" => {
+                    let msg = format!("ERR No such user '{}'", super::printable(val, 128));
+                    return ctx.error(&msg);
+                }
                 b"maxage" => match crate::util::num::parse_i64(val) {
                     Some(n) if n >= 0 => f.max_age = Some(n),
                     _ => return ctx.error(super::NOT_INTEGER),

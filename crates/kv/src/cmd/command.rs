@@ -30,6 +30,7 @@ pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("command", "count", 2),
     ("command", "docs", -2),
     ("command", "getkeys", -4),
+    ("command", "getkeysandflags", -4),
     ("command", "help", 2),
     ("command", "info", -2),
     ("command", "list", -2),
@@ -258,6 +259,8 @@ const HELP: &[&str] = &[
     "    commands are returned.",
     "GETKEYS <full-command>",
     "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
     "HELP",
     "    Print this help.",
 ];
@@ -308,12 +311,13 @@ pub fn command(ctx: &mut Ctx<'_>) {
                 write_docs(&mut r, c);
             }
         }
-        (b"list", 2 | 5) => list(ctx),
-        (b"getkeys", 4..) => getkeys::getkeys(ctx),
+        (b"list", _) => list(ctx),
+        (b"getkeys", 4..) => getkeys::getkeys(ctx, false),
+        (b"getkeysandflags", 4..) => getkeys::getkeys(ctx, true),
         _ => super::server::unknown_subcommand(
             ctx,
             "COMMAND",
-            &["count", "info", "docs", "list", "getkeys", "help"],
+            &["count", "info", "docs", "list", "getkeys", "getkeysandflags", "help"],
         ),
     }
 }
@@ -335,6 +339,10 @@ type ListFilter = dyn Fn(&str, &Command) -> bool;
 /// every command and subcommand (as `parent|sub`) that passes the filter.
 fn list(ctx: &mut Ctx<'_>) {
     let mut filter: Box<ListFilter> = Box::new(|_, _| true);
+    // Anything but no option or one FILTERBY is a syntax error, as in Redis.
+    if ctx.argc() != 2 && ctx.argc() != 5 {
+        return ctx.error(super::SYNTAX);
+    }
     if ctx.argc() == 5 {
         if !ctx.arg(2).eq_ignore_ascii_case(b"filterby") {
             return ctx.error(super::SYNTAX);

@@ -59,6 +59,13 @@ pub fn config(ctx: &mut Ctx<'_>) {
                             c.authenticated = true;
                         }
                     }
+                    // A lower limit takes effect at once, as Redis's
+                    // updateMaxmemory evicts right away, not at the next
+                    // command.
+                    ctx.srv.sync_lfu();
+                    if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("maxmemory")) {
+                        crate::server::evict::perform_evictions(ctx.srv);
+                    }
                     ctx.ok()
                 }
                 Err(e) => ctx.error(&e.0),

@@ -96,21 +96,22 @@ fn arity_ok(arity: i32, argc: usize) -> bool {
 }
 
 /// `COMMAND GETKEYS <command> [arg ...]`: the keys of a full command, found
-/// as Redis 7.0's `commandGetKeysCommand` finds them, with its errors.
-pub fn getkeys(ctx: &mut Ctx<'_>) {
+/// as Redis 7.0's `commandGetKeysCommand` finds them, with its errors; with
+/// `with_flags` (GETKEYSANDFLAGS), each key with its access flags.
+pub fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) {
     let argv: Vec<&[u8]> = (2..ctx.argc()).map(|i| ctx.arg(i)).collect();
     let Some(cmd) = super::lookup(argv[0]) else {
         return ctx.error("ERR Invalid command specified");
     };
-    let (arity, first_key) = if argv.len() >= 2 && has_subcommands(cmd.name) {
+    let (arity, first_key, full_name) = if argv.len() >= 2 && has_subcommands(cmd.name) {
         let found =
             SUBCOMMANDS.iter().find(|s| s.0 == cmd.name && s.1.as_bytes().eq_ignore_ascii_case(argv[1]));
         let Some(&(parent, sub, arity)) = found else {
             return ctx.error("ERR Invalid command specified");
         };
-        (arity, subcommand_first_key(parent, sub))
+        (arity, subcommand_first_key(parent, sub), format!("{parent}|{sub}"))
     } else {
-        (cmd.arity, cmd.first_key)
+        (cmd.arity, cmd.first_key, cmd.name.to_string())
     };
     let rule = key_num(cmd.name);
     if first_key <= 0 && rule.is_none() {
@@ -131,8 +132,82 @@ pub fn getkeys(ctx: &mut Ctx<'_>) {
     let mut r = ctx.reply();
     r.array_len(keys.len());
     for i in keys {
-        r.bulk(argv[i]);
+        if with_flags {
+            r.array_len(2);
+            r.bulk(argv[i]);
+            let flags = key_flags(&full_name, &argv, i);
+            r.array_len(flags.len());
+            for f in flags {
+                r.simple(f);
+            }
+        } else {
+            r.bulk(argv[i]);
+        }
     }
+}
+
+/// The access flags of the key at `pos` in `argv` (Redis's key-spec
+/// flags, as GETKEYSANDFLAGS lists them): those of the first key spec of
+/// `name` that covers the position. SET's depend on its GET option and
+/// SORT's STORE destination is written, as their `getkeys_proc`s say.
+fn key_flags(name: &str, argv: &[&[u8]], pos: usize) -> &'static [&'static str] {
+    let Some(meta) = super::meta::lookup(name) else { return &[] };
+    let specs = meta.key_specs;
+    match name {
+        "set" if argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"get")) => {
+            return &["RW", "access", "update"];
+        }
+        "set" => return &["OW", "update"],
+        "sort" | "sort_ro" if pos != 1 => return specs.last().map_or(&[], |s| s.flags),
+        _ => {}
+    }
+    specs.iter().find(|s| spec_covers(s, argv, pos)).or(specs.first()).map_or(&[], |s| s.flags)
+}
+
+/// Whether key spec `s` finds a key at `pos` in `argv` (Redis's
+/// `getKeysUsingKeySpecs` for one spec).
+fn spec_covers(s: &super::meta::KeySpec, argv: &[&[u8]], pos: usize) -> bool {
+    use super::meta::{Begin, Find};
+    let argc = argv.len() as i64;
+    let first = match s.begin {
+        Begin::Index(i) => i,
+        Begin::Keyword(kw, from) => {
+            let found = if from >= 0 {
+                (from.max(1)..argc).find(|&i| argv[i as usize].eq_ignore_ascii_case(kw.as_bytes()))
+            } else {
+                (1..=(argc + from).max(0))
+                    .rev()
+                    .find(|&i| argv[i as usize].eq_ignore_ascii_case(kw.as_bytes()))
+            };
+            match found {
+                Some(i) => i + 1,
+                None => return false,
+            }
+        }
+        Begin::Unknown => return false,
+    };
+    let (start, last, step) = match s.find {
+        Find::Range(lastkey, step, limit) => {
+            let last = if lastkey >= 0 {
+                first + lastkey
+            } else if limit > 1 {
+                first + ((argc - first) / limit + lastkey)
+            } else {
+                argc + lastkey
+            };
+            (first, last, step.max(1))
+        }
+        Find::Keynum(numidx, firstkey, step) => {
+            let Some(n) = argv.get((first + numidx) as usize).and_then(|a| parse_i64(a)) else {
+                return false;
+            };
+            let start = first + firstkey;
+            (start, start + (n - 1) * step.max(1), step.max(1))
+        }
+        Find::Unknown => return false,
+    };
+    let p = pos as i64;
+    p >= start && p <= last && (p - start) % step == 0
 }
 
 /// SORT's keys (Redis's `sortGetKeys`): the sorted key, then the last

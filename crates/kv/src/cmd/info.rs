@@ -159,8 +159,8 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("connected_clients:{}", srv.client_count());
             f!("cluster_connections:0");
             f!("maxclients:{}", srv.config.maxclients);
-            f!("client_recent_max_input_buffer:0");
-            f!("client_recent_max_output_buffer:0");
+            f!("client_recent_max_input_buffer:{}", srv.clients_peak.recent_max_input());
+            f!("client_recent_max_output_buffer:{}", srv.clients_peak.recent_max_output());
             f!("blocked_clients:{}", srv.blocked_clients + srv.postponed.len());
             f!("tracking_clients:0");
             f!("clients_in_timeout_table:0");
@@ -214,9 +214,12 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("evicted_keys:{}", s.evicted_keys);
             f!("keyspace_hits:{}", s.keyspace_hits);
             f!("keyspace_misses:{}", s.keyspace_misses);
-            f!("pubsub_channels:0");
-            f!("pubsub_patterns:0");
+            f!("pubsub_channels:{}", srv.pubsub.channel_count());
+            f!("pubsub_patterns:{}", srv.pubsub.pattern_count());
+            f!("pubsubshard_channels:{}", srv.pubsub.shard_count());
             f!("total_forks:{}", srv.total_forks);
+            // MIGRATE is not implemented, so it caches no connection.
+            f!("migrate_cached_sockets:0");
             f!("unexpected_error_replies:0");
             f!("total_error_replies:{}", s.cmd.total_error_replies);
         }

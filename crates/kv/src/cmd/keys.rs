@@ -72,7 +72,8 @@ fn free_value(srv: &mut Server, v: Value, lazy: bool) {
 /// or miss, and refreshes the access clock unless `notouch`.
 fn read_entry<'s>(srv: &'s mut Server, db: usize, key: &[u8], notouch: bool) -> Option<&'s mut Entry> {
     let (now, lru) = (srv.now_ms, srv.lru_clock);
-    match srv.dbs[db].get_mut(key, now) {
+    let found = if notouch { srv.dbs[db].peek_mut(key, now) } else { srv.dbs[db].get_mut(key, now) };
+    match found {
         Some(e) => {
             srv.stats.keyspace_hits += 1;
             if !notouch {

@@ -42,6 +42,7 @@ pub(super) const TABLE: &[Meta] = &[
     Meta { name: "command|count", flags: &["loading", "stale"], acl: &["@slow", "@connection"], tips: &[], key_specs: &[] },
     Meta { name: "command|docs", flags: &["loading", "stale"], acl: &["@slow", "@connection"], tips: &["nondeterministic_output_order"], key_specs: &[] },
     Meta { name: "command|getkeys", flags: &["loading", "stale"], acl: &["@slow", "@connection"], tips: &[], key_specs: &[] },
+    Meta { name: "command|getkeysandflags", flags: &["loading", "stale"], acl: &["@slow", "@connection"], tips: &[], key_specs: &[] },
     Meta { name: "command|help", flags: &["loading", "stale"], acl: &["@slow", "@connection"], tips: &[], key_specs: &[] },
     Meta { name: "command|info", flags: &["loading", "stale"], acl: &["@slow", "@connection"], tips: &["nondeterministic_output_order"], key_specs: &[] },
     Meta { name: "command|list", flags: &["loading", "stale"], acl: &["@slow", "@connection"], tips: &["nondeterministic_output_order"], key_specs: &[] },

@@ -164,9 +164,10 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let start = c.out.len();
     c.reply_skip = std::mem::take(&mut c.reply_skip_next);
     call_inner(srv, c, args);
-    if (c.reply_off || c.reply_skip) && c.out.len() >= start.max(c.sent) {
-        c.out.truncate(start.max(c.sent));
+    if c.reply_off || c.reply_skip {
+        c.silence_reply(start);
     }
+    c.pushes.clear();
     c.reply_skip = false;
     // Clients blocked on keys this command (or EXEC) pushed to are served now.
     if srv.blocking.has_ready() {
@@ -208,7 +209,16 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
         return reject(srv, c, Some(called), "NOAUTH Authentication required.");
     }
-    if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && cmd.flags & DENYOOM != 0 {
+    // SAVE and SHUTDOWN are refused inside MULTI (and the transaction
+    // flagged), as Redis's CMD_NO_MULTI; the transaction commands
+    // themselves carry the flag so they are never queued.
+    if c.multi.is_some()
+        && cmd.flags & NO_MULTI != 0
+        && !matches!(cmd.name, "multi" | "exec" | "discard" | "watch")
+    {
+        return reject(srv, c, Some(called), "ERR Command not allowed inside a transaction");
+    }
+    if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && refused_on_oom(c, cmd) {
         return reject(srv, c, Some(called), crate::server::evict::OOM_ERROR);
     }
     if c.proto == 2 && cmd.flags & SUBSCRIBED_OK == 0 && c.subs.total() > 0 && cmd.name != "reset" {
@@ -226,6 +236,19 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     }
     execute(srv, c, called, args);
     crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
+}
+
+/// Whether `cmd` is refused while memory is over `maxmemory` (Redis's
+/// `processCommand`): a command that may grow memory, an EXEC whose queue
+/// holds one, and anything but EXEC/DISCARD/QUIT/RESET inside MULTI, since
+/// queueing itself takes memory without bound.
+fn refused_on_oom(c: &Client, cmd: &Command) -> bool {
+    let Some(multi) = c.multi.as_ref() else { return cmd.flags & DENYOOM != 0 };
+    match cmd.name {
+        "exec" => multi.queue.iter().any(|(q, _)| q.cmd.flags & DENYOOM != 0),
+        "discard" | "quit" | "reset" => false,
+        _ => true,
+    }
 }
 
 /// Replies with a command's rejection and flags an open transaction. A

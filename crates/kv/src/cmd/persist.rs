@@ -151,7 +151,12 @@ fn restore(ctx: &mut Ctx<'_>) {
     let value = convert::from_rdb(value, &ctx.srv.config.encoding);
     let clock = ctx.srv.lru_clock;
     let lru = if idle > 0 { clock.wrapping_sub((idle as u64 & 0xff_ffff) as u32) & 0xff_ffff } else { clock };
-    let e = Entry::new(value, lru);
+    let mut e = Entry::new(value, lru);
+    // FREQ sets the LFU counter, as Redis's objectSetLRUOrLFU does under an
+    // LFU policy (IDLETIME is for the LRU clock).
+    if freq >= 0 && ctx.srv.config.maxmemory_policy.is_lfu() {
+        e.lfu_counter = freq as u8;
+    }
     ctx.db().put(key, e, if ttl > 0 { ttl } else { NO_EXPIRE });
     ctx.touched(key);
     ctx.notify(crate::server::notify::GENERIC, "restore", key);

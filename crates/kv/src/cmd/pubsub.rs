@@ -40,6 +40,7 @@ fn kind_name(kind: Kind, sub: bool) -> &'static [u8] {
 /// Writes a (un)subscription confirmation: `[kind, name, count]`.
 fn confirm(c: &mut Client, kind: Kind, sub: bool, name: Option<&[u8]>) {
     let n = c.subs.count_for(kind);
+    let from = c.out.len();
     let mut r = crate::resp::reply::Reply::new(&mut c.out, c.proto);
     r.push_len(3);
     r.bulk(kind_name(kind, sub));
@@ -48,6 +49,7 @@ fn confirm(c: &mut Client, kind: Kind, sub: bool, name: Option<&[u8]>) {
         None => r.null(),
     }
     r.int(n as i64);
+    c.mark_push(from);
 }
 
 fn subscribe_generic(ctx: &mut Ctx<'_>, kind: Kind) {

@@ -144,7 +144,7 @@ fn rdb_string_len(s: &crate::db::Str) -> usize {
 fn debug_object(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(2);
     let lru_now = ctx.srv.lru_clock;
-    let Some(e) = ctx.srv.dbs[ctx.c.db].get(key, ctx.srv.now_ms) else {
+    let Some(e) = ctx.srv.dbs[ctx.c.db].peek_mut(key, ctx.srv.now_ms) else {
         return ctx.error("ERR no such key");
     };
     let ser = match &e.value {
@@ -192,7 +192,7 @@ fn memory(ctx: &mut Ctx<'_>) {
             }
             let key = ctx.arg(2);
             let now = ctx.srv.now_ms;
-            match ctx.srv.dbs[ctx.c.db].get(key, now) {
+            match ctx.srv.dbs[ctx.c.db].peek_mut(key, now) {
                 // The dict entry and the key's own allocation, as Redis counts them.
                 Some(e) => {
                     let n = e.value.memory_usage() + key.len() + 1 + 24;

@@ -233,7 +233,7 @@ mod tests {
         let mut r = RdbReader::new(&bytes[..]).unwrap();
         let mut found = false;
         while let Some(item) = r.next_item().unwrap() {
-            if let RdbItem::Entry { key, value, expire_at_ms } = item {
+            if let RdbItem::Entry { key, value, expire_at_ms, .. } = item {
                 assert_eq!(
                     (key, value, expire_at_ms),
                     (b"k".to_vec(), RdbValue::String(b"v".to_vec()), Some(123_456))

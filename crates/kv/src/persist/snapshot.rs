@@ -27,10 +27,16 @@ pub fn rdb_path(srv: &Server) -> PathBuf {
 pub fn write_rdb<W: Write>(dbs: &[Db], w: W, compress: bool) -> io::Result<W> {
     let opts = WriterOptions { compress, ..WriterOptions::default() };
     let mut rdb = RdbWriter::with_options(w, &opts)?;
+    let now = crate::lfu::minutes(crate::server::lru_clock_of(crate::server::unix_ms()));
     for db in dbs.iter().filter(|db| !db.is_empty()) {
         rdb.select_db(db.id as u64)?;
         rdb.resize_db(db.len() as u64, db.volatile.len() as u64)?;
+        // Under an LFU policy each key's counter goes along, as Redis saves it.
+        let lfu = db.lfu.get();
         for (k, e) in db.keys.iter() {
+            if let Some(p) = lfu {
+                rdb.write_freq(crate::lfu::decayed(e, p.decay_time, now))?;
+            }
             convert::write_entry(&mut rdb, k, e, db.expire_at(k))?;
         }
     }
@@ -179,7 +185,7 @@ pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
                 }
                 db = n as usize;
             }
-            RdbItem::Entry { key, value, expire_at_ms } => {
+            RdbItem::Entry { key, value, expire_at_ms, freq } => {
                 if convert::is_empty_aggregate(&value) {
                     continue;
                 }
@@ -188,7 +194,11 @@ pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
                     continue;
                 }
                 let value = convert::from_rdb(value, &srv.config.encoding);
-                let e = Entry::new(value, lru);
+                let mut e = Entry::new(value, lru);
+                // A saved LFU counter counts under an LFU policy, as in Redis.
+                if let Some(f) = freq.filter(|_| srv.config.maxmemory_policy.is_lfu()) {
+                    e.lfu_counter = f;
+                }
                 srv.dbs[db].put(&key, e, expire_at_ms.unwrap_or(crate::db::NO_EXPIRE));
                 stats.loaded += 1;
             }

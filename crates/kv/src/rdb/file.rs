@@ -85,6 +85,13 @@ impl<W: Write> RdbWriter<W> {
         self.enc.write_len(expires)
     }
 
+    /// Writes the LFU access counter of the key written next
+    /// (`RDB_OPCODE_FREQ`, which Redis saves under an LFU policy).
+    pub fn write_freq(&mut self, freq: u8) -> io::Result<()> {
+        self.enc.write_u8(OPCODE_FREQ)?;
+        self.enc.write_u8(freq)
+    }
+
     /// Writes one key with its value and optional absolute expiry (Unix ms).
     pub fn write_entry(&mut self, key: &[u8], value: &RdbValue, expire_at_ms: Option<i64>) -> io::Result<()> {
         self.write_expire_and_key(key, expire_at_ms, value_type(value))?;
@@ -158,6 +165,9 @@ pub enum RdbItem {
         /// Absolute expiry, Unix milliseconds (second-resolution expiries of
         /// old files are converted).
         expire_at_ms: Option<i64>,
+        /// The LFU access counter a server under an LFU policy saved with
+        /// the key (`RDB_OPCODE_FREQ`).
+        freq: Option<u8>,
     },
     /// The end of the file; the checksum has been verified.
     Eof,
@@ -165,7 +175,7 @@ pub enum RdbItem {
 
 /// Reads an RDB file item by item (versions 1 to 12).
 ///
-/// LRU/LFU hints and Redis 7.4's slot info are skipped; functions and module
+/// LRU idle times and Redis 7.4's slot info are skipped; functions and module
 /// aux data are an [`RdbError::UnsupportedOpcode`].
 #[derive(Debug)]
 pub struct RdbReader<R: Read> {
@@ -208,6 +218,7 @@ impl<R: Read> RdbReader<R> {
 
     fn read_item(&mut self) -> Result<Option<RdbItem>, RdbError> {
         let mut expire_at_ms = None;
+        let mut freq = None;
         loop {
             let op = self.dec.read_u8()?;
             match op {
@@ -215,9 +226,7 @@ impl<R: Read> RdbReader<R> {
                 OPCODE_EXPIRETIME => {
                     expire_at_ms = Some(i64::from(i32::from_le_bytes(self.dec.read_array()?)) * 1000)
                 }
-                OPCODE_FREQ => {
-                    self.dec.read_u8()?;
-                }
+                OPCODE_FREQ => freq = Some(self.dec.read_u8()?),
                 OPCODE_IDLE => {
                     self.dec.read_len()?;
                 }
@@ -256,7 +265,7 @@ impl<R: Read> RdbReader<R> {
                 ty => {
                     let key = self.dec.read_string()?;
                     let value = self.dec.read_object(ty)?;
-                    return Ok(Some(RdbItem::Entry { key, value, expire_at_ms }));
+                    return Ok(Some(RdbItem::Entry { key, value, expire_at_ms, freq }));
                 }
             }
         }
@@ -299,6 +308,24 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_lfu_counter_comes_back_with_its_key() {
+        let mut w = RdbWriter::with_options(Vec::new(), &WriterOptions::default()).unwrap();
+        w.select_db(0).unwrap();
+        w.write_freq(42).unwrap();
+        w.write_entry(b"k", &RdbValue::String(s("v")), Some(4_102_444_800_000)).unwrap();
+        w.write_entry(b"n", &RdbValue::String(s("v")), None).unwrap();
+        let got = items(&w.finish().unwrap());
+        let entries: Vec<_> = got
+            .into_iter()
+            .filter_map(|i| match i {
+                RdbItem::Entry { key, freq, expire_at_ms, .. } => Some((key, freq, expire_at_ms)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(entries, [(s("k"), Some(42), Some(4_102_444_800_000)), (s("n"), None, None)]);
+    }
+
+    #[test]
     fn writes_and_reads_back() {
         for compress in [false, true] {
             let file = sample_file(compress);
@@ -325,18 +352,21 @@ mod tests {
                     RdbItem::Entry {
                         key: s("s"),
                         value: RdbValue::String(s(&"long ".repeat(20))),
-                        expire_at_ms: Some(4_102_444_800_000)
+                        expire_at_ms: Some(4_102_444_800_000),
+                        freq: None
                     },
                     RdbItem::Entry {
                         key: s("l"),
                         value: RdbValue::List(vec![s("a"), s("2")]),
-                        expire_at_ms: None
+                        expire_at_ms: None,
+                        freq: None
                     },
                     RdbItem::SelectDb(3),
                     RdbItem::Entry {
                         key: s("z"),
                         value: RdbValue::ZSet(vec![(s("m"), 2.5)]),
-                        expire_at_ms: None
+                        expire_at_ms: None,
+                        freq: None
                     },
                     RdbItem::Eof,
                 ]
@@ -380,7 +410,8 @@ mod tests {
             RdbItem::Entry {
                 key: s("k"),
                 value: RdbValue::String(s("v")),
-                expire_at_ms: Some(2_000_000_000_000)
+                expire_at_ms: Some(2_000_000_000_000),
+                freq: Some(5)
             }
         );
     }

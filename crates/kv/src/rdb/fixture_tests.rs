@@ -183,7 +183,7 @@ fn redis_rdb_file_decodes_exactly() {
         match item {
             RdbItem::SelectDb(n) => dbs.push((n, Vec::new())),
             RdbItem::ResizeDb { db_size, expires_size } => resize.push((db_size, expires_size)),
-            RdbItem::Entry { key, value, expire_at_ms } => {
+            RdbItem::Entry { key, value, expire_at_ms, .. } => {
                 dbs.last_mut().expect("entry after SELECTDB").1.push((key, normalized(value), expire_at_ms))
             }
             RdbItem::Aux { .. } => {}

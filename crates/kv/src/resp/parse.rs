@@ -169,6 +169,16 @@ impl RequestParser {
         Some((len + 2).saturating_sub(have))
     }
 
+    /// Between commands, gives back the memory of the argument list if a
+    /// command with more than `keep` arguments grew it (Redis frees a
+    /// client's argv after each command). The caller must be done with the
+    /// last command's [`RequestParser::args`].
+    pub fn release_args(&mut self, keep: usize) {
+        if self.mode == Mode::Start && self.args.capacity() > keep {
+            self.args = Vec::new();
+        }
+    }
+
     /// Forgets any partial command, ready for the next one (the argument
     /// ranges of the last complete command stay readable until then).
     fn reset(&mut self) {

@@ -19,6 +19,16 @@ use std::os::fd::OwnedFd;
 /// Read size for an ordinary read (Redis's PROTO_IOBUF_LEN).
 pub const IOBUF_LEN: usize = 16 * 1024;
 
+/// A query buffer above this size shrinks once reads stop needing it
+/// (Redis's PROTO_RESIZE_THRESHOLD).
+const RESIZE_THRESHOLD: usize = 32 * 1024;
+
+/// The cron frees a parser's argument list grown past this many entries.
+const KEEP_ARGS: usize = 1024;
+
+/// A client idle longer than this gives its query buffer back entirely.
+const IDLE_RELEASE_MS: i64 = 2000;
+
 /// A reply buffer larger than this is released once it has been sent,
 /// rather than kept for the next reply.
 const KEEP_REPLY_CAPACITY: usize = 64 * 1024;
@@ -53,6 +63,12 @@ pub struct Client {
     pub qpos: usize,
     /// End of the received bytes.
     pub qlen: usize,
+    /// The size of `query` while `process_input` has lent it to the parser
+    /// (the running command's CLIENT LIST line reports it); 0 otherwise.
+    pub query_lent: usize,
+    /// The largest buffer a read wanted since the cron last looked (Redis's
+    /// `querybuf_peak`): the cron shrinks a buffer far above it.
+    pub query_peak: usize,
     /// The request parser, which keeps its progress between reads.
     pub parser: RequestParser,
     /// Reply bytes not yet written; `out[sent..]` is still to go.
@@ -105,6 +121,10 @@ pub struct Client {
     pub reply_skip: bool,
     /// CLIENT REPLY SKIP just ran: skip the next command's reply.
     pub reply_skip_next: bool,
+    /// Spans of `out` written by the running command that are pub/sub
+    /// pushes, which CLIENT REPLY OFF/SKIP does not silence (Redis's
+    /// `CLIENT_PUSHING`); recorded only while replies are silenced.
+    pub pushes: Vec<(usize, usize)>,
     /// CLIENT NO-EVICT ON.
     pub no_evict: bool,
     /// CLIENT NO-TOUCH ON: reads do not update the keys' LRU clock.
@@ -141,6 +161,8 @@ impl Client {
             query: Vec::new(),
             qpos: 0,
             qlen: 0,
+            query_lent: 0,
+            query_peak: 0,
             parser: RequestParser::default(),
             out: Vec::new(),
             sent: 0,
@@ -165,6 +187,7 @@ impl Client {
             reply_off: false,
             reply_skip: false,
             reply_skip_next: false,
+            pushes: Vec::new(),
             no_evict: false,
             no_touch: false,
             blocked: false,
@@ -178,6 +201,35 @@ impl Client {
     /// Bytes waiting to be written.
     pub fn pending_output(&self) -> usize {
         self.out.len() - self.sent
+    }
+
+    /// Marks `out[from..]`, just written, as a pub/sub push that reaches
+    /// the client even with its replies silenced (see [`Client::pushes`]).
+    pub fn mark_push(&mut self, from: usize) {
+        if (self.reply_off || self.reply_skip) && from < self.out.len() {
+            self.pushes.push((from, self.out.len()));
+        }
+    }
+
+    /// Drops what the running command wrote from `start` on, except the
+    /// pub/sub pushes among it (CLIENT REPLY OFF/SKIP).
+    pub fn silence_reply(&mut self, start: usize) {
+        let from = start.max(self.sent);
+        let mut end = from;
+        for (a, b) in std::mem::take(&mut self.pushes) {
+            if a >= from && b <= self.out.len() {
+                self.out.copy_within(a..b, end);
+                end += b - a;
+            }
+        }
+        if self.out.len() >= end {
+            self.out.truncate(end);
+        }
+    }
+
+    /// The query buffer's size, lent out or not.
+    pub fn query_size(&self) -> usize {
+        self.query.len().max(self.query_lent)
     }
 
     /// Bytes received but not yet parsed.
@@ -215,6 +267,7 @@ pub fn read_from_client(c: &mut Client) -> ReadOutcome {
         c.qpos = 0;
     }
     let want = c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20));
+    c.query_peak = c.query_peak.max(c.qlen + want);
     if c.query.len() - c.qlen < want {
         // Zero-filling happens only when the buffer grows, not per read.
         c.query.resize(c.qlen + want, 0);
@@ -264,4 +317,33 @@ pub fn write_to_client(c: &mut Client) -> WriteOutcome {
         c.out = Vec::new();
     }
     WriteOutcome::Done
+}
+
+/// The cron's look at one client's query buffer (Redis's
+/// `clientsCronResizeQueryBuffer`): a buffer with more than 4 KiB unused is
+/// released entirely once the client has been idle for 2 s, or cut down to
+/// what recent reads needed if it is over 32 KiB and more than twice that.
+/// Unparsed bytes are always kept; the next read grows the buffer again.
+/// An argument list grown by a command with many arguments is freed too.
+pub fn resize_query_buffer(c: &mut Client, now_ms: i64) {
+    let size = c.query.len();
+    if size.saturating_sub(c.qlen) > 4 * 1024 {
+        let keep = if now_ms - c.last_interaction > IDLE_RELEASE_MS {
+            Some(c.qlen)
+        } else if size > RESIZE_THRESHOLD && size / 2 > c.query_peak && c.parser.pending_bulk().is_none() {
+            Some(c.qlen.max(c.query_peak))
+        } else {
+            None
+        };
+        if let Some(keep) = keep {
+            c.query.truncate(keep);
+            c.query.shrink_to_fit();
+        }
+    }
+    c.query_peak = c.qlen;
+    // A command an IO thread parsed but that has not run yet still needs
+    // its argument list.
+    if c.preparsed.is_none() {
+        c.parser.release_args(KEEP_ARGS);
+    }
 }

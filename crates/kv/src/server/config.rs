@@ -60,6 +60,10 @@ pub struct Config {
     pub maxmemory_policy: EvictionPolicy,
     /// `maxmemory-samples`.
     pub maxmemory_samples: usize,
+    /// `lfu-log-factor`: how slowly LFU counters grow (see [`crate::lfu`]).
+    pub lfu_log_factor: u32,
+    /// `lfu-decay-time`: minutes per decrement of an idle LFU counter.
+    pub lfu_decay_time: u32,
     /// `lazyfree-lazy-eviction`.
     pub lazyfree_lazy_eviction: bool,
     /// `lazyfree-lazy-expire`.
@@ -123,6 +127,28 @@ pub enum EvictionPolicy {
     VolatileRandom,
     /// Evict keys with a TTL, nearest deadline first.
     VolatileTtl,
+    /// Evict any key, least frequently used first (sampled; see
+    /// [`crate::lfu`]).
+    AllKeysLfu,
+    /// Evict keys with a TTL, least frequently used first.
+    VolatileLfu,
+}
+
+impl EvictionPolicy {
+    /// Whether the policy counts accesses (LFU) rather than timing them.
+    pub fn is_lfu(self) -> bool {
+        matches!(self, EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu)
+    }
+}
+
+impl Config {
+    /// The LFU parameters if an LFU policy is in force.
+    pub fn lfu(&self) -> Option<crate::lfu::LfuParams> {
+        self.maxmemory_policy.is_lfu().then_some(crate::lfu::LfuParams {
+            log_factor: self.lfu_log_factor,
+            decay_time: self.lfu_decay_time,
+        })
+    }
 }
 
 /// One class's `client-output-buffer-limit`: a client is closed when its
@@ -166,6 +192,8 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: EvictionPolicy::NoEviction,
             maxmemory_samples: 5,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
             lazyfree_lazy_eviction: false,
             lazyfree_lazy_expire: false,
             lazyfree_lazy_server_del: false,
@@ -346,6 +374,12 @@ impl Config {
             let args =
                 if opt.flags & table::MULTI_ARG != 0 { split_on_spaces(value) } else { vec![value.clone()] };
             (opt.set)(&mut next, &args).map_err(|e| fail(name, &e))?;
+            if opt.flags & table::FIXED != 0 && (opt.get)(&next) != (opt.get)(self) {
+                return Err(fail(
+                    name,
+                    "changing it at run time is not supported; restart with the new value",
+                ));
+            }
         }
         if next.maxclients > self.maxclients {
             super::fdlimit::room_for(next.maxclients).map_err(|e| fail("maxclients", &e))?;

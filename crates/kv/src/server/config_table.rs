@@ -18,6 +18,10 @@ pub const PROTECTED: u8 = 2;
 /// The option takes several arguments (`save`, `bind`,
 /// `client-output-buffer-limit`).
 pub const MULTI_ARG: u8 = 4;
+/// Redis can change the option at run time, but here it takes effect only
+/// at start (`bind`, `port`: the listeners are not rebound): `CONFIG SET`
+/// accepts only the value in force, as a no-op.
+pub const FIXED: u8 = 8;
 
 /// One option.
 pub struct ConfigOption {
@@ -25,7 +29,7 @@ pub struct ConfigOption {
     pub name: &'static str,
     /// The old name Redis still accepts (`hash-max-ziplist-entries`).
     pub alias: Option<&'static str>,
-    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`].
+    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`], [`FIXED`].
     pub flags: u8,
     /// The value as `CONFIG GET` prints it.
     pub get: fn(&Config) -> String,
@@ -116,9 +120,11 @@ const FSYNC: &[(&str, AppendFsync)] =
 
 const POLICIES: &[(&str, EvictionPolicy)] = &[
     ("volatile-lru", EvictionPolicy::VolatileLru),
+    ("volatile-lfu", EvictionPolicy::VolatileLfu),
     ("volatile-random", EvictionPolicy::VolatileRandom),
     ("volatile-ttl", EvictionPolicy::VolatileTtl),
     ("allkeys-lru", EvictionPolicy::AllKeysLru),
+    ("allkeys-lfu", EvictionPolicy::AllKeysLfu),
     ("allkeys-random", EvictionPolicy::AllKeysRandom),
     ("noeviction", EvictionPolicy::NoEviction),
 ];
@@ -281,8 +287,8 @@ macro_rules! memory {
 
 /// Every option, in the order `CONFIG GET *` lists them.
 pub static OPTIONS: &[ConfigOption] = &[
-    opt!("bind", None, IMMUTABLE | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
-    integer!("port", None, IMMUTABLE, 0, 65535, port),
+    opt!("bind", None, FIXED | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
+    integer!("port", None, FIXED, 0, 65535, port),
     opt!("requirepass", None, 0, |c| String::from_utf8_lossy(&c.requirepass).into_owned(), |c, v| c
         .requirepass =
         one(v)?.as_bytes().to_vec()),
@@ -353,6 +359,8 @@ pub static OPTIONS: &[ConfigOption] = &[
     opt!("maxmemory-policy", None, 0, |c| name_of(POLICIES, c.maxmemory_policy), |c, v| c.maxmemory_policy =
         pick(v, POLICIES)?),
     integer!("maxmemory-samples", None, 0, 1, I32, maxmemory_samples),
+    integer!("lfu-log-factor", None, 0, 0, I32, lfu_log_factor),
+    integer!("lfu-decay-time", None, 0, 0, I32, lfu_decay_time),
     boolean!("lazyfree-lazy-eviction", lazyfree_lazy_eviction),
     boolean!("lazyfree-lazy-expire", lazyfree_lazy_expire),
     boolean!("lazyfree-lazy-server-del", lazyfree_lazy_server_del),

@@ -11,7 +11,8 @@
 //! eviction samples `maxmemory-samples` keys per database and merges them
 //! into a small pool of the best candidates seen so far (Redis's
 //! `evictionPoolPopulate`). With 5 samples this comes close to true LRU at
-//! a fraction of the cost.
+//! a fraction of the cost. The LFU policies sample the same way and rank
+//! keys by their decayed access counter (see [`crate::lfu`]).
 
 use super::config::EvictionPolicy;
 use super::Server;
@@ -79,7 +80,10 @@ fn pick(srv: &mut Server, pool: &mut Vec<Candidate>) -> Option<(usize, Key)> {
     let policy = srv.config.maxmemory_policy;
     let volatile_only = matches!(
         policy,
-        EvictionPolicy::VolatileLru | EvictionPolicy::VolatileRandom | EvictionPolicy::VolatileTtl
+        EvictionPolicy::VolatileLru
+            | EvictionPolicy::VolatileLfu
+            | EvictionPolicy::VolatileRandom
+            | EvictionPolicy::VolatileTtl
     );
     match policy {
         EvictionPolicy::AllKeysRandom | EvictionPolicy::VolatileRandom => {
@@ -118,6 +122,7 @@ fn pick(srv: &mut Server, pool: &mut Vec<Candidate>) -> Option<(usize, Key)> {
 fn populate(srv: &mut Server, pool: &mut Vec<Candidate>, volatile_only: bool, by_ttl: bool) {
     let samples = srv.config.maxmemory_samples.max(1);
     let clock = srv.lru_clock;
+    let lfu = srv.config.lfu();
     let Server { dbs, rng, .. } = &mut *srv;
     let mut next = || super::next_random(rng);
     for (db_index, db) in dbs.iter().enumerate() {
@@ -134,6 +139,9 @@ fn populate(srv: &mut Server, pool: &mut Vec<Candidate>, volatile_only: bool, by
             let score = if by_ttl {
                 // Nearer deadline first.
                 u64::MAX - db.expire_at(key).max(0) as u64
+            } else if let Some(p) = lfu {
+                // Least frequently used first.
+                255 - u64::from(crate::lfu::decayed(e, p.decay_time, crate::lfu::minutes(clock)))
             } else {
                 idle_time(clock, e.lru)
             };

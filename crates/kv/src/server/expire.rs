@@ -48,7 +48,7 @@ pub fn active_expire_cycle(srv: &mut Server, limit: Duration) -> usize {
                 // A lookup deletes the key if it has expired and logs it.
                 let db = &mut srv.dbs[db_index];
                 let was = db.expired_log.len();
-                let _ = db.get(key, now);
+                let _ = db.peek_mut(key, now);
                 if db.expired_log.len() > was {
                     expired += 1;
                 }

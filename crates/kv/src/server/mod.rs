@@ -12,6 +12,7 @@
 
 pub mod blocking;
 pub mod client;
+pub mod clients_cron;
 pub mod cmdstats;
 pub mod config;
 pub mod config_table;
@@ -158,6 +159,10 @@ pub struct Server {
     /// The clients in MONITOR mode.
     pub monitors: monitor::Monitors,
     notify_cache: notify::NotifyCache,
+    /// Where the cron's walk over the client slab goes on next.
+    clients_cron_cursor: usize,
+    /// Recent peaks of client buffer memory (INFO clients).
+    pub clients_peak: clients_cron::PeakMem,
 }
 
 /// Steps a xorshift64* state: fast pseudo-random numbers for sampling.
@@ -189,7 +194,17 @@ impl Server {
         // would outlive its expiry by that much.
         let (now, start) = (unix_ms(), std::time::Instant::now());
         let flag = std::rc::Rc::new(std::cell::Cell::new(false));
-        let dbs = (0..config.databases).map(|i| Db { expired_flag: flag.clone(), ..Db::new(i) }).collect();
+        let lfu = std::rc::Rc::new(std::cell::Cell::new(config.lfu()));
+        let paused = std::rc::Rc::new(std::cell::Cell::new(false));
+        let dbs = (0..config.databases)
+            .map(|i| {
+                let mut db = Db::new(i);
+                db.expired_flag = flag.clone();
+                db.lfu = lfu.clone();
+                db.expire_paused = paused.clone();
+                db
+            })
+            .collect();
         Server {
             config,
             dbs,
@@ -233,6 +248,16 @@ impl Server {
             watches: cmd::tx::Watches::default(),
             monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
+            clients_cron_cursor: 0,
+            clients_peak: Default::default(),
+        }
+    }
+
+    /// Tells the databases whether to count accesses for LFU, after the
+    /// policy or its parameters changed.
+    pub fn sync_lfu(&mut self) {
+        if let Some(db) = self.dbs.first() {
+            db.lfu.set(self.config.lfu());
         }
     }
 
@@ -304,7 +329,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         authenticated: c.authenticated || srv.config.requirepass.is_empty(),
     };
     if let Some(held) = c.held.take() {
-        if pause::postpones(srv, &held.as_args()) {
+        if pause::postpones(srv, c, &held.as_args()) {
             c.held = Some(held);
             c.postponed = true;
             srv.postponed.push((c.slot, c.id));
@@ -313,6 +338,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         cmd::call(srv, c, held.as_args());
     }
     let mut query = std::mem::take(&mut c.query);
+    c.query_lent = query.len();
     let mut parser = std::mem::take(&mut c.parser);
     while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap && !c.blocked && !c.postponed {
         let parsed = match c.preparsed.take() {
@@ -332,7 +358,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
                 let args = Args::new(&query[start..start + consumed], parser.args());
                 c.qpos += consumed;
                 // A monitor is a replica to Redis, and replicas are never paused.
-                if srv.pause.is_some() && !c.monitor && !args.is_empty() && pause::postpones(srv, &args) {
+                if srv.pause.is_some() && !c.monitor && !args.is_empty() && pause::postpones(srv, c, &args) {
                     // Kept aside (parsing may have rewritten the buffer in
                     // place) and run first when the pause ends.
                     c.held = Some(args.to_owned());
@@ -364,6 +390,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         c.qlen = 0;
     }
     c.query = query;
+    c.query_lent = 0;
     c.parser = parser;
 }
 
@@ -600,7 +627,7 @@ fn cron(shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
     srv.rebase_clock();
-    if srv.active_expire_enabled {
+    if srv.active_expire_enabled && srv.pause.is_none() {
         // A quarter of the cron period, as Redis's slow cycle.
         let budget = std::time::Duration::from_micros(250_000 / srv.config.hz.clamp(1, 500) as u64);
         let started = std::time::Instant::now();
@@ -615,6 +642,7 @@ fn cron(shared: &Shared) {
         db.volatile.rehash_for(std::time::Duration::from_micros(100));
     }
     srv.drain_expired(None);
+    clients_cron::run(srv);
     crate::persist::cron(srv);
     let (now, commands) = (srv.now_ms, srv.stats.commands);
     srv.ops.sample(now, commands);

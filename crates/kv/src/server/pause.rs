@@ -11,25 +11,58 @@
 //! gets through. The deadline is checked before the loop sleeps and in the
 //! cron, so a pause ends at most one cron period (1/hz s) late.
 
+use super::client::Client;
 use super::Server;
 use crate::cmd::{self, Args};
 
-/// Whether the pause in force holds this command.
-pub(crate) fn postpones(srv: &Server, args: &Args<'_>) -> bool {
+/// Whether the pause in force holds this command of client `c`. As in
+/// Redis's `processCommand`, a call with the wrong number of arguments is
+/// not held (its error comes at once), and a write pause holds what may
+/// replicate: write commands, PUBLISH, SPUBLISH and PFCOUNT (which may
+/// rewrite its key), and an EXEC whose transaction holds one of those.
+pub(crate) fn postpones(srv: &Server, c: &Client, args: &Args<'_>) -> bool {
     let Some((until, writes_only)) = srv.pause else { return false };
     if srv.now_ms >= until {
         return false;
     }
-    let Some(c) = cmd::lookup(args.get(0)) else { return false };
-    if c.name == "client" {
+    let Some(cmd) = cmd::lookup(args.get(0)) else { return false };
+    if cmd.name == "client" || !cmd.arity_ok(args.len()) {
         return false;
     }
-    !writes_only || c.flags & cmd::WRITE != 0 || c.name == "publish"
+    if !writes_only || may_replicate(cmd) {
+        return true;
+    }
+    cmd.name == "exec" && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| may_replicate(q.cmd)))
+}
+
+/// Redis's `CMD_WRITE | CMD_MAY_REPLICATE`.
+fn may_replicate(c: &cmd::Command) -> bool {
+    c.flags & cmd::WRITE != 0 || matches!(c.name, "publish" | "spublish" | "pfcount")
+}
+
+/// Starts a pause until `until` (Unix ms), of writes only or of all
+/// commands. A pause in force is extended to the later deadline and the
+/// stricter mode (ALL), as in Redis. While it lasts, keys do not expire
+/// (see [`crate::db::Db::expire_paused`]).
+pub fn pause(srv: &mut Server, until: i64, write_only: bool) {
+    let (until, write_only) = match srv.pause {
+        Some((u, w)) => (u.max(until), w && write_only),
+        None => (until, write_only),
+    };
+    srv.pause = Some((until, write_only));
+    set_expire_paused(srv, true);
+}
+
+fn set_expire_paused(srv: &Server, on: bool) {
+    if let Some(db) = srv.dbs.first() {
+        db.expire_paused.set(on);
+    }
 }
 
 /// Ends the pause and lets every postponed client run its input again.
 pub fn unpause(srv: &mut Server) {
     srv.pause = None;
+    set_expire_paused(srv, false);
     for (slot, id) in std::mem::take(&mut srv.postponed) {
         if let Some(c) = srv.clients.get_mut(slot).and_then(|c| c.as_mut()) {
             if c.id == id {

@@ -200,6 +200,11 @@ impl PubSub {
     pub fn pattern_count(&self) -> usize {
         self.patterns.len()
     }
+
+    /// Shard channels with subscribers (INFO's `pubsubshard_channels`).
+    pub fn shard_count(&self) -> usize {
+        self.shard.len()
+    }
 }
 
 /// Where a published message goes: the slab of clients, plus the client
@@ -217,7 +222,9 @@ impl Outbox<'_> {
     fn send(&mut self, cur: &mut Option<&mut Client>, s: Sub, f: &dyn Fn(&mut Reply<'_>)) {
         if let Some(c) = cur.as_deref_mut().filter(|c| c.id == s.id) {
             if !c.close_asap {
+                let from = c.out.len();
                 f(&mut Reply::new(&mut c.out, c.proto));
+                c.mark_push(from);
                 enforce_output_limit(c, self.limits, self.now_ms);
             }
             return;

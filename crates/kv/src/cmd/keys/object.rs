@@ -32,8 +32,11 @@ const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// Redis's `OBJ_SHARED_INTEGERS`: strings holding 0..10000 are shared.
 const SHARED_INTEGERS: i64 = 10_000;
 
-/// The error OBJECT FREQ gives without an LFU policy (this server has none).
+/// The error OBJECT FREQ gives without an LFU policy.
 const NO_LFU: &str = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/// The error OBJECT IDLETIME gives under an LFU policy.
+const NO_LRU: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 /// The largest value of the 24-bit LRU clock (Redis's `LRU_CLOCK_MAX`).
 const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
@@ -79,6 +82,7 @@ pub(super) fn object(ctx: &mut Ctx<'_>) {
     };
     let can_share = can_share_integers(ctx.srv);
     let clock = ctx.srv.lru_clock;
+    let lfu = ctx.srv.config.lfu();
     let db = ctx.c.db;
     let Some(e) = read_entry(ctx.srv, db, ctx.args.get(2), true) else {
         return ctx.reply().null();
@@ -92,21 +96,29 @@ pub(super) fn object(ctx: &mut Ctx<'_>) {
             let shared = can_share && is_small_integer(&e.value);
             ctx.reply().int(if shared { SHARED_REFCOUNT } else { 1 });
         }
+        Sub::Idletime if lfu.is_some() => ctx.error(NO_LRU),
         Sub::Idletime => {
             let idle = idle_seconds(e.lru, clock);
             ctx.reply().int(i64::from(idle));
         }
-        // No LFU policy exists here, so frequency is never tracked.
-        Sub::Freq => ctx.error(NO_LFU),
+        Sub::Freq => match lfu {
+            // Decayed to now, without counting this look as an access.
+            Some(p) => {
+                let freq = crate::lfu::decayed(e, p.decay_time, crate::lfu::minutes(clock));
+                ctx.reply().int(i64::from(freq))
+            }
+            None => ctx.error(NO_LFU),
+        },
     }
 }
 
 /// Whether Redis shares its integer objects under this configuration: with
-/// `maxmemory` off or a policy other than LRU (LRU needs a clock per
-/// object, so sharing is off).
+/// `maxmemory` off or a policy other than LRU or LFU (they need a clock or
+/// counter per object, so sharing is off).
 fn can_share_integers(srv: &Server) -> bool {
+    let p = srv.config.maxmemory_policy;
     srv.config.maxmemory == 0
-        || !matches!(srv.config.maxmemory_policy, EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru)
+        || !(p.is_lfu() || matches!(p, EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru))
 }
 
 /// Whether Redis would hold `v` as one of its shared integers: a string

@@ -102,7 +102,7 @@ pub(super) fn scan(ctx: &mut Ctx<'_>) {
                 return false;
             }
         }
-        match db.get(k, now) {
+        match db.peek_mut(k, now) {
             None => false,
             Some(e) => type_name.is_none_or(|t| t.eq_ignore_ascii_case(e.value.type_name().as_bytes())),
         }
@@ -131,13 +131,20 @@ pub(super) fn randomkey(ctx: &mut Ctx<'_>) {
     };
     let now = ctx.srv.now_ms;
     let db = &mut ctx.srv.dbs[ctx.c.db];
+    // While clients are paused expired keys stay; after 100 of them in a
+    // row one is returned rather than loop for ever (as Redis on a replica).
+    let mut tries = 100;
     let key = loop {
         let Some((k, _)) = db.keys.random_entry(&mut rng) else { break None };
         if !db.is_expired(k, now) {
             break Some(k.clone());
         }
+        tries -= 1;
+        if tries == 0 && db.expire_paused.get() {
+            break Some(k.clone());
+        }
         let k = k.clone();
-        db.get(&k, now);
+        db.peek_mut(&k, now);
     };
     let mut r = Reply::new(&mut ctx.c.out, ctx.c.proto);
     match key {

@@ -1,0 +1,56 @@
+//! The per-client part of the cron (Redis's `clientsCron`): each call
+//! looks at a share of the clients (at least 5), so each is seen about once
+//! a second. It shrinks query buffers the clients no longer need (see
+//! [`super::client::resize_query_buffer`]) and keeps the recent peaks of
+//! client buffer memory that INFO reports as
+//! `client_recent_max_input_buffer` and `client_recent_max_output_buffer`.
+
+use super::{client, Server};
+
+/// One-second slots of the peaks: INFO shows the largest of the last 8
+/// seconds (Redis's CLIENTS_PEAK_MEM_USAGE_SLOTS).
+const SLOTS: usize = 8;
+
+/// The largest client input and output buffers seen, per second.
+#[derive(Debug, Default)]
+pub struct PeakMem {
+    input: [usize; SLOTS],
+    output: [usize; SLOTS],
+}
+
+impl PeakMem {
+    /// The largest query buffer (and parser state) of a client in the last
+    /// few seconds, in bytes.
+    pub fn recent_max_input(&self) -> usize {
+        self.input.iter().copied().max().unwrap_or(0)
+    }
+
+    /// The largest reply buffer of a client in the last few seconds.
+    pub fn recent_max_output(&self) -> usize {
+        self.output.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// Runs the cron's share of clients.
+pub(super) fn run(srv: &mut Server) {
+    let now = srv.now_ms;
+    // The slot of this second; the next one is cleared for reuse, as in
+    // Redis, so each holds at most the last 8 seconds.
+    let slot_now = ((now / 1000) as usize) % SLOTS;
+    srv.clients_peak.input[(slot_now + 1) % SLOTS] = 0;
+    srv.clients_peak.output[(slot_now + 1) % SLOTS] = 0;
+    let n = srv.clients.len();
+    if n == 0 {
+        return;
+    }
+    let per_call = (n / srv.config.hz.max(1) as usize).max(5).min(n);
+    for _ in 0..per_call {
+        let slot = srv.clients_cron_cursor % n;
+        srv.clients_cron_cursor = slot + 1;
+        let Some(c) = srv.clients[slot].as_deref_mut() else { continue };
+        client::resize_query_buffer(c, now);
+        let peak = &mut srv.clients_peak;
+        peak.input[slot_now] = peak.input[slot_now].max(c.query_size());
+        peak.output[slot_now] = peak.output[slot_now].max(c.out.capacity());
+    }
+}
