@@ -10,10 +10,12 @@ use std::io::Write;
 pub fn run(args: &[String]) -> Result<()> {
     let config = Config::from_args(args).map_err(|e| anyhow::anyhow!("{e}"))?;
     process::serve(config, |addrs| {
+        // Without panicking if nobody reads standard output any more.
+        let mut out = std::io::stdout().lock();
         for a in addrs {
-            println!("spindle kv listening on {a}");
+            let _ = writeln!(out, "spindle kv listening on {a}");
         }
-        let _ = std::io::stdout().flush();
+        let _ = out.flush();
     })
     .context("running the server")?;
     Ok(())

@@ -16,11 +16,14 @@ fn main() {
             std::process::exit(2);
         }
     };
+    // Written without panicking: a reader that went away (closed the
+    // pipe) must not take the server down.
     let announce = |addrs: &[std::net::SocketAddr]| {
+        let mut out = std::io::stdout().lock();
         for a in addrs {
-            println!("port {}", a.port());
+            let _ = writeln!(out, "port {}", a.port());
         }
-        let _ = std::io::stdout().flush();
+        let _ = out.flush();
     };
     if let Err(e) = process::serve(cfg, announce) {
         eprintln!("server error: {e}");
