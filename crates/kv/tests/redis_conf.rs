@@ -506,3 +506,29 @@ fn daemonize_detaches_writes_the_pid_file_and_removes_it_at_shutdown() {
     assert!(err.contains("could not bind"), "{err}");
     drop(busy);
 }
+
+#[test]
+fn supervised_systemd_notifies_ready_and_stopping() {
+    let dir = common::fresh_dir();
+    let sock_path = dir.join("notify");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle-kv-server"))
+        .args(["--supervised", "systemd", "--port", "0", "--dir"])
+        .arg(&dir)
+        .env("NOTIFY_SOCKET", &sock_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port: u16 = line.trim().strip_prefix("port ").unwrap().parse().unwrap();
+    let mut buf = [0u8; 256];
+    let n = sock.recv(&mut buf).expect("READY from the server");
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1\n"));
+    shutdown(&mut conn(port));
+    let n = sock.recv(&mut buf).expect("STOPPING from the server");
+    assert_eq!(&buf[..n], b"STOPPING=1\n");
+    assert_eq!(wait_exit(child), Some(0));
+}

@@ -108,6 +108,10 @@ pub struct Config {
     pub pidfile: Option<std::path::PathBuf>,
     /// `logfile`: the log's file, appended to; empty for standard error.
     pub logfile: String,
+    /// `supervised`: `systemd` (or `auto` with `NOTIFY_SOCKET` set) tells
+    /// systemd when the server is ready and when it stops (`sd_notify`'s
+    /// READY=1 and STOPPING=1); `upstart` and `no` do nothing.
+    pub supervised: String,
     /// The options accepted with no effect ([`super::config_inert`]) that
     /// were set, by name, with their canonical values; the rest read as
     /// their Redis default.
@@ -239,6 +243,7 @@ impl Default for Config {
             daemonize: false,
             pidfile: None,
             logfile: String::new(),
+            supervised: "no".into(),
             inert: std::collections::BTreeMap::new(),
             config_file: None,
         }

@@ -89,9 +89,13 @@ fn oom_values(v: &[String]) -> Result<String, String> {
 }
 
 /// `replicaof host port` / `replicaof no one`: only the latter is accepted
-/// (see the module documentation).
+/// (see the module documentation), and an empty value, as CONFIG REWRITE
+/// writes "no master".
 fn replicaof(v: &[String]) -> Result<String, String> {
     let v = resplit(v)?;
+    if v.len() == 1 && v[0].is_empty() {
+        return Ok(String::new());
+    }
     if v.len() != 2 {
         return Err("wrong number of arguments".into());
     }
@@ -288,7 +292,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     s!("bind-source-addr", None, 0, ""),
     s!("masterauth", None, 0, ""),
     // Enums.
-    e!("supervised", IMMUTABLE, &[("upstart", 0), ("systemd", 1), ("auto", 2), ("no", 3)], "no"),
     e!(
         "syslog-facility",
         IMMUTABLE,
@@ -403,6 +406,7 @@ mod tests {
         assert_eq!(oom_values(&v(&["0 200 800"])).unwrap(), "0 200 800");
         assert!(oom_values(&v(&["0", "200", "9000"])).is_err());
         assert_eq!(replicaof(&v(&["no", "one"])).unwrap(), "");
+        assert_eq!(replicaof(&v(&[""])).unwrap(), "");
         assert!(replicaof(&v(&["10.0.0.1", "6379"])).unwrap_err().contains("not supported"));
         assert!(proc_title(&v(&["{title} {listen-addr} {server-mode}"])).is_ok());
         assert!(proc_title(&v(&["{title}"])).is_err());

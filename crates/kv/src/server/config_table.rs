@@ -409,7 +409,12 @@ pub static OPTIONS: &[ConfigOption] = &[
         }
     ),
     opt!("logfile", None, IMMUTABLE, |c| c.logfile.clone(), |c, v| c.logfile = one(v)?.into()),
+    opt!("supervised", None, IMMUTABLE, |c| c.supervised.clone(), |c, v| c.supervised =
+        pick(v, SUPERVISED)?.into()),
 ];
+
+const SUPERVISED: &[(&str, &str)] =
+    &[("upstart", "upstart"), ("systemd", "systemd"), ("auto", "auto"), ("no", "no")];
 
 /// `dir` as CONFIG GET shows it: the absolute path, as Redis reports its
 /// working directory.

@@ -9,6 +9,11 @@
 //! exits 1 (redis-server's parent exits at once; waiting tells the caller
 //! whether the server came up). Without a `pidfile`, a daemon writes
 //! `/var/run/redis.pid`, as Redis does.
+//!
+//! Under systemd (`supervised systemd`, or `auto` with `NOTIFY_SOCKET` in
+//! the environment, as Debian's `redis-server.service` runs it with
+//! `Type=notify`), the server sends `READY=1` once it listens and
+//! `STOPPING=1` when it stops.
 
 use super::{logging, prepare, Config};
 use std::io::{self, Read, Write};
@@ -37,6 +42,11 @@ pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Re
         None
     };
     let pidfile = config.pidfile.clone();
+    let systemd = match config.supervised.as_str() {
+        "systemd" => std::env::var_os("NOTIFY_SOCKET"),
+        "auto" if std::env::var_os("UPSTART_JOB").is_none() => std::env::var_os("NOTIFY_SOCKET"),
+        _ => None,
+    };
     let prepared = match prepare(config) {
         Ok(p) => p,
         Err(e) => {
@@ -57,11 +67,38 @@ pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Re
     if let Some(d) = detached {
         d.report(b"ok");
     }
+    if let Some(sock) = &systemd {
+        notify_systemd(sock, "STATUS=Ready to accept connections\nREADY=1\n");
+    }
     let result = prepared.run();
+    if let Some(sock) = &systemd {
+        notify_systemd(sock, "STOPPING=1\n");
+    }
     if let Some(p) = &pidfile {
         let _ = std::fs::remove_file(p);
     }
     result
+}
+
+/// `sd_notify`: one datagram to systemd's socket (`@name` is in the
+/// abstract namespace). A failure is logged, as Redis logs it.
+fn notify_systemd(socket: &std::ffi::OsStr, msg: &str) {
+    use std::os::unix::net::UnixDatagram;
+    let sent = (|| -> io::Result<()> {
+        let s = UnixDatagram::unbound()?;
+        let path = socket.as_encoded_bytes();
+        if let Some(name) = path.strip_prefix(b"@") {
+            use std::os::linux::net::SocketAddrExt;
+            let addr = std::os::unix::net::SocketAddr::from_abstract_name(name)?;
+            s.send_to_addr(msg.as_bytes(), &addr)?;
+        } else {
+            s.send_to(msg.as_bytes(), socket)?;
+        }
+        Ok(())
+    })();
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "systemd supervision error: cannot notify NOTIFY_SOCKET");
+    }
 }
 
 /// The daemon's side of the channel to the waiting parent.
