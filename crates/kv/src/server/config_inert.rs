@@ -13,6 +13,43 @@
 //! the ones the configuration set, so nobody takes them for working
 //! features.
 //!
+//! The options, by the feature they belong to (each accepted with no
+//! effect):
+//!
+//! - replication: `replicaof`, `masterauth`, `masteruser`, `repl-*`,
+//!   `replica-*` (and their `slave-*` aliases), `min-replicas-*`,
+//!   `rdb-del-sync-files`, `propagation-error-behavior`;
+//! - cluster: `cluster-*`;
+//! - TLS: `tls-*`;
+//! - ACL and modules: `aclfile`, `acllog-max-len`, `acl-pubsub-default`,
+//!   `enable-protected-configs`, `enable-debug-command` (DEBUG is always
+//!   available here), `enable-module-command`;
+//! - scripting and tracking: `busy-reply-threshold` (`lua-time-limit`),
+//!   `tracking-table-max-keys`; streams: `stream-node-max-*`; lists:
+//!   `list-compress-depth` (quicklist nodes are never compressed);
+//! - persistence tuning: `rdbchecksum` (the checksum is always written and
+//!   checked), `aof-use-rdb-preamble`, `aof-timestamp-enabled`,
+//!   `appenddirname` (the AOF is the single `appendfilename` in `dir`),
+//!   `aof-disable-auto-gc`, `aof-rewrite-incremental-fsync`,
+//!   `rdb-save-incremental-fsync`, `no-appendfsync-on-rewrite`,
+//!   `stop-writes-on-bgsave-error`, `sanitize-dump-payload`,
+//!   `shutdown-on-sigint`, `shutdown-on-sigterm`, `shutdown-timeout`;
+//! - memory and CPU tuning: `activedefrag`, `active-defrag-*`,
+//!   `jemalloc-bg-thread`, `disable-thp`, `oom-score-adj`,
+//!   `oom-score-adj-values`, `maxmemory-clients`,
+//!   `maxmemory-eviction-tenacity`, `activerehashing` (rehashing always
+//!   runs), `dynamic-hz`, `io-threads-do-reads` (IO threads always read),
+//!   `server_cpulist`, `bio_cpulist`, `aof_rewrite_cpulist`,
+//!   `bgsave_cpulist`;
+//! - the process and its surroundings: `unixsocket`, `unixsocketperm` (no
+//!   Unix-socket listener), `bind-source-addr`, `socket-mark-id`,
+//!   `always-show-logo`, `set-proc-title`, `proc-title-template`,
+//!   `syslog-enabled`, `syslog-ident`, `syslog-facility`, `crash-log-enabled`,
+//!   `crash-memcheck-enabled`, `ignore-warnings`;
+//! - Redis's own debugging hooks (hidden from `CONFIG GET *`):
+//!   `use-exit-on-panic`, `rdb-key-save-delay`, `key-load-delay`,
+//!   `watchdog-period`, `loading-process-events-interval-bytes`.
+//!
 //! `replicaof` (`slaveof`) is the one exception on value: `replicaof no
 //! one` is accepted, but a master address is refused, because a server
 //! that silently ran as a writable master where a replica was configured
