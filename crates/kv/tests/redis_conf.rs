@@ -532,3 +532,32 @@ fn supervised_systemd_notifies_ready_and_stopping() {
     assert_eq!(&buf[..n], b"STOPPING=1\n");
     assert_eq!(wait_exit(child), Some(0));
 }
+
+#[test]
+fn timeout_spares_a_client_still_sending_its_command() {
+    let srv = common::start_with(|c| c.timeout = 1);
+    let mut slow = common::Raw::connect(&srv);
+    let mut idle = common::Raw::connect(&srv);
+    common::check(&mut idle, &["PING"], "+PONG\r\n");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(idle.read_to_close());
+    });
+    // One byte of a command at a time until the idle client is closed:
+    // the slow client never completes a command, but it is not idle.
+    let cmd = common::req(&["ECHO", &"x".repeat(64)]);
+    let mut sent = 0;
+    loop {
+        assert!(sent < cmd.len(), "the idle client outlived the slow command");
+        slow.send(&cmd[sent..sent + 1]);
+        sent += 1;
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(_) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    slow.send(&cmd[sent..]);
+    let want = format!("$64\r\n{}\r\n", "x".repeat(64));
+    common::check(&mut slow, &["PING"], &format!("{want}+PONG\r\n"));
+}

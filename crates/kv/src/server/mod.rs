@@ -469,6 +469,7 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
         match t.read {
             Some(ReadOutcome::Data { n, .. }) => {
                 srv.stats.net_input += n as u64;
+                c.last_interaction = srv.now_ms;
                 if over_query_limit(srv, &c) {
                     free_client(lp, srv, slot, c);
                     continue;
