@@ -561,3 +561,32 @@ fn timeout_spares_a_client_still_sending_its_command() {
     let want = format!("$64\r\n{}\r\n", "x".repeat(64));
     common::check(&mut slow, &["PING"], &format!("{want}+PONG\r\n"));
 }
+
+#[test]
+fn loglevel_filters_the_log_file_and_config_set_changes_it() {
+    let dir = common::fresh_dir();
+    let log = dir.join("log");
+    let d = dir.to_str().unwrap();
+    let l = log.to_str().unwrap();
+    let (child, port) = spawn(&[
+        "--port",
+        "0",
+        "--dir",
+        d,
+        "--logfile",
+        l,
+        "--loglevel",
+        "warning",
+        "--activerehashing",
+        "no",
+    ]);
+    let mut con = conn(port);
+    let () = redis::cmd("CONFIG").arg("SET").arg("loglevel").arg("notice").query(&mut con).unwrap();
+    shutdown(&mut con);
+    assert_eq!(wait_exit(child), Some(0));
+    let text = std::fs::read_to_string(&log).unwrap();
+    // The start-up notice was below `warning`; SHUTDOWN's came after the
+    // level went down to `notice`.
+    assert!(!text.contains("options accepted with no effect"), "{text}");
+    assert!(text.contains("SHUTDOWN requested"), "{text}");
+}
