@@ -1,18 +1,22 @@
 //! `spindle kv`: the Redis-compatible server.
 
 use anyhow::{Context, Result};
-use spindle_kv::server::{self, Config};
+use spindle_kv::server::{process, Config};
 use std::io::Write;
 
 /// Runs the server with redis-server style arguments: `[config-file]
-/// [--option value...]`.
+/// [--option value...]`. Sets up its own log (`logfile`, `loglevel`), so
+/// `main` installs no subscriber for this command.
 pub fn run(args: &[String]) -> Result<()> {
     let config = Config::from_args(args).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let prepared = server::prepare(config).context("starting the server")?;
-    for a in prepared.local_addrs() {
-        println!("spindle kv listening on {a}");
-    }
-    std::io::stdout().flush()?;
-    prepared.run().context("running the event loop")?;
+    process::serve(config, |addrs| {
+        // Without panicking if nobody reads standard output any more.
+        let mut out = std::io::stdout().lock();
+        for a in addrs {
+            let _ = writeln!(out, "spindle kv listening on {a}");
+        }
+        let _ = out.flush();
+    })
+    .context("running the server")?;
     Ok(())
 }

@@ -30,7 +30,9 @@ enum Command {
     Echo(EchoArgs),
     /// Runs the Redis-compatible server (spindle-kv). Takes redis-server's
     /// arguments: an optional redis.conf path, then `--option value...`
-    /// (for example `--port 6380 --requirepass secret`).
+    /// (for example `--port 6380 --requirepass secret`). Every Redis 7.0
+    /// directive is accepted; those of features spindle lacks (replication,
+    /// cluster, TLS, ...) have no effect, and the start-up log lists them.
     Kv {
         /// An optional config file, then options as `--name value`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -57,6 +59,11 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
 }
 
 fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if let Command::Kv { args } = &cli.command {
+        // The kv server sets up its log from its own options.
+        return kv::run(args);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -66,10 +73,9 @@ fn main() -> Result<()> {
         .with_writer(spindle_cluster::ErrorLog)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
     match cli.command {
         Command::Echo(args) => echo::run(args.listen, args.poller, args.backlog),
-        Command::Kv { args } => kv::run(&args),
+        Command::Kv { .. } => unreachable!("handled above"),
         Command::Herd(args) => herd::run(args),
         Command::Http(args) => http::run(*args),
     }

@@ -1,9 +1,10 @@
-//! A minimal server binary for tests that must kill a real process (the
-//! crash test): redis-server style arguments (an optional config file, then
-//! `--option value...`), parsed by [`Config::from_args`] exactly as
-//! `spindle kv` parses them. Prints `port N` once it listens.
+//! A minimal server binary for tests that must run a real process (the
+//! crash test, daemonize): redis-server style arguments (an optional config
+//! file, then `--option value...`), parsed by [`Config::from_args`] and run
+//! by [`process::serve`] exactly as `spindle kv` does. Prints `port N` once
+//! it listens.
 
-use spindle_kv::server::{self, Config};
+use spindle_kv::server::{process, Config};
 use std::io::Write;
 
 fn main() {
@@ -15,18 +16,16 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let prepared = match server::prepare(cfg) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("can't start: {e}");
-            std::process::exit(1);
+    // Written without panicking: a reader that went away (closed the
+    // pipe) must not take the server down.
+    let announce = |addrs: &[std::net::SocketAddr]| {
+        let mut out = std::io::stdout().lock();
+        for a in addrs {
+            let _ = writeln!(out, "port {}", a.port());
         }
+        let _ = out.flush();
     };
-    for a in prepared.local_addrs() {
-        println!("port {}", a.port());
-    }
-    let _ = std::io::stdout().flush();
-    if let Err(e) = prepared.run() {
+    if let Err(e) = process::serve(cfg, announce) {
         eprintln!("server error: {e}");
         std::process::exit(1);
     }

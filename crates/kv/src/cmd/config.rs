@@ -63,6 +63,7 @@ pub fn config(ctx: &mut Ctx<'_>) {
                     // updateMaxmemory evicts right away, not at the next
                     // command.
                     ctx.srv.sync_lfu();
+                    crate::server::logging::set_level(&ctx.srv.config.loglevel);
                     if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("maxmemory")) {
                         crate::server::evict::perform_evictions(ctx.srv);
                     }

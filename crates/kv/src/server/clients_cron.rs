@@ -4,6 +4,9 @@
 //! [`super::client::resize_query_buffer`]) and keeps the recent peaks of
 //! client buffer memory that INFO reports as
 //! `client_recent_max_input_buffer` and `client_recent_max_output_buffer`.
+//! And it closes the clients idle for longer than `timeout` seconds, as
+//! Redis's `clientsCronHandleTimeout` does: never a subscriber, a monitor
+//! or a client blocked in a command (their own timeouts apply).
 
 use super::{client, Server};
 
@@ -44,13 +47,26 @@ pub(super) fn run(srv: &mut Server) {
         return;
     }
     let per_call = (n / srv.config.hz.max(1) as usize).max(5).min(n);
+    let max_idle_ms = srv.config.timeout.saturating_mul(1000) as i64;
     for _ in 0..per_call {
         let slot = srv.clients_cron_cursor % n;
         srv.clients_cron_cursor = slot + 1;
         let Some(c) = srv.clients[slot].as_deref_mut() else { continue };
+        if max_idle_ms > 0 && idle_too_long(c, now, max_idle_ms) {
+            tracing::debug!(client = c.id, "closing an idle client (timeout)");
+            c.close_asap = true;
+            srv.kill_pending = true;
+            continue;
+        }
         client::resize_query_buffer(c, now);
         let peak = &mut srv.clients_peak;
         peak.input[slot_now] = peak.input[slot_now].max(c.query_size());
         peak.output[slot_now] = peak.output[slot_now].max(c.out.capacity());
     }
+}
+
+/// Whether `timeout` closes `c`: idle for more than `max_idle_ms`, and not
+/// a subscriber, a monitor, blocked or held by CLIENT PAUSE.
+fn idle_too_long(c: &client::Client, now: i64, max_idle_ms: i64) -> bool {
+    !c.blocked && !c.postponed && !c.monitor && c.subs.total() == 0 && now - c.last_interaction > max_idle_ms
 }

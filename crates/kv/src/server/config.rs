@@ -96,6 +96,26 @@ pub struct Config {
     pub active_expire_effort: u32,
     /// `loglevel`.
     pub loglevel: String,
+    /// `tcp-keepalive`: seconds of idleness before the kernel probes a
+    /// client's connection (SO_KEEPALIVE with TCP_KEEPIDLE, and probes every
+    /// third of that, 3 of them, as Redis's `anetKeepAlive`); 0: off.
+    pub tcp_keepalive: u32,
+    /// `daemonize`: fork into the background at start (see
+    /// [`super::process::serve`]).
+    pub daemonize: bool,
+    /// `pidfile`: written with the process id at start, removed at a clean
+    /// shutdown. With `daemonize yes` and none given, `/var/run/redis.pid`.
+    pub pidfile: Option<std::path::PathBuf>,
+    /// `logfile`: the log's file, appended to; empty for standard error.
+    pub logfile: String,
+    /// `supervised`: `systemd` (or `auto` with `NOTIFY_SOCKET` set) tells
+    /// systemd when the server is ready and when it stops (`sd_notify`'s
+    /// READY=1 and STOPPING=1); `upstart` and `no` do nothing.
+    pub supervised: String,
+    /// The options accepted with no effect ([`super::config_inert`]) that
+    /// were set, by name, with their canonical values; the rest read as
+    /// their Redis default.
+    pub inert: std::collections::BTreeMap<&'static str, String>,
     /// The config file the server was started with (CONFIG REWRITE writes
     /// it back; INFO's `config_file`).
     pub config_file: Option<std::path::PathBuf>,
@@ -142,6 +162,12 @@ impl EvictionPolicy {
 }
 
 impl Config {
+    /// The options this config set that have no effect in this server
+    /// ([`super::config_inert`]), by name, for the start-up log.
+    pub fn inert_in_use(&self) -> Vec<&'static str> {
+        self.inert.keys().copied().collect()
+    }
+
     /// The LFU parameters if an LFU policy is in force.
     pub fn lfu(&self) -> Option<crate::lfu::LfuParams> {
         self.maxmemory_policy.is_lfu().then_some(crate::lfu::LfuParams {
@@ -213,6 +239,12 @@ impl Default for Config {
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             active_expire_effort: 1,
             loglevel: "notice".into(),
+            tcp_keepalive: 300,
+            daemonize: false,
+            pidfile: None,
+            logfile: String::new(),
+            supervised: "no".into(),
+            inert: std::collections::BTreeMap::new(),
             config_file: None,
         }
     }
@@ -323,6 +355,9 @@ fn split_on_spaces(value: &str) -> Vec<String> {
     value.split(' ').map(str::to_owned).collect()
 }
 
+/// Old directives Redis 7.0 accepts, with one argument, and ignores.
+const DEPRECATED: &[&str] = &["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
+
 /// The error redis-server gives for an option it does not know.
 pub const BAD_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
 
@@ -335,7 +370,13 @@ impl Config {
     /// # Errors
     /// An unknown option or a bad value, in Redis's words.
     pub fn apply(&mut self, name: &str, values: &[String]) -> Result<(), ConfigError> {
-        let opt = table::find(name).ok_or_else(|| ConfigError(BAD_DIRECTIVE.into()))?;
+        let Some(opt) = table::find(name) else {
+            // Directives Redis 7.0 still reads, and ignores, in a file.
+            if values.len() == 1 && DEPRECATED.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+                return Ok(());
+            }
+            return Err(ConfigError(BAD_DIRECTIVE.into()));
+        };
         if opt.flags & table::MULTI_ARG == 0 && values.len() != 1 {
             return Err(ConfigError("wrong number of arguments".into()));
         }
@@ -392,9 +433,17 @@ impl Config {
     /// `patterns` (globs, case-insensitive), with its value, in table order.
     pub fn get_matching(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        for opt in table::OPTIONS {
+        for opt in table::all() {
             for name in std::iter::once(opt.name).chain(opt.alias) {
-                if patterns.iter().any(|p| crate::util::glob::glob_match(p, name.as_bytes(), true)) {
+                // A hidden option answers only to its exact name.
+                let matches = |p: &&[u8]| {
+                    if opt.flags & table::HIDDEN != 0 {
+                        p.eq_ignore_ascii_case(name.as_bytes())
+                    } else {
+                        crate::util::glob::glob_match(p, name.as_bytes(), true)
+                    }
+                };
+                if patterns.iter().any(matches) {
                     out.push((name, (opt.get)(self)));
                 }
             }
@@ -520,7 +569,7 @@ impl Config {
         }
         let defaults = Config::default();
         let mut header = false;
-        for opt in table::OPTIONS {
+        for opt in table::all() {
             if written.contains(opt.name) || (opt.get)(self) == (opt.get)(&defaults) {
                 continue;
             }

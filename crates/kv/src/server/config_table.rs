@@ -22,6 +22,13 @@ pub const MULTI_ARG: u8 = 4;
 /// at start (`bind`, `port`: the listeners are not rebound): `CONFIG SET`
 /// accepts only the value in force, as a no-op.
 pub const FIXED: u8 = 8;
+/// Accepted, validated, stored and reported, with no effect: the option
+/// belongs to a Redis feature this server does not have (see
+/// [`super::config_inert`]).
+pub const INERT: u8 = 16;
+/// Left out of `CONFIG GET` with a pattern (Redis's `HIDDEN_CONFIG`): only
+/// its exact name lists it.
+pub const HIDDEN: u8 = 32;
 
 /// One option.
 pub struct ConfigOption {
@@ -29,7 +36,8 @@ pub struct ConfigOption {
     pub name: &'static str,
     /// The old name Redis still accepts (`hash-max-ziplist-entries`).
     pub alias: Option<&'static str>,
-    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`], [`FIXED`].
+    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`], [`FIXED`], [`INERT`],
+    /// [`HIDDEN`].
     pub flags: u8,
     /// The value as `CONFIG GET` prints it.
     pub get: fn(&Config) -> String,
@@ -47,17 +55,23 @@ impl ConfigOption {
 /// Finds an option by name or alias, in any case.
 pub fn find(name: &str) -> Option<&'static ConfigOption> {
     let low = name.to_ascii_lowercase();
-    OPTIONS.iter().find(|o| o.is_named(&low))
+    all().find(|o| o.is_named(&low))
 }
 
-fn one(v: &[String]) -> Result<&str, String> {
+/// Every option: those with an effect ([`OPTIONS`]), then those accepted
+/// with none ([`super::config_inert::OPTIONS`]).
+pub fn all() -> impl Iterator<Item = &'static ConfigOption> {
+    OPTIONS.iter().chain(super::config_inert::OPTIONS)
+}
+
+pub(super) fn one(v: &[String]) -> Result<&str, String> {
     match v {
         [a] => Ok(a.as_str()),
         _ => Err("wrong number of arguments".into()),
     }
 }
 
-fn yes_no(v: &[String]) -> Result<bool, String> {
+pub(super) fn yes_no(v: &[String]) -> Result<bool, String> {
     match one(v)?.to_ascii_lowercase().as_str() {
         "yes" => Ok(true),
         "no" => Ok(false),
@@ -65,11 +79,11 @@ fn yes_no(v: &[String]) -> Result<bool, String> {
     }
 }
 
-fn fmt_bool(b: bool) -> String {
+pub(super) fn fmt_bool(b: bool) -> String {
     if b { "yes" } else { "no" }.into()
 }
 
-fn int(v: &[String], min: i64, max: i64) -> Result<i64, String> {
+pub(super) fn int(v: &[String], min: i64, max: i64) -> Result<i64, String> {
     let n = crate::util::num::parse_i64(one(v)?.as_bytes())
         .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())?;
     if n < min || n > max {
@@ -99,7 +113,7 @@ pub fn memtoull(s: &str) -> Option<u64> {
     num.parse::<u64>().ok()?.checked_mul(mul)
 }
 
-fn mem(v: &[String], min: u64, max: u64) -> Result<u64, String> {
+pub(super) fn mem(v: &[String], min: u64, max: u64) -> Result<u64, String> {
     let n = memtoull(one(v)?).ok_or_else(|| "argument must be a memory value".to_string())?;
     if n < min || n > max {
         return Err(format!("argument must be between {min} and {max} inclusive"));
@@ -107,7 +121,7 @@ fn mem(v: &[String], min: u64, max: u64) -> Result<u64, String> {
     Ok(n)
 }
 
-fn pick<T: Copy>(v: &[String], names: &[(&str, T)]) -> Result<T, String> {
+pub(super) fn pick<T: Copy>(v: &[String], names: &[(&str, T)]) -> Result<T, String> {
     let s = one(v)?.to_ascii_lowercase();
     names.iter().find(|(n, _)| *n == s).map(|&(_, t)| t).ok_or_else(|| {
         let all: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
@@ -132,13 +146,13 @@ const POLICIES: &[(&str, EvictionPolicy)] = &[
 const LOGLEVELS: &[(&str, &str)] =
     &[("debug", "debug"), ("verbose", "verbose"), ("notice", "notice"), ("warning", "warning")];
 
-fn name_of<T: PartialEq + Copy>(names: &[(&'static str, T)], t: T) -> String {
+pub(super) fn name_of<T: PartialEq + Copy>(names: &[(&'static str, T)], t: T) -> String {
     names.iter().find(|(_, x)| *x == t).map_or("", |(n, _)| n).to_string()
 }
 
 /// Multi-argument options accept their arguments as one string too
 /// (`CONFIG SET save "3600 1 300 100"`, `--save "3600 1"`).
-fn resplit(v: &[String]) -> Result<Vec<String>, String> {
+pub(super) fn resplit(v: &[String]) -> Result<Vec<String>, String> {
     match v {
         [one] if one.contains(char::is_whitespace) => split_args(one),
         _ => Ok(v.to_vec()),
@@ -250,7 +264,7 @@ fn set_events(c: &mut Config, v: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-const I32: i64 = i32::MAX as i64;
+pub(super) const I32: i64 = i32::MAX as i64;
 
 macro_rules! opt {
     ($name:expr, $alias:expr, $flags:expr, |$c:ident| $get:expr, |$cm:ident, $v:ident| $set:expr) => {
@@ -382,7 +396,25 @@ pub static OPTIONS: &[ConfigOption] = &[
     ),
     integer!("active-expire-effort", None, 0, 1, 10, active_expire_effort),
     opt!("loglevel", None, 0, |c| c.loglevel.clone(), |c, v| c.loglevel = pick(v, LOGLEVELS)?.into()),
+    integer!("tcp-keepalive", None, 0, 0, I32, tcp_keepalive),
+    opt!("daemonize", None, IMMUTABLE, |c| fmt_bool(c.daemonize), |c, v| c.daemonize = yes_no(v)?),
+    opt!(
+        "pidfile",
+        None,
+        IMMUTABLE,
+        |c| c.pidfile.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
+        |c, v| {
+            let p = one(v)?;
+            c.pidfile = (!p.is_empty()).then(|| p.into());
+        }
+    ),
+    opt!("logfile", None, IMMUTABLE, |c| c.logfile.clone(), |c, v| c.logfile = one(v)?.into()),
+    opt!("supervised", None, IMMUTABLE, |c| c.supervised.clone(), |c, v| c.supervised =
+        pick(v, SUPERVISED)?.into()),
 ];
+
+const SUPERVISED: &[(&str, &str)] =
+    &[("upstart", "upstart"), ("systemd", "systemd"), ("auto", "auto"), ("no", "no")];
 
 /// `dir` as CONFIG GET shows it: the absolute path, as Redis reports its
 /// working directory.
@@ -417,7 +449,7 @@ mod tests {
     #[test]
     fn names_are_unique() {
         let mut seen = std::collections::HashSet::new();
-        for o in OPTIONS {
+        for o in all() {
             assert!(seen.insert(o.name), "{}", o.name);
             if let Some(a) = o.alias {
                 assert!(seen.insert(a), "{a}");

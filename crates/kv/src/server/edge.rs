@@ -82,6 +82,9 @@ pub(super) fn read_and_process(srv: &mut Server, c: &mut Client) -> bool {
             // latencystats, SLOWLOG) is the command's, not the system
             // call's: Redis times `call()` alone.
             srv.refresh_clock();
+            // Any input counts as activity (`timeout`, CLIENT LIST idle=),
+            // as in Redis, even before a command is complete.
+            c.last_interaction = srv.now_ms;
             process_input(srv, c);
             true
         }

@@ -32,12 +32,21 @@ pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> 
         (s.config.bind.clone(), s.config.port, s.config.tcp_backlog)
     };
     for b in binds {
+        // `-addr`: optional, skipped when the system lacks it (Redis's
+        // `bind 127.0.0.1 -::1` on a host without IPv6).
+        let optional = b.starts_with('-');
         let b = b.trim_start_matches('-');
-        let ip: IpAddr = b.parse().map_err(|_| {
+        let ip = bind_ip(b).ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, format!("invalid bind address '{b}'"))
         })?;
-        let fd = bind_one(SocketAddr::new(ip, port), backlog)
-            .map_err(|e| io::Error::new(e.kind(), format!("could not bind {ip}:{port}: {e}")))?;
+        let fd = match bind_one(SocketAddr::new(ip, port), backlog) {
+            Ok(fd) => fd,
+            Err(e) if optional && unavailable(&e) => {
+                tracing::warn!(address = %ip, error = %e, "skipping an optional bind address");
+                continue;
+            }
+            Err(e) => return Err(io::Error::new(e.kind(), format!("could not bind {ip}:{port}: {e}"))),
+        };
         let local = socket::local_inet(fd.as_raw_fd())?;
         // With port 0 every further address uses the port the first one got.
         port = local.port();
@@ -46,6 +55,43 @@ pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> 
         lp.io_start(fd.as_raw_fd(), Interest::READABLE, move |lp, _, _| accept_clients(lp, &s, &fd))?;
     }
     Ok(())
+}
+
+/// A `bind` address: an IP, or Redis's wildcards `*` (every IPv4
+/// address) and `::*` (every IPv6 address), as in `bind * -::*`.
+fn bind_ip(b: &str) -> Option<IpAddr> {
+    match b {
+        "*" => Some(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+        "::*" => Some(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)),
+        _ => b.parse().ok(),
+    }
+}
+
+/// Whether a bind failed because the address or its family does not exist
+/// here (the errors Redis skips for an optional `-addr`).
+fn unavailable(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT | libc::ENOPROTOOPT)
+            | Some(libc::ESOCKTNOSUPPORT | libc::EPFNOSUPPORT)
+    )
+}
+
+/// Redis's `anetKeepAlive`: SO_KEEPALIVE, the first probe after `interval`
+/// idle seconds, then one every third of that, and the connection dropped
+/// after 3 unanswered probes. `interval` 0 leaves keepalive off.
+///
+/// # Errors
+/// A failed `setsockopt`.
+pub fn set_keepalive(fd: std::os::fd::RawFd, interval: u32) -> io::Result<()> {
+    if interval == 0 {
+        return Ok(());
+    }
+    let secs = i32::try_from(interval).unwrap_or(i32::MAX);
+    socket::set_opt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)?;
+    socket::set_opt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, secs)?;
+    socket::set_opt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, (secs / 3).max(1))?;
+    socket::set_opt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3)
 }
 
 fn accept_clients(lp: &mut Loop, shared: &Shared, listener: &OwnedFd) {
@@ -82,6 +128,9 @@ fn accept_one(lp: &mut Loop, shared: &Shared, srv: &mut Server, fd: OwnedFd, pee
         }
     }
     let _ = socket::set_opt(raw, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+    if let Err(e) = set_keepalive(raw, srv.config.tcp_keepalive) {
+        tracing::warn!(error = %e, "cannot set TCP keepalive on a client");
+    }
     let id = srv.next_client_id;
     srv.next_client_id += 1;
     let show = |a: Option<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_else(|| "?:0".into());
@@ -107,3 +156,16 @@ fn accept_one(lp: &mut Loop, shared: &Shared, srv: &mut Server, fd: OwnedFd, pee
 
 /// What a non-loopback client hears in protected mode.
 const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running on, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_takes_redis_wildcards() {
+        assert_eq!(bind_ip("*"), Some("0.0.0.0".parse().unwrap()));
+        assert_eq!(bind_ip("::*"), Some("::".parse().unwrap()));
+        assert_eq!(bind_ip("127.0.0.1"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(bind_ip("localhost"), None);
+    }
+}

@@ -15,6 +15,7 @@ pub mod client;
 pub mod clients_cron;
 pub mod cmdstats;
 pub mod config;
+pub mod config_inert;
 pub mod config_table;
 pub mod edge;
 pub mod evict;
@@ -24,9 +25,11 @@ pub mod iothreads;
 pub mod latencystats;
 pub mod lazyfree;
 mod listen;
+pub mod logging;
 pub mod monitor;
 pub mod notify;
 pub mod pause;
+pub mod process;
 pub mod pubsub;
 mod spawn;
 
@@ -466,6 +469,7 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
         match t.read {
             Some(ReadOutcome::Data { n, .. }) => {
                 srv.stats.net_input += n as u64;
+                c.last_interaction = srv.now_ms;
                 if over_query_limit(srv, &c) {
                     free_client(lp, srv, slot, c);
                     continue;
@@ -676,6 +680,13 @@ impl Prepared {
 /// # Errors
 /// A bind or listen failure (port in use, bad address).
 pub fn prepare(mut config: Config) -> io::Result<Prepared> {
+    let inert = config.inert_in_use();
+    if !inert.is_empty() {
+        tracing::info!(
+            "options accepted with no effect in this server (features it does not have): {}",
+            inert.join(" ")
+        );
+    }
     fdlimit::adjust_open_files_limit(&mut config).map_err(io::Error::other)?;
     let mut lp = Loop::new()?;
     let hz = config.hz.clamp(1, 500);
