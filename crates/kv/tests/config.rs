@@ -294,3 +294,36 @@ fn config_resetstat_zeroes_the_counters() {
     // Only the INFO itself has run since the reset... and it counts after it replies.
     assert!(info.contains("total_commands_processed:1\r\n"), "{info}");
 }
+
+/// `list-compress-depth` only tunes Redis's quicklist memory layout: a
+/// redis.conf or a test suite that sets it must not be refused. Spindle
+/// stores and reports it (Redis's range, 0..=INT_MAX) with no effect.
+#[test]
+fn list_compress_depth_is_accepted_and_reported() {
+    let p = temp_file("compress", "list-compress-depth 2\n");
+    let cfg = Config::from_args(&args(&[p.to_str().unwrap()])).expect("parses");
+    assert_eq!(cfg.list_compress_depth, 2);
+
+    let srv = common::start();
+    let mut con = common::conn(&srv);
+    let got: Vec<String> =
+        redis::cmd("CONFIG").arg("GET").arg("list-compress-depth").query(&mut con).unwrap();
+    assert_eq!(got, ["list-compress-depth", "0"]);
+    let () = redis::cmd("CONFIG").arg("SET").arg("list-compress-depth").arg("1").query(&mut con).unwrap();
+    let got: Vec<String> =
+        redis::cmd("CONFIG").arg("GET").arg("list-compress-depth").query(&mut con).unwrap();
+    assert_eq!(got, ["list-compress-depth", "1"]);
+    let e = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("list-compress-depth")
+        .arg("-1")
+        .query::<()>(&mut con)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("argument must be between 0 and 2147483647 inclusive"), "{e}");
+    // Lists work the same whatever the depth.
+    let n: i64 = redis::cmd("RPUSH").arg("l").arg(&["a", "b", "c"]).query(&mut con).unwrap();
+    assert_eq!(n, 3);
+    let all: Vec<String> = redis::cmd("LRANGE").arg("l").arg(0).arg(-1).query(&mut con).unwrap();
+    assert_eq!(all, ["a", "b", "c"]);
+}

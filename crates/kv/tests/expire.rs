@@ -235,3 +235,28 @@ fn set_and_rename_interplay_with_ttl() {
     let keys: Vec<String> = q(&mut c, &["KEYS", "*"]);
     assert_eq!(keys, ["n"]);
 }
+
+/// The server's cached clock never runs behind the wall clock: a deadline
+/// set with PXAT to 10 s after the client's own clock reads back as at most
+/// 10000 ms away, as Redis's `mstime()` gives. (A cached clock built from
+/// whole milliseconds ran up to 1 ms behind, and PTTL answered 10001 for
+/// about half of these.)
+#[test]
+fn pttl_after_pxat_never_exceeds_the_distance_set() {
+    let srv = start();
+    let mut c = conn(&srv);
+    for i in 0..300 {
+        let at = now_ms() + 10_000;
+        let (_, pttl): ((), i64) = redis::pipe()
+            .cmd("SET")
+            .arg("k")
+            .arg("v")
+            .arg("PXAT")
+            .arg(at)
+            .cmd("PTTL")
+            .arg("k")
+            .query(&mut c)
+            .unwrap();
+        assert!((9_000..=10_000).contains(&pttl), "round {i}: PTTL {pttl}");
+    }
+}

@@ -92,7 +92,11 @@ pub struct Server {
     pub stats: Stats,
     /// Unix time in ms, refreshed at every event (Redis's cached mstime).
     pub now_ms: i64,
-    /// The wall clock at a monotonic instant: `now_ms` is derived from it.
+    /// The wall clock, in microseconds, at a monotonic instant: `now_ms`
+    /// is derived from it. Microseconds, not milliseconds: truncating both
+    /// the base and the time since it to whole ms would put `now_ms` up to
+    /// 1 ms behind the wall clock, so a PXAT deadline read back at once
+    /// would show a PTTL 1 ms longer than it can be.
     clock_base: (i64, std::time::Instant),
     /// When the running command started (the end of the previous one, or
     /// the event that read it): one clock read per command times it.
@@ -183,6 +187,11 @@ pub fn unix_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
+/// Unix time in microseconds.
+fn unix_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
 /// The LRU clock for `ms`: seconds, 24 bits.
 pub fn lru_clock_of(ms: i64) -> u32 {
     ((ms / 1000) as u32) & ((1 << 24) - 1)
@@ -195,7 +204,8 @@ impl Server {
         // together: work done between the two reads (building the tables
         // below) would set the cached clock back by as long, and a key
         // would outlive its expiry by that much.
-        let (now, start) = (unix_ms(), std::time::Instant::now());
+        let (now_us, start) = (unix_us(), std::time::Instant::now());
+        let now = now_us.div_euclid(1000);
         let flag = std::rc::Rc::new(std::cell::Cell::new(false));
         let lfu = std::rc::Rc::new(std::cell::Cell::new(config.lfu()));
         let paused = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -217,7 +227,7 @@ impl Server {
             next_client_id: 1,
             stats: Stats::default(),
             now_ms: now,
-            clock_base: (now, start),
+            clock_base: (now_us, start),
             command_clock: start,
             lru_clock: lru_clock_of(now),
             dirty: 0,
@@ -286,7 +296,8 @@ impl Server {
     /// next command's timing there.
     fn refresh_clock(&mut self) {
         let now = std::time::Instant::now();
-        self.now_ms = self.clock_base.0 + now.saturating_duration_since(self.clock_base.1).as_millis() as i64;
+        let since = now.saturating_duration_since(self.clock_base.1).as_micros() as i64;
+        self.now_ms = (self.clock_base.0 + since).div_euclid(1000);
         self.lru_clock = lru_clock_of(self.now_ms);
         self.command_clock = now;
     }
@@ -294,7 +305,7 @@ impl Server {
     /// Re-reads the wall clock (from the cron), so the cached Unix time
     /// follows changes to the system time.
     fn rebase_clock(&mut self) {
-        self.clock_base = (unix_ms(), std::time::Instant::now());
+        self.clock_base = (unix_us(), std::time::Instant::now());
         self.refresh_clock();
     }
 
