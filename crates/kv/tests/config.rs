@@ -302,7 +302,7 @@ fn config_resetstat_zeroes_the_counters() {
 fn list_compress_depth_is_accepted_and_reported() {
     let p = temp_file("compress", "list-compress-depth 2\n");
     let cfg = Config::from_args(&args(&[p.to_str().unwrap()])).expect("parses");
-    assert_eq!(cfg.list_compress_depth, 2);
+    assert_eq!(cfg.inert.get("list-compress-depth").map(String::as_str), Some("2"));
 
     let srv = common::start();
     let mut con = common::conn(&srv);

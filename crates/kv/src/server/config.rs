@@ -31,14 +31,6 @@ pub struct Config {
     pub tcp_backlog: u32,
     /// The list, hash, set and sorted-set encoding thresholds.
     pub encoding: EncodingConfig,
-    /// `list-compress-depth` (0..=`i32::MAX`, default 0): accepted, stored
-    /// and reported, with no effect. In Redis it LZF-compresses the
-    /// quicklist nodes deeper than this many from either end of a list, a
-    /// memory-layout tuning invisible to commands; spindle's lists have no
-    /// compressed nodes, so the value only round-trips through CONFIG
-    /// GET/SET/REWRITE and redis.conf, where tools and configs written for
-    /// Redis set it.
-    pub list_compress_depth: u32,
     /// `hll-sparse-max-bytes`: the longest a sparse HyperLogLog may grow
     /// (header included) before it is promoted to dense.
     pub hll_sparse_max_bytes: usize,
@@ -212,7 +204,6 @@ impl Default for Config {
             hz: 10,
             tcp_backlog: 511,
             encoding: EncodingConfig::default(),
-            list_compress_depth: 0,
             hll_sparse_max_bytes: crate::types::hll::DEFAULT_SPARSE_MAX_BYTES,
             dir: std::path::PathBuf::from("."),
             dbfilename: "dump.rdb".into(),

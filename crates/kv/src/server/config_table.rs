@@ -322,8 +322,6 @@ pub static OPTIONS: &[ConfigOption] = &[
         I32,
         encoding.list_max_listpack_size
     ),
-    // Accepted with no effect: see `Config::list_compress_depth`.
-    integer!("list-compress-depth", None, 0, 0, I32, list_compress_depth),
     integer!(
         "hash-max-listpack-entries",
         Some("hash-max-ziplist-entries"),
