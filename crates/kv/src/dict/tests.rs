@@ -294,8 +294,13 @@ fn random_entry_is_roughly_fair() {
         *hits.entry(*k).or_default() += 1;
     }
     assert_eq!(hits.len(), 100);
-    // Expected 500 each.
-    assert!(hits.values().all(|&c| (150..1200).contains(&c)), "{hits:?}");
+    // Expected 500 each. The sampler is fair only roughly (an entry's odds
+    // depend on the empty buckets and chains around it, which the random
+    // hash key changes from run to run): over 300 runs the rarest key got
+    // 112 to 300 hits and the commonest at most 995, so the old floor of
+    // 150 failed about one run in a hundred. These bounds still catch a
+    // sampler that skips part of the table or favours it several-fold.
+    assert!(hits.values().all(|&c| (50..1600).contains(&c)), "{hits:?}");
     assert!(Dict::<u32, ()>::new().random_entry(&mut rng).is_none());
 }
 
