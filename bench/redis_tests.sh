@@ -108,9 +108,14 @@ for unit in "${units[@]}"; do
   for server in $servers; do
     port="$(free_port)"
     log="$logs/$(echo "$unit" | tr / _).$server.log"
+    # Each server in a data folder of its own: tests SAVE, DEBUG RELOAD
+    # and SHUTDOWN, which write dump.rdb where the server runs, and a file
+    # left there would be loaded by the next server.
+    data="$logs/data.$(echo "$unit" | tr / _).$server"
+    rm -rf "$data" && mkdir -p "$data"
     case "$server" in
-      spindle) "$spindle" kv --port "$port" --save "" >"$log.server" 2>&1 & ;;
-      redis) redis-server --port "$port" --save "" --appendonly no >"$log.server" 2>&1 & ;;
+      spindle) "$spindle" kv --port "$port" --save "" --dir "$data" >"$log.server" 2>&1 & ;;
+      redis) redis-server --port "$port" --save "" --appendonly no --dir "$data" >"$log.server" 2>&1 & ;;
       *) echo "unknown server $server" >&2; exit 2 ;;
     esac
     pid=$!

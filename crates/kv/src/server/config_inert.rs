@@ -154,7 +154,9 @@ fn mem_or_percent(v: &[String]) -> Result<String, String> {
         if let Ok(n) = num.parse::<i64>() {
             if n >= 0 {
                 if n > 100 {
-                    return Err(format!("argument must be between -100 and {} inclusive", i64::MAX));
+                    // Redis stores N% as -N, so its check is the lower
+                    // bound's, worded for percentages.
+                    return Err("percentage argument must be less or equal to 100".to_string());
                 }
                 return Ok(format!("{n}%"));
             }
@@ -439,6 +441,10 @@ mod tests {
         assert_eq!(octal(&v(&["700"])).unwrap(), "700");
         assert!(octal(&v(&["9"])).is_err());
         assert_eq!(mem_or_percent(&v(&["10%"])).unwrap(), "10%");
+        assert_eq!(
+            mem_or_percent(&v(&["200%"])).unwrap_err(),
+            "percentage argument must be less or equal to 100"
+        );
         assert_eq!(mem_or_percent(&v(&["1kb"])).unwrap(), "1024");
         assert_eq!(oom_values(&v(&["0 200 800"])).unwrap(), "0 200 800");
         assert!(oom_values(&v(&["0", "200", "9000"])).is_err());
