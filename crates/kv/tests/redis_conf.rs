@@ -440,6 +440,38 @@ fn timeout_closes_idle_clients_but_not_active_ones_or_subscribers() {
     common::check(&mut sub, &["PING"], "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
 }
 
+#[test]
+fn timeout_spares_a_client_slowly_reading_a_long_reply() {
+    // Redis counts a write to the client as activity too: a client that
+    // takes longer than `timeout` to drain a big reply is not idle.
+    let srv = common::start_with(|c| c.timeout = 1);
+    let mut con = common::conn(&srv);
+    // Far more than loopback's socket buffers hold (about 4 MiB sent and
+    // 6 MiB received at most), so most of it goes out on writable events
+    // while the reader drains.
+    const LEN: usize = 64 << 20;
+    let () = redis::cmd("SET").arg("big").arg(vec![b'x'; LEN]).query(&mut con).unwrap();
+    let mut s = TcpStream::connect(srv.addr()).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    std::io::Write::write_all(&mut s, &common::req(&["GET", "big"])).unwrap();
+    let want = format!("${LEN}\r\n").len() + LEN + 2;
+    let started = std::time::Instant::now();
+    let (mut got, mut buf) = (0, vec![0; 1 << 20]);
+    while got < want {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed after {got} of {want} bytes, {:?} in", started.elapsed());
+        got += n;
+        // Pacing, not synchronisation: a reader of about 25 MB/s takes
+        // over two seconds for the reply, twice the timeout.
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    assert!(started.elapsed() > Duration::from_secs(2), "the read was not slower than the timeout");
+    std::io::Write::write_all(&mut s, &common::req(&["PING"])).unwrap();
+    let mut pong = [0; 7];
+    s.read_exact(&mut pong).unwrap();
+    assert_eq!(&pong, b"+PONG\r\n");
+}
+
 /// A port free a moment ago.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()

@@ -422,6 +422,11 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
         let before = c.pending_output();
         dead |= write_to_client(&mut c) == WriteOutcome::Failed;
         srv.stats.net_output += (before - c.pending_output()) as u64;
+        if c.pending_output() < before {
+            // A reply going out is activity (`timeout`), as in Redis: a
+            // client slowly draining a long reply is not idle.
+            c.last_interaction = srv.now_ms;
+        }
     }
     let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
     if readable && srv.io_threads.is_some() && !dead {
@@ -554,6 +559,9 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
         let before = c.pending_output();
         let outcome = write_to_client(&mut c);
         srv.stats.net_output += (before - c.pending_output()) as u64;
+        if c.pending_output() < before {
+            c.last_interaction = srv.now_ms;
+        }
         match outcome {
             WriteOutcome::Failed => {
                 free_client(lp, srv, slot, c);
