@@ -57,8 +57,8 @@
 
 use super::config::Config;
 use super::config_table::{
-    fmt_bool, int, mem, memtoull, one, resplit, yes_no, ConfigOption, HIDDEN, I32, IMMUTABLE, INERT,
-    MULTI_ARG,
+    fmt_bool, int, mem, memtoull, name_of, not_one_of, one, pick, resplit, yes_no, ConfigOption, HIDDEN, I32,
+    IMMUTABLE, INERT, MULTI_ARG,
 };
 
 /// The value of inert option `name`, or `default` if it was never set.
@@ -69,15 +69,8 @@ fn get(c: &Config, name: &'static str, default: &str) -> String {
 /// One of `names` (any case); the canonical spelling is the first name
 /// with the same value, as Redis prints it (`oom-score-adj relative` reads
 /// back as `yes`).
-fn enumv(v: &[String], names: &[(&str, u32)]) -> Result<String, String> {
-    let s = one(v)?.to_ascii_lowercase();
-    let val = names.iter().find(|(n, _)| *n == s).map(|&(_, x)| x).ok_or_else(|| enum_err(names))?;
-    Ok(names.iter().find(|(_, x)| *x == val).map_or(s, |(n, _)| n.to_string()))
-}
-
-fn enum_err(names: &[(&str, u32)]) -> String {
-    let all: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
-    format!("argument(s) must be one of the following: {}", all.join(", "))
+fn enumv(v: &[String], names: &[(&'static str, u32)]) -> Result<String, String> {
+    Ok(name_of(names, pick(v, names)?))
 }
 
 /// A multi-argument enum of bit flags (`shutdown-on-sigint save now`),
@@ -85,12 +78,13 @@ fn enum_err(names: &[(&str, u32)]) -> String {
 fn shutdown_flags(v: &[String]) -> Result<String, String> {
     let v = resplit(v)?;
     if v.is_empty() {
-        return Err(enum_err(SHUTDOWN));
+        return Err(not_one_of(SHUTDOWN));
     }
     let mut bits = 0;
     for a in &v {
         let a = a.to_ascii_lowercase();
-        bits |= SHUTDOWN.iter().find(|(n, _)| *n == a).map(|&(_, x)| x).ok_or_else(|| enum_err(SHUTDOWN))?;
+        bits |=
+            SHUTDOWN.iter().find(|(n, _)| *n == a).map(|&(_, x)| x).ok_or_else(|| not_one_of(SHUTDOWN))?;
     }
     if bits & 1 != 0 && bits & 2 != 0 {
         return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());

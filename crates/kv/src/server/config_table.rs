@@ -123,10 +123,13 @@ pub(super) fn mem(v: &[String], min: u64, max: u64) -> Result<u64, String> {
 
 pub(super) fn pick<T: Copy>(v: &[String], names: &[(&str, T)]) -> Result<T, String> {
     let s = one(v)?.to_ascii_lowercase();
-    names.iter().find(|(n, _)| *n == s).map(|&(_, t)| t).ok_or_else(|| {
-        let all: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
-        format!("argument(s) must be one of the following: {}", all.join(", "))
-    })
+    names.iter().find(|(n, _)| *n == s).map(|&(_, t)| t).ok_or_else(|| not_one_of(names))
+}
+
+/// Redis's error for a value outside an enum's `names`.
+pub(super) fn not_one_of<T>(names: &[(&str, T)]) -> String {
+    let all: Vec<&str> = names.iter().map(|(n, _)| *n).collect();
+    format!("argument(s) must be one of the following: {}", all.join(", "))
 }
 
 const FSYNC: &[(&str, AppendFsync)] =

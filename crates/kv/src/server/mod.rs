@@ -408,6 +408,21 @@ fn process_input(srv: &mut Server, c: &mut Client) {
     c.parser = parser;
 }
 
+/// Writes as much of `c`'s pending reply as its socket takes, counting the
+/// bytes (INFO's total_net_output_bytes). Bytes going out are activity
+/// (`timeout`), as in Redis: a client slowly draining a long reply is not
+/// idle.
+fn send_reply(srv: &mut Server, c: &mut Client) -> WriteOutcome {
+    let before = c.pending_output();
+    let outcome = write_to_client(c);
+    let sent = before - c.pending_output();
+    srv.stats.net_output += sent as u64;
+    if sent > 0 {
+        c.last_interaction = srv.now_ms;
+    }
+    outcome
+}
+
 /// A client's socket is readable (or writable, or hung up).
 fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event) {
     let mut guard = shared.borrow_mut();
@@ -419,14 +434,7 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
     }
     let mut dead = false;
     if ev.is_writable() && c.pending_output() > 0 {
-        let before = c.pending_output();
-        dead |= write_to_client(&mut c) == WriteOutcome::Failed;
-        srv.stats.net_output += (before - c.pending_output()) as u64;
-        if c.pending_output() < before {
-            // A reply going out is activity (`timeout`), as in Redis: a
-            // client slowly draining a long reply is not idle.
-            c.last_interaction = srv.now_ms;
-        }
+        dead |= send_reply(srv, &mut c) == WriteOutcome::Failed;
     }
     let readable = ev.is_readable() || ev.is_read_closed() || ev.is_error();
     if readable && srv.io_threads.is_some() && !dead {
@@ -556,13 +564,7 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
             free_client(lp, srv, slot, c);
             continue;
         }
-        let before = c.pending_output();
-        let outcome = write_to_client(&mut c);
-        srv.stats.net_output += (before - c.pending_output()) as u64;
-        if c.pending_output() < before {
-            c.last_interaction = srv.now_ms;
-        }
-        match outcome {
+        match send_reply(srv, &mut c) {
             WriteOutcome::Failed => {
                 free_client(lp, srv, slot, c);
                 continue;
