@@ -7,7 +7,7 @@ mod common;
 use common::{conn, fresh_dir, start_with, TIMEOUT};
 use redis::{cmd, Connection, Value as RV};
 use spindle_kv::rdb::{dump_payload, parse_dump_payload, RdbItem, RdbReader, RdbValue};
-use spindle_kv::server::config::AppendFsync;
+use spindle_kv::server::config::{AppendFsync, EvictionPolicy};
 use spindle_kv::server::{Config, ServerThread};
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -200,7 +200,23 @@ fn bgsave_schedule_and_errors() {
     );
 }
 
-fn redis_server(dir: &Path, dbfilename: &str) -> (std::process::Child, PathBuf) {
+/// A redis-server child, killed and reaped on drop: a failed assertion
+/// must not leave it running (it would hold the test's output pipe open).
+struct RedisChild(std::process::Child);
+
+impl Drop for RedisChild {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn redis_server(dir: &Path, dbfilename: &str) -> (RedisChild, PathBuf) {
+    redis_server_with(dir, dbfilename, &[])
+}
+
+/// redis-server in `dir` with extra options (`["--maxmemory-policy", ...]`).
+fn redis_server_with(dir: &Path, dbfilename: &str, extra: &[&str]) -> (RedisChild, PathBuf) {
     let sock = dir.join("redis.sock");
     let child = std::process::Command::new("redis-server")
         .args(["--port", "0", "--save", "", "--appendonly", "no", "--unixsocket"])
@@ -208,9 +224,11 @@ fn redis_server(dir: &Path, dbfilename: &str) -> (std::process::Child, PathBuf) 
         .arg("--dir")
         .arg(dir)
         .args(["--dbfilename", dbfilename])
+        .args(extra)
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("redis-server must be installed (Debian's redis-server package; CI installs it)");
+    let child = RedisChild(child);
     let deadline = Instant::now() + TIMEOUT;
     while !sock.exists() {
         assert!(Instant::now() < deadline, "redis-server did not start");
@@ -248,20 +266,61 @@ fn our_snapshot_loads_in_redis_server() {
         fill(&mut c, far, far);
         assert_eq!(q::<String>(&mut c, &[b"SAVE"]), "OK");
     }
-    let (mut child, sock) = redis_server(&dir, "dump.rdb");
+    let (child, sock) = redis_server(&dir, "dump.rdb");
     let mut r = unix_conn(&sock);
     check_filled(&mut r);
     assert_eq!(q::<i64>(&mut r, &[b"DBSIZE"]), 7);
     let pttl: i64 = q(&mut r, &[b"PEXPIRETIME", b"ttl"]);
     assert_eq!(pttl, far);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
+}
+
+/// OBJECT IDLETIME of `key`, in seconds.
+fn idle_of(c: &mut Connection, key: &[u8]) -> i64 {
+    q(c, &[b"OBJECT", b"IDLETIME", key])
+}
+
+/// Under an LRU policy a snapshot keeps each key's idle time, as Redis's
+/// does, so a restarted server (ours or redis-server) still evicts the keys
+/// that were cold; without one every loaded key would look just used.
+#[test]
+fn lru_idle_times_move_both_ways_in_snapshots() {
+    const OLD: i64 = 100_000;
+    let lru = |cfg: &mut Config| cfg.maxmemory_policy = EvictionPolicy::AllKeysLru;
+    // Ours into redis-server.
+    let dir = fresh_dir();
+    {
+        let srv = start_in(&dir, lru);
+        let mut c = conn(&srv);
+        let _: () = q(&mut c, &[b"SET", b"new", b"v"]);
+        let p: Vec<u8> = q(&mut c, &[b"DUMP", b"new"]);
+        let _: () = q(&mut c, &[b"RESTORE", b"old", b"0", &p, b"IDLETIME", OLD.to_string().as_bytes()]);
+        assert_eq!(q::<String>(&mut c, &[b"SAVE"]), "OK");
+    }
+    let (child, sock) = redis_server_with(&dir, "dump.rdb", &["--maxmemory-policy", "allkeys-lru"]);
+    let mut r = unix_conn(&sock);
+    let old = idle_of(&mut r, b"old");
+    assert!((OLD..OLD + 60).contains(&old), "redis-server read an idle time of {old} s");
+    assert!(idle_of(&mut r, b"new") < 60);
+    // Redis's into ours.
+    let _: () = q(&mut r, &[b"SET", b"rnew", b"v"]);
+    let p: Vec<u8> = q(&mut r, &[b"DUMP", b"rnew"]);
+    let _: () = q(&mut r, &[b"RESTORE", b"rold", b"0", &p, b"IDLETIME", (2 * OLD).to_string().as_bytes()]);
+    // Over our dump.rdb, which it loaded.
+    assert_eq!(q::<String>(&mut r, &[b"SAVE"]), "OK");
+    drop(child);
+    let srv = start_in(&dir, lru);
+    let mut c = conn(&srv);
+    let rold = idle_of(&mut c, b"rold");
+    assert!((2 * OLD..2 * OLD + 60).contains(&rold), "we read an idle time of {rold} s");
+    assert!(idle_of(&mut c, b"rnew") < 60);
+    assert!(idle_of(&mut c, b"old") >= OLD, "the key that went through both servers is still cold");
 }
 
 #[test]
 fn dump_payloads_move_both_ways_between_us_and_redis_server() {
     let dir = fresh_dir();
-    let (mut child, sock) = redis_server(&dir, "none.rdb");
+    let (child, sock) = redis_server(&dir, "none.rdb");
     let mut r = unix_conn(&sock);
     let srv = start_in(&fresh_dir(), |_| {});
     let mut c = conn(&srv);
@@ -288,8 +347,7 @@ fn dump_payloads_move_both_ways_between_us_and_redis_server() {
     assert_eq!(dump_of(&mut c, "ri"), RdbValue::Set(vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]));
     assert_eq!(dump_of(&mut c, "rs"), RdbValue::Set(vec![b"x".to_vec(), b"y".to_vec()]));
     assert_eq!(q::<i64>(&mut c, &[b"GET", b"rn"]), 77);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
 }
 
 fn check_filled_db0(c: &mut Connection) {

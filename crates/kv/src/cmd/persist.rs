@@ -150,7 +150,7 @@ fn restore(ctx: &mut Ctx<'_>) {
     }
     let value = convert::from_rdb(value, &ctx.srv.config.encoding);
     let clock = ctx.srv.lru_clock;
-    let lru = if idle > 0 { clock.wrapping_sub((idle as u64 & 0xff_ffff) as u32) & 0xff_ffff } else { clock };
+    let lru = if idle > 0 { crate::server::evict::lru_before(clock, idle as u64) } else { clock };
     let mut e = Entry::new(value, lru);
     // FREQ sets the LFU counter, as Redis's objectSetLRUOrLFU does under an
     // LFU policy (IDLETIME is for the LRU clock).

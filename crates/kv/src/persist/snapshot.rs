@@ -20,20 +20,27 @@ pub fn rdb_path(srv: &Server) -> PathBuf {
     srv.config.dir.join(&srv.config.dbfilename)
 }
 
-/// Writes every database to `w` as an RDB stream.
+/// Writes every database to `w` as an RDB stream. With `save_lru` (an LRU
+/// eviction policy) each key's idle time goes along, in seconds.
 ///
 /// # Errors
 /// The writer's.
-pub fn write_rdb<W: Write>(dbs: &[Db], w: W, compress: bool) -> io::Result<W> {
+pub fn write_rdb<W: Write>(dbs: &[Db], w: W, compress: bool, save_lru: bool) -> io::Result<W> {
     let opts = WriterOptions { compress, ..WriterOptions::default() };
     let mut rdb = RdbWriter::with_options(w, &opts)?;
-    let now = crate::lfu::minutes(crate::server::lru_clock_of(crate::server::unix_ms()));
+    let clock = crate::server::lru_clock_of(crate::server::unix_ms());
+    let now = crate::lfu::minutes(clock);
     for db in dbs.iter().filter(|db| !db.is_empty()) {
         rdb.select_db(db.id as u64)?;
         rdb.resize_db(db.len() as u64, db.volatile.len() as u64)?;
-        // Under an LFU policy each key's counter goes along, as Redis saves it.
+        // Under an LRU policy each key's idle time goes along, and under an
+        // LFU policy its counter, as Redis saves them: a restarted server
+        // then evicts the keys that were cold before it stopped.
         let lfu = db.lfu.get();
         for (k, e) in db.keys.iter() {
+            if save_lru {
+                rdb.write_idle(crate::server::evict::idle_time(clock, e.lru))?;
+            }
             if let Some(p) = lfu {
                 rdb.write_freq(crate::lfu::decayed(e, p.decay_time, now))?;
             }
@@ -83,7 +90,8 @@ pub fn write_atomically(
 pub fn save_to_disk(srv: &Server) -> io::Result<()> {
     let temp = srv.config.dir.join(format!("temp-{}.rdb", sys::getpid()));
     let compress = srv.config.rdbcompression;
-    write_atomically(&temp, &rdb_path(srv), |w| write_rdb(&srv.dbs, w, compress))
+    let save_lru = srv.config.maxmemory_policy.is_lru();
+    write_atomically(&temp, &rdb_path(srv), |w| write_rdb(&srv.dbs, w, compress, save_lru))
 }
 
 /// SAVE: writes the snapshot now, in the server thread.
@@ -185,7 +193,7 @@ pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
                 }
                 db = n as usize;
             }
-            RdbItem::Entry { key, value, expire_at_ms, freq } => {
+            RdbItem::Entry { key, value, expire_at_ms, freq, idle } => {
                 if convert::is_empty_aggregate(&value) {
                     continue;
                 }
@@ -195,9 +203,14 @@ pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
                 }
                 let value = convert::from_rdb(value, &srv.config.encoding);
                 let mut e = Entry::new(value, lru);
-                // A saved LFU counter counts under an LFU policy, as in Redis.
-                if let Some(f) = freq.filter(|_| srv.config.maxmemory_policy.is_lfu()) {
-                    e.lfu_counter = f;
+                // A saved LFU counter counts under an LFU policy and a saved
+                // idle time under any other, as Redis's objectSetLRUOrLFU.
+                if srv.config.maxmemory_policy.is_lfu() {
+                    if let Some(f) = freq {
+                        e.lfu_counter = f;
+                    }
+                } else if let Some(secs) = idle {
+                    e.lru = crate::server::evict::lru_before(lru, secs);
                 }
                 srv.dbs[db].put(&key, e, expire_at_ms.unwrap_or(crate::db::NO_EXPIRE));
                 stats.loaded += 1;

@@ -92,6 +92,13 @@ impl<W: Write> RdbWriter<W> {
         self.enc.write_u8(freq)
     }
 
+    /// Writes the LRU idle time, in seconds, of the key written next
+    /// (`RDB_OPCODE_IDLE`, which Redis saves under an LRU policy).
+    pub fn write_idle(&mut self, seconds: u64) -> io::Result<()> {
+        self.enc.write_u8(OPCODE_IDLE)?;
+        self.enc.write_len(seconds)
+    }
+
     /// Writes one key with its value and optional absolute expiry (Unix ms).
     pub fn write_entry(&mut self, key: &[u8], value: &RdbValue, expire_at_ms: Option<i64>) -> io::Result<()> {
         self.write_expire_and_key(key, expire_at_ms, value_type(value))?;
@@ -168,6 +175,9 @@ pub enum RdbItem {
         /// The LFU access counter a server under an LFU policy saved with
         /// the key (`RDB_OPCODE_FREQ`).
         freq: Option<u8>,
+        /// Seconds since the key was last used, which a server under an LRU
+        /// policy saved with it (`RDB_OPCODE_IDLE`).
+        idle: Option<u64>,
     },
     /// The end of the file; the checksum has been verified.
     Eof,
@@ -175,7 +185,7 @@ pub enum RdbItem {
 
 /// Reads an RDB file item by item (versions 1 to 12).
 ///
-/// LRU idle times and Redis 7.4's slot info are skipped; functions and module
+/// Redis 7.4's slot info is skipped; functions and module
 /// aux data are an [`RdbError::UnsupportedOpcode`].
 #[derive(Debug)]
 pub struct RdbReader<R: Read> {
@@ -219,6 +229,7 @@ impl<R: Read> RdbReader<R> {
     fn read_item(&mut self) -> Result<Option<RdbItem>, RdbError> {
         let mut expire_at_ms = None;
         let mut freq = None;
+        let mut idle = None;
         loop {
             let op = self.dec.read_u8()?;
             match op {
@@ -227,9 +238,7 @@ impl<R: Read> RdbReader<R> {
                     expire_at_ms = Some(i64::from(i32::from_le_bytes(self.dec.read_array()?)) * 1000)
                 }
                 OPCODE_FREQ => freq = Some(self.dec.read_u8()?),
-                OPCODE_IDLE => {
-                    self.dec.read_len()?;
-                }
+                OPCODE_IDLE => idle = Some(self.dec.read_len()?),
                 OPCODE_SLOT_INFO => {
                     for _ in 0..3 {
                         self.dec.read_len()?;
@@ -265,7 +274,7 @@ impl<R: Read> RdbReader<R> {
                 ty => {
                     let key = self.dec.read_string()?;
                     let value = self.dec.read_object(ty)?;
-                    return Ok(Some(RdbItem::Entry { key, value, expire_at_ms, freq }));
+                    return Ok(Some(RdbItem::Entry { key, value, expire_at_ms, freq, idle }));
                 }
             }
         }
@@ -326,6 +335,23 @@ mod tests {
     }
 
     #[test]
+    fn a_saved_idle_time_comes_back_with_its_key() {
+        let mut w = RdbWriter::with_options(Vec::new(), &WriterOptions::default()).unwrap();
+        w.select_db(0).unwrap();
+        w.write_idle(90_000).unwrap();
+        w.write_entry(b"k", &RdbValue::String(s("v")), None).unwrap();
+        w.write_entry(b"n", &RdbValue::String(s("v")), None).unwrap();
+        let idles: Vec<_> = items(&w.finish().unwrap())
+            .into_iter()
+            .filter_map(|i| match i {
+                RdbItem::Entry { idle, .. } => Some(idle),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(idles, [Some(90_000), None]);
+    }
+
+    #[test]
     fn writes_and_reads_back() {
         for compress in [false, true] {
             let file = sample_file(compress);
@@ -353,20 +379,23 @@ mod tests {
                         key: s("s"),
                         value: RdbValue::String(s(&"long ".repeat(20))),
                         expire_at_ms: Some(4_102_444_800_000),
-                        freq: None
+                        freq: None,
+                        idle: None
                     },
                     RdbItem::Entry {
                         key: s("l"),
                         value: RdbValue::List(vec![s("a"), s("2")]),
                         expire_at_ms: None,
-                        freq: None
+                        freq: None,
+                        idle: None
                     },
                     RdbItem::SelectDb(3),
                     RdbItem::Entry {
                         key: s("z"),
                         value: RdbValue::ZSet(vec![(s("m"), 2.5)]),
                         expire_at_ms: None,
-                        freq: None
+                        freq: None,
+                        idle: None
                     },
                     RdbItem::Eof,
                 ]
@@ -411,7 +440,8 @@ mod tests {
                 key: s("k"),
                 value: RdbValue::String(s("v")),
                 expire_at_ms: Some(2_000_000_000_000),
-                freq: Some(5)
+                freq: Some(5),
+                idle: Some(0x80)
             }
         );
     }

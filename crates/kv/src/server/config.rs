@@ -159,6 +159,12 @@ impl EvictionPolicy {
     pub fn is_lfu(self) -> bool {
         matches!(self, EvictionPolicy::AllKeysLfu | EvictionPolicy::VolatileLfu)
     }
+
+    /// Whether the policy evicts by LRU idle time, and snapshots therefore
+    /// save each key's idle time (Redis's `MAXMEMORY_FLAG_LRU`).
+    pub fn is_lru(self) -> bool {
+        matches!(self, EvictionPolicy::AllKeysLru | EvictionPolicy::VolatileLru)
+    }
 }
 
 impl Config {

@@ -171,9 +171,23 @@ pub fn idle_time(clock: u32, lru: u32) -> u64 {
     }
 }
 
+/// The LRU clock `seconds` before `clock`, wrapping as the 24-bit clock
+/// does (an idle time longer than the clock's period, 194 days, wraps too,
+/// as in Redis).
+pub fn lru_before(clock: u32, seconds: u64) -> u32 {
+    clock.wrapping_sub((seconds & 0xff_ffff) as u32) & 0xff_ffff
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lru_before_inverts_idle_time() {
+        for (clock, secs) in [(1000, 10), (5, 10), ((1 << 24) - 1, 0)] {
+            assert_eq!(idle_time(clock, lru_before(clock, secs)), secs);
+        }
+    }
 
     #[test]
     fn idle_time_wraps_with_the_clock() {
