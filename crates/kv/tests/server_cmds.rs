@@ -542,6 +542,21 @@ fn time_debug_memory_lastsave() {
     assert_eq!(c.call(&["SCRIPT", "NOSUCH"]), "-ERR unknown subcommand 'NOSUCH'. Try SCRIPT HELP.\r\n");
 }
 
+/// redis-py's suite fakes LOADING, READONLY and OOM replies with DEBUG
+/// ERROR; the text comes back as the error itself, with no `ERR` prefix.
+#[test]
+fn debug_error_replies_with_its_argument() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["DEBUG", "ERROR", "LOADING fake message"]), "-LOADING fake message\r\n");
+    assert_eq!(c.call(&["DEBUG", "ERROR", "two\r\nlines"]), "-two  lines\r\n");
+    // Queued in MULTI, it is one error among EXEC's replies.
+    assert_eq!(c.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.call(&["DEBUG", "ERROR", "READONLY You can't write"]), "+QUEUED\r\n");
+    assert_eq!(c.call(&["EXEC"]), "*1\r\n-READONLY You can't write\r\n");
+    assert!(c.call(&["DEBUG", "HELP"]).contains("ERROR <string>"));
+}
+
 #[test]
 fn shutdown_closes_the_connection_and_stops_the_server() {
     let srv = common::start();

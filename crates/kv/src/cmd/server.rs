@@ -77,6 +77,9 @@ fn time(ctx: &mut Ctx<'_>) {
 
 const DEBUG_HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "RELOAD",
@@ -109,6 +112,7 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"object", 3) => debug_object(ctx),
+        (b"error", 3) => debug_error(ctx),
         (b"reload", 2) => super::persist::debug_reload(ctx),
         _ => {
             let s = String::from_utf8_lossy(ctx.arg(1)).into_owned();
@@ -118,6 +122,18 @@ fn debug(ctx: &mut Ctx<'_>) {
             ))
         }
     }
+}
+
+/// DEBUG ERROR: `string` itself as an error reply, CR and LF made spaces;
+/// client libraries' test suites use it to fake LOADING, READONLY or OOM
+/// errors. As in Redis, the text is sent as is, with no `ERR` prefix.
+fn debug_error(ctx: &mut Ctx<'_>) {
+    let text = ctx.arg(2);
+    let mut line = Vec::with_capacity(text.len() + 3);
+    line.push(b'-');
+    line.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    line.extend_from_slice(b"\r\n");
+    ctx.reply().raw(&line);
 }
 
 /// The length Redis's RDB writer would give a string.
