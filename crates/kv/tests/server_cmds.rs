@@ -743,3 +743,16 @@ fn command_getkeysandflags_gives_each_key_its_access_flags() {
         [kf("d", &["OW", "update"]), kf("a", &["RO", "access"]), kf("b", &["RO", "access"])]
     );
 }
+
+/// In RESP3 each key's flags are a set (`~`), as Redis writes them;
+/// redis-py 5 compares them to a Python set.
+#[test]
+fn command_getkeysandflags_flags_are_a_set_in_resp3() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    c.call(&["HELLO", "3"]);
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "left", "left"]),
+        "*2\r\n*2\r\n$1\r\na\r\n~3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n~2\r\n+RW\r\n+insert\r\n"
+    );
+}
