@@ -542,6 +542,19 @@ fn time_debug_memory_lastsave() {
     assert_eq!(c.call(&["SCRIPT", "NOSUCH"]), "-ERR unknown subcommand 'NOSUCH'. Try SCRIPT HELP.\r\n");
 }
 
+/// Redis 7.0's LOLWUT is its version line, a verbatim string in RESP3;
+/// only VERSION's argument is checked.
+#[test]
+fn lolwut_prints_the_redis_version() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["LOLWUT"]), "$18\r\nRedis ver. 7.0.15\n\r\n");
+    assert_eq!(c.call(&["LOLWUT", "5", "6", "7", "8"]), "$18\r\nRedis ver. 7.0.15\n\r\n");
+    assert_eq!(c.call(&["LOLWUT", "VERSION", "x"]), "-ERR value is not an integer or out of range\r\n");
+    c.call(&["HELLO", "3"]);
+    assert_eq!(c.call(&["LOLWUT", "VERSION", "7"]), "=22\r\ntxt:Redis ver. 7.0.15\n\r\n");
+}
+
 /// redis-py's suite fakes LOADING, READONLY and OOM replies with DEBUG
 /// ERROR; the text comes back as the error itself, with no `ERR` prefix.
 #[test]

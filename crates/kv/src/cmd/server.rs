@@ -1,4 +1,4 @@
-//! Server commands: CONFIG, INFO, TIME, DEBUG, SLOWLOG, LATENCY, MEMORY,
+//! Server commands: CONFIG, INFO, TIME, LOLWUT, DEBUG, SLOWLOG, LATENCY, MEMORY,
 //! FUNCTION, SHUTDOWN, LASTSAVE, and the scripting commands this server
 //! refuses.
 
@@ -21,6 +21,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("config", -2, 0, "server", super::config::config),
     cmd!("info", -1, 0, "server", super::info::info),
     cmd!("time", 1, FAST, "server", time),
+    cmd!("lolwut", -1, READONLY | FAST, "server", lolwut),
     cmd!("debug", -2, ADMIN, "server", debug),
     cmd!("slowlog", -2, ADMIN, "server", super::slowlog::slowlog),
     cmd!("latency", -2, ADMIN, "server", super::latency::latency),
@@ -73,6 +74,18 @@ fn time(ctx: &mut Ctx<'_>) {
     r.array_len(2);
     r.bulk(now.as_secs().to_string().as_bytes());
     r.bulk(now.subsec_micros().to_string().as_bytes());
+}
+
+/// LOLWUT [VERSION <version>] [...]: Redis 7.0's own LOLWUT is the line
+/// "Redis ver. 7.0.15" as a verbatim string, whatever the other arguments.
+/// Redis draws computer art for VERSION 5 and 6 (Schotter, skyscrapers);
+/// here those print the same line.
+fn lolwut(ctx: &mut Ctx<'_>) {
+    if ctx.argc() >= 3 && ctx.arg(1).eq_ignore_ascii_case(b"version") {
+        let Some(_) = ctx.int_arg(2) else { return };
+    }
+    let text = format!("Redis ver. {}\n", super::info::REDIS_VERSION);
+    ctx.reply().verbatim(text.as_bytes());
 }
 
 const DEBUG_HELP: &[&str] = &[
