@@ -542,6 +542,34 @@ fn time_debug_memory_lastsave() {
     assert_eq!(c.call(&["SCRIPT", "NOSUCH"]), "-ERR unknown subcommand 'NOSUCH'. Try SCRIPT HELP.\r\n");
 }
 
+/// Redis 7.0's LOLWUT is its version line, a verbatim string in RESP3;
+/// only VERSION's argument is checked.
+#[test]
+fn lolwut_prints_the_redis_version() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["LOLWUT"]), "$18\r\nRedis ver. 7.0.15\n\r\n");
+    assert_eq!(c.call(&["LOLWUT", "5", "6", "7", "8"]), "$18\r\nRedis ver. 7.0.15\n\r\n");
+    assert_eq!(c.call(&["LOLWUT", "VERSION", "x"]), "-ERR value is not an integer or out of range\r\n");
+    c.call(&["HELLO", "3"]);
+    assert_eq!(c.call(&["LOLWUT", "VERSION", "7"]), "=22\r\ntxt:Redis ver. 7.0.15\n\r\n");
+}
+
+/// redis-py's suite fakes LOADING, READONLY and OOM replies with DEBUG
+/// ERROR; the text comes back as the error itself, with no `ERR` prefix.
+#[test]
+fn debug_error_replies_with_its_argument() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["DEBUG", "ERROR", "LOADING fake message"]), "-LOADING fake message\r\n");
+    assert_eq!(c.call(&["DEBUG", "ERROR", "two\r\nlines"]), "-two  lines\r\n");
+    // Queued in MULTI, it is one error among EXEC's replies.
+    assert_eq!(c.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.call(&["DEBUG", "ERROR", "READONLY You can't write"]), "+QUEUED\r\n");
+    assert_eq!(c.call(&["EXEC"]), "*1\r\n-READONLY You can't write\r\n");
+    assert!(c.call(&["DEBUG", "HELP"]).contains("ERROR <string>"));
+}
+
 #[test]
 fn shutdown_closes_the_connection_and_stops_the_server() {
     let srv = common::start();
@@ -726,5 +754,18 @@ fn command_getkeysandflags_gives_each_key_its_access_flags() {
     assert_eq!(
         ask("zunionstore d 2 a b"),
         [kf("d", &["OW", "update"]), kf("a", &["RO", "access"]), kf("b", &["RO", "access"])]
+    );
+}
+
+/// In RESP3 each key's flags are a set (`~`), as Redis writes them;
+/// redis-py 5 compares them to a Python set.
+#[test]
+fn command_getkeysandflags_flags_are_a_set_in_resp3() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    c.call(&["HELLO", "3"]);
+    assert_eq!(
+        c.call(&["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "left", "left"]),
+        "*2\r\n*2\r\n$1\r\na\r\n~3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n~2\r\n+RW\r\n+insert\r\n"
     );
 }

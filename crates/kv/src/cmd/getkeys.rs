@@ -136,7 +136,8 @@ pub fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) {
             r.array_len(2);
             r.bulk(argv[i]);
             let flags = key_flags(&full_name, &argv, i);
-            r.array_len(flags.len());
+            // A set in RESP3, as Redis's addReplyFlagsForKeyArgs writes it.
+            r.set_len(flags.len());
             for f in flags {
                 r.simple(f);
             }

@@ -1,4 +1,4 @@
-//! Server commands: CONFIG, INFO, TIME, DEBUG, SLOWLOG, LATENCY, MEMORY,
+//! Server commands: CONFIG, INFO, TIME, LOLWUT, DEBUG, SLOWLOG, LATENCY, MEMORY,
 //! FUNCTION, SHUTDOWN, LASTSAVE, and the scripting commands this server
 //! refuses.
 
@@ -21,6 +21,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("config", -2, 0, "server", super::config::config),
     cmd!("info", -1, 0, "server", super::info::info),
     cmd!("time", 1, FAST, "server", time),
+    cmd!("lolwut", -1, READONLY | FAST, "server", lolwut),
     cmd!("debug", -2, ADMIN, "server", debug),
     cmd!("slowlog", -2, ADMIN, "server", super::slowlog::slowlog),
     cmd!("latency", -2, ADMIN, "server", super::latency::latency),
@@ -75,8 +76,23 @@ fn time(ctx: &mut Ctx<'_>) {
     r.bulk(now.subsec_micros().to_string().as_bytes());
 }
 
+/// LOLWUT [VERSION <version>] [...]: Redis 7.0's own LOLWUT is the line
+/// "Redis ver. 7.0.15" as a verbatim string, whatever the other arguments.
+/// Redis draws computer art for VERSION 5 and 6 (Schotter, skyscrapers);
+/// here those print the same line.
+fn lolwut(ctx: &mut Ctx<'_>) {
+    if ctx.argc() >= 3 && ctx.arg(1).eq_ignore_ascii_case(b"version") {
+        let Some(_) = ctx.int_arg(2) else { return };
+    }
+    let text = format!("Redis ver. {}\n", super::info::REDIS_VERSION);
+    ctx.reply().verbatim(text.as_bytes());
+}
+
 const DEBUG_HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ERROR <string>",
+    "    Return a Redis protocol error with <string> as message. Useful for clients",
+    "    unit tests to simulate Redis errors.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "RELOAD",
@@ -109,6 +125,7 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"object", 3) => debug_object(ctx),
+        (b"error", 3) => debug_error(ctx),
         (b"reload", 2) => super::persist::debug_reload(ctx),
         _ => {
             let s = String::from_utf8_lossy(ctx.arg(1)).into_owned();
@@ -118,6 +135,18 @@ fn debug(ctx: &mut Ctx<'_>) {
             ))
         }
     }
+}
+
+/// DEBUG ERROR: `string` itself as an error reply, CR and LF made spaces;
+/// client libraries' test suites use it to fake LOADING, READONLY or OOM
+/// errors. As in Redis, the text is sent as is, with no `ERR` prefix.
+fn debug_error(ctx: &mut Ctx<'_>) {
+    let text = ctx.arg(2);
+    let mut line = Vec::with_capacity(text.len() + 3);
+    line.push(b'-');
+    line.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    line.extend_from_slice(b"\r\n");
+    ctx.reply().raw(&line);
 }
 
 /// The length Redis's RDB writer would give a string.
