@@ -14,3 +14,15 @@ install() {
     as_root apt-get install -y "$@" >&2
   fi
 }
+
+# Prints a loopback port nothing listens on, below the kernel's ephemeral
+# range: a port inside it may be taken by an outgoing connection between
+# this check and the server's bind ("Address already in use").
+free_port() {
+  local low port
+  low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+  while :; do
+    port=$((low - 12000 + RANDOM % 10000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}

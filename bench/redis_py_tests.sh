@@ -84,16 +84,6 @@ fi
 cargo build --release -p spindle --bin spindle >&2
 spindle="$target_dir/release/spindle"
 
-# A port nothing listens on, below the kernel's ephemeral range (a port in
-# it may be taken by an outgoing connection between the check and the bind).
-low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
-free_port() {
-  local port
-  while :; do
-    port=$((low - 12000 + RANDOM % 10000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 
 # Starts $1 (spindle or redis) on a free port in data folder $2, logging
 # to $3; sets `port` and `pid`. Tries another port if the server exits.

@@ -91,15 +91,6 @@ fi
 cargo build --release -p spindle --bin spindle >&2
 spindle="$target_dir/release/spindle"
 
-# A port nothing listens on, from 30000-39999 (runtest keeps its own
-# helper servers near 21000).
-free_port() {
-  local port
-  while :; do
-    port=$((30000 + RANDOM % 10000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
-}
 
 logs="$target_dir/redis-tests"
 mkdir -p "$logs"
