@@ -43,6 +43,7 @@ pub mod keys;
 pub mod latency;
 pub mod lcs;
 pub mod list;
+pub mod memory;
 pub mod meta;
 mod meta_table;
 pub mod monitor;
