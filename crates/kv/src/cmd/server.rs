@@ -139,14 +139,11 @@ fn debug(ctx: &mut Ctx<'_>) {
 
 /// DEBUG ERROR: `string` itself as an error reply, CR and LF made spaces;
 /// client libraries' test suites use it to fake LOADING, READONLY or OOM
-/// errors. As in Redis, the text is sent as is, with no `ERR` prefix.
+/// errors. As in Redis, the text is sent as is, with no `ERR` prefix, and
+/// the error statistics do not count it (see [`Ctx::raw_error`]).
 fn debug_error(ctx: &mut Ctx<'_>) {
-    let text = ctx.arg(2);
-    let mut line = Vec::with_capacity(text.len() + 3);
-    line.push(b'-');
-    line.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
-    line.extend_from_slice(b"\r\n");
-    ctx.reply().raw(&line);
+    let text: Vec<u8> = ctx.arg(2).iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();
+    ctx.raw_error(&text);
 }
 
 /// The length Redis's RDB writer would give a string.
