@@ -222,3 +222,25 @@ fn refusals_before_auth_count_as_redis() {
     assert_eq!(seen[1].0, seen[0].0, "replies to {steps:?}");
     assert_eq!(seen[1].1, seen[0].1, "commandstats, errorstats, total_error_replies");
 }
+
+/// DEBUG ERROR sends its text as a raw error line (Redis's `addReplySds`),
+/// which Redis 7.0 does not count as an error reply: no errorstat, no
+/// total_error_replies, no failed call, alone or inside a transaction.
+/// (The reference server refuses DEBUG unless `enable-debug-command` is
+/// set, so the expected figures are redis-server 7.0.15's, written out.)
+#[test]
+fn debug_error_replies_are_not_counted_as_errors() {
+    let srv = common::start();
+    let mut c = spindle_client(&srv);
+    c.call(&args(&["CONFIG", "RESETSTAT"]));
+    let reply = c.call(&args(&["DEBUG", "ERROR", "LOADING fake"]));
+    assert_eq!(reply, Frame::Line(b'-', b"LOADING fake".to_vec()));
+    for cmd in [&["MULTI"][..], &["DEBUG", "ERROR", "ERR in a transaction"], &["EXEC"]] {
+        c.call(&args(cmd));
+    }
+    let (cmds, errors, total) = stats(&mut c);
+    assert_eq!(cmds["debug"], "calls=2,rejected_calls=0,failed_calls=0");
+    assert_eq!(cmds["exec"], "calls=1,rejected_calls=0,failed_calls=0");
+    assert_eq!(errors, Vec::<String>::new());
+    assert_eq!(total, "total_error_replies:0");
+}

@@ -1,61 +1,13 @@
-//! Server and connection commands: HELLO, CLIENT, COMMAND, INFO, SLOWLOG,
-//! DEBUG, MEMORY, SHUTDOWN and friends.
+//! Server and connection commands: HELLO, CLIENT, INFO, SLOWLOG, DEBUG,
+//! MEMORY, SHUTDOWN and friends (COMMAND and its subcommands are in
+//! command_cmd.rs).
 
 mod common;
 
-use common::{conn, req, start, Raw, TIMEOUT};
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpStream;
+use common::wire::Conn;
+use common::{conn, start, Raw, TIMEOUT};
+use std::io::Read;
 use std::time::Instant;
-
-/// Reads one whole RESP2/RESP3 reply and returns its raw bytes.
-fn read_reply(r: &mut BufReader<TcpStream>) -> Vec<u8> {
-    let mut line = Vec::new();
-    r.read_until(b'\n', &mut line).expect("reply line");
-    assert!(line.ends_with(b"\r\n"), "truncated reply: {:?}", String::from_utf8_lossy(&line));
-    let head = String::from_utf8_lossy(&line[1..line.len() - 2]).into_owned();
-    let mut out = line.clone();
-    match line[0] {
-        b'$' | b'=' | b'!' => {
-            let n: i64 = head.parse().unwrap();
-            if n >= 0 {
-                let mut body = vec![0; n as usize + 2];
-                r.read_exact(&mut body).unwrap();
-                out.extend_from_slice(&body);
-            }
-        }
-        b'*' | b'~' | b'>' | b'%' => {
-            let n: i64 = head.parse().unwrap();
-            let n = if line[0] == b'%' { 2 * n } else { n };
-            for _ in 0..n.max(0) {
-                out.extend(read_reply(r));
-            }
-        }
-        _ => {}
-    }
-    out
-}
-
-struct Conn {
-    r: BufReader<TcpStream>,
-}
-
-impl Conn {
-    fn new(srv: &spindle_kv::server::ServerThread) -> Conn {
-        let raw = Raw::connect(srv);
-        Conn { r: BufReader::new(raw.stream) }
-    }
-
-    fn send(&mut self, args: &[&str]) {
-        use std::io::Write;
-        self.r.get_mut().write_all(&req(args)).unwrap();
-    }
-
-    fn call(&mut self, args: &[&str]) -> String {
-        self.send(args);
-        String::from_utf8_lossy(&read_reply(&mut self.r)).into_owned()
-    }
-}
 
 #[test]
 fn hello_3_switches_to_resp3() {
@@ -279,117 +231,6 @@ fn client_misc_subcommands() {
     assert_eq!(c.call(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
     assert_eq!(c.call(&["CLIENT", "UNBLOCK", "12345"]), ":0\r\n");
     assert!(c.call(&["CLIENT", "HELP"]).starts_with("*"));
-}
-
-#[test]
-fn command_count_info_docs_getkeys() {
-    let srv = common::start();
-    let mut c = Conn::new(&srv);
-    let n: i64 = c.call(&["COMMAND", "COUNT"]).trim().trim_start_matches(':').parse().unwrap();
-    assert!(n > 20);
-    let all = c.call(&["COMMAND"]);
-    assert!(all.starts_with(&format!("*{n}\r\n")), "{}", &all[..40]);
-    // Every field is compared with redis-server's in tests/command_meta.rs.
-    let info = c.call(&["COMMAND", "INFO", "get", "nosuch"]);
-    assert!(
-        info.starts_with("*2\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n"),
-        "{info}"
-    );
-    assert!(info.ends_with("*0\r\n$-1\r\n"), "{info}");
-    let cfg = c.call(&["COMMAND", "INFO", "config"]);
-    assert!(cfg.contains("$10\r\nconfig|get\r\n:-3\r\n"), "{cfg}");
-    let docs = c.call(&["COMMAND", "DOCS", "get"]);
-    assert!(
-        docs.starts_with("*2\r\n$3\r\nget\r\n*10\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n"),
-        "{docs}"
-    );
-    assert!(docs.contains("$5\r\ngroup\r\n$6\r\nstring\r\n"), "{docs}");
-    let docs = c.call(&["COMMAND", "DOCS"]);
-    assert!(docs.starts_with(&format!("*{}\r\n", 2 * n)), "{}", &docs[..20]);
-    assert_eq!(c.call(&["COMMAND", "GETKEYS", "SET", "a", "b"]), "*1\r\n$1\r\na\r\n");
-    assert_eq!(
-        c.call(&["COMMAND", "GETKEYS", "DEL", "a", "b", "c"]),
-        "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"
-    );
-    assert_eq!(c.call(&["COMMAND", "GETKEYS", "PING", "x"]), "-ERR The command has no key arguments\r\n");
-    assert_eq!(c.call(&["COMMAND", "GETKEYS", "foo", "x"]), "-ERR Invalid command specified\r\n");
-    assert_eq!(
-        c.call(&["COMMAND", "GETKEYS", "GET", "a", "b"]),
-        "-ERR Invalid number of arguments specified for command\r\n"
-    );
-    assert_eq!(
-        c.call(&["COMMAND", "GETKEYS", "GET"]),
-        "-ERR wrong number of arguments for 'command|getkeys' command\r\n"
-    );
-    let list = c.call(&["COMMAND", "LIST", "FILTERBY", "PATTERN", "conf*"]);
-    assert!(list.starts_with("*6\r\n$6\r\nconfig\r\n$10\r\nconfig|get\r\n"), "{list}");
-    let list = c.call(&["COMMAND", "LIST", "FILTERBY", "ACLCAT", "string"]);
-    assert!(list.contains("$3\r\nget\r\n") && !list.contains("$6\r\nconfig\r\n"), "{list}");
-}
-
-/// COMMAND GETKEYS and COMMAND INFO for commands whose keys follow a key
-/// count (ZUNIONSTORE, LMPOP, EVAL, ...) and for subcommands that take a
-/// key (MEMORY USAGE, OBJECT ENCODING), as redis-server 7.0.15 answers
-/// (redis-py's test_command_getkeys and its cluster key finder use these).
-#[test]
-fn command_getkeys_follows_key_counts_and_subcommands() {
-    let srv = common::start();
-    let mut c = Conn::new(&srv);
-    let keys = |c: &mut Conn, args: &[&str]| {
-        let mut all = vec!["COMMAND", "GETKEYS"];
-        all.extend_from_slice(args);
-        c.call(&all)
-    };
-    let arr = |ks: &[&str]| {
-        let mut out = format!("*{}\r\n", ks.len());
-        for k in ks {
-            out.push_str(&format!("${}\r\n{k}\r\n", k.len()));
-        }
-        out
-    };
-    let invalid_args = "-ERR Invalid arguments specified for command\r\n";
-    assert_eq!(
-        keys(&mut c, &["ZUNIONSTORE", "out", "2", "z1", "z2", "WEIGHTS", "2", "3"]),
-        arr(&["out", "z1", "z2"])
-    );
-    assert_eq!(keys(&mut c, &["ZDIFFSTORE", "out", "+2", "a", "b"]), arr(&["a", "b", "out"]));
-    assert_eq!(keys(&mut c, &["ZINTERSTORE", "out", "2", "a"]), invalid_args);
-    assert_eq!(keys(&mut c, &["ZUNION", "0", "a"]), invalid_args);
-    assert_eq!(keys(&mut c, &["ZINTERCARD", "2", "a", "b", "LIMIT", "1"]), arr(&["a", "b"]));
-    assert_eq!(keys(&mut c, &["SINTERCARD", "1", "a"]), arr(&["a"]));
-    assert_eq!(keys(&mut c, &["LMPOP", "2", "a", "LEFT"]), arr(&["a", "LEFT"]));
-    assert_eq!(keys(&mut c, &["BLMPOP", "0", "2", "a", "b", "LEFT"]), arr(&["a", "b"]));
-    assert_eq!(keys(&mut c, &["BZMPOP", "1.5", "1", "z", "MIN"]), arr(&["z"]));
-    assert_eq!(keys(&mut c, &["ZMPOP", "1", "z", "MAX"]), arr(&["z"]));
-    assert_eq!(keys(&mut c, &["EVAL", "return 1", "2", "k1", "k2", "a"]), arr(&["k1", "k2"]));
-    assert_eq!(keys(&mut c, &["EVAL", "return 1", "0", "k1"]), "*0\r\n");
-    assert_eq!(keys(&mut c, &["FCALL", "f", "1", "k", "a"]), arr(&["k"]));
-    assert_eq!(
-        keys(&mut c, &["LMPOP", "9", "a"]),
-        "-ERR Invalid number of arguments specified for command\r\n"
-    );
-    assert_eq!(keys(&mut c, &["MEMORY", "USAGE", "k", "SAMPLES", "5"]), arr(&["k"]));
-    assert_eq!(keys(&mut c, &["object", "encoding", "k"]), arr(&["k"]));
-    assert_eq!(keys(&mut c, &["OBJECT", "HELP"]), "-ERR The command has no key arguments\r\n");
-    assert_eq!(keys(&mut c, &["MEMORY", "DOCTOR"]), "-ERR The command has no key arguments\r\n");
-    assert_eq!(keys(&mut c, &["OBJECT", "NOPE", "k"]), "-ERR Invalid command specified\r\n");
-    assert_eq!(keys(&mut c, &["CLIENT", "NOPE"]), "-ERR Invalid command specified\r\n");
-    assert_eq!(
-        keys(&mut c, &["MEMORY", "USAGE"]),
-        "-ERR Invalid number of arguments specified for command\r\n"
-    );
-    // COMMAND INFO flags the movable keys, with Redis's 0 0 0 key range.
-    let info = c.call(&["COMMAND", "INFO", "lmpop"]);
-    assert!(
-        info.starts_with(
-            "*1\r\n*10\r\n$5\r\nlmpop\r\n:-4\r\n*2\r\n+write\r\n+movablekeys\r\n:0\r\n:0\r\n:0\r\n"
-        ),
-        "{info}"
-    );
-    let info = c.call(&["COMMAND", "INFO", "zunionstore"]);
-    assert!(info.contains("+movablekeys\r\n:1\r\n:1\r\n:1\r\n"), "{info}");
-    let info = c.call(&["COMMAND", "INFO", "memory"]);
-    assert!(info.contains("$12\r\nmemory|usage\r\n:-3\r\n*1\r\n+readonly\r\n:2\r\n:2\r\n:1\r\n"), "{info}");
 }
 
 #[test]
@@ -722,50 +563,4 @@ fn client_list_shows_pubsub_multi_and_blocked_state() {
     assert!(!me.call(&["CLIENT", "LIST", "TYPE", "normal"]).contains(" flags=P "));
     assert_eq!(me.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), ":1\r\n");
     assert!(!me.call(&["CLIENT", "LIST"]).contains(" flags=P "));
-}
-
-#[test]
-fn command_list_with_bad_options_is_a_syntax_error() {
-    let srv = common::start();
-    let mut c = Conn::new(&srv);
-    for args in [&["COMMAND", "LIST", "bad_arg"][..], &["COMMAND", "LIST", "FILTERBY", "bad_arg"]] {
-        assert_eq!(c.call(args), "-ERR syntax error\r\n", "{args:?}");
-    }
-    assert_eq!(c.call(&["COMMAND", "LIST", "FILTERBY", "bad_arg", "x"]), "-ERR syntax error\r\n");
-}
-
-#[test]
-fn command_getkeysandflags_gives_each_key_its_access_flags() {
-    let srv = common::start();
-    let mut c = common::conn(&srv);
-    let mut ask = |line: &str| -> Vec<(String, Vec<String>)> {
-        let args: Vec<&str> = line.split(' ').collect();
-        common::q(&mut c, &[&["COMMAND", "GETKEYSANDFLAGS"][..], &args].concat())
-    };
-    let kf = |k: &str, f: &[&str]| (k.to_string(), f.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    assert_eq!(ask("set k1 v1"), [kf("k1", &["OW", "update"])]);
-    assert_eq!(ask("set k1 v1 GET"), [kf("k1", &["RW", "access", "update"])]);
-    assert_eq!(ask("mset k1 v1 k2 v2"), [kf("k1", &["OW", "update"]), kf("k2", &["OW", "update"])]);
-    assert_eq!(
-        ask("LMOVE k1 k2 left right"),
-        [kf("k1", &["RW", "access", "delete"]), kf("k2", &["RW", "insert"])]
-    );
-    assert_eq!(ask("sort k1 store k2"), [kf("k1", &["RO", "access"]), kf("k2", &["OW", "update"])]);
-    assert_eq!(
-        ask("zunionstore d 2 a b"),
-        [kf("d", &["OW", "update"]), kf("a", &["RO", "access"]), kf("b", &["RO", "access"])]
-    );
-}
-
-/// In RESP3 each key's flags are a set (`~`), as Redis writes them;
-/// redis-py 5 compares them to a Python set.
-#[test]
-fn command_getkeysandflags_flags_are_a_set_in_resp3() {
-    let srv = common::start();
-    let mut c = Conn::new(&srv);
-    c.call(&["HELLO", "3"]);
-    assert_eq!(
-        c.call(&["COMMAND", "GETKEYSANDFLAGS", "LMOVE", "a", "b", "left", "left"]),
-        "*2\r\n*2\r\n$1\r\na\r\n~3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n~2\r\n+RW\r\n+insert\r\n"
-    );
 }

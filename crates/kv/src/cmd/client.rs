@@ -66,6 +66,22 @@ const HELP: &[&str] = &[
 /// and its static reply buffer).
 pub const CLIENT_OVERHEAD: usize = 16 * 1024 + 1024;
 
+/// What `c`'s queued transaction holds (Redis's `multi-mem` counts the
+/// queued arguments and the queue's slots).
+fn multi_memory(c: &Client) -> usize {
+    c.multi.as_ref().map_or(0, |m| {
+        let slot = std::mem::size_of::<(super::Called, super::OwnedArgs)>();
+        m.queue.iter().map(|(_, a)| a.heap_size()).sum::<usize>() + m.queue.capacity() * slot
+    })
+}
+
+/// The memory `c` takes (CLIENT LIST `tot-mem`, and its share of MEMORY
+/// STATS `clients.normal`): its query and reply buffers, its queued
+/// transaction and the fixed overhead.
+pub fn client_memory(c: &Client) -> usize {
+    c.query_size() + c.out.capacity() + multi_memory(c) + CLIENT_OVERHEAD
+}
+
 /// One CLIENT LIST line (without the newline), as Redis 7.0 prints it.
 pub fn client_line(srv: &Server, c: &Client) -> String {
     use std::os::fd::AsRawFd;
@@ -107,12 +123,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     let qbuf = c.qlen;
     let qfree = c.query_size().saturating_sub(c.qlen);
     let obl = c.pending_output();
-    // What the queued transaction holds (Redis's multi-mem counts the
-    // queued arguments and the queue's slots).
-    let multi_mem = c.multi.as_ref().map_or(0, |m| {
-        let slot = std::mem::size_of::<(super::Called, super::OwnedArgs)>();
-        m.queue.iter().map(|(_, a)| a.heap_size()).sum::<usize>() + m.queue.capacity() * slot
-    });
+    let multi_mem = multi_memory(c);
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
@@ -138,7 +149,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         c.out.capacity(),
         c.out.len(),
         obl,
-        c.query_size() + c.out.capacity() + multi_mem + CLIENT_OVERHEAD,
+        client_memory(c),
         // Waiting for the socket to take more of the reply, as Redis's
         // writable handler shows.
         if c.wants_write { "rw" } else { "r" },

@@ -2,7 +2,8 @@
 //!
 //! `used_memory` is the allocator's count of live bytes (see
 //! [`crate::alloc`], as Redis's zmalloc counts them); `used_memory_rss` is
-//! the process's resident set size.
+//! the process's resident set size; both come from one
+//! [`super::memory::MemorySample`], which MEMORY STATS reads too.
 
 use super::Ctx;
 use crate::server::Server;
@@ -45,26 +46,6 @@ impl OpsSampler {
     pub fn per_sec(&self) -> u64 {
         self.samples.iter().sum::<u64>() / self.samples.len() as u64
     }
-}
-
-/// The process's resident set size in bytes (0 if /proc is unreadable).
-pub fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
-}
-
-/// Peak resident set size in bytes.
-fn peak_rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// CPU time used (system, user) by this process and by its children, in
@@ -166,9 +147,8 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("clients_in_timeout_table:0");
         }
         "memory" => {
-            let rss = rss_bytes();
-            let used = crate::alloc::used_memory() as u64;
-            let peak = peak_rss_bytes().max(rss);
+            let m = super::memory::MemorySample::take(srv);
+            let (used, rss, peak) = (m.used as u64, m.rss as u64, m.peak as u64);
             f!("# Memory");
             f!("used_memory:{used}");
             f!("used_memory_human:{}", human_bytes(used));
@@ -183,7 +163,7 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             let policy =
                 (crate::server::config_table::find("maxmemory-policy").expect("option").get)(&srv.config);
             f!("maxmemory_policy:{policy}");
-            f!("mem_fragmentation_ratio:{:.2}", rss as f64 / used.max(1) as f64);
+            f!("mem_fragmentation_ratio:{:.2}", m.fragmentation());
             f!("mem_allocator:{}", crate::alloc::allocator_name());
             f!("lazyfree_pending_objects:{}", srv.lazyfree.pending());
             f!("lazyfreed_objects:{}", srv.lazyfree.freed());

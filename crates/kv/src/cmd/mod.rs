@@ -43,6 +43,7 @@ pub mod keys;
 pub mod latency;
 pub mod lcs;
 pub mod list;
+pub mod memory;
 pub mod meta;
 mod meta_table;
 pub mod monitor;
@@ -303,8 +304,9 @@ fn execute_and_feed(
     let timed = srv.config.slowlog_log_slower_than >= 0 || srv.config.latency_monitor_threshold > 0;
     c.rewritten = None;
     c.redacted.clear();
-    let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd };
+    let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd, uncounted_error: false };
     (cmd.handler)(&mut ctx);
+    let uncounted_error = ctx.uncounted_error;
     if first_call.is_some() && !srv.monitors.is_empty() && monitor::shown(cmd, &args) {
         // After the command, as Redis 7.0: SELECT shows the database it
         // selected, AUTH its redacted password.
@@ -319,7 +321,7 @@ fn execute_and_feed(
     if let Some(slot) = first_call {
         // An error reply is what INFO counts as a failed call; the same
         // duration goes to the latency histogram.
-        let error = c.out.get(out_before..).filter(|reply| reply.first() == Some(&b'-'));
+        let error = c.out.get(out_before..).filter(|reply| !uncounted_error && reply.first() == Some(&b'-'));
         srv.stats.cmd.ran(slot, micros as u64, error, srv.config.latency_tracking);
     }
     if timed {
@@ -354,6 +356,9 @@ pub struct Ctx<'a> {
     pub args: Args<'a>,
     /// The command being run.
     pub cmd: &'static Command,
+    /// Set by [`Ctx::raw_error`]: the reply is an error line the error
+    /// statistics do not count.
+    uncounted_error: bool,
 }
 
 /// The error for an argument that should be an integer.
@@ -382,6 +387,19 @@ impl<'a> Ctx<'a> {
     /// Replies with an error.
     pub fn error(&mut self, text: &str) {
         self.reply().error(text);
+    }
+
+    /// Replies with an error line written as is (`text` must hold no CR
+    /// or LF), which, as Redis's `addReplySds` of a `-` string, is not
+    /// counted as an error reply: not in INFO errorstats, not in
+    /// `total_error_replies`, not as a failed call. DEBUG ERROR's reply.
+    pub fn raw_error(&mut self, text: &[u8]) {
+        let mut line = Vec::with_capacity(text.len() + 3);
+        line.push(b'-');
+        line.extend_from_slice(text);
+        line.extend_from_slice(b"\r\n");
+        self.reply().raw(&line);
+        self.uncounted_error = true;
     }
 
     /// Replies `+OK`.

@@ -25,7 +25,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("debug", -2, ADMIN, "server", debug),
     cmd!("slowlog", -2, ADMIN, "server", super::slowlog::slowlog),
     cmd!("latency", -2, ADMIN, "server", super::latency::latency),
-    cmd!("memory", -2, 0, "server", memory),
+    cmd!("memory", -2, 0, "server", super::memory::memory),
     cmd!("shutdown", -1, ADMIN | NO_MULTI, "server", shutdown),
 ];
 
@@ -139,14 +139,11 @@ fn debug(ctx: &mut Ctx<'_>) {
 
 /// DEBUG ERROR: `string` itself as an error reply, CR and LF made spaces;
 /// client libraries' test suites use it to fake LOADING, READONLY or OOM
-/// errors. As in Redis, the text is sent as is, with no `ERR` prefix.
+/// errors. As in Redis, the text is sent as is, with no `ERR` prefix, and
+/// the error statistics do not count it (see [`Ctx::raw_error`]).
 fn debug_error(ctx: &mut Ctx<'_>) {
-    let text = ctx.arg(2);
-    let mut line = Vec::with_capacity(text.len() + 3);
-    line.push(b'-');
-    line.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
-    line.extend_from_slice(b"\r\n");
-    ctx.reply().raw(&line);
+    let text: Vec<u8> = ctx.arg(2).iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();
+    ctx.raw_error(&text);
 }
 
 /// The length Redis's RDB writer would give a string.
@@ -190,76 +187,6 @@ fn debug_object(ctx: &mut Ctx<'_>) {
         idle
     );
     ctx.reply().simple(&line);
-}
-
-const MEMORY_HELP: &[&str] = &[
-    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "DOCTOR",
-    "    Return memory problems reports.",
-    "STATS",
-    "    Return information about the memory usage of the server.",
-    "USAGE <key> [SAMPLES <count>]",
-    "    Return memory in bytes used by <key> and its value. Nested values are",
-    "    sampled up to <count> times (default: 5, 0 means sample all).",
-    "HELP",
-    "    Print this help.",
-];
-
-fn memory(ctx: &mut Ctx<'_>) {
-    let sub = ctx.arg(1).to_ascii_lowercase();
-    match (sub.as_slice(), ctx.argc()) {
-        (b"help", 2) => help(ctx, MEMORY_HELP),
-        (b"usage", 3 | 5) => {
-            if ctx.argc() == 5 {
-                if !ctx.arg(3).eq_ignore_ascii_case(b"samples") {
-                    return ctx.error(super::SYNTAX);
-                }
-                let Some(n) = ctx.int_arg(4) else { return };
-                if n < 0 {
-                    return ctx.error(super::SYNTAX);
-                }
-            }
-            let key = ctx.arg(2);
-            let now = ctx.srv.now_ms;
-            match ctx.srv.dbs[ctx.c.db].peek_mut(key, now) {
-                // The dict entry and the key's own allocation, as Redis counts them.
-                Some(e) => {
-                    let n = e.value.memory_usage() + key.len() + 1 + 24;
-                    ctx.reply().int(n as i64)
-                }
-                None => ctx.reply().null(),
-            }
-        }
-        (b"stats", 2) => memory_stats(ctx),
-        (b"doctor", 2) => ctx.reply().verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."),
-        (b"malloc-stats", 2) => ctx.reply().verbatim(b"Stats not supported for the current allocator"),
-        (b"purge", 2) => ctx.ok(),
-        _ => unknown_subcommand(ctx, "MEMORY", &["usage", "stats", "doctor", "malloc-stats", "purge", "help"]),
-    }
-}
-
-fn memory_stats(ctx: &mut Ctx<'_>) {
-    let rss = super::info::rss_bytes();
-    let keys: usize = ctx.srv.dbs.iter().map(|d| d.len()).sum();
-    let clients = ctx.srv.client_count();
-    let mut r = ctx.reply();
-    r.map_len(8);
-    r.bulk(b"peak.allocated");
-    r.int(rss as i64);
-    r.bulk(b"total.allocated");
-    r.int(rss as i64);
-    r.bulk(b"startup.allocated");
-    r.int(0);
-    r.bulk(b"clients.normal");
-    r.int((clients * super::client::CLIENT_OVERHEAD) as i64);
-    r.bulk(b"keys.count");
-    r.int(keys as i64);
-    r.bulk(b"keys.bytes-per-key");
-    r.int(if keys == 0 { 0 } else { (rss / keys as u64) as i64 });
-    r.bulk(b"dataset.bytes");
-    r.int(rss as i64);
-    r.bulk(b"fragmentation");
-    r.double(1.0);
 }
 
 fn shutdown(ctx: &mut Ctx<'_>) {

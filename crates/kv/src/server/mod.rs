@@ -144,6 +144,14 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Unix time (ms) the server started.
     pub started_ms: i64,
+    /// Bytes allocated when the server was ready, less what loading the
+    /// dataset took (Redis's `initial_memory_usage`, recorded before it
+    /// loads): MEMORY STATS `startup.allocated`. Set once, by [`prepare`].
+    pub startup_memory: usize,
+    /// The most `used_memory` has been, as the cron saw it (Redis's
+    /// `stat_peak_memory`); readers take the larger of it and the current
+    /// figure.
+    pub peak_memory: usize,
     /// The latency monitor's samples (LATENCY).
     pub latency: crate::cmd::latency::LatencyMonitor,
     /// The slow log (SLOWLOG).
@@ -250,6 +258,8 @@ impl Server {
             blocked_clients: 0,
             blocking: blocking::Blocking::default(),
             started_ms: now,
+            startup_memory: 0,
+            peak_memory: 0,
             latency: Default::default(),
             slowlog: Default::default(),
             ops: Default::default(),
@@ -652,6 +662,7 @@ fn cron(shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
     srv.rebase_clock();
+    srv.peak_memory = srv.peak_memory.max(crate::alloc::used_memory());
     if srv.active_expire_enabled && srv.pause.is_none() {
         // A quarter of the cron period, as Redis's slow cycle.
         let budget = std::time::Duration::from_micros(250_000 / srv.config.hz.clamp(1, 500) as u64);
@@ -718,7 +729,9 @@ pub fn prepare(mut config: Config) -> io::Result<Prepared> {
         srv.flush_new_keys(None);
         srv.flush_key_misses(None);
     }
+    let before_load = crate::alloc::used_memory();
     crate::persist::load_at_startup(&mut shared.borrow_mut())?;
+    let loaded = crate::alloc::used_memory().saturating_sub(before_load);
     listen::start_listeners(&mut lp, &shared)?;
     {
         let mut srv = shared.borrow_mut();
@@ -748,6 +761,13 @@ pub fn prepare(mut config: Config) -> io::Result<Prepared> {
             lp.stop();
         })?;
         lp.unref(h.handle());
+    }
+    {
+        // Recorded once, when everything but the dataset is in place.
+        let mut srv = shared.borrow_mut();
+        let used = crate::alloc::used_memory();
+        srv.startup_memory = used.saturating_sub(loaded);
+        srv.peak_memory = used;
     }
     Ok(Prepared { lp, shared })
 }

@@ -1,6 +1,8 @@
 //! Shared test harness: a server on an ephemeral port and clients for it.
 #![allow(dead_code)]
 
+pub mod wire;
+
 use spindle_kv::server::{Config, ServerThread};
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,0 +1,246 @@
+//! MEMORY (USAGE, STATS, DOCTOR, ...), and the one reading of the
+//! server's memory that both MEMORY STATS and INFO memory report.
+//!
+//! MEMORY STATS follows Redis 7.0's `getMemoryOverheadData` and
+//! `memoryCommand` (object.c): the same fields in the same order, each
+//! part of the overhead what this server has of it (0 for what it lacks:
+//! replication, cluster links, Lua, functions), and the dataset what is
+//! left of `used_memory` after the overhead.
+
+use super::server::{help, unknown_subcommand};
+use super::Ctx;
+use crate::resp::reply::Reply;
+use crate::server::Server;
+
+/// One reading of the process's memory: Redis's `cron_malloc_stats`, read
+/// when asked rather than in the cron.
+///
+/// The allocator's own figures (`allocator_allocated`, `_active`,
+/// `_resident`) are not available here (spindle does not query jemalloc's
+/// statistics), so they are filled in as Redis fills them for an
+/// allocator without statistics (`cronUpdateMemoryStats`): resident is
+/// the RSS (there is no Lua heap to take off), active is resident, and
+/// allocated is `used_memory`.
+#[derive(Debug, Clone, Copy)]
+pub struct MemorySample {
+    /// Live bytes allocated (`used_memory`, `total.allocated`).
+    pub used: usize,
+    /// The resident set size (`used_memory_rss`).
+    pub rss: usize,
+    /// The most `used` has been (`used_memory_peak`, `peak.allocated`).
+    pub peak: usize,
+}
+
+impl MemorySample {
+    /// Reads the counters now.
+    pub fn take(srv: &Server) -> MemorySample {
+        let used = crate::alloc::used_memory();
+        MemorySample { used, rss: crate::alloc::rss_bytes(), peak: srv.peak_memory.max(used) }
+    }
+
+    /// `allocator.allocated`: `used`, for want of the allocator's figure.
+    pub fn allocator_allocated(&self) -> usize {
+        self.used
+    }
+
+    /// `allocator.active`: the resident figure, for want of the allocator's.
+    pub fn allocator_active(&self) -> usize {
+        self.allocator_resident()
+    }
+
+    /// `allocator.resident`: the RSS, for want of the allocator's figure.
+    pub fn allocator_resident(&self) -> usize {
+        self.rss
+    }
+
+    /// `mem_fragmentation_ratio` (MEMORY STATS `fragmentation`): RSS over
+    /// `used`, a C `float` as in Redis.
+    pub fn fragmentation(&self) -> f32 {
+        ratio(self.rss, self.used)
+    }
+}
+
+/// `a / b` as Redis's `(float)a / b` (0 when `b` is 0, where C gives inf
+/// or nan).
+fn ratio(a: usize, b: usize) -> f32 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f32 / b as f32
+    }
+}
+
+/// `a - b` as a signed count of bytes.
+fn diff(a: usize, b: usize) -> i64 {
+    a as i64 - b as i64
+}
+
+/// One database's hash table overhead (the `db.N` entries of MEMORY STATS).
+#[derive(Debug, Clone, Copy)]
+pub struct DbOverhead {
+    /// The database number.
+    pub id: usize,
+    /// The keys' table: its buckets and one node per key, holding the
+    /// key's and the value's headers (Redis: dictEntry, bucket, robj).
+    pub main: usize,
+    /// The TTL table: its buckets and one node per volatile key.
+    pub expires: usize,
+}
+
+/// What MEMORY STATS reports as overhead: memory that is not the dataset.
+#[derive(Debug, Clone)]
+pub struct Overhead {
+    /// `startup.allocated`: in use when the server was ready, without
+    /// the dataset loaded at start.
+    pub startup: usize,
+    /// `clients.normal`: the clients' buffers and fixed overhead, as
+    /// CLIENT LIST's `tot-mem` counts them.
+    pub clients_normal: usize,
+    /// `aof.buffer`: the AOF's pending writes, when AOF is on.
+    pub aof_buffer: usize,
+    /// The databases holding keys, in order.
+    pub dbs: Vec<DbOverhead>,
+    /// Keys in all databases.
+    pub keys: usize,
+}
+
+impl Overhead {
+    /// Measures `srv`; `me` is the running client, out of the client slab
+    /// while its command runs.
+    pub fn measure(srv: &Server, me: &crate::server::client::Client) -> Overhead {
+        let clients_normal =
+            srv.clients.iter().flatten().map(|c| super::client::client_memory(c)).sum::<usize>()
+                + super::client::client_memory(me);
+        let aof_buffer = if srv.aof_enabled { srv.persist.aof.buf.capacity() } else { 0 };
+        // A dict's header lives in its `Db`, allocated at start: only the
+        // tables and nodes count, which are 0 for an empty dict as in Redis.
+        let tables = |usage: usize, header: usize| usage.saturating_sub(header);
+        let dbs: Vec<DbOverhead> = srv
+            .dbs
+            .iter()
+            .filter(|db| !db.is_empty())
+            .map(|db| DbOverhead {
+                id: db.id,
+                main: tables(db.keys.memory_usage(), std::mem::size_of_val(&db.keys)),
+                expires: tables(db.volatile.memory_usage(), std::mem::size_of_val(&db.volatile)),
+            })
+            .collect();
+        let keys = srv.dbs.iter().map(|db| db.len()).sum();
+        Overhead { startup: srv.startup_memory, clients_normal, aof_buffer, dbs, keys }
+    }
+
+    /// `overhead.total`: the startup memory and every part after it.
+    pub fn total(&self) -> usize {
+        self.startup
+            + self.clients_normal
+            + self.aof_buffer
+            + self.dbs.iter().map(|d| d.main + d.expires).sum::<usize>()
+    }
+}
+
+const MEMORY_HELP: &[&str] = &[
+    "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DOCTOR",
+    "    Return memory problems reports.",
+    "STATS",
+    "    Return information about the memory usage of the server.",
+    "USAGE <key> [SAMPLES <count>]",
+    "    Return memory in bytes used by <key> and its value. Nested values are",
+    "    sampled up to <count> times (default: 5, 0 means sample all).",
+    "HELP",
+    "    Print this help.",
+];
+
+/// MEMORY <subcommand>.
+pub fn memory(ctx: &mut Ctx<'_>) {
+    let sub = ctx.arg(1).to_ascii_lowercase();
+    match (sub.as_slice(), ctx.argc()) {
+        (b"help", 2) => help(ctx, MEMORY_HELP),
+        (b"usage", 3 | 5) => {
+            if ctx.argc() == 5 {
+                if !ctx.arg(3).eq_ignore_ascii_case(b"samples") {
+                    return ctx.error(super::SYNTAX);
+                }
+                let Some(n) = ctx.int_arg(4) else { return };
+                if n < 0 {
+                    return ctx.error(super::SYNTAX);
+                }
+            }
+            let key = ctx.arg(2);
+            let now = ctx.srv.now_ms;
+            match ctx.srv.dbs[ctx.c.db].peek_mut(key, now) {
+                // The dict entry and the key's own allocation, as Redis counts them.
+                Some(e) => {
+                    let n = e.value.memory_usage() + key.len() + 1 + 24;
+                    ctx.reply().int(n as i64)
+                }
+                None => ctx.reply().null(),
+            }
+        }
+        (b"stats", 2) => memory_stats(ctx),
+        (b"doctor", 2) => ctx.reply().verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."),
+        (b"malloc-stats", 2) => ctx.reply().verbatim(b"Stats not supported for the current allocator"),
+        (b"purge", 2) => ctx.ok(),
+        _ => unknown_subcommand(ctx, "MEMORY", &["usage", "stats", "doctor", "malloc-stats", "purge", "help"]),
+    }
+}
+
+fn int(r: &mut Reply<'_>, name: &str, v: i64) {
+    r.bulk(name.as_bytes());
+    r.int(v);
+}
+
+/// A ratio or percentage, computed as a C `float` as Redis does.
+fn double(r: &mut Reply<'_>, name: &str, v: f32) {
+    r.bulk(name.as_bytes());
+    r.double(f64::from(v));
+}
+
+/// MEMORY STATS: `memoryCommand`'s 27 fields and a `db.N` map per
+/// database holding keys, in its order.
+fn memory_stats(ctx: &mut Ctx<'_>) {
+    let m = MemorySample::take(ctx.srv);
+    let o = Overhead::measure(ctx.srv, ctx.c);
+    let overhead = o.total();
+    let dataset = diff(m.used, overhead);
+    // Figures net of the startup memory (1 byte at least, as Redis).
+    let net = if m.used > o.startup { m.used - o.startup } else { 1 };
+    let (allocated, active, resident) =
+        (m.allocator_allocated(), m.allocator_active(), m.allocator_resident());
+    let mut r = ctx.reply();
+    r.map_len(27 + o.dbs.len());
+    int(&mut r, "peak.allocated", m.peak as i64);
+    int(&mut r, "total.allocated", m.used as i64);
+    int(&mut r, "startup.allocated", o.startup as i64);
+    int(&mut r, "replication.backlog", 0);
+    int(&mut r, "clients.slaves", 0);
+    int(&mut r, "clients.normal", o.clients_normal as i64);
+    int(&mut r, "cluster.links", 0);
+    int(&mut r, "aof.buffer", o.aof_buffer as i64);
+    int(&mut r, "lua.caches", 0);
+    int(&mut r, "functions.caches", 0);
+    for db in &o.dbs {
+        r.bulk(format!("db.{}", db.id).as_bytes());
+        r.map_len(3);
+        int(&mut r, "overhead.hashtable.main", db.main as i64);
+        int(&mut r, "overhead.hashtable.expires", db.expires as i64);
+        int(&mut r, "overhead.hashtable.slot-to-keys", 0);
+    }
+    int(&mut r, "overhead.total", overhead as i64);
+    int(&mut r, "keys.count", o.keys as i64);
+    int(&mut r, "keys.bytes-per-key", net.checked_div(o.keys).unwrap_or(0) as i64);
+    int(&mut r, "dataset.bytes", dataset);
+    double(&mut r, "dataset.percentage", dataset as f32 * 100.0 / net as f32);
+    double(&mut r, "peak.percentage", m.used as f32 * 100.0 / m.peak.max(1) as f32);
+    int(&mut r, "allocator.allocated", allocated as i64);
+    int(&mut r, "allocator.active", active as i64);
+    int(&mut r, "allocator.resident", resident as i64);
+    double(&mut r, "allocator-fragmentation.ratio", ratio(active, allocated));
+    int(&mut r, "allocator-fragmentation.bytes", diff(active, allocated));
+    double(&mut r, "allocator-rss.ratio", ratio(resident, active));
+    int(&mut r, "allocator-rss.bytes", diff(resident, active));
+    double(&mut r, "rss-overhead.ratio", ratio(m.rss, resident));
+    int(&mut r, "rss-overhead.bytes", diff(m.rss, resident));
+    double(&mut r, "fragmentation", m.fragmentation());
+    int(&mut r, "fragmentation.bytes", diff(m.rss, m.used));
+}

@@ -1,0 +1,286 @@
+//! MEMORY STATS: Redis 7.0's field names in Redis 7.0's order (from
+//! `memoryCommand` in object.c), a `db.N` map for each database holding
+//! keys, a map in RESP3, and values that add up as `getMemoryOverheadData`
+//! defines them. When redis-server is installed (CI installs it), the
+//! names are also compared with a live redis-server's reply for the same
+//! keyspace.
+
+mod common;
+
+use common::{q, TIMEOUT};
+use redis::Value;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+/// The fields before the per-database entries (object.c, 7.0.15).
+const HEAD: [&str; 10] = [
+    "peak.allocated",
+    "total.allocated",
+    "startup.allocated",
+    "replication.backlog",
+    "clients.slaves",
+    "clients.normal",
+    "cluster.links",
+    "aof.buffer",
+    "lua.caches",
+    "functions.caches",
+];
+
+/// The fields of each `db.N` entry.
+const DB_FIELDS: [&str; 3] =
+    ["overhead.hashtable.main", "overhead.hashtable.expires", "overhead.hashtable.slot-to-keys"];
+
+/// The fields after the per-database entries.
+const TAIL: [&str; 17] = [
+    "overhead.total",
+    "keys.count",
+    "keys.bytes-per-key",
+    "dataset.bytes",
+    "dataset.percentage",
+    "peak.percentage",
+    "allocator.allocated",
+    "allocator.active",
+    "allocator.resident",
+    "allocator-fragmentation.ratio",
+    "allocator-fragmentation.bytes",
+    "allocator-rss.ratio",
+    "allocator-rss.bytes",
+    "rss-overhead.ratio",
+    "rss-overhead.bytes",
+    "fragmentation",
+    "fragmentation.bytes",
+];
+
+/// The keyspace both servers get: keys in db 0, and in db 3 with a TTL.
+fn fill(c: &mut redis::Connection) {
+    let _: () = q(c, &["SELECT", "0"]);
+    let _: () = q(c, &["MSET", "a", "1", "b", "two", "c", "three"]);
+    let _: () = q(c, &["SELECT", "3"]);
+    let _: () = q(c, &["SET", "v", "x", "EX", "1000"]);
+    let _: () = q(c, &["SELECT", "0"]);
+}
+
+/// The reply as (name, value) pairs: a map in RESP3, a flat array of
+/// alternating names and values in RESP2.
+fn pairs(v: Value, resp3: bool) -> Vec<(String, Value)> {
+    let name = |v: Value| match v {
+        Value::BulkString(b) => String::from_utf8(b).expect("utf-8 name"),
+        other => panic!("a field name that is not a bulk string: {other:?}"),
+    };
+    match v {
+        Value::Map(m) => {
+            assert!(resp3, "a map in RESP2");
+            m.into_iter().map(|(k, v)| (name(k), v)).collect()
+        }
+        Value::Array(a) => {
+            assert!(!resp3, "not a map in RESP3");
+            assert_eq!(a.len() % 2, 0, "odd-length reply");
+            let mut it = a.into_iter();
+            let mut out = Vec::new();
+            while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                out.push((name(k), v));
+            }
+            out
+        }
+        other => panic!("MEMORY STATS replied {other:?}"),
+    }
+}
+
+fn int(v: &Value) -> i64 {
+    match v {
+        Value::Int(n) => *n,
+        other => panic!("not an integer: {other:?}"),
+    }
+}
+
+fn float(v: &Value) -> f64 {
+    match v {
+        Value::Double(d) => *d,
+        Value::BulkString(b) => std::str::from_utf8(b).unwrap().parse().expect("a double"),
+        other => panic!("not a double: {other:?}"),
+    }
+}
+
+/// MEMORY STATS as (name, value) pairs.
+fn memory_stats(c: &mut redis::Connection, resp3: bool) -> Vec<(String, Value)> {
+    pairs(redis::cmd("MEMORY").arg("STATS").query(c).expect("MEMORY STATS"), resp3)
+}
+
+/// The names, with each `db.N` entry's own names checked and dropped.
+fn names(stats: &[(String, Value)], resp3: bool) -> Vec<String> {
+    for (k, v) in stats.iter().filter(|(k, _)| k.starts_with("db.")) {
+        let inner: Vec<String> = pairs(v.clone(), resp3).into_iter().map(|p| p.0).collect();
+        assert_eq!(inner, DB_FIELDS, "{k}");
+    }
+    stats.iter().map(|p| p.0.clone()).collect()
+}
+
+/// Redis 7.0's list for a keyspace with keys in `dbs`.
+fn expected(dbs: &[usize]) -> Vec<String> {
+    let mut v: Vec<String> = HEAD.iter().map(|s| s.to_string()).collect();
+    v.extend(dbs.iter().map(|d| format!("db.{d}")));
+    v.extend(TAIL.iter().map(|s| s.to_string()));
+    v
+}
+
+fn connect(url: &str) -> redis::Connection {
+    let client = redis::Client::open(url).expect("client");
+    let c = client.get_connection_with_timeout(TIMEOUT).expect("connect");
+    c.set_read_timeout(Some(TIMEOUT)).unwrap();
+    c.set_write_timeout(Some(TIMEOUT)).unwrap();
+    c
+}
+
+#[test]
+fn field_names_and_order_are_redis_7_0s() {
+    let srv = common::start();
+    for resp3 in [false, true] {
+        let proto = if resp3 { "?protocol=resp3" } else { "" };
+        let mut c = connect(&format!("redis://{}/{proto}", srv.addr()));
+        let _: () = q(&mut c, &["FLUSHALL"]);
+        assert_eq!(names(&memory_stats(&mut c, resp3), resp3), expected(&[]), "empty, resp3={resp3}");
+        fill(&mut c);
+        assert_eq!(names(&memory_stats(&mut c, resp3), resp3), expected(&[0, 3]), "filled, resp3={resp3}");
+    }
+}
+
+#[test]
+fn values_add_up() {
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    fill(&mut c);
+    let stats = memory_stats(&mut c, false);
+    let get = |name: &str| &stats.iter().find(|p| p.0 == name).unwrap_or_else(|| panic!("no {name}")).1;
+
+    // overhead.total is the startup memory plus every overhead part.
+    let parts = HEAD[2..].iter().map(|n| int(get(n))).sum::<i64>();
+    let dbs = stats
+        .iter()
+        .filter(|p| p.0.starts_with("db."))
+        .flat_map(|p| pairs(p.1.clone(), false))
+        .map(|p| int(&p.1))
+        .sum::<i64>();
+    assert_eq!(int(get("overhead.total")), parts + dbs);
+    let total = int(get("total.allocated"));
+    assert_eq!(int(get("dataset.bytes")), total - int(get("overhead.total")));
+
+    let startup = int(get("startup.allocated"));
+    assert!(startup > 0, "startup.allocated is recorded");
+    assert!(int(get("peak.allocated")) >= total);
+    for zero in ["replication.backlog", "clients.slaves", "cluster.links", "aof.buffer", "lua.caches"] {
+        assert_eq!(int(get(zero)), 0, "{zero}");
+    }
+    assert!(int(get("clients.normal")) > 0, "this client's buffers");
+    // db.0 has keys and no TTLs, db.3 one key with a TTL.
+    let db = |n: &str| pairs(get(n).clone(), false).into_iter().map(|p| int(&p.1)).collect::<Vec<_>>();
+    assert!(db("db.0")[0] > 0 && db("db.0")[1] == 0, "{:?}", db("db.0"));
+    assert!(db("db.3")[0] > 0 && db("db.3")[1] > 0, "{:?}", db("db.3"));
+
+    // keys.count is DBSIZE summed over the databases.
+    let mut keys = 0;
+    for n in 0..16 {
+        let _: () = q(&mut c, &["SELECT", &n.to_string()]);
+        keys += q::<i64>(&mut c, &["DBSIZE"]);
+    }
+    assert_eq!(keys, 4);
+    assert_eq!(int(get("keys.count")), keys);
+    let net = if total > startup { total - startup } else { 1 };
+    assert_eq!(int(get("keys.bytes-per-key")), net / keys);
+
+    // The allocator figures relate as Redis computes them.
+    let (allocated, active, resident) =
+        (int(get("allocator.allocated")), int(get("allocator.active")), int(get("allocator.resident")));
+    assert!(resident > 0);
+    assert_eq!(int(get("allocator-fragmentation.bytes")), active - allocated);
+    assert_eq!(int(get("allocator-rss.bytes")), resident - active);
+    let ratio = float(get("allocator-fragmentation.ratio"));
+    assert!((ratio - active as f64 / allocated as f64).abs() < 1e-3, "{ratio}");
+    let frag = float(get("fragmentation"));
+    let rss = int(get("fragmentation.bytes")) + total;
+    assert!((frag - rss as f64 / total as f64).abs() < 1e-3, "{frag}");
+    assert_eq!(int(get("rss-overhead.bytes")), rss - resident);
+    let peak = float(get("peak.percentage"));
+    assert!(peak > 0.0 && peak <= 100.0, "{peak}");
+
+    // Recorded once: it does not move.
+    let again = memory_stats(&mut c, false);
+    let startup_again = int(&again.iter().find(|p| p.0 == "startup.allocated").unwrap().1);
+    assert_eq!(startup_again, startup);
+}
+
+/// A redis-server child on a unix socket, killed on drop.
+struct Redis {
+    child: Child,
+    dir: PathBuf,
+    sock: PathBuf,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts redis-server if it is installed (None otherwise), waiting,
+/// bounded, until it answers.
+fn redis_server() -> Option<Redis> {
+    let installed = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !installed {
+        return None;
+    }
+    let dir = common::fresh_dir();
+    let sock = dir.join("redis.sock");
+    let child = Command::new("redis-server")
+        .args(["--port", "0", "--unixsocket"])
+        .arg(&sock)
+        .arg("--dir")
+        .arg(&dir)
+        .args(["--appendonly", "no", "--save", "", "--logfile", ""])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn redis-server");
+    let mut redis = Redis { child, dir, sock };
+    let deadline = Instant::now() + 2 * TIMEOUT;
+    loop {
+        if let Some(status) = redis.child.try_wait().expect("try_wait") {
+            panic!("redis-server exited early ({status})");
+        }
+        if std::os::unix::net::UnixStream::connect(&redis.sock).is_ok() {
+            return Some(redis);
+        }
+        assert!(Instant::now() < deadline, "redis-server did not start in time");
+        // Polling interval while the socket appears; not synchronisation.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn field_names_match_a_live_redis_server() {
+    let Some(redis) = redis_server() else {
+        eprintln!("redis-server is not installed: compared with the hard-coded list only");
+        return;
+    };
+    let srv = common::start();
+    for resp3 in [false, true] {
+        let proto = if resp3 { "?protocol=resp3" } else { "" };
+        let mut ours = connect(&format!("redis://{}/{proto}", srv.addr()));
+        let mut theirs = connect(&format!("redis+unix://{}{proto}", redis.sock.display()));
+        for c in [&mut ours, &mut theirs] {
+            let _: () = q(c, &["FLUSHALL"]);
+            fill(c);
+        }
+        let want = names(&memory_stats(&mut theirs, resp3), resp3);
+        assert_eq!(want, expected(&[0, 3]), "redis-server's own list, resp3={resp3}");
+        assert_eq!(names(&memory_stats(&mut ours, resp3), resp3), want, "resp3={resp3}");
+    }
+}
