@@ -396,6 +396,34 @@ fn lolwut_prints_the_redis_version() {
     assert_eq!(c.call(&["LOLWUT", "VERSION", "7"]), "=22\r\ntxt:Redis ver. 7.0.15\n\r\n");
 }
 
+/// The cluster commands answer as a redis-server without cluster mode:
+/// known commands (arity and subcommand errors as Redis's), each refused
+/// with "cluster support disabled", which is how clients tell a
+/// standalone server from a cluster.
+#[test]
+fn cluster_commands_answer_that_cluster_support_is_disabled() {
+    let srv = common::start();
+    let mut c = Conn::new(&srv);
+    let disabled = "-ERR This instance has cluster support disabled\r\n";
+    for cmd in [
+        &["CLUSTER", "INFO"][..],
+        &["CLUSTER", "help"],
+        &["CLUSTER", "KEYSLOT", "a"],
+        &["READONLY"],
+        &["READWRITE"],
+        &["ASKING"],
+    ] {
+        assert_eq!(c.call(cmd), disabled, "{cmd:?}");
+    }
+    assert_eq!(c.call(&["CLUSTER", "FOO"]), "-ERR unknown subcommand 'FOO'. Try CLUSTER HELP.\r\n");
+    assert_eq!(
+        c.call(&["CLUSTER", "INFO", "x"]),
+        "-ERR wrong number of arguments for 'cluster|info' command\r\n"
+    );
+    assert_eq!(c.call(&["READONLY", "x"]), "-ERR wrong number of arguments for 'readonly' command\r\n");
+    assert_eq!(c.call(&["PING"]), "+PONG\r\n", "the connection carries on");
+}
+
 /// redis-py's suite fakes LOADING, READONLY and OOM replies with DEBUG
 /// ERROR; the text comes back as the error itself, with no `ERR` prefix.
 #[test]

@@ -31,6 +31,7 @@ pub mod args;
 pub mod bitfield;
 pub mod bitmap;
 pub mod client;
+pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod conn;
@@ -131,7 +132,7 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 18] {
+fn families() -> [&'static [Command]; 19] {
     [
         conn::COMMANDS,
         string::COMMANDS,
@@ -149,6 +150,7 @@ fn families() -> [&'static [Command]; 18] {
         server::COMMANDS,
         server::SCRIPTING,
         monitor::COMMANDS,
+        cluster::COMMANDS,
         sort::COMMANDS,
         lcs::COMMANDS,
     ]
