@@ -151,7 +151,7 @@ const MEMORY_HELP: &[&str] = &[
     "    Print this help.",
 ];
 
-/// MEMORY <subcommand>.
+/// MEMORY `<subcommand>`.
 pub fn memory(ctx: &mut Ctx<'_>) {
     let sub = ctx.arg(1).to_ascii_lowercase();
     match (sub.as_slice(), ctx.argc()) {
