@@ -1,17 +1,14 @@
 //! MEMORY STATS: Redis 7.0's field names in Redis 7.0's order (from
 //! `memoryCommand` in object.c), a `db.N` map for each database holding
 //! keys, a map in RESP3, and values that add up as `getMemoryOverheadData`
-//! defines them. When redis-server is installed (CI installs it), the
-//! names are also compared with a live redis-server's reply for the same
-//! keyspace.
+//! defines them. The names are also compared with a live redis-server's
+//! reply for the same keyspace (CI installs redis-server).
 
 mod common;
 
+use common::redis_server::RedisServer;
 use common::{q, TIMEOUT};
 use redis::Value;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Instant;
 
 /// The fields before the per-database entries (object.c, 7.0.15).
 const HEAD: [&str; 10] = [
@@ -209,67 +206,9 @@ fn values_add_up() {
     assert_eq!(startup_again, startup);
 }
 
-/// A redis-server child on a unix socket, killed on drop.
-struct Redis {
-    child: Child,
-    dir: PathBuf,
-    sock: PathBuf,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Starts redis-server if it is installed (None otherwise), waiting,
-/// bounded, until it answers.
-fn redis_server() -> Option<Redis> {
-    let installed = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        return None;
-    }
-    let dir = common::fresh_dir();
-    let sock = dir.join("redis.sock");
-    let child = Command::new("redis-server")
-        .args(["--port", "0", "--unixsocket"])
-        .arg(&sock)
-        .arg("--dir")
-        .arg(&dir)
-        .args(["--appendonly", "no", "--save", "", "--logfile", ""])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn redis-server");
-    let mut redis = Redis { child, dir, sock };
-    let deadline = Instant::now() + 2 * TIMEOUT;
-    loop {
-        if let Some(status) = redis.child.try_wait().expect("try_wait") {
-            panic!("redis-server exited early ({status})");
-        }
-        if std::os::unix::net::UnixStream::connect(&redis.sock).is_ok() {
-            return Some(redis);
-        }
-        assert!(Instant::now() < deadline, "redis-server did not start in time");
-        // Polling interval while the socket appears; not synchronisation.
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn field_names_match_a_live_redis_server() {
-    let Some(redis) = redis_server() else {
-        eprintln!("redis-server is not installed: compared with the hard-coded list only");
-        return;
-    };
+    let redis = RedisServer::start(&[]);
     let srv = common::start();
     for resp3 in [false, true] {
         let proto = if resp3 { "?protocol=resp3" } else { "" };

@@ -4,12 +4,13 @@
 
 mod common;
 
+use common::redis_server::RedisServer;
 use common::{conn, fresh_dir, start_with, TIMEOUT};
 use redis::{cmd, Connection, Value as RV};
 use spindle_kv::rdb::{dump_payload, parse_dump_payload, RdbItem, RdbReader, RdbValue};
 use spindle_kv::server::config::{AppendFsync, EvictionPolicy};
 use spindle_kv::server::{Config, ServerThread};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 fn now_ms() -> i64 {
@@ -200,62 +201,6 @@ fn bgsave_schedule_and_errors() {
     );
 }
 
-/// A redis-server child, killed and reaped on drop: a failed assertion
-/// must not leave it running (it would hold the test's output pipe open).
-struct RedisChild(std::process::Child);
-
-impl Drop for RedisChild {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn redis_server(dir: &Path, dbfilename: &str) -> (RedisChild, PathBuf) {
-    redis_server_with(dir, dbfilename, &[])
-}
-
-/// redis-server in `dir` with extra options (`["--maxmemory-policy", ...]`).
-fn redis_server_with(dir: &Path, dbfilename: &str, extra: &[&str]) -> (RedisChild, PathBuf) {
-    let sock = dir.join("redis.sock");
-    let child = std::process::Command::new("redis-server")
-        .args(["--port", "0", "--save", "", "--appendonly", "no", "--unixsocket"])
-        .arg(&sock)
-        .arg("--dir")
-        .arg(dir)
-        .args(["--dbfilename", dbfilename])
-        .args(extra)
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server must be installed (Debian's redis-server package; CI installs it)");
-    let child = RedisChild(child);
-    let deadline = Instant::now() + TIMEOUT;
-    while !sock.exists() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    (child, sock)
-}
-
-fn unix_conn(sock: &Path) -> Connection {
-    let deadline = Instant::now() + TIMEOUT;
-    loop {
-        let client = redis::Client::open(format!("redis+unix://{}", sock.display())).unwrap();
-        match client.get_connection() {
-            Ok(c) => {
-                // Loading answers -LOADING; wait for it to end.
-                let mut c = c;
-                if cmd("PING").query::<String>(&mut c).is_ok() {
-                    return c;
-                }
-            }
-            Err(e) => assert!(Instant::now() < deadline, "can't reach redis-server: {e}"),
-        }
-        assert!(Instant::now() < deadline, "redis-server not ready");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn our_snapshot_loads_in_redis_server() {
     let dir = fresh_dir();
@@ -266,13 +211,13 @@ fn our_snapshot_loads_in_redis_server() {
         fill(&mut c, far, far);
         assert_eq!(q::<String>(&mut c, &[b"SAVE"]), "OK");
     }
-    let (child, sock) = redis_server(&dir, "dump.rdb");
-    let mut r = unix_conn(&sock);
+    let redis = RedisServer::start_in(&dir, &[]);
+    let mut r = redis.conn();
     check_filled(&mut r);
     assert_eq!(q::<i64>(&mut r, &[b"DBSIZE"]), 7);
     let pttl: i64 = q(&mut r, &[b"PEXPIRETIME", b"ttl"]);
     assert_eq!(pttl, far);
-    drop(child);
+    drop(redis);
 }
 
 /// OBJECT IDLETIME of `key`, in seconds.
@@ -297,8 +242,8 @@ fn lru_idle_times_move_both_ways_in_snapshots() {
         let _: () = q(&mut c, &[b"RESTORE", b"old", b"0", &p, b"IDLETIME", OLD.to_string().as_bytes()]);
         assert_eq!(q::<String>(&mut c, &[b"SAVE"]), "OK");
     }
-    let (child, sock) = redis_server_with(&dir, "dump.rdb", &["--maxmemory-policy", "allkeys-lru"]);
-    let mut r = unix_conn(&sock);
+    let redis = RedisServer::start_in(&dir, &["--maxmemory-policy", "allkeys-lru"]);
+    let mut r = redis.conn();
     let old = idle_of(&mut r, b"old");
     assert!((OLD..OLD + 60).contains(&old), "redis-server read an idle time of {old} s");
     assert!(idle_of(&mut r, b"new") < 60);
@@ -308,7 +253,7 @@ fn lru_idle_times_move_both_ways_in_snapshots() {
     let _: () = q(&mut r, &[b"RESTORE", b"rold", b"0", &p, b"IDLETIME", (2 * OLD).to_string().as_bytes()]);
     // Over our dump.rdb, which it loaded.
     assert_eq!(q::<String>(&mut r, &[b"SAVE"]), "OK");
-    drop(child);
+    drop(redis);
     let srv = start_in(&dir, lru);
     let mut c = conn(&srv);
     let rold = idle_of(&mut c, b"rold");
@@ -320,8 +265,8 @@ fn lru_idle_times_move_both_ways_in_snapshots() {
 #[test]
 fn dump_payloads_move_both_ways_between_us_and_redis_server() {
     let dir = fresh_dir();
-    let (child, sock) = redis_server(&dir, "none.rdb");
-    let mut r = unix_conn(&sock);
+    let redis = RedisServer::start_in(&dir, &["--dbfilename", "none.rdb"]);
+    let mut r = redis.conn();
     let srv = start_in(&fresh_dir(), |_| {});
     let mut c = conn(&srv);
     fill(&mut c, now_ms() + 100_000, now_ms() + 100_000);
@@ -347,7 +292,7 @@ fn dump_payloads_move_both_ways_between_us_and_redis_server() {
     assert_eq!(dump_of(&mut c, "ri"), RdbValue::Set(vec![b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]));
     assert_eq!(dump_of(&mut c, "rs"), RdbValue::Set(vec![b"x".to_vec(), b"y".to_vec()]));
     assert_eq!(q::<i64>(&mut c, &[b"GET", b"rn"]), 77);
-    drop(child);
+    drop(redis);
 }
 
 fn check_filled_db0(c: &mut Connection) {

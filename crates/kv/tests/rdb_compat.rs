@@ -3,20 +3,22 @@
 //! the payloads its DUMP produces.
 //!
 //! redis-server runs as a child process on a unix socket in a private temp
-//! dir; a Drop guard kills it on every exit path. If redis-server is missing
-//! the test fails (CI installs it), rather than passing without checking.
+//! dir ([`common::redis_server`]), killed on every exit path. If
+//! redis-server is missing the test fails (CI installs it), rather than
+//! passing without checking.
 
+mod common;
+
+use common::redis_server::RedisServer;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use spindle_kv::rdb::consts::TYPE_HASH;
 use spindle_kv::rdb::{dump_payload, parse_dump_payload, RdbValue, RdbWriter, WriterOptions};
 
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(20);
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A directory removed on drop.
@@ -39,87 +41,6 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A redis-server child, killed and reaped on drop.
-struct Redis {
-    child: Child,
-    sock: PathBuf,
-    log: PathBuf,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn require_redis_server() {
-    let ok = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(
-        ok,
-        "redis-server is not installed: this test needs it (CI installs it: .ci/run runs \
-         `apt-get install redis-server`; locally: apt-get install redis-server)"
-    );
-}
-
-impl Redis {
-    /// Starts redis-server in `dir`, loading `dir/dbfilename` if it exists,
-    /// and waits (bounded) until it answers PING.
-    fn start(dir: &Path, dbfilename: &str) -> Redis {
-        require_redis_server();
-        let sock = dir.join("redis.sock");
-        let log = dir.join("redis.log");
-        let child = Command::new("redis-server")
-            .args(["--port", "0", "--unixsocket"])
-            .arg(&sock)
-            .arg("--dir")
-            .arg(dir)
-            .args(["--dbfilename", dbfilename, "--appendonly", "no", "--save", ""])
-            .arg("--logfile")
-            .arg(&log)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let mut redis = Redis { child, sock, log };
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        loop {
-            if let Some(status) = redis.child.try_wait().expect("try_wait") {
-                panic!("redis-server exited early ({status}); log:\n{}", redis.log_text());
-            }
-            if let Ok(mut c) = Conn::connect(&redis.sock) {
-                match c.cmd(&[b"PING"]) {
-                    Reply::Simple(s) if s == "PONG" => return redis,
-                    Reply::Error(e) if e.starts_with("LOADING") => {}
-                    other => panic!("unexpected PING reply {other:?}"),
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not start in time; log:\n{}",
-                redis.log_text()
-            );
-            // Polling interval while waiting for the socket to appear.
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn conn(&self) -> Conn {
-        Conn::connect(&self.sock).expect("connect to redis-server")
     }
 }
 
@@ -345,8 +266,8 @@ fn redis_server_loads_our_rdb_file() {
         w.finish().unwrap().into_inner().unwrap().sync_all().unwrap();
     }
 
-    let redis = Redis::start(&dir.0, "ours.rdb");
-    let mut c = redis.conn();
+    let redis = RedisServer::start_in(&dir.0, &["--dbfilename", "ours.rdb"]);
+    let mut c = Conn::connect(&redis.sock).expect("connect to redis-server");
     for (k, v) in &values {
         assert_eq!(c.fetch(k), Some(normalized(v.clone())), "key {}", String::from_utf8_lossy(k));
     }
@@ -364,8 +285,8 @@ fn redis_server_loads_our_rdb_file() {
 #[test]
 fn restore_our_payloads_and_parse_redis_dumps() {
     let dir = TempDir::new();
-    let redis = Redis::start(&dir.0, "none.rdb");
-    let mut c = redis.conn();
+    let redis = RedisServer::start_in(&dir.0, &["--dbfilename", "none.rdb"]);
+    let mut c = Conn::connect(&redis.sock).expect("connect to redis-server");
     for (k, v) in sample_values() {
         let name = String::from_utf8_lossy(&k).into_owned();
         let payload = dump_payload(&v);
