@@ -109,7 +109,7 @@ fn refresh_all(srv: &mut Server) {
 /// Evicts clients if the running total has reached the limit; a single
 /// branch when eviction is off. Every client must be in the slab.
 #[inline]
-pub(super) fn check(lp: &mut Loop, srv: &mut Server) {
+pub fn check(lp: &mut Loop, srv: &mut Server) {
     if srv.config.maxmemory_clients != 0 {
         let limit = limit(&srv.config);
         if limit != 0 && srv.clients_mem >= limit {
