@@ -147,3 +147,22 @@ fn evict(lp: &mut Loop, srv: &mut Server, limit: usize) {
         free_client(lp, srv, slot, c);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_follows_get_client_eviction_limit() {
+        let mut c = Config::default();
+        assert_eq!(limit(&c), 0, "0 is off");
+        c.maxmemory_clients = 10 << 20;
+        assert_eq!(limit(&c), 10 << 20);
+        c.maxmemory_clients = 1000;
+        assert_eq!(limit(&c), MIN_LIMIT, "never under 128 KiB");
+        c.maxmemory_clients = -7;
+        assert_eq!(limit(&c), 0, "a percentage of no maxmemory is off");
+        c.maxmemory = 6 << 20;
+        assert_eq!(limit(&c), (6 << 20) * 7 / 100);
+    }
+}
