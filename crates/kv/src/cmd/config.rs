@@ -67,6 +67,14 @@ pub fn config(ctx: &mut Ctx<'_>) {
                     if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("maxmemory")) {
                         crate::server::evict::perform_evictions(ctx.srv);
                     }
+                    // The new client limit is checked once this command
+                    // is done, against figures refreshed now (they are
+                    // not kept while client eviction is off).
+                    if pairs.iter().any(|(n, _)| {
+                        n.eq_ignore_ascii_case("maxmemory") || n.eq_ignore_ascii_case("maxmemory-clients")
+                    }) {
+                        crate::server::client_evict::resync(ctx.srv, ctx.c);
+                    }
                     ctx.ok()
                 }
                 Err(e) => ctx.error(&e.0),

@@ -192,6 +192,7 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("rejected_connections:{}", s.rejected);
             f!("expired_keys:{}", s.expired_keys);
             f!("evicted_keys:{}", s.evicted_keys);
+            f!("evicted_clients:{}", s.evicted_clients);
             f!("keyspace_hits:{}", s.keyspace_hits);
             f!("keyspace_misses:{}", s.keyspace_misses);
             f!("pubsub_channels:{}", srv.pubsub.channel_count());

@@ -125,8 +125,11 @@ pub struct Client {
     /// pushes, which CLIENT REPLY OFF/SKIP does not silence (Redis's
     /// `CLIENT_PUSHING`); recorded only while replies are silenced.
     pub pushes: Vec<(usize, usize)>,
-    /// CLIENT NO-EVICT ON.
+    /// CLIENT NO-EVICT ON: never chosen by client eviction.
     pub no_evict: bool,
+    /// The memory this client last added to the server's running total
+    /// for `maxmemory-clients` (see `server::client_evict`).
+    pub tracked_mem: usize,
     /// CLIENT NO-TOUCH ON: reads do not update the keys' LRU clock.
     pub no_touch: bool,
     /// Blocked in BLPOP and friends: its input waits (see `server::blocking`).
@@ -189,6 +192,7 @@ impl Client {
             reply_skip_next: false,
             pushes: Vec::new(),
             no_evict: false,
+            tracked_mem: 0,
             no_touch: false,
             blocked: false,
             deny_blocking: false,

@@ -6,9 +6,12 @@
 //! `client_recent_max_input_buffer` and `client_recent_max_output_buffer`.
 //! And it closes the clients idle for longer than `timeout` seconds, as
 //! Redis's `clientsCronHandleTimeout` does: never a subscriber, a monitor
-//! or a client blocked in a command (their own timeouts apply).
+//! or a client blocked in a command (their own timeouts apply). With
+//! `maxmemory-clients` on, it also refreshes each client's share of the
+//! clients' memory (see [`super::client_evict`]), catching buffers that
+//! shrank while the client was idle.
 
-use super::{client, Server};
+use super::{client, client_evict, Server};
 
 /// One-second slots of the peaks: INFO shows the largest of the last 8
 /// seconds (Redis's CLIENTS_PEAK_MEM_USAGE_SLOTS).
@@ -51,17 +54,19 @@ pub(super) fn run(srv: &mut Server) {
     for _ in 0..per_call {
         let slot = srv.clients_cron_cursor % n;
         srv.clients_cron_cursor = slot + 1;
-        let Some(c) = srv.clients[slot].as_deref_mut() else { continue };
-        if max_idle_ms > 0 && idle_too_long(c, now, max_idle_ms) {
+        let Some(mut c) = srv.clients[slot].take() else { continue };
+        if max_idle_ms > 0 && idle_too_long(&c, now, max_idle_ms) {
             tracing::debug!(client = c.id, "closing an idle client (timeout)");
             c.close_asap = true;
             srv.kill_pending = true;
-            continue;
+        } else {
+            client::resize_query_buffer(&mut c, now);
+            let peak = &mut srv.clients_peak;
+            peak.input[slot_now] = peak.input[slot_now].max(c.query_size());
+            peak.output[slot_now] = peak.output[slot_now].max(c.out.capacity());
+            client_evict::track(srv, &mut c);
         }
-        client::resize_query_buffer(c, now);
-        let peak = &mut srv.clients_peak;
-        peak.input[slot_now] = peak.input[slot_now].max(c.query_size());
-        peak.output[slot_now] = peak.output[slot_now].max(c.out.capacity());
+        srv.clients[slot] = Some(c);
     }
 }
 

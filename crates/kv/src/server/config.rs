@@ -60,6 +60,10 @@ pub struct Config {
     pub maxmemory_policy: EvictionPolicy,
     /// `maxmemory-samples`.
     pub maxmemory_samples: usize,
+    /// `maxmemory-clients`, stored as Redis stores it: 0 is off, a
+    /// positive value is bytes, and `-N` is N% of `maxmemory` (see
+    /// [`super::client_evict::limit`] for the limit it gives).
+    pub maxmemory_clients: i64,
     /// `lfu-log-factor`: how slowly LFU counters grow (see [`crate::lfu`]).
     pub lfu_log_factor: u32,
     /// `lfu-decay-time`: minutes per decrement of an idle LFU counter.
@@ -224,6 +228,7 @@ impl Default for Config {
             maxmemory: 0,
             maxmemory_policy: EvictionPolicy::NoEviction,
             maxmemory_samples: 5,
+            maxmemory_clients: 0,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
             lazyfree_lazy_eviction: false,

@@ -36,9 +36,9 @@
 //!   `shutdown-on-sigint`, `shutdown-on-sigterm`, `shutdown-timeout`;
 //! - memory and CPU tuning: `activedefrag`, `active-defrag-*`,
 //!   `jemalloc-bg-thread`, `disable-thp`, `oom-score-adj`,
-//!   `oom-score-adj-values`, `maxmemory-clients`,
-//!   `maxmemory-eviction-tenacity`, `activerehashing` (rehashing always
-//!   runs), `dynamic-hz`, `io-threads-do-reads` (IO threads always read),
+//!   `oom-score-adj-values`, `maxmemory-eviction-tenacity`,
+//!   `activerehashing` (rehashing always runs), `dynamic-hz`,
+//!   `io-threads-do-reads` (IO threads always read),
 //!   `server_cpulist`, `bio_cpulist`, `aof_rewrite_cpulist`,
 //!   `bgsave_cpulist`;
 //! - the process and its surroundings: `unixsocket`, `unixsocketperm` (no
@@ -57,7 +57,7 @@
 
 use super::config::Config;
 use super::config_table::{
-    fmt_bool, int, mem, memtoull, name_of, not_one_of, one, pick, resplit, yes_no, ConfigOption, HIDDEN, I32,
+    fmt_bool, int, mem, name_of, not_one_of, one, pick, resplit, yes_no, ConfigOption, HIDDEN, I32,
     IMMUTABLE, INERT, MULTI_ARG,
 };
 
@@ -139,28 +139,6 @@ fn replicaof(v: &[String]) -> Result<String, String> {
         }
         _ => Err("Invalid master port".into()),
     }
-}
-
-/// `maxmemory-clients`: a memory value, or a percentage of `maxmemory`.
-fn mem_or_percent(v: &[String]) -> Result<String, String> {
-    let s = one(v)?;
-    if let Some(num) = s.strip_suffix('%') {
-        if let Ok(n) = num.parse::<i64>() {
-            if n >= 0 {
-                if n > 100 {
-                    // Redis stores N% as -N, so its check is the lower
-                    // bound's, worded for percentages.
-                    return Err("percentage argument must be less or equal to 100".to_string());
-                }
-                return Ok(format!("{n}%"));
-            }
-        }
-    }
-    let n = memtoull(s).ok_or_else(|| "argument must be a memory or percent value".to_string())?;
-    if n > i64::MAX as u64 {
-        return Err(format!("argument must be between -100 and {} inclusive", i64::MAX));
-    }
-    Ok(n.to_string())
 }
 
 /// `unixsocketperm`: octal, 0..=0777, printed in octal.
@@ -389,7 +367,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     m!("active-defrag-ignore-bytes", 1, L as u64, "104857600"),
     m!("stream-node-max-bytes", 0, L as u64, "4096"),
     i!("tracking-table-max-keys", None, 0, 0, L, "1000000"),
-    inert!("maxmemory-clients", None, 0, "0", |v| mem_or_percent(v)?),
     i!("repl-backlog-ttl", None, 0, 0, L, "3600"),
     i!("loading-process-events-interval-bytes", None, HIDDEN, 1024, I32, "2097152"),
     // TLS (Redis built with TLS, as Debian's is).
@@ -434,12 +411,6 @@ mod tests {
         assert_eq!(enumv(&v(&["relative"]), &[("no", 0), ("yes", 1), ("relative", 1)]).unwrap(), "yes");
         assert_eq!(octal(&v(&["700"])).unwrap(), "700");
         assert!(octal(&v(&["9"])).is_err());
-        assert_eq!(mem_or_percent(&v(&["10%"])).unwrap(), "10%");
-        assert_eq!(
-            mem_or_percent(&v(&["200%"])).unwrap_err(),
-            "percentage argument must be less or equal to 100"
-        );
-        assert_eq!(mem_or_percent(&v(&["1kb"])).unwrap(), "1024");
         assert_eq!(oom_values(&v(&["0 200 800"])).unwrap(), "0 200 800");
         assert!(oom_values(&v(&["0", "200", "9000"])).is_err());
         assert_eq!(replicaof(&v(&["no", "one"])).unwrap(), "");

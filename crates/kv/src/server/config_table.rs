@@ -121,6 +121,38 @@ pub(super) fn mem(v: &[String], min: u64, max: u64) -> Result<u64, String> {
     Ok(n)
 }
 
+/// `maxmemory-clients`: a memory value, or `N%` of `maxmemory`, stored
+/// as Redis stores it (N% as `-N`), with Redis's errors.
+fn mem_or_percent(v: &[String]) -> Result<i64, String> {
+    let s = one(v)?;
+    if let Some(num) = s.strip_suffix('%') {
+        if let Ok(n) = num.parse::<i64>() {
+            if n >= 0 {
+                if n > 100 {
+                    // Redis stores N% as -N, so its check is the lower
+                    // bound's, worded for percentages.
+                    return Err("percentage argument must be less or equal to 100".to_string());
+                }
+                return Ok(-n);
+            }
+        }
+    }
+    let n = memtoull(s).ok_or_else(|| "argument must be a memory or percent value".to_string())?;
+    if n > i64::MAX as u64 {
+        return Err(format!("argument must be between -100 and {} inclusive", i64::MAX));
+    }
+    Ok(n as i64)
+}
+
+/// `maxmemory-clients` as CONFIG GET prints it: bytes, or `N%`.
+fn get_mem_or_percent(v: i64) -> String {
+    if v < 0 {
+        format!("{}%", -v)
+    } else {
+        v.to_string()
+    }
+}
+
 pub(super) fn pick<T: Copy>(v: &[String], names: &[(&str, T)]) -> Result<T, String> {
     let s = one(v)?.to_ascii_lowercase();
     names.iter().find(|(n, _)| *n == s).map(|&(_, t)| t).ok_or_else(|| not_one_of(names))
@@ -376,6 +408,9 @@ pub static OPTIONS: &[ConfigOption] = &[
     opt!("maxmemory-policy", None, 0, |c| name_of(POLICIES, c.maxmemory_policy), |c, v| c.maxmemory_policy =
         pick(v, POLICIES)?),
     integer!("maxmemory-samples", None, 0, 1, I32, maxmemory_samples),
+    opt!("maxmemory-clients", None, 0, |c| get_mem_or_percent(c.maxmemory_clients), |c, v| c
+        .maxmemory_clients =
+        mem_or_percent(v)?),
     integer!("lfu-log-factor", None, 0, 0, I32, lfu_log_factor),
     integer!("lfu-decay-time", None, 0, 0, I32, lfu_decay_time),
     boolean!("lazyfree-lazy-eviction", lazyfree_lazy_eviction),
@@ -428,6 +463,19 @@ fn display_dir(p: &std::path::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maxmemory_clients_takes_bytes_or_percent() {
+        let v = |s: &str| vec![s.to_string()];
+        assert_eq!(mem_or_percent(&v("10%")), Ok(-10));
+        assert_eq!(get_mem_or_percent(-10), "10%");
+        assert_eq!(
+            mem_or_percent(&v("200%")).unwrap_err(),
+            "percentage argument must be less or equal to 100"
+        );
+        assert_eq!(mem_or_percent(&v("1kb")), Ok(1024));
+        assert_eq!(get_mem_or_percent(1024), "1024");
+    }
 
     #[test]
     fn memory_units_follow_memtoull() {

@@ -107,6 +107,7 @@ pub(super) fn read_again(lp: &mut Loop, srv: &mut Server) {
                 continue;
             }
             srv.queue_write(slot, &mut c);
+            super::client_evict::track(srv, &mut c);
             srv.clients[slot] = Some(c);
         }
         slots.clear();

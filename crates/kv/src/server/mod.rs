@@ -12,6 +12,7 @@
 
 pub mod blocking;
 pub mod client;
+pub mod client_evict;
 pub mod clients_cron;
 pub mod cmdstats;
 pub mod config;
@@ -64,6 +65,8 @@ pub struct Stats {
     pub expired_keys: u64,
     /// Keys evicted under maxmemory.
     pub evicted_keys: u64,
+    /// Clients evicted under maxmemory-clients (see `client_evict`).
+    pub evicted_clients: u64,
     /// Lookups that found the key.
     pub keyspace_hits: u64,
     /// Lookups that did not.
@@ -178,6 +181,9 @@ pub struct Server {
     clients_cron_cursor: usize,
     /// Recent peaks of client buffer memory (INFO clients).
     pub clients_peak: clients_cron::PeakMem,
+    /// The clients' memory for `maxmemory-clients`: always the sum of
+    /// every live client's `tracked_mem` (see `client_evict`).
+    pub clients_mem: usize,
 }
 
 /// Steps a xorshift64* state: fast pseudo-random numbers for sampling.
@@ -273,6 +279,7 @@ impl Server {
             notify_cache: notify::NotifyCache::default(),
             clients_cron_cursor: 0,
             clients_peak: Default::default(),
+            clients_mem: 0,
         }
     }
 
@@ -467,7 +474,9 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
         }
     }
     srv.queue_write(slot, &mut c);
+    client_evict::track(srv, &mut c);
     srv.clients[slot] = Some(c);
+    client_evict::check(lp, srv);
 }
 
 /// Runs after the poll phase: with IO threads, reads every client that
@@ -521,6 +530,7 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
             continue;
         }
         srv.queue_write(slot, &mut c);
+        client_evict::track(srv, &mut c);
         srv.clients[slot] = Some(c);
     }
     srv.pending_reads = slots;
@@ -540,6 +550,7 @@ fn over_query_limit(srv: &Server, c: &Client) -> bool {
 
 /// Closes a client and frees its slot.
 fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>) {
+    client_evict::forget(srv, &c);
     srv.pubsub.remove_client(&mut c);
     srv.monitors.remove(&mut c);
     blocking::remove_client(srv, &mut c);
@@ -593,6 +604,7 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
                 }
             }
         }
+        client_evict::track(srv, &mut c);
         srv.clients[slot] = Some(c);
     }
     let mut pending = pending;
@@ -604,6 +616,7 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
         srv.kill_pending = false;
         close_killed(lp, srv);
     }
+    client_evict::check(lp, srv);
     if srv.shutdown {
         lp.stop();
     }
@@ -635,6 +648,7 @@ fn write_with_threads(lp: &mut Loop, srv: &mut Server) {
             Some(WriteOutcome::Done) if c.close_after_reply => free_client(lp, srv, slot, c),
             Some(WriteOutcome::Done) => {
                 c.pending_write = false;
+                client_evict::track(srv, &mut c);
                 srv.clients[slot] = Some(c);
             }
             _ => {
