@@ -5,37 +5,17 @@
 
 mod common;
 
-use common::{conn, q, start, Raw, TIMEOUT};
-use std::time::Instant;
+use common::{client_field as field, conn, q, start, wait_until, Raw};
 
-/// Client `name`'s CLIENT LIST line, as seen by `c`.
+/// Client `name`'s CLIENT LIST line, as seen by `c`; it must be connected.
 fn client_line(c: &mut redis::Connection, name: &str) -> String {
-    let list: String = q(c, &["CLIENT", "LIST"]);
-    let tag = format!(" name={name} ");
-    list.lines().find(|l| l.contains(&tag)).unwrap_or_else(|| panic!("no client {name}: {list}")).to_string()
-}
-
-/// A numeric field of a CLIENT LIST line.
-fn field(line: &str, name: &str) -> usize {
-    let tag = format!("{name}=");
-    let v =
-        line.split(' ').find_map(|f| f.strip_prefix(&tag)).unwrap_or_else(|| panic!("no {name} in {line}"));
-    v.parse().unwrap()
+    common::client_line(c, name).unwrap_or_else(|| panic!("no client {name}"))
 }
 
 /// `qbuf + qbuf-free`: the size of a client's query buffer.
 fn query_buffer(c: &mut redis::Connection, name: &str) -> usize {
     let line = client_line(c, name);
     field(&line, "qbuf") + field(&line, "qbuf-free")
-}
-
-/// Polls `cond` until it holds, failing after [`TIMEOUT`].
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::yield_now();
-    }
 }
 
 #[test]

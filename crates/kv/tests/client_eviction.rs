@@ -7,9 +7,8 @@
 
 mod common;
 
-use common::{conn, q, start, Raw, TIMEOUT};
+use common::{client_field as field, client_line, conn, q, start, wait_until, Raw};
 use std::io::{ErrorKind, Read};
-use std::time::Instant;
 
 /// The limit these tests set: 1 MiB (Redis's floor is 128 KiB).
 const LIMIT: &str = "1mb";
@@ -17,33 +16,11 @@ const LIMIT: &str = "1mb";
 /// A query buffer this big takes a client over [`LIMIT`] on its own.
 const BIG: usize = 2 << 20;
 
-/// Polls `cond` until it holds, failing after [`TIMEOUT`].
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + TIMEOUT;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::yield_now();
-    }
-}
-
 /// INFO stats `evicted_clients`.
 fn evicted(c: &mut redis::Connection) -> u64 {
     let info: String = q(c, &["INFO", "stats"]);
     let v = info.lines().find_map(|l| l.strip_prefix("evicted_clients:"));
     v.unwrap_or_else(|| panic!("no evicted_clients in {info}")).trim().parse().unwrap()
-}
-
-/// Client `name`'s CLIENT LIST line, if it is connected.
-fn client_line(c: &mut redis::Connection, name: &str) -> Option<String> {
-    let list: String = q(c, &["CLIENT", "LIST"]);
-    let tag = format!(" name={name} ");
-    list.lines().find(|l| l.contains(&tag)).map(str::to_string)
-}
-
-/// A numeric field of a CLIENT LIST line.
-fn field(line: &str, name: &str) -> usize {
-    let tag = format!("{name}=");
-    line.split(' ').find_map(|f| f.strip_prefix(&tag)).unwrap().parse().unwrap()
 }
 
 /// A raw client named `name`, with CLIENT NO-EVICT `no_evict`.
@@ -88,17 +65,22 @@ fn wait_filled(c: &mut redis::Connection, name: &str) {
     });
 }
 
-#[test]
-fn a_big_query_buffer_gets_its_client_evicted() {
-    let srv = start();
-    let mut ctl = conn(&srv);
+/// A client that fills its query buffer past [`LIMIT`] on `srv` is
+/// closed and counted; the small control client carries on.
+fn big_query_buffer_is_evicted(srv: &spindle_kv::server::ServerThread) {
+    let mut ctl = conn(srv);
     q::<()>(&mut ctl, &["CONFIG", "SET", "maxmemory-clients", LIMIT]);
-    let mut big = raw_client(&srv, "big", false);
+    let mut big = raw_client(srv, "big", false);
     fill_query_buffer(&mut big);
     wait_closed(&mut big);
     assert_eq!(evicted(&mut ctl), 1);
     assert!(client_line(&mut ctl, "big").is_none());
     assert_eq!(q::<String>(&mut ctl, &["PING"]), "PONG", "the small client is not evicted");
+}
+
+#[test]
+fn a_big_query_buffer_gets_its_client_evicted() {
+    big_query_buffer_is_evicted(&start());
 }
 
 #[test]
@@ -176,12 +158,5 @@ fn with_the_limit_at_0_nothing_is_evicted_until_one_is_set() {
 
 #[test]
 fn with_io_threads_a_big_query_buffer_gets_its_client_evicted() {
-    let srv = common::start_with(|c| c.io_threads = 2);
-    let mut ctl = conn(&srv);
-    q::<()>(&mut ctl, &["CONFIG", "SET", "maxmemory-clients", LIMIT]);
-    let mut big = raw_client(&srv, "big", false);
-    fill_query_buffer(&mut big);
-    wait_closed(&mut big);
-    assert_eq!(evicted(&mut ctl), 1);
-    assert_eq!(q::<String>(&mut ctl, &["PING"]), "PONG", "the small client is not evicted");
+    big_query_buffer_is_evicted(&common::start_with(|c| c.io_threads = 2));
 }

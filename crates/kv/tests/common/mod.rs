@@ -109,3 +109,29 @@ pub fn check(raw: &mut Raw, args: &[&str], reply: &str) {
 pub fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> T {
     redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
+
+/// Polls `cond` until it holds, failing after [`TIMEOUT`]: for state the
+/// server changes on its own (a cron, an eviction), which no reply marks.
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !cond() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::yield_now();
+    }
+}
+
+/// The CLIENT LIST line of the client named `name`, as `c` sees it, if
+/// that client is connected.
+pub fn client_line(c: &mut redis::Connection, name: &str) -> Option<String> {
+    let list: String = q(c, &["CLIENT", "LIST"]);
+    let tag = format!(" name={name} ");
+    list.lines().find(|l| l.contains(&tag)).map(str::to_string)
+}
+
+/// A numeric field of a CLIENT LIST line.
+pub fn client_field(line: &str, name: &str) -> usize {
+    let tag = format!("{name}=");
+    let v =
+        line.split(' ').find_map(|f| f.strip_prefix(&tag)).unwrap_or_else(|| panic!("no {name} in {line}"));
+    v.parse().unwrap()
+}
