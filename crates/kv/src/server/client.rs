@@ -100,6 +100,11 @@ pub struct Client {
     /// On the read-again list: its last read filled the buffer, and an
     /// edge-triggered socket will not be reported again for those bytes.
     pub read_again: bool,
+    /// The peer has shut down its sending side: a poller event carried
+    /// `EPOLLRDHUP` (or `EPOLLHUP`). Its end of stream is queued behind
+    /// whatever bytes are still unread, and edge-triggered epoll will not
+    /// report it again (see `edge`).
+    pub peer_closed: bool,
     /// Held by CLIENT PAUSE (see `server::pause`).
     pub postponed: bool,
     /// The command the pause held, run first when it ends.
@@ -180,6 +185,7 @@ impl Client {
             preparsed: None,
             pending_read: false,
             read_again: false,
+            peer_closed: false,
             postponed: false,
             held: None,
             slot: 0,

@@ -23,6 +23,21 @@
 //! everyone else), and an idle handle, active only while the list is not
 //! empty, keeps the poll from sleeping while reads are owed.
 //!
+//! The rule has one exception, the end of stream. A peer that sends its
+//! last bytes and shuts down (`printf 'PING\r\n' | nc -N`, or a client
+//! killed in the middle of a command) queues a FIN behind them, and the
+//! edge that reports the bytes also reports the shutdown (`EPOLLRDHUP`).
+//! A short read then returns the bytes, and only the *next* read would
+//! return 0: no new edge is coming, so a server that stopped at the short
+//! read would never learn that the peer is gone, and the connection would
+//! sit in `CLOSE_WAIT` forever, holding a client slot (ten thousand such
+//! peers and `maxclients` is reached). So a client remembers a shutdown
+//! its events carried, and a short read after one is the end: the
+//! commands it completed run, their replies are written once, as far as
+//! the socket takes them, and the client is closed. That is what Redis,
+//! level-triggered, does one iteration later: it writes the replies
+//! before it sleeps, then reads 0 and closes.
+//!
 //! Clients stay level-triggered in two cases: with `io-threads` (the IO
 //! threads read once per readable event; see `iothreads`), and when
 //! `SPINDLE_POLLER` picks poll or select, which have no edge mode.
@@ -86,10 +101,27 @@ pub(super) fn read_and_process(srv: &mut Server, c: &mut Client) -> bool {
             // as in Redis, even before a command is complete.
             c.last_interaction = srv.now_ms;
             process_input(srv, c);
+            if c.peer_closed && !filled {
+                // The socket holds nothing but its end of stream.
+                end_of_stream(srv, c);
+                return false;
+            }
             true
         }
         ReadOutcome::WouldBlock => true,
-        ReadOutcome::Closed => false,
+        ReadOutcome::Closed => {
+            end_of_stream(srv, c);
+            false
+        }
+    }
+}
+
+/// The peer is gone for reading: writes what is left of its replies once,
+/// as far as the socket takes them (the peer may only have shut down its
+/// sending side and still be reading). The caller closes it.
+fn end_of_stream(srv: &mut Server, c: &mut Client) {
+    if c.pending_output() > 0 && !c.close_asap {
+        let _ = super::send_reply(srv, c);
     }
 }
 

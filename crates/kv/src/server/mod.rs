@@ -461,6 +461,7 @@ fn client_event(lp: &mut Loop, shared: &Shared, slot: usize, id: u64, ev: Event)
             srv.pending_reads.push(slot);
         }
     } else if readable {
+        c.peer_closed |= ev.is_read_closed();
         dead = !edge::read_and_process(srv, &mut c);
     }
     if dead || c.close_asap || (c.close_after_reply && c.pending_output() == 0) {
