@@ -25,7 +25,9 @@ fn bind_one(addr: SocketAddr, backlog: u32) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// Binds every `bind` address on `port` and starts accepting.
+/// Binds every `bind` address on `port` and starts accepting. With `port`
+/// 0 the config records the port the first address got, so that `CONFIG
+/// GET port`, `INFO` and `CONFIG REWRITE` report the port listened on.
 pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> {
     let (binds, mut port, backlog) = {
         let s = shared.borrow();
@@ -54,6 +56,7 @@ pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> 
         let s = shared.clone();
         lp.io_start(fd.as_raw_fd(), Interest::READABLE, move |lp, _, _| accept_clients(lp, &s, &fd))?;
     }
+    shared.borrow_mut().config.port = port;
     Ok(())
 }
 
