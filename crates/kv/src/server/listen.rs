@@ -43,8 +43,8 @@ pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> 
         })?;
         let fd = match bind_one(SocketAddr::new(ip, port), backlog) {
             Ok(fd) => fd,
-            Err(e) if optional && unavailable(&e) => {
-                tracing::warn!(address = %ip, error = %e, "skipping an optional bind address");
+            Err(e) if skippable(&e, optional) => {
+                tracing::warn!(address = %ip, error = %e, "skipping a bind address this system lacks");
                 continue;
             }
             Err(e) => return Err(io::Error::new(e.kind(), format!("could not bind {ip}:{port}: {e}"))),
@@ -70,14 +70,21 @@ fn bind_ip(b: &str) -> Option<IpAddr> {
     }
 }
 
-/// Whether a bind failed because the address or its family does not exist
-/// here (the errors Redis skips for an optional `-addr`).
-fn unavailable(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT | libc::ENOPROTOOPT)
-            | Some(libc::ESOCKTNOSUPPORT | libc::EPFNOSUPPORT)
-    )
+/// Whether Redis's `listenToPort` goes on without this address: an
+/// optional one (`-::1`) the system does not have, or any whose protocol
+/// family the system lacks.
+fn skippable(e: &io::Error, optional: bool) -> bool {
+    match e.raw_os_error() {
+        Some(libc::EADDRNOTAVAIL) => optional,
+        Some(
+            libc::ENOPROTOOPT
+            | libc::EPROTONOSUPPORT
+            | libc::ESOCKTNOSUPPORT
+            | libc::EPFNOSUPPORT
+            | libc::EAFNOSUPPORT,
+        ) => true,
+        _ => false,
+    }
 }
 
 /// Redis's `anetKeepAlive`: SO_KEEPALIVE, the first probe after `interval`
@@ -170,5 +177,14 @@ mod tests {
         assert_eq!(bind_ip("::*"), Some("::".parse().unwrap()));
         assert_eq!(bind_ip("127.0.0.1"), Some("127.0.0.1".parse().unwrap()));
         assert_eq!(bind_ip("localhost"), None);
+    }
+
+    #[test]
+    fn only_a_missing_optional_address_or_family_is_skipped() {
+        let e = |n| io::Error::from_raw_os_error(n);
+        assert!(skippable(&e(libc::EADDRNOTAVAIL), true));
+        assert!(!skippable(&e(libc::EADDRNOTAVAIL), false));
+        assert!(skippable(&e(libc::EAFNOSUPPORT), false));
+        assert!(!skippable(&e(libc::EADDRINUSE), true));
     }
 }
