@@ -174,6 +174,33 @@ fn config_set_port_0_stops_listening() {
     ping(&mut con);
 }
 
+/// An empty `bind` means no TCP listener, as in Redis.
+#[test]
+fn config_set_an_empty_bind_stops_listening() {
+    let srv = common::start();
+    let old = srv.addr();
+    let mut con = common::conn(&srv);
+    let () = q(&mut con, &["CONFIG", "SET", "bind", ""]);
+    assert!(refused(old), "an empty bind still accepts");
+    assert_eq!(get(&mut con, "bind"), "");
+    let () = q(&mut con, &["CONFIG", "SET", "bind", "127.0.0.1"]);
+    ping(&mut connect(old));
+    ping(&mut con);
+}
+
+/// A server with nothing to listen on does not start, as Redis exits.
+#[test]
+fn a_server_with_no_bind_address_does_not_start() {
+    let cfg = spindle_kv::server::Config {
+        port: 0,
+        bind: Vec::new(),
+        dir: common::fresh_dir(),
+        ..Default::default()
+    };
+    let Err(e) = ServerThread::start(cfg) else { panic!("started with no bind address") };
+    assert!(e.to_string().contains("Configured to not listen anywhere"), "{e}");
+}
+
 /// Both in one CONFIG SET: the new addresses on the new port.
 #[test]
 fn config_set_port_and_bind_together() {

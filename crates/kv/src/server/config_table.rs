@@ -216,13 +216,15 @@ fn get_save(c: &Config) -> String {
     c.save.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" ")
 }
 
+/// `bind`: at most 16 addresses (Redis's `CONFIG_BINDADDR_MAX`); none,
+/// or a single empty one, means no TCP listener, as in Redis.
 fn set_bind(c: &mut Config, v: &[String]) -> Result<(), String> {
-    let v = resplit(v)?;
-    if v.is_empty() {
-        return Err("wrong number of arguments".into());
-    }
+    let mut v = resplit(v)?;
     if v.len() > 16 {
         return Err("Too many bind addresses specified.".into());
+    }
+    if v.len() == 1 && v[0].is_empty() {
+        v.clear();
     }
     c.bind = v;
     Ok(())

@@ -61,16 +61,19 @@ impl Listeners {
 /// port 0 means any free port, which tests and embedders rely on.
 ///
 /// # Errors
-/// An address that cannot be bound.
+/// An address that cannot be bound, or none bound at all (an empty `bind`,
+/// or only optional addresses this system lacks), where Redis exits with
+/// "Configured to not listen anywhere".
 pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> {
     {
         let mut guard = shared.borrow_mut();
         let srv = &mut *guard;
         let (port, backlog) = (srv.config.port, srv.config.tcp_backlog);
         let live = bind::bind_all(&srv.config.bind, port, backlog)?;
-        if let Some(first) = live.first() {
-            srv.config.port = first.addr.port();
-        }
+        let Some(first) = live.first() else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "Configured to not listen anywhere"));
+        };
+        srv.config.port = first.addr.port();
         srv.listening.live = live;
         for l in &mut srv.listening.live {
             l.io = Some(watch(lp, shared, l.fd.as_raw_fd())?);
