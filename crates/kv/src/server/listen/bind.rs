@@ -9,9 +9,9 @@
 //! `SO_REUSEADDR` a new socket may bind an overlapping address, `*` where
 //! `127.0.0.1` was) while it keeps its descriptor, its watcher and, when it
 //! was bound to an explicit port, its port. On a failure the stopped
-//! sockets listen again, on the port they never gave up, and nothing has
-//! changed; on success they are retired, and the loop closes them (see
-//! `sync` in [`super`]). A socket already listening on an address the new
+//! sockets listen on their addresses again, and nothing has changed; on
+//! success they are retired, and the loop closes them (see `sync` in
+//! [`super`]). A socket already listening on an address the new
 //! set wants is kept as it is, so `CONFIG SET bind` with the value in force
 //! changes nothing at all.
 
