@@ -49,7 +49,10 @@ pub fn config(ctx: &mut Ctx<'_>) {
                 return ctx.error(&msg);
             }
             let had_password = !ctx.srv.config.requirepass.is_empty();
-            match ctx.srv.config.set_at_runtime(&pairs) {
+            let backlog = ctx.srv.config.tcp_backlog;
+            let listening = &mut ctx.srv.listening;
+            let rebind = |next: &crate::server::Config| listening.rebind(&next.bind, next.port, backlog);
+            match ctx.srv.config.set_at_runtime(&pairs, rebind) {
                 Ok(()) => {
                     // Connections made while no password was needed stay
                     // logged in as the default user, as in Redis.

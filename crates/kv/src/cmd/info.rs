@@ -121,8 +121,7 @@ fn section(srv: &Server, name: &str, out: &mut String) {
             f!("process_id:{}", std::process::id());
             f!("process_supervised:no");
             f!("run_id:{:040x}", srv.started_ms as u128 * 0x9e37_79b9_7f4a_7c15);
-            let port = srv.listening.first().map_or(srv.config.port, |a| a.port());
-            f!("tcp_port:{port}");
+            f!("tcp_port:{}", srv.config.port);
             f!("server_time_usec:{}", now * 1000);
             f!("uptime_in_seconds:{uptime}");
             f!("uptime_in_days:{}", uptime / 86400);

@@ -399,14 +399,28 @@ impl Config {
     /// quoting, as Redis 7.0 splits it (`sdssplitlen(value, " ")`): two
     /// spaces in a row make an empty argument, which the option refuses.
     ///
+    /// When `port` changes, or `bind` is set (even to the value in force,
+    /// as Redis applies it), `rebind` is called with the new config to
+    /// listen on the new addresses. It is called last, once every other
+    /// value and check has passed, so that its failure leaves nothing to
+    /// undo and its success nothing that can still fail: it must either
+    /// switch to the new sockets or leave the old ones as they were.
+    ///
     /// # Errors
-    /// Redis's reply text (without the `-`) for the first bad pair.
-    pub fn set_at_runtime(&mut self, pairs: &[(String, String)]) -> Result<(), ConfigError> {
+    /// Redis's reply text (without the `-`) for the first bad pair; for a
+    /// failed rebind, Redis's text for the first of `port` and `bind` that
+    /// caused it.
+    pub fn set_at_runtime(
+        &mut self,
+        pairs: &[(String, String)],
+        rebind: impl FnOnce(&Config) -> std::io::Result<()>,
+    ) -> Result<(), ConfigError> {
         let fail = |name: &str, why: &str| {
             ConfigError(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"))
         };
         let mut next = self.clone();
         let mut seen: Vec<&str> = Vec::new();
+        let mut listener_change = None;
         for (name, value) in pairs {
             let Some(opt) = table::find(name) else {
                 return Err(ConfigError(format!(
@@ -426,15 +440,18 @@ impl Config {
             let args =
                 if opt.flags & table::MULTI_ARG != 0 { split_on_spaces(value) } else { vec![value.clone()] };
             (opt.set)(&mut next, &args).map_err(|e| fail(name, &e))?;
-            if opt.flags & table::FIXED != 0 && (opt.get)(&next) != (opt.get)(self) {
-                return Err(fail(
-                    name,
-                    "changing it at run time is not supported; restart with the new value",
-                ));
+            // Redis's apply functions: `updatePort` when the port changed,
+            // `applyBind` whenever `bind` is set.
+            let applies = opt.name == "bind" || (opt.get)(&next) != (opt.get)(self);
+            if opt.flags & table::LISTENER != 0 && applies && listener_change.is_none() {
+                listener_change = Some(opt.name);
             }
         }
         if next.maxclients > self.maxclients {
             super::fdlimit::room_for(next.maxclients).map_err(|e| fail("maxclients", &e))?;
+        }
+        if let Some(name) = listener_change {
+            rebind(&next).map_err(|_| fail(name, rebind_error(name)))?;
         }
         *self = next;
         Ok(())
@@ -594,6 +611,17 @@ impl Config {
         let tmp = path.with_extension("rewrite.tmp");
         std::fs::write(&tmp, out).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
+    }
+}
+
+/// Redis's reply when listening on the new addresses fails, by the option
+/// whose apply function failed (`updatePort`, `applyBind`); the reason is
+/// only logged.
+fn rebind_error(name: &str) -> &'static str {
+    if name == "port" {
+        "Unable to listen on this port. Check server logs."
+    } else {
+        "Failed to bind to specified addresses."
     }
 }
 

@@ -18,10 +18,9 @@ pub const PROTECTED: u8 = 2;
 /// The option takes several arguments (`save`, `bind`,
 /// `client-output-buffer-limit`).
 pub const MULTI_ARG: u8 = 4;
-/// Redis can change the option at run time, but here it takes effect only
-/// at start (`bind`, `port`: the listeners are not rebound): `CONFIG SET`
-/// accepts only the value in force, as a no-op.
-pub const FIXED: u8 = 8;
+/// `CONFIG SET` rebinds the listening sockets for it (`bind`, `port`; see
+/// [`Config::set_at_runtime`](super::config::Config::set_at_runtime)).
+pub const LISTENER: u8 = 8;
 /// Accepted, validated, stored and reported, with no effect: the option
 /// belongs to a Redis feature this server does not have (see
 /// [`super::config_inert`]).
@@ -36,7 +35,7 @@ pub struct ConfigOption {
     pub name: &'static str,
     /// The old name Redis still accepts (`hash-max-ziplist-entries`).
     pub alias: Option<&'static str>,
-    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`], [`FIXED`], [`INERT`],
+    /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`], [`LISTENER`], [`INERT`],
     /// [`HIDDEN`].
     pub flags: u8,
     /// The value as `CONFIG GET` prints it.
@@ -217,13 +216,15 @@ fn get_save(c: &Config) -> String {
     c.save.iter().map(|(s, n)| format!("{s} {n}")).collect::<Vec<_>>().join(" ")
 }
 
+/// `bind`: at most 16 addresses (Redis's `CONFIG_BINDADDR_MAX`); none,
+/// or a single empty one, means no TCP listener, as in Redis.
 fn set_bind(c: &mut Config, v: &[String]) -> Result<(), String> {
-    let v = resplit(v)?;
-    if v.is_empty() {
-        return Err("wrong number of arguments".into());
-    }
+    let mut v = resplit(v)?;
     if v.len() > 16 {
         return Err("Too many bind addresses specified.".into());
+    }
+    if v.len() == 1 && v[0].is_empty() {
+        v.clear();
     }
     c.bind = v;
     Ok(())
@@ -336,8 +337,8 @@ macro_rules! memory {
 
 /// Every option, in the order `CONFIG GET *` lists them.
 pub static OPTIONS: &[ConfigOption] = &[
-    opt!("bind", None, FIXED | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
-    integer!("port", None, FIXED, 0, 65535, port),
+    opt!("bind", None, LISTENER | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
+    integer!("port", None, LISTENER, 0, 65535, port),
     opt!("requirepass", None, 0, |c| String::from_utf8_lossy(&c.requirepass).into_owned(), |c, v| c
         .requirepass =
         one(v)?.as_bytes().to_vec()),

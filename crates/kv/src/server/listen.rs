@@ -1,80 +1,121 @@
 //! The listening sockets and accepting clients.
+//!
+//! The server's listening sockets are a [`Listeners`] set in the
+//! [`Server`]. Commands cannot reach the loop, so the set and the loop are
+//! kept apart: a command changes the set at once (CONFIG SET `port` and
+//! `bind` stop the old sockets listening and bind the new ones before they
+//! reply; see the `bind` submodule), and the prepare hook `sync` brings
+//! the loop in line before it next sleeps, watching the new sockets and
+//! closing the old. Until then a connection to a new socket waits in its
+//! backlog, and one to an old socket is refused by the kernel.
+
+mod bind;
 
 use super::client::Client;
 use super::{client_event, Server, Shared};
-use spindle_loop::Loop;
+use spindle_loop::{IoId, Loop};
 use spindle_poll::{socket, Interest};
 use std::io;
-use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 /// Accepts per readable event at most this many connections, so a storm of
 /// connects cannot starve the clients already connected (Redis's
 /// MAX_ACCEPTS_PER_CALL).
 const MAX_ACCEPTS_PER_CALL: usize = 1000;
 
-fn bind_one(addr: SocketAddr, backlog: u32) -> io::Result<OwnedFd> {
-    let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
-    let fd = socket::socket(family)?;
-    socket::set_opt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
-    if addr.is_ipv6() {
-        socket::set_opt(fd.as_raw_fd(), libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)?;
-    }
-    socket::bind(fd.as_raw_fd(), &socket::SockAddr::inet(addr))?;
-    socket::listen(fd.as_raw_fd(), backlog)?;
-    Ok(fd)
+/// One listening socket.
+struct Listener {
+    /// Owned here, never by its watcher's callback (which has only the raw
+    /// descriptor): it is dropped only after [`sync`] closed the watcher,
+    /// which takes it out of the poller first.
+    fd: OwnedFd,
+    /// The address it is bound to, its port resolved.
+    addr: SocketAddr,
+    /// The loop's watcher, once [`sync`] (or the start) set it up.
+    io: Option<IoId>,
 }
 
-/// Binds every `bind` address on `port` and starts accepting.
-pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> {
-    let (binds, mut port, backlog) = {
-        let s = shared.borrow();
-        (s.config.bind.clone(), s.config.port, s.config.tcp_backlog)
-    };
-    for b in binds {
-        // `-addr`: optional, skipped when the system lacks it (Redis's
-        // `bind 127.0.0.1 -::1` on a host without IPv6).
-        let optional = b.starts_with('-');
-        let b = b.trim_start_matches('-');
-        let ip = bind_ip(b).ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, format!("invalid bind address '{b}'"))
-        })?;
-        let fd = match bind_one(SocketAddr::new(ip, port), backlog) {
-            Ok(fd) => fd,
-            Err(e) if optional && unavailable(&e) => {
-                tracing::warn!(address = %ip, error = %e, "skipping an optional bind address");
-                continue;
-            }
-            Err(e) => return Err(io::Error::new(e.kind(), format!("could not bind {ip}:{port}: {e}"))),
-        };
-        let local = socket::local_inet(fd.as_raw_fd())?;
-        // With port 0 every further address uses the port the first one got.
-        port = local.port();
-        shared.borrow_mut().listening.push(local);
-        let s = shared.clone();
-        lp.io_start(fd.as_raw_fd(), Interest::READABLE, move |lp, _, _| accept_clients(lp, &s, &fd))?;
+/// The server's listening sockets (Redis's `server.ipfd`).
+#[derive(Default)]
+pub struct Listeners {
+    /// The sockets listening now, in `bind` order. One without a watcher
+    /// yet gets it from [`sync`] before the loop next sleeps.
+    live: Vec<Listener>,
+    /// Sockets a rebind took out of service: no longer listening, their
+    /// watchers to be closed by [`sync`].
+    retired: Vec<Listener>,
+}
+
+impl Listeners {
+    /// The addresses listened on, in `bind` order (port 0 resolved).
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.live.iter().map(|l| l.addr).collect()
     }
+}
+
+/// Binds every `bind` address on `port`, starts accepting, and installs
+/// [`sync`]. With `port` 0 the first address gets a free port, every
+/// further one the same, and the config records the port (so `CONFIG GET
+/// port` and a later rebind use it): at start, unlike `CONFIG SET port 0`,
+/// port 0 means any free port, which tests and embedders rely on.
+///
+/// # Errors
+/// An address that cannot be bound, or none bound at all (an empty `bind`,
+/// or only optional addresses this system lacks), where Redis exits with
+/// "Configured to not listen anywhere".
+pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> {
+    {
+        let mut guard = shared.borrow_mut();
+        let srv = &mut *guard;
+        let (port, backlog) = (srv.config.port, srv.config.tcp_backlog);
+        let live = bind::bind_all(&srv.config.bind, port, backlog)?;
+        let Some(first) = live.first() else {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "Configured to not listen anywhere"));
+        };
+        srv.config.port = first.addr.port();
+        srv.listening.live = live;
+        for l in &mut srv.listening.live {
+            l.io = Some(watch(lp, shared, l.fd.as_raw_fd())?);
+        }
+    }
+    let hook = lp.prepare_new();
+    let s = shared.clone();
+    lp.phase_start(hook, move |lp, _| sync(lp, &s))?;
+    lp.unref(hook.handle());
     Ok(())
 }
 
-/// A `bind` address: an IP, or Redis's wildcards `*` (every IPv4
-/// address) and `::*` (every IPv6 address), as in `bind * -::*`.
-fn bind_ip(b: &str) -> Option<IpAddr> {
-    match b {
-        "*" => Some(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
-        "::*" => Some(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)),
-        _ => b.parse().ok(),
+/// The prepare hook: closes the watchers of retired sockets, then the
+/// sockets, and watches the new ones.
+fn sync(lp: &mut Loop, shared: &Shared) {
+    let mut guard = shared.borrow_mut();
+    let set = &mut guard.listening;
+    for l in set.retired.drain(..) {
+        if let Some(io) = l.io {
+            // Out of the poller now, so the descriptor can close below.
+            lp.close(io.handle(), None);
+        }
+    }
+    let mut failed = false;
+    for l in set.live.iter_mut().filter(|l| l.io.is_none()) {
+        match watch(lp, shared, l.fd.as_raw_fd()) {
+            Ok(io) => l.io = Some(io),
+            Err(e) => {
+                tracing::error!(address = %l.addr, error = %e, "cannot watch a listening socket; closing it");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        set.live.retain(|l| l.io.is_some());
     }
 }
 
-/// Whether a bind failed because the address or its family does not exist
-/// here (the errors Redis skips for an optional `-addr`).
-fn unavailable(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT | libc::EPROTONOSUPPORT | libc::ENOPROTOOPT)
-            | Some(libc::ESOCKTNOSUPPORT | libc::EPFNOSUPPORT)
-    )
+/// Watches listening socket `fd` for connections.
+fn watch(lp: &mut Loop, shared: &Shared, fd: RawFd) -> io::Result<IoId> {
+    let s = shared.clone();
+    lp.io_start(fd, Interest::READABLE, move |lp, _, _| accept_clients(lp, &s, fd))
 }
 
 /// Redis's `anetKeepAlive`: SO_KEEPALIVE, the first probe after `interval`
@@ -94,11 +135,15 @@ pub fn set_keepalive(fd: std::os::fd::RawFd, interval: u32) -> io::Result<()> {
     socket::set_opt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3)
 }
 
-fn accept_clients(lp: &mut Loop, shared: &Shared, listener: &OwnedFd) {
+fn accept_clients(lp: &mut Loop, shared: &Shared, listener: RawFd) {
     for _ in 0..MAX_ACCEPTS_PER_CALL {
-        let (fd, peer) = match socket::accept(listener.as_raw_fd()) {
+        let (fd, peer) = match socket::accept(listener) {
             Ok(x) => x,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+            // A socket a rebind stopped listening, whose watcher `sync`
+            // closes before the loop next sleeps (the rebind ran after
+            // this iteration's `sync`, from a paused client's command).
+            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
                 return;
@@ -156,16 +201,3 @@ fn accept_one(lp: &mut Loop, shared: &Shared, srv: &mut Server, fd: OwnedFd, pee
 
 /// What a non-loopback client hears in protected mode.
 const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running on, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bind_takes_redis_wildcards() {
-        assert_eq!(bind_ip("*"), Some("0.0.0.0".parse().unwrap()));
-        assert_eq!(bind_ip("::*"), Some("::".parse().unwrap()));
-        assert_eq!(bind_ip("127.0.0.1"), Some("127.0.0.1".parse().unwrap()));
-        assert_eq!(bind_ip("localhost"), None);
-    }
-}

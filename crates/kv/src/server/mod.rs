@@ -25,7 +25,7 @@ pub mod fdlimit;
 pub mod iothreads;
 pub mod latencystats;
 pub mod lazyfree;
-mod listen;
+pub mod listen;
 pub mod logging;
 pub mod monitor;
 pub mod notify;
@@ -108,8 +108,8 @@ pub struct Server {
     pub lru_clock: u32,
     /// Changes since the last save.
     pub dirty: u64,
-    /// The addresses the server listens on.
-    pub listening: Vec<SocketAddr>,
+    /// The sockets the server listens on (CONFIG SET port/bind rebinds).
+    pub listening: listen::Listeners,
     /// Set by SHUTDOWN: the loop stops after this iteration.
     pub shutdown: bool,
     /// Whether the cron runs the active expiry cycle (DEBUG SET-ACTIVE-EXPIRE).
@@ -245,7 +245,7 @@ impl Server {
             command_clock: start,
             lru_clock: lru_clock_of(now),
             dirty: 0,
-            listening: Vec::new(),
+            listening: listen::Listeners::default(),
             shutdown: false,
             active_expire_enabled: true,
             miss_log: None,
@@ -708,7 +708,7 @@ pub struct Prepared {
 impl Prepared {
     /// The addresses it listens on (port 0 resolved to the real port).
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.shared.borrow().listening.clone()
+        self.shared.borrow().listening.addrs()
     }
 
     /// Runs until SHUTDOWN or a stop signal.
