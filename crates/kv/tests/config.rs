@@ -7,8 +7,7 @@ use spindle_kv::server::config_table::{all as all_options, HIDDEN, IMMUTABLE, LI
 use std::path::PathBuf;
 
 fn temp_file(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("spindle-kv-config-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::named_dir(&format!("config-{name}"));
     let p = dir.join("redis.conf");
     std::fs::write(&p, text).unwrap();
     p

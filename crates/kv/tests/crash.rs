@@ -4,6 +4,8 @@
 //! acknowledged write must be there (the one in flight may or may not be).
 //! Also: SIGTERM saves a snapshot when save points are configured.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -13,10 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 fn fresh_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("spindle-kv-crash-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::named_dir(&format!("crash-{tag}"))
 }
 
 /// Starts the server binary; returns it and its port.

@@ -5,6 +5,8 @@
 //! the kernel's queue), and refuses to start when no descriptor would be
 //! left for a client.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
@@ -16,9 +18,7 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 /// `-S -n 64`), on a free port; returns it and its port, or its stderr if
 /// it exited instead.
 fn spawn_limited(limits: &[&str]) -> Result<(Child, u16), String> {
-    let dir =
-        std::env::temp_dir().join(format!("spindle-kv-fdlimit-{}-{}", std::process::id(), limits.len()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::named_dir(&format!("fdlimit-{}", limits.len()));
     let script = limits.iter().map(|l| format!("ulimit {l} && ")).collect::<String>() + "exec \"$0\" \"$@\"";
     let mut child = Command::new("sh")
         .arg("-c")

@@ -26,15 +26,40 @@ pub fn start_with(tweak: impl FnOnce(&mut Config)) -> ServerThread {
     ServerThread::start(cfg).expect("server starts")
 }
 
-/// A new empty directory under the system temp dir.
-pub fn fresh_dir() -> std::path::PathBuf {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let d = std::env::temp_dir().join(format!("spindle-kv-test-{}-{n}", std::process::id()));
+/// The folder every test directory goes in, `spindle-kv-tests` under the
+/// system temp dir. The first call in a test process removes what earlier
+/// processes left there (entries named after a pid that is no longer
+/// running), so test runs do not pile up directories in /tmp.
+fn test_root() -> &'static std::path::Path {
+    static ROOT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let root = std::env::temp_dir().join("spindle-kv-tests");
+        for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+            let name = entry.file_name();
+            let pid = name.to_str().and_then(|n| n.split('-').next()).and_then(|p| p.parse::<u32>().ok());
+            if pid.is_some_and(|pid| {
+                pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            }) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        root
+    })
+}
+
+/// A new empty directory for this test process, named by `tag`.
+pub fn named_dir(tag: &str) -> std::path::PathBuf {
+    let d = test_root().join(format!("{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("create a test dir");
     d
+}
+
+/// A new empty directory, unique in this test process.
+pub fn fresh_dir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    named_dir(&N.fetch_add(1, Ordering::Relaxed).to_string())
 }
 
 /// A `redis` crate connection with timeouts.
