@@ -93,7 +93,8 @@ fn bad_lines_give_redis_errors() {
         ("appendfsync sometimes\n", "argument(s) must be one of the following: everysec, always, no"),
         ("protected-mode maybe\n", "argument must be 'yes' or 'no'"),
         ("hz 1 2\n", "wrong number of arguments"),
-        ("include /etc/other.conf\n", "'include' is not supported"),
+        ("include /nonexistent/other.conf\n", "can't open config file '/nonexistent/other.conf'"),
+        ("rename-command nosuch x\n", "No such command in rename-command"),
         ("active-expire-effort 11\n", "argument must be between 1 and 10 inclusive"),
     ];
     for (i, (text, want)) in cases.iter().enumerate() {

@@ -52,6 +52,7 @@ mod mpop;
 pub mod persist;
 pub mod pubsub;
 pub mod registry;
+pub mod rename;
 pub mod server;
 pub mod set;
 pub mod slowlog;

@@ -144,7 +144,16 @@ fn entry(name: &[u8]) -> Option<&'static Entry> {
     for (d, s) in low.iter_mut().zip(name) {
         *d = s.to_ascii_lowercase();
     }
-    registry().by_name.get(&*low)
+    match super::rename::lookup(low) {
+        super::rename::Lookup::Unchanged => registry().by_name.get(&*low),
+        super::rename::Lookup::Command(own) => registry().by_name.get(own.as_bytes()),
+        super::rename::Lookup::Hidden => None,
+    }
+}
+
+/// The command's own name for the lower-case `name`, ignoring renames.
+pub(super) fn own_name(name: &[u8]) -> Option<&'static str> {
+    registry().by_name.get(name).map(|e| e.cmd.name)
 }
 
 /// The command called `name`, in any case.

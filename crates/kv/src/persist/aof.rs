@@ -373,11 +373,18 @@ impl std::fmt::Display for LoadError {
 /// Replays the AOF through the command table with a fake client. A last
 /// command cut short is dropped (and the file truncated to the last whole
 /// command) when aof-load-truncated is on, and fatal otherwise. Returns
-/// the number of commands run.
+/// the number of commands run. Commands renamed by `rename-command` are
+/// found under their new names and their own, as Redis's
+/// `lookupCommandOrOriginal` finds them: a file written before a rename
+/// still loads.
 ///
 /// # Errors
 /// See [`LoadError`].
 pub fn load(srv: &mut Server) -> Result<u64, LoadError> {
+    crate::cmd::rename::with_originals(|| load_file(srv))
+}
+
+fn load_file(srv: &mut Server) -> Result<u64, LoadError> {
     let path = aof_path(srv);
     let mut data = std::fs::read(&path).map_err(|e| LoadError::Io(e.to_string()))?;
     let devnull = File::open("/dev/null").map_err(|e| LoadError::Io(e.to_string()))?;

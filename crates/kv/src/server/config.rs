@@ -123,6 +123,10 @@ pub struct Config {
     /// The config file the server was started with (CONFIG REWRITE writes
     /// it back; INFO's `config_file`).
     pub config_file: Option<std::path::PathBuf>,
+    /// `rename-command` lines, in order: (name, new name; empty removes
+    /// the command). A config-file directive, not a CONFIG option; see
+    /// [`crate::cmd::rename`].
+    pub renames: Vec<(String, String)>,
 }
 
 /// `appendfsync`: when the AOF is fsync'd.
@@ -257,6 +261,7 @@ impl Default for Config {
             supervised: "no".into(),
             inert: std::collections::BTreeMap::new(),
             config_file: None,
+            renames: Vec::new(),
         }
     }
 }
@@ -369,6 +374,9 @@ fn split_on_spaces(value: &str) -> Vec<String> {
 /// Old directives Redis 7.0 accepts, with one argument, and ignores.
 const DEPRECATED: &[&str] = &["list-max-ziplist-entries", "list-max-ziplist-value", "lua-replicate-commands"];
 
+/// How deep `include` directives may nest.
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
 /// The error redis-server gives for an option it does not know.
 pub const BAD_DIRECTIVE: &str = "Bad directive or wrong number of arguments";
 
@@ -381,6 +389,24 @@ impl Config {
     /// # Errors
     /// An unknown option or a bad value, in Redis's words.
     pub fn apply(&mut self, name: &str, values: &[String]) -> Result<(), ConfigError> {
+        self.apply_at(name, values, 0)
+    }
+
+    /// [`apply`](Self::apply) at `depth` includes deep: also takes the
+    /// directives Redis reads only from a config (or the command line,
+    /// which Redis appends to it): `include` and `rename-command`.
+    fn apply_at(&mut self, name: &str, values: &[String], depth: usize) -> Result<(), ConfigError> {
+        if name.eq_ignore_ascii_case("include") && values.len() == 1 {
+            return self.include(&values[0], depth + 1);
+        }
+        if name.eq_ignore_ascii_case("rename-command") && values.len() == 2 {
+            self.renames.push((values[0].clone(), values[1].clone()));
+            if let Err(e) = crate::cmd::rename::Renames::build(&self.renames) {
+                self.renames.pop();
+                return Err(ConfigError(e));
+            }
+            return Ok(());
+        }
         let Some(opt) = table::find(name) else {
             // Directives Redis 7.0 still reads, and ignores, in a file.
             if values.len() == 1 && DEPRECATED.iter().any(|d| d.eq_ignore_ascii_case(name)) {
@@ -487,6 +513,35 @@ impl Config {
     /// The first bad line, in redis-server's words:
     /// `Reading the configuration file, at line N` / `>>> 'line'` / the reason.
     pub fn apply_text(&mut self, text: &str) -> Result<(), ConfigError> {
+        self.apply_text_at(text, 0)
+    }
+
+    /// `include PATH`: applies another config file where the line stands,
+    /// as Redis does; with `*`, `?` or `[` in the path, every file the
+    /// pattern matches, in name order, and none is no error (an empty
+    /// `conf.d`). Includes nest at most [`MAX_INCLUDE_DEPTH`] deep, so a
+    /// file that includes itself is an error rather than a stack overflow.
+    fn include(&mut self, path: &str, depth: usize) -> Result<(), ConfigError> {
+        if depth > MAX_INCLUDE_DEPTH {
+            return Err(ConfigError(format!(
+                "'include' nested more than {MAX_INCLUDE_DEPTH} deep at '{path}'"
+            )));
+        }
+        let files = if path.contains(['*', '?', '[']) {
+            super::config_include::expand(path)
+        } else {
+            vec![std::path::PathBuf::from(path)]
+        };
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                ConfigError(format!("Fatal error, can't open config file '{}': {e}", file.display()))
+            })?;
+            self.apply_text_at(&text, depth)?;
+        }
+        Ok(())
+    }
+
+    fn apply_text_at(&mut self, text: &str, depth: usize) -> Result<(), ConfigError> {
         let mut saves_seen = false;
         for (n, raw) in text.lines().enumerate() {
             let line = raw.trim();
@@ -503,8 +558,10 @@ impl Config {
             };
             let words = split_args(line).map_err(|e| err(&e))?;
             let Some((name, values)) = words.split_first() else { continue };
-            if name.eq_ignore_ascii_case("include") {
-                return Err(err("'include' is not supported by this server"));
+            if name.eq_ignore_ascii_case("include") && values.len() == 1 {
+                // Errors inside the included file name that file's line.
+                self.include(&values[0], depth + 1)?;
+                continue;
             }
             if name.eq_ignore_ascii_case("save") {
                 let before = if saves_seen { std::mem::take(&mut self.save) } else { Vec::new() };
@@ -515,7 +572,7 @@ impl Config {
                 self.save = all;
                 continue;
             }
-            self.apply(name, values).map_err(|e| err(&e.0))?;
+            self.apply_at(name, values, depth).map_err(|e| err(&e.0))?;
         }
         Ok(())
     }

@@ -16,6 +16,7 @@ pub mod client_evict;
 pub mod clients_cron;
 pub mod cmdstats;
 pub mod config;
+mod config_include;
 pub mod config_inert;
 pub mod config_table;
 pub mod edge;
@@ -735,6 +736,9 @@ pub fn prepare(mut config: Config) -> io::Result<Prepared> {
         );
     }
     fdlimit::adjust_open_files_limit(&mut config).map_err(io::Error::other)?;
+    crate::cmd::rename::install(Some(
+        crate::cmd::rename::Renames::build(&config.renames).map_err(io::Error::other)?,
+    ));
     let mut lp = Loop::new()?;
     let hz = config.hz.clamp(1, 500);
     let shared: Shared = Rc::new(RefCell::new(Server::new(config)));
