@@ -528,6 +528,18 @@ fn latency_monitor_records_slow_commands() {
     assert!(*ms >= 50 && max >= ms, "{latest:?}");
     let history: Vec<(i64, i64)> = redis::cmd("LATENCY").arg("HISTORY").arg("command").query(&mut c).unwrap();
     assert_eq!(history.len(), 1);
+    // GRAPH draws the series as Redis does: a title, an 80-column rule,
+    // 4 rows of one column per sample (the only sample is the lowest
+    // value too, so it sits at the bottom), a blank line and its label
+    // (how many seconds ago, "0s" or "1s", written downwards).
+    let graph: String = redis::cmd("LATENCY").arg("GRAPH").arg("command").query(&mut c).unwrap();
+    let lines: Vec<&str> = graph.lines().collect();
+    assert_eq!(lines[0], format!("command - high {ms} ms, low {ms} ms (all time high {max} ms)"));
+    assert_eq!(lines[1], "-".repeat(80));
+    assert_eq!(lines[2..7], [" ", " ", " ", "_", " "], "{graph}");
+    assert!(["0", "1"].contains(&lines[7]) && lines[8] == "s" && lines.len() == 9, "{graph}");
+    let err = redis::cmd("LATENCY").arg("GRAPH").arg("nosuch").query::<String>(&mut c).unwrap_err();
+    assert!(err.to_string().contains("No samples available for event 'nosuch'"), "{err}");
     let n: i64 = redis::cmd("LATENCY").arg("RESET").query(&mut c).unwrap();
     assert_eq!(n, 1);
     let latest: Vec<redis::Value> = redis::cmd("LATENCY").arg("LATEST").query(&mut c).unwrap();

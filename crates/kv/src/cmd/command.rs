@@ -76,6 +76,7 @@ pub(super) const SUBCOMMANDS: &[(&str, &str, i32)] = &[
     ("function", "restore", -3),
     ("function", "stats", 2),
     ("latency", "doctor", 2),
+    ("latency", "graph", 3),
     ("latency", "help", 2),
     ("latency", "histogram", -2),
     ("latency", "history", 3),

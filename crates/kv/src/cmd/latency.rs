@@ -67,6 +67,8 @@ const LATENCY_HELP: &[&str] = &[
     "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DOCTOR",
     "    Return a human readable latency analysis report.",
+    "GRAPH <event>",
+    "    Return an ASCII latency graph for the <event> class.",
     "HISTORY <event>",
     "    Return time-latency samples for the <event> class.",
     "LATEST",
@@ -81,7 +83,7 @@ const LATENCY_HELP: &[&str] = &[
     "    Prints this help.",
 ];
 
-/// LATENCY LATEST | HISTORY event | RESET [event...] | DOCTOR |
+/// LATENCY LATEST | HISTORY event | GRAPH event | RESET [event...] | DOCTOR |
 /// HISTOGRAM [command...] | HELP.
 pub fn latency(ctx: &mut Ctx<'_>) {
     let sub = ctx.arg(1).to_ascii_lowercase();
@@ -121,6 +123,17 @@ pub fn latency(ctx: &mut Ctx<'_>) {
                 r.int(ms as i64);
             }
         }
+        (b"graph", 3) => {
+            let name = String::from_utf8_lossy(ctx.arg(2)).into_owned();
+            let now = ctx.now_ms() / 1000;
+            match ctx.srv.latency.series(&name).filter(|s| !s.samples.is_empty()) {
+                Some(series) => {
+                    let text = graph(&name, series, now);
+                    ctx.reply().verbatim(text.as_bytes())
+                }
+                None => ctx.error(&format!("ERR No samples available for event '{name}'")),
+            }
+        }
         (b"reset", _) => {
             let events = &mut ctx.srv.latency.events;
             let n = if ctx.args.len() == 2 {
@@ -139,10 +152,43 @@ pub fn latency(ctx: &mut Ctx<'_>) {
             let text = doctor(ctx);
             ctx.reply().verbatim(text.as_bytes())
         }
-        _ => {
-            unknown_subcommand(ctx, "LATENCY", &["latest", "history", "reset", "doctor", "histogram", "help"])
-        }
+        _ => unknown_subcommand(
+            ctx,
+            "LATENCY",
+            &["latest", "history", "graph", "reset", "doctor", "histogram", "help"],
+        ),
     }
+}
+
+/// Columns of LATENCY GRAPH (Redis's LATENCY_GRAPH_COLS).
+const GRAPH_COLUMNS: usize = 80;
+
+/// LATENCY GRAPH's text for `event`: a title line with the series' high,
+/// low and all-time high, a rule, and the samples as a sparkline 4 rows
+/// high, each labelled with how long ago it was taken (`12s`, `5m`, `3h`,
+/// `2d`), as Redis's `latencyCommandGenSparkeline` draws it.
+fn graph(event: &str, series: &Series, now_secs: i64) -> String {
+    let samples: Vec<(f64, String)> = series
+        .samples
+        .iter()
+        .map(|&(t, ms)| {
+            let ago = (now_secs - t).max(0);
+            let label = match ago {
+                a if a < 60 => format!("{a}s"),
+                a if a < 3600 => format!("{}m", a / 60),
+                a if a < 86400 => format!("{}h", a / 3600),
+                a => format!("{}d", a / 86400),
+            };
+            (ms as f64, label)
+        })
+        .collect();
+    let high = series.samples.iter().map(|s| s.1).max().unwrap_or(0);
+    let low = series.samples.iter().map(|s| s.1).min().unwrap_or(0);
+    let mut out = format!("{event} - high {high} ms, low {low} ms (all time high {} ms)\n", series.max);
+    out.push_str(&"-".repeat(GRAPH_COLUMNS));
+    out.push('\n');
+    super::sparkline::render(&mut out, &samples, GRAPH_COLUMNS, 4);
+    out
 }
 
 /// LATENCY HISTOGRAM [command ...]: a map of command name to its calls and

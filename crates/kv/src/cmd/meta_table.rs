@@ -144,6 +144,7 @@ pub(super) const TABLE: &[Meta] = &[
     Meta { name: "lastsave", flags: &["loading", "stale", "fast"], acl: &["@admin", "@fast", "@dangerous"], tips: &["nondeterministic_output"], key_specs: &[] },
     Meta { name: "latency", flags: &[], acl: &["@slow"], tips: &[], key_specs: &[] },
     Meta { name: "latency|doctor", flags: &["admin", "noscript", "loading", "stale"], acl: &["@admin", "@slow", "@dangerous"], tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], key_specs: &[] },
+    Meta { name: "latency|graph", flags: &["admin", "noscript", "loading", "stale"], acl: &["@admin", "@slow", "@dangerous"], tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], key_specs: &[] },
     Meta { name: "latency|help", flags: &["loading", "stale"], acl: &["@slow"], tips: &[], key_specs: &[] },
     Meta { name: "latency|histogram", flags: &["admin", "noscript", "loading", "stale"], acl: &["@admin", "@slow", "@dangerous"], tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], key_specs: &[] },
     Meta { name: "latency|history", flags: &["admin", "noscript", "loading", "stale"], acl: &["@admin", "@slow", "@dangerous"], tips: &["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"], key_specs: &[] },

@@ -57,6 +57,7 @@ pub mod server;
 pub mod set;
 pub mod slowlog;
 pub mod sort;
+mod sparkline;
 pub mod string;
 pub mod tx;
 mod typed;
