@@ -604,3 +604,40 @@ fn client_list_shows_pubsub_multi_and_blocked_state() {
     assert_eq!(me.call(&["CLIENT", "KILL", "TYPE", "pubsub"]), ":1\r\n");
     assert!(!me.call(&["CLIENT", "LIST"]).contains(" flags=P "));
 }
+
+/// DEBUG POPULATE fills a database as Redis's does (checked side by side
+/// with redis-server 7.0.15): `prefix:N` keys holding `value:N`, cut or
+/// padded with zero bytes to a size; existing keys kept; watchers see the
+/// new keys; no change counted for the save points.
+#[test]
+fn debug_populate_creates_keys_as_redis_does() {
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    let mut watcher = common::conn(&srv);
+    let _: () = redis::cmd("WATCH").arg("key:0").query(&mut watcher).unwrap();
+    let _: () = redis::cmd("SET").arg("key:5").arg("mine").query(&mut c).unwrap();
+    let changes = |c: &mut redis::Connection| {
+        let info: String = common::q(c, &["INFO", "persistence"]);
+        info.lines().find(|l| l.starts_with("rdb_changes_since_last_save:")).unwrap().to_string()
+    };
+    let before = changes(&mut c);
+    let ok: String = redis::cmd("DEBUG").arg("POPULATE").arg(1000).query(&mut c).unwrap();
+    assert_eq!(ok, "OK");
+    let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(10).arg("p").arg(3).query(&mut c).unwrap();
+    let _: () = redis::cmd("DEBUG").arg("POPULATE").arg(5).arg("q").arg(12).query(&mut c).unwrap();
+    let get = |c: &mut redis::Connection, k: &str| -> Vec<u8> { redis::cmd("GET").arg(k).query(c).unwrap() };
+    assert_eq!(get(&mut c, "key:999"), b"value:999");
+    assert_eq!(get(&mut c, "key:5"), b"mine");
+    assert_eq!(get(&mut c, "p:7"), b"val");
+    assert_eq!(get(&mut c, "q:3"), b"value:3\0\0\0\0\0");
+    assert_eq!(common::q::<i64>(&mut c, &["DBSIZE"]), 1015);
+    assert_eq!(changes(&mut c), before);
+    for bad in [&["-1"][..], &["abc"], &["1", "a", "-5"]] {
+        let err = redis::cmd("DEBUG").arg("POPULATE").arg(bad).query::<String>(&mut c).unwrap_err();
+        assert!(err.to_string().contains("value is out of range, must be positive"), "{bad:?}: {err}");
+    }
+    let _: () = redis::cmd("MULTI").query(&mut watcher).unwrap();
+    let _: () = redis::cmd("GET").arg("key:0").query(&mut watcher).unwrap();
+    let exec: redis::Value = redis::cmd("EXEC").query(&mut watcher).unwrap();
+    assert_eq!(exec, redis::Value::Nil, "EXEC ran although a watched key was created");
+}

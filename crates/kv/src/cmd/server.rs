@@ -97,6 +97,11 @@ const DEBUG_HELP: &[&str] = &[
     "    Show low level info about `key` and associated value.",
     "RELOAD",
     "    Save the RDB on disk and reload it back to memory.",
+    "POPULATE <count> [<prefix>] [<size>]",
+    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+    "    it is used instead of the 'key' prefix. These are not propagated to",
+    "    replicas. Cluster slots are not respected so keys not belonging to the",
+    "    current node can be created in cluster mode.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -125,6 +130,7 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"object", 3) => debug_object(ctx),
+        (b"populate", 3..=5) => debug_populate(ctx),
         (b"error", 3) => debug_error(ctx),
         (b"reload", 2) => super::persist::debug_reload(ctx),
         _ => {
@@ -144,6 +150,44 @@ fn debug(ctx: &mut Ctx<'_>) {
 fn debug_error(ctx: &mut Ctx<'_>) {
     let text: Vec<u8> = ctx.arg(2).iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();
     ctx.raw_error(&text);
+}
+
+/// DEBUG POPULATE count [prefix] [size]: `count` string keys
+/// `prefix:0`, `prefix:1`, ... (`key:` by default) holding `value:N`, or,
+/// with `size`, `value:N` cut or padded with zero bytes to `size` bytes;
+/// keys that exist are left alone. As in Redis, a quick way to fill a
+/// database for a test or a benchmark: watchers of the keys see them
+/// change, but nothing is logged to the AOF, no event is published, and
+/// the keys do not count as changes for the `save` points.
+fn debug_populate(ctx: &mut Ctx<'_>) {
+    // Redis's one error for a negative and for a non-numeric argument.
+    const POSITIVE: &str = "ERR value is out of range, must be positive";
+    let positive = |b: &[u8]| crate::util::num::parse_i64(b).and_then(|n| usize::try_from(n).ok());
+    let Some(count) = positive(ctx.arg(2)) else { return ctx.error(POSITIVE) };
+    let size = match ctx.argc() {
+        5 => match positive(ctx.arg(4)) {
+            Some(n) => n,
+            None => return ctx.error(POSITIVE),
+        },
+        _ => 0,
+    };
+    let prefix = if ctx.argc() >= 4 { ctx.arg(3).to_vec() } else { b"key".to_vec() };
+    let (db, now, lru) = (ctx.c.db, ctx.srv.now_ms, ctx.srv.lru_clock);
+    let mut key = prefix.clone();
+    for j in 0..count {
+        key.truncate(prefix.len());
+        key.extend_from_slice(format!(":{j}").as_bytes());
+        if ctx.srv.dbs[db].contains(&key, now) {
+            continue;
+        }
+        let mut value = format!("value:{j}").into_bytes();
+        if size > 0 {
+            value.resize(size, 0);
+        }
+        ctx.srv.dbs[db].insert_new(&key, crate::db::Value::Str(crate::db::Str::from_bytes(&value)), lru);
+        ctx.srv.touched_key(db, &key);
+    }
+    ctx.ok()
 }
 
 /// The length Redis's RDB writer would give a string.
