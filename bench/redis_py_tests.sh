@@ -19,8 +19,9 @@
 # replica tests are left out by their pytest markers and files; the tests
 # listed in bench/redis_py_tests.skip are deselected, each with its reason
 # (a feature outside spindle's scope, or a test that cannot pass against
-# a local redis-server either). redis-server runs with
-# `--enable-debug-command yes`, as spindle's DEBUG is always available.
+# a local redis-server either). Both servers run with
+# `--enable-debug-command yes`: redis-py's tests fake server errors with
+# DEBUG ERROR, which Redis 7 (and spindle) refuse by default.
 #
 # Prints passed, failed, errors and skipped per server and protocol, then
 # the tests that fail on spindle but pass on redis-server. Logs and JUnit
@@ -93,7 +94,8 @@ start_server() {
     port="$(free_port)"
     rm -rf "$data" && mkdir -p "$data"
     case "$server" in
-      spindle) "$spindle" kv --bind 127.0.0.1 --port "$port" --save "" --dir "$data" >"$log" 2>&1 & ;;
+      spindle) "$spindle" kv --bind 127.0.0.1 --port "$port" --save "" --enable-debug-command yes \
+        --dir "$data" >"$log" 2>&1 & ;;
       redis) redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
         --enable-debug-command yes --dir "$data" >"$log" 2>&1 & ;;
       *) echo "unknown server $server" >&2; exit 2 ;;

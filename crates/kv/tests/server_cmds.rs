@@ -641,3 +641,52 @@ fn debug_populate_creates_keys_as_redis_does() {
     let exec: redis::Value = redis::cmd("EXEC").query(&mut watcher).unwrap();
     assert_eq!(exec, redis::Value::Nil, "EXEC ran although a watched key was created");
 }
+
+/// DEBUG is a protected command, as in Redis 7: refused by default with
+/// Redis's words, allowed with `enable-debug-command yes`, and with
+/// `local` only to clients connected from 127.0.0.1 (a client whose
+/// address is 127.0.0.2 is not local, as Redis's `islocalClient` sees it).
+/// The option cannot change at run time.
+#[test]
+fn debug_runs_only_where_enable_debug_command_allows_it() {
+    use spindle_kv::server::config::ProtectedAction;
+    const REFUSED: &str = "DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+    let sleep = |c: &mut redis::Connection| redis::cmd("DEBUG").arg("SLEEP").arg(0).query::<String>(c);
+
+    let srv = common::start_with(|cfg| cfg.enable_debug_command = ProtectedAction::No);
+    let mut c = common::conn(&srv);
+    let err = sleep(&mut c).unwrap_err();
+    assert!(err.to_string().contains(REFUSED), "{err}");
+    let err = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("enable-debug-command")
+        .arg("yes")
+        .query::<()>(&mut c)
+        .unwrap_err();
+    assert!(err.to_string().contains("can't set immutable config"), "{err}");
+    assert_eq!(
+        common::q::<Vec<String>>(&mut c, &["CONFIG", "GET", "enable-debug-command"]),
+        ["enable-debug-command", "no"]
+    );
+
+    let srv = common::start_with(|cfg| cfg.enable_debug_command = ProtectedAction::Yes);
+    assert_eq!(sleep(&mut common::conn(&srv)).unwrap(), "OK");
+
+    let srv = common::start_with(|cfg| {
+        cfg.enable_debug_command = ProtectedAction::Local;
+        cfg.protected_mode = false;
+    });
+    assert_eq!(sleep(&mut common::conn(&srv)).unwrap(), "OK");
+    // A client whose socket is bound to 127.0.0.2 before it connects.
+    use spindle_poll::socket;
+    use std::os::fd::AsRawFd;
+    let fd = socket::socket(libc::AF_INET).unwrap();
+    socket::bind(fd.as_raw_fd(), &socket::SockAddr::inet("127.0.0.2:0".parse().unwrap())).unwrap();
+    socket::connect(fd.as_raw_fd(), &socket::SockAddr::inet(srv.addr())).unwrap();
+    let stream = std::net::TcpStream::from(fd);
+    // Blocking: a write waits for the connect to finish.
+    stream.set_nonblocking(false).unwrap();
+    stream.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+    let mut far = common::Raw { stream };
+    far.roundtrip(&common::req(&["DEBUG", "SLEEP", "0"]), format!("-ERR {REFUSED}\r\n").as_bytes());
+}

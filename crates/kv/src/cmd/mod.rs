@@ -93,6 +93,9 @@ pub const NO_MULTI: u32 = 1 << 8;
 pub const SUBSCRIBED_OK: u32 = 1 << 9;
 /// The command does not touch the keyspace (no key arguments).
 pub const NO_KEYS: u32 = 1 << 10;
+/// Refused unless a config option allows it (DEBUG and
+/// `enable-debug-command`), as Redis's CMD_PROTECTED.
+pub const PROTECTED: u32 = 1 << 11;
 
 /// One command's entry in the table.
 #[derive(Debug)]
@@ -210,6 +213,10 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     if !called.arity_ok(args.len()) {
         let msg = format!("ERR wrong number of arguments for '{}' command", called.slot.name());
         return reject(srv, c, Some(called), &msg);
+    }
+    if cmd.flags & PROTECTED != 0 && !protected_allowed(srv.config.enable_debug_command, c) {
+        let msg = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
+        return reject(srv, c, Some(called), msg);
     }
     if !c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty() {
         return reject(srv, c, Some(called), "NOAUTH Authentication required.");
@@ -343,6 +350,23 @@ fn execute_and_feed(
     srv.flush_key_misses(Some(c));
     srv.drain_expired(Some(c));
     crate::persist::propagate::after_command(srv, c, db, args, cmd, dirty_before, out_before);
+}
+
+/// Whether `c` may run a command its option `action` protects: never
+/// with `no`, always with `yes` (and for the AOF loader, which obeys
+/// anything), from 127.0.0.1 or ::1 with `local`, as Redis's
+/// `allowProtectedAction` and `islocalClient` decide.
+fn protected_allowed(action: crate::server::config::ProtectedAction, c: &Client) -> bool {
+    use crate::server::config::ProtectedAction;
+    let local = || {
+        let ip = c.addr.rsplit_once(':').map_or("", |(ip, _)| ip);
+        ip == "127.0.0.1" || ip == "[::1]"
+    };
+    match action {
+        ProtectedAction::Yes => true,
+        ProtectedAction::No => c.must_obey,
+        ProtectedAction::Local => c.must_obey || local(),
+    }
 }
 
 /// Bytes shown in an error message: at most `max`, lossy UTF-8.

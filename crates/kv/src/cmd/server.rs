@@ -2,7 +2,7 @@
 //! FUNCTION, SHUTDOWN, LASTSAVE, and the scripting commands this server
 //! refuses.
 
-use super::{Command, Ctx, ADMIN, FAST, NO_AUTH, NO_KEYS, NO_MULTI, READONLY, WRITE};
+use super::{Command, Ctx, ADMIN, FAST, NO_AUTH, NO_KEYS, NO_MULTI, PROTECTED, READONLY, WRITE};
 use crate::persist::ShutdownSave;
 use crate::resp::reply::Reply;
 
@@ -22,7 +22,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("info", -1, 0, "server", super::info::info),
     cmd!("time", 1, FAST, "server", time),
     cmd!("lolwut", -1, READONLY | FAST, "server", lolwut),
-    cmd!("debug", -2, ADMIN, "server", debug),
+    cmd!("debug", -2, ADMIN | PROTECTED, "server", debug),
     cmd!("slowlog", -2, ADMIN, "server", super::slowlog::slowlog),
     cmd!("latency", -2, ADMIN, "server", super::latency::latency),
     cmd!("memory", -2, 0, "server", super::memory::memory),

@@ -48,6 +48,10 @@ pub struct Config {
     pub appendfilename: String,
     /// `appendfsync`.
     pub appendfsync: AppendFsync,
+    /// `enable-debug-command`: who may run DEBUG. Off by default, as in
+    /// Redis 7: DEBUG SLEEP stops the server, DEBUG RELOAD and POPULATE
+    /// rewrite or grow the dataset.
+    pub enable_debug_command: ProtectedAction,
     /// `aof-load-truncated`: load an AOF whose last command is cut short.
     pub aof_load_truncated: bool,
     /// `auto-aof-rewrite-percentage`.
@@ -127,6 +131,18 @@ pub struct Config {
     /// the command). A config-file directive, not a CONFIG option; see
     /// [`crate::cmd::rename`].
     pub renames: Vec<(String, String)>,
+}
+
+/// `enable-debug-command` (and Redis's other protected actions): who may
+/// run the command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProtectedAction {
+    /// Nobody (Redis 7's default).
+    No,
+    /// Every client.
+    Yes,
+    /// Clients connected from 127.0.0.1 or ::1.
+    Local,
 }
 
 /// `appendfsync`: when the AOF is fsync'd.
@@ -226,6 +242,7 @@ impl Default for Config {
             appendonly: false,
             appendfilename: "appendonly.aof".into(),
             appendfsync: AppendFsync::EverySec,
+            enable_debug_command: ProtectedAction::No,
             aof_load_truncated: true,
             auto_aof_rewrite_percentage: 100,
             auto_aof_rewrite_min_size: 64 << 20,

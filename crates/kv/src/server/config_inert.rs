@@ -22,8 +22,8 @@
 //! - cluster: `cluster-*`;
 //! - TLS: `tls-*`;
 //! - ACL and modules: `aclfile`, `acllog-max-len`, `acl-pubsub-default`,
-//!   `enable-protected-configs`, `enable-debug-command` (DEBUG is always
-//!   available here), `enable-module-command`;
+//!   `enable-protected-configs` (`dir` and `dbfilename` are never
+//!   changed at run time here), `enable-module-command`;
 //! - scripting and tracking: `busy-reply-threshold` (`lua-time-limit`),
 //!   `tracking-table-max-keys`; streams: `stream-node-max-*`; lists:
 //!   `list-compress-depth` (quicklist nodes are never compressed);
@@ -324,7 +324,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     e!("acl-pubsub-default", 0, &[("allchannels", 1), ("resetchannels", 0)], "resetchannels"),
     e!("sanitize-dump-payload", 0, &[("no", 0), ("yes", 1), ("clients", 2)], "no"),
     e!("enable-protected-configs", IMMUTABLE, PROTECTED_ACTION, "no"),
-    e!("enable-debug-command", IMMUTABLE, PROTECTED_ACTION, "no"),
     e!("enable-module-command", IMMUTABLE, PROTECTED_ACTION, "no"),
     e!("cluster-preferred-endpoint-type", 0, &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)], "ip"),
     e!("propagation-error-behavior", 0, &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)], "ignore"),

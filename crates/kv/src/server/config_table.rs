@@ -7,7 +7,7 @@
 //! (`CONFIG SET failed (possibly related to argument '...')`, or the line of
 //! the file).
 
-use super::config::{split_args, AppendFsync, Config, EvictionPolicy, OutputLimit};
+use super::config::{split_args, AppendFsync, Config, EvictionPolicy, OutputLimit, ProtectedAction};
 use super::latencystats;
 
 /// `CONFIG SET` refuses the option: it is fixed once the server runs.
@@ -165,6 +165,9 @@ pub(super) fn not_one_of<T>(names: &[(&str, T)]) -> String {
 
 const FSYNC: &[(&str, AppendFsync)] =
     &[("everysec", AppendFsync::EverySec), ("always", AppendFsync::Always), ("no", AppendFsync::No)];
+
+const PROTECTED_ACTIONS: &[(&str, ProtectedAction)] =
+    &[("no", ProtectedAction::No), ("yes", ProtectedAction::Yes), ("local", ProtectedAction::Local)];
 
 const POLICIES: &[(&str, EvictionPolicy)] = &[
     ("volatile-lru", EvictionPolicy::VolatileLru),
@@ -402,6 +405,13 @@ pub static OPTIONS: &[ConfigOption] = &[
     opt!("appendfilename", None, IMMUTABLE, |c| c.appendfilename.clone(), |c, v| c.appendfilename =
         one(v)?.into()),
     opt!("appendfsync", None, 0, |c| name_of(FSYNC, c.appendfsync), |c, v| c.appendfsync = pick(v, FSYNC)?),
+    opt!(
+        "enable-debug-command",
+        None,
+        IMMUTABLE,
+        |c| name_of(PROTECTED_ACTIONS, c.enable_debug_command),
+        |c, v| c.enable_debug_command = pick(v, PROTECTED_ACTIONS)?
+    ),
     boolean!("aof-load-truncated", aof_load_truncated),
     integer!("auto-aof-rewrite-percentage", None, 0, 0, I32, auto_aof_rewrite_percentage),
     memory!("auto-aof-rewrite-min-size", 0, i64::MAX as u64, auto_aof_rewrite_min_size),

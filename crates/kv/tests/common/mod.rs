@@ -21,7 +21,14 @@ pub fn start() -> ServerThread {
 pub fn start_with(tweak: impl FnOnce(&mut Config)) -> ServerThread {
     // Each server gets its own empty directory, so no test loads or
     // overwrites another's dump.rdb or AOF.
-    let mut cfg = Config { port: 0, dir: fresh_dir(), ..Config::default() };
+    // DEBUG is refused by default, as in Redis 7; the tests use it from
+    // 127.0.0.1, which `local` allows.
+    let mut cfg = Config {
+        port: 0,
+        dir: fresh_dir(),
+        enable_debug_command: spindle_kv::server::config::ProtectedAction::Local,
+        ..Config::default()
+    };
     tweak(&mut cfg);
     ServerThread::start(cfg).expect("server starts")
 }
