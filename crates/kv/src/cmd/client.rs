@@ -118,9 +118,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         flags.push('N');
     }
     let now = srv.now_ms;
-    // As Redis 7.0, which trims parsed bytes only after the whole read is
-    // run: the running command's own bytes count in its `qbuf`.
-    let qbuf = c.qlen;
+    let qbuf = c.query_in_buffer();
     let qfree = c.query_size().saturating_sub(c.qlen);
     let obl = c.pending_output();
     let multi_mem = multi_memory(c);
@@ -128,7 +126,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     let _ = write!(
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-         qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
          events={} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
@@ -145,6 +143,9 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         qfree,
+        // The arguments of a command still arriving; the running command's
+        // own are not counted (Redis counts them).
+        c.parser.partial_args_len(),
         multi_mem,
         c.out.capacity(),
         c.out.len(),

@@ -240,6 +240,20 @@ impl Client {
     pub fn pending_query(&self) -> usize {
         self.qlen - self.qpos
     }
+
+    /// What Redis 7.0 would have in this client's query buffer (CLIENT LIST
+    /// `qbuf`). Between reads Redis keeps only the line or bulk being read:
+    /// it has moved the parsed arguments out (`argv-mem`) and dropped the
+    /// parsed length lines, and a big bulk (32 KiB or more) has the buffer
+    /// to itself, so `qbuf` is exactly the bulk's bytes received so far.
+    /// While the client's own command runs, Redis has not trimmed yet, and
+    /// the command's bytes count.
+    pub fn query_in_buffer(&self) -> usize {
+        if self.query_lent != 0 {
+            return self.qlen;
+        }
+        self.pending_query().saturating_sub(self.parser.element_start())
+    }
 }
 
 /// What a read from a client's socket found.
