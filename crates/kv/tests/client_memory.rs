@@ -1,6 +1,8 @@
 //! A client's memory fields in CLIENT LIST, held against a live
 //! redis-server 7.0 (CI installs it) doing the same thing: `qbuf` and
-//! `argv-mem` while a command is half sent.
+//! `argv-mem` while a command is half sent, `tot-mem` growing with WATCHed
+//! keys and with subscriptions (Redis's `getClientMemoryUsage` counts
+//! both).
 
 mod common;
 
@@ -116,5 +118,58 @@ fn qbuf_is_the_element_being_read_as_in_redis() {
         expect(&mut small, b"+OK\r\n");
         side.wait_field("small", "qbuf", 0);
         assert_eq!(side.field("small", "argv-mem"), 0, "{}", side.name);
+    }
+}
+
+/// Sends `cmd` with arguments `{prefix}0` to `{prefix}{n - 1}`, 100 to a
+/// command (so the query buffer stays small), and reads the replies: one
+/// per command for WATCH, one per argument for a subscription of a client
+/// that had none.
+fn many(w: &mut Box<dyn Wire>, cmd: &str, prefix: &str, n: usize) {
+    let kind = cmd.to_ascii_lowercase();
+    for from in (0..n).step_by(100) {
+        let names: Vec<String> = (from..n.min(from + 100)).map(|i| format!("{prefix}{i}")).collect();
+        let mut args = vec![cmd];
+        args.extend(names.iter().map(String::as_str));
+        w.write_all(&common::req(&args)).unwrap();
+        if cmd == "WATCH" {
+            expect(w, b"+OK\r\n");
+            continue;
+        }
+        for (i, name) in (from..).zip(&names) {
+            let want =
+                format!("*3\r\n${}\r\n{kind}\r\n${}\r\n{name}\r\n:{}\r\n", kind.len(), name.len(), i + 1);
+            expect(w, want.as_bytes());
+        }
+    }
+}
+
+/// Redis 7.0 counts a watched key (a list node and a `watchedKey`, 56
+/// bytes) and a subscription (a list node or dict entry, 24 bytes and
+/// more) in `tot-mem`. Spindle counts what its own structures hold for the
+/// client; per item both land in the same range, and both give it back.
+#[test]
+fn tot_mem_grows_with_watched_keys_and_subscriptions() {
+    const N: usize = 2000;
+    for mut side in Side::both() {
+        let mut w = side.client("watcher");
+        let before = side.field("watcher", "tot-mem");
+        many(&mut w, "WATCH", "key:", N);
+        let watching = side.field("watcher", "tot-mem");
+        let per_key = watching.saturating_sub(before) / N;
+        assert!((32..=128).contains(&per_key), "{}: {per_key} bytes per watched key", side.name);
+        w.write_all(&common::req(&["UNWATCH"])).unwrap();
+        expect(&mut w, b"+OK\r\n");
+        let after = side.field("watcher", "tot-mem");
+        assert!(after + N * 32 <= watching, "{}: UNWATCH gives it back ({watching} -> {after})", side.name);
+
+        for cmd in ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"] {
+            let name = format!("sub-{}", cmd.to_ascii_lowercase());
+            let mut s = side.client(&name);
+            let before = side.field(&name, "tot-mem");
+            many(&mut s, cmd, "ch:", N);
+            let grown = side.field(&name, "tot-mem").saturating_sub(before) / N;
+            assert!((16..=128).contains(&grown), "{}: {grown} bytes per {cmd}", side.name);
+        }
     }
 }

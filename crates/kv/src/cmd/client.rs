@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use crate::server::client::Client;
+use crate::server::pubsub::Kind;
 use crate::server::Server;
 use std::fmt::Write as _;
 
@@ -76,10 +77,22 @@ fn multi_memory(c: &Client) -> usize {
 }
 
 /// The memory `c` takes (CLIENT LIST `tot-mem`, and its share of MEMORY
-/// STATS `clients.normal`): its query and reply buffers, its queued
-/// transaction and the fixed overhead.
+/// STATS `clients.normal`), as Redis 7.0's `getClientMemoryUsage` adds it
+/// up: its query buffer and argument list, its reply buffer, its queued
+/// transaction, its watched keys and its pub/sub subscriptions (see
+/// [`WatchedKeys`](super::tx::WatchedKeys) and
+/// [`ClientSubs`](crate::server::pubsub::ClientSubs) for what each costs),
+/// and the fixed overhead. Every part but the queued transaction is read
+/// from a size kept current, so this is cheap enough to run after every
+/// command while `maxmemory-clients` is on.
 pub fn client_memory(c: &Client) -> usize {
-    c.query_size() + c.out.capacity() + multi_memory(c) + CLIENT_OVERHEAD
+    c.query_size()
+        + c.parser.heap_size()
+        + c.out.capacity()
+        + multi_memory(c)
+        + c.watched.memory()
+        + c.subs.memory()
+        + CLIENT_OVERHEAD
 }
 
 /// One CLIENT LIST line (without the newline), as Redis 7.0 prints it.
@@ -137,9 +150,9 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         ((now - c.last_interaction) / 1000).max(0),
         flags,
         c.db,
-        c.subs.channels.len(),
-        c.subs.patterns.len(),
-        c.subs.shard.len(),
+        c.subs.len(Kind::Channel),
+        c.subs.len(Kind::Pattern),
+        c.subs.len(Kind::Shard),
         c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         qfree,

@@ -191,6 +191,11 @@ impl RequestParser {
         self.args.iter().map(|r| r.len()).sum()
     }
 
+    /// Heap bytes of the argument list (its capacity kept between commands).
+    pub fn heap_size(&self) -> usize {
+        self.args.capacity() * std::mem::size_of::<Range<usize>>()
+    }
+
     /// Between commands, gives back the memory of the argument list if a
     /// command with more than `keep` arguments grew it (Redis frees a
     /// client's argv after each command). The caller must be done with the

@@ -110,8 +110,8 @@ pub struct Client {
     pub subs: crate::server::pubsub::ClientSubs,
     /// The open transaction (MULTI), if any.
     pub multi: Option<Box<crate::cmd::tx::MultiState>>,
-    /// WATCHed keys: (database, key).
-    pub watched: Vec<(usize, crate::db::Key)>,
+    /// WATCHed keys.
+    pub watched: crate::cmd::tx::WatchedKeys,
     /// Unix ms when pending output first passed the soft limit; 0 if below.
     pub obuf_soft_since: i64,
     /// CLIENT REPLY OFF: replies are discarded.
@@ -185,7 +185,7 @@ impl Client {
             slot: 0,
             subs: Default::default(),
             multi: None,
-            watched: Vec::new(),
+            watched: Default::default(),
             obuf_soft_since: 0,
             reply_off: false,
             reply_skip: false,
