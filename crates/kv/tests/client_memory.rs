@@ -2,12 +2,12 @@
 //! redis-server 7.0 (CI installs it) doing the same thing: `qbuf` and
 //! `argv-mem` while a command is half sent, `tot-mem` growing with WATCHed
 //! keys and with subscriptions (Redis's `getClientMemoryUsage` counts
-//! both).
+//! both), and `oll` / `omem` while a reply waits for the client to read it.
 
 mod common;
 
 use common::redis_server::RedisServer;
-use common::{client_field as field, client_line, conn, start, wait_until};
+use common::{client_field as field, client_line, conn, q, start, wait_until};
 use std::io::{Read, Write};
 
 /// A raw connection to either server: TCP to spindle, the unix socket to
@@ -171,5 +171,40 @@ fn tot_mem_grows_with_watched_keys_and_subscriptions() {
             let grown = side.field(&name, "tot-mem").saturating_sub(before) / N;
             assert!((16..=128).contains(&grown), "{}: {grown} bytes per {cmd}", side.name);
         }
+    }
+}
+
+/// Redis's `oll` and `omem` show a reply the client does not read; here
+/// the one reply buffer holding it counts as one block (`oll=1`) and its
+/// unwritten bytes are `omem`, the figure the output-buffer limit checks.
+/// Once the client has read everything, both are 0 again.
+#[test]
+fn oll_and_omem_show_a_pending_reply() {
+    const GETS: usize = 20;
+    const LEN: usize = 1 << 20;
+    for mut side in Side::both() {
+        let _: () = q(&mut side.ctl, &["SETRANGE", "k", &(LEN - 1).to_string(), "x"]);
+        let mut slow = side.client("slow");
+        let gets: Vec<u8> = (0..GETS).flat_map(|_| common::req(&["GET", "k"])).collect();
+        slow.write_all(&gets).unwrap();
+        let what = format!("{}: a reply pending", side.name);
+        let mut line = String::new();
+        // More than the kernel's socket buffers take, so output waits.
+        wait_until(&what, || {
+            line = client_line(&mut side.ctl, "slow").unwrap();
+            field(&line, "omem") > 0
+        });
+        assert!(field(&line, "oll") >= 1, "{}: {line}", side.name);
+        assert!(field(&line, "tot-mem") >= field(&line, "omem"), "{}: {line}", side.name);
+        if side.name == "spindle" {
+            assert_eq!(field(&line, "oll"), 1, "{line}");
+            assert_eq!(field(&line, "omem"), field(&line, "obl"), "{line}");
+        }
+        let reply = format!("${LEN}\r\n").len() + LEN + 2;
+        let mut sink = vec![0; reply * GETS];
+        slow.read_exact(&mut sink).expect("read the replies");
+        side.wait_field("slow", "omem", 0);
+        let line = client_line(&mut side.ctl, "slow").unwrap();
+        assert_eq!((field(&line, "oll"), field(&line, "obl")), (0, 0), "{}: {line}", side.name);
     }
 }

@@ -96,6 +96,17 @@ pub fn client_memory(c: &Client) -> usize {
 }
 
 /// One CLIENT LIST line (without the newline), as Redis 7.0 prints it.
+///
+/// The reply buffer fields. Redis keeps a reply in a fixed buffer of up
+/// to 16 KiB (`rbs` its size, `obl` the bytes in it) and what does not
+/// fit in a list of blocks (`oll` the blocks, `omem` their memory, which
+/// is what `client-output-buffer-limit` is checked against). Here every
+/// reply goes to one growable buffer, which is both: `rbs` is its size,
+/// `obl` its bytes not yet written, and `omem` those same bytes, which
+/// are what the output-buffer limit is checked against here; `oll` is 1
+/// while they are not 0 (the one buffer holds them), else 0. So a client
+/// that keeps up shows `obl=0 oll=0 omem=0`, as with Redis, and one that
+/// does not read shows the backlog in `omem`, growing towards the limit.
 pub fn client_line(srv: &Server, c: &Client) -> String {
     use std::os::fd::AsRawFd;
     let mut flags = String::new();
@@ -139,7 +150,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     let _ = write!(
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
          events={} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
@@ -162,6 +173,8 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         multi_mem,
         c.out.capacity(),
         c.out.len(),
+        obl,
+        usize::from(obl > 0),
         obl,
         client_memory(c),
         // Waiting for the socket to take more of the reply, as Redis's
