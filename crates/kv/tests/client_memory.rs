@@ -1,8 +1,9 @@
 //! A client's memory fields in CLIENT LIST, held against a live
 //! redis-server 7.0 (CI installs it) doing the same thing: `qbuf` and
-//! `argv-mem` while a command is half sent, `tot-mem` growing with WATCHed
-//! keys and with subscriptions (Redis's `getClientMemoryUsage` counts
-//! both), and `oll` / `omem` while a reply waits for the client to read it.
+//! `argv-mem` while a command is half sent, `tot-mem` counting a big bulk
+//! from its first bytes and growing with WATCHed keys and with
+//! subscriptions (Redis's `getClientMemoryUsage` counts both), and `oll` /
+//! `omem` while a reply waits for the client to read it.
 
 mod common;
 
@@ -118,6 +119,23 @@ fn qbuf_is_the_element_being_read_as_in_redis() {
         expect(&mut small, b"+OK\r\n");
         side.wait_field("small", "qbuf", 0);
         assert_eq!(side.field("small", "argv-mem"), 0, "{}", side.name);
+    }
+}
+
+/// Redis makes room for a big bulk as soon as it reads its length, so the
+/// client's `tot-mem` (and client eviction) counts the whole bulk while
+/// only its first bytes are in.
+#[test]
+fn tot_mem_counts_a_big_bulk_from_its_first_bytes() {
+    const BULK: usize = 2 << 20;
+    for mut side in Side::both() {
+        let mut big = side.client("big");
+        let mut head = format!("*1\r\n${BULK}\r\n").into_bytes();
+        head.resize(head.len() + 1000, b'v');
+        big.write_all(&head).unwrap();
+        side.wait_field("big", "qbuf", 1000);
+        let tot = side.field("big", "tot-mem");
+        assert!(tot > BULK, "{}: tot-mem {tot} with a {BULK}-byte bulk announced", side.name);
     }
 }
 

@@ -23,6 +23,10 @@ pub const IOBUF_LEN: usize = 16 * 1024;
 /// (Redis's PROTO_RESIZE_THRESHOLD).
 const RESIZE_THRESHOLD: usize = 32 * 1024;
 
+/// A bulk this long or longer gets room for all of its bytes as soon as its
+/// length is read (Redis's PROTO_MBULK_BIG_ARG).
+const BIG_ARG: usize = 32 * 1024;
+
 /// The cron frees a parser's argument list grown past this many entries.
 const KEEP_ARGS: usize = 1024;
 
@@ -63,8 +67,9 @@ pub struct Client {
     pub qpos: usize,
     /// End of the received bytes.
     pub qlen: usize,
-    /// The size of `query` while `process_input` has lent it to the parser
-    /// (the running command's CLIENT LIST line reports it); 0 otherwise.
+    /// The allocated size of `query` while `process_input` has lent it to
+    /// the parser (the running command's CLIENT LIST line reports it); 0
+    /// otherwise.
     pub query_lent: usize,
     /// The largest buffer a read wanted since the cron last looked (Redis's
     /// `querybuf_peak`): the cron shrinks a buffer far above it.
@@ -231,9 +236,9 @@ impl Client {
         }
     }
 
-    /// The query buffer's size, lent out or not.
+    /// The query buffer's allocated size, lent out or not.
     pub fn query_size(&self) -> usize {
-        self.query.len().max(self.query_lent)
+        self.query.capacity().max(self.query_lent)
     }
 
     /// Bytes received but not yet parsed.
@@ -253,6 +258,27 @@ impl Client {
             return self.qlen;
         }
         self.pending_query().saturating_sub(self.parser.element_start())
+    }
+}
+
+/// Called when the received bytes end inside a command (`query` is the
+/// client's buffer, lent to `parser`): closes a client whose unparsed input
+/// is over `limit` (`client-query-buffer-limit`), and makes room at once
+/// for the whole of a big bulk being read, as Redis's
+/// `processMultibulkBuffer` does on reading its length. The client's
+/// memory then counts the bulk from its first bytes on, as Redis's does,
+/// so client eviction sees it before it has all arrived; reads still take
+/// it at most 1 MiB at a time.
+pub fn await_rest(c: &mut Client, query: &mut Vec<u8>, parser: &RequestParser, limit: usize) {
+    if c.pending_query() > limit {
+        tracing::warn!(client = c.id, "closing client that exceeded the query buffer limit");
+        c.close_asap = true;
+        return;
+    }
+    let Some(missing) = parser.pending_bulk() else { return };
+    let bulk = c.pending_query().saturating_sub(parser.element_start()) + missing;
+    if bulk >= BIG_ARG + 2 && query.capacity() < c.qlen + missing {
+        query.reserve_exact(c.qlen + missing - query.len());
     }
 }
 
@@ -344,7 +370,7 @@ pub fn write_to_client(c: &mut Client) -> WriteOutcome {
 /// Unparsed bytes are always kept; the next read grows the buffer again.
 /// An argument list grown by a command with many arguments is freed too.
 pub fn resize_query_buffer(c: &mut Client, now_ms: i64) {
-    let size = c.query.len();
+    let size = c.query.capacity();
     if size.saturating_sub(c.qlen) > 4 * 1024 {
         let keep = if now_ms - c.last_interaction > IDLE_RELEASE_MS {
             Some(c.qlen)
