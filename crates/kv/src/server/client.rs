@@ -275,11 +275,20 @@ pub fn await_rest(c: &mut Client, query: &mut Vec<u8>, parser: &RequestParser, l
         c.close_asap = true;
         return;
     }
-    let Some(missing) = parser.pending_bulk() else { return };
-    let bulk = c.pending_query().saturating_sub(parser.element_start()) + missing;
-    if bulk >= BIG_ARG + 2 && query.capacity() < c.qlen + missing {
-        query.reserve_exact(c.qlen + missing - query.len());
+    if let Some(rest) = big_bulk_rest(parser, c.pending_query()) {
+        if query.capacity() < c.qlen + rest {
+            query.reserve_exact(c.qlen + rest - query.len());
+        }
     }
+}
+
+/// The bytes still to come of the big bulk (at least [`BIG_ARG`]) that
+/// `parser` is reading, if it is reading one; `unparsed` is how much of the
+/// command has arrived.
+fn big_bulk_rest(parser: &RequestParser, unparsed: usize) -> Option<usize> {
+    let rest = parser.pending_bulk()?;
+    let bulk = unparsed.saturating_sub(parser.element_start()) + rest;
+    (bulk >= BIG_ARG + 2).then_some(rest)
 }
 
 /// What a read from a client's socket found.
@@ -310,7 +319,12 @@ pub fn read_from_client(c: &mut Client) -> ReadOutcome {
         // which is `qpos`, so moving the bytes keeps them valid.
         c.qpos = 0;
     }
-    let want = c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20));
+    let want = match big_bulk_rest(&c.parser, c.pending_query()) {
+        // The rest of a big bulk and no more, as Redis reads it, so the
+        // buffer stays within the room `await_rest` made for it.
+        Some(rest) if rest > 0 => rest.min(1 << 20),
+        _ => c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20)),
+    };
     c.query_peak = c.query_peak.max(c.qlen + want);
     if c.query.len() - c.qlen < want {
         // Zero-filling happens only when the buffer grows, not per read.
