@@ -150,6 +150,26 @@ fn tot_mem_counts_a_big_bulk_from_its_first_bytes() {
     }
 }
 
+/// The cron gives back the room made for a big bulk once its client has
+/// idled for 2 s (Redis's `clientsCronResizeQueryBuffer` too); the next
+/// read makes it again, exactly, not by letting the buffer double.
+#[test]
+fn room_for_a_big_bulk_comes_back_exactly_after_an_idle_shrink() {
+    const BULK: usize = 2 << 20;
+    const FIRST: usize = BULK - (300 << 10);
+    let mut side = Side::spindle();
+    let mut big = side.client("big");
+    let mut head = format!("*1\r\n${BULK}\r\n").into_bytes();
+    head.resize(head.len() + FIRST, b'v');
+    big.write_all(&head).unwrap();
+    side.wait_field("big", "qbuf", FIRST);
+    wait_until("the cron to shrink the idle client's buffer", || side.field("big", "qbuf-free") == 0);
+    big.write_all(&[b'v'; 1000]).unwrap();
+    side.wait_field("big", "qbuf", FIRST + 1000);
+    let tot = side.field("big", "tot-mem");
+    assert!((BULK..BULK / 2 * 3).contains(&tot), "tot-mem {tot} for a {BULK}-byte bulk");
+}
+
 /// Sends `cmd` with arguments `{prefix}0` to `{prefix}{n - 1}`, 100 to a
 /// command (so the query buffer stays small), and reads the replies: one
 /// per command for WATCH, one per argument for a subscription of a client

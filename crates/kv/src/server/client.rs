@@ -276,9 +276,15 @@ pub fn await_rest(c: &mut Client, query: &mut Vec<u8>, parser: &RequestParser, l
         return;
     }
     if let Some(rest) = big_bulk_rest(parser, c.pending_query()) {
-        if query.capacity() < c.qlen + rest {
-            query.reserve_exact(c.qlen + rest - query.len());
-        }
+        make_room(query, c.qlen + rest);
+    }
+}
+
+/// Grows `query`'s capacity to `total` bytes exactly, if it is smaller
+/// (letting `Vec` grow it could double it).
+fn make_room(query: &mut Vec<u8>, total: usize) {
+    if query.capacity() < total {
+        query.reserve_exact(total - query.len());
     }
 }
 
@@ -320,9 +326,13 @@ pub fn read_from_client(c: &mut Client) -> ReadOutcome {
         c.qpos = 0;
     }
     let want = match big_bulk_rest(&c.parser, c.pending_query()) {
-        // The rest of a big bulk and no more, as Redis reads it, so the
-        // buffer stays within the room `await_rest` made for it.
-        Some(rest) if rest > 0 => rest.min(1 << 20),
+        // The rest of a big bulk and no more, as Redis reads it, into the
+        // room `await_rest` made for it (made again if the cron took it
+        // back from an idle client), so the buffer never grows past it.
+        Some(rest) if rest > 0 => {
+            make_room(&mut c.query, c.qlen + rest);
+            rest.min(1 << 20)
+        }
         _ => c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20)),
     };
     c.query_peak = c.query_peak.max(c.qlen + want);
