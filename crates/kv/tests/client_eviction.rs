@@ -1,7 +1,8 @@
 //! Client eviction (`maxmemory-clients`), as Redis 7.0's
 //! tests/unit/client-eviction.tcl checks it: a client whose query or reply
-//! buffer takes the clients over the limit is closed and counted in INFO's
-//! `evicted_clients`, while small clients go on working; a CLIENT NO-EVICT
+//! buffer, watched keys or subscriptions take the clients over the limit
+//! is closed and counted in INFO's `evicted_clients`, while small clients
+//! go on working; a CLIENT NO-EVICT
 //! client is spared; with the limit at 0 nothing is evicted, and setting a
 //! limit evicts at once.
 
@@ -159,4 +160,57 @@ fn with_the_limit_at_0_nothing_is_evicted_until_one_is_set() {
 #[test]
 fn with_io_threads_a_big_query_buffer_gets_its_client_evicted() {
     big_query_buffer_is_evicted(&common::start_with(|c| c.io_threads = 2));
+}
+
+/// Redis's "client evicted due to watched key list" and "client evicted
+/// due to pubsub subscriptions": under a small limit (200000 bytes, as
+/// there), a client adding one watched key or subscription per command is
+/// evicted once they take it over, its last command unanswered.
+fn piling_up_gets_its_client_evicted(cmd: &str) {
+    use std::io::Write;
+    let srv = start();
+    let mut ctl = conn(&srv);
+    q::<()>(&mut ctl, &["CONFIG", "SET", "maxmemory-clients", "200000"]);
+    let mut r = Raw::connect(&srv);
+    let kind = cmd.to_ascii_lowercase();
+    let deadline = std::time::Instant::now() + common::TIMEOUT;
+    for j in 1.. {
+        assert!(j < 200_000 && std::time::Instant::now() < deadline, "{cmd}: {j} and not evicted");
+        let name = j.to_string();
+        if r.stream.write_all(&common::req(&[cmd, &name])).is_err() {
+            break;
+        }
+        let want = match cmd {
+            "WATCH" => "+OK\r\n".to_string(),
+            _ => format!("*3\r\n${}\r\n{kind}\r\n${}\r\n{name}\r\n:{j}\r\n", kind.len(), name.len()),
+        };
+        let mut got = vec![0; want.len()];
+        match r.stream.read_exact(&mut got) {
+            Ok(()) => assert_eq!(String::from_utf8_lossy(&got), want),
+            Err(e) if matches!(e.kind(), ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset) => break,
+            Err(e) => panic!("{cmd} {j}: {e}"),
+        }
+    }
+    assert_eq!(evicted(&mut ctl), 1);
+    assert_eq!(q::<String>(&mut ctl, &["PING"]), "PONG", "the small client is not evicted");
+}
+
+#[test]
+fn a_client_watching_many_keys_gets_evicted() {
+    piling_up_gets_its_client_evicted("WATCH");
+}
+
+#[test]
+fn a_client_with_many_channels_gets_evicted() {
+    piling_up_gets_its_client_evicted("SUBSCRIBE");
+}
+
+#[test]
+fn a_client_with_many_patterns_gets_evicted() {
+    piling_up_gets_its_client_evicted("PSUBSCRIBE");
+}
+
+#[test]
+fn a_client_with_many_shard_channels_gets_evicted() {
+    piling_up_gets_its_client_evicted("SSUBSCRIBE");
 }

@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use crate::server::client::Client;
+use crate::server::pubsub::Kind;
 use crate::server::Server;
 use std::fmt::Write as _;
 
@@ -76,13 +77,36 @@ fn multi_memory(c: &Client) -> usize {
 }
 
 /// The memory `c` takes (CLIENT LIST `tot-mem`, and its share of MEMORY
-/// STATS `clients.normal`): its query and reply buffers, its queued
-/// transaction and the fixed overhead.
+/// STATS `clients.normal`), as Redis 7.0's `getClientMemoryUsage` adds it
+/// up: its query buffer and argument list, its reply buffer, its queued
+/// transaction, its watched keys and its pub/sub subscriptions (see
+/// [`WatchedKeys`](super::tx::WatchedKeys) and
+/// [`ClientSubs`](crate::server::pubsub::ClientSubs) for what each costs),
+/// and the fixed overhead. Every part but the queued transaction is read
+/// from a size kept current, so this is cheap enough to run after every
+/// command while `maxmemory-clients` is on.
 pub fn client_memory(c: &Client) -> usize {
-    c.query_size() + c.out.capacity() + multi_memory(c) + CLIENT_OVERHEAD
+    c.query_size()
+        + c.parser.heap_size()
+        + c.out.capacity()
+        + multi_memory(c)
+        + c.watched.memory()
+        + c.subs.memory()
+        + CLIENT_OVERHEAD
 }
 
 /// One CLIENT LIST line (without the newline), as Redis 7.0 prints it.
+///
+/// The reply buffer fields. Redis keeps a reply in a fixed buffer of up
+/// to 16 KiB (`rbs` its size, `obl` the bytes in it) and what does not
+/// fit in a list of blocks (`oll` the blocks, `omem` their memory, which
+/// is what `client-output-buffer-limit` is checked against). Here every
+/// reply goes to one growable buffer, which is both: `rbs` is its size,
+/// `obl` its bytes not yet written, and `omem` those same bytes, which
+/// are what the output-buffer limit is checked against here; `oll` is 1
+/// while they are not 0 (the one buffer holds them), else 0. So a client
+/// that keeps up shows `obl=0 oll=0 omem=0`, as with Redis, and one that
+/// does not read shows the backlog in `omem`, growing towards the limit.
 pub fn client_line(srv: &Server, c: &Client) -> String {
     use std::os::fd::AsRawFd;
     let mut flags = String::new();
@@ -118,9 +142,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         flags.push('N');
     }
     let now = srv.now_ms;
-    // As Redis 7.0, which trims parsed bytes only after the whole read is
-    // run: the running command's own bytes count in its `qbuf`.
-    let qbuf = c.qlen;
+    let qbuf = c.query_in_buffer();
     let qfree = c.query_size().saturating_sub(c.qlen);
     let obl = c.pending_output();
     let multi_mem = multi_memory(c);
@@ -128,7 +150,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     let _ = write!(
         s,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} \
-         qbuf={} qbuf-free={} argv-mem=0 multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} \
+         qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} \
          events={} cmd={} user=default redir=-1 resp={}",
         c.id,
         c.addr,
@@ -139,15 +161,20 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         ((now - c.last_interaction) / 1000).max(0),
         flags,
         c.db,
-        c.subs.channels.len(),
-        c.subs.patterns.len(),
-        c.subs.shard.len(),
+        c.subs.len(Kind::Channel),
+        c.subs.len(Kind::Pattern),
+        c.subs.len(Kind::Shard),
         c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         qfree,
+        // The arguments of a command still arriving; the running command's
+        // own are not counted (Redis counts them).
+        c.parser.partial_args_len(),
         multi_mem,
         c.out.capacity(),
         c.out.len(),
+        obl,
+        usize::from(obl > 0),
         obl,
         client_memory(c),
         // Waiting for the socket to take more of the reply, as Redis's

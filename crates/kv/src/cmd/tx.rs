@@ -74,6 +74,68 @@ impl Watches {
     }
 }
 
+/// The keys one client WATCHes, in WATCH order, with what they cost it.
+///
+/// Redis 7.0 counts a client's watched keys in its `tot-mem` as a list
+/// node and a `watchedKey` (56 bytes) each, but not the key, which it
+/// shares with the server's table of watched keys. Here [`memory`] counts
+/// what exists for this client only, kept current on every change so it
+/// costs nothing to read: its list's slots (the database and an inline
+/// [`Key`], 32 bytes), the server's record of it watching each key (16),
+/// and the client's own copy of a key too long to be inline. The server's
+/// copy of a key is shared by its watchers and not counted, as in Redis.
+///
+/// [`memory`]: WatchedKeys::memory
+#[derive(Debug, Default)]
+pub struct WatchedKeys {
+    list: Vec<(usize, Key)>,
+    /// Heap bytes of the keys in `list` that are not inline.
+    key_heap: usize,
+}
+
+impl WatchedKeys {
+    /// Whether key `key` of database `db` is watched.
+    pub fn contains(&self, db: usize, key: &[u8]) -> bool {
+        self.list.iter().any(|(d, k)| *d == db && **k == *key)
+    }
+
+    /// The watched keys: (database, key), in WATCH order.
+    pub fn iter(&self) -> impl Iterator<Item = &(usize, Key)> {
+        self.list.iter()
+    }
+
+    /// How many keys are watched.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether no key is watched.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The memory the client's watching takes, for its `tot-mem`.
+    pub fn memory(&self) -> usize {
+        self.list.capacity() * std::mem::size_of::<(usize, Key)>()
+            + self.list.len() * std::mem::size_of::<Watcher>()
+            + self.key_heap
+    }
+
+    fn push(&mut self, db: usize, key: &[u8]) {
+        let key = Key::from(key);
+        if let Key::Heap(b) = &key {
+            self.key_heap += b.len();
+        }
+        self.list.push((db, key));
+    }
+
+    /// Empties the list, giving its memory back.
+    fn take(&mut self) -> Vec<(usize, Key)> {
+        self.key_heap = 0;
+        std::mem::take(&mut self.list)
+    }
+}
+
 /// Queues a command for `c`'s open transaction and replies QUEUED.
 pub fn queue(c: &mut Client, called: Called, args: super::Args<'_>) {
     if let Some(m) = c.multi.as_deref_mut() {
@@ -95,7 +157,7 @@ pub fn flag_error(c: &mut Client) {
 /// Forgets every key `c` watches (UNWATCH, EXEC, DISCARD, disconnect).
 pub fn unwatch_all(srv: &mut Server, c: &mut Client) {
     let w = &mut srv.watches;
-    for (db, key) in c.watched.drain(..) {
+    for (db, key) in c.watched.take() {
         let map = w.db(db);
         if let Some(list) = map.get_mut(&key) {
             list.retain(|x| x.id != c.id);
@@ -189,14 +251,14 @@ fn watch(ctx: &mut Ctx<'_>) {
     let now = ctx.now_ms();
     for i in 1..ctx.argc() {
         let key = ctx.arg(i);
-        if ctx.c.watched.iter().any(|(d, k)| *d == db && **k == *key) {
+        if ctx.c.watched.contains(db, key) {
             continue;
         }
         let expired = ctx.srv.dbs[db].is_expired(key, now);
         let id = ctx.c.id;
         ctx.srv.watches.db(db).entry(key.into()).or_default().push(Watcher { id, expired });
         ctx.srv.watches.count += 1;
-        ctx.c.watched.push((db, key.into()));
+        ctx.c.watched.push(db, key);
     }
     ctx.ok();
 }

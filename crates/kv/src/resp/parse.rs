@@ -169,6 +169,33 @@ impl RequestParser {
         Some((len + 2).saturating_sub(have))
     }
 
+    /// Where the line or bulk being read starts, counted from the start of
+    /// the command; 0 between commands and in an inline command.
+    ///
+    /// The bytes before it are parsed: Redis has already taken them out of
+    /// its query buffer (the arguments into the client's `argv`, the length
+    /// lines dropped), so its CLIENT LIST `qbuf` counts only the bytes from
+    /// here on. For a big bulk (32 KiB or more) that is exactly the bulk's
+    /// bytes received so far.
+    pub fn element_start(&self) -> usize {
+        self.pos
+    }
+
+    /// The total length of the arguments already read of a command not yet
+    /// complete (Redis's `argv_len_sum` between reads, CLIENT LIST
+    /// `argv-mem`); 0 between commands.
+    pub fn partial_args_len(&self) -> usize {
+        if self.mode != Mode::Multibulk {
+            return 0;
+        }
+        self.args.iter().map(|r| r.len()).sum()
+    }
+
+    /// Heap bytes of the argument list (its capacity kept between commands).
+    pub fn heap_size(&self) -> usize {
+        self.args.capacity() * std::mem::size_of::<Range<usize>>()
+    }
+
     /// Between commands, gives back the memory of the argument list if a
     /// command with more than `keep` arguments grew it (Redis frees a
     /// client's argv after each command). The caller must be done with the

@@ -125,6 +125,26 @@ fn pending_bulk_counts_missing_bytes() {
     assert_eq!(p.pending_bulk(), None);
 }
 
+/// What Redis keeps in its query buffer between reads: only the element
+/// being read (the parsed arguments are in `argv`, `argv-mem`).
+#[test]
+fn element_start_is_where_redis_query_buffer_begins() {
+    let mut p = RequestParser::new();
+    let mut buf = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10".to_vec();
+    assert_eq!(p.parse(&mut buf, &limits()), Ok(None));
+    assert_eq!(buf.len() - p.element_start(), 3, "the length line being read");
+    assert_eq!(p.partial_args_len(), 4);
+    buf.extend_from_slice(b"\r\nabc");
+    assert_eq!(p.parse(&mut buf, &limits()), Ok(None));
+    assert_eq!(buf.len() - p.element_start(), 3, "the bulk's bytes so far");
+    buf.extend_from_slice(b"defghij\r\n");
+    assert!(p.parse(&mut buf, &limits()).unwrap().is_some());
+    assert_eq!((p.element_start(), p.partial_args_len()), (0, 0), "between commands");
+    let mut inline = b"SET k v".to_vec();
+    assert_eq!(p.parse(&mut inline, &limits()), Ok(None));
+    assert_eq!((p.element_start(), p.partial_args_len()), (0, 0), "an inline line is kept whole");
+}
+
 #[test]
 fn trailing_bytes_after_bulk_are_not_checked() {
     // Redis skips the two bytes after a bulk without looking at them.

@@ -23,6 +23,10 @@ pub const IOBUF_LEN: usize = 16 * 1024;
 /// (Redis's PROTO_RESIZE_THRESHOLD).
 const RESIZE_THRESHOLD: usize = 32 * 1024;
 
+/// A bulk this long or longer gets room for all of its bytes as soon as its
+/// length is read (Redis's PROTO_MBULK_BIG_ARG).
+const BIG_ARG: usize = 32 * 1024;
+
 /// The cron frees a parser's argument list grown past this many entries.
 const KEEP_ARGS: usize = 1024;
 
@@ -63,8 +67,9 @@ pub struct Client {
     pub qpos: usize,
     /// End of the received bytes.
     pub qlen: usize,
-    /// The size of `query` while `process_input` has lent it to the parser
-    /// (the running command's CLIENT LIST line reports it); 0 otherwise.
+    /// The allocated size of `query` while `process_input` has lent it to
+    /// the parser (the running command's CLIENT LIST line reports it); 0
+    /// otherwise.
     pub query_lent: usize,
     /// The largest buffer a read wanted since the cron last looked (Redis's
     /// `querybuf_peak`): the cron shrinks a buffer far above it.
@@ -115,8 +120,8 @@ pub struct Client {
     pub subs: crate::server::pubsub::ClientSubs,
     /// The open transaction (MULTI), if any.
     pub multi: Option<Box<crate::cmd::tx::MultiState>>,
-    /// WATCHed keys: (database, key).
-    pub watched: Vec<(usize, crate::db::Key)>,
+    /// WATCHed keys.
+    pub watched: crate::cmd::tx::WatchedKeys,
     /// Unix ms when pending output first passed the soft limit; 0 if below.
     pub obuf_soft_since: i64,
     /// CLIENT REPLY OFF: replies are discarded.
@@ -191,7 +196,7 @@ impl Client {
             slot: 0,
             subs: Default::default(),
             multi: None,
-            watched: Vec::new(),
+            watched: Default::default(),
             obuf_soft_since: 0,
             reply_off: false,
             reply_skip: false,
@@ -237,15 +242,65 @@ impl Client {
         }
     }
 
-    /// The query buffer's size, lent out or not.
+    /// The query buffer's allocated size, lent out or not.
     pub fn query_size(&self) -> usize {
-        self.query.len().max(self.query_lent)
+        self.query.capacity().max(self.query_lent)
     }
 
     /// Bytes received but not yet parsed.
     pub fn pending_query(&self) -> usize {
         self.qlen - self.qpos
     }
+
+    /// What Redis 7.0 would have in this client's query buffer (CLIENT LIST
+    /// `qbuf`). Between reads Redis keeps only the line or bulk being read:
+    /// it has moved the parsed arguments out (`argv-mem`) and dropped the
+    /// parsed length lines, and a big bulk (32 KiB or more) has the buffer
+    /// to itself, so `qbuf` is exactly the bulk's bytes received so far.
+    /// While the client's own command runs, Redis has not trimmed yet, and
+    /// the command's bytes count.
+    pub fn query_in_buffer(&self) -> usize {
+        if self.query_lent != 0 {
+            return self.qlen;
+        }
+        self.pending_query().saturating_sub(self.parser.element_start())
+    }
+}
+
+/// Called when the received bytes end inside a command (`query` is the
+/// client's buffer, lent to `parser`): closes a client whose unparsed input
+/// is over `limit` (`client-query-buffer-limit`), and makes room at once
+/// for the whole of a big bulk being read, as Redis's
+/// `processMultibulkBuffer` does on reading its length. The client's
+/// memory then counts the bulk from its first bytes on, as Redis's does,
+/// so client eviction sees it before it has all arrived; reads still take
+/// it at most 1 MiB at a time.
+pub fn await_rest(c: &mut Client, query: &mut Vec<u8>, parser: &RequestParser, limit: usize) {
+    if c.pending_query() > limit {
+        tracing::warn!(client = c.id, "closing client that exceeded the query buffer limit");
+        c.close_asap = true;
+        return;
+    }
+    if let Some(rest) = big_bulk_rest(parser, c.pending_query()) {
+        make_room(query, c.qlen + rest);
+    }
+}
+
+/// Grows `query`'s capacity to `total` bytes exactly, if it is smaller
+/// (letting `Vec` grow it could double it).
+fn make_room(query: &mut Vec<u8>, total: usize) {
+    if query.capacity() < total {
+        query.reserve_exact(total - query.len());
+    }
+}
+
+/// The bytes still to come of the big bulk (at least [`BIG_ARG`]) that
+/// `parser` is reading, if it is reading one; `unparsed` is how much of the
+/// command has arrived.
+fn big_bulk_rest(parser: &RequestParser, unparsed: usize) -> Option<usize> {
+    let rest = parser.pending_bulk()?;
+    let bulk = unparsed.saturating_sub(parser.element_start()) + rest;
+    (bulk >= BIG_ARG + 2).then_some(rest)
 }
 
 /// What a read from a client's socket found.
@@ -276,7 +331,16 @@ pub fn read_from_client(c: &mut Client) -> ReadOutcome {
         // which is `qpos`, so moving the bytes keeps them valid.
         c.qpos = 0;
     }
-    let want = c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20));
+    let want = match big_bulk_rest(&c.parser, c.pending_query()) {
+        // The rest of a big bulk and no more, as Redis reads it, into the
+        // room `await_rest` made for it (made again if the cron took it
+        // back from an idle client), so the buffer never grows past it.
+        Some(rest) if rest > 0 => {
+            make_room(&mut c.query, c.qlen + rest);
+            rest.min(1 << 20)
+        }
+        _ => c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20)),
+    };
     c.query_peak = c.query_peak.max(c.qlen + want);
     if c.query.len() - c.qlen < want {
         // Zero-filling happens only when the buffer grows, not per read.
@@ -336,7 +400,7 @@ pub fn write_to_client(c: &mut Client) -> WriteOutcome {
 /// Unparsed bytes are always kept; the next read grows the buffer again.
 /// An argument list grown by a command with many arguments is freed too.
 pub fn resize_query_buffer(c: &mut Client, now_ms: i64) {
-    let size = c.query.len();
+    let size = c.query.capacity();
     if size.saturating_sub(c.qlen) > 4 * 1024 {
         let keep = if now_ms - c.last_interaction > IDLE_RELEASE_MS {
             Some(c.qlen)

@@ -3,12 +3,16 @@
 //! most are closed, largest first, until the total is under it again.
 //!
 //! **What counts.** A client's memory is [`client_memory`], the CLIENT
-//! LIST `tot-mem` figure (query and reply buffers, the queued transaction,
-//! a fixed overhead). Every client counts towards the total, as every
-//! client here is of Redis's `normal` or `pubsub` type (a monitor is
-//! `normal` to Redis); a client with CLIENT NO-EVICT on counts but is never
-//! chosen (Redis's `clientEvictionAllowed`). A monitor is not exempt: Redis
-//! 7.0 does not exempt it either.
+//! LIST `tot-mem` figure, which adds up what Redis's
+//! `getClientMemoryUsage` does: the query and reply buffers, the argument
+//! list, the queued transaction, the watched keys, the pub/sub
+//! subscriptions and a fixed overhead. So a client is evicted for piling
+//! up WATCHed keys or subscriptions as for a big buffer, as in Redis.
+//! Every client counts towards the total, as every client here is of
+//! Redis's `normal` or `pubsub` type (a monitor is `normal` to Redis); a
+//! client with CLIENT NO-EVICT on counts but is never chosen (Redis's
+//! `clientEvictionAllowed`). A monitor is not exempt: Redis 7.0 does not
+//! exempt it either.
 //!
 //! **The running total.** Each client remembers the figure it last added
 //! to [`Server::clients_mem`] ([`Client::tracked_mem`]); [`track`] swaps
@@ -18,10 +22,11 @@
 //! off, so turning it on only needs every figure refreshed ([`resync`]),
 //! never a recount. Figures are refreshed where a client's buffers change,
 //! as Redis's `updateClientMemUsageAndBucket` is called: after its input
-//! is processed, after a reply is written, and by the clients cron (which
-//! also catches buffers that shrank while idle). Output a client gets from
-//! elsewhere (a PUBLISH, a served BLPOP) queues it for writing, and the
-//! before-sleep write refreshes it.
+//! is processed (WATCH and SUBSCRIBE are commands, so that covers them),
+//! after a reply is written, and by the clients cron (which also catches
+//! buffers that shrank while idle). Output a client gets from elsewhere
+//! (a PUBLISH, a served BLPOP) queues it for writing, and the before-sleep
+//! write refreshes it.
 //!
 //! **When the check runs.** [`check`] runs after a client's input is
 //! processed and at the end of before-sleep (Redis's `evictClients`, from

@@ -370,7 +370,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         cmd::call(srv, c, held.as_args());
     }
     let mut query = std::mem::take(&mut c.query);
-    c.query_lent = query.len();
+    c.query_lent = query.capacity();
     let mut parser = std::mem::take(&mut c.parser);
     while c.qpos < c.qlen && !c.close_after_reply && !c.close_asap && !c.blocked && !c.postponed {
         let parsed = match c.preparsed.take() {
@@ -379,10 +379,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
         };
         match parsed {
             Ok(None) => {
-                if c.qlen - c.qpos > srv.config.client_query_buffer_limit {
-                    tracing::warn!(client = c.id, "closing client that exceeded the query buffer limit");
-                    c.close_asap = true;
-                }
+                client::await_rest(c, &mut query, &parser, srv.config.client_query_buffer_limit);
                 break;
             }
             Ok(Some(consumed)) => {

@@ -41,15 +41,30 @@ pub enum Kind {
     Shard,
 }
 
-/// A client's own subscriptions.
+/// A client's own subscriptions, with what they cost it.
+///
+/// Redis 7.0 counts a client's subscriptions in its `tot-mem`
+/// (`pubsubMemOverhead`): a list node (24 bytes) per pattern, a dict entry
+/// (24) per channel plus its dict's bucket array, and not the names, which
+/// it shares with the server's registry. Here [`memory`] counts what
+/// exists for this client only, kept current on every change so it costs
+/// nothing to read: the slots of its sets (a 16-byte name pointer and a
+/// control byte per slot, the table's spare slots included) and of its
+/// pattern list (16 bytes), its own copy of each name, and the registry's
+/// record of it subscribing (16 bytes each). The registry's copy of a name
+/// is shared by the subscribers and not counted, as in Redis.
+///
+/// [`memory`]: ClientSubs::memory
 #[derive(Debug, Default)]
 pub struct ClientSubs {
     /// Channels (SUBSCRIBE).
-    pub channels: HashSet<Box<[u8]>>,
+    channels: HashSet<Box<[u8]>>,
     /// Patterns (PSUBSCRIBE), in subscription order as Redis lists them.
-    pub patterns: Vec<Box<[u8]>>,
+    patterns: Vec<Box<[u8]>>,
     /// Shard channels (SSUBSCRIBE).
-    pub shard: HashSet<Box<[u8]>>,
+    shard: HashSet<Box<[u8]>>,
+    /// The bytes of the names in the three above.
+    name_bytes: usize,
 }
 
 impl ClientSubs {
@@ -61,6 +76,15 @@ impl ClientSubs {
     /// Every subscription: a client with any is in the "subscribed" state.
     pub fn total(&self) -> usize {
         self.count() + self.shard.len()
+    }
+
+    /// The subscriptions of one kind (CLIENT LIST `sub`, `psub`, `ssub`).
+    pub fn len(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Channel => self.channels.len(),
+            Kind::Pattern => self.patterns.len(),
+            Kind::Shard => self.shard.len(),
+        }
     }
 
     /// The count the confirmation of a `kind` (un)subscription carries.
@@ -87,6 +111,51 @@ impl ClientSubs {
             Kind::Shard => self.shard.iter().cloned().collect(),
             Kind::Pattern => self.patterns.clone(),
         }
+    }
+
+    /// The memory the subscriptions take, for the client's `tot-mem`.
+    pub fn memory(&self) -> usize {
+        const NAME: usize = std::mem::size_of::<Box<[u8]>>();
+        // A set's table has a control byte per slot, and about 8 slots
+        // for each 7 it lets fill.
+        let set = |s: &HashSet<Box<[u8]>>| s.capacity() * 8 / 7 * (NAME + 1);
+        set(&self.channels)
+            + set(&self.shard)
+            + self.patterns.capacity() * NAME
+            + self.name_bytes
+            + self.total() * std::mem::size_of::<Sub>()
+    }
+
+    /// Adds `name`, which the client is not subscribed to as `kind`.
+    fn add(&mut self, kind: Kind, name: &[u8]) {
+        match kind {
+            Kind::Channel => self.channels.insert(name.into()),
+            Kind::Shard => self.shard.insert(name.into()),
+            Kind::Pattern => {
+                self.patterns.push(name.into());
+                true
+            }
+        };
+        self.name_bytes += name.len();
+    }
+
+    /// Removes `name`; false if the client was not subscribed to it.
+    fn remove(&mut self, kind: Kind, name: &[u8]) -> bool {
+        let was = match kind {
+            Kind::Channel => self.channels.remove(name),
+            Kind::Shard => self.shard.remove(name),
+            Kind::Pattern => match self.patterns.iter().position(|p| &**p == name) {
+                Some(i) => {
+                    self.patterns.remove(i);
+                    true
+                }
+                None => false,
+            },
+        };
+        if was {
+            self.name_bytes -= name.len();
+        }
+        was
     }
 }
 
@@ -120,14 +189,7 @@ impl PubSub {
         if c.subs.has(kind, name) {
             return false;
         }
-        match kind {
-            Kind::Channel => c.subs.channels.insert(name.into()),
-            Kind::Shard => c.subs.shard.insert(name.into()),
-            Kind::Pattern => {
-                c.subs.patterns.push(name.into());
-                true
-            }
-        };
+        c.subs.add(kind, name);
         let sub = Sub { id: c.id, slot: c.slot };
         self.map_mut(kind).entry(name.into()).or_default().push(sub);
         true
@@ -135,17 +197,7 @@ impl PubSub {
 
     /// Unsubscribes `c` from `name`; false if it was not subscribed.
     pub fn unsubscribe(&mut self, c: &mut Client, kind: Kind, name: &[u8]) -> bool {
-        let was = match kind {
-            Kind::Channel => c.subs.channels.remove(name),
-            Kind::Shard => c.subs.shard.remove(name),
-            Kind::Pattern => match c.subs.patterns.iter().position(|p| &**p == name) {
-                Some(i) => {
-                    c.subs.patterns.remove(i);
-                    true
-                }
-                None => false,
-            },
-        };
+        let was = c.subs.remove(kind, name);
         if was {
             self.forget(kind, name, c.id);
         }
