@@ -35,7 +35,7 @@ use crate::path::{self, CleanPath, Resolved};
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
@@ -224,8 +224,18 @@ impl Cache {
         Lookup::File(entry)
     }
 
+    /// Opens `real` and describes it. [`path::resolve`] found a regular
+    /// file there, but by name: the name may have been renamed over by a
+    /// FIFO since, and a plain `open(2)` of a FIFO blocks the whole worker
+    /// until a writer comes. So the open does not block (`O_NONBLOCK`,
+    /// which changes nothing for a regular file's reads or `sendfile`, and
+    /// `O_NOCTTY` for a terminal), and what decides is the `fstat` of the
+    /// descriptor it gave, as nginx's `ngx_open_and_stat_file` does.
     fn open(&self, real: &Path, stat_path: PathBuf) -> std::io::Result<Entry> {
-        let mut file = File::open(real)?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(real)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(std::io::ErrorKind::PermissionDenied.into());
