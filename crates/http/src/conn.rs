@@ -39,7 +39,7 @@
 //! neither counted nor logged.
 
 use crate::chunked::{Discard, Progress};
-use crate::head::{valid_host, valid_target_host, version, Version};
+use crate::head::{self, valid_host, valid_target_host, version, Version};
 use crate::response::{self, FileBody, Known, Req};
 use crate::server::Worker;
 use crate::sys;
@@ -410,8 +410,7 @@ impl Conn {
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
                     // A second one is refused even if equal, as in nginx
                     // ("client sent duplicate header line").
-                    let parsed = std::str::from_utf8(v).ok().and_then(|s| s.trim().parse::<u64>().ok());
-                    match (parsed, content_length) {
+                    match (head::content_length(v), content_length) {
                         (Some(x), None) => content_length = Some(x),
                         _ => bad = true,
                     }

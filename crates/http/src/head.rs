@@ -1,8 +1,8 @@
 //! Pieces of reading a request head that httparse leaves to us, each as
 //! nginx does it: the version at the end of the request line (505 for
-//! HTTP/2 and up, later HTTP/1 minors read as HTTP/1.1), and the host
+//! HTTP/2 and up, later HTTP/1 minors read as HTTP/1.1), the host
 //! checks of `ngx_http_validate_host`, for the `Host` header and for the
-//! host of an absolute-form target.
+//! host of an absolute-form target, and the `Content-Length` value.
 
 /// What the version at the end of a request line says, when httparse
 /// would not take it.
@@ -95,9 +95,54 @@ pub(crate) fn valid_target_host(target: &[u8]) -> bool {
     valid_host(&rest[..end])
 }
 
+/// A `Content-Length` value as RFC 9110 §8.6 has it and nginx's
+/// `ngx_atoof` reads it: digits only, with the spaces or tabs around a
+/// field value set aside; `None` (a 400) for anything else, including a
+/// sign (`+5`), other white space (a no-break space) and a number past
+/// `i64::MAX` (nginx's `off_t`). A lenient reading here is a request
+/// smuggling hazard: a proxy in front that refuses or ignores the value
+/// frames the body differently from us.
+pub(crate) fn content_length(v: &[u8]) -> Option<u64> {
+    let is_ows = |c: &u8| *c == b' ' || *c == b'\t';
+    let start = v.iter().position(|c| !is_ows(c))?;
+    let end = v.iter().rposition(|c| !is_ows(c))? + 1;
+    let digits = &v[start..end];
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    digits
+        .iter()
+        .try_fold(0u64, |n, &c| n.checked_mul(10)?.checked_add(u64::from(c - b'0')))
+        .filter(|&n| n <= i64::MAX as u64)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{valid_host, valid_target_host};
+    use super::{content_length, valid_host, valid_target_host};
+
+    #[test]
+    fn content_length_is_digits_only() {
+        for (v, n) in
+            [("0", 0), ("5", 5), (" 5 ", 5), ("\t5", 5), ("007", 7), ("9223372036854775807", i64::MAX as u64)]
+        {
+            assert_eq!(content_length(v.as_bytes()), Some(n), "{v:?}");
+        }
+        for bad in [
+            "",
+            " ",
+            "+5",
+            "-0",
+            "5 5",
+            "0x5",
+            "5\u{a0}",
+            "\u{a0}5",
+            "5,5",
+            "9223372036854775808",
+            "99999999999999999999",
+        ] {
+            assert_eq!(content_length(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn versions_as_nginx_reads_them() {

@@ -113,3 +113,29 @@ fn limits_414_431_413_400() {
     }
     assert_eq!(get(&s, "/a.txt").status, 200);
 }
+
+/// A `Content-Length` that is not plain digits (`+5`, a no-break space
+/// after the number) is a 400 and the connection closes, as in nginx. It
+/// used to be read as 5 (Rust's `u64::from_str` takes a `+`, `str::trim`
+/// any Unicode space), so the bytes after the head were dropped as a body
+/// where a proxy that refused the value would have taken them for the
+/// next request: a request smuggling shape.
+#[test]
+fn a_content_length_with_a_sign_or_odd_space_is_a_400() {
+    let s = Server::start(|_| {});
+    for value in [&b"+5"[..], b"5\xc2\xa0", b"\xc2\xa05", b"-0", b"9223372036854775808"] {
+        let mut c = Reader::new(s.connect());
+        let mut req = b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: ".to_vec();
+        req.extend_from_slice(value);
+        req.extend_from_slice(b"\r\n\r\nhelloGET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        c.send(&req);
+        let r = c.response(false).unwrap();
+        assert_eq!(r.status, 400, "{:?}", String::from_utf8_lossy(value));
+        assert!(c.closed(), "{:?} left the connection open", String::from_utf8_lossy(value));
+    }
+    // Spaces and tabs around the digits are optional white space (RFC 9110 §5.6.3).
+    let mut c = Reader::new(s.connect());
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: \t5 \r\n\r\nhelloGET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(c.response(false).unwrap().status, 200);
+    assert_eq!(c.response(false).unwrap().text(), "sub index\n");
+}
