@@ -103,7 +103,9 @@ struct Conn {
     chunk_head: usize,
     /// The chunked body of the request at `start` is gone: answer it.
     chunk_done: bool,
-    /// A request was refused with its body unread: linger on close.
+    /// A request was refused with its body unread: linger on close
+    /// (closing after any other response lingers when
+    /// [`Conn::client_may_be_sending`]).
     linger: bool,
 }
 
@@ -258,7 +260,7 @@ impl Conn {
                 }
                 if outcome.close {
                     self.flush().await?;
-                    if self.linger {
+                    if self.linger || self.client_may_be_sending() {
                         self.linger().await;
                     }
                     return Err(End::Closed);
@@ -498,6 +500,20 @@ impl Conn {
         }
         self.chunk_done = p == Progress::Done;
         p
+    }
+
+    /// Whether the client may still be sending as we close after a
+    /// response: its request's body is not all read, it pipelined more
+    /// requests (in the buffer), or bytes wait unread in the socket.
+    /// Closing then would make the kernel reset the connection, dropping
+    /// what of the response has not left yet and failing the client's
+    /// writes, so the close lingers instead, on the conditions nginx's
+    /// `ngx_http_finalize_connection` lingers on (a body being discarded,
+    /// `header_in` not empty, the read event ready). A refused request's
+    /// own bytes are still in the buffer, so a refusal always lingers,
+    /// as in nginx.
+    fn client_may_be_sending(&self) -> bool {
+        self.skip > 0 || self.start < self.end || sys::unread_bytes(self.stream.as_raw_fd()).unwrap_or(0) > 0
     }
 
     /// nginx's lingering close (see [`crate::config::Timeouts`]):

@@ -1,6 +1,6 @@
 //! The system calls the server needs that std does not wrap: `sendfile(2)`,
-//! `send(2)` with `MSG_MORE`, `TCP_NOTSENT_LOWAT`, and the local time zone
-//! for the access log.
+//! `send(2)` with `MSG_MORE`, `TCP_NOTSENT_LOWAT`, the count of unread
+//! bytes (`FIONREAD`), and the local time zone for the access log.
 //! Every `unsafe` block of the crate is here.
 
 use std::io;
@@ -114,6 +114,25 @@ pub fn notsent_lowat(sock: RawFd) -> io::Result<u32> {
     Ok(v as u32)
 }
 
+/// How many bytes socket `sock` has received that nobody has read yet
+/// (`ioctl(FIONREAD)`): closing a socket while this is not zero makes the
+/// kernel reset the connection instead of ending it.
+///
+/// # Errors
+/// The system's error (`EBADF`, `ENOTTY` for a descriptor that is not a
+/// socket or pipe).
+pub fn unread_bytes(sock: RawFd) -> io::Result<usize> {
+    let mut n: libc::c_int = 0;
+    // SAFETY: `n` is a live c_int, exclusively borrowed for the call, which
+    // is where FIONREAD writes its count; the descriptor is a plain integer
+    // the kernel checks.
+    let r = unsafe { libc::ioctl(sock, libc::FIONREAD, &mut n) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n.max(0) as usize)
+}
+
 /// Broken-down local time of `secs` since the epoch and the zone's offset
 /// from UTC in seconds: `(year, month 1..=12, day, hour, min, sec, offset)`.
 pub fn local_time(secs: i64) -> (i32, u32, u32, u32, u32, u32, i64) {
@@ -152,5 +171,21 @@ mod tests {
         // Not a TCP socket: a clear error, not a silent success.
         let f = std::fs::File::open("/dev/null").unwrap();
         assert!(set_notsent_lowat(f.as_raw_fd(), 1).is_err());
+    }
+
+    #[test]
+    fn unread_bytes_counts_what_arrived() {
+        use std::io::Write;
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (a, _) = l.accept().unwrap();
+        assert_eq!(unread_bytes(a.as_raw_fd()).unwrap(), 0);
+        c.write_all(b"hello").unwrap();
+        // Loopback delivers within the write; poll a little to be sure.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while unread_bytes(a.as_raw_fd()).unwrap() < 5 && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert_eq!(unread_bytes(a.as_raw_fd()).unwrap(), 5);
     }
 }
