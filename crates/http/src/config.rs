@@ -71,7 +71,8 @@ pub struct Limits {
 /// Timeouts (nginx's names in brackets).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeouts {
-    /// From the first byte of a request to the end of its head
+    /// From the accept (for a connection's first request) or the first
+    /// byte of a later request to the end of its head
     /// (`client_header_timeout`, 60 s). Trickling bytes does not extend it.
     ///
     /// A request body (GET and HEAD bodies are read and dropped) gets one

@@ -20,9 +20,9 @@
 //! armed lazily: moving a deadline later does not touch the timer wheel;
 //! when the timer fires early, the wait re-arms it for the real deadline.
 //! So a busy keep-alive connection costs no timer operation per request.
-//! * header timeout: from the first byte of a request (or the end of the
-//!   previous one) to the end of its head; bytes trickling in do not
-//!   extend it, so a slowloris client is closed when it expires;
+//! * header timeout: from the accept (for the first request) or the first
+//!   byte of a later one, to the end of its head; bytes trickling in do
+//!   not extend it, so a slowloris client is closed when it expires;
 //! * keep-alive timeout: idle between requests;
 //! * send timeout: the longest the client may leave us unable to write.
 //!
@@ -123,7 +123,11 @@ enum Step {
 pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
     let idx = w.enter();
     w.stats.add(Counter::Active, 1);
-    let far = Instant::now() + Duration::from_secs(86_400);
+    let now = Instant::now();
+    let far = now + Duration::from_secs(86_400);
+    // The first request's head is due a header timeout after the accept,
+    // however late its first byte comes (see `fill`).
+    let head_deadline = Some(now + w.cfg.timeouts.header);
     let mut c = Conn {
         w,
         stream,
@@ -136,7 +140,7 @@ pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
         out: Vec::with_capacity(1024),
         gauge: Gauge::None,
         served: 0,
-        head_deadline: None,
+        head_deadline,
         skip: 0,
         chunked: None,
         chunk_head: 0,
@@ -558,9 +562,15 @@ impl Conn {
         let deadline = if idle {
             self.set_gauge(Gauge::Waiting);
             // A fresh connection gets the header timeout for its first
-            // request (as nginx does), a served one the keep-alive timeout.
+            // request, counted from the accept and not restarted by its
+            // first byte (as nginx does: otherwise a slowloris that waits
+            // almost a header timeout before starting gets two); a served
+            // one gets the keep-alive timeout.
             let t = &self.w.cfg.timeouts;
-            Instant::now() + if self.served == 0 { t.header } else { t.keepalive }
+            match self.head_deadline {
+                Some(d) if self.served == 0 => d,
+                _ => Instant::now() + if self.served == 0 { t.header } else { t.keepalive },
+            }
         } else {
             self.set_gauge(Gauge::Reading);
             *self.head_deadline.get_or_insert_with(|| Instant::now() + self.w.cfg.timeouts.header)
