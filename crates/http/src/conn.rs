@@ -14,7 +14,12 @@
 //! ([`crate::chunked`]) before the response, keeping the request's head in
 //! the buffer and removing the body's bytes as they are decoded, so that
 //! an oversized body gets a 413 and broken framing a 400 (then the
-//! connection closes) instead of an answer followed by garbage.
+//! connection closes) instead of an answer followed by garbage. Since
+//! that answer waits for the body, a chunked request that says
+//! `Expect: 100-continue` is sent `100 Continue` first, as nginx does.
+//! A response that closes the connection while the client may still be
+//! sending ends with nginx's lingering close (`Conn::linger`), never a
+//! reset.
 //!
 //! Every wait has a deadline, kept in one timer per connection that is
 //! armed lazily: moving a deadline later does not touch the timer wheel;
@@ -391,6 +396,7 @@ impl Conn {
         let mut te_count = 0;
         let mut bad = false;
         let mut bad_host = false;
+        let mut expect_continue = false;
         for h in req.headers.iter() {
             let n = h.name.as_bytes();
             let v = h.value;
@@ -402,6 +408,9 @@ impl Conn {
                     r.host = Some(v);
                 }
                 5 if n.eq_ignore_ascii_case(b"range") => r.range = Some(v),
+                6 if n.eq_ignore_ascii_case(b"expect") => {
+                    expect_continue = v.trim_ascii().eq_ignore_ascii_case(b"100-continue");
+                }
                 7 if n.eq_ignore_ascii_case(b"referer") => r.referer = Some(v),
                 8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
                 10 if n.eq_ignore_ascii_case(b"connection") => {
@@ -467,6 +476,15 @@ impl Conn {
         if chunked {
             if !self.chunk_done {
                 // Leave the head where it is, drop the body, come back.
+                // The answer waits for the body, and a client that asked
+                // for `100 Continue` waits for that before sending it: so
+                // it gets one now (after the answers before it in `out`),
+                // as nginx's `ngx_http_test_expect` sends it when it starts
+                // to drop a body. A Content-Length body needs none: its
+                // answer goes at once (RFC 9110 §10.1.1).
+                if expect_continue && r.minor >= 1 {
+                    self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                }
                 self.chunked = Some(Discard::new(limits.body));
                 self.chunk_head = len;
                 // The body gets its own header-timeout window, as a

@@ -435,6 +435,11 @@ pub fn cases() -> Vec<Case> {
         req("GET", "/a.txt", "Expect: 100-continue\r\nContent-Length: 5\r\n") + "hello",
     ));
     v.push(raw("Expect 100-continue no body", req("GET", "/a.txt", "Expect: 100-continue\r\n")));
+    v.push(raw(
+        "Expect 100-continue chunked",
+        req("GET", "/a.txt", "Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n")
+            + "3\r\nabc\r\n0\r\n\r\n",
+    ));
     v.push(raw("Expect unknown", req("GET", "/a.txt", "Expect: teapot\r\n")));
     // Pipelining and keep-alive.
     let g = req("GET", "/a.txt", "");
