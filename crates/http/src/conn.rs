@@ -44,7 +44,7 @@
 //! neither counted nor logged.
 
 use crate::chunked::{Discard, Progress};
-use crate::head::{self, valid_host, valid_target_host, version, Version};
+use crate::head::{self, valid_host, valid_target_host, version, HeadScan, Scanned, Version};
 use crate::response::{self, FileBody, Known, Req};
 use crate::server::Worker;
 use crate::sys;
@@ -100,6 +100,9 @@ struct Conn {
     gauge: Gauge,
     served: u64,
     head_deadline: Option<Instant>,
+    /// How much of the head at `start` has arrived (reset as each request
+    /// is consumed).
+    scan: HeadScan,
     /// Body bytes of the last request still to be read and dropped.
     skip: u64,
     /// The chunked body being dropped, of the request whose head is the
@@ -146,6 +149,7 @@ pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
         gauge: Gauge::None,
         served: 0,
         head_deadline,
+        scan: HeadScan::default(),
         skip: 0,
         chunked: None,
         chunk_head: 0,
@@ -315,18 +319,28 @@ impl Conn {
         let peer = self.peer;
         let limits = &w.cfg.limits;
         let data = &self.buf[self.start..self.end];
-        // Empty lines before a request line are skipped (RFC 9112 §2.2).
-        let lead = match data.first() {
-            Some(b'\r' | b'\n') => data.iter().position(|&c| c != b'\r' && c != b'\n').unwrap_or(data.len()),
-            _ => 0,
-        };
-        let line_len = data[lead..].iter().position(|&c| c == b'\n');
         // Refused: counted, logged with what is known, answered, closed.
         let fail = |out: &mut Vec<u8>, status, k: &Known<'_>| {
             response::refuse(w, Some(out), peer, status, k);
             Step::Done(response::Outcome { close: true, file: None })
         };
         let so_far = || Known::from_head(data, limits.request_line);
+        // Parsed only when its request line or the whole head has come
+        // (see `HeadScan`); in between, the limits.
+        if self.scan.feed(data) == Scanned::Wait {
+            let lead = self.scan.lead();
+            return match self.scan.line_len() {
+                None if data.len() - lead > limits.request_line => fail(&mut self.out, 414, &so_far()),
+                _ if data.len() >= limits.headers => fail(&mut self.out, 431, &so_far()),
+                _ => Step::Partial,
+            };
+        }
+        // Empty lines before a request line are skipped (RFC 9112 §2.2).
+        let lead = match data.first() {
+            Some(b'\r' | b'\n') => data.iter().position(|&c| c != b'\r' && c != b'\n').unwrap_or(data.len()),
+            _ => 0,
+        };
+        let line_len = data[lead..].iter().position(|&c| c == b'\n');
         // A version httparse does not take: HTTP/2 and up get nginx's 505,
         // a later HTTP/1 minor is parsed (from a copy) as HTTP/1.1.
         let full_line = line_len.map(|l| &data[lead..lead + l]);
@@ -503,6 +517,7 @@ impl Conn {
         let local = || stream.local_addr().ok();
         let outcome = response::respond(w, &mut self.out, &r, peer, &local, close);
         self.start += len;
+        self.scan = HeadScan::default();
         self.skip = content_length.unwrap_or(0);
         self.head_deadline = None;
         Step::Done(outcome)
