@@ -107,16 +107,16 @@ fn a_fresh_connection_that_sends_nothing_gets_the_header_timeout() {
 #[test]
 fn a_late_first_byte_does_not_restart_the_header_timeout() {
     let s = Server::start(|c| {
-        c.timeouts.header = Duration::from_secs(1);
+        c.timeouts.header = Duration::from_secs(2);
         c.timeouts.keepalive = Duration::from_secs(30);
     });
     let mut c = s.connect();
     let t = Instant::now();
     let mut writer = c.try_clone().unwrap();
-    // Quiet for 0.8 s (the client's behaviour under test, not a wait for
+    // Quiet for 1.5 s (the client's behaviour under test, not a wait for
     // the server), then a byte every 20 ms until the server closes.
     let trickler = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(800));
+        std::thread::sleep(Duration::from_millis(1500));
         let end = Instant::now() + Duration::from_secs(5);
         for &b in b"GET /a.txt HTTP/1.1\r\nX-Slow: ".iter().chain(std::iter::repeat(&b'x')) {
             if Instant::now() > end || writer.write_all(&[b]).is_err() {
@@ -133,9 +133,6 @@ fn a_late_first_byte_does_not_restart_the_header_timeout() {
     };
     let took = t.elapsed();
     assert_eq!(n, 0, "closed without a response");
-    assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_millis(1500),
-        "closed after {took:?}"
-    );
+    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(3), "closed after {took:?}");
     trickler.join().unwrap();
 }
