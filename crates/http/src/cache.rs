@@ -32,10 +32,11 @@
 
 use crate::lru::Lru;
 use crate::path::{self, CleanPath, Resolved};
+use crate::sys;
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, SystemTime};
@@ -217,7 +218,13 @@ impl Cache {
         }
         let entry = match self.open(&real, stat_path) {
             Ok(e) => Rc::new(e),
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Lookup::Forbidden,
+            // A link met on the way (the names changed since the check).
+            Err(e)
+                if e.kind() == std::io::ErrorKind::PermissionDenied
+                    || e.raw_os_error() == Some(libc::ELOOP) =>
+            {
+                return Lookup::Forbidden
+            }
             Err(_) => return Lookup::NotFound,
         };
         self.lru.insert(key, entry.clone(), now);
@@ -225,17 +232,15 @@ impl Cache {
     }
 
     /// Opens `real` and describes it. [`path::resolve`] found a regular
-    /// file there, but by name: the name may have been renamed over by a
-    /// FIFO since, and a plain `open(2)` of a FIFO blocks the whole worker
-    /// until a writer comes. So the open does not block (`O_NONBLOCK`,
-    /// which changes nothing for a regular file's reads or `sendfile`, and
-    /// `O_NOCTTY` for a terminal), and what decides is the `fstat` of the
-    /// descriptor it gave, as nginx's `ngx_open_and_stat_file` does.
+    /// file beneath the root there, but by name, and the names may have
+    /// changed since: a link renamed over a component would lead out of
+    /// the root, a FIFO renamed over the file would block a plain
+    /// `open(2)`, and the worker with it, until a writer came. So the open
+    /// follows no link (`real` is canonical: it has none) and does not
+    /// block ([`sys::open_no_symlinks`]), and what decides is the `fstat`
+    /// of the descriptor it gave, as in nginx's `ngx_open_and_stat_file`.
     fn open(&self, real: &Path, stat_path: PathBuf) -> std::io::Result<Entry> {
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(real)?;
+        let mut file = sys::open_no_symlinks(real)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(std::io::ErrorKind::PermissionDenied.into());

@@ -139,3 +139,49 @@ fn a_content_length_with_a_sign_or_odd_space_is_a_400() {
     assert_eq!(c.response(false).unwrap().status, 200);
     assert_eq!(c.response(false).unwrap().text(), "sub index\n");
 }
+
+/// The name a request asks for is swapped, by `rename(2)`, between a
+/// regular file and a symbolic link to a file outside the root, as fast
+/// as another thread can. The outside file must never be served: the
+/// path was checked (`canonicalize`, under the root) and then opened by
+/// name, following links, so a link renamed in between was followed out
+/// of the root, and the file it led to was cached under the inside name
+/// (within a few requests, here). Now the open itself follows no link.
+#[test]
+fn a_file_swapped_for_a_link_out_of_the_root_is_never_served() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let s = Server::start(|_| {});
+    let stage = s.dir.join("stage");
+    std::fs::create_dir(&stage).unwrap();
+    let (target, secret) = (s.root.join("r"), s.dir.join("secret.txt"));
+    std::fs::write(&target, "regular\n").unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, stage, target) = (stop.clone(), stage.clone(), target.clone());
+        std::thread::spawn(move || {
+            let (reg, link) = (stage.join("reg"), stage.join("link"));
+            while !stop.load(Ordering::Relaxed) {
+                std::fs::write(&reg, "regular\n").unwrap();
+                std::fs::rename(&reg, &target).unwrap();
+                std::os::unix::fs::symlink(&secret, &link).unwrap();
+                std::fs::rename(&link, &target).unwrap();
+            }
+        })
+    };
+    let end = Instant::now() + Duration::from_secs(3);
+    let (mut served, mut leaked) = (0, None);
+    while Instant::now() < end && served < 5000 {
+        let r = get(&s, "/r");
+        if r.text().contains("TOP SECRET") {
+            leaked = Some(served);
+            break;
+        }
+        assert!(r.status == 200 || r.status == 403 || r.status == 404, "{}", r.status);
+        served += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert_eq!(leaked, None, "the file outside the root was served (after {served} requests)");
+}
