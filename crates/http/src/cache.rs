@@ -32,6 +32,7 @@
 
 use crate::lru::Lru;
 use crate::path::{self, CleanPath, Resolved};
+use crate::sys;
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
@@ -217,15 +218,29 @@ impl Cache {
         }
         let entry = match self.open(&real, stat_path) {
             Ok(e) => Rc::new(e),
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Lookup::Forbidden,
+            // A link met on the way (the names changed since the check).
+            Err(e)
+                if e.kind() == std::io::ErrorKind::PermissionDenied
+                    || e.raw_os_error() == Some(libc::ELOOP) =>
+            {
+                return Lookup::Forbidden
+            }
             Err(_) => return Lookup::NotFound,
         };
         self.lru.insert(key, entry.clone(), now);
         Lookup::File(entry)
     }
 
+    /// Opens `real` and describes it. [`path::resolve`] found a regular
+    /// file beneath the root there, but by name, and the names may have
+    /// changed since: a link renamed over a component would lead out of
+    /// the root, a FIFO renamed over the file would block a plain
+    /// `open(2)`, and the worker with it, until a writer came. So the open
+    /// follows no link (`real` is canonical: it has none) and does not
+    /// block ([`sys::open_no_symlinks`]), and what decides is the `fstat`
+    /// of the descriptor it gave, as in nginx's `ngx_open_and_stat_file`.
     fn open(&self, real: &Path, stat_path: PathBuf) -> std::io::Result<Entry> {
-        let mut file = File::open(real)?;
+        let mut file = sys::open_no_symlinks(real)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
             return Err(std::io::ErrorKind::PermissionDenied.into());

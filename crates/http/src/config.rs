@@ -71,7 +71,8 @@ pub struct Limits {
 /// Timeouts (nginx's names in brackets).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeouts {
-    /// From the first byte of a request to the end of its head
+    /// From the accept (for a connection's first request) or the first
+    /// byte of a later request to the end of its head
     /// (`client_header_timeout`, 60 s). Trickling bytes does not extend it.
     ///
     /// A request body (GET and HEAD bodies are read and dropped) gets one
@@ -87,14 +88,16 @@ pub struct Timeouts {
     /// Longest wait for the client to take more of a response
     /// (`send_timeout`, 60 s).
     pub send: Duration,
-    /// Lingering close: after refusing a request whose body was not read,
-    /// the server stops writing and reads and drops what the client still
-    /// sends, until it is quiet for this long (`lingering_timeout`, 5 s)...
+    /// Lingering close: when the server closes a connection on which the
+    /// client may still be sending (a refused request, a body not read
+    /// yet, requests pipelined past a closing response), it stops writing
+    /// and reads and drops what the client still sends, until it is quiet
+    /// for this long (`lingering_timeout`, 5 s)...
     pub lingering: Duration,
     /// ...or this long has passed in all (`lingering_time`, 30 s).
     /// Closing at once instead would make the kernel answer the client's
     /// next bytes with a reset, and a client still uploading would get a
-    /// write error rather than the 413.
+    /// write error rather than the response.
     pub lingering_time: Duration,
 }
 

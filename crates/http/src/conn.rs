@@ -14,15 +14,20 @@
 //! ([`crate::chunked`]) before the response, keeping the request's head in
 //! the buffer and removing the body's bytes as they are decoded, so that
 //! an oversized body gets a 413 and broken framing a 400 (then the
-//! connection closes) instead of an answer followed by garbage.
+//! connection closes) instead of an answer followed by garbage. Since
+//! that answer waits for the body, a chunked request that says
+//! `Expect: 100-continue` is sent `100 Continue` first, as nginx does.
+//! A response that closes the connection while the client may still be
+//! sending ends with nginx's lingering close (`Conn::linger`), never a
+//! reset.
 //!
 //! Every wait has a deadline, kept in one timer per connection that is
 //! armed lazily: moving a deadline later does not touch the timer wheel;
 //! when the timer fires early, the wait re-arms it for the real deadline.
 //! So a busy keep-alive connection costs no timer operation per request.
-//! * header timeout: from the first byte of a request (or the end of the
-//!   previous one) to the end of its head; bytes trickling in do not
-//!   extend it, so a slowloris client is closed when it expires;
+//! * header timeout: from the accept (for the first request) or the first
+//!   byte of a later one, to the end of its head; bytes trickling in do
+//!   not extend it, so a slowloris client is closed when it expires;
 //! * keep-alive timeout: idle between requests;
 //! * send timeout: the longest the client may leave us unable to write.
 //!
@@ -39,7 +44,7 @@
 //! neither counted nor logged.
 
 use crate::chunked::{Discard, Progress};
-use crate::head::{valid_host, valid_target_host, version, Version};
+use crate::head::{self, valid_host, valid_target_host, version, HeadScan, Scanned, Version};
 use crate::response::{self, FileBody, Known, Req};
 use crate::server::Worker;
 use crate::sys;
@@ -81,6 +86,13 @@ enum Gauge {
 const READ_CHUNK: usize = 4096;
 /// Flush gathered responses once this much is buffered.
 const OUT_HIGH: usize = 64 << 10;
+/// The output buffer's starting capacity.
+const OUT_START: usize = 1024;
+/// The most output buffer an idle connection keeps (see
+/// `Conn::shrink_buffers`): an answer with a cached body up to about
+/// 15 KiB fits, so a keep-alive client fetching such files allocates
+/// nothing per request; larger ones cost an allocation each.
+const OUT_KEEP: usize = 16 << 10;
 
 struct Conn {
     w: Rc<Worker>,
@@ -95,6 +107,9 @@ struct Conn {
     gauge: Gauge,
     served: u64,
     head_deadline: Option<Instant>,
+    /// How much of the head at `start` has arrived (reset as each request
+    /// is consumed).
+    scan: HeadScan,
     /// Body bytes of the last request still to be read and dropped.
     skip: u64,
     /// The chunked body being dropped, of the request whose head is the
@@ -103,7 +118,9 @@ struct Conn {
     chunk_head: usize,
     /// The chunked body of the request at `start` is gone: answer it.
     chunk_done: bool,
-    /// A request was refused with its body unread: linger on close.
+    /// A request was refused with its body unread: linger on close
+    /// (closing after any other response lingers when
+    /// [`Conn::client_may_be_sending`]).
     linger: bool,
 }
 
@@ -121,7 +138,11 @@ enum Step {
 pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
     let idx = w.enter();
     w.stats.add(Counter::Active, 1);
-    let far = Instant::now() + Duration::from_secs(86_400);
+    let now = Instant::now();
+    let far = now + Duration::from_secs(86_400);
+    // The first request's head is due a header timeout after the accept,
+    // however late its first byte comes (see `fill`).
+    let head_deadline = Some(now + w.cfg.timeouts.header);
     let mut c = Conn {
         w,
         stream,
@@ -131,10 +152,11 @@ pub(crate) async fn serve(w: Rc<Worker>, stream: TcpStream, peer: SocketAddr) {
         buf: vec![0; READ_CHUNK],
         start: 0,
         end: 0,
-        out: Vec::with_capacity(1024),
+        out: Vec::with_capacity(OUT_START),
         gauge: Gauge::None,
         served: 0,
-        head_deadline: None,
+        head_deadline,
+        scan: HeadScan::default(),
         skip: 0,
         chunked: None,
         chunk_head: 0,
@@ -258,7 +280,7 @@ impl Conn {
                 }
                 if outcome.close {
                     self.flush().await?;
-                    if self.linger {
+                    if self.linger || self.client_may_be_sending() {
                         self.linger().await;
                     }
                     return Err(End::Closed);
@@ -304,18 +326,28 @@ impl Conn {
         let peer = self.peer;
         let limits = &w.cfg.limits;
         let data = &self.buf[self.start..self.end];
-        // Empty lines before a request line are skipped (RFC 9112 §2.2).
-        let lead = match data.first() {
-            Some(b'\r' | b'\n') => data.iter().position(|&c| c != b'\r' && c != b'\n').unwrap_or(data.len()),
-            _ => 0,
-        };
-        let line_len = data[lead..].iter().position(|&c| c == b'\n');
         // Refused: counted, logged with what is known, answered, closed.
         let fail = |out: &mut Vec<u8>, status, k: &Known<'_>| {
             response::refuse(w, Some(out), peer, status, k);
             Step::Done(response::Outcome { close: true, file: None })
         };
         let so_far = || Known::from_head(data, limits.request_line);
+        // Parsed only when its request line or the whole head has come
+        // (see `HeadScan`); in between, the limits.
+        if self.scan.feed(data) == Scanned::Wait {
+            let lead = self.scan.lead();
+            return match self.scan.line_len() {
+                None if data.len() - lead > limits.request_line => fail(&mut self.out, 414, &so_far()),
+                _ if data.len() >= limits.headers => fail(&mut self.out, 431, &so_far()),
+                _ => Step::Partial,
+            };
+        }
+        // Empty lines before a request line are skipped (RFC 9112 §2.2).
+        let lead = match data.first() {
+            Some(b'\r' | b'\n') => data.iter().position(|&c| c != b'\r' && c != b'\n').unwrap_or(data.len()),
+            _ => 0,
+        };
+        let line_len = data[lead..].iter().position(|&c| c == b'\n');
         // A version httparse does not take: HTTP/2 and up get nginx's 505,
         // a later HTTP/1 minor is parsed (from a copy) as HTTP/1.1.
         let full_line = line_len.map(|l| &data[lead..lead + l]);
@@ -385,6 +417,7 @@ impl Conn {
         let mut te_count = 0;
         let mut bad = false;
         let mut bad_host = false;
+        let mut expect_continue = false;
         for h in req.headers.iter() {
             let n = h.name.as_bytes();
             let v = h.value;
@@ -396,6 +429,9 @@ impl Conn {
                     r.host = Some(v);
                 }
                 5 if n.eq_ignore_ascii_case(b"range") => r.range = Some(v),
+                6 if n.eq_ignore_ascii_case(b"expect") => {
+                    expect_continue = v.trim_ascii().eq_ignore_ascii_case(b"100-continue");
+                }
                 7 if n.eq_ignore_ascii_case(b"referer") => r.referer = Some(v),
                 8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
                 10 if n.eq_ignore_ascii_case(b"connection") => {
@@ -410,8 +446,7 @@ impl Conn {
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
                     // A second one is refused even if equal, as in nginx
                     // ("client sent duplicate header line").
-                    let parsed = std::str::from_utf8(v).ok().and_then(|s| s.trim().parse::<u64>().ok());
-                    match (parsed, content_length) {
+                    match (head::content_length(v), content_length) {
                         (Some(x), None) => content_length = Some(x),
                         _ => bad = true,
                     }
@@ -462,6 +497,15 @@ impl Conn {
         if chunked {
             if !self.chunk_done {
                 // Leave the head where it is, drop the body, come back.
+                // The answer waits for the body, and a client that asked
+                // for `100 Continue` waits for that before sending it: so
+                // it gets one now (after the answers before it in `out`),
+                // as nginx's `ngx_http_test_expect` sends it when it starts
+                // to drop a body. A Content-Length body needs none: its
+                // answer goes at once (RFC 9110 §10.1.1).
+                if expect_continue && r.minor >= 1 {
+                    self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+                }
                 self.chunked = Some(Discard::new(limits.body));
                 self.chunk_head = len;
                 // The body gets its own header-timeout window, as a
@@ -480,6 +524,7 @@ impl Conn {
         let local = || stream.local_addr().ok();
         let outcome = response::respond(w, &mut self.out, &r, peer, &local, close);
         self.start += len;
+        self.scan = HeadScan::default();
         self.skip = content_length.unwrap_or(0);
         self.head_deadline = None;
         Step::Done(outcome)
@@ -499,6 +544,20 @@ impl Conn {
         }
         self.chunk_done = p == Progress::Done;
         p
+    }
+
+    /// Whether the client may still be sending as we close after a
+    /// response: its request's body is not all read, it pipelined more
+    /// requests (in the buffer), or bytes wait unread in the socket.
+    /// Closing then would make the kernel reset the connection, dropping
+    /// what of the response has not left yet and failing the client's
+    /// writes, so the close lingers instead, on the conditions nginx's
+    /// `ngx_http_finalize_connection` lingers on (a body being discarded,
+    /// `header_in` not empty, the read event ready). A refused request's
+    /// own bytes are still in the buffer, so a refusal always lingers,
+    /// as in nginx.
+    fn client_may_be_sending(&self) -> bool {
+        self.skip > 0 || self.start < self.end || sys::unread_bytes(self.stream.as_raw_fd()).unwrap_or(0) > 0
     }
 
     /// nginx's lingering close (see [`crate::config::Timeouts`]):
@@ -542,10 +601,17 @@ impl Conn {
         let idle = self.start == self.end && self.skip == 0;
         let deadline = if idle {
             self.set_gauge(Gauge::Waiting);
+            self.shrink_buffers();
             // A fresh connection gets the header timeout for its first
-            // request (as nginx does), a served one the keep-alive timeout.
+            // request, counted from the accept and not restarted by its
+            // first byte (as nginx does: otherwise a slowloris that waits
+            // almost a header timeout before starting gets two); a served
+            // one gets the keep-alive timeout.
             let t = &self.w.cfg.timeouts;
-            Instant::now() + if self.served == 0 { t.header } else { t.keepalive }
+            match self.head_deadline {
+                Some(d) if self.served == 0 => d,
+                _ => Instant::now() + if self.served == 0 { t.header } else { t.keepalive },
+            }
         } else {
             self.set_gauge(Gauge::Reading);
             *self.head_deadline.get_or_insert_with(|| Instant::now() + self.w.cfg.timeouts.header)
@@ -562,6 +628,25 @@ impl Conn {
         }
         self.end += n;
         Ok(())
+    }
+
+    /// Gives back what a large head (the input buffer grows up to
+    /// `limits.headers`) or a large batch of pipelined answers (the output
+    /// buffer, past [`OUT_HIGH`]) made the buffers grow to, once the
+    /// connection is idle: otherwise every idle keep-alive connection
+    /// would hold its peak, about 100 KiB after a burst (1 GB for 10,240
+    /// connections), where nginx frees its header buffers between
+    /// requests. Both are empty here; the input buffer goes back to
+    /// [`READ_CHUNK`] (a head larger than that is rare), the output buffer
+    /// only past [`OUT_KEEP`], so a plain keep-alive connection pays
+    /// nothing.
+    fn shrink_buffers(&mut self) {
+        if self.buf.len() > READ_CHUNK {
+            self.buf = vec![0; READ_CHUNK];
+        }
+        if self.out.capacity() > OUT_KEEP {
+            self.out = Vec::with_capacity(OUT_START);
+        }
     }
 
     /// Writes out the gathered responses.

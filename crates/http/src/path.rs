@@ -7,7 +7,11 @@
 //! the root, a NUL byte (`%00`) or a malformed escape is a bad request.
 //! What remains can still leave the root through a symbolic link, so on a
 //! cache miss the file's path is resolved with `canonicalize` (realpath)
-//! and refused unless it lies under the (canonical) root.
+//! and refused unless it lies under the (canonical) root; the cache then
+//! opens that canonical path following no link at all
+//! ([`crate::sys::open_no_symlinks`]), so a link renamed over a
+//! component after the check makes the open fail instead of leading it
+//! out of the root.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;

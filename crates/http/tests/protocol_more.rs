@@ -242,6 +242,39 @@ fn bad_chunked_bodies_and_codings() {
     assert_eq!(get(&s, "/a.txt").status, 200);
 }
 
+/// A client that sends `Expect: 100-continue` with a chunked body waits
+/// for `100 Continue` before it sends the body; the answer to a chunked
+/// request comes only once its body is read, so without the interim
+/// response the two waited on each other (curl for its one-second expect
+/// timeout, a client that waits longer until the header timeout closed
+/// the connection unanswered). nginx sends `100 Continue` as it starts to
+/// read and drop the body; so does spindle now.
+#[test]
+fn expect_100_continue_with_a_chunked_body_gets_100_then_the_answer() {
+    let s = Server::start(|_| {});
+    let mut c = Reader::new(s.connect());
+    c.stream.set_read_timeout(Some(std::time::Duration::from_secs(3))).unwrap();
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let want = b"HTTP/1.1 100 Continue\r\n\r\n";
+    let mut interim = [0u8; 25];
+    std::io::Read::read_exact(&mut c.stream, &mut interim).expect("100 Continue before the body is sent");
+    assert_eq!(&interim, want);
+    c.send(&chunked(b"the body", 3));
+    let r = c.response(false).unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"hello, world\n"[..]));
+    // With a Content-Length body the answer goes at once, with no 100
+    // (RFC 9110 §10.1.1 allows it; the body is dropped after); a chunked
+    // body sent without the expectation gets no 100 either.
+    for head in [
+        &b"GET /a.txt HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi"[..],
+        b"GET /a.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ] {
+        c.send(head);
+        let r = c.response(false).unwrap();
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(head));
+    }
+}
+
 /// The `$body_bytes_sent` of the first log line whose request is `req`.
 fn logged_bytes(log: &std::path::Path, req: &str) -> Option<u64> {
     let text = std::fs::read_to_string(log).ok()?;

@@ -113,3 +113,75 @@ fn limits_414_431_413_400() {
     }
     assert_eq!(get(&s, "/a.txt").status, 200);
 }
+
+/// A `Content-Length` that is not plain digits (`+5`, a no-break space
+/// after the number) is a 400 and the connection closes, as in nginx. It
+/// used to be read as 5 (Rust's `u64::from_str` takes a `+`, `str::trim`
+/// any Unicode space), so the bytes after the head were dropped as a body
+/// where a proxy that refused the value would have taken them for the
+/// next request: a request smuggling shape.
+#[test]
+fn a_content_length_with_a_sign_or_odd_space_is_a_400() {
+    let s = Server::start(|_| {});
+    for value in [&b"+5"[..], b"5\xc2\xa0", b"\xc2\xa05", b"-0", b"9223372036854775808"] {
+        let mut c = Reader::new(s.connect());
+        let mut req = b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: ".to_vec();
+        req.extend_from_slice(value);
+        req.extend_from_slice(b"\r\n\r\nhelloGET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n");
+        c.send(&req);
+        let r = c.response(false).unwrap();
+        assert_eq!(r.status, 400, "{:?}", String::from_utf8_lossy(value));
+        assert!(c.closed(), "{:?} left the connection open", String::from_utf8_lossy(value));
+    }
+    // Spaces and tabs around the digits are optional white space (RFC 9110 §5.6.3).
+    let mut c = Reader::new(s.connect());
+    c.send(b"GET /a.txt HTTP/1.1\r\nHost: x\r\nContent-Length: \t5 \r\n\r\nhelloGET /sub/ HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(c.response(false).unwrap().status, 200);
+    assert_eq!(c.response(false).unwrap().text(), "sub index\n");
+}
+
+/// The name a request asks for is swapped, by `rename(2)`, between a
+/// regular file and a symbolic link to a file outside the root, as fast
+/// as another thread can. The outside file must never be served: the
+/// path was checked (`canonicalize`, under the root) and then opened by
+/// name, following links, so a link renamed in between was followed out
+/// of the root, and the file it led to was cached under the inside name
+/// (within a few requests, here). Now the open itself follows no link.
+#[test]
+fn a_file_swapped_for_a_link_out_of_the_root_is_never_served() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let s = Server::start(|_| {});
+    let stage = s.dir.join("stage");
+    std::fs::create_dir(&stage).unwrap();
+    let (target, secret) = (s.root.join("r"), s.dir.join("secret.txt"));
+    std::fs::write(&target, "regular\n").unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, stage, target) = (stop.clone(), stage.clone(), target.clone());
+        std::thread::spawn(move || {
+            let (reg, link) = (stage.join("reg"), stage.join("link"));
+            while !stop.load(Ordering::Relaxed) {
+                std::fs::write(&reg, "regular\n").unwrap();
+                std::fs::rename(&reg, &target).unwrap();
+                std::os::unix::fs::symlink(&secret, &link).unwrap();
+                std::fs::rename(&link, &target).unwrap();
+            }
+        })
+    };
+    let end = Instant::now() + Duration::from_secs(3);
+    let (mut served, mut leaked) = (0, None);
+    while Instant::now() < end && served < 5000 {
+        let r = get(&s, "/r");
+        if r.text().contains("TOP SECRET") {
+            leaked = Some(served);
+            break;
+        }
+        assert!(r.status == 200 || r.status == 403 || r.status == 404, "{}", r.status);
+        served += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    swapper.join().unwrap();
+    assert_eq!(leaked, None, "the file outside the root was served (after {served} requests)");
+}

@@ -99,3 +99,40 @@ fn a_fresh_connection_that_sends_nothing_gets_the_header_timeout() {
     assert!(c.closed());
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
 }
+
+/// On a fresh connection the header timeout runs from the accept, as in
+/// nginx, not again from the first byte: a client that waits until just
+/// before it expires and then trickles its head used to get a second full
+/// header timeout, holding the connection twice as long.
+#[test]
+fn a_late_first_byte_does_not_restart_the_header_timeout() {
+    let s = Server::start(|c| {
+        c.timeouts.header = Duration::from_secs(2);
+        c.timeouts.keepalive = Duration::from_secs(30);
+    });
+    let mut c = s.connect();
+    let t = Instant::now();
+    let mut writer = c.try_clone().unwrap();
+    // Quiet for 1.5 s (the client's behaviour under test, not a wait for
+    // the server), then a byte every 20 ms until the server closes.
+    let trickler = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        let end = Instant::now() + Duration::from_secs(5);
+        for &b in b"GET /a.txt HTTP/1.1\r\nX-Slow: ".iter().chain(std::iter::repeat(&b'x')) {
+            if Instant::now() > end || writer.write_all(&[b]).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    });
+    let mut buf = [0u8; 64];
+    let n = match c.read(&mut buf) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => 0,
+        Err(e) => panic!("the client was not closed: {e}"),
+    };
+    let took = t.elapsed();
+    assert_eq!(n, 0, "closed without a response");
+    assert!(took >= Duration::from_millis(1900) && took < Duration::from_secs(3), "closed after {took:?}");
+    trickler.join().unwrap();
+}

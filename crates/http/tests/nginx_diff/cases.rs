@@ -427,6 +427,7 @@ pub fn cases() -> Vec<Case> {
     v.push(raw("bad chunk size", req("GET", "/a.txt", "Transfer-Encoding: chunked\r\n") + "zz\r\n\r\n"));
     v.push(raw("CL not a number", req("GET", "/a.txt", "Content-Length: abc\r\n")));
     v.push(raw("CL negative", req("GET", "/a.txt", "Content-Length: -1\r\n")));
+    v.push(raw("CL plus sign", req("GET", "/a.txt", "Content-Length: +1\r\n") + "x"));
     v.push(raw("two equal CL", req("GET", "/a.txt", "Content-Length: 1\r\nContent-Length: 1\r\n") + "x"));
     v.push(raw("CL over limit", req("GET", "/a.txt", "Content-Length: 2000000\r\n")));
     v.push(raw(
@@ -434,6 +435,11 @@ pub fn cases() -> Vec<Case> {
         req("GET", "/a.txt", "Expect: 100-continue\r\nContent-Length: 5\r\n") + "hello",
     ));
     v.push(raw("Expect 100-continue no body", req("GET", "/a.txt", "Expect: 100-continue\r\n")));
+    v.push(raw(
+        "Expect 100-continue chunked",
+        req("GET", "/a.txt", "Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n")
+            + "3\r\nabc\r\n0\r\n\r\n",
+    ));
     v.push(raw("Expect unknown", req("GET", "/a.txt", "Expect: teapot\r\n")));
     // Pipelining and keep-alive.
     let g = req("GET", "/a.txt", "");
