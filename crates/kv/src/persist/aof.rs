@@ -17,7 +17,8 @@
 //! 7.0; Redis 7's multi-part AOF (appendonlydir and a manifest) is not
 //! implemented.
 
-use super::sys::{self, Forked};
+use super::childinfo::{self, Forking};
+use super::sys;
 use super::{Child, ChildKind};
 use crate::db::{Db, Value};
 use crate::server::client::Client;
@@ -270,8 +271,9 @@ pub fn bgrewrite(srv: &mut Server) -> io::Result<()> {
     // rewrite buffer starts clean.
     let policy = srv.config.appendfsync;
     srv.persist.aof.flush(policy);
-    match sys::fork() {
-        Ok(Forked::Child) => {
+    srv.stats.aof_rewrites += 1;
+    match childinfo::fork(srv) {
+        Ok(Forking::Child(report)) => {
             let temp = srv.config.dir.join(format!("temp-rewriteaof-bg-{}.aof", sys::getpid()));
             let code = (|| -> io::Result<()> {
                 let f = File::create(&temp)?;
@@ -279,11 +281,11 @@ pub fn bgrewrite(srv: &mut Server) -> io::Result<()> {
                 w.into_inner().map_err(|e| e.into_error())?.sync_all()
             })()
             .map_or(1, |()| 0);
+            childinfo::report_cow(report);
             sys::exit_now(code)
         }
-        Ok(Forked::Parent(pid)) => {
+        Ok(Forking::Parent(pid)) => {
             tracing::info!(pid, "background append only file rewriting started");
-            srv.total_forks += 1;
             srv.aof_rewrite_in_progress = true;
             srv.persist.aof.rewrite_buf = Some(Vec::new());
             srv.persist.aof.rewrite_db = None;
@@ -294,6 +296,7 @@ pub fn bgrewrite(srv: &mut Server) -> io::Result<()> {
         }
         Err(e) => {
             tracing::warn!(error = %e, "can't rewrite the append only file in background: fork failed");
+            rewrite_failed(srv);
             Err(e)
         }
     }
@@ -308,6 +311,7 @@ pub(super) fn rewrite_done(srv: &mut Server, child: &Child, ok: bool) {
     if !ok {
         tracing::warn!("background AOF rewrite failed");
         let _ = std::fs::remove_file(&child.temp);
+        rewrite_failed(srv);
         return;
     }
     let path = aof_path(srv);
@@ -334,12 +338,22 @@ pub(super) fn rewrite_done(srv: &mut Server, child: &Child, ok: bool) {
                 aof.file = Some(f);
             }
             tracing::info!("background AOF rewrite finished successfully");
+            srv.persist.aof_last_rewrite_failed = false;
+            srv.stats.aof_rewrite_failures = 0;
         }
         Err(e) => {
             tracing::warn!(error = %e, "background AOF rewrite: can't install the new file");
             let _ = std::fs::remove_file(&child.temp);
+            rewrite_failed(srv);
         }
     }
+}
+
+/// Records a failed rewrite (`aof_last_bgrewrite_status:err`,
+/// `aof_rewrites_consecutive_failures`).
+fn rewrite_failed(srv: &mut Server) {
+    srv.persist.aof_last_rewrite_failed = true;
+    srv.stats.aof_rewrite_failures += 1;
 }
 
 /// Why replaying the AOF failed.

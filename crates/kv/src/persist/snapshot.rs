@@ -6,7 +6,8 @@
 //! fsync'd, and renamed over `dbfilename`, so a crash mid-save never leaves
 //! a half-written `dump.rdb`.
 
-use super::sys::{self, Forked};
+use super::childinfo::{self, Forking};
+use super::sys;
 use super::{convert, Child, ChildKind};
 use crate::db::{Db, Entry};
 use crate::rdb::{RdbItem, RdbReader, RdbWriter, WriterOptions};
@@ -122,16 +123,17 @@ pub fn save(srv: &mut Server) -> io::Result<()> {
 /// fork failed.
 pub fn bgsave(srv: &mut Server) -> io::Result<()> {
     srv.persist.last_bgsave_try_ms = srv.now_ms;
-    match sys::fork() {
-        Ok(Forked::Child) => {
+    srv.stats.rdb_saves += 1;
+    match childinfo::fork(srv) {
+        Ok(Forking::Child(report)) => {
             // In the child: write, then leave without running anything of
             // the parent's (see sys's module docs).
             let code = if save_to_disk(srv).is_ok() { 0 } else { 1 };
+            childinfo::report_cow(report);
             sys::exit_now(code)
         }
-        Ok(Forked::Parent(pid)) => {
+        Ok(Forking::Parent(pid)) => {
             tracing::info!(pid, "background saving started");
-            srv.total_forks += 1;
             srv.rdb_bgsave_in_progress = true;
             srv.persist.dirty_before_bgsave = srv.dirty;
             let temp = srv.config.dir.join(format!("temp-{pid}.rdb"));
@@ -218,6 +220,7 @@ pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
             RdbItem::Aux { .. } | RdbItem::ResizeDb { .. } | RdbItem::Eof => {}
         }
     }
+    srv.persist.last_load = stats;
     Ok(stats)
 }
 
