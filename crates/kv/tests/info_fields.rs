@@ -99,6 +99,11 @@ fn bgsave_and_save_count_forks_saves_and_copy_on_write() {
     assert_eq!(field::<u64>(&mut c, "stats", "latest_fork_usec"), 0);
 
     let _: String = q(&mut c, &["BGSAVE"]);
+    let text = info(&mut c, "persistence");
+    if text.contains("rdb_bgsave_in_progress:1") {
+        // Until it is reaped, the child's keys are the keyspace's.
+        assert!(text.contains("current_save_keys_total:10000\r\n"), "{text}");
+    }
     assert_eq!(field::<u64>(&mut c, "persistence", "rdb_saves"), 1);
     assert_eq!(field::<u64>(&mut c, "stats", "total_forks"), 1);
     assert!(field::<u64>(&mut c, "stats", "latest_fork_usec") > 0);
@@ -110,6 +115,12 @@ fn bgsave_and_save_count_forks_saves_and_copy_on_write() {
     assert_eq!(field::<i64>(&mut c, "persistence", "rdb_current_bgsave_time_sec"), -1);
     // The child wrote buffers and its stack: pages it had to copy.
     assert!(field::<u64>(&mut c, "persistence", "rdb_last_cow_size") > 0);
+    // No child runs: nothing current.
+    for name in
+        ["current_cow_peak", "current_cow_size", "current_save_keys_processed", "current_save_keys_total"]
+    {
+        assert_eq!(field::<u64>(&mut c, "persistence", name), 0, "{name}");
+    }
 
     let _: () = q(&mut c, &["SAVE"]);
     assert_eq!(field::<u64>(&mut c, "persistence", "rdb_saves"), 2);

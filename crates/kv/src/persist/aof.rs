@@ -170,11 +170,12 @@ pub fn open(srv: &mut Server) -> io::Result<()> {
 
 /// Writes the dataset as the commands that rebuild it: per database a
 /// SELECT, then per key SET / RPUSH / SADD / HSET / ZADD (batches of 64
-/// elements, as Redis) and PEXPIREAT for a key with a deadline.
+/// elements, as Redis) and PEXPIREAT for a key with a deadline. Calls
+/// `on_key` after each key (a rewrite child counts them for its reports).
 ///
 /// # Errors
 /// The writer's.
-pub fn write_commands<W: Write>(dbs: &[Db], mut w: W) -> io::Result<W> {
+pub fn write_commands<W: Write>(dbs: &[Db], mut w: W, on_key: &mut dyn FnMut()) -> io::Result<W> {
     let mut cmd = Vec::with_capacity(4096);
     for db in dbs.iter().filter(|db| !db.is_empty()) {
         w.write_all(&select_cmd(db.id))?;
@@ -201,6 +202,7 @@ pub fn write_commands<W: Write>(dbs: &[Db], mut w: W) -> io::Result<W> {
                 encode_command(&mut cmd, [&b"PEXPIREAT"[..], &k[..], at.as_bytes()].into_iter());
                 w.write_all(&cmd)?;
             }
+            on_key();
         }
     }
     w.flush()?;
@@ -257,7 +259,7 @@ impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
 /// Any I/O failure.
 pub fn rewrite_now(srv: &mut Server) -> io::Result<()> {
     let temp = srv.config.dir.join(format!("temp-rewriteaof-{}.aof", sys::getpid()));
-    super::snapshot::write_atomically(&temp, &aof_path(srv), |w| write_commands(&srv.dbs, w))
+    super::snapshot::write_atomically(&temp, &aof_path(srv), |w| write_commands(&srv.dbs, w, &mut || {}))
 }
 
 /// BGREWRITEAOF: forks a child that writes the dataset as commands to a
@@ -273,15 +275,16 @@ pub fn bgrewrite(srv: &mut Server) -> io::Result<()> {
     srv.persist.aof.flush(policy);
     srv.stats.aof_rewrites += 1;
     match childinfo::fork(srv) {
-        Ok(Forking::Child(report)) => {
+        Ok(Forking::Child(mut report)) => {
             let temp = srv.config.dir.join(format!("temp-rewriteaof-bg-{}.aof", sys::getpid()));
             let code = (|| -> io::Result<()> {
                 let f = File::create(&temp)?;
-                let w = write_commands(&srv.dbs, BufWriter::with_capacity(64 * 1024, f))?;
+                let w =
+                    write_commands(&srv.dbs, BufWriter::with_capacity(64 * 1024, f), &mut || report.key())?;
                 w.into_inner().map_err(|e| e.into_error())?.sync_all()
             })()
             .map_or(1, |()| 0);
-            childinfo::report_cow(report);
+            report.finish();
             sys::exit_now(code)
         }
         Ok(Forking::Parent(pid)) => {

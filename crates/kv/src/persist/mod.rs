@@ -79,11 +79,8 @@ pub struct Persist {
     pub aof: aof::Aof,
     /// What to do at shutdown.
     pub shutdown_save: ShutdownSave,
-    /// The read end of the running child's report pipe (see [`childinfo`]).
-    pub child_report: Option<std::fs::File>,
-    /// Keys in the databases when the running child forked
-    /// (`current_save_keys_total`; 0 when no child runs).
-    pub save_keys_total: usize,
+    /// What the running child has reported (see [`childinfo`]).
+    pub progress: childinfo::Progress,
     /// How long the last BGSAVE took, in seconds (`rdb_last_bgsave_time_sec`).
     pub rdb_last_bgsave_secs: Option<i64>,
     /// How long the last AOF rewrite took, in seconds
@@ -157,6 +154,7 @@ pub fn cron(srv: &mut Server) {
     let now = srv.now_ms;
     srv.persist.aof.cron_fsync(now);
     if let Some(child) = srv.persist.child.clone() {
+        childinfo::receive(srv);
         match sys::try_wait(child.pid) {
             Ok(None) => return,
             Ok(Some(exit)) => child_done(srv, &child, exit.success()),
@@ -197,8 +195,7 @@ pub fn cron(srv: &mut Server) {
 
 fn child_done(srv: &mut Server, child: &Child, ok: bool) {
     srv.persist.child = None;
-    srv.persist.save_keys_total = 0;
-    let cow = childinfo::take_cow(srv);
+    let cow = childinfo::finish(srv);
     let secs = Some((srv.now_ms - child.started_ms) / 1000);
     match child.kind {
         ChildKind::Rdb => {
@@ -221,8 +218,7 @@ pub fn kill_child(srv: &mut Server) {
         srv.rdb_bgsave_in_progress = false;
         srv.aof_rewrite_in_progress = false;
         srv.persist.aof.rewrite_buf = None;
-        srv.persist.child_report = None;
-        srv.persist.save_keys_total = 0;
+        srv.persist.progress = Default::default();
     }
 }
 

@@ -1,9 +1,8 @@
 //! INFO's persistence section.
 //!
-//! The copy-on-write figures of the last children are what each child
-//! reported as it ended (see [`crate::persist::childinfo`]); the child does
-//! not report while it runs, so the `current_cow_*` fields and
-//! `current_save_keys_processed` (with `current_fork_perc`) stay 0.
+//! The `current_*` fields are what the running child last reported, and
+//! the `*_last_cow_size` fields the largest copy-on-write size the last
+//! child of each kind reported (see [`crate::persist::childinfo`]).
 
 use super::field;
 use crate::persist::ChildKind;
@@ -20,12 +19,14 @@ pub(super) fn persistence(srv: &Server, out: &mut String) {
     field!(out, "# Persistence");
     field!(out, "loading:{}", p.loading as u8);
     field!(out, "async_loading:0");
-    field!(out, "current_cow_peak:0");
-    field!(out, "current_cow_size:0");
-    field!(out, "current_cow_size_age:0");
-    field!(out, "current_fork_perc:0.00");
-    field!(out, "current_save_keys_processed:0");
-    field!(out, "current_save_keys_total:{}", p.save_keys_total);
+    let progress = &p.progress;
+    let age = progress.cow_measured.map_or(0, |t| t.elapsed().as_secs());
+    field!(out, "current_cow_peak:{}", progress.cow_peak);
+    field!(out, "current_cow_size:{}", progress.cow_size);
+    field!(out, "current_cow_size_age:{age}");
+    field!(out, "current_fork_perc:{:.2}", progress.percent());
+    field!(out, "current_save_keys_processed:{}", progress.keys_processed);
+    field!(out, "current_save_keys_total:{}", progress.keys_total);
     field!(out, "rdb_changes_since_last_save:{}", srv.dirty);
     field!(out, "rdb_bgsave_in_progress:{}", srv.rdb_bgsave_in_progress as u8);
     field!(out, "rdb_last_save_time:{}", srv.rdb_last_save_time);
