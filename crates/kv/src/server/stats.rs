@@ -3,8 +3,11 @@
 //!
 //! Everything here is reset by CONFIG RESETSTAT (`Stats::default()`), as
 //! Redis's `resetServerStats` resets the same counters. Each counter is
-//! bumped where the thing it counts already happens, with one addition:
-//! none of them adds a branch or a clock read to a command's path.
+//! bumped where the thing it counts already happens, with one addition and
+//! no clock read. The one check on a command's path is the eviction
+//! timer's ([`ExceededTime::update`]), and only with `maxmemory` set, where
+//! every command already runs the eviction pass: a predictable branch, as
+//! in Redis's `performEvictions`.
 
 use std::time::Instant;
 
