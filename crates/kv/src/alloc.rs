@@ -98,6 +98,95 @@ pub fn rss_bytes() -> usize {
     pages * 4096
 }
 
+/// jemalloc's own view of the heap, as Redis's `zmalloc_get_allocator_info`
+/// reads it: every figure 0 when the allocator keeps no statistics (the
+/// system allocator), as Redis's libc build reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AllocatorInfo {
+    /// `stats.allocated`: bytes the application holds, counted by the
+    /// allocator (all of the process's allocations, not only Rust's).
+    pub allocated: usize,
+    /// `stats.active`: bytes in pages holding live allocations; over
+    /// `allocated` by the size classes' rounding and partly used pages.
+    pub active: usize,
+    /// `stats.resident`: bytes in resident pages the allocator mapped,
+    /// including its metadata and dirty pages not yet returned.
+    pub resident: usize,
+}
+
+/// Reads the allocator's statistics now: advances jemalloc's epoch (its
+/// statistics are cached and refreshed only then), then reads them.
+pub fn allocator_info() -> AllocatorInfo {
+    #[cfg(feature = "jemalloc")]
+    {
+        use tikv_jemalloc_ctl::{epoch, stats};
+        if epoch::advance().is_err() {
+            return AllocatorInfo::default();
+        }
+        AllocatorInfo {
+            allocated: stats::allocated::read().unwrap_or(0),
+            active: stats::active::read().unwrap_or(0),
+            resident: stats::resident::read().unwrap_or(0),
+        }
+    }
+    #[cfg(not(feature = "jemalloc"))]
+    AllocatorInfo::default()
+}
+
+/// jemalloc's `malloc_stats_print` report with its default options (MEMORY
+/// MALLOC-STATS), or `None` when the allocator has none to give.
+pub fn malloc_stats_text() -> Option<String> {
+    #[cfg(feature = "jemalloc")]
+    {
+        let mut out = Vec::new();
+        tikv_jemalloc_ctl::stats_print::stats_print(&mut out, Default::default()).ok()?;
+        Some(String::from_utf8_lossy(&out).into_owned())
+    }
+    #[cfg(not(feature = "jemalloc"))]
+    None
+}
+
+/// Returns every arena's unused dirty pages to the system (MEMORY PURGE),
+/// as Redis's `jemalloc_purge`. Returns false if jemalloc refused; true
+/// with the system allocator, which has nothing to purge (as in Redis).
+pub fn purge() -> bool {
+    #[cfg(feature = "jemalloc")]
+    {
+        // `arena.<i>.purge` with i = MALLCTL_ARENAS_ALL (4096, from
+        // jemalloc.h) purges all arenas. It is a void control: it takes no
+        // value and gives none, which the ctl crate's typed wrappers cannot
+        // express, so it goes through the raw mallctl.
+        const NAME: &[u8] = b"arena.4096.purge\0";
+        // SAFETY: NAME is NUL-terminated; a void control reads no old value
+        // and takes no new one, so all four pointers and the length are null
+        // and zero, as jemalloc requires of it.
+        let rc = unsafe {
+            tikv_jemalloc_sys::mallctl(
+                NAME.as_ptr().cast(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        rc == 0
+    }
+    #[cfg(not(feature = "jemalloc"))]
+    true
+}
+
+/// The machine's physical memory in bytes (INFO's `total_system_memory`),
+/// as Redis's `zmalloc_get_memory_size`: pages times page size.
+pub fn system_memory() -> u64 {
+    // SAFETY: sysconf has no preconditions; it returns -1 for an unknown name.
+    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    if pages <= 0 || size <= 0 {
+        0
+    } else {
+        pages as u64 * size as u64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,5 +202,22 @@ mod tests {
         let after = used_memory();
         assert!(after + (60 << 20) <= during, "{during} -> {after}");
         assert!(rss_bytes() > 0);
+    }
+
+    #[cfg(feature = "jemalloc")]
+    #[test]
+    fn jemalloc_reports_its_statistics() {
+        let before = allocator_info();
+        let v: Vec<u8> = vec![1; 32 << 20];
+        let during = allocator_info();
+        assert!(
+            during.allocated >= before.allocated.saturating_sub(8 << 20) + (24 << 20),
+            "{before:?} {during:?}"
+        );
+        assert!(during.active >= during.allocated && during.resident >= during.active, "{during:?}");
+        drop(v);
+        assert!(purge());
+        assert!(malloc_stats_text().unwrap().starts_with("___ Begin jemalloc statistics ___"));
+        assert!(system_memory() > 0);
     }
 }

@@ -15,11 +15,11 @@ use crate::server::Server;
 /// One reading of the process's memory: Redis's `cron_malloc_stats`, read
 /// when asked rather than in the cron.
 ///
-/// The allocator's own figures (`allocator_allocated`, `_active`,
-/// `_resident`) are not available here (spindle does not query jemalloc's
-/// statistics), so they are filled in as Redis fills them for an
-/// allocator without statistics (`cronUpdateMemoryStats`): resident is
-/// the RSS (there is no Lua heap to take off), active is resident, and
+/// The allocator's figures are jemalloc's own (`stats.allocated`,
+/// `stats.active`, `stats.resident`, see [`crate::alloc::allocator_info`]).
+/// Without jemalloc they are filled in as Redis fills them for an
+/// allocator without statistics (`cronUpdateMemoryStats`): resident is the
+/// RSS (there is no Lua heap to take off), active is resident, and
 /// allocated is `used_memory`.
 #[derive(Debug, Clone, Copy)]
 pub struct MemorySample {
@@ -29,28 +29,44 @@ pub struct MemorySample {
     pub rss: usize,
     /// The most `used` has been (`used_memory_peak`, `peak.allocated`).
     pub peak: usize,
+    /// The allocator's figures (`allocator_allocated`, `_active`,
+    /// `_resident`), each replaced as Redis does when it is 0.
+    pub alloc: crate::alloc::AllocatorInfo,
 }
 
 impl MemorySample {
     /// Reads the counters now.
     pub fn take(srv: &Server) -> MemorySample {
         let used = crate::alloc::used_memory();
-        MemorySample { used, rss: crate::alloc::rss_bytes(), peak: srv.peak_memory.max(used) }
+        let rss = crate::alloc::rss_bytes();
+        let mut alloc = crate::alloc::allocator_info();
+        if alloc.resident == 0 {
+            alloc.resident = rss;
+        }
+        if alloc.active == 0 {
+            alloc.active = alloc.resident;
+        }
+        if alloc.allocated == 0 {
+            alloc.allocated = used;
+        }
+        MemorySample { used, rss, peak: srv.peak_memory.max(used), alloc }
     }
 
-    /// `allocator.allocated`: `used`, for want of the allocator's figure.
-    pub fn allocator_allocated(&self) -> usize {
-        self.used
+    /// `allocator_frag_ratio` (`allocator-fragmentation.ratio`): active
+    /// over allocated.
+    pub fn allocator_frag(&self) -> f32 {
+        ratio(self.alloc.active, self.alloc.allocated)
     }
 
-    /// `allocator.active`: the resident figure, for want of the allocator's.
-    pub fn allocator_active(&self) -> usize {
-        self.allocator_resident()
+    /// `allocator_rss_ratio` (`allocator-rss.ratio`): resident over active.
+    pub fn allocator_rss(&self) -> f32 {
+        ratio(self.alloc.resident, self.alloc.active)
     }
 
-    /// `allocator.resident`: the RSS, for want of the allocator's figure.
-    pub fn allocator_resident(&self) -> usize {
-        self.rss
+    /// `rss_overhead_ratio` (`rss-overhead.ratio`): the RSS over what the
+    /// allocator holds resident.
+    pub fn rss_overhead(&self) -> f32 {
+        ratio(self.rss, self.alloc.resident)
     }
 
     /// `mem_fragmentation_ratio` (MEMORY STATS `fragmentation`): RSS over
@@ -71,7 +87,7 @@ fn ratio(a: usize, b: usize) -> f32 {
 }
 
 /// `a - b` as a signed count of bytes.
-fn diff(a: usize, b: usize) -> i64 {
+pub fn diff(a: usize, b: usize) -> i64 {
     a as i64 - b as i64
 }
 
@@ -142,6 +158,10 @@ const MEMORY_HELP: &[&str] = &[
     "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DOCTOR",
     "    Return memory problems reports.",
+    "MALLOC-STATS",
+    "    Return internal statistics report from the memory allocator.",
+    "PURGE",
+    "    Attempt to purge dirty pages for reclamation by the allocator.",
     "STATS",
     "    Return information about the memory usage of the server.",
     "USAGE <key> [SAMPLES <count>]",
@@ -179,8 +199,17 @@ pub fn memory(ctx: &mut Ctx<'_>) {
         }
         (b"stats", 2) => memory_stats(ctx),
         (b"doctor", 2) => ctx.reply().verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."),
-        (b"malloc-stats", 2) => ctx.reply().verbatim(b"Stats not supported for the current allocator"),
-        (b"purge", 2) => ctx.ok(),
+        (b"malloc-stats", 2) => match crate::alloc::malloc_stats_text() {
+            Some(text) => ctx.reply().verbatim(text.as_bytes()),
+            None => ctx.reply().bulk(b"Stats not supported for the current allocator"),
+        },
+        (b"purge", 2) => {
+            if crate::alloc::purge() {
+                ctx.ok()
+            } else {
+                ctx.error("ERR Error purging dirty pages")
+            }
+        }
         _ => unknown_subcommand(ctx, "MEMORY", &["usage", "stats", "doctor", "malloc-stats", "purge", "help"]),
     }
 }
@@ -205,8 +234,7 @@ fn memory_stats(ctx: &mut Ctx<'_>) {
     let dataset = diff(m.used, overhead);
     // Figures net of the startup memory (1 byte at least, as Redis).
     let net = if m.used > o.startup { m.used - o.startup } else { 1 };
-    let (allocated, active, resident) =
-        (m.allocator_allocated(), m.allocator_active(), m.allocator_resident());
+    let crate::alloc::AllocatorInfo { allocated, active, resident } = m.alloc;
     let mut r = ctx.reply();
     r.map_len(27 + o.dbs.len());
     int(&mut r, "peak.allocated", m.peak as i64);
@@ -235,11 +263,11 @@ fn memory_stats(ctx: &mut Ctx<'_>) {
     int(&mut r, "allocator.allocated", allocated as i64);
     int(&mut r, "allocator.active", active as i64);
     int(&mut r, "allocator.resident", resident as i64);
-    double(&mut r, "allocator-fragmentation.ratio", ratio(active, allocated));
+    double(&mut r, "allocator-fragmentation.ratio", m.allocator_frag());
     int(&mut r, "allocator-fragmentation.bytes", diff(active, allocated));
-    double(&mut r, "allocator-rss.ratio", ratio(resident, active));
+    double(&mut r, "allocator-rss.ratio", m.allocator_rss());
     int(&mut r, "allocator-rss.bytes", diff(resident, active));
-    double(&mut r, "rss-overhead.ratio", ratio(m.rss, resident));
+    double(&mut r, "rss-overhead.ratio", m.rss_overhead());
     int(&mut r, "rss-overhead.bytes", diff(m.rss, resident));
     double(&mut r, "fragmentation", m.fragmentation());
     int(&mut r, "fragmentation.bytes", diff(m.rss, m.used));

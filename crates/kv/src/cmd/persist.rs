@@ -30,6 +30,7 @@ fn save(ctx: &mut Ctx<'_>) {
     if child_kind(ctx) == Some(ChildKind::Rdb) {
         return ctx.error("ERR Background save already in progress");
     }
+    ctx.srv.stats.rdb_saves += 1;
     match snapshot::save(ctx.srv) {
         Ok(()) => ctx.ok(),
         Err(_) => ctx.error("ERR"),

@@ -17,7 +17,8 @@
 //! 7.0; Redis 7's multi-part AOF (appendonlydir and a manifest) is not
 //! implemented.
 
-use super::sys::{self, Forked};
+use super::childinfo::{self, Forking};
+use super::sys;
 use super::{Child, ChildKind};
 use crate::db::{Db, Value};
 use crate::server::client::Client;
@@ -169,11 +170,12 @@ pub fn open(srv: &mut Server) -> io::Result<()> {
 
 /// Writes the dataset as the commands that rebuild it: per database a
 /// SELECT, then per key SET / RPUSH / SADD / HSET / ZADD (batches of 64
-/// elements, as Redis) and PEXPIREAT for a key with a deadline.
+/// elements, as Redis) and PEXPIREAT for a key with a deadline. Calls
+/// `on_key` after each key (a rewrite child counts them for its reports).
 ///
 /// # Errors
 /// The writer's.
-pub fn write_commands<W: Write>(dbs: &[Db], mut w: W) -> io::Result<W> {
+pub fn write_commands<W: Write>(dbs: &[Db], mut w: W, on_key: &mut dyn FnMut()) -> io::Result<W> {
     let mut cmd = Vec::with_capacity(4096);
     for db in dbs.iter().filter(|db| !db.is_empty()) {
         w.write_all(&select_cmd(db.id))?;
@@ -200,6 +202,7 @@ pub fn write_commands<W: Write>(dbs: &[Db], mut w: W) -> io::Result<W> {
                 encode_command(&mut cmd, [&b"PEXPIREAT"[..], &k[..], at.as_bytes()].into_iter());
                 w.write_all(&cmd)?;
             }
+            on_key();
         }
     }
     w.flush()?;
@@ -256,7 +259,7 @@ impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
 /// Any I/O failure.
 pub fn rewrite_now(srv: &mut Server) -> io::Result<()> {
     let temp = srv.config.dir.join(format!("temp-rewriteaof-{}.aof", sys::getpid()));
-    super::snapshot::write_atomically(&temp, &aof_path(srv), |w| write_commands(&srv.dbs, w))
+    super::snapshot::write_atomically(&temp, &aof_path(srv), |w| write_commands(&srv.dbs, w, &mut || {}))
 }
 
 /// BGREWRITEAOF: forks a child that writes the dataset as commands to a
@@ -270,20 +273,22 @@ pub fn bgrewrite(srv: &mut Server) -> io::Result<()> {
     // rewrite buffer starts clean.
     let policy = srv.config.appendfsync;
     srv.persist.aof.flush(policy);
-    match sys::fork() {
-        Ok(Forked::Child) => {
+    srv.stats.aof_rewrites += 1;
+    match childinfo::fork(srv) {
+        Ok(Forking::Child(mut report)) => {
             let temp = srv.config.dir.join(format!("temp-rewriteaof-bg-{}.aof", sys::getpid()));
             let code = (|| -> io::Result<()> {
                 let f = File::create(&temp)?;
-                let w = write_commands(&srv.dbs, BufWriter::with_capacity(64 * 1024, f))?;
+                let w =
+                    write_commands(&srv.dbs, BufWriter::with_capacity(64 * 1024, f), &mut || report.key())?;
                 w.into_inner().map_err(|e| e.into_error())?.sync_all()
             })()
             .map_or(1, |()| 0);
+            report.finish();
             sys::exit_now(code)
         }
-        Ok(Forked::Parent(pid)) => {
+        Ok(Forking::Parent(pid)) => {
             tracing::info!(pid, "background append only file rewriting started");
-            srv.total_forks += 1;
             srv.aof_rewrite_in_progress = true;
             srv.persist.aof.rewrite_buf = Some(Vec::new());
             srv.persist.aof.rewrite_db = None;
@@ -294,6 +299,7 @@ pub fn bgrewrite(srv: &mut Server) -> io::Result<()> {
         }
         Err(e) => {
             tracing::warn!(error = %e, "can't rewrite the append only file in background: fork failed");
+            rewrite_failed(srv);
             Err(e)
         }
     }
@@ -308,6 +314,7 @@ pub(super) fn rewrite_done(srv: &mut Server, child: &Child, ok: bool) {
     if !ok {
         tracing::warn!("background AOF rewrite failed");
         let _ = std::fs::remove_file(&child.temp);
+        rewrite_failed(srv);
         return;
     }
     let path = aof_path(srv);
@@ -334,12 +341,22 @@ pub(super) fn rewrite_done(srv: &mut Server, child: &Child, ok: bool) {
                 aof.file = Some(f);
             }
             tracing::info!("background AOF rewrite finished successfully");
+            srv.persist.aof_last_rewrite_failed = false;
+            srv.stats.aof_rewrite_failures = 0;
         }
         Err(e) => {
             tracing::warn!(error = %e, "background AOF rewrite: can't install the new file");
             let _ = std::fs::remove_file(&child.temp);
+            rewrite_failed(srv);
         }
     }
+}
+
+/// Records a failed rewrite (`aof_last_bgrewrite_status:err`,
+/// `aof_rewrites_consecutive_failures`).
+fn rewrite_failed(srv: &mut Server) {
+    srv.persist.aof_last_rewrite_failed = true;
+    srv.stats.aof_rewrite_failures += 1;
 }
 
 /// Why replaying the AOF failed.

@@ -6,7 +6,8 @@
 //! - [`snapshot`]: writing and loading RDB files; BGSAVE's child.
 //! - [`aof`]: the AOF buffer, its fsync policies, replay and rewrite.
 //! - [`propagate`]: which commands reach the AOF and in what form.
-//! - [`sys`]: fork, waitpid, `_exit`: the only `unsafe` here.
+//! - [`childinfo`]: forking a child, timed and counted, and its report.
+//! - [`sys`]: fork, waitpid, `_exit`, pipe: the only `unsafe` here.
 //!
 //! The server calls in at five points: [`load_at_startup`] (before it
 //! listens), [`propagate::after_command`] (after every command),
@@ -14,6 +15,7 @@
 //! [`shutdown`] (when the loop has stopped).
 
 pub mod aof;
+pub mod childinfo;
 pub mod convert;
 pub mod propagate;
 pub mod snapshot;
@@ -77,6 +79,21 @@ pub struct Persist {
     pub aof: aof::Aof,
     /// What to do at shutdown.
     pub shutdown_save: ShutdownSave,
+    /// What the running child has reported (see [`childinfo`]).
+    pub progress: childinfo::Progress,
+    /// How long the last BGSAVE took, in seconds (`rdb_last_bgsave_time_sec`).
+    pub rdb_last_bgsave_secs: Option<i64>,
+    /// How long the last AOF rewrite took, in seconds
+    /// (`aof_last_rewrite_time_sec`).
+    pub aof_last_rewrite_secs: Option<i64>,
+    /// The last BGSAVE child's copy-on-write size (`rdb_last_cow_size`).
+    pub rdb_last_cow: usize,
+    /// The last AOF rewrite child's copy-on-write size (`aof_last_cow_size`).
+    pub aof_last_cow: usize,
+    /// The last AOF rewrite failed (`aof_last_bgrewrite_status:err`).
+    pub aof_last_rewrite_failed: bool,
+    /// What the last snapshot load found (`rdb_last_load_keys_*`).
+    pub last_load: snapshot::LoadStats,
 }
 
 impl Server {
@@ -137,6 +154,7 @@ pub fn cron(srv: &mut Server) {
     let now = srv.now_ms;
     srv.persist.aof.cron_fsync(now);
     if let Some(child) = srv.persist.child.clone() {
+        childinfo::receive(srv);
         match sys::try_wait(child.pid) {
             Ok(None) => return,
             Ok(Some(exit)) => child_done(srv, &child, exit.success()),
@@ -177,9 +195,17 @@ pub fn cron(srv: &mut Server) {
 
 fn child_done(srv: &mut Server, child: &Child, ok: bool) {
     srv.persist.child = None;
+    let cow = childinfo::finish(srv);
+    let secs = Some((srv.now_ms - child.started_ms) / 1000);
     match child.kind {
-        ChildKind::Rdb => snapshot::bgsave_done(srv, child, ok),
-        ChildKind::AofRewrite => aof::rewrite_done(srv, child, ok),
+        ChildKind::Rdb => {
+            (srv.persist.rdb_last_cow, srv.persist.rdb_last_bgsave_secs) = (cow, secs);
+            snapshot::bgsave_done(srv, child, ok)
+        }
+        ChildKind::AofRewrite => {
+            (srv.persist.aof_last_cow, srv.persist.aof_last_rewrite_secs) = (cow, secs);
+            aof::rewrite_done(srv, child, ok)
+        }
     }
 }
 
@@ -192,6 +218,7 @@ pub fn kill_child(srv: &mut Server) {
         srv.rdb_bgsave_in_progress = false;
         srv.aof_rewrite_in_progress = false;
         srv.persist.aof.rewrite_buf = None;
+        srv.persist.progress = Default::default();
     }
 }
 

@@ -6,7 +6,8 @@
 //! fsync'd, and renamed over `dbfilename`, so a crash mid-save never leaves
 //! a half-written `dump.rdb`.
 
-use super::sys::{self, Forked};
+use super::childinfo::{self, Forking};
+use super::sys;
 use super::{convert, Child, ChildKind};
 use crate::db::{Db, Entry};
 use crate::rdb::{RdbItem, RdbReader, RdbWriter, WriterOptions};
@@ -20,12 +21,19 @@ pub fn rdb_path(srv: &Server) -> PathBuf {
     srv.config.dir.join(&srv.config.dbfilename)
 }
 
-/// Writes every database to `w` as an RDB stream. With `save_lru` (an LRU
-/// eviction policy) each key's idle time goes along, in seconds.
+/// Writes every database to `w` as an RDB stream, calling `on_key` after
+/// each key (a BGSAVE child counts them for its reports). With `save_lru`
+/// (an LRU eviction policy) each key's idle time goes along, in seconds.
 ///
 /// # Errors
 /// The writer's.
-pub fn write_rdb<W: Write>(dbs: &[Db], w: W, compress: bool, save_lru: bool) -> io::Result<W> {
+pub fn write_rdb<W: Write>(
+    dbs: &[Db],
+    w: W,
+    compress: bool,
+    save_lru: bool,
+    on_key: &mut dyn FnMut(),
+) -> io::Result<W> {
     let opts = WriterOptions { compress, ..WriterOptions::default() };
     let mut rdb = RdbWriter::with_options(w, &opts)?;
     let clock = crate::server::lru_clock_of(crate::server::unix_ms());
@@ -45,6 +53,7 @@ pub fn write_rdb<W: Write>(dbs: &[Db], w: W, compress: bool, save_lru: bool) -> 
                 rdb.write_freq(crate::lfu::decayed(e, p.decay_time, now))?;
             }
             convert::write_entry(&mut rdb, k, e, db.expire_at(k))?;
+            on_key();
         }
     }
     rdb.finish()
@@ -83,15 +92,16 @@ pub fn write_atomically(
 }
 
 /// Writes the whole dataset to `dir/dbfilename` (through
-/// `temp-<pid>.rdb`). Runs in the server thread or in a forked child.
+/// `temp-<pid>.rdb`), calling `on_key` after each key. Runs in the server
+/// thread or in a forked child.
 ///
 /// # Errors
 /// Any I/O failure.
-pub fn save_to_disk(srv: &Server) -> io::Result<()> {
+pub fn save_to_disk(srv: &Server, on_key: &mut dyn FnMut()) -> io::Result<()> {
     let temp = srv.config.dir.join(format!("temp-{}.rdb", sys::getpid()));
     let compress = srv.config.rdbcompression;
     let save_lru = srv.config.maxmemory_policy.is_lru();
-    write_atomically(&temp, &rdb_path(srv), |w| write_rdb(&srv.dbs, w, compress, save_lru))
+    write_atomically(&temp, &rdb_path(srv), |w| write_rdb(&srv.dbs, w, compress, save_lru, on_key))
 }
 
 /// SAVE: writes the snapshot now, in the server thread.
@@ -99,7 +109,7 @@ pub fn save_to_disk(srv: &Server) -> io::Result<()> {
 /// # Errors
 /// Any I/O failure (logged here too).
 pub fn save(srv: &mut Server) -> io::Result<()> {
-    match save_to_disk(srv) {
+    match save_to_disk(srv, &mut || {}) {
         Ok(()) => {
             tracing::info!("DB saved on disk");
             srv.dirty = 0;
@@ -122,16 +132,17 @@ pub fn save(srv: &mut Server) -> io::Result<()> {
 /// fork failed.
 pub fn bgsave(srv: &mut Server) -> io::Result<()> {
     srv.persist.last_bgsave_try_ms = srv.now_ms;
-    match sys::fork() {
-        Ok(Forked::Child) => {
+    srv.stats.rdb_saves += 1;
+    match childinfo::fork(srv) {
+        Ok(Forking::Child(mut report)) => {
             // In the child: write, then leave without running anything of
             // the parent's (see sys's module docs).
-            let code = if save_to_disk(srv).is_ok() { 0 } else { 1 };
+            let code = if save_to_disk(srv, &mut || report.key()).is_ok() { 0 } else { 1 };
+            report.finish();
             sys::exit_now(code)
         }
-        Ok(Forked::Parent(pid)) => {
+        Ok(Forking::Parent(pid)) => {
             tracing::info!(pid, "background saving started");
-            srv.total_forks += 1;
             srv.rdb_bgsave_in_progress = true;
             srv.persist.dirty_before_bgsave = srv.dirty;
             let temp = srv.config.dir.join(format!("temp-{pid}.rdb"));
@@ -218,6 +229,7 @@ pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
             RdbItem::Aux { .. } | RdbItem::ResizeDb { .. } | RdbItem::Eof => {}
         }
     }
+    srv.persist.last_load = stats;
     Ok(stats)
 }
 

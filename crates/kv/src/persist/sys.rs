@@ -1,5 +1,6 @@
 //! The few system calls persistence needs that std does not offer: fork,
-//! waitpid without blocking, `_exit`, and kill. Every `unsafe` block of the
+//! waitpid without blocking, `_exit`, kill, and a pipe (std's needs Rust
+//! 1.87, above this crate's minimum). Every `unsafe` block of the
 //! persistence code is here.
 //!
 //! fsync and fdatasync need no `unsafe`: [`std::fs::File::sync_all`] and
@@ -116,6 +117,26 @@ pub fn kill_child(pid: i32) {
 pub fn exit_now(code: i32) -> ! {
     // SAFETY: _exit never returns and has no preconditions.
     unsafe { libc::_exit(code) }
+}
+
+/// `pipe2(O_CLOEXEC | O_NONBLOCK)`: (read end, write end). Non-blocking,
+/// so a read finds what was written or nothing and never waits; closed on
+/// exec, so a process another thread spawns does not keep an end open.
+///
+/// # Errors
+/// Out of file descriptors.
+pub fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is a valid, writable array of two c_ints, which is what
+    // pipe2 fills in.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe2 succeeded, so both descriptors are open and owned by
+    // nothing else; each is wrapped exactly once.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    Ok((r.into(), w.into()))
 }
 
 /// This process's pid.

@@ -83,6 +83,7 @@ pub fn client_mode(lp: &Loop, srv: &Server) -> Mode {
 /// `false` when the client must be closed: end of stream, a socket error,
 /// or unparsed input over `client-query-buffer-limit`.
 pub(super) fn read_and_process(srv: &mut Server, c: &mut Client) -> bool {
+    srv.stats.reads_processed += 1;
     match read_from_client(c) {
         ReadOutcome::Data { n, filled } => {
             srv.stats.net_input += n as u64;

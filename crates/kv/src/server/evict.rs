@@ -40,7 +40,15 @@ pub fn over_limit(srv: &Server) -> bool {
 
 /// Evicts keys until memory is under `maxmemory`. Returns false if it is
 /// still over the limit (nothing left to evict, or policy `noeviction`).
+/// How long memory stays over is timed from the first pass that leaves it
+/// over to the first that does not (INFO's `*_eviction_exceeded_time`).
 pub fn perform_evictions(srv: &mut Server) -> bool {
+    let under = evict(srv);
+    srv.stats.eviction_exceeded.update(under);
+    under
+}
+
+fn evict(srv: &mut Server) -> bool {
     if !over_limit(srv) {
         return true;
     }

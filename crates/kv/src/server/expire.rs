@@ -20,14 +20,16 @@ const ACCEPTABLE_STALE: usize = 10;
 
 /// Runs one cycle over every database for at most `limit`; returns the
 /// keys it deleted. Deleted keys go to each database's `expired_log`, like
-/// lazily expired ones, for the server to propagate and announce.
+/// lazily expired ones, for the server to propagate and announce. The
+/// cycle's time, whether it ran out of it, and the share of sampled keys
+/// it found expired go to INFO's stats (Redis's `stat_expire_cycle_*`).
 pub fn active_expire_cycle(srv: &mut Server, limit: Duration) -> usize {
     let effort = srv.config.active_expire_effort.clamp(1, 10) as usize - 1;
     let per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * effort;
     let stale = ACCEPTABLE_STALE.saturating_sub(effort);
     let start = Instant::now();
     let now = srv.now_ms;
-    let mut deleted = 0;
+    let (mut deleted, mut total_sampled, mut capped) = (0, 0, false);
     let mut sample: Vec<Key> = Vec::with_capacity(per_loop);
     for db_index in 0..srv.dbs.len() {
         loop {
@@ -54,14 +56,18 @@ pub fn active_expire_cycle(srv: &mut Server, limit: Duration) -> usize {
                 }
             }
             deleted += expired;
-            if sampled == 0 || expired * 100 <= sampled * stale || start.elapsed() >= limit {
+            total_sampled += sampled;
+            capped = start.elapsed() >= limit;
+            if sampled == 0 || expired * 100 <= sampled * stale || capped {
                 break;
             }
         }
-        if start.elapsed() >= limit {
+        if capped {
             break;
         }
     }
+    let us = start.elapsed().as_micros() as u64;
+    srv.stats.expire.record(total_sampled, deleted, us, capped);
     deleted
 }
 

@@ -34,9 +34,11 @@ pub mod pause;
 pub mod process;
 pub mod pubsub;
 mod spawn;
+pub mod stats;
 
 pub use config::Config;
 pub use spawn::ServerThread;
+pub use stats::Stats;
 
 use crate::cmd::{self, Args};
 use crate::db::Db;
@@ -48,34 +50,6 @@ use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Counters INFO reports.
-#[derive(Debug, Default, Clone)]
-pub struct Stats {
-    /// Commands processed.
-    pub commands: u64,
-    /// Connections accepted.
-    pub connections: u64,
-    /// Connections refused (maxclients).
-    pub rejected: u64,
-    /// Bytes read from clients.
-    pub net_input: u64,
-    /// Bytes written to clients.
-    pub net_output: u64,
-    /// Keys deleted because they expired.
-    pub expired_keys: u64,
-    /// Keys evicted under maxmemory.
-    pub evicted_keys: u64,
-    /// Clients evicted under maxmemory-clients (see `client_evict`).
-    pub evicted_clients: u64,
-    /// Lookups that found the key.
-    pub keyspace_hits: u64,
-    /// Lookups that did not.
-    pub keyspace_misses: u64,
-    /// Per-command counters and error replies (INFO commandstats,
-    /// errorstats).
-    pub cmd: cmdstats::CommandStats,
-}
 
 /// The server's state. Lives in an `Rc<RefCell<..>>` shared by the loop's
 /// callbacks; only the loop thread ever touches it.
@@ -136,8 +110,6 @@ pub struct Server {
     pub rdb_last_save_time: i64,
     /// INFO `rdb_last_bgsave_status`: "ok" or "err".
     pub rdb_last_bgsave_status: &'static str,
-    /// INFO `total_forks`.
-    pub total_forks: u64,
     /// INFO `aof_enabled`.
     pub aof_enabled: bool,
     /// INFO `aof_rewrite_in_progress`.
@@ -160,8 +132,8 @@ pub struct Server {
     pub latency: crate::cmd::latency::LatencyMonitor,
     /// The slow log (SLOWLOG).
     pub slowlog: crate::cmd::slowlog::SlowLog,
-    /// Samples for INFO's `instantaneous_ops_per_sec`.
-    pub ops: crate::cmd::info::OpsSampler,
+    /// Samples for INFO's instantaneous rates.
+    pub ops: stats::InstantMetrics,
     /// Some client was marked `close_asap` (CLIENT KILL): before-sleep
     /// closes it.
     pub kill_pending: bool,
@@ -259,7 +231,6 @@ impl Server {
             rdb_bgsave_in_progress: false,
             rdb_last_save_time: now / 1000,
             rdb_last_bgsave_status: "ok",
-            total_forks: 0,
             aof_enabled: false,
             aof_rewrite_in_progress: false,
             blocked_clients: 0,
@@ -429,6 +400,7 @@ fn process_input(srv: &mut Server, c: &mut Client) {
 /// idle.
 fn send_reply(srv: &mut Server, c: &mut Client) -> WriteOutcome {
     let before = c.pending_output();
+    srv.stats.writes_processed += 1;
     let outcome = write_to_client(c);
     let sent = before - c.pending_output();
     srv.stats.net_output += sent as u64;
@@ -499,6 +471,8 @@ fn after_poll(lp: &mut Loop, shared: &Shared) {
         max_bulk_len: srv.config.proto_max_bulk_len,
         authenticated: srv.config.requirepass.is_empty(),
     };
+    srv.stats.reads_processed += tasks.len() as u64;
+    srv.stats.io_threaded_reads += tasks.len() as u64;
     let mut tasks = threads.read_all(tasks, &limits);
     srv.io_threads = Some(threads);
     srv.refresh_clock();
@@ -634,6 +608,8 @@ fn write_with_threads(lp: &mut Loop, srv: &mut Server) {
         }
     }
     let before: usize = tasks.iter().map(|t| t.client.pending_output()).sum();
+    srv.stats.writes_processed += tasks.len() as u64;
+    srv.stats.io_threaded_writes += tasks.len() as u64;
     let tasks = threads.write_all(tasks);
     srv.io_threads = Some(threads);
     let after: usize = tasks.iter().map(|t| t.client.pending_output()).sum();
@@ -693,8 +669,7 @@ fn cron(shared: &Shared) {
     srv.drain_expired(None);
     clients_cron::run(srv);
     crate::persist::cron(srv);
-    let (now, commands) = (srv.now_ms, srv.stats.commands);
-    srv.ops.sample(now, commands);
+    srv.ops.sample(srv.now_ms, &srv.stats);
 }
 
 /// A server that has bound its sockets and is ready to run.

@@ -1,0 +1,85 @@
+//! INFO's stats and replication sections.
+//!
+//! This server has no replication, active defragmentation, client-side
+//! caching (tracking) or reply-buffer resizing: their fields print what an
+//! idle redis-server prints, with `repl_backlog_size` the configured size.
+
+use super::field;
+use crate::server::Server;
+
+/// `# Stats`.
+pub(super) fn stats(srv: &Server, out: &mut String) {
+    let s = &srv.stats;
+    let kbps = |r: &crate::server::stats::RateSampler| r.per_sec() as f32 / 1024.0;
+    field!(out, "# Stats");
+    field!(out, "total_connections_received:{}", s.connections);
+    field!(out, "total_commands_processed:{}", s.commands);
+    field!(out, "instantaneous_ops_per_sec:{}", srv.ops.ops.per_sec());
+    field!(out, "total_net_input_bytes:{}", s.net_input);
+    field!(out, "total_net_output_bytes:{}", s.net_output);
+    field!(out, "total_net_repl_input_bytes:0");
+    field!(out, "total_net_repl_output_bytes:0");
+    field!(out, "instantaneous_input_kbps:{:.2}", kbps(&srv.ops.net_input));
+    field!(out, "instantaneous_output_kbps:{:.2}", kbps(&srv.ops.net_output));
+    field!(out, "instantaneous_input_repl_kbps:0.00");
+    field!(out, "instantaneous_output_repl_kbps:0.00");
+    field!(out, "rejected_connections:{}", s.rejected);
+    field!(out, "sync_full:0");
+    field!(out, "sync_partial_ok:0");
+    field!(out, "sync_partial_err:0");
+    field!(out, "expired_keys:{}", s.expired_keys);
+    field!(out, "expired_stale_perc:{:.2}", s.expire.stale_perc * 100.0);
+    field!(out, "expired_time_cap_reached_count:{}", s.expire.time_cap_reached);
+    field!(out, "expire_cycle_cpu_milliseconds:{}", s.expire.cycle_us / 1000);
+    field!(out, "evicted_keys:{}", s.evicted_keys);
+    field!(out, "evicted_clients:{}", s.evicted_clients);
+    field!(out, "total_eviction_exceeded_time:{}", s.eviction_exceeded.total_us() / 1000);
+    field!(out, "current_eviction_exceeded_time:{}", s.eviction_exceeded.current_us() / 1000);
+    field!(out, "keyspace_hits:{}", s.keyspace_hits);
+    field!(out, "keyspace_misses:{}", s.keyspace_misses);
+    field!(out, "pubsub_channels:{}", srv.pubsub.channel_count());
+    field!(out, "pubsub_patterns:{}", srv.pubsub.pattern_count());
+    field!(out, "pubsubshard_channels:{}", srv.pubsub.shard_count());
+    field!(out, "latest_fork_usec:{}", s.latest_fork_usec);
+    field!(out, "total_forks:{}", s.total_forks);
+    // MIGRATE is not implemented, so it caches no connection.
+    field!(out, "migrate_cached_sockets:0");
+    field!(out, "slave_expires_tracked_keys:0");
+    field!(out, "active_defrag_hits:0");
+    field!(out, "active_defrag_misses:0");
+    field!(out, "active_defrag_key_hits:0");
+    field!(out, "active_defrag_key_misses:0");
+    field!(out, "total_active_defrag_time:0");
+    field!(out, "current_active_defrag_time:0");
+    field!(out, "tracking_total_keys:0");
+    field!(out, "tracking_total_items:0");
+    field!(out, "tracking_total_prefixes:0");
+    field!(out, "unexpected_error_replies:0");
+    field!(out, "total_error_replies:{}", s.cmd.total_error_replies);
+    // Redis counts deep sanitizations of RESTORE payloads, off by default
+    // (`sanitize-dump-payload no`), which this server never does.
+    field!(out, "dump_payload_sanitizations:0");
+    field!(out, "total_reads_processed:{}", s.reads_processed);
+    field!(out, "total_writes_processed:{}", s.writes_processed);
+    field!(out, "io_threaded_reads_processed:{}", s.io_threaded_reads);
+    field!(out, "io_threaded_writes_processed:{}", s.io_threaded_writes);
+    field!(out, "reply_buffer_shrinks:0");
+    field!(out, "reply_buffer_expands:0");
+}
+
+/// `# Replication`: a master with no replicas and no backlog.
+pub(super) fn replication(srv: &Server, out: &mut String) {
+    let backlog = srv.config.inert.get("repl-backlog-size").map_or("1048576", String::as_str);
+    field!(out, "# Replication");
+    field!(out, "role:master");
+    field!(out, "connected_slaves:0");
+    field!(out, "master_failover_state:no-failover");
+    field!(out, "master_replid:{:040x}", 0);
+    field!(out, "master_replid2:{:040x}", 0);
+    field!(out, "master_repl_offset:0");
+    field!(out, "second_repl_offset:-1");
+    field!(out, "repl_backlog_active:0");
+    field!(out, "repl_backlog_size:{backlog}");
+    field!(out, "repl_backlog_first_byte_offset:0");
+    field!(out, "repl_backlog_histlen:0");
+}
