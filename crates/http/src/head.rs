@@ -140,6 +140,18 @@ impl HeadScan {
         if self.complete {
             return Scanned::Parse;
         }
+        // The usual case, a whole head in one read: the bytes start with
+        // the request line and end with an empty line, so the first head
+        // ends somewhere in them (at that line or before it), and no byte
+        // needs looking at. A keep-alive request then costs the scan two
+        // comparisons.
+        if self.seen == 0
+            && data.first().is_some_and(|&c| c != b'\r' && c != b'\n')
+            && (data.ends_with(b"\n\r\n") || data.ends_with(b"\n\n"))
+        {
+            self.complete = true;
+            return Scanned::Parse;
+        }
         let mut line_done = false;
         for (i, &c) in data.iter().enumerate().skip(self.seen) {
             if self.lead.is_none() {
@@ -232,6 +244,20 @@ mod tests {
         let mut empty = HeadScan::default();
         assert_eq!(empty.feed(b"\r\n\r\n\n"), Scanned::Wait);
         assert_eq!((empty.lead(), empty.line_len()), (5, None));
+        // A whole head in one read, alone or with more pipelined after it
+        // up to an empty line: complete at once (the fast path).
+        for whole in [
+            &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nA: b\r\n\r\n",
+        ] {
+            let mut scan = HeadScan::default();
+            assert_eq!(scan.feed(whole), Scanned::Parse);
+            assert_eq!(scan.feed(whole), Scanned::Parse, "complete stays complete");
+        }
+        // A request line alone is not a whole head.
+        let mut line = HeadScan::default();
+        assert_eq!(line.feed(b"GET / HTTP/1.1\r\n"), Scanned::Parse);
+        assert_eq!(line.feed(b"GET / HTTP/1.1\r\nHost"), Scanned::Wait);
         let mut partial = HeadScan::default();
         assert_eq!(partial.feed(b"GET /lo"), Scanned::Wait);
         assert_eq!((partial.lead(), partial.line_len()), (0, None));
