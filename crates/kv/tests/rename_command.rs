@@ -78,20 +78,21 @@ fn an_aof_loads_under_renames_whichever_name_wrote_it() {
         let _: () = q(&mut c, &["SET", "before", "1"]);
         srv.stop().unwrap();
     }
-    {
-        let srv = start_with(|cfg| {
+    // The same AOF, with SET renamed PUT.
+    let renamed = || {
+        start_with(|cfg| {
             aof(cfg);
             cfg.renames = renames(&[("set", "put")]);
-        });
+        })
+    };
+    {
+        let srv = renamed();
         let mut c = conn(&srv);
         assert_eq!(q::<String>(&mut c, &["GET", "before"]), "1");
         let _: () = q(&mut c, &["PUT", "after", "2"]);
         srv.stop().unwrap();
     }
-    let srv = start_with(|cfg| {
-        aof(cfg);
-        cfg.renames = renames(&[("set", "put")]);
-    });
+    let srv = renamed();
     let mut c = conn(&srv);
     assert_eq!(q::<String>(&mut c, &["GET", "before"]), "1");
     assert_eq!(q::<String>(&mut c, &["GET", "after"]), "2");
