@@ -254,6 +254,31 @@ fn a_lower_configured_pubsub_limit_applies() {
     assert!(sent < 100, "disconnected after {sent} MB");
 }
 
+/// Redis's obuf-limits test "soft limit is not enforced too early and is
+/// enforced when no traffic": a subscriber over the soft limit is closed
+/// when the limit's time runs out, though nothing more is published.
+#[test]
+fn a_soft_limit_runs_out_without_more_output() {
+    let srv = start_with(|cfg| {
+        cfg.client_output_buffer_limit[2] =
+            spindle_kv::server::config::OutputLimit { hard: 0, soft: 100_000, soft_secs: 1 };
+    });
+    let mut sub = Raw::connect(&srv);
+    sub.send(b"CLIENT SETNAME slow\r\n");
+    sub.roundtrip(b"SUBSCRIBE flood\r\n", format!("+OK\r\n{}", confirm("subscribe", "flood", 1)).as_bytes());
+    let mut p = conn(&srv);
+    let payload = vec![b'x'; 64 << 10];
+    // Publish until the subscriber, which never reads, holds more than the
+    // soft limit unsent (the kernel's buffers take the first megabytes).
+    let over = eventually(|| {
+        publish(&mut p, "flood", &payload);
+        client_line(&mut p, "slow").is_some_and(|l| client_field(&l, "omem") > 100_000)
+    });
+    assert!(over, "the subscriber's output never passed the soft limit");
+    // No more traffic: the cron closes it once the second has run out.
+    wait_until("the subscriber over its soft limit to be closed", || numsub(&mut p, "flood") == 0);
+}
+
 #[test]
 fn a_normal_client_over_a_configured_limit_is_disconnected_after_its_command() {
     use std::io::Read;

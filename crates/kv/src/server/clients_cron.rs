@@ -9,7 +9,10 @@
 //! or a client blocked in a command (their own timeouts apply). With
 //! `maxmemory-clients` on, it also refreshes each client's share of the
 //! clients' memory (see [`super::client_evict`]), catching buffers that
-//! shrank while the client was idle.
+//! shrank while the client was idle. And it checks each client's unsent
+//! output against `client-output-buffer-limit` again, as Redis 7.0's
+//! `clientsCron` does, so that a client over a soft limit is closed when
+//! the limit's time runs out even if nothing more is sent to it.
 
 use super::{client, client_evict, Server};
 
@@ -58,6 +61,13 @@ pub(super) fn run(srv: &mut Server) {
         if max_idle_ms > 0 && idle_too_long(&c, now, max_idle_ms) {
             tracing::debug!(client = c.id, "closing an idle client (timeout)");
             c.close_asap = true;
+            srv.kill_pending = true;
+        } else if c.pending_output() > 0
+            && super::pubsub::enforce_output_limit(&mut c, &srv.config.client_output_buffer_limit, now)
+        {
+            // A soft limit runs out with time, not with output: a reader
+            // that stopped reading after the last message would otherwise
+            // hold its buffer for as long as nothing more is sent to it.
             srv.kill_pending = true;
         } else {
             client::resize_query_buffer(&mut c, now);
