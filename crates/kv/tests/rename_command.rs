@@ -40,6 +40,13 @@ fn renamed_and_removed_commands_answer_only_to_their_new_names() {
     assert!(matches!(&items[0], redis::Value::Array(e) if e[0] == redis::Value::BulkString(b"get".to_vec())));
     assert_eq!(items[1], redis::Value::Nil);
     assert_eq!(items[2], redis::Value::Nil);
+    // The removed command leaves the table, as in Redis; the renamed ones
+    // stay, listed under their own names.
+    let plain = start();
+    let count = |c: &mut redis::Connection| q::<i64>(c, &["COMMAND", "COUNT"]);
+    assert_eq!(count(&mut c), count(&mut conn(&plain)) - 1);
+    let list: Vec<String> = q(&mut c, &["COMMAND", "LIST"]);
+    assert!(!list.iter().any(|n| n == "flushall") && list.iter().any(|n| n == "get"), "{list:?}");
 }
 
 #[test]

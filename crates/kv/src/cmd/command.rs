@@ -293,11 +293,17 @@ const HELP: &[&str] = &[
     "    Print this help.",
 ];
 
+/// Every command in this server's table: all of them, less those
+/// `rename-command` removed.
+fn listed_commands() -> impl Iterator<Item = &'static Command> {
+    super::all_commands().filter(|c| super::rename::listed(c.name))
+}
+
 /// COMMAND.
 pub fn command(ctx: &mut Ctx<'_>) {
     let argc = ctx.argc();
     if argc == 1 {
-        let all: Vec<&Command> = super::all_commands().collect();
+        let all: Vec<&Command> = listed_commands().collect();
         let mut r = ctx.reply();
         r.array_len(all.len());
         for c in all {
@@ -309,12 +315,12 @@ pub fn command(ctx: &mut Ctx<'_>) {
     match (sub.as_slice(), argc) {
         (b"help", 2) => super::server::help(ctx, HELP),
         (b"count", 2) => {
-            let n = super::all_commands().count();
+            let n = listed_commands().count();
             ctx.reply().int(n as i64)
         }
         (b"info", _) => {
             let found: Vec<Option<&Command>> = if argc == 2 {
-                super::all_commands().map(Some).collect()
+                listed_commands().map(Some).collect()
             } else {
                 (2..argc).map(|i| super::lookup(ctx.arg(i))).collect()
             };
@@ -329,7 +335,7 @@ pub fn command(ctx: &mut Ctx<'_>) {
         }
         (b"docs", _) => {
             let found: Vec<&Command> = if argc == 2 {
-                super::all_commands().collect()
+                listed_commands().collect()
             } else {
                 (2..argc).filter_map(|i| super::lookup(ctx.arg(i))).collect()
             };
@@ -389,7 +395,7 @@ fn list(ctx: &mut Ctx<'_>) {
         }
     }
     let mut names: Vec<String> = Vec::new();
-    for c in super::all_commands() {
+    for c in listed_commands() {
         if filter(c.name, c) {
             names.push(c.name.to_string());
         }

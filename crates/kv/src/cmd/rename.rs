@@ -130,6 +130,17 @@ pub(super) fn lookup(name: &[u8]) -> Lookup {
     }
 }
 
+/// Whether the command whose own name is `own` is in this thread's
+/// command table under some name: false only for a removed one
+/// (`rename-command NAME ""`). COMMAND, COMMAND COUNT and COMMAND LIST
+/// leave removed commands out, as Redis's iterate a table they are no
+/// longer in; a renamed one is listed, under its own name, as Redis
+/// lists it.
+pub fn listed(own: &str) -> bool {
+    let Some(r) = ACTIVE.with(Cell::get) else { return true };
+    !r.hidden.contains(own.as_bytes()) || r.to_original.values().any(|&o| o == own)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
