@@ -122,6 +122,21 @@ fn config_set_bind_adds_and_drops_addresses_on_the_same_port() {
     ping(&mut before);
 }
 
+/// A host name is resolved, as Redis's `anetTcpServer` resolves it:
+/// `localhost` (from /etc/hosts) listens on 127.0.0.1.
+#[test]
+fn config_set_bind_resolves_a_host_name() {
+    let srv = common::start();
+    let port = srv.addr().port();
+    let mut before = common::conn(&srv);
+    let () = q(&mut before, &["CONFIG", "SET", "bind", "127.0.0.2"]);
+    assert!(refused(at("127.0.0.1", port)), "127.0.0.1 still accepts");
+    let () = q(&mut before, &["CONFIG", "SET", "bind", "localhost"]);
+    assert_eq!(get(&mut before, "bind"), "localhost");
+    ping(&mut connect(at("127.0.0.1", port)));
+    assert!(refused(at("127.0.0.2", port)), "127.0.0.2 still accepts");
+}
+
 /// Redis closes the old sockets before it binds the new, so a new address
 /// may overlap an old one on the same port: the wildcard for one address,
 /// and back.

@@ -202,13 +202,19 @@ fn bind_one(addr: SocketAddr, backlog: u32) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
-/// A `bind` address: an IP, or Redis's wildcards `*` (every IPv4
-/// address) and `::*` (every IPv6 address), as in `bind * -::*`.
+/// A `bind` address: an IP, Redis's wildcards `*` (every IPv4 address)
+/// and `::*` (every IPv6 address), as in `bind * -::*`, or a host name,
+/// which Redis's `anetTcpServer` resolves (`bind localhost`): the first
+/// IPv4 address the resolver gives, or IPv6 for a name with a `:`.
 fn bind_ip(b: &str) -> Option<IpAddr> {
     match b {
         "*" => Some(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
         "::*" => Some(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)),
-        _ => b.parse().ok(),
+        _ => b.parse().ok().or_else(|| {
+            use std::net::ToSocketAddrs;
+            let v6 = b.contains(':');
+            (b, 0).to_socket_addrs().ok()?.map(|a| a.ip()).find(|ip| ip.is_ipv6() == v6)
+        }),
     }
 }
 
@@ -238,7 +244,8 @@ mod tests {
         assert_eq!(bind_ip("*"), Some("0.0.0.0".parse().unwrap()));
         assert_eq!(bind_ip("::*"), Some("::".parse().unwrap()));
         assert_eq!(bind_ip("127.0.0.1"), Some("127.0.0.1".parse().unwrap()));
-        assert_eq!(bind_ip("localhost"), None);
+        // From /etc/hosts, as Redis's getaddrinfo finds it.
+        assert_eq!(bind_ip("localhost"), Some("127.0.0.1".parse().unwrap()));
     }
 
     #[test]
