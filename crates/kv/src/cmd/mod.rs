@@ -233,6 +233,18 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && refused_on_oom(c, cmd) {
         return reject(srv, c, Some(called), crate::server::evict::OOM_ERROR);
     }
+    // The AOF cannot be written: a write acknowledged now might not
+    // survive a crash, so writes are refused (and PING, so that health
+    // checks see it), as Redis's `writeCommandsDeniedByDiskError` does.
+    if let Some(err) = srv.persist.aof.disk_error() {
+        let writes = cmd.flags & WRITE != 0
+            || (cmd.name == "exec"
+                && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| q.cmd.flags & WRITE != 0)));
+        if (writes || cmd.name == "ping") && !c.must_obey {
+            let msg = format!("MISCONF Errors writing to the AOF file: {err}");
+            return reject(srv, c, Some(called), &msg);
+        }
+    }
     if c.proto == 2 && cmd.flags & SUBSCRIBED_OK == 0 && c.subs.total() > 0 && cmd.name != "reset" {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",

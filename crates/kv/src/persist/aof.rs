@@ -53,6 +53,31 @@ pub struct Aof {
     pub current_size: u64,
     /// The size after the last rewrite (auto-aof-rewrite-percentage).
     pub base_size: u64,
+    /// The last write to the file failed (`ENOSPC`, `EFBIG`, `EIO`), and
+    /// no write has succeeded since: the system's text, for the MISCONF
+    /// refusal of writes and INFO's `aof_last_write_status`.
+    pub write_error: Option<String>,
+    /// The last everysec fdatasync failed, and none has succeeded since.
+    pub fsync_error: Option<String>,
+}
+
+impl Aof {
+    /// Why writes are refused, if they are: the AOF cannot be written (or
+    /// synced), so a write acknowledged now might not survive a crash.
+    /// Redis's `writeCommandsDeniedByDiskError` for the AOF.
+    pub fn disk_error(&self) -> Option<&str> {
+        self.write_error.as_deref().or(self.fsync_error.as_deref())
+    }
+}
+
+/// An IO error as C's `strerror` words it ("No space left on device"),
+/// without Rust's " (os error 28)".
+fn strerror(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 /// `dir/appendfilename`.
@@ -100,26 +125,32 @@ impl Aof {
     }
 
     /// Writes the buffer to the file, and with `always` fdatasyncs it.
-    /// Called before replies are sent.
+    /// Called before replies are sent, so that no write is acknowledged
+    /// before it is in the file.
+    ///
+    /// A failed write (a full disk, `ENOSPC`; a file-size limit, `EFBIG`)
+    /// is handled as Redis's `flushAppendOnlyFile` handles it. What part
+    /// of the buffer did reach the file is cut off again, so the file
+    /// still ends with a whole command, and the buffer is kept for the
+    /// next flush to retry. With `appendfsync always` the process exits:
+    /// the replies about to go out would acknowledge writes that are not
+    /// on disk, and Redis exits there too rather than break that promise.
+    /// Otherwise [`Aof::write_error`] is set, and write commands (and
+    /// PING) are refused with MISCONF until a write succeeds. A failed
+    /// fdatasync with `always` exits as well.
     pub fn flush(&mut self, policy: AppendFsync) {
-        if self.buf.is_empty() {
+        let always = policy == AppendFsync::Always;
+        if !self.write_buffer(always) {
             return;
         }
-        let Some(f) = &mut self.file else {
-            self.buf.clear();
-            return;
-        };
-        if let Err(e) = f.write_all(&self.buf) {
-            // Keep the buffer: the next flush retries.
-            tracing::error!(error = %e, "error writing to the AOF");
-            return;
-        }
-        self.current_size += self.buf.len() as u64;
-        self.buf.clear();
         match policy {
             AppendFsync::Always => {
-                if let Err(e) = f.sync_data() {
-                    tracing::error!(error = %e, "can't fdatasync the AOF");
+                if let Some(Err(e)) = self.file.as_ref().map(File::sync_data) {
+                    tracing::error!(
+                        error = %e,
+                        "can't persist the AOF for an fsync error when the AOF fsync policy is 'always'; exiting"
+                    );
+                    std::process::exit(1);
                 }
             }
             AppendFsync::EverySec => self.fsync_pending = true,
@@ -127,12 +158,55 @@ impl Aof {
         }
     }
 
+    /// Writes the buffer to the file; returns whether it is all there now
+    /// (false after a failed write, handled as [`flush`](Aof::flush) says;
+    /// `exit_on_error` is the `always` policy's exit).
+    fn write_buffer(&mut self, exit_on_error: bool) -> bool {
+        if self.buf.is_empty() {
+            return true;
+        }
+        let Some(f) = &mut self.file else {
+            self.buf.clear();
+            return true;
+        };
+        if let Err(e) = f.write_all(&self.buf) {
+            if let Err(t) = f.set_len(self.current_size) {
+                tracing::error!(error = %t, "could not remove a short write from the AOF; it may not load");
+            }
+            if exit_on_error {
+                tracing::error!(
+                    error = %e,
+                    "can't recover from an AOF write error when the AOF fsync policy is 'always'; exiting"
+                );
+                std::process::exit(1);
+            }
+            if self.write_error.is_none() {
+                tracing::error!(error = %e, "error writing to the AOF; refusing writes until it can be written");
+            }
+            self.write_error = Some(strerror(&e));
+            return false;
+        }
+        if self.write_error.take().is_some() {
+            tracing::warn!("AOF write error looks solved, writes are accepted again");
+        }
+        self.current_size += self.buf.len() as u64;
+        self.buf.clear();
+        true
+    }
+
     /// The everysec fsync: starts a background fdatasync when a second has
     /// passed and data is waiting. Called from the cron.
     pub fn cron_fsync(&mut self, now_ms: i64) {
         if self.fsync_thread.as_ref().is_some_and(|t| t.is_finished()) {
-            if let Some(Ok(Err(e))) = self.fsync_thread.take().map(JoinHandle::join) {
-                tracing::error!(error = %e, "background AOF fdatasync failed");
+            match self.fsync_thread.take().map(JoinHandle::join) {
+                Some(Ok(Err(e))) => {
+                    tracing::error!(error = %e, "background AOF fdatasync failed; refusing writes until one succeeds");
+                    self.fsync_error = Some(strerror(&e));
+                    // Synced again at the next chance.
+                    self.fsync_pending = true;
+                }
+                Some(Ok(Ok(()))) => self.fsync_error = None,
+                _ => {}
             }
         }
         if !self.fsync_pending || self.fsync_thread.is_some() || now_ms - self.last_fsync_ms < 1000 {
@@ -147,7 +221,12 @@ impl Aof {
 
     /// Writes what is buffered and fsyncs (shutdown).
     pub fn flush_and_sync(&mut self) {
-        self.flush(AppendFsync::Always);
+        // On the way out a failed write or sync is logged, and the shutdown
+        // goes on (to its snapshot, if one is due), as Redis's does.
+        self.write_buffer(false);
+        if let Some(Err(e)) = self.file.as_ref().map(File::sync_data) {
+            tracing::error!(error = %e, "failed to fsync the AOF");
+        }
         if let Some(t) = self.fsync_thread.take() {
             let _ = t.join();
         }

@@ -45,7 +45,7 @@ pub(super) fn persistence(srv: &Server, out: &mut String) {
     field!(out, "aof_last_bgrewrite_status:{}", status(p.aof_last_rewrite_failed));
     field!(out, "aof_rewrites:{}", srv.stats.aof_rewrites);
     field!(out, "aof_rewrites_consecutive_failures:{}", srv.stats.aof_rewrite_failures);
-    field!(out, "aof_last_write_status:ok");
+    field!(out, "aof_last_write_status:{}", status(srv.persist.aof.disk_error().is_some()));
     field!(out, "aof_last_cow_size:{}", p.aof_last_cow);
     field!(out, "module_fork_in_progress:0");
     field!(out, "module_fork_last_cow_size:0");
