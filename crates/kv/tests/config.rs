@@ -112,7 +112,9 @@ fn bad_lines_give_redis_errors() {
 fn sample(name: &str) -> (&'static str, &'static str) {
     match name {
         "requirepass" => ("", ""),
-        "protected-mode" | "rdbcompression" | "aof-load-truncated" => ("no", "no"),
+        "protected-mode" | "rdbcompression" | "aof-load-truncated" | "stop-writes-on-bgsave-error" => {
+            ("no", "no")
+        }
         "appendonly" | "lazyfree-lazy-eviction" | "lazyfree-lazy-expire" | "lazyfree-lazy-server-del" => {
             ("yes", "yes")
         }

@@ -233,15 +233,16 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && refused_on_oom(c, cmd) {
         return reject(srv, c, Some(called), crate::server::evict::OOM_ERROR);
     }
-    // The AOF cannot be written: a write acknowledged now might not
-    // survive a crash, so writes are refused (and PING, so that health
-    // checks see it), as Redis's `writeCommandsDeniedByDiskError` does.
-    if let Some(err) = srv.persist.aof.disk_error() {
+    // The disk is failing: the last snapshot could not be written (with
+    // save points configured and stop-writes-on-bgsave-error on), or the
+    // AOF cannot be, so that a write acknowledged now might not survive a
+    // crash. Writes are refused, and PING, so that health checks see it,
+    // as Redis's `writeCommandsDeniedByDiskError` does.
+    if let Some(msg) = disk_error(srv) {
         let writes = cmd.flags & WRITE != 0
             || (cmd.name == "exec"
                 && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| q.cmd.flags & WRITE != 0)));
         if (writes || cmd.name == "ping") && !c.must_obey {
-            let msg = format!("MISCONF Errors writing to the AOF file: {err}");
             return reject(srv, c, Some(called), &msg);
         }
     }
@@ -362,6 +363,21 @@ fn execute_and_feed(
     srv.flush_key_misses(Some(c));
     srv.drain_expired(Some(c));
     crate::persist::propagate::after_command(srv, c, db, args, cmd, dirty_before, out_before);
+}
+
+/// Redis's refusal of writes for a failing disk, if the disk is failing
+/// (`writeCommandsDeniedByDiskError`): a failed snapshot first, then the
+/// AOF.
+fn disk_error(srv: &Server) -> Option<String> {
+    const RDB_ERROR: &str = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.";
+    if srv.rdb_last_bgsave_status != "ok"
+        && srv.config.stop_writes_on_bgsave_error
+        && !srv.config.save.is_empty()
+    {
+        return Some(RDB_ERROR.into());
+    }
+    let err = srv.persist.aof.disk_error()?;
+    Some(format!("MISCONF Errors writing to the AOF file: {err}"))
 }
 
 /// Whether `c` may run a command its option `action` protects: never

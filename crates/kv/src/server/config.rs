@@ -44,6 +44,10 @@ pub struct Config {
     pub rdbcompression: bool,
     /// `appendonly`.
     pub appendonly: bool,
+    /// `stop-writes-on-bgsave-error`: with save points configured, refuse
+    /// writes while the last snapshot failed (Redis's default, so that a
+    /// failing disk is noticed by RDB-only users).
+    pub stop_writes_on_bgsave_error: bool,
     /// `appendfilename`.
     pub appendfilename: String,
     /// `appendfsync`.
@@ -240,6 +244,7 @@ impl Default for Config {
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             rdbcompression: true,
             appendonly: false,
+            stop_writes_on_bgsave_error: true,
             appendfilename: "appendonly.aof".into(),
             appendfsync: AppendFsync::EverySec,
             enable_debug_command: ProtectedAction::No,

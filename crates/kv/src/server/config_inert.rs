@@ -32,7 +32,7 @@
 //!   `appenddirname` (the AOF is the single `appendfilename` in `dir`),
 //!   `aof-disable-auto-gc`, `aof-rewrite-incremental-fsync`,
 //!   `rdb-save-incremental-fsync`, `no-appendfsync-on-rewrite`,
-//!   `stop-writes-on-bgsave-error`, `sanitize-dump-payload`,
+//!   `sanitize-dump-payload`,
 //!   `shutdown-on-sigint`, `shutdown-on-sigterm`, `shutdown-timeout`;
 //! - memory and CPU tuning: `activedefrag`, `active-defrag-*`,
 //!   `jemalloc-bg-thread`, `disable-thp`, `oom-score-adj`,
@@ -254,7 +254,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     b!("always-show-logo", None, IMMUTABLE, "no"),
     b!("rdb-del-sync-files", None, 0, "no"),
     b!("activerehashing", None, 0, "yes"),
-    b!("stop-writes-on-bgsave-error", None, 0, "yes"),
     b!("set-proc-title", None, IMMUTABLE, "yes"),
     b!("dynamic-hz", None, 0, "yes"),
     b!("repl-disable-tcp-nodelay", None, 0, "no"),

@@ -402,6 +402,7 @@ pub static OPTIONS: &[ConfigOption] = &[
     opt!("save", None, MULTI_ARG, |c| get_save(c), |c, v| set_save(c, v)?),
     boolean!("rdbcompression", rdbcompression),
     boolean!("appendonly", appendonly),
+    boolean!("stop-writes-on-bgsave-error", stop_writes_on_bgsave_error),
     opt!("appendfilename", None, IMMUTABLE, |c| c.appendfilename.clone(), |c, v| c.appendfilename =
         one(v)?.into()),
     opt!("appendfsync", None, 0, |c| name_of(FSYNC, c.appendfsync), |c, v| c.appendfsync = pick(v, FSYNC)?),

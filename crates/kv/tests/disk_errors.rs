@@ -1,10 +1,15 @@
-//! The AOF cannot be written (a full disk; here a file-size limit, `ulimit
-//! -f`, whose EFBIG stands in for ENOSPC): nothing acknowledged may be
-//! lost. With `appendfsync everysec` writes (and PING) are refused with
-//! Redis's MISCONF error until the file can be written again; with
-//! `always` the server exits rather than acknowledge a write it could not
-//! log, as Redis does. Either way every acknowledged write is there after
-//! a restart.
+//! A failing disk (here a file-size limit, `ulimit -f`, whose EFBIG stands
+//! in for a full disk's ENOSPC).
+//!
+//! The AOF cannot be written: nothing acknowledged may be lost. With
+//! `appendfsync everysec` writes (and PING) are refused with Redis's
+//! MISCONF error until the file can be written again; with `always` the
+//! server exits rather than acknowledge a write it could not log, as Redis
+//! does. Either way every acknowledged write is there after a restart.
+//!
+//! A snapshot cannot be written: with save points configured, writes are
+//! refused until a save succeeds (`stop-writes-on-bgsave-error`), so that
+//! RDB-only users notice, as in Redis.
 
 mod common;
 use std::io::{BufRead, BufReader};
@@ -14,22 +19,29 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The server binary on a free port with the AOF on in `dir`, under a
-/// soft file-size limit of `limit_blocks` 512-byte blocks (none if 0),
-/// with SIGXFSZ ignored so that a write past it fails with EFBIG.
+/// The server binary on a free port, data in `dir`, under a soft
+/// file-size limit of `limit_blocks` 512-byte blocks (none if 0), with
+/// SIGXFSZ ignored so that a write past it fails with EFBIG.
 struct Server {
     child: Child,
     port: u16,
 }
 
 impl Server {
+    /// With the AOF on, fsynced as `fsync` says.
     fn start(dir: &Path, fsync: &str, limit_blocks: u32) -> Server {
+        Server::start_with(dir, &["--save", "", "--appendonly", "yes", "--appendfsync", fsync], limit_blocks)
+    }
+
+    fn start_with(dir: &Path, args: &[&str], limit_blocks: u32) -> Server {
         let limit = if limit_blocks > 0 { format!("ulimit -S -f {limit_blocks} && ") } else { String::new() };
         let mut child = Command::new("sh")
             .arg("-c")
             .arg(format!("trap '' XFSZ; {limit}exec \"$0\" \"$@\""))
             .arg(env!("CARGO_BIN_EXE_spindle-kv-server"))
-            .args(["--port", "0", "--save", "", "--appendonly", "yes", "--appendfsync", fsync, "--dir"])
+            .args(["--port", "0"])
+            .args(args)
+            .arg("--dir")
             .arg(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -146,4 +158,70 @@ fn always_exits_rather_than_acknowledge_a_write_it_could_not_log() {
     assert_eq!(srv.exit_code(), Some(1));
     let restarted = Server::start(&dir, "always", 0);
     assert_all_there(&restarted, &acked);
+}
+
+#[test]
+fn a_failed_snapshot_stops_writes_until_a_save_succeeds() {
+    const REFUSED: &str =
+        "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.";
+    let dir = common::named_dir("rdb-failing");
+    let srv = Server::start_with(&dir, &["--save", "3600 1"], 16);
+    let mut c = srv.conn();
+    // 40 KB that do not compress (the RDB's LZF would shrink `value()`).
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for i in 0..400 {
+        let noise: String = (0..13)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                format!("{x:016x}")
+            })
+            .collect();
+        let _: String = redis::cmd("SET").arg(format!("key{i}")).arg(&noise[..100]).query(&mut c).unwrap();
+    }
+    let status = |c: &mut redis::Connection| {
+        let info: String = redis::cmd("INFO").arg("persistence").query(c).unwrap();
+        info.lines().find_map(|l| l.strip_prefix("rdb_last_bgsave_status:")).unwrap().trim().to_string()
+    };
+    let bgsave = |c: &mut redis::Connection| {
+        let deadline = Instant::now() + TIMEOUT;
+        while redis::cmd("BGSAVE").query::<String>(c).is_err() {
+            // One already running (a save point's): wait for it.
+            assert!(Instant::now() < deadline, "BGSAVE never started");
+        }
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let info: String = redis::cmd("INFO").arg("persistence").query(c).unwrap();
+            if info.contains("rdb_bgsave_in_progress:0") {
+                break;
+            }
+            assert!(Instant::now() < deadline, "BGSAVE never ended");
+        }
+    };
+    // 40 KB of data into an 8 KB file: the child fails.
+    bgsave(&mut c);
+    assert_eq!(status(&mut c), "err");
+    let err = redis::cmd("SET").arg("k").arg("v").query::<String>(&mut c).unwrap_err().to_string();
+    assert!(err.contains("MISCONF") && err.contains(REFUSED), "{err}");
+    let ping = redis::cmd("PING").query::<String>(&mut c).unwrap_err().to_string();
+    assert!(ping.contains(REFUSED), "{ping}");
+    let got: Option<String> = redis::cmd("GET").arg("key0").query(&mut c).unwrap();
+    assert!(got.is_some(), "reads go on");
+    // The option turns it off; on again, writes are refused again.
+    let () =
+        redis::cmd("CONFIG").arg("SET").arg("stop-writes-on-bgsave-error").arg("no").query(&mut c).unwrap();
+    let _: String = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
+    let () =
+        redis::cmd("CONFIG").arg("SET").arg("stop-writes-on-bgsave-error").arg("yes").query(&mut c).unwrap();
+    assert!(redis::cmd("SET").arg("k").arg("v").query::<String>(&mut c).is_err());
+    // Room again: a save succeeds, and writes are accepted.
+    let lifted = Command::new("prlimit")
+        .args(["--pid", &srv.child.id().to_string(), "--fsize=unlimited"])
+        .status()
+        .expect("run prlimit (util-linux)");
+    assert!(lifted.success());
+    bgsave(&mut c);
+    assert_eq!(status(&mut c), "ok");
+    let _: String = redis::cmd("SET").arg("k").arg("v2").query(&mut c).unwrap();
 }
