@@ -138,7 +138,10 @@ pub(super) fn lookup(name: &[u8]) -> Lookup {
 /// lists it.
 pub fn listed(own: &str) -> bool {
     let Some(r) = ACTIVE.with(Cell::get) else { return true };
-    !r.hidden.contains(own.as_bytes()) || r.to_original.values().any(|&o| o == own)
+    // Called by its own name (not hidden, not taken by another command),
+    // or by a new one.
+    let own_name_calls_it = !r.hidden.contains(own.as_bytes()) && !r.to_original.contains_key(own.as_bytes());
+    own_name_calls_it || r.to_original.values().any(|&o| o == own)
 }
 
 #[cfg(test)]
@@ -157,6 +160,17 @@ mod tests {
         assert!(!matches!(r.lookup(b"cfg"), Lookup::Command(_)), "an intermediate name is gone");
         assert!(matches!(r.lookup(b"settings"), Lookup::Command("config")));
         assert!(matches!(r.lookup(b"get"), Lookup::Unchanged));
+    }
+
+    #[test]
+    fn a_removed_command_is_not_listed_even_when_its_name_is_reused() {
+        let r = Renames::build(&pairs(&[("get", ""), ("set", "get")])).unwrap();
+        let leaked: &'static Renames = Box::leak(Box::new(r));
+        ACTIVE.with(|a| a.set(Some(leaked)));
+        assert!(!listed("get"), "GET was removed; its name now calls SET");
+        assert!(listed("set"), "SET is called by the name get");
+        assert!(listed("del"));
+        ACTIVE.with(|a| a.set(None));
     }
 
     #[test]
