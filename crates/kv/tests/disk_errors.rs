@@ -60,6 +60,16 @@ impl Server {
         c
     }
 
+    /// Room again on the "disk": the file-size limit lifted (`prlimit`,
+    /// from util-linux, which .ci/run installs).
+    fn lift_file_limit(&self) {
+        let lifted = Command::new("prlimit")
+            .args(["--pid", &self.child.id().to_string(), "--fsize=unlimited"])
+            .status()
+            .expect("run prlimit (util-linux)");
+        assert!(lifted.success());
+    }
+
     /// Waits, bounded, for the process to exit; its exit code.
     fn exit_code(&mut self) -> Option<i32> {
         let deadline = Instant::now() + TIMEOUT;
@@ -128,11 +138,7 @@ fn everysec_refuses_writes_while_the_aof_cannot_be_written() {
     // Room again (the limit lifted): the buffered commands are written and
     // writes are accepted. (The restart below loads the file: the short
     // write was cut off, so it ends with a whole command.)
-    let lifted = Command::new("prlimit")
-        .args(["--pid", &srv.child.id().to_string(), "--fsize=unlimited"])
-        .status()
-        .expect("run prlimit (util-linux)");
-    assert!(lifted.success());
+    srv.lift_file_limit();
     let deadline = Instant::now() + TIMEOUT;
     while redis::cmd("SET").arg("after").arg(value()).query::<String>(&mut c).is_err() {
         assert!(Instant::now() < deadline, "writes are still refused");
@@ -216,11 +222,7 @@ fn a_failed_snapshot_stops_writes_until_a_save_succeeds() {
         redis::cmd("CONFIG").arg("SET").arg("stop-writes-on-bgsave-error").arg("yes").query(&mut c).unwrap();
     assert!(redis::cmd("SET").arg("k").arg("v").query::<String>(&mut c).is_err());
     // Room again: a save succeeds, and writes are accepted.
-    let lifted = Command::new("prlimit")
-        .args(["--pid", &srv.child.id().to_string(), "--fsize=unlimited"])
-        .status()
-        .expect("run prlimit (util-linux)");
-    assert!(lifted.success());
+    srv.lift_file_limit();
     bgsave(&mut c);
     assert_eq!(status(&mut c), "ok");
     let _: String = redis::cmd("SET").arg("k").arg("v2").query(&mut c).unwrap();
