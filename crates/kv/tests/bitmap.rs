@@ -398,7 +398,6 @@ fn start_in(dir: &std::path::Path) -> spindle_kv::server::ServerThread {
 #[test]
 fn aof_replays_setbit_bitop_and_bitfield_after_a_restart() {
     let dir = fresh_dir();
-    let aof = dir.join("appendonly.aof");
     {
         let srv = start_in(&dir);
         let mut c = conn(&srv);
@@ -416,12 +415,12 @@ fn aof_replays_setbit_bitop_and_bitfield_after_a_restart() {
         );
         assert_eq!(r, [Some(0), Some(9), None]);
         // Writes that change nothing reach no file, as in Redis.
-        let size = std::fs::metadata(&aof).expect("the AOF exists").len();
+        let size = aof_size(&dir);
         assert_eq!(q::<i64>(&mut c, &["SETBIT", "b", "3", "1"]), 1);
         let _: Vec<i64> = q(&mut c, &["BITFIELD", "f", "SET", "u4", "3", "9"]);
         let _: Vec<i64> = q(&mut c, &["BITFIELD_RO", "f", "GET", "u4", "3"]);
-        assert_eq!(std::fs::metadata(&aof).unwrap().len(), size);
-        let text = String::from_utf8_lossy(&std::fs::read(&aof).unwrap()).into_owned();
+        assert_eq!(aof_size(&dir), size);
+        let text = aof_text(&dir);
         assert!(text.contains("SETBIT") && text.contains("BITOP") && text.contains("BITFIELD"), "{text}");
     }
     let after: Vec<Vec<u8>> = {

@@ -310,7 +310,6 @@ fn pipelined_commands_behind_a_blocked_one_run_after_it_is_served() {
 #[test]
 fn a_served_pop_is_logged_to_the_aof_as_its_plain_form() {
     let dir = fresh_dir();
-    let aof = dir.join("appendonly.aof");
     let srv = start_with(|cfg| {
         cfg.dir = dir.clone();
         cfg.appendonly = true;
@@ -330,7 +329,7 @@ fn a_served_pop_is_logged_to_the_aof_as_its_plain_form() {
         &["LMPOP", "1", "p", "LEFT", "COUNT", "5"],
         "*2\r\n$1\r\np\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n",
     );
-    let text = String::from_utf8_lossy(&std::fs::read(&aof).expect("the AOF exists")).into_owned();
+    let text = common::aof_text(&dir);
     assert!(text.contains("*2\r\n$4\r\nLPOP\r\n$1\r\nk\r\n"), "{text}");
     assert!(text.contains("*2\r\n$4\r\nRPOP\r\n$1\r\nk\r\n"), "{text}");
     assert!(

@@ -112,9 +112,12 @@ fn bad_lines_give_redis_errors() {
 fn sample(name: &str) -> (&'static str, &'static str) {
     match name {
         "requirepass" => ("", ""),
-        "protected-mode" | "rdbcompression" | "aof-load-truncated" | "stop-writes-on-bgsave-error" => {
-            ("no", "no")
-        }
+        "protected-mode"
+        | "rdbcompression"
+        | "aof-load-truncated"
+        | "stop-writes-on-bgsave-error"
+        | "aof-use-rdb-preamble" => ("no", "no"),
+        "aof-disable-auto-gc" => ("yes", "yes"),
         "appendonly" | "lazyfree-lazy-eviction" | "lazyfree-lazy-expire" | "lazyfree-lazy-server-del" => {
             ("yes", "yes")
         }

@@ -385,7 +385,7 @@ fn pfadd_pfmerge_and_the_cached_count_survive_an_aof_restart() {
         o.call(&c(&[b"PFADD", b"fresh"]));
         keys.iter().map(|k| o.call(&c(&[b"GET", k]))).collect()
     };
-    let text = String::from_utf8_lossy(&std::fs::read(dir.join("appendonly.aof")).expect("AOF")).into_owned();
+    let text = common::aof_text(&dir);
     assert!(text.contains("PFADD") && text.contains("PFMERGE"), "{text:.300}");
     assert!(text.contains("PFCOUNT"), "the PFCOUNT that wrote the cache is logged, as in Redis");
     let srv = common::start_with(aof);

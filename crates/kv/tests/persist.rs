@@ -347,7 +347,7 @@ fn restore_errors_match_redis() {
 }
 
 fn aof_text(dir: &Path) -> String {
-    String::from_utf8_lossy(&std::fs::read(dir.join("appendonly.aof")).expect("the AOF exists")).into_owned()
+    common::aof_text(dir)
 }
 
 #[test]
@@ -385,8 +385,12 @@ fn aof_writes_survive_a_restart_and_deadlines_are_absolute() {
 #[test]
 fn getex_is_logged_as_pexpireat_and_a_rewrite_of_a_hash_replays() {
     let dir = fresh_dir();
+    let commands_base = |cfg: &mut Config| {
+        aof_on(cfg);
+        cfg.aof_use_rdb_preamble = false;
+    };
     {
-        let srv = start_in(&dir, aof_on);
+        let srv = start_in(&dir, commands_base);
         let mut c = conn(&srv);
         let _: () = q(&mut c, &[b"SET", b"g", b"v"]);
         let _: Option<String> = q(&mut c, &[b"GETEX", b"g", b"PX", b"900000"]);
@@ -396,7 +400,7 @@ fn getex_is_logged_as_pexpireat_and_a_rewrite_of_a_hash_replays() {
         wait_rewrite(&mut c);
         assert!(aof_text(&dir).contains("HSET"));
     }
-    let srv = start_in(&dir, aof_on);
+    let srv = start_in(&dir, commands_base);
     let mut c = conn(&srv);
     assert_eq!(dump_of(&mut c, "h"), sorted(parse_dump_payload(&hash_payload()).unwrap()));
     assert_eq!(q::<String>(&mut c, &[b"GET", b"g"]), "v");
@@ -445,14 +449,14 @@ fn bgrewriteaof_compacts_the_file_and_keeps_writes_made_meanwhile() {
         for _ in 0..1000 {
             let _: i64 = q(&mut c, &[b"INCR", b"counter"]);
         }
-        let before = std::fs::metadata(dir.join("appendonly.aof")).unwrap().len();
+        let before = common::aof_size(&dir);
         assert_eq!(q::<String>(&mut c, &[b"BGREWRITEAOF"]), "Background append only file rewriting started");
         for _ in 0..10 {
             let _: i64 = q(&mut c, &[b"INCR", b"counter"]);
         }
         wait_rewrite(&mut c);
         let _: i64 = q(&mut c, &[b"INCR", b"counter"]);
-        let after = std::fs::metadata(dir.join("appendonly.aof")).unwrap().len();
+        let after = common::aof_size(&dir);
         assert!(after < before / 10, "before {before}, after {after}");
         assert_eq!(q::<i64>(&mut c, &[b"GET", b"counter"]), 1011);
     }

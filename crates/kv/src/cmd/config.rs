@@ -49,11 +49,29 @@ pub fn config(ctx: &mut Ctx<'_>) {
                 return ctx.error(&msg);
             }
             let had_password = !ctx.srv.config.requirepass.is_empty();
+            let had_aof = ctx.srv.config.appendonly;
+            let had_auto_gc = !ctx.srv.config.aof_disable_auto_gc;
             let backlog = ctx.srv.config.tcp_backlog;
             let listening = &mut ctx.srv.listening;
             let rebind = |next: &crate::server::Config| listening.rebind(&next.bind, next.port, backlog);
             match ctx.srv.config.set_at_runtime(&pairs, rebind) {
                 Ok(()) => {
+                    // Redis's `updateAppendonly`: turning AOF on starts the
+                    // rewrite that writes its base file.
+                    if ctx.srv.config.appendonly != had_aof {
+                        if had_aof {
+                            crate::persist::aof::stop(ctx.srv);
+                        } else if crate::persist::aof::start(ctx.srv).is_err() {
+                            ctx.srv.config.appendonly = false;
+                            return ctx.error(
+                                "ERR CONFIG SET failed (possibly related to argument 'appendonly') - \
+                                 Unable to turn on AOF. Check server logs.",
+                            );
+                        }
+                    }
+                    if !had_auto_gc && !ctx.srv.config.aof_disable_auto_gc {
+                        crate::persist::aof_rewrite::delete_history(ctx.srv);
+                    }
                     // Connections made while no password was needed stay
                     // logged in as the default user, as in Redis.
                     if !had_password && !ctx.srv.config.requirepass.is_empty() {

@@ -3,7 +3,7 @@
 
 use super::{Command, Ctx, ADMIN, DENYOOM, FAST, NO_KEYS, NO_MULTI, READONLY, WRITE};
 use crate::db::{Entry, NO_EXPIRE};
-use crate::persist::{aof, convert, snapshot, ChildKind};
+use crate::persist::{aof_rewrite, convert, snapshot, ChildKind};
 use crate::rdb::parse_dump_payload;
 
 macro_rules! cmd {
@@ -63,17 +63,24 @@ fn bgsave(ctx: &mut Ctx<'_>) {
 fn bgrewriteaof(ctx: &mut Ctx<'_>) {
     match child_kind(ctx) {
         Some(ChildKind::AofRewrite) => ctx.error("ERR Background append only file rewriting already in progress"),
-        Some(_) => {
-            ctx.srv.persist.aof_rewrite_scheduled = true;
-            ctx.reply().simple("Background append only file rewriting scheduled");
-        }
-        None => match aof::bgrewrite(ctx.srv) {
+        Some(_) => schedule_rewrite(ctx),
+        None if ctx.srv.persist.in_exec => schedule_rewrite(ctx),
+        None => match aof_rewrite::bgrewrite(ctx.srv) {
             Ok(()) => ctx.reply().simple("Background append only file rewriting started"),
             Err(_) => ctx.error(
                 "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
             ),
         },
     }
+}
+
+/// BGREWRITEAOF while another child runs or inside EXEC: the cron starts
+/// it when it can, and a manual request is not held back by the back-off
+/// after failed rewrites (Redis resets the failure count here).
+fn schedule_rewrite(ctx: &mut Ctx<'_>) {
+    ctx.srv.persist.aof_rewrite_scheduled = true;
+    ctx.srv.stats.aof_rewrite_failures = 0;
+    ctx.reply().simple("Background append only file rewriting scheduled");
 }
 
 fn lastsave(ctx: &mut Ctx<'_>) {

@@ -254,6 +254,18 @@ fn shutdown(ctx: &mut Ctx<'_>) {
         Some(false) => ShutdownSave::NoSave,
         None => ShutdownSave::Default,
     };
+    // AOF turned on at run time has no file that holds the dataset until
+    // its first rewrite ends; stopping now would lose what the AOF was
+    // turned on to keep (Redis refuses too, unless FORCE).
+    let writing_initial_aof = ctx.srv.persist.aof.waiting_rewrite
+        && ctx.srv.persist.child.as_ref().is_some_and(|c| c.kind == crate::persist::ChildKind::AofRewrite);
+    if writing_initial_aof {
+        if !force {
+            tracing::warn!("writing the initial AOF, can't exit");
+            return ctx.error("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
+        tracing::warn!("writing the initial AOF; exiting anyway");
+    }
     // Save now, while the client can still be told it failed (Redis then
     // refuses to stop unless FORCE was given).
     if let Err(e) = crate::persist::prepare_shutdown(ctx.srv, mode) {

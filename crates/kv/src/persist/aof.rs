@@ -13,44 +13,50 @@
 //!   while the previous one still runs; a crash loses about a second;
 //! - `no`: the kernel decides.
 //!
-//! This is a single-file AOF (`dir/appendfilename`), as Redis had before
-//! 7.0; Redis 7's multi-part AOF (appendonlydir and a manifest) is not
-//! implemented.
+//! The file is Redis 7's multi-part AOF: a folder (`appenddirname`) with
+//! a base file, incr files and a manifest (see [`super::manifest`]).
+//! Commands go to the last incr file. Loading is in [`super::aof_load`],
+//! rewriting in [`super::aof_rewrite`].
 
-use super::childinfo::{self, Forking};
-use super::sys;
-use super::{Child, ChildKind};
-use crate::db::{Db, Value};
-use crate::server::client::Client;
+use super::manifest::{self, Manifest};
 use crate::server::config::AppendFsync;
 use crate::server::Server;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
 /// The AOF's state.
 #[derive(Debug, Default)]
 pub struct Aof {
-    /// The open file (append mode), when appendonly is on.
+    /// The file commands are written to (append mode): the last incr
+    /// file, or while AOF is being turned on, the temporary incr file
+    /// (`waiting_rewrite`). `None` when no command is logged.
     pub file: Option<File>,
+    /// Which files make up the AOF.
+    pub manifest: Manifest,
+    /// AOF was turned on at run time and waits for its first rewrite
+    /// (Redis's `AOF_WAIT_REWRITE`): commands go to the temporary incr
+    /// file while the rewrite runs, and the AOF is on once it is done.
+    pub waiting_rewrite: bool,
     /// Commands not yet written to the file.
     pub buf: Vec<u8>,
     /// The database the file's stream has selected (`None`: unknown, the
     /// next command writes a SELECT).
     pub db: Option<usize>,
-    /// While a rewrite runs: every command fed since it started.
-    pub rewrite_buf: Option<Vec<u8>>,
-    /// The database `rewrite_buf` has selected.
-    pub rewrite_db: Option<usize>,
+    /// Commands fed so far (to see how many a transaction wrote).
+    pub fed: u64,
     /// Bytes written since the last fdatasync (everysec).
     pub fsync_pending: bool,
     /// When the last everysec fdatasync started (Unix ms).
     pub last_fsync_ms: i64,
     /// The running everysec fdatasync.
     pub fsync_thread: Option<JoinHandle<io::Result<()>>>,
-    /// The file's size.
+    /// The AOF's size: the base and incr files together
+    /// (`aof_current_size`).
     pub current_size: u64,
+    /// The size of the file written to (a failed write is cut back to it).
+    pub incr_size: u64,
     /// The size after the last rewrite (auto-aof-rewrite-percentage).
     pub base_size: u64,
     /// The last write to the file failed (`ENOSPC`, `EFBIG`, `EIO`), and
@@ -72,7 +78,7 @@ impl Aof {
 
 /// An IO error as C's `strerror` words it ("No space left on device"),
 /// without Rust's " (os error 28)".
-fn strerror(e: &io::Error) -> String {
+pub(super) fn strerror(e: &io::Error) -> String {
     let text = e.to_string();
     match text.rfind(" (os error ") {
         Some(i) => text[..i].to_string(),
@@ -80,8 +86,14 @@ fn strerror(e: &io::Error) -> String {
     }
 }
 
-/// `dir/appendfilename`.
-pub fn aof_path(srv: &Server) -> PathBuf {
+/// The AOF folder: `dir/appenddirname`.
+pub fn folder(srv: &Server) -> PathBuf {
+    srv.config.dir.join(&srv.config.appenddirname)
+}
+
+/// Where an old-style, single-file AOF lives: `dir/appendfilename`. One
+/// found there at start is moved into the folder as its base file.
+pub fn old_style_path(srv: &Server) -> PathBuf {
     srv.config.dir.join(&srv.config.appendfilename)
 }
 
@@ -95,7 +107,7 @@ pub fn encode_command<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item =
     }
 }
 
-fn select_cmd(db: usize) -> Vec<u8> {
+pub(super) fn select_cmd(db: usize) -> Vec<u8> {
     let n = db.to_string();
     let mut out = Vec::new();
     encode_command(&mut out, [&b"SELECT"[..], n.as_bytes()].into_iter());
@@ -115,13 +127,26 @@ impl Aof {
             self.db = Some(db);
         }
         self.buf.extend_from_slice(cmd);
-        if let Some(rb) = &mut self.rewrite_buf {
-            if self.rewrite_db != Some(db) {
-                rb.extend_from_slice(&select_cmd(db));
-                self.rewrite_db = Some(db);
-            }
-            rb.extend_from_slice(cmd);
+        self.fed += 1;
+    }
+
+    /// Where a transaction's commands start in the buffer, for
+    /// [`Aof::wrap_transaction`]: (buffer length, commands fed).
+    pub fn transaction_mark(&self) -> (usize, u64) {
+        (self.buf.len(), self.fed)
+    }
+
+    /// After EXEC: wraps what the transaction logged in MULTI ... EXEC,
+    /// as Redis 7.0 propagates it, when it logged two commands or more (a
+    /// single command is atomic by itself). A crash while the file was
+    /// being written could otherwise leave part of a transaction in it;
+    /// loading cuts off a MULTI that has no EXEC.
+    pub fn wrap_transaction(&mut self, (at, fed_before): (usize, u64)) {
+        if self.fed < fed_before + 2 || self.buf.len() < at {
+            return;
         }
+        self.buf.splice(at..at, b"*1\r\n$5\r\nMULTI\r\n".iter().copied());
+        self.buf.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
     }
 
     /// Writes the buffer to the file, and with `always` fdatasyncs it.
@@ -170,7 +195,7 @@ impl Aof {
             return true;
         };
         if let Err(e) = f.write_all(&self.buf) {
-            if let Err(t) = f.set_len(self.current_size) {
+            if let Err(t) = f.set_len(self.incr_size) {
                 tracing::error!(error = %t, "could not remove a short write from the AOF; it may not load");
             }
             if exit_on_error {
@@ -190,6 +215,7 @@ impl Aof {
             tracing::warn!("AOF write error looks solved, writes are accepted again");
         }
         self.current_size += self.buf.len() as u64;
+        self.incr_size += self.buf.len() as u64;
         self.buf.clear();
         true
     }
@@ -233,305 +259,173 @@ impl Aof {
     }
 }
 
-/// Opens (creating if needed) the AOF for appending.
-///
-/// # Errors
-/// The open's.
-pub fn open(srv: &mut Server) -> io::Result<()> {
-    let f = OpenOptions::new().create(true).append(true).open(aof_path(srv))?;
-    let size = f.metadata()?.len();
-    srv.persist.aof.current_size = size;
-    srv.persist.aof.base_size = size;
-    srv.persist.aof.file = Some(f);
-    srv.persist.aof.db = None;
-    Ok(())
-}
-
-/// Writes the dataset as the commands that rebuild it: per database a
-/// SELECT, then per key SET / RPUSH / SADD / HSET / ZADD (batches of 64
-/// elements, as Redis) and PEXPIREAT for a key with a deadline. Calls
-/// `on_key` after each key (a rewrite child counts them for its reports).
-///
-/// # Errors
-/// The writer's.
-pub fn write_commands<W: Write>(dbs: &[Db], mut w: W, on_key: &mut dyn FnMut()) -> io::Result<W> {
-    let mut cmd = Vec::with_capacity(4096);
-    for db in dbs.iter().filter(|db| !db.is_empty()) {
-        w.write_all(&select_cmd(db.id))?;
-        for (k, e) in db.keys.iter() {
-            let out = (&mut w, &mut cmd);
-            match &e.value {
-                Value::Str(s) => emit(out, b"SET", k, std::iter::once(vec![s.to_vec()]))?,
-                Value::Hash(h) => emit(out, b"HSET", k, h.iter().map(|(f, v)| vec![f.to_vec(), v.to_vec()]))?,
-                Value::Set(s) => emit(out, b"SADD", k, s.iter().map(|m| vec![m.into_owned()]))?,
-                Value::List(l) => {
-                    let items = super::convert::listzset::list_items(l);
-                    emit(out, b"RPUSH", k, items.into_iter().map(|x| vec![x]))?
-                }
-                Value::ZSet(z) => {
-                    let pairs = super::convert::listzset::zset_pairs(z);
-                    let fmt =
-                        |(m, s): (Vec<u8>, f64)| vec![crate::util::num::format_double(s).into_bytes(), m];
-                    emit(out, b"ZADD", k, pairs.into_iter().map(fmt))?
-                }
-            }
-            if e.has_ttl() {
-                cmd.clear();
-                let at = db.expire_at(k).to_string();
-                encode_command(&mut cmd, [&b"PEXPIREAT"[..], &k[..], at.as_bytes()].into_iter());
-                w.write_all(&cmd)?;
-            }
-            on_key();
+/// fdatasyncs and closes a file on a short-lived thread, so that the
+/// loop does not wait for the disk (Redis's `aof_background_fsync_and_close`).
+fn sync_and_close_in_background(f: File) {
+    let spawned = std::thread::Builder::new().name("kv-aof-close".into()).spawn(move || {
+        if let Err(e) = f.sync_data() {
+            tracing::warn!(error = %e, "fdatasync of a finished AOF incr file failed");
         }
+    });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start the thread that syncs a finished AOF file");
     }
-    w.flush()?;
-    Ok(w)
 }
 
-/// Writes `name key elems...` commands, 64 element groups per command.
-fn emit<W: Write>(
-    (w, cmd): (&mut W, &mut Vec<u8>),
-    name: &[u8],
-    key: &[u8],
-    groups: impl Iterator<Item = Vec<Vec<u8>>>,
-) -> io::Result<()> {
-    const BATCH: usize = 64;
-    let mut batch: Vec<Vec<u8>> = Vec::new();
-    let mut n = 0;
-    let mut groups = groups.peekable();
-    while let Some(g) = groups.next() {
-        batch.extend(g);
-        n += 1;
-        if n == BATCH || groups.peek().is_none() {
-            cmd.clear();
-            let args = [name, key].into_iter().chain(batch.iter().map(Vec::as_slice));
-            encode_command(cmd, ExactLen(args, 2 + batch.len()));
-            w.write_all(cmd)?;
-            batch.clear();
-            n = 0;
-        }
+/// Opens `folder/name` for appending (creating it; with `truncate`,
+/// emptying it).
+fn open_append(path: &std::path::Path, truncate: bool) -> io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.create(true).append(true);
+    if truncate {
+        // `append` and `truncate` cannot be asked together; empty it first.
+        File::create(path)?;
+    }
+    o.open(path)
+}
+
+/// At start, after the data is loaded, with appendonly on (Redis's
+/// `aofOpenIfNeededOnServerStart`): creates the folder; when the manifest
+/// names no file, writes a base file from the loaded data (so the AOF
+/// alone holds the dataset); opens the last incr file for appending, or a
+/// new one; and persists the manifest.
+///
+/// # Errors
+/// Any I/O failure (the server must not start).
+pub fn open_on_start(srv: &mut Server) -> io::Result<()> {
+    let folder = folder(srv);
+    std::fs::create_dir_all(&folder)?;
+    let name = srv.config.appendfilename.clone();
+    let mut m = std::mem::take(&mut srv.persist.aof.manifest);
+    if m.is_empty() {
+        let base = m.new_base(&name, srv.config.aof_use_rdb_preamble);
+        super::aof_rewrite::write_base_now(srv, &folder.join(&base))?;
+        tracing::info!(file = %base, "creating AOF base file on server start");
+    }
+    let had_incr = !m.incr.is_empty();
+    let incr = m.last_incr(&name);
+    let f = open_append(&folder.join(&incr), false)?;
+    m.persist(&folder, &name)?;
+    let size = |n: &str| std::fs::metadata(folder.join(n)).map_or(0, |md| md.len());
+    let aof = &mut srv.persist.aof;
+    aof.base_size = m.base.as_ref().map_or(0, |b| size(&b.name));
+    aof.incr_size = f.metadata()?.len();
+    aof.current_size = aof.base_size + m.incr.iter().map(|i| size(&i.name)).sum::<u64>();
+    aof.manifest = m;
+    aof.file = Some(f);
+    aof.db = None;
+    aof.waiting_rewrite = false;
+    if had_incr {
+        tracing::info!(file = %incr, "opening AOF incr file on server start");
+    } else {
+        tracing::info!(file = %incr, "creating AOF incr file on server start");
     }
     Ok(())
 }
 
-/// An iterator with a known length (for [`encode_command`]).
-struct ExactLen<I>(I, usize);
-
-impl<I: Iterator> Iterator for ExactLen<I> {
-    type Item = I::Item;
-    fn next(&mut self) -> Option<I::Item> {
-        let x = self.0.next()?;
-        self.1 -= 1;
-        Some(x)
-    }
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        (self.1, Some(self.1))
-    }
-}
-
-impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
-
-/// Rewrites the AOF from the dataset in the foreground (when appendonly is
-/// turned on at start without a file: the file starts with the dataset).
+/// When a rewrite starts (Redis's `openNewIncrAofForAppend`): commands
+/// from now on go to a new incr file, which the manifest names before the
+/// child forks, so that the child's snapshot plus that file is the whole
+/// dataset. While AOF is being turned on, the new file is the temporary
+/// incr file instead, named in the manifest only when the rewrite ends.
+/// Nothing changes when no command is being logged.
 ///
 /// # Errors
-/// Any I/O failure.
-pub fn rewrite_now(srv: &mut Server) -> io::Result<()> {
-    let temp = srv.config.dir.join(format!("temp-rewriteaof-{}.aof", sys::getpid()));
-    super::snapshot::write_atomically(&temp, &aof_path(srv), |w| write_commands(&srv.dbs, w, &mut || {}))
-}
-
-/// BGREWRITEAOF: forks a child that writes the dataset as commands to a
-/// temporary file; meanwhile new commands also go to the rewrite buffer,
-/// which is appended to the file before it replaces the AOF (in the cron).
-///
-/// # Errors
-/// fork failed.
-pub fn bgrewrite(srv: &mut Server) -> io::Result<()> {
-    // Whatever is buffered belongs to the old file; write it first so the
-    // rewrite buffer starts clean.
-    let policy = srv.config.appendfsync;
-    srv.persist.aof.flush(policy);
-    srv.stats.aof_rewrites += 1;
-    match childinfo::fork(srv) {
-        Ok(Forking::Child(mut report)) => {
-            let temp = srv.config.dir.join(format!("temp-rewriteaof-bg-{}.aof", sys::getpid()));
-            let code = (|| -> io::Result<()> {
-                let f = File::create(&temp)?;
-                let w =
-                    write_commands(&srv.dbs, BufWriter::with_capacity(64 * 1024, f), &mut || report.key())?;
-                w.into_inner().map_err(|e| e.into_error())?.sync_all()
-            })()
-            .map_or(1, |()| 0);
-            report.finish();
-            sys::exit_now(code)
-        }
-        Ok(Forking::Parent(pid)) => {
-            tracing::info!(pid, "background append only file rewriting started");
-            srv.aof_rewrite_in_progress = true;
-            srv.persist.aof.rewrite_buf = Some(Vec::new());
-            srv.persist.aof.rewrite_db = None;
-            let temp = srv.config.dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
-            srv.persist.child =
-                Some(Child { pid, kind: ChildKind::AofRewrite, temp, started_ms: srv.now_ms });
-            Ok(())
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "can't rewrite the append only file in background: fork failed");
-            rewrite_failed(srv);
-            Err(e)
-        }
+/// The file could not be created or the manifest written; nothing
+/// changed then.
+pub fn open_new_incr(srv: &mut Server) -> io::Result<()> {
+    if !srv.aof_enabled {
+        return Ok(());
     }
-}
-
-/// The rewrite child ended: on success append the rewrite buffer to its
-/// file, fsync, and rename it over the AOF, which it becomes.
-pub(super) fn rewrite_done(srv: &mut Server, child: &Child, ok: bool) {
-    srv.aof_rewrite_in_progress = false;
-    let rb = srv.persist.aof.rewrite_buf.take().unwrap_or_default();
-    let rewrite_db = srv.persist.aof.rewrite_db.take();
-    if !ok {
-        tracing::warn!("background AOF rewrite failed");
-        let _ = std::fs::remove_file(&child.temp);
-        rewrite_failed(srv);
-        return;
-    }
-    let path = aof_path(srv);
-    let swap = || -> io::Result<File> {
-        let mut f = OpenOptions::new().append(true).open(&child.temp)?;
-        f.write_all(&rb)?;
-        f.sync_all()?;
-        std::fs::rename(&child.temp, &path)?;
-        Ok(f)
+    let folder = folder(srv);
+    let name = srv.config.appendfilename.clone();
+    let aof = &mut srv.persist.aof;
+    let (file, manifest) = if aof.waiting_rewrite {
+        (open_append(&folder.join(manifest::temp_incr_name(&name)), true)?, None)
+    } else {
+        let mut m = aof.manifest.clone();
+        let incr = m.new_incr(&name);
+        let f = open_append(&folder.join(&incr), true)?;
+        if let Err(e) = m.persist(&folder, &name) {
+            let _ = std::fs::remove_file(folder.join(&incr));
+            return Err(e);
+        }
+        tracing::info!(file = %incr, "creating AOF incr file on background rewrite");
+        (f, Some(m))
     };
-    match swap() {
-        Ok(f) => {
-            let aof = &mut srv.persist.aof;
-            if aof.is_on() {
-                // The pending buffer is in the rewrite buffer already.
-                aof.buf.clear();
-                aof.db = rewrite_db;
-                if let Some(t) = aof.fsync_thread.take() {
-                    let _ = t.join();
-                }
-                aof.current_size = f.metadata().map(|m| m.len()).unwrap_or(0);
-                aof.base_size = aof.current_size;
-                aof.fsync_pending = false;
-                aof.file = Some(f);
-            }
-            tracing::info!("background AOF rewrite finished successfully");
-            srv.persist.aof_last_rewrite_failed = false;
-            srv.stats.aof_rewrite_failures = 0;
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "background AOF rewrite: can't install the new file");
-            let _ = std::fs::remove_file(&child.temp);
-            rewrite_failed(srv);
-        }
+    if let Some(old) = aof.file.replace(file) {
+        sync_and_close_in_background(old);
     }
-}
-
-/// Records a failed rewrite (`aof_last_bgrewrite_status:err`,
-/// `aof_rewrites_consecutive_failures`).
-fn rewrite_failed(srv: &mut Server) {
-    srv.persist.aof_last_rewrite_failed = true;
-    srv.stats.aof_rewrite_failures += 1;
-}
-
-/// Why replaying the AOF failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoadError {
-    /// The file ends in the middle of a command, and aof-load-truncated is off.
-    Truncated,
-    /// Something that is not a command in RESP.
-    BadFormat(u64),
-    /// A command the server does not know.
-    UnknownCommand(String),
-    /// The file could not be read.
-    Io(String),
-}
-
-impl std::fmt::Display for LoadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LoadError::Truncated => f.write_str(
-                "Unexpected end of file reading the append only file. You can: 1) Make a backup of your AOF file, \
-                 then use ./redis-check-aof --fix <filename>. 2) Alternatively you can set the \
-                 'aof-load-truncated' configuration option to yes and restart the server.",
-            ),
-            LoadError::BadFormat(at) => write!(f, "Bad file format reading the append only file (at offset {at})"),
-            LoadError::UnknownCommand(c) => write!(f, "Unknown command '{c}' reading the append only file"),
-            LoadError::Io(e) => write!(f, "Can't read the append only file: {e}"),
-        }
+    if let Some(m) = manifest {
+        aof.manifest = m;
     }
+    aof.incr_size = 0;
+    aof.db = None;
+    aof.fsync_pending = false;
+    Ok(())
 }
 
-/// Replays the AOF through the command table with a fake client. A last
-/// command cut short is dropped (and the file truncated to the last whole
-/// command) when aof-load-truncated is on, and fatal otherwise. Returns
-/// the number of commands run. Commands renamed by `rename-command` are
-/// found under their new names and their own, as Redis's
-/// `lookupCommandOrOriginal` finds them: a file written before a rename
-/// still loads.
+/// CONFIG SET appendonly yes (Redis's `startAppendOnly`): AOF waits for a
+/// rewrite, which writes the dataset as a new base file while the
+/// commands that arrive meanwhile go to a temporary incr file; when it
+/// ends both join the manifest and AOF is on. If another child runs, the
+/// rewrite is scheduled for when it is done.
 ///
 /// # Errors
-/// See [`LoadError`].
-pub fn load(srv: &mut Server) -> Result<u64, LoadError> {
-    crate::cmd::rename::with_originals(|| load_file(srv))
-}
-
-fn load_file(srv: &mut Server) -> Result<u64, LoadError> {
-    let path = aof_path(srv);
-    let mut data = std::fs::read(&path).map_err(|e| LoadError::Io(e.to_string()))?;
-    let devnull = File::open("/dev/null").map_err(|e| LoadError::Io(e.to_string()))?;
-    let mut fake = Client::new(0, devnull.into(), String::new(), String::new(), srv.now_ms);
-    fake.authenticated = true;
-    fake.must_obey = true;
-    let mut parser = crate::resp::parse::RequestParser::default();
-    let limits = crate::resp::parse::Limits { max_bulk_len: i64::MAX, authenticated: true };
-    let mut pos = 0;
-    let mut count = 0;
-    srv.persist.loading = true;
-    let result = loop {
-        if pos == data.len() {
-            break Ok(());
-        }
-        if data[pos] != b'*' {
-            break Err(LoadError::BadFormat(pos as u64));
-        }
-        match parser.parse(&mut data[pos..], &limits) {
-            Ok(Some(consumed)) => {
-                let args = crate::cmd::Args::new(&data[pos..pos + consumed], parser.args());
-                if !args.is_empty() {
-                    if crate::cmd::lookup(args.get(0)).is_none() {
-                        break Err(LoadError::UnknownCommand(crate::cmd::printable(args.get(0), 64)));
-                    }
-                    crate::cmd::call(srv, &mut fake, args);
-                    fake.out.clear();
-                    count += 1;
-                }
-                pos += consumed;
-            }
-            Ok(None) => break Err(LoadError::Truncated),
-            Err(_) => break Err(LoadError::BadFormat(pos as u64)),
-        }
-    };
-    srv.persist.loading = false;
-    // Commands replayed are not changes since the last save.
-    srv.dirty = 0;
-    match result {
-        Err(LoadError::Truncated) if srv.config.aof_load_truncated => {
+/// The rewrite could not start; AOF stays off.
+pub fn start(srv: &mut Server) -> io::Result<()> {
+    srv.aof_enabled = true;
+    srv.persist.aof.waiting_rewrite = true;
+    match srv.persist.child.as_ref().map(|c| c.kind) {
+        Some(super::ChildKind::Rdb) => {
             tracing::warn!(
-                "!!! Warning: short read while loading the AOF file {}!!! AOF loaded anyway because \
-                 aof-load-truncated is enabled; truncating the file to the last whole command at offset {pos}",
-                path.display()
+                "AOF was enabled but there is already another background operation; \
+                 an AOF rewrite was scheduled to start when possible"
             );
-            let f = OpenOptions::new().write(true).open(&path).map_err(|e| LoadError::Io(e.to_string()))?;
-            f.set_len(pos as u64).map_err(|e| LoadError::Io(e.to_string()))?;
-            f.sync_all().map_err(|e| LoadError::Io(e.to_string()))?;
-            Ok(count)
+            srv.persist.aof_rewrite_scheduled = true;
         }
-        Err(e) => Err(e),
-        Ok(()) => Ok(count),
+        _ if srv.persist.in_exec => {
+            tracing::warn!("AOF was enabled during a transaction; an AOF rewrite was scheduled");
+            srv.persist.aof_rewrite_scheduled = true;
+        }
+        kind => {
+            if kind == Some(super::ChildKind::AofRewrite) {
+                tracing::warn!(
+                    "AOF was enabled but there is already an AOF rewrite in background; \
+                     stopping it and starting a new one"
+                );
+                super::kill_child(srv);
+            }
+            if let Err(e) = super::aof_rewrite::bgrewrite(srv) {
+                tracing::warn!("the AOF must be enabled but a background rewrite could not start");
+                srv.aof_enabled = false;
+                srv.persist.aof.waiting_rewrite = false;
+                return Err(e);
+            }
+        }
     }
+    let aof = &mut srv.persist.aof;
+    if aof.write_error.take().is_some() || aof.fsync_error.take().is_some() {
+        tracing::warn!("AOF reopened; the last write error is forgotten");
+    }
+    Ok(())
+}
+
+/// CONFIG SET appendonly no (Redis's `stopAppendOnly`): writes and syncs
+/// what is buffered, closes the file, and stops a running rewrite.
+pub fn stop(srv: &mut Server) {
+    srv.persist.aof.flush_and_sync();
+    if srv.persist.child.as_ref().is_some_and(|c| c.kind == super::ChildKind::AofRewrite) {
+        super::kill_child(srv);
+    }
+    let aof = &mut srv.persist.aof;
+    aof.file = None;
+    aof.buf.clear();
+    aof.db = None;
+    aof.waiting_rewrite = false;
+    aof.incr_size = 0;
+    aof.write_error = None;
+    aof.fsync_error = None;
+    srv.persist.aof_rewrite_scheduled = false;
+    srv.aof_enabled = false;
 }

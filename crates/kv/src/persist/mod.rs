@@ -4,7 +4,11 @@
 //!
 //! - [`convert`]: server values to and from the RDB model, and streaming.
 //! - [`snapshot`]: writing and loading RDB files; BGSAVE's child.
-//! - [`aof`]: the AOF buffer, its fsync policies, replay and rewrite.
+//! - [`aof`]: the AOF buffer, its fsync policies, its files.
+//! - [`manifest`]: which base and incr files make up the AOF (Redis 7's
+//!   multi-part AOF).
+//! - [`aof_load`]: replaying the AOF at start.
+//! - [`aof_rewrite`]: BGREWRITEAOF and the base files.
 //! - [`propagate`]: which commands reach the AOF and in what form.
 //! - [`childinfo`]: forking a child, timed and counted, and its report.
 //! - [`sys`]: fork, waitpid, `_exit`, pipe: the only `unsafe` here.
@@ -15,8 +19,11 @@
 //! [`shutdown`] (when the loop has stopped).
 
 pub mod aof;
+pub mod aof_load;
+pub mod aof_rewrite;
 pub mod childinfo;
 pub mod convert;
+pub mod manifest;
 pub mod propagate;
 pub mod snapshot;
 pub mod sys;
@@ -94,6 +101,15 @@ pub struct Persist {
     pub aof_last_rewrite_failed: bool,
     /// What the last snapshot load found (`rdb_last_load_keys_*`).
     pub last_load: snapshot::LoadStats,
+    /// EXEC is running a transaction's commands: a rewrite asked for
+    /// meanwhile waits for the cron (it would write out the buffer between
+    /// the transaction's MULTI and EXEC).
+    pub in_exec: bool,
+    /// The automatic-rewrite back-off after failures, in minutes (see
+    /// [`aof_rewrite::limited`]).
+    pub rewrite_delay_min: i64,
+    /// No automatic rewrite before this time (Unix ms; 0: none due).
+    pub next_rewrite_ms: i64,
 }
 
 impl Server {
@@ -108,32 +124,38 @@ impl Server {
     }
 }
 
-/// Loads the data at start, before clients are accepted: the AOF when
-/// appendonly is on and the file exists, else the RDB snapshot if there is
-/// one. With appendonly on and no AOF yet, the AOF is created from the
-/// loaded data. Keys already expired are not loaded.
+/// Loads the data at start, before clients are accepted: with appendonly
+/// on, the AOF (see [`aof_load`]), else the RDB snapshot if there is one.
+/// With appendonly on and no AOF yet, the snapshot is loaded if there is
+/// one, and the AOF's first base file is written from it.
+///
+/// Redis 7.0 starts empty in that last case, and its first save then
+/// overwrites the snapshot with the empty dataset; a user who turned
+/// appendonly on in the config file of a server with data would lose it,
+/// so spindle loads the snapshot.
 ///
 /// # Errors
 /// A corrupt or unreadable file (the server must not start on it).
 pub fn load_at_startup(srv: &mut Server) -> io::Result<()> {
     let started = std::time::Instant::now();
-    let aof_path = aof::aof_path(srv);
     let rdb_path = snapshot::rdb_path(srv);
     srv.aof_enabled = srv.config.appendonly;
-    if srv.config.appendonly && aof_path.exists() {
-        let n = aof::load(srv).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-        tracing::info!(commands = n, elapsed = ?started.elapsed(), "DB loaded from append only file");
-    } else if rdb_path.exists() {
-        let stats = snapshot::load_rdb(srv, &rdb_path).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("error loading {}: {e}", rdb_path.display()))
-        })?;
+    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+    let mut loaded_aof = false;
+    if srv.config.appendonly {
+        if let Some(n) = aof_load::load_at_start(srv).map_err(|e| invalid(e.to_string()))? {
+            tracing::info!(commands = n, elapsed = ?started.elapsed(), "DB loaded from append only file");
+            loaded_aof = true;
+        }
+    }
+    if !loaded_aof && rdb_path.exists() {
+        let stats = snapshot::load_rdb(srv, &rdb_path)
+            .map_err(|e| invalid(format!("error loading {}: {e}", rdb_path.display())))?;
         tracing::info!(keys = stats.loaded, expired = stats.expired, elapsed = ?started.elapsed(), "DB loaded from disk");
     }
     if srv.config.appendonly {
-        if !aof_path.exists() {
-            aof::rewrite_now(srv)?;
-        }
-        aof::open(srv)?;
+        aof::open_on_start(srv)?;
+        aof_rewrite::delete_history(srv);
     }
     srv.dirty = 0;
     Ok(())
@@ -164,9 +186,9 @@ pub fn cron(srv: &mut Server) {
             }
         }
     }
-    if srv.persist.aof_rewrite_scheduled && srv.persist.aof.is_on() {
+    if srv.persist.aof_rewrite_scheduled && !aof_rewrite::limited(srv) {
         srv.persist.aof_rewrite_scheduled = false;
-        let _ = aof::bgrewrite(srv);
+        let _ = aof_rewrite::bgrewrite(srv);
         return;
     }
     if srv.persist.bgsave_scheduled {
@@ -184,11 +206,16 @@ pub fn cron(srv: &mut Server) {
     }
     let aof = &srv.persist.aof;
     let pct = srv.config.auto_aof_rewrite_percentage;
-    if aof.is_on() && pct > 0 && aof.current_size > srv.config.auto_aof_rewrite_min_size {
+    if aof.is_on()
+        && !aof.waiting_rewrite
+        && pct > 0
+        && aof.current_size > srv.config.auto_aof_rewrite_min_size
+    {
         let base = aof.base_size.max(1);
-        if (aof.current_size - base.min(aof.current_size)) * 100 / base >= pct {
-            tracing::info!(size = aof.current_size, "starting automatic rewriting of AOF");
-            let _ = aof::bgrewrite(srv);
+        let grown = (aof.current_size - base.min(aof.current_size)) * 100 / base >= pct;
+        if grown && !aof_rewrite::limited(srv) {
+            tracing::info!(size = srv.persist.aof.current_size, "starting automatic rewriting of AOF");
+            let _ = aof_rewrite::bgrewrite(srv);
         }
     }
 }
@@ -204,7 +231,7 @@ fn child_done(srv: &mut Server, child: &Child, ok: bool) {
         }
         ChildKind::AofRewrite => {
             (srv.persist.aof_last_cow, srv.persist.aof_last_rewrite_secs) = (cow, secs);
-            aof::rewrite_done(srv, child, ok)
+            aof_rewrite::rewrite_done(srv, child, ok)
         }
     }
 }
@@ -217,7 +244,6 @@ pub fn kill_child(srv: &mut Server) {
         let _ = std::fs::remove_file(&child.temp);
         srv.rdb_bgsave_in_progress = false;
         srv.aof_rewrite_in_progress = false;
-        srv.persist.aof.rewrite_buf = None;
         srv.persist.progress = Default::default();
     }
 }

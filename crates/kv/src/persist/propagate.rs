@@ -38,7 +38,9 @@ pub fn after_command(
 ) {
     // Keys this command found expired were drained (and logged as DEL,
     // ahead of the command itself) by `Server::drain_expired`.
-    if srv.dirty <= dirty_before || srv.persist.loading || !srv.persist.aof.is_on() {
+    // EXEC's commands were logged one by one as they ran (and EXEC wraps
+    // them in MULTI ... EXEC itself); EXEC must not be logged again.
+    if srv.dirty <= dirty_before || srv.persist.loading || !srv.persist.aof.is_on() || cmd.name == "exec" {
         return;
     }
     let mut out = Vec::new();

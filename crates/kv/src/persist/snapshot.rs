@@ -188,7 +188,18 @@ pub struct LoadStats {
 /// An unreadable or corrupt file, or a database number out of range.
 pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
     let f = File::open(path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
-    let mut r = RdbReader::new(BufReader::with_capacity(64 * 1024, f)).map_err(|e| e.to_string())?;
+    load_rdb_from(srv, BufReader::with_capacity(64 * 1024, f))
+}
+
+/// Loads an RDB stream from `r` as [`load_rdb`] loads a file. It reads no
+/// further than the stream's end (the checksum after the EOF opcode), so
+/// what follows in `r` (the commands after an AOF's RDB preamble) is left
+/// there.
+///
+/// # Errors
+/// As [`load_rdb`].
+pub fn load_rdb_from<R: std::io::Read>(srv: &mut Server, r: R) -> Result<LoadStats, String> {
+    let mut r = RdbReader::new(r).map_err(|e| e.to_string())?;
     let mut stats = LoadStats::default();
     let mut db = 0usize;
     let now = srv.now_ms;

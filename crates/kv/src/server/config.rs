@@ -48,8 +48,15 @@ pub struct Config {
     /// writes while the last snapshot failed (Redis's default, so that a
     /// failing disk is noticed by RDB-only users).
     pub stop_writes_on_bgsave_error: bool,
-    /// `appendfilename`.
+    /// `appendfilename`: the prefix of the AOF's file names.
     pub appendfilename: String,
+    /// `appenddirname`: the AOF folder, inside `dir`.
+    pub appenddirname: String,
+    /// `aof-use-rdb-preamble`: a rewrite writes its base file as RDB
+    /// (smaller, faster to load) rather than as commands.
+    pub aof_use_rdb_preamble: bool,
+    /// `aof-disable-auto-gc`: keep the files a rewrite replaced.
+    pub aof_disable_auto_gc: bool,
     /// `appendfsync`.
     pub appendfsync: AppendFsync,
     /// `enable-debug-command`: who may run DEBUG. Off by default, as in
@@ -246,6 +253,9 @@ impl Default for Config {
             appendonly: false,
             stop_writes_on_bgsave_error: true,
             appendfilename: "appendonly.aof".into(),
+            appenddirname: "appendonlydir".into(),
+            aof_use_rdb_preamble: true,
+            aof_disable_auto_gc: false,
             appendfsync: AppendFsync::EverySec,
             enable_debug_command: ProtectedAction::No,
             aof_load_truncated: true,

@@ -28,9 +28,9 @@
 //!   `tracking-table-max-keys`; streams: `stream-node-max-*`; lists:
 //!   `list-compress-depth` (quicklist nodes are never compressed);
 //! - persistence tuning: `rdbchecksum` (the checksum is always written and
-//!   checked), `aof-use-rdb-preamble`, `aof-timestamp-enabled`,
-//!   `appenddirname` (the AOF is the single `appendfilename` in `dir`),
-//!   `aof-disable-auto-gc`, `aof-rewrite-incremental-fsync`,
+//!   checked), `aof-timestamp-enabled` (no annotations are written; those
+//!   in a Redis AOF are skipped when it loads),
+//!   `aof-rewrite-incremental-fsync`,
 //!   `rdb-save-incremental-fsync`, `no-appendfsync-on-rewrite`,
 //!   `sanitize-dump-payload`,
 //!   `shutdown-on-sigint`, `shutdown-on-sigterm`, `shutdown-timeout`;
@@ -151,18 +151,6 @@ fn octal(v: &[String]) -> Result<String, String> {
     Ok(format!("{n:o}"))
 }
 
-/// `appenddirname`: a plain directory name.
-fn dirname(v: &[String]) -> Result<String, String> {
-    let s = one(v)?;
-    if s.is_empty() {
-        return Err("appenddirname can't be empty".into());
-    }
-    if s.contains('/') || s == "." || s == ".." {
-        return Err("appenddirname can't be a path, just a dirname".into());
-    }
-    Ok(s.to_string())
-}
-
 /// `proc-title-template`: `{name}` variables Redis knows, `{{`/`}}` for
 /// literal braces, and something left once expanded with an empty title.
 fn proc_title(v: &[String]) -> Result<String, String> {
@@ -262,7 +250,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     b!("no-appendfsync-on-rewrite", None, 0, "no"),
     b!("cluster-require-full-coverage", None, 0, "yes"),
     b!("rdb-save-incremental-fsync", None, 0, "yes"),
-    b!("aof-use-rdb-preamble", None, 0, "yes"),
     b!("aof-timestamp-enabled", None, 0, "no"),
     b!("cluster-replica-no-failover", Some("cluster-slave-no-failover"), 0, "no"),
     b!("replica-lazy-flush", Some("slave-lazy-flush"), 0, "no"),
@@ -281,7 +268,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     b!("disable-thp", None, IMMUTABLE, "yes"),
     b!("cluster-allow-replica-migration", None, 0, "yes"),
     b!("replica-announced", None, 0, "yes"),
-    b!("aof-disable-auto-gc", None, 0, "no"),
     b!("replica-ignore-disk-write-errors", None, 0, "no"),
     // Strings.
     s!("aclfile", None, IMMUTABLE, ""),
@@ -292,7 +278,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     s!("cluster-config-file", None, IMMUTABLE, "nodes.conf"),
     s!("cluster-announce-hostname", None, 0, ""),
     s!("syslog-ident", None, IMMUTABLE, "redis"),
-    inert!("appenddirname", None, IMMUTABLE, "appendonlydir", |v| dirname(v)?),
     s!("server_cpulist", None, IMMUTABLE, ""),
     s!("bio_cpulist", None, IMMUTABLE, ""),
     s!("aof_rewrite_cpulist", None, IMMUTABLE, ""),
@@ -418,6 +403,5 @@ mod tests {
         assert!(proc_title(&v(&["{title}"])).is_err());
         assert!(proc_title(&v(&["{nosuch}"])).is_err());
         assert!(proc_title(&v(&["x {title"])).is_err());
-        assert!(dirname(&v(&["a/b"])).is_err());
     }
 }

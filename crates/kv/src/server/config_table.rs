@@ -404,7 +404,11 @@ pub static OPTIONS: &[ConfigOption] = &[
     boolean!("appendonly", appendonly),
     boolean!("stop-writes-on-bgsave-error", stop_writes_on_bgsave_error),
     opt!("appendfilename", None, IMMUTABLE, |c| c.appendfilename.clone(), |c, v| c.appendfilename =
-        one(v)?.into()),
+        base_name(v, "appendfilename", "filename")?),
+    opt!("appenddirname", None, IMMUTABLE, |c| c.appenddirname.clone(), |c, v| c.appenddirname =
+        base_name(v, "appenddirname", "dirname")?),
+    boolean!("aof-use-rdb-preamble", aof_use_rdb_preamble),
+    boolean!("aof-disable-auto-gc", aof_disable_auto_gc),
     opt!("appendfsync", None, 0, |c| name_of(FSYNC, c.appendfsync), |c, v| c.appendfsync = pick(v, FSYNC)?),
     opt!(
         "enable-debug-command",
@@ -470,6 +474,19 @@ const SUPERVISED: &[(&str, &str)] =
 /// working directory.
 fn display_dir(p: &std::path::Path) -> String {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().into_owned()
+}
+
+/// `appendfilename` and `appenddirname`: a name inside `dir`, never a
+/// path (Redis's `isValidAOFfilename` and `isValidAOFdirname`).
+fn base_name(v: &[String], option: &str, what: &str) -> Result<String, String> {
+    let s = one(v)?;
+    if s.is_empty() {
+        return Err(format!("{option} can't be empty"));
+    }
+    if s.contains('/') || s == "." || s == ".." {
+        return Err(format!("{option} can't be a path, just a {what}"));
+    }
+    Ok(s.to_string())
 }
 
 #[cfg(test)]

@@ -167,3 +167,37 @@ pub fn client_field(line: &str, name: &str) -> usize {
         line.split(' ').find_map(|f| f.strip_prefix(&tag)).unwrap_or_else(|| panic!("no {name} in {line}"));
     v.parse().unwrap()
 }
+
+/// The AOF's files under `dir` (Redis 7's layout: `appendonlydir/` and
+/// its manifest, default names), in the order they load: the base, then
+/// the incr files. History files are left out.
+pub fn aof_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let folder = dir.join("appendonlydir");
+    let manifest = std::fs::read_to_string(folder.join("appendonly.aof.manifest")).unwrap_or_default();
+    let mut base = Vec::new();
+    let mut incr = Vec::new();
+    for line in manifest.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        match w.as_slice() {
+            ["file", name, "seq", _, "type", "b"] => base.push(folder.join(name)),
+            ["file", name, "seq", _, "type", "i"] => incr.push(folder.join(name)),
+            _ => {}
+        }
+    }
+    base.extend(incr);
+    base
+}
+
+/// The AOF's files' contents one after another, lossily as text (an RDB
+/// base file comes out as its bytes).
+pub fn aof_text(dir: &std::path::Path) -> String {
+    let files = aof_files(dir);
+    assert!(!files.is_empty(), "no AOF manifest under {}", dir.display());
+    let bytes: Vec<u8> = files.iter().flat_map(|f| std::fs::read(f).expect("an AOF file")).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The AOF's size: its base and incr files together.
+pub fn aof_size(dir: &std::path::Path) -> u64 {
+    aof_files(dir).iter().map(|f| std::fs::metadata(f).expect("an AOF file").len()).sum()
+}
