@@ -35,6 +35,7 @@ pub mod cluster;
 pub mod command;
 pub mod config;
 pub mod conn;
+pub mod digest;
 pub mod docs;
 pub mod getkeys;
 pub mod hash;

@@ -1,9 +1,10 @@
 //! Persistence commands: SAVE, BGSAVE, BGREWRITEAOF, LASTSAVE, DUMP,
-//! RESTORE, and [`debug_reload`] for DEBUG RELOAD.
+//! RESTORE, and [`debug_reload`] and [`debug_loadaof`] for DEBUG RELOAD
+//! and DEBUG LOADAOF.
 
 use super::{Command, Ctx, ADMIN, DENYOOM, FAST, NO_KEYS, NO_MULTI, READONLY, WRITE};
 use crate::db::{Entry, NO_EXPIRE};
-use crate::persist::{aof_rewrite, convert, snapshot, ChildKind};
+use crate::persist::{aof_load, aof_rewrite, convert, snapshot, ChildKind};
 use crate::rdb::parse_dump_payload;
 
 macro_rules! cmd {
@@ -191,6 +192,37 @@ pub fn debug_reload(ctx: &mut Ctx<'_>) {
         Err(e) => {
             tracing::error!(error = %e, "DEBUG RELOAD failed to load the dump");
             ctx.error("ERR Error trying to load the RDB dump, check server logs.")
+        }
+    }
+}
+
+/// DEBUG LOADAOF: writes out the AOF buffer, empties the databases and
+/// loads the AOF back from its files (manifest first), as Redis's does; a
+/// quick check that the AOF alone holds the dataset. With AOF off, the
+/// files left from when it was on (or written by BGREWRITEAOF) load.
+/// Refused when there is no manifest (Redis then exits). A failed load is
+/// logged and answered with an error; what loaded before it stays.
+pub fn debug_loadaof(ctx: &mut Ctx<'_>) {
+    let folder = crate::persist::aof::folder(ctx.srv);
+    let manifest = crate::persist::manifest::manifest_name(&ctx.srv.config.appendfilename);
+    if !folder.join(manifest).is_file() {
+        return ctx.error("ERR there is no AOF to load");
+    }
+    let policy = ctx.srv.config.appendfsync;
+    ctx.srv.persist.aof.flush(policy);
+    for db in &mut ctx.srv.dbs {
+        drop(db.take_all());
+    }
+    match aof_load::load_at_start(ctx.srv) {
+        Ok(_) => {
+            aof_rewrite::delete_history(ctx.srv);
+            ctx.srv.dirty = 0;
+            tracing::warn!("append only file loaded by DEBUG LOADAOF");
+            ctx.ok()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "DEBUG LOADAOF failed to load the AOF");
+            ctx.error("ERR Error trying to load the AOF, check server logs.")
         }
     }
 }

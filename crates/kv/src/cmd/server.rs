@@ -90,9 +90,15 @@ fn lolwut(ctx: &mut Ctx<'_>) {
 
 const DEBUG_HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "DIGEST",
+    "    Output a hex signature representing the current DB content.",
+    "DIGEST-VALUE <key> [<key> ...]",
+    "    Output a hex signature of the values of all the specified keys.",
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
+    "LOADAOF",
+    "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "RELOAD",
@@ -133,6 +139,9 @@ fn debug(ctx: &mut Ctx<'_>) {
         (b"populate", 3..=5) => debug_populate(ctx),
         (b"error", 3) => debug_error(ctx),
         (b"reload", 2) => super::persist::debug_reload(ctx),
+        (b"loadaof", 2) => super::persist::debug_loadaof(ctx),
+        (b"digest", 2) => super::digest::digest(ctx),
+        (b"digest-value", _) => super::digest::digest_value(ctx),
         _ => {
             let s = String::from_utf8_lossy(ctx.arg(1)).into_owned();
             ctx.error(&format!(

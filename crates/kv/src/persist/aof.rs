@@ -415,7 +415,8 @@ pub fn start(srv: &mut Server) -> io::Result<()> {
 /// what is buffered, closes the file, and stops a running rewrite.
 pub fn stop(srv: &mut Server) {
     srv.persist.aof.flush_and_sync();
-    if srv.persist.child.as_ref().is_some_and(|c| c.kind == super::ChildKind::AofRewrite) {
+    if let Some(c) = srv.persist.child.as_ref().filter(|c| c.kind == super::ChildKind::AofRewrite) {
+        tracing::info!(pid = c.pid, "Killing running AOF rewrite child");
         super::kill_child(srv);
     }
     let aof = &mut srv.persist.aof;

@@ -90,11 +90,11 @@ pub fn load_at_start(srv: &mut Server) -> Result<Option<u64>, LoadError> {
         return Ok(None);
     }
     for f in &files {
-        if !folder.join(f).is_file() {
-            return Err(LoadError::Io(format!(
-                "the AOF file {f} named in the manifest doesn't exist in {}",
-                folder.display()
-            )));
+        // A file the manifest names but the folder lacks is fatal, in
+        // Redis's words.
+        if let Err(e) = std::fs::metadata(folder.join(f)) {
+            let why = super::aof::strerror(&e);
+            return Err(LoadError::Io(format!("Unable to obtain the AOF file {f} length. stat: {why}")));
         }
     }
     let mut total = 0;

@@ -81,6 +81,10 @@ impl Progress {
 #[derive(Debug)]
 pub struct Reporter {
     pipe: Option<File>,
+    /// `rdb-key-save-delay`: microseconds to sleep after each key (a test
+    /// hook that makes a child slow; negative: sleep 1 µs once in that
+    /// many keys, on average).
+    key_delay: i64,
     keys: u64,
     sent: Instant,
     cow: u64,
@@ -89,8 +93,8 @@ pub struct Reporter {
 
 impl Reporter {
     /// A reporter writing to `pipe` (none: it counts and reports nothing).
-    fn new(pipe: Option<File>) -> Reporter {
-        Reporter { pipe, keys: 0, sent: Instant::now(), cow: 0, measured: None }
+    fn new(pipe: Option<File>, key_delay: i64) -> Reporter {
+        Reporter { pipe, key_delay, keys: 0, sent: Instant::now(), cow: 0, measured: None }
     }
 
     /// One more key written: every 1024, a report if 100 ms have passed
@@ -99,6 +103,15 @@ impl Reporter {
     #[inline]
     pub fn key(&mut self) {
         self.keys += 1;
+        // Redis's debugDelay.
+        let delay = match self.key_delay {
+            0 => 0,
+            d if d < 0 => u64::from(self.keys % d.unsigned_abs() == 0),
+            d => d as u64,
+        };
+        if delay > 0 {
+            std::thread::sleep(Duration::from_micros(delay));
+        }
         if self.keys % 1024 == 0 && self.sent.elapsed() >= Duration::from_millis(100) {
             self.send(false);
         }
@@ -149,7 +162,9 @@ pub fn fork(srv: &mut Server) -> io::Result<Forking> {
     let pipe = sys::pipe().map_err(|e| tracing::warn!(error = %e, "no pipe for the child's report")).ok();
     let start = Instant::now();
     match sys::fork()? {
-        Forked::Child => Ok(Forking::Child(Reporter::new(pipe.map(|(_, w)| w)))),
+        Forked::Child => {
+            Ok(Forking::Child(Reporter::new(pipe.map(|(_, w)| w), srv.config.rdb_key_save_delay)))
+        }
         Forked::Parent(pid) => {
             let us = start.elapsed().as_micros() as u64;
             srv.stats.latest_fork_usec = us;
@@ -206,7 +221,7 @@ mod tests {
     fn reports_reach_the_parent_and_the_last_one_is_flagged() {
         let (r, w) = sys::pipe().unwrap();
         let mut p = Progress { pipe: Some(r), keys_total: 4096, ..Progress::default() };
-        let mut child = Reporter::new(Some(w));
+        let mut child = Reporter::new(Some(w), 0);
         child.sent -= Duration::from_secs(1);
         for _ in 0..2048 {
             child.key();

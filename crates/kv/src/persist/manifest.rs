@@ -31,6 +31,9 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::Path;
 
+/// The longest manifest line Redis reads, with its newline.
+const MAX_LINE: usize = 1024;
+
 /// What a file in the manifest holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
@@ -111,8 +114,10 @@ impl Manifest {
                 continue;
             }
             let at = |why: &str| format!("{why} (manifest line {}: '{}')", n + 1, raw.trim_end());
-            if !raw.ends_with('\n') {
-                return Err(at("Invalid AOF manifest file format"));
+            // Redis reads lines of at most 1024 bytes with `fgets`: one
+            // longer, or a last line with no newline, is refused alike.
+            if !raw.ends_with('\n') || raw.len() > MAX_LINE {
+                return Err(at("The AOF manifest file contains too long line"));
             }
             let words = crate::server::config::split_args(raw.trim_matches([' ', '\t', '\r', '\n']))
                 .map_err(|_| at("Invalid AOF manifest file format"))?;
@@ -318,7 +323,7 @@ mod tests {
             ("file ../a seq 1 type b\n", "path"),
             ("file a seq 1\n", "format"),
             ("file a seq 0 type b\n", "format"),
-            ("file a seq 1 type b", "format"),
+            ("file a seq 1 type b", "too long line"),
             ("file \"a seq 1 type b\n", "format"),
         ] {
             let e = Manifest::parse(text).unwrap_err().to_lowercase();

@@ -57,6 +57,9 @@ pub struct Config {
     pub aof_use_rdb_preamble: bool,
     /// `aof-disable-auto-gc`: keep the files a rewrite replaced.
     pub aof_disable_auto_gc: bool,
+    /// `rdb-key-save-delay` (hidden, a test hook as in Redis): microseconds
+    /// a BGSAVE or rewrite child sleeps after each key.
+    pub rdb_key_save_delay: i64,
     /// `appendfsync`.
     pub appendfsync: AppendFsync,
     /// `enable-debug-command`: who may run DEBUG. Off by default, as in
@@ -256,6 +259,7 @@ impl Default for Config {
             appenddirname: "appendonlydir".into(),
             aof_use_rdb_preamble: true,
             aof_disable_auto_gc: false,
+            rdb_key_save_delay: 0,
             appendfsync: AppendFsync::EverySec,
             enable_debug_command: ProtectedAction::No,
             aof_load_truncated: true,

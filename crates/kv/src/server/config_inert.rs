@@ -47,7 +47,7 @@
 //!   `syslog-enabled`, `syslog-ident`, `syslog-facility`, `crash-log-enabled`,
 //!   `crash-memcheck-enabled`, `ignore-warnings`;
 //! - Redis's own debugging hooks (hidden from `CONFIG GET *`):
-//!   `use-exit-on-panic`, `rdb-key-save-delay`, `key-load-delay`,
+//!   `use-exit-on-panic`, `key-load-delay`,
 //!   `watchdog-period`, `loading-process-events-interval-bytes`.
 //!
 //! `replicaof` (`slaveof`) is the one exception on value: `replicaof no
@@ -331,7 +331,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     i!("repl-timeout", None, 0, 1, I32, "60"),
     i!("repl-ping-replica-period", Some("repl-ping-slave-period"), 0, 1, I32, "10"),
     i!("list-compress-depth", None, 0, 0, I32, "0"),
-    i!("rdb-key-save-delay", None, HIDDEN, i32::MIN as i64, I32, "0"),
     i!("key-load-delay", None, HIDDEN, i32::MIN as i64, I32, "0"),
     i!("min-replicas-to-write", Some("min-slaves-to-write"), 0, 0, I32, "0"),
     i!("min-replicas-max-lag", Some("min-slaves-max-lag"), 0, 0, I32, "10"),

@@ -25,6 +25,20 @@ use std::path::PathBuf;
 /// The pid file a daemon writes when `pidfile` is not set.
 pub const DEFAULT_PIDFILE: &str = "/var/run/redis.pid";
 
+/// Why the server could not start, already written to its log (the
+/// inner error of the `io::Error` [`serve`] returns then). A caller whose
+/// log is standard error need not print it again.
+#[derive(Debug)]
+pub struct Logged(pub io::Error);
+
+impl std::fmt::Display for Logged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Logged {}
+
 /// Runs the server until SHUTDOWN or a stop signal: sets up the log,
 /// daemonizes if asked, binds, writes the pid file, calls `announce` with
 /// the listening addresses, serves, and removes the pid file at the end.
@@ -54,7 +68,7 @@ pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Re
             if let Some(d) = detached {
                 d.report(e.to_string().as_bytes());
             }
-            return Err(e);
+            return Err(io::Error::new(e.kind(), Logged(e)));
         }
     };
     if let Some(p) = &pidfile {
