@@ -255,6 +255,13 @@ pub struct Db {
     /// so a failover during the pause loses no key); shared by all
     /// databases of a server.
     pub expire_paused: std::rc::Rc<std::cell::Cell<bool>>,
+    /// Set while the AOF loads: no key expires, as Redis's `keyIsExpired`
+    /// answers no while loading. A replayed command then sees the key as
+    /// it was when the command first ran (an INCR after a deadline that
+    /// has passed since adds to the counter that carries the deadline, and
+    /// does not make a new counter without one); keys past their deadline
+    /// expire once loading is done. Shared by all databases of a server.
+    pub expire_off: std::rc::Rc<std::cell::Cell<bool>>,
     /// State of the random numbers LFU increments draw.
     lfu_rng: u64,
 }
@@ -281,6 +288,7 @@ impl Db {
             new_log: None,
             lfu: Default::default(),
             expire_paused: Default::default(),
+            expire_off: Default::default(),
             lfu_rng: 0x2545_f491_4f6c_dd1d ^ id as u64,
         }
     }
@@ -315,6 +323,9 @@ impl Db {
             Some(&at) if at <= now_ms => {}
             _ => return false,
         }
+        if self.expire_off.get() {
+            return false;
+        }
         if self.expire_paused.get() {
             return true;
         }
@@ -330,7 +341,7 @@ impl Db {
     /// (without deleting it).
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
         let at = self.expire_at(key);
-        at != NO_EXPIRE && at <= now_ms && self.keys.contains_key(key)
+        at != NO_EXPIRE && at <= now_ms && !self.expire_off.get() && self.keys.contains_key(key)
     }
 
     /// The live entry of `key`, deleting it first if it has expired. Under

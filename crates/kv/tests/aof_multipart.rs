@@ -290,3 +290,79 @@ fn a_transaction_is_logged_once_between_multi_and_exec() {
          *3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n"
     );
 }
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// RESP for one command.
+fn resp(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+/// Which of `keys` exist, on a server.
+fn existing(c: &mut redis::Connection, keys: &[&str]) -> Vec<String> {
+    keys.iter().filter(|k| q::<i64>(c, &["EXISTS", k]) == 1).map(|k| k.to_string()).collect()
+}
+
+#[test]
+fn keys_past_their_deadline_do_not_expire_while_the_aof_loads() {
+    // A base snapshot holding a counter whose deadline passes before the
+    // next start, then commands that touched keys before their deadlines:
+    // a rate limiter's INCR + PEXPIREAT, a SET PXAT then APPEND, a GETEX
+    // with a deadline. Replayed after the deadlines, each must come out
+    // expired, as redis-server loads it, not as a new key without one.
+    let dir = fresh_dir();
+    let soon = now_ms() + 30;
+    {
+        let srv = start_with(|cfg| cfg.dir = dir.clone());
+        let mut c = conn(&srv);
+        let _: () = q(&mut c, &["SET", "base", "5", "PXAT", &soon.to_string()]);
+        let _: String = q(&mut c, &["SAVE"]);
+        srv.stop().unwrap();
+    }
+    let base = std::fs::read(dir.join("dump.rdb")).unwrap();
+    std::fs::remove_file(dir.join("dump.rdb")).unwrap();
+    let past = (now_ms() - 1000).to_string();
+    let mut incr = resp(&["SELECT", "0"]);
+    for cmd in [
+        &["INCR", "base"][..],
+        &["INCR", "rl"],
+        &["PEXPIREAT", "rl", &past],
+        &["INCR", "rl"],
+        &["SET", "s", "v", "PXAT", &past],
+        &["APPEND", "s", "x"],
+        &["SET", "g", "v"],
+        &["GETEX", "g", "PXAT", &past],
+        &["RPUSH", "g2", "a"],
+        &["PEXPIREAT", "g2", &past],
+        &["RPUSH", "g2", "b"],
+        &["SET", "kept", "1"],
+    ] {
+        incr.extend(resp(cmd));
+    }
+    write_folder(
+        &dir,
+        "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+        &[("appendonly.aof.1.base.rdb", &base), ("appendonly.aof.1.incr.aof", &incr)],
+    );
+    while now_ms() <= soon {
+        std::thread::yield_now();
+    }
+    let keys = ["base", "rl", "s", "g", "g2", "kept"];
+    let copy = fresh_dir();
+    std::fs::create_dir_all(copy.join("appendonlydir")).unwrap();
+    for f in std::fs::read_dir(dir.join("appendonlydir")).unwrap() {
+        let f = f.unwrap();
+        std::fs::copy(f.path(), copy.join("appendonlydir").join(f.file_name())).unwrap();
+    }
+    let redis = RedisServer::start_in(&copy, &["--appendonly", "yes"]);
+    assert_eq!(existing(&mut redis.conn(), &keys), ["kept"], "redis-server");
+    let srv = start_with(aof_on(&dir));
+    let mut c = conn(&srv);
+    assert_eq!(existing(&mut c, &keys), ["kept"]);
+}

@@ -149,7 +149,7 @@ fn restore(ctx: &mut Ctx<'_>) {
     if ttl > 0 && !absttl {
         ttl = ttl.saturating_add(ctx.now_ms());
     }
-    if ttl > 0 && ttl <= ctx.now_ms() {
+    if ttl > 0 && ctx.srv.already_expired(ttl) {
         if deleted {
             ctx.touched(key);
             ctx.notify(crate::server::notify::GENERIC, "del", key);

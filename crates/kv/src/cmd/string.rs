@@ -310,7 +310,7 @@ fn getex(ctx: &mut Ctx<'_>) {
         return;
     }
     let event = match ttl {
-        Ttl::At(at) if at <= now => {
+        Ttl::At(at) if ctx.srv.already_expired(at) => {
             ctx.db().remove(key);
             "del"
         }

@@ -141,7 +141,9 @@ fn load_file(srv: &mut Server, path: &Path, name: &str, last: bool) -> Result<u6
     let mut pos = 0;
     if data.starts_with(b"REDIS") {
         let mut rest = &data[..];
-        super::snapshot::load_rdb_from(srv, &mut rest)
+        // Keys past their deadline load too: commands after them in the
+        // AOF may still touch them (Redis loads a preamble so).
+        super::snapshot::load_rdb_from(srv, &mut rest, true)
             .map_err(|e| LoadError::Io(format!("error reading the RDB part of {name}: {e}")))?;
         pos = data.len() - rest.len();
     }
@@ -154,7 +156,7 @@ fn load_file(srv: &mut Server, path: &Path, name: &str, last: bool) -> Result<u6
     let mut count = 0;
     // Where the open transaction began, to cut it off if it never ends.
     let mut before_multi = pos;
-    srv.persist.loading = true;
+    srv.set_loading(true);
     let result = loop {
         if pos == data.len() {
             if fake.multi.is_some() {
@@ -204,7 +206,7 @@ fn load_file(srv: &mut Server, path: &Path, name: &str, last: bool) -> Result<u6
             Err(_) => break Err(LoadError::BadFormat(name.to_string(), pos as u64)),
         }
     };
-    srv.persist.loading = false;
+    srv.set_loading(false);
     match result {
         Err(LoadError::Truncated(_)) if last && srv.config.aof_load_truncated => {
             tracing::warn!(

@@ -118,6 +118,24 @@ impl Server {
         self.dirty
     }
 
+    /// Starts or ends replaying the AOF: commands are not logged again,
+    /// and no key expires meanwhile (see [`crate::db::Db::expire_off`]).
+    pub fn set_loading(&mut self, on: bool) {
+        self.persist.loading = on;
+        if let Some(db) = self.dbs.first() {
+            db.expire_off.set(on);
+        }
+    }
+
+    /// Redis's `checkAlreadyExpired`: whether a deadline given to EXPIRE,
+    /// GETEX or RESTORE has passed, so that the key is deleted rather than
+    /// given it. Never while the AOF loads: the key keeps the deadline,
+    /// later commands in the file see it as they did when they ran, and it
+    /// expires once loading is done.
+    pub fn already_expired(&self, at: i64) -> bool {
+        at <= self.now_ms && !self.persist.loading
+    }
+
     /// Whether a BGSAVE or BGREWRITEAOF child runs.
     pub fn has_active_child(&self) -> bool {
         self.persist.child.is_some()

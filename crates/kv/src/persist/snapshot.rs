@@ -188,17 +188,22 @@ pub struct LoadStats {
 /// An unreadable or corrupt file, or a database number out of range.
 pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
     let f = File::open(path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
-    load_rdb_from(srv, BufReader::with_capacity(64 * 1024, f))
+    load_rdb_from(srv, BufReader::with_capacity(64 * 1024, f), false)
 }
 
 /// Loads an RDB stream from `r` as [`load_rdb`] loads a file. It reads no
 /// further than the stream's end (the checksum after the EOF opcode), so
 /// what follows in `r` (the commands after an AOF's RDB preamble) is left
-/// there.
+/// there. With `keep_expired` (an AOF's base), keys past their deadline
+/// load too, as Redis loads an AOF preamble.
 ///
 /// # Errors
 /// As [`load_rdb`].
-pub fn load_rdb_from<R: std::io::Read>(srv: &mut Server, r: R) -> Result<LoadStats, String> {
+pub fn load_rdb_from<R: std::io::Read>(
+    srv: &mut Server,
+    r: R,
+    keep_expired: bool,
+) -> Result<LoadStats, String> {
     let mut r = RdbReader::new(r).map_err(|e| e.to_string())?;
     let mut stats = LoadStats::default();
     let mut db = 0usize;
@@ -219,7 +224,7 @@ pub fn load_rdb_from<R: std::io::Read>(srv: &mut Server, r: R) -> Result<LoadSta
                 if convert::is_empty_aggregate(&value) {
                     continue;
                 }
-                if matches!(expire_at_ms, Some(t) if t <= now) {
+                if !keep_expired && matches!(expire_at_ms, Some(t) if t <= now) {
                     stats.expired += 1;
                     continue;
                 }

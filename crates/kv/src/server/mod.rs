@@ -196,12 +196,14 @@ impl Server {
         let flag = std::rc::Rc::new(std::cell::Cell::new(false));
         let lfu = std::rc::Rc::new(std::cell::Cell::new(config.lfu()));
         let paused = std::rc::Rc::new(std::cell::Cell::new(false));
+        let expire_off = std::rc::Rc::new(std::cell::Cell::new(false));
         let dbs = (0..config.databases)
             .map(|i| {
                 let mut db = Db::new(i);
                 db.expired_flag = flag.clone();
                 db.lfu = lfu.clone();
                 db.expire_paused = paused.clone();
+                db.expire_off = expire_off.clone();
                 db
             })
             .collect();

@@ -95,7 +95,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, base_ms: i64, seconds: bool) {
     if !cond.allows(ctx.db().expire_at(key), when) {
         return ctx.reply().int(0);
     }
-    if when <= now {
+    if ctx.srv.already_expired(when) {
         // Redis replicates this as a DEL (or UNLINK with
         // lazyfree-lazy-expire) and publishes a `del` event.
         let v = ctx.db().remove(key).expect("looked up above");
