@@ -14,6 +14,10 @@
 //! lists are `listpack` (7.0 says `quicklist`) and small non-integer sets
 //! are `listpack` (7.0 says `hashtable`).
 //!
+//! After every batch of commands DEBUG DIGEST is compared too (spindle
+//! computes it as Redis does), so a write that stored something different
+//! is caught even if no later command reads it.
+//!
 //! HyperLogLogs are compared byte for byte: PFADD, PFCOUNT, PFMERGE and
 //! PFDEBUG replies, and GET of the HLL strings, including ones damaged by
 //! SETRANGE, APPEND or a hand-made SET (see `differential/gen_hll.rs`).
@@ -279,6 +283,52 @@ impl Pair {
         }
     }
 
+    /// DEBUG DIGEST on both servers after a batch: the whole keyspaces
+    /// must be equal, not only the replies read so far (a write that
+    /// stored a different value shows here even if nothing reads it).
+    /// Spindle computes the digest as Redis does. On a difference, the
+    /// keys whose DIGEST-VALUE differ are named, with their contents.
+    fn compare_digests(&mut self, label: &str, at: usize) {
+        if self.in_multi {
+            return;
+        }
+        let digest = vec![b"DEBUG".to_vec(), b"DIGEST".to_vec()];
+        let (mine, theirs) = (self.spindle.call(&digest), self.redis.call(&digest));
+        if mine == theirs {
+            return;
+        }
+        let keys = self.redis.call(&[b"KEYS".to_vec(), b"*".to_vec()]);
+        let mut cmd = vec![b"DEBUG".to_vec(), b"DIGEST-VALUE".to_vec()];
+        if let Frame::Agg(_, Some(ks)) = &keys {
+            cmd.extend(ks.iter().filter_map(|k| match k {
+                Frame::Bulk(_, Some(k)) => Some(k.clone()),
+                _ => None,
+            }));
+        }
+        cmd.extend([b"k0".to_vec(), b"k1".to_vec(), b"k2".to_vec(), b"k3".to_vec(), b"k4".to_vec()]);
+        let (a, b) = (self.spindle.call(&cmd), self.redis.call(&cmd));
+        let mut differing = vec![b"GET".to_vec()];
+        if let (Frame::Agg(_, Some(a)), Frame::Agg(_, Some(b))) = (&a, &b) {
+            for ((k, x), y) in cmd[2..].iter().zip(a).zip(b) {
+                if x != y {
+                    differing.push(k.clone());
+                }
+            }
+        }
+        let contents = self.describe_keys(&differing);
+        let msg = format!(
+            "{label}: the keyspaces differ after command {at} (DEBUG DIGEST {mine:?} against {theirs:?}); \
+             keys whose values differ: {}\n{contents}\nlast commands:\n  {}",
+            show(&differing[1..].to_vec()),
+            self.history.iter().cloned().collect::<Vec<_>>().join("\n  ")
+        );
+        if std::env::var_os("DIFFERENTIAL_ALL").is_none() {
+            panic!("{msg}");
+        }
+        eprintln!("{msg}");
+        self.mismatches += 1;
+    }
+
     /// The type and contents, on both servers, of the keys `cmd` names.
     fn describe_keys(&mut self, cmd: &Cmd) -> String {
         let mut out = String::new();
@@ -406,6 +456,7 @@ fn run(resp3: bool) {
             }
             p.batch(&label, i, &cmds);
             i += cmds.len();
+            p.compare_digests(&label, i);
         }
         total += p.mismatches;
     }

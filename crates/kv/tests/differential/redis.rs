@@ -20,7 +20,7 @@ impl Redis {
     /// Starts redis-server (no persistence) and waits, bounded, for PING.
     /// Fails if redis-server is not installed: CI installs it.
     pub fn start() -> Redis {
-        Redis { server: RedisServer::start(&[]) }
+        Redis { server: RedisServer::start(&["--enable-debug-command", "yes"]) }
     }
 
     /// A new connection.
