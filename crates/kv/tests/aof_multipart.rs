@@ -366,3 +366,23 @@ fn keys_past_their_deadline_do_not_expire_while_the_aof_loads() {
     let mut c = conn(&srv);
     assert_eq!(existing(&mut c, &keys), ["kept"]);
 }
+
+#[test]
+fn redis_check_aof_finds_spindles_files_valid() {
+    let dir = fresh_dir();
+    {
+        let srv = start_with(aof_on(&dir));
+        let mut c = conn(&srv);
+        fill(&mut c, "first");
+        let _: String = q(&mut c, &["BGREWRITEAOF"]);
+        wait_rewrite_done(&mut c);
+        fill(&mut c, "second");
+        srv.stop().unwrap();
+    }
+    let out = std::process::Command::new("redis-check-aof")
+        .arg(dir.join("appendonlydir/appendonly.aof.manifest"))
+        .output()
+        .expect("redis-check-aof (Debian's redis-server package) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("All AOF files and manifest are valid"), "{text}");
+}
