@@ -205,6 +205,11 @@ fn a_failed_snapshot_stops_writes_until_a_save_succeeds() {
             assert!(Instant::now() < deadline, "BGSAVE never ended");
         }
     };
+    // A foreground SAVE that fails is that command's error; it leaves the
+    // status alone and writes go on (Redis's rdbSave).
+    assert!(redis::cmd("SAVE").query::<String>(&mut c).is_err());
+    assert_eq!(status(&mut c), "ok");
+    let _: String = redis::cmd("SET").arg("k").arg("v").query(&mut c).unwrap();
     // 40 KB of data into an 8 KB file: the child fails.
     bgsave(&mut c);
     assert_eq!(status(&mut c), "err");

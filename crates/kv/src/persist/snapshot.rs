@@ -118,8 +118,10 @@ pub fn save(srv: &mut Server) -> io::Result<()> {
             Ok(())
         }
         Err(e) => {
+            // As Redis's rdbSave: a failed foreground save is the caller's
+            // error reply, and leaves `rdb_last_bgsave_status` (and so the
+            // stop-writes-on-bgsave-error refusal) as it was.
             tracing::warn!(error = %e, "failed saving the DB");
-            srv.rdb_last_bgsave_status = "err";
             Err(e)
         }
     }
