@@ -246,3 +246,19 @@ fn allocator_figures_are_jemallocs_and_grow_with_the_data() {
     assert!(field::<u64>(&mut c, "memory", "total_system_memory") > 0);
     assert!(field::<u64>(&mut c, "memory", "mem_clients_normal") > 0);
 }
+
+#[test]
+fn run_id_and_replid_are_random_per_start() {
+    let field = |srv: &spindle_kv::server::ServerThread, name: &str| {
+        let info: String = redis::cmd("INFO").arg("everything").query(&mut common::conn(srv)).unwrap();
+        info.lines().find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string)).unwrap()
+    };
+    let (a, b) = (common::start(), common::start());
+    for name in ["run_id", "master_replid"] {
+        let (x, y) = (field(&a, name), field(&b, name));
+        assert!(x.len() == 40 && x.bytes().all(|c| c.is_ascii_hexdigit()), "{name}: {x}");
+        assert_ne!(x, y, "{name} differs between two servers");
+        assert_ne!(x, "0".repeat(40));
+    }
+    assert_ne!(field(&a, "run_id"), field(&a, "master_replid"));
+}

@@ -120,6 +120,12 @@ pub struct Server {
     pub blocking: blocking::Blocking,
     /// Unix time (ms) the server started.
     pub started_ms: i64,
+    /// INFO's `run_id`: 40 random hex digits, new at every start, as
+    /// Redis makes it (Sentinel and monitoring tell restarts apart by it).
+    pub run_id: String,
+    /// INFO's `master_replid`: another 40 random hex digits, made at start
+    /// as Redis makes its replication ID.
+    pub replid: String,
     /// Bytes allocated when the server was ready, less what loading the
     /// dataset took (Redis's `initial_memory_usage`, recorded before it
     /// loads): MEMORY STATS `startup.allocated`. Set once, by [`prepare`].
@@ -238,6 +244,8 @@ impl Server {
             blocked_clients: 0,
             blocking: blocking::Blocking::default(),
             started_ms: now,
+            run_id: random_hex40(),
+            replid: random_hex40(),
             startup_memory: 0,
             peak_memory: 0,
             latency: Default::default(),
@@ -763,4 +771,22 @@ pub fn prepare(mut config: Config) -> io::Result<Prepared> {
         srv.peak_memory = used;
     }
     Ok(Prepared { lp, shared })
+}
+
+/// 40 random hex digits (Redis's `getRandomHexChars`): from
+/// `/dev/urandom`, or, if it cannot be read, from the std library's
+/// randomly keyed hasher mixed with the time and pid.
+fn random_hex40() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 20];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        use std::hash::{BuildHasher, Hasher};
+        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(unix_ms() as u128 ^ ((std::process::id() as u128) << 64) ^ i as u128);
+            chunk.copy_from_slice(&h.finish().to_le_bytes()[..chunk.len()]);
+        }
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

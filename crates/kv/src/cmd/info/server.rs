@@ -37,7 +37,7 @@ pub(super) fn server(srv: &Server, out: &mut String) {
     field!(out, "gcc_version:0.0.0");
     field!(out, "process_id:{}", std::process::id());
     field!(out, "process_supervised:no");
-    field!(out, "run_id:{:040x}", srv.started_ms as u128 * 0x9e37_79b9_7f4a_7c15);
+    field!(out, "run_id:{}", srv.run_id);
     field!(out, "tcp_port:{}", srv.config.port);
     field!(out, "server_time_usec:{}", now * 1000);
     field!(out, "uptime_in_seconds:{uptime}");

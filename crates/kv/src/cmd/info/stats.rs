@@ -74,7 +74,7 @@ pub(super) fn replication(srv: &Server, out: &mut String) {
     field!(out, "role:master");
     field!(out, "connected_slaves:0");
     field!(out, "master_failover_state:no-failover");
-    field!(out, "master_replid:{:040x}", 0);
+    field!(out, "master_replid:{}", srv.replid);
     field!(out, "master_replid2:{:040x}", 0);
     field!(out, "master_repl_offset:0");
     field!(out, "second_repl_offset:-1");
