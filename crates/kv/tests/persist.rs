@@ -566,3 +566,32 @@ fn sort_store_is_logged_and_replays_to_the_same_lists() {
     assert_eq!(lists(&mut c), before);
     assert_eq!(q::<i64>(&mut c, &[b"EXISTS", b"gone"]), 0);
 }
+
+#[test]
+fn flushall_saves_the_empty_dataset_when_save_points_are_set() {
+    let dir = fresh_dir();
+    let with_save_points = |cfg: &mut Config| {
+        cfg.save = vec![(3600, 1)];
+        cfg.appendonly = true;
+    };
+    {
+        let srv = start_in(&dir, with_save_points);
+        let mut c = conn(&srv);
+        let _: () = q(&mut c, &[b"SET", b"a", b"1"]);
+        assert_eq!(q::<String>(&mut c, &[b"SAVE"]), "OK");
+        // A BGSAVE caught in flight would later put `a` back in dump.rdb.
+        let _: () = q(&mut c, &[b"CONFIG", b"SET", b"rdb-key-save-delay", b"1000000"]);
+        assert_eq!(q::<String>(&mut c, &[b"BGSAVE"]), "Background saving started");
+        assert_eq!(q::<String>(&mut c, &[b"FLUSHALL"]), "OK");
+        let info: String = q(&mut c, &[b"INFO", b"persistence"]);
+        assert!(info.contains("rdb_bgsave_in_progress:0"), "the BGSAVE was stopped");
+        assert!(info.contains("rdb_changes_since_last_save:1"), "{info}");
+        // Still logged to the AOF, after the keys it removed.
+        assert!(aof_text(&dir).ends_with("*1\r\n$8\r\nFLUSHALL\r\n"), "{}", aof_text(&dir));
+        srv.stop().unwrap();
+    }
+    // The snapshot alone (no AOF) starts empty: the old one is gone.
+    let srv = start_in(&dir, |_| {});
+    let mut c = conn(&srv);
+    assert_eq!(q::<i64>(&mut c, &[b"DBSIZE"]), 0);
+}

@@ -207,10 +207,10 @@ fn flushall(ctx: &mut Ctx<'_>) {
     for db in 0..ctx.srv.dbs.len() {
         n += empty_db(ctx.srv, db, lazy);
     }
-    // Redis counts one more change on top of the keys removed (and, with
-    // save points configured, saves the now empty dataset: the
-    // persistence module's business).
+    // Redis counts one more change on top of the keys removed, and saves
+    // the now empty dataset when save points are configured.
     ctx.dirty(n as u64 + 1);
+    crate::persist::after_flushall(ctx.srv);
     ctx.ok();
 }
 

@@ -101,6 +101,9 @@ pub struct Persist {
     pub aof_last_rewrite_failed: bool,
     /// What the last snapshot load found (`rdb_last_load_keys_*`).
     pub last_load: snapshot::LoadStats,
+    /// Log the command now running to the AOF even though the change
+    /// counter did not grow across it (FLUSHALL's save reset the counter).
+    pub force_log: bool,
     /// EXEC is running a transaction's commands: a rewrite asked for
     /// meanwhile waits for the cron (it would write out the buffer between
     /// the transaction's MULTI and EXEC).
@@ -177,6 +180,26 @@ pub fn load_at_startup(srv: &mut Server) -> io::Result<()> {
     }
     srv.dirty = 0;
     Ok(())
+}
+
+/// After FLUSHALL (Redis's `flushAllDataAndResetRDB`): a running BGSAVE
+/// is stopped, since it would later replace the snapshot with the data
+/// just flushed; and with save points configured the empty dataset is
+/// saved at once, so that a crash before the next save point does not
+/// bring the flushed data back from the old snapshot. The save resets the
+/// change counter; FLUSHALL itself then counts as one change, and is
+/// still logged to the AOF.
+pub fn after_flushall(srv: &mut Server) {
+    if srv.persist.child.as_ref().is_some_and(|c| c.kind == ChildKind::Rdb) {
+        tracing::info!("FLUSHALL: stopping the running BGSAVE");
+        kill_child(srv);
+    }
+    if !srv.config.save.is_empty() {
+        // A failed save is logged by `save`; FLUSHALL still succeeds.
+        let _ = snapshot::save(srv);
+        srv.dirty += 1;
+        srv.persist.force_log = true;
+    }
 }
 
 /// Before the loop sleeps, before any reply is written: logs the

@@ -40,7 +40,12 @@ pub fn after_command(
     // ahead of the command itself) by `Server::drain_expired`.
     // EXEC's commands were logged one by one as they ran (and EXEC wraps
     // them in MULTI ... EXEC itself); EXEC must not be logged again.
-    if srv.dirty <= dirty_before || srv.persist.loading || !srv.persist.aof.is_on() || cmd.name == "exec" {
+    let forced = std::mem::take(&mut srv.persist.force_log);
+    if (srv.dirty <= dirty_before && !forced)
+        || srv.persist.loading
+        || !srv.persist.aof.is_on()
+        || cmd.name == "exec"
+    {
         return;
     }
     let mut out = Vec::new();
