@@ -21,6 +21,9 @@ pub static COMMANDS: &[Command] = &[
     cmd!("lastsave", 1, FAST | NO_KEYS, 0, 0, "server", lastsave),
     cmd!("dump", 2, READONLY, 1, 1, "generic", dump),
     cmd!("restore", -4, WRITE | DENYOOM, 1, 1, "generic", restore),
+    cmd!("sync", 1, ADMIN | NO_KEYS | NO_MULTI, 0, 0, "server", sync),
+    cmd!("psync", -3, ADMIN | NO_KEYS | NO_MULTI, 0, 0, "server", psync),
+    cmd!("replconf", -1, ADMIN | NO_KEYS, 0, 0, "server", replconf),
 ];
 
 fn child_kind(ctx: &Ctx<'_>) -> Option<ChildKind> {
@@ -225,4 +228,33 @@ pub fn debug_loadaof(ctx: &mut Ctx<'_>) {
             ctx.error("ERR Error trying to load the AOF, check server logs.")
         }
     }
+}
+
+/// SYNC: the dataset as an RDB payload (`$<length>\r\n` and the file), as
+/// a master sends it to a replica at a full sync, and then the connection
+/// closes. What `redis-cli --rdb backup.rdb` uses to take a backup of a
+/// running server. Spindle has no replication, so no command stream
+/// follows the payload.
+///
+/// The payload is a BGSAVE's snapshot taken after the SYNC arrived: one
+/// starts at once if no child runs, else the SYNC waits for the child to
+/// end and then for a new BGSAVE (see [`crate::persist::sync`]).
+fn sync(ctx: &mut Ctx<'_>) {
+    let (slot, id) = (ctx.c.slot, ctx.c.id);
+    crate::persist::sync::wait_for_snapshot(ctx.srv, slot, id);
+    // The reply comes when the snapshot is ready; nothing is sent now.
+}
+
+/// PSYNC: a replica asking to replicate, which spindle cannot serve.
+fn psync(ctx: &mut Ctx<'_>) {
+    ctx.error("ERR spindle has no replication; SYNC sends a snapshot (redis-cli --rdb)");
+}
+
+/// REPLCONF: the options a replica or `redis-cli --rdb` sends before
+/// SYNC; each is accepted (`rdb-only` is what a SYNC here does anyway).
+fn replconf(ctx: &mut Ctx<'_>) {
+    if ctx.argc() % 2 == 0 {
+        return ctx.error(super::SYNTAX);
+    }
+    ctx.ok()
 }

@@ -11,6 +11,7 @@
 //! - [`aof_rewrite`]: BGREWRITEAOF and the base files.
 //! - [`propagate`]: which commands reach the AOF and in what form.
 //! - [`childinfo`]: forking a child, timed and counted, and its report.
+//! - [`sync`]: SYNC clients waiting for a snapshot (`redis-cli --rdb`).
 //! - [`sys`]: fork, waitpid, `_exit`, pipe: the only `unsafe` here.
 //!
 //! The server calls in at five points: [`load_at_startup`] (before it
@@ -26,6 +27,7 @@ pub mod convert;
 pub mod manifest;
 pub mod propagate;
 pub mod snapshot;
+pub mod sync;
 pub mod sys;
 
 use crate::server::Server;
@@ -101,6 +103,8 @@ pub struct Persist {
     pub aof_last_rewrite_failed: bool,
     /// What the last snapshot load found (`rdb_last_load_keys_*`).
     pub last_load: snapshot::LoadStats,
+    /// Clients that sent SYNC, waiting for a snapshot.
+    pub sync_waiters: Vec<sync::Waiter>,
     /// Log the command now running to the AOF even though the change
     /// counter did not grow across it (FLUSHALL's save reset the counter).
     pub force_log: bool,
@@ -227,6 +231,10 @@ pub fn cron(srv: &mut Server) {
             }
         }
     }
+    if !srv.persist.sync_waiters.is_empty() {
+        sync::start_if_idle(srv);
+        return;
+    }
     if srv.persist.aof_rewrite_scheduled && !aof_rewrite::limited(srv) {
         srv.persist.aof_rewrite_scheduled = false;
         let _ = aof_rewrite::bgrewrite(srv);
@@ -275,6 +283,10 @@ fn child_done(srv: &mut Server, child: &Child, ok: bool) {
             aof_rewrite::rewrite_done(srv, child, ok)
         }
     }
+    // The snapshot is in place (or failed): SYNC clients waiting for it
+    // get it, and those waiting for the next one start it.
+    sync::snapshot_done(srv, child.pid, ok, child.kind);
+    sync::start_if_idle(srv);
 }
 
 /// Stops a running child and removes its temporary file.
@@ -286,6 +298,10 @@ pub fn kill_child(srv: &mut Server) {
         srv.rdb_bgsave_in_progress = false;
         srv.aof_rewrite_in_progress = false;
         srv.persist.progress = Default::default();
+        // SYNC clients waiting for it wait for the next snapshot.
+        for w in srv.persist.sync_waiters.iter_mut().filter(|w| w.pid == Some(child.pid)) {
+            w.pid = None;
+        }
     }
 }
 

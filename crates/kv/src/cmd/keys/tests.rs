@@ -29,7 +29,7 @@ fn run(srv: &mut Server, c: &mut Client, args: &[&[u8]]) -> String {
 }
 
 fn server_with_aggregates() -> Server {
-    let mut srv = Server::new(Config::default());
+    let mut srv = Server::new(Config { save: vec![], ..Config::default() });
     let cfg = EncodingConfig::default();
     let small = HashValue::from_pairs([(&b"f"[..], &b"v"[..])], &cfg);
     let big = HashValue::from_pairs((0..600).map(|i| (format!("f{i}").into_bytes(), b"v".to_vec())), &cfg);

@@ -1,0 +1,94 @@
+//! Clients waiting for a snapshot after SYNC (see `cmd::persist`'s
+//! `sync`): each waits for a BGSAVE that starts after its SYNC, then gets
+//! the file as one bulk payload and is closed, as a replica's full sync
+//! starts but without the command stream after it (spindle has no
+//! replication). This is what `redis-cli --rdb` reads.
+//!
+//! The snapshot is read into the client's output buffer whole: a backup
+//! costs memory the size of the RDB file until it is sent.
+
+use super::ChildKind;
+use crate::server::Server;
+
+/// A client waiting for a snapshot: its slot and id, and the BGSAVE
+/// child whose file it will get (`None`: the next one to start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiter {
+    /// The client's slot.
+    pub slot: usize,
+    /// The client's id (a slot is reused after a disconnect).
+    pub id: u64,
+    /// The BGSAVE it waits for.
+    pub pid: Option<i32>,
+}
+
+/// Registers client (`slot`, `id`) for the next snapshot, starting a
+/// BGSAVE now when no child runs. A running BGSAVE began before this
+/// SYNC, so its file would not hold the writes acknowledged just before
+/// it: the client waits for it to end and a new one.
+pub fn wait_for_snapshot(srv: &mut Server, slot: usize, id: u64) {
+    srv.persist.sync_waiters.push(Waiter { slot, id, pid: None });
+    start_if_idle(srv);
+}
+
+/// Starts a BGSAVE for the waiters that need one, if no child runs
+/// (called after SYNC and from the cron).
+pub fn start_if_idle(srv: &mut Server) {
+    if srv.persist.child.is_some() || srv.persist.sync_waiters.iter().all(|w| w.pid.is_some()) {
+        return;
+    }
+    match super::snapshot::bgsave(srv) {
+        Ok(()) => {
+            let pid = srv.persist.child.as_ref().map(|c| c.pid);
+            for w in srv.persist.sync_waiters.iter_mut().filter(|w| w.pid.is_none()) {
+                w.pid = pid;
+            }
+        }
+        Err(e) => {
+            let waiters: Vec<Waiter> = std::mem::take(&mut srv.persist.sync_waiters);
+            let msg = format!("-ERR can't start a BGSAVE for SYNC: {e}\r\n");
+            for w in waiters {
+                send(srv, w, msg.as_bytes());
+            }
+        }
+    }
+}
+
+/// A BGSAVE ended: its waiters get the file (or, if it failed, an error),
+/// and those who came later start the next one.
+pub fn snapshot_done(srv: &mut Server, pid: i32, ok: bool, kind: ChildKind) {
+    if kind != ChildKind::Rdb {
+        return;
+    }
+    let (served, rest): (Vec<Waiter>, Vec<Waiter>) =
+        std::mem::take(&mut srv.persist.sync_waiters).into_iter().partition(|w| w.pid == Some(pid));
+    srv.persist.sync_waiters = rest;
+    if !served.is_empty() {
+        let path = super::snapshot::rdb_path(srv);
+        let payload = match std::fs::read(&path) {
+            Ok(rdb) if ok => {
+                let mut out = format!("${}\r\n", rdb.len()).into_bytes();
+                out.extend_from_slice(&rdb);
+                out
+            }
+            Ok(_) => b"-ERR the background save for SYNC failed\r\n".to_vec(),
+            Err(e) => format!("-ERR can't read the snapshot for SYNC: {e}\r\n").into_bytes(),
+        };
+        for w in served {
+            tracing::info!(client = w.id, bytes = payload.len(), "sending the snapshot to a SYNC client");
+            send(srv, w, &payload);
+        }
+    }
+}
+
+/// Queues `bytes` for the waiter's client, if it is still connected, and
+/// closes it once they are written.
+fn send(srv: &mut Server, w: Waiter, bytes: &[u8]) {
+    let Some(mut c) = srv.clients.get_mut(w.slot).and_then(Option::take) else { return };
+    if c.id == w.id {
+        c.out.extend_from_slice(bytes);
+        c.close_after_reply = true;
+        srv.queue_write_for(w.slot, &mut c);
+    }
+    srv.clients[w.slot] = Some(c);
+}
