@@ -237,7 +237,8 @@ enum Kind {
 /// their `JoinHandle`s yield a cancelled [`JoinError`](crate::task::JoinError).
 /// Then the queues, the timer wheel and the IO driver are dropped: a socket
 /// still alive reports an error on its next use, and a `Sleep` panics if
-/// polled again. A task spawned after that (through a `Handle`) is
+/// polled again (one still waited on outside the runtime, by
+/// `Handle::block_on` on another thread say, is woken for that poll). A task spawned after that (through a `Handle`) is
 /// cancelled at once.
 ///
 /// Last, the runtime's blocking pool shuts down: closures queued and not
