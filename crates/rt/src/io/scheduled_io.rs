@@ -5,6 +5,7 @@
 use super::readiness::{Direction, Readiness, ReadyEvent};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use crate::loom::sync::{Mutex, MutexGuard};
+use std::collections::HashMap;
 use std::fmt;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -90,10 +91,15 @@ struct Waiters {
 /// back: the bound doubles, so however many tasks really wait, a few sweeps
 /// make room for them all and they sleep. (A fixed bound that woke what it
 /// displaced had more than 33 waiting tasks displace each other for ever:
-/// a busy loop on an idle socket.)
+/// a busy loop on an idle socket.) The price: a burst of short-lived tasks
+/// that each wait on the socket and go away looks the same, so their
+/// wakers (and the task cells they keep) can stay until the next event in
+/// this direction, or the next sweep after a quiet second.
 struct Slot {
     first: Option<Waker>,
-    more: Vec<Extra>,
+    /// Keyed by [`identity`]: finding a task's waker is O(1) however many
+    /// wait (a churn of short-lived waiters made a list scan quadratic).
+    more: HashMap<WakerId, Extra>,
     /// The list's length at which the next new waker sweeps it.
     limit: usize,
     /// When the list was last swept.
@@ -108,7 +114,7 @@ struct Extra {
 
 impl Default for Slot {
     fn default() -> Slot {
-        Slot { first: None, more: Vec::new(), limit: MAX_EXTRA_WAITERS, last_sweep: None }
+        Slot { first: None, more: HashMap::new(), limit: MAX_EXTRA_WAITERS, last_sweep: None }
     }
 }
 
@@ -130,12 +136,12 @@ impl Slot {
             Some(w) if w.will_wake(waker) => return Vec::new(),
             Some(_) => {}
         }
-        if let Some(extra) = self.more.iter_mut().find(|e| e.waker.will_wake(waker)) {
+        if let Some(extra) = self.more.get_mut(&identity(waker)) {
             extra.asked = false;
             return Vec::new();
         }
         if self.more.len() < self.limit {
-            self.more.push(Extra { waker: waker.clone(), asked: false });
+            self.more.insert(identity(waker), Extra { waker: waker.clone(), asked: false });
             return Vec::new();
         }
         self.sweep(waker, now())
@@ -145,29 +151,38 @@ impl Slot {
     /// the rest, moves the bound, and adds `waker` (polling right now, so
     /// not asked).
     fn sweep(&mut self, waker: &Waker, now: Instant) -> Vec<Waker> {
-        let mut wake = Vec::new();
-        let mut kept = Vec::with_capacity(self.more.len() + 1);
-        for extra in self.more.drain(..) {
+        // Moved out, not dropped here: a waker's drop may run a task's
+        // destructor, which must not happen under the lock.
+        let mut wake = Vec::with_capacity(self.more.len());
+        for (id, mut extra) in std::mem::take(&mut self.more) {
             if extra.asked {
                 wake.push(extra.waker);
             } else {
-                kept.push(Extra { waker: extra.waker, asked: true });
+                extra.asked = true;
+                wake.push(extra.waker.clone());
+                self.more.insert(id, extra);
             }
         }
-        wake.extend(kept.iter().map(|e| e.waker.clone()));
         let burst = self.last_sweep.is_some_and(|at| now.saturating_duration_since(at) < SWEEP_BURST);
-        self.limit = if burst { self.limit.saturating_mul(2) } else { kept.len() + MAX_EXTRA_WAITERS };
-        kept.push(Extra { waker: waker.clone(), asked: false });
-        self.more = kept;
+        self.limit = if burst { self.limit.saturating_mul(2) } else { self.more.len() + MAX_EXTRA_WAITERS };
+        self.more.insert(identity(waker), Extra { waker: waker.clone(), asked: false });
         self.last_sweep = Some(now);
         wake
     }
 
     /// Takes every waker, leaving the slot empty (the bound stays).
     fn take(&mut self) -> (Option<Waker>, Vec<Waker>) {
-        let more = std::mem::take(&mut self.more).into_iter().map(|e| e.waker).collect();
+        let more = std::mem::take(&mut self.more).into_values().map(|e| e.waker).collect();
         (self.first.take(), more)
     }
+}
+
+/// A waker's identity, as [`Waker::will_wake`] compares them: its data
+/// pointer and its vtable.
+type WakerId = (usize, usize);
+
+fn identity(waker: &Waker) -> WakerId {
+    (waker.data() as usize, std::ptr::from_ref(waker.vtable()) as usize)
 }
 
 impl Waiters {
