@@ -410,3 +410,45 @@ fn many_remote_spawns_from_several_threads() {
         assert_eq!(counter.load(SeqCst), 4000);
     });
 }
+
+/// What a task's destructor saw when the runtime's drop cancelled it.
+struct SpawnsOnDrop(std::sync::mpsc::Sender<(bool, spindle_rt::task::JoinHandle<()>)>);
+
+impl Drop for SpawnsOnDrop {
+    fn drop(&mut self) {
+        // A fire-and-forget cleanup task, as a connection's `Drop` spawns.
+        let current = std::panic::catch_unwind(spindle_rt::Handle::current).is_ok();
+        let cleanup = spindle_rt::spawn(async {});
+        let _ = self.0.send((current, cleanup));
+    }
+}
+
+/// The runtime's drop cancels its tasks inside its own context, as
+/// tokio's does: a destructor that calls `spawn` or `Handle::current`
+/// works (the spawned task is cancelled at once, the runtime being shut
+/// down). It used to panic ("must be called from within a spindle-rt
+/// runtime"), cutting the destructor short.
+#[test]
+fn task_destructors_run_at_shutdown_inside_the_runtime_context() {
+    bounded(|| {
+        for (name, rt) in rt_support::both() {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let guard = SpawnsOnDrop(tx);
+            rt.block_on(async move {
+                let (started_tx, started_rx) = spindle_rt::sync::oneshot::channel();
+                drop(spindle_rt::spawn(async move {
+                    let _guard = guard;
+                    let _ = started_tx.send(());
+                    std::future::pending::<()>().await;
+                }));
+                started_rx.await.unwrap();
+            });
+            drop(rt);
+            let (current, cleanup) =
+                rx.recv().unwrap_or_else(|_| panic!("{name}: the destructor did not finish"));
+            assert!(current, "{name}: Handle::current() in a destructor at shutdown");
+            let joined = futures::executor::block_on(cleanup);
+            assert!(joined.unwrap_err().is_cancelled(), "{name}");
+        }
+    });
+}

@@ -429,3 +429,26 @@ fn a_sleep_polled_after_its_runtime_was_dropped_panics() {
         assert!(rt_support::panic_message(&*err).contains("has shut down"));
     });
 }
+
+/// A sleep waited on outside the runtime's tasks (here `Handle::block_on`
+/// on a thread of its own) when the runtime is dropped: shutting the time
+/// driver down must wake it, so that its next poll panics with the
+/// shutdown message, as tokio's does. It used to drop the wheel's wakers
+/// unwoken, and the thread slept for ever.
+#[test]
+fn a_sleep_waited_on_elsewhere_is_woken_by_its_runtime_shutting_down() {
+    bounded(|| {
+        for (name, rt) in rt_support::both() {
+            let handle = rt.handle();
+            let h = handle.clone();
+            let waiter = std::thread::spawn(move || h.block_on(sleep(Duration::from_secs(3600))));
+            while handle.pending_timers() == 0 {
+                std::thread::yield_now();
+            }
+            drop(rt);
+            let err = waiter.join().expect_err(name);
+            let message = rt_support::panic_message(&*err);
+            assert!(message.contains("has shut down"), "{name}: {message}");
+        }
+    });
+}

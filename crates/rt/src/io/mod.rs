@@ -72,8 +72,9 @@
 //! ## Wake outside the lock
 //!
 //! `set_readiness` and `shutdown` take the wakers out of their slots under
-//! the lock and call them after releasing it, and wakers displaced to keep
-//! a slot's list bounded are woken after the release too. Waking runs the scheduler's code (it may
+//! the lock and call them after releasing it, and wakers that a sweep of a
+//! slot's list asks to register again (or drops) are woken after the
+//! release too. Waking runs the scheduler's code (it may
 //! push the task on a run queue, unpark a worker thread, or on a
 //! current-thread runtime even poll the task), and dropping a waker may drop
 //! the last reference to a task and with it the IO object that owns this

@@ -5,8 +5,10 @@
 use super::readiness::{Direction, Readiness, ReadyEvent};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use crate::loom::sync::{Mutex, MutexGuard};
+use std::collections::HashMap;
 use std::fmt;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 // The state word, from the low bits up:
 //
@@ -54,11 +56,15 @@ pub struct ScheduledIo {
     waiters: Mutex<Waiters>,
 }
 
-/// Past this many distinct wakers waiting in one direction, registering
-/// another wakes those already there (they re-register if they still
-/// wait), so wakers left behind by futures that were dropped without an
-/// event cannot pile up for ever.
+/// The fewest extra wakers (past the inline first one) a direction keeps
+/// before it sweeps its list; see [`Slot`] for how the bound adapts.
 pub(crate) const MAX_EXTRA_WAITERS: usize = 32;
+
+/// Sweeps closer together than this are a burst of tasks that all still
+/// wait (each sweep wakes them and they register again), so the next one
+/// doubles the bound; a sweep after a longer quiet resets it to what came
+/// back.
+const SWEEP_BURST: Duration = Duration::from_secs(1);
 
 #[derive(Default)]
 struct Waiters {
@@ -67,18 +73,61 @@ struct Waiters {
 }
 
 /// The wakers waiting in one direction: the first in a field of its own,
-/// so the usual case (one task per direction) never allocates.
-#[derive(Default)]
+/// so the usual case (one task per direction) never allocates, the others
+/// in a list.
+///
+/// A future dropped without an event leaves its waker here (nothing
+/// deregisters it), so the list is swept when it outgrows its bound: each
+/// extra waker is asked whether it still waits by being woken (a task that
+/// still waits polls again and registers again, which marks it back), and
+/// a waker asked at the previous sweep that has not come back is dropped.
+/// Dropping a waker is safe only once it was woken after its last
+/// registration, and an asked waker was.
+///
+/// The bound adapts. A sweep after a quiet spell sets it to what the list
+/// keeps plus [`MAX_EXTRA_WAITERS`], so wakers of dropped futures cost at
+/// most about twice that. Sweeps in a burst (within [`SWEEP_BURST`] of each
+/// other) mean that the tasks woken to prove themselves are still coming
+/// back: the bound doubles, so however many tasks really wait, a few sweeps
+/// make room for them all and they sleep. (A fixed bound that woke what it
+/// displaced had more than 33 waiting tasks displace each other for ever:
+/// a busy loop on an idle socket.) The price: a burst of short-lived tasks
+/// that each wait on the socket and go away looks the same, so their
+/// wakers (and the task cells they keep) can stay until the next event in
+/// this direction, or the next sweep after a quiet second.
 struct Slot {
     first: Option<Waker>,
-    more: Vec<Waker>,
+    /// Keyed by [`identity`]: finding a task's waker is O(1) however many
+    /// wait (a churn of short-lived waiters made a list scan quadratic).
+    more: HashMap<WakerId, Extra>,
+    /// The list's length at which the next new waker sweeps it.
+    limit: usize,
+    /// When the list was last swept.
+    last_sweep: Option<Instant>,
+}
+
+/// One extra waker, and whether the last sweep asked it to register again.
+struct Extra {
+    waker: Waker,
+    asked: bool,
+}
+
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot { first: None, more: HashMap::new(), limit: MAX_EXTRA_WAITERS, last_sweep: None }
+    }
 }
 
 impl Slot {
     /// Adds `waker` unless an equal one (the same task) is already here.
-    /// Returns wakers displaced to keep the list bounded, to be woken once
-    /// the lock is released.
+    /// Returns wakers to wake once the lock is released: those a sweep
+    /// asks to register again, and those it drops.
     fn register(&mut self, waker: &Waker) -> Vec<Waker> {
+        self.register_at(waker, Instant::now)
+    }
+
+    /// [`register`](Slot::register) with the clock a sweep reads.
+    fn register_at(&mut self, waker: &Waker, now: impl FnOnce() -> Instant) -> Vec<Waker> {
         match &self.first {
             None => {
                 self.first = Some(waker.clone());
@@ -87,19 +136,53 @@ impl Slot {
             Some(w) if w.will_wake(waker) => return Vec::new(),
             Some(_) => {}
         }
-        if self.more.iter().any(|w| w.will_wake(waker)) {
+        if let Some(extra) = self.more.get_mut(&identity(waker)) {
+            extra.asked = false;
             return Vec::new();
         }
-        let displaced =
-            if self.more.len() >= MAX_EXTRA_WAITERS { std::mem::take(&mut self.more) } else { Vec::new() };
-        self.more.push(waker.clone());
-        displaced
+        if self.more.len() < self.limit {
+            self.more.insert(identity(waker), Extra { waker: waker.clone(), asked: false });
+            return Vec::new();
+        }
+        self.sweep(waker, now())
     }
 
-    /// Takes every waker, leaving the slot empty.
-    fn take(&mut self) -> (Option<Waker>, Vec<Waker>) {
-        (self.first.take(), std::mem::take(&mut self.more))
+    /// Drops the wakers the last sweep asked that have not come back, asks
+    /// the rest, moves the bound, and adds `waker` (polling right now, so
+    /// not asked).
+    fn sweep(&mut self, waker: &Waker, now: Instant) -> Vec<Waker> {
+        // Moved out, not dropped here: a waker's drop may run a task's
+        // destructor, which must not happen under the lock.
+        let mut wake = Vec::with_capacity(self.more.len());
+        for (id, mut extra) in std::mem::take(&mut self.more) {
+            if extra.asked {
+                wake.push(extra.waker);
+            } else {
+                extra.asked = true;
+                wake.push(extra.waker.clone());
+                self.more.insert(id, extra);
+            }
+        }
+        let burst = self.last_sweep.is_some_and(|at| now.saturating_duration_since(at) < SWEEP_BURST);
+        self.limit = if burst { self.limit.saturating_mul(2) } else { self.more.len() + MAX_EXTRA_WAITERS };
+        self.more.insert(identity(waker), Extra { waker: waker.clone(), asked: false });
+        self.last_sweep = Some(now);
+        wake
     }
+
+    /// Takes every waker, leaving the slot empty (the bound stays).
+    fn take(&mut self) -> (Option<Waker>, Vec<Waker>) {
+        let more = std::mem::take(&mut self.more).into_values().map(|e| e.waker).collect();
+        (self.first.take(), more)
+    }
+}
+
+/// A waker's identity, as [`Waker::will_wake`] compares them: its data
+/// pointer and its vtable.
+type WakerId = (usize, usize);
+
+fn identity(waker: &Waker) -> WakerId {
+    (waker.data() as usize, std::ptr::from_ref(waker.vtable()) as usize)
 }
 
 impl Waiters {
@@ -158,14 +241,14 @@ impl ScheduledIo {
             return Poll::Ready(ev);
         }
         let mut w = self.lock();
-        let displaced = w.slot(direction).register(cx.waker());
+        let swept = w.slot(direction).register(cx.waker());
         // Re-check with the waker stored: a `set_readiness` whose update we
         // did not see above takes this lock after us and finds the waker;
         // one that took it before us made its update visible to us through
         // the lock. Either way the wake-up is not lost.
         let ready = event(self.state.load(Acquire), direction.mask());
         drop(w);
-        wake((None, displaced));
+        wake((None, swept));
         match ready {
             Some(ev) => Poll::Ready(ev),
             None => Poll::Pending,
@@ -284,5 +367,96 @@ impl fmt::Debug for ScheduledIo {
             .field("shutdown", &(state & SHUTDOWN != 0))
             .field("tick", &tick_of(state))
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod slot_tests {
+    use super::{Slot, MAX_EXTRA_WAITERS, SWEEP_BURST};
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+    use std::time::{Duration, Instant};
+
+    /// A task's waker, counting its wake-ups; `id` names the task.
+    struct Task {
+        id: usize,
+        wakes: AtomicUsize,
+    }
+
+    impl Wake for Task {
+        fn wake(self: Arc<Self>) {
+            self.wakes.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn tasks(n: usize) -> Vec<Arc<Task>> {
+        (0..n).map(|id| Arc::new(Task { id, wakes: AtomicUsize::new(0) })).collect()
+    }
+
+    fn waker(task: &Arc<Task>) -> Waker {
+        Waker::from(Arc::clone(task))
+    }
+
+    /// Waker identity to task id (the slot hands back `Waker`s).
+    fn id_of(w: &Waker, all: &[Arc<Task>]) -> usize {
+        all.iter().position(|t| waker(t).will_wake(w)).expect("one of ours")
+    }
+
+    #[test]
+    fn a_hundred_waiting_tasks_settle_in_a_few_sweeps() {
+        let all = tasks(100);
+        let mut slot = Slot::default();
+        // A run queue: each task registers when it runs; a woken task runs
+        // again (once, however often woken), as on a scheduler.
+        let mut queue: VecDeque<usize> = (0..all.len()).collect();
+        let mut queued = vec![true; all.len()];
+        let mut polls = 0;
+        while let Some(id) = queue.pop_front() {
+            queued[id] = false;
+            polls += 1;
+            assert!(polls < 1000, "still cycling after {polls} polls");
+            for w in slot.register(&waker(&all[id])) {
+                let id = id_of(&w, &all);
+                if !std::mem::replace(&mut queued[id], true) {
+                    queue.push_back(id);
+                }
+            }
+        }
+        // Every task is still registered, so an event reaches them all.
+        let (first, more) = slot.take();
+        let mut ids: Vec<usize> = first.iter().chain(&more).map(|w| id_of(w, &all)).collect();
+        ids.sort();
+        assert_eq!(ids, (0..all.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn wakers_of_dropped_futures_stay_bounded_and_are_woken_before_dropped() {
+        let all = tasks(5000);
+        let mut slot = Slot::default();
+        let mut clock = Instant::now();
+        // Each task registers once and never again (its future was dropped
+        // without an event), one every 100 ms: sweeps are far apart.
+        let step = Duration::from_millis(100);
+        assert!(step * MAX_EXTRA_WAITERS as u32 > SWEEP_BURST);
+        for task in &all {
+            clock += step;
+            for w in slot.register_at(&waker(task), || clock) {
+                w.wake();
+            }
+            assert!(slot.more.len() <= 2 * MAX_EXTRA_WAITERS + 1, "{} extra wakers kept", slot.more.len());
+        }
+        // A waker the slot let go of was woken first: had its future still
+        // waited, it would have registered again.
+        let (first, more) = slot.take();
+        let held: Vec<usize> = first.iter().chain(&more).map(|w| id_of(w, &all)).collect();
+        for task in &all {
+            assert!(
+                held.contains(&task.id) || task.wakes.load(SeqCst) > 0,
+                "task {} dropped unwoken",
+                task.id
+            );
+        }
     }
 }

@@ -231,13 +231,16 @@ enum Kind {
 /// # Dropping
 ///
 /// Dropping the runtime cancels every task that has not completed: their
-/// futures are dropped, in spawn order, on the dropping thread (after a
-/// multi-thread runtime's workers have stopped: a worker finishes the poll
-/// it is in, so dropping waits for a task stuck in a blocking call), and
-/// their `JoinHandle`s yield a cancelled [`JoinError`](crate::task::JoinError).
-/// Then the queues, the timer wheel and the IO driver are dropped: a socket
-/// still alive reports an error on its next use, and a `Sleep` panics if
-/// polled again. A task spawned after that (through a `Handle`) is
+/// futures are dropped, in spawn order, on the dropping thread, inside the
+/// runtime's context (so a destructor may `spawn`, as with tokio; the new
+/// task is cancelled at once), after a multi-thread runtime's workers have
+/// stopped (a worker finishes the poll it is in, so dropping waits for a
+/// task stuck in a blocking call); their `JoinHandle`s yield a cancelled
+/// [`JoinError`](crate::task::JoinError). Then the queues, the timer wheel
+/// and the IO driver are dropped: a socket still alive reports an error on
+/// its next use, and a `Sleep` panics if polled again (one still waited on
+/// outside the runtime, by `Handle::block_on` on another thread say, is
+/// woken for that poll). A task spawned after that (through a `Handle`) is
 /// cancelled at once.
 ///
 /// Last, the runtime's blocking pool shuts down: closures queued and not
@@ -390,6 +393,12 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        // Task futures (and queued blocking closures) are dropped inside
+        // this runtime's context, as tokio drops them: a destructor that
+        // calls `spawn` (a cleanup task; cancelled at once, the runtime
+        // being closed) or `Handle::current` works instead of panicking
+        // halfway through. Whatever role this thread had comes back after.
+        let _context = context::set_aside(context::Current::Entered(self.handle.inner.clone()));
         match &mut self.kind {
             Kind::CurrentThread(core) => core.shutdown(),
             Kind::MultiThread(mt) => mt.shutdown(),

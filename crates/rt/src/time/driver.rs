@@ -435,16 +435,26 @@ impl TimeDriver {
         }
     }
 
-    /// Drops every pending timer; later registrations panic.
+    /// Removes every pending timer and wakes its waker; later
+    /// registrations and polls panic.
+    ///
+    /// The runtime's own tasks are gone by now, so what is still here
+    /// waits elsewhere: `Handle::block_on` on another thread, another
+    /// executor. Woken, such a sleep is polled again and panics with the
+    /// shutdown message (as tokio's does) instead of sleeping for ever.
+    /// Wakers run, and drop, after the lock is released.
     pub(crate) fn shutdown(&self) {
-        let wheel = {
+        let (mut wheel, due) = {
             let mut st = self.lock_mut();
             st.shut_down = true;
             st.armed = None;
-            st.due.clear();
-            std::mem::take(&mut st.wheel)
+            (std::mem::take(&mut st.wheel), std::mem::take(&mut st.due))
         };
-        drop(wheel);
+        let mut pending = Vec::with_capacity(wheel.len());
+        wheel.advance(u64::MAX, &mut pending);
+        for waker in due.into_iter().chain(pending.into_iter().map(|(_, waker)| waker)) {
+            waker.wake();
+        }
     }
 }
 
