@@ -116,6 +116,12 @@ pub struct CacheConfig {
     /// (`open_file_cache inactive`, 60 s); a full cache drops the least
     /// recently used entry.
     pub inactive: Duration,
+    /// A file changed less than this before it is opened is served but not
+    /// cached (see [`crate::cache`]: timestamps are too coarse to notice a
+    /// rewrite within one tick). Not read from the configuration file:
+    /// [`crate::cache::RACY_WINDOW`]; a test that needs a file it just
+    /// wrote to be cached sets it to zero.
+    pub racy_window: Duration,
 }
 
 /// The HTTP server's own settings, handed to every worker.
@@ -168,6 +174,7 @@ impl Default for HttpConfig {
                 small_file: 64 << 10,
                 sendfile_chunk: 2 << 20,
                 inactive: Duration::from_secs(60),
+                racy_window: crate::cache::RACY_WINDOW,
             },
             access_log: None,
             status: None,
