@@ -422,15 +422,22 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
             }
         };
         user::warn_if_ignored(loaded.cluster.user.as_ref());
+        // Nothing changes until every step has succeeded: the new
+        // addresses are bound but not adopted (dropped, so closed, on a
+        // refusal), and the error log stays where it was.
+        let staged = match ms.listeners.bind_missing(&loaded.cluster) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "reload refused; keeping the running workers");
+                return;
+            }
+        };
         prepare_logs(&loaded.cluster);
         if let Err(e) = ErrorLog::set(loaded.cluster.error_log.as_deref()) {
             tracing::error!(error = %e, "reload refused: cannot open the error log; keeping the running workers");
             return;
         }
-        if let Err(e) = ms.listeners.ensure(&loaded.cluster) {
-            tracing::error!(error = %e, "reload refused; keeping the running workers");
-            return;
-        }
+        ms.listeners.commit(staged, &loaded.cluster);
         tracing::info!(generation = ms.generation + 1, "reloading");
         ms.loaded = loaded;
         ms.generation += 1;

@@ -61,6 +61,32 @@ fn hup_with_a_broken_config_keeps_the_old_workers() {
     assert_eq!(s.started().len(), 2, "no new worker started");
 }
 
+/// A reload that names a new address it can bind and one it cannot is
+/// refused; the address it could bind must not stay listening in the
+/// master, where no worker accepts from it: a client would connect and
+/// hang there (it did, until the next successful reload).
+#[test]
+fn hup_refused_for_one_address_leaves_no_other_new_address_listening() {
+    let s = Server::start("reply=one\n", &["--workers", "1"]);
+    let old = s.wait_workers(1, 1);
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Held without SO_REUSEPORT: the master cannot bind it.
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = blocker.local_addr().unwrap().port();
+    s.set_config(&format!("reply=two\nlisten=127.0.0.1:0,127.0.0.1:{free},127.0.0.1:{taken}\n"));
+    s.signal("HUP");
+    assert!(wait_until(WAIT, || s.stderr().iter().any(|l| l.contains("reload refused"))), "{:?}", s.stderr());
+    let refused = TcpStream::connect(("127.0.0.1", free)).map_err(|e| e.kind());
+    assert_eq!(refused.err(), Some(std::io::ErrorKind::ConnectionRefused), "port {free} left listening");
+    assert!(old.iter().all(|&p| alive(p)));
+    assert_eq!(field(&s.ask("hi").unwrap(), "reply"), Some("one"));
+    // The same addresses, once bindable, reload as usual.
+    drop(blocker);
+    s.signal("HUP");
+    s.wait_workers(2, 1);
+    assert_eq!(field(&common::ask(free, "hi").unwrap(), "reply"), Some("two"));
+}
+
 #[test]
 fn quit_finishes_the_request_in_flight_then_exits() {
     let mut s = Server::start("", &["--workers", "1"]);
