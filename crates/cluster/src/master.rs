@@ -8,7 +8,7 @@
 //! | `QUIT`      | drain every worker, exit once all are gone                    |
 //! | `TERM`/`INT`| stop every worker fast, exit once all are gone                |
 //! | `USR1`      | create the log files and give them to the worker user, reopen its own error log, tell every worker to reopen its logs |
-//! | `USR2`      | binary upgrade: rename the pid file to `.oldbin`, start `current_exe()` with the listeners inherited |
+//! | `USR2`      | binary upgrade: rename the pid file to `.oldbin`, start `current_exe()` with the listeners inherited (refused while an upgrade is under way, in the old master or the new) |
 //! | `CHLD`      | reap; respawn a worker that died unexpectedly, with back-off  |
 
 use crate::app::{App, Loaded};
@@ -94,6 +94,9 @@ struct Master<A: App> {
     new_binary: Option<libc::pid_t>,
     pid_file: Option<PathBuf>,
     oldbin: bool,
+    /// Started by a binary upgrade: the old master's pid (our parent, as
+    /// long as it runs).
+    upgraded_from: Option<libc::pid_t>,
 }
 
 type Shared<A> = Rc<RefCell<Master<A>>>;
@@ -138,6 +141,7 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
 /// [`run`] once the error log is open: binds, starts the workers, and
 /// runs the master's loop until it stops.
 fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> {
+    let upgraded_from = std::env::var_os(INHERIT_ENV).map(|_| sys::getppid());
     let mut listeners = Listeners::inherited()?;
     listeners.ensure(&loaded.cluster)?;
     let io = |what: &'static str| move |error| ClusterError::Io { what, error };
@@ -165,6 +169,7 @@ fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> 
         new_binary: None,
         pid_file,
         oldbin: false,
+        upgraded_from,
     }));
     for sig in [
         libc::SIGCHLD,
@@ -519,6 +524,16 @@ fn upgrade<A: App>(m: &Shared<A>) {
     let mut ms = m.borrow_mut();
     if ms.state != State::Running || ms.new_binary.is_some() || ms.oldbin {
         tracing::warn!("binary upgrade refused: one is already in progress or the master is stopping");
+        return;
+    }
+    // A new master whose old one still runs is half of an upgrade, as
+    // nginx has it: another would rename the pid file over the old
+    // master's `.oldbin` (losing its pid) and chain a third master.
+    if let Some(old) = ms.upgraded_from.filter(|&p| p == sys::getppid()) {
+        tracing::warn!(
+            old_master = old,
+            "binary upgrade refused: the old master still runs; QUIT (or TERM) it or this one first"
+        );
         return;
     }
     let exe = match std::env::current_exe() {

@@ -63,6 +63,12 @@ pub(crate) fn getpid() -> libc::pid_t {
     unsafe { libc::getpid() }
 }
 
+/// The parent process's id (that of the reaper once the parent is gone).
+pub(crate) fn getppid() -> libc::pid_t {
+    // SAFETY: getppid cannot fail and takes no arguments.
+    unsafe { libc::getppid() }
+}
+
 /// Sends one byte and, if given, one descriptor (`SCM_RIGHTS`) on a Unix
 /// stream socket, without blocking.
 pub(crate) fn send_msg(sock: RawFd, byte: u8, fd: Option<RawFd>) -> io::Result<()> {
