@@ -6,7 +6,8 @@
 //! the byte [`CONN`] with its descriptor attached (`SCM_RIGHTS`, which
 //! makes the kernel install a duplicate of the descriptor in the
 //! receiving process). End of stream means the master is gone: the
-//! worker drains.
+//! worker drains, and stops once `shutdown_timeout` has passed, as the
+//! master would have stopped it (nobody else will).
 //!
 //! The worker counts its wake-ups for the channel as it does for a
 //! listener (each ends in one `recvmsg` that says `EAGAIN`; one that
@@ -40,8 +41,17 @@ pub(crate) fn send(chan: &impl AsRawFd, order: u8) -> io::Result<()> {
 }
 
 /// The worker's side: obeys orders until the channel closes, which counts
-/// as an order to drain.
-pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQueue>, stats: Stats) {
+/// as an order to drain, followed by one to stop after `shutdown_timeout`
+/// (the master enforces that limit on a drain it orders; with the master
+/// gone, a slow client could otherwise keep the orphaned worker alive for
+/// as long as it likes).
+pub(crate) async fn obey(
+    chan: UnixStream,
+    handle: ControlHandle,
+    queue: Arc<FdQueue>,
+    stats: Stats,
+    shutdown_timeout: std::time::Duration,
+) {
     let fd = chan.as_raw_fd();
     // Connections received since the last `EAGAIN`.
     let mut got = 0u64;
@@ -83,7 +93,14 @@ pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQ
                 other => tracing::warn!(order = other, "unknown order from the master"),
             },
             Ok(None) | Err(_) => {
+                tracing::warn!(
+                    pid = sys::getpid(),
+                    "the master is gone; draining, then stopping after shutdown_timeout"
+                );
                 handle.drain();
+                spindle_rt::time::sleep(shutdown_timeout).await;
+                tracing::warn!(pid = sys::getpid(), "still draining after shutdown_timeout; stopping");
+                handle.stop();
                 return;
             }
         }

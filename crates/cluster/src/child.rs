@@ -86,7 +86,7 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
             AcceptStrategy::Master => Source::master(queue.clone()),
         }
         .with_limit(cluster.worker_connections);
-        spindle_rt::spawn_local(channel::obey(chan, handle, queue, stats.clone()));
+        spindle_rt::spawn_local(channel::obey(chan, handle, queue, stats.clone(), cluster.shutdown_timeout));
         let ctx = WorkerCtx::new(source, control, stats, s.id);
         app.worker(config, ctx).await;
         Ok(())

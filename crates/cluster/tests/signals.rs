@@ -172,3 +172,27 @@ fn a_worker_draining_past_shutdown_timeout_is_stopped() {
     assert_eq!(reply, "");
     assert!(s.stderr().iter().any(|l| l.contains("still draining after shutdown_timeout")));
 }
+
+/// A master killed with SIGKILL leaves its workers orphaned: each drains
+/// (its channel closed) but no master is left to stop one that a slow
+/// client keeps busy past shutdown_timeout, so it lived, holding the
+/// connection, for as long as the client liked. It stops itself now.
+#[test]
+fn an_orphaned_worker_stops_itself_after_shutdown_timeout() {
+    let s = Server::start("shutdown_timeout_ms=300\n", &["--workers", "1"]);
+    let worker = s.wait_workers(1, 1)[0];
+    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    slow.set_read_timeout(Some(WAIT)).unwrap();
+    slow.write_all(b"slow\n").unwrap();
+    assert!(wait_until(WAIT, || s.ask("stats").unwrap().contains("active=2")));
+    s.signal("KILL");
+    let gone = wait_until(Duration::from_secs(5), || !alive(worker));
+    if !gone {
+        common::signal(worker, "KILL");
+    }
+    assert!(gone, "the orphaned worker is still serving its slow client");
+    let mut reply = String::new();
+    let _ = slow.read_to_string(&mut reply);
+    assert_eq!(reply, "");
+    assert!(s.stderr().iter().any(|l| l.contains("the master is gone")), "{:?}", s.stderr());
+}
