@@ -112,6 +112,11 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// The path the file was requested by, under the root.
+    pub fn path(&self) -> &Path {
+        &self.stat_path
+    }
+
     /// The header lines of [`Entry::head`] after `Content-Type` (for a
     /// response that has its own type, as a multipart one does).
     pub fn head_without_type(&self) -> &[u8] {

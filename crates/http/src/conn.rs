@@ -43,6 +43,7 @@
 //! connection that times out or closes idle, with no request begun, is
 //! neither counted nor logged.
 
+use crate::cache::Entry;
 use crate::chunked::{Discard, Progress};
 use crate::head::{self, valid_host, valid_target_host, version, HeadScan, Scanned, Version};
 use crate::response::{self, FileBody, Known, Req};
@@ -688,13 +689,12 @@ impl Conn {
             done += n;
         }
         self.out.clear();
-        let file = b.entry.file.as_raw_fd();
         let Some(m) = &b.multi else {
-            return self.send_range(file, b.off, b.len, sent).await;
+            return self.send_range(&b.entry, b.off, b.len, sent).await;
         };
         for p in &m.parts {
             self.send_bytes(&p.head, true, sent).await?;
-            self.send_range(file, p.start, p.len, sent).await?;
+            self.send_range(&b.entry, p.start, p.len, sent).await?;
         }
         self.send_bytes(&m.tail, false, sent).await
     }
@@ -722,9 +722,11 @@ impl Conn {
         Ok(())
     }
 
-    /// Sends `len` bytes of `file` from `off` by `sendfile`, at most one
-    /// chunk per call, yielding to the other connections between chunks.
-    async fn send_range(&mut self, file: RawFd, mut off: u64, len: u64, sent: &mut u64) -> Result<(), End> {
+    /// Sends `len` bytes of `entry`'s file from `off` by `sendfile`, at
+    /// most one chunk per call, yielding to the other connections between
+    /// chunks.
+    async fn send_range(&mut self, entry: &Entry, mut off: u64, len: u64, sent: &mut u64) -> Result<(), End> {
+        let file: RawFd = entry.file.as_raw_fd();
         let sock = self.stream.as_raw_fd();
         let chunk_max = self.w.cfg.cache.sendfile_chunk as u64;
         let stop = off + len;
@@ -742,7 +744,15 @@ impl Conn {
             .await?;
             if n == 0 {
                 // The file shrank under us: the promised length cannot be
-                // sent, so the connection must end.
+                // sent, so the connection must end. The client sees only a
+                // short body, so the operator is told, as nginx's
+                // `[alert] sendfile() reported that ... was truncated`.
+                tracing::error!(
+                    client = %self.peer,
+                    "\"{}\" was truncated: its end came at byte {off} of the {} to send; closing the connection",
+                    entry.path().display(),
+                    stop
+                );
                 return Err(End::Closed);
             }
             *sent += n as u64;
