@@ -524,8 +524,11 @@ mod tests {
     use super::*;
 
     fn with_file(text: &str) -> Result<Loaded<HttpConfig>, String> {
-        let p =
-            std::env::temp_dir().join(format!("spindle-http-cfg-{}-{}.toml", std::process::id(), text.len()));
+        // One file per call: tests run in parallel, and two texts of the
+        // same length (the name's old distinguisher) raced on one file.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("spindle-http-cfg-{}-{n}.toml", std::process::id()));
         std::fs::write(&p, text).unwrap();
         let r = load(Some(&p), &Overrides::default());
         std::fs::remove_file(&p).unwrap();
