@@ -31,9 +31,10 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-/// Stats slots in the shared mapping: enough for two generations of a
-/// large machine's workers during a reload. The last is the master's.
-pub const STATS_SLOTS: usize = 256;
+/// Stats slots in the shared mapping: enough for two generations of
+/// [`MAX_WORKERS`](crate::config::MAX_WORKERS) during a reload (96 bytes
+/// each). The last is the master's.
+pub const STATS_SLOTS: usize = 1024;
 /// The slot the master counts its own accept wake-ups in
 /// ([`AcceptStrategy::Master`]).
 pub const MASTER_SLOT: usize = STATS_SLOTS - 1;
@@ -92,6 +93,9 @@ struct Master<A: App> {
     rr: usize,
     accepting: Vec<IoId>,
     new_binary: Option<libc::pid_t>,
+    /// Workers of the current generation that found no free stats slot:
+    /// started as soon as an exiting worker gives one back.
+    starved: Vec<usize>,
     pid_file: Option<PathBuf>,
     oldbin: bool,
     /// Started by a binary upgrade: the old master's pid (our parent, as
@@ -167,6 +171,7 @@ fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> 
         rr: 0,
         accepting: Vec::new(),
         new_binary: None,
+        starved: Vec::new(),
         pid_file,
         oldbin: false,
         upgraded_from,
@@ -240,6 +245,8 @@ fn reopen_logs<A: App>(m: &Shared<A>) {
 /// strategy, the master's own accepting.
 fn start_generation<A: App>(m: &Shared<A>, lp: &mut Loop) {
     raise_nofile(&m.borrow().loaded.cluster);
+    // Those of an older generation are not wanted any more.
+    m.borrow_mut().starved.clear();
     let n = m.borrow().loaded.cluster.workers.max(1);
     for id in 0..n {
         spawn(m, lp, id);
@@ -254,8 +261,16 @@ fn spawn<A: App>(m: &Shared<A>, lp: &mut Loop, id: usize) {
     if ms.state != State::Running {
         return;
     }
-    let Some(slot) = ms.used.iter().position(|u| !u) else {
-        tracing::error!(worker = id, "no free stats slot; not starting the worker");
+    let usable = ms.loaded.cluster.worker_slots.min(ms.used.len());
+    let Some(slot) = ms.used[..usable].iter().position(|u| !u) else {
+        // Every slot is held, by workers of older generations still
+        // draining: this one starts when one of them exits (see `reap`),
+        // rather than never, which left a reload's generation short of
+        // workers for good.
+        tracing::warn!(worker = id, "no free stats slot; the worker starts when a draining one exits");
+        if !ms.starved.contains(&id) {
+            ms.starved.push(id);
+        }
         return;
     };
     let (ours, theirs) = match UnixStream::pair() {
@@ -361,10 +376,24 @@ fn reap<A: App>(m: &Shared<A>, lp: &mut Loop) {
             tracing::info!(pid, worker = w.id, generation = w.generation, %status, "worker exited");
         }
     }
+    start_starved(m, lp);
     let ms = m.borrow();
     if ms.state != State::Running && ms.workers.is_empty() {
         lp.stop();
     }
+}
+
+/// Starts the workers that found no free stats slot, now that exits may
+/// have given some back (those that still find none stay waiting).
+fn start_starved<A: App>(m: &Shared<A>, lp: &mut Loop) {
+    let waiting = std::mem::take(&mut m.borrow_mut().starved);
+    if waiting.is_empty() {
+        return;
+    }
+    for id in waiting {
+        spawn(m, lp, id);
+    }
+    restart_accepting(m, lp);
 }
 
 /// Respawns worker `id`, at once if the dead one lived long enough,

@@ -196,3 +196,21 @@ fn an_orphaned_worker_stops_itself_after_shutdown_timeout() {
     assert_eq!(reply, "");
     assert!(s.stderr().iter().any(|l| l.contains("the master is gone")), "{:?}", s.stderr());
 }
+
+/// A reload's worker that found every stats slot held (by the old
+/// generation, still draining) was never started: the new generation
+/// stayed short for good (150 workers, one reload: 105 left). It now
+/// starts once an old worker exits and gives its slot back. Three slots
+/// for two workers stand in for the 255 a large machine fills.
+#[test]
+fn a_worker_that_finds_no_free_slot_starts_once_an_old_one_exits() {
+    let s = Server::start("worker_slots=3\nreply=one\n", &["--workers", "2"]);
+    let old = s.wait_workers(1, 2);
+    s.set_config("worker_slots=3\nreply=two\n");
+    s.signal("HUP");
+    s.wait_workers(2, 2);
+    assert!(s.stderr().iter().any(|l| l.contains("no free stats slot")), "{:?}", s.stderr());
+    assert!(wait_until(WAIT, || old.iter().all(|&p| !alive(p))));
+    let new: Vec<u32> = s.started().into_iter().filter(|&(_, g)| g == 2).map(|(p, _)| p).collect();
+    assert!(new.iter().all(|&p| alive(p)));
+}

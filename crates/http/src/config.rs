@@ -391,8 +391,9 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
             .collect::<Result<_, _>>()?;
     }
     if let Some(w) = o.workers.or(f.workers) {
-        if w == 0 {
-            return Err(format!("{name}: key `workers`: must be at least 1"));
+        let max = spindle_cluster::config::MAX_WORKERS;
+        if !(1..=max).contains(&w) {
+            return Err(format!("{name}: key `workers`: {w} is not from 1 to {max}"));
         }
         cluster.workers = w;
     }
@@ -645,6 +646,7 @@ mod tests {
         let cases = [
             ("listen = [\"nowhere\"]", "`listen`"),
             ("workers = 0", "`workers`"),
+            ("workers = 100000", "is not from 1 to 511"),
             ("accept = \"herd\"", "`accept`"),
             ("root = \"/definitely/not/here\"", "`root`"),
             ("root = \"/etc/passwd\"", "not a directory"),
