@@ -77,6 +77,13 @@ impl Listeners {
             let have = self.by_addr.get(&addr).map_or(&[][..], Vec::as_slice);
             let new = staged.by_addr.entry(addr).or_default();
             let want = if cfg.accept == AcceptStrategy::Reuseport { cfg.workers.max(1) } else { 1 };
+            // An address new to us must be free: with SO_REUSEPORT our
+            // bind would succeed beside another server's listener (same
+            // user) and split its connections with it, where nginx gets
+            // "Address already in use".
+            if have.is_empty() && addr.port() != 0 {
+                sys::check_unused(addr).map_err(|e| ClusterError::Listen { addr, error: e })?;
+            }
             while have.len() + new.len() < want {
                 // Later sockets join the first one's port (port 0 picks
                 // it once).
