@@ -157,6 +157,9 @@ pub enum Lookup {
     NotFound,
     /// Not to be served (403).
     Forbidden,
+    /// The system failed (out of descriptors, an I/O error: see
+    /// [`path::classify`]): 500, with the path for the log.
+    Failed(PathBuf, std::io::Error),
 }
 
 /// The per-worker cache.
@@ -256,6 +259,7 @@ impl Cache {
             Resolved::Redirect => return Lookup::Redirect,
             Resolved::NotFound => return Lookup::NotFound,
             Resolved::Forbidden => return Lookup::Forbidden,
+            Resolved::Failed(e) => return Lookup::Failed(root.join(clean.relative()), e),
         };
         let mut stat_path = root.join(clean.relative());
         if clean.is_dir() {
@@ -263,14 +267,15 @@ impl Cache {
         }
         let entry = match self.open(&real, stat_path) {
             Ok(e) => Rc::new(e),
-            // A link met on the way (the names changed since the check).
-            Err(e)
-                if e.kind() == std::io::ErrorKind::PermissionDenied
-                    || e.raw_os_error() == Some(libc::ELOOP) =>
-            {
-                return Lookup::Forbidden
+            // ELOOP: a link met on the way (the names changed since the
+            // check): 403; out of descriptors: 500.
+            Err(e) => {
+                return match path::classify(e) {
+                    Resolved::Forbidden => Lookup::Forbidden,
+                    Resolved::Failed(e) => Lookup::Failed(real, e),
+                    _ => Lookup::NotFound,
+                }
             }
-            Err(_) => return Lookup::NotFound,
         };
         if !entry.stamp.changed_within(self.racy_window, SystemTime::now()) {
             self.lru.insert(key, entry.clone(), now);
