@@ -442,6 +442,17 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         app.index = i;
     }
     app.access_log = o.access_log.clone().or(f.access_log);
+    if let Some(p) = &app.access_log {
+        // As nginx opens it while reading its configuration: a path that
+        // cannot be written is a configuration error (refused at start and
+        // on reload, the old workers keeping theirs), not workers that
+        // come up with logging silently off.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(p)
+            .map_err(|e| format!("{name}: key `access_log`: {}: {e}", p.display()))?;
+    }
     // The master creates it and hands it to `user` before workers open it.
     cluster.log_files = app.access_log.iter().cloned().collect();
     if let Some(s) = o.status.clone().or(f.status) {
@@ -664,6 +675,10 @@ mod tests {
             ("[timeouts]\nlingering_time = \"x\"", "`timeouts.lingering_time`"),
             ("[cache]\ninactive = \"10ms\"", "`cache.inactive`"),
             ("[limits]\nmax_ranges = -1", "max_ranges"),
+            (
+                "access_log = \"/nonexistent-spindle-dir/a.log\"",
+                "`access_log`: /nonexistent-spindle-dir/a.log",
+            ),
         ];
         for (text, want) in cases {
             let e = with_file(text).unwrap_err();
