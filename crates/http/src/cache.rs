@@ -237,7 +237,9 @@ impl Cache {
         self.lru.expire(now, self.inactive, usize::MAX)
     }
 
-    /// Finds what `clean` names under `root` (canonical), from the cache
+    /// Finds what `clean` names under `root` (absolute; a link in it is
+    /// followed, on a hit by the `stat`, on a miss by [`path::resolve`],
+    /// so a switched link is a miss), from the cache
     /// if the disk still agrees. `now` is the time in seconds (any
     /// monotonic count: it only orders uses and measures inactivity).
     pub fn lookup(&mut self, root: &Path, clean: &CleanPath, index: &str, now: u64) -> Lookup {

@@ -127,7 +127,11 @@ pub struct CacheConfig {
 /// The HTTP server's own settings, handed to every worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpConfig {
-    /// The directory served, canonical.
+    /// The directory served, as configured, made absolute. It is not
+    /// resolved once for all: a symbolic link in it is followed on every
+    /// look-up (as nginx follows `root` on every request), so pointing a
+    /// `current` link at a new release, as deploy tools do, serves the new
+    /// release at once, without a reload.
     pub root: PathBuf,
     /// The file served for a directory (`index`).
     pub index: String,
@@ -434,7 +438,8 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     if !meta.is_dir() {
         return Err(format!("{name}: key `root`: {} is not a directory", root.display()));
     }
-    app.root = root.canonicalize().map_err(|e| format!("{name}: key `root`: {}: {e}", root.display()))?;
+    app.root =
+        std::path::absolute(&root).map_err(|e| format!("{name}: key `root`: {}: {e}", root.display()))?;
     if let Some(i) = o.index.clone().or(f.index) {
         if i.is_empty() || i.contains('/') || i == "." || i == ".." {
             return Err(format!("{name}: key `index`: '{i}' must be a plain file name"));
@@ -551,7 +556,11 @@ mod tests {
     fn defaults_serve_the_current_directory_on_8080() {
         let l = load(None, &Overrides::default()).unwrap();
         assert_eq!(l.cluster.listen, vec!["127.0.0.1:8080".parse().unwrap()]);
-        assert_eq!(l.app.root, std::env::current_dir().unwrap().canonicalize().unwrap());
+        assert_eq!(
+            l.app.root.canonicalize().unwrap(),
+            std::env::current_dir().unwrap().canonicalize().unwrap()
+        );
+        assert!(l.app.root.is_absolute());
         assert_eq!(l.app.timeouts.keepalive, Duration::from_secs(75));
     }
 

@@ -174,9 +174,17 @@ pub fn classify(e: std::io::Error) -> Resolved {
     }
 }
 
-/// Finds the file `path` names under `root` (canonical), following
-/// symbolic links only as far as they stay under the root.
+/// Finds the file `path` names under `root`, following symbolic links
+/// only as far as they stay under the root. `root` is resolved here, on
+/// each call, so that a link in it switched to another directory (a
+/// deploy's `current`) leads there at once; the file is looked for under
+/// that resolution, so a switch during the call cannot mix two of them.
 pub fn resolve(root: &Path, path: &CleanPath, index: &str) -> Resolved {
+    let root = match std::fs::canonicalize(root) {
+        Ok(r) => r,
+        Err(e) => return classify(e),
+    };
+    let root = root.as_path();
     let mut full = root.join(path.relative());
     if path.is_dir() {
         full.push(index);
