@@ -8,7 +8,7 @@
 //! | `QUIT`      | drain every worker, exit once all are gone                    |
 //! | `TERM`/`INT`| stop every worker fast, exit once all are gone                |
 //! | `USR1`      | create the log files and give them to the worker user, reopen its own error log, tell every worker to reopen its logs |
-//! | `USR2`      | binary upgrade: rename the pid file to `.oldbin`, start `current_exe()` with the listeners inherited (refused while an upgrade is under way, in the old master or the new) |
+//! | `USR2`      | binary upgrade: rename the pid file to `.oldbin`, start the executable found at this master's start path (the new one once installed there) with the listeners inherited (refused while an upgrade is under way, in the old master or the new) |
 //! | `CHLD`      | reap; respawn a worker that died unexpectedly, with back-off  |
 
 use crate::app::{App, Loaded};
@@ -101,6 +101,9 @@ struct Master<A: App> {
     /// Started by a binary upgrade: the old master's pid (our parent, as
     /// long as it runs).
     upgraded_from: Option<libc::pid_t>,
+    /// The executable's path at start: what `USR2` runs, the new binary
+    /// once installed there.
+    exe: std::io::Result<PathBuf>,
 }
 
 type Shared<A> = Rc<RefCell<Master<A>>>;
@@ -175,6 +178,7 @@ fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> 
         pid_file,
         oldbin: false,
         upgraded_from,
+        exe: std::env::current_exe(),
     }));
     for sig in [
         libc::SIGCHLD,
@@ -565,8 +569,11 @@ fn upgrade<A: App>(m: &Shared<A>) {
         );
         return;
     }
-    let exe = match std::env::current_exe() {
-        Ok(e) => e,
+    // The path this master was started from, read at start: asked now,
+    // the kernel would name the old binary's inode, which an install
+    // (a new file renamed over the old) has deleted, "spindle (deleted)".
+    let exe = match &ms.exe {
+        Ok(e) => e.clone(),
         Err(e) => {
             tracing::error!(error = %e, "binary upgrade: cannot find the executable");
             return;

@@ -150,3 +150,35 @@ fn usr2_to_a_new_master_is_refused_while_the_old_one_runs() {
     common::signal(third, "QUIT");
     assert!(wait_until(WAIT, || !alive(third)));
 }
+
+/// The usual upgrade: the new binary is installed over the old one (a new
+/// file renamed over it, as `install`, package managers and cargo do),
+/// then USR2. The master asked the kernel for its executable at USR2
+/// time, got the old, deleted inode ("demo (deleted)") and could not
+/// start the new binary at all.
+#[test]
+fn usr2_starts_the_binary_installed_over_the_running_one() {
+    let bin = common::Dir::new("bin");
+    let exe = bin.0.join("demo");
+    std::fs::copy(common::DEMO, &exe).unwrap();
+    let mut s = Server::start_exe(&exe, "", &["--workers", "1"]);
+    s.wait_workers(1, 1);
+    let old_master = s.pid();
+    let staged = bin.0.join("demo.new");
+    std::fs::copy(common::DEMO, &staged).unwrap();
+    std::fs::rename(&staged, &exe).unwrap();
+    s.signal("USR2");
+    let mut new_master = 0;
+    let started = wait_until(WAIT, || {
+        new_master =
+            std::fs::read_to_string(&s.pid_file).ok().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
+        new_master != 0 && new_master != old_master
+    });
+    assert!(started, "no new master: {:?}", s.stderr());
+    assert!(wait_until(WAIT, || s.started().len() >= 2), "{:?}", s.stderr());
+    s.signal("QUIT");
+    assert!(s.wait_exit(WAIT).expect("old master exits").success());
+    assert!(field(&s.ask("hi").unwrap(), "pid").is_some());
+    common::signal(new_master, "QUIT");
+    assert!(wait_until(WAIT, || !alive(new_master)));
+}

@@ -82,11 +82,16 @@ impl Server {
     /// Starts the demo with `config` as its file and `args` as flags, and
     /// waits for its `listening` line.
     pub fn start(config: &str, args: &[&str]) -> Server {
+        Server::start_exe(std::path::Path::new(DEMO), config, args)
+    }
+
+    /// [`Server::start`] from the executable at `exe` (a copy of the demo).
+    pub fn start_exe(exe: &std::path::Path, config: &str, args: &[&str]) -> Server {
         let dir = Dir::new("t");
         let config_path = dir.0.join("demo.conf");
         std::fs::write(&config_path, config).unwrap();
         let pid_file = dir.0.join("demo.pid");
-        let mut child = Command::new(DEMO)
+        let mut child = Command::new(exe)
             .arg("--config")
             .arg(&config_path)
             .arg("--pid-file")
