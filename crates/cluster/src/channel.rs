@@ -55,6 +55,10 @@ pub(crate) async fn obey(
     let fd = chan.as_raw_fd();
     // Connections received since the last `EAGAIN`.
     let mut got = 0u64;
+    // Connections that came without their descriptor since the last
+    // report of them, and when that was.
+    let mut lost = 0u64;
+    let mut last_lost_log: Option<std::time::Instant> = None;
     loop {
         let next = chan.async_io(Direction::Read, || match sys::recv_msg(fd) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -83,7 +87,20 @@ pub(crate) async fn obey(
                 CONN if fds.is_empty() => {
                     // The kernel could not give us the descriptor (out of
                     // descriptors: MSG_CTRUNC): the connection is gone.
-                    tracing::warn!("a connection from the master arrived without its descriptor");
+                    // Logged at most once a second with the count, as the
+                    // other strategies log EMFILE: the master goes on
+                    // handing connections over, and a line for each would
+                    // flood the error log just when the worker is swamped.
+                    lost += 1;
+                    let now = std::time::Instant::now();
+                    if last_lost_log.is_none_or(|t| now - t >= std::time::Duration::from_secs(1)) {
+                        tracing::warn!(
+                            lost,
+                            "connections from the master arrived without their descriptor (out of descriptors)"
+                        );
+                        last_lost_log = Some(now);
+                        lost = 0;
+                    }
                     stats.add(Counter::Closed, 1);
                 }
                 CONN => {

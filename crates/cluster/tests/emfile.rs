@@ -142,3 +142,35 @@ fn a_mutex_worker_out_of_descriptors_lets_the_other_accept() {
         assert_eq!(common::reply_pid(&r), Some(workers[1]));
     }
 }
+
+/// With the `master` strategy the master accepts and passes each
+/// connection; a worker out of descriptors receives it without one, and
+/// logged a warning for each: a line per connection, flooding the error
+/// log just when the worker is swamped. Now once a second, with a count.
+#[test]
+fn a_master_strategy_worker_out_of_descriptors_does_not_flood_the_log() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("prlimit not installed; skipping");
+        return;
+    }
+    let s = Server::start("", &["--workers", "1", "--accept", "master"]);
+    let worker = s.wait_workers(1, 1)[0];
+    no_more_fds(worker);
+    let lost = || {
+        s.stderr()
+            .iter()
+            .filter(|l| l.contains("without their descriptor") || l.contains("without its descriptor"))
+            .count()
+    };
+    for _ in 0..30 {
+        // Each is dropped: the connection ends unanswered.
+        let mut c = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+        c.set_read_timeout(Some(WAIT)).unwrap();
+        let _ = c.write_all(b"hi\n");
+        let mut r = String::new();
+        let _ = c.read_to_string(&mut r);
+    }
+    assert!(wait_until(WAIT, || lost() >= 1), "{:?}", s.stderr());
+    let n = lost();
+    assert!(n <= 3, "{n} warnings for 30 lost connections");
+}
