@@ -429,12 +429,16 @@ impl Conn {
                     bad_host |= r.host.is_some() || !valid_host(v);
                     r.host = Some(v);
                 }
-                5 if n.eq_ignore_ascii_case(b"range") => r.range = Some(v),
+                // A field that takes one value, sent twice: the first
+                // counts, as in nginx (`ngx_http_process_header_line`), so
+                // that a cache in front keying on the first `Range` gets
+                // the bytes it asked for.
+                5 if n.eq_ignore_ascii_case(b"range") => r.range = r.range.or(Some(v)),
                 6 if n.eq_ignore_ascii_case(b"expect") => {
                     expect_continue = v.trim_ascii().eq_ignore_ascii_case(b"100-continue");
                 }
-                7 if n.eq_ignore_ascii_case(b"referer") => r.referer = Some(v),
-                8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
+                7 if n.eq_ignore_ascii_case(b"referer") => r.referer = r.referer.or(Some(v)),
+                8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = r.if_range.or(Some(v)),
                 10 if n.eq_ignore_ascii_case(b"connection") => {
                     for t in v.split(|&c| c == b',') {
                         let t = t.trim_ascii();
@@ -442,7 +446,7 @@ impl Conn {
                         r.conn_keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
                     }
                 }
-                10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = Some(v),
+                10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = r.user_agent.or(Some(v)),
                 13 if n.eq_ignore_ascii_case(b"if-none-match") => r.if_none_match = Some(v),
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
                     // A second one is refused even if equal, as in nginx
@@ -453,8 +457,12 @@ impl Conn {
                     }
                 }
                 8 if n.eq_ignore_ascii_case(b"if-match") => r.if_match = Some(v),
-                19 if n.eq_ignore_ascii_case(b"if-unmodified-since") => r.if_unmodified_since = Some(v),
-                17 if n.eq_ignore_ascii_case(b"if-modified-since") => r.if_modified_since = Some(v),
+                19 if n.eq_ignore_ascii_case(b"if-unmodified-since") => {
+                    r.if_unmodified_since = r.if_unmodified_since.or(Some(v))
+                }
+                17 if n.eq_ignore_ascii_case(b"if-modified-since") => {
+                    r.if_modified_since = r.if_modified_since.or(Some(v))
+                }
                 17 if n.eq_ignore_ascii_case(b"transfer-encoding") => {
                     te_count += 1;
                     // Only `chunked` alone is understood (as in nginx):
