@@ -214,3 +214,32 @@ fn a_worker_that_finds_no_free_slot_starts_once_an_old_one_exits() {
     let new: Vec<u32> = s.started().into_iter().filter(|&(_, g)| g == 2).map(|(p, _)| p).collect();
     assert!(new.iter().all(|&p| alive(p)));
 }
+
+/// QUIT to a worker itself, as a process-group QUIT delivers it (systemd
+/// signalling every process of the service, `kill -QUIT -PGID`): with the
+/// default disposition the worker died at once, dumping core and cutting
+/// its request in flight. As in nginx, it now drains: the request
+/// finishes, the worker exits, the master starts another.
+#[test]
+fn quit_to_a_worker_drains_it_and_the_master_replaces_it() {
+    let s = Server::start("", &["--workers", "1"]);
+    let worker = s.wait_workers(1, 1)[0];
+    let mut slow = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    slow.set_read_timeout(Some(WAIT)).unwrap();
+    slow.write_all(b"slow\n").unwrap();
+    assert!(wait_until(WAIT, || s.ask("stats").unwrap().contains("active=2")));
+    common::signal(worker, "QUIT");
+    assert!(
+        wait_until(WAIT, || s.stderr().iter().any(|l| l.contains("QUIT: the worker drains"))),
+        "{:?}",
+        s.stderr()
+    );
+    assert!(alive(worker), "the worker died instead of draining");
+    slow.write_all(b"done\n").unwrap();
+    let mut reply = String::new();
+    slow.read_to_string(&mut reply).unwrap();
+    assert_eq!(reply_pid(&reply), Some(worker), "the request in flight was cut: {reply:?}");
+    assert!(wait_until(WAIT, || !alive(worker)));
+    assert!(wait_until(WAIT, || s.started().len() >= 2), "{:?}", s.stderr());
+    assert!(reply_pid(&s.ask("hi").unwrap()).is_some_and(|p| p != worker));
+}
