@@ -104,7 +104,11 @@ fn workers_run_as_nobody_and_write_their_logs_after_a_rotation() {
     let addr: SocketAddr = addr.unwrap();
     wait_until("two workers", || workers(master).len() == 2);
     for pid in workers(master) {
-        let status = read(Path::new(&format!("/proc/{pid}/status")));
+        // A worker shows in /proc as soon as it is forked, a moment before
+        // it gives up root: wait for the drop, then check all the ids.
+        let status = || read(Path::new(&format!("/proc/{pid}/status")));
+        wait_until("the worker to give up root", || !status().contains("Uid:\t0\t"));
+        let status = status();
         let line = |k: &str| status.lines().find(|l| l.starts_with(k)).unwrap_or("").to_string();
         assert_eq!(line("Uid:"), "Uid:\t65534\t65534\t65534\t65534", "worker {pid}");
         assert_eq!(line("Gid:"), "Gid:\t65534\t65534\t65534\t65534", "worker {pid}");
