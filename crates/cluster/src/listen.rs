@@ -81,7 +81,12 @@ impl Listeners {
             // bind would succeed beside another server's listener (same
             // user) and split its connections with it, where nginx gets
             // "Address already in use".
-            if have.is_empty() && addr.port() != 0 {
+            // One of ours on the same port (a reload narrowing 0.0.0.0:80
+            // to 127.0.0.1:80) would fail the probe too; there the bind
+            // is left to decide, as before.
+            let ours =
+                |a: &SocketAddr| self.all().any(|l| l.local_addr().is_ok_and(|b| b.port() == a.port()));
+            if have.is_empty() && addr.port() != 0 && !ours(&addr) {
                 sys::check_unused(addr).map_err(|e| ClusterError::Listen { addr, error: e })?;
             }
             while have.len() + new.len() < want {

@@ -243,3 +243,19 @@ fn quit_to_a_worker_drains_it_and_the_master_replaces_it() {
     assert!(wait_until(WAIT, || s.started().len() >= 2), "{:?}", s.stderr());
     assert!(reply_pid(&s.ask("hi").unwrap()).is_some_and(|p| p != worker));
 }
+
+/// A reload that narrows an address (the wildcard to the loopback on the
+/// same port) rebinds beside the master's own listener, which the check
+/// for a port already in use must not take for another server's.
+#[test]
+fn hup_narrowing_the_wildcard_to_one_address_on_the_same_port_reloads() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let s = Server::start(&format!("reply=one\nlisten=0.0.0.0:{port}\n"), &["--workers", "1"]);
+    s.wait_workers(1, 1);
+    assert_eq!(field(&common::ask(port, "hi").unwrap(), "reply"), Some("one"));
+    s.set_config(&format!("reply=two\nlisten=127.0.0.1:{port}\n"));
+    s.signal("HUP");
+    s.wait_workers(2, 1);
+    assert!(!s.stderr().iter().any(|l| l.contains("reload refused")), "{:?}", s.stderr());
+    assert!(wait_until(WAIT, || field(&common::ask(port, "hi").unwrap(), "reply") == Some("two")));
+}
