@@ -170,7 +170,9 @@ fn a_worker_draining_past_shutdown_timeout_is_stopped() {
     let mut reply = String::new();
     let _ = slow.read_to_string(&mut reply);
     assert_eq!(reply, "");
-    assert!(s.stderr().iter().any(|l| l.contains("still draining after shutdown_timeout")));
+    // The master's last lines may still be in the pipe when it is reaped.
+    let logged = || s.stderr().iter().any(|l| l.contains("still draining after shutdown_timeout"));
+    assert!(wait_until(WAIT, logged), "{:?}", s.stderr());
 }
 
 /// A master killed with SIGKILL leaves its workers orphaned: each drains
@@ -194,7 +196,8 @@ fn an_orphaned_worker_stops_itself_after_shutdown_timeout() {
     let mut reply = String::new();
     let _ = slow.read_to_string(&mut reply);
     assert_eq!(reply, "");
-    assert!(s.stderr().iter().any(|l| l.contains("the master is gone")), "{:?}", s.stderr());
+    let logged = || s.stderr().iter().any(|l| l.contains("the master is gone"));
+    assert!(wait_until(WAIT, logged), "{:?}", s.stderr());
 }
 
 /// A reload's worker that found every stats slot held (by the old
