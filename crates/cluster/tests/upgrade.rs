@@ -164,8 +164,14 @@ fn usr2_starts_the_binary_installed_over_the_running_one() {
     let mut s = Server::start_exe(&exe, "", &["--workers", "1"]);
     s.wait_workers(1, 1);
     let old_master = s.pid();
+    // The new binary: another inode, renamed over the running one. A hard
+    // link, not a copy, so that no write end of it can be open (a copy
+    // could be "busy", ETXTBSY, when the master execs it).
     let staged = bin.0.join("demo.new");
-    std::fs::copy(common::DEMO, &staged).unwrap();
+    // (A copy where the temporary folder is on another file system.)
+    std::fs::hard_link(common::DEMO, &staged)
+        .or_else(|_| std::fs::copy(common::DEMO, &staged).map(drop))
+        .unwrap();
     std::fs::rename(&staged, &exe).unwrap();
     s.signal("USR2");
     let mut new_master = 0;
