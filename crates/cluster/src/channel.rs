@@ -110,14 +110,16 @@ pub(crate) async fn obey(
                 other => tracing::warn!(order = other, "unknown order from the master"),
             },
             Ok(None) | Err(_) => {
+                // The order first, the log line after: nothing the logging
+                // does may keep the worker from obeying.
+                handle.drain();
                 tracing::warn!(
                     pid = sys::getpid(),
                     "the master is gone; draining, then stopping after shutdown_timeout"
                 );
-                handle.drain();
                 spindle_rt::time::sleep(shutdown_timeout).await;
-                tracing::warn!(pid = sys::getpid(), "still draining after shutdown_timeout; stopping");
                 handle.stop();
+                tracing::warn!(pid = sys::getpid(), "still draining after shutdown_timeout; stopping");
                 return;
             }
         }

@@ -129,12 +129,12 @@ async fn obey_signals(handle: ControlHandle) {
         .await;
         match graceful {
             Some(true) => {
-                tracing::info!(pid = sys::getpid(), "QUIT: the worker drains");
                 handle.drain();
+                tracing::info!(pid = sys::getpid(), "QUIT: the worker drains");
             }
             Some(false) => {
-                tracing::info!(pid = sys::getpid(), "TERM or INT: the worker stops");
                 handle.stop();
+                tracing::info!(pid = sys::getpid(), "TERM or INT: the worker stops");
             }
             None => return,
         }
