@@ -103,16 +103,16 @@ fn workers_run_as_nobody_and_write_their_logs_after_a_rotation() {
     });
     let addr: SocketAddr = addr.unwrap();
     wait_until("two workers", || workers(master).len() == 2);
-    // A worker drops root a moment after the fork that makes it: wait
-    // (bounded) for both to have done so.
-    let ids = |pid: u32| {
-        let status = read(Path::new(&format!("/proc/{pid}/status")));
+    for pid in workers(master) {
+        // A worker shows in /proc as soon as it is forked, a moment before
+        // it gives up root: wait for the drop, then check all the ids.
+        let status = || read(Path::new(&format!("/proc/{pid}/status")));
+        wait_until("the worker to give up root", || !status().contains("Uid:\t0\t"));
+        let status = status();
         let line = |k: &str| status.lines().find(|l| l.starts_with(k)).unwrap_or("").to_string();
-        (line("Uid:"), line("Gid:"))
-    };
-    let nobody =
-        ("Uid:\t65534\t65534\t65534\t65534".to_string(), "Gid:\t65534\t65534\t65534\t65534".to_string());
-    wait_until("both workers to run as nobody", || workers(master).into_iter().all(|pid| ids(pid) == nobody));
+        assert_eq!(line("Uid:"), "Uid:\t65534\t65534\t65534\t65534", "worker {pid}");
+        assert_eq!(line("Gid:"), "Gid:\t65534\t65534\t65534\t65534", "worker {pid}");
+    }
     assert!(get(addr, "/").starts_with("HTTP/1.1 200"), "serves as nobody");
     wait_until("the first access log line", || read(&access).contains("\"GET / HTTP/1.1\" 200"));
 

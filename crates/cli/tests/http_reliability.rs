@@ -309,3 +309,47 @@ fn binary_upgrade_under_load_loses_nothing() {
     assert!(signal(new, libc::SIGQUIT));
     wait_until("the new master to exit", || !alive(new));
 }
+
+/// A master whose standard error goes nowhere any more (the reader of its
+/// pipe died: a `| tee` killed, a journald restarted) panicked at its next
+/// log line: tracing-subscriber reports a failed write with `eprintln!`,
+/// which panics on the broken pipe. A HUP killed the master that way, and
+/// orphaned workers panicked while obeying the drain and lived on, holding
+/// the port, for good. Lines that cannot be written are dropped now.
+#[test]
+fn a_closed_standard_error_kills_neither_the_master_nor_its_workers() {
+    let site = Site::new("stderr");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["http", "--listen", "127.0.0.1:0", "--workers", "2", "--root"])
+        .arg(site.root())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn spindle http");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut addr = None;
+    while addr.is_none() {
+        let line = lines.next().expect("the master prints its address").unwrap();
+        addr = listening_addr(&line);
+    }
+    let addr = addr.unwrap();
+    let master = child.id() as i32;
+    let mut reaper = Reaper { child: Some(child), pids: Vec::new() };
+    wait_until("two workers", || workers(master).len() == 2);
+    let first = workers(master);
+    reaper.pids.extend(&first);
+    // Nobody reads the master's standard error any more.
+    drop(lines);
+    assert!(signal(master, libc::SIGHUP));
+    wait_until("a new generation", || {
+        let now = workers(master);
+        now.len() == 2 && now.iter().all(|p| !first.contains(p))
+    });
+    assert!(alive(master), "the master died logging the reload");
+    assert!(get_ok(addr));
+    let orphans = workers(master);
+    reaper.pids.extend(&orphans);
+    assert!(signal(master, libc::SIGKILL));
+    wait_until("the orphaned workers to drain and exit", || orphans.iter().all(|&p| !alive(p)));
+}

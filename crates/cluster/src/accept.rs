@@ -27,7 +27,8 @@
 //! connection stays queued and the listener stays readable: retrying at
 //! once would spin. The error is returned to the caller once, then this
 //! worker stops accepting for [`EMFILE_PAUSE`] (a timer, as nginx's
-//! `accept` disable for `ngx_accept_mutex_delay`); connections closing
+//! `accept` disable for `ngx_accept_mutex_delay`), with its listeners out
+//! of its poller and the accept mutex given back; connections closing
 //! meanwhile free descriptors. (The alternative, keeping a reserve
 //! descriptor to close, accept and drop the connection, sheds load more
 //! politely but costs a descriptor per worker.)
@@ -266,6 +267,16 @@ impl Source {
             Err(e) => {
                 if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
                     self.paused_until = Some(Instant::now() + EMFILE_PAUSE);
+                    // As nginx's `ngx_disable_accept_events`: out of the
+                    // poller for the pause, and the accept mutex given up.
+                    // An `EPOLLEXCLUSIVE` listener is level-triggered, so
+                    // left registered with connections queued it made
+                    // every wait return at once, spinning the worker for
+                    // the whole pause; and a worker holding the mutex kept
+                    // it, so workers with descriptors to spare could not
+                    // accept.
+                    self.release();
+                    self.park();
                 }
                 Err(e)
             }

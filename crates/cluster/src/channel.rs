@@ -6,7 +6,8 @@
 //! the byte [`CONN`] with its descriptor attached (`SCM_RIGHTS`, which
 //! makes the kernel install a duplicate of the descriptor in the
 //! receiving process). End of stream means the master is gone: the
-//! worker drains.
+//! worker drains, and stops once `shutdown_timeout` has passed, as the
+//! master would have stopped it (nobody else will).
 //!
 //! The worker counts its wake-ups for the channel as it does for a
 //! listener (each ends in one `recvmsg` that says `EAGAIN`; one that
@@ -40,11 +41,24 @@ pub(crate) fn send(chan: &impl AsRawFd, order: u8) -> io::Result<()> {
 }
 
 /// The worker's side: obeys orders until the channel closes, which counts
-/// as an order to drain.
-pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQueue>, stats: Stats) {
+/// as an order to drain, followed by one to stop after `shutdown_timeout`
+/// (the master enforces that limit on a drain it orders; with the master
+/// gone, a slow client could otherwise keep the orphaned worker alive for
+/// as long as it likes).
+pub(crate) async fn obey(
+    chan: UnixStream,
+    handle: ControlHandle,
+    queue: Arc<FdQueue>,
+    stats: Stats,
+    shutdown_timeout: std::time::Duration,
+) {
     let fd = chan.as_raw_fd();
     // Connections received since the last `EAGAIN`.
     let mut got = 0u64;
+    // Connections that came without their descriptor since the last
+    // report of them, and when that was.
+    let mut lost = 0u64;
+    let mut last_lost_log: Option<std::time::Instant> = None;
     loop {
         let next = chan.async_io(Direction::Read, || match sys::recv_msg(fd) {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -73,7 +87,20 @@ pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQ
                 CONN if fds.is_empty() => {
                     // The kernel could not give us the descriptor (out of
                     // descriptors: MSG_CTRUNC): the connection is gone.
-                    tracing::warn!("a connection from the master arrived without its descriptor");
+                    // Logged at most once a second with the count, as the
+                    // other strategies log EMFILE: the master goes on
+                    // handing connections over, and a line for each would
+                    // flood the error log just when the worker is swamped.
+                    lost += 1;
+                    let now = std::time::Instant::now();
+                    if last_lost_log.is_none_or(|t| now - t >= std::time::Duration::from_secs(1)) {
+                        tracing::warn!(
+                            lost,
+                            "connections from the master arrived without their descriptor (out of descriptors)"
+                        );
+                        last_lost_log = Some(now);
+                        lost = 0;
+                    }
                     stats.add(Counter::Closed, 1);
                 }
                 CONN => {
@@ -83,7 +110,16 @@ pub(crate) async fn obey(chan: UnixStream, handle: ControlHandle, queue: Arc<FdQ
                 other => tracing::warn!(order = other, "unknown order from the master"),
             },
             Ok(None) | Err(_) => {
+                // The order first, the log line after: nothing the logging
+                // does may keep the worker from obeying.
                 handle.drain();
+                tracing::warn!(
+                    pid = sys::getpid(),
+                    "the master is gone; draining, then stopping after shutdown_timeout"
+                );
+                spindle_rt::time::sleep(shutdown_timeout).await;
+                handle.stop();
+                tracing::warn!(pid = sys::getpid(), "still draining after shutdown_timeout; stopping");
                 return;
             }
         }

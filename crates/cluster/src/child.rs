@@ -15,6 +15,7 @@ use std::io::{self, Write};
 use std::os::fd::AsRawFd;
 use std::sync::atomic::AtomicI32;
 use std::sync::Arc;
+use std::task::Poll;
 
 /// What a new worker needs, borrowed from the master's state (which the
 /// child has a copy of and abandons).
@@ -86,9 +87,56 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
             AcceptStrategy::Master => Source::master(queue.clone()),
         }
         .with_limit(cluster.worker_connections);
-        spindle_rt::spawn_local(channel::obey(chan, handle, queue, stats.clone()));
+        spindle_rt::spawn_local(obey_signals(handle.clone()));
+        spindle_rt::spawn_local(channel::obey(chan, handle, queue, stats.clone(), cluster.shutdown_timeout));
         let ctx = WorkerCtx::new(source, control, stats, s.id);
         app.worker(config, ctx).await;
         Ok(())
     })
+}
+
+/// Obeys `QUIT` (drain) and `TERM`/`INT` (stop) sent to the worker itself,
+/// as nginx's workers do. Such signals come to the whole process group
+/// from a terminal's Ctrl-C, from `kill -QUIT -PGID`, or from a service
+/// manager that signals every process of the service (systemd's default
+/// `KillMode=control-group` with `KillSignal=SIGQUIT`): with the default
+/// dispositions a `QUIT` killed every worker at once (dumping core) and
+/// cut the downloads in flight, where the same signal to the master alone
+/// drains them. The master, which gets the signal too, does the same, so
+/// the two agree; a worker signalled alone finishes its connections and
+/// exits, and the master starts another in its place.
+async fn obey_signals(handle: ControlHandle) {
+    use spindle_rt::signal::{signal, SignalKind};
+    let listen = |k: SignalKind| {
+        signal(k).inspect_err(|e| tracing::warn!(signal = k.as_raw(), error = %e, "cannot watch a signal"))
+    };
+    let (Ok(mut quit), Ok(mut term), Ok(mut int)) =
+        (listen(SignalKind::quit()), listen(SignalKind::terminate()), listen(SignalKind::interrupt()))
+    else {
+        return;
+    };
+    loop {
+        let graceful = std::future::poll_fn(|cx| {
+            for (s, graceful) in [(&mut quit, true), (&mut term, false), (&mut int, false)] {
+                match s.poll_recv(cx) {
+                    Poll::Ready(Some(())) => return Poll::Ready(Some(graceful)),
+                    Poll::Ready(None) => return Poll::Ready(None),
+                    Poll::Pending => {}
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        match graceful {
+            Some(true) => {
+                handle.drain();
+                tracing::info!(pid = sys::getpid(), "QUIT: the worker drains");
+            }
+            Some(false) => {
+                handle.stop();
+                tracing::info!(pid = sys::getpid(), "TERM or INT: the worker stops");
+            }
+            None => return,
+        }
+    }
 }

@@ -80,7 +80,7 @@ impl FromStr for AcceptStrategy {
 pub struct ClusterConfig {
     /// Addresses to listen on.
     pub listen: Vec<SocketAddr>,
-    /// Number of worker processes; at least 1.
+    /// Number of worker processes; from 1 to [`MAX_WORKERS`].
     pub workers: usize,
     /// How connections reach the workers.
     pub accept: AcceptStrategy,
@@ -126,6 +126,13 @@ pub struct ClusterConfig {
     /// before it forks, as far as the hard limit lets it; see
     /// [`worker_nofile`](Self::worker_nofile).
     pub worker_rlimit_nofile: u64,
+    /// How many workers, of every generation, may run at once: each has
+    /// a stats slot, and a worker that finds none free waits until an
+    /// exiting one gives its slot back. The default,
+    /// [`MASTER_SLOT`](crate::master::MASTER_SLOT) (every slot), lets two
+    /// generations of [`MAX_WORKERS`] overlap during a reload; a lower
+    /// value (never above the default) is for tests of that wait.
+    pub worker_slots: usize,
 }
 
 impl ClusterConfig {
@@ -151,6 +158,12 @@ impl ClusterConfig {
 /// holds the 1000-connection benchmarks with room to spare.
 pub const WORKER_CONNECTIONS: usize = 10_240;
 
+/// The most workers one generation may have (nginx's limit on processes
+/// is 1024): half the stats slots, so that a reload's new generation
+/// finds a slot for every worker while the old one drains. The default
+/// worker count (one per CPU) is capped to it.
+pub const MAX_WORKERS: usize = crate::master::MASTER_SLOT / 2;
+
 /// The largest accepted [`ClusterConfig::worker_connections`].
 pub const MAX_WORKER_CONNECTIONS: usize = 1 << 24;
 
@@ -158,7 +171,7 @@ impl Default for ClusterConfig {
     fn default() -> Self {
         ClusterConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 8080))],
-            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS),
             accept: AcceptStrategy::Reuseport,
             backlog: 511,
             accept_mutex_delay: Duration::from_millis(500),
@@ -170,6 +183,7 @@ impl Default for ClusterConfig {
             worker_connections: WORKER_CONNECTIONS,
             worker_cpu_affinity: CpuAffinity::Off,
             worker_rlimit_nofile: 0,
+            worker_slots: crate::master::MASTER_SLOT,
         }
     }
 }

@@ -158,6 +158,16 @@ pub fn parse_config(text: &str, cluster: &mut ClusterConfig, app: &mut DemoConfi
             "user" => cluster.user = Some(value.parse().map_err(at)?),
             "error_log" => cluster.error_log = Some(PathBuf::from(value)),
             "worker_connections" => cluster.worker_connections = parse_connections(value).map_err(at)?,
+            "worker_slots" => {
+                cluster.worker_slots = match value.parse::<usize>() {
+                    Ok(n) if (1..=crate::master::MASTER_SLOT).contains(&n) => n,
+                    _ => {
+                        return Err(at(format!(
+                            "worker_slots: '{value}' is not from 1 to the slots there are"
+                        )))
+                    }
+                }
+            }
             other => return Err(at(format!("unknown setting '{other}'"))),
         }
     }

@@ -123,7 +123,25 @@ pub struct ErrorLogWriter {
 }
 
 impl Write for ErrorLogWriter {
+    /// Writes `buf`, or drops it if it cannot be written, and says it was
+    /// written either way. The error log is where failures are reported;
+    /// one writing it has nowhere to go. Reporting it to tracing-subscriber
+    /// made it print a complaint with `eprintln!`, which panics when
+    /// standard error is a broken pipe (its reader gone: a `| tee` that
+    /// died, a restarted journald): a master died at its next log line,
+    /// and a worker in the middle of obeying a drain or a stop.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let _ = self.write_or_fail(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl ErrorLogWriter {
+    fn write_or_fail(&mut self, buf: &[u8]) -> io::Result<usize> {
         match &self.file {
             None => io::stderr().write(buf),
             Some(f) => {
@@ -136,10 +154,6 @@ impl Write for ErrorLogWriter {
                 Ok(buf.len())
             }
         }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

@@ -24,6 +24,13 @@ use std::os::fd::{AsRawFd, RawFd};
 /// in: `fd:addr;fd:addr...`, `addr` being the configured address.
 pub const INHERIT_ENV: &str = "SPINDLE_INHERIT";
 
+/// Sockets bound for a configuration and not yet in use: dropped (so
+/// closed) unless [`Listeners::commit`] adopts them.
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    by_addr: HashMap<SocketAddr, Vec<TcpListener>>,
+}
+
 /// Every listening socket, by configured address.
 #[derive(Debug, Default)]
 pub(crate) struct Listeners {
@@ -51,25 +58,59 @@ impl Listeners {
     }
 
     /// Binds what `cfg` needs and is not bound yet (addresses already
-    /// bound are kept), and closes addresses `cfg` no longer names.
+    /// bound are kept), and closes addresses `cfg` no longer names: either
+    /// all of it or, on an error, nothing (see [`Listeners::bind_missing`]).
     pub(crate) fn ensure(&mut self, cfg: &ClusterConfig) -> Result<(), ClusterError> {
+        let staged = self.bind_missing(cfg)?;
+        self.commit(staged, cfg);
+        Ok(())
+    }
+
+    /// Binds the sockets `cfg` needs that are not bound yet, without
+    /// adopting them: on an error, those this call bound are closed again
+    /// and nothing changes. A reload refused for an address it cannot bind
+    /// must not leave the others it named listening in the master, where
+    /// no worker accepts from them: their clients would connect and hang.
+    pub(crate) fn bind_missing(&self, cfg: &ClusterConfig) -> Result<Staged, ClusterError> {
+        let mut staged = Staged::default();
         for &addr in &cfg.listen {
-            let socks = self.by_addr.entry(addr).or_default();
+            let have = self.by_addr.get(&addr).map_or(&[][..], Vec::as_slice);
+            let new = staged.by_addr.entry(addr).or_default();
             let want = if cfg.accept == AcceptStrategy::Reuseport { cfg.workers.max(1) } else { 1 };
-            while socks.len() < want {
+            // An address new to us must be free: with SO_REUSEPORT our
+            // bind would succeed beside another server's listener (same
+            // user) and split its connections with it, where nginx gets
+            // "Address already in use".
+            // One of ours on the same port (a reload narrowing 0.0.0.0:80
+            // to 127.0.0.1:80) would fail the probe too; there the bind
+            // is left to decide, as before.
+            let ours =
+                |a: &SocketAddr| self.all().any(|l| l.local_addr().is_ok_and(|b| b.port() == a.port()));
+            if have.is_empty() && addr.port() != 0 && !ours(&addr) {
+                sys::check_unused(addr).map_err(|e| ClusterError::Listen { addr, error: e })?;
+            }
+            while have.len() + new.len() < want {
                 // Later sockets join the first one's port (port 0 picks
                 // it once).
-                let at = match socks.first() {
+                let at = match have.first().or(new.first()) {
                     Some(first) => first.local_addr().map_err(|e| ClusterError::Listen { addr, error: e })?,
                     None => addr,
                 };
                 let l = sys::reuseport_listener(at, cfg.backlog)
                     .map_err(|e| ClusterError::Listen { addr, error: e })?;
-                socks.push(l);
+                new.push(l);
             }
         }
+        Ok(staged)
+    }
+
+    /// Adopts the sockets [`Listeners::bind_missing`] bound for `cfg`, and
+    /// closes the addresses `cfg` no longer names.
+    pub(crate) fn commit(&mut self, staged: Staged, cfg: &ClusterConfig) {
+        for (addr, socks) in staged.by_addr {
+            self.by_addr.entry(addr).or_default().extend(socks);
+        }
         self.by_addr.retain(|a, _| cfg.listen.contains(a));
-        Ok(())
     }
 
     /// The addresses really bound, in configuration order.

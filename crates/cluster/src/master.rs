@@ -8,7 +8,7 @@
 //! | `QUIT`      | drain every worker, exit once all are gone                    |
 //! | `TERM`/`INT`| stop every worker fast, exit once all are gone                |
 //! | `USR1`      | create the log files and give them to the worker user, reopen its own error log, tell every worker to reopen its logs |
-//! | `USR2`      | binary upgrade: rename the pid file to `.oldbin`, start `current_exe()` with the listeners inherited |
+//! | `USR2`      | binary upgrade: rename the pid file to `.oldbin`, start the executable found at this master's start path (the new one once installed there) with the listeners inherited (refused while an upgrade is under way, in the old master or the new) |
 //! | `CHLD`      | reap; respawn a worker that died unexpectedly, with back-off  |
 
 use crate::app::{App, Loaded};
@@ -31,9 +31,10 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
-/// Stats slots in the shared mapping: enough for two generations of a
-/// large machine's workers during a reload. The last is the master's.
-pub const STATS_SLOTS: usize = 256;
+/// Stats slots in the shared mapping: enough for two generations of
+/// [`MAX_WORKERS`](crate::config::MAX_WORKERS) during a reload (96 bytes
+/// each). The last is the master's.
+pub const STATS_SLOTS: usize = 1024;
 /// The slot the master counts its own accept wake-ups in
 /// ([`AcceptStrategy::Master`]).
 pub const MASTER_SLOT: usize = STATS_SLOTS - 1;
@@ -92,8 +93,17 @@ struct Master<A: App> {
     rr: usize,
     accepting: Vec<IoId>,
     new_binary: Option<libc::pid_t>,
+    /// Workers of the current generation that found no free stats slot:
+    /// started as soon as an exiting worker gives one back.
+    starved: Vec<usize>,
     pid_file: Option<PathBuf>,
     oldbin: bool,
+    /// Started by a binary upgrade: the old master's pid (our parent, as
+    /// long as it runs).
+    upgraded_from: Option<libc::pid_t>,
+    /// The executable's path at start: what `USR2` runs, the new binary
+    /// once installed there.
+    exe: std::io::Result<PathBuf>,
 }
 
 type Shared<A> = Rc<RefCell<Master<A>>>;
@@ -138,6 +148,7 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
 /// [`run`] once the error log is open: binds, starts the workers, and
 /// runs the master's loop until it stops.
 fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> {
+    let upgraded_from = std::env::var_os(INHERIT_ENV).map(|_| sys::getppid());
     let mut listeners = Listeners::inherited()?;
     listeners.ensure(&loaded.cluster)?;
     let io = |what: &'static str| move |error| ClusterError::Io { what, error };
@@ -163,8 +174,11 @@ fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> 
         rr: 0,
         accepting: Vec::new(),
         new_binary: None,
+        starved: Vec::new(),
         pid_file,
         oldbin: false,
+        upgraded_from,
+        exe: std::env::current_exe(),
     }));
     for sig in [
         libc::SIGCHLD,
@@ -235,6 +249,8 @@ fn reopen_logs<A: App>(m: &Shared<A>) {
 /// strategy, the master's own accepting.
 fn start_generation<A: App>(m: &Shared<A>, lp: &mut Loop) {
     raise_nofile(&m.borrow().loaded.cluster);
+    // Those of an older generation are not wanted any more.
+    m.borrow_mut().starved.clear();
     let n = m.borrow().loaded.cluster.workers.max(1);
     for id in 0..n {
         spawn(m, lp, id);
@@ -249,8 +265,16 @@ fn spawn<A: App>(m: &Shared<A>, lp: &mut Loop, id: usize) {
     if ms.state != State::Running {
         return;
     }
-    let Some(slot) = ms.used.iter().position(|u| !u) else {
-        tracing::error!(worker = id, "no free stats slot; not starting the worker");
+    let usable = ms.loaded.cluster.worker_slots.min(ms.used.len());
+    let Some(slot) = ms.used[..usable].iter().position(|u| !u) else {
+        // Every slot is held, by workers of older generations still
+        // draining: this one starts when one of them exits (see `reap`),
+        // rather than never, which left a reload's generation short of
+        // workers for good.
+        tracing::warn!(worker = id, "no free stats slot; the worker starts when a draining one exits");
+        if !ms.starved.contains(&id) {
+            ms.starved.push(id);
+        }
         return;
     };
     let (ours, theirs) = match UnixStream::pair() {
@@ -356,10 +380,24 @@ fn reap<A: App>(m: &Shared<A>, lp: &mut Loop) {
             tracing::info!(pid, worker = w.id, generation = w.generation, %status, "worker exited");
         }
     }
+    start_starved(m, lp);
     let ms = m.borrow();
     if ms.state != State::Running && ms.workers.is_empty() {
         lp.stop();
     }
+}
+
+/// Starts the workers that found no free stats slot, now that exits may
+/// have given some back (those that still find none stay waiting).
+fn start_starved<A: App>(m: &Shared<A>, lp: &mut Loop) {
+    let waiting = std::mem::take(&mut m.borrow_mut().starved);
+    if waiting.is_empty() {
+        return;
+    }
+    for id in waiting {
+        spawn(m, lp, id);
+    }
+    restart_accepting(m, lp);
 }
 
 /// Respawns worker `id`, at once if the dead one lived long enough,
@@ -422,15 +460,22 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
             }
         };
         user::warn_if_ignored(loaded.cluster.user.as_ref());
+        // Nothing changes until every step has succeeded: the new
+        // addresses are bound but not adopted (dropped, so closed, on a
+        // refusal), and the error log stays where it was.
+        let staged = match ms.listeners.bind_missing(&loaded.cluster) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "reload refused; keeping the running workers");
+                return;
+            }
+        };
         prepare_logs(&loaded.cluster);
         if let Err(e) = ErrorLog::set(loaded.cluster.error_log.as_deref()) {
             tracing::error!(error = %e, "reload refused: cannot open the error log; keeping the running workers");
             return;
         }
-        if let Err(e) = ms.listeners.ensure(&loaded.cluster) {
-            tracing::error!(error = %e, "reload refused; keeping the running workers");
-            return;
-        }
+        ms.listeners.commit(staged, &loaded.cluster);
         tracing::info!(generation = ms.generation + 1, "reloading");
         ms.loaded = loaded;
         ms.generation += 1;
@@ -514,8 +559,21 @@ fn upgrade<A: App>(m: &Shared<A>) {
         tracing::warn!("binary upgrade refused: one is already in progress or the master is stopping");
         return;
     }
-    let exe = match std::env::current_exe() {
-        Ok(e) => e,
+    // A new master whose old one still runs is half of an upgrade, as
+    // nginx has it: another would rename the pid file over the old
+    // master's `.oldbin` (losing its pid) and chain a third master.
+    if let Some(old) = ms.upgraded_from.filter(|&p| p == sys::getppid()) {
+        tracing::warn!(
+            old_master = old,
+            "binary upgrade refused: the old master still runs; QUIT (or TERM) it or this one first"
+        );
+        return;
+    }
+    // The path this master was started from, read at start: asked now,
+    // the kernel would name the old binary's inode, which an install
+    // (a new file renamed over the old) has deleted, "spindle (deleted)".
+    let exe = match &ms.exe {
+        Ok(e) => e.clone(),
         Err(e) => {
             tracing::error!(error = %e, "binary upgrade: cannot find the executable");
             return;

@@ -7,7 +7,7 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -61,6 +61,12 @@ pub(crate) fn kill(pid: libc::pid_t, sig: libc::c_int) -> io::Result<()> {
 pub(crate) fn getpid() -> libc::pid_t {
     // SAFETY: getpid cannot fail and takes no arguments.
     unsafe { libc::getpid() }
+}
+
+/// The parent process's id (that of the reaper once the parent is gone).
+pub(crate) fn getppid() -> libc::pid_t {
+    // SAFETY: getppid cannot fail and takes no arguments.
+    unsafe { libc::getppid() }
 }
 
 /// Sends one byte and, if given, one descriptor (`SCM_RIGHTS`) on a Unix
@@ -192,13 +198,33 @@ pub(crate) fn shared_array<T: Zeroable>(n: usize) -> io::Result<&'static [T]> {
 /// A listening TCP socket with `SO_REUSEADDR` and `SO_REUSEPORT`,
 /// close-on-exec.
 pub(crate) fn reuseport_listener(addr: SocketAddr, backlog: u32) -> io::Result<std::net::TcpListener> {
+    let owned = bound_socket(addr, &[libc::SO_REUSEADDR, libc::SO_REUSEPORT])?;
+    // SAFETY: listen takes plain integers.
+    cvt(unsafe { libc::listen(owned.as_raw_fd(), backlog.min(i32::MAX as u32) as libc::c_int) })?;
+    Ok(std::net::TcpListener::from(owned))
+}
+
+/// Fails with `EADDRINUSE` if some socket listens on `addr` (or on an
+/// address that covers it, such as the wildcard on its port), ours or
+/// another process's: binds a socket with `SO_REUSEADDR` alone, which
+/// `TIME_WAIT` connections on the port do not stop but any listener does,
+/// and closes it. `SO_REUSEPORT` lets a socket of the same user join a
+/// listening one, so without this check a second server started on a
+/// running one's port would silently share its connections.
+pub(crate) fn check_unused(addr: SocketAddr) -> io::Result<()> {
+    bound_socket(addr, &[libc::SO_REUSEADDR]).map(drop)
+}
+
+/// A TCP socket with the socket options `opts` set to 1, bound to `addr`,
+/// close-on-exec.
+fn bound_socket(addr: SocketAddr, opts: &[libc::c_int]) -> io::Result<OwnedFd> {
     let family = if addr.is_ipv4() { libc::AF_INET } else { libc::AF_INET6 };
     // SAFETY: socket takes plain integers.
     let fd = cvt(unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) })?;
     // SAFETY: `fd` is a new descriptor nobody else owns.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     let one: libc::c_int = 1;
-    for opt in [libc::SO_REUSEADDR, libc::SO_REUSEPORT] {
+    for &opt in opts {
         // SAFETY: `one` is a live int of the size passed.
         cvt(unsafe {
             libc::setsockopt(
@@ -239,9 +265,7 @@ pub(crate) fn reuseport_listener(addr: SocketAddr, backlog: u32) -> io::Result<s
     cvt(unsafe {
         libc::bind(fd, (&storage as *const libc::sockaddr_storage).cast(), len as libc::socklen_t)
     })?;
-    // SAFETY: listen takes plain integers.
-    cvt(unsafe { libc::listen(fd, backlog.min(i32::MAX as u32) as libc::c_int) })?;
-    Ok(std::net::TcpListener::from(owned))
+    Ok(owned)
 }
 
 /// Adopts an inherited listening descriptor named by number (binary

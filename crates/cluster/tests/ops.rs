@@ -220,3 +220,35 @@ fn master_strategy_counts_the_workers_channel_wakeups() {
     assert!(delta("wakeups", false) >= 10, "master: {after:?}");
     assert!(delta("wakeups", true) >= 10, "workers' channel reads count: {after:?}");
 }
+
+/// Every listener has SO_REUSEPORT, which lets a socket of the same user
+/// bind beside a listening one: a second master started on a running
+/// one's port came up and took a share of its connections. Like nginx
+/// ("Address already in use") it must refuse to start instead.
+#[test]
+fn a_second_master_on_a_port_in_use_refuses_to_start() {
+    let s = Server::start("reply=first\n", &["--workers", "1"]);
+    s.wait_workers(1, 1);
+    let mut second = std::process::Command::new(DEMO)
+        .args(["--listen", &format!("127.0.0.1:{}", s.port), "--workers", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut status = None;
+    wait_until(WAIT, || {
+        status = second.try_wait().unwrap();
+        status.is_some()
+    });
+    if status.is_none() {
+        let _ = second.kill();
+        let _ = second.wait();
+    }
+    let mut err = String::new();
+    second.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(status.is_some_and(|st| !st.success()), "the second master started: {err}");
+    assert!(err.contains("Address already in use"), "{err}");
+    for _ in 0..20 {
+        assert_eq!(field(&ask(s.port, "hi").unwrap(), "reply"), Some("first"));
+    }
+}

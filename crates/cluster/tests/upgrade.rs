@@ -102,3 +102,89 @@ fn a_new_binary_that_fails_gives_the_pid_file_back() {
     assert!(!std::path::Path::new(&oldbin).exists());
     assert_eq!(field(&s.ask("hi").unwrap(), "reply"), Some("one"));
 }
+
+/// USR2 sent to the new master while the old one still runs (nginx
+/// ignores it then) used to start a third master, which renamed the pid
+/// file over the old master's `.oldbin`: the first master's pid was in no
+/// file any more. It is refused until the old master is gone.
+#[test]
+fn usr2_to_a_new_master_is_refused_while_the_old_one_runs() {
+    let mut s = Server::start("", &["--workers", "1"]);
+    s.wait_workers(1, 1);
+    let old_master = s.pid();
+    let oldbin = {
+        let mut p = s.pid_file.clone().into_os_string();
+        p.push(".oldbin");
+        std::path::PathBuf::from(p)
+    };
+    let read = |p: &std::path::Path| -> u32 {
+        std::fs::read_to_string(p).ok().and_then(|t| t.trim().parse().ok()).unwrap_or(0)
+    };
+    s.signal("USR2");
+    let mut new_master = 0;
+    assert!(wait_until(WAIT, || {
+        new_master = read(&s.pid_file);
+        new_master != 0 && new_master != old_master && read(&oldbin) == old_master
+    }));
+    assert!(wait_until(WAIT, || s.started().len() >= 2), "{:?}", s.stderr());
+    common::signal(new_master, "USR2");
+    assert!(
+        wait_until(WAIT, || s.stderr().iter().any(|l| l.contains("binary upgrade refused"))),
+        "{:?}",
+        s.stderr()
+    );
+    assert_eq!((read(&s.pid_file), read(&oldbin)), (new_master, old_master));
+    assert_eq!(s.started().len(), 2, "no third master's worker");
+    // Once the old master is gone, the new one may upgrade in turn.
+    s.signal("QUIT");
+    assert!(s.wait_exit(WAIT).expect("old master exits").success());
+    assert!(wait_until(WAIT, || !oldbin.exists()));
+    common::signal(new_master, "USR2");
+    let mut third = 0;
+    assert!(wait_until(WAIT, || {
+        third = read(&s.pid_file);
+        third != new_master && third != 0 && read(&oldbin) == new_master
+    }));
+    common::signal(new_master, "QUIT");
+    assert!(wait_until(WAIT, || !alive(new_master)));
+    common::signal(third, "QUIT");
+    assert!(wait_until(WAIT, || !alive(third)));
+}
+
+/// The usual upgrade: the new binary is installed over the old one (a new
+/// file renamed over it, as `install`, package managers and cargo do),
+/// then USR2. The master asked the kernel for its executable at USR2
+/// time, got the old, deleted inode ("demo (deleted)") and could not
+/// start the new binary at all.
+#[test]
+fn usr2_starts_the_binary_installed_over_the_running_one() {
+    let bin = common::Dir::new("bin");
+    let exe = bin.0.join("demo");
+    std::fs::copy(common::DEMO, &exe).unwrap();
+    let mut s = Server::start_exe(&exe, "", &["--workers", "1"]);
+    s.wait_workers(1, 1);
+    let old_master = s.pid();
+    // The new binary: another inode, renamed over the running one. A hard
+    // link, not a copy, so that no write end of it can be open (a copy
+    // could be "busy", ETXTBSY, when the master execs it).
+    let staged = bin.0.join("demo.new");
+    // (A copy where the temporary folder is on another file system.)
+    std::fs::hard_link(common::DEMO, &staged)
+        .or_else(|_| std::fs::copy(common::DEMO, &staged).map(drop))
+        .unwrap();
+    std::fs::rename(&staged, &exe).unwrap();
+    s.signal("USR2");
+    let mut new_master = 0;
+    let started = wait_until(WAIT, || {
+        new_master =
+            std::fs::read_to_string(&s.pid_file).ok().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
+        new_master != 0 && new_master != old_master
+    });
+    assert!(started, "no new master: {:?}", s.stderr());
+    assert!(wait_until(WAIT, || s.started().len() >= 2), "{:?}", s.stderr());
+    s.signal("QUIT");
+    assert!(s.wait_exit(WAIT).expect("old master exits").success());
+    assert!(field(&s.ask("hi").unwrap(), "pid").is_some());
+    common::signal(new_master, "QUIT");
+    assert!(wait_until(WAIT, || !alive(new_master)));
+}

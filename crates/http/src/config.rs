@@ -116,12 +116,22 @@ pub struct CacheConfig {
     /// (`open_file_cache inactive`, 60 s); a full cache drops the least
     /// recently used entry.
     pub inactive: Duration,
+    /// A file changed less than this before it is opened is served but not
+    /// cached (see [`crate::cache`]: timestamps are too coarse to notice a
+    /// rewrite within one tick). Not read from the configuration file:
+    /// [`crate::cache::RACY_WINDOW`]; a test that needs a file it just
+    /// wrote to be cached sets it to zero.
+    pub racy_window: Duration,
 }
 
 /// The HTTP server's own settings, handed to every worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpConfig {
-    /// The directory served, canonical.
+    /// The directory served, as configured, made absolute. It is not
+    /// resolved once for all: a symbolic link in it is followed on every
+    /// look-up (as nginx follows `root` on every request), so pointing a
+    /// `current` link at a new release, as deploy tools do, serves the new
+    /// release at once, without a reload.
     pub root: PathBuf,
     /// The file served for a directory (`index`).
     pub index: String,
@@ -168,6 +178,7 @@ impl Default for HttpConfig {
                 small_file: 64 << 10,
                 sendfile_chunk: 2 << 20,
                 inactive: Duration::from_secs(60),
+                racy_window: crate::cache::RACY_WINDOW,
             },
             access_log: None,
             status: None,
@@ -384,8 +395,9 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
             .collect::<Result<_, _>>()?;
     }
     if let Some(w) = o.workers.or(f.workers) {
-        if w == 0 {
-            return Err(format!("{name}: key `workers`: must be at least 1"));
+        let max = spindle_cluster::config::MAX_WORKERS;
+        if !(1..=max).contains(&w) {
+            return Err(format!("{name}: key `workers`: {w} is not from 1 to {max}"));
         }
         cluster.workers = w;
     }
@@ -426,7 +438,8 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     if !meta.is_dir() {
         return Err(format!("{name}: key `root`: {} is not a directory", root.display()));
     }
-    app.root = root.canonicalize().map_err(|e| format!("{name}: key `root`: {}: {e}", root.display()))?;
+    app.root =
+        std::path::absolute(&root).map_err(|e| format!("{name}: key `root`: {}: {e}", root.display()))?;
     if let Some(i) = o.index.clone().or(f.index) {
         if i.is_empty() || i.contains('/') || i == "." || i == ".." {
             return Err(format!("{name}: key `index`: '{i}' must be a plain file name"));
@@ -434,6 +447,17 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         app.index = i;
     }
     app.access_log = o.access_log.clone().or(f.access_log);
+    if let Some(p) = &app.access_log {
+        // As nginx opens it while reading its configuration: a path that
+        // cannot be written is a configuration error (refused at start and
+        // on reload, the old workers keeping theirs), not workers that
+        // come up with logging silently off.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(p)
+            .map_err(|e| format!("{name}: key `access_log`: {}: {e}", p.display()))?;
+    }
     // The master creates it and hands it to `user` before workers open it.
     cluster.log_files = app.access_log.iter().cloned().collect();
     if let Some(s) = o.status.clone().or(f.status) {
@@ -517,8 +541,11 @@ mod tests {
     use super::*;
 
     fn with_file(text: &str) -> Result<Loaded<HttpConfig>, String> {
-        let p =
-            std::env::temp_dir().join(format!("spindle-http-cfg-{}-{}.toml", std::process::id(), text.len()));
+        // One file per call: tests run in parallel, and two texts of the
+        // same length (the name's old distinguisher) raced on one file.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("spindle-http-cfg-{}-{n}.toml", std::process::id()));
         std::fs::write(&p, text).unwrap();
         let r = load(Some(&p), &Overrides::default());
         std::fs::remove_file(&p).unwrap();
@@ -529,7 +556,11 @@ mod tests {
     fn defaults_serve_the_current_directory_on_8080() {
         let l = load(None, &Overrides::default()).unwrap();
         assert_eq!(l.cluster.listen, vec!["127.0.0.1:8080".parse().unwrap()]);
-        assert_eq!(l.app.root, std::env::current_dir().unwrap().canonicalize().unwrap());
+        assert_eq!(
+            l.app.root.canonicalize().unwrap(),
+            std::env::current_dir().unwrap().canonicalize().unwrap()
+        );
+        assert!(l.app.root.is_absolute());
         assert_eq!(l.app.timeouts.keepalive, Duration::from_secs(75));
     }
 
@@ -635,6 +666,7 @@ mod tests {
         let cases = [
             ("listen = [\"nowhere\"]", "`listen`"),
             ("workers = 0", "`workers`"),
+            ("workers = 100000", "is not from 1 to 511"),
             ("accept = \"herd\"", "`accept`"),
             ("root = \"/definitely/not/here\"", "`root`"),
             ("root = \"/etc/passwd\"", "not a directory"),
@@ -652,6 +684,10 @@ mod tests {
             ("[timeouts]\nlingering_time = \"x\"", "`timeouts.lingering_time`"),
             ("[cache]\ninactive = \"10ms\"", "`cache.inactive`"),
             ("[limits]\nmax_ranges = -1", "max_ranges"),
+            (
+                "access_log = \"/nonexistent-spindle-dir/a.log\"",
+                "`access_log`: /nonexistent-spindle-dir/a.log",
+            ),
         ];
         for (text, want) in cases {
             let e = with_file(text).unwrap_err();

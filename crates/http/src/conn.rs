@@ -43,6 +43,7 @@
 //! connection that times out or closes idle, with no request begun, is
 //! neither counted nor logged.
 
+use crate::cache::Entry;
 use crate::chunked::{Discard, Progress};
 use crate::head::{self, valid_host, valid_target_host, version, HeadScan, Scanned, Version};
 use crate::response::{self, FileBody, Known, Req};
@@ -428,12 +429,16 @@ impl Conn {
                     bad_host |= r.host.is_some() || !valid_host(v);
                     r.host = Some(v);
                 }
-                5 if n.eq_ignore_ascii_case(b"range") => r.range = Some(v),
+                // A field that takes one value, sent twice: the first
+                // counts, as in nginx (`ngx_http_process_header_line`), so
+                // that a cache in front keying on the first `Range` gets
+                // the bytes it asked for.
+                5 if n.eq_ignore_ascii_case(b"range") => r.range = r.range.or(Some(v)),
                 6 if n.eq_ignore_ascii_case(b"expect") => {
                     expect_continue = v.trim_ascii().eq_ignore_ascii_case(b"100-continue");
                 }
-                7 if n.eq_ignore_ascii_case(b"referer") => r.referer = Some(v),
-                8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = Some(v),
+                7 if n.eq_ignore_ascii_case(b"referer") => r.referer = r.referer.or(Some(v)),
+                8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = r.if_range.or(Some(v)),
                 10 if n.eq_ignore_ascii_case(b"connection") => {
                     for t in v.split(|&c| c == b',') {
                         let t = t.trim_ascii();
@@ -441,7 +446,7 @@ impl Conn {
                         r.conn_keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
                     }
                 }
-                10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = Some(v),
+                10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = r.user_agent.or(Some(v)),
                 13 if n.eq_ignore_ascii_case(b"if-none-match") => r.if_none_match = Some(v),
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
                     // A second one is refused even if equal, as in nginx
@@ -452,8 +457,12 @@ impl Conn {
                     }
                 }
                 8 if n.eq_ignore_ascii_case(b"if-match") => r.if_match = Some(v),
-                19 if n.eq_ignore_ascii_case(b"if-unmodified-since") => r.if_unmodified_since = Some(v),
-                17 if n.eq_ignore_ascii_case(b"if-modified-since") => r.if_modified_since = Some(v),
+                19 if n.eq_ignore_ascii_case(b"if-unmodified-since") => {
+                    r.if_unmodified_since = r.if_unmodified_since.or(Some(v))
+                }
+                17 if n.eq_ignore_ascii_case(b"if-modified-since") => {
+                    r.if_modified_since = r.if_modified_since.or(Some(v))
+                }
                 17 if n.eq_ignore_ascii_case(b"transfer-encoding") => {
                     te_count += 1;
                     // Only `chunked` alone is understood (as in nginx):
@@ -688,13 +697,12 @@ impl Conn {
             done += n;
         }
         self.out.clear();
-        let file = b.entry.file.as_raw_fd();
         let Some(m) = &b.multi else {
-            return self.send_range(file, b.off, b.len, sent).await;
+            return self.send_range(&b.entry, b.off, b.len, sent).await;
         };
         for p in &m.parts {
             self.send_bytes(&p.head, true, sent).await?;
-            self.send_range(file, p.start, p.len, sent).await?;
+            self.send_range(&b.entry, p.start, p.len, sent).await?;
         }
         self.send_bytes(&m.tail, false, sent).await
     }
@@ -722,9 +730,11 @@ impl Conn {
         Ok(())
     }
 
-    /// Sends `len` bytes of `file` from `off` by `sendfile`, at most one
-    /// chunk per call, yielding to the other connections between chunks.
-    async fn send_range(&mut self, file: RawFd, mut off: u64, len: u64, sent: &mut u64) -> Result<(), End> {
+    /// Sends `len` bytes of `entry`'s file from `off` by `sendfile`, at
+    /// most one chunk per call, yielding to the other connections between
+    /// chunks.
+    async fn send_range(&mut self, entry: &Entry, mut off: u64, len: u64, sent: &mut u64) -> Result<(), End> {
+        let file: RawFd = entry.file.as_raw_fd();
         let sock = self.stream.as_raw_fd();
         let chunk_max = self.w.cfg.cache.sendfile_chunk as u64;
         let stop = off + len;
@@ -742,7 +752,15 @@ impl Conn {
             .await?;
             if n == 0 {
                 // The file shrank under us: the promised length cannot be
-                // sent, so the connection must end.
+                // sent, so the connection must end. The client sees only a
+                // short body, so the operator is told, as nginx's
+                // `[alert] sendfile() reported that ... was truncated`.
+                tracing::error!(
+                    client = %self.peer,
+                    "\"{}\" was truncated: its end came at byte {off} of the {} to send; closing the connection",
+                    entry.path().display(),
+                    stop
+                );
                 return Err(End::Closed);
             }
             *sent += n as u64;

@@ -152,11 +152,39 @@ pub enum Resolved {
     /// There, but not to be served: outside the root through a symbolic
     /// link, a directory without an index, not a regular file (403).
     Forbidden,
+    /// The system failed to say (out of descriptors or memory, an I/O
+    /// error): nginx's 500, since the file may well be there.
+    Failed(std::io::Error),
 }
 
-/// Finds the file `path` names under `root` (canonical), following
-/// symbolic links only as far as they stay under the root.
+/// What a failed look-up or open of a file means for the request, as
+/// nginx's static handler reads `errno`: no such file, a file where a
+/// directory was needed, or a name too long is 404; no permission or a
+/// link loop is 403 (`Forbidden`); anything else (`EMFILE`, `ENFILE`,
+/// `ENOMEM`, `EIO`...) says nothing about the file and is 500. Answering
+/// 404 for those told clients, and the caches in between, that a file
+/// which exists did not.
+pub fn classify(e: std::io::Error) -> Resolved {
+    match e.raw_os_error() {
+        Some(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => Resolved::NotFound,
+        Some(libc::EACCES | libc::EPERM | libc::ELOOP | libc::EMLINK) => Resolved::Forbidden,
+        _ if e.kind() == std::io::ErrorKind::NotFound => Resolved::NotFound,
+        _ if e.kind() == std::io::ErrorKind::PermissionDenied => Resolved::Forbidden,
+        _ => Resolved::Failed(e),
+    }
+}
+
+/// Finds the file `path` names under `root`, following symbolic links
+/// only as far as they stay under the root. `root` is resolved here, on
+/// each call, so that a link in it switched to another directory (a
+/// deploy's `current`) leads there at once; the file is looked for under
+/// that resolution, so a switch during the call cannot mix two of them.
 pub fn resolve(root: &Path, path: &CleanPath, index: &str) -> Resolved {
+    let root = match std::fs::canonicalize(root) {
+        Ok(r) => r,
+        Err(e) => return classify(e),
+    };
+    let root = root.as_path();
     let mut full = root.join(path.relative());
     if path.is_dir() {
         full.push(index);
@@ -164,11 +192,12 @@ pub fn resolve(root: &Path, path: &CleanPath, index: &str) -> Resolved {
     let real = match std::fs::canonicalize(&full) {
         Ok(p) => p,
         Err(e) => {
-            return match e.kind() {
-                std::io::ErrorKind::PermissionDenied => Resolved::Forbidden,
+            return match classify(e) {
                 // A directory whose index is missing: nginx says 403.
-                _ if path.is_dir() && full.parent().is_some_and(|d| d.is_dir()) => Resolved::Forbidden,
-                _ => Resolved::NotFound,
+                Resolved::NotFound if path.is_dir() && full.parent().is_some_and(|d| d.is_dir()) => {
+                    Resolved::Forbidden
+                }
+                other => other,
             };
         }
     };
@@ -179,7 +208,7 @@ pub fn resolve(root: &Path, path: &CleanPath, index: &str) -> Resolved {
         Ok(m) if m.is_file() => Resolved::File(real),
         Ok(m) if m.is_dir() && !path.is_dir() => Resolved::Redirect,
         Ok(_) => Resolved::Forbidden,
-        Err(_) => Resolved::NotFound,
+        Err(e) => classify(e),
     }
 }
 
@@ -252,5 +281,19 @@ mod tests {
         assert!(matches!(r("/nope"), Resolved::NotFound));
         assert!(matches!(r("/a.txt/"), Resolved::NotFound));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn errors_are_classified_as_nginx_does() {
+        let e = std::io::Error::from_raw_os_error;
+        for n in [libc::ENOENT, libc::ENOTDIR, libc::ENAMETOOLONG] {
+            assert!(matches!(classify(e(n)), Resolved::NotFound), "{n}");
+        }
+        for n in [libc::EACCES, libc::ELOOP, libc::EMLINK] {
+            assert!(matches!(classify(e(n)), Resolved::Forbidden), "{n}");
+        }
+        for n in [libc::EMFILE, libc::ENFILE, libc::ENOMEM, libc::EIO] {
+            assert!(matches!(classify(e(n)), Resolved::Failed(_)), "{n}");
+        }
     }
 }

@@ -357,6 +357,14 @@ pub(crate) fn respond(
             }
             Lookup::NotFound => (404, error(out, date, 404, head_only, close, b"")),
             Lookup::Forbidden => (403, error(out, date, 403, head_only, close, b"")),
+            Lookup::Failed(path, e) => {
+                // As nginx: `[crit] open() "..." failed (24: Too many open
+                // files)`, a 500, and the connection closed (which, out of
+                // descriptors, gives one back).
+                tracing::error!(client = %peer, "open() \"{}\" failed: {e}", path.display());
+                outcome.close = true;
+                (500, error(out, date, 500, head_only, true, b""))
+            }
         }
     };
     if let Some(log) = &mut *w.log.borrow_mut() {

@@ -133,12 +133,15 @@ pub(crate) async fn run(cfg: HttpConfig, ctx: WorkerCtx) {
         }
     });
     let w = Rc::new(Worker {
-        cache: RefCell::new(Cache::new(
-            cfg.cache.entries,
-            cfg.cache.small_file,
-            cfg.cache.inactive,
-            cfg.limits.max_ranges > 0,
-        )),
+        cache: RefCell::new(
+            Cache::new(
+                cfg.cache.entries,
+                cfg.cache.small_file,
+                cfg.cache.inactive,
+                cfg.limits.max_ranges > 0,
+            )
+            .with_racy_window(cfg.cache.racy_window),
+        ),
         clock: RefCell::new(Clock::new(log.is_some())),
         log: RefCell::new(log),
         cfg,

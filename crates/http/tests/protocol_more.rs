@@ -346,3 +346,19 @@ fn directory_redirects_are_absolute() {
     let r = request(&s, "HEAD /sub HTTP/1.1\r\nHost: h\r\n\r\n");
     assert_eq!(r.header("location"), Some(format!("http://h:{port}/sub/").as_str()));
 }
+
+/// A header that takes one value, sent twice: nginx uses the first (a
+/// cache in front that keyed on it must get those bytes), where the last
+/// used to win.
+#[test]
+fn a_repeated_single_value_header_counts_once_the_first() {
+    let s = Server::start(|_| {});
+    let r = request(&s, "GET /a.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\nRange: bytes=2-3\r\n\r\n");
+    assert_eq!((r.status, r.text().as_str()), (206, "he"));
+    let lm = get(&s, "/a.txt").header("last-modified").unwrap().to_string();
+    let r = request(
+        &s,
+        &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: {lm}\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n"),
+    );
+    assert_eq!(r.status, 304);
+}

@@ -82,22 +82,41 @@ impl Server {
     /// Starts the demo with `config` as its file and `args` as flags, and
     /// waits for its `listening` line.
     pub fn start(config: &str, args: &[&str]) -> Server {
+        Server::start_exe(std::path::Path::new(DEMO), config, args)
+    }
+
+    /// [`Server::start`] from the executable at `exe` (a copy of the demo).
+    pub fn start_exe(exe: &std::path::Path, config: &str, args: &[&str]) -> Server {
         let dir = Dir::new("t");
         let config_path = dir.0.join("demo.conf");
         std::fs::write(&config_path, config).unwrap();
         let pid_file = dir.0.join("demo.pid");
-        let mut child = Command::new(DEMO)
-            .arg("--config")
-            .arg(&config_path)
-            .arg("--pid-file")
-            .arg(&pid_file)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let spawn = || {
+            Command::new(exe)
+                .arg("--config")
+                .arg(&config_path)
+                .arg("--pid-file")
+                .arg(&pid_file)
+                .args(["--listen", "127.0.0.1:0"])
+                .args(args)
+                .env("RUST_LOG", "info")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+        };
+        // A freshly copied executable is "busy" (ETXTBSY) while a process
+        // another test thread forked still holds the copy's write end
+        // until it execs: try again for a moment.
+        let mut tries = 0;
+        let mut child = loop {
+            match spawn() {
+                Err(e) if e.raw_os_error() == Some(libc::ETXTBSY) && tries < 100 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other.unwrap(),
+            }
+        };
         let out = Arc::new(Mutex::new(Vec::new()));
         let err = Arc::new(Mutex::new(Vec::new()));
         collect(child.stdout.take().unwrap(), out.clone());
