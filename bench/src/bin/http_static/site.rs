@@ -81,6 +81,11 @@ impl Site {
                     for file in [SiteFile::OneKiB, SiteFile::OneMiB] {
                         fs::write(site.root().join(file.name()), file.contents())?;
                     }
+                    // spindle does not cache a file changed in the last two
+                    // seconds (its change time may be too coarse to show a
+                    // rewrite of the same size): let the new files age past
+                    // that, so no measured run starts with them uncached.
+                    std::thread::sleep(std::time::Duration::from_millis(2100));
                     return Ok(site);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
