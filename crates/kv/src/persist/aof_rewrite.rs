@@ -241,9 +241,9 @@ pub(super) fn rewrite_done(srv: &mut Server, child: &Child, ok: bool) {
                 // next try starts it again from an empty file.
                 aof.buf.clear();
                 aof.file = None;
-                let _ = std::fs::remove_file(
-                    folder(srv).join(manifest::temp_incr_name(&srv.config.appendfilename)),
-                );
+                let temp = manifest::temp_incr_name(&srv.config.appendfilename);
+                tracing::info!(file = %temp, "Removing the temp incr aof file");
+                let _ = std::fs::remove_file(folder(srv).join(temp));
                 srv.persist.aof_rewrite_scheduled = true;
             }
         }

@@ -78,6 +78,9 @@ pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Re
         }
     }
     announce(&prepared.local_addrs());
+    // Redis's words: scripts and container health checks wait for this
+    // line in the log before they connect.
+    tracing::info!("Ready to accept connections");
     if let Some(d) = detached {
         d.report(b"ok");
     }
