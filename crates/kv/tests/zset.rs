@@ -754,3 +754,18 @@ fn score_bounds_read_as_strtod_reads_them() {
     check(&mut r, &["ZADD", "z", "", "m"], "-ERR value is not a valid float\r\n");
     check(&mut r, &["ZADD", "z", " 1", "m"], "-ERR value is not a valid float\r\n");
 }
+
+/// ZINCRBY runs ZADD's parser with INCR set, so a flag word where the
+/// increment goes is taken as a flag and leaves one argument: a syntax
+/// error in Redis 7.0.15, where spindle said "not a valid float". Found
+/// by bench/kv_diff_fuzz.py.
+#[test]
+fn zincrby_reads_zadd_flags_first() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    for flag in ["XX", "nx", "GT", "lt", "CH", "incr"] {
+        check(&mut r, &["ZINCRBY", "z", flag, "m"], "-ERR syntax error\r\n");
+    }
+    check(&mut r, &["ZINCRBY", "z", "1", "XX"], "$1\r\n1\r\n");
+    check(&mut r, &["EXISTS", "z"], ":1\r\n");
+}
