@@ -163,3 +163,23 @@ fn command_getkeysandflags_flags_are_a_set_in_resp3() {
         "*2\r\n*2\r\n$1\r\na\r\n~3\r\n+RW\r\n+access\r\n+delete\r\n*2\r\n$1\r\nb\r\n~2\r\n+RW\r\n+insert\r\n"
     );
 }
+
+/// Every HELP reply ends with the line Redis's addReplyHelp adds itself,
+/// "Prints this help."; spindle wrote "Print this help." for six commands.
+/// Those whose subcommands spindle has in full match redis-server's
+/// reply line for line. Found by bench/kv_diff_fuzz.py.
+#[test]
+fn help_replies_end_as_redis_writes_them() {
+    let srv = common::start();
+    let redis = common::redis_server::RedisServer::start(&[]);
+    let (mut ours, mut theirs) = (common::conn(&srv), redis.conn());
+    for cmd in ["COMMAND", "CONFIG", "MEMORY", "SLOWLOG", "LATENCY", "OBJECT", "PUBSUB"] {
+        let a: Vec<String> = common::q(&mut ours, &[cmd, "HELP"]);
+        let b: Vec<String> = common::q(&mut theirs, &[cmd, "HELP"]);
+        assert_eq!(a, b, "{cmd} HELP");
+    }
+    for cmd in ["CLIENT", "DEBUG"] {
+        let a: Vec<String> = common::q(&mut ours, &[cmd, "HELP"]);
+        assert_eq!(a[a.len() - 2..], ["HELP", "    Prints this help."], "{cmd} HELP");
+    }
+}

@@ -60,7 +60,7 @@ const HELP: &[&str] = &[
     "NO-TOUCH (ON|OFF)",
     "    Will not touch LRU/LFU stats when this mode is on.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 /// Fixed per-client overhead counted in `tot-mem` (Redis's `client` struct
