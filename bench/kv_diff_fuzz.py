@@ -495,9 +495,9 @@ def run_seq(srv, seq, resp3):
             name = cmd_name(cmd)
             if name == b"EXEC" and tainted:
                 # A command one server queued and the other refused was
-                # allowed (say ZRANK's 7.2 arity): the EXECs differ too.
-                tainted, in_multi, queued = False, False, []
-                continue
+                # allowed (say ZRANK's 7.2 arity): one EXEC ran what the
+                # other aborted, so the keyspaces differ from here on.
+                return None
             q = queued
             if in_multi:
                 if name in (b"EXEC", b"DISCARD"):

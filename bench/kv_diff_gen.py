@@ -121,7 +121,7 @@ def g_expire(r):
 
 def g_strings(r):
     k = pick(r, KEYS)
-    c = r.randrange(22)
+    c = r.randrange(23)
     if c == 0:
         return [b"INCRBYFLOAT", k, float_arg(r)]
     if c == 1:
@@ -166,7 +166,28 @@ def g_strings(r):
         return [b"SET", k, pick(r, [b"1.5", b"1e308", b"0x10", b"inf", b"1e-5", b" 1", b"10.0", b"3.000", b"-0", b"1e400", b"17.2"])]
     if c == 20:
         return [b"GETEX", k]
+    if c == 21:
+        return bitfield(r, k)
     return [b"SET", k, small_int(r)]
+
+
+def bitfield(r, k):
+    """BITFIELD with types, offsets and OVERFLOW modes at their edges."""
+    a = [pick(r, [b"BITFIELD", b"BITFIELD", b"BITFIELD_RO"]), k]
+    for _ in range(r.randint(1, 4)):
+        op = pick(r, [b"GET", b"SET", b"INCRBY", b"OVERFLOW", b"BOGUS"])
+        a.append(op)
+        if op == b"OVERFLOW":
+            a.append(pick(r, [b"WRAP", b"SAT", b"FAIL", b"x"]))
+            continue
+        a.append(pick(r, [b"i8", b"u8", b"i1", b"u1", b"i64", b"u63", b"u64", b"i65", b"x", b"I8", b"u0"]))
+        if op == b"GET":
+            a.append(pick(r, [b"0", b"7", b"#1", b"-1", b"4294967295", b"4294967296", b"x", b"100"]))
+        else:
+            # No offset near 2^32 here: it would grow the string to 512 MB.
+            a.append(pick(r, [b"0", b"7", b"#1", b"#0", b"-1", b"4294967296", b"x", b"100"]))
+            a.append(pick(r, INTS))
+    return a
 
 
 def g_keys(r):
