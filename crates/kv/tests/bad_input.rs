@@ -153,3 +153,54 @@ fn a_blocked_client_cannot_grow_its_query_buffer_without_bound() {
     let n: usize = redis::cmd("DBSIZE").query(&mut other).unwrap();
     assert_eq!(n, 1, "none of the queued SETs ran");
 }
+
+/// `*n` then each argument as a bulk string, for requests with bytes that
+/// are not text.
+fn bulk_req(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// The unknown-command error quotes the arguments as Redis 7.0's
+/// processCommand prints them (`'%.*s' ` while the list is under 128
+/// bytes): it stops adding arguments after 128 bytes, cuts each at a NUL,
+/// and sends the bytes as they came, not as UTF-8. spindle listed every
+/// argument and replaced invalid UTF-8. Found by bench/kv_diff_fuzz.py.
+#[test]
+fn unknown_command_errors_quote_arguments_as_redis_does() {
+    let srv = start();
+    let mut raw = Raw::connect(&srv);
+    let many: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    let mut args: Vec<&[u8]> = vec![b"NOSUCH"];
+    args.extend(many.iter().map(|s| s.as_bytes()));
+    raw.roundtrip(
+        &bulk_req(&args),
+        b"-ERR unknown command 'NOSUCH', with args beginning with: '0' '1' '2' '3' '4' '5' '6' '7' '8' \
+          '9' '10' '11' '12' '13' '14' '15' '16' '17' '18' '19' '20' '21' '22' '23' '24' '25' '26' '27' \r\n",
+    );
+    let (y70, x130) = ("y".repeat(70), "x".repeat(130));
+    let mut want = b"-ERR unknown command 'NOSUCH', with args beginning with: '".to_vec();
+    want.extend_from_slice(format!("{y70}' '{}' \r\n", &y70[..55]).as_bytes());
+    raw.roundtrip(&bulk_req(&[b"NOSUCH", y70.as_bytes(), y70.as_bytes(), y70.as_bytes()]), &want);
+    let mut want = b"-ERR unknown command 'NOSUCH', with args beginning with: '".to_vec();
+    want.extend_from_slice(format!("{}' \r\n", &x130[..128]).as_bytes());
+    raw.roundtrip(&bulk_req(&[b"NOSUCH", x130.as_bytes(), b"y"]), &want);
+    raw.roundtrip(
+        &bulk_req(&[b"get\0x", b"a\0b", b"\xff\xfe"]),
+        b"-ERR unknown command 'get', with args beginning with: 'a' '\xff\xfe' \r\n",
+    );
+    raw.roundtrip(
+        &bulk_req(&[b"NOSUCH", b"a\r\nb"]),
+        b"-ERR unknown command 'NOSUCH', with args beginning with: 'a  b' \r\n",
+    );
+    raw.roundtrip(&bulk_req(&[b"CONFIG", b"\0\xff"]), b"-ERR unknown subcommand ''. Try CONFIG HELP.\r\n");
+    raw.roundtrip(
+        &bulk_req(&[b"CLIENT", b"\xffx\0y"]),
+        b"-ERR unknown subcommand '\xffx'. Try CLIENT HELP.\r\n",
+    );
+}

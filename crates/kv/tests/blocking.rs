@@ -399,3 +399,33 @@ fn a_served_blocked_command_counts_once() {
     expect(&mut r, "*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
     assert_eq!(count(&mut c), before + 2);
 }
+
+/// The timeout is read as a `long double` and rounded up to whole ms
+/// (`getTimeoutFromObjectOrReply`): a positive timeout under 1 ms waits
+/// 1 ms, where spindle truncated it to 0 and blocked forever; a value
+/// past a double's range (`1e400`) is "negative" as in Redis, not "not a
+/// float". BLMPOP and BZMPOP check their other arguments before the
+/// timeout. Replies as redis-server 7.0.15 gives them; found by
+/// bench/kv_diff_fuzz.py.
+#[test]
+fn timeouts_round_up_to_a_millisecond_and_parse_as_redis() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    for t in ["0.0001", "1e-400", "0x10p-20"] {
+        check(&mut r, &["BLPOP", "k", t], "*-1\r\n");
+        check(&mut r, &["BZPOPMIN", "k", t], "*-1\r\n");
+        check(&mut r, &["BLMPOP", t, "1", "k", "LEFT"], "*-1\r\n");
+    }
+    for t in ["1e400", "-1e400", "-1"] {
+        check(&mut r, &["BLPOP", "k", t], "-ERR timeout is negative\r\n");
+    }
+    check(&mut r, &["BLPOP", "k", " 1"], "-ERR timeout is not a float or out of range\r\n");
+    check(&mut r, &["BZMPOP", "x", "0", "k", "MIN"], "-ERR numkeys should be greater than 0\r\n");
+    check(&mut r, &["BZMPOP", "x", "1", "k", "MID"], "-ERR syntax error\r\n");
+    check(
+        &mut r,
+        &["BLMPOP", "x", "1", "k", "LEFT", "COUNT", "0"],
+        "-ERR count should be greater than 0\r\n",
+    );
+    check(&mut r, &["BLMPOP", "x", "1", "k", "LEFT"], "-ERR timeout is not a float or out of range\r\n");
+}

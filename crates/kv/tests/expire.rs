@@ -260,3 +260,21 @@ fn pttl_after_pxat_never_exceeds_the_distance_set() {
         assert!((9_000..=10_000).contains(&pttl), "round {i}: PTTL {pttl}");
     }
 }
+
+/// A deadline at i64::MAX ms is legal (PEXPIREAT takes it); TTL and
+/// EXPIRETIME round it to seconds without overflowing, as Redis 7.0.15
+/// answers. spindle panicked in the rounding. Found by
+/// bench/kv_diff_fuzz.py.
+#[test]
+fn deadline_at_the_largest_time_rounds_to_seconds() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    check(&mut r, &["SET", "k", "v"], "+OK\r\n");
+    check(&mut r, &["PEXPIREAT", "k", "9223372036854775807"], ":1\r\n");
+    check(&mut r, &["EXPIRETIME", "k"], ":9223372036854776\r\n");
+    check(&mut r, &["PEXPIRETIME", "k"], ":9223372036854775807\r\n");
+    let ttl: i64 = q(&mut conn(&srv), &["TTL", "k"]);
+    let left = 9_223_372_036_854_775_807 - now_ms();
+    assert!((left / 1000 - 1..=left / 1000 + 1).contains(&ttl), "TTL {ttl}");
+    check(&mut r, &["GET", "k"], "$1\r\nv\r\n");
+}

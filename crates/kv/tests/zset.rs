@@ -727,3 +727,45 @@ fn negative_zero_hex_scores_and_rank_limit_as_redis_7_0() {
         "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n",
     );
 }
+
+/// A score bound is read by C's `strtod` with only "all read, not NaN"
+/// checked (`zslParseRange`), so Redis takes bounds that ZADD would refuse:
+/// `(` alone and `""` are 0, leading spaces are skipped, hex is read, and
+/// out-of-range literals become infinities. Found by bench/kv_diff_fuzz.py.
+#[test]
+fn score_bounds_read_as_strtod_reads_them() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    check(&mut r, &["ZADD", "z", "-1", "neg", "0", "zero", "16", "hex", "1e300", "big"], ":4\r\n");
+    check(&mut r, &["ZCOUNT", "z", "(", "+inf"], ":2\r\n");
+    check(&mut r, &["ZCOUNT", "z", "", ""], ":1\r\n");
+    check(&mut r, &["ZRANGEBYSCORE", "z", "-inf", "("], &bulks(&["neg"]));
+    check(&mut r, &["ZRANGE", "z", "", "-2", "BYSCORE", "REV"], &bulks(&["zero", "neg"]));
+    check(&mut r, &["ZCOUNT", "z", " 16", "0x10"], ":1\r\n");
+    check(&mut r, &["ZCOUNT", "z", "(1e400", "+inf"], ":0\r\n");
+    check(&mut r, &["ZCOUNT", "z", "-1e400", "1e-400"], ":2\r\n");
+    // What strtod leaves unread, and NaN, are still refused.
+    for (min, max) in [("1 ", "2"), (" ", "2"), ("0", "(x"), ("nan", "1"), ("0", "(nan")] {
+        check(&mut r, &["ZCOUNT", "z", min, max], "-ERR min or max is not a float\r\n");
+    }
+    check(&mut r, &["ZREMRANGEBYSCORE", "z", "(", "0x10"], ":1\r\n");
+    check(&mut r, &["ZCARD", "z"], ":3\r\n");
+    // ZADD still refuses what getDoubleFromObject refuses.
+    check(&mut r, &["ZADD", "z", "", "m"], "-ERR value is not a valid float\r\n");
+    check(&mut r, &["ZADD", "z", " 1", "m"], "-ERR value is not a valid float\r\n");
+}
+
+/// ZINCRBY runs ZADD's parser with INCR set, so a flag word where the
+/// increment goes is taken as a flag and leaves one argument: a syntax
+/// error in Redis 7.0.15, where spindle said "not a valid float". Found
+/// by bench/kv_diff_fuzz.py.
+#[test]
+fn zincrby_reads_zadd_flags_first() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    for flag in ["XX", "nx", "GT", "lt", "CH", "incr"] {
+        check(&mut r, &["ZINCRBY", "z", flag, "m"], "-ERR syntax error\r\n");
+    }
+    check(&mut r, &["ZINCRBY", "z", "1", "XX"], "$1\r\n1\r\n");
+    check(&mut r, &["EXISTS", "z"], ":1\r\n");
+}

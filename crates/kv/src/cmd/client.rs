@@ -60,7 +60,7 @@ const HELP: &[&str] = &[
     "NO-TOUCH (ON|OFF)",
     "    Will not touch LRU/LFU stats when this mode is on.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 /// Fixed per-client overhead counted in `tot-mem` (Redis's `client` struct
@@ -303,14 +303,15 @@ pub fn client(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"unblock", 3 | 4) => {
-            let Some(id) = crate::util::num::parse_i64(ctx.arg(2)) else {
-                return ctx.error(super::NOT_INTEGER);
-            };
+            // The reason is checked before the id, as in Redis.
             let error = match argc {
                 4 if ctx.arg(3).eq_ignore_ascii_case(b"error") => true,
                 4 if ctx.arg(3).eq_ignore_ascii_case(b"timeout") => false,
                 4 => return ctx.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"),
                 _ => false,
+            };
+            let Some(id) = crate::util::num::parse_i64(ctx.arg(2)) else {
+                return ctx.error(super::NOT_INTEGER);
             };
             let done = id > 0 && unblock_client(ctx.srv, id as u64, error);
             ctx.reply().int(done as i64)

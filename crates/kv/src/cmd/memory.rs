@@ -168,7 +168,7 @@ const MEMORY_HELP: &[&str] = &[
     "    Return memory in bytes used by <key> and its value. Nested values are",
     "    sampled up to <count> times (default: 5, 0 means sample all).",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 /// MEMORY `<subcommand>`.
@@ -176,15 +176,19 @@ pub fn memory(ctx: &mut Ctx<'_>) {
     let sub = ctx.arg(1).to_ascii_lowercase();
     match (sub.as_slice(), ctx.argc()) {
         (b"help", 2) => help(ctx, MEMORY_HELP),
-        (b"usage", 3 | 5) => {
-            if ctx.argc() == 5 {
-                if !ctx.arg(3).eq_ignore_ascii_case(b"samples") {
+        (b"usage", 3..) => {
+            // Any number of `SAMPLES n` pairs; anything else is a syntax
+            // error (memoryCommand's loop).
+            let mut j = 3;
+            while j < ctx.argc() {
+                if !(ctx.arg(j).eq_ignore_ascii_case(b"samples") && j + 1 < ctx.argc()) {
                     return ctx.error(super::SYNTAX);
                 }
-                let Some(n) = ctx.int_arg(4) else { return };
+                let Some(n) = ctx.int_arg(j + 1) else { return };
                 if n < 0 {
                     return ctx.error(super::SYNTAX);
                 }
+                j += 2;
             }
             let key = ctx.arg(2);
             let now = ctx.srv.now_ms;

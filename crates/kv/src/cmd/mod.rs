@@ -189,22 +189,29 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         registry::Resolved::Found(called) => called,
         registry::Resolved::UnknownCommand => {
             c.last_cmd = None;
-            let name = args.get(0);
-            let mut msg =
-                format!("ERR unknown command '{}', with args beginning with: ", printable(name, 128));
+            // processCommand's "'%.*s' " loop: arguments are added while
+            // the list is under 128 bytes, each cut to what is left.
+            let mut msg = b"ERR unknown command '".to_vec();
+            msg.extend_from_slice(c_str(args.get(0), 128));
+            msg.extend_from_slice(b"', with args beginning with: ");
+            let start = msg.len();
             for a in args.iter().skip(1) {
-                msg.push_str(&format!("'{}' ", printable(a, 128)));
+                let used = msg.len() - start;
+                if used >= 128 {
+                    break;
+                }
+                msg.push(b'\'');
+                msg.extend_from_slice(c_str(a, 128 - used));
+                msg.extend_from_slice(b"' ");
             }
-            return reject(srv, c, None, &msg);
+            return reject_unknown(srv, c, &msg);
         }
         registry::Resolved::UnknownSubcommand(cmd) => {
             c.last_cmd = None;
-            let msg = format!(
-                "ERR unknown subcommand '{}'. Try {} HELP.",
-                printable(args.get(1), 128),
-                cmd.name.to_ascii_uppercase()
-            );
-            return reject(srv, c, None, &msg);
+            let mut msg = b"ERR unknown subcommand '".to_vec();
+            msg.extend_from_slice(c_str(args.get(1), 128));
+            msg.extend_from_slice(format!("'. Try {} HELP.", cmd.name.to_ascii_uppercase()).as_bytes());
+            return reject_unknown(srv, c, &msg);
         }
     };
     let cmd = called.cmd;
@@ -294,6 +301,14 @@ fn reject(srv: &mut Server, c: &mut Client, called: Option<Called>, msg: &str) {
     }
     srv.stats.cmd.rejected(slot, msg.as_bytes());
     Reply::new(&mut c.out, c.proto).error(msg);
+}
+
+/// Refuses a command that does not exist, with an error naming it in its
+/// own bytes (not necessarily UTF-8), as Redis does.
+fn reject_unknown(srv: &mut Server, c: &mut Client, msg: &[u8]) {
+    tx::flag_error(c);
+    srv.stats.cmd.rejected(None, msg);
+    Reply::new(&mut c.out, c.proto).error_bytes(msg);
 }
 
 /// Runs the command `called` for `c` with no checks (`call` made them, or
@@ -398,9 +413,17 @@ fn protected_allowed(action: crate::server::config::ProtectedAction, c: &Client)
     }
 }
 
-/// Bytes shown in an error message: at most `max`, lossy UTF-8.
+/// An argument as C's `printf("%.*s", max, arg)` prints it: up to its
+/// first NUL, at most `max` bytes.
+pub fn c_str(b: &[u8], max: usize) -> &[u8] {
+    let end = b.iter().position(|&x| x == 0).unwrap_or(b.len()).min(max);
+    &b[..end]
+}
+
+/// An argument shown in an error message as Redis's `%.{max}s` shows it
+/// (see [`c_str`]), as lossy UTF-8.
 pub fn printable(b: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&b[..b.len().min(max)]).into_owned()
+    String::from_utf8_lossy(c_str(b, max)).into_owned()
 }
 
 /// What a command runs with: the server, its client and its arguments.

@@ -54,16 +54,16 @@ pub fn help(ctx: &mut Ctx<'_>, lines: &[&str]) {
     }
 }
 
-/// The error for a container command's bad subcommand: the arity error
-/// when the subcommand is one of `known` (called with the wrong number of
-/// arguments), Redis's "unknown subcommand" otherwise.
+/// The error for a container command's bad subcommand. A known one that
+/// passed the table's arity but not the command's own argument count gets
+/// `addReplySubcommandSyntaxError`'s reply (naming it as the client typed
+/// it); an unknown one Redis's "unknown subcommand".
 pub fn unknown_subcommand(ctx: &mut Ctx<'_>, cmd: &str, known: &[&str]) {
-    let sub = String::from_utf8_lossy(ctx.arg(1)).into_owned();
-    let low = sub.to_ascii_lowercase();
-    let msg = if known.contains(&low.as_str()) {
-        format!("ERR wrong number of arguments for '{}|{}' command", cmd.to_ascii_lowercase(), low)
+    let sub = super::printable(ctx.arg(1), 128);
+    let msg = if known.contains(&sub.to_ascii_lowercase().as_str()) {
+        format!("ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {cmd} HELP.")
     } else {
-        format!("ERR unknown subcommand '{}'. Try {} HELP.", super::printable(sub.as_bytes(), 128), cmd)
+        format!("ERR unknown subcommand '{sub}'. Try {cmd} HELP.")
     };
     ctx.error(&msg);
 }
@@ -115,7 +115,7 @@ const DEBUG_HELP: &[&str] = &[
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 fn debug(ctx: &mut Ctx<'_>) {

@@ -88,7 +88,7 @@ const HELP: &[&str] = &[
     "RESET",
     "    Reset the slowlog.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 ];
 
 /// `SLOWLOG GET [n] | LEN | RESET | HELP`.

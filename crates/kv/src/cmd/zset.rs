@@ -133,7 +133,19 @@ struct AddOpts {
 }
 
 fn zadd(ctx: &mut Ctx<'_>) {
-    let mut opts = AddOpts { flags: AddFlags::default(), ch: false };
+    let opts = AddOpts { flags: AddFlags::default(), ch: false };
+    zadd_with_flags(ctx, opts);
+}
+
+/// ZINCRBY is `zaddGenericCommand` with INCR set, flag parsing included:
+/// `ZINCRBY key XX member` takes XX as a flag and is a syntax error.
+fn zincrby(ctx: &mut Ctx<'_>) {
+    let flags = AddFlags { incr: true, ..AddFlags::default() };
+    zadd_with_flags(ctx, AddOpts { flags, ch: false });
+}
+
+/// Reads the NX/XX/GT/LT/INCR/CH words from argument 2 on, then adds.
+fn zadd_with_flags(ctx: &mut Ctx<'_>, mut opts: AddOpts) {
     let mut i = 2;
     while i < ctx.argc() {
         let a = ctx.arg(i);
@@ -150,11 +162,6 @@ fn zadd(ctx: &mut Ctx<'_>) {
         i += 1;
     }
     zadd_generic(ctx, i, opts);
-}
-
-fn zincrby(ctx: &mut Ctx<'_>) {
-    let flags = AddFlags { incr: true, ..AddFlags::default() };
-    zadd_generic(ctx, 2, AddOpts { flags, ch: false });
 }
 
 /// `zaddGenericCommand`: score-member pairs from argument `from` on.

@@ -69,8 +69,14 @@ impl<'a> Reply<'a> {
     /// An error: `-text`. The text carries its own code ("ERR ...",
     /// "WRONGTYPE ..."); CR and LF in it become spaces, as Redis does.
     pub fn error(&mut self, text: &str) {
+        self.error_bytes(text.as_bytes());
+    }
+
+    /// An error from bytes that need not be UTF-8 (a client's argument
+    /// quoted in it), written as [`Reply::error`] writes text.
+    pub fn error_bytes(&mut self, text: &[u8]) {
         self.out.push(b'-');
-        self.out.extend(text.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        self.out.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
         self.out.extend_from_slice(b"\r\n");
     }
 

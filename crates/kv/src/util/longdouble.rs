@@ -54,6 +54,48 @@ pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Result<Vec<u8>, IncrFloatEr
     }
 }
 
+/// Reads a float argument as Redis reads it into a `long double`
+/// (`getLongDoubleFromObject`, see [`parse`]) and gives the nearest double:
+/// what is past `f64`'s range (but inside the extended one, as `1e400`)
+/// becomes an infinity, and a non-zero value too small for a double
+/// becomes the smallest one, so that it stays non-zero (a timeout of
+/// `1e-400` seconds is 1 ms, not forever). For the blocking commands'
+/// timeout.
+pub fn parse_as_f64(s: &[u8]) -> Option<f64> {
+    Some(match parse(s)? {
+        Ext::Inf { neg } => {
+            if neg {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        }
+        Ext::Finite { neg, m, mut e } => {
+            let mut v = m as f64;
+            // Scaling by powers of two is exact until it overflows or
+            // underflows.
+            while e > 0 && v.is_finite() {
+                let step = e.min(1000);
+                v *= 2f64.powi(step as i32);
+                e -= step;
+            }
+            while e < 0 && v != 0.0 {
+                let step = (-e).min(1000);
+                v /= 2f64.powi(step as i32);
+                e += step;
+            }
+            if v == 0.0 && m != 0 {
+                v = f64::from_bits(1);
+            }
+            if neg {
+                -v
+            } else {
+                v
+            }
+        }
+    })
+}
+
 /// `string2ld`: `strtold` on the whole text, refusing the empty string,
 /// text of 5 KiB or more, a leading space, trailing bytes, NaN, and
 /// overflow or underflow to zero (`ERANGE`). As in Redis 7.0.15, all of the

@@ -117,12 +117,13 @@ pub(crate) fn parse_exponent(rest: &[u8]) -> Option<i64> {
     Some(if neg { -e } else { e })
 }
 
-/// A hexadecimal float as a double (`None` on overflow or underflow to
-/// zero, `ERANGE` in C). The first 64 bits of the digits are kept and the
-/// rest folded into a sticky bit, so normal results round correctly.
-fn hex_to_f64(neg: bool, h: &HexFloat) -> Option<f64> {
+/// A hexadecimal float as a double, and whether C would set `ERANGE` for
+/// it (overflow to infinity, or a non-zero value underflowing to zero). The
+/// first 64 bits of the digits are kept and the rest folded into a sticky
+/// bit, so normal results round correctly.
+fn hex_to_f64(neg: bool, h: &HexFloat) -> (f64, bool) {
     if h.digits.is_empty() {
-        return Some(if neg { -0.0 } else { 0.0 });
+        return (if neg { -0.0 } else { 0.0 }, false);
     }
     let kept = h.digits.len().min(16);
     let mut m = h.digits[..kept].iter().fold(0u64, |m, &d| (m << 4) | u64::from(d));
@@ -140,10 +141,8 @@ fn hex_to_f64(neg: bool, h: &HexFloat) -> Option<f64> {
         e += 1000;
     }
     v *= 2f64.powi(e.clamp(-1100, 1100) as i32);
-    if v.is_infinite() || v == 0.0 {
-        return None;
-    }
-    Some(if neg { -v } else { v })
+    let erange = v.is_infinite() || v == 0.0;
+    (if neg { -v } else { v }, erange)
 }
 
 /// Parses a double the way Redis reads a score or a float argument
@@ -162,7 +161,8 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         _ => (false, s),
     };
     if let Some(h) = parse_hex_float(body) {
-        return hex_to_f64(neg, &h);
+        let (v, erange) = hex_to_f64(neg, &h);
+        return (!erange).then_some(v);
     }
     let text = std::str::from_utf8(s).ok()?;
     // Rust's parser accepts exactly the decimal grammar of strtod (sign,
@@ -181,6 +181,35 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         return None; // underflow to zero: ERANGE
     }
     Some(v)
+}
+
+/// Parses a score-range bound the way `zslParseRange` does: C's `strtod`
+/// on the text up to its first NUL, accepted when nothing is left unread
+/// and the result is not NaN. Unlike [`parse_f64`] there is no other check,
+/// so leading white space is skipped, overflow reads as an infinity,
+/// underflow as zero, and text with nothing to convert (`""`, or the `""`
+/// after the `(` of an exclusive bound) reads as 0 because `strtod` then
+/// leaves the end pointer on the terminating NUL.
+pub fn parse_f64_unchecked(s: &[u8]) -> Option<f64> {
+    let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
+    if s.is_empty() {
+        return Some(0.0);
+    }
+    // White space only: no conversion, the end pointer stays on the space.
+    let start = s.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))?;
+    let s = &s[start..];
+    let (neg, body) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let v = match parse_hex_float(body) {
+        Some(h) => hex_to_f64(neg, &h).0,
+        // Rust's parser reads strtod's decimal grammar; out of range it
+        // gives an infinity or zero, as strtod does.
+        None => std::str::from_utf8(s).ok()?.parse().ok()?,
+    };
+    (!v.is_nan()).then_some(v)
 }
 
 /// Whether the digits before the exponent of a decimal literal include a

@@ -128,7 +128,10 @@ fn ttl_generic(ctx: &mut Ctx<'_>, ms: bool, absolute: bool) {
             if ms {
                 t
             } else {
-                (t + 500) / 1000
+                // (t + 500) / 1000 without overflowing near i64::MAX
+                // (PEXPIREAT key 9223372036854775807): Redis's reply is
+                // the rounded value.
+                t / 1000 + (t % 1000 + 500) / 1000
             }
         }
     };

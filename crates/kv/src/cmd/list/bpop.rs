@@ -19,14 +19,16 @@ use crate::types::zset::ZSetValue;
 
 /// Parses the timeout at argument `i` (seconds, a float) into an absolute
 /// deadline in Unix ms, `None` for 0 (forever); replies Redis's error when
-/// it is not valid (`getTimeoutFromObjectOrReply`).
+/// it is not valid (`getTimeoutFromObjectOrReply`). The seconds are read
+/// as a `long double` and rounded up to whole ms, so a timeout of 0.0001
+/// waits 1 ms rather than forever.
 fn timeout(ctx: &mut Ctx<'_>, i: usize) -> Option<Option<i64>> {
-    let Some(secs) = crate::util::num::parse_f64(ctx.arg(i)) else {
+    let Some(secs) = crate::util::longdouble::parse_as_f64(ctx.arg(i)) else {
         ctx.error("ERR timeout is not a float or out of range");
         return None;
     };
-    let ms = secs * 1000.0;
-    // C's conversion of an out-of-range double gives LLONG_MIN on x86.
+    let ms = (secs * 1000.0).ceil();
+    // C's conversion of an out-of-range value gives LLONG_MIN on x86.
     let ms = if ms.is_finite() && ms.abs() < 9.2e18 { ms as i64 } else { i64::MIN };
     if ms < 0 {
         ctx.error("ERR timeout is negative");
@@ -107,8 +109,9 @@ pub(super) fn brpoplpush(ctx: &mut Ctx<'_>) {
 
 /// BLMPOP timeout numkeys key... LEFT|RIGHT [COUNT n].
 pub(super) fn blmpop(ctx: &mut Ctx<'_>) {
-    let Some(deadline) = timeout(ctx, 1) else { return };
+    // As lmpopGenericCommand: the other arguments, then the timeout.
     let Some(p) = parse_mpop(ctx, 2, (b"left", b"right")) else { return };
+    let Some(deadline) = timeout(ctx, 1) else { return };
     match first_list(ctx, p.keys.clone()) {
         Offer::At(i) => pop_range_with_key(ctx, i, p.first, p.count),
         Offer::WrongType => {}
@@ -208,8 +211,9 @@ pub(super) fn bzpopmax(ctx: &mut Ctx<'_>) {
 
 /// BZMPOP timeout numkeys key... MIN|MAX [COUNT n].
 pub(super) fn bzmpop(ctx: &mut Ctx<'_>) {
-    let Some(deadline) = timeout(ctx, 1) else { return };
+    // As zmpopGenericCommand: the other arguments, then the timeout.
     let Some(p) = parse_mpop(ctx, 2, (b"min", b"max")) else { return };
+    let Some(deadline) = timeout(ctx, 1) else { return };
     match first_zset(ctx, p.keys.clone()) {
         Offer::At(i) => zpop_at(ctx, i, p.first, p.count, true),
         Offer::WrongType => {}

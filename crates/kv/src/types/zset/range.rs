@@ -13,13 +13,11 @@ pub enum RangeError {
     NotLexItem,
 }
 
-/// Parses a score the way ZADD and the range commands accept it: a decimal or
-/// exponent float, `inf`/`+inf`/`-inf` (any case), never NaN, no whitespace.
+/// Parses one score bound of a range without its `(` (`zslParseRange`):
+/// C's `strtod` must read it all and it must not be NaN; nothing else is
+/// checked, so `""` is 0, `" 1"` is 1, `0x10` is 16 and `1e400` is `inf`.
 pub fn parse_score(s: &[u8]) -> Option<f64> {
-    let s = std::str::from_utf8(s).ok()?;
-    // Rust's parser is strict (no spaces, no hex) but accepts "nan".
-    let v: f64 = s.parse().ok()?;
-    (!v.is_nan()).then_some(v)
+    crate::util::num::parse_f64_unchecked(s)
 }
 
 /// A ZRANGEBYSCORE-style interval: `min`/`max` with optional exclusion
@@ -191,9 +189,15 @@ mod tests {
         assert_eq!(parse_score(b"+inf"), Some(f64::INFINITY));
         assert_eq!(parse_score(b"1e3"), Some(1000.0));
         assert_eq!(parse_score(b"nan"), None);
-        assert_eq!(parse_score(b" 1"), None);
+        assert_eq!(parse_score(b" 1"), Some(1.0));
+        assert_eq!(parse_score(b"1 "), None);
+        assert_eq!(parse_score(b" "), None);
         assert_eq!(parse_score(b"abc"), None);
-        assert_eq!(parse_score(b""), None);
+        assert_eq!(parse_score(b""), Some(0.0));
+        assert_eq!(parse_score(b"0x10"), Some(16.0));
+        assert_eq!(parse_score(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(parse_score(b"-1e-400"), Some(-0.0));
+        assert_eq!(parse_score(b"2\0junk"), Some(2.0));
     }
 
     #[test]
