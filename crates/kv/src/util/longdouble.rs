@@ -55,7 +55,7 @@ pub fn incr_by_float(current: &[u8], incr: &[u8]) -> Result<Vec<u8>, IncrFloatEr
 }
 
 /// Reads a float argument as Redis reads it into a `long double`
-/// (`getLongDoubleFromObject`, see [`parse`]) and gives the nearest double:
+/// (`getLongDoubleFromObject`, as INCRBYFLOAT reads its arguments) and gives the nearest double:
 /// what is past `f64`'s range (but inside the extended one, as `1e400`)
 /// becomes an infinity, and a non-zero value too small for a double
 /// becomes the smallest one, so that it stays non-zero (a timeout of
