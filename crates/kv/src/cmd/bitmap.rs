@@ -18,6 +18,7 @@ use crate::resp::reply::Reply;
 use crate::server::notify::{GENERIC, STRING};
 use crate::server::Server;
 use crate::util::num::parse_i64;
+pub(super) use crate::util::until_nul as c_str;
 use std::borrow::Cow;
 
 macro_rules! cmd {
@@ -44,12 +45,6 @@ pub const BIT_VALUE_ERR: &str = "ERR bit is not an integer or out of range";
 pub const BIT_ARG_ERR: &str = "ERR The bit argument must be 1 or 0.";
 /// BITOP NOT's error for more than one source.
 pub const BITOP_NOT_ERR: &str = "ERR BITOP NOT must be called with a single source key.";
-
-/// An argument as C sees it: up to its first NUL byte. Redis compares
-/// option names with `strcasecmp`, which stops there.
-pub(super) fn c_str(arg: &[u8]) -> &[u8] {
-    arg.iter().position(|&b| b == 0).map_or(arg, |n| &arg[..n])
-}
 
 /// Whether `arg` names option `name` (in any case), as `strcasecmp` says.
 pub(super) fn is_option(arg: &[u8], name: &str) -> bool {

@@ -416,8 +416,8 @@ fn protected_allowed(action: crate::server::config::ProtectedAction, c: &Client)
 /// An argument as C's `printf("%.*s", max, arg)` prints it: up to its
 /// first NUL, at most `max` bytes.
 pub fn c_str(b: &[u8], max: usize) -> &[u8] {
-    let end = b.iter().position(|&x| x == 0).unwrap_or(b.len()).min(max);
-    &b[..end]
+    let b = crate::util::until_nul(b);
+    &b[..b.len().min(max)]
 }
 
 /// An argument shown in an error message as Redis's `%.{max}s` shows it

@@ -26,6 +26,7 @@ use crate::db::Value;
 use crate::server::notify::{GENERIC, LIST};
 use crate::server::Server;
 use crate::types::list::ListValue;
+use crate::util::until_nul as c_str;
 use std::cmp::Ordering;
 
 /// SORT and SORT_RO.
@@ -63,11 +64,6 @@ fn sort(ctx: &mut Ctx<'_>) {
 
 fn sort_ro(ctx: &mut Ctx<'_>) {
     sort_generic(ctx, true);
-}
-
-/// The bytes up to the first NUL: what C's string functions see.
-fn c_str(b: &[u8]) -> &[u8] {
-    b.iter().position(|&x| x == 0).map_or(b, |i| &b[..i])
 }
 
 /// Parses the options as `sortCommandGeneric` does, replying with its

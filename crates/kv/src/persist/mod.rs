@@ -202,7 +202,7 @@ pub fn after_flushall(srv: &mut Server) {
         // A failed save is logged by `save`; FLUSHALL still succeeds.
         let _ = snapshot::save(srv);
         srv.dirty += 1;
-        srv.persist.force_log = true;
+        srv.persist.force_log = srv.persist.aof.is_on();
     }
 }
 
@@ -276,16 +276,16 @@ fn child_done(srv: &mut Server, child: &Child, ok: bool) {
     match child.kind {
         ChildKind::Rdb => {
             (srv.persist.rdb_last_cow, srv.persist.rdb_last_bgsave_secs) = (cow, secs);
-            snapshot::bgsave_done(srv, child, ok)
+            snapshot::bgsave_done(srv, child, ok);
+            // SYNC clients waiting for this snapshot get it.
+            sync::snapshot_done(srv, child.pid, ok);
         }
         ChildKind::AofRewrite => {
             (srv.persist.aof_last_cow, srv.persist.aof_last_rewrite_secs) = (cow, secs);
             aof_rewrite::rewrite_done(srv, child, ok)
         }
     }
-    // The snapshot is in place (or failed): SYNC clients waiting for it
-    // get it, and those waiting for the next one start it.
-    sync::snapshot_done(srv, child.pid, ok, child.kind);
+    // SYNC clients waiting for a snapshot that has not started start it.
     sync::start_if_idle(srv);
 }
 

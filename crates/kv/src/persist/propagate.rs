@@ -38,14 +38,17 @@ pub fn after_command(
 ) {
     // Keys this command found expired were drained (and logged as DEL,
     // ahead of the command itself) by `Server::drain_expired`.
+    // A command that changed nothing is not logged, unless FLUSHALL's save
+    // reset the change counter under it (`force_log`, set only then; the
+    // common path only reads it).
+    if srv.persist.force_log {
+        srv.persist.force_log = false;
+    } else if srv.dirty <= dirty_before {
+        return;
+    }
     // EXEC's commands were logged one by one as they ran (and EXEC wraps
     // them in MULTI ... EXEC itself); EXEC must not be logged again.
-    let forced = std::mem::take(&mut srv.persist.force_log);
-    if (srv.dirty <= dirty_before && !forced)
-        || srv.persist.loading
-        || !srv.persist.aof.is_on()
-        || cmd.name == "exec"
-    {
+    if srv.persist.loading || !srv.persist.aof.is_on() || cmd.name == "exec" {
         return;
     }
     let mut out = Vec::new();

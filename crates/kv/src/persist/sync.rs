@@ -7,7 +7,6 @@
 //! The snapshot is read into the client's output buffer whole: a backup
 //! costs memory the size of the RDB file until it is sent.
 
-use super::ChildKind;
 use crate::server::Server;
 
 /// A client waiting for a snapshot: its slot and id, and the BGSAVE
@@ -56,10 +55,7 @@ pub fn start_if_idle(srv: &mut Server) {
 
 /// A BGSAVE ended: its waiters get the file (or, if it failed, an error),
 /// and those who came later start the next one.
-pub fn snapshot_done(srv: &mut Server, pid: i32, ok: bool, kind: ChildKind) {
-    if kind != ChildKind::Rdb {
-        return;
-    }
+pub fn snapshot_done(srv: &mut Server, pid: i32, ok: bool) {
     let (served, rest): (Vec<Waiter>, Vec<Waiter>) =
         std::mem::take(&mut srv.persist.sync_waiters).into_iter().partition(|w| w.pid == Some(pid));
     srv.persist.sync_waiters = rest;
@@ -88,7 +84,7 @@ fn send(srv: &mut Server, w: Waiter, bytes: &[u8]) {
     if c.id == w.id {
         c.out.extend_from_slice(bytes);
         c.close_after_reply = true;
-        srv.queue_write_for(w.slot, &mut c);
+        srv.queue_write(w.slot, &mut c);
     }
     srv.clients[w.slot] = Some(c);
 }

@@ -325,13 +325,8 @@ impl Server {
     }
 
     /// Queues client `c` (taken out of `slot`) for writing before the loop
-    /// sleeps, for output added outside its own command (a SYNC's
-    /// snapshot).
-    pub(crate) fn queue_write_for(&mut self, slot: usize, c: &mut Client) {
-        self.queue_write(slot, c);
-    }
-
-    fn queue_write(&mut self, slot: usize, c: &mut Client) {
+    /// sleeps, if it has output.
+    pub(crate) fn queue_write(&mut self, slot: usize, c: &mut Client) {
         if !c.pending_write && c.pending_output() > 0 {
             c.pending_write = true;
             self.pending_writes.push(slot);

@@ -191,7 +191,7 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
 /// after the `(` of an exclusive bound) reads as 0 because `strtod` then
 /// leaves the end pointer on the terminating NUL.
 pub fn parse_f64_unchecked(s: &[u8]) -> Option<f64> {
-    let s = &s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())];
+    let s = super::until_nul(s);
     if s.is_empty() {
         return Some(0.0);
     }
