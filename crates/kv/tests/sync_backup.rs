@@ -43,3 +43,58 @@ fn redis_cli_rdb_takes_a_backup_that_redis_server_loads() {
     assert_eq!(q::<String>(&mut c, &["REPLCONF", "rdb-only", "1"]), "OK");
     assert!(redis::cmd("REPLCONF").arg("rdb-only").query::<String>(&mut c).is_err());
 }
+
+/// A snapshot is streamed from the file as the client reads, not copied
+/// into its reply buffer: a SYNC client that stops reading holds no
+/// output memory (CLIENT LIST `obl=0`, small `omem`), and when it reads
+/// on it gets the file byte for byte and is closed.
+#[test]
+fn sync_streams_the_snapshot_instead_of_buffering_it() {
+    use std::io::{BufRead, BufReader, Read};
+    let dir = fresh_dir();
+    let srv = start_with(|cfg| cfg.dir = dir.clone());
+    let mut c = conn(&srv);
+    // 24 MiB that LZF cannot shrink (xorshift bytes).
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for k in 0..6 {
+        let value: Vec<u8> = (0..4 << 20)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let _: () = redis::cmd("SET").arg(format!("big{k}")).arg(value).query(&mut c).unwrap();
+    }
+    let mut raw = common::Raw::connect(&srv);
+    raw.send(b"SYNC\r\n");
+    let mut rd = BufReader::with_capacity(64 << 10, raw.stream.try_clone().unwrap());
+    let mut line = String::new();
+    // Redis may send bare newlines while the snapshot is being made.
+    while line.trim().is_empty() {
+        line.clear();
+        rd.read_line(&mut line).expect("the bulk header");
+    }
+    let len: usize = line.trim().strip_prefix('$').and_then(|n| n.parse().ok()).expect("a bulk header");
+    assert!(len > 24 << 20, "{line}");
+    let mut first = vec![0; 64 << 10];
+    rd.read_exact(&mut first).unwrap();
+    // The client reads no more: the rest waits in the file, not in memory.
+    let list: String = q(&mut c, &["CLIENT", "LIST"]);
+    let sync_line = list.lines().find(|l| l.contains("cmd=sync")).unwrap_or_else(|| panic!("{list}"));
+    let field = |name: &str| -> u64 {
+        let f = sync_line.split(' ').find_map(|kv| kv.strip_prefix(name)).unwrap();
+        f.parse().unwrap()
+    };
+    assert_eq!(field("obl="), 0, "{sync_line}");
+    assert!(field("omem=") < 1 << 20, "{sync_line}");
+    // Other clients are served meanwhile.
+    assert_eq!(q::<String>(&mut c, &["PING"]), "PONG");
+    let mut rest = Vec::new();
+    rd.read_to_end(&mut rest).expect("the rest, then the close");
+    let mut got = first;
+    got.extend_from_slice(&rest);
+    assert_eq!(got.len(), len);
+    assert!(got == std::fs::read(dir.join("dump.rdb")).unwrap(), "the bytes are the snapshot's");
+}

@@ -144,7 +144,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     let now = srv.now_ms;
     let qbuf = c.query_in_buffer();
     let qfree = c.query_size().saturating_sub(c.qlen);
-    let obl = c.pending_output();
+    let obl = c.buffered_output();
     let multi_mem = multi_memory(c);
     let mut s = String::with_capacity(320);
     let _ = write!(

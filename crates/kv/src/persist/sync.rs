@@ -4,9 +4,13 @@
 //! starts but without the command stream after it (spindle has no
 //! replication). This is what `redis-cli --rdb` reads.
 //!
-//! The snapshot is read into the client's output buffer whole: a backup
-//! costs memory the size of the RDB file until it is sent.
+//! The file is not read into memory: the client's reply carries the bulk
+//! header and then streams the open file with `sendfile` as its socket
+//! drains (see [`FileTail`]), as Redis sends a replica's snapshot from disk
+//! a buffer at a time. A slow reader costs an open descriptor, not the
+//! dataset's size in memory, and the loop never stalls reading the file.
 
+use crate::server::client::FileTail;
 use crate::server::Server;
 
 /// A client waiting for a snapshot: its slot and id, and the BGSAVE
@@ -47,7 +51,7 @@ pub fn start_if_idle(srv: &mut Server) {
             let waiters: Vec<Waiter> = std::mem::take(&mut srv.persist.sync_waiters);
             let msg = format!("-ERR can't start a BGSAVE for SYNC: {e}\r\n");
             for w in waiters {
-                send(srv, w, msg.as_bytes());
+                send(srv, w, msg.as_bytes(), None);
             }
         }
     }
@@ -59,30 +63,42 @@ pub fn snapshot_done(srv: &mut Server, pid: i32, ok: bool) {
     let (served, rest): (Vec<Waiter>, Vec<Waiter>) =
         std::mem::take(&mut srv.persist.sync_waiters).into_iter().partition(|w| w.pid == Some(pid));
     srv.persist.sync_waiters = rest;
-    if !served.is_empty() {
-        let path = super::snapshot::rdb_path(srv);
-        let payload = match std::fs::read(&path) {
-            Ok(rdb) if ok => {
-                let mut out = format!("${}\r\n", rdb.len()).into_bytes();
-                out.extend_from_slice(&rdb);
-                out
-            }
-            Ok(_) => b"-ERR the background save for SYNC failed\r\n".to_vec(),
-            Err(e) => format!("-ERR can't read the snapshot for SYNC: {e}\r\n").into_bytes(),
+    if served.is_empty() {
+        return;
+    }
+    let path = super::snapshot::rdb_path(srv);
+    let opened = if ok {
+        std::fs::File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f)))
+    } else {
+        Err(std::io::Error::other("the background save for SYNC failed"))
+    };
+    for w in served {
+        let (header, tail) = match &opened {
+            Err(_) if !ok => (b"-ERR the background save for SYNC failed\r\n".to_vec(), None),
+            // Each client's send has its own offset (sendfile's argument),
+            // so the clones may share the descriptor's.
+            Ok((len, file)) => match file.try_clone() {
+                Ok(file) => {
+                    (format!("${len}\r\n").into_bytes(), Some(FileTail { file, offset: 0, end: *len }))
+                }
+                Err(e) => (format!("-ERR can't read the snapshot for SYNC: {e}\r\n").into_bytes(), None),
+            },
+            Err(e) => (format!("-ERR can't read the snapshot for SYNC: {e}\r\n").into_bytes(), None),
         };
-        for w in served {
-            tracing::info!(client = w.id, bytes = payload.len(), "sending the snapshot to a SYNC client");
-            send(srv, w, &payload);
+        if let Some(t) = &tail {
+            tracing::info!(client = w.id, bytes = t.end, "sending the snapshot to a SYNC client");
         }
+        send(srv, w, &header, tail);
     }
 }
 
 /// Queues `bytes` for the waiter's client, if it is still connected, and
 /// closes it once they are written.
-fn send(srv: &mut Server, w: Waiter, bytes: &[u8]) {
+fn send(srv: &mut Server, w: Waiter, bytes: &[u8], tail: Option<FileTail>) {
     let Some(mut c) = srv.clients.get_mut(w.slot).and_then(Option::take) else { return };
     if c.id == w.id {
         c.out.extend_from_slice(bytes);
+        c.tail = tail;
         c.close_after_reply = true;
         srv.queue_write(w.slot, &mut c);
     }

@@ -1,5 +1,6 @@
 //! The few system calls persistence needs that std does not offer: fork,
-//! waitpid without blocking, `_exit`, kill, and a pipe (std's needs Rust
+//! waitpid without blocking, `_exit`, kill, `sendfile` (a snapshot to a
+//! SYNC client) and a pipe (std's needs Rust
 //! 1.87, above this crate's minimum). Every `unsafe` block of the
 //! persistence code is here.
 //!
@@ -142,4 +143,30 @@ pub fn pipe() -> io::Result<(std::fs::File, std::fs::File)> {
 /// This process's pid.
 pub fn getpid() -> u32 {
     std::process::id()
+}
+
+/// `sendfile(2)`: copies up to `count` bytes of `file` from `*offset` to
+/// the socket `sock` inside the kernel, advancing `*offset` by what was
+/// sent. A non-blocking socket that is full gives `WouldBlock`; 0 means
+/// the file ends before `*offset`.
+///
+/// # Errors
+/// As `sendfile(2)`: the socket is closed (`EPIPE`), would block, or the
+/// file cannot be read.
+pub fn sendfile(
+    sock: std::os::fd::RawFd,
+    file: std::os::fd::RawFd,
+    offset: &mut u64,
+    count: usize,
+) -> io::Result<usize> {
+    let mut off = libc::off_t::try_from(*offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `off` is a live local the call writes the new offset to; the
+    // descriptors are plain integers the kernel validates (a closed one is
+    // EBADF, not undefined behaviour).
+    let n = unsafe { libc::sendfile(sock, file, &mut off, count) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    *offset = off as u64;
+    Ok(n as usize)
 }

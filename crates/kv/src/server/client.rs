@@ -80,6 +80,10 @@ pub struct Client {
     pub out: Vec<u8>,
     /// Bytes of `out` already written.
     pub sent: usize,
+    /// A file streamed to the socket once `out` is written (SYNC's
+    /// snapshot), sent from the page cache with `sendfile` rather than
+    /// copied into `out`.
+    pub tail: Option<FileTail>,
     /// On the server's pending-writes list.
     pub pending_write: bool,
     /// Waiting for writable events.
@@ -179,6 +183,7 @@ impl Client {
             parser: RequestParser::default(),
             out: Vec::new(),
             sent: 0,
+            tail: None,
             pending_write: false,
             wants_write: false,
             close_after_reply: false,
@@ -213,8 +218,14 @@ impl Client {
         }
     }
 
-    /// Bytes waiting to be written.
+    /// Bytes waiting to be written, a streamed file's rest included.
     pub fn pending_output(&self) -> usize {
+        self.buffered_output() + self.tail.as_ref().map_or(0, FileTail::left)
+    }
+
+    /// Reply bytes waiting in `out` (what CLIENT LIST's `obl` and the
+    /// output-buffer limits count; a streamed file is not in memory).
+    pub fn buffered_output(&self) -> usize {
         self.out.len() - self.sent
     }
 
@@ -364,6 +375,31 @@ fn raw(c: &Client) -> std::os::fd::RawFd {
     c.fd.as_raw_fd()
 }
 
+/// A byte range of a file to send after a client's reply bytes.
+///
+/// Redis sends a replica's snapshot from the RDB file in 16 KiB reads as
+/// the socket drains; reading the whole file into the reply buffer instead
+/// would cost memory the size of the dataset and stall the loop for the
+/// read. Here the kernel copies it (`sendfile`), a socket buffer at a time.
+/// The open descriptor keeps the file's contents even if a later BGSAVE
+/// renames a new snapshot over its name.
+#[derive(Debug)]
+pub struct FileTail {
+    /// The open file.
+    pub file: std::fs::File,
+    /// The next byte to send.
+    pub offset: u64,
+    /// One past the last byte to send.
+    pub end: u64,
+}
+
+impl FileTail {
+    /// Bytes still to send.
+    pub fn left(&self) -> usize {
+        usize::try_from(self.end.saturating_sub(self.offset)).unwrap_or(usize::MAX)
+    }
+}
+
 /// What writing a client's reply found.
 #[derive(Debug, PartialEq, Eq)]
 pub enum WriteOutcome {
@@ -390,6 +426,31 @@ pub fn write_to_client(c: &mut Client) -> WriteOutcome {
     if c.out.capacity() > KEEP_REPLY_CAPACITY {
         c.out = Vec::new();
     }
+    if c.tail.is_some() {
+        return send_tail(c);
+    }
+    WriteOutcome::Done
+}
+
+/// Sends the client's file tail with `sendfile` until the socket is full
+/// or the range is sent.
+fn send_tail(c: &mut Client) -> WriteOutcome {
+    use std::os::fd::AsRawFd;
+    let sock = raw(c);
+    let Some(t) = c.tail.as_mut() else { return WriteOutcome::Done };
+    while t.offset < t.end {
+        let want = (t.end - t.offset).min(1 << 20) as usize;
+        match crate::persist::sys::sendfile(sock, t.file.as_raw_fd(), &mut t.offset, want) {
+            // The file is shorter than when it was measured: the peer
+            // would wait for bytes that never come.
+            Ok(0) => return WriteOutcome::Failed,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return WriteOutcome::Partial,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return WriteOutcome::Failed,
+        }
+    }
+    c.tail = None;
     WriteOutcome::Done
 }
 

@@ -300,7 +300,7 @@ impl Outbox<'_> {
 pub fn enforce_output_limit(c: &mut Client, limits: &[OutputLimit; 3], now_ms: i64) -> bool {
     let class = if c.subs.total() > 0 { 2 } else { 0 };
     let lim = limits[class];
-    let used = c.pending_output() as u64;
+    let used = c.buffered_output() as u64;
     let hard = lim.hard > 0 && used >= lim.hard;
     let mut soft = false;
     if lim.soft > 0 && used >= lim.soft {
