@@ -386,3 +386,122 @@ fn redis_check_aof_finds_spindles_files_valid() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success() && text.contains("All AOF files and manifest are valid"), "{text}");
 }
+
+/// FLUSHDB and FLUSHALL are logged even when there was nothing to remove,
+/// as Redis 7 propagates them: the AOF shows every flush asked for.
+#[test]
+fn every_flush_is_logged_even_of_an_empty_database() {
+    let dir = fresh_dir();
+    let srv = start_with(aof_on(&dir));
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    for cmd in ["FLUSHDB", "FLUSHDB", "FLUSHALL", "FLUSHALL"] {
+        let _: () = q(&mut c, &[cmd]);
+    }
+    let text = aof_text(&dir);
+    assert_eq!(text.matches("FLUSHDB").count(), 2, "{text:?}");
+    assert_eq!(text.matches("FLUSHALL").count(), 2, "{text:?}");
+}
+
+/// `aof-timestamp-enabled yes` writes `#TS:<unix time>` lines (at most one
+/// a second) before logged commands and at the top of a command-format
+/// base, as Redis does; redis-check-aof accepts the files, and they load.
+#[test]
+fn timestamp_annotations_are_written_when_enabled() {
+    let dir = fresh_dir();
+    let srv = start_with(aof_on(&dir));
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["CONFIG", "SET", "aof-timestamp-enabled", "yes"]);
+    let _: () = q(&mut c, &["CONFIG", "SET", "aof-use-rdb-preamble", "no"]);
+    let before = (now_ms() / 1000) as u64;
+    let _: () = q(&mut c, &["SET", "a", "1"]);
+    let _: () = q(&mut c, &["SET", "b", "2"]);
+    let after = (now_ms() / 1000) as u64;
+    let incr = std::fs::read_to_string(aof_files(&dir).last().unwrap()).unwrap();
+    let ts: u64 = incr
+        .strip_prefix("#TS:")
+        .and_then(|r| r.split("\r\n").next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("{incr:?}"));
+    assert!((before..=after).contains(&ts), "{ts} not in {before}..={after}");
+    assert!(incr.matches("#TS:").count() <= 2, "{incr:?}");
+    let _: String = q(&mut c, &["BGREWRITEAOF"]);
+    wait_rewrite_done(&mut c);
+    let base = std::fs::read_to_string(&aof_files(&dir)[0]).unwrap();
+    assert!(base.starts_with("#TS:"), "{base:?}");
+    drop(srv);
+    let out = std::process::Command::new("redis-check-aof")
+        .arg(dir.join("appendonlydir/appendonly.aof.manifest"))
+        .output()
+        .expect("redis-check-aof (Debian's redis-server package) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("All AOF files and manifest are valid"), "{text}");
+    let srv = start_with(aof_on(&dir));
+    let mut c = conn(&srv);
+    assert_eq!(q::<Vec<String>>(&mut c, &["MGET", "a", "b"]), ["1", "2"]);
+}
+
+/// DEBUG AOF-FLUSH-SLEEP (Redis's test hook) is accepted, and the AOF is
+/// still written before the reply goes out.
+#[test]
+fn debug_aof_flush_sleep_delays_but_keeps_the_write_before_the_reply() {
+    let dir = fresh_dir();
+    let on = aof_on(&dir);
+    let srv = start_with(move |cfg| {
+        on(cfg);
+        cfg.enable_debug_command = spindle_kv::server::config::ProtectedAction::Yes;
+    });
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["DEBUG", "AOF-FLUSH-SLEEP", "1000"]);
+    let _: () = q(&mut c, &["SET", "slow", "1"]);
+    let _: () = q(&mut c, &["DEBUG", "AOF-FLUSH-SLEEP", "0"]);
+    assert!(aof_text(&dir).contains("slow"));
+}
+
+/// The listeners are bound before the data loads, as in Redis: with
+/// `always-show-logo yes` the banner with `PID: N` (what Redis's own test
+/// harness waits for) is logged first, and a server whose AOF cannot load
+/// then logs why and exits.
+#[test]
+fn the_banner_is_logged_before_the_data_loads() {
+    use std::io::Read;
+    let dir = fresh_dir();
+    write_folder(
+        &dir,
+        "file appendonly.aof.1.incr.aof seq 1 type i\n",
+        &[("appendonly.aof.1.incr.aof", b"*1\r\n$3\r\nBAD")],
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_spindle-kv-server"))
+        .args([
+            "--port",
+            "0",
+            "--appendonly",
+            "yes",
+            "--aof-load-truncated",
+            "no",
+            "--always-show-logo",
+            "yes",
+            "--dir",
+        ])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn spindle-kv-server");
+    let pid = child.id();
+    let mut stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut log = String::new();
+        let _ = stderr.read_to_string(&mut log);
+        let _ = tx.send(log);
+    });
+    let log = rx.recv_timeout(std::time::Duration::from_secs(20)).unwrap_or_else(|_| {
+        let _ = child.kill();
+        panic!("the server did not exit")
+    });
+    assert!(!child.wait().unwrap().success(), "{log}");
+    let banner = log.find(&format!(" PID: {pid}")).unwrap_or_else(|| panic!("no banner: {log}"));
+    let error = log.find("ERROR").unwrap_or_else(|| panic!("no error: {log}"));
+    assert!(banner < error, "{log}");
+}

@@ -117,7 +117,7 @@ fn sample(name: &str) -> (&'static str, &'static str) {
         | "aof-load-truncated"
         | "stop-writes-on-bgsave-error"
         | "aof-use-rdb-preamble" => ("no", "no"),
-        "aof-disable-auto-gc" => ("yes", "yes"),
+        "aof-disable-auto-gc" | "aof-timestamp-enabled" => ("yes", "yes"),
         "appendonly" | "lazyfree-lazy-eviction" | "lazyfree-lazy-expire" | "lazyfree-lazy-server-del" => {
             ("yes", "yes")
         }

@@ -198,7 +198,15 @@ fn flushdb(ctx: &mut Ctx<'_>) {
     let Some(lazy) = flush_async(ctx) else { return };
     let n = empty_db(ctx.srv, ctx.c.db, lazy);
     ctx.dirty(n as u64);
+    force_log(ctx.srv);
     ctx.ok();
+}
+
+/// FLUSHDB and FLUSHALL go to the AOF even when there was nothing to
+/// remove, as Redis's `forceCommandPropagation` has them: the log then
+/// shows every flush a client asked for.
+fn force_log(srv: &mut crate::server::Server) {
+    srv.persist.force_log = srv.persist.aof.is_on();
 }
 
 fn flushall(ctx: &mut Ctx<'_>) {
@@ -211,6 +219,7 @@ fn flushall(ctx: &mut Ctx<'_>) {
     // the now empty dataset when save points are configured.
     ctx.dirty(n as u64 + 1);
     crate::persist::after_flushall(ctx.srv);
+    force_log(ctx.srv);
     ctx.ok();
 }
 

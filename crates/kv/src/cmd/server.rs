@@ -90,6 +90,8 @@ fn lolwut(ctx: &mut Ctx<'_>) {
 
 const DEBUG_HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "AOF-FLUSH-SLEEP <microsec>",
+    "    Server will sleep before flushing the AOF, this is used for testing.",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
@@ -140,6 +142,11 @@ fn debug(ctx: &mut Ctx<'_>) {
         (b"error", 3) => debug_error(ctx),
         (b"reload", 2) => super::persist::debug_reload(ctx),
         (b"loadaof", 2) => super::persist::debug_loadaof(ctx),
+        (b"aof-flush-sleep", 3) => {
+            let Some(us) = ctx.int_arg(2) else { return };
+            ctx.srv.persist.aof.flush_sleep_us = us.max(0) as u64;
+            ctx.ok()
+        }
         (b"digest", 2) => super::digest::digest(ctx),
         (b"digest-value", _) => super::digest::digest_value(ctx),
         _ => {

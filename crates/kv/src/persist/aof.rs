@@ -65,6 +65,14 @@ pub struct Aof {
     pub write_error: Option<String>,
     /// The last everysec fdatasync failed, and none has succeeded since.
     pub fsync_error: Option<String>,
+    /// Microseconds to sleep before each write of a non-empty buffer
+    /// (DEBUG AOF-FLUSH-SLEEP, Redis's `aof_flush_sleep`): a test hook
+    /// that widens the window between the write of the AOF and the
+    /// replies it must precede.
+    pub flush_sleep_us: u64,
+    /// The time (Unix seconds) of the last `#TS:` annotation written
+    /// (Redis's `aof_cur_timestamp`).
+    pub annotated_at: u64,
 }
 
 impl Aof {
@@ -118,6 +126,16 @@ impl Aof {
     /// Whether commands are being logged.
     pub fn is_on(&self) -> bool {
         self.file.is_some()
+    }
+
+    /// With `aof-timestamp-enabled`: a `#TS:<now>` annotation line before
+    /// the next command, if none was written this second (Redis's
+    /// `genAofTimestampAnnotationIfNeeded`). Loading skips it.
+    pub fn annotate(&mut self, now_s: u64) {
+        if now_s > self.annotated_at {
+            self.annotated_at = now_s;
+            self.buf.extend_from_slice(format!("#TS:{now_s}\r\n").as_bytes());
+        }
     }
 
     /// Appends a command (already in RESP) that ran against `db`.
@@ -189,6 +207,9 @@ impl Aof {
     fn write_buffer(&mut self, exit_on_error: bool) -> bool {
         if self.buf.is_empty() {
             return true;
+        }
+        if self.flush_sleep_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(self.flush_sleep_us));
         }
         let Some(f) = &mut self.file else {
             self.buf.clear();

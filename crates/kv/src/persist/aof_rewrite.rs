@@ -127,6 +127,14 @@ fn write_dataset<W: Write>(srv: &Server, w: W, on_key: &mut dyn FnMut()) -> io::
         let save_lru = srv.config.maxmemory_policy.is_lru();
         super::snapshot::write_rdb(&srv.dbs, w, srv.config.rdbcompression, save_lru, on_key)
     } else {
+        let mut w = w;
+        if srv.config.aof_timestamp_enabled {
+            // As Redis's rewrite: the base starts with the time it was
+            // taken, for `redis-check-aof --truncate-to-timestamp`.
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            w.write_all(format!("#TS:{now}\r\n").as_bytes())?;
+        }
         write_commands(&srv.dbs, w, on_key)
     }
 }

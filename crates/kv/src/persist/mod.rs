@@ -106,7 +106,9 @@ pub struct Persist {
     /// Clients that sent SYNC, waiting for a snapshot.
     pub sync_waiters: Vec<sync::Waiter>,
     /// Log the command now running to the AOF even though the change
-    /// counter did not grow across it (FLUSHALL's save reset the counter).
+    /// counter did not grow across it: FLUSHDB and FLUSHALL, which Redis
+    /// always propagates (an empty database, or FLUSHALL's save that
+    /// reset the counter).
     pub force_log: bool,
     /// EXEC is running a transaction's commands: a rewrite asked for
     /// meanwhile waits for the cron (it would write out the buffer between
@@ -192,7 +194,7 @@ pub fn load_at_startup(srv: &mut Server) -> io::Result<()> {
 /// saved at once, so that a crash before the next save point does not
 /// bring the flushed data back from the old snapshot. The save resets the
 /// change counter; FLUSHALL itself then counts as one change, and is
-/// still logged to the AOF.
+/// still logged to the AOF (`force_log`, set by the command).
 pub fn after_flushall(srv: &mut Server) {
     if srv.persist.child.as_ref().is_some_and(|c| c.kind == ChildKind::Rdb) {
         tracing::info!("FLUSHALL: stopping the running BGSAVE");
@@ -202,7 +204,6 @@ pub fn after_flushall(srv: &mut Server) {
         // A failed save is logged by `save`; FLUSHALL still succeeds.
         let _ = snapshot::save(srv);
         srv.dirty += 1;
-        srv.persist.force_log = srv.persist.aof.is_on();
     }
 }
 

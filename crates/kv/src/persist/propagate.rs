@@ -38,9 +38,9 @@ pub fn after_command(
 ) {
     // Keys this command found expired were drained (and logged as DEL,
     // ahead of the command itself) by `Server::drain_expired`.
-    // A command that changed nothing is not logged, unless FLUSHALL's save
-    // reset the change counter under it (`force_log`, set only then; the
-    // common path only reads it).
+    // A command that changed nothing is not logged, except FLUSHDB and
+    // FLUSHALL (`force_log`, set only by them; the common path only reads
+    // it).
     if srv.persist.force_log {
         srv.persist.force_log = false;
     } else if srv.dirty <= dirty_before {
@@ -61,7 +61,7 @@ pub fn after_command(
         translate(srv, c, db, &argv, cmd.name, out_before, &mut out);
     }
     if !out.is_empty() {
-        srv.persist.aof.feed(db, &out);
+        feed(srv, db, &out);
     }
 }
 
@@ -71,8 +71,17 @@ pub fn log_expired(srv: &mut Server, db: usize, key: &[u8]) {
     if srv.persist.aof.is_on() && !srv.persist.loading {
         let mut out = Vec::new();
         encode_command(&mut out, [&b"DEL"[..], key].into_iter());
-        srv.persist.aof.feed(db, &out);
+        feed(srv, db, &out);
     }
+}
+
+/// Appends `cmd` to the AOF buffer, after a timestamp annotation when
+/// they are on and due.
+fn feed(srv: &mut Server, db: usize, cmd: &[u8]) {
+    if srv.config.aof_timestamp_enabled {
+        srv.persist.aof.annotate((srv.now_ms / 1000) as u64);
+    }
+    srv.persist.aof.feed(db, cmd);
 }
 
 fn has_expire_option(opts: &[&[u8]]) -> bool {

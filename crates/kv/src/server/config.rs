@@ -57,6 +57,10 @@ pub struct Config {
     pub aof_use_rdb_preamble: bool,
     /// `aof-disable-auto-gc`: keep the files a rewrite replaced.
     pub aof_disable_auto_gc: bool,
+    /// `aof-timestamp-enabled`: annotate the AOF with `#TS:<unix time>`
+    /// lines (at most one a second, and at the top of a command-format
+    /// base), which `redis-check-aof --truncate-to-timestamp` cuts at.
+    pub aof_timestamp_enabled: bool,
     /// `rdb-key-save-delay` (hidden, a test hook as in Redis): microseconds
     /// a BGSAVE or rewrite child sleeps after each key.
     pub rdb_key_save_delay: i64,
@@ -259,6 +263,7 @@ impl Default for Config {
             appenddirname: "appendonlydir".into(),
             aof_use_rdb_preamble: true,
             aof_disable_auto_gc: false,
+            aof_timestamp_enabled: false,
             rdb_key_save_delay: 0,
             appendfsync: AppendFsync::EverySec,
             enable_debug_command: ProtectedAction::No,

@@ -28,9 +28,7 @@
 //!   `tracking-table-max-keys`; streams: `stream-node-max-*`; lists:
 //!   `list-compress-depth` (quicklist nodes are never compressed);
 //! - persistence tuning: `rdbchecksum` (the checksum is always written and
-//!   checked), `aof-timestamp-enabled` (no annotations are written; those
-//!   in a Redis AOF are skipped when it loads),
-//!   `aof-rewrite-incremental-fsync`,
+//!   checked), `aof-rewrite-incremental-fsync`,
 //!   `rdb-save-incremental-fsync`, `no-appendfsync-on-rewrite`,
 //!   `sanitize-dump-payload`,
 //!   `shutdown-on-sigint`, `shutdown-on-sigterm`, `shutdown-timeout`;
@@ -250,7 +248,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     b!("no-appendfsync-on-rewrite", None, 0, "no"),
     b!("cluster-require-full-coverage", None, 0, "yes"),
     b!("rdb-save-incremental-fsync", None, 0, "yes"),
-    b!("aof-timestamp-enabled", None, 0, "no"),
     b!("cluster-replica-no-failover", Some("cluster-slave-no-failover"), 0, "no"),
     b!("replica-lazy-flush", Some("slave-lazy-flush"), 0, "no"),
     b!("replica-serve-stale-data", Some("slave-serve-stale-data"), 0, "yes"),

@@ -409,6 +409,7 @@ pub static OPTIONS: &[ConfigOption] = &[
         base_name(v, "appenddirname", "dirname")?),
     boolean!("aof-use-rdb-preamble", aof_use_rdb_preamble),
     boolean!("aof-disable-auto-gc", aof_disable_auto_gc),
+    boolean!("aof-timestamp-enabled", aof_timestamp_enabled),
     integer!("rdb-key-save-delay", None, HIDDEN, i32::MIN as i64, I32, rdb_key_save_delay),
     opt!("appendfsync", None, 0, |c| name_of(FSYNC, c.appendfsync), |c, v| c.appendfsync = pick(v, FSYNC)?),
     opt!(

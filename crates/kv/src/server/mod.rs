@@ -732,10 +732,16 @@ pub fn prepare(mut config: Config) -> io::Result<Prepared> {
         srv.flush_new_keys(None);
         srv.flush_key_misses(None);
     }
+    // Bound before the dataset loads, as Redis does: a client that
+    // connects meanwhile waits in the backlog instead of being refused,
+    // and a server whose files fail to load has said where it listens
+    // (the banner) before it logs why it stops.
+    listen::start_listeners(&mut lp, &shared)?;
+    let show_logo = shared.borrow().config.inert.get("always-show-logo").is_some_and(|v| v == "yes");
+    process::log_start_banner(&shared.borrow().listening.addrs(), show_logo);
     let before_load = crate::alloc::used_memory();
     crate::persist::load_at_startup(&mut shared.borrow_mut())?;
     let loaded = crate::alloc::used_memory().saturating_sub(before_load);
-    listen::start_listeners(&mut lp, &shared)?;
     {
         let mut srv = shared.borrow_mut();
         if srv.config.io_threads > 1 {

@@ -97,6 +97,24 @@ pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Re
     result
 }
 
+/// Logs, once the listeners are bound, the line Redis logs there: with
+/// `always-show-logo yes` its logo's facts (version, mode, port and
+/// `PID: N`, which Redis's own test harness waits for before it
+/// connects), otherwise `Running mode=standalone, port=N.`.
+pub(crate) fn log_start_banner(addrs: &[SocketAddr], show_logo: bool) {
+    let port = addrs.first().map_or(0, SocketAddr::port);
+    if show_logo {
+        tracing::info!(
+            "spindle kv {} (Redis {} compatible) 64 bit, running in standalone mode. Port: {port} PID: {}",
+            env!("CARGO_PKG_VERSION"),
+            crate::cmd::info::REDIS_VERSION,
+            std::process::id()
+        );
+    } else {
+        tracing::info!("Running mode=standalone, port={port}.");
+    }
+}
+
 /// `sd_notify`: one datagram to systemd's socket (`@name` is in the
 /// abstract namespace). A failure is logged, as Redis logs it.
 fn notify_systemd(socket: &std::ffi::OsStr, msg: &str) {
