@@ -132,6 +132,9 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     if c.close_asap {
         flags.push('A');
     }
+    if c.unix {
+        flags.push('U');
+    }
     if c.no_evict {
         flags.push('e');
     }

@@ -94,6 +94,8 @@ pub struct Client {
     pub close_asap: bool,
     /// Unix time (seconds) the client connected.
     pub created: u64,
+    /// Connected through the `unixsocket` (CLIENT LIST's `U` flag).
+    pub unix: bool,
     /// Unix time (ms) of the last command.
     pub last_interaction: i64,
     /// The command or subcommand the client called last, run or refused
@@ -189,6 +191,7 @@ impl Client {
             close_after_reply: false,
             close_asap: false,
             created: (now_ms / 1000) as u64,
+            unix: false,
             last_interaction: now_ms,
             last_cmd: None,
             commands: 0,

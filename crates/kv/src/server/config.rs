@@ -9,8 +9,17 @@ use crate::types::EncodingConfig;
 pub struct Config {
     /// `bind`: addresses to listen on.
     pub bind: Vec<String>,
-    /// `port` (0 picks a free port; the server reports the one it got).
+    /// `port` (0 picks a free port; the server reports the one it got),
+    /// except with a `unixsocket`, where 0 means no TCP listener at all,
+    /// as in Redis.
     pub port: u16,
+    /// `unixsocket`: the path of a Unix-domain socket to listen on as
+    /// well (empty: none). A stale file there is removed first, and the
+    /// socket file is removed at exit.
+    pub unixsocket: String,
+    /// `unixsocketperm`: the socket file's permission bits (0: as the
+    /// umask leaves them).
+    pub unixsocketperm: u32,
     /// `requirepass`: the default user's password; empty means none.
     pub requirepass: Vec<u8>,
     /// `protected-mode`: refuse non-loopback clients when no password is set.
@@ -242,6 +251,8 @@ impl Default for Config {
         Config {
             bind: vec!["127.0.0.1".into()],
             port: 6379,
+            unixsocket: String::new(),
+            unixsocketperm: 0,
             requirepass: Vec::new(),
             protected_mode: true,
             databases: 16,

@@ -39,8 +39,7 @@
 //!   `io-threads-do-reads` (IO threads always read),
 //!   `server_cpulist`, `bio_cpulist`, `aof_rewrite_cpulist`,
 //!   `bgsave_cpulist`;
-//! - the process and its surroundings: `unixsocket`, `unixsocketperm` (no
-//!   Unix-socket listener), `bind-source-addr`, `socket-mark-id`,
+//! - the process and its surroundings: `bind-source-addr`, `socket-mark-id`,
 //!   `always-show-logo`, `set-proc-title`, `proc-title-template`,
 //!   `syslog-enabled`, `syslog-ident`, `syslog-facility`, `crash-log-enabled`,
 //!   `crash-memcheck-enabled`, `ignore-warnings`;
@@ -137,16 +136,6 @@ fn replicaof(v: &[String]) -> Result<String, String> {
         }
         _ => Err("Invalid master port".into()),
     }
-}
-
-/// `unixsocketperm`: octal, 0..=0777, printed in octal.
-fn octal(v: &[String]) -> Result<String, String> {
-    let n = i64::from_str_radix(one(v)?, 8)
-        .map_err(|_| "argument couldn't be parsed as an octal number".to_string())?;
-    if !(0..=0o777).contains(&n) {
-        return Err("argument must be between 0 and 511 inclusive".into());
-    }
-    Ok(format!("{n:o}"))
 }
 
 /// `proc-title-template`: `{name}` variables Redis knows, `{{`/`}}` for
@@ -268,7 +257,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     b!("replica-ignore-disk-write-errors", None, 0, "no"),
     // Strings.
     s!("aclfile", None, IMMUTABLE, ""),
-    s!("unixsocket", None, IMMUTABLE, ""),
     s!("replica-announce-ip", Some("slave-announce-ip"), 0, ""),
     s!("masteruser", None, 0, ""),
     s!("cluster-announce-ip", None, 0, ""),
@@ -334,7 +322,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     i!("watchdog-period", None, HIDDEN, 0, I32, "0"),
     i!("shutdown-timeout", None, 0, 0, I32, "10"),
     i!("repl-diskless-sync-max-replicas", None, 0, 0, I32, "0"),
-    inert!("unixsocketperm", None, IMMUTABLE, "0", |v| octal(v)?),
     i!("socket-mark-id", None, IMMUTABLE, 0, u32::MAX as i64, "0"),
     i!("active-defrag-max-scan-fields", None, 0, 1, L, "1000"),
     i!("acllog-max-len", None, 0, 0, L, "128"),
@@ -388,8 +375,6 @@ mod tests {
         assert_eq!(shutdown_flags(&v(&["default"])).unwrap(), "default");
         assert!(shutdown_flags(&v(&["save", "nosave"])).unwrap_err().contains("simultaneously"));
         assert_eq!(enumv(&v(&["relative"]), &[("no", 0), ("yes", 1), ("relative", 1)]).unwrap(), "yes");
-        assert_eq!(octal(&v(&["700"])).unwrap(), "700");
-        assert!(octal(&v(&["9"])).is_err());
         assert_eq!(oom_values(&v(&["0 200 800"])).unwrap(), "0 200 800");
         assert!(oom_values(&v(&["0", "200", "9000"])).is_err());
         assert_eq!(replicaof(&v(&["no", "one"])).unwrap(), "");

@@ -342,6 +342,9 @@ macro_rules! memory {
 pub static OPTIONS: &[ConfigOption] = &[
     opt!("bind", None, LISTENER | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
     integer!("port", None, LISTENER, 0, 65535, port),
+    opt!("unixsocket", None, IMMUTABLE, |c| c.unixsocket.clone(), |c, v| c.unixsocket = one(v)?.to_string()),
+    opt!("unixsocketperm", None, IMMUTABLE, |c| format!("{:o}", c.unixsocketperm), |c, v| c.unixsocketperm =
+        octal(v)?),
     opt!("requirepass", None, 0, |c| String::from_utf8_lossy(&c.requirepass).into_owned(), |c, v| c
         .requirepass =
         one(v)?.as_bytes().to_vec()),
@@ -489,6 +492,16 @@ fn base_name(v: &[String], option: &str, what: &str) -> Result<String, String> {
         return Err(format!("{option} can't be a path, just a {what}"));
     }
     Ok(s.to_string())
+}
+
+/// `unixsocketperm`: octal, 0..=0777 (Redis's bounds and words).
+fn octal(v: &[String]) -> Result<u32, String> {
+    let n = i64::from_str_radix(one(v)?, 8)
+        .map_err(|_| "argument couldn't be parsed as an octal number".to_string())?;
+    if !(0..=0o777).contains(&n) {
+        return Err("argument must be between 0 and 511 inclusive".into());
+    }
+    Ok(n as u32)
 }
 
 #[cfg(test)]

@@ -36,9 +36,31 @@ struct Listener {
     io: Option<IoId>,
 }
 
-/// The server's listening sockets (Redis's `server.ipfd`).
+/// The Unix-domain listening socket (`unixsocket`).
+struct UnixListener {
+    /// Owned here; its watcher lives as long as the server.
+    fd: OwnedFd,
+    /// The socket file, removed when the server ends.
+    path: std::path::PathBuf,
+}
+
+impl Drop for UnixListener {
+    fn drop(&mut self) {
+        // As Redis at shutdown. A BGSAVE child leaves with `_exit`, so
+        // only the server itself gets here.
+        tracing::info!("Removing the unix socket file.");
+        if let Err(e) = std::fs::remove_file(&self.path) {
+            tracing::warn!(error = %e, "Error removing the unix socket file");
+        }
+    }
+}
+
+/// The server's listening sockets (Redis's `server.ipfd` and
+/// `server.sofd`).
 #[derive(Default)]
 pub struct Listeners {
+    /// The Unix-domain socket, if `unixsocket` is set.
+    unix: Option<UnixListener>,
     /// The sockets listening now, in `bind` order. One without a watcher
     /// yet gets it from [`sync`] before the loop next sleeps.
     live: Vec<Listener>,
@@ -69,14 +91,23 @@ pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> 
         let mut guard = shared.borrow_mut();
         let srv = &mut *guard;
         let (port, backlog) = (srv.config.port, srv.config.tcp_backlog);
-        let live = bind::bind_all(&srv.config.bind, port, backlog)?;
-        let Some(first) = live.first() else {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "Configured to not listen anywhere"));
-        };
-        srv.config.port = first.addr.port();
+        let unix_only = port == 0 && !srv.config.unixsocket.is_empty();
+        let live = if unix_only { Vec::new() } else { bind::bind_all(&srv.config.bind, port, backlog)? };
+        if let Some(first) = live.first() {
+            srv.config.port = first.addr.port();
+        }
         srv.listening.live = live;
         for l in &mut srv.listening.live {
-            l.io = Some(watch(lp, shared, l.fd.as_raw_fd())?);
+            l.io = Some(watch(lp, shared, l.fd.as_raw_fd(), false)?);
+        }
+        if !srv.config.unixsocket.is_empty() {
+            let u = bind_unix(&srv.config.unixsocket, srv.config.unixsocketperm, backlog)?;
+            watch(lp, shared, u.fd.as_raw_fd(), true)?;
+            tracing::info!(path = %u.path.display(), "listening on a unix socket");
+            srv.listening.unix = Some(u);
+        }
+        if srv.listening.live.is_empty() && srv.listening.unix.is_none() {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "Configured to not listen anywhere"));
         }
     }
     let hook = lp.prepare_new();
@@ -84,6 +115,31 @@ pub(super) fn start_listeners(lp: &mut Loop, shared: &Shared) -> io::Result<()> 
     lp.phase_start(hook, move |lp, _| sync(lp, &s))?;
     lp.unref(hook.handle());
     Ok(())
+}
+
+/// Redis's `anetUnixServer`: removes whatever file is at `path` (a socket
+/// left by a server that did not exit cleanly), binds, listens, and sets
+/// the file's permissions to `perm` unless it is 0.
+///
+/// # Errors
+/// A path too long for a socket address, or a failed bind (a missing
+/// folder, no permission).
+fn bind_unix(path: &str, perm: u32, backlog: u32) -> io::Result<UnixListener> {
+    let path = std::path::PathBuf::from(path);
+    let addr = socket::SockAddr::unix(&path)
+        .map_err(|e| io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}")))?;
+    let _ = std::fs::remove_file(&path);
+    let fd = socket::socket(libc::AF_UNIX)?;
+    let fail = |e: io::Error| io::Error::new(e.kind(), format!("Failed opening Unix socket: {e}"));
+    socket::bind(fd.as_raw_fd(), &addr).map_err(fail)?;
+    // From here the file exists: dropping the listener removes it.
+    let listener = UnixListener { fd, path };
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&listener.path, std::fs::Permissions::from_mode(perm)).map_err(fail)?;
+    }
+    socket::listen(listener.fd.as_raw_fd(), backlog).map_err(fail)?;
+    Ok(listener)
 }
 
 /// The prepare hook: closes the watchers of retired sockets, then the
@@ -99,7 +155,7 @@ fn sync(lp: &mut Loop, shared: &Shared) {
     }
     let mut failed = false;
     for l in set.live.iter_mut().filter(|l| l.io.is_none()) {
-        match watch(lp, shared, l.fd.as_raw_fd()) {
+        match watch(lp, shared, l.fd.as_raw_fd(), false) {
             Ok(io) => l.io = Some(io),
             Err(e) => {
                 tracing::error!(address = %l.addr, error = %e, "cannot watch a listening socket; closing it");
@@ -112,10 +168,11 @@ fn sync(lp: &mut Loop, shared: &Shared) {
     }
 }
 
-/// Watches listening socket `fd` for connections.
-fn watch(lp: &mut Loop, shared: &Shared, fd: RawFd) -> io::Result<IoId> {
+/// Watches listening socket `fd` (the Unix-domain one if `unix`) for
+/// connections.
+fn watch(lp: &mut Loop, shared: &Shared, fd: RawFd, unix: bool) -> io::Result<IoId> {
     let s = shared.clone();
-    lp.io_start(fd, Interest::READABLE, move |lp, _, _| accept_clients(lp, &s, fd))
+    lp.io_start(fd, Interest::READABLE, move |lp, _, _| accept_clients(lp, &s, fd, unix))
 }
 
 /// Redis's `anetKeepAlive`: SO_KEEPALIVE, the first probe after `interval`
@@ -135,7 +192,7 @@ pub fn set_keepalive(fd: std::os::fd::RawFd, interval: u32) -> io::Result<()> {
     socket::set_opt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPCNT, 3)
 }
 
-fn accept_clients(lp: &mut Loop, shared: &Shared, listener: RawFd) {
+fn accept_clients(lp: &mut Loop, shared: &Shared, listener: RawFd, unix: bool) {
     for _ in 0..MAX_ACCEPTS_PER_CALL {
         let (fd, peer) = match socket::accept(listener) {
             Ok(x) => x,
@@ -150,11 +207,18 @@ fn accept_clients(lp: &mut Loop, shared: &Shared, listener: RawFd) {
             }
         };
         let mut srv = shared.borrow_mut();
-        accept_one(lp, shared, &mut srv, fd, peer);
+        accept_one(lp, shared, &mut srv, fd, peer, unix);
     }
 }
 
-fn accept_one(lp: &mut Loop, shared: &Shared, srv: &mut Server, fd: OwnedFd, peer: socket::SockAddr) {
+fn accept_one(
+    lp: &mut Loop,
+    shared: &Shared,
+    srv: &mut Server,
+    fd: OwnedFd,
+    peer: socket::SockAddr,
+    unix: bool,
+) {
     let raw = fd.as_raw_fd();
     srv.stats.connections += 1;
     if srv.client_count() >= srv.config.maxclients {
@@ -162,24 +226,34 @@ fn accept_one(lp: &mut Loop, shared: &Shared, srv: &mut Server, fd: OwnedFd, pee
         let _ = socket::send(raw, b"-ERR max number of clients reached\r\n");
         return;
     }
-    let peer = peer.to_inet().ok();
-    let local = socket::local_inet(raw).ok();
-    if srv.config.protected_mode && srv.config.requirepass.is_empty() {
-        if let Some(p) = peer {
-            if !p.ip().is_loopback() {
-                let _ = socket::send(raw, PROTECTED_MODE_ERROR.as_bytes());
-                return;
+    let (addr, laddr) = if unix {
+        // Redis names both ends of a Unix-socket client `PATH:0`; such a
+        // client is local, so protected mode lets it in, and TCP's
+        // options do not apply.
+        let a = format!("{}:0", srv.config.unixsocket);
+        (a.clone(), a)
+    } else {
+        let peer = peer.to_inet().ok();
+        let local = socket::local_inet(raw).ok();
+        if srv.config.protected_mode && srv.config.requirepass.is_empty() {
+            if let Some(p) = peer {
+                if !p.ip().is_loopback() {
+                    let _ = socket::send(raw, PROTECTED_MODE_ERROR.as_bytes());
+                    return;
+                }
             }
         }
-    }
-    let _ = socket::set_opt(raw, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
-    if let Err(e) = set_keepalive(raw, srv.config.tcp_keepalive) {
-        tracing::warn!(error = %e, "cannot set TCP keepalive on a client");
-    }
+        let _ = socket::set_opt(raw, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1);
+        if let Err(e) = set_keepalive(raw, srv.config.tcp_keepalive) {
+            tracing::warn!(error = %e, "cannot set TCP keepalive on a client");
+        }
+        let show = |a: Option<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_else(|| "?:0".into());
+        (show(peer), show(local))
+    };
     let id = srv.next_client_id;
     srv.next_client_id += 1;
-    let show = |a: Option<SocketAddr>| a.map(|a| a.to_string()).unwrap_or_else(|| "?:0".into());
-    let mut c = Client::new(id, fd, show(peer), show(local), srv.now_ms);
+    let mut c = Client::new(id, fd, addr, laddr, srv.now_ms);
+    c.unix = unix;
     c.authenticated = srv.config.requirepass.is_empty();
     let slot = srv.add_client(c);
     let s = shared.clone();
