@@ -161,3 +161,49 @@ fn sigterm_saves_a_snapshot_when_save_points_are_set() {
     child.wait().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Waits (bounded) for `child` to end and returns how it ended.
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st;
+        }
+        assert!(Instant::now() < deadline, "the server did not end");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A fatal signal (DEBUG SEGFAULT, or SIGABRT from outside) and a panic
+/// (DEBUG PANIC) leave a crash report with a stack trace in the log file,
+/// as Redis's do, and the process still dies of them.
+#[test]
+fn crashes_leave_a_report_in_the_log() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = fresh_dir("report");
+    let log = dir.join("kv.log");
+    let args = ["--save", "", "--enable-debug-command", "yes", "--logfile", log.to_str().unwrap()];
+    let (mut child, port) = spawn(&dir, &args);
+    Client::connect(port).send(&["DEBUG", "SEGFAULT"]);
+    assert_eq!(wait_exit(&mut child).signal(), Some(libc::SIGSEGV));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("crashed by signal: 11\n------ STACK TRACE ------\n"), "{text}");
+    assert!(text.contains("=== SPINDLE KV BUG REPORT END ==="), "{text}");
+
+    std::fs::remove_file(&log).unwrap();
+    let (mut child, _) = spawn(&dir, &args);
+    let st = Command::new("kill").args(["-ABRT", &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    assert_eq!(wait_exit(&mut child).signal(), Some(libc::SIGABRT));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("crashed by signal: 6\n"), "{text}");
+
+    std::fs::remove_file(&log).unwrap();
+    let (mut child, port) = spawn(&dir, &args);
+    Client::connect(port).send(&["DEBUG", "PANIC"]);
+    assert!(!wait_exit(&mut child).success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("panicked") && text.contains("DEBUG PANIC called"), "{text}");
+    assert!(text.contains("------ STACK TRACE ------"), "{text}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

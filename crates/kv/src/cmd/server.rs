@@ -105,11 +105,15 @@ const DEBUG_HELP: &[&str] = &[
     "    Show low level info about `key` and associated value.",
     "RELOAD",
     "    Save the RDB on disk and reload it back to memory.",
+    "PANIC",
+    "    Crash the server simulating a panic.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "SEGFAULT",
+    "    Crash the server with sigsegv.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -142,6 +146,8 @@ fn debug(ctx: &mut Ctx<'_>) {
         (b"error", 3) => debug_error(ctx),
         (b"reload", 2) => super::persist::debug_reload(ctx),
         (b"loadaof", 2) => super::persist::debug_loadaof(ctx),
+        (b"segfault", 2) => crate::server::crash::segfault(),
+        (b"panic", 2) => panic!("DEBUG PANIC called at Unix time {}", ctx.srv.now_ms / 1000),
         (b"aof-flush-sleep", 3) => {
             let Some(us) = ctx.int_arg(2) else { return };
             ctx.srv.persist.aof.flush_sleep_us = us.max(0) as u64;

@@ -58,6 +58,7 @@ pub fn init(logfile: &str, loglevel: &str) -> io::Result<()> {
             .append(true)
             .open(logfile)
             .map_err(|e| io::Error::new(e.kind(), format!("Can't open the log file: {e}")))?;
+        super::crash::set_log_fd(std::os::fd::AsRawFd::as_raw_fd(&f));
         *FILE.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(f));
     }
     set_level(loglevel);

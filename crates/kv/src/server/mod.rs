@@ -19,6 +19,7 @@ pub mod config;
 mod config_include;
 pub mod config_inert;
 pub mod config_table;
+pub mod crash;
 pub mod edge;
 pub mod evict;
 pub mod expire;

@@ -49,6 +49,7 @@ impl std::error::Error for Logged {}
 /// event loop's error.
 pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Result<()> {
     logging::init(&config.logfile, &config.loglevel)?;
+    super::crash::install();
     let detached = if config.daemonize {
         config.pidfile.get_or_insert_with(|| PathBuf::from(DEFAULT_PIDFILE));
         Some(daemonize()?)
