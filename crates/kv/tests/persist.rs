@@ -511,6 +511,27 @@ fn a_truncated_aof_stops_the_server_when_not_allowed() {
     assert!(e.to_string().contains("Unexpected end of file reading the append only file"), "{e}");
 }
 
+/// A snapshot whose CRC64 footer is wrong stops the server, in Redis's
+/// words ("RDB CRC error", which scripts and Redis's suite look for).
+#[test]
+fn a_snapshot_with_a_bad_checksum_stops_the_server() {
+    let dir = fresh_dir();
+    {
+        let srv = start_in(&dir, |_| {});
+        let mut c = conn(&srv);
+        let _: () = q(&mut c, &[b"SET", b"k", b"v"]);
+        let _: () = q(&mut c, &[b"SAVE"]);
+    }
+    let path = dir.join("dump.rdb");
+    let mut rdb = std::fs::read(&path).unwrap();
+    let n = rdb.len();
+    rdb[n - 8..].copy_from_slice(b"foobar00");
+    std::fs::write(&path, rdb).unwrap();
+    let cfg = Config { port: 0, dir: dir.clone(), save: vec![], ..Config::default() };
+    let e = ServerThread::start(cfg).err().expect("the server must refuse to start");
+    assert!(e.to_string().contains("Wrong RDB checksum") && e.to_string().contains("RDB CRC error"), "{e}");
+}
+
 #[test]
 fn debug_reload_saves_and_loads_the_dataset_back() {
     let dir = fresh_dir();

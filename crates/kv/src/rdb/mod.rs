@@ -139,7 +139,7 @@ pub enum RdbError {
     #[error("unsupported RDB version {0}")]
     UnsupportedVersion(u16),
     /// The stored CRC-64 does not match the data.
-    #[error("RDB checksum mismatch: stored {stored:#018x}, computed {computed:#018x}")]
+    #[error("Wrong RDB checksum expected: ({computed:x}) got: ({stored:x}): RDB CRC error")]
     ChecksumMismatch {
         /// The checksum stored in the data.
         stored: u64,
