@@ -40,8 +40,13 @@ pub struct HttpArgs {
     #[arg(long, value_name = "PATH")]
     pub pid_file: Option<PathBuf>,
     /// User (and group) the workers run as when started as root, like
-    /// nginx's `user`; ignored with a warning otherwise.
-    #[arg(long, value_name = "USER[:GROUP]")]
+    /// nginx's `user`. Default: nobody (and its primary group), as nginx:
+    /// the master keeps root to bind ports and reopen logs, the workers
+    /// that parse requests do not. `--user root` keeps them as root. The
+    /// served root and the logs must be reachable by that user (the
+    /// master warns at start when not). Ignored, with a warning, when not
+    /// started as root.
+    #[arg(long, value_name = "USER[:GROUP]", verbatim_doc_comment)]
     pub user: Option<String>,
     /// Log file of the master and workers (reopened on USR1); default stderr.
     #[arg(long, value_name = "PATH")]
@@ -160,8 +165,9 @@ impl HttpArgs {
 /// The master (spindle-cluster) binds the listeners, forks the workers
 /// and obeys nginx's signals: `HUP` reload, `QUIT` graceful stop,
 /// `TERM`/`INT` fast stop, `USR1` reopen logs, `USR2` binary upgrade.
-/// Started as root with `--user`, it binds and opens its files as root
-/// and runs the workers as that user. Its own and the workers' log output
+/// Started as root, it binds and opens its files as root and runs the
+/// workers as `--user`, `nobody` when not given (`--user root` keeps
+/// them as root). Its own and the workers' log output
 /// goes to `--error-log` (the writer `main` installs is
 /// [`spindle_cluster::ErrorLog`]).
 ///

@@ -1,7 +1,7 @@
 //! A worker process's start, right after `fork`: shed the master's
-//! state, give up root (if the master is root and a `user` is set: after
-//! the listeners and the error log are open, before anything of the
-//! application runs), build a runtime, adopt the channel and listeners,
+//! state, give up root (if the master is root: to the configured `user`,
+//! `nobody` by default; after the listeners and the error log are open,
+//! before anything of the application runs), build a runtime, adopt the channel and listeners,
 //! run the application, exit.
 
 use crate::accept::{FdQueue, Source};

@@ -130,11 +130,17 @@ type Shared<A> = Rc<RefCell<Master<A>>>;
 /// A configuration error at start-up, a listener that cannot be bound,
 /// or a failure of the master's loop.
 pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
-    let loaded = app.load().map_err(ClusterError::Config)?;
+    let mut loaded = app.load().map_err(ClusterError::Config)?;
     user::warn_if_ignored(loaded.cluster.user.as_ref());
+    let default_user = user::apply_default(&mut loaded.cluster).map_err(ClusterError::Config)?;
     prepare_logs(&loaded.cluster);
     ErrorLog::set(loaded.cluster.error_log.as_deref())
         .map_err(|error| ClusterError::Io { what: "opening the error log", error })?;
+    // Once, at start, where the rest of the log goes.
+    if let Some(u) = &default_user {
+        user::announce_default(u);
+    }
+    user::warn_unreachable(&loaded.cluster);
     let result = serve(app, loaded);
     // The caller prints the error on standard error; with an error log
     // file it goes there too, as nginx writes its `[emerg]` lines to both,
@@ -452,7 +458,7 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
         if ms.state != State::Running {
             return;
         }
-        let loaded = match ms.app.load() {
+        let loaded = match ms.app.load().and_then(|mut l| user::apply_default(&mut l.cluster).map(|_| l)) {
             Ok(l) => l,
             Err(e) => {
                 tracing::error!(error = %e, "reload refused: configuration error; keeping the running workers");
@@ -475,6 +481,7 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
             tracing::error!(error = %e, "reload refused: cannot open the error log; keeping the running workers");
             return;
         }
+        user::warn_unreachable(&loaded.cluster);
         ms.listeners.commit(staged, &loaded.cluster);
         tracing::info!(generation = ms.generation + 1, "reloading");
         ms.loaded = loaded;

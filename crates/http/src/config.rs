@@ -11,7 +11,8 @@
 //! error_log = "/var/log/spindle/error.log"  # default: standard error
 //! status = "/nginx_status"
 //! pid_file = "/run/spindle.pid"
-//! user = "www-data"          # or "www-data:www-data"; only when started as root
+//! user = "www-data"          # or "www-data:www-data"; only when started as root;
+//!                            # default "nobody" (as nginx), "root" keeps root
 //! worker_connections = 10240
 //! worker_cpu_affinity = "auto" # or "off" (default), or nginx's masks: "01 10"
 //! worker_rlimit_nofile = 65536 # default: 2 x worker_connections + 64
@@ -206,7 +207,8 @@ pub struct Overrides {
     pub status: Option<String>,
     /// `--pid-file`.
     pub pid_file: Option<PathBuf>,
-    /// `--user` (`USER` or `USER:GROUP`).
+    /// `--user` (`USER` or `USER:GROUP`); unset, a root master runs its
+    /// workers as `nobody`.
     pub user: Option<String>,
     /// `--error-log`.
     pub error_log: Option<PathBuf>,
@@ -460,6 +462,8 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     }
     // The master creates it and hands it to `user` before workers open it.
     cluster.log_files = app.access_log.iter().cloned().collect();
+    // The master warns when the workers' user cannot read it.
+    cluster.worker_reads = vec![app.root.clone()];
     if let Some(s) = o.status.clone().or(f.status) {
         if !s.starts_with('/') {
             return Err(format!("{name}: key `status`: '{s}' must start with '/'"));
