@@ -89,12 +89,18 @@ fn site(tag: &str) -> PathBuf {
 /// Starts `spindle http ARGS` on port 0 serving `dir/root`, logging to
 /// `dir/error.log` and `dir/access.log`; waits for its address.
 fn start(dir: PathBuf, args: &[&str]) -> Running {
+    let access = dir.join("access.log");
+    start_logging_to(dir, &access, args)
+}
+
+/// [`start`] with the access log at `access`.
+fn start_logging_to(dir: PathBuf, access: &Path, args: &[&str]) -> Running {
     let child = Command::new(env!("CARGO_BIN_EXE_spindle"))
         .args(["http", "--listen", "127.0.0.1:0", "--status", "/status"])
         .arg("--root")
         .arg(dir.join("root"))
         .arg("--access-log")
-        .arg(dir.join("access.log"))
+        .arg(access)
         .arg("--error-log")
         .arg(dir.join("error.log"))
         .args(args)
@@ -236,4 +242,29 @@ fn a_root_nobody_cannot_read_is_warned_about_and_gets_403() {
     }
     let reply = get(run.addr, "/");
     assert!(reply.starts_with("HTTP/1.1 403"), "{reply}");
+}
+
+/// The master opens the access log as root and the workers inherit it,
+/// as nginx's do: a log folder `nobody` cannot enter (0700, root's) still
+/// gets the lines. The workers opened it by name after dropping root,
+/// failed, and ran with logging off.
+#[test]
+fn the_access_log_in_a_folder_nobody_cannot_enter_is_written() {
+    if skip_unless_root("the_access_log_in_a_folder_nobody_cannot_enter_is_written") {
+        return;
+    }
+    let dir = site("logdir");
+    let logs = dir.join("logs");
+    fs::create_dir(&logs).unwrap();
+    fs::set_permissions(&logs, fs::Permissions::from_mode(0o700)).unwrap();
+    let access = logs.join("access.log");
+    let run = start_logging_to(dir, &access, &["--workers", "1"]);
+    assert!(get(run.addr, "/").starts_with("HTTP/1.1 200"));
+    wait_until("the access log line", || read(&access).contains("\"GET / HTTP/1.1\" 200"));
+    let log = run.error_log();
+    assert!(!log.contains("cannot open the access log"), "{log}");
+    // Reopening by name after a rotation needs the folder: said at start.
+    let warning =
+        log.lines().find(|l| l.contains("WARN") && l.contains("cannot open log file")).unwrap_or("");
+    assert!(warning.contains(access.to_str().unwrap()) && warning.contains("nobody"), "{log}");
 }

@@ -208,7 +208,7 @@ async fn worker(config: DemoConfig, ctx: WorkerCtx) {
         std::process::exit(3);
     }
     say(&format!("worker-start pid={pid} gen={generation} worker={}", ctx.id));
-    let WorkerCtx { mut incoming, control, stats, id } = ctx;
+    let WorkerCtx { mut incoming, control, stats, id, .. } = ctx;
     let live = Rc::new(Cell::new(0usize));
     let done = Rc::new(Notify::new());
     let info = Rc::new(format!("pid={pid} gen={generation} worker={id}"));

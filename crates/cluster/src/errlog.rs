@@ -178,19 +178,25 @@ fn strip_ansi(buf: &[u8]) -> Vec<u8> {
 
 /// In the master, before workers (re)open them: opens each of `paths`
 /// (creating the missing ones) and, with `user`, makes it the user's and
-/// owner-writable (nginx's `ngx_reopen_files`). Failures are logged; a
+/// owner-writable (nginx's `ngx_reopen_files`). Returns the files it
+/// opened, for workers forked later to inherit. Failures are logged; a
 /// worker that then cannot open a file logs its own error.
-pub(crate) fn prepare(paths: &[&Path], user: Option<&WorkerUser>) {
+pub(crate) fn prepare(paths: &[&Path], user: Option<&WorkerUser>) -> Vec<(PathBuf, File)> {
+    let mut out = Vec::new();
     for p in paths {
-        if let Err(e) = prepare_one(p, user) {
-            tracing::error!(path = %p.display(), error = %e, "cannot prepare a log file for the workers");
+        match prepare_one(p, user) {
+            Ok(f) => out.push((p.to_path_buf(), f)),
+            Err(e) => {
+                tracing::error!(path = %p.display(), error = %e, "cannot prepare a log file for the workers")
+            }
         }
     }
+    out
 }
 
-fn prepare_one(path: &Path, user: Option<&WorkerUser>) -> io::Result<()> {
+fn prepare_one(path: &Path, user: Option<&WorkerUser>) -> io::Result<File> {
     let f = open(path)?;
-    let Some(u) = user else { return Ok(()) };
+    let Some(u) = user else { return Ok(f) };
     let meta = f.metadata()?;
     if meta.uid() != u.uid {
         std::os::unix::fs::fchown(&f, Some(u.uid), None)?;
@@ -199,7 +205,7 @@ fn prepare_one(path: &Path, user: Option<&WorkerUser>) -> io::Result<()> {
     if mode & 0o600 != 0o600 {
         f.set_permissions(std::fs::Permissions::from_mode(mode | 0o600))?;
     }
-    Ok(())
+    Ok(f)
 }
 
 #[cfg(test)]

@@ -97,6 +97,9 @@ struct Master<A: App> {
     /// started as soon as an exiting worker gives one back.
     starved: Vec<usize>,
     pid_file: Option<PathBuf>,
+    /// The application's log files as last prepared (at start, reload,
+    /// `USR1`), open: each worker forked inherits them.
+    log_files: Vec<(PathBuf, std::fs::File)>,
     oldbin: bool,
     /// Started by a binary upgrade: the old master's pid (our parent, as
     /// long as it runs).
@@ -133,7 +136,7 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
     let mut loaded = app.load().map_err(ClusterError::Config)?;
     user::warn_if_ignored(loaded.cluster.user.as_ref());
     let default_user = user::apply_default(&mut loaded.cluster).map_err(ClusterError::Config)?;
-    prepare_logs(&loaded.cluster);
+    let log_files = prepare_logs(&loaded.cluster);
     ErrorLog::set(loaded.cluster.error_log.as_deref())
         .map_err(|error| ClusterError::Io { what: "opening the error log", error })?;
     // Once, at start, where the rest of the log goes.
@@ -141,7 +144,7 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
         user::announce_default(u);
     }
     user::warn_unreachable(&loaded.cluster);
-    let result = serve(app, loaded);
+    let result = serve(app, loaded, log_files);
     // The caller prints the error on standard error; with an error log
     // file it goes there too, as nginx writes its `[emerg]` lines to both,
     // so that whoever reads only the log learns why the server stopped.
@@ -153,7 +156,11 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
 
 /// [`run`] once the error log is open: binds, starts the workers, and
 /// runs the master's loop until it stops.
-fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> {
+fn serve<A: App>(
+    app: A,
+    loaded: Loaded<A::Config>,
+    log_files: Vec<(PathBuf, std::fs::File)>,
+) -> Result<(), ClusterError> {
     let upgraded_from = std::env::var_os(INHERIT_ENV).map(|_| sys::getppid());
     let mut listeners = Listeners::inherited()?;
     listeners.ensure(&loaded.cluster)?;
@@ -182,6 +189,7 @@ fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> 
         new_binary: None,
         starved: Vec::new(),
         pid_file,
+        log_files,
         oldbin: false,
         upgraded_from,
         exe: std::env::current_exe(),
@@ -229,19 +237,21 @@ fn on_signal<A: App>(m: &Shared<A>, lp: &mut Loop, signum: i32) {
 }
 
 /// Creates the log files the workers will open and gives them to the
-/// worker user, when there is one in effect (see [`errlog`]).
-fn prepare_logs(cluster: &ClusterConfig) {
-    let Some(u) = user::in_effect(cluster.user.as_ref()) else { return };
-    let paths: Vec<&std::path::Path> =
-        cluster.log_files.iter().chain(&cluster.error_log).map(PathBuf::as_path).collect();
-    errlog::prepare(&paths, Some(u));
+/// worker user, when there is one in effect (see [`errlog`]). Returns the
+/// application's log files, open, for the workers to inherit.
+fn prepare_logs(cluster: &ClusterConfig) -> Vec<(PathBuf, std::fs::File)> {
+    let u = user::in_effect(cluster.user.as_ref());
+    if u.is_some() {
+        errlog::prepare(&cluster.error_log.iter().map(PathBuf::as_path).collect::<Vec<_>>(), u);
+    }
+    errlog::prepare(&cluster.log_files.iter().map(PathBuf::as_path).collect::<Vec<_>>(), u)
 }
 
 /// `SIGUSR1`: prepare the files as root, reopen the master's error log,
 /// then tell the workers, in that order (see [`errlog`]).
 fn reopen_logs<A: App>(m: &Shared<A>) {
-    let ms = m.borrow();
-    prepare_logs(&ms.loaded.cluster);
+    let mut ms = m.borrow_mut();
+    ms.log_files = prepare_logs(&ms.loaded.cluster);
     if let Err(e) = ErrorLog::reopen() {
         tracing::error!(error = %e, "cannot reopen the error log; still writing to the old file");
     }
@@ -299,6 +309,7 @@ fn spawn<A: App>(m: &Shared<A>, lp: &mut Loop, id: usize) {
                 cluster: &ms.loaded.cluster,
                 chan: &theirs,
                 listeners: ms.listeners.for_worker(&ms.loaded.cluster, id),
+                log_files: &ms.log_files,
                 lock: ms.lock,
                 slots: ms.slots,
                 slot,
@@ -476,7 +487,7 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
                 return;
             }
         };
-        prepare_logs(&loaded.cluster);
+        let log_files = prepare_logs(&loaded.cluster);
         if let Err(e) = ErrorLog::set(loaded.cluster.error_log.as_deref()) {
             tracing::error!(error = %e, "reload refused: cannot open the error log; keeping the running workers");
             return;
@@ -485,6 +496,7 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
         ms.listeners.commit(staged, &loaded.cluster);
         tracing::info!(generation = ms.generation + 1, "reloading");
         ms.loaded = loaded;
+        ms.log_files = log_files;
         ms.generation += 1;
         ms.backoff.clear();
     }

@@ -39,7 +39,10 @@
 //! workers as root, explicitly. A master that is not root is unchanged:
 //! its workers run as whoever started it.
 //!
-//! The workers then need to reach what they open by name: the
+//! The log files are opened by the master, as root, and inherited by
+//! the workers, as nginx does; but the workers reopen them by name after
+//! a rotation (`USR1`), and open what they serve by name. So they need
+//! to reach those paths as their user: the
 //! application declares the directories it serves
 //! ([`ClusterConfig::worker_reads`]) and its log files
 //! ([`ClusterConfig::log_files`]), and the master, at start and on every
@@ -192,9 +195,10 @@ pub(crate) fn warn_unreachable(cluster: &ClusterConfig) {
     for file in cluster.log_files.iter().chain(&cluster.error_log) {
         if !may(u, file, libc::W_OK) {
             tracing::warn!(
-                "the workers run as {u} (uid {}), which cannot open log file {} for appending: their \
-                 lines there are lost or, after a USR1 rotation, go to the old file; make each \
-                 directory above it searchable by {u} (chmod o+x), or {fix}",
+                "the workers run as {u} (uid {}), which cannot open log file {} for appending: they \
+                 write the file the master opened for them, but after a USR1 rotation they cannot \
+                 reopen it and keep writing to the renamed one; make each directory above it \
+                 searchable by {u} (chmod o+x), or {fix}",
                 u.uid,
                 file.display()
             );

@@ -226,6 +226,15 @@ pub struct WorkerCtx {
     pub stats: Stats,
     /// This worker's number, `0..workers`.
     pub id: usize,
+    /// The application's log files
+    /// ([`ClusterConfig::log_files`](crate::ClusterConfig::log_files)),
+    /// each with its path, as the master opened them (appending, as root,
+    /// given to the worker user) before the fork: the worker writes them
+    /// without opening them by name, so their folders need not be
+    /// reachable by an unprivileged worker user, as nginx's workers
+    /// inherit theirs. Reopening after a rotation (`USR1`) is by name.
+    /// Empty in [`standalone`](Self::standalone).
+    pub log_files: Vec<(std::path::PathBuf, std::fs::File)>,
 }
 
 impl WorkerCtx {
@@ -261,6 +270,13 @@ impl WorkerCtx {
 
     pub(crate) fn new(source: Source, control: Control, stats: Stats, id: usize) -> WorkerCtx {
         let incoming = Incoming { source: Some(source), control: control.clone(), stats: stats.clone() };
-        WorkerCtx { incoming, control, stats, id }
+        WorkerCtx { incoming, control, stats, id, log_files: Vec::new() }
+    }
+
+    /// Takes the inherited log file opened for `path` (see
+    /// [`log_files`](Self::log_files)), if there is one.
+    pub fn take_log_file(&mut self, path: &std::path::Path) -> Option<std::fs::File> {
+        let i = self.log_files.iter().position(|(p, _)| p == path)?;
+        Some(self.log_files.swap_remove(i).1)
     }
 }

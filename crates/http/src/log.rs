@@ -119,6 +119,11 @@ impl AccessLog {
         Ok(AccessLog { path, file, buf: Vec::with_capacity(LOG_BUFFER) })
     }
 
+    /// The log at `path`, written to `file`, already open (appending).
+    pub fn with_file(path: PathBuf, file: File) -> AccessLog {
+        AccessLog { path, file: Some(file), buf: Vec::with_capacity(LOG_BUFFER) }
+    }
+
     fn open_file(path: &PathBuf) -> io::Result<File> {
         OpenOptions::new().create(true).append(true).open(path)
     }

@@ -123,13 +123,20 @@ async fn accept_loop(w: Rc<Worker>, mut incoming: Incoming) {
 }
 
 /// The worker's main future (see [`HttpApp`](crate::HttpApp)).
-pub(crate) async fn run(cfg: HttpConfig, ctx: WorkerCtx) {
+pub(crate) async fn run(cfg: HttpConfig, mut ctx: WorkerCtx) {
+    // The file the master opened for it, as root, if any (so that its
+    // folder need not be reachable by the worker user, as with nginx);
+    // by name otherwise (standalone).
+    let inherited = cfg.access_log.as_deref().and_then(|p| ctx.take_log_file(p));
     let WorkerCtx { incoming, control, stats, .. } = ctx;
-    let log = cfg.access_log.clone().and_then(|p| match AccessLog::open(p.clone()) {
-        Ok(l) => Some(l),
-        Err(e) => {
-            tracing::error!(path = %p.display(), error = %e, "cannot open the access log; logging off");
-            None
+    let log = cfg.access_log.clone().and_then(|p| {
+        match inherited.map_or_else(|| AccessLog::open(p.clone()), |f| Ok(AccessLog::with_file(p.clone(), f)))
+        {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::error!(path = %p.display(), error = %e, "cannot open the access log; logging off");
+                None
+            }
         }
     });
     let w = Rc::new(Worker {
