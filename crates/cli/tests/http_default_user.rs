@@ -268,3 +268,45 @@ fn the_access_log_in_a_folder_nobody_cannot_enter_is_written() {
         log.lines().find(|l| l.contains("WARN") && l.contains("cannot open log file")).unwrap_or("");
     assert!(warning.contains(access.to_str().unwrap()) && warning.contains("nobody"), "{log}");
 }
+
+/// A binary upgrade (`USR2`): the new master, started by the old one, is
+/// root again (to bind and reopen) and its workers drop to `nobody` again.
+#[test]
+fn an_upgraded_master_is_root_and_its_workers_drop_again() {
+    if skip_unless_root("an_upgraded_master_is_root_and_its_workers_drop_again") {
+        return;
+    }
+    let (uid, _) = nobody();
+    let dir = site("upgrade");
+    let pid_file = dir.join("spindle.pid");
+    let run = start(dir, &["--workers", "1", "--pid-file", pid_file.to_str().unwrap()]);
+    wait_workers_as(&run, 1, uid);
+    run.signal(libc::SIGUSR2);
+    let mut new_master = 0;
+    wait_until("the new master's pid file", || {
+        new_master = read(&pid_file).trim().parse().unwrap_or(0);
+        new_master != 0 && new_master != run.child.id()
+    });
+    // Killed when the test ends, whatever happens (before the old master,
+    // whose drop kills only its own children).
+    struct Kill(u32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            for pid in workers(self.0).into_iter().chain([self.0]) {
+                // SAFETY: kill(2) with the pid of a process this test started.
+                unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+            }
+        }
+    }
+    let _kill = Kill(new_master);
+    assert_eq!(uid_line(new_master), "Uid:\t0\t0\t0\t0", "the new master keeps root");
+    let want = format!("Uid:\t{uid}\t{uid}\t{uid}\t{uid}");
+    wait_until("the new master's worker to drop root", || {
+        let w = workers(new_master);
+        w.len() == 1 && uid_line(w[0]) == want
+    });
+    // The old master's generation stops; the new one serves.
+    run.signal(libc::SIGQUIT);
+    wait_until("the old workers to exit", || workers(run.child.id()).is_empty());
+    assert!(get(run.addr, "/").starts_with("HTTP/1.1 200"));
+}
