@@ -22,7 +22,9 @@
 //! `workers`, `accept`, `reply`, `crash_at_start` (true/false), `listen`
 //! (comma-separated), `shutdown_timeout_ms`, `accept_mutex_delay_ms`,
 //! `user`, `error_log`, `worker_connections`. A line it does not
-//! understand (an unknown user, say) is a load error.
+//! understand (an unknown user, say) is a load error. Started as root
+//! without `user`, its workers run as `nobody`, like any cluster's
+//! (see [`user`](crate::user)).
 //!
 //! ```no_run
 //! use spindle_cluster::demo::Demo;
