@@ -310,3 +310,29 @@ fn an_upgraded_master_is_root_and_its_workers_drop_again() {
     wait_until("the old workers to exit", || workers(run.child.id()).is_empty());
     assert!(get(run.addr, "/").starts_with("HTTP/1.1 200"));
 }
+
+/// A file the worker user may not read gets 403, and the error log says
+/// why, as nginx's does (`open() "..." failed (13: Permission denied)`):
+/// with workers no longer root by default, that line is how an operator
+/// finds the file to fix. spindle answered 403 and logged nothing.
+#[test]
+fn a_file_nobody_cannot_read_is_a_403_explained_in_the_error_log() {
+    if skip_unless_root("a_file_nobody_cannot_read_is_a_403_explained_in_the_error_log") {
+        return;
+    }
+    let dir = site("private-file");
+    let secret = dir.join("root/secret.txt");
+    fs::write(&secret, "root only\n").unwrap();
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
+    let run = start(dir, &["--workers", "1"]);
+    let reply = get(run.addr, "/secret.txt");
+    assert!(reply.starts_with("HTTP/1.1 403"), "{reply}");
+    let want = format!("open() \"{}\" failed", secret.display());
+    wait_until("the error log line", || {
+        run.error_log()
+            .lines()
+            .any(|l| l.contains("ERROR") && l.contains(&want) && l.contains("Permission denied"))
+    });
+    assert!(get(run.addr, "/").starts_with("HTTP/1.1 200"));
+    assert_eq!(run.error_log().matches("ERROR").count(), 1, "{}", run.error_log());
+}

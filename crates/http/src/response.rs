@@ -357,6 +357,14 @@ pub(crate) fn respond(
             }
             Lookup::NotFound => (404, error(out, date, 404, head_only, close, b"")),
             Lookup::Forbidden => (403, error(out, date, 403, head_only, close, b"")),
+            Lookup::Denied(path, e) => {
+                // As nginx: `[error] open() "..." failed (13: Permission
+                // denied)`: the 403 alone does not say which file's
+                // permissions to fix (the workers run as `nobody` unless
+                // `user` says otherwise).
+                tracing::error!(client = %peer, "open() \"{}\" failed: {e}", path.display());
+                (403, error(out, date, 403, head_only, close, b""))
+            }
             Lookup::Failed(path, e) => {
                 // As nginx: `[crit] open() "..." failed (24: Too many open
                 // files)`, a 500, and the connection closed (which, out of
