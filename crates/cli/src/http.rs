@@ -51,8 +51,9 @@ pub struct HttpArgs {
     /// Log file of the master and workers (reopened on USR1); default stderr.
     #[arg(long, value_name = "PATH")]
     pub error_log: Option<PathBuf>,
-    /// Most connections per worker; at the limit a worker stops accepting
-    /// until one closes. Default 10240.
+    /// Most connections per worker; at the limit a worker closes its
+    /// longest-idle keep-alive connections to make room (as nginx reuses
+    /// connections), and stops accepting while none is idle. Default 10240.
     #[arg(long, value_name = "N")]
     pub worker_connections: Option<usize>,
     /// Binds workers to CPUs, like nginx's `worker_cpu_affinity`: `off`

@@ -153,6 +153,11 @@ pub struct HttpConfig {
     /// it, rather than handing the kernel the whole body at once: see
     /// [`crate::sys::set_notsent_lowat`] for why. Default 16384.
     pub notsent_lowat: u32,
+    /// The cluster's `worker_connections`, copied here: a worker that
+    /// reaches it closes its longest-idle keep-alive connections to make
+    /// room for new clients, as nginx reuses connections (see
+    /// `server::Worker::reclaim_idle`).
+    pub worker_connections: usize,
 }
 
 impl Default for HttpConfig {
@@ -184,6 +189,7 @@ impl Default for HttpConfig {
             access_log: None,
             status: None,
             notsent_lowat: 16 << 10,
+            worker_connections: spindle_cluster::config::WORKER_CONNECTIONS,
         }
     }
 }
@@ -423,6 +429,7 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         }
         cluster.worker_connections = n;
     }
+    app.worker_connections = cluster.worker_connections;
     if let Some(a) = o.worker_cpu_affinity.clone().or(f.worker_cpu_affinity) {
         cluster.worker_cpu_affinity =
             a.parse().map_err(|e| format!("{name}: key `worker_cpu_affinity`: {e}"))?;

@@ -626,12 +626,23 @@ impl Conn {
             *self.head_deadline.get_or_insert_with(|| Instant::now() + self.w.cfg.timeouts.header)
         };
         let grace = self.w.drain_grace();
+        // Between requests, a connection a full worker may reclaim.
+        let keepalive = idle && self.served > 0;
+        if keepalive {
+            self.w.set_idle(self.idx, true);
+        }
         let Conn { w, idx, timer, stream, buf, end, .. } = self;
+        let slot = *idx;
         let when = move |w: &Worker| match w.drain_started.get() {
+            _ if keepalive && w.is_reclaimed(slot) => Instant::now(),
             Some(t) if idle => deadline.min(t + grace),
             _ => deadline,
         };
-        let n = timed(w, *idx, timer, when, stream.read(&mut buf[*end..])).await?;
+        let got = timed(w, slot, timer, when, stream.read(&mut buf[*end..])).await;
+        if keepalive {
+            self.w.set_idle(self.idx, false);
+        }
+        let n = got?;
         if n == 0 {
             return Err(End::Closed);
         }
