@@ -32,10 +32,13 @@ pub(crate) struct Req<'a> {
     pub host: Option<&'a [u8]>,
     pub conn_close: bool,
     pub conn_keep_alive: bool,
-    pub if_none_match: Option<&'a [u8]>,
+    /// `If-None-Match`, its lines joined with commas when repeated (a
+    /// list: RFC 9110 §5.3).
+    pub if_none_match: Option<std::borrow::Cow<'a, [u8]>>,
     pub if_modified_since: Option<&'a [u8]>,
     pub if_range: Option<&'a [u8]>,
-    pub if_match: Option<&'a [u8]>,
+    /// `If-Match`, joined as `if_none_match` is.
+    pub if_match: Option<std::borrow::Cow<'a, [u8]>>,
     pub if_unmodified_since: Option<&'a [u8]>,
     pub range: Option<&'a [u8]>,
     pub referer: Option<&'a [u8]>,
@@ -288,10 +291,10 @@ fn preconditions(r: &Req<'_>, e: &Entry) -> Precondition {
             return Precondition::Failed;
         }
     }
-    if r.if_match.is_some_and(|im| !etag_matches_strong(im, &e.etag)) {
+    if r.if_match.as_deref().is_some_and(|im| !etag_matches_strong(im, &e.etag)) {
         return Precondition::Failed;
     }
-    let not_modified = match (r.if_none_match, r.if_modified_since) {
+    let not_modified = match (r.if_none_match.as_deref(), r.if_modified_since) {
         (Some(inm), _) => etag_matches(inm, &e.etag),
         (None, Some(ims)) => ims == e.last_modified.as_bytes() || http_secs(ims) == Some(mtime_secs(e)),
         (None, None) => false,
