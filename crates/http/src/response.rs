@@ -257,9 +257,12 @@ fn etag_matches_strong(header: &[u8], etag: &str) -> bool {
     header.trim_ascii() == b"*" || header.split(|&c| c == b',').any(|t| t.trim_ascii() == etag.as_bytes())
 }
 
-/// An HTTP date in seconds since the epoch.
+/// An HTTP date in seconds since the epoch. What follows a `;` is not
+/// part of it: old browsers sent `If-Modified-Since: <date>; length=<n>`,
+/// whose date nginx reads.
 fn http_secs(header: &[u8]) -> Option<u64> {
-    let t = httpdate::parse_http_date(std::str::from_utf8(header).ok()?.trim()).ok()?;
+    let date = header.split(|&c| c == b';').next()?;
+    let t = httpdate::parse_http_date(std::str::from_utf8(date).ok()?.trim()).ok()?;
     Some(t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs())
 }
 

@@ -393,3 +393,17 @@ fn repeated_list_headers_are_one_list() {
     let r = request(&s, "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Match: \"y\"\r\nIf-Match: \"zz\"\r\n\r\n");
     assert_eq!(r.status, 412);
 }
+
+/// `If-Modified-Since: <date>; length=<n>`, as old browsers sent it (the
+/// Netscape extension): nginx reads the date and answers 304; spindle
+/// could not parse the whole value and sent the file again (200).
+#[test]
+fn an_if_modified_since_with_a_length_suffix_is_read_for_its_date() {
+    let s = Server::start(|_| {});
+    let lm = get(&s, "/a.txt").header("last-modified").unwrap().to_string();
+    let r =
+        request(&s, &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: {lm}; length=13\r\n\r\n"));
+    assert_eq!(r.status, 304);
+    let r = request(&s, "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT; length=13\r\n\r\n");
+    assert_eq!(r.status, 200);
+}
