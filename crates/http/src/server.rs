@@ -86,8 +86,12 @@ impl Worker {
     pub fn set_idle(&self, idx: usize, idle: bool) {
         {
             let mut marks = self.idle.borrow_mut();
+            // A reclaimed connection that got a request instead of its
+            // close (the client sent one just then) serves it, and is an
+            // ordinary connection again: it no longer counts as a place
+            // about to be freed.
             marks[idx] = match (marks[idx], idle) {
-                (Idle::Reclaimed, _) => Idle::Reclaimed,
+                (Idle::Reclaimed, true) => Idle::Reclaimed,
                 (Idle::Since(t), true) => Idle::Since(t),
                 (_, true) => Idle::Since(Instant::now()),
                 (_, false) => Idle::Busy,
