@@ -43,9 +43,9 @@ pub struct HttpArgs {
     /// nginx's `user`. Default: nobody (and its primary group), as nginx:
     /// the master keeps root to bind ports and reopen logs, the workers
     /// that parse requests do not. `--user root` keeps them as root. The
-    /// served root and the logs must be reachable by that user (the
-    /// master warns at start when not). Ignored, with a warning, when not
-    /// started as root.
+    /// served root must be readable by that user (the master warns at
+    /// start when not); the log files are opened by the master and handed
+    /// to the workers. Ignored, with a warning, when not started as root.
     #[arg(long, value_name = "USER[:GROUP]", verbatim_doc_comment)]
     pub user: Option<String>,
     /// Log file of the master and workers (reopened on USR1); default stderr.

@@ -47,6 +47,7 @@ struct Running {
     child: Child,
     dir: PathBuf,
     addr: SocketAddr,
+    error: PathBuf,
 }
 
 impl Drop for Running {
@@ -63,7 +64,7 @@ impl Drop for Running {
 
 impl Running {
     fn error_log(&self) -> String {
-        read(&self.dir.join("error.log"))
+        read(&self.error)
     }
 
     fn signal(&self, sig: libc::c_int) {
@@ -89,12 +90,12 @@ fn site(tag: &str) -> PathBuf {
 /// Starts `spindle http ARGS` on port 0 serving `dir/root`, logging to
 /// `dir/error.log` and `dir/access.log`; waits for its address.
 fn start(dir: PathBuf, args: &[&str]) -> Running {
-    let access = dir.join("access.log");
-    start_logging_to(dir, &access, args)
+    let (access, error) = (dir.join("access.log"), dir.join("error.log"));
+    start_logging_to(dir, &access, &error, args)
 }
 
-/// [`start`] with the access log at `access`.
-fn start_logging_to(dir: PathBuf, access: &Path, args: &[&str]) -> Running {
+/// [`start`] with the access log at `access` and the error log at `error`.
+fn start_logging_to(dir: PathBuf, access: &Path, error: &Path, args: &[&str]) -> Running {
     let child = Command::new(env!("CARGO_BIN_EXE_spindle"))
         .args(["http", "--listen", "127.0.0.1:0", "--status", "/status"])
         .arg("--root")
@@ -102,14 +103,15 @@ fn start_logging_to(dir: PathBuf, access: &Path, args: &[&str]) -> Running {
         .arg("--access-log")
         .arg(access)
         .arg("--error-log")
-        .arg(dir.join("error.log"))
+        .arg(error)
         .args(args)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut run = Running { child, dir, addr: SocketAddr::from(([127, 0, 0, 1], 0)) };
+    let mut run =
+        Running { child, dir, addr: SocketAddr::from(([127, 0, 0, 1], 0)), error: error.to_path_buf() };
     let mut addr = None;
     wait_until("the listening line in the error log", || {
         addr = run.error_log().lines().find_map(|l| l.split("listening on ").nth(1)?.trim().parse().ok());
@@ -247,29 +249,42 @@ fn a_root_nobody_cannot_read_is_warned_about_and_gets_403() {
     assert!(reply.starts_with("HTTP/1.1 403"), "{reply}");
 }
 
-/// The master opens the access log as root and the workers inherit it,
-/// as nginx's do: a log folder `nobody` cannot enter (0700, root's) still
-/// gets the lines. The workers opened it by name after dropping root,
-/// failed, and ran with logging off.
+/// The master opens the logs as root, the workers inherit them (as
+/// nginx's do) and, after a rotation, get the reopened files from the
+/// master over their channels (where nginx's reopen by name and fail): a
+/// log folder `nobody` cannot enter (0700, root's) gets every line, before
+/// and after `USR1`. The workers opened the access log by name after
+/// dropping root, failed, and ran with logging off; and after a rotation
+/// they could not reopen either log.
 #[test]
-fn the_access_log_in_a_folder_nobody_cannot_enter_is_written() {
-    if skip_unless_root("the_access_log_in_a_folder_nobody_cannot_enter_is_written") {
+fn logs_in_a_folder_nobody_cannot_enter_are_written_and_rotated() {
+    if skip_unless_root("logs_in_a_folder_nobody_cannot_enter_are_written_and_rotated") {
         return;
     }
     let dir = site("logdir");
     let logs = dir.join("logs");
     fs::create_dir(&logs).unwrap();
     fs::set_permissions(&logs, fs::Permissions::from_mode(0o700)).unwrap();
-    let access = logs.join("access.log");
-    let run = start_logging_to(dir, &access, &["--workers", "1"]);
+    let (access, error) = (logs.join("access.log"), logs.join("error.log"));
+    let run = start_logging_to(dir, &access, &error, &["--workers", "2"]);
+    let (uid, _) = nobody();
+    wait_workers_as(&run, 2, uid);
     assert!(get(run.addr, "/").starts_with("HTTP/1.1 200"));
     wait_until("the access log line", || read(&access).contains("\"GET / HTTP/1.1\" 200"));
-    let log = run.error_log();
-    assert!(!log.contains("cannot open the access log"), "{log}");
-    // Reopening by name after a rotation needs the folder: said at start.
-    let warning =
-        log.lines().find(|l| l.contains("WARN") && l.contains("cannot open log file")).unwrap_or("");
-    assert!(warning.contains(access.to_str().unwrap()) && warning.contains("nobody"), "{log}");
+
+    fs::rename(&access, logs.join("access.log.1")).unwrap();
+    fs::rename(&error, logs.join("error.log.1")).unwrap();
+    run.signal(libc::SIGUSR1);
+    wait_until("both workers to reopen their logs, in the new error log", || {
+        read(&error).matches("worker reopened its logs").count() == 2
+    });
+    assert!(get(run.addr, "/index.html").starts_with("HTTP/1.1 200"));
+    wait_until("the line in the new access log", || {
+        read(&access).contains("\"GET /index.html HTTP/1.1\" 200")
+    });
+    assert!(!read(&logs.join("access.log.1")).contains("index.html"), "a line went to the rotated file");
+    let all = read(&logs.join("error.log.1")) + &read(&error);
+    assert!(!all.contains("cannot open") && !all.contains("cannot reopen"), "{all}");
 }
 
 /// A binary upgrade (`USR2`): the new master, started by the old one, is

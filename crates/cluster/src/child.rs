@@ -92,7 +92,14 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
         }
         .with_limit(cluster.worker_connections);
         spindle_rt::spawn_local(obey_signals(handle.clone()));
-        spindle_rt::spawn_local(channel::obey(chan, handle, queue, stats.clone(), cluster.shutdown_timeout));
+        spindle_rt::spawn_local(channel::obey(
+            chan,
+            handle,
+            queue,
+            stats.clone(),
+            cluster.shutdown_timeout,
+            cluster.log_files.clone(),
+        ));
         let mut ctx = WorkerCtx::new(source, control, stats, s.id);
         ctx.log_files = log_files;
         app.worker(config, ctx).await;

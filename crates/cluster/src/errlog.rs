@@ -20,14 +20,19 @@
 //! A log rotator renames the file and sends `USR1`; every process must
 //! then open the path again. A worker that runs as an unprivileged user
 //! ([`WorkerUser`](crate::WorkerUser)) may not be allowed to create a file
-//! in a root-owned log directory. nginx solves this in the master, and so
-//! does Spindle: on `USR1` (and at start and on reload) the master, still
-//! root, opens every log file (this error log and the application's
+//! in a root-owned log directory, nor even to enter it. nginx solves the
+//! first in the master, and so does Spindle: on `USR1` (and at start and
+//! on reload) the master, still root, opens every log file (this error
+//! log and the application's
 //! [`ClusterConfig::log_files`](crate::ClusterConfig::log_files), creating
 //! the missing ones), gives each to the worker user (`fchown`, and owner
-//! read/write added to its mode), reopens its own error log, and only
-//! then tells the workers to reopen: they find files that exist and that
-//! they own, which they can open for appending.
+//! read/write added to its mode), and reopens its own error log. Then,
+//! unlike nginx, whose workers reopen by name and fail in a folder they
+//! cannot enter (writing on to the rotated file), it hands the open files
+//! to each worker of the current generation over its channel
+//! (`SCM_RIGHTS`) before telling it to reopen: the worker adopts them,
+//! and opens by name (files that exist and that it owns) only what it was
+//! not given. Workers forked later inherit the files the master holds.
 
 use crate::user::WorkerUser;
 use std::fs::{File, OpenOptions};
@@ -95,6 +100,20 @@ impl ErrorLog {
         let Some(path) = t.path.clone() else { return Ok(()) };
         t.file = Some(Arc::new(open(&path)?));
         Ok(())
+    }
+
+    /// Goes on in `file`, the current path opened by someone else (the
+    /// master, for a worker that may not open it itself).
+    pub(crate) fn adopt(file: File) {
+        let mut t = target();
+        if t.path.is_some() {
+            t.file = Some(Arc::new(file));
+        }
+    }
+
+    /// The open file, shared; `None` for standard error.
+    pub(crate) fn file() -> Option<Arc<File>> {
+        target().file.clone()
     }
 
     /// The file the log goes to; `None` for standard error.

@@ -256,8 +256,34 @@ fn reopen_logs<A: App>(m: &Shared<A>) {
         tracing::error!(error = %e, "cannot reopen the error log; still writing to the old file");
     }
     tracing::info!("reopening logs");
+    let ms = &*ms;
+    let error_log = ErrorLog::file();
     for w in &ms.workers {
+        // The files just opened, to the workers of this configuration
+        // (an older generation may have other paths: it reopens by name).
+        if w.generation == ms.generation {
+            hand_over_logs(ms, w, error_log.as_deref());
+        }
         let _ = channel::send(&w.chan, channel::REOPEN);
+    }
+}
+
+/// Sends worker `w` the log files the master has just opened (see
+/// [`errlog`]): the error log and each of the application's. One that
+/// cannot be sent is reopened by name.
+fn hand_over_logs<A: App>(ms: &Master<A>, w: &Worker, error_log: Option<&std::fs::File>) {
+    let mut failed = None;
+    if let Some(f) = error_log {
+        failed = channel::send_fd(&w.chan, channel::ERROR_LOG, f).err();
+    }
+    for (path, f) in &ms.log_files {
+        let index = ms.loaded.cluster.log_files.iter().position(|p| p == path);
+        if let Some(i) = index.filter(|&i| i < channel::MAX_LOG_FILES) {
+            failed = failed.or(channel::send_fd(&w.chan, channel::LOG_FILE + i as u8, f).err());
+        }
+    }
+    if let Some(e) = failed {
+        tracing::warn!(pid = w.pid, error = %e, "cannot hand the reopened logs to a worker; it reopens them by name");
     }
 }
 

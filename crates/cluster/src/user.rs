@@ -39,19 +39,20 @@
 //! workers as root, explicitly. A master that is not root is unchanged:
 //! its workers run as whoever started it.
 //!
-//! The log files are opened by the master, as root, and inherited by
-//! the workers, as nginx does; but the workers reopen them by name after
-//! a rotation (`USR1`), and open what they serve by name. So they need
-//! to reach those paths as their user: the
+//! The log files need nothing of the worker user: the master opens them,
+//! as root, and the workers inherit them, as nginx's do, and on `USR1`
+//! the master hands the files it reopened to the workers over their
+//! channels (where nginx's workers reopen by name, and fail in a folder
+//! they cannot enter): see [`ErrorLog`](crate::ErrorLog). What they serve
+//! they open by name, so they must reach it as their user: the
 //! application declares the directories it serves
-//! ([`ClusterConfig::worker_reads`]) and its log files
-//! ([`ClusterConfig::log_files`]), and the master, at start and on every
-//! reload, asks the kernel whether the worker user may read and search
-//! the former and append to the latter (in a child that takes the user's
-//! ids, so that ACLs count), and warns, naming the path, the user and the
-//! fix, when it may not. It warns rather than refuses, as nginx (which
-//! does not check at all, and answers 403) would start: the permissions
-//! may be fixed while it runs, and the warning says what a 403 would not.
+//! ([`ClusterConfig::worker_reads`]), and the master, at start and on
+//! every reload, asks the kernel whether the worker user may read and
+//! search them (in a child that takes the user's ids, so that ACLs
+//! count), and warns, naming the directory, the user and the fix, when it
+//! may not. It warns rather than refuses, as nginx (which does not check
+//! at all, and answers 403) would start: the permissions may be fixed
+//! while it runs, and the warning says what a 403 would not.
 
 use crate::config::ClusterConfig;
 use crate::sys;
@@ -174,10 +175,9 @@ pub(crate) fn announce_default(u: &WorkerUser) {
     );
 }
 
-/// Warns about each path the workers of a root master will fail to open
-/// as their user: a [`ClusterConfig::worker_reads`] directory it cannot
-/// read and search, a log file it cannot append to. Called in the
-/// master after the log files were prepared, at start and on reload.
+/// Warns about each [`ClusterConfig::worker_reads`] directory the
+/// workers of a root master cannot read and search as their user. Called
+/// in the master at start and on reload.
 pub(crate) fn warn_unreachable(cluster: &ClusterConfig) {
     let Some(u) = in_effect(cluster.user.as_ref()).filter(|u| u.uid != 0) else { return };
     let fix = "set `user` to an account that can (`user = \"root\"` keeps the workers as root)";
@@ -189,18 +189,6 @@ pub(crate) fn warn_unreachable(cluster: &ClusterConfig) {
                  by {u} (chmod o+rx), or {fix}",
                 u.uid,
                 dir.display()
-            );
-        }
-    }
-    for file in cluster.log_files.iter().chain(&cluster.error_log) {
-        if !may(u, file, libc::W_OK) {
-            tracing::warn!(
-                "the workers run as {u} (uid {}), which cannot open log file {} for appending: they \
-                 write the file the master opened for them, but after a USR1 rotation they cannot \
-                 reopen it and keep writing to the renamed one; make each directory above it \
-                 searchable by {u} (chmod o+x), or {fix}",
-                u.uid,
-                file.display()
             );
         }
     }

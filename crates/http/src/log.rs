@@ -156,6 +156,18 @@ impl AccessLog {
         self.buf.clear();
     }
 
+    /// The path the log was opened from.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Flushes, then goes on in `file`, the path opened anew by someone
+    /// else (the master, after a rotation).
+    pub fn reopen_with(&mut self, file: File) {
+        self.flush();
+        self.file = Some(file);
+    }
+
     /// Flushes, then reopens the file by its name (after a rotation).
     pub fn reopen(&mut self) {
         self.flush();

@@ -293,7 +293,13 @@ pub(crate) async fn run(cfg: HttpConfig, mut ctx: WorkerCtx) {
         if control.reopens() != reopens {
             reopens = control.reopens();
             if let Some(l) = &mut *w.log.borrow_mut() {
-                l.reopen();
+                // The file the master opened for us, if it handed one
+                // over (its folder may be closed to the worker user); by
+                // name otherwise.
+                match control.take_log_file(l.path()) {
+                    Some(f) => l.reopen_with(f),
+                    None => l.reopen(),
+                }
             }
         }
         if control.phase() != Phase::Running && !w.accepting.get() && w.live.get() == 0 {
