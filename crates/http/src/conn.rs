@@ -180,22 +180,6 @@ impl Drop for Conn {
     }
 }
 
-/// Adds line `v` of a list header to what `field` holds: a header sent
-/// on several lines is one list, their values joined with commas (RFC
-/// 9110 §5.3), where the last line alone used to count. Borrowed for the
-/// usual single line; joined into an owned value only for a repeat.
-fn join_list<'a>(field: &mut Option<std::borrow::Cow<'a, [u8]>>, v: &'a [u8]) {
-    *field = Some(match field.take() {
-        None => std::borrow::Cow::Borrowed(v),
-        Some(old) => {
-            let mut joined = old.into_owned();
-            joined.extend_from_slice(b", ");
-            joined.extend_from_slice(v);
-            std::borrow::Cow::Owned(joined)
-        }
-    });
-}
-
 /// Waits for `fut` with a deadline, and for a stop.
 async fn timed<T>(
     w: &Worker,
@@ -463,7 +447,7 @@ impl Conn {
                     }
                 }
                 10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = r.user_agent.or(Some(v)),
-                13 if n.eq_ignore_ascii_case(b"if-none-match") => join_list(&mut r.if_none_match, v),
+                13 if n.eq_ignore_ascii_case(b"if-none-match") => head::join_list(&mut r.if_none_match, v),
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
                     // A second one is refused even if equal, as in nginx
                     // ("client sent duplicate header line").
@@ -472,7 +456,7 @@ impl Conn {
                         _ => bad = true,
                     }
                 }
-                8 if n.eq_ignore_ascii_case(b"if-match") => join_list(&mut r.if_match, v),
+                8 if n.eq_ignore_ascii_case(b"if-match") => head::join_list(&mut r.if_match, v),
                 19 if n.eq_ignore_ascii_case(b"if-unmodified-since") => {
                     r.if_unmodified_since = r.if_unmodified_since.or(Some(v))
                 }

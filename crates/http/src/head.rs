@@ -84,6 +84,22 @@ pub(crate) fn valid_host(h: &[u8]) -> bool {
     host_len > 0
 }
 
+/// Adds line `v` of a list header to what `field` holds: a header sent
+/// on several lines is one list, their values joined with commas (RFC
+/// 9110 §5.3), where the last line alone used to count. Borrowed for the
+/// usual single line; joined into an owned value only for a repeat.
+pub(crate) fn join_list<'a>(field: &mut Option<std::borrow::Cow<'a, [u8]>>, v: &'a [u8]) {
+    *field = Some(match field.take() {
+        None => std::borrow::Cow::Borrowed(v),
+        Some(old) => {
+            let mut joined = old.into_owned();
+            joined.extend_from_slice(b", ");
+            joined.extend_from_slice(v);
+            std::borrow::Cow::Owned(joined)
+        }
+    });
+}
+
 /// Whether an absolute-form request target (`http://HOST/path`) names a
 /// host nginx accepts: `false` only for an absolute-form target whose
 /// authority is not what nginx's request line parser takes, or fails
