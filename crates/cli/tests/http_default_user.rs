@@ -354,3 +354,26 @@ fn a_file_nobody_cannot_read_is_a_403_explained_in_the_error_log() {
     assert!(get(run.addr, "/").starts_with("HTTP/1.1 200"));
     assert_eq!(run.error_log().matches("ERROR").count(), 1, "{}", run.error_log());
 }
+
+/// Removing `user` from the configuration and reloading brings the
+/// default in: the new workers run as `nobody`, and the notice says so
+/// (it had not been said at start, with `user = "root"`).
+#[test]
+fn a_reload_without_user_drops_the_new_workers_to_nobody() {
+    if skip_unless_root("a_reload_without_user_drops_the_new_workers_to_nobody") {
+        return;
+    }
+    let (uid, _) = nobody();
+    let dir = site("reload");
+    let config = dir.join("spindle.toml");
+    fs::write(&config, "workers = 1\nuser = \"root\"\n").unwrap();
+    let run = start(dir, &["--config", config.to_str().unwrap()]);
+    assert!(get(run.addr, "/").starts_with("HTTP/1.1 200"));
+    wait_workers_as(&run, 1, 0);
+    assert!(!run.error_log().contains("no `user` is set"));
+    fs::write(&config, "workers = 1\n").unwrap();
+    run.signal(libc::SIGHUP);
+    wait_workers_as(&run, 1, uid);
+    assert!(get(run.addr, "/").starts_with("HTTP/1.1 200"));
+    wait_until("the notice", || run.error_log().contains("no `user` is set: the workers run as nobody"));
+}

@@ -495,7 +495,8 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
         if ms.state != State::Running {
             return;
         }
-        let loaded = match ms.app.load().and_then(|mut l| user::apply_default(&mut l.cluster).map(|_| l)) {
+        let loaded = ms.app.load().and_then(|mut l| Ok((user::apply_default(&mut l.cluster)?, l)));
+        let (default_user, loaded) = match loaded {
             Ok(l) => l,
             Err(e) => {
                 tracing::error!(error = %e, "reload refused: configuration error; keeping the running workers");
@@ -517,6 +518,11 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
         if let Err(e) = ErrorLog::set(loaded.cluster.error_log.as_deref()) {
             tracing::error!(error = %e, "reload refused: cannot open the error log; keeping the running workers");
             return;
+        }
+        // Said again when a reload is what brings the default in (the
+        // `user` setting removed), not on every reload.
+        if let Some(u) = default_user.filter(|u| ms.loaded.cluster.user.as_ref() != Some(u)) {
+            user::announce_default(&u);
         }
         user::warn_unreachable(&loaded.cluster);
         ms.listeners.commit(staged, &loaded.cluster);
