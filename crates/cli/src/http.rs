@@ -40,14 +40,20 @@ pub struct HttpArgs {
     #[arg(long, value_name = "PATH")]
     pub pid_file: Option<PathBuf>,
     /// User (and group) the workers run as when started as root, like
-    /// nginx's `user`; ignored with a warning otherwise.
-    #[arg(long, value_name = "USER[:GROUP]")]
+    /// nginx's `user`. Default: nobody (and its primary group), as nginx:
+    /// the master keeps root to bind ports and reopen logs, the workers
+    /// that parse requests do not. `--user root` keeps them as root. The
+    /// served root must be readable by that user (the master warns at
+    /// start when not); the log files are opened by the master and handed
+    /// to the workers. Ignored, with a warning, when not started as root.
+    #[arg(long, value_name = "USER[:GROUP]", verbatim_doc_comment)]
     pub user: Option<String>,
     /// Log file of the master and workers (reopened on USR1); default stderr.
     #[arg(long, value_name = "PATH")]
     pub error_log: Option<PathBuf>,
-    /// Most connections per worker; at the limit a worker stops accepting
-    /// until one closes. Default 10240.
+    /// Most connections per worker; at the limit a worker closes its
+    /// longest-idle keep-alive connections to make room (as nginx reuses
+    /// connections), and stops accepting while none is idle. Default 10240.
     #[arg(long, value_name = "N")]
     pub worker_connections: Option<usize>,
     /// Binds workers to CPUs, like nginx's `worker_cpu_affinity`: `off`
@@ -160,8 +166,9 @@ impl HttpArgs {
 /// The master (spindle-cluster) binds the listeners, forks the workers
 /// and obeys nginx's signals: `HUP` reload, `QUIT` graceful stop,
 /// `TERM`/`INT` fast stop, `USR1` reopen logs, `USR2` binary upgrade.
-/// Started as root with `--user`, it binds and opens its files as root
-/// and runs the workers as that user. Its own and the workers' log output
+/// Started as root, it binds and opens its files as root and runs the
+/// workers as `--user`, `nobody` when not given (`--user root` keeps
+/// them as root). Its own and the workers' log output
 /// goes to `--error-log` (the writer `main` installs is
 /// [`spindle_cluster::ErrorLog`]).
 ///

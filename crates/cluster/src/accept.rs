@@ -47,7 +47,10 @@
 //! has handed it less those the worker is done with
 //! ([`Counter::Closed`]), so that a burst handed out in one batch cannot
 //! overfill a worker before its Active gauge catches up. The warning is
-//! logged once each time a worker fills up.
+//! logged once each time a worker fills up. (nginx first closes idle
+//! keep-alive connections to make room, "reusing connections"; that is
+//! the application's to do, which knows which connections are idle:
+//! spindle-http does it as the worker fills up.)
 //!
 //! With `mutex`, nginx's `ngx_accept_disabled` also applies: after each
 //! accept a worker computes `worker_connections / 8 - free`, and while

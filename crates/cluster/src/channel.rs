@@ -33,11 +33,26 @@ pub(crate) const STOP: u8 = b'S';
 pub(crate) const REOPEN: u8 = b'R';
 /// A connection, with its descriptor attached.
 pub(crate) const CONN: u8 = b'C';
+/// Before a [`REOPEN`]: the error log the master has just opened, its
+/// descriptor attached.
+pub(crate) const ERROR_LOG: u8 = b'E';
+/// Before a [`REOPEN`]: `LOG_FILE + i`, the application's log file `i`
+/// ([`ClusterConfig::log_files`](crate::ClusterConfig::log_files)) the
+/// master has just opened, its descriptor attached.
+pub(crate) const LOG_FILE: u8 = 0x80;
+/// How many application log files can be handed over (the rest are
+/// reopened by name).
+pub(crate) const MAX_LOG_FILES: usize = 0x40;
 
 /// Sends one order without blocking; a full or closed channel is an
 /// error the master logs (the worker's exit is reported by `SIGCHLD`).
 pub(crate) fn send(chan: &impl AsRawFd, order: u8) -> io::Result<()> {
     sys::send_msg(chan.as_raw_fd(), order, None)
+}
+
+/// Sends `order` with a duplicate of descriptor `fd` attached.
+pub(crate) fn send_fd(chan: &impl AsRawFd, order: u8, fd: &impl AsRawFd) -> io::Result<()> {
+    sys::send_msg(chan.as_raw_fd(), order, Some(fd.as_raw_fd()))
 }
 
 /// The worker's side: obeys orders until the channel closes, which counts
@@ -51,8 +66,11 @@ pub(crate) async fn obey(
     queue: Arc<FdQueue>,
     stats: Stats,
     shutdown_timeout: std::time::Duration,
+    log_paths: Vec<std::path::PathBuf>,
 ) {
     let fd = chan.as_raw_fd();
+    // The error log the master handed over for the next reopen.
+    let mut error_log: Option<std::fs::File> = None;
     // Connections received since the last `EAGAIN`.
     let mut got = 0u64;
     // Connections that came without their descriptor since the last
@@ -75,10 +93,26 @@ pub(crate) async fn obey(
             Ok(Some((order, fds))) => match order {
                 DRAIN => handle.drain(),
                 STOP => handle.stop(),
+                ERROR_LOG if fds.len() == 1 => error_log = fds.into_iter().next().map(std::fs::File::from),
+                o if o >= LOG_FILE && fds.len() == 1 => {
+                    if let (Some(path), Some(f)) =
+                        (log_paths.get(usize::from(o - LOG_FILE)), fds.into_iter().next())
+                    {
+                        handle.give_log_file(path.clone(), f.into());
+                    }
+                }
                 REOPEN => {
-                    // The master has made the files ours before sending
-                    // this (see `errlog`).
-                    match ErrorLog::reopen() {
+                    // The master has opened the files and handed them over
+                    // just before (see `errlog`); by name otherwise (the
+                    // master has made them ours first).
+                    let reopened = match error_log.take() {
+                        Some(f) => {
+                            ErrorLog::adopt(f);
+                            Ok(())
+                        }
+                        None => ErrorLog::reopen(),
+                    };
+                    match reopened {
                         Ok(()) => tracing::info!(pid = sys::getpid(), "worker reopened its logs"),
                         Err(e) => tracing::error!(error = %e, "worker cannot reopen the error log"),
                     }

@@ -1,7 +1,7 @@
 //! A worker process's start, right after `fork`: shed the master's
-//! state, give up root (if the master is root and a `user` is set: after
-//! the listeners and the error log are open, before anything of the
-//! application runs), build a runtime, adopt the channel and listeners,
+//! state, give up root (if the master is root: to the configured `user`,
+//! `nobody` by default; after the listeners and the error log are open,
+//! before anything of the application runs), build a runtime, adopt the channel and listeners,
 //! run the application, exit.
 
 use crate::accept::{FdQueue, Source};
@@ -23,6 +23,7 @@ pub(crate) struct Spawn<'a> {
     pub(crate) cluster: &'a ClusterConfig,
     pub(crate) chan: &'a std::os::unix::net::UnixStream,
     pub(crate) listeners: Vec<&'a std::net::TcpListener>,
+    pub(crate) log_files: &'a [(std::path::PathBuf, std::fs::File)],
     pub(crate) lock: &'static AtomicI32,
     pub(crate) slots: &'static [Slot],
     pub(crate) slot: usize,
@@ -57,8 +58,11 @@ pub(crate) fn worker_main<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> !
 fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<()> {
     let chan = s.chan.try_clone()?;
     let listeners = s.listeners.iter().map(|l| l.try_clone()).collect::<io::Result<Vec<_>>>()?;
+    let log_files =
+        s.log_files.iter().map(|(p, f)| Ok((p.clone(), f.try_clone()?))).collect::<io::Result<Vec<_>>>()?;
     let mut keep = vec![chan.as_raw_fd()];
     keep.extend(listeners.iter().map(|l| l.as_raw_fd()));
+    keep.extend(log_files.iter().map(|(_, f)| f.as_raw_fd()));
     keep.extend(ErrorLog::raw_fd());
     sys::close_all_but(&keep);
     // Before the privilege drop and the application, as nginx binds its
@@ -88,8 +92,16 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
         }
         .with_limit(cluster.worker_connections);
         spindle_rt::spawn_local(obey_signals(handle.clone()));
-        spindle_rt::spawn_local(channel::obey(chan, handle, queue, stats.clone(), cluster.shutdown_timeout));
-        let ctx = WorkerCtx::new(source, control, stats, s.id);
+        spindle_rt::spawn_local(channel::obey(
+            chan,
+            handle,
+            queue,
+            stats.clone(),
+            cluster.shutdown_timeout,
+            cluster.log_files.clone(),
+        ));
+        let mut ctx = WorkerCtx::new(source, control, stats, s.id);
+        ctx.log_files = log_files;
         app.worker(config, ctx).await;
         Ok(())
     })

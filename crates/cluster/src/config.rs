@@ -97,8 +97,10 @@ pub struct ClusterConfig {
     /// upgrade, renames it with an `.oldbin` suffix), if anywhere.
     pub pid_file: Option<PathBuf>,
     /// The account workers run as when the master is root (nginx's
-    /// `user`); ignored, with a warning, when it is not. See
-    /// [`user`](crate::user).
+    /// `user`); ignored, with a warning, when it is not. `None` in a root
+    /// master means [`DEFAULT_USER`](crate::user::DEFAULT_USER), `nobody`,
+    /// filled in when the master loads the configuration; set it to root
+    /// to keep the workers as root. See [`user`](crate::user).
     pub user: Option<WorkerUser>,
     /// Where the master's and the workers' log output goes (nginx's
     /// `error_log`); `None`: standard error. See [`ErrorLog`](crate::ErrorLog).
@@ -107,6 +109,10 @@ pub struct ClusterConfig {
     /// creates them and gives them to [`user`](Self::user) at start, on
     /// reload and on `USR1`, before the workers open them.
     pub log_files: Vec<PathBuf>,
+    /// Directories the application's workers read by name (a web server's
+    /// root): at start and on reload a root master checks that the
+    /// worker user may read and search each, and warns when it may not.
+    pub worker_reads: Vec<PathBuf>,
     /// Most connections one worker serves at once (nginx's
     /// `worker_connections`). A worker at the limit stops accepting (its
     /// listeners leave its poller, so the kernel wakes another worker or
@@ -180,6 +186,7 @@ impl Default for ClusterConfig {
             user: None,
             error_log: None,
             log_files: Vec::new(),
+            worker_reads: Vec::new(),
             worker_connections: WORKER_CONNECTIONS,
             worker_cpu_affinity: CpuAffinity::Off,
             worker_rlimit_nofile: 0,

@@ -22,7 +22,9 @@
 //! `workers`, `accept`, `reply`, `crash_at_start` (true/false), `listen`
 //! (comma-separated), `shutdown_timeout_ms`, `accept_mutex_delay_ms`,
 //! `user`, `error_log`, `worker_connections`. A line it does not
-//! understand (an unknown user, say) is a load error.
+//! understand (an unknown user, say) is a load error. Started as root
+//! without `user`, its workers run as `nobody`, like any cluster's
+//! (see [`user`](crate::user)).
 //!
 //! ```no_run
 //! use spindle_cluster::demo::Demo;
@@ -208,7 +210,7 @@ async fn worker(config: DemoConfig, ctx: WorkerCtx) {
         std::process::exit(3);
     }
     say(&format!("worker-start pid={pid} gen={generation} worker={}", ctx.id));
-    let WorkerCtx { mut incoming, control, stats, id } = ctx;
+    let WorkerCtx { mut incoming, control, stats, id, .. } = ctx;
     let live = Rc::new(Cell::new(0usize));
     let done = Rc::new(Notify::new());
     let info = Rc::new(format!("pid={pid} gen={generation} worker={id}"));

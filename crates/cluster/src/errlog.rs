@@ -20,14 +20,19 @@
 //! A log rotator renames the file and sends `USR1`; every process must
 //! then open the path again. A worker that runs as an unprivileged user
 //! ([`WorkerUser`](crate::WorkerUser)) may not be allowed to create a file
-//! in a root-owned log directory. nginx solves this in the master, and so
-//! does Spindle: on `USR1` (and at start and on reload) the master, still
-//! root, opens every log file (this error log and the application's
+//! in a root-owned log directory, nor even to enter it. nginx solves the
+//! first in the master, and so does Spindle: on `USR1` (and at start and
+//! on reload) the master, still root, opens every log file (this error
+//! log and the application's
 //! [`ClusterConfig::log_files`](crate::ClusterConfig::log_files), creating
 //! the missing ones), gives each to the worker user (`fchown`, and owner
-//! read/write added to its mode), reopens its own error log, and only
-//! then tells the workers to reopen: they find files that exist and that
-//! they own, which they can open for appending.
+//! read/write added to its mode), and reopens its own error log. Then,
+//! unlike nginx, whose workers reopen by name and fail in a folder they
+//! cannot enter (writing on to the rotated file), it hands the open files
+//! to each worker of the current generation over its channel
+//! (`SCM_RIGHTS`) before telling it to reopen: the worker adopts them,
+//! and opens by name (files that exist and that it owns) only what it was
+//! not given. Workers forked later inherit the files the master holds.
 
 use crate::user::WorkerUser;
 use std::fs::{File, OpenOptions};
@@ -95,6 +100,20 @@ impl ErrorLog {
         let Some(path) = t.path.clone() else { return Ok(()) };
         t.file = Some(Arc::new(open(&path)?));
         Ok(())
+    }
+
+    /// Goes on in `file`, the current path opened by someone else (the
+    /// master, for a worker that may not open it itself).
+    pub(crate) fn adopt(file: File) {
+        let mut t = target();
+        if t.path.is_some() {
+            t.file = Some(Arc::new(file));
+        }
+    }
+
+    /// The open file, shared; `None` for standard error.
+    pub(crate) fn file() -> Option<Arc<File>> {
+        target().file.clone()
     }
 
     /// The file the log goes to; `None` for standard error.
@@ -178,19 +197,25 @@ fn strip_ansi(buf: &[u8]) -> Vec<u8> {
 
 /// In the master, before workers (re)open them: opens each of `paths`
 /// (creating the missing ones) and, with `user`, makes it the user's and
-/// owner-writable (nginx's `ngx_reopen_files`). Failures are logged; a
+/// owner-writable (nginx's `ngx_reopen_files`). Returns the files it
+/// opened, for workers forked later to inherit. Failures are logged; a
 /// worker that then cannot open a file logs its own error.
-pub(crate) fn prepare(paths: &[&Path], user: Option<&WorkerUser>) {
+pub(crate) fn prepare(paths: &[&Path], user: Option<&WorkerUser>) -> Vec<(PathBuf, File)> {
+    let mut out = Vec::new();
     for p in paths {
-        if let Err(e) = prepare_one(p, user) {
-            tracing::error!(path = %p.display(), error = %e, "cannot prepare a log file for the workers");
+        match prepare_one(p, user) {
+            Ok(f) => out.push((p.to_path_buf(), f)),
+            Err(e) => {
+                tracing::error!(path = %p.display(), error = %e, "cannot prepare a log file for the workers")
+            }
         }
     }
+    out
 }
 
-fn prepare_one(path: &Path, user: Option<&WorkerUser>) -> io::Result<()> {
+fn prepare_one(path: &Path, user: Option<&WorkerUser>) -> io::Result<File> {
     let f = open(path)?;
-    let Some(u) = user else { return Ok(()) };
+    let Some(u) = user else { return Ok(f) };
     let meta = f.metadata()?;
     if meta.uid() != u.uid {
         std::os::unix::fs::fchown(&f, Some(u.uid), None)?;
@@ -199,7 +224,7 @@ fn prepare_one(path: &Path, user: Option<&WorkerUser>) -> io::Result<()> {
     if mode & 0o600 != 0o600 {
         f.set_permissions(std::fs::Permissions::from_mode(mode | 0o600))?;
     }
-    Ok(())
+    Ok(f)
 }
 
 #[cfg(test)]

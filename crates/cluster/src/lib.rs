@@ -17,7 +17,9 @@
 //! The master obeys nginx's signals (see [`master`]): `HUP` reloads,
 //! `QUIT` drains, `TERM`/`INT` stop fast, `USR1` reopens logs, `USR2`
 //! starts a new binary that inherits the listeners. A root master runs
-//! its workers as an unprivileged [`user`]; everyone's log output goes to
+//! its workers as an unprivileged [`user`] (`nobody` unless configured:
+//! the master keeps root to bind ports and reopen logs, the workers that
+//! parse untrusted input do not); everyone's log output goes to
 //! the [`ErrorLog`]. [`demo`] is a small application to try all of it
 //! with.
 //!

@@ -97,6 +97,9 @@ struct Master<A: App> {
     /// started as soon as an exiting worker gives one back.
     starved: Vec<usize>,
     pid_file: Option<PathBuf>,
+    /// The application's log files as last prepared (at start, reload,
+    /// `USR1`), open: each worker forked inherits them.
+    log_files: Vec<(PathBuf, std::fs::File)>,
     oldbin: bool,
     /// Started by a binary upgrade: the old master's pid (our parent, as
     /// long as it runs).
@@ -130,12 +133,18 @@ type Shared<A> = Rc<RefCell<Master<A>>>;
 /// A configuration error at start-up, a listener that cannot be bound,
 /// or a failure of the master's loop.
 pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
-    let loaded = app.load().map_err(ClusterError::Config)?;
+    let mut loaded = app.load().map_err(ClusterError::Config)?;
     user::warn_if_ignored(loaded.cluster.user.as_ref());
-    prepare_logs(&loaded.cluster);
+    let default_user = user::apply_default(&mut loaded.cluster).map_err(ClusterError::Config)?;
+    let log_files = prepare_logs(&loaded.cluster);
     ErrorLog::set(loaded.cluster.error_log.as_deref())
         .map_err(|error| ClusterError::Io { what: "opening the error log", error })?;
-    let result = serve(app, loaded);
+    // Once, at start, where the rest of the log goes.
+    if let Some(u) = &default_user {
+        user::announce_default(u);
+    }
+    user::warn_unreachable(&loaded.cluster);
+    let result = serve(app, loaded, log_files);
     // The caller prints the error on standard error; with an error log
     // file it goes there too, as nginx writes its `[emerg]` lines to both,
     // so that whoever reads only the log learns why the server stopped.
@@ -147,7 +156,11 @@ pub fn run<A: App>(app: A) -> Result<(), ClusterError> {
 
 /// [`run`] once the error log is open: binds, starts the workers, and
 /// runs the master's loop until it stops.
-fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> {
+fn serve<A: App>(
+    app: A,
+    loaded: Loaded<A::Config>,
+    log_files: Vec<(PathBuf, std::fs::File)>,
+) -> Result<(), ClusterError> {
     let upgraded_from = std::env::var_os(INHERIT_ENV).map(|_| sys::getppid());
     let mut listeners = Listeners::inherited()?;
     listeners.ensure(&loaded.cluster)?;
@@ -176,6 +189,7 @@ fn serve<A: App>(app: A, loaded: Loaded<A::Config>) -> Result<(), ClusterError> 
         new_binary: None,
         starved: Vec::new(),
         pid_file,
+        log_files,
         oldbin: false,
         upgraded_from,
         exe: std::env::current_exe(),
@@ -223,25 +237,53 @@ fn on_signal<A: App>(m: &Shared<A>, lp: &mut Loop, signum: i32) {
 }
 
 /// Creates the log files the workers will open and gives them to the
-/// worker user, when there is one in effect (see [`errlog`]).
-fn prepare_logs(cluster: &ClusterConfig) {
-    let Some(u) = user::in_effect(cluster.user.as_ref()) else { return };
-    let paths: Vec<&std::path::Path> =
-        cluster.log_files.iter().chain(&cluster.error_log).map(PathBuf::as_path).collect();
-    errlog::prepare(&paths, Some(u));
+/// worker user, when there is one in effect (see [`errlog`]). Returns the
+/// application's log files, open, for the workers to inherit.
+fn prepare_logs(cluster: &ClusterConfig) -> Vec<(PathBuf, std::fs::File)> {
+    let u = user::in_effect(cluster.user.as_ref());
+    if u.is_some() {
+        errlog::prepare(&cluster.error_log.iter().map(PathBuf::as_path).collect::<Vec<_>>(), u);
+    }
+    errlog::prepare(&cluster.log_files.iter().map(PathBuf::as_path).collect::<Vec<_>>(), u)
 }
 
 /// `SIGUSR1`: prepare the files as root, reopen the master's error log,
 /// then tell the workers, in that order (see [`errlog`]).
 fn reopen_logs<A: App>(m: &Shared<A>) {
-    let ms = m.borrow();
-    prepare_logs(&ms.loaded.cluster);
+    let mut ms = m.borrow_mut();
+    ms.log_files = prepare_logs(&ms.loaded.cluster);
     if let Err(e) = ErrorLog::reopen() {
         tracing::error!(error = %e, "cannot reopen the error log; still writing to the old file");
     }
     tracing::info!("reopening logs");
+    let ms = &*ms;
+    let error_log = ErrorLog::file();
     for w in &ms.workers {
+        // The files just opened, to the workers of this configuration
+        // (an older generation may have other paths: it reopens by name).
+        if w.generation == ms.generation {
+            hand_over_logs(ms, w, error_log.as_deref());
+        }
         let _ = channel::send(&w.chan, channel::REOPEN);
+    }
+}
+
+/// Sends worker `w` the log files the master has just opened (see
+/// [`errlog`]): the error log and each of the application's. One that
+/// cannot be sent is reopened by name.
+fn hand_over_logs<A: App>(ms: &Master<A>, w: &Worker, error_log: Option<&std::fs::File>) {
+    let mut failed = None;
+    if let Some(f) = error_log {
+        failed = channel::send_fd(&w.chan, channel::ERROR_LOG, f).err();
+    }
+    for (path, f) in &ms.log_files {
+        let index = ms.loaded.cluster.log_files.iter().position(|p| p == path);
+        if let Some(i) = index.filter(|&i| i < channel::MAX_LOG_FILES) {
+            failed = failed.or(channel::send_fd(&w.chan, channel::LOG_FILE + i as u8, f).err());
+        }
+    }
+    if let Some(e) = failed {
+        tracing::warn!(pid = w.pid, error = %e, "cannot hand the reopened logs to a worker; it reopens them by name");
     }
 }
 
@@ -293,6 +335,7 @@ fn spawn<A: App>(m: &Shared<A>, lp: &mut Loop, id: usize) {
                 cluster: &ms.loaded.cluster,
                 chan: &theirs,
                 listeners: ms.listeners.for_worker(&ms.loaded.cluster, id),
+                log_files: &ms.log_files,
                 lock: ms.lock,
                 slots: ms.slots,
                 slot,
@@ -452,7 +495,8 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
         if ms.state != State::Running {
             return;
         }
-        let loaded = match ms.app.load() {
+        let loaded = ms.app.load().and_then(|mut l| Ok((user::apply_default(&mut l.cluster)?, l)));
+        let (default_user, loaded) = match loaded {
             Ok(l) => l,
             Err(e) => {
                 tracing::error!(error = %e, "reload refused: configuration error; keeping the running workers");
@@ -470,14 +514,21 @@ fn reload<A: App>(m: &Shared<A>, lp: &mut Loop) {
                 return;
             }
         };
-        prepare_logs(&loaded.cluster);
+        let log_files = prepare_logs(&loaded.cluster);
         if let Err(e) = ErrorLog::set(loaded.cluster.error_log.as_deref()) {
             tracing::error!(error = %e, "reload refused: cannot open the error log; keeping the running workers");
             return;
         }
+        // Said again when a reload is what brings the default in (the
+        // `user` setting removed), not on every reload.
+        if let Some(u) = default_user.filter(|u| ms.loaded.cluster.user.as_ref() != Some(u)) {
+            user::announce_default(&u);
+        }
+        user::warn_unreachable(&loaded.cluster);
         ms.listeners.commit(staged, &loaded.cluster);
         tracing::info!(generation = ms.generation + 1, "reloading");
         ms.loaded = loaded;
+        ms.log_files = log_files;
         ms.generation += 1;
         ms.backoff.clear();
     }

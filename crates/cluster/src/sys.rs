@@ -512,3 +512,61 @@ pub(crate) fn set_cpu_affinity(cpus: &[usize]) -> io::Result<()> {
     // SAFETY: `set` is a live cpu_set_t of the size passed.
     cvt(unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) }).map(drop)
 }
+
+/// Whether the account `(uid, gid, groups)` may `access(2)` `path` with
+/// `mode` (`R_OK | X_OK`, `W_OK`...): the kernel decides, ACLs and all,
+/// in a child forked for the purpose that takes those ids and asks.
+/// Asking in this process would need it to change its own ids, which a
+/// root master must not (glibc would change every thread's too).
+///
+/// # Errors
+/// `fork` failing, or the child unable to take the ids.
+pub(crate) fn access_as(
+    path: &std::path::Path,
+    mode: libc::c_int,
+    uid: u32,
+    gid: u32,
+    groups: &[u32],
+) -> io::Result<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    // Everything the child needs is prepared before the fork: it only
+    // makes system calls, so it is sound even when this process has
+    // other threads (a test harness).
+    let cpath = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "a NUL in a path"))?;
+    // SAFETY: the child below calls only raw system calls and `_exit`,
+    // which are async-signal-safe, so it is sound whatever other threads
+    // held at the fork.
+    let pid = cvt(unsafe { libc::fork() })?;
+    if pid == 0 {
+        // SAFETY: raw system calls with plain integers and pointers to
+        // live values (`groups`, `cpath`, copied into the child with the
+        // rest of memory); `_exit` never returns.
+        unsafe {
+            let dropped = libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) == 0
+                && libc::syscall(libc::SYS_setresgid, gid, gid, gid) == 0
+                && libc::syscall(libc::SYS_setresuid, uid, uid, uid) == 0;
+            if !dropped {
+                libc::_exit(2);
+            }
+            let ok = libc::syscall(libc::SYS_faccessat, libc::AT_FDCWD, cpath.as_ptr(), mode) == 0;
+            libc::_exit(if ok { 0 } else { 1 });
+        }
+    }
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid, writable int; `pid` is our child.
+        if unsafe { libc::waitpid(pid, &mut status, 0) } >= 0 {
+            break;
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
+        (true, 0) => Ok(true),
+        (true, 1) => Ok(false),
+        _ => Err(io::Error::other(format!("the access check's child: {}", describe_status(status)))),
+    }
+}

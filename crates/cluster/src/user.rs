@@ -25,10 +25,40 @@
 //!
 //! A master that is not root cannot change users: the setting is then
 //! ignored with a warning, as nginx does.
+//!
+//! # The default: `nobody`
+//!
+//! A root master with no `user` setting runs its workers as
+//! [`DEFAULT_USER`], `nobody` (with its primary group, `nogroup` on
+//! Debian), as nginx does with its compiled-in default. This is privilege
+//! separation: the master keeps root, which it needs to bind ports below
+//! 1024, to create and hand over the log files on `USR1` and to start a
+//! new binary on `USR2`; the workers, which parse whatever the network
+//! sends, do not, so a bug in request handling does not run as root. It
+//! says so once, at start, in the error log. `user = "root"` keeps the
+//! workers as root, explicitly. A master that is not root is unchanged:
+//! its workers run as whoever started it.
+//!
+//! The log files need nothing of the worker user: the master opens them,
+//! as root, and the workers inherit them, as nginx's do, and on `USR1`
+//! the master hands the files it reopened to the workers over their
+//! channels (where nginx's workers reopen by name, and fail in a folder
+//! they cannot enter): see [`ErrorLog`](crate::ErrorLog). What they serve
+//! they open by name, so they must reach it as their user: the
+//! application declares the directories it serves
+//! ([`ClusterConfig::worker_reads`]), and the master, at start and on
+//! every reload, asks the kernel whether the worker user may read and
+//! search them (in a child that takes the user's ids, so that ACLs
+//! count), and warns, naming the directory, the user and the fix, when it
+//! may not. It warns rather than refuses, as nginx (which does not check
+//! at all, and answers 403) would start: the permissions may be fixed
+//! while it runs, and the warning says what a 403 would not.
 
+use crate::config::ClusterConfig;
 use crate::sys;
 use std::fmt;
 use std::io;
+use std::path::Path;
 use std::str::FromStr;
 
 /// An account to run the workers as, resolved from its name.
@@ -101,10 +131,76 @@ impl fmt::Display for WorkerUser {
     }
 }
 
+/// The user a root master runs its workers as when no `user` is set
+/// (nginx's compiled-in default).
+pub const DEFAULT_USER: &str = "nobody";
+
 /// The user the workers really switch to: `user` if set and this process
 /// is root, else none.
 pub(crate) fn in_effect(user: Option<&WorkerUser>) -> Option<&WorkerUser> {
     user.filter(|_| sys::geteuid() == 0)
+}
+
+/// Fills in the default: in a root master with no `user` set, sets it to
+/// [`DEFAULT_USER`] and returns it (for the start-up notice, see
+/// [`announce_default`]); otherwise changes nothing and returns `None`.
+///
+/// # Errors
+/// The default user does not exist (or cannot be looked up): refused
+/// like a bad `user` setting, as nginx refuses to start, rather than
+/// running the workers as root without being asked to.
+pub(crate) fn apply_default(cluster: &mut ClusterConfig) -> Result<Option<WorkerUser>, String> {
+    if cluster.user.is_some() || sys::geteuid() != 0 {
+        return Ok(None);
+    }
+    let u = WorkerUser::lookup(DEFAULT_USER).map_err(|e| {
+        format!(
+            "no `user` is set, so the workers would run as '{DEFAULT_USER}', but: {e}; \
+             set `user` (`user = \"root\"` keeps the workers as root)"
+        )
+    })?;
+    cluster.user = Some(u.clone());
+    Ok(Some(u))
+}
+
+/// The start-up notice that the workers run as the default user.
+pub(crate) fn announce_default(u: &WorkerUser) {
+    tracing::info!(
+        user = %u.name,
+        uid = u.uid,
+        gid = u.gid,
+        "no `user` is set: the workers run as {}, not root (privilege separation, as nginx does); \
+         set `user` to choose the account, `user = \"root\"` to keep root",
+        u.name
+    );
+}
+
+/// Warns about each [`ClusterConfig::worker_reads`] directory the
+/// workers of a root master cannot read and search as their user. Called
+/// in the master at start and on reload.
+pub(crate) fn warn_unreachable(cluster: &ClusterConfig) {
+    let Some(u) = in_effect(cluster.user.as_ref()).filter(|u| u.uid != 0) else { return };
+    let fix = "set `user` to an account that can (`user = \"root\"` keeps the workers as root)";
+    for dir in &cluster.worker_reads {
+        if !may(u, dir, libc::R_OK | libc::X_OK) {
+            tracing::warn!(
+                "the workers run as {u} (uid {}), which cannot read directory {}: every request for it \
+                 will get 403 Forbidden; make it and each directory above it readable and searchable \
+                 by {u} (chmod o+rx), or {fix}",
+                u.uid,
+                dir.display()
+            );
+        }
+    }
+}
+
+/// Whether `u` may access `path` with `mode`; true when it cannot be
+/// told (the check itself failed: logged, and nothing to warn about).
+fn may(u: &WorkerUser, path: &Path, mode: libc::c_int) -> bool {
+    sys::access_as(path, mode, u.uid, u.gid, &u.groups).unwrap_or_else(|e| {
+        tracing::debug!(path = %path.display(), error = %e, "cannot check the workers' access");
+        true
+    })
 }
 
 /// Warns, as nginx does, when a configured user will be ignored because
@@ -155,5 +251,45 @@ mod tests {
         assert!(WorkerUser::lookup("root:no-such-group-here").unwrap_err().contains("unknown group"));
         assert!(WorkerUser::lookup("").unwrap_err().contains("USER"));
         assert!(WorkerUser::lookup("root:").unwrap_err().contains("USER:GROUP"));
+    }
+
+    #[test]
+    fn a_root_master_defaults_to_nobody_and_keeps_an_explicit_root() {
+        let mut c = ClusterConfig::default();
+        let filled = apply_default(&mut c).unwrap();
+        if sys::geteuid() != 0 {
+            eprintln!("not root: checking only that nothing is filled in");
+            assert_eq!((filled, c.user), (None, None));
+            return;
+        }
+        let u = filled.expect("the default user");
+        assert_eq!(u.name, DEFAULT_USER);
+        assert_ne!(u.uid, 0);
+        assert_eq!(c.user.as_ref(), Some(&u));
+        assert_eq!(apply_default(&mut c).unwrap(), None, "already set");
+        let mut c = ClusterConfig { user: Some("root".parse().unwrap()), ..ClusterConfig::default() };
+        assert_eq!(apply_default(&mut c).unwrap(), None);
+        assert_eq!(c.user.unwrap().uid, 0);
+    }
+
+    #[test]
+    fn access_is_checked_with_the_workers_ids() {
+        if sys::geteuid() != 0 {
+            eprintln!("skipped: taking another user's ids needs root");
+            return;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let nobody = WorkerUser::lookup(DEFAULT_USER).unwrap();
+        let root = WorkerUser::lookup("root").unwrap();
+        let dir = std::env::temp_dir().join(format!("spindle-user-access-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let rx = libc::R_OK | libc::X_OK;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(!may(&nobody, &dir, rx));
+        assert!(may(&root, &dir, rx));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(may(&nobody, &dir, rx));
+        assert!(!may(&nobody, &dir, libc::W_OK));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -38,6 +38,8 @@ impl Phase {
 struct ControlState {
     phase: AtomicU8,
     reopens: AtomicU64,
+    /// Log files the master handed over for the next reopen.
+    log_files: std::sync::Mutex<Vec<(std::path::PathBuf, std::fs::File)>>,
     generation: AtomicU64,
     changed: Notify,
 }
@@ -62,6 +64,17 @@ impl Control {
     /// logger reopens when this moves.
     pub fn reopens(&self) -> u64 {
         self.state.reopens.load(Ordering::Acquire)
+    }
+
+    /// Takes the file the master opened for `path` at the last reopen
+    /// order, if it handed one over: a logger that reopens when
+    /// [`reopens`](Control::reopens) moves writes to it rather than open
+    /// the path itself, which its user may not be allowed to (see
+    /// [`ErrorLog`](crate::ErrorLog)). `None`: open it by name.
+    pub fn take_log_file(&self, path: &std::path::Path) -> Option<std::fs::File> {
+        let mut files = self.state.log_files.lock().unwrap_or_else(|p| p.into_inner());
+        let i = files.iter().position(|(p, _)| p == path)?;
+        Some(files.swap_remove(i).1)
     }
 
     /// The configuration generation this worker runs: 1 for the workers
@@ -103,6 +116,7 @@ impl ControlHandle {
         let state = Arc::new(ControlState {
             phase: AtomicU8::new(0),
             reopens: AtomicU64::new(0),
+            log_files: std::sync::Mutex::new(Vec::new()),
             generation: AtomicU64::new(0),
             changed: Notify::new(),
         });
@@ -123,6 +137,14 @@ impl ControlHandle {
     pub fn reopen(&self) {
         self.state.reopens.fetch_add(1, Ordering::AcqRel);
         self.state.changed.notify_waiters();
+    }
+
+    /// Hands over `file`, opened for `path`, for the next reopen (see
+    /// [`Control::take_log_file`]); replaces one given before.
+    pub(crate) fn give_log_file(&self, path: std::path::PathBuf, file: std::fs::File) {
+        let mut files = self.state.log_files.lock().unwrap_or_else(|p| p.into_inner());
+        files.retain(|(p, _)| *p != path);
+        files.push((path, file));
     }
 
     pub(crate) fn set_generation(&self, generation: u64) {
@@ -226,6 +248,15 @@ pub struct WorkerCtx {
     pub stats: Stats,
     /// This worker's number, `0..workers`.
     pub id: usize,
+    /// The application's log files
+    /// ([`ClusterConfig::log_files`](crate::ClusterConfig::log_files)),
+    /// each with its path, as the master opened them (appending, as root,
+    /// given to the worker user) before the fork: the worker writes them
+    /// without opening them by name, so their folders need not be
+    /// reachable by an unprivileged worker user, as nginx's workers
+    /// inherit theirs. Reopening after a rotation (`USR1`) is by name.
+    /// Empty in [`standalone`](Self::standalone).
+    pub log_files: Vec<(std::path::PathBuf, std::fs::File)>,
 }
 
 impl WorkerCtx {
@@ -261,6 +292,13 @@ impl WorkerCtx {
 
     pub(crate) fn new(source: Source, control: Control, stats: Stats, id: usize) -> WorkerCtx {
         let incoming = Incoming { source: Some(source), control: control.clone(), stats: stats.clone() };
-        WorkerCtx { incoming, control, stats, id }
+        WorkerCtx { incoming, control, stats, id, log_files: Vec::new() }
+    }
+
+    /// Takes the inherited log file opened for `path` (see
+    /// [`log_files`](Self::log_files)), if there is one.
+    pub fn take_log_file(&mut self, path: &std::path::Path) -> Option<std::fs::File> {
+        let i = self.log_files.iter().position(|(p, _)| p == path)?;
+        Some(self.log_files.swap_remove(i).1)
     }
 }

@@ -1,6 +1,10 @@
 //! Out of descriptors: a worker whose `accept` fails with `EMFILE` reports
 //! it, pauses instead of spinning, and serves the queued connections once
 //! descriptors are free again.
+//!
+//! The workers run as root (`--user`): the tests lower a worker's limit
+//! with `prlimit`, which a root without `CAP_SYS_RESOURCE` (a container's)
+//! may only do to a process of its own uid, not to the default `nobody`.
 
 mod common;
 
@@ -20,7 +24,7 @@ fn emfile_pauses_accepting_and_recovers() {
         eprintln!("prlimit not installed; skipping");
         return;
     }
-    let s = Server::start("", &["--workers", "1"]);
+    let s = Server::start("", &["--workers", "1", "--user", "root"]);
     let worker = s.wait_workers(1, 1)[0];
     // Room for exactly three more connections.
     let limit = open_fds(worker) + 3;
@@ -106,7 +110,7 @@ fn an_exclusive_worker_out_of_descriptors_does_not_spin() {
         eprintln!("prlimit not installed; skipping");
         return;
     }
-    let s = Server::start("", &["--workers", "1", "--accept", "exclusive"]);
+    let s = Server::start("", &["--workers", "1", "--accept", "exclusive", "--user", "root"]);
     let worker = s.wait_workers(1, 1)[0];
     no_more_fds(worker);
     let _queued: Vec<TcpStream> =
@@ -129,7 +133,10 @@ fn a_mutex_worker_out_of_descriptors_lets_the_other_accept() {
         eprintln!("prlimit not installed; skipping");
         return;
     }
-    let s = Server::start("accept_mutex_delay_ms=20\n", &["--workers", "2", "--accept", "mutex"]);
+    let s = Server::start(
+        "accept_mutex_delay_ms=20\n",
+        &["--workers", "2", "--accept", "mutex", "--user", "root"],
+    );
     let workers = s.wait_workers(1, 2);
     no_more_fds(workers[0]);
     for i in 0..20 {
@@ -153,7 +160,7 @@ fn a_master_strategy_worker_out_of_descriptors_does_not_flood_the_log() {
         eprintln!("prlimit not installed; skipping");
         return;
     }
-    let s = Server::start("", &["--workers", "1", "--accept", "master"]);
+    let s = Server::start("", &["--workers", "1", "--accept", "master", "--user", "root"]);
     let worker = s.wait_workers(1, 1)[0];
     no_more_fds(worker);
     let lost = || {

@@ -161,6 +161,9 @@ pub enum Lookup {
     NotFound,
     /// Not to be served (403).
     Forbidden,
+    /// The worker may not read it (`EACCES`, `EPERM`): 403, with the
+    /// path and the error for the log (see [`path::Resolved::Denied`]).
+    Denied(PathBuf, std::io::Error),
     /// The system failed (out of descriptors, an I/O error: see
     /// [`path::classify`]): 500, with the path for the log.
     Failed(PathBuf, std::io::Error),
@@ -265,6 +268,7 @@ impl Cache {
             Resolved::Redirect => return Lookup::Redirect,
             Resolved::NotFound => return Lookup::NotFound,
             Resolved::Forbidden => return Lookup::Forbidden,
+            Resolved::Denied(e) => return Lookup::Denied(root.join(clean.relative()), e),
             Resolved::Failed(e) => return Lookup::Failed(root.join(clean.relative()), e),
         };
         let mut stat_path = root.join(clean.relative());
@@ -278,6 +282,7 @@ impl Cache {
             Err(e) => {
                 return match path::classify(e) {
                     Resolved::Forbidden => Lookup::Forbidden,
+                    Resolved::Denied(e) => Lookup::Denied(real, e),
                     Resolved::Failed(e) => Lookup::Failed(real, e),
                     _ => Lookup::NotFound,
                 }

@@ -11,7 +11,8 @@
 //! error_log = "/var/log/spindle/error.log"  # default: standard error
 //! status = "/nginx_status"
 //! pid_file = "/run/spindle.pid"
-//! user = "www-data"          # or "www-data:www-data"; only when started as root
+//! user = "www-data"          # or "www-data:www-data"; only when started as root;
+//!                            # default "nobody" (as nginx), "root" keeps root
 //! worker_connections = 10240
 //! worker_cpu_affinity = "auto" # or "off" (default), or nginx's masks: "01 10"
 //! worker_rlimit_nofile = 65536 # default: 2 x worker_connections + 64
@@ -152,6 +153,11 @@ pub struct HttpConfig {
     /// it, rather than handing the kernel the whole body at once: see
     /// [`crate::sys::set_notsent_lowat`] for why. Default 16384.
     pub notsent_lowat: u32,
+    /// The cluster's `worker_connections`, copied here: a worker that
+    /// reaches it closes its longest-idle keep-alive connections to make
+    /// room for new clients, as nginx reuses connections (see
+    /// `server::Worker::reclaim_idle`).
+    pub worker_connections: usize,
 }
 
 impl Default for HttpConfig {
@@ -183,6 +189,7 @@ impl Default for HttpConfig {
             access_log: None,
             status: None,
             notsent_lowat: 16 << 10,
+            worker_connections: spindle_cluster::config::WORKER_CONNECTIONS,
         }
     }
 }
@@ -206,7 +213,8 @@ pub struct Overrides {
     pub status: Option<String>,
     /// `--pid-file`.
     pub pid_file: Option<PathBuf>,
-    /// `--user` (`USER` or `USER:GROUP`).
+    /// `--user` (`USER` or `USER:GROUP`); unset, a root master runs its
+    /// workers as `nobody`.
     pub user: Option<String>,
     /// `--error-log`.
     pub error_log: Option<PathBuf>,
@@ -421,6 +429,7 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         }
         cluster.worker_connections = n;
     }
+    app.worker_connections = cluster.worker_connections;
     if let Some(a) = o.worker_cpu_affinity.clone().or(f.worker_cpu_affinity) {
         cluster.worker_cpu_affinity =
             a.parse().map_err(|e| format!("{name}: key `worker_cpu_affinity`: {e}"))?;
@@ -460,6 +469,8 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     }
     // The master creates it and hands it to `user` before workers open it.
     cluster.log_files = app.access_log.iter().cloned().collect();
+    // The master warns when the workers' user cannot read it.
+    cluster.worker_reads = vec![app.root.clone()];
     if let Some(s) = o.status.clone().or(f.status) {
         if !s.starts_with('/') {
             return Err(format!("{name}: key `status`: '{s}' must start with '/'"));

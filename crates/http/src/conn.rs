@@ -447,7 +447,7 @@ impl Conn {
                     }
                 }
                 10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = r.user_agent.or(Some(v)),
-                13 if n.eq_ignore_ascii_case(b"if-none-match") => r.if_none_match = Some(v),
+                13 if n.eq_ignore_ascii_case(b"if-none-match") => head::join_list(&mut r.if_none_match, v),
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
                     // A second one is refused even if equal, as in nginx
                     // ("client sent duplicate header line").
@@ -456,7 +456,7 @@ impl Conn {
                         _ => bad = true,
                     }
                 }
-                8 if n.eq_ignore_ascii_case(b"if-match") => r.if_match = Some(v),
+                8 if n.eq_ignore_ascii_case(b"if-match") => head::join_list(&mut r.if_match, v),
                 19 if n.eq_ignore_ascii_case(b"if-unmodified-since") => {
                     r.if_unmodified_since = r.if_unmodified_since.or(Some(v))
                 }
@@ -626,12 +626,23 @@ impl Conn {
             *self.head_deadline.get_or_insert_with(|| Instant::now() + self.w.cfg.timeouts.header)
         };
         let grace = self.w.drain_grace();
+        // Between requests, a connection a full worker may reclaim.
+        let keepalive = idle && self.served > 0;
+        if keepalive {
+            self.w.set_idle(self.idx, true);
+        }
         let Conn { w, idx, timer, stream, buf, end, .. } = self;
+        let slot = *idx;
         let when = move |w: &Worker| match w.drain_started.get() {
+            _ if keepalive && w.is_reclaimed(slot) => Instant::now(),
             Some(t) if idle => deadline.min(t + grace),
             _ => deadline,
         };
-        let n = timed(w, *idx, timer, when, stream.read(&mut buf[*end..])).await?;
+        let got = timed(w, slot, timer, when, stream.read(&mut buf[*end..])).await;
+        if keepalive {
+            self.w.set_idle(self.idx, false);
+        }
+        let n = got?;
         if n == 0 {
             return Err(End::Closed);
         }

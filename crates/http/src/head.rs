@@ -84,16 +84,79 @@ pub(crate) fn valid_host(h: &[u8]) -> bool {
     host_len > 0
 }
 
+/// Adds line `v` of a list header to what `field` holds: a header sent
+/// on several lines is one list, their values joined with commas (RFC
+/// 9110 §5.3), where the last line alone used to count. Borrowed for the
+/// usual single line; joined into an owned value only for a repeat.
+pub(crate) fn join_list<'a>(field: &mut Option<std::borrow::Cow<'a, [u8]>>, v: &'a [u8]) {
+    *field = Some(match field.take() {
+        None => std::borrow::Cow::Borrowed(v),
+        Some(old) => {
+            let mut joined = old.into_owned();
+            joined.extend_from_slice(b", ");
+            joined.extend_from_slice(v);
+            std::borrow::Cow::Owned(joined)
+        }
+    });
+}
+
 /// Whether an absolute-form request target (`http://HOST/path`) names a
 /// host nginx accepts: `false` only for an absolute-form target whose
-/// authority fails [`valid_host`] (nginx: "client sent invalid host in
-/// request line", 400, even when a good `Host` header came too, since
+/// authority is not what nginx's request line parser takes, or fails
+/// [`valid_host`] (nginx: "client sent invalid request" or "invalid host
+/// in request line", 400, even when a good `Host` header came too, since
 /// the target's host is the one that counts). An origin-form target
 /// (`/path`) has no host to check.
+///
+/// nginx's parser takes a host of letters, digits, `.` and `-`, or an
+/// IPv6 literal in brackets, then an optional `:` and digits, ended by
+/// `/`, `?` or the end of the target; anything else is a 400. Notably a
+/// user name (`http://user@host/`, which RFC 9110 §4.2.4 says to treat as
+/// an error: `http://trusted.example@evil.example/` is a phishing
+/// classic) was served as if absent.
 pub(crate) fn valid_target_host(target: &[u8]) -> bool {
     let Some(rest) = crate::path::after_scheme(target) else { return true };
-    let end = rest.iter().position(|&c| matches!(c, b'/' | b'?' | b'#')).unwrap_or(rest.len());
-    valid_host(&rest[..end])
+    let end = rest.iter().position(|&c| matches!(c, b'/' | b'?')).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host_end = if authority.first() == Some(&b'[') {
+        let Some(close) = authority.iter().position(|&c| c == b']') else { return false };
+        let literal_ok = authority[1..close].iter().all(|&c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    b':' | b'-'
+                        | b'.'
+                        | b'_'
+                        | b'~'
+                        | b'!'
+                        | b'$'
+                        | b'&'
+                        | b'\''
+                        | b'('
+                        | b')'
+                        | b'*'
+                        | b'+'
+                        | b','
+                        | b';'
+                        | b'='
+                )
+        });
+        if !literal_ok {
+            return false;
+        }
+        close + 1
+    } else {
+        authority
+            .iter()
+            .position(|&c| !(c.is_ascii_alphanumeric() || c == b'.' || c == b'-'))
+            .unwrap_or(authority.len())
+    };
+    let port_ok = match &authority[host_end..] {
+        [] => true,
+        [b':', digits @ ..] => digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    port_ok && valid_host(authority)
 }
 
 /// Where a request head that is still arriving stands, found by looking
@@ -325,10 +388,32 @@ mod tests {
 
     #[test]
     fn absolute_targets_have_their_host_checked() {
-        for ok in ["/a", "*", "http://example.com/a", "HTTP://h:8080", "http://[::1]/x?y", "https://h.?q"] {
+        for ok in [
+            "/a",
+            "*",
+            "http://example.com/a",
+            "HTTP://h:8080",
+            "http://[::1]/x?y",
+            "https://h.?q",
+            "http://h:/a",
+            "http://[::1]:80",
+        ] {
             assert!(valid_target_host(ok.as_bytes()), "{ok}");
         }
-        for bad in ["http://a..b/x", "http:///x", "http://:80/", "http://a\0b/", "http://a b/"] {
+        for bad in [
+            "http://a..b/x",
+            "http:///x",
+            "http://:80/",
+            "http://a\0b/",
+            "http://a b/",
+            "http://user@h/",
+            "http://u:p@h/",
+            "http://a_b/",
+            "http://h:8x/",
+            "http://[::1]x/",
+            "http://[::1/",
+            "http://h#f",
+        ] {
             assert!(!valid_target_host(bad.as_bytes()), "{bad:?}");
         }
     }

@@ -13,6 +13,13 @@
 //! normalised before any file system access and resolved beneath the
 //! root ([`path`]); limits and timeouts follow nginx ([`config`]).
 //!
+//! Started as root, the master keeps root (to bind ports and reopen the
+//! logs) and the workers, which parse what clients send, run as the
+//! configured `user`, or as `nobody` when none is set, like nginx; the
+//! master warns at start when that user cannot read the root or append
+//! to the logs (see [`spindle_cluster::user`]). `user = "root"` keeps
+//! the workers as root.
+//!
 //! ```no_run
 //! use spindle_cluster::{App, WorkerCtx};
 //! use spindle_http::{HttpApp, Overrides};

@@ -119,6 +119,11 @@ impl AccessLog {
         Ok(AccessLog { path, file, buf: Vec::with_capacity(LOG_BUFFER) })
     }
 
+    /// The log at `path`, written to `file`, already open (appending).
+    pub fn with_file(path: PathBuf, file: File) -> AccessLog {
+        AccessLog { path, file: Some(file), buf: Vec::with_capacity(LOG_BUFFER) }
+    }
+
     fn open_file(path: &PathBuf) -> io::Result<File> {
         OpenOptions::new().create(true).append(true).open(path)
     }
@@ -149,6 +154,18 @@ impl AccessLog {
             }
         }
         self.buf.clear();
+    }
+
+    /// The path the log was opened from.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    /// Flushes, then goes on in `file`, the path opened anew by someone
+    /// else (the master, after a rotation).
+    pub fn reopen_with(&mut self, file: File) {
+        self.flush();
+        self.file = Some(file);
     }
 
     /// Flushes, then reopens the file by its name (after a rotation).

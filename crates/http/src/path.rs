@@ -150,8 +150,14 @@ pub enum Resolved {
     /// Nothing there (404).
     NotFound,
     /// There, but not to be served: outside the root through a symbolic
-    /// link, a directory without an index, not a regular file (403).
+    /// link, a directory without an index, not a regular file, a link
+    /// loop (403).
     Forbidden,
+    /// The system refused the worker access (`EACCES`, `EPERM`: its user
+    /// may not read the file or search a directory on the way): 403, and
+    /// worth an error log line, as nginx writes, since the fix is the
+    /// file's permissions.
+    Denied(std::io::Error),
     /// The system failed to say (out of descriptors or memory, an I/O
     /// error): nginx's 500, since the file may well be there.
     Failed(std::io::Error),
@@ -160,14 +166,16 @@ pub enum Resolved {
 /// What a failed look-up or open of a file means for the request, as
 /// nginx's static handler reads `errno`: no such file, a file where a
 /// directory was needed, or a name too long is 404; no permission or a
-/// link loop is 403 (`Forbidden`); anything else (`EMFILE`, `ENFILE`,
+/// link loop is 403 (`Denied` for the first, which the error log
+/// reports, `Forbidden` for the other); anything else (`EMFILE`, `ENFILE`,
 /// `ENOMEM`, `EIO`...) says nothing about the file and is 500. Answering
 /// 404 for those told clients, and the caches in between, that a file
 /// which exists did not.
 pub fn classify(e: std::io::Error) -> Resolved {
     match e.raw_os_error() {
         Some(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => Resolved::NotFound,
-        Some(libc::EACCES | libc::EPERM | libc::ELOOP | libc::EMLINK) => Resolved::Forbidden,
+        Some(libc::EACCES | libc::EPERM) => Resolved::Denied(e),
+        Some(libc::ELOOP | libc::EMLINK) => Resolved::Forbidden,
         _ if e.kind() == std::io::ErrorKind::NotFound => Resolved::NotFound,
         _ if e.kind() == std::io::ErrorKind::PermissionDenied => Resolved::Forbidden,
         _ => Resolved::Failed(e),
@@ -289,7 +297,10 @@ mod tests {
         for n in [libc::ENOENT, libc::ENOTDIR, libc::ENAMETOOLONG] {
             assert!(matches!(classify(e(n)), Resolved::NotFound), "{n}");
         }
-        for n in [libc::EACCES, libc::ELOOP, libc::EMLINK] {
+        for n in [libc::EACCES, libc::EPERM] {
+            assert!(matches!(classify(e(n)), Resolved::Denied(_)), "{n}");
+        }
+        for n in [libc::ELOOP, libc::EMLINK] {
             assert!(matches!(classify(e(n)), Resolved::Forbidden), "{n}");
         }
         for n in [libc::EMFILE, libc::ENFILE, libc::ENOMEM, libc::EIO] {

@@ -32,10 +32,13 @@ pub(crate) struct Req<'a> {
     pub host: Option<&'a [u8]>,
     pub conn_close: bool,
     pub conn_keep_alive: bool,
-    pub if_none_match: Option<&'a [u8]>,
+    /// `If-None-Match`, its lines joined with commas when repeated (a
+    /// list: RFC 9110 §5.3).
+    pub if_none_match: Option<std::borrow::Cow<'a, [u8]>>,
     pub if_modified_since: Option<&'a [u8]>,
     pub if_range: Option<&'a [u8]>,
-    pub if_match: Option<&'a [u8]>,
+    /// `If-Match`, joined as `if_none_match` is.
+    pub if_match: Option<std::borrow::Cow<'a, [u8]>>,
     pub if_unmodified_since: Option<&'a [u8]>,
     pub range: Option<&'a [u8]>,
     pub referer: Option<&'a [u8]>,
@@ -254,9 +257,12 @@ fn etag_matches_strong(header: &[u8], etag: &str) -> bool {
     header.trim_ascii() == b"*" || header.split(|&c| c == b',').any(|t| t.trim_ascii() == etag.as_bytes())
 }
 
-/// An HTTP date in seconds since the epoch.
+/// An HTTP date in seconds since the epoch. What follows a `;` is not
+/// part of it: old browsers sent `If-Modified-Since: <date>; length=<n>`,
+/// whose date nginx reads.
 fn http_secs(header: &[u8]) -> Option<u64> {
-    let t = httpdate::parse_http_date(std::str::from_utf8(header).ok()?.trim()).ok()?;
+    let date = header.split(|&c| c == b';').next()?;
+    let t = httpdate::parse_http_date(std::str::from_utf8(date).ok()?.trim()).ok()?;
     Some(t.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs())
 }
 
@@ -288,10 +294,10 @@ fn preconditions(r: &Req<'_>, e: &Entry) -> Precondition {
             return Precondition::Failed;
         }
     }
-    if r.if_match.is_some_and(|im| !etag_matches_strong(im, &e.etag)) {
+    if r.if_match.as_deref().is_some_and(|im| !etag_matches_strong(im, &e.etag)) {
         return Precondition::Failed;
     }
-    let not_modified = match (r.if_none_match, r.if_modified_since) {
+    let not_modified = match (r.if_none_match.as_deref(), r.if_modified_since) {
         (Some(inm), _) => etag_matches(inm, &e.etag),
         (None, Some(ims)) => ims == e.last_modified.as_bytes() || http_secs(ims) == Some(mtime_secs(e)),
         (None, None) => false,
@@ -357,6 +363,14 @@ pub(crate) fn respond(
             }
             Lookup::NotFound => (404, error(out, date, 404, head_only, close, b"")),
             Lookup::Forbidden => (403, error(out, date, 403, head_only, close, b"")),
+            Lookup::Denied(path, e) => {
+                // As nginx: `[error] open() "..." failed (13: Permission
+                // denied)`: the 403 alone does not say which file's
+                // permissions to fix (the workers run as `nobody` unless
+                // `user` says otherwise).
+                tracing::error!(client = %peer, "open() \"{}\" failed: {e}", path.display());
+                (403, error(out, date, 403, head_only, close, b""))
+            }
             Lookup::Failed(path, e) => {
                 // As nginx: `[crit] open() "..." failed (24: Too many open
                 // files)`, a 500, and the connection closed (which, out of

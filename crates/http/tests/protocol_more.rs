@@ -362,3 +362,48 @@ fn a_repeated_single_value_header_counts_once_the_first() {
     );
     assert_eq!(r.status, 304);
 }
+
+/// `If-None-Match` and `If-Match` are lists (RFC 9110 §13.1.1-2): sent
+/// on several lines they are one list, as if joined with commas
+/// (§5.3), so a tag on any line counts. The last line alone used to
+/// decide: a matching tag on an earlier line gave 200 instead of 304,
+/// and a matching `If-Match` on an earlier line gave 412.
+#[test]
+fn repeated_list_headers_are_one_list() {
+    let s = Server::start(|_| {});
+    let etag = get(&s, "/a.txt").header("etag").unwrap().to_string();
+    for lines in [
+        format!("If-None-Match: {etag}\r\nIf-None-Match: \"zz\""),
+        format!("If-None-Match: \"zz\"\r\nIf-None-Match: {etag}"),
+    ] {
+        let r = request(&s, &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\n{lines}\r\n\r\n"));
+        assert_eq!(r.status, 304, "{lines}");
+    }
+    let r = request(
+        &s,
+        "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"y\"\r\nIf-None-Match: \"zz\"\r\n\r\n",
+    );
+    assert_eq!(r.status, 200);
+    for lines in
+        [format!("If-Match: {etag}\r\nIf-Match: \"zz\""), format!("If-Match: \"zz\"\r\nIf-Match: {etag}")]
+    {
+        let r = request(&s, &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\n{lines}\r\n\r\n"));
+        assert_eq!(r.status, 200, "{lines}");
+    }
+    let r = request(&s, "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Match: \"y\"\r\nIf-Match: \"zz\"\r\n\r\n");
+    assert_eq!(r.status, 412);
+}
+
+/// `If-Modified-Since: <date>; length=<n>`, as old browsers sent it (the
+/// Netscape extension): nginx reads the date and answers 304; spindle
+/// could not parse the whole value and sent the file again (200).
+#[test]
+fn an_if_modified_since_with_a_length_suffix_is_read_for_its_date() {
+    let s = Server::start(|_| {});
+    let lm = get(&s, "/a.txt").header("last-modified").unwrap().to_string();
+    let r =
+        request(&s, &format!("GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: {lm}; length=13\r\n\r\n"));
+    assert_eq!(r.status, 304);
+    let r = request(&s, "GET /a.txt HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT; length=13\r\n\r\n");
+    assert_eq!(r.status, 200);
+}

@@ -121,6 +121,10 @@ pub const EXPECTED: &[Expected] = &[
     keep("HEAD with If-Match failing", "connection", "keep-alive", "close", CLOSE_412),
     keep("INM matches, IMS older", "status", "200", "304",
         "RFC 9110 §13.1.3: If-Modified-Since MUST be ignored when If-None-Match is sent; nginx wants both to hold"),
+    keep("INM on two lines", "status", "400", "304",
+        "If-None-Match is a list: on several lines it is one list (RFC 9110 §5.3), which spindle \
+        reads as such; nginx takes it for a single-value header and refuses the repeat"),
+    keep("INM on two lines", "end", "closed", "open", "follows from the 400 above"),
     keep("header too long", "status", "400", "431", HEAD_431),
     keep("head over 32k", "status", "400", "431", HEAD_431),
     keep("no colon", "status", "200", "400",
@@ -203,6 +207,15 @@ pub fn cases() -> Vec<Case> {
         "http://localhost:8080/a.txt",
         "http://localhost",
         "http://other.example/sub",
+        "http://user@localhost/a.txt",
+        "http://user:pw@localhost/a.txt",
+        "http://a_b/a.txt",
+        "http://local~host/a.txt",
+        "http://localhost:8x/a.txt",
+        "http://localhost:/a.txt",
+        "http://[::1]:80/a.txt",
+        "http://[::1]x/a.txt",
+        "http://localhost#x",
         "HTTP://localhost/a.txt",
         "https://localhost/a.txt",
         "*",
@@ -343,6 +356,10 @@ pub fn cases() -> Vec<Case> {
     ));
     v.push(raw("HEAD with INM", req("HEAD", "/mid.txt", &format!("If-None-Match: {ETAG}\r\n"))));
     v.push(raw("INM on 404", req("GET", "/nope", "If-None-Match: *\r\n")));
+    v.push(raw(
+        "INM on two lines",
+        req("GET", "/mid.txt", &format!("If-None-Match: \"x\"\r\nIf-None-Match: {ETAG}\r\n")),
+    ));
     v.push(raw("HEAD with If-Match failing", req("HEAD", "/mid.txt", "If-Match: \"x\"\r\n")));
     v.push(raw(
         "If-Match and range",
