@@ -616,3 +616,29 @@ fn flushall_saves_the_empty_dataset_when_save_points_are_set() {
     let mut c = conn(&srv);
     assert_eq!(q::<i64>(&mut c, &[b"DBSIZE"]), 0);
 }
+
+/// RESTORE goes to the AOF as Redis logs it: a relative TTL becomes an
+/// absolute one with ABSTTL appended; a TTL of 0, or one the client
+/// already gave as absolute, goes as sent (its own spelling kept).
+#[test]
+fn restore_is_logged_as_redis_logs_it() {
+    let dir = fresh_dir();
+    let srv = start_in(&dir, aof_on);
+    let mut c = conn(&srv);
+    let p = hash_payload();
+    let at = (now_ms() + 900_000).to_string();
+    let _: () = q(&mut c, &[b"RESTORE", b"rel", b"900000", &p]);
+    let _: () = q(&mut c, &[b"RESTORE", b"abs", at.as_bytes(), &p, b"absttl"]);
+    let _: () = q(&mut c, &[b"RESTORE", b"none", b"0", &p]);
+    let text = aof_text(&dir);
+    let logged = |key: &str, tail: &str| {
+        let cmd = format!("$7\r\nRESTORE\r\n${}\r\n{key}\r\n", key.len());
+        let at = text.find(&cmd).unwrap_or_else(|| panic!("{key} not logged: {text:?}"));
+        let next = text[at + cmd.len()..].find("*").map_or(text.len(), |i| at + cmd.len() + i);
+        assert!(text[at..next].ends_with(tail), "{key}: {:?}", &text[at..next]);
+    };
+    logged("rel", "$6\r\nABSTTL\r\n");
+    logged("abs", "$6\r\nabsttl\r\n");
+    let none = text.find("$4\r\nnone\r\n$1\r\n0\r\n").unwrap_or_else(|| panic!("{text:?}"));
+    assert!(!text[none..].contains("ABSTTL"), "{text:?}");
+}

@@ -107,6 +107,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Save the RDB on disk and reload it back to memory.",
     "PANIC",
     "    Crash the server simulating a panic.",
+    "PAUSE-CRON <0|1>",
+    "    Stop periodic cron job processing.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -146,6 +148,11 @@ fn debug(ctx: &mut Ctx<'_>) {
         (b"error", 3) => debug_error(ctx),
         (b"reload", 2) => super::persist::debug_reload(ctx),
         (b"loadaof", 2) => super::persist::debug_loadaof(ctx),
+        (b"pause-cron", 3) => {
+            let Some(v) = ctx.int_arg(2) else { return };
+            ctx.srv.pause_cron = v != 0;
+            ctx.ok()
+        }
         (b"segfault", 2) => crate::server::crash::segfault(),
         (b"panic", 2) => panic!("DEBUG PANIC called at Unix time {}", ctx.srv.now_ms / 1000),
         (b"aof-flush-sleep", 3) => {

@@ -143,10 +143,14 @@ fn translate(
         },
         "restore" => match deadline {
             None => emit(out, &[b"DEL", key]),
+            // As Redis: a TTL of 0, or one already absolute, goes as sent.
+            Some(at) if at == NO_EXPIRE || argv[4..].iter().any(|a| a.eq_ignore_ascii_case(b"absttl")) => {
+                emit(out, argv)
+            }
             Some(at) => {
-                let ttl = if at == NO_EXPIRE { "0".to_string() } else { at.to_string() };
+                let ttl = at.to_string();
                 let mut v: Vec<&[u8]> = vec![argv[0], key, ttl.as_bytes(), argv[3]];
-                v.extend(argv[4..].iter().filter(|a| !a.eq_ignore_ascii_case(b"absttl")));
+                v.extend(&argv[4..]);
                 v.push(b"ABSTTL");
                 emit(out, &v);
             }

@@ -90,6 +90,9 @@ pub struct Server {
     pub shutdown: bool,
     /// Whether the cron runs the active expiry cycle (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
+    /// The cron does nothing (DEBUG PAUSE-CRON, Redis's test hook): no
+    /// expiry cycle, no child reaped, no save point, no rewrite.
+    pub pause_cron: bool,
     /// Reads that found no key, while `keymiss` events are enabled.
     pub miss_log: Option<Vec<(usize, crate::db::Key)>>,
     /// The databases log the keys they create (`new` events are enabled,
@@ -230,6 +233,7 @@ impl Server {
             listening: listen::Listeners::default(),
             shutdown: false,
             active_expire_enabled: true,
+            pause_cron: false,
             miss_log: None,
             tracking_new: false,
             lazyfree: lazyfree::LazyFree::new(),
@@ -663,6 +667,9 @@ fn close_killed(lp: &mut Loop, srv: &mut Server) {
 fn cron(shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
+    if srv.pause_cron {
+        return;
+    }
     srv.rebase_clock();
     srv.peak_memory = srv.peak_memory.max(crate::alloc::used_memory());
     if srv.active_expire_enabled && srv.pause.is_none() {
