@@ -147,6 +147,7 @@ fn sample(name: &str) -> (&'static str, &'static str) {
         "latency-tracking-info-percentiles" => ("99.90 5e1 0.001", "99.9 50 0.001"),
         "active-expire-effort" => ("3", "3"),
         "loglevel" => ("warning", "warning"),
+        "shutdown-on-sigint" | "shutdown-on-sigterm" => ("now SAVE", "save now"),
         _ => ("33", "33"), // the encoding thresholds
     }
 }

@@ -207,3 +207,80 @@ fn crashes_leave_a_report_in_the_log() {
     assert!(text.contains("------ STACK TRACE ------"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn signal(child: &Child, sig: &str) {
+    let st = Command::new("kill").args([sig, &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+}
+
+/// Polls `cond` until it holds, failing after [`TIMEOUT`].
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + TIMEOUT;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Redis 7's shutdown on a signal: scheduled for the cron, so SHUTDOWN
+/// ABORT can cancel it; a final save that fails keeps the server running
+/// (nothing is lost by exiting without it); SHUTDOWN NOSAVE then stops.
+#[test]
+fn a_signal_shutdown_can_be_aborted_and_a_failed_final_save_keeps_serving() {
+    let dir = fresh_dir("abort");
+    let log = dir.join("kv.log");
+    let args = ["--save", "3600 1", "--enable-debug-command", "yes", "--logfile", log.to_str().unwrap()];
+    let (mut child, port) = spawn(&dir, &args);
+    let mut c = Client::connect(port);
+    c.send(&["SHUTDOWN", "ABORT"]);
+    assert_eq!(c.line(), "-ERR No shutdown in progress.");
+    c.send(&["DEBUG", "PAUSE-CRON", "1"]);
+    assert_eq!(c.line(), "+OK");
+    signal(&child, "-TERM");
+    wait_for("the signal to be logged", || {
+        std::fs::read_to_string(&log).unwrap_or_default().contains("Received SIGTERM scheduling shutdown")
+    });
+    c.send(&["SHUTDOWN", "ABORT"]);
+    assert_eq!(c.line(), "+OK");
+    c.send(&["DEBUG", "PAUSE-CRON", "0"]);
+    assert_eq!(c.line(), "+OK");
+    // A save that cannot succeed: dump.rdb is a folder.
+    c.send(&["SET", "k", "v"]);
+    assert_eq!(c.line(), "+OK");
+    std::fs::create_dir(dir.join("dump.rdb")).unwrap();
+    signal(&child, "-TERM");
+    wait_for("the refused shutdown to be logged", || {
+        std::fs::read_to_string(&log).unwrap_or_default().contains("errors trying to shut down the server")
+    });
+    assert!(child.try_wait().unwrap().is_none(), "the server exited without its final save");
+    c.send(&["PING"]);
+    assert_eq!(c.line(), "+PONG");
+    c.send(&["SHUTDOWN", "NOSAVE"]);
+    assert!(wait_exit(&mut child).success());
+    assert!(std::fs::read_to_string(&log).unwrap().contains("ready to exit, bye bye"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A second SIGINT while the final snapshot is being written exits at
+/// once, leaving no temporary file (Redis's "you insist").
+#[test]
+fn a_second_sigint_during_the_final_save_exits_at_once() {
+    let dir = fresh_dir("insist");
+    let (mut child, port) = spawn(&dir, &["--save", "3600 1"]);
+    let mut c = Client::connect(port);
+    for i in 0..20 {
+        c.send(&["SET", &i.to_string(), "v"]);
+        assert_eq!(c.line(), "+OK");
+    }
+    // 20 keys at 100 ms each: a final save of 2 s.
+    c.send(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]);
+    assert_eq!(c.line(), "+OK");
+    let temp = dir.join(format!("temp-{}.rdb", child.id()));
+    signal(&child, "-INT");
+    wait_for("the final save to start", || temp.exists());
+    signal(&child, "-INT");
+    assert_eq!(wait_exit(&mut child).code(), Some(1));
+    assert!(!temp.exists(), "the temporary snapshot is left behind");
+    assert!(!dir.join("dump.rdb").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -263,45 +263,42 @@ fn debug_object(ctx: &mut Ctx<'_>) {
 }
 
 fn shutdown(ctx: &mut Ctx<'_>) {
-    let mut save = None;
+    let (mut save, mut nosave, mut now, mut force, mut abort) = (false, false, false, false, false);
     for i in 1..ctx.argc() {
         let a = ctx.arg(i).to_ascii_lowercase();
         match a.as_slice() {
-            b"nosave" if save.is_none() => save = Some(false),
-            b"save" if save.is_none() => save = Some(true),
-            b"now" | b"force" | b"abort" => {}
+            b"nosave" => nosave = true,
+            b"save" => save = true,
+            b"now" => now = true,
+            b"force" => force = true,
+            b"abort" => abort = true,
             _ => return ctx.error(super::SYNTAX),
         }
     }
-    if ctx.args.iter().skip(1).any(|a| a.eq_ignore_ascii_case(b"abort")) {
-        return ctx.error("ERR No shutdown in progress.");
+    if (abort && (save || nosave || now || force)) || (save && nosave) {
+        return ctx.error(super::SYNTAX);
+    }
+    if abort {
+        // Only a signal's shutdown waits to be carried out (for the cron);
+        // SHUTDOWN itself finishes before it replies.
+        if ctx.srv.shutdown_asap.take().is_none() {
+            return ctx.error("ERR No shutdown in progress.");
+        }
+        tracing::info!("Shutdown manually aborted.");
+        return ctx.ok();
     }
     tracing::info!(client = ctx.c.id, "SHUTDOWN requested");
-    let force = ctx.args.iter().skip(1).any(|a| a.eq_ignore_ascii_case(b"force"));
-    let mode = match save {
-        Some(true) => ShutdownSave::Save,
-        Some(false) => ShutdownSave::NoSave,
-        None => ShutdownSave::Default,
+    let mode = if save {
+        ShutdownSave::Save
+    } else if nosave {
+        ShutdownSave::NoSave
+    } else {
+        ShutdownSave::Default
     };
-    // AOF turned on at run time has no file that holds the dataset until
-    // its first rewrite ends; stopping now would lose what the AOF was
-    // turned on to keep (Redis refuses too, unless FORCE).
-    let writing_initial_aof = ctx.srv.persist.aof.waiting_rewrite
-        && ctx.srv.persist.child.as_ref().is_some_and(|c| c.kind == crate::persist::ChildKind::AofRewrite);
-    if writing_initial_aof {
-        if !force {
-            tracing::warn!("writing the initial AOF, can't exit");
-            return ctx.error("ERR Errors trying to SHUTDOWN. Check logs.");
-        }
-        tracing::warn!("writing the initial AOF; exiting anyway");
-    }
     // Save now, while the client can still be told it failed (Redis then
     // refuses to stop unless FORCE was given).
-    if let Err(e) = crate::persist::prepare_shutdown(ctx.srv, mode) {
-        tracing::error!(error = %e, "error trying to save the DB before shutting down");
-        if !force {
-            return ctx.error("ERR Errors trying to SHUTDOWN. Check logs.");
-        }
+    if crate::persist::finish_shutdown(ctx.srv, mode, force).is_err() {
+        return ctx.error("ERR Errors trying to SHUTDOWN. Check logs.");
     }
     ctx.srv.persist.shutdown_save = ShutdownSave::NoSave;
     ctx.srv.shutdown = true;

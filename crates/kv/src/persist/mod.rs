@@ -68,6 +68,23 @@ pub enum ShutdownSave {
     NoSave,
 }
 
+impl ShutdownSave {
+    /// The save choice and FORCE of a flag list as `shutdown-on-sigint`
+    /// and `shutdown-on-sigterm` hold it (`default`, or words among
+    /// `save`/`nosave`, `now`, `force`).
+    pub fn from_flags(words: &str) -> (ShutdownSave, bool) {
+        let has = |w: &str| words.split_whitespace().any(|x| x.eq_ignore_ascii_case(w));
+        let save = if has("save") {
+            ShutdownSave::Save
+        } else if has("nosave") {
+            ShutdownSave::NoSave
+        } else {
+            ShutdownSave::Default
+        };
+        (save, has("force"))
+    }
+}
+
 /// Persistence state kept in the server.
 #[derive(Debug, Default)]
 pub struct Persist {
@@ -103,6 +120,9 @@ pub struct Persist {
     pub aof_last_rewrite_failed: bool,
     /// What the last snapshot load found (`rdb_last_load_keys_*`).
     pub last_load: snapshot::LoadStats,
+    /// The final snapshot of a shutdown is being written: a second SIGINT
+    /// meanwhile exits at once (see [`snapshot::save`]).
+    pub shutting_down: bool,
     /// Clients that sent SYNC, waiting for a snapshot.
     pub sync_waiters: Vec<sync::Waiter>,
     /// Log the command now running to the AOF even though the change
@@ -322,7 +342,41 @@ pub fn prepare_shutdown(srv: &mut Server, mode: ShutdownSave) -> io::Result<()> 
     };
     if save {
         tracing::info!("saving the final RDB snapshot before exiting");
-        snapshot::save(srv)?;
+        srv.persist.shutting_down = true;
+        let saved = snapshot::save(srv);
+        srv.persist.shutting_down = false;
+        saved?;
+    }
+    Ok(())
+}
+
+/// [`finish_shutdown`] refused: the server must keep running (why is in
+/// the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownRefused;
+
+/// Redis's `finishShutdown`, for SHUTDOWN and for a stop signal: refuses
+/// while AOF, turned on at run time, is writing its first file (the
+/// dataset is in no file yet), then stops any child, flushes the AOF and
+/// saves the final snapshot as `mode` says. With `force`, neither the
+/// first AOF nor a failed save stops the exit. `Err` means the server
+/// must keep running (the reason is logged).
+pub fn finish_shutdown(srv: &mut Server, mode: ShutdownSave, force: bool) -> Result<(), ShutdownRefused> {
+    let writing_initial_aof = srv.persist.aof.waiting_rewrite
+        && srv.persist.child.as_ref().is_some_and(|c| c.kind == ChildKind::AofRewrite);
+    if writing_initial_aof {
+        if !force {
+            tracing::warn!("Writing initial AOF, can't exit.");
+            return Err(ShutdownRefused);
+        }
+        tracing::warn!("Writing initial AOF. Exit anyway.");
+    }
+    if let Err(e) = prepare_shutdown(srv, mode) {
+        if !force {
+            tracing::warn!(error = %e, "Error trying to save the DB, can't exit.");
+            return Err(ShutdownRefused);
+        }
+        tracing::warn!(error = %e, "Error trying to save the DB. Exit anyway.");
     }
     Ok(())
 }

@@ -109,7 +109,25 @@ pub fn save_to_disk(srv: &Server, on_key: &mut dyn FnMut()) -> io::Result<()> {
 /// # Errors
 /// Any I/O failure (logged here too).
 pub fn save(srv: &mut Server) -> io::Result<()> {
-    match save_to_disk(srv, &mut || {}) {
+    // `rdb-key-save-delay` (Redis's test hook) slows this save too; and
+    // the final save of a shutdown watches for a second SIGINT, Redis's
+    // "you insist": exit at once, leaving no temporary file.
+    let delay = u64::try_from(srv.config.rdb_key_save_delay).unwrap_or(0);
+    let shutting_down = srv.persist.shutting_down;
+    let temp = srv.config.dir.join(format!("temp-{}.rdb", sys::getpid()));
+    let mut keys = 0u32;
+    let mut on_key = || {
+        if delay > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(delay));
+        }
+        keys = keys.wrapping_add(1);
+        if shutting_down && (delay > 0 || keys % 1024 == 0) && sys::sigint_pending() {
+            tracing::warn!("You insist... exiting now.");
+            let _ = std::fs::remove_file(&temp);
+            std::process::exit(1);
+        }
+    };
+    match save_to_disk(srv, &mut on_key) {
         Ok(()) => {
             tracing::info!("DB saved on disk");
             srv.dirty = 0;

@@ -170,3 +170,15 @@ pub fn sendfile(
     *offset = off as u64;
     Ok(n as usize)
 }
+
+/// Whether a SIGINT is pending for this thread or the process: the loop
+/// blocks it (it is read from a signalfd between iterations), so during a
+/// long save in the loop's thread a second Ctrl-C waits here.
+pub fn sigint_pending() -> bool {
+    // SAFETY: a zeroed sigset_t is a valid argument for sigpending, which
+    // fills it; sigismember reads the live local.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigpending(&mut set) == 0 && libc::sigismember(&set, libc::SIGINT) == 1
+    }
+}

@@ -20,6 +20,11 @@ pub struct Config {
     /// `unixsocketperm`: the socket file's permission bits (0: as the
     /// umask leaves them).
     pub unixsocketperm: u32,
+    /// `shutdown-on-sigint`: how SIGINT shuts down (`default`, or flags
+    /// among `save`/`nosave`, `now`, `force`, as SHUTDOWN takes them).
+    pub shutdown_on_sigint: String,
+    /// `shutdown-on-sigterm`: the same for SIGTERM.
+    pub shutdown_on_sigterm: String,
     /// `requirepass`: the default user's password; empty means none.
     pub requirepass: Vec<u8>,
     /// `protected-mode`: refuse non-loopback clients when no password is set.
@@ -253,6 +258,8 @@ impl Default for Config {
             port: 6379,
             unixsocket: String::new(),
             unixsocketperm: 0,
+            shutdown_on_sigint: "default".into(),
+            shutdown_on_sigterm: "default".into(),
             requirepass: Vec::new(),
             protected_mode: true,
             databases: 16,

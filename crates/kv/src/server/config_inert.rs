@@ -31,7 +31,7 @@
 //!   checked), `aof-rewrite-incremental-fsync`,
 //!   `rdb-save-incremental-fsync`, `no-appendfsync-on-rewrite`,
 //!   `sanitize-dump-payload`,
-//!   `shutdown-on-sigint`, `shutdown-on-sigterm`, `shutdown-timeout`;
+//!   `shutdown-timeout` (no replicas to wait for);
 //! - memory and CPU tuning: `activedefrag`, `active-defrag-*`,
 //!   `jemalloc-bg-thread`, `disable-thp`, `oom-score-adj`,
 //!   `oom-score-adj-values`, `maxmemory-eviction-tenacity`,
@@ -54,8 +54,8 @@
 
 use super::config::Config;
 use super::config_table::{
-    fmt_bool, int, mem, name_of, not_one_of, one, pick, resplit, yes_no, ConfigOption, HIDDEN, I32,
-    IMMUTABLE, INERT, MULTI_ARG,
+    fmt_bool, int, mem, name_of, one, pick, resplit, yes_no, ConfigOption, HIDDEN, I32, IMMUTABLE, INERT,
+    MULTI_ARG,
 };
 
 /// The value of inert option `name`, or `default` if it was never set.
@@ -70,34 +70,6 @@ fn enumv(v: &[String], names: &[(&'static str, u32)]) -> Result<String, String> 
     Ok(name_of(names, pick(v, names)?))
 }
 
-/// A multi-argument enum of bit flags (`shutdown-on-sigint save now`),
-/// printed as Redis's `configEnumGetName` prints it.
-fn shutdown_flags(v: &[String]) -> Result<String, String> {
-    let v = resplit(v)?;
-    if v.is_empty() {
-        return Err(not_one_of(SHUTDOWN));
-    }
-    let mut bits = 0;
-    for a in &v {
-        let a = a.to_ascii_lowercase();
-        bits |=
-            SHUTDOWN.iter().find(|(n, _)| *n == a).map(|&(_, x)| x).ok_or_else(|| not_one_of(SHUTDOWN))?;
-    }
-    if bits & 1 != 0 && bits & 2 != 0 {
-        return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
-    }
-    if let Some((n, _)) = SHUTDOWN.iter().find(|(_, x)| *x == bits) {
-        return Ok(n.to_string());
-    }
-    Ok(SHUTDOWN
-        .iter()
-        .filter(|&&(_, x)| x != 0 && bits & x == x)
-        .map(|(n, _)| *n)
-        .collect::<Vec<_>>()
-        .join(" "))
-}
-
-const SHUTDOWN: &[(&str, u32)] = &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)];
 const PROTECTED_ACTION: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("local", 2)];
 
 /// `oom-score-adj-values`: three integers in -2000..=2000.
@@ -296,8 +268,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     e!("enable-module-command", IMMUTABLE, PROTECTED_ACTION, "no"),
     e!("cluster-preferred-endpoint-type", 0, &[("ip", 0), ("hostname", 1), ("unknown-endpoint", 2)], "ip"),
     e!("propagation-error-behavior", 0, &[("ignore", 0), ("panic", 1), ("panic-on-replicas", 2)], "ignore"),
-    inert!("shutdown-on-sigint", None, MULTI_ARG, "default", |v| shutdown_flags(v)?),
-    inert!("shutdown-on-sigterm", None, MULTI_ARG, "default", |v| shutdown_flags(v)?),
     // Numbers.
     i!("cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), 0, 0, I32, "10"),
     i!("cluster-migration-barrier", None, 0, 0, I32, "1"),
@@ -371,6 +341,7 @@ mod tests {
 
     #[test]
     fn special_values_follow_redis() {
+        use super::super::config_table::shutdown_flags;
         assert_eq!(shutdown_flags(&v(&["now", "SAVE"])).unwrap(), "save now");
         assert_eq!(shutdown_flags(&v(&["default"])).unwrap(), "default");
         assert!(shutdown_flags(&v(&["save", "nosave"])).unwrap_err().contains("simultaneously"));

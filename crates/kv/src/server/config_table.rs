@@ -342,6 +342,12 @@ macro_rules! memory {
 pub static OPTIONS: &[ConfigOption] = &[
     opt!("bind", None, LISTENER | MULTI_ARG, |c| c.bind.join(" "), |c, v| set_bind(c, v)?),
     integer!("port", None, LISTENER, 0, 65535, port),
+    opt!("shutdown-on-sigint", None, MULTI_ARG, |c| c.shutdown_on_sigint.clone(), |c, v| c
+        .shutdown_on_sigint =
+        shutdown_flags(v)?),
+    opt!("shutdown-on-sigterm", None, MULTI_ARG, |c| c.shutdown_on_sigterm.clone(), |c, v| c
+        .shutdown_on_sigterm =
+        shutdown_flags(v)?),
     opt!("unixsocket", None, IMMUTABLE, |c| c.unixsocket.clone(), |c, v| c.unixsocket = one(v)?.to_string()),
     opt!("unixsocketperm", None, IMMUTABLE, |c| format!("{:o}", c.unixsocketperm), |c, v| c.unixsocketperm =
         octal(v)?),
@@ -503,6 +509,35 @@ fn octal(v: &[String]) -> Result<u32, String> {
     }
     Ok(n as u32)
 }
+
+/// A multi-argument enum of bit flags (`shutdown-on-sigint save now`),
+/// printed as Redis's `configEnumGetName` prints it.
+pub(super) fn shutdown_flags(v: &[String]) -> Result<String, String> {
+    let v = resplit(v)?;
+    if v.is_empty() {
+        return Err(not_one_of(SHUTDOWN));
+    }
+    let mut bits = 0;
+    for a in &v {
+        let a = a.to_ascii_lowercase();
+        bits |=
+            SHUTDOWN.iter().find(|(n, _)| *n == a).map(|&(_, x)| x).ok_or_else(|| not_one_of(SHUTDOWN))?;
+    }
+    if bits & 1 != 0 && bits & 2 != 0 {
+        return Err("shutdown options SAVE and NOSAVE can't be used simultaneously".into());
+    }
+    if let Some((n, _)) = SHUTDOWN.iter().find(|(_, x)| *x == bits) {
+        return Ok(n.to_string());
+    }
+    Ok(SHUTDOWN
+        .iter()
+        .filter(|&&(_, x)| x != 0 && bits & x == x)
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+const SHUTDOWN: &[(&str, u32)] = &[("default", 0), ("save", 1), ("nosave", 2), ("now", 4), ("force", 8)];
 
 #[cfg(test)]
 mod tests {

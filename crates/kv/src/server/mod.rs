@@ -91,8 +91,13 @@ pub struct Server {
     /// Whether the cron runs the active expiry cycle (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
     /// The cron does nothing (DEBUG PAUSE-CRON, Redis's test hook): no
-    /// expiry cycle, no child reaped, no save point, no rewrite.
+    /// expiry cycle, no child reaped, no save point, no rewrite, and a
+    /// stop signal waits.
     pub pause_cron: bool,
+    /// A stop signal (its number) asked for a shutdown, which the next
+    /// cron carries out (Redis's `shutdown_asap`); SHUTDOWN ABORT cancels
+    /// it before then.
+    pub shutdown_asap: Option<i32>,
     /// Reads that found no key, while `keymiss` events are enabled.
     pub miss_log: Option<Vec<(usize, crate::db::Key)>>,
     /// The databases log the keys they create (`new` events are enabled,
@@ -234,6 +239,7 @@ impl Server {
             shutdown: false,
             active_expire_enabled: true,
             pause_cron: false,
+            shutdown_asap: None,
             miss_log: None,
             tracking_new: false,
             lazyfree: lazyfree::LazyFree::new(),
@@ -664,10 +670,52 @@ fn close_killed(lp: &mut Loop, srv: &mut Server) {
 }
 
 /// The cron (`serverCron`), `hz` times a second.
-fn cron(shared: &Shared) {
+/// SIGINT or SIGTERM: as Redis's `sigShutdownHandler`, the shutdown is
+/// only scheduled here, for the cron, which can refuse it (a final save
+/// that fails keeps the server running) and which SHUTDOWN ABORT can
+/// cancel. A second SIGINT before it ran means "now": the process exits
+/// at once (as it does during the final save; see `persist::snapshot`).
+fn stop_signal(shared: &Shared, signum: i32) {
+    let mut srv = shared.borrow_mut();
+    if srv.shutdown_asap.is_some() && signum == libc::SIGINT {
+        tracing::warn!("You insist... exiting now.");
+        let _ = std::fs::remove_file(srv.config.dir.join(format!("temp-{}.rdb", std::process::id())));
+        std::process::exit(1);
+    }
+    let msg = match signum {
+        libc::SIGINT => "Received SIGINT scheduling shutdown...",
+        libc::SIGTERM => "Received SIGTERM scheduling shutdown...",
+        _ => "Received shutdown signal, scheduling shutdown...",
+    };
+    tracing::warn!("{msg}");
+    srv.shutdown_asap = Some(signum);
+}
+
+/// A scheduled shutdown (see [`stop_signal`]), with the flags
+/// `shutdown-on-sigint` or `shutdown-on-sigterm` give it; true if the
+/// loop is stopping.
+fn shutdown_if_asked(lp: &mut Loop, srv: &mut Server) -> bool {
+    let Some(signum) = srv.shutdown_asap else { return false };
+    let flags =
+        if signum == libc::SIGINT { &srv.config.shutdown_on_sigint } else { &srv.config.shutdown_on_sigterm };
+    let (mode, force) = crate::persist::ShutdownSave::from_flags(flags);
+    if crate::persist::finish_shutdown(srv, mode, force).is_ok() {
+        srv.persist.shutdown_save = crate::persist::ShutdownSave::NoSave;
+        srv.shutdown = true;
+        lp.stop();
+        return true;
+    }
+    tracing::warn!(
+        "SIGTERM received but errors trying to shut down the server, check the logs for more information"
+    );
+    srv.shutdown_asap = None;
+    false
+}
+
+fn cron(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
-    if srv.pause_cron {
+    if srv.pause_cron || shutdown_if_asked(lp, srv) {
         return;
     }
     srv.rebase_clock();
@@ -711,6 +759,8 @@ impl Prepared {
     pub fn run(mut self) -> io::Result<()> {
         self.lp.run(RunMode::Default)?;
         crate::persist::shutdown(&mut self.shared.borrow_mut());
+        // Redis's last words, which scripts wait for.
+        tracing::warn!("spindle kv is now ready to exit, bye bye...");
         Ok(())
     }
 }
@@ -768,15 +818,11 @@ pub fn prepare(mut config: Config) -> io::Result<Prepared> {
     let t = lp.timer_new();
     let s = shared.clone();
     let period = std::time::Duration::from_millis(1000 / hz as u64);
-    lp.timer_start(t, period, Some(period), move |_, _| cron(&s))?;
+    lp.timer_start(t, period, Some(period), move |lp, _| cron(lp, &s))?;
     lp.unref(t.handle());
     for sig in [libc::SIGINT, libc::SIGTERM] {
         let s = shared.clone();
-        let h = lp.signal_start(sig, move |lp, _, signum| {
-            tracing::info!(signum, "received a stop signal, shutting down");
-            s.borrow_mut().shutdown = true;
-            lp.stop();
-        })?;
+        let h = lp.signal_start(sig, move |_, _, signum| stop_signal(&s, signum))?;
         lp.unref(h.handle());
     }
     {
