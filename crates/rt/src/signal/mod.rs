@@ -222,7 +222,7 @@ impl Signal {
             if self.take() {
                 return Poll::Ready(Some(()));
             }
-            let ev = ready!(self.registration.poll_ready(cx, Direction::Read));
+            let ev = ready!(self.registration.poll_ready(cx, None, Direction::Read));
             if ev.is_shutdown() {
                 return Poll::Ready(None);
             }
