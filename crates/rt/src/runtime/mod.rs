@@ -355,10 +355,13 @@ impl Runtime {
     /// closures. Those still running after it are left to finish on their
     /// own, detached (their on-stop hook runs when they do).
     ///
-    /// The timeout bounds only that wait: the tasks are cancelled first,
-    /// and on the multi-thread runtime a worker finishes the poll it is in
-    /// before it stops, so a task blocking inside a poll (rather than in
-    /// `spawn_blocking`) still holds the shutdown up.
+    /// The timeout bounds only the waits on such user code: the tasks are
+    /// cancelled first, and on the multi-thread runtime a worker finishes
+    /// the poll it is in before it stops, so a task blocking inside a poll
+    /// (rather than in `spawn_blocking`) still holds the shutdown up. A
+    /// task inside [`block_in_place`] does not: its thread gave its worker
+    /// role away, and it is waited for under the same timeout as the
+    /// pool's threads (and left to finish detached past it), as in tokio.
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -399,13 +402,17 @@ impl Drop for Runtime {
         // being closed) or `Handle::current` works instead of panicking
         // halfway through. Whatever role this thread had comes back after.
         let _context = context::set_aside(context::Current::Entered(self.handle.inner.clone()));
+        // One deadline for every wait on user code: threads in
+        // `block_in_place`, then the blocking pool. `None`: no timeout.
+        let deadline = std::time::Instant::now().checked_add(self.blocking_wait);
         match &mut self.kind {
             Kind::CurrentThread(core) => core.shutdown(),
-            Kind::MultiThread(mt) => mt.shutdown(),
+            Kind::MultiThread(mt) => mt.shutdown(deadline),
         }
         // After the tasks: a task's destructor may still hand work to the
         // pool. A timed-out wait leaves the rest of the threads detached.
-        let _all_exited = self.handle.inner.blocking().shutdown(self.blocking_wait);
+        let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(std::time::Instant::now()));
+        let _all_exited = self.handle.inner.blocking().shutdown(left);
     }
 }
 
