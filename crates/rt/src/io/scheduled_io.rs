@@ -122,14 +122,14 @@ impl Slot {
     /// place written into `key`. Returns a replaced waker (the future moved
     /// to another task) to drop once the lock is released.
     fn register_keyed(&mut self, key: &mut Option<Key>, waker: &Waker) -> Option<Waker> {
-        if let Some(k) = *key {
-            if k.epoch == self.epoch {
-                let stored = if k.place == 0 { &mut self.first } else { &mut self.rest[k.place - 1] };
-                return match stored {
-                    Some(w) if w.will_wake(waker) => None,
-                    slot => slot.replace(waker.clone()),
-                };
+        if let Some(k) = key.filter(|k| k.epoch == self.epoch) {
+            // A live key's place holds its waker: only `take` (which moves
+            // the epoch on) and the key's own `cancel` empty a place.
+            let stored = if k.place == 0 { Some(&mut self.first) } else { self.rest.get_mut(k.place - 1) };
+            if let Some(Some(w)) = stored {
+                return if w.will_wake(waker) { None } else { Some(std::mem::replace(w, waker.clone())) };
             }
+            debug_assert!(false, "a live key {k:?} names an empty place");
         }
         let place = if self.first.is_none() {
             self.first = Some(waker.clone());
