@@ -36,3 +36,20 @@ fn tokio_paths_resolve_and_work() {
         });
     });
 }
+
+/// `Handle::try_current`: a library that works with or without a runtime
+/// asks without panicking.
+#[test]
+fn handle_try_current_inside_and_outside() {
+    use spindle_rt::runtime::Handle;
+    let err = Handle::try_current().expect_err("no runtime on the test thread");
+    assert!(err.to_string().contains("spindle-rt runtime"), "{err}");
+    bounded(|| {
+        mt(2).block_on(async {
+            let handle = Handle::try_current().expect("inside block_on");
+            let on_worker = task::spawn(async { Handle::try_current().is_ok() });
+            assert!(on_worker.await.unwrap());
+            assert_eq!(handle.spawn(async { 5 }).await.unwrap(), 5);
+        });
+    });
+}

@@ -422,6 +422,19 @@ impl fmt::Debug for Runtime {
     }
 }
 
+/// [`Handle::try_current`]'s error: this thread runs no spindle-rt
+/// runtime.
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(context::NO_RUNTIME)
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
 /// The guard of [`Handle::enter`]: while it lives, the runtime is this
 /// thread's current one. Not `Send`: drop it on the thread that entered.
 #[must_use = "the runtime is current only while the guard lives"]
@@ -462,6 +475,25 @@ impl Handle {
     #[track_caller]
     pub fn current() -> Handle {
         Handle { inner: context::expect_scheduler() }
+    }
+
+    /// The handle of the runtime this thread is running, or an error
+    /// outside one: [`current`](Handle::current) without the panic, for a
+    /// library that works with or without a runtime. As tokio's.
+    ///
+    /// # Errors
+    /// [`TryCurrentError`] outside a spindle-rt runtime.
+    ///
+    /// ```
+    /// use spindle_rt::runtime::{Builder, Handle};
+    ///
+    /// assert!(Handle::try_current().is_err());
+    /// let rt = Builder::new_current_thread().build()?;
+    /// rt.block_on(async { assert!(Handle::try_current().is_ok()) });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::scheduler().map(|inner| Handle { inner }).ok_or(TryCurrentError(()))
     }
 
     /// Spawns a `Send` task onto the runtime and returns its
