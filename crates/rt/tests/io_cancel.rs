@@ -14,7 +14,7 @@ mod rt_support;
 
 use rt_support::{bounded, mt, rt};
 use spindle_rt::io::unix::AsyncFd;
-use spindle_rt::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
+use spindle_rt::net::{TcpListener, TcpStream, UdpSocket, UnixDatagram, UnixListener, UnixStream};
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -88,6 +88,20 @@ fn abandoned_waits_leave_no_waker_behind_on_any_socket() {
 
                 let (unix, _peer) = UnixStream::pair().unwrap();
                 assert_eq!(abandoned!(unix.readable()), 0, "{name}: unix readable");
+                let dir =
+                    std::env::temp_dir().join(format!("spindle-rt-io-cancel-{}-{name}", std::process::id()));
+                let _ = std::fs::remove_dir_all(&dir);
+                std::fs::create_dir_all(&dir).unwrap();
+                let unix_listener = UnixListener::bind(dir.join("l.sock")).unwrap();
+                assert_eq!(abandoned!(unix_listener.accept()), 0, "{name}: unix accept");
+                let dgram = UnixDatagram::bind(dir.join("d.sock")).unwrap();
+                assert_eq!(abandoned!(dgram.recv(&mut buf)), 0, "{name}: unix datagram recv");
+                std::fs::remove_dir_all(&dir).unwrap();
+
+                // The write direction: a full send buffer.
+                let (full, _idle) = UnixStream::pair().unwrap();
+                while full.try_write(&[0u8; 65536]).is_ok() {}
+                assert_eq!(abandoned!(full.writable()), 0, "{name}: writable on a full socket");
 
                 let (pipe_rd, _pipe_wr) = rustix::pipe::pipe().unwrap();
                 rustix::io::ioctl_fionbio(&pipe_rd, true).unwrap();
