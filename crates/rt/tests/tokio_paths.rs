@@ -53,3 +53,51 @@ fn handle_try_current_inside_and_outside() {
         });
     });
 }
+
+/// `Mutex::blocking_lock`, `RwLock::blocking_read` and `blocking_write`:
+/// a plain thread shares state with tasks, and waits its turn; inside the
+/// runtime they refuse with a clear panic rather than park a thread that
+/// runs tasks.
+#[test]
+fn blocking_lock_read_and_write_from_a_plain_thread() {
+    use spindle_rt::sync::{Mutex, RwLock};
+    use std::sync::Arc;
+    bounded(|| {
+        let rt = mt(2);
+        let m = Arc::new(Mutex::new(0u32));
+        let rw = Arc::new(RwLock::new(0u32));
+        // A task holds both until the plain thread has asked for them.
+        let (asked_tx, asked_rx) = oneshot::channel::<()>();
+        let (m2, rw2) = (Arc::clone(&m), Arc::clone(&rw));
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let holder = rt.spawn(async move {
+            let mut g = m2.lock().await;
+            let mut w = rw2.write().await;
+            held_tx.send(()).unwrap();
+            asked_rx.await.unwrap();
+            *g += 1;
+            *w += 1;
+        });
+        held_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        let (m3, rw3) = (Arc::clone(&m), Arc::clone(&rw));
+        let plain = std::thread::spawn(move || {
+            asked_tx.send(()).unwrap();
+            let mut g = m3.blocking_lock();
+            *g += 10;
+            drop(g);
+            *rw3.blocking_write() += 10;
+            *rw3.blocking_read()
+        });
+        assert_eq!(plain.join().unwrap(), 11);
+        rt.block_on(async {
+            holder.await.unwrap();
+            assert_eq!(*m.lock().await, 11);
+            let caught = task::spawn(async move {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(m.blocking_lock())))
+            });
+            let msg = caught.await.unwrap().expect_err("refused on a worker");
+            let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(msg.contains("cannot block the current thread"), "{msg}");
+        });
+    });
+}
