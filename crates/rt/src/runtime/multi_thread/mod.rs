@@ -23,6 +23,8 @@ mod idle;
 mod loom_tests;
 mod park;
 pub(crate) mod sysmon;
+#[cfg(all(test, not(loom)))]
+mod tests;
 pub(crate) mod worker;
 
 use crate::blocking::BlockingPool;
@@ -123,6 +125,10 @@ impl Shared {
             threads.iter().position(|t| t.thread().id() == me).map(|i| threads.swap_remove(i))
         };
         let mut placed = lock(&self.placed);
+        // Forget the ones that have exited, as `start_worker` does for
+        // workers: a service calling `block_in_place` all day would
+        // otherwise pile up a handle per call.
+        placed.threads.retain(|t| !t.is_finished());
         placed.threads.extend(handle);
         placed.running += 1;
     }
