@@ -1,8 +1,9 @@
-//! # spindle-rt-macros: `#[spindle_rt::main]` and `#[spindle_rt::test]`
+//! # spindle-rt-macros: `#[spindle_rt::main]`, `#[spindle_rt::test]`, `select!`
 //!
-//! The attribute macros a tokio user reaches for, for spindle-rt: they turn
+//! The macros a tokio user reaches for, for spindle-rt: the attributes turn
 //! an `async fn` into a plain `fn` that builds a runtime and runs the body
-//! on it with `Runtime::block_on`. Use them through spindle-rt, which
+//! on it with `Runtime::block_on`, and [`select!`](macro@select) waits on
+//! several futures with tokio's grammar and rules. Use them through spindle-rt, which
 //! re-exports them (its feature `macros`, on by default), not from this
 //! crate directly.
 //!
@@ -13,7 +14,8 @@
 //!
 //! The parsing is done by hand on `proc_macro` token trees, without syn or
 //! quote: the macros need only the function's outline (attributes,
-//! qualifiers, signature, body) and `key = literal` arguments.
+//! qualifiers, signature, body) and `key = literal` arguments, and
+//! `select!` only its branches' top-level separators.
 
 #![forbid(unsafe_code)]
 
@@ -21,6 +23,7 @@ mod args;
 mod error;
 mod expand;
 mod item;
+mod select;
 
 use expand::Kind;
 use proc_macro::TokenStream;
@@ -228,4 +231,70 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::Test, args, item)
+}
+
+/// Waits on several futures at once and runs the handler of the first to
+/// complete whose output matches its pattern, dropping the others: tokio's
+/// `select!`, with its grammar and rules.
+///
+/// ```text
+/// select! {
+///     [biased;]
+///     <pattern> = <future> [, if <condition>] => <handler>,
+///     ...
+///     [else => <handler>]
+/// }
+/// ```
+///
+/// * Every `<condition>` is evaluated first; a branch whose condition is
+///   false is disabled. Then every `<future>` is evaluated, in order (a
+///   disabled branch's too, though it is never polled), and pinned on the
+///   stack.
+/// * The futures are polled in turn, from a random branch each time
+///   (`biased;`: from the first, in order). When one completes, its output
+///   is matched against `<pattern>`: on a match the others are dropped and
+///   `<handler>` runs with the pattern's bindings; otherwise that branch is
+///   disabled and the others are polled on.
+/// * When every branch is disabled, the `else` handler runs (without one,
+///   the macro panics). A branch whose pattern failed is disabled only for
+///   this `select!`: `Some(n) = rx.recv()` next to a timer does not end a
+///   loop when the channel closes, the timer's branch is still enabled;
+///   match the `None` in the handler instead, as below.
+///
+/// The handlers run outside the macro's own polling code, so `break`,
+/// `continue`, `return`, `?` and `.await` in them act on the code around
+/// the `select!`. The value of the `select!` is the handler's.
+///
+/// ```
+/// use spindle_rt::sync::mpsc;
+/// use spindle_rt::time::{sleep, Duration};
+///
+/// # spindle_rt::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let (tx, mut rx) = mpsc::channel::<u32>(8);
+/// spindle_rt::spawn(async move {
+///     for n in 0..3 {
+///         tx.send(n).await.unwrap();
+///     }
+/// });
+/// let mut got = Vec::new();
+/// loop {
+///     spindle_rt::select! {
+///         msg = rx.recv() => match msg {
+///             Some(n) => got.push(n),
+///             None => break, // the channel closed
+///         },
+///         _ = sleep(Duration::from_secs(5)) => panic!("no message for 5 s"),
+///     }
+/// }
+/// assert_eq!(got, [0, 1, 2]);
+/// # });
+/// ```
+///
+/// Cancellation: the futures of the branches that lost are dropped, as
+/// with any future; use operations that are cancel safe (a socket's
+/// `read` and `accept`, a channel's `recv`, `sleep`) or keep a future
+/// across iterations by passing `&mut fut`.
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::expand(input)
 }

@@ -15,8 +15,11 @@
 //! to the back of the run queue, and everything queued before it, IO and
 //! timers included, gets its turn.
 //!
-//! Outside a runtime's task poll (under another executor, or in
-//! `block_on`'s main future) the budget is unlimited.
+//! `block_on`'s main future is budgeted as a task is on the current-thread
+//! runtime, where it shares the thread with the tasks (as in tokio).
+//! Outside a runtime's polls (under another executor, or in the
+//! multi-thread runtime's `block_on`, whose thread runs no task) the budget
+//! is unlimited.
 //!
 //! Two tools adjust the rationing from user code, as in tokio:
 //! [`consume_budget`] lets a CPU-heavy loop that touches no runtime

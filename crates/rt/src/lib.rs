@@ -90,7 +90,30 @@ pub mod time;
 
 pub use blocking::spawn_blocking;
 #[cfg(feature = "macros")]
-pub use spindle_rt_macros::{main, test};
+pub use spindle_rt_macros::{main, select, test};
+
+/// Support for the macros' expansions; not a public API.
+#[doc(hidden)]
+pub mod macros_support {
+    use std::cell::Cell;
+
+    thread_local! {
+        static STATE: Cell<u32> = const { Cell::new(0x9E37_79B9) };
+    }
+
+    /// The branch `select!` polls first: spread over `0..n` (a xorshift
+    /// per thread), so no branch always wins a tie, as in tokio.
+    pub fn select_start(n: usize) -> usize {
+        STATE.with(|s| {
+            let mut x = s.get();
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            s.set(x);
+            usize::try_from(x).unwrap_or(0) % n.max(1)
+        })
+    }
+}
 
 /// Locks a runtime-internal `std` mutex, ignoring poison: every critical
 /// section in the runtime leaves its data consistent before it can panic

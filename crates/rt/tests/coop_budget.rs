@@ -42,3 +42,28 @@ fn an_always_ready_channel_loop_lets_a_timer_fire() {
 fn outside_a_task_the_budget_is_unlimited() {
     assert!(spindle_rt::coop::has_budget_remaining());
 }
+
+/// On the current-thread runtime `block_on`'s main future shares the thread
+/// with the tasks: looping on an always-ready resource until a task says
+/// stop must let that task run. With an unlimited budget for the main
+/// future (tokio budgets it) this loop never ended.
+#[test]
+fn a_main_future_looping_on_a_ready_resource_lets_tasks_run() {
+    bounded(|| {
+        let rt = rt_support::rt();
+        let rounds = rt.block_on(async {
+            let stop = Arc::new(AtomicBool::new(false));
+            let s = Arc::clone(&stop);
+            spindle_rt::spawn(async move { s.store(true, SeqCst) });
+            let (tx, mut rx) = mpsc::channel::<u32>(1);
+            let mut rounds = 0u64;
+            while !stop.load(SeqCst) {
+                tx.send(1).await.unwrap();
+                rx.recv().await.unwrap();
+                rounds += 1;
+            }
+            rounds
+        });
+        assert!(rounds > 0);
+    });
+}

@@ -3,12 +3,13 @@
 //! by receivers) must sleep while nothing happens, however many there are,
 //! and each must still be woken by the events that concern it.
 //!
-//! The latch keeps a list of wakers per direction, bounded so that wakers
-//! of futures dropped without an event cannot pile up. Past 33 waiters the
-//! bound used to wake the waiters it displaced; they re-registered at
-//! once, displacing the others, who did the same: the runtime spun at full
-//! CPU on an idle socket. Here every waiter's polls are counted while the
-//! main task yields a few hundred times with nothing happening.
+//! The latch once bounded its list of wakers per direction (to keep the
+//! wakers of dropped futures from piling up), and past 33 waiters the bound
+//! woke the waiters it displaced; they re-registered at once, displacing
+//! the others, who did the same: the runtime spun at full CPU on an idle
+//! socket. Waiters now leave the list when dropped and nothing is bounded,
+//! but the property stays worth checking: every waiter's polls are counted
+//! while the main task yields a few hundred times with nothing happening.
 
 mod rt_support;
 

@@ -196,3 +196,55 @@ fn a_sleep_of_duration_max_neither_panics_nor_fires_and_dropping_the_runtime_end
         assert!(futures::executor::block_on(forever).unwrap_err().is_cancelled());
     });
 }
+
+/// A task that parks its thread in `block_in_place` (reading stdin, a
+/// blocking client call) must not hold `shutdown_timeout` or
+/// `shutdown_background` up: the thread gave its worker role away, so, as
+/// in tokio, it is waited for like a blocking-pool thread and left to
+/// finish detached past the timeout. It held the drop for as long as the
+/// closure ran.
+#[test]
+fn shutdown_timeout_does_not_wait_out_a_task_in_block_in_place() {
+    bounded(|| {
+        let rt = mt(2);
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let (finished_tx, finished_rx) = std::sync::mpsc::channel();
+        rt.spawn(async move {
+            spindle_rt::block_in_place(|| {
+                started_tx.send(()).unwrap();
+                // Until the test lets go (after the shutdown returned).
+                let _ = release_rx.recv_timeout(Duration::from_secs(8));
+            });
+            finished_tx.send(()).unwrap();
+        });
+        started_rx.recv_timeout(Duration::from_secs(5)).expect("the task entered block_in_place");
+        let start = std::time::Instant::now();
+        rt.shutdown_timeout(Duration::from_millis(50));
+        let took = start.elapsed();
+        let _ = release_tx.send(());
+        assert!(took < Duration::from_secs(4), "shutdown_timeout(50 ms) took {took:?}");
+        // The detached thread still finishes its task's poll.
+        finished_rx.recv_timeout(Duration::from_secs(5)).expect("the detached task went on");
+    });
+}
+
+#[test]
+fn dropping_the_runtime_still_waits_for_a_task_in_block_in_place() {
+    bounded(|| {
+        let rt = mt(2);
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let done = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&done);
+        rt.spawn(async move {
+            spindle_rt::block_in_place(|| {
+                started_tx.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(50));
+                flag.store(true, SeqCst);
+            });
+        });
+        started_rx.recv_timeout(Duration::from_secs(5)).expect("the task entered block_in_place");
+        drop(rt);
+        assert!(done.load(SeqCst), "a plain drop has no timeout: it waits for the closure");
+    });
+}

@@ -165,3 +165,79 @@ fn a_spawn_that_panicked_outside_a_runtime_leaves_the_set_usable() {
         });
     });
 }
+
+/// tokio's `try_join_next`, `join_all` and `detach_all`, which a port
+/// reached for and did not find.
+#[test]
+fn try_join_next_join_all_and_detach_all() {
+    bounded(|| {
+        rt().block_on(async {
+            let mut set = JoinSet::new();
+            assert!(set.try_join_next().is_none(), "empty");
+            let (tx, rx) = oneshot::channel::<()>();
+            set.spawn(async move {
+                let _ = rx.await;
+                1
+            });
+            set.spawn(async { 2 });
+            spindle_rt::yield_now().await;
+            assert_eq!(set.try_join_next().map(Result::unwrap), Some(2), "the finished one, at once");
+            assert!(set.try_join_next().is_none(), "the other has not finished");
+            tx.send(()).unwrap();
+            assert_eq!(set.join_next().await.map(Result::unwrap), Some(1));
+
+            let mut set = JoinSet::new();
+            for n in 0..10u32 {
+                set.spawn(async move {
+                    spindle_rt::time::sleep(Duration::from_millis(u64::from(10 - n))).await;
+                    n
+                });
+            }
+            let mut all = set.join_all().await;
+            all.sort_unstable();
+            assert_eq!(all, (0..10).collect::<Vec<_>>());
+
+            // Detached tasks run on; later tasks of the set are unaffected
+            // by their finishing.
+            let ran = Arc::new(AtomicUsize::new(0));
+            let mut set = JoinSet::new();
+            let (go_tx, go_rx) = spindle_rt::sync::watch::channel(false);
+            for _ in 0..5 {
+                let (ran, mut go) = (Arc::clone(&ran), go_rx.clone());
+                set.spawn(async move {
+                    let _ = go.wait_for(|go| *go).await;
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    0
+                });
+            }
+            set.detach_all();
+            assert!(set.is_empty());
+            set.spawn(std::future::pending::<u32>());
+            set.spawn(async { 7 });
+            go_tx.send(true).unwrap();
+            assert_eq!(set.join_next().await.map(Result::unwrap), Some(7));
+            while ran.load(Ordering::SeqCst) < 5 {
+                spindle_rt::yield_now().await;
+            }
+            assert!(set.try_join_next().is_none(), "only the pending task is left");
+            assert_eq!(set.len(), 1);
+        });
+    });
+}
+
+#[test]
+fn join_all_resumes_a_tasks_panic() {
+    bounded(|| {
+        let rt = rt();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(async {
+                let mut set = JoinSet::new();
+                set.spawn(async { 1 });
+                set.spawn(async { panic!("task failed") });
+                set.join_all().await
+            })
+        }));
+        let payload = caught.expect_err("join_all panics");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"task failed"));
+    });
+}

@@ -3,7 +3,7 @@
 //! the runtime's IO driver, with tokio's `AsyncFd` API.
 
 use super::{Interest, Ready, ReadyEvent};
-use crate::net::registration::Registration;
+use crate::net::registration::{Registration, Wait};
 use std::error::Error;
 use std::fmt;
 use std::future::poll_fn;
@@ -76,9 +76,13 @@ pub use try_new_error::AsyncFdTryNewError;
 ///   runtime fails with `AlreadyExists`.
 /// * A wait in a direction the registration's [`Interest`] lacks fails with
 ///   `InvalidInput` (it would never end: the poller is not asked for it).
-/// * Any number of tasks may wait in each direction (through `&self`): an
-///   event wakes them all, and those that find nothing to do get
-///   `WouldBlock`, clear the readiness and wait again.
+/// * Any number of tasks may wait in each direction (through `&self`, with
+///   the async [`ready`](AsyncFd::ready), [`readable`](AsyncFd::readable),
+///   [`writable`](AsyncFd::writable)): an event wakes them all, and those
+///   that find nothing to do get `WouldBlock`, clear the readiness and wait
+///   again. A wait dropped before its event leaves no waker behind. The
+///   `poll_*_ready` methods keep only the most recent poll's waker per
+///   direction, as tokio's do.
 ///
 /// # Dropping
 ///
@@ -246,13 +250,15 @@ impl<T: AsRawFd> AsyncFd<T> {
 
     /// Polls for read readiness: `Ready` with a guard once the descriptor
     /// is readable (or read-closed, or in error); otherwise stores `cx`'s
-    /// waker among the readers' (once per task) and returns `Pending`.
+    /// waker as the readers' poll waker (only the most recent poll's is
+    /// kept; the async [`readable`](AsyncFd::readable) lets any number
+    /// wait) and returns `Pending`.
     ///
     /// # Errors
     /// `InvalidInput` if registered without [`Interest::READABLE`]; an
     /// error if the runtime shut the registration down.
     pub fn poll_read_ready<'a>(&'a self, cx: &mut Context<'_>) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        let event = ready!(self.poll_event(cx, Interest::READABLE))?;
+        let event = ready!(self.poll_event(cx, None, Interest::READABLE))?;
         Poll::Ready(Ok(AsyncFdReadyGuard { fd: self, event: Some(event) }))
     }
 
@@ -265,7 +271,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
-        let event = ready!(self.poll_event(cx, Interest::READABLE))?;
+        let event = ready!(self.poll_event(cx, None, Interest::READABLE))?;
         Poll::Ready(Ok(AsyncFdReadyMutGuard { fd: self, event: Some(event) }))
     }
 
@@ -279,7 +285,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyGuard<'a, T>>> {
-        let event = ready!(self.poll_event(cx, Interest::WRITABLE))?;
+        let event = ready!(self.poll_event(cx, None, Interest::WRITABLE))?;
         Poll::Ready(Ok(AsyncFdReadyGuard { fd: self, event: Some(event) }))
     }
 
@@ -291,7 +297,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         &'a mut self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<AsyncFdReadyMutGuard<'a, T>>> {
-        let event = ready!(self.poll_event(cx, Interest::WRITABLE))?;
+        let event = ready!(self.poll_event(cx, None, Interest::WRITABLE))?;
         Poll::Ready(Ok(AsyncFdReadyMutGuard { fd: self, event: Some(event) }))
     }
 
@@ -302,7 +308,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// `InvalidInput` if `interest` is not within the registration's; an
     /// error if the runtime shut the registration down.
     pub async fn ready(&self, interest: Interest) -> io::Result<AsyncFdReadyGuard<'_, T>> {
-        let event = poll_fn(|cx| self.poll_event(cx, interest)).await?;
+        let event = self.wait_event(interest).await?;
         Ok(AsyncFdReadyGuard { fd: self, event: Some(event) })
     }
 
@@ -311,7 +317,7 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// # Errors
     /// As [`ready`](AsyncFd::ready).
     pub async fn ready_mut(&mut self, interest: Interest) -> io::Result<AsyncFdReadyMutGuard<'_, T>> {
-        let event = poll_fn(|cx| self.poll_event(cx, interest)).await?;
+        let event = self.wait_event(interest).await?;
         Ok(AsyncFdReadyMutGuard { fd: self, event: Some(event) })
     }
 
@@ -423,16 +429,28 @@ impl<T: AsRawFd> AsyncFd<T> {
         reg.try_io(interest, || f(inner))
     }
 
+    /// Waits for the latch's event for `interest` with a place of its own
+    /// among the waiters, given back if the wait is dropped.
+    async fn wait_event(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_event(cx, Some(&mut w), interest)).await
+    }
+
     /// The latch's event for `interest`, after checking that the
-    /// registration covers it.
-    fn poll_event(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<ReadyEvent>> {
+    /// registration covers it; waits as `w` says.
+    fn poll_event(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        interest: Interest,
+    ) -> Poll<io::Result<ReadyEvent>> {
         if !self.interest.contains(interest) {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 format!("waiting for {interest:?} on an AsyncFd registered for {:?} only", self.interest),
             )));
         }
-        self.reg.poll_ready_io(cx, interest)
+        self.reg.poll_ready_io(cx, w, interest)
     }
 }
 

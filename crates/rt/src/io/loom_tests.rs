@@ -77,11 +77,16 @@ fn loom_two_readers_on_two_threads_are_both_woken() {
             let io = io.clone();
             thread::spawn(move || {
                 let (c, w) = counting();
-                (poll(&io, &w, Direction::Read).is_ready(), c)
+                let mut waiter = io.waiter();
+                let ready = waiter.poll_ready(&mut Context::from_waker(&w), Direction::Read).is_ready();
+                // Kept past the event: dropped first, it would leave.
+                std::mem::forget(waiter);
+                (ready, c)
             })
         };
         let (c, w) = counting();
-        let mine_ready = poll(&io, &w, Direction::Read).is_ready();
+        let mut waiter = io.waiter();
+        let mine_ready = waiter.poll_ready(&mut Context::from_waker(&w), Direction::Read).is_ready();
         io.set_readiness(Readiness::READABLE);
         let (other_ready, oc) = other.join().unwrap();
         assert!(mine_ready || c.0.load(Ordering::SeqCst) == 1, "this reader parked and was not woken");
@@ -135,5 +140,32 @@ fn loom_shutdown_vs_poll_ready_never_strands_a_waiter() {
         }
         let Poll::Ready(ev) = poll(&io, &w, Direction::Read) else { panic!("shut down") };
         assert!(ev.is_shutdown());
+    });
+}
+
+#[test]
+fn loom_a_dropped_waiter_racing_an_event_leaves_nothing_and_takes_no_other_wake() {
+    loom::model(|| {
+        let io = Arc::new(ScheduledIo::new());
+        // A waiter that stays, parked before the race.
+        let (stay_c, stay_w) = counting();
+        let mut stay = io.waiter();
+        assert!(stay.poll_ready(&mut Context::from_waker(&stay_w), Direction::Read).is_pending());
+        let (gone_c, gone_w) = counting();
+        let canceller = {
+            let io = io.clone();
+            thread::spawn(move || {
+                let mut waiter = io.waiter();
+                let _ = waiter.poll_ready(&mut Context::from_waker(&gone_w), Direction::Read);
+                drop(waiter);
+            })
+        };
+        io.set_readiness(Readiness::READABLE);
+        canceller.join().unwrap();
+        assert_eq!(stay_c.0.load(Ordering::SeqCst), 1, "the staying waiter lost its wake-up");
+        assert_eq!(io.waiting(Direction::Read), 0, "a waker left behind");
+        // The departed waiter's waker is gone from the lists (woken or not).
+        assert_eq!(std::sync::Arc::strong_count(&gone_c), 1);
+        drop(stay);
     });
 }

@@ -81,8 +81,18 @@
 //! very `ScheduledIo`. Any of those could re-enter `poll_ready` and try to
 //! take the lock this thread holds (a deadlock), and all of them would make
 //! every other waker on the descriptor wait behind code the lock does not
-//! protect. The lock guards two `Option<Waker>` moves; nothing more runs
+//! protect. The lock guards a few `Option<Waker>` moves; nothing more runs
 //! under it.
+//!
+//! ## Abandoned waits leave nothing behind
+//!
+//! A future that waits (`read().await`, `accept().await`) holds a
+//! [`Waiter`]: its own place in the direction's waiter list, given back
+//! when the future is dropped, so a `select!` branch that lost, a read
+//! under a timeout that fired or an aborted task takes its waker (and the
+//! task memory the waker keeps) out with it. A poll method (`poll_read`)
+//! has no future to hold a place and gets the direction's one poll slot,
+//! the most recent poll's waker, as in tokio.
 //!
 //! ## Example
 //!
@@ -113,7 +123,7 @@ mod scheduled_io;
 pub use copy::copy_bidirectional;
 pub use interest::Interest;
 pub use readiness::{Direction, Readiness, Ready, ReadyEvent};
-pub use scheduled_io::ScheduledIo;
+pub use scheduled_io::{ScheduledIo, Waiter};
 
 /// Unix descriptors of any kind on the runtime: [`AsyncFd`](unix::AsyncFd)
 /// registers a non-blocking descriptor (an eventfd, a timerfd, inotify, a

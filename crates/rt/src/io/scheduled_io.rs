@@ -5,10 +5,8 @@
 use super::readiness::{Direction, Readiness, ReadyEvent};
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
 use crate::loom::sync::{Mutex, MutexGuard};
-use std::collections::HashMap;
 use std::fmt;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
 
 // The state word, from the low bits up:
 //
@@ -43,10 +41,12 @@ fn readiness_of(state: usize) -> Readiness {
 /// `WouldBlock` calls [`clear_readiness`](ScheduledIo::clear_readiness) with
 /// the event it got, then polls again.
 ///
-/// Any number of tasks may wait in each direction (tasks sharing an
-/// `Arc<UdpSocket>`, each in `recv_from`): an event wakes them all, the one
-/// that finds data takes it, and the others get `WouldBlock`, clear the
-/// readiness by its tick and wait again.
+/// Any number of futures may wait in each direction through their
+/// [`Waiter`]s (tasks sharing an `Arc<UdpSocket>`, each in `recv_from`): an
+/// event wakes them all, the one that finds data takes it, and the others
+/// get `WouldBlock`, clear the readiness by its tick and wait again. A
+/// dropped `Waiter` takes its waker out. Poll methods, which have no future
+/// to hold a place, share one waker per direction (the most recent).
 pub struct ScheduledIo {
     /// Readiness flags, the shutdown flag and the tick; layout above.
     state: AtomicUsize,
@@ -56,133 +56,155 @@ pub struct ScheduledIo {
     waiters: Mutex<Waiters>,
 }
 
-/// The fewest extra wakers (past the inline first one) a direction keeps
-/// before it sweeps its list; see [`Slot`] for how the bound adapts.
-pub(crate) const MAX_EXTRA_WAITERS: usize = 32;
-
-/// Sweeps closer together than this are a burst of tasks that all still
-/// wait (each sweep wakes them and they register again), so the next one
-/// doubles the bound; a sweep after a longer quiet resets it to what came
-/// back.
-const SWEEP_BURST: Duration = Duration::from_secs(1);
-
 #[derive(Default)]
 struct Waiters {
     reader: Slot,
     writer: Slot,
 }
 
-/// The wakers waiting in one direction: the first in a field of its own,
-/// so the usual case (one task per direction) never allocates, the others
-/// in a list.
+/// The wakers waiting in one direction.
 ///
-/// A future dropped without an event leaves its waker here (nothing
-/// deregisters it), so the list is swept when it outgrows its bound: each
-/// extra waker is asked whether it still waits by being woken (a task that
-/// still waits polls again and registers again, which marks it back), and
-/// a waker asked at the previous sweep that has not come back is dropped.
-/// Dropping a waker is safe only once it was woken after its last
-/// registration, and an asked waker was.
+/// Two kinds of wait, as in tokio:
 ///
-/// The bound adapts. A sweep after a quiet spell sets it to what the list
-/// keeps plus [`MAX_EXTRA_WAITERS`], so wakers of dropped futures cost at
-/// most about twice that. Sweeps in a burst (within [`SWEEP_BURST`] of each
-/// other) mean that the tasks woken to prove themselves are still coming
-/// back: the bound doubles, so however many tasks really wait, a few sweeps
-/// make room for them all and they sleep. (A fixed bound that woke what it
-/// displaced had more than 33 waiting tasks displace each other for ever:
-/// a busy loop on an idle socket.) The price: a burst of short-lived tasks
-/// that each wait on the socket and go away looks the same, so their
-/// wakers (and the task cells they keep) can stay until the next event in
-/// this direction, or the next sweep after a quiet second.
+/// * A **poll method** (`poll_read`, `poll_accept`, [`ScheduledIo::poll_ready`])
+///   has no future of its own to hold a place, so it gets the direction's
+///   one `poll` slot, and only the most recent poll's waker is kept (a
+///   second task polling the same direction displaces the first). Bounded
+///   by construction: one waker per direction.
+/// * A **future** (`read().await`, `readable().await`, `accept().await`,
+///   through a [`Waiter`]) owns a place in the `keyed` list, freed when the
+///   future completes or is dropped. Any number of futures may wait, and an
+///   event wakes them all; a future dropped before its event (a `select!`
+///   branch that lost, a timed-out read, an aborted task) takes its waker
+///   out with it, so the list never holds more than the futures alive.
+///
+/// A place is named by a [`Key`]: its index, and the slot's epoch when it
+/// was given. Every [`take`](Slot::take) (an event, shutdown) empties the
+/// list and moves the epoch on, so a key from before it is void and its
+/// owner registers afresh; a void key is never mistaken for the place a
+/// later waiter got at the same index.
+#[derive(Default)]
 struct Slot {
+    /// The most recent poll method's waker.
+    poll: Option<Waker>,
+    /// Place 0 of the list, inline: the usual single waiting future needs
+    /// no allocation.
     first: Option<Waker>,
-    /// Keyed by [`identity`]: finding a task's waker is O(1) however many
-    /// wait (a churn of short-lived waiters made a list scan quadratic).
-    more: HashMap<WakerId, Extra>,
-    /// The list's length at which the next new waker sweeps it.
-    limit: usize,
-    /// When the list was last swept.
-    last_sweep: Option<Instant>,
+    /// Places 1.. (index `i` is place `i + 1`); `None` where a waiter left.
+    rest: Vec<Option<Waker>>,
+    /// Places in `rest` freed by departed waiters, for reuse.
+    free: Vec<usize>,
+    /// How many of `rest` are `Some`.
+    rest_live: usize,
+    /// Moved on by every `take`; a key of another epoch is void.
+    epoch: usize,
 }
 
-/// One extra waker, and whether the last sweep asked it to register again.
-struct Extra {
-    waker: Waker,
-    asked: bool,
-}
-
-impl Default for Slot {
-    fn default() -> Slot {
-        Slot { first: None, more: HashMap::new(), limit: MAX_EXTRA_WAITERS, last_sweep: None }
-    }
+/// A waiter's place in a [`Slot`]'s list: (epoch, place).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key {
+    epoch: usize,
+    place: usize,
 }
 
 impl Slot {
-    /// Adds `waker` unless an equal one (the same task) is already here.
-    /// Returns wakers to wake once the lock is released: those a sweep
-    /// asks to register again, and those it drops.
-    fn register(&mut self, waker: &Waker) -> Vec<Waker> {
-        self.register_at(waker, Instant::now)
+    /// Stores `waker` as the poll methods' one waker; returns the one it
+    /// displaced (to drop once the lock is released) unless it is the same
+    /// task's.
+    fn register_poll(&mut self, waker: &Waker) -> Option<Waker> {
+        match &mut self.poll {
+            Some(w) if w.will_wake(waker) => None,
+            slot => slot.replace(waker.clone()),
+        }
     }
 
-    /// [`register`](Slot::register) with the clock a sweep reads.
-    fn register_at(&mut self, waker: &Waker, now: impl FnOnce() -> Instant) -> Vec<Waker> {
-        match &self.first {
-            None => {
-                self.first = Some(waker.clone());
-                return Vec::new();
+    /// Stores `waker` at `key`'s place if the key is live, else at a new
+    /// place written into `key`. Returns a replaced waker (the future moved
+    /// to another task) to drop once the lock is released.
+    fn register_keyed(&mut self, key: &mut Option<Key>, waker: &Waker) -> Option<Waker> {
+        if let Some(k) = key.filter(|k| k.epoch == self.epoch) {
+            // A live key's place holds its waker: only `take` (which moves
+            // the epoch on) and the key's own `cancel` empty a place.
+            let stored = if k.place == 0 { Some(&mut self.first) } else { self.rest.get_mut(k.place - 1) };
+            if let Some(Some(w)) = stored {
+                return if w.will_wake(waker) { None } else { Some(std::mem::replace(w, waker.clone())) };
             }
-            Some(w) if w.will_wake(waker) => return Vec::new(),
-            Some(_) => {}
+            debug_assert!(false, "a live key {k:?} names an empty place");
         }
-        if let Some(extra) = self.more.get_mut(&identity(waker)) {
-            extra.asked = false;
-            return Vec::new();
-        }
-        if self.more.len() < self.limit {
-            self.more.insert(identity(waker), Extra { waker: waker.clone(), asked: false });
-            return Vec::new();
-        }
-        self.sweep(waker, now())
+        let place = if self.first.is_none() {
+            self.first = Some(waker.clone());
+            0
+        } else {
+            self.rest_live += 1;
+            match self.free.pop() {
+                Some(i) => {
+                    self.rest[i] = Some(waker.clone());
+                    i + 1
+                }
+                None => {
+                    self.rest.push(Some(waker.clone()));
+                    self.rest.len()
+                }
+            }
+        };
+        *key = Some(Key { epoch: self.epoch, place });
+        None
     }
 
-    /// Drops the wakers the last sweep asked that have not come back, asks
-    /// the rest, moves the bound, and adds `waker` (polling right now, so
-    /// not asked).
-    fn sweep(&mut self, waker: &Waker, now: Instant) -> Vec<Waker> {
-        // Moved out, not dropped here: a waker's drop may run a task's
-        // destructor, which must not happen under the lock.
-        let mut wake = Vec::with_capacity(self.more.len());
-        for (id, mut extra) in std::mem::take(&mut self.more) {
-            if extra.asked {
-                wake.push(extra.waker);
+    /// Frees `key`'s place if the key is live; returns its waker, to drop
+    /// once the lock is released. A void key (its place was emptied by an
+    /// event since) frees nothing: that waker was taken and woken already.
+    fn cancel(&mut self, key: Key) -> Option<Waker> {
+        if key.epoch != self.epoch {
+            return None;
+        }
+        if key.place == 0 {
+            return self.first.take();
+        }
+        let waker = self.rest[key.place - 1].take();
+        if waker.is_some() {
+            self.rest_live -= 1;
+            if self.rest_live == 0 {
+                // Nobody left past place 0: start the list afresh rather
+                // than keep a free list as long as the last burst.
+                self.rest.clear();
+                self.free.clear();
             } else {
-                extra.asked = true;
-                wake.push(extra.waker.clone());
-                self.more.insert(id, extra);
+                self.free.push(key.place - 1);
             }
         }
-        let burst = self.last_sweep.is_some_and(|at| now.saturating_duration_since(at) < SWEEP_BURST);
-        self.limit = if burst { self.limit.saturating_mul(2) } else { self.more.len() + MAX_EXTRA_WAITERS };
-        self.more.insert(identity(waker), Extra { waker: waker.clone(), asked: false });
-        self.last_sweep = Some(now);
-        wake
+        waker
     }
 
-    /// Takes every waker, leaving the slot empty (the bound stays).
-    fn take(&mut self) -> (Option<Waker>, Vec<Waker>) {
-        let more = std::mem::take(&mut self.more).into_values().map(|e| e.waker).collect();
-        (self.first.take(), more)
+    /// Takes every waker, leaving the slot empty, and voids every key.
+    fn take(&mut self) -> Taken {
+        self.epoch = self.epoch.wrapping_add(1);
+        self.free.clear();
+        self.rest_live = 0;
+        Taken { poll: self.poll.take(), first: self.first.take(), rest: std::mem::take(&mut self.rest) }
+    }
+
+    /// How many wakers wait here (the poll slot and every live place).
+    fn len(&self) -> usize {
+        usize::from(self.poll.is_some()) + usize::from(self.first.is_some()) + self.rest_live
     }
 }
 
-/// A waker's identity, as [`Waker::will_wake`] compares them: its data
-/// pointer and its vtable.
-type WakerId = (usize, usize);
+/// Wakers taken out of a [`Slot`] (or displaced from it), to wake or drop
+/// once the lock is released.
+#[derive(Default)]
+struct Taken {
+    poll: Option<Waker>,
+    first: Option<Waker>,
+    rest: Vec<Option<Waker>>,
+}
 
-fn identity(waker: &Waker) -> WakerId {
-    (waker.data() as usize, std::ptr::from_ref(waker.vtable()) as usize)
+impl Taken {
+    fn wake(self) {
+        for w in [self.poll, self.first].into_iter().chain(self.rest).flatten() {
+            w.wake();
+        }
+    }
 }
 
 impl Waiters {
@@ -218,41 +240,76 @@ impl ScheduledIo {
         let (reader, writer) = {
             let mut w = self.lock();
             let reader =
-                if ready.intersects(Direction::Read.mask()) { w.reader.take() } else { Default::default() };
+                if ready.intersects(Direction::Read.mask()) { w.reader.take() } else { Taken::default() };
             let writer =
-                if ready.intersects(Direction::Write.mask()) { w.writer.take() } else { Default::default() };
+                if ready.intersects(Direction::Write.mask()) { w.writer.take() } else { Taken::default() };
             (reader, writer)
         };
-        wake(reader);
-        wake(writer);
+        reader.wake();
+        writer.wake();
     }
 
     /// Returns the readiness of `direction` if any of its flags is latched;
-    /// otherwise adds `cx`'s waker to that direction's waiters (once per
-    /// task: an equal waker is not stored twice) and returns `Pending`. The next
+    /// otherwise stores `cx`'s waker as the direction's poll waker and
+    /// returns `Pending`. The next
     /// [`set_readiness`](ScheduledIo::set_readiness) for the direction, or
     /// [`shutdown`](ScheduledIo::shutdown), wakes it.
+    ///
+    /// This is the wait of a poll method (`poll_read`, `poll_accept`):
+    /// only the most recent call's waker is kept per direction, as tokio
+    /// keeps it, so two tasks polling the same direction this way displace
+    /// each other. A future of which several may wait at once, and which
+    /// must leave nothing behind when dropped, waits through a
+    /// [`Waiter`] instead.
     ///
     /// After shutdown it returns `Ready` at once with
     /// [`ReadyEvent::is_shutdown`] set and the direction's whole mask as
     /// readiness.
     pub fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+        self.poll_ready_by(cx, direction, None)
+    }
+
+    /// A [`Waiter`] on this descriptor: a future's own place among each
+    /// direction's waiters, freed when it is dropped.
+    pub fn waiter(&self) -> Waiter<'_> {
+        Waiter { io: self, keys: [None, None] }
+    }
+
+    /// [`poll_ready`](ScheduledIo::poll_ready) as the poll waker (`key`
+    /// `None`) or at a waiter's place (`key` `Some`, written on first use).
+    fn poll_ready_by(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        key: Option<&mut Option<Key>>,
+    ) -> Poll<ReadyEvent> {
         if let Some(ev) = event(self.state.load(Acquire), direction.mask()) {
             return Poll::Ready(ev);
         }
         let mut w = self.lock();
-        let swept = w.slot(direction).register(cx.waker());
+        let slot = w.slot(direction);
+        let displaced = match key {
+            None => slot.register_poll(cx.waker()),
+            Some(key) => slot.register_keyed(key, cx.waker()),
+        };
         // Re-check with the waker stored: a `set_readiness` whose update we
         // did not see above takes this lock after us and finds the waker;
         // one that took it before us made its update visible to us through
         // the lock. Either way the wake-up is not lost.
         let ready = event(self.state.load(Acquire), direction.mask());
         drop(w);
-        wake((None, swept));
+        drop(displaced);
         match ready {
             Some(ev) => Poll::Ready(ev),
             None => Poll::Pending,
         }
+    }
+
+    /// How many wakers wait in `direction` now: the poll waker, if any,
+    /// and every [`Waiter`]'s place. A snapshot, for diagnostics and tests:
+    /// it never exceeds one plus the number of waiters alive.
+    pub fn waiting(&self, direction: Direction) -> usize {
+        self.lock().slot(direction).len()
     }
 
     /// The flags of `mask` latched now, with the tick they were seen at,
@@ -298,8 +355,8 @@ impl ScheduledIo {
             let mut w = self.lock();
             (w.reader.take(), w.writer.take())
         };
-        wake(reader);
-        wake(writer);
+        reader.wake();
+        writer.wake();
     }
 
     /// Whether [`shutdown`](ScheduledIo::shutdown) was called.
@@ -349,16 +406,6 @@ fn event(state: usize, mask: Readiness) -> Option<ReadyEvent> {
     (!ready.is_empty()).then_some(ReadyEvent { ready, tick, shutdown: false })
 }
 
-/// Wakes what a [`Slot`] held (called with the lock released).
-fn wake((first, more): (Option<Waker>, Vec<Waker>)) {
-    if let Some(w) = first {
-        w.wake();
-    }
-    for w in more {
-        w.wake();
-    }
-}
-
 impl fmt::Debug for ScheduledIo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.load(Acquire);
@@ -370,93 +417,73 @@ impl fmt::Debug for ScheduledIo {
     }
 }
 
-#[cfg(all(test, not(loom)))]
-mod slot_tests {
-    use super::{Slot, MAX_EXTRA_WAITERS, SWEEP_BURST};
-    use std::collections::VecDeque;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    use std::sync::Arc;
-    use std::task::{Wake, Waker};
-    use std::time::{Duration, Instant};
+/// A future's place among a [`ScheduledIo`]'s waiters, one per direction,
+/// taken on the first `Pending` and given back when the `Waiter` is
+/// dropped: a wait that is abandoned (the losing branch of a `select!`, a
+/// read under a timeout that fired, a task aborted mid-`accept`) leaves no
+/// waker behind. Tokio's readiness futures hold a node of an intrusive
+/// list for the same reason.
+///
+/// Keep one `Waiter` for the whole of one wait (across its polls), in the
+/// future that waits; a new `Waiter` per poll would take a new place each
+/// time. An event in a direction empties that direction's places and wakes
+/// them all; the next `Pending` takes a place again.
+///
+/// ```
+/// use spindle_rt::io::{Direction, Readiness, ScheduledIo};
+/// use std::task::{Context, Waker};
+///
+/// let io = ScheduledIo::new();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut waiter = io.waiter();
+/// assert!(waiter.poll_ready(&mut cx, Direction::Read).is_pending());
+/// assert_eq!(io.waiting(Direction::Read), 1);
+/// drop(waiter); // the wait was abandoned
+/// assert_eq!(io.waiting(Direction::Read), 0);
+/// ```
+pub struct Waiter<'a> {
+    io: &'a ScheduledIo,
+    /// The place held in each direction (read, write), if any.
+    keys: [Option<Key>; 2],
+}
 
-    /// A task's waker, counting its wake-ups; `id` names the task.
-    struct Task {
-        id: usize,
-        wakes: AtomicUsize,
+impl Waiter<'_> {
+    /// As [`ScheduledIo::poll_ready`], but on `Pending` the waker is kept at
+    /// this waiter's place for `direction` (taken now if it holds none),
+    /// beside any number of other waiters' wakers, until the next event in
+    /// `direction`, shutdown, or this waiter's drop.
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+        let key = &mut self.keys[direction_index(direction)];
+        self.io.poll_ready_by(cx, direction, Some(key))
     }
+}
 
-    impl Wake for Task {
-        fn wake(self: Arc<Self>) {
-            self.wakes.fetch_add(1, SeqCst);
+fn direction_index(direction: Direction) -> usize {
+    match direction {
+        Direction::Read => 0,
+        Direction::Write => 1,
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        if self.keys == [None, None] {
+            return;
         }
+        let freed = {
+            let mut w = self.io.lock();
+            let read = self.keys[0].and_then(|k| w.reader.cancel(k));
+            let write = self.keys[1].and_then(|k| w.writer.cancel(k));
+            (read, write)
+        };
+        // Dropped here, with the lock released: a waker's drop may run a
+        // task's destructor.
+        drop(freed);
     }
+}
 
-    fn tasks(n: usize) -> Vec<Arc<Task>> {
-        (0..n).map(|id| Arc::new(Task { id, wakes: AtomicUsize::new(0) })).collect()
-    }
-
-    fn waker(task: &Arc<Task>) -> Waker {
-        Waker::from(Arc::clone(task))
-    }
-
-    /// Waker identity to task id (the slot hands back `Waker`s).
-    fn id_of(w: &Waker, all: &[Arc<Task>]) -> usize {
-        all.iter().position(|t| waker(t).will_wake(w)).expect("one of ours")
-    }
-
-    #[test]
-    fn a_hundred_waiting_tasks_settle_in_a_few_sweeps() {
-        let all = tasks(100);
-        let mut slot = Slot::default();
-        // A run queue: each task registers when it runs; a woken task runs
-        // again (once, however often woken), as on a scheduler.
-        let mut queue: VecDeque<usize> = (0..all.len()).collect();
-        let mut queued = vec![true; all.len()];
-        let mut polls = 0;
-        while let Some(id) = queue.pop_front() {
-            queued[id] = false;
-            polls += 1;
-            assert!(polls < 1000, "still cycling after {polls} polls");
-            for w in slot.register(&waker(&all[id])) {
-                let id = id_of(&w, &all);
-                if !std::mem::replace(&mut queued[id], true) {
-                    queue.push_back(id);
-                }
-            }
-        }
-        // Every task is still registered, so an event reaches them all.
-        let (first, more) = slot.take();
-        let mut ids: Vec<usize> = first.iter().chain(&more).map(|w| id_of(w, &all)).collect();
-        ids.sort();
-        assert_eq!(ids, (0..all.len()).collect::<Vec<_>>());
-    }
-
-    #[test]
-    fn wakers_of_dropped_futures_stay_bounded_and_are_woken_before_dropped() {
-        let all = tasks(5000);
-        let mut slot = Slot::default();
-        let mut clock = Instant::now();
-        // Each task registers once and never again (its future was dropped
-        // without an event), one every 100 ms: sweeps are far apart.
-        let step = Duration::from_millis(100);
-        assert!(step * MAX_EXTRA_WAITERS as u32 > SWEEP_BURST);
-        for task in &all {
-            clock += step;
-            for w in slot.register_at(&waker(task), || clock) {
-                w.wake();
-            }
-            assert!(slot.more.len() <= 2 * MAX_EXTRA_WAITERS + 1, "{} extra wakers kept", slot.more.len());
-        }
-        // A waker the slot let go of was woken first: had its future still
-        // waited, it would have registered again.
-        let (first, more) = slot.take();
-        let held: Vec<usize> = first.iter().chain(&more).map(|w| id_of(w, &all)).collect();
-        for task in &all {
-            assert!(
-                held.contains(&task.id) || task.wakes.load(SeqCst) > 0,
-                "task {} dropped unwoken",
-                task.id
-            );
-        }
+impl fmt::Debug for Waiter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waiter").field("io", self.io).finish_non_exhaustive()
     }
 }

@@ -128,44 +128,96 @@ fn error_wakes_both_directions() {
 }
 
 #[test]
-fn every_waiting_task_is_woken_and_one_task_is_stored_once() {
+fn every_waiting_future_is_woken_and_one_future_is_stored_once() {
     let io = ScheduledIo::new();
     let (first_c, first) = counting();
     let (second_c, second) = counting();
-    assert!(poll(&io, &first, Direction::Read).is_pending());
-    assert!(poll(&io, &second, Direction::Read).is_pending());
-    // A re-poll by the same task (an equal waker) adds nothing.
-    assert!(poll(&io, &second, Direction::Read).is_pending());
+    let mut a = io.waiter();
+    let mut b = io.waiter();
+    assert!(a.poll_ready(&mut Context::from_waker(&first), Direction::Read).is_pending());
+    assert!(b.poll_ready(&mut Context::from_waker(&second), Direction::Read).is_pending());
+    // A re-poll by the same future keeps its one place.
+    assert!(b.poll_ready(&mut Context::from_waker(&second), Direction::Read).is_pending());
+    assert_eq!(io.waiting(Direction::Read), 2);
     io.set_readiness(Readiness::READABLE);
     assert_eq!((wakes(&first_c), wakes(&second_c)), (1, 1));
+    assert_eq!(io.waiting(Direction::Read), 0);
     // Woken wakers are consumed: only the test holds them now.
     assert_eq!((Arc::strong_count(&first_c), Arc::strong_count(&second_c)), (2, 2));
 }
 
 #[test]
-fn waiters_past_the_bound_are_asked_once_and_then_left_to_sleep() {
+fn poll_ready_keeps_only_the_most_recent_pollers_waker() {
     let io = ScheduledIo::new();
-    let extra = super::scheduled_io::MAX_EXTRA_WAITERS;
-    let wakers: Vec<_> = (0..=extra + 1).map(|_| counting()).collect();
-    for (_, w) in &wakers {
-        assert!(poll(&io, w, Direction::Read).is_pending());
-    }
-    // The one past the bound swept the list: the extra waiters were asked
-    // (woken) whether they still wait; the first and the newcomer were not.
-    let woken: Vec<usize> = wakers.iter().map(|(c, _)| wakes(c)).collect();
-    assert_eq!(woken[0], 0);
-    assert!(woken[1..=extra].iter().all(|&n| n == 1), "{woken:?}");
-    assert_eq!(woken[extra + 1], 0);
-    // They still wait, so they register again: that wakes nobody (the
-    // sweep made room), where displacing each other would go on for ever.
-    for (_, w) in &wakers {
-        assert!(poll(&io, w, Direction::Read).is_pending());
-    }
-    let again: Vec<usize> = wakers.iter().map(|(c, _)| wakes(c)).collect();
-    assert_eq!(again, woken);
-    // And an event reaches every one of them.
+    let (first_c, first) = counting();
+    let (second_c, second) = counting();
+    assert!(poll(&io, &first, Direction::Read).is_pending());
+    assert!(poll(&io, &second, Direction::Read).is_pending());
+    assert_eq!(io.waiting(Direction::Read), 1);
+    // The displaced waker was dropped, not kept.
+    assert_eq!(Arc::strong_count(&first_c), 2);
     io.set_readiness(Readiness::READABLE);
-    assert!(wakers.iter().zip(&woken).all(|((c, _), &n)| wakes(c) == n + 1));
+    assert_eq!((wakes(&first_c), wakes(&second_c)), (0, 1));
+}
+
+#[test]
+fn a_dropped_waiter_takes_its_waker_out_and_leaves_the_others() {
+    let io = ScheduledIo::new();
+    let all: Vec<_> = (0..100).map(|_| counting()).collect();
+    let mut waiters: Vec<_> = all
+        .iter()
+        .map(|(_, w)| {
+            let mut waiter = io.waiter();
+            assert!(waiter.poll_ready(&mut Context::from_waker(w), Direction::Read).is_pending());
+            waiter
+        })
+        .collect();
+    assert_eq!(io.waiting(Direction::Read), 100);
+    // Drop every other one (a select! branch that lost), the first too.
+    let mut kept = Vec::new();
+    for (i, w) in waiters.drain(..).enumerate() {
+        if i % 2 == 1 {
+            kept.push((i, w));
+        }
+    }
+    assert_eq!(io.waiting(Direction::Read), 50);
+    for (i, (c, _)) in all.iter().enumerate() {
+        let expect = if i % 2 == 1 { 3 } else { 2 };
+        assert_eq!(Arc::strong_count(c), expect, "waker {i}: dropped with its waiter, kept otherwise");
+    }
+    // New waiters reuse the freed places; an event wakes exactly the live ones.
+    let (late_c, late) = counting();
+    let mut late_waiter = io.waiter();
+    assert!(late_waiter.poll_ready(&mut Context::from_waker(&late), Direction::Read).is_pending());
+    assert_eq!(io.waiting(Direction::Read), 51);
+    io.set_readiness(Readiness::READABLE);
+    for (i, (c, _)) in all.iter().enumerate() {
+        assert_eq!(wakes(c), usize::from(i % 2 == 1), "waker {i}");
+    }
+    assert_eq!(wakes(&late_c), 1);
+    // Keys from before the event are void: dropping their waiters frees
+    // nothing that a newer waiter holds.
+    let (new_c, new) = counting();
+    assert!(io.clear_readiness(ready(&io, &new, Direction::Read)));
+    let mut newer = io.waiter();
+    assert!(newer.poll_ready(&mut Context::from_waker(&new), Direction::Read).is_pending());
+    drop(kept);
+    drop(late_waiter);
+    assert_eq!(io.waiting(Direction::Read), 1);
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!(wakes(&new_c), 1);
+}
+
+#[test]
+fn a_waiter_in_both_directions_leaves_both() {
+    let io = ScheduledIo::new();
+    let (_c, w) = counting();
+    let mut waiter = io.waiter();
+    assert!(waiter.poll_ready(&mut Context::from_waker(&w), Direction::Read).is_pending());
+    assert!(waiter.poll_ready(&mut Context::from_waker(&w), Direction::Write).is_pending());
+    assert_eq!((io.waiting(Direction::Read), io.waiting(Direction::Write)), (1, 1));
+    drop(waiter);
+    assert_eq!((io.waiting(Direction::Read), io.waiting(Direction::Write)), (0, 0));
 }
 
 #[test]

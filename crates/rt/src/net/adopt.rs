@@ -79,7 +79,8 @@ impl TcpListener {
     /// What `op` returns other than `WouldBlock` and `Interrupted`, or an
     /// error if the runtime shut the listener down.
     pub async fn async_io<R>(&self, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
-        poll_fn(|cx| self.reg.poll_io(cx, Direction::Read, &mut op)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.reg.poll_io(cx, Some(&mut w), Direction::Read, &mut op)).await
     }
 }
 
@@ -119,7 +120,8 @@ impl TcpStream {
         direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| self.reg.poll_io(cx, direction, &mut op)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.reg.poll_io(cx, Some(&mut w), direction, &mut op)).await
     }
 }
 
@@ -152,6 +154,7 @@ impl UnixStream {
         direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
-        poll_fn(|cx| self.reg.poll_io(cx, direction, &mut op)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.reg.poll_io(cx, Some(&mut w), direction, &mut op)).await
     }
 }

@@ -110,7 +110,12 @@
 //! `&self` operations ([`TcpListener::accept`], the [`UdpSocket`] and
 //! [`UnixDatagram`] calls, the readiness API): tasks sharing an
 //! `Arc<UdpSocket>`, each in `recv_from`, are all woken by an event; the
-//! one that finds the datagram takes it and the others wait again.
+//! one that finds the datagram takes it and the others wait again. Each
+//! such future holds its own place among the waiters and gives it back when
+//! dropped, so a wait abandoned to a `select!`, a timeout or an abort leaves
+//! nothing behind. The `poll_*` methods, which have no future to hold a
+//! place, keep only the most recent poll's waker per direction, as tokio's
+//! do: two tasks polling one direction that way displace each other.
 
 mod addr;
 mod adopt;

@@ -18,7 +18,7 @@
 //! A wait can therefore end without the call then succeeding (another task
 //! drained the socket, or the event was stale): loop on `WouldBlock`.
 
-use super::registration::Registration;
+use super::registration::{Registration, Wait};
 use super::sys;
 use super::{TcpStream, UnixStream};
 use crate::io::{Interest, Ready};
@@ -29,24 +29,26 @@ use std::task::{ready, Context, Poll};
 
 /// Waits on `reg` for `interest`; the ready flags.
 async fn wait(reg: &Registration, interest: Interest) -> io::Result<Ready> {
-    poll_fn(|cx| poll_ready(reg, cx, interest)).await
+    let mut w = reg.waiter();
+    poll_fn(|cx| poll_ready(reg, cx, Some(&mut w), interest)).await
 }
 
 /// Polls `reg` for `interest`: the ready flags, or `Pending` with `cx`'s
-/// waker parked in each direction `interest` names. Shared with the split
+/// waker parked (as `w` says) in each direction `interest` names. Shared with the split
 /// halves, which wait on their stream's one registration through it.
 pub(super) fn poll_ready(
     reg: &Registration,
     cx: &mut Context<'_>,
+    w: Wait<'_, '_>,
     interest: Interest,
 ) -> Poll<io::Result<Ready>> {
-    let event = ready!(reg.poll_ready_io(cx, interest))?;
+    let event = ready!(reg.poll_ready_io(cx, w, interest))?;
     Poll::Ready(Ok(event.ready()))
 }
 
 /// Polls `reg` for `interest`, dropping the event.
 fn poll_wait(reg: &Registration, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
-    ready!(reg.poll_ready_io(cx, interest))?;
+    ready!(reg.poll_ready_io(cx, None, interest))?;
     Poll::Ready(Ok(()))
 }
 

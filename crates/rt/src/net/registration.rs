@@ -4,12 +4,19 @@
 
 use crate::coop;
 use crate::io::driver::{gone, IoDriver, IoEntry};
-use crate::io::{Direction, Interest, ReadyEvent};
+use crate::io::{Direction, Interest, ReadyEvent, Waiter};
 use crate::runtime::context;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
+
+/// Who waits, for the `poll_*` methods of a [`Registration`]: `None` for a
+/// poll method, which has no future to hold a place (the direction's one
+/// poll waker is kept, the most recent, as tokio keeps it); `Some` for a
+/// future, which passes the [`Waiter`] it keeps for its whole wait (its own
+/// place, freed when the future completes or is dropped).
+pub(crate) type Wait<'w, 'a> = Option<&'w mut Waiter<'a>>;
 
 /// A descriptor registered with the current runtime's IO driver (see
 /// [`crate::io::driver`] for edge mode and the level fallback).
@@ -61,15 +68,37 @@ impl Registration {
         Ok(Registration { entry, driver })
     }
 
+    /// A place among this descriptor's waiters for one future's wait; see
+    /// [`Wait`]. Keep it in the future (a local of the `async fn`) and pass
+    /// it to every poll of that wait.
+    pub(crate) fn waiter(&self) -> Waiter<'_> {
+        self.entry.io.waiter()
+    }
+
     /// Ready when the latch holds readiness for `direction` (or the
-    /// registration is shut down); otherwise stores the waker and, in the
-    /// level fallback, makes sure the poller reports `direction`.
+    /// registration is shut down); otherwise stores the waker (as `w`
+    /// says) and, in the level fallback, makes sure the poller reports
+    /// `direction`.
     ///
     /// Spends one unit of the task's [budget](crate::coop) when ready: a
     /// task that finds its socket ready forever still yields now and then.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        direction: Direction,
+    ) -> Poll<ReadyEvent> {
         ready!(coop::poll_proceed(cx));
-        let pending = self.entry.io.poll_ready(cx, direction);
+        self.park(cx, w, direction)
+    }
+
+    /// The latch's readiness for `direction`, or `Pending` with the waker
+    /// stored as `w` says and the driver told that someone waits.
+    fn park(&self, cx: &mut Context<'_>, w: Wait<'_, '_>, direction: Direction) -> Poll<ReadyEvent> {
+        let pending = match w {
+            None => self.entry.io.poll_ready(cx, direction),
+            Some(w) => w.poll_ready(cx, direction),
+        };
         if pending.is_pending() {
             self.driver.want(&self.entry, direction);
         }
@@ -81,24 +110,27 @@ impl Registration {
     /// flags and tick come from a single look at the latch (so a clear by
     /// that event is exact), and parks in both directions' waker slots when
     /// neither is ready. Spends one unit of budget, like `poll_ready`.
-    pub(crate) fn poll_ready_interest(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<ReadyEvent> {
+    pub(crate) fn poll_ready_interest(
+        &self,
+        cx: &mut Context<'_>,
+        mut w: Wait<'_, '_>,
+        interest: Interest,
+    ) -> Poll<ReadyEvent> {
         if let Some(direction) = interest.direction() {
-            return self.poll_ready(cx, direction);
+            return self.poll_ready(cx, w, direction);
         }
         ready!(coop::poll_proceed(cx));
         loop {
             if let Some(ev) = self.entry.io.ready_event(interest.mask()) {
                 return Poll::Ready(ev);
             }
-            // Park in each direction. Each `poll_ready` looks again after
+            // Park in each direction. Each `park` looks again after
             // storing its waker, so an event landing since the look above
             // is seen here, and then the loop takes one event for both.
             let mut seen = false;
             for direction in [Direction::Read, Direction::Write] {
-                if self.entry.io.poll_ready(cx, direction).is_ready() {
+                if self.park(cx, w.as_deref_mut(), direction).is_ready() {
                     seen = true;
-                } else {
-                    self.driver.want(&self.entry, direction);
                 }
             }
             if !seen {
@@ -112,9 +144,10 @@ impl Registration {
     pub(crate) fn poll_ready_io(
         &self,
         cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
         interest: Interest,
     ) -> Poll<io::Result<ReadyEvent>> {
-        let ev = ready!(self.poll_ready_interest(cx, interest));
+        let ev = ready!(self.poll_ready_interest(cx, w, interest));
         if ev.is_shutdown() {
             return Poll::Ready(Err(gone()));
         }
@@ -161,11 +194,12 @@ impl Registration {
     pub(crate) fn poll_io<R>(
         &self,
         cx: &mut Context<'_>,
+        mut w: Wait<'_, '_>,
         direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
-            let ev = ready!(self.poll_ready(cx, direction));
+            let ev = ready!(self.poll_ready(cx, w.as_deref_mut(), direction));
             if ev.is_shutdown() {
                 return Poll::Ready(Err(gone()));
             }
@@ -190,12 +224,13 @@ impl Registration {
     pub(crate) fn poll_stream_io(
         &self,
         cx: &mut Context<'_>,
+        mut w: Wait<'_, '_>,
         direction: Direction,
         len: usize,
         mut op: impl FnMut() -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
         loop {
-            let ev = ready!(self.poll_ready(cx, direction));
+            let ev = ready!(self.poll_ready(cx, w.as_deref_mut(), direction));
             if ev.is_shutdown() {
                 return Poll::Ready(Err(gone()));
             }

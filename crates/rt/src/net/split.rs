@@ -37,6 +37,7 @@ use std::net::Shutdown;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use super::registration::Wait;
 use super::{ready_api, TcpStream, UnixStream};
 use crate::io::{Interest, Ready};
 
@@ -45,7 +46,8 @@ mod ready;
 /// The operations a split needs, through a shared reference. Internal:
 /// [`SplitStream`] is sealed by it.
 mod sealed {
-    use crate::io::{Interest, Ready};
+    use crate::io::{Interest, Ready, Waiter};
+    use crate::net::registration::Wait;
     use std::io::{self, IoSlice, IoSliceMut};
     use std::net::Shutdown;
     use std::task::{Context, Poll};
@@ -53,21 +55,39 @@ mod sealed {
     /// A stream whose read and write directions can be driven through
     /// `&self`, one reader and one writer at a time.
     pub trait Sealed {
+        /// A place among the stream's waiters for one future's wait.
+        fn waiter_shared(&self) -> Waiter<'_>;
         /// Polls a read (the read direction's waker slot).
-        fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>;
+        fn poll_read_shared(
+            &self,
+            cx: &mut Context<'_>,
+            w: Wait<'_, '_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>>;
         /// Polls a write (the write direction's waker slot).
-        fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>;
+        fn poll_write_shared(
+            &self,
+            cx: &mut Context<'_>,
+            w: Wait<'_, '_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>>;
         /// Polls a gathered write.
         fn poll_write_vectored_shared(
             &self,
             cx: &mut Context<'_>,
+            w: Wait<'_, '_>,
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>>;
         /// `shutdown(2)`.
         fn shutdown_shared(&self, how: Shutdown) -> io::Result<()>;
         /// Polls the stream's one registration for `interest`, parking in
         /// the slot of each direction it names.
-        fn poll_ready_shared(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>>;
+        fn poll_ready_shared(
+            &self,
+            cx: &mut Context<'_>,
+            w: Wait<'_, '_>,
+            interest: Interest,
+        ) -> Poll<io::Result<Ready>>;
         /// The stream's `try_read`.
         fn try_read_shared(&self, buf: &mut [u8]) -> io::Result<usize>;
         /// The stream's `try_read_vectored`.
@@ -88,24 +108,43 @@ pub trait SplitStream: sealed::Sealed {}
 macro_rules! splittable {
     ($ty:ident) => {
         impl sealed::Sealed for $ty {
-            fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-                $ty::poll_read_shared(self, cx, buf)
+            fn waiter_shared(&self) -> crate::io::Waiter<'_> {
+                self.reg.waiter()
             }
-            fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-                $ty::poll_write_shared(self, cx, buf)
+            fn poll_read_shared(
+                &self,
+                cx: &mut Context<'_>,
+                w: Wait<'_, '_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                $ty::poll_read_shared(self, cx, w, buf)
+            }
+            fn poll_write_shared(
+                &self,
+                cx: &mut Context<'_>,
+                w: Wait<'_, '_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                $ty::poll_write_shared(self, cx, w, buf)
             }
             fn poll_write_vectored_shared(
                 &self,
                 cx: &mut Context<'_>,
+                w: Wait<'_, '_>,
                 bufs: &[IoSlice<'_>],
             ) -> Poll<io::Result<usize>> {
-                $ty::poll_write_vectored_shared(self, cx, bufs)
+                $ty::poll_write_vectored_shared(self, cx, w, bufs)
             }
             fn shutdown_shared(&self, how: Shutdown) -> io::Result<()> {
                 $ty::shutdown(self, how)
             }
-            fn poll_ready_shared(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<Ready>> {
-                ready_api::poll_ready(&self.reg, cx, interest)
+            fn poll_ready_shared(
+                &self,
+                cx: &mut Context<'_>,
+                w: Wait<'_, '_>,
+                interest: Interest,
+            ) -> Poll<io::Result<Ready>> {
+                ready_api::poll_ready(&self.reg, cx, w, interest)
             }
             fn try_read_shared(&self, buf: &mut [u8]) -> io::Result<usize> {
                 $ty::try_read(self, buf)
@@ -320,7 +359,9 @@ macro_rules! read_methods {
         /// # Errors
         /// As the stream's `read`.
         pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            poll_fn(|cx| self.poll_read(cx, buf)).await
+            let inner = &*self.inner;
+            let mut w = inner.waiter_shared();
+            poll_fn(|cx| inner.poll_read_shared(cx, Some(&mut w), buf)).await
         }
 
         /// Polls a read into `buf`, waiting in the read direction only.
@@ -328,7 +369,7 @@ macro_rules! read_methods {
         /// # Errors
         /// As the stream's `read`.
         pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-            self.inner.poll_read_shared(cx, buf)
+            self.inner.poll_read_shared(cx, None, buf)
         }
     };
 }
@@ -342,7 +383,9 @@ macro_rules! write_methods {
         /// # Errors
         /// As the stream's `write`.
         pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            poll_fn(|cx| self.poll_write(cx, buf)).await
+            let inner = &*self.inner;
+            let mut w = inner.waiter_shared();
+            poll_fn(|cx| inner.poll_write_shared(cx, Some(&mut w), buf)).await
         }
 
         /// Writes all of `buf`, waiting as the socket's buffer drains.
@@ -365,7 +408,9 @@ macro_rules! write_methods {
         /// # Errors
         /// As the stream's `write`.
         pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-            poll_fn(|cx| self.poll_write_vectored(cx, bufs)).await
+            let inner = &*self.inner;
+            let mut w = inner.waiter_shared();
+            poll_fn(|cx| inner.poll_write_vectored_shared(cx, Some(&mut w), bufs)).await
         }
 
         /// Polls a write of `buf`, waiting in the write direction only.
@@ -373,7 +418,7 @@ macro_rules! write_methods {
         /// # Errors
         /// As the stream's `write`.
         pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-            self.inner.poll_write_shared(cx, buf)
+            self.inner.poll_write_shared(cx, None, buf)
         }
 
         /// Polls a gathered write of `bufs`.
@@ -385,7 +430,7 @@ macro_rules! write_methods {
             cx: &mut Context<'_>,
             bufs: &[IoSlice<'_>],
         ) -> Poll<io::Result<usize>> {
-            self.inner.poll_write_vectored_shared(cx, bufs)
+            self.inner.poll_write_vectored_shared(cx, None, bufs)
         }
 
         /// Shuts down the write side: the peer reads end of stream; this

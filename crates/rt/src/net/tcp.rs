@@ -1,6 +1,6 @@
 //! [`TcpListener`] and [`TcpStream`].
 
-use super::registration::Registration;
+use super::registration::{Registration, Wait};
 use super::sys;
 use crate::io::Direction;
 use std::fmt;
@@ -100,7 +100,8 @@ impl TcpListener {
     /// The system's `accept4` error (`EMFILE` when out of descriptors, ...),
     /// or an error if the runtime shut the listener down.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_accept_by(cx, Some(&mut w))).await
     }
 
     /// Polls for a connection: `Ready` with it (registered with the
@@ -112,8 +113,17 @@ impl TcpListener {
     /// # Errors
     /// As [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        self.poll_accept_by(cx, None)
+    }
+
+    /// [`poll_accept`](Self::poll_accept), waiting as `w` says.
+    fn poll_accept_by(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let fd = self.socket.as_raw_fd();
-        let (conn, peer) = ready!(self.reg.poll_io(cx, Direction::Read, || sys::accept(fd)))?;
+        let (conn, peer) = ready!(self.reg.poll_io(cx, w, Direction::Read, || sys::accept(fd)))?;
         Poll::Ready(TcpStream::from_connected(conn).map(|stream| (stream, peer)))
     }
 
@@ -244,15 +254,16 @@ impl TcpStream {
         let connected = sys::connect(fd.as_raw_fd(), &sys::SockAddr::inet(addr))?;
         let stream = TcpStream::from_connected(fd)?;
         if !connected {
-            poll_fn(|cx| stream.poll_connected(cx)).await?;
+            let mut w = stream.reg.waiter();
+            poll_fn(|cx| stream.poll_connected(cx, &mut w)).await?;
         }
         Ok(stream)
     }
 
     /// Ready when the connect started on this socket has finished.
-    fn poll_connected(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_connected(&self, cx: &mut Context<'_>, w: &mut crate::io::Waiter<'_>) -> Poll<io::Result<()>> {
         loop {
-            let ev = ready!(self.reg.poll_ready(cx, Direction::Write));
+            let ev = ready!(self.reg.poll_ready(cx, Some(&mut *w), Direction::Write));
             if let Some(e) = self.socket.take_error()? {
                 return Poll::Ready(Err(e));
             }
@@ -274,7 +285,9 @@ impl TcpStream {
     /// The system's error (`ConnectionReset`, ...), or an error if the
     /// runtime shut the stream down.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read(cx, buf)).await
+        let this = &*self;
+        let mut w = this.reg.waiter();
+        poll_fn(|cx| this.poll_read_shared(cx, Some(&mut w), buf)).await
     }
 
     /// Reads exactly `buf.len()` bytes, waiting as they arrive.
@@ -306,7 +319,8 @@ impl TcpStream {
     /// # Errors
     /// As [`read`](Self::read).
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek(cx, buf)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_peek_by(cx, Some(&mut w), buf)).await
     }
 
     /// Polls a peek into `buf`: `Ready` with how many bytes were copied
@@ -319,8 +333,13 @@ impl TcpStream {
     /// # Errors
     /// As [`read`](Self::read).
     pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_peek_by(cx, None, buf)
+    }
+
+    /// [`poll_peek`](Self::poll_peek), waiting as `w` says.
+    fn poll_peek_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let socket = &self.socket;
-        self.reg.poll_io(cx, Direction::Read, || socket.peek(buf))
+        self.reg.poll_io(cx, w, Direction::Read, || socket.peek(buf))
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one
@@ -330,7 +349,9 @@ impl TcpStream {
     /// The system's error (`BrokenPipe` after the peer reset, ...), or an
     /// error if the runtime shut the stream down.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write(cx, buf)).await
+        let this = &*self;
+        let mut w = this.reg.waiter();
+        poll_fn(|cx| this.poll_write_shared(cx, Some(&mut w), buf)).await
     }
 
     /// Writes all of `buf`, waiting as the socket's buffer drains.
@@ -355,7 +376,7 @@ impl TcpStream {
     /// # Errors
     /// As [`read`](Self::read).
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_read_shared(cx, buf)
+        self.poll_read_shared(cx, None, buf)
     }
 
     /// [`poll_read`](Self::poll_read) through a shared reference, for the
@@ -365,9 +386,14 @@ impl TcpStream {
     /// The read is `sys::read` (the kernel through `syscall(2)`), not
     /// `std`'s, whose libc `recv` brackets every call with glibc's
     /// thread-cancellation bookkeeping (see [`spindle_poll::socket::read`]).
-    pub(crate) fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_read_shared(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_stream_io(cx, Direction::Read, buf.len(), || sys::read(fd, buf))
+        self.reg.poll_stream_io(cx, w, Direction::Read, buf.len(), || sys::read(fd, buf))
     }
 
     /// Polls a write of `buf`: the building block of
@@ -376,16 +402,21 @@ impl TcpStream {
     /// # Errors
     /// As [`write`](Self::write).
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_write_shared(cx, buf)
+        self.poll_write_shared(cx, None, buf)
     }
 
     /// [`poll_write`](Self::poll_write) through a shared reference, for
     /// the split halves.
     /// The write is `sys::send` (`MSG_NOSIGNAL`, through `syscall(2)`), for
     /// the reason `poll_read_shared` gives.
-    pub(crate) fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_write_shared(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_stream_io(cx, Direction::Write, buf.len(), || sys::send(fd, buf))
+        self.reg.poll_stream_io(cx, w, Direction::Write, buf.len(), || sys::send(fd, buf))
     }
 
     /// Writes some of `bufs`, in order, as one gathered write, waiting
@@ -423,7 +454,9 @@ impl TcpStream {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write_vectored(cx, bufs)).await
+        let this = &*self;
+        let mut w = this.reg.waiter();
+        poll_fn(|cx| this.poll_write_vectored_shared(cx, Some(&mut w), bufs)).await
     }
 
     /// Polls a gathered write of `bufs`: the building block of
@@ -436,7 +469,7 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_shared(cx, bufs)
+        self.poll_write_vectored_shared(cx, None, bufs)
     }
 
     /// [`poll_write_vectored`](Self::poll_write_vectored) through a shared
@@ -444,10 +477,11 @@ impl TcpStream {
     pub(crate) fn poll_write_vectored_shared(
         &self,
         cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs))
+        self.reg.poll_io(cx, w, Direction::Write, || sys::send_vectored(fd, bufs))
     }
 
     /// Shuts down the read side, the write side (the peer reads end of

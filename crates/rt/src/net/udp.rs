@@ -1,6 +1,6 @@
 //! [`UdpSocket`]: datagrams over IP.
 
-use super::registration::Registration;
+use super::registration::{Registration, Wait};
 use super::sys;
 use crate::io::Direction;
 use std::fmt;
@@ -111,7 +111,8 @@ impl UdpSocket {
     /// after the peer's port answered unreachable; the system's `send`
     /// error (`EMSGSIZE` for a datagram too large, ...).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_send_by(cx, Some(&mut w), buf)).await
     }
 
     /// Polls sending `buf` as one datagram to the connected peer.
@@ -119,8 +120,13 @@ impl UdpSocket {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_send_by(cx, None, buf)
+    }
+
+    /// [`poll_send`](Self::poll_send), waiting as `w` says.
+    fn poll_send_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Write, || sys::send(fd, buf))
+        self.reg.poll_io(cx, w, Direction::Write, || sys::send(fd, buf))
     }
 
     /// Sends `buf` as one datagram to `target`.
@@ -130,7 +136,8 @@ impl UdpSocket {
     /// broadcast address without [`set_broadcast`](Self::set_broadcast),
     /// an address of the other IP family, ...).
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send_to(cx, buf, target)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_send_to_by(cx, Some(&mut w), buf, target)).await
     }
 
     /// Polls sending `buf` as one datagram to `target`.
@@ -143,9 +150,20 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
+        self.poll_send_to_by(cx, None, buf, target)
+    }
+
+    /// [`poll_send_to`](Self::poll_send_to), waiting as `w` says.
+    fn poll_send_to_by(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
         let addr = sys::SockAddr::inet(target);
-        self.reg.poll_io(cx, Direction::Write, || sys::send_to(fd, buf, &addr))
+        self.reg.poll_io(cx, w, Direction::Write, || sys::send_to(fd, buf, &addr))
     }
 
     /// Receives one datagram from the connected peer into `buf`, waiting
@@ -156,7 +174,8 @@ impl UdpSocket {
     /// `ConnectionRefused` after the peer's port answered unreachable; the
     /// system's `recv` error.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_recv_by(cx, Some(&mut w), buf)).await
     }
 
     /// Polls receiving one datagram from the connected peer.
@@ -164,8 +183,13 @@ impl UdpSocket {
     /// # Errors
     /// As [`recv`](Self::recv).
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_recv_by(cx, None, buf)
+    }
+
+    /// [`poll_recv`](Self::poll_recv), waiting as `w` says.
+    fn poll_recv_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Read, || sys::recv(fd, buf, 0))
+        self.reg.poll_io(cx, w, Direction::Read, || sys::recv(fd, buf, 0))
     }
 
     /// Receives one datagram into `buf`, waiting for one; returns its
@@ -175,7 +199,8 @@ impl UdpSocket {
     /// # Errors
     /// The system's `recvfrom` error.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_recv_from_by(cx, Some(&mut w), buf)).await
     }
 
     /// Polls receiving one datagram and its sender's address.
@@ -187,9 +212,19 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.poll_recv_from_by(cx, None, buf)
+    }
+
+    /// [`poll_recv_from`](Self::poll_recv_from), waiting as `w` says.
+    fn poll_recv_from_by(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let fd = self.socket.as_raw_fd();
         let (n, addr) =
-            std::task::ready!(self.reg.poll_io(cx, Direction::Read, || sys::recv_from(fd, buf, 0)))?;
+            std::task::ready!(self.reg.poll_io(cx, w, Direction::Read, || sys::recv_from(fd, buf, 0)))?;
         Poll::Ready(Ok((n, addr.to_inet()?)))
     }
 

@@ -3,7 +3,7 @@
 //! moving a socket in from and out to `std`. (A file of its own so that
 //! `udp.rs` keeps the core: binding, connecting and the waiting IO.)
 
-use super::registration::Registration;
+use super::registration::{Registration, Wait};
 use super::sys;
 use super::UdpSocket;
 use crate::io::{Direction, Interest};
@@ -24,7 +24,8 @@ impl UdpSocket {
     /// The system's `recvfrom` error (`ConnectionRefused` on a connected
     /// socket after an ICMP "port unreachable").
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_peek_from(cx, buf)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_peek_from_by(cx, Some(&mut w), buf)).await
     }
 
     /// Polls peeking at the next datagram and its sender's address.
@@ -36,10 +37,20 @@ impl UdpSocket {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.poll_peek_from_by(cx, None, buf)
+    }
+
+    /// [`poll_peek_from`](Self::poll_peek_from), waiting as `w` says.
+    fn poll_peek_from_by(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let fd = self.socket.as_raw_fd();
         let (n, addr) = std::task::ready!(self
             .reg
-            .poll_io(cx, Direction::Read, || { sys::recv_from(fd, buf, libc::MSG_PEEK) }))?;
+            .poll_io(cx, w, Direction::Read, || { sys::recv_from(fd, buf, libc::MSG_PEEK) }))?;
         Poll::Ready(Ok((n, addr.to_inet()?)))
     }
 
@@ -88,7 +99,8 @@ impl UdpSocket {
     /// # Errors
     /// An error if the runtime shut the socket down.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_recv_ready(cx)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_recv_ready_by(cx, Some(&mut w))).await
     }
 
     /// Waits until the socket may take a datagram, for a
@@ -98,7 +110,8 @@ impl UdpSocket {
     /// # Errors
     /// An error if the runtime shut the socket down.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_send_ready(cx)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_send_ready_by(cx, Some(&mut w))).await
     }
 
     /// Polls [`readable`](Self::readable).
@@ -106,7 +119,12 @@ impl UdpSocket {
     /// # Errors
     /// As [`readable`](Self::readable).
     pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready_io(cx, Interest::READABLE).map_ok(drop)
+        self.poll_recv_ready_by(cx, None)
+    }
+
+    /// [`poll_recv_ready`](Self::poll_recv_ready), waiting as `w` says.
+    fn poll_recv_ready_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>) -> Poll<io::Result<()>> {
+        self.reg.poll_ready_io(cx, w, Interest::READABLE).map_ok(drop)
     }
 
     /// Polls [`writable`](Self::writable).
@@ -114,7 +132,12 @@ impl UdpSocket {
     /// # Errors
     /// As [`writable`](Self::writable).
     pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready_io(cx, Interest::WRITABLE).map_ok(drop)
+        self.poll_send_ready_by(cx, None)
+    }
+
+    /// [`poll_send_ready`](Self::poll_send_ready), waiting as `w` says.
+    fn poll_send_ready_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>) -> Poll<io::Result<()>> {
+        self.reg.poll_ready_io(cx, w, Interest::WRITABLE).map_ok(drop)
     }
 
     /// Tries to send `buf` as one datagram to the connected peer, without

@@ -1,7 +1,7 @@
 //! [`UnixListener`] and [`UnixStream`]: stream sockets in the Unix domain,
 //! for processes on one machine.
 
-use super::registration::Registration;
+use super::registration::{Registration, Wait};
 use super::sys;
 use crate::io::Direction;
 use std::fmt;
@@ -81,7 +81,8 @@ impl UnixListener {
     /// The system's `accept4` error (`EMFILE`, ...), or an error if the
     /// runtime shut the listener down.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_accept_by(cx, Some(&mut w))).await
     }
 
     /// Polls for a connection: `Ready` with it (registered with the
@@ -92,8 +93,17 @@ impl UnixListener {
     /// # Errors
     /// As [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        self.poll_accept_by(cx, None)
+    }
+
+    /// [`poll_accept`](Self::poll_accept), waiting as `w` says.
+    fn poll_accept_by(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+    ) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         let fd = self.socket.as_raw_fd();
-        let (conn, _) = ready!(self.reg.poll_io(cx, Direction::Read, || sys::accept_any(fd)))?;
+        let (conn, _) = ready!(self.reg.poll_io(cx, w, Direction::Read, || sys::accept_any(fd)))?;
         let stream = UnixStream::from_connected(conn)?;
         let peer = stream.peer_addr()?;
         Poll::Ready(Ok((stream, peer)))
@@ -167,7 +177,8 @@ impl UnixStream {
         let connected = sys::connect(fd.as_raw_fd(), &addr)?;
         let stream = UnixStream::from_connected(fd)?;
         if !connected {
-            poll_fn(|cx| stream.reg.poll_ready(cx, Direction::Write)).await;
+            let mut w = stream.reg.waiter();
+            poll_fn(|cx| stream.reg.poll_ready(cx, Some(&mut w), Direction::Write)).await;
             if let Some(e) = stream.socket.take_error()? {
                 return Err(e);
             }
@@ -197,7 +208,9 @@ impl UnixStream {
     /// The system's error (`ConnectionReset`, ...), or an error if the
     /// runtime shut the stream down.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_read(cx, buf)).await
+        let this = &*self;
+        let mut w = this.reg.waiter();
+        poll_fn(|cx| this.poll_read_shared(cx, Some(&mut w), buf)).await
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one
@@ -207,7 +220,9 @@ impl UnixStream {
     /// The system's error (`BrokenPipe` after the peer closed, ...), or an
     /// error if the runtime shut the stream down.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write(cx, buf)).await
+        let this = &*self;
+        let mut w = this.reg.waiter();
+        poll_fn(|cx| this.poll_write_shared(cx, Some(&mut w), buf)).await
     }
 
     /// Writes all of `buf`, waiting as the socket's buffer drains.
@@ -230,7 +245,9 @@ impl UnixStream {
     /// # Errors
     /// As [`write`](Self::write).
     pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_write_vectored(cx, bufs)).await
+        let this = &*self;
+        let mut w = this.reg.waiter();
+        poll_fn(|cx| this.poll_write_vectored_shared(cx, Some(&mut w), bufs)).await
     }
 
     /// Polls a read into `buf`.
@@ -238,7 +255,7 @@ impl UnixStream {
     /// # Errors
     /// As [`read`](Self::read).
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.poll_read_shared(cx, buf)
+        self.poll_read_shared(cx, None, buf)
     }
 
     /// Polls a write of `buf`.
@@ -246,7 +263,7 @@ impl UnixStream {
     /// # Errors
     /// As [`write`](Self::write).
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_write_shared(cx, buf)
+        self.poll_write_shared(cx, None, buf)
     }
 
     /// Polls a gathered write of `bufs`.
@@ -258,26 +275,37 @@ impl UnixStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored_shared(cx, bufs)
+        self.poll_write_vectored_shared(cx, None, bufs)
     }
 
-    pub(crate) fn poll_read_shared(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_read_shared(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_stream_io(cx, Direction::Read, buf.len(), || sys::read(fd, buf))
+        self.reg.poll_stream_io(cx, w, Direction::Read, buf.len(), || sys::read(fd, buf))
     }
 
-    pub(crate) fn poll_write_shared(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub(crate) fn poll_write_shared(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_stream_io(cx, Direction::Write, buf.len(), || sys::send(fd, buf))
+        self.reg.poll_stream_io(cx, w, Direction::Write, buf.len(), || sys::send(fd, buf))
     }
 
     pub(crate) fn poll_write_vectored_shared(
         &self,
         cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Write, || sys::send_vectored(fd, bufs))
+        self.reg.poll_io(cx, w, Direction::Write, || sys::send_vectored(fd, bufs))
     }
 
     /// Shuts down the read side, the write side (the peer reads end of

@@ -1,7 +1,7 @@
 //! [`UnixDatagram`]: datagram sockets in the Unix domain, for messages
 //! between processes on one machine.
 
-use super::registration::Registration;
+use super::registration::{Registration, Wait};
 use super::sys;
 use crate::io::{Direction, Interest};
 use std::fmt;
@@ -196,7 +196,8 @@ impl UnixDatagram {
     /// the system's `send` error (`EMSGSIZE` for a message larger than the
     /// socket's send buffer, ...).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_send(cx, buf)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_send_by(cx, Some(&mut w), buf)).await
     }
 
     /// Polls sending `buf` as one message to the connected peer.
@@ -204,8 +205,13 @@ impl UnixDatagram {
     /// # Errors
     /// As [`send`](Self::send).
     pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_send_by(cx, None, buf)
+    }
+
+    /// [`poll_send`](Self::poll_send), waiting as `w` says.
+    fn poll_send_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Write, || sys::send(fd, buf))
+        self.reg.poll_io(cx, w, Direction::Write, || sys::send(fd, buf))
     }
 
     /// Tries to send `buf` as one message to the connected peer, without
@@ -236,7 +242,8 @@ impl UnixDatagram {
     /// (`EPROTOTYPE` for a stream socket's path, `EMSGSIZE`, ...).
     pub async fn send_to(&self, buf: &[u8], target: impl AsRef<Path>) -> io::Result<usize> {
         let addr = sys::SockAddr::unix(target.as_ref())?;
-        poll_fn(|cx| self.poll_send_to_addr(cx, buf, &addr)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_send_to_addr(cx, Some(&mut w), buf, &addr)).await
     }
 
     /// Polls sending `buf` as one message to the socket bound at `target`.
@@ -250,7 +257,7 @@ impl UnixDatagram {
         target: impl AsRef<Path>,
     ) -> Poll<io::Result<usize>> {
         match sys::SockAddr::unix(target.as_ref()) {
-            Ok(addr) => self.poll_send_to_addr(cx, buf, &addr),
+            Ok(addr) => self.poll_send_to_addr(cx, None, buf, &addr),
             Err(e) => Poll::Ready(Err(e)),
         }
     }
@@ -258,11 +265,12 @@ impl UnixDatagram {
     fn poll_send_to_addr(
         &self,
         cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
         buf: &[u8],
         addr: &sys::SockAddr,
     ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Write, || sys::send_to(fd, buf, addr))
+        self.reg.poll_io(cx, w, Direction::Write, || sys::send_to(fd, buf, addr))
     }
 
     /// Tries to send `buf` as one message to the socket bound at `target`,
@@ -289,7 +297,8 @@ impl UnixDatagram {
     /// returns `Ok(0)` once the queue is empty, as it does for an empty
     /// message.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_recv(cx, buf)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_recv_by(cx, Some(&mut w), buf)).await
     }
 
     /// Polls receiving one message.
@@ -297,8 +306,13 @@ impl UnixDatagram {
     /// # Errors
     /// As [`recv`](Self::recv).
     pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_recv_by(cx, None, buf)
+    }
+
+    /// [`poll_recv`](Self::poll_recv), waiting as `w` says.
+    fn poll_recv_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_io(cx, Direction::Read, || self.end_of_input(sys::recv(fd, buf, 0), || 0))
+        self.reg.poll_io(cx, w, Direction::Read, || self.end_of_input(sys::recv(fd, buf, 0), || 0))
     }
 
     /// Tries to receive one message into `buf`, without waiting; returns
@@ -321,7 +335,8 @@ impl UnixDatagram {
     /// # Errors
     /// As [`recv`](Self::recv).
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.poll_recv_from(cx, buf)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_recv_from_by(cx, Some(&mut w), buf)).await
     }
 
     /// Polls receiving one message and its sender's address.
@@ -333,7 +348,17 @@ impl UnixDatagram {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.reg.poll_io(cx, Direction::Read, || self.end_of_input(self.socket.recv_from(buf), unnamed))
+        self.poll_recv_from_by(cx, None, buf)
+    }
+
+    /// [`poll_recv_from`](Self::poll_recv_from), waiting as `w` says.
+    fn poll_recv_from_by(
+        &self,
+        cx: &mut Context<'_>,
+        w: Wait<'_, '_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.reg.poll_io(cx, w, Direction::Read, || self.end_of_input(self.socket.recv_from(buf), unnamed))
     }
 
     /// Tries to receive one message and its sender's address, without
@@ -355,7 +380,8 @@ impl UnixDatagram {
     /// # Errors
     /// An error if the runtime shut the socket down.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_recv_ready(cx)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_recv_ready_by(cx, Some(&mut w))).await
     }
 
     /// Waits until the socket may take a message, for a
@@ -365,7 +391,8 @@ impl UnixDatagram {
     /// # Errors
     /// An error if the runtime shut the socket down.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_send_ready(cx)).await
+        let mut w = self.reg.waiter();
+        poll_fn(|cx| self.poll_send_ready_by(cx, Some(&mut w))).await
     }
 
     /// Polls [`readable`](Self::readable).
@@ -373,7 +400,12 @@ impl UnixDatagram {
     /// # Errors
     /// As [`readable`](Self::readable).
     pub fn poll_recv_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready_io(cx, Interest::READABLE).map_ok(drop)
+        self.poll_recv_ready_by(cx, None)
+    }
+
+    /// [`poll_recv_ready`](Self::poll_recv_ready), waiting as `w` says.
+    fn poll_recv_ready_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>) -> Poll<io::Result<()>> {
+        self.reg.poll_ready_io(cx, w, Interest::READABLE).map_ok(drop)
     }
 
     /// Polls [`writable`](Self::writable).
@@ -381,7 +413,12 @@ impl UnixDatagram {
     /// # Errors
     /// As [`writable`](Self::writable).
     pub fn poll_send_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.reg.poll_ready_io(cx, Interest::WRITABLE).map_ok(drop)
+        self.poll_send_ready_by(cx, None)
+    }
+
+    /// [`poll_send_ready`](Self::poll_send_ready), waiting as `w` says.
+    fn poll_send_ready_by(&self, cx: &mut Context<'_>, w: Wait<'_, '_>) -> Poll<io::Result<()>> {
+        self.reg.poll_ready_io(cx, w, Interest::WRITABLE).map_ok(drop)
     }
 
     /// The address the socket is bound to (unnamed for

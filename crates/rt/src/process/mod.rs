@@ -326,7 +326,7 @@ impl Child {
             }
             match &mut self.exit {
                 Exit::Pidfd { reg, .. } => {
-                    let ev = ready!(reg.poll_ready(cx, Direction::Read));
+                    let ev = ready!(reg.poll_ready(cx, None, Direction::Read));
                     if ev.is_shutdown() {
                         return Poll::Ready(Err(crate::io::driver::gone()));
                     }

@@ -40,7 +40,7 @@ impl PipeEnd {
         }
         let fd = self.fd.as_raw_fd();
         let len = buf.len();
-        self.reg.poll_stream_io(cx, Direction::Read, len, || sys::read(fd, buf))
+        self.reg.poll_stream_io(cx, None, Direction::Read, len, || sys::read(fd, buf))
     }
 
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
@@ -48,7 +48,7 @@ impl PipeEnd {
             return Poll::Ready(Ok(0));
         }
         let fd = self.fd.as_raw_fd();
-        self.reg.poll_stream_io(cx, Direction::Write, buf.len(), || sys::write(fd, buf))
+        self.reg.poll_stream_io(cx, None, Direction::Write, buf.len(), || sys::write(fd, buf))
     }
 }
 

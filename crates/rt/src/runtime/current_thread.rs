@@ -346,7 +346,12 @@ impl Core {
         shared.main_woken.store(true, Ordering::Release);
         loop {
             if shared.main_woken.swap(false, Ordering::AcqRel) {
-                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                // Budgeted like a task (as tokio's `block_on` is): a main
+                // future looping on an always-ready resource (a UDP send, a
+                // channel it feeds itself) yields now and then, and the
+                // tasks it waits for get to run. Unlimited, it starved them
+                // for ever.
+                if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
                     return out;
                 }
             }

@@ -355,10 +355,13 @@ impl Runtime {
     /// closures. Those still running after it are left to finish on their
     /// own, detached (their on-stop hook runs when they do).
     ///
-    /// The timeout bounds only that wait: the tasks are cancelled first,
-    /// and on the multi-thread runtime a worker finishes the poll it is in
-    /// before it stops, so a task blocking inside a poll (rather than in
-    /// `spawn_blocking`) still holds the shutdown up.
+    /// The timeout bounds only the waits on such user code: the tasks are
+    /// cancelled first, and on the multi-thread runtime a worker finishes
+    /// the poll it is in before it stops, so a task blocking inside a poll
+    /// (rather than in `spawn_blocking`) still holds the shutdown up. A
+    /// task inside [`block_in_place`] does not: its thread gave its worker
+    /// role away, and it is waited for under the same timeout as the
+    /// pool's threads (and left to finish detached past it), as in tokio.
     ///
     /// ```
     /// use std::time::{Duration, Instant};
@@ -399,13 +402,17 @@ impl Drop for Runtime {
         // being closed) or `Handle::current` works instead of panicking
         // halfway through. Whatever role this thread had comes back after.
         let _context = context::set_aside(context::Current::Entered(self.handle.inner.clone()));
+        // One deadline for every wait on user code: threads in
+        // `block_in_place`, then the blocking pool. `None`: no timeout.
+        let deadline = std::time::Instant::now().checked_add(self.blocking_wait);
         match &mut self.kind {
             Kind::CurrentThread(core) => core.shutdown(),
-            Kind::MultiThread(mt) => mt.shutdown(),
+            Kind::MultiThread(mt) => mt.shutdown(deadline),
         }
         // After the tasks: a task's destructor may still hand work to the
         // pool. A timed-out wait leaves the rest of the threads detached.
-        let _all_exited = self.handle.inner.blocking().shutdown(self.blocking_wait);
+        let left = deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(std::time::Instant::now()));
+        let _all_exited = self.handle.inner.blocking().shutdown(left);
     }
 }
 
@@ -414,6 +421,19 @@ impl fmt::Debug for Runtime {
         f.debug_struct("Runtime").field("handle", &self.handle).finish()
     }
 }
+
+/// [`Handle::try_current`]'s error: this thread runs no spindle-rt
+/// runtime.
+#[derive(Debug)]
+pub struct TryCurrentError(());
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(context::NO_RUNTIME)
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
 
 /// The guard of [`Handle::enter`]: while it lives, the runtime is this
 /// thread's current one. Not `Send`: drop it on the thread that entered.
@@ -455,6 +475,25 @@ impl Handle {
     #[track_caller]
     pub fn current() -> Handle {
         Handle { inner: context::expect_scheduler() }
+    }
+
+    /// The handle of the runtime this thread is running, or an error
+    /// outside one: [`current`](Handle::current) without the panic, for a
+    /// library that works with or without a runtime. As tokio's.
+    ///
+    /// # Errors
+    /// [`TryCurrentError`] outside a spindle-rt runtime.
+    ///
+    /// ```
+    /// use spindle_rt::runtime::{Builder, Handle};
+    ///
+    /// assert!(Handle::try_current().is_err());
+    /// let rt = Builder::new_current_thread().build()?;
+    /// rt.block_on(async { assert!(Handle::try_current().is_ok()) });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::scheduler().map(|inner| Handle { inner }).ok_or(TryCurrentError(()))
     }
 
     /// Spawns a `Send` task onto the runtime and returns its

@@ -70,6 +70,13 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::task::{ready, Context, Poll};
 
+/// The Unix signal API under tokio's path (`tokio::signal::unix::signal`,
+/// `SignalKind`, `Signal`), for code written against it: the same items
+/// as in this module.
+pub mod unix {
+    pub use super::{signal, Signal, SignalKind};
+}
+
 /// Which signal a [`Signal`] listens for: a signal number, with
 /// constructors for the usual ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -222,7 +229,7 @@ impl Signal {
             if self.take() {
                 return Poll::Ready(Some(()));
             }
-            let ev = ready!(self.registration.poll_ready(cx, Direction::Read));
+            let ev = ready!(self.registration.poll_ready(cx, None, Direction::Read));
             if ev.is_shutdown() {
                 return Poll::Ready(None);
             }

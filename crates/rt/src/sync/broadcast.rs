@@ -39,6 +39,14 @@ use std::cmp::max;
 use std::collections::VecDeque;
 use std::fmt;
 
+/// The channel's errors under tokio's path
+/// (`tokio::sync::broadcast::error::RecvError`), for code written
+/// against it; the same types as [`RecvError`], [`TryRecvError`] and
+/// [`SendError`].
+pub mod error {
+    pub use super::{RecvError, SendError, TryRecvError};
+}
+
 /// A channel keeping the last `capacity` values.
 ///
 /// # Panics

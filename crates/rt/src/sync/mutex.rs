@@ -95,6 +95,21 @@ impl<T: ?Sized> Mutex<T> {
         Lock { mutex: self, waiter: None }
     }
 
+    /// Takes the lock from synchronous code, parking the thread until it
+    /// is free: for a plain thread or a
+    /// [`spawn_blocking`](crate::spawn_blocking) closure that shares state
+    /// with tasks. As tokio's `blocking_lock`.
+    ///
+    /// # Panics
+    /// On a thread that runs a spindle-rt runtime (inside `block_on`, or
+    /// in a task): parking it would stop every task it runs, perhaps the
+    /// holder's. The message says "cannot block the current thread from
+    /// within a spindle-rt runtime"; use `lock().await` there.
+    #[track_caller]
+    pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        crate::sync::blocking::block_on("Mutex::blocking_lock", self.lock())
+    }
+
     /// Takes the lock if it is free right now, without waiting.
     pub fn try_lock(&self) -> Result<MutexGuard<'_, T>, TryLockError> {
         let mut state = lock(&self.state);

@@ -23,6 +23,13 @@ use std::task::{Context, Poll, Waker};
 use super::waiters::lock;
 use crate::loom::sync::{Arc, Mutex};
 
+/// The channel's errors under tokio's path
+/// (`tokio::sync::oneshot::error::RecvError`); the same types as
+/// [`RecvError`] and [`TryRecvError`].
+pub mod error {
+    pub use super::{RecvError, TryRecvError};
+}
+
 /// Creates a oneshot channel: one [`Sender`], one [`Receiver`].
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Mutex::new(State {

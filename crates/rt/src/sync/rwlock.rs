@@ -133,6 +133,28 @@ impl<T: ?Sized> RwLock<T> {
         Write(Waiting { lock: self, access: Access::Write, waiter: None })
     }
 
+    /// Takes shared access from synchronous code, parking the thread
+    /// until it is granted. As tokio's `blocking_read`.
+    ///
+    /// # Panics
+    /// On a thread that runs a spindle-rt runtime, as
+    /// [`Mutex::blocking_lock`](super::Mutex::blocking_lock).
+    #[track_caller]
+    pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        crate::sync::blocking::block_on("RwLock::blocking_read", self.read())
+    }
+
+    /// Takes exclusive access from synchronous code, parking the thread
+    /// until it is granted. As tokio's `blocking_write`.
+    ///
+    /// # Panics
+    /// On a thread that runs a spindle-rt runtime, as
+    /// [`Mutex::blocking_lock`](super::Mutex::blocking_lock).
+    #[track_caller]
+    pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        crate::sync::blocking::block_on("RwLock::blocking_write", self.write())
+    }
+
     /// Takes shared access if it is available now without overtaking a
     /// queued waiter.
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {

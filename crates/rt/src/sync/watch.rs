@@ -40,6 +40,13 @@ use crate::loom::sync::{Arc, Mutex, MutexGuard};
 use std::fmt;
 use std::ops::Deref;
 
+/// The channel's errors under tokio's path
+/// (`tokio::sync::watch::error::RecvError`); the same types as
+/// [`RecvError`] and [`SendError`].
+pub mod error {
+    pub use super::{RecvError, SendError};
+}
+
 /// A channel holding `init`; see the [module docs](self).
 pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {

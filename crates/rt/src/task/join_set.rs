@@ -81,16 +81,16 @@ impl Drop for DoneGuard {
     }
 }
 
+impl Done {
+    fn new() -> Arc<Done> {
+        Arc::new(Done { inner: Mutex::new(DoneInner { keys: Vec::new(), waker: None }) })
+    }
+}
+
 impl<T> JoinSet<T> {
     /// An empty set.
     pub fn new() -> JoinSet<T> {
-        JoinSet {
-            tasks: Vec::new(),
-            free: Vec::new(),
-            len: 0,
-            ready: Vec::new(),
-            done: Arc::new(Done { inner: Mutex::new(DoneInner { keys: Vec::new(), waker: None }) }),
-        }
+        JoinSet { tasks: Vec::new(), free: Vec::new(), len: 0, ready: Vec::new(), done: Done::new() }
     }
 
     /// How many tasks the set owns (running, or finished and not yet
@@ -126,6 +126,47 @@ impl<T> JoinSet<T> {
     /// `None` when the set is empty.
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
         poll_fn(|cx| self.poll_join_next(cx)).await
+    }
+
+    /// The output of a task that has finished, without waiting: `None` when
+    /// none has (or the set is empty). As tokio's `try_join_next`.
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        match self.poll_join_next(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(out) => out,
+            Poll::Pending => None,
+        }
+    }
+
+    /// Waits for every task and returns their outputs, in the order they
+    /// finished. As tokio's `join_all`.
+    ///
+    /// # Panics
+    /// If a task panicked, with its payload (the other tasks are aborted
+    /// when the set is dropped during the unwind); if a task was aborted,
+    /// with a message saying so.
+    pub async fn join_all(mut self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len);
+        while let Some(res) = self.join_next().await {
+            match res {
+                Ok(value) => out.push(value),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => panic!("a task of a JoinSet given to join_all was aborted: {e}"),
+            }
+        }
+        out
+    }
+
+    /// Lets every task go: they run on, detached (as a dropped
+    /// [`JoinHandle`] does), and the set is empty. As tokio's
+    /// `detach_all`.
+    pub fn detach_all(&mut self) {
+        self.tasks.clear();
+        self.free.clear();
+        self.ready.clear();
+        self.len = 0;
+        // The detached tasks' guards report to the old record, so their
+        // keys can never be mistaken for those of tasks spawned after this.
+        self.done = Done::new();
     }
 
     /// [`join_next`](JoinSet::join_next) as a poll function.

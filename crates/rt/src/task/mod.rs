@@ -112,6 +112,11 @@ mod waker;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+/// The task functions under tokio's paths (`tokio::task::spawn`,
+/// `tokio::task::spawn_blocking`, `tokio::task::yield_now`, ...), for code
+/// written against them: the same functions as at the crate root.
+pub use crate::blocking::spawn_blocking;
+pub use crate::runtime::{block_in_place, spawn, spawn_local, yield_now};
 pub use abort::AbortHandle;
 pub use error::JoinError;
 pub use handle::{Notified, Task};

@@ -158,7 +158,8 @@ pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed};
 pub use wheel::TimerWheel;
 
-use std::time::Duration;
+/// `std`'s `Duration`, under tokio's path (`tokio::time::Duration`).
+pub use std::time::Duration;
 
 /// `d` in whole milliseconds, rounded up, saturating at `u64::MAX`: the
 /// number of ticks a timer must wait so it never fires early.

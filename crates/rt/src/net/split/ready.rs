@@ -41,7 +41,9 @@ macro_rules! ready_method {
         /// # Errors
         /// An error if the runtime shut the stream down.
         pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-            poll_fn(|cx| self.inner.poll_ready_shared(cx, interest)).await
+            let inner = &*self.inner;
+            let mut w = inner.waiter_shared();
+            poll_fn(|cx| inner.poll_ready_shared(cx, Some(&mut w), interest)).await
         }
     };
 }

@@ -23,6 +23,8 @@ mod idle;
 mod loom_tests;
 mod park;
 pub(crate) mod sysmon;
+#[cfg(all(test, not(loom)))]
+mod tests;
 pub(crate) mod worker;
 
 use crate::blocking::BlockingPool;
@@ -41,10 +43,10 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, JoinHandle as ThreadHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use sysmon::{BlockedTaskCb, Monitor};
 use worker::Core;
 
@@ -92,6 +94,12 @@ pub(crate) struct Shared {
     cores: Mutex<Vec<Box<Core>>>,
     /// Worker threads (including those started by `block_in_place`).
     threads: Mutex<Vec<ThreadHandle<()>>>,
+    /// Former workers that gave their P away in `block_in_place` and are
+    /// still in the task that did: a shutdown waits for them only until its
+    /// deadline, as it waits for the blocking pool's threads.
+    placed: Mutex<Placed>,
+    /// Signalled when a placed thread is done with its task.
+    placed_done: Condvar,
     /// How worker threads are named and started (the builder's knobs).
     thread_spec: ThreadSpec,
     pub(crate) monitor: Monitor,
@@ -99,7 +107,63 @@ pub(crate) struct Shared {
     pub(crate) blocking: Arc<BlockingPool>,
 }
 
+/// See [`Shared::placed`].
+#[derive(Default)]
+struct Placed {
+    threads: Vec<ThreadHandle<()>>,
+    /// How many placed threads have not yet finished their task.
+    running: usize,
+}
+
 impl Shared {
+    /// The calling worker gave its P away (`block_in_place`): from now on
+    /// it is a placed thread, not a worker a shutdown must join.
+    fn place_current_thread(&self) {
+        let me = thread::current().id();
+        let handle = {
+            let mut threads = lock(&self.threads);
+            threads.iter().position(|t| t.thread().id() == me).map(|i| threads.swap_remove(i))
+        };
+        let mut placed = lock(&self.placed);
+        // Forget the ones that have exited, as `start_worker` does for
+        // workers: a service calling `block_in_place` all day would
+        // otherwise pile up a handle per call.
+        placed.threads.retain(|t| !t.is_finished());
+        placed.threads.extend(handle);
+        placed.running += 1;
+    }
+
+    /// A placed thread finished the task that placed it and exits.
+    pub(crate) fn placed_thread_done(&self) {
+        lock(&self.placed).running -= 1;
+        self.placed_done.notify_all();
+    }
+
+    /// Waits until every placed thread is done (then joins them), or until
+    /// `deadline` (then leaves them to finish detached). `None`: no deadline.
+    fn wait_placed(&self, deadline: Option<Instant>) {
+        let mut placed = lock(&self.placed);
+        while placed.running > 0 {
+            let Some(deadline) = deadline else {
+                placed = self.placed_done.wait(placed).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            };
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                // Dropping a handle detaches its thread.
+                placed.threads.clear();
+                return;
+            }
+            placed = self.placed_done.wait_timeout(placed, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+        let done = std::mem::take(&mut placed.threads);
+        drop(placed);
+        for t in done {
+            // Past `placed_thread_done`, which is the thread's last step.
+            let _ = t.join();
+        }
+    }
+
     pub(crate) fn is_shutdown(&self) -> bool {
         self.shutdown.load(Ordering::Acquire)
     }
@@ -290,6 +354,8 @@ impl MultiThread {
             shutdown: AtomicBool::new(false),
             cores: Mutex::new(Vec::new()),
             threads: Mutex::new(Vec::new()),
+            placed: Mutex::new(Placed::default()),
+            placed_done: Condvar::new(),
             thread_spec: config.threads,
             monitor: Monitor::new(workers, config.blocked_threshold, config.on_blocked),
             blocking: config.blocking,
@@ -316,9 +382,11 @@ impl MultiThread {
     }
 
     /// Stops the workers and cancels every task; see
-    /// [`Runtime`](crate::Runtime)'s drop. Runs once; later calls do
-    /// nothing.
-    pub(crate) fn shutdown(&mut self) {
+    /// [`Runtime`](crate::Runtime)'s drop. A thread still inside
+    /// `block_in_place` is waited for until `deadline` (`None`: for as long
+    /// as it takes), then left to finish detached. Runs once; later calls
+    /// do nothing.
+    pub(crate) fn shutdown(&mut self, deadline: Option<Instant>) {
         if std::mem::replace(&mut self.stopped, true) {
             return;
         }
@@ -344,6 +412,7 @@ impl MultiThread {
                 }
             }
         }
+        shared.wait_placed(deadline);
         for task in shared.owned.close_and_take() {
             task.shutdown();
         }
@@ -361,7 +430,7 @@ impl MultiThread {
 
 impl Drop for MultiThread {
     fn drop(&mut self) {
-        self.shutdown();
+        self.shutdown(None);
     }
 }
 
@@ -409,6 +478,7 @@ pub(crate) fn block_in_place<R>(f: impl FnOnce() -> R) -> R {
         if let Err(e) = cx.shared().start_worker(core) {
             panic!("spindle-rt: block_in_place could not start a worker thread: {e}");
         }
+        cx.shared().place_current_thread();
     }
     // Without its P this thread no longer runs the runtime, it only belongs
     // to it: `f` may `Handle::block_on` or `blocking_recv`. The worker role

@@ -139,7 +139,10 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
             Some(task) => match run_task(&cx, core, task) {
                 Some(core) => core,
                 // The P went to another thread: this one's work is done.
-                None => return,
+                None => {
+                    shared.placed_thread_done();
+                    return;
+                }
             },
             None => park(&cx, core),
         };

@@ -1,0 +1,103 @@
+//! Code written against tokio's module paths compiles against these: the
+//! task functions under `task`, the Unix signal API under `signal::unix`,
+//! the channels' errors under `<channel>::error`, and `time::Duration`.
+//! Each path was missing, and the first line of a port failed on it.
+
+mod rt_support;
+
+use rt_support::{bounded, mt};
+use spindle_rt::signal::unix::{signal, Signal, SignalKind};
+use spindle_rt::sync::{broadcast, oneshot, watch};
+use spindle_rt::task;
+use spindle_rt::time::{timeout, Duration};
+
+#[test]
+fn tokio_paths_resolve_and_work() {
+    bounded(|| {
+        mt(2).block_on(async {
+            let spawned = task::spawn(async { 1 });
+            let blocking = task::spawn_blocking(|| 2);
+            task::yield_now().await;
+            let placed = task::block_in_place(|| 3);
+            assert_eq!(spawned.await.unwrap() + blocking.await.unwrap() + placed, 6);
+
+            let mut hup: Signal = signal(SignalKind::user_defined1()).unwrap();
+            assert!(timeout(Duration::from_millis(1), hup.recv()).await.is_err());
+
+            let (tx, mut rx) = broadcast::channel::<u8>(1);
+            drop(tx);
+            assert_eq!(rx.recv().await, Err(broadcast::error::RecvError::Closed));
+            let (tx, rx) = watch::channel(0u8);
+            drop(rx);
+            let _: watch::error::SendError<u8> = tx.send(1).unwrap_err();
+            let (tx, rx) = oneshot::channel::<u8>();
+            drop(tx);
+            let _: oneshot::error::RecvError = rx.await.unwrap_err();
+        });
+    });
+}
+
+/// `Handle::try_current`: a library that works with or without a runtime
+/// asks without panicking.
+#[test]
+fn handle_try_current_inside_and_outside() {
+    use spindle_rt::runtime::Handle;
+    let err = Handle::try_current().expect_err("no runtime on the test thread");
+    assert!(err.to_string().contains("spindle-rt runtime"), "{err}");
+    bounded(|| {
+        mt(2).block_on(async {
+            let handle = Handle::try_current().expect("inside block_on");
+            let on_worker = task::spawn(async { Handle::try_current().is_ok() });
+            assert!(on_worker.await.unwrap());
+            assert_eq!(handle.spawn(async { 5 }).await.unwrap(), 5);
+        });
+    });
+}
+
+/// `Mutex::blocking_lock`, `RwLock::blocking_read` and `blocking_write`:
+/// a plain thread shares state with tasks, and waits its turn; inside the
+/// runtime they refuse with a clear panic rather than park a thread that
+/// runs tasks.
+#[test]
+fn blocking_lock_read_and_write_from_a_plain_thread() {
+    use spindle_rt::sync::{Mutex, RwLock};
+    use std::sync::Arc;
+    bounded(|| {
+        let rt = mt(2);
+        let m = Arc::new(Mutex::new(0u32));
+        let rw = Arc::new(RwLock::new(0u32));
+        // A task holds both until the plain thread has asked for them.
+        let (asked_tx, asked_rx) = oneshot::channel::<()>();
+        let (m2, rw2) = (Arc::clone(&m), Arc::clone(&rw));
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let holder = rt.spawn(async move {
+            let mut g = m2.lock().await;
+            let mut w = rw2.write().await;
+            held_tx.send(()).unwrap();
+            asked_rx.await.unwrap();
+            *g += 1;
+            *w += 1;
+        });
+        held_rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        let (m3, rw3) = (Arc::clone(&m), Arc::clone(&rw));
+        let plain = std::thread::spawn(move || {
+            asked_tx.send(()).unwrap();
+            let mut g = m3.blocking_lock();
+            *g += 10;
+            drop(g);
+            *rw3.blocking_write() += 10;
+            *rw3.blocking_read()
+        });
+        assert_eq!(plain.join().unwrap(), 11);
+        rt.block_on(async {
+            holder.await.unwrap();
+            assert_eq!(*m.lock().await, 11);
+            let caught = task::spawn(async move {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(m.blocking_lock())))
+            });
+            let msg = caught.await.unwrap().expect_err("refused on a worker");
+            let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(msg.contains("cannot block the current thread"), "{msg}");
+        });
+    });
+}
