@@ -66,11 +66,10 @@ use crate::sys;
 use spindle_rt::net::{TcpListener, TcpStream};
 use spindle_rt::sync::Notify;
 use std::collections::VecDeque;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
-use std::pin::pin;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
@@ -419,8 +418,9 @@ async fn accept_ready(
                 }
                 Err(e) => Err(e),
             };
-            let fut = pin!(reg.async_io(op));
-            if let Poll::Ready(r) = fut.poll(cx) {
+            // The listener keeps this poll's waker (a fresh async_io
+            // future dropped here would take it back out).
+            if let Poll::Ready(r) = reg.poll_io(cx, op) {
                 return Poll::Ready(r);
             }
         }

@@ -18,6 +18,7 @@ use crate::io::Direction;
 use std::future::poll_fn;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::task::{Context, Poll};
 
 impl TcpListener {
     /// Adopts a listening socket made elsewhere (bound by a parent
@@ -81,6 +82,19 @@ impl TcpListener {
     pub async fn async_io<R>(&self, mut op: impl FnMut() -> io::Result<R>) -> io::Result<R> {
         let mut w = self.reg.waiter();
         poll_fn(|cx| self.reg.poll_io(cx, Some(&mut w), Direction::Read, &mut op)).await
+    }
+
+    /// [`async_io`](Self::async_io) as a poll function, for a hand-written
+    /// future that waits on several listeners at once. On `Pending` the
+    /// listener keeps `cx`'s waker (only the most recent poll's, like
+    /// [`poll_accept`](Self::poll_accept)). Polling a fresh `async_io`
+    /// future and dropping it instead would not work: a dropped future
+    /// takes its waker back out of the listener's waiter list.
+    ///
+    /// # Errors
+    /// As [`async_io`](Self::async_io).
+    pub fn poll_io<R>(&self, cx: &mut Context<'_>, op: impl FnMut() -> io::Result<R>) -> Poll<io::Result<R>> {
+        self.reg.poll_io(cx, None, Direction::Read, op)
     }
 }
 
