@@ -6,6 +6,8 @@
 #   bench/redis_tests.sh                       # the default units, both servers
 #   bench/redis_tests.sh type/list keyspace    # some units only
 #   SERVERS=spindle bench/redis_tests.sh       # spindle only
+#   bench/redis_tests.sh --harness integration/aof unit/shutdown
+#                                              # units that start servers
 #
 # The suite is the `tests/` folder of the Redis source that matches the
 # installed redis-server: Debian's source package, fetched once with
@@ -23,6 +25,13 @@
 # spindle reports Redis 7.2's encoding names (small lists and sets are
 # `listpack`), which the 7.0 suite's encoding asserts reject.
 #
+# `--harness` runs units that start servers of their own (tagged
+# `external:skip`: integration/aof, unit/shutdown, unit/obuf-limits ...)
+# through Redis's own harness instead, in a copy of the suite whose
+# `src/redis-server` becomes `spindle kv` (for the spindle column) or
+# Debian's redis-server, beside the installed redis-cli, redis-benchmark
+# and redis-check-aof. Units are then named with their folder.
+#
 # Prints one line per unit and server: tests passed, failed, and whether
 # the unit ended early (an exception or a timeout). Logs are kept in
 # target/redis-tests/.
@@ -39,6 +48,12 @@ default_units=(
   maxmemory lazyfree slowlog latency-monitor introspection introspection-2 other
   hyperloglog bitops sort obuf-limits networking quit pause shutdown
 )
+harness=0
+if [ "${1:-}" = "--harness" ]; then
+  harness=1
+  shift
+  [ "$#" -gt 0 ] || { echo "redis_tests.sh: --harness needs units (integration/aof ...)" >&2; exit 2; }
+fi
 units=("$@")
 [ "${#units[@]}" -gt 0 ] || units=("${default_units[@]}")
 servers="${SERVERS:-spindle redis}"
@@ -94,9 +109,56 @@ spindle="$target_dir/release/spindle"
 
 logs="$target_dir/redis-tests"
 mkdir -p "$logs"
+
+# A copy of the suite for --harness, with `server`'s redis-server.
+harness_copy() {
+  local server="$1" copy="$target_dir/redis-harness/$1"
+  if [ ! -x "$copy/runtest" ]; then
+    rm -rf "$copy" && mkdir -p "$copy/src"
+    cp -a "$suite/runtest" "$suite/tests" "$copy/"
+    for tool in redis-cli redis-benchmark redis-check-aof redis-check-rdb; do
+      ln -sf "$(command -v "$tool" || echo /usr/bin/$tool)" "$copy/src/$tool"
+    done
+  fi
+  rm -rf "$copy/tests/tmp" && mkdir -p "$copy/tests/tmp"
+  case "$server" in
+    # exec keeps the pid the harness waits on; spindle logs the " PID: N"
+    # banner the harness looks for once it listens (always-show-logo).
+    spindle) printf '#!/bin/sh\nexec "%s" kv "$@" 2>&1\n' "$spindle" >"$copy/src/redis-server" ;;
+    redis) printf '#!/bin/sh\nexec "%s" "$@"\n' "$(command -v redis-server)" >"$copy/src/redis-server" ;;
+  esac
+  chmod +x "$copy/src/redis-server"
+  echo "$copy"
+}
+
+# One result line: tests passed, failed, skipped, and how the unit ended.
+report() {
+  local unit="$1" server="$2" log="$3" status="$4" plain passed failed skipped ended
+  plain="$(sed 's/\x1b\[[0-9;]*m//g' "$log")"
+  passed="$(grep -c '^\[ok\]' <<<"$plain" || true)"
+  failed="$(grep -c '^\[err\]' <<<"$plain" || true)"
+  skipped="$(grep -c '^\[ignore\]\|^\[skip\]' <<<"$plain" || true)"
+  ended=complete
+  if grep -q '^\[exception\]' <<<"$plain"; then ended=exception
+  elif grep -q '^\[TIMEOUT\]' <<<"$plain" || [ "$status" -eq 124 ]; then ended=timeout
+  elif ! grep -q 'The End' <<<"$plain"; then ended="aborted (see $log)"
+  fi
+  printf '%-16s %-8s %6s %6s %6s  %s\n' "$unit" "$server" "$passed" "$failed" "$skipped" "$ended"
+}
+
 printf '%-16s %-8s %6s %6s %6s  %s\n' unit server passed failed skipped ended
 for unit in "${units[@]}"; do
   for server in $servers; do
+    if [ "$harness" = 1 ]; then
+      log="$logs/harness.$(echo "$unit" | tr / _).$server.log"
+      copy="$(harness_copy "$server")"
+      status=0
+      (cd "$copy" && timeout "$unit_timeout" ./runtest --single "$unit" --clients 1 \
+        --baseport "$((40000 + RANDOM % 10000))" --tags -needs:repl --ignore-encoding \
+        --skipfile "$root/bench/redis_tests.skip" --timeout 120) >"$log" 2>&1 || status=$?
+      report "$unit" "$server" "$log" "$status"
+      continue
+    fi
     port="$(free_port)"
     log="$logs/$(echo "$unit" | tr / _).$server.log"
     # Each server in a data folder of its own: tests SAVE, DEBUG RELOAD
@@ -124,16 +186,7 @@ for unit in "${units[@]}"; do
       --skipfile "$root/bench/redis_tests.skip" --timeout 120) >"$log" 2>&1 || status=$?
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
-    plain="$(sed 's/\x1b\[[0-9;]*m//g' "$log")"
-    passed="$(grep -c '^\[ok\]' <<<"$plain" || true)"
-    failed="$(grep -c '^\[err\]' <<<"$plain" || true)"
-    skipped="$(grep -c '^\[ignore\]\|^\[skip\]' <<<"$plain" || true)"
-    ended=complete
-    if grep -q '^\[exception\]' <<<"$plain"; then ended=exception
-    elif grep -q '^\[TIMEOUT\]' <<<"$plain" || [ "$status" -eq 124 ]; then ended=timeout
-    elif ! grep -q 'The End' <<<"$plain"; then ended="aborted (see $log)"
-    fi
-    printf '%-16s %-8s %6s %6s %6s  %s\n' "$unit" "$server" "$passed" "$failed" "$skipped" "$ended"
+    report "$unit" "$server" "$log" "$status"
   done
 done
 echo "logs: $logs" >&2
