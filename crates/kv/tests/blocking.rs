@@ -239,6 +239,13 @@ fn client_unblock_with_timeout_or_error() {
     expect(&mut r, "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
     assert_eq!(blocked(&mut c), 0);
     check(&mut r, &["PING"], "+PONG\r\n");
+    // The error counts as Redis counts it: a failed BLMOVE call, an
+    // UNBLOCKED error reply.
+    let errors: String = q(&mut c, &["INFO", "errorstats"]);
+    assert!(errors.contains("errorstat_UNBLOCKED:count=1"), "{errors}");
+    let cmds: String = q(&mut c, &["INFO", "commandstats"]);
+    let blmove = cmds.lines().find(|l| l.starts_with("cmdstat_blmove:")).unwrap_or_else(|| panic!("{cmds}"));
+    assert!(blmove.contains("calls=1,") && blmove.ends_with("rejected_calls=0,failed_calls=1"), "{blmove}");
 }
 
 #[test]

@@ -75,6 +75,23 @@ fn save_empty_string_disables_snapshots() {
     assert_eq!(cfg.save, vec![(10, 1), (20, 2)]);
 }
 
+/// The file's `save` lines and `--save` arguments are one list, as in
+/// Redis (which appends the command line to the file's text): the first
+/// replaces the defaults, later ones add, `save ""` empties.
+#[test]
+fn save_directives_accumulate_across_the_file_and_the_command_line() {
+    let p = temp_file("save-acc", "save 900 1\n");
+    let file = p.to_str().unwrap();
+    assert_eq!(Config::from_args(&args(&[file])).unwrap().save, vec![(900, 1)]);
+    assert_eq!(
+        Config::from_args(&args(&[file, "--save", "100 100"])).unwrap().save,
+        vec![(900, 1), (100, 100)]
+    );
+    assert!(Config::from_args(&args(&[file, "--save", ""])).unwrap().save.is_empty());
+    let cfg = Config::from_args(&args(&["--save", "1 2", "--save", "3 4"])).unwrap();
+    assert_eq!(cfg.save, vec![(1, 2), (3, 4)]);
+}
+
 #[test]
 fn command_line_options_follow_the_file() {
     let p = temp_file("cmdline", "hz 20\nport 7002\n");

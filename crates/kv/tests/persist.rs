@@ -606,7 +606,8 @@ fn flushall_saves_the_empty_dataset_when_save_points_are_set() {
         assert_eq!(q::<String>(&mut c, &[b"FLUSHALL"]), "OK");
         let info: String = q(&mut c, &[b"INFO", b"persistence"]);
         assert!(info.contains("rdb_bgsave_in_progress:0"), "the BGSAVE was stopped");
-        assert!(info.contains("rdb_changes_since_last_save:1"), "{info}");
+        // Nothing left unsaved (Redis 7.0's unit/other checks this).
+        assert!(info.contains("rdb_changes_since_last_save:0"), "{info}");
         // Still logged to the AOF, after the keys it removed.
         assert!(aof_text(&dir).ends_with("*1\r\n$8\r\nFLUSHALL\r\n"), "{}", aof_text(&dir));
         srv.stop().unwrap();

@@ -213,8 +213,9 @@ pub fn load_at_startup(srv: &mut Server) -> io::Result<()> {
 /// just flushed; and with save points configured the empty dataset is
 /// saved at once, so that a crash before the next save point does not
 /// bring the flushed data back from the old snapshot. The save resets the
-/// change counter; FLUSHALL itself then counts as one change, and is
-/// still logged to the AOF (`force_log`, set by the command).
+/// change counter (`rdb_changes_since_last_save` is 0 after it, as in
+/// Redis 7.0); FLUSHALL is still logged to the AOF (`force_log`, set by
+/// the command).
 pub fn after_flushall(srv: &mut Server) {
     if srv.persist.child.as_ref().is_some_and(|c| c.kind == ChildKind::Rdb) {
         tracing::info!("FLUSHALL: stopping the running BGSAVE");
@@ -223,7 +224,6 @@ pub fn after_flushall(srv: &mut Server) {
     if !srv.config.save.is_empty() {
         // A failed save is logged by `save`; FLUSHALL still succeeds.
         let _ = snapshot::save(srv);
-        srv.dirty += 1;
     }
 }
 

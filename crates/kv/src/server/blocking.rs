@@ -282,7 +282,12 @@ pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
         c.blocked = false;
         let mut r = Reply::new(&mut c.out, c.proto);
         if error {
-            r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+            const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
+            r.error(UNBLOCKED);
+            // Blocking commands have no subcommands: the name is the slot.
+            if let Some(&slot) = crate::cmd::registry::named(b.cmd.name.as_bytes()).first() {
+                srv.stats.cmd.failed_after_block(slot, UNBLOCKED.as_bytes());
+            }
         } else {
             r.null_array();
         }

@@ -84,6 +84,15 @@ impl CommandStats {
         self.error_reply(reply);
     }
 
+    /// The blocked command in `slot`, counted as called when it blocked,
+    /// ended with the error `reply` (CLIENT UNBLOCK ... ERROR): a failed
+    /// call, and the error under its prefix, as Redis's
+    /// `updateStatsOnUnblock` counts it.
+    pub fn failed_after_block(&mut self, slot: Slot, reply: &[u8]) {
+        self.by_slot[slot.index()].failed += 1;
+        self.error_reply(reply);
+    }
+
     /// The counters of `slot`.
     pub fn get(&self, slot: Slot) -> CmdStat {
         self.by_slot[slot.index()]

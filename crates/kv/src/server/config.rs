@@ -456,7 +456,7 @@ impl Config {
     /// which Redis appends to it): `include` and `rename-command`.
     fn apply_at(&mut self, name: &str, values: &[String], depth: usize) -> Result<(), ConfigError> {
         if name.eq_ignore_ascii_case("include") && values.len() == 1 {
-            return self.include(&values[0], depth + 1);
+            return self.include(&values[0], depth + 1, &mut false);
         }
         if name.eq_ignore_ascii_case("rename-command") && values.len() == 2 {
             self.renames.push((values[0].clone(), values[1].clone()));
@@ -572,7 +572,24 @@ impl Config {
     /// The first bad line, in redis-server's words:
     /// `Reading the configuration file, at line N` / `>>> 'line'` / the reason.
     pub fn apply_text(&mut self, text: &str) -> Result<(), ConfigError> {
-        self.apply_text_at(text, 0)
+        self.apply_text_at(text, 0, &mut false)
+    }
+
+    /// A `save` directive while loading (a config line or a `--save`
+    /// argument, which Redis appends to the file's text): the first one
+    /// replaces the default save points, later ones add to them, and
+    /// `save ""` empties them.
+    fn apply_save_directive(&mut self, values: &[String], seen: &mut bool) -> Result<(), ConfigError> {
+        let before = if *seen { std::mem::take(&mut self.save) } else { Vec::new() };
+        *seen = true;
+        self.apply("save", values)?;
+        let reset = values.iter().all(|v| v.trim().is_empty());
+        if !reset {
+            let mut all = before;
+            all.append(&mut self.save);
+            self.save = all;
+        }
+        Ok(())
     }
 
     /// `include PATH`: applies another config file where the line stands,
@@ -580,7 +597,7 @@ impl Config {
     /// pattern matches, in name order, and none is no error (an empty
     /// `conf.d`). Includes nest at most [`MAX_INCLUDE_DEPTH`] deep, so a
     /// file that includes itself is an error rather than a stack overflow.
-    fn include(&mut self, path: &str, depth: usize) -> Result<(), ConfigError> {
+    fn include(&mut self, path: &str, depth: usize, saves_seen: &mut bool) -> Result<(), ConfigError> {
         if depth > MAX_INCLUDE_DEPTH {
             return Err(ConfigError(format!(
                 "'include' nested more than {MAX_INCLUDE_DEPTH} deep at '{path}'"
@@ -595,13 +612,12 @@ impl Config {
             let text = std::fs::read_to_string(&file).map_err(|e| {
                 ConfigError(format!("Fatal error, can't open config file '{}': {e}", file.display()))
             })?;
-            self.apply_text_at(&text, depth)?;
+            self.apply_text_at(&text, depth, saves_seen)?;
         }
         Ok(())
     }
 
-    fn apply_text_at(&mut self, text: &str, depth: usize) -> Result<(), ConfigError> {
-        let mut saves_seen = false;
+    fn apply_text_at(&mut self, text: &str, depth: usize, saves_seen: &mut bool) -> Result<(), ConfigError> {
         for (n, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -619,16 +635,11 @@ impl Config {
             let Some((name, values)) = words.split_first() else { continue };
             if name.eq_ignore_ascii_case("include") && values.len() == 1 {
                 // Errors inside the included file name that file's line.
-                self.include(&values[0], depth + 1)?;
+                self.include(&values[0], depth + 1, saves_seen)?;
                 continue;
             }
             if name.eq_ignore_ascii_case("save") {
-                let before = if saves_seen { std::mem::take(&mut self.save) } else { Vec::new() };
-                saves_seen = true;
-                self.apply(name, values).map_err(|e| err(&e.0))?;
-                let mut all = before;
-                all.append(&mut self.save);
-                self.save = all;
+                self.apply_save_directive(values, saves_seen).map_err(|e| err(&e.0))?;
                 continue;
             }
             self.apply_at(name, values, depth).map_err(|e| err(&e.0))?;
@@ -644,12 +655,15 @@ impl Config {
     pub fn from_args(args: &[String]) -> Result<Config, ConfigError> {
         let mut cfg = Config::default();
         let mut rest = args;
+        // The file's `save` lines and `--save` arguments accumulate, as
+        // one text in Redis.
+        let mut saves_seen = false;
         if let Some(first) = args.first() {
             if !first.starts_with("--") {
                 let text = std::fs::read_to_string(first).map_err(|e| {
                     ConfigError(format!("Fatal error, can't open config file '{first}': {e}"))
                 })?;
-                cfg.apply_text(&text)?;
+                cfg.apply_text_at(&text, 0, &mut saves_seen)?;
                 let path = std::path::PathBuf::from(first);
                 cfg.config_file = Some(std::fs::canonicalize(&path).unwrap_or(path));
                 rest = &args[1..];
@@ -664,8 +678,13 @@ impl Config {
             while j < rest.len() && !rest[j].starts_with("--") {
                 j += 1;
             }
-            cfg.apply(name, &rest[i + 1..j])
-                .map_err(|e| ConfigError(format!("Reading the command line, at '--{name}'\n{}", e.0)))?;
+            let values = &rest[i + 1..j];
+            let applied = if name.eq_ignore_ascii_case("save") {
+                cfg.apply_save_directive(values, &mut saves_seen)
+            } else {
+                cfg.apply(name, values)
+            };
+            applied.map_err(|e| ConfigError(format!("Reading the command line, at '--{name}'\n{}", e.0)))?;
             i = j;
         }
         Ok(cfg)

@@ -97,6 +97,7 @@ fn writes_count_as_dirty() {
     run(&mut srv, &mut c, &[b"EXPIRE", b"s2", b"100"]);
     run(&mut srv, &mut c, &[b"PERSIST", b"s2"]);
     assert_eq!(srv.dirty, before + 5);
+    // FLUSHALL counts the keys it removed, nothing more (Redis 7.0).
     run(&mut srv, &mut c, &[b"FLUSHALL"]);
-    assert_eq!(srv.dirty, before + 5 + 3 + 1);
+    assert_eq!(srv.dirty, before + 5 + 3);
 }
