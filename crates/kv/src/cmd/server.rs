@@ -92,6 +92,9 @@ const DEBUG_HELP: &[&str] = &[
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "AOF-FLUSH-SLEEP <microsec>",
     "    Server will sleep before flushing the AOF, this is used for testing.",
+    "CONFIG-REWRITE-FORCE-ALL",
+    "    Like CONFIG REWRITE but writes all configuration options, including",
+    "    keywords not listed in original configuration file or default values.",
     "DIGEST",
     "    Output a hex signature representing the current DB content.",
     "DIGEST-VALUE <key> [<key> ...]",
@@ -148,6 +151,13 @@ fn debug(ctx: &mut Ctx<'_>) {
         (b"error", 3) => debug_error(ctx),
         (b"reload", 2) => super::persist::debug_reload(ctx),
         (b"loadaof", 2) => super::persist::debug_loadaof(ctx),
+        (b"config-rewrite-force-all", 2) => match ctx.srv.config.rewrite_with(true) {
+            Ok(()) => ctx.ok(),
+            Err(e) => {
+                let why = e.0.trim_start_matches("ERR ").to_string();
+                ctx.error(&format!("ERR CONFIG-REWRITE-FORCE-ALL failed: {why}"))
+            }
+        },
         (b"pause-cron", 3) => {
             let Some(v) = ctx.int_arg(2) else { return };
             ctx.srv.pause_cron = v != 0;

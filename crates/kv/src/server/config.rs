@@ -700,6 +700,16 @@ impl Config {
     /// No config file ("The server is running without a config file"), or
     /// a failure to read or write it.
     pub fn rewrite(&self) -> Result<(), ConfigError> {
+        self.rewrite_with(false)
+    }
+
+    /// [`rewrite`](Self::rewrite), and with `force_all` every option is
+    /// written, defaults too (DEBUG CONFIG-REWRITE-FORCE-ALL, with which
+    /// Redis's suite checks that a full file reads back the same).
+    ///
+    /// # Errors
+    /// As [`rewrite`](Self::rewrite).
+    pub fn rewrite_with(&self, force_all: bool) -> Result<(), ConfigError> {
         let Some(path) = &self.config_file else {
             return Err(ConfigError("ERR The server is running without a config file".into()));
         };
@@ -733,7 +743,7 @@ impl Config {
         let defaults = Config::default();
         let mut header = false;
         for opt in table::all() {
-            if written.contains(opt.name) || (opt.get)(self) == (opt.get)(&defaults) {
+            if written.contains(opt.name) || (!force_all && (opt.get)(self) == (opt.get)(&defaults)) {
                 continue;
             }
             if !header {
