@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Differential fuzzer, several clients: spindle kv against redis-server 7.0.
+
+kv_diff_fuzz.py's servers and comparison, with 2 to 4 connections per
+sequence (each RESP2 or, after HELLO 3, RESP3) and steps issued on a
+chosen one (kv_diff_multi_gen.py): blocking commands woken by other
+clients' pushes, CLIENT UNBLOCK or their timeout; WATCH/MULTI/EXEC with
+another client's writes, FLUSHDB, SWAPDB and expiries in between; pub/sub
+and keyspace notifications (CONFIG SET notify-keyspace-events); CLIENT
+KILL, PAUSE/UNPAUSE, UNBLOCK, REPLY, NO-EVICT.
+
+redis-server is the oracle for when a reply comes. After each step the
+driver collects, on redis-server, every frame each connection receives
+(the stepping client's first one waited for up to 3 s unless the command
+may block, is paused, or its reply is switched off; then until no
+connection gets anything for 40 ms), then waits (up to 3 s) for spindle to
+deliver as many frames to each connection and 40 ms more for any extra.
+Per connection the frames must agree in order (the order across
+connections is not compared); a closed connection counts as a frame. A
+blocked client's reply is thus read late, when a push, CLIENT UNBLOCK or
+a timeout releases it. At the end DEBUG DIGEST must agree.
+
+Normalised as nondeterministic: client ids (commands use each server's
+own ids and addresses, substituted per server; CLIENT ID/INFO/LIST and
+HELLO's id are compared by shape), addresses, and everything
+kv_diff_fuzz.py normalises. Timing is kept out of the comparison by
+construction: blocking timeouts are 0 (forever), 100 s, or 10-20 ms
+(waited for synchronously); keys meant to expire get a sleep step right
+after; CLIENT PAUSE ALL lasts 1 s and is followed by a 1.3 s sleep.
+
+    cargo build -p spindle --bin spindle && bench/kv_diff_multi.py --seconds 120 --seed 1
+
+Exit status: 0 if no difference was seen, 1 otherwise.
+"""
+
+import argparse
+import os
+import random
+import re
+import select
+import shutil
+import signal
+import socket
+import sys
+import time
+
+import kv_diff_fuzz as F
+from kv_diff_multi_gen import gen_steps
+
+WINDOW = 0.04      # quiet time that ends a collection
+LONG = 3.0         # wait for a reply that must come
+MAYBE = 0.06       # wait for the first frame of a reply that may not come
+
+BLOCKING = {b"BLPOP", b"BRPOP", b"BLMOVE", b"BRPOPLPUSH", b"BZPOPMIN", b"BZPOPMAX", b"BLMPOP", b"BZMPOP"}
+CLOSED = (b"closed", None)
+PAUSED_UNTIL = 0.0  # when the last CLIENT PAUSE sent surely ends
+# What the runs reached (redis-server's frames): shown at the end.
+STATS = {"late replies": 0, "pushes": 0, "closed": 0, "still blocked": 0, "errors": 0}
+
+
+def block_timeout(cmd):
+    name = F.cmd_name(cmd)
+    if name not in BLOCKING or len(cmd) < 2:
+        return None
+    return cmd[1] if name in (b"BLMPOP", b"BZMPOP") else cmd[-1]
+
+
+def may_block(cmd):
+    return block_timeout(cmd) in (b"0", b"0.0", b"100")
+
+
+class Client:
+    """One logical client: a connection to each server."""
+
+    def __init__(self, srv, resp3):
+        self.resp3 = resp3
+        self.conns = [srv.spindle_conn(), srv.redis_tcp_conn()]
+        self.info = []
+        for c in self.conns:
+            if resp3:
+                c.call([b"HELLO", b"3"])
+            raw = c.call([b"CLIENT", b"INFO"])[1][1]
+            raw = raw[4:] if raw.startswith(b"txt:") else raw
+            f = dict(kv.split(b"=", 1) for kv in raw.split() if b"=" in kv)
+            self.info.append({b"ID": f[b"id"], b"ADDR": f[b"addr"], b"LADDR": f[b"laddr"]})
+        self.dead = [False, False]
+        self.pending = False    # a command's reply has not come yet (redis)
+        self.reply_off = False
+        self.skip = False
+        self.in_multi = False
+        self.queued = []
+        self.last = [b"PING"]
+
+    def close(self):
+        for c in self.conns:
+            c.close()
+
+
+def substitute(cmd, clients, side):
+    out = []
+    for a in cmd:
+        m = re.fullmatch(rb"\x00(ID|ADDR|LADDR)(\d)", a)
+        if m:
+            n = int(m.group(2))
+            a = clients[n].info[side][m.group(1)] if n < len(clients) else b"0"
+        out.append(a)
+    return out
+
+
+def frame(conn, timeout):
+    """The next frame on conn within timeout, CLOSED, or None."""
+    try:
+        conn.s.settimeout(max(timeout, 0.0005))
+        return conn.read()
+    except socket.timeout:
+        return None
+    except (ConnectionError, OSError):
+        return (b"", CLOSED)
+
+
+def collect(clients, side, need, first, first_wait):
+    """Frames per client on one server. need: client -> frames to wait for
+    (up to LONG); first: the stepping client, whose first frame is waited
+    for up to first_wait. Then frames until WINDOW passes quietly."""
+    got = {i: [] for i in range(len(clients))}
+    live = [i for i, c in enumerate(clients) if not c.dead[side]]
+
+    def take(i, timeout):
+        f = frame(clients[i].conns[side], timeout)
+        if f is None:
+            return False
+        got[i].append(f[1])
+        if f[1] == CLOSED:
+            clients[i].dead[side] = True
+            live.remove(i)
+        return True
+
+    if first is not None and first in live:
+        take(first, first_wait)
+    deadline = time.monotonic() + LONG
+    for i, n in need.items():
+        while i in live and len(got[i]) < n and time.monotonic() < deadline:
+            take(i, deadline - time.monotonic())
+    while live:
+        socks = {clients[i].conns[side].s: i for i in live}
+        ready = [i for i in live if clients[i].conns[side].buf]
+        if not ready:
+            r, _, _ = select.select(list(socks), [], [], WINDOW)
+            ready = [socks[s] for s in r]
+        if not ready:
+            break
+        progress = False
+        for i in ready:
+            if i in live:
+                progress |= take(i, 0.01)
+        if not progress:
+            break
+    return got
+
+
+def same_frames(cl, fa, fb):
+    if len(fa) != len(fb):
+        return False
+    return all(F.same(cl.last, a, b, cl.queued) for a, b in zip(fa, fb))
+
+
+def run_seq(srv, steps, n, resp3s):
+    """Runs steps on n fresh clients on both servers; returns the index of
+    the first difference (len(steps) for the digest) and a description,
+    or None."""
+    global PAUSED_UNTIL
+    time.sleep(max(0, PAUSED_UNTIL - time.monotonic()))
+    srv.revive()
+    for c in (srv.spindle_conn(), srv.redis_tcp_conn()):
+        c.call([b"CLIENT", b"UNPAUSE"])
+        c.call([b"CONFIG", b"SET", b"notify-keyspace-events", b""])
+        c.call([b"FLUSHALL"])
+        c.close()
+    clients = [Client(srv, resp3s[i]) for i in range(n)]
+    paused = False
+    i = 0
+    try:
+        for i, (who, cmd) in enumerate(steps):
+            if who == "sleep":
+                time.sleep(cmd)
+                paused = False
+                continue
+            cl = clients[who]
+            if all(cl.dead):
+                cl.close()
+                cl = clients[who] = Client(srv, resp3s[who])
+            if any(cl.dead):
+                continue
+            name = F.cmd_name(cmd)
+            sub = cmd[1].upper() if len(cmd) > 1 else b""
+            expect = not (cl.pending or cl.reply_off or cl.skip or paused or (may_block(cmd) and not cl.in_multi)
+                          or (name == b"CLIENT" and sub in (b"REPLY", b"PAUSE")))
+            if name == b"CLIENT" and sub == b"PAUSE" and len(cmd) > 2 and cmd[2].isdigit() and (
+                    len(cmd) == 3 or cmd[3].upper() == b"ALL"):
+                PAUSED_UNTIL = max(PAUSED_UNTIL, time.monotonic() + int(cmd[2]) / 1000 + 0.1)
+            for side in (0, 1):
+                cl.conns[side].send([substitute(cmd, clients, side)])
+            cl.last = cmd
+            got_r = collect(clients, 1, {}, who, LONG if expect else MAYBE)
+            got_s = collect(clients, 0, {j: len(f) for j, f in got_r.items()}, None, 0)
+            # Bookkeeping from redis-server's replies.
+            mine = got_r[who]
+            if cl.in_multi and mine and mine[0] == (b"+", b"QUEUED"):
+                cl.queued.append(cmd)
+            for j, c in enumerate(clients):
+                for f in got_r[j]:
+                    STATS["closed"] += f == CLOSED
+                    STATS["errors"] += f[0] == b"-"
+                    STATS["pushes"] += f[0] == b">" or (
+                        f[0] == b"*" and bool(f[1]) and f[1][0][1] in (b"message", b"pmessage"))
+                    STATS["late replies"] += j != who and c.pending
+                if got_r[j]:
+                    c.pending = False
+            if not mine and not cl.reply_off and not cl.skip:
+                cl.pending = True
+            cl.skip = False
+            if name == b"CLIENT" and sub == b"REPLY" and len(cmd) == 3:
+                mode = cmd[2].upper()
+                cl.reply_off = mode == b"OFF" if mode in (b"ON", b"OFF") else cl.reply_off
+                cl.skip = mode == b"SKIP" and not cl.reply_off
+            if name == b"CLIENT" and sub == b"PAUSE" and mine and mine[0] == (b"+", b"OK"):
+                paused = True
+            if name == b"CLIENT" and sub == b"UNPAUSE" and mine == [(b"+", b"OK")]:
+                paused = False
+            for j, c in enumerate(clients):
+                fa, fb = got_s[j], got_r[j]
+                if not same_frames(c, fa, fb):
+                    return i, "client %d: spindle %r\n    redis:   %r" % (j, fa[:6], fb[:6])
+            if name == b"MULTI" and mine == [(b"+", b"OK")]:
+                cl.in_multi, cl.queued = True, []
+            elif name in (b"EXEC", b"DISCARD", b"RESET") and mine:
+                cl.in_multi = False
+        STATS["still blocked"] += sum(c.pending for c in clients)
+        # Let pauses end, then compare the data.
+        time.sleep(0.05)
+        ds = []
+        for mk in (srv.spindle_conn, srv.redis_tcp_conn):
+            c = mk()
+            c.call([b"CLIENT", b"UNPAUSE"])
+            ds.append(c.call([b"DEBUG", b"DIGEST"]))
+            c.close()
+        if ds[0][1] != ds[1][1]:
+            return len(steps), "digest: spindle %r redis %r" % (ds[0][1], ds[1][1])
+        return None
+    except OSError as e:
+        return i, "connection error %r; %s" % (e, srv.exits())
+    finally:
+        for c in clients:
+            c.close()
+
+
+def minimise(srv, steps, n, resp3s, at):
+    """Drops steps while the difference stays at the last step (or the
+    digest)."""
+    steps = list(steps)
+    digest = at == len(steps)
+
+    def still(trial):
+        r = run_seq(srv, trial, n, resp3s)
+        return r is not None and r[0] == (len(trial) if digest else len(trial) - 1)
+
+    chunk = max(1, len(steps) // 2)
+    while chunk >= 1:
+        i = 0
+        while i < len(steps) - (0 if digest else 1):
+            trial = steps[:i] + steps[i + chunk:]
+            if trial and (digest or i + chunk < len(steps)) and still(trial):
+                steps = trial
+                continue
+            i += chunk
+        chunk //= 2
+    return steps
+
+
+def show_step(s):
+    who, cmd = s
+    if who == "sleep":
+        return "  (sleep %.2fs)" % cmd
+    return "  c%d: %s" % (who, F.show(cmd).replace("\\x00", "$"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--length", type=int, default=30, help="steps per sequence (default 30)")
+    ap.add_argument("--resp3", type=float, default=0.4, help="share of connections in RESP3")
+    ap.add_argument("--spindle", default=None, help="spindle binary (default: target/debug/spindle)")
+    ap.add_argument("--redis", default=shutil.which("redis-server") or "redis-server")
+    ap.add_argument("--max-diffs", type=int, default=30)
+    ap.add_argument("--no-minimise", action="store_true")
+    args = ap.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if args.spindle is None:
+        tgt = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+        args.spindle = os.path.join(tgt, "debug", "spindle")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
+    seed = args.seed if args.seed is not None else int(time.time())
+    print("seed %d" % seed, flush=True)
+    rng = random.Random(seed)
+    srv = F.Servers([args.spindle], args.redis, ["--enable-debug-command", "yes"])
+    seen, n_seq, n_step = {}, 0, 0
+    end = time.monotonic() + args.seconds
+    try:
+        while time.monotonic() < end and len(seen) < args.max_diffs:
+            n = rng.randint(2, 4)
+            resp3s = [rng.random() < args.resp3 for _ in range(n)]
+            steps = gen_steps(rng, n, args.length)
+            r = run_seq(srv, steps, n, resp3s)
+            n_seq += 1
+            n_step += len(steps) if r is None else r[0] + 1
+            if r is None:
+                continue
+            at, diff = r
+            cmd = steps[at][1] if at < len(steps) else [b"DIGEST"]
+            sig = F.signature(cmd if isinstance(cmd, list) else [b"?"], diff)
+            if sig in seen:
+                seen[sig] += 1
+                continue
+            seen[sig] = 1
+            small = steps[: at + 1] if at < len(steps) else steps
+            if not args.no_minimise:
+                small = minimise(srv, small, n, resp3s, at if at < len(steps) else len(small))
+            final = run_seq(srv, small, n, resp3s)
+            print("\n=== difference #%d (resp3 per client %s)" % (len(seen), resp3s))
+            for s in small:
+                print(show_step(s))
+            print("    " + (final[1] if final else "(not reproduced on rerun) " + diff), flush=True)
+    finally:
+        srv.close()
+    print("\n%d sequences, %d steps, %d distinct differences; allowed: %s" % (n_seq, n_step, len(seen), F.ALLOWED))
+    print("reached: %s" % STATS)
+    for sig, k in seen.items():
+        print("  %4d x %s" % (k, sig.decode(errors="replace")))
+    return 1 if seen else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
