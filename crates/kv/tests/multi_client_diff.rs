@@ -5,6 +5,7 @@
 mod common;
 
 use common::{start, Raw};
+use std::time::{Duration, Instant};
 
 #[test]
 fn client_pause_checks_its_mode_before_its_timeout() {
@@ -22,4 +23,41 @@ fn client_kill_has_no_maxage_filter_in_7_0() {
     let mut r = Raw::connect(&srv);
     r.roundtrip(b"CLIENT KILL MAXAGE 10\r\n", b"-ERR syntax error\r\n");
     r.roundtrip(b"CLIENT KILL MAXAGE 10 SKIPME no\r\n", b"-ERR syntax error\r\n");
+}
+
+#[test]
+fn a_paused_subscribers_refused_command_is_answered_at_once() {
+    // Redis refuses a RESP2 subscriber's GET before it looks at the
+    // pause; spindle used to hold it until the pause ended.
+    let srv = start();
+    let mut sub = Raw::connect(&srv);
+    sub.roundtrip(b"SUBSCRIBE x\r\n", b"*3\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n:1\r\n");
+    let mut admin = Raw::connect(&srv);
+    admin.roundtrip(b"CLIENT PAUSE 60000 ALL\r\n", b"+OK\r\n");
+    let err = b"-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n";
+    sub.roundtrip(b"GET a\r\n", err);
+    // Unknown commands and arity errors too, as before.
+    let mut other = Raw::connect(&srv);
+    other.roundtrip(b"GET\r\n", b"-ERR wrong number of arguments for 'get' command\r\n");
+}
+
+#[test]
+fn client_unpause_waits_out_an_all_pause() {
+    // An ALL pause holds every command, CLIENT UNPAUSE included (Redis
+    // 7.0's processCommand exempts nothing but replicas); spindle used to
+    // let CLIENT commands through.
+    let srv = start();
+    let mut admin = Raw::connect(&srv);
+    admin.roundtrip(b"CLIENT PAUSE 400 ALL\r\n", b"+OK\r\n");
+    let start = Instant::now();
+    let mut other = Raw::connect(&srv);
+    other.roundtrip(b"CLIENT UNPAUSE\r\n", b"+OK\r\n");
+    let waited = start.elapsed();
+    assert!(
+        waited >= Duration::from_millis(300),
+        "CLIENT UNPAUSE answered after {waited:?}, inside the pause"
+    );
+    // CLIENT calls refused before running are answered at once.
+    admin.roundtrip(b"CLIENT PAUSE 60000 ALL\r\n", b"+OK\r\n");
+    other.roundtrip(b"CLIENT BOGUS\r\n", b"-ERR unknown subcommand 'BOGUS'. Try CLIENT HELP.\r\n");
 }
