@@ -184,9 +184,22 @@ def g_pause_all(r, n):
     return steps
 
 
+def prelude(r, n):
+    """Often: keyspace notifications on and a subscriber to them, so the
+    commands that follow are compared by their events too."""
+    if r.random() < 0.4:
+        return []
+    flags = pick(r, [b"KEA", b"KEA", b"Kg$lshz", b"Exe", b"KEd", b"KEn", b"Em", b"AKE", b"Klz"])
+    sub = [b"PSUBSCRIBE", pick(r, [b"__key*__:*", b"__keyspace@0__:*", b"__keyevent@*__:*"])]
+    steps = [(0, [b"CONFIG", b"SET", b"notify-keyspace-events", flags]), (n - 1, sub)]
+    if r.random() < 0.3:
+        steps.append((r.randrange(n - 1), [b"SUBSCRIBE", b"__keyevent@0__:lpush", b"ch1"]))
+    return steps
+
+
 def gen_steps(r, n, length):
     """About length steps on n clients."""
-    out = []
+    out = prelude(r, n)
     while len(out) < length:
         c = r.randrange(100)
         i = r.randrange(n)
