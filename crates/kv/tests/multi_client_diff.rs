@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::wire::{read_reply, Conn};
 use common::{start, Raw};
 use std::time::{Duration, Instant};
 
@@ -60,4 +61,46 @@ fn client_unpause_waits_out_an_all_pause() {
     // CLIENT calls refused before running are answered at once.
     admin.roundtrip(b"CLIENT PAUSE 60000 ALL\r\n", b"+OK\r\n");
     other.roundtrip(b"CLIENT BOGUS\r\n", b"-ERR unknown subcommand 'BOGUS'. Try CLIENT HELP.\r\n");
+}
+
+/// A RESP3 pmessage push for keyevent `event` on `key` through `pattern`.
+fn pmessage(pattern: &str, event: &str, key: &str) -> String {
+    let channel = format!("__keyevent@0__:{event}");
+    format!(
+        ">4\r\n$8\r\npmessage\r\n${}\r\n{pattern}\r\n${}\r\n{channel}\r\n${}\r\n{key}\r\n",
+        pattern.len(),
+        channel.len(),
+        key.len()
+    )
+}
+
+#[test]
+fn lmove_replies_between_its_push_and_pop_events() {
+    // Redis's lmoveHandlePush publishes the push event, then replies, then
+    // lmoveGenericCommand publishes the pop event; spindle replied first.
+    let srv = start();
+    let mut c = Conn::new(&srv);
+    c.call(&["HELLO", "3"]);
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "El"]), "+OK\r\n");
+    assert_eq!(c.call(&["RPUSH", "b", "x", "y"]), ":2\r\n");
+    c.call(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    for cmd in [
+        &["LMOVE", "b", "b", "RIGHT", "LEFT"][..],
+        &["RPOPLPUSH", "b", "b"],
+        &["BLMOVE", "b", "b", "RIGHT", "LEFT", "0"],
+    ] {
+        c.send(cmd);
+        let frames: Vec<String> =
+            (0..3).map(|_| String::from_utf8_lossy(&read_reply(&mut c.r)).into_owned()).collect();
+        let moved = if cmd[0] == "RPOPLPUSH" { "x" } else { "y" };
+        assert_eq!(
+            frames,
+            [
+                pmessage("__keyevent@0__:*", "lpush", "b"),
+                format!("$1\r\n{moved}\r\n"),
+                pmessage("__keyevent@0__:*", "rpop", "b")
+            ],
+            "{cmd:?}"
+        );
+    }
 }
