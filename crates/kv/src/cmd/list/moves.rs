@@ -112,7 +112,6 @@ pub(super) fn move_element(ctx: &mut Ctx<'_>, from_left: bool, to_left: bool) ->
     } else {
         l.push_back(&value, cfg);
     }
-    drop(r);
     ctx.touched(dst);
     // The push event, the reply, then the pop event, as Redis's
     // lmoveHandlePush orders them: a RESP3 client subscribed to its own
