@@ -104,3 +104,70 @@ fn lmove_replies_between_its_push_and_pop_events() {
         );
     }
 }
+
+/// A RESP3 pmessage push for keyspace event `event` on `key` (pattern
+/// `__keyspace@0__:*`).
+fn keyspace(event: &str, key: &str) -> String {
+    let channel = format!("__keyspace@0__:{key}");
+    format!(
+        ">4\r\n$8\r\npmessage\r\n$16\r\n__keyspace@0__:*\r\n${}\r\n{channel}\r\n${}\r\n{event}\r\n",
+        channel.len(),
+        event.len()
+    )
+}
+
+/// Sends `cmd` and reads `n` frames.
+fn frames(c: &mut Conn, cmd: &[&str], n: usize) -> Vec<String> {
+    c.send(cmd);
+    (0..n).map(|_| String::from_utf8_lossy(&read_reply(&mut c.r)).into_owned()).collect()
+}
+
+#[test]
+fn a_new_key_is_announced_before_the_reply() {
+    // Redis publishes `new` when the key is added, before the command
+    // replies; spindle published it after the reply (or, with only `n`
+    // enabled, after everything), which a RESP3 client subscribed to its
+    // own events sees.
+    let srv = start();
+    let mut c = Conn::new(&srv);
+    c.call(&["HELLO", "3"]);
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "Kzln"]), "+OK\r\n");
+    c.call(&["PSUBSCRIBE", "__keyspace@0__:*"]);
+    assert_eq!(
+        frames(&mut c, &["ZADD", "z", "1", "m"], 3),
+        [keyspace("new", "z"), ":1\r\n".into(), keyspace("zadd", "z")]
+    );
+    assert_eq!(
+        frames(&mut c, &["LPUSH", "l", "m"], 3),
+        [keyspace("new", "l"), ":1\r\n".into(), keyspace("lpush", "l")]
+    );
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "Kn"]), "+OK\r\n");
+    assert_eq!(frames(&mut c, &["SET", "s", "v"], 2), [keyspace("new", "s"), "+OK\r\n".into()]);
+    // In a transaction the push goes inside EXEC's array, before the
+    // command's own reply, as Redis writes it.
+    assert_eq!(c.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(c.call(&["RPUSH", "m", "x"]), "+QUEUED\r\n");
+    c.send(&["EXEC"]);
+    let mut head = String::new();
+    std::io::BufRead::read_line(&mut c.r, &mut head).unwrap();
+    assert_eq!(head, "*1\r\n");
+    assert_eq!(String::from_utf8_lossy(&read_reply(&mut c.r)), keyspace("new", "m"));
+    assert_eq!(String::from_utf8_lossy(&read_reply(&mut c.r)), ":1\r\n");
+}
+
+#[test]
+fn set_get_replies_before_it_sets() {
+    // SET ... GET runs GET first, so the old value comes before the `new`
+    // and `set` events; spindle replied after them.
+    let srv = start();
+    let mut c = Conn::new(&srv);
+    c.call(&["HELLO", "3"]);
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "K$n"]), "+OK\r\n");
+    c.call(&["PSUBSCRIBE", "__keyspace@0__:*"]);
+    assert_eq!(
+        frames(&mut c, &["SET", "k", "v", "GET"], 3),
+        ["_\r\n".to_string(), keyspace("new", "k"), keyspace("set", "k")]
+    );
+    assert_eq!(frames(&mut c, &["GETSET", "k", "w"], 2), ["$1\r\nv\r\n".to_string(), keyspace("set", "k")]);
+    assert_eq!(frames(&mut c, &["SET", "k", "x", "NX", "GET"], 1), ["$1\r\nw\r\n".to_string()]);
+}

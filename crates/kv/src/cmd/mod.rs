@@ -378,6 +378,7 @@ fn execute_and_feed(
     let timed = srv.config.slowlog_log_slower_than >= 0 || srv.config.latency_monitor_threshold > 0;
     c.rewritten = None;
     c.redacted.clear();
+    let outer_events_at = srv.events_at.replace(out_before);
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd, uncounted_error: false };
     (cmd.handler)(&mut ctx);
     let uncounted_error = ctx.uncounted_error;
@@ -411,6 +412,7 @@ fn execute_and_feed(
     // found expired (counted, announced, logged to the AOF as DEL).
     srv.flush_new_keys(Some(c));
     srv.flush_key_misses(Some(c));
+    srv.events_at = outer_events_at;
     srv.drain_expired(Some(c));
     crate::persist::propagate::after_command(srv, c, db, args, cmd, dirty_before, out_before);
 }

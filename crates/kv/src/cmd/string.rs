@@ -194,11 +194,21 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], nx: bool, xx: bool, 
         Some(_) if get_old => return ctx.error(WRONGTYPE),
         _ => None,
     };
-    if (nx && exists) || (xx && !exists) {
+    if get_old {
+        // GET's reply comes first, as Redis runs GET before it sets: a
+        // RESP3 client subscribed to its own events gets the `keymiss`,
+        // the reply, then `new` and `set`.
+        ctx.srv.flush_key_misses(Some(&mut *ctx.c));
         let mut r = ctx.reply();
-        match old_value {
-            Some(v) => r.bulk(&v),
+        match &old_value {
+            Some(v) => r.bulk(v),
             None => r.null(),
+        }
+        ctx.srv.events_at = Some(ctx.c.out.len());
+    }
+    if (nx && exists) || (xx && !exists) {
+        if !get_old {
+            ctx.reply().null();
         }
         return;
     }
@@ -221,11 +231,8 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], nx: bool, xx: bool, 
     if let Ttl::At(_) = ttl {
         ctx.notify(GENERIC, "expire", key);
     }
-    let mut r = ctx.reply();
-    match (get_old, old_value) {
-        (true, Some(v)) => r.bulk(&v),
-        (true, None) => r.null(),
-        (false, _) => r.ok(),
+    if !get_old {
+        ctx.reply().ok();
     }
 }
 

@@ -94,6 +94,13 @@ pub struct Server {
     /// The databases log the keys they create (`new` events are enabled,
     /// or were until the logs are drained).
     pub tracking_new: bool,
+    /// Where the running command's logged events (`new`, `keymiss`)
+    /// belong in its client's output: the output as it stood when the
+    /// command began or last got a push. Redis publishes those events at
+    /// once, so a RESP3 client subscribed to its own events gets them
+    /// ahead of a reply written before the log is flushed. `None` between
+    /// commands.
+    pub events_at: Option<usize>,
     /// The background thread that frees big values.
     pub lazyfree: lazyfree::LazyFree,
     /// The IO threads, when `io-threads` is above 1.
@@ -231,6 +238,7 @@ impl Server {
             active_expire_enabled: true,
             miss_log: None,
             tracking_new: false,
+            events_at: None,
             lazyfree: lazyfree::LazyFree::new(),
             io_threads: None,
             pending_reads: Vec::new(),
