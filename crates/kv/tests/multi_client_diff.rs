@@ -171,3 +171,45 @@ fn set_get_replies_before_it_sets() {
     assert_eq!(frames(&mut c, &["GETSET", "k", "w"], 2), ["$1\r\nv\r\n".to_string(), keyspace("set", "k")]);
     assert_eq!(frames(&mut c, &["SET", "k", "x", "NX", "GET"], 1), ["$1\r\nw\r\n".to_string()]);
 }
+
+/// The (event, key) pairs `sub` (PSUBSCRIBEd to `__keyevent@0__:*` in
+/// RESP2) receives up to the message `end`, published by `pubc`.
+fn events_until_end(sub: &mut Conn, pubc: &mut Conn) -> Vec<(String, String)> {
+    assert_eq!(pubc.call(&["PUBLISH", "__keyevent@0__:end", "x"]), ":1\r\n");
+    let mut out = Vec::new();
+    loop {
+        let f = String::from_utf8_lossy(&read_reply(&mut sub.r)).into_owned();
+        let parts: Vec<&str> = f.split("\r\n").collect();
+        // *4, $8, pmessage, $n, pattern, $n, channel, $n, payload
+        let event = parts[6].trim_start_matches("__keyevent@0__:").to_string();
+        if event == "end" {
+            return out;
+        }
+        out.push((event, parts[8].to_string()));
+    }
+}
+
+#[test]
+fn keymiss_events_follow_redis_lookups() {
+    // Redis announces a miss where it reads with lookupKeyRead (MGET per
+    // key, DUMP, SET ... GET, GETSET), not where it reads to write
+    // (INCRBYFLOAT) or looks without notifying (OBJECT), and before the
+    // command's other events. spindle had all five wrong, and sent a
+    // SUNIONSTORE's misses after its `del`.
+    let srv = start();
+    let mut sub = Conn::new(&srv);
+    let mut c = Conn::new(&srv);
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "Egm"]), "+OK\r\n");
+    sub.call(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    c.call(&["OBJECT", "ENCODING", "o"]);
+    c.call(&["INCRBYFLOAT", "f", "1"]);
+    assert_eq!(events_until_end(&mut sub, &mut c), []);
+    c.call(&["MGET", "m1", "f", "m2"]);
+    c.call(&["DUMP", "d"]);
+    c.call(&["SET", "s", "v", "GET"]);
+    c.call(&["GETSET", "g", "v"]);
+    let miss = |k: &str| ("keymiss".to_string(), k.to_string());
+    assert_eq!(events_until_end(&mut sub, &mut c), [miss("m1"), miss("m2"), miss("d"), miss("s"), miss("g")]);
+    c.call(&["SUNIONSTORE", "s", "nosuch"]);
+    assert_eq!(events_until_end(&mut sub, &mut c), [miss("nosuch"), ("del".to_string(), "s".to_string())]);
+}

@@ -145,9 +145,13 @@ impl Server {
         if flags & class == 0 {
             return;
         }
-        // Keys the command created come first: Redis announces `new` when
-        // the key is added, before the command's own event.
-        if class != NEW {
+        // Reads that missed and keys the command created come first:
+        // Redis announces `keymiss` at the lookup and `new` when the key
+        // is added, before the command's own event.
+        if class != NEW && class != KEY_MISS {
+            if self.miss_log.as_ref().is_some_and(|l| !l.is_empty()) {
+                self.flush_key_misses(cur.as_deref_mut());
+            }
             self.flush_new_keys(cur.as_deref_mut());
         }
         let before = cur.as_deref().map(|c| c.out.len());
