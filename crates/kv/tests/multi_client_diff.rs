@@ -213,3 +213,30 @@ fn keymiss_events_follow_redis_lookups() {
     c.call(&["SUNIONSTORE", "s", "nosuch"]);
     assert_eq!(events_until_end(&mut sub, &mut c), [miss("nosuch"), ("del".to_string(), "s".to_string())]);
 }
+
+#[test]
+fn client_reply_off_and_skip_cover_a_blocked_commands_late_reply() {
+    // A blocked command's reply, coming at its timeout or when another
+    // client pushes, is discarded under CLIENT REPLY OFF, and under SKIP
+    // given before it blocked; spindle sent it. (A blocked client's next
+    // commands wait for it, so the order below is fixed.)
+    let srv = start();
+    let mut a = Raw::connect(&srv);
+    let mut b = common::conn(&srv);
+    a.roundtrip(b"CLIENT REPLY OFF\r\nBLPOP k 0.01\r\nCLIENT REPLY ON\r\n", b"+OK\r\n");
+    a.send(b"CLIENT REPLY SKIP\r\nBLPOP k 0\r\nPING\r\n");
+    wait_blocked(&mut b);
+    assert_eq!(common::q::<i64>(&mut b, &["RPUSH", "k", "x"]), 1);
+    a.roundtrip(b"", b"+PONG\r\n");
+    a.send(b"CLIENT REPLY OFF\r\nBLPOP k 0\r\n");
+    wait_blocked(&mut b);
+    assert_eq!(common::q::<i64>(&mut b, &["RPUSH", "k", "y"]), 1);
+    a.roundtrip(b"CLIENT REPLY ON\r\n", b"+OK\r\n");
+}
+
+/// Waits (bounded) until INFO says one client is blocked.
+fn wait_blocked(c: &mut redis::Connection) {
+    common::wait_until("a blocked client", || {
+        common::q::<String>(c, &["INFO", "clients"]).contains("blocked_clients:1\r\n")
+    });
+}

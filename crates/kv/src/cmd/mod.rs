@@ -173,6 +173,9 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let start = c.out.len();
     c.reply_skip = std::mem::take(&mut c.reply_skip_next);
     call_inner(srv, c, args);
+    if c.blocked && c.reply_skip {
+        c.skip_blocked_reply = true;
+    }
     if c.reply_off || c.reply_skip {
         c.silence_reply(start);
     }

@@ -232,13 +232,34 @@ fn serve(srv: &mut Server, cur: Option<&mut Client>, id: u64) {
     srv.blocked_clients = srv.blocking.len();
     if let Some(c) = cur.filter(|c| c.id == id) {
         c.blocked = false;
+        let start = begin_late_reply(c);
         cmd::execute_unblocked(srv, c, b.cmd, b.args.as_args());
+        end_late_reply(c, start);
         return;
     }
     let Some(mut c) = take_client(srv, b.slot, id) else { return };
     c.blocked = false;
+    let start = begin_late_reply(&mut c);
     cmd::execute_unblocked(srv, &mut c, b.cmd, b.args.as_args());
+    end_late_reply(&mut c, start);
     finish(srv, b.slot, c);
+}
+
+/// Before a blocked client's reply is written: where it starts, with a
+/// skip the client asked for before blocking in force again.
+fn begin_late_reply(c: &mut Client) -> usize {
+    c.reply_skip = std::mem::take(&mut c.skip_blocked_reply);
+    c.out.len()
+}
+
+/// After it: CLIENT REPLY OFF or SKIP discards it, as they would have at
+/// once (pub/sub pushes among it stay).
+fn end_late_reply(c: &mut Client, start: usize) {
+    if c.reply_off || c.reply_skip {
+        c.silence_reply(start);
+    }
+    c.pushes.clear();
+    c.reply_skip = false;
 }
 
 /// Takes client `id` out of slot `slot`, if it is there.
@@ -280,12 +301,14 @@ pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
     srv.blocked_clients = srv.blocking.len();
     if let Some(mut c) = take_client(srv, b.slot, id) {
         c.blocked = false;
+        let start = begin_late_reply(&mut c);
         let mut r = Reply::new(&mut c.out, c.proto);
         if error {
             r.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
         } else {
             r.null_array();
         }
+        end_late_reply(&mut c, start);
         finish(srv, b.slot, c);
     }
     true
