@@ -146,8 +146,8 @@ def g_watch(r, n):
     if c == 0:
         steps.append((j, [b"SET", pick(r, ks), b"w"]))
     elif c == 1:
-        steps.append((j, [b"PEXPIRE", pick(r, ks), b"20"]))
-        steps.append(("sleep", 0.08))
+        steps.append((j, [b"PEXPIRE", pick(r, ks), b"250"]))
+        steps.append(("sleep", 0.4))
     elif c == 2:
         steps.append((j, [pick(r, [b"FLUSHDB", b"FLUSHALL"])]))
     elif c == 3:
