@@ -240,3 +240,25 @@ fn wait_blocked(c: &mut redis::Connection) {
         common::q::<String>(c, &["INFO", "clients"]).contains("blocked_clients:1\r\n")
     });
 }
+
+#[test]
+fn the_waker_gets_the_events_of_the_client_it_serves() {
+    // A RESP3 client subscribed to keyspace events pushes to a key another
+    // client waits on: serving that client publishes `lpop`, which Redis
+    // sends to the pusher too; spindle lost it (the pusher was out of the
+    // client table while the other was served).
+    let srv = start();
+    let mut waiter = Raw::connect(&srv);
+    let mut b = common::conn(&srv);
+    let mut c = Conn::new(&srv);
+    c.call(&["HELLO", "3"]);
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "Kl"]), "+OK\r\n");
+    c.call(&["PSUBSCRIBE", "__keyspace@0__:*"]);
+    waiter.send(b"BLPOP a 0\r\n");
+    wait_blocked(&mut b);
+    assert_eq!(
+        frames(&mut c, &["LPUSH", "a", "x"], 3),
+        [":1\r\n".to_string(), keyspace("lpush", "a"), keyspace("lpop", "a")]
+    );
+    waiter.roundtrip(b"", b"*2\r\n$1\r\na\r\n$1\r\nx\r\n");
+}

@@ -230,7 +230,8 @@ fn available(srv: &Server, cur: Option<&Client>, slot: usize, id: u64) -> bool {
 fn serve(srv: &mut Server, cur: Option<&mut Client>, id: u64) {
     let Some(b) = srv.blocking.unregister(id) else { return };
     srv.blocked_clients = srv.blocking.len();
-    if let Some(c) = cur.filter(|c| c.id == id) {
+    let mut cur = cur;
+    if let Some(c) = cur.take_if(|c| c.id == id) {
         c.blocked = false;
         let start = begin_late_reply(c);
         cmd::execute_unblocked(srv, c, b.cmd, b.args.as_args());
@@ -243,6 +244,11 @@ fn serve(srv: &mut Server, cur: Option<&mut Client>, id: u64) {
     cmd::execute_unblocked(srv, &mut c, b.cmd, b.args.as_args());
     end_late_reply(&mut c, start);
     finish(srv, b.slot, c);
+    // What serving it published for the client whose command woke it.
+    if let Some(cur) = cur {
+        srv.deliver_detached(cur);
+    }
+    srv.detached_pushes.clear();
 }
 
 /// Before a blocked client's reply is written: where it starts, with a

@@ -64,6 +64,11 @@ pub struct Server {
     pub(crate) free_slots: Vec<usize>,
     /// Slots of clients whose replies wait for the before-sleep flush.
     pending_writes: Vec<usize>,
+    /// Messages published while their subscriber was out of the slab but
+    /// not the client passed as running (the client whose command woke a
+    /// blocked one, while that one is served): its id and the message's
+    /// parts, delivered when it is reachable again.
+    pub(crate) detached_pushes: Vec<(u64, Vec<Vec<u8>>)>,
     /// The next CLIENT ID.
     pub(crate) next_client_id: u64,
     /// Counters for INFO.
@@ -226,6 +231,7 @@ impl Server {
             clients: Vec::new(),
             free_slots: Vec::new(),
             pending_writes: Vec::new(),
+            detached_pushes: Vec::new(),
             next_client_id: 1,
             stats: Stats::default(),
             now_ms: now,
