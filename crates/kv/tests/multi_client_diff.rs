@@ -262,3 +262,28 @@ fn the_waker_gets_the_events_of_the_client_it_serves() {
     );
     waiter.roundtrip(b"", b"*2\r\n$1\r\na\r\n$1\r\nx\r\n");
 }
+
+#[test]
+fn a_blocked_client_is_served_from_the_key_that_became_ready() {
+    // Redis 7.0 serves a blocked client from the key a push made ready,
+    // whatever its other keys hold by then; spindle ran the command again
+    // over all its keys, so it answered WRONGTYPE when an earlier key had
+    // become a sorted set, or popped an earlier key filled in the same
+    // transaction.
+    let srv = start();
+    let mut waiter = Raw::connect(&srv);
+    let mut b = common::conn(&srv);
+    waiter.send(b"BRPOP a b 100\r\n");
+    wait_blocked(&mut b);
+    assert_eq!(common::q::<i64>(&mut b, &["ZADD", "a", "1", "m"]), 1);
+    assert_eq!(common::q::<i64>(&mut b, &["RPUSH", "b", "x"]), 1);
+    waiter.roundtrip(b"", b"*2\r\n$1\r\nb\r\n$1\r\nx\r\n");
+    waiter.send(b"BLMPOP 0 2 c d LEFT COUNT 2\r\n");
+    wait_blocked(&mut b);
+    let mut raw = Raw::connect(&srv);
+    raw.roundtrip(
+        b"MULTI\r\nRPUSH d x z\r\nRPUSH c y\r\nEXEC\r\n",
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:2\r\n:1\r\n",
+    );
+    waiter.roundtrip(b"", b"*2\r\n$1\r\nd\r\n*2\r\n$1\r\nx\r\n$1\r\nz\r\n");
+}
