@@ -30,8 +30,10 @@ reply).
 Normalised as nondeterministic: client ids (commands use each server's
 own ids and addresses, substituted per server; CLIENT ID/INFO/LIST and
 HELLO's id are compared by shape), addresses, the order in which one
-message matching several of a client's patterns is delivered (hash order
-in Redis 7.0), and everything kv_diff_fuzz.py normalises. Timing is kept out of the comparison by
+message matching several of a client's patterns is delivered, the order
+of channels in PUBSUB CHANNELS and in the confirmations of an UNSUBSCRIBE
+(or RESET) of all channels (dict order in Redis 7.0, with a random hash
+seed), and everything kv_diff_fuzz.py normalises. Timing is kept out of the comparison by
 construction: blocking timeouts are 0 (forever), 100 s, or 10-20 ms
 (waited for synchronously); keys meant to expire get a sleep step right
 after, which ends by reading every key on a side connection (so each
@@ -234,14 +236,44 @@ def known_difference(cl, fa, fb):
     return None
 
 
+def channel_order(frames):
+    """Redis 7.0 keeps a client's channels, and the server's, in dicts
+    (hash order, seeded at random): UNSUBSCRIBE (or RESET) without
+    arguments confirms them in that order, and PUBSUB CHANNELS lists them
+    so. Runs of unsubscribe confirmations get their channels sorted (the
+    counts keep their places); arrays of bulk strings are sorted by the
+    caller for PUBSUB CHANNELS."""
+    def unsub(f):
+        ty, v = f
+        return ty in (b"*", b">") and isinstance(v, list) and len(v) == 3 and v[0][1] == b"unsubscribe"
+    out, i = list(frames), 0
+    while i < len(out):
+        j = i
+        while j < len(out) and unsub(out[j]):
+            j += 1
+        if j > i + 1:
+            names = sorted((f[1][1] for f in out[i:j]), key=repr)
+            out[i:j] = [(f[0], [f[1][0], n, f[1][2]]) for f, n in zip(out[i:j], names)]
+        i = max(j, i + 1)
+    return out
+
+
+def sorted_channels(cmd, t):
+    if F.cmd_name(cmd) == b"PUBSUB" and len(cmd) > 1 and cmd[1].upper() in (b"CHANNELS", b"SHARDCHANNELS") \
+            and isinstance(t[1], list):
+        return (t[0], sorted(t[1], key=repr))
+    return t
+
+
 def same_frames(cl, fa, fb):
     """Frames agree if each pair does under the normalisation of one of
     the commands recently sent on the client (a late reply answers an
     earlier command than the last)."""
-    fa, fb = pattern_order(fa), pattern_order(fb)
+    fa, fb = channel_order(pattern_order(fa)), channel_order(pattern_order(fb))
     if len(fa) != len(fb):
         return False
-    return all(a == b or any(F.same(cmd, a, b, cl.queued) for cmd in cl.recent) for a, b in zip(fa, fb))
+    return all(a == b or any(F.same(cmd, sorted_channels(cmd, a), sorted_channels(cmd, b), cl.queued)
+                             for cmd in cl.recent) for a, b in zip(fa, fb))
 
 
 def run_seq(srv, steps, n, resp3s):
@@ -251,19 +283,36 @@ def run_seq(srv, steps, n, resp3s):
     global PAUSED_UNTIL
     time.sleep(max(0, PAUSED_UNTIL - time.monotonic()))
     srv.revive()
-    for c in (srv.spindle_conn(), srv.redis_tcp_conn()):
-        c.call([b"CLIENT", b"UNPAUSE"])
-        c.call([b"CONFIG", b"SET", b"notify-keyspace-events", b""])
-        c.call([b"FLUSHALL"])
-        c.close()
+    try:
+        for c in (srv.spindle_conn(), srv.redis_tcp_conn()):
+            c.call([b"CLIENT", b"UNPAUSE"])
+            c.call([b"CONFIG", b"SET", b"notify-keyspace-events", b""])
+            c.call([b"FLUSHALL"])
+            c.close()
+    except OSError:
+        # A pause left by an earlier run (say ALL, stretched by a WRITE
+        # pause): start both servers afresh.
+        srv.close()
+        srv._start(*srv.argv)
     clients = [Client(srv, resp3s[i]) for i in range(n)]
-    paused = False
+    paused = False        # a pause (ALL, or WRITE) may hold commands
+    write_paused = False  # a WRITE pause lasts until UNPAUSE
+    pause_all_until = 0.0  # when an ALL pause sent ends, if one is on
     i = 0
     try:
         for i, (who, cmd) in enumerate(steps):
+            if who != "sleep" and pause_all_until and time.monotonic() > pause_all_until - 0.4:
+                # An ALL pause ends about now (a minimised sequence may have
+                # lost its sleep): when each server lets the held commands
+                # go is timing, so wait it out first.
+                who, cmd = "sleep", max(0.0, pause_all_until + 0.3 - time.monotonic())
+                steps_left = steps[i]
+            else:
+                steps_left = None
             if who == "sleep":
                 time.sleep(cmd)
-                paused = False
+                paused = write_paused
+                pause_all_until = 0.0
                 # Whether a key that ran out during the sleep went by the
                 # active cycle or waits for its next read is timing: reads
                 # of every key on a side connection expire the rest, so
@@ -279,7 +328,11 @@ def run_seq(srv, steps, n, resp3s):
                 for j, c in enumerate(clients):
                     if not same_frames(c, got_s[j], got_r[j]):
                         return i, "client %d: spindle %r\n    redis:   %r" % (j, got_s[j][:6], got_r[j][:6])
-                continue
+                    if got_r[j]:
+                        c.pending = False
+                if steps_left is None:
+                    continue
+                who, cmd = steps_left
             cl = clients[who]
             if all(cl.dead):
                 cl.close()
@@ -288,13 +341,14 @@ def run_seq(srv, steps, n, resp3s):
                 continue
             name = F.cmd_name(cmd)
             sub = cmd[1].upper() if len(cmd) > 1 else b""
-            if name == b"CLIENT" and sub == b"PAUSE" and paused and (len(cmd) == 3 or cmd[3].upper() == b"ALL"):
+            if name == b"CLIENT" and sub == b"PAUSE" and write_paused and (len(cmd) == 3 or cmd[3].upper() == b"ALL"):
                 continue  # an ALL pause would take a running WRITE pause's 100 s
             expect = not (cl.pending or cl.reply_off or cl.skip or paused or (may_block(cmd) and not cl.in_multi)
                           or (name == b"CLIENT" and sub in (b"REPLY", b"PAUSE")))
             if name == b"CLIENT" and sub == b"PAUSE" and len(cmd) > 2 and cmd[2].isdigit() and (
                     len(cmd) == 3 or cmd[3].upper() == b"ALL"):
                 PAUSED_UNTIL = max(PAUSED_UNTIL, time.monotonic() + int(cmd[2]) / 1000 + 0.1)
+                pause_all_until = max(pause_all_until, time.monotonic() + int(cmd[2]) / 1000)
             for side in (0, 1):
                 cl.conns[side].send([substitute(cmd, clients, side)])
             cl.recent = (cl.recent + [cmd])[-8:]
@@ -322,8 +376,9 @@ def run_seq(srv, steps, n, resp3s):
                 cl.skip = mode == b"SKIP" and not cl.reply_off
             if name == b"CLIENT" and sub == b"PAUSE" and mine and mine[0] == (b"+", b"OK"):
                 paused = True
+                write_paused |= len(cmd) == 4 and cmd[3].upper() == b"WRITE"
             if name == b"CLIENT" and sub == b"UNPAUSE" and mine == [(b"+", b"OK")]:
-                paused = False
+                paused = write_paused = False
             for j, c in enumerate(clients):
                 fa, fb = got_s[j], got_r[j]
                 if not same_frames(c, fa, fb):
