@@ -287,3 +287,26 @@ fn a_blocked_client_is_served_from_the_key_that_became_ready() {
     );
     waiter.roundtrip(b"", b"*2\r\n$1\r\nd\r\n*2\r\n$1\r\nx\r\n$1\r\nz\r\n");
 }
+
+#[test]
+fn replies_and_own_events_interleave_as_in_redis() {
+    // Redis replies to HSET, HMSET and EXPIRE before publishing their
+    // event, and to SADD, HDEL and an EXPIRE that deletes after; spindle
+    // had each the other way round, which a RESP3 client subscribed to its
+    // own keyspace events sees.
+    let srv = start();
+    let mut c = Conn::new(&srv);
+    c.call(&["HELLO", "3"]);
+    assert_eq!(c.call(&["CONFIG", "SET", "notify-keyspace-events", "Kghs"]), "+OK\r\n");
+    c.call(&["PSUBSCRIBE", "__keyspace@0__:*"]);
+    let ev = keyspace;
+    assert_eq!(frames(&mut c, &["HSET", "h", "f", "v"], 2), [":1\r\n".to_string(), ev("hset", "h")]);
+    assert_eq!(frames(&mut c, &["HMSET", "h", "g", "v"], 2), ["+OK\r\n".to_string(), ev("hset", "h")]);
+    assert_eq!(frames(&mut c, &["SADD", "s", "m"], 2), [ev("sadd", "s"), ":1\r\n".to_string()]);
+    assert_eq!(
+        frames(&mut c, &["HDEL", "h", "f", "g"], 3),
+        [ev("hdel", "h"), ev("del", "h"), ":2\r\n".to_string()]
+    );
+    assert_eq!(frames(&mut c, &["EXPIRE", "s", "100"], 2), [":1\r\n".to_string(), ev("expire", "s")]);
+    assert_eq!(frames(&mut c, &["PEXPIREAT", "s", "1"], 2), [ev("del", "s"), ":1\r\n".to_string()]);
+}
