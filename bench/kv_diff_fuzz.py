@@ -159,10 +159,18 @@ class Servers:
              "--logfile", os.path.join(rdir, "log")] + common,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.spindle_log = os.path.join(sdir, "log")
-        with open(self.spindle_log, "wb") as log:
-            self.spindle = subprocess.Popen(
-                spindle + ["kv", "--port", "0", "--dir", sdir] + common,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        try:
+            with open(self.spindle_log, "wb") as log:
+                self.spindle = subprocess.Popen(
+                    spindle + ["kv", "--port", "0", "--dir", sdir] + common,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        except OSError:
+            # No spindle binary, say: redis-server and the folder must not
+            # outlive the run.
+            self.redis.kill()
+            self.redis.wait()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         self.port = self._spindle_port()
         deadline = time.monotonic() + 20
         while True:
