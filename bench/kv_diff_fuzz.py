@@ -121,11 +121,19 @@ class Conn:
 # ---------------------------------------------------------------- servers
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class Servers:
     """redis-server and spindle kv as children, killed on close()."""
 
-    def __init__(self, spindle, redis):
+    def __init__(self, spindle, redis, extra=()):
         self.argv = (spindle, redis)
+        self.extra = list(extra)
         self._start(spindle, redis)
 
     def revive(self):
@@ -142,16 +150,27 @@ class Servers:
         os.mkdir(rdir)
         os.mkdir(sdir)
         self.sock = os.path.join(rdir, "redis.sock")
-        common = ["--save", "", "--appendonly", "no"]
+        common = ["--save", "", "--appendonly", "no"] + self.extra
+        # A TCP port too, for kv_diff_multi.py (CLIENT KILL ADDR needs
+        # distinct client addresses, which unix socket clients lack).
+        self.redis_port = free_port()
         self.redis = subprocess.Popen(
-            [redis, "--port", "0", "--unixsocket", self.sock, "--dir", rdir,
+            [redis, "--port", str(self.redis_port), "--unixsocket", self.sock, "--dir", rdir,
              "--logfile", os.path.join(rdir, "log")] + common,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.spindle_log = os.path.join(sdir, "log")
-        with open(self.spindle_log, "wb") as log:
-            self.spindle = subprocess.Popen(
-                spindle + ["kv", "--port", "0", "--dir", sdir] + common,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        try:
+            with open(self.spindle_log, "wb") as log:
+                self.spindle = subprocess.Popen(
+                    spindle + ["kv", "--port", "0", "--dir", sdir] + common,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        except OSError:
+            # No spindle binary, say: redis-server and the folder must not
+            # outlive the run.
+            self.redis.kill()
+            self.redis.wait()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         self.port = self._spindle_port()
         deadline = time.monotonic() + 20
         while True:
@@ -200,6 +219,9 @@ class Servers:
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(self.sock)
         return Conn(s)
+
+    def redis_tcp_conn(self):
+        return Conn(socket.create_connection(("127.0.0.1", self.redis_port), timeout=10))
 
     def spindle_conn(self):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=10)

@@ -39,8 +39,6 @@ const HELP: &[&str] = &[
     "      Skip killing current connection (default: yes).",
     "    * ID <client-id>",
     "      Kill connections by client id.",
-    "    * MAXAGE <maxage>",
-    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -285,18 +283,19 @@ pub fn client(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"pause", 3 | 4) => {
+            // The mode is checked before the timeout, as in Redis.
+            let write_only = match argc {
+                4 if ctx.arg(3).eq_ignore_ascii_case(b"write") => true,
+                4 if ctx.arg(3).eq_ignore_ascii_case(b"all") => false,
+                4 => return ctx.error("ERR CLIENT PAUSE mode must be WRITE or ALL"),
+                _ => false,
+            };
             let Some(ms) = crate::util::num::parse_i64(ctx.arg(2)) else {
                 return ctx.error("ERR timeout is not an integer or out of range");
             };
             if ms < 0 {
                 return ctx.error("ERR timeout is negative");
             }
-            let write_only = match argc {
-                4 if ctx.arg(3).eq_ignore_ascii_case(b"write") => true,
-                4 if ctx.arg(3).eq_ignore_ascii_case(b"all") => false,
-                4 => return ctx.error(super::SYNTAX),
-                _ => false,
-            };
             let until = ctx.srv.now_ms.saturating_add(ms);
             crate::server::pause::pause(ctx.srv, until, write_only);
             ctx.ok()
@@ -384,18 +383,16 @@ struct KillFilter {
     /// TYPE: only clients of this type (see `client_type`).
     only_type: Option<&'static str>,
     user: Option<Vec<u8>>,
-    max_age: Option<i64>,
     skipme: bool,
 }
 
 impl KillFilter {
-    fn matches(&self, c: &Client, now_ms: i64) -> bool {
+    fn matches(&self, c: &Client) -> bool {
         self.addr.as_ref().is_none_or(|a| a.as_slice() == c.addr.as_bytes())
             && self.laddr.as_ref().is_none_or(|a| a.as_slice() == c.laddr.as_bytes())
             && self.id.is_none_or(|id| id == c.id)
             && self.only_type.is_none_or(|t| t == client_type(c))
             && self.user.as_ref().is_none_or(|u| u.as_slice() == b"default")
-            && self.max_age.is_none_or(|m| (now_ms / 1000) - c.created as i64 >= m)
     }
 }
 
@@ -432,10 +429,6 @@ fn kill(ctx: &mut Ctx<'_>) {
                     let msg = format!("ERR No such user '{}'", super::printable(val, 128));
                     return ctx.error(&msg);
                 }
-                b"maxage" => match crate::util::num::parse_i64(val) {
-                    Some(n) if n >= 0 => f.max_age = Some(n),
-                    _ => return ctx.error(super::NOT_INTEGER),
-                },
                 b"skipme" => match val.to_ascii_lowercase().as_slice() {
                     b"yes" => f.skipme = true,
                     b"no" => f.skipme = false,
@@ -445,10 +438,9 @@ fn kill(ctx: &mut Ctx<'_>) {
             }
         }
     }
-    let now = ctx.srv.now_ms;
     let mut killed = 0;
     for c in ctx.srv.clients.iter_mut().flatten() {
-        if f.matches(c, now) && !c.close_asap {
+        if f.matches(c) && !c.close_asap {
             c.close_asap = true;
             killed += 1;
         }
@@ -456,7 +448,7 @@ fn kill(ctx: &mut Ctx<'_>) {
     if killed > 0 {
         ctx.srv.kill_pending = true;
     }
-    let kill_me = !f.skipme && f.matches(ctx.c, now);
+    let kill_me = !f.skipme && f.matches(ctx.c);
     if kill_me {
         killed += 1;
     }

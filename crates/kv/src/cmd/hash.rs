@@ -78,20 +78,23 @@ fn set_pairs(ctx: &mut Ctx<'_>) -> Option<i64> {
         added += i64::from(h.set(args.get(i), args.get(i + 1), cfg));
     }
     ctx.touched(key);
-    ctx.notify(crate::server::notify::HASH, "hset", key);
     ctx.dirty(((ctx.argc() - 2) / 2) as u64);
     Some(added)
 }
 
+/// HSET and HMSET reply, then publish `hset` (Redis's order, which a
+/// RESP3 client subscribed to its own events sees).
 fn hset(ctx: &mut Ctx<'_>) {
     if let Some(n) = set_pairs(ctx) {
         ctx.reply().int(n);
+        ctx.notify(crate::server::notify::HASH, "hset", ctx.arg(1));
     }
 }
 
 fn hmset(ctx: &mut Ctx<'_>) {
     if set_pairs(ctx).is_some() {
         ctx.ok();
+        ctx.notify(crate::server::notify::HASH, "hset", ctx.arg(1));
     }
 }
 
@@ -153,7 +156,7 @@ fn hdel(ctx: &mut Ctx<'_>) {
         }
     }
     let emptied = h.is_empty();
-    r.int(deleted);
+    // The events, then the reply, as Redis's hdelCommand.
     if deleted > 0 {
         ctx.notify(crate::server::notify::HASH, "hdel", key);
         if emptied {
@@ -163,6 +166,7 @@ fn hdel(ctx: &mut Ctx<'_>) {
         ctx.touched(key);
         ctx.dirty(deleted as u64);
     }
+    ctx.reply().int(deleted);
 }
 
 /// Replies with `f` of the hash at argument 1, `missing` if there is none.

@@ -71,6 +71,18 @@ fn free_value(srv: &mut Server, v: Value, lazy: bool) {
 /// `lookupKeyReadWithFlags`): deletes it if expired, counts a keyspace hit
 /// or miss, and refreshes the access clock unless `notouch`.
 fn read_entry<'s>(srv: &'s mut Server, db: usize, key: &[u8], notouch: bool) -> Option<&'s mut Entry> {
+    read_entry_with(srv, db, key, notouch, true)
+}
+
+/// [`read_entry`], with the `keymiss` event only if `notify` (Redis's
+/// `LOOKUP_NONOTIFY` when not: OBJECT counts the miss but is silent).
+fn read_entry_with<'s>(
+    srv: &'s mut Server,
+    db: usize,
+    key: &[u8],
+    notouch: bool,
+    notify: bool,
+) -> Option<&'s mut Entry> {
     let (now, lru) = (srv.now_ms, srv.lru_clock);
     let found = if notouch { srv.dbs[db].peek_mut(key, now) } else { srv.dbs[db].get_mut(key, now) };
     match found {
@@ -82,7 +94,8 @@ fn read_entry<'s>(srv: &'s mut Server, db: usize, key: &[u8], notouch: bool) -> 
             Some(e)
         }
         None => {
-            crate::server::notify::log_miss(&mut srv.stats, &mut srv.miss_log, db, key);
+            let log = if notify { &mut srv.miss_log } else { &mut None };
+            crate::server::notify::log_miss(&mut srv.stats, log, db, key);
             None
         }
     }

@@ -173,6 +173,9 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let start = c.out.len();
     c.reply_skip = std::mem::take(&mut c.reply_skip_next);
     call_inner(srv, c, args);
+    if c.blocked && c.reply_skip {
+        c.skip_blocked_reply = true;
+    }
     if c.reply_off || c.reply_skip {
         c.silence_reply(start);
     }
@@ -232,10 +235,7 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     // SAVE and SHUTDOWN are refused inside MULTI (and the transaction
     // flagged), as Redis's CMD_NO_MULTI; the transaction commands
     // themselves carry the flag so they are never queued.
-    if c.multi.is_some()
-        && cmd.flags & NO_MULTI != 0
-        && !matches!(cmd.name, "multi" | "exec" | "discard" | "watch")
-    {
+    if multi_refuses(c, cmd) {
         return reject(srv, c, Some(called), "ERR Command not allowed inside a transaction");
     }
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && refused_on_oom(c, cmd) {
@@ -247,14 +247,11 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     // crash. Writes are refused, and PING, so that health checks see it,
     // as Redis's `writeCommandsDeniedByDiskError` does.
     if let Some(msg) = disk_error(srv) {
-        let writes = cmd.flags & WRITE != 0
-            || (cmd.name == "exec"
-                && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| q.cmd.flags & WRITE != 0)));
-        if (writes || cmd.name == "ping") && !c.must_obey {
+        if disk_refuses(c, cmd) {
             return reject(srv, c, Some(called), &msg);
         }
     }
-    if c.proto == 2 && cmd.flags & SUBSCRIBED_OK == 0 && c.subs.total() > 0 && cmd.name != "reset" {
+    if subscriber_refuses(c, cmd) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             called.slot.name()
@@ -269,6 +266,46 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     }
     execute(srv, c, called, args);
     crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
+}
+
+/// SAVE, SHUTDOWN and the like inside MULTI (Redis's `CMD_NO_MULTI`); the
+/// transaction commands carry the flag too, so they are never queued.
+fn multi_refuses(c: &Client, cmd: &Command) -> bool {
+    c.multi.is_some()
+        && cmd.flags & NO_MULTI != 0
+        && !matches!(cmd.name, "multi" | "exec" | "discard" | "watch")
+}
+
+/// Whether a failing disk refuses `cmd`: writes, an EXEC queueing one,
+/// and PING.
+fn disk_refuses(c: &Client, cmd: &Command) -> bool {
+    let writes = cmd.flags & WRITE != 0
+        || (cmd.name == "exec"
+            && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| q.cmd.flags & WRITE != 0)));
+    (writes || cmd.name == "ping") && !c.must_obey
+}
+
+/// A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.
+fn subscriber_refuses(c: &Client, cmd: &Command) -> bool {
+    c.proto == 2 && cmd.flags & SUBSCRIBED_OK == 0 && c.subs.total() > 0 && cmd.name != "reset"
+}
+
+/// Whether `call` refuses this request before running it for a reason
+/// Redis's `processCommand` checks before CLIENT PAUSE holds a command
+/// (unknown command or subcommand, arity, DEBUG's protection,
+/// authentication, a command MULTI refuses, a failing disk, a RESP2
+/// subscriber's other commands): such a request is answered at once,
+/// pause or not. (Memory over `maxmemory` is left out: telling would
+/// evict.)
+pub(crate) fn refused_before_pause(srv: &Server, c: &Client, args: &Args<'_>) -> bool {
+    let registry::Resolved::Found(called) = registry::resolve(args) else { return true };
+    let cmd = called.cmd;
+    !called.arity_ok(args.len())
+        || (cmd.flags & PROTECTED != 0 && !protected_allowed(srv.config.enable_debug_command, c))
+        || (!c.authenticated && cmd.flags & NO_AUTH == 0 && !srv.config.requirepass.is_empty())
+        || multi_refuses(c, cmd)
+        || (disk_error(srv).is_some() && disk_refuses(c, cmd))
+        || subscriber_refuses(c, cmd)
 }
 
 /// Whether `cmd` is refused while memory is over `maxmemory` (Redis's
@@ -344,6 +381,7 @@ fn execute_and_feed(
     let timed = srv.config.slowlog_log_slower_than >= 0 || srv.config.latency_monitor_threshold > 0;
     c.rewritten = None;
     c.redacted.clear();
+    let outer_events_at = srv.events_at.replace(out_before);
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd, uncounted_error: false };
     (cmd.handler)(&mut ctx);
     let uncounted_error = ctx.uncounted_error;
@@ -377,6 +415,7 @@ fn execute_and_feed(
     // found expired (counted, announced, logged to the AOF as DEL).
     srv.flush_new_keys(Some(c));
     srv.flush_key_misses(Some(c));
+    srv.events_at = outer_events_at;
     srv.drain_expired(Some(c));
     crate::persist::propagate::after_command(srv, c, db, args, cmd, dirty_before, out_before);
 }

@@ -94,7 +94,9 @@ fn lastsave(ctx: &mut Ctx<'_>) {
 
 fn dump(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
-    let payload = ctx.lookup(key).map(|e| convert::dump(&e.value));
+    // lookupKeyRead: a hit or miss counted, a miss announced (`keymiss`).
+    let db = ctx.c.db;
+    let payload = super::typed::lookup_value(ctx.srv, db, key).map(|v| convert::dump(v));
     match payload {
         Some(p) => ctx.reply().bulk(&p),
         None => ctx.reply().null(),

@@ -172,10 +172,13 @@ fn debug(ctx: &mut Ctx<'_>) {
         }
         (b"digest", 2) => super::digest::digest(ctx),
         (b"digest-value", _) => super::digest::digest_value(ctx),
+        // DEBUG is no container in Redis: whatever its handler does not
+        // take gets addReplySubcommandSyntaxError, a known subcommand
+        // with the wrong arguments and an unknown one alike.
         _ => {
             let s = String::from_utf8_lossy(ctx.arg(1)).into_owned();
             ctx.error(&format!(
-                "ERR unknown subcommand '{}'. Try DEBUG HELP.",
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
                 super::printable(s.as_bytes(), 128)
             ))
         }

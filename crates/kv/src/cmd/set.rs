@@ -80,12 +80,13 @@ fn sadd(ctx: &mut Ctx<'_>) {
         return r.error(WRONGTYPE);
     };
     let added = args.iter().skip(2).filter(|m| s.add(m, cfg)).count();
-    r.int(added as i64);
+    // The event, then the reply, as Redis's saddCommand.
     if added > 0 {
         ctx.touched(key);
         ctx.notify(crate::server::notify::SET, "sadd", key);
         ctx.dirty(added as u64);
     }
+    ctx.reply().int(added as i64);
 }
 
 fn srem(ctx: &mut Ctx<'_>) {

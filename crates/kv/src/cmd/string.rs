@@ -186,19 +186,35 @@ fn set(ctx: &mut Ctx<'_>) {
 fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], nx: bool, xx: bool, get_old: bool, ttl: Ttl) {
     let now = ctx.srv.now_ms;
     let lru = ctx.srv.lru_clock;
-    let db = &mut ctx.srv.dbs[ctx.c.db];
-    let old = db.get(key, now);
+    let db_index = ctx.c.db;
+    // GET's lookupKeyRead counts a hit or miss and announces a miss; the
+    // plain SET's lookupKeyWrite does neither.
+    let old = if get_old {
+        super::typed::lookup_value(ctx.srv, db_index, key).map(|v| &*v)
+    } else {
+        ctx.srv.dbs[db_index].get(key, now).map(|e| &e.value)
+    };
     let exists = old.is_some();
-    let old_value = match old.map(|e| &e.value) {
+    let old_value = match old {
         Some(Value::Str(s)) if get_old => Some(s.to_vec()),
         Some(_) if get_old => return ctx.error(WRONGTYPE),
         _ => None,
     };
-    if (nx && exists) || (xx && !exists) {
+    if get_old {
+        // GET's reply comes first, as Redis runs GET before it sets: a
+        // RESP3 client subscribed to its own events gets the `keymiss`,
+        // the reply, then `new` and `set`.
+        ctx.srv.flush_key_misses(Some(&mut *ctx.c));
         let mut r = ctx.reply();
-        match old_value {
-            Some(v) => r.bulk(&v),
+        match &old_value {
+            Some(v) => r.bulk(v),
             None => r.null(),
+        }
+        ctx.srv.events_at = Some(ctx.c.out.len());
+    }
+    if (nx && exists) || (xx && !exists) {
+        if !get_old {
+            ctx.reply().null();
         }
         return;
     }
@@ -221,11 +237,8 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], nx: bool, xx: bool, 
     if let Ttl::At(_) = ttl {
         ctx.notify(GENERIC, "expire", key);
     }
-    let mut r = ctx.reply();
-    match (get_old, old_value) {
-        (true, Some(v)) => r.bulk(&v),
-        (true, None) => r.null(),
-        (false, _) => r.ok(),
+    if !get_old {
+        ctx.reply().ok();
     }
 }
 
@@ -338,10 +351,11 @@ fn mget(ctx: &mut Ctx<'_>) {
     ctx.reply().array_len(n);
     for i in 1..=n {
         let key = ctx.arg(i);
-        let now = ctx.srv.now_ms;
         let proto = ctx.c.proto;
         let mut r = crate::resp::reply::Reply::new(&mut ctx.c.out, proto);
-        match ctx.srv.dbs[ctx.c.db].get(key, now).map(|e| &e.value) {
+        // lookupKeyRead for each key: hits and misses counted, misses
+        // announced (`keymiss`).
+        match super::typed::lookup_value(ctx.srv, ctx.c.db, key).map(|v| &*v) {
             Some(Value::Str(Str::Int(n))) => r.bulk_i64(*n),
             Some(Value::Str(Str::Emb(b))) => r.bulk(b),
             Some(Value::Str(Str::Raw(v))) => r.bulk(v),
@@ -456,11 +470,12 @@ fn decrby(ctx: &mut Ctx<'_>) {
 fn incrbyfloat(ctx: &mut Ctx<'_>) {
     let key = ctx.arg(1);
     let incr = ctx.arg(2);
-    let (found, cur) = with_str(ctx, key, |s| s.to_vec());
-    if matches!(found, Lookup::WrongType) {
-        return ctx.wrongtype();
-    }
-    let cur = cur.unwrap_or_else(|| b"0".to_vec());
+    // lookupKeyWrite: no hit or miss counted, no `keymiss` event.
+    let cur = match ctx.lookup(key).map(|e| &e.value) {
+        None => b"0".to_vec(),
+        Some(Value::Str(s)) => s.to_vec(),
+        Some(_) => return ctx.wrongtype(),
+    };
     let new = match crate::util::longdouble::incr_by_float(&cur, incr) {
         Ok(v) => v,
         Err(e) => return ctx.error(&format!("ERR {e}")),

@@ -208,7 +208,7 @@ pub fn handle_ready(srv: &mut Server, mut cur: Option<&mut Client>) {
                     deferred.push((db, key.clone()));
                     break;
                 }
-                Some(_) => serve(srv, cur.as_deref_mut(), id),
+                Some(_) => serve(srv, cur.as_deref_mut(), id, &key),
             }
         }
     }
@@ -225,20 +225,70 @@ fn available(srv: &Server, cur: Option<&Client>, slot: usize, id: u64) -> bool {
         || srv.clients.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id)
 }
 
-/// Unblocks client `id` and runs its command again, now that one of its
-/// keys can serve it.
-fn serve(srv: &mut Server, cur: Option<&mut Client>, id: u64) {
-    let Some(b) = srv.blocking.unregister(id) else { return };
+/// Unblocks client `id` and runs its command again, now that `key`, one
+/// of its keys, can serve it: on that key alone, as Redis 7.0 serves a
+/// blocked client from the key that became ready (not from an earlier key
+/// of its list that may since hold data, or another type).
+fn serve(srv: &mut Server, cur: Option<&mut Client>, id: u64, key: &[u8]) {
+    let Some(mut b) = srv.blocking.unregister(id) else { return };
     srv.blocked_clients = srv.blocking.len();
-    if let Some(c) = cur.filter(|c| c.id == id) {
+    b.args = narrow_to_key(b.cmd.name, &b.args, key);
+    let mut cur = cur;
+    if let Some(c) = cur.take_if(|c| c.id == id) {
         c.blocked = false;
+        let start = begin_late_reply(c);
         cmd::execute_unblocked(srv, c, b.cmd, b.args.as_args());
+        end_late_reply(c, start);
         return;
     }
     let Some(mut c) = take_client(srv, b.slot, id) else { return };
     c.blocked = false;
+    let start = begin_late_reply(&mut c);
     cmd::execute_unblocked(srv, &mut c, b.cmd, b.args.as_args());
+    end_late_reply(&mut c, start);
     finish(srv, b.slot, c);
+    // What serving it published for the client whose command woke it.
+    if let Some(cur) = cur {
+        srv.deliver_detached(cur);
+    }
+    srv.detached_pushes.clear();
+}
+
+/// A blocking command's arguments with its list of keys cut to `key`.
+fn narrow_to_key(name: &str, args: &OwnedArgs, key: &[u8]) -> OwnedArgs {
+    let a = args.as_args();
+    let n = a.len();
+    match name {
+        "blpop" | "brpop" | "bzpopmin" | "bzpopmax" if n >= 3 => {
+            OwnedArgs::from_slices([a.get(0), key, a.get(n - 1)])
+        }
+        "blmpop" | "bzmpop" => {
+            let numkeys = crate::util::num::parse_i64(a.get(2)).unwrap_or(0).max(0) as usize;
+            if 3 + numkeys > n {
+                return OwnedArgs::from_slices(a.iter());
+            }
+            let head = [a.get(0), a.get(1), b"1".as_slice(), key];
+            OwnedArgs::from_slices(head.into_iter().chain(a.iter().skip(3 + numkeys)))
+        }
+        _ => OwnedArgs::from_slices(a.iter()),
+    }
+}
+
+/// Before a blocked client's reply is written: where it starts, with a
+/// skip the client asked for before blocking in force again.
+fn begin_late_reply(c: &mut Client) -> usize {
+    c.reply_skip = std::mem::take(&mut c.skip_blocked_reply);
+    c.out.len()
+}
+
+/// After it: CLIENT REPLY OFF or SKIP discards it, as they would have at
+/// once (pub/sub pushes among it stay).
+fn end_late_reply(c: &mut Client, start: usize) {
+    if c.reply_off || c.reply_skip {
+        c.silence_reply(start);
+    }
+    c.pushes.clear();
+    c.reply_skip = false;
 }
 
 /// Takes client `id` out of slot `slot`, if it is there.
@@ -280,6 +330,7 @@ pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
     srv.blocked_clients = srv.blocking.len();
     if let Some(mut c) = take_client(srv, b.slot, id) {
         c.blocked = false;
+        let start = begin_late_reply(&mut c);
         let mut r = Reply::new(&mut c.out, c.proto);
         if error {
             const UNBLOCKED: &str = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
@@ -291,6 +342,7 @@ pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
         } else {
             r.null_array();
         }
+        end_late_reply(&mut c, start);
         finish(srv, b.slot, c);
     }
     true

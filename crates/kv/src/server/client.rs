@@ -137,6 +137,10 @@ pub struct Client {
     pub reply_skip: bool,
     /// CLIENT REPLY SKIP just ran: skip the next command's reply.
     pub reply_skip_next: bool,
+    /// The blocked command's reply, when it comes, is discarded: CLIENT
+    /// REPLY SKIP preceded it (Redis keeps the skip flag while a client is
+    /// blocked).
+    pub skip_blocked_reply: bool,
     /// Spans of `out` written by the running command that are pub/sub
     /// pushes, which CLIENT REPLY OFF/SKIP does not silence (Redis's
     /// `CLIENT_PUSHING`); recorded only while replies are silenced.
@@ -209,6 +213,7 @@ impl Client {
             reply_off: false,
             reply_skip: false,
             reply_skip_next: false,
+            skip_blocked_reply: false,
             pushes: Vec::new(),
             no_evict: false,
             tracked_mem: 0,

@@ -65,6 +65,11 @@ pub struct Server {
     pub(crate) free_slots: Vec<usize>,
     /// Slots of clients whose replies wait for the before-sleep flush.
     pending_writes: Vec<usize>,
+    /// Messages published while their subscriber was out of the slab but
+    /// not the client passed as running (the client whose command woke a
+    /// blocked one, while that one is served): its id and the message's
+    /// parts, delivered when it is reachable again.
+    pub(crate) detached_pushes: Vec<(u64, Vec<Vec<u8>>)>,
     /// The next CLIENT ID.
     pub(crate) next_client_id: u64,
     /// Counters for INFO.
@@ -103,6 +108,13 @@ pub struct Server {
     /// The databases log the keys they create (`new` events are enabled,
     /// or were until the logs are drained).
     pub tracking_new: bool,
+    /// Where the running command's logged events (`new`, `keymiss`)
+    /// belong in its client's output: the output as it stood when the
+    /// command began or last got a push. Redis publishes those events at
+    /// once, so a RESP3 client subscribed to its own events gets them
+    /// ahead of a reply written before the log is flushed. `None` between
+    /// commands.
+    pub events_at: Option<usize>,
     /// The background thread that frees big values.
     pub lazyfree: lazyfree::LazyFree,
     /// The IO threads, when `io-threads` is above 1.
@@ -228,6 +240,7 @@ impl Server {
             clients: Vec::new(),
             free_slots: Vec::new(),
             pending_writes: Vec::new(),
+            detached_pushes: Vec::new(),
             next_client_id: 1,
             stats: Stats::default(),
             now_ms: now,
@@ -242,6 +255,7 @@ impl Server {
             shutdown_asap: None,
             miss_log: None,
             tracking_new: false,
+            events_at: None,
             lazyfree: lazyfree::LazyFree::new(),
             io_threads: None,
             pending_reads: Vec::new(),

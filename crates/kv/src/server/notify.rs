@@ -145,12 +145,44 @@ impl Server {
         if flags & class == 0 {
             return;
         }
-        // Keys the command created come first: Redis announces `new` when
-        // the key is added, before the command's own event.
-        if class != NEW {
+        // Reads that missed and keys the command created come first:
+        // Redis announces `keymiss` at the lookup and `new` when the key
+        // is added, before the command's own event.
+        if class != NEW && class != KEY_MISS {
+            if self.miss_log.as_ref().is_some_and(|l| !l.is_empty()) {
+                self.flush_key_misses(cur.as_deref_mut());
+            }
             self.flush_new_keys(cur.as_deref_mut());
         }
-        self.publish_event(cur, flags, event, key, db);
+        let before = cur.as_deref().map(|c| c.out.len());
+        self.publish_event(cur.as_deref_mut(), flags, event, key, db);
+        // Logged events flushed later go after this push.
+        if let (Some(c), Some(before), Some(_)) = (cur, before, self.events_at) {
+            if class != NEW && class != KEY_MISS && c.out.len() > before {
+                self.events_at = Some(c.out.len());
+            }
+        }
+    }
+
+    /// Moves the pushes the running command's client got from `start` on
+    /// (logged events just flushed) back to where they happened
+    /// ([`Server::events_at`]), ahead of reply bytes written since.
+    fn place_logged_events(&mut self, c: &mut Client, start: usize) {
+        let Some(at) = self.events_at else { return };
+        let n = c.out.len() - start;
+        if n == 0 || at >= start {
+            return;
+        }
+        c.out[at..].rotate_right(n);
+        for p in c.pushes.iter_mut() {
+            if p.0 >= start {
+                *p = (p.0 - start + at, p.1 - start + at);
+            } else if p.0 >= at {
+                *p = (p.0 + n, p.1 + n);
+            }
+        }
+        c.pushes.sort_unstable();
+        self.events_at = Some(at + n);
     }
 
     fn publish_event(
@@ -181,6 +213,7 @@ impl Server {
             return;
         }
         self.tracking_new = track;
+        let start = cur.as_deref().map(|c| c.out.len());
         for db in 0..self.dbs.len() {
             let Some(log) = self.dbs[db].new_log.as_mut() else {
                 if track {
@@ -202,6 +235,9 @@ impl Server {
                 self.dbs[db].new_log = None;
             }
         }
+        if let (Some(c), Some(start)) = (cur, start) {
+            self.place_logged_events(c, start);
+        }
     }
 
     /// Publishes the `keymiss` events of reads that found no key (logged
@@ -211,8 +247,12 @@ impl Server {
         let track = self.notify_flags() & KEY_MISS != 0;
         if let Some(log) = self.miss_log.as_mut() {
             let misses = std::mem::take(log);
+            let start = cur.as_deref().map(|c| c.out.len());
             for (db, key) in &misses {
                 self.notify(cur.as_deref_mut(), KEY_MISS, "keymiss", key, *db);
+            }
+            if let (Some(c), Some(start)) = (cur, start) {
+                self.place_logged_events(c, start);
             }
         }
         match (track, self.miss_log.is_some()) {

@@ -7,8 +7,10 @@
 //! input stays in its buffer, and the client is *postponed* (Redis's
 //! `BLOCKED_POSTPONE`, counted in `blocked_clients`). When the pause ends, by its deadline or by
 //! CLIENT UNPAUSE, the postponed clients resume in the order they stopped.
-//! CLIENT commands themselves are never held, so CLIENT UNPAUSE always
-//! gets through. The deadline is checked before the loop sleeps and in the
+//! A request refused before it could run (unknown, wrong arity, a RESP2
+//! subscriber's GET, ...) is answered at once, as Redis checks those
+//! first. An ALL pause holds CLIENT commands too, CLIENT UNPAUSE
+//! included, as in Redis 7.0: it ends by its deadline. The deadline is checked before the loop sleeps and in the
 //! cron, so a pause ends at most one cron period (1/hz s) late.
 
 use super::client::Client;
@@ -16,8 +18,8 @@ use super::Server;
 use crate::cmd::{self, Args};
 
 /// Whether the pause in force holds this command of client `c`. As in
-/// Redis's `processCommand`, a call with the wrong number of arguments is
-/// not held (its error comes at once), and a write pause holds what may
+/// Redis's `processCommand`, a call refused before running (wrong number
+/// of arguments, say) is not held (its error comes at once), and a write pause holds what may
 /// replicate: write commands, PUBLISH, SPUBLISH and PFCOUNT (which may
 /// rewrite its key), and an EXEC whose transaction holds one of those.
 pub(crate) fn postpones(srv: &Server, c: &Client, args: &Args<'_>) -> bool {
@@ -25,10 +27,10 @@ pub(crate) fn postpones(srv: &Server, c: &Client, args: &Args<'_>) -> bool {
     if srv.now_ms >= until {
         return false;
     }
-    let Some(cmd) = cmd::lookup(args.get(0)) else { return false };
-    if cmd.name == "client" || !cmd.arity_ok(args.len()) {
+    if cmd::refused_before_pause(srv, c, args) {
         return false;
     }
+    let Some(cmd) = cmd::lookup(args.get(0)) else { return false };
     if !writes_only || may_replicate(cmd) {
         return true;
     }

@@ -264,6 +264,7 @@ impl PubSub {
 struct Outbox<'a> {
     clients: &'a mut [Option<Box<Client>>],
     pending: &'a mut Vec<usize>,
+    detached: &'a mut Vec<(u64, Vec<Vec<u8>>)>,
     limits: &'a [OutputLimit; 3],
     now_ms: i64,
 }
@@ -271,17 +272,19 @@ struct Outbox<'a> {
 impl Outbox<'_> {
     /// Writes to subscriber `s` with `f`, queues the flush and enforces the
     /// output limit.
-    fn send(&mut self, cur: &mut Option<&mut Client>, s: Sub, f: &dyn Fn(&mut Reply<'_>)) {
+    fn send(&mut self, cur: &mut Option<&mut Client>, s: Sub, parts: &[&[u8]]) {
         if let Some(c) = cur.as_deref_mut().filter(|c| c.id == s.id) {
-            if !c.close_asap {
-                let from = c.out.len();
-                f(&mut Reply::new(&mut c.out, c.proto));
-                c.mark_push(from);
-                enforce_output_limit(c, self.limits, self.now_ms);
-            }
+            push_to(c, parts, self.limits, self.now_ms);
             return;
         }
-        let Some(c) = self.clients.get_mut(s.slot).and_then(|c| c.as_deref_mut()) else { return };
+        let f = |r: &mut Reply<'_>| write_push(r, parts);
+        let Some(slot) = self.clients.get_mut(s.slot) else { return };
+        let Some(c) = slot.as_deref_mut() else {
+            // Out of the slab: the client whose command is serving a
+            // blocked one (see `blocking::serve`).
+            self.detached.push((s.id, parts.iter().map(|p| p.to_vec()).collect()));
+            return;
+        };
         if c.id != s.id || c.close_asap {
             return;
         }
@@ -290,6 +293,40 @@ impl Outbox<'_> {
         if !c.pending_write {
             c.pending_write = true;
             self.pending.push(s.slot);
+        }
+    }
+}
+
+/// A push message of `parts` (`message`, channel, payload, or
+/// `pmessage`, pattern, channel, payload).
+fn write_push(r: &mut Reply<'_>, parts: &[&[u8]]) {
+    r.push_len(parts.len());
+    for p in parts {
+        r.bulk(p);
+    }
+}
+
+/// Writes a push to `c`, whose command may be running (so it is marked
+/// as a push for CLIENT REPLY OFF/SKIP), and enforces its output limit.
+fn push_to(c: &mut Client, parts: &[&[u8]], limits: &[OutputLimit; 3], now_ms: i64) {
+    if !c.close_asap {
+        let from = c.out.len();
+        write_push(&mut Reply::new(&mut c.out, c.proto), parts);
+        c.mark_push(from);
+        enforce_output_limit(c, limits, now_ms);
+    }
+}
+
+impl Server {
+    /// Delivers to `c` the messages published for it while it was out of
+    /// the slab (see [`Server::detached_pushes`]); the others' clients are
+    /// gone.
+    pub(crate) fn deliver_detached(&mut self, c: &mut Client) {
+        for (id, parts) in std::mem::take(&mut self.detached_pushes) {
+            if id == c.id {
+                let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+                push_to(c, &parts, &self.config.client_output_buffer_limit, self.now_ms);
+            }
         }
     }
 }
@@ -333,6 +370,7 @@ impl Server {
         let mut outbox = Outbox {
             clients: &mut self.clients,
             pending: &mut self.pending_writes,
+            detached: &mut self.detached_pushes,
             limits: &self.config.client_output_buffer_limit,
             now_ms: self.now_ms,
         };
@@ -343,14 +381,8 @@ impl Server {
             _ => (&ps.channels, b"message"),
         };
         if let Some(list) = map.get(channel) {
-            let write = |r: &mut Reply<'_>| {
-                r.push_len(3);
-                r.bulk(tag);
-                r.bulk(channel);
-                r.bulk(msg);
-            };
             for &s in list {
-                outbox.send(&mut cur, s, &write);
+                outbox.send(&mut cur, s, &[tag, channel, msg]);
                 receivers += 1;
             }
         }
@@ -361,15 +393,8 @@ impl Server {
             if !crate::util::glob::glob_match(pat, channel, false) {
                 continue;
             }
-            let write = |r: &mut Reply<'_>| {
-                r.push_len(4);
-                r.bulk(b"pmessage");
-                r.bulk(pat);
-                r.bulk(channel);
-                r.bulk(msg);
-            };
             for &s in list {
-                outbox.send(&mut cur, s, &write);
+                outbox.send(&mut cur, s, &[b"pmessage", pat, channel, msg]);
                 receivers += 1;
             }
         }

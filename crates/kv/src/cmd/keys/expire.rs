@@ -101,14 +101,18 @@ fn expire_generic(ctx: &mut Ctx<'_>, base_ms: i64, seconds: bool) {
         let v = ctx.db().remove(key).expect("looked up above");
         let lazy = ctx.srv.config.lazyfree_lazy_expire;
         free_value(ctx.srv, v, lazy);
+        ctx.touched(key);
         ctx.notify(crate::server::notify::GENERIC, "del", key);
+        ctx.reply().int(1);
     } else {
+        // The reply before the `expire` event, as Redis orders them (a
+        // RESP3 client subscribed to its own events sees it).
         ctx.db().set_expire(key, when);
+        ctx.reply().int(1);
+        ctx.touched(key);
         ctx.notify(crate::server::notify::GENERIC, "expire", key);
     }
-    ctx.touched(key);
     ctx.dirty(1);
-    ctx.reply().int(1);
 }
 
 /// Redis's `ttlGenericCommand`: -2 for a missing key, -1 without a

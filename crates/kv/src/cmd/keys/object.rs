@@ -1,7 +1,7 @@
 //! OBJECT ENCODING | REFCOUNT | IDLETIME | FREQ | HELP.
 
 use super::super::Ctx;
-use super::read_entry;
+use super::read_entry_with;
 use crate::db::{Str, Value};
 use crate::server::config::EvictionPolicy;
 use crate::server::Server;
@@ -84,7 +84,8 @@ pub(super) fn object(ctx: &mut Ctx<'_>) {
     let clock = ctx.srv.lru_clock;
     let lfu = ctx.srv.config.lfu();
     let db = ctx.c.db;
-    let Some(e) = read_entry(ctx.srv, db, ctx.args.get(2), true) else {
+    // objectCommandLookup: LOOKUP_NOTOUCH | LOOKUP_NONOTIFY.
+    let Some(e) = read_entry_with(ctx.srv, db, ctx.args.get(2), true, false) else {
         return ctx.reply().null();
     };
     match sub {

@@ -112,9 +112,12 @@ pub(super) fn move_element(ctx: &mut Ctx<'_>, from_left: bool, to_left: bool) ->
     } else {
         l.push_back(&value, cfg);
     }
-    r.bulk(&value);
     ctx.touched(dst);
+    // The push event, the reply, then the pop event, as Redis's
+    // lmoveHandlePush orders them: a RESP3 client subscribed to its own
+    // keyspace events sees them around the reply in that order.
     ctx.notify(LIST, push_event(to_left), dst);
+    ctx.reply().bulk(&value);
     ctx.notify(LIST, super::pop_event(from_left), src);
     super::delete_if_empty(ctx, src);
     ctx.touched(src);
