@@ -648,45 +648,34 @@ impl Config {
     }
 
     /// Builds a config from redis-server style arguments: an optional
-    /// config file first, then `--name value...` options (later wins).
+    /// config file first, then `--name value...` options, which become
+    /// config lines after the file's, as Redis's `main` makes them (see
+    /// [`command_line_text`](super::config_args::command_line_text)): later
+    /// lines win, `save` lines add up.
     ///
     /// # Errors
-    /// An unreadable file, an unknown option or a bad value.
+    /// An unreadable file, an unknown option or a bad value, in Redis's
+    /// words (`Reading the configuration file, at line N` / `>>> 'line'`).
     pub fn from_args(args: &[String]) -> Result<Config, ConfigError> {
         let mut cfg = Config::default();
         let mut rest = args;
-        // The file's `save` lines and `--save` arguments accumulate, as
-        // one text in Redis.
-        let mut saves_seen = false;
+        let mut text = String::new();
         if let Some(first) = args.first() {
             if !first.starts_with("--") {
-                let text = std::fs::read_to_string(first).map_err(|e| {
+                text = std::fs::read_to_string(first).map_err(|e| {
                     ConfigError(format!("Fatal error, can't open config file '{first}': {e}"))
                 })?;
-                cfg.apply_text_at(&text, 0, &mut saves_seen)?;
                 let path = std::path::PathBuf::from(first);
                 cfg.config_file = Some(std::fs::canonicalize(&path).unwrap_or(path));
                 rest = &args[1..];
             }
         }
-        let mut i = 0;
-        while i < rest.len() {
-            let Some(name) = rest[i].strip_prefix("--") else {
-                return Err(ConfigError(format!("Invalid option '{}': options start with '--'", rest[i])));
-            };
-            let mut j = i + 1;
-            while j < rest.len() && !rest[j].starts_with("--") {
-                j += 1;
-            }
-            let values = &rest[i + 1..j];
-            let applied = if name.eq_ignore_ascii_case("save") {
-                cfg.apply_save_directive(values, &mut saves_seen)
-            } else {
-                cfg.apply(name, values)
-            };
-            applied.map_err(|e| ConfigError(format!("Reading the command line, at '--{name}'\n{}", e.0)))?;
-            i = j;
+        let options = super::config_args::command_line_text(rest);
+        if !options.is_empty() {
+            text.push('\n');
+            text.push_str(&options);
         }
+        cfg.apply_text_at(&text, 0, &mut false)?;
         Ok(cfg)
     }
 

@@ -16,6 +16,7 @@ pub mod client_evict;
 pub mod clients_cron;
 pub mod cmdstats;
 pub mod config;
+pub mod config_args;
 mod config_include;
 pub mod config_inert;
 pub mod config_table;
