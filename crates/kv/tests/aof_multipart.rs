@@ -379,12 +379,7 @@ fn redis_check_aof_finds_spindles_files_valid() {
         fill(&mut c, "second");
         srv.stop().unwrap();
     }
-    let out = std::process::Command::new("redis-check-aof")
-        .arg(dir.join("appendonlydir/appendonly.aof.manifest"))
-        .output()
-        .expect("redis-check-aof (Debian's redis-server package) runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("All AOF files and manifest are valid"), "{text}");
+    assert_redis_check_aof_passes(&dir);
 }
 
 /// FLUSHDB and FLUSHALL are logged even when there was nothing to remove,
@@ -430,12 +425,7 @@ fn timestamp_annotations_are_written_when_enabled() {
     let base = std::fs::read_to_string(&aof_files(&dir)[0]).unwrap();
     assert!(base.starts_with("#TS:"), "{base:?}");
     drop(srv);
-    let out = std::process::Command::new("redis-check-aof")
-        .arg(dir.join("appendonlydir/appendonly.aof.manifest"))
-        .output()
-        .expect("redis-check-aof (Debian's redis-server package) runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("All AOF files and manifest are valid"), "{text}");
+    assert_redis_check_aof_passes(&dir);
     let srv = start_with(aof_on(&dir));
     let mut c = conn(&srv);
     assert_eq!(q::<Vec<String>>(&mut c, &["MGET", "a", "b"]), ["1", "2"]);
@@ -504,4 +494,14 @@ fn the_banner_is_logged_before_the_data_loads() {
     let banner = log.find(&format!(" PID: {pid}")).unwrap_or_else(|| panic!("no banner: {log}"));
     let error = log.find("ERROR").unwrap_or_else(|| panic!("no error: {log}"));
     assert!(banner < error, "{log}");
+}
+
+/// Debian's redis-check-aof finds the AOF under `dir` valid.
+fn assert_redis_check_aof_passes(dir: &Path) {
+    let out = std::process::Command::new("redis-check-aof")
+        .arg(dir.join("appendonlydir/appendonly.aof.manifest"))
+        .output()
+        .expect("redis-check-aof (Debian's redis-server package) runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("All AOF files and manifest are valid"), "{text}");
 }

@@ -8,7 +8,8 @@ use super::config::split_args;
 /// `--name` starts a line; the arguments after it are its values, quoted
 /// (`sdscatrepr`), until the next `--` argument once it has at least one
 /// value: so `--port --loglevel verbose` gives port two values, and a
-/// value may start with `--` if it comes first. An argument holding a
+/// value may start with `--` if it comes first. Values are quoted as
+/// Redis's `sdscatrepr` quotes them, which [`split_args`] reads back. An argument holding a
 /// name and values together (`"--maxmemory 700mb"`) is a whole line. A
 /// `--save` with nothing after it is `save ""` (no snapshots).
 pub fn command_line_text(args: &[String]) -> String {
@@ -32,34 +33,12 @@ pub fn command_line_text(args: &[String]) -> String {
                 named_with_value = true;
             }
         } else {
-            options.push_str(&repr(a));
+            super::monitor::push_repr(&mut options, a.as_bytes());
             options.push(' ');
             named_with_value = true;
         }
     }
     options
-}
-
-/// Redis's `sdscatrepr`: `s` in double quotes, with `\\`, `\"`, `\n`,
-/// `\r`, `\t`, `\a`, `\b` and `\xHH` for other bytes outside printable
-/// ASCII, which [`split_args`] reads back as the same bytes.
-fn repr(s: &str) -> String {
-    let mut out = String::from("\"");
-    for &b in s.as_bytes() {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            7 => out.push_str("\\a"),
-            8 => out.push_str("\\b"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
