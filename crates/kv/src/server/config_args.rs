@@ -5,11 +5,11 @@
 use super::config::split_args;
 
 /// Redis's `main`: the arguments after the config file as config lines.
-/// `--name` starts a line; the arguments after it are its values, quoted
-/// (`sdscatrepr`), until the next `--` argument once it has at least one
-/// value: so `--port --loglevel verbose` gives port two values, and a
-/// value may start with `--` if it comes first. Values are quoted as
-/// Redis's `sdscatrepr` quotes them, which [`split_args`] reads back. An argument holding a
+/// `--name` starts a line; the arguments after it are its values until
+/// the next `--` argument once it has at least one value: so `--port
+/// --loglevel verbose` gives port two values, and a value may start with
+/// `--` if it comes first. Values are quoted as Redis's `sdscatrepr`
+/// quotes them, which [`split_args`] reads back. An argument holding a
 /// name and values together (`"--maxmemory 700mb"`) is a whole line. A
 /// `--save` with nothing after it is `save ""` (no snapshots).
 pub fn command_line_text(args: &[String]) -> String {
