@@ -568,6 +568,20 @@ def signature(cmd, diff):
     return cmd_name(cmd) + b" | " + " / ".join(replies).encode()
 
 
+def start_run(args):
+    """Resolves --spindle (the debug build under CARGO_TARGET_DIR by
+    default), makes a plain kill stop both servers (through the caller's
+    finally), prints the seed and returns the run's random generator."""
+    if args.spindle is None:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        tgt = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
+        args.spindle = os.path.join(tgt, "debug", "spindle")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
+    seed = args.seed if args.seed is not None else int(time.time())
+    print("seed %d" % seed, flush=True)
+    return random.Random(seed)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=60, help="stop after this long (default 60)")
@@ -578,16 +592,7 @@ def main():
     ap.add_argument("--redis", default=shutil.which("redis-server") or "redis-server")
     ap.add_argument("--max-diffs", type=int, default=30, help="stop after this many distinct diffs")
     args = ap.parse_args()
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if args.spindle is None:
-        tgt = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
-        args.spindle = os.path.join(tgt, "debug", "spindle")
-    # A plain kill still stops both servers (through the finally below).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
-    seed = args.seed if args.seed is not None else int(time.time())
-    print("seed %d" % seed, flush=True)
-    rng = random.Random(seed)
+    rng = start_run(args)
 
     srv = Servers([args.spindle], args.redis)
     seen, n_seq, n_cmd = {}, 0, 0

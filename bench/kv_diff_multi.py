@@ -49,12 +49,9 @@ Exit status: 0 if no difference was seen, 1 otherwise.
 """
 
 import argparse
-import os
-import random
 import re
 import select
 import shutil
-import signal
 import socket
 import sys
 import time
@@ -500,14 +497,7 @@ def main():
     ap.add_argument("--max-diffs", type=int, default=30)
     ap.add_argument("--no-minimise", action="store_true")
     args = ap.parse_args()
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    if args.spindle is None:
-        tgt = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
-        args.spindle = os.path.join(tgt, "debug", "spindle")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(2))
-    seed = args.seed if args.seed is not None else int(time.time())
-    print("seed %d" % seed, flush=True)
-    rng = random.Random(seed)
+    rng = F.start_run(args)
     srv = F.Servers([args.spindle], args.redis, ["--enable-debug-command", "yes"])
     seen, n_seq, n_step = {}, 0, 0
     end = time.monotonic() + args.seconds

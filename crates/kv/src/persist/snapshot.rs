@@ -91,6 +91,12 @@ pub fn write_atomically(
     result
 }
 
+/// The temporary file process `pid` writes a snapshot to before renaming
+/// it over `dbfilename` (Redis's `temp-<pid>.rdb`).
+pub fn temp_rdb_path(srv: &Server, pid: u32) -> std::path::PathBuf {
+    srv.config.dir.join(format!("temp-{pid}.rdb"))
+}
+
 /// Writes the whole dataset to `dir/dbfilename` (through
 /// `temp-<pid>.rdb`), calling `on_key` after each key. Runs in the server
 /// thread or in a forked child.
@@ -98,7 +104,7 @@ pub fn write_atomically(
 /// # Errors
 /// Any I/O failure.
 pub fn save_to_disk(srv: &Server, on_key: &mut dyn FnMut()) -> io::Result<()> {
-    let temp = srv.config.dir.join(format!("temp-{}.rdb", sys::getpid()));
+    let temp = temp_rdb_path(srv, sys::getpid());
     let compress = srv.config.rdbcompression;
     let save_lru = srv.config.maxmemory_policy.is_lru();
     write_atomically(&temp, &rdb_path(srv), |w| write_rdb(&srv.dbs, w, compress, save_lru, on_key))
@@ -114,7 +120,7 @@ pub fn save(srv: &mut Server) -> io::Result<()> {
     // "you insist": exit at once, leaving no temporary file.
     let delay = u64::try_from(srv.config.rdb_key_save_delay).unwrap_or(0);
     let shutting_down = srv.persist.shutting_down;
-    let temp = srv.config.dir.join(format!("temp-{}.rdb", sys::getpid()));
+    let temp = temp_rdb_path(srv, sys::getpid());
     let mut keys = 0u32;
     let mut on_key = || {
         if delay > 0 {
@@ -165,7 +171,7 @@ pub fn bgsave(srv: &mut Server) -> io::Result<()> {
             tracing::info!(pid, "background saving started");
             srv.rdb_bgsave_in_progress = true;
             srv.persist.dirty_before_bgsave = srv.dirty;
-            let temp = srv.config.dir.join(format!("temp-{pid}.rdb"));
+            let temp = temp_rdb_path(srv, pid as u32);
             srv.persist.child = Some(Child { pid, kind: ChildKind::Rdb, temp, started_ms: srv.now_ms });
             Ok(())
         }

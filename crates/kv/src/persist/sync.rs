@@ -66,29 +66,30 @@ pub fn snapshot_done(srv: &mut Server, pid: i32, ok: bool) {
     if served.is_empty() {
         return;
     }
-    let path = super::snapshot::rdb_path(srv);
     let opened = if ok {
-        std::fs::File::open(&path).and_then(|f| Ok((f.metadata()?.len(), f)))
+        std::fs::File::open(super::snapshot::rdb_path(srv))
+            .and_then(|f| Ok((f.metadata()?.len(), f)))
+            .map_err(|e| format!("-ERR can't read the snapshot for SYNC: {e}\r\n"))
     } else {
-        Err(std::io::Error::other("the background save for SYNC failed"))
+        Err("-ERR the background save for SYNC failed\r\n".to_string())
     };
     for w in served {
-        let (header, tail) = match &opened {
-            Err(_) if !ok => (b"-ERR the background save for SYNC failed\r\n".to_vec(), None),
-            // Each client's send has its own offset (sendfile's argument),
-            // so the clones may share the descriptor's.
-            Ok((len, file)) => match file.try_clone() {
-                Ok(file) => {
-                    (format!("${len}\r\n").into_bytes(), Some(FileTail { file, offset: 0, end: *len }))
-                }
-                Err(e) => (format!("-ERR can't read the snapshot for SYNC: {e}\r\n").into_bytes(), None),
-            },
-            Err(e) => (format!("-ERR can't read the snapshot for SYNC: {e}\r\n").into_bytes(), None),
+        // Each client's send has its own offset (sendfile's argument), so
+        // the clones may share the descriptor's.
+        let tail = match &opened {
+            Ok((len, file)) => file
+                .try_clone()
+                .map(|file| FileTail { file, offset: 0, end: *len })
+                .map_err(|e| format!("-ERR can't read the snapshot for SYNC: {e}\r\n")),
+            Err(msg) => Err(msg.clone()),
         };
-        if let Some(t) = &tail {
-            tracing::info!(client = w.id, bytes = t.end, "sending the snapshot to a SYNC client");
+        match tail {
+            Ok(t) => {
+                tracing::info!(client = w.id, bytes = t.end, "sending the snapshot to a SYNC client");
+                send(srv, w, format!("${}\r\n", t.end).as_bytes(), Some(t));
+            }
+            Err(msg) => send(srv, w, msg.as_bytes(), None),
         }
-        send(srv, w, &header, tail);
     }
 }
 

@@ -694,7 +694,7 @@ fn stop_signal(shared: &Shared, signum: i32) {
     let mut srv = shared.borrow_mut();
     if srv.shutdown_asap.is_some() && signum == libc::SIGINT {
         tracing::warn!("You insist... exiting now.");
-        let _ = std::fs::remove_file(srv.config.dir.join(format!("temp-{}.rdb", std::process::id())));
+        let _ = std::fs::remove_file(crate::persist::snapshot::temp_rdb_path(&srv, std::process::id()));
         std::process::exit(1);
     }
     let msg = match signum {
