@@ -235,3 +235,57 @@ fn save_and_shutdown_are_refused_inside_multi() {
     r.roundtrip(b"EXEC\r\n", b"-EXECABORT Transaction discarded because of previous errors.\r\n");
     r.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
+
+/// A SET whose deadline passed a second ago: with active expiry off
+/// (`DEBUG SET-ACTIVE-EXPIRE 0`) the key stays in the database, stale,
+/// until a lookup deletes it.
+fn set_stale(r: &mut Raw, key: &str) {
+    let past = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+        - 1000) as i64;
+    r.roundtrip(format!("SET {key} v PXAT {past}\r\n").as_bytes(), b"+OK\r\n");
+}
+
+#[test]
+fn flushes_and_swapdb_leave_watches_on_stale_keys_alone() {
+    // Redis 7's touchAllWatchedKeysInDb (unit/multi's "FLUSHDB while
+    // watching stale keys" and "SWAPDB does not touch ... stale key"
+    // tests): a key that had already expired when watched is logically
+    // absent, so emptying its database, or swapping in another database
+    // where it is absent or stale too, changes nothing.
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    r.roundtrip(b"DEBUG SET-ACTIVE-EXPIRE 0\r\n", b"+OK\r\n");
+    let exec_runs = b"+OK\r\n+QUEUED\r\n*1\r\n+PONG\r\n";
+
+    // FLUSHDB of a database holding the stale watched key.
+    set_stale(&mut r, "x");
+    r.roundtrip(b"WATCH x\r\nFLUSHDB\r\n", b"+OK\r\n+OK\r\n");
+    r.roundtrip(b"MULTI\r\nPING\r\nEXEC\r\n", exec_runs);
+
+    // SWAPDB with a database where the key is absent.
+    set_stale(&mut r, "x");
+    r.roundtrip(b"WATCH x\r\nSWAPDB 0 1\r\n", b"+OK\r\n+OK\r\n");
+    r.roundtrip(b"MULTI\r\nPING\r\nEXEC\r\n", exec_runs);
+    r.roundtrip(b"FLUSHALL\r\n", b"+OK\r\n");
+
+    // A missing watched key replaced by a stale one.
+    r.roundtrip(b"SELECT 1\r\n", b"+OK\r\n");
+    set_stale(&mut r, "x");
+    r.roundtrip(b"SELECT 0\r\nWATCH x\r\nSWAPDB 0 1\r\n", b"+OK\r\n+OK\r\n+OK\r\n");
+    r.roundtrip(b"MULTI\r\nPING\r\nEXEC\r\n", exec_runs);
+    r.roundtrip(b"FLUSHALL\r\n", b"+OK\r\n");
+
+    // A stale watched key replaced by another stale one.
+    set_stale(&mut r, "x");
+    r.roundtrip(b"SELECT 1\r\n", b"+OK\r\n");
+    set_stale(&mut r, "x");
+    r.roundtrip(b"SELECT 0\r\nWATCH x\r\nSWAPDB 0 1\r\n", b"+OK\r\n+OK\r\n+OK\r\n");
+    r.roundtrip(b"MULTI\r\nPING\r\nEXEC\r\n", exec_runs);
+
+    // But a live key swapped in for a stale watched one is a change.
+    r.roundtrip(b"FLUSHALL\r\n", b"+OK\r\n");
+    set_stale(&mut r, "x");
+    r.roundtrip(b"SELECT 1\r\nSET x live\r\nSELECT 0\r\n", b"+OK\r\n+OK\r\n+OK\r\n");
+    r.roundtrip(b"WATCH x\r\nSWAPDB 0 1\r\n", b"+OK\r\n+OK\r\n");
+    r.roundtrip(b"MULTI\r\nPING\r\nEXEC\r\n", b"+OK\r\n+QUEUED\r\n*-1\r\n");
+}

@@ -213,15 +213,41 @@ impl Server {
         self.touched_dbs(b, Some(a));
     }
 
+    /// Redis's `touchAllWatchedKeysInDb`: database `db` is emptied, and with
+    /// SWAPDB replaced by `other`. A watcher of a key that exists in either
+    /// is made dirty, except where nothing changed logically: a key that
+    /// had already expired when watched and is now gone (or replaced by
+    /// another expired one), or a missing key replaced by an expired one
+    /// (which the watcher then counts as watched-while-expired).
     fn touched_dbs(&mut self, db: usize, other: Option<usize>) {
         if self.watches.count == 0 {
             return;
         }
-        let Some(map) = self.watches.by_db.get(db) else { return };
-        for (key, list) in map {
-            let exists = |d: usize| self.dbs.get(d).is_some_and(|d| d.keys.contains_key(&**key));
-            if exists(db) || other.is_some_and(exists) {
-                self.watches.dirty.extend(list.iter().map(|w| w.id));
+        let now = self.now_ms;
+        let dbs = &self.dbs;
+        let Watches { by_db, dirty, .. } = &mut self.watches;
+        let Some(map) = by_db.get_mut(db) else { return };
+        for (key, list) in map.iter_mut() {
+            let in_emptied = dbs.get(db).is_some_and(|d| d.keys.contains_key(&**key));
+            let replacement = other.and_then(|o| dbs.get(o)).filter(|d| d.keys.contains_key(&**key));
+            if !in_emptied && replacement.is_none() {
+                continue;
+            }
+            let replaced_expired = replacement.is_some_and(|d| d.is_expired(key, now));
+            for w in list.iter_mut() {
+                if w.expired {
+                    if replacement.is_none() {
+                        w.expired = false;
+                        continue;
+                    }
+                    if replaced_expired {
+                        continue;
+                    }
+                } else if !in_emptied && replaced_expired {
+                    w.expired = true;
+                    continue;
+                }
+                dirty.insert(w.id);
             }
         }
     }
