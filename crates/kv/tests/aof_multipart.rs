@@ -282,11 +282,13 @@ fn a_transaction_is_logged_once_between_multi_and_exec() {
     let _: () = q(&mut c, &["MULTI"]);
     let _: () = q(&mut c, &["INCR", "n"]);
     let _: Vec<i64> = q(&mut c, &["EXEC"]);
+    // The first command's SELECT goes before MULTI, as Redis propagates
+    // MULTI with that command's database.
     let text = aof_text(&dir);
-    let incr = &text[text.find("*1\r\n$5\r\nMULTI").expect("MULTI logged")..];
+    let incr = &text[text.find("*2\r\n$6\r\nSELECT").expect("SELECT logged")..];
     assert_eq!(
         incr,
-        "*1\r\n$5\r\nMULTI\r\n*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n\
+        "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n\
          *3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n"
     );
 }

@@ -73,6 +73,11 @@ pub struct Aof {
     /// The time (Unix seconds) of the last `#TS:` annotation written
     /// (Redis's `aof_cur_timestamp`).
     pub annotated_at: u64,
+    /// Where in `buf` the last SELECT written since the last
+    /// [`Aof::transaction_mark`] sits (start, end), so that a transaction's
+    /// MULTI goes after it, as Redis propagates MULTI with the first
+    /// command's database.
+    select_span: Option<(usize, usize)>,
 }
 
 impl Aof {
@@ -141,7 +146,9 @@ impl Aof {
     /// Appends a command (already in RESP) that ran against `db`.
     pub fn feed(&mut self, db: usize, cmd: &[u8]) {
         if self.db != Some(db) {
+            let start = self.buf.len();
             self.buf.extend_from_slice(&select_cmd(db));
+            self.select_span = Some((start, self.buf.len()));
             self.db = Some(db);
         }
         self.buf.extend_from_slice(cmd);
@@ -150,7 +157,8 @@ impl Aof {
 
     /// Where a transaction's commands start in the buffer, for
     /// [`Aof::wrap_transaction`]: (buffer length, commands fed).
-    pub fn transaction_mark(&self) -> (usize, u64) {
+    pub fn transaction_mark(&mut self) -> (usize, u64) {
+        self.select_span = None;
         (self.buf.len(), self.fed)
     }
 
@@ -163,6 +171,11 @@ impl Aof {
         if self.fed < fed_before + 2 || self.buf.len() < at {
             return;
         }
+        // The first command's SELECT stays in front: `SELECT; MULTI; ...`.
+        let at = match self.select_span {
+            Some((start, end)) if start == at => end,
+            _ => at,
+        };
         self.buf.splice(at..at, b"*1\r\n$5\r\nMULTI\r\n".iter().copied());
         self.buf.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
     }
@@ -400,25 +413,31 @@ pub fn start(srv: &mut Server) -> io::Result<()> {
     match srv.persist.child.as_ref().map(|c| c.kind) {
         Some(super::ChildKind::Rdb) => {
             tracing::warn!(
-                "AOF was enabled but there is already another background operation; \
-                 an AOF rewrite was scheduled to start when possible"
+                "AOF was enabled but there is already another background operation. \
+                 An AOF background was scheduled to start when possible."
             );
             srv.persist.aof_rewrite_scheduled = true;
         }
         _ if srv.persist.in_exec => {
-            tracing::warn!("AOF was enabled during a transaction; an AOF rewrite was scheduled");
+            tracing::warn!(
+                "AOF was enabled during a transaction. \
+                 An AOF background was scheduled to start when possible."
+            );
             srv.persist.aof_rewrite_scheduled = true;
         }
         kind => {
             if kind == Some(super::ChildKind::AofRewrite) {
                 tracing::warn!(
-                    "AOF was enabled but there is already an AOF rewrite in background; \
-                     stopping it and starting a new one"
+                    "AOF was enabled but there is already an AOF rewriting in background. \
+                     Stopping background AOF and starting a rewrite now."
                 );
                 super::kill_child(srv);
             }
             if let Err(e) = super::aof_rewrite::bgrewrite(srv) {
-                tracing::warn!("the AOF must be enabled but a background rewrite could not start");
+                tracing::warn!(
+                    "Redis needs to enable the AOF but can't trigger a background AOF rewrite \
+                     operation. Check the above logs for more info about the error."
+                );
                 srv.aof_enabled = false;
                 srv.persist.aof.waiting_rewrite = false;
                 return Err(e);
