@@ -165,6 +165,10 @@ fn sample(name: &str) -> (&'static str, &'static str) {
         "active-expire-effort" => ("3", "3"),
         "loglevel" => ("warning", "warning"),
         "shutdown-on-sigint" | "shutdown-on-sigterm" => ("now SAVE", "save now"),
+        // Left off here: turned on, it would change this test process's own
+        // oom_score_adj (tests/oom_score_adj.rs runs a server process).
+        "oom-score-adj" => ("NO", "no"),
+        "oom-score-adj-values" => ("1 -2   3", "1 -2 3"),
         _ => ("33", "33"), // the encoding thresholds
     }
 }

@@ -693,3 +693,67 @@ fn debug_runs_only_where_enable_debug_command_allows_it() {
     let mut far = common::Raw { stream };
     far.roundtrip(&common::req(&["DEBUG", "SLEEP", "0"]), format!("-ERR {REFUSED}\r\n").as_bytes());
 }
+
+/// Reads from `r` until what arrived ends with `marker`; returns it.
+fn read_until_suffix(r: &mut Raw, marker: &[u8]) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(marker) {
+        let n = r.stream.read(&mut buf).expect("read");
+        assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    got
+}
+
+#[test]
+fn debug_protocol_sends_each_reply_type_as_redis_does() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    // RESP2: the nearest RESP2 shape of each.
+    for (ty, want) in [
+        ("string", &b"$11\r\nHello World\r\n"[..]),
+        ("integer", b":12345\r\n"),
+        ("double", b"$5\r\n3.141\r\n"),
+        ("bignum", b"$37\r\n1234567999999999999999999999999999999\r\n"),
+        ("null", b"$-1\r\n"),
+        ("array", b"*3\r\n:0\r\n:1\r\n:2\r\n"),
+        ("set", b"*3\r\n:0\r\n:1\r\n:2\r\n"),
+        ("map", b"*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n"),
+        ("attrib", b"$39\r\nSome real reply following the attribute\r\n"),
+        ("push", b"-ERR RESP2 is not supported by this command\r\n"),
+        ("true", b":1\r\n"),
+        ("false", b":0\r\n"),
+        ("verbatim", b"$25\r\nThis is a verbatim\nstring\r\n"),
+    ] {
+        r.roundtrip(format!("DEBUG PROTOCOL {ty}\r\n").as_bytes(), want);
+    }
+    r.send(b"HELLO 3\r\nPING\r\n");
+    read_until_suffix(&mut r, b"+PONG\r\n");
+    for (ty, want) in [
+        ("string", &b"$11\r\nHello World\r\n"[..]),
+        ("double", b",3.141\r\n"),
+        ("bignum", b"(1234567999999999999999999999999999999\r\n"),
+        ("null", b"_\r\n"),
+        ("set", b"~3\r\n:0\r\n:1\r\n:2\r\n"),
+        ("map", b"%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"),
+        (
+            "attrib",
+            b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n\
+              $39\r\nSome real reply following the attribute\r\n",
+        ),
+        (
+            "push",
+            b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n",
+        ),
+        ("true", b"#t\r\n"),
+        ("verbatim", b"=29\r\ntxt:This is a verbatim\nstring\r\n"),
+    ] {
+        r.roundtrip(format!("DEBUG PROTOCOL {ty}\r\n").as_bytes(), want);
+    }
+    r.roundtrip(
+        b"DEBUG PROTOCOL nosuch\r\n",
+        b"-ERR Wrong protocol type name. Please use one of the following: \
+          string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false\r\n",
+    );
+}

@@ -51,11 +51,28 @@ pub fn config(ctx: &mut Ctx<'_>) {
             let had_password = !ctx.srv.config.requirepass.is_empty();
             let had_aof = ctx.srv.config.appendonly;
             let had_auto_gc = !ctx.srv.config.aof_disable_auto_gc;
+            let had_oom = (ctx.srv.config.oom_score_adj, ctx.srv.config.oom_score_adj_values);
             let backlog = ctx.srv.config.tcp_backlog;
             let listening = &mut ctx.srv.listening;
             let rebind = |next: &crate::server::Config| listening.rebind(&next.bind, next.port, backlog);
             match ctx.srv.config.set_at_runtime(&pairs, rebind) {
                 Ok(()) => {
+                    // Redis's `updateOOMScoreAdj`: a value the kernel
+                    // refuses (lowering it needs CAP_SYS_RESOURCE) puts the
+                    // old ones back.
+                    let srv = &mut *ctx.srv;
+                    let oom = (srv.config.oom_score_adj, srv.config.oom_score_adj_values);
+                    if oom != had_oom
+                        && srv.oom.apply(&srv.config, crate::server::oom::Class::Server).is_err()
+                    {
+                        (srv.config.oom_score_adj, srv.config.oom_score_adj_values) = had_oom;
+                        let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Server);
+                        let name = if oom.0 != had_oom.0 { "oom-score-adj" } else { "oom-score-adj-values" };
+                        return ctx.error(&format!(
+                            "ERR CONFIG SET failed (possibly related to argument '{name}') - \
+                             Failed to set current oom_score_adj. Check server logs."
+                        ));
+                    }
                     // Redis's `updateAppendonly`: turning AOF on starts the
                     // rewrite that writes its base file.
                     if ctx.srv.config.appendonly != had_aof {

@@ -112,6 +112,10 @@ const DEBUG_HELP: &[&str] = &[
     "    Crash the server simulating a panic.",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
@@ -170,6 +174,7 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.srv.persist.aof.flush_sleep_us = us.max(0) as u64;
             ctx.ok()
         }
+        (b"protocol", 3) => debug_protocol(ctx),
         (b"digest", 2) => super::digest::digest(ctx),
         (b"digest-value", _) => super::digest::digest_value(ctx),
         // DEBUG is no container in Redis: whatever its handler does not
@@ -182,6 +187,72 @@ fn debug(ctx: &mut Ctx<'_>) {
                 super::printable(s.as_bytes(), 128)
             ))
         }
+    }
+}
+
+/// DEBUG PROTOCOL type: one fixed reply of each RESP3 type (RESP2's
+/// nearest in RESP2), as Redis sends them; client libraries' test suites
+/// use it to check their parsers.
+fn debug_protocol(ctx: &mut Ctx<'_>) {
+    let name = ctx.arg(2).to_ascii_lowercase();
+    let mut r = ctx.reply();
+    let resp3 = r.is_resp3();
+    match name.as_slice() {
+        b"string" => r.bulk(b"Hello World"),
+        b"integer" => r.int(12345),
+        // Redis's fixed test value, not an approximation of pi.
+        #[allow(clippy::approx_constant)]
+        b"double" => r.double(3.141),
+        b"bignum" => {
+            const BIG: &[u8] = b"1234567999999999999999999999999999999";
+            if resp3 {
+                r.raw(b"(");
+                r.raw(BIG);
+                r.raw(b"\r\n");
+            } else {
+                r.bulk(BIG);
+            }
+        }
+        b"null" => r.null(),
+        b"array" | b"set" => {
+            if name == b"set" {
+                r.set_len(3);
+            } else {
+                r.array_len(3);
+            }
+            (0..3).for_each(|j| r.int(j));
+        }
+        b"map" => {
+            r.map_len(3);
+            for j in 0..3 {
+                r.int(j);
+                r.boolean(j == 1);
+            }
+        }
+        b"attrib" => {
+            // An attribute is not a reply: a real one follows it.
+            if resp3 {
+                r.raw(b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n");
+            }
+            r.bulk(b"Some real reply following the attribute");
+        }
+        b"push" => {
+            if !resp3 {
+                return ctx.error("ERR RESP2 is not supported by this command");
+            }
+            r.push_len(2);
+            r.bulk(b"server-cpu-usage");
+            r.int(42);
+            // Clients that drop push messages still get their reply.
+            r.bulk(b"Some real reply following the push reply");
+        }
+        b"true" => r.boolean(true),
+        b"false" => r.boolean(false),
+        b"verbatim" => r.verbatim(b"This is a verbatim\nstring"),
+        _ => ctx.error(
+            "ERR Wrong protocol type name. Please use one of the following: \
+                 string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+        ),
     }
 }
 

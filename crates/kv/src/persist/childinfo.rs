@@ -163,6 +163,8 @@ pub fn fork(srv: &mut Server) -> io::Result<Forking> {
     let start = Instant::now();
     match sys::fork()? {
         Forked::Child => {
+            // The child goes first if memory runs out (see `server::oom`).
+            let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Child);
             Ok(Forking::Child(Reporter::new(pipe.map(|(_, w)| w), srv.config.rdb_key_save_delay)))
         }
         Forked::Parent(pid) => {

@@ -152,6 +152,12 @@ pub struct Config {
     /// systemd when the server is ready and when it stops (`sd_notify`'s
     /// READY=1 and STOPPING=1); `upstart` and `no` do nothing.
     pub supervised: String,
+    /// `oom-score-adj`: 0 no, 1 yes (relative), 2 absolute (see
+    /// [`super::oom`]).
+    pub oom_score_adj: u32,
+    /// `oom-score-adj-values`: the server's, a replica's and a background
+    /// child's adjustment.
+    pub oom_score_adj_values: [i32; 3],
     /// The options accepted with no effect ([`super::config_inert`]) that
     /// were set, by name, with their canonical values; the rest read as
     /// their Redis default.
@@ -276,6 +282,8 @@ impl Default for Config {
             save: vec![(3600, 1), (300, 100), (60, 10000)],
             rdbcompression: true,
             appendonly: false,
+            oom_score_adj: 0,
+            oom_score_adj_values: super::oom::DEFAULT_VALUES,
             stop_writes_on_bgsave_error: true,
             appendfilename: "appendonly.aof".into(),
             appenddirname: "appendonlydir".into(),

@@ -33,8 +33,7 @@
 //!   `sanitize-dump-payload`,
 //!   `shutdown-timeout` (no replicas to wait for);
 //! - memory and CPU tuning: `activedefrag`, `active-defrag-*`,
-//!   `jemalloc-bg-thread`, `disable-thp`, `oom-score-adj`,
-//!   `oom-score-adj-values`, `maxmemory-eviction-tenacity`,
+//!   `jemalloc-bg-thread`, `disable-thp`, `maxmemory-eviction-tenacity`,
 //!   `activerehashing` (rehashing always runs), `dynamic-hz`,
 //!   `io-threads-do-reads` (IO threads always read),
 //!   `server_cpulist`, `bio_cpulist`, `aof_rewrite_cpulist`,
@@ -71,22 +70,6 @@ fn enumv(v: &[String], names: &[(&'static str, u32)]) -> Result<String, String> 
 }
 
 const PROTECTED_ACTION: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("local", 2)];
-
-/// `oom-score-adj-values`: three integers in -2000..=2000.
-fn oom_values(v: &[String]) -> Result<String, String> {
-    let v = resplit(v)?;
-    if v.len() != 3 {
-        return Err("wrong number of arguments".into());
-    }
-    let mut out = Vec::new();
-    for a in &v {
-        match a.parse::<i64>() {
-            Ok(n) if (-2000..=2000).contains(&n) => out.push(n.to_string()),
-            _ => return Err("Invalid oom-score-adj-values, elements must be between -2000 and 2000.".into()),
-        }
-    }
-    Ok(out.join(" "))
-}
 
 /// `replicaof host port` / `replicaof no one`: only the latter is accepted
 /// (see the module documentation), and an empty value, as CONFIG REWRITE
@@ -261,7 +244,6 @@ pub static OPTIONS: &[ConfigOption] = &[
         "local0"
     ),
     e!("repl-diskless-load", 0, &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)], "disabled"),
-    e!("oom-score-adj", 0, &[("no", 0), ("yes", 1), ("relative", 1), ("absolute", 2)], "no"),
     e!("acl-pubsub-default", 0, &[("allchannels", 1), ("resetchannels", 0)], "resetchannels"),
     e!("sanitize-dump-payload", 0, &[("no", 0), ("yes", 1), ("clients", 2)], "no"),
     e!("enable-protected-configs", IMMUTABLE, PROTECTED_ACTION, "no"),
@@ -327,7 +309,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     s!("tls-ciphers", None, 0, ""),
     s!("tls-ciphersuites", None, 0, ""),
     // Special.
-    inert!("oom-score-adj-values", None, MULTI_ARG, "0 200 800", |v| oom_values(v)?),
     inert!("replicaof", Some("slaveof"), IMMUTABLE | MULTI_ARG, "", |v| replicaof(v)?),
 ];
 
@@ -346,8 +327,6 @@ mod tests {
         assert_eq!(shutdown_flags(&v(&["default"])).unwrap(), "default");
         assert!(shutdown_flags(&v(&["save", "nosave"])).unwrap_err().contains("simultaneously"));
         assert_eq!(enumv(&v(&["relative"]), &[("no", 0), ("yes", 1), ("relative", 1)]).unwrap(), "yes");
-        assert_eq!(oom_values(&v(&["0 200 800"])).unwrap(), "0 200 800");
-        assert!(oom_values(&v(&["0", "200", "9000"])).is_err());
         assert_eq!(replicaof(&v(&["no", "one"])).unwrap(), "");
         assert_eq!(replicaof(&v(&[""])).unwrap(), "");
         assert!(replicaof(&v(&["10.0.0.1", "6379"])).unwrap_err().contains("not supported"));

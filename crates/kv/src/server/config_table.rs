@@ -411,6 +411,15 @@ pub static OPTIONS: &[ConfigOption] = &[
     opt!("save", None, MULTI_ARG, |c| get_save(c), |c, v| set_save(c, v)?),
     boolean!("rdbcompression", rdbcompression),
     boolean!("appendonly", appendonly),
+    opt!("oom-score-adj", None, 0, |c| name_of(super::oom::MODES, c.oom_score_adj), |c, v| c.oom_score_adj =
+        pick(v, super::oom::MODES)?),
+    opt!(
+        "oom-score-adj-values",
+        None,
+        MULTI_ARG,
+        |c| super::oom::format_values(&c.oom_score_adj_values),
+        |c, v| c.oom_score_adj_values = super::oom::parse_values(v)?
+    ),
     boolean!("stop-writes-on-bgsave-error", stop_writes_on_bgsave_error),
     opt!("appendfilename", None, IMMUTABLE, |c| c.appendfilename.clone(), |c, v| c.appendfilename =
         base_name(v, "appendfilename", "filename")?),

@@ -32,6 +32,7 @@ pub mod listen;
 pub mod logging;
 pub mod monitor;
 pub mod notify;
+pub mod oom;
 pub mod pause;
 pub mod process;
 pub mod pubsub;
@@ -175,6 +176,8 @@ pub struct Server {
     pub pubsub: pubsub::PubSub,
     /// WATCHed keys and their watchers.
     pub watches: cmd::tx::Watches,
+    /// What the server did to its `oom_score_adj` (see [`oom`]).
+    pub oom: oom::OomScore,
     /// The clients in MONITOR mode.
     pub monitors: monitor::Monitors,
     notify_cache: notify::NotifyCache,
@@ -283,6 +286,7 @@ impl Server {
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
             pubsub: pubsub::PubSub::default(),
             watches: cmd::tx::Watches::default(),
+            oom: oom::OomScore::default(),
             monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
             clients_cron_cursor: 0,
@@ -804,6 +808,9 @@ pub fn prepare(mut config: Config) -> io::Result<Prepared> {
         let mut srv = shared.borrow_mut();
         srv.flush_new_keys(None);
         srv.flush_key_misses(None);
+        // Logged inside; the server runs on without it, as Redis does.
+        let srv = &mut *srv;
+        let _ = srv.oom.apply(&srv.config, oom::Class::Server);
     }
     // Bound before the dataset loads, as Redis does: a client that
     // connects meanwhile waits in the backlog instead of being refused,
