@@ -123,6 +123,7 @@ pub fn getkeys(ctx: &mut Ctx<'_>, with_flags: bool) {
     let keys: Vec<usize> = match rule {
         Some(rule) => rule.positions(&argv),
         None if cmd.name == "sort" => sort_positions(&argv),
+        None if cmd.name == "migrate" => migrate_positions(&argv),
         None if has_subcommands(cmd.name) => vec![first_key as usize],
         None => cmd.key_positions(argv.len()).collect(),
     };
@@ -211,6 +212,30 @@ fn spec_covers(s: &super::meta::KeySpec, argv: &[&[u8]], pos: usize) -> bool {
     p >= start && p <= last && (p - start) % step == 0
 }
 
+/// MIGRATE's keys, as Redis 7.0's `migrateGetKeys` finds them: the key
+/// argument, or everything after a KEYS option (none if the key argument
+/// is not then empty, which MIGRATE itself refuses), skipping AUTH's and
+/// AUTH2's arguments while looking for it.
+fn migrate_positions(argv: &[&[u8]]) -> Vec<usize> {
+    let mut i = 6;
+    while i < argv.len() {
+        let a = argv[i];
+        if a.eq_ignore_ascii_case(b"keys") {
+            if !argv[3].is_empty() {
+                return Vec::new();
+            }
+            return (i + 1..argv.len()).collect();
+        }
+        if a.eq_ignore_ascii_case(b"auth") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"auth2") {
+            i += 2;
+        }
+        i += 1;
+    }
+    vec![3]
+}
+
 /// SORT's keys (Redis's `sortGetKeys`): the sorted key, then the last
 /// STORE's destination, skipping the arguments of LIMIT, GET and BY.
 pub fn sort_positions(argv: &[&[u8]]) -> Vec<usize> {
@@ -253,6 +278,18 @@ mod tests {
             .into_iter()
             .map(|i| line.split(' ').nth(i).unwrap().into())
             .collect()
+    }
+
+    #[test]
+    fn migrate_keys_as_redis_7_0_lists_them() {
+        let p = |line: &str| {
+            let argv: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            migrate_positions(&argv)
+        };
+        assert_eq!(p("migrate h 1 k 0 5"), [3]);
+        assert_eq!(p("migrate h 1  0 5 copy auth keys keys a b"), [10, 11]);
+        assert_eq!(p("migrate h 1  0 5 auth2 u keys keys a"), [10]);
+        assert!(p("migrate h 1 k 0 5 keys a").is_empty());
     }
 
     #[test]

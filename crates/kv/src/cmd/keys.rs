@@ -61,7 +61,7 @@ const LAZYFREE_THRESHOLD: usize = 64;
 
 /// Frees a deleted value: on the lazy-free thread when `lazy` and the value
 /// is big enough to be worth it (Redis's `dbAsyncDelete`), inline otherwise.
-fn free_value(srv: &mut Server, v: Value, lazy: bool) {
+pub(crate) fn free_value(srv: &mut Server, v: Value, lazy: bool) {
     if lazy && v.free_effort() > LAZYFREE_THRESHOLD {
         srv.lazy_free(v);
     }

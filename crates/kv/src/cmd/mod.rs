@@ -48,6 +48,7 @@ pub mod list;
 pub mod memory;
 pub mod meta;
 mod meta_table;
+pub mod migrate;
 pub mod monitor;
 mod mpop;
 pub mod persist;
@@ -138,7 +139,7 @@ impl Command {
 }
 
 /// Every family's table.
-fn families() -> [&'static [Command]; 19] {
+fn families() -> [&'static [Command]; 20] {
     [
         conn::COMMANDS,
         string::COMMANDS,
@@ -159,6 +160,7 @@ fn families() -> [&'static [Command]; 19] {
         cluster::COMMANDS,
         sort::COMMANDS,
         lcs::COMMANDS,
+        migrate::COMMANDS,
     ]
 }
 

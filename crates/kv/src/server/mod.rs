@@ -178,6 +178,8 @@ pub struct Server {
     pub watches: cmd::tx::Watches,
     /// What the server did to its `oom_score_adj` (see [`oom`]).
     pub oom: oom::OomScore,
+    /// MIGRATE's connections, kept for reuse.
+    pub migrate_sockets: crate::cmd::migrate::Sockets,
     /// The clients in MONITOR mode.
     pub monitors: monitor::Monitors,
     notify_cache: notify::NotifyCache,
@@ -287,6 +289,7 @@ impl Server {
             pubsub: pubsub::PubSub::default(),
             watches: cmd::tx::Watches::default(),
             oom: oom::OomScore::default(),
+            migrate_sockets: Default::default(),
             monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
             clients_cron_cursor: 0,
@@ -755,6 +758,7 @@ fn cron(lp: &mut Loop, shared: &Shared) {
     }
     srv.drain_expired(None);
     clients_cron::run(srv);
+    srv.migrate_sockets.close_idle();
     crate::persist::cron(srv);
     srv.ops.sample(srv.now_ms, &srv.stats);
 }

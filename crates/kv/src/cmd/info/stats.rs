@@ -42,8 +42,7 @@ pub(super) fn stats(srv: &Server, out: &mut String) {
     field!(out, "pubsubshard_channels:{}", srv.pubsub.shard_count());
     field!(out, "latest_fork_usec:{}", s.latest_fork_usec);
     field!(out, "total_forks:{}", s.total_forks);
-    // MIGRATE is not implemented, so it caches no connection.
-    field!(out, "migrate_cached_sockets:0");
+    field!(out, "migrate_cached_sockets:{}", srv.migrate_sockets.len());
     field!(out, "slave_expires_tracked_keys:0");
     field!(out, "active_defrag_hits:0");
     field!(out, "active_defrag_misses:0");
