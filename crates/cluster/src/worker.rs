@@ -270,7 +270,7 @@ impl WorkerCtx {
     ///
     /// let rt = spindle_rt::Builder::new_current_thread().build()?;
     /// rt.block_on(async {
-    ///     let (mut ctx, handle) = WorkerCtx::standalone(TcpListener::bind("127.0.0.1:0")?);
+    ///     let (mut ctx, handle) = WorkerCtx::standalone(TcpListener::bind("127.0.0.1:0").await?);
     ///     handle.drain();
     ///     assert_eq!(ctx.control.phase(), Phase::Draining);
     ///     assert!(ctx.incoming.accept().await.is_none());

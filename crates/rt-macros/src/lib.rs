@@ -86,7 +86,7 @@ use proc_macro::TokenStream;
 ///
 /// #[spindle_rt::main(flavor = "multi_thread", worker_threads = 2)]
 /// async fn main() -> std::io::Result<()> {
-///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
 ///     let server = spindle_rt::spawn(async move {
 ///         let (mut stream, _) = listener.accept().await?;

@@ -12,7 +12,7 @@ use std::io;
 
 #[spindle_rt::main]
 async fn main() -> io::Result<()> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     println!("listening on {addr}");
 

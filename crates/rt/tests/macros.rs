@@ -68,7 +68,7 @@ async fn multi_thread_allows_block_in_place() {
 
 #[spindle_rt::test]
 async fn returns_a_result() -> Result<(), io::Error> {
-    let listener = spindle_rt::net::TcpListener::bind("127.0.0.1:0")?;
+    let listener = spindle_rt::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = spindle_rt::spawn(async move {
         let (mut stream, _) = listener.accept().await?;

@@ -27,7 +27,7 @@ const BUF_SIZE: usize = 8 * 1024;
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
 ///     // An upstream that answers "pong" and closes, and a proxy in front.
-///     let upstream = TcpListener::bind("127.0.0.1:0")?;
+///     let upstream = TcpListener::bind("127.0.0.1:0").await?;
 ///     let up_addr = upstream.local_addr()?;
 ///     spindle_rt::spawn_local(async move {
 ///         let (mut s, _) = upstream.accept().await.unwrap();
@@ -35,7 +35,7 @@ const BUF_SIZE: usize = 8 * 1024;
 ///         s.read_exact(&mut ping).await.unwrap();
 ///         s.write_all(b"pong").await.unwrap();
 ///     });
-///     let proxy = TcpListener::bind("127.0.0.1:0")?;
+///     let proxy = TcpListener::bind("127.0.0.1:0").await?;
 ///     let proxy_addr = proxy.local_addr()?;
 ///     spindle_rt::spawn_local(async move {
 ///         let (mut client, _) = proxy.accept().await.unwrap();

@@ -203,7 +203,7 @@ splittable!(UnixStream);
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
 ///     let (mut conn, _) = listener.accept().await?;
 ///     // Echo through the two halves of one connection.
@@ -242,7 +242,7 @@ pub struct WriteHalf<'a, S: SplitStream = TcpStream> {
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let client = TcpStream::connect(listener.local_addr()?).await?;
 ///     let (mut conn, _) = listener.accept().await?;
 ///     let (mut rd, mut wr) = client.into_split();

@@ -64,8 +64,8 @@ impl UdpSocket {
     ///
     /// let rt = spindle_rt::Builder::new_current_thread().build()?;
     /// rt.block_on(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0")?;
-    ///     let b = UdpSocket::bind("127.0.0.1:0")?;
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
     ///     a.send_to(b"tick", b.local_addr()?).await?;
     ///     let mut buf = [0; 64];
     ///     let (n, from) = loop {
