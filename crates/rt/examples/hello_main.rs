@@ -1,4 +1,5 @@
-//! `#[spindle_rt::main]`: a TCP round trip on the current-thread runtime.
+//! `#[spindle_rt::main]`: a TCP round trip on the multi-thread runtime (the
+//! attribute's default, as with `#[tokio::main]`).
 //!
 //! ```text
 //! cargo run -p spindle-rt --example hello_main
