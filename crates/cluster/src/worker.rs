@@ -285,7 +285,7 @@ impl WorkerCtx {
     pub fn standalone(listener: TcpListener) -> (WorkerCtx, ControlHandle) {
         let (handle, control) = ControlHandle::new();
         let stats = Stats::standalone();
-        let source = Source::listeners(vec![listener.into_std()], false)
+        let source = Source::listeners(vec![listener.into_std().expect("into_std cannot fail")], false)
             .expect("re-registering a listener with the runtime it came from");
         (WorkerCtx::new(source, control, stats, 0), handle)
     }

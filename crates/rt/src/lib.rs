@@ -42,7 +42,9 @@
 //!   1.x needs to serve HTTP on spindle-rt;
 //! * [`main`](macro@main) and [`test`](macro@test) (feature `macros`, on by
 //!   default): `#[spindle_rt::main]` and `#[spindle_rt::test]`, which run
-//!   an `async fn` on a runtime they build, as tokio's attributes do.
+//!   an `async fn` on a runtime they build, as tokio's attributes do, and
+//!   [`select!`](macro@select); [`join!`], [`try_join!`] and [`pin!`]
+//!   always.
 //!
 //! ```
 //! let rt = spindle_rt::Builder::new_current_thread().build()?;
@@ -66,6 +68,41 @@
 //! }
 //! ```
 
+//! # Porting from tokio
+//!
+//! The module layout and names follow tokio's, so a port is mostly
+//! `use spindle_rt as tokio;` (or renaming the paths); `tests/tokio_ports.rs`
+//! compiles typical tokio servers and clients that way. What differs, on
+//! purpose:
+//!
+//! * **IO traits.** Sockets, files and pipes implement the ecosystem's
+//!   [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], not
+//!   `tokio::io`'s. The everyday calls (`read`, `read_exact`, `write`,
+//!   `write_all`, `peek`) are inherent methods, so drop
+//!   `use tokio::io::{AsyncReadExt, AsyncWriteExt}`; generic code uses
+//!   `futures::io`'s extension traits and `BufReader` (whose
+//!   `lines()` is a stream: `lines.try_next().await?` for `next_line()`).
+//!   `shutdown` is synchronous, `std`'s: `stream.shutdown(Shutdown::Write)`
+//!   and `write_half.shutdown()` (futures' `close().await` works too).
+//!   There is no `io::split` (streams have `split` and `into_split`) and no
+//!   `io::stdin`/`stdout`.
+//! * **`Runtime` is `!Send`**, for its current-thread flavor, like tokio's
+//!   `LocalRuntime`: [`spawn_local`] runs `!Send` futures on it directly, so
+//!   there is no `LocalSet`.
+//! * **`spawn_blocking`** returns a [`BlockingHandle`](blocking::BlockingHandle)
+//!   (a future of `Result<R, JoinError>`), not a `JoinHandle`; it cannot
+//!   be aborted.
+//! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
+//!   nothing: IO and timers are always on.
+//! * Not there (yet): `task::id()`, `Handle::runtime_flavor`,
+//!   `UnixStream::peer_cred`.
+//!
+//! As in tokio, `#[main]` defaults to the multi-thread runtime and
+//! `#[test]` to the current-thread one; `TcpListener::bind`,
+//! `UdpSocket::bind` and `UdpSocket::connect` are async and resolve host
+//! names off the runtime thread (outside a runtime, bind a `std` socket
+//! and adopt it with `from_std`).
+
 #![deny(unsafe_op_in_unsafe_fn)]
 
 // The macros' expansion names the crate `::spindle_rt`; this makes that
@@ -79,6 +116,7 @@ pub mod fs;
 pub mod hyper;
 pub mod io;
 pub(crate) mod loom;
+mod macros;
 pub mod net;
 pub mod process;
 pub mod runtime;

@@ -274,7 +274,7 @@ async fn from_std_and_into_std_keep_the_socket() {
     assert_eq!((&buf[..n], from), (&b"adopted"[..], b_addr));
     // Out again: still bound, still non-blocking, and a datagram sent
     // meanwhile waits in the kernel's queue for the std socket.
-    let std_socket = a.into_std();
+    let std_socket = a.into_std().unwrap();
     assert_eq!(std_socket.local_addr().unwrap(), addr);
     assert_eq!(std_socket.recv_from(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
     b.send_to(b"queued", addr).await.unwrap();

@@ -101,3 +101,41 @@ fn blocking_lock_read_and_write_from_a_plain_thread() {
         });
     });
 }
+
+/// tokio's signatures for the escape hatches: `into_std` returns an
+/// `io::Result` (the std socket, still non-blocking), `TcpStream` has
+/// `into_std` and `ttl`, `Runtime::enter` makes the runtime current, and
+/// `time::error::Elapsed` is the timeout error's path.
+#[test]
+fn into_std_ttl_enter_and_elapsed_have_tokio_signatures() {
+    use spindle_rt::net::{TcpListener, TcpStream, UdpSocket};
+    bounded(|| {
+        let rt = spindle_rt::Runtime::new().unwrap();
+        let (listener, udp) = {
+            let _guard = rt.enter();
+            let l = TcpListener::from_std(std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
+            let u = UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+            (l, u)
+        };
+        let addr = listener.local_addr().unwrap();
+        let std_listener: std::net::TcpListener = listener.into_std().unwrap();
+        let std_udp: std::net::UdpSocket = udp.into_std().unwrap();
+        assert!(std_udp.local_addr().unwrap().ip().is_loopback());
+        rt.block_on(async move {
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            let accept = task::spawn(async move { listener.accept().await });
+            let stream = TcpStream::connect(addr).await.unwrap();
+            stream.set_ttl(33).unwrap();
+            assert_eq!(stream.ttl().unwrap(), 33);
+            let (accepted, _) = accept.await.unwrap().unwrap();
+            let std_stream: std::net::TcpStream = stream.into_std().unwrap();
+            let mut buf = [0; 1];
+            let err = std::io::Read::read(&mut &std_stream, &mut buf).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock, "still non-blocking");
+            drop(accepted);
+            let elapsed: spindle_rt::time::error::Elapsed =
+                timeout(Duration::from_millis(1), std::future::pending::<()>()).await.unwrap_err();
+            assert_eq!(std::io::Error::from(elapsed).kind(), std::io::ErrorKind::TimedOut);
+        });
+    });
+}

@@ -75,6 +75,43 @@ where
     .await
 }
 
+/// Copies everything `reader` gives until its end of stream into `writer`,
+/// then flushes `writer`, and returns how many bytes were copied: tokio's
+/// `io::copy`, over the futures-io traits. The writer is not closed (a
+/// socket's write side stays open; close it, or use
+/// [`copy_bidirectional`], to pass the end of stream on).
+///
+/// ```
+/// use spindle_rt::net::UnixStream;
+///
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// rt.block_on(async {
+///     let (mut from, mut a) = UnixStream::pair()?;
+///     let (mut b, mut to) = UnixStream::pair()?;
+///     from.write_all(b"hello").await?;
+///     drop(from);
+///     assert_eq!(spindle_rt::io::copy(&mut a, &mut b).await?, 5);
+///     let mut buf = [0; 5];
+///     to.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"hello");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// The first read, write or flush error; `WriteZero` if the writer
+/// accepts no bytes.
+pub async fn copy<R, W>(reader: &mut R, writer: &mut W) -> io::Result<u64>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let mut buf = CopyBuffer::new();
+    poll_fn(|cx| buf.poll_copy(cx, &mut *reader, &mut *writer)).await
+}
+
 /// One direction: copying, then closing the writer, then done.
 enum Direction {
     Copying(CopyBuffer),

@@ -364,6 +364,20 @@ macro_rules! read_methods {
             poll_fn(|cx| inner.poll_read_shared(cx, Some(&mut w), buf)).await
         }
 
+        /// Reads exactly `buf.len()` bytes, waiting as they arrive.
+        ///
+        /// # Errors
+        /// As the stream's `read`; `UnexpectedEof` if the peer closes first.
+        pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+            while !buf.is_empty() {
+                match self.read(buf).await? {
+                    0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    n => buf = &mut buf[n..],
+                }
+            }
+            Ok(())
+        }
+
         /// Polls a read into `buf`, waiting in the read direction only.
         ///
         /// # Errors

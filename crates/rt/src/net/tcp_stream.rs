@@ -501,6 +501,22 @@ impl TcpStream {
         self.socket.shutdown(how)
     }
 
+    /// Sets `IP_TTL`, the time-to-live of the packets the stream sends.
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.socket.set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` of the packets the stream sends.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.socket.ttl()
+    }
+
     /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
     ///
     /// # Errors

@@ -2,7 +2,7 @@
 
 use super::registration::{Registration, Wait};
 use super::sys;
-use super::tcp::each_addr;
+use super::tcp_stream::each_addr;
 use crate::io::Direction;
 use std::fmt;
 use std::future::poll_fn;
@@ -131,13 +131,18 @@ impl UdpSocket {
         self.reg.poll_io(cx, w, Direction::Write, || sys::send(fd, buf))
     }
 
-    /// Sends `buf` as one datagram to `target`.
+    /// Sends `buf` as one datagram to `target`: a `SocketAddr`, or any
+    /// other [`ToSocketAddrs`](super::ToSocketAddrs) form, as in tokio; a
+    /// host name is resolved on the blocking pool and its first address
+    /// used.
     ///
     /// # Errors
     /// The system's `sendto` error (`EMSGSIZE`, `PermissionDenied` for a
     /// broadcast address without [`set_broadcast`](Self::set_broadcast),
-    /// an address of the other IP family, ...).
-    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+    /// an address of the other IP family, ...), the resolver's, or
+    /// `InvalidInput` if `target` resolves to no address.
+    pub async fn send_to(&self, buf: &[u8], target: impl super::ToSocketAddrs) -> io::Result<usize> {
+        let target = super::addr::resolve_first(target).await?;
         let mut w = self.reg.waiter();
         poll_fn(|cx| self.poll_send_to_by(cx, Some(&mut w), buf, target)).await
     }

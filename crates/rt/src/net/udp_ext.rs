@@ -337,9 +337,13 @@ impl UdpSocket {
     /// bound (and connected, if it was) and still **non-blocking**: call
     /// `set_nonblocking(false)` before blocking calls on it. Datagrams that
     /// arrive meanwhile wait in the kernel's queue.
-    pub fn into_std(self) -> std::net::UdpSocket {
+    ///
+    /// # Errors
+    /// None: the `Result` is tokio's signature, kept so that ported code
+    /// compiles.
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
         let UdpSocket { reg, socket } = self;
         drop(reg);
-        socket
+        Ok(socket)
     }
 }

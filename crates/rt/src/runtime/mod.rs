@@ -297,6 +297,29 @@ impl Runtime {
         Runtime { kind: Kind::MultiThread(mt), handle, blocking_wait: Duration::MAX }
     }
 
+    /// A multi-thread runtime with the default configuration (one worker
+    /// per CPU, or `SPINDLE_WORKER_THREADS`): tokio's `Runtime::new`,
+    /// short for `Builder::new_multi_thread().build()`.
+    ///
+    /// ```
+    /// let rt = spindle_rt::Runtime::new()?;
+    /// assert_eq!(rt.block_on(async { spindle_rt::spawn(async { 6 * 7 }).await.unwrap() }), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Builder::build`].
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    /// Makes this runtime current on this thread until the guard drops, so
+    /// that `spawn` and the IO types' constructors work outside
+    /// `block_on`; see [`Handle::enter`].
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
     /// Runs `future` to completion on this thread and returns its output.
     ///
     /// On the current-thread runtime this thread also runs every task,
