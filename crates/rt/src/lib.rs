@@ -84,18 +84,19 @@
 //!   `lines()` is a stream: `lines.try_next().await?` for `next_line()`).
 //!   `shutdown` is synchronous, `std`'s: `stream.shutdown(Shutdown::Write)`
 //!   and `write_half.shutdown()` (futures' `close().await` works too).
-//!   There is no `io::split` (streams have `split` and `into_split`) and no
-//!   `io::stdin`/`stdout`.
-//! * **`Runtime` is `!Send`**, for its current-thread flavor, like tokio's
-//!   `LocalRuntime`: [`spawn_local`] runs `!Send` futures on it directly, so
-//!   there is no `LocalSet`.
+//!   There is no `io::split`: streams have `split` and `into_split`.
+//! * **`Runtime` is `!Send`** (one type for both flavors, and a
+//!   current-thread runtime stays on its thread, like tokio's
+//!   `LocalRuntime`): build it on the thread that runs it. [`spawn_local`]
+//!   runs `!Send` futures on a current-thread runtime directly, so there
+//!   is no `LocalSet`.
 //! * **`spawn_blocking`** returns a [`BlockingHandle`](blocking::BlockingHandle)
 //!   (a future of `Result<R, JoinError>`), not a `JoinHandle`; it cannot
 //!   be aborted.
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
-//! * Not there (yet): `task::id()`, `Handle::runtime_flavor`,
-//!   `UnixStream::peer_cred`.
+//! * Not there (yet): `task::id()` and `try_id()`,
+//!   `UnixStream::peer_cred`, `io::stdin`/`stdout`.
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and
 //! `#[test]` to the current-thread one; `TcpListener::bind`,

@@ -139,3 +139,16 @@ fn into_std_ttl_enter_and_elapsed_have_tokio_signatures() {
         });
     });
 }
+
+/// `Handle::runtime_flavor`, as in tokio: a library asks before it calls
+/// `block_in_place`.
+#[test]
+fn runtime_flavor_tells_the_scheduler() {
+    use spindle_rt::runtime::{Handle, RuntimeFlavor};
+    bounded(|| {
+        let current = rt_support::rt().block_on(async { Handle::current().runtime_flavor() });
+        assert_eq!(current, RuntimeFlavor::CurrentThread);
+        let multi = mt(2).block_on(async { task::spawn(async { Handle::current().runtime_flavor() }).await });
+        assert_eq!(multi.unwrap(), RuntimeFlavor::MultiThread);
+    });
+}

@@ -111,6 +111,17 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+/// A runtime's scheduler, as [`Handle::runtime_flavor`] tells it
+/// (tokio's `RuntimeFlavor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// [`Builder::new_current_thread`]: every task on one thread.
+    CurrentThread,
+    /// [`Builder::new_multi_thread`]: the work-stealing workers.
+    MultiThread,
+}
+
 /// A runtime's shared state, whichever the scheduler.
 #[derive(Clone)]
 pub(crate) enum Scheduler {
@@ -614,6 +625,25 @@ impl Handle {
         };
         let _enter = context::enter(role);
         multi_thread::block_on_thread(future)
+    }
+
+    /// Which scheduler the runtime runs: tokio's `Handle::runtime_flavor`,
+    /// for a library that must not call
+    /// [`block_in_place`] on the current-thread one.
+    ///
+    /// ```
+    /// use spindle_rt::runtime::{Handle, RuntimeFlavor};
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// let flavor = rt.block_on(async { Handle::current().runtime_flavor() });
+    /// assert_eq!(flavor, RuntimeFlavor::CurrentThread);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner {
+            Scheduler::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Scheduler::MultiThread(_) => RuntimeFlavor::MultiThread,
+        }
     }
 
     /// How many timers (pending sleeps, timeouts, intervals) the runtime's
