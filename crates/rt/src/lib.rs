@@ -78,12 +78,13 @@
 //! * **IO traits.** Sockets, files and pipes implement the ecosystem's
 //!   [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], not
 //!   `tokio::io`'s. The everyday calls (`read`, `read_exact`, `write`,
-//!   `write_all`, `peek`) are inherent methods, so drop
-//!   `use tokio::io::{AsyncReadExt, AsyncWriteExt}`; generic code uses
-//!   `futures::io`'s extension traits and `BufReader` (whose
-//!   `lines()` is a stream: `lines.try_next().await?` for `next_line()`).
-//!   `shutdown` is synchronous, `std`'s: `stream.shutdown(Shutdown::Write)`
-//!   and `write_half.shutdown()` (futures' `close().await` works too).
+//!   `write_all`, `peek`) are inherent methods; for the rest
+//!   (`read_to_end`, `flush`, ...) `use tokio::io::{AsyncReadExt,
+//!   AsyncWriteExt}` becomes `use futures::io::{AsyncReadExt,
+//!   AsyncWriteExt}`, and `tokio::io::BufReader` futures' (whose `lines()`
+//!   is a stream: `lines.try_next().await?` for `next_line()`). The inherent
+//!   `shutdown` is synchronous, `std`'s (`stream.shutdown(Shutdown::Write)`,
+//!   `write_half.shutdown()`); futures' `close().await` is the async one.
 //!   There is no `io::split`: streams have `split` and `into_split`.
 //! * **`Runtime` is `!Send`** (one type for both flavors, and a
 //!   current-thread runtime stays on its thread, like tokio's

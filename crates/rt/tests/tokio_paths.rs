@@ -104,7 +104,7 @@ fn blocking_lock_read_and_write_from_a_plain_thread() {
 
 /// tokio's signatures for the escape hatches: `into_std` returns an
 /// `io::Result` (the std socket, still non-blocking), `TcpStream` has
-/// `into_std` and `ttl`, `Runtime::enter` makes the runtime current, and
+/// `into_std` and `ttl` (the listener too), `Runtime::enter` makes the runtime current, and
 /// `time::error::Elapsed` is the timeout error's path.
 #[test]
 fn into_std_ttl_enter_and_elapsed_have_tokio_signatures() {
@@ -123,6 +123,8 @@ fn into_std_ttl_enter_and_elapsed_have_tokio_signatures() {
         assert!(std_udp.local_addr().unwrap().ip().is_loopback());
         rt.block_on(async move {
             let listener = TcpListener::from_std(std_listener).unwrap();
+            listener.set_ttl(21).unwrap();
+            assert_eq!(listener.ttl().unwrap(), 21);
             let accept = task::spawn(async move { listener.accept().await });
             let stream = TcpStream::connect(addr).await.unwrap();
             stream.set_ttl(33).unwrap();

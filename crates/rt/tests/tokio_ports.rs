@@ -490,6 +490,9 @@ fn udp_echo_multi_thread() {
 /// bytes.
 mod files {
     use super::tokio;
+    // port: tokio's `use tokio::io::AsyncWriteExt;` becomes futures' (for
+    // `flush` and `close`; `write_all` is inherent).
+    use futures::io::AsyncWriteExt;
     use std::path::PathBuf;
     use tokio::net::{TcpListener, TcpStream};
 
@@ -511,6 +514,9 @@ mod files {
                 socket.write_all(&(data.len() as u64).to_be_bytes()).await?;
                 socket.write_all(&sum.to_be_bytes()).await?;
                 socket.write_all(&data).await?;
+                socket.flush().await?;
+                // port: tokio's `socket.shutdown().await?` is futures' `close`.
+                socket.close().await?;
                 Ok::<_, std::io::Error>(())
             });
         }
@@ -532,6 +538,7 @@ mod files {
         let mut body = vec![0; usize::try_from(len).unwrap()];
         stream.read_exact(&mut body).await?;
         assert_eq!(body, payload);
+        assert_eq!(stream.read(&mut [0; 1]).await?, 0, "closed after the body");
         assert_eq!(sum, checksum(&payload));
         Ok(())
     }

@@ -135,6 +135,23 @@ impl TcpListener {
         Poll::Ready(TcpStream::from_connected(conn).map(|stream| (stream, peer)))
     }
 
+    /// Sets `IP_TTL`, the time-to-live of the packets the listener's
+    /// socket sends (accepted connections inherit it).
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.socket.set_ttl(ttl)
+    }
+
+    /// The listener's `IP_TTL`.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.socket.ttl()
+    }
+
     /// The address the listener is bound to (with the port the system
     /// chose, for port 0).
     ///
