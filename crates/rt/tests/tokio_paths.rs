@@ -154,3 +154,48 @@ fn runtime_flavor_tells_the_scheduler() {
         assert_eq!(multi.unwrap(), RuntimeFlavor::MultiThread);
     });
 }
+
+/// `join!` with three futures of different types, finishing in reverse
+/// order: all are polled together and the outputs come back in argument
+/// order; `try_join!` stops at the first error without waiting for the
+/// rest; `pin!` pins several futures in one statement.
+#[test]
+fn join_try_join_and_pin_with_several_futures() {
+    use spindle_rt::sync::oneshot;
+    bounded(|| {
+        rt_support::rt().block_on(async {
+            let (tx1, rx1) = oneshot::channel::<u8>();
+            let (tx2, rx2) = oneshot::channel::<&str>();
+            let (tx3, rx3) = oneshot::channel::<u64>();
+            task::spawn_local(async move {
+                tx3.send(3).unwrap();
+                task::yield_now().await;
+                tx2.send("two").unwrap();
+                task::yield_now().await;
+                tx1.send(1).unwrap();
+            });
+            let (a, b, c) = spindle_rt::join!(rx1, rx2, rx3);
+            assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (1, "two", 3));
+            assert_eq!(spindle_rt::join!(), ());
+
+            let never = std::future::pending::<Result<u8, &str>>();
+            let (tx, rx) = oneshot::channel::<()>();
+            let failing = async move {
+                rx.await.unwrap();
+                Err::<u8, &str>("failed")
+            };
+            task::spawn_local(async move { tx.send(()).unwrap() });
+            let out = timeout(Duration::from_secs(5), async {
+                spindle_rt::try_join!(never, failing, async { Ok(9) })
+            })
+            .await
+            .expect("the error ends the join");
+            assert_eq!(out, Err("failed"));
+
+            let x = async { 1 };
+            let y = async { 2 };
+            spindle_rt::pin!(x, y);
+            assert_eq!((&mut x).await + y.as_mut().await, 3);
+        });
+    });
+}
