@@ -21,8 +21,8 @@
 //! The connection and accept code is one macro (`http_server!`) expanded
 //! once per runtime (twice for spindle-rt: `spawn_local` on the
 //! current-thread runtime, `spawn` on the multi-thread one), so the servers
-//! differ only in the runtime types (`TcpListener`, `TcpStream`, the spawn
-//! function, and tokio's `bind` being async). The runtime itself is built
+//! differ only in the runtime types (`TcpListener`, `TcpStream`) and the
+//! spawn function. The runtime itself is built
 //! in one function per runtime
 //! ([`run_spindle`], [`run_tokio`]) that takes the flavor.
 
@@ -165,19 +165,15 @@ fn head_end(input: &[u8]) -> Option<usize> {
 }
 
 /// Expands to the accept loop `serve` and the per-connection task `conn`,
-/// given the runtime's spawn function and how to bind. `TcpListener` and
+/// given the runtime's spawn function. `TcpListener` and
 /// `TcpStream` (and for tokio the I/O extension traits) must be in scope
 /// where it is expanded: they are the only other differences.
 macro_rules! http_server {
-    (spawn: $spawn:path, bind: |$addr:ident| $bind:expr $(,)?) => {
+    (spawn: $spawn:path $(,)?) => {
         /// Binds `addr`, announces it, and spawns one [`conn`] task per
         /// accepted connection, forever.
         pub async fn serve(addr: SocketAddr) -> Result<()> {
-            let listener = {
-                let $addr = addr;
-                $bind
-            }
-            .with_context(|| format!("bind {addr}"))?;
+            let listener = TcpListener::bind(addr).await.with_context(|| format!("bind {addr}"))?;
             $crate::announce(listener.local_addr().context("local_addr")?)?;
             loop {
                 match listener.accept().await {
@@ -229,7 +225,7 @@ mod spindle_local {
     use anyhow::{Context, Result};
     use spindle_rt::net::{TcpListener, TcpStream};
 
-    http_server!(spawn: spindle_rt::spawn_local, bind: |addr| TcpListener::bind(addr));
+    http_server!(spawn: spindle_rt::spawn_local);
 }
 
 /// The server on spindle-rt's multi-thread runtime: tasks spawned with
@@ -240,7 +236,7 @@ mod spindle_shared {
     use anyhow::{Context, Result};
     use spindle_rt::net::{TcpListener, TcpStream};
 
-    http_server!(spawn: spindle_rt::spawn, bind: |addr| TcpListener::bind(addr));
+    http_server!(spawn: spindle_rt::spawn);
 }
 
 /// The server on tokio, either flavor.
@@ -251,7 +247,7 @@ mod tokio_server {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 
-    http_server!(spawn: tokio::spawn, bind: |addr| TcpListener::bind(addr).await);
+    http_server!(spawn: tokio::spawn);
 }
 
 #[cfg(test)]

@@ -338,7 +338,7 @@ impl Source {
         if matches!(self.kind, Kind::Plain { .. }) && !self.parked {
             for p in &mut self.ports {
                 if let Some(l) = p.reg.take() {
-                    p.idle = Some(l.into_std());
+                    p.idle = Some(l.into_std().expect("into_std cannot fail"));
                 }
             }
             self.parked = true;
@@ -372,7 +372,7 @@ impl Source {
             if *holding {
                 for p in &mut self.ports {
                     if let Some(l) = p.reg.take() {
-                        p.idle = Some(l.into_std());
+                        p.idle = Some(l.into_std().expect("into_std cannot fail"));
                     }
                 }
                 *holding = false;

@@ -270,7 +270,7 @@ impl WorkerCtx {
     ///
     /// let rt = spindle_rt::Builder::new_current_thread().build()?;
     /// rt.block_on(async {
-    ///     let (mut ctx, handle) = WorkerCtx::standalone(TcpListener::bind("127.0.0.1:0")?);
+    ///     let (mut ctx, handle) = WorkerCtx::standalone(TcpListener::bind("127.0.0.1:0").await?);
     ///     handle.drain();
     ///     assert_eq!(ctx.control.phase(), Phase::Draining);
     ///     assert!(ctx.incoming.accept().await.is_none());
@@ -285,7 +285,7 @@ impl WorkerCtx {
     pub fn standalone(listener: TcpListener) -> (WorkerCtx, ControlHandle) {
         let (handle, control) = ControlHandle::new();
         let stats = Stats::standalone();
-        let source = Source::listeners(vec![listener.into_std()], false)
+        let source = Source::listeners(vec![listener.into_std().expect("into_std cannot fail")], false)
             .expect("re-registering a listener with the runtime it came from");
         (WorkerCtx::new(source, control, stats, 0), handle)
     }

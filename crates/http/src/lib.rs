@@ -29,7 +29,7 @@
 //! let loaded = app.load().expect("a valid configuration");
 //! let rt = spindle_rt::Builder::new_current_thread().build()?;
 //! rt.block_on(async {
-//!     let listener = spindle_rt::net::TcpListener::bind("127.0.0.1:0")?;
+//!     let listener = spindle_rt::net::TcpListener::bind("127.0.0.1:0").await?;
 //!     let (ctx, _control) = WorkerCtx::standalone(listener);
 //!     app.worker(loaded.app, ctx).await;
 //!     Ok::<(), std::io::Error>(())

@@ -6,9 +6,9 @@ use proc_macro::{Delimiter, Literal, Span, TokenStream, TokenTree};
 /// Which runtime the generated code builds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Flavor {
-    /// `Builder::new_current_thread()`: the default.
+    /// `Builder::new_current_thread()`: `test`'s default.
     CurrentThread,
-    /// `Builder::new_multi_thread()`.
+    /// `Builder::new_multi_thread()`: `main`'s default, as in tokio.
     MultiThread,
 }
 
@@ -87,7 +87,10 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str) -> Result<Config, Error
             Some(other) => return Err(Error::new(other.span(), SHAPE)),
         }
     }
-    let flavor = flavor.map_or(Flavor::CurrentThread, |(f, _)| f);
+    // tokio's defaults: `main` runs a server (multi-thread), `test` one
+    // test (current-thread); a port keeps its meaning with no argument.
+    let default = if macro_name == "main" { Flavor::MultiThread } else { Flavor::CurrentThread };
+    let flavor = flavor.map_or(default, |(f, _)| f);
     if let (Flavor::CurrentThread, Some((_, span))) = (flavor, &workers) {
         return Err(Error::new(
             *span,
@@ -102,8 +105,7 @@ pub(crate) fn parse(args: TokenStream, macro_name: &str) -> Result<Config, Error
             span,
             format!(
                 "`start_paused` needs the current-thread runtime, the only one whose clock can be \
-                 paused: write `#[spindle_rt::{macro_name}(start_paused = true)]` \
-                 (or `flavor = \"current_thread\"`)"
+                 paused: write `#[spindle_rt::{macro_name}(flavor = \"current_thread\", start_paused = true)]`"
             ),
         ));
     }

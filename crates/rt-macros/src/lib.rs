@@ -52,7 +52,7 @@ use proc_macro::TokenStream;
 ///         spindle_rt::time::sleep(std::time::Duration::from_millis(1)).await;
 ///         assert_eq!(task.await.unwrap(), 42);
 ///     };
-///     ::spindle_rt::Builder::new_current_thread()
+///     ::spindle_rt::Builder::new_multi_thread()
 ///         .build()
 ///         .expect("failed to build the spindle-rt runtime")
 ///         .block_on(body)
@@ -68,13 +68,14 @@ use proc_macro::TokenStream;
 ///
 /// # Arguments
 ///
-/// * `flavor = "current_thread"` (the default): every task runs on the
-///   calling thread, `Builder::new_current_thread()`;
-/// * `flavor = "multi_thread"`: the G-M-P work-stealing runtime,
-///   `Builder::new_multi_thread()`, with as many workers as CPUs (or
-///   `SPINDLE_WORKER_THREADS`) unless
+/// * `flavor = "multi_thread"` (the default for `main`, as in tokio): the
+///   G-M-P work-stealing runtime, `Builder::new_multi_thread()`, with as
+///   many workers as CPUs (or `SPINDLE_WORKER_THREADS`) unless
 /// * `worker_threads = N`, a positive integer literal, which calls
-///   `.worker_threads(N)`; it needs `flavor = "multi_thread"`;
+///   `.worker_threads(N)`; it needs the multi-thread flavor;
+/// * `flavor = "current_thread"` (the default for [`test`](macro@test)):
+///   every task runs on the calling thread, `Builder::new_current_thread()`,
+///   and `spawn_local` works;
 /// * `start_paused = true` (default `false`), which calls
 ///   `.start_paused(true)`: the runtime's clock starts paused, so sleeps
 ///   and timeouts complete without real waiting whenever the runtime has
@@ -86,7 +87,7 @@ use proc_macro::TokenStream;
 ///
 /// #[spindle_rt::main(flavor = "multi_thread", worker_threads = 2)]
 /// async fn main() -> std::io::Result<()> {
-///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
 ///     let server = spindle_rt::spawn(async move {
 ///         let (mut stream, _) = listener.accept().await?;
@@ -134,14 +135,15 @@ use proc_macro::TokenStream;
 /// `worker_threads` needs the multi-thread flavor:
 ///
 /// ```compile_fail
-/// #[spindle_rt::main(worker_threads = 2)]
+/// #[spindle_rt::main(flavor = "current_thread", worker_threads = 2)]
 /// async fn main() {}
 /// ```
 ///
-/// and `start_paused = true` the current-thread one:
+/// and `start_paused = true` the current-thread one, which `main` must
+/// name:
 ///
 /// ```compile_fail
-/// #[spindle_rt::main(flavor = "multi_thread", start_paused = true)]
+/// #[spindle_rt::main(start_paused = true)]
 /// async fn main() {}
 /// ```
 ///

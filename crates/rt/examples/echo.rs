@@ -52,7 +52,7 @@ fn main() -> io::Result<()> {
         // Listen for Ctrl-C before serving, so that from here on it stops
         // the server instead of killing the process mid-write.
         let mut interrupt = Signal::new(SignalKind::interrupt())?;
-        let listener = TcpListener::bind(addr.as_str())?;
+        let listener = TcpListener::bind(addr.as_str()).await?;
         println!("listening on {}", listener.local_addr()?);
         spindle_rt::spawn(async move {
             loop {

@@ -1,4 +1,5 @@
-//! `#[spindle_rt::main]`: a TCP round trip on the current-thread runtime.
+//! `#[spindle_rt::main]`: a TCP round trip on the multi-thread runtime (the
+//! attribute's default, as with `#[tokio::main]`).
 //!
 //! ```text
 //! cargo run -p spindle-rt --example hello_main
@@ -12,7 +13,7 @@ use std::io;
 
 #[spindle_rt::main]
 async fn main() -> io::Result<()> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     println!("listening on {addr}");
 

@@ -74,7 +74,7 @@ fn parse_args() -> Result<Options, String> {
 }
 
 async fn serve(listen: &str) -> std::io::Result<()> {
-    let listener = TcpListener::bind(listen)?;
+    let listener = TcpListener::bind(listen).await?;
     println!("listening on {}", listener.local_addr()?);
     loop {
         let (stream, peer) = match listener.accept().await {

@@ -67,7 +67,7 @@
 //!
 //! let rt = spindle_rt::Builder::new_current_thread().build()?;
 //! rt.block_on(async {
-//!     let listener = TcpListener::bind("127.0.0.1:0")?;
+//!     let listener = TcpListener::bind("127.0.0.1:0").await?;
 //!     let addr = listener.local_addr()?;
 //!
 //!     // The server: accept connections, one task each.

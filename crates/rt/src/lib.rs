@@ -42,7 +42,9 @@
 //!   1.x needs to serve HTTP on spindle-rt;
 //! * [`main`](macro@main) and [`test`](macro@test) (feature `macros`, on by
 //!   default): `#[spindle_rt::main]` and `#[spindle_rt::test]`, which run
-//!   an `async fn` on a runtime they build, as tokio's attributes do.
+//!   an `async fn` on a runtime they build, as tokio's attributes do, and
+//!   [`select!`](macro@select); [`join!`], [`try_join!`] and [`pin!`]
+//!   always.
 //!
 //! ```
 //! let rt = spindle_rt::Builder::new_current_thread().build()?;
@@ -66,6 +68,43 @@
 //! }
 //! ```
 
+//! # Porting from tokio
+//!
+//! The module layout and names follow tokio's, so a port is mostly
+//! `use spindle_rt as tokio;` (or renaming the paths); `tests/tokio_ports.rs`
+//! compiles typical tokio servers and clients that way. What differs, on
+//! purpose:
+//!
+//! * **IO traits.** Sockets, files and pipes implement the ecosystem's
+//!   [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], not
+//!   `tokio::io`'s. The everyday calls (`read`, `read_exact`, `write`,
+//!   `write_all`, `peek`) are inherent methods; for the rest
+//!   (`read_to_end`, `flush`, ...) `use tokio::io::{AsyncReadExt,
+//!   AsyncWriteExt}` becomes `use futures::io::{AsyncReadExt,
+//!   AsyncWriteExt}`, and `tokio::io::BufReader` futures' (whose `lines()`
+//!   is a stream: `lines.try_next().await?` for `next_line()`). The inherent
+//!   `shutdown` is synchronous, `std`'s (`stream.shutdown(Shutdown::Write)`,
+//!   `write_half.shutdown()`); futures' `close().await` is the async one.
+//!   There is no `io::split`: streams have `split` and `into_split`.
+//! * **`Runtime` is `!Send`** (one type for both flavors, and a
+//!   current-thread runtime stays on its thread, like tokio's
+//!   `LocalRuntime`): build it on the thread that runs it. [`spawn_local`]
+//!   runs `!Send` futures on a current-thread runtime directly, so there
+//!   is no `LocalSet`.
+//! * **`spawn_blocking`** returns a [`BlockingHandle`](blocking::BlockingHandle)
+//!   (a future of `Result<R, JoinError>`), not a `JoinHandle`; it cannot
+//!   be aborted.
+//! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
+//!   nothing: IO and timers are always on.
+//! * Not there (yet): `task::id()` and `try_id()`,
+//!   `UnixStream::peer_cred`, `io::stdin`/`stdout`.
+//!
+//! As in tokio, `#[main]` defaults to the multi-thread runtime and
+//! `#[test]` to the current-thread one; `TcpListener::bind`,
+//! `UdpSocket::bind` and `UdpSocket::connect` are async and resolve host
+//! names off the runtime thread (outside a runtime, bind a `std` socket
+//! and adopt it with `from_std`).
+
 #![deny(unsafe_op_in_unsafe_fn)]
 
 // The macros' expansion names the crate `::spindle_rt`; this makes that
@@ -79,6 +118,7 @@ pub mod fs;
 pub mod hyper;
 pub mod io;
 pub(crate) mod loom;
+mod macros;
 pub mod net;
 pub mod process;
 pub mod runtime;

@@ -71,8 +71,8 @@ struct Server {
 /// task, and one task per connection. `header_read_timeout` goes to hyper's
 /// HTTP/1 builder, along with a [`HyperTimer`]. Call inside `block_on`; the
 /// tasks end when the runtime is dropped.
-fn start_server(header_read_timeout: Option<Duration>) -> io::Result<Server> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+async fn start_server(header_read_timeout: Option<Duration>) -> io::Result<Server> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     assert_ne!(addr.port(), 0);
     let accepted = Rc::new(Cell::new(0));
@@ -134,7 +134,7 @@ fn post(path: &str, body: Bytes) -> Request<Full<Bytes>> {
 #[test]
 fn hyper_client_keep_alive_requests_on_one_connection() {
     run(async {
-        let server = start_server(None).expect("server");
+        let server = start_server(None).await.expect("server");
         for vectored in [false, true] {
             let mut sender = connect(server.addr, vectored).await;
 
@@ -190,7 +190,7 @@ fn parse_responses(mut raw: &[u8]) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn raw_pipelined_requests_from_a_blocking_thread() {
     run(async {
-        let server = start_server(None).expect("server");
+        let server = start_server(None).await.expect("server");
         let addr = server.addr;
         // A plain blocking socket on another thread; the runtime keeps
         // serving while it waits for the thread.
@@ -227,7 +227,7 @@ fn raw_pipelined_requests_from_a_blocking_thread() {
 fn header_read_timeout_closes_a_stalled_connection() {
     const HEADER_TIMEOUT: Duration = Duration::from_millis(300);
     run(async {
-        let server = start_server(Some(HEADER_TIMEOUT)).expect("server");
+        let server = start_server(Some(HEADER_TIMEOUT)).await.expect("server");
         let addr = server.addr;
         let (elapsed, ending) =
             spindle_rt::spawn_blocking(move || -> io::Result<(Duration, io::Result<Vec<u8>>)> {
@@ -273,7 +273,7 @@ fn header_read_timeout_closes_a_stalled_connection() {
 #[test]
 fn header_read_timeout_spares_prompt_clients() {
     run(async {
-        let server = start_server(Some(Duration::from_secs(5))).expect("server");
+        let server = start_server(Some(Duration::from_secs(5))).await.expect("server");
         let mut sender = connect(server.addr, false).await;
         for _ in 0..3 {
             let (status, body) = send(&mut sender, get("/")).await;
@@ -289,7 +289,7 @@ fn header_read_timeout_spares_prompt_clients() {
 fn fifty_concurrent_connections() {
     const CONNECTIONS: usize = 50;
     run(async {
-        let server = start_server(Some(Duration::from_secs(10))).expect("server");
+        let server = start_server(Some(Duration::from_secs(10))).await.expect("server");
         let addr = server.addr;
         let clients: Vec<_> = (0..CONNECTIONS)
             .map(|i| {
@@ -318,7 +318,7 @@ fn fifty_concurrent_connections() {
 fn empty_body_client_type_also_works() {
     // The client's body type is the caller's choice; `Empty` here.
     run(async {
-        let server = start_server(None).expect("server");
+        let server = start_server(None).await.expect("server");
         let stream = TcpStream::connect(server.addr).await.expect("connect");
         let (mut sender, conn) = client_http1::handshake(HyperIo::new(stream)).await.expect("handshake");
         spindle_rt::spawn_local(conn);
@@ -341,7 +341,7 @@ fn serves_on_the_multi_thread_runtime_with_send_tasks() {
     let rt = spindle_rt::Builder::new_multi_thread().worker_threads(2).build().expect("runtime");
     let bodies = rt
         .block_on(rt.spawn(timeout(TEST_LIMIT, async {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let addr = listener.local_addr().expect("addr");
             spindle_rt::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {

@@ -63,7 +63,7 @@ fn abandoned_waits_leave_no_waker_behind_on_any_socket() {
     for name in FLAVORS {
         bounded(move || {
             runtime(name).block_on(async {
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
                 assert_eq!(abandoned!(listener.accept()), 0, "{name}: accept");
 
@@ -80,10 +80,10 @@ fn abandoned_waits_leave_no_waker_behind_on_any_socket() {
                 let leaked = abandoned!(rd.read(&mut buf));
                 assert_eq!(leaked, 0, "{name}: split read half");
 
-                let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+                let udp = UdpSocket::bind("127.0.0.1:0").await.unwrap();
                 assert_eq!(abandoned!(udp.recv_from(&mut buf)), 0, "{name}: recv_from");
                 assert_eq!(abandoned!(udp.readable()), 0, "{name}: udp readable");
-                udp.connect(udp.local_addr().unwrap()).unwrap();
+                udp.connect(udp.local_addr().unwrap()).await.unwrap();
                 assert_eq!(abandoned!(udp.recv(&mut buf)), 0, "{name}: recv");
 
                 let (unix, _peer) = UnixStream::pair().unwrap();
@@ -120,7 +120,7 @@ fn timed_out_and_aborted_receivers_do_not_cost_the_live_ones_their_wake_up() {
     for name in FLAVORS {
         bounded(move || {
             runtime(name).block_on(async {
-                let socket = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+                let socket = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
                 let addr = socket.local_addr().unwrap();
                 // Timed out: each leaves its wait behind as the timer fires.
                 let mut timed_out = Vec::new();
@@ -158,7 +158,7 @@ fn timed_out_and_aborted_receivers_do_not_cost_the_live_ones_their_wake_up() {
                 for t in doomed {
                     assert!(t.await.unwrap_err().is_cancelled());
                 }
-                let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+                let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
                 for k in 0..live.len() {
                     client.send_to(&[k as u8], addr).await.unwrap();
                     while received.load(SeqCst) <= k {

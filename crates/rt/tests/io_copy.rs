@@ -11,8 +11,8 @@ use std::net::{Shutdown, SocketAddr};
 
 /// A proxy that serves one connection to `upstream`; its handle gives the
 /// byte counts.
-fn proxy_once(upstream: SocketAddr) -> (SocketAddr, spindle_rt::task::JoinHandle<(u64, u64)>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+async fn proxy_once(upstream: SocketAddr) -> (SocketAddr, spindle_rt::task::JoinHandle<(u64, u64)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let handle = spindle_rt::spawn(async move {
         let (mut client, _) = listener.accept().await.unwrap();
@@ -27,7 +27,7 @@ fn a_megabyte_each_way_through_a_proxy_to_an_echo_server() {
     bounded(|| {
         for (name, rt) in both() {
             rt.block_on(async {
-                let echo = TcpListener::bind("127.0.0.1:0").unwrap();
+                let echo = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let echo_addr = echo.local_addr().unwrap();
                 spindle_rt::spawn(async move {
                     let (s, _) = echo.accept().await.unwrap();
@@ -35,7 +35,7 @@ fn a_megabyte_each_way_through_a_proxy_to_an_echo_server() {
                     futures::io::copy(&mut r, &mut w).await.unwrap();
                     w.close().await.unwrap();
                 });
-                let (proxy, counts) = proxy_once(echo_addr);
+                let (proxy, counts) = proxy_once(echo_addr).await;
                 let data: Vec<u8> = (0..1_048_576u32).map(|i| (i % 253) as u8).collect();
                 let client = TcpStream::connect(proxy).await.unwrap();
                 let (mut r, mut w) = client.into_split();
@@ -63,7 +63,7 @@ fn a_half_close_passes_through() {
             rt.block_on(async {
                 // Upstream answers only after it reads end of stream: it
                 // sees one only if the proxy passes the client's half-close.
-                let upstream = TcpListener::bind("127.0.0.1:0").unwrap();
+                let upstream = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let up_addr = upstream.local_addr().unwrap();
                 spindle_rt::spawn(async move {
                     let (mut s, _) = upstream.accept().await.unwrap();
@@ -72,7 +72,7 @@ fn a_half_close_passes_through() {
                     assert_eq!(request, b"request");
                     s.write_all(b"response").await.unwrap();
                 });
-                let (proxy, counts) = proxy_once(up_addr);
+                let (proxy, counts) = proxy_once(up_addr).await;
                 let mut c = TcpStream::connect(proxy).await.unwrap();
                 c.write_all(b"request").await.unwrap();
                 c.shutdown(Shutdown::Write).unwrap();

@@ -69,7 +69,7 @@ async fn idle_polls(polls: &AtomicUsize) -> usize {
 fn a_hundred_accepting_tasks_sleep_on_an_idle_listener() {
     bounded(|| {
         rt().block_on(async {
-            let listener = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+            let listener = Arc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
             let addr = listener.local_addr().unwrap();
             let polls = Arc::new(AtomicUsize::new(0));
             let accepted = Arc::new(AtomicUsize::new(0));
@@ -98,7 +98,7 @@ fn a_hundred_accepting_tasks_sleep_on_an_idle_listener() {
 fn a_hundred_receiving_tasks_sleep_and_each_gets_a_datagram() {
     bounded(|| {
         rt().block_on(async {
-            let socket = Arc::new(UdpSocket::bind("127.0.0.1:0").unwrap());
+            let socket = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
             let addr = socket.local_addr().unwrap();
             let polls = Arc::new(AtomicUsize::new(0));
             let received = Arc::new(AtomicUsize::new(0));
@@ -114,7 +114,7 @@ fn a_hundred_receiving_tasks_sleep_and_each_gets_a_datagram() {
             assert!(idle <= WAITERS, "{idle} polls of {WAITERS} parked receivers on an idle socket");
             // One datagram at a time, each taken before the next is sent (so
             // none is lost to a full receive buffer): all receivers finish.
-            let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+            let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             for k in 0..WAITERS {
                 client.send_to(&[k as u8], addr).await.unwrap();
                 while received.load(SeqCst) <= k {

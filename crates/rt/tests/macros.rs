@@ -68,7 +68,7 @@ async fn multi_thread_allows_block_in_place() {
 
 #[spindle_rt::test]
 async fn returns_a_result() -> Result<(), io::Error> {
-    let listener = spindle_rt::net::TcpListener::bind("127.0.0.1:0")?;
+    let listener = spindle_rt::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = spindle_rt::spawn(async move {
         let (mut stream, _) = listener.accept().await?;
@@ -127,4 +127,23 @@ async fn sum_on_workers() -> u64 {
 #[test]
 fn main_attribute_on_a_helper() {
     assert_eq!(sum_on_workers(), 55);
+}
+
+/// `#[spindle_rt::main]` with no flavor runs the multi-thread runtime, as
+/// `#[tokio::main]` does (a ported `main` keeps its meaning), and takes
+/// `worker_threads` alone, as tokio's does.
+#[spindle_rt::main]
+async fn main_default_flavor() -> u32 {
+    // Panics on the current-thread runtime.
+    spindle_rt::block_in_place(|| 1)
+}
+
+#[spindle_rt::main(worker_threads = 2)]
+async fn main_worker_threads_alone() -> u32 {
+    spindle_rt::block_in_place(|| 2)
+}
+
+#[test]
+fn main_defaults_to_the_multi_thread_runtime_as_tokio_does() {
+    assert_eq!(main_default_flavor() + main_worker_threads_alone(), 3);
 }

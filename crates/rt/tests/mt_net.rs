@@ -60,7 +60,7 @@ fn many_clients_echo(backend: Backend) {
         let clients: usize = std::env::var("MT_NET_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
         let total = rt.block_on(rt.spawn(async move {
             timeout(LIMIT, async {
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
                 let server = spindle_rt::spawn(echo_server(listener, clients));
                 let handles: Vec<_> =
@@ -99,7 +99,7 @@ fn a_stream_moves_to_another_task_through_a_channel() {
     bounded(|| {
         let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
         let out = rt.block_on(rt.spawn(async {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let (tx, rx) = spindle_rt::sync::oneshot::channel::<TcpStream>();
             // Accepted on one task, served by another (maybe on the other

@@ -54,7 +54,7 @@ fn into_std_keeps_the_backlog(backend: Backend) {
     let std = run(backend, async move {
         let listener = TcpListener::from_std(std)?;
         let (_first, _) = listener.accept().await?;
-        Ok::<_, io::Error>(listener.into_std())
+        listener.into_std()
     })
     .unwrap();
     // Back in std's hands and still non-blocking: the second is there.

@@ -23,7 +23,7 @@ on_backends!(
 
 /// A connected pair: (client, server side).
 async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
     let (server, _) = listener.accept().await.unwrap();
     (client, server)
@@ -107,7 +107,7 @@ fn write_after_the_peer_reset_is_an_error(backend: Backend) {
 fn connect_with_no_listener_is_refused(backend: Backend) {
     run(backend, async {
         // A port that was just free: bind, note it, close.
-        let addr = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+        let addr = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
         let e = TcpStream::connect(addr).await.unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
         let socket = spindle_rt::net::TcpSocket::new_v4().unwrap();

@@ -93,7 +93,7 @@ fn reuseport_lets_two_listeners_share_a_port(backend: Backend) {
 
 fn listener_bind_rebinds_a_port_held_by_closed_connections(backend: Backend) {
     run(backend, async {
-        let listener = TcpListener::bind(any_port()).unwrap();
+        let listener = TcpListener::bind(any_port()).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut client = TcpStream::connect(addr).await.unwrap();
         let (conn, _) = listener.accept().await.unwrap();
@@ -108,7 +108,7 @@ fn listener_bind_rebinds_a_port_held_by_closed_connections(backend: Backend) {
         assert_eq!(e.kind(), io::ErrorKind::AddrInUse, "without SO_REUSEADDR the port is still held");
         // TcpListener::bind sets SO_REUSEADDR, so a restarted server gets
         // its port back at once.
-        let again = TcpListener::bind(addr).unwrap();
+        let again = TcpListener::bind(addr).await.unwrap();
         assert_eq!(again.local_addr().unwrap(), addr);
     });
 }
@@ -140,7 +140,7 @@ fn backlog_holds_unaccepted_connections(backend: Backend) {
 
 fn a_client_bound_before_connect_keeps_its_address(backend: Backend) {
     run(backend, async {
-        let listener = TcpListener::bind(any_port()).unwrap();
+        let listener = TcpListener::bind(any_port()).await.unwrap();
         let client = TcpSocket::new_v4().unwrap();
         client.set_nodelay(true).unwrap();
         client.bind(any_port()).unwrap();
@@ -177,7 +177,7 @@ fn ipv6_listen_and_connect_when_available(backend: Backend) {
 
 fn linger_zero_resets_instead_of_closing(backend: Backend) {
     run(backend, async {
-        let listener = TcpListener::bind(any_port()).unwrap();
+        let listener = TcpListener::bind(any_port()).await.unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
         let (conn, _) = listener.accept().await.unwrap();
         assert_eq!(conn.linger().unwrap(), None);
@@ -198,8 +198,8 @@ fn bad_bind_addresses_fail(backend: Backend) {
         let e = v4.bind("192.0.2.1:0".parse().unwrap()).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::AddrNotAvailable, "{e}");
         // A listening port is taken, SO_REUSEADDR or not.
-        let listener = TcpListener::bind(any_port()).unwrap();
-        let e = TcpListener::bind(listener.local_addr().unwrap()).unwrap_err();
+        let listener = TcpListener::bind(any_port()).await.unwrap();
+        let e = TcpListener::bind(listener.local_addr().unwrap()).await.unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::AddrInUse, "{e}");
     });
 }

@@ -36,7 +36,7 @@ on_flavors!(
 
 /// A connected pair over loopback: (client, accepted).
 async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let client = TcpStream::connect(listener.local_addr().unwrap()).await.expect("connect");
     let (conn, _) = listener.accept().await.expect("accept");
     (client, conn)
@@ -258,7 +258,7 @@ async fn tcp_poll_read_ready_and_poll_write_ready(_: Flavor) {
 }
 
 async fn tcp_poll_accept_yields_a_working_stream(_: Flavor) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().unwrap();
     assert!(poll_fn(|cx| std::task::Poll::Ready(listener.poll_accept(cx))).await.is_pending());
     let client = TcpStream::connect(addr).await.expect("connect");

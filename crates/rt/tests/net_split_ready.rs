@@ -41,7 +41,7 @@ on_flavors!(
 
 /// A connected pair over loopback: (client, accepted).
 async fn tcp_pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local_addr");
     assert_ne!(addr.port(), 0);
     let client = TcpStream::connect(addr).await.expect("connect");

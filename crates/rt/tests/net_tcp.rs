@@ -91,7 +91,7 @@ on_backends!(
 
 fn echo_round_trip_with_a_std_client(backend: Backend) {
     run(backend, async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let client = on_thread(move || {
             let mut s = std_connect(addr);
@@ -117,7 +117,7 @@ fn many_connections_echo_in_one_runtime(backend: Backend) {
     const CONNS: usize = 200;
     const MESSAGES: usize = 5;
     run(backend, async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = spawn_local(async move {
             let mut conns = Vec::new();
@@ -158,7 +158,7 @@ fn large_transfer_both_ways(backend: Backend) {
     const SIZE: usize = 8 << 20;
     let data: Vec<u8> = (0..SIZE).map(|i| (i % 251) as u8).collect();
     run(backend, async move {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let expected = data.clone();
         // The server takes everything, then sends it all back.
@@ -210,7 +210,7 @@ fn large_transfer_both_ways(backend: Backend) {
 
 fn peer_close_reads_zero(backend: Backend) {
     run(backend, async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let client = on_thread(move || {
             let mut s = std_connect(addr);
@@ -240,7 +240,7 @@ fn connect_to_a_closed_port_is_refused(backend: Backend) {
 
 fn aborting_a_task_waiting_on_a_stream_closes_it(backend: Backend) {
     run(backend, async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = spindle_rt::sync::oneshot::channel();
         let waiter = spawn_local(async move {
@@ -262,7 +262,7 @@ fn aborting_a_task_waiting_on_a_stream_closes_it(backend: Backend) {
 
 fn dropping_the_runtime_closes_waiting_streams(backend: Backend) {
     let rt = rt(backend);
-    let listener = rt.block_on(async { TcpListener::bind("127.0.0.1:0") }).unwrap();
+    let listener = rt.block_on(async { TcpListener::bind("127.0.0.1:0").await }).unwrap();
     let addr = listener.local_addr().unwrap();
     let client = on_thread(move || {
         let mut s = std_connect(addr);
@@ -286,7 +286,7 @@ fn dropping_the_runtime_closes_waiting_streams(backend: Backend) {
 fn accept_many_then_drop_the_listener(backend: Backend) {
     const N: usize = 64;
     run(backend, async {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let clients: Vec<_> = (0..N).map(|_| spawn_local(TcpStream::connect(addr))).collect();
         let mut accepted = Vec::new();
@@ -322,7 +322,7 @@ fn accept_many_then_drop_the_listener(backend: Backend) {
 fn peek_leaves_the_bytes_for_read_exact_on_every_backend() {
     for backend in [Backend::Epoll, Backend::Poll, Backend::Select] {
         run(backend, async {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let client = on_thread(move || {
                 let mut s = std_connect(addr);

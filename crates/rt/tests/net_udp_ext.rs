@@ -30,8 +30,8 @@ on_runtimes!(
     tasks_sharing_a_socket_each_receive,
 );
 
-fn bind() -> (UdpSocket, SocketAddr) {
-    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+async fn bind() -> (UdpSocket, SocketAddr) {
+    let s = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = s.local_addr().unwrap();
     (s, addr)
 }
@@ -44,8 +44,8 @@ fn would_block<T: std::fmt::Debug>(r: io::Result<T>) {
 }
 
 async fn echo_through_send_to_and_recv_from() {
-    let (server, server_addr) = bind();
-    let (client, client_addr) = bind();
+    let (server, server_addr) = bind().await;
+    let (client, client_addr) = bind().await;
     let sizes = [1, 7, 512, 1400, 9000];
     let echo = spindle_rt::spawn(async move {
         let mut buf = vec![0; 65_536];
@@ -67,8 +67,8 @@ async fn echo_through_send_to_and_recv_from() {
 }
 
 async fn peek_from_leaves_the_datagram_in_place() {
-    let (a, a_addr) = bind();
-    let (b, b_addr) = bind();
+    let (a, a_addr) = bind().await;
+    let (b, b_addr) = bind().await;
     let b = Arc::new(b);
     // A peek on an empty socket waits, and wakes for the datagram.
     let peeker = spindle_rt::spawn({
@@ -96,8 +96,8 @@ async fn peek_from_leaves_the_datagram_in_place() {
 }
 
 async fn try_recv_would_block_and_a_waiting_recv_still_wakes() {
-    let (a, _) = bind();
-    let (b, b_addr) = bind();
+    let (a, _) = bind().await;
+    let (b, b_addr) = bind().await;
     let b = Arc::new(b);
     let mut buf = [0; 16];
     would_block(b.try_recv_from(&mut buf));
@@ -126,8 +126,8 @@ async fn try_recv_would_block_and_a_waiting_recv_still_wakes() {
 }
 
 async fn readable_then_try_recv_sleeps_after_would_block() {
-    let (a, _) = bind();
-    let (b, b_addr) = bind();
+    let (a, _) = bind().await;
+    let (b, b_addr) = bind().await;
     let b = Arc::new(b);
     a.send_to(b"warm", b_addr).await.unwrap();
     b.readable().await.unwrap();
@@ -158,14 +158,14 @@ async fn readable_then_try_recv_sleeps_after_would_block() {
 }
 
 async fn try_send_and_try_send_to_deliver() {
-    let (a, a_addr) = bind();
-    let (b, b_addr) = bind();
+    let (a, a_addr) = bind().await;
+    let (b, b_addr) = bind().await;
     // A fresh socket's buffer has room: no wait is needed first.
     assert_eq!(a.try_send_to(b"to", b_addr).unwrap(), 2);
     // An error that is not WouldBlock comes through as it is.
     let e = a.try_send(b"nowhere").unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::EDESTADDRREQ), "{e}");
-    a.connect(b_addr).unwrap();
+    a.connect(b_addr).await.unwrap();
     a.writable().await.unwrap();
     assert_eq!(a.try_send(b"connected").unwrap(), 9);
     let mut buf = [0; 16];
@@ -176,7 +176,7 @@ async fn try_send_and_try_send_to_deliver() {
 }
 
 async fn ttl_and_multicast_options_round_trip() {
-    let (a, _) = bind();
+    let (a, _) = bind().await;
     assert_eq!(a.ttl().unwrap(), 64, "Linux's default");
     a.set_ttl(42).unwrap();
     assert_eq!(a.ttl().unwrap(), 42);
@@ -189,7 +189,7 @@ async fn ttl_and_multicast_options_round_trip() {
     assert!(a.multicast_loop_v4().unwrap());
     a.set_multicast_loop_v4(false).unwrap();
     assert!(!a.multicast_loop_v4().unwrap());
-    let v6 = UdpSocket::bind("[::1]:0").unwrap();
+    let v6 = UdpSocket::bind("[::1]:0").await.unwrap();
     assert!(v6.multicast_loop_v6().unwrap());
     v6.set_multicast_loop_v6(false).unwrap();
     assert!(!v6.multicast_loop_v6().unwrap());
@@ -199,7 +199,7 @@ async fn ttl_and_multicast_options_round_trip() {
 const GROUP_V4: Ipv4Addr = Ipv4Addr::new(239, 255, 77, 1);
 
 async fn multicast_v4_join_and_leave() {
-    let (a, _) = bind();
+    let (a, _) = bind().await;
     // Not a group: the kernel's EINVAL, as InvalidInput.
     let e = a.join_multicast_v4(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
@@ -228,7 +228,7 @@ async fn multicast_v6_join_and_leave() {
     // Loopback's interface index, read without unsafe code.
     let lo: u32 = std::fs::read_to_string("/sys/class/net/lo/ifindex")
         .map_or(1, |s| s.trim().parse().expect("an interface index"));
-    let v6 = UdpSocket::bind("[::1]:0").unwrap();
+    let v6 = UdpSocket::bind("[::1]:0").await.unwrap();
     let e = v6.join_multicast_v6(&Ipv6Addr::LOCALHOST, lo).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "not a group: {e}");
     match v6.join_multicast_v6(&group, lo) {
@@ -244,15 +244,15 @@ async fn multicast_v6_join_and_leave() {
         }
     }
     // An IPv6 option on an IPv4 socket is the kernel's error, passed on.
-    let (v4, _) = bind();
+    let (v4, _) = bind().await;
     let e = v4.join_multicast_v6(&group, lo).unwrap_err();
     assert!(e.raw_os_error().is_some(), "{e:?}");
 }
 
 async fn take_error_takes_the_icmp_error() {
-    let (a, _) = bind();
-    let closed = bind().1; // dropped: nothing listens there
-    a.connect(closed).unwrap();
+    let (a, _) = bind().await;
+    let closed = bind().await.1; // dropped: nothing listens there
+    a.connect(closed).await.unwrap();
     a.send(b"anyone?").await.unwrap();
     // The ICMP "port unreachable" wakes a reader; take it without a read.
     a.readable().await.unwrap();
@@ -267,14 +267,14 @@ async fn from_std_and_into_std_keep_the_socket() {
     let addr = std_socket.local_addr().unwrap();
     let a = UdpSocket::from_std(std_socket).unwrap();
     assert_eq!(a.local_addr().unwrap(), addr);
-    let (b, b_addr) = bind();
+    let (b, b_addr) = bind().await;
     b.send_to(b"adopted", addr).await.unwrap();
     let mut buf = [0; 16];
     let (n, from) = a.recv_from(&mut buf).await.unwrap();
     assert_eq!((&buf[..n], from), (&b"adopted"[..], b_addr));
     // Out again: still bound, still non-blocking, and a datagram sent
     // meanwhile waits in the kernel's queue for the std socket.
-    let std_socket = a.into_std();
+    let std_socket = a.into_std().unwrap();
     assert_eq!(std_socket.local_addr().unwrap(), addr);
     assert_eq!(std_socket.recv_from(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
     b.send_to(b"queued", addr).await.unwrap();
@@ -290,9 +290,9 @@ async fn from_std_and_into_std_keep_the_socket() {
 /// would wake nobody.
 async fn tasks_sharing_a_socket_each_receive() {
     const TASKS: usize = 4;
-    let (server, server_addr) = bind();
+    let (server, server_addr) = bind().await;
     let server = Arc::new(server);
-    let (client, _) = bind();
+    let (client, _) = bind().await;
     let parked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let (done_tx, mut done_rx) = spindle_rt::sync::mpsc::channel(TASKS);
     for i in 0..TASKS {

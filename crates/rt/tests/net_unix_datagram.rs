@@ -397,7 +397,7 @@ async fn from_std_and_into_std_keep_the_socket() {
     assert_eq!(&buf[..n], b"back");
     // Out again: still connected, still non-blocking, and a message sent
     // meanwhile waits in the kernel's queue.
-    let std_a = a.into_std();
+    let std_a = a.into_std().unwrap();
     assert_eq!(std_a.recv(&mut buf).unwrap_err().kind(), io::ErrorKind::WouldBlock);
     std_b.send(b"queued").unwrap();
     let n = std_a.recv(&mut buf).unwrap();

@@ -27,7 +27,7 @@ fn a_blocking_closure_can_spawn_and_block_on_async_work() {
                     // driven by the runtime while this thread parks.
                     handle.block_on(async move {
                         sleep(Duration::from_millis(5)).await;
-                        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                         let addr = listener.local_addr().unwrap();
                         let accept = spindle_rt::spawn(async move {
                             let (mut s, _) = listener.accept().await.unwrap();
@@ -55,7 +55,8 @@ fn enter_makes_the_runtime_current_on_a_plain_thread_until_the_guard_drops() {
             let (task, listener) = std::thread::spawn(move || {
                 let guard = handle.enter();
                 let task = spindle_rt::spawn(async { 7 });
-                let listener = TcpListener::bind("127.0.0.1:0").expect("a socket on the entered runtime");
+                let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let listener = TcpListener::from_std(std_listener).expect("a socket on the entered runtime");
                 drop(guard);
                 let outside = catch_unwind(|| Handle::current()).expect_err("no runtime after the guard");
                 assert!(panic_message(&*outside).contains("within a spindle-rt runtime"), "{name}");

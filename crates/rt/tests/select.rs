@@ -189,7 +189,7 @@ fn cancelled_reads_in_a_select_loop_lose_no_bytes_on_both_runtimes() {
         bounded(move || {
             let runtime = if multi { mt(2) } else { rt() };
             runtime.block_on(async {
-                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let mut client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
                 let (mut server, _) = listener.accept().await.unwrap();
                 let writer = spindle_rt::spawn(async move {

@@ -152,7 +152,7 @@ fn auto_advance_jumps_over_a_tcp_read_waiting_for_a_silent_peer() {
     // the peer will ever send.
     bounded_by(LIMIT, || {
         paused().block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
             let mut client = TcpStream::connect(addr).await.unwrap();
             let (_server, _) = listener.accept().await.unwrap();

@@ -101,3 +101,101 @@ fn blocking_lock_read_and_write_from_a_plain_thread() {
         });
     });
 }
+
+/// tokio's signatures for the escape hatches: `into_std` returns an
+/// `io::Result` (the std socket, still non-blocking), `TcpStream` has
+/// `into_std` and `ttl` (the listener too), `Runtime::enter` makes the runtime current, and
+/// `time::error::Elapsed` is the timeout error's path.
+#[test]
+fn into_std_ttl_enter_and_elapsed_have_tokio_signatures() {
+    use spindle_rt::net::{TcpListener, TcpStream, UdpSocket};
+    bounded(|| {
+        let rt = spindle_rt::Runtime::new().unwrap();
+        let (listener, udp) = {
+            let _guard = rt.enter();
+            let l = TcpListener::from_std(std::net::TcpListener::bind("127.0.0.1:0").unwrap()).unwrap();
+            let u = UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+            (l, u)
+        };
+        let addr = listener.local_addr().unwrap();
+        let std_listener: std::net::TcpListener = listener.into_std().unwrap();
+        let std_udp: std::net::UdpSocket = udp.into_std().unwrap();
+        assert!(std_udp.local_addr().unwrap().ip().is_loopback());
+        rt.block_on(async move {
+            let listener = TcpListener::from_std(std_listener).unwrap();
+            listener.set_ttl(21).unwrap();
+            assert_eq!(listener.ttl().unwrap(), 21);
+            let accept = task::spawn(async move { listener.accept().await });
+            let stream = TcpStream::connect(addr).await.unwrap();
+            stream.set_ttl(33).unwrap();
+            assert_eq!(stream.ttl().unwrap(), 33);
+            let (accepted, _) = accept.await.unwrap().unwrap();
+            let std_stream: std::net::TcpStream = stream.into_std().unwrap();
+            let mut buf = [0; 1];
+            let err = std::io::Read::read(&mut &std_stream, &mut buf).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock, "still non-blocking");
+            drop(accepted);
+            let elapsed: spindle_rt::time::error::Elapsed =
+                timeout(Duration::from_millis(1), std::future::pending::<()>()).await.unwrap_err();
+            assert_eq!(std::io::Error::from(elapsed).kind(), std::io::ErrorKind::TimedOut);
+        });
+    });
+}
+
+/// `Handle::runtime_flavor`, as in tokio: a library asks before it calls
+/// `block_in_place`.
+#[test]
+fn runtime_flavor_tells_the_scheduler() {
+    use spindle_rt::runtime::{Handle, RuntimeFlavor};
+    bounded(|| {
+        let current = rt_support::rt().block_on(async { Handle::current().runtime_flavor() });
+        assert_eq!(current, RuntimeFlavor::CurrentThread);
+        let multi = mt(2).block_on(async { task::spawn(async { Handle::current().runtime_flavor() }).await });
+        assert_eq!(multi.unwrap(), RuntimeFlavor::MultiThread);
+    });
+}
+
+/// `join!` with three futures of different types, finishing in reverse
+/// order: all are polled together and the outputs come back in argument
+/// order; `try_join!` stops at the first error without waiting for the
+/// rest; `pin!` pins several futures in one statement.
+#[test]
+fn join_try_join_and_pin_with_several_futures() {
+    use spindle_rt::sync::oneshot;
+    bounded(|| {
+        rt_support::rt().block_on(async {
+            let (tx1, rx1) = oneshot::channel::<u8>();
+            let (tx2, rx2) = oneshot::channel::<&str>();
+            let (tx3, rx3) = oneshot::channel::<u64>();
+            task::spawn_local(async move {
+                tx3.send(3).unwrap();
+                task::yield_now().await;
+                tx2.send("two").unwrap();
+                task::yield_now().await;
+                tx1.send(1).unwrap();
+            });
+            let (a, b, c) = spindle_rt::join!(rx1, rx2, rx3);
+            assert_eq!((a.unwrap(), b.unwrap(), c.unwrap()), (1, "two", 3));
+            assert_eq!(spindle_rt::join!(), ());
+
+            let never = std::future::pending::<Result<u8, &str>>();
+            let (tx, rx) = oneshot::channel::<()>();
+            let failing = async move {
+                rx.await.unwrap();
+                Err::<u8, &str>("failed")
+            };
+            task::spawn_local(async move { tx.send(()).unwrap() });
+            let out = timeout(Duration::from_secs(5), async {
+                spindle_rt::try_join!(never, failing, async { Ok(9) })
+            })
+            .await
+            .expect("the error ends the join");
+            assert_eq!(out, Err("failed"));
+
+            let x = async { 1 };
+            let y = async { 2 };
+            spindle_rt::pin!(x, y);
+            assert_eq!((&mut x).await + y.as_mut().await, 3);
+        });
+    });
+}

@@ -27,7 +27,7 @@ const BUF_SIZE: usize = 8 * 1024;
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
 ///     // An upstream that answers "pong" and closes, and a proxy in front.
-///     let upstream = TcpListener::bind("127.0.0.1:0")?;
+///     let upstream = TcpListener::bind("127.0.0.1:0").await?;
 ///     let up_addr = upstream.local_addr()?;
 ///     spindle_rt::spawn_local(async move {
 ///         let (mut s, _) = upstream.accept().await.unwrap();
@@ -35,7 +35,7 @@ const BUF_SIZE: usize = 8 * 1024;
 ///         s.read_exact(&mut ping).await.unwrap();
 ///         s.write_all(b"pong").await.unwrap();
 ///     });
-///     let proxy = TcpListener::bind("127.0.0.1:0")?;
+///     let proxy = TcpListener::bind("127.0.0.1:0").await?;
 ///     let proxy_addr = proxy.local_addr()?;
 ///     spindle_rt::spawn_local(async move {
 ///         let (mut client, _) = proxy.accept().await.unwrap();
@@ -73,6 +73,43 @@ where
         }
     })
     .await
+}
+
+/// Copies everything `reader` gives until its end of stream into `writer`,
+/// then flushes `writer`, and returns how many bytes were copied: tokio's
+/// `io::copy`, over the futures-io traits. The writer is not closed (a
+/// socket's write side stays open; close it, or use
+/// [`copy_bidirectional`], to pass the end of stream on).
+///
+/// ```
+/// use spindle_rt::net::UnixStream;
+///
+/// let rt = spindle_rt::Builder::new_current_thread().build()?;
+/// rt.block_on(async {
+///     let (mut from, mut a) = UnixStream::pair()?;
+///     let (mut b, mut to) = UnixStream::pair()?;
+///     from.write_all(b"hello").await?;
+///     drop(from);
+///     assert_eq!(spindle_rt::io::copy(&mut a, &mut b).await?, 5);
+///     let mut buf = [0; 5];
+///     to.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"hello");
+///     Ok::<(), std::io::Error>(())
+/// })?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// The first read, write or flush error; `WriteZero` if the writer
+/// accepts no bytes.
+pub async fn copy<R, W>(reader: &mut R, writer: &mut W) -> io::Result<u64>
+where
+    R: AsyncRead + Unpin + ?Sized,
+    W: AsyncWrite + Unpin + ?Sized,
+{
+    let mut buf = CopyBuffer::new();
+    poll_fn(|cx| buf.poll_copy(cx, &mut *reader, &mut *writer)).await
 }
 
 /// One direction: copying, then closing the writer, then done.

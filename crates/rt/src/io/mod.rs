@@ -120,7 +120,7 @@ mod interest;
 mod readiness;
 mod scheduled_io;
 
-pub use copy::copy_bidirectional;
+pub use copy::{copy, copy_bidirectional};
 pub use interest::Interest;
 pub use readiness::{Direction, Readiness, Ready, ReadyEvent};
 pub use scheduled_io::{ScheduledIo, Waiter};

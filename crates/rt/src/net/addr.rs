@@ -18,7 +18,9 @@ use crate::blocking::spawn_blocking;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-/// What [`TcpStream::connect`](super::TcpStream::connect) and
+/// What [`TcpStream::connect`](super::TcpStream::connect),
+/// [`TcpListener::bind`](super::TcpListener::bind), the
+/// [`UdpSocket`](super::UdpSocket)'s `bind`, `connect` and `send_to`, and
 /// [`lookup_host`] accept: the same forms as [`std::net::ToSocketAddrs`]
 /// (a `SocketAddr`, an `(ip, port)` pair, `"host:port"`, `("host",
 /// port)`, a slice of addresses), resolved without blocking the runtime.
@@ -35,6 +37,12 @@ mod sealed {
     pub trait Sealed {
         /// Literal addresses, or the name to look up.
         fn resolve(&self) -> Resolve;
+
+        /// The one address this value is, when it is a literal one: the
+        /// no-allocation path of a per-datagram `send_to`.
+        fn single(&self) -> Option<SocketAddr> {
+            None
+        }
     }
 
     /// How one address value is to be turned into socket addresses
@@ -60,6 +68,19 @@ pub(crate) async fn resolve(addr: impl ToSocketAddrs) -> io::Result<Vec<SocketAd
             found.await.map_err(io::Error::other)?
         }
     }
+}
+
+/// The first address `addr` resolves to (tokio's choice for `send_to`):
+/// a literal `SocketAddr` without allocating, a name on the blocking pool.
+pub(crate) async fn resolve_first(addr: impl ToSocketAddrs) -> io::Result<SocketAddr> {
+    if let Some(a) = addr.single() {
+        return Ok(a);
+    }
+    resolve(addr)
+        .await?
+        .first()
+        .copied()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no addresses to send data to"))
 }
 
 /// Resolves `host` (`"example.com:443"`, `("example.com", 443)`, or a
@@ -112,6 +133,10 @@ macro_rules! literal {
         impl Sealed for $t {
             fn resolve(&self) -> Resolve {
                 Resolve::Ready(Ok(vec![SocketAddr::from(*self)]))
+            }
+
+            fn single(&self) -> Option<SocketAddr> {
+                Some(SocketAddr::from(*self))
             }
         }
     )*};
@@ -172,6 +197,10 @@ impl<T: ToSocketAddrs + ?Sized> ToSocketAddrs for &T {}
 impl<T: Sealed + ?Sized> Sealed for &T {
     fn resolve(&self) -> Resolve {
         (**self).resolve()
+    }
+
+    fn single(&self) -> Option<SocketAddr> {
+        (**self).single()
     }
 }
 

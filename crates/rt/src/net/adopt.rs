@@ -63,10 +63,14 @@ impl TcpListener {
     /// arrive meanwhile wait in the kernel's backlog for whoever registers
     /// it next: this is how a worker gives up its turn at a shared
     /// listener.
-    pub fn into_std(self) -> std::net::TcpListener {
+    ///
+    /// # Errors
+    /// None: the `Result` is tokio's signature, kept so that ported code
+    /// compiles.
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
         let TcpListener { reg, socket } = self;
         drop(reg);
-        socket
+        Ok(socket)
     }
 
     /// Runs `op`, a non-blocking call on this listener's descriptor, in the
@@ -113,6 +117,18 @@ impl TcpStream {
         stream.set_nonblocking(true)?;
         let reg = Registration::new(stream.as_raw_fd())?;
         Ok(TcpStream { reg, socket: stream })
+    }
+
+    /// Takes the stream out of the runtime's poller and returns it, still
+    /// connected and still **non-blocking** (as tokio's `into_std`): call
+    /// `set_nonblocking(false)` before blocking calls on it.
+    ///
+    /// # Errors
+    /// None: the `Result` is tokio's signature.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        let TcpStream { reg, socket } = self;
+        drop(reg);
+        Ok(socket)
     }
 
     /// Runs `op`, a non-blocking call on this stream's descriptor that the

@@ -124,17 +124,55 @@ mod ready_api;
 pub(crate) mod registration;
 mod split;
 mod sys;
-mod tcp;
 mod tcp_socket;
+mod tcp_stream;
 mod udp;
 mod udp_ext;
-mod unix;
 mod unix_datagram;
+mod unix_stream;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, SplitStream, WriteHalf};
-pub use tcp::{TcpListener, TcpStream};
 pub use tcp_socket::TcpSocket;
+pub use tcp_stream::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
-pub use unix::{UnixListener, UnixStream};
 pub use unix_datagram::UnixDatagram;
+pub use unix_stream::{UnixListener, UnixStream};
+
+/// [`TcpStream`]'s split halves under tokio's names
+/// (`tokio::net::tcp::OwnedReadHalf`, ...): the crate's generic halves
+/// for TCP.
+pub mod tcp {
+    use super::TcpStream;
+
+    /// [`TcpStream::split`]'s read half.
+    pub type ReadHalf<'a> = super::ReadHalf<'a, TcpStream>;
+    /// [`TcpStream::split`]'s write half.
+    pub type WriteHalf<'a> = super::WriteHalf<'a, TcpStream>;
+    /// [`TcpStream::into_split`]'s read half.
+    pub type OwnedReadHalf = super::OwnedReadHalf<TcpStream>;
+    /// [`TcpStream::into_split`]'s write half.
+    pub type OwnedWriteHalf = super::OwnedWriteHalf<TcpStream>;
+    /// The halves of two different streams, given back by
+    /// [`OwnedReadHalf::reunite`](super::OwnedReadHalf::reunite).
+    pub type ReuniteError = super::ReuniteError<TcpStream>;
+}
+
+/// [`UnixStream`]'s split halves under tokio's names
+/// (`tokio::net::unix::OwnedReadHalf`, ...): the crate's generic halves
+/// for Unix-domain streams.
+pub mod unix {
+    use super::UnixStream;
+
+    /// [`UnixStream::split`]'s read half.
+    pub type ReadHalf<'a> = super::ReadHalf<'a, UnixStream>;
+    /// [`UnixStream::split`]'s write half.
+    pub type WriteHalf<'a> = super::WriteHalf<'a, UnixStream>;
+    /// [`UnixStream::into_split`]'s read half.
+    pub type OwnedReadHalf = super::OwnedReadHalf<UnixStream>;
+    /// [`UnixStream::into_split`]'s write half.
+    pub type OwnedWriteHalf = super::OwnedWriteHalf<UnixStream>;
+    /// The halves of two different streams, given back by
+    /// [`OwnedReadHalf::reunite`](super::OwnedReadHalf::reunite).
+    pub type ReuniteError = super::ReuniteError<UnixStream>;
+}

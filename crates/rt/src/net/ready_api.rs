@@ -73,7 +73,7 @@ impl TcpStream {
     ///
     /// let rt = spindle_rt::Builder::new_current_thread().build()?;
     /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let client = TcpStream::connect(listener.local_addr()?).await?;
     ///     let (conn, _) = listener.accept().await?;
     ///

@@ -203,7 +203,7 @@ splittable!(UnixStream);
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
 ///     let (mut conn, _) = listener.accept().await?;
 ///     // Echo through the two halves of one connection.
@@ -242,7 +242,7 @@ pub struct WriteHalf<'a, S: SplitStream = TcpStream> {
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let client = TcpStream::connect(listener.local_addr()?).await?;
 ///     let (mut conn, _) = listener.accept().await?;
 ///     let (mut rd, mut wr) = client.into_split();
@@ -362,6 +362,20 @@ macro_rules! read_methods {
             let inner = &*self.inner;
             let mut w = inner.waiter_shared();
             poll_fn(|cx| inner.poll_read_shared(cx, Some(&mut w), buf)).await
+        }
+
+        /// Reads exactly `buf.len()` bytes, waiting as they arrive.
+        ///
+        /// # Errors
+        /// As the stream's `read`; `UnexpectedEof` if the peer closes first.
+        pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+            while !buf.is_empty() {
+                match self.read(buf).await? {
+                    0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                    n => buf = &mut buf[n..],
+                }
+            }
+            Ok(())
         }
 
         /// Polls a read into `buf`, waiting in the read direction only.

@@ -2,11 +2,12 @@
 
 use super::registration::{Registration, Wait};
 use super::sys;
+use super::tcp_stream::each_addr;
 use crate::io::Direction;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
@@ -38,14 +39,14 @@ use std::task::{Context, Poll};
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
-///     let a = UdpSocket::bind("127.0.0.1:0")?;
-///     let b = UdpSocket::bind("127.0.0.1:0")?;
+///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+///     let b = UdpSocket::bind("127.0.0.1:0").await?;
 ///     a.send_to(b"hello", b.local_addr()?).await?;
 ///     let mut buf = [0; 1500];
 ///     let (n, from) = b.recv_from(&mut buf).await?;
 ///     assert_eq!((&buf[..n], from), (&b"hello"[..], a.local_addr()?));
 ///     // Connected: send and recv talk to that one peer only.
-///     b.connect(from)?;
+///     b.connect(from).await?;
 ///     b.send(b"back").await?;
 ///     let n = a.recv(&mut buf).await?;
 ///     assert_eq!(&buf[..n], b"back");
@@ -66,42 +67,43 @@ impl UdpSocket {
     /// `addr`'s addresses that works (port 0: the system picks one), and
     /// registers it with the current runtime.
     ///
-    /// Names are resolved on this thread, blocking it: pass a literal
-    /// address inside a runtime.
+    /// Async, as tokio's is: a literal address is used at once, a host
+    /// name is first resolved on the blocking pool (see
+    /// [`lookup_host`](super::lookup_host)). Outside a runtime, bind a
+    /// [`std::net::UdpSocket`] and adopt it inside with
+    /// [`from_std`](Self::from_std).
     ///
     /// # Errors
-    /// The system's error for the last address tried (`AddrInUse`, ...).
+    /// The system's error for the last address tried (`AddrInUse`, ...),
+    /// the resolver's error, or `InvalidInput` if `addr` resolves to no
+    /// address.
     ///
     /// # Panics
-    /// Outside a spindle-rt runtime (`block_on` or one of its tasks).
-    #[track_caller]
-    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
-        let mut last = None;
-        for a in addr.to_socket_addrs()? {
+    /// When polled outside a spindle-rt runtime (`block_on` or one of its
+    /// tasks).
+    pub async fn bind(addr: impl super::ToSocketAddrs) -> io::Result<UdpSocket> {
+        let fd = each_addr(super::addr::resolve(addr).await?, |a| {
             let fd = sys::udp_socket_for(&a)?;
-            match sys::bind(fd.as_raw_fd(), &sys::SockAddr::inet(a)) {
-                Ok(()) => {
-                    let reg = Registration::new(fd.as_raw_fd())?;
-                    return Ok(UdpSocket { reg, socket: std::net::UdpSocket::from(fd) });
-                }
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to bind to")))
+            sys::bind(fd.as_raw_fd(), &sys::SockAddr::inet(a))?;
+            Ok(fd)
+        })?;
+        let reg = Registration::new(fd.as_raw_fd())?;
+        Ok(UdpSocket { reg, socket: std::net::UdpSocket::from(fd) })
     }
 
     /// Sets the default peer: [`send`](Self::send) goes to it,
     /// [`recv`](Self::recv) takes datagrams from it only, and an ICMP "port
     /// unreachable" from it shows up as `ConnectionRefused` on a later
-    /// call. Does not wait (UDP has no handshake). A host name is resolved
-    /// on this thread, blocking it; resolve it first with
-    /// [`lookup_host`](super::lookup_host) inside a runtime.
+    /// call. UDP has no handshake, so this waits only for a host name's
+    /// lookup (on the blocking pool, as in [`bind`](Self::bind)); the
+    /// first of `addr`'s addresses that the system accepts is used.
     ///
     /// # Errors
-    /// The system's `connect` error; `InvalidInput` if `addr` resolves to
-    /// nothing.
-    pub fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
-        self.socket.connect(addr)
+    /// The system's `connect` error for the last address tried, the
+    /// resolver's error, or `InvalidInput` if `addr` resolves to no
+    /// address.
+    pub async fn connect(&self, addr: impl super::ToSocketAddrs) -> io::Result<()> {
+        each_addr(super::addr::resolve(addr).await?, |a| self.socket.connect(a))
     }
 
     /// Sends `buf` as one datagram to the connected peer.
@@ -129,13 +131,18 @@ impl UdpSocket {
         self.reg.poll_io(cx, w, Direction::Write, || sys::send(fd, buf))
     }
 
-    /// Sends `buf` as one datagram to `target`.
+    /// Sends `buf` as one datagram to `target`: a `SocketAddr`, or any
+    /// other [`ToSocketAddrs`](super::ToSocketAddrs) form, as in tokio; a
+    /// host name is resolved on the blocking pool and its first address
+    /// used.
     ///
     /// # Errors
     /// The system's `sendto` error (`EMSGSIZE`, `PermissionDenied` for a
     /// broadcast address without [`set_broadcast`](Self::set_broadcast),
-    /// an address of the other IP family, ...).
-    pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+    /// an address of the other IP family, ...), the resolver's, or
+    /// `InvalidInput` if `target` resolves to no address.
+    pub async fn send_to(&self, buf: &[u8], target: impl super::ToSocketAddrs) -> io::Result<usize> {
+        let target = super::addr::resolve_first(target).await?;
         let mut w = self.reg.waiter();
         poll_fn(|cx| self.poll_send_to_by(cx, Some(&mut w), buf, target)).await
     }

@@ -64,8 +64,8 @@ impl UdpSocket {
     ///
     /// let rt = spindle_rt::Builder::new_current_thread().build()?;
     /// rt.block_on(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0")?;
-    ///     let b = UdpSocket::bind("127.0.0.1:0")?;
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await?;
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await?;
     ///     a.send_to(b"tick", b.local_addr()?).await?;
     ///     let mut buf = [0; 64];
     ///     let (n, from) = loop {
@@ -337,9 +337,13 @@ impl UdpSocket {
     /// bound (and connected, if it was) and still **non-blocking**: call
     /// `set_nonblocking(false)` before blocking calls on it. Datagrams that
     /// arrive meanwhile wait in the kernel's queue.
-    pub fn into_std(self) -> std::net::UdpSocket {
+    ///
+    /// # Errors
+    /// None: the `Result` is tokio's signature, kept so that ported code
+    /// compiles.
+    pub fn into_std(self) -> io::Result<std::net::UdpSocket> {
         let UdpSocket { reg, socket } = self;
         drop(reg);
-        socket
+        Ok(socket)
     }
 }

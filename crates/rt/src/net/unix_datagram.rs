@@ -511,10 +511,14 @@ impl UnixDatagram {
     /// bound and connected as it was and still **non-blocking**: call
     /// `set_nonblocking(false)` before blocking calls on it. Messages that
     /// arrive meanwhile wait in the kernel's queue.
-    pub fn into_std(self) -> std::os::unix::net::UnixDatagram {
+    ///
+    /// # Errors
+    /// None: the `Result` is tokio's signature, kept so that ported code
+    /// compiles.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
         let UnixDatagram { reg, socket, .. } = self;
         drop(reg);
-        socket
+        Ok(socket)
     }
 }
 

@@ -252,6 +252,34 @@ impl Builder {
         self
     }
 
+    /// Does nothing: IO and time are always on. For code written for
+    /// tokio, whose builders start with both off (tokio's
+    /// `Builder::enable_all`); what a port would otherwise have to delete.
+    ///
+    /// ```
+    /// let rt = spindle_rt::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    /// let waited = rt.block_on(spindle_rt::time::timeout(
+    ///     std::time::Duration::from_millis(1),
+    ///     std::future::pending::<()>(),
+    /// ));
+    /// assert!(waited.is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn enable_all(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Does nothing: the IO driver is always on (tokio's
+    /// `Builder::enable_io`).
+    pub fn enable_io(&mut self) -> &mut Builder {
+        self
+    }
+
+    /// Does nothing: timers are always on (tokio's `Builder::enable_time`).
+    pub fn enable_time(&mut self) -> &mut Builder {
+        self
+    }
+
     fn default_workers() -> usize {
         if let Some(n) = std::env::var(WORKER_THREADS_ENV).ok().and_then(|v| v.trim().parse::<usize>().ok()) {
             return n.max(1);

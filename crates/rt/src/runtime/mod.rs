@@ -111,6 +111,17 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+/// A runtime's scheduler, as [`Handle::runtime_flavor`] tells it
+/// (tokio's `RuntimeFlavor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    /// [`Builder::new_current_thread`]: every task on one thread.
+    CurrentThread,
+    /// [`Builder::new_multi_thread`]: the work-stealing workers.
+    MultiThread,
+}
+
 /// A runtime's shared state, whichever the scheduler.
 #[derive(Clone)]
 pub(crate) enum Scheduler {
@@ -295,6 +306,29 @@ impl Runtime {
     fn from_multi_thread(mt: MultiThread) -> Runtime {
         let handle = Handle { inner: Scheduler::MultiThread(Arc::clone(mt.shared())) };
         Runtime { kind: Kind::MultiThread(mt), handle, blocking_wait: Duration::MAX }
+    }
+
+    /// A multi-thread runtime with the default configuration (one worker
+    /// per CPU, or `SPINDLE_WORKER_THREADS`): tokio's `Runtime::new`,
+    /// short for `Builder::new_multi_thread().build()`.
+    ///
+    /// ```
+    /// let rt = spindle_rt::Runtime::new()?;
+    /// assert_eq!(rt.block_on(async { spindle_rt::spawn(async { 6 * 7 }).await.unwrap() }), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Builder::build`].
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    /// Makes this runtime current on this thread until the guard drops, so
+    /// that `spawn` and the IO types' constructors work outside
+    /// `block_on`; see [`Handle::enter`].
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
     }
 
     /// Runs `future` to completion on this thread and returns its output.
@@ -591,6 +625,25 @@ impl Handle {
         };
         let _enter = context::enter(role);
         multi_thread::block_on_thread(future)
+    }
+
+    /// Which scheduler the runtime runs: tokio's `Handle::runtime_flavor`,
+    /// for a library that must not call
+    /// [`block_in_place`] on the current-thread one.
+    ///
+    /// ```
+    /// use spindle_rt::runtime::{Handle, RuntimeFlavor};
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread().build()?;
+    /// let flavor = rt.block_on(async { Handle::current().runtime_flavor() });
+    /// assert_eq!(flavor, RuntimeFlavor::CurrentThread);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        match self.inner {
+            Scheduler::CurrentThread(_) => RuntimeFlavor::CurrentThread,
+            Scheduler::MultiThread(_) => RuntimeFlavor::MultiThread,
+        }
     }
 
     /// How many timers (pending sleeps, timeouts, intervals) the runtime's

@@ -186,6 +186,18 @@ pub enum TryRecvError {
     Lagged(u64),
 }
 
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryRecvError::Empty => f.write_str("the broadcast channel has no new value"),
+            TryRecvError::Closed => f.write_str("the broadcast channel is closed"),
+            TryRecvError::Lagged(n) => write!(f, "the receiver lagged behind by {n} values"),
+        }
+    }
+}
+
+impl std::error::Error for TryRecvError {}
+
 impl<T> Sender<T> {
     /// Sends `value` to every receiver alive now, and returns how many
     /// that is. Never waits: when the ring is full the oldest value is

@@ -117,6 +117,33 @@ impl<T> Default for OnceCell<T> {
     }
 }
 
+/// A new cell holding a clone of this one's value, if it is set (as
+/// tokio's).
+impl<T: Clone> Clone for OnceCell<T> {
+    fn clone(&self) -> OnceCell<T> {
+        match self.get() {
+            Some(value) => OnceCell::from(value.clone()),
+            None => OnceCell::new(),
+        }
+    }
+}
+
+/// A cell already set to `value`.
+impl<T> From<T> for OnceCell<T> {
+    fn from(value: T) -> OnceCell<T> {
+        OnceCell { value: OnceLock::from(value), init: Mutex::new(()) }
+    }
+}
+
+/// Equal when both are unset, or both set to equal values.
+impl<T: PartialEq> PartialEq for OnceCell<T> {
+    fn eq(&self, other: &OnceCell<T>) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl<T: Eq> Eq for OnceCell<T> {}
+
 impl<T: fmt::Debug> fmt::Debug for OnceCell<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OnceCell").field("value", &self.value.get()).finish()

@@ -251,6 +251,45 @@ impl<T: Send + 'static> JoinSet<T> {
         });
         self.insert(key, handle)
     }
+
+    /// Runs `f` on the blocking pool (as
+    /// [`spawn_blocking`](crate::spawn_blocking) does) and adds its result
+    /// to the set, as tokio's `JoinSet::spawn_blocking`: a panic in `f`
+    /// joins as a panic. Aborting stops only a closure that has not started
+    /// yet; one that runs finishes, and its result is dropped.
+    ///
+    /// ```
+    /// let rt = spindle_rt::Builder::new_multi_thread().worker_threads(1).build()?;
+    /// let sum = rt.block_on(async {
+    ///     let mut set = spindle_rt::task::JoinSet::new();
+    ///     for n in 1..=3u64 {
+    ///         set.spawn_blocking(move || n * 10);
+    ///     }
+    ///     set.join_all().await.into_iter().sum::<u64>()
+    /// });
+    /// assert_eq!(sum, 60);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    /// Outside a spindle-rt runtime.
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let blocking = crate::spawn_blocking(f);
+        self.spawn(async move {
+            match blocking.await {
+                Ok(value) => value,
+                Err(e) => match e.try_into_panic() {
+                    Ok(payload) => std::panic::resume_unwind(payload),
+                    // Only a pool that shut down drops a job unrun.
+                    Err(e) => panic!("spawn_blocking: {e}"),
+                },
+            }
+        })
+    }
 }
 
 impl<T: 'static> JoinSet<T> {

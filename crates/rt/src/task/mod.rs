@@ -121,6 +121,9 @@ pub use abort::AbortHandle;
 pub use error::JoinError;
 pub use handle::{Notified, Task};
 pub use id::TaskId;
+
+/// tokio's name for [`TaskId`] (`tokio::task::Id`).
+pub type Id = TaskId;
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
 pub use task_local::{AccessError, LocalKey};

@@ -156,6 +156,11 @@ pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use level::{LEVELS, SLOTS, WHEEL_SPAN};
 pub use sleep::{sleep, sleep_until, Sleep};
 pub use timeout::{timeout, timeout_at, Elapsed};
+
+/// The time errors under tokio's path (`tokio::time::error::Elapsed`).
+pub mod error {
+    pub use super::timeout::Elapsed;
+}
 pub use wheel::TimerWheel;
 
 /// `std`'s `Duration`, under tokio's path (`tokio::time::Duration`).

@@ -213,6 +213,21 @@ impl UnixStream {
         poll_fn(|cx| this.poll_read_shared(cx, Some(&mut w), buf)).await
     }
 
+    /// Reads exactly `buf.len()` bytes, waiting as they arrive.
+    ///
+    /// # Errors
+    /// As [`read`](Self::read); `UnexpectedEof` if the peer closes first
+    /// (the bytes read until then are in `buf`, how many is not told).
+    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            match self.read(buf).await? {
+                0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+                n => buf = &mut buf[n..],
+            }
+        }
+        Ok(())
+    }
+
     /// Writes some of `buf`, waiting until the socket takes at least one
     /// byte; returns how many it took.
     ///

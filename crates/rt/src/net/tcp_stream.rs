@@ -6,21 +6,25 @@ use crate::io::Direction;
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::{ready, Context, Poll};
 
-/// Tries `f` on each address `addr` resolves to, returning the first
-/// success or the last error.
-fn each_addr<T>(addr: impl ToSocketAddrs, mut f: impl FnMut(SocketAddr) -> io::Result<T>) -> io::Result<T> {
+/// Tries `f` on each of `addrs` in turn, returning the first success or
+/// the last error (`InvalidInput` if there is no address), as tokio does.
+pub(super) fn each_addr<T>(
+    addrs: Vec<SocketAddr>,
+    mut f: impl FnMut(SocketAddr) -> io::Result<T>,
+) -> io::Result<T> {
     let mut last = None;
-    for a in addr.to_socket_addrs()? {
+    for a in addrs {
         match f(a) {
             Ok(t) => return Ok(t),
             Err(e) => last = Some(e),
         }
     }
-    Err(last.unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no address to use")))
+    Err(last
+        .unwrap_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "could not resolve to any address")))
 }
 
 /// A TCP socket listening for connections, registered with the current
@@ -35,7 +39,7 @@ fn each_addr<T>(addr: impl ToSocketAddrs, mut f: impl FnMut(SocketAddr) -> io::R
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
 ///     let client = spindle_rt::spawn_local(async move {
 ///         let mut s = TcpStream::connect(addr).await?;
@@ -64,19 +68,23 @@ impl TcpListener {
     /// `SO_REUSEADDR` and a backlog of 1024 to the first of `addr`'s
     /// addresses that works, and registers it with the current runtime.
     ///
-    /// Names are resolved on this thread, blocking it: pass a literal
-    /// address (`"127.0.0.1:0"`, a `SocketAddr`) inside a runtime, or
-    /// resolve a name first with [`lookup_host`](super::lookup_host).
+    /// Async, as tokio's is: a literal address (`"127.0.0.1:0"`, a
+    /// `SocketAddr`) is used at once, a host name (`"localhost:8080"`) is
+    /// first resolved on the blocking pool, as in
+    /// [`TcpStream::connect`]. Outside a runtime, bind a
+    /// [`std::net::TcpListener`] and adopt it inside with
+    /// [`from_std`](Self::from_std).
     ///
     /// # Errors
     /// The system's error for the last address tried (`AddrInUse`,
-    /// `PermissionDenied`, ...).
+    /// `PermissionDenied`, ...), the resolver's error, or `InvalidInput`
+    /// if `addr` resolves to no address.
     ///
     /// # Panics
-    /// Outside a spindle-rt runtime (`block_on` or one of its tasks).
-    #[track_caller]
-    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
-        let socket = each_addr(addr, |a| {
+    /// When polled outside a spindle-rt runtime (`block_on` or one of its
+    /// tasks).
+    pub async fn bind(addr: impl super::ToSocketAddrs) -> io::Result<TcpListener> {
+        let socket = each_addr(super::addr::resolve(addr).await?, |a| {
             let fd = sys::socket_for(&a)?;
             sys::set_opt(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
             sys::bind(fd.as_raw_fd(), &sys::SockAddr::inet(a))?;
@@ -127,6 +135,23 @@ impl TcpListener {
         Poll::Ready(TcpStream::from_connected(conn).map(|stream| (stream, peer)))
     }
 
+    /// Sets `IP_TTL`, the time-to-live of the packets the listener's
+    /// socket sends (accepted connections inherit it).
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.socket.set_ttl(ttl)
+    }
+
+    /// The listener's `IP_TTL`.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.socket.ttl()
+    }
+
     /// The address the listener is bound to (with the port the system
     /// chose, for port 0).
     ///
@@ -170,7 +195,7 @@ impl fmt::Debug for TcpListener {
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
 /// rt.block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
 ///     spindle_rt::spawn_local(async move {
 ///         // An echo server for one connection.
@@ -439,7 +464,7 @@ impl TcpStream {
     ///
     /// let rt = spindle_rt::Builder::new_current_thread().build()?;
     /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
     ///     let (mut conn, _) = listener.accept().await?;
     ///     let n = client.write_vectored(&[IoSlice::new(b"head "), IoSlice::new(b"body")]).await?;
@@ -491,6 +516,22 @@ impl TcpStream {
     /// The system's error (`NotConnected`, ...).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.socket.shutdown(how)
+    }
+
+    /// Sets `IP_TTL`, the time-to-live of the packets the stream sends.
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.socket.set_ttl(ttl)
+    }
+
+    /// The `IP_TTL` of the packets the stream sends.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.socket.ttl()
     }
 
     /// Sets `TCP_NODELAY` (no Nagle delay for small writes).
