@@ -265,3 +265,38 @@ fn keyspace_events_in_redis_order() {
     ];
     assert_eq!(events(&mut sub, want.len()), want);
 }
+
+#[test]
+fn plain_nodes_forced_by_debug_quicklist_packed_threshold_keep_every_value() {
+    // Redis's unit/type/list "plain node" tests: with the threshold at 1
+    // byte, every element longer than that lives in a node of its own.
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    r.roundtrip(
+        b"DEBUG QUICKLIST-PACKED-THRESHOLD 5gb\r\n",
+        b"-ERR argument must be a memory value bigger than 1 and smaller than 4gb\r\n",
+    );
+    r.roundtrip(b"DEBUG QUICKLIST-PACKED-THRESHOLD 1b\r\n", b"+OK\r\n");
+    let mut c = conn(&srv);
+    let big = |ch: char| ch.to_string().repeat(500);
+    for ch in ['a', 'b', 'c', 'd'] {
+        let _: i64 = q(&mut c, &["LPUSH", "l", &big(ch)]);
+    }
+    for ch in ['e', 'f', 'g', 'j'] {
+        let _: i64 = q(&mut c, &["LINSERT", "l", "AFTER", &big('d'), &big(ch)]);
+    }
+    let _: () = q(&mut c, &["RPUSH", "l", "9", "xxxxxxxxxx"]);
+    let _: () = q(&mut c, &["LSET", "l", "1", &big('z')]);
+    let _: () = q(&mut c, &["DEBUG", "RELOAD"]);
+    let got: Vec<String> = q(&mut c, &["LRANGE", "l", "0", "-1"]);
+    let want: Vec<String> = ['d', 'z', 'g', 'f', 'e', 'c', 'b', 'a']
+        .iter()
+        .map(|&ch| big(ch))
+        .chain(["9".into(), "xxxxxxxxxx".into()])
+        .collect();
+    assert_eq!(got, want);
+    let _: () = q(&mut c, &["LTRIM", "l", "1", "-2"]);
+    assert_eq!(q::<i64>(&mut c, &["LLEN", "l"]), 8);
+    assert_eq!(q::<String>(&mut c, &["LINDEX", "l", "0"]), big('z'));
+    r.roundtrip(b"DEBUG QUICKLIST-PACKED-THRESHOLD 0\r\n", b"+OK\r\n");
+}

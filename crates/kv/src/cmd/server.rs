@@ -112,15 +112,18 @@ const DEBUG_HELP: &[&str] = &[
     "    Crash the server simulating a panic.",
     "PAUSE-CRON <0|1>",
     "    Stop periodic cron job processing.",
-    "PROTOCOL <type>",
-    "    Reply with a test value of the specified type. <type> can be: string,",
-    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-    "    true, false.",
     "POPULATE <count> [<prefix>] [<size>]",
     "    Create <count> string keys named key:<num>. If <prefix> is specified then",
     "    it is used instead of the 'key' prefix. These are not propagated to",
     "    replicas. Cluster slots are not respected so keys not belonging to the",
     "    current node can be created in cluster mode.",
+    "PROTOCOL <type>",
+    "    Reply with a test value of the specified type. <type> can be: string,",
+    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+    "    true, false.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SEGFAULT",
     "    Crash the server with sigsegv.",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -175,6 +178,13 @@ fn debug(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"protocol", 3) => debug_protocol(ctx),
+        (b"quicklist-packed-threshold", 3) => {
+            let text = String::from_utf8_lossy(ctx.arg(2)).into_owned();
+            match crate::server::config_table::memtoull(&text) {
+                Some(n) if crate::types::list::quicklist::set_packed_threshold(n) => ctx.ok(),
+                _ => ctx.error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
+            }
+        }
         (b"digest", 2) => super::digest::digest(ctx),
         (b"digest-value", _) => super::digest::digest_value(ctx),
         // DEBUG is no container in Redis: whatever its handler does not

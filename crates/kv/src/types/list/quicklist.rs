@@ -39,8 +39,34 @@ pub(crate) fn exceeds_limit(fill: i64, bytes: usize, count: usize) -> bool {
     }
 }
 
+/// The default of [`set_packed_threshold`]: no override.
+const NO_PACKED_THRESHOLD: usize = 1 << 30;
+
+thread_local! {
+    /// `DEBUG QUICKLIST-PACKED-THRESHOLD`: elements longer than this get a
+    /// plain node whatever the fill (a test hook of Redis's for the plain
+    /// node code). One per server thread, as Redis's is one per process.
+    static PACKED_THRESHOLD: std::cell::Cell<usize> = const { std::cell::Cell::new(NO_PACKED_THRESHOLD) };
+}
+
+/// Sets the plain-node threshold override (Redis's
+/// `quicklistisSetPackedThreshold`): 0 puts the default back; `false` if
+/// `bytes` is 4 GiB - 1 MiB or more.
+pub(crate) fn set_packed_threshold(bytes: u64) -> bool {
+    if bytes > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    let v = if bytes == 0 { NO_PACKED_THRESHOLD } else { bytes as usize };
+    PACKED_THRESHOLD.with(|t| t.set(v));
+    true
+}
+
 /// True when an element of `len` bytes gets its own plain node.
 pub(crate) fn is_large(len: usize, fill: i64) -> bool {
+    let threshold = PACKED_THRESHOLD.with(|t| t.get());
+    if threshold != NO_PACKED_THRESHOLD {
+        return len > threshold;
+    }
     if fill >= 0 {
         len > SIZE_SAFETY_LIMIT
     } else {
@@ -556,6 +582,11 @@ mod tests {
         assert!(exceeds_limit(400, 8193, 5));
         assert!(!exceeds_limit(-1, 4096, 1_000));
         assert!(is_large(4097, -1) && !is_large(4096, -1));
+        assert!(set_packed_threshold(1));
+        assert!(is_large(2, -1) && !is_large(1, -1));
+        assert!(!set_packed_threshold(1 << 32));
+        assert!(set_packed_threshold(0));
+        assert!(!is_large(2, -1));
         assert!(is_large(8193, 5) && !is_large(8192, 5));
     }
 
