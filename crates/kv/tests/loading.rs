@@ -280,3 +280,39 @@ fn clients_are_served_while_the_aof_loads() {
     assert_eq!(c.cmd(&["DBSIZE"]), "5000");
     assert_eq!(c.cmd(&["GET", "k4999"]), "4999");
 }
+
+#[test]
+fn a_failed_load_is_the_last_line_of_the_log() {
+    // Redis's suite reads the reason with `tail -1`; the listeners (here
+    // the unix socket, whose removal is logged) close before it is logged.
+    let dir = common::fresh_dir();
+    let aof = dir.join("appendonlydir");
+    std::fs::create_dir_all(&aof).unwrap();
+    std::fs::write(aof.join("appendonly.aof.manifest"), "file appendonly.aof.1.base.aof seq 1 type b\n")
+        .unwrap();
+    std::fs::write(aof.join("appendonly.aof.1.base.aof"), "*1\r\n$4\r\nPING\r\n!!!").unwrap();
+    let log = dir.join("log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spindle-kv-server"))
+        .args(["--port", "0", "--appendonly", "yes", "--unixsocket"])
+        .arg(dir.join("s.sock"))
+        .arg("--logfile")
+        .arg(&log)
+        .arg("--dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the server");
+    let deadline = Instant::now() + TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::yield_now();
+    };
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.contains("Bad file format reading the append only file"), "{text}");
+}

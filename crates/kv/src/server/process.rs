@@ -86,6 +86,9 @@ pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Re
     let loaded = match prepared.load() {
         Ok(loaded) => loaded,
         Err(e) => {
+            // Closed before the error is logged, so that it is the log's
+            // last line (Redis's test suite reads it with `tail -1`).
+            drop(prepared);
             if let Some(p) = &pidfile {
                 let _ = std::fs::remove_file(p);
             }
