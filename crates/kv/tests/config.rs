@@ -140,6 +140,7 @@ fn sample(name: &str) -> (&'static str, &'static str) {
         }
         "lazyfree-lazy-user-del" | "lazyfree-lazy-user-flush" => ("yes", "yes"),
         "maxclients" => ("5000", "5000"),
+        "loading-process-events-interval-bytes" => ("4096", "4096"),
         "proto-max-bulk-len" => ("2mb", "2097152"),
         "client-query-buffer-limit" => ("2gb", "2147483648"),
         "timeout" => ("300", "300"),

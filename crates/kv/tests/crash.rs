@@ -43,10 +43,23 @@ struct Client {
 }
 
 impl Client {
+    /// Connects once the server has loaded its data: it prints its port
+    /// before it loads, and answers `-LOADING` until it is done.
     fn connect(port: u16) -> Client {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         s.set_read_timeout(Some(TIMEOUT)).unwrap();
-        Client { s, buf: Vec::new() }
+        let mut c = Client { s, buf: Vec::new() };
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            c.send(&["PING"]);
+            let reply = c.line();
+            if reply == "+PONG" {
+                return c;
+            }
+            assert!(reply.starts_with("-LOADING"), "PING: {reply}");
+            assert!(Instant::now() < deadline, "the server did not finish loading");
+            std::thread::yield_now();
+        }
     }
 
     fn send(&mut self, args: &[&str]) {

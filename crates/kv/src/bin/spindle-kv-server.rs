@@ -2,7 +2,8 @@
 //! crash test, daemonize): redis-server style arguments (an optional config
 //! file, then `--option value...`), parsed by [`Config::from_args`] and run
 //! by [`process::serve`] exactly as `spindle kv` does. Prints `port N` once
-//! it listens.
+//! it listens, before it loads its data (commands get `-LOADING` until
+//! then, as from Redis).
 
 use spindle_kv::server::{process, Config};
 use std::io::Write;

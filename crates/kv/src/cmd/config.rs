@@ -42,6 +42,13 @@ pub fn config(ctx: &mut Ctx<'_>) {
                     )
                 })
                 .collect();
+            // An option that cannot change while the dataset loads (and
+            // is not refused for being immutable or protected, which Redis
+            // checks first) takes precedence over every other error, as
+            // in Redis's `configSetCommand`.
+            if ctx.srv.load_state.is_some() && pairs.iter().any(|(n, _)| denied_while_loading(n)) {
+                return ctx.error(crate::server::loading::LOADING_ERROR);
+            }
             if let Some((name, _)) =
                 pairs.iter().find(|(n, _)| crate::server::config_table::find(n).is_none())
             {
@@ -132,4 +139,12 @@ pub fn config(ctx: &mut Ctx<'_>) {
             super::server::unknown_subcommand(ctx, "CONFIG", &["get", "set", "resetstat", "rewrite", "help"])
         }
     }
+}
+
+/// Whether CONFIG SET refuses option `name` while the dataset loads
+/// (Redis's `DENY_LOADING_CONFIG`), rather than for being immutable or
+/// protected.
+fn denied_while_loading(name: &str) -> bool {
+    use crate::server::config_table::{find, DENY_LOADING, IMMUTABLE, PROTECTED};
+    find(name).is_some_and(|o| o.flags & DENY_LOADING != 0 && o.flags & (IMMUTABLE | PROTECTED) == 0)
 }

@@ -263,11 +263,28 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     if c.monitor && monitor::refused_to_monitor(cmd, &args) {
         return reject(srv, c, Some(called), monitor::REPLICA_KEYSPACE);
     }
+    // The dataset is loading: only commands Redis flags `loading` run
+    // (an EXEC only if every queued command is one). The AOF's own
+    // commands, replayed by the loader, are not requests.
+    if srv.load_state.is_some() && !c.must_obey && loading_refuses(c, called) {
+        return reject(srv, c, Some(called), crate::server::loading::LOADING_ERROR);
+    }
     if c.multi.is_some() && cmd.flags & NO_MULTI == 0 && cmd.name != "quit" && cmd.name != "reset" {
         return tx::queue(c, called, args);
     }
     execute(srv, c, called, args);
     crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
+}
+
+/// Whether a command is refused while the dataset loads (Redis's
+/// `is_denyloading_command`).
+fn loading_refuses(c: &Client, called: Called) -> bool {
+    use crate::server::loading::refused_while_loading;
+    refused_while_loading(called.slot.name())
+        || (called.cmd.name == "exec"
+            && c.multi
+                .as_ref()
+                .is_some_and(|m| m.queue.iter().any(|(q, _)| refused_while_loading(q.slot.name()))))
 }
 
 /// SAVE, SHUTDOWN and the like inside MULTI (Redis's `CMD_NO_MULTI`); the
@@ -296,9 +313,9 @@ fn subscriber_refuses(c: &Client, cmd: &Command) -> bool {
 /// Redis's `processCommand` checks before CLIENT PAUSE holds a command
 /// (unknown command or subcommand, arity, DEBUG's protection,
 /// authentication, a command MULTI refuses, a failing disk, a RESP2
-/// subscriber's other commands): such a request is answered at once,
-/// pause or not. (Memory over `maxmemory` is left out: telling would
-/// evict.)
+/// subscriber's other commands, loading): such a request is answered at
+/// once, pause or not. (Memory over `maxmemory` is left out: telling
+/// would evict.)
 pub(crate) fn refused_before_pause(srv: &Server, c: &Client, args: &Args<'_>) -> bool {
     let registry::Resolved::Found(called) = registry::resolve(args) else { return true };
     let cmd = called.cmd;
@@ -308,6 +325,7 @@ pub(crate) fn refused_before_pause(srv: &Server, c: &Client, args: &Args<'_>) ->
         || multi_refuses(c, cmd)
         || (disk_error(srv).is_some() && disk_refuses(c, cmd))
         || subscriber_refuses(c, cmd)
+        || (srv.load_state.is_some() && !c.must_obey && loading_refuses(c, called))
 }
 
 /// Whether `cmd` is refused while memory is over `maxmemory` (Redis's

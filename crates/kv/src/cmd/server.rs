@@ -104,6 +104,8 @@ const DEBUG_HELP: &[&str] = &[
     "    unit tests to simulate Redis errors.",
     "LOADAOF",
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
+    "LOG <message>",
+    "    Write <message> to the server log.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "RELOAD",
@@ -146,6 +148,11 @@ fn debug(ctx: &mut Ctx<'_>) {
             };
             // Blocking the server thread is the point of DEBUG SLEEP.
             std::thread::sleep(std::time::Duration::from_secs_f64(secs.max(0.0)));
+            ctx.ok()
+        }
+        (b"log", 3) => {
+            // At warning level, as Redis logs it: tests mark the log with it.
+            tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(ctx.arg(2)));
             ctx.ok()
         }
         (b"set-active-expire", 3) => {

@@ -20,6 +20,7 @@
 use super::aof::{folder, old_style_path};
 use super::manifest::Manifest;
 use crate::server::client::Client;
+use crate::server::loading::LoadHost;
 use crate::server::Server;
 use std::fs::{File, OpenOptions};
 use std::path::Path;
@@ -71,7 +72,37 @@ impl std::fmt::Display for LoadError {
 ///
 /// # Errors
 /// See [`LoadError`]; the server must not start.
-pub fn load_at_start(srv: &mut Server) -> Result<Option<u64>, LoadError> {
+pub fn load_at_start<H: LoadHost>(h: &mut H) -> Result<Option<u64>, LoadError> {
+    let Some((folder, files)) = h.with(files_to_load)? else { return Ok(None) };
+    let mut total_bytes = 0;
+    for f in &files {
+        // A file the manifest names but the folder lacks is fatal, in
+        // Redis's words.
+        match std::fs::metadata(folder.join(f)) {
+            Ok(m) => total_bytes += m.len(),
+            Err(e) => {
+                let why = super::aof::strerror(&e);
+                return Err(LoadError::Io(format!("Unable to obtain the AOF file {f} length. stat: {why}")));
+            }
+        }
+    }
+    h.begin(total_bytes);
+    let mut total = 0;
+    crate::cmd::rename::with_originals(|| {
+        for (i, f) in files.iter().enumerate() {
+            total += load_file(h, &folder.join(f), f, i + 1 == files.len())?;
+        }
+        Ok::<(), LoadError>(())
+    })?;
+    // Commands replayed are not changes since the last save.
+    h.with(|srv| srv.dirty = 0);
+    Ok(Some(total))
+}
+
+/// Reads the manifest (upgrading an old-style AOF first) and leaves it in
+/// the server: the folder and the files to load, in order, or `None`
+/// when there are none.
+fn files_to_load(srv: &mut Server) -> Result<Option<(std::path::PathBuf, Vec<String>)>, LoadError> {
     let folder = folder(srv);
     let name = srv.config.appendfilename.clone();
     let mut m = Manifest::load(&folder, &name).map_err(LoadError::Io)?.unwrap_or_default();
@@ -86,27 +117,7 @@ pub fn load_at_start(srv: &mut Server) -> Result<Option<u64>, LoadError> {
     }
     let files: Vec<String> = m.base.iter().chain(&m.incr).map(|f| f.name.clone()).collect();
     srv.persist.aof.manifest = m;
-    if files.is_empty() {
-        return Ok(None);
-    }
-    for f in &files {
-        // A file the manifest names but the folder lacks is fatal, in
-        // Redis's words.
-        if let Err(e) = std::fs::metadata(folder.join(f)) {
-            let why = super::aof::strerror(&e);
-            return Err(LoadError::Io(format!("Unable to obtain the AOF file {f} length. stat: {why}")));
-        }
-    }
-    let mut total = 0;
-    crate::cmd::rename::with_originals(|| {
-        for (i, f) in files.iter().enumerate() {
-            total += load_file(srv, &folder.join(f), f, i + 1 == files.len())?;
-        }
-        Ok::<(), LoadError>(())
-    })?;
-    // Commands replayed are not changes since the last save.
-    srv.dirty = 0;
-    Ok(Some(total))
+    Ok((!files.is_empty()).then_some((folder, files)))
 }
 
 /// Moves an old-style AOF into the folder as its base file and writes the
@@ -135,7 +146,8 @@ fn upgrade(srv: &Server, m: &mut Manifest, old: &Path) -> Result<(), String> {
 }
 
 /// Replays one file; `last` says whether a truncated end may be cut off.
-fn load_file(srv: &mut Server, path: &Path, name: &str, last: bool) -> Result<u64, LoadError> {
+/// The clients are served every 1024 commands, as Redis serves them.
+fn load_file<H: LoadHost>(h: &mut H, path: &Path, name: &str, last: bool) -> Result<u64, LoadError> {
     let io = |e: std::io::Error| LoadError::Io(format!("{name}: {e}"));
     let mut data = std::fs::read(path).map_err(io)?;
     let mut pos = 0;
@@ -143,12 +155,13 @@ fn load_file(srv: &mut Server, path: &Path, name: &str, last: bool) -> Result<u6
         let mut rest = &data[..];
         // Keys past their deadline load too: commands after them in the
         // AOF may still touch them (Redis loads a preamble so).
-        super::snapshot::load_rdb_from(srv, &mut rest, true)
+        super::snapshot::load_rdb_from(h, &mut rest, true)
             .map_err(|e| LoadError::Io(format!("error reading the RDB part of {name}: {e}")))?;
         pos = data.len() - rest.len();
     }
     let devnull = File::open("/dev/null").map_err(io)?;
-    let mut fake = Client::new(0, devnull.into(), String::new(), String::new(), srv.now_ms);
+    let now = h.with(|srv| srv.now_ms);
+    let mut fake = Client::new(0, devnull.into(), String::new(), String::new(), now);
     fake.authenticated = true;
     fake.must_obey = true;
     let mut parser = crate::resp::parse::RequestParser::default();
@@ -156,8 +169,18 @@ fn load_file(srv: &mut Server, path: &Path, name: &str, last: bool) -> Result<u6
     let mut count = 0;
     // Where the open transaction began, to cut it off if it never ends.
     let mut before_multi = pos;
-    srv.set_loading(true);
+    let (mut loops, mut reported) = (0u64, pos);
+    h.with(|srv| srv.set_loading(true));
     let result = loop {
+        // Every 1024 commands, as Redis's `loops++ % 1024`, but not before
+        // the first: a small file loads before anyone sees `-LOADING`.
+        loops += 1;
+        if loops % 1024 == 0 {
+            if h.progress(pos.saturating_sub(reported) as u64, true).is_err() {
+                break Err(LoadError::Io(format!("{name}: loading stopped by a shutdown")));
+            }
+            reported = pos;
+        }
         if pos == data.len() {
             if fake.multi.is_some() {
                 tracing::warn!(file = name, "revert incomplete MULTI/EXEC transaction in the AOF file");
@@ -190,9 +213,10 @@ fn load_file(srv: &mut Server, path: &Path, name: &str, last: bool) -> Result<u6
                     if fake.multi.is_none() && args.get(0).eq_ignore_ascii_case(b"multi") {
                         before_multi = pos;
                     }
-                    crate::cmd::call(srv, &mut fake, args);
+                    h.with(|srv| crate::cmd::call(srv, &mut fake, args));
                     fake.out.clear();
                     count += 1;
+                    h.key_loaded();
                 }
                 pos += consumed;
             }
@@ -206,9 +230,12 @@ fn load_file(srv: &mut Server, path: &Path, name: &str, last: bool) -> Result<u6
             Err(_) => break Err(LoadError::BadFormat(name.to_string(), pos as u64)),
         }
     };
-    srv.set_loading(false);
+    h.with(|srv| srv.set_loading(false));
+    h.progress(pos.saturating_sub(reported) as u64, false)
+        .map_err(|_| LoadError::Io(format!("{name}: loading stopped by a shutdown")))?;
+    let truncated_ok = h.with(|srv| srv.config.aof_load_truncated);
     match result {
-        Err(LoadError::Truncated(_)) if last && srv.config.aof_load_truncated => {
+        Err(LoadError::Truncated(_)) if last && truncated_ok => {
             tracing::warn!(
                 "!!! Warning: short read while loading the AOF file {}!!! AOF loaded anyway because \
                  aof-load-truncated is enabled; truncating the file to the last whole command at offset {pos}",

@@ -14,10 +14,11 @@
 //! - [`sync`]: SYNC clients waiting for a snapshot (`redis-cli --rdb`).
 //! - [`sys`]: fork, waitpid, `_exit`, pipe: the only `unsafe` here.
 //!
-//! The server calls in at five points: [`load_at_startup`] (before it
-//! listens), [`propagate::after_command`] (after every command),
-//! [`before_sleep`] (before replies are written), [`cron`], and
-//! [`shutdown`] (when the loop has stopped).
+//! The server calls in at five points: [`load_at_startup`] (at start,
+//! serving clients between chunks: see [`crate::server::loading`]),
+//! [`propagate::after_command`] (after every command), [`before_sleep`]
+//! (before replies are written), [`cron`], and [`shutdown`] (when the
+//! loop has stopped).
 
 pub mod aof;
 pub mod aof_load;
@@ -30,6 +31,7 @@ pub mod snapshot;
 pub mod sync;
 pub mod sys;
 
+use crate::server::loading::LoadHost;
 use crate::server::Server;
 use std::io;
 use std::path::PathBuf;
@@ -171,10 +173,12 @@ impl Server {
     }
 }
 
-/// Loads the data at start, before clients are accepted: with appendonly
-/// on, the AOF (see [`aof_load`]), else the RDB snapshot if there is one.
-/// With appendonly on and no AOF yet, the snapshot is loaded if there is
-/// one, and the AOF's first base file is written from it.
+/// Loads the data at start, serving clients as it goes when `h` is a
+/// [`crate::server::loading::Pump`]: with appendonly on, the AOF (see
+/// [`aof_load`]), else the RDB snapshot if there is one. With appendonly
+/// on and no AOF yet, the snapshot is loaded if there is one, and the
+/// AOF's first base file is written from it. Returns `false` if a
+/// shutdown cut loading short (the server must stop, saving nothing).
 ///
 /// Redis 7.0 starts empty in that last case, and its first save then
 /// overwrites the snapshot with the empty dataset; a user who turned
@@ -183,29 +187,45 @@ impl Server {
 ///
 /// # Errors
 /// A corrupt or unreadable file (the server must not start on it).
-pub fn load_at_startup(srv: &mut Server) -> io::Result<()> {
+pub fn load_at_startup<H: LoadHost>(h: &mut H) -> io::Result<bool> {
     let started = std::time::Instant::now();
-    let rdb_path = snapshot::rdb_path(srv);
-    srv.aof_enabled = srv.config.appendonly;
+    let (rdb_path, appendonly) = h.with(|srv| {
+        srv.aof_enabled = srv.config.appendonly;
+        (snapshot::rdb_path(srv), srv.config.appendonly)
+    });
     let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
     let mut loaded_aof = false;
-    if srv.config.appendonly {
-        if let Some(n) = aof_load::load_at_start(srv).map_err(|e| invalid(e.to_string()))? {
-            tracing::info!(commands = n, elapsed = ?started.elapsed(), "DB loaded from append only file");
-            loaded_aof = true;
+    if appendonly {
+        match aof_load::load_at_start(h) {
+            Ok(Some(n)) => {
+                tracing::info!(commands = n, elapsed = ?started.elapsed(), "DB loaded from append only file");
+                loaded_aof = true;
+            }
+            Ok(None) => {}
+            Err(_) if h.with(|srv| srv.shutdown) => return Ok(false),
+            Err(e) => return Err(invalid(e.to_string())),
         }
     }
     if !loaded_aof && rdb_path.exists() {
-        let stats = snapshot::load_rdb(srv, &rdb_path)
-            .map_err(|e| invalid(format!("error loading {}: {e}", rdb_path.display())))?;
-        tracing::info!(keys = stats.loaded, expired = stats.expired, elapsed = ?started.elapsed(), "DB loaded from disk");
+        match snapshot::load_rdb(h, &rdb_path) {
+            Ok(stats) => tracing::info!(
+                keys = stats.loaded,
+                expired = stats.expired,
+                elapsed = ?started.elapsed(),
+                "DB loaded from disk"
+            ),
+            Err(_) if h.with(|srv| srv.shutdown) => return Ok(false),
+            Err(e) => return Err(invalid(format!("error loading {}: {e}", rdb_path.display()))),
+        }
     }
-    if srv.config.appendonly {
-        aof::open_on_start(srv)?;
-        aof_rewrite::delete_history(srv);
-    }
-    srv.dirty = 0;
-    Ok(())
+    h.with(|srv| {
+        if srv.config.appendonly {
+            aof::open_on_start(srv)?;
+            aof_rewrite::delete_history(srv);
+        }
+        srv.dirty = 0;
+        Ok(true)
+    })
 }
 
 /// After FLUSHALL (Redis's `flushAllDataAndResetRDB`): a running BGSAVE
@@ -333,6 +353,9 @@ pub fn kill_child(srv: &mut Server) {
 /// # Errors
 /// The save failed (SHUTDOWN then refuses to stop).
 pub fn prepare_shutdown(srv: &mut Server, mode: ShutdownSave) -> io::Result<()> {
+    // Never while the dataset loads: the snapshot would hold half of it
+    // (Redis's `prepareForShutdown` forces NOSAVE then).
+    let mode = if srv.load_state.is_some() { ShutdownSave::NoSave } else { mode };
     kill_child(srv);
     srv.persist.aof.flush_and_sync();
     let save = match mode {

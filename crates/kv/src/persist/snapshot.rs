@@ -11,9 +11,10 @@ use super::sys;
 use super::{convert, Child, ChildKind};
 use crate::db::{Db, Entry};
 use crate::rdb::{RdbItem, RdbReader, RdbWriter, WriterOptions};
+use crate::server::loading::LoadHost;
 use crate::server::Server;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// Where the snapshot lives: `dir/dbfilename`.
@@ -34,7 +35,10 @@ pub fn write_rdb<W: Write>(
     save_lru: bool,
     on_key: &mut dyn FnMut(),
 ) -> io::Result<W> {
-    let opts = WriterOptions { compress, ..WriterOptions::default() };
+    // `used-mem` as Redis writes it: what the server had allocated, which
+    // a loader's INFO reports (`loading_rdb_used_mem`).
+    let used_mem = crate::alloc::used_memory() as u64;
+    let opts = WriterOptions { compress, used_mem, ..WriterOptions::default() };
     let mut rdb = RdbWriter::with_options(w, &opts)?;
     let clock = crate::server::lru_clock_of(crate::server::unix_ms());
     let now = crate::lfu::minutes(clock);
@@ -208,13 +212,31 @@ pub struct LoadStats {
 }
 
 /// Loads the RDB file at `path` into the (empty) databases, skipping keys
-/// whose deadline has passed and empty aggregates.
+/// whose deadline has passed and empty aggregates, telling `h` how far it
+/// got as it goes (see [`LoadHost`]).
 ///
 /// # Errors
-/// An unreadable or corrupt file, or a database number out of range.
-pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
+/// An unreadable or corrupt file, or a database number out of range; a
+/// shutdown while loading (see [`crate::server::loading::Pump`]).
+pub fn load_rdb<H: LoadHost>(h: &mut H, path: &Path) -> Result<LoadStats, String> {
     let f = File::open(path).map_err(|e| format!("can't open {}: {e}", path.display()))?;
-    load_rdb_from(srv, BufReader::with_capacity(64 * 1024, f), false)
+    h.begin(f.metadata().map(|m| m.len()).unwrap_or(0));
+    load_rdb_from(h, BufReader::with_capacity(64 * 1024, f), false)
+}
+
+/// A reader that counts the bytes read through it, for the progress
+/// reports: the count is shared, as the RDB reader owns the reader.
+struct Counting<R> {
+    inner: R,
+    count: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
 }
 
 /// Loads an RDB stream from `r` as [`load_rdb`] loads a file. It reads no
@@ -225,23 +247,20 @@ pub fn load_rdb(srv: &mut Server, path: &Path) -> Result<LoadStats, String> {
 ///
 /// # Errors
 /// As [`load_rdb`].
-pub fn load_rdb_from<R: std::io::Read>(
-    srv: &mut Server,
-    r: R,
-    keep_expired: bool,
-) -> Result<LoadStats, String> {
-    let mut r = RdbReader::new(r).map_err(|e| e.to_string())?;
+pub fn load_rdb_from<H: LoadHost, R: Read>(h: &mut H, r: R, keep_expired: bool) -> Result<LoadStats, String> {
+    let count = std::rc::Rc::new(std::cell::Cell::new(0));
+    let mut r = RdbReader::new(Counting { inner: r, count: count.clone() }).map_err(|e| e.to_string())?;
     let mut stats = LoadStats::default();
     let mut db = 0usize;
-    let now = srv.now_ms;
-    let lru = srv.lru_clock;
+    let (now, lru) = h.with(|srv| (srv.now_ms, srv.lru_clock));
+    let mut reported = 0;
     while let Some(item) = r.next_item().map_err(|e| e.to_string())? {
         match item {
             RdbItem::SelectDb(n) => {
-                if n as usize >= srv.dbs.len() {
+                let dbs = h.with(|srv| srv.dbs.len());
+                if n as usize >= dbs {
                     return Err(format!(
-                        "FATAL: Data file was created with a Redis server configured to handle more than {} databases",
-                        srv.dbs.len()
+                        "FATAL: Data file was created with a Redis server configured to handle more than {dbs} databases",
                     ));
                 }
                 db = n as usize;
@@ -254,24 +273,41 @@ pub fn load_rdb_from<R: std::io::Read>(
                     stats.expired += 1;
                     continue;
                 }
-                let value = convert::from_rdb(value, &srv.config.encoding);
-                let mut e = Entry::new(value, lru);
-                // A saved LFU counter counts under an LFU policy and a saved
-                // idle time under any other, as Redis's objectSetLRUOrLFU.
-                if srv.config.maxmemory_policy.is_lfu() {
-                    if let Some(f) = freq {
-                        e.lfu_counter = f;
+                h.with(|srv| {
+                    let value = convert::from_rdb(value, &srv.config.encoding);
+                    let mut e = Entry::new(value, lru);
+                    // A saved LFU counter counts under an LFU policy and a
+                    // saved idle time under any other, as Redis's
+                    // objectSetLRUOrLFU.
+                    if srv.config.maxmemory_policy.is_lfu() {
+                        if let Some(f) = freq {
+                            e.lfu_counter = f;
+                        }
+                    } else if let Some(secs) = idle {
+                        e.lru = crate::server::evict::lru_before(lru, secs);
                     }
-                } else if let Some(secs) = idle {
-                    e.lru = crate::server::evict::lru_before(lru, secs);
-                }
-                srv.dbs[db].put(&key, e, expire_at_ms.unwrap_or(crate::db::NO_EXPIRE));
+                    srv.dbs[db].put(&key, e, expire_at_ms.unwrap_or(crate::db::NO_EXPIRE));
+                });
                 stats.loaded += 1;
+                h.key_loaded();
             }
-            RdbItem::Aux { .. } | RdbItem::ResizeDb { .. } | RdbItem::Eof => {}
+            RdbItem::Aux { key, value } => {
+                if key == b"used-mem" {
+                    let used = std::str::from_utf8(&value).ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+                    h.with(|srv| {
+                        if let Some(state) = srv.load_state.as_mut() {
+                            state.rdb_used_mem = used;
+                        }
+                    });
+                }
+            }
+            RdbItem::ResizeDb { .. } | RdbItem::Eof => {}
         }
+        let read = count.get();
+        h.progress(read - reported, false).map_err(|_| "loading stopped by a shutdown".to_string())?;
+        reported = read;
     }
-    srv.persist.last_load = stats;
+    h.with(|srv| srv.persist.last_load = stats);
     Ok(stats)
 }
 

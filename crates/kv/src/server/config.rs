@@ -78,6 +78,14 @@ pub struct Config {
     /// `rdb-key-save-delay` (hidden, a test hook as in Redis): microseconds
     /// a BGSAVE or rewrite child sleeps after each key.
     pub rdb_key_save_delay: i64,
+    /// `key-load-delay` (hidden, a test hook as in Redis): microseconds
+    /// the loader sleeps after each key at start-up; `-n` sleeps 1 µs for
+    /// one key in `n`.
+    pub key_load_delay: i64,
+    /// `loading-process-events-interval-bytes` (hidden): while the dataset
+    /// loads, clients are served after each this many bytes of an RDB
+    /// file (see `server::loading`).
+    pub loading_process_events_interval_bytes: i64,
     /// `appendfsync`.
     pub appendfsync: AppendFsync,
     /// `enable-debug-command`: who may run DEBUG. Off by default, as in
@@ -291,6 +299,8 @@ impl Default for Config {
             aof_disable_auto_gc: false,
             aof_timestamp_enabled: false,
             rdb_key_save_delay: 0,
+            key_load_delay: 0,
+            loading_process_events_interval_bytes: 2 * 1024 * 1024,
             appendfsync: AppendFsync::EverySec,
             enable_debug_command: ProtectedAction::No,
             aof_load_truncated: true,

@@ -43,8 +43,7 @@
 //!   `syslog-enabled`, `syslog-ident`, `syslog-facility`, `crash-log-enabled`,
 //!   `crash-memcheck-enabled`, `ignore-warnings`;
 //! - Redis's own debugging hooks (hidden from `CONFIG GET *`):
-//!   `use-exit-on-panic`, `key-load-delay`,
-//!   `watchdog-period`, `loading-process-events-interval-bytes`.
+//!   `use-exit-on-panic`, `watchdog-period`.
 //!
 //! `replicaof` (`slaveof`) is the one exception on value: `replicaof no
 //! one` is accepted, but a master address is refused, because a server
@@ -53,8 +52,8 @@
 
 use super::config::Config;
 use super::config_table::{
-    fmt_bool, int, mem, name_of, one, pick, resplit, yes_no, ConfigOption, HIDDEN, I32, IMMUTABLE, INERT,
-    MULTI_ARG,
+    fmt_bool, int, mem, name_of, one, pick, resplit, yes_no, ConfigOption, DENY_LOADING, HIDDEN, I32,
+    IMMUTABLE, INERT, MULTI_ARG,
 };
 
 /// The value of inert option `name`, or `default` if it was never set.
@@ -243,7 +242,7 @@ pub static OPTIONS: &[ConfigOption] = &[
         ],
         "local0"
     ),
-    e!("repl-diskless-load", 0, &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)], "disabled"),
+    e!("repl-diskless-load", DENY_LOADING, &[("disabled", 0), ("on-empty-db", 1), ("swapdb", 2)], "disabled"),
     e!("acl-pubsub-default", 0, &[("allchannels", 1), ("resetchannels", 0)], "resetchannels"),
     e!("sanitize-dump-payload", 0, &[("no", 0), ("yes", 1), ("clients", 2)], "no"),
     e!("enable-protected-configs", IMMUTABLE, PROTECTED_ACTION, "no"),
@@ -268,7 +267,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     i!("repl-timeout", None, 0, 1, I32, "60"),
     i!("repl-ping-replica-period", Some("repl-ping-slave-period"), 0, 1, I32, "10"),
     i!("list-compress-depth", None, 0, 0, I32, "0"),
-    i!("key-load-delay", None, HIDDEN, i32::MIN as i64, I32, "0"),
     i!("min-replicas-to-write", Some("min-slaves-to-write"), 0, 0, I32, "0"),
     i!("min-replicas-max-lag", Some("min-slaves-max-lag"), 0, 0, I32, "10"),
     i!("watchdog-period", None, HIDDEN, 0, I32, "0"),
@@ -286,7 +284,6 @@ pub static OPTIONS: &[ConfigOption] = &[
     m!("stream-node-max-bytes", 0, L as u64, "4096"),
     i!("tracking-table-max-keys", None, 0, 0, L, "1000000"),
     i!("repl-backlog-ttl", None, 0, 0, L, "3600"),
-    i!("loading-process-events-interval-bytes", None, HIDDEN, 1024, I32, "2097152"),
     // TLS (Redis built with TLS, as Debian's is).
     i!("tls-port", None, 0, 0, 65535, "0"),
     i!("tls-session-cache-size", None, 0, 0, I32, "20480"),

@@ -28,6 +28,10 @@ pub const INERT: u8 = 16;
 /// Left out of `CONFIG GET` with a pattern (Redis's `HIDDEN_CONFIG`): only
 /// its exact name lists it.
 pub const HIDDEN: u8 = 32;
+/// `CONFIG SET` refuses the option with `-LOADING` while the dataset loads
+/// (Redis's `DENY_LOADING_CONFIG`: `appendonly`, `dir`,
+/// `repl-diskless-load`).
+pub const DENY_LOADING: u8 = 64;
 
 /// One option.
 pub struct ConfigOption {
@@ -36,7 +40,7 @@ pub struct ConfigOption {
     /// The old name Redis still accepts (`hash-max-ziplist-entries`).
     pub alias: Option<&'static str>,
     /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`], [`LISTENER`], [`INERT`],
-    /// [`HIDDEN`].
+    /// [`HIDDEN`], [`DENY_LOADING`].
     pub flags: u8,
     /// The value as `CONFIG GET` prints it.
     pub get: fn(&Config) -> String,
@@ -406,11 +410,11 @@ pub static OPTIONS: &[ConfigOption] = &[
         encoding.zset_max_listpack_value
     ),
     memory!("hll-sparse-max-bytes", 0, i64::MAX as u64, hll_sparse_max_bytes),
-    opt!("dir", None, PROTECTED, |c| display_dir(&c.dir), |c, v| c.dir = one(v)?.into()),
+    opt!("dir", None, PROTECTED | DENY_LOADING, |c| display_dir(&c.dir), |c, v| c.dir = one(v)?.into()),
     opt!("dbfilename", None, PROTECTED, |c| c.dbfilename.clone(), |c, v| c.dbfilename = one(v)?.into()),
     opt!("save", None, MULTI_ARG, |c| get_save(c), |c, v| set_save(c, v)?),
     boolean!("rdbcompression", rdbcompression),
-    boolean!("appendonly", appendonly),
+    opt!("appendonly", None, DENY_LOADING, |c| fmt_bool(c.appendonly), |c, v| c.appendonly = yes_no(v)?),
     opt!("oom-score-adj", None, 0, |c| name_of(super::oom::MODES, c.oom_score_adj), |c, v| c.oom_score_adj =
         pick(v, super::oom::MODES)?),
     opt!(
@@ -429,6 +433,15 @@ pub static OPTIONS: &[ConfigOption] = &[
     boolean!("aof-disable-auto-gc", aof_disable_auto_gc),
     boolean!("aof-timestamp-enabled", aof_timestamp_enabled),
     integer!("rdb-key-save-delay", None, HIDDEN, i32::MIN as i64, I32, rdb_key_save_delay),
+    integer!("key-load-delay", None, HIDDEN, i32::MIN as i64, I32, key_load_delay),
+    integer!(
+        "loading-process-events-interval-bytes",
+        None,
+        HIDDEN,
+        1024,
+        I32,
+        loading_process_events_interval_bytes
+    ),
     opt!("appendfsync", None, 0, |c| name_of(FSYNC, c.appendfsync), |c, v| c.appendfsync = pick(v, FSYNC)?),
     opt!(
         "enable-debug-command",

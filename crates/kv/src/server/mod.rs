@@ -29,6 +29,7 @@ pub mod iothreads;
 pub mod latencystats;
 pub mod lazyfree;
 pub mod listen;
+pub mod loading;
 pub mod logging;
 pub mod monitor;
 pub mod notify;
@@ -37,20 +38,20 @@ pub mod pause;
 pub mod process;
 pub mod pubsub;
 mod spawn;
+mod start;
 pub mod stats;
 
 pub use config::Config;
 pub use spawn::ServerThread;
+pub use start::{bind, prepare, Prepared};
 pub use stats::Stats;
 
 use crate::cmd::{self, Args};
 use crate::db::Db;
 use client::{write_to_client, Client, ReadOutcome, WriteOutcome};
-use spindle_loop::{Loop, RunMode};
+use spindle_loop::Loop;
 use spindle_poll::{Event, Interest};
 use std::cell::RefCell;
-use std::io;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -95,6 +96,9 @@ pub struct Server {
     pub listening: listen::Listeners,
     /// Set by SHUTDOWN: the loop stops after this iteration.
     pub shutdown: bool,
+    /// The dataset is loading at start-up (see [`loading`]): commands not
+    /// flagged `loading` are refused, and INFO tells the progress.
+    pub load_state: Option<loading::LoadState>,
     /// Whether the cron runs the active expiry cycle (DEBUG SET-ACTIVE-EXPIRE).
     pub active_expire_enabled: bool,
     /// The cron does nothing (DEBUG PAUSE-CRON, Redis's test hook): no
@@ -256,6 +260,7 @@ impl Server {
             dirty: 0,
             listening: listen::Listeners::default(),
             shutdown: false,
+            load_state: None,
             active_expire_enabled: true,
             pause_cron: false,
             shutdown_asap: None,
@@ -705,6 +710,7 @@ fn stop_signal(shared: &Shared, signum: i32) {
         std::process::exit(1);
     }
     let msg = match signum {
+        _ if srv.load_state.is_some() => "Received shutdown signal during loading, scheduling shutdown.",
         libc::SIGINT => "Received SIGINT scheduling shutdown...",
         libc::SIGTERM => "Received SIGTERM scheduling shutdown...",
         _ => "Received shutdown signal, scheduling shutdown...",
@@ -761,104 +767,6 @@ fn cron(lp: &mut Loop, shared: &Shared) {
     srv.migrate_sockets.close_idle();
     crate::persist::cron(srv);
     srv.ops.sample(srv.now_ms, &srv.stats);
-}
-
-/// A server that has bound its sockets and is ready to run.
-pub struct Prepared {
-    pub(crate) lp: Loop,
-    pub(crate) shared: Shared,
-}
-
-impl Prepared {
-    /// The addresses it listens on (port 0 resolved to the real port).
-    pub fn local_addrs(&self) -> Vec<SocketAddr> {
-        self.shared.borrow().listening.addrs()
-    }
-
-    /// Runs until SHUTDOWN or a stop signal.
-    ///
-    /// # Errors
-    /// A failure of the poller.
-    pub fn run(mut self) -> io::Result<()> {
-        self.lp.run(RunMode::Default)?;
-        crate::persist::shutdown(&mut self.shared.borrow_mut());
-        // Redis's last words, which scripts wait for.
-        tracing::warn!("spindle kv is now ready to exit, bye bye...");
-        Ok(())
-    }
-}
-
-/// Binds the listeners and sets up the loop, without running it.
-///
-/// # Errors
-/// A bind or listen failure (port in use, bad address).
-pub fn prepare(mut config: Config) -> io::Result<Prepared> {
-    let inert = config.inert_in_use();
-    if !inert.is_empty() {
-        tracing::info!(
-            "options accepted with no effect in this server (features it does not have): {}",
-            inert.join(" ")
-        );
-    }
-    fdlimit::adjust_open_files_limit(&mut config).map_err(io::Error::other)?;
-    crate::cmd::rename::install(Some(
-        crate::cmd::rename::Renames::build(&config.renames).map_err(io::Error::other)?,
-    ));
-    let mut lp = Loop::new()?;
-    let hz = config.hz.clamp(1, 500);
-    let shared: Shared = Rc::new(RefCell::new(Server::new(config)));
-    {
-        // Start logging created keys and misses if those events are on.
-        let mut srv = shared.borrow_mut();
-        srv.flush_new_keys(None);
-        srv.flush_key_misses(None);
-        // Logged inside; the server runs on without it, as Redis does.
-        let srv = &mut *srv;
-        let _ = srv.oom.apply(&srv.config, oom::Class::Server);
-    }
-    // Bound before the dataset loads, as Redis does: a client that
-    // connects meanwhile waits in the backlog instead of being refused,
-    // and a server whose files fail to load has said where it listens
-    // (the banner) before it logs why it stops.
-    listen::start_listeners(&mut lp, &shared)?;
-    let show_logo = shared.borrow().config.inert.get("always-show-logo").is_some_and(|v| v == "yes");
-    process::log_start_banner(&shared.borrow().listening.addrs(), show_logo);
-    let before_load = crate::alloc::used_memory();
-    crate::persist::load_at_startup(&mut shared.borrow_mut())?;
-    let loaded = crate::alloc::used_memory().saturating_sub(before_load);
-    {
-        let mut srv = shared.borrow_mut();
-        if srv.config.io_threads > 1 {
-            srv.io_threads = Some(iothreads::IoThreads::new(srv.config.io_threads.min(128))?);
-        }
-    }
-    shared.borrow_mut().read_again.attach(&mut lp);
-    let check = lp.check_new();
-    let s = shared.clone();
-    lp.phase_start(check, move |lp, _| after_poll(lp, &s))?;
-    lp.unref(check.handle());
-    let prep = lp.prepare_new();
-    let s = shared.clone();
-    lp.phase_start(prep, move |lp, _| before_sleep(lp, &s))?;
-    lp.unref(prep.handle());
-    let t = lp.timer_new();
-    let s = shared.clone();
-    let period = std::time::Duration::from_millis(1000 / hz as u64);
-    lp.timer_start(t, period, Some(period), move |lp, _| cron(lp, &s))?;
-    lp.unref(t.handle());
-    for sig in [libc::SIGINT, libc::SIGTERM] {
-        let s = shared.clone();
-        let h = lp.signal_start(sig, move |_, _, signum| stop_signal(&s, signum))?;
-        lp.unref(h.handle());
-    }
-    {
-        // Recorded once, when everything but the dataset is in place.
-        let mut srv = shared.borrow_mut();
-        let used = crate::alloc::used_memory();
-        srv.startup_memory = used.saturating_sub(loaded);
-        srv.peak_memory = used;
-    }
-    Ok(Prepared { lp, shared })
 }
 
 /// 40 random hex digits (Redis's `getRandomHexChars`): from

@@ -15,7 +15,7 @@
 //! `Type=notify`), the server sends `READY=1` once it listens and
 //! `STOPPING=1` when it stops.
 
-use super::{logging, prepare, Config};
+use super::{bind, logging, Config};
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
@@ -41,12 +41,14 @@ impl std::error::Error for Logged {}
 
 /// Runs the server until SHUTDOWN or a stop signal: sets up the log,
 /// daemonizes if asked, binds, writes the pid file, calls `announce` with
-/// the listening addresses, serves, and removes the pid file at the end.
-/// Must be called before the process starts any thread.
+/// the listening addresses, loads the dataset (answering clients with
+/// `-LOADING` meanwhile, as Redis does: `announce` comes before it),
+/// serves, and removes the pid file at the end. Must be called before the
+/// process starts any thread.
 ///
 /// # Errors
-/// A log file that cannot be opened, a failed fork, a bind failure, or the
-/// event loop's error.
+/// A log file that cannot be opened, a failed fork, a bind failure, a
+/// dataset that cannot be loaded, or the event loop's error.
 pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Result<()> {
     logging::init(&config.logfile, &config.loglevel)?;
     super::crash::install();
@@ -62,15 +64,16 @@ pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Re
         "auto" if std::env::var_os("UPSTART_JOB").is_none() => std::env::var_os("NOTIFY_SOCKET"),
         _ => None,
     };
-    let prepared = match prepare(config) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot start the server");
-            if let Some(d) = detached {
-                d.report(e.to_string().as_bytes());
-            }
-            return Err(io::Error::new(e.kind(), Logged(e)));
+    let fail = |e: io::Error, detached: Option<Detached>| {
+        tracing::error!(error = %e, "cannot start the server");
+        if let Some(d) = detached {
+            d.report(e.to_string().as_bytes());
         }
+        io::Error::new(e.kind(), Logged(e))
+    };
+    let mut prepared = match bind(config) {
+        Ok(p) => p,
+        Err(e) => return Err(fail(e, detached)),
     };
     if let Some(p) = &pidfile {
         // As Redis: a pid file that cannot be written is logged, not fatal.
@@ -78,7 +81,28 @@ pub fn serve(mut config: Config, announce: impl FnOnce(&[SocketAddr])) -> io::Re
             tracing::warn!(path = %p.display(), error = %e, "failed to write the PID file");
         }
     }
+    // Before the dataset loads: clients can connect while it does.
     announce(&prepared.local_addrs());
+    let loaded = match prepared.load() {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            // Closed before the error is logged, so that it is the log's
+            // last line (Redis's test suite reads it with `tail -1`).
+            drop(prepared);
+            if let Some(p) = &pidfile {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(fail(e, detached));
+        }
+    };
+    if !loaded {
+        // Stopped while loading: no "Ready" (the loop will not run).
+        let result = prepared.run();
+        if let Some(p) = &pidfile {
+            let _ = std::fs::remove_file(p);
+        }
+        return result;
+    }
     // Redis's words: scripts and container health checks wait for this
     // line in the log before they connect.
     tracing::info!("Ready to accept connections");

@@ -17,7 +17,7 @@ pub(super) fn persistence(srv: &Server, out: &mut String) {
         |kind: ChildKind| child.filter(|c| c.kind == kind).map_or(-1, |c| (srv.now_ms - c.started_ms) / 1000);
     let status = |failed: bool| if failed { "err" } else { "ok" };
     field!(out, "# Persistence");
-    field!(out, "loading:{}", p.loading as u8);
+    field!(out, "loading:{}", (p.loading || srv.load_state.is_some()) as u8);
     field!(out, "async_loading:0");
     let progress = &p.progress;
     let age = progress.cow_measured.map_or(0, |t| t.elapsed().as_secs());
@@ -59,5 +59,14 @@ pub(super) fn persistence(srv: &Server, out: &mut String) {
         field!(out, "aof_pending_bio_fsync:{}", fsyncing as u8);
         // Writes never wait for a slow fsync here, so none is delayed.
         field!(out, "aof_delayed_fsync:0");
+    }
+    if let Some(load) = &srv.load_state {
+        let (perc, eta) = load.perc_and_eta(srv.now_ms / 1000);
+        field!(out, "loading_start_time:{}", load.start_time);
+        field!(out, "loading_total_bytes:{}", load.total_bytes);
+        field!(out, "loading_rdb_used_mem:{}", load.rdb_used_mem);
+        field!(out, "loading_loaded_bytes:{}", load.loaded_bytes);
+        field!(out, "loading_loaded_perc:{perc:.2}");
+        field!(out, "loading_eta_seconds:{eta}");
     }
 }
