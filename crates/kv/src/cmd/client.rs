@@ -109,6 +109,9 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     use std::os::fd::AsRawFd;
     let mut flags = String::new();
     // Redis 7.0's letters, in its order.
+    if c.replica {
+        flags.push('S');
+    }
     if c.monitor {
         flags.push('O');
     }

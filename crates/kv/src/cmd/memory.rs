@@ -127,7 +127,7 @@ impl Overhead {
         let clients_normal =
             srv.clients.iter().flatten().map(|c| super::client::client_memory(c)).sum::<usize>()
                 + super::client::client_memory(me);
-        let aof_buffer = if srv.aof_enabled { srv.persist.aof.buf.capacity() } else { 0 };
+        let aof_buffer = if srv.aof_enabled { srv.persist.aof.log.buf.capacity() } else { 0 };
         // A dict's header lives in its `Db`, allocated at start: only the
         // tables and nodes count, which are 0 for an empty dict as in Redis.
         let tables = |usage: usize, header: usize| usage.saturating_sub(header);

@@ -242,21 +242,72 @@ pub fn debug_loadaof(ctx: &mut Ctx<'_>) {
 /// starts at once if no child runs, else the SYNC waits for the child to
 /// end and then for a new BGSAVE (see [`crate::persist::sync`]).
 fn sync(ctx: &mut Ctx<'_>) {
+    start_sync(ctx, false);
+}
+
+/// SYNC and PSYNC: the client waits for a snapshot that starts after this
+/// command, then (unless it said `REPLCONF rdb-only 1`) stays as a replica
+/// and gets every write (see `persist::repl`). PSYNC's arguments (the
+/// replication ID and offset to continue from) are not looked at: there
+/// is no backlog, so every PSYNC is a full resync.
+fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
     let (slot, id) = (ctx.c.slot, ctx.c.id);
-    crate::persist::sync::wait_for_snapshot(ctx.srv, slot, id);
-    // The reply comes when the snapshot is ready; nothing is sent now.
+    if ctx.srv.repl.is_replica(id) {
+        // Redis ignores a second SYNC on the same connection.
+        return;
+    }
+    crate::persist::sync::wait_for_snapshot(ctx.srv, slot, id, psync);
+    // The snapshot started now, with this client's own command running:
+    // its `+FULLRESYNC` comes from here. Otherwise it comes (or came)
+    // when its snapshot starts, and the file when it is written.
+    if let Some(line) = ctx.srv.repl.take_unsent(id) {
+        ctx.reply().raw(line.as_bytes());
+    }
+    if ctx.srv.repl.is_replica(id) {
+        ctx.c.replica = true;
+    }
 }
 
-/// PSYNC: a replica asking to replicate, which spindle cannot serve.
+/// PSYNC replid offset: answered with a full resync.
 fn psync(ctx: &mut Ctx<'_>) {
-    ctx.error("ERR spindle has no replication; SYNC sends a snapshot (redis-cli --rdb)");
+    start_sync(ctx, true);
 }
 
-/// REPLCONF: the options a replica or `redis-cli --rdb` sends before
-/// SYNC; each is accepted (`rdb-only` is what a SYNC here does anyway).
+/// REPLCONF option value ...: what a replica (or `redis-cli --rdb`) says
+/// before SYNC (`listening-port`, `ip-address`, `capa`, `rdb-only`) and,
+/// once attached, `ACK <offset>` each second, which gets no reply: it
+/// would land in the replica's stream. `GETACK` is for a master to send.
 fn replconf(ctx: &mut Ctx<'_>) {
     if ctx.argc() % 2 == 0 {
         return ctx.error(super::SYNTAX);
+    }
+    let id = ctx.c.id;
+    for i in (1..ctx.argc()).step_by(2) {
+        let opt = ctx.arg(i).to_ascii_lowercase();
+        let val = ctx.arg(i + 1);
+        match opt.as_slice() {
+            b"ack" => {
+                let offset = crate::util::num::parse_i64(val).unwrap_or(0).max(0) as u64;
+                let now = ctx.now_ms();
+                ctx.srv.repl.ack(id, offset, now);
+                return;
+            }
+            b"listening-port" => {
+                let Some(port) = crate::util::num::parse_i64(val).filter(|p| (0..=65535).contains(p)) else {
+                    return ctx.error(super::NOT_INTEGER);
+                };
+                ctx.srv.repl.handshake(id).listening_port = port as u16;
+            }
+            b"rdb-only" => match val {
+                b"0" | b"1" => ctx.srv.repl.handshake(id).rdb_only = val == b"1",
+                _ => return ctx.error(super::SYNTAX),
+            },
+            b"ip-address" | b"capa" | b"getack" => {}
+            _ => {
+                let o = String::from_utf8_lossy(ctx.arg(i)).into_owned();
+                return ctx.error(&format!("ERR Unrecognized REPLCONF option: {o}"));
+            }
+        }
     }
     ctx.ok()
 }

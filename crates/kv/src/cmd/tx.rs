@@ -325,12 +325,14 @@ fn exec(ctx: &mut Ctx<'_>) {
     ctx.reply().array_len(state.queue.len());
     // Blocking commands inside the transaction reply at once.
     ctx.c.deny_blocking = true;
-    let mark = ctx.srv.persist.aof.transaction_mark();
+    let mark = ctx.srv.persist.aof.log.transaction_mark();
+    let repl_mark = ctx.srv.repl.stream.transaction_mark();
     let nested = std::mem::replace(&mut ctx.srv.persist.in_exec, true);
     for &(called, ref args) in &state.queue {
         execute(ctx.srv, ctx.c, called, args.as_args());
     }
     ctx.srv.persist.in_exec = nested;
-    ctx.srv.persist.aof.wrap_transaction(mark);
+    ctx.srv.persist.aof.log.wrap_transaction(mark);
+    ctx.srv.repl.stream.wrap_transaction(repl_mark);
     ctx.c.deny_blocking = false;
 }

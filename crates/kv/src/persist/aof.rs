@@ -40,12 +40,7 @@ pub struct Aof {
     /// file while the rewrite runs, and the AOF is on once it is done.
     pub waiting_rewrite: bool,
     /// Commands not yet written to the file.
-    pub buf: Vec<u8>,
-    /// The database the file's stream has selected (`None`: unknown, the
-    /// next command writes a SELECT).
-    pub db: Option<usize>,
-    /// Commands fed so far (to see how many a transaction wrote).
-    pub fed: u64,
+    pub log: super::stream::CommandStream,
     /// Bytes written since the last fdatasync (everysec).
     pub fsync_pending: bool,
     /// When the last everysec fdatasync started (Unix ms).
@@ -73,11 +68,6 @@ pub struct Aof {
     /// The time (Unix seconds) of the last `#TS:` annotation written
     /// (Redis's `aof_cur_timestamp`).
     pub annotated_at: u64,
-    /// Where in `buf` the last SELECT written since the last
-    /// [`Aof::transaction_mark`] sits (start, end), so that a transaction's
-    /// MULTI goes after it, as Redis propagates MULTI with the first
-    /// command's database.
-    select_span: Option<(usize, usize)>,
 }
 
 impl Aof {
@@ -139,45 +129,8 @@ impl Aof {
     pub fn annotate(&mut self, now_s: u64) {
         if now_s > self.annotated_at {
             self.annotated_at = now_s;
-            self.buf.extend_from_slice(format!("#TS:{now_s}\r\n").as_bytes());
+            self.log.buf.extend_from_slice(format!("#TS:{now_s}\r\n").as_bytes());
         }
-    }
-
-    /// Appends a command (already in RESP) that ran against `db`.
-    pub fn feed(&mut self, db: usize, cmd: &[u8]) {
-        if self.db != Some(db) {
-            let start = self.buf.len();
-            self.buf.extend_from_slice(&select_cmd(db));
-            self.select_span = Some((start, self.buf.len()));
-            self.db = Some(db);
-        }
-        self.buf.extend_from_slice(cmd);
-        self.fed += 1;
-    }
-
-    /// Where a transaction's commands start in the buffer, for
-    /// [`Aof::wrap_transaction`]: (buffer length, commands fed).
-    pub fn transaction_mark(&mut self) -> (usize, u64) {
-        self.select_span = None;
-        (self.buf.len(), self.fed)
-    }
-
-    /// After EXEC: wraps what the transaction logged in MULTI ... EXEC,
-    /// as Redis 7.0 propagates it, when it logged two commands or more (a
-    /// single command is atomic by itself). A crash while the file was
-    /// being written could otherwise leave part of a transaction in it;
-    /// loading cuts off a MULTI that has no EXEC.
-    pub fn wrap_transaction(&mut self, (at, fed_before): (usize, u64)) {
-        if self.fed < fed_before + 2 || self.buf.len() < at {
-            return;
-        }
-        // The first command's SELECT stays in front: `SELECT; MULTI; ...`.
-        let at = match self.select_span {
-            Some((start, end)) if start == at => end,
-            _ => at,
-        };
-        self.buf.splice(at..at, b"*1\r\n$5\r\nMULTI\r\n".iter().copied());
-        self.buf.extend_from_slice(b"*1\r\n$4\r\nEXEC\r\n");
     }
 
     /// Writes the buffer to the file, and with `always` fdatasyncs it.
@@ -218,17 +171,17 @@ impl Aof {
     /// (false after a failed write, handled as [`flush`](Aof::flush) says;
     /// `exit_on_error` is the `always` policy's exit).
     fn write_buffer(&mut self, exit_on_error: bool) -> bool {
-        if self.buf.is_empty() {
+        if self.log.buf.is_empty() {
             return true;
         }
         if self.flush_sleep_us > 0 {
             std::thread::sleep(std::time::Duration::from_micros(self.flush_sleep_us));
         }
         let Some(f) = &mut self.file else {
-            self.buf.clear();
+            self.log.buf.clear();
             return true;
         };
-        if let Err(e) = f.write_all(&self.buf) {
+        if let Err(e) = f.write_all(&self.log.buf) {
             if let Err(t) = f.set_len(self.incr_size) {
                 tracing::error!(error = %t, "could not remove a short write from the AOF; it may not load");
             }
@@ -248,9 +201,9 @@ impl Aof {
         if self.write_error.take().is_some() {
             tracing::warn!("AOF write error looks solved, writes are accepted again");
         }
-        self.current_size += self.buf.len() as u64;
-        self.incr_size += self.buf.len() as u64;
-        self.buf.clear();
+        self.current_size += self.log.buf.len() as u64;
+        self.incr_size += self.log.buf.len() as u64;
+        self.log.buf.clear();
         true
     }
 
@@ -347,7 +300,7 @@ pub fn open_on_start(srv: &mut Server) -> io::Result<()> {
     aof.current_size = aof.base_size + m.incr.iter().map(|i| size(&i.name)).sum::<u64>();
     aof.manifest = m;
     aof.file = Some(f);
-    aof.db = None;
+    aof.log.db = None;
     aof.waiting_rewrite = false;
     if had_incr {
         tracing::info!(file = %incr, "opening AOF incr file on server start");
@@ -394,7 +347,7 @@ pub fn open_new_incr(srv: &mut Server) -> io::Result<()> {
         aof.manifest = m;
     }
     aof.incr_size = 0;
-    aof.db = None;
+    aof.log.db = None;
     aof.fsync_pending = false;
     Ok(())
 }
@@ -461,8 +414,8 @@ pub fn stop(srv: &mut Server) {
     }
     let aof = &mut srv.persist.aof;
     aof.file = None;
-    aof.buf.clear();
-    aof.db = None;
+    aof.log.buf.clear();
+    aof.log.db = None;
     aof.waiting_rewrite = false;
     aof.incr_size = 0;
     aof.write_error = None;

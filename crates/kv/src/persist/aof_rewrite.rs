@@ -247,7 +247,7 @@ pub(super) fn rewrite_done(srv: &mut Server, child: &Child, ok: bool) {
             if aof.waiting_rewrite {
                 // What the temporary incr file holds is in no manifest; the
                 // next try starts it again from an empty file.
-                aof.buf.clear();
+                aof.log.buf.clear();
                 aof.file = None;
                 let temp = manifest::temp_incr_name(&srv.config.appendfilename);
                 tracing::info!(file = %temp, "Removing the temp incr aof file");

@@ -27,7 +27,9 @@ pub mod childinfo;
 pub mod convert;
 pub mod manifest;
 pub mod propagate;
+pub mod repl;
 pub mod snapshot;
+pub mod stream;
 pub mod sync;
 pub mod sys;
 
@@ -253,12 +255,15 @@ pub fn before_sleep(srv: &mut Server) {
     srv.drain_expired(None);
     let policy = srv.config.appendfsync;
     srv.persist.aof.flush(policy);
+    // Replicas get this iteration's writes with its replies.
+    repl::flush(srv);
 }
 
 /// The persistence part of the cron: reaps a finished child, starts a
 /// scheduled or save-point BGSAVE or AOF rewrite, and runs the everysec
 /// fsync.
 pub fn cron(srv: &mut Server) {
+    repl::cron(srv);
     let now = srv.now_ms;
     srv.persist.aof.cron_fsync(now);
     if let Some(child) = srv.persist.child.clone() {

@@ -48,7 +48,7 @@ pub fn after_command(
     }
     // EXEC's commands were logged one by one as they ran (and EXEC wraps
     // them in MULTI ... EXEC itself); EXEC must not be logged again.
-    if srv.persist.loading || !srv.persist.aof.is_on() || cmd.name == "exec" {
+    if srv.persist.loading || !(srv.persist.aof.is_on() || srv.repl.active()) || cmd.name == "exec" {
         return;
     }
     let mut out = Vec::new();
@@ -68,20 +68,25 @@ pub fn after_command(
 /// Logs `DEL key` for a key that expired (lazily or in the active cycle),
 /// so that replaying the AOF deletes it too.
 pub fn log_expired(srv: &mut Server, db: usize, key: &[u8]) {
-    if srv.persist.aof.is_on() && !srv.persist.loading {
+    if (srv.persist.aof.is_on() || srv.repl.active()) && !srv.persist.loading {
         let mut out = Vec::new();
         encode_command(&mut out, [&b"DEL"[..], key].into_iter());
         feed(srv, db, &out);
     }
 }
 
-/// Appends `cmd` to the AOF buffer, after a timestamp annotation when
-/// they are on and due.
+/// Appends `cmd` to the AOF buffer (after a timestamp annotation when
+/// they are on and due) and to the replication stream, each if in use.
 fn feed(srv: &mut Server, db: usize, cmd: &[u8]) {
-    if srv.config.aof_timestamp_enabled {
-        srv.persist.aof.annotate((srv.now_ms / 1000) as u64);
+    if srv.persist.aof.is_on() {
+        if srv.config.aof_timestamp_enabled {
+            srv.persist.aof.annotate((srv.now_ms / 1000) as u64);
+        }
+        srv.persist.aof.log.feed(db, cmd);
     }
-    srv.persist.aof.feed(db, cmd);
+    if srv.repl.active() {
+        srv.repl.stream.feed(db, cmd);
+    }
 }
 
 fn has_expire_option(opts: &[&[u8]]) -> bool {

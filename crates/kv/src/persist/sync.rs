@@ -1,8 +1,8 @@
-//! Clients waiting for a snapshot after SYNC (see `cmd::persist`'s
-//! `sync`): each waits for a BGSAVE that starts after its SYNC, then gets
-//! the file as one bulk payload and is closed, as a replica's full sync
-//! starts but without the command stream after it (spindle has no
-//! replication). This is what `redis-cli --rdb` reads.
+//! Clients waiting for a snapshot after SYNC or PSYNC (see
+//! `cmd::persist`'s `sync`): each waits for a BGSAVE that starts after its
+//! request, then gets the file as one bulk payload. A replica then stays
+//! and gets the command stream (see [`super::repl`]); a client that said
+//! `REPLCONF rdb-only 1` (`redis-cli --rdb`) is closed after the file.
 //!
 //! The file is not read into memory: the client's reply carries the bulk
 //! header and then streams the open file with `sendfile` as its socket
@@ -23,14 +23,17 @@ pub struct Waiter {
     pub id: u64,
     /// The BGSAVE it waits for.
     pub pid: Option<i32>,
+    /// It sent PSYNC (it is told `+FULLRESYNC` when its BGSAVE starts),
+    /// not SYNC.
+    pub psync: bool,
 }
 
 /// Registers client (`slot`, `id`) for the next snapshot, starting a
 /// BGSAVE now when no child runs. A running BGSAVE began before this
 /// SYNC, so its file would not hold the writes acknowledged just before
 /// it: the client waits for it to end and a new one.
-pub fn wait_for_snapshot(srv: &mut Server, slot: usize, id: u64) {
-    srv.persist.sync_waiters.push(Waiter { slot, id, pid: None });
+pub fn wait_for_snapshot(srv: &mut Server, slot: usize, id: u64, psync: bool) {
+    srv.persist.sync_waiters.push(Waiter { slot, id, pid: None, psync });
     start_if_idle(srv);
 }
 
@@ -40,6 +43,15 @@ pub fn start_if_idle(srv: &mut Server) {
     if srv.persist.child.is_some() || srv.persist.sync_waiters.iter().all(|w| w.pid.is_some()) {
         return;
     }
+    // The replicas among them start taking the stream at the fork.
+    let starting: Vec<(usize, u64, bool)> = srv
+        .persist
+        .sync_waiters
+        .iter()
+        .filter(|w| w.pid.is_none())
+        .map(|w| (w.slot, w.id, w.psync))
+        .collect();
+    super::repl::attach(srv, &starting);
     match super::snapshot::bgsave(srv) {
         Ok(()) => {
             let pid = srv.persist.child.as_ref().map(|c| c.pid);
@@ -51,6 +63,7 @@ pub fn start_if_idle(srv: &mut Server) {
             let waiters: Vec<Waiter> = std::mem::take(&mut srv.persist.sync_waiters);
             let msg = format!("-ERR can't start a BGSAVE for SYNC: {e}\r\n");
             for w in waiters {
+                super::repl::snapshot_failed(srv, w.id);
                 send(srv, w, msg.as_bytes(), None);
             }
         }
@@ -86,11 +99,32 @@ pub fn snapshot_done(srv: &mut Server, pid: i32, ok: bool) {
         match tail {
             Ok(t) => {
                 tracing::info!(client = w.id, bytes = t.end, "sending the snapshot to a SYNC client");
-                send(srv, w, format!("${}\r\n", t.end).as_bytes(), Some(t));
+                let header = format!("${}\r\n", t.end);
+                match super::repl::snapshot_sent(srv, w.slot, w.id) {
+                    Some(stream) => stream_to(srv, w, header.as_bytes(), t, stream),
+                    None => send(srv, w, header.as_bytes(), Some(t)),
+                }
             }
-            Err(msg) => send(srv, w, msg.as_bytes(), None),
+            Err(msg) => {
+                super::repl::snapshot_failed(srv, w.id);
+                send(srv, w, msg.as_bytes(), None)
+            }
         }
     }
+}
+
+/// Queues the snapshot for a replica, then the stream it missed while the
+/// snapshot was written; the connection stays open for the rest.
+fn stream_to(srv: &mut Server, w: Waiter, header: &[u8], tail: FileTail, stream: Vec<u8>) {
+    let Some(mut c) = srv.clients.get_mut(w.slot).and_then(Option::take) else { return };
+    if c.id == w.id {
+        c.out.extend_from_slice(header);
+        c.tail = Some(tail);
+        c.after_tail = stream;
+        c.replica = true;
+        srv.queue_write(w.slot, &mut c);
+    }
+    srv.clients[w.slot] = Some(c);
 }
 
 /// Queues `bytes` for the waiter's client, if it is still connected, and

@@ -84,6 +84,12 @@ pub struct Client {
     /// snapshot), sent from the page cache with `sendfile` rather than
     /// copied into `out`.
     pub tail: Option<FileTail>,
+    /// Bytes to send once `tail` is sent (a replica's stream after its
+    /// snapshot).
+    pub after_tail: Vec<u8>,
+    /// An attached replica (CLIENT LIST's `S`; the `slave` output-buffer
+    /// limits; never closed for idleness).
+    pub replica: bool,
     /// On the server's pending-writes list.
     pub pending_write: bool,
     /// Waiting for writable events.
@@ -190,6 +196,8 @@ impl Client {
             out: Vec::new(),
             sent: 0,
             tail: None,
+            after_tail: Vec::new(),
+            replica: false,
             pending_write: false,
             wants_write: false,
             close_after_reply: false,
@@ -234,7 +242,17 @@ impl Client {
     /// Reply bytes waiting in `out` (what CLIENT LIST's `obl` and the
     /// output-buffer limits count; a streamed file is not in memory).
     pub fn buffered_output(&self) -> usize {
-        self.out.len() - self.sent
+        self.out.len() - self.sent + self.after_tail.len()
+    }
+
+    /// Queues `bytes` to go out after everything already queued, a
+    /// streamed file included.
+    pub fn queue_after_file(&mut self, bytes: &[u8]) {
+        if self.tail.is_some() {
+            self.after_tail.extend_from_slice(bytes);
+        } else {
+            self.out.extend_from_slice(bytes);
+        }
     }
 
     /// Marks `out[from..]`, just written, as a pub/sub push that reaches
@@ -459,7 +477,12 @@ fn send_tail(c: &mut Client) -> WriteOutcome {
         }
     }
     c.tail = None;
-    WriteOutcome::Done
+    if c.after_tail.is_empty() {
+        return WriteOutcome::Done;
+    }
+    c.out = std::mem::take(&mut c.after_tail);
+    c.sent = 0;
+    write_to_client(c)
 }
 
 /// The cron's look at one client's query buffer (Redis's

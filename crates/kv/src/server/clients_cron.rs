@@ -81,7 +81,12 @@ pub(super) fn run(srv: &mut Server) {
 }
 
 /// Whether `timeout` closes `c`: idle for more than `max_idle_ms`, and not
-/// a subscriber, a monitor, blocked or held by CLIENT PAUSE.
+/// a subscriber, a monitor, a replica, blocked or held by CLIENT PAUSE.
 fn idle_too_long(c: &client::Client, now: i64, max_idle_ms: i64) -> bool {
-    !c.blocked && !c.postponed && !c.monitor && c.subs.total() == 0 && now - c.last_interaction > max_idle_ms
+    !c.blocked
+        && !c.postponed
+        && !c.monitor
+        && !c.replica
+        && c.subs.total() == 0
+        && now - c.last_interaction > max_idle_ms
 }

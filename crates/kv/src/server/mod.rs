@@ -182,6 +182,8 @@ pub struct Server {
     pub watches: cmd::tx::Watches,
     /// What the server did to its `oom_score_adj` (see [`oom`]).
     pub oom: oom::OomScore,
+    /// Replicas and the stream they get (see [`crate::persist::repl`]).
+    pub repl: crate::persist::repl::Replication,
     /// MIGRATE's connections, kept for reuse.
     pub migrate_sockets: crate::cmd::migrate::Sockets,
     /// The clients in MONITOR mode.
@@ -295,6 +297,7 @@ impl Server {
             watches: cmd::tx::Watches::default(),
             oom: oom::OomScore::default(),
             migrate_sockets: Default::default(),
+            repl: Default::default(),
             monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
             clients_cron_cursor: 0,

@@ -335,7 +335,13 @@ impl Server {
 /// `client-output-buffer-limit` (normal, or pub/sub for a subscribed
 /// client) and marks it to be closed if it is over; true if it is.
 pub fn enforce_output_limit(c: &mut Client, limits: &[OutputLimit; 3], now_ms: i64) -> bool {
-    let class = if c.subs.total() > 0 { 2 } else { 0 };
+    let class = if c.replica {
+        1
+    } else if c.subs.total() > 0 {
+        2
+    } else {
+        0
+    };
     let lim = limits[class];
     let used = c.buffered_output() as u64;
     let hard = lim.hard > 0 && used >= lim.hard;

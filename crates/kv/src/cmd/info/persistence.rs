@@ -55,7 +55,7 @@ pub(super) fn persistence(srv: &Server, out: &mut String) {
         field!(out, "aof_current_size:{}", aof.current_size);
         field!(out, "aof_base_size:{}", aof.base_size);
         field!(out, "aof_pending_rewrite:{}", p.aof_rewrite_scheduled as u8);
-        field!(out, "aof_buffer_length:{}", aof.buf.len());
+        field!(out, "aof_buffer_length:{}", aof.log.buf.len());
         field!(out, "aof_pending_bio_fsync:{}", fsyncing as u8);
         // Writes never wait for a slow fsync here, so none is delayed.
         field!(out, "aof_delayed_fsync:0");

@@ -66,16 +66,20 @@ pub(super) fn stats(srv: &Server, out: &mut String) {
     field!(out, "reply_buffer_expands:0");
 }
 
-/// `# Replication`: a master with no replicas and no backlog.
+/// `# Replication`: a master, its replicas, and no backlog.
 pub(super) fn replication(srv: &Server, out: &mut String) {
     let backlog = srv.config.inert.get("repl-backlog-size").map_or("1048576", String::as_str);
     field!(out, "# Replication");
     field!(out, "role:master");
-    field!(out, "connected_slaves:0");
+    let replicas = srv.repl.info_lines(srv);
+    field!(out, "connected_slaves:{}", replicas.len());
+    for (i, line) in replicas.iter().enumerate() {
+        field!(out, "slave{i}:{line}");
+    }
     field!(out, "master_failover_state:no-failover");
     field!(out, "master_replid:{}", srv.replid);
     field!(out, "master_replid2:{:040x}", 0);
-    field!(out, "master_repl_offset:0");
+    field!(out, "master_repl_offset:{}", srv.repl.master_offset());
     field!(out, "second_repl_offset:-1");
     field!(out, "repl_backlog_active:0");
     field!(out, "repl_backlog_size:{backlog}");

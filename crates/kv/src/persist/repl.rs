@@ -1,0 +1,275 @@
+//! The master's side of replication: a replica (a redis-server started
+//! with `replicaof`, or `redis-cli --replica`) gets a snapshot and then
+//! every write, as a command stream, for as long as it stays connected.
+//!
+//! # A full resynchronization
+//!
+//! 1. The replica says `PSYNC <id> <offset>` (or the older `SYNC`). There
+//!    is no backlog to continue from, so every PSYNC is answered with a
+//!    full resync: `+FULLRESYNC <replid> <offset>`, sent when the BGSAVE
+//!    that will serve it forks (see [`super::sync`]).
+//! 2. From that fork on, every write the server does is also appended to
+//!    this replica's *pending* stream: the snapshot holds the data as of
+//!    the fork, and the stream holds everything after it, so snapshot plus
+//!    stream is exactly the master's data, with nothing lost or applied
+//!    twice. This is why the stream must start at the fork, not at PSYNC
+//!    (a BGSAVE already running when PSYNC came is waited out).
+//! 3. When the snapshot is written, it is sent as `$<len>\r\n<bytes>`
+//!    from the file (`sendfile`), and the pending stream right after it.
+//!    From then on the replica is *online*: each write is added to its
+//!    output buffer as the command runs, and goes out before the loop
+//!    sleeps, with the replies.
+//!
+//! The stream is the AOF's format ([`super::stream::CommandStream`]):
+//! SELECT when the database changes, commands rewritten to be
+//! deterministic (relative TTLs made absolute, expired keys as DEL),
+//! transactions in MULTI ... EXEC. Every `repl-ping-replica-period`
+//! (10 s) a PING is added, so a replica can tell a quiet master from a
+//! dead link (it drops the link after `repl-timeout` of silence). The
+//! replica's `REPLCONF ACK <offset>` messages, once a second, get no reply
+//! (a reply would land in the replica's stream); the offset is shown in
+//! INFO.
+//!
+//! Not here: partial resynchronization (no backlog: a reconnecting
+//! replica resyncs in full), diskless sync, WAIT, and being a replica.
+
+use super::stream::CommandStream;
+use crate::server::Server;
+use std::collections::HashMap;
+
+/// What a client said in `REPLCONF` before its SYNC.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Handshake {
+    /// `REPLCONF listening-port`: where the replica itself listens (INFO).
+    pub listening_port: u16,
+    /// `REPLCONF rdb-only 1` (`redis-cli --rdb`): only the snapshot is
+    /// wanted; the connection closes after it.
+    pub rdb_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Waiting for its snapshot; the stream accumulates in `pending`.
+    WaitSnapshot,
+    /// Receiving the snapshot and then the stream, as its output.
+    Online,
+}
+
+#[derive(Debug)]
+struct Replica {
+    slot: usize,
+    id: u64,
+    state: State,
+    pending: Vec<u8>,
+    listening_port: u16,
+    /// The offset of its last `REPLCONF ACK`.
+    ack_offset: u64,
+    /// When that came (Unix ms).
+    ack_ms: i64,
+}
+
+/// The replication state of a master.
+#[derive(Debug, Default)]
+pub struct Replication {
+    /// The stream's bytes produced since the last [`flush`].
+    pub stream: CommandStream,
+    /// Bytes of stream produced so far (`master_repl_offset`).
+    pub offset: u64,
+    replicas: Vec<Replica>,
+    handshakes: HashMap<u64, Handshake>,
+    last_ping_ms: i64,
+    /// `+FULLRESYNC` lines for a client whose own PSYNC started the
+    /// snapshot (it is out of the client table while its command runs):
+    /// its command handler sends them.
+    unsent: Vec<(u64, String)>,
+}
+
+impl Replication {
+    /// Whether writes must be streamed: some replica is attached.
+    pub fn active(&self) -> bool {
+        !self.replicas.is_empty()
+    }
+
+    /// The master offset, the stream not yet flushed included.
+    pub fn master_offset(&self) -> u64 {
+        self.offset + self.stream.buf.len() as u64
+    }
+
+    /// Records `REPLCONF` options of client `id`.
+    pub fn handshake(&mut self, id: u64) -> &mut Handshake {
+        self.handshakes.entry(id).or_default()
+    }
+
+    /// What client `id` said in REPLCONF, if anything.
+    pub fn handshake_of(&self, id: u64) -> Handshake {
+        self.handshakes.get(&id).copied().unwrap_or_default()
+    }
+
+    /// Whether client `id` is an attached replica (its REPLCONF ACKs get no
+    /// reply).
+    pub fn is_replica(&self, id: u64) -> bool {
+        self.replicas.iter().any(|r| r.id == id)
+    }
+
+    /// The `+FULLRESYNC` line for client `id` that [`attach`] could not
+    /// queue because `id`'s own command is running.
+    pub fn take_unsent(&mut self, id: u64) -> Option<String> {
+        let i = self.unsent.iter().position(|(c, _)| *c == id)?;
+        Some(self.unsent.swap_remove(i).1)
+    }
+
+    /// A `REPLCONF ACK` from replica `id`.
+    pub fn ack(&mut self, id: u64, offset: u64, now_ms: i64) {
+        if let Some(r) = self.replicas.iter_mut().find(|r| r.id == id) {
+            r.ack_offset = offset;
+            r.ack_ms = now_ms;
+        }
+    }
+
+    /// INFO's `connected_slaves` and `slaveN:` lines: (ip, listening
+    /// port, state, ack offset, lag in seconds) for each replica.
+    pub fn info_lines(&self, srv: &Server) -> Vec<String> {
+        self.replicas
+            .iter()
+            .filter_map(|r| {
+                let c = srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id)?;
+                let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+                let state = if r.state == State::Online { "online" } else { "wait_bgsave" };
+                let lag = if r.ack_ms == 0 { 0 } else { (srv.now_ms - r.ack_ms).max(0) / 1000 };
+                Some(format!(
+                    "ip={ip},port={},state={state},offset={},lag={lag}",
+                    r.listening_port, r.ack_offset
+                ))
+            })
+            .collect()
+    }
+}
+
+/// A BGSAVE for SYNC clients is forking now: each of `clients` (slot, id,
+/// sent PSYNC) that wants the stream becomes a replica waiting for that
+/// snapshot, and one that sent PSYNC is told `+FULLRESYNC`. Called just
+/// before the fork, so that the stream produced so far (already in the
+/// snapshot) goes to the replicas attached before, not to these.
+pub fn attach(srv: &mut Server, clients: &[(usize, u64, bool)]) {
+    flush(srv);
+    let offset = srv.repl.offset;
+    for &(slot, id, psync) in clients {
+        let hs = srv.repl.handshake_of(id);
+        if psync {
+            let line = format!("+FULLRESYNC {} {offset}\r\n", srv.replid);
+            if !with_client(srv, slot, id, |c| c.out.extend_from_slice(line.as_bytes())) {
+                srv.repl.unsent.push((id, line));
+            }
+        }
+        if hs.rdb_only {
+            continue;
+        }
+        with_client(srv, slot, id, |c| c.replica = true);
+        srv.repl.replicas.push(Replica {
+            slot,
+            id,
+            state: State::WaitSnapshot,
+            pending: Vec::new(),
+            listening_port: hs.listening_port,
+            ack_offset: 0,
+            ack_ms: 0,
+        });
+        // The stream restarts for the newcomers: a SELECT comes first.
+        srv.repl.stream.db = None;
+        if srv.repl.replicas.len() == 1 {
+            // The first PING a period from now, as Redis's cron would.
+            srv.repl.last_ping_ms = srv.now_ms;
+        }
+        tracing::info!(client = id, "Replica asks for synchronization; full resync at offset {offset}");
+    }
+}
+
+/// The snapshot for replica (`slot`, `id`) is about to be sent: returns
+/// the stream it missed meanwhile (to follow the snapshot), and marks it
+/// online. `None` if the client is not a replica (an rdb-only SYNC).
+pub fn snapshot_sent(srv: &mut Server, slot: usize, id: u64) -> Option<Vec<u8>> {
+    flush(srv);
+    let r = srv.repl.replicas.iter_mut().find(|r| r.slot == slot && r.id == id)?;
+    r.state = State::Online;
+    tracing::info!(client = id, "Synchronization with replica succeeded");
+    Some(std::mem::take(&mut r.pending))
+}
+
+/// The snapshot for replica `id` failed: it is dropped (its connection
+/// gets the error and closes).
+pub fn snapshot_failed(srv: &mut Server, id: u64) {
+    srv.repl.replicas.retain(|r| r.id != id);
+}
+
+/// Moves the stream produced since the last flush to every replica: into
+/// its pending stream while it waits for its snapshot, into its output
+/// once online. Replicas whose connection is gone are forgotten here.
+/// Called before the loop sleeps, and before a replica attaches.
+pub fn flush(srv: &mut Server) {
+    if srv.repl.stream.buf.is_empty() {
+        return;
+    }
+    let buf = std::mem::take(&mut srv.repl.stream.buf);
+    srv.repl.offset += buf.len() as u64;
+    let mut replicas = std::mem::take(&mut srv.repl.replicas);
+    replicas.retain_mut(|r| match r.state {
+        State::WaitSnapshot => {
+            // An empty slot may be the client whose command is running;
+            // the cron drops a replica whose connection is really gone.
+            let taken = srv.clients.get(r.slot).and_then(Option::as_ref).is_some_and(|c| c.id != r.id);
+            if !taken {
+                r.pending.extend_from_slice(&buf);
+            }
+            !taken
+        }
+        State::Online => with_client(srv, r.slot, r.id, |c| c.queue_after_file(&buf)),
+    });
+    srv.repl.replicas = replicas;
+    let mut buf = buf;
+    buf.clear();
+    srv.repl.stream.buf = buf;
+}
+
+/// From the cron: forgets handshakes of clients that are gone, and feeds
+/// the periodic PING (every `repl-ping-replica-period` seconds) while
+/// replicas are attached.
+pub fn cron(srv: &mut Server) {
+    let clients = &srv.clients;
+    srv.repl.handshakes.retain(|id, _| clients.iter().flatten().any(|c| c.id == *id));
+    // No command runs now: a replica not in its slot is gone.
+    srv.repl.replicas.retain(|r| clients.get(r.slot).and_then(Option::as_ref).is_some_and(|c| c.id == r.id));
+    if !srv.repl.active() {
+        return;
+    }
+    let period_ms = srv
+        .config
+        .inert
+        .get("repl-ping-replica-period")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(10)
+        .max(1)
+        * 1000;
+    if srv.now_ms - srv.repl.last_ping_ms >= period_ms {
+        srv.repl.last_ping_ms = srv.now_ms;
+        // No SELECT for a PING: it reads no database.
+        srv.repl.stream.buf.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");
+    }
+}
+
+/// Runs `f` on client (`slot`, `id`) and queues its output; `false` if it
+/// is gone.
+fn with_client(
+    srv: &mut Server,
+    slot: usize,
+    id: u64,
+    f: impl FnOnce(&mut crate::server::client::Client),
+) -> bool {
+    let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) else { return false };
+    let alive = c.id == id;
+    if alive {
+        f(&mut c);
+        srv.queue_write(slot, &mut c);
+    }
+    srv.clients[slot] = Some(c);
+    alive
+}

@@ -1,0 +1,144 @@
+//! Replication, the master's side: a replica gets the snapshot and then
+//! every write as a command stream. Checked with a real redis-server
+//! replica and with a raw SYNC client (what `redis-cli --replica` is).
+
+mod common;
+
+use common::redis_server::RedisServer;
+use common::{conn, q, start, start_with, wait_until, Raw};
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpStream;
+
+/// Reads the stream after SYNC: the bulk header and snapshot, then returns
+/// a reader positioned at the command stream.
+fn skip_snapshot(raw: &Raw) -> BufReader<TcpStream> {
+    let mut rd = BufReader::new(raw.stream.try_clone().unwrap());
+    let mut line = String::new();
+    while !line.starts_with('$') {
+        line.clear();
+        rd.read_line(&mut line).expect("the bulk header");
+    }
+    let len: usize = line.trim()[1..].parse().expect("a bulk length");
+    let mut rdb = vec![0; len];
+    rd.read_exact(&mut rdb).expect("the snapshot");
+    assert!(rdb.starts_with(b"REDIS"), "an RDB file");
+    rd
+}
+
+/// Reads exactly `want.len()` bytes of stream and compares them.
+fn expect_stream(rd: &mut BufReader<TcpStream>, want: &str) {
+    let mut got = vec![0; want.len()];
+    rd.read_exact(&mut got).expect("the stream");
+    assert_eq!(String::from_utf8_lossy(&got), want);
+}
+
+#[test]
+fn a_sync_client_gets_the_snapshot_then_every_write_in_order() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["SET", "before", "1"]);
+    let mut replica = Raw::connect(&srv);
+    replica.send(b"SYNC\r\n");
+    let mut rd = skip_snapshot(&replica);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let _: () = q(&mut c, &["SELECT", "2"]);
+    let _: i64 = q(&mut c, &["RPUSH", "l", "a"]);
+    let _: () = q(&mut c, &["MULTI"]);
+    let _: () = q(&mut c, &["INCR", "n"]);
+    let _: () = q(&mut c, &["INCR", "n"]);
+    let _: Vec<i64> = q(&mut c, &["EXEC"]);
+    // Reads and writes that change nothing are not streamed.
+    let _: Option<String> = q(&mut c, &["GET", "k"]);
+    let _: i64 = q(&mut c, &["DEL", "nosuch"]);
+    let _: i64 = q(&mut c, &["EXPIRE", "l", "100"]);
+    let at: i64 = q(&mut c, &["PEXPIRETIME", "l"]);
+    expect_stream(
+        &mut rd,
+        &format!(
+            "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n\
+             *2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$5\r\nRPUSH\r\n$1\r\nl\r\n$1\r\na\r\n\
+             *1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\n*1\r\n$4\r\nEXEC\r\n\
+             *3\r\n$9\r\nPEXPIREAT\r\n$1\r\nl\r\n${}\r\n{at}\r\n",
+            at.to_string().len()
+        ),
+    );
+    let list: String = q(&mut c, &["CLIENT", "LIST"]);
+    assert!(list.lines().any(|l| l.contains("flags=S") && l.contains("cmd=sync")), "{list}");
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut c).unwrap();
+    assert!(info.contains("connected_slaves:1"), "{info}");
+    assert!(info.contains("slave0:ip=127.0.0.1,port=0,state=online"), "{info}");
+}
+
+#[test]
+fn writes_made_while_the_snapshot_is_written_follow_it() {
+    let srv = start();
+    let mut c = conn(&srv);
+    for i in 0..5 {
+        let _: () = q(&mut c, &["SET", &format!("k{i}"), "old"]);
+    }
+    // The child sleeps 20 ms per key: the snapshot takes 100 ms.
+    let _: () = q(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "20000"]);
+    let mut replica = Raw::connect(&srv);
+    replica.roundtrip(b"REPLCONF listening-port 7777\r\n", b"+OK\r\n");
+    replica.send(b"PSYNC ? -1\r\n");
+    let mut rd = BufReader::new(replica.stream.try_clone().unwrap());
+    let mut line = String::new();
+    rd.read_line(&mut line).unwrap();
+    assert!(line.starts_with("+FULLRESYNC ") && line.trim_end().ends_with(" 0"), "{line:?}");
+    // The snapshot is being written now: this write is not in it.
+    let _: () = q(&mut c, &["SET", "k0", "new"]);
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut c).unwrap();
+    assert!(info.contains("port=7777,state=wait_bgsave"), "{info}");
+    let mut line = String::new();
+    rd.read_line(&mut line).unwrap();
+    let len: usize = line.trim()[1..].parse().unwrap();
+    let mut rdb = vec![0; len];
+    rd.read_exact(&mut rdb).unwrap();
+    expect_stream(&mut rd, "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$2\r\nk0\r\n$3\r\nnew\r\n");
+    // ACKs get no reply (it would land in the replica's stream).
+    replica.send(b"REPLCONF ACK 42\r\n");
+    let _: () = q(&mut c, &["SET", "after", "1"]);
+    expect_stream(&mut rd, "*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n");
+    wait_until("the ACK is shown", || {
+        let info: String = redis::cmd("INFO").arg("replication").query(&mut c).unwrap();
+        info.contains("offset=42")
+    });
+}
+
+#[test]
+fn a_redis_server_replica_follows_a_spindle_master() {
+    let master = start_with(|cfg| cfg.hz = 100);
+    let mut m = conn(&master);
+    let _: () = q(&mut m, &["SET", "before", "1"]);
+    let _: i64 = q(&mut m, &["HSET", "h", "f", "v"]);
+    let port = master.addr().port().to_string();
+    let replica = RedisServer::start(&["--replicaof", "127.0.0.1", &port]);
+    let mut r = replica.conn();
+    wait_until("the replica's link is up", || {
+        let info: String = redis::cmd("INFO").arg("replication").query(&mut r).unwrap();
+        info.contains("master_link_status:up")
+    });
+    let _: () = q(&mut m, &["SET", "after", "2", "EX", "1000"]);
+    let _: () = q(&mut m, &["SELECT", "4"]);
+    let _: i64 = q(&mut m, &["SADD", "s", "x", "y"]);
+    let _: f64 = q(&mut m, &["INCRBYFLOAT", "f", "1.5"]);
+    let _: () = q(&mut m, &["FLUSHDB"]);
+    let _: i64 = q(&mut m, &["ZADD", "z", "1", "a"]);
+    let _: () = q(&mut m, &["SELECT", "0"]);
+    let _: i64 = q(&mut m, &["DEL", "before"]);
+    wait_until("the writes reach the replica", || {
+        let _: () = q(&mut r, &["SELECT", "4"]);
+        let z: Vec<String> = q(&mut r, &["ZRANGE", "z", "0", "-1"]);
+        let _: () = q(&mut r, &["SELECT", "0"]);
+        z == ["a"]
+    });
+    let _: () = q(&mut r, &["SELECT", "0"]);
+    assert_eq!(q::<Option<String>>(&mut r, &["GET", "before"]), None);
+    assert_eq!(q::<String>(&mut r, &["GET", "after"]), "2");
+    assert!(q::<i64>(&mut r, &["TTL", "after"]) > 990);
+    assert_eq!(q::<String>(&mut r, &["HGET", "h", "f"]), "v");
+    let _: () = q(&mut r, &["SELECT", "4"]);
+    assert_eq!(q::<i64>(&mut r, &["DBSIZE"]), 1, "FLUSHDB and the set before it replicated");
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut m).unwrap();
+    assert!(info.contains("connected_slaves:1") && info.contains("state=online"), "{info}");
+}
