@@ -436,3 +436,26 @@ fn timeouts_round_up_to_a_millisecond_and_parse_as_redis() {
     );
     check(&mut r, &["BLMPOP", "x", "1", "k", "LEFT"], "-ERR timeout is not a float or out of range\r\n");
 }
+
+#[test]
+fn a_key_that_expired_during_a_slow_exec_does_not_serve_a_blocked_pop() {
+    // Redis's unit/type/list "MULTI + LPUSH + EXPIRE + DEBUG SLEEP on
+    // blocked client": by the time EXEC ends, the pushed key's TTL has run
+    // out, so the blocked client must stay blocked (not pop an expired
+    // value), and the key is deleted.
+    let srv = start();
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let mut popper = block(&srv, &mut c, &["BRPOP", "k", "0"]);
+    let _: () = q(&mut c, &["MULTI"]);
+    let _: () = q(&mut c, &["RPUSH", "k", "hello"]);
+    let _: () = q(&mut c, &["PEXPIRE", "k", "100"]);
+    let _: () = q(&mut c, &["DEBUG", "SLEEP", "0.2"]);
+    let _: Vec<redis::Value> = q(&mut c, &["EXEC"]);
+    assert_eq!(blocked(&mut c), 1, "still blocked");
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 0, "the expired key is gone");
+    let list: String = q(&mut c, &["CLIENT", "LIST"]);
+    let id = list.lines().find(|l| l.contains("cmd=brpop")).and_then(|l| l.split(' ').next()).unwrap();
+    let _: i64 = q(&mut c, &["CLIENT", "UNBLOCK", id.trim_start_matches("id=")]);
+    expect(&mut popper, "*-1\r\n");
+}

@@ -197,6 +197,7 @@ pub fn handle_ready(srv: &mut Server, mut cur: Option<&mut Client>) {
     let mut deferred = Vec::new();
     while let Some((db, key)) = srv.blocking.ready.pop_front() {
         srv.blocking.ready_set.remove(&(db, key.clone()));
+        srv.refresh_now();
         for id in srv.blocking.waiters(db, &key) {
             let Some((want, slot)) = srv.blocking.clients.get(&id).map(|b| (b.want, b.slot)) else {
                 continue;

@@ -342,6 +342,17 @@ impl Server {
         self.command_clock = now;
     }
 
+    /// Refreshes the cached time only, leaving the running command's
+    /// timing alone: serving blocked clients after a command looks keys up
+    /// at the time it serves them (Redis's `updateCachedTime` in
+    /// `handleClientsBlockedOnKeys`), so a key whose TTL ran out during a
+    /// slow EXEC is expired, not popped.
+    pub(crate) fn refresh_now(&mut self) {
+        let since = std::time::Instant::now().saturating_duration_since(self.clock_base.1).as_micros() as i64;
+        self.now_ms = (self.clock_base.0 + since).div_euclid(1000);
+        self.lru_clock = lru_clock_of(self.now_ms);
+    }
+
     /// Re-reads the wall clock (from the cron), so the cached Unix time
     /// follows changes to the system time.
     fn rebase_clock(&mut self) {
