@@ -112,6 +112,9 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     if c.replica {
         flags.push('S');
     }
+    if c.master {
+        flags.push('M');
+    }
     if c.monitor {
         flags.push('O');
     }

@@ -253,6 +253,11 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
             return reject(srv, c, Some(called), &msg);
         }
     }
+    // A replica's data is its master's: other clients may only read
+    // (`replica-read-only yes`).
+    if srv.master.is_some() && !c.must_obey && replica_refuses(c, cmd) {
+        return reject(srv, c, Some(called), "READONLY You can't write against a read only replica.");
+    }
     if subscriber_refuses(c, cmd) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -274,6 +279,14 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     }
     execute(srv, c, called, args);
     crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
+}
+
+/// Whether a replica refuses `cmd` from a client other than its master:
+/// a write, or an EXEC queueing one.
+fn replica_refuses(c: &Client, cmd: &Command) -> bool {
+    cmd.flags & WRITE != 0
+        || (cmd.name == "exec"
+            && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| q.cmd.flags & WRITE != 0)))
 }
 
 /// Whether a command is refused while the dataset loads (Redis's

@@ -24,6 +24,8 @@ pub static COMMANDS: &[Command] = &[
     cmd!("sync", 1, ADMIN | NO_KEYS | NO_MULTI, 0, 0, "server", sync),
     cmd!("psync", -3, ADMIN | NO_KEYS | NO_MULTI, 0, 0, "server", psync),
     cmd!("replconf", -1, ADMIN | NO_KEYS, 0, 0, "server", replconf),
+    cmd!("replicaof", 3, ADMIN | NO_KEYS, 0, 0, "server", replicaof),
+    cmd!("slaveof", 3, ADMIN | NO_KEYS, 0, 0, "server", replicaof),
 ];
 
 fn child_kind(ctx: &Ctx<'_>) -> Option<ChildKind> {
@@ -268,6 +270,31 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
     }
 }
 
+/// REPLICAOF host port | NO ONE (and its old name SLAVEOF): follow a
+/// master, or stop following (see `persist::replica`). The link is made
+/// by the cron; the reply does not wait for it.
+fn replicaof(ctx: &mut Ctx<'_>) {
+    if ctx.c.replica {
+        return ctx.error("ERR Command is not valid when client is a replica.");
+    }
+    let host = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+    if host.eq_ignore_ascii_case("no") && ctx.arg(2).eq_ignore_ascii_case(b"one") {
+        crate::persist::replica::unfollow(ctx.srv);
+        ctx.srv.config.inert.remove("replicaof");
+        return ctx.ok();
+    }
+    let Some(port) = crate::util::num::parse_i64(ctx.arg(2)).filter(|p| (0..=65535).contains(p)) else {
+        return ctx.error("ERR Invalid master port");
+    };
+    if !crate::persist::replica::follow(ctx.srv, &host, port as u16) {
+        return ctx.reply().simple("OK Already connected to specified master");
+    }
+    ctx.srv.config.inert.insert("replicaof", format!("{host} {port}"));
+    // This server's own replicas had another history: they resync.
+    crate::persist::repl::disconnect_all(ctx.srv);
+    ctx.ok()
+}
+
 /// PSYNC replid offset: answered with a full resync.
 fn psync(ctx: &mut Ctx<'_>) {
     start_sync(ctx, true);
@@ -286,6 +313,16 @@ fn replconf(ctx: &mut Ctx<'_>) {
         let opt = ctx.arg(i).to_ascii_lowercase();
         let val = ctx.arg(i + 1);
         match opt.as_slice() {
+            b"getack" if ctx.c.master => {
+                // The master asks where the stream got to: the answer is a
+                // command sent back to it, which a dropped reply is not.
+                let off = ctx.srv.master.as_ref().map_or(0, |m| m.offset).to_string();
+                let start = ctx.c.out.len();
+                let msg = format!("*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n${}\r\n{off}\r\n", off.len());
+                ctx.c.out.extend_from_slice(msg.as_bytes());
+                ctx.c.mark_push(start);
+                return;
+            }
             b"ack" => {
                 let offset = crate::util::num::parse_i64(val).unwrap_or(0).max(0) as u64;
                 let now = ctx.now_ms();

@@ -28,6 +28,7 @@ pub mod convert;
 pub mod manifest;
 pub mod propagate;
 pub mod repl;
+pub mod replica;
 pub mod snapshot;
 pub mod stream;
 pub mod sync;

@@ -230,6 +230,14 @@ pub fn flush(srv: &mut Server) {
     srv.repl.stream.buf = buf;
 }
 
+/// Disconnects every replica (this server's data is about to be replaced
+/// by its own master's): they reconnect and resync.
+pub fn disconnect_all(srv: &mut Server) {
+    for r in std::mem::take(&mut srv.repl.replicas) {
+        srv.close_client_asap(r.slot, r.id);
+    }
+}
+
 /// From the cron: forgets handshakes of clients that are gone, and feeds
 /// the periodic PING (every `repl-ping-replica-period` seconds) while
 /// replicas are attached.

@@ -90,6 +90,10 @@ pub struct Client {
     /// An attached replica (CLIENT LIST's `S`; the `slave` output-buffer
     /// limits; never closed for idleness).
     pub replica: bool,
+    /// The connection to this server's master (CLIENT LIST's `M`): its
+    /// commands replicate the master's writes, and their replies are
+    /// dropped.
+    pub master: bool,
     /// On the server's pending-writes list.
     pub pending_write: bool,
     /// Waiting for writable events.
@@ -198,6 +202,7 @@ impl Client {
             tail: None,
             after_tail: Vec::new(),
             replica: false,
+            master: false,
             pending_write: false,
             wants_write: false,
             close_after_reply: false,

@@ -16,7 +16,8 @@
 //! The options, by the feature they belong to (each accepted with no
 //! effect):
 //!
-//! - replication: `replicaof`, `masterauth`, `masteruser`, `repl-*`,
+//! - replication tuning (`masterauth`, `masteruser`, `repl-timeout` and
+//!   `repl-ping-replica-period` are read by replication): `repl-*`,
 //!   `replica-*` (and their `slave-*` aliases), `min-replicas-*`,
 //!   `rdb-del-sync-files`, `propagation-error-behavior`;
 //! - cluster: `cluster-*`;
@@ -45,10 +46,8 @@
 //! - Redis's own debugging hooks (hidden from `CONFIG GET *`):
 //!   `use-exit-on-panic`, `watchdog-period`.
 //!
-//! `replicaof` (`slaveof`) is the one exception on value: `replicaof no
-//! one` is accepted, but a master address is refused, because a server
-//! that silently ran as a writable master where a replica was configured
-//! would mislead more than it helps.
+//! `replicaof` (`slaveof`) is not inert: a master address given at start
+//! is followed (see `persist::replica`), as REPLICAOF does at run time.
 
 use super::config::Config;
 use super::config_table::{
@@ -70,9 +69,9 @@ fn enumv(v: &[String], names: &[(&'static str, u32)]) -> Result<String, String> 
 
 const PROTECTED_ACTION: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("local", 2)];
 
-/// `replicaof host port` / `replicaof no one`: only the latter is accepted
-/// (see the module documentation), and an empty value, as CONFIG REWRITE
-/// writes "no master".
+/// `replicaof host port` (kept as `host port`, followed at start; see
+/// `persist::replica`) or `replicaof no one` / an empty value, as CONFIG
+/// REWRITE writes "no master".
 fn replicaof(v: &[String]) -> Result<String, String> {
     let v = resplit(v)?;
     if v.len() == 1 && v[0].is_empty() {
@@ -85,9 +84,7 @@ fn replicaof(v: &[String]) -> Result<String, String> {
         return Ok(String::new());
     }
     match v[1].parse::<i64>() {
-        Ok(p) if (0..=65535).contains(&p) => {
-            Err("replication is not supported by this server: it cannot be a replica".into())
-        }
+        Ok(p) if (0..=65535).contains(&p) => Ok(format!("{} {p}", v[0])),
         _ => Err("Invalid master port".into()),
     }
 }
@@ -326,7 +323,7 @@ mod tests {
         assert_eq!(enumv(&v(&["relative"]), &[("no", 0), ("yes", 1), ("relative", 1)]).unwrap(), "yes");
         assert_eq!(replicaof(&v(&["no", "one"])).unwrap(), "");
         assert_eq!(replicaof(&v(&[""])).unwrap(), "");
-        assert!(replicaof(&v(&["10.0.0.1", "6379"])).unwrap_err().contains("not supported"));
+        assert_eq!(replicaof(&v(&["10.0.0.1", "6379"])).unwrap(), "10.0.0.1 6379");
         assert!(proc_title(&v(&["{title} {listen-addr} {server-mode}"])).is_ok());
         assert!(proc_title(&v(&["{title}"])).is_err());
         assert!(proc_title(&v(&["{nosuch}"])).is_err());

@@ -273,5 +273,59 @@ fn accept_one(
     }
 }
 
+/// Makes `stream`, a connection to this server's master positioned at the
+/// start of its command stream, the master client (see
+/// `persist::replica`): watched like any client, its replies dropped,
+/// its commands obeyed. `rest` is stream already read. Returns its slot
+/// and id.
+pub(crate) fn adopt_master(
+    lp: &mut Loop,
+    shared: &Shared,
+    srv: &mut Server,
+    stream: std::net::TcpStream,
+    rest: Vec<u8>,
+) -> Option<(usize, u64)> {
+    stream.set_nonblocking(true).ok()?;
+    stream.set_read_timeout(None).ok()?;
+    let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?:0".into());
+    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?:0".into());
+    let fd = OwnedFd::from(stream);
+    let raw = fd.as_raw_fd();
+    let id = srv.next_client_id;
+    srv.next_client_id += 1;
+    let mut c = Client::new(id, fd, addr, laddr, srv.now_ms);
+    c.authenticated = true;
+    c.must_obey = true;
+    c.master = true;
+    c.reply_off = true;
+    if !rest.is_empty() {
+        if c.query.len() < rest.len() {
+            c.query.resize(rest.len(), 0);
+        }
+        c.query[..rest.len()].copy_from_slice(&rest);
+        c.qlen = rest.len();
+    }
+    let slot = srv.add_client(c);
+    let s = shared.clone();
+    let mode = super::edge::client_mode(lp, srv);
+    match lp.io_start_with(raw, Interest::READABLE, mode, move |lp, _, ev| client_event(lp, &s, slot, id, ev))
+    {
+        Ok(io) => {
+            if let Some(c) = srv.clients[slot].as_mut() {
+                c.io = Some(io);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the master's connection");
+            srv.clients[slot] = None;
+            srv.free_slots.push(slot);
+            return None;
+        }
+    }
+    // The stream read with the snapshot runs before the loop sleeps.
+    srv.blocking.resume(slot, id);
+    Some((slot, id))
+}
+
 /// What a non-loopback client hears in protected mode.
 const PROTECTED_MODE_ERROR: &str = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running on, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

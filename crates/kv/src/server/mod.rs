@@ -182,6 +182,9 @@ pub struct Server {
     pub watches: cmd::tx::Watches,
     /// What the server did to its `oom_score_adj` (see [`oom`]).
     pub oom: oom::OomScore,
+    /// The master this server replicates, if it is a replica (see
+    /// [`crate::persist::replica`]).
+    pub master: Option<crate::persist::replica::MasterLink>,
     /// Replicas and the stream they get (see [`crate::persist::repl`]).
     pub repl: crate::persist::repl::Replication,
     /// MIGRATE's connections, kept for reuse.
@@ -298,6 +301,7 @@ impl Server {
             oom: oom::OomScore::default(),
             migrate_sockets: Default::default(),
             repl: Default::default(),
+            master: None,
             monitors: monitor::Monitors::default(),
             notify_cache: notify::NotifyCache::default(),
             clients_cron_cursor: 0,
@@ -376,6 +380,18 @@ impl Server {
         }
     }
 
+    /// Closes client (`slot`, `id`), if it is there, in the write pass
+    /// before the loop sleeps, without writing more to it.
+    pub(crate) fn close_client_asap(&mut self, slot: usize, id: u64) {
+        if let Some(c) = self.clients.get_mut(slot).and_then(Option::as_mut).filter(|c| c.id == id) {
+            c.close_asap = true;
+            if !c.pending_write {
+                c.pending_write = true;
+                self.pending_writes.push(slot);
+            }
+        }
+    }
+
     /// Queues client `c` (taken out of `slot`) for writing before the loop
     /// sleeps, if it has output.
     pub(crate) fn queue_write(&mut self, slot: usize, c: &mut Client) {
@@ -422,7 +438,12 @@ fn process_input(srv: &mut Server, c: &mut Client) {
                 let args = Args::new(&query[start..start + consumed], parser.args());
                 c.qpos += consumed;
                 // A monitor is a replica to Redis, and replicas are never paused.
-                if srv.pause.is_some() && !c.monitor && !args.is_empty() && pause::postpones(srv, c, &args) {
+                if srv.pause.is_some()
+                    && !c.monitor
+                    && !c.master
+                    && !args.is_empty()
+                    && pause::postpones(srv, c, &args)
+                {
                     // Kept aside (parsing may have rewritten the buffer in
                     // place) and run first when the pause ends.
                     c.held = Some(args.to_owned());
@@ -436,6 +457,13 @@ fn process_input(srv: &mut Server, c: &mut Client) {
                 c.last_interaction = srv.now_ms;
                 let args = Args::new(&query[start..start + consumed], parser.args());
                 cmd::call(srv, c, args);
+                if c.master {
+                    // The replication offset counts the master's stream.
+                    let now = srv.now_ms;
+                    if let Some(m) = srv.master.as_mut() {
+                        m.processed(consumed, now);
+                    }
+                }
             }
             Err(e) => {
                 // The text may hold a raw non-UTF-8 byte ("expected '$', got
@@ -779,6 +807,9 @@ fn cron(lp: &mut Loop, shared: &Shared) {
     srv.drain_expired(None);
     clients_cron::run(srv);
     srv.migrate_sockets.close_idle();
+    crate::persist::replica::cron(srv, &mut |srv, stream, rest| {
+        listen::adopt_master(lp, shared, srv, stream, rest)
+    });
     crate::persist::cron(srv);
     srv.ops.sample(srv.now_ms, &srv.stats);
 }
@@ -786,7 +817,8 @@ fn cron(lp: &mut Loop, shared: &Shared) {
 /// 40 random hex digits (Redis's `getRandomHexChars`): from
 /// `/dev/urandom`, or, if it cannot be read, from the std library's
 /// randomly keyed hasher mixed with the time and pid.
-fn random_hex40() -> String {
+/// 40 random hex digits: a replication ID.
+pub(crate) fn random_hex40() -> String {
     use std::io::Read;
     let mut bytes = [0u8; 20];
     let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));

@@ -55,6 +55,14 @@ impl Prepared {
         let used = crate::alloc::used_memory();
         srv.startup_memory = used.saturating_sub(loaded);
         srv.peak_memory = srv.peak_memory.max(used);
+        // `replicaof host port` in the config: the cron makes the link.
+        let master = srv.config.inert.get("replicaof").and_then(|v| {
+            let (host, port) = v.rsplit_once(' ')?;
+            Some((host.to_string(), port.parse::<u16>().ok()?))
+        });
+        if let Some((host, port)) = master {
+            crate::persist::replica::follow(&mut srv, &host, port);
+        }
         Ok(true)
     }
 

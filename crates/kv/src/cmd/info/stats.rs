@@ -70,7 +70,26 @@ pub(super) fn stats(srv: &Server, out: &mut String) {
 pub(super) fn replication(srv: &Server, out: &mut String) {
     let backlog = srv.config.inert.get("repl-backlog-size").map_or("1048576", String::as_str);
     field!(out, "# Replication");
-    field!(out, "role:master");
+    match &srv.master {
+        None => field!(out, "role:master"),
+        Some(m) => {
+            let now = srv.now_ms;
+            field!(out, "role:slave");
+            field!(out, "master_host:{}", m.host);
+            field!(out, "master_port:{}", m.port);
+            field!(out, "master_link_status:{}", if m.is_up() { "up" } else { "down" });
+            field!(out, "master_last_io_seconds_ago:{}", m.last_io_seconds(now));
+            field!(out, "master_sync_in_progress:{}", u8::from(m.syncing()));
+            field!(out, "slave_read_repl_offset:{}", m.offset);
+            field!(out, "slave_repl_offset:{}", m.offset);
+            if !m.is_up() {
+                field!(out, "master_link_down_since_seconds:{}", m.down_seconds(now));
+            }
+            field!(out, "slave_priority:100");
+            field!(out, "slave_read_only:1");
+            field!(out, "replica_announced:1");
+        }
+    }
     let replicas = srv.repl.info_lines(srv);
     field!(out, "connected_slaves:{}", replicas.len());
     for (i, line) in replicas.iter().enumerate() {

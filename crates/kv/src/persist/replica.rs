@@ -1,0 +1,386 @@
+//! The replica's side of replication: `REPLICAOF host port` makes this
+//! server a copy of another (a redis-server or a spindle master).
+//!
+//! # The link, step by step
+//!
+//! 1. **Handshake and snapshot, on a thread.** A sync thread connects to
+//!    the master, says `PING`, `AUTH` (with `masteruser`/`masterauth`),
+//!    `REPLCONF listening-port` and `REPLCONF capa psync2`, then `PSYNC ?
+//!    -1`, and reads `+FULLRESYNC <replid> <offset>` and the snapshot
+//!    (`$<len>` then the RDB bytes) into a temporary file. All of that is
+//!    blocking IO bounded by `repl-timeout`, and the master may take long
+//!    to write its snapshot; on the server thread it would stop every
+//!    client meanwhile, so it runs on its own thread and touches no data.
+//!    Meanwhile the replica keeps serving its old data, as Redis's
+//!    `replica-serve-stale-data yes` does.
+//! 2. **Load, on the server thread.** The cron finds the thread's result:
+//!    the file becomes the `dbfilename` snapshot, the databases are
+//!    emptied and loaded from it, and the socket, positioned right after
+//!    the snapshot, becomes the *master client*.
+//! 3. **Stream.** The master client's commands run like any client's,
+//!    except that their replies are dropped (the master does not read
+//!    them) and read-only mode does not apply to them. Its offset grows
+//!    by each command's bytes; every second (and on `REPLCONF GETACK`)
+//!    the replica sends `REPLCONF ACK <offset>`.
+//! 4. **Broken link.** If the master client's connection closes, the
+//!    link goes back to step 1 a second later: a full resync, since there
+//!    is no backlog to resume from.
+//!
+//! While this server is a replica, other clients' write commands are
+//! refused with `-READONLY` (`replica-read-only yes`, Redis's default).
+
+use crate::server::Server;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkState {
+    /// Waiting to start a sync thread (at `retry_at_ms`).
+    Connect,
+    /// A sync thread is at work.
+    Syncing,
+    /// The master client is attached and streaming.
+    Connected,
+}
+
+/// Turns a synced connection (and the stream bytes already read from it)
+/// into the master client; its slot and id.
+pub type Adopt<'a> = dyn FnMut(&mut Server, TcpStream, Vec<u8>) -> Option<(usize, u64)> + 'a;
+
+/// What a finished sync thread hands over.
+struct Synced {
+    stream: TcpStream,
+    replid: String,
+    offset: u64,
+    /// Stream bytes read past the snapshot.
+    rest: Vec<u8>,
+    rdb: PathBuf,
+}
+
+/// This server's link to its master.
+pub struct MasterLink {
+    /// The master's host, as REPLICAOF named it.
+    pub host: String,
+    /// The master's port.
+    pub port: u16,
+    state: LinkState,
+    retry_at_ms: i64,
+    rx: Option<mpsc::Receiver<Result<Synced, String>>>,
+    /// The master client (slot, id), while connected.
+    client: Option<(usize, u64)>,
+    /// Stream bytes processed (`slave_repl_offset`).
+    pub offset: u64,
+    /// The master's replication ID.
+    pub master_replid: String,
+    last_io_ms: i64,
+    last_ack_ms: i64,
+    /// When the link went down (Unix ms), for INFO.
+    down_since_ms: i64,
+}
+
+impl std::fmt::Debug for MasterLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MasterLink").field("host", &self.host).field("port", &self.port).finish()
+    }
+}
+
+impl MasterLink {
+    /// Whether the link is up (INFO's `master_link_status`).
+    pub fn is_up(&self) -> bool {
+        self.state == LinkState::Connected
+    }
+
+    /// Whether a sync is under way (INFO's `master_sync_in_progress`).
+    pub fn syncing(&self) -> bool {
+        self.state == LinkState::Syncing
+    }
+
+    /// Seconds since the master last sent something.
+    pub fn last_io_seconds(&self, now_ms: i64) -> i64 {
+        if self.is_up() {
+            (now_ms - self.last_io_ms).max(0) / 1000
+        } else {
+            -1
+        }
+    }
+
+    /// Seconds the link has been down.
+    pub fn down_seconds(&self, now_ms: i64) -> i64 {
+        (now_ms - self.down_since_ms).max(0) / 1000
+    }
+
+    /// The master client's bytes `n` of one command were processed.
+    pub fn processed(&mut self, n: usize, now_ms: i64) {
+        self.offset += n as u64;
+        self.last_io_ms = now_ms;
+    }
+}
+
+/// `REPLICAOF host port`: starts (or restarts) following that master;
+/// `false` if it is already the master being followed.
+pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
+    if srv.master.as_ref().is_some_and(|m| m.host == host && m.port == port) {
+        return false;
+    }
+    drop_link(srv);
+    tracing::info!("Connecting to MASTER {host}:{port}");
+    srv.master = Some(MasterLink {
+        host: host.to_string(),
+        port,
+        state: LinkState::Connect,
+        retry_at_ms: 0,
+        rx: None,
+        client: None,
+        offset: 0,
+        master_replid: String::new(),
+        last_io_ms: 0,
+        last_ack_ms: 0,
+        down_since_ms: srv.now_ms,
+    });
+    true
+}
+
+/// `REPLICAOF NO ONE`: stops following; the data stays, writes are
+/// accepted again, and the server takes a new replication ID (its history
+/// now differs from the master's).
+pub fn unfollow(srv: &mut Server) {
+    if srv.master.is_some() {
+        drop_link(srv);
+        srv.master = None;
+        srv.replid = crate::server::random_hex40();
+        tracing::info!("MASTER MODE enabled (user request)");
+    }
+}
+
+/// Closes the master client, if any (a running sync thread finishes on
+/// its own; its result is ignored).
+fn drop_link(srv: &mut Server) {
+    let Some(link) = srv.master.as_mut() else { return };
+    let client = link.client.take();
+    link.rx = None;
+    if let Some((slot, id)) = client {
+        srv.close_client_asap(slot, id);
+    }
+}
+
+/// What the cron does for the link: start a sync, finish one, notice a
+/// lost connection, and send the ACK each second. `adopt` turns a synced
+/// socket into the master client (the listener's code), returning its
+/// slot and id.
+pub fn cron(
+    srv: &mut Server,
+    adopt: &mut Adopt<'_>,
+) {
+    let Some(state) = srv.master.as_ref().map(|m| m.state) else { return };
+    let now = srv.now_ms;
+    match state {
+        LinkState::Connect if srv.master.as_ref().is_some_and(|m| now >= m.retry_at_ms) => start_sync(srv),
+        LinkState::Syncing => {
+            let got = srv.master.as_ref().and_then(|m| m.rx.as_ref()).map(|rx| rx.try_recv());
+            match got {
+                Some(Ok(Ok(synced))) => finish_sync(srv, synced, adopt),
+                Some(Ok(Err(e))) => sync_failed(srv, &e),
+                Some(Err(mpsc::TryRecvError::Disconnected)) => sync_failed(srv, "the sync thread ended"),
+                _ => {}
+            }
+        }
+        LinkState::Connected => {
+            let Some((slot, id)) = srv.master.as_ref().and_then(|m| m.client) else { return };
+            let alive = srv.clients.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id);
+            if !alive {
+                tracing::warn!("Connection with master lost; resyncing in 1 second");
+                if let Some(m) = srv.master.as_mut() {
+                    m.state = LinkState::Connect;
+                    m.client = None;
+                    m.retry_at_ms = now + 1000;
+                    m.down_since_ms = now;
+                }
+                return;
+            }
+            if srv.master.as_ref().is_some_and(|m| now - m.last_ack_ms >= 1000) {
+                send_ack(srv);
+            }
+        }
+        LinkState::Connect => {}
+    }
+}
+
+/// Sends `REPLCONF ACK <offset>` to the master (each second, and when the
+/// master asks with `REPLCONF GETACK`).
+pub fn send_ack(srv: &mut Server) {
+    let Some(m) = srv.master.as_mut() else { return };
+    m.last_ack_ms = srv.now_ms;
+    let Some((slot, id)) = m.client else { return };
+    let off = m.offset.to_string();
+    let msg = format!("*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n${}\r\n{off}\r\n", off.len());
+    if let Some(mut c) = srv.clients.get_mut(slot).and_then(Option::take) {
+        if c.id == id {
+            c.out.extend_from_slice(msg.as_bytes());
+            srv.queue_write(slot, &mut c);
+        }
+        srv.clients[slot] = Some(c);
+    }
+}
+
+fn sync_failed(srv: &mut Server, why: &str) {
+    tracing::warn!("MASTER <-> REPLICA sync failed: {why}; retrying in 1 second");
+    let now = srv.now_ms;
+    if let Some(m) = srv.master.as_mut() {
+        m.state = LinkState::Connect;
+        m.retry_at_ms = now + 1000;
+        m.rx = None;
+    }
+}
+
+fn start_sync(srv: &mut Server) {
+    let Some(m) = srv.master.as_mut() else { return };
+    let (tx, rx) = mpsc::channel();
+    let host = m.host.clone();
+    let port = m.port;
+    m.rx = Some(rx);
+    m.state = LinkState::Syncing;
+    let get = |name: &str| srv.config.inert.get(name).cloned().unwrap_or_default();
+    let auth = (get("masteruser"), get("masterauth"));
+    let timeout = srv.config.inert.get("repl-timeout").and_then(|v| v.parse().ok()).unwrap_or(60u64);
+    let listening_port = srv.config.port;
+    let rdb = srv.config.dir.join(format!("temp-{}-repl.rdb", std::process::id()));
+    let spawned = std::thread::Builder::new().name("repl-sync".into()).spawn(move || {
+        let result =
+            sync_with_master(&host, port, &auth, listening_port, &rdb, Duration::from_secs(timeout.max(1)));
+        let _ = tx.send(result.map_err(|e| e.to_string()));
+    });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the replication sync thread: {e}");
+        if let Some(m) = srv.master.as_mut() {
+            m.state = LinkState::Connect;
+            m.retry_at_ms = srv.now_ms + 1000;
+        }
+    }
+}
+
+fn finish_sync(
+    srv: &mut Server,
+    synced: Synced,
+    adopt: &mut Adopt<'_>,
+) {
+    let target = super::snapshot::rdb_path(srv);
+    if let Err(e) = std::fs::rename(&synced.rdb, &target) {
+        tracing::warn!("cannot rename the master's snapshot: {e}");
+    }
+    super::repl::disconnect_all(srv);
+    tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
+    for db in &mut srv.dbs {
+        drop(db.take_all());
+    }
+    tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+    if let Err(e) = super::snapshot::load_rdb(srv, &target) {
+        tracing::warn!("Failed trying to load the MASTER synchronization DB from disk: {e}");
+        if let Some(m) = srv.master.as_mut() {
+            m.state = LinkState::Connect;
+            m.retry_at_ms = srv.now_ms + 1000;
+            m.rx = None;
+        }
+        return;
+    }
+    srv.dirty = 0;
+    let now = srv.now_ms;
+    let client = adopt(srv, synced.stream, synced.rest);
+    if let Some(m) = srv.master.as_mut() {
+        m.rx = None;
+        m.master_replid = synced.replid;
+        m.offset = synced.offset;
+        m.last_io_ms = now;
+        m.client = client;
+        m.state = if client.is_some() { LinkState::Connected } else { LinkState::Connect };
+        m.retry_at_ms = now + 1000;
+    }
+    tracing::info!("MASTER <-> REPLICA sync: Finished with success");
+}
+
+/// The sync thread's work: handshake, PSYNC, and the snapshot into `rdb`.
+fn sync_with_master(
+    host: &str,
+    port: u16,
+    (user, pass): &(String, String),
+    listening_port: u16,
+    rdb: &std::path::Path,
+    timeout: Duration,
+) -> io::Result<Synced> {
+    let addrs: Vec<_> = (host, port).to_socket_addrs()?.collect();
+    let mut last = io::Error::other("no address");
+    let mut stream = None;
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, timeout) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => last = e,
+        }
+    }
+    let stream = stream.ok_or(last)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let _ = stream.set_nodelay(true);
+    let mut w = stream.try_clone()?;
+    let mut r = BufReader::new(stream.try_clone()?);
+    let mut ask = |argv: &[&str]| -> io::Result<String> {
+        let mut out = format!("*{}\r\n", argv.len());
+        for a in argv {
+            out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        w.write_all(out.as_bytes())?;
+        read_line(&mut r)
+    };
+    let pong = ask(&["PING"])?;
+    if pong.starts_with('-') && !pong.starts_with("-NOAUTH") {
+        return Err(io::Error::other(format!("Error reply to PING from master: {pong}")));
+    }
+    if !pass.is_empty() {
+        let reply = if user.is_empty() { ask(&["AUTH", pass])? } else { ask(&["AUTH", user, pass])? };
+        if reply.starts_with('-') {
+            return Err(io::Error::other(format!("Unable to AUTH to MASTER: {reply}")));
+        }
+    }
+    // Errors here are not fatal (an old master may not know them).
+    let _ = ask(&["REPLCONF", "listening-port", &listening_port.to_string()])?;
+    let _ = ask(&["REPLCONF", "capa", "psync2"])?;
+    let reply = ask(&["PSYNC", "?", "-1"])?;
+    let mut words = reply.split(' ');
+    if words.next() != Some("+FULLRESYNC") {
+        return Err(io::Error::other(format!("Unexpected reply to PSYNC from master: {reply}")));
+    }
+    let replid = words.next().unwrap_or_default().to_string();
+    let offset = words.next().and_then(|o| o.parse().ok()).unwrap_or(0);
+    // The snapshot: `$<len>` (the master may send bare newlines while it
+    // writes it, to keep the link alive).
+    let header = read_line(&mut r)?;
+    let len: u64 = header.strip_prefix('$').and_then(|n| n.parse().ok()).ok_or_else(|| {
+        io::Error::other(format!("Bad protocol from MASTER, the first byte is not '$': {header}"))
+    })?;
+    let mut file = std::fs::File::create(rdb)?;
+    let copied = io::copy(&mut (&mut r).take(len), &mut file)?;
+    if copied != len {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    file.sync_all()?;
+    let rest = r.buffer().to_vec();
+    Ok(Synced { stream, replid, offset, rest, rdb: rdb.to_path_buf() })
+}
+
+/// One reply line, CRLF cut, bare keep-alive newlines skipped.
+fn read_line(r: &mut BufReader<TcpStream>) -> io::Result<String> {
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        if !line.is_empty() {
+            return Ok(line.to_string());
+        }
+    }
+}
