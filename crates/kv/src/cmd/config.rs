@@ -70,10 +70,15 @@ pub fn config(ctx: &mut Ctx<'_>) {
                     let srv = &mut *ctx.srv;
                     let oom = (srv.config.oom_score_adj, srv.config.oom_score_adj_values);
                     if oom != had_oom
-                        && srv.oom.apply(&srv.config, crate::server::oom::Class::Server).is_err()
+                        && srv
+                            .oom
+                            .apply(&srv.config, crate::server::oom::Class::of_server(srv.master.is_some()))
+                            .is_err()
                     {
                         (srv.config.oom_score_adj, srv.config.oom_score_adj_values) = had_oom;
-                        let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Server);
+                        let _ = srv
+                            .oom
+                            .apply(&srv.config, crate::server::oom::Class::of_server(srv.master.is_some()));
                         let name = if oom.0 != had_oom.0 { "oom-score-adj" } else { "oom-score-adj-values" };
                         return ctx.error(&format!(
                             "ERR CONFIG SET failed (possibly related to argument '{name}') - \

@@ -127,6 +127,7 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
     }
     drop_link(srv);
     tracing::info!("Connecting to MASTER {host}:{port}");
+    let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Replica);
     srv.master = Some(MasterLink {
         host: host.to_string(),
         port,
@@ -151,6 +152,7 @@ pub fn unfollow(srv: &mut Server) {
         drop_link(srv);
         srv.master = None;
         srv.replid = crate::server::random_hex40();
+        let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Server);
         tracing::info!("MASTER MODE enabled (user request)");
     }
 }
@@ -170,10 +172,7 @@ fn drop_link(srv: &mut Server) {
 /// lost connection, and send the ACK each second. `adopt` turns a synced
 /// socket into the master client (the listener's code), returning its
 /// slot and id.
-pub fn cron(
-    srv: &mut Server,
-    adopt: &mut Adopt<'_>,
-) {
+pub fn cron(srv: &mut Server, adopt: &mut Adopt<'_>) {
     let Some(state) = srv.master.as_ref().map(|m| m.state) else { return };
     let now = srv.now_ms;
     match state {
@@ -261,11 +260,7 @@ fn start_sync(srv: &mut Server) {
     }
 }
 
-fn finish_sync(
-    srv: &mut Server,
-    synced: Synced,
-    adopt: &mut Adopt<'_>,
-) {
+fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
     let target = super::snapshot::rdb_path(srv);
     if let Err(e) = std::fs::rename(&synced.rdb, &target) {
         tracing::warn!("cannot rename the master's snapshot: {e}");

@@ -7,8 +7,8 @@
 //! rewrite child has two large processes sharing pages: killing the child
 //! costs a retry, killing the parent loses every write since the last
 //! snapshot. So Redis, and this server, can raise the child's adjustment
-//! above the parent's, from `oom-score-adj-values` (three values: the
-//! server, a replica (unused here: no replication), a background child):
+//! above the parent's, from `oom-score-adj-values` (three values: a
+//! master, a replica, a background child):
 //!
 //! - `oom-score-adj no` (the default) leaves the file alone;
 //! - `yes` (or `relative`) adds the value to the adjustment the process
@@ -37,10 +37,23 @@ pub const DEFAULT_VALUES: [i32; 3] = [0, 200, 800];
 /// `oom-score-adj-values`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
-    /// The server itself (the first value).
+    /// The server itself, a master (the first value).
     Server = 0,
+    /// The server itself while it is a replica (the second value).
+    Replica = 1,
     /// A forked snapshot or AOF-rewrite child (the third value).
     Child = 2,
+}
+
+impl Class {
+    /// The server's own class: [`Class::Replica`] while it follows a master.
+    pub fn of_server(is_replica: bool) -> Class {
+        if is_replica {
+            Class::Replica
+        } else {
+            Class::Server
+        }
+    }
 }
 
 /// What this process has done to its adjustment.
