@@ -25,8 +25,8 @@
 //!   edge-triggered; split halves, vectored writes, futures-io traits,
 //!   and tokio's readiness API (`ready`, `try_read`, `try_write`, `try_io`);
 //! * [`io`]: tokio's `AsyncReadExt`, `AsyncWriteExt`, `AsyncBufReadExt`,
-//!   `BufReader`, `BufWriter`, `copy`, `empty`, `sink` and `repeat` over
-//!   the futures-io traits; the readiness latch (`ScheduledIo`) that IO
+//!   `AsyncSeekExt`, `BufReader`, `BufWriter`, `copy`, `duplex`, `empty`,
+//!   `sink` and `repeat` over the futures-io traits; the readiness latch (`ScheduledIo`) that IO
 //!   types wait on; and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
 //!   (an eventfd, a timerfd, inotify, a pipe, a pty) on the runtime;
 //! * [`blocking`] and [`fs`]: `spawn_blocking` on the runtime's elastic
@@ -107,8 +107,8 @@
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
 //! * Not there (yet): `task::id()` and `try_id()`,
-//!   `UnixStream::peer_cred`, `io::stdin`/`stdout`, `io::duplex`,
-//!   `read_buf`/`write_buf` (no `bytes` dependency), `AsyncSeekExt`.
+//!   `UnixStream::peer_cred`, `io::stdin`/`stdout`,
+//!   `read_buf`/`write_buf` (no `bytes` dependency), `fill_buf`.
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and
 //! `#[test]` to the current-thread one; `TcpListener::bind`,

@@ -9,8 +9,9 @@
 //! signatures: [`AsyncReadExt`] (`read_exact`, `read_to_end`, `read_u32`,
 //! `take`, ...), [`AsyncWriteExt`] (`write_all`, `write_u32`, `flush`,
 //! `shutdown`) and, on buffered readers, [`AsyncBufReadExt`] (`read_line`,
-//! `lines`, `split`). [`BufReader`], [`BufWriter`] and [`BufStream`] add
-//! the buffers, and implement the same traits, so they stack. So a
+//! `lines`, `split`) and [`AsyncSeekExt`]. [`BufReader`], [`BufWriter`]
+//! and [`BufStream`] add the buffers, and implement the same traits, so
+//! they stack; [`duplex`] is an in-memory socket pair for tests. So a
 //! tokio program's `use tokio::io::{AsyncBufReadExt, AsyncWriteExt,
 //! BufReader};` stays as it is.
 //!
@@ -164,10 +165,12 @@ mod buf_reader;
 mod buf_writer;
 mod copy;
 pub(crate) mod driver;
+mod duplex;
 mod interest;
 mod read_ext;
 mod readiness;
 mod scheduled_io;
+mod seek_ext;
 mod take_chain;
 mod util;
 mod write_ext;
@@ -176,6 +179,7 @@ pub use buf_read_ext::{AsyncBufReadExt, Lines, NextLine, NextSegment, ReadLine, 
 pub use buf_reader::BufReader;
 pub use buf_writer::{BufStream, BufWriter};
 pub use copy::{copy, copy_bidirectional};
+pub use duplex::{duplex, DuplexStream};
 /// The ecosystem's IO traits, which every spindle-rt socket, pipe and
 /// file implements, under the names tokio uses, so bounds such as
 /// `R: AsyncRead + Unpin` port unchanged. These are `futures-io`'s
@@ -186,6 +190,7 @@ pub use interest::Interest;
 pub use read_ext::{AsyncReadExt, Read, ReadExact, ReadInt, ReadToEnd, ReadToString};
 pub use readiness::{Direction, Readiness, Ready, ReadyEvent};
 pub use scheduled_io::{ScheduledIo, Waiter};
+pub use seek_ext::{AsyncSeekExt, Seek};
 /// `std`'s error, result and seek types, re-exported as tokio does, so
 /// `use tokio::io::{self, ...}` then `io::Result<()>` ports unchanged.
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};
