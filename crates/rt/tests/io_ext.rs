@@ -412,3 +412,41 @@ fn generic_code_bound_on_tokio_names() {
         Ok(())
     });
 }
+
+/// A reader that is `Pending` every other poll and records the size of
+/// each buffer it is offered.
+struct Offers {
+    sizes: Vec<usize>,
+    left: usize,
+    stall: bool,
+}
+
+impl io::AsyncRead for Offers {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.sizes.push(buf.len());
+        self.stall = !self.stall;
+        if self.stall {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let n = buf.len().min(self.left).min(1000);
+        self.left -= n;
+        Poll::Ready(Ok(n))
+    }
+}
+
+/// `read_to_end` into a vector with a large spare capacity offers bounded
+/// reads (it zeroes what it offers, on every poll, `Pending` ones too),
+/// and still uses the capacity it was given.
+#[test]
+fn read_to_end_offers_bounded_reads_into_a_large_spare_capacity() {
+    bounded(|| {
+        rt_support::rt().block_on(async {
+            let mut r = Offers { sizes: Vec::new(), left: 5000, stall: false };
+            let mut v = Vec::with_capacity(8 << 20);
+            assert_eq!(r.read_to_end(&mut v).await.unwrap(), 5000);
+            assert!(r.sizes.iter().all(|&n| n <= 64 * 1024), "offered {:?}", &r.sizes[..4]);
+            assert_eq!(v.capacity(), 8 << 20, "no reallocation");
+        });
+    });
+}

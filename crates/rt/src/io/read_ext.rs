@@ -315,10 +315,16 @@ impl<R: AsyncRead + Unpin + ?Sized, T> Future for ReadInt<'_, R, T> {
     }
 }
 
+/// The most [`poll_to_end`] offers one read: the spare room it zeroes per
+/// poll, so a vector with a large spare capacity is not zeroed whole on
+/// every `Pending` poll.
+const MAX_PROBE: usize = 64 * 1024;
+
 /// Appends to `buf` from `reader` until the end of the stream: the loop
-/// under [`ReadToEnd`] and [`ReadToString`]. The spare room is zeroed
-/// before each read (a reader gets initialised memory, as `AsyncRead`
-/// requires), and doubles when it runs short.
+/// under [`ReadToEnd`] and [`ReadToString`]. Up to [`MAX_PROBE`] bytes of
+/// the spare room are zeroed before each read (a reader gets initialised
+/// memory, as `AsyncRead` requires; no `unsafe`), and the capacity
+/// doubles when it runs short.
 fn poll_to_end<R: AsyncRead + Unpin + ?Sized>(
     reader: &mut R,
     cx: &mut Context<'_>,
@@ -329,7 +335,7 @@ fn poll_to_end<R: AsyncRead + Unpin + ?Sized>(
             buf.reserve(buf.len().max(32));
         }
         let old = buf.len();
-        buf.resize(buf.capacity(), 0);
+        buf.resize(old + (buf.capacity() - old).min(MAX_PROBE), 0);
         let res = Pin::new(&mut *reader).poll_read(cx, &mut buf[old..]);
         let n = match &res {
             Poll::Ready(Ok(n)) => *n,
