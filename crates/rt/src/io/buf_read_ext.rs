@@ -20,7 +20,7 @@ use super::read_ext::append_utf8;
 /// lines, where reading a byte at a time would cost one each.
 ///
 /// ```
-/// use spindle_rt::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+/// use spindle_rt::io::{AsyncBufReadExt, BufReader};
 /// use spindle_rt::net::UnixStream;
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;

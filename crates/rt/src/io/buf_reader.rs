@@ -36,7 +36,7 @@ pub(super) const DEFAULT_BUF_SIZE: usize = 8 * 1024;
 /// from. The inner reader must be `Unpin` (every spindle-rt IO type is).
 ///
 /// ```
-/// use spindle_rt::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+/// use spindle_rt::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 /// use spindle_rt::net::UnixStream;
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;

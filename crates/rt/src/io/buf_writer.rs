@@ -30,7 +30,7 @@ use super::buf_reader::{BufReader, DEFAULT_BUF_SIZE};
 /// socket still reads from it. The inner writer must be `Unpin`.
 ///
 /// ```
-/// use spindle_rt::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+/// use spindle_rt::io::{AsyncWriteExt, BufWriter};
 /// use spindle_rt::net::UnixStream;
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
