@@ -25,8 +25,8 @@
 //!   edge-triggered; split halves, vectored writes, futures-io traits,
 //!   and tokio's readiness API (`ready`, `try_read`, `try_write`, `try_io`);
 //! * [`io`]: tokio's `AsyncReadExt`, `AsyncWriteExt`, `AsyncBufReadExt`,
-//!   `AsyncSeekExt`, `BufReader`, `BufWriter`, `copy`, `duplex`, `empty`,
-//!   `sink` and `repeat` over the futures-io traits; the readiness latch (`ScheduledIo`) that IO
+//!   `AsyncSeekExt`, `BufReader`, `BufWriter`, `copy`, `duplex`, `split`,
+//!   `empty`, `sink` and `repeat` over the futures-io traits; the readiness latch (`ScheduledIo`) that IO
 //!   types wait on; and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
 //!   (an eventfd, a timerfd, inotify, a pipe, a pty) on the runtime;
 //! * [`blocking`] and [`fs`]: `spawn_blocking` on the runtime's elastic
@@ -94,8 +94,7 @@
 //!   `AsyncWriteExt::shutdown(&mut stream).await` (the split halves'
 //!   `shutdown().await` is tokio's). `fs::File`'s inherent `read(max)`
 //!   and `read_to_end()` differ from the traits': call those as
-//!   `AsyncReadExt::read_to_end(&mut file, &mut buf)`. There is no
-//!   `io::split`: streams have `split` and `into_split`.
+//!   `AsyncReadExt::read_to_end(&mut file, &mut buf)`.
 //! * **`Runtime` is `!Send`** (one type for both flavors, and a
 //!   current-thread runtime stays on its thread, like tokio's
 //!   `LocalRuntime`): build it on the thread that runs it. [`spawn_local`]

@@ -11,7 +11,8 @@
 //! `shutdown`) and, on buffered readers, [`AsyncBufReadExt`] (`read_line`,
 //! `lines`, `split`) and [`AsyncSeekExt`]. [`BufReader`], [`BufWriter`]
 //! and [`BufStream`] add the buffers, and implement the same traits, so
-//! they stack; [`duplex`] is an in-memory socket pair for tests. So a
+//! they stack; [`duplex`] is an in-memory socket pair for tests, and
+//! [`split`] halves any stream. So a
 //! tokio program's `use tokio::io::{AsyncBufReadExt, AsyncWriteExt,
 //! BufReader};` stays as it is.
 //!
@@ -171,6 +172,7 @@ mod read_ext;
 mod readiness;
 mod scheduled_io;
 mod seek_ext;
+mod split;
 mod take_chain;
 mod util;
 mod write_ext;
@@ -191,6 +193,7 @@ pub use read_ext::{AsyncReadExt, Read, ReadExact, ReadInt, ReadToEnd, ReadToStri
 pub use readiness::{Direction, Readiness, Ready, ReadyEvent};
 pub use scheduled_io::{ScheduledIo, Waiter};
 pub use seek_ext::{AsyncSeekExt, Seek};
+pub use split::{split, ReadHalf, WriteHalf};
 /// `std`'s error, result and seek types, re-exported as tokio does, so
 /// `use tokio::io::{self, ...}` then `io::Result<()>` ports unchanged.
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};

@@ -1,11 +1,12 @@
 //! `spindle_rt::io::duplex` (the in-memory socket pair: bound,
-//! end of stream, broken pipe, across threads) and `AsyncSeekExt` on a
-//! file.
+//! end of stream, broken pipe, across threads), `io::split` (two halves of
+//! any stream, working at once) and `AsyncSeekExt` on a file.
 
 mod rt_support;
 
 use rt_support::{bounded, mt, TempDir};
 use spindle_rt::io::{self, AsyncReadExt, AsyncSeekExt, AsyncWriteExt, SeekFrom};
+use spindle_rt::net::{TcpListener, TcpStream};
 use spindle_rt::time::timeout;
 use std::time::Duration;
 
@@ -102,4 +103,76 @@ fn seek_rewind_and_stream_position_on_a_file() {
             assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         });
     });
+}
+
+/// Sends `data` through `stream` to an echo at the other end and reads
+/// the echo back, the two halves of `io::split` in two tasks at once.
+async fn echo_through<S>(stream: S, data: Vec<u8>) -> S
+where
+    S: io::AsyncRead + io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut rd, mut wr) = io::split(stream);
+    assert!(rd.is_pair_of(&wr));
+    let send = data.clone();
+    let writer = spindle_rt::spawn(async move {
+        wr.write_all(&send).await.unwrap();
+        wr.shutdown().await.unwrap();
+        wr
+    });
+    let mut back = Vec::new();
+    timeout(LIMIT, rd.read_to_end(&mut back)).await.expect("echoed in time").unwrap();
+    assert!(back == data, "{} bytes back of {}", back.len(), data.len());
+    let wr = writer.await.unwrap();
+    rd.unsplit(wr)
+}
+
+/// Through a 1 KiB duplex pipe, 1 MiB cannot get through unless the
+/// reader drains the echo while the writer writes: the halves must work
+/// at once (a half that held the lock across its wait would stall this).
+#[test]
+fn split_halves_of_a_duplex_stream_read_and_write_at_once() {
+    bounded(|| {
+        mt(2).block_on(async {
+            let (client, server) = io::duplex(1024);
+            spindle_rt::spawn(async move {
+                let (mut r, mut w) = io::split(server);
+                io::copy(&mut r, &mut w).await.unwrap();
+                w.shutdown().await.unwrap();
+            });
+            let data: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8).collect();
+            let _client: io::DuplexStream = echo_through(client, data).await;
+        });
+    });
+}
+
+/// The same over TCP, with an echo server on the other end.
+#[test]
+fn split_halves_of_a_tcp_stream_read_and_write_at_once() {
+    bounded(|| {
+        mt(2).block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            spindle_rt::spawn(async move {
+                let (s, _) = listener.accept().await.unwrap();
+                let (mut r, mut w) = s.into_split();
+                io::copy(&mut r, &mut w).await.unwrap();
+                w.shutdown().await.unwrap();
+            });
+            let stream = TcpStream::connect(addr).await.unwrap();
+            let data: Vec<u8> = (0..2_000_000u32).map(|i| (i % 251) as u8).collect();
+            let _stream: TcpStream = echo_through(stream, data).await;
+        });
+    });
+}
+
+#[test]
+fn unsplit_refuses_halves_of_different_streams() {
+    let (a, _) = io::duplex(1);
+    let (b, _) = io::duplex(1);
+    let (ra, _wa) = io::split(a);
+    let (_rb, wb) = io::split(b);
+    assert!(!ra.is_pair_of(&wb));
+    let err =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ra.unsplit(wb))).expect_err("mismatched");
+    assert!(rt_support::panic_message(&*err).contains("not from the same stream"));
 }
