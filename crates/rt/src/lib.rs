@@ -84,7 +84,9 @@
 //!   and buffers have tokio's names and signatures:
 //!   `use tokio::io::{AsyncReadExt, AsyncWriteExt, AsyncBufReadExt,
 //!   BufReader}`, `lines.next_line()`, `wr.shutdown().await` port
-//!   unchanged (see [`io`]).
+//!   unchanged (see [`io`]). The buffers and adapters (`BufReader`,
+//!   `take`, `io::split`, ...) need an `Unpin` inner stream, which every
+//!   spindle-rt IO type is (`Box::pin` anything else).
 //! * **Inherent methods come first.** Streams have their own `read`,
 //!   `read_exact`, `write`, `write_all` and `write_vectored` (same
 //!   signatures as the traits'), so a tokio trait import can go unused (a

@@ -28,6 +28,13 @@ macro_rules! read_int_methods {
         /// Unbuffered, each call is at least one system call on a socket:
         /// wrap the reader in a [`BufReader`](super::BufReader) to parse a
         /// binary protocol field by field.
+        ///
+        /// # Cancel safety
+        ///
+        /// `read_u8` and `read_i8` are cancel safe (their one read either
+        /// took the byte or did not). The wider ones are not: dropped half
+        /// way, the future has taken some of the number's bytes from the
+        /// stream and they are lost.
         fn $name(&mut self) -> ReadInt<'_, Self, $ty>
         where
             Self: Unpin,
@@ -174,16 +181,8 @@ pub trait AsyncReadExt: AsyncRead {
 
     read_int_methods! {
         /// Reads one byte.
-        ///
-        /// # Cancel safety
-        ///
-        /// Cancel safe: the single read either took the byte or did not.
         read_u8, u8, from_be_bytes;
         /// Reads one byte as a signed integer.
-        ///
-        /// # Cancel safety
-        ///
-        /// Cancel safe, as [`read_u8`](Self::read_u8).
         read_i8, i8, from_be_bytes;
         /// Reads a big-endian (network order) `u16`.
         read_u16, u16, from_be_bytes;

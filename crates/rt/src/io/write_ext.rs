@@ -26,6 +26,12 @@ macro_rules! write_int_methods {
         /// (and, with Nagle's algorithm off, maybe one packet): wrap the
         /// writer in a [`BufWriter`](super::BufWriter) to build a message
         /// field by field, then `flush` it once.
+        ///
+        /// # Cancel safety
+        ///
+        /// `write_u8` and `write_i8` are cancel safe (one write, of one
+        /// byte). The wider ones are not: dropped half way, some of the
+        /// number's bytes may have been written.
         fn $name(&mut self, n: $ty) -> WriteInt<'_, Self>
         where
             Self: Unpin,
