@@ -24,8 +24,10 @@
 //!   sockets, `Send + Sync` on both runtimes, registered once,
 //!   edge-triggered; split halves, vectored writes, futures-io traits,
 //!   and tokio's readiness API (`ready`, `try_read`, `try_write`, `try_io`);
-//! * [`io`]: the readiness latch (`ScheduledIo`) that IO types wait on,
-//!   and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
+//! * [`io`]: tokio's `AsyncReadExt`, `AsyncWriteExt`, `AsyncBufReadExt`,
+//!   `AsyncSeekExt`, `BufReader`, `BufWriter`, `copy`, `duplex`, `split`,
+//!   `empty`, `sink` and `repeat` over the futures-io traits; the readiness latch (`ScheduledIo`) that IO
+//!   types wait on; and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
 //!   (an eventfd, a timerfd, inotify, a pipe, a pty) on the runtime;
 //! * [`blocking`] and [`fs`]: `spawn_blocking` on the runtime's elastic
 //!   pool whose idle threads retire, and `std::fs` through it (files with
@@ -76,16 +78,25 @@
 //! purpose:
 //!
 //! * **IO traits.** Sockets, files and pipes implement the ecosystem's
-//!   [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`], not
-//!   `tokio::io`'s. The everyday calls (`read`, `read_exact`, `write`,
-//!   `write_all`, `peek`) are inherent methods; for the rest
-//!   (`read_to_end`, `flush`, ...) `use tokio::io::{AsyncReadExt,
-//!   AsyncWriteExt}` becomes `use futures::io::{AsyncReadExt,
-//!   AsyncWriteExt}`, and `tokio::io::BufReader` futures' (whose `lines()`
-//!   is a stream: `lines.try_next().await?` for `next_line()`). The inherent
-//!   `shutdown` is synchronous, `std`'s (`stream.shutdown(Shutdown::Write)`,
-//!   `write_half.shutdown()`); futures' `close().await` is the async one.
-//!   There is no `io::split`: streams have `split` and `into_split`.
+//!   [`futures_io::AsyncRead`] and [`futures_io::AsyncWrite`] (re-exported
+//!   as `io::AsyncRead`, ...), not tokio's own traits, so a hand-written
+//!   `poll_read` takes `&mut [u8]`, not a `ReadBuf`. The extension traits
+//!   and buffers have tokio's names and signatures:
+//!   `use tokio::io::{AsyncReadExt, AsyncWriteExt, AsyncBufReadExt,
+//!   BufReader}`, `lines.next_line()`, `wr.shutdown().await` port
+//!   unchanged (see [`io`]). The buffers and adapters (`BufReader`,
+//!   `take`, `io::split`, ...) need an `Unpin` inner stream, which every
+//!   spindle-rt IO type is (`Box::pin` anything else).
+//! * **Inherent methods come first.** Streams have their own `read`,
+//!   `read_exact`, `write`, `write_all` and `write_vectored` (same
+//!   signatures as the traits'), so a tokio trait import can go unused (a
+//!   warning). A whole `TcpStream`'s or `UnixStream`'s `shutdown` is
+//!   `std`'s synchronous `shutdown(how)`, which hides the trait's: write
+//!   tokio's `stream.shutdown().await` as
+//!   `AsyncWriteExt::shutdown(&mut stream).await` (the split halves'
+//!   `shutdown().await` is tokio's). `fs::File`'s inherent `read(max)`
+//!   and `read_to_end()` differ from the traits': call those as
+//!   `AsyncReadExt::read_to_end(&mut file, &mut buf)`.
 //! * **`Runtime` is `!Send`** (one type for both flavors, and a
 //!   current-thread runtime stays on its thread, like tokio's
 //!   `LocalRuntime`): build it on the thread that runs it. [`spawn_local`]
@@ -97,7 +108,8 @@
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
 //! * Not there (yet): `task::id()` and `try_id()`,
-//!   `UnixStream::peer_cred`, `io::stdin`/`stdout`.
+//!   `UnixStream::peer_cred`, `io::stdin`/`stdout`,
+//!   `read_buf`/`write_buf` (no `bytes` dependency), `fill_buf`.
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and
 //! `#[test]` to the current-thread one; `TcpListener::bind`,

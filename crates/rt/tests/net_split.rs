@@ -57,7 +57,7 @@ async fn both_ways(s: &mut TcpStream, size: usize, seed: u8) -> Vec<u8> {
     let (mut rd, mut wr) = s.split();
     let write = async {
         wr.write_all(&data).await.unwrap();
-        wr.shutdown().unwrap();
+        wr.shutdown().await.unwrap();
     };
     let read = async {
         let mut got = Vec::new();

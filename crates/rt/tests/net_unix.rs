@@ -189,7 +189,7 @@ fn split_halves_and_futures_io(backend: Backend) {
         let side_b = join(
             async {
                 AsyncWriteExt::write_all(&mut bw, &data).await.unwrap();
-                bw.shutdown().unwrap();
+                bw.shutdown().await.unwrap();
             },
             async {
                 let mut got = Vec::new();

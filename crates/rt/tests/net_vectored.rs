@@ -133,7 +133,7 @@ fn write_halves_gather_too(backend: Backend) {
         let (mut rd, mut wr) = client.split();
         let n = wr.write_vectored(&[IoSlice::new(b"x"), IoSlice::new(b"yz")]).await.unwrap();
         assert_eq!(n, 3);
-        wr.shutdown().unwrap();
+        wr.shutdown().await.unwrap();
         let (echoed, ()) = join(
             async {
                 let mut buf = [0; 8];

@@ -3,9 +3,10 @@
 //! runs real clients against its server on 127.0.0.1 (port 0), on both
 //! runtimes where that makes sense, with every wait bounded.
 //!
-//! The bodies are tokio code; where a line differs from what a tokio
-//! program has, a `// port:` comment says what and why (the deliberate
-//! differences listed under "Porting from tokio" in the crate docs).
+//! The bodies are tokio code, `use tokio::io::{...}` lines included; where
+//! a line differs from what a tokio program has, a `// port:` comment says
+//! what and why (the deliberate differences listed under "Porting from
+//! tokio" in the crate docs).
 
 mod rt_support;
 
@@ -20,8 +21,11 @@ const LIMIT: Duration = Duration::from_secs(8);
 /// arrives until EOF. The tokio tutorial's first server.
 mod echo {
     use super::tokio;
-    // port: tokio's `use tokio::io::{AsyncReadExt, AsyncWriteExt};` goes:
-    // `read` and `write_all` are inherent methods here.
+    // port: the streams' own `read`, `read_exact`, `write` and `write_all`
+    // are called before the traits' (same signatures), which can leave a
+    // trait import unused: a warning, not an error.
+    #[allow(unused_imports)]
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 
     pub async fn serve(listener: TcpListener) -> std::io::Result<()> {
@@ -53,7 +57,8 @@ mod echo {
         stream.set_nodelay(true)?;
         let (mut rd, mut wr) = stream.split();
         let mut back = vec![0; msg.len()];
-        let (_, ()) = tokio::try_join!(wr.write_all(msg), rd.read_exact(&mut back))?;
+        let ((), n) = tokio::try_join!(wr.write_all(msg), rd.read_exact(&mut back))?;
+        assert_eq!(n, msg.len());
         Ok(back)
     }
 
@@ -104,12 +109,11 @@ fn echo_server_multi_thread() {
 /// lines and forwards broadcasts in one `select!` loop.
 mod chat {
     use super::tokio;
-    // port: tokio's `use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};`
-    // becomes futures' buffered reader (spindle-rt speaks futures-io).
-    use futures::io::{AsyncBufReadExt, BufReader};
-    use futures::TryStreamExt;
     use std::net::SocketAddr;
     use std::time::Duration;
+    // port: see `echo` on unused trait imports.
+    #[allow(unused_imports)]
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     use tokio::net::{TcpListener, TcpStream};
     use tokio::sync::broadcast;
 
@@ -124,8 +128,7 @@ mod chat {
                 let mut lines = BufReader::new(reader).lines();
                 loop {
                     tokio::select! {
-                        // port: `lines.next_line()` is futures' `try_next()`.
-                        line = lines.try_next() => {
+                        line = lines.next_line() => {
                             match line {
                                 Ok(Some(line)) => {
                                     let _ = tx.send((addr, line));
@@ -152,7 +155,7 @@ mod chat {
     /// A client: connects, then reads lines as they come.
     struct Client {
         addr: SocketAddr,
-        lines: futures::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
+        lines: tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
         writer: tokio::net::tcp::OwnedWriteHalf,
     }
 
@@ -169,7 +172,7 @@ mod chat {
         }
 
         async fn hear(&mut self) -> std::io::Result<Option<String>> {
-            self.lines.try_next().await
+            self.lines.next_line().await
         }
     }
 
@@ -246,6 +249,9 @@ mod shutdown {
     use super::tokio;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
+    // port: see `echo` on unused trait imports.
+    #[allow(unused_imports)]
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
     use tokio::sync::{mpsc, watch};
 
@@ -348,6 +354,9 @@ fn graceful_shutdown_multi_thread() {
 mod client {
     use super::tokio;
     use std::net::SocketAddr;
+    // port: see `echo` on unused trait imports.
+    #[allow(unused_imports)]
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
     use tokio::task::JoinSet;
     use tokio::time::{timeout, Duration};
@@ -490,10 +499,10 @@ fn udp_echo_multi_thread() {
 /// bytes.
 mod files {
     use super::tokio;
-    // port: tokio's `use tokio::io::AsyncWriteExt;` becomes futures' (for
-    // `flush` and `close`; `write_all` is inherent).
-    use futures::io::AsyncWriteExt;
     use std::path::PathBuf;
+    // port: see `echo` on unused trait imports.
+    #[allow(unused_imports)]
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
 
     fn checksum(data: &[u8]) -> u32 {
@@ -515,8 +524,10 @@ mod files {
                 socket.write_all(&sum.to_be_bytes()).await?;
                 socket.write_all(&data).await?;
                 socket.flush().await?;
-                // port: tokio's `socket.shutdown().await?` is futures' `close`.
-                socket.close().await?;
+                // port: a whole stream's inherent `shutdown` is std's
+                // `shutdown(how)`, which hides the trait's; tokio's
+                // `socket.shutdown().await?` names the trait.
+                AsyncWriteExt::shutdown(&mut socket).await?;
                 Ok::<_, std::io::Error>(())
             });
         }
@@ -571,6 +582,9 @@ fn file_server_with_spawn_blocking_multi_thread() {
 mod proxy {
     use super::tokio;
     use std::net::SocketAddr;
+    // port: see `echo` on unused trait imports.
+    #[allow(unused_imports)]
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
     use tokio::task::JoinSet;
     use tokio::time::{sleep, Duration};
@@ -581,13 +595,11 @@ mod proxy {
         let (mut ro, mut wo) = outbound.into_split();
         let client_to_server = async {
             tokio::io::copy(&mut ri, &mut wo).await?;
-            // port: tokio's `wo.shutdown().await` (AsyncWriteExt) is the
-            // half's synchronous `shutdown()`.
-            wo.shutdown()
+            wo.shutdown().await
         };
         let server_to_client = async {
             tokio::io::copy(&mut ro, &mut wi).await?;
-            wi.shutdown()
+            wi.shutdown().await
         };
         tokio::try_join!(client_to_server, server_to_client)?;
         Ok(())
@@ -603,7 +615,7 @@ mod proxy {
                 let mut buf = [0u8; 8];
                 loop {
                     match socket.read_exact(&mut buf).await {
-                        Ok(()) => {
+                        Ok(_) => {
                             let n = u64::from_be_bytes(buf);
                             jobs.spawn_blocking(move || n * n);
                         }
@@ -634,7 +646,9 @@ mod proxy {
             for n in 1..=10u64 {
                 client.write_all(&n.to_be_bytes()).await?;
             }
-            client.shutdown(std::net::Shutdown::Write)?;
+            // port: as in `files` above, the whole stream's `shutdown` is
+            // std's; tokio's `client.shutdown().await?` names the trait.
+            AsyncWriteExt::shutdown(&mut client).await?;
             let mut answer = [0u8; 8];
             client.read_exact(&mut answer).await?;
             let mut rest = [0u8; 1];

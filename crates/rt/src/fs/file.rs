@@ -42,13 +42,15 @@ pub(crate) const MAX_HOP: usize = 2 * 1024 * 1024;
 ///
 /// It has async methods ([`read`](File::read), [`write_all`](File::write_all),
 /// [`seek`](File::seek), ...) and implements `futures-io`'s `AsyncRead`,
-/// `AsyncWrite` and `AsyncSeek`, so the `futures` extension traits
-/// (`read_to_end`, `write_all`, `copy`, `BufReader`, ...) work on it. Both
+/// `AsyncWrite` and `AsyncSeek`, so the extension traits of
+/// [`spindle_rt::io`](crate::io) (tokio's `read_to_end`, `read_u32`,
+/// `flush`, `rewind`, `BufReader`, `lines`, ...) and of `futures` work on
+/// it. Both
 /// kinds of call share one cursor and run one at a time, in call order (see
 /// the module docs of `fs` for the read-ahead and the write-behind).
 ///
-/// Two inherent methods shadow the `futures` extension methods of the same
-/// name with other signatures, [`read`](File::read) and
+/// Two inherent methods shadow the extension methods of the same name
+/// with other signatures, [`read`](File::read) and
 /// [`read_to_end`](File::read_to_end); call those as
 /// `AsyncReadExt::read(&mut file, &mut buf)`.
 ///
@@ -146,7 +148,7 @@ impl File {
 
     /// Reads up to `max` bytes from the cursor; an empty vector means end
     /// of file (or `max == 0`). One `read` call, which may return fewer
-    /// bytes than are left. (With `futures::AsyncReadExt` in scope, call
+    /// bytes than are left. (With an `AsyncReadExt` in scope, call
     /// its `read` as `AsyncReadExt::read(&mut file, &mut buf)`.)
     ///
     /// # Errors

@@ -21,7 +21,7 @@ const BUF_SIZE: usize = 8 * 1024;
 ///
 /// ```
 /// # fn main() -> std::io::Result<()> {
-/// use futures::io::{AsyncReadExt, AsyncWriteExt};
+/// use spindle_rt::io::AsyncReadExt; // read_to_end; the rest are the streams' own
 /// use spindle_rt::net::{TcpListener, TcpStream};
 ///
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;

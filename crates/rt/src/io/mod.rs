@@ -1,7 +1,54 @@
-//! The readiness core under the runtime's IO types: [`ScheduledIo`], one per
-//! registered descriptor (tokio has a type of the same name and job; this
-//! one is ours). Also [`copy_bidirectional`], a proxy's two-way copy over
-//! any `futures-io` streams; [`Interest`], what a wait asks for; and
+//! tokio's `io` module for the `futures-io` traits, and the readiness core
+//! under the runtime's IO types.
+//!
+//! ## Reading and writing
+//!
+//! Every spindle-rt socket, pipe and file implements the ecosystem's
+//! [`AsyncRead`] and [`AsyncWrite`] (`futures-io`'s, re-exported here).
+//! The extension traits give them tokio's methods, with tokio's names and
+//! signatures: [`AsyncReadExt`] (`read_exact`, `read_to_end`, `read_u32`,
+//! `take`, ...), [`AsyncWriteExt`] (`write_all`, `write_u32`, `flush`,
+//! `shutdown`) and, on buffered readers, [`AsyncBufReadExt`] (`read_line`,
+//! `lines`, `split`) and [`AsyncSeekExt`]. [`BufReader`], [`BufWriter`]
+//! and [`BufStream`] add the buffers, and implement the same traits, so
+//! they stack; [`duplex`] is an in-memory socket pair for tests, and
+//! [`split`] halves any stream. So a
+//! tokio program's `use tokio::io::{AsyncBufReadExt, AsyncWriteExt,
+//! BufReader};` stays as it is.
+//!
+//! ```
+//! use spindle_rt::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+//! use spindle_rt::net::UnixStream;
+//!
+//! let rt = spindle_rt::Builder::new_current_thread().build()?;
+//! rt.block_on(async {
+//!     let (client, server) = UnixStream::pair()?;
+//!     let (rd, mut wr) = server.into_split();
+//!     spindle_rt::spawn_local(async move {
+//!         let mut lines = BufReader::new(rd).lines();
+//!         while let Some(line) = lines.next_line().await.unwrap() {
+//!             wr.write_all(line.to_uppercase().as_bytes()).await.unwrap();
+//!             wr.write_u8(b'\n').await.unwrap();
+//!         }
+//!     });
+//!     let (rd, mut wr) = client.into_split();
+//!     wr.write_all(b"hello\nworld\n").await?;
+//!     wr.shutdown().await?;
+//!     let mut replies = BufReader::new(rd).lines();
+//!     assert_eq!(replies.next_line().await?.as_deref(), Some("HELLO"));
+//!     assert_eq!(replies.next_line().await?.as_deref(), Some("WORLD"));
+//!     assert_eq!(replies.next_line().await?, None);
+//!     Ok::<(), std::io::Error>(())
+//! })?;
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! ## The readiness core
+//!
+//! Under the IO types sits [`ScheduledIo`], one per registered descriptor
+//! (tokio has a type of the same name and job; this one is ours). Also
+//! here: [`copy`] and [`copy_bidirectional`], a proxy's copies over any
+//! `futures-io` streams; [`empty`], [`sink`] and [`repeat`]; [`Interest`], what a wait asks for; and
 //! [`unix::AsyncFd`], which puts any non-blocking descriptor on the
 //! runtime's driver and hands this module's protocol to the caller.
 //!
@@ -114,16 +161,45 @@
 //! ```
 
 mod async_fd;
+mod buf_read_ext;
+mod buf_reader;
+mod buf_writer;
 mod copy;
 pub(crate) mod driver;
+mod duplex;
 mod interest;
+mod read_ext;
 mod readiness;
 mod scheduled_io;
+mod seek_ext;
+mod split;
+mod take_chain;
+mod util;
+mod write_ext;
 
+pub use buf_read_ext::{AsyncBufReadExt, Lines, NextLine, NextSegment, ReadLine, ReadUntil, Split};
+pub use buf_reader::BufReader;
+pub use buf_writer::{BufStream, BufWriter};
 pub use copy::{copy, copy_bidirectional};
+pub use duplex::{duplex, DuplexStream};
+/// The ecosystem's IO traits, which every spindle-rt socket, pipe and
+/// file implements, under the names tokio uses, so bounds such as
+/// `R: AsyncRead + Unpin` port unchanged. These are `futures-io`'s
+/// traits (a hand-written `poll_read` takes `&mut [u8]`, not tokio's
+/// `ReadBuf`).
+pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use interest::Interest;
+pub use read_ext::{AsyncReadExt, Read, ReadExact, ReadInt, ReadToEnd, ReadToString};
 pub use readiness::{Direction, Readiness, Ready, ReadyEvent};
 pub use scheduled_io::{ScheduledIo, Waiter};
+pub use seek_ext::{AsyncSeekExt, Seek};
+pub use split::{split, ReadHalf, WriteHalf};
+/// `std`'s error, result and seek types, re-exported as tokio does, so
+/// `use tokio::io::{self, ...}` then `io::Result<()>` ports unchanged.
+pub use std::io::{Error, ErrorKind, Result, SeekFrom};
+pub use take_chain::{Chain, Take};
+pub use util::{empty, repeat, sink, Empty, Repeat, Sink};
+pub use write_ext::{AsyncWriteExt, Flush, Shutdown, Write, WriteAll, WriteInt, WriteVectored};
 
 /// Unix descriptors of any kind on the runtime: [`AsyncFd`](unix::AsyncFd)
 /// registers a non-blocking descriptor (an eventfd, a timerfd, inotify, a

@@ -92,7 +92,7 @@ macro_rules! write_half {
             }
 
             fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.get_mut().shutdown())
+                Poll::Ready(self.get_mut().shutdown_write())
             }
         }
     )*};

@@ -364,18 +364,20 @@ macro_rules! read_methods {
             poll_fn(|cx| inner.poll_read_shared(cx, Some(&mut w), buf)).await
         }
 
-        /// Reads exactly `buf.len()` bytes, waiting as they arrive.
+        /// Reads exactly `buf.len()` bytes, waiting as they arrive, and returns
+        /// that length (as tokio's `read_exact` does).
         ///
         /// # Errors
         /// As the stream's `read`; `UnexpectedEof` if the peer closes first.
-        pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+        pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<usize> {
+            let len = buf.len();
             while !buf.is_empty() {
                 match self.read(buf).await? {
                     0 => return Err(io::ErrorKind::UnexpectedEof.into()),
                     n => buf = &mut buf[n..],
                 }
             }
-            Ok(())
+            Ok(len)
         }
 
         /// Polls a read into `buf`, waiting in the read direction only.
@@ -447,12 +449,21 @@ macro_rules! write_methods {
             self.inner.poll_write_vectored_shared(cx, None, bufs)
         }
 
-        /// Shuts down the write side: the peer reads end of stream; this
-        /// half's reads (through the other half) go on.
+        /// Shuts down the write side: the peer reads end of stream; the
+        /// stream's reads (through the other half) go on. Async, as
+        /// tokio's `AsyncWriteExt::shutdown`, so `wr.shutdown().await`
+        /// ports unchanged; it completes at once (`shutdown(2)` does not
+        /// block).
         ///
         /// # Errors
         /// The system's `shutdown` error (`NotConnected`, ...).
-        pub fn shutdown(&self) -> io::Result<()> {
+        pub async fn shutdown(&mut self) -> io::Result<()> {
+            self.shutdown_write()
+        }
+
+        /// `shutdown(SHUT_WR)` now: the body of [`shutdown`](Self::shutdown)
+        /// and of `poll_close`.
+        pub(crate) fn shutdown_write(&self) -> io::Result<()> {
             self.inner.shutdown_shared(Shutdown::Write)
         }
     };

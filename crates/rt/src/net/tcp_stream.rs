@@ -315,19 +315,21 @@ impl TcpStream {
         poll_fn(|cx| this.poll_read_shared(cx, Some(&mut w), buf)).await
     }
 
-    /// Reads exactly `buf.len()` bytes, waiting as they arrive.
+    /// Reads exactly `buf.len()` bytes, waiting as they arrive, and returns
+    /// that length (as tokio's `read_exact` does).
     ///
     /// # Errors
     /// As [`read`](Self::read); `UnexpectedEof` if the peer closes first
     /// (the bytes read until then are in `buf`, how many is not told).
-    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<()> {
+    pub async fn read_exact(&mut self, mut buf: &mut [u8]) -> io::Result<usize> {
+        let len = buf.len();
         while !buf.is_empty() {
             match self.read(buf).await? {
                 0 => return Err(io::ErrorKind::UnexpectedEof.into()),
                 n => buf = &mut buf[n..],
             }
         }
-        Ok(())
+        Ok(len)
     }
 
     /// Reads into `buf` without taking the bytes out of the socket
