@@ -629,3 +629,27 @@ fn loglevel_filters_the_log_file_and_config_set_changes_it() {
     assert!(!text.contains("options accepted with no effect"), "{text}");
     assert!(text.contains("SHUTDOWN requested"), "{text}");
 }
+
+#[test]
+fn replicaof_in_the_config_is_followed_and_not_listed_as_inert() {
+    let dir = common::fresh_dir();
+    let conf = dir.join("replica.conf");
+    let text = format!(
+        "dir {}\nlogfile {}\nsave \"\"\nreplicaof 127.0.0.1 1\nmasterauth secret\nactiverehashing yes\n",
+        dir.display(),
+        dir.join("replica.log").display()
+    );
+    std::fs::write(&conf, text).unwrap();
+    let (child, port) = spawn(&[conf.to_str().unwrap(), "--port", "0"]);
+    let mut con = conn(port);
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut con).unwrap();
+    assert!(info.contains("role:slave") && info.contains("master_port:1"), "{info}");
+    let log = std::fs::read_to_string(dir.join("replica.log")).expect("the log file");
+    let line = log.lines().find(|l| l.contains("options accepted with no effect")).expect("the notice");
+    assert!(line.contains("activerehashing"), "{line}");
+    for acting in ["replicaof", "masterauth"] {
+        assert!(!line.contains(acting), "{acting} acts: {line}");
+    }
+    shutdown(&mut con);
+    assert_eq!(wait_exit(child), Some(0));
+}

@@ -241,7 +241,11 @@ impl Config {
     /// The options this config set that have no effect in this server
     /// ([`super::config_inert`]), by name, for the start-up log.
     pub fn inert_in_use(&self) -> Vec<&'static str> {
-        self.inert.keys().copied().collect()
+        self.inert
+            .keys()
+            .copied()
+            .filter(|name| !super::config_inert::READ_BY_REPLICATION.contains(name))
+            .collect()
     }
 
     /// The LFU parameters if an LFU policy is in force.

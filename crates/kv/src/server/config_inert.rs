@@ -67,6 +67,13 @@ fn enumv(v: &[String], names: &[(&'static str, u32)]) -> Result<String, String> 
     Ok(name_of(names, pick(v, names)?))
 }
 
+/// The options kept in this table's store (they belong to no field of
+/// [`Config`]) that replication reads, so they are not "with no effect":
+/// `replicaof` is followed, and the rest shape the link (see
+/// `persist::replica` and `persist::repl`).
+pub const READ_BY_REPLICATION: &[&str] =
+    &["replicaof", "masterauth", "masteruser", "repl-timeout", "repl-ping-replica-period"];
+
 const PROTECTED_ACTION: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("local", 2)];
 
 /// `replicaof host port` (kept as `host port`, followed at start; see
