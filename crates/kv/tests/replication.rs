@@ -202,3 +202,43 @@ fn a_broken_link_resyncs_and_a_configured_master_is_followed_at_start() {
     wait_until("the replica resyncs", || q::<Option<String>>(&mut r, &["GET", "while-down"]).is_some());
     assert!(info(&mut r).contains("master_link_status:up"));
 }
+
+fn info_field(c: &mut redis::Connection, section: &str, name: &str) -> u64 {
+    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
+    let line = text.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).expect("the INFO field");
+    line.trim().parse().unwrap()
+}
+
+#[test]
+fn a_stalled_replica_s_buffer_does_not_make_the_master_evict() {
+    // Redis's unit/maxmemory "replica buffer don't induce eviction": the
+    // stream waiting for a replica that stopped reading is left out of
+    // maxmemory, or every write would evict keys to make room for its
+    // own copy in that buffer.
+    let srv = start();
+    let mut c = conn(&srv);
+    for j in 0..100 {
+        let _: () = q(&mut c, &["SETRANGE", &format!("key:{j}"), "10000", "asdf"]);
+    }
+    let mut replica = Raw::connect(&srv);
+    replica.send(b"SYNC\r\n");
+    let _stalled = skip_snapshot(&replica); // and reads no more
+    let used = info_field(&mut c, "memory", "used_memory");
+    let not_counted = info_field(&mut c, "memory", "mem_not_counted_for_evict");
+    let limit = (used - not_counted + (1 << 20)).to_string();
+    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-random", "maxmemory", &limit]);
+    // About 24 MB of stream, more than the sockets' buffers hold, in
+    // small batches so that this client's own buffers stay small.
+    let payload = "A".repeat(1000);
+    for _ in 0..480 {
+        let mut p = redis::pipe();
+        for _ in 0..50 {
+            p.cmd("SETRANGE").arg("key:0").arg(0).arg(&payload).ignore();
+        }
+        let _: () = p.query(&mut c).unwrap();
+    }
+    assert!(info_field(&mut c, "memory", "mem_clients_slaves") > 4 << 20);
+    assert!(info_field(&mut c, "memory", "mem_not_counted_for_evict") > 4 << 20);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 100, "nothing was evicted");
+    assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0);
+}

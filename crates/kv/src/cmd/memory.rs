@@ -110,8 +110,10 @@ pub struct Overhead {
     /// the dataset loaded at start.
     pub startup: usize,
     /// `clients.normal`: the clients' buffers and fixed overhead, as
-    /// CLIENT LIST's `tot-mem` counts them.
+    /// CLIENT LIST's `tot-mem` counts them (replicas aside).
     pub clients_normal: usize,
+    /// `clients.slaves`: the same for replicas.
+    pub clients_slaves: usize,
     /// `aof.buffer`: the AOF's pending writes, when AOF is on.
     pub aof_buffer: usize,
     /// The databases holding keys, in order.
@@ -124,9 +126,10 @@ impl Overhead {
     /// Measures `srv`; `me` is the running client, out of the client slab
     /// while its command runs.
     pub fn measure(srv: &Server, me: &crate::server::client::Client) -> Overhead {
-        let clients_normal =
-            srv.clients.iter().flatten().map(|c| super::client::client_memory(c)).sum::<usize>()
-                + super::client::client_memory(me);
+        let (replicas, normal): (Vec<_>, Vec<_>) =
+            srv.clients.iter().flatten().map(|c| c.as_ref()).chain([me]).partition(|c| c.replica);
+        let clients_normal = normal.iter().map(|c| super::client::client_memory(c)).sum::<usize>();
+        let clients_slaves = replicas.iter().map(|c| super::client::client_memory(c)).sum::<usize>();
         let aof_buffer = if srv.aof_enabled { srv.persist.aof.log.buf.capacity() } else { 0 };
         // A dict's header lives in its `Db`, allocated at start: only the
         // tables and nodes count, which are 0 for an empty dict as in Redis.
@@ -142,13 +145,14 @@ impl Overhead {
             })
             .collect();
         let keys = srv.dbs.iter().map(|db| db.len()).sum();
-        Overhead { startup: srv.startup_memory, clients_normal, aof_buffer, dbs, keys }
+        Overhead { startup: srv.startup_memory, clients_normal, clients_slaves, aof_buffer, dbs, keys }
     }
 
     /// `overhead.total`: the startup memory and every part after it.
     pub fn total(&self) -> usize {
         self.startup
             + self.clients_normal
+            + self.clients_slaves
             + self.aof_buffer
             + self.dbs.iter().map(|d| d.main + d.expires).sum::<usize>()
     }
@@ -245,7 +249,7 @@ fn memory_stats(ctx: &mut Ctx<'_>) {
     int(&mut r, "total.allocated", m.used as i64);
     int(&mut r, "startup.allocated", o.startup as i64);
     int(&mut r, "replication.backlog", 0);
-    int(&mut r, "clients.slaves", 0);
+    int(&mut r, "clients.slaves", o.clients_slaves as i64);
     int(&mut r, "clients.normal", o.clients_normal as i64);
     int(&mut r, "cluster.links", 0);
     int(&mut r, "aof.buffer", o.aof_buffer as i64);

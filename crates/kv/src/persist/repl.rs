@@ -145,6 +145,19 @@ impl Replication {
     }
 }
 
+/// The memory held in replicas' output buffers (the stream and snapshot
+/// headers not yet sent): Redis's `mem_clients_slaves`, which maxmemory
+/// does not count, so that a slow replica cannot make the master evict.
+pub fn buffers_memory(srv: &Server) -> usize {
+    srv.repl
+        .replicas
+        .iter()
+        .filter_map(|r| srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id))
+        .map(|c| c.out.capacity() + c.after_tail.capacity())
+        .sum::<usize>()
+        + srv.repl.replicas.iter().map(|r| r.pending.capacity()).sum::<usize>()
+}
+
 /// A BGSAVE for SYNC clients is forking now: each of `clients` (slot, id,
 /// sent PSYNC) that wants the stream becomes a replica waiting for that
 /// snapshot, and one that sent PSYNC is told `+FULLRESYNC`. Called just

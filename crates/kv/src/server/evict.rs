@@ -33,9 +33,19 @@ struct Candidate {
     key: Key,
 }
 
-/// Whether memory is over the limit.
+/// Whether memory is over the limit, not counting the replicas' output
+/// buffers and the AOF buffer (Redis's `freeMemoryGetNotCountedMemory`):
+/// evicting keys to make room for the stream of the writes that delete
+/// them would feed on itself.
 pub fn over_limit(srv: &Server) -> bool {
-    srv.config.maxmemory > 0 && crate::alloc::used_memory() as u64 > srv.config.maxmemory
+    srv.config.maxmemory > 0
+        && (crate::alloc::used_memory().saturating_sub(not_counted(srv)) as u64) > srv.config.maxmemory
+}
+
+/// The memory maxmemory leaves out (INFO's `mem_not_counted_for_evict`).
+pub fn not_counted(srv: &Server) -> usize {
+    let aof = if srv.aof_enabled { srv.persist.aof.log.buf.capacity() } else { 0 };
+    aof + crate::persist::repl::buffers_memory(srv)
 }
 
 /// Evicts keys until memory is under `maxmemory`. Returns false if it is

@@ -255,6 +255,15 @@ fn accept_one(
     let mut c = Client::new(id, fd, addr, laddr, srv.now_ms);
     c.unix = unix;
     c.authenticated = srv.config.requirepass.is_empty();
+    if let Err(e) = add_and_watch(lp, shared, srv, c) {
+        tracing::warn!(error = %e, "cannot watch a new client");
+    }
+}
+
+/// Puts client `c` in the table and watches its socket for reads;
+/// returns its slot, or the error (the client is dropped).
+fn add_and_watch(lp: &mut Loop, shared: &Shared, srv: &mut Server, c: Client) -> io::Result<usize> {
+    let (raw, id) = (c.fd.as_raw_fd(), c.id);
     let slot = srv.add_client(c);
     let s = shared.clone();
     let mode = super::edge::client_mode(lp, srv);
@@ -264,11 +273,12 @@ fn accept_one(
             if let Some(c) = srv.clients[slot].as_mut() {
                 c.io = Some(io);
             }
+            Ok(slot)
         }
         Err(e) => {
-            tracing::warn!(error = %e, "cannot watch a new client");
             srv.clients[slot] = None;
             srv.free_slots.push(slot);
+            Err(e)
         }
     }
 }
@@ -290,7 +300,6 @@ pub(crate) fn adopt_master(
     let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?:0".into());
     let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_else(|_| "?:0".into());
     let fd = OwnedFd::from(stream);
-    let raw = fd.as_raw_fd();
     let id = srv.next_client_id;
     srv.next_client_id += 1;
     let mut c = Client::new(id, fd, addr, laddr, srv.now_ms);
@@ -305,23 +314,13 @@ pub(crate) fn adopt_master(
         c.query[..rest.len()].copy_from_slice(&rest);
         c.qlen = rest.len();
     }
-    let slot = srv.add_client(c);
-    let s = shared.clone();
-    let mode = super::edge::client_mode(lp, srv);
-    match lp.io_start_with(raw, Interest::READABLE, mode, move |lp, _, ev| client_event(lp, &s, slot, id, ev))
-    {
-        Ok(io) => {
-            if let Some(c) = srv.clients[slot].as_mut() {
-                c.io = Some(io);
-            }
-        }
+    let slot = match add_and_watch(lp, shared, srv, c) {
+        Ok(slot) => slot,
         Err(e) => {
             tracing::warn!(error = %e, "cannot watch the master's connection");
-            srv.clients[slot] = None;
-            srv.free_slots.push(slot);
             return None;
         }
-    }
+    };
     // The stream read with the snapshot runs before the loop sleeps.
     srv.blocking.resume(slot, id);
     Some((slot, id))

@@ -74,13 +74,10 @@ pub(super) fn memory(srv: &Server, me: &Client, out: &mut String) {
     field!(out, "rss_overhead_bytes:{}", diff(m.rss, a.resident));
     field!(out, "mem_fragmentation_ratio:{:.2}", m.fragmentation());
     field!(out, "mem_fragmentation_bytes:{}", diff(m.rss, m.used));
-    // Eviction here counts every allocated byte (see `server::evict`):
-    // nothing is left out, where Redis leaves out replication and AOF
-    // buffers.
-    field!(out, "mem_not_counted_for_evict:0");
+    field!(out, "mem_not_counted_for_evict:{}", crate::server::evict::not_counted(srv));
     field!(out, "mem_replication_backlog:0");
     field!(out, "mem_total_replication_buffers:0");
-    field!(out, "mem_clients_slaves:0");
+    field!(out, "mem_clients_slaves:{}", o.clients_slaves);
     field!(out, "mem_clients_normal:{}", o.clients_normal);
     field!(out, "mem_cluster_links:0");
     field!(out, "mem_aof_buffer:{}", o.aof_buffer);
