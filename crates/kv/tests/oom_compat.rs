@@ -40,3 +40,21 @@ fn transactions_are_refused_by_what_they_queue_when_out_of_memory() {
     r.roundtrip(b"GET x\r\n", b"$-1\r\n");
     let _: () = q(&mut admin, &["CONFIG", "SET", "maxmemory", "0"]);
 }
+
+#[test]
+fn maxmemory_lowered_inside_exec_evicts_after_it() {
+    // Redis's unit/maxmemory "propagation with eviction in MULTI": CONFIG
+    // SET maxmemory starts the eviction for after the command (an event of
+    // the loop), so the transaction runs whole and the key goes after.
+    let srv = start();
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]);
+    let _: () = q(&mut c, &["MULTI"]);
+    let _: () = q(&mut c, &["INCR", "x"]);
+    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory", "1"]);
+    let _: () = q(&mut c, &["INCR", "x"]);
+    let got: Vec<redis::Value> = q(&mut c, &["EXEC"]);
+    assert_eq!(got, vec![redis::Value::Int(1), redis::Value::Okay, redis::Value::Int(2)]);
+    assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 0, "evicted before the next command");
+    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+}

@@ -242,3 +242,22 @@ fn a_stalled_replica_s_buffer_does_not_make_the_master_evict() {
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 100, "nothing was evicted");
     assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0);
 }
+
+#[test]
+fn evicted_keys_are_deleted_on_replicas_and_client_kill_type_replica_drops_them() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let mut replica = Raw::connect(&srv);
+    replica.send(b"SYNC\r\n");
+    let mut rd = skip_snapshot(&replica);
+    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-random", "maxmemory", "1"]);
+    expect_stream(&mut rd, "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n");
+    let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+    let list: String = q(&mut c, &["CLIENT", "LIST", "TYPE", "replica"]);
+    assert_eq!(list.lines().count(), 1, "{list}");
+    let killed: i64 = q(&mut c, &["CLIENT", "KILL", "TYPE", "slave"]);
+    assert_eq!(killed, 1);
+    let mut rest = Vec::new();
+    rd.read_to_end(&mut rest).expect("closed");
+}

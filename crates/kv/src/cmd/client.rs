@@ -193,24 +193,30 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     s
 }
 
-/// Redis's client type for CLIENT LIST TYPE and CLIENT KILL TYPE: a
-/// client with subscriptions is `pubsub`, every other one `normal` (a
-/// monitor too, as in Redis; there are no replicas or masters).
+/// Redis's client type for CLIENT LIST TYPE and CLIENT KILL TYPE: this
+/// server's master connection is `master`, an attached replica `replica`,
+/// a client with subscriptions `pubsub`, every other one `normal` (a
+/// monitor too, as in Redis).
 fn client_type(c: &Client) -> &'static str {
-    if c.subs.total() > 0 {
+    if c.master {
+        "master"
+    } else if c.replica {
+        "replica"
+    } else if c.subs.total() > 0 {
         "pubsub"
     } else {
         "normal"
     }
 }
 
-/// The client type a TYPE argument names (`replica` for master, replica
-/// and slave, which no client here is), or `None` for an unknown one.
+/// The client type a TYPE argument names (`slave` is `replica`), or
+/// `None` for an unknown one.
 fn parse_type(arg: &[u8]) -> Option<&'static str> {
     match arg.to_ascii_lowercase().as_slice() {
         b"normal" => Some("normal"),
         b"pubsub" => Some("pubsub"),
-        b"master" | b"replica" | b"slave" => Some("replica"),
+        b"replica" | b"slave" => Some("replica"),
+        b"master" => Some("master"),
         _ => None,
     }
 }

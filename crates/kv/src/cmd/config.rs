@@ -109,13 +109,14 @@ pub fn config(ctx: &mut Ctx<'_>) {
                             c.authenticated = true;
                         }
                     }
-                    // A lower limit takes effect at once, as Redis's
-                    // updateMaxmemory evicts right away, not at the next
-                    // command.
                     ctx.srv.sync_lfu();
                     crate::server::logging::set_level(&ctx.srv.config.loglevel);
+                    // A lower limit takes effect before the loop sleeps,
+                    // not at the next command, as Redis's updateMaxmemory
+                    // starts an eviction timer event; not in the middle of
+                    // this command (or of the EXEC around it).
                     if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("maxmemory")) {
-                        crate::server::evict::perform_evictions(ctx.srv);
+                        ctx.srv.evict_soon = true;
                     }
                     // The new client limit is checked once this command
                     // is done, against figures refreshed now (they are

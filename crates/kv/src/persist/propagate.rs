@@ -65,9 +65,10 @@ pub fn after_command(
     }
 }
 
-/// Logs `DEL key` for a key that expired (lazily or in the active cycle),
-/// so that replaying the AOF deletes it too.
-pub fn log_expired(srv: &mut Server, db: usize, key: &[u8]) {
+/// Logs `DEL key` for a key that expired (lazily or in the active cycle)
+/// or was evicted, so that replaying the AOF, and every replica, deletes
+/// it too.
+pub fn log_deletion(srv: &mut Server, db: usize, key: &[u8]) {
     if (srv.persist.aof.is_on() || srv.repl.active()) && !srv.persist.loading {
         let mut out = Vec::new();
         encode_command(&mut out, [&b"DEL"[..], key].into_iter());

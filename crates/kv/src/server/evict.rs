@@ -59,7 +59,9 @@ pub fn perform_evictions(srv: &mut Server) -> bool {
 }
 
 fn evict(srv: &mut Server) -> bool {
-    if !over_limit(srv) {
+    // A replica's data is its master's, which evicts for it and streams
+    // the DELs (Redis's `replica-ignore-maxmemory yes`).
+    if srv.master.is_some() || !over_limit(srv) {
         return true;
     }
     if srv.config.maxmemory_policy == EvictionPolicy::NoEviction {
@@ -73,6 +75,9 @@ fn evict(srv: &mut Server) -> bool {
         srv.stats.evicted_keys += 1;
         srv.touched_key(db, &key);
         srv.notify(None, super::notify::EVICTED, "evicted", &key, db);
+        // The AOF and the replicas delete it too (Redis's
+        // `propagateDeletion`), or a restart or a replica would keep it.
+        crate::persist::propagate::log_deletion(srv, db, &key);
         if srv.config.lazyfree_lazy_eviction {
             srv.lazyfree.free(value);
             // Lazily freed memory only goes away when the thread gets to

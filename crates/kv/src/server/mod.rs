@@ -170,6 +170,9 @@ pub struct Server {
     /// Some client was marked `close_asap` (CLIENT KILL): before-sleep
     /// closes it.
     pub kill_pending: bool,
+    /// `maxmemory` was lowered: before-sleep evicts (Redis's eviction
+    /// time event).
+    pub evict_soon: bool,
     /// CLIENT PAUSE: until when (Unix ms) and whether only writes pause.
     pub pause: Option<(i64, bool)>,
     /// Clients whose next command the pause holds, in the order they
@@ -293,6 +296,7 @@ impl Server {
             slowlog: Default::default(),
             ops: Default::default(),
             kill_pending: false,
+            evict_soon: false,
             pause: None,
             postponed: Vec::new(),
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
@@ -634,6 +638,9 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     pause::check_deadline(srv);
     edge::read_again(lp, srv);
     blocking::before_sleep(lp, shared, srv);
+    if std::mem::take(&mut srv.evict_soon) {
+        evict::perform_evictions(srv);
+    }
     // The AOF is written (and with appendfsync always, synced) before any
     // reply of this iteration goes out.
     crate::persist::before_sleep(srv);

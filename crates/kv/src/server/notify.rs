@@ -278,7 +278,7 @@ impl Server {
             let log = std::mem::take(&mut self.dbs[db].expired_log);
             for key in &log {
                 self.stats.expired_keys += 1;
-                crate::persist::propagate::log_expired(self, db, key);
+                crate::persist::propagate::log_deletion(self, db, key);
                 self.notify(cur.as_deref_mut(), EXPIRED, "expired", key, db);
                 self.touched_key(db, key);
             }
