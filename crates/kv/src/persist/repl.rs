@@ -30,8 +30,10 @@
 //! (a reply would land in the replica's stream); the offset is shown in
 //! INFO.
 //!
-//! Not here: partial resynchronization (no backlog: a reconnecting
-//! replica resyncs in full), diskless sync, WAIT, and being a replica.
+//! The replicas' output buffers are left out of `maxmemory` (see
+//! [`buffers_memory`]). Being a replica is [`super::replica`]. Not done:
+//! partial resynchronization (no backlog: a reconnecting replica resyncs
+//! in full), diskless sync, and WAIT.
 
 use super::stream::CommandStream;
 use crate::server::Server;
