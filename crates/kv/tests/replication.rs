@@ -261,3 +261,81 @@ fn evicted_keys_are_deleted_on_replicas_and_client_kill_type_replica_drops_them(
     let mut rest = Vec::new();
     rd.read_to_end(&mut rest).expect("closed");
 }
+
+/// Reads one RESP command (an array of bulk strings) from `rd`.
+fn read_command(rd: &mut BufReader<TcpStream>) -> Vec<String> {
+    let mut line = String::new();
+    rd.read_line(&mut line).expect("a command");
+    let n: usize = line.trim().strip_prefix('*').and_then(|n| n.parse().ok()).expect("an array");
+    (0..n)
+        .map(|_| {
+            let mut head = String::new();
+            rd.read_line(&mut head).unwrap();
+            let len: usize = head.trim()[1..].parse().unwrap();
+            let mut arg = vec![0; len + 2];
+            rd.read_exact(&mut arg).unwrap();
+            String::from_utf8_lossy(&arg[..len]).into_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn a_replica_speaks_the_handshake_and_answers_getack() {
+    use std::io::Write;
+    // A snapshot to serve: a spindle server's own dump.rdb with one key.
+    let dir = common::fresh_dir();
+    let donor = start_with(|cfg| cfg.dir = dir.clone());
+    let mut d = conn(&donor);
+    let _: () = q(&mut d, &["SET", "from-master", "1"]);
+    let _: () = q(&mut d, &["SAVE"]);
+    let rdb = std::fs::read(dir.join("dump.rdb")).unwrap();
+    // This test is the master.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let replica = start_with(|cfg| {
+        cfg.inert.insert("masterauth", "pw".into());
+    });
+    let mut r = conn(&replica);
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+    let mut w = sock.try_clone().unwrap();
+    let mut rd = BufReader::new(sock);
+    assert_eq!(read_command(&mut rd), ["PING"]);
+    w.write_all(b"+PONG\r\n").unwrap();
+    assert_eq!(read_command(&mut rd), ["AUTH", "pw"]);
+    w.write_all(b"+OK\r\n").unwrap();
+    let listening = read_command(&mut rd);
+    assert_eq!(listening[..2], ["REPLCONF", "listening-port"]);
+    assert_eq!(listening[2], replica.addr().port().to_string());
+    w.write_all(b"+OK\r\n").unwrap();
+    assert_eq!(read_command(&mut rd), ["REPLCONF", "capa", "psync2"]);
+    w.write_all(b"+OK\r\n").unwrap();
+    assert_eq!(read_command(&mut rd), ["PSYNC", "?", "-1"]);
+    let replid = "a".repeat(40);
+    w.write_all(format!("+FULLRESYNC {replid} 100\r\n\n\n${}\r\n", rdb.len()).as_bytes()).unwrap();
+    w.write_all(&rdb).unwrap();
+    // The stream: a write, then the master asks where the replica is.
+    let set = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+    w.write_all(set.as_bytes()).unwrap();
+    let getack = "*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n";
+    w.write_all(getack.as_bytes()).unwrap();
+    let ack = loop {
+        let cmd = read_command(&mut rd);
+        // Periodic ACKs may come first; the one after the SET counts it.
+        if cmd[..2] == ["REPLCONF", "ACK"] && cmd[2] != "100" {
+            break cmd;
+        }
+    };
+    // As Redis's, the ACK counts the stream up to the GETACK; the offset
+    // then moves past it.
+    assert_eq!(ack[2], (100 + set.len()).to_string(), "the offset counts the stream's bytes");
+    assert_eq!(q::<String>(&mut r, &["GET", "from-master"]), "1");
+    assert_eq!(q::<String>(&mut r, &["GET", "k"]), "v");
+    let text = info(&mut r);
+    assert!(
+        text.contains("master_link_status:up")
+            && text.contains(&format!("slave_repl_offset:{}", 100 + set.len() + getack.len())),
+        "{text}"
+    );
+}
