@@ -12,47 +12,43 @@
 //! RDB-only users notice, as in Redis.
 
 mod common;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// The server binary, as a process of its own.
+type Server = common::process::ServerProcess;
+
+/// With the AOF on, fsynced as `fsync` says.
+fn start_aof(dir: &Path, fsync: &str, limit_blocks: u32) -> Server {
+    start_limited(dir, &["--save", "", "--appendonly", "yes", "--appendfsync", fsync], limit_blocks)
+}
+
 /// The server binary on a free port, data in `dir`, under a soft
 /// file-size limit of `limit_blocks` 512-byte blocks (none if 0), with
 /// SIGXFSZ ignored so that a write past it fails with EFBIG.
-struct Server {
-    child: Child,
-    port: u16,
+fn start_limited(dir: &Path, args: &[&str], limit_blocks: u32) -> Server {
+    let limit = if limit_blocks > 0 { format!("ulimit -S -f {limit_blocks} && ") } else { String::new() };
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("trap '' XFSZ; {limit}exec \"$0\" \"$@\""))
+        .arg(Server::BIN)
+        .args(["--port", "0"])
+        .args(args)
+        .arg("--dir")
+        .arg(dir);
+    Server::spawn(cmd)
 }
 
-impl Server {
-    /// With the AOF on, fsynced as `fsync` says.
-    fn start(dir: &Path, fsync: &str, limit_blocks: u32) -> Server {
-        Server::start_with(dir, &["--save", "", "--appendonly", "yes", "--appendfsync", fsync], limit_blocks)
-    }
+/// What these tests do with a server process.
+trait DiskTest {
+    fn conn(&self) -> redis::Connection;
+    fn lift_file_limit(&self);
+}
 
-    fn start_with(dir: &Path, args: &[&str], limit_blocks: u32) -> Server {
-        let limit = if limit_blocks > 0 { format!("ulimit -S -f {limit_blocks} && ") } else { String::new() };
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(format!("trap '' XFSZ; {limit}exec \"$0\" \"$@\""))
-            .arg(env!("CARGO_BIN_EXE_spindle-kv-server"))
-            .args(["--port", "0"])
-            .args(args)
-            .arg("--dir")
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the port");
-        let port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("the port line");
-        Server { child, port }
-    }
-
+impl DiskTest for Server {
     fn conn(&self) -> redis::Connection {
         let c = redis::Client::open(format!("redis://127.0.0.1:{}/", self.port)).unwrap();
         let c = c.get_connection_with_timeout(TIMEOUT).expect("connect");
@@ -64,29 +60,10 @@ impl Server {
     /// from util-linux, which .ci/run installs).
     fn lift_file_limit(&self) {
         let lifted = Command::new("prlimit")
-            .args(["--pid", &self.child.id().to_string(), "--fsize=unlimited"])
+            .args(["--pid", &self.pid().to_string(), "--fsize=unlimited"])
             .status()
             .expect("run prlimit (util-linux)");
         assert!(lifted.success());
-    }
-
-    /// Waits, bounded, for the process to exit; its exit code.
-    fn exit_code(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "the server did not exit");
-            std::thread::yield_now();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -120,7 +97,7 @@ fn assert_all_there(srv: &Server, acked: &[String]) {
 #[test]
 fn everysec_refuses_writes_while_the_aof_cannot_be_written() {
     let dir = common::named_dir("aof-everysec");
-    let mut srv = Server::start(&dir, "everysec", 64);
+    let mut srv = start_aof(&dir, "everysec", 64);
     let mut c = srv.conn();
     let (acked, refusal) = set_until_refused(&mut c);
     let refusal = refusal.expect("a refusal, not a broken connection").to_string();
@@ -147,7 +124,7 @@ fn everysec_refuses_writes_while_the_aof_cannot_be_written() {
     assert!(info.contains("aof_last_write_status:ok"), "{info}");
     let _: redis::RedisResult<()> = redis::cmd("SHUTDOWN").query(&mut c);
     assert_eq!(srv.exit_code(), Some(0));
-    let restarted = Server::start(&dir, "everysec", 0);
+    let restarted = start_aof(&dir, "everysec", 0);
     let mut all = acked;
     all.push("after".into());
     assert_all_there(&restarted, &all);
@@ -156,13 +133,13 @@ fn everysec_refuses_writes_while_the_aof_cannot_be_written() {
 #[test]
 fn always_exits_rather_than_acknowledge_a_write_it_could_not_log() {
     let dir = common::named_dir("aof-always");
-    let mut srv = Server::start(&dir, "always", 64);
+    let mut srv = start_aof(&dir, "always", 64);
     let mut c = srv.conn();
     let (acked, refusal) = set_until_refused(&mut c);
     assert!(refusal.is_none(), "a reply instead of the exit: {refusal:?}");
     assert!(!acked.is_empty());
     assert_eq!(srv.exit_code(), Some(1));
-    let restarted = Server::start(&dir, "always", 0);
+    let restarted = start_aof(&dir, "always", 0);
     assert_all_there(&restarted, &acked);
 }
 
@@ -171,7 +148,7 @@ fn a_failed_snapshot_stops_writes_until_a_save_succeeds() {
     const REFUSED: &str =
         "Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.";
     let dir = common::named_dir("rdb-failing");
-    let srv = Server::start_with(&dir, &["--save", "3600 1"], 16);
+    let srv = start_limited(&dir, &["--save", "3600 1"], 16);
     let mut c = srv.conn();
     // 40 KB that do not compress (the RDB's LZF would shrink `value()`).
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;

@@ -14,68 +14,28 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Bounds every wait.
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The server binary on a free port, data in a test directory.
-struct Server {
-    child: Child,
-    port: u16,
+type Server = common::process::ServerProcess;
+
+/// Starts the binary in `dir` with `args`; returns once it has said which
+/// port it listens on, which it does before it loads.
+fn start(dir: &Path, args: &[&str]) -> Server {
+    let dir = dir.to_str().unwrap();
+    let all = [&["--port", "0", "--enable-debug-command", "local"][..], args, &["--dir", dir]].concat();
+    Server::start(&all)
 }
 
-impl Server {
-    /// Starts the binary in `dir` with `args`; returns once it has said
-    /// which port it listens on, which it does before it loads.
-    fn start(dir: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spindle-kv-server"))
-            .args(["--port", "0", "--enable-debug-command", "local"])
-            .args(args)
-            .arg("--dir")
-            .arg(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the server");
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(out).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let mut srv = Server { child, port: 0 };
-        let line = rx.recv_timeout(TIMEOUT).expect("the port line, before the load ends");
-        srv.port = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("the port line");
-        srv
-    }
-
-    fn raw(&self) -> Raw {
-        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(TIMEOUT)).unwrap();
-        Raw { r: BufReader::new(s.try_clone().unwrap()), w: s }
-    }
-
-    /// Waits, bounded, for the process to exit; its exit code.
-    fn exit_code(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "the server did not exit");
-            std::thread::yield_now();
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A connection to `srv`.
+fn raw(srv: &Server) -> Raw {
+    let s = TcpStream::connect(("127.0.0.1", srv.port)).expect("connect");
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    Raw { r: BufReader::new(s.try_clone().unwrap()), w: s }
 }
 
 /// A RESP connection read line by line, every read bounded.
@@ -142,10 +102,7 @@ fn make_rdb(dir: &Path, keys: usize) {
 fn slow_rdb_load(dir: &Path, keys: usize, delay: u32) -> Server {
     make_rdb(dir, keys);
     let delay = delay.to_string();
-    Server::start(
-        dir,
-        &["--key-load-delay", &delay, "--loading-process-events-interval-bytes", "1024", "--save", ""],
-    )
+    start(dir, &["--key-load-delay", &delay, "--loading-process-events-interval-bytes", "1024", "--save", ""])
 }
 
 /// Lets a slowed load finish, bounded.
@@ -163,7 +120,7 @@ fn a_client_is_served_while_the_rdb_loads() {
     let dir = common::fresh_dir();
     // 2000 keys at 10 ms: 20 s unless the test speeds it up.
     let srv = slow_rdb_load(&dir, 2000, 10_000);
-    let mut c = srv.raw();
+    let mut c = raw(&srv);
     assert_eq!(c.cmd(&["GET", "key:1"]), "-LOADING Redis is loading the dataset in memory");
     assert_eq!(c.cmd(&["PING"]), "-LOADING Redis is loading the dataset in memory");
     assert_eq!(c.cmd(&["SELECT", "0"]), "+OK");
@@ -199,9 +156,9 @@ fn a_client_is_served_while_the_rdb_loads() {
 fn clients_that_leave_during_loading_are_freed() {
     let dir = common::fresh_dir();
     let srv = slow_rdb_load(&dir, 2000, 10_000);
-    let mut c = srv.raw();
+    let mut c = raw(&srv);
     assert_eq!(c.info("loading").as_deref(), Some("1"));
-    let mut others: Vec<Raw> = (0..5).map(|_| srv.raw()).collect();
+    let mut others: Vec<Raw> = (0..5).map(|_| raw(&srv)).collect();
     for o in &mut others {
         assert_eq!(o.cmd(&["DEBUG", "LOG", "bla"]), "+OK");
     }
@@ -220,7 +177,7 @@ fn clients_that_leave_during_loading_are_freed() {
 fn config_set_during_loading_refuses_only_deny_loading_options() {
     let dir = common::fresh_dir();
     let srv = slow_rdb_load(&dir, 2000, 10_000);
-    let mut c = srv.raw();
+    let mut c = raw(&srv);
     assert_eq!(c.cmd(&["CONFIG", "SET", "loglevel", "debug"]), "+OK");
     assert_eq!(c.cmd(&["CONFIG", "GET", "loglevel"]), "loglevel\ndebug");
     let loading = "-LOADING Redis is loading the dataset in memory";
@@ -239,11 +196,11 @@ fn sigterm_during_loading_stops_without_saving() {
     let saved = std::fs::read(dir.join("dump.rdb")).unwrap();
     // 2000 keys at 100 ms: minutes, unless the signal is handled at once.
     // With a save point, which a shutdown would otherwise honour.
-    let mut srv = Server::start(
+    let mut srv = start(
         &dir,
         &["--key-load-delay", "100000", "--loading-process-events-interval-bytes", "1024", "--save", "1 1"],
     );
-    let mut c = srv.raw();
+    let mut c = raw(&srv);
     assert_eq!(c.info("loading").as_deref(), Some("1"));
     let started = Instant::now();
     let killed = Command::new("kill").args(["-TERM", &srv.child.id().to_string()]).status().unwrap();
@@ -271,8 +228,8 @@ fn clients_are_served_while_the_aof_loads() {
         srv.stop().unwrap();
     }
     // 5000 commands at 2 ms, served every 1024 commands.
-    let srv = Server::start(&dir, &["--appendonly", "yes", "--key-load-delay", "2000", "--save", ""]);
-    let mut c = srv.raw();
+    let srv = start(&dir, &["--appendonly", "yes", "--key-load-delay", "2000", "--save", ""]);
+    let mut c = raw(&srv);
     assert_eq!(c.cmd(&["GET", "k1"]), "-LOADING Redis is loading the dataset in memory");
     assert_eq!(c.info("loading").as_deref(), Some("1"));
     assert!(c.info("loading_total_bytes").is_some_and(|n| n.parse::<u64>().unwrap() > 0));

@@ -5,34 +5,25 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use common::process::ServerProcess;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 struct Server {
-    child: Child,
+    process: ServerProcess,
     conn: redis::Connection,
 }
 
 impl Server {
     fn start(tag: &str) -> Server {
         let dir = common::named_dir(&format!("oom-{tag}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_spindle-kv-server"))
-            .args(["--port", "0", "--save", "", "--dir"])
-            .arg(&dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn spindle-kv-server");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("read the port");
-        let port: u16 = line.trim().strip_prefix("port ").and_then(|p| p.parse().ok()).expect("a port line");
-        let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+        let process = ServerProcess::start(&["--port", "0", "--save", "", "--dir", dir.to_str().unwrap()]);
+        let client = redis::Client::open(format!("redis://127.0.0.1:{}", process.port)).unwrap();
         let conn = client.get_connection_with_timeout(TIMEOUT).expect("connect");
         conn.set_read_timeout(Some(TIMEOUT)).unwrap();
-        Server { child, conn }
+        Server { process, conn }
     }
 
     fn config_set(&mut self, pairs: &[&str]) -> redis::RedisResult<()> {
@@ -42,20 +33,19 @@ impl Server {
     }
 
     fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         // A BGSAVE child first: it would outlive its parent by a second.
+        // (The process itself is killed when `process` drops.)
         let pid = self.pid();
         let kids = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
         for kid in kids.split_whitespace() {
             let _ = Command::new("kill").args(["-9", kid]).status();
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

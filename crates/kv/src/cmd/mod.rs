@@ -255,7 +255,7 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     }
     // A replica's data is its master's: other clients may only read
     // (`replica-read-only yes`).
-    if srv.master.is_some() && !c.must_obey && replica_refuses(c, cmd) {
+    if srv.master.is_some() && !c.must_obey && writes(c, cmd) {
         return reject(srv, c, Some(called), "READONLY You can't write against a read only replica.");
     }
     if subscriber_refuses(c, cmd) {
@@ -281,9 +281,8 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
 }
 
-/// Whether a replica refuses `cmd` from a client other than its master:
-/// a write, or an EXEC queueing one.
-fn replica_refuses(c: &Client, cmd: &Command) -> bool {
+/// Whether `cmd` writes: a write command, or an EXEC queueing one.
+fn writes(c: &Client, cmd: &Command) -> bool {
     cmd.flags & WRITE != 0
         || (cmd.name == "exec"
             && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| q.cmd.flags & WRITE != 0)))
@@ -311,10 +310,7 @@ fn multi_refuses(c: &Client, cmd: &Command) -> bool {
 /// Whether a failing disk refuses `cmd`: writes, an EXEC queueing one,
 /// and PING.
 fn disk_refuses(c: &Client, cmd: &Command) -> bool {
-    let writes = cmd.flags & WRITE != 0
-        || (cmd.name == "exec"
-            && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| q.cmd.flags & WRITE != 0)));
-    (writes || cmd.name == "ping") && !c.must_obey
+    (writes(c, cmd) || cmd.name == "ping") && !c.must_obey
 }
 
 /// A RESP2 subscriber may only (un)subscribe, PING, QUIT and RESET.

@@ -347,10 +347,15 @@ impl Server {
     /// next command's timing there.
     fn refresh_clock(&mut self) {
         let now = std::time::Instant::now();
+        self.set_now(now);
+        self.command_clock = now;
+    }
+
+    /// The cached Unix time and LRU clock at monotonic instant `now`.
+    fn set_now(&mut self, now: std::time::Instant) {
         let since = now.saturating_duration_since(self.clock_base.1).as_micros() as i64;
         self.now_ms = (self.clock_base.0 + since).div_euclid(1000);
         self.lru_clock = lru_clock_of(self.now_ms);
-        self.command_clock = now;
     }
 
     /// Refreshes the cached time only, leaving the running command's
@@ -359,9 +364,7 @@ impl Server {
     /// `handleClientsBlockedOnKeys`), so a key whose TTL ran out during a
     /// slow EXEC is expired, not popped.
     pub(crate) fn refresh_now(&mut self) {
-        let since = std::time::Instant::now().saturating_duration_since(self.clock_base.1).as_micros() as i64;
-        self.now_ms = (self.clock_base.0 + since).div_euclid(1000);
-        self.lru_clock = lru_clock_of(self.now_ms);
+        self.set_now(std::time::Instant::now());
     }
 
     /// Re-reads the wall clock (from the cron), so the cached Unix time

@@ -1,6 +1,7 @@
 //! Shared test harness: a server on an ephemeral port and clients for it.
 #![allow(dead_code)]
 
+pub mod process;
 pub mod redis_server;
 pub mod wire;
 
