@@ -118,6 +118,10 @@ pub fn config(ctx: &mut Ctx<'_>) {
                     if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("maxmemory")) {
                         ctx.srv.evict_soon = true;
                     }
+                    let size = crate::persist::repl::backlog_size(ctx.srv);
+                    if let Some(b) = ctx.srv.repl.backlog.as_mut() {
+                        b.resize(size);
+                    }
                     // The new client limit is checked once this command
                     // is done, against figures refreshed now (they are
                     // not kept while client eviction is off).

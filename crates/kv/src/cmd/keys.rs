@@ -255,16 +255,25 @@ fn swapdb(ctx: &mut Ctx<'_>) {
     ctx.ok();
 }
 
-/// WAIT numreplicas timeout: there are never replicas, so it replies 0 at
-/// once. (Redis would block for `timeout` ms when `numreplicas` > 0, then
-/// reply 0; a master without replicas gains nothing from waiting.)
+/// WAIT numreplicas timeout: blocks until `numreplicas` replicas have
+/// acknowledged every write this client made, or for `timeout` ms (0:
+/// forever), and replies how many did. Inside a transaction it does not
+/// block. See `persist::repl` for how the acknowledgements are asked for.
 fn wait(ctx: &mut Ctx<'_>) {
-    if ctx.int_arg(1).is_none() {
-        return;
+    if ctx.srv.master.is_some() {
+        return ctx.error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.");
     }
-    match crate::util::num::parse_i64(ctx.arg(2)) {
-        None => ctx.error("ERR timeout is not an integer or out of range"),
-        Some(t) if t < 0 => ctx.error("ERR timeout is negative"),
-        Some(_) => ctx.reply().int(0),
+    let Some(num) = ctx.int_arg(1) else { return };
+    let timeout = match crate::util::num::parse_i64(ctx.arg(2)) {
+        None => return ctx.error("ERR timeout is not an integer or out of range"),
+        Some(t) if t < 0 => return ctx.error("ERR timeout is negative"),
+        Some(t) => t,
+    };
+    let offset = ctx.c.woff;
+    let acked = ctx.srv.repl.acked(offset);
+    if acked as i64 >= num || ctx.c.deny_blocking {
+        return ctx.reply().int(acked as i64);
     }
+    let deadline = (timeout > 0).then(|| ctx.now_ms().saturating_add(timeout));
+    crate::server::blocking::block_for_acks(ctx, offset, num, deadline);
 }

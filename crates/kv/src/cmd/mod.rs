@@ -174,7 +174,13 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
 pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let start = c.out.len();
     c.reply_skip = std::mem::take(&mut c.reply_skip_next);
+    let stream_before = srv.repl.master_offset();
     call_inner(srv, c, args);
+    // Where this client's last write ends in the replication stream: what
+    // its WAIT waits for.
+    if srv.repl.master_offset() != stream_before {
+        c.woff = srv.repl.master_offset();
+    }
     if c.blocked && c.reply_skip {
         c.skip_blocked_reply = true;
     }

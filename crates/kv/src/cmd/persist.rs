@@ -235,10 +235,10 @@ pub fn debug_loadaof(ctx: &mut Ctx<'_>) {
 }
 
 /// SYNC: the dataset as an RDB payload (`$<length>\r\n` and the file), as
-/// a master sends it to a replica at a full sync, and then the connection
-/// closes. What `redis-cli --rdb backup.rdb` uses to take a backup of a
-/// running server. Spindle has no replication, so no command stream
-/// follows the payload.
+/// a master sends it to a replica at a full sync, then the command stream
+/// (see `start_sync`). `redis-cli --rdb backup.rdb` takes a backup of a
+/// running server this way (it says `REPLCONF rdb-only 1` first, and the
+/// connection closes after the payload).
 ///
 /// The payload is a BGSAVE's snapshot taken after the SYNC arrived: one
 /// starts at once if no child runs, else the SYNC waits for the child to
@@ -249,14 +249,27 @@ fn sync(ctx: &mut Ctx<'_>) {
 
 /// SYNC and PSYNC: the client waits for a snapshot that starts after this
 /// command, then (unless it said `REPLCONF rdb-only 1`) stays as a replica
-/// and gets every write (see `persist::repl`). PSYNC's arguments (the
-/// replication ID and offset to continue from) are not looked at: there
-/// is no backlog, so every PSYNC is a full resync.
+/// and gets every write (see `persist::repl`). A PSYNC that can continue
+/// from the backlog skips the snapshot: `+CONTINUE` and the missing
+/// stream.
 fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
     let (slot, id) = (ctx.c.slot, ctx.c.id);
     if ctx.srv.repl.is_replica(id) {
         // Redis ignores a second SYNC on the same connection.
         return;
+    }
+    if ctx.srv.master.as_ref().is_some_and(|m| !m.is_up()) {
+        // A replica between masters has no stream to offer yet.
+        return ctx.error("NOMASTERLINK Can't SYNC while not connected with my master");
+    }
+    if psync {
+        let continued =
+            crate::persist::repl::try_partial(ctx.srv, slot, id, ctx.args.get(1), ctx.args.get(2));
+        if let Some(bytes) = continued {
+            ctx.reply().raw(&bytes);
+            ctx.c.replica = true;
+            return;
+        }
     }
     crate::persist::sync::wait_for_snapshot(ctx.srv, slot, id, psync);
     // The snapshot started now, with this client's own command running:
@@ -295,7 +308,9 @@ fn replicaof(ctx: &mut Ctx<'_>) {
     ctx.ok()
 }
 
-/// PSYNC replid offset: answered with a full resync.
+/// PSYNC replid offset: a partial resync from the backlog if the replica
+/// follows this server's history and the backlog still holds `offset`,
+/// else a full resync.
 fn psync(ctx: &mut Ctx<'_>) {
     start_sync(ctx, true);
 }
@@ -339,6 +354,7 @@ fn replconf(ctx: &mut Ctx<'_>) {
                 b"0" | b"1" => ctx.srv.repl.handshake(id).rdb_only = val == b"1",
                 _ => return ctx.error(super::SYNTAX),
             },
+            b"capa" if val.eq_ignore_ascii_case(b"psync2") => ctx.srv.repl.handshake(id).psync2 = true,
             b"ip-address" | b"capa" | b"getack" => {}
             _ => {
                 let o = String::from_utf8_lossy(ctx.arg(i)).into_owned();

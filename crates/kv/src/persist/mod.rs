@@ -23,6 +23,7 @@
 pub mod aof;
 pub mod aof_load;
 pub mod aof_rewrite;
+pub mod backlog;
 pub mod childinfo;
 pub mod convert;
 pub mod manifest;
@@ -256,6 +257,8 @@ pub fn before_sleep(srv: &mut Server) {
     srv.drain_expired(None);
     let policy = srv.config.appendfsync;
     srv.persist.aof.flush(policy);
+    // A blocked WAIT asks the replicas where they are, in the stream.
+    repl::request_acks(srv);
     // Replicas get this iteration's writes with its replies.
     repl::flush(srv);
 }

@@ -30,11 +30,39 @@
 //! (a reply would land in the replica's stream); the offset is shown in
 //! INFO.
 //!
-//! The replicas' output buffers are left out of `maxmemory` (see
-//! [`buffers_memory`]). Being a replica is [`super::replica`]. Not done:
-//! partial resynchronization (no backlog: a reconnecting replica resyncs
-//! in full), diskless sync, and WAIT.
+//! # A partial resynchronization
+//!
+//! A link that breaks for a moment need not cost a whole snapshot. From
+//! the first replica on, the stream also goes into the *backlog*
+//! ([`super::backlog`]), the last `repl-backlog-size` bytes (1 MB). A
+//! replica that comes back says `PSYNC <replid> <offset + 1>`, the
+//! history it follows and the first byte it misses; if that history is
+//! this server's (its replication ID, or the previous one up to the offset
+//! where it changed, see below) and the backlog still holds that byte,
+//! the answer is `+CONTINUE <replid>` followed by the missing bytes, and
+//! the replica is online at once. Otherwise it is a full resync. INFO
+//! counts both (`sync_full`, `sync_partial_ok`, `sync_partial_err`).
+//!
+//! The replication ID names a history of the data. It changes when the
+//! data stops following the stream: when the backlog is created (writes
+//! made before it were never counted), when a replica loads its master's
+//! snapshot, and at `REPLICAOF NO ONE`. At that last one, the old ID stays
+//! valid as `master_replid2` up to `second_repl_offset`, so this server's
+//! own replicas keep continuing. The backlog is freed after
+//! `repl-backlog-ttl` seconds (1 hour) without replicas.
+//!
+//! # WAIT
+//!
+//! `WAIT numreplicas timeout` blocks its client until that many replicas
+//! acknowledged the stream up to the client's last write. To get their
+//! acknowledgements at once rather than within the second, the master
+//! adds `REPLCONF GETACK *` to the stream before the loop sleeps.
+//!
+//! The replicas' output buffers and the backlog are left out of
+//! `maxmemory` (see [`buffers_memory`]). Being a replica is
+//! [`super::replica`]. Not done: diskless sync.
 
+use super::backlog::Backlog;
 use super::stream::CommandStream;
 use crate::server::Server;
 use std::collections::HashMap;
@@ -47,6 +75,9 @@ pub struct Handshake {
     /// `REPLCONF rdb-only 1` (`redis-cli --rdb`): only the snapshot is
     /// wanted; the connection closes after it.
     pub rdb_only: bool,
+    /// `REPLCONF capa psync2`: it understands `+CONTINUE <replid>` (an
+    /// older replica gets a bare `+CONTINUE`).
+    pub psync2: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,12 +115,47 @@ pub struct Replication {
     /// snapshot (it is out of the client table while its command runs):
     /// its command handler sends them.
     unsent: Vec<(u64, String)>,
+    /// The last stream bytes, for partial resyncs; created with the first
+    /// replica.
+    pub backlog: Option<Backlog>,
+    /// The previous replication ID and the stream offset where it ended:
+    /// a replica of that history that processed at most this many bytes
+    /// can continue (INFO's `master_replid2`, and `second_repl_offset`,
+    /// one more, as Redis numbers it).
+    pub replid2: Option<(String, u64)>,
+    /// When the last replica left (Unix ms), for `repl-backlog-ttl`.
+    no_replicas_since_ms: i64,
+    /// A WAIT is blocked: ask the replicas for their offsets before the
+    /// loop sleeps.
+    pub want_acks: bool,
+    /// INFO's `sync_full`, `sync_partial_ok`, `sync_partial_err`.
+    pub sync_full: u64,
+    /// See `sync_full`.
+    pub sync_partial_ok: u64,
+    /// See `sync_full`.
+    pub sync_partial_err: u64,
 }
 
 impl Replication {
-    /// Whether writes must be streamed: some replica is attached.
+    /// Whether writes must be streamed: some replica is attached, or the
+    /// backlog keeps the stream for one that comes back.
     pub fn active(&self) -> bool {
-        !self.replicas.is_empty()
+        !self.replicas.is_empty() || self.backlog.is_some()
+    }
+
+    /// How many online replicas acknowledged the stream up to `offset`
+    /// (WAIT's answer).
+    pub fn acked(&self, offset: u64) -> usize {
+        self.replicas.iter().filter(|r| r.state == State::Online && r.ack_offset >= offset).count()
+    }
+
+    /// Forgets the backlog and the previous ID, under a new replication
+    /// ID: the data no longer follows this history (a replica loaded its
+    /// master's snapshot), so no replica may continue it.
+    pub fn new_history(&mut self, replid: &mut String) {
+        *replid = crate::server::random_hex40();
+        self.replid2 = None;
+        self.backlog = None;
     }
 
     /// The master offset, the stream not yet flushed included.
@@ -151,12 +217,14 @@ impl Replication {
 /// headers not yet sent): Redis's `mem_clients_slaves`, which maxmemory
 /// does not count, so that a slow replica cannot make the master evict.
 pub fn buffers_memory(srv: &Server) -> usize {
-    srv.repl
-        .replicas
-        .iter()
-        .filter_map(|r| srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id))
-        .map(|c| c.out.capacity() + c.after_tail.capacity())
-        .sum::<usize>()
+    srv.repl.backlog.as_ref().map_or(0, Backlog::memory)
+        + srv
+            .repl
+            .replicas
+            .iter()
+            .filter_map(|r| srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id))
+            .map(|c| c.out.capacity() + c.after_tail.capacity())
+            .sum::<usize>()
         + srv.repl.replicas.iter().map(|r| r.pending.capacity()).sum::<usize>()
 }
 
@@ -167,6 +235,13 @@ pub fn buffers_memory(srv: &Server) -> usize {
 /// snapshot) goes to the replicas attached before, not to these.
 pub fn attach(srv: &mut Server, clients: &[(usize, u64, bool)]) {
     flush(srv);
+    if srv.repl.backlog.is_none() && clients.iter().any(|&(_, id, _)| !srv.repl.handshake_of(id).rdb_only) {
+        // Writes made so far were not counted in any backlog: a new ID, so
+        // that no replica of an older history continues into a gap.
+        srv.replid = crate::server::random_hex40();
+        srv.repl.replid2 = None;
+        srv.repl.backlog = Some(Backlog::new(backlog_size(srv), srv.repl.offset));
+    }
     let offset = srv.repl.offset;
     for &(slot, id, psync) in clients {
         let hs = srv.repl.handshake_of(id);
@@ -176,6 +251,7 @@ pub fn attach(srv: &mut Server, clients: &[(usize, u64, bool)]) {
                 srv.repl.unsent.push((id, line));
             }
         }
+        srv.repl.sync_full += 1;
         if hs.rdb_only {
             continue;
         }
@@ -226,6 +302,9 @@ pub fn flush(srv: &mut Server) {
     }
     let buf = std::mem::take(&mut srv.repl.stream.buf);
     srv.repl.offset += buf.len() as u64;
+    if let Some(b) = srv.repl.backlog.as_mut() {
+        b.feed(&buf);
+    }
     let mut replicas = std::mem::take(&mut srv.repl.replicas);
     replicas.retain_mut(|r| match r.state {
         State::WaitSnapshot => {
@@ -245,6 +324,75 @@ pub fn flush(srv: &mut Server) {
     srv.repl.stream.buf = buf;
 }
 
+/// `PSYNC replid offset` from client (`slot`, `id`): if `offset` (the
+/// first byte the replica misses, numbered from 1) continues this
+/// server's history and the backlog still holds it, the client becomes an
+/// online replica and gets `+CONTINUE` and the missing bytes (returned,
+/// for the caller to reply). `None`: a full resync is needed.
+pub fn try_partial(srv: &mut Server, slot: usize, id: u64, replid: &[u8], offset: &[u8]) -> Option<Vec<u8>> {
+    if replid == b"?" {
+        return None;
+    }
+    let Some(want) = crate::util::num::parse_i64(offset).filter(|&o| o > 0).map(|o| o as u64 - 1) else {
+        srv.repl.sync_partial_err += 1;
+        return None;
+    };
+    flush(srv);
+    let ours = replid == srv.replid.as_bytes()
+        || srv.repl.replid2.as_ref().is_some_and(|(id2, upto)| replid == id2.as_bytes() && want <= *upto);
+    let missing = if ours { srv.repl.backlog.as_ref().and_then(|b| b.since(want)) } else { None };
+    let Some(missing) = missing else {
+        let why = if ours { "the backlog no longer holds that offset" } else { "another replication ID" };
+        tracing::info!(client = id, "Partial resynchronization not accepted: {why}; full resync");
+        srv.repl.sync_partial_err += 1;
+        return None;
+    };
+    let hs = srv.repl.handshake_of(id);
+    let mut reply = if hs.psync2 {
+        format!("+CONTINUE {}\r\n", srv.replid).into_bytes()
+    } else {
+        b"+CONTINUE\r\n".to_vec()
+    };
+    tracing::info!(
+        client = id,
+        "Partial resynchronization request accepted. Sending {} bytes of backlog starting from offset {}.",
+        missing.len(),
+        want + 1
+    );
+    reply.extend_from_slice(&missing);
+    srv.repl.replicas.push(Replica {
+        slot,
+        id,
+        state: State::Online,
+        pending: Vec::new(),
+        listening_port: hs.listening_port,
+        ack_offset: 0,
+        ack_ms: 0,
+    });
+    srv.repl.sync_partial_ok += 1;
+    if srv.repl.replicas.len() == 1 {
+        srv.repl.last_ping_ms = srv.now_ms;
+    }
+    Some(reply)
+}
+
+/// Before the loop sleeps, with a WAIT blocked: asks every replica for
+/// its offset with `REPLCONF GETACK *` in the stream.
+pub fn request_acks(srv: &mut Server) {
+    if std::mem::take(&mut srv.repl.want_acks) && !srv.repl.replicas.is_empty() {
+        srv.repl.stream.buf.extend_from_slice(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
+    }
+}
+
+/// The size `repl-backlog-size` asks for.
+pub fn backlog_size(srv: &Server) -> usize {
+    srv.config
+        .inert
+        .get("repl-backlog-size")
+        .and_then(|v| crate::util::num::parse_i64(v.as_bytes()))
+        .map_or(1 << 20, |n| n.max(0) as usize)
+}
+
 /// Disconnects every replica (this server's data is about to be replaced
 /// by its own master's): they reconnect and resync.
 pub fn disconnect_all(srv: &mut Server) {
@@ -261,9 +409,25 @@ pub fn cron(srv: &mut Server) {
     srv.repl.handshakes.retain(|id, _| clients.iter().flatten().any(|c| c.id == *id));
     // No command runs now: a replica not in its slot is gone.
     srv.repl.replicas.retain(|r| clients.get(r.slot).and_then(Option::as_ref).is_some_and(|c| c.id == r.id));
-    if !srv.repl.active() {
+    if srv.repl.replicas.is_empty() {
+        if srv.repl.no_replicas_since_ms == 0 {
+            srv.repl.no_replicas_since_ms = srv.now_ms;
+        }
+        let ttl_s =
+            srv.config.inert.get("repl-backlog-ttl").and_then(|v| v.parse::<i64>().ok()).unwrap_or(3600);
+        // A replica keeps its backlog (its master may be promoted away and
+        // its own replicas come back), as Redis's does.
+        if srv.repl.backlog.is_some()
+            && srv.master.is_none()
+            && ttl_s > 0
+            && srv.now_ms - srv.repl.no_replicas_since_ms >= ttl_s * 1000
+        {
+            tracing::info!("Replication backlog freed after {ttl_s} seconds without connected replicas.");
+            srv.repl.backlog = None;
+        }
         return;
     }
+    srv.repl.no_replicas_since_ms = 0;
     let period_ms = srv
         .config
         .inert

@@ -23,8 +23,14 @@
 //!    by each command's bytes; every second (and on `REPLCONF GETACK`)
 //!    the replica sends `REPLCONF ACK <offset>`.
 //! 4. **Broken link.** If the master client's connection closes, the
-//!    link goes back to step 1 a second later: a full resync, since there
-//!    is no backlog to resume from.
+//!    link goes back to step 1 a second later, but the handshake asks to
+//!    continue: `PSYNC <master's replid> <offset + 1>`. A master whose
+//!    backlog still holds that offset answers `+CONTINUE` and the missing
+//!    stream: nothing is loaded, and the new master client starts in the
+//!    database the old one had selected (the stream does not repeat its
+//!    SELECT). Otherwise the answer is `+FULLRESYNC` and step 2 follows.
+//!    The offset counts a transaction only once its EXEC ran, so a link
+//!    lost between MULTI and EXEC resumes at the MULTI.
 //!
 //! While this server is a replica, other clients' write commands are
 //! refused with `-READONLY` (`replica-read-only yes`, Redis's default).
@@ -55,9 +61,10 @@ struct Synced {
     stream: TcpStream,
     replid: String,
     offset: u64,
-    /// Stream bytes read past the snapshot.
+    /// Stream bytes read past the snapshot (or past `+CONTINUE`).
     rest: Vec<u8>,
-    rdb: PathBuf,
+    /// The snapshot's file; `None` when the master continued the stream.
+    rdb: Option<PathBuf>,
 }
 
 /// This server's link to its master.
@@ -73,6 +80,11 @@ pub struct MasterLink {
     client: Option<(usize, u64)>,
     /// Stream bytes processed (`slave_repl_offset`).
     pub offset: u64,
+    /// Bytes of a transaction whose EXEC has not come yet.
+    in_multi: u64,
+    /// The database the last master client had selected, once it is
+    /// gone: the link can continue from `offset` in it.
+    resume_db: Option<usize>,
     /// The master's replication ID.
     pub master_replid: String,
     last_io_ms: i64,
@@ -112,9 +124,15 @@ impl MasterLink {
         (now_ms - self.down_since_ms).max(0) / 1000
     }
 
-    /// The master client's bytes `n` of one command were processed.
-    pub fn processed(&mut self, n: usize, now_ms: i64) {
-        self.offset += n as u64;
+    /// The master client's `n` bytes of one command were processed;
+    /// `in_multi`: they are part of a transaction still open, counted when
+    /// it ends.
+    pub fn processed(&mut self, n: usize, in_multi: bool, now_ms: i64) {
+        if in_multi {
+            self.in_multi += n as u64;
+        } else {
+            self.offset += std::mem::take(&mut self.in_multi) + n as u64;
+        }
         self.last_io_ms = now_ms;
     }
 }
@@ -136,6 +154,8 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
         rx: None,
         client: None,
         offset: 0,
+        in_multi: 0,
+        resume_db: None,
         master_replid: String::new(),
         last_io_ms: 0,
         last_ack_ms: 0,
@@ -151,7 +171,11 @@ pub fn unfollow(srv: &mut Server) {
     if srv.master.is_some() {
         drop_link(srv);
         srv.master = None;
-        srv.replid = crate::server::random_hex40();
+        // This server's own replicas followed the old ID up to here; they
+        // may continue with it (PSYNC2's second ID).
+        super::repl::flush(srv);
+        let old = std::mem::replace(&mut srv.replid, crate::server::random_hex40());
+        srv.repl.replid2 = Some((old, srv.repl.offset));
         let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Server);
         tracing::info!("MASTER MODE enabled (user request)");
     }
@@ -207,6 +231,17 @@ pub fn cron(srv: &mut Server, adopt: &mut Adopt<'_>) {
     }
 }
 
+/// The master client is being freed: the link may continue from its
+/// offset, in the database it had selected. Its open transaction, if any,
+/// is dropped (its bytes were not counted).
+pub fn master_client_closed(srv: &mut Server, c: &crate::server::client::Client) {
+    let Some(m) = srv.master.as_mut() else { return };
+    if m.client.is_some_and(|(_, id)| id == c.id) && !m.master_replid.is_empty() {
+        m.resume_db = Some(c.db);
+        m.in_multi = 0;
+    }
+}
+
 /// Sends `REPLCONF ACK <offset>` to the master (each second, and when the
 /// master asks with `REPLCONF GETACK`).
 pub fn send_ack(srv: &mut Server) {
@@ -246,9 +281,10 @@ fn start_sync(srv: &mut Server) {
     let timeout = srv.config.inert.get("repl-timeout").and_then(|v| v.parse().ok()).unwrap_or(60u64);
     let listening_port = srv.config.port;
     let rdb = srv.config.dir.join(format!("temp-{}-repl.rdb", std::process::id()));
+    let resume = m.resume_db.map(|_| (m.master_replid.clone(), m.offset));
     let spawned = std::thread::Builder::new().name("repl-sync".into()).spawn(move || {
-        let result =
-            sync_with_master(&host, port, &auth, listening_port, &rdb, Duration::from_secs(timeout.max(1)));
+        let link = Link { host: &host, port, auth: &auth, listening_port, resume };
+        let result = sync_with_master(&link, &rdb, Duration::from_secs(timeout.max(1)));
         let _ = tx.send(result.map_err(|e| e.to_string()));
     });
     if let Err(e) = spawned {
@@ -261,11 +297,15 @@ fn start_sync(srv: &mut Server) {
 }
 
 fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
+    let Some(rdb) = synced.rdb else { return continue_sync(srv, synced, adopt) };
     let target = super::snapshot::rdb_path(srv);
-    if let Err(e) = std::fs::rename(&synced.rdb, &target) {
+    if let Err(e) = std::fs::rename(&rdb, &target) {
         tracing::warn!("cannot rename the master's snapshot: {e}");
     }
+    // The data is replaced: this server's own replicas cannot continue.
     super::repl::disconnect_all(srv);
+    super::repl::flush(srv);
+    srv.repl.new_history(&mut srv.replid);
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
     for db in &mut srv.dbs {
         drop(db.take_all());
@@ -287,6 +327,8 @@ fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
         m.rx = None;
         m.master_replid = synced.replid;
         m.offset = synced.offset;
+        m.in_multi = 0;
+        m.resume_db = None;
         m.last_io_ms = now;
         m.client = client;
         m.state = if client.is_some() { LinkState::Connected } else { LinkState::Connect };
@@ -295,15 +337,48 @@ fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
     tracing::info!("MASTER <-> REPLICA sync: Finished with success");
 }
 
-/// The sync thread's work: handshake, PSYNC, and the snapshot into `rdb`.
-fn sync_with_master(
-    host: &str,
+/// The master continued the stream (`+CONTINUE`): no data to load; the
+/// new master client picks up in the old one's database.
+fn continue_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
+    let db = srv.master.as_ref().and_then(|m| m.resume_db).unwrap_or(0);
+    let now = srv.now_ms;
+    let client = adopt(srv, synced.stream, synced.rest);
+    if let Some((slot, id)) = client {
+        if let Some(c) = srv.clients.get_mut(slot).and_then(Option::as_mut).filter(|c| c.id == id) {
+            c.db = db;
+        }
+    }
+    if let Some(m) = srv.master.as_mut() {
+        m.rx = None;
+        m.master_replid = synced.replid;
+        m.last_io_ms = now;
+        m.client = client;
+        m.state = if client.is_some() { LinkState::Connected } else { LinkState::Connect };
+        m.retry_at_ms = now + 1000;
+        if client.is_some() {
+            m.resume_db = None;
+        }
+    }
+    tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+}
+
+/// Where and how the sync thread reaches the master.
+struct Link<'a> {
+    host: &'a str,
     port: u16,
-    (user, pass): &(String, String),
+    /// `masteruser`, `masterauth`.
+    auth: &'a (String, String),
     listening_port: u16,
-    rdb: &std::path::Path,
-    timeout: Duration,
-) -> io::Result<Synced> {
+    /// The history to continue, (master's replid, offset processed), if
+    /// the last link ended cleanly enough to try.
+    resume: Option<(String, u64)>,
+}
+
+/// The sync thread's work: handshake, PSYNC, and the snapshot into `rdb`
+/// (unless the master continues the stream).
+fn sync_with_master(link: &Link<'_>, rdb: &std::path::Path, timeout: Duration) -> io::Result<Synced> {
+    let (host, port, listening_port) = (link.host, link.port, link.listening_port);
+    let (user, pass) = link.auth;
     let addrs: Vec<_> = (host, port).to_socket_addrs()?.collect();
     let mut last = io::Error::other("no address");
     let mut stream = None;
@@ -343,10 +418,21 @@ fn sync_with_master(
     // Errors here are not fatal (an old master may not know them).
     let _ = ask(&["REPLCONF", "listening-port", &listening_port.to_string()])?;
     let _ = ask(&["REPLCONF", "capa", "psync2"])?;
-    let reply = ask(&["PSYNC", "?", "-1"])?;
+    let reply = match &link.resume {
+        Some((replid, offset)) => ask(&["PSYNC", replid, &(offset + 1).to_string()])?,
+        None => ask(&["PSYNC", "?", "-1"])?,
+    };
     let mut words = reply.split(' ');
-    if words.next() != Some("+FULLRESYNC") {
-        return Err(io::Error::other(format!("Unexpected reply to PSYNC from master: {reply}")));
+    match (words.next(), &link.resume) {
+        (Some("+FULLRESYNC"), _) => {}
+        (Some("+CONTINUE"), Some((replid, offset))) => {
+            // `+CONTINUE <replid>`: the master may have a new ID (it was
+            // promoted); a bare `+CONTINUE` (an old master) keeps ours.
+            let replid = words.next().map_or_else(|| replid.clone(), str::to_string);
+            let rest = r.buffer().to_vec();
+            return Ok(Synced { stream, replid, offset: *offset, rest, rdb: None });
+        }
+        _ => return Err(io::Error::other(format!("Unexpected reply to PSYNC from master: {reply}"))),
     }
     let replid = words.next().unwrap_or_default().to_string();
     let offset = words.next().and_then(|o| o.parse().ok()).unwrap_or(0);
@@ -363,7 +449,7 @@ fn sync_with_master(
     }
     file.sync_all()?;
     let rest = r.buffer().to_vec();
-    Ok(Synced { stream, replid, offset, rest, rdb: rdb.to_path_buf() })
+    Ok(Synced { stream, replid, offset, rest, rdb: Some(rdb.to_path_buf()) })
 }
 
 /// One reply line, CRLF cut, bare keep-alive newlines skipped.

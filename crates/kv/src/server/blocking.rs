@@ -43,6 +43,14 @@ pub enum Want {
     List,
     /// A sorted set (BZPOPMIN, BZPOPMAX, BZMPOP).
     ZSet,
+    /// WAIT: `num` replicas acknowledging the stream up to `offset`. No
+    /// key; served by [`serve_acks`] before the loop sleeps.
+    Acks {
+        /// The client's last write's end in the replication stream.
+        offset: u64,
+        /// How many replicas it waits for.
+        num: i64,
+    },
 }
 
 /// One blocked client's wait.
@@ -174,6 +182,46 @@ pub fn block(ctx: &mut Ctx<'_>, keys: Range<usize>, deadline: Option<i64>, want:
     b.clients.insert(id, Blocked { slot: ctx.c.slot, db, keys: list, cmd: ctx.cmd, args, deadline, want });
     ctx.c.blocked = true;
     ctx.srv.blocked_clients = ctx.srv.blocking.len();
+}
+
+/// Blocks the calling client (WAIT) until `num` replicas acknowledged
+/// the replication stream up to `offset`, or until `deadline`; either way
+/// it then gets the number that did.
+pub fn block_for_acks(ctx: &mut Ctx<'_>, offset: u64, num: i64, deadline: Option<i64>) {
+    block(ctx, 0..0, deadline, Want::Acks { offset, num });
+    ctx.srv.repl.want_acks = true;
+}
+
+/// Replies to every WAIT whose replicas have acknowledged enough
+/// (Redis's `processClientsWaitingReplicas`).
+pub fn serve_acks(srv: &mut Server) {
+    let done: Vec<(u64, usize)> = srv
+        .blocking
+        .clients
+        .iter()
+        .filter_map(|(&id, b)| match b.want {
+            Want::Acks { offset, num } => {
+                let n = srv.repl.acked(offset);
+                (n as i64 >= num).then_some((id, n))
+            }
+            _ => None,
+        })
+        .collect();
+    for (id, n) in done {
+        let Some(slot) = srv.blocking.clients.get(&id).map(|b| b.slot) else { continue };
+        if !available(srv, None, slot, id) {
+            continue;
+        }
+        let Some(b) = srv.blocking.unregister(id) else { continue };
+        srv.blocked_clients = srv.blocking.len();
+        if let Some(mut c) = take_client(srv, b.slot, id) {
+            c.blocked = false;
+            let start = begin_late_reply(&mut c);
+            Reply::new(&mut c.out, c.proto).int(n as i64);
+            end_late_reply(&mut c, start);
+            finish(srv, b.slot, c);
+        }
+    }
 }
 
 /// What `key` holds, for serving: `None` when nothing can be popped from
@@ -340,6 +388,10 @@ pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
             if let Some(&slot) = crate::cmd::registry::named(b.cmd.name.as_bytes()).first() {
                 srv.stats.cmd.failed_after_block(slot, UNBLOCKED.as_bytes());
             }
+        } else if let Want::Acks { offset, .. } = b.want {
+            // A WAIT that timed out says how many replicas did acknowledge.
+            let n = srv.repl.acked(offset);
+            r.int(n as i64);
         } else {
             r.null_array();
         }
@@ -379,6 +431,9 @@ pub(super) fn before_sleep(lp: &mut Loop, shared: &Shared, srv: &mut Server) {
         unblock_client(srv, id, error);
     }
     expire_timeouts(srv);
+    if srv.blocked_clients > 0 {
+        serve_acks(srv);
+    }
     loop {
         handle_ready(srv, None);
         let list = std::mem::take(&mut srv.blocking.unblocked);

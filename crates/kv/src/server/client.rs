@@ -166,6 +166,9 @@ pub struct Client {
     pub blocked: bool,
     /// Blocking commands reply at once instead of blocking (inside EXEC).
     pub deny_blocking: bool,
+    /// The replication stream's offset just after this client's last
+    /// write (what its WAIT waits for replicas to acknowledge).
+    pub woff: u64,
     /// How the running command is logged to the AOF instead of as it came
     /// (Redis's `rewriteClientCommandVector`: BLPOP as LPOP).
     pub rewritten: Option<crate::cmd::OwnedArgs>,
@@ -233,6 +236,7 @@ impl Client {
             no_touch: false,
             blocked: false,
             deny_blocking: false,
+            woff: 0,
             rewritten: None,
             monitor: false,
             redacted: Vec::new(),

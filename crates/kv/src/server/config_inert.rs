@@ -71,8 +71,15 @@ fn enumv(v: &[String], names: &[(&'static str, u32)]) -> Result<String, String> 
 /// [`Config`]) that replication reads, so they are not "with no effect":
 /// `replicaof` is followed, and the rest shape the link (see
 /// `persist::replica` and `persist::repl`).
-pub const READ_BY_REPLICATION: &[&str] =
-    &["replicaof", "masterauth", "masteruser", "repl-timeout", "repl-ping-replica-period"];
+pub const READ_BY_REPLICATION: &[&str] = &[
+    "replicaof",
+    "masterauth",
+    "masteruser",
+    "repl-timeout",
+    "repl-ping-replica-period",
+    "repl-backlog-size",
+    "repl-backlog-ttl",
+];
 
 const PROTECTED_ACTION: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("local", 2)];
 

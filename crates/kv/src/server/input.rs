@@ -60,10 +60,13 @@ pub(super) fn process_input(srv: &mut Server, c: &mut Client) {
                 let args = Args::new(&query[start..start + consumed], parser.args());
                 cmd::call(srv, c, args);
                 if c.master {
-                    // The replication offset counts the master's stream.
+                    // The replication offset counts the master's stream,
+                    // a transaction's commands only once EXEC ran: a link
+                    // lost inside it resumes (PSYNC) from its MULTI.
                     let now = srv.now_ms;
+                    let in_multi = c.multi.is_some();
                     if let Some(m) = srv.master.as_mut() {
-                        m.processed(consumed, now);
+                        m.processed(consumed, in_multi, now);
                     }
                 }
             }

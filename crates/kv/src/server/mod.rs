@@ -549,6 +549,9 @@ fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>)
     srv.monitors.remove(&mut c);
     blocking::remove_client(srv, &mut c);
     cmd::tx::unwatch_all(srv, &mut c);
+    if c.master {
+        crate::persist::replica::master_client_closed(srv, &c);
+    }
     if let Some(io) = c.io {
         lp.close(io.handle(), None);
     }

@@ -1,8 +1,8 @@
 //! INFO's stats and replication sections.
 //!
-//! This server has no replication, active defragmentation, client-side
-//! caching (tracking) or reply-buffer resizing: their fields print what an
-//! idle redis-server prints, with `repl_backlog_size` the configured size.
+//! This server has no active defragmentation, client-side caching
+//! (tracking) or reply-buffer resizing: their fields print what an idle
+//! redis-server prints.
 
 use super::field;
 use crate::server::Server;
@@ -24,9 +24,9 @@ pub(super) fn stats(srv: &Server, out: &mut String) {
     field!(out, "instantaneous_input_repl_kbps:0.00");
     field!(out, "instantaneous_output_repl_kbps:0.00");
     field!(out, "rejected_connections:{}", s.rejected);
-    field!(out, "sync_full:0");
-    field!(out, "sync_partial_ok:0");
-    field!(out, "sync_partial_err:0");
+    field!(out, "sync_full:{}", srv.repl.sync_full);
+    field!(out, "sync_partial_ok:{}", srv.repl.sync_partial_ok);
+    field!(out, "sync_partial_err:{}", srv.repl.sync_partial_err);
     field!(out, "expired_keys:{}", s.expired_keys);
     field!(out, "expired_stale_perc:{:.2}", s.expire.stale_perc * 100.0);
     field!(out, "expired_time_cap_reached_count:{}", s.expire.time_cap_reached);
@@ -66,9 +66,8 @@ pub(super) fn stats(srv: &Server, out: &mut String) {
     field!(out, "reply_buffer_expands:0");
 }
 
-/// `# Replication`: a master, its replicas, and no backlog.
+/// `# Replication`: a master or a replica, its replicas, and the backlog.
 pub(super) fn replication(srv: &Server, out: &mut String) {
-    let backlog = srv.config.inert.get("repl-backlog-size").map_or("1048576", String::as_str);
     field!(out, "# Replication");
     match &srv.master {
         None => field!(out, "role:master"),
@@ -97,11 +96,21 @@ pub(super) fn replication(srv: &Server, out: &mut String) {
     }
     field!(out, "master_failover_state:no-failover");
     field!(out, "master_replid:{}", srv.replid);
-    field!(out, "master_replid2:{:040x}", 0);
-    field!(out, "master_repl_offset:{}", srv.repl.master_offset());
-    field!(out, "second_repl_offset:-1");
-    field!(out, "repl_backlog_active:0");
-    field!(out, "repl_backlog_size:{backlog}");
-    field!(out, "repl_backlog_first_byte_offset:0");
-    field!(out, "repl_backlog_histlen:0");
+    match &srv.repl.replid2 {
+        Some((id2, upto)) => {
+            field!(out, "master_replid2:{id2}");
+            field!(out, "master_repl_offset:{}", srv.repl.master_offset());
+            field!(out, "second_repl_offset:{}", upto + 1);
+        }
+        None => {
+            field!(out, "master_replid2:{:040x}", 0);
+            field!(out, "master_repl_offset:{}", srv.repl.master_offset());
+            field!(out, "second_repl_offset:-1");
+        }
+    }
+    let b = srv.repl.backlog.as_ref();
+    field!(out, "repl_backlog_active:{}", u8::from(b.is_some()));
+    field!(out, "repl_backlog_size:{}", b.map_or(crate::persist::repl::backlog_size(srv), |b| b.size()));
+    field!(out, "repl_backlog_first_byte_offset:{}", b.map_or(0, |b| b.first_byte_offset()));
+    field!(out, "repl_backlog_histlen:{}", b.map_or(0, |b| b.histlen()));
 }

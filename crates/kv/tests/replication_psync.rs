@@ -1,0 +1,240 @@
+//! Partial resynchronization (a broken link continues from the master's
+//! backlog instead of a new snapshot) and WAIT, both ways and against
+//! redis-server.
+
+mod common;
+
+use common::redis_server::RedisServer;
+use common::{conn, q, start, start_with, wait_until};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+
+fn info(c: &mut redis::Connection, section: &str) -> String {
+    redis::cmd("INFO").arg(section).query(c).unwrap()
+}
+
+fn field(c: &mut redis::Connection, section: &str, name: &str) -> String {
+    let text = info(c, section);
+    let prefix = format!("{name}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .to_string()
+}
+
+/// A spindle replica of `master`, configured at start, with its link up.
+fn replica_of(
+    master: &spindle_kv::server::ServerThread,
+) -> (spindle_kv::server::ServerThread, redis::Connection) {
+    let port = master.addr().port();
+    let replica = start_with(|cfg| {
+        cfg.inert.insert("replicaof", format!("127.0.0.1 {port}"));
+    });
+    let mut r = conn(&replica);
+    wait_until("the link is up", || info(&mut r, "replication").contains("master_link_status:up"));
+    (replica, r)
+}
+
+/// Kills the master's replica connections (CLIENT KILL TYPE replica).
+fn kill_replicas(m: &mut redis::Connection) {
+    let killed: i64 = q(m, &["CLIENT", "KILL", "TYPE", "replica"]);
+    assert!(killed >= 1, "a replica was connected");
+}
+
+#[test]
+fn a_broken_link_continues_from_the_backlog_in_the_database_it_had() {
+    let master = start();
+    let mut m = conn(&master);
+    let (_replica, mut r) = replica_of(&master);
+    assert_eq!(field(&mut m, "replication", "repl_backlog_active"), "1");
+    let _: () = q(&mut m, &["SELECT", "3"]);
+    let _: () = q(&mut m, &["SET", "a", "1"]);
+    let _: () = q(&mut r, &["SELECT", "3"]);
+    wait_until("the first write arrives", || q::<Option<String>>(&mut r, &["GET", "a"]).is_some());
+    kill_replicas(&mut m);
+    // Written while the link is down: only the backlog has it, and the
+    // stream does not repeat its SELECT 3.
+    let _: () = q(&mut m, &["SET", "b", "2"]);
+    let _: i64 = q(&mut m, &["RPUSH", "l", "x"]);
+    wait_until("the missed writes arrive", || q::<Option<i64>>(&mut r, &["LLEN", "l"]) == Some(1));
+    assert_eq!(q::<String>(&mut r, &["GET", "b"]), "2");
+    let _: () = q(&mut r, &["SELECT", "0"]);
+    assert_eq!(q::<i64>(&mut r, &["DBSIZE"]), 0, "nothing landed in database 0");
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "{}", info(&mut m, "all"));
+    // And the offsets agree again.
+    wait_until("the replica acknowledges the whole stream", || {
+        let off = field(&mut m, "replication", "master_repl_offset");
+        info(&mut m, "replication").contains(&format!("state=online,offset={off},"))
+    });
+}
+
+#[test]
+fn a_psync_the_backlog_cannot_serve_gets_a_full_resync() {
+    let master = start();
+    let mut m = conn(&master);
+    let (_replica, _r) = replica_of(&master);
+    let replid = field(&mut m, "replication", "master_replid");
+    let ahead =
+        (field(&mut m, "replication", "master_repl_offset").parse::<u64>().unwrap() + 1000).to_string();
+    for (id, offset) in [(replid.as_str(), ahead.as_str()), (&"b".repeat(40), "1")] {
+        let sock = TcpStream::connect(master.addr()).unwrap();
+        sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+        let mut w = sock.try_clone().unwrap();
+        let mut rd = BufReader::new(sock);
+        w.write_all(common::req(&["PSYNC", id, offset]).as_slice()).unwrap();
+        let mut line = String::new();
+        rd.read_line(&mut line).unwrap();
+        assert!(line.starts_with("+FULLRESYNC "), "{line}");
+    }
+    assert_eq!(field(&mut m, "stats", "sync_partial_err"), "2");
+}
+
+#[test]
+fn wait_counts_the_replicas_that_acknowledged_the_client_s_writes() {
+    let master = start();
+    let mut m = conn(&master);
+    // Without replicas: nothing to wait for but the timeout.
+    assert_eq!(q::<i64>(&mut m, &["WAIT", "1", "10"]), 0);
+    let (_replica, mut r) = replica_of(&master);
+    let _: () = q(&mut m, &["SET", "k", "v"]);
+    assert_eq!(q::<i64>(&mut m, &["WAIT", "1", "0"]), 1, "blocks until the replica has the write");
+    assert_eq!(q::<String>(&mut r, &["GET", "k"]), "v");
+    // More replicas than there are: the timeout, then how many did.
+    assert_eq!(q::<i64>(&mut m, &["WAIT", "2", "50"]), 1);
+    // In a transaction it does not block.
+    let _: () = q(&mut m, &["MULTI"]);
+    let _: () = q(&mut m, &["WAIT", "5", "0"]);
+    assert_eq!(q::<Vec<i64>>(&mut m, &["EXEC"]), [1]);
+    // CLIENT UNBLOCK ends a WAIT with the count so far.
+    let mut waiter = conn(&master);
+    let id: i64 = q(&mut waiter, &["CLIENT", "ID"]);
+    let handle = std::thread::spawn(move || q::<i64>(&mut waiter, &["WAIT", "3", "0"]));
+    wait_until("the WAIT blocks", || field(&mut m, "clients", "blocked_clients") == "1");
+    assert_eq!(q::<i64>(&mut m, &["CLIENT", "UNBLOCK", &id.to_string()]), 1);
+    assert_eq!(handle.join().unwrap(), 1);
+    // Bad arguments, and a replica, get Redis's errors.
+    let err = |c: &mut redis::Connection, args: &[&str]| {
+        redis::cmd(args[0]).arg(&args[1..]).query::<i64>(c).unwrap_err().to_string()
+    };
+    assert!(err(&mut m, &["WAIT", "x", "0"]).contains("value is not an integer"));
+    assert!(err(&mut m, &["WAIT", "1", "-1"]).contains("timeout is negative"));
+    assert!(err(&mut r, &["WAIT", "1", "0"]).contains("WAIT cannot be used with replica instances"));
+}
+
+#[test]
+fn a_redis_server_replica_continues_from_a_spindle_master_s_backlog() {
+    let master = start_with(|cfg| cfg.hz = 100);
+    let mut m = conn(&master);
+    let port = master.addr().port().to_string();
+    let replica = RedisServer::start(&["--replicaof", "127.0.0.1", &port]);
+    let mut r = replica.conn();
+    wait_until("the replica's link is up", || info(&mut r, "replication").contains("master_link_status:up"));
+    let _: () = q(&mut m, &["SELECT", "2"]);
+    let _: () = q(&mut m, &["SET", "before", "1"]);
+    let _: () = q(&mut r, &["SELECT", "2"]);
+    wait_until("the first write arrives", || q::<Option<String>>(&mut r, &["GET", "before"]).is_some());
+    kill_replicas(&mut m);
+    let _: () = q(&mut m, &["SET", "while-down", "2"]);
+    wait_until("the missed write arrives", || q::<Option<String>>(&mut r, &["GET", "while-down"]).is_some());
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1");
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+    assert_eq!(q::<i64>(&mut m, &["WAIT", "1", "0"]), 1, "redis-server answers GETACK");
+}
+
+#[test]
+fn a_spindle_replica_continues_from_a_redis_server_master_s_backlog() {
+    // redis-server cannot be told to pick a port and has to listen on TCP
+    // for a replica: a port the kernel just handed out and that is free.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let master = RedisServer::start(&["--port", &port.to_string(), "--bind", "127.0.0.1"]);
+    let mut m = master.conn();
+    let replica = start_with(|cfg| {
+        cfg.inert.insert("replicaof", format!("127.0.0.1 {port}"));
+    });
+    let mut r = conn(&replica);
+    wait_until("the link is up", || info(&mut r, "replication").contains("master_link_status:up"));
+    let _: () = q(&mut m, &["SELECT", "5"]);
+    let _: () = q(&mut m, &["SET", "before", "1"]);
+    let _: () = q(&mut r, &["SELECT", "5"]);
+    wait_until("the first write arrives", || q::<Option<String>>(&mut r, &["GET", "before"]).is_some());
+    kill_replicas(&mut m);
+    let _: () = q(&mut m, &["SET", "while-down", "2"]);
+    wait_until("the missed write arrives", || q::<Option<String>>(&mut r, &["GET", "while-down"]).is_some());
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1");
+    assert_eq!(q::<i64>(&mut m, &["WAIT", "1", "0"]), 1, "spindle answers GETACK");
+}
+
+/// Reads one RESP command (an array of bulk strings) from `rd`.
+fn read_command(rd: &mut BufReader<TcpStream>) -> Vec<String> {
+    let mut line = String::new();
+    rd.read_line(&mut line).expect("a command");
+    let n: usize = line.trim().strip_prefix('*').and_then(|n| n.parse().ok()).expect("an array");
+    (0..n)
+        .map(|_| {
+            let mut head = String::new();
+            rd.read_line(&mut head).unwrap();
+            let len: usize = head.trim()[1..].parse().unwrap();
+            let mut arg = vec![0; len + 2];
+            rd.read_exact(&mut arg).unwrap();
+            String::from_utf8_lossy(&arg[..len]).into_owned()
+        })
+        .collect()
+}
+
+/// Plays a master's handshake up to the PSYNC, which it returns.
+fn handshake(listener: &std::net::TcpListener) -> (TcpStream, BufReader<TcpStream>, Vec<String>) {
+    let (sock, _) = listener.accept().unwrap();
+    sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+    let mut w = sock.try_clone().unwrap();
+    let mut rd = BufReader::new(sock);
+    loop {
+        let cmd = read_command(&mut rd);
+        if cmd[0] == "PSYNC" {
+            return (w, rd, cmd);
+        }
+        w.write_all(if cmd[0] == "PING" { b"+PONG\r\n" } else { b"+OK\r\n" }).unwrap();
+    }
+}
+
+#[test]
+fn a_link_lost_inside_a_transaction_resumes_at_its_multi() {
+    let cmd = |args: &[&str]| String::from_utf8(common::req(args)).unwrap();
+    let dir = common::fresh_dir();
+    let donor = start_with(|cfg| cfg.dir = dir.clone());
+    let _: () = q(&mut conn(&donor), &["SAVE"]);
+    let rdb = std::fs::read(dir.join("dump.rdb")).unwrap();
+    // This test is the master.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let replica = start();
+    let mut r = conn(&replica);
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
+    let (mut w, _rd, psync) = handshake(&listener);
+    assert_eq!(psync, ["PSYNC", "?", "-1"]);
+    let replid = "c".repeat(40);
+    w.write_all(format!("+FULLRESYNC {replid} 100\r\n${}\r\n", rdb.len()).as_bytes()).unwrap();
+    w.write_all(&rdb).unwrap();
+    let before = cmd(&["SELECT", "3"]) + &cmd(&["SET", "k", "v"]);
+    let open_tx = cmd(&["MULTI"]) + &cmd(&["INCR", "n"]);
+    w.write_all((before.clone() + &open_tx).as_bytes()).unwrap();
+    let _: () = q(&mut r, &["SELECT", "3"]);
+    wait_until("the write before the transaction arrives", || {
+        q::<Option<String>>(&mut r, &["GET", "k"]).is_some()
+    });
+    drop(w);
+    drop(_rd);
+    // The replica comes back asking for the byte after the last complete
+    // command outside a transaction: the MULTI.
+    let (mut w, _rd, psync) = handshake(&listener);
+    assert_eq!(psync, ["PSYNC", &replid, &(100 + before.len() + 1).to_string()]);
+    let rest = open_tx + &cmd(&["EXEC"]) + &cmd(&["INCR", "m"]);
+    w.write_all(format!("+CONTINUE {replid}\r\n{rest}").as_bytes()).unwrap();
+    wait_until("the continued stream is applied", || q::<Option<i64>>(&mut r, &["GET", "m"]) == Some(1));
+    assert_eq!(q::<i64>(&mut r, &["GET", "n"]), 1, "the transaction ran once, in database 3");
+    let text = info(&mut r, "replication");
+    let offset = 100 + before.len() + rest.len();
+    assert!(text.contains(&format!("slave_repl_offset:{offset}")), "{text}");
+    let _: () = q(&mut r, &["SELECT", "0"]);
+    assert_eq!(q::<i64>(&mut r, &["DBSIZE"]), 0);
+}
