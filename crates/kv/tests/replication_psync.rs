@@ -45,8 +45,9 @@ fn kill_replicas(m: &mut redis::Connection) {
 fn a_broken_link_continues_from_the_backlog_in_the_database_it_had() {
     let master = start();
     let mut m = conn(&master);
-    let (_replica, mut r) = replica_of(&master);
+    let (replica, mut r) = replica_of(&master);
     assert_eq!(field(&mut m, "replication", "repl_backlog_active"), "1");
+    assert_eq!(field(&mut m, "replication", "repl_backlog_size"), "1048576");
     let _: () = q(&mut m, &["SELECT", "3"]);
     let _: () = q(&mut m, &["SET", "a", "1"]);
     let _: () = q(&mut r, &["SELECT", "3"]);
@@ -62,11 +63,20 @@ fn a_broken_link_continues_from_the_backlog_in_the_database_it_had() {
     assert_eq!(q::<i64>(&mut r, &["DBSIZE"]), 0, "nothing landed in database 0");
     assert_eq!(field(&mut m, "stats", "sync_full"), "1");
     assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1", "{}", info(&mut m, "all"));
-    // And the offsets agree again.
+    // And the offsets agree again, in INFO and in ROLE on both sides.
     wait_until("the replica acknowledges the whole stream", || {
         let off = field(&mut m, "replication", "master_repl_offset");
         info(&mut m, "replication").contains(&format!("state=online,offset={off},"))
     });
+    let off: i64 = field(&mut m, "replication", "master_repl_offset").parse().unwrap();
+    let role: (String, i64, Vec<Vec<String>>) = q(&mut m, &["ROLE"]);
+    let entry = vec!["127.0.0.1".to_string(), replica.addr().port().to_string(), off.to_string()];
+    assert_eq!(role, ("master".to_string(), off, vec![entry]));
+    let role: (String, String, i64, String, i64) = q(&mut r, &["ROLE"]);
+    assert_eq!(
+        role,
+        ("slave".into(), "127.0.0.1".into(), i64::from(master.addr().port()), "connected".into(), off)
+    );
 }
 
 #[test]

@@ -95,14 +95,36 @@ fn monitor(ctx: &mut Ctx<'_>) {
     }
 }
 
-/// ROLE: a standalone server is a master with replication offset 0 and no
-/// replicas.
+/// ROLE: a master says `master`, its replication offset and its online
+/// replicas (ip, listening port, acknowledged offset, the last two as
+/// strings, as Redis sends them); a replica says `slave`, its master's
+/// host and port, the link's state and its offset (-1 while down).
 fn role(ctx: &mut Ctx<'_>) {
+    if let Some(m) = ctx.srv.master.as_ref() {
+        let (host, port, state) = (m.host.clone(), m.port, m.role_state());
+        let offset = if m.is_up() { m.offset as i64 } else { -1 };
+        let mut r = ctx.reply();
+        r.array_len(5);
+        r.bulk(b"slave");
+        r.bulk(host.as_bytes());
+        r.int(i64::from(port));
+        r.bulk(state.as_bytes());
+        r.int(offset);
+        return;
+    }
+    let offset = ctx.srv.repl.master_offset();
+    let replicas = ctx.srv.repl.role_entries(ctx.srv);
     let mut r = ctx.reply();
     r.array_len(3);
     r.bulk(b"master");
-    r.int(0);
-    r.array_len(0);
+    r.int(offset as i64);
+    r.array_len(replicas.len());
+    for (ip, port, ack) in replicas {
+        r.array_len(3);
+        r.bulk(ip.as_bytes());
+        r.bulk(port.to_string().as_bytes());
+        r.bulk(ack.to_string().as_bytes());
+    }
 }
 
 /// The positions HELLO redacts: Redis 7.0 checks the version first (an

@@ -4,8 +4,8 @@
 //!
 //! # A full resynchronization
 //!
-//! 1. The replica says `PSYNC <id> <offset>` (or the older `SYNC`). There
-//!    is no backlog to continue from, so every PSYNC is answered with a
+//! 1. The replica says `PSYNC ? -1` (or the older `SYNC`), or a `PSYNC
+//!    <id> <offset>` that cannot continue (see below). The answer is a
 //!    full resync: `+FULLRESYNC <replid> <offset>`, sent when the BGSAVE
 //!    that will serve it forks (see [`super::sync`]).
 //! 2. From that fork on, every write the server does is also appended to
@@ -208,6 +208,21 @@ impl Replication {
                     "ip={ip},port={},state={state},offset={},lag={lag}",
                     r.listening_port, r.ack_offset
                 ))
+            })
+            .collect()
+    }
+}
+
+impl Replication {
+    /// ROLE's list of online replicas: (ip, listening port, ack offset).
+    pub fn role_entries(&self, srv: &Server) -> Vec<(String, u16, u64)> {
+        self.replicas
+            .iter()
+            .filter(|r| r.state == State::Online)
+            .filter_map(|r| {
+                let c = srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id)?;
+                let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+                Some((ip.to_string(), r.listening_port, r.ack_offset))
             })
             .collect()
     }

@@ -110,6 +110,16 @@ impl MasterLink {
         self.state == LinkState::Syncing
     }
 
+    /// ROLE's link state: `connect` (waiting to retry), `sync` (the
+    /// handshake and snapshot are under way), `connected`.
+    pub fn role_state(&self) -> &'static str {
+        match self.state {
+            LinkState::Connect => "connect",
+            LinkState::Syncing => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+
     /// Seconds since the master last sent something.
     pub fn last_io_seconds(&self, now_ms: i64) -> i64 {
         if self.is_up() {
