@@ -29,8 +29,9 @@
 //!   `empty`, `sink` and `repeat` over the futures-io traits; the readiness latch (`ScheduledIo`) that IO
 //!   types wait on; and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
 //!   (an eventfd, a timerfd, inotify, a pipe, a pty) on the runtime;
-//! * [`blocking`] and [`fs`]: `spawn_blocking` on the runtime's elastic
-//!   pool whose idle threads retire, and `std::fs` through it (files with
+//! * [`blocking`] and [`fs`]: `spawn_blocking` (returning a `JoinHandle`,
+//!   as `spawn` does) on the runtime's elastic pool whose idle threads
+//!   retire, and `std::fs` through it (files with
 //!   the futures-io traits, directories listed in batches, paths, links,
 //!   permissions);
 //! * [`process`]: child processes with their stdio pipes on the netpoller
@@ -102,9 +103,6 @@
 //!   `LocalRuntime`): build it on the thread that runs it. [`spawn_local`]
 //!   runs `!Send` futures on a current-thread runtime directly, so there
 //!   is no `LocalSet`.
-//! * **`spawn_blocking`** returns a [`BlockingHandle`](blocking::BlockingHandle)
-//!   (a future of `Result<R, JoinError>`), not a `JoinHandle`; it cannot
-//!   be aborted.
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
 //! * Not there (yet): `task::id()` and `try_id()`,

@@ -99,7 +99,7 @@ pub use multi_thread::sysmon::{BlockedTask, DEFAULT_BLOCKED_THRESHOLD};
 /// The poller backends a runtime's loop can run on (see [`Builder::backend`]).
 pub use spindle_loop::Backend;
 
-use crate::blocking::{BlockingHandle, BlockingPool};
+use crate::blocking::BlockingPool;
 use crate::task::JoinHandle;
 use crate::time::driver::TimeDriver;
 use current_thread::Core;
@@ -158,7 +158,8 @@ impl Scheduler {
     /// its result has been handed to its handle (and its waker woken), as
     /// tokio's does: a paused test's `fs` call must not see its timeout
     /// fire because the runtime looked idle while a pool thread worked.
-    pub(crate) fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    #[track_caller]
+    pub(crate) fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -371,7 +372,8 @@ impl Runtime {
 
     /// Runs `f` on the runtime's blocking pool; see
     /// [`Handle::spawn_blocking`].
-    pub fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -551,12 +553,13 @@ impl Handle {
     }
 
     /// Runs `f` on this runtime's blocking pool (sized and named by the
-    /// [`Builder`]) and returns a future of its result, as
+    /// [`Builder`]) and returns its [`JoinHandle`], as
     /// [`spawn_blocking`](crate::spawn_blocking) does from inside the
     /// runtime. Callable from any thread. After the runtime was dropped,
     /// `f` is dropped unrun and the handle yields a cancelled
     /// [`JoinError`](crate::task::JoinError).
-    pub fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,

@@ -278,17 +278,15 @@ impl<T: Send + 'static> JoinSet<T> {
     where
         F: FnOnce() -> T + Send + 'static,
     {
-        let blocking = crate::spawn_blocking(f);
-        self.spawn(async move {
-            match blocking.await {
-                Ok(value) => value,
-                Err(e) => match e.try_into_panic() {
-                    Ok(payload) => std::panic::resume_unwind(payload),
-                    // Only a pool that shut down drops a job unrun.
-                    Err(e) => panic!("spawn_blocking: {e}"),
-                },
-            }
-        })
+        let guard = self.guard();
+        let key = guard.key;
+        // The guard goes with the closure: dropped when it returns or
+        // panics, or unrun if the job is aborted before it starts.
+        let handle = crate::spawn_blocking(move || {
+            let _guard = guard;
+            f()
+        });
+        self.insert(key, handle)
     }
 }
 
