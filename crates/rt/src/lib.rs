@@ -105,8 +105,7 @@
 //!   is no `LocalSet`.
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
-//! * Not there (yet): `task::id()` and `try_id()`,
-//!   `UnixStream::peer_cred`, `io::stdin`/`stdout`,
+//! * Not there (yet): `UnixStream::peer_cred`, `io::stdin`/`stdout`,
 //!   `read_buf`/`write_buf` (no `bytes` dependency), `fill_buf`.
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and

@@ -197,3 +197,17 @@ fn a_job_queued_when_the_runtime_drops_is_cancelled_unrun() {
         }
     });
 }
+
+#[test]
+fn task_id_inside_a_blocking_closure_is_its_handles_id() {
+    bounded(|| {
+        for (name, rt) in both() {
+            let h = rt.spawn_blocking(tokio::task::id);
+            let expected = h.id();
+            assert_eq!(rt.block_on(h).unwrap(), expected, "{name}");
+        }
+        let global = BlockingPool::global().spawn(tokio::task::try_id);
+        let expected = global.id();
+        assert_eq!(futures::executor::block_on(global).unwrap(), Some(expected));
+    });
+}

@@ -27,7 +27,9 @@
 //! and the handle yields a cancelled [`JoinError`]; once the closure runs,
 //! an abort has no effect. A panic in the closure is caught on the pool
 //! thread and comes back as a [`JoinError`] whose payload
-//! [`JoinError::into_panic`] returns; the pool thread carries on.
+//! [`JoinError::into_panic`] returns; the pool thread carries on. Inside
+//! the closure [`task::id`](crate::task::id) is the job's id, the one
+//! [`JoinHandle::id`] reports.
 //!
 //! The handle needs nothing from a runtime: the pool thread stores the
 //! result in the task cell and wakes the waker of whoever polled last. So

@@ -120,7 +120,7 @@ pub use crate::runtime::{block_in_place, spawn, spawn_local, yield_now};
 pub use abort::AbortHandle;
 pub use error::JoinError;
 pub use handle::{Notified, Task};
-pub use id::TaskId;
+pub use id::{id, try_id, TaskId};
 
 /// tokio's name for [`TaskId`] (`tokio::task::Id`).
 pub type Id = TaskId;
