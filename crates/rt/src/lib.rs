@@ -7,7 +7,8 @@
 //!
 //! * [`runtime`]: [`Builder::new_current_thread`] and
 //!   [`Builder::new_multi_thread`], [`Runtime::block_on`], [`spawn`],
-//!   [`spawn_local`] for `!Send` futures (current-thread), [`yield_now`],
+//!   [`spawn_local`] for `!Send` futures (on the current-thread runtime,
+//!   or in a [`task::LocalSet`] on either), [`yield_now`],
 //!   [`block_in_place`] (multi-thread: hands the worker's P to another
 //!   thread), a [`Handle`] other threads spawn through, and the sysmon
 //!   thread's [`BlockedTask`](runtime::BlockedTask) reports;
@@ -15,7 +16,8 @@
 //!   wheel, and tokio's paused time for tests (`time::Instant`, `pause`,
 //!   `advance`, `Builder::start_paused`);
 //! * [`task`]: the task cell, its one-word state machine, `JoinHandle`,
-//!   `AbortHandle`, `JoinSet`, and task-local storage ([`task_local!`]);
+//!   `AbortHandle`, `JoinSet`, `LocalSet`, `task::id()`, and task-local
+//!   storage ([`task_local!`]);
 //! * [`sched`]: the G-M-P building blocks: a P's lock-free local run queue
 //!   (steal half) and the global queue;
 //! * [`coop`]: the per-poll budget that makes an always-ready task yield
@@ -100,9 +102,11 @@
 //!   `AsyncReadExt::read_to_end(&mut file, &mut buf)`.
 //! * **`Runtime` is `!Send`** (one type for both flavors, and a
 //!   current-thread runtime stays on its thread, like tokio's
-//!   `LocalRuntime`): build it on the thread that runs it. [`spawn_local`]
-//!   runs `!Send` futures on a current-thread runtime directly, so there
-//!   is no `LocalSet`.
+//!   `LocalRuntime`): build it on the thread that runs it, and keep it in
+//!   a `thread_local!` rather than a `static`. [`spawn_local`] runs
+//!   `!Send` futures on a current-thread runtime directly; tokio's way,
+//!   a [`task::LocalSet`] (`run_until`, `block_on`, awaiting it), works
+//!   as in tokio on both flavors.
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
 //! * Not there (yet): `UnixStream::peer_cred`, `io::stdin`/`stdout`,

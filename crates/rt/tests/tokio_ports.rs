@@ -693,3 +693,117 @@ fn proxy_with_try_join_and_io_copy_multi_thread() {
         proxy::on(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap())
     });
 }
+
+/// A server whose state is `!Send` (per-key counters in an
+/// `Rc<RefCell<HashMap>>`), run as tokio runs `!Send` code: each
+/// connection task is `spawn_local`ed inside a `LocalSet`, which
+/// `run_until` (current-thread) or `LocalSet::block_on` (multi-thread)
+/// drives. Its clients, async tasks and a blocking one with a `std`
+/// socket, keep their handles in one `Vec<JoinHandle<_>>`.
+mod local_counter {
+    use super::tokio;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::io::{BufRead, Write};
+    use std::net::SocketAddr;
+    use std::rc::Rc;
+    use std::time::Duration;
+    // port: see `echo` on unused trait imports.
+    #[allow(unused_imports)]
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::task::{JoinHandle, LocalSet};
+
+    type Counts = Rc<RefCell<HashMap<String, u64>>>;
+
+    async fn serve(listener: TcpListener, counts: Counts) -> std::io::Result<()> {
+        loop {
+            let (socket, _) = listener.accept().await?;
+            let counts = counts.clone();
+            tokio::task::spawn_local(async move {
+                let (rd, mut wr) = socket.into_split();
+                let mut lines = BufReader::new(rd).lines();
+                while let Some(key) = lines.next_line().await? {
+                    // A timer inside a local task, on either runtime.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    let n = {
+                        let mut counts = counts.borrow_mut();
+                        let n = counts.entry(key).or_insert(0);
+                        *n += 1;
+                        *n
+                    };
+                    wr.write_all(format!("{n}\n").as_bytes()).await?;
+                }
+                Ok::<_, std::io::Error>(())
+            });
+        }
+    }
+
+    async fn client(addr: SocketAddr, keys: &[&str]) -> std::io::Result<Vec<u64>> {
+        let stream = TcpStream::connect(addr).await?;
+        let (rd, mut wr) = stream.into_split();
+        let mut lines = BufReader::new(rd).lines();
+        let mut seen = Vec::new();
+        for key in keys {
+            wr.write_all(format!("{key}\n").as_bytes()).await?;
+            let line = lines.next_line().await?.expect("an answer per key");
+            seen.push(line.parse().expect("a number"));
+        }
+        Ok(seen)
+    }
+
+    async fn run() -> std::io::Result<()> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let counts = Counts::default();
+        let server = tokio::task::spawn_local(serve(listener, counts.clone()));
+
+        let mut clients: Vec<JoinHandle<std::io::Result<Vec<u64>>>> = Vec::new();
+        for _ in 0..3 {
+            clients.push(tokio::spawn(async move { client(addr, &["a", "b", "a"]).await }));
+        }
+        clients.push(tokio::task::spawn_blocking(move || {
+            let mut stream = std::net::TcpStream::connect(addr)?;
+            stream.set_read_timeout(Some(super::LIMIT))?;
+            stream.write_all(b"c\n")?;
+            let mut line = String::new();
+            std::io::BufReader::new(stream).read_line(&mut line)?;
+            Ok(vec![line.trim().parse().expect("a number")])
+        }));
+        for client in clients {
+            match client.await??[..] {
+                // The same client's second "a" is counted after its first.
+                [a1, b, a2] => assert!(a2 > a1 && b >= 1, "{a1} {b} {a2}"),
+                [c] => assert_eq!(c, 1),
+                ref other => panic!("unexpected answers {other:?}"),
+            }
+        }
+        server.abort();
+        assert!(server.await.unwrap_err().is_cancelled());
+        let counts = counts.borrow();
+        assert_eq!((counts["a"], counts["b"], counts["c"]), (6, 3, 1));
+        Ok(())
+    }
+
+    #[tokio::main(flavor = "current_thread")]
+    pub async fn main_current_thread() -> std::io::Result<()> {
+        let local = LocalSet::new();
+        local.run_until(tokio::time::timeout(super::LIMIT, run())).await?
+    }
+
+    pub fn main_multi_thread() -> std::io::Result<()> {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+        let local = LocalSet::new();
+        local.block_on(&rt, async { tokio::time::timeout(super::LIMIT, run()).await })?
+    }
+}
+
+#[test]
+fn local_set_server_with_rc_state_current_thread() {
+    bounded(|| local_counter::main_current_thread().unwrap());
+}
+
+#[test]
+fn local_set_server_with_rc_state_multi_thread() {
+    bounded(|| local_counter::main_multi_thread().unwrap());
+}

@@ -64,7 +64,8 @@ impl Drop for CurrentGuard {
 /// The id of the task this code runs in: tokio's `task::id`.
 ///
 /// Inside a task's future (spawned by [`spawn`](crate::spawn),
-/// [`spawn_local`](crate::spawn_local) or a [`JoinSet`](super::JoinSet)),
+/// [`spawn_local`](crate::spawn_local), a [`JoinSet`](super::JoinSet) or a
+/// [`LocalSet`](super::LocalSet)),
 /// in the future's destructor, and inside a
 /// [`spawn_blocking`](crate::spawn_blocking) closure, it is the id its
 /// [`JoinHandle::id`](super::JoinHandle::id) and

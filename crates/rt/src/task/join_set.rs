@@ -291,13 +291,13 @@ impl<T: Send + 'static> JoinSet<T> {
 }
 
 impl<T: 'static> JoinSet<T> {
-    /// Spawns a `!Send` `future` on the current-thread runtime (as
-    /// [`spawn_local`](crate::spawn_local) does) and adds it to the set,
-    /// returning an [`AbortHandle`] for it, as [`spawn`](JoinSet::spawn)
-    /// does.
+    /// Spawns a `!Send` `future` (as [`spawn_local`](crate::spawn_local)
+    /// does: onto the [`LocalSet`](super::LocalSet) this code runs in, or
+    /// else the current-thread runtime) and adds it to the set, returning
+    /// an [`AbortHandle`] for it, as [`spawn`](JoinSet::spawn) does.
     ///
     /// # Panics
-    /// Outside a current-thread runtime's thread.
+    /// Outside a `LocalSet` and outside a current-thread runtime's thread.
     #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
     where
@@ -306,6 +306,37 @@ impl<T: 'static> JoinSet<T> {
         let guard = self.guard();
         let key = guard.key;
         let handle = crate::spawn_local(async move {
+            let _guard = guard;
+            future.await
+        });
+        self.insert(key, handle)
+    }
+
+    /// Spawns a `!Send` `future` onto `local_set` (it runs when the set is
+    /// driven) and adds it to this set, as tokio's `spawn_local_on`.
+    ///
+    /// ```
+    /// use spindle_rt::task::{JoinSet, LocalSet};
+    /// use std::rc::Rc;
+    ///
+    /// let rt = spindle_rt::Runtime::new()?;
+    /// let local = LocalSet::new();
+    /// let mut set = JoinSet::new();
+    /// let shared = Rc::new(21);
+    /// let s = Rc::clone(&shared);
+    /// set.spawn_local_on(async move { *s * 2 }, &local);
+    /// let out = local.block_on(&rt, async { set.join_next().await.unwrap().unwrap() });
+    /// assert_eq!(out, 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, future: F, local_set: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let guard = self.guard();
+        let key = guard.key;
+        let handle = local_set.spawn_local(async move {
             let _guard = guard;
             future.await
         });

@@ -104,6 +104,7 @@ mod harness;
 mod id;
 mod join;
 mod join_set;
+pub(crate) mod local_set;
 mod raw;
 mod state;
 mod task_local;
@@ -126,6 +127,7 @@ pub use id::{id, try_id, TaskId};
 pub type Id = TaskId;
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
+pub use local_set::{LocalEnterGuard, LocalSet};
 pub use task_local::{AccessError, LocalKey};
 
 use raw::RawTask;
