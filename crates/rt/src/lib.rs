@@ -100,13 +100,19 @@
 //!   `shutdown().await` is tokio's). `fs::File`'s inherent `read(max)`
 //!   and `read_to_end()` differ from the traits': call those as
 //!   `AsyncReadExt::read_to_end(&mut file, &mut buf)`.
-//! * **`Runtime` is `!Send`** (one type for both flavors, and a
-//!   current-thread runtime stays on its thread, like tokio's
-//!   `LocalRuntime`): build it on the thread that runs it, and keep it in
-//!   a `thread_local!` rather than a `static`. [`spawn_local`] runs
-//!   `!Send` futures on a current-thread runtime directly; tokio's way,
-//!   a [`task::LocalSet`] (`run_until`, `block_on`, awaiting it), works
-//!   as in tokio on both flavors.
+//! * **`Runtime` is `!Send` and `!Sync`** (one type for both flavors, and
+//!   a current-thread runtime's loop and `spawn_local` tasks belong to the
+//!   thread that built it, like tokio's `LocalRuntime`): build it on the
+//!   thread that runs it. Where tokio code keeps a runtime in a `static`
+//!   (`static RT: OnceLock<Runtime>`) or moves one into another thread to
+//!   `block_on` there, keep the runtime where it was built and share its
+//!   [`Handle`] instead: it is `Send + Sync`, and [`Handle::block_on`]
+//!   runs a future from any thread (on the multi-thread runtime, with its
+//!   IO and timers driven by the workers however the runtime is used).
+//! * **`!Send` tasks.** [`spawn_local`] runs `!Send` futures on a
+//!   current-thread runtime directly; tokio's way, a [`task::LocalSet`]
+//!   (`run_until`, `block_on`, awaiting it, `task::spawn_local` inside
+//!   it), works as in tokio on both flavors.
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
 //! * Not there (yet): `UnixStream::peer_cred`, `io::stdin`/`stdout`,
