@@ -269,3 +269,50 @@ fn a_set_is_not_send() {
     fn dbg_default<T: std::fmt::Debug + Default>() {}
     dbg_default::<LocalSet>();
 }
+
+#[test]
+fn many_cross_thread_wakes_and_aborts_from_other_threads() {
+    bounded(|| {
+        for (name, rt) in both() {
+            let local = LocalSet::new();
+            let total = Rc::new(Cell::new(0u64));
+            let mut senders = Vec::new();
+            let mut aborts = Vec::new();
+            for i in 0..500u64 {
+                let (tx, rx) = tokio::sync::oneshot::channel::<u64>();
+                let t = Rc::clone(&total);
+                let h = local.spawn_local(async move {
+                    let v = rx.await.unwrap();
+                    t.set(t.get() + v);
+                });
+                if i % 5 == 0 {
+                    // Aborted from another thread (a `JoinHandle<()>` is
+                    // `Send`), its sender dropped only after the abort.
+                    aborts.push((h, tx));
+                } else {
+                    senders.push((i, tx));
+                }
+            }
+            let feeder = std::thread::spawn(move || {
+                let mut handles = Vec::new();
+                for (h, tx) in aborts {
+                    h.abort();
+                    drop(tx);
+                    handles.push(h);
+                }
+                for (i, tx) in senders {
+                    tx.send(i).unwrap();
+                }
+                handles
+            });
+            // Runs until every task finished: sent to, or aborted.
+            rt.block_on(async { tokio::time::timeout(WAIT, local).await.unwrap() });
+            let aborted = feeder.join().unwrap();
+            for h in aborted {
+                assert!(futures::executor::block_on(h).unwrap_err().is_cancelled(), "{name}");
+            }
+            let expected: u64 = (0..500u64).filter(|i| i % 5 != 0).sum();
+            assert_eq!(total.get(), expected, "{name}");
+        }
+    });
+}
