@@ -290,6 +290,55 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 }
 
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns `future` onto the runtime of `handle` (as
+    /// [`Handle::spawn`](crate::Handle::spawn) does, from any thread) and
+    /// adds it to the set, as tokio's `spawn_on`.
+    ///
+    /// ```
+    /// let rt = spindle_rt::Builder::new_multi_thread().worker_threads(1).build()?;
+    /// let handle = rt.handle();
+    /// let mut set = spindle_rt::task::JoinSet::new();
+    /// // From a plain thread: no runtime is current here.
+    /// set.spawn_on(async { 20 }, &handle);
+    /// set.spawn_blocking_on(|| 22, &handle);
+    /// let sum: i32 = rt.block_on(set.join_all()).into_iter().sum();
+    /// assert_eq!(sum, 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, future: F, handle: &crate::Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let guard = self.guard();
+        let key = guard.key;
+        let join = handle.spawn(async move {
+            let _guard = guard;
+            future.await
+        });
+        self.insert(key, join)
+    }
+
+    /// Runs `f` on the blocking pool of `handle`'s runtime (as
+    /// [`Handle::spawn_blocking`](crate::Handle::spawn_blocking) does) and
+    /// adds its result to the set, as tokio's `spawn_blocking_on`; see
+    /// [`spawn_blocking`](JoinSet::spawn_blocking).
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &crate::Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let guard = self.guard();
+        let key = guard.key;
+        let join = handle.spawn_blocking(move || {
+            let _guard = guard;
+            f()
+        });
+        self.insert(key, join)
+    }
+}
+
 impl<T: 'static> JoinSet<T> {
     /// Spawns a `!Send` `future` (as [`spawn_local`](crate::spawn_local)
     /// does: onto the [`LocalSet`](super::LocalSet) this code runs in, or
