@@ -316,3 +316,33 @@ fn many_cross_thread_wakes_and_aborts_from_other_threads() {
         }
     });
 }
+
+#[test]
+fn a_set_in_a_thread_local_is_dropped_at_thread_exit() {
+    bounded(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<&'static str>();
+        std::thread::spawn(move || {
+            struct Report(std::sync::mpsc::Sender<&'static str>);
+            impl Drop for Report {
+                fn drop(&mut self) {
+                    let _ = self.0.send("task dropped");
+                }
+            }
+            thread_local! {
+                static SET: LocalSet = LocalSet::new();
+            }
+            let rt = rt();
+            SET.with(|set| {
+                let report = Report(tx);
+                set.spawn_local(async move {
+                    let _report = report;
+                    std::future::pending::<()>().await
+                });
+                set.block_on(&rt, tokio::task::yield_now());
+            });
+        })
+        .join()
+        .unwrap();
+        assert_eq!(rx.recv_timeout(WAIT), Ok("task dropped"));
+    });
+}

@@ -303,17 +303,23 @@ impl LocalSet {
     }
 
     fn enter_context(&self) -> Enter {
-        let prev = CURRENT.with(|c| c.borrow_mut().replace(Arc::clone(&self.shared)));
+        // `try_with`: a set kept in a `thread_local!` may be dropped after
+        // CURRENT is gone, at thread exit; it then runs outside a context.
+        let prev = CURRENT.try_with(|c| c.borrow_mut().replace(Arc::clone(&self.shared))).ok().flatten();
         Enter { prev }
     }
 
     /// Saves the waker of the task driving the set, for wakes to come.
     fn register(&self, waker: &Waker) {
-        let mut queue = lock(&self.shared.queue);
-        match &mut queue.waker {
-            Some(w) if w.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
-        }
+        let old = {
+            let mut queue = lock(&self.shared.queue);
+            match &mut queue.waker {
+                Some(w) if w.will_wake(waker) => None,
+                slot => slot.replace(waker.clone()),
+            }
+        };
+        // Outside the lock: dropping a task's waker may free its cell.
+        drop(old);
     }
 
     /// Runs up to [`TASKS_PER_TICK`] ready tasks; returns whether more are
