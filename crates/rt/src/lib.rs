@@ -103,7 +103,8 @@
 //! * **`Runtime` is `!Send` and `!Sync`** (one type for both flavors, and
 //!   a current-thread runtime's loop and `spawn_local` tasks belong to the
 //!   thread that built it, like tokio's `LocalRuntime`): build it on the
-//!   thread that runs it. Where tokio code keeps a runtime in a `static`
+//!   thread that runs it (a `thread_local!` is a fine home for one per
+//!   thread). Where tokio code keeps a runtime in a `static`
 //!   (`static RT: OnceLock<Runtime>`) or moves one into another thread to
 //!   `block_on` there, keep the runtime where it was built and share its
 //!   [`Handle`] instead: it is `Send + Sync`, and [`Handle::block_on`]

@@ -201,3 +201,80 @@ mod shared_runtime {
 fn a_runtime_shared_by_threads_through_a_static_handle() {
     bounded(shared_runtime::main);
 }
+
+/// A sync library with one current-thread runtime per thread, in a
+/// `thread_local!` (a tokio pattern, and the natural home of a `!Send`
+/// runtime): each call `block_on`s on the calling thread's runtime, and a
+/// background task (a server on a socket, with a timer) stays in it
+/// between calls. The runtime is dropped by the thread-local's destructor
+/// at thread exit, its tasks with it.
+mod per_thread_runtime {
+    use super::tokio;
+    // port: see `tokio_ports.rs` on unused trait imports.
+    #[allow(unused_imports)]
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::runtime::{Builder, Runtime};
+
+    thread_local! {
+        static RT: Runtime = Builder::new_current_thread().enable_all().build().unwrap();
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        RT.with(|rt| rt.block_on(f))
+    }
+
+    /// Starts this thread's echo server; it runs whenever the thread is
+    /// inside `block_on`.
+    fn start_server() -> std::net::SocketAddr {
+        block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                loop {
+                    let (mut socket, _) = listener.accept().await.unwrap();
+                    tokio::spawn(async move {
+                        let mut byte = [0u8; 1];
+                        socket.read_exact(&mut byte).await.unwrap();
+                        tokio::time::sleep(tokio::time::Duration::from_millis(1)).await;
+                        socket.write_all(&byte).await.unwrap();
+                    });
+                }
+            });
+            // A task still sleeping when the thread exits.
+            tokio::spawn(tokio::time::sleep(tokio::time::Duration::from_secs(3600)));
+            addr
+        })
+    }
+
+    fn echo(addr: std::net::SocketAddr, byte: u8) -> u8 {
+        block_on(async move {
+            let mut stream = TcpStream::connect(addr).await.unwrap();
+            stream.write_all(&[byte]).await.unwrap();
+            let mut back = [0u8; 1];
+            tokio::time::timeout(super::LIMIT, stream.read_exact(&mut back)).await.unwrap().unwrap();
+            back[0]
+        })
+    }
+
+    pub fn main() {
+        let threads: Vec<_> = (0..4u8)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    let addr = start_server();
+                    (0..3u8).map(|i| echo(addr, t * 10 + i)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for (t, thread) in (0..4u8).zip(threads) {
+            // The thread exited: its runtime was dropped at thread exit,
+            // after the thread-locals it uses itself were gone.
+            assert_eq!(thread.join().unwrap(), [t * 10, t * 10 + 1, t * 10 + 2]);
+        }
+    }
+}
+
+#[test]
+fn a_runtime_per_thread_in_a_thread_local() {
+    bounded(per_thread_runtime::main);
+}
