@@ -287,28 +287,28 @@ fn many_cross_thread_wakes_and_aborts_from_other_threads() {
                 });
                 if i % 5 == 0 {
                     // Aborted from another thread (a `JoinHandle<()>` is
-                    // `Send`), its sender dropped only after the abort.
+                    // `Send`). Its sender lives until the set is done, so
+                    // cancellation is the only way the task can end (with
+                    // the sender dropped, a poll racing the abort would
+                    // see the channel closed and finish first).
                     aborts.push((h, tx));
                 } else {
                     senders.push((i, tx));
                 }
             }
             let feeder = std::thread::spawn(move || {
-                let mut handles = Vec::new();
-                for (h, tx) in aborts {
+                for (h, _tx) in &aborts {
                     h.abort();
-                    drop(tx);
-                    handles.push(h);
                 }
                 for (i, tx) in senders {
                     tx.send(i).unwrap();
                 }
-                handles
+                aborts
             });
             // Runs until every task finished: sent to, or aborted.
             rt.block_on(async { tokio::time::timeout(WAIT, local).await.unwrap() });
             let aborted = feeder.join().unwrap();
-            for h in aborted {
+            for (h, _tx) in aborted {
                 assert!(futures::executor::block_on(h).unwrap_err().is_cancelled(), "{name}");
             }
             let expected: u64 = (0..500u64).filter(|i| i % 5 != 0).sum();
