@@ -7,7 +7,8 @@
 //!
 //! * [`runtime`]: [`Builder::new_current_thread`] and
 //!   [`Builder::new_multi_thread`], [`Runtime::block_on`], [`spawn`],
-//!   [`spawn_local`] for `!Send` futures (current-thread), [`yield_now`],
+//!   [`spawn_local`] for `!Send` futures (on the current-thread runtime,
+//!   or in a [`task::LocalSet`] on either), [`yield_now`],
 //!   [`block_in_place`] (multi-thread: hands the worker's P to another
 //!   thread), a [`Handle`] other threads spawn through, and the sysmon
 //!   thread's [`BlockedTask`](runtime::BlockedTask) reports;
@@ -15,7 +16,8 @@
 //!   wheel, and tokio's paused time for tests (`time::Instant`, `pause`,
 //!   `advance`, `Builder::start_paused`);
 //! * [`task`]: the task cell, its one-word state machine, `JoinHandle`,
-//!   `AbortHandle`, `JoinSet`, and task-local storage ([`task_local!`]);
+//!   `AbortHandle`, `JoinSet`, `LocalSet`, `task::id()`, and task-local
+//!   storage ([`task_local!`]);
 //! * [`sched`]: the G-M-P building blocks: a P's lock-free local run queue
 //!   (steal half) and the global queue;
 //! * [`coop`]: the per-poll budget that makes an always-ready task yield
@@ -29,8 +31,9 @@
 //!   `empty`, `sink` and `repeat` over the futures-io traits; the readiness latch (`ScheduledIo`) that IO
 //!   types wait on; and [`io::unix::AsyncFd`], which puts any non-blocking descriptor
 //!   (an eventfd, a timerfd, inotify, a pipe, a pty) on the runtime;
-//! * [`blocking`] and [`fs`]: `spawn_blocking` on the runtime's elastic
-//!   pool whose idle threads retire, and `std::fs` through it (files with
+//! * [`blocking`] and [`fs`]: `spawn_blocking` (returning a `JoinHandle`,
+//!   as `spawn` does) on the runtime's elastic pool whose idle threads
+//!   retire, and `std::fs` through it (files with
 //!   the futures-io traits, directories listed in batches, paths, links,
 //!   permissions);
 //! * [`process`]: child processes with their stdio pipes on the netpoller
@@ -97,18 +100,23 @@
 //!   `shutdown().await` is tokio's). `fs::File`'s inherent `read(max)`
 //!   and `read_to_end()` differ from the traits': call those as
 //!   `AsyncReadExt::read_to_end(&mut file, &mut buf)`.
-//! * **`Runtime` is `!Send`** (one type for both flavors, and a
-//!   current-thread runtime stays on its thread, like tokio's
-//!   `LocalRuntime`): build it on the thread that runs it. [`spawn_local`]
-//!   runs `!Send` futures on a current-thread runtime directly, so there
-//!   is no `LocalSet`.
-//! * **`spawn_blocking`** returns a [`BlockingHandle`](blocking::BlockingHandle)
-//!   (a future of `Result<R, JoinError>`), not a `JoinHandle`; it cannot
-//!   be aborted.
+//! * **`Runtime` is `!Send` and `!Sync`** (one type for both flavors, and
+//!   a current-thread runtime's loop and `spawn_local` tasks belong to the
+//!   thread that built it, like tokio's `LocalRuntime`): build it on the
+//!   thread that runs it (a `thread_local!` is a fine home for one per
+//!   thread). Where tokio code keeps a runtime in a `static`
+//!   (`static RT: OnceLock<Runtime>`) or moves one into another thread to
+//!   `block_on` there, keep the runtime where it was built and share its
+//!   [`Handle`] instead: it is `Send + Sync`, and [`Handle::block_on`]
+//!   runs a future from any thread (on the multi-thread runtime, with its
+//!   IO and timers driven by the workers however the runtime is used).
+//! * **`!Send` tasks.** [`spawn_local`] runs `!Send` futures on a
+//!   current-thread runtime directly; tokio's way, a [`task::LocalSet`]
+//!   (`run_until`, `block_on`, awaiting it, `task::spawn_local` inside
+//!   it), works as in tokio on both flavors.
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
-//! * Not there (yet): `task::id()` and `try_id()`,
-//!   `UnixStream::peer_cred`, `io::stdin`/`stdout`,
+//! * Not there (yet): `UnixStream::peer_cred`, `io::stdin`/`stdout`,
 //!   `read_buf`/`write_buf` (no `bytes` dependency), `fill_buf`.
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and

@@ -96,7 +96,7 @@ fn spawn_local_on_a_worker_is_a_clear_panic() {
         let rt = mt(1);
         let err = rt.block_on(rt.spawn(async { drop(spindle_rt::spawn_local(async {})) })).unwrap_err();
         let msg = panic_message(&*err.into_panic());
-        assert!(msg.contains("`spawn_local` needs the current-thread runtime"), "{msg}");
+        assert!(msg.contains("`spawn_local` outside a `LocalSet` needs the current-thread runtime"), "{msg}");
     });
 }
 

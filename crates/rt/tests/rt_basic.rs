@@ -452,3 +452,48 @@ fn task_destructors_run_at_shutdown_inside_the_runtime_context() {
         }
     });
 }
+
+/// A runtime kept in a `thread_local!` is dropped by the thread-local's
+/// destructor at thread exit, possibly after the runtime's own
+/// thread-locals are gone. Its drop used to reach for the (destroyed)
+/// "current runtime" slot and panic there, which aborts the process.
+#[test]
+fn a_runtime_of_either_flavor_in_a_thread_local_drops_at_thread_exit() {
+    bounded(|| {
+        for multi in [false, true] {
+            let (tx, rx) = std::sync::mpsc::channel::<bool>();
+            std::thread::spawn(move || {
+                struct Report(std::sync::mpsc::Sender<bool>, bool);
+                impl Drop for Report {
+                    fn drop(&mut self) {
+                        let _ = self.0.send(self.1);
+                    }
+                }
+                thread_local! {
+                    static RT: RefCell<Option<spindle_rt::Runtime>> = const { RefCell::new(None) };
+                }
+                // Registered first, so destroyed last: after the
+                // runtime's own thread-locals (destructors run in reverse).
+                RT.with(|_| ());
+                let rt = if multi {
+                    spindle_rt::Builder::new_multi_thread().worker_threads(1).build().unwrap()
+                } else {
+                    rt()
+                };
+                let report = Report(tx, multi);
+                rt.block_on(async move {
+                    // Pending when the thread exits: cancelled by the drop.
+                    spindle_rt::spawn(async move {
+                        let _report = report;
+                        spindle_rt::time::sleep(std::time::Duration::from_secs(3600)).await
+                    });
+                    spindle_rt::task::yield_now().await;
+                });
+                RT.with(|slot| *slot.borrow_mut() = Some(rt));
+            })
+            .join()
+            .unwrap();
+            assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)), Ok(multi));
+        }
+    });
+}

@@ -32,6 +32,9 @@ fn tokio_types_have_tokio_trait_impls() {
     dbg::<tokio::task::AbortHandle>();
     send_sync::<tokio::task::AbortHandle>();
     err::<tokio::task::JoinError>();
+    dbg::<tokio::task::LocalSet>();
+    default::<tokio::task::LocalSet>();
+    dbg::<tokio::task::LocalEnterGuard<'static>>();
     dbg::<tokio::task::JoinSet<u8>>();
     default::<tokio::task::JoinSet<u8>>();
     send_sync::<tokio::task::JoinSet<u8>>();

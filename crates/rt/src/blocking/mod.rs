@@ -16,19 +16,25 @@
 //!
 //! # The handle
 //!
-//! [`spawn_blocking`] returns a [`BlockingHandle`], a future of the
-//! closure's result. The closure starts whether or not the handle is ever
-//! polled, and dropping the handle detaches it: the closure still runs to
-//! the end (a thread cannot be interrupted), and its result is dropped. A
-//! panic in the closure is caught on the pool thread and comes back as a
-//! [`JoinError`] whose payload [`JoinError::into_panic`] returns; the pool
-//! thread carries on.
+//! [`spawn_blocking`] returns a [`JoinHandle`], the same type
+//! [`spawn`](crate::spawn) returns (as in tokio), so handles of both kinds
+//! go in one `Vec<JoinHandle<T>>`. A blocking job is a task of its own: a
+//! task cell whose future calls the closure in its one poll, run by a pool
+//! thread. The closure starts whether or not the handle is ever polled,
+//! and dropping the handle detaches it: the closure still runs to the end
+//! (a thread cannot be interrupted), and its result is dropped. Aborting
+//! the handle before a thread has taken the job drops the closure unrun
+//! and the handle yields a cancelled [`JoinError`]; once the closure runs,
+//! an abort has no effect. A panic in the closure is caught on the pool
+//! thread and comes back as a [`JoinError`] whose payload
+//! [`JoinError::into_panic`] returns; the pool thread carries on. Inside
+//! the closure [`task::id`](crate::task::id) is the job's id, the one
+//! [`JoinHandle::id`] reports.
 //!
-//! The handle needs nothing from a runtime: the pool thread sends the
-//! result through a [`oneshot`] channel and wakes the
-//! waker of whoever polled last. So it works on spindle-rt's runtimes and
-//! under any other executor (`futures::executor::block_on`, another
-//! crate's runtime) alike.
+//! The handle needs nothing from a runtime: the pool thread stores the
+//! result in the task cell and wakes the waker of whoever polled last. So
+//! it works on spindle-rt's runtimes and under any other executor
+//! (`futures::executor::block_on`, another crate's runtime) alike.
 //!
 //! ```
 //! # fn main() -> std::io::Result<()> {
@@ -47,14 +53,18 @@ mod pool;
 
 pub use pool::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 
-use crate::sync::oneshot;
-use crate::task::{JoinError, TaskId};
-use std::fmt;
+#[cfg(doc)]
+use crate::task::JoinError;
+use crate::task::{new_task, JoinHandle, Notified, Schedule, Task, TaskId};
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::thread;
+
+/// The old name of a blocking job's handle: [`spawn_blocking`] returned a
+/// `BlockingHandle<R>` before it returned tokio's [`JoinHandle<R>`], which
+/// this now is.
+#[deprecated(note = "`spawn_blocking` returns a `task::JoinHandle`, as in tokio; name that type")]
+pub type BlockingHandle<R> = JoinHandle<R>;
 
 /// Runs `f` on a thread of the current runtime's blocking pool (or, outside
 /// a runtime, of the global [`BlockingPool`]) and returns a future of its
@@ -73,11 +83,15 @@ use std::thread;
 /// process-wide [`BlockingPool::global`].
 ///
 /// `f` starts as soon as a thread is free, whether or not the handle is
-/// polled; dropping the handle does not stop it. The future resolves to
+/// polled; dropping the handle does not stop it. The handle is a
+/// [`JoinHandle`], as [`spawn`](crate::spawn)'s is, and resolves to
 /// `Ok(value)`, or to a [`JoinError`] if `f` panicked
 /// ([`is_panic`](JoinError::is_panic), payload by
-/// [`into_panic`](JoinError::into_panic)) or never ran because no thread
-/// could be started ([`is_cancelled`](JoinError::is_cancelled)).
+/// [`into_panic`](JoinError::into_panic)), or if it never ran
+/// ([`is_cancelled`](JoinError::is_cancelled)): the handle was
+/// [aborted](JoinHandle::abort) before a thread took the job, or the pool
+/// shut down or could start no thread. An abort once `f` runs has no
+/// effect, as in tokio.
 ///
 /// Callable from anywhere: inside a spindle-rt task, on a plain thread, or
 /// under another executor; the handle only needs the waker it is polled
@@ -99,7 +113,8 @@ use std::thread;
 /// # Ok(())
 /// # }
 /// ```
-pub fn spawn_blocking<F, R>(f: F) -> BlockingHandle<R>
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
@@ -114,7 +129,8 @@ impl BlockingPool {
     /// Runs `f` on one of this pool's threads; see [`spawn_blocking`]. On a
     /// pool that is shut down, `f` is dropped unrun and the handle resolves
     /// to a cancelled [`JoinError`].
-    pub fn spawn<F, R>(&self, f: F) -> BlockingHandle<R>
+    #[track_caller]
+    pub fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -125,64 +141,83 @@ impl BlockingPool {
     /// [`spawn`](Self::spawn), dropping `after` once the outcome has been
     /// handed to the handle (its waker woken), or with the job if it never
     /// runs.
-    pub(crate) fn spawn_then<F, R, A>(&self, f: F, after: A) -> BlockingHandle<R>
+    #[track_caller]
+    pub(crate) fn spawn_then<F, R, A>(&self, f: F, after: A) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
         A: Send + 'static,
     {
-        let id = TaskId::next();
-        let (tx, rx) = oneshot::channel();
-        let job = Box::new(move || {
-            let outcome = panic::catch_unwind(AssertUnwindSafe(f));
-            // The handle may be gone (detached); the outcome is then
-            // dropped here, on the pool thread.
-            let _ = tx.send(outcome);
-            drop(after);
-        });
-        if let Err(job) = self.submit(job) {
-            // Dropping the unrun job drops its sender: the handle resolves
-            // to "cancelled".
+        let (task, notified, join) = new_task(BlockingTask(Some(f)), BlockingSchedule, TaskId::next());
+        let job = BlockingJob { notified: Some(notified), task: Some(task), after: Some(after) };
+        if let Err(job) = self.submit(Box::new(move || job.run())) {
+            // Dropping the unrun job shuts its task down: the handle
+            // resolves to "cancelled".
             drop(job);
         }
-        BlockingHandle { id, rx }
+        join
     }
 }
 
-/// A future of a blocking closure's result, from [`spawn_blocking`] or
-/// [`BlockingPool::spawn`].
-///
-/// Dropping it detaches the closure, which still runs. The error carries an
-/// id from the same counter as task ids, to tell jobs apart in messages.
-#[must_use = "a dropped BlockingHandle detaches the closure, which still runs"]
-pub struct BlockingHandle<R> {
-    id: TaskId,
-    rx: oneshot::Receiver<thread::Result<R>>,
-}
+/// The future of a blocking task: calls the closure in its first poll.
+struct BlockingTask<F>(Option<F>);
 
-impl<R> BlockingHandle<R> {
-    /// The id reported in this job's [`JoinError`].
-    pub fn id(&self) -> TaskId {
-        self.id
+// The closure is never pinned: it is taken out by value and called.
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self.0.take().expect("a blocking task is polled once");
+        Poll::Ready(f())
     }
 }
 
-impl<R> Future for BlockingHandle<R> {
-    type Output = Result<R, JoinError>;
+/// The scheduler of a blocking task: none. The task is notified from its
+/// birth (its one `Notified` is the pool job) until a pool thread runs it,
+/// and its one poll always completes it, so it is never idle and never
+/// scheduled again: a wake or an abort finds it notified, running or
+/// complete, which only sets a flag (an abort before the run makes that run
+/// drop the closure unrun). It keeps no list of owned tasks: the pool job
+/// holds the `Task` and shuts it down if the job is dropped unrun.
+struct BlockingSchedule;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let id = self.id;
-        Pin::new(&mut self.rx).poll(cx).map(|received| match received {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(payload)) => Err(JoinError::panic(id, payload)),
-            // The sender went without sending: the job was dropped unrun.
-            Err(oneshot::RecvError) => Err(JoinError::cancelled(id)),
-        })
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, _task: Notified<Self>) {
+        unreachable!("a blocking task is only ever scheduled by its spawn");
     }
 }
 
-impl<R> fmt::Debug for BlockingHandle<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BlockingHandle").field("id", &self.id).finish_non_exhaustive()
+/// A pool job: the task's one `Notified`, its `Task`, and what to drop
+/// once it has run.
+struct BlockingJob<A> {
+    notified: Option<Notified<BlockingSchedule>>,
+    task: Option<Task<BlockingSchedule>>,
+    after: Option<A>,
+}
+
+impl<A> BlockingJob<A> {
+    /// Runs the task (the closure, or, if the task was aborted, nothing),
+    /// which stores the outcome and wakes the handle; then drops `after`.
+    fn run(mut self) {
+        if let Some(notified) = self.notified.take() {
+            notified.run();
+        }
+        // A plain reference now: the task is complete.
+        drop(self.task.take());
+        drop(self.after.take());
+    }
+}
+
+impl<A> Drop for BlockingJob<A> {
+    fn drop(&mut self) {
+        // Dropped unrun (a pool that shut down): cancel the task, which
+        // drops the closure here and wakes the handle with "cancelled".
+        if let Some(task) = self.task.take() {
+            task.shutdown();
+        }
+        drop(self.notified.take());
+        drop(self.after.take());
     }
 }

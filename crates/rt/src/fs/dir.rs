@@ -7,7 +7,8 @@
 //! [`ENTRIES_PER_HOP`] entries per hop and hands them out from memory.
 
 use super::{joined, run};
-use crate::blocking::{spawn_blocking, BlockingHandle};
+use crate::blocking::spawn_blocking;
+use crate::task::JoinHandle;
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::fs::{FileType, Metadata};
@@ -119,7 +120,7 @@ enum State {
     /// only after a panic on the pool took the reader with it.
     Idle(Option<Batch>),
     /// A hop to the pool is fetching the next batch.
-    Busy(BlockingHandle<Batch>),
+    Busy(JoinHandle<Batch>),
 }
 
 #[derive(Debug)]

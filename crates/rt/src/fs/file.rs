@@ -19,7 +19,8 @@
 //! file is the order of the calls.
 
 use super::{joined, run};
-use crate::blocking::{spawn_blocking, BlockingHandle};
+use crate::blocking::spawn_blocking;
+use crate::task::JoinHandle;
 use std::fs::{Metadata, Permissions};
 use std::future::{poll_fn, Future};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -95,7 +96,7 @@ pub struct File {
 enum State {
     Idle,
     /// A trait operation is running on the pool, with the buffer.
-    Busy(BlockingHandle<(Op, Vec<u8>)>),
+    Busy(JoinHandle<(Op, Vec<u8>)>),
 }
 
 /// A finished pool operation.

@@ -112,8 +112,12 @@ pub(crate) fn enter(current: Current) -> EnterGuard {
 /// handed its P away and, until `f` returns, only *entered* its runtime (so
 /// `Handle::block_on` and the `blocking_*` methods may park it, as tokio
 /// allows).
+///
+/// At thread exit, once the thread-local is gone (a `Runtime` kept in a
+/// `thread_local!` and dropped after it), the role is not set: the guard
+/// does nothing, and code under it runs outside a runtime.
 pub(crate) fn set_aside(current: Current) -> EnterGuard {
-    let prev = CURRENT.with(|c| c.borrow_mut().replace(current));
+    let prev = CURRENT.try_with(|c| c.borrow_mut().replace(current)).ok().flatten();
     EnterGuard { prev }
 }
 

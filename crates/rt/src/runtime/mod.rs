@@ -91,7 +91,7 @@ mod builder;
 pub(crate) mod context;
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
-mod owned;
+pub(crate) mod owned;
 pub(crate) mod threads;
 
 pub use builder::{Builder, WORKER_THREADS_ENV};
@@ -99,7 +99,7 @@ pub use multi_thread::sysmon::{BlockedTask, DEFAULT_BLOCKED_THRESHOLD};
 /// The poller backends a runtime's loop can run on (see [`Builder::backend`]).
 pub use spindle_loop::Backend;
 
-use crate::blocking::{BlockingHandle, BlockingPool};
+use crate::blocking::BlockingPool;
 use crate::task::JoinHandle;
 use crate::time::driver::TimeDriver;
 use current_thread::Core;
@@ -158,7 +158,8 @@ impl Scheduler {
     /// its result has been handed to its handle (and its waker woken), as
     /// tokio's does: a paused test's `fs` call must not see its timeout
     /// fire because the runtime looked idle while a pool thread worked.
-    pub(crate) fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    #[track_caller]
+    pub(crate) fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -371,7 +372,8 @@ impl Runtime {
 
     /// Runs `f` on the runtime's blocking pool; see
     /// [`Handle::spawn_blocking`].
-    pub fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -551,12 +553,13 @@ impl Handle {
     }
 
     /// Runs `f` on this runtime's blocking pool (sized and named by the
-    /// [`Builder`]) and returns a future of its result, as
+    /// [`Builder`]) and returns its [`JoinHandle`], as
     /// [`spawn_blocking`](crate::spawn_blocking) does from inside the
     /// runtime. Callable from any thread. After the runtime was dropped,
     /// `f` is dropped unrun and the handle yields a cancelled
     /// [`JoinError`](crate::task::JoinError).
-    pub fn spawn_blocking<F, R>(&self, f: F) -> BlockingHandle<R>
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -683,26 +686,33 @@ where
 }
 
 /// Spawns a task whose future need not be `Send` (it may hold `Rc`s and
-/// `RefCell` borrows across `.await`) onto the current-thread runtime. It
-/// is polled and dropped only on this thread.
+/// `RefCell` borrows across `.await`): onto the
+/// [`LocalSet`](crate::task::LocalSet) this code runs in, or else onto the
+/// current-thread runtime this thread runs. It is polled and dropped only
+/// on this thread.
 ///
 /// # Panics
-/// * Outside a spindle-rt runtime, that is, anywhere but inside
-///   [`Runtime::block_on`] or a task it runs ("must be called from within a
-///   spindle-rt runtime").
-/// * On a multi-thread runtime, whose tasks move between workers (the
-///   message says so): `!Send` futures need the current-thread runtime.
+/// * Outside a `LocalSet` and outside a spindle-rt runtime ("must be
+///   called from within a spindle-rt runtime").
+/// * On a multi-thread runtime outside a `LocalSet` (the message says so):
+///   its tasks move between workers, so `!Send` futures need a `LocalSet`
+///   (or the current-thread runtime).
 #[track_caller]
 pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
+    let future = match crate::task::local_set::spawn_on_current(future) {
+        Ok(join) => return join,
+        Err(future) => future,
+    };
     match context::current_core() {
         Some(core) => core.spawn_local(future),
         None if context::scheduler().is_some() => panic!(
-            "`spawn_local` needs the current-thread runtime: a multi-thread runtime moves tasks \
-             between worker threads, so it only runs `Send` futures (use `spawn`)"
+            "`spawn_local` outside a `LocalSet` needs the current-thread runtime: a multi-thread \
+             runtime moves tasks between worker threads, so it only runs `Send` futures (use \
+             `spawn`, or run the `!Send` ones in a `task::LocalSet`)"
         ),
         None => panic!("{}", context::NO_RUNTIME),
     }

@@ -7,6 +7,7 @@
 
 use super::error::JoinError;
 use super::handle::{Notified, Task};
+use super::id::CurrentGuard;
 use super::raw::{Cell, Core, Header, RawTask, Trailer};
 use super::state::{RefDec, Snapshot, TransitionToIdle, TransitionToRunning, TransitionToShutdown};
 use super::waker::waker_ref;
@@ -194,6 +195,9 @@ impl<F: Future + 'static, S: Schedule> Harness<F, S> {
 ///
 /// The caller holds `RUNNING`.
 unsafe fn poll_future<F: Future, S>(core: &Core<F, S>, id: TaskId, cx: &mut Context<'_>) -> Poll<()> {
+    // `task::id()` for the future's poll and drop; restored before the
+    // output is stored (its destructor may run in the `JoinHandle`).
+    let current = CurrentGuard::enter(id);
     let polled = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: RUNNING is held (caller).
         let poll = unsafe { core.poll(cx) };
@@ -217,6 +221,7 @@ unsafe fn poll_future<F: Future, S>(core: &Core<F, S>, id: TaskId, cx: &mut Cont
             Err(JoinError::panic(id, payload))
         }
     };
+    drop(current);
     // SAFETY: RUNNING is held and the stage is `Consumed`.
     unsafe { core.store_output(output) };
     Poll::Ready(())
@@ -229,6 +234,7 @@ unsafe fn poll_future<F: Future, S>(core: &Core<F, S>, id: TaskId, cx: &mut Cont
 ///
 /// The caller holds `RUNNING`.
 unsafe fn cancel_task<F: Future, S>(core: &Core<F, S>, id: TaskId) {
+    let current = CurrentGuard::enter(id);
     let dropped = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: RUNNING is held (caller).
         unsafe { core.drop_future_or_output() }
@@ -237,6 +243,7 @@ unsafe fn cancel_task<F: Future, S>(core: &Core<F, S>, id: TaskId) {
         Ok(()) => JoinError::cancelled(id),
         Err(payload) => JoinError::panic(id, payload),
     };
+    drop(current);
     // SAFETY: RUNNING is held and the stage is `Consumed`.
     unsafe { core.store_output(Err(err)) }
 }

@@ -52,6 +52,11 @@ impl<T> JoinHandle<T> {
     /// that poll anyway, the output wins. Aborting a finished task does
     /// nothing. Awaiting the handle then yields
     /// [`JoinError::is_cancelled`].
+    ///
+    /// A [`spawn_blocking`](crate::spawn_blocking) job is a task whose one
+    /// poll runs the closure: aborted before a pool thread takes it, the
+    /// closure is dropped unrun; once it runs, the abort has no effect (a
+    /// thread cannot be interrupted) and the output wins, as in tokio.
     pub fn abort(&self) {
         self.raw.remote_abort();
     }

@@ -278,28 +278,75 @@ impl<T: Send + 'static> JoinSet<T> {
     where
         F: FnOnce() -> T + Send + 'static,
     {
-        let blocking = crate::spawn_blocking(f);
-        self.spawn(async move {
-            match blocking.await {
-                Ok(value) => value,
-                Err(e) => match e.try_into_panic() {
-                    Ok(payload) => std::panic::resume_unwind(payload),
-                    // Only a pool that shut down drops a job unrun.
-                    Err(e) => panic!("spawn_blocking: {e}"),
-                },
-            }
-        })
+        let guard = self.guard();
+        let key = guard.key;
+        // The guard goes with the closure: dropped when it returns or
+        // panics, or unrun if the job is aborted before it starts.
+        let handle = crate::spawn_blocking(move || {
+            let _guard = guard;
+            f()
+        });
+        self.insert(key, handle)
+    }
+}
+
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns `future` onto the runtime of `handle` (as
+    /// [`Handle::spawn`](crate::Handle::spawn) does, from any thread) and
+    /// adds it to the set, as tokio's `spawn_on`.
+    ///
+    /// ```
+    /// let rt = spindle_rt::Builder::new_multi_thread().worker_threads(1).build()?;
+    /// let handle = rt.handle();
+    /// let mut set = spindle_rt::task::JoinSet::new();
+    /// // From a plain thread: no runtime is current here.
+    /// set.spawn_on(async { 20 }, &handle);
+    /// set.spawn_blocking_on(|| 22, &handle);
+    /// let sum: i32 = rt.block_on(set.join_all()).into_iter().sum();
+    /// assert_eq!(sum, 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, future: F, handle: &crate::Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        let guard = self.guard();
+        let key = guard.key;
+        let join = handle.spawn(async move {
+            let _guard = guard;
+            future.await
+        });
+        self.insert(key, join)
+    }
+
+    /// Runs `f` on the blocking pool of `handle`'s runtime (as
+    /// [`Handle::spawn_blocking`](crate::Handle::spawn_blocking) does) and
+    /// adds its result to the set, as tokio's `spawn_blocking_on`; see
+    /// [`spawn_blocking`](JoinSet::spawn_blocking).
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, f: F, handle: &crate::Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let guard = self.guard();
+        let key = guard.key;
+        let join = handle.spawn_blocking(move || {
+            let _guard = guard;
+            f()
+        });
+        self.insert(key, join)
     }
 }
 
 impl<T: 'static> JoinSet<T> {
-    /// Spawns a `!Send` `future` on the current-thread runtime (as
-    /// [`spawn_local`](crate::spawn_local) does) and adds it to the set,
-    /// returning an [`AbortHandle`] for it, as [`spawn`](JoinSet::spawn)
-    /// does.
+    /// Spawns a `!Send` `future` (as [`spawn_local`](crate::spawn_local)
+    /// does: onto the [`LocalSet`](super::LocalSet) this code runs in, or
+    /// else the current-thread runtime) and adds it to the set, returning
+    /// an [`AbortHandle`] for it, as [`spawn`](JoinSet::spawn) does.
     ///
     /// # Panics
-    /// Outside a current-thread runtime's thread.
+    /// Outside a `LocalSet` and outside a current-thread runtime's thread.
     #[track_caller]
     pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
     where
@@ -308,6 +355,37 @@ impl<T: 'static> JoinSet<T> {
         let guard = self.guard();
         let key = guard.key;
         let handle = crate::spawn_local(async move {
+            let _guard = guard;
+            future.await
+        });
+        self.insert(key, handle)
+    }
+
+    /// Spawns a `!Send` `future` onto `local_set` (it runs when the set is
+    /// driven) and adds it to this set, as tokio's `spawn_local_on`.
+    ///
+    /// ```
+    /// use spindle_rt::task::{JoinSet, LocalSet};
+    /// use std::rc::Rc;
+    ///
+    /// let rt = spindle_rt::Runtime::new()?;
+    /// let local = LocalSet::new();
+    /// let mut set = JoinSet::new();
+    /// let shared = Rc::new(21);
+    /// let s = Rc::clone(&shared);
+    /// set.spawn_local_on(async move { *s * 2 }, &local);
+    /// let out = local.block_on(&rt, async { set.join_next().await.unwrap().unwrap() });
+    /// assert_eq!(out, 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, future: F, local_set: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let guard = self.guard();
+        let key = guard.key;
+        let handle = local_set.spawn_local(async move {
             let _guard = guard;
             future.await
         });

@@ -104,6 +104,7 @@ mod harness;
 mod id;
 mod join;
 mod join_set;
+pub(crate) mod local_set;
 mod raw;
 mod state;
 mod task_local;
@@ -120,12 +121,13 @@ pub use crate::runtime::{block_in_place, spawn, spawn_local, yield_now};
 pub use abort::AbortHandle;
 pub use error::JoinError;
 pub use handle::{Notified, Task};
-pub use id::TaskId;
+pub use id::{id, try_id, TaskId};
 
 /// tokio's name for [`TaskId`] (`tokio::task::Id`).
 pub type Id = TaskId;
 pub use join::JoinHandle;
 pub use join_set::JoinSet;
+pub use local_set::{LocalEnterGuard, LocalSet};
 pub use task_local::{AccessError, LocalKey};
 
 use raw::RawTask;
