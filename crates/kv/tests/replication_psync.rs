@@ -248,3 +248,38 @@ fn a_link_lost_inside_a_transaction_resumes_at_its_multi() {
     let _: () = q(&mut r, &["SELECT", "0"]);
     assert_eq!(q::<i64>(&mut r, &["DBSIZE"]), 0);
 }
+
+#[test]
+fn a_replica_s_aof_starts_over_from_its_master_s_data() {
+    let master = start();
+    let mut m = conn(&master);
+    let _: () = q(&mut m, &["SET", "from-master", "1"]);
+    let dir = common::fresh_dir();
+    let aof_on = |cfg: &mut spindle_kv::server::Config| {
+        cfg.dir = dir.clone();
+        cfg.appendonly = true;
+    };
+    {
+        let replica = start_with(aof_on);
+        let mut r = conn(&replica);
+        let _: () = q(&mut r, &["SET", "stale", "the replica's own, replaced by the sync"]);
+        let rewrites_before: u64 = field(&mut r, "persistence", "aof_rewrites").parse().unwrap();
+        let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &master.addr().port().to_string()]);
+        wait_until("the link is up", || info(&mut r, "replication").contains("master_link_status:up"));
+        let _: () = q(&mut m, &["SET", "after", "2"]);
+        wait_until("the stream arrives", || q::<Option<String>>(&mut r, &["GET", "after"]).is_some());
+        wait_until("the AOF is rewritten from the new data", || {
+            let p = info(&mut r, "persistence");
+            let rewrites: u64 = field(&mut r, "persistence", "aof_rewrites").parse().unwrap();
+            rewrites > rewrites_before
+                && p.contains("aof_rewrite_in_progress:0")
+                && p.contains("aof_rewrite_scheduled:0")
+        });
+    }
+    // Restarted alone on the same files: the master's data, not the old.
+    let again = start_with(aof_on);
+    let mut a = conn(&again);
+    assert_eq!(q::<Option<String>>(&mut a, &["GET", "stale"]), None);
+    assert_eq!(q::<String>(&mut a, &["GET", "from-master"]), "1");
+    assert_eq!(q::<String>(&mut a, &["GET", "after"]), "2");
+}

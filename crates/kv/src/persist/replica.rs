@@ -331,6 +331,16 @@ fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
         return;
     }
     srv.dirty = 0;
+    if srv.aof_enabled {
+        // The AOF holds the old data's history: a restart would replay it
+        // under the master's stream. As Redis's `restartAOFAfterSYNC`, it
+        // starts over from a rewrite of the new data (the old files stay
+        // in the manifest until that rewrite is done).
+        super::aof::stop(srv);
+        if let Err(e) = super::aof::start(srv) {
+            tracing::warn!("Failed enabling the AOF after successful master synchronization: {e}");
+        }
+    }
     let now = srv.now_ms;
     let client = adopt(srv, synced.stream, synced.rest);
     if let Some(m) = srv.master.as_mut() {
