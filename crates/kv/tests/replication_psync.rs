@@ -85,6 +85,8 @@ fn a_psync_the_backlog_cannot_serve_gets_a_full_resync() {
     let mut m = conn(&master);
     let (_replica, _r) = replica_of(&master);
     let replid = field(&mut m, "replication", "master_replid");
+    // The replica's own first PSYNC offered its own history: one already.
+    let errors_before: u64 = field(&mut m, "stats", "sync_partial_err").parse().unwrap();
     let ahead =
         (field(&mut m, "replication", "master_repl_offset").parse::<u64>().unwrap() + 1000).to_string();
     for (id, offset) in [(replid.as_str(), ahead.as_str()), (&"b".repeat(40), "1")] {
@@ -97,7 +99,7 @@ fn a_psync_the_backlog_cannot_serve_gets_a_full_resync() {
         rd.read_line(&mut line).unwrap();
         assert!(line.starts_with("+FULLRESYNC "), "{line}");
     }
-    assert_eq!(field(&mut m, "stats", "sync_partial_err"), "2");
+    assert_eq!(field(&mut m, "stats", "sync_partial_err"), (errors_before + 2).to_string());
 }
 
 #[test]
@@ -219,9 +221,12 @@ fn a_link_lost_inside_a_transaction_resumes_at_its_multi() {
     let port = listener.local_addr().unwrap().port().to_string();
     let replica = start();
     let mut r = conn(&replica);
+    let own = field(&mut r, "replication", "master_replid");
     let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
     let (mut w, _rd, psync) = handshake(&listener);
-    assert_eq!(psync, ["PSYNC", "?", "-1"]);
+    // A master turning replica offers its own history first (Redis's
+    // `replicationCacheMasterUsingMyself`).
+    assert_eq!(psync, ["PSYNC", &own, "1"]);
     let replid = "c".repeat(40);
     w.write_all(format!("+FULLRESYNC {replid} 100\r\n${}\r\n", rdb.len()).as_bytes()).unwrap();
     w.write_all(&rdb).unwrap();
@@ -282,4 +287,68 @@ fn a_replica_s_aof_starts_over_from_its_master_s_data() {
     assert_eq!(q::<Option<String>>(&mut a, &["GET", "stale"]), None);
     assert_eq!(q::<String>(&mut a, &["GET", "from-master"]), "1");
     assert_eq!(q::<String>(&mut a, &["GET", "after"]), "2");
+}
+
+#[test]
+fn a_chained_replica_has_its_master_s_history_and_offsets() {
+    let master = start();
+    let mut m = conn(&master);
+    let (middle, mut mid) = replica_of(&master);
+    let (_leaf, mut leaf) = replica_of(&middle);
+    let _: () = q(&mut m, &["SELECT", "1"]);
+    let _: i64 = q(&mut m, &["INCR", "n"]);
+    let _: () = q(&mut m, &["MULTI"]);
+    let _: () = q(&mut m, &["INCR", "n"]);
+    let _: () = q(&mut m, &["INCR", "n"]);
+    let _: Vec<i64> = q(&mut m, &["EXEC"]);
+    let _: () = q(&mut leaf, &["SELECT", "1"]);
+    wait_until("the writes reach the end of the chain", || {
+        q::<Option<i64>>(&mut leaf, &["GET", "n"]) == Some(3)
+    });
+    // One history: the same ID and the same offset on all three.
+    let replid = field(&mut m, "replication", "master_replid");
+    wait_until("the offsets agree", || {
+        let off = field(&mut m, "replication", "master_repl_offset");
+        field(&mut mid, "replication", "master_repl_offset") == off
+            && field(&mut leaf, "replication", "master_repl_offset") == off
+    });
+    assert_eq!(field(&mut mid, "replication", "master_replid"), replid);
+    assert_eq!(field(&mut leaf, "replication", "master_replid"), replid);
+}
+
+#[test]
+fn a_promoted_replica_lets_its_sibling_continue_from_the_old_master_s_history() {
+    let master = start();
+    let mut m = conn(&master);
+    let (a, mut ra) = replica_of(&master);
+    let (_b, mut rb) = replica_of(&master);
+    let _: () = q(&mut m, &["SET", "k", "1"]);
+    wait_until("both replicas have the write", || {
+        q::<Option<String>>(&mut ra, &["GET", "k"]).is_some()
+            && q::<Option<String>>(&mut rb, &["GET", "k"]).is_some()
+    });
+    let off = field(&mut m, "replication", "master_repl_offset");
+    wait_until("both replicas are at the master's offset", || {
+        field(&mut ra, "replication", "master_repl_offset") == off
+            && field(&mut rb, "replication", "master_repl_offset") == off
+    });
+    let old_id = field(&mut m, "replication", "master_replid");
+    drop(m);
+    drop(master);
+    // Failover: A becomes the master, B follows it.
+    let _: () = q(&mut ra, &["REPLICAOF", "NO", "ONE"]);
+    assert_eq!(field(&mut ra, "replication", "master_replid2"), old_id);
+    assert_eq!(
+        field(&mut ra, "replication", "second_repl_offset"),
+        (off.parse::<u64>().unwrap() + 1).to_string()
+    );
+    let _: () = q(&mut ra, &["SET", "after", "2"]);
+    let _: () = q(&mut rb, &["REPLICAOF", "127.0.0.1", &a.addr().port().to_string()]);
+    wait_until("B continues from A", || q::<Option<String>>(&mut rb, &["GET", "after"]).is_some());
+    assert_eq!(field(&mut ra, "stats", "sync_partial_ok"), "1", "no full resync");
+    assert_eq!(field(&mut ra, "stats", "sync_full"), "0");
+    assert_eq!(
+        field(&mut rb, "replication", "master_replid"),
+        field(&mut ra, "replication", "master_replid")
+    );
 }

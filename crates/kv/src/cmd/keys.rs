@@ -219,7 +219,7 @@ fn flushdb(ctx: &mut Ctx<'_>) {
 /// remove, as Redis's `forceCommandPropagation` has them: the log then
 /// shows every flush a client asked for.
 fn force_log(srv: &mut crate::server::Server) {
-    srv.persist.force_log = srv.persist.aof.is_on() || srv.repl.active();
+    srv.persist.force_log = srv.persist.aof.is_on() || srv.repl.wants_writes();
 }
 
 fn flushall(ctx: &mut Ctx<'_>) {

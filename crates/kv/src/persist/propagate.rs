@@ -48,7 +48,7 @@ pub fn after_command(
     }
     // EXEC's commands were logged one by one as they ran (and EXEC wraps
     // them in MULTI ... EXEC itself); EXEC must not be logged again.
-    if srv.persist.loading || !(srv.persist.aof.is_on() || srv.repl.active()) || cmd.name == "exec" {
+    if srv.persist.loading || !(srv.persist.aof.is_on() || srv.repl.wants_writes()) || cmd.name == "exec" {
         return;
     }
     let mut out = Vec::new();
@@ -69,7 +69,7 @@ pub fn after_command(
 /// or was evicted, so that replaying the AOF, and every replica, deletes
 /// it too.
 pub fn log_deletion(srv: &mut Server, db: usize, key: &[u8]) {
-    if (srv.persist.aof.is_on() || srv.repl.active()) && !srv.persist.loading {
+    if (srv.persist.aof.is_on() || srv.repl.wants_writes()) && !srv.persist.loading {
         let mut out = Vec::new();
         encode_command(&mut out, [&b"DEL"[..], key].into_iter());
         feed(srv, db, &out);
@@ -85,7 +85,7 @@ fn feed(srv: &mut Server, db: usize, cmd: &[u8]) {
         }
         srv.persist.aof.log.feed(db, cmd);
     }
-    if srv.repl.active() {
+    if srv.repl.wants_writes() {
         srv.repl.stream.feed(db, cmd);
     }
 }

@@ -43,13 +43,17 @@
 //! the replica is online at once. Otherwise it is a full resync. INFO
 //! counts both (`sync_full`, `sync_partial_ok`, `sync_partial_err`).
 //!
-//! The replication ID names a history of the data. It changes when the
-//! data stops following the stream: when the backlog is created (writes
-//! made before it were never counted), when a replica loads its master's
-//! snapshot, and at `REPLICAOF NO ONE`. At that last one, the old ID stays
-//! valid as `master_replid2` up to `second_repl_offset`, so this server's
-//! own replicas keep continuing. The backlog is freed after
-//! `repl-backlog-ttl` seconds (1 hour) without replicas.
+//! The replication ID names a history of the data, and the offset counts
+//! its bytes. A replica takes its master's ID and offset at a full sync
+//! and passes the master's stream on byte for byte to its own replicas
+//! and backlog (Redis's PSYNC2), so a whole chain shares one history: a
+//! replica of a replica can continue from either, and after a failover a
+//! replica can continue from its promoted sibling. The ID changes when
+//! the backlog is created on a master (writes made before it were never
+//! counted) and at `REPLICAOF NO ONE`; at that last one, the old ID stays
+//! valid as `master_replid2` up to `second_repl_offset`, so replicas of
+//! the old master continue. The backlog is freed after `repl-backlog-ttl`
+//! seconds (1 hour) without replicas, on a master only.
 //!
 //! # WAIT
 //!
@@ -134,6 +138,9 @@ pub struct Replication {
     pub sync_partial_ok: u64,
     /// See `sync_full`.
     pub sync_partial_err: u64,
+    /// This server is a replica: its stream is its master's, passed on as
+    /// it came (see `replica::applied`), not made of its own writes.
+    pub proxying: bool,
 }
 
 impl Replication {
@@ -143,19 +150,17 @@ impl Replication {
         !self.replicas.is_empty() || self.backlog.is_some()
     }
 
+    /// Whether this server's own writes go into the stream: some replica
+    /// or the backlog wants it, and this server is not a replica (whose
+    /// stream is its master's).
+    pub fn wants_writes(&self) -> bool {
+        !self.proxying && self.active()
+    }
+
     /// How many online replicas acknowledged the stream up to `offset`
     /// (WAIT's answer).
     pub fn acked(&self, offset: u64) -> usize {
         self.replicas.iter().filter(|r| r.state == State::Online && r.ack_offset >= offset).count()
-    }
-
-    /// Forgets the backlog and the previous ID, under a new replication
-    /// ID: the data no longer follows this history (a replica loaded its
-    /// master's snapshot), so no replica may continue it.
-    pub fn new_history(&mut self, replid: &mut String) {
-        *replid = crate::server::random_hex40();
-        self.replid2 = None;
-        self.backlog = None;
     }
 
     /// The master offset, the stream not yet flushed included.
@@ -250,7 +255,8 @@ pub fn buffers_memory(srv: &Server) -> usize {
 /// snapshot) goes to the replicas attached before, not to these.
 pub fn attach(srv: &mut Server, clients: &[(usize, u64, bool)]) {
     flush(srv);
-    if srv.repl.backlog.is_none() && clients.iter().any(|&(_, id, _)| !srv.repl.handshake_of(id).rdb_only) {
+    let wants_stream = clients.iter().any(|&(_, id, _)| !srv.repl.handshake_of(id).rdb_only);
+    if srv.repl.backlog.is_none() && wants_stream && !srv.repl.proxying {
         // Writes made so far were not counted in any backlog: a new ID, so
         // that no replica of an older history continues into a gap.
         srv.replid = crate::server::random_hex40();
@@ -451,7 +457,8 @@ pub fn cron(srv: &mut Server) {
         .unwrap_or(10)
         .max(1)
         * 1000;
-    if srv.now_ms - srv.repl.last_ping_ms >= period_ms {
+    // A replica passes on its master's PINGs instead.
+    if !srv.repl.proxying && srv.now_ms - srv.repl.last_ping_ms >= period_ms {
         srv.repl.last_ping_ms = srv.now_ms;
         // No SELECT for a PING: it reads no database.
         srv.repl.stream.buf.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");

@@ -21,10 +21,14 @@
 //!    except that their replies are dropped (the master does not read
 //!    them) and read-only mode does not apply to them. Its offset grows
 //!    by each command's bytes; every second (and on `REPLCONF GETACK`)
-//!    the replica sends `REPLCONF ACK <offset>`.
+//!    the replica sends `REPLCONF ACK <offset>`. The replica takes the
+//!    master's replication ID and offset, and passes each command's bytes
+//!    on, as they came, to its own replicas and backlog ([`applied`]);
+//!    its own writes (keys it expires) go to its AOF only.
 //! 4. **Broken link.** If the master client's connection closes, the
 //!    link goes back to step 1 a second later, but the handshake asks to
-//!    continue: `PSYNC <master's replid> <offset + 1>`. A master whose
+//!    continue: `PSYNC <replid> <offset + 1>` (a master that becomes a
+//!    replica offers its own history the same way). A master whose
 //!    backlog still holds that offset answers `+CONTINUE` and the missing
 //!    stream: nothing is loaded, and the new master client starts in the
 //!    database the old one had selected (the stream does not repeat its
@@ -80,8 +84,8 @@ pub struct MasterLink {
     client: Option<(usize, u64)>,
     /// Stream bytes processed (`slave_repl_offset`).
     pub offset: u64,
-    /// Bytes of a transaction whose EXEC has not come yet.
-    in_multi: u64,
+    /// The bytes of a transaction whose EXEC has not come yet.
+    in_multi: Vec<u8>,
     /// The database the last master client had selected, once it is
     /// gone: the link can continue from `offset` in it.
     resume_db: Option<usize>,
@@ -133,18 +137,6 @@ impl MasterLink {
     pub fn down_seconds(&self, now_ms: i64) -> i64 {
         (now_ms - self.down_since_ms).max(0) / 1000
     }
-
-    /// The master client's `n` bytes of one command were processed;
-    /// `in_multi`: they are part of a transaction still open, counted when
-    /// it ends.
-    pub fn processed(&mut self, n: usize, in_multi: bool, now_ms: i64) {
-        if in_multi {
-            self.in_multi += n as u64;
-        } else {
-            self.offset += std::mem::take(&mut self.in_multi) + n as u64;
-        }
-        self.last_io_ms = now_ms;
-    }
 }
 
 /// `REPLICAOF host port`: starts (or restarts) following that master;
@@ -153,9 +145,22 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
     if srv.master.as_ref().is_some_and(|m| m.host == host && m.port == port) {
         return false;
     }
+    // The history to offer the new master: this server's own (a master
+    // becoming a replica, Redis's `replicationCacheMasterUsingMyself`), or
+    // the one it followed so far, in the database the stream had selected.
+    super::repl::flush(srv);
+    let resume_db = match srv.master.as_ref() {
+        None => Some(srv.repl.stream.db.unwrap_or(0)),
+        Some(m) => m
+            .client
+            .and_then(|(slot, id)| srv.clients.get(slot)?.as_ref().filter(|c| c.id == id).map(|c| c.db))
+            .or(m.resume_db),
+    };
     drop_link(srv);
     tracing::info!("Connecting to MASTER {host}:{port}");
     let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Replica);
+    srv.repl.proxying = true;
+    let offset = srv.repl.offset;
     srv.master = Some(MasterLink {
         host: host.to_string(),
         port,
@@ -163,9 +168,9 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
         retry_at_ms: 0,
         rx: None,
         client: None,
-        offset: 0,
-        in_multi: 0,
-        resume_db: None,
+        offset,
+        in_multi: Vec::new(),
+        resume_db,
         master_replid: String::new(),
         last_io_ms: 0,
         last_ack_ms: 0,
@@ -176,7 +181,9 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
 
 /// `REPLICAOF NO ONE`: stops following; the data stays, writes are
 /// accepted again, and the server takes a new replication ID (its history
-/// now differs from the master's).
+/// now differs from the master's). The old ID, its master's, stays valid
+/// up to this offset: this server's replicas, and the other replicas of
+/// its old master, can continue from it (Redis's PSYNC2 failover).
 pub fn unfollow(srv: &mut Server) {
     if srv.master.is_some() {
         drop_link(srv);
@@ -184,8 +191,11 @@ pub fn unfollow(srv: &mut Server) {
         // This server's own replicas followed the old ID up to here; they
         // may continue with it (PSYNC2's second ID).
         super::repl::flush(srv);
+        srv.repl.proxying = false;
         let old = std::mem::replace(&mut srv.replid, crate::server::random_hex40());
         srv.repl.replid2 = Some((old, srv.repl.offset));
+        // The next command of its own stream selects its database.
+        srv.repl.stream.db = None;
         let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Server);
         tracing::info!("MASTER MODE enabled (user request)");
     }
@@ -246,10 +256,32 @@ pub fn cron(srv: &mut Server, adopt: &mut Adopt<'_>) {
 /// is dropped (its bytes were not counted).
 pub fn master_client_closed(srv: &mut Server, c: &crate::server::client::Client) {
     let Some(m) = srv.master.as_mut() else { return };
-    if m.client.is_some_and(|(_, id)| id == c.id) && !m.master_replid.is_empty() {
+    if m.client.is_some_and(|(_, id)| id == c.id) {
         m.resume_db = Some(c.db);
-        m.in_multi = 0;
+        m.in_multi.clear();
     }
+}
+
+/// The master client ran a command whose bytes are `bytes`: the offset
+/// moves past them and they go on, as they are, to this server's own
+/// replicas and backlog, so that its history is byte for byte its
+/// master's. A transaction's bytes wait for its EXEC (`in_multi`): a link
+/// lost inside it resumes at its MULTI, as Redis's does.
+pub fn applied(srv: &mut Server, bytes: &[u8], in_multi: bool) {
+    let Some(m) = srv.master.as_mut() else { return };
+    m.last_io_ms = srv.now_ms;
+    if in_multi {
+        m.in_multi.extend_from_slice(bytes);
+        return;
+    }
+    let stream = &mut srv.repl.stream.buf;
+    if !m.in_multi.is_empty() {
+        m.offset += m.in_multi.len() as u64;
+        stream.extend_from_slice(&m.in_multi);
+        m.in_multi.clear();
+    }
+    m.offset += bytes.len() as u64;
+    stream.extend_from_slice(bytes);
 }
 
 /// Sends `REPLCONF ACK <offset>` to the master (each second, and when the
@@ -291,7 +323,7 @@ fn start_sync(srv: &mut Server) {
     let timeout = srv.config.inert.get("repl-timeout").and_then(|v| v.parse().ok()).unwrap_or(60u64);
     let listening_port = srv.config.port;
     let rdb = srv.config.dir.join(format!("temp-{}-repl.rdb", std::process::id()));
-    let resume = m.resume_db.map(|_| (m.master_replid.clone(), m.offset));
+    let resume = m.resume_db.map(|_| (srv.replid.clone(), m.offset));
     let spawned = std::thread::Builder::new().name("repl-sync".into()).spawn(move || {
         let link = Link { host: &host, port, auth: &auth, listening_port, resume };
         let result = sync_with_master(&link, &rdb, Duration::from_secs(timeout.max(1)));
@@ -314,8 +346,14 @@ fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
     }
     // The data is replaced: this server's own replicas cannot continue.
     super::repl::disconnect_all(srv);
-    super::repl::flush(srv);
-    srv.repl.new_history(&mut srv.replid);
+    // From now on this server's history is its master's: its ID and
+    // offset, and a backlog of its stream for its own replicas.
+    srv.repl.stream.buf.clear();
+    srv.repl.stream.db = None;
+    srv.replid = synced.replid.clone();
+    srv.repl.replid2 = None;
+    srv.repl.offset = synced.offset;
+    srv.repl.backlog = Some(super::backlog::Backlog::new(super::repl::backlog_size(srv), synced.offset));
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
     for db in &mut srv.dbs {
         drop(db.take_all());
@@ -347,7 +385,7 @@ fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
         m.rx = None;
         m.master_replid = synced.replid;
         m.offset = synced.offset;
-        m.in_multi = 0;
+        m.in_multi.clear();
         m.resume_db = None;
         m.last_io_ms = now;
         m.client = client;
@@ -362,6 +400,19 @@ fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
 fn continue_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
     let db = srv.master.as_ref().and_then(|m| m.resume_db).unwrap_or(0);
     let now = srv.now_ms;
+    if synced.replid != srv.replid {
+        // The master has a new ID (it was promoted): ours follows, the old
+        // one stays valid up to here, and our own replicas reconnect to
+        // learn it.
+        super::repl::flush(srv);
+        let old = std::mem::replace(&mut srv.replid, synced.replid.clone());
+        srv.repl.replid2 = Some((old, srv.repl.offset));
+        super::repl::disconnect_all(srv);
+    }
+    if srv.repl.backlog.is_none() {
+        srv.repl.backlog =
+            Some(super::backlog::Backlog::new(super::repl::backlog_size(srv), srv.repl.offset));
+    }
     let client = adopt(srv, synced.stream, synced.rest);
     if let Some((slot, id)) = client {
         if let Some(c) = srv.clients.get_mut(slot).and_then(Option::as_mut).filter(|c| c.id == id) {

@@ -61,13 +61,9 @@ pub(super) fn process_input(srv: &mut Server, c: &mut Client) {
                 cmd::call(srv, c, args);
                 if c.master {
                     // The replication offset counts the master's stream,
-                    // a transaction's commands only once EXEC ran: a link
-                    // lost inside it resumes (PSYNC) from its MULTI.
-                    let now = srv.now_ms;
+                    // which goes on to this server's own replicas.
                     let in_multi = c.multi.is_some();
-                    if let Some(m) = srv.master.as_mut() {
-                        m.processed(consumed, in_multi, now);
-                    }
+                    crate::persist::replica::applied(srv, &query[start..start + consumed], in_multi);
                 }
             }
             Err(e) => {
