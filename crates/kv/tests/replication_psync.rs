@@ -352,3 +352,30 @@ fn a_promoted_replica_lets_its_sibling_continue_from_the_old_master_s_history() 
         field(&mut ra, "replication", "master_replid")
     );
 }
+
+#[test]
+fn min_replicas_to_write_refuses_writes_without_enough_good_replicas() {
+    let master = start();
+    let mut m = conn(&master);
+    let (_replica, mut r) = replica_of(&master);
+    let _: () = q(&mut m, &["CONFIG", "SET", "min-replicas-to-write", "1", "min-replicas-max-lag", "10"]);
+    let _: () = q(&mut m, &["SET", "k", "1"]);
+    assert_eq!(field(&mut m, "replication", "min_slaves_good_slaves"), "1");
+    // The old names work too.
+    let _: () = q(&mut m, &["CONFIG", "SET", "min-slaves-to-write", "2"]);
+    let err = redis::cmd("SET").arg("k").arg("2").query::<()>(&mut m).unwrap_err();
+    assert_eq!(err.code(), Some("NOREPLICAS"), "{err}");
+    assert_eq!(err.detail(), Some("Not enough good replicas to write."));
+    assert_eq!(q::<String>(&mut m, &["GET", "k"]), "1", "reads still work");
+    let _: () = q(&mut m, &["CONFIG", "SET", "min-replicas-to-write", "0"]);
+    let _: () = q(&mut m, &["SET", "k", "3"]);
+    // A writable replica keeps its own writes; a read-only one refuses.
+    wait_until("the write arrives", || q::<Option<String>>(&mut r, &["GET", "k"]).as_deref() == Some("3"));
+    let _: () = q(&mut r, &["CONFIG", "SET", "replica-read-only", "no"]);
+    let _: () = q(&mut r, &["SET", "local", "1"]);
+    assert_eq!(q::<String>(&mut r, &["GET", "local"]), "1");
+    assert_eq!(q::<Option<String>>(&mut m, &["GET", "local"]), None);
+    let _: () = q(&mut r, &["CONFIG", "SET", "slave-read-only", "yes"]);
+    let err = redis::cmd("SET").arg("x").arg("1").query::<()>(&mut r).unwrap_err();
+    assert_eq!(err.code(), Some("READONLY"), "{err}");
+}

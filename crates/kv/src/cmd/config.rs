@@ -118,6 +118,7 @@ pub fn config(ctx: &mut Ctx<'_>) {
                     if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("maxmemory")) {
                         ctx.srv.evict_soon = true;
                     }
+                    crate::persist::repl::refresh_settings(ctx.srv);
                     let size = crate::persist::repl::backlog_size(ctx.srv);
                     if let Some(b) = ctx.srv.repl.backlog.as_mut() {
                         b.resize(size);

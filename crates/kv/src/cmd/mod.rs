@@ -259,9 +259,15 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
             return reject(srv, c, Some(called), &msg);
         }
     }
+    // `min-replicas-to-write`: a write that too few replicas would see
+    // soon is refused.
+    if srv.repl.min_replicas.0 > 0 && !c.must_obey && srv.repl.too_few_replicas(srv.now_ms) && writes(c, cmd)
+    {
+        return reject(srv, c, Some(called), "NOREPLICAS Not enough good replicas to write.");
+    }
     // A replica's data is its master's: other clients may only read
-    // (`replica-read-only yes`).
-    if srv.master.is_some() && !c.must_obey && writes(c, cmd) {
+    // (`replica-read-only yes`; with `no`, their writes stay local).
+    if srv.master.is_some() && !srv.repl.replica_writable && !c.must_obey && writes(c, cmd) {
         return reject(srv, c, Some(called), "READONLY You can't write against a read only replica.");
     }
     if subscriber_refuses(c, cmd) {

@@ -141,6 +141,13 @@ pub struct Replication {
     /// This server is a replica: its stream is its master's, passed on as
     /// it came (see `replica::applied`), not made of its own writes.
     pub proxying: bool,
+    /// `min-replicas-to-write` and `min-replicas-max-lag` (seconds), read
+    /// by [`refresh_settings`]: writes are refused unless that many
+    /// replicas acknowledged within that lag (0 for either: no check).
+    pub min_replicas: (usize, i64),
+    /// `replica-read-only no`: a replica takes other clients' writes
+    /// (kept to itself; by default it refuses them).
+    pub replica_writable: bool,
 }
 
 impl Replication {
@@ -155,6 +162,23 @@ impl Replication {
     /// stream is its master's).
     pub fn wants_writes(&self) -> bool {
         !self.proxying && self.active()
+    }
+
+    /// How many online replicas acknowledged within the last `max_lag`
+    /// seconds (Redis's "good" replicas, for `min-replicas-to-write`).
+    pub fn good_replicas(&self, now_ms: i64, max_lag: i64) -> usize {
+        self.replicas
+            .iter()
+            .filter(|r| r.state == State::Online && (now_ms - r.ack_ms) / 1000 <= max_lag)
+            .count()
+    }
+
+    /// Whether `min-replicas-to-write` refuses a write now: the check is
+    /// on (a master with both options above 0) and too few replicas are
+    /// good.
+    pub fn too_few_replicas(&self, now_ms: i64) -> bool {
+        let (n, lag) = self.min_replicas;
+        n > 0 && lag > 0 && !self.proxying && self.good_replicas(now_ms, lag) < n
     }
 
     /// How many online replicas acknowledged the stream up to `offset`
@@ -301,8 +325,11 @@ pub fn attach(srv: &mut Server, clients: &[(usize, u64, bool)]) {
 /// online. `None` if the client is not a replica (an rdb-only SYNC).
 pub fn snapshot_sent(srv: &mut Server, slot: usize, id: u64) -> Option<Vec<u8>> {
     flush(srv);
+    let now = srv.now_ms;
     let r = srv.repl.replicas.iter_mut().find(|r| r.slot == slot && r.id == id)?;
     r.state = State::Online;
+    // Counted as acknowledged from now, not as lagging since 1970.
+    r.ack_ms = now;
     tracing::info!(client = id, "Synchronization with replica succeeded");
     Some(std::mem::take(&mut r.pending))
 }
@@ -388,7 +415,7 @@ pub fn try_partial(srv: &mut Server, slot: usize, id: u64, replid: &[u8], offset
         pending: Vec::new(),
         listening_port: hs.listening_port,
         ack_offset: 0,
-        ack_ms: 0,
+        ack_ms: srv.now_ms,
     });
     srv.repl.sync_partial_ok += 1;
     if srv.repl.replicas.len() == 1 {
@@ -403,6 +430,16 @@ pub fn request_acks(srv: &mut Server) {
     if std::mem::take(&mut srv.repl.want_acks) && !srv.repl.replicas.is_empty() {
         srv.repl.stream.buf.extend_from_slice(b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n");
     }
+}
+
+/// Reads the replication options the command path checks on every write
+/// (`min-replicas-*`, `replica-read-only`), at start and after CONFIG SET.
+pub fn refresh_settings(srv: &mut Server) {
+    let get = |name: &str| srv.config.inert.get(name).and_then(|v| v.parse::<i64>().ok());
+    let to_write = get("min-replicas-to-write").unwrap_or(0).max(0) as usize;
+    let max_lag = get("min-replicas-max-lag").unwrap_or(10);
+    srv.repl.min_replicas = (to_write, max_lag);
+    srv.repl.replica_writable = srv.config.inert.get("replica-read-only").is_some_and(|v| v == "no");
 }
 
 /// The size `repl-backlog-size` asks for.

@@ -16,8 +16,8 @@
 //! The options, by the feature they belong to (each accepted with no
 //! effect):
 //!
-//! - replication tuning (`masterauth`, `masteruser`, `repl-timeout` and
-//!   `repl-ping-replica-period` are read by replication): `repl-*`,
+//! - replication tuning (the options in [`READ_BY_REPLICATION`] are read
+//!   by replication; the rest have no effect): `repl-*`,
 //!   `replica-*` (and their `slave-*` aliases), `min-replicas-*`,
 //!   `rdb-del-sync-files`, `propagation-error-behavior`;
 //! - cluster: `cluster-*`;
@@ -79,6 +79,9 @@ pub const READ_BY_REPLICATION: &[&str] = &[
     "repl-ping-replica-period",
     "repl-backlog-size",
     "repl-backlog-ttl",
+    "replica-read-only",
+    "min-replicas-to-write",
+    "min-replicas-max-lag",
 ];
 
 const PROTECTED_ACTION: &[(&str, u32)] = &[("no", 0), ("yes", 1), ("local", 2)];

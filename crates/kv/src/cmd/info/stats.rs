@@ -94,6 +94,10 @@ pub(super) fn replication(srv: &Server, out: &mut String) {
     for (i, line) in replicas.iter().enumerate() {
         field!(out, "slave{i}:{line}");
     }
+    let (min_write, max_lag) = srv.repl.min_replicas;
+    if min_write > 0 && max_lag > 0 {
+        field!(out, "min_slaves_good_slaves:{}", srv.repl.good_replicas(srv.now_ms, max_lag));
+    }
     field!(out, "master_failover_state:no-failover");
     field!(out, "master_replid:{}", srv.replid);
     match &srv.repl.replid2 {
