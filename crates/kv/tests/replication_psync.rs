@@ -379,3 +379,29 @@ fn min_replicas_to_write_refuses_writes_without_enough_good_replicas() {
     let err = redis::cmd("SET").arg("x").arg("1").query::<()>(&mut r).unwrap_err();
     assert_eq!(err.code(), Some("READONLY"), "{err}");
 }
+
+#[test]
+fn a_replica_answers_loading_while_it_loads_its_master_s_snapshot() {
+    let master = start();
+    let mut m = conn(&master);
+    for i in 0..200 {
+        let _: () = q(&mut m, &["SET", &format!("key:{i}"), "x"]);
+    }
+    let port = master.addr().port();
+    // A slow load (5 ms a key, 1 s in all) that serves clients every KB.
+    let replica = start_with(|cfg| {
+        cfg.key_load_delay = 5000;
+        cfg.loading_process_events_interval_bytes = 1024;
+    });
+    let mut r = conn(&replica);
+    let _: () = q(&mut r, &["SET", "old", "1"]);
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port.to_string()]);
+    wait_until("the replica loads", || field(&mut r, "persistence", "loading") == "1");
+    let err = redis::cmd("GET").arg("key:1").query::<Option<String>>(&mut r).unwrap_err();
+    assert_eq!(err.code(), Some("LOADING"), "{err}");
+    assert_eq!(q::<String>(&mut r, &["PING"]), "PONG", "commands flagged loading still run");
+    wait_until("the link is up", || info(&mut r, "replication").contains("master_link_status:up"));
+    assert_eq!(q::<String>(&mut r, &["GET", "key:199"]), "x");
+    assert_eq!(q::<Option<String>>(&mut r, &["GET", "old"]), None);
+    assert_eq!(field(&mut r, "persistence", "loading"), "0");
+}

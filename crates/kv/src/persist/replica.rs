@@ -80,6 +80,8 @@ pub struct MasterLink {
     state: LinkState,
     retry_at_ms: i64,
     rx: Option<mpsc::Receiver<Result<Synced, String>>>,
+    /// A snapshot received and waiting to be loaded (see [`load_due`]).
+    pending_load: Option<Synced>,
     /// The master client (slot, id), while connected.
     client: Option<(usize, u64)>,
     /// Stream bytes processed (`slave_repl_offset`).
@@ -167,6 +169,7 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
         state: LinkState::Connect,
         retry_at_ms: 0,
         rx: None,
+        pending_load: None,
         client: None,
         offset,
         in_multi: Vec::new(),
@@ -207,6 +210,9 @@ fn drop_link(srv: &mut Server) {
     let Some(link) = srv.master.as_mut() else { return };
     let client = link.client.take();
     link.rx = None;
+    if let Some(rdb) = link.pending_load.take().and_then(|p| p.rdb) {
+        let _ = std::fs::remove_file(rdb);
+    }
     if let Some((slot, id)) = client {
         srv.close_client_asap(slot, id);
     }
@@ -338,8 +344,34 @@ fn start_sync(srv: &mut Server) {
     }
 }
 
+/// The sync thread is done: a continued stream is adopted at once; a
+/// snapshot waits in [`MasterLink::pending_load`] for the server's run
+/// loop to load it ([`load_due`]).
 fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
-    let Some(rdb) = synced.rdb else { return continue_sync(srv, synced, adopt) };
+    if synced.rdb.is_none() {
+        return continue_sync(srv, synced, adopt);
+    }
+    if let Some(m) = srv.master.as_mut() {
+        m.rx = None;
+        m.pending_load = Some(synced);
+    }
+}
+
+/// Whether the master's snapshot waits to be loaded: the loop must stop
+/// so that the server can load it while serving `-LOADING`
+/// (`server::start`), which it cannot from inside the loop's callbacks.
+pub fn load_due(srv: &Server) -> bool {
+    srv.master.as_ref().is_some_and(|m| m.pending_load.is_some())
+}
+
+/// First step of loading the master's snapshot: the file becomes the
+/// `dbfilename` snapshot, this server's own replicas are dropped, it takes
+/// its master's history, and the old data goes. Returns the file to load
+/// (with [`super::snapshot::load_rdb`], serving clients meanwhile), or
+/// `None` if no snapshot waits.
+pub fn begin_load(srv: &mut Server) -> Option<PathBuf> {
+    let synced = srv.master.as_ref()?.pending_load.as_ref()?;
+    let (rdb, replid, offset) = (synced.rdb.clone()?, synced.replid.clone(), synced.offset);
     let target = super::snapshot::rdb_path(srv);
     if let Err(e) = std::fs::rename(&rdb, &target) {
         tracing::warn!("cannot rename the master's snapshot: {e}");
@@ -350,21 +382,29 @@ fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
     // offset, and a backlog of its stream for its own replicas.
     srv.repl.stream.buf.clear();
     srv.repl.stream.db = None;
-    srv.replid = synced.replid.clone();
+    srv.replid = replid;
     srv.repl.replid2 = None;
-    srv.repl.offset = synced.offset;
-    srv.repl.backlog = Some(super::backlog::Backlog::new(super::repl::backlog_size(srv), synced.offset));
+    srv.repl.offset = offset;
+    srv.repl.backlog = Some(super::backlog::Backlog::new(super::repl::backlog_size(srv), offset));
     tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
     for db in &mut srv.dbs {
         drop(db.take_all());
     }
     tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
-    if let Err(e) = super::snapshot::load_rdb(srv, &target) {
+    Some(target)
+}
+
+/// Last step: with the snapshot loaded (`loaded` is the loader's result),
+/// the AOF starts over and the master's socket becomes the master client;
+/// if it failed, the link retries in a second.
+pub fn end_load(srv: &mut Server, loaded: Result<(), String>, adopt: &mut Adopt<'_>) {
+    let Some(synced) = srv.master.as_mut().and_then(|m| m.pending_load.take()) else { return };
+    let now = srv.now_ms;
+    if let Err(e) = loaded {
         tracing::warn!("Failed trying to load the MASTER synchronization DB from disk: {e}");
         if let Some(m) = srv.master.as_mut() {
             m.state = LinkState::Connect;
-            m.retry_at_ms = srv.now_ms + 1000;
-            m.rx = None;
+            m.retry_at_ms = now + 1000;
         }
         return;
     }
@@ -379,10 +419,8 @@ fn finish_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
             tracing::warn!("Failed enabling the AOF after successful master synchronization: {e}");
         }
     }
-    let now = srv.now_ms;
     let client = adopt(srv, synced.stream, synced.rest);
     if let Some(m) = srv.master.as_mut() {
-        m.rx = None;
         m.master_replid = synced.replid;
         m.offset = synced.offset;
         m.in_multi.clear();

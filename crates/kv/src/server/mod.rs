@@ -723,6 +723,11 @@ fn cron(lp: &mut Loop, shared: &Shared) {
     if srv.pause_cron || shutdown_if_asked(lp, srv) {
         return;
     }
+    // A replica loading its master's snapshot serves clients, but runs no
+    // cron: no expiry or save point on half the data.
+    if srv.load_state.is_some() {
+        return;
+    }
     srv.rebase_clock();
     srv.peak_memory = srv.peak_memory.max(crate::alloc::used_memory());
     if srv.active_expire_enabled && srv.pause.is_none() {
@@ -745,6 +750,11 @@ fn cron(lp: &mut Loop, shared: &Shared) {
     crate::persist::replica::cron(srv, &mut |srv, stream, rest| {
         listen::adopt_master(lp, shared, srv, stream, rest)
     });
+    if crate::persist::replica::load_due(srv) {
+        // The master's snapshot is loaded by `Prepared::run`, outside the
+        // loop's callbacks, so that clients are served meanwhile.
+        lp.stop();
+    }
     crate::persist::cron(srv);
     srv.ops.sample(srv.now_ms, &srv.stats);
 }

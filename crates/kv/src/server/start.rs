@@ -72,13 +72,47 @@ impl Prepared {
     /// # Errors
     /// A failure of the poller.
     pub fn run(mut self) -> io::Result<()> {
-        if !self.shared.borrow().shutdown {
+        while !self.shared.borrow().shutdown {
             self.lp.run(RunMode::Default)?;
+            if !self.load_master_snapshot() {
+                break;
+            }
         }
         crate::persist::shutdown(&mut self.shared.borrow_mut());
         // Redis's last words, which scripts wait for.
         tracing::warn!("spindle kv is now ready to exit, bye bye...");
         Ok(())
+    }
+}
+
+impl Prepared {
+    /// A replica received its master's snapshot and stopped the loop for
+    /// it: loads it here, serving clients meanwhile (`-LOADING`) as at
+    /// start-up, then adopts the master's connection. Returns whether it
+    /// did (the loop must run again).
+    fn load_master_snapshot(&mut self) -> bool {
+        let target = {
+            let mut srv = self.shared.borrow_mut();
+            if srv.shutdown {
+                return false;
+            }
+            match crate::persist::replica::begin_load(&mut srv) {
+                Some(target) => target,
+                None => return false,
+            }
+        };
+        let loaded = {
+            let mut pump = loading::Pump::new(&mut self.lp, &self.shared);
+            crate::persist::snapshot::load_rdb(&mut pump, &target).map(|_| ())
+        };
+        let mut guard = self.shared.borrow_mut();
+        let srv = &mut *guard;
+        srv.load_state = None;
+        let (lp, shared) = (&mut self.lp, &self.shared);
+        crate::persist::replica::end_load(srv, loaded, &mut |srv, stream, rest| {
+            listen::adopt_master(lp, shared, srv, stream, rest)
+        });
+        true
     }
 }
 
