@@ -262,6 +262,13 @@ pub struct Db {
     /// does not make a new counter without one); keys past their deadline
     /// expire once loading is done. Shared by all databases of a server.
     pub expire_off: std::rc::Rc<std::cell::Cell<bool>>,
+    /// Set while a writable replica runs one of its own clients' writes:
+    /// keys given a deadline are noted in [`Db::ttl_log`], for the replica
+    /// to expire them itself (its master never will). Shared by all
+    /// databases of a server.
+    pub track_ttl: std::rc::Rc<std::cell::Cell<bool>>,
+    /// Keys given a deadline while [`Db::track_ttl`] was set.
+    pub ttl_log: Vec<Key>,
     /// State of the random numbers LFU increments draw.
     lfu_rng: u64,
 }
@@ -289,6 +296,8 @@ impl Db {
             lfu: Default::default(),
             expire_paused: Default::default(),
             expire_off: Default::default(),
+            track_ttl: Default::default(),
+            ttl_log: Vec::new(),
             lfu_rng: 0x2545_f491_4f6c_dd1d ^ id as u64,
         }
     }
@@ -468,6 +477,9 @@ impl Db {
         let was = e.volatile;
         e.volatile = at_ms != NO_EXPIRE;
         if at_ms != NO_EXPIRE {
+            if self.track_ttl.get() {
+                self.ttl_log.push(key.into());
+            }
             match self.volatile.get_mut(key) {
                 Some(at) => *at = at_ms,
                 None => {

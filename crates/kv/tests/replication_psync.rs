@@ -399,9 +399,64 @@ fn a_replica_answers_loading_while_it_loads_its_master_s_snapshot() {
     wait_until("the replica loads", || field(&mut r, "persistence", "loading") == "1");
     let err = redis::cmd("GET").arg("key:1").query::<Option<String>>(&mut r).unwrap_err();
     assert_eq!(err.code(), Some("LOADING"), "{err}");
-    assert_eq!(q::<String>(&mut r, &["PING"]), "PONG", "commands flagged loading still run");
+    // Commands flagged `loading` still run.
+    assert_eq!(q::<Vec<String>>(&mut r, &["CONFIG", "GET", "maxclients"])[0], "maxclients");
     wait_until("the link is up", || info(&mut r, "replication").contains("master_link_status:up"));
     assert_eq!(q::<String>(&mut r, &["GET", "key:199"]), "x");
     assert_eq!(q::<Option<String>>(&mut r, &["GET", "old"]), None);
     assert_eq!(field(&mut r, "persistence", "loading"), "0");
+}
+
+#[test]
+fn a_replica_hides_expired_keys_but_leaves_their_deletion_to_its_master() {
+    let master = start();
+    let mut m = conn(&master);
+    let (_replica, mut r) = replica_of(&master);
+    let _: () = q(&mut m, &["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    let _: () = q(&mut m, &["SET", "key1", "5", "PX", "10"]);
+    let _: () = q(&mut m, &["SET", "key2", "5", "PX", "10"]);
+    // Both arrived, and read as missing once expired, but stay.
+    wait_until("the keys arrive and expire", || {
+        q::<i64>(&mut r, &["DBSIZE"]) == 2 && q::<i64>(&mut r, &["EXISTS", "key1", "key2"]) == 0
+    });
+    assert_eq!(q::<Option<String>>(&mut r, &["GET", "key2"]), None);
+    assert_eq!(q::<i64>(&mut r, &["DBSIZE"]), 2);
+    // A writable replica's write replaces an expired key.
+    let _: () = q(&mut r, &["CONFIG", "SET", "replica-read-only", "no"]);
+    assert_eq!(q::<i64>(&mut r, &["INCR", "key1"]), 1);
+    assert_eq!(q::<i64>(&mut r, &["TTL", "key1"]), -1);
+    assert_eq!(q::<i64>(&mut r, &["DBSIZE"]), 2);
+    // The master's DEL (its lazy expiry) removes it.
+    assert_eq!(q::<Option<String>>(&mut m, &["GET", "key2"]), None);
+    wait_until("the master's DEL arrives", || q::<i64>(&mut r, &["DBSIZE"]) == 1);
+    // Keys a writable replica's own clients gave a deadline, it expires
+    // itself: its master does not know them.
+    let _: () = q(&mut r, &["SET", "own", "1", "PX", "50"]);
+    wait_until("the replica expires its own key", || q::<i64>(&mut r, &["DBSIZE"]) == 1);
+}
+
+#[test]
+fn the_master_s_commands_see_keys_its_replica_thinks_expired() {
+    let cmd = |args: &[&str]| String::from_utf8(common::req(args)).unwrap();
+    let dir = common::fresh_dir();
+    let donor = start_with(|cfg| cfg.dir = dir.clone());
+    let _: () = q(&mut conn(&donor), &["SAVE"]);
+    let rdb = std::fs::read(dir.join("dump.rdb")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let replica = start();
+    let mut r = conn(&replica);
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
+    let (mut w, _rd, _) = handshake(&listener);
+    w.write_all(format!("+FULLRESYNC {} 0\r\n${}\r\n", "d".repeat(40), rdb.len()).as_bytes()).unwrap();
+    w.write_all(&rdb).unwrap();
+    // By the replica's clock the key is long expired; by the master's,
+    // these commands ran before its deadline (the replica lags).
+    let stream = cmd(&["SET", "k", "v", "PXAT", "1000"]) + &cmd(&["APPEND", "k", "x"]);
+    w.write_all(stream.as_bytes()).unwrap();
+    wait_until("the key arrives", || q::<i64>(&mut r, &["DBSIZE"]) == 1);
+    assert_eq!(q::<Option<String>>(&mut r, &["GET", "k"]), None, "expired for the replica's clients");
+    w.write_all(cmd(&["PERSIST", "k"]).as_bytes()).unwrap();
+    wait_until("PERSIST makes it live", || q::<Option<String>>(&mut r, &["GET", "k"]).is_some());
+    assert_eq!(q::<String>(&mut r, &["GET", "k"]), "vx", "APPEND found the value, as on the master");
 }

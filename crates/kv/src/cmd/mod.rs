@@ -175,7 +175,12 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let start = c.out.len();
     c.reply_skip = std::mem::take(&mut c.reply_skip_next);
     let stream_before = srv.repl.master_offset();
-    call_inner(srv, c, args);
+    if srv.master.is_none() {
+        call_inner(srv, c, args);
+    } else {
+        let from_master = c.master;
+        crate::persist::replica_expiry::run_command(srv, from_master, |srv| call_inner(srv, c, args));
+    }
     // Where this client's last write ends in the replication stream: what
     // its WAIT waits for.
     if srv.repl.master_offset() != stream_before {

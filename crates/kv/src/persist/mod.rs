@@ -30,6 +30,7 @@ pub mod manifest;
 pub mod propagate;
 pub mod repl;
 pub mod replica;
+pub mod replica_expiry;
 pub mod snapshot;
 pub mod stream;
 pub mod sync;
@@ -166,9 +167,10 @@ impl Server {
     /// GETEX or RESTORE has passed, so that the key is deleted rather than
     /// given it. Never while the AOF loads: the key keeps the deadline,
     /// later commands in the file see it as they did when they ran, and it
-    /// expires once loading is done.
+    /// expires once loading is done. Never on a replica either.
     pub fn already_expired(&self, at: i64) -> bool {
-        at <= self.now_ms && !self.persist.loading
+        // A replica keeps the key: its master decides (and sends a DEL).
+        at <= self.now_ms && !self.persist.loading && self.master.is_none()
     }
 
     /// Whether a BGSAVE or BGREWRITEAOF child runs.

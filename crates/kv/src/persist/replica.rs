@@ -179,6 +179,7 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
         last_ack_ms: 0,
         down_since_ms: srv.now_ms,
     });
+    crate::server::pause::role_changed(srv);
     true
 }
 
@@ -195,6 +196,9 @@ pub fn unfollow(srv: &mut Server) {
         // may continue with it (PSYNC2's second ID).
         super::repl::flush(srv);
         srv.repl.proxying = false;
+        crate::server::pause::role_changed(srv);
+        // Its keys now expire in the active cycle, its own included.
+        srv.replica_own_ttls.clear();
         let old = std::mem::replace(&mut srv.replid, crate::server::random_hex40());
         srv.repl.replid2 = Some((old, srv.repl.offset));
         // The next command of its own stream selects its database.

@@ -181,6 +181,9 @@ pub struct Server {
     /// Clients whose next command the pause holds, in the order they
     /// stopped: (slot, id).
     pub postponed: Vec<(usize, u64)>,
+    /// On a writable replica, keys its own clients gave a deadline, which
+    /// it expires itself (see `persist::replica_expiry`).
+    pub replica_own_ttls: std::collections::HashSet<(usize, crate::db::Key)>,
     rng: u64,
     /// Pub/sub channels and patterns and their subscribers.
     pub pubsub: pubsub::PubSub,
@@ -245,6 +248,7 @@ impl Server {
         let lfu = std::rc::Rc::new(std::cell::Cell::new(config.lfu()));
         let paused = std::rc::Rc::new(std::cell::Cell::new(false));
         let expire_off = std::rc::Rc::new(std::cell::Cell::new(false));
+        let track_ttl = std::rc::Rc::new(std::cell::Cell::new(false));
         let dbs = (0..config.databases)
             .map(|i| {
                 let mut db = Db::new(i);
@@ -252,6 +256,7 @@ impl Server {
                 db.lfu = lfu.clone();
                 db.expire_paused = paused.clone();
                 db.expire_off = expire_off.clone();
+                db.track_ttl = track_ttl.clone();
                 db
             })
             .collect();
@@ -302,6 +307,7 @@ impl Server {
             evict_soon: false,
             pause: None,
             postponed: Vec::new(),
+            replica_own_ttls: Default::default(),
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
             pubsub: pubsub::PubSub::default(),
             watches: cmd::tx::Watches::default(),
@@ -730,7 +736,11 @@ fn cron(lp: &mut Loop, shared: &Shared) {
     }
     srv.rebase_clock();
     srv.peak_memory = srv.peak_memory.max(crate::alloc::used_memory());
-    if srv.active_expire_enabled && srv.pause.is_none() {
+    if srv.master.is_some() {
+        // A replica leaves expiry to its master, whose DELs it gets; only
+        // keys its own clients wrote (a writable replica) expire here.
+        crate::persist::replica_expiry::expire_own_keys(srv);
+    } else if srv.active_expire_enabled && srv.pause.is_none() {
         // A quarter of the cron period, as Redis's slow cycle.
         let budget = std::time::Duration::from_micros(250_000 / srv.config.hz.clamp(1, 500) as u64);
         let started = std::time::Instant::now();

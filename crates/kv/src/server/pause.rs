@@ -57,8 +57,16 @@ pub fn pause(srv: &mut Server, until: i64, write_only: bool) {
 
 fn set_expire_paused(srv: &Server, on: bool) {
     if let Some(db) = srv.dbs.first() {
-        db.expire_paused.set(on);
+        // A replica keeps expired keys until its master deletes them.
+        db.expire_paused.set(on || srv.master.is_some());
     }
+}
+
+/// Sets the expiry mode for the server's role: a replica's expired keys
+/// read as missing but stay (see [`crate::db::Db::expire_paused`]), as
+/// during a pause.
+pub fn role_changed(srv: &Server) {
+    set_expire_paused(srv, srv.pause.is_some());
 }
 
 /// Ends the pause and lets every postponed client run its input again.
