@@ -460,3 +460,67 @@ fn the_master_s_commands_see_keys_its_replica_thinks_expired() {
     wait_until("PERSIST makes it live", || q::<Option<String>>(&mut r, &["GET", "k"]).is_some());
     assert_eq!(q::<String>(&mut r, &["GET", "k"]), "vx", "APPEND found the value, as on the master");
 }
+
+#[test]
+fn a_replica_restarted_from_its_snapshot_continues_where_it_stopped() {
+    let master = start();
+    let mut m = conn(&master);
+    let port = master.addr().port();
+    let dir = common::fresh_dir();
+    let as_replica = |cfg: &mut spindle_kv::server::Config| {
+        cfg.dir = dir.clone();
+        cfg.inert.insert("replicaof", format!("127.0.0.1 {port}"));
+    };
+    let _: () = q(&mut m, &["SELECT", "2"]);
+    {
+        let replica = start_with(as_replica);
+        let mut r = conn(&replica);
+        wait_until("the link is up", || info(&mut r, "replication").contains("master_link_status:up"));
+        let _: () = q(&mut m, &["SET", "a", "1"]);
+        let _: () = q(&mut r, &["SELECT", "2"]);
+        wait_until("the write arrives", || q::<Option<String>>(&mut r, &["GET", "a"]).is_some());
+        let _: () = q(&mut r, &["SAVE"]);
+    }
+    // Written while the replica is down, in the database the stream had
+    // selected (no SELECT follows).
+    let _: () = q(&mut m, &["SET", "b", "2"]);
+    let replica = start_with(as_replica);
+    let mut r = conn(&replica);
+    let _: () = q(&mut r, &["SELECT", "2"]);
+    wait_until("the missed write arrives", || q::<Option<String>>(&mut r, &["GET", "b"]).is_some());
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1", "the restart did not need a full resync");
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1");
+}
+
+#[test]
+fn replicas_continue_from_a_master_restarted_from_its_snapshot() {
+    let dir = common::fresh_dir();
+    let in_dir = |cfg: &mut spindle_kv::server::Config| cfg.dir = dir.clone();
+    let master = start_with(in_dir);
+    let mut m = conn(&master);
+    let (_replica, mut r) = replica_of(&master);
+    let _: () = q(&mut m, &["SET", "kept", "1"]);
+    let _: () = q(&mut m, &["SET", "short", "1", "PX", "300"]);
+    let off = field(&mut m, "replication", "master_repl_offset");
+    wait_until("the replica has everything", || field(&mut r, "replication", "master_repl_offset") == off);
+    let old_id = field(&mut m, "replication", "master_replid");
+    let _: () = q(&mut m, &["SAVE"]);
+    drop(m);
+    drop(master);
+    // The short key expires while the master is down; the replica hides
+    // it but keeps it, waiting for its master's DEL.
+    wait_until("the short key expires", || q::<i64>(&mut r, &["EXISTS", "short"]) == 0);
+    assert_eq!(q::<i64>(&mut r, &["DBSIZE"]), 2);
+    let master = start_with(in_dir);
+    let mut m = conn(&master);
+    assert_eq!(field(&mut m, "replication", "master_replid2"), old_id);
+    assert_eq!(
+        field(&mut m, "replication", "second_repl_offset"),
+        (off.parse::<u64>().unwrap() + 1).to_string()
+    );
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &master.addr().port().to_string()]);
+    wait_until("the replica gets the DEL of the expired key", || q::<i64>(&mut r, &["DBSIZE"]) == 1);
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1");
+    assert_eq!(field(&mut m, "stats", "sync_full"), "0");
+    assert_eq!(q::<String>(&mut r, &["GET", "kept"]), "1");
+}

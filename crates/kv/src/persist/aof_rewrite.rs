@@ -125,7 +125,7 @@ impl<I: Iterator> ExactSizeIterator for ExactLen<I> {}
 fn write_dataset<W: Write>(srv: &Server, w: W, on_key: &mut dyn FnMut()) -> io::Result<W> {
     if srv.config.aof_use_rdb_preamble {
         let save_lru = srv.config.maxmemory_policy.is_lru();
-        super::snapshot::write_rdb(&srv.dbs, w, srv.config.rdbcompression, save_lru, on_key)
+        super::snapshot::write_rdb(&srv.dbs, w, srv.config.rdbcompression, save_lru, None, on_key)
     } else {
         let mut w = w;
         if srv.config.aof_timestamp_enabled {

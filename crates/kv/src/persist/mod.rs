@@ -28,6 +28,7 @@ pub mod childinfo;
 pub mod convert;
 pub mod manifest;
 pub mod propagate;
+pub mod rdb_repl;
 pub mod repl;
 pub mod replica;
 pub mod replica_expiry;
@@ -127,6 +128,9 @@ pub struct Persist {
     pub aof_last_rewrite_failed: bool,
     /// What the last snapshot load found (`rdb_last_load_keys_*`).
     pub last_load: snapshot::LoadStats,
+    /// The replication fields of the snapshot loading (or loaded) at
+    /// start-up (see [`rdb_repl`]).
+    pub rdb_repl: rdb_repl::Loaded,
     /// The final snapshot of a shutdown is being written: a second SIGINT
     /// meanwhile exits at once (see [`snapshot::save`]).
     pub shutting_down: bool,

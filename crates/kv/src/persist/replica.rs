@@ -116,6 +116,14 @@ impl MasterLink {
         self.state == LinkState::Syncing
     }
 
+    /// The database the master's stream has selected: the master
+    /// client's, or the one a broken link would resume in.
+    pub fn stream_db(&self, srv: &Server) -> Option<usize> {
+        self.client
+            .and_then(|(slot, id)| srv.clients.get(slot)?.as_ref().filter(|c| c.id == id).map(|c| c.db))
+            .or(self.resume_db)
+    }
+
     /// ROLE's link state: `connect` (waiting to retry), `sync` (the
     /// handshake and snapshot are under way), `connected`.
     pub fn role_state(&self) -> &'static str {

@@ -24,7 +24,8 @@ pub fn rdb_path(srv: &Server) -> PathBuf {
 
 /// Writes every database to `w` as an RDB stream, calling `on_key` after
 /// each key (a BGSAVE child counts them for its reports). With `save_lru`
-/// (an LRU eviction policy) each key's idle time goes along, in seconds.
+/// (an LRU eviction policy) each key's idle time goes along, in seconds;
+/// with `repl`, the replication fields (see [`super::rdb_repl`]).
 ///
 /// # Errors
 /// The writer's.
@@ -33,6 +34,7 @@ pub fn write_rdb<W: Write>(
     w: W,
     compress: bool,
     save_lru: bool,
+    repl: Option<&super::rdb_repl::ReplInfo>,
     on_key: &mut dyn FnMut(),
 ) -> io::Result<W> {
     // `used-mem` as Redis writes it: what the server had allocated, which
@@ -40,6 +42,11 @@ pub fn write_rdb<W: Write>(
     let used_mem = crate::alloc::used_memory() as u64;
     let opts = WriterOptions { compress, used_mem, ..WriterOptions::default() };
     let mut rdb = RdbWriter::with_options(w, &opts)?;
+    if let Some(r) = repl {
+        rdb.aux(b"repl-stream-db", r.stream_db.to_string().as_bytes())?;
+        rdb.aux(b"repl-id", r.id.as_bytes())?;
+        rdb.aux(b"repl-offset", r.offset.to_string().as_bytes())?;
+    }
     let clock = crate::server::lru_clock_of(crate::server::unix_ms());
     let now = crate::lfu::minutes(clock);
     for db in dbs.iter().filter(|db| !db.is_empty()) {
@@ -111,7 +118,10 @@ pub fn save_to_disk(srv: &Server, on_key: &mut dyn FnMut()) -> io::Result<()> {
     let temp = temp_rdb_path(srv, sys::getpid());
     let compress = srv.config.rdbcompression;
     let save_lru = srv.config.maxmemory_policy.is_lru();
-    write_atomically(&temp, &rdb_path(srv), |w| write_rdb(&srv.dbs, w, compress, save_lru, on_key))
+    let repl = super::rdb_repl::to_save(srv);
+    write_atomically(&temp, &rdb_path(srv), |w| {
+        write_rdb(&srv.dbs, w, compress, save_lru, repl.as_ref(), on_key)
+    })
 }
 
 /// SAVE: writes the snapshot now, in the server thread.
@@ -271,6 +281,13 @@ pub fn load_rdb_from<H: LoadHost, R: Read>(h: &mut H, r: R, keep_expired: bool) 
                 }
                 if !keep_expired && matches!(expire_at_ms, Some(t) if t <= now) {
                     stats.expired += 1;
+                    h.with(|srv| {
+                        if super::rdb_repl::feeds_expired(srv) {
+                            let mut del = Vec::new();
+                            super::aof::encode_command(&mut del, [&b"DEL"[..], &key].into_iter());
+                            srv.repl.stream.feed(db, &del);
+                        }
+                    });
                     continue;
                 }
                 h.with(|srv| {
@@ -292,6 +309,7 @@ pub fn load_rdb_from<H: LoadHost, R: Read>(h: &mut H, r: R, keep_expired: bool) 
                 h.key_loaded();
             }
             RdbItem::Aux { key, value } => {
+                h.with(|srv| srv.persist.rdb_repl.aux(&key, &value));
                 if key == b"used-mem" {
                     let used = std::str::from_utf8(&value).ok().and_then(|v| v.parse().ok()).unwrap_or(0);
                     h.with(|srv| {

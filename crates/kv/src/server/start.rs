@@ -56,6 +56,7 @@ impl Prepared {
         srv.startup_memory = used.saturating_sub(loaded);
         srv.peak_memory = srv.peak_memory.max(used);
         crate::persist::repl::refresh_settings(&mut srv);
+        crate::persist::rdb_repl::restore_at_start(&mut srv);
         // `replicaof host port` in the config: the cron makes the link.
         let master = srv.config.inert.get("replicaof").and_then(|v| {
             let (host, port) = v.rsplit_once(' ')?;
