@@ -524,3 +524,19 @@ fn replicas_continue_from_a_master_restarted_from_its_snapshot() {
     assert_eq!(field(&mut m, "stats", "sync_full"), "0");
     assert_eq!(q::<String>(&mut r, &["GET", "kept"]), "1");
 }
+
+#[test]
+fn a_replica_s_output_limit_is_at_least_the_backlog_size() {
+    let master = start();
+    let mut m = conn(&master);
+    let (_replica, mut r) = replica_of(&master);
+    // A replica limit far below the backlog (1 MB): the continuation
+    // below is sent at once and must not get the replica closed.
+    let _: () = q(&mut m, &["CONFIG", "SET", "client-output-buffer-limit", "replica 65536 0 0"]);
+    kill_replicas(&mut m);
+    let big = "A".repeat(600_000);
+    let _: () = q(&mut m, &["SET", "big", &big]);
+    wait_until("the big value arrives", || q::<i64>(&mut r, &["STRLEN", "big"]) == 600_000);
+    assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1");
+    assert_eq!(field(&mut m, "stats", "sync_full"), "1");
+}

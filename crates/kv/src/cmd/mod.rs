@@ -295,7 +295,7 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
         return tx::queue(c, called, args);
     }
     execute(srv, c, called, args);
-    crate::server::pubsub::enforce_output_limit(c, &srv.config.client_output_buffer_limit, srv.now_ms);
+    srv.enforce_output_limit_of(c);
 }
 
 /// Whether `cmd` writes: a write command, or an EXEC queueing one.

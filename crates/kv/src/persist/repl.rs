@@ -145,6 +145,9 @@ pub struct Replication {
     /// by [`refresh_settings`]: writes are refused unless that many
     /// replicas acknowledged within that lag (0 for either: no check).
     pub min_replicas: (usize, i64),
+    /// `repl-backlog-size` in bytes, read by [`refresh_settings`] (a
+    /// replica's output limit is at least this).
+    pub backlog_setting: u64,
     /// `replica-read-only no`: a replica takes other clients' writes
     /// (kept to itself; by default it refuses them).
     pub replica_writable: bool,
@@ -439,6 +442,7 @@ pub fn refresh_settings(srv: &mut Server) {
     let to_write = get("min-replicas-to-write").unwrap_or(0).max(0) as usize;
     let max_lag = get("min-replicas-max-lag").unwrap_or(10);
     srv.repl.min_replicas = (to_write, max_lag);
+    srv.repl.backlog_setting = backlog_size(srv) as u64;
     srv.repl.replica_writable = srv.config.inert.get("replica-read-only").is_some_and(|v| v == "no");
 }
 

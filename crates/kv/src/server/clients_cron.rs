@@ -62,9 +62,7 @@ pub(super) fn run(srv: &mut Server) {
             tracing::debug!(client = c.id, "closing an idle client (timeout)");
             c.close_asap = true;
             srv.kill_pending = true;
-        } else if c.pending_output() > 0
-            && super::pubsub::enforce_output_limit(&mut c, &srv.config.client_output_buffer_limit, now)
-        {
+        } else if c.pending_output() > 0 && srv.enforce_output_limit_of(&mut c) {
             // A soft limit runs out with time, not with output: a reader
             // that stopped reading after the last message would otherwise
             // hold its buffer for as long as nothing more is sent to it.

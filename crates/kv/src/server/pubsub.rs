@@ -331,6 +331,23 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Checks `c`'s pending output against its class's limit, as
+    /// [`enforce_output_limit`]; a replica's hard limit is at least
+    /// `repl-backlog-size`, as in Redis 7: a replica that continued from
+    /// the backlog is sent up to that much at once, and closing it for
+    /// that would make it resync for ever.
+    pub fn enforce_output_limit_of(&self, c: &mut Client) -> bool {
+        let limits = &self.config.client_output_buffer_limit;
+        if !c.replica || limits[1].hard == 0 || limits[1].hard >= self.repl.backlog_setting {
+            return enforce_output_limit(c, limits, self.now_ms);
+        }
+        let mut raised = *limits;
+        raised[1].hard = self.repl.backlog_setting;
+        enforce_output_limit(c, &raised, self.now_ms)
+    }
+}
+
 /// Checks `c`'s pending output against its class's
 /// `client-output-buffer-limit` (normal, or pub/sub for a subscribed
 /// client) and marks it to be closed if it is over; true if it is.
