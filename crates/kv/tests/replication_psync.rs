@@ -100,6 +100,9 @@ fn a_psync_the_backlog_cannot_serve_gets_a_full_resync() {
         assert!(line.starts_with("+FULLRESYNC "), "{line}");
     }
     assert_eq!(field(&mut m, "stats", "sync_partial_err"), (errors_before + 2).to_string());
+    let _: () = q(&mut m, &["CONFIG", "RESETSTAT"]);
+    assert_eq!(field(&mut m, "stats", "sync_partial_err"), "0");
+    assert_eq!(field(&mut m, "stats", "sync_full"), "0");
 }
 
 #[test]

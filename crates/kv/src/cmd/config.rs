@@ -140,6 +140,8 @@ pub fn config(ctx: &mut Ctx<'_>) {
         b"resetstat" if argc == 2 => {
             ctx.srv.stats = Default::default();
             ctx.srv.ops = Default::default();
+            let r = &mut ctx.srv.repl;
+            (r.sync_full, r.sync_partial_ok, r.sync_partial_err) = (0, 0, 0);
             ctx.ok()
         }
         b"rewrite" if argc == 2 => match ctx.srv.config.rewrite() {
