@@ -543,3 +543,20 @@ fn a_replica_s_output_limit_is_at_least_the_backlog_size() {
     assert_eq!(field(&mut m, "stats", "sync_partial_ok"), "1");
     assert_eq!(field(&mut m, "stats", "sync_full"), "1");
 }
+
+#[test]
+fn a_replica_told_not_to_serve_stale_data_refuses_while_its_link_is_down() {
+    // A master that is not there: the link stays down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let replica = start();
+    let mut r = conn(&replica);
+    let _: () = q(&mut r, &["SET", "k", "1"]);
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port.to_string()]);
+    assert_eq!(q::<String>(&mut r, &["GET", "k"]), "1", "stale data is served by default");
+    let _: () = q(&mut r, &["CONFIG", "SET", "replica-serve-stale-data", "no"]);
+    let err = redis::cmd("GET").arg("k").query::<Option<String>>(&mut r).unwrap_err();
+    assert_eq!(err.code(), Some("MASTERDOWN"), "{err}");
+    assert!(info(&mut r, "replication").contains("master_link_status:down"), "INFO is flagged stale");
+    let _: () = q(&mut r, &["REPLICAOF", "NO", "ONE"]);
+    assert_eq!(q::<String>(&mut r, &["GET", "k"]), "1");
+}

@@ -275,6 +275,20 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     if srv.master.is_some() && !srv.repl.replica_writable && !c.must_obey && writes(c, cmd) {
         return reject(srv, c, Some(called), "READONLY You can't write against a read only replica.");
     }
+    // `replica-serve-stale-data no`: while the link is down, a replica
+    // answers only commands Redis flags `stale` (INFO, REPLICAOF, ...).
+    if srv.repl.refuse_stale
+        && !c.must_obey
+        && srv.master.as_ref().is_some_and(|m| !m.is_up())
+        && stale_refuses(c, called)
+    {
+        return reject(
+            srv,
+            c,
+            Some(called),
+            "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+        );
+    }
     if subscriber_refuses(c, cmd) {
         let msg = format!(
             "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
@@ -314,6 +328,15 @@ fn loading_refuses(c: &Client, called: Called) -> bool {
             && c.multi
                 .as_ref()
                 .is_some_and(|m| m.queue.iter().any(|(q, _)| refused_while_loading(q.slot.name()))))
+}
+
+/// Whether a replica whose link is down refuses the command with
+/// `replica-serve-stale-data no` (Redis's `is_denystale_command`).
+fn stale_refuses(c: &Client, called: Called) -> bool {
+    let stale = |name: &str| crate::cmd::meta::lookup(name).is_some_and(|m| m.flags.contains(&"stale"));
+    !stale(called.slot.name())
+        || (called.cmd.name == "exec"
+            && c.multi.as_ref().is_some_and(|m| m.queue.iter().any(|(q, _)| !stale(q.slot.name()))))
 }
 
 /// SAVE, SHUTDOWN and the like inside MULTI (Redis's `CMD_NO_MULTI`); the

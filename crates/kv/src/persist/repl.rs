@@ -145,6 +145,9 @@ pub struct Replication {
     /// by [`refresh_settings`]: writes are refused unless that many
     /// replicas acknowledged within that lag (0 for either: no check).
     pub min_replicas: (usize, i64),
+    /// `replica-serve-stale-data no`: a replica whose link is down refuses
+    /// all but a few commands (`-MASTERDOWN`).
+    pub refuse_stale: bool,
     /// `repl-backlog-size` in bytes, read by [`refresh_settings`] (a
     /// replica's output limit is at least this).
     pub backlog_setting: u64,
@@ -443,6 +446,7 @@ pub fn refresh_settings(srv: &mut Server) {
     let max_lag = get("min-replicas-max-lag").unwrap_or(10);
     srv.repl.min_replicas = (to_write, max_lag);
     srv.repl.backlog_setting = backlog_size(srv) as u64;
+    srv.repl.refuse_stale = srv.config.inert.get("replica-serve-stale-data").is_some_and(|v| v == "no");
     srv.repl.replica_writable = srv.config.inert.get("replica-read-only").is_some_and(|v| v == "no");
 }
 

@@ -80,6 +80,7 @@ pub const READ_BY_REPLICATION: &[&str] = &[
     "repl-backlog-size",
     "repl-backlog-ttl",
     "replica-read-only",
+    "replica-serve-stale-data",
     "min-replicas-to-write",
     "min-replicas-max-lag",
 ];
