@@ -5,6 +5,7 @@
 mod common;
 
 use common::redis_server::RedisServer;
+use common::wire::read_command;
 use common::{conn, q, start, start_with, wait_until, Raw};
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpStream;
@@ -260,23 +261,6 @@ fn evicted_keys_are_deleted_on_replicas_and_client_kill_type_replica_drops_them(
     assert_eq!(killed, 1);
     let mut rest = Vec::new();
     rd.read_to_end(&mut rest).expect("closed");
-}
-
-/// Reads one RESP command (an array of bulk strings) from `rd`.
-fn read_command(rd: &mut BufReader<TcpStream>) -> Vec<String> {
-    let mut line = String::new();
-    rd.read_line(&mut line).expect("a command");
-    let n: usize = line.trim().strip_prefix('*').and_then(|n| n.parse().ok()).expect("an array");
-    (0..n)
-        .map(|_| {
-            let mut head = String::new();
-            rd.read_line(&mut head).unwrap();
-            let len: usize = head.trim()[1..].parse().unwrap();
-            let mut arg = vec![0; len + 2];
-            rd.read_exact(&mut arg).unwrap();
-            String::from_utf8_lossy(&arg[..len]).into_owned()
-        })
-        .collect()
 }
 
 #[test]

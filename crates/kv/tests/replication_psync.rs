@@ -5,8 +5,9 @@
 mod common;
 
 use common::redis_server::RedisServer;
+use common::wire::read_command;
 use common::{conn, q, start, start_with, wait_until};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
 fn info(c: &mut redis::Connection, section: &str) -> String {
@@ -180,59 +181,66 @@ fn a_spindle_replica_continues_from_a_redis_server_master_s_backlog() {
     assert_eq!(q::<i64>(&mut m, &["WAIT", "1", "0"]), 1, "spindle answers GETACK");
 }
 
-/// Reads one RESP command (an array of bulk strings) from `rd`.
-fn read_command(rd: &mut BufReader<TcpStream>) -> Vec<String> {
-    let mut line = String::new();
-    rd.read_line(&mut line).expect("a command");
-    let n: usize = line.trim().strip_prefix('*').and_then(|n| n.parse().ok()).expect("an array");
-    (0..n)
-        .map(|_| {
-            let mut head = String::new();
-            rd.read_line(&mut head).unwrap();
-            let len: usize = head.trim()[1..].parse().unwrap();
-            let mut arg = vec![0; len + 2];
-            rd.read_exact(&mut arg).unwrap();
-            String::from_utf8_lossy(&arg[..len]).into_owned()
-        })
-        .collect()
+/// This test playing a master: a listener, and a snapshot to send.
+struct FakeMaster {
+    listener: std::net::TcpListener,
+    rdb: Vec<u8>,
+    /// Keeps the snapshot's directory's server alive no longer than needed.
+    _dir: std::path::PathBuf,
 }
 
-/// Plays a master's handshake up to the PSYNC, which it returns.
-fn handshake(listener: &std::net::TcpListener) -> (TcpStream, BufReader<TcpStream>, Vec<String>) {
-    let (sock, _) = listener.accept().unwrap();
-    sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
-    let mut w = sock.try_clone().unwrap();
-    let mut rd = BufReader::new(sock);
-    loop {
-        let cmd = read_command(&mut rd);
-        if cmd[0] == "PSYNC" {
-            return (w, rd, cmd);
+impl FakeMaster {
+    /// Binds on an ephemeral port, with an empty spindle snapshot to send.
+    fn new() -> FakeMaster {
+        let dir = common::fresh_dir();
+        let donor = start_with(|cfg| cfg.dir = dir.clone());
+        let _: () = q(&mut conn(&donor), &["SAVE"]);
+        let rdb = std::fs::read(dir.join("dump.rdb")).unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        FakeMaster { listener, rdb, _dir: dir }
+    }
+
+    fn port(&self) -> String {
+        self.listener.local_addr().unwrap().port().to_string()
+    }
+
+    /// Accepts the replica's link and answers its handshake up to the
+    /// PSYNC, which it returns.
+    fn accept(&self) -> (TcpStream, BufReader<TcpStream>, Vec<String>) {
+        let (sock, _) = self.listener.accept().unwrap();
+        sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+        let mut w = sock.try_clone().unwrap();
+        let mut rd = BufReader::new(sock);
+        loop {
+            let cmd = read_command(&mut rd);
+            if cmd[0] == "PSYNC" {
+                return (w, rd, cmd);
+            }
+            w.write_all(if cmd[0] == "PING" { b"+PONG\r\n" } else { b"+OK\r\n" }).unwrap();
         }
-        w.write_all(if cmd[0] == "PING" { b"+PONG\r\n" } else { b"+OK\r\n" }).unwrap();
+    }
+
+    /// Answers the PSYNC with a full resync at `offset` and the snapshot.
+    fn full_resync(&self, w: &mut TcpStream, replid: &str, offset: u64) {
+        w.write_all(format!("+FULLRESYNC {replid} {offset}\r\n${}\r\n", self.rdb.len()).as_bytes()).unwrap();
+        w.write_all(&self.rdb).unwrap();
     }
 }
 
 #[test]
 fn a_link_lost_inside_a_transaction_resumes_at_its_multi() {
     let cmd = |args: &[&str]| String::from_utf8(common::req(args)).unwrap();
-    let dir = common::fresh_dir();
-    let donor = start_with(|cfg| cfg.dir = dir.clone());
-    let _: () = q(&mut conn(&donor), &["SAVE"]);
-    let rdb = std::fs::read(dir.join("dump.rdb")).unwrap();
-    // This test is the master.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
+    let master = FakeMaster::new();
     let replica = start();
     let mut r = conn(&replica);
     let own = field(&mut r, "replication", "master_replid");
-    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
-    let (mut w, _rd, psync) = handshake(&listener);
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &master.port()]);
+    let (mut w, _rd, psync) = master.accept();
     // A master turning replica offers its own history first (Redis's
     // `replicationCacheMasterUsingMyself`).
     assert_eq!(psync, ["PSYNC", &own, "1"]);
     let replid = "c".repeat(40);
-    w.write_all(format!("+FULLRESYNC {replid} 100\r\n${}\r\n", rdb.len()).as_bytes()).unwrap();
-    w.write_all(&rdb).unwrap();
+    master.full_resync(&mut w, &replid, 100);
     let before = cmd(&["SELECT", "3"]) + &cmd(&["SET", "k", "v"]);
     let open_tx = cmd(&["MULTI"]) + &cmd(&["INCR", "n"]);
     w.write_all((before.clone() + &open_tx).as_bytes()).unwrap();
@@ -244,7 +252,7 @@ fn a_link_lost_inside_a_transaction_resumes_at_its_multi() {
     drop(_rd);
     // The replica comes back asking for the byte after the last complete
     // command outside a transaction: the MULTI.
-    let (mut w, _rd, psync) = handshake(&listener);
+    let (mut w, _rd, psync) = master.accept();
     assert_eq!(psync, ["PSYNC", &replid, &(100 + before.len() + 1).to_string()]);
     let rest = open_tx + &cmd(&["EXEC"]) + &cmd(&["INCR", "m"]);
     w.write_all(format!("+CONTINUE {replid}\r\n{rest}").as_bytes()).unwrap();
@@ -441,18 +449,12 @@ fn a_replica_hides_expired_keys_but_leaves_their_deletion_to_its_master() {
 #[test]
 fn the_master_s_commands_see_keys_its_replica_thinks_expired() {
     let cmd = |args: &[&str]| String::from_utf8(common::req(args)).unwrap();
-    let dir = common::fresh_dir();
-    let donor = start_with(|cfg| cfg.dir = dir.clone());
-    let _: () = q(&mut conn(&donor), &["SAVE"]);
-    let rdb = std::fs::read(dir.join("dump.rdb")).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
+    let master = FakeMaster::new();
     let replica = start();
     let mut r = conn(&replica);
-    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &port]);
-    let (mut w, _rd, _) = handshake(&listener);
-    w.write_all(format!("+FULLRESYNC {} 0\r\n${}\r\n", "d".repeat(40), rdb.len()).as_bytes()).unwrap();
-    w.write_all(&rdb).unwrap();
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &master.port()]);
+    let (mut w, _rd, _) = master.accept();
+    master.full_resync(&mut w, &"d".repeat(40), 0);
     // By the replica's clock the key is long expired; by the master's,
     // these commands ran before its deadline (the replica lags).
     let stream = cmd(&["SET", "k", "v", "PXAT", "1000"]) + &cmd(&["APPEND", "k", "x"]);

@@ -32,6 +32,24 @@ pub fn read_reply(r: &mut BufReader<TcpStream>) -> Vec<u8> {
     out
 }
 
+/// Reads one RESP command (an array of bulk strings) from `rd`, as a
+/// replica or a master sends them.
+pub fn read_command(rd: &mut BufReader<TcpStream>) -> Vec<String> {
+    let mut line = String::new();
+    rd.read_line(&mut line).expect("a command");
+    let n: usize = line.trim().strip_prefix('*').and_then(|n| n.parse().ok()).expect("an array");
+    (0..n)
+        .map(|_| {
+            let mut head = String::new();
+            rd.read_line(&mut head).unwrap();
+            let len: usize = head.trim()[1..].parse().unwrap();
+            let mut arg = vec![0; len + 2];
+            rd.read_exact(&mut arg).unwrap();
+            String::from_utf8_lossy(&arg[..len]).into_owned()
+        })
+        .collect()
+}
+
 /// A raw connection that reads whole replies (RESP2 or RESP3) as their
 /// exact bytes.
 pub struct Conn {
