@@ -273,10 +273,18 @@ pub fn cron(srv: &mut Server, adopt: &mut Adopt<'_>) {
 /// offset, in the database it had selected. Its open transaction, if any,
 /// is dropped (its bytes were not counted).
 pub fn master_client_closed(srv: &mut Server, c: &crate::server::client::Client) {
+    let now = srv.now_ms;
     let Some(m) = srv.master.as_mut() else { return };
     if m.client.is_some_and(|(_, id)| id == c.id) {
         m.resume_db = Some(c.db);
         m.in_multi.clear();
+        // The link is down from now (INFO, ROLE, -MASTERDOWN), not from
+        // the next cron; the retry is a second away, as Redis's.
+        tracing::warn!("Connection with master lost; resyncing in 1 second");
+        m.state = LinkState::Connect;
+        m.client = None;
+        m.retry_at_ms = now + 1000;
+        m.down_since_ms = now;
     }
 }
 
