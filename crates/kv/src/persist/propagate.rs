@@ -136,6 +136,18 @@ fn translate(
             Some(_) => emit(out, argv),
             None => emit(out, &[b"DEL", key]),
         },
+        // As Redis 7: GETSET goes as SET, and SET's GET option is dropped
+        // (the reply is the client's business, not the data's).
+        "getset" => emit(out, &[b"SET", key, argv[2]]),
+        "set" if argv[3..].iter().any(|a| a.eq_ignore_ascii_case(b"get")) => {
+            let kept: Vec<&[u8]> = argv
+                .iter()
+                .enumerate()
+                .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+                .map(|(_, a)| *a)
+                .collect();
+            emit(out, &kept)
+        }
         "getex" => match deadline {
             None => emit(out, &[b"DEL", key]),
             Some(at) if has_expire_option(&argv[2..]) && at != NO_EXPIRE => {
