@@ -562,3 +562,33 @@ fn a_replica_told_not_to_serve_stale_data_refuses_while_its_link_is_down() {
     let _: () = q(&mut r, &["REPLICAOF", "NO", "ONE"]);
     assert_eq!(q::<String>(&mut r, &["GET", "k"]), "1");
 }
+
+#[test]
+fn clients_blocked_on_a_master_that_becomes_a_replica_are_told_and_closed() {
+    let master = start();
+    let replica = start();
+    let mut waiter = conn(&replica);
+    let handle = std::thread::spawn(move || {
+        redis::cmd("BLPOP")
+            .arg("foo")
+            .arg(0)
+            .query::<Option<Vec<String>>>(&mut waiter)
+            .unwrap_err()
+            .to_string()
+    });
+    let mut r = conn(&replica);
+    wait_until("the BLPOP blocks", || field(&mut r, "clients", "blocked_clients") == "1");
+    let _: () = q(&mut r, &["REPLICAOF", "127.0.0.1", &master.addr().port().to_string()]);
+    let err = handle.join().unwrap();
+    assert!(
+        err.starts_with("UNBLOCKED")
+            && err.contains("force unblock from blocking operation, instance state changed"),
+        "{err}"
+    );
+    assert_eq!(field(&mut r, "clients", "blocked_clients"), "0");
+    // A push on the new master does not reach a client that waited on
+    // the replica's old data.
+    let mut m = conn(&master);
+    let _: i64 = q(&mut m, &["RPUSH", "foo", "a", "b", "c"]);
+    wait_until("the push arrives", || q::<i64>(&mut r, &["LLEN", "foo"]) == 3);
+}

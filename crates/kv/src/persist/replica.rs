@@ -167,6 +167,8 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
             .or(m.resume_db),
     };
     drop_link(srv);
+    // Clients blocked on this server's data (BLPOP, WAIT) get an error.
+    crate::server::blocking::disconnect_all_blocked(srv);
     tracing::info!("Connecting to MASTER {host}:{port}");
     let _ = srv.oom.apply(&srv.config, crate::server::oom::Class::Replica);
     srv.repl.proxying = true;

@@ -401,6 +401,26 @@ pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
     true
 }
 
+/// REPLICAOF turned this server into a replica: every blocked client is
+/// unblocked with Redis's error and closed after it (its wait was for a
+/// master's data, which a replica may not change).
+pub fn disconnect_all_blocked(srv: &mut Server) {
+    const MSG: &str =
+        "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
+    let ids: Vec<u64> = srv.blocking.clients.keys().copied().collect();
+    for id in ids {
+        let Some(b) = srv.blocking.unregister(id) else { continue };
+        srv.blocked_clients = srv.blocking.len();
+        let Some(mut c) = take_client(srv, b.slot, id) else { continue };
+        c.blocked = false;
+        let start = begin_late_reply(&mut c);
+        Reply::new(&mut c.out, c.proto).error(MSG);
+        end_late_reply(&mut c, start);
+        c.close_after_reply = true;
+        finish(srv, b.slot, c);
+    }
+}
+
 /// Forgets a client that disconnects while blocked.
 pub fn remove_client(srv: &mut Server, c: &mut Client) {
     if c.blocked {
