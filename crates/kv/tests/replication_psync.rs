@@ -592,3 +592,32 @@ fn clients_blocked_on_a_master_that_becomes_a_replica_are_told_and_closed() {
     let _: i64 = q(&mut m, &["RPUSH", "foo", "a", "b", "c"]);
     wait_until("the push arrives", || q::<i64>(&mut r, &["LLEN", "foo"]) == 3);
 }
+
+#[test]
+fn a_replica_that_sends_a_command_with_a_reply_is_disconnected() {
+    let master = start();
+    let mut m = conn(&master);
+    for cmd in [vec!["PING"], vec!["GET", "foo"], vec!["SLOWLOG", "GET"]] {
+        let sock = TcpStream::connect(master.addr()).unwrap();
+        sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+        let mut w = sock.try_clone().unwrap();
+        let mut rd = BufReader::new(sock);
+        w.write_all(&common::req(&["PSYNC", "?", "-1"])).unwrap();
+        let mut line = String::new();
+        rd.read_line(&mut line).unwrap();
+        assert!(line.starts_with("+FULLRESYNC "), "{line}");
+        wait_until("the replica is online", || info(&mut m, "replication").contains("state=online"));
+        w.write_all(&common::req(&cmd)).unwrap();
+        // The snapshot, then the end of the stream: no reply in it.
+        let mut rest = Vec::new();
+        std::io::Read::read_to_end(&mut rd, &mut rest).expect("the master closes the link");
+        assert!(!rest.windows(6).any(|w| w == b"+PONG\r"), "{cmd:?}");
+        assert!(!String::from_utf8_lossy(&rest).contains("keyspace"), "{cmd:?}");
+        wait_until("the replica is gone", || info(&mut m, "replication").contains("connected_slaves:0"));
+    }
+    assert_eq!(q::<String>(&mut m, &["PING"]), "PONG");
+    // A PSYNC offset that is not a number is an error, not a full resync.
+    let err = redis::cmd("PSYNC").arg("replicationid").arg("offset_str").query::<String>(&mut m).unwrap_err();
+    assert!(err.to_string().contains("value is not an integer or out of range"), "{err}");
+    assert_eq!(field(&mut m, "stats", "sync_full"), "3");
+}

@@ -173,6 +173,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static Command> {
 /// OFF/SKIP by dropping what the command wrote.
 pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     let start = c.out.len();
+    let was_replica = c.replica;
     c.reply_skip = std::mem::take(&mut c.reply_skip_next);
     let stream_before = srv.repl.master_offset();
     if srv.master.is_none() {
@@ -185,6 +186,9 @@ pub fn call(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     // its WAIT waits for.
     if srv.repl.master_offset() != stream_before {
         c.woff = srv.repl.master_offset();
+    }
+    if was_replica && c.out.len() > start {
+        replica_replied(c, start);
     }
     if c.blocked && c.reply_skip {
         c.skip_blocked_reply = true;
@@ -250,6 +254,12 @@ fn call_inner(srv: &mut Server, c: &mut Client, args: Args<'_>) {
     // themselves carry the flag so they are never queued.
     if multi_refuses(c, cmd) {
         return reject(srv, c, Some(called), "ERR Command not allowed inside a transaction");
+    }
+    // A replica's link carries its ACKs, nothing else: a command on the
+    // keyspace from it is the replica's bug (its reply would land in its
+    // stream, see `replica_replied`).
+    if c.replica && cmd.flags & (WRITE | READONLY) != 0 {
+        return reject(srv, c, Some(called), "ERR Replica can't interact with the keyspace");
     }
     if srv.config.maxmemory > 0 && !crate::server::evict::perform_evictions(srv) && refused_on_oom(c, cmd) {
         return reject(srv, c, Some(called), crate::server::evict::OOM_ERROR);
@@ -395,6 +405,26 @@ fn refused_on_oom(c: &Client, cmd: &Command) -> bool {
 /// watches and says why with EXECABORT, in or out of MULTI, as Redis 7's
 /// `rejectCommand` does. `called` is `None` for an unknown command or
 /// subcommand, which no command's stats count.
+/// A replica's command produced a reply: it must not reach the replica,
+/// which would read it as part of its master's stream, so it is dropped
+/// and the replica disconnected (it resyncs), as Redis does.
+fn replica_replied(c: &mut Client, start: usize) {
+    let name = c.last_cmd.map_or("<unknown>", |s| s.name());
+    if c.out[start..].starts_with(b"-") {
+        let line = String::from_utf8_lossy(&c.out[start + 1..]).trim_end().to_string();
+        tracing::warn!(
+            "== CRITICAL == This master is sending an error to its replica: '{line}' after processing the command '{name}'"
+        );
+    }
+    c.out.truncate(start);
+    tracing::warn!(
+        "Replica generated a reply to command '{name}', disconnecting it: id={} addr={}",
+        c.id,
+        c.addr
+    );
+    c.close_asap = true;
+}
+
 fn reject(srv: &mut Server, c: &mut Client, called: Option<Called>, msg: &str) {
     tx::flag_error(c);
     let slot = called.map(|called| called.slot);

@@ -262,6 +262,10 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
         // A replica between masters has no stream to offer yet.
         return ctx.error("NOMASTERLINK Can't SYNC while not connected with my master");
     }
+    if psync && crate::util::num::parse_i64(ctx.arg(2)).is_none() {
+        tracing::warn!("Replica {} asks for synchronization but with a wrong offset", ctx.c.addr);
+        return ctx.error(super::NOT_INTEGER);
+    }
     if psync {
         let continued =
             crate::persist::repl::try_partial(ctx.srv, slot, id, ctx.args.get(1), ctx.args.get(2));
