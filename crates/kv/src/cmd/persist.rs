@@ -26,6 +26,7 @@ pub static COMMANDS: &[Command] = &[
     cmd!("replconf", -1, ADMIN | NO_KEYS, 0, 0, "server", replconf),
     cmd!("replicaof", 3, ADMIN | NO_KEYS, 0, 0, "server", replicaof),
     cmd!("slaveof", 3, ADMIN | NO_KEYS, 0, 0, "server", replicaof),
+    cmd!("failover", -1, ADMIN | NO_KEYS, 0, 0, "server", failover),
 ];
 
 fn child_kind(ctx: &Ctx<'_>) -> Option<ChildKind> {
@@ -258,6 +259,23 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
         // Redis ignores a second SYNC on the same connection.
         return;
     }
+    if psync && ctx.argc() > 3 && ctx.arg(3).eq_ignore_ascii_case(b"failover") {
+        // Its master hands over its role (`FAILOVER`): this server is
+        // promoted first, then continues the history for it.
+        tracing::warn!("Failover request received for replid {}.", String::from_utf8_lossy(ctx.arg(1)));
+        if ctx.srv.master.is_none() {
+            return ctx.error("ERR PSYNC FAILOVER can't be sent to a master.");
+        }
+        if ctx.arg(1) != ctx.srv.replid.as_bytes() {
+            return ctx.error("ERR PSYNC FAILOVER replid must match my replid.");
+        }
+        crate::persist::replica::unfollow(ctx.srv);
+        ctx.srv.config.inert.remove("replicaof");
+        tracing::info!("MASTER MODE enabled (failover request from '{}')", ctx.c.addr);
+    }
+    if ctx.srv.repl.failover.is_some() {
+        return ctx.error("NOMASTERLINK Can't SYNC while failing over");
+    }
     if ctx.srv.master.as_ref().is_some_and(|m| !m.is_up()) {
         // A replica between masters has no stream to offer yet.
         return ctx.error("NOMASTERLINK Can't SYNC while not connected with my master");
@@ -294,6 +312,9 @@ fn replicaof(ctx: &mut Ctx<'_>) {
     if ctx.c.replica {
         return ctx.error("ERR Command is not valid when client is a replica.");
     }
+    if ctx.srv.repl.failover.is_some() {
+        return ctx.error("ERR REPLICAOF not allowed while failing over.");
+    }
     let host = String::from_utf8_lossy(ctx.arg(1)).into_owned();
     if host.eq_ignore_ascii_case("no") && ctx.arg(2).eq_ignore_ascii_case(b"one") {
         crate::persist::replica::unfollow(ctx.srv);
@@ -310,6 +331,46 @@ fn replicaof(ctx: &mut Ctx<'_>) {
     // This server's own replicas had another history: they resync.
     crate::persist::repl::disconnect_all(ctx.srv);
     ctx.ok()
+}
+
+/// FAILOVER [TO host port [FORCE]] [TIMEOUT ms] | ABORT: hands this
+/// master's role to a caught-up replica (see `persist::failover`).
+fn failover(ctx: &mut Ctx<'_>) {
+    use crate::persist::failover;
+    if ctx.argc() == 2 && ctx.arg(1).eq_ignore_ascii_case(b"abort") {
+        if ctx.srv.repl.failover.is_none() {
+            return ctx.error("ERR No failover in progress.");
+        }
+        failover::abort(ctx.srv, "Failover manually aborted");
+        return ctx.ok();
+    }
+    let (mut timeout, mut force, mut target) = (0i64, false, None);
+    let mut j = 1;
+    while j < ctx.argc() {
+        let opt = ctx.arg(j);
+        if opt.eq_ignore_ascii_case(b"timeout") && j + 1 < ctx.argc() && timeout == 0 {
+            let Some(t) = ctx.int_arg(j + 1) else { return };
+            if t <= 0 {
+                return ctx.error("ERR FAILOVER timeout must be greater than 0");
+            }
+            timeout = t;
+            j += 2;
+        } else if opt.eq_ignore_ascii_case(b"to") && j + 2 < ctx.argc() && target.is_none() {
+            let Some(port) = ctx.int_arg(j + 2) else { return };
+            let host = String::from_utf8_lossy(ctx.arg(j + 1)).into_owned();
+            target = Some((host, u16::try_from(port).unwrap_or(0)));
+            j += 3;
+        } else if opt.eq_ignore_ascii_case(b"force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            return ctx.error(super::SYNTAX);
+        }
+    }
+    match failover::start(ctx.srv, target, timeout, force) {
+        Ok(()) => ctx.ok(),
+        Err(e) => ctx.error(e),
+    }
 }
 
 /// PSYNC replid offset: a partial resync from the backlog if the replica

@@ -26,6 +26,7 @@ pub mod aof_rewrite;
 pub mod backlog;
 pub mod childinfo;
 pub mod convert;
+pub mod failover;
 pub mod manifest;
 pub mod propagate;
 pub mod rdb_repl;

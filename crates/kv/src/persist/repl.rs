@@ -145,6 +145,8 @@ pub struct Replication {
     /// by [`refresh_settings`]: writes are refused unless that many
     /// replicas acknowledged within that lag (0 for either: no check).
     pub min_replicas: (usize, i64),
+    /// A `FAILOVER` under way (see [`super::failover`]).
+    pub failover: Option<super::failover::Failover>,
     /// `replica-serve-stale-data no`: a replica whose link is down refuses
     /// all but a few commands (`-MASTERDOWN`).
     pub refuse_stale: bool,
@@ -249,6 +251,27 @@ impl Replication {
 }
 
 impl Replication {
+    /// Replicas attached, online or waiting for their snapshot.
+    pub fn replica_count(&self) -> usize {
+        self.replicas.len()
+    }
+
+    /// Whether a replica has this address (its IP and the port it
+    /// listens on): `Some(online)`, or `None`.
+    pub fn find_replica(&self, srv: &Server, host: &str, port: u16) -> Option<bool> {
+        self.replicas.iter().find_map(|r| {
+            let c = srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id)?;
+            let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+            (ip == host && r.listening_port == port).then_some(r.state == State::Online)
+        })
+    }
+
+    /// The online replicas (ip, listening port) whose acknowledged offset
+    /// is exactly `offset`.
+    pub fn acked_at(&self, srv: &Server, offset: u64) -> Vec<(String, u16)> {
+        self.role_entries(srv).into_iter().filter(|e| e.2 == offset).map(|(ip, port, _)| (ip, port)).collect()
+    }
+
     /// ROLE's list of online replicas: (ip, listening port, ack offset).
     pub fn role_entries(&self, srv: &Server) -> Vec<(String, u16, u64)> {
         self.replicas
@@ -502,8 +525,9 @@ pub fn cron(srv: &mut Server) {
         .unwrap_or(10)
         .max(1)
         * 1000;
-    // A replica passes on its master's PINGs instead.
-    if !srv.repl.proxying && srv.now_ms - srv.repl.last_ping_ms >= period_ms {
+    // A replica passes on its master's PINGs instead; a failover waits
+    // for the offsets to match, which a PING would move.
+    if !srv.repl.proxying && srv.repl.failover.is_none() && srv.now_ms - srv.repl.last_ping_ms >= period_ms {
         srv.repl.last_ping_ms = srv.now_ms;
         // No SELECT for a PING: it reads no database.
         srv.repl.stream.buf.extend_from_slice(b"*1\r\n$4\r\nPING\r\n");

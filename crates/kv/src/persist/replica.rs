@@ -243,6 +243,15 @@ pub fn cron(srv: &mut Server, adopt: &mut Adopt<'_>) {
         LinkState::Connect if srv.master.as_ref().is_some_and(|m| now >= m.retry_at_ms) => start_sync(srv),
         LinkState::Syncing => {
             let got = srv.master.as_ref().and_then(|m| m.rx.as_ref()).map(|rx| rx.try_recv());
+            if super::failover::in_progress(srv) {
+                match &got {
+                    Some(Ok(Ok(_))) => super::failover::finished(srv),
+                    Some(Ok(Err(_)) | Err(mpsc::TryRecvError::Disconnected)) => {
+                        return super::failover::abort(srv, "Failover target rejected psync request");
+                    }
+                    _ => {}
+                }
+            }
             match got {
                 Some(Ok(Ok(synced))) => finish_sync(srv, synced, adopt),
                 Some(Ok(Err(e))) => sync_failed(srv, &e),
@@ -352,8 +361,9 @@ fn start_sync(srv: &mut Server) {
     let listening_port = srv.config.port;
     let rdb = srv.config.dir.join(format!("temp-{}-repl.rdb", std::process::id()));
     let resume = m.resume_db.map(|_| (srv.replid.clone(), m.offset));
+    let failover = super::failover::in_progress(srv);
     let spawned = std::thread::Builder::new().name("repl-sync".into()).spawn(move || {
-        let link = Link { host: &host, port, auth: &auth, listening_port, resume };
+        let link = Link { host: &host, port, auth: &auth, listening_port, resume, failover };
         let result = sync_with_master(&link, &rdb, Duration::from_secs(timeout.max(1)));
         let _ = tx.send(result.map_err(|e| e.to_string()));
     });
@@ -503,6 +513,9 @@ struct Link<'a> {
     /// The history to continue, (master's replid, offset processed), if
     /// the last link ended cleanly enough to try.
     resume: Option<(String, u64)>,
+    /// This server is handing its master role to this replica: the PSYNC
+    /// says `FAILOVER` (see `super::failover`).
+    failover: bool,
 }
 
 /// The sync thread's work: handshake, PSYNC, and the snapshot into `rdb`
@@ -549,9 +562,10 @@ fn sync_with_master(link: &Link<'_>, rdb: &std::path::Path, timeout: Duration) -
     // Errors here are not fatal (an old master may not know them).
     let _ = ask(&["REPLCONF", "listening-port", &listening_port.to_string()])?;
     let _ = ask(&["REPLCONF", "capa", "psync2"])?;
-    let reply = match &link.resume {
-        Some((replid, offset)) => ask(&["PSYNC", replid, &(offset + 1).to_string()])?,
-        None => ask(&["PSYNC", "?", "-1"])?,
+    let reply = match (&link.resume, link.failover) {
+        (Some((replid, offset)), true) => ask(&["PSYNC", replid, &(offset + 1).to_string(), "FAILOVER"])?,
+        (Some((replid, offset)), false) => ask(&["PSYNC", replid, &(offset + 1).to_string()])?,
+        (None, _) => ask(&["PSYNC", "?", "-1"])?,
     };
     let mut words = reply.split(' ');
     match (words.next(), &link.resume) {

@@ -760,6 +760,7 @@ fn cron(lp: &mut Loop, shared: &Shared) {
     crate::persist::replica::cron(srv, &mut |srv, stream, rest| {
         listen::adopt_master(lp, shared, srv, stream, rest)
     });
+    crate::persist::failover::cron(srv);
     if crate::persist::replica::load_due(srv) {
         // The master's snapshot is loaded by `Prepared::run`, outside the
         // loop's callbacks, so that clients are served meanwhile.

@@ -98,7 +98,7 @@ pub(super) fn replication(srv: &Server, out: &mut String) {
     if min_write > 0 && max_lag > 0 {
         field!(out, "min_slaves_good_slaves:{}", srv.repl.good_replicas(srv.now_ms, max_lag));
     }
-    field!(out, "master_failover_state:no-failover");
+    field!(out, "master_failover_state:{}", crate::persist::failover::state_name(srv));
     field!(out, "master_replid:{}", srv.replid);
     match &srv.repl.replid2 {
         Some((id2, upto)) => {

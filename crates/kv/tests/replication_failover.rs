@@ -1,0 +1,96 @@
+//! FAILOVER: a master hands its role to a caught-up replica without
+//! losing a write, and the old master follows the new one.
+
+mod common;
+
+use common::{conn, q, start, start_with, wait_until};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+
+fn field(c: &mut redis::Connection, section: &str, name: &str) -> String {
+    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
+    let prefix = format!("{name}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .to_string()
+}
+
+fn err(c: &mut redis::Connection, args: &[&str]) -> String {
+    redis::cmd(args[0]).arg(&args[1..]).query::<String>(c).unwrap_err().to_string()
+}
+
+#[test]
+fn failover_to_a_replica_swaps_the_roles_without_a_full_resync() {
+    let master = start();
+    let mut m = conn(&master);
+    let port = master.addr().port();
+    let replica = start_with(|cfg| {
+        cfg.inert.insert("replicaof", format!("127.0.0.1 {port}"));
+    });
+    let mut r = conn(&replica);
+    wait_until("the link is up", || field(&mut r, "replication", "master_link_status") == "up");
+    let _: () = q(&mut m, &["SELECT", "4"]);
+    let _: () = q(&mut m, &["SET", "before", "1"]);
+    let rport = replica.addr().port().to_string();
+    let _: () = q(&mut m, &["FAILOVER", "TO", "127.0.0.1", &rport, "TIMEOUT", "10000"]);
+    wait_until("the roles swap", || {
+        field(&mut m, "replication", "master_failover_state") == "no-failover"
+            && field(&mut m, "replication", "role") == "slave"
+            && field(&mut r, "replication", "role") == "master"
+    });
+    wait_until("the old master follows", || field(&mut m, "replication", "master_link_status") == "up");
+    assert_eq!(field(&mut r, "stats", "sync_partial_ok"), "1", "the old master continued");
+    assert_eq!(field(&mut r, "stats", "sync_full"), "0");
+    // The new master's writes reach the old one, in the same database.
+    let _: () = q(&mut r, &["SELECT", "4"]);
+    assert_eq!(q::<String>(&mut r, &["GET", "before"]), "1");
+    let _: () = q(&mut r, &["SET", "after", "2"]);
+    wait_until("the write arrives", || q::<Option<String>>(&mut m, &["GET", "after"]).is_some());
+    let e = err(&mut m, &["SET", "x", "1"]);
+    assert!(e.contains("read only replica"), "{e}");
+}
+
+#[test]
+fn failover_checks_its_arguments_pauses_writes_and_can_be_aborted() {
+    let master = start();
+    let mut m = conn(&master);
+    assert!(err(&mut m, &["FAILOVER"]).contains("FAILOVER requires connected replicas"));
+    assert!(err(&mut m, &["FAILOVER", "ABORT"]).contains("No failover in progress"));
+    assert!(err(&mut m, &["FAILOVER", "TIMEOUT", "0"]).contains("timeout must be greater than 0"));
+    assert!(err(&mut m, &["FAILOVER", "BOGUS"]).contains("syntax error"));
+    // A replica that never acknowledges anything: it never catches up.
+    let sock = TcpStream::connect(master.addr()).unwrap();
+    sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+    let mut w = sock.try_clone().unwrap();
+    let mut rd = BufReader::new(sock);
+    w.write_all(&common::req(&["REPLCONF", "listening-port", "1"])).unwrap();
+    let mut line = String::new();
+    rd.read_line(&mut line).unwrap();
+    w.write_all(&common::req(&["PSYNC", "?", "-1"])).unwrap();
+    wait_until("the replica is online", || {
+        let text: String = redis::cmd("INFO").arg("replication").query(&mut m).unwrap();
+        text.contains("state=online")
+    });
+    let _: () = q(&mut m, &["SET", "k", "1"]);
+    assert!(err(&mut m, &["FAILOVER", "TO", "127.0.0.1", "2"]).contains("is not a replica"));
+    assert!(err(&mut m, &["FAILOVER", "TO", "127.0.0.1", "1", "FORCE"]).contains("requires both a timeout"));
+    let _: () = q(&mut m, &["FAILOVER", "TO", "127.0.0.1", "1"]);
+    assert_eq!(field(&mut m, "replication", "master_failover_state"), "waiting-for-sync");
+    assert!(err(&mut m, &["FAILOVER"]).contains("already in progress"));
+    assert!(err(&mut m, &["REPLICAOF", "127.0.0.1", "1"]).contains("not allowed while failing over"));
+    // Writes wait meanwhile; reads do not.
+    let mut writer = conn(&master);
+    let handle = std::thread::spawn(move || q::<String>(&mut writer, &["SET", "k", "2"]));
+    assert_eq!(q::<String>(&mut m, &["GET", "k"]), "1");
+    let _: () = q(&mut m, &["FAILOVER", "ABORT"]);
+    assert_eq!(handle.join().unwrap(), "OK", "the write ran once the failover was aborted");
+    assert_eq!(field(&mut m, "replication", "master_failover_state"), "no-failover");
+    assert_eq!(field(&mut m, "replication", "role"), "master");
+    // A timeout without FORCE gives up by itself.
+    let _: () = q(&mut m, &["FAILOVER", "TIMEOUT", "50"]);
+    wait_until("the failover times out", || {
+        field(&mut m, "replication", "master_failover_state") == "no-failover"
+    });
+    let _: () = q(&mut m, &["SET", "k", "3"]);
+}
