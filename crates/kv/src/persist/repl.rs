@@ -64,7 +64,12 @@
 //!
 //! The replicas' output buffers and the backlog are left out of
 //! `maxmemory` (see [`buffers_memory`]). Being a replica is
-//! [`super::replica`]. Not done: diskless sync.
+//! [`super::replica`]; handing the master role over is
+//! [`super::failover`]. Not done: diskless sync (the snapshot always goes
+//! through a file), and Redis 7's shared replication buffer (each
+//! replica's output buffer holds its own copy of the stream, and the
+//! backlog never grows past its size to keep what a slow replica has not
+//! read).
 
 use super::backlog::Backlog;
 use super::stream::CommandStream;
