@@ -123,6 +123,32 @@ pub enum Value {
 }
 
 impl Value {
+    /// `DEBUG HTSTATS-KEY`'s report on the value's hash table, `None` for
+    /// an encoding without one (strings, lists, the compact encodings).
+    pub fn ht_stats(&self) -> Option<String> {
+        match self {
+            Value::Hash(h) => h.ht_stats(),
+            Value::Set(s) => s.ht_stats(),
+            Value::ZSet(z) => z.ht_stats(),
+            Value::Str(_) | Value::List(_) => None,
+        }
+    }
+
+    /// One incremental rehash step of the value's hash table, if it has one
+    /// and it is resizing. Redis's `dict` takes a step on every lookup and
+    /// random pick, not only on writes, so a table that a write began to
+    /// resize finishes under reads alone (SISMEMBER, SRANDMEMBER, HGET,
+    /// ZSCORE ...) and frees its old bucket array; the command path calls
+    /// this on each read of a hash, set or sorted set.
+    pub fn rehash_step(&mut self) {
+        match self {
+            Value::Hash(h) => h.rehash_step(),
+            Value::Set(s) => s.rehash_step(),
+            Value::ZSet(z) => z.rehash_step(),
+            Value::Str(_) | Value::List(_) => {}
+        }
+    }
+
     /// The name TYPE replies with.
     pub fn type_name(&self) -> &'static str {
         match self {

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 mod iter;
 mod sample;
+mod stats;
 #[cfg(test)]
 mod tests;
 

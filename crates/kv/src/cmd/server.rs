@@ -102,6 +102,10 @@ const DEBUG_HELP: &[&str] = &[
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
+    "HTSTATS <dbid> [full]",
+    "    Return hash table statistics of the specified Redis database.",
+    "HTSTATS-KEY <key> [full]",
+    "    Like HTSTATS but for the hash table stored at <key>'s value.",
     "LOADAOF",
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "LOG <message>",
@@ -193,6 +197,8 @@ fn debug(ctx: &mut Ctx<'_>) {
             }
         }
         (b"digest", 2) => super::digest::digest(ctx),
+        (b"htstats", 3 | 4) => super::htstats::htstats(ctx),
+        (b"htstats-key", 3 | 4) => super::htstats::htstats_key(ctx),
         (b"digest-value", _) => super::digest::digest_value(ctx),
         // DEBUG is no container in Redis: whatever its handler does not
         // take gets addReplySubcommandSyntaxError, a known subcommand
