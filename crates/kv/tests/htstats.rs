@@ -147,3 +147,71 @@ fn hash_resize_finishes_under_hget() {
 fn zset_resize_finishes_under_zscore() {
     resize_finishes_under(&["ZADD", "z"], "ZREM", &["ZSCORE", "z", "m:1"]);
 }
+
+/// A figure of DEBUG HTSTATS-KEY's first table, such as "max chain length".
+fn stat(c: &mut redis::Connection, key: &str, name: &str) -> usize {
+    let text: String = q(c, &["DEBUG", "HTSTATS-KEY", key]);
+    let line =
+        text.lines().find_map(|l| l.strip_prefix(&format!(" {name}: "))).unwrap_or_else(|| panic!("{text}"));
+    line.parse().unwrap()
+}
+
+/// Redis's "SRANDMEMBER with a dict containing long chain", without its
+/// fork: removing all but 30 members in SSCAN order leaves the survivors
+/// in the buckets the reversed-bit cursor visits last, which share their
+/// low bits, so once the table shrinks they share one long chain. A
+/// random pick samples a stretch of up to 15 entries; it must read the
+/// chain to its tail, or the members past the 15th are seldom returned.
+#[test]
+fn srandmember_is_fair_over_a_long_chain() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let mut sadd = vec!["SADD".to_string(), "s".into()];
+    sadd.extend((0..8000).map(|i| format!("m:{i}")));
+    let sadd: Vec<&str> = sadd.iter().map(String::as_str).collect();
+    let _: usize = q(&mut c, &sadd);
+    let settle = |c: &mut redis::Connection| {
+        for _ in 0..20_000 {
+            if !rehashing(c, "s") {
+                return;
+            }
+            let _: bool = q(c, &["SISMEMBER", "s", "m:0"]);
+        }
+        panic!("the set kept resizing");
+    };
+    settle(&mut c);
+    assert_eq!(stat(&mut c, "s", "table size"), 8192);
+    // All but 30 go in SSCAN order, in steps that let each shrink finish
+    // (8192 buckets, then 1024, then 128).
+    let mut doomed: Vec<String> = Vec::new();
+    let mut cursor = "0".to_string();
+    loop {
+        let (next, batch): (String, Vec<String>) = q(&mut c, &["SSCAN", "s", &cursor, "COUNT", "100"]);
+        doomed.extend(batch);
+        cursor = next;
+        if doomed.len() >= 7970 {
+            break;
+        }
+        assert_ne!(cursor, "0", "{}", doomed.len());
+    }
+    doomed.truncate(7970);
+    for chunk in doomed.chunks(100) {
+        let mut srem = vec!["SREM", "s"];
+        srem.extend(chunk.iter().map(String::as_str));
+        let n: usize = q(&mut c, &srem);
+        assert_eq!(n, chunk.len());
+        settle(&mut c);
+    }
+    assert_eq!(stat(&mut c, "s", "table size"), 128);
+    let longest = stat(&mut c, "s", "max chain length");
+    assert!(longest > 20, "the survivors share a chain much longer than a sample: {longest}");
+    // 30,000 picks, 1,000 expected for each member; Redis's test bounds
+    // the chi-square of SRANDMEMBER's picks the same way.
+    let mut hits = std::collections::BTreeMap::<String, u32>::new();
+    for _ in 0..10 {
+        let picks: Vec<String> = q(&mut c, &["SRANDMEMBER", "s", "-3000"]);
+        picks.into_iter().for_each(|m| *hits.entry(m).or_default() += 1);
+    }
+    assert_eq!(hits.len(), 30);
+    assert!(hits.values().all(|&h| (600..1400).contains(&h)), "{hits:?}");
+}

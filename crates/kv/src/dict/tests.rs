@@ -451,3 +451,41 @@ proptest! {
         prop_assert_eq!(all, m);
     }
 }
+
+/// A dict whose 30 entries all hang on one chain of a 64-bucket table,
+/// the shape Redis's "SRANDMEMBER with a dict containing long chain"
+/// builds: no hash needed, the random picks never look keys up.
+fn one_long_chain() -> Dict<u32, ()> {
+    let mut d: Dict<u32, ()> = Dict::new();
+    d.tables[0] = Table::with_size(64);
+    let mut head: Link<u32, ()> = None;
+    for k in 0..30 {
+        head = Some(Box::new(Node { key: k, value: (), next: head }));
+    }
+    d.tables[0].buckets[9] = head;
+    d.tables[0].used = 30;
+    d
+}
+
+#[test]
+fn random_entry_reaches_the_tail_of_a_long_chain() {
+    let d = one_long_chain();
+    let mut rng = xorshift(5);
+    let mut hits = [0u32; 30];
+    for _ in 0..30_000 {
+        hits[*d.random_entry(&mut rng).unwrap().0 as usize] += 1;
+    }
+    // Redis samples a chain to its end (reservoir sampling past the 15th
+    // entry): every entry equally likely, 1000 hits expected each.
+    assert!(hits.iter().all(|&h| (700..1300).contains(&h)), "{hits:?}");
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for _ in 0..2000 {
+        out.clear();
+        // A walk of 50 buckets from a random one may miss the chain.
+        d.sample(5, &mut rng, &mut out);
+        assert!(out.len() == 5 || out.is_empty(), "{}", out.len());
+        seen.extend(out.iter().map(|(k, _)| **k));
+    }
+    assert_eq!(seen.len(), 30);
+}
