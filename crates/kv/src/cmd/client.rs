@@ -99,7 +99,9 @@ pub fn client_memory(c: &Client) -> usize {
 /// to 16 KiB (`rbs` its size, `obl` the bytes in it) and what does not
 /// fit in a list of blocks (`oll` the blocks, `omem` their memory, which
 /// is what `client-output-buffer-limit` is checked against). Here every
-/// reply goes to one growable buffer, which is both: `rbs` is its size,
+/// reply goes to one growable buffer, which is both: `rbs` is its size
+/// (between replies, the size the cron keeps, see
+/// [`crate::server::reply_buffer`]), `rbp` the most it held lately,
 /// `obl` its bytes not yet written, and `omem` those same bytes, which
 /// are what the output-buffer limit is checked against here; `oll` is 1
 /// while they are not 0 (the one buffer holds them), else 0. So a client
@@ -179,7 +181,7 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         c.parser.partial_args_len(),
         multi_mem,
         c.out.capacity(),
-        c.out.len(),
+        c.out_peak.max(c.out.len()),
         obl,
         usize::from(obl > 0),
         obl,

@@ -38,6 +38,7 @@ pub mod oom;
 pub mod pause;
 pub mod process;
 pub mod pubsub;
+pub mod reply_buffer;
 mod spawn;
 mod start;
 pub mod stats;
@@ -108,6 +109,8 @@ pub struct Server {
     /// expiry cycle, no child reaped, no save point, no rewrite, and a
     /// stop signal waits.
     pub pause_cron: bool,
+    /// How the cron sizes the clients' reply buffers (DEBUG REPLYBUFFER).
+    pub reply_buffer: reply_buffer::Policy,
     /// A stop signal (its number) asked for a shutdown, which the next
     /// cron carries out (Redis's `shutdown_asap`); SHUTDOWN ABORT cancels
     /// it before then.
@@ -274,6 +277,7 @@ impl Server {
             load_state: None,
             active_expire_enabled: true,
             pause_cron: false,
+            reply_buffer: reply_buffer::Policy::default(),
             shutdown_asap: None,
             miss_log: None,
             tracking_new: false,
