@@ -302,13 +302,21 @@ fn next_unit(state: &mut u64) -> f64 {
     (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// An empty keyspace table: it grows only as `maxmemory` allows (see
+/// [`crate::server::evict::keyspace_may_expand`]).
+fn keyspace_dict<V>() -> Dict<Key, V> {
+    let mut d = Dict::new();
+    d.set_expand_guard(crate::server::evict::keyspace_may_expand);
+    d
+}
+
 impl Db {
     /// An empty database numbered `id`.
     pub fn new(id: usize) -> Db {
         Db {
             id,
-            keys: Dict::new(),
-            volatile: Dict::new(),
+            keys: keyspace_dict(),
+            volatile: keyspace_dict(),
             expired_log: Vec::new(),
             expired_flag: Default::default(),
             new_log: None,
@@ -508,7 +516,10 @@ impl Db {
     /// Empties the database, returning its contents so a caller can free
     /// them elsewhere (FLUSHDB ASYNC).
     pub fn take_all(&mut self) -> (Dict<Key, Entry>, Dict<Key, i64>) {
-        (std::mem::replace(&mut self.keys, Dict::new()), std::mem::replace(&mut self.volatile, Dict::new()))
+        (
+            std::mem::replace(&mut self.keys, keyspace_dict()),
+            std::mem::replace(&mut self.volatile, keyspace_dict()),
+        )
     }
 }
 

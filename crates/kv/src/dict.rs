@@ -171,11 +171,22 @@ pub struct Dict<K, V> {
     /// The next bucket of `tables[0]` to move; every lower one is empty.
     pub(crate) rehash_idx: Option<usize>,
     hasher: RandomState,
+    /// Asked before the table grows (see [`Dict::set_expand_guard`]).
+    expand_guard: Option<ExpandGuard>,
 }
+
+/// Whether a table may grow (Redis's `dictType.expandAllowed`): given the
+/// bytes the new bucket array would take and the entries per bucket now.
+pub type ExpandGuard = fn(usize, f64) -> bool;
 
 impl<K, V> Default for Dict<K, V> {
     fn default() -> Dict<K, V> {
-        Dict { tables: [Table::empty(), Table::empty()], rehash_idx: None, hasher: RandomState::new() }
+        Dict {
+            tables: [Table::empty(), Table::empty()],
+            rehash_idx: None,
+            hasher: RandomState::new(),
+            expand_guard: None,
+        }
     }
 }
 
@@ -207,6 +218,15 @@ impl<K, V> Dict<K, V> {
     /// not rehashing): `DEBUG HTSTATS`-style introspection.
     pub fn bucket_counts(&self) -> (usize, usize) {
         (self.tables[0].size(), self.tables[1].size())
+    }
+
+    /// Has the table ask `guard` before it grows on an insert, as Redis's
+    /// keyspace asks whether the new bucket array would take memory past
+    /// `maxmemory`. While the guard says no, entries go in the table as it
+    /// is and its chains get longer. A resize asked for explicitly
+    /// ([`Dict::reserve`]) does not ask. Clones keep the guard.
+    pub fn set_expand_guard(&mut self, guard: ExpandGuard) {
+        self.expand_guard = Some(guard);
     }
 
     /// Removes every entry and frees both tables.
@@ -298,6 +318,13 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         if t.size() == 0 {
             self.resize(INITIAL_SIZE);
         } else if t.used >= t.size() {
+            if let Some(guard) = self.expand_guard {
+                let buckets = (t.used + 1).checked_next_power_of_two().unwrap_or(usize::MAX);
+                let bytes = buckets.saturating_mul(std::mem::size_of::<Link<K, V>>());
+                if !guard(bytes, t.used as f64 / t.size() as f64) {
+                    return;
+                }
+            }
             self.resize(t.used + 1);
         }
     }
@@ -529,6 +556,7 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Dict<K, V> {
 impl<K: Hash + Eq + Clone, V: Clone> Clone for Dict<K, V> {
     fn clone(&self) -> Dict<K, V> {
         let mut d = Dict::with_capacity(self.len());
+        d.expand_guard = self.expand_guard;
         for (k, v) in self.iter() {
             d.insert_unique(k.clone(), v.clone());
         }

@@ -489,3 +489,29 @@ fn random_entry_reaches_the_tail_of_a_long_chain() {
     }
     assert_eq!(seen.len(), 30);
 }
+
+#[test]
+fn expand_guard_holds_growth_back_until_it_allows() {
+    fn never(_: usize, _: f64) -> bool {
+        false
+    }
+    fn past_load_2(bytes: usize, load: f64) -> bool {
+        assert!(bytes > 0);
+        load >= 2.0
+    }
+    let mut d: Dict<u32, ()> = Dict::new();
+    d.set_expand_guard(never);
+    for i in 0..100 {
+        d.insert(i, ());
+    }
+    // The first table is always made; it never grows after that.
+    assert_eq!((d.bucket_counts(), d.len()), ((4, 0), 100));
+    assert!((0..100).all(|i| d.contains_key(&i)));
+    let mut d: Dict<u32, ()> = Dict::new();
+    d.set_expand_guard(past_load_2);
+    for i in 0..9 {
+        d.insert(i, ());
+    }
+    assert_eq!(d.bucket_counts(), (4, 16), "grows once 8 entries share 4 buckets");
+    assert!(d.clone().expand_guard.is_some(), "clones keep the guard");
+}

@@ -741,6 +741,7 @@ fn cron(lp: &mut Loop, shared: &Shared) {
         db.volatile.rehash_for(std::time::Duration::from_micros(100));
     }
     srv.drain_expired(None);
+    evict::sync_expand_limit(srv);
     clients_cron::run(srv);
     srv.migrate_sockets.close_idle();
     crate::persist::replica::cron(srv, &mut |srv, stream, rest| {
