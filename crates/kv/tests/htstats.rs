@@ -215,3 +215,34 @@ fn srandmember_is_fair_over_a_long_chain() {
     assert_eq!(hits.len(), 30);
     assert!(hits.values().all(|&h| (600..1400).contains(&h)), "{hits:?}");
 }
+
+/// Redis's "Don't rehash if redis has child process": while a BGSAVE child
+/// shares the parent's pages copy-on-write, a full keyspace table does not
+/// double (the new array and the moved entries would be copied pages);
+/// once the child is gone it does.
+#[test]
+fn keyspace_does_not_grow_while_a_child_runs() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["CONFIG", "SET", "save", ""]);
+    let _: () = q(&mut c, &["DEBUG", "POPULATE", "4096", "", "1"]);
+    let stats = |c: &mut redis::Connection| -> String { q(c, &["DEBUG", "HTSTATS", "0"]) };
+    wait_until("the keyspace to finish growing", || !stats(&mut c).contains("rehashing target"));
+    assert!(stats(&mut c).contains(" table size: 4096\n number of elements: 4096\n"));
+    // 4096 keys at 300 µs each: the child runs for over a second.
+    let _: () = q(&mut c, &["CONFIG", "SET", "rdb-key-save-delay", "300"]);
+    let _: String = q(&mut c, &["BGSAVE"]);
+    let _: () = q(&mut c, &["MSET", "k1", "v1", "k2", "v2"]);
+    let info: String = q(&mut c, &["INFO", "persistence"]);
+    assert!(info.contains("rdb_bgsave_in_progress:1"), "the child is still saving: {info}");
+    let text = stats(&mut c);
+    assert!(!text.contains("table size: 8192"), "{text}");
+    wait_until("the child to finish", || {
+        let info: String = q(&mut c, &["INFO", "persistence"]);
+        info.contains("rdb_bgsave_in_progress:0")
+    });
+    // The cron that reaped the child let tables resize again.
+    let _: () = q(&mut c, &["SET", "k3", "v3"]);
+    let text = stats(&mut c);
+    assert!(text.contains("table size: 8192"), "{text}");
+}

@@ -515,3 +515,40 @@ fn expand_guard_holds_growth_back_until_it_allows() {
     assert_eq!(d.bucket_counts(), (4, 16), "grows once 8 entries share 4 buckets");
     assert!(d.clone().expand_guard.is_some(), "clones keep the guard");
 }
+
+#[test]
+fn avoided_resizes_wait_unless_forced() {
+    // Each test runs on a thread of its own: the policy is per thread.
+    let mut d: Dict<u32, ()> = Dict::new();
+    for i in 0..64 {
+        d.insert(i, ());
+    }
+    finish_rehash(&mut d);
+    assert_eq!(d.bucket_counts(), (64, 0));
+    set_resize_avoided(true);
+    for i in 64..64 * 6 {
+        d.insert(i, ());
+    }
+    assert_eq!(d.bucket_counts(), (64, 0), "no growth up to 5 entries a bucket");
+    d.insert(10_000, ());
+    assert_eq!(d.bucket_counts(), (64, 512), "past 6 a bucket it grows anyway");
+    // A 1:8 rehash is forced through; a shrink does not start.
+    finish_rehash(&mut d);
+    d.retain(|k, _| *k < 10);
+    assert_eq!(d.bucket_counts(), (512, 0));
+    // A 1:2 rehash begun before waits, moving nothing.
+    set_resize_avoided(false);
+    let mut e: Dict<u32, ()> = Dict::new();
+    for i in 0..65 {
+        e.insert(i, ());
+    }
+    assert_eq!(e.bucket_counts(), (64, 128));
+    set_resize_avoided(true);
+    let left = e.tables[0].used;
+    assert!(e.rehash_steps(100));
+    assert_eq!(e.rehash_for(std::time::Duration::from_millis(1)), 0);
+    assert_eq!(e.tables[0].used, left);
+    set_resize_avoided(false);
+    finish_rehash(&mut e);
+    assert_eq!(e.bucket_counts(), (128, 0));
+}

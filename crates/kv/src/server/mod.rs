@@ -573,6 +573,7 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     // The AOF is written (and with appendfsync always, synced) before any
     // reply of this iteration goes out.
     crate::persist::before_sleep(srv);
+    crate::dict::set_resize_avoided(srv.has_active_child());
     if srv.pending_writes.len() > 1 && srv.io_threads.is_some() {
         write_with_threads(lp, srv);
     }
@@ -748,6 +749,7 @@ fn cron(lp: &mut Loop, shared: &Shared) {
         listen::adopt_master(lp, shared, srv, stream, rest)
     });
     crate::persist::cron(srv);
+    crate::dict::set_resize_avoided(srv.has_active_child());
     srv.ops.sample(srv.now_ms, &srv.stats);
 }
 
