@@ -159,7 +159,9 @@ harness_copy() {
 # One result line: tests passed, failed, skipped, and how the unit ended.
 report() {
   local unit="$1" server="$2" log="$3" status="$4" plain passed failed skipped ended
-  plain="$(sed 's/\x1b\[[0-9;]*m//g' "$log")"
+  # NUL bytes too (a server's log can hold some): bash drops them with a
+  # warning.
+  plain="$(sed 's/\x1b\[[0-9;]*m//g' "$log" | tr -d '\000')"
   passed="$(grep -c '^\[ok\]' <<<"$plain" || true)"
   failed="$(grep -c '^\[err\]' <<<"$plain" || true)"
   skipped="$(grep -c '^\[ignore\]\|^\[skip\]' <<<"$plain" || true)"
