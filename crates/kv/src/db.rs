@@ -123,6 +123,32 @@ pub enum Value {
 }
 
 impl Value {
+    /// `DEBUG HTSTATS-KEY`'s report on the value's hash table, `None` for
+    /// an encoding without one (strings, lists, the compact encodings).
+    pub fn ht_stats(&self) -> Option<String> {
+        match self {
+            Value::Hash(h) => h.ht_stats(),
+            Value::Set(s) => s.ht_stats(),
+            Value::ZSet(z) => z.ht_stats(),
+            Value::Str(_) | Value::List(_) => None,
+        }
+    }
+
+    /// One incremental rehash step of the value's hash table, if it has one
+    /// and it is resizing. Redis's `dict` takes a step on every lookup and
+    /// random pick, not only on writes, so a table that a write began to
+    /// resize finishes under reads alone (SISMEMBER, SRANDMEMBER, HGET,
+    /// ZSCORE ...) and frees its old bucket array; the command path calls
+    /// this on each read of a hash, set or sorted set.
+    pub fn rehash_step(&mut self) {
+        match self {
+            Value::Hash(h) => h.rehash_step(),
+            Value::Set(s) => s.rehash_step(),
+            Value::ZSet(z) => z.rehash_step(),
+            Value::Str(_) | Value::List(_) => {}
+        }
+    }
+
     /// The name TYPE replies with.
     pub fn type_name(&self) -> &'static str {
         match self {
@@ -283,13 +309,21 @@ fn next_unit(state: &mut u64) -> f64 {
     (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
 }
 
+/// An empty keyspace table: it grows only as `maxmemory` allows (see
+/// [`crate::server::evict::keyspace_may_expand`]).
+fn keyspace_dict<V>() -> Dict<Key, V> {
+    let mut d = Dict::new();
+    d.set_expand_guard(crate::server::evict::keyspace_may_expand);
+    d
+}
+
 impl Db {
     /// An empty database numbered `id`.
     pub fn new(id: usize) -> Db {
         Db {
             id,
-            keys: Dict::new(),
-            volatile: Dict::new(),
+            keys: keyspace_dict(),
+            volatile: keyspace_dict(),
             expired_log: Vec::new(),
             expired_flag: Default::default(),
             new_log: None,
@@ -494,7 +528,10 @@ impl Db {
     /// Empties the database, returning its contents so a caller can free
     /// them elsewhere (FLUSHDB ASYNC).
     pub fn take_all(&mut self) -> (Dict<Key, Entry>, Dict<Key, i64>) {
-        (std::mem::replace(&mut self.keys, Dict::new()), std::mem::replace(&mut self.volatile, Dict::new()))
+        (
+            std::mem::replace(&mut self.keys, keyspace_dict()),
+            std::mem::replace(&mut self.volatile, keyspace_dict()),
+        )
     }
 }
 

@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 mod iter;
 mod sample;
+mod stats;
 #[cfg(test)]
 mod tests;
 
@@ -41,6 +42,32 @@ const INITIAL_SIZE: usize = 4;
 const MIN_FILL: usize = 8;
 /// Empty buckets one rehash step may skip per bucket it was asked to move.
 const EMPTY_VISITS_PER_STEP: usize = 10;
+/// While resizing is avoided, a table still grows past this many entries
+/// per bucket, and a rehash still moves when the tables' sizes differ by
+/// this factor (Redis's `dict_force_resize_ratio`).
+const FORCE_RESIZE_RATIO: usize = 5;
+
+thread_local! {
+    /// Whether this thread's dicts avoid resizing (see [`set_resize_avoided`]).
+    static RESIZE_AVOIDED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Has this thread's dicts avoid resizing, or resize freely again (Redis's
+/// `updateDictResizePolicy`, DICT_RESIZE_AVOID while a fork child runs).
+/// A forked child shares the parent's memory copy-on-write, so every page
+/// the parent writes is copied: a bucket array allocated and filled, or
+/// rehashed into, while a snapshot is being written would be paid twice.
+/// While avoided, a table grows only past 5 entries per bucket, never
+/// shrinks, and a rehash under way moves only if the two tables' sizes
+/// differ by 5 times or more. Per thread: the server's data lives on its
+/// loop thread.
+pub fn set_resize_avoided(avoided: bool) {
+    RESIZE_AVOIDED.with(|c| c.set(avoided));
+}
+
+fn resize_avoided() -> bool {
+    RESIZE_AVOIDED.with(std::cell::Cell::get)
+}
 
 pub(crate) type Link<K, V> = Option<Box<Node<K, V>>>;
 
@@ -170,11 +197,22 @@ pub struct Dict<K, V> {
     /// The next bucket of `tables[0]` to move; every lower one is empty.
     pub(crate) rehash_idx: Option<usize>,
     hasher: RandomState,
+    /// Asked before the table grows (see [`Dict::set_expand_guard`]).
+    expand_guard: Option<ExpandGuard>,
 }
+
+/// Whether a table may grow (Redis's `dictType.expandAllowed`): given the
+/// bytes the new bucket array would take and the entries per bucket now.
+pub type ExpandGuard = fn(usize, f64) -> bool;
 
 impl<K, V> Default for Dict<K, V> {
     fn default() -> Dict<K, V> {
-        Dict { tables: [Table::empty(), Table::empty()], rehash_idx: None, hasher: RandomState::new() }
+        Dict {
+            tables: [Table::empty(), Table::empty()],
+            rehash_idx: None,
+            hasher: RandomState::new(),
+            expand_guard: None,
+        }
     }
 }
 
@@ -206,6 +244,15 @@ impl<K, V> Dict<K, V> {
     /// not rehashing): `DEBUG HTSTATS`-style introspection.
     pub fn bucket_counts(&self) -> (usize, usize) {
         (self.tables[0].size(), self.tables[1].size())
+    }
+
+    /// Has the table ask `guard` before it grows on an insert, as Redis's
+    /// keyspace asks whether the new bucket array would take memory past
+    /// `maxmemory`. While the guard says no, entries go in the table as it
+    /// is and its chains get longer. A resize asked for explicitly
+    /// ([`Dict::reserve`]) does not ask. Clones keep the guard.
+    pub fn set_expand_guard(&mut self, guard: ExpandGuard) {
+        self.expand_guard = Some(guard);
     }
 
     /// Removes every entry and frees both tables.
@@ -297,6 +344,16 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         if t.size() == 0 {
             self.resize(INITIAL_SIZE);
         } else if t.used >= t.size() {
+            if t.used / t.size() <= FORCE_RESIZE_RATIO && resize_avoided() {
+                return;
+            }
+            if let Some(guard) = self.expand_guard {
+                let buckets = (t.used + 1).checked_next_power_of_two().unwrap_or(usize::MAX);
+                let bytes = buckets.saturating_mul(std::mem::size_of::<Link<K, V>>());
+                if !guard(bytes, t.used as f64 / t.size() as f64) {
+                    return;
+                }
+            }
             self.resize(t.used + 1);
         }
     }
@@ -307,7 +364,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
             return;
         }
         let t = &self.tables[0];
-        if t.size() > INITIAL_SIZE && t.used * MIN_FILL <= t.size() {
+        if t.size() > INITIAL_SIZE && t.used * MIN_FILL <= t.size() && !resize_avoided() {
             self.resize(t.used);
         }
     }
@@ -319,6 +376,9 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         let Some(mut idx) = self.rehash_idx else {
             return false;
         };
+        if self.rehash_held() {
+            return true;
+        }
         let mut empty_visits = n.saturating_mul(EMPTY_VISITS_PER_STEP);
         let [old, new] = &mut self.tables;
         for _ in 0..n {
@@ -359,7 +419,7 @@ impl<K: Hash + Eq, V> Dict<K, V> {
     pub fn rehash_for(&mut self, budget: Duration) -> usize {
         let start = Instant::now();
         let mut steps = 0;
-        while self.is_rehashing() {
+        while self.is_rehashing() && !self.rehash_held() {
             self.rehash_steps(100);
             steps += 100;
             if start.elapsed() >= budget {
@@ -367,6 +427,13 @@ impl<K: Hash + Eq, V> Dict<K, V> {
             }
         }
         steps
+    }
+
+    /// Whether a rehash under way waits while resizing is avoided (see
+    /// [`set_resize_avoided`]): unless the tables' sizes differ 5-fold.
+    fn rehash_held(&self) -> bool {
+        let (s0, s1) = (self.tables[0].size(), self.tables[1].size());
+        s0.max(s1) / s0.min(s1).max(1) < FORCE_RESIZE_RATIO && resize_avoided()
     }
 
     #[inline]
@@ -528,6 +595,7 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Dict<K, V> {
 impl<K: Hash + Eq + Clone, V: Clone> Clone for Dict<K, V> {
     fn clone(&self) -> Dict<K, V> {
         let mut d = Dict::with_capacity(self.len());
+        d.expand_guard = self.expand_guard;
         for (k, v) in self.iter() {
             d.insert_unique(k.clone(), v.clone());
         }

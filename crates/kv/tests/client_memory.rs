@@ -257,3 +257,18 @@ fn oll_and_omem_show_a_pending_reply() {
         assert_eq!((field(&line, "oll"), field(&line, "obl")), (0, 0), "{}: {line}", side.name);
     }
 }
+
+/// The client running CLIENT INFO or CLIENT LIST holds that command's
+/// arguments, and Redis counts them in its `argv-mem` (and `tot-mem`),
+/// as Redis's client-eviction tests rely on when they set
+/// `maxmemory-clients` from a measured `tot-mem`.
+#[test]
+fn argv_mem_counts_the_running_command_as_in_redis() {
+    for mut side in Side::both() {
+        let info: String = q(&mut side.ctl, &["CLIENT", "INFO"]);
+        assert_eq!(field(info.trim(), "argv-mem"), 10, "{}: CLIENT and INFO", side.name);
+        let _: () = q(&mut side.ctl, &["CLIENT", "SETNAME", "ctl"]);
+        let line = client_line(&mut side.ctl, "ctl").expect("listed");
+        assert_eq!(field(&line, "argv-mem"), 10, "{}: CLIENT and LIST", side.name);
+    }
+}

@@ -99,13 +99,20 @@ pub fn client_memory(c: &Client) -> usize {
 /// to 16 KiB (`rbs` its size, `obl` the bytes in it) and what does not
 /// fit in a list of blocks (`oll` the blocks, `omem` their memory, which
 /// is what `client-output-buffer-limit` is checked against). Here every
-/// reply goes to one growable buffer, which is both: `rbs` is its size,
+/// reply goes to one growable buffer, which is both: `rbs` is its size
+/// (between replies, the size the cron keeps, see
+/// [`crate::server::reply_buffer`]), `rbp` the most it held lately,
 /// `obl` its bytes not yet written, and `omem` those same bytes, which
 /// are what the output-buffer limit is checked against here; `oll` is 1
 /// while they are not 0 (the one buffer holds them), else 0. So a client
 /// that keeps up shows `obl=0 oll=0 omem=0`, as with Redis, and one that
 /// does not read shows the backlog in `omem`, growing towards the limit.
-pub fn client_line(srv: &Server, c: &Client) -> String {
+///
+/// `running` is the command `c` is running, when `c` is the caller: as in
+/// Redis, its arguments count in `argv-mem` and `tot-mem` (Redis's
+/// `argv_len_sum`, plus a pointer per argument), which a client between
+/// commands does not hold.
+pub fn client_line(srv: &Server, c: &Client, running: Option<&super::args::Args<'_>>) -> String {
     use std::os::fd::AsRawFd;
     let mut flags = String::new();
     // Redis 7.0's letters, in its order.
@@ -153,6 +160,8 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
     let qfree = c.query_size().saturating_sub(c.qlen);
     let obl = c.buffered_output();
     let multi_mem = multi_memory(c);
+    let (argv_len, argc) =
+        running.map_or((0, 0), |a| ((0..a.len()).map(|i| a.get(i).len()).sum::<usize>(), a.len()));
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
@@ -174,16 +183,15 @@ pub fn client_line(srv: &Server, c: &Client) -> String {
         c.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
         qbuf,
         qfree,
-        // The arguments of a command still arriving; the running command's
-        // own are not counted (Redis counts them).
-        c.parser.partial_args_len(),
+        // The arguments of a command still arriving, or of the one running.
+        c.parser.partial_args_len() + argv_len,
         multi_mem,
         c.out.capacity(),
-        c.out.len(),
+        c.out_peak.max(c.out.len()),
         obl,
         usize::from(obl > 0),
         obl,
-        client_memory(c),
+        client_memory(c) + argv_len + argc * std::mem::size_of::<usize>(),
         // Waiting for the socket to take more of the reply, as Redis's
         // writable handler shows.
         if c.wants_write { "rw" } else { "r" },
@@ -260,7 +268,7 @@ pub fn client(ctx: &mut Ctx<'_>) {
             ctx.ok()
         }
         (b"info", 2) => {
-            let mut line = client_line(ctx.srv, ctx.c);
+            let mut line = client_line(ctx.srv, ctx.c, Some(&ctx.args));
             line.push('\n');
             ctx.reply().verbatim(line.as_bytes())
         }
@@ -380,7 +388,8 @@ fn list(ctx: &mut Ctx<'_>) {
         {
             continue;
         }
-        text.push_str(&client_line(ctx.srv, c));
+        let running = (c.id == ctx.c.id).then_some(&ctx.args);
+        text.push_str(&client_line(ctx.srv, c, running));
         text.push('\n');
     }
     ctx.reply().verbatim(text.as_bytes());

@@ -64,6 +64,7 @@ pub fn config(ctx: &mut Ctx<'_>) {
             let rebind = |next: &crate::server::Config| listening.rebind(&next.bind, next.port, backlog);
             match ctx.srv.config.set_at_runtime(&pairs, rebind) {
                 Ok(()) => {
+                    crate::server::evict::sync_expand_limit(ctx.srv);
                     // Redis's `updateOOMScoreAdj`: a value the kernel
                     // refuses (lowering it needs CAP_SYS_RESOURCE) puts the
                     // old ones back.

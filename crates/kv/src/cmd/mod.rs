@@ -40,6 +40,7 @@ pub mod docs;
 pub mod getkeys;
 pub mod hash;
 pub mod hll;
+mod htstats;
 pub mod info;
 pub mod keys;
 pub mod latency;

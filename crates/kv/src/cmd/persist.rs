@@ -61,7 +61,10 @@ fn bgsave(ctx: &mut Ctx<'_>) {
              Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
         ),
         None => match snapshot::bgsave(ctx.srv) {
-            Ok(()) => ctx.reply().simple("Background saving started"),
+            Ok(()) => {
+                crate::dict::set_resize_avoided(true);
+                ctx.reply().simple("Background saving started")
+            }
             Err(_) => ctx.error("ERR"),
         },
     }
@@ -73,7 +76,10 @@ fn bgrewriteaof(ctx: &mut Ctx<'_>) {
         Some(_) => schedule_rewrite(ctx),
         None if ctx.srv.persist.in_exec => schedule_rewrite(ctx),
         None => match aof_rewrite::bgrewrite(ctx.srv) {
-            Ok(()) => ctx.reply().simple("Background append only file rewriting started"),
+            Ok(()) => {
+                crate::dict::set_resize_avoided(true);
+                ctx.reply().simple("Background append only file rewriting started")
+            }
             Err(_) => ctx.error(
                 "ERR Can't execute an AOF background rewriting. Please check the server logs for more information.",
             ),

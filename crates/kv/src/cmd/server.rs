@@ -102,6 +102,10 @@ const DEBUG_HELP: &[&str] = &[
     "ERROR <string>",
     "    Return a Redis protocol error with <string> as message. Useful for clients",
     "    unit tests to simulate Redis errors.",
+    "HTSTATS <dbid> [full]",
+    "    Return hash table statistics of the specified Redis database.",
+    "HTSTATS-KEY <key> [full]",
+    "    Like HTSTATS but for the hash table stored at <key>'s value.",
     "LOADAOF",
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "LOG <message>",
@@ -126,6 +130,12 @@ const DEBUG_HELP: &[&str] = &[
     "QUICKLIST-PACKED-THRESHOLD <size>",
     "    Sets the threshold for elements to be inserted as plain vs packed nodes",
     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
+    "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+    "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
+    "    In case NEVER is provided the last observed peak will never be reset",
+    "    In case RESET is provided the peak reset time will be restored to the default value",
+    "REPLYBUFFER RESIZING <0|1>",
+    "    Enable or disable the reply buffer resize cron job",
     "SEGFAULT",
     "    Crash the server with sigsegv.",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -193,6 +203,9 @@ fn debug(ctx: &mut Ctx<'_>) {
             }
         }
         (b"digest", 2) => super::digest::digest(ctx),
+        (b"replybuffer", 4) => debug_replybuffer(ctx),
+        (b"htstats", 3 | 4) => super::htstats::htstats(ctx),
+        (b"htstats-key", 3 | 4) => super::htstats::htstats_key(ctx),
         (b"digest-value", _) => super::digest::digest_value(ctx),
         // DEBUG is no container in Redis: whatever its handler does not
         // take gets addReplySubcommandSyntaxError, a known subcommand
@@ -204,6 +217,56 @@ fn debug(ctx: &mut Ctx<'_>) {
                 super::printable(s.as_bytes(), 128)
             ))
         }
+    }
+}
+
+/// DEBUG REPLYBUFFER PEAK-RESET-TIME never|reset|ms, or RESIZING 0|1:
+/// Redis's test hooks for the cron's reply buffer sizing (see
+/// [`crate::server::reply_buffer`]).
+fn debug_replybuffer(ctx: &mut Ctx<'_>) {
+    use crate::server::reply_buffer::DEFAULT_PEAK_RESET_MS;
+    let what = ctx.arg(2).to_ascii_lowercase();
+    match what.as_slice() {
+        b"peak-reset-time" => {
+            let v = ctx.arg(3);
+            ctx.srv.reply_buffer.peak_reset_ms = if v.eq_ignore_ascii_case(b"never") {
+                -1
+            } else if v.eq_ignore_ascii_case(b"reset") {
+                DEFAULT_PEAK_RESET_MS
+            } else {
+                let Some(ms) = ctx.int_arg(3) else { return };
+                ms
+            };
+        }
+        // Redis reads the flag with atoi: leading digits, else 0.
+        b"resizing" => ctx.srv.reply_buffer.resizing = atoi(ctx.arg(3)) != 0,
+        _ => {
+            let s = String::from_utf8_lossy(ctx.arg(1)).into_owned();
+            return ctx.error(&format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                super::printable(s.as_bytes(), 128)
+            ));
+        }
+    }
+    ctx.ok()
+}
+
+/// C's `atoi`: optional blanks and sign, then the leading digits; 0 if none.
+fn atoi(b: &[u8]) -> i64 {
+    let s = std::str::from_utf8(b).unwrap_or("").trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| n.wrapping_mul(10).wrapping_add(i64::from(d - b'0')));
+    if neg {
+        -n
+    } else {
+        n
     }
 }
 

@@ -61,11 +61,15 @@ pub(crate) fn lookup_value<'s>(srv: &'s mut Server, db: usize, key: &[u8]) -> Op
 }
 
 /// The `T` at `key` for reading: `Ok(None)` if missing, `Err(())` if the
-/// key holds another type.
+/// key holds another type. A value whose hash table is resizing takes one
+/// rehash step, as a lookup in Redis's `dict` does.
 pub(crate) fn read<'s, T: Typed>(srv: &'s mut Server, db: usize, key: &[u8]) -> Result<Option<&'s T>, ()> {
     match lookup_value(srv, db, key) {
         None => Ok(None),
-        Some(v) => T::of(v).map(Some).ok_or(()),
+        Some(v) => {
+            v.rehash_step();
+            T::of(v).map(Some).ok_or(())
+        }
     }
 }
 

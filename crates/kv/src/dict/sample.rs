@@ -73,11 +73,7 @@ impl<K, V> Dict<K, V> {
             return None;
         }
         let mut picked: [Option<(&K, &V)>; FAIR_SAMPLE] = [None; FAIR_SAMPLE];
-        let mut n = 0;
-        self.sample_with(FAIR_SAMPLE, rng, |k, v| {
-            picked[n] = Some((k, v));
-            n += 1;
-        });
+        let n = self.sample_with(FAIR_SAMPLE, rng, |slot, k, v| picked[slot] = Some((k, v)));
         if n == 0 {
             return self.random_bucket_entry(rng);
         }
@@ -128,18 +124,33 @@ impl<K, V> Dict<K, V> {
     /// at most `10 * count` steps, so it may return fewer than asked (and,
     /// after a jump, rarely an entry twice). Cheap, not uniform.
     pub fn sample<'a>(&'a self, count: usize, rng: &mut impl FnMut() -> u64, out: &mut Vec<(&'a K, &'a V)>) {
-        self.sample_with(count, rng, |k, v| out.push((k, v)));
+        let base = out.len();
+        self.sample_with(count, rng, |slot, k, v| {
+            if base + slot == out.len() {
+                out.push((k, v));
+            } else {
+                out[base + slot] = (k, v);
+            }
+        });
     }
 
+    /// The walk of [`Dict::sample`]: puts each entry it keeps in a slot
+    /// below `count` with `put(slot, ..)`, the first ones in order, and
+    /// returns how many slots it filled. A chain is always read to its end,
+    /// as Redis 7.0.15's `dictGetSomeKeys` does: once the slots are full,
+    /// the chain's further entries replace a random slot by reservoir
+    /// sampling, so an entry deep in a long chain is as likely as the
+    /// first ones (without it, the entries of a chain past the `count`th
+    /// were picked at about a fifteenth of their share).
     fn sample_with<'a>(
         &'a self,
         count: usize,
         rng: &mut impl FnMut() -> u64,
-        mut f: impl FnMut(&'a K, &'a V),
-    ) {
+        mut put: impl FnMut(usize, &'a K, &'a V),
+    ) -> usize {
         let count = count.min(self.len());
         if count == 0 {
-            return;
+            return 0;
         }
         let tables = if self.is_rehashing() { 2 } else { 1 };
         let rehash_idx = self.rehash_idx.unwrap_or(0);
@@ -176,15 +187,23 @@ impl<K, V> Dict<K, V> {
                 }
                 empty_run = 0;
                 while let Some(n) = cur {
-                    f(&n.key, &n.value);
-                    stored += 1;
-                    if stored == count {
-                        return;
+                    if stored < count {
+                        put(stored, &n.key, &n.value);
+                    } else {
+                        let r = (rng() % (stored as u64 + 1)) as usize;
+                        if r < count {
+                            put(r, &n.key, &n.value);
+                        }
                     }
+                    stored += 1;
                     cur = n.next.as_deref();
+                }
+                if stored >= count {
+                    return count;
                 }
             }
             i = (i + 1) & max_mask as usize;
         }
+        stored
     }
 }

@@ -451,3 +451,104 @@ proptest! {
         prop_assert_eq!(all, m);
     }
 }
+
+/// A dict whose 30 entries all hang on one chain of a 64-bucket table,
+/// the shape Redis's "SRANDMEMBER with a dict containing long chain"
+/// builds: no hash needed, the random picks never look keys up.
+fn one_long_chain() -> Dict<u32, ()> {
+    let mut d: Dict<u32, ()> = Dict::new();
+    d.tables[0] = Table::with_size(64);
+    let mut head: Link<u32, ()> = None;
+    for k in 0..30 {
+        head = Some(Box::new(Node { key: k, value: (), next: head }));
+    }
+    d.tables[0].buckets[9] = head;
+    d.tables[0].used = 30;
+    d
+}
+
+#[test]
+fn random_entry_reaches_the_tail_of_a_long_chain() {
+    let d = one_long_chain();
+    let mut rng = xorshift(5);
+    let mut hits = [0u32; 30];
+    for _ in 0..30_000 {
+        hits[*d.random_entry(&mut rng).unwrap().0 as usize] += 1;
+    }
+    // Redis samples a chain to its end (reservoir sampling past the 15th
+    // entry): every entry equally likely, 1000 hits expected each.
+    assert!(hits.iter().all(|&h| (700..1300).contains(&h)), "{hits:?}");
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for _ in 0..2000 {
+        out.clear();
+        // A walk of 50 buckets from a random one may miss the chain.
+        d.sample(5, &mut rng, &mut out);
+        assert!(out.len() == 5 || out.is_empty(), "{}", out.len());
+        seen.extend(out.iter().map(|(k, _)| **k));
+    }
+    assert_eq!(seen.len(), 30);
+}
+
+#[test]
+fn expand_guard_holds_growth_back_until_it_allows() {
+    fn never(_: usize, _: f64) -> bool {
+        false
+    }
+    fn past_load_2(bytes: usize, load: f64) -> bool {
+        assert!(bytes > 0);
+        load >= 2.0
+    }
+    let mut d: Dict<u32, ()> = Dict::new();
+    d.set_expand_guard(never);
+    for i in 0..100 {
+        d.insert(i, ());
+    }
+    // The first table is always made; it never grows after that.
+    assert_eq!((d.bucket_counts(), d.len()), ((4, 0), 100));
+    assert!((0..100).all(|i| d.contains_key(&i)));
+    let mut d: Dict<u32, ()> = Dict::new();
+    d.set_expand_guard(past_load_2);
+    for i in 0..9 {
+        d.insert(i, ());
+    }
+    assert_eq!(d.bucket_counts(), (4, 16), "grows once 8 entries share 4 buckets");
+    assert!(d.clone().expand_guard.is_some(), "clones keep the guard");
+}
+
+#[test]
+fn avoided_resizes_wait_unless_forced() {
+    // Each test runs on a thread of its own: the policy is per thread.
+    let mut d: Dict<u32, ()> = Dict::new();
+    for i in 0..64 {
+        d.insert(i, ());
+    }
+    finish_rehash(&mut d);
+    assert_eq!(d.bucket_counts(), (64, 0));
+    set_resize_avoided(true);
+    for i in 64..64 * 6 {
+        d.insert(i, ());
+    }
+    assert_eq!(d.bucket_counts(), (64, 0), "no growth up to 5 entries a bucket");
+    d.insert(10_000, ());
+    assert_eq!(d.bucket_counts(), (64, 512), "past 6 a bucket it grows anyway");
+    // A 1:8 rehash is forced through; a shrink does not start.
+    finish_rehash(&mut d);
+    d.retain(|k, _| *k < 10);
+    assert_eq!(d.bucket_counts(), (512, 0));
+    // A 1:2 rehash begun before waits, moving nothing.
+    set_resize_avoided(false);
+    let mut e: Dict<u32, ()> = Dict::new();
+    for i in 0..65 {
+        e.insert(i, ());
+    }
+    assert_eq!(e.bucket_counts(), (64, 128));
+    set_resize_avoided(true);
+    let left = e.tables[0].used;
+    assert!(e.rehash_steps(100));
+    assert_eq!(e.rehash_for(std::time::Duration::from_millis(1)), 0);
+    assert_eq!(e.tables[0].used, left);
+    set_resize_avoided(false);
+    finish_rehash(&mut e);
+    assert_eq!(e.bucket_counts(), (128, 0));
+}

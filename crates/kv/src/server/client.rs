@@ -33,10 +33,6 @@ const KEEP_ARGS: usize = 1024;
 /// A client idle longer than this gives its query buffer back entirely.
 const IDLE_RELEASE_MS: i64 = 2000;
 
-/// A reply buffer larger than this is released once it has been sent,
-/// rather than kept for the next reply.
-const KEEP_REPLY_CAPACITY: usize = 64 * 1024;
-
 /// One connected client.
 pub struct Client {
     /// CLIENT ID: unique, increasing.
@@ -80,6 +76,14 @@ pub struct Client {
     pub out: Vec<u8>,
     /// Bytes of `out` already written.
     pub sent: usize,
+    /// The capacity `out` keeps between replies (Redis's reply buffer
+    /// size, CLIENT LIST's `rbs`); see [`super::reply_buffer`].
+    pub out_keep: usize,
+    /// The most reply bytes `out` held at once since the peak was last
+    /// forgotten (Redis's `buf_peak`, CLIENT LIST's `rbp`).
+    pub out_peak: usize,
+    /// When the cron last forgot `out_peak` (Unix ms).
+    pub out_peak_reset_at: i64,
     /// A file streamed to the socket once `out` is written (SYNC's
     /// snapshot), sent from the page cache with `sendfile` rather than
     /// copied into `out`.
@@ -202,6 +206,9 @@ impl Client {
             parser: RequestParser::default(),
             out: Vec::new(),
             sent: 0,
+            out_keep: super::reply_buffer::CHUNK_BYTES,
+            out_peak: 0,
+            out_peak_reset_at: now_ms,
             tail: None,
             after_tail: Vec::new(),
             replica: false,
@@ -448,6 +455,7 @@ pub enum WriteOutcome {
 
 /// Writes as much of the reply as the socket takes.
 pub fn write_to_client(c: &mut Client) -> WriteOutcome {
+    super::reply_buffer::note_peak(c);
     while c.sent < c.out.len() {
         match spindle_poll::socket::send(raw(c), &c.out[c.sent..]) {
             Ok(n) => c.sent += n,
@@ -458,9 +466,7 @@ pub fn write_to_client(c: &mut Client) -> WriteOutcome {
     }
     c.out.clear();
     c.sent = 0;
-    if c.out.capacity() > KEEP_REPLY_CAPACITY {
-        c.out = Vec::new();
-    }
+    super::reply_buffer::trim_after_write(c);
     if c.tail.is_some() {
         return send_tail(c);
     }

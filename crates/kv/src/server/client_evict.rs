@@ -147,7 +147,7 @@ fn evict(lp: &mut Loop, srv: &mut Server, limit: usize) {
             break;
         };
         let Some(c) = srv.clients[slot].take() else { continue };
-        tracing::info!("Evicting client: {}", client_line(srv, &c));
+        tracing::info!("Evicting client: {}", client_line(srv, &c, None));
         srv.stats.evicted_clients += 1;
         free_client(lp, srv, slot, c);
     }

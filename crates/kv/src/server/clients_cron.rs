@@ -1,7 +1,8 @@
 //! The per-client part of the cron (Redis's `clientsCron`): each call
 //! looks at a share of the clients (at least 5), so each is seen about once
 //! a second. It shrinks query buffers the clients no longer need (see
-//! [`super::client::resize_query_buffer`]) and keeps the recent peaks of
+//! [`super::client::resize_query_buffer`]), sizes their reply buffers (see
+//! [`super::reply_buffer`]) and keeps the recent peaks of
 //! client buffer memory that INFO reports as
 //! `client_recent_max_input_buffer` and `client_recent_max_output_buffer`.
 //! And it closes the clients idle for longer than `timeout` seconds, as
@@ -69,6 +70,7 @@ pub(super) fn run(srv: &mut Server) {
             srv.kill_pending = true;
         } else {
             client::resize_query_buffer(&mut c, now);
+            super::reply_buffer::resize(&mut c, now, &srv.reply_buffer, &mut srv.stats);
             let peak = &mut srv.clients_peak;
             peak.input[slot_now] = peak.input[slot_now].max(c.query_size());
             peak.output[slot_now] = peak.output[slot_now].max(c.out.capacity());

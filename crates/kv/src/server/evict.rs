@@ -13,11 +13,50 @@
 //! `evictionPoolPopulate`). With 5 samples this comes close to true LRU at
 //! a fraction of the cost. The LFU policies sample the same way and rank
 //! keys by their decayed access counter (see [`crate::lfu`]).
+//!
+//! The keyspace's tables do not grow past the limit either
+//! ([`keyspace_may_expand`], Redis's `dictExpandAllowed`): doubling the
+//! bucket array of a large database takes megabytes at once, which would
+//! otherwise be paid for by evicting as many bytes of keys.
 
 use super::config::EvictionPolicy;
 use super::Server;
 use crate::db::Key;
+use std::cell::Cell;
 use std::time::{Duration, Instant};
+
+thread_local! {
+    /// `maxmemory` and the memory it leaves out, as last seen by the
+    /// command path or the cron, for [`keyspace_may_expand`] (which the
+    /// tables call without the server at hand). Per thread: the keyspace
+    /// lives on its server's loop thread, and a process may run several
+    /// servers (the tests do).
+    static LIMIT: Cell<(u64, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// Entries per bucket above which a keyspace table grows even past
+/// `maxmemory` (Redis's `HASHTABLE_MAX_LOAD_FACTOR`): chains that long
+/// cost more than the memory saved.
+const MAX_LOAD_FACTOR: f64 = 1.618;
+
+/// Whether a keyspace table (keys or deadlines) may grow by a bucket array
+/// of `bytes`, at `load` entries per bucket (Redis's `dictExpandAllowed`):
+/// always without `maxmemory` or once chains average above 1.618, else
+/// only if the array fits under the limit.
+pub fn keyspace_may_expand(bytes: usize, load: f64) -> bool {
+    let (limit, not_counted) = LIMIT.get();
+    if limit == 0 || load > MAX_LOAD_FACTOR {
+        return true;
+    }
+    let used = crate::alloc::used_memory().saturating_sub(not_counted);
+    used.saturating_add(bytes) as u64 <= limit
+}
+
+/// Refreshes what [`keyspace_may_expand`] compares against.
+pub fn sync_expand_limit(srv: &Server) {
+    let limit = srv.config.maxmemory;
+    LIMIT.set((limit, if limit > 0 { not_counted(srv) } else { 0 }));
+}
 
 /// Candidates kept between samplings (Redis's EVPOOL_SIZE).
 const POOL_SIZE: usize = 16;
@@ -53,6 +92,7 @@ pub fn not_counted(srv: &Server) -> usize {
 /// How long memory stays over is timed from the first pass that leaves it
 /// over to the first that does not (INFO's `*_eviction_exceeded_time`).
 pub fn perform_evictions(srv: &mut Server) -> bool {
+    sync_expand_limit(srv);
     let under = evict(srv);
     srv.stats.eviction_exceeded.update(under);
     under

@@ -38,6 +38,7 @@ pub mod oom;
 pub mod pause;
 pub mod process;
 pub mod pubsub;
+pub mod reply_buffer;
 mod spawn;
 mod start;
 pub mod stats;
@@ -108,6 +109,8 @@ pub struct Server {
     /// expiry cycle, no child reaped, no save point, no rewrite, and a
     /// stop signal waits.
     pub pause_cron: bool,
+    /// How the cron sizes the clients' reply buffers (DEBUG REPLYBUFFER).
+    pub reply_buffer: reply_buffer::Policy,
     /// A stop signal (its number) asked for a shutdown, which the next
     /// cron carries out (Redis's `shutdown_asap`); SHUTDOWN ABORT cancels
     /// it before then.
@@ -279,6 +282,7 @@ impl Server {
             load_state: None,
             active_expire_enabled: true,
             pause_cron: false,
+            reply_buffer: reply_buffer::Policy::default(),
             shutdown_asap: None,
             miss_log: None,
             tracking_new: false,
@@ -578,6 +582,7 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     // The AOF is written (and with appendfsync always, synced) before any
     // reply of this iteration goes out.
     crate::persist::before_sleep(srv);
+    crate::dict::set_resize_avoided(srv.has_active_child());
     if srv.pending_writes.len() > 1 && srv.io_threads.is_some() {
         write_with_threads(lp, srv);
     }
@@ -755,6 +760,7 @@ fn cron(lp: &mut Loop, shared: &Shared) {
         db.volatile.rehash_for(std::time::Duration::from_micros(100));
     }
     srv.drain_expired(None);
+    evict::sync_expand_limit(srv);
     clients_cron::run(srv);
     srv.migrate_sockets.close_idle();
     crate::persist::replica::cron(srv, &mut |srv, stream, rest| {
@@ -767,6 +773,7 @@ fn cron(lp: &mut Loop, shared: &Shared) {
         lp.stop();
     }
     crate::persist::cron(srv);
+    crate::dict::set_resize_avoided(srv.has_active_child());
     srv.ops.sample(srv.now_ms, &srv.stats);
 }
 

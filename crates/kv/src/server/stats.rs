@@ -30,6 +30,10 @@ pub struct Stats {
     /// Writes to a client socket (`total_writes_processed`; Redis counts
     /// each `writeToClient`).
     pub writes_processed: u64,
+    /// Reply buffers the cron made smaller (`reply_buffer_shrinks`).
+    pub reply_buffer_shrinks: u64,
+    /// Reply buffers the cron made larger (`reply_buffer_expands`).
+    pub reply_buffer_expands: u64,
     /// Reads done by the IO threads (`io_threaded_reads_processed`).
     pub io_threaded_reads: u64,
     /// Writes done by the IO threads (`io_threaded_writes_processed`).

@@ -106,6 +106,23 @@ impl SetValue {
         }
     }
 
+    /// `DEBUG HTSTATS-KEY`'s report ([`Dict::stats`]), or `None` when the
+    /// set is not in a hash table (intset, listpack).
+    pub fn ht_stats(&self) -> Option<String> {
+        match &self.enc {
+            Enc::Table(d) => Some(d.stats()),
+            _ => None,
+        }
+    }
+
+    /// One incremental rehash step of the table encoding, as each lookup
+    /// of Redis's `dict` takes (see [`crate::db::Value::rehash_step`]).
+    pub fn rehash_step(&mut self) {
+        if let Enc::Table(d) = &mut self.enc {
+            d.rehash_steps(1);
+        }
+    }
+
     /// The number of members.
     pub fn len(&self) -> usize {
         match &self.enc {

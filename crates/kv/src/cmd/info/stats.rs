@@ -62,8 +62,8 @@ pub(super) fn stats(srv: &Server, out: &mut String) {
     field!(out, "total_writes_processed:{}", s.writes_processed);
     field!(out, "io_threaded_reads_processed:{}", s.io_threaded_reads);
     field!(out, "io_threaded_writes_processed:{}", s.io_threaded_writes);
-    field!(out, "reply_buffer_shrinks:0");
-    field!(out, "reply_buffer_expands:0");
+    field!(out, "reply_buffer_shrinks:{}", s.reply_buffer_shrinks);
+    field!(out, "reply_buffer_expands:{}", s.reply_buffer_expands);
 }
 
 /// `# Replication`: a master or a replica, its replicas, and the backlog.

@@ -159,6 +159,24 @@ impl ZSetValue {
         }
     }
 
+    /// `DEBUG HTSTATS-KEY`'s report on the skiplist encoding's member
+    /// table ([`Dict::stats`]), or `None` for a listpack.
+    pub fn ht_stats(&self) -> Option<String> {
+        match &self.repr {
+            Repr::Skiplist(s) => Some(s.dict.stats()),
+            Repr::Listpack(_) => None,
+        }
+    }
+
+    /// One incremental rehash step of the skiplist encoding's member table,
+    /// as each lookup of Redis's `dict` takes (see
+    /// [`crate::db::Value::rehash_step`]).
+    pub fn rehash_step(&mut self) {
+        if let Repr::Skiplist(s) = &mut self.repr {
+            s.dict.rehash_steps(1);
+        }
+    }
+
     /// The number of members (ZCARD).
     pub fn len(&self) -> usize {
         match &self.repr {
