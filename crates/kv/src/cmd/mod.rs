@@ -401,11 +401,6 @@ fn refused_on_oom(c: &Client, cmd: &Command) -> bool {
     }
 }
 
-/// Replies with a command's rejection and flags an open transaction. A
-/// refused EXEC (wrong arity, say) discards the transaction and its
-/// watches and says why with EXECABORT, in or out of MULTI, as Redis 7's
-/// `rejectCommand` does. `called` is `None` for an unknown command or
-/// subcommand, which no command's stats count.
 /// A replica's command produced a reply: it must not reach the replica,
 /// which would read it as part of its master's stream, so it is dropped
 /// and the replica disconnected (it resyncs), as Redis does.
@@ -426,6 +421,11 @@ fn replica_replied(c: &mut Client, start: usize) {
     c.close_asap = true;
 }
 
+/// Replies with a command's rejection and flags an open transaction. A
+/// refused EXEC (wrong arity, say) discards the transaction and its
+/// watches and says why with EXECABORT, in or out of MULTI, as Redis 7's
+/// `rejectCommand` does. `called` is `None` for an unknown command or
+/// subcommand, which no command's stats count.
 fn reject(srv: &mut Server, c: &mut Client, called: Option<Called>, msg: &str) {
     tx::flag_error(c);
     let slot = called.map(|called| called.slot);
