@@ -91,8 +91,6 @@ pub struct MasterLink {
     /// The database the last master client had selected, once it is
     /// gone: the link can continue from `offset` in it.
     resume_db: Option<usize>,
-    /// The master's replication ID.
-    pub master_replid: String,
     last_io_ms: i64,
     last_ack_ms: i64,
     /// When the link went down (Unix ms), for INFO.
@@ -184,7 +182,6 @@ pub fn follow(srv: &mut Server, host: &str, port: u16) -> bool {
         offset,
         in_multi: Vec::new(),
         resume_db,
-        master_replid: String::new(),
         last_io_ms: 0,
         last_ack_ms: 0,
         down_since_ms: srv.now_ms,
@@ -453,7 +450,6 @@ pub fn end_load(srv: &mut Server, loaded: Result<(), String>, adopt: &mut Adopt<
     }
     let client = adopt(srv, synced.stream, synced.rest);
     if let Some(m) = srv.master.as_mut() {
-        m.master_replid = synced.replid;
         m.offset = synced.offset;
         m.in_multi.clear();
         m.resume_db = None;
@@ -491,7 +487,6 @@ fn continue_sync(srv: &mut Server, synced: Synced, adopt: &mut Adopt<'_>) {
     }
     if let Some(m) = srv.master.as_mut() {
         m.rx = None;
-        m.master_replid = synced.replid;
         m.last_io_ms = now;
         m.client = client;
         m.state = if client.is_some() { LinkState::Connected } else { LinkState::Connect };

@@ -156,8 +156,9 @@ pub struct Server {
     /// INFO's `run_id`: 40 random hex digits, new at every start, as
     /// Redis makes it (Sentinel and monitoring tell restarts apart by it).
     pub run_id: String,
-    /// INFO's `master_replid`: another 40 random hex digits, made at start
-    /// as Redis makes its replication ID.
+    /// INFO's `master_replid`: the name of this server's replication
+    /// history, 40 random hex digits made at start (and when the history
+    /// forks), or its master's once it replicates (see `persist::repl`).
     pub replid: String,
     /// Bytes allocated when the server was ready, less what loading the
     /// dataset took (Redis's `initial_memory_usage`, recorded before it
