@@ -7,17 +7,6 @@
 mod common;
 use common::*;
 
-fn info_field(c: &mut redis::Connection, section: &str, name: &str) -> u64 {
-    let info: String = q(c, &["INFO", section]);
-    let tag = format!("{name}:");
-    info.lines()
-        .find_map(|l| l.strip_prefix(&tag))
-        .unwrap_or_else(|| panic!("no {name}"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 fn keyspace_stats(c: &mut redis::Connection) -> String {
     q(c, &["DEBUG", "HTSTATS", "0"])
 }
@@ -32,14 +21,14 @@ fn keyspace_does_not_grow_past_maxmemory() {
     let _: () = q(&mut c, &["DEBUG", "POPULATE", "32768", "", "1"]);
     wait_until("the keyspace to finish growing", || !keyspace_stats(&mut c).contains("rehashing target"));
     assert!(keyspace_stats(&mut c).contains(" table size: 32768\n number of elements: 32768\n"));
-    let used = info_field(&mut c, "memory", "used_memory");
+    let used = common::info_u64(&mut c, "memory", "used_memory");
     let limit = (used + 100 * 1024).to_string();
     let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory", &limit]);
     let _: () = q(&mut c, &["SET", "k1", "v1"]);
     let _: () = q(&mut c, &["SET", "k2", "v2"]);
     let n: u64 = q(&mut c, &["DBSIZE"]);
     assert_eq!(n, 32770, "keys were evicted to pay for the table");
-    assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0);
+    assert_eq!(common::info_u64(&mut c, "stats", "evicted_keys"), 0);
     let stats = keyspace_stats(&mut c);
     assert!(
         stats.starts_with("[Dictionary HT]\nHash table 0 stats (main hash table):\n table size: 32768\n"),

@@ -204,12 +204,6 @@ fn a_broken_link_resyncs_and_a_configured_master_is_followed_at_start() {
     assert!(info(&mut r).contains("master_link_status:up"));
 }
 
-fn info_field(c: &mut redis::Connection, section: &str, name: &str) -> u64 {
-    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
-    let line = text.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).expect("the INFO field");
-    line.trim().parse().unwrap()
-}
-
 #[test]
 fn a_stalled_replica_s_buffer_does_not_make_the_master_evict() {
     // Redis's unit/maxmemory "replica buffer don't induce eviction": the
@@ -224,8 +218,8 @@ fn a_stalled_replica_s_buffer_does_not_make_the_master_evict() {
     let mut replica = Raw::connect(&srv);
     replica.send(b"SYNC\r\n");
     let _stalled = skip_snapshot(&replica); // and reads no more
-    let used = info_field(&mut c, "memory", "used_memory");
-    let not_counted = info_field(&mut c, "memory", "mem_not_counted_for_evict");
+    let used = common::info_u64(&mut c, "memory", "used_memory");
+    let not_counted = common::info_u64(&mut c, "memory", "mem_not_counted_for_evict");
     let limit = (used - not_counted + (1 << 20)).to_string();
     let _: () = q(&mut c, &["CONFIG", "SET", "maxmemory-policy", "allkeys-random", "maxmemory", &limit]);
     // About 24 MB of stream, more than the sockets' buffers hold, in
@@ -238,10 +232,10 @@ fn a_stalled_replica_s_buffer_does_not_make_the_master_evict() {
         }
         let _: () = p.query(&mut c).unwrap();
     }
-    assert!(info_field(&mut c, "memory", "mem_clients_slaves") > 4 << 20);
-    assert!(info_field(&mut c, "memory", "mem_not_counted_for_evict") > 4 << 20);
+    assert!(common::info_u64(&mut c, "memory", "mem_clients_slaves") > 4 << 20);
+    assert!(common::info_u64(&mut c, "memory", "mem_not_counted_for_evict") > 4 << 20);
     assert_eq!(q::<i64>(&mut c, &["DBSIZE"]), 100, "nothing was evicted");
-    assert_eq!(info_field(&mut c, "stats", "evicted_keys"), 0);
+    assert_eq!(common::info_u64(&mut c, "stats", "evicted_keys"), 0);
 }
 
 #[test]

@@ -3,18 +3,9 @@
 
 mod common;
 
-use common::{conn, q, start, start_with, wait_until};
+use common::{conn, info_field as field, q, start, start_with, wait_until};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-
-fn field(c: &mut redis::Connection, section: &str, name: &str) -> String {
-    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
-    let prefix = format!("{name}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("{name} in {text}"))
-        .to_string()
-}
 
 fn err(c: &mut redis::Connection, args: &[&str]) -> String {
     redis::cmd(args[0]).arg(&args[1..]).query::<String>(c).unwrap_err().to_string()

@@ -6,21 +6,12 @@ mod common;
 
 use common::redis_server::RedisServer;
 use common::wire::read_command;
-use common::{conn, q, start, start_with, wait_until};
+use common::{conn, info_field as field, q, start, start_with, wait_until};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
 fn info(c: &mut redis::Connection, section: &str) -> String {
     redis::cmd("INFO").arg(section).query(c).unwrap()
-}
-
-fn field(c: &mut redis::Connection, section: &str, name: &str) -> String {
-    let text = info(c, section);
-    let prefix = format!("{name}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap_or_else(|| panic!("{name} in {text}"))
-        .to_string()
 }
 
 /// A spindle replica of `master`, configured at start, with its link up.

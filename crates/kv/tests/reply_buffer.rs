@@ -10,17 +10,6 @@ fn rbs(c: &mut redis::Connection, name: &str) -> usize {
     client_field(&client_line(c, name).expect("client connected"), "rbs")
 }
 
-fn info_field(c: &mut redis::Connection, name: &str) -> u64 {
-    let info: String = q(c, &["INFO", "stats"]);
-    let tag = format!("{name}:");
-    info.lines()
-        .find_map(|l| l.strip_prefix(&tag))
-        .unwrap_or_else(|| panic!("no {name}"))
-        .trim()
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn idle_buffers_shrink_and_busy_ones_grow_to_16k() {
     let srv = start();
@@ -31,7 +20,7 @@ fn idle_buffers_shrink_and_busy_ones_grow_to_16k() {
     wait_until("the idle client's buffer to shrink to 1 KiB", || {
         (1024..2046).contains(&rbs(&mut r, "test_client"))
     });
-    assert!(info_field(&mut r, "reply_buffer_shrinks") > 0);
+    assert!(common::info_u64(&mut r, "stats", "reply_buffer_shrinks") > 0);
 
     let big = "x".repeat(32768);
     let _: () = q(&mut r, &["SET", "bigval", &big]);
@@ -44,7 +33,7 @@ fn idle_buffers_shrink_and_busy_ones_grow_to_16k() {
         assert!(size < 32768, "rbs={size}");
         size >= 16384
     });
-    assert!(info_field(&mut r, "reply_buffer_expands") > 0);
+    assert!(common::info_u64(&mut r, "stats", "reply_buffer_expands") > 0);
     let _: () = q(&mut r, &["DEBUG", "REPLYBUFFER", "PEAK-RESET-TIME", "reset"]);
     let _: () = q(&mut r, &["DEBUG", "REPLYBUFFER", "RESIZING", "0"]);
     let _: () = q(&mut r, &["DEBUG", "REPLYBUFFER", "RESIZING", "1"]);

@@ -239,7 +239,7 @@ fn debug_replybuffer(ctx: &mut Ctx<'_>) {
             };
         }
         // Redis reads the flag with atoi: leading digits, else 0.
-        b"resizing" => ctx.srv.reply_buffer.resizing = atoi(ctx.arg(3)) != 0,
+        b"resizing" => ctx.srv.reply_buffer.resizing = crate::util::num::atoi(ctx.arg(3)) != 0,
         _ => {
             let s = String::from_utf8_lossy(ctx.arg(1)).into_owned();
             return ctx.error(&format!(
@@ -249,25 +249,6 @@ fn debug_replybuffer(ctx: &mut Ctx<'_>) {
         }
     }
     ctx.ok()
-}
-
-/// C's `atoi`: optional blanks and sign, then the leading digits; 0 if none.
-fn atoi(b: &[u8]) -> i64 {
-    let s = std::str::from_utf8(b).unwrap_or("").trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| n.wrapping_mul(10).wrapping_add(i64::from(d - b'0')));
-    if neg {
-        -n
-    } else {
-        n
-    }
 }
 
 /// DEBUG PROTOCOL type: one fixed reply of each RESP3 type (RESP2's

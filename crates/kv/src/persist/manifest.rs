@@ -134,7 +134,7 @@ impl Manifest {
                         name = Some(pair[1].clone());
                     }
                     // atoll: leading digits, 0 when there are none.
-                    "seq" => seq = leading_int(&pair[1]),
+                    "seq" => seq = crate::util::num::atoi(pair[1].as_bytes()),
                     "type" => kind = pair[1].chars().next(),
                     _ => {}
                 }
@@ -265,25 +265,6 @@ impl Manifest {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(format!("can't open the AOF manifest file {}: {e}", path.display())),
         }
-    }
-}
-
-/// The leading decimal integer of `s`, as C's `atoll` reads it.
-fn leading_int(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
-    if neg {
-        -n
-    } else {
-        n
     }
 }
 

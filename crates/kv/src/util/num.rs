@@ -12,6 +12,29 @@
 /// The longest text `string2ll` accepts (`LONG_STR_SIZE - 1`).
 const MAX_I64_CHARS: usize = 20;
 
+/// C's `atoi`/`atoll`: optional leading blanks and a sign, then the
+/// leading digits; 0 if there are none, and no error for what follows
+/// (Redis reads some settings this way). Saturates instead of
+/// overflowing.
+pub fn atoi(b: &[u8]) -> i64 {
+    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let b = &b[start..];
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let n = digits
+        .iter()
+        .take_while(|d| d.is_ascii_digit())
+        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 /// Parses a signed 64-bit integer the way Redis's `string2ll` does.
 ///
 /// Only the canonical spelling is accepted: an optional `-`, then no leading
@@ -338,6 +361,16 @@ pub fn format_i64(v: i64) -> I64Buf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn atoi_reads_leading_digits_as_c_does() {
+        assert_eq!(atoi(b"  42abc"), 42);
+        assert_eq!(atoi(b"-7"), -7);
+        assert_eq!(atoi(b"+3"), 3);
+        assert_eq!(atoi(b"x1"), 0);
+        assert_eq!(atoi(b""), 0);
+        assert_eq!(atoi(b"99999999999999999999999"), i64::MAX);
+    }
     use proptest::prelude::*;
 
     #[test]

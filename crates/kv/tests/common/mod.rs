@@ -143,6 +143,22 @@ pub fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> 
     redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
+/// One numeric field of an INFO section.
+pub fn info_u64(c: &mut redis::Connection, section: &str, name: &str) -> u64 {
+    info_field(c, section, name).parse().unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// One field of an INFO section, as text (panics if it is missing).
+pub fn info_field(c: &mut redis::Connection, section: &str, name: &str) -> String {
+    let text: String = redis::cmd("INFO").arg(section).query(c).unwrap();
+    let prefix = format!("{name}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .trim()
+        .to_string()
+}
+
 /// Polls `cond` until it holds, failing after [`TIMEOUT`]: for state the
 /// server changes on its own (a cron, an eviction), which no reply marks.
 pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
