@@ -612,3 +612,24 @@ fn a_replica_that_sends_a_command_with_a_reply_is_disconnected() {
     assert!(err.to_string().contains("value is not an integer or out of range"), "{err}");
     assert_eq!(field(&mut m, "stats", "sync_full"), "3");
 }
+
+#[test]
+fn a_replica_of_a_replica_starts_in_the_database_the_stream_had_selected() {
+    let master = start();
+    let mut m = conn(&master);
+    let (middle, _mid) = replica_of(&master);
+    let _: () = q(&mut m, &["SELECT", "5"]);
+    let _: () = q(&mut m, &["SET", "a", "1"]);
+    let off = field(&mut m, "replication", "master_repl_offset");
+    let mut mid = conn(&middle);
+    wait_until("the middle has it", || field(&mut mid, "replication", "master_repl_offset") == off);
+    // The leaf syncs in full from the middle, whose stream (its master's,
+    // passed on as it came) selected database 5 before the snapshot; the
+    // next write comes without a SELECT.
+    let (_leaf, mut leaf) = replica_of(&middle);
+    let _: () = q(&mut m, &["SET", "b", "2"]);
+    let _: () = q(&mut leaf, &["SELECT", "5"]);
+    wait_until("the write reaches the leaf", || q::<Option<String>>(&mut leaf, &["GET", "b"]).is_some());
+    let _: () = q(&mut leaf, &["SELECT", "0"]);
+    assert_eq!(q::<i64>(&mut leaf, &["DBSIZE"]), 0);
+}

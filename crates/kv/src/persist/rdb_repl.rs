@@ -51,6 +51,11 @@ impl Loaded {
         }
     }
 
+    /// `repl-stream-db`, if the snapshot had it.
+    pub fn stream_db(&self) -> Option<usize> {
+        self.stream_db.and_then(|db| usize::try_from(db).ok())
+    }
+
     /// The three fields, if all were there and usable.
     fn valid(&self) -> Option<ReplInfo> {
         let stream_db = self.stream_db.filter(|&db| db >= 0)?;

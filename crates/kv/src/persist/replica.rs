@@ -448,7 +448,17 @@ pub fn end_load(srv: &mut Server, loaded: Result<(), String>, adopt: &mut Adopt<
             tracing::warn!("Failed enabling the AOF after successful master synchronization: {e}");
         }
     }
+    // The stream after the snapshot goes on in the database it had
+    // selected, which a master passing on its own master's stream cannot
+    // repeat: the snapshot says which (`repl-stream-db`), as in Redis.
+    let db =
+        std::mem::take(&mut srv.persist.rdb_repl).stream_db().filter(|&db| db < srv.dbs.len()).unwrap_or(0);
     let client = adopt(srv, synced.stream, synced.rest);
+    if let Some((slot, id)) = client {
+        if let Some(c) = srv.clients.get_mut(slot).and_then(Option::as_mut).filter(|c| c.id == id) {
+            c.db = db;
+        }
+    }
     if let Some(m) = srv.master.as_mut() {
         m.offset = synced.offset;
         m.in_multi.clear();
