@@ -10,7 +10,9 @@
 //!   Redis's compact encodings, and the HyperLogLog layout PF commands keep
 //!   in strings.
 //! - [`rdb`]: Redis's RDB serialization (snapshots, DUMP and RESTORE).
-//! - [`persist`]: snapshots, the append-only file, DUMP and RESTORE.
+//! - [`persist`]: snapshots, the append-only file, DUMP and RESTORE, and
+//!   replication (a master's stream and backlog, a replica's link,
+//!   FAILOVER).
 //! - [`util`]: glob matching and Redis's number parsing and formatting.
 
 pub mod alloc;

@@ -3,8 +3,8 @@
 //! Every section prints the fields redis-server 7.0.15 prints, in its
 //! order (server.c `genRedisInfoString`). A field for something this
 //! server does is measured; a field for a feature it does not have
-//! (replication, active defrag, client tracking, modules, scripting)
-//! prints what Redis prints while that feature is idle. Each section
+//! (active defrag, client tracking, modules, scripting) prints what Redis
+//! prints while that feature is idle. Each section
 //! lives in its own file:
 //!
 //! - `server`: the server, clients and CPU sections.
