@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{conn, info_field as field, q, start, start_with, wait_until};
+use common::{conn, info_field as field, q, replica_of, start, wait_until};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
@@ -15,12 +15,7 @@ fn err(c: &mut redis::Connection, args: &[&str]) -> String {
 fn failover_to_a_replica_swaps_the_roles_without_a_full_resync() {
     let master = start();
     let mut m = conn(&master);
-    let port = master.addr().port();
-    let replica = start_with(|cfg| {
-        cfg.inert.insert("replicaof", format!("127.0.0.1 {port}"));
-    });
-    let mut r = conn(&replica);
-    wait_until("the link is up", || field(&mut r, "replication", "master_link_status") == "up");
+    let (replica, mut r) = replica_of(&master);
     let _: () = q(&mut m, &["SELECT", "4"]);
     let _: () = q(&mut m, &["SET", "before", "1"]);
     let rport = replica.addr().port().to_string();

@@ -6,25 +6,12 @@ mod common;
 
 use common::redis_server::RedisServer;
 use common::wire::read_command;
-use common::{conn, info_field as field, q, start, start_with, wait_until};
+use common::{conn, info_field as field, q, replica_of, start, start_with, wait_until};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 
 fn info(c: &mut redis::Connection, section: &str) -> String {
     redis::cmd("INFO").arg(section).query(c).unwrap()
-}
-
-/// A spindle replica of `master`, configured at start, with its link up.
-fn replica_of(
-    master: &spindle_kv::server::ServerThread,
-) -> (spindle_kv::server::ServerThread, redis::Connection) {
-    let port = master.addr().port();
-    let replica = start_with(|cfg| {
-        cfg.inert.insert("replicaof", format!("127.0.0.1 {port}"));
-    });
-    let mut r = conn(&replica);
-    wait_until("the link is up", || info(&mut r, "replication").contains("master_link_status:up"));
-    (replica, r)
 }
 
 /// Kills the master's replica connections (CLIENT KILL TYPE replica).

@@ -143,6 +143,18 @@ pub fn q<T: redis::FromRedisValue>(c: &mut redis::Connection, args: &[&str]) -> 
     redis::cmd(args[0]).arg(&args[1..]).query(c).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
+/// A spindle replica of `master` (`replicaof` in its config), once its
+/// link is up, and a connection to it.
+pub fn replica_of(master: &ServerThread) -> (ServerThread, redis::Connection) {
+    let port = master.addr().port();
+    let replica = start_with(|cfg| {
+        cfg.inert.insert("replicaof", format!("127.0.0.1 {port}"));
+    });
+    let mut r = conn(&replica);
+    wait_until("the link is up", || info_field(&mut r, "replication", "master_link_status") == "up");
+    (replica, r)
+}
+
 /// One numeric field of an INFO section.
 pub fn info_u64(c: &mut redis::Connection, section: &str, name: &str) -> u64 {
     info_field(c, section, name).parse().unwrap_or_else(|e| panic!("{name}: {e}"))
