@@ -14,11 +14,13 @@ pub mod blocking;
 pub mod client;
 pub mod client_evict;
 pub mod clients_cron;
+mod clock;
 pub mod cmdstats;
 pub mod config;
 pub mod config_args;
 mod config_include;
 pub mod config_inert;
+mod config_syntax;
 pub mod config_table;
 pub mod crash;
 pub mod edge;
@@ -43,6 +45,9 @@ mod spawn;
 mod start;
 pub mod stats;
 
+use clock::unix_us;
+pub use clock::{lru_clock_of, unix_ms};
+pub(crate) use clock::{next_random, random_hex40};
 pub use config::Config;
 pub use spawn::ServerThread;
 pub use start::{bind, prepare, Prepared};
@@ -57,7 +62,6 @@ use spindle_loop::Loop;
 use spindle_poll::{Event, Interest};
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The server's state. Lives in an `Rc<RefCell<..>>` shared by the loop's
 /// callbacks; only the loop thread ever touches it.
@@ -214,31 +218,6 @@ pub struct Server {
     pub clients_mem: usize,
 }
 
-/// Steps a xorshift64* state: fast pseudo-random numbers for sampling.
-pub(crate) fn next_random(state: &mut u64) -> u64 {
-    let mut x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-}
-
-/// Unix time in milliseconds.
-pub fn unix_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
-/// Unix time in microseconds.
-fn unix_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
-}
-
-/// The LRU clock for `ms`: seconds, 24 bits.
-pub fn lru_clock_of(ms: i64) -> u32 {
-    ((ms / 1000) as u32) & ((1 << 24) - 1)
-}
-
 impl Server {
     /// A server with `config` and empty databases.
     pub fn new(config: Config) -> Server {
@@ -351,38 +330,6 @@ impl Server {
     /// options hand their garbage to the lazy-free thread.
     pub fn lazy_free<T: Send + 'static>(&mut self, v: T) {
         self.lazyfree.free(v);
-    }
-
-    /// Refreshes the cached time from one monotonic clock read (Unix
-    /// time is derived from it and re-based in the cron), and starts the
-    /// next command's timing there.
-    fn refresh_clock(&mut self) {
-        let now = std::time::Instant::now();
-        self.set_now(now);
-        self.command_clock = now;
-    }
-
-    /// The cached Unix time and LRU clock at monotonic instant `now`.
-    fn set_now(&mut self, now: std::time::Instant) {
-        let since = now.saturating_duration_since(self.clock_base.1).as_micros() as i64;
-        self.now_ms = (self.clock_base.0 + since).div_euclid(1000);
-        self.lru_clock = lru_clock_of(self.now_ms);
-    }
-
-    /// Refreshes the cached time only, leaving the running command's
-    /// timing alone: serving blocked clients after a command looks keys up
-    /// at the time it serves them (Redis's `updateCachedTime` in
-    /// `handleClientsBlockedOnKeys`), so a key whose TTL ran out during a
-    /// slow EXEC is expired, not popped.
-    pub(crate) fn refresh_now(&mut self) {
-        self.set_now(std::time::Instant::now());
-    }
-
-    /// Re-reads the wall clock (from the cron), so the cached Unix time
-    /// follows changes to the system time.
-    fn rebase_clock(&mut self) {
-        self.clock_base = (unix_us(), std::time::Instant::now());
-        self.refresh_clock();
     }
 
     pub(crate) fn add_client(&mut self, c: Client) -> usize {
@@ -776,23 +723,4 @@ fn cron(lp: &mut Loop, shared: &Shared) {
     crate::persist::cron(srv);
     crate::dict::set_resize_avoided(srv.has_active_child());
     srv.ops.sample(srv.now_ms, &srv.stats);
-}
-
-/// 40 random hex digits (Redis's `getRandomHexChars`): from
-/// `/dev/urandom`, or, if it cannot be read, from the std library's
-/// randomly keyed hasher mixed with the time and pid.
-/// 40 random hex digits: a replication ID.
-pub(crate) fn random_hex40() -> String {
-    use std::io::Read;
-    let mut bytes = [0u8; 20];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    if read.is_err() {
-        use std::hash::{BuildHasher, Hasher};
-        for (i, chunk) in bytes.chunks_mut(8).enumerate() {
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u128(unix_ms() as u128 ^ ((std::process::id() as u128) << 64) ^ i as u128);
-            chunk.copy_from_slice(&h.finish().to_le_bytes()[..chunk.len()]);
-        }
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
