@@ -69,6 +69,12 @@ fn failover_checks_its_arguments_pauses_writes_and_can_be_aborted() {
     let mut writer = conn(&master);
     let handle = std::thread::spawn(move || q::<String>(&mut writer, &["SET", "k", "2"]));
     assert_eq!(q::<String>(&mut m, &["GET", "k"]), "1");
+    common::wait_until("the write waits", || common::info_u64(&mut m, "clients", "blocked_clients") == 1);
+    // CLIENT UNPAUSE ends CLIENT PAUSE's pause, not the failover's.
+    let _: () = q(&mut m, &["CLIENT", "UNPAUSE"]);
+    let _: () = q(&mut m, &["PING"]);
+    assert_eq!(q::<String>(&mut m, &["GET", "k"]), "1");
+    assert_eq!(common::info_u64(&mut m, "clients", "blocked_clients"), 1);
     let _: () = q(&mut m, &["FAILOVER", "ABORT"]);
     assert_eq!(handle.join().unwrap(), "OK", "the write ran once the failover was aborted");
     assert_eq!(field(&mut m, "replication", "master_failover_state"), "no-failover");

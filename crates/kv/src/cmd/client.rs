@@ -317,11 +317,11 @@ pub fn client(ctx: &mut Ctx<'_>) {
                 return ctx.error("ERR timeout is negative");
             }
             let until = ctx.srv.now_ms.saturating_add(ms);
-            crate::server::pause::pause(ctx.srv, until, write_only);
+            crate::server::pause::pause(ctx.srv, crate::server::pause::Purpose::Client, until, write_only);
             ctx.ok()
         }
         (b"unpause", 2) => {
-            crate::server::pause::unpause(ctx.srv);
+            crate::server::pause::unpause(ctx.srv, crate::server::pause::Purpose::Client);
             ctx.ok()
         }
         (b"unblock", 3 | 4) => {

@@ -5,6 +5,7 @@
 use super::{Command, Ctx, ADMIN, FAST, NO_AUTH, NO_KEYS, NO_MULTI, PROTECTED, READONLY, WRITE};
 use crate::persist::ShutdownSave;
 use crate::resp::reply::Reply;
+use crate::server::shutdown::Outcome;
 
 macro_rules! cmd {
     ($name:expr, $arity:expr, $flags:expr, $group:expr, $h:expr) => {
@@ -424,13 +425,13 @@ fn shutdown(ctx: &mut Ctx<'_>) {
         return ctx.error(super::SYNTAX);
     }
     if abort {
-        // Only a signal's shutdown waits to be carried out (for the cron);
-        // SHUTDOWN itself finishes before it replies.
-        if ctx.srv.shutdown_asap.take().is_none() {
+        if !crate::server::shutdown::abort(ctx.srv) {
             return ctx.error("ERR No shutdown in progress.");
         }
-        tracing::info!("Shutdown manually aborted.");
         return ctx.ok();
+    }
+    if !now && ctx.c.deny_blocking {
+        return ctx.error("ERR SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client");
     }
     tracing::info!(client = ctx.c.id, "SHUTDOWN requested");
     let mode = if save {
@@ -441,14 +442,14 @@ fn shutdown(ctx: &mut Ctx<'_>) {
         ShutdownSave::Default
     };
     // Save now, while the client can still be told it failed (Redis then
-    // refuses to stop unless FORCE was given).
-    if crate::persist::finish_shutdown(ctx.srv, mode, force).is_err() {
-        return ctx.error("ERR Errors trying to SHUTDOWN. Check logs.");
+    // refuses to stop unless FORCE was given); with lagging replicas, wait
+    // for them first (the cron finishes the shutdown).
+    match crate::server::shutdown::begin(ctx.srv, mode, force, now) {
+        // Redis replies nothing: the connection simply closes.
+        Outcome::Stop => ctx.c.close_asap = true,
+        Outcome::Refused => ctx.error("ERR Errors trying to SHUTDOWN. Check logs."),
+        Outcome::Waiting => crate::server::blocking::block_for_shutdown(ctx),
     }
-    ctx.srv.persist.shutdown_save = ShutdownSave::NoSave;
-    ctx.srv.shutdown = true;
-    // Redis replies nothing: the connection simply closes.
-    ctx.c.close_asap = true;
 }
 
 fn no_scripting(ctx: &mut Ctx<'_>) {

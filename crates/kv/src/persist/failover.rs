@@ -18,6 +18,7 @@
 //! `FAILOVER ABORT` stops it at any step before the end; `REPLICAOF` is
 //! refused meanwhile.
 
+use crate::server::pause::Purpose;
 use crate::server::Server;
 
 /// Where a failover is.
@@ -82,7 +83,7 @@ pub fn start(
     }
     let end_ms = (timeout_ms > 0).then(|| srv.now_ms.saturating_add(timeout_ms));
     srv.repl.failover = Some(Failover { state: State::WaitForSync, target, end_ms, force });
-    crate::server::pause::pause(srv, i64::MAX, true);
+    crate::server::pause::pause(srv, Purpose::Failover, i64::MAX, true);
     Ok(())
 }
 
@@ -97,14 +98,14 @@ pub fn abort(srv: &mut Server, why: &str) {
     if f.state == State::InProgress {
         super::replica::unfollow(srv);
     }
-    crate::server::pause::unpause(srv);
+    crate::server::pause::unpause(srv, Purpose::Failover);
 }
 
 /// The target answered the PSYNC: the failover is done; writes resume
 /// (they are refused now, this server being a replica).
 pub fn finished(srv: &mut Server) {
     if srv.repl.failover.take().is_some() {
-        crate::server::pause::unpause(srv);
+        crate::server::pause::unpause(srv, Purpose::Failover);
     }
 }
 

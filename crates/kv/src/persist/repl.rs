@@ -277,6 +277,30 @@ impl Replication {
         self.role_entries(srv).into_iter().filter(|e| e.2 == offset).map(|(ip, port, _)| (ip, port)).collect()
     }
 
+    /// The replicas that have not acknowledged the stream up to `offset`,
+    /// for a shutdown's wait and its log (Redis's `finishShutdown`).
+    pub fn lagging(&self, srv: &Server, offset: u64) -> Vec<Lagging> {
+        self.replicas
+            .iter()
+            .filter(|r| r.ack_offset != offset)
+            .map(|r| {
+                let ip = srv
+                    .clients
+                    .get(r.slot)
+                    .and_then(Option::as_ref)
+                    .filter(|c| c.id == r.id)
+                    .map_or("?", |c| c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip));
+                let online = r.state == State::Online;
+                Lagging {
+                    name: format!("{ip}:{}", r.listening_port),
+                    behind: offset as i64 - r.ack_offset as i64,
+                    lag_s: if online { (srv.now_ms - r.ack_ms).max(0) / 1000 } else { 0 },
+                    state: if online { "online" } else { "wait_bgsave" },
+                }
+            })
+            .collect()
+    }
+
     /// ROLE's list of online replicas: (ip, listening port, ack offset).
     pub fn role_entries(&self, srv: &Server) -> Vec<(String, u16, u64)> {
         self.replicas
@@ -289,6 +313,19 @@ impl Replication {
             })
             .collect()
     }
+}
+
+/// A replica behind the master's offset (see [`Replication::lagging`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lagging {
+    /// `ip:listening-port`.
+    pub name: String,
+    /// How many bytes of the stream it has not acknowledged.
+    pub behind: i64,
+    /// Seconds since its last acknowledgement (0 while it syncs).
+    pub lag_s: i64,
+    /// `online` or `wait_bgsave`.
+    pub state: &'static str,
 }
 
 /// The memory held in replicas' output buffers (the stream and snapshot

@@ -51,6 +51,9 @@ pub enum Want {
         /// How many replicas it waits for.
         num: i64,
     },
+    /// SHUTDOWN waiting for replicas to catch up: no key, no timeout; the
+    /// process exits, or [`fail_shutdown_waiters`] answers it.
+    Shutdown,
 }
 
 /// One blocked client's wait.
@@ -224,6 +227,29 @@ pub fn serve_acks(srv: &mut Server) {
     }
 }
 
+/// Blocks the calling client (SHUTDOWN) until the shutdown that waits for
+/// replicas ends (see [`crate::server::shutdown`]).
+pub fn block_for_shutdown(ctx: &mut Ctx<'_>) {
+    block(ctx, 0..0, None, Want::Shutdown);
+}
+
+/// A shutdown was cancelled or failed: every client blocked in SHUTDOWN
+/// gets Redis's error (`replyToClientsBlockedOnShutdown`).
+pub fn fail_shutdown_waiters(srv: &mut Server) {
+    let ids: Vec<u64> =
+        srv.blocking.clients.iter().filter(|(_, b)| b.want == Want::Shutdown).map(|(&id, _)| id).collect();
+    for id in ids {
+        let Some(b) = srv.blocking.unregister(id) else { continue };
+        srv.blocked_clients = srv.blocking.len();
+        let Some(mut c) = take_client(srv, b.slot, id) else { continue };
+        c.blocked = false;
+        let start = begin_late_reply(&mut c);
+        Reply::new(&mut c.out, c.proto).error("ERR Errors trying to SHUTDOWN. Check logs.");
+        end_late_reply(&mut c, start);
+        finish(srv, b.slot, c);
+    }
+}
+
 /// What `key` holds, for serving: `None` when nothing can be popped from
 /// it (missing, empty, or a type nobody blocks on).
 fn holds(srv: &mut Server, db: usize, key: &[u8]) -> Option<Want> {
@@ -370,7 +396,11 @@ fn finish(srv: &mut Server, slot: usize, mut c: Box<Client>) {
 /// null array), or with `-UNBLOCKED` when `error` (CLIENT UNBLOCK ...
 /// ERROR). Returns whether it was blocked.
 pub fn unblock_client(srv: &mut Server, id: u64, error: bool) -> bool {
-    let Some(slot) = srv.blocking.clients.get(&id).map(|b| b.slot) else { return false };
+    // A SHUTDOWN waiting for replicas ends with the shutdown only.
+    let Some(slot) = srv.blocking.clients.get(&id).filter(|b| b.want != Want::Shutdown).map(|b| b.slot)
+    else {
+        return false;
+    };
     if !available(srv, None, slot, id) {
         srv.blocking.pending_unblock.push((id, error));
         return true;

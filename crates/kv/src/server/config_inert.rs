@@ -1,6 +1,6 @@
 //! The options accepted with no effect: every other directive Redis 7.0
 //! knows (src/config.c's `standardConfig` table), for features this server
-//! does not have — replication, cluster, TLS, ACL files, modules' and
+//! does not have — cluster, TLS, ACL files, modules' and
 //! scripting's limits, active defragmentation, syslog, OOM score and CPU
 //! affinity tuning, the process title.
 //!
@@ -31,8 +31,7 @@
 //! - persistence tuning: `rdbchecksum` (the checksum is always written and
 //!   checked), `aof-rewrite-incremental-fsync`,
 //!   `rdb-save-incremental-fsync`, `no-appendfsync-on-rewrite`,
-//!   `sanitize-dump-payload`,
-//!   `shutdown-timeout` (no replicas to wait for);
+//!   `sanitize-dump-payload`;
 //! - memory and CPU tuning: `activedefrag`, `active-defrag-*`,
 //!   `jemalloc-bg-thread`, `disable-thp`, `maxmemory-eviction-tenacity`,
 //!   `activerehashing` (rehashing always runs), `dynamic-hz`,
@@ -70,8 +69,10 @@ fn enumv(v: &[String], names: &[(&'static str, u32)]) -> Result<String, String> 
 /// The options kept in this table's store (they belong to no field of
 /// [`Config`]) that replication reads, so they are not "with no effect":
 /// `replicaof` is followed, and the rest shape the link (see
-/// `persist::replica` and `persist::repl`).
+/// `persist::replica` and `persist::repl`), or how long a shutdown waits
+/// for the replicas (`shutdown-timeout`, see `server::shutdown`).
 pub const READ_BY_REPLICATION: &[&str] = &[
+    "shutdown-timeout",
     "replicaof",
     "masterauth",
     "masteruser",

@@ -41,6 +41,7 @@ pub mod pause;
 pub mod process;
 pub mod pubsub;
 pub mod reply_buffer;
+pub mod shutdown;
 mod spawn;
 mod start;
 pub mod stats;
@@ -119,6 +120,8 @@ pub struct Server {
     /// cron carries out (Redis's `shutdown_asap`); SHUTDOWN ABORT cancels
     /// it before then.
     pub shutdown_asap: Option<i32>,
+    /// A shutdown waiting for replicas to catch up (see [`shutdown`]).
+    pub shutdown_wait: Option<shutdown::Waiting>,
     /// Reads that found no key, while `keymiss` events are enabled.
     pub miss_log: Option<Vec<(usize, crate::db::Key)>>,
     /// The databases log the keys they create (`new` events are enabled,
@@ -184,8 +187,11 @@ pub struct Server {
     /// `maxmemory` was lowered: before-sleep evicts (Redis's eviction
     /// time event).
     pub evict_soon: bool,
-    /// CLIENT PAUSE: until when (Unix ms) and whether only writes pause.
+    /// The pause in force, of all [`pause::Purpose`]s: until when (Unix
+    /// ms) and whether only writes pause.
     pub pause: Option<(i64, bool)>,
+    /// Each purpose's own pause (see [`pause::pause`]).
+    pub pauses: pause::Pauses,
     /// Clients whose next command the pause holds, in the order they
     /// stopped: (slot, id).
     pub postponed: Vec<(usize, u64)>,
@@ -264,6 +270,7 @@ impl Server {
             pause_cron: false,
             reply_buffer: reply_buffer::Policy::default(),
             shutdown_asap: None,
+            shutdown_wait: None,
             miss_log: None,
             tracking_new: false,
             events_at: None,
@@ -290,6 +297,7 @@ impl Server {
             kill_pending: false,
             evict_soon: false,
             pause: None,
+            pauses: [None; 3],
             postponed: Vec::new(),
             replica_own_ttls: Default::default(),
             rng: (now as u64) ^ 0x9e37_79b9_7f4a_7c15,
@@ -633,53 +641,10 @@ fn close_killed(lp: &mut Loop, srv: &mut Server) {
 }
 
 /// The cron (`serverCron`), `hz` times a second.
-/// SIGINT or SIGTERM: as Redis's `sigShutdownHandler`, the shutdown is
-/// only scheduled here, for the cron, which can refuse it (a final save
-/// that fails keeps the server running) and which SHUTDOWN ABORT can
-/// cancel. A second SIGINT before it ran means "now": the process exits
-/// at once (as it does during the final save; see `persist::snapshot`).
-fn stop_signal(shared: &Shared, signum: i32) {
-    let mut srv = shared.borrow_mut();
-    if srv.shutdown_asap.is_some() && signum == libc::SIGINT {
-        tracing::warn!("You insist... exiting now.");
-        let _ = std::fs::remove_file(crate::persist::snapshot::temp_rdb_path(&srv, std::process::id()));
-        std::process::exit(1);
-    }
-    let msg = match signum {
-        _ if srv.load_state.is_some() => "Received shutdown signal during loading, scheduling shutdown.",
-        libc::SIGINT => "Received SIGINT scheduling shutdown...",
-        libc::SIGTERM => "Received SIGTERM scheduling shutdown...",
-        _ => "Received shutdown signal, scheduling shutdown...",
-    };
-    tracing::warn!("{msg}");
-    srv.shutdown_asap = Some(signum);
-}
-
-/// A scheduled shutdown (see [`stop_signal`]), with the flags
-/// `shutdown-on-sigint` or `shutdown-on-sigterm` give it; true if the
-/// loop is stopping.
-fn shutdown_if_asked(lp: &mut Loop, srv: &mut Server) -> bool {
-    let Some(signum) = srv.shutdown_asap else { return false };
-    let flags =
-        if signum == libc::SIGINT { &srv.config.shutdown_on_sigint } else { &srv.config.shutdown_on_sigterm };
-    let (mode, force) = crate::persist::ShutdownSave::from_flags(flags);
-    if crate::persist::finish_shutdown(srv, mode, force).is_ok() {
-        srv.persist.shutdown_save = crate::persist::ShutdownSave::NoSave;
-        srv.shutdown = true;
-        lp.stop();
-        return true;
-    }
-    tracing::warn!(
-        "SIGTERM received but errors trying to shut down the server, check the logs for more information"
-    );
-    srv.shutdown_asap = None;
-    false
-}
-
 fn cron(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
-    if srv.pause_cron || shutdown_if_asked(lp, srv) {
+    if srv.pause_cron || shutdown::cron(lp, srv) {
         return;
     }
     // A replica loading its master's snapshot serves clients, but runs no

@@ -3,8 +3,8 @@
 //! ([`Prepared::load`]), and running ([`Prepared::run`]).
 
 use super::{
-    after_poll, before_sleep, cron, fdlimit, iothreads, listen, loading, process, stop_signal, Config,
-    Server, Shared,
+    after_poll, before_sleep, cron, fdlimit, iothreads, listen, loading, process, shutdown::stop_signal,
+    Config, Server, Shared,
 };
 use spindle_loop::{Loop, RunMode};
 use std::cell::RefCell;

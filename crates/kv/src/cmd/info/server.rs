@@ -50,6 +50,9 @@ pub(super) fn server(srv: &Server, out: &mut String) {
     let cf = srv.config.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
     field!(out, "config_file:{cf}");
     field!(out, "io_threads_active:0");
+    if let Some(w) = &srv.shutdown_wait {
+        field!(out, "shutdown_in_milliseconds:{}", w.deadline_ms - srv.now_ms);
+    }
 }
 
 /// `# Clients`.
