@@ -42,7 +42,7 @@ fn eventually(mut f: impl FnMut() -> bool) -> bool {
         if f() {
             return true;
         }
-        std::thread::yield_now();
+        std::thread::sleep(std::time::Duration::from_millis(1)); // pace the polls
     }
     false
 }

@@ -171,13 +171,22 @@ pub fn info_field(c: &mut redis::Connection, section: &str, name: &str) -> Strin
         .to_string()
 }
 
-/// Polls `cond` until it holds, failing after [`TIMEOUT`]: for state the
-/// server changes on its own (a cron, an eviction), which no reply marks.
+/// How long [`wait_until`] waits for a state before failing: longer than
+/// [`TIMEOUT`], because replication and cron steps run on 100 ms and 1 s
+/// timers that slip far when the machine is overloaded (a parallel test
+/// run beside a build).
+pub const WAIT_LIMIT: Duration = Duration::from_secs(30);
+
+/// Polls `cond` until it holds, failing after [`WAIT_LIMIT`]: for state
+/// the server changes on its own (a cron, an eviction), which no reply
+/// marks. The condition is what the test waits on; the short pause
+/// between polls only keeps a test from spending the CPU the server needs
+/// on asking (each poll is a round trip, often an INFO).
 pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + TIMEOUT;
+    let deadline = std::time::Instant::now() + WAIT_LIMIT;
     while !cond() {
         assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::yield_now();
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
