@@ -453,6 +453,9 @@ fn shutdown_closes_the_connection_and_stops_the_server() {
     let mut rest = Vec::new();
     c.r.read_to_end(&mut rest).expect("the server closes the connection");
     assert!(rest.is_empty(), "{rest:?}");
+    // It stopped listening before it closed the connection, as Redis.
+    let refused = std::net::TcpStream::connect(srv.addr()).unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
     let deadline = Instant::now() + TIMEOUT;
     while !srv.is_finished() {
         assert!(Instant::now() < deadline, "server did not stop");

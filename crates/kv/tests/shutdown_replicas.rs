@@ -78,6 +78,8 @@ fn shutdown_waits_for_a_lagging_replica_to_acknowledge_every_write() {
     let master = start();
     let mut m = conn(&master);
     let mut replica = FakeReplica::attach(&master, &mut m);
+    // A replica is not counted among the clients, as in Redis.
+    assert_eq!(info_u64(&mut m, "clients", "connected_clients"), 1);
     let _: () = q(&mut m, &["SET", "k", "1"]);
     let shutdown = shutdown_in_background(&master, &["SHUTDOWN", "NOSAVE"]);
     wait_until("the shutdown waits", || info_u64(&mut m, "clients", "blocked_clients") == 1);

@@ -102,6 +102,7 @@ fn finish(srv: &mut Server, mode: ShutdownSave, force: bool) -> Outcome {
     if crate::persist::finish_shutdown(srv, mode, force).is_ok() {
         srv.persist.shutdown_save = ShutdownSave::NoSave;
         srv.shutdown = true;
+        srv.listening.stop_all();
         return Outcome::Stop;
     }
     tracing::warn!("Errors trying to shut down the server. Check the logs for more information.");

@@ -58,7 +58,9 @@ pub(super) fn server(srv: &Server, out: &mut String) {
 /// `# Clients`.
 pub(super) fn clients(srv: &Server, out: &mut String) {
     field!(out, "# Clients");
-    field!(out, "connected_clients:{}", srv.client_count());
+    // Replicas are not counted, as in Redis (`server.clients` less
+    // `server.slaves`).
+    field!(out, "connected_clients:{}", srv.client_count() - srv.repl.replica_count());
     field!(out, "cluster_connections:0");
     field!(out, "maxclients:{}", srv.config.maxclients);
     field!(out, "client_recent_max_input_buffer:{}", srv.clients_peak.recent_max_input());

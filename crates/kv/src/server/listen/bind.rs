@@ -83,6 +83,21 @@ impl Listeners {
     /// addresses: one entry per [`Plan::Bind`], `None` where the address
     /// was skipped. On a failure the new sockets close and the stopped
     /// ones listen again.
+    /// Stops every listening socket at a shutdown (Redis's
+    /// `closeListeningSockets` in `finishShutdown`): from now on a
+    /// connection attempt is refused, so a client that saw SHUTDOWN close
+    /// its connection finds the server gone, not a backlog nobody accepts
+    /// from. The descriptors close with the server; the Unix socket's file
+    /// is removed then too.
+    pub(crate) fn stop_all(&mut self) {
+        for l in &self.live {
+            let _ = socket::shutdown(l.fd.as_raw_fd(), Shutdown::Read);
+        }
+        if let Some(u) = &self.unix {
+            let _ = socket::shutdown(u.fd.as_raw_fd(), Shutdown::Read);
+        }
+    }
+
     fn stop_then_bind(
         &mut self,
         stopping: &[usize],
