@@ -86,3 +86,41 @@ fn failover_checks_its_arguments_pauses_writes_and_can_be_aborted() {
     });
     let _: () = q(&mut m, &["SET", "k", "3"]);
 }
+
+#[test]
+fn a_failover_target_that_cannot_be_reached_is_tried_again_until_aborted() {
+    let master = start();
+    let mut m = conn(&master);
+    // The "replica" says it listens on a port where a test listener
+    // accepts and hangs up at once: the handshake fails before any PSYNC.
+    let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = target.local_addr().unwrap().port().to_string();
+    let sock = TcpStream::connect(master.addr()).unwrap();
+    sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+    let mut w = sock.try_clone().unwrap();
+    let mut rd = BufReader::new(sock);
+    w.write_all(&common::req(&["REPLCONF", "listening-port", &port])).unwrap();
+    let mut line = String::new();
+    rd.read_line(&mut line).unwrap();
+    w.write_all(&common::req(&["PSYNC", "?", "-1"])).unwrap();
+    wait_until("the replica is online", || {
+        let text: String = redis::cmd("INFO").arg("replication").query(&mut m).unwrap();
+        text.contains("state=online")
+    });
+    // It never acknowledges: FORCE fails over to it when the time is up.
+    let _: () = q(&mut m, &["FAILOVER", "TO", "127.0.0.1", &port, "TIMEOUT", "100", "FORCE"]);
+    // The first attempt fails; the master tries again a second later.
+    target.set_nonblocking(true).unwrap();
+    for attempt in 0..2 {
+        wait_until("the master connects to the target", || target.accept().is_ok());
+        assert_eq!(
+            field(&mut m, "replication", "master_failover_state"),
+            "failover-in-progress",
+            "{attempt}"
+        );
+    }
+    let _: () = q(&mut m, &["FAILOVER", "ABORT"]);
+    assert_eq!(field(&mut m, "replication", "master_failover_state"), "no-failover");
+    assert_eq!(field(&mut m, "replication", "role"), "master");
+    let _: () = q(&mut m, &["SET", "k", "1"]);
+}

@@ -12,8 +12,11 @@
 //!    target and asks it `PSYNC <replid> <offset + 1> FAILOVER`. The
 //!    target, seeing its own master's history, promotes itself first
 //!    (`REPLICAOF NO ONE`), then answers `+CONTINUE`: nothing is copied.
-//! 4. The pause ends once the target answered; if it refused, the old
-//!    master becomes a master again.
+//! 4. The pause ends once the target answered; if it refused the PSYNC
+//!    (or the link broke after it was sent), the old master becomes a
+//!    master again. A target that cannot be reached, or that fails the
+//!    handshake before the PSYNC, is tried again every second, writes
+//!    still paused, as Redis does, until it answers or `FAILOVER ABORT`.
 //!
 //! `FAILOVER ABORT` stops it at any step before the end; `REPLICAOF` is
 //! refused meanwhile.

@@ -79,7 +79,7 @@ pub struct MasterLink {
     pub port: u16,
     state: LinkState,
     retry_at_ms: i64,
-    rx: Option<mpsc::Receiver<Result<Synced, String>>>,
+    rx: Option<mpsc::Receiver<Result<Synced, SyncError>>>,
     /// A snapshot received and waiting to be loaded (see [`load_due`]).
     pending_load: Option<Synced>,
     /// The master client (slot, id), while connected.
@@ -241,9 +241,15 @@ pub fn cron(srv: &mut Server, adopt: &mut Adopt<'_>) {
         LinkState::Syncing => {
             let got = srv.master.as_ref().and_then(|m| m.rx.as_ref()).map(|rx| rx.try_recv());
             if super::failover::in_progress(srv) {
+                // As Redis: a target that cannot be reached (or fails the
+                // handshake) is tried again; once the PSYNC went out, any
+                // answer but a sync ends the failover.
                 match &got {
                     Some(Ok(Ok(_))) => super::failover::finished(srv),
-                    Some(Ok(Err(_)) | Err(mpsc::TryRecvError::Disconnected)) => {
+                    Some(Ok(Err(e))) if e.psync_sent => {
+                        return super::failover::abort(srv, "Failover target rejected psync request");
+                    }
+                    Some(Err(mpsc::TryRecvError::Disconnected)) => {
                         return super::failover::abort(srv, "Failover target rejected psync request");
                     }
                     _ => {}
@@ -251,7 +257,7 @@ pub fn cron(srv: &mut Server, adopt: &mut Adopt<'_>) {
             }
             match got {
                 Some(Ok(Ok(synced))) => finish_sync(srv, synced, adopt),
-                Some(Ok(Err(e))) => sync_failed(srv, &e),
+                Some(Ok(Err(e))) => sync_failed(srv, &e.why),
                 Some(Err(mpsc::TryRecvError::Disconnected)) => sync_failed(srv, "the sync thread ended"),
                 _ => {}
             }
@@ -361,8 +367,9 @@ fn start_sync(srv: &mut Server) {
     let failover = super::failover::in_progress(srv);
     let spawned = std::thread::Builder::new().name("repl-sync".into()).spawn(move || {
         let link = Link { host: &host, port, auth: &auth, listening_port, resume, failover };
-        let result = sync_with_master(&link, &rdb, Duration::from_secs(timeout.max(1)));
-        let _ = tx.send(result.map_err(|e| e.to_string()));
+        let mut psync_sent = false;
+        let result = sync_with_master(&link, &rdb, Duration::from_secs(timeout.max(1)), &mut psync_sent);
+        let _ = tx.send(result.map_err(|e| SyncError { why: e.to_string(), psync_sent }));
     });
     if let Err(e) = spawned {
         tracing::warn!("cannot start the replication sync thread: {e}");
@@ -523,9 +530,23 @@ struct Link<'a> {
     failover: bool,
 }
 
+/// Why a sync failed, and whether it got as far as sending the PSYNC (a
+/// failover gives up then, and retries before).
+#[derive(Debug)]
+struct SyncError {
+    why: String,
+    psync_sent: bool,
+}
+
 /// The sync thread's work: handshake, PSYNC, and the snapshot into `rdb`
-/// (unless the master continues the stream).
-fn sync_with_master(link: &Link<'_>, rdb: &std::path::Path, timeout: Duration) -> io::Result<Synced> {
+/// (unless the master continues the stream). `psync_sent` is set when the
+/// PSYNC is about to be written.
+fn sync_with_master(
+    link: &Link<'_>,
+    rdb: &std::path::Path,
+    timeout: Duration,
+    psync_sent: &mut bool,
+) -> io::Result<Synced> {
     let (host, port, listening_port) = (link.host, link.port, link.listening_port);
     let (user, pass) = link.auth;
     let addrs: Vec<_> = (host, port).to_socket_addrs()?.collect();
@@ -567,6 +588,7 @@ fn sync_with_master(link: &Link<'_>, rdb: &std::path::Path, timeout: Duration) -
     // Errors here are not fatal (an old master may not know them).
     let _ = ask(&["REPLCONF", "listening-port", &listening_port.to_string()])?;
     let _ = ask(&["REPLCONF", "capa", "psync2"])?;
+    *psync_sent = true;
     let reply = match (&link.resume, link.failover) {
         (Some((replid, offset)), true) => ask(&["PSYNC", replid, &(offset + 1).to_string(), "FAILOVER"])?,
         (Some((replid, offset)), false) => ask(&["PSYNC", replid, &(offset + 1).to_string()])?,
