@@ -175,6 +175,66 @@ pub fn purge() -> bool {
     true
 }
 
+/// Reads, or with `new` writes, jemalloc control `name` as an integer
+/// (DEBUG MALLCTL, as Redis's `mallctl_int`): tries 8, 4, 2 and 1 bytes,
+/// since jemalloc refuses (EINVAL) a size that is not its control's. A
+/// write-only control is written without reading. `Ok(None)` means
+/// written; `Err` holds the errno.
+pub fn mallctl_int(name: &str, new: Option<i64>) -> Result<Option<i64>, i32> {
+    #[cfg(feature = "jemalloc")]
+    {
+        let Ok(cname) = std::ffi::CString::new(name) else { return Err(libc::EINVAL) };
+        let mut size = 8usize;
+        while size > 0 {
+            let mut old = 0i64;
+            let mut old_len = size;
+            let mut val = new.unwrap_or(0);
+            let (newp, new_len) = match new {
+                Some(_) => ((&mut val as *mut i64).cast::<libc::c_void>(), size),
+                None => (std::ptr::null_mut(), 0),
+            };
+            // SAFETY: `cname` is NUL-terminated; `old` and `val` are 8-byte
+            // integers, so the `size` bytes jemalloc reads or writes
+            // through them (at most 8, and only if `size` is the
+            // control's own size, else it fails with EINVAL) stay inside
+            // them. On little-endian x86 and ARM the low bytes come first.
+            let rc = unsafe {
+                tikv_jemalloc_sys::mallctl(
+                    cname.as_ptr(),
+                    (&mut old as *mut i64).cast(),
+                    &mut old_len,
+                    newp,
+                    new_len,
+                )
+            };
+            match rc {
+                0 => return Ok(Some(old)),
+                libc::EPERM if new.is_some() => {
+                    // SAFETY: as above, without reading an old value.
+                    let rc = unsafe {
+                        tikv_jemalloc_sys::mallctl(
+                            cname.as_ptr(),
+                            std::ptr::null_mut(),
+                            std::ptr::null_mut(),
+                            newp,
+                            size,
+                        )
+                    };
+                    return if rc == 0 { Ok(None) } else { Err(rc) };
+                }
+                libc::EINVAL => size /= 2,
+                e => return Err(e),
+            }
+        }
+        Err(libc::EINVAL)
+    }
+    #[cfg(not(feature = "jemalloc"))]
+    {
+        let _ = (name, new);
+        Err(libc::ENOENT)
+    }
+}
+
 /// The machine's physical memory in bytes (INFO's `total_system_memory`),
 /// as Redis's `zmalloc_get_memory_size`: pages times page size.
 pub fn system_memory() -> u64 {

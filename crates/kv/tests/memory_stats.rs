@@ -251,3 +251,21 @@ fn allocator_figures_are_jemallocs_not_the_rss() {
     assert_ne!(resident, rss);
     assert_eq!(get("rss-overhead.bytes"), rss - resident);
 }
+
+#[test]
+fn debug_mallctl_reads_jemallocs_controls_and_activedefrag_is_refused() {
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    let page: i64 = q(&mut c, &["DEBUG", "MALLCTL", "arenas.page"]);
+    assert_eq!(page, 4096);
+    let err = |c: &mut redis::Connection, args: &[&str]| {
+        redis::cmd(args[0]).arg(&args[1..]).query::<redis::Value>(c).unwrap_err().to_string()
+    };
+    assert!(err(&mut c, &["DEBUG", "MALLCTL", "no.such.control"]).contains("No such file or directory"));
+    assert!(err(&mut c, &["DEBUG", "MALLCTL", "arenas.page", "5"]).contains("Operation not permitted"));
+    // No active defragmentation here: refused with the words of a Redis
+    // built without it (Debian's is one), not accepted and ignored.
+    let e = err(&mut c, &["CONFIG", "SET", "activedefrag", "yes"]);
+    assert!(e.contains("Active defragmentation cannot be enabled"), "{e}");
+    let _: () = q(&mut c, &["CONFIG", "SET", "activedefrag", "no"]);
+}

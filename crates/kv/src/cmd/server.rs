@@ -111,6 +111,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Flush the AOF buffers on disk and reload the AOF in memory.",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "MALLCTL <key> [<val>]",
+    "    Get or set a malloc tuning integer.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "RELOAD",
@@ -203,6 +205,7 @@ fn debug(ctx: &mut Ctx<'_>) {
                 _ => ctx.error("ERR argument must be a memory value bigger than 1 and smaller than 4gb"),
             }
         }
+        (b"mallctl", 3 | 4) => debug_mallctl(ctx),
         (b"digest", 2) => super::digest::digest(ctx),
         (b"replybuffer", 4) => debug_replybuffer(ctx),
         (b"htstats", 3 | 4) => super::htstats::htstats(ctx),
@@ -217,6 +220,27 @@ fn debug(ctx: &mut Ctx<'_>) {
                 "ERR unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
                 super::printable(s.as_bytes(), 128)
             ))
+        }
+    }
+}
+
+/// DEBUG MALLCTL name [value]: reads (or sets) a jemalloc control as an
+/// integer, as Redis's; the error is the errno's text.
+fn debug_mallctl(ctx: &mut Ctx<'_>) {
+    let new = if ctx.argc() == 4 {
+        let Some(v) = ctx.int_arg(3) else { return };
+        Some(v)
+    } else {
+        None
+    };
+    let name = String::from_utf8_lossy(ctx.arg(2)).into_owned();
+    match crate::alloc::mallctl_int(&name, new) {
+        Ok(Some(old)) => ctx.reply().int(old),
+        Ok(None) => ctx.ok(),
+        Err(errno) => {
+            let text = std::io::Error::from_raw_os_error(errno).to_string();
+            let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+            ctx.error(&format!("ERR {text}"))
         }
     }
 }

@@ -32,7 +32,8 @@
 //!   checked), `aof-rewrite-incremental-fsync`,
 //!   `rdb-save-incremental-fsync`, `no-appendfsync-on-rewrite`,
 //!   `sanitize-dump-payload`;
-//! - memory and CPU tuning: `activedefrag`, `active-defrag-*`,
+//! - memory and CPU tuning: `active-defrag-*` (`activedefrag yes` is
+//!   refused, as by a Redis built without defragmentation),
 //!   `jemalloc-bg-thread`, `disable-thp`, `maxmemory-eviction-tenacity`,
 //!   `activerehashing` (rehashing always runs), `dynamic-hz`,
 //!   `io-threads-do-reads` (IO threads always read),
@@ -53,6 +54,10 @@ use super::config_table::{
     fmt_bool, int, mem, name_of, one, pick, resplit, yes_no, ConfigOption, DENY_LOADING, HIDDEN, I32,
     IMMUTABLE, INERT, MULTI_ARG,
 };
+
+/// Redis's refusal of `activedefrag yes` when built without defrag support.
+const NO_DEFRAG: &str = "Active defragmentation cannot be enabled: it requires a Redis server compiled with a \
+                         modified Jemalloc like the one shipped by default with the Redis source distribution";
 
 /// The value of inert option `name`, or `default` if it was never set.
 fn get(c: &Config, name: &'static str, default: &str) -> String {
@@ -213,7 +218,14 @@ pub static OPTIONS: &[ConfigOption] = &[
     b!("replica-read-only", Some("slave-read-only"), 0, "yes"),
     b!("replica-ignore-maxmemory", Some("slave-ignore-maxmemory"), 0, "yes"),
     b!("jemalloc-bg-thread", None, 0, "yes"),
-    b!("activedefrag", None, 0, "no"),
+    // No active defragmentation here: refused as by a Redis built without
+    // it (`isValidActiveDefrag`), rather than accepted and ignored.
+    inert!("activedefrag", None, 0, "no", |v| {
+        if yes_no(v)? {
+            return Err(NO_DEFRAG.into());
+        }
+        fmt_bool(false)
+    }),
     b!("syslog-enabled", None, IMMUTABLE, "no"),
     b!("cluster-enabled", None, IMMUTABLE, "no"),
     b!("cluster-allow-reads-when-down", None, 0, "no"),
