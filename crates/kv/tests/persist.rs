@@ -88,7 +88,7 @@ fn sorted(v: RdbValue) -> RdbValue {
 
 fn dump_of(c: &mut Connection, key: &str) -> RdbValue {
     let p: Vec<u8> = q(c, &[b"DUMP", key.as_bytes()]);
-    sorted(parse_dump_payload(&p).expect("our DUMP parses"))
+    sorted(parse_dump_payload(&p, true).expect("our DUMP parses"))
 }
 
 fn fill(c: &mut Connection, far: i64, soon: i64) {
@@ -108,8 +108,8 @@ fn check_filled(c: &mut Connection) {
     assert_eq!(q::<String>(c, &[b"GET", b"s"]), "hello");
     assert_eq!(q::<i64>(c, &[b"GET", b"n"]), 12345);
     assert_eq!(q::<Vec<u8>>(c, &[b"GET", b"big"]), vec![b'x'; 5000]);
-    assert_eq!(dump_of(c, "h"), sorted(parse_dump_payload(&hash_payload()).unwrap()));
-    assert_eq!(dump_of(c, "st"), sorted(parse_dump_payload(&set_payload()).unwrap()));
+    assert_eq!(dump_of(c, "h"), sorted(parse_dump_payload(&hash_payload(), true).unwrap()));
+    assert_eq!(dump_of(c, "st"), sorted(parse_dump_payload(&set_payload(), true).unwrap()));
     assert_eq!(q::<String>(c, &[b"TYPE", b"h"]), "hash");
     let _: () = q(c, &[b"SELECT", b"5"]);
     assert_eq!(q::<String>(c, &[b"GET", b"other"]), "db5");
@@ -299,8 +299,8 @@ fn check_filled_db0(c: &mut Connection) {
     assert_eq!(q::<String>(c, &[b"GET", b"s"]), "hello");
     assert_eq!(q::<i64>(c, &[b"GET", b"n"]), 12345);
     assert_eq!(q::<Vec<u8>>(c, &[b"GET", b"big"]), vec![b'x'; 5000]);
-    assert_eq!(dump_of(c, "h"), sorted(parse_dump_payload(&hash_payload()).unwrap()));
-    assert_eq!(dump_of(c, "st"), sorted(parse_dump_payload(&set_payload()).unwrap()));
+    assert_eq!(dump_of(c, "h"), sorted(parse_dump_payload(&hash_payload(), true).unwrap()));
+    assert_eq!(dump_of(c, "st"), sorted(parse_dump_payload(&set_payload(), true).unwrap()));
 }
 
 #[test]
@@ -408,7 +408,7 @@ fn getex_is_logged_as_pexpireat_and_a_rewrite_of_a_hash_replays() {
     }
     let srv = start_in(&dir, commands_base);
     let mut c = conn(&srv);
-    assert_eq!(dump_of(&mut c, "h"), sorted(parse_dump_payload(&hash_payload()).unwrap()));
+    assert_eq!(dump_of(&mut c, "h"), sorted(parse_dump_payload(&hash_payload(), true).unwrap()));
     assert_eq!(q::<String>(&mut c, &[b"GET", b"g"]), "v");
 }
 

@@ -296,7 +296,8 @@ fn restore_our_payloads_and_parse_redis_dumps() {
         // Redis re-encodes the value in its own way (listpack, intset,
         // quicklist, LZF); parse what its DUMP gives back.
         let theirs = c.cmd(&[b"DUMP", &k]).bytes();
-        let parsed = parse_dump_payload(&theirs).unwrap_or_else(|e| panic!("parse DUMP of {name}: {e}"));
+        let parsed =
+            parse_dump_payload(&theirs, true).unwrap_or_else(|e| panic!("parse DUMP of {name}: {e}"));
         assert_eq!(normalized(parsed), normalized(v), "{name} from redis DUMP");
     }
     // Redis rejects a payload of ours with a broken checksum, as we do theirs.
@@ -307,4 +308,29 @@ fn restore_our_payloads_and_parse_redis_dumps() {
         Reply::Error(e) => assert!(e.contains("checksum"), "{e}"),
         other => panic!("RESTORE of a bad payload: {other:?}"),
     }
+}
+
+#[test]
+fn corrupt_payloads_are_refused_and_the_old_value_kept() {
+    // From Redis's integration/corrupt-dump: a ziplist hash with a valid
+    // header and checksum whose field "a" appears twice.
+    const DUP_FIELDS: &[u8] = b"\x0D\x1B\x1B\x00\x00\x00\x16\x00\x00\x00\x04\x00\x00\x02\x61\x00\x04\x02\x62\x00\x04\x02\x61\x00\x04\x02\x64\x00\xFF\x09\x00\xA1\x98\x36\x78\xCC\x8E\x93\x2E";
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    let _: () = common::q(&mut c, &["SET", "key", "old"]);
+    let restore = |c: &mut redis::Connection, key: &str, payload: &[u8]| {
+        redis::cmd("RESTORE").arg(key).arg(0).arg(payload).arg("REPLACE").query::<()>(c)
+    };
+    let e = restore(&mut c, "key", DUP_FIELDS).unwrap_err().to_string();
+    assert!(e.contains("Bad data format"), "{e}");
+    assert_eq!(common::q::<String>(&mut c, &["GET", "key"]), "old");
+    // A good payload with its checksum broken is refused for that, unless
+    // the check is off (Redis's test hook).
+    let mut good: Vec<u8> = redis::cmd("DUMP").arg("key").query(&mut c).unwrap();
+    *good.last_mut().unwrap() ^= 1;
+    let e = restore(&mut c, "copy", &good).unwrap_err().to_string();
+    assert!(e.contains("payload version or checksum are wrong"), "{e}");
+    let _: () = common::q(&mut c, &["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]);
+    restore(&mut c, "copy", &good).unwrap();
+    assert_eq!(common::q::<String>(&mut c, &["GET", "copy"]), "old");
 }

@@ -152,12 +152,22 @@ fn restore(ctx: &mut Ctx<'_>) {
     if ttl < 0 {
         return ctx.error("ERR Invalid TTL value, must be >= 0");
     }
-    let value = match parse_dump_payload(ctx.arg(3)) {
-        Ok(v) if !convert::is_empty_aggregate(&v) => v,
-        Err(e) if e.is_version_or_checksum() => {
-            return ctx.error("ERR DUMP payload version or checksum are wrong")
+    let checksum = !ctx.srv.skip_checksum_validation;
+    let parsed =
+        parse_dump_payload(ctx.arg(3), checksum).map_err(|e| (e.is_version_or_checksum(), e.to_string()));
+    let value = match parsed.and_then(|v| {
+        if convert::is_empty_aggregate(&v) {
+            return Err((false, "empty keys are not allowed".to_string()));
         }
-        _ => return ctx.error("ERR Bad data format"),
+        convert::from_rdb(v, &ctx.srv.config.encoding).map_err(|why| (false, why.to_string()))
+    }) {
+        Ok(v) => v,
+        Err((true, _)) => return ctx.error("ERR DUMP payload version or checksum are wrong"),
+        Err((false, why)) => {
+            // As Redis's rdbReportCorruptRDB, the reason goes to the log.
+            tracing::warn!("Internal error in RDB reading a RESTORE payload -> {why}");
+            return ctx.error("ERR Bad data format");
+        }
     };
     let deleted = replace && ctx.db().remove(key).is_some();
     if ttl > 0 && !absttl {
@@ -171,7 +181,6 @@ fn restore(ctx: &mut Ctx<'_>) {
         }
         return ctx.ok();
     }
-    let value = convert::from_rdb(value, &ctx.srv.config.encoding);
     let clock = ctx.srv.lru_clock;
     let lru = if idle > 0 { crate::server::evict::lru_before(clock, idle as u64) } else { clock };
     let mut e = Entry::new(value, lru);

@@ -145,6 +145,8 @@ const DEBUG_HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+    "    Enables or disables checksum checks for RDB files and RESTORE's payload.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "HELP",
@@ -206,6 +208,11 @@ fn debug(ctx: &mut Ctx<'_>) {
             }
         }
         (b"mallctl", 3 | 4) => debug_mallctl(ctx),
+        (b"set-skip-checksum-validation", 3) => {
+            let Some(v) = ctx.int_arg(2) else { return };
+            ctx.srv.skip_checksum_validation = v != 0;
+            ctx.ok()
+        }
         (b"digest", 2) => super::digest::digest(ctx),
         (b"replybuffer", 4) => debug_replybuffer(ctx),
         (b"htstats", 3 | 4) => super::htstats::htstats(ctx),

@@ -33,14 +33,41 @@ pub fn to_rdb(v: &Value) -> RdbValue {
 }
 
 /// The server's value for `v`, in the encoding `cfg` picks for its size.
-pub fn from_rdb(v: RdbValue, cfg: &EncodingConfig) -> Value {
-    match v {
+///
+/// # Errors
+/// Redis's words for a field or member that appears twice (corrupt
+/// data, which RESTORE and loading refuse).
+pub fn from_rdb(v: RdbValue, cfg: &EncodingConfig) -> Result<Value, &'static str> {
+    // A field or member twice is corruption Redis refuses (its dictAdd
+    // fails): building the value drops the repeat, so the count tells.
+    Ok(match v {
         RdbValue::String(s) => Value::Str(Str::from_bytes(&s)),
-        RdbValue::Hash(pairs) => Value::Hash(Box::new(HashValue::from_pairs(pairs, cfg))),
-        RdbValue::Set(members) => Value::Set(Box::new(SetValue::from_members(members, cfg))),
+        RdbValue::Hash(pairs) => {
+            let n = pairs.len();
+            let h = HashValue::from_pairs(pairs, cfg);
+            if h.len() != n {
+                return Err("Duplicate hash fields detected");
+            }
+            Value::Hash(Box::new(h))
+        }
+        RdbValue::Set(members) => {
+            let n = members.len();
+            let s = SetValue::from_members(members, cfg);
+            if s.len() != n {
+                return Err("Duplicate set members detected");
+            }
+            Value::Set(Box::new(s))
+        }
         RdbValue::List(items) => Value::List(Box::new(listzset::list_from(items, cfg))),
-        RdbValue::ZSet(pairs) => Value::ZSet(Box::new(listzset::zset_from(pairs, cfg))),
-    }
+        RdbValue::ZSet(pairs) => {
+            let n = pairs.len();
+            let z = listzset::zset_from(pairs, cfg);
+            if z.len() != n {
+                return Err("Duplicate zset fields detected");
+            }
+            Value::ZSet(Box::new(z))
+        }
+    })
 }
 
 /// Whether an RDB value is empty (an aggregate with no elements): such a
@@ -181,30 +208,43 @@ mod tests {
     #[test]
     fn small_hash_loads_as_listpack_and_big_as_hashtable() {
         let small = RdbValue::Hash(vec![(b"f".to_vec(), b"v".to_vec())]);
-        assert_eq!(from_rdb(small, &cfg()).encoding(), "listpack");
+        assert_eq!(from_rdb(small, &cfg()).unwrap().encoding(), "listpack");
         let big = RdbValue::Hash((0..600).map(|i| (format!("f{i}").into_bytes(), b"v".to_vec())).collect());
-        assert_eq!(from_rdb(big, &cfg()).encoding(), "hashtable");
+        assert_eq!(from_rdb(big, &cfg()).unwrap().encoding(), "hashtable");
         let long = RdbValue::Hash(vec![(b"f".to_vec(), vec![b'x'; 100])]);
-        assert_eq!(from_rdb(long, &cfg()).encoding(), "hashtable");
+        assert_eq!(from_rdb(long, &cfg()).unwrap().encoding(), "hashtable");
+    }
+
+    #[test]
+    fn a_field_or_member_twice_is_refused() {
+        let a = || b"a".to_vec();
+        let h = RdbValue::Hash(vec![(a(), a()), (a(), b"b".to_vec())]);
+        assert_eq!(from_rdb(h, &cfg()).err(), Some("Duplicate hash fields detected"));
+        let s = RdbValue::Set(vec![a(), b"b".to_vec(), a()]);
+        assert_eq!(from_rdb(s, &cfg()).err(), Some("Duplicate set members detected"));
+        let z = RdbValue::ZSet(vec![(a(), 1.0), (a(), 2.0)]);
+        assert_eq!(from_rdb(z, &cfg()).err(), Some("Duplicate zset fields detected"));
+        // Lists may repeat.
+        assert!(from_rdb(RdbValue::List(vec![a(), a()]), &cfg()).is_ok());
     }
 
     #[test]
     fn sets_pick_intset_listpack_or_hashtable() {
         let ints = RdbValue::Set(vec![b"1".to_vec(), b"2".to_vec()]);
-        assert_eq!(from_rdb(ints, &cfg()).encoding(), "intset");
+        assert_eq!(from_rdb(ints, &cfg()).unwrap().encoding(), "intset");
         let strs = RdbValue::Set(vec![b"a".to_vec(), b"2".to_vec()]);
-        assert_eq!(from_rdb(strs, &cfg()).encoding(), "listpack");
+        assert_eq!(from_rdb(strs, &cfg()).unwrap().encoding(), "listpack");
         let many = RdbValue::Set((0..300).map(|i| format!("m{i}").into_bytes()).collect());
-        assert_eq!(from_rdb(many, &cfg()).encoding(), "hashtable");
+        assert_eq!(from_rdb(many, &cfg()).unwrap().encoding(), "hashtable");
     }
 
     #[test]
     fn strings_keep_their_encodings_and_round_trip() {
         for s in [&b"12345"[..], b"hello", &[b'z'; 100]] {
-            let v = from_rdb(RdbValue::String(s.to_vec()), &cfg());
+            let v = from_rdb(RdbValue::String(s.to_vec()), &cfg()).unwrap();
             assert_eq!(v.encoding(), Str::from_bytes(s).encoding());
             assert_eq!(to_rdb(&v), RdbValue::String(s.to_vec()));
-            assert_eq!(parse_dump_payload(&dump(&v)).unwrap(), RdbValue::String(s.to_vec()));
+            assert_eq!(parse_dump_payload(&dump(&v), true).unwrap(), RdbValue::String(s.to_vec()));
         }
     }
 
@@ -213,10 +253,11 @@ mod tests {
         let h = from_rdb(
             RdbValue::Hash(vec![(b"a".to_vec(), b"1".to_vec()), (b"b".to_vec(), b"2".to_vec())]),
             &cfg(),
-        );
+        )
+        .unwrap();
         assert_eq!(dump(&h), crate::rdb::dump_payload(&to_rdb(&h)));
-        let s = from_rdb(RdbValue::Set(vec![b"7".to_vec(), b"x".to_vec()]), &cfg());
-        let mut back = match parse_dump_payload(&dump(&s)).unwrap() {
+        let s = from_rdb(RdbValue::Set(vec![b"7".to_vec(), b"x".to_vec()]), &cfg()).unwrap();
+        let mut back = match parse_dump_payload(&dump(&s), true).unwrap() {
             RdbValue::Set(m) => m,
             other => panic!("{other:?}"),
         };

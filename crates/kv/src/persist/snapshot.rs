@@ -260,6 +260,7 @@ impl<R: Read> Read for Counting<R> {
 pub fn load_rdb_from<H: LoadHost, R: Read>(h: &mut H, r: R, keep_expired: bool) -> Result<LoadStats, String> {
     let count = std::rc::Rc::new(std::cell::Cell::new(0));
     let mut r = RdbReader::new(Counting { inner: r, count: count.clone() }).map_err(|e| e.to_string())?;
+    r.verify_checksum(!h.with(|srv| srv.skip_checksum_validation));
     let mut stats = LoadStats::default();
     let mut db = 0usize;
     let (now, lru) = h.with(|srv| (srv.now_ms, srv.lru_clock));
@@ -291,7 +292,8 @@ pub fn load_rdb_from<H: LoadHost, R: Read>(h: &mut H, r: R, keep_expired: bool) 
                     continue;
                 }
                 h.with(|srv| {
-                    let value = convert::from_rdb(value, &srv.config.encoding);
+                    let value = convert::from_rdb(value, &srv.config.encoding)
+                        .map_err(|why| format!("Internal error in RDB reading: {why}"))?;
                     let mut e = Entry::new(value, lru);
                     // A saved LFU counter counts under an LFU policy and a
                     // saved idle time under any other, as Redis's
@@ -304,7 +306,8 @@ pub fn load_rdb_from<H: LoadHost, R: Read>(h: &mut H, r: R, keep_expired: bool) 
                         e.lru = crate::server::evict::lru_before(lru, secs);
                     }
                     srv.dbs[db].put(&key, e, expire_at_ms.unwrap_or(crate::db::NO_EXPIRE));
-                });
+                    Ok::<(), String>(())
+                })?;
                 stats.loaded += 1;
                 h.key_loaded();
             }

@@ -441,6 +441,18 @@ mod tests {
         ]
     }
 
+    /// Packed-structure entries: integers or short strings.
+    fn arb_items() -> impl proptest::strategy::Strategy<Value = Vec<std::result::Result<i64, Vec<u8>>>> {
+        use proptest::prelude::*;
+        proptest::collection::vec(
+            prop_oneof![
+                any::<i64>().prop_map(Ok),
+                proptest::collection::vec(any::<u8>(), 0..20).prop_map(Err)
+            ],
+            0..12,
+        )
+    }
+
     fn arb_value() -> impl proptest::strategy::Strategy<Value = RdbValue> {
         use proptest::collection::vec;
         use proptest::prelude::*;
@@ -464,9 +476,61 @@ mod tests {
         }
 
         #[test]
+        fn corrupted_objects_never_panic(
+            kind in 0usize..9,
+            items in arb_items(),
+            flips in proptest::collection::vec(
+                (proptest::prelude::any::<proptest::sample::Index>(), 1u8..=255),
+                1..4,
+            ),
+            cut in proptest::prelude::any::<Option<proptest::sample::Index>>(),
+        ) {
+            // Valid objects of every packed type, then a few bytes flipped
+            // and perhaps the end cut off (a corrupt DUMP payload whose
+            // checksum was faked): decoding and building the value may
+            // fail, never panic.
+            let refs: Vec<build::Item<'_>> = items.iter().map(|i| i.as_ref().copied().map_err(|v| v.as_slice())).collect();
+            let ints: Vec<i64> = items.iter().map(|i| *i.as_ref().unwrap_or(&7)).collect();
+            let mut obj = match kind {
+                0 => blob_object(TYPE_HASH_LISTPACK, &build::listpack(&refs), false),
+                1 => blob_object(TYPE_ZSET_LISTPACK, &build::listpack(&refs), false),
+                2 => blob_object(TYPE_SET_LISTPACK, &build::listpack(&refs), false),
+                3 => blob_object(TYPE_HASH_ZIPLIST, &build::ziplist(&refs), false),
+                4 => blob_object(TYPE_ZSET_ZIPLIST, &build::ziplist(&refs), false),
+                5 => blob_object(TYPE_LIST_ZIPLIST, &build::ziplist(&refs), true),
+                6 => blob_object(TYPE_SET_INTSET, &build::intset(8, &ints), false),
+                7 => {
+                    let mut b = Vec::new();
+                    let mut e = Encoder::new(&mut b);
+                    e.begin_object(TYPE_LIST_QUICKLIST_2).unwrap();
+                    e.write_len(1).unwrap();
+                    e.write_len(QUICKLIST_NODE_PACKED).unwrap();
+                    e.write_string(&build::listpack(&refs)).unwrap();
+                    b
+                }
+                _ => {
+                    let pairs = items.iter().map(|i| (format!("{i:?}").into_bytes(), s("v"))).collect();
+                    let mut b = Vec::new();
+                    encode_value(&RdbValue::Hash(pairs), &mut b);
+                    b
+                }
+            };
+            for (at, x) in flips {
+                let i = at.index(obj.len());
+                obj[i] ^= x;
+            }
+            if let Some(cut) = cut {
+                obj.truncate(cut.index(obj.len() + 1));
+            }
+            if let Ok(v) = decode_value(&obj) {
+                let _ = crate::persist::convert::from_rdb(v, &crate::types::EncodingConfig::default());
+            }
+        }
+
+        #[test]
         fn garbage_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
             let _ = decode_value(&bytes);
-            let _ = crate::rdb::parse_dump_payload(&bytes);
+            let _ = crate::rdb::parse_dump_payload(&bytes, false);
             let _ = packed::listpack(&bytes);
             let _ = packed::ziplist(&bytes);
             let _ = packed::zipmap(&bytes);

@@ -192,6 +192,7 @@ pub struct RdbReader<R: Read> {
     dec: Decoder<Crc64Reader<R>>,
     version: u16,
     done: bool,
+    verify_checksum: bool,
 }
 
 impl<R: Read> RdbReader<R> {
@@ -206,12 +207,18 @@ impl<R: Read> RdbReader<R> {
         if version == 0 || version > RDB_MAX_READ_VERSION {
             return Err(RdbError::UnsupportedVersion(version));
         }
-        Ok(RdbReader { dec, version, done: false })
+        Ok(RdbReader { dec, version, done: false, verify_checksum: true })
     }
 
     /// The file's RDB version.
     pub fn version(&self) -> u16 {
         self.version
+    }
+
+    /// Whether the checksum at the end is compared (by default it is;
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION turns it off).
+    pub fn verify_checksum(&mut self, on: bool) {
+        self.verify_checksum = on;
     }
 
     /// The next item; `Ok(None)` after [`RdbItem::Eof`].
@@ -265,7 +272,7 @@ impl<R: Read> RdbReader<R> {
                     if self.version >= 5 {
                         let computed = self.dec.get_mut().crc();
                         let stored = u64::from_le_bytes(self.dec.read_array()?);
-                        if stored != 0 && stored != computed {
+                        if self.verify_checksum && stored != 0 && stored != computed {
                             return Err(RdbError::ChecksumMismatch { stored, computed });
                         }
                     }

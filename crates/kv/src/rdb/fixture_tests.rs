@@ -118,7 +118,7 @@ fn expected_dumps() -> Vec<(&'static str, &'static [u8], u8, RdbValue)> {
 fn redis_dump_payloads_decode_exactly() {
     for (name, payload, ty, want) in expected_dumps() {
         assert_eq!(payload[0], ty, "{name}: the encoding redis-server chose");
-        let got = parse_dump_payload(payload).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let got = parse_dump_payload(payload, true).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(normalized(got), normalized(want), "{name}");
     }
 }
@@ -154,7 +154,7 @@ fn our_payloads_match_redis_where_redis_uses_plain_encodings() {
 fn corrupted_redis_payload_fails_the_checksum() {
     let mut p = fixture!("dump_hash_large.bin").to_vec();
     p[20] ^= 0x55;
-    assert!(parse_dump_payload(&p).unwrap_err().is_version_or_checksum());
+    assert!(parse_dump_payload(&p, true).unwrap_err().is_version_or_checksum());
 }
 
 #[test]

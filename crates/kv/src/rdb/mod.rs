@@ -214,8 +214,10 @@ pub fn dump_payload(value: &RdbValue) -> Vec<u8> {
 /// A short payload, a newer version or a wrong checksum give an error for
 /// which [`RdbError::is_version_or_checksum`] is true; a checksum of 0 is not
 /// special here (Redis only skips it for files). Bytes between the object and
-/// the footer are ignored, as Redis does.
-pub fn parse_dump_payload(payload: &[u8]) -> Result<RdbValue, RdbError> {
+/// the footer are ignored, as Redis does. Without `verify_checksum` (DEBUG
+/// SET-SKIP-CHECKSUM-VALIDATION, for tests that corrupt payloads on
+/// purpose) the checksum is not compared.
+pub fn parse_dump_payload(payload: &[u8], verify_checksum: bool) -> Result<RdbValue, RdbError> {
     if payload.len() < 10 {
         return Err(RdbError::PayloadTooShort(payload.len()));
     }
@@ -226,7 +228,7 @@ pub fn parse_dump_payload(payload: &[u8]) -> Result<RdbValue, RdbError> {
     }
     let stored = u64::from_le_bytes(footer[2..10].try_into().expect("8 bytes"));
     let computed = crc64::crc64(0, &payload[..payload.len() - 8]);
-    if stored != computed {
+    if verify_checksum && stored != computed {
         return Err(RdbError::ChecksumMismatch { stored, computed });
     }
     let mut dec = Decoder::new(body);
@@ -259,7 +261,7 @@ mod tests {
         for v in sample_values() {
             let p = dump_payload(&v);
             assert_eq!(&p[p.len() - 10..p.len() - 8], &[10, 0]);
-            assert_eq!(parse_dump_payload(&p).unwrap(), v);
+            assert_eq!(parse_dump_payload(&p, true).unwrap(), v);
         }
     }
 
@@ -275,7 +277,7 @@ mod tests {
         let mut p = dump_payload(&RdbValue::String(b"hello".to_vec()));
         let n = p.len();
         p[n - 1] ^= 1;
-        let e = parse_dump_payload(&p).unwrap_err();
+        let e = parse_dump_payload(&p, true).unwrap_err();
         assert!(matches!(e, RdbError::ChecksumMismatch { .. }), "{e}");
         assert!(e.is_version_or_checksum());
 
@@ -284,11 +286,11 @@ mod tests {
         let body_len = n - 8;
         let crc = crc64::crc64(0, &p[..body_len]);
         p[body_len..].copy_from_slice(&crc.to_le_bytes());
-        let e = parse_dump_payload(&p).unwrap_err();
+        let e = parse_dump_payload(&p, true).unwrap_err();
         assert!(matches!(e, RdbError::UnsupportedVersion(13)), "{e}");
         assert!(e.is_version_or_checksum());
 
-        assert!(parse_dump_payload(b"short").unwrap_err().is_version_or_checksum());
+        assert!(parse_dump_payload(b"short", true).unwrap_err().is_version_or_checksum());
     }
 
     #[test]
@@ -298,7 +300,7 @@ mod tests {
         p[n - 10] = 12;
         let crc = crc64::crc64(0, &p[..n - 8]);
         p[n - 8..].copy_from_slice(&crc.to_le_bytes());
-        assert_eq!(parse_dump_payload(&p).unwrap(), RdbValue::String(b"v".to_vec()));
+        assert_eq!(parse_dump_payload(&p, true).unwrap(), RdbValue::String(b"v".to_vec()));
     }
 
     #[test]
@@ -307,7 +309,7 @@ mod tests {
         body.extend_from_slice(&10u16.to_le_bytes());
         let crc = crc64::crc64(0, &body);
         body.extend_from_slice(&crc.to_le_bytes());
-        let e = parse_dump_payload(&body).unwrap_err();
+        let e = parse_dump_payload(&body, true).unwrap_err();
         assert!(!e.is_version_or_checksum(), "{e}");
     }
 }

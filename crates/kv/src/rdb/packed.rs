@@ -11,8 +11,12 @@ use super::RdbError;
 
 type Result<T> = std::result::Result<T, RdbError>;
 
+/// A blob that fails its checks, named as Redis logs it ("ziplist
+/// integrity check failed"): `what` starts with the structure's name.
 fn corrupt(what: &str) -> RdbError {
-    RdbError::corrupt(what.to_string())
+    let (kind, detail) = what.split_once([' ', ':']).unwrap_or((what, ""));
+    let detail = detail.trim_start_matches([':', ' ']);
+    RdbError::corrupt(format!("{kind} integrity check failed: {detail}"))
 }
 
 fn bytes<'a>(blob: &'a [u8], pos: usize, len: usize, what: &str) -> Result<&'a [u8]> {

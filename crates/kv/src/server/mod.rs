@@ -114,6 +114,9 @@ pub struct Server {
     /// expiry cycle, no child reaped, no save point, no rewrite, and a
     /// stop signal waits.
     pub pause_cron: bool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE and loading do not
+    /// compare CRC64s (for tests that corrupt data on purpose).
+    pub skip_checksum_validation: bool,
     /// How the cron sizes the clients' reply buffers (DEBUG REPLYBUFFER).
     pub reply_buffer: reply_buffer::Policy,
     /// A stop signal (its number) asked for a shutdown, which the next
@@ -268,6 +271,7 @@ impl Server {
             load_state: None,
             active_expire_enabled: true,
             pause_cron: false,
+            skip_checksum_validation: false,
             reply_buffer: reply_buffer::Policy::default(),
             shutdown_asap: None,
             shutdown_wait: None,
