@@ -219,14 +219,21 @@ pub fn load_at_startup<H: LoadHost>(h: &mut H) -> io::Result<bool> {
     }
     if !loaded_aof && rdb_path.exists() {
         match snapshot::load_rdb(h, &rdb_path) {
-            Ok(stats) => tracing::info!(
-                keys = stats.loaded,
-                expired = stats.expired,
-                elapsed = ?started.elapsed(),
-                "DB loaded from disk"
-            ),
+            Ok(stats) => {
+                tracing::info!(
+                    "Done loading RDB, keys loaded: {}, keys expired: {}, empty keys skipped: {}.",
+                    stats.loaded,
+                    stats.expired,
+                    stats.empty
+                );
+                tracing::info!(elapsed = ?started.elapsed(), "DB loaded from disk");
+            }
             Err(_) if h.with(|srv| srv.shutdown) => return Ok(false),
-            Err(e) => return Err(invalid(format!("error loading {}: {e}", rdb_path.display()))),
+            Err(e) => {
+                tracing::warn!("Internal error in RDB reading -> {e}");
+                tracing::warn!("Terminating server after rdb file reading failure.");
+                return Err(invalid(format!("error loading {}: {e}", rdb_path.display())));
+            }
         }
     }
     h.with(|srv| {

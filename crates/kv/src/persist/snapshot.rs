@@ -219,6 +219,9 @@ pub struct LoadStats {
     pub loaded: u64,
     /// Keys skipped because they had expired.
     pub expired: u64,
+    /// Aggregates skipped because they were empty (corrupt, or written by
+    /// an old Redis).
+    pub empty: u64,
 }
 
 /// Loads the RDB file at `path` into the (empty) databases, skipping keys
@@ -278,6 +281,8 @@ pub fn load_rdb_from<H: LoadHost, R: Read>(h: &mut H, r: R, keep_expired: bool) 
             }
             RdbItem::Entry { key, value, expire_at_ms, freq, idle } => {
                 if convert::is_empty_aggregate(&value) {
+                    tracing::warn!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(&key));
+                    stats.empty += 1;
                     continue;
                 }
                 if !keep_expired && matches!(expire_at_ms, Some(t) if t <= now) {
@@ -363,7 +368,7 @@ mod tests {
 
         let mut b = Server::new(cfg);
         let stats = load_rdb(&mut b, &rdb_path(&a)).unwrap();
-        assert_eq!(stats, LoadStats { loaded: 3, expired: 1 });
+        assert_eq!(stats, LoadStats { loaded: 3, expired: 1, empty: 0 });
         let now = b.now_ms;
         assert_eq!(b.dbs[3].get(b"n", now).unwrap().value.encoding(), "int");
         assert_eq!(b.dbs[0].expire_at(b"ttl"), a.dbs[0].expire_at(b"ttl"));

@@ -198,42 +198,51 @@ impl<R: Read> Decoder<R> {
                 }
                 RdbValue::ZSet(out)
             }
-            TYPE_HASH_ZIPMAP => RdbValue::Hash(packed::zipmap(&self.read_string()?)?),
-            TYPE_LIST_ZIPLIST => RdbValue::List(packed::ziplist(&self.read_string()?)?),
-            TYPE_SET_INTSET => RdbValue::Set(packed::intset(&self.read_string()?)?),
-            TYPE_ZSET_ZIPLIST => {
-                RdbValue::ZSet(zset_pairs(packed::ziplist(&self.read_string()?)?, "zset ziplist")?)
-            }
+            TYPE_HASH_ZIPMAP => RdbValue::Hash(named(packed::zipmap(&self.read_string()?), "")?),
+            TYPE_LIST_ZIPLIST => RdbValue::List(named(packed::ziplist(&self.read_string()?), "List ")?),
+            TYPE_SET_INTSET => RdbValue::Set(named(packed::intset(&self.read_string()?), "")?),
+            TYPE_ZSET_ZIPLIST => RdbValue::ZSet(zset_pairs(
+                named(packed::ziplist(&self.read_string()?), "Zset ")?,
+                "zset ziplist",
+            )?),
             TYPE_HASH_ZIPLIST => {
-                RdbValue::Hash(pairs(packed::ziplist(&self.read_string()?)?, "hash ziplist")?)
+                RdbValue::Hash(pairs(named(packed::ziplist(&self.read_string()?), "Hash ")?, "hash ziplist")?)
             }
             TYPE_LIST_QUICKLIST => {
                 let nodes = self.read_len()?;
                 let mut out = Vec::new();
                 for _ in 0..nodes {
-                    out.extend(packed::ziplist(&self.read_string()?)?);
+                    out.extend(named(packed::ziplist(&self.read_string()?), "Quicklist ")?);
                 }
                 RdbValue::List(out)
             }
-            TYPE_HASH_LISTPACK => {
-                RdbValue::Hash(pairs(packed::listpack(&self.read_string()?)?, "hash listpack")?)
-            }
-            TYPE_ZSET_LISTPACK => {
-                RdbValue::ZSet(zset_pairs(packed::listpack(&self.read_string()?)?, "zset listpack")?)
-            }
+            TYPE_HASH_LISTPACK => RdbValue::Hash(pairs(
+                named(packed::listpack(&self.read_string()?), "Hash ")?,
+                "hash listpack",
+            )?),
+            TYPE_ZSET_LISTPACK => RdbValue::ZSet(zset_pairs(
+                named(packed::listpack(&self.read_string()?), "Zset ")?,
+                "zset listpack",
+            )?),
             TYPE_LIST_QUICKLIST_2 => {
                 let nodes = self.read_len()?;
                 let mut out = Vec::new();
                 for _ in 0..nodes {
-                    match self.read_len()? {
-                        QUICKLIST_NODE_PLAIN => out.push(self.read_string()?),
-                        QUICKLIST_NODE_PACKED => out.extend(packed::listpack(&self.read_string()?)?),
+                    let container = self.read_len()?;
+                    let data = self.read_string()?;
+                    // Redis refuses an empty node of either kind.
+                    if data.is_empty() {
+                        return Err(RdbError::corrupt("quicklist integrity check failed: an empty node"));
+                    }
+                    match container {
+                        QUICKLIST_NODE_PLAIN => out.push(data),
+                        QUICKLIST_NODE_PACKED => out.extend(named(packed::listpack(&data), "Quicklist ")?),
                         c => return Err(RdbError::corrupt(format!("unknown quicklist node container {c}"))),
                     }
                 }
                 RdbValue::List(out)
             }
-            TYPE_SET_LISTPACK => RdbValue::Set(packed::listpack(&self.read_string()?)?),
+            TYPE_SET_LISTPACK => RdbValue::Set(named(packed::listpack(&self.read_string()?), "Set ")?),
             TYPE_MODULE_PRE_GA | TYPE_MODULE_2 => {
                 return Err(RdbError::UnsupportedType { code: ty, name: "module value" })
             }
@@ -246,6 +255,21 @@ impl<R: Read> Decoder<R> {
             _ => return Err(RdbError::UnsupportedType { code: ty, name: "unknown type" }),
         })
     }
+}
+
+/// Names the object a packed blob's error belongs to, as Redis logs it
+/// ("Zset ziplist integrity check failed"): `prefix` goes before the
+/// blob's message, or, when empty, the message gets a capital letter.
+fn named<T>(r: Result<T>, prefix: &str) -> Result<T> {
+    r.map_err(|e| match e {
+        RdbError::Corrupt(msg) if prefix.is_empty() => {
+            let mut chars = msg.chars();
+            let first = chars.next().map(|c| c.to_ascii_uppercase()).into_iter();
+            RdbError::Corrupt(first.chain(chars).collect())
+        }
+        RdbError::Corrupt(msg) => RdbError::Corrupt(format!("{prefix}{msg}")),
+        other => other,
+    })
 }
 
 /// Decodes one object from `bytes`: its type byte and body (the form

@@ -50,6 +50,23 @@ fn backlen_size(len: usize) -> usize {
     }
 }
 
+/// A listpack entry's back-length for an entry of `len` bytes (Redis's
+/// `lpEncodeBacklen`): 7 bits a byte, most significant first, every byte
+/// but the first with its high bit set.
+fn encode_backlen(len: usize) -> Vec<u8> {
+    let n = backlen_size(len);
+    (0..n)
+        .map(|i| {
+            let group = ((len >> (7 * (n - 1 - i))) & 127) as u8;
+            if i == 0 {
+                group
+            } else {
+                group | 128
+            }
+        })
+        .collect()
+}
+
 /// The elements of a listpack.
 ///
 /// Layout: total bytes (u32 LE), element count (u16 LE), entries, `0xFF`.
@@ -102,6 +119,11 @@ pub(crate) fn listpack(blob: &[u8]) -> Result<Vec<Vec<u8>>> {
                 _ => return Err(corrupt(&format!("listpack: invalid entry encoding {b:#04x}"))),
             }
         };
+        // The back-length lets a reader walk backwards: it must say `len`.
+        let back = bytes(blob, pos + len, backlen_size(len), W)?;
+        if back != encode_backlen(len).as_slice() {
+            return Err(corrupt("listpack: entry back-length disagrees with its size"));
+        }
         pos += len + backlen_size(len);
         out.push(value);
     }
@@ -127,9 +149,14 @@ pub(crate) fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>> {
     if total != blob.len() {
         return Err(corrupt("ziplist size header disagrees with its length"));
     }
+    let tail = u32::from_le_bytes(blob[4..8].try_into().expect("4 bytes")) as usize;
     let count = u16::from_le_bytes([blob[8], blob[9]]);
     let mut out = Vec::with_capacity(usize::from(count).min(blob.len()));
     let mut pos = 10;
+    // Where the last entry started, and its size: each entry records the
+    // size of the one before it (0 for the first), and the header the
+    // offset of the last, so a reader can walk backwards.
+    let (mut last, mut prev_size) = (10, 0usize);
     loop {
         let b = *blob.get(pos).ok_or_else(|| corrupt("ziplist without terminator"))?;
         if b == 0xFF {
@@ -138,11 +165,20 @@ pub(crate) fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>> {
             }
             break;
         }
-        pos += match b {
-            0..=253 => 1,
-            254 => 5,
-            255 => unreachable!("checked above"),
+        let start = pos;
+        let prevlen = match b {
+            0..=253 => {
+                pos += 1;
+                usize::from(b)
+            }
+            _ => {
+                pos += 5;
+                u32::from_le_bytes(bytes(blob, start + 1, 4, W)?.try_into().expect("4")) as usize
+            }
         };
+        if prevlen != prev_size {
+            return Err(corrupt("ziplist: an entry's previous-entry length is wrong"));
+        }
         let enc = bytes(blob, pos, 1, W)?[0];
         let (value, len) = match enc >> 6 {
             0 => {
@@ -168,7 +204,11 @@ pub(crate) fn ziplist(blob: &[u8]) -> Result<Vec<Vec<u8>>> {
             },
         };
         pos += len;
+        (last, prev_size) = (start, pos - start);
         out.push(value);
+    }
+    if tail != last {
+        return Err(corrupt("ziplist tail offset does not point at the last entry"));
     }
     if count != u16::MAX && usize::from(count) != out.len() {
         return Err(corrupt("ziplist element count disagrees with its entries"));
