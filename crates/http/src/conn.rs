@@ -510,8 +510,8 @@ impl Conn {
                 // for `100 Continue` waits for that before sending it: so
                 // it gets one now (after the answers before it in `out`),
                 // as nginx's `ngx_http_test_expect` sends it when it starts
-                // to drop a body. A Content-Length body needs none: its
-                // answer goes at once (RFC 9110 §10.1.1).
+                // to drop a body. With a Content-Length body the answer
+                // goes at once, its `100` just before it (in `response`).
                 if expect_continue && r.minor >= 1 {
                     self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                 }
@@ -529,6 +529,8 @@ impl Conn {
         let keep = keep && r.method != "TRACE";
         let close =
             !keep || self.served + 1 >= limits.keepalive_requests || self.w.drain_started.get().is_some();
+        // A chunked body's `100 Continue` went out above.
+        r.expect_continue = expect_continue && r.minor >= 1 && !chunked;
         let stream = &self.stream;
         let local = || stream.local_addr().ok();
         let outcome = response::respond(w, &mut self.out, &r, peer, &local, close);

@@ -43,6 +43,8 @@ pub(crate) struct Req<'a> {
     pub range: Option<&'a [u8]>,
     pub referer: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
+    /// An HTTP/1.1 `Expect: 100-continue` still owed its `100 Continue`.
+    pub expect_continue: bool,
 }
 
 /// What the connection must do after the head (and maybe body) is in the
@@ -351,12 +353,16 @@ pub(crate) fn respond(
         }
         if let Some(s) = &w.cfg.status {
             if clean.path == s.as_bytes() {
+                continue_first(out, r);
                 break 'resp (200, status_page(w, out, date, head_only, close));
             }
         }
         let found = w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index, clock.secs());
         match found {
-            Lookup::File(e) => serve_file(out, date, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome),
+            Lookup::File(e) => {
+                continue_first(out, r);
+                serve_file(out, date, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome)
+            }
             Lookup::Redirect => {
                 let loc = crate::redirect::location(r.target, &clean.path, r.host, local());
                 (301, error(out, date, 301, head_only, close, &loc))
@@ -406,6 +412,21 @@ pub(crate) fn respond(
         }
     }
     outcome
+}
+
+/// Sends the `100 Continue` an `Expect: 100-continue` asks for, before a
+/// response that nginx gives after starting to drop the request body (a
+/// file's, whatever the conditionals make of it, and the status page's),
+/// as its `ngx_http_test_expect` does then. The body is read and dropped
+/// after the response either way; but a client waiting for the `100`
+/// that gets a final 2xx instead may take it that the body is not wanted
+/// (curl does: it sends no body and reuses the connection), and its next
+/// request is then swallowed as that body until the header timeout.
+/// Error responses get none, as in nginx.
+fn continue_first(out: &mut Vec<u8>, r: &Req<'_>) {
+    if r.expect_continue {
+        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
 }
 
 fn serve_file(
