@@ -247,8 +247,10 @@ impl Cache {
     /// Finds what `clean` names under `root` (absolute; a link in it is
     /// followed, on a hit by the `stat`, on a miss by [`path::resolve`],
     /// so a switched link is a miss), from the cache
-    /// if the disk still agrees. `now` is the time in seconds (any
-    /// monotonic count: it only orders uses and measures inactivity).
+    /// if the disk still agrees. `index` is the names tried for a
+    /// directory, separated by spaces ([`path::resolve_index`]). `now` is
+    /// the time in seconds (any monotonic count: it only orders uses and
+    /// measures inactivity).
     pub fn lookup(&mut self, root: &Path, clean: &CleanPath, index: &str, now: u64) -> Lookup {
         // As nginx does on every lookup: drop up to two inactive entries
         // from the cold end (usually none: one comparison).
@@ -263,7 +265,8 @@ impl Cache {
                 }
             }
         }
-        let real = match path::resolve(root, clean, index) {
+        let (found, chosen) = path::resolve_index(root, clean, index);
+        let real = match found {
             Resolved::File(p) => p,
             Resolved::Redirect => return Lookup::Redirect,
             Resolved::NotFound => return Lookup::NotFound,
@@ -272,8 +275,8 @@ impl Cache {
             Resolved::Failed(e) => return Lookup::Failed(root.join(clean.relative()), e),
         };
         let mut stat_path = root.join(clean.relative());
-        if clean.is_dir() {
-            stat_path.push(index);
+        if let Some(name) = chosen {
+            stat_path.push(name);
         }
         let entry = match self.open(&real, stat_path) {
             Ok(e) => Rc::new(e),
@@ -288,7 +291,11 @@ impl Cache {
                 }
             }
         };
-        if !entry.stamp.changed_within(self.racy_window, SystemTime::now()) {
+        // A directory served by a later index name is not kept: a hit
+        // checks only the file it found, and would go on serving it after
+        // an earlier name (an `index.html` beside the `index.htm`) appears.
+        let first = chosen.is_none() || chosen == index.split_whitespace().next();
+        if first && !entry.stamp.changed_within(self.racy_window, SystemTime::now()) {
             self.lru.insert(key, entry.clone(), now);
         }
         Lookup::File(entry)
