@@ -448,6 +448,9 @@ impl Conn {
                 }
                 10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = r.user_agent.or(Some(v)),
                 13 if n.eq_ignore_ascii_case(b"if-none-match") => head::join_list(&mut r.if_none_match, v),
+                13 if n.eq_ignore_ascii_case(b"authorization") => {
+                    r.authorization = r.authorization.or(Some(v))
+                }
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
                     // A second one is refused even if equal, as in nginx
                     // ("client sent duplicate header line").
@@ -476,7 +479,8 @@ impl Conn {
                 _ => {}
             }
         }
-        let known = Known { line, referer: r.referer, user_agent: r.user_agent };
+        let known =
+            Known { line, referer: r.referer, user_agent: r.user_agent, authorization: r.authorization };
         // nginx's checks, in its order: a duplicate or invalid Host (found
         // as the header is read), then once the head is complete an
         // HTTP/1.1 request naming no host (RFC 9112 §3.2: "client sent

@@ -8,7 +8,7 @@
 //! body leave in one `write`.
 
 use crate::cache::{Entry, Lookup};
-use crate::log::LogLine;
+use crate::log::{remote_user, LogLine};
 use crate::multirange::Multipart;
 use crate::path;
 use crate::range::{self, RangeSet};
@@ -43,6 +43,8 @@ pub(crate) struct Req<'a> {
     pub range: Option<&'a [u8]>,
     pub referer: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
+    /// `Authorization`, for the log's `$remote_user`.
+    pub authorization: Option<&'a [u8]>,
     /// An HTTP/1.1 `Expect: 100-continue` still owed its `100 Continue`.
     pub expect_continue: bool,
 }
@@ -64,6 +66,7 @@ pub(crate) struct Known<'a> {
     pub line: &'a [u8],
     pub referer: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
+    pub authorization: Option<&'a [u8]>,
 }
 
 impl<'a> Known<'a> {
@@ -83,6 +86,8 @@ impl<'a> Known<'a> {
                     k.referer = Some(h.value);
                 } else if h.name.eq_ignore_ascii_case("user-agent") {
                     k.user_agent = Some(h.value);
+                } else if h.name.eq_ignore_ascii_case("authorization") {
+                    k.authorization = k.authorization.or(Some(h.value));
                 }
             }
         }
@@ -107,8 +112,16 @@ pub(crate) fn refuse(w: &Worker, out: Option<&mut Vec<u8>>, peer: SocketAddr, st
         None => 0,
     };
     if let Some(log) = &mut *w.log.borrow_mut() {
-        let line =
-            LogLine { peer, request: k.line, status, bytes, referer: k.referer, user_agent: k.user_agent };
+        let user = k.authorization.and_then(remote_user);
+        let line = LogLine {
+            peer,
+            request: k.line,
+            status,
+            bytes,
+            referer: k.referer,
+            user_agent: k.user_agent,
+            user: user.as_deref(),
+        };
         log.record(&clock.local, &line);
     }
 }
@@ -134,6 +147,7 @@ pub(crate) struct PendingLog {
     request: Box<[u8]>,
     referer: Option<Box<[u8]>>,
     user_agent: Option<Box<[u8]>>,
+    user: Option<Box<[u8]>>,
 }
 
 impl PendingLog {
@@ -149,6 +163,7 @@ impl PendingLog {
                 bytes,
                 referer: self.referer.as_deref(),
                 user_agent: self.user_agent.as_deref(),
+                user: self.user.as_deref(),
             };
             log.record(&clock.local, &line);
         }
@@ -388,6 +403,7 @@ pub(crate) fn respond(
         }
     };
     if let Some(log) = &mut *w.log.borrow_mut() {
+        let user = r.authorization.and_then(remote_user);
         match &mut outcome.file {
             Some(body) => {
                 body.log = Some(Box::new(PendingLog {
@@ -396,6 +412,7 @@ pub(crate) fn respond(
                     request: r.line.into(),
                     referer: r.referer.map(Into::into),
                     user_agent: r.user_agent.map(Into::into),
+                    user: user.map(Into::into),
                 }))
             }
             None => log.record(
@@ -407,6 +424,7 @@ pub(crate) fn respond(
                     bytes,
                     referer: r.referer,
                     user_agent: r.user_agent,
+                    user: user.as_deref(),
                 },
             ),
         }
