@@ -350,15 +350,16 @@ impl Conn {
         };
         let line_len = data[lead..].iter().position(|&c| c == b'\n');
         // A version httparse does not take: HTTP/2 and up get nginx's 505,
-        // a later HTTP/1 minor is parsed (from a copy) as HTTP/1.1.
+        // a later HTTP/1 minor is parsed (from a copy) as HTTP/1.1, and a
+        // version followed by spaces as itself.
         let full_line = line_len.map(|l| &data[lead..lead + l]);
         let patched: Vec<u8>;
         let (src, shift) = match full_line.map(version) {
             Some(Version::Unsupported) => return fail(&mut self.out, 505, &so_far()),
-            Some(Version::Later(at, old_len)) => {
+            Some(Version::Rewrite(at, old_len, new)) => {
                 let at = lead + at;
-                patched = [&data[..at], &b"HTTP/1.1"[..], &data[at + old_len..]].concat();
-                (&patched[..], old_len as isize - 8)
+                patched = [&data[..at], new, &data[at + old_len..]].concat();
+                (&patched[..], old_len as isize - new.len() as isize)
             }
             _ => (data, 0),
         };

@@ -189,6 +189,8 @@ pub fn cases() -> Vec<Case> {
     v.push(raw("HTTP/0.9 line", "GET /a.txt\r\n"));
     for ver in
         ["HTTP/2.0", "HTTP/1.2", "HTTP/1.10", "HTTP/3", "http/1.1", "HTTX/1.1", "HTTP/1.1 x", "HTTP/01.1"]
+            .into_iter()
+            .chain(["HTTP/1.1 ", "HTTP/1.0   ", "HTTP/1.2 ", "HTTP/2.0 ", "HTTP/1.1\t"])
     {
         v.push(raw(&format!("version {ver}"), format!("GET /a.txt {ver}\r\nHost: localhost\r\n\r\n")));
     }
@@ -477,6 +479,11 @@ pub fn cases() -> Vec<Case> {
     // Pipelining and keep-alive.
     let g = req("GET", "/a.txt", "");
     v.push(pipe("three pipelined", g.repeat(3), &[false; 3]));
+    v.push(pipe(
+        "spaces after the version, pipelined",
+        "GET /a.txt HTTP/1.1  \r\nHost: localhost\r\n\r\nHEAD /mid.txt HTTP/1.1 \nHost: localhost\n\n",
+        &[false, true],
+    ));
     let mixed = req("GET", "/mid.txt", "")
         + &req("HEAD", "/big.bin", "")
         + &req("GET", "/mid.txt", "Range: bytes=1-2\r\n")
