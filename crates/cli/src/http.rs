@@ -33,8 +33,9 @@ pub struct HttpArgs {
     /// Path of the stub_status page (e.g. /nginx_status); off when not given.
     #[arg(long, value_name = "PATH")]
     pub status: Option<String>,
-    /// File served for a directory.
-    #[arg(long, value_name = "NAME")]
+    /// File served for a directory; several, separated by spaces, are
+    /// tried in order as nginx's `index` does: "index.html index.htm".
+    #[arg(long, value_name = "NAMES")]
     pub index: Option<String>,
     /// Where the master writes its process id.
     #[arg(long, value_name = "PATH")]

@@ -247,8 +247,10 @@ impl Cache {
     /// Finds what `clean` names under `root` (absolute; a link in it is
     /// followed, on a hit by the `stat`, on a miss by [`path::resolve`],
     /// so a switched link is a miss), from the cache
-    /// if the disk still agrees. `now` is the time in seconds (any
-    /// monotonic count: it only orders uses and measures inactivity).
+    /// if the disk still agrees. `index` is the names tried for a
+    /// directory, separated by spaces ([`path::resolve_index`]). `now` is
+    /// the time in seconds (any monotonic count: it only orders uses and
+    /// measures inactivity).
     pub fn lookup(&mut self, root: &Path, clean: &CleanPath, index: &str, now: u64) -> Lookup {
         // As nginx does on every lookup: drop up to two inactive entries
         // from the cold end (usually none: one comparison).
@@ -263,7 +265,8 @@ impl Cache {
                 }
             }
         }
-        let real = match path::resolve(root, clean, index) {
+        let (found, chosen) = path::resolve_index(root, clean, index);
+        let real = match found {
             Resolved::File(p) => p,
             Resolved::Redirect => return Lookup::Redirect,
             Resolved::NotFound => return Lookup::NotFound,
@@ -272,8 +275,8 @@ impl Cache {
             Resolved::Failed(e) => return Lookup::Failed(root.join(clean.relative()), e),
         };
         let mut stat_path = root.join(clean.relative());
-        if clean.is_dir() {
-            stat_path.push(index);
+        if let Some(name) = chosen {
+            stat_path.push(name);
         }
         let entry = match self.open(&real, stat_path) {
             Ok(e) => Rc::new(e),
@@ -288,7 +291,11 @@ impl Cache {
                 }
             }
         };
-        if !entry.stamp.changed_within(self.racy_window, SystemTime::now()) {
+        // A directory served by a later index name is not kept: a hit
+        // checks only the file it found, and would go on serving it after
+        // an earlier name (an `index.html` beside the `index.htm`) appears.
+        let first = chosen.is_none() || chosen == index.split_whitespace().next();
+        if first && !entry.stamp.changed_within(self.racy_window, SystemTime::now()) {
             self.lru.insert(key, entry.clone(), now);
         }
         Lookup::File(entry)
@@ -321,8 +328,7 @@ impl Cache {
             None
         };
         let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        let etag = format!("\"{:x}-{:x}\"", stamp.mtime.0, stamp.size);
-        let last_modified = httpdate::fmt_http_date(mtime);
+        let (etag, last_modified) = validators(stamp.mtime.0, stamp.size);
         // By the name requested, as nginx does (a link's name, not its target's).
         let mime = crate::mime::by_path(stat_path.as_os_str().as_bytes());
         let ranges = if self.accept_ranges { "Accept-Ranges: bytes\r\n" } else { "" };
@@ -342,6 +348,23 @@ impl Cache {
         })
     }
 }
+/// The latest time an HTTP date can say: Fri, 31 Dec 9999 23:59:59 GMT.
+const LAST_HTTP_DATE: i64 = 253_402_300_799;
+
+/// A file's `ETag` and `Last-Modified` from its modification time `secs`
+/// (since 1970, negative before) and `size`, as nginx makes them: the tag
+/// is both in hex, a time before 1970 with a minus sign (`"-12cff780-4"`);
+/// the date is held between 1970 and 9999, as nginx's `ngx_gmtime` holds
+/// it. Such times are rare but real (a `touch -d`, an archive unpacked
+/// with odd dates, a tmpfs takes any 64-bit time), and formatting them
+/// as they are panicked inside `httpdate`, which ended the request with
+/// no answer at all.
+fn validators(secs: i64, size: u64) -> (String, String) {
+    let sign = if secs < 0 { "-" } else { "" };
+    let etag = format!("\"{sign}{:x}-{size:x}\"", secs.unsigned_abs());
+    let held = secs.clamp(0, LAST_HTTP_DATE) as u64;
+    (etag, httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(held)))
+}
 
 #[cfg(test)]
 mod tests {
@@ -353,6 +376,20 @@ mod tests {
             Lookup::File(e) => e,
             other => panic!("{name}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn validators_of_times_outside_http_dates_are_nginx_s() {
+        let v = validators;
+        assert_eq!(v(1_700_000_000, 100), ("\"6553f100-64\"".into(), "Tue, 14 Nov 2023 22:13:20 GMT".into()));
+        let epoch = "Thu, 01 Jan 1970 00:00:00 GMT".to_string();
+        assert_eq!(v(-315_619_200, 4), ("\"-12cff780-4\"".into(), epoch.clone()));
+        assert_eq!(v(-86_401, 4), ("\"-15181-4\"".into(), epoch.clone()));
+        assert_eq!(v(0, 3), ("\"0-3\"".into(), epoch));
+        let last = "Fri, 31 Dec 9999 23:59:59 GMT".to_string();
+        assert_eq!(v(253_402_300_800, 4), ("\"3afff44180-4\"".into(), last.clone()));
+        assert_eq!(v(i64::MAX, 0), ("\"7fffffffffffffff-0\"".into(), last));
+        assert_eq!(v(i64::MIN, 0).0, "\"-8000000000000000-0\"");
     }
 
     #[test]

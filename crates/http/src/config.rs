@@ -6,7 +6,7 @@
 //! root = "/srv/www"
 //! workers = 2
 //! accept = "reuseport"
-//! index = "index.html"
+//! index = "index.html"     # or several, tried in order: "index.html index.htm"
 //! access_log = "/var/log/spindle/access.log"
 //! error_log = "/var/log/spindle/error.log"  # default: standard error
 //! status = "/nginx_status"
@@ -134,7 +134,9 @@ pub struct HttpConfig {
     /// `current` link at a new release, as deploy tools do, serves the new
     /// release at once, without a reload.
     pub root: PathBuf,
-    /// The file served for a directory (`index`).
+    /// The files served for a directory (`index`): one name, or several
+    /// separated by spaces, tried in order as nginx's `index index.html
+    /// index.htm` directive tries them (the first that exists is served).
     pub index: String,
     /// Size limits.
     pub limits: Limits,
@@ -450,10 +452,13 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
     app.root =
         std::path::absolute(&root).map_err(|e| format!("{name}: key `root`: {}: {e}", root.display()))?;
     if let Some(i) = o.index.clone().or(f.index) {
-        if i.is_empty() || i.contains('/') || i == "." || i == ".." {
-            return Err(format!("{name}: key `index`: '{i}' must be a plain file name"));
+        let plain = |n: &str| !n.contains('/') && n != "." && n != "..";
+        if i.split_whitespace().next().is_none() || !i.split_whitespace().all(plain) {
+            return Err(format!(
+                "{name}: key `index`: '{i}' must be plain file names (several separated by spaces)"
+            ));
         }
-        app.index = i;
+        app.index = i.split_whitespace().collect::<Vec<_>>().join(" ");
     }
     app.access_log = o.access_log.clone().or(f.access_log);
     if let Some(p) = &app.access_log {
@@ -685,6 +690,8 @@ mod tests {
             ("[timeouts]\nsend = 0", "`timeouts.send`"),
             ("[limits]\nrequest_line = 10", "`limits.request_line`"),
             ("index = \"../x\"", "`index`"),
+            ("index = \"index.html ../x\"", "`index`"),
+            ("index = \" \"", "`index`"),
             ("status = \"nginx_status\"", "`status`"),
             ("colour = \"blue\"", "colour"),
             ("workers = \"two\"", "workers"),

@@ -350,15 +350,16 @@ impl Conn {
         };
         let line_len = data[lead..].iter().position(|&c| c == b'\n');
         // A version httparse does not take: HTTP/2 and up get nginx's 505,
-        // a later HTTP/1 minor is parsed (from a copy) as HTTP/1.1.
+        // a later HTTP/1 minor is parsed (from a copy) as HTTP/1.1, and a
+        // version followed by spaces as itself.
         let full_line = line_len.map(|l| &data[lead..lead + l]);
         let patched: Vec<u8>;
         let (src, shift) = match full_line.map(version) {
             Some(Version::Unsupported) => return fail(&mut self.out, 505, &so_far()),
-            Some(Version::Later(at, old_len)) => {
+            Some(Version::Rewrite(at, old_len, new)) => {
                 let at = lead + at;
-                patched = [&data[..at], &b"HTTP/1.1"[..], &data[at + old_len..]].concat();
-                (&patched[..], old_len as isize - 8)
+                patched = [&data[..at], new, &data[at + old_len..]].concat();
+                (&patched[..], old_len as isize - new.len() as isize)
             }
             _ => (data, 0),
         };
@@ -448,6 +449,9 @@ impl Conn {
                 }
                 10 if n.eq_ignore_ascii_case(b"user-agent") => r.user_agent = r.user_agent.or(Some(v)),
                 13 if n.eq_ignore_ascii_case(b"if-none-match") => head::join_list(&mut r.if_none_match, v),
+                13 if n.eq_ignore_ascii_case(b"authorization") => {
+                    r.authorization = r.authorization.or(Some(v))
+                }
                 14 if n.eq_ignore_ascii_case(b"content-length") => {
                     // A second one is refused even if equal, as in nginx
                     // ("client sent duplicate header line").
@@ -476,7 +480,8 @@ impl Conn {
                 _ => {}
             }
         }
-        let known = Known { line, referer: r.referer, user_agent: r.user_agent };
+        let known =
+            Known { line, referer: r.referer, user_agent: r.user_agent, authorization: r.authorization };
         // nginx's checks, in its order: a duplicate or invalid Host (found
         // as the header is read), then once the head is complete an
         // HTTP/1.1 request naming no host (RFC 9112 §3.2: "client sent
@@ -510,8 +515,8 @@ impl Conn {
                 // for `100 Continue` waits for that before sending it: so
                 // it gets one now (after the answers before it in `out`),
                 // as nginx's `ngx_http_test_expect` sends it when it starts
-                // to drop a body. A Content-Length body needs none: its
-                // answer goes at once (RFC 9110 §10.1.1).
+                // to drop a body. With a Content-Length body the answer
+                // goes at once, its `100` just before it (in `response`).
                 if expect_continue && r.minor >= 1 {
                     self.out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
                 }
@@ -529,6 +534,8 @@ impl Conn {
         let keep = keep && r.method != "TRACE";
         let close =
             !keep || self.served + 1 >= limits.keepalive_requests || self.w.drain_started.get().is_some();
+        // A chunked body's `100 Continue` went out above.
+        r.expect_continue = expect_continue && r.minor >= 1 && !chunked;
         let stream = &self.stream;
         let local = || stream.local_addr().ok();
         let outcome = response::respond(w, &mut self.out, &r, peer, &local, close);

@@ -11,21 +11,32 @@
 pub(crate) enum Version {
     /// HTTP/1.0 or HTTP/1.1, or not a version at all: httparse decides.
     Usual,
-    /// A later HTTP/1 minor (`HTTP/1.2`, `HTTP/1.10`): served as
-    /// HTTP/1.1, as nginx does; the version's offset and length.
-    Later(usize, usize),
+    /// To be parsed as another version: a later HTTP/1 minor (`HTTP/1.2`,
+    /// `HTTP/1.10`) as HTTP/1.1, as nginx serves it, or a version followed
+    /// by spaces (which nginx's parser skips) as itself without them; the
+    /// offset and length to replace, and what with.
+    Rewrite(usize, usize, &'static [u8]),
     /// HTTP/2 and up: nginx's 505.
     Unsupported,
 }
 
 /// Reads the version of a complete request `line` (up to its `\n`) as
 /// nginx does: `HTTP/` and a major version from 1 to 99 (a first digit of
-/// 2 or more already means 505), a dot and a minor version up to 99.
+/// 2 or more already means 505), a dot and a minor version up to 99, then
+/// any number of spaces.
 pub(crate) fn version(line: &[u8]) -> Version {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if line.ends_with(b" HTTP/1.1") || line.ends_with(b" HTTP/1.0") {
-        return Version::Usual;
+    let spaces = line.iter().rev().take_while(|&&c| c == b' ').count();
+    let trimmed = &line[..line.len() - spaces];
+    for v in [&b"HTTP/1.1"[..], b"HTTP/1.0"] {
+        if trimmed.strip_suffix(v).is_some_and(|l| l.ends_with(b" ")) {
+            return match spaces {
+                0 => Version::Usual,
+                _ => Version::Rewrite(trimmed.len() - v.len(), v.len() + spaces, v),
+            };
+        }
     }
+    let line = trimmed;
     let Some(sp) = line.iter().rposition(|&c| c == b' ') else { return Version::Usual };
     let Some(v) = line[sp + 1..].strip_prefix(b"HTTP/") else { return Version::Usual };
     match v {
@@ -35,7 +46,7 @@ pub(crate) fn version(line: &[u8]) -> Version {
                 && minor.iter().all(u8::is_ascii_digit)
                 && minor.iter().any(|&c| c != b'0') =>
         {
-            Version::Later(sp + 1, line.len() - sp - 1)
+            Version::Rewrite(sp + 1, line.len() - sp - 1 + spaces, b"HTTP/1.1")
         }
         _ => Version::Usual,
     }
@@ -357,11 +368,23 @@ mod tests {
         assert_eq!(version(b"GET / HTTP/1.0"), Version::Usual);
         assert_eq!(version(b"GET / HTTP/2.0\r"), Version::Unsupported);
         assert_eq!(version(b"GET / HTTP/3"), Version::Unsupported);
-        assert_eq!(version(b"GET / HTTP/1.2\r"), Version::Later(6, 8));
-        assert_eq!(version(b"GET / HTTP/1.10"), Version::Later(6, 9));
-        for other in
-            [&b"GET / HTTP/1.100"[..], b"GET / HTTP/01.1", b"GET / HTTX/1.1", b"GET /", b"GET / HTTP/1."]
-        {
+        assert_eq!(version(b"GET / HTTP/1.2\r"), Version::Rewrite(6, 8, b"HTTP/1.1"));
+        assert_eq!(version(b"GET / HTTP/1.10"), Version::Rewrite(6, 9, b"HTTP/1.1"));
+        assert_eq!(version(b"GET / HTTP/1.1 \r"), Version::Rewrite(6, 9, b"HTTP/1.1"));
+        assert_eq!(version(b"GET / HTTP/1.0   "), Version::Rewrite(6, 11, b"HTTP/1.0"));
+        assert_eq!(version(b"GET / HTTP/1.2  \r"), Version::Rewrite(6, 10, b"HTTP/1.1"));
+        assert_eq!(version(b"GET / HTTP/2.0 \r"), Version::Unsupported);
+        for other in [
+            &b"GET / HTTP/1.100"[..],
+            b"GET / HTTP/01.1",
+            b"GET / HTTX/1.1",
+            b"GET /",
+            b"GET / HTTP/1.",
+            b"GET / HTTP/1.1 x",
+            b"GET / HTTP/1.1\t",
+            b"GET /HTTP/1.1 ",
+            b"GET / ",
+        ] {
             assert_eq!(version(other), Version::Usual, "{}", String::from_utf8_lossy(other));
         }
     }

@@ -91,6 +91,53 @@ pub struct LogLine<'a> {
     pub referer: Option<&'a [u8]>,
     /// The `User-Agent` header.
     pub user_agent: Option<&'a [u8]>,
+    /// `$remote_user`: the user name of Basic credentials the client
+    /// sent ([`remote_user`]).
+    pub user: Option<&'a [u8]>,
+}
+
+/// nginx's `$remote_user` from an `Authorization` header: the user name
+/// of `Basic` credentials (base64 of `user:password`), whether or not
+/// anything asked for them; `None` for another scheme, bad base64, no
+/// `:` or an empty name, as `ngx_http_auth_basic_user` reads it. Log
+/// analysers count visitors by it.
+pub fn remote_user(authorization: &[u8]) -> Option<Vec<u8>> {
+    let (scheme, rest) = authorization.split_at_checked(6)?;
+    if !scheme.eq_ignore_ascii_case(b"Basic ") {
+        return None;
+    }
+    let encoded = rest.trim_ascii_start();
+    // As nginx's decoder: the symbols up to the first `=`, every one from
+    // the standard alphabet, never 1 more than a multiple of 4.
+    let encoded = &encoded[..encoded.iter().position(|&c| c == b'=').unwrap_or(encoded.len())];
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    if encoded.is_empty() || encoded.len() % 4 == 1 {
+        return None;
+    }
+    let mut decoded = Vec::with_capacity(encoded.len() * 3 / 4);
+    for group in encoded.chunks(4) {
+        let mut bits = 0u32;
+        for &c in group {
+            bits = bits << 6 | value(c)?;
+        }
+        bits <<= 6 * (4 - group.len()) as u32;
+        decoded.extend_from_slice(&bits.to_be_bytes()[1..group.len()]);
+    }
+    let colon = decoded.iter().position(|&c| c == b':')?;
+    if colon == 0 {
+        return None;
+    }
+    decoded.truncate(colon);
+    Some(decoded)
 }
 
 /// Appends `v` as nginx logs a variable: `-` when absent, bytes outside
@@ -131,7 +178,9 @@ impl AccessLog {
     /// Adds one line; writes the buffer out once it holds 64 KiB.
     pub fn record(&mut self, time_local: &str, l: &LogLine<'_>) {
         let out = &mut self.buf;
-        let _ = write!(out, "{} - - [{time_local}] \"", l.peer.ip());
+        let _ = write!(out, "{} - ", l.peer.ip());
+        escaped(out, l.user);
+        let _ = write!(out, " [{time_local}] \"");
         escaped(out, Some(l.request));
         let _ = write!(out, "\" {} {} \"", l.status, l.bytes);
         escaped(out, l.referer);
@@ -197,12 +246,29 @@ mod tests {
                 bytes: 12,
                 referer: None,
                 user_agent: Some(b"curl/8"),
+                user: None,
             },
         );
         log.flush();
         let text = std::fs::read_to_string(&p).unwrap();
         std::fs::remove_file(&p).unwrap();
         assert_eq!(text, "127.0.0.1 - - [01/Jan/2026:00:00:00 +0000] \"GET /a\\x22b\\x01 HTTP/1.1\" 200 12 \"-\" \"curl/8\"\n");
+    }
+
+    #[test]
+    fn remote_user_is_nginx_s() {
+        let u = |h: &str| remote_user(h.as_bytes()).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(u("Basic Ym9iOnB3").as_deref(), Some("bob")); // bob:pw
+        assert_eq!(u("basic   Ym9iOnB3").as_deref(), Some("bob"));
+        assert_eq!(u("Basic Ym9iOg==").as_deref(), Some("bob")); // bob:
+        assert_eq!(u("Basic Ym9iOg").as_deref(), Some("bob"));
+        assert_eq!(u("Basic YTpiOmM=").as_deref(), Some("a")); // a:b:c
+        assert_eq!(u("Basic w6k6eA==").as_deref(), Some("\u{e9}")); // é:x
+        for bad in
+            ["Basic Ym9i", "Basic OnB3", "Basic ", "Basic Ym9i*npw", "Bearer Ym9iOnB3", "Basic Y", "Basi"]
+        {
+            assert_eq!(u(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -10,10 +10,28 @@
 //! directory's index file), not the file it resolves to.
 //!
 //! Where the table differs from the `mime.types` Debian's nginx 1.22
-//! ships, the test `nginx_diff` lists each difference it meets.
+//! ships, the test `nginx_diff` lists each difference it meets. A few of
+//! its first choices are obsolete or odd where nginx and the registry
+//! agree on another, and clients act on the type: those come from
+//! [`PREFERRED`] instead.
 
 /// The type for an unknown extension (nginx's `default_type`).
 pub const DEFAULT: &str = "application/octet-stream";
+
+/// Types chosen over `mime_guess`'s first choice, by lower-case extension:
+/// the registered font types (RFC 8081) rather than the retired
+/// `application/font-woff` and `application/font-sfnt`; HLS playlists and
+/// segments as RFC 8216 and nginx name them (players and casting
+/// receivers check them), rather than `audio/x-mpegurl` and
+/// `video/vnd.dlna.mpeg-tts`; and module scripts as RFC 9239 names all
+/// JavaScript, as `.js` already is.
+pub const PREFERRED: &[(&str, &str)] = &[
+    ("woff", "font/woff"),
+    ("otf", "font/otf"),
+    ("m3u8", "application/vnd.apple.mpegurl"),
+    ("ts", "video/mp2t"),
+    ("mjs", "text/javascript"),
+];
 
 /// The content type of the file a request path names.
 ///
@@ -29,6 +47,9 @@ pub fn by_path(path: &[u8]) -> &'static str {
     let Ok(ext) = std::str::from_utf8(&name[dot + 1..]) else { return DEFAULT };
     if ext.is_empty() {
         return DEFAULT;
+    }
+    if let Some((_, t)) = PREFERRED.iter().find(|(e, _)| e.eq_ignore_ascii_case(ext)) {
+        return t;
     }
     mime_guess::from_ext(ext).first_raw().unwrap_or(DEFAULT)
 }
@@ -52,6 +73,12 @@ mod tests {
             (b"/no-extension", DEFAULT),
             (b"/dir.d/noext", DEFAULT),
             (b"/x.no-such-type", DEFAULT),
+            (b"/f.woff", "font/woff"),
+            (b"/f.OTF", "font/otf"),
+            (b"/f.ttf", "font/ttf"),
+            (b"/live/index.m3u8", "application/vnd.apple.mpegurl"),
+            (b"/live/seg-001.ts", "video/mp2t"),
+            (b"/app.mjs", "text/javascript"),
             (b"/", DEFAULT),
         ] {
             assert_eq!(by_path(p), t, "{}", String::from_utf8_lossy(p));

@@ -188,27 +188,52 @@ pub fn classify(e: std::io::Error) -> Resolved {
 /// deploy's `current`) leads there at once; the file is looked for under
 /// that resolution, so a switch during the call cannot mix two of them.
 pub fn resolve(root: &Path, path: &CleanPath, index: &str) -> Resolved {
+    resolve_index(root, path, index).0
+}
+
+/// [`resolve`], which for a directory also says which of the `index`
+/// names (separated by spaces) it found: the first that exists, as
+/// nginx's index module tries them. A name that is not there moves on to
+/// the next; any other failure (no permission, a link loop) decides. No
+/// name there: 403 for a directory that exists, as nginx's "directory
+/// index of ... is forbidden", else 404.
+pub fn resolve_index<'i>(root: &Path, path: &CleanPath, index: &'i str) -> (Resolved, Option<&'i str>) {
     let root = match std::fs::canonicalize(root) {
         Ok(r) => r,
-        Err(e) => return classify(e),
+        Err(e) => return (classify(e), None),
     };
     let root = root.as_path();
-    let mut full = root.join(path.relative());
-    if path.is_dir() {
-        full.push(index);
-    }
-    let real = match std::fs::canonicalize(&full) {
-        Ok(p) => p,
-        Err(e) => {
-            return match classify(e) {
-                // A directory whose index is missing: nginx says 403.
-                Resolved::NotFound if path.is_dir() && full.parent().is_some_and(|d| d.is_dir()) => {
-                    Resolved::Forbidden
+    let full = root.join(path.relative());
+    let (real, chosen) = if path.is_dir() {
+        let mut found = None;
+        for name in index.split_whitespace() {
+            match std::fs::canonicalize(full.join(name)) {
+                Ok(p) => {
+                    found = Some((p, name));
+                    break;
                 }
-                other => other,
-            };
+                Err(e) => match classify(e) {
+                    Resolved::NotFound => {}
+                    other => return (other, None),
+                },
+            }
+        }
+        match found {
+            Some((p, name)) => (p, Some(name)),
+            None if full.is_dir() => return (Resolved::Forbidden, None),
+            None => return (Resolved::NotFound, None),
+        }
+    } else {
+        match std::fs::canonicalize(&full) {
+            Ok(p) => (p, None),
+            Err(e) => return (classify(e), None),
         }
     };
+    (check(root, path, real), chosen)
+}
+
+/// What `real`, the canonical path found for `path`, is to the request.
+fn check(root: &Path, path: &CleanPath, real: PathBuf) -> Resolved {
     if !real.starts_with(root) {
         return Resolved::Forbidden;
     }

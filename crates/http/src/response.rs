@@ -8,7 +8,7 @@
 //! body leave in one `write`.
 
 use crate::cache::{Entry, Lookup};
-use crate::log::LogLine;
+use crate::log::{remote_user, LogLine};
 use crate::multirange::Multipart;
 use crate::path;
 use crate::range::{self, RangeSet};
@@ -43,6 +43,10 @@ pub(crate) struct Req<'a> {
     pub range: Option<&'a [u8]>,
     pub referer: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
+    /// `Authorization`, for the log's `$remote_user`.
+    pub authorization: Option<&'a [u8]>,
+    /// An HTTP/1.1 `Expect: 100-continue` still owed its `100 Continue`.
+    pub expect_continue: bool,
 }
 
 /// What the connection must do after the head (and maybe body) is in the
@@ -62,6 +66,7 @@ pub(crate) struct Known<'a> {
     pub line: &'a [u8],
     pub referer: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
+    pub authorization: Option<&'a [u8]>,
 }
 
 impl<'a> Known<'a> {
@@ -81,6 +86,8 @@ impl<'a> Known<'a> {
                     k.referer = Some(h.value);
                 } else if h.name.eq_ignore_ascii_case("user-agent") {
                     k.user_agent = Some(h.value);
+                } else if h.name.eq_ignore_ascii_case("authorization") {
+                    k.authorization = k.authorization.or(Some(h.value));
                 }
             }
         }
@@ -105,8 +112,16 @@ pub(crate) fn refuse(w: &Worker, out: Option<&mut Vec<u8>>, peer: SocketAddr, st
         None => 0,
     };
     if let Some(log) = &mut *w.log.borrow_mut() {
-        let line =
-            LogLine { peer, request: k.line, status, bytes, referer: k.referer, user_agent: k.user_agent };
+        let user = k.authorization.and_then(remote_user);
+        let line = LogLine {
+            peer,
+            request: k.line,
+            status,
+            bytes,
+            referer: k.referer,
+            user_agent: k.user_agent,
+            user: user.as_deref(),
+        };
         log.record(&clock.local, &line);
     }
 }
@@ -132,6 +147,7 @@ pub(crate) struct PendingLog {
     request: Box<[u8]>,
     referer: Option<Box<[u8]>>,
     user_agent: Option<Box<[u8]>>,
+    user: Option<Box<[u8]>>,
 }
 
 impl PendingLog {
@@ -147,6 +163,7 @@ impl PendingLog {
                 bytes,
                 referer: self.referer.as_deref(),
                 user_agent: self.user_agent.as_deref(),
+                user: self.user.as_deref(),
             };
             log.record(&clock.local, &line);
         }
@@ -351,12 +368,16 @@ pub(crate) fn respond(
         }
         if let Some(s) = &w.cfg.status {
             if clean.path == s.as_bytes() {
+                continue_first(out, r);
                 break 'resp (200, status_page(w, out, date, head_only, close));
             }
         }
         let found = w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index, clock.secs());
         match found {
-            Lookup::File(e) => serve_file(out, date, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome),
+            Lookup::File(e) => {
+                continue_first(out, r);
+                serve_file(out, date, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome)
+            }
             Lookup::Redirect => {
                 let loc = crate::redirect::location(r.target, &clean.path, r.host, local());
                 (301, error(out, date, 301, head_only, close, &loc))
@@ -382,6 +403,7 @@ pub(crate) fn respond(
         }
     };
     if let Some(log) = &mut *w.log.borrow_mut() {
+        let user = r.authorization.and_then(remote_user);
         match &mut outcome.file {
             Some(body) => {
                 body.log = Some(Box::new(PendingLog {
@@ -390,6 +412,7 @@ pub(crate) fn respond(
                     request: r.line.into(),
                     referer: r.referer.map(Into::into),
                     user_agent: r.user_agent.map(Into::into),
+                    user: user.map(Into::into),
                 }))
             }
             None => log.record(
@@ -401,11 +424,27 @@ pub(crate) fn respond(
                     bytes,
                     referer: r.referer,
                     user_agent: r.user_agent,
+                    user: user.as_deref(),
                 },
             ),
         }
     }
     outcome
+}
+
+/// Sends the `100 Continue` an `Expect: 100-continue` asks for, before a
+/// response that nginx gives after starting to drop the request body (a
+/// file's, whatever the conditionals make of it, and the status page's),
+/// as its `ngx_http_test_expect` does then. The body is read and dropped
+/// after the response either way; but a client waiting for the `100`
+/// that gets a final 2xx instead may take it that the body is not wanted
+/// (curl does: it sends no body and reuses the connection), and its next
+/// request is then swallowed as that body until the header timeout.
+/// Error responses get none, as in nginx.
+fn continue_first(out: &mut Vec<u8>, r: &Req<'_>) {
+    if r.expect_continue {
+        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+    }
 }
 
 fn serve_file(

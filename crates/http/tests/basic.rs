@@ -90,6 +90,38 @@ fn index_and_directory_redirect() {
     assert_eq!(get(&s, "/a.txt/").status, 404);
 }
 
+/// `index` may name several files, tried in order, as nginx's `index
+/// index.html index.htm index.nginx-debian.html` (Debian's default site)
+/// tries them; spindle took the whole list for one file name, so a site
+/// whose directories hold `index.htm` got 403 everywhere.
+#[test]
+fn an_index_list_is_tried_in_order() {
+    let s = Server::start(|c| c.index = "index.html index.htm default.txt".into());
+    for (dir, files) in
+        [("htm", &["index.htm"][..]), ("both", &["index.htm", "default.txt"]), ("txt", &["default.txt"])]
+    {
+        std::fs::create_dir(s.root.join(dir)).unwrap();
+        for f in files {
+            std::fs::write(s.root.join(dir).join(f), format!("{dir}/{f}\n")).unwrap();
+        }
+    }
+    let page = |p: &str| {
+        let r = get(&s, p);
+        (r.status, r.header("content-type").unwrap_or("").to_string(), r.text())
+    };
+    assert_eq!(page("/"), (200, "text/html".into(), "<h1>home</h1>\n".into()));
+    assert_eq!(page("/htm/"), (200, "text/html".into(), "htm/index.htm\n".into()));
+    assert_eq!(page("/both/"), (200, "text/html".into(), "both/index.htm\n".into()));
+    assert_eq!(page("/txt/"), (200, "text/plain".into(), "txt/default.txt\n".into()));
+    assert_eq!(get(&s, "/empty/").status, 403);
+    assert_eq!(get(&s, "/nope/").status, 404);
+    // An earlier name that appears is served from then on.
+    std::fs::write(s.root.join("both/index.html"), "both/index.html\n").unwrap();
+    assert_eq!(get(&s, "/both/").text(), "both/index.html\n");
+    std::fs::remove_file(s.root.join("both/index.html")).unwrap();
+    assert_eq!(get(&s, "/both/").text(), "both/index.htm\n");
+}
+
 #[test]
 fn mime_types() {
     let s = Server::start(|_| {});

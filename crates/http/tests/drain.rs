@@ -93,3 +93,52 @@ fn access_log_lines_and_reopen() {
     let _ = std::fs::remove_file(&log_path);
     let _ = std::fs::remove_file(&rotated);
 }
+
+/// `$remote_user` is the user name of the Basic credentials a client
+/// sent, as nginx logs it even where nothing asked for them (browsers
+/// send them for `http://user:pw@host/` links, curl for `-u`): log
+/// analysers count visitors by it. It was always `-`. Logged the same on
+/// a body sent by `sendfile` (whose line waits for the bytes sent) and on
+/// a refused request; other schemes and bad credentials are `-`.
+#[test]
+fn the_basic_user_name_is_logged_as_remote_user() {
+    let log_path = std::env::temp_dir().join(format!("spindle-http-user-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log_path);
+    let lp = log_path.clone();
+    let s = Server::start(move |c| {
+        c.access_log = Some(lp);
+        c.cache.small_file = 10;
+    });
+    // bob:pw, "al ice":x (a quote is escaped as nginx escapes it), then
+    // a bearer token and a name-less pair.
+    let sent = [
+        ("GET /a.txt", "Basic Ym9iOnB3"),
+        ("GET /1k.bin", "Basic ImFsIGljZSI6eA=="),
+        ("GET /index.html", "Bearer Ym9iOnB3"),
+        ("GET /sub/", "Basic OnB3"),
+    ];
+    for (line, auth) in sent {
+        let r = request(&s, &format!("{line} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\r\n"));
+        assert_eq!(r.status, 200, "{line}");
+    }
+    let r = request(
+        &s,
+        "GET /a.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Ym9iOnB3\r\nContent-Length: 9999999\r\n\r\n",
+    );
+    assert_eq!(r.status, 413);
+    let read = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(wait_until(Duration::from_secs(3), || read().lines().count() == 5), "{}", read());
+    let text = read();
+    let user_of = |req: &str| {
+        let l = text.lines().find(|l| l.contains(req)).unwrap_or_else(|| panic!("{req}: {text}"));
+        l.split(' ').nth(2).unwrap().to_string()
+    };
+    assert_eq!(user_of("GET /a.txt HTTP/1.1\" 200"), "bob");
+    assert_eq!(user_of("GET /1k.bin"), "\\x22al");
+    assert!(text.contains("127.0.0.1 - \\x22al ice\\x22 ["), "{text}");
+    assert_eq!(user_of("GET /index.html"), "-");
+    assert_eq!(user_of("GET /sub/"), "-");
+    assert_eq!(user_of("GET /a.txt HTTP/1.1\" 413"), "bob");
+    drop(s);
+    let _ = std::fs::remove_file(&log_path);
+}

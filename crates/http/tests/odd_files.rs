@@ -1,5 +1,5 @@
 //! Files that are not plain files, or stop being plain files while the
-//! server looks at them.
+//! server looks at them, and plain files with odd timestamps.
 
 mod common;
 use common::*;
@@ -81,5 +81,37 @@ fn a_file_swapped_for_a_fifo_while_looked_up_never_hangs_the_worker() {
         let _ = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&target);
     }
     assert!(!hung, "the worker stopped answering after {answered} requests");
+    assert_eq!(get(&s, "/a.txt").status, 200);
+}
+
+/// A file modified before 1970 (a `touch -d`, an archive unpacked with odd
+/// dates) is served as nginx serves it: `Last-Modified` held at the
+/// epoch, the ETag's time in hex with a minus sign. Formatting its date
+/// panicked in the worker, which ended each request for it with no answer
+/// at all. A time past the year 9999 (a tmpfs takes one; ext4 stops at
+/// 2446) is held at the last second of 9999, where that can be set.
+#[test]
+fn files_modified_before_1970_or_after_9999_are_served() {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let s = Server::start(|_| {});
+    let set = |name: &str, t: SystemTime| {
+        let p = s.root.join(name);
+        std::fs::write(&p, "old\n").unwrap();
+        std::fs::File::options().write(true).open(&p).unwrap().set_modified(t).unwrap();
+        std::fs::metadata(&p).unwrap().modified().unwrap() == t
+    };
+    assert!(set("old.txt", UNIX_EPOCH - Duration::from_secs(315_619_200)));
+    let r = get(&s, "/old.txt");
+    assert_eq!((r.status, r.body.as_slice()), (200, &b"old\n"[..]));
+    assert_eq!(r.header("Last-Modified"), Some("Thu, 01 Jan 1970 00:00:00 GMT"));
+    assert_eq!(r.header("ETag"), Some("\"-12cff780-4\""));
+    // Its tag still validates.
+    let inm = "GET /old.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"-12cff780-4\"\r\n\r\n";
+    assert_eq!(request(&s, inm).status, 304);
+    if set("far.txt", UNIX_EPOCH + Duration::from_secs(253_402_300_800)) {
+        let r = get(&s, "/far.txt");
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("Last-Modified"), Some("Fri, 31 Dec 9999 23:59:59 GMT"));
+    }
     assert_eq!(get(&s, "/a.txt").status, 200);
 }
