@@ -11,9 +11,8 @@
 //! run (unknown, wrong arity, a RESP2 subscriber's GET, ...) is answered
 //! at once, as Redis checks those first. An ALL pause holds CLIENT
 //! commands too, CLIENT UNPAUSE included, as in Redis 7.0: it ends by its
-//! deadline. The deadline is
-//! checked before the loop sleeps and in the cron, so a pause ends at most
-//! one cron period (1/hz s) late.
+//! deadline. The deadline is checked before the loop sleeps and in the
+//! cron, so a pause ends at most one cron period (1/hz s) late.
 //!
 //! FAILOVER and a shutdown waiting for its replicas pause writes too, each
 //! under its own [`Purpose`], so that CLIENT UNPAUSE cannot end theirs.
