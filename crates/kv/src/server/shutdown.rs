@@ -23,7 +23,7 @@
 //!
 //! `SHUTDOWN NOW`, `shutdown-timeout 0` and a server without replicas skip
 //! the wait. A second SIGINT while waiting exits at once (see
-//! [`stop_signal`]).
+//! `stop_signal`).
 
 use super::pause::{self, Purpose};
 use super::{Loop, Server, Shared};
