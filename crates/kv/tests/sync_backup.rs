@@ -98,3 +98,30 @@ fn sync_streams_the_snapshot_instead_of_buffering_it() {
     assert_eq!(got.len(), len);
     assert!(got == std::fs::read(dir.join("dump.rdb")).unwrap(), "the bytes are the snapshot's");
 }
+
+/// `redis-cli --functions-rdb file` asks for the functions only
+/// (`REPLCONF rdb-filter-only functions`): redis-server sends an RDB
+/// without keys, and so does this server, which has no functions. An
+/// unknown filter is refused with Redis's error.
+#[test]
+fn redis_cli_functions_rdb_gets_a_keyless_snapshot() {
+    let dir = fresh_dir();
+    let srv = start_with(|cfg| cfg.dir = dir.clone());
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let backup = dir.join("functions.rdb");
+    let out = std::process::Command::new("timeout")
+        .args(["20", "redis-cli", "-p", &srv.addr().port().to_string(), "--functions-rdb"])
+        .arg(&backup)
+        .output()
+        .expect("redis-cli (Debian's redis-tools) runs");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("Transfer finished with success"), "{text}");
+    let restored = fresh_dir();
+    std::fs::copy(&backup, restored.join("dump.rdb")).unwrap();
+    let redis = RedisServer::start_in(&restored, &[]);
+    assert_eq!(q::<i64>(&mut redis.conn(), &["DBSIZE"]), 0);
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "v");
+    let err = redis::cmd("REPLCONF").arg("rdb-filter-only").arg("functions keys").query::<String>(&mut c);
+    assert!(err.unwrap_err().to_string().ends_with(": Unsupported rdb-filter-only option: keys"));
+}

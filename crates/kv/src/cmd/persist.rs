@@ -290,6 +290,9 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
         tracing::warn!("Replica {} asks for synchronization but with a wrong offset", ctx.c.addr);
         return ctx.error(super::NOT_INTEGER);
     }
+    if ctx.srv.repl.handshake_of(id).exclude_data {
+        return functions_only_snapshot(ctx);
+    }
     if psync {
         let continued =
             crate::persist::repl::try_partial(ctx.srv, slot, id, ctx.args.get(1), ctx.args.get(2));
@@ -309,6 +312,31 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
     if ctx.srv.repl.is_replica(id) {
         ctx.c.replica = true;
     }
+}
+
+/// A SYNC after `REPLCONF rdb-filter-only` (`redis-cli --functions-rdb`):
+/// an RDB without keys, which is all of it here (there are no functions),
+/// written at once into the reply; the connection closes after it, as
+/// Redis closes a filtered, snapshot-only sync.
+fn functions_only_snapshot(ctx: &mut Ctx<'_>) {
+    let repl = crate::persist::rdb_repl::to_save(ctx.srv);
+    let compress = ctx.srv.config.rdbcompression;
+    let rdb = match crate::persist::snapshot::write_rdb(
+        &[],
+        Vec::new(),
+        compress,
+        false,
+        repl.as_ref(),
+        &mut || {},
+    ) {
+        Ok(rdb) => rdb,
+        Err(e) => return ctx.error(&format!("ERR can't write the snapshot for SYNC: {e}")),
+    };
+    ctx.srv.repl.sync_full += 1;
+    let header = format!("${}\r\n", rdb.len());
+    ctx.reply().raw(header.as_bytes());
+    ctx.reply().raw(&rdb);
+    ctx.c.close_after_reply = true;
 }
 
 /// REPLICAOF host port | NO ONE (and its old name SLAVEOF): follow a
@@ -387,7 +415,8 @@ fn psync(ctx: &mut Ctx<'_>) {
 }
 
 /// REPLCONF option value ...: what a replica (or `redis-cli --rdb`) says
-/// before SYNC (`listening-port`, `ip-address`, `capa`, `rdb-only`) and,
+/// before SYNC (`listening-port`, `ip-address`, `capa`, `rdb-only`,
+/// `rdb-filter-only`) and,
 /// once attached, `ACK <offset>` each second, which gets no reply: it
 /// would land in the replica's stream. `GETACK` is for a master to send.
 fn replconf(ctx: &mut Ctx<'_>) {
@@ -425,6 +454,17 @@ fn replconf(ctx: &mut Ctx<'_>) {
                 b"0" | b"1" => ctx.srv.repl.handshake(id).rdb_only = val == b"1",
                 _ => return ctx.error(super::SYNTAX),
             },
+            b"rdb-filter-only" => {
+                // Redis's include list: "" keeps nothing, `functions` the
+                // functions; the keys go either way.
+                let filters = String::from_utf8_lossy(val).into_owned();
+                if let Some(f) =
+                    filters.split_ascii_whitespace().find(|f| !f.eq_ignore_ascii_case("functions"))
+                {
+                    return ctx.error(&format!("ERR Unsupported rdb-filter-only option: {f}"));
+                }
+                ctx.srv.repl.handshake(id).exclude_data = true;
+            }
             b"capa" if val.eq_ignore_ascii_case(b"psync2") => ctx.srv.repl.handshake(id).psync2 = true,
             b"ip-address" | b"capa" | b"getack" => {}
             _ => {

@@ -84,6 +84,10 @@ pub struct Handshake {
     /// `REPLCONF rdb-only 1` (`redis-cli --rdb`): only the snapshot is
     /// wanted; the connection closes after it.
     pub rdb_only: bool,
+    /// `REPLCONF rdb-filter-only <filters>` (`redis-cli --functions-rdb`):
+    /// the snapshot leaves the keys out. Its only filter, `functions`,
+    /// keeps the functions, which this server does not have.
+    pub exclude_data: bool,
     /// `REPLCONF capa psync2`: it understands `+CONTINUE <replid>` (an
     /// older replica gets a bare `+CONTINUE`).
     pub psync2: bool,
