@@ -251,3 +251,36 @@ fn allocator_figures_are_jemallocs_not_the_rss() {
     assert_ne!(resident, rss);
     assert_eq!(get("rss-overhead.bytes"), rss - resident);
 }
+
+/// MEMORY DOCTOR answers as redis-server 7.0 does: an instance using
+/// under 5 MB gets the "empty" report, a bigger one the "no issue"
+/// report, each ending in a newline (redis-cli prints them as lines). The
+/// server is a process of its own, so that other tests' allocations do
+/// not count in its memory.
+#[test]
+fn memory_doctor_reports_as_redis() {
+    let dir = common::fresh_dir();
+    let srv =
+        common::process::ServerProcess::start(&["--port", "0", "--save", "", "--dir", dir.to_str().unwrap()]);
+    let mut c = connect(&format!("redis://127.0.0.1:{}/", srv.port));
+    let doctor =
+        |c: &mut redis::Connection| -> String { redis::cmd("MEMORY").arg("DOCTOR").query(c).unwrap() };
+    let used = |c: &mut redis::Connection| -> i64 {
+        common::info_field(c, "memory", "used_memory").parse().unwrap()
+    };
+    assert!(used(&mut c) < 5 << 20);
+    assert_eq!(
+        doctor(&mut c),
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these \
+         conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be \
+         back to our programming as soon as I finished rebooting.\n"
+    );
+    for i in 0..8 {
+        let _: () = redis::cmd("SET").arg(format!("big{i}")).arg(vec![b'x'; 1 << 20]).query(&mut c).unwrap();
+    }
+    assert!(used(&mut c) >= 5 << 20);
+    assert_eq!(
+        doctor(&mut c),
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+    );
+}

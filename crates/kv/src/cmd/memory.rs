@@ -206,7 +206,13 @@ pub fn memory(ctx: &mut Ctx<'_>) {
             }
         }
         (b"stats", 2) => memory_stats(ctx),
-        (b"doctor", 2) => ctx.reply().verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."),
+        (b"doctor", 2) => {
+            // Redis's `getMemoryDoctorReport` first sets apart an
+            // instance using under 5 MB; none of its other checks
+            // (fragmentation, peak, buffers) is made here.
+            let text = if crate::alloc::used_memory() < 5 << 20 { DOCTOR_EMPTY } else { DOCTOR_FINE };
+            ctx.reply().verbatim(text)
+        }
         (b"malloc-stats", 2) => match crate::alloc::malloc_stats_text() {
             Some(text) => ctx.reply().verbatim(text.as_bytes()),
             None => ctx.reply().bulk(b"Stats not supported for the current allocator"),
@@ -218,9 +224,18 @@ pub fn memory(ctx: &mut Ctx<'_>) {
                 ctx.error("ERR Error purging dirty pages")
             }
         }
-        _ => unknown_subcommand(ctx, "MEMORY", &["usage", "stats", "doctor", "malloc-stats", "purge", "help"]),
+        _ => {
+            unknown_subcommand(ctx, "MEMORY", &["usage", "stats", "doctor", "malloc-stats", "purge", "help"])
+        }
     }
 }
+
+/// MEMORY DOCTOR's report for an instance using under 5 MB.
+const DOCTOR_EMPTY: &[u8] = b"Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
+
+/// MEMORY DOCTOR's report when it finds nothing.
+const DOCTOR_FINE: &[u8] =
+    b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n";
 
 fn int(r: &mut Reply<'_>, name: &str, v: i64) {
     r.bulk(name.as_bytes());
