@@ -125,3 +125,48 @@ fn redis_cli_functions_rdb_gets_a_keyless_snapshot() {
     let err = redis::cmd("REPLCONF").arg("rdb-filter-only").arg("functions keys").query::<String>(&mut c);
     assert!(err.unwrap_err().to_string().ends_with(": Unsupported rdb-filter-only option: keys"));
 }
+
+/// `redis-cli --replica` asks for no data (`REPLCONF rdb-filter-only ""`)
+/// and then prints the command stream: it gets a keyless snapshot and
+/// stays attached as a replica, seeing the writes made after it.
+#[test]
+fn redis_cli_replica_prints_the_stream_after_a_keyless_snapshot() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let srv = common::start();
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["SET", "before", "1"]);
+    let mut child = Command::new("redis-cli")
+        .args(["-p", &srv.addr().port().to_string(), "--replica"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redis-cli (Debian's redis-tools) runs");
+    let (tx, rx) = std::sync::mpsc::channel();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let mut seen = Vec::new();
+    let wait_for = |want: &str, seen: &mut Vec<String>| {
+        while !seen.iter().any(|l| l.contains(want)) {
+            match rx.recv_timeout(common::TIMEOUT) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no {want:?} from redis-cli --replica: {seen:?}"),
+            }
+        }
+    };
+    wait_for("SYNC done", &mut seen);
+    let _: () = q(&mut c, &["SET", "after", "2"]);
+    wait_for(r#""SET","after","2""#, &mut seen);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!seen.iter().any(|l| l.contains("before")), "{seen:?}");
+}

@@ -291,7 +291,7 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
         return ctx.error(super::NOT_INTEGER);
     }
     if ctx.srv.repl.handshake_of(id).exclude_data {
-        return functions_only_snapshot(ctx);
+        return keyless_snapshot(ctx, psync);
     }
     if psync {
         let continued =
@@ -314,29 +314,45 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
     }
 }
 
-/// A SYNC after `REPLCONF rdb-filter-only` (`redis-cli --functions-rdb`):
-/// an RDB without keys, which is all of it here (there are no functions),
-/// written at once into the reply; the connection closes after it, as
-/// Redis closes a filtered, snapshot-only sync.
-fn functions_only_snapshot(ctx: &mut Ctx<'_>) {
-    let repl = crate::persist::rdb_repl::to_save(ctx.srv);
+/// A SYNC or PSYNC after `REPLCONF rdb-filter-only`: an RDB without
+/// keys, which is all of it here (there are no functions), written at
+/// once into the reply. `redis-cli --functions-rdb` (which also said
+/// `rdb-only`) is then closed; `redis-cli --replica` (filter "") stays
+/// as a replica and gets the command stream from the snapshot's offset.
+fn keyless_snapshot(ctx: &mut Ctx<'_>, psync: bool) {
+    use crate::persist::repl;
+    let (slot, id) = (ctx.c.slot, ctx.c.id);
+    repl::attach(ctx.srv, &[(slot, id, psync)]);
+    if let Some(line) = ctx.srv.repl.take_unsent(id) {
+        ctx.reply().raw(line.as_bytes());
+    }
+    let info = crate::persist::rdb_repl::to_save(ctx.srv);
     let compress = ctx.srv.config.rdbcompression;
     let rdb = match crate::persist::snapshot::write_rdb(
         &[],
         Vec::new(),
         compress,
         false,
-        repl.as_ref(),
+        info.as_ref(),
         &mut || {},
     ) {
         Ok(rdb) => rdb,
-        Err(e) => return ctx.error(&format!("ERR can't write the snapshot for SYNC: {e}")),
+        Err(e) => {
+            repl::snapshot_failed(ctx.srv, id);
+            ctx.c.close_after_reply = true;
+            return ctx.error(&format!("ERR can't write the snapshot for SYNC: {e}"));
+        }
     };
-    ctx.srv.repl.sync_full += 1;
     let header = format!("${}\r\n", rdb.len());
     ctx.reply().raw(header.as_bytes());
     ctx.reply().raw(&rdb);
-    ctx.c.close_after_reply = true;
+    match repl::snapshot_sent(ctx.srv, slot, id) {
+        Some(stream) => {
+            ctx.reply().raw(&stream);
+            ctx.c.replica = true;
+        }
+        None => ctx.c.close_after_reply = true,
+    }
 }
 
 /// REPLICAOF host port | NO ONE (and its old name SLAVEOF): follow a
