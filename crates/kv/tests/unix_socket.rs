@@ -1,8 +1,8 @@
 //! `unixsocket`: the server listens on a Unix-domain socket as Redis does
 //! (`redis-cli -s`, `redis+unix://` URLs): clients there are named
-//! `PATH:0` with the `U` flag (`unix:PATH` in MONITOR), `unixsocketperm` sets the file's mode, a
-//! stale file is replaced, `port 0` then means no TCP listener, and the
-//! file is removed when the server stops.
+//! `PATH:0` with the `U` flag (`unix:PATH` in MONITOR), `unixsocketperm`
+//! sets the file's mode, a stale file is replaced, `port 0` then means no
+//! TCP listener, and the file is removed when the server stops.
 
 mod common;
 
