@@ -284,3 +284,19 @@ fn memory_doctor_reports_as_redis() {
         "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
     );
 }
+
+/// Once written, a large AOF buffer is freed, as Redis's
+/// `flushAppendOnlyFile` frees any buffer of 4000 bytes or more: a burst
+/// of writes does not hold its size in `aof.buffer` (and `used_memory`)
+/// for good.
+#[test]
+fn the_aof_buffer_is_freed_after_a_large_write() {
+    let srv = common::start_with(|cfg| cfg.appendonly = true);
+    let mut c = common::conn(&srv);
+    let _: () = redis::cmd("SET").arg("big").arg(vec![b'x'; 4 << 20]).query(&mut c).unwrap();
+    let aof = |c: &mut redis::Connection| -> i64 {
+        let stats = memory_stats(c, false);
+        int(&stats.iter().find(|(n, _)| n == "aof.buffer").expect("aof.buffer").1)
+    };
+    assert!(aof(&mut c) < 4000, "aof.buffer {}", aof(&mut c));
+}
