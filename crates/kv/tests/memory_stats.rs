@@ -300,3 +300,35 @@ fn the_aof_buffer_is_freed_after_a_large_write() {
     };
     assert!(aof(&mut c) < 4000, "aof.buffer {}", aof(&mut c));
 }
+
+/// Once a replica made the replication backlog, MEMORY STATS counts it
+/// in `replication.backlog` and the overhead, the figure INFO reports as
+/// `mem_replication_backlog` (it said 0 while INFO said 1 MB).
+#[test]
+fn the_replication_backlog_is_in_the_overhead() {
+    use std::io::Read;
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    // A replica that wants no data (`redis-cli --replica`): the backlog
+    // starts with it.
+    let mut replica = common::Raw::connect(&srv);
+    replica.roundtrip(b"REPLCONF rdb-filter-only \"\"\r\n", b"+OK\r\n");
+    replica.send(b"SYNC\r\n");
+    let mut first = [0u8; 1];
+    replica.stream.read_exact(&mut first).expect("the snapshot");
+    // The backlog's buffer grows as the stream is fed.
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let info_backlog: i64 = common::info_field(&mut c, "memory", "mem_replication_backlog").parse().unwrap();
+    assert!(info_backlog > 0);
+    let stats = memory_stats(&mut c, false);
+    let get = |name: &str| int(&stats.iter().find(|p| p.0 == name).unwrap_or_else(|| panic!("no {name}")).1);
+    assert_eq!(get("replication.backlog"), info_backlog);
+    let parts = HEAD[2..].iter().map(|n| get(n)).sum::<i64>();
+    let dbs = stats
+        .iter()
+        .filter(|p| p.0.starts_with("db."))
+        .flat_map(|p| pairs(p.1.clone(), false))
+        .map(|p| int(&p.1))
+        .sum::<i64>();
+    assert_eq!(get("overhead.total"), parts + dbs);
+}
