@@ -332,3 +332,39 @@ fn the_replication_backlog_is_in_the_overhead() {
         .sum::<i64>();
     assert_eq!(get("overhead.total"), parts + dbs);
 }
+
+/// The replication stream's buffer does not keep the size of the largest
+/// write it carried: after a 4 MB value went to a replica that read it,
+/// the replication buffers (`mem_total_replication_buffers`: the 1 MB
+/// backlog, the replica's output, the unsent stream) are back under 2 MB
+/// (they held 4 MB more, for good).
+#[test]
+fn the_replication_stream_buffer_is_freed_after_a_large_write() {
+    use std::io::Read;
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    let mut replica = common::Raw::connect(&srv);
+    replica.roundtrip(b"REPLCONF rdb-filter-only \"\"\r\n", b"+OK\r\n");
+    replica.send(b"SYNC\r\n");
+    let mut reader = replica.stream.try_clone().unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut total = 0usize;
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            total += n;
+            if total > 4 << 20 {
+                break;
+            }
+        }
+        total
+    });
+    let _: () = redis::cmd("SET").arg("big").arg(vec![b'x'; 4 << 20]).query(&mut c).unwrap();
+    assert!(drain.join().unwrap() > 4 << 20, "the replica got the value");
+    let buffers = |c: &mut redis::Connection| -> i64 {
+        common::info_field(c, "memory", "mem_total_replication_buffers").parse().unwrap()
+    };
+    common::wait_until("the replication buffers to shrink", || buffers(&mut c) < 2 << 20);
+}

@@ -296,7 +296,8 @@ impl Replication {
 }
 
 /// The memory held in replicas' output buffers (the stream and snapshot
-/// headers not yet sent): Redis's `mem_clients_slaves`, which maxmemory
+/// headers not yet sent), the backlog, and the stream not yet flushed to
+/// them: Redis's `mem_clients_slaves`, which maxmemory
 /// does not count, so that a slow replica cannot make the master evict.
 pub fn buffers_memory(srv: &Server) -> usize {
     srv.repl.backlog.as_ref().map_or(0, Backlog::memory)
@@ -308,6 +309,7 @@ pub fn buffers_memory(srv: &Server) -> usize {
             .map(|c| c.out.capacity() + c.after_tail.capacity())
             .sum::<usize>()
         + srv.repl.replicas.iter().map(|r| r.pending.capacity()).sum::<usize>()
+        + srv.repl.stream.buf.capacity()
 }
 
 /// A BGSAVE for SYNC clients is forking now: each of `clients` (slot, id,
@@ -405,10 +407,17 @@ pub fn flush(srv: &mut Server) {
         State::Online => with_client(srv, r.slot, r.id, |c| c.queue_after_file(&buf)),
     });
     srv.repl.replicas = replicas;
-    let mut buf = buf;
-    buf.clear();
-    srv.repl.stream.buf = buf;
+    // The buffer is reused while small; one grown by a burst of writes
+    // (a large value, a deep pipeline) is freed, not held for good.
+    if buf.capacity() <= STREAM_KEEP {
+        let mut buf = buf;
+        buf.clear();
+        srv.repl.stream.buf = buf;
+    }
 }
+
+/// The largest stream buffer [`flush`] keeps for reuse.
+const STREAM_KEEP: usize = 16 * 1024;
 
 /// `PSYNC replid offset` from client (`slot`, `id`): if `offset` (the
 /// first byte the replica misses, numbered from 1) continues this
