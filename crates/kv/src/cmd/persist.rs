@@ -432,9 +432,9 @@ fn psync(ctx: &mut Ctx<'_>) {
 
 /// REPLCONF option value ...: what a replica (or `redis-cli --rdb`) says
 /// before SYNC (`listening-port`, `ip-address`, `capa`, `rdb-only`,
-/// `rdb-filter-only`) and,
-/// once attached, `ACK <offset>` each second, which gets no reply: it
-/// would land in the replica's stream. `GETACK` is for a master to send.
+/// `rdb-filter-only`) and, once attached, `ACK <offset>` each second,
+/// which gets no reply: it would land in the replica's stream. `GETACK`
+/// is for a master to send.
 fn replconf(ctx: &mut Ctx<'_>) {
     if ctx.argc() % 2 == 0 {
         return ctx.error(super::SYNTAX);
