@@ -44,6 +44,7 @@ mod htstats;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod latency_doctor;
 pub mod lcs;
 pub mod list;
 pub mod memory;
