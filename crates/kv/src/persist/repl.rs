@@ -416,8 +416,10 @@ pub fn flush(srv: &mut Server) {
     }
 }
 
-/// The largest stream buffer [`flush`] keeps for reuse.
-const STREAM_KEEP: usize = 16 * 1024;
+/// The largest stream buffer [`flush`] keeps for reuse: a loop iteration
+/// that writes more is a burst, whose buffer is freed (its regrowth costs
+/// little next to the copies into the backlog and each replica's output).
+const STREAM_KEEP: usize = 64 * 1024;
 
 /// `PSYNC replid offset` from client (`slot`, `id`): if `offset` (the
 /// first byte the replica misses, numbered from 1) continues this
