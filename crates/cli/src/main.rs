@@ -31,8 +31,8 @@ enum Command {
     /// Runs the Redis-compatible server (spindle-kv). Takes redis-server's
     /// arguments: an optional redis.conf path, then `--option value...`
     /// (for example `--port 6380 --requirepass secret`). Every Redis 7.0
-    /// directive is accepted; those of features spindle lacks (replication,
-    /// cluster, TLS, ...) have no effect, and the start-up log lists them.
+    /// directive is accepted; those of features spindle lacks (cluster,
+    /// TLS, scripting, ...) have no effect, and the start-up log lists them.
     Kv {
         /// An optional config file, then options as `--name value`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

@@ -295,6 +295,10 @@ pub struct Db {
     pub track_ttl: std::rc::Rc<std::cell::Cell<bool>>,
     /// Keys given a deadline while [`Db::track_ttl`] was set.
     pub ttl_log: Vec<Key>,
+    /// INFO keyspace's `avg_ttl` (ms): a running average of the time
+    /// left on the keys the active expiry cycle samples, 0 when no key
+    /// has a deadline (Redis's `db->avg_ttl`).
+    pub avg_ttl: i64,
     /// State of the random numbers LFU increments draw.
     lfu_rng: u64,
 }
@@ -332,6 +336,7 @@ impl Db {
             expire_off: Default::default(),
             track_ttl: Default::default(),
             ttl_log: Vec::new(),
+            avg_ttl: 0,
             lfu_rng: 0x2545_f491_4f6c_dd1d ^ id as u64,
         }
     }
@@ -528,6 +533,7 @@ impl Db {
     /// Empties the database, returning its contents so a caller can free
     /// them elsewhere (FLUSHDB ASYNC).
     pub fn take_all(&mut self) -> (Dict<Key, Entry>, Dict<Key, i64>) {
+        self.avg_ttl = 0;
         (
             std::mem::replace(&mut self.keys, keyspace_dict()),
             std::mem::replace(&mut self.volatile, keyspace_dict()),

@@ -399,7 +399,7 @@ fn a_served_blocked_command_counts_once() {
             .unwrap()
     };
     let mut r = block(&srv, &mut c, &["BLPOP", "k", "0"]);
-    // Each INFO counts itself; between the two: the RPUSH and nothing for
+    // Between the two counts: the first INFO, the RPUSH, and nothing for
     // the BLPOP it serves.
     let before = count(&mut c);
     assert_eq!(q::<i64>(&mut c, &["RPUSH", "k", "v"]), 1);

@@ -198,9 +198,23 @@ fn info_clients_reports_the_recent_biggest_input_buffer() {
     let mut big = conn(&srv);
     let _: () = q(&mut big, &["SET", "k", &"x".repeat(200_000)]);
     wait_until("the input peak", || info_clients(&mut admin, "client_recent_max_input_buffer") >= 200_000);
-    // Replies are released once sent, so only a client that does not read
-    // would show here; the field is there.
-    let _ = info_clients(&mut admin, "client_recent_max_output_buffer");
+}
+
+/// `client_recent_max_output_buffer` counts replies waiting to be sent,
+/// as Redis counts its reply list: 0 while every client reads its
+/// replies (it said 1024, the buffer kept between replies), and the
+/// backlog of a client that stops reading.
+#[test]
+fn info_clients_reports_the_recent_biggest_output_buffer() {
+    let srv = start();
+    let mut admin = conn(&srv);
+    // The cron has looked at the clients once it noted a query buffer.
+    wait_until("the cron", || info_clients(&mut admin, "client_recent_max_input_buffer") > 0);
+    assert_eq!(info_clients(&mut admin, "client_recent_max_output_buffer"), 0);
+    let _: () = q(&mut admin, &["SET", "big", &"x".repeat(1 << 20)]);
+    let mut slow = Raw::connect(&srv);
+    slow.send(&b"GET big\r\n".repeat(32));
+    wait_until("the output peak", || info_clients(&mut admin, "client_recent_max_output_buffer") >= 1 << 20);
 }
 
 #[test]

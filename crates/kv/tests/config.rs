@@ -321,7 +321,7 @@ fn config_resetstat_zeroes_the_counters() {
     }
     let () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
     let info: String = redis::cmd("INFO").arg("stats").query(&mut con).unwrap();
-    // Only the INFO itself has run since the reset... and it counts after it replies.
+    // The RESETSTAT counts once it has run, after its reset; the INFO not yet.
     assert!(info.contains("total_commands_processed:1\r\n"), "{info}");
 }
 

@@ -278,3 +278,36 @@ fn deadline_at_the_largest_time_rounds_to_seconds() {
     assert!((left / 1000 - 1..=left / 1000 + 1).contains(&ttl), "TTL {ttl}");
     check(&mut r, &["GET", "k"], "$1\r\nv\r\n");
 }
+
+/// INFO keyspace's `avg_ttl` is, as in Redis, the running average of the
+/// time left on the keys the active expiry cycle samples (monitoring
+/// tools chart it), and 0 again once the database has no deadline.
+#[test]
+fn info_keyspace_reports_the_average_ttl() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let _: () = c.set("plain", "v").unwrap();
+    for i in 0..10 {
+        let _: () = q(&mut c, &["SET", &format!("t{i}"), "v", "EX", "100"]);
+    }
+    let avg_ttl = |c: &mut redis::Connection| -> i64 {
+        let line = info_field(c, "keyspace", "db0");
+        let v = line.split(',').find_map(|f| f.strip_prefix("avg_ttl=")).expect("avg_ttl");
+        v.parse().unwrap()
+    };
+    let deadline = Instant::now() + TIMEOUT;
+    let mut avg = 0;
+    while avg == 0 {
+        assert!(Instant::now() < deadline, "avg_ttl stayed 0");
+        std::thread::yield_now();
+        avg = avg_ttl(&mut c);
+    }
+    assert!((90_000..=100_000).contains(&avg), "avg_ttl={avg}");
+    for i in 0..10 {
+        let _: () = q(&mut c, &["PERSIST", &format!("t{i}")]);
+    }
+    while avg_ttl(&mut c) != 0 {
+        assert!(Instant::now() < deadline, "avg_ttl did not return to 0");
+        std::thread::yield_now();
+    }
+}

@@ -262,3 +262,28 @@ fn run_id_and_replid_are_random_per_start() {
     }
     assert_ne!(field(&a, "run_id"), field(&a, "master_replid"));
 }
+
+/// `total_commands_processed` counts a command once it has run, as Redis
+/// 7.0's `call` does: the INFO reporting it is not in it yet. On a fresh
+/// redis-server 7.0, a first connection (no handshake) reads 0, then 2
+/// after a SET and that INFO.
+#[test]
+fn total_commands_processed_does_not_count_the_info_itself() {
+    let srv = common::start();
+    let mut raw = common::Raw::connect(&srv);
+    let mut total = || {
+        raw.send(b"INFO stats\r\n");
+        let mut text = Vec::new();
+        while !text.ends_with(b"\r\n\r\n") {
+            text.extend(raw.read_exact_len(1));
+        }
+        let text = String::from_utf8(text).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("total_commands_processed:"))
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert_eq!(total(), 0);
+    assert_eq!(total(), 1);
+}

@@ -351,3 +351,39 @@ fn latency_config_values_and_errors_match_redis() {
         }
     }
 }
+
+/// LATENCY DOCTOR writes Redis 7.0's report (`createLatencyReport`):
+/// "disabled" only while nothing was ever recorded with the monitor off,
+/// the "stress pill" line when nothing was observed, and for each event
+/// class its spikes' average, mean deviation and period, then Redis's
+/// advice for it.
+#[test]
+fn latency_doctor_writes_redis_report() {
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    let doctor = |c: &mut redis::Connection| -> String { common::q(c, &["LATENCY", "DOCTOR"]) };
+    assert!(doctor(&mut c).starts_with("I'm sorry, Dave, I can't do that. Latency monitoring is disabled"));
+    let _: () = common::q(&mut c, &["CONFIG", "SET", "latency-monitor-threshold", "1"]);
+    let thp = std::fs::read_to_string("/proc/self/smaps_rollup")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("AnonHugePages:") && !l.ends_with(" 0 kB"));
+    if !thp {
+        assert_eq!(
+            doctor(&mut c),
+            "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest \
+             bit. I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n"
+        );
+    }
+    let _: () = common::q(&mut c, &["DEBUG", "SLEEP", "0.02"]);
+    // Off again: the events recorded still make a report.
+    let _: () = common::q(&mut c, &["CONFIG", "SET", "latency-monitor-threshold", "0"]);
+    let report = doctor(&mut c);
+    let head = "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you \
+                Dave?\n\n1. command: 1 latency spikes (average ";
+    assert!(report.starts_with(head), "{report}");
+    assert!(report.contains("ms, mean deviation 0ms, period 1.00 sec). Worst all time event "), "{report}");
+    assert!(report.contains("ms.\n\nI have a few advices for you:\n\n- "), "{report}");
+    assert!(report.contains("\n- Check your Slow Log to understand"), "{report}");
+    assert!(report.contains("\n- Deleting, expiring or evicting (because of maxmemory policy) large objects"));
+}

@@ -269,3 +269,120 @@ fn debug_mallctl_reads_jemallocs_controls_and_activedefrag_is_refused() {
     assert!(e.contains("Active defragmentation cannot be enabled"), "{e}");
     let _: () = q(&mut c, &["CONFIG", "SET", "activedefrag", "no"]);
 }
+
+/// MEMORY DOCTOR answers as redis-server 7.0 does: an instance using
+/// under 5 MB gets the "empty" report, a bigger one the "no issue"
+/// report, each ending in a newline (redis-cli prints them as lines). The
+/// server is a process of its own, so that other tests' allocations do
+/// not count in its memory.
+#[test]
+fn memory_doctor_reports_as_redis() {
+    let dir = common::fresh_dir();
+    let srv =
+        common::process::ServerProcess::start(&["--port", "0", "--save", "", "--dir", dir.to_str().unwrap()]);
+    let mut c = connect(&format!("redis://127.0.0.1:{}/", srv.port));
+    let doctor =
+        |c: &mut redis::Connection| -> String { redis::cmd("MEMORY").arg("DOCTOR").query(c).unwrap() };
+    let used = |c: &mut redis::Connection| -> i64 {
+        common::info_field(c, "memory", "used_memory").parse().unwrap()
+    };
+    assert!(used(&mut c) < 5 << 20);
+    assert_eq!(
+        doctor(&mut c),
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these \
+         conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be \
+         back to our programming as soon as I finished rebooting.\n"
+    );
+    for i in 0..8 {
+        let _: () = redis::cmd("SET").arg(format!("big{i}")).arg(vec![b'x'; 1 << 20]).query(&mut c).unwrap();
+    }
+    assert!(used(&mut c) >= 5 << 20);
+    assert_eq!(
+        doctor(&mut c),
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
+    );
+}
+
+/// Once written, a large AOF buffer is freed, as Redis's
+/// `flushAppendOnlyFile` frees any buffer of 4000 bytes or more: a burst
+/// of writes does not hold its size in `aof.buffer` (and `used_memory`)
+/// for good.
+#[test]
+fn the_aof_buffer_is_freed_after_a_large_write() {
+    let srv = common::start_with(|cfg| cfg.appendonly = true);
+    let mut c = common::conn(&srv);
+    let _: () = redis::cmd("SET").arg("big").arg(vec![b'x'; 4 << 20]).query(&mut c).unwrap();
+    let aof = |c: &mut redis::Connection| -> i64 {
+        let stats = memory_stats(c, false);
+        int(&stats.iter().find(|(n, _)| n == "aof.buffer").expect("aof.buffer").1)
+    };
+    assert!(aof(&mut c) < 4000, "aof.buffer {}", aof(&mut c));
+}
+
+/// Once a replica made the replication backlog, MEMORY STATS counts it
+/// in `replication.backlog` and the overhead, the figure INFO reports as
+/// `mem_replication_backlog` (it said 0 while INFO said 1 MB).
+#[test]
+fn the_replication_backlog_is_in_the_overhead() {
+    use std::io::Read;
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    // A replica that wants no data (`redis-cli --replica`): the backlog
+    // starts with it.
+    let mut replica = common::Raw::connect(&srv);
+    replica.roundtrip(b"REPLCONF rdb-filter-only \"\"\r\n", b"+OK\r\n");
+    replica.send(b"SYNC\r\n");
+    let mut first = [0u8; 1];
+    replica.stream.read_exact(&mut first).expect("the snapshot");
+    // The backlog's buffer grows as the stream is fed.
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let info_backlog: i64 = common::info_field(&mut c, "memory", "mem_replication_backlog").parse().unwrap();
+    assert!(info_backlog > 0);
+    let stats = memory_stats(&mut c, false);
+    let get = |name: &str| int(&stats.iter().find(|p| p.0 == name).unwrap_or_else(|| panic!("no {name}")).1);
+    assert_eq!(get("replication.backlog"), info_backlog);
+    let parts = HEAD[2..].iter().map(|n| get(n)).sum::<i64>();
+    let dbs = stats
+        .iter()
+        .filter(|p| p.0.starts_with("db."))
+        .flat_map(|p| pairs(p.1.clone(), false))
+        .map(|p| int(&p.1))
+        .sum::<i64>();
+    assert_eq!(get("overhead.total"), parts + dbs);
+}
+
+/// The replication stream's buffer does not keep the size of the largest
+/// write it carried: after a 4 MB value went to a replica that read it,
+/// the replication buffers (`mem_total_replication_buffers`: the 1 MB
+/// backlog, the replica's output, the unsent stream) are back under 2 MB
+/// (they held 4 MB more, for good).
+#[test]
+fn the_replication_stream_buffer_is_freed_after_a_large_write() {
+    use std::io::Read;
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    let mut replica = common::Raw::connect(&srv);
+    replica.roundtrip(b"REPLCONF rdb-filter-only \"\"\r\n", b"+OK\r\n");
+    replica.send(b"SYNC\r\n");
+    let mut reader = replica.stream.try_clone().unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut total = 0usize;
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            total += n;
+            if total > 4 << 20 {
+                break;
+            }
+        }
+        total
+    });
+    let _: () = redis::cmd("SET").arg("big").arg(vec![b'x'; 4 << 20]).query(&mut c).unwrap();
+    assert!(drain.join().unwrap() > 4 << 20, "the replica got the value");
+    let buffers = |c: &mut redis::Connection| -> i64 {
+        common::info_field(c, "memory", "mem_total_replication_buffers").parse().unwrap()
+    };
+    common::wait_until("the replication buffers to shrink", || buffers(&mut c) < 2 << 20);
+}

@@ -115,6 +115,9 @@ fn scenario() -> Vec<Vec<Vec<u8>>> {
         &[b"SORT", b"l", b"STORE", b"dst"],
         &[b"LCS", b"k", b"bin"],
         &[b"ROLE"],
+        // Port 1 refuses the connection: the command fails fast.
+        &[b"MIGRATE", b"127.0.0.1", b"1", b"k", b"0", b"10", b"AUTH", b"secret"],
+        &[b"MIGRATE", b"127.0.0.1", b"1", b"k", b"0", b"10", b"COPY", b"AUTH2", b"u", b"secret"],
     ]
     .iter()
     .map(|a| args(a))
@@ -150,6 +153,7 @@ fn monitor_lines_match_redis_server_after_the_timestamp() {
         r#"[0] "AUTH" "(redacted)" "(redacted)""#,
         r#"[0] "HELLO" "2" "AUTH" "(redacted)" "(redacted)""#,
         r#"[0] "AUTH" "a" "b" "c""#,
+        r#"[0] "MIGRATE" "127.0.0.1" "1" "k" "0" "10" "AUTH" "(redacted)""#,
     ] {
         assert!(ours.iter().any(|l| l == want), "no line {want} in {ours:#?}");
     }
@@ -259,4 +263,50 @@ fn a_monitor_that_stops_reading_is_dropped_at_the_normal_client_limit() {
     assert_eq!(reader.call(&args(&[b"MONITOR"])), ok("OK"));
     let _: () = redis::cmd("SET").arg("small").arg("1").query(&mut w).unwrap();
     assert_eq!(parse(reader.read()).args, r#""SET" "small" "1""#);
+}
+
+/// The slow log hides what MONITOR hides, as redis-server 7.0 does: AUTH,
+/// HELLO, MIGRATE and CONFIG SET (`requirepass`, `masterauth`,
+/// `masteruser`) are logged with their passwords as `(redacted)`.
+#[test]
+fn the_slow_log_redacts_passwords_as_redis_server() {
+    let srv = start();
+    let redis = reference::Redis::start();
+    let run = |c: &mut Client| -> Vec<String> {
+        c.call(&args(&[b"CONFIG", b"SET", b"slowlog-log-slower-than", b"0"]));
+        c.call(&args(&[b"SLOWLOG", b"RESET"]));
+        for cmd in [
+            &[&b"AUTH"[..], b"pw"][..],
+            &[b"HELLO", b"2", b"AUTH", b"default", b"pw"],
+            &[b"MIGRATE", b"127.0.0.1", b"1", b"", b"0", b"10", b"AUTH", b"secret", b"KEYS", b"k"],
+            &[b"MIGRATE", b"127.0.0.1", b"1", b"", b"0", b"10", b"AUTH2", b"u", b"secret", b"KEYS", b"k"],
+            &[b"CONFIG", b"SET", b"masterauth", b"secret", b"maxmemory", b"0", b"masteruser", b"u"],
+            &[b"CONFIG", b"SET", b"requirepass", b""],
+        ] {
+            c.call(&args(cmd));
+        }
+        let Frame::Agg(_, Some(entries)) = c.call(&args(&[b"SLOWLOG", b"GET", b"-1"])) else {
+            panic!("SLOWLOG GET")
+        };
+        entries
+            .into_iter()
+            .map(|e| {
+                let Frame::Agg(_, Some(fields)) = e else { panic!("an entry") };
+                let Frame::Agg(_, Some(argv)) = &fields[3] else { panic!("its arguments") };
+                let argv: Vec<String> = argv
+                    .iter()
+                    .map(|a| match a {
+                        Frame::Bulk(_, Some(b)) => String::from_utf8_lossy(b).into_owned(),
+                        other => panic!("an argument: {other:?}"),
+                    })
+                    .collect();
+                argv.join(" ")
+            })
+            .collect()
+    };
+    let (mut ours, _) = tcp(&srv);
+    let ours = run(&mut ours);
+    assert_eq!(ours, run(&mut redis.client()));
+    assert!(ours.contains(&"AUTH (redacted)".to_string()), "{ours:#?}");
+    assert!(!ours.iter().any(|l| l.contains("secret")), "{ours:#?}");
 }

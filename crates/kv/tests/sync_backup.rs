@@ -98,3 +98,75 @@ fn sync_streams_the_snapshot_instead_of_buffering_it() {
     assert_eq!(got.len(), len);
     assert!(got == std::fs::read(dir.join("dump.rdb")).unwrap(), "the bytes are the snapshot's");
 }
+
+/// `redis-cli --functions-rdb file` asks for the functions only
+/// (`REPLCONF rdb-filter-only functions`): redis-server sends an RDB
+/// without keys, and so does this server, which has no functions. An
+/// unknown filter is refused with Redis's error.
+#[test]
+fn redis_cli_functions_rdb_gets_a_keyless_snapshot() {
+    let dir = fresh_dir();
+    let srv = start_with(|cfg| cfg.dir = dir.clone());
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["SET", "k", "v"]);
+    let backup = dir.join("functions.rdb");
+    let out = std::process::Command::new("timeout")
+        .args(["20", "redis-cli", "-p", &srv.addr().port().to_string(), "--functions-rdb"])
+        .arg(&backup)
+        .output()
+        .expect("redis-cli (Debian's redis-tools) runs");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("Transfer finished with success"), "{text}");
+    let restored = fresh_dir();
+    std::fs::copy(&backup, restored.join("dump.rdb")).unwrap();
+    let redis = RedisServer::start_in(&restored, &[]);
+    assert_eq!(q::<i64>(&mut redis.conn(), &["DBSIZE"]), 0);
+    assert_eq!(q::<String>(&mut c, &["GET", "k"]), "v");
+    let err = redis::cmd("REPLCONF").arg("rdb-filter-only").arg("functions keys").query::<String>(&mut c);
+    assert!(err.unwrap_err().to_string().ends_with(": Unsupported rdb-filter-only option: keys"));
+}
+
+/// `redis-cli --replica` asks for no data (`REPLCONF rdb-filter-only ""`)
+/// and then prints the command stream: it gets a keyless snapshot and
+/// stays attached as a replica, seeing the writes made after it.
+#[test]
+fn redis_cli_replica_prints_the_stream_after_a_keyless_snapshot() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let srv = common::start();
+    let mut c = conn(&srv);
+    let _: () = q(&mut c, &["SET", "before", "1"]);
+    let mut child = Command::new("redis-cli")
+        .args(["-p", &srv.addr().port().to_string(), "--replica"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("redis-cli (Debian's redis-tools) runs");
+    let (tx, rx) = std::sync::mpsc::channel();
+    for pipe in [
+        Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+        Box::new(child.stderr.take().unwrap()),
+    ] {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+    }
+    let mut seen = Vec::new();
+    let wait_for = |want: &str, seen: &mut Vec<String>| {
+        while !seen.iter().any(|l| l.contains(want)) {
+            match rx.recv_timeout(common::TIMEOUT) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!("no {want:?} from redis-cli --replica: {seen:?}"),
+            }
+        }
+    };
+    wait_for("SYNC done", &mut seen);
+    let _: () = q(&mut c, &["SET", "after", "2"]);
+    wait_for(r#""SET","after","2""#, &mut seen);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(!seen.iter().any(|l| l.contains("before")), "{seen:?}");
+}

@@ -1,8 +1,8 @@
 //! `unixsocket`: the server listens on a Unix-domain socket as Redis does
 //! (`redis-cli -s`, `redis+unix://` URLs): clients there are named
-//! `PATH:0` with the `U` flag, `unixsocketperm` sets the file's mode, a
-//! stale file is replaced, `port 0` then means no TCP listener, and the
-//! file is removed when the server stops.
+//! `PATH:0` with the `U` flag (`unix:PATH` in MONITOR), `unixsocketperm`
+//! sets the file's mode, a stale file is replaced, `port 0` then means no
+//! TCP listener, and the file is removed when the server stops.
 
 mod common;
 
@@ -85,4 +85,33 @@ fn a_unix_socket_that_cannot_be_made_stops_the_start() {
     };
     let err = spindle_kv::server::ServerThread::start(cfg).err().expect("the server must refuse to start");
     assert!(err.to_string().contains("Failed opening Unix socket"), "{err}");
+}
+
+/// MONITOR names a client of the unix socket `unix:<path>`, as Redis does
+/// (not by its CLIENT LIST address, `<path>:0`).
+#[test]
+fn monitor_names_unix_socket_clients_as_redis() {
+    use std::io::BufRead;
+    let dir = fresh_dir();
+    let path = dir.join("kv.sock");
+    let sock = path.to_str().unwrap().to_owned();
+    // With a unixsocket, port 0 means no TCP: a port free a moment ago.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let srv = start_with(move |cfg| {
+        cfg.port = port;
+        cfg.unixsocket = sock;
+    });
+    let mut u = unix_conn(&path);
+    let mut m = common::Raw::connect(&srv);
+    m.roundtrip(b"MONITOR\r\n", b"+OK\r\n");
+    let _: () = q(&mut u, &["SET", "k", "v"]);
+    let mut lines = std::io::BufReader::new(m.stream.try_clone().unwrap()).lines();
+    let line = loop {
+        let line = lines.next().expect("a monitor line").expect("read the monitor feed");
+        if line.contains("\"SET\"") {
+            break line;
+        }
+    };
+    let want = format!("[0 unix:{}] \"SET\" \"k\" \"v\"", path.display());
+    assert!(line.ends_with(&want), "{line}");
 }

@@ -42,6 +42,14 @@ pub fn config(ctx: &mut Ctx<'_>) {
                     )
                 })
                 .collect();
+            // Passwords stay out of the slow log and MONITOR, whatever
+            // error follows (Redis's `redactClientCommandArgument`).
+            use crate::server::config_table::{find, SENSITIVE};
+            for (k, (name, _)) in pairs.iter().enumerate() {
+                if find(name).is_some_and(|o| o.flags & SENSITIVE != 0) {
+                    ctx.c.redacted.push(3 + 2 * k);
+                }
+            }
             // An option that cannot change while the dataset loads (and
             // is not refused for being immutable or protected, which Redis
             // checks first) takes precedence over every other error, as

@@ -250,6 +250,7 @@ fn swapdb(ctx: &mut Ctx<'_>) {
         let (x, y) = (&mut left[lo], &mut right[0]);
         std::mem::swap(&mut x.keys, &mut y.keys);
         std::mem::swap(&mut x.volatile, &mut y.volatile);
+        std::mem::swap(&mut x.avg_ttl, &mut y.avg_ttl);
     }
     ctx.dirty(1);
     ctx.ok();

@@ -56,6 +56,11 @@ impl LatencyMonitor {
         }
     }
 
+    /// Every event class with samples, by name.
+    pub fn events(&self) -> impl Iterator<Item = (&'static str, &Series)> {
+        self.events.iter().map(|(&name, s)| (name, s))
+    }
+
     /// The series of `event`, if it has any samples.
     pub fn series(&self, event: &str) -> Option<&Series> {
         self.events.get(event)
@@ -149,7 +154,7 @@ pub fn latency(ctx: &mut Ctx<'_>) {
         }
         (b"histogram", _) => histogram(ctx),
         (b"doctor", 2) => {
-            let text = doctor(ctx);
+            let text = super::latency_doctor::report(ctx.srv);
             ctx.reply().verbatim(text.as_bytes())
         }
         _ => unknown_subcommand(
@@ -221,29 +226,6 @@ fn histogram(ctx: &mut Ctx<'_>) {
             r.int(count as i64);
         }
     }
-}
-
-fn doctor(ctx: &Ctx<'_>) -> String {
-    if ctx.srv.config.latency_monitor_threshold == 0 {
-        return "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n".into();
-    }
-    let events = &ctx.srv.latency.events;
-    if events.is_empty() {
-        return "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep better at night.\n".into();
-    }
-    let mut out = String::from("Dave, I have observed latency spikes in this Redis instance.\n\n");
-    for (i, (name, s)) in events.iter().enumerate() {
-        let avg = s.samples.iter().map(|&(_, ms)| ms).sum::<u64>() / s.samples.len().max(1) as u64;
-        out.push_str(&format!(
-            "{}. {}: {} latency spikes (average {}ms, worst {}ms).\n",
-            i + 1,
-            name,
-            s.samples.len(),
-            avg,
-            s.max
-        ));
-    }
-    out
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! MEMORY STATS follows Redis 7.0's `getMemoryOverheadData` and
 //! `memoryCommand` (object.c): the same fields in the same order, each
 //! part of the overhead what this server has of it (0 for what it lacks:
-//! replication, cluster links, Lua, functions), and the dataset what is
+//! cluster links, Lua, functions), and the dataset what is
 //! left of `used_memory` after the overhead.
 
 use super::server::{help, unknown_subcommand};
@@ -114,6 +114,9 @@ pub struct Overhead {
     pub clients_normal: usize,
     /// `clients.slaves`: the same for replicas.
     pub clients_slaves: usize,
+    /// `replication.backlog`: the backlog's buffer, once a replica (or
+    /// `redis-cli --replica`) made one.
+    pub repl_backlog: usize,
     /// `aof.buffer`: the AOF's pending writes, when AOF is on.
     pub aof_buffer: usize,
     /// The databases holding keys, in order.
@@ -130,6 +133,7 @@ impl Overhead {
             srv.clients.iter().flatten().map(|c| c.as_ref()).chain([me]).partition(|c| c.replica);
         let clients_normal = normal.iter().map(|c| super::client::client_memory(c)).sum::<usize>();
         let clients_slaves = replicas.iter().map(|c| super::client::client_memory(c)).sum::<usize>();
+        let repl_backlog = srv.repl.backlog.as_ref().map_or(0, crate::persist::backlog::Backlog::memory);
         let aof_buffer = if srv.aof_enabled { srv.persist.aof.log.buf.capacity() } else { 0 };
         // A dict's header lives in its `Db`, allocated at start: only the
         // tables and nodes count, which are 0 for an empty dict as in Redis.
@@ -145,7 +149,15 @@ impl Overhead {
             })
             .collect();
         let keys = srv.dbs.iter().map(|db| db.len()).sum();
-        Overhead { startup: srv.startup_memory, clients_normal, clients_slaves, aof_buffer, dbs, keys }
+        Overhead {
+            startup: srv.startup_memory,
+            clients_normal,
+            clients_slaves,
+            repl_backlog,
+            aof_buffer,
+            dbs,
+            keys,
+        }
     }
 
     /// `overhead.total`: the startup memory and every part after it.
@@ -153,6 +165,7 @@ impl Overhead {
         self.startup
             + self.clients_normal
             + self.clients_slaves
+            + self.repl_backlog
             + self.aof_buffer
             + self.dbs.iter().map(|d| d.main + d.expires).sum::<usize>()
     }
@@ -206,7 +219,13 @@ pub fn memory(ctx: &mut Ctx<'_>) {
             }
         }
         (b"stats", 2) => memory_stats(ctx),
-        (b"doctor", 2) => ctx.reply().verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."),
+        (b"doctor", 2) => {
+            // Redis's `getMemoryDoctorReport` first sets apart an
+            // instance using under 5 MB; none of its other checks
+            // (fragmentation, peak, buffers) is made here.
+            let text = if crate::alloc::used_memory() < 5 << 20 { DOCTOR_EMPTY } else { DOCTOR_FINE };
+            ctx.reply().verbatim(text)
+        }
         (b"malloc-stats", 2) => match crate::alloc::malloc_stats_text() {
             Some(text) => ctx.reply().verbatim(text.as_bytes()),
             None => ctx.reply().bulk(b"Stats not supported for the current allocator"),
@@ -218,9 +237,18 @@ pub fn memory(ctx: &mut Ctx<'_>) {
                 ctx.error("ERR Error purging dirty pages")
             }
         }
-        _ => unknown_subcommand(ctx, "MEMORY", &["usage", "stats", "doctor", "malloc-stats", "purge", "help"]),
+        _ => {
+            unknown_subcommand(ctx, "MEMORY", &["usage", "stats", "doctor", "malloc-stats", "purge", "help"])
+        }
     }
 }
+
+/// MEMORY DOCTOR's report for an instance using under 5 MB.
+const DOCTOR_EMPTY: &[u8] = b"Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n";
+
+/// MEMORY DOCTOR's report when it finds nothing.
+const DOCTOR_FINE: &[u8] =
+    b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n";
 
 fn int(r: &mut Reply<'_>, name: &str, v: i64) {
     r.bulk(name.as_bytes());
@@ -248,7 +276,7 @@ fn memory_stats(ctx: &mut Ctx<'_>) {
     int(&mut r, "peak.allocated", m.peak as i64);
     int(&mut r, "total.allocated", m.used as i64);
     int(&mut r, "startup.allocated", o.startup as i64);
-    int(&mut r, "replication.backlog", 0);
+    int(&mut r, "replication.backlog", o.repl_backlog as i64);
     int(&mut r, "clients.slaves", o.clients_slaves as i64);
     int(&mut r, "clients.normal", o.clients_normal as i64);
     int(&mut r, "cluster.links", 0);

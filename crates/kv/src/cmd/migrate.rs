@@ -96,10 +96,13 @@ fn parse_options(ctx: &mut Ctx<'_>) -> Option<Options> {
             b"copy" => o.copy = true,
             b"replace" => o.replace = true,
             b"auth" if more >= 1 => {
+                // The password stays out of the slow log and MONITOR.
+                ctx.c.redacted.push(j + 1);
                 o.auth = Some((None, ctx.arg(j + 1).to_vec()));
                 j += 1;
             }
             b"auth2" if more >= 2 => {
+                ctx.c.redacted.extend([j + 1, j + 2]);
                 o.auth = Some((Some(ctx.arg(j + 1).to_vec()), ctx.arg(j + 2).to_vec()));
                 j += 2;
             }

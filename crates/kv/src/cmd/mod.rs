@@ -44,6 +44,7 @@ mod htstats;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod latency_doctor;
 pub mod lcs;
 pub mod list;
 pub mod memory;
@@ -475,7 +476,6 @@ fn execute_and_feed(
 ) {
     if first_call.is_some() {
         c.commands += 1;
-        srv.stats.commands += 1;
     }
     let (db, dirty_before, out_before) = (c.db, srv.dirty, c.out.len());
     let timed = srv.config.slowlog_log_slower_than >= 0 || srv.config.latency_monitor_threshold > 0;
@@ -485,6 +485,11 @@ fn execute_and_feed(
     let mut ctx = Ctx { srv: &mut *srv, c: &mut *c, args, cmd, uncounted_error: false };
     (cmd.handler)(&mut ctx);
     let uncounted_error = ctx.uncounted_error;
+    if first_call.is_some() {
+        // Counted once run, as Redis's `call`: an INFO is not in its own
+        // `total_commands_processed`.
+        srv.stats.commands += 1;
+    }
     if first_call.is_some() && !srv.monitors.is_empty() && monitor::shown(cmd, &args) {
         // After the command, as Redis 7.0: SELECT shows the database it
         // selected, AUTH its redacted password.

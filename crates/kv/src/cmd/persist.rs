@@ -299,6 +299,9 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
         tracing::warn!("Replica {} asks for synchronization but with a wrong offset", ctx.c.addr);
         return ctx.error(super::NOT_INTEGER);
     }
+    if ctx.srv.repl.handshake_of(id).exclude_data {
+        return keyless_snapshot(ctx, psync);
+    }
     if psync {
         let continued =
             crate::persist::repl::try_partial(ctx.srv, slot, id, ctx.args.get(1), ctx.args.get(2));
@@ -317,6 +320,47 @@ fn start_sync(ctx: &mut Ctx<'_>, psync: bool) {
     }
     if ctx.srv.repl.is_replica(id) {
         ctx.c.replica = true;
+    }
+}
+
+/// A SYNC or PSYNC after `REPLCONF rdb-filter-only`: an RDB without
+/// keys, which is all of it here (there are no functions), written at
+/// once into the reply. `redis-cli --functions-rdb` (which also said
+/// `rdb-only`) is then closed; `redis-cli --replica` (filter "") stays
+/// as a replica and gets the command stream from the snapshot's offset.
+fn keyless_snapshot(ctx: &mut Ctx<'_>, psync: bool) {
+    use crate::persist::repl;
+    let (slot, id) = (ctx.c.slot, ctx.c.id);
+    repl::attach(ctx.srv, &[(slot, id, psync)]);
+    if let Some(line) = ctx.srv.repl.take_unsent(id) {
+        ctx.reply().raw(line.as_bytes());
+    }
+    let info = crate::persist::rdb_repl::to_save(ctx.srv);
+    let compress = ctx.srv.config.rdbcompression;
+    let rdb = match crate::persist::snapshot::write_rdb(
+        &[],
+        Vec::new(),
+        compress,
+        false,
+        info.as_ref(),
+        &mut || {},
+    ) {
+        Ok(rdb) => rdb,
+        Err(e) => {
+            repl::snapshot_failed(ctx.srv, id);
+            ctx.c.close_after_reply = true;
+            return ctx.error(&format!("ERR can't write the snapshot for SYNC: {e}"));
+        }
+    };
+    let header = format!("${}\r\n", rdb.len());
+    ctx.reply().raw(header.as_bytes());
+    ctx.reply().raw(&rdb);
+    match repl::snapshot_sent(ctx.srv, slot, id) {
+        Some(stream) => {
+            ctx.reply().raw(&stream);
+            ctx.c.replica = true;
+        }
+        None => ctx.c.close_after_reply = true,
     }
 }
 
@@ -396,9 +440,10 @@ fn psync(ctx: &mut Ctx<'_>) {
 }
 
 /// REPLCONF option value ...: what a replica (or `redis-cli --rdb`) says
-/// before SYNC (`listening-port`, `ip-address`, `capa`, `rdb-only`) and,
-/// once attached, `ACK <offset>` each second, which gets no reply: it
-/// would land in the replica's stream. `GETACK` is for a master to send.
+/// before SYNC (`listening-port`, `ip-address`, `capa`, `rdb-only`,
+/// `rdb-filter-only`) and, once attached, `ACK <offset>` each second,
+/// which gets no reply: it would land in the replica's stream. `GETACK`
+/// is for a master to send.
 fn replconf(ctx: &mut Ctx<'_>) {
     if ctx.argc() % 2 == 0 {
         return ctx.error(super::SYNTAX);
@@ -434,6 +479,17 @@ fn replconf(ctx: &mut Ctx<'_>) {
                 b"0" | b"1" => ctx.srv.repl.handshake(id).rdb_only = val == b"1",
                 _ => return ctx.error(super::SYNTAX),
             },
+            b"rdb-filter-only" => {
+                // Redis's include list: "" keeps nothing, `functions` the
+                // functions; the keys go either way.
+                let filters = String::from_utf8_lossy(val).into_owned();
+                if let Some(f) =
+                    filters.split_ascii_whitespace().find(|f| !f.eq_ignore_ascii_case("functions"))
+                {
+                    return ctx.error(&format!("ERR Unsupported rdb-filter-only option: {f}"));
+                }
+                ctx.srv.repl.handshake(id).exclude_data = true;
+            }
             b"capa" if val.eq_ignore_ascii_case(b"psync2") => ctx.srv.repl.handshake(id).psync2 = true,
             b"ip-address" | b"capa" | b"getack" => {}
             _ => {

@@ -38,15 +38,12 @@ pub struct SlowLog {
 }
 
 /// Records the command in `args` if it ran for `micros` or longer than the
-/// threshold. AUTH and HELLO are never logged (their arguments hold
-/// passwords).
+/// threshold. The arguments the command redacted (AUTH's, HELLO's,
+/// MIGRATE's and CONFIG SET's passwords) show as `(redacted)`, as in
+/// MONITOR.
 pub fn record(srv: &mut Server, c: &Client, args: &Args<'_>, micros: i64) {
     let threshold = srv.config.slowlog_log_slower_than;
     if threshold < 0 || micros < threshold {
-        return;
-    }
-    let name = args.get(0);
-    if name.eq_ignore_ascii_case(b"auth") || name.eq_ignore_ascii_case(b"hello") {
         return;
     }
     let mut kept = Vec::with_capacity(args.len().min(MAX_ARGC));
@@ -55,7 +52,9 @@ pub fn record(srv: &mut Server, c: &Client, args: &Args<'_>, micros: i64) {
             kept.push(format!("... ({} more arguments)", args.len() - i).into_bytes());
             break;
         }
-        if a.len() > MAX_STRING {
+        if c.redacted.contains(&i) {
+            kept.push(b"(redacted)".to_vec());
+        } else if a.len() > MAX_STRING {
             let mut s = a[..MAX_STRING].to_vec();
             s.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_STRING).as_bytes());
             kept.push(s);

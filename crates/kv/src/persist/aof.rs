@@ -203,7 +203,14 @@ impl Aof {
         }
         self.current_size += self.log.buf.len() as u64;
         self.incr_size += self.log.buf.len() as u64;
-        self.log.buf.clear();
+        // As Redis's `flushAppendOnlyFile`: a small buffer is reused, a
+        // big one (a burst of writes, a large value) is freed rather than
+        // held for good.
+        if self.log.buf.capacity() < 4000 {
+            self.log.buf.clear();
+        } else {
+            self.log.buf = Vec::new();
+        }
         true
     }
 

@@ -170,6 +170,8 @@ pub fn fork(srv: &mut Server) -> io::Result<Forking> {
         Forked::Parent(pid) => {
             let us = start.elapsed().as_micros() as u64;
             srv.stats.latest_fork_usec = us;
+            srv.stats.fork_rate =
+                crate::alloc::used_memory() as f64 * 1e6 / us.max(1) as f64 / (1024.0 * 1024.0 * 1024.0);
             srv.stats.total_forks += 1;
             let threshold = srv.config.latency_monitor_threshold;
             srv.latency.record(threshold, "fork", srv.now_ms / 1000, us / 1000);

@@ -84,6 +84,10 @@ pub struct Handshake {
     /// `REPLCONF rdb-only 1` (`redis-cli --rdb`): only the snapshot is
     /// wanted; the connection closes after it.
     pub rdb_only: bool,
+    /// `REPLCONF rdb-filter-only <filters>` (`redis-cli --functions-rdb`):
+    /// the snapshot leaves the keys out. Its only filter, `functions`,
+    /// keeps the functions, which this server does not have.
+    pub exclude_data: bool,
     /// `REPLCONF capa psync2`: it understands `+CONTINUE <replid>` (an
     /// older replica gets a bare `+CONTINUE`).
     pub psync2: bool,
@@ -329,7 +333,8 @@ pub struct Lagging {
 }
 
 /// The memory held in replicas' output buffers (the stream and snapshot
-/// headers not yet sent): Redis's `mem_clients_slaves`, which maxmemory
+/// headers not yet sent), the backlog, and the stream not yet flushed to
+/// them: Redis's `mem_clients_slaves`, which maxmemory
 /// does not count, so that a slow replica cannot make the master evict.
 pub fn buffers_memory(srv: &Server) -> usize {
     srv.repl.backlog.as_ref().map_or(0, Backlog::memory)
@@ -341,6 +346,7 @@ pub fn buffers_memory(srv: &Server) -> usize {
             .map(|c| c.out.capacity() + c.after_tail.capacity())
             .sum::<usize>()
         + srv.repl.replicas.iter().map(|r| r.pending.capacity()).sum::<usize>()
+        + srv.repl.stream.buf.capacity()
 }
 
 /// A BGSAVE for SYNC clients is forking now: each of `clients` (slot, id,
@@ -438,10 +444,19 @@ pub fn flush(srv: &mut Server) {
         State::Online => with_client(srv, r.slot, r.id, |c| c.queue_after_file(&buf)),
     });
     srv.repl.replicas = replicas;
-    let mut buf = buf;
-    buf.clear();
-    srv.repl.stream.buf = buf;
+    // The buffer is reused while small; one grown by a burst of writes
+    // (a large value, a deep pipeline) is freed, not held for good.
+    if buf.capacity() <= STREAM_KEEP {
+        let mut buf = buf;
+        buf.clear();
+        srv.repl.stream.buf = buf;
+    }
 }
+
+/// The largest stream buffer [`flush`] keeps for reuse: a loop iteration
+/// that writes more is a burst, whose buffer is freed (its regrowth costs
+/// little next to the copies into the backlog and each replica's output).
+const STREAM_KEEP: usize = 64 * 1024;
 
 /// `PSYNC replid offset` from client (`slot`, `id`): if `offset` (the
 /// first byte the replica misses, numbered from 1) continues this

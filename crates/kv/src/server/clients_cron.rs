@@ -35,7 +35,9 @@ impl PeakMem {
         self.input.iter().copied().max().unwrap_or(0)
     }
 
-    /// The largest reply buffer of a client in the last few seconds.
+    /// The most reply bytes a client had waiting to be sent, beyond its
+    /// kept reply buffer, in the last few seconds (0 while every client
+    /// reads its replies).
     pub fn recent_max_output(&self) -> usize {
         self.output.iter().copied().max().unwrap_or(0)
     }
@@ -73,7 +75,11 @@ pub(super) fn run(srv: &mut Server) {
             super::reply_buffer::resize(&mut c, now, &srv.reply_buffer, &mut srv.stats);
             let peak = &mut srv.clients_peak;
             peak.input[slot_now] = peak.input[slot_now].max(c.query_size());
-            peak.output[slot_now] = peak.output[slot_now].max(c.out.capacity());
+            // Replies waiting to be sent beyond the buffer kept between
+            // replies, as Redis counts its reply list and not its fixed
+            // buffer (`rbs`).
+            let overflow = c.buffered_output().saturating_sub(c.out_keep);
+            peak.output[slot_now] = peak.output[slot_now].max(overflow);
             client_evict::track(srv, &mut c);
         }
         srv.clients[slot] = Some(c);

@@ -52,7 +52,7 @@
 use super::config::Config;
 use super::config_table::{
     fmt_bool, int, mem, name_of, one, pick, resplit, yes_no, ConfigOption, DENY_LOADING, HIDDEN, I32,
-    IMMUTABLE, INERT, MULTI_ARG,
+    IMMUTABLE, INERT, MULTI_ARG, SENSITIVE,
 };
 
 /// Redis's refusal of `activedefrag yes` when built without defrag support.
@@ -240,7 +240,7 @@ pub static OPTIONS: &[ConfigOption] = &[
     // Strings.
     s!("aclfile", None, IMMUTABLE, ""),
     s!("replica-announce-ip", Some("slave-announce-ip"), 0, ""),
-    s!("masteruser", None, 0, ""),
+    s!("masteruser", None, SENSITIVE, ""),
     s!("cluster-announce-ip", None, 0, ""),
     s!("cluster-config-file", None, IMMUTABLE, "nodes.conf"),
     s!("cluster-announce-hostname", None, 0, ""),
@@ -252,7 +252,7 @@ pub static OPTIONS: &[ConfigOption] = &[
     s!("ignore-warnings", None, 0, ""),
     inert!("proc-title-template", None, 0, "{title} {listen-addr} {server-mode}", |v| proc_title(v)?),
     s!("bind-source-addr", None, 0, ""),
-    s!("masterauth", None, 0, ""),
+    s!("masterauth", None, SENSITIVE, ""),
     // Enums.
     e!(
         "syslog-facility",

@@ -32,6 +32,9 @@ pub const HIDDEN: u8 = 32;
 /// (Redis's `DENY_LOADING_CONFIG`: `appendonly`, `dir`,
 /// `repl-diskless-load`).
 pub const DENY_LOADING: u8 = 64;
+/// `CONFIG SET` hides the value from the slow log and MONITOR (Redis's
+/// `SENSITIVE_CONFIG`: `requirepass`, `masterauth`, `masteruser`).
+pub const SENSITIVE: u8 = 128;
 
 /// One option.
 pub struct ConfigOption {
@@ -40,7 +43,7 @@ pub struct ConfigOption {
     /// The old name Redis still accepts (`hash-max-ziplist-entries`).
     pub alias: Option<&'static str>,
     /// [`IMMUTABLE`], [`PROTECTED`], [`MULTI_ARG`], [`LISTENER`], [`INERT`],
-    /// [`HIDDEN`], [`DENY_LOADING`].
+    /// [`HIDDEN`], [`DENY_LOADING`], [`SENSITIVE`].
     pub flags: u8,
     /// The value as `CONFIG GET` prints it.
     pub get: fn(&Config) -> String,
@@ -355,9 +358,9 @@ pub static OPTIONS: &[ConfigOption] = &[
     opt!("unixsocket", None, IMMUTABLE, |c| c.unixsocket.clone(), |c, v| c.unixsocket = one(v)?.to_string()),
     opt!("unixsocketperm", None, IMMUTABLE, |c| format!("{:o}", c.unixsocketperm), |c, v| c.unixsocketperm =
         octal(v)?),
-    opt!("requirepass", None, 0, |c| String::from_utf8_lossy(&c.requirepass).into_owned(), |c, v| c
-        .requirepass =
-        one(v)?.as_bytes().to_vec()),
+    opt!("requirepass", None, SENSITIVE, |c| String::from_utf8_lossy(&c.requirepass).into_owned(), |c, v| {
+        c.requirepass = one(v)?.as_bytes().to_vec()
+    }),
     boolean!("protected-mode", protected_mode),
     integer!("databases", None, IMMUTABLE, 1, I32, databases),
     integer!("maxclients", None, 0, 1, u32::MAX as i64, maxclients),

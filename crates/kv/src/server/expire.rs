@@ -22,7 +22,9 @@ const ACCEPTABLE_STALE: usize = 10;
 /// keys it deleted. Deleted keys go to each database's `expired_log`, like
 /// lazily expired ones, for the server to propagate and announce. The
 /// cycle's time, whether it ran out of it, and the share of sampled keys
-/// it found expired go to INFO's stats (Redis's `stat_expire_cycle_*`).
+/// it found expired go to INFO's stats (Redis's `stat_expire_cycle_*`),
+/// and the time left on the live keys sampled to each database's
+/// `avg_ttl`.
 pub fn active_expire_cycle(srv: &mut Server, limit: Duration) -> usize {
     let effort = srv.config.active_expire_effort.clamp(1, 10) as usize - 1;
     let per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * effort;
@@ -34,15 +36,32 @@ pub fn active_expire_cycle(srv: &mut Server, limit: Duration) -> usize {
     for db_index in 0..srv.dbs.len() {
         loop {
             if srv.dbs[db_index].volatile.is_empty() {
+                srv.dbs[db_index].avg_ttl = 0;
                 break;
             }
             sample.clear();
+            let (mut ttl_sum, mut ttl_samples) = (0i64, 0i64);
             {
                 let Server { dbs, rng, .. } = &mut *srv;
                 let mut next = || super::next_random(rng);
                 let mut picked = Vec::with_capacity(per_loop);
                 dbs[db_index].volatile.sample(per_loop, &mut next, &mut picked);
-                sample.extend(picked.into_iter().map(|(k, _)| k.clone()));
+                for (k, &at) in picked {
+                    if at > now {
+                        ttl_sum = ttl_sum.saturating_add(at - now);
+                        ttl_samples += 1;
+                    }
+                    sample.push(k.clone());
+                }
+            }
+            if ttl_samples > 0 {
+                // Redis's running average: the last estimate weighs 98%.
+                let db = &mut srv.dbs[db_index];
+                let avg = ttl_sum / ttl_samples;
+                if db.avg_ttl == 0 {
+                    db.avg_ttl = avg;
+                }
+                db.avg_ttl = (db.avg_ttl / 50) * 49 + avg / 50;
             }
             let sampled = sample.len();
             let mut expired = 0;

@@ -91,10 +91,14 @@ pub fn push_repr(out: &mut String, arg: &[u8]) {
 
 /// The monitor line for a command `c` ran, without the leading time: `[db
 /// addr] "arg" ...`, with the arguments at the positions in `c.redacted`
-/// shown as `(redacted)`.
+/// shown as `(redacted)`. A client of the `unixsocket` is `unix:<path>`
+/// there, as Redis names it (its CLIENT LIST address is `<path>:0`).
 pub fn describe(c: &Client, args: impl Iterator<Item = impl AsRef<[u8]>>) -> String {
     let mut line = String::with_capacity(64);
-    let _ = write!(line, "[{} {}]", c.db, c.addr);
+    match c.addr.strip_suffix(":0").filter(|_| c.unix) {
+        Some(path) => _ = write!(line, "[{} unix:{path}]", c.db),
+        None => _ = write!(line, "[{} {}]", c.db, c.addr),
+    }
     for (i, a) in args.enumerate() {
         line.push(' ');
         if c.redacted.contains(&i) {

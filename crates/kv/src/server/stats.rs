@@ -56,6 +56,9 @@ pub struct Stats {
     pub total_forks: u64,
     /// How long the last `fork` call took, in µs (`latest_fork_usec`).
     pub latest_fork_usec: u64,
+    /// The last fork's speed, in GB of `used_memory` per second (Redis's
+    /// `stat_fork_rate`, which LATENCY DOCTOR grades).
+    pub fork_rate: f64,
     /// Snapshots started: SAVE and BGSAVE (`rdb_saves`).
     pub rdb_saves: u64,
     /// AOF rewrites started (`aof_rewrites`).

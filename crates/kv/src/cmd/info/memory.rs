@@ -75,7 +75,7 @@ pub(super) fn memory(srv: &Server, me: &Client, out: &mut String) {
     field!(out, "mem_fragmentation_ratio:{:.2}", m.fragmentation());
     field!(out, "mem_fragmentation_bytes:{}", diff(m.rss, m.used));
     field!(out, "mem_not_counted_for_evict:{}", crate::server::evict::not_counted(srv));
-    field!(out, "mem_replication_backlog:{}", srv.repl.backlog.as_ref().map_or(0, |b| b.memory()));
+    field!(out, "mem_replication_backlog:{}", o.repl_backlog);
     field!(out, "mem_total_replication_buffers:{}", crate::persist::repl::buffers_memory(srv));
     field!(out, "mem_clients_slaves:{}", o.clients_slaves);
     field!(out, "mem_clients_normal:{}", o.clients_normal);

@@ -106,7 +106,14 @@ fn section(srv: &Server, me: &Client, name: &str, out: &mut String) {
         "keyspace" => {
             field!(out, "# Keyspace");
             for db in srv.dbs.iter().filter(|d| !d.is_empty()) {
-                field!(out, "db{}:keys={},expires={},avg_ttl=0", db.id, db.len(), db.volatile.len());
+                field!(
+                    out,
+                    "db{}:keys={},expires={},avg_ttl={}",
+                    db.id,
+                    db.len(),
+                    db.volatile.len(),
+                    db.avg_ttl
+                );
             }
         }
         _ => {}
