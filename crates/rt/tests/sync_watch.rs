@@ -105,3 +105,20 @@ fn every_receiver_on_every_worker_sees_the_shutdown_flag() {
         });
     });
 }
+
+/// tokio documents `has_changed` as failing once the sender is dropped,
+/// even if the last value it sent was never seen (its own example: send,
+/// drop, `has_changed().is_err()`); `changed` still returns `Ok` for that
+/// value first, and `borrow` still reads it.
+#[test]
+fn has_changed_fails_once_the_sender_is_gone_even_with_an_unseen_value() {
+    let (tx, mut rx) = watch::channel("hello");
+    tx.send("goodbye").unwrap();
+    assert_eq!(rx.has_changed(), Ok(true));
+    drop(tx);
+    assert!(rx.has_changed().is_err(), "the channel is closed");
+    assert!(rx.borrow().has_changed(), "the last value is still unseen");
+    assert_eq!(block_on(rx.changed()), Ok(()));
+    assert_eq!(*rx.borrow(), "goodbye");
+    assert!(block_on(rx.changed()).is_err());
+}

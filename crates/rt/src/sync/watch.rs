@@ -280,17 +280,15 @@ impl<T> Receiver<T> {
     /// Whether a value newer than the last one seen is there.
     ///
     /// # Errors
-    /// The sender is gone and no unseen value is left.
+    /// The sender is gone, whether or not its last value was seen (as
+    /// tokio's `has_changed`): a last unseen value is still there for
+    /// [`changed`](Receiver::changed), which returns `Ok` for it first, and
+    /// for [`borrow`](Receiver::borrow).
     pub fn has_changed(&self) -> Result<bool, RecvError> {
-        match self.unseen() {
-            Some(_) => Ok(true),
-            None if self.shared.sender_gone.load(SeqCst) => match self.unseen() {
-                // Sent just before the sender went (loom found this gap).
-                Some(_) => Ok(true),
-                None => Err(RecvError(())),
-            },
-            None => Ok(false),
+        if self.shared.sender_gone.load(SeqCst) {
+            return Err(RecvError(()));
         }
+        Ok(self.unseen().is_some())
     }
 
     /// The current version, if this receiver has not seen it.
