@@ -147,3 +147,19 @@ fn limits_concurrency_across_threads() {
     });
     assert!((1..=LIMIT).contains(&max_seen), "max inside was {max_seen}");
 }
+
+/// tokio's `acquire_many` family takes the count as a `u32`; ported code
+/// passing a `u32` variable (not just a literal) must compile and work.
+#[test]
+fn acquire_many_takes_a_u32_count_as_tokio() {
+    let s = Arc::new(Semaphore::new(10));
+    let n: u32 = 3;
+    let a = block_on(s.acquire_many(n)).unwrap();
+    let b = s.try_acquire_many(n).unwrap();
+    let c = block_on(Arc::clone(&s).acquire_many_owned(n)).unwrap();
+    assert!(Arc::clone(&s).try_acquire_many_owned(n).is_err(), "one permit left");
+    assert_eq!((a.num_permits(), b.num_permits(), c.num_permits()), (3, 3, 3));
+    assert_eq!(s.available_permits(), 1);
+    drop((a, b, c));
+    assert_eq!(s.available_permits(), 10);
+}

@@ -112,6 +112,12 @@ impl fmt::Display for TryAcquireError {
 
 impl std::error::Error for TryAcquireError {}
 
+/// A `u32` permit count (tokio's type for `acquire_many`) as the `usize`
+/// the semaphore counts in; lossless on every target this crate builds for.
+fn permits(n: u32) -> usize {
+    usize::try_from(n).expect("a u32 fits in usize")
+}
+
 impl Semaphore {
     /// The most permits a semaphore can hold; more panics.
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
@@ -155,8 +161,10 @@ impl Semaphore {
     /// later). Fails if the semaphore is closed before they are granted.
     /// Dropping the future leaves the queue; permits already granted to it
     /// go back and on to the next waiters.
-    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
-        Acquire { semaphore: self, wanted: n, waiter: None }
+    ///
+    /// The count is a `u32`, as tokio's.
+    pub fn acquire_many(&self, n: u32) -> Acquire<'_> {
+        Acquire { semaphore: self, wanted: permits(n), waiter: None }
     }
 
     /// Takes one permit if it is available now and nobody is queued.
@@ -165,7 +173,10 @@ impl Semaphore {
     }
 
     /// Takes `n` permits if they are available now and nobody is queued.
-    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+    ///
+    /// The count is a `u32`, as tokio's.
+    pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        let n = permits(n);
         let mut state = lock(&self.state);
         if state.closed {
             return Err(TryAcquireError::Closed);
@@ -216,7 +227,7 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`AcquireError`] if the semaphore is closed first.
-    pub async fn acquire_many_owned(self: Arc<Self>, n: usize) -> Result<OwnedSemaphorePermit, AcquireError> {
+    pub async fn acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, AcquireError> {
         let permits = {
             let permit = self.acquire_many(n).await?;
             let permits = permit.num_permits();
@@ -241,10 +252,7 @@ impl Semaphore {
     /// # Errors
     ///
     /// As [`try_acquire_many`](Semaphore::try_acquire_many).
-    pub fn try_acquire_many_owned(
-        self: Arc<Self>,
-        n: usize,
-    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+    pub fn try_acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         let permit = self.try_acquire_many(n)?;
         let permits = permit.num_permits();
         permit.forget();
