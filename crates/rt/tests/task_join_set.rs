@@ -241,3 +241,41 @@ fn join_all_resumes_a_tasks_panic() {
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"task failed"));
     });
 }
+
+/// tokio's `join_next_with_id` / `try_join_next_with_id`: each output comes
+/// with the id of the task that made it (the id `spawn`'s abort handle
+/// reports), and a failure carries it in the `JoinError`.
+#[test]
+fn join_next_with_id_pairs_each_output_with_its_tasks_id() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let mut set = JoinSet::new();
+                assert!(set.try_join_next_with_id().is_none(), "{name}: empty");
+                let (tx, rx) = oneshot::channel::<()>();
+                let first = set.spawn(async move {
+                    rx.await.expect("gate");
+                    1u32
+                });
+                let pending = set.spawn(std::future::pending::<u32>());
+                assert!(set.try_join_next_with_id().is_none(), "{name}: nothing finished");
+                tx.send(()).expect("task alive");
+                let (id, out) = timeout(Duration::from_secs(10), set.join_next_with_id())
+                    .await
+                    .expect("in time")
+                    .expect("a task")
+                    .expect("no panic");
+                assert_eq!((id, out), (first.id(), 1), "{name}");
+                pending.abort();
+                let err = timeout(Duration::from_secs(10), set.join_next_with_id())
+                    .await
+                    .expect("in time")
+                    .expect("a task")
+                    .expect_err("aborted");
+                assert!(err.is_cancelled());
+                assert_eq!(err.id(), pending.id(), "{name}");
+                assert!(set.join_next_with_id().await.is_none());
+            });
+        }
+    });
+}
