@@ -79,6 +79,17 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// [`new`](Mutex::new) as a `const fn`, for a mutex in a `static`
+    /// (tokio's `const_new`). Not under `--cfg loom`, whose locks cannot
+    /// be built in a constant.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Mutex<T> {
+        Mutex {
+            state: StateMutex::new(State { locked: false, waiters: WaitList::new() }),
+            data: UnsafeCell::new(value),
+        }
+    }
+
     /// Consumes the mutex and returns the value.
     pub fn into_inner(self) -> T {
         let Mutex { data, .. } = self;

@@ -41,6 +41,13 @@ impl<T> OnceCell<T> {
         OnceCell { value: OnceLock::new(), init: Mutex::new(()) }
     }
 
+    /// [`new`](OnceCell::new) as a `const fn`, for a cell in a `static`
+    /// (tokio's `const_new`). Not under `--cfg loom`.
+    #[cfg(not(loom))]
+    pub const fn const_new() -> OnceCell<T> {
+        OnceCell { value: OnceLock::new(), init: Mutex::const_new(()) }
+    }
+
     /// The value, if set.
     pub fn get(&self) -> Option<&T> {
         self.value.get()

@@ -116,6 +116,17 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// [`new`](RwLock::new) as a `const fn`, for a lock in a `static`
+    /// (tokio's `const_new`). Not under `--cfg loom`, whose locks cannot
+    /// be built in a constant.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> RwLock<T> {
+        RwLock {
+            state: Mutex::new(State { readers: 0, writer: false, waiters: WaitList::new() }),
+            data: UnsafeCell::new(value),
+        }
+    }
+
     /// Consumes the lock and returns the value.
     pub fn into_inner(self) -> T {
         self.data.into_inner()

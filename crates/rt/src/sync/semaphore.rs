@@ -135,6 +135,23 @@ impl Semaphore {
         Semaphore { state: Mutex::new(State { permits, closed: false, waiters: WaitList::new() }) }
     }
 
+    /// [`new`](Semaphore::new) as a `const fn`, for a semaphore in a
+    /// `static` (tokio's `const_new`). Not under `--cfg loom`, whose locks
+    /// cannot be built in a constant.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`] (at compile time in
+    /// a `static`).
+    #[cfg(not(loom))]
+    pub const fn const_new(permits: usize) -> Semaphore {
+        assert!(
+            permits <= Semaphore::MAX_PERMITS,
+            "Semaphore::const_new: more than Semaphore::MAX_PERMITS permits"
+        );
+        Semaphore { state: Mutex::new(State { permits, closed: false, waiters: WaitList::new() }) }
+    }
+
     /// Permits free right now.
     pub fn available_permits(&self) -> usize {
         lock(&self.state).permits
