@@ -177,7 +177,7 @@ mod take_chain;
 mod util;
 mod write_ext;
 
-pub use buf_read_ext::{AsyncBufReadExt, Lines, NextLine, NextSegment, ReadLine, ReadUntil, Split};
+pub use buf_read_ext::{AsyncBufReadExt, FillBuf, Lines, NextLine, NextSegment, ReadLine, ReadUntil, Split};
 pub use buf_reader::BufReader;
 pub use buf_writer::{BufStream, BufWriter};
 pub use copy::{copy, copy_bidirectional};
