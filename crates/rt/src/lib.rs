@@ -114,8 +114,8 @@
 //!   it), works as in tokio on both flavors.
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
-//! * Not there (yet): `UnixStream::peer_cred`, `io::stdin`/`stdout`,
-//!   `read_buf`/`write_buf` (no `bytes` dependency).
+//! * Not there (yet): `UnixStream::peer_cred`, `read_buf`/`write_buf`
+//!   (no `bytes` dependency).
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and
 //! `#[test]` to the current-thread one; `TcpListener::bind`,
