@@ -355,6 +355,28 @@ fn watch_a_send_racing_changed_is_never_lost() {
 }
 
 #[test]
+fn watch_cloned_senders_close_the_channel_only_with_the_last_drop() {
+    loom::model(|| {
+        let (tx1, mut rx) = watch::channel(0);
+        let tx2 = tx1.clone();
+        let t = thread::spawn(move || drop(tx2));
+        drop(tx1);
+        assert!(block_on(rx.changed()).is_err(), "both senders are gone");
+        t.join().unwrap();
+    });
+    loom::model(|| {
+        let (tx1, mut rx) = watch::channel(0);
+        let tx2 = tx1.clone();
+        let t = thread::spawn(move || tx2.send(1).is_ok());
+        drop(tx1);
+        block_on(rx.changed()).expect("the send comes before the last sender's drop");
+        assert_eq!(*rx.borrow(), 1);
+        assert!(block_on(rx.changed()).is_err());
+        t.join().unwrap();
+    });
+}
+
+#[test]
 fn unbounded_a_send_or_the_last_drop_always_reaches_a_waiting_receiver() {
     loom::model(|| {
         let (tx, mut rx) = mpsc::unbounded_channel();
