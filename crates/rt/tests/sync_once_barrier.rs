@@ -150,3 +150,9 @@ fn set_is_refused_while_an_initializer_runs_and_once_the_cell_is_set() {
         }
     });
 }
+
+#[test]
+fn new_with_starts_set_or_empty() {
+    assert_eq!(OnceCell::new_with(Some(3)).get(), Some(&3));
+    assert!(!OnceCell::<u8>::new_with(None).initialized());
+}

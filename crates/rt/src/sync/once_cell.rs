@@ -48,6 +48,12 @@ impl<T> OnceCell<T> {
         OnceCell { value: OnceLock::new(), init: Mutex::const_new(()) }
     }
 
+    /// A cell holding `value` if it is `Some`, else empty. As tokio's
+    /// `new_with`.
+    pub fn new_with(value: Option<T>) -> OnceCell<T> {
+        value.map_or_else(OnceCell::new, OnceCell::from)
+    }
+
     /// The value, if set.
     pub fn get(&self) -> Option<&T> {
         self.value.get()

@@ -169,6 +169,16 @@ impl Semaphore {
         drop(state);
     }
 
+    /// Removes up to `n` of the free permits (not those held or already
+    /// granted to a waiter) and returns how many it removed. As tokio's
+    /// `forget_permits`.
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let mut state = lock(&self.state);
+        let forgotten = n.min(state.permits);
+        state.permits -= forgotten;
+        forgotten
+    }
+
     /// Waits for one permit; see [`Semaphore::acquire_many`].
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
@@ -392,6 +402,24 @@ impl SemaphorePermit<'_> {
         self.permits
     }
 
+    /// Moves `n` of this grant's permits into a new permit (released on
+    /// its own), or `None` if this holds fewer than `n`. As tokio's.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit { semaphore: self.semaphore, permits: n })
+    }
+
+    /// Takes over `other`'s permits: they are released with this one's.
+    /// As tokio's.
+    ///
+    /// # Panics
+    ///
+    /// If `other` came from another semaphore.
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(std::ptr::eq(self.semaphore, other.semaphore), "merging permits of different semaphores");
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
     /// Drops the permits without returning them: the semaphore shrinks.
     pub fn forget(mut self) {
         self.permits = 0;
@@ -433,6 +461,22 @@ impl OwnedSemaphorePermit {
     /// The semaphore the permits came from.
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.semaphore
+    }
+
+    /// [`SemaphorePermit::split`] for the owned permits.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit { semaphore: Arc::clone(&self.semaphore), permits: n })
+    }
+
+    /// [`SemaphorePermit::merge`] for the owned permits.
+    ///
+    /// # Panics
+    ///
+    /// If `other` came from another semaphore.
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(Arc::ptr_eq(&self.semaphore, &other.semaphore), "merging permits of different semaphores");
+        self.permits += std::mem::take(&mut other.permits);
     }
 
     /// Drops the permits without returning them: the semaphore shrinks.
