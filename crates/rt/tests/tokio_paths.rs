@@ -199,3 +199,19 @@ fn join_try_join_and_pin_with_several_futures() {
         });
     });
 }
+
+/// The cooperative-scheduling helpers under tokio's paths:
+/// `tokio::task::{consume_budget, unconstrained}` and
+/// `tokio::task::coop::{consume_budget, has_budget_remaining, unconstrained}`.
+#[test]
+fn coop_helpers_under_tokio_task_paths() {
+    bounded(|| {
+        mt(2).block_on(async {
+            task::consume_budget().await;
+            assert_eq!(task::unconstrained(async { 4 }).await, 4);
+            task::coop::consume_budget().await;
+            let _: bool = task::coop::has_budget_remaining();
+            assert_eq!(task::coop::unconstrained(async { 5 }).await, 5);
+        });
+    });
+}
