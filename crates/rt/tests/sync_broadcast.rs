@@ -118,3 +118,12 @@ fn tasks_on_two_workers_all_receive_the_whole_stream() {
         });
     });
 }
+
+/// tokio's `same_channel` on broadcast senders and receivers.
+#[test]
+fn same_channel_tells_broadcast_channels_apart() {
+    let (tx, rx) = broadcast::channel::<u8>(2);
+    let (other_tx, other_rx) = broadcast::channel::<u8>(2);
+    assert!(tx.same_channel(&tx.clone()) && !tx.same_channel(&other_tx));
+    assert!(rx.same_channel(&tx.subscribe()) && !rx.same_channel(&other_rx));
+}

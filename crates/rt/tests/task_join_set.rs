@@ -279,3 +279,22 @@ fn join_next_with_id_pairs_each_output_with_its_tasks_id() {
         }
     });
 }
+
+/// tokio's `FromIterator` and `Extend` for `JoinSet`: `collect` spawns each
+/// future into a new set, `extend` into an existing one.
+#[test]
+fn collect_and_extend_spawn_each_future() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let mut set: JoinSet<u32> = (1..=3u32).map(|n| async move { n * 10 }).collect();
+                assert_eq!(set.len(), 3, "{name}");
+                set.extend((4..=5u32).map(|n| async move { n * 10 }));
+                assert_eq!(set.len(), 5);
+                let mut outs = set.join_all().await;
+                outs.sort_unstable();
+                assert_eq!(outs, [10, 20, 30, 40, 50], "{name}");
+            });
+        }
+    });
+}

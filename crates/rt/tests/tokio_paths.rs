@@ -21,6 +21,8 @@ fn tokio_paths_resolve_and_work() {
             let placed = task::block_in_place(|| 3);
             assert_eq!(spawned.await.unwrap() + blocking.await.unwrap() + placed, 6);
 
+            let usr1 = SignalKind::user_defined1();
+            assert_eq!(SignalKind::from_raw(usr1.as_raw_value()), usr1);
             let mut hup: Signal = signal(SignalKind::user_defined1()).unwrap();
             assert!(timeout(Duration::from_millis(1), hup.recv()).await.is_err());
 

@@ -243,6 +243,11 @@ impl<T> Sender<T> {
         self.shared.lock().receivers
     }
 
+    /// Whether `other` sends on the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// How many values are kept for receivers that have yet to receive
     /// them: a value counts from its send until every receiver that was
     /// subscribed then has received it (or was dropped), or until a send
@@ -340,6 +345,11 @@ impl<T: Clone> Receiver<T> {
     #[track_caller]
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
         crate::sync::blocking::block_on("broadcast::Receiver::blocking_recv", self.recv())
+    }
+
+    /// Whether `other` receives from the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// A new receiver starting at the channel's tail, as tokio's: it gets

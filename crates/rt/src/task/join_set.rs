@@ -256,6 +256,36 @@ impl<T> JoinSet<T> {
     }
 }
 
+/// Spawns each future into a new set, as tokio's `collect::<JoinSet<_>>()`.
+///
+/// # Panics
+/// Outside a spindle-rt runtime.
+impl<T: Send + 'static, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Spawns each future into the set, as tokio's.
+///
+/// # Panics
+/// Outside a spindle-rt runtime.
+impl<T: Send + 'static, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for future in iter {
+            self.spawn(future);
+        }
+    }
+}
+
 impl<T: Send + 'static> JoinSet<T> {
     /// Spawns `future` as a new task (as [`spawn`](crate::spawn) does) and
     /// adds it to the set. The returned [`AbortHandle`] cancels this one
