@@ -115,7 +115,9 @@
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
 //! * Not there (yet): `UnixStream::peer_cred`, `read_buf`/`write_buf`
-//!   (no `bytes` dependency).
+//!   (no `bytes` dependency), the guards' `map` (`MappedMutexGuard`, ...),
+//!   `mpsc::Sender::reserve_many`, `Notify::notify_last`, and
+//!   `broadcast`'s `WeakSender` and `Sender::closed`.
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and
 //! `#[test]` to the current-thread one; `TcpListener::bind`,
