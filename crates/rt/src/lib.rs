@@ -115,7 +115,7 @@
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
 //! * Not there (yet): `UnixStream::peer_cred`, `read_buf`/`write_buf`
-//!   (no `bytes` dependency), the guards' `map` (`MappedMutexGuard`, ...),
+//!   (no `bytes` dependency), `map` on the owned and `RwLock` guards,
 //!   `mpsc::Sender::reserve_many`, `Notify::notify_last`, and
 //!   `broadcast`'s `WeakSender` and `Sender::closed`.
 //!
