@@ -117,7 +117,7 @@
 //! * Not there (yet): `UnixStream::peer_cred`, `read_buf`/`write_buf`
 //!   (no `bytes` dependency), `map` on the owned and `RwLock` guards,
 //!   `mpsc::Sender::reserve_many`, `Notify::notify_last`, and
-//!   `broadcast`'s `WeakSender` and `Sender::closed`.
+//!   `broadcast`'s `WeakSender`.
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and
 //! `#[test]` to the current-thread one; `TcpListener::bind`,

@@ -388,6 +388,17 @@ fn unbounded_a_send_or_the_last_drop_always_reaches_a_waiting_receiver() {
 }
 
 #[test]
+fn broadcast_the_last_receivers_drop_always_reaches_a_closed_wait() {
+    loom::model(|| {
+        let (tx, rx) = broadcast::channel::<u8>(1);
+        let t = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert_eq!(tx.receiver_count(), 0);
+        t.join().unwrap();
+    });
+}
+
+#[test]
 fn broadcast_a_send_or_the_last_drop_always_reaches_a_waiting_receiver() {
     loom::model(|| {
         let (tx, mut rx) = broadcast::channel(1);
