@@ -581,7 +581,7 @@ impl Conn {
     /// for `timeouts.lingering`, or `timeouts.lingering_time` is up
     /// (sooner when draining).
     async fn linger(&mut self) {
-        let _ = self.stream.shutdown(std::net::Shutdown::Write);
+        let _ = self.stream.shutdown_std(std::net::Shutdown::Write);
         let t = &self.w.cfg.timeouts;
         let (quiet_for, until) = (t.lingering, Instant::now() + t.lingering_time);
         let grace = self.w.drain_grace();

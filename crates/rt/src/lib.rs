@@ -93,11 +93,9 @@
 //! * **Inherent methods come first.** Streams have their own `read`,
 //!   `read_exact`, `write`, `write_all` and `write_vectored` (same
 //!   signatures as the traits'), so a tokio trait import can go unused (a
-//!   warning). A whole `TcpStream`'s or `UnixStream`'s `shutdown` is
-//!   `std`'s synchronous `shutdown(how)`, which hides the trait's: write
-//!   tokio's `stream.shutdown().await` as
-//!   `AsyncWriteExt::shutdown(&mut stream).await` (the split halves'
-//!   `shutdown().await` is tokio's). `fs::File`'s inherent `read(max)`
+//!   warning). A stream's `shutdown().await` is tokio's (the write side);
+//!   `std`'s `shutdown(how)` is there as `shutdown_std(how)`.
+//!   `fs::File`'s inherent `read(max)`
 //!   and `read_to_end()` differ from the traits': call those as
 //!   `AsyncReadExt::read_to_end(&mut file, &mut buf)`.
 //! * **`Runtime` is `!Send` and `!Sync`** (one type for both flavors, and
@@ -116,8 +114,10 @@
 //!   it), works as in tokio on both flavors.
 //! * **`Builder::enable_all`**, `enable_io` and `enable_time` exist but do
 //!   nothing: IO and timers are always on.
-//! * Not there (yet): `UnixStream::peer_cred`, `io::stdin`/`stdout`,
-//!   `read_buf`/`write_buf` (no `bytes` dependency), `fill_buf`.
+//! * Not there (yet): `UnixStream::peer_cred`, `read_buf`/`write_buf`
+//!   (no `bytes` dependency), `map` on the owned and `RwLock` guards,
+//!   `mpsc::Sender::reserve_many`, `Notify::notify_last`, and
+//!   `broadcast`'s `WeakSender`.
 //!
 //! As in tokio, `#[main]` defaults to the multi-thread runtime and
 //! `#[test]` to the current-thread one; `TcpListener::bind`,

@@ -51,3 +51,46 @@ fn opening_a_missing_file_is_not_found() {
         assert_eq!(err.kind(), ErrorKind::NotFound);
     });
 }
+
+/// tokio's `File::try_clone`, `into_std` and `try_into_std`: a clone shares
+/// the cursor, and the `std` file taken out continues where the async
+/// reads left off (read-ahead given back), after the writes in flight.
+#[test]
+fn try_clone_and_into_std_continue_where_the_file_is() {
+    use spindle_rt::io::{AsyncReadExt, AsyncWriteExt};
+    use std::io::Read;
+    bounded(|| {
+        let dir = TempDir::new("fs-file-std");
+        let path = dir.0.join("file.txt");
+        rt().block_on(async {
+            let mut file = File::create(&path).await.unwrap();
+            AsyncWriteExt::write_all(&mut file, b"0123456789").await.unwrap();
+            // Write-behind: a write may be in flight, so not convertible now
+            // or only once it is done; into_std waits for it.
+            let file = match file.try_into_std() {
+                Ok(std) => File::from_std(std),
+                Err(file) => file,
+            };
+            let std = file.into_std().await;
+            assert_eq!(std.metadata().unwrap().len(), 10, "the write landed first");
+
+            let mut file = File::open(&path).await.unwrap();
+            let mut two = [0u8; 2];
+            AsyncReadExt::read_exact(&mut file, &mut two).await.unwrap();
+            assert_eq!(&two, b"01");
+            let clone = file.try_clone().await.unwrap();
+            let mut std = file.into_std().await;
+            let mut rest = String::new();
+            std.read_to_string(&mut rest).unwrap();
+            assert_eq!(rest, "23456789", "read-ahead was given back");
+            let mut from_clone = Vec::new();
+            AsyncReadExt::read_to_end(&mut File::from_std(clone.into_std().await), &mut from_clone)
+                .await
+                .unwrap();
+            assert!(from_clone.is_empty(), "the clone shares the cursor, now at the end");
+
+            let idle = File::open(&path).await.unwrap();
+            assert!(idle.try_into_std().is_ok(), "nothing in flight, nothing read ahead");
+        });
+    });
+}

@@ -396,3 +396,26 @@ fn the_futures_and_lines_are_unpin() {
     unpin(&lines.next_line());
     unpin(&lines);
 }
+
+/// tokio's `AsyncBufReadExt::fill_buf` and `consume`, as a hand-written
+/// parser uses them: look at what is buffered (waiting while nothing is),
+/// take part of it, and see the rest again on the next look; an empty
+/// slice at the end of the stream.
+#[test]
+fn fill_buf_shows_the_buffer_and_consume_takes_from_it() {
+    on_rt(|| async {
+        let mut r = BufReader::with_capacity(4, Chunks::new(&[b"abcdef", b"gh"]));
+        assert_eq!(r.fill_buf().await.expect("fill"), b"abcd", "capped by the capacity");
+        r.consume(2);
+        assert_eq!(r.fill_buf().await.expect("fill"), b"cd", "the rest of the buffer, no read");
+        r.consume(2);
+        assert_eq!(r.fill_buf().await.expect("fill"), b"ef");
+        r.consume(2);
+        assert_eq!(r.fill_buf().await.expect("fill"), b"gh");
+        r.consume(1);
+        let mut rest = String::new();
+        r.read_to_string(&mut rest).await.expect("read");
+        assert_eq!(rest, "h");
+        assert!(r.fill_buf().await.expect("fill").is_empty(), "end of stream");
+    });
+}

@@ -75,7 +75,7 @@ fn a_half_close_passes_through() {
                 let (proxy, counts) = proxy_once(up_addr).await;
                 let mut c = TcpStream::connect(proxy).await.unwrap();
                 c.write_all(b"request").await.unwrap();
-                c.shutdown(Shutdown::Write).unwrap();
+                c.shutdown_std(Shutdown::Write).unwrap();
                 let mut reply = Vec::new();
                 c.read_to_end(&mut reply).await.unwrap();
                 assert_eq!(reply, b"response", "{name}");

@@ -120,7 +120,7 @@ fn adopted_stream_and_custom_call(backend: Backend) {
         // another handle on the same descriptor.
         let n = stream.async_io(Direction::Write, || (&dup).write(b"custom")).await?;
         assert_eq!(n, 6);
-        stream.shutdown(std::net::Shutdown::Both)?;
+        stream.shutdown_std(std::net::Shutdown::Both)?;
         Ok::<(), io::Error>(())
     })
     .unwrap();

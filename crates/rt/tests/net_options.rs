@@ -2,7 +2,7 @@
 //! `TcpListener::bind` rebinding a port that closed connections still
 //! hold), `SO_REUSEPORT` (two listeners on one port, both accepting), the
 //! listen backlog, binding a client before connecting, `TCP_NODELAY` and
-//! `SO_LINGER`. Every test runs on every backend, bounded by a timeout.
+//! `SO_LINGER`, tokio's `SO_KEEPALIVE` and buffer-size setters. Every test runs on every backend, bounded by a timeout.
 
 mod net_support;
 
@@ -25,6 +25,7 @@ on_backends!(
     ipv6_listen_and_connect_when_available,
     linger_zero_resets_instead_of_closing,
     bad_bind_addresses_fail,
+    keepalive_and_buffer_sizes_as_tokio,
 );
 
 fn any_port() -> SocketAddr {
@@ -202,4 +203,34 @@ fn bad_bind_addresses_fail(backend: Backend) {
         let e = TcpListener::bind(listener.local_addr().unwrap()).await.unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::AddrInUse, "{e}");
     });
+}
+
+/// tokio's `TcpSocket::set_keepalive`, `set_send_buffer_size` and
+/// `set_recv_buffer_size` (servers size their buffers before `listen` so
+/// accepted streams inherit them): the getters follow (Linux reports
+/// twice the size asked for, its bookkeeping share), and a stream
+/// connected from the socket keeps them.
+fn keepalive_and_buffer_sizes_as_tokio(backend: Backend) {
+    run(backend, async {
+        let s = TcpSocket::new_v4().unwrap();
+        assert!(!s.keepalive().unwrap());
+        s.set_keepalive(true).unwrap();
+        assert!(s.keepalive().unwrap());
+        s.set_send_buffer_size(48 * 1024).unwrap();
+        s.set_recv_buffer_size(40 * 1024).unwrap();
+        assert!(s.send_buffer_size().unwrap() >= 48 * 1024);
+        assert!(s.recv_buffer_size().unwrap() >= 40 * 1024);
+        let listener = TcpListener::bind(any_port()).await.unwrap();
+        let stream = s.connect(listener.local_addr().unwrap()).await.unwrap();
+        let sock = stream_options(&stream);
+        assert!(sock.0 && sock.1 >= 48 * 1024, "the stream keeps them: {sock:?}");
+    });
+}
+
+/// `SO_KEEPALIVE` and `SO_SNDBUF` of a connected stream.
+fn stream_options(stream: &TcpStream) -> (bool, u32) {
+    use rustix::net::sockopt;
+    let keepalive = sockopt::socket_keepalive(stream).unwrap();
+    let sndbuf = sockopt::socket_send_buffer_size(stream).unwrap();
+    (keepalive, u32::try_from(sndbuf).unwrap())
 }

@@ -125,7 +125,7 @@ async fn tcp_ready_reports_read_closed_after_the_peer_shuts_down(flavor: Flavor)
     let mut wait = pin!(conn.ready(Interest::READABLE));
     assert!(poll_once(wait.as_mut()).await.is_pending(), "nothing sent, nothing closed");
 
-    client.shutdown(Shutdown::Write).unwrap();
+    client.shutdown_std(Shutdown::Write).unwrap();
     let ready = timeout(LIMIT, wait).await.expect("the shutdown woke ready()").expect("ready");
     if flavor.sees_read_closed() {
         assert!(ready.is_read_closed(), "{ready:?}");
@@ -326,7 +326,7 @@ async fn unix_ready_reports_read_closed_and_poll_accept_works(flavor: Flavor) {
 
     let mut wait = pin!(conn.ready(Interest::READABLE));
     assert!(poll_once(wait.as_mut()).await.is_pending());
-    client.shutdown(Shutdown::Write).unwrap();
+    client.shutdown_std(Shutdown::Write).unwrap();
     let ready = timeout(LIMIT, wait).await.expect("the shutdown woke ready()").expect("ready");
     if flavor.sees_read_closed() {
         assert!(ready.is_read_closed(), "{ready:?}");

@@ -279,7 +279,7 @@ async fn ready_on_the_halves_reports_read_closed_and_takes_any_interest(flavor: 
     let read_wait =
         parked(rd.ready(Interest::READABLE), "the read half's ready() before anything came").await;
     let write_half_read_wait = parked(wr.ready(Interest::READABLE), "the write half's ready(READABLE)").await;
-    client.shutdown(Shutdown::Write).expect("shutdown");
+    client.shutdown_std(Shutdown::Write).expect("shutdown");
     for (who, wait) in [("read half", read_wait), ("write half", write_half_read_wait)] {
         let ready = timeout(LIMIT, wait).await.expect("the shutdown woke ready()").expect("ready");
         if flavor.sees_read_closed() {
@@ -297,7 +297,7 @@ async fn ready_on_the_halves_reports_read_closed_and_takes_any_interest(flavor: 
     let (a, b) = UnixStream::pair().expect("pair");
     let (rd, wr) = b.into_split();
     let wait = parked(rd.ready(Interest::READABLE), "a Unix read half's ready()").await;
-    a.shutdown(Shutdown::Write).expect("shutdown");
+    a.shutdown_std(Shutdown::Write).expect("shutdown");
     let ready = timeout(LIMIT, wait).await.expect("woken").expect("ready");
     assert!(ready.is_read_closed() || ready.is_readable(), "{ready:?}");
     let ready = timeout(LIMIT, wr.ready(Interest::WRITABLE)).await.expect("writable").expect("ready");

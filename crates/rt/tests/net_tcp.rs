@@ -142,7 +142,7 @@ fn many_connections_echo_in_one_runtime(backend: Backend) {
                         read_exact(&mut s, &mut buf).await.unwrap();
                         assert_eq!(buf, msg.as_bytes());
                     }
-                    s.shutdown(Shutdown::Write).unwrap();
+                    s.shutdown_std(Shutdown::Write).unwrap();
                     assert_eq!(s.read(&mut [0; 8]).await.unwrap(), 0);
                 })
             })
@@ -191,7 +191,7 @@ fn large_transfer_both_ways(backend: Backend) {
             partial += usize::from(n < rest.len());
             rest = &rest[n..];
         }
-        s.shutdown(Shutdown::Write).unwrap();
+        s.shutdown_std(Shutdown::Write).unwrap();
         let mut back = Vec::with_capacity(SIZE);
         let mut buf = vec![0; 64 * 1024];
         loop {

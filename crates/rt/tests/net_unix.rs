@@ -63,7 +63,7 @@ fn echo_over_a_path(backend: Backend) {
             assert_eq!(c.peer_addr().unwrap().as_pathname(), Some(path.as_path()));
             let msg = vec![i; 50_000];
             c.write_all(&msg).await.unwrap();
-            c.shutdown(Shutdown::Write).unwrap();
+            c.shutdown_std(Shutdown::Write).unwrap();
             assert!(read_all(&mut c).await == msg);
         }
         server.await.unwrap();

@@ -452,3 +452,40 @@ fn a_sleep_waited_on_elsewhere_is_woken_by_its_runtime_shutting_down() {
         }
     });
 }
+
+/// tokio's `time::Timeout<F>`: a nameable future (kept in a struct field,
+/// boxed, or pinned and polled by hand), with `get_ref`, `get_mut` and
+/// `into_inner` to reach the wrapped future; `timeout` takes any
+/// `IntoFuture`.
+#[test]
+fn timeout_is_a_nameable_future_with_accessors() {
+    use spindle_rt::time::Timeout;
+    use std::future::{ready, IntoFuture, Ready};
+    struct Later(u8);
+    impl IntoFuture for Later {
+        type Output = u8;
+        type IntoFuture = Ready<u8>;
+        fn into_future(self) -> Ready<u8> {
+            ready(self.0)
+        }
+    }
+    struct Held {
+        pending: Timeout<Ready<u8>>,
+    }
+    bounded(|| {
+        let elapsed = Elapsed::try_from_test();
+        rt().block_on(async {
+            let mut held = Held { pending: timeout(Duration::from_secs(5), ready(3)) };
+            let inner: &Ready<u8> = held.pending.get_ref();
+            assert!(format!("{inner:?}").contains("Ready"));
+            *held.pending.get_mut() = ready(3);
+            assert_eq!(held.pending.await, Ok(3));
+            assert_eq!(timeout(Duration::from_secs(5), Later(4)).await, Ok(4));
+            let boxed: Pin<Box<Timeout<_>>> =
+                Box::pin(timeout(Duration::from_millis(1), sleep(Duration::from_secs(60))));
+            assert_eq!(boxed.await, Err(elapsed));
+            let inner = timeout(Duration::from_secs(5), ready(9)).into_inner();
+            assert_eq!(inner.await, 9);
+        });
+    });
+}

@@ -118,3 +118,35 @@ fn tasks_on_two_workers_all_receive_the_whole_stream() {
         });
     });
 }
+
+/// tokio's `same_channel` on broadcast senders and receivers.
+#[test]
+fn same_channel_tells_broadcast_channels_apart() {
+    let (tx, rx) = broadcast::channel::<u8>(2);
+    let (other_tx, other_rx) = broadcast::channel::<u8>(2);
+    assert!(tx.same_channel(&tx.clone()) && !tx.same_channel(&other_tx));
+    assert!(rx.same_channel(&tx.subscribe()) && !rx.same_channel(&other_rx));
+}
+
+/// tokio's `broadcast::Sender::closed`: resolves once every receiver is
+/// dropped (at once if none is alive), so a producer can stop; a
+/// `subscribe` reopens the channel for the next wait.
+#[test]
+fn sender_closed_resolves_when_every_receiver_is_gone() {
+    let (tx, rx) = broadcast::channel::<u8>(2);
+    let rx2 = tx.subscribe();
+    let (count, waker) = counting_waker();
+    {
+        let mut closed = pin!(tx.closed());
+        assert_eq!(poll(&mut closed, &waker), Poll::Pending);
+        drop(rx);
+        assert_eq!(poll(&mut closed, &waker), Poll::Pending, "one receiver is left");
+        drop(rx2);
+        assert!(wakes(&count) >= 1);
+        assert_eq!(poll(&mut closed, &waker), Poll::Ready(()));
+    }
+    block_on(tx.closed());
+    let _rx = tx.subscribe();
+    let mut closed = pin!(tx.closed());
+    assert_eq!(poll(&mut closed, &waker), Poll::Pending, "open again");
+}

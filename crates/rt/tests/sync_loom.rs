@@ -355,12 +355,45 @@ fn watch_a_send_racing_changed_is_never_lost() {
 }
 
 #[test]
+fn watch_cloned_senders_close_the_channel_only_with_the_last_drop() {
+    loom::model(|| {
+        let (tx1, mut rx) = watch::channel(0);
+        let tx2 = tx1.clone();
+        let t = thread::spawn(move || drop(tx2));
+        drop(tx1);
+        assert!(block_on(rx.changed()).is_err(), "both senders are gone");
+        t.join().unwrap();
+    });
+    loom::model(|| {
+        let (tx1, mut rx) = watch::channel(0);
+        let tx2 = tx1.clone();
+        let t = thread::spawn(move || tx2.send(1).is_ok());
+        drop(tx1);
+        block_on(rx.changed()).expect("the send comes before the last sender's drop");
+        assert_eq!(*rx.borrow(), 1);
+        assert!(block_on(rx.changed()).is_err());
+        t.join().unwrap();
+    });
+}
+
+#[test]
 fn unbounded_a_send_or_the_last_drop_always_reaches_a_waiting_receiver() {
     loom::model(|| {
         let (tx, mut rx) = mpsc::unbounded_channel();
         let t = thread::spawn(move || tx.send(1).unwrap());
         assert_eq!(block_on(rx.recv()), Some(1));
         assert_eq!(block_on(rx.recv()), None);
+        t.join().unwrap();
+    });
+}
+
+#[test]
+fn broadcast_the_last_receivers_drop_always_reaches_a_closed_wait() {
+    loom::model(|| {
+        let (tx, rx) = broadcast::channel::<u8>(1);
+        let t = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert_eq!(tx.receiver_count(), 0);
         t.join().unwrap();
     });
 }

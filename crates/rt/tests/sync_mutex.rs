@@ -188,3 +188,41 @@ fn repolled_lock_future_wakes_its_latest_waker() {
     drop(guard);
     assert_eq!((wakes(&old), wakes(&new)), (0, 1));
 }
+
+/// tokio's `MutexGuard::map` / `try_map` and `MappedMutexGuard`: a guard
+/// narrowed to part of the value keeps the lock until it drops (then it
+/// goes to the waiter queued meanwhile); `try_map` hands the whole guard
+/// back when the closure finds nothing; a panicking closure unlocks.
+#[test]
+fn mapped_guards_hold_the_lock_until_dropped() {
+    use spindle_rt::sync::{MappedMutexGuard, MutexGuard};
+    let m = Mutex::new((1u32, String::from("a")));
+    let guard = m.try_lock().unwrap();
+    assert!(std::ptr::eq(MutexGuard::mutex(&guard), &m));
+    let mut name: MappedMutexGuard<'_, String> = MutexGuard::map(guard, |v| &mut v.1);
+    name.push('b');
+    let (count, waker) = counting_waker();
+    let mut waiting = m.lock();
+    assert!(poll(&mut waiting, &waker).is_pending(), "the mapped guard holds the lock");
+    let mut first = MappedMutexGuard::map(name, |s| s.as_mut_str());
+    first.make_ascii_uppercase();
+    drop(first);
+    assert_eq!(wakes(&count), 1, "the lock went to the waiter");
+    let Poll::Ready(whole) = poll(&mut waiting, &waker) else { panic!("handed over") };
+    assert_eq!(whole.1, "AB");
+    let whole = match MutexGuard::try_map(whole, |v| (v.0 > 5).then_some(&mut v.0)) {
+        Ok(_) => panic!("0 is not > 5"),
+        Err(back) => back,
+    };
+    let mut n = MutexGuard::try_map(whole, |v| Some(&mut v.0)).expect("some");
+    *n += 1;
+    drop(n);
+    assert_eq!(m.try_lock().unwrap().0, 2);
+
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let guard = m.try_lock().unwrap();
+        let _mapped = MutexGuard::map(guard, |_| -> &mut u32 { panic!("in the closure") });
+    }));
+    assert!(panicked.is_err());
+    assert!(m.try_lock().is_ok(), "the panic released the lock");
+}

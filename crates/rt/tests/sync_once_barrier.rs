@@ -62,7 +62,11 @@ fn a_failed_or_cancelled_initializer_leaves_the_cell_empty() {
                 assert!(polled.is_pending());
                 drop(slow);
                 assert_eq!(*cell.get_or_init(|| async { 7 }).await, 7, "{name}: the next caller initializes");
-                assert_eq!(cell.set(8), Err(8), "{name}: set once");
+                assert_eq!(
+                    cell.set(8),
+                    Err(spindle_rt::sync::SetError::AlreadyInitializedError(8)),
+                    "{name}: set once"
+                );
                 assert_eq!(cell.get(), Some(&7));
             });
         }
@@ -100,4 +104,55 @@ fn barrier_releases_rounds_of_n_with_one_leader_each() {
             assert_eq!(leaders, 3, "{name}: one leader per round");
         }
     });
+}
+
+/// tokio's `OnceCell::set`: refused with `InitializingError` while an
+/// initializer runs (whose value then stands), and with
+/// `AlreadyInitializedError` once the cell is set; either way the value
+/// comes back.
+#[test]
+fn set_is_refused_while_an_initializer_runs_and_once_the_cell_is_set() {
+    use spindle_rt::sync::{oneshot, Notify, SetError};
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let cell = Arc::new(OnceCell::new());
+                let (go, wait) = oneshot::channel::<()>();
+                let started = Arc::new(Notify::new());
+                let init = {
+                    let (cell, started) = (Arc::clone(&cell), Arc::clone(&started));
+                    spindle_rt::spawn(async move {
+                        *cell
+                            .get_or_init(|| async move {
+                                started.notify_one();
+                                wait.await.expect("go");
+                                1
+                            })
+                            .await
+                    })
+                };
+                started.notified().await;
+                match cell.set(2) {
+                    Err(SetError::InitializingError(2)) => {}
+                    other => panic!("{name}: set during init gave {other:?}"),
+                }
+                go.send(()).expect("initializer alive");
+                assert_eq!(init.await.expect("no panic"), 1, "{name}: the initializer's value stands");
+                assert_eq!(cell.get(), Some(&1));
+                let err = cell.set(3).expect_err("already set");
+                assert!(err.is_already_init_err() && !err.is_initializing_err(), "{name}");
+                assert!(matches!(err, SetError::AlreadyInitializedError(3)));
+
+                let fresh = OnceCell::new();
+                assert_eq!(fresh.set(4), Ok(()));
+                assert_eq!(fresh.get(), Some(&4));
+            });
+        }
+    });
+}
+
+#[test]
+fn new_with_starts_set_or_empty() {
+    assert_eq!(OnceCell::new_with(Some(3)).get(), Some(&3));
+    assert!(!OnceCell::<u8>::new_with(None).initialized());
 }

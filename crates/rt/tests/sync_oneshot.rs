@@ -138,3 +138,28 @@ fn sender_dropped_on_another_thread_wakes_blocked_receiver() {
     });
     assert_eq!(got, Err(RecvError));
 }
+
+/// tokio's documented `close` semantics: once the receiver closed the
+/// channel no value can arrive, so with no value sent before the close
+/// `try_recv` says `Closed` (not `Empty`) and awaiting the receiver fails at
+/// once, even while the sender is still alive, instead of waiting forever.
+#[test]
+fn after_close_with_no_value_try_recv_is_closed_and_await_fails_at_once() {
+    let (tx, mut rx) = oneshot::channel::<u8>();
+    rx.close();
+    assert!(tx.is_closed());
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    let (_count, waker) = counting_waker();
+    assert_eq!(poll(&mut rx, &waker), Poll::Ready(Err(RecvError)));
+    assert_eq!(tx.send(1), Err(1));
+
+    // A value sent before the close still arrives, by either route.
+    let (tx, mut rx) = oneshot::channel();
+    tx.send(5).unwrap();
+    rx.close();
+    assert_eq!(rx.try_recv(), Ok(5));
+    let (tx, mut rx) = oneshot::channel();
+    tx.send(6).unwrap();
+    rx.close();
+    assert_eq!(poll(&mut rx, &waker), Poll::Ready(Ok(6)));
+}

@@ -141,3 +141,40 @@ fn readers_and_writers_on_threads_never_overlap() {
         assert_eq!(*lock.try_read().unwrap(), (2_000, 2_000));
     });
 }
+
+/// tokio's `RwLockWriteGuard::downgrade` (and the owned guard's): the
+/// writer becomes a reader without letting anyone in between, and readers
+/// queued at the head come in with it; a writer queued behind them still
+/// waits for every reader.
+#[test]
+fn downgrade_keeps_the_lock_and_admits_the_queued_readers() {
+    use spindle_rt::sync::{OwnedRwLockWriteGuard, RwLockWriteGuard};
+    let lock = RwLock::new(1);
+    let mut w = lock.try_write().unwrap();
+    *w = 2;
+    let (cr, wr) = counting_waker();
+    let (cw, ww) = counting_waker();
+    let mut read = lock.read();
+    let mut write = lock.write();
+    assert!(poll(&mut read, &wr).is_pending());
+    assert!(poll(&mut write, &ww).is_pending());
+
+    let r = RwLockWriteGuard::downgrade(w);
+    assert_eq!(*r, 2, "the written value, nobody wrote in between");
+    assert_eq!((wakes(&cr), wakes(&cw)), (1, 0), "the queued reader comes in");
+    let Poll::Ready(r2) = poll(&mut read, &wr) else { panic!("reader admitted") };
+    assert_eq!(*r2, 2);
+    assert!(lock.try_read().is_err(), "the queued writer still holds back newcomers");
+    drop((r, r2));
+    assert_eq!(wakes(&cw), 1);
+    drop(poll(&mut write, &ww));
+
+    let lock = Arc::new(RwLock::new(5));
+    let w = Arc::clone(&lock).try_write_owned().unwrap();
+    let r = OwnedRwLockWriteGuard::downgrade(w);
+    assert_eq!(*r, 5);
+    assert!(lock.try_write().is_err(), "still held for reading");
+    assert_eq!(*lock.try_read().expect("readers share"), 5);
+    drop(r);
+    assert!(lock.try_write().is_ok());
+}

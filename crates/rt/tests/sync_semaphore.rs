@@ -147,3 +147,62 @@ fn limits_concurrency_across_threads() {
     });
     assert!((1..=LIMIT).contains(&max_seen), "max inside was {max_seen}");
 }
+
+/// tokio's `acquire_many` family takes the count as a `u32`; ported code
+/// passing a `u32` variable (not just a literal) must compile and work.
+#[test]
+fn acquire_many_takes_a_u32_count_as_tokio() {
+    let s = Arc::new(Semaphore::new(10));
+    let n: u32 = 3;
+    let a = block_on(s.acquire_many(n)).unwrap();
+    let b = s.try_acquire_many(n).unwrap();
+    let c = block_on(Arc::clone(&s).acquire_many_owned(n)).unwrap();
+    assert!(Arc::clone(&s).try_acquire_many_owned(n).is_err(), "one permit left");
+    assert_eq!((a.num_permits(), b.num_permits(), c.num_permits()), (3, 3, 3));
+    assert_eq!(s.available_permits(), 1);
+    drop((a, b, c));
+    assert_eq!(s.available_permits(), 10);
+}
+
+/// tokio's `forget_permits` (shrink by up to n of the free permits) and
+/// the permits' `split` / `merge` (hand part of a grant to another holder,
+/// or join two grants of one semaphore).
+#[test]
+fn forget_permits_split_and_merge_as_tokio() {
+    let s = Semaphore::new(5);
+    let held = s.try_acquire_many(2).unwrap();
+    assert_eq!(s.forget_permits(2), 2);
+    assert_eq!(s.forget_permits(9), 1, "only what is free");
+    assert_eq!(s.available_permits(), 0);
+    drop(held);
+    assert_eq!(s.available_permits(), 2);
+
+    let mut a = s.try_acquire_many(2).unwrap();
+    assert!(a.split(3).is_none(), "cannot split off more than held");
+    let b = a.split(1).expect("one of two");
+    assert_eq!((a.num_permits(), b.num_permits()), (1, 1));
+    drop(b);
+    assert_eq!(s.available_permits(), 1, "the split-off permit went back alone");
+    let c = s.try_acquire().unwrap();
+    a.merge(c);
+    assert_eq!(a.num_permits(), 2);
+    drop(a);
+    assert_eq!(s.available_permits(), 2);
+
+    let s = Arc::new(Semaphore::new(4));
+    let mut o = Arc::clone(&s).try_acquire_many_owned(3).unwrap();
+    let p = o.split(2).expect("two of three");
+    assert_eq!((o.num_permits(), p.num_permits(), s.available_permits()), (1, 2, 1));
+    o.merge(p);
+    assert_eq!(o.num_permits(), 3);
+    drop(o);
+    assert_eq!(s.available_permits(), 4);
+}
+
+#[test]
+#[should_panic(expected = "different semaphores")]
+fn merging_permits_of_two_semaphores_panics() {
+    let (s1, s2) = (Semaphore::new(1), Semaphore::new(1));
+    let mut a = s1.try_acquire().unwrap();
+    a.merge(s2.try_acquire().unwrap());
+}

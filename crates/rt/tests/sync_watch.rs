@@ -105,3 +105,53 @@ fn every_receiver_on_every_worker_sees_the_shutdown_flag() {
         });
     });
 }
+
+/// tokio documents `has_changed` as failing once the sender is dropped,
+/// even if the last value it sent was never seen (its own example: send,
+/// drop, `has_changed().is_err()`); `changed` still returns `Ok` for that
+/// value first, and `borrow` still reads it.
+#[test]
+fn has_changed_fails_once_the_sender_is_gone_even_with_an_unseen_value() {
+    let (tx, mut rx) = watch::channel("hello");
+    tx.send("goodbye").unwrap();
+    assert_eq!(rx.has_changed(), Ok(true));
+    drop(tx);
+    assert!(rx.has_changed().is_err(), "the channel is closed");
+    assert!(rx.borrow().has_changed(), "the last value is still unseen");
+    assert_eq!(block_on(rx.changed()), Ok(()));
+    assert_eq!(*rx.borrow(), "goodbye");
+    assert!(block_on(rx.changed()).is_err());
+}
+
+/// tokio's `watch::Sender` is `Clone` (several publishers of one value):
+/// the channel closes for receivers only when the last sender is dropped;
+/// `sender_count` and `same_channel` tell the senders apart, and
+/// `Sender::new` makes a channel with no receiver yet.
+#[test]
+fn cloned_senders_keep_the_channel_open_until_the_last_is_dropped() {
+    let (tx, mut rx) = watch::channel(0);
+    let tx2 = tx.clone();
+    assert_eq!((tx.sender_count(), tx2.sender_count()), (2, 2));
+    assert!(tx.same_channel(&tx2) && rx.same_channel(&rx.clone()));
+    assert!(!tx.same_channel(&watch::channel(0).0));
+    drop(tx);
+    assert_eq!(rx.has_changed(), Ok(false), "one sender is still there");
+    tx2.send(5).unwrap();
+    assert_eq!(block_on(rx.changed()), Ok(()));
+    assert_eq!(*rx.borrow(), 5);
+    let (count, waker) = counting_waker();
+    {
+        let mut pending = pin!(rx.changed());
+        assert_eq!(poll(&mut pending, &waker), Poll::Pending);
+        drop(tx2);
+        assert!(wakes(&count) >= 1);
+        assert!(poll(&mut pending, &waker).is_ready());
+    }
+    assert!(rx.has_changed().is_err(), "the last sender is gone");
+
+    let tx = watch::Sender::new("first");
+    assert!(tx.is_closed(), "no receiver yet");
+    let rx = tx.subscribe();
+    tx.send("second").unwrap();
+    assert_eq!(*rx.borrow(), "second");
+}

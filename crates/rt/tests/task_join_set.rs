@@ -241,3 +241,60 @@ fn join_all_resumes_a_tasks_panic() {
         assert_eq!(payload.downcast_ref::<&str>(), Some(&"task failed"));
     });
 }
+
+/// tokio's `join_next_with_id` / `try_join_next_with_id`: each output comes
+/// with the id of the task that made it (the id `spawn`'s abort handle
+/// reports), and a failure carries it in the `JoinError`.
+#[test]
+fn join_next_with_id_pairs_each_output_with_its_tasks_id() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let mut set = JoinSet::new();
+                assert!(set.try_join_next_with_id().is_none(), "{name}: empty");
+                let (tx, rx) = oneshot::channel::<()>();
+                let first = set.spawn(async move {
+                    rx.await.expect("gate");
+                    1u32
+                });
+                let pending = set.spawn(std::future::pending::<u32>());
+                assert!(set.try_join_next_with_id().is_none(), "{name}: nothing finished");
+                tx.send(()).expect("task alive");
+                let (id, out) = timeout(Duration::from_secs(10), set.join_next_with_id())
+                    .await
+                    .expect("in time")
+                    .expect("a task")
+                    .expect("no panic");
+                assert_eq!((id, out), (first.id(), 1), "{name}");
+                pending.abort();
+                let err = timeout(Duration::from_secs(10), set.join_next_with_id())
+                    .await
+                    .expect("in time")
+                    .expect("a task")
+                    .expect_err("aborted");
+                assert!(err.is_cancelled());
+                assert_eq!(err.id(), pending.id(), "{name}");
+                assert!(set.join_next_with_id().await.is_none());
+            });
+        }
+    });
+}
+
+/// tokio's `FromIterator` and `Extend` for `JoinSet`: `collect` spawns each
+/// future into a new set, `extend` into an existing one.
+#[test]
+fn collect_and_extend_spawn_each_future() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let mut set: JoinSet<u32> = (1..=3u32).map(|n| async move { n * 10 }).collect();
+                assert_eq!(set.len(), 3, "{name}");
+                set.extend((4..=5u32).map(|n| async move { n * 10 }));
+                assert_eq!(set.len(), 5);
+                let mut outs = set.join_all().await;
+                outs.sort_unstable();
+                assert_eq!(outs, [10, 20, 30, 40, 50], "{name}");
+            });
+        }
+    });
+}

@@ -21,6 +21,8 @@ fn tokio_paths_resolve_and_work() {
             let placed = task::block_in_place(|| 3);
             assert_eq!(spawned.await.unwrap() + blocking.await.unwrap() + placed, 6);
 
+            let usr1 = SignalKind::user_defined1();
+            assert_eq!(SignalKind::from_raw(usr1.as_raw_value()), usr1);
             let mut hup: Signal = signal(SignalKind::user_defined1()).unwrap();
             assert!(timeout(Duration::from_millis(1), hup.recv()).await.is_err());
 
@@ -196,6 +198,22 @@ fn join_try_join_and_pin_with_several_futures() {
             let y = async { 2 };
             spindle_rt::pin!(x, y);
             assert_eq!((&mut x).await + y.as_mut().await, 3);
+        });
+    });
+}
+
+/// The cooperative-scheduling helpers under tokio's paths:
+/// `tokio::task::{consume_budget, unconstrained}` and
+/// `tokio::task::coop::{consume_budget, has_budget_remaining, unconstrained}`.
+#[test]
+fn coop_helpers_under_tokio_task_paths() {
+    bounded(|| {
+        mt(2).block_on(async {
+            task::consume_budget().await;
+            assert_eq!(task::unconstrained(async { 4 }).await, 4);
+            task::coop::consume_budget().await;
+            let _: bool = task::coop::has_budget_remaining();
+            assert_eq!(task::coop::unconstrained(async { 5 }).await, 5);
         });
     });
 }

@@ -216,6 +216,46 @@ impl File {
         self.after_settling(move |file| file.set_len(size)).await
     }
 
+    /// A second handle to the same open file (`dup`), sharing its cursor,
+    /// like [`std::fs::File::try_clone`]. As tokio's, it does not wait for
+    /// this handle's operation in flight.
+    ///
+    /// # Errors
+    ///
+    /// Those of [`std::fs::File::try_clone`] (`EMFILE`, ...), and `Other`
+    /// if the blocking pool could not run the call.
+    pub async fn try_clone(&self) -> io::Result<File> {
+        let file = Arc::clone(&self.std);
+        run(move || file.try_clone()).await.map(File::from_std)
+    }
+
+    /// The `std` file, after the operation in flight (a write-behind
+    /// write's error is dropped: [`flush`](futures_io::AsyncWrite::poll_flush)
+    /// first to see it) and with read-ahead bytes given back, so its cursor
+    /// is where this file's reads left off. As tokio's `into_std`.
+    pub async fn into_std(mut self) -> std::fs::File {
+        // An error here concerned an earlier write; the file stays usable.
+        let _ = self.settle().await;
+        // An async method's call whose future was dropped may still hold
+        // the file on the pool: hand out a `dup` of it then.
+        Arc::try_unwrap(self.std).unwrap_or_else(|shared| shared.try_clone().expect("dup of an open file"))
+    }
+
+    /// The `std` file, if no operation is in flight and nothing was read
+    /// ahead (so its cursor is this file's); else the file back. As
+    /// tokio's `try_into_std`.
+    ///
+    /// # Errors
+    ///
+    /// The file itself, when it cannot be converted now.
+    pub fn try_into_std(self) -> Result<std::fs::File, File> {
+        if !matches!(self.state, State::Idle) || self.pos < self.buf.len() {
+            return Err(self);
+        }
+        let File { std, state, buf, pos } = self;
+        Arc::try_unwrap(std).map_err(|std| File { std, state, buf, pos })
+    }
+
     /// Flushes data and metadata to the device, like
     /// [`std::fs::File::sync_all`] (`fsync`), after any write in flight.
     ///

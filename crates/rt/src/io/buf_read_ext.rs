@@ -1,4 +1,4 @@
-//! [`AsyncBufReadExt`]: tokio's line and delimiter methods (`read_line`,
+//! [`AsyncBufReadExt`]: tokio's buffer, line and delimiter methods (`fill_buf`, `consume`, `read_line`,
 //! `read_until`, `lines`, `split`) on every buffered `futures-io` reader.
 
 use futures_io::AsyncBufRead;
@@ -82,6 +82,35 @@ pub trait AsyncBufReadExt: AsyncBufRead {
         ReadLine { reader: self, out: buf, bytes: Vec::new(), read: 0 }
     }
 
+    /// The bytes buffered now, reading more first if none are (an empty
+    /// slice at the end of the stream). They stay buffered until
+    /// [`consume`](Self::consume)d: the next call sees them again. As
+    /// tokio's `fill_buf`.
+    ///
+    /// # Errors
+    ///
+    /// The reader's read error.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: nothing is consumed until [`consume`](Self::consume).
+    fn fill_buf(&mut self) -> FillBuf<'_, Self>
+    where
+        Self: Unpin,
+    {
+        FillBuf { reader: Some(self) }
+    }
+
+    /// Marks `amt` bytes of the buffer returned by
+    /// [`fill_buf`](Self::fill_buf) as read: they are not returned again.
+    /// `amt` must not exceed that buffer's length. As tokio's `consume`.
+    fn consume(&mut self, amt: usize)
+    where
+        Self: Unpin,
+    {
+        Pin::new(self).consume(amt);
+    }
+
     /// The lines of this reader, without their `\n` or `\r\n`, one per
     /// [`Lines::next_line`] call.
     fn lines(self) -> Lines<Self>
@@ -157,6 +186,42 @@ impl<R: AsyncBufRead + Unpin + ?Sized> Future for ReadUntil<'_, R> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         poll_read_until(this.reader, cx, this.delim, this.buf, &mut this.read)
+    }
+}
+
+/// The future of [`AsyncBufReadExt::fill_buf`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub struct FillBuf<'a, R: ?Sized> {
+    /// Taken when the buffer is returned: the slice borrows it for `'a`.
+    reader: Option<&'a mut R>,
+}
+
+impl<'a, R: AsyncBufRead + Unpin + ?Sized> Future for FillBuf<'a, R> {
+    type Output = io::Result<&'a [u8]>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&'a [u8]>> {
+        let this = self.get_mut();
+        let reader = this.reader.take().expect("FillBuf polled after it completed");
+        // First through a reborrow, so a `Pending` can put the reader back
+        // (returning a slice of a reborrow would tie it to this call).
+        match Pin::new(&mut *reader).poll_fill_buf(cx) {
+            Poll::Pending => {
+                this.reader = Some(reader);
+                return Poll::Pending;
+            }
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Ready(Ok([])) => return Poll::Ready(Ok(&[])),
+            Poll::Ready(Ok(_)) => {}
+        }
+        // Bytes are buffered now, so asking again returns them at once,
+        // borrowed for `'a`.
+        match Pin::new(reader).poll_fill_buf(cx) {
+            Poll::Ready(res) => Poll::Ready(res),
+            Poll::Pending => Poll::Ready(Err(io::Error::other(
+                "poll_fill_buf returned Pending right after returning buffered bytes",
+            ))),
+        }
     }
 }
 

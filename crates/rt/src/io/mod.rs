@@ -173,11 +173,12 @@ mod readiness;
 mod scheduled_io;
 mod seek_ext;
 mod split;
+mod stdio;
 mod take_chain;
 mod util;
 mod write_ext;
 
-pub use buf_read_ext::{AsyncBufReadExt, Lines, NextLine, NextSegment, ReadLine, ReadUntil, Split};
+pub use buf_read_ext::{AsyncBufReadExt, FillBuf, Lines, NextLine, NextSegment, ReadLine, ReadUntil, Split};
 pub use buf_reader::BufReader;
 pub use buf_writer::{BufStream, BufWriter};
 pub use copy::{copy, copy_bidirectional};
@@ -197,6 +198,7 @@ pub use split::{split, ReadHalf, WriteHalf};
 /// `std`'s error, result and seek types, re-exported as tokio does, so
 /// `use tokio::io::{self, ...}` then `io::Result<()>` ports unchanged.
 pub use std::io::{Error, ErrorKind, Result, SeekFrom};
+pub use stdio::{stderr, stdin, stdout, Stderr, Stdin, Stdout};
 pub use take_chain::{Chain, Take};
 pub use util::{empty, repeat, sink, Empty, Repeat, Sink};
 pub use write_ext::{AsyncWriteExt, Flush, Shutdown, Write, WriteAll, WriteInt, WriteVectored};

@@ -24,7 +24,7 @@ use super::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, TcpStream, UnixStream, Writ
 
 /// Implements both traits for a type with inherent `poll_read`,
 /// `poll_write`, `poll_write_vectored` (taking `&mut self`) and
-/// `shutdown(&self, Shutdown)`.
+/// `shutdown_std(&self, Shutdown)`.
 macro_rules! stream_io_traits {
     ($($ty:ty),* $(,)?) => {$(
         impl futures_io::AsyncRead for $ty {
@@ -51,7 +51,7 @@ macro_rules! stream_io_traits {
             }
 
             fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.get_mut().shutdown(Shutdown::Write))
+                Poll::Ready(self.get_mut().shutdown_std(Shutdown::Write))
             }
         }
     )*};

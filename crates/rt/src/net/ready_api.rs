@@ -86,7 +86,7 @@ impl TcpStream {
     ///             Err(e) => return Err(e),
     ///         }
     ///     }
-    ///     client.shutdown(Shutdown::Write)?;
+    ///     client.shutdown_std(Shutdown::Write)?;
     ///
     ///     // Read to the end of stream, waiting whenever nothing is there.
     ///     let mut got = Vec::new();

@@ -136,7 +136,7 @@ macro_rules! splittable {
                 $ty::poll_write_vectored_shared(self, cx, w, bufs)
             }
             fn shutdown_shared(&self, how: Shutdown) -> io::Result<()> {
-                $ty::shutdown(self, how)
+                $ty::shutdown_std(self, how)
             }
             fn poll_ready_shared(
                 &self,

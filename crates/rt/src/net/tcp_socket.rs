@@ -123,6 +123,71 @@ impl TcpSocket {
         self.get_bool(libc::IPPROTO_TCP, libc::TCP_NODELAY)
     }
 
+    /// Sets `SO_KEEPALIVE`: the kernel probes an idle connection and
+    /// fails it when the peer is gone. A stream made by
+    /// [`connect`](Self::connect), or accepted from a listener made by
+    /// [`listen`](Self::listen), keeps it.
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_keepalive(&self, on: bool) -> io::Result<()> {
+        self.set_bool(libc::SOL_SOCKET, libc::SO_KEEPALIVE, on)
+    }
+
+    /// Whether `SO_KEEPALIVE` is set.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn keepalive(&self) -> io::Result<bool> {
+        self.get_bool(libc::SOL_SOCKET, libc::SO_KEEPALIVE)
+    }
+
+    fn set_size(&self, name: libc::c_int, size: u32) -> io::Result<()> {
+        let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+        sys::set_opt(self.fd.as_raw_fd(), libc::SOL_SOCKET, name, size)
+    }
+
+    fn get_size(&self, name: libc::c_int) -> io::Result<u32> {
+        sys::get_opt(self.fd.as_raw_fd(), libc::SOL_SOCKET, name).map(|v| u32::try_from(v).unwrap_or(0))
+    }
+
+    /// Sets `SO_SNDBUF`, the kernel's send buffer for the socket (and the
+    /// streams it makes); set it before [`listen`](Self::listen) or
+    /// [`connect`](Self::connect). Linux doubles the value (its
+    /// bookkeeping share) and caps it at `net.core.wmem_max`.
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.set_size(libc::SO_SNDBUF, size)
+    }
+
+    /// `SO_SNDBUF`, as the kernel reports it.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn send_buffer_size(&self) -> io::Result<u32> {
+        self.get_size(libc::SO_SNDBUF)
+    }
+
+    /// Sets `SO_RCVBUF`, the kernel's receive buffer (it bounds the TCP
+    /// window); as [`set_send_buffer_size`](Self::set_send_buffer_size),
+    /// capped at `net.core.rmem_max`.
+    ///
+    /// # Errors
+    /// The system's `setsockopt` error.
+    pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.set_size(libc::SO_RCVBUF, size)
+    }
+
+    /// `SO_RCVBUF`, as the kernel reports it.
+    ///
+    /// # Errors
+    /// The system's `getsockopt` error.
+    pub fn recv_buffer_size(&self) -> io::Result<u32> {
+        self.get_size(libc::SO_RCVBUF)
+    }
+
     /// Binds the socket to `addr` (port 0: the system picks one).
     ///
     /// # Errors

@@ -131,7 +131,7 @@ impl UnixListener {
 /// rt.block_on(async {
 ///     let (mut a, mut b) = UnixStream::pair()?;
 ///     a.write_all(b"ping").await?;
-///     a.shutdown(std::net::Shutdown::Write)?;
+///     a.shutdown().await?;
 ///     let mut got = Vec::new();
 ///     let mut buf = [0; 8];
 ///     loop {
@@ -325,12 +325,26 @@ impl UnixStream {
         self.reg.poll_io(cx, w, Direction::Write, || sys::send_vectored(fd, bufs))
     }
 
-    /// Shuts down the read side, the write side (the peer reads end of
-    /// stream), or both; see `shutdown(2)`.
+    /// Shuts down the write side: the peer reads end of stream, while this
+    /// stream can still read. tokio's `AsyncWriteExt::shutdown`, so
+    /// `stream.shutdown().await` ports unchanged (tokio's streams have no
+    /// `shutdown(how)` to shadow it); it completes at once (`shutdown(2)`
+    /// does not block). [`shutdown_std`](Self::shutdown_std) takes a
+    /// direction.
     ///
     /// # Errors
     /// The system's error (`NotConnected`, ...).
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+    pub async fn shutdown(&mut self) -> io::Result<()> {
+        self.shutdown_std(Shutdown::Write)
+    }
+
+    /// Shuts down the read side, the write side (the peer reads end of
+    /// stream), or both, at once; see `shutdown(2)`. (std's
+    /// `shutdown(how)`; tokio reaches it through the std socket.)
+    ///
+    /// # Errors
+    /// The system's error (`NotConnected`, ...).
+    pub fn shutdown_std(&self, how: Shutdown) -> io::Result<()> {
         self.socket.shutdown(how)
     }
 

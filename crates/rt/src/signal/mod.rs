@@ -95,6 +95,11 @@ impl SignalKind {
         self.0
     }
 
+    /// The signal number, under tokio's name.
+    pub const fn as_raw_value(&self) -> libc::c_int {
+        self.0
+    }
+
     /// `SIGINT`: a terminal's `Ctrl-C`.
     pub const fn interrupt() -> SignalKind {
         SignalKind(libc::SIGINT)

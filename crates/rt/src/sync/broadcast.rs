@@ -62,6 +62,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         }),
         capacity,
         sent: Notify::new(),
+        receivers_gone: Notify::new(),
         senders: AtomicUsize::new(1),
     });
     let rx = Receiver { shared: Arc::clone(&shared), next: 0 };
@@ -74,6 +75,9 @@ struct Shared<T> {
     /// Woken (`notify_waiters`) by every send and by the last sender's
     /// drop.
     sent: Notify,
+    /// Woken (`notify_waiters`) when the last receiver drops, for
+    /// [`Sender::closed`].
+    receivers_gone: Notify,
     senders: AtomicUsize,
 }
 
@@ -243,6 +247,26 @@ impl<T> Sender<T> {
         self.shared.lock().receivers
     }
 
+    /// Waits until every receiver is gone (returns at once if none is
+    /// alive now): lets a producer stop making values nobody will read. A
+    /// later [`subscribe`](Sender::subscribe) opens the channel again. As
+    /// tokio's `closed`.
+    pub async fn closed(&self) {
+        loop {
+            // Created before the check, so a drop in between is seen.
+            let gone = self.shared.receivers_gone.notified();
+            if self.receiver_count() == 0 {
+                return;
+            }
+            gone.await;
+        }
+    }
+
+    /// Whether `other` sends on the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// How many values are kept for receivers that have yet to receive
     /// them: a value counts from its send until every receiver that was
     /// subscribed then has received it (or was dropped), or until a send
@@ -342,6 +366,11 @@ impl<T: Clone> Receiver<T> {
         crate::sync::blocking::block_on("broadcast::Receiver::blocking_recv", self.recv())
     }
 
+    /// Whether `other` receives from the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// A new receiver starting at the channel's tail, as tokio's: it gets
     /// the values sent from now on, not those this one has yet to receive
     /// (like [`Sender::subscribe`], for code that holds only a receiver).
@@ -372,16 +401,19 @@ impl<T> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        let received = {
+        let (received, last) = {
             let mut ring = self.shared.lock();
             ring.receivers -= 1;
             // It will not receive what it owes: count it as received.
             let from = ring.owed_from(self.next);
             ring.values.range_mut(from..).for_each(|slot| slot.rem -= 1);
-            ring.pop_received()
+            (ring.pop_received(), ring.receivers == 0)
         };
         // Outside the lock: a value's drop may do anything.
         drop(received);
+        if last {
+            self.shared.receivers_gone.notify_waiters();
+        }
     }
 }
 

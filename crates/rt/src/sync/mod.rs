@@ -108,9 +108,9 @@ mod waiters;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWaitResult};
-pub use mutex::{Lock, Mutex, MutexGuard, OwnedMutexGuard};
+pub use mutex::{Lock, MappedMutexGuard, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
-pub use once_cell::OnceCell;
+pub use once_cell::{OnceCell, SetError};
 pub use rwlock::{
     OwnedRwLockReadGuard, OwnedRwLockWriteGuard, Read, RwLock, RwLockReadGuard, RwLockWriteGuard, Write,
 };

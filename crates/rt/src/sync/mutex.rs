@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -73,6 +74,17 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 impl<T> Mutex<T> {
     /// Creates an unlocked mutex holding `value`.
     pub fn new(value: T) -> Mutex<T> {
+        Mutex {
+            state: StateMutex::new(State { locked: false, waiters: WaitList::new() }),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// [`new`](Mutex::new) as a `const fn`, for a mutex in a `static`
+    /// (tokio's `const_new`). Not under `--cfg loom`, whose locks cannot
+    /// be built in a constant.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> Mutex<T> {
         Mutex {
             state: StateMutex::new(State { locked: false, waiters: WaitList::new() }),
             data: UnsafeCell::new(value),
@@ -247,12 +259,137 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
     }
 }
 
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The mutex this guard locks. (An associated function, as tokio's,
+    /// so it does not shadow a method of `T`.)
+    pub fn mutex(this: &Self) -> &'a Mutex<T> {
+        this.mutex
+    }
+
+    /// Narrows the guard to a part of the value that `f` picks (a field,
+    /// an element): the lock stays held until the [`MappedMutexGuard`]
+    /// drops. As tokio's `MutexGuard::map`. If `f` panics, the lock is
+    /// released.
+    pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(mut this: Self, f: F) -> MappedMutexGuard<'a, U> {
+        let data: *mut U = f(&mut *this);
+        MappedMutexGuard::hand_over(this, data)
+    }
+
+    /// [`map`](MutexGuard::map) for a part that may not be there: `f`'s
+    /// `None` hands the guard back unchanged. As tokio's.
+    ///
+    /// # Errors
+    ///
+    /// The guard itself, when `f` returns `None`.
+    pub fn try_map<U: ?Sized, F: FnOnce(&mut T) -> Option<&mut U>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<MappedMutexGuard<'a, U>, Self> {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        Ok(MappedMutexGuard::hand_over(this, data))
+    }
+}
+
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         let mut wakers = WakeList::new();
         let mut state = lock(&self.mutex.state);
         state.unlock(&mut wakers);
         drop(state);
+    }
+}
+
+/// A [`MutexGuard`] narrowed to part of the value by [`MutexGuard::map`]:
+/// exclusive access to that part, and the lock held until it drops.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    /// The mutex's lock state. Invariant: `locked` is true on this guard's
+    /// behalf (taken over from the guard it was mapped from).
+    state: &'a StateMutex<State>,
+    /// Points into the locked value, which outlives `'a`.
+    data: *mut T,
+    _borrows: PhantomData<&'a mut T>,
+}
+
+// SAFETY: the guard is a `&mut T` into the locked value: moving it to
+// another thread moves that exclusive access (`T: Send`), sharing it
+// shares `&T` (`T: Sync`); the lock state it releases is `Sync`.
+unsafe impl<T: ?Sized + Send> Send for MappedMutexGuard<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Sync> Sync for MappedMutexGuard<'_, T> {}
+
+impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
+    /// Takes over `guard`'s lock, giving access to `data` (which points
+    /// into its value) instead.
+    fn hand_over<V: ?Sized>(guard: MutexGuard<'a, V>, data: *mut T) -> MappedMutexGuard<'a, T> {
+        let mutex: &'a Mutex<V> = guard.mutex;
+        // The mapped guard releases the lock instead.
+        std::mem::forget(guard);
+        MappedMutexGuard { state: &mutex.state, data, _borrows: PhantomData }
+    }
+
+    /// Narrows the guard further; see [`MutexGuard::map`].
+    pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(mut this: Self, f: F) -> MappedMutexGuard<'a, U> {
+        let data: *mut U = f(&mut *this);
+        let state = this.state;
+        std::mem::forget(this);
+        MappedMutexGuard { state, data, _borrows: PhantomData }
+    }
+
+    /// Narrows the guard further if `f` finds the part; see
+    /// [`MutexGuard::try_map`].
+    ///
+    /// # Errors
+    ///
+    /// The guard itself, when `f` returns `None`.
+    pub fn try_map<U: ?Sized, F: FnOnce(&mut T) -> Option<&mut U>>(
+        mut this: Self,
+        f: F,
+    ) -> Result<MappedMutexGuard<'a, U>, Self> {
+        let data: *mut U = match f(&mut *this) {
+            Some(data) => data,
+            None => return Err(this),
+        };
+        let state = this.state;
+        std::mem::forget(this);
+        Ok(MappedMutexGuard { state, data, _borrows: PhantomData })
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: `data` came from a `&mut` into the locked value, the lock
+        // is held on this guard's behalf (so nothing else reaches the
+        // value), and the value outlives `'a`; the borrow is tied to
+        // `&self`, excluding `deref_mut`.
+        unsafe { &*self.data }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes the borrow exclusive.
+        unsafe { &mut *self.data }
+    }
+}
+
+impl<T: ?Sized> Drop for MappedMutexGuard<'_, T> {
+    fn drop(&mut self) {
+        let mut wakers = WakeList::new();
+        let mut state = lock(self.state);
+        state.unlock(&mut wakers);
+        drop(state);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
     }
 }
 

@@ -112,6 +112,19 @@ impl Notify {
         }
     }
 
+    /// [`new`](Notify::new) as a `const fn`, for a `Notify` in a `static`
+    /// (tokio's `const_new`). Not under `--cfg loom`, whose atomics and
+    /// locks cannot be built in a constant.
+    #[cfg(not(loom))]
+    pub const fn const_new() -> Notify {
+        Notify {
+            state: Mutex::new(State { waiters: WaitList::new() }),
+            permit: AtomicBool::new(false),
+            generation: AtomicU64::new(0),
+            fast: AtomicU64::new(0),
+        }
+    }
+
     /// Returns a future that completes when this `Notify` is notified:
     /// by a stored permit, a `notify_one`, or a `notify_waiters` made after
     /// this call.

@@ -41,6 +41,19 @@ impl<T> OnceCell<T> {
         OnceCell { value: OnceLock::new(), init: Mutex::new(()) }
     }
 
+    /// [`new`](OnceCell::new) as a `const fn`, for a cell in a `static`
+    /// (tokio's `const_new`). Not under `--cfg loom`.
+    #[cfg(not(loom))]
+    pub const fn const_new() -> OnceCell<T> {
+        OnceCell { value: OnceLock::new(), init: Mutex::const_new(()) }
+    }
+
+    /// A cell holding `value` if it is `Some`, else empty. As tokio's
+    /// `new_with`.
+    pub fn new_with(value: Option<T>) -> OnceCell<T> {
+        value.map_or_else(OnceCell::new, OnceCell::from)
+    }
+
     /// The value, if set.
     pub fn get(&self) -> Option<&T> {
         self.value.get()
@@ -51,15 +64,25 @@ impl<T> OnceCell<T> {
         self.value.get().is_some()
     }
 
-    /// Sets the value now.
+    /// Sets the value now, if the cell is empty and no initializer is
+    /// running (as tokio's `set`).
     ///
     /// # Errors
     ///
-    /// Gives `value` back if the cell was already set. (An initializer
-    /// still running when this succeeds finds the cell set, and its own
-    /// value is dropped.)
-    pub fn set(&self, value: T) -> Result<(), T> {
-        self.value.set(value)
+    /// Gives `value` back: in [`SetError::AlreadyInitializedError`] if
+    /// the cell is set, in [`SetError::InitializingError`] if a
+    /// [`get_or_init`](OnceCell::get_or_init) is making the value now (its
+    /// value will stand).
+    pub fn set(&self, value: T) -> Result<(), SetError<T>> {
+        if self.initialized() {
+            return Err(SetError::AlreadyInitializedError(value));
+        }
+        // Initializers hold `init` while they run; holding it here keeps
+        // one from starting until the value is in.
+        let Ok(_turn) = self.init.try_lock() else {
+            return Err(SetError::InitializingError(value));
+        };
+        self.value.set(value).map_err(SetError::AlreadyInitializedError)
     }
 
     /// The value, running `init` to make it if the cell is empty; see the
@@ -95,7 +118,7 @@ impl<T> OnceCell<T> {
             return Ok(value);
         }
         let value = init().await?;
-        // Only `set` can have raced us; then its value stands.
+        // `set` takes `init` too, so nothing raced us: the cell is empty.
         let _ = self.value.set(value);
         Ok(self.value.get().expect("set just above"))
     }
@@ -110,6 +133,56 @@ impl<T> OnceCell<T> {
         self.value.take()
     }
 }
+
+/// Why [`OnceCell::set`] refused a value, which it hands back (tokio's
+/// `SetError`).
+#[derive(Clone, PartialEq, Eq)]
+pub enum SetError<T> {
+    /// The cell was already set.
+    AlreadyInitializedError(T),
+    /// An initializer was running; its value will be the cell's.
+    InitializingError(T),
+}
+
+impl<T> SetError<T> {
+    /// Whether the cell was already set.
+    pub fn is_already_init_err(&self) -> bool {
+        matches!(self, SetError::AlreadyInitializedError(_))
+    }
+
+    /// Whether an initializer was running.
+    pub fn is_initializing_err(&self) -> bool {
+        matches!(self, SetError::InitializingError(_))
+    }
+
+    /// The value that was not set.
+    pub fn into_inner(self) -> T {
+        match self {
+            SetError::AlreadyInitializedError(value) | SetError::InitializingError(value) => value,
+        }
+    }
+}
+
+/// Names the case, without the value (so `T` need not be `Debug`).
+impl<T> fmt::Debug for SetError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetError::AlreadyInitializedError(_) => f.write_str("AlreadyInitializedError(..)"),
+            SetError::InitializingError(_) => f.write_str("InitializingError(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for SetError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetError::AlreadyInitializedError(_) => f.write_str("the OnceCell is already set"),
+            SetError::InitializingError(_) => f.write_str("the OnceCell is being initialized"),
+        }
+    }
+}
+
+impl<T> std::error::Error for SetError<T> {}
 
 impl<T> Default for OnceCell<T> {
     fn default() -> OnceCell<T> {

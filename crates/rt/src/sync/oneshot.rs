@@ -56,6 +56,15 @@ struct State<T> {
     sender_waker: Option<Waker>,
 }
 
+impl<T> State<T> {
+    /// With `value` empty: true when it will stay empty, because the
+    /// sender is gone or the receiver closed the channel (after which every
+    /// send fails), as tokio's receiver reports it.
+    fn no_value_can_come(&self) -> bool {
+        self.sender_gone || self.receiver_gone
+    }
+}
+
 /// The sending half; see [`channel`].
 pub struct Sender<T> {
     shared: Arc<Mutex<State<T>>>,
@@ -69,7 +78,8 @@ pub struct Receiver<T> {
     shared: Arc<Mutex<State<T>>>,
 }
 
-/// The sender was dropped without sending a value.
+/// No value will come: the sender was dropped without sending one, or the
+/// receiver was closed before one was sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError;
 
@@ -192,11 +202,17 @@ impl<T> fmt::Debug for Closed<'_, T> {
 
 impl<T> Receiver<T> {
     /// Takes the value if it has been sent, without waiting.
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] while no value was sent and one still may
+    /// be; [`TryRecvError::Closed`] when none ever will: the sender was
+    /// dropped, the value was already taken, or [`close`](Receiver::close)
+    /// was called before a value arrived.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         let mut state = lock(&self.shared);
         match state.value.take() {
             Some(value) => Ok(value),
-            None if state.sender_gone => Err(TryRecvError::Closed),
+            None if state.no_value_can_come() => Err(TryRecvError::Closed),
             None => Err(TryRecvError::Empty),
         }
     }
@@ -221,7 +237,9 @@ impl<T> Receiver<T> {
 
     /// Closes the channel from the receiving side: a later `send` fails
     /// and the sender's [`Sender::closed`] resolves. A value sent before
-    /// the close can still be received.
+    /// the close can still be received; if none was, `try_recv` says
+    /// [`TryRecvError::Closed`] and awaiting the receiver fails at once,
+    /// even while the sender is alive.
     pub fn close(&mut self) {
         let waker = {
             let mut state = lock(&self.shared);
@@ -242,7 +260,7 @@ impl<T> Future for Receiver<T> {
         if let Some(value) = state.value.take() {
             return Poll::Ready(Ok(value));
         }
-        if state.sender_gone {
+        if state.no_value_can_come() {
             return Poll::Ready(Err(RecvError));
         }
         match &mut state.receiver_waker {

@@ -78,6 +78,15 @@ impl State {
         }
     }
 
+    /// Turns the write access into one read access and admits the readers
+    /// now at the head of the queue.
+    fn downgrade(&mut self, wakers: &mut WakeList) {
+        debug_assert!(self.writer && self.readers == 0);
+        self.writer = false;
+        self.readers = 1;
+        self.grant_waiters(wakers);
+    }
+
     fn release(&mut self, access: Access, wakers: &mut WakeList) {
         match access {
             Access::Read => self.readers -= 1,
@@ -110,6 +119,17 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 impl<T> RwLock<T> {
     /// Creates an unlocked `RwLock` holding `value`.
     pub fn new(value: T) -> RwLock<T> {
+        RwLock {
+            state: Mutex::new(State { readers: 0, writer: false, waiters: WaitList::new() }),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// [`new`](RwLock::new) as a `const fn`, for a lock in a `static`
+    /// (tokio's `const_new`). Not under `--cfg loom`, whose locks cannot
+    /// be built in a constant.
+    #[cfg(not(loom))]
+    pub const fn const_new(value: T) -> RwLock<T> {
         RwLock {
             state: Mutex::new(State { readers: 0, writer: false, waiters: WaitList::new() }),
             data: UnsafeCell::new(value),
@@ -184,6 +204,14 @@ impl<T: ?Sized> RwLock<T> {
         let mut wakers = WakeList::new();
         let mut state = lock(&self.state);
         state.release(access, &mut wakers);
+        drop(state);
+    }
+
+    /// The write guard's access becomes a read guard's.
+    fn downgrade(&self) {
+        let mut wakers = WakeList::new();
+        let mut state = lock(&self.state);
+        state.downgrade(&mut wakers);
         drop(state);
     }
 }
@@ -346,6 +374,20 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
     }
 }
 
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write guard into a read guard without releasing the lock:
+    /// no writer can get in between, and readers queued at the head of the
+    /// queue come in too. As tokio's `downgrade` (an associated function,
+    /// so it does not shadow a method of `T`).
+    pub fn downgrade(this: Self) -> RwLockReadGuard<'a, T> {
+        let lock = this.lock;
+        // The read guard takes over the (downgraded) release.
+        std::mem::forget(this);
+        lock.downgrade();
+        RwLockReadGuard { lock }
+    }
+}
+
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.release(Access::Write);
@@ -447,6 +489,21 @@ impl<T: ?Sized> DerefMut for OwnedRwLockWriteGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`; `&mut self` makes the borrow exclusive.
         unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> OwnedRwLockWriteGuard<T> {
+    /// [`RwLockWriteGuard::downgrade`] for the owned guards.
+    pub fn downgrade(this: Self) -> OwnedRwLockReadGuard<T> {
+        // The write guard must not run its release: the read guard takes
+        // over the (downgraded) access and the `Arc`.
+        let this = std::mem::ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again (`ManuallyDrop`,
+        // shadowing the guard), so the `Arc` is moved out exactly once and
+        // its count stays right.
+        let lock = unsafe { std::ptr::read(&this.lock) };
+        lock.downgrade();
+        OwnedRwLockReadGuard { lock }
     }
 }
 

@@ -112,6 +112,12 @@ impl fmt::Display for TryAcquireError {
 
 impl std::error::Error for TryAcquireError {}
 
+/// A `u32` permit count (tokio's type for `acquire_many`) as the `usize`
+/// the semaphore counts in; lossless on every target this crate builds for.
+fn permits(n: u32) -> usize {
+    usize::try_from(n).expect("a u32 fits in usize")
+}
+
 impl Semaphore {
     /// The most permits a semaphore can hold; more panics.
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
@@ -125,6 +131,23 @@ impl Semaphore {
         assert!(
             permits <= Semaphore::MAX_PERMITS,
             "Semaphore::new: more than Semaphore::MAX_PERMITS permits"
+        );
+        Semaphore { state: Mutex::new(State { permits, closed: false, waiters: WaitList::new() }) }
+    }
+
+    /// [`new`](Semaphore::new) as a `const fn`, for a semaphore in a
+    /// `static` (tokio's `const_new`). Not under `--cfg loom`, whose locks
+    /// cannot be built in a constant.
+    ///
+    /// # Panics
+    ///
+    /// If `permits` exceeds [`Semaphore::MAX_PERMITS`] (at compile time in
+    /// a `static`).
+    #[cfg(not(loom))]
+    pub const fn const_new(permits: usize) -> Semaphore {
+        assert!(
+            permits <= Semaphore::MAX_PERMITS,
+            "Semaphore::const_new: more than Semaphore::MAX_PERMITS permits"
         );
         Semaphore { state: Mutex::new(State { permits, closed: false, waiters: WaitList::new() }) }
     }
@@ -146,6 +169,16 @@ impl Semaphore {
         drop(state);
     }
 
+    /// Removes up to `n` of the free permits (not those held or already
+    /// granted to a waiter) and returns how many it removed. As tokio's
+    /// `forget_permits`.
+    pub fn forget_permits(&self, n: usize) -> usize {
+        let mut state = lock(&self.state);
+        let forgotten = n.min(state.permits);
+        state.permits -= forgotten;
+        forgotten
+    }
+
     /// Waits for one permit; see [`Semaphore::acquire_many`].
     pub fn acquire(&self) -> Acquire<'_> {
         self.acquire_many(1)
@@ -155,8 +188,10 @@ impl Semaphore {
     /// later). Fails if the semaphore is closed before they are granted.
     /// Dropping the future leaves the queue; permits already granted to it
     /// go back and on to the next waiters.
-    pub fn acquire_many(&self, n: usize) -> Acquire<'_> {
-        Acquire { semaphore: self, wanted: n, waiter: None }
+    ///
+    /// The count is a `u32`, as tokio's.
+    pub fn acquire_many(&self, n: u32) -> Acquire<'_> {
+        Acquire { semaphore: self, wanted: permits(n), waiter: None }
     }
 
     /// Takes one permit if it is available now and nobody is queued.
@@ -165,7 +200,10 @@ impl Semaphore {
     }
 
     /// Takes `n` permits if they are available now and nobody is queued.
-    pub fn try_acquire_many(&self, n: usize) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+    ///
+    /// The count is a `u32`, as tokio's.
+    pub fn try_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, TryAcquireError> {
+        let n = permits(n);
         let mut state = lock(&self.state);
         if state.closed {
             return Err(TryAcquireError::Closed);
@@ -216,7 +254,7 @@ impl Semaphore {
     /// # Errors
     ///
     /// [`AcquireError`] if the semaphore is closed first.
-    pub async fn acquire_many_owned(self: Arc<Self>, n: usize) -> Result<OwnedSemaphorePermit, AcquireError> {
+    pub async fn acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, AcquireError> {
         let permits = {
             let permit = self.acquire_many(n).await?;
             let permits = permit.num_permits();
@@ -241,10 +279,7 @@ impl Semaphore {
     /// # Errors
     ///
     /// As [`try_acquire_many`](Semaphore::try_acquire_many).
-    pub fn try_acquire_many_owned(
-        self: Arc<Self>,
-        n: usize,
-    ) -> Result<OwnedSemaphorePermit, TryAcquireError> {
+    pub fn try_acquire_many_owned(self: Arc<Self>, n: u32) -> Result<OwnedSemaphorePermit, TryAcquireError> {
         let permit = self.try_acquire_many(n)?;
         let permits = permit.num_permits();
         permit.forget();
@@ -367,6 +402,24 @@ impl SemaphorePermit<'_> {
         self.permits
     }
 
+    /// Moves `n` of this grant's permits into a new permit (released on
+    /// its own), or `None` if this holds fewer than `n`. As tokio's.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(SemaphorePermit { semaphore: self.semaphore, permits: n })
+    }
+
+    /// Takes over `other`'s permits: they are released with this one's.
+    /// As tokio's.
+    ///
+    /// # Panics
+    ///
+    /// If `other` came from another semaphore.
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(std::ptr::eq(self.semaphore, other.semaphore), "merging permits of different semaphores");
+        self.permits += std::mem::take(&mut other.permits);
+    }
+
     /// Drops the permits without returning them: the semaphore shrinks.
     pub fn forget(mut self) {
         self.permits = 0;
@@ -408,6 +461,22 @@ impl OwnedSemaphorePermit {
     /// The semaphore the permits came from.
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.semaphore
+    }
+
+    /// [`SemaphorePermit::split`] for the owned permits.
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        self.permits = self.permits.checked_sub(n)?;
+        Some(OwnedSemaphorePermit { semaphore: Arc::clone(&self.semaphore), permits: n })
+    }
+
+    /// [`SemaphorePermit::merge`] for the owned permits.
+    ///
+    /// # Panics
+    ///
+    /// If `other` came from another semaphore.
+    pub fn merge(&mut self, mut other: Self) {
+        assert!(Arc::ptr_eq(&self.semaphore, &other.semaphore), "merging permits of different semaphores");
+        self.permits += std::mem::take(&mut other.permits);
     }
 
     /// Drops the permits without returning them: the semaphore shrinks.

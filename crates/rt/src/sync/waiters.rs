@@ -91,7 +91,7 @@ impl<T> Default for WaitList<T> {
 }
 
 impl<T> WaitList<T> {
-    pub(crate) fn new() -> WaitList<T> {
+    pub(crate) const fn new() -> WaitList<T> {
         WaitList { queue: VecDeque::new(), granted: VecDeque::new(), next_id: 0 }
     }
 

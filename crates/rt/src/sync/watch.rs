@@ -1,5 +1,6 @@
-//! A single-value broadcast channel: one sender publishes the latest value,
-//! any number of receivers see it and wait for changes.
+//! A single-value broadcast channel: senders (it is usually one; the
+//! sender is `Clone`) publish the latest value, any number of receivers see
+//! it and wait for changes.
 //!
 //! The usual uses in a server: a configuration that a reload replaces
 //! while connection tasks keep reading the current one, and a shutdown
@@ -54,6 +55,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         version: AtomicU64::new(0),
         changed: Notify::new(),
         sender_gone: AtomicBool::new(false),
+        senders: AtomicUsize::new(1),
         receivers: AtomicUsize::new(1),
         receivers_gone: Notify::new(),
     });
@@ -65,9 +67,13 @@ struct Shared<T> {
     value: Mutex<T>,
     /// Bumped (after the value is replaced) by every send.
     version: AtomicU64,
-    /// Woken (`notify_waiters`) after every send and when the sender goes.
+    /// Woken (`notify_waiters`) after every send and when the last sender
+    /// goes.
     changed: Notify,
+    /// Set when the last sender is dropped.
     sender_gone: AtomicBool,
+    /// Senders alive (they are `Clone`, as tokio's).
+    senders: AtomicUsize,
     receivers: AtomicUsize,
     /// Woken (`notify_waiters`) when the receiver count drops to 0, for
     /// [`Sender::closed`].
@@ -82,8 +88,9 @@ impl<T> Shared<T> {
     }
 }
 
-/// The sending half: publishes new values. Dropping it closes the channel:
-/// receivers' [`changed`](Receiver::changed) then fails, while
+/// The sending half: publishes new values. Clones publish to the same
+/// channel; dropping the last one closes it: receivers'
+/// [`changed`](Receiver::changed) then fails, while
 /// [`borrow`](Receiver::borrow) keeps returning the last value.
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
@@ -134,7 +141,7 @@ send_error! {
     "every receiver of the watch channel is gone"
 }
 
-/// [`Receiver::changed`] found the sender gone: no change will come.
+/// [`Receiver::changed`] found every sender gone: no change will come.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecvError(());
 
@@ -147,6 +154,24 @@ impl fmt::Display for RecvError {
 impl std::error::Error for RecvError {}
 
 impl<T> Sender<T> {
+    /// A channel holding `init` with no receiver yet (so
+    /// [`send`](Sender::send) fails until a
+    /// [`subscribe`](Sender::subscribe); [`send_replace`](Sender::send_replace)
+    /// works). As tokio's `Sender::new`.
+    pub fn new(init: T) -> Sender<T> {
+        channel(init).0
+    }
+
+    /// How many senders of this channel are alive.
+    pub fn sender_count(&self) -> usize {
+        self.shared.senders.load(SeqCst)
+    }
+
+    /// Whether `other` sends on the same channel.
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
     /// Publishes `value` and wakes every receiver waiting in
     /// [`changed`](Receiver::changed).
     ///
@@ -236,10 +261,19 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Sender<T> {
+        self.shared.senders.fetch_add(1, SeqCst);
+        Sender { shared: self.shared.clone() }
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        self.shared.sender_gone.store(true, SeqCst);
-        self.shared.changed.notify_waiters();
+        if self.shared.senders.fetch_sub(1, SeqCst) == 1 {
+            self.shared.sender_gone.store(true, SeqCst);
+            self.shared.changed.notify_waiters();
+        }
     }
 }
 
@@ -280,17 +314,20 @@ impl<T> Receiver<T> {
     /// Whether a value newer than the last one seen is there.
     ///
     /// # Errors
-    /// The sender is gone and no unseen value is left.
+    /// The sender is gone, whether or not its last value was seen (as
+    /// tokio's `has_changed`): a last unseen value is still there for
+    /// [`changed`](Receiver::changed), which returns `Ok` for it first, and
+    /// for [`borrow`](Receiver::borrow).
     pub fn has_changed(&self) -> Result<bool, RecvError> {
-        match self.unseen() {
-            Some(_) => Ok(true),
-            None if self.shared.sender_gone.load(SeqCst) => match self.unseen() {
-                // Sent just before the sender went (loom found this gap).
-                Some(_) => Ok(true),
-                None => Err(RecvError(())),
-            },
-            None => Ok(false),
+        if self.shared.sender_gone.load(SeqCst) {
+            return Err(RecvError(()));
         }
+        Ok(self.unseen().is_some())
+    }
+
+    /// Whether `other` receives from the same channel.
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
     }
 
     /// The current version, if this receiver has not seen it.

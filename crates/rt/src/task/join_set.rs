@@ -1,6 +1,6 @@
 //! [`JoinSet`]: a set of spawned tasks, joined in the order they finish.
 
-use super::{AbortHandle, JoinError, JoinHandle};
+use super::{AbortHandle, JoinError, JoinHandle, TaskId};
 use crate::lock;
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -128,6 +128,22 @@ impl<T> JoinSet<T> {
         poll_fn(|cx| self.poll_join_next(cx)).await
     }
 
+    /// [`join_next`](JoinSet::join_next), with the finished task's id
+    /// beside its output (a [`JoinError`] carries it already:
+    /// [`JoinError::id`]). As tokio's `join_next_with_id`.
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(TaskId, T), JoinError>> {
+        poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
+    /// [`try_join_next`](JoinSet::try_join_next), with the finished task's
+    /// id beside its output. As tokio's `try_join_next_with_id`.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(TaskId, T), JoinError>> {
+        match self.poll_join_next_with_id(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(out) => out,
+            Poll::Pending => None,
+        }
+    }
+
     /// The output of a task that has finished, without waiting: `None` when
     /// none has (or the set is empty). As tokio's `try_join_next`.
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
@@ -171,6 +187,15 @@ impl<T> JoinSet<T> {
 
     /// [`join_next`](JoinSet::join_next) as a poll function.
     pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx).map(|out| out.map(|res| res.map(|(_, value)| value)))
+    }
+
+    /// [`poll_join_next`](JoinSet::poll_join_next), with the finished
+    /// task's id beside its output.
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(TaskId, T), JoinError>>> {
         if self.len == 0 {
             return Poll::Ready(None);
         }
@@ -199,13 +224,14 @@ impl<T> JoinSet<T> {
             // The guard drops just before the task's output is stored, so
             // the handle may still be pending for a moment; polling it left
             // our waker with it, and the store wakes us.
+            let id = handle.id();
             match Pin::new(handle).poll(cx) {
                 Poll::Ready(out) => {
                     self.ready.swap_remove(i);
                     self.tasks[key] = None;
                     self.free.push(key);
                     self.len -= 1;
-                    return Poll::Ready(Some(out));
+                    return Poll::Ready(Some(out.map(|value| (id, value))));
                 }
                 Poll::Pending => i += 1,
             }
@@ -227,6 +253,36 @@ impl<T> JoinSet<T> {
     pub async fn shutdown(&mut self) {
         self.abort_all();
         while self.join_next().await.is_some() {}
+    }
+}
+
+/// Spawns each future into a new set, as tokio's `collect::<JoinSet<_>>()`.
+///
+/// # Panics
+/// Outside a spindle-rt runtime.
+impl<T: Send + 'static, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+{
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Spawns each future into the set, as tokio's.
+///
+/// # Panics
+/// Outside a spindle-rt runtime.
+impl<T: Send + 'static, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+{
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for future in iter {
+            self.spawn(future);
+        }
     }
 }
 

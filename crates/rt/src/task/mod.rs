@@ -117,11 +117,20 @@ mod loom_tests;
 /// `tokio::task::spawn_blocking`, `tokio::task::yield_now`, ...), for code
 /// written against them: the same functions as at the crate root.
 pub use crate::blocking::spawn_blocking;
+/// The cooperative-scheduling helpers under tokio's `tokio::task` paths;
+/// the same functions as in [`crate::coop`].
+pub use crate::coop::{consume_budget, unconstrained};
 pub use crate::runtime::{block_in_place, spawn, spawn_local, yield_now};
 pub use abort::AbortHandle;
 pub use error::JoinError;
 pub use handle::{Notified, Task};
 pub use id::{id, try_id, TaskId};
+
+/// The cooperative-scheduling helpers under tokio's `tokio::task::coop`
+/// path; the same functions as in [`crate::coop`].
+pub mod coop {
+    pub use crate::coop::{consume_budget, has_budget_remaining, unconstrained};
+}
 
 /// tokio's name for [`TaskId`] (`tokio::task::Id`).
 pub type Id = TaskId;

@@ -155,7 +155,7 @@ pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 pub use level::{LEVELS, SLOTS, WHEEL_SPAN};
 pub use sleep::{sleep, sleep_until, Sleep};
-pub use timeout::{timeout, timeout_at, Elapsed};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 
 /// The time errors under tokio's path (`tokio::time::error::Elapsed`).
 pub mod error {

@@ -1,11 +1,11 @@
 //! [`timeout`] and [`timeout_at`]: bound how long a future may take.
 
-use super::sleep::{sleep, sleep_until};
+use super::sleep::{sleep, sleep_until, Sleep};
 use super::Instant;
 use std::fmt;
-use std::future::{poll_fn, Future};
-use std::pin::{pin, Pin};
-use std::task::Poll;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The error of a [`timeout`] whose deadline passed first.
@@ -55,8 +55,8 @@ impl From<Elapsed> for std::io::Error {
 /// });
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn timeout<F: Future>(duration: Duration, future: F) -> impl Future<Output = Result<F::Output, Elapsed>> {
-    race(sleep(duration), future)
+pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+    Timeout { value: future.into_future(), delay: sleep(duration) }
 }
 
 /// Like [`timeout`], with an absolute deadline on the runtime's clock.
@@ -77,23 +77,58 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> impl Future<Output =
 ///
 /// # Panics
 /// As [`sleep`]'s.
-pub fn timeout_at<F: Future>(
-    deadline: Instant,
-    future: F,
-) -> impl Future<Output = Result<F::Output, Elapsed>> {
-    race(sleep_until(deadline), future)
+pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
+    Timeout { value: future.into_future(), delay: sleep_until(deadline) }
 }
 
-async fn race<F: Future>(mut sleep: super::Sleep, future: F) -> Result<F::Output, Elapsed> {
-    let mut future = pin!(future);
-    poll_fn(|cx| {
-        if let Poll::Ready(out) = future.as_mut().poll(cx) {
+pin_project_lite::pin_project! {
+    /// The future of [`timeout`] and [`timeout_at`]: the wrapped future
+    /// and its deadline (tokio's `time::Timeout`, so it can be named in a
+    /// struct field or a boxed type).
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Timeout<F> {
+        #[pin]
+        value: F,
+        delay: Sleep,
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The wrapped future.
+    pub fn get_ref(&self) -> &F {
+        &self.value
+    }
+
+    /// The wrapped future, mutably.
+    pub fn get_mut(&mut self) -> &mut F {
+        &mut self.value
+    }
+
+    /// The wrapped future, without its deadline.
+    pub fn into_inner(self) -> F {
+        self.value
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let me = self.project();
+        // The future first: one ready on the poll where the deadline also
+        // passed still wins.
+        if let Poll::Ready(out) = me.value.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        match Pin::new(&mut sleep).poll(cx) {
+        match Pin::new(me.delay).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }
-    })
-    .await
+    }
+}
+
+impl<F: fmt::Debug> fmt::Debug for Timeout<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout").field("value", &self.value).field("delay", &self.delay).finish()
+    }
 }
