@@ -115,6 +115,15 @@ pub struct HttpArgs {
     /// default, no limit. Default 16384.
     #[arg(long, value_name = "BYTES")]
     pub notsent_lowat: Option<u32>,
+    /// File under the root whose contents answer a request for a missing
+    /// file, with status 404 (nginx's `error_page 404 /404.html`); off
+    /// when not given.
+    #[arg(long, value_name = "PATH")]
+    pub error_page_404: Option<String>,
+    /// File under the root whose contents answer a forbidden request,
+    /// with status 403 (nginx's `error_page 403`); off when not given.
+    #[arg(long, value_name = "PATH")]
+    pub error_page_403: Option<String>,
 }
 
 fn parse_accept(s: &str) -> Result<AcceptStrategy, String> {
@@ -157,6 +166,8 @@ impl HttpArgs {
             small_file: self.cache_small_file,
             cache_inactive: self.cache_inactive,
             notsent_lowat: self.notsent_lowat,
+            error_page_404: self.error_page_404,
+            error_page_403: self.error_page_403,
         };
         HttpApp::new(self.config, o)
     }

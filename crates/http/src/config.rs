@@ -18,6 +18,10 @@
 //! worker_rlimit_nofile = 65536 # default: 2 x worker_connections + 64
 //! notsent_lowat = 16384      # unsent bytes per connection (TCP_NOTSENT_LOWAT); 0: no limit
 //!
+//! [error_pages]              # nginx's `error_page 404 /404.html`: a file under the root
+//! 404 = "/404.html"          # served (with its own status kept) for a missing file
+//! 403 = "/403.html"          # and for a forbidden one
+//!
 //! [limits]
 //! request_line = 8192        # longer: 414
 //! headers = 32768            # request head larger: 431
@@ -125,6 +129,17 @@ pub struct CacheConfig {
     pub racy_window: Duration,
 }
 
+/// Files under the root served as the body of an error response, as
+/// nginx's `error_page 404 /404.html` does (see `crate::errorpage`).
+/// `None`: the built-in page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorPages {
+    /// The page for 404 (a path under the root, starting with `/`).
+    pub not_found: Option<String>,
+    /// The page for 403.
+    pub forbidden: Option<String>,
+}
+
 /// The HTTP server's own settings, handed to every worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpConfig {
@@ -160,6 +175,8 @@ pub struct HttpConfig {
     /// room for new clients, as nginx reuses connections (see
     /// `server::Worker::reclaim_idle`).
     pub worker_connections: usize,
+    /// Error pages served from files (`error_page`).
+    pub error_pages: ErrorPages,
 }
 
 impl Default for HttpConfig {
@@ -192,6 +209,7 @@ impl Default for HttpConfig {
             status: None,
             notsent_lowat: 16 << 10,
             worker_connections: spindle_cluster::config::WORKER_CONNECTIONS,
+            error_pages: ErrorPages::default(),
         }
     }
 }
@@ -256,6 +274,10 @@ pub struct Overrides {
     pub cache_inactive: Option<Duration>,
     /// `--notsent-lowat`.
     pub notsent_lowat: Option<u32>,
+    /// `--error-page-404`.
+    pub error_page_404: Option<String>,
+    /// `--error-page-403`.
+    pub error_page_403: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -282,6 +304,17 @@ struct FileConfig {
     timeouts: FileTimeouts,
     #[serde(default)]
     cache: FileCache,
+    #[serde(default)]
+    error_pages: FileErrorPages,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileErrorPages {
+    #[serde(rename = "404")]
+    not_found: Option<String>,
+    #[serde(rename = "403")]
+    forbidden: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -483,6 +516,16 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         app.status = Some(s);
     }
     app.notsent_lowat = o.notsent_lowat.or(f.notsent_lowat).unwrap_or(app.notsent_lowat);
+    let page = |v: Option<String>, key: &str| -> Result<Option<String>, String> {
+        match v {
+            Some(p) if !p.starts_with('/') || crate::path::clean(p.as_bytes()).is_err() => {
+                Err(format!("{name}: key `error_pages.{key}`: '{p}' must be a path starting with '/'"))
+            }
+            v => Ok(v),
+        }
+    };
+    app.error_pages.not_found = page(o.error_page_404.clone().or(f.error_pages.not_found), "404")?;
+    app.error_pages.forbidden = page(o.error_page_403.clone().or(f.error_pages.forbidden), "403")?;
 
     let l = &mut app.limits;
     l.request_line = o.request_line.or(f.limits.request_line).unwrap_or(l.request_line);
@@ -566,6 +609,17 @@ mod tests {
         let r = load(Some(&p), &Overrides::default());
         std::fs::remove_file(&p).unwrap();
         r
+    }
+
+    #[test]
+    fn error_pages_are_read_and_checked() {
+        let l = with_file("[error_pages]\n404 = \"/404.html\"\n403 = \"/e/403.html\"\n").unwrap();
+        assert_eq!(l.app.error_pages.not_found.as_deref(), Some("/404.html"));
+        assert_eq!(l.app.error_pages.forbidden.as_deref(), Some("/e/403.html"));
+        assert_eq!(load(None, &Overrides::default()).unwrap().app.error_pages, ErrorPages::default());
+        let e = with_file("[error_pages]\n404 = \"404.html\"\n").err().unwrap();
+        assert!(e.contains("error_pages.404"), "{e}");
+        assert!(with_file("[error_pages]\n500 = \"/x.html\"\n").is_err());
     }
 
     #[test]

@@ -41,6 +41,7 @@ pub mod cache;
 pub mod chunked;
 pub mod config;
 mod conn;
+mod errorpage;
 mod head;
 pub mod log;
 mod lru;

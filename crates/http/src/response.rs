@@ -8,7 +8,8 @@
 //! body leave in one `write`.
 
 use crate::cache::{Entry, Lookup};
-use crate::log::{remote_user, LogLine};
+use crate::errorpage;
+use crate::log::{remote_user, Clock, LogLine};
 use crate::multirange::Multipart;
 use crate::path;
 use crate::range::{self, RangeSet};
@@ -208,7 +209,7 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// Status line, `Server` and `Date`.
-fn start(out: &mut Vec<u8>, status: u16, date: &str) {
+pub(crate) fn start(out: &mut Vec<u8>, status: u16, date: &str) {
     out.extend_from_slice(b"HTTP/1.1 ");
     push_u64(out, u64::from(status));
     out.push(b' ');
@@ -219,7 +220,7 @@ fn start(out: &mut Vec<u8>, status: u16, date: &str) {
 }
 
 /// `Connection` and the blank line.
-fn finish(out: &mut Vec<u8>, close: bool) {
+pub(crate) fn finish(out: &mut Vec<u8>, close: bool) {
     out.extend_from_slice(if close {
         b"Connection: close\r\n\r\n"
     } else {
@@ -227,7 +228,8 @@ fn finish(out: &mut Vec<u8>, close: bool) {
     });
 }
 
-fn content_length(out: &mut Vec<u8>, n: u64) {
+/// A `Content-Length` line.
+pub(crate) fn content_length(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(b"Content-Length: ");
     push_u64(out, n);
     out.extend_from_slice(b"\r\n");
@@ -382,15 +384,22 @@ pub(crate) fn respond(
                 let loc = crate::redirect::location(r.target, &clean.path, r.host, local());
                 (301, error(out, date, 301, head_only, close, &loc))
             }
-            Lookup::NotFound => (404, error(out, date, 404, head_only, close, b"")),
-            Lookup::Forbidden => (403, error(out, date, 403, head_only, close, b"")),
+            Lookup::NotFound => {
+                if let Some(page) = &w.cfg.error_pages.not_found {
+                    if let Some(n) = errorpage::serve(w, out, &clock, page, 404, head_only, &mut outcome) {
+                        break 'resp (404, n);
+                    }
+                }
+                (404, error(out, date, 404, head_only, close, b""))
+            }
+            Lookup::Forbidden => forbidden(w, out, &clock, head_only, &mut outcome),
             Lookup::Denied(path, e) => {
                 // As nginx: `[error] open() "..." failed (13: Permission
                 // denied)`: the 403 alone does not say which file's
                 // permissions to fix (the workers run as `nobody` unless
                 // `user` says otherwise).
                 tracing::error!(client = %peer, "open() \"{}\" failed: {e}", path.display());
-                (403, error(out, date, 403, head_only, close, b""))
+                forbidden(w, out, &clock, head_only, &mut outcome)
             }
             Lookup::Failed(path, e) => {
                 // As nginx: `[crit] open() "..." failed (24: Too many open
@@ -430,6 +439,16 @@ pub(crate) fn respond(
         }
     }
     outcome
+}
+
+/// A 403: the configured page, or the built-in one.
+fn forbidden(w: &Worker, out: &mut Vec<u8>, clock: &Clock, head_only: bool, o: &mut Outcome) -> (u16, u64) {
+    if let Some(page) = &w.cfg.error_pages.forbidden {
+        if let Some(n) = errorpage::serve(w, out, clock, page, 403, head_only, o) {
+            return (403, n);
+        }
+    }
+    (403, error(out, &clock.http, 403, head_only, o.close, b""))
 }
 
 /// Sends the `100 Continue` an `Expect: 100-continue` asks for, before a
