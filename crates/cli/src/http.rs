@@ -124,6 +124,11 @@ pub struct HttpArgs {
     /// with status 403 (nginx's `error_page 403`); off when not given.
     #[arg(long, value_name = "PATH")]
     pub error_page_403: Option<String>,
+    /// `Expires` and `Cache-Control: max-age` on the answers for files, as
+    /// nginx's `expires`: off (default), epoch, max, or a time such as 1h,
+    /// 7d, 1M (30 days), 1y; negative sends `Cache-Control: no-cache`.
+    #[arg(long, value_name = "TIME", value_parser = spindle_http::expires::parse, allow_hyphen_values = true)]
+    pub expires: Option<spindle_http::expires::Expires>,
 }
 
 fn parse_accept(s: &str) -> Result<AcceptStrategy, String> {
@@ -168,6 +173,7 @@ impl HttpArgs {
             notsent_lowat: self.notsent_lowat,
             error_page_404: self.error_page_404,
             error_page_403: self.error_page_403,
+            expires: self.expires,
         };
         HttpApp::new(self.config, o)
     }

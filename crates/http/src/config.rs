@@ -18,6 +18,8 @@
 //! worker_rlimit_nofile = 65536 # default: 2 x worker_connections + 64
 //! notsent_lowat = 16384      # unsent bytes per connection (TCP_NOTSENT_LOWAT); 0: no limit
 //!
+//! expires = "1h"            # nginx's `expires`: off (default), epoch, max, 30s, 7d, 1M...
+//!
 //! [error_pages]              # nginx's `error_page 404 /404.html`: a file under the root
 //! 404 = "/404.html"          # served (with its own status kept) for a missing file
 //! 403 = "/403.html"          # and for a forbidden one
@@ -177,6 +179,9 @@ pub struct HttpConfig {
     pub worker_connections: usize,
     /// Error pages served from files (`error_page`).
     pub error_pages: ErrorPages,
+    /// `Expires` and `Cache-Control` on the answers for files (`expires`;
+    /// see [`crate::expires`]). Default off.
+    pub expires: crate::expires::Expires,
 }
 
 impl Default for HttpConfig {
@@ -210,6 +215,7 @@ impl Default for HttpConfig {
             notsent_lowat: 16 << 10,
             worker_connections: spindle_cluster::config::WORKER_CONNECTIONS,
             error_pages: ErrorPages::default(),
+            expires: crate::expires::Expires::Off,
         }
     }
 }
@@ -278,6 +284,8 @@ pub struct Overrides {
     pub error_page_404: Option<String>,
     /// `--error-page-403`.
     pub error_page_403: Option<String>,
+    /// `--expires`.
+    pub expires: Option<crate::expires::Expires>,
 }
 
 #[derive(Deserialize, Default)]
@@ -298,6 +306,7 @@ struct FileConfig {
     worker_cpu_affinity: Option<String>,
     worker_rlimit_nofile: Option<u64>,
     notsent_lowat: Option<u32>,
+    expires: Option<String>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -525,6 +534,11 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         }
     };
     app.error_pages.not_found = page(o.error_page_404.clone().or(f.error_pages.not_found), "404")?;
+    if let Some(e) = o.expires {
+        app.expires = e;
+    } else if let Some(e) = f.expires {
+        app.expires = crate::expires::parse(&e).map_err(|e| format!("{name}: key `expires`: {e}"))?;
+    }
     app.error_pages.forbidden = page(o.error_page_403.clone().or(f.error_pages.forbidden), "403")?;
 
     let l = &mut app.limits;
@@ -609,6 +623,17 @@ mod tests {
         let r = load(Some(&p), &Overrides::default());
         std::fs::remove_file(&p).unwrap();
         r
+    }
+
+    #[test]
+    fn expires_is_read_and_checked() {
+        assert_eq!(
+            with_file("expires = \"7d\"\n").unwrap().app.expires,
+            crate::expires::Expires::After(604_800)
+        );
+        assert_eq!(load(None, &Overrides::default()).unwrap().app.expires, crate::expires::Expires::Off);
+        let e = with_file("expires = \"soon\"\n").err().unwrap();
+        assert!(e.contains("key `expires`"), "{e}");
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub mod chunked;
 pub mod config;
 mod conn;
 mod errorpage;
+pub mod expires;
 mod head;
 pub mod log;
 mod lru;
