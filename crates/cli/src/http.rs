@@ -115,6 +115,20 @@ pub struct HttpArgs {
     /// default, no limit. Default 16384.
     #[arg(long, value_name = "BYTES")]
     pub notsent_lowat: Option<u32>,
+    /// File under the root whose contents answer a request for a missing
+    /// file, with status 404 (nginx's `error_page 404 /404.html`); off
+    /// when not given.
+    #[arg(long, value_name = "PATH")]
+    pub error_page_404: Option<String>,
+    /// File under the root whose contents answer a forbidden request,
+    /// with status 403 (nginx's `error_page 403`); off when not given.
+    #[arg(long, value_name = "PATH")]
+    pub error_page_403: Option<String>,
+    /// `Expires` and `Cache-Control: max-age` on the answers for files, as
+    /// nginx's `expires`: off (default), epoch, max, or a time such as 1h,
+    /// 7d, 1M (30 days), 1y; negative sends `Cache-Control: no-cache`.
+    #[arg(long, value_name = "TIME", value_parser = spindle_http::expires::parse, allow_hyphen_values = true)]
+    pub expires: Option<spindle_http::expires::Expires>,
 }
 
 fn parse_accept(s: &str) -> Result<AcceptStrategy, String> {
@@ -157,6 +171,9 @@ impl HttpArgs {
             small_file: self.cache_small_file,
             cache_inactive: self.cache_inactive,
             notsent_lowat: self.notsent_lowat,
+            error_page_404: self.error_page_404,
+            error_page_403: self.error_page_403,
+            expires: self.expires,
         };
         HttpApp::new(self.config, o)
     }

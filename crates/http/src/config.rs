@@ -18,6 +18,12 @@
 //! worker_rlimit_nofile = 65536 # default: 2 x worker_connections + 64
 //! notsent_lowat = 16384      # unsent bytes per connection (TCP_NOTSENT_LOWAT); 0: no limit
 //!
+//! expires = "1h"            # nginx's `expires`: off (default), epoch, max, 30s, 7d, 1M...
+//!
+//! [error_pages]              # nginx's `error_page 404 /404.html`: a file under the root
+//! 404 = "/404.html"          # served (with its own status kept) for a missing file
+//! 403 = "/403.html"          # and for a forbidden one
+//!
 //! [limits]
 //! request_line = 8192        # longer: 414
 //! headers = 32768            # request head larger: 431
@@ -125,6 +131,17 @@ pub struct CacheConfig {
     pub racy_window: Duration,
 }
 
+/// Files under the root served as the body of an error response, as
+/// nginx's `error_page 404 /404.html` does (see `crate::errorpage`).
+/// `None`: the built-in page.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ErrorPages {
+    /// The page for 404 (a path under the root, starting with `/`).
+    pub not_found: Option<String>,
+    /// The page for 403.
+    pub forbidden: Option<String>,
+}
+
 /// The HTTP server's own settings, handed to every worker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpConfig {
@@ -160,6 +177,11 @@ pub struct HttpConfig {
     /// room for new clients, as nginx reuses connections (see
     /// `server::Worker::reclaim_idle`).
     pub worker_connections: usize,
+    /// Error pages served from files (`error_page`).
+    pub error_pages: ErrorPages,
+    /// `Expires` and `Cache-Control` on the answers for files (`expires`;
+    /// see [`crate::expires`]). Default off.
+    pub expires: crate::expires::Expires,
 }
 
 impl Default for HttpConfig {
@@ -192,6 +214,8 @@ impl Default for HttpConfig {
             status: None,
             notsent_lowat: 16 << 10,
             worker_connections: spindle_cluster::config::WORKER_CONNECTIONS,
+            error_pages: ErrorPages::default(),
+            expires: crate::expires::Expires::Off,
         }
     }
 }
@@ -256,6 +280,12 @@ pub struct Overrides {
     pub cache_inactive: Option<Duration>,
     /// `--notsent-lowat`.
     pub notsent_lowat: Option<u32>,
+    /// `--error-page-404`.
+    pub error_page_404: Option<String>,
+    /// `--error-page-403`.
+    pub error_page_403: Option<String>,
+    /// `--expires`.
+    pub expires: Option<crate::expires::Expires>,
 }
 
 #[derive(Deserialize, Default)]
@@ -276,12 +306,24 @@ struct FileConfig {
     worker_cpu_affinity: Option<String>,
     worker_rlimit_nofile: Option<u64>,
     notsent_lowat: Option<u32>,
+    expires: Option<String>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
     timeouts: FileTimeouts,
     #[serde(default)]
     cache: FileCache,
+    #[serde(default)]
+    error_pages: FileErrorPages,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct FileErrorPages {
+    #[serde(rename = "404")]
+    not_found: Option<String>,
+    #[serde(rename = "403")]
+    forbidden: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -483,6 +525,21 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         app.status = Some(s);
     }
     app.notsent_lowat = o.notsent_lowat.or(f.notsent_lowat).unwrap_or(app.notsent_lowat);
+    let page = |v: Option<String>, key: &str| -> Result<Option<String>, String> {
+        match v {
+            Some(p) if !p.starts_with('/') || crate::path::clean(p.as_bytes()).is_err() => {
+                Err(format!("{name}: key `error_pages.{key}`: '{p}' must be a path starting with '/'"))
+            }
+            v => Ok(v),
+        }
+    };
+    app.error_pages.not_found = page(o.error_page_404.clone().or(f.error_pages.not_found), "404")?;
+    if let Some(e) = o.expires {
+        app.expires = e;
+    } else if let Some(e) = f.expires {
+        app.expires = crate::expires::parse(&e).map_err(|e| format!("{name}: key `expires`: {e}"))?;
+    }
+    app.error_pages.forbidden = page(o.error_page_403.clone().or(f.error_pages.forbidden), "403")?;
 
     let l = &mut app.limits;
     l.request_line = o.request_line.or(f.limits.request_line).unwrap_or(l.request_line);
@@ -566,6 +623,28 @@ mod tests {
         let r = load(Some(&p), &Overrides::default());
         std::fs::remove_file(&p).unwrap();
         r
+    }
+
+    #[test]
+    fn expires_is_read_and_checked() {
+        assert_eq!(
+            with_file("expires = \"7d\"\n").unwrap().app.expires,
+            crate::expires::Expires::After(604_800)
+        );
+        assert_eq!(load(None, &Overrides::default()).unwrap().app.expires, crate::expires::Expires::Off);
+        let e = with_file("expires = \"soon\"\n").err().unwrap();
+        assert!(e.contains("key `expires`"), "{e}");
+    }
+
+    #[test]
+    fn error_pages_are_read_and_checked() {
+        let l = with_file("[error_pages]\n404 = \"/404.html\"\n403 = \"/e/403.html\"\n").unwrap();
+        assert_eq!(l.app.error_pages.not_found.as_deref(), Some("/404.html"));
+        assert_eq!(l.app.error_pages.forbidden.as_deref(), Some("/e/403.html"));
+        assert_eq!(load(None, &Overrides::default()).unwrap().app.error_pages, ErrorPages::default());
+        let e = with_file("[error_pages]\n404 = \"404.html\"\n").err().unwrap();
+        assert!(e.contains("error_pages.404"), "{e}");
+        assert!(with_file("[error_pages]\n500 = \"/x.html\"\n").is_err());
     }
 
     #[test]

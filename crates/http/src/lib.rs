@@ -41,6 +41,8 @@ pub mod cache;
 pub mod chunked;
 pub mod config;
 mod conn;
+mod errorpage;
+pub mod expires;
 mod head;
 pub mod log;
 mod lru;

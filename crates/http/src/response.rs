@@ -8,7 +8,8 @@
 //! body leave in one `write`.
 
 use crate::cache::{Entry, Lookup};
-use crate::log::{remote_user, LogLine};
+use crate::errorpage;
+use crate::log::{remote_user, Clock, LogLine};
 use crate::multirange::Multipart;
 use crate::path;
 use crate::range::{self, RangeSet};
@@ -208,7 +209,7 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// Status line, `Server` and `Date`.
-fn start(out: &mut Vec<u8>, status: u16, date: &str) {
+pub(crate) fn start(out: &mut Vec<u8>, status: u16, date: &str) {
     out.extend_from_slice(b"HTTP/1.1 ");
     push_u64(out, u64::from(status));
     out.push(b' ');
@@ -219,7 +220,7 @@ fn start(out: &mut Vec<u8>, status: u16, date: &str) {
 }
 
 /// `Connection` and the blank line.
-fn finish(out: &mut Vec<u8>, close: bool) {
+pub(crate) fn finish(out: &mut Vec<u8>, close: bool) {
     out.extend_from_slice(if close {
         b"Connection: close\r\n\r\n"
     } else {
@@ -227,7 +228,8 @@ fn finish(out: &mut Vec<u8>, close: bool) {
     });
 }
 
-fn content_length(out: &mut Vec<u8>, n: u64) {
+/// A `Content-Length` line.
+pub(crate) fn content_length(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(b"Content-Length: ");
     push_u64(out, n);
     out.extend_from_slice(b"\r\n");
@@ -354,6 +356,12 @@ pub(crate) fn respond(
     let date = clock.http.as_str();
     let head_only = r.method == "HEAD";
     let mut outcome = Outcome { close, file: None };
+    // `expires`: off, one test of an `Option`.
+    let mut exp_lines = w.expires.as_ref().map(|e| e.borrow_mut());
+    let exp: &[u8] = match &mut exp_lines {
+        Some(l) => l.at(clock.secs()),
+        None => b"",
+    };
     let (status, bytes) = 'resp: {
         // A target nginx's parser refuses is a 400 whatever the method.
         let clean = match path::clean(r.target) {
@@ -376,21 +384,30 @@ pub(crate) fn respond(
         match found {
             Lookup::File(e) => {
                 continue_first(out, r);
-                serve_file(out, date, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome)
+                let h = Heads { date, expires: exp };
+                serve_file(out, &h, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome)
             }
             Lookup::Redirect => {
-                let loc = crate::redirect::location(r.target, &clean.path, r.host, local());
+                let mut loc = crate::redirect::location(r.target, &clean.path, r.host, local());
+                loc.extend_from_slice(exp);
                 (301, error(out, date, 301, head_only, close, &loc))
             }
-            Lookup::NotFound => (404, error(out, date, 404, head_only, close, b"")),
-            Lookup::Forbidden => (403, error(out, date, 403, head_only, close, b"")),
+            Lookup::NotFound => {
+                if let Some(page) = &w.cfg.error_pages.not_found {
+                    if let Some(n) = errorpage::serve(w, out, &clock, page, 404, head_only, &mut outcome) {
+                        break 'resp (404, n);
+                    }
+                }
+                (404, error(out, date, 404, head_only, close, b""))
+            }
+            Lookup::Forbidden => forbidden(w, out, &clock, head_only, &mut outcome),
             Lookup::Denied(path, e) => {
                 // As nginx: `[error] open() "..." failed (13: Permission
                 // denied)`: the 403 alone does not say which file's
                 // permissions to fix (the workers run as `nobody` unless
                 // `user` says otherwise).
                 tracing::error!(client = %peer, "open() \"{}\" failed: {e}", path.display());
-                (403, error(out, date, 403, head_only, close, b""))
+                forbidden(w, out, &clock, head_only, &mut outcome)
             }
             Lookup::Failed(path, e) => {
                 // As nginx: `[crit] open() "..." failed (24: Too many open
@@ -432,6 +449,16 @@ pub(crate) fn respond(
     outcome
 }
 
+/// A 403: the configured page, or the built-in one.
+fn forbidden(w: &Worker, out: &mut Vec<u8>, clock: &Clock, head_only: bool, o: &mut Outcome) -> (u16, u64) {
+    if let Some(page) = &w.cfg.error_pages.forbidden {
+        if let Some(n) = errorpage::serve(w, out, clock, page, 403, head_only, o) {
+            return (403, n);
+        }
+    }
+    (403, error(out, &clock.http, 403, head_only, o.close, b""))
+}
+
 /// Sends the `100 Continue` an `Expect: 100-continue` asks for, before a
 /// response that nginx gives after starting to drop the request body (a
 /// file's, whatever the conditionals make of it, and the status page's),
@@ -447,16 +474,24 @@ fn continue_first(out: &mut Vec<u8>, r: &Req<'_>) {
     }
 }
 
+/// The prepared header lines a file's answer starts with.
+struct Heads<'a> {
+    /// The `Date` value.
+    date: &'a str,
+    /// `Expires` and `Cache-Control` lines (empty: `expires` off).
+    expires: &'a [u8],
+}
+
 fn serve_file(
     out: &mut Vec<u8>,
-    date: &str,
+    h: &Heads<'_>,
     r: &Req<'_>,
     e: Rc<Entry>,
     head_only: bool,
     max_ranges: usize,
     o: &mut Outcome,
 ) -> (u16, u64) {
-    let close = o.close;
+    let (close, date) = (o.close, h.date);
     let pre = preconditions(r, &e);
     if pre == Precondition::Failed {
         // nginx closes the connection after a 412.
@@ -470,6 +505,7 @@ fn serve_file(
         out.extend_from_slice(b"\r\nETag: ");
         out.extend_from_slice(e.etag.as_bytes());
         out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(h.expires);
         finish(out, close);
         return (304, 0);
     }
@@ -484,17 +520,30 @@ fn serve_file(
     let (status, from, len) = match spec {
         RangeSet::Full => (200, 0, size),
         RangeSet::One { start, end } => (206, start, end - start + 1),
-        RangeSet::Many(ranges) => return multipart(out, date, e, &ranges, head_only, o),
+        RangeSet::Many(ranges) => return multipart(out, h, e, &ranges, head_only, o),
         RangeSet::Unsatisfiable => {
             let mut extra = b"Content-Range: bytes */".to_vec();
             push_u64(&mut extra, size);
             extra.extend_from_slice(b"\r\n");
+            // As nginx, whose range filter turns a 200 that has them into
+            // the 416.
+            extra.extend_from_slice(h.expires);
             return (416, error(out, date, 416, head_only, close, &extra));
         }
     };
     start(out, status, date);
     // nginx sends `Accept-Ranges` with a whole file only.
-    out.extend_from_slice(if status == 206 { e.head_without_ranges() } else { &e.head });
+    if h.expires.is_empty() {
+        out.extend_from_slice(if status == 206 { e.head_without_ranges() } else { &e.head });
+    } else {
+        // nginx's order: `Expires` and `Cache-Control` before `Accept-Ranges`.
+        let without = e.head_without_ranges();
+        out.extend_from_slice(without);
+        out.extend_from_slice(h.expires);
+        if status != 206 {
+            out.extend_from_slice(&e.head[without.len()..]);
+        }
+    }
     content_length(out, len);
     if status == 206 {
         out.extend_from_slice(b"Content-Range: bytes ");
@@ -519,7 +568,7 @@ fn serve_file(
 /// A 206 with one part per range (see [`crate::multirange`]).
 fn multipart(
     out: &mut Vec<u8>,
-    date: &str,
+    h: &Heads<'_>,
     e: Rc<Entry>,
     ranges: &[(u64, u64)],
     head_only: bool,
@@ -527,9 +576,10 @@ fn multipart(
 ) -> (u16, u64) {
     let m = Multipart::new(e.content_type, e.size, ranges);
     let len = m.len();
-    start(out, 206, date);
+    start(out, 206, h.date);
     m.content_type_line(out);
     out.extend_from_slice(e.head_without_type_or_ranges());
+    out.extend_from_slice(h.expires);
     content_length(out, len);
     finish(out, o.close);
     if head_only {

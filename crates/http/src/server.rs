@@ -21,6 +21,8 @@ pub(crate) struct Worker {
     pub stats: Stats,
     pub cache: RefCell<Cache>,
     pub clock: RefCell<Clock>,
+    /// `Expires` and `Cache-Control` lines; `None` when `expires` is off.
+    pub expires: Option<RefCell<crate::expires::Lines>>,
     pub log: RefCell<Option<AccessLog>>,
     /// When a graceful stop began.
     pub drain_started: Cell<Option<spindle_rt::time::Instant>>,
@@ -254,6 +256,7 @@ pub(crate) async fn run(cfg: HttpConfig, mut ctx: WorkerCtx) {
             .with_racy_window(cfg.cache.racy_window),
         ),
         clock: RefCell::new(Clock::new(log.is_some())),
+        expires: crate::expires::Lines::new(cfg.expires).map(RefCell::new),
         log: RefCell::new(log),
         cfg,
         stats,

@@ -6,10 +6,13 @@
 //! the answers must agree on the status, the headers a client acts on
 //! (`Content-Type`, `Content-Length`, `Content-Range`, `Accept-Ranges`,
 //! `Allow`, the path and query of `Location`, `Transfer-Encoding`,
-//! `Connection`, `ETag`, `Last-Modified`), the body of a 200 or 206
+//! `Connection`, `ETag`, `Last-Modified`, `Cache-Control`, `Expires` as an
+//! offset from `Date`), the body of a 200 or 206
 //! (multipart boundaries replaced), and whether the connection stays open
 //! afterwards (a probe request is sent on it). `Date`, `Server` and the
-//! bodies of error pages are not compared.
+//! bodies of error pages are not compared, except in a second run with
+//! `error_page 404`/`403` and `expires 1h` set on both sides, where the
+//! 403 and 404 bodies (the configured pages) must agree too.
 //!
 //! Where spindle differs on purpose, the difference is listed, with its
 //! reason, in [`cases::EXPECTED`]; any other difference fails the test,
@@ -58,7 +61,9 @@ fn nginx_program() -> PathBuf {
 }
 
 impl Nginx {
-    fn start(root: &Path, dir: &Path) -> Nginx {
+    /// nginx serving `root`, with `extra` directives in its `server`
+    /// block.
+    fn start(root: &Path, dir: &Path, extra: &str) -> Nginx {
         let mime = Path::new("/etc/nginx/mime.types");
         assert!(
             mime.exists(),
@@ -81,7 +86,7 @@ impl Nginx {
              lingering_timeout 5s;\nlingering_time 30s;\nsend_timeout 60s;\n\
              client_body_temp_path {d}/body;\nproxy_temp_path {d}/proxy;\n\
              fastcgi_temp_path {d}/fastcgi;\nuwsgi_temp_path {d}/uwsgi;\nscgi_temp_path {d}/scgi;\n\
-             server {{\nlisten unix:{sock};\nserver_name localhost;\nroot {root};\nindex index.html;\n}}\n}}\n",
+             server {{\nlisten unix:{sock};\nserver_name localhost;\nroot {root};\nindex index.html;\n{extra}\n}}\n}}\n",
             mime = mime.display(),
             sock = sock.display(),
             root = root.display(),
@@ -334,7 +339,14 @@ fn describe_body(b: &[u8]) -> String {
 
 /// Every difference between nginx's (`n`) and spindle's (`s`) outcome,
 /// as (field, nginx's value, spindle's value).
-fn differences(case: &cases::Case, n: &Outcome, s: &Outcome) -> Vec<(String, String, String)> {
+/// `error_bodies` compares the bodies of 403 and 404 answers too (for
+/// error pages served from files).
+fn differences(
+    case: &cases::Case,
+    n: &Outcome,
+    s: &Outcome,
+    error_bodies: bool,
+) -> Vec<(String, String, String)> {
     let mut d = Vec::new();
     let statuses =
         |o: &Outcome| o.responses.iter().map(|r| r.status.to_string()).collect::<Vec<_>>().join(" ");
@@ -370,10 +382,13 @@ fn differences(case: &cases::Case, n: &Outcome, s: &Outcome) -> Vec<(String, Str
             {
                 cmp(name, h(a, name), h(b, name));
             }
+            cmp("cache-control", h(a, "cache-control"), h(b, "cache-control"));
+            cmp("expires", expires(a), expires(b));
             let conn = |r: &Resp| h(r, "connection").map(|v| v.to_ascii_lowercase());
             cmp("connection", conn(a), conn(b));
             cmp("location", h(a, "location").map(|v| location(&v)), h(b, "location").map(|v| location(&v)));
-            if (ok || a.status == 0) && !head {
+            let page = error_bodies && (a.status == 403 || a.status == 404);
+            if (ok || a.status == 0 || page) && !head {
                 let (x, y) = (body(a), body(b));
                 if x != y {
                     cmp("body", Some(describe_body(&x)), Some(describe_body(&y)));
@@ -387,6 +402,19 @@ fn differences(case: &cases::Case, n: &Outcome, s: &Outcome) -> Vec<(String, Str
     d
 }
 
+/// `Expires` as seconds after `Date` (the dates themselves differ).
+fn expires(r: &Resp) -> Option<String> {
+    let e = httpdate::parse_http_date(r.header("expires")?);
+    let d = r.header("date").map(httpdate::parse_http_date);
+    Some(match (e, d) {
+        (Ok(e), Some(Ok(d))) => match e.duration_since(d) {
+            Ok(t) => format!("Date + {}s", t.as_secs()),
+            Err(t) => format!("Date - {}s", t.duration().as_secs()),
+        },
+        _ => r.header("expires")?.to_string(),
+    })
+}
+
 fn show_request(b: &[u8]) -> String {
     let s: String = String::from_utf8_lossy(&b[..b.len().min(300)]).escape_debug().collect();
     if b.len() > 300 {
@@ -398,10 +426,36 @@ fn show_request(b: &[u8]) -> String {
 
 #[test]
 fn spindle_answers_as_nginx_does() {
-    let program = nginx_program();
     let server = common::Server::start(|_| {});
     cases::populate(&server.root, &server.dir);
-    let nginx = Nginx::start(&server.root, &server.dir.join("nginx"));
+    let nginx = Nginx::start(&server.root, &server.dir.join("nginx"), "");
+    compare(&server, &nginx, true, false);
+}
+
+/// The same cases with `error_page 404 /404.html; error_page 403
+/// /403.html; expires 1h;` on both sides: the error pages' bodies are
+/// compared too, and `Cache-Control` and `Expires` (as an offset from
+/// `Date`) always are. Differences listed in `EXPECTED` may not all occur
+/// here.
+#[test]
+fn spindle_answers_as_nginx_does_with_error_pages_and_expires() {
+    let server = common::Server::start(|c| {
+        c.error_pages.not_found = Some("/404.html".into());
+        c.error_pages.forbidden = Some("/403.html".into());
+        c.expires = spindle_http::expires::Expires::After(3600);
+    });
+    cases::populate(&server.root, &server.dir);
+    std::fs::write(server.root.join("404.html"), "<h1>not here</h1>\n").unwrap();
+    std::fs::write(server.root.join("403.html"), "<h1>not for you</h1>\n").unwrap();
+    let extra = "error_page 404 /404.html;\nerror_page 403 /403.html;\nexpires 1h;";
+    let nginx = Nginx::start(&server.root, &server.dir.join("nginx"), extra);
+    compare(&server, &nginx, false, true);
+}
+
+/// Runs every case on both servers and fails on a difference not in
+/// `EXPECTED` (and, with `check_stale`, on an expected one not seen).
+fn compare(server: &common::Server, nginx: &Nginx, check_stale: bool, error_bodies: bool) {
+    let program = nginx_program();
     let connect_n = || -> Box<dyn Stream> {
         let s = UnixStream::connect(&nginx.sock).unwrap();
         s.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
@@ -427,7 +481,7 @@ fn spindle_answers_as_nginx_does() {
             }
         }
         let mut lines = Vec::new();
-        for (field, nv, sv) in differences(case, &n, &s) {
+        for (field, nv, sv) in differences(case, &n, &s, error_bodies) {
             // A `*` entry holds for any case and any response on it.
             let bare = field.split_once(' ').map_or(field.as_str(), |(_, f)| f);
             let known = expected.iter_mut().find(|(e, _)| {
@@ -456,7 +510,7 @@ fn spindle_answers_as_nginx_does() {
             );
         }
     }
-    let stale: Vec<_> = expected.iter().filter(|(_, seen)| !seen).map(|(e, _)| e).collect();
+    let stale: Vec<_> = expected.iter().filter(|(_, seen)| check_stale && !seen).map(|(e, _)| e).collect();
     for e in &stale {
         let _ = writeln!(
             report,
