@@ -11,6 +11,28 @@ fn err(c: &mut redis::Connection, args: &[&str]) -> String {
     redis::cmd(args[0]).arg(&args[1..]).query::<String>(c).unwrap_err().to_string()
 }
 
+/// A replica played by hand that says it listens on `port`, syncs, and
+/// never acknowledges anything; online once this returns.
+fn silent_replica(
+    master: &spindle_kv::server::ServerThread,
+    m: &mut redis::Connection,
+    port: &str,
+) -> BufReader<TcpStream> {
+    let sock = TcpStream::connect(master.addr()).unwrap();
+    sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
+    let mut w = sock.try_clone().unwrap();
+    let mut rd = BufReader::new(sock);
+    w.write_all(&common::req(&["REPLCONF", "listening-port", port])).unwrap();
+    let mut line = String::new();
+    rd.read_line(&mut line).unwrap();
+    w.write_all(&common::req(&["PSYNC", "?", "-1"])).unwrap();
+    wait_until("the replica is online", || {
+        let text: String = redis::cmd("INFO").arg("replication").query(m).unwrap();
+        text.contains("state=online")
+    });
+    rd
+}
+
 #[test]
 fn failover_to_a_replica_swaps_the_roles_without_a_full_resync() {
     let master = start();
@@ -46,18 +68,7 @@ fn failover_checks_its_arguments_pauses_writes_and_can_be_aborted() {
     assert!(err(&mut m, &["FAILOVER", "TIMEOUT", "0"]).contains("timeout must be greater than 0"));
     assert!(err(&mut m, &["FAILOVER", "BOGUS"]).contains("syntax error"));
     // A replica that never acknowledges anything: it never catches up.
-    let sock = TcpStream::connect(master.addr()).unwrap();
-    sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
-    let mut w = sock.try_clone().unwrap();
-    let mut rd = BufReader::new(sock);
-    w.write_all(&common::req(&["REPLCONF", "listening-port", "1"])).unwrap();
-    let mut line = String::new();
-    rd.read_line(&mut line).unwrap();
-    w.write_all(&common::req(&["PSYNC", "?", "-1"])).unwrap();
-    wait_until("the replica is online", || {
-        let text: String = redis::cmd("INFO").arg("replication").query(&mut m).unwrap();
-        text.contains("state=online")
-    });
+    let _replica = silent_replica(&master, &mut m, "1");
     let _: () = q(&mut m, &["SET", "k", "1"]);
     assert!(err(&mut m, &["FAILOVER", "TO", "127.0.0.1", "2"]).contains("is not a replica"));
     assert!(err(&mut m, &["FAILOVER", "TO", "127.0.0.1", "1", "FORCE"]).contains("requires both a timeout"));
@@ -95,18 +106,7 @@ fn a_failover_target_that_cannot_be_reached_is_tried_again_until_aborted() {
     // accepts and hangs up at once: the handshake fails before any PSYNC.
     let target = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = target.local_addr().unwrap().port().to_string();
-    let sock = TcpStream::connect(master.addr()).unwrap();
-    sock.set_read_timeout(Some(common::TIMEOUT)).unwrap();
-    let mut w = sock.try_clone().unwrap();
-    let mut rd = BufReader::new(sock);
-    w.write_all(&common::req(&["REPLCONF", "listening-port", &port])).unwrap();
-    let mut line = String::new();
-    rd.read_line(&mut line).unwrap();
-    w.write_all(&common::req(&["PSYNC", "?", "-1"])).unwrap();
-    wait_until("the replica is online", || {
-        let text: String = redis::cmd("INFO").arg("replication").query(&mut m).unwrap();
-        text.contains("state=online")
-    });
+    let _replica = silent_replica(&master, &mut m, &port);
     // It never acknowledges: FORCE fails over to it when the time is up.
     let _: () = q(&mut m, &["FAILOVER", "TO", "127.0.0.1", &port, "TIMEOUT", "100", "FORCE"]);
     // The first attempt fails; the master tries again a second later.

@@ -6,6 +6,18 @@ mod common;
 use common::redis_server::RedisServer;
 use common::{conn, fresh_dir, q, start_with};
 
+/// Runs `redis-cli --rdb` (or `--functions-rdb`, as `flag` says) against
+/// `srv` into `path`, bounded, and checks that it reports success.
+fn redis_cli_backup(srv: &spindle_kv::server::ServerThread, flag: &str, path: &std::path::Path) {
+    let out = std::process::Command::new("timeout")
+        .args(["20", "redis-cli", "-p", &srv.addr().port().to_string(), flag])
+        .arg(path)
+        .output()
+        .expect("redis-cli (Debian's redis-tools) runs");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("Transfer finished with success"), "{text}");
+}
+
 #[test]
 fn redis_cli_rdb_takes_a_backup_that_redis_server_loads() {
     let dir = fresh_dir();
@@ -23,13 +35,7 @@ fn redis_cli_rdb_takes_a_backup_that_redis_server_loads() {
     let _: () = q(&mut c, &["SET", "after-bgsave", "1"]);
     let digest: String = q(&mut c, &["DEBUG", "DIGEST"]);
     let backup = dir.join("backup.rdb");
-    let out = std::process::Command::new("timeout")
-        .args(["20", "redis-cli", "-p", &srv.addr().port().to_string(), "--rdb"])
-        .arg(&backup)
-        .output()
-        .expect("redis-cli (Debian's redis-tools) runs");
-    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("Transfer finished with success"), "{text}");
+    redis_cli_backup(&srv, "--rdb", &backup);
     let restored = fresh_dir();
     std::fs::copy(&backup, restored.join("dump.rdb")).unwrap();
     let redis = RedisServer::start_in(&restored, &["--enable-debug-command", "yes"]);
@@ -110,13 +116,7 @@ fn redis_cli_functions_rdb_gets_a_keyless_snapshot() {
     let mut c = conn(&srv);
     let _: () = q(&mut c, &["SET", "k", "v"]);
     let backup = dir.join("functions.rdb");
-    let out = std::process::Command::new("timeout")
-        .args(["20", "redis-cli", "-p", &srv.addr().port().to_string(), "--functions-rdb"])
-        .arg(&backup)
-        .output()
-        .expect("redis-cli (Debian's redis-tools) runs");
-    let text = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("Transfer finished with success"), "{text}");
+    redis_cli_backup(&srv, "--functions-rdb", &backup);
     let restored = fresh_dir();
     std::fs::copy(&backup, restored.join("dump.rdb")).unwrap();
     let redis = RedisServer::start_in(&restored, &[]);

@@ -239,15 +239,22 @@ pub fn fail_shutdown_waiters(srv: &mut Server) {
     let ids: Vec<u64> =
         srv.blocking.clients.iter().filter(|(_, b)| b.want == Want::Shutdown).map(|(&id, _)| id).collect();
     for id in ids {
-        let Some(b) = srv.blocking.unregister(id) else { continue };
-        srv.blocked_clients = srv.blocking.len();
-        let Some(mut c) = take_client(srv, b.slot, id) else { continue };
-        c.blocked = false;
-        let start = begin_late_reply(&mut c);
-        Reply::new(&mut c.out, c.proto).error("ERR Errors trying to SHUTDOWN. Check logs.");
-        end_late_reply(&mut c, start);
-        finish(srv, b.slot, c);
+        unblock_with_error(srv, id, "ERR Errors trying to SHUTDOWN. Check logs.", false);
     }
+}
+
+/// Unblocks client `id` with error `msg`, closing it after the reply
+/// when `close`.
+fn unblock_with_error(srv: &mut Server, id: u64, msg: &str, close: bool) {
+    let Some(b) = srv.blocking.unregister(id) else { return };
+    srv.blocked_clients = srv.blocking.len();
+    let Some(mut c) = take_client(srv, b.slot, id) else { return };
+    c.blocked = false;
+    let start = begin_late_reply(&mut c);
+    Reply::new(&mut c.out, c.proto).error(msg);
+    end_late_reply(&mut c, start);
+    c.close_after_reply |= close;
+    finish(srv, b.slot, c);
 }
 
 /// What `key` holds, for serving: `None` when nothing can be popped from
@@ -439,15 +446,7 @@ pub fn disconnect_all_blocked(srv: &mut Server) {
         "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)";
     let ids: Vec<u64> = srv.blocking.clients.keys().copied().collect();
     for id in ids {
-        let Some(b) = srv.blocking.unregister(id) else { continue };
-        srv.blocked_clients = srv.blocking.len();
-        let Some(mut c) = take_client(srv, b.slot, id) else { continue };
-        c.blocked = false;
-        let start = begin_late_reply(&mut c);
-        Reply::new(&mut c.out, c.proto).error(MSG);
-        end_late_reply(&mut c, start);
-        c.close_after_reply = true;
-        finish(srv, b.slot, c);
+        unblock_with_error(srv, id, MSG, true);
     }
 }
 
