@@ -319,6 +319,15 @@ fn the_aof_buffer_is_freed_after_a_large_write() {
     assert!(aof(&mut c) < 4000, "aof.buffer {}", aof(&mut c));
 }
 
+/// A replica that wants no keys in its snapshot, as `redis-cli --replica`
+/// asks: it gets the stream after an empty snapshot.
+fn keyless_replica(srv: &spindle_kv::server::ServerThread) -> common::Raw {
+    let mut replica = common::Raw::connect(srv);
+    replica.roundtrip(b"REPLCONF rdb-filter-only \"\"\r\n", b"+OK\r\n");
+    replica.send(b"SYNC\r\n");
+    replica
+}
+
 /// Once a replica made the replication backlog, MEMORY STATS counts it
 /// in `replication.backlog` and the overhead, the figure INFO reports as
 /// `mem_replication_backlog` (it said 0 while INFO said 1 MB).
@@ -327,11 +336,8 @@ fn the_replication_backlog_is_in_the_overhead() {
     use std::io::Read;
     let srv = common::start();
     let mut c = common::conn(&srv);
-    // A replica that wants no data (`redis-cli --replica`): the backlog
-    // starts with it.
-    let mut replica = common::Raw::connect(&srv);
-    replica.roundtrip(b"REPLCONF rdb-filter-only \"\"\r\n", b"+OK\r\n");
-    replica.send(b"SYNC\r\n");
+    // The backlog starts with the first replica.
+    let mut replica = keyless_replica(&srv);
     let mut first = [0u8; 1];
     replica.stream.read_exact(&mut first).expect("the snapshot");
     // The backlog's buffer grows as the stream is fed.
@@ -361,9 +367,7 @@ fn the_replication_stream_buffer_is_freed_after_a_large_write() {
     use std::io::Read;
     let srv = common::start();
     let mut c = common::conn(&srv);
-    let mut replica = common::Raw::connect(&srv);
-    replica.roundtrip(b"REPLCONF rdb-filter-only \"\"\r\n", b"+OK\r\n");
-    replica.send(b"SYNC\r\n");
+    let replica = keyless_replica(&srv);
     let mut reader = replica.stream.try_clone().unwrap();
     let drain = std::thread::spawn(move || {
         let mut buf = vec![0u8; 1 << 16];

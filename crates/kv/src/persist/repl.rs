@@ -114,6 +114,14 @@ struct Replica {
     ack_ms: i64,
 }
 
+impl Replica {
+    /// The IP its connection comes from, while its client is still there.
+    fn ip<'s>(&self, srv: &'s Server) -> Option<&'s str> {
+        let c = srv.clients.get(self.slot)?.as_ref().filter(|c| c.id == self.id)?;
+        Some(c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip))
+    }
+}
+
 /// The replication state of a master.
 #[derive(Debug, Default)]
 pub struct Replication {
@@ -246,8 +254,7 @@ impl Replication {
         self.replicas
             .iter()
             .filter_map(|r| {
-                let c = srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id)?;
-                let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+                let ip = r.ip(srv)?;
                 let state = if r.state == State::Online { "online" } else { "wait_bgsave" };
                 let lag = if r.ack_ms == 0 { 0 } else { (srv.now_ms - r.ack_ms).max(0) / 1000 };
                 Some(format!(
@@ -269,8 +276,7 @@ impl Replication {
     /// listens on): `Some(online)`, or `None`.
     pub fn find_replica(&self, srv: &Server, host: &str, port: u16) -> Option<bool> {
         self.replicas.iter().find_map(|r| {
-            let c = srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id)?;
-            let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+            let ip = r.ip(srv)?;
             (ip == host && r.listening_port == port).then_some(r.state == State::Online)
         })
     }
@@ -281,6 +287,12 @@ impl Replication {
         self.role_entries(srv).into_iter().filter(|e| e.2 == offset).map(|(ip, port, _)| (ip, port)).collect()
     }
 
+    /// Whether every replica acknowledged the stream up to `offset` (true
+    /// without replicas): Redis's `isReadyToShutdown`.
+    pub fn all_acked(&self, offset: u64) -> bool {
+        self.replicas.iter().all(|r| r.ack_offset == offset)
+    }
+
     /// The replicas that have not acknowledged the stream up to `offset`,
     /// for a shutdown's wait and its log (Redis's `finishShutdown`).
     pub fn lagging(&self, srv: &Server, offset: u64) -> Vec<Lagging> {
@@ -288,12 +300,7 @@ impl Replication {
             .iter()
             .filter(|r| r.ack_offset != offset)
             .map(|r| {
-                let ip = srv
-                    .clients
-                    .get(r.slot)
-                    .and_then(Option::as_ref)
-                    .filter(|c| c.id == r.id)
-                    .map_or("?", |c| c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip));
+                let ip = r.ip(srv).unwrap_or("?");
                 let online = r.state == State::Online;
                 Lagging {
                     name: format!("{ip}:{}", r.listening_port),
@@ -311,8 +318,7 @@ impl Replication {
             .iter()
             .filter(|r| r.state == State::Online)
             .filter_map(|r| {
-                let c = srv.clients.get(r.slot)?.as_ref().filter(|c| c.id == r.id)?;
-                let ip = c.addr.rsplit_once(':').map_or(c.addr.as_str(), |(ip, _)| ip);
+                let ip = r.ip(srv)?;
                 Some((ip.to_string(), r.listening_port, r.ack_offset))
             })
             .collect()

@@ -50,21 +50,16 @@ fn backlen_size(len: usize) -> usize {
     }
 }
 
-/// A listpack entry's back-length for an entry of `len` bytes (Redis's
+/// Whether `back` is the back-length of an entry of `len` bytes (Redis's
 /// `lpEncodeBacklen`): 7 bits a byte, most significant first, every byte
-/// but the first with its high bit set.
-fn encode_backlen(len: usize) -> Vec<u8> {
-    let n = backlen_size(len);
-    (0..n)
-        .map(|i| {
-            let group = ((len >> (7 * (n - 1 - i))) & 127) as u8;
-            if i == 0 {
-                group
-            } else {
-                group | 128
-            }
-        })
-        .collect()
+/// but the first with its high bit set. `back` has the size
+/// [`backlen_size`] gives for `len`.
+fn backlen_says(back: &[u8], len: usize) -> bool {
+    let n = back.len();
+    back.iter().enumerate().all(|(i, &b)| {
+        let group = ((len >> (7 * (n - 1 - i))) & 127) as u8;
+        b == if i == 0 { group } else { group | 128 }
+    })
 }
 
 /// The elements of a listpack.
@@ -121,7 +116,7 @@ pub(crate) fn listpack(blob: &[u8]) -> Result<Vec<Vec<u8>>> {
         };
         // The back-length lets a reader walk backwards: it must say `len`.
         let back = bytes(blob, pos + len, backlen_size(len), W)?;
-        if back != encode_backlen(len).as_slice() {
+        if !backlen_says(back, len) {
             return Err(corrupt("listpack: entry back-length disagrees with its size"));
         }
         pos += len + backlen_size(len);

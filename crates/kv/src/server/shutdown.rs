@@ -76,8 +76,7 @@ pub fn begin(srv: &mut Server, mode: ShutdownSave, force: bool, now: bool) -> Ou
 /// Whether every replica acknowledged the stream up to the master's
 /// offset (Redis's `isReadyToShutdown`); true without replicas.
 fn replicas_caught_up(srv: &Server) -> bool {
-    let offset = srv.repl.master_offset();
-    srv.repl.lagging(srv, offset).is_empty()
+    srv.repl.all_acked(srv.repl.master_offset())
 }
 
 /// Logs the replicas that are behind, then stops a child, flushes the AOF

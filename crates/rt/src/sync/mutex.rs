@@ -331,12 +331,18 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
         MappedMutexGuard { state: &mutex.state, data, _borrows: PhantomData }
     }
 
+    /// Points the guard at `data` (inside its value), keeping the lock.
+    fn narrow<U: ?Sized>(this: Self, data: *mut U) -> MappedMutexGuard<'a, U> {
+        let state = this.state;
+        // The narrowed guard releases the lock instead.
+        std::mem::forget(this);
+        MappedMutexGuard { state, data, _borrows: PhantomData }
+    }
+
     /// Narrows the guard further; see [`MutexGuard::map`].
     pub fn map<U: ?Sized, F: FnOnce(&mut T) -> &mut U>(mut this: Self, f: F) -> MappedMutexGuard<'a, U> {
         let data: *mut U = f(&mut *this);
-        let state = this.state;
-        std::mem::forget(this);
-        MappedMutexGuard { state, data, _borrows: PhantomData }
+        Self::narrow(this, data)
     }
 
     /// Narrows the guard further if `f` finds the part; see
@@ -353,9 +359,7 @@ impl<'a, T: ?Sized> MappedMutexGuard<'a, T> {
             Some(data) => data,
             None => return Err(this),
         };
-        let state = this.state;
-        std::mem::forget(this);
-        Ok(MappedMutexGuard { state, data, _borrows: PhantomData })
+        Ok(Self::narrow(this, data))
     }
 }
 
