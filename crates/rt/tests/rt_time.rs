@@ -63,6 +63,31 @@ fn sub_millisecond_sleeps_round_up_and_zero_is_immediate() {
     });
 }
 
+#[test]
+fn a_deadline_passed_before_the_first_poll_completes_at_the_next_turn() {
+    bounded(|| {
+        let rt = rt();
+        rt.block_on(async {
+            // Made, then its deadline passes before it is first polled (the
+            // task is busy): the first poll takes a timer instead of reading
+            // the clock, and the next turn of the loop fires it.
+            let s = sleep(Duration::from_millis(2));
+            while Instant::now() < s.deadline() {
+                std::hint::spin_loop();
+            }
+            s.await;
+
+            // Reset to a past deadline while registered: completes on the
+            // next poll, and its old wheel entry is gone.
+            let mut s = Box::pin(sleep(Duration::from_secs(60)));
+            assert!(poll_fn(|cx| Poll::Ready(s.as_mut().poll(cx).is_pending())).await);
+            s.as_mut().reset(Instant::now() - Duration::from_millis(1));
+            assert!(poll_fn(|cx| Poll::Ready(s.as_mut().poll(cx).is_ready())).await);
+            assert!(s.is_elapsed());
+        });
+    });
+}
+
 /// Counts its drops; completes after `polls` polls (never if `usize::MAX`).
 struct Counted {
     drops: Arc<AtomicUsize>,

@@ -92,6 +92,13 @@ impl Clock {
         }
     }
 
+    /// Whether the clock has ever been paused: from then on it is the
+    /// runtime's own (read under a lock, with no system call), and a test
+    /// steps it deliberately.
+    pub(crate) fn is_virtual(&self) -> bool {
+        self.touched.load(Ordering::Acquire)
+    }
+
     /// Whether the clock stands still.
     pub(crate) fn is_paused(&self) -> bool {
         self.paused.load(Ordering::Acquire)

@@ -52,16 +52,27 @@ pub fn sleep(duration: Duration) -> Sleep {
         Some(driver) => driver.now(),
         None => std::time::Instant::now(),
     };
-    Sleep::new(driver, Instant::from_std(deadline_after(now, duration)))
+    let mut sleep = Sleep::new(driver, Instant::from_std(deadline_after(now, duration)));
+    // The deadline is the reading just taken: due already. Any other
+    // duration is decided on first poll, without reading the clock again.
+    sleep.passed = duration.is_zero() && sleep.driver.is_some();
+    sleep
 }
 
 /// Waits until `deadline`; see [`sleep`] (also for which runtime it
-/// belongs to). A deadline in the past completes on first poll.
+/// belongs to). A deadline already past when `sleep_until` is called
+/// completes on first poll; one that passes between then and the first
+/// poll completes at the runtime's next turn (the system clock is read
+/// once, here, not again on the first poll; a [paused](super::pause)
+/// clock is read on the first poll too, so a test that
+/// [advances](super::advance) it past the deadline sees it done at once).
 ///
 /// # Panics
 /// As [`sleep`]'s: when polled outside a runtime, if created outside one.
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(context::time_driver(), deadline)
+    let mut sleep = Sleep::new(context::time_driver(), deadline);
+    sleep.passed = sleep.driver.is_some() && sleep.now() >= deadline;
+    sleep
 }
 
 /// A future that completes at a deadline; made by [`sleep`] and
@@ -86,6 +97,9 @@ pub struct Sleep {
     /// `deadline` in the driver's ticks, rounded up; meaningful once
     /// `state` is `Registered`.
     tick: u64,
+    /// The runtime's clock had reached `deadline` when the sleep was made
+    /// or reset: the first poll completes without a timer.
+    passed: bool,
     state: State,
 }
 
@@ -101,7 +115,7 @@ enum State {
 
 impl Sleep {
     fn new(driver: Option<Arc<TimeDriver>>, deadline: Instant) -> Sleep {
-        Sleep { driver, deadline, tick: 0, state: State::Idle }
+        Sleep { driver, deadline, tick: 0, passed: false, state: State::Idle }
     }
 
     /// The instant this sleep completes at (or after).
@@ -127,7 +141,12 @@ impl Sleep {
     /// again). Keeps its wheel entry if it has one: O(1).
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
+        self.passed = self.driver.is_some() && self.now() >= deadline;
         self.state = match (self.state, &self.driver) {
+            (State::Registered(key), Some(driver)) if self.passed => {
+                driver.cancel(key);
+                State::Idle
+            }
             (State::Registered(key), Some(driver)) => {
                 self.tick = driver.deadline_tick(deadline.into_std());
                 if driver.reset(key, self.tick, on_runtime_thread(driver)) {
@@ -154,20 +173,30 @@ impl Future for Sleep {
             State::Elapsed => Poll::Ready(()),
             State::Idle => {
                 if this.driver.is_none() {
+                    // Made outside a runtime: its clock is read now.
                     this.driver = context::time_driver();
-                }
-                // Already due (on its runtime's clock, or the system's if it
-                // has none): no timer needed.
-                let deadline = this.deadline.into_std();
-                if this.now().into_std() >= deadline {
-                    this.state = State::Elapsed;
-                    return Poll::Ready(());
+                    let Some(driver) = &this.driver else { panic!("{}", context::NO_RUNTIME) };
+                    this.passed = driver.now() >= this.deadline.into_std();
                 }
                 let Some(driver) = &this.driver else { panic!("{}", context::NO_RUNTIME) };
-                this.tick = driver.deadline_tick(deadline);
-                let key = driver.register(this.tick, cx.waker().clone(), on_runtime_thread(driver));
-                this.state = State::Registered(key);
-                Poll::Pending
+                // On the system clock, no reading here (one per sleep is
+                // enough, and the first poll usually follows its making at
+                // once): due when made, or when the wheel has already passed
+                // its tick; a deadline that passed in between fires at the
+                // next turn. A virtual clock costs nothing to read, and a
+                // test that moved it past the deadline sees it done at once.
+                if !this.passed && driver.clock().is_virtual() {
+                    this.passed = driver.now() >= this.deadline.into_std();
+                }
+                if !this.passed {
+                    this.tick = driver.deadline_tick(this.deadline.into_std());
+                    if let Some(key) = driver.register(this.tick, cx.waker(), on_runtime_thread(driver)) {
+                        this.state = State::Registered(key);
+                        return Poll::Pending;
+                    }
+                }
+                this.state = State::Elapsed;
+                Poll::Ready(())
             }
             State::Registered(key) => {
                 let driver = this.driver.as_ref().expect("a registered sleep has a driver");
