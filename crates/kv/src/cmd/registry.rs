@@ -80,23 +80,51 @@ struct Entry {
     subs: Box<[Sub]>,
 }
 
-/// FNV-1a, for the command table: its keys are our own fixed names, so
-/// there is nothing for a client to flood, and hashing a command's name
-/// on every request should cost a few nanoseconds, not SipHash's tens.
+/// The command table's hasher. Its keys are our own fixed names, so there
+/// is nothing for a client to flood, and hashing a command's name on every
+/// request should cost a few nanoseconds, not SipHash's tens: the name is
+/// mixed eight bytes at a time (a multiply and a rotate per word; a
+/// pipelined `SET` spent 3.6% of the server's time in a byte-at-a-time
+/// FNV-1a, length prefix included), and `finish` scrambles the bits so
+/// that both the low bits (the bucket) and the top seven (hashbrown's
+/// tag) vary.
 #[derive(Default)]
 struct NameHasher(u64);
 
+const NAME_MUL: u64 = 0x9E37_79B9_7F4A_7C15;
+
+impl NameHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0 ^ word).wrapping_mul(NAME_MUL).rotate_left(29);
+    }
+}
+
 impl std::hash::Hasher for NameHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // murmur3's fmix64.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.mix(u64::from_le_bytes(word.try_into().expect("eight bytes")));
         }
-        self.0 = h;
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(last));
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
     }
 }
 
@@ -239,6 +267,29 @@ mod tests {
         assert_eq!(name_of(called(&["get", "get"])), "get");
         let Resolved::Found(c) = called(&["config", "get"]) else { panic!() };
         assert_eq!((c.cmd.name, c.arity, c.arity_ok(2), c.arity_ok(3)), ("config", -3, false, true));
+    }
+
+    #[test]
+    fn every_command_is_found_by_its_name_and_no_near_miss_is() {
+        for cmd in crate::cmd::all_commands() {
+            let upper = cmd.name.to_ascii_uppercase();
+            assert_eq!(lookup(upper.as_bytes()).map(|c| c.name), Some(cmd.name));
+            // A name one byte short, one byte long, or with its last byte
+            // changed is another word (names of 8 and 16 bytes end on a
+            // word boundary of the hasher, the rest part way through one).
+            let name = cmd.name.as_bytes();
+            let mut longer = name.to_vec();
+            longer.push(b'x');
+            let mut changed = name.to_vec();
+            *changed.last_mut().expect("no empty names") ^= 1;
+            for other in [&name[..name.len() - 1], &longer[..], &changed[..]] {
+                if let Some(found) = lookup(other) {
+                    assert_eq!(found.name.as_bytes(), other, "{} found for {:?}", found.name, other);
+                }
+            }
+        }
+        // A trailing NUL is not padding.
+        assert!(lookup(b"get\0").is_none());
     }
 
     #[test]
