@@ -429,15 +429,18 @@ impl Db {
     /// Stores `value` under `key`, replacing any value and clearing any
     /// deadline (SET without KEEPTTL). Returns the old value, if any.
     pub fn set(&mut self, key: &[u8], value: Value, lru: u32) -> Option<Value> {
-        if let Some(e) = self.keys.get_mut(key) {
-            if e.volatile {
-                e.volatile = false;
-                self.volatile.remove(key);
+        let hash = match self.keys.get_mut_or_hash(key) {
+            Ok(e) => {
+                if e.volatile {
+                    e.volatile = false;
+                    self.volatile.remove(key);
+                }
+                e.lru = lru;
+                return Some(std::mem::replace(&mut e.value, value));
             }
-            e.lru = lru;
-            return Some(std::mem::replace(&mut e.value, value));
-        }
-        self.keys.insert(key.into(), Entry::new(value, lru));
+            Err(hash) => hash,
+        };
+        self.keys.insert_new_hashed(hash, key.into(), Entry::new(value, lru));
         self.log_new(key);
         None
     }
@@ -445,13 +448,31 @@ impl Db {
     /// Stores `value`, keeping the key's deadline if it has one (KEEPTTL,
     /// and commands that modify a value in place).
     pub fn set_keep_ttl(&mut self, key: &[u8], value: Value, lru: u32) -> Option<Value> {
-        if let Some(e) = self.keys.get_mut(key) {
-            e.lru = lru;
-            return Some(std::mem::replace(&mut e.value, value));
-        }
-        self.keys.insert(key.into(), Entry::new(value, lru));
+        let hash = match self.keys.get_mut_or_hash(key) {
+            Ok(e) => {
+                e.lru = lru;
+                return Some(std::mem::replace(&mut e.value, value));
+            }
+            Err(hash) => hash,
+        };
+        self.keys.insert_new_hashed(hash, key.into(), Entry::new(value, lru));
         self.log_new(key);
         None
+    }
+
+    /// What a write that replaces `key`'s value whatever it holds (a plain
+    /// SET) needs of Redis's `lookupKeyWrite`: an expired key is deleted
+    /// (and its expiry logged) first. With no LFU policy there is no
+    /// access to count, so only the deadline table is consulted (and only
+    /// if it holds any key): the key table is probed once, by the write.
+    /// Returns whether the lookup can be skipped; if not, the caller looks
+    /// the key up as before.
+    pub fn prepare_overwrite(&mut self, key: &[u8], now_ms: i64) -> bool {
+        if self.lfu.get().is_some() {
+            return false;
+        }
+        self.expire_if_needed(key, now_ms);
+        true
     }
 
     /// Inserts an entry for a key known to be absent (after a lookup).

@@ -191,6 +191,9 @@ fn set_generic(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], nx: bool, xx: bool, 
     // plain SET's lookupKeyWrite does neither.
     let old = if get_old {
         super::typed::lookup_value(ctx.srv, db_index, key).map(|v| &*v)
+    } else if !nx && !xx && ctx.srv.dbs[db_index].prepare_overwrite(key, now) {
+        // A plain SET does not care what was there: one probe, in `set`.
+        None
     } else {
         ctx.srv.dbs[db_index].get(key, now).map(|e| &e.value)
     };
