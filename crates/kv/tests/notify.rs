@@ -79,6 +79,29 @@ fn expired_keys_publish_expired_events() {
 }
 
 #[test]
+fn a_plain_set_over_an_expired_key_expires_it_first() {
+    // A plain SET skips the lookup of the old value; the expired key must
+    // still be deleted first, as Redis's lookupKeyWrite does: `expired`
+    // before `set`, counted in expired_keys, and no deadline carried over.
+    let srv = start_with(|cfg| cfg.notify_keyspace_events = "KEA".into());
+    let mut s = subscriber(&srv);
+    let mut c = conn(&srv);
+    let _: () = redis::cmd("DEBUG").arg("SET-ACTIVE-EXPIRE").arg(0).query(&mut c).unwrap();
+    let _: () = redis::cmd("SET").arg("k").arg("old").arg("PX").arg(1).query(&mut c).unwrap();
+    expect(&mut s, &(event(0, "k", "set") + &event(0, "k", "expire")));
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(5) {
+        std::hint::spin_loop();
+    }
+    let _: () = c.set("k", "new").unwrap();
+    expect(&mut s, &(event(0, "k", "expired") + &event(0, "k", "set")));
+    let info: String = redis::cmd("INFO").arg("stats").query(&mut c).unwrap();
+    assert!(info.contains("expired_keys:1\r\n"), "{info}");
+    assert_eq!(c.ttl::<_, i64>("k").unwrap(), -1);
+    assert_eq!(c.get::<_, String>("k").unwrap(), "new");
+}
+
+#[test]
 fn only_enabled_classes_and_channels_publish() {
     // Keyspace channel only, string class only: no keyevent messages and
     // no generic ("expire") events.

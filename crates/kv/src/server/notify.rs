@@ -148,6 +148,14 @@ impl Server {
         // Reads that missed and keys the command created come first:
         // Redis announces `keymiss` at the lookup and `new` when the key
         // is added, before the command's own event.
+        if class != NEW && class != KEY_MISS && class != EXPIRED {
+            // So do keys the command's lookups found expired: Redis deletes
+            // and announces them at the lookup (`expired`, then the SET's
+            // `set`), where spindle logs them for after the command.
+            if self.dbs.first().is_some_and(|db| db.expired_flag.get()) {
+                self.drain_expired(cur.as_deref_mut());
+            }
+        }
         if class != NEW && class != KEY_MISS {
             if self.miss_log.as_ref().is_some_and(|l| !l.is_empty()) {
                 self.flush_key_misses(cur.as_deref_mut());
