@@ -268,19 +268,24 @@ impl RequestParser {
     /// `processMultibulkBuffer`.
     fn parse_multibulk(&mut self, buf: &mut [u8], limits: &Limits) -> Result<Option<usize>, ProtocolError> {
         if self.multibulk_len == 0 {
-            let Some(cr) = self.find_line_end(buf) else {
-                if buf.len() > INLINE_MAX_SIZE {
-                    return Err(ProtocolError::TooBigMbulkCount);
+            let (count, cr) = match plain_length_line(buf, 0) {
+                Some(line) => line,
+                None => {
+                    let Some(cr) = self.find_line_end(buf) else {
+                        if buf.len() > INLINE_MAX_SIZE {
+                            return Err(ProtocolError::TooBigMbulkCount);
+                        }
+                        return Ok(None);
+                    };
+                    if cr + 1 >= buf.len() {
+                        return Ok(None); // the '\n' is not there yet
+                    }
+                    (parse_i64(&buf[1..cr]).ok_or(ProtocolError::InvalidMultibulkLength)?, cr)
                 }
-                return Ok(None);
             };
-            if cr + 1 >= buf.len() {
-                return Ok(None); // the '\n' is not there yet
+            if count > i64::from(i32::MAX) {
+                return Err(ProtocolError::InvalidMultibulkLength);
             }
-            let count = match parse_i64(&buf[1..cr]) {
-                Some(n) if n <= i64::from(i32::MAX) => n,
-                _ => return Err(ProtocolError::InvalidMultibulkLength),
-            };
             if count > UNAUTH_MAX_MULTIBULK && !limits.authenticated {
                 return Err(ProtocolError::UnauthenticatedMultibulkLength);
             }
@@ -297,22 +302,31 @@ impl RequestParser {
             let len = match self.bulk_len {
                 Some(len) => len,
                 None => {
-                    let Some(cr) = self.find_line_end(buf) else {
-                        if buf.len() - self.pos > INLINE_MAX_SIZE {
-                            return Err(ProtocolError::TooBigBulkCount);
+                    let quick = match buf.get(self.pos) {
+                        Some(b'$') => plain_length_line(buf, self.pos),
+                        _ => None,
+                    };
+                    let (len, cr) = match quick {
+                        Some(line) => line,
+                        None => {
+                            let Some(cr) = self.find_line_end(buf) else {
+                                if buf.len() - self.pos > INLINE_MAX_SIZE {
+                                    return Err(ProtocolError::TooBigBulkCount);
+                                }
+                                return Ok(None);
+                            };
+                            if cr + 1 >= buf.len() {
+                                return Ok(None);
+                            }
+                            if buf[self.pos] != b'$' {
+                                return Err(ProtocolError::ExpectedDollar(buf[self.pos]));
+                            }
+                            (parse_i64(&buf[self.pos + 1..cr]).ok_or(ProtocolError::InvalidBulkLength)?, cr)
                         }
-                        return Ok(None);
                     };
-                    if cr + 1 >= buf.len() {
-                        return Ok(None);
+                    if len < 0 || len > limits.max_bulk_len {
+                        return Err(ProtocolError::InvalidBulkLength);
                     }
-                    if buf[self.pos] != b'$' {
-                        return Err(ProtocolError::ExpectedDollar(buf[self.pos]));
-                    }
-                    let len = match parse_i64(&buf[self.pos + 1..cr]) {
-                        Some(n) if n >= 0 && n <= limits.max_bulk_len => n,
-                        _ => return Err(ProtocolError::InvalidBulkLength),
-                    };
                     if len > UNAUTH_MAX_BULK && !limits.authenticated {
                         return Err(ProtocolError::UnauthenticatedBulkLength);
                     }
@@ -350,6 +364,33 @@ impl RequestParser {
             }
         }
     }
+}
+
+/// The common case of a length line, `*3\r\n` or `$16\r\n`, read in one
+/// pass: the number after the marker at `at` and the index of its `\r`,
+/// when the whole line is there (its `\n` included) and the number is
+/// plain: 1 to 18 digits, no sign, no leading zero (so no overflow, and
+/// every number taken here is one `parse_i64` takes too). Anything else
+/// (a partial line, a sign, a stray byte, a long number) is `None`, and
+/// the general path (find the line's end, then parse it) decides, with
+/// its errors.
+#[inline]
+fn plain_length_line(buf: &[u8], at: usize) -> Option<(i64, usize)> {
+    let digits = buf.get(at + 1..)?;
+    let mut n: i64 = 0;
+    for (i, &b) in digits.iter().enumerate().take(19) {
+        match b {
+            b'0'..=b'9' => {
+                if (i > 0 && n == 0) || i == 18 {
+                    return None; // a leading zero, or a 19th digit
+                }
+                n = n * 10 + i64::from(b - b'0');
+            }
+            b'\r' if i > 0 && digits.len() > i + 1 => return Some((n, at + 1 + i)),
+            _ => return None,
+        }
+    }
+    None
 }
 
 /// The index of the first `needle` in `hay`, eight bytes at a time.

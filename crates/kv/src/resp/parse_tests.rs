@@ -349,3 +349,55 @@ proptest! {
         let _ = parse_bytewise(&input, &limits());
     }
 }
+
+/// What the general path makes of a length line: its number and `\r`
+/// index, when complete and valid.
+fn general_length_line(buf: &[u8]) -> Option<(i64, usize)> {
+    let cr = find_byte(buf, b'\r')?;
+    if cr + 1 >= buf.len() {
+        return None;
+    }
+    Some((parse_i64(&buf[1..cr])?, cr))
+}
+
+#[test]
+fn the_quick_length_line_reads_plain_numbers_and_defers_the_rest() {
+    for line in [
+        &b"$0\r\n"[..],
+        b"$3\r\n",
+        b"*16\r\n",
+        b"$999999999999999999\r\n", // 18 digits: the longest taken
+    ] {
+        assert_eq!(plain_length_line(line, 0), general_length_line(line), "{line:?}");
+        assert!(plain_length_line(line, 0).is_some(), "{line:?}");
+    }
+    for line in [
+        &b"$1000000000000000000\r\n"[..], // 19 digits: the general path's
+        b"$99999999999999999999\r\n",     // overflow: an error there
+        b"$03\r\n",
+        b"$00\r\n",
+        b"$-1\r\n",
+        b"$+1\r\n",
+        b"$\r\n",
+        b"$3\r",
+        b"$3",
+        b"$3 \r\n",
+        b"$",
+    ] {
+        assert_eq!(plain_length_line(line, 0), None, "{line:?}");
+    }
+}
+
+proptest! {
+    /// Whatever the quick path takes, the general path takes the same way.
+    #[test]
+    fn the_quick_length_line_agrees_with_the_general_path(
+        body in prop::collection::vec(prop::sample::select(b"0123456789-+\r\n $x".to_vec()), 0..24),
+    ) {
+        let mut line = b"$".to_vec();
+        line.extend_from_slice(&body);
+        if let Some(quick) = plain_length_line(&line, 0) {
+            prop_assert_eq!(Some(quick), general_length_line(&line));
+        }
+    }
+}
