@@ -129,6 +129,31 @@ pub struct HttpArgs {
     /// 7d, 1M (30 days), 1y; negative sends `Cache-Control: no-cache`.
     #[arg(long, value_name = "TIME", value_parser = spindle_http::expires::parse, allow_hyphen_values = true)]
     pub expires: Option<spindle_http::expires::Expires>,
+    /// List a directory that has no index file instead of answering 403
+    /// (nginx's `autoindex on`); `--autoindex off` turns it off.
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = parse_on_off)]
+    pub autoindex: Option<bool>,
+    /// In listings, sizes in bytes (on, the default) or rounded with K, M,
+    /// G (off) (nginx's `autoindex_exact_size`).
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = parse_on_off)]
+    pub autoindex_exact_size: Option<bool>,
+    /// In listings, dates in local time rather than UTC (nginx's
+    /// `autoindex_localtime`).
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = parse_on_off)]
+    pub autoindex_localtime: Option<bool>,
+    /// Listing format: html (default), json or xml (nginx's
+    /// `autoindex_format`).
+    #[arg(long, value_name = "FORMAT")]
+    pub autoindex_format: Option<spindle_http::config::AutoindexFormat>,
+}
+
+/// nginx's `on`/`off` (and `true`/`false`).
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        _ => Err(format!("'{s}' is not on or off")),
+    }
 }
 
 fn parse_accept(s: &str) -> Result<AcceptStrategy, String> {
@@ -174,6 +199,10 @@ impl HttpArgs {
             error_page_404: self.error_page_404,
             error_page_403: self.error_page_403,
             expires: self.expires,
+            autoindex: self.autoindex,
+            autoindex_exact_size: self.autoindex_exact_size,
+            autoindex_localtime: self.autoindex_localtime,
+            autoindex_format: self.autoindex_format,
         };
         HttpApp::new(self.config, o)
     }

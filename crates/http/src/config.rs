@@ -19,6 +19,7 @@
 //! notsent_lowat = 16384      # unsent bytes per connection (TCP_NOTSENT_LOWAT); 0: no limit
 //!
 //! expires = "1h"            # nginx's `expires`: off (default), epoch, max, 30s, 7d, 1M...
+//! autoindex = true          # nginx's autoindex (and autoindex_*: see `features`)
 //!
 //! [error_pages]              # nginx's `error_page 404 /404.html`: a file under the root
 //! 404 = "/404.html"          # served (with its own status kept) for a missing file
@@ -45,6 +46,9 @@
 //! sendfile_chunk = 2097152
 //! inactive = 60              # an entry unused this long is dropped
 //! ```
+
+mod features;
+pub use features::{Autoindex, AutoindexFormat};
 
 use serde::Deserialize;
 use spindle_cluster::{AcceptStrategy, ClusterConfig, Loaded};
@@ -182,6 +186,9 @@ pub struct HttpConfig {
     /// `Expires` and `Cache-Control` on the answers for files (`expires`;
     /// see [`crate::expires`]). Default off.
     pub expires: crate::expires::Expires,
+    /// Directory listings (`autoindex`; see `crate::autoindex`); `None`:
+    /// off, the default, and a directory without an index file is 403.
+    pub autoindex: Option<Autoindex>,
 }
 
 impl Default for HttpConfig {
@@ -216,6 +223,7 @@ impl Default for HttpConfig {
             worker_connections: spindle_cluster::config::WORKER_CONNECTIONS,
             error_pages: ErrorPages::default(),
             expires: crate::expires::Expires::Off,
+            autoindex: None,
         }
     }
 }
@@ -286,6 +294,14 @@ pub struct Overrides {
     pub error_page_403: Option<String>,
     /// `--expires`.
     pub expires: Option<crate::expires::Expires>,
+    /// `--autoindex`.
+    pub autoindex: Option<bool>,
+    /// `--autoindex-exact-size`.
+    pub autoindex_exact_size: Option<bool>,
+    /// `--autoindex-localtime`.
+    pub autoindex_localtime: Option<bool>,
+    /// `--autoindex-format`.
+    pub autoindex_format: Option<AutoindexFormat>,
 }
 
 #[derive(Deserialize, Default)]
@@ -307,6 +323,10 @@ struct FileConfig {
     worker_rlimit_nofile: Option<u64>,
     notsent_lowat: Option<u32>,
     expires: Option<String>,
+    autoindex: Option<bool>,
+    autoindex_exact_size: Option<bool>,
+    autoindex_localtime: Option<bool>,
+    autoindex_format: Option<String>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -540,6 +560,13 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         app.expires = crate::expires::parse(&e).map_err(|e| format!("{name}: key `expires`: {e}"))?;
     }
     app.error_pages.forbidden = page(o.error_page_403.clone().or(f.error_pages.forbidden), "403")?;
+    let features = features::FileFeatures {
+        autoindex: f.autoindex,
+        autoindex_exact_size: f.autoindex_exact_size,
+        autoindex_localtime: f.autoindex_localtime,
+        autoindex_format: f.autoindex_format.clone(),
+    };
+    features::apply(name, features, o, &mut app)?;
 
     let l = &mut app.limits;
     l.request_line = o.request_line.or(f.limits.request_line).unwrap_or(l.request_line);

@@ -13,6 +13,11 @@
 //! normalised before any file system access and resolved beneath the
 //! root ([`path`]); limits and timeouts follow nginx ([`config`]).
 //!
+//! Optional nginx modules, each off by default (and then costing the
+//! answer path one test of an `Option`): `error_page` for 404 and 403,
+//! `expires` ([`expires`]), and `autoindex`, directory listings in
+//! nginx's HTML, JSON or XML (see [`config::Autoindex`]).
+//!
 //! Started as root, the master keeps root (to bind ports and reopen the
 //! logs) and the workers, which parse what clients send, run as the
 //! configured `user`, or as `nobody` when none is set, like nginx; the
@@ -37,6 +42,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod autoindex;
 pub mod cache;
 pub mod chunked;
 pub mod config;

@@ -400,7 +400,20 @@ pub(crate) fn respond(
                 }
                 (404, error(out, date, 404, head_only, close, b""))
             }
-            Lookup::Forbidden => forbidden(w, out, &clock, head_only, &mut outcome),
+            Lookup::Forbidden => {
+                // `autoindex`: off, one test of an `Option`.
+                if let (Some(ai), true) = (&w.cfg.autoindex, clean.is_dir()) {
+                    let pre: &[u8] = if r.expect_continue { CONTINUE } else { b"" };
+                    let (root, index) = (&w.cfg.root, w.cfg.index.as_str());
+                    let listed = crate::autoindex::serve(
+                        out, ai, root, index, &clean, date, pre, exp, head_only, close,
+                    );
+                    if let Some(answer) = listed {
+                        break 'resp answer;
+                    }
+                }
+                forbidden(w, out, &clock, head_only, &mut outcome)
+            }
             Lookup::Denied(path, e) => {
                 // As nginx: `[error] open() "..." failed (13: Permission
                 // denied)`: the 403 alone does not say which file's
@@ -470,9 +483,12 @@ fn forbidden(w: &Worker, out: &mut Vec<u8>, clock: &Clock, head_only: bool, o: &
 /// Error responses get none, as in nginx.
 fn continue_first(out: &mut Vec<u8>, r: &Req<'_>) {
     if r.expect_continue {
-        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+        out.extend_from_slice(CONTINUE);
     }
 }
+
+/// The interim answer to `Expect: 100-continue`.
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// The prepared header lines a file's answer starts with.
 struct Heads<'a> {

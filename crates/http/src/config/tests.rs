@@ -23,6 +23,29 @@ fn expires_is_read_and_checked() {
 }
 
 #[test]
+fn autoindex_is_read_and_checked() {
+    assert_eq!(load(None, &Overrides::default()).unwrap().app.autoindex, None);
+    let on = Autoindex { exact_size: true, localtime: false, format: AutoindexFormat::Html };
+    assert_eq!(with_file("autoindex = true\n").unwrap().app.autoindex, Some(on.clone()));
+    // The companions alone do not turn it on.
+    assert_eq!(with_file("autoindex_format = \"json\"\n").unwrap().app.autoindex, None);
+    let l = with_file(
+        "autoindex = true\nautoindex_exact_size = false\nautoindex_localtime = true\nautoindex_format = \"xml\"\n",
+    )
+    .unwrap();
+    let want = Autoindex { exact_size: false, localtime: true, format: AutoindexFormat::Xml };
+    assert_eq!(l.app.autoindex, Some(want));
+    let o = Overrides {
+        autoindex: Some(true),
+        autoindex_format: Some(AutoindexFormat::Json),
+        ..Overrides::default()
+    };
+    assert_eq!(load(None, &o).unwrap().app.autoindex.unwrap().format, AutoindexFormat::Json);
+    let e = with_file("autoindex = true\nautoindex_format = \"yaml\"\n").unwrap_err();
+    assert!(e.contains("key `autoindex_format`: 'yaml' is not html, json or xml"), "{e}");
+}
+
+#[test]
 fn error_pages_are_read_and_checked() {
     let l = with_file("[error_pages]\n404 = \"/404.html\"\n403 = \"/e/403.html\"\n").unwrap();
     assert_eq!(l.app.error_pages.not_found.as_deref(), Some("/404.html"));
