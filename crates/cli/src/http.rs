@@ -145,6 +145,11 @@ pub struct HttpArgs {
     /// `autoindex_format`).
     #[arg(long, value_name = "FORMAT")]
     pub autoindex_format: Option<spindle_http::config::AutoindexFormat>,
+    /// Answer a request for a.css with a.css.gz, when it exists, to
+    /// clients that take gzip (on), or to every client (always) (nginx's
+    /// `gzip_static`); answers then say `Vary: Accept-Encoding`.
+    #[arg(long, value_name = "on|off|always", num_args = 0..=1, default_missing_value = "on")]
+    pub gzip_static: Option<spindle_http::config::GzipStatic>,
 }
 
 /// nginx's `on`/`off` (and `true`/`false`).
@@ -203,6 +208,7 @@ impl HttpArgs {
             autoindex_exact_size: self.autoindex_exact_size,
             autoindex_localtime: self.autoindex_localtime,
             autoindex_format: self.autoindex_format,
+            gzip_static: self.gzip_static,
         };
         HttpApp::new(self.config, o)
     }

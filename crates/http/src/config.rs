@@ -20,6 +20,7 @@
 //!
 //! expires = "1h"            # nginx's `expires`: off (default), epoch, max, 30s, 7d, 1M...
 //! autoindex = true          # nginx's autoindex (and autoindex_*: see `features`)
+//! gzip_static = true        # nginx's gzip_static: a.css.gz for a.css; or "always"
 //!
 //! [error_pages]              # nginx's `error_page 404 /404.html`: a file under the root
 //! 404 = "/404.html"          # served (with its own status kept) for a missing file
@@ -48,7 +49,7 @@
 //! ```
 
 mod features;
-pub use features::{Autoindex, AutoindexFormat};
+pub use features::{Autoindex, AutoindexFormat, GzipStatic};
 
 use serde::Deserialize;
 use spindle_cluster::{AcceptStrategy, ClusterConfig, Loaded};
@@ -189,6 +190,9 @@ pub struct HttpConfig {
     /// Directory listings (`autoindex`; see `crate::autoindex`); `None`:
     /// off, the default, and a directory without an index file is 403.
     pub autoindex: Option<Autoindex>,
+    /// Precompressed twins (`gzip_static`; see `crate::gzip`). Default
+    /// off.
+    pub gzip_static: GzipStatic,
 }
 
 impl Default for HttpConfig {
@@ -224,6 +228,7 @@ impl Default for HttpConfig {
             error_pages: ErrorPages::default(),
             expires: crate::expires::Expires::Off,
             autoindex: None,
+            gzip_static: GzipStatic::Off,
         }
     }
 }
@@ -302,6 +307,8 @@ pub struct Overrides {
     pub autoindex_localtime: Option<bool>,
     /// `--autoindex-format`.
     pub autoindex_format: Option<AutoindexFormat>,
+    /// `--gzip-static`.
+    pub gzip_static: Option<GzipStatic>,
 }
 
 #[derive(Deserialize, Default)]
@@ -327,6 +334,7 @@ struct FileConfig {
     autoindex_exact_size: Option<bool>,
     autoindex_localtime: Option<bool>,
     autoindex_format: Option<String>,
+    gzip_static: Option<features::BoolOrWord>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -565,6 +573,7 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         autoindex_exact_size: f.autoindex_exact_size,
         autoindex_localtime: f.autoindex_localtime,
         autoindex_format: f.autoindex_format.clone(),
+        gzip_static: f.gzip_static.clone(),
     };
     features::apply(name, features, o, &mut app)?;
 

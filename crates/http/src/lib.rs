@@ -15,8 +15,10 @@
 //!
 //! Optional nginx modules, each off by default (and then costing the
 //! answer path one test of an `Option`): `error_page` for 404 and 403,
-//! `expires` ([`expires`]), and `autoindex`, directory listings in
-//! nginx's HTML, JSON or XML (see [`config::Autoindex`]).
+//! `expires` ([`expires`]), `autoindex`, directory listings in nginx's
+//! HTML, JSON or XML (see [`config::Autoindex`]), and `gzip_static`,
+//! `a.css.gz` served for `a.css` to clients that take gzip (see
+//! [`config::GzipStatic`]).
 //!
 //! Started as root, the master keeps root (to bind ports and reopen the
 //! logs) and the workers, which parse what clients send, run as the
@@ -49,6 +51,7 @@ pub mod config;
 mod conn;
 mod errorpage;
 pub mod expires;
+mod gzip;
 mod head;
 pub mod log;
 mod lru;

@@ -8,6 +8,7 @@
 //! body leave in one `write`.
 
 use crate::cache::{Entry, Lookup};
+use crate::config::GzipStatic;
 use crate::errorpage;
 use crate::log::{remote_user, Clock, LogLine};
 use crate::multirange::Multipart;
@@ -48,6 +49,10 @@ pub(crate) struct Req<'a> {
     pub authorization: Option<&'a [u8]>,
     /// An HTTP/1.1 `Expect: 100-continue` still owed its `100 Continue`.
     pub expect_continue: bool,
+    /// `Accept-Encoding` (read only with `gzip_static` on).
+    pub accept_encoding: Option<&'a [u8]>,
+    /// A `Via` header came (read only with `gzip_static` on).
+    pub via: bool,
 }
 
 /// What the connection must do after the head (and maybe body) is in the
@@ -380,7 +385,11 @@ pub(crate) fn respond(
                 break 'resp (200, status_page(w, out, date, head_only, close));
             }
         }
-        let found = w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index, clock.secs());
+        // `gzip_static`: off, one test of an enum.
+        let found = match w.cfg.gzip_static {
+            GzipStatic::Off => w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index, clock.secs()),
+            mode => crate::gzip::lookup(w, r, &clean, mode, clock.secs()),
+        };
         match found {
             Lookup::File(e) => {
                 continue_first(out, r);
@@ -398,7 +407,11 @@ pub(crate) fn respond(
                         break 'resp (404, n);
                     }
                 }
-                (404, error(out, date, 404, head_only, close, b""))
+                // As nginx with `gzip_vary on`: whether a name is found
+                // may depend on `Accept-Encoding` (only its twin there).
+                let gzip = w.cfg.gzip_static != GzipStatic::Off && !clean.is_dir();
+                let vary: &[u8] = if gzip { b"Vary: Accept-Encoding\r\n" } else { b"" };
+                (404, error(out, date, 404, head_only, close, vary))
             }
             Lookup::Forbidden => {
                 // `autoindex`: off, one test of an `Option`.
@@ -521,6 +534,9 @@ fn serve_file(
         out.extend_from_slice(b"\r\nETag: ");
         out.extend_from_slice(e.etag.as_bytes());
         out.extend_from_slice(b"\r\n");
+        if e.vary {
+            out.extend_from_slice(b"Vary: Accept-Encoding\r\n");
+        }
         out.extend_from_slice(h.expires);
         finish(out, close);
         return (304, 0);

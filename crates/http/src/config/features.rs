@@ -1,5 +1,6 @@
 //! The settings of the optional nginx modules: `autoindex` (see
-//! `crate::autoindex`). Each is off by default, and off costs the
+//! `crate::autoindex`) and `gzip_static` (see `crate::gzip`). Each is off
+//! by default, and off costs the
 //! answer path nothing but the test of an `Option`.
 //!
 //! ```toml
@@ -7,6 +8,8 @@
 //! autoindex_exact_size = true  # sizes in bytes (default); false: rounded, with K, M, G
 //! autoindex_localtime = false  # dates in UTC (default); true: the server's local time
 //! autoindex_format = "html"    # or "json", "xml" (nginx's shapes)
+//! gzip_static = true           # serve a.css.gz for a.css to gzip clients (default false);
+//!                              # "always": to every client
 //! ```
 
 use super::{HttpConfig, Overrides};
@@ -49,6 +52,43 @@ impl std::str::FromStr for AutoindexFormat {
     }
 }
 
+/// nginx's `gzip_static`: answer a request for `a.css` with `a.css.gz`
+/// when that file exists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GzipStatic {
+    /// Never (the default).
+    #[default]
+    Off,
+    /// To clients whose `Accept-Encoding` takes gzip, over HTTP/1.1 and
+    /// not through a proxy (nginx's `gzip_http_version 1.1` and
+    /// `gzip_proxied off`).
+    On,
+    /// To every client, whatever it says it takes.
+    Always,
+}
+
+impl std::str::FromStr for GzipStatic {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "off" | "false" => Ok(GzipStatic::Off),
+            "on" | "true" => Ok(GzipStatic::On),
+            "always" => Ok(GzipStatic::Always),
+            _ => Err(format!("'{s}' is not on, off or always")),
+        }
+    }
+}
+
+/// A TOML value that is a boolean or a word (`gzip_static = true` or
+/// `gzip_static = "always"`).
+#[derive(serde::Deserialize, Clone)]
+#[serde(untagged)]
+pub(super) enum BoolOrWord {
+    Bool(bool),
+    Word(String),
+}
+
 /// The file's values for the module settings.
 #[derive(Default)]
 pub(super) struct FileFeatures {
@@ -56,6 +96,7 @@ pub(super) struct FileFeatures {
     pub autoindex_exact_size: Option<bool>,
     pub autoindex_localtime: Option<bool>,
     pub autoindex_format: Option<String>,
+    pub gzip_static: Option<BoolOrWord>,
 }
 
 /// Sets the module settings of `app` from the file's values `f` and the
@@ -71,5 +112,19 @@ pub(super) fn apply(name: &str, f: FileFeatures, o: &Overrides, app: &mut HttpCo
         localtime: o.autoindex_localtime.or(f.autoindex_localtime).unwrap_or(false),
         format,
     });
+    app.gzip_static = match (o.gzip_static, f.gzip_static) {
+        (Some(g), _) => g,
+        (None, Some(BoolOrWord::Bool(b))) => {
+            if b {
+                GzipStatic::On
+            } else {
+                GzipStatic::Off
+            }
+        }
+        (None, Some(BoolOrWord::Word(w))) => {
+            w.parse().map_err(|e| format!("{name}: key `gzip_static`: {e}"))?
+        }
+        (None, None) => GzipStatic::Off,
+    };
     Ok(())
 }

@@ -46,6 +46,19 @@ fn autoindex_is_read_and_checked() {
 }
 
 #[test]
+fn gzip_static_is_read_and_checked() {
+    assert_eq!(load(None, &Overrides::default()).unwrap().app.gzip_static, GzipStatic::Off);
+    assert_eq!(with_file("gzip_static = true\n").unwrap().app.gzip_static, GzipStatic::On);
+    assert_eq!(with_file("gzip_static = false\n").unwrap().app.gzip_static, GzipStatic::Off);
+    assert_eq!(with_file("gzip_static = \"always\"\n").unwrap().app.gzip_static, GzipStatic::Always);
+    assert_eq!(with_file("gzip_static = \"on\"\n").unwrap().app.gzip_static, GzipStatic::On);
+    let o = Overrides { gzip_static: Some(GzipStatic::Always), ..Overrides::default() };
+    assert_eq!(load(None, &o).unwrap().app.gzip_static, GzipStatic::Always);
+    let e = with_file("gzip_static = \"sometimes\"\n").unwrap_err();
+    assert!(e.contains("key `gzip_static`: 'sometimes' is not on, off or always"), "{e}");
+}
+
+#[test]
 fn error_pages_are_read_and_checked() {
     let l = with_file("[error_pages]\n404 = \"/404.html\"\n403 = \"/e/403.html\"\n").unwrap();
     assert_eq!(l.app.error_pages.not_found.as_deref(), Some("/404.html"));
