@@ -150,6 +150,12 @@ pub struct HttpArgs {
     /// `gzip_static`); answers then say `Vary: Accept-Encoding`.
     #[arg(long, value_name = "on|off|always", num_args = 0..=1, default_missing_value = "on")]
     pub gzip_static: Option<spindle_http::config::GzipStatic>,
+    /// Candidates tried in order for each request, then a fallback path
+    /// or =CODE, separated by spaces, $uri standing for the request's
+    /// path (nginx's `try_files`): '$uri $uri/ /index.html' for a
+    /// single-page application, '$uri $uri/ =404'.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub try_files: Option<spindle_http::config::TryFiles>,
 }
 
 /// nginx's `on`/`off` (and `true`/`false`).
@@ -209,6 +215,7 @@ impl HttpArgs {
             autoindex_localtime: self.autoindex_localtime,
             autoindex_format: self.autoindex_format,
             gzip_static: self.gzip_static,
+            try_files: self.try_files,
         };
         HttpApp::new(self.config, o)
     }

@@ -21,6 +21,7 @@
 //! expires = "1h"            # nginx's `expires`: off (default), epoch, max, 30s, 7d, 1M...
 //! autoindex = true          # nginx's autoindex (and autoindex_*: see `features`)
 //! gzip_static = true        # nginx's gzip_static: a.css.gz for a.css; or "always"
+//! try_files = ["$uri", "$uri/", "/index.html"]   # nginx's try_files; last may be "=404"
 //!
 //! [error_pages]              # nginx's `error_page 404 /404.html`: a file under the root
 //! 404 = "/404.html"          # served (with its own status kept) for a missing file
@@ -49,7 +50,7 @@
 //! ```
 
 mod features;
-pub use features::{Autoindex, AutoindexFormat, GzipStatic};
+pub use features::{Autoindex, AutoindexFormat, Fallback, GzipStatic, TryFiles};
 
 use serde::Deserialize;
 use spindle_cluster::{AcceptStrategy, ClusterConfig, Loaded};
@@ -193,6 +194,9 @@ pub struct HttpConfig {
     /// Precompressed twins (`gzip_static`; see `crate::gzip`). Default
     /// off.
     pub gzip_static: GzipStatic,
+    /// Candidates tried for each request, then a fallback (`try_files`;
+    /// see `crate::tryfiles`). `None`: off, the default.
+    pub try_files: Option<TryFiles>,
 }
 
 impl Default for HttpConfig {
@@ -229,6 +233,7 @@ impl Default for HttpConfig {
             expires: crate::expires::Expires::Off,
             autoindex: None,
             gzip_static: GzipStatic::Off,
+            try_files: None,
         }
     }
 }
@@ -309,6 +314,8 @@ pub struct Overrides {
     pub autoindex_format: Option<AutoindexFormat>,
     /// `--gzip-static`.
     pub gzip_static: Option<GzipStatic>,
+    /// `--try-files`.
+    pub try_files: Option<TryFiles>,
 }
 
 #[derive(Deserialize, Default)]
@@ -335,6 +342,7 @@ struct FileConfig {
     autoindex_localtime: Option<bool>,
     autoindex_format: Option<String>,
     gzip_static: Option<features::BoolOrWord>,
+    try_files: Option<features::Items>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -574,6 +582,7 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         autoindex_localtime: f.autoindex_localtime,
         autoindex_format: f.autoindex_format.clone(),
         gzip_static: f.gzip_static.clone(),
+        try_files: f.try_files.clone(),
     };
     features::apply(name, features, o, &mut app)?;
 

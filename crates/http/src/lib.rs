@@ -18,7 +18,9 @@
 //! `expires` ([`expires`]), `autoindex`, directory listings in nginx's
 //! HTML, JSON or XML (see [`config::Autoindex`]), and `gzip_static`,
 //! `a.css.gz` served for `a.css` to clients that take gzip (see
-//! [`config::GzipStatic`]).
+//! [`config::GzipStatic`]), and `try_files`, candidates tried in order
+//! then a fallback such as a single-page application's `/index.html` (see
+//! [`config::TryFiles`]).
 //!
 //! Started as root, the master keeps root (to bind ports and reopen the
 //! logs) and the workers, which parse what clients send, run as the
@@ -63,6 +65,7 @@ mod redirect;
 mod response;
 mod server;
 pub mod sys;
+mod tryfiles;
 
 pub use config::{HttpConfig, Overrides};
 

@@ -12,9 +12,10 @@ use crate::config::GzipStatic;
 use crate::errorpage;
 use crate::log::{remote_user, Clock, LogLine};
 use crate::multirange::Multipart;
-use crate::path;
+use crate::path::{self, CleanPath};
 use crate::range::{self, RangeSet};
 use crate::server::Worker;
+use crate::tryfiles::Tried;
 use spindle_cluster::Counter;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -206,7 +207,13 @@ fn reason(status: u16) -> &'static str {
         414 => "Request-URI Too Large",
         416 => "Requested Range Not Satisfiable",
         431 => "Request Header Fields Too Large",
+        401 => "Unauthorized",
+        410 => "Gone",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Temporarily Unavailable",
+        504 => "Gateway Time-out",
         501 => "Not Implemented",
         505 => "HTTP Version Not Supported",
         _ => "Unknown",
@@ -385,10 +392,25 @@ pub(crate) fn respond(
                 break 'resp (200, status_page(w, out, date, head_only, close));
             }
         }
+        let now = clock.secs();
         // `gzip_static`: off, one test of an enum.
-        let found = match w.cfg.gzip_static {
-            GzipStatic::Off => w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index, clock.secs()),
-            mode => crate::gzip::lookup(w, r, &clean, mode, clock.secs()),
+        let find = |c: &CleanPath| match w.cfg.gzip_static {
+            GzipStatic::Off => w.cache.borrow_mut().lookup(&w.cfg.root, c, &w.cfg.index, now),
+            mode => crate::gzip::lookup(w, r, c, mode, now),
+        };
+        // `try_files`: off, one test of an `Option`.
+        let mut clean = clean;
+        let found = match &w.cfg.try_files {
+            None => find(&clean),
+            Some(tf) => match crate::tryfiles::find(tf, &w.cfg.root, &clean, find) {
+                Tried::Found(found, c) => {
+                    clean = c;
+                    found
+                }
+                Tried::Code(404) => Lookup::NotFound,
+                Tried::Code(403) => break 'resp forbidden(w, out, &clock, head_only, &mut outcome),
+                Tried::Code(code) => break 'resp (code, error(out, date, code, head_only, close, b"")),
+            },
         };
         match found {
             Lookup::File(e) => {

@@ -1,6 +1,6 @@
 //! The settings of the optional nginx modules: `autoindex` (see
-//! `crate::autoindex`) and `gzip_static` (see `crate::gzip`). Each is off
-//! by default, and off costs the
+//! `crate::autoindex`), `gzip_static` (see `crate::gzip`) and `try_files`
+//! (see `crate::tryfiles`). Each is off by default, and off costs the
 //! answer path nothing but the test of an `Option`.
 //!
 //! ```toml
@@ -10,6 +10,7 @@
 //! autoindex_format = "html"    # or "json", "xml" (nginx's shapes)
 //! gzip_static = true           # serve a.css.gz for a.css to gzip clients (default false);
 //!                              # "always": to every client
+//! try_files = ["$uri", "$uri/", "/index.html"]  # or "=404" last; also one string
 //! ```
 
 use super::{HttpConfig, Overrides};
@@ -89,6 +90,80 @@ pub(super) enum BoolOrWord {
     Word(String),
 }
 
+/// nginx's `try_files`: candidates tried in order, then a fallback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TryFiles {
+    /// Paths under the root, `$uri` standing for the request's path
+    /// (decoded and normalised); one ending in `/` must be a directory,
+    /// any other a file.
+    pub candidates: Vec<String>,
+    /// What answers when none is there.
+    pub fallback: Fallback,
+}
+
+/// The last item of `try_files`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fallback {
+    /// A path (`$uri` allowed) served as if it had been requested (nginx's
+    /// internal redirect), without trying the candidates again.
+    Uri(String),
+    /// `=404`: this status, with its error page.
+    Code(u16),
+}
+
+impl std::str::FromStr for TryFiles {
+    type Err = String;
+
+    /// The items separated by spaces, as nginx's directive writes them.
+    fn from_str(s: &str) -> Result<Self, String> {
+        TryFiles::new(s.split_whitespace().map(str::to_string).collect())
+    }
+}
+
+impl TryFiles {
+    /// Checks `items` (at least two; each a path starting with `/` or
+    /// `$uri`, `$uri` the only variable; the last may be `=CODE`, CODE
+    /// from 400 to 599).
+    ///
+    /// # Errors
+    /// A message saying which item is wrong.
+    pub fn new(mut items: Vec<String>) -> Result<TryFiles, String> {
+        if items.len() < 2 {
+            return Err("needs at least two items: candidates, then a fallback (a path or =CODE)".into());
+        }
+        let path = |i: &str| -> Result<(), String> {
+            if !(i.starts_with('/') || i.starts_with("$uri")) {
+                return Err(format!("'{i}' must start with '/' or '$uri'"));
+            }
+            if i.replace("$uri", "").contains('$') {
+                return Err(format!("'{i}': $uri is the only variable"));
+            }
+            Ok(())
+        };
+        let last = items.pop().unwrap_or_default();
+        items.iter().try_for_each(|i| path(i))?;
+        let fallback = match last.strip_prefix('=') {
+            Some(code) => match code.parse::<u16>() {
+                Ok(c) if (400..=599).contains(&c) => Fallback::Code(c),
+                _ => return Err(format!("'{last}': the code must be from 400 to 599")),
+            },
+            None => {
+                path(&last)?;
+                Fallback::Uri(last)
+            }
+        };
+        Ok(TryFiles { candidates: items, fallback })
+    }
+}
+
+/// `try_files` in the file: a list, or one string separated by spaces.
+#[derive(serde::Deserialize, Clone)]
+#[serde(untagged)]
+pub(super) enum Items {
+    One(String),
+    Many(Vec<String>),
+}
+
 /// The file's values for the module settings.
 #[derive(Default)]
 pub(super) struct FileFeatures {
@@ -97,6 +172,7 @@ pub(super) struct FileFeatures {
     pub autoindex_localtime: Option<bool>,
     pub autoindex_format: Option<String>,
     pub gzip_static: Option<BoolOrWord>,
+    pub try_files: Option<Items>,
 }
 
 /// Sets the module settings of `app` from the file's values `f` and the
@@ -125,6 +201,14 @@ pub(super) fn apply(name: &str, f: FileFeatures, o: &Overrides, app: &mut HttpCo
             w.parse().map_err(|e| format!("{name}: key `gzip_static`: {e}"))?
         }
         (None, None) => GzipStatic::Off,
+    };
+    app.try_files = match (&o.try_files, f.try_files) {
+        (Some(t), _) => Some(t.clone()),
+        (None, Some(Items::One(s))) => Some(s.parse().map_err(|e| format!("{name}: key `try_files`: {e}"))?),
+        (None, Some(Items::Many(v))) => {
+            Some(TryFiles::new(v).map_err(|e| format!("{name}: key `try_files`: {e}"))?)
+        }
+        (None, None) => None,
     };
     Ok(())
 }

@@ -59,6 +59,33 @@ fn gzip_static_is_read_and_checked() {
 }
 
 #[test]
+fn try_files_is_read_and_checked() {
+    assert_eq!(load(None, &Overrides::default()).unwrap().app.try_files, None);
+    let spa = TryFiles {
+        candidates: vec!["$uri".into(), "$uri/".into()],
+        fallback: Fallback::Uri("/index.html".into()),
+    };
+    let l = with_file("try_files = [\"$uri\", \"$uri/\", \"/index.html\"]\n").unwrap();
+    assert_eq!(l.app.try_files, Some(spa.clone()));
+    assert_eq!(with_file("try_files = \"$uri $uri/ /index.html\"\n").unwrap().app.try_files, Some(spa));
+    let t = with_file("try_files = \"$uri =404\"\n").unwrap().app.try_files.unwrap();
+    assert_eq!(t.fallback, Fallback::Code(404));
+    let o = Overrides { try_files: Some("$uri =403".parse().unwrap()), ..Overrides::default() };
+    assert_eq!(load(None, &o).unwrap().app.try_files.unwrap().fallback, Fallback::Code(403));
+    for (text, want) in [
+        ("try_files = \"$uri\"", "at least two"),
+        ("try_files = \"$uri =200\"", "from 400 to 599"),
+        ("try_files = \"$uri =abc\"", "from 400 to 599"),
+        ("try_files = \"index.html =404\"", "must start with '/' or '$uri'"),
+        ("try_files = \"$uri $args =404\"", "must start with"),
+        ("try_files = \"/x$args =404\"", "$uri is the only variable"),
+    ] {
+        let e = with_file(text).unwrap_err();
+        assert!(e.contains("key `try_files`") && e.contains(want), "{text}: {e}");
+    }
+}
+
+#[test]
 fn error_pages_are_read_and_checked() {
     let l = with_file("[error_pages]\n404 = \"/404.html\"\n403 = \"/e/403.html\"\n").unwrap();
     assert_eq!(l.app.error_pages.not_found.as_deref(), Some("/404.html"));
