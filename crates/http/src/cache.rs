@@ -207,8 +207,10 @@ pub struct Cache {
     racy_window: Duration,
     /// Every head says `Vary: Accept-Encoding` (`gzip_static` on).
     vary: bool,
-    /// The key of the last gzip twin looked up, kept for its allocation.
+    /// The key and the path of the last gzip twin looked up, kept for
+    /// their allocations.
     gz_key: Vec<u8>,
+    gz_path: Vec<u8>,
 }
 
 /// The prefix of a gzip twin's key: no request path starts with it
@@ -231,6 +233,7 @@ impl Cache {
             racy_window: RACY_WINDOW,
             vary: false,
             gz_key: Vec::new(),
+            gz_path: Vec::new(),
         }
     }
 
@@ -295,9 +298,11 @@ impl Cache {
         key.extend_from_slice(GZIP_KEY);
         key.extend_from_slice(path);
         key.extend_from_slice(b".gz");
-        let clean = CleanPath { path: key[GZIP_KEY.len()..].to_vec() };
+        let mut clean = CleanPath { path: std::mem::take(&mut self.gz_path) };
+        clean.path.clear();
+        clean.path.extend_from_slice(&key[GZIP_KEY.len()..]);
         let found = self.find(root, &clean, Some(&key), "", now);
-        self.gz_key = key;
+        (self.gz_key, self.gz_path) = (key, clean.path);
         found
     }
 
