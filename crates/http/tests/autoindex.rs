@@ -27,6 +27,7 @@ fn populate(dir: &Path) {
         ("B upper & <tag> \"q\".txt", 2),
         ("x!$'()*+,-.:;=@[]^_`{|}~#%?\\.txt", 2),
         ("é.txt", 2),
+        ("tab\there\u{1}.txt", 2),
     ] {
         std::fs::write(dir.join(name), vec![b'x'; size]).unwrap();
     }
