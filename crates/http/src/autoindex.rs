@@ -17,8 +17,9 @@
 //!   root, as the server serves only those ([`crate::path`]); nginx lists
 //!   every link, and a dangling one with its own size. The directory is
 //!   opened following no link ([`crate::sys::open_no_symlinks`]) after
-//!   its canonical path was checked to lie under the root, so it cannot
-//!   be swapped for a link to elsewhere in between;
+//!   its canonical path was checked to lie under the root, and read
+//!   through that descriptor (`/proc/self/fd`), so it cannot be swapped
+//!   for a link to elsewhere in between;
 //! * the answer has a `Content-Length` where nginx's is chunked; a HEAD
 //!   gets the head alone, without reading the directory and without a
 //!   length, as nginx does;
@@ -118,8 +119,10 @@ pub(crate) fn serve(
         head(out, None);
         return Some((200, 0));
     }
-    // The directory as opened, by its descriptor: what was checked.
-    let items = read(&root, &dir, Path::new(&format!("/proc/self/fd/{}", handle.as_raw_fd())))?;
+    // The directory as opened, by its descriptor: what was checked. Where
+    // /proc is not mounted, by its canonical path, checked just above.
+    let by_fd = format!("/proc/self/fd/{}", handle.as_raw_fd());
+    let items = read(&root, &dir, Path::new(&by_fd)).or_else(|| read(&root, &dir, &dir))?;
     drop(handle);
     let offset = if ai.localtime { crate::sys::local_time(now_secs()).6 } else { 0 };
     let body_start = out.len();
