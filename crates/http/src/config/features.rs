@@ -1,7 +1,8 @@
 //! The settings of the optional nginx modules: `autoindex` (see
 //! `crate::autoindex`), `gzip_static` (see `crate::gzip`) and `try_files`
 //! (see `crate::tryfiles`). Each is off by default, and off costs the
-//! answer path nothing but the test of an `Option`.
+//! answer path nothing but the test of an `Option` (or, for `gzip_static`,
+//! of an enum).
 //!
 //! ```toml
 //! autoindex = true             # list a directory that has no index file (default false)
