@@ -129,6 +129,42 @@ pub struct HttpArgs {
     /// 7d, 1M (30 days), 1y; negative sends `Cache-Control: no-cache`.
     #[arg(long, value_name = "TIME", value_parser = spindle_http::expires::parse, allow_hyphen_values = true)]
     pub expires: Option<spindle_http::expires::Expires>,
+    /// List a directory that has no index file instead of answering 403
+    /// (nginx's `autoindex on`); `--autoindex off` turns it off.
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = parse_on_off)]
+    pub autoindex: Option<bool>,
+    /// In listings, sizes in bytes (on, the default) or rounded with K, M,
+    /// G (off) (nginx's `autoindex_exact_size`).
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = parse_on_off)]
+    pub autoindex_exact_size: Option<bool>,
+    /// In listings, dates in local time rather than UTC (nginx's
+    /// `autoindex_localtime`).
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = parse_on_off)]
+    pub autoindex_localtime: Option<bool>,
+    /// Listing format: html (default), json or xml (nginx's
+    /// `autoindex_format`).
+    #[arg(long, value_name = "FORMAT")]
+    pub autoindex_format: Option<spindle_http::config::AutoindexFormat>,
+    /// Answer a request for a.css with a.css.gz, when it exists, to
+    /// clients that take gzip (on), or to every client (always) (nginx's
+    /// `gzip_static`); answers then say `Vary: Accept-Encoding`.
+    #[arg(long, value_name = "on|off|always", num_args = 0..=1, default_missing_value = "on")]
+    pub gzip_static: Option<spindle_http::config::GzipStatic>,
+    /// Candidates tried in order for each request, then a fallback path
+    /// or =CODE, separated by spaces, $uri standing for the request's
+    /// path (nginx's `try_files`): '$uri $uri/ /index.html' for a
+    /// single-page application, '$uri $uri/ =404'.
+    #[arg(long, value_name = "LIST", allow_hyphen_values = true)]
+    pub try_files: Option<spindle_http::config::TryFiles>,
+}
+
+/// nginx's `on`/`off` (and `true`/`false`).
+fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        _ => Err(format!("'{s}' is not on or off")),
+    }
 }
 
 fn parse_accept(s: &str) -> Result<AcceptStrategy, String> {
@@ -174,6 +210,12 @@ impl HttpArgs {
             error_page_404: self.error_page_404,
             error_page_403: self.error_page_403,
             expires: self.expires,
+            autoindex: self.autoindex,
+            autoindex_exact_size: self.autoindex_exact_size,
+            autoindex_localtime: self.autoindex_localtime,
+            autoindex_format: self.autoindex_format,
+            gzip_static: self.gzip_static,
+            try_files: self.try_files,
         };
         HttpApp::new(self.config, o)
     }

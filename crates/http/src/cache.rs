@@ -110,9 +110,14 @@ pub struct Entry {
     pub last_modified: Box<str>,
     /// The file's media type (`Content-Type` value).
     pub content_type: &'static str,
-    /// `Content-Type`, `Last-Modified`, `ETag` and (unless ranges are off)
-    /// `Accept-Ranges` header lines, ready to copy into a response head.
+    /// `Content-Type`, `Last-Modified`, `ETag`, for a gzip twin
+    /// `Content-Encoding`, with `gzip_static` on `Vary`, and (unless
+    /// ranges are off) `Accept-Ranges` header lines, ready to copy into a
+    /// response head.
     pub head: Box<[u8]>,
+    /// Whether [`Entry::head`] says `Vary: Accept-Encoding` (which a 304
+    /// must repeat).
+    pub vary: bool,
 }
 
 impl Entry {
@@ -200,7 +205,18 @@ pub struct Cache {
     accept_ranges: bool,
     /// Files changed less than this before their open are not cached.
     racy_window: Duration,
+    /// Every head says `Vary: Accept-Encoding` (`gzip_static` on).
+    vary: bool,
+    /// The key and the path of the last gzip twin looked up, kept for
+    /// their allocations.
+    gz_key: Vec<u8>,
+    gz_path: Vec<u8>,
 }
+
+/// The prefix of a gzip twin's key: no request path starts with it
+/// (they start with `/`), so `/a.css.gz` asked for by name and served as
+/// itself keeps its own entry.
+const GZIP_KEY: &[u8] = b"gz:";
 
 impl Cache {
     /// A cache of up to `max_entries` open files (0: open every time), with
@@ -209,7 +225,23 @@ impl Cache {
     /// `accept_ranges` the prepared head says `Accept-Ranges: bytes`.
     pub fn new(max_entries: usize, small_file: u64, inactive: Duration, accept_ranges: bool) -> Cache {
         let inactive = inactive.as_secs() + u64::from(inactive.subsec_nanos() > 0);
-        Cache { lru: Lru::new(max_entries), small_file, inactive, accept_ranges, racy_window: RACY_WINDOW }
+        Cache {
+            lru: Lru::new(max_entries),
+            small_file,
+            inactive,
+            accept_ranges,
+            racy_window: RACY_WINDOW,
+            vary: false,
+            gz_key: Vec::new(),
+            gz_path: Vec::new(),
+        }
+    }
+
+    /// Makes every head say `Vary: Accept-Encoding` (for `gzip_static`:
+    /// the answer for a name depends on the client's `Accept-Encoding`).
+    pub fn with_vary(mut self, vary: bool) -> Cache {
+        self.vary = vary;
+        self
     }
 
     /// Sets how recently changed a file may be and still be cached
@@ -252,10 +284,42 @@ impl Cache {
     /// the time in seconds (any monotonic count: it only orders uses and
     /// measures inactivity).
     pub fn lookup(&mut self, root: &Path, clean: &CleanPath, index: &str, now: u64) -> Lookup {
+        self.find(root, clean, None, index, now)
+    }
+
+    /// The gzip twin of the file requested as `path` (a file's clean path,
+    /// not a directory's): `path.gz` under `root`, described with the
+    /// media type of `path` and `Content-Encoding: gzip`, cached apart
+    /// from `path.gz` asked for by name. Checked against the disk as
+    /// [`lookup`](Cache::lookup) checks.
+    pub fn lookup_gzip(&mut self, root: &Path, path: &[u8], now: u64) -> Lookup {
+        let mut key = std::mem::take(&mut self.gz_key);
+        key.clear();
+        key.extend_from_slice(GZIP_KEY);
+        key.extend_from_slice(path);
+        key.extend_from_slice(b".gz");
+        let mut clean = CleanPath { path: std::mem::take(&mut self.gz_path) };
+        clean.path.clear();
+        clean.path.extend_from_slice(&key[GZIP_KEY.len()..]);
+        let found = self.find(root, &clean, Some(&key), "", now);
+        (self.gz_key, self.gz_path) = (key, clean.path);
+        found
+    }
+
+    /// [`lookup`](Cache::lookup), under `gzip_key` for a gzip twin.
+    #[inline]
+    fn find(
+        &mut self,
+        root: &Path,
+        clean: &CleanPath,
+        gzip_key: Option<&[u8]>,
+        index: &str,
+        now: u64,
+    ) -> Lookup {
         // As nginx does on every lookup: drop up to two inactive entries
         // from the cold end (usually none: one comparison).
         self.lru.expire(now, self.inactive, 2);
-        let key = clean.path.as_slice();
+        let key = gzip_key.unwrap_or(clean.path.as_slice());
         if let Some(e) = self.lru.get(key, now) {
             let e = e.clone();
             match std::fs::metadata(&e.stat_path) {
@@ -278,7 +342,9 @@ impl Cache {
         if let Some(name) = chosen {
             stat_path.push(name);
         }
-        let entry = match self.open(&real, stat_path) {
+        // A twin's type is its original's: `/a.css.gz` served as `/a.css`.
+        let type_of = gzip_key.map(|k| &k[GZIP_KEY.len()..k.len() - 3]);
+        let entry = match self.open(&real, stat_path, type_of) {
             Ok(e) => Rc::new(e),
             // ELOOP: a link met on the way (the names changed since the
             // check): 403; out of descriptors: 500.
@@ -309,7 +375,7 @@ impl Cache {
     /// follows no link (`real` is canonical: it has none) and does not
     /// block ([`sys::open_no_symlinks`]), and what decides is the `fstat`
     /// of the descriptor it gave, as in nginx's `ngx_open_and_stat_file`.
-    fn open(&self, real: &Path, stat_path: PathBuf) -> std::io::Result<Entry> {
+    fn open(&self, real: &Path, stat_path: PathBuf, type_of: Option<&[u8]>) -> std::io::Result<Entry> {
         let mut file = sys::open_no_symlinks(real)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
@@ -330,10 +396,13 @@ impl Cache {
         let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
         let (etag, last_modified) = validators(stamp.mtime.0, stamp.size);
         // By the name requested, as nginx does (a link's name, not its target's).
-        let mime = crate::mime::by_path(stat_path.as_os_str().as_bytes());
+        let mime = crate::mime::by_path(type_of.unwrap_or(stat_path.as_os_str().as_bytes()));
         let ranges = if self.accept_ranges { "Accept-Ranges: bytes\r\n" } else { "" };
-        let head =
-            format!("Content-Type: {mime}\r\nLast-Modified: {last_modified}\r\nETag: {etag}\r\n{ranges}");
+        let encoding = if type_of.is_some() { "Content-Encoding: gzip\r\n" } else { "" };
+        let vary = if self.vary { "Vary: Accept-Encoding\r\n" } else { "" };
+        let head = format!(
+            "Content-Type: {mime}\r\nLast-Modified: {last_modified}\r\nETag: {etag}\r\n{encoding}{vary}{ranges}"
+        );
         Ok(Entry {
             stat_path,
             stamp,
@@ -345,6 +414,7 @@ impl Cache {
             content_type: mime,
             last_modified: last_modified.into(),
             head: head.into_bytes().into_boxed_slice(),
+            vary: self.vary,
         })
     }
 }

@@ -19,6 +19,9 @@
 //! notsent_lowat = 16384      # unsent bytes per connection (TCP_NOTSENT_LOWAT); 0: no limit
 //!
 //! expires = "1h"            # nginx's `expires`: off (default), epoch, max, 30s, 7d, 1M...
+//! autoindex = true          # nginx's autoindex (and autoindex_*: see `features`)
+//! gzip_static = true        # nginx's gzip_static: a.css.gz for a.css; or "always"
+//! try_files = ["$uri", "$uri/", "/index.html"]   # nginx's try_files; last may be "=404"
 //!
 //! [error_pages]              # nginx's `error_page 404 /404.html`: a file under the root
 //! 404 = "/404.html"          # served (with its own status kept) for a missing file
@@ -45,6 +48,9 @@
 //! sendfile_chunk = 2097152
 //! inactive = 60              # an entry unused this long is dropped
 //! ```
+
+mod features;
+pub use features::{Autoindex, AutoindexFormat, Fallback, GzipStatic, TryFiles};
 
 use serde::Deserialize;
 use spindle_cluster::{AcceptStrategy, ClusterConfig, Loaded};
@@ -182,6 +188,15 @@ pub struct HttpConfig {
     /// `Expires` and `Cache-Control` on the answers for files (`expires`;
     /// see [`crate::expires`]). Default off.
     pub expires: crate::expires::Expires,
+    /// Directory listings (`autoindex`; see `crate::autoindex`); `None`:
+    /// off, the default, and a directory without an index file is 403.
+    pub autoindex: Option<Autoindex>,
+    /// Precompressed twins (`gzip_static`; see `crate::gzip`). Default
+    /// off.
+    pub gzip_static: GzipStatic,
+    /// Candidates tried for each request, then a fallback (`try_files`;
+    /// see `crate::tryfiles`). `None`: off, the default.
+    pub try_files: Option<TryFiles>,
 }
 
 impl Default for HttpConfig {
@@ -216,6 +231,9 @@ impl Default for HttpConfig {
             worker_connections: spindle_cluster::config::WORKER_CONNECTIONS,
             error_pages: ErrorPages::default(),
             expires: crate::expires::Expires::Off,
+            autoindex: None,
+            gzip_static: GzipStatic::Off,
+            try_files: None,
         }
     }
 }
@@ -286,6 +304,18 @@ pub struct Overrides {
     pub error_page_403: Option<String>,
     /// `--expires`.
     pub expires: Option<crate::expires::Expires>,
+    /// `--autoindex`.
+    pub autoindex: Option<bool>,
+    /// `--autoindex-exact-size`.
+    pub autoindex_exact_size: Option<bool>,
+    /// `--autoindex-localtime`.
+    pub autoindex_localtime: Option<bool>,
+    /// `--autoindex-format`.
+    pub autoindex_format: Option<AutoindexFormat>,
+    /// `--gzip-static`.
+    pub gzip_static: Option<GzipStatic>,
+    /// `--try-files`.
+    pub try_files: Option<TryFiles>,
 }
 
 #[derive(Deserialize, Default)]
@@ -307,6 +337,12 @@ struct FileConfig {
     worker_rlimit_nofile: Option<u64>,
     notsent_lowat: Option<u32>,
     expires: Option<String>,
+    autoindex: Option<bool>,
+    autoindex_exact_size: Option<bool>,
+    autoindex_localtime: Option<bool>,
+    autoindex_format: Option<String>,
+    gzip_static: Option<features::BoolOrWord>,
+    try_files: Option<features::Items>,
     #[serde(default)]
     limits: FileLimits,
     #[serde(default)]
@@ -540,6 +576,15 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         app.expires = crate::expires::parse(&e).map_err(|e| format!("{name}: key `expires`: {e}"))?;
     }
     app.error_pages.forbidden = page(o.error_page_403.clone().or(f.error_pages.forbidden), "403")?;
+    let features = features::FileFeatures {
+        autoindex: f.autoindex,
+        autoindex_exact_size: f.autoindex_exact_size,
+        autoindex_localtime: f.autoindex_localtime,
+        autoindex_format: f.autoindex_format.clone(),
+        gzip_static: f.gzip_static.clone(),
+        try_files: f.try_files.clone(),
+    };
+    features::apply(name, features, o, &mut app)?;
 
     let l = &mut app.limits;
     l.request_line = o.request_line.or(f.limits.request_line).unwrap_or(l.request_line);
@@ -610,185 +655,4 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn with_file(text: &str) -> Result<Loaded<HttpConfig>, String> {
-        // One file per call: tests run in parallel, and two texts of the
-        // same length (the name's old distinguisher) raced on one file.
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("spindle-http-cfg-{}-{n}.toml", std::process::id()));
-        std::fs::write(&p, text).unwrap();
-        let r = load(Some(&p), &Overrides::default());
-        std::fs::remove_file(&p).unwrap();
-        r
-    }
-
-    #[test]
-    fn expires_is_read_and_checked() {
-        assert_eq!(
-            with_file("expires = \"7d\"\n").unwrap().app.expires,
-            crate::expires::Expires::After(604_800)
-        );
-        assert_eq!(load(None, &Overrides::default()).unwrap().app.expires, crate::expires::Expires::Off);
-        let e = with_file("expires = \"soon\"\n").err().unwrap();
-        assert!(e.contains("key `expires`"), "{e}");
-    }
-
-    #[test]
-    fn error_pages_are_read_and_checked() {
-        let l = with_file("[error_pages]\n404 = \"/404.html\"\n403 = \"/e/403.html\"\n").unwrap();
-        assert_eq!(l.app.error_pages.not_found.as_deref(), Some("/404.html"));
-        assert_eq!(l.app.error_pages.forbidden.as_deref(), Some("/e/403.html"));
-        assert_eq!(load(None, &Overrides::default()).unwrap().app.error_pages, ErrorPages::default());
-        let e = with_file("[error_pages]\n404 = \"404.html\"\n").err().unwrap();
-        assert!(e.contains("error_pages.404"), "{e}");
-        assert!(with_file("[error_pages]\n500 = \"/x.html\"\n").is_err());
-    }
-
-    #[test]
-    fn defaults_serve_the_current_directory_on_8080() {
-        let l = load(None, &Overrides::default()).unwrap();
-        assert_eq!(l.cluster.listen, vec!["127.0.0.1:8080".parse().unwrap()]);
-        assert_eq!(
-            l.app.root.canonicalize().unwrap(),
-            std::env::current_dir().unwrap().canonicalize().unwrap()
-        );
-        assert!(l.app.root.is_absolute());
-        assert_eq!(l.app.timeouts.keepalive, Duration::from_secs(75));
-    }
-
-    #[test]
-    fn file_and_overrides() {
-        let l = with_file("listen = \"127.0.0.1:9000\"\nworkers = 3\naccept = \"mutex\"\n[timeouts]\nheader = \"250ms\"\nsend = 5\nkeepalive = 1.5\n[limits]\nbody = 10\n").unwrap();
-        assert_eq!(l.cluster.listen, vec!["127.0.0.1:9000".parse().unwrap()]);
-        assert_eq!(l.cluster.workers, 3);
-        assert_eq!(l.cluster.accept, AcceptStrategy::Mutex);
-        assert_eq!(l.app.timeouts.header, Duration::from_millis(250));
-        assert_eq!(l.app.timeouts.send, Duration::from_secs(5));
-        assert_eq!(l.app.timeouts.keepalive, Duration::from_millis(1500));
-        assert_eq!(l.app.limits.body, 10);
-        let o = Overrides {
-            workers: Some(1),
-            listen: vec!["127.0.0.1:1".parse().unwrap()],
-            ..Overrides::default()
-        };
-        let l = load(None, &o).unwrap();
-        assert_eq!((l.cluster.workers, l.cluster.listen[0].port()), (1, 1));
-    }
-
-    #[test]
-    fn ranges_lingering_and_cache_inactive() {
-        let d = load(None, &Overrides::default()).unwrap().app;
-        assert_eq!(d.limits.max_ranges, 64);
-        assert_eq!(
-            (d.timeouts.lingering, d.timeouts.lingering_time),
-            (Duration::from_secs(5), Duration::from_secs(30))
-        );
-        assert_eq!(d.cache.inactive, Duration::from_secs(60));
-        let l = with_file("[limits]\nmax_ranges = 0\n[timeouts]\nlingering = \"200ms\"\nlingering_time = 2\n[cache]\ninactive = \"2m\"\n").unwrap().app;
-        assert_eq!(l.limits.max_ranges, 0);
-        assert_eq!(
-            (l.timeouts.lingering, l.timeouts.lingering_time),
-            (Duration::from_millis(200), Duration::from_secs(2))
-        );
-        assert_eq!(l.cache.inactive, Duration::from_secs(120));
-        let o = Overrides {
-            max_ranges: Some(2),
-            lingering_timeout: Some(Duration::from_secs(1)),
-            lingering_time: Some(Duration::from_secs(3)),
-            cache_inactive: Some(Duration::from_secs(9)),
-            ..Overrides::default()
-        };
-        let l = load(None, &o).unwrap().app;
-        assert_eq!((l.limits.max_ranges, l.cache.inactive), (2, Duration::from_secs(9)));
-        assert_eq!(
-            (l.timeouts.lingering, l.timeouts.lingering_time),
-            (Duration::from_secs(1), Duration::from_secs(3))
-        );
-    }
-
-    #[test]
-    fn worker_rlimit_nofile_from_file_and_flag() {
-        assert_eq!(with_file("").unwrap().cluster.worker_rlimit_nofile, 0);
-        assert_eq!(with_file("worker_rlimit_nofile = 4096\n").unwrap().cluster.worker_rlimit_nofile, 4096);
-        let o = Overrides { worker_rlimit_nofile: Some(777), ..Overrides::default() };
-        assert_eq!(load(None, &o).unwrap().cluster.worker_rlimit_nofile, 777);
-        let e = with_file("worker_rlimit_nofile = 0\n").unwrap_err();
-        assert!(e.contains("key `worker_rlimit_nofile`: must be at least 1"), "{e}");
-    }
-
-    #[test]
-    fn notsent_lowat_from_file_and_flag() {
-        assert_eq!(with_file("").unwrap().app.notsent_lowat, 16384);
-        assert_eq!(with_file("notsent_lowat = 0\n").unwrap().app.notsent_lowat, 0);
-        let o = Overrides { notsent_lowat: Some(4096), ..Overrides::default() };
-        assert_eq!(load(None, &o).unwrap().app.notsent_lowat, 4096);
-        assert!(with_file("notsent_lowat = -1\n").is_err());
-    }
-
-    #[test]
-    fn worker_cpu_affinity_from_file_and_flag() {
-        use spindle_cluster::CpuAffinity;
-        assert_eq!(with_file("").unwrap().cluster.worker_cpu_affinity, CpuAffinity::Off);
-        let l = with_file("worker_cpu_affinity = \"01 10\"\n").unwrap();
-        assert_eq!(l.cluster.worker_cpu_affinity, CpuAffinity::Masks(vec![vec![0], vec![1]]));
-        let o = Overrides { worker_cpu_affinity: Some("auto".into()), ..Overrides::default() };
-        assert_eq!(load(None, &o).unwrap().cluster.worker_cpu_affinity, CpuAffinity::Auto);
-        let e = with_file("worker_cpu_affinity = \"3\"\n").unwrap_err();
-        assert!(e.contains("key `worker_cpu_affinity`: `3` is not a CPU mask"), "{e}");
-    }
-
-    #[test]
-    fn user_error_log_and_worker_connections() {
-        let l = with_file("user = \"root:root\"\nerror_log = \"/tmp/e.log\"\naccess_log = \"/tmp/a.log\"\nworker_connections = 64\n").unwrap();
-        let u = l.cluster.user.unwrap();
-        assert_eq!((u.name.as_str(), u.uid, u.gid), ("root", 0, 0));
-        assert_eq!(l.cluster.error_log, Some(PathBuf::from("/tmp/e.log")));
-        assert_eq!(l.cluster.log_files, vec![PathBuf::from("/tmp/a.log")]);
-        assert_eq!(l.cluster.worker_connections, 64);
-        let d = load(None, &Overrides::default()).unwrap();
-        assert_eq!((d.cluster.user, d.cluster.error_log), (None, None));
-        assert_eq!(d.cluster.worker_connections, spindle_cluster::config::WORKER_CONNECTIONS);
-        let o = Overrides { user: Some("root".into()), worker_connections: Some(8), ..Overrides::default() };
-        let l = load(None, &o).unwrap();
-        assert_eq!((l.cluster.user.unwrap().uid, l.cluster.worker_connections), (0, 8));
-    }
-
-    #[test]
-    fn errors_name_the_key() {
-        let cases = [
-            ("listen = [\"nowhere\"]", "`listen`"),
-            ("workers = 0", "`workers`"),
-            ("workers = 100000", "is not from 1 to 511"),
-            ("accept = \"herd\"", "`accept`"),
-            ("root = \"/definitely/not/here\"", "`root`"),
-            ("root = \"/etc/passwd\"", "not a directory"),
-            ("[timeouts]\nheader = \"soon\"", "`timeouts.header`"),
-            ("[timeouts]\nsend = 0", "`timeouts.send`"),
-            ("[limits]\nrequest_line = 10", "`limits.request_line`"),
-            ("index = \"../x\"", "`index`"),
-            ("index = \"index.html ../x\"", "`index`"),
-            ("index = \" \"", "`index`"),
-            ("status = \"nginx_status\"", "`status`"),
-            ("colour = \"blue\"", "colour"),
-            ("workers = \"two\"", "workers"),
-            ("user = \"no-such-user-here\"", "`user`: unknown user"),
-            ("user = \"root:no-such-group-here\"", "unknown group"),
-            ("worker_connections = 0", "`worker_connections`"),
-            ("[timeouts]\nlingering = 0", "`timeouts.lingering`"),
-            ("[timeouts]\nlingering_time = \"x\"", "`timeouts.lingering_time`"),
-            ("[cache]\ninactive = \"10ms\"", "`cache.inactive`"),
-            ("[limits]\nmax_ranges = -1", "max_ranges"),
-            (
-                "access_log = \"/nonexistent-spindle-dir/a.log\"",
-                "`access_log`: /nonexistent-spindle-dir/a.log",
-            ),
-        ];
-        for (text, want) in cases {
-            let e = with_file(text).unwrap_err();
-            assert!(e.contains(want) && e.contains("spindle-http-cfg"), "{text:?} gave {e:?}");
-        }
-    }
-}
+mod tests;

@@ -420,6 +420,8 @@ impl Conn {
         let mut bad = false;
         let mut bad_host = false;
         let mut expect_continue = false;
+        // `gzip_static`: off, these two headers are not even compared.
+        let gzip = w.cfg.gzip_static != crate::config::GzipStatic::Off;
         for h in req.headers.iter() {
             let n = h.name.as_bytes();
             let v = h.value;
@@ -439,6 +441,10 @@ impl Conn {
                     expect_continue = v.trim_ascii().eq_ignore_ascii_case(b"100-continue");
                 }
                 7 if n.eq_ignore_ascii_case(b"referer") => r.referer = r.referer.or(Some(v)),
+                15 if gzip && n.eq_ignore_ascii_case(b"accept-encoding") => {
+                    r.accept_encoding = r.accept_encoding.or(Some(v))
+                }
+                3 if gzip && n.eq_ignore_ascii_case(b"via") => r.via = true,
                 8 if n.eq_ignore_ascii_case(b"if-range") => r.if_range = r.if_range.or(Some(v)),
                 10 if n.eq_ignore_ascii_case(b"connection") => {
                     for t in v.split(|&c| c == b',') {

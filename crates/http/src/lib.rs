@@ -13,6 +13,15 @@
 //! normalised before any file system access and resolved beneath the
 //! root ([`path`]); limits and timeouts follow nginx ([`config`]).
 //!
+//! Optional nginx modules, each off by default (and then costing the
+//! answer path one test of an `Option`): `error_page` for 404 and 403,
+//! `expires` ([`expires`]), `autoindex`, directory listings in nginx's
+//! HTML, JSON or XML (see [`config::Autoindex`]), and `gzip_static`,
+//! `a.css.gz` served for `a.css` to clients that take gzip (see
+//! [`config::GzipStatic`]), and `try_files`, candidates tried in order
+//! then a fallback such as a single-page application's `/index.html` (see
+//! [`config::TryFiles`]).
+//!
 //! Started as root, the master keeps root (to bind ports and reopen the
 //! logs) and the workers, which parse what clients send, run as the
 //! configured `user`, or as `nobody` when none is set, like nginx; the
@@ -37,12 +46,14 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod autoindex;
 pub mod cache;
 pub mod chunked;
 pub mod config;
 mod conn;
 mod errorpage;
 pub mod expires;
+mod gzip;
 mod head;
 pub mod log;
 mod lru;
@@ -54,6 +65,7 @@ mod redirect;
 mod response;
 mod server;
 pub mod sys;
+mod tryfiles;
 
 pub use config::{HttpConfig, Overrides};
 

@@ -232,6 +232,16 @@ pub fn resolve_index<'i>(root: &Path, path: &CleanPath, index: &'i str) -> (Reso
     (check(root, path, real), chosen)
 }
 
+/// Whether `path` names a directory under `root` (through links only as
+/// far as they stay under it), as nginx's `try_files $uri/` asks.
+pub fn is_dir_under(root: &Path, path: &CleanPath) -> bool {
+    let Ok(root) = std::fs::canonicalize(root) else { return false };
+    match std::fs::canonicalize(root.join(path.relative())) {
+        Ok(real) => real.starts_with(&root) && real.is_dir(),
+        Err(_) => false,
+    }
+}
+
 /// What `real`, the canonical path found for `path`, is to the request.
 fn check(root: &Path, path: &CleanPath, real: PathBuf) -> Resolved {
     if !real.starts_with(root) {

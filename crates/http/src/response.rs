@@ -8,12 +8,14 @@
 //! body leave in one `write`.
 
 use crate::cache::{Entry, Lookup};
+use crate::config::GzipStatic;
 use crate::errorpage;
 use crate::log::{remote_user, Clock, LogLine};
 use crate::multirange::Multipart;
-use crate::path;
+use crate::path::{self, CleanPath};
 use crate::range::{self, RangeSet};
 use crate::server::Worker;
+use crate::tryfiles::Tried;
 use spindle_cluster::Counter;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -48,6 +50,10 @@ pub(crate) struct Req<'a> {
     pub authorization: Option<&'a [u8]>,
     /// An HTTP/1.1 `Expect: 100-continue` still owed its `100 Continue`.
     pub expect_continue: bool,
+    /// `Accept-Encoding` (read only with `gzip_static` on).
+    pub accept_encoding: Option<&'a [u8]>,
+    /// A `Via` header came (read only with `gzip_static` on).
+    pub via: bool,
 }
 
 /// What the connection must do after the head (and maybe body) is in the
@@ -201,7 +207,13 @@ fn reason(status: u16) -> &'static str {
         414 => "Request-URI Too Large",
         416 => "Requested Range Not Satisfiable",
         431 => "Request Header Fields Too Large",
+        401 => "Unauthorized",
+        410 => "Gone",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Temporarily Unavailable",
+        504 => "Gateway Time-out",
         501 => "Not Implemented",
         505 => "HTTP Version Not Supported",
         _ => "Unknown",
@@ -380,7 +392,26 @@ pub(crate) fn respond(
                 break 'resp (200, status_page(w, out, date, head_only, close));
             }
         }
-        let found = w.cache.borrow_mut().lookup(&w.cfg.root, &clean, &w.cfg.index, clock.secs());
+        let now = clock.secs();
+        // `gzip_static`: off, one test of an enum.
+        let find = |c: &CleanPath| match w.cfg.gzip_static {
+            GzipStatic::Off => w.cache.borrow_mut().lookup(&w.cfg.root, c, &w.cfg.index, now),
+            mode => crate::gzip::lookup(w, r, c, mode, now),
+        };
+        // `try_files`: off, one test of an `Option`.
+        let mut clean = clean;
+        let found = match &w.cfg.try_files {
+            None => find(&clean),
+            Some(tf) => match crate::tryfiles::find(tf, &w.cfg.root, &clean, find) {
+                Tried::Found(found, c) => {
+                    clean = c;
+                    found
+                }
+                Tried::Code(404) => Lookup::NotFound,
+                Tried::Code(403) => break 'resp forbidden(w, out, &clock, head_only, &mut outcome),
+                Tried::Code(code) => break 'resp (code, error(out, date, code, head_only, close, b"")),
+            },
+        };
         match found {
             Lookup::File(e) => {
                 continue_first(out, r);
@@ -398,9 +429,26 @@ pub(crate) fn respond(
                         break 'resp (404, n);
                     }
                 }
-                (404, error(out, date, 404, head_only, close, b""))
+                // As nginx with `gzip_vary on`: whether a name is found
+                // may depend on `Accept-Encoding` (only its twin there).
+                let gzip = w.cfg.gzip_static != GzipStatic::Off && !clean.is_dir();
+                let vary: &[u8] = if gzip { b"Vary: Accept-Encoding\r\n" } else { b"" };
+                (404, error(out, date, 404, head_only, close, vary))
             }
-            Lookup::Forbidden => forbidden(w, out, &clock, head_only, &mut outcome),
+            Lookup::Forbidden => {
+                // `autoindex`: off, one test of an `Option`.
+                if let (Some(ai), true) = (&w.cfg.autoindex, clean.is_dir()) {
+                    let pre: &[u8] = if r.expect_continue { CONTINUE } else { b"" };
+                    let (root, index) = (&w.cfg.root, w.cfg.index.as_str());
+                    let listed = crate::autoindex::serve(
+                        out, ai, root, index, &clean, date, pre, exp, head_only, close,
+                    );
+                    if let Some(answer) = listed {
+                        break 'resp answer;
+                    }
+                }
+                forbidden(w, out, &clock, head_only, &mut outcome)
+            }
             Lookup::Denied(path, e) => {
                 // As nginx: `[error] open() "..." failed (13: Permission
                 // denied)`: the 403 alone does not say which file's
@@ -470,9 +518,12 @@ fn forbidden(w: &Worker, out: &mut Vec<u8>, clock: &Clock, head_only: bool, o: &
 /// Error responses get none, as in nginx.
 fn continue_first(out: &mut Vec<u8>, r: &Req<'_>) {
     if r.expect_continue {
-        out.extend_from_slice(b"HTTP/1.1 100 Continue\r\n\r\n");
+        out.extend_from_slice(CONTINUE);
     }
 }
+
+/// The interim answer to `Expect: 100-continue`.
+const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// The prepared header lines a file's answer starts with.
 struct Heads<'a> {
@@ -505,6 +556,9 @@ fn serve_file(
         out.extend_from_slice(b"\r\nETag: ");
         out.extend_from_slice(e.etag.as_bytes());
         out.extend_from_slice(b"\r\n");
+        if e.vary {
+            out.extend_from_slice(b"Vary: Accept-Encoding\r\n");
+        }
         out.extend_from_slice(h.expires);
         finish(out, close);
         return (304, 0);

@@ -253,7 +253,8 @@ pub(crate) async fn run(cfg: HttpConfig, mut ctx: WorkerCtx) {
                 cfg.cache.inactive,
                 cfg.limits.max_ranges > 0,
             )
-            .with_racy_window(cfg.cache.racy_window),
+            .with_racy_window(cfg.cache.racy_window)
+            .with_vary(cfg.gzip_static != crate::config::GzipStatic::Off),
         ),
         clock: RefCell::new(Clock::new(log.is_some())),
         expires: crate::expires::Lines::new(cfg.expires).map(RefCell::new),

@@ -1,6 +1,8 @@
 //! A server on a thread and small raw clients for the tests.
 #![allow(dead_code)]
 
+pub mod nginx;
+
 use spindle_cluster::{App, ControlHandle, WorkerCtx};
 use spindle_http::{HttpApp, HttpConfig, Overrides};
 use std::io::{Read, Write};
