@@ -121,6 +121,11 @@ pub fn with_originals<R>(f: impl FnOnce() -> R) -> R {
     out
 }
 
+/// Whether this thread's server renamed or removed any command.
+pub(super) fn any() -> bool {
+    ACTIVE.with(Cell::get).is_some()
+}
+
 /// What the lower-case `name` means on this thread.
 pub(super) fn lookup(name: &[u8]) -> Lookup {
     let Some(r) = ACTIVE.with(Cell::get) else { return Lookup::Unchanged };
