@@ -36,6 +36,8 @@ fn pipeline(args: &[&str]) -> Vec<u8> {
 /// does, and drops the replies.
 fn run(srv: &mut Server, c: &mut Client, parser: &mut RequestParser, query: &mut [u8]) {
     let limits = Limits { max_bulk_len: 512 << 20, authenticated: true };
+    // As the event loop does for each read.
+    srv.refresh_clock();
     let mut pos = 0;
     while pos < query.len() {
         let consumed = parser.parse(&mut query[pos..], &limits).expect("valid RESP").expect("whole requests");

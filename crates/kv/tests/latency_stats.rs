@@ -387,3 +387,32 @@ fn latency_doctor_writes_redis_report() {
     assert!(report.contains("\n- Check your Slow Log to understand"), "{report}");
     assert!(report.contains("\n- Deleting, expiring or evicting (because of maxmemory policy) large objects"));
 }
+
+/// A command's time is right however it is read: at first by `Instant`,
+/// and once the server has measured the cycle counter's rate against it
+/// (a window of 100 ms; where the kernel trusts the counter), by the
+/// counter. Both a 50 ms DEBUG SLEEP early and one later must show about
+/// 50 ms in the slowlog.
+#[test]
+fn command_times_hold_before_and_after_the_cycle_rate_is_known() {
+    let srv = common::start();
+    let mut c = common::conn(&srv);
+    let slept_us = |c: &mut redis::Connection| -> i64 {
+        let _: () = common::q(c, &["SLOWLOG", "RESET"]);
+        let _: () = common::q(c, &["DEBUG", "SLEEP", "0.05"]);
+        let log: Vec<redis::Value> = common::q(c, &["SLOWLOG", "GET", "1"]);
+        let redis::Value::Array(entry) = &log[0] else { panic!("{log:?}") };
+        let redis::Value::Int(us) = entry[2] else { panic!("{entry:?}") };
+        us
+    };
+    let early = slept_us(&mut c);
+    // Events at least a window apart, so the rate gets measured.
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_millis(250) {
+        let _: String = common::q(&mut c, &["PING"]);
+    }
+    let late = slept_us(&mut c);
+    for us in [early, late] {
+        assert!((50_000..2_000_000).contains(&us), "a 50 ms sleep took {us} us (early {early}, late {late})");
+    }
+}

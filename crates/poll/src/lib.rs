@@ -93,6 +93,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod backend;
+pub mod cycles;
 mod event;
 mod interest;
 pub mod limits;

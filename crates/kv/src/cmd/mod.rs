@@ -498,9 +498,7 @@ fn execute_and_feed(
     }
     // One clock read per command: it ends this command's time and starts
     // the next one's (the refresh after the event's read started the first).
-    let now = std::time::Instant::now();
-    let micros = now.saturating_duration_since(srv.command_clock).as_micros() as i64;
-    srv.command_clock = now;
+    let micros = srv.command_timer.lap_micros();
     if let Some(slot) = first_call {
         // An error reply is what INFO counts as a failed call; the same
         // duration goes to the latency histogram.

@@ -31,14 +31,85 @@ pub fn lru_clock_of(ms: i64) -> u32 {
     ((ms / 1000) as u32) & ((1 << 24) - 1)
 }
 
+/// Times commands for INFO commandstats, the latency histograms, the
+/// slowlog and the latency monitor: one reading per command, which ends
+/// its time and starts the next one's. The reading is the CPU's cycle
+/// counter where the kernel trusts it as its own clock source (a third of
+/// `clock_gettime`'s cost in a VM; see [`spindle_poll::cycles`]),
+/// converted at a rate measured against `Instant` between events, and
+/// `Instant` until that rate is known or where there is no such counter.
+#[derive(Debug)]
+pub(crate) struct CommandTimer {
+    /// When the running command started, by `Instant`.
+    started: std::time::Instant,
+    /// ... and by the cycle counter (when `trusted`).
+    started_cycles: u64,
+    /// Whether the kernel's clock source is the cycle counter (checked at
+    /// start and in the cron).
+    trusted: bool,
+    rate: spindle_poll::cycles::CycleRate,
+}
+
+impl CommandTimer {
+    pub(crate) fn new(now: std::time::Instant) -> CommandTimer {
+        let mut timer = CommandTimer {
+            started: now,
+            started_cycles: 0,
+            trusted: spindle_poll::cycles::trusted(),
+            rate: Default::default(),
+        };
+        timer.start(now);
+        timer
+    }
+
+    /// Starts the next command's time at `now`, a fresh `Instant` reading
+    /// (the event that read it), and measures the cycle rate against it.
+    pub(crate) fn start(&mut self, now: std::time::Instant) {
+        self.started = now;
+        let cycles = if self.trusted { spindle_poll::cycles::read() } else { None };
+        if let Some(c) = cycles {
+            self.started_cycles = c;
+        }
+        self.rate.observe(now, cycles);
+    }
+
+    /// Ends the running command's time, in whole microseconds, and starts
+    /// the next one's.
+    pub(crate) fn lap_micros(&mut self) -> i64 {
+        let cycles = if self.trusted { spindle_poll::cycles::read() } else { None };
+        if let Some(c) = cycles {
+            if let Some(ns) = self.rate.nanos(c.saturating_sub(self.started_cycles)) {
+                self.started_cycles = c;
+                return (ns / 1000) as i64;
+            }
+            self.started_cycles = c;
+        }
+        let now = std::time::Instant::now();
+        let micros = now.saturating_duration_since(self.started).as_micros() as i64;
+        self.started = now;
+        micros
+    }
+
+    /// Asks the kernel again whether it trusts the cycle counter (it stops
+    /// if its watchdog finds the counter unstable).
+    pub(crate) fn recheck(&mut self) {
+        self.trusted = spindle_poll::cycles::trusted();
+        if !self.trusted {
+            self.rate.observe(self.started, None);
+        }
+    }
+}
+
 impl Server {
     /// Refreshes the cached time from one monotonic clock read (Unix
     /// time is derived from it and re-based in the cron), and starts the
-    /// next command's timing there.
-    pub(super) fn refresh_clock(&mut self) {
+    /// next command's timing there. The event loop calls it for each
+    /// event that reads commands (and benches/command_path.rs per
+    /// pipeline, as the loop would).
+    pub fn refresh_clock(&mut self) {
         let now = std::time::Instant::now();
         self.set_now(now);
-        self.command_clock = now;
+        self.command_timer.start(now);
     }
 
     /// The cached Unix time and LRU clock at monotonic instant `now`.
@@ -61,6 +132,7 @@ impl Server {
     /// follows changes to the system time.
     pub(super) fn rebase_clock(&mut self) {
         self.clock_base = (unix_us(), std::time::Instant::now());
+        self.command_timer.recheck();
         self.refresh_clock();
     }
 }

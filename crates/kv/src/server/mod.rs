@@ -96,7 +96,7 @@ pub struct Server {
     clock_base: (i64, std::time::Instant),
     /// When the running command started (the end of the previous one, or
     /// the event that read it): one clock read per command times it.
-    pub(crate) command_clock: std::time::Instant,
+    pub(crate) command_timer: clock::CommandTimer,
     /// The LRU clock: seconds, wrapping at 24 bits as Redis's.
     pub lru_clock: u32,
     /// Changes since the last save.
@@ -263,7 +263,7 @@ impl Server {
             stats: Stats::default(),
             now_ms: now,
             clock_base: (now_us, start),
-            command_clock: start,
+            command_timer: clock::CommandTimer::new(start),
             lru_clock: lru_clock_of(now),
             dirty: 0,
             listening: listen::Listeners::default(),
