@@ -145,6 +145,7 @@ fn build() -> Registry {
     Registry { entries, shapes, names, sorted }
 }
 
+#[inline]
 fn entry(name: &[u8]) -> Option<&'static Entry> {
     let registry = registry();
     if !super::rename::any() {
@@ -177,6 +178,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static Command> {
 
 /// What `args` call, as Redis's `lookupCommand` finds it: the command, or
 /// for a container given a second argument, that subcommand.
+#[inline]
 pub fn resolve(args: &Args<'_>) -> Resolved {
     let Some(e) = entry(args.get(0)) else {
         return Resolved::UnknownCommand;
