@@ -53,8 +53,8 @@ use crate::server::Worker;
 /// the request allow it (`mode` is not [`GzipStatic::Off`]).
 pub(crate) fn lookup(w: &Worker, r: &Req<'_>, clean: &CleanPath, mode: GzipStatic, now: u64) -> Lookup {
     let root = &w.cfg.root;
-    let wanted =
-        mode == GzipStatic::Always || (r.minor >= 1 && !r.via && r.accept_encoding.is_some_and(takes_gzip));
+    let wanted = mode == GzipStatic::Always
+        || (r.minor >= w.cfg.gzip_http_version && !r.via && r.accept_encoding.is_some_and(takes_gzip));
     if !wanted {
         return w.cache.borrow_mut().lookup(root, clean, &w.cfg.index, now);
     }

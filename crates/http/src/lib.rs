@@ -49,6 +49,7 @@
 mod autoindex;
 pub mod cache;
 pub mod chunked;
+mod compress;
 pub mod config;
 mod conn;
 mod errorpage;
