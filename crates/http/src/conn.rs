@@ -422,8 +422,7 @@ impl Conn {
         let mut bad = false;
         let mut bad_host = false;
         let mut expect_continue = false;
-        // `gzip` and `gzip_static` off: these two headers are not even
-        // compared.
+        // `gzip` and `gzip_static` off: these two headers are not compared.
         let gzip = w.reads_encoding;
         for h in req.headers.iter() {
             let n = h.name.as_bytes();
@@ -704,8 +703,9 @@ impl Conn {
     /// Sends the gathered heads (held back with `MSG_MORE`), then the
     /// body: one range by `sendfile`, or for several, each part's head
     /// (`MSG_MORE` again) and its range by `sendfile`, then the closing
-    /// delimiter with a plain write, which pushes out what was held back.
-    /// Counts the body bytes that left in `sent`, whatever the outcome.
+    /// delimiter with a plain write, which pushes out what was held back;
+    /// or a gzip stream, by [`Conn::send_gzip`]. Counts the body bytes
+    /// that left in `sent`, whatever the outcome.
     async fn send_file(&mut self, b: &mut FileBody, sent: &mut u64) -> Result<(), End> {
         let sock = self.stream.as_raw_fd();
         let mut done = 0;
