@@ -165,7 +165,7 @@ pub struct HttpArgs {
     pub gzip_min_length: Option<u64>,
     /// Compression level, 1 (fastest, the default) to 9 (smallest)
     /// (nginx's `gzip_comp_level`).
-    #[arg(long, value_name = "1-9")]
+    #[arg(long, value_name = "1-9", value_parser = clap::value_parser!(u32).range(1..=9))]
     pub gzip_comp_level: Option<u32>,
     /// Say `Vary: Accept-Encoding` on answers that may be compressed
     /// (nginx's `gzip_vary`); default off.

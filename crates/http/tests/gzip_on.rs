@@ -368,6 +368,22 @@ fn a_gzip_static_twin_wins() {
     assert_eq!(gunzip(&a.body), css);
     // gzip_static's Vary stays on every answer.
     assert_eq!(a.header("vary"), Some("Accept-Encoding"));
+    // `gzip_http_version` rules the twin too, as in nginx: HTTP/1.0 gets
+    // it only with "1.0".
+    std::fs::write(s.root.join("a.css.gz"), &twin).unwrap();
+    let ten = "GET /a.css HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n";
+    let mut c = Client::new(&s);
+    c.send(ten);
+    assert_eq!(c.answer(false).body, css);
+    let s = Server::start(|c| {
+        c.gzip_static = GzipStatic::On;
+        c.gzip_http_version = 0;
+    });
+    std::fs::write(s.root.join("a.css"), &css).unwrap();
+    std::fs::write(s.root.join("a.css.gz"), &twin).unwrap();
+    let mut c = Client::new(&s);
+    c.send(ten);
+    assert_eq!(c.answer(false).body, twin);
 }
 
 /// At most `MAX_STREAMS` (32) large answers are compressed at once by a
