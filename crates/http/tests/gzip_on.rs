@@ -324,6 +324,28 @@ fn large_files_stream_in_chunks() {
     assert_eq!((a.header("connection"), gunzip(&a.body)), (Some("keep-alive"), page));
 }
 
+/// A cached body above 128 KiB (`cache.small_file` raised) is streamed
+/// too, not compressed whole, which would hold the worker that long.
+#[test]
+fn large_cached_bodies_stream_too() {
+    let s = Server::start(|c| {
+        on(&[])(c);
+        c.cache.small_file = 1 << 20;
+    });
+    let (at, above) = (text(128 << 10), text(300_000));
+    std::fs::write(s.root.join("at.html"), &at[..128 << 10]).unwrap();
+    std::fs::write(s.root.join("above.html"), &above).unwrap();
+    let mut c = Client::new(&s);
+    let a = c.get("/at.html", GZ);
+    assert!(a.header("content-length").is_some());
+    assert_eq!(gunzip(&a.body), &at[..128 << 10]);
+    for _ in 0..2 {
+        let a = c.get("/above.html", GZ);
+        assert_eq!(a.header("transfer-encoding"), Some("chunked"));
+        assert_eq!(gunzip(&a.body), above);
+    }
+}
+
 /// A file changed on disk is served (and compressed) anew at once, small
 /// or large, on a keep-alive connection whose entries are cached.
 #[test]
