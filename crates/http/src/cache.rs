@@ -111,9 +111,9 @@ pub struct Entry {
     /// The file's media type (`Content-Type` value).
     pub content_type: &'static str,
     /// `Content-Type`, `Last-Modified`, `ETag`, for a gzip twin
-    /// `Content-Encoding`, with `gzip_static` on `Vary`, and (unless
-    /// ranges are off) `Accept-Ranges` header lines, ready to copy into a
-    /// response head.
+    /// `Content-Encoding`, with `gzip_static` on (or `gzip_vary`, for a
+    /// file `gzip` compresses) `Vary`, and (unless ranges are off)
+    /// `Accept-Ranges` header lines, ready to copy into a response head.
     pub head: Box<[u8]>,
     /// Whether [`Entry::head`] says `Vary: Accept-Encoding` (which a 304
     /// must repeat).
