@@ -517,6 +517,7 @@ fn answers_match_nginx() {
             &["-H", "Accept-Encoding: gzip;q=0"],
             &["-H", "Accept-Encoding: gzip, deflate, br"],
             &["-H", "Accept-Encoding: gzip", "-H", "Range: bytes=0-9"],
+            &["-H", "Range: bytes=0-9"],
             &["-H", "Accept-Encoding: gzip", "-H", "Range: bytes=0-9", "-H", "If-Range: \"x\""],
             &["-H", "Accept-Encoding: gzip", "-H", "Via: 1.1 cache"],
             &["-0", "-H", "Accept-Encoding: gzip"],
