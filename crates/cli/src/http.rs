@@ -150,6 +150,31 @@ pub struct HttpArgs {
     /// `gzip_static`); answers then say `Vary: Accept-Encoding`.
     #[arg(long, value_name = "on|off|always", num_args = 0..=1, default_missing_value = "on")]
     pub gzip_static: Option<spindle_http::config::GzipStatic>,
+    /// Compress answers as they are sent, for clients that take gzip
+    /// (nginx's `gzip on`): files of --gzip-types at least
+    /// --gzip-min-length long; `--gzip off` turns it off.
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = parse_on_off)]
+    pub gzip: Option<bool>,
+    /// Media types compressed besides text/html (always), separated by
+    /// spaces or commas, or '*' for every type (nginx's `gzip_types`).
+    #[arg(long, value_name = "TYPES")]
+    pub gzip_types: Option<spindle_http::config::GzipTypes>,
+    /// Files shorter than this are sent as they are; default 20 (nginx's
+    /// `gzip_min_length`).
+    #[arg(long, value_name = "BYTES")]
+    pub gzip_min_length: Option<u64>,
+    /// Compression level, 1 (fastest, the default) to 9 (smallest)
+    /// (nginx's `gzip_comp_level`).
+    #[arg(long, value_name = "1-9", value_parser = clap::value_parser!(u32).range(1..=9))]
+    pub gzip_comp_level: Option<u32>,
+    /// Say `Vary: Accept-Encoding` on answers that may be compressed
+    /// (nginx's `gzip_vary`); default off.
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = parse_on_off)]
+    pub gzip_vary: Option<bool>,
+    /// The least HTTP version sent gzip, 1.1 (the default) or 1.0, by
+    /// --gzip and --gzip-static alike (nginx's `gzip_http_version`).
+    #[arg(long, value_name = "1.0|1.1", value_parser = spindle_http::config::parse_http_version)]
+    pub gzip_http_version: Option<u8>,
     /// Candidates tried in order for each request, then a fallback path
     /// or =CODE, separated by spaces, $uri standing for the request's
     /// path (nginx's `try_files`): '$uri $uri/ /index.html' for a
@@ -215,6 +240,12 @@ impl HttpArgs {
             autoindex_localtime: self.autoindex_localtime,
             autoindex_format: self.autoindex_format,
             gzip_static: self.gzip_static,
+            gzip: self.gzip,
+            gzip_types: self.gzip_types,
+            gzip_min_length: self.gzip_min_length,
+            gzip_comp_level: self.gzip_comp_level,
+            gzip_vary: self.gzip_vary,
+            gzip_http_version: self.gzip_http_version,
             try_files: self.try_files,
         };
         HttpApp::new(self.config, o)

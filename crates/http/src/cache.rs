@@ -111,13 +111,21 @@ pub struct Entry {
     /// The file's media type (`Content-Type` value).
     pub content_type: &'static str,
     /// `Content-Type`, `Last-Modified`, `ETag`, for a gzip twin
-    /// `Content-Encoding`, with `gzip_static` on `Vary`, and (unless
-    /// ranges are off) `Accept-Ranges` header lines, ready to copy into a
-    /// response head.
+    /// `Content-Encoding`, with `gzip_static` on (or `gzip_vary`, for a
+    /// file `gzip` compresses) `Vary`, and (unless ranges are off)
+    /// `Accept-Ranges` header lines, ready to copy into a response head.
     pub head: Box<[u8]>,
     /// Whether [`Entry::head`] says `Vary: Accept-Encoding` (which a 304
     /// must repeat).
     pub vary: bool,
+    /// Whether `gzip` compresses this file for a client that takes it
+    /// (on, and the file's type and size match; never a gzip twin). Off,
+    /// always `false`: the answer path tests this and nothing else.
+    pub gzip: bool,
+    /// The gzip of [`Entry::body`], made by the first answer that needs
+    /// it and kept as long as the entry, so a hot file is compressed once
+    /// (a change on disk makes a new entry, and so a new gzip).
+    pub gzipped: std::cell::OnceCell<Box<[u8]>>,
 }
 
 impl Entry {
@@ -207,6 +215,8 @@ pub struct Cache {
     racy_window: Duration,
     /// Every head says `Vary: Accept-Encoding` (`gzip_static` on).
     vary: bool,
+    /// `gzip`'s settings, when on: which entries it compresses.
+    gzip: Option<crate::config::Gzip>,
     /// The key and the path of the last gzip twin looked up, kept for
     /// their allocations.
     gz_key: Vec<u8>,
@@ -232,6 +242,7 @@ impl Cache {
             accept_ranges,
             racy_window: RACY_WINDOW,
             vary: false,
+            gzip: None,
             gz_key: Vec::new(),
             gz_path: Vec::new(),
         }
@@ -241,6 +252,13 @@ impl Cache {
     /// the answer for a name depends on the client's `Accept-Encoding`).
     pub fn with_vary(mut self, vary: bool) -> Cache {
         self.vary = vary;
+        self
+    }
+
+    /// Marks the entries `gzip` compresses ([`Entry::gzip`]), and with
+    /// its `vary` makes their heads say `Vary: Accept-Encoding`.
+    pub fn with_gzip(mut self, gzip: Option<crate::config::Gzip>) -> Cache {
+        self.gzip = gzip;
         self
     }
 
@@ -399,9 +417,13 @@ impl Cache {
         let mime = crate::mime::by_path(type_of.unwrap_or(stat_path.as_os_str().as_bytes()));
         let ranges = if self.accept_ranges { "Accept-Ranges: bytes\r\n" } else { "" };
         let encoding = if type_of.is_some() { "Content-Encoding: gzip\r\n" } else { "" };
-        let vary = if self.vary { "Vary: Accept-Encoding\r\n" } else { "" };
+        // A twin is gzip already: `gzip` leaves it alone, as nginx leaves
+        // an answer that has a `Content-Encoding`.
+        let gz = self.gzip.as_ref().filter(|g| type_of.is_none() && g.compresses(mime, stamp.size));
+        let vary = self.vary || gz.is_some_and(|g| g.vary);
+        let vary_line = if vary { "Vary: Accept-Encoding\r\n" } else { "" };
         let head = format!(
-            "Content-Type: {mime}\r\nLast-Modified: {last_modified}\r\nETag: {etag}\r\n{encoding}{vary}{ranges}"
+            "Content-Type: {mime}\r\nLast-Modified: {last_modified}\r\nETag: {etag}\r\n{encoding}{vary_line}{ranges}"
         );
         Ok(Entry {
             stat_path,
@@ -414,7 +436,9 @@ impl Cache {
             content_type: mime,
             last_modified: last_modified.into(),
             head: head.into_bytes().into_boxed_slice(),
-            vary: self.vary,
+            vary,
+            gzip: gz.is_some(),
+            gzipped: std::cell::OnceCell::new(),
         })
     }
 }

@@ -21,6 +21,7 @@
 //! expires = "1h"            # nginx's `expires`: off (default), epoch, max, 30s, 7d, 1M...
 //! autoindex = true          # nginx's autoindex (and autoindex_*: see `features`)
 //! gzip_static = true        # nginx's gzip_static: a.css.gz for a.css; or "always"
+//! gzip = true               # nginx's gzip: compress text/html (and gzip_*: see `gzip`)
 //! try_files = ["$uri", "$uri/", "/index.html"]   # nginx's try_files; last may be "=404"
 //!
 //! [error_pages]              # nginx's `error_page 404 /404.html`: a file under the root
@@ -50,7 +51,9 @@
 //! ```
 
 mod features;
+mod gzip;
 pub use features::{Autoindex, AutoindexFormat, Fallback, GzipStatic, TryFiles};
+pub use gzip::{parse_http_version, Gzip, GzipTypes};
 
 use serde::Deserialize;
 use spindle_cluster::{AcceptStrategy, ClusterConfig, Loaded};
@@ -194,6 +197,13 @@ pub struct HttpConfig {
     /// Precompressed twins (`gzip_static`; see `crate::gzip`). Default
     /// off.
     pub gzip_static: GzipStatic,
+    /// Answers compressed as they are sent (`gzip`; see `crate::compress`);
+    /// `None`: off, the default.
+    pub gzip: Option<Gzip>,
+    /// `gzip_http_version`: the least HTTP/1 minor version that is sent
+    /// gzip, by `gzip` and `gzip_static` alike (nginx's default, 1: not
+    /// to HTTP/1.0 clients).
+    pub gzip_http_version: u8,
     /// Candidates tried for each request, then a fallback (`try_files`;
     /// see `crate::tryfiles`). `None`: off, the default.
     pub try_files: Option<TryFiles>,
@@ -233,6 +243,8 @@ impl Default for HttpConfig {
             expires: crate::expires::Expires::Off,
             autoindex: None,
             gzip_static: GzipStatic::Off,
+            gzip: None,
+            gzip_http_version: 1,
             try_files: None,
         }
     }
@@ -314,6 +326,18 @@ pub struct Overrides {
     pub autoindex_format: Option<AutoindexFormat>,
     /// `--gzip-static`.
     pub gzip_static: Option<GzipStatic>,
+    /// `--gzip`.
+    pub gzip: Option<bool>,
+    /// `--gzip-types`.
+    pub gzip_types: Option<GzipTypes>,
+    /// `--gzip-min-length`.
+    pub gzip_min_length: Option<u64>,
+    /// `--gzip-comp-level`.
+    pub gzip_comp_level: Option<u32>,
+    /// `--gzip-vary`.
+    pub gzip_vary: Option<bool>,
+    /// `--gzip-http-version` (the minor version: 0 or 1).
+    pub gzip_http_version: Option<u8>,
     /// `--try-files`.
     pub try_files: Option<TryFiles>,
 }
@@ -342,6 +366,12 @@ struct FileConfig {
     autoindex_localtime: Option<bool>,
     autoindex_format: Option<String>,
     gzip_static: Option<features::BoolOrWord>,
+    gzip: Option<bool>,
+    gzip_types: Option<gzip::Types>,
+    gzip_min_length: Option<u64>,
+    gzip_comp_level: Option<u32>,
+    gzip_vary: Option<bool>,
+    gzip_http_version: Option<gzip::Version>,
     try_files: Option<features::Items>,
     #[serde(default)]
     limits: FileLimits,
@@ -585,6 +615,15 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         try_files: f.try_files.clone(),
     };
     features::apply(name, features, o, &mut app)?;
+    let gz = gzip::FileGzip {
+        gzip: f.gzip,
+        types: f.gzip_types.clone(),
+        min_length: f.gzip_min_length,
+        comp_level: f.gzip_comp_level,
+        vary: f.gzip_vary,
+        http_version: f.gzip_http_version.clone(),
+    };
+    gzip::apply(name, gz, o, &mut app)?;
 
     let l = &mut app.limits;
     l.request_line = o.request_line.or(f.limits.request_line).unwrap_or(l.request_line);

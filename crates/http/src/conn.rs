@@ -43,6 +43,8 @@
 //! connection that times out or closes idle, with no request begun, is
 //! neither counted nor logged.
 
+mod gzip;
+
 use crate::cache::Entry;
 use crate::chunked::{Discard, Progress};
 use crate::head::{self, valid_host, valid_target_host, version, HeadScan, Scanned, Version};
@@ -271,9 +273,9 @@ impl Conn {
                     Step::Done(o) => o,
                 };
                 self.served += 1;
-                if let Some(body) = outcome.file {
+                if let Some(mut body) = outcome.file {
                     let mut sent = 0;
-                    let r = self.send_file(&body, &mut sent).await;
+                    let r = self.send_file(&mut body, &mut sent).await;
                     if let Some(line) = &body.log {
                         line.record(&self.w, sent);
                     }
@@ -420,8 +422,8 @@ impl Conn {
         let mut bad = false;
         let mut bad_host = false;
         let mut expect_continue = false;
-        // `gzip_static`: off, these two headers are not even compared.
-        let gzip = w.cfg.gzip_static != crate::config::GzipStatic::Off;
+        // `gzip` and `gzip_static` off: these two headers are not compared.
+        let gzip = w.reads_encoding;
         for h in req.headers.iter() {
             let n = h.name.as_bytes();
             let v = h.value;
@@ -701,9 +703,10 @@ impl Conn {
     /// Sends the gathered heads (held back with `MSG_MORE`), then the
     /// body: one range by `sendfile`, or for several, each part's head
     /// (`MSG_MORE` again) and its range by `sendfile`, then the closing
-    /// delimiter with a plain write, which pushes out what was held back.
-    /// Counts the body bytes that left in `sent`, whatever the outcome.
-    async fn send_file(&mut self, b: &FileBody, sent: &mut u64) -> Result<(), End> {
+    /// delimiter with a plain write, which pushes out what was held back;
+    /// or a gzip stream, by [`Conn::send_gzip`]. Counts the body bytes
+    /// that left in `sent`, whatever the outcome.
+    async fn send_file(&mut self, b: &mut FileBody, sent: &mut u64) -> Result<(), End> {
         let sock = self.stream.as_raw_fd();
         let mut done = 0;
         while done < self.out.len() {
@@ -721,6 +724,9 @@ impl Conn {
             done += n;
         }
         self.out.clear();
+        if let Some(z) = &mut b.gzip {
+            return self.send_gzip(&b.entry, z, sent).await;
+        }
         let Some(m) = &b.multi else {
             return self.send_range(&b.entry, b.off, b.len, sent).await;
         };

@@ -52,7 +52,7 @@ pub(crate) fn serve(
     let len = e.size;
     match &e.body {
         Some(body) => out.extend_from_slice(body),
-        None => o.file = Some(FileBody { entry: e.clone(), off: 0, len, multi: None, log: None }),
+        None => o.file = Some(FileBody { entry: e.clone(), off: 0, len, multi: None, gzip: None, log: None }),
     }
     Some(len)
 }

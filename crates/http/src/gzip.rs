@@ -6,8 +6,9 @@
 //! file under the root: `Content-Encoding: gzip`, the `Content-Type` of
 //! `a.css`, and the `.gz` file's own `ETag`, `Last-Modified` and length,
 //! so `If-None-Match`, `If-Modified-Since` and `Range` apply to the bytes
-//! sent. A client takes gzip, as nginx decides (`gzip_http_version 1.1`,
-//! `gzip_proxied off`), when it speaks HTTP/1.1, sent no `Via` (a proxy
+//! sent. A client takes gzip, as nginx decides (`gzip_http_version`,
+//! `gzip_proxied off`), when it speaks HTTP/1.1 (or, with
+//! `gzip_http_version = "1.0"`, 1.0 too), sent no `Via` (a proxy
 //! in between, which may serve the answer to others), and its
 //! `Accept-Encoding` names `gzip` with a q-value above 0 (`gzip;q=0`
 //! refuses it; `*` and `x-gzip` do not count, as nginx does not count
@@ -23,8 +24,8 @@
 //! the 404 of a name that is not a directory's) says
 //! `Vary: Accept-Encoding`, as nginx does with `gzip_vary on`; without
 //! it a shared cache in front would hand the gzip bytes to a client that
-//! cannot read them (nginx's default, `gzip_vary off`, allows that; there
-//! is no `gzip_vary` knob here).
+//! cannot read them (nginx's default, `gzip_vary off`, allows that; here
+//! `gzip_vary` is the `gzip` module's alone: see `crate::compress`).
 //!
 //! Where spindle differs from nginx:
 //!
@@ -53,8 +54,8 @@ use crate::server::Worker;
 /// the request allow it (`mode` is not [`GzipStatic::Off`]).
 pub(crate) fn lookup(w: &Worker, r: &Req<'_>, clean: &CleanPath, mode: GzipStatic, now: u64) -> Lookup {
     let root = &w.cfg.root;
-    let wanted =
-        mode == GzipStatic::Always || (r.minor >= 1 && !r.via && r.accept_encoding.is_some_and(takes_gzip));
+    let wanted = mode == GzipStatic::Always
+        || (r.minor >= w.cfg.gzip_http_version && !r.via && r.accept_encoding.is_some_and(takes_gzip));
     if !wanted {
         return w.cache.borrow_mut().lookup(root, clean, &w.cfg.index, now);
     }

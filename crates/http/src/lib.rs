@@ -16,9 +16,12 @@
 //! Optional nginx modules, each off by default (and then costing the
 //! answer path one test of an `Option`): `error_page` for 404 and 403,
 //! `expires` ([`expires`]), `autoindex`, directory listings in nginx's
-//! HTML, JSON or XML (see [`config::Autoindex`]), and `gzip_static`,
+//! HTML, JSON or XML (see [`config::Autoindex`]), `gzip_static`,
 //! `a.css.gz` served for `a.css` to clients that take gzip (see
-//! [`config::GzipStatic`]), and `try_files`, candidates tried in order
+//! [`config::GzipStatic`]), `gzip`, answers compressed as they are sent
+//! (see [`config::Gzip`]: small files compressed once and kept in the
+//! cache, large ones streamed in chunks; off, the answer path tests one
+//! `bool`), and `try_files`, candidates tried in order
 //! then a fallback such as a single-page application's `/index.html` (see
 //! [`config::TryFiles`]).
 //!
@@ -49,6 +52,7 @@
 mod autoindex;
 pub mod cache;
 pub mod chunked;
+mod compress;
 pub mod config;
 mod conn;
 mod errorpage;

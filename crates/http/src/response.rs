@@ -141,6 +141,9 @@ pub(crate) struct FileBody {
     pub len: u64,
     /// Several ranges: the part heads and ranges (`off` and `len` unused).
     pub multi: Option<Box<Multipart>>,
+    /// The file compressed as it is sent (`gzip`; `off` and `len` say
+    /// the whole file).
+    pub gzip: Option<Box<crate::compress::Stream>>,
     /// The access log line, written once the body is sent or cut short,
     /// with the bytes that actually left (nginx's `$body_bytes_sent`).
     pub log: Option<Box<PendingLog>>,
@@ -303,7 +306,7 @@ fn mtime_secs(e: &Entry) -> u64 {
 
 /// What the conditional headers make of a request for `e`.
 #[derive(Debug, PartialEq, Eq)]
-enum Precondition {
+pub(crate) enum Precondition {
     /// Serve it.
     Pass,
     /// 304.
@@ -319,7 +322,7 @@ enum Precondition {
 /// file's time (nginx's default `if_modified_since exact`: a later date
 /// is not enough). Unlike nginx, `If-None-Match` alone decides when both
 /// are sent, as RFC 9110 §13.1.3 requires.
-fn preconditions(r: &Req<'_>, e: &Entry) -> Precondition {
+pub(crate) fn preconditions(r: &Req<'_>, e: &Entry) -> Precondition {
     if let Some(ius) = r.if_unmodified_since {
         if http_secs(ius).is_none_or(|t| t < mtime_secs(e)) {
             return Precondition::Failed;
@@ -416,6 +419,12 @@ pub(crate) fn respond(
             Lookup::File(e) => {
                 continue_first(out, r);
                 let h = Heads { date, expires: exp };
+                // `gzip`: off, one test of a `bool`.
+                if e.gzip {
+                    if let Some(answer) = crate::compress::serve(w, out, &h, r, &e, head_only, &mut outcome) {
+                        break 'resp answer;
+                    }
+                }
                 serve_file(out, &h, r, e, head_only, w.cfg.limits.max_ranges, &mut outcome)
             }
             Lookup::Redirect => {
@@ -526,11 +535,11 @@ fn continue_first(out: &mut Vec<u8>, r: &Req<'_>) {
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// The prepared header lines a file's answer starts with.
-struct Heads<'a> {
+pub(crate) struct Heads<'a> {
     /// The `Date` value.
-    date: &'a str,
+    pub date: &'a str,
     /// `Expires` and `Cache-Control` lines (empty: `expires` off).
-    expires: &'a [u8],
+    pub expires: &'a [u8],
 }
 
 fn serve_file(
@@ -614,7 +623,9 @@ fn serve_file(
     }
     match &e.body {
         Some(body) => out.extend_from_slice(&body[from as usize..(from + len) as usize]),
-        None => o.file = Some(FileBody { entry: e.clone(), off: from, len, multi: None, log: None }),
+        None => {
+            o.file = Some(FileBody { entry: e.clone(), off: from, len, multi: None, gzip: None, log: None })
+        }
     }
     (status, len)
 }
@@ -642,7 +653,14 @@ fn multipart(
     match &e.body {
         Some(body) => m.write(out, body),
         None => {
-            o.file = Some(FileBody { entry: e.clone(), off: 0, len, multi: Some(Box::new(m)), log: None })
+            o.file = Some(FileBody {
+                entry: e.clone(),
+                off: 0,
+                len,
+                multi: Some(Box::new(m)),
+                gzip: None,
+                log: None,
+            })
         }
     }
     (206, len)

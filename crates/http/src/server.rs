@@ -21,6 +21,11 @@ pub(crate) struct Worker {
     pub stats: Stats,
     pub cache: RefCell<Cache>,
     pub clock: RefCell<Clock>,
+    /// `gzip`'s compressors; `None` when it is off.
+    pub gzip: Option<Rc<crate::compress::Pool>>,
+    /// Whether requests' `Accept-Encoding` and `Via` are read (`gzip` or
+    /// `gzip_static` on).
+    pub reads_encoding: bool,
     /// `Expires` and `Cache-Control` lines; `None` when `expires` is off.
     pub expires: Option<RefCell<crate::expires::Lines>>,
     pub log: RefCell<Option<AccessLog>>,
@@ -254,8 +259,11 @@ pub(crate) async fn run(cfg: HttpConfig, mut ctx: WorkerCtx) {
                 cfg.limits.max_ranges > 0,
             )
             .with_racy_window(cfg.cache.racy_window)
-            .with_vary(cfg.gzip_static != crate::config::GzipStatic::Off),
+            .with_vary(cfg.gzip_static != crate::config::GzipStatic::Off)
+            .with_gzip(cfg.gzip.clone()),
         ),
+        gzip: cfg.gzip.as_ref().map(|g| crate::compress::Pool::new(g.comp_level)),
+        reads_encoding: cfg.gzip.is_some() || cfg.gzip_static != crate::config::GzipStatic::Off,
         clock: RefCell::new(Clock::new(log.is_some())),
         expires: crate::expires::Lines::new(cfg.expires).map(RefCell::new),
         log: RefCell::new(log),

@@ -231,3 +231,52 @@ fn errors_name_the_key() {
         assert!(e.contains(want) && e.contains("spindle-http-cfg"), "{text:?} gave {e:?}");
     }
 }
+
+#[test]
+fn gzip_is_read_and_checked() {
+    let d = load(None, &Overrides::default()).unwrap().app;
+    assert_eq!((d.gzip, d.gzip_http_version), (None, 1));
+    let on = with_file("gzip = true\n").unwrap().app.gzip.unwrap();
+    assert_eq!(on, Gzip { types: GzipTypes::HtmlOnly, min_length: 20, comp_level: 1, vary: false });
+    assert!(on.compresses("text/html", 20) && !on.compresses("text/html", 19));
+    assert!(!on.compresses("text/css", 1000));
+    let g = with_file(
+        "gzip = true\ngzip_types = [\"text/css\", \"Application/JSON\"]\ngzip_min_length = 0\n\
+         gzip_comp_level = 9\ngzip_vary = true\ngzip_http_version = \"1.0\"\n",
+    )
+    .unwrap()
+    .app;
+    let gz = g.gzip.unwrap();
+    assert_eq!(gz.types, GzipTypes::List(vec!["text/css".into(), "application/json".into()]));
+    assert!(gz.compresses("application/json", 0) && gz.compresses("text/html", 0));
+    assert!(!gz.compresses("image/png", 100));
+    assert_eq!((gz.min_length, gz.comp_level, gz.vary, g.gzip_http_version), (0, 9, true, 0));
+    // One string, spaces or commas; `*` is every type.
+    let one = with_file("gzip = true\ngzip_types = \"text/css, text/plain\"\n").unwrap().app.gzip.unwrap();
+    assert_eq!(one.types, GzipTypes::List(vec!["text/css".into(), "text/plain".into()]));
+    let any = with_file("gzip = true\ngzip_types = \"*\"\n").unwrap().app.gzip.unwrap();
+    assert!(any.compresses("application/octet-stream", 20));
+    assert_eq!(with_file("gzip_http_version = 1.0\n").unwrap().app.gzip_http_version, 0);
+    // The companions alone do not turn it on; flags win.
+    assert_eq!(with_file("gzip_comp_level = 5\n").unwrap().app.gzip, None);
+    let o = Overrides {
+        gzip: Some(true),
+        gzip_comp_level: Some(4),
+        gzip_types: Some("*".parse().unwrap()),
+        gzip_http_version: Some(0),
+        ..Overrides::default()
+    };
+    let f = load(None, &o).unwrap().app;
+    assert_eq!((f.gzip.as_ref().unwrap().comp_level, f.gzip_http_version), (4, 0));
+    assert_eq!(f.gzip.unwrap().types, GzipTypes::Any);
+    for (text, msg) in [
+        ("gzip = true\ngzip_comp_level = 10\n", "key `gzip_comp_level`: 10 is not from 1 to 9"),
+        ("gzip_comp_level = 0\n", "key `gzip_comp_level`: 0 is not from 1 to 9"),
+        ("gzip_types = [\"css\"]\n", "key `gzip_types`: 'css' is not a media type"),
+        ("gzip_http_version = \"2.0\"\n", "key `gzip_http_version`: '2.0' is not 1.0 or 1.1"),
+        ("gzip_http_version = 0.9\n", "key `gzip_http_version`: 0.9 is not 1.0 or 1.1"),
+    ] {
+        let e = with_file(text).unwrap_err();
+        assert!(e.contains(msg), "{text}: {e}");
+    }
+}

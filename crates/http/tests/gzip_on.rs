@@ -1,0 +1,556 @@
+//! `gzip`: answers compressed as they are sent, as nginx's gzip module
+//! compresses them; every compressed body is decoded with flate2's
+//! `GzDecoder` and must be the file's bytes. Checked against nginx too.
+
+mod common;
+use common::nginx::Nginx;
+use common::*;
+use flate2::read::GzDecoder;
+use spindle_http::config::{Gzip, GzipStatic, GzipTypes};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+/// `gzip` on with nginx's defaults but `types` (and files cached as soon
+/// as written, so that a test sees a cached entry go stale).
+fn on(types: &[&str]) -> impl FnOnce(&mut spindle_http::HttpConfig) {
+    let types = GzipTypes::new(types).unwrap();
+    move |c| {
+        c.gzip = Some(Gzip { types, ..Gzip::default() });
+        c.cache.racy_window = Duration::ZERO;
+    }
+}
+
+fn gunzip(z: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    GzDecoder::new(z).read_to_end(&mut v).expect("a valid gzip stream");
+    v
+}
+
+/// Text that compresses, `n` bytes or so.
+fn text(n: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(n + 64);
+    let mut i = 0u64;
+    while v.len() < n {
+        v.extend_from_slice(
+            format!("<p class=\"row\">row {i} of the table, {}</p>\n", i * i % 977).as_bytes(),
+        );
+        i += 1;
+    }
+    v
+}
+
+/// An answer, its body framed by length, chunks or the close.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    head: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A keep-alive client that reads chunked answers too.
+struct Client {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Client {
+    fn new(s: &Server) -> Client {
+        Client { stream: s.connect(), buf: Vec::new() }
+    }
+
+    /// Reads more; false at the end of the stream.
+    fn more(&mut self) -> bool {
+        let mut chunk = [0u8; 65536];
+        let n = self.stream.read(&mut chunk).expect("read within the timeout");
+        self.buf.extend_from_slice(&chunk[..n]);
+        n > 0
+    }
+
+    fn line(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(i) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let l = self.buf[..i].to_vec();
+                self.buf.drain(..i + 2);
+                return l;
+            }
+            assert!(self.more(), "closed inside a line");
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Vec<u8> {
+        while self.buf.len() < n {
+            assert!(self.more(), "closed inside a body");
+        }
+        self.buf.drain(..n).collect()
+    }
+
+    fn send(&mut self, req: &str) {
+        self.stream.write_all(req.as_bytes()).unwrap();
+    }
+
+    fn answer(&mut self, head_only: bool) -> Answer {
+        let status_line = String::from_utf8(self.line()).unwrap();
+        let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut head = Vec::new();
+        loop {
+            let l = String::from_utf8(self.line()).unwrap();
+            if l.is_empty() {
+                break;
+            }
+            let (n, v) = l.split_once(':').unwrap();
+            head.push((n.to_string(), v.trim().to_string()));
+        }
+        let mut a = Answer { status, head, body: Vec::new() };
+        if head_only || status == 304 {
+            return a;
+        }
+        if let Some(n) = a.header("content-length") {
+            let n = n.parse().unwrap();
+            a.body = self.take(n);
+        } else if a.header("transfer-encoding") == Some("chunked") {
+            loop {
+                let size = String::from_utf8(self.line()).unwrap();
+                let n = usize::from_str_radix(&size, 16).unwrap();
+                let data = self.take(n);
+                assert_eq!(self.line(), b"", "a chunk ends with CRLF");
+                if n == 0 {
+                    break;
+                }
+                a.body.extend_from_slice(&data);
+            }
+        } else {
+            while self.more() {}
+            a.body = std::mem::take(&mut self.buf);
+        }
+        a
+    }
+
+    fn get(&mut self, path: &str, extra: &str) -> Answer {
+        self.send(&format!("GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n"));
+        self.answer(false)
+    }
+}
+
+fn get(s: &Server, path: &str, extra: &str) -> Answer {
+    Client::new(s).get(path, extra)
+}
+
+const GZ: &str = "Accept-Encoding: gzip\r\n";
+
+/// A small file goes compressed whole, with its length, a weak tag and
+/// no `Accept-Ranges`, to a client that takes gzip; as it is to the
+/// others, to HTTP/1.0 and through a proxy; types not listed and short
+/// files never.
+#[test]
+fn small_files_go_compressed_with_a_length() {
+    let s = Server::start(on(&["text/css"]));
+    let page = text(5000);
+    std::fs::write(s.root.join("page.html"), &page).unwrap();
+    std::fs::write(s.root.join("a.css"), text(300)).unwrap();
+    std::fs::write(s.root.join("tiny.html"), "<b>19 bytes long</b").unwrap();
+    let plain = get(&s, "/page.html", "");
+    assert_eq!((plain.body.as_slice(), plain.header("content-encoding")), (page.as_slice(), None));
+    assert_eq!(plain.header("accept-ranges"), Some("bytes"));
+    let strong = plain.header("etag").unwrap().to_string();
+    assert!(strong.starts_with('"'));
+    // gzip_vary off (nginx's default): no Vary.
+    assert_eq!(plain.header("vary"), None);
+    for ae in ["gzip", "gzip, deflate, br", "br;q=1, GZIP;q=0.5"] {
+        let mut c = Client::new(&s);
+        // Twice on one connection: the second from the cached gzip.
+        for _ in 0..2 {
+            let a = c.get("/page.html", &format!("Accept-Encoding: {ae}\r\n"));
+            assert_eq!(a.status, 200);
+            assert_eq!(a.header("content-encoding"), Some("gzip"), "{ae}");
+            assert_eq!(a.header("content-type"), Some("text/html"));
+            assert_eq!(a.header("content-length"), Some(a.body.len().to_string().as_str()));
+            assert!(a.body.len() < page.len() / 3, "{} of {}", a.body.len(), page.len());
+            assert_eq!(gunzip(&a.body), page);
+            assert_eq!(a.header("etag"), Some(format!("W/{strong}").as_str()));
+            assert_eq!(a.header("accept-ranges"), None);
+            assert_eq!(a.header("transfer-encoding"), None);
+        }
+    }
+    // HEAD: the same head, without the body.
+    let mut c = Client::new(&s);
+    c.send("HEAD /page.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+    let h = c.answer(true);
+    let g = c.get("/page.html", GZ);
+    assert_eq!((h.header("content-encoding"), h.header("etag")), (Some("gzip"), g.header("etag")));
+    assert_eq!(h.header("content-length"), g.header("content-length"));
+    // A listed type; text/html is compressed whatever the list says.
+    assert_eq!(get(&s, "/a.css", GZ).header("content-encoding"), Some("gzip"));
+    for (path, extra) in [
+        ("/a.txt", GZ),     // text/plain: not listed
+        ("/tiny.html", GZ), // 19 bytes, below gzip_min_length 20
+        ("/page.html", "Accept-Encoding: gzip;q=0\r\n"),
+        ("/page.html", "Accept-Encoding: deflate, br, *\r\n"),
+        ("/page.html", "Accept-Encoding: gzip\r\nVia: 1.1 cache\r\n"), // gzip_proxied off
+    ] {
+        let a = get(&s, path, extra);
+        assert_eq!((a.status, a.header("content-encoding")), (200, None), "{path} {extra}");
+        assert!(a.header("etag").unwrap().starts_with('"'));
+    }
+    let mut c = Client::new(&s);
+    c.send("GET /page.html HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n");
+    assert_eq!(c.answer(false).header("content-encoding"), None, "gzip_http_version 1.1");
+    // Off, the default: nothing is compressed.
+    let off = Server::start(|_| {});
+    std::fs::write(off.root.join("page.html"), &page).unwrap();
+    let a = get(&off, "/page.html", GZ);
+    assert_eq!((a.body.as_slice(), a.header("content-encoding")), (page.as_slice(), None));
+}
+
+/// As in nginx, a `Range` on an answer that is compressed is ignored (a
+/// 200 with the whole gzip); `If-None-Match` with the weak tag or the
+/// strong one gives a 304, which repeats the weak tag; `If-Match` still
+/// compares with the file's strong tag. `expires` adds its lines to both.
+#[test]
+fn ranges_are_ignored_and_conditionals_hold() {
+    let s = Server::start(|c| {
+        on(&[])(c);
+        c.expires = spindle_http::expires::Expires::After(60);
+    });
+    let page = text(3000);
+    std::fs::write(s.root.join("page.html"), &page).unwrap();
+    let a = get(&s, "/page.html", &format!("{GZ}Range: bytes=0-9\r\n"));
+    assert_eq!((a.status, a.header("content-range")), (200, None));
+    assert_eq!((a.header("cache-control"), a.header("content-encoding")), (Some("max-age=60"), Some("gzip")));
+    assert!(a.header("expires").is_some());
+    assert_eq!(gunzip(&a.body), page);
+    let a = get(&s, "/page.html", &format!("{GZ}Range: bytes=0-9,20-29\r\nIf-Range: {}\r\n", "\"x\""));
+    assert_eq!((a.status, gunzip(&a.body)), (200, page.clone()));
+    // Without gzip, ranges as ever.
+    let r = get(&s, "/page.html", "Range: bytes=0-9\r\n");
+    assert_eq!((r.status, r.body.as_slice()), (206, &page[..10]));
+    let weak = a.header("etag").unwrap().to_string();
+    let strong = weak.strip_prefix("W/").unwrap().to_string();
+    for tag in [&weak, &strong, &format!("\"nope\", {weak}")] {
+        let n = get(&s, "/page.html", &format!("{GZ}If-None-Match: {tag}\r\n"));
+        assert_eq!((n.status, n.header("etag")), (304, Some(weak.as_str())), "{tag}");
+        assert_eq!((n.header("content-encoding"), n.header("cache-control")), (None, Some("max-age=60")));
+    }
+    let n = get(&s, "/page.html", &format!("{GZ}If-None-Match: \"nope\"\r\n"));
+    assert_eq!((n.status, n.header("content-encoding")), (200, Some("gzip")));
+    // A plain client with the weak tag (from a cache) gets its 304 too.
+    let n = get(&s, "/page.html", &format!("If-None-Match: {weak}\r\n"));
+    assert_eq!((n.status, n.header("etag")), (304, Some(strong.as_str())));
+    let m = get(&s, "/page.html", &format!("{GZ}If-Match: {strong}\r\n"));
+    assert_eq!((m.status, m.header("content-encoding")), (200, Some("gzip")));
+    assert_eq!(get(&s, "/page.html", &format!("{GZ}If-Match: {weak}\r\n")).status, 412);
+}
+
+/// `gzip_vary`: `Vary` on every answer for a file that may be
+/// compressed (200 plain or gzip, HTTP/1.0, through a proxy, 304), as in
+/// nginx; not for a type not listed nor a short file.
+#[test]
+fn vary_on_every_answer_that_may_be_compressed() {
+    let s = Server::start(|c| {
+        on(&[])(c);
+        c.gzip.as_mut().unwrap().vary = true;
+    });
+    std::fs::write(s.root.join("page.html"), text(500)).unwrap();
+    std::fs::write(s.root.join("tiny.html"), "<b>short</b>").unwrap();
+    let etag = get(&s, "/page.html", GZ).header("etag").unwrap().to_string();
+    for extra in [
+        GZ.to_string(),
+        String::new(),
+        format!("{GZ}Via: 1.1 cache\r\n"),
+        format!("{GZ}If-None-Match: {etag}\r\n"),
+        format!("If-None-Match: {etag}\r\n"),
+    ] {
+        let a = get(&s, "/page.html", &extra);
+        assert_eq!(a.header("vary"), Some("Accept-Encoding"), "{extra}: {a:?}");
+    }
+    let mut c = Client::new(&s);
+    c.send("GET /page.html HTTP/1.0\r\n\r\n");
+    assert_eq!(c.answer(false).header("vary"), Some("Accept-Encoding"));
+    for path in ["/a.txt", "/tiny.html"] {
+        assert_eq!(get(&s, path, GZ).header("vary"), None, "{path}");
+    }
+}
+
+/// A file larger than the cache keeps in memory is compressed as it is
+/// sent, in chunks; the connection is reused after it, and a request
+/// pipelined behind it is answered after it. HTTP/1.0 (allowed by
+/// `gzip_http_version 1.0`) gets the gzip ended by the close. HEAD says
+/// neither length nor chunking, as nginx.
+#[test]
+fn large_files_stream_in_chunks() {
+    let s = Server::start(|c| {
+        on(&[])(c);
+        c.gzip_http_version = 0;
+        c.cache.small_file = 1024;
+    });
+    let big = text(700_000);
+    std::fs::write(s.root.join("big.html"), &big).unwrap();
+    let page = text(500);
+    std::fs::write(s.root.join("page.html"), &page).unwrap();
+    let mut c = Client::new(&s);
+    c.send("GET /big.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\nGET /page.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+    let a = c.answer(false);
+    assert_eq!(a.header("transfer-encoding"), Some("chunked"));
+    assert_eq!((a.header("content-length"), a.header("content-encoding")), (None, Some("gzip")));
+    assert!(a.header("etag").unwrap().starts_with("W/\""));
+    assert_eq!(gunzip(&a.body), big);
+    assert!(a.body.len() < big.len() / 3);
+    // The pipelined one, then another on the same connection.
+    let b = c.answer(false);
+    assert_eq!(gunzip(&b.body), page);
+    assert_eq!(gunzip(&c.get("/big.html", GZ).body), big);
+    c.send("HEAD /big.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+    let h = c.answer(true);
+    assert_eq!((h.header("content-encoding"), h.header("content-length")), (Some("gzip"), None));
+    assert_eq!(h.header("transfer-encoding"), None);
+    assert_eq!(c.get("/page.html", "").body, page);
+    // HTTP/1.0: no chunks; the close ends the body.
+    let mut c = Client::new(&s);
+    c.send("GET /big.html HTTP/1.0\r\nConnection: keep-alive\r\nAccept-Encoding: gzip\r\n\r\n");
+    let a = c.answer(false);
+    assert_eq!((a.header("connection"), a.header("transfer-encoding")), (Some("close"), None));
+    assert_eq!(gunzip(&a.body), big);
+    // A small file to HTTP/1.0 keeps its length and the connection.
+    let mut c = Client::new(&s);
+    c.send("GET /page.html HTTP/1.0\r\nConnection: keep-alive\r\nAccept-Encoding: gzip\r\n\r\n");
+    let a = c.answer(false);
+    assert_eq!((a.header("connection"), gunzip(&a.body)), (Some("keep-alive"), page));
+}
+
+/// A cached body above 128 KiB (`cache.small_file` raised) is streamed
+/// too, not compressed whole, which would hold the worker that long.
+#[test]
+fn large_cached_bodies_stream_too() {
+    let s = Server::start(|c| {
+        on(&[])(c);
+        c.cache.small_file = 1 << 20;
+    });
+    let (at, above) = (text(128 << 10), text(300_000));
+    std::fs::write(s.root.join("at.html"), &at[..128 << 10]).unwrap();
+    std::fs::write(s.root.join("above.html"), &above).unwrap();
+    let mut c = Client::new(&s);
+    let a = c.get("/at.html", GZ);
+    assert!(a.header("content-length").is_some());
+    assert_eq!(gunzip(&a.body), &at[..128 << 10]);
+    for _ in 0..2 {
+        let a = c.get("/above.html", GZ);
+        assert_eq!(a.header("transfer-encoding"), Some("chunked"));
+        assert_eq!(gunzip(&a.body), above);
+    }
+}
+
+/// A file changed on disk is served (and compressed) anew at once, small
+/// or large, on a keep-alive connection whose entries are cached.
+#[test]
+fn changes_show_at_once() {
+    let s = Server::start(|c| {
+        on(&[])(c);
+        c.cache.small_file = 4096;
+    });
+    let mut c = Client::new(&s);
+    for (n, size) in [(1, 1000), (2, 1000), (3, 9000), (4, 1000)] {
+        let body: Vec<u8> = text(size).into_iter().map(|b| if b == b'r' { b'0' + n } else { b }).collect();
+        std::fs::write(s.root.join("p.html.new"), &body).unwrap();
+        std::fs::rename(s.root.join("p.html.new"), s.root.join("p.html")).unwrap();
+        for _ in 0..2 {
+            assert_eq!(gunzip(&c.get("/p.html", GZ).body), body, "version {n}");
+        }
+    }
+    // Rewritten in place, same size.
+    let v: Vec<u8> = text(1000).into_iter().map(|b| if b == b'r' { b'9' } else { b }).collect();
+    std::fs::write(s.root.join("p.html"), &v).unwrap();
+    assert_eq!(gunzip(&c.get("/p.html", GZ).body), v);
+}
+
+/// With `gzip_static` on too, a twin wins over compressing; without a
+/// twin, the file is compressed.
+#[test]
+fn a_gzip_static_twin_wins() {
+    let s = Server::start(|c| {
+        on(&["text/css"])(c);
+        c.gzip_static = GzipStatic::On;
+    });
+    let css = text(2000);
+    std::fs::write(s.root.join("a.css"), &css).unwrap();
+    let twin = b"\x1f\x8b pretend twin".to_vec();
+    std::fs::write(s.root.join("a.css.gz"), &twin).unwrap();
+    let a = get(&s, "/a.css", GZ);
+    assert_eq!((a.body.as_slice(), a.header("content-encoding")), (twin.as_slice(), Some("gzip")));
+    assert!(a.header("etag").unwrap().starts_with('"'), "the twin's own tag");
+    std::fs::remove_file(s.root.join("a.css.gz")).unwrap();
+    let a = get(&s, "/a.css", GZ);
+    assert!(a.header("etag").unwrap().starts_with("W/"));
+    assert_eq!(gunzip(&a.body), css);
+    // gzip_static's Vary stays on every answer.
+    assert_eq!(a.header("vary"), Some("Accept-Encoding"));
+    // `gzip_http_version` rules the twin too, as in nginx: HTTP/1.0 gets
+    // it only with "1.0".
+    std::fs::write(s.root.join("a.css.gz"), &twin).unwrap();
+    let ten = "GET /a.css HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n";
+    let mut c = Client::new(&s);
+    c.send(ten);
+    assert_eq!(c.answer(false).body, css);
+    let s = Server::start(|c| {
+        c.gzip_static = GzipStatic::On;
+        c.gzip_http_version = 0;
+    });
+    std::fs::write(s.root.join("a.css"), &css).unwrap();
+    std::fs::write(s.root.join("a.css.gz"), &twin).unwrap();
+    let mut c = Client::new(&s);
+    c.send(ten);
+    assert_eq!(c.answer(false).body, twin);
+}
+
+/// At most `MAX_STREAMS` (32) large answers are compressed at once by a
+/// worker; the next goes as it is, by sendfile, with its length, and once
+/// one ends the next is compressed again: memory stays bounded however
+/// many clients ask.
+#[test]
+fn concurrent_large_answers_are_bounded() {
+    let s = Server::start(|c| {
+        c.gzip = Some(Gzip { types: GzipTypes::Any, ..Gzip::default() });
+        c.cache.small_file = 1024;
+    });
+    // Random bytes barely compress: each answer fills the client's
+    // window and waits, its stream held.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..4 << 20)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    std::fs::write(s.root.join("noise.bin"), &noise).unwrap();
+    let mut held = Vec::new();
+    for i in 0..32 {
+        let mut c = Client::new(&s);
+        c.send("GET /noise.bin HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+        let a = c.answer(true);
+        assert_eq!(a.header("content-encoding"), Some("gzip"), "stream {i}");
+        held.push(c);
+    }
+    let mut c = Client::new(&s);
+    c.send("GET /noise.bin HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+    let a = c.answer(false);
+    assert_eq!((a.header("content-encoding"), a.body.len()), (None, noise.len()));
+    assert_eq!(a.body, noise);
+    // One read to its end frees its stream.
+    let mut first = held.remove(0);
+    let mut body = Vec::new();
+    loop {
+        let size = String::from_utf8(first.line()).unwrap();
+        let n = usize::from_str_radix(&size, 16).unwrap();
+        body.extend(first.take(n));
+        first.line();
+        if n == 0 {
+            break;
+        }
+    }
+    assert_eq!(gunzip(&body), noise);
+    let a = c.get("/noise.bin", GZ);
+    assert_eq!(a.header("content-encoding"), Some("gzip"));
+    assert_eq!(gunzip(&a.body), noise);
+}
+
+/// The head lines a client acts on, and the decoded body, against nginx
+/// with `gzip on; gzip_vary on; gzip_types text/css;`: for clients that
+/// take gzip and clients that do not, with a `Range`, through a proxy.
+/// The framing differs where spindle chose so (see `compress`): a small
+/// file has a `Content-Length` where nginx chunks.
+#[test]
+fn answers_match_nginx() {
+    let s = Server::start(|c| {
+        on(&["text/css"])(c);
+        c.gzip.as_mut().unwrap().vary = true;
+    });
+    std::fs::write(s.root.join("page.html"), text(3000)).unwrap();
+    std::fs::write(s.root.join("big.html"), text(300_000)).unwrap();
+    std::fs::write(s.root.join("a.css"), text(800)).unwrap();
+    std::fs::write(s.root.join("tiny.html"), "<i>x</i>").unwrap();
+    let nginx = Nginx::start(&s.root, &s.dir.join("nginx"), "gzip on;\ngzip_vary on;\ngzip_types text/css;");
+    let sock = nginx.sock.to_str().unwrap().to_string();
+    // `args` are curl's: headers, `-0` (HTTP/1.0), `-I` (HEAD).
+    let fetch = |unix: bool, path: &str, args: &[&str]| {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "--max-time", "10", "-D", "-", "-o", "-"]).args(args);
+        let url = if unix {
+            cmd.args(["--unix-socket", &sock]);
+            format!("http://localhost{path}")
+        } else {
+            format!("http://{}{path}", s.addr)
+        };
+        let out = cmd.arg(url).output().expect("curl runs");
+        let raw = out.stdout;
+        let end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a head") + 4;
+        let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+        // With -I, curl prints the head again as the "body".
+        let body = if args.contains(&"-I") { Vec::new() } else { raw[end..].to_vec() };
+        let mut keep: Vec<String> = head
+            .lines()
+            .filter(|l| {
+                let n = l.split(':').next().unwrap_or_default().to_ascii_lowercase();
+                l.starts_with("HTTP/")
+                    || ["content-type", "content-encoding", "vary", "etag", "last-modified", "accept-ranges"]
+                        .contains(&n.as_str())
+            })
+            .map(str::to_string)
+            .collect();
+        keep.sort();
+        let gz = head.to_ascii_lowercase().contains("content-encoding: gzip");
+        let decoded = if gz && !args.contains(&"-I") { gunzip(&body) } else { body };
+        (keep, decoded, head)
+    };
+    for path in ["/page.html", "/big.html", "/a.css", "/tiny.html", "/a.txt"] {
+        let file = std::fs::read(s.root.join(&path[1..])).unwrap();
+        for extra in [
+            &["-H", "Accept-Encoding: gzip"][..],
+            &[],
+            &["-H", "Accept-Encoding: gzip;q=0"],
+            &["-H", "Accept-Encoding: gzip, deflate, br"],
+            &["-H", "Accept-Encoding: gzip", "-H", "Range: bytes=0-9"],
+            &["-H", "Range: bytes=0-9"],
+            &["-H", "Accept-Encoding: gzip", "-H", "Range: bytes=0-9", "-H", "If-Range: \"x\""],
+            &["-H", "Accept-Encoding: gzip", "-H", "Via: 1.1 cache"],
+            &["-0", "-H", "Accept-Encoding: gzip"],
+            &["-I", "-H", "Accept-Encoding: gzip"],
+        ] {
+            let n = fetch(true, path, extra);
+            let o = fetch(false, path, extra);
+            assert_eq!(o.0, n.0, "{path} {extra:?}\nspindle:\n{}\nnginx:\n{}", o.2, n.2);
+            assert_eq!(o.1, n.1, "{path} {extra:?}: decoded bodies");
+            let ranged = extra.iter().any(|h| h.starts_with("Range")) && !o.2.contains("gzip");
+            if !ranged && !extra.contains(&"-I") {
+                assert_eq!(o.1, file, "{path} {extra:?}");
+            }
+            // Framing: nginx always chunks a gzip answer; spindle only a
+            // large one.
+            if n.2.contains("Content-Encoding: gzip") && !extra.contains(&"-I") {
+                assert!(n.2.contains("Transfer-Encoding: chunked"));
+                let chunked = o.2.contains("Transfer-Encoding: chunked");
+                assert_eq!(chunked, path == "/big.html", "{path}:\n{}", o.2);
+                assert_eq!(!chunked, o.2.contains("Content-Length:"), "{path}:\n{}", o.2);
+            }
+        }
+    }
+    // A 304 to a gzip client: the same status; spindle repeats the weak
+    // tag and `Vary` of the 200 it stands for (RFC 9110 §15.4.5), where
+    // nginx sends the file's strong tag and no `Vary`.
+    let weak = fetch(true, "/page.html", &["-H", "Accept-Encoding: gzip"]);
+    let weak = weak.2.lines().find_map(|l| l.strip_prefix("ETag: ")).unwrap().to_string();
+    assert!(weak.starts_with("W/\""));
+    let inm = format!("If-None-Match: {weak}");
+    let args = ["-H", "Accept-Encoding: gzip", "-H", inm.as_str()];
+    let (n, o) = (fetch(true, "/page.html", &args).2, fetch(false, "/page.html", &args).2);
+    assert!(n.starts_with("HTTP/1.1 304") && o.starts_with("HTTP/1.1 304"), "{n}\n{o}");
+    assert!(n.contains(&format!("ETag: {}", &weak[2..])) && !n.contains("Vary"), "{n}");
+    assert!(o.contains(&format!("ETag: {weak}")) && o.contains("Vary: Accept-Encoding"), "{o}");
+}
