@@ -288,17 +288,25 @@ impl ScheduledIo {
         }
         let mut w = self.lock();
         let slot = w.slot(direction);
-        let displaced = match key {
-            None => slot.register_poll(cx.waker()),
-            Some(key) => slot.register_keyed(key, cx.waker()),
+        let (displaced, key) = match key {
+            None => (slot.register_poll(cx.waker()), None),
+            Some(key) => (slot.register_keyed(key, cx.waker()), Some(key)),
         };
         // Re-check with the waker stored: a `set_readiness` whose update we
         // did not see above takes this lock after us and finds the waker;
         // one that took it before us made its update visible to us through
         // the lock. Either way the wake-up is not lost.
         let ready = event(self.state.load(Acquire), direction.mask());
+        // Ready after all: a waiter gives its new place back at once, so
+        // that a waiter which returned `Ready` holds no place (see
+        // `Waiter::poll_ready`).
+        let unneeded = match (ready.is_some(), key) {
+            (true, Some(key)) => key.take().and_then(|k| slot.cancel(k)),
+            _ => None,
+        };
         drop(w);
         drop(displaced);
+        drop(unneeded);
         match ready {
             Some(ev) => Poll::Ready(ev),
             None => Poll::Pending,
@@ -454,7 +462,26 @@ impl Waiter<'_> {
     /// `direction`, shutdown, or this waiter's drop.
     pub fn poll_ready(&mut self, cx: &mut Context<'_>, direction: Direction) -> Poll<ReadyEvent> {
         let key = &mut self.keys[direction_index(direction)];
-        self.io.poll_ready_by(cx, direction, Some(key))
+        let ready = self.io.poll_ready_by(cx, direction, Some(&mut *key));
+        if ready.is_ready() {
+            // Readiness is latched only by `set_readiness` (or shutdown),
+            // which then empties the direction's places and voids their
+            // keys: if the event that woke us has not done so yet, it is
+            // about to. Either way the key names nothing this waiter must
+            // give back, so its drop, the usual end of a wait that was
+            // woken, takes no lock.
+            *key = None;
+        }
+        ready
+    }
+}
+
+impl Waiter<'_> {
+    /// Whether it holds a key in either direction (its drop then takes
+    /// the lock to give the place back).
+    #[cfg(test)]
+    pub(crate) fn holds_key(&self) -> bool {
+        self.keys != [None, None]
     }
 }
 

@@ -260,3 +260,29 @@ fn readiness_mirrors_poller_event_flags() {
     assert!(Direction::Read.mask().contains(Readiness::READ_CLOSED));
     assert!(!Direction::Read.mask().intersects(Readiness::WRITABLE));
 }
+
+#[test]
+fn a_waiter_woken_ready_holds_no_place() {
+    let io = ScheduledIo::new();
+    let (c, w) = counting();
+    let mut waiter = io.waiter();
+    assert!(waiter.poll_ready(&mut Context::from_waker(&w), Direction::Read).is_pending());
+    assert_eq!(io.waiting(Direction::Read), 1);
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!(wakes(&c), 1);
+    let ev = match waiter.poll_ready(&mut Context::from_waker(&w), Direction::Read) {
+        std::task::Poll::Ready(ev) => ev,
+        std::task::Poll::Pending => panic!("woken by readiness, it is ready"),
+    };
+    // The event emptied the place: the waiter holds none, so its drop
+    // (after a read that used the readiness up) has nothing to give back.
+    assert!(!waiter.holds_key());
+    // A `WouldBlock` clears the readiness and the same waiter waits again,
+    // at a place of its own.
+    assert!(io.clear_readiness(ev));
+    assert!(waiter.poll_ready(&mut Context::from_waker(&w), Direction::Read).is_pending());
+    assert_eq!(io.waiting(Direction::Read), 1);
+    drop(waiter);
+    assert_eq!(io.waiting(Direction::Read), 0);
+    assert_eq!(Arc::strong_count(&c), 2, "the test's and the waker's own");
+}
