@@ -176,6 +176,29 @@ impl CopyBuffer {
         R: AsyncRead + Unpin + ?Sized,
         W: AsyncWrite + Unpin + ?Sized,
     {
+        // One unit of budget per poll, spent if it gets anywhere (as
+        // tokio's): copies between readers and writers that know nothing
+        // of the budget (slices, `Vec`s) still yield.
+        let spent = ready!(crate::coop::poll_proceed(cx));
+        let before = (self.amount, self.read_done);
+        let polled = self.poll_copy_unbudgeted(cx, reader, writer);
+        if polled.is_ready() || (self.amount, self.read_done) != before {
+            spent.made_progress();
+        }
+        polled
+    }
+
+    /// [`poll_copy`](CopyBuffer::poll_copy) without the budget.
+    fn poll_copy_unbudgeted<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        reader: &mut R,
+        writer: &mut W,
+    ) -> Poll<io::Result<u64>>
+    where
+        R: AsyncRead + Unpin + ?Sized,
+        W: AsyncWrite + Unpin + ?Sized,
+    {
         loop {
             if self.pos == self.cap && !self.read_done {
                 match Pin::new(&mut *reader).poll_read(cx, &mut self.buf) {

@@ -306,6 +306,13 @@ impl<T: Clone> Receiver<T> {
     /// go on from the oldest kept), [`RecvError::Closed`] when every
     /// sender is gone and nothing is left to read.
     pub async fn recv(&mut self) -> Result<T, RecvError> {
+        // One unit of budget per value (as tokio's): a receiver that never
+        // catches up with its senders still yields.
+        crate::coop::cooperative(self.recv_unbudgeted()).await
+    }
+
+    /// [`recv`](Receiver::recv) without the budget.
+    async fn recv_unbudgeted(&mut self) -> Result<T, RecvError> {
         let shared = Arc::clone(&self.shared);
         loop {
             // Created before the look: see the module docs.
