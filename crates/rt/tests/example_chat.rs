@@ -245,7 +245,10 @@ fn a_client_stuck_writing_is_cancelled_after_the_grace_period() {
                 talker.writer.write_all(line.as_bytes()).await.expect("write");
             }
             talker.say("/who").await;
-            assert_eq!(talker.line().await, "* online: stuck, talker");
+            // (The talker's own task may lag behind its own flood and say
+            // how much it skipped: those were its own lines.)
+            let before = talker.until("* online: stuck, talker").await;
+            assert!(before.iter().all(|l| l.starts_with("* missed ")), "{before:?}");
             let begun = Instant::now();
             let summary = stop(stop_tx, server).await;
             assert_eq!(summary, Summary { accepted: 2, at_shutdown: 2, cancelled: 1 });
