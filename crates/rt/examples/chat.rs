@@ -117,7 +117,7 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<Summary> {
-    let (room, _) = broadcast::channel(config.room_capacity);
+    let room = broadcast::Sender::new(config.room_capacity);
     let (stop_tx, stop) = watch::channel(false);
     let grace = config.grace;
     let shared = Arc::new(Shared { config, room, directory: Mutex::new(HashMap::new()), stop });
