@@ -146,6 +146,13 @@ pub(crate) async fn cooperative<F: Future>(future: F) -> F::Output {
     poll_fn(|cx| poll_budgeted(cx, |cx| future.as_mut().poll(cx))).await
 }
 
+/// Runs `f` with an unlimited budget (then restores the task's): for a
+/// timer that must be able to fire after the future beside it spent the
+/// whole budget (`time::Timeout`).
+pub(crate) fn with_unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(None, f)
+}
+
 /// Whether the current task has budget left (diagnostics and tests).
 pub fn has_budget_remaining() -> bool {
     LEFT.try_with(|l| l.get() != Some(0)).unwrap_or(true)

@@ -215,3 +215,24 @@ fn waiting_on_many_idle_receivers_does_not_spin() {
         });
     });
 }
+
+/// A `timeout` around a future that always spends the whole budget must
+/// still fire: tokio polls the timer without a budget when the future
+/// used it up. (With sleeps budgeted and without that, the timer found
+/// the budget empty on every poll and the timeout never fired.)
+#[test]
+fn a_timeout_fires_around_a_future_that_spends_the_whole_budget() {
+    bounded_by(Duration::from_secs(5), || {
+        rt().block_on(async {
+            let busy = async {
+                let (tx, mut rx) = spindle_rt::sync::mpsc::channel(1);
+                loop {
+                    tx.send(1u8).await.expect("open");
+                    rx.recv().await.expect("sent");
+                }
+            };
+            let out: Result<(), _> = spindle_rt::time::timeout(Duration::from_millis(20), busy).await;
+            assert!(out.is_err(), "the endless future cannot finish");
+        });
+    });
+}
