@@ -147,6 +147,13 @@ pub async fn serve(
         }
     }
     drop(listener);
+    // Reap the clients that are done but not yet joined, so the count is
+    // of the sessions still open.
+    while let Some(done) = clients.try_join_next() {
+        if let Err(e) = done {
+            eprintln!("client task failed: {e}");
+        }
+    }
     let at_shutdown = clients.len();
     let _ = stop_tx.send(true);
     let drained = timeout(grace, async {
