@@ -1,7 +1,7 @@
-//! `examples/chat.rs` driven by real TCP clients: fan-out order, a client
-//! that never reads, a client gone mid-line, idle timeouts, and shutdown
-//! (by a future, by `SIGTERM`, and past a stuck client), on both runtime
-//! flavors where scheduling matters.
+//! `examples/chat.rs` driven by real TCP clients: fan-out order (three
+//! clients on both flavors, fifty on two workers), a client that never
+//! reads, a client gone mid-line, idle timeouts, and shutdown (by a
+//! future, by `SIGTERM`, and past a stuck client).
 //!
 //! Every wait is bounded by [`WAIT`]; nothing sleeps to synchronise.
 
@@ -342,6 +342,52 @@ fn sigterm_shuts_the_server_down_gracefully() {
             assert_eq!(summary, Summary { accepted: 1, at_shutdown: 1, cancelled: 0 });
             // The listener is closed.
             assert!(TcpStream::connect(addr).await.is_err());
+        });
+    });
+}
+
+#[test]
+fn fifty_clients_on_two_workers_each_see_every_other_line_in_order() {
+    const CLIENTS: usize = 50;
+    const LINES: usize = 20;
+    bounded(|| {
+        rt_support::mt(2).block_on(async {
+            // Room for every line at once: nobody may lag here.
+            let config = Config { room_capacity: 2 * CLIENTS * LINES, ..Config::default() };
+            let (addr, stop_tx, server) = start(config).await;
+            let mut clients = Vec::new();
+            for i in 0..CLIENTS {
+                clients.push(Client::join(addr, &format!("c{i}")).await);
+            }
+            // Everyone is in (each saw the last join) before anyone talks.
+            let last = format!("* c{} joined", CLIENTS - 1);
+            for client in &mut clients[..CLIENTS - 1] {
+                client.until(&last).await;
+            }
+            let mut tasks = Vec::new();
+            for (i, mut client) in clients.into_iter().enumerate() {
+                tasks.push(spindle_rt::spawn(async move {
+                    let all: String = (0..LINES).map(|n| format!("{n}\n")).collect();
+                    client.writer.write_all(all.as_bytes()).await.expect("write");
+                    let mut next = vec![0usize; CLIENTS];
+                    for _ in 0..(CLIENTS - 1) * LINES {
+                        let line = client.line().await;
+                        let (who, n) = line.split_once(": ").unwrap_or_else(|| panic!("c{i}: {line}"));
+                        let who: usize = who[1..].parse().expect("a client");
+                        assert_ne!(who, i, "c{i} got its own line");
+                        assert_eq!(n.parse::<usize>().expect("numbered"), next[who], "c{i}: from c{who}");
+                        next[who] += 1;
+                    }
+                    client
+                }));
+            }
+            let mut clients = Vec::new();
+            for task in tasks {
+                clients.push(task.await.expect("client"));
+            }
+            let summary = stop(stop_tx, server).await;
+            assert_eq!(summary.at_shutdown, CLIENTS);
+            assert_eq!(summary.cancelled, 0);
         });
     });
 }
