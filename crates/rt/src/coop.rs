@@ -9,11 +9,16 @@
 //! function prologue or a signal stops it); a future cannot be interrupted,
 //! so the runtime rations instead, as tokio's `coop` does: each time the
 //! scheduler polls a task it grants a budget of [`BUDGET`] operations, and
-//! every runtime resource (socket readiness, channel receive, join) spends
-//! one unit when it is ready. With the budget spent, a resource answers
-//! `Pending` even though it is ready, after waking the task: the task goes
-//! to the back of the run queue, and everything queued before it, IO and
-//! timers included, gets its turn.
+//! every runtime resource spends one unit when it is ready: socket and
+//! pipe readiness, `io::copy`, `duplex`, `repeat`, `sink` and `empty`,
+//! mpsc, broadcast, watch and oneshot receives, `Mutex`, `RwLock` and
+//! `Semaphore` waits, sleeps and joins (tokio's list). With the budget
+//! spent, a resource answers `Pending` even though it is ready, after
+//! waking the task: the task goes to the back of the run queue, and
+//! everything queued before it, IO and timers included, gets its turn. A
+//! resource that is not ready spends nothing (the unit is lent and given
+//! back), so a task waiting on hundreds of idle resources in one poll does
+//! not run out and spin.
 //!
 //! `block_on`'s main future is budgeted as a task is on the current-thread
 //! runtime, where it shares the thread with the tasks (as in tokio).
@@ -66,7 +71,14 @@ fn with_budget<R>(left: Option<u8>, f: impl FnOnce() -> R) -> R {
 
 /// Spends one unit of the current task's budget; with none left, wakes the
 /// task and returns `Pending`.
-pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
+///
+/// The unit is lent, as in tokio: unless the caller reports
+/// [`made_progress`](Spent::made_progress) (its resource was ready), it
+/// comes back when the returned guard drops. Only ready operations count,
+/// so a task that polls many idle resources in one poll (a hand-written
+/// "wait for all of these") does not run out, get woken by the empty
+/// budget, and spin.
+pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<Spent> {
     let left = LEFT.try_with(|l| {
         let left = l.get();
         if let Some(n) = left {
@@ -79,8 +91,66 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
-        _ => Poll::Ready(()),
+        Ok(Some(_)) => Poll::Ready(Spent { lent: Cell::new(true) }),
+        _ => Poll::Ready(Spent { lent: Cell::new(false) }),
     }
+}
+
+/// A unit of budget taken by [`poll_proceed`]: given back on drop unless
+/// the operation it paid for [made progress](Spent::made_progress).
+#[must_use]
+pub(crate) struct Spent {
+    /// Whether a unit was taken and is still to give back.
+    lent: Cell<bool>,
+}
+
+impl Spent {
+    /// The operation completed: the unit stays spent.
+    pub(crate) fn made_progress(&self) {
+        self.lent.set(false);
+    }
+}
+
+impl Drop for Spent {
+    fn drop(&mut self) {
+        if self.lent.get() {
+            let _ = LEFT.try_with(|l| {
+                if let Some(n) = l.get() {
+                    l.set(Some(n.saturating_add(1).min(BUDGET)));
+                }
+            });
+        }
+    }
+}
+
+/// Polls `poll` as one budgeted operation: `Pending` without calling it
+/// when the budget is spent; a unit spent only if it is ready.
+pub(crate) fn poll_budgeted<T>(
+    cx: &mut Context<'_>,
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    let spent = std::task::ready!(poll_proceed(cx));
+    let out = poll(cx);
+    if out.is_ready() {
+        spent.made_progress();
+    }
+    out
+}
+
+/// `future` as one budgeted operation per poll (tokio's `cooperative`):
+/// for the runtime's async waits (a broadcast or watch receive, a lock, a
+/// permit) that would otherwise let a task that always finds them ready
+/// run for ever.
+pub(crate) async fn cooperative<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    poll_fn(|cx| poll_budgeted(cx, |cx| future.as_mut().poll(cx))).await
+}
+
+/// Runs `f` with an unlimited budget (then restores the task's): for a
+/// timer that must be able to fire after the future beside it spent the
+/// whole budget (`time::Timeout`).
+pub(crate) fn with_unconstrained<R>(f: impl FnOnce() -> R) -> R {
+    with_budget(None, f)
 }
 
 /// Whether the current task has budget left (diagnostics and tests).
@@ -150,7 +220,7 @@ pub async fn consume_budget() {
         if done {
             return Poll::Ready(());
         }
-        let polled = poll_proceed(cx);
+        let polled = poll_proceed(cx).map(|spent| spent.made_progress());
         done = polled.is_ready();
         polled
     })

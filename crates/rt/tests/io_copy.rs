@@ -84,3 +84,54 @@ fn a_half_close_passes_through() {
         }
     });
 }
+
+/// tokio's `copy_bidirectional_with_sizes`, for a proxy that wants bigger
+/// (or smaller) buffers: with a 1-byte buffer one way and 1 MiB the other,
+/// everything arrives in order, and the end of stream passes on.
+#[test]
+fn copy_bidirectional_with_sizes_moves_everything_with_any_buffer_size() {
+    bounded(|| {
+        for (name, rt) in both() {
+            rt.block_on(async {
+                let (mut client, mut proxy_a) = spindle_rt::net::UnixStream::pair().unwrap();
+                let (mut proxy_b, mut server) = spindle_rt::net::UnixStream::pair().unwrap();
+                let proxy = spindle_rt::spawn(async move {
+                    spindle_rt::io::copy_bidirectional_with_sizes(&mut proxy_a, &mut proxy_b, 1, 1 << 20)
+                        .await
+                });
+                let up: Vec<u8> = (0..5_000u32).map(|i| (i % 251) as u8).collect();
+                let down: Vec<u8> = (0..300_000u32).map(|i| (i % 241) as u8).collect();
+                let (up2, down2) = (up.clone(), down.clone());
+                let server_side = spindle_rt::spawn(async move {
+                    server.write_all(&down2).await.unwrap();
+                    server.shutdown().await.unwrap();
+                    let mut got = Vec::new();
+                    server.read_to_end(&mut got).await.unwrap();
+                    assert_eq!(got, up2);
+                });
+                client.write_all(&up).await.unwrap();
+                client.shutdown().await.unwrap();
+                let mut got = Vec::new();
+                client.read_to_end(&mut got).await.unwrap();
+                assert!(got == down, "{name}: the downstream bytes differ");
+                server_side.await.unwrap();
+                assert_eq!(proxy.await.unwrap().unwrap(), (5_000, 300_000), "{name}");
+            });
+        }
+    });
+}
+
+/// tokio's `copy_buf`: straight from a `BufReader`'s buffer to a writer,
+/// across many refills.
+#[test]
+fn copy_buf_copies_a_buffered_reader_to_its_end() {
+    bounded(|| {
+        rt_support::rt().block_on(async {
+            let data: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+            let mut reader = spindle_rt::io::BufReader::with_capacity(1000, &data[..]);
+            let mut out = Vec::new();
+            assert_eq!(spindle_rt::io::copy_buf(&mut reader, &mut out).await.unwrap(), 100_000);
+            assert!(out == data);
+        });
+    });
+}

@@ -49,13 +49,28 @@ fn lookup_host_finds_loopback_for_localhost_and_passes_literals_through() {
     bounded(|| {
         for (name, rt) in both() {
             rt.block_on(async {
-                let found = lookup_host("localhost:6379").await.expect("lookup");
+                let found: Vec<_> = lookup_host("localhost:6379").await.expect("lookup").collect();
                 assert!(!found.is_empty(), "{name}: no address for localhost");
                 assert!(found.iter().all(|a| a.ip().is_loopback() && a.port() == 6379), "{name}: {found:?}");
-                let literal = lookup_host("[::1]:80").await.expect("literal");
+                let literal: Vec<_> = lookup_host("[::1]:80").await.expect("literal").collect();
                 assert_eq!(literal, vec!["[::1]:80".parse().unwrap()], "{name}");
             });
         }
+    });
+}
+
+/// tokio's `lookup_host` gives an iterator, and code written for it takes
+/// the first address with `.next()` (it returned a `Vec`, which has no
+/// `next`, so that code did not compile).
+#[test]
+fn lookup_host_gives_an_iterator_as_tokio_does() {
+    bounded(|| {
+        rt_support::rt().block_on(async {
+            let first = lookup_host("127.0.0.1:7").await.expect("literal").next();
+            assert_eq!(first, Some("127.0.0.1:7".parse().unwrap()));
+            let mut names = lookup_host(("localhost", 7)).await.expect("lookup");
+            assert!(names.next().is_some_and(|a| a.ip().is_loopback() && a.port() == 7));
+        });
     });
 }
 

@@ -150,3 +150,17 @@ fn sender_closed_resolves_when_every_receiver_is_gone() {
     let mut closed = pin!(tx.closed());
     assert_eq!(poll(&mut closed, &waker), Poll::Pending, "open again");
 }
+
+/// tokio's `broadcast::Sender::new`: a channel with no receiver yet, for
+/// a server that subscribes one per client (a chat room).
+#[test]
+fn a_sender_made_alone_has_no_receiver_until_one_subscribes() {
+    let tx = broadcast::Sender::new(2);
+    assert_eq!(tx.receiver_count(), 0);
+    assert_eq!(tx.send(1), Err(SendError(1)));
+    let mut rx = tx.subscribe();
+    assert_eq!(tx.send(2), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(2));
+    drop(rx);
+    assert_eq!(tx.send(3), Err(SendError(3)));
+}

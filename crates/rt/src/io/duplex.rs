@@ -112,50 +112,54 @@ fn park(slot: &mut Option<Waker>, cx: &Context<'_>) {
 
 impl AsyncRead for DuplexStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let (res, waker) = {
-            let mut p = lock(&self.read);
-            if buf.is_empty() {
-                return Poll::Ready(Ok(0));
-            }
-            if p.buf.is_empty() {
-                if p.write_closed {
+        crate::coop::poll_budgeted(cx, |cx| {
+            let (res, waker) = {
+                let mut p = lock(&self.read);
+                if buf.is_empty() {
                     return Poll::Ready(Ok(0));
                 }
-                park(&mut p.read_waker, cx);
-                return Poll::Pending;
-            }
-            let n = buf.len().min(p.buf.len());
-            for (dst, src) in buf.iter_mut().zip(p.buf.drain(..n)) {
-                *dst = src;
-            }
-            (Poll::Ready(Ok(n)), p.write_waker.take())
-        };
-        wake(waker);
-        res
+                if p.buf.is_empty() {
+                    if p.write_closed {
+                        return Poll::Ready(Ok(0));
+                    }
+                    park(&mut p.read_waker, cx);
+                    return Poll::Pending;
+                }
+                let n = buf.len().min(p.buf.len());
+                for (dst, src) in buf.iter_mut().zip(p.buf.drain(..n)) {
+                    *dst = src;
+                }
+                (Poll::Ready(Ok(n)), p.write_waker.take())
+            };
+            wake(waker);
+            res
+        })
     }
 }
 
 impl AsyncWrite for DuplexStream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let (res, waker) = {
-            let mut p = lock(&self.write);
-            if p.read_closed || p.write_closed {
-                return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
-            }
-            if buf.is_empty() {
-                return Poll::Ready(Ok(0));
-            }
-            let room = p.max - p.buf.len();
-            if room == 0 {
-                park(&mut p.write_waker, cx);
-                return Poll::Pending;
-            }
-            let n = room.min(buf.len());
-            p.buf.extend(&buf[..n]);
-            (Poll::Ready(Ok(n)), p.read_waker.take())
-        };
-        wake(waker);
-        res
+        crate::coop::poll_budgeted(cx, |cx| {
+            let (res, waker) = {
+                let mut p = lock(&self.write);
+                if p.read_closed || p.write_closed {
+                    return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
+                }
+                if buf.is_empty() {
+                    return Poll::Ready(Ok(0));
+                }
+                let room = p.max - p.buf.len();
+                if room == 0 {
+                    park(&mut p.write_waker, cx);
+                    return Poll::Pending;
+                }
+                let n = room.min(buf.len());
+                p.buf.extend(&buf[..n]);
+                (Poll::Ready(Ok(n)), p.read_waker.take())
+            };
+            wake(waker);
+            res
+        })
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -47,7 +47,8 @@
 //!
 //! Under the IO types sits [`ScheduledIo`], one per registered descriptor
 //! (tokio has a type of the same name and job; this one is ours). Also
-//! here: [`copy`] and [`copy_bidirectional`], a proxy's copies over any
+//! here: [`copy`], [`copy_buf`], [`copy_bidirectional`] and
+//! [`copy_bidirectional_with_sizes`], a proxy's copies over any
 //! `futures-io` streams; [`empty`], [`sink`] and [`repeat`]; [`Interest`], what a wait asks for; and
 //! [`unix::AsyncFd`], which puts any non-blocking descriptor on the
 //! runtime's driver and hands this module's protocol to the caller.
@@ -181,7 +182,7 @@ mod write_ext;
 pub use buf_read_ext::{AsyncBufReadExt, FillBuf, Lines, NextLine, NextSegment, ReadLine, ReadUntil, Split};
 pub use buf_reader::BufReader;
 pub use buf_writer::{BufStream, BufWriter};
-pub use copy::{copy, copy_bidirectional};
+pub use copy::{copy, copy_bidirectional, copy_bidirectional_with_sizes, copy_buf};
 pub use duplex::{duplex, DuplexStream};
 /// The ecosystem's IO traits, which every spindle-rt socket, pipe and
 /// file implements, under the names tokio uses, so bounds such as

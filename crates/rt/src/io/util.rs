@@ -32,22 +32,25 @@ pub fn empty() -> Empty {
 }
 
 impl AsyncRead for Empty {
-    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, _: &mut [u8]) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(0))
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, _: &mut [u8]) -> Poll<io::Result<usize>> {
+        // Always ready, so it spends budget, as tokio's: a loop reading it
+        // still yields.
+        crate::coop::poll_budgeted(cx, |_| Poll::Ready(Ok(0)))
     }
 }
 
 impl AsyncBufRead for Empty {
-    fn poll_fill_buf(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
-        Poll::Ready(Ok(&[]))
+    fn poll_fill_buf(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<&[u8]>> {
+        crate::coop::poll_budgeted(cx, |_| Poll::Ready(Ok(&[][..])))
     }
 
     fn consume(self: Pin<&mut Self>, _: usize) {}
 }
 
 impl AsyncWrite for Empty {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(buf.len()))
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        // Always ready, so it spends budget, as tokio's.
+        crate::coop::poll_budgeted(cx, |_| Poll::Ready(Ok(buf.len())))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -73,16 +76,17 @@ pub fn sink() -> Sink {
 }
 
 impl AsyncWrite for Sink {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(buf.len()))
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        // Always ready, so it spends budget, as tokio's.
+        crate::coop::poll_budgeted(cx, |_| Poll::Ready(Ok(buf.len())))
     }
 
     fn poll_write_vectored(
         self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum()))
+        crate::coop::poll_budgeted(cx, |_| Poll::Ready(Ok(bufs.iter().map(|b| b.len()).sum())))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -121,8 +125,11 @@ pub fn repeat(byte: u8) -> Repeat {
 }
 
 impl AsyncRead for Repeat {
-    fn poll_read(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        buf.fill(self.byte);
-        Poll::Ready(Ok(buf.len()))
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        // Always ready, so it spends budget, as tokio's.
+        crate::coop::poll_budgeted(cx, |_| {
+            buf.fill(self.byte);
+            Poll::Ready(Ok(buf.len()))
+        })
     }
 }

@@ -87,18 +87,23 @@ pub(crate) async fn resolve_first(addr: impl ToSocketAddrs) -> io::Result<Socket
 /// literal address) to its socket addresses, with `getaddrinfo` on the
 /// blocking pool so that no runtime thread waits for DNS.
 ///
+/// As tokio's, the addresses come as an iterator, so
+/// `lookup_host(addr).await?.next()` is the first one:
+///
 /// ```
 /// let rt = spindle_rt::Builder::new_current_thread().build()?;
-/// let addrs = rt.block_on(spindle_rt::net::lookup_host("localhost:8080"))?;
-/// assert!(addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 8080));
+/// let mut addrs = rt.block_on(spindle_rt::net::lookup_host("localhost:8080"))?;
+/// let first = addrs.next().expect("localhost resolves");
+/// assert!(first.ip().is_loopback() && first.port() == 8080);
+/// assert!(addrs.all(|a| a.ip().is_loopback() && a.port() == 8080));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 ///
 /// # Errors
 /// A string that is neither `host:port` nor a literal address
 /// (`InvalidInput`), or the resolver's error for a name it cannot resolve.
-pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<Vec<SocketAddr>> {
-    resolve(host).await
+pub async fn lookup_host(host: impl ToSocketAddrs) -> io::Result<impl Iterator<Item = SocketAddr>> {
+    Ok(resolve(host).await?.into_iter())
 }
 
 /// A `"host:port"` string: a literal is parsed, anything else is split at

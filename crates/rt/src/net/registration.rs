@@ -81,15 +81,15 @@ impl Registration {
     /// `direction`.
     ///
     /// Spends one unit of the task's [budget](crate::coop) when ready: a
-    /// task that finds its socket ready forever still yields now and then.
+    /// task that finds its socket ready forever still yields now and then
+    /// (and one that finds it not ready spends nothing).
     pub(crate) fn poll_ready(
         &self,
         cx: &mut Context<'_>,
         w: Wait<'_, '_>,
         direction: Direction,
     ) -> Poll<ReadyEvent> {
-        ready!(coop::poll_proceed(cx));
-        self.park(cx, w, direction)
+        coop::poll_budgeted(cx, |cx| self.park(cx, w, direction))
     }
 
     /// The latch's readiness for `direction`, or `Pending` with the waker
@@ -113,13 +113,18 @@ impl Registration {
     pub(crate) fn poll_ready_interest(
         &self,
         cx: &mut Context<'_>,
-        mut w: Wait<'_, '_>,
+        w: Wait<'_, '_>,
         interest: Interest,
     ) -> Poll<ReadyEvent> {
         if let Some(direction) = interest.direction() {
             return self.poll_ready(cx, w, direction);
         }
-        ready!(coop::poll_proceed(cx));
+        coop::poll_budgeted(cx, |cx| self.poll_either(cx, w, interest))
+    }
+
+    /// [`poll_ready_interest`](Registration::poll_ready_interest) for
+    /// both directions, without the budget.
+    fn poll_either(&self, cx: &mut Context<'_>, mut w: Wait<'_, '_>, interest: Interest) -> Poll<ReadyEvent> {
         loop {
             if let Some(ev) = self.entry.io.ready_event(interest.mask()) {
                 return Poll::Ready(ev);

@@ -202,6 +202,29 @@ impl fmt::Display for TryRecvError {
 
 impl std::error::Error for TryRecvError {}
 
+impl<T: Clone> Sender<T> {
+    /// A sender of a new channel keeping the last `capacity` values, with
+    /// no receiver yet (tokio's `broadcast::Sender::new`): receivers come
+    /// from [`subscribe`](Sender::subscribe), and until there is one a
+    /// [`send`](Sender::send) fails.
+    ///
+    /// ```
+    /// use spindle_rt::sync::broadcast;
+    ///
+    /// let tx = broadcast::Sender::new(16);
+    /// assert!(tx.send("nobody listens").is_err());
+    /// let mut rx = tx.subscribe();
+    /// tx.send("hello").expect("a receiver");
+    /// assert_eq!(rx.try_recv(), Ok("hello"));
+    /// ```
+    ///
+    /// # Panics
+    /// If `capacity` is 0.
+    pub fn new(capacity: usize) -> Sender<T> {
+        channel(capacity).0
+    }
+}
+
 impl<T> Sender<T> {
     /// Sends `value` to every receiver alive now, and returns how many
     /// that is. Never waits: when the ring is full the oldest value is
@@ -306,6 +329,13 @@ impl<T: Clone> Receiver<T> {
     /// go on from the oldest kept), [`RecvError::Closed`] when every
     /// sender is gone and nothing is left to read.
     pub async fn recv(&mut self) -> Result<T, RecvError> {
+        // One unit of budget per value (as tokio's): a receiver that never
+        // catches up with its senders still yields.
+        crate::coop::cooperative(self.recv_unbudgeted()).await
+    }
+
+    /// [`recv`](Receiver::recv) without the budget.
+    async fn recv_unbudgeted(&mut self) -> Result<T, RecvError> {
         let shared = Arc::clone(&self.shared);
         loop {
             // Created before the look: see the module docs.

@@ -288,39 +288,41 @@ impl<T> Future for Acquire<'_, T> {
     type Output = Result<(), Closed>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let shared = this.shared;
-        match this.waiter {
-            None => {
-                match shared.permits.try_acquire() {
-                    Ok(()) => return Poll::Ready(Ok(())),
-                    Err(NoPermit::Closed) => return Poll::Ready(Err(Closed)),
-                    Err(NoPermit::Full) => {}
+        crate::coop::poll_budgeted(cx, |cx| {
+            let this = &mut *self;
+            let shared = this.shared;
+            match this.waiter {
+                None => {
+                    match shared.permits.try_acquire() {
+                        Ok(()) => return Poll::Ready(Ok(())),
+                        Err(NoPermit::Closed) => return Poll::Ready(Err(Closed)),
+                        Err(NoPermit::Full) => {}
+                    }
+                    let mut slow = lock(&shared.slow);
+                    match shared.permits.acquire_or_wait() {
+                        Locked::Acquired => return Poll::Ready(Ok(())),
+                        Locked::Closed => return Poll::Ready(Err(Closed)),
+                        Locked::MustWait => this.waiter = Some(slow.send_waiters.push(cx.waker(), ())),
+                    }
                 }
-                let mut slow = lock(&shared.slow);
-                match shared.permits.acquire_or_wait() {
-                    Locked::Acquired => return Poll::Ready(Ok(())),
-                    Locked::Closed => return Poll::Ready(Err(Closed)),
-                    Locked::MustWait => this.waiter = Some(slow.send_waiters.push(cx.waker(), ())),
+                Some(id) => {
+                    let mut wakers = WakeList::new();
+                    let mut slow = lock(&shared.slow);
+                    if shared.permits.is_closed() {
+                        this.waiter = None;
+                        shared.cancel_waiter(&mut slow, id, &mut wakers);
+                        drop(slow);
+                        shared.wake_receiver_if_drained();
+                        return Poll::Ready(Err(Closed));
+                    }
+                    if slow.send_waiters.poll_grant(id, cx.waker()).is_some() {
+                        this.waiter = None;
+                        return Poll::Ready(Ok(()));
+                    }
                 }
             }
-            Some(id) => {
-                let mut wakers = WakeList::new();
-                let mut slow = lock(&shared.slow);
-                if shared.permits.is_closed() {
-                    this.waiter = None;
-                    shared.cancel_waiter(&mut slow, id, &mut wakers);
-                    drop(slow);
-                    shared.wake_receiver_if_drained();
-                    return Poll::Ready(Err(Closed));
-                }
-                if slow.send_waiters.poll_grant(id, cx.waker()).is_some() {
-                    this.waiter = None;
-                    return Poll::Ready(Ok(()));
-                }
-            }
-        }
-        Poll::Pending
+            Poll::Pending
+        })
     }
 }
 

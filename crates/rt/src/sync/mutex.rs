@@ -190,24 +190,26 @@ impl<'a, T: ?Sized> Future for Lock<'a, T> {
     type Output = MutexGuard<'a, T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
-        let mutex = self.mutex;
-        let mut state = lock(&mutex.state);
-        match self.waiter {
-            None => {
-                if !state.locked {
-                    state.locked = true;
-                    return Poll::Ready(MutexGuard { mutex });
+        crate::coop::poll_budgeted(cx, |cx| {
+            let mutex = self.mutex;
+            let mut state = lock(&mutex.state);
+            match self.waiter {
+                None => {
+                    if !state.locked {
+                        state.locked = true;
+                        return Poll::Ready(MutexGuard { mutex });
+                    }
+                    self.waiter = Some(state.waiters.push(cx.waker(), ()));
                 }
-                self.waiter = Some(state.waiters.push(cx.waker(), ()));
-            }
-            Some(id) => {
-                if state.waiters.poll_grant(id, cx.waker()).is_some() {
-                    self.waiter = None;
-                    return Poll::Ready(MutexGuard { mutex });
+                Some(id) => {
+                    if state.waiters.poll_grant(id, cx.waker()).is_some() {
+                        self.waiter = None;
+                        return Poll::Ready(MutexGuard { mutex });
+                    }
                 }
             }
-        }
-        Poll::Pending
+            Poll::Pending
+        })
     }
 }
 

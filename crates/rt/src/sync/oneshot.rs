@@ -256,18 +256,20 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut state = lock(&self.shared);
-        if let Some(value) = state.value.take() {
-            return Poll::Ready(Ok(value));
-        }
-        if state.no_value_can_come() {
-            return Poll::Ready(Err(RecvError));
-        }
-        match &mut state.receiver_waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            slot => *slot = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+        crate::coop::poll_budgeted(cx, |cx| {
+            let mut state = lock(&self.shared);
+            if let Some(value) = state.value.take() {
+                return Poll::Ready(Ok(value));
+            }
+            if state.no_value_can_come() {
+                return Poll::Ready(Err(RecvError));
+            }
+            match &mut state.receiver_waker {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                slot => *slot = Some(cx.waker().clone()),
+            }
+            Poll::Pending
+        })
     }
 }
 

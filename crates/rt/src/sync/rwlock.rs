@@ -292,8 +292,10 @@ impl<'a, T: ?Sized> Future for Read<'a, T> {
     type Output = RwLockReadGuard<'a, T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let lock = self.0.lock;
-        self.0.poll_acquire(cx).map(|()| RwLockReadGuard { lock })
+        crate::coop::poll_budgeted(cx, |cx| {
+            let lock = self.0.lock;
+            self.0.poll_acquire(cx).map(|()| RwLockReadGuard { lock })
+        })
     }
 }
 
@@ -301,8 +303,10 @@ impl<'a, T: ?Sized> Future for Write<'a, T> {
     type Output = RwLockWriteGuard<'a, T>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let lock = self.0.lock;
-        self.0.poll_acquire(cx).map(|()| RwLockWriteGuard { lock })
+        crate::coop::poll_budgeted(cx, |cx| {
+            let lock = self.0.lock;
+            self.0.poll_acquire(cx).map(|()| RwLockWriteGuard { lock })
+        })
     }
 }
 

@@ -341,31 +341,33 @@ impl<'a> Future for Acquire<'a> {
     type Output = Result<SemaphorePermit<'a>, AcquireError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let semaphore = this.semaphore;
-        let mut wakers = WakeList::new();
-        let mut state = lock(&semaphore.state);
-        if state.closed {
-            this.cancel(&mut state, &mut wakers);
-            return Poll::Ready(Err(AcquireError(())));
-        }
-        let acquired = match this.waiter {
-            None if state.waiters.is_empty() && state.permits >= this.wanted => {
-                state.permits -= this.wanted;
-                true
+        crate::coop::poll_budgeted(cx, |cx| {
+            let this = &mut *self;
+            let semaphore = this.semaphore;
+            let mut wakers = WakeList::new();
+            let mut state = lock(&semaphore.state);
+            if state.closed {
+                this.cancel(&mut state, &mut wakers);
+                return Poll::Ready(Err(AcquireError(())));
             }
-            None => {
-                this.waiter = Some(state.waiters.push(cx.waker(), this.wanted));
-                false
+            let acquired = match this.waiter {
+                None if state.waiters.is_empty() && state.permits >= this.wanted => {
+                    state.permits -= this.wanted;
+                    true
+                }
+                None => {
+                    this.waiter = Some(state.waiters.push(cx.waker(), this.wanted));
+                    false
+                }
+                Some(id) => state.waiters.poll_grant(id, cx.waker()).is_some(),
+            };
+            drop(state);
+            if !acquired {
+                return Poll::Pending;
             }
-            Some(id) => state.waiters.poll_grant(id, cx.waker()).is_some(),
-        };
-        drop(state);
-        if !acquired {
-            return Poll::Pending;
-        }
-        this.waiter = None;
-        Poll::Ready(Ok(SemaphorePermit { semaphore, permits: this.wanted }))
+            this.waiter = None;
+            Poll::Ready(Ok(SemaphorePermit { semaphore, permits: this.wanted }))
+        })
     }
 }
 

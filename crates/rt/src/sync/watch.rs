@@ -343,7 +343,8 @@ impl<T> Receiver<T> {
     /// # Errors
     /// The sender was dropped and no unseen value is left.
     pub async fn changed(&mut self) -> Result<(), RecvError> {
-        changed(&self.shared, &mut self.seen).await
+        // Budgeted as tokio's: a loop on a value that keeps changing yields.
+        crate::coop::cooperative(changed(&self.shared, &mut self.seen)).await
     }
 
     /// Waits until the value satisfies `predicate`, and returns it
@@ -401,7 +402,7 @@ impl<T> Receiver<T> {
             if closed {
                 return Err(RecvError(()));
             }
-            closed = changed(shared, seen).await.is_err();
+            closed = crate::coop::cooperative(changed(shared, seen)).await.is_err();
         }
     }
 }

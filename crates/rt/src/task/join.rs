@@ -84,12 +84,13 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        std::task::ready!(crate::coop::poll_proceed(cx));
-        let mut ret: Poll<Self::Output> = Poll::Pending;
-        // SAFETY: we are the JoinHandle, with a reference, and `ret` has the
-        // type the cell's output has (the invariant on `raw`).
-        unsafe { self.raw.try_read_output((&mut ret as *mut Poll<Self::Output>).cast(), cx.waker()) };
-        ret
+        crate::coop::poll_budgeted(cx, |cx| {
+            let mut ret: Poll<Self::Output> = Poll::Pending;
+            // SAFETY: we are the JoinHandle, with a reference, and `ret` has
+            // the type the cell's output has (the invariant on `raw`).
+            unsafe { self.raw.try_read_output((&mut ret as *mut Poll<Self::Output>).cast(), cx.waker()) };
+            ret
+        })
     }
 }
 

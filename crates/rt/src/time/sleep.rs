@@ -168,47 +168,49 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
-        match this.state {
-            State::Elapsed => Poll::Ready(()),
-            State::Idle => {
-                if this.driver.is_none() {
-                    // Made outside a runtime: its clock is read now.
-                    this.driver = context::time_driver();
-                    let Some(driver) = &this.driver else { panic!("{}", context::NO_RUNTIME) };
-                    this.passed = driver.now() >= this.deadline.into_std();
-                }
-                let Some(driver) = &this.driver else { panic!("{}", context::NO_RUNTIME) };
-                // On the system clock, no reading here (one per sleep is
-                // enough, and the first poll usually follows its making at
-                // once): due when made, or when the wheel has already passed
-                // its tick; a deadline that passed in between fires at the
-                // next turn. A virtual clock costs nothing to read, and a
-                // test that moved it past the deadline sees it done at once.
-                if !this.passed && driver.clock().is_virtual() {
-                    this.passed = driver.now() >= this.deadline.into_std();
-                }
-                if !this.passed {
-                    this.tick = driver.deadline_tick(this.deadline.into_std());
-                    if let Some(key) = driver.register(this.tick, cx.waker(), on_runtime_thread(driver)) {
-                        this.state = State::Registered(key);
-                        return Poll::Pending;
+        crate::coop::poll_budgeted(cx, |cx| {
+            let this = self.get_mut();
+            match this.state {
+                State::Elapsed => Poll::Ready(()),
+                State::Idle => {
+                    if this.driver.is_none() {
+                        // Made outside a runtime: its clock is read now.
+                        this.driver = context::time_driver();
+                        let Some(driver) = &this.driver else { panic!("{}", context::NO_RUNTIME) };
+                        this.passed = driver.now() >= this.deadline.into_std();
                     }
-                }
-                this.state = State::Elapsed;
-                Poll::Ready(())
-            }
-            State::Registered(key) => {
-                let driver = this.driver.as_ref().expect("a registered sleep has a driver");
-                if driver.update_waker(key, cx.waker()) {
-                    Poll::Pending
-                } else {
-                    // The driver removed it: it fired.
+                    let Some(driver) = &this.driver else { panic!("{}", context::NO_RUNTIME) };
+                    // On the system clock, no reading here (one per sleep is
+                    // enough, and the first poll usually follows its making at
+                    // once): due when made, or when the wheel has already passed
+                    // its tick; a deadline that passed in between fires at the
+                    // next turn. A virtual clock costs nothing to read, and a
+                    // test that moved it past the deadline sees it done at once.
+                    if !this.passed && driver.clock().is_virtual() {
+                        this.passed = driver.now() >= this.deadline.into_std();
+                    }
+                    if !this.passed {
+                        this.tick = driver.deadline_tick(this.deadline.into_std());
+                        if let Some(key) = driver.register(this.tick, cx.waker(), on_runtime_thread(driver)) {
+                            this.state = State::Registered(key);
+                            return Poll::Pending;
+                        }
+                    }
                     this.state = State::Elapsed;
                     Poll::Ready(())
                 }
+                State::Registered(key) => {
+                    let driver = this.driver.as_ref().expect("a registered sleep has a driver");
+                    if driver.update_waker(key, cx.waker()) {
+                        Poll::Pending
+                    } else {
+                        // The driver removed it: it fired.
+                        this.state = State::Elapsed;
+                        Poll::Ready(())
+                    }
+                }
             }
-        }
+        })
     }
 }
 

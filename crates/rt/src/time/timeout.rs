@@ -115,14 +115,25 @@ impl<F: Future> Future for Timeout<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let me = self.project();
+        let had_budget = crate::coop::has_budget_remaining();
         // The future first: one ready on the poll where the deadline also
         // passed still wins.
         if let Poll::Ready(out) = me.value.poll(cx) {
             return Poll::Ready(Ok(out));
         }
-        match Pin::new(me.delay).poll(cx) {
+        let delay = me.delay;
+        let mut poll_delay = || match Pin::new(&mut *delay).poll(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
+        };
+        if had_budget && !crate::coop::has_budget_remaining() {
+            // The future spent the whole budget: the timer (a budgeted
+            // resource) would find none left on every poll and never fire
+            // while the future stays busy. Look at it unbudgeted, as tokio
+            // does.
+            crate::coop::with_unconstrained(poll_delay)
+        } else {
+            poll_delay()
         }
     }
 }

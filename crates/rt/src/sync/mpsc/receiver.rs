@@ -41,7 +41,11 @@ impl<T> Receiver<T> {
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         // A channel some producer keeps full would otherwise let the
         // receiving task run for ever (see `crate::coop`).
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        crate::coop::poll_budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+    }
+
+    /// [`poll_recv`](Receiver::poll_recv) without the budget.
+    fn poll_recv_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         if let Some(value) = self.pop() {
             return Poll::Ready(Some(value));
         }

@@ -260,7 +260,11 @@ impl<T> UnboundedReceiver<T> {
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         // A producer that never stops would otherwise keep this task
         // running for ever (see `crate::coop`).
-        std::task::ready!(crate::coop::poll_proceed(cx));
+        crate::coop::poll_budgeted(cx, |cx| self.poll_recv_unbudgeted(cx))
+    }
+
+    /// [`poll_recv`](UnboundedReceiver::poll_recv) without the budget.
+    fn poll_recv_unbudgeted(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         let mut state = lock(&self.shared.state);
         if let Some(value) = state.queue.pop_front() {
             return Poll::Ready(Some(value));
