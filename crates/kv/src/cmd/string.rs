@@ -414,34 +414,36 @@ fn incr_generic(ctx: &mut Ctx<'_>, by: i64) {
     let key = ctx.arg(1);
     let now = ctx.srv.now_ms;
     let lru = ctx.srv.lru_clock;
+    const OVERFLOW: &str = "ERR increment or decrement would overflow";
     let db = &mut ctx.srv.dbs[ctx.c.db];
-    let current = match db.get_mut(key, now) {
-        None => 0,
-        Some(e) => match &e.value {
-            Value::Str(Str::Int(n)) => *n,
-            Value::Str(s) => {
-                let mut buf = [0; 20];
-                match crate::util::num::parse_i64(s.bytes(&mut buf)) {
-                    Some(n) => n,
-                    None => return ctx.error(NOT_INTEGER),
-                }
-            }
-            _ => return ctx.error(WRONGTYPE),
-        },
-    };
-    let Some(new) = current.checked_add(by) else {
-        return ctx.error("ERR increment or decrement would overflow");
-    };
-    let db = &mut ctx.srv.dbs[ctx.c.db];
-    match db.get_mut(key, now) {
+    // One lookup: an existing value is replaced where it lies.
+    let stored = match db.get_mut(key, now) {
+        None => Ok(None),
         Some(e) => {
-            e.value = Value::Str(Str::Int(new));
-            e.lru = lru;
+            let current = match &e.value {
+                Value::Str(Str::Int(n)) => Ok(*n),
+                Value::Str(s) => {
+                    let mut buf = [0; 20];
+                    crate::util::num::parse_i64(s.bytes(&mut buf)).ok_or(NOT_INTEGER)
+                }
+                _ => Err(WRONGTYPE),
+            };
+            current.and_then(|n| n.checked_add(by).ok_or(OVERFLOW)).map(|new| {
+                e.value = Value::Str(Str::Int(new));
+                e.lru = lru;
+                Some(new)
+            })
         }
-        None => {
-            db.insert_new(key, Value::Str(Str::Int(new)), lru);
+    };
+    let new = match stored {
+        Ok(Some(new)) => new,
+        Ok(None) => {
+            // Absent: 0 + by, which cannot overflow.
+            db.insert_new(key, Value::Str(Str::Int(by)), lru);
+            by
         }
-    }
+        Err(msg) => return ctx.error(msg),
+    };
     ctx.touched(key);
     ctx.dirty(1);
     ctx.notify(STRING, "incrby", key);
