@@ -143,15 +143,21 @@ fn push(ctx: &mut Ctx<'_>, left: bool, only_existing: bool) {
     let (key, args) = (ctx.arg(1), ctx.args);
     let (srv, db, mut r) = split(ctx);
     let lru = srv.lru_clock;
-    match lookup_write(srv, db, key) {
+    // One lookup for a list that exists; a new one is looked up again.
+    let found = match lookup_write(srv, db, key) {
         Found::WrongType => return r.error(WRONGTYPE),
         Found::Missing if only_existing => return r.int(0),
-        Found::Missing => {
+        Found::Missing => None,
+        Found::List(l, cfg) => Some((l, cfg)),
+    };
+    let (l, cfg) = match found {
+        Some(list) => list,
+        None => {
             srv.dbs[db].insert_new(key, Value::List(Box::default()), lru);
+            let Found::List(l, cfg) = lookup_write(srv, db, key) else { unreachable!("created above") };
+            (l, cfg)
         }
-        Found::List(..) => {}
-    }
-    let Found::List(l, cfg) = lookup_write(srv, db, key) else { unreachable!("created above") };
+    };
     for v in args.iter().skip(2) {
         if left {
             l.push_front(v, cfg);
