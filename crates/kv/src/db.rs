@@ -412,6 +412,34 @@ impl Db {
         Some(e)
     }
 
+    /// The live entry of `key` for writing, as [`get_mut`](Self::get_mut),
+    /// or, if there is none, a new entry holding `make()` (logged as new,
+    /// as [`insert_new`](Self::insert_new) does); and whether it is new.
+    /// One hash of the key either way.
+    pub fn get_mut_or_insert(
+        &mut self,
+        key: &[u8],
+        now_ms: i64,
+        lru: u32,
+        make: impl FnOnce() -> Value,
+    ) -> (&mut Entry, bool) {
+        if self.expire_if_needed(key, now_ms) && self.expire_paused.get() {
+            // Found expired but kept (clients are paused): replaced now.
+            return (self.insert_new(key, make(), lru), true);
+        }
+        let Db { keys, new_log, lfu, lfu_rng, .. } = self;
+        let (e, created) = keys.get_mut_or_insert(key, || key.into(), || Entry::new(make(), lru));
+        if created {
+            if let Some(log) = new_log.as_mut() {
+                log.push(key.into());
+            }
+        } else if let Some(params) = lfu.get() {
+            let now = crate::lfu::minutes(crate::server::lru_clock_of(now_ms));
+            crate::lfu::touch(e, params, now, next_unit(lfu_rng));
+        }
+        (e, created)
+    }
+
     /// The live entry of `key` without counting an access (Redis's
     /// LOOKUP_NOTOUCH: TYPE, EXISTS, TTL, OBJECT, MEMORY USAGE ...).
     pub fn peek_mut(&mut self, key: &[u8], now_ms: i64) -> Option<&mut Entry> {

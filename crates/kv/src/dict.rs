@@ -555,6 +555,39 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         }
     }
 
+    /// The value under `key`, or a new one, `make()` under the key
+    /// `make_key()`, inserted; and whether it was inserted. One hash: for
+    /// a write that creates its value if absent (SADD, HSET, ZADD), whose
+    /// key is allocated only when new.
+    pub fn get_mut_or_insert<Q>(
+        &mut self,
+        key: &Q,
+        make_key: impl FnOnce() -> K,
+        make: impl FnOnce() -> V,
+    ) -> (&mut V, bool)
+    where
+        K: Borrow<Q>,
+        Q: ?Sized + Hash + Eq,
+    {
+        self.rehash_step();
+        let h = self.hash(key);
+        let which = if self.tables[0].find(h, key).is_some() {
+            Some(0)
+        } else if self.tables[1].find(h, key).is_some() {
+            Some(1)
+        } else {
+            None
+        };
+        match which {
+            Some(t) => (&mut self.tables[t].find_mut(h, key).expect("found").value, false),
+            None => {
+                let k = make_key();
+                debug_assert!(k.borrow() == key, "make_key made another key");
+                (&mut self.push_new(h, k, make()).value, true)
+            }
+        }
+    }
+
     fn push_new(&mut self, h: u64, key: K, value: V) -> &mut Node<K, V> {
         self.expand_if_needed();
         let t = if self.is_rehashing() { 1 } else { 0 };

@@ -85,17 +85,17 @@ pub(crate) fn write<'s, T: Typed>(
     let (now, lru) = (srv.now_ms, srv.lru_clock);
     let Server { dbs, config, .. } = srv;
     let db = &mut dbs[db];
-    match db.get_mut(key, now).map(|e| T::of(&e.value).is_some()) {
-        Some(false) => return Err(()),
-        None => match create {
+    // One lookup (one hash of the key), creating the value if asked.
+    let e = match create {
+        Some(make) => db.get_mut_or_insert(key, now, lru, || make(&config.encoding)).0,
+        None => match db.get_mut(key, now) {
+            Some(e) => e,
             None => return Ok(None),
-            Some(make) => {
-                db.insert_new(key, make(&config.encoding), lru);
-            }
         },
-        Some(true) => {}
+    };
+    if T::of(&e.value).is_none() {
+        return Err(());
     }
-    let e = db.keys.get_mut(key).expect("looked up above");
     e.lru = lru;
     let v = T::of_mut(&mut e.value).expect("type checked above");
     Ok(Some((v, &config.encoding)))
