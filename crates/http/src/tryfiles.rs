@@ -41,7 +41,7 @@ pub(crate) enum Tried {
 
 /// `$uri` in `pattern` replaced by `uri`, made a clean path; `None` if the
 /// result is malformed (it is then passed over).
-fn expand(pattern: &str, uri: &[u8]) -> Option<CleanPath> {
+pub(crate) fn expand(pattern: &str, uri: &[u8]) -> Option<CleanPath> {
     let mut p = Vec::with_capacity(pattern.len() + uri.len());
     let mut rest = pattern.as_bytes();
     while let Some(i) = rest.windows(4).position(|w| w == b"$uri") {

@@ -123,8 +123,8 @@ impl std::str::FromStr for TryFiles {
 
 impl TryFiles {
     /// Checks `items` (at least two; each a path starting with `/` or
-    /// `$uri`, `$uri` the only variable; the last may be `=CODE`, CODE
-    /// from 400 to 599).
+    /// `$uri`, `$uri` the only variable, none climbing above the root
+    /// or holding a NUL; the last may be `=CODE`, CODE from 400 to 599).
     ///
     /// # Errors
     /// A message saying which item is wrong.
@@ -138,6 +138,21 @@ impl TryFiles {
             }
             if i.replace("$uri", "").contains('$') {
                 return Err(format!("'{i}': $uri is the only variable"));
+            }
+            // `$uri_x` or `$uris` is another variable to nginx, which
+            // refuses it as unknown; taken as `$uri` and a suffix, it
+            // would quietly look for other files than the operator meant.
+            if i.match_indices("$uri").any(|(at, _)| {
+                i.as_bytes().get(at + 4).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
+            }) {
+                return Err(format!("'{i}': unknown variable; $uri is the only one"));
+            }
+            // An item that climbs above the root (`/../x`, `$uri/../..`)
+            // or holds a NUL could never be served: every request would
+            // pass it over, or answer 404 for the fallback, in silence
+            // (nginx would serve the file outside the root).
+            if crate::tryfiles::expand(i, b"/u").is_none() {
+                return Err(format!("'{i}' leads above the root or is not a path"));
             }
             Ok(())
         };
