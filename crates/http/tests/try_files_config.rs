@@ -51,3 +51,12 @@ fn an_item_above_the_root_is_refused() {
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(e.contains("try_files") && e.contains("above the root"), "{e}");
 }
+
+/// `=+404` is refused by nginx (`invalid code`); it was taken as 404.
+#[test]
+fn a_code_is_digits_only() {
+    for list in ["$uri =+404", "$uri =-404", "$uri =4O4"] {
+        assert!(refused(list).contains("from 400 to 599"), "{list}");
+    }
+    assert!("$uri =0404".parse::<TryFiles>().is_ok(), "nginx takes leading zeros");
+}

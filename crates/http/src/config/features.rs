@@ -159,6 +159,11 @@ impl TryFiles {
         let last = items.pop().unwrap_or_default();
         items.iter().try_for_each(|i| path(i))?;
         let fallback = match last.strip_prefix('=') {
+            // Digits only, as nginx's `ngx_atoi` reads it (`=+404` is
+            // refused there; Rust's parse would take it).
+            Some(code) if !code.bytes().all(|c| c.is_ascii_digit()) => {
+                return Err(format!("'{last}': the code must be from 400 to 599"));
+            }
             Some(code) => match code.parse::<u16>() {
                 Ok(c) if (400..=599).contains(&c) => Fallback::Code(c),
                 _ => return Err(format!("'{last}': the code must be from 400 to 599")),
