@@ -54,9 +54,7 @@ use crate::server::Worker;
 /// the request allow it (`mode` is not [`GzipStatic::Off`]).
 pub(crate) fn lookup(w: &Worker, r: &Req<'_>, clean: &CleanPath, mode: GzipStatic, now: u64) -> Lookup {
     let root = &w.cfg.root;
-    let wanted = mode == GzipStatic::Always
-        || (r.minor >= w.cfg.gzip_http_version && !r.via && r.accept_encoding.is_some_and(takes_gzip));
-    if !wanted {
+    if !wanted(w, r, mode) {
         return w.cache.borrow_mut().lookup(root, clean, &w.cfg.index, now);
     }
     if !clean.is_dir() {
@@ -73,6 +71,37 @@ pub(crate) fn lookup(w: &Worker, r: &Req<'_>, clean: &CleanPath, mode: GzipStati
     index.push(b'/');
     index.extend_from_slice(std::os::unix::ffi::OsStrExt::as_bytes(rel.as_os_str()));
     match w.cache.borrow_mut().lookup_gzip(root, &index, now) {
+        Lookup::File(gz) => Lookup::File(gz),
+        _ => found,
+    }
+}
+
+/// Whether the twin may answer `r` (`mode` is not [`GzipStatic::Off`]).
+fn wanted(w: &Worker, r: &Req<'_>, mode: GzipStatic) -> bool {
+    mode == GzipStatic::Always
+        || (r.minor >= w.cfg.gzip_http_version && !r.via && r.accept_encoding.is_some_and(takes_gzip))
+}
+
+/// [`lookup`] for a `try_files` file candidate (`clean` names a file, not
+/// a directory): as nginx's `try_files` tests the file itself, a
+/// candidate whose own file is missing or refused (a directory, a link
+/// out of the root) is passed over whatever its twin, and one that is
+/// there may be answered with its twin. Taking a candidate for its twin
+/// alone answered gzip clients with `d.gz` for a directory `/d` or a
+/// name that has only its `.gz`, where every other client, and nginx,
+/// went on to the next candidate.
+pub(crate) fn lookup_candidate(
+    w: &Worker,
+    r: &Req<'_>,
+    clean: &CleanPath,
+    mode: GzipStatic,
+    now: u64,
+) -> Lookup {
+    let found = w.cache.borrow_mut().lookup(&w.cfg.root, clean, &w.cfg.index, now);
+    if !matches!(found, Lookup::File(_)) || clean.is_dir() || !wanted(w, r, mode) {
+        return found;
+    }
+    match w.cache.borrow_mut().lookup_gzip(&w.cfg.root, &clean.path, now) {
         Lookup::File(gz) => Lookup::File(gz),
         _ => found,
     }

@@ -405,15 +405,21 @@ pub(crate) fn respond(
         let mut clean = clean;
         let found = match &w.cfg.try_files {
             None => find(&clean),
-            Some(tf) => match crate::tryfiles::find(tf, &w.cfg.root, &clean, find) {
-                Tried::Found(found, c) => {
-                    clean = c;
-                    found
+            Some(tf) => {
+                let candidate = |c: &CleanPath| match w.cfg.gzip_static {
+                    GzipStatic::Off => w.cache.borrow_mut().lookup(&w.cfg.root, c, &w.cfg.index, now),
+                    mode => crate::gzip::lookup_candidate(w, r, c, mode, now),
+                };
+                match crate::tryfiles::find(tf, &w.cfg.root, &clean, find, candidate) {
+                    Tried::Found(found, c) => {
+                        clean = c;
+                        found
+                    }
+                    Tried::Code(404) => Lookup::NotFound,
+                    Tried::Code(403) => break 'resp forbidden(w, out, &clock, head_only, &mut outcome),
+                    Tried::Code(code) => break 'resp (code, error(out, date, code, head_only, close, b"")),
                 }
-                Tried::Code(404) => Lookup::NotFound,
-                Tried::Code(403) => break 'resp forbidden(w, out, &clock, head_only, &mut outcome),
-                Tried::Code(code) => break 'resp (code, error(out, date, code, head_only, close, b"")),
-            },
+            }
         };
         match found {
             Lookup::File(e) => {

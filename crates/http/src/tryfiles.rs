@@ -16,8 +16,9 @@
 //! path ([`crate::path::clean`]: no climbing above the root, no NUL; then
 //! the cache's resolution beneath the root, links included), so `$uri`
 //! cannot smuggle a path out. A file candidate is looked up through the
-//! cache (and its gzip twin with `gzip_static`), so a hit costs what a
-//! plain request costs.
+//! cache (and, when the file is there, its gzip twin with `gzip_static`:
+//! as in nginx, a twin alone does not make a candidate), so a hit costs
+//! what a plain request costs.
 //!
 //! Where spindle differs from nginx: the fallback path is served as if
 //! requested, once; nginx redirects internally, which runs `try_files`
@@ -41,7 +42,7 @@ pub(crate) enum Tried {
 
 /// `$uri` in `pattern` replaced by `uri`, made a clean path; `None` if the
 /// result is malformed (it is then passed over).
-fn expand(pattern: &str, uri: &[u8]) -> Option<CleanPath> {
+pub(crate) fn expand(pattern: &str, uri: &[u8]) -> Option<CleanPath> {
     let mut p = Vec::with_capacity(pattern.len() + uri.len());
     let mut rest = pattern.as_bytes();
     while let Some(i) = rest.windows(4).position(|w| w == b"$uri") {
@@ -65,12 +66,15 @@ fn expand(pattern: &str, uri: &[u8]) -> Option<CleanPath> {
 }
 
 /// Tries `tf` for the request path `clean`: `lookup` finds a path's file
-/// (through the cache), `root` is where directories are looked for.
+/// (through the cache) as for a request, `candidate` a file candidate's
+/// (which must be there itself, not only its gzip twin), `root` is where
+/// directories are looked for.
 pub(crate) fn find(
     tf: &TryFiles,
     root: &std::path::Path,
     clean: &CleanPath,
     mut lookup: impl FnMut(&CleanPath) -> Lookup,
+    mut candidate: impl FnMut(&CleanPath) -> Lookup,
 ) -> Tried {
     for pattern in &tf.candidates {
         let Some(c) = expand(pattern, &clean.path) else { continue };
@@ -84,7 +88,7 @@ pub(crate) fn find(
                 return Tried::Found(found, c);
             }
         } else if !c.is_dir() {
-            if let found @ Lookup::File(_) = lookup(&c) {
+            if let found @ Lookup::File(_) = candidate(&c) {
                 return Tried::Found(found, c);
             }
         }

@@ -122,3 +122,35 @@ fn answers_match_nginx() {
         }
     }
 }
+
+/// With `gzip_static`, a file candidate is taken only if its own file is
+/// there (then a gzip client gets its twin), as nginx's `try_files`
+/// tests the file: a directory `/d` beside `d.gz`, or a name that has
+/// only its `.gz`, went to gzip clients as the twin while every other
+/// client, and nginx, went on to the next candidate.
+#[test]
+fn a_gzip_twin_alone_does_not_make_a_candidate() {
+    let list = "$uri $uri.html =404";
+    let s = Server::start(|c| {
+        try_files(list)(c);
+        c.gzip_static = spindle_http::config::GzipStatic::On;
+    });
+    std::fs::create_dir(s.root.join("d")).unwrap();
+    std::fs::write(s.root.join("d.gz"), "gz of d").unwrap();
+    std::fs::write(s.root.join("only.js.gz"), "gz of only").unwrap();
+    std::fs::write(s.root.join("a.css"), "css").unwrap();
+    std::fs::write(s.root.join("a.css.gz"), "gz of css").unwrap();
+    std::fs::write(s.root.join("page.html"), "page").unwrap();
+    std::fs::write(s.root.join("page.gz"), "gz of page").unwrap();
+    let nginx = Nginx::start(&s.root, &s.dir.join("nginx"), &format!("try_files {list}; gzip_static on;"));
+    let sock = nginx.sock.to_str().unwrap().to_string();
+    let gz = ["-H", "Accept-Encoding: gzip"];
+    for (p, status, body) in
+        [("/d", 404, ""), ("/only.js", 404, ""), ("/a.css", 200, "gz of css"), ("/page", 200, "page")]
+    {
+        let o = fetch(&gz, &format!("http://{}{p}", s.addr));
+        assert!(o.0.contains(&format!(" {status} ")) && o.2 == body, "{p}: {o:?}");
+        let n = fetch(&[&["--unix-socket", &sock][..], &gz].concat(), &format!("http://localhost{p}"));
+        assert_eq!((o.0, o.2), (n.0, n.2), "{p} against nginx");
+    }
+}

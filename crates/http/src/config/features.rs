@@ -123,8 +123,8 @@ impl std::str::FromStr for TryFiles {
 
 impl TryFiles {
     /// Checks `items` (at least two; each a path starting with `/` or
-    /// `$uri`, `$uri` the only variable; the last may be `=CODE`, CODE
-    /// from 400 to 599).
+    /// `$uri`, `$uri` the only variable, none climbing above the root
+    /// or holding a NUL; the last may be `=CODE`, CODE from 400 to 599).
     ///
     /// # Errors
     /// A message saying which item is wrong.
@@ -139,11 +139,31 @@ impl TryFiles {
             if i.replace("$uri", "").contains('$') {
                 return Err(format!("'{i}': $uri is the only variable"));
             }
+            // `$uri_x` or `$uris` is another variable to nginx, which
+            // refuses it as unknown; taken as `$uri` and a suffix, it
+            // would quietly look for other files than the operator meant.
+            if i.match_indices("$uri").any(|(at, _)| {
+                i.as_bytes().get(at + 4).is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'_')
+            }) {
+                return Err(format!("'{i}': unknown variable; $uri is the only one"));
+            }
+            // An item that climbs above the root (`/../x`, `$uri/../..`)
+            // or holds a NUL could never be served: every request would
+            // pass it over, or answer 404 for the fallback, in silence
+            // (nginx would serve the file outside the root).
+            if crate::tryfiles::expand(i, b"/u").is_none() {
+                return Err(format!("'{i}' leads above the root or is not a path"));
+            }
             Ok(())
         };
         let last = items.pop().unwrap_or_default();
         items.iter().try_for_each(|i| path(i))?;
         let fallback = match last.strip_prefix('=') {
+            // Digits only, as nginx's `ngx_atoi` reads it (`=+404` is
+            // refused there; Rust's parse would take it).
+            Some(code) if !code.bytes().all(|c| c.is_ascii_digit()) => {
+                return Err(format!("'{last}': the code must be from 400 to 599"));
+            }
             Some(code) => match code.parse::<u16>() {
                 Ok(c) if (400..=599).contains(&c) => Fallback::Code(c),
                 _ => return Err(format!("'{last}': the code must be from 400 to 599")),

@@ -62,7 +62,8 @@ impl GzipTypes {
     /// Reads a list of types, `*` among them meaning all.
     ///
     /// # Errors
-    /// An item that is not `type/subtype`.
+    /// An item that is not `type/subtype`, or has a `*` in it (only `*`
+    /// alone means all).
     pub fn new<S: AsRef<str>>(items: &[S]) -> Result<GzipTypes, String> {
         let mut list = Vec::new();
         for i in items {
@@ -76,6 +77,13 @@ impl GzipTypes {
             });
             if !ok {
                 return Err(format!("'{t}' is not a media type (type/subtype) or *"));
+            }
+            // nginx 1.22 takes `text/*` or `*/*` and compresses nothing by
+            // it (its types are matched whole): a silent no-op.
+            if t.contains('*') {
+                return Err(format!(
+                    "'{t}': a wildcard matches nothing; list the types, or give * alone for all"
+                ));
             }
             if t != "text/html" && !list.contains(&t) {
                 list.push(t);
