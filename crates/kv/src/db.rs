@@ -457,35 +457,31 @@ impl Db {
     /// Stores `value` under `key`, replacing any value and clearing any
     /// deadline (SET without KEEPTTL). Returns the old value, if any.
     pub fn set(&mut self, key: &[u8], value: Value, lru: u32) -> Option<Value> {
-        let hash = match self.keys.get_mut_or_hash(key) {
-            Ok(e) => {
-                if e.volatile {
-                    e.volatile = false;
-                    self.volatile.remove(key);
-                }
-                e.lru = lru;
-                return Some(std::mem::replace(&mut e.value, value));
-            }
-            Err(hash) => hash,
-        };
-        self.keys.insert_new_hashed(hash, key.into(), Entry::new(value, lru));
-        self.log_new(key);
-        None
+        self.store(key, value, lru, false)
     }
 
     /// Stores `value`, keeping the key's deadline if it has one (KEEPTTL,
     /// and commands that modify a value in place).
     pub fn set_keep_ttl(&mut self, key: &[u8], value: Value, lru: u32) -> Option<Value> {
-        let hash = match self.keys.get_mut_or_hash(key) {
-            Ok(e) => {
-                e.lru = lru;
-                return Some(std::mem::replace(&mut e.value, value));
-            }
-            Err(hash) => hash,
-        };
-        self.keys.insert_new_hashed(hash, key.into(), Entry::new(value, lru));
-        self.log_new(key);
-        None
+        self.store(key, value, lru, true)
+    }
+
+    /// [`set`](Self::set) and [`set_keep_ttl`](Self::set_keep_ttl): one
+    /// hash of the key, which is allocated only when new.
+    fn store(&mut self, key: &[u8], value: Value, lru: u32, keep_ttl: bool) -> Option<Value> {
+        let mut value = Some(value);
+        let make = || Entry::new(value.take().expect("made once"), lru);
+        let (e, created) = self.keys.get_mut_or_insert(key, || key.into(), make);
+        if created {
+            self.log_new(key);
+            return None;
+        }
+        if e.volatile && !keep_ttl {
+            e.volatile = false;
+            self.volatile.remove(key);
+        }
+        e.lru = lru;
+        Some(std::mem::replace(&mut e.value, value.take().expect("not made")))
     }
 
     /// What a write that replaces `key`'s value whatever it holds (a plain
@@ -515,7 +511,7 @@ impl Db {
             }
         }
         self.log_new(key);
-        self.keys.get_or_insert_with(key.into(), || Entry::new(value, lru))
+        self.keys.get_mut_or_insert(key, || key.into(), || Entry::new(value, lru)).0
     }
 
     fn log_new(&mut self, key: &[u8]) {

@@ -492,31 +492,6 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         }
     }
 
-    /// The value under `key`, or, when it is absent, the key's hash for
-    /// [`insert_new_hashed`](Self::insert_new_hashed): an upsert that
-    /// hashes the key once and allocates an owned key only when it is new.
-    pub fn get_mut_or_hash<Q>(&mut self, key: &Q) -> Result<&mut V, u64>
-    where
-        K: Borrow<Q>,
-        Q: ?Sized + Hash + Eq,
-    {
-        self.rehash_step();
-        let h = self.hash(key);
-        let [t0, t1] = &mut self.tables;
-        match t0.find_mut(h, key).or_else(|| t1.find_mut(h, key)) {
-            Some(n) => Ok(&mut n.value),
-            None => Err(h),
-        }
-    }
-
-    /// Inserts a key that [`get_mut_or_hash`](Self::get_mut_or_hash) just
-    /// found absent, with the hash it returned (nothing may have changed
-    /// the dictionary in between).
-    pub fn insert_new_hashed(&mut self, hash: u64, key: K, value: V) {
-        debug_assert_eq!(hash, self.hash(&key), "the hash of another key");
-        self.push_new(hash, key, value);
-    }
-
     /// Inserts `value` under `key`. If the key was present, replaces the
     /// value, keeps the old key, and returns the old value.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
@@ -536,23 +511,6 @@ impl<K: Hash + Eq, V> Dict<K, V> {
         self.rehash_step();
         let h = self.hash(&key);
         self.push_new(h, key, value);
-    }
-
-    /// The value under `key`, inserting `make()` first if it is absent.
-    pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
-        self.rehash_step();
-        let h = self.hash(&key);
-        let which = if self.tables[0].find(h, &key).is_some() {
-            Some(0)
-        } else if self.tables[1].find(h, &key).is_some() {
-            Some(1)
-        } else {
-            None
-        };
-        match which {
-            Some(t) => &mut self.tables[t].find_mut(h, &key).expect("found").value,
-            None => &mut self.push_new(h, key, make()).value,
-        }
     }
 
     /// The value under `key`, or a new one, `make()` under the key

@@ -164,14 +164,14 @@ fn with_capacity_and_reserve_preallocate() {
 }
 
 #[test]
-fn get_or_insert_with_and_insert_unique() {
+fn get_mut_or_insert_and_insert_unique() {
     let mut d: Dict<String, Vec<u32>> = Dict::new();
-    d.get_or_insert_with("k".into(), Vec::new).push(1);
-    d.get_or_insert_with("k".into(), || unreachable!()).push(2);
+    d.get_mut_or_insert("k", || "k".into(), Vec::new).0.push(1);
+    d.get_mut_or_insert("k", || "k".into(), || unreachable!()).0.push(2);
     assert_eq!(d.get("k"), Some(&vec![1, 2]));
     for i in 0..100 {
         d.insert_unique(i.to_string(), vec![i]);
-        d.get_or_insert_with(i.to_string(), Vec::new).push(0);
+        d.get_mut_or_insert(&i.to_string(), || i.to_string(), Vec::new).0.push(0);
     }
     assert_eq!(d.len(), 101);
     assert_eq!(d.get("42"), Some(&vec![42, 0]));
