@@ -197,8 +197,10 @@ fn values_add_up() {
     let rss = int(get("fragmentation.bytes")) + total;
     assert!((frag - rss as f64 / total as f64).abs() < 1e-3, "{frag}");
     assert_eq!(int(get("rss-overhead.bytes")), rss - resident);
+    // Computed in single precision, as Redis does: used == peak can come
+    // out one float step above 100 (100.0000076).
     let peak = float(get("peak.percentage"));
-    assert!(peak > 0.0 && peak <= 100.0, "{peak}");
+    assert!(peak > 0.0 && peak <= 100.0001, "{peak}");
 
     // Recorded once: it does not move.
     let again = memory_stats(&mut c, false);
