@@ -105,26 +105,43 @@ pub fn event_buffer(len: usize) -> Vec<libc::epoll_event> {
     vec![libc::epoll_event { events: 0, u64: 0 }; len]
 }
 
-/// Reads once from `fd` into `buf`: `Ok(0)` is end of stream, and a
+/// Reads once from socket `fd` into `buf`: `Ok(0)` is end of stream, and a
 /// non-blocking descriptor with nothing to read gives `WouldBlock`.
+///
+/// `recvfrom(2)` with no address, as spindle reads its sockets: it goes
+/// straight to the socket, where `read(2)` passes the VFS layer first
+/// (see `spindle_poll::socket::recv_stream`). The floor must make the
+/// cheapest calls spindle makes, or it would not bound spindle's overhead.
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
     let fd = libc::c_long::from(fd.as_raw_fd());
+    let (no_addr, no_len) = (std::ptr::null_mut::<libc::sockaddr>(), std::ptr::null_mut::<libc::socklen_t>());
     // SAFETY: `buf` is a live, exclusively borrowed region of `buf.len()`
-    // bytes and `fd` is open for the call (BorrowedFd); SYS_read takes
-    // exactly (fd, pointer, length). `syscall(2)`, not libc's `read`, so
-    // the floor skips glibc's cancellation-point bracket as spindle does
-    // (see spindle_poll::socket::read).
-    cvt_size(unsafe { libc::syscall(libc::SYS_read, fd, buf.as_mut_ptr(), buf.len()) } as isize)
+    // bytes and `fd` is open for the call (BorrowedFd); SYS_recvfrom takes
+    // exactly (fd, pointer, length, flags, address, address length
+    // pointer), and null address pointers ask for no sender address.
+    // `syscall(2)`, not libc's `recv`, so the floor skips glibc's
+    // cancellation-point bracket as spindle does (see
+    // spindle_poll::socket::read).
+    cvt_size(unsafe {
+        libc::syscall(libc::SYS_recvfrom, fd, buf.as_mut_ptr(), buf.len(), 0 as libc::c_long, no_addr, no_len)
+    } as isize)
 }
 
-/// Writes once from `buf` to `fd` and returns how many bytes the kernel
-/// took, which may be fewer than `buf.len()`.
+/// Writes once from `buf` to socket `fd` and returns how many bytes the
+/// kernel took, which may be fewer than `buf.len()`.
+///
+/// `sendto(2)` with `MSG_NOSIGNAL` and no address, as spindle writes its
+/// sockets (libc's `send`).
 pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> io::Result<usize> {
-    let fd = libc::c_long::from(fd.as_raw_fd());
+    let (fd, flags) = (libc::c_long::from(fd.as_raw_fd()), libc::c_long::from(libc::MSG_NOSIGNAL));
+    let (no_addr, no_len) = (std::ptr::null::<libc::sockaddr>(), 0 as libc::c_long);
     // SAFETY: `buf` is a live region of `buf.len()` readable bytes and `fd`
-    // is open for the call (BorrowedFd); SYS_write takes exactly (fd,
-    // pointer, length). `syscall(2)` for the reason `read` gives.
-    cvt_size(unsafe { libc::syscall(libc::SYS_write, fd, buf.as_ptr(), buf.len()) } as isize)
+    // is open for the call (BorrowedFd); SYS_sendto takes exactly (fd,
+    // pointer, length, flags, address, address length), and a null address
+    // of length 0 is a connected socket's send. `syscall(2)` for the reason
+    // `read` gives.
+    cvt_size(unsafe { libc::syscall(libc::SYS_sendto, fd, buf.as_ptr(), buf.len(), flags, no_addr, no_len) }
+        as isize)
 }
 
 /// Accepts one connection from a listening socket, already non-blocking

@@ -4,12 +4,12 @@
 //! receive follows a completed send).
 
 use spindle_poll::socket::{
-    bind, datagram_socket, linger, local, recv, recv_from, send, send_to, send_vectored, set_linger,
-    shutdown, socketpair, SockAddr, MAX_IOV,
+    bind, datagram_socket, linger, local, recv, recv_from, recv_stream, send, send_to, send_vectored,
+    set_linger, shutdown, socketpair, SockAddr, MAX_IOV,
 };
 use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 fn udp() -> (OwnedFd, SocketAddr) {
@@ -105,4 +105,29 @@ fn linger_round_trips() {
     );
     set_linger(fd.as_raw_fd(), None).unwrap();
     assert_eq!(linger(fd.as_raw_fd()).unwrap(), None);
+}
+
+#[test]
+fn recv_stream_reads_a_stream_socket_and_refuses_a_pipe() {
+    let (a, b) = socketpair().unwrap();
+    let mut buf = [0; 8];
+    let e = recv_stream(b.as_raw_fd(), &mut buf).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
+    send(a.as_raw_fd(), b"hello").unwrap();
+    assert_eq!(recv_stream(b.as_raw_fd(), &mut buf[..3]).unwrap(), 3);
+    assert_eq!(recv_stream(b.as_raw_fd(), &mut buf[3..]).unwrap(), 2);
+    assert_eq!(&buf[..5], b"hello");
+    drop(a);
+    assert_eq!(recv_stream(b.as_raw_fd(), &mut buf).unwrap(), 0, "end of stream");
+
+    // A pipe is not a socket: recv(2) refuses it, so pipes keep `read`.
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for the two descriptors pipe2 writes.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) }, 0);
+    // SAFETY: pipe2 succeeded, so both descriptors are open and ours alone.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    spindle_poll::socket::write(w.as_raw_fd(), b"x").unwrap();
+    let e = recv_stream(r.as_raw_fd(), &mut buf).unwrap_err();
+    assert_eq!(e.raw_os_error(), Some(libc::ENOTSOCK), "{e}");
+    assert_eq!(spindle_poll::socket::read(r.as_raw_fd(), &mut buf).unwrap(), 1);
 }

@@ -400,7 +400,7 @@ pub fn read_from_client(c: &mut Client) -> ReadOutcome {
         c.query.resize(c.qlen + want, 0);
     }
     let space = c.query.len() - c.qlen;
-    match spindle_poll::socket::read(raw(c), &mut c.query[c.qlen..]) {
+    match spindle_poll::socket::recv_stream(raw(c), &mut c.query[c.qlen..]) {
         Ok(0) => ReadOutcome::Closed,
         Ok(n) => {
             c.qlen += n;

@@ -131,7 +131,9 @@ impl Loop {
                 return;
             }
             let (Some(fd), Some(mut reader)) = (s.raw_fd(), s.reader.take()) else { return };
-            let result = sys::read(fd, &mut reader.buf);
+            // A socket skips read(2)'s VFS layer (see recv_stream).
+            let result =
+                if s.socket { sys::recv_stream(fd, &mut reader.buf) } else { sys::read(fd, &mut reader.buf) };
             let full = match result {
                 Ok(0) => {
                     s.reading = false;

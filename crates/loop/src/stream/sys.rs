@@ -8,8 +8,8 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 pub(crate) use spindle_poll::socket::{
-    bind, connect, get_opt, is_socket, listen, local, local_inet, peer_inet, read, reserve_fd, send,
-    set_nonblocking, set_opt, shutdown_write, socket, write, SockAddr,
+    bind, connect, get_opt, is_socket, listen, local, local_inet, peer_inet, read, recv_stream, reserve_fd,
+    send, set_nonblocking, set_opt, shutdown_write, socket, write, SockAddr,
 };
 
 /// Accepts one connection, non-blocking and close-on-exec (`accept4`); a

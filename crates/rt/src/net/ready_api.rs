@@ -156,7 +156,7 @@ impl TcpStream {
     /// runtime shut the stream down.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let fd = self.socket.as_raw_fd();
-        self.reg.try_io(Interest::READABLE, || sys::read(fd, buf))
+        self.reg.try_io(Interest::READABLE, || sys::recv_stream(fd, buf))
     }
 
     /// Reads what has arrived into `bufs`, in order (`readv`), without
@@ -256,7 +256,7 @@ impl UnixStream {
     /// As [`TcpStream::try_read`].
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let fd = self.socket.as_raw_fd();
-        self.reg.try_io(Interest::READABLE, || sys::read(fd, buf))
+        self.reg.try_io(Interest::READABLE, || sys::recv_stream(fd, buf))
     }
 
     /// Reads what has arrived into `bufs` (`readv`), without waiting; as

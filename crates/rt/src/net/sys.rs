@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::os::fd::{OwnedFd, RawFd};
 
 pub(crate) use spindle_poll::socket::{
-    accept as accept_any, bind, connect, datagram_socket, get_opt, listen, read, recv, recv_from, send,
-    send_to, send_vectored, set_opt, socketpair, SockAddr,
+    accept as accept_any, bind, connect, datagram_socket, get_opt, listen, recv, recv_from, recv_stream,
+    send, send_to, send_vectored, set_opt, socketpair, SockAddr,
 };
 
 /// The listen backlog of [`TcpListener::bind`](super::TcpListener::bind)

@@ -410,9 +410,10 @@ impl TcpStream {
     /// split halves: the read direction has its own waker slot, so one
     /// reader may wait while one writer waits.
     ///
-    /// The read is `sys::read` (the kernel through `syscall(2)`), not
-    /// `std`'s, whose libc `recv` brackets every call with glibc's
-    /// thread-cancellation bookkeeping (see [`spindle_poll::socket::read`]).
+    /// The read is `sys::recv_stream` (`recvfrom` through `syscall(2)`):
+    /// not `read(2)`, whose VFS layer costs more per call, and not `std`'s,
+    /// whose libc `recv` brackets every call with glibc's
+    /// thread-cancellation bookkeeping (see [`spindle_poll::socket::recv_stream`]).
     pub(crate) fn poll_read_shared(
         &self,
         cx: &mut Context<'_>,
@@ -420,7 +421,7 @@ impl TcpStream {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_stream_io(cx, w, Direction::Read, buf.len(), || sys::read(fd, buf))
+        self.reg.poll_stream_io(cx, w, Direction::Read, buf.len(), || sys::recv_stream(fd, buf))
     }
 
     /// Polls a write of `buf`: the building block of

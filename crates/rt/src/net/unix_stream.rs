@@ -302,7 +302,7 @@ impl UnixStream {
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
         let fd = self.socket.as_raw_fd();
-        self.reg.poll_stream_io(cx, w, Direction::Read, buf.len(), || sys::read(fd, buf))
+        self.reg.poll_stream_io(cx, w, Direction::Read, buf.len(), || sys::recv_stream(fd, buf))
     }
 
     pub(crate) fn poll_write_shared(
