@@ -281,6 +281,14 @@ impl Conn {
                     }
                     r?;
                 }
+                if let Some(body) = outcome.listing {
+                    let mut sent = 0;
+                    let r = self.send_listing(body.bytes.bytes(), &mut sent).await;
+                    if let Some(line) = &body.log {
+                        line.record(&self.w, sent);
+                    }
+                    r?;
+                }
                 if outcome.close {
                     self.flush().await?;
                     if self.linger || self.client_may_be_sending() {
@@ -332,7 +340,7 @@ impl Conn {
         // Refused: counted, logged with what is known, answered, closed.
         let fail = |out: &mut Vec<u8>, status, k: &Known<'_>| {
             response::refuse(w, Some(out), peer, status, k);
-            Step::Done(response::Outcome { close: true, file: None })
+            Step::Done(response::Outcome { close: true, file: None, listing: None })
         };
         let so_far = || Known::from_head(data, limits.request_line);
         // Parsed only when its request line or the whole head has come
@@ -707,6 +715,36 @@ impl Conn {
     /// or a gzip stream, by [`Conn::send_gzip`]. Counts the body bytes
     /// that left in `sent`, whatever the outcome.
     async fn send_file(&mut self, b: &mut FileBody, sent: &mut u64) -> Result<(), End> {
+        self.send_heads().await?;
+        if let Some(z) = &mut b.gzip {
+            return self.send_gzip(&b.entry, z, sent).await;
+        }
+        let Some(m) = &b.multi else {
+            return self.send_range(&b.entry, b.off, b.len, sent).await;
+        };
+        for p in &m.parts {
+            self.send_bytes(&p.head, true, sent).await?;
+            self.send_range(&b.entry, p.start, p.len, sent).await?;
+        }
+        self.send_bytes(&m.tail, false, sent).await
+    }
+
+    /// Sends the gathered heads, then a directory listing's `body` as the
+    /// client takes it, yielding to the other connections after each
+    /// `sendfile_chunk` as a file does. Counts the body bytes that left
+    /// in `sent`.
+    async fn send_listing(&mut self, body: &[u8], sent: &mut u64) -> Result<(), End> {
+        self.send_heads().await?;
+        for piece in body.chunks(self.w.cfg.cache.sendfile_chunk.max(1)) {
+            self.send_bytes(piece, false, sent).await?;
+            spindle_rt::yield_now().await;
+        }
+        Ok(())
+    }
+
+    /// Sends the gathered heads, held back with `MSG_MORE` for the body
+    /// that follows them.
+    async fn send_heads(&mut self) -> Result<(), End> {
         let sock = self.stream.as_raw_fd();
         let mut done = 0;
         while done < self.out.len() {
@@ -724,17 +762,7 @@ impl Conn {
             done += n;
         }
         self.out.clear();
-        if let Some(z) = &mut b.gzip {
-            return self.send_gzip(&b.entry, z, sent).await;
-        }
-        let Some(m) = &b.multi else {
-            return self.send_range(&b.entry, b.off, b.len, sent).await;
-        };
-        for p in &m.parts {
-            self.send_bytes(&p.head, true, sent).await?;
-            self.send_range(&b.entry, p.start, p.len, sent).await?;
-        }
-        self.send_bytes(&m.tail, false, sent).await
+        Ok(())
     }
 
     /// Sends `buf`, held back for more with `MSG_MORE` if `more`.
