@@ -553,3 +553,36 @@ fn answers_match_nginx() {
     assert!(n.contains(&format!("ETag: {}", &weak[2..])) && !n.contains("Vary"), "{n}");
     assert!(o.contains(&format!("ETag: {weak}")) && o.contains("Vary: Accept-Encoding"), "{o}");
 }
+
+/// A fast stop ends a large gzip answer at its next step even when the
+/// client takes every byte at once (its stream never waits on the socket,
+/// where the stop used to be noticed): the answer is cut, not finished.
+#[test]
+fn a_stop_ends_a_stream_to_a_fast_client() {
+    let mut s = Server::start(|c| {
+        on(&[])(c);
+        c.cache.small_file = 1024;
+    });
+    std::fs::write(s.root.join("big.html"), text(12 << 20)).unwrap();
+    let mut c = s.connect();
+    c.write_all(b"GET /big.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 65536];
+    while got.len() < 64 << 10 {
+        let n = c.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed early");
+        got.extend_from_slice(&chunk[..n]);
+    }
+    s.control.stop();
+    let stopped = std::time::Instant::now();
+    loop {
+        match c.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let took = stopped.elapsed();
+    assert!(!got.ends_with(b"0\r\n\r\n"), "the answer ran to its end after the stop ({took:?})");
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert!(s.join_within(Duration::from_secs(5)));
+}

@@ -25,6 +25,10 @@ impl Conn {
         sent: &mut u64,
     ) -> Result<(), End> {
         loop {
+            // A fast stop ends the answer here, as a wait would.
+            if self.w.stopping.get() {
+                return Err(End::Stop);
+            }
             let (piece, last) = match z.next(&entry.file) {
                 Ok(Some(p)) => p,
                 Ok(None) => return Ok(()),
