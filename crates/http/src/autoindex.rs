@@ -25,21 +25,29 @@
 //!   length, as nginx does;
 //! * JSONP (`?callback=`) is not supported.
 //!
-//! The listing is built once, into the connection's output buffer, then
-//! sent: nothing is cached, so a change on disk shows in the next listing.
-//! A directory of 10,000 entries costs its `getdents` and one `statx` per
-//! entry (about ten milliseconds with a warm dentry cache, during which
-//! the worker serves no one else, as nginx's worker does not either) and
-//! about 1.5 MB of buffer, given back when the connection goes idle.
+//! The directory is read and the listing built for every request, as
+//! nginx does, so a change on disk shows in the next listing. A directory
+//! of 10,000 entries costs its `getdents` and one `statx` per entry (about
+//! ten milliseconds with a warm dentry cache, during which the worker
+//! serves no one else, as nginx's worker does not either). The body is
+//! then sent from its own buffer as the client takes it, shared with the
+//! connections sending the same bytes, and within a per-worker budget
+//! (see [`shared`]).
+
+mod shared;
+
+pub(crate) use shared::{Listing, Listings};
 
 use crate::config::{Autoindex, AutoindexFormat};
 use crate::path::CleanPath;
-use crate::response::{content_length, finish, start};
+use crate::response::{content_length, error, finish, start};
+use shared::Shared;
 use std::ffi::OsString;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
+use std::rc::Rc;
 
 /// nginx's `NGX_HTTP_AUTOINDEX_NAME_LEN`: the width of the name column.
 const NAME_LEN: usize = 50;
@@ -65,16 +73,20 @@ struct Item {
     mtime: i64,
 }
 
-/// Writes the listing of the directory `clean` names under `root` into
-/// `out` (after `pre`, the `100 Continue` owed, if any): the status and
-/// the body length, or `None` when it cannot be listed (not a directory
-/// under the root, one of the `index` names there but refused, an error
-/// reading it), and the caller answers 403 as without `autoindex`.
-/// `extra` is header lines to add (`expires`).
+/// Writes the head of the listing of the directory `clean` names under
+/// `root` into `out` (after `pre`, the `100 Continue` owed, if any) and
+/// puts its body in `body`, to be sent after the head: the status and the
+/// body length, or `None` when it cannot be listed (not a directory under
+/// the root, one of the `index` names there but refused, an error reading
+/// it), and the caller answers 403 as without `autoindex`. A listing the
+/// worker's budget cannot take gets a 503 (see [`shared`]). `extra` is
+/// header lines to add (`expires`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn serve(
     out: &mut Vec<u8>,
+    body: &mut Option<Rc<Listing>>,
     ai: &Autoindex,
+    listings: &Listings,
     root: &Path,
     index: &str,
     clean: &CleanPath,
@@ -104,6 +116,7 @@ pub(crate) fn serve(
         AutoindexFormat::Xml => "text/xml; charset=utf-8",
     };
     let head = |out: &mut Vec<u8>, len: Option<u64>| {
+        out.extend_from_slice(pre);
         start(out, 200, date);
         out.extend_from_slice(b"Content-Type: ");
         out.extend_from_slice(content_type.as_bytes());
@@ -115,7 +128,6 @@ pub(crate) fn serve(
         finish(out, close);
     };
     if head_only {
-        out.extend_from_slice(pre);
         head(out, None);
         return Some((200, 0));
     }
@@ -125,20 +137,22 @@ pub(crate) fn serve(
     let items = read(&root, &dir, Path::new(&by_fd)).or_else(|| read(&root, &dir, &dir))?;
     drop(handle);
     let offset = if ai.localtime { crate::sys::local_time(now_secs()).6 } else { 0 };
-    let body_start = out.len();
+    let mut page = Vec::new();
     match ai.format {
-        AutoindexFormat::Html => html(out, clean, &items, ai.exact_size, offset),
-        AutoindexFormat::Json => json(out, &items),
-        AutoindexFormat::Xml => xml(out, &items),
+        AutoindexFormat::Html => html(&mut page, clean, &items, ai.exact_size, offset),
+        AutoindexFormat::Json => json(&mut page, &items),
+        AutoindexFormat::Xml => xml(&mut page, &items),
     }
-    let len = (out.len() - body_start) as u64;
-    // The head goes before the body: written after it, then rotated into
-    // place, so the body is built once, in the buffer it leaves from.
-    out.extend_from_slice(pre);
-    head(out, Some(len));
-    let head_len = out.len() - body_start - len as usize;
-    out[body_start..].rotate_right(head_len);
-    Some((200, len))
+    drop(items);
+    match listings.share(&clean.path, page) {
+        Shared::Send(listing) => {
+            let len = listing.bytes().len() as u64;
+            head(out, Some(len));
+            *body = Some(listing);
+            Some((200, len))
+        }
+        Shared::Refused => Some((503, error(out, date, 503, false, close, b""))),
+    }
 }
 
 fn now_secs() -> i64 {

@@ -365,6 +365,7 @@ struct FileConfig {
     autoindex_exact_size: Option<bool>,
     autoindex_localtime: Option<bool>,
     autoindex_format: Option<String>,
+    autoindex_max_memory: Option<usize>,
     gzip_static: Option<features::BoolOrWord>,
     gzip: Option<bool>,
     gzip_types: Option<gzip::Types>,
@@ -611,6 +612,7 @@ pub fn load(path: Option<&Path>, o: &Overrides) -> Result<Loaded<HttpConfig>, St
         autoindex_exact_size: f.autoindex_exact_size,
         autoindex_localtime: f.autoindex_localtime,
         autoindex_format: f.autoindex_format.clone(),
+        autoindex_max_memory: f.autoindex_max_memory,
         gzip_static: f.gzip_static.clone(),
         try_files: f.try_files.clone(),
     };

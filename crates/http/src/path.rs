@@ -94,6 +94,33 @@ pub fn clean(target: &[u8]) -> Result<CleanPath, PathError> {
     if raw.first() != Some(&b'/') {
         return Err(PathError::Bad);
     }
+    // Most paths are clean as they come: one copy, no other work.
+    if already_clean(raw) {
+        return Ok(CleanPath { path: raw.to_vec() });
+    }
+    normalise(raw)
+}
+
+/// Whether `raw` (starting with `/`) is its own clean form: no escape,
+/// no NUL, and no empty, `.` or `..` segment, but for a last empty one
+/// (a trailing slash).
+fn already_clean(raw: &[u8]) -> bool {
+    if raw.iter().any(|&c| c == b'%' || c == 0) {
+        return false;
+    }
+    let mut segments = raw[1..].split(|&c| c == b'/').peekable();
+    while let Some(seg) = segments.next() {
+        let last = segments.peek().is_none();
+        if seg == b"." || seg == b".." || (seg.is_empty() && !last) {
+            return false;
+        }
+    }
+    true
+}
+
+/// [`clean`] for any `raw` path (starting with `/`): decoded into one
+/// buffer, then normalised into the other.
+fn normalise(raw: &[u8]) -> Result<CleanPath, PathError> {
     // Percent-decoding first, so that encoded dots and slashes are seen
     // by the normalisation below.
     let mut decoded = Vec::with_capacity(raw.len());
@@ -116,24 +143,22 @@ pub fn clean(target: &[u8]) -> Result<CleanPath, PathError> {
         return Err(PathError::Bad);
     }
     let trailing = decoded.last() == Some(&b'/') || decoded.ends_with(b"/.") || decoded.ends_with(b"/..");
-    let mut segments: Vec<&[u8]> = Vec::new();
+    // Each segment kept is `/name`; a `..` cuts the last one off.
+    let mut path = Vec::with_capacity(decoded.len() + 1);
     for seg in decoded.split(|&c| c == b'/') {
         match seg {
             b"" | b"." => {}
-            b".." => {
-                if segments.pop().is_none() {
-                    return Err(PathError::Bad);
-                }
+            b".." => match path.iter().rposition(|&c| c == b'/') {
+                Some(at) => path.truncate(at),
+                None => return Err(PathError::Bad),
+            },
+            s => {
+                path.push(b'/');
+                path.extend_from_slice(s);
             }
-            s => segments.push(s),
         }
     }
-    let mut path = Vec::with_capacity(decoded.len() + 1);
-    for s in &segments {
-        path.push(b'/');
-        path.extend_from_slice(s);
-    }
-    if trailing || segments.is_empty() {
+    if trailing || path.is_empty() {
         path.push(b'/');
     }
     Ok(CleanPath { path })
@@ -279,6 +304,28 @@ mod tests {
         assert_eq!(ok("HTTP://host/a"), "/a");
         assert_eq!(ok("coap+tcp://host/a"), "/a");
         assert_eq!(ok("/%7euser"), "/~user");
+    }
+
+    proptest::proptest! {
+        /// A path taken as clean as it came is what normalising it gives.
+        #[test]
+        fn the_shortcut_agrees(t in "/[a./%2e0]{0,12}") {
+            let raw = t.as_bytes();
+            if already_clean(raw) {
+                proptest::prop_assert_eq!(normalise(raw).map(|c| c.path), Ok(raw.to_vec()));
+            }
+        }
+    }
+
+    #[test]
+    fn takes_clean_paths_as_they_come() {
+        for t in ["/", "/a", "/a/b/", "/a.b/c..d/.e", "/...", "/a/.../"] {
+            assert!(already_clean(t.as_bytes()), "{t}");
+            assert_eq!(ok(t), t);
+        }
+        for t in ["//", "/a//b", "/.", "/a/./b", "/a/..", "/a/../", "/%41", "/a\0"] {
+            assert!(!already_clean(t.as_bytes()), "{t:?}");
+        }
     }
 
     #[test]

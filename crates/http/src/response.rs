@@ -63,6 +63,16 @@ pub(crate) struct Outcome {
     pub close: bool,
     /// A body to send from the file, after the buffered heads.
     pub file: Option<FileBody>,
+    /// A directory listing to send after the buffered heads.
+    pub listing: Option<ListingBody>,
+}
+
+/// A directory listing's body, sent from memory (see
+/// [`crate::autoindex`]).
+pub(crate) struct ListingBody {
+    pub bytes: Rc<crate::autoindex::Listing>,
+    /// The access log line, as [`FileBody::log`].
+    pub log: Option<Box<PendingLog>>,
 }
 
 /// What is known of a request that was refused, or abandoned, before it
@@ -370,7 +380,7 @@ pub(crate) fn respond(
     let clock = w.clock.borrow();
     let date = clock.http.as_str();
     let head_only = r.method == "HEAD";
-    let mut outcome = Outcome { close, file: None };
+    let mut outcome = Outcome { close, file: None, listing: None };
     // `expires`: off, one test of an `Option`.
     let mut exp_lines = w.expires.as_ref().map(|e| e.borrow_mut());
     let exp: &[u8] = match &mut exp_lines {
@@ -452,13 +462,15 @@ pub(crate) fn respond(
             }
             Lookup::Forbidden => {
                 // `autoindex`: off, one test of an `Option`.
-                if let (Some(ai), true) = (&w.cfg.autoindex, clean.is_dir()) {
+                if let (Some(ai), Some(listings), true) = (&w.cfg.autoindex, &w.listings, clean.is_dir()) {
                     let pre: &[u8] = if r.expect_continue { CONTINUE } else { b"" };
                     let (root, index) = (&w.cfg.root, w.cfg.index.as_str());
+                    let mut body = None;
                     let listed = crate::autoindex::serve(
-                        out, ai, root, index, &clean, date, pre, exp, head_only, close,
+                        out, &mut body, ai, listings, root, index, &clean, date, pre, exp, head_only, close,
                     );
                     if let Some(answer) = listed {
+                        outcome.listing = body.map(|bytes| ListingBody { bytes, log: None });
                         break 'resp answer;
                     }
                 }
@@ -484,9 +496,14 @@ pub(crate) fn respond(
     };
     if let Some(log) = &mut *w.log.borrow_mut() {
         let user = r.authorization.and_then(remote_user);
-        match &mut outcome.file {
-            Some(body) => {
-                body.log = Some(Box::new(PendingLog {
+        let pending = match (&mut outcome.file, &mut outcome.listing) {
+            (Some(body), _) => Some(&mut body.log),
+            (None, Some(body)) => Some(&mut body.log),
+            (None, None) => None,
+        };
+        match pending {
+            Some(slot) => {
+                *slot = Some(Box::new(PendingLog {
                     peer,
                     status,
                     request: r.line.into(),

@@ -21,6 +21,8 @@ pub(crate) struct Worker {
     pub stats: Stats,
     pub cache: RefCell<Cache>,
     pub clock: RefCell<Clock>,
+    /// The directory listings being sent; `None` when `autoindex` is off.
+    pub listings: Option<crate::autoindex::Listings>,
     /// `gzip`'s compressors; `None` when it is off.
     pub gzip: Option<Rc<crate::compress::Pool>>,
     /// Whether requests' `Accept-Encoding` and `Via` are read (`gzip` or
@@ -262,6 +264,7 @@ pub(crate) async fn run(cfg: HttpConfig, mut ctx: WorkerCtx) {
             .with_vary(cfg.gzip_static != crate::config::GzipStatic::Off)
             .with_gzip(cfg.gzip.clone()),
         ),
+        listings: cfg.autoindex.as_ref().map(|a| crate::autoindex::Listings::new(a.max_memory)),
         gzip: cfg.gzip.as_ref().map(|g| crate::compress::Pool::new(g.comp_level)),
         reads_encoding: cfg.gzip.is_some() || cfg.gzip_static != crate::config::GzipStatic::Off,
         clock: RefCell::new(Clock::new(log.is_some())),

@@ -10,7 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn on(format: AutoindexFormat, exact_size: bool) -> impl FnOnce(&mut spindle_http::HttpConfig) {
-    move |c| c.autoindex = Some(Autoindex { exact_size, localtime: false, format })
+    move |c| c.autoindex = Some(Autoindex { exact_size, format, ..Autoindex::default() })
 }
 
 /// A directory of awkward names: to escape in links and in text, longer
@@ -188,4 +188,78 @@ fn a_directory_of_ten_thousand_entries() {
     eprintln!("10,000 entries: {} bytes in {took:?}", a.body.len());
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert_eq!(get(&s, "/a.txt").text(), "hello, world\n");
+}
+
+/// `n` empty files of long names in a new directory `name` under `root`:
+/// a listing too large for the socket buffers of a client that does not
+/// read (some 11 MB for 30,000).
+fn big_dir(root: &Path, name: &str, n: usize) {
+    let d = root.join(name);
+    std::fs::create_dir(&d).unwrap();
+    for i in 0..n {
+        std::fs::File::create(d.join(format!("{i:05}-{}", "n".repeat(244)))).unwrap();
+    }
+}
+
+/// Sends a request on a new connection and reads until its head has
+/// come, then reads no more: the rest stays with the server.
+fn hold(s: &Server, path: &str) -> (std::net::TcpStream, String) {
+    use std::io::{Read, Write};
+    let mut c = s.connect();
+    c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = c.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed before the head ended");
+        got.extend_from_slice(&chunk[..n]);
+    }
+    (c, show(&got))
+}
+
+/// The listings held by clients that do not read stay within
+/// `autoindex_max_memory`: a second large one is refused with a 503
+/// while the first is held, a request for the held one shares it, and
+/// once it is sent the other can be listed.
+#[test]
+fn listings_held_stay_within_the_budget() {
+    let s = Server::start(|c| c.autoindex = Some(Autoindex { max_memory: 1 << 20, ..Autoindex::default() }));
+    big_dir(&s.root, "one", 30_000);
+    big_dir(&s.root, "two", 30_000);
+    std::fs::write(s.root.join("empty/f.txt"), "f").unwrap();
+    let (held, head) = hold(&s, "/one/");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    let refused = get(&s, "/two/");
+    assert_eq!(refused.status, 503);
+    // The held listing itself is shared, and a small one fits beside it
+    // only within the budget: it does not.
+    let again = get(&s, "/one/");
+    assert_eq!(again.status, 200);
+    assert!(again.body.len() > 10_000_000);
+    assert_eq!(get(&s, "/empty/").status, 503);
+    assert_eq!(get(&s, "/a.txt").text(), "hello, world\n");
+    // The client goes away: its listing is given back.
+    drop(held);
+    assert!(wait_until(Duration::from_secs(5), || get(&s, "/empty/").status == 200));
+    assert_eq!(get(&s, "/two/").status, 200);
+}
+
+/// While a listing is held by a client that does not read, a change in
+/// the directory shows at once to the next request: a new file, and a
+/// file's new size (which does not change the directory's own times).
+#[test]
+fn a_change_shows_at_once_while_the_listing_is_held() {
+    let s = Server::start(on(AutoindexFormat::Json, true));
+    big_dir(&s.root, "big", 30_000);
+    let f = s.root.join("big/00000-".to_string() + &"n".repeat(244));
+    let (_held, head) = hold(&s, "/big/");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    std::fs::write(&f, "12345").unwrap();
+    let a = get(&s, "/big/").text();
+    assert!(a.contains(&format!("{}\", \"type\":\"file\"", "n".repeat(244))), "{}", &a[..300]);
+    assert!(a.starts_with("[\r\n{ \"name\":\"00000-"), "{}", &a[..300]);
+    assert!(a[..600].contains("\"size\":5 }"), "{}", &a[..600]);
+    std::fs::write(s.root.join("big/0-new"), "").unwrap();
+    let b = get(&s, "/big/").text();
+    assert!(b.starts_with("[\r\n{ \"name\":\"0-new\""), "{}", &b[..300]);
 }

@@ -6,7 +6,7 @@
 
 mod common;
 use common::*;
-use spindle_http::config::{Autoindex, AutoindexFormat, GzipStatic};
+use spindle_http::config::{Autoindex, GzipStatic};
 use std::os::unix::fs::symlink;
 
 const GZ: &str = "Accept-Encoding: gzip\r\n";
@@ -20,7 +20,7 @@ fn swapped_links_never_lead_out() {
     let s = Server::start(|c| {
         c.try_files = Some("$uri $uri/ =404".parse().unwrap());
         c.gzip_static = GzipStatic::On;
-        c.autoindex = Some(Autoindex { exact_size: true, localtime: false, format: AutoindexFormat::Html });
+        c.autoindex = Some(Autoindex::default());
         c.cache.racy_window = std::time::Duration::ZERO;
     });
     let out = s.dir.join("out");

@@ -9,6 +9,7 @@
 //! autoindex_exact_size = true  # sizes in bytes (default); false: rounded, with K, M, G
 //! autoindex_localtime = false  # dates in UTC (default); true: the server's local time
 //! autoindex_format = "html"    # or "json", "xml" (nginx's shapes)
+//! autoindex_max_memory = 67108864  # bytes of listings a worker's clients may hold (default 64 MiB)
 //! gzip_static = true           # serve a.css.gz for a.css to gzip clients (default false);
 //!                              # "always": to every client
 //! try_files = ["$uri", "$uri/", "/index.html"]  # or "=404" last; also one string
@@ -16,7 +17,8 @@
 
 use super::{HttpConfig, Overrides};
 
-/// nginx's `autoindex on` and its three companions.
+/// nginx's `autoindex on` and its three companions, and a bound of our
+/// own on the memory listings hold.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Autoindex {
     /// `autoindex_exact_size`: sizes in bytes (default `true`), or rounded
@@ -27,6 +29,30 @@ pub struct Autoindex {
     pub localtime: bool,
     /// `autoindex_format`.
     pub format: AutoindexFormat,
+    /// `autoindex_max_memory` (no nginx equivalent): the bytes of distinct
+    /// listings a worker's connections may hold while they send them
+    /// (default 64 MiB). Connections sending the same listing share it;
+    /// a new one past this is answered 503, unless no other is held (see
+    /// `crate::autoindex`). nginx holds each client's page until it is
+    /// sent or `send_timeout` ends it, however many there are.
+    pub max_memory: usize,
+}
+
+impl Autoindex {
+    /// The default `autoindex_max_memory`: 64 MiB.
+    pub const MAX_MEMORY: usize = 64 << 20;
+}
+
+impl Default for Autoindex {
+    /// nginx's defaults: exact sizes, UTC, HTML; and 64 MiB of listings.
+    fn default() -> Autoindex {
+        Autoindex {
+            exact_size: true,
+            localtime: false,
+            format: AutoindexFormat::Html,
+            max_memory: Autoindex::MAX_MEMORY,
+        }
+    }
 }
 
 /// The shape of a listing (`autoindex_format`).
@@ -192,6 +218,7 @@ pub(super) struct FileFeatures {
     pub autoindex_exact_size: Option<bool>,
     pub autoindex_localtime: Option<bool>,
     pub autoindex_format: Option<String>,
+    pub autoindex_max_memory: Option<usize>,
     pub gzip_static: Option<BoolOrWord>,
     pub try_files: Option<Items>,
 }
@@ -208,6 +235,7 @@ pub(super) fn apply(name: &str, f: FileFeatures, o: &Overrides, app: &mut HttpCo
         exact_size: o.autoindex_exact_size.or(f.autoindex_exact_size).unwrap_or(true),
         localtime: o.autoindex_localtime.or(f.autoindex_localtime).unwrap_or(false),
         format,
+        max_memory: f.autoindex_max_memory.unwrap_or(Autoindex::MAX_MEMORY),
     });
     app.gzip_static = match (o.gzip_static, f.gzip_static) {
         (Some(g), _) => g,

@@ -25,15 +25,17 @@ fn expires_is_read_and_checked() {
 #[test]
 fn autoindex_is_read_and_checked() {
     assert_eq!(load(None, &Overrides::default()).unwrap().app.autoindex, None);
-    let on = Autoindex { exact_size: true, localtime: false, format: AutoindexFormat::Html };
+    let on = Autoindex::default();
     assert_eq!(with_file("autoindex = true\n").unwrap().app.autoindex, Some(on.clone()));
     // The companions alone do not turn it on.
     assert_eq!(with_file("autoindex_format = \"json\"\n").unwrap().app.autoindex, None);
     let l = with_file(
-        "autoindex = true\nautoindex_exact_size = false\nautoindex_localtime = true\nautoindex_format = \"xml\"\n",
+        "autoindex = true\nautoindex_exact_size = false\nautoindex_localtime = true\nautoindex_format = \"xml\"\n\
+         autoindex_max_memory = 1000\n",
     )
     .unwrap();
-    let want = Autoindex { exact_size: false, localtime: true, format: AutoindexFormat::Xml };
+    let want =
+        Autoindex { exact_size: false, localtime: true, format: AutoindexFormat::Xml, max_memory: 1000 };
     assert_eq!(l.app.autoindex, Some(want));
     let o = Overrides {
         autoindex: Some(true),
