@@ -145,6 +145,11 @@ pub struct HttpArgs {
     /// `autoindex_format`).
     #[arg(long, value_name = "FORMAT")]
     pub autoindex_format: Option<spindle_http::config::AutoindexFormat>,
+    /// Bytes of distinct listings a worker's clients may hold while they
+    /// are sent; a new listing past it gets 503 (one listing alone is
+    /// always served); default 67108864 (64 MiB).
+    #[arg(long, value_name = "BYTES")]
+    pub autoindex_max_memory: Option<usize>,
     /// Answer a request for a.css with a.css.gz, when it exists, to
     /// clients that take gzip (on), or to every client (always) (nginx's
     /// `gzip_static`); answers then say `Vary: Accept-Encoding`.
@@ -239,6 +244,7 @@ impl HttpArgs {
             autoindex_exact_size: self.autoindex_exact_size,
             autoindex_localtime: self.autoindex_localtime,
             autoindex_format: self.autoindex_format,
+            autoindex_max_memory: self.autoindex_max_memory,
             gzip_static: self.gzip_static,
             gzip: self.gzip,
             gzip_types: self.gzip_types,

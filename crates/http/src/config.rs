@@ -324,6 +324,8 @@ pub struct Overrides {
     pub autoindex_localtime: Option<bool>,
     /// `--autoindex-format`.
     pub autoindex_format: Option<AutoindexFormat>,
+    /// `--autoindex-max-memory`.
+    pub autoindex_max_memory: Option<usize>,
     /// `--gzip-static`.
     pub gzip_static: Option<GzipStatic>,
     /// `--gzip`.

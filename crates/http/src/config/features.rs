@@ -235,7 +235,7 @@ pub(super) fn apply(name: &str, f: FileFeatures, o: &Overrides, app: &mut HttpCo
         exact_size: o.autoindex_exact_size.or(f.autoindex_exact_size).unwrap_or(true),
         localtime: o.autoindex_localtime.or(f.autoindex_localtime).unwrap_or(false),
         format,
-        max_memory: f.autoindex_max_memory.unwrap_or(Autoindex::MAX_MEMORY),
+        max_memory: o.autoindex_max_memory.or(f.autoindex_max_memory).unwrap_or(Autoindex::MAX_MEMORY),
     });
     app.gzip_static = match (o.gzip_static, f.gzip_static) {
         (Some(g), _) => g,

@@ -3,13 +3,18 @@
 use super::*;
 
 fn with_file(text: &str) -> Result<Loaded<HttpConfig>, String> {
+    with_file_and(text, &Overrides::default())
+}
+
+/// Loads `text` as the config file with the flags `o`.
+fn with_file_and(text: &str, o: &Overrides) -> Result<Loaded<HttpConfig>, String> {
     // One file per call: tests run in parallel, and two texts of the
     // same length (the name's old distinguisher) raced on one file.
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let p = std::env::temp_dir().join(format!("spindle-http-cfg-{}-{n}.toml", std::process::id()));
     std::fs::write(&p, text).unwrap();
-    let r = load(Some(&p), &Overrides::default());
+    let r = load(Some(&p), o);
     std::fs::remove_file(&p).unwrap();
     r
 }
@@ -43,6 +48,10 @@ fn autoindex_is_read_and_checked() {
         ..Overrides::default()
     };
     assert_eq!(load(None, &o).unwrap().app.autoindex.unwrap().format, AutoindexFormat::Json);
+    // The flag wins over the file.
+    let o = Overrides { autoindex_max_memory: Some(2000), ..Overrides::default() };
+    let l = with_file_and("autoindex = true\nautoindex_max_memory = 1000\n", &o).unwrap();
+    assert_eq!(l.app.autoindex.unwrap().max_memory, 2000);
     let e = with_file("autoindex = true\nautoindex_format = \"yaml\"\n").unwrap_err();
     assert!(e.contains("key `autoindex_format`: 'yaml' is not html, json or xml"), "{e}");
 }
