@@ -20,7 +20,7 @@ use crate::types::set::SetValue;
 use crate::types::zset::ZSetValue;
 
 pub use crate::key::Key;
-pub use string::{Str, EMBSTR_MAX};
+pub use string::{Str, EMBSTR_MAX, STR_INLINE_MAX};
 
 mod string;
 
@@ -110,7 +110,10 @@ impl Value {
         const ROBJ: usize = 16;
         match self {
             Value::Str(Str::Int(_)) => ROBJ,
-            Value::Str(Str::Emb(b)) => ROBJ + 3 + b.len() + 1,
+            // Redis's `embstr`: the header, the string and its NUL in one
+            // block. An inline string is counted the same: the answer is
+            // Redis's for the same value, whichever way it is held here.
+            Value::Str(s @ (Str::Inline(..) | Str::Emb(_))) => ROBJ + 3 + s.len() + 1,
             Value::Str(Str::Raw(v)) => ROBJ + 24 + 9 + v.capacity().max(v.len()),
             Value::Hash(h) => ROBJ + h.memory_usage(),
             Value::Set(s) => ROBJ + s.memory_usage(),
