@@ -325,6 +325,34 @@ fn writes_make_strings_raw_and_reads_leave_them() {
     assert_eq!((encoding(&mut c, "f"), bytes(&mut c, "f")), ("raw".into(), b"1".to_vec()));
 }
 
+/// A short string is held inside the value, a longer one on the heap:
+/// the bit commands read both, and BITOP mixes them.
+#[test]
+fn bit_reads_see_short_and_long_strings_alike() {
+    let srv = start();
+    let mut c = conn(&srv);
+    let short = [0xf0u8, 0, 0x0f];
+    let long: Vec<u8> = (0..40u8).map(|i| if i == 39 { 1 } else { 0 }).collect();
+    set_bytes(&mut c, "s", &short);
+    set_bytes(&mut c, "l", &long);
+    assert_eq!(q::<i64>(&mut c, &["GETBIT", "s", "0"]), 1);
+    assert_eq!(q::<i64>(&mut c, &["GETBIT", "s", "4"]), 0);
+    assert_eq!(q::<i64>(&mut c, &["BITCOUNT", "s"]), 8);
+    assert_eq!(q::<i64>(&mut c, &["BITPOS", "s", "1", "1"]), 20);
+    assert_eq!(q::<i64>(&mut c, &["BITPOS", "l", "1"]), 39 * 8 + 7);
+    assert_eq!(q::<i64>(&mut c, &["BITOP", "OR", "d", "s", "l"]), 40);
+    let mut want = long.clone();
+    want[..3].copy_from_slice(&short);
+    assert_eq!(bytes(&mut c, "d"), want);
+    assert_eq!(q::<i64>(&mut c, &["BITOP", "NOT", "n", "s"]), 3);
+    assert_eq!(bytes(&mut c, "n"), [0x0f, 0xff, 0xf0]);
+    assert_eq!(q::<Vec<i64>>(&mut c, &["BITFIELD_RO", "s", "GET", "u4", "0", "GET", "u8", "16"]), [15, 15]);
+    // A write past the end of a short string grows it on the heap.
+    assert_eq!(q::<i64>(&mut c, &["SETBIT", "s", "200", "1"]), 0);
+    assert_eq!((encoding(&mut c, "s"), bytes(&mut c, "s").len()), ("raw".into(), 26));
+    assert_eq!(q::<i64>(&mut c, &["BITCOUNT", "s"]), 9);
+}
+
 fn pmessage(ch: &str, msg: &str) -> String {
     let pat = "__key*__:*";
     format!(

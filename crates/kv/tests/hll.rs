@@ -394,3 +394,34 @@ fn pfadd_pfmerge_and_the_cached_count_survive_an_aof_restart() {
     assert_eq!(after, before);
     assert_eq!(bulk(&after[0])[8], 3, "the cached count came back");
 }
+
+/// An empty HLL is 18 bytes: copied with GET and SET it is short enough
+/// to be held inside the value rather than on the heap, and every HLL
+/// command must still take it for one, as Redis does.
+#[test]
+fn an_empty_hll_copied_by_set_is_still_an_hll() {
+    let mut b = Both::start();
+    assert_eq!(b.run(&[b"PFADD", b"h"]), int(1));
+    let bytes = bulk(&b.run(&[b"GET", b"h"]));
+    assert_eq!(bytes.len(), 18);
+    for k in [&b"copy"[..], b"copy2", b"copy3"] {
+        b.run(&[b"SET", k, &bytes]);
+        b.run(&[b"OBJECT", b"ENCODING", k]);
+    }
+    assert_eq!(b.run(&[b"PFCOUNT", b"copy"]), int(0));
+    b.run(&[b"PFCOUNT", b"copy", b"h"]);
+    b.run(&[b"PFMERGE", b"dst", b"copy2", b"h"]);
+    b.run(&[b"GET", b"dst"]);
+    assert_eq!(b.run(&[b"PFADD", b"copy", b"x", b"y"]), int(1));
+    b.run(&[b"OBJECT", b"ENCODING", b"copy"]);
+    b.run(&[b"GET", b"copy"]);
+    b.run(&[b"PFMERGE", b"copy2", b"copy"]);
+    b.run(&[b"GET", b"copy2"]);
+    assert_eq!(b.run(&[b"PFCOUNT", b"copy2"]), int(2));
+    b.run(&[b"PFDEBUG", b"GETREG", b"copy3"]);
+    b.run(&[b"OBJECT", b"ENCODING", b"copy3"]);
+    // Shorter than an HLL's header: a string, not an HLL.
+    b.run(&[b"SET", b"short", &bytes[..15]]);
+    assert_eq!(b.run(&[b"PFCOUNT", b"short"]), err(NOT_HLL));
+    assert_eq!(b.run(&[b"PFADD", b"short", b"x"]), err(NOT_HLL));
+}

@@ -649,3 +649,41 @@ fn restore_is_logged_as_redis_logs_it() {
     let none = text.find("$4\r\nnone\r\n$1\r\n0\r\n").unwrap_or_else(|| panic!("{text:?}"));
     assert!(!text[none..].contains("ABSTTL"), "{text:?}");
 }
+
+/// Strings either side of the 22 bytes held inside the value (and one
+/// made `raw` by APPEND) come back with their bytes, encodings and TTL
+/// through DUMP/RESTORE, DEBUG RELOAD and an AOF restart.
+#[test]
+fn short_and_long_strings_survive_dump_reload_and_the_aof() {
+    let dir = fresh_dir();
+    let keys: [(&[u8], Vec<u8>); 4] =
+        [(b"e", vec![]), (b"i22", vec![0xfe; 22]), (b"e23", vec![b'y'; 23]), (b"r", b"ab".to_vec())];
+    let check = |c: &mut Connection| {
+        for (k, v) in &keys {
+            let want: &[u8] = if *k == b"r" { b"abc" } else { v };
+            assert_eq!(q::<Vec<u8>>(c, &[b"GET", k]), want, "{}", String::from_utf8_lossy(k));
+            assert_eq!(q::<String>(c, &[b"OBJECT", b"ENCODING", k]), "embstr");
+        }
+        assert!(q::<i64>(c, &[b"PTTL", b"i22"]) > 0);
+    };
+    {
+        let srv = start_in(&dir, aof_on);
+        let mut c = conn(&srv);
+        for (k, v) in &keys {
+            let _: () = q(&mut c, &[b"SET", k, v]);
+        }
+        let _: i64 = q(&mut c, &[b"APPEND", b"r", b"c"]);
+        assert_eq!(q::<String>(&mut c, &[b"OBJECT", b"ENCODING", b"r"]), "raw");
+        let _: i64 = q(&mut c, &[b"PEXPIRE", b"i22", b"100000"]);
+        for (k, _) in &keys {
+            let p: Vec<u8> = q(&mut c, &[b"DUMP", k]);
+            let _: () = q(&mut c, &[b"RESTORE", k, b"100000", &p, b"REPLACE"]);
+        }
+        // RESTORE loads a string as a fresh one: `raw` only past 44 bytes.
+        check(&mut c);
+        let _: () = q(&mut c, &[b"DEBUG", b"RELOAD"]);
+        check(&mut c);
+    }
+    let srv = start_in(&dir, aof_on);
+    check(&mut conn(&srv));
+}

@@ -134,3 +134,60 @@ fn option_order_and_number_edges_as_redis_7_0() {
     check(&mut r, &["INCRBYFLOAT", "z", "1"], "-ERR value is not a valid float\r\n");
     check(&mut r, &["INCRBYFLOAT", "f", "inf"], "-ERR increment would produce NaN or Infinity\r\n");
 }
+
+/// Strings of up to 22 bytes are held inside the value, longer ones on
+/// the heap: neither shows. Encodings are redis-server 7.0.15's (a short
+/// string APPENDed or SETRANGEd to is `raw`, INCRBYFLOAT's sum `embstr`);
+/// MEMORY USAGE counts both holdings as Redis's one `embstr` block.
+#[test]
+fn short_strings_at_the_inline_boundary_look_like_redis() {
+    let srv = start();
+    let mut r = Raw::connect(&srv);
+    let (v22, v23) = ("a".repeat(22), "b".repeat(23));
+    let bulk = |v: &str| format!("${}\r\n{v}\r\n", v.len());
+    for (k, v, enc, mem) in
+        [("k", &v22, "embstr", 16 + 3 + 22 + 1 + 26), ("k", &v23, "embstr", 16 + 3 + 23 + 1 + 26)]
+    {
+        check(&mut r, &["SET", k, v], "+OK\r\n");
+        check(&mut r, &["GET", k], &bulk(v));
+        check(&mut r, &["STRLEN", k], &format!(":{}\r\n", v.len()));
+        check(&mut r, &["OBJECT", "ENCODING", k], &bulk(enc));
+        check(&mut r, &["MEMORY", "USAGE", k], &format!(":{mem}\r\n"));
+        check(&mut r, &["GETRANGE", k, "-3", "-1"], &bulk(&v[v.len() - 3..]));
+    }
+    // Overwriting: inline by inline, by an integer, by a longer string.
+    check(&mut r, &["SET", "o", "xyz"], "+OK\r\n");
+    check(&mut r, &["SET", "o", "pq"], "+OK\r\n");
+    check(&mut r, &["GET", "o"], &bulk("pq"));
+    check(&mut r, &["SET", "o", "12"], "+OK\r\n");
+    check(&mut r, &["OBJECT", "ENCODING", "o"], &bulk("int"));
+    check(&mut r, &["SET", "o", &v23, "GET"], &bulk("12"));
+    check(&mut r, &["GETSET", "o", "x"], &bulk(&v23));
+    check(&mut r, &["MGET", "o", "k"], &format!("*2\r\n{}{}", bulk("x"), bulk(&v23)));
+    check(&mut r, &["SET", "e", ""], "+OK\r\n");
+    check(&mut r, &["GET", "e"], "$0\r\n\r\n");
+    check(&mut r, &["OBJECT", "ENCODING", "e"], &bulk("embstr"));
+    // APPEND makes even a short string raw, and can take it past 22 bytes.
+    check(&mut r, &["SET", "a", "ab"], "+OK\r\n");
+    check(&mut r, &["APPEND", "a", "c"], ":3\r\n");
+    check(&mut r, &["OBJECT", "ENCODING", "a"], &bulk("raw"));
+    check(&mut r, &["GET", "a"], &bulk("abc"));
+    check(&mut r, &["SET", "a", &v22], "+OK\r\n");
+    check(&mut r, &["APPEND", "a", "z"], ":23\r\n");
+    check(&mut r, &["GET", "a"], &bulk(&format!("{v22}z")));
+    check(&mut r, &["OBJECT", "ENCODING", "a"], &bulk("raw"));
+    // SETRANGE, in place and growing past the inline size.
+    check(&mut r, &["SET", "s", "hello"], "+OK\r\n");
+    check(&mut r, &["SETRANGE", "s", "1", "E"], ":5\r\n");
+    check(&mut r, &["GET", "s"], &bulk("hEllo"));
+    check(&mut r, &["OBJECT", "ENCODING", "s"], &bulk("raw"));
+    check(&mut r, &["SET", "s", &v22], "+OK\r\n");
+    check(&mut r, &["SETRANGE", "s", "30", "!"], ":31\r\n");
+    check(&mut r, &["GET", "s"], &bulk(&format!("{v22}{}!", "\0".repeat(8))));
+    // INCRBYFLOAT on an inline string; its sum stays a plain string.
+    check(&mut r, &["SET", "f", "1.5"], "+OK\r\n");
+    check(&mut r, &["INCRBYFLOAT", "f", "1.5"], &bulk("3"));
+    check(&mut r, &["OBJECT", "ENCODING", "f"], &bulk("embstr"));
+    check(&mut r, &["INCR", "f"], ":4\r\n");
+    check(&mut r, &["GETDEL", "k"], &bulk(&v23));
+}

@@ -415,9 +415,10 @@ fn bitop(ctx: &mut Ctx<'_>) {
             .iter()
             .skip(3)
             .map(|key| match keys.get(key).map(|e| &e.value) {
-                Some(Value::Str(Str::Emb(b))) => Cow::Borrowed(&b[..]),
-                Some(Value::Str(Str::Raw(v))) => Cow::Borrowed(v.as_slice()),
-                Some(Value::Str(s)) => Cow::Owned(s.to_vec()),
+                Some(Value::Str(s)) => match s.as_bytes() {
+                    Some(b) => Cow::Borrowed(b),
+                    None => Cow::Owned(s.to_vec()),
+                },
                 _ => Cow::Borrowed(&[][..]),
             })
             .collect();

@@ -58,9 +58,10 @@ impl Bad {
 /// Redis's `isHLLObjectOrReply`: an integer-encoded string is never an HLL.
 fn check(v: &Value) -> Result<&[u8], Bad> {
     match v {
-        Value::Str(Str::Emb(b)) if hll::is_valid(b) => Ok(b),
-        Value::Str(Str::Raw(b)) if hll::is_valid(b) => Ok(b),
-        Value::Str(_) => Err(Bad::NotHll),
+        Value::Str(s) => match s.as_bytes() {
+            Some(b) if hll::is_valid(b) => Ok(b),
+            _ => Err(Bad::NotHll),
+        },
         _ => Err(Bad::WrongType),
     }
 }

@@ -95,8 +95,7 @@ fn reply_value(ctx: &mut Ctx<'_>, key: &[u8]) -> bool {
             ctx.srv.stats.keyspace_hits += 1;
             match &e.value {
                 Value::Str(Str::Int(n)) => r.bulk_i64(*n),
-                Value::Str(Str::Emb(b)) => r.bulk(b),
-                Value::Str(Str::Raw(v)) => r.bulk(v),
+                Value::Str(s) => r.bulk(s.as_bytes().expect("not an int")),
                 _ => {
                     r.error(WRONGTYPE);
                     return false;
@@ -360,8 +359,7 @@ fn mget(ctx: &mut Ctx<'_>) {
         // announced (`keymiss`).
         match super::typed::lookup_value(ctx.srv, ctx.c.db, key).map(|v| &*v) {
             Some(Value::Str(Str::Int(n))) => r.bulk_i64(*n),
-            Some(Value::Str(Str::Emb(b))) => r.bulk(b),
-            Some(Value::Str(Str::Raw(v))) => r.bulk(v),
+            Some(Value::Str(s)) => r.bulk(s.as_bytes().expect("not an int")),
             _ => r.null(),
         }
     }
@@ -488,7 +486,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>) {
     let lru = ctx.srv.lru_clock;
     // Redis stores the sum as a plain string (`embstr`, or `raw` past 44
     // bytes), never as an `int`, even when it reads "3".
-    let stored = Str::Emb(new.clone().into_boxed_slice());
+    let stored = Str::plain(&new);
     ctx.db().set_keep_ttl(key, Value::Str(stored), lru);
     ctx.touched(key);
     ctx.dirty(1);
