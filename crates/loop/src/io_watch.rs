@@ -55,11 +55,13 @@ pub(crate) struct Watch {
     /// A oneshot registration must be modified at the next flush even if
     /// `wanted == registered`: the kernel disarmed it after its event.
     pub(crate) rearm: bool,
+    /// The coalescing epoch this watch was last counted in.
+    pub(crate) seen: u32,
 }
 
 impl Watch {
     pub(crate) fn new(fd: RawFd) -> Watch {
-        Watch { fd, wanted: 0, registered: 0, dirty: false, mode: Mode::Level, rearm: false }
+        Watch { fd, wanted: 0, registered: 0, dirty: false, mode: Mode::Level, rearm: false, seen: 0 }
     }
 
     /// The flags of `ev` that this watch still wants, or 0. Hang-ups and
@@ -278,6 +280,7 @@ impl Loop {
         if flags == 0 {
             return;
         }
+        self.coalesce.note(&mut w.seen);
         let ev = Event::new(ev.token(), flags);
         match &mut h.kind {
             Kind::Io(io) => {

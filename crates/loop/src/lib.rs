@@ -52,6 +52,7 @@
 
 mod async_handle;
 pub mod buffered;
+mod coalesce;
 mod dns;
 mod fs;
 mod handle;
@@ -67,6 +68,7 @@ mod timer;
 
 pub use async_handle::AsyncHandle;
 pub use buffered::{BufferedCb, BufferedConn, BufferedEvent, BufferedEventCb, Watermarks};
+pub use coalesce::{Coalesce, CoalesceStats};
 pub use handle::HandleId;
 pub use io_watch::{IoCb, IoId};
 pub use lag::{LagReport, LagStats};
@@ -138,6 +140,7 @@ pub struct Loop {
     asyncs: Vec<HandleId>,
     pool: pool::PoolState,
     signals: signal::Signals,
+    coalesce: coalesce::CoalesceState,
 }
 
 impl Loop {
@@ -176,7 +179,32 @@ impl Loop {
             asyncs: Vec::new(),
             pool: pool::PoolState::default(),
             signals: signal::Signals::default(),
+            coalesce: coalesce::CoalesceState::default(),
         })
+    }
+
+    /// Turns on (or, with `None` or a zero wait, off) coalescing: while at
+    /// least `min_active` distinct descriptors are ready per millisecond,
+    /// the loop sleeps `wait` before each poll so that the poll takes a
+    /// batch (see [`Coalesce`] and the module notes in `coalesce.rs` for
+    /// why a busy server and its clients both gain). Off by default.
+    ///
+    /// ```
+    /// use spindle_loop::{Coalesce, Loop};
+    /// use std::time::Duration;
+    ///
+    /// let mut lp = Loop::new()?;
+    /// lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(40), min_active: 32 }));
+    /// assert_eq!(lp.coalesce_stats().waits, 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_coalesce(&mut self, coalesce: Option<Coalesce>) {
+        self.coalesce.set(coalesce);
+    }
+
+    /// What the coalescing has done so far.
+    pub fn coalesce_stats(&self) -> CoalesceStats {
+        self.coalesce.stats()
     }
 
     /// The loop's poller, shared so that other code can register its own

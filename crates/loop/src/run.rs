@@ -94,6 +94,13 @@ impl Loop {
     /// The poll phase: reconcile interest, sleep in the poller, dispatch.
     fn poll_io(&mut self, timeout: Option<Duration>) -> io::Result<()> {
         self.flush_watches();
+        let mut timeout = timeout;
+        if let Some(pause) = self.coalesce.pause(timeout) {
+            // Off the poller's wait queue: writes to our sockets now wake
+            // nobody, and the poll below takes them as one batch.
+            std::thread::sleep(pause);
+            timeout = timeout.map(|t| t.saturating_sub(pause));
+        }
         let result = self.poller.wait(&mut self.events, timeout);
         self.update_time();
         let n = result?;
@@ -109,6 +116,7 @@ impl Loop {
             }
             self.dispatch_event(&ev);
         }
+        self.coalesce.after_poll(n, self.now);
         self.run_remote();
         Ok(())
     }

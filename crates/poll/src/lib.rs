@@ -100,6 +100,7 @@ pub mod limits;
 pub mod process;
 pub mod socket;
 mod sys;
+pub mod thread;
 mod waker;
 
 pub use backend::Backend;

@@ -43,6 +43,14 @@ pub struct Config {
     pub timeout: u64,
     /// `hz`: how often the server's cron runs per second.
     pub hz: u32,
+    /// `io-coalesce-us` (spindle's own): while at least
+    /// `io-coalesce-min-clients` clients are active per millisecond, the
+    /// event loop sleeps this many microseconds before each poll, so that
+    /// it serves clients in batches (see spindle-loop's `Coalesce`); 0
+    /// turns it off.
+    pub io_coalesce_us: u32,
+    /// `io-coalesce-min-clients` (spindle's own): see `io_coalesce_us`.
+    pub io_coalesce_min_clients: u32,
     /// `tcp-backlog`.
     pub tcp_backlog: u32,
     /// The list, hash, set and sorted-set encoding thresholds.
@@ -288,6 +296,8 @@ impl Default for Config {
             client_query_buffer_limit: 1 << 30,
             timeout: 0,
             hz: 10,
+            io_coalesce_us: 40,
+            io_coalesce_min_clients: 16,
             tcp_backlog: 511,
             encoding: EncodingConfig::default(),
             hll_sparse_max_bytes: crate::types::hll::DEFAULT_SPARSE_MAX_BYTES,

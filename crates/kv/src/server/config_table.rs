@@ -471,6 +471,8 @@ pub static OPTIONS: &[ConfigOption] = &[
     boolean!("lazyfree-lazy-user-del", lazyfree_lazy_user_del),
     boolean!("lazyfree-lazy-user-flush", lazyfree_lazy_user_flush),
     integer!("io-threads", None, IMMUTABLE, 1, 128, io_threads),
+    integer!("io-coalesce-us", None, 0, 0, 1000, io_coalesce_us),
+    integer!("io-coalesce-min-clients", None, 0, 1, I32, io_coalesce_min_clients),
     opt!("notify-keyspace-events", None, 0, |c| c.notify_keyspace_events.clone(), |c, v| set_events(c, v)?),
     opt!("client-output-buffer-limit", None, MULTI_ARG, |c| get_obl(c), |c, v| set_obl(c, v)?),
     integer!("slowlog-log-slower-than", None, 0, -1, i64::MAX, slowlog_log_slower_than),

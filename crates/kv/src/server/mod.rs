@@ -187,6 +187,8 @@ pub struct Server {
     /// Some client was marked `close_asap` (CLIENT KILL): before-sleep
     /// closes it.
     pub kill_pending: bool,
+    /// The coalescing settings last handed to the loop.
+    coalesce_applied: Option<(u32, u32)>,
     /// `maxmemory` was lowered: before-sleep evicts (Redis's eviction
     /// time event).
     pub evict_soon: bool,
@@ -299,6 +301,7 @@ impl Server {
             slowlog: Default::default(),
             ops: Default::default(),
             kill_pending: false,
+            coalesce_applied: None,
             evict_soon: false,
             pause: None,
             pauses: [None; 3],
@@ -533,6 +536,7 @@ fn free_client(lp: &mut Loop, srv: &mut Server, slot: usize, mut c: Box<Client>)
 fn before_sleep(lp: &mut Loop, shared: &Shared) {
     let mut guard = shared.borrow_mut();
     let srv = &mut *guard;
+    apply_coalesce(lp, srv);
     pause::check_deadline(srv);
     edge::read_again(lp, srv);
     blocking::before_sleep(lp, shared, srv);
@@ -591,6 +595,20 @@ fn before_sleep(lp: &mut Loop, shared: &Shared) {
     if srv.shutdown {
         lp.stop();
     }
+}
+
+/// Hands `io-coalesce-us` and `io-coalesce-min-clients` to the loop when
+/// they changed (at start, or by CONFIG SET).
+fn apply_coalesce(lp: &mut Loop, srv: &mut Server) {
+    let want = (srv.config.io_coalesce_us, srv.config.io_coalesce_min_clients);
+    if srv.coalesce_applied == Some(want) {
+        return;
+    }
+    srv.coalesce_applied = Some(want);
+    lp.set_coalesce((want.0 > 0).then(|| spindle_loop::Coalesce {
+        wait: std::time::Duration::from_micros(u64::from(want.0)),
+        min_active: want.1 as usize,
+    }));
 }
 
 /// Writes the pending replies on the IO threads; clients the kernel did

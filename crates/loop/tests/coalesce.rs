@@ -1,0 +1,89 @@
+//! Coalescing (`Loop::set_coalesce`): the loop sleeps before its polls only
+//! while enough distinct descriptors are active, and never otherwise.
+
+use spindle_loop::{Backend, Coalesce, Interest, Loop, RunMode};
+use std::cell::Cell;
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// `n` socket pairs: the loop watches and drains the first of each, the
+/// test writes to the second. Returns the writers and the count of bytes
+/// the loop read.
+fn watched_pairs(lp: &mut Loop, n: usize) -> (Vec<UnixStream>, Rc<Cell<usize>>) {
+    let read = Rc::new(Cell::new(0));
+    let mut writers = Vec::new();
+    for _ in 0..n {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let r = read.clone();
+        lp.io_start(a.as_raw_fd(), Interest::READABLE, move |_, _, _| {
+            let mut buf = [0u8; 64];
+            loop {
+                match (&a).read(&mut buf) {
+                    Ok(0) => return,
+                    Ok(k) => r.set(r.get() + k),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        })
+        .unwrap();
+        writers.push(b);
+    }
+    (writers, read)
+}
+
+/// Writes a byte to every writer and runs one loop iteration, until
+/// `done` says so or 5 s pass. Returns the rounds run.
+fn rounds(
+    lp: &mut Loop,
+    writers: &mut [UnixStream],
+    read: &Cell<usize>,
+    done: impl Fn(&Loop, u32) -> bool,
+) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut n = 0;
+    while !done(lp, n) {
+        assert!(Instant::now() < deadline, "gave up after {n} rounds: {:?}", lp.coalesce_stats());
+        for w in writers.iter_mut() {
+            w.write_all(b"x").unwrap();
+        }
+        let want = read.get() + writers.len();
+        while read.get() < want {
+            lp.run(RunMode::Once).unwrap();
+        }
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn a_loop_with_enough_active_descriptors_sleeps_before_polling() {
+    let mut lp = Loop::with_backend(Backend::Epoll).unwrap();
+    lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(50), min_active: 4 }));
+    let (mut writers, read) = watched_pairs(&mut lp, 8);
+    rounds(&mut lp, &mut writers, &read, |lp, _| lp.coalesce_stats().waits >= 3);
+    let stats = lp.coalesce_stats();
+    assert_eq!(stats.active, 8, "{stats:?}");
+}
+
+#[test]
+fn a_loop_with_few_active_descriptors_never_sleeps_before_polling() {
+    let mut lp = Loop::with_backend(Backend::Epoll).unwrap();
+    lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(50), min_active: 4 }));
+    let (mut writers, read) = watched_pairs(&mut lp, 2);
+    // Run until several epochs (1 ms of loop time each) have closed with
+    // both descriptors counted.
+    let start = Instant::now();
+    rounds(&mut lp, &mut writers, &read, |lp, n| {
+        n >= 100 && start.elapsed() > Duration::from_millis(5) && lp.coalesce_stats().active == 2
+    });
+    assert_eq!(lp.coalesce_stats().waits, 0);
+
+    // Off: nothing is counted.
+    lp.set_coalesce(None);
+    assert_eq!(lp.coalesce_stats().active, 0);
+}
