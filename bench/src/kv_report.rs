@@ -20,12 +20,13 @@ pub enum Kind {
     Spindle = 0,
     /// `redis-server`.
     Redis = 1,
-    /// The floor: `bare_epoll_echo --resp-ok`, a bare epoll loop that
-    /// answers `+OK` to every command and stores nothing. It makes the
-    /// same system calls as a real server (at `-P 1`, one `read` and one
-    /// `write` per request and a share of an `epoll_wait`) and does no
-    /// other work, so its CPU per request is the kernel's share, which no
-    /// server built on `read`/`write`/`epoll` can go below.
+    /// The floor: `bare_epoll_echo --resp-ok --edge --coalesce-us 40`, a
+    /// bare epoll loop that answers `+OK` to every command and stores
+    /// nothing. It makes the same system calls as spindle kv (at `-P 1`,
+    /// one `recv` and one `send` per request and a share of an
+    /// `epoll_wait`, batched under load as kv batches) and does no other
+    /// work, so its CPU per request is the kernel's share, which no server
+    /// built on `recv`/`send`/`epoll` can go below.
     Floor = 2,
 }
 

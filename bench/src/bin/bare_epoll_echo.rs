@@ -27,12 +27,19 @@
 //! real server (one read and one write per readable event at `-P 1`) with
 //! no work between them.
 //!
+//! With `--coalesce-us N` it batches its wake-ups as `spindle kv` does
+//! (spindle-loop's `Coalesce`): while at least `--coalesce-min-clients`
+//! distinct connections were ready in the last millisecond, it sleeps N µs
+//! before each `epoll_wait`. kv's floor runs with kv's defaults, so the
+//! floor keeps making the same system calls per request as spindle.
+//!
 //! Prints `listening on HOST:PORT` on stdout once bound (port 0 picks a free
 //! port and the real one is printed), then serves until killed.
 
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -56,6 +63,16 @@ struct Args {
     /// readable event is read until a short read.
     #[arg(long)]
     edge: bool,
+
+    /// Sleep this many microseconds before each `epoll_wait` while the
+    /// loop is busy (see `--coalesce-min-clients`); 0: never.
+    #[arg(long, default_value_t = 0)]
+    coalesce_us: u64,
+
+    /// Coalesce only while at least this many distinct connections were
+    /// ready within the last millisecond.
+    #[arg(long, default_value_t = 16)]
+    coalesce_min_clients: usize,
 }
 
 /// Size of the one read buffer all connections share (the loop is single
@@ -72,6 +89,8 @@ const EVENTS_PER_WAIT: usize = 1024;
 /// One client connection.
 struct Conn {
     fd: OwnedFd,
+    /// The coalescing epoch this connection was last counted in.
+    seen: u32,
     /// Echo bytes the kernel has not taken yet; empty unless the connection
     /// is waiting for WRITABLE (and then it is not reading).
     pending: Vec<u8>,
@@ -118,8 +137,11 @@ fn main() -> Result<()> {
         mode: if args.edge { libc::EPOLLET as u32 } else { 0 },
     };
     let mut events = sys::event_buffer(EVENTS_PER_WAIT);
+    let mut batch = Batching::new(args.coalesce_us, args.coalesce_min_clients);
+    let mut n = 0;
     loop {
-        let n = server.epoll.wait(&mut events, None).context("epoll_wait")?;
+        batch.before_wait(n);
+        n = server.epoll.wait(&mut events, None).context("epoll_wait")?;
         for event in &events[..n] {
             let fd = event.u64 as RawFd;
             if fd == listen_fd {
@@ -129,11 +151,74 @@ fn main() -> Result<()> {
                 // the connection's state says what to do; the event bits
                 // (including ERR/HUP) only say "go and look", and the
                 // read or write reports any error.
+                if let Some(Some(conn)) = server.conns.get_mut(fd as usize) {
+                    batch.note(&mut conn.seen);
+                }
                 server.on_ready(fd);
+            }
+        }
+        batch.after_wait();
+    }
+}
+
+/// `--coalesce-us`: spindle-loop's coalescing, reduced to its rule.
+struct Batching {
+    wait: Option<Duration>,
+    min_active: usize,
+    epoch: u32,
+    epoch_end: Instant,
+    distinct: usize,
+    active: usize,
+}
+
+impl Batching {
+    fn new(us: u64, min_active: usize) -> Batching {
+        let wait = (us > 0).then(|| Duration::from_micros(us));
+        if wait.is_some() {
+            // Or the 40 µs sleep lasts up to 90 µs (timer slack).
+            if let Err(e) = spindle_poll::thread::set_timer_slack(1_000) {
+                eprintln!("bare_epoll_echo: timer slack: {e}");
+            }
+        }
+        Batching { wait, min_active, epoch: 1, epoch_end: Instant::now(), distinct: 0, active: 0 }
+    }
+
+    /// Counts a ready connection once per epoch.
+    fn note(&mut self, seen: &mut u32) {
+        if self.wait.is_some() && *seen != self.epoch {
+            *seen = self.epoch;
+            self.distinct += 1;
+        }
+    }
+
+    /// Closes the epoch if a millisecond has passed.
+    fn after_wait(&mut self) {
+        if self.wait.is_none() {
+            return;
+        }
+        let now = Instant::now();
+        if now >= self.epoch_end {
+            let idle = now.duration_since(self.epoch_end) >= EPOCH;
+            self.active = if idle { 0 } else { self.distinct };
+            self.distinct = 0;
+            self.epoch = self.epoch.wrapping_add(1).max(1);
+            self.epoch_end = now + EPOCH;
+        }
+    }
+
+    /// Sleeps before a wait if the last one returned `events` and enough
+    /// connections are active.
+    fn before_wait(&self, events: usize) {
+        if let Some(wait) = self.wait {
+            if events > 0 && self.active >= self.min_active {
+                std::thread::sleep(wait);
             }
         }
     }
 }
+
+/// The coalescing's counting epoch.
+const EPOCH: Duration = Duration::from_millis(1);
 
 fn token(fd: RawFd) -> u64 {
     fd as u64
@@ -154,7 +239,7 @@ impl Server {
                     if slot >= self.conns.len() {
                         self.conns.resize_with(slot + 1, || None);
                     }
-                    self.conns[slot] = Some(Conn { fd, pending: Vec::new() });
+                    self.conns[slot] = Some(Conn { fd, seen: 0, pending: Vec::new() });
                 }
                 Err(e) => match e.kind() {
                     io::ErrorKind::WouldBlock => return,

@@ -24,7 +24,8 @@
 //! server that died is restarted for the next test.
 //!
 //! With `--floor`, a third server runs in every round between the two:
-//! `bare_epoll_echo --resp-ok --edge`, an edge-triggered epoll loop that
+//! `bare_epoll_echo --resp-ok --edge --coalesce-us 40`, an edge-triggered
+//! epoll loop that batches its wake-ups under load as spindle kv does and
 //! answers `+OK` to each command and does nothing else. Its CPU per request is what the kernel
 //! charges for the same `read`, `write` and `epoll_wait` calls, the part
 //! no server can save; the summary adds it, the *overhead ratio* (each
@@ -124,7 +125,7 @@ struct Args {
     /// Do not pin servers and redis-benchmark to CPUs.
     #[arg(long)]
     no_pin: bool,
-    /// Also measure the floor: `bare_epoll_echo --resp-ok --edge` (next to this
+    /// Also measure the floor: `bare_epoll_echo --resp-ok --edge --coalesce-us 40` (next to this
     /// binary), a bare epoll loop answering `+OK` to every command, in the
     /// same rounds; the table then shows its CPU per request, the overhead
     /// ratio over it and the room the target leaves (load runs only).
@@ -382,8 +383,10 @@ fn start_server(setup: &Setup, kind: Kind) -> Result<Server> {
         Kind::Floor => {
             let path = setup.floor.as_ref().context("the floor runs only with --floor")?;
             let mut cmd = command_on_cpu(path, cpu);
-            // Edge-triggered, as spindle kv watches its clients.
-            cmd.args(["--listen", "127.0.0.1:0", "--resp-ok", "--edge"]);
+            // Edge-triggered, as spindle kv watches its clients, and
+            // batching its wake-ups under load as kv does by default
+            // (io-coalesce-us 40, io-coalesce-min-clients 16).
+            cmd.args(["--listen", "127.0.0.1:0", "--resp-ok", "--edge", "--coalesce-us", "40"]);
             let mut child = ChildProcess::spawn("bare_epoll_echo", cmd)?;
             let addr = child.wait_listening(STARTUP_TIMEOUT).context("waiting for `listening on`")?;
             Ok(Server { kind, child, addr })
