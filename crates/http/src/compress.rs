@@ -495,13 +495,21 @@ mod tests {
         assert_eq!(pool.idle.borrow().len(), 1);
     }
 
-    #[test]
-    fn streams_are_chunked_round_trip_and_are_bounded() {
-        let dir = std::env::temp_dir().join(format!("spindle-compress-{}", std::process::id()));
+    /// A file of `n` small numbers (text that compresses) in a new
+    /// directory tagged `tag`: the directory (for the caller to remove),
+    /// the bytes and the open file.
+    fn numbers_file(tag: &str, n: u32) -> (std::path::PathBuf, Vec<u8>, File) {
+        let dir = std::env::temp_dir().join(format!("spindle-compress-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let data: Vec<u8> = (0..300_000u32).flat_map(|i| format!("{} ", i % 1013).into_bytes()).collect();
+        let data: Vec<u8> = (0..n).flat_map(|i| format!("{} ", i % 1013).into_bytes()).collect();
         std::fs::write(dir.join("f"), &data).unwrap();
         let file = File::open(dir.join("f")).unwrap();
+        (dir, data, file)
+    }
+
+    #[test]
+    fn streams_are_chunked_round_trip_and_are_bounded() {
+        let (dir, data, file) = numbers_file("stream", 300_000);
         let pool = Pool::new(6);
         let mut s = pool.stream(data.len() as u64, true).unwrap();
         let mut wire = Vec::new();
@@ -509,21 +517,7 @@ mod tests {
             wire.extend_from_slice(piece);
         }
         assert!(s.done);
-        // Un-chunk.
-        let mut body = Vec::new();
-        let mut rest = &wire[..];
-        loop {
-            let eol = rest.windows(2).position(|w| w == b"\r\n").unwrap();
-            let n = usize::from_str_radix(std::str::from_utf8(&rest[..eol]).unwrap(), 16).unwrap();
-            rest = &rest[eol + 2..];
-            if n == 0 {
-                assert_eq!(rest, b"\r\n");
-                break;
-            }
-            body.extend_from_slice(&rest[..n]);
-            assert_eq!(&rest[n..n + 2], b"\r\n");
-            rest = &rest[n + 2..];
-        }
+        let body = unchunk(&wire);
         assert_eq!(gunzip(&body), data);
         drop(s);
         // Unchunked (HTTP/1.0): the gzip itself.
@@ -579,11 +573,7 @@ mod tests {
     /// the file, chunked or not.
     #[test]
     fn parked_streams_give_their_compressor_back_and_stay_one_gzip() {
-        let dir = std::env::temp_dir().join(format!("spindle-compress-park-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let data: Vec<u8> = (0..400_000u32).flat_map(|i| format!("{} ", i % 1013).into_bytes()).collect();
-        std::fs::write(dir.join("f"), &data).unwrap();
-        let file = File::open(dir.join("f")).unwrap();
+        let (dir, data, file) = numbers_file("park", 400_000);
         for chunked in [true, false] {
             let pool = Pool::new(6);
             let mut s = pool.stream(data.len() as u64, chunked).unwrap();

@@ -204,16 +204,10 @@ fn big_dir(root: &Path, name: &str, n: usize) {
 /// Sends a request on a new connection and reads until its head has
 /// come, then reads no more: the rest stays with the server.
 fn hold(s: &Server, path: &str) -> (std::net::TcpStream, String) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let mut c = s.connect();
     c.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes()).unwrap();
-    let mut got = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = c.read(&mut chunk).unwrap();
-        assert!(n > 0, "closed before the head ended");
-        got.extend_from_slice(&chunk[..n]);
-    }
+    let got = read_head(&mut c);
     (c, show(&got))
 }
 

@@ -15,19 +15,6 @@ fn rss_kib() -> usize {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-/// Reads up to the end of the head of the answer on `c` (and whatever
-/// of the body came with it); returns what was read.
-fn read_head(c: &mut std::net::TcpStream) -> Vec<u8> {
-    let mut got = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = c.read(&mut chunk).unwrap();
-        assert!(n > 0, "closed before the head ended");
-        got.extend_from_slice(&chunk[..n]);
-    }
-    got
-}
-
 /// A listing of about 11 MB (30,000 names of 250 bytes) asked for by 16
 /// clients that read its head and nothing more. Each connection used to
 /// build the page in its own output buffer and hold it until the send

@@ -209,3 +209,16 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
     }
     f()
 }
+
+/// Reads up to the end of the head of the answer on `c` (and whatever
+/// of the body came with it); returns what was read.
+pub fn read_head(c: &mut std::net::TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = std::io::Read::read(c, &mut chunk).unwrap();
+        assert!(n > 0, "closed before the head ended");
+        got.extend_from_slice(&chunk[..n]);
+    }
+    got
+}
