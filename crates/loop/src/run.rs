@@ -109,6 +109,7 @@ impl Loop {
         for i in 0..n {
             let ev = self.events.get(i).expect("index below len");
             if ev.token().0 & crate::FOREIGN_TOKEN_BIT != 0 {
+                self.coalesce.note_foreign(ev.token().0);
                 if let Some(cb) = &mut self.foreign {
                     cb(&ev);
                 }

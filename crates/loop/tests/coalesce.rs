@@ -87,3 +87,65 @@ fn a_loop_with_few_active_descriptors_never_sleeps_before_polling() {
     lp.set_coalesce(None);
     assert_eq!(lp.coalesce_stats().active, 0);
 }
+
+/// `n` socket pairs registered on the loop's poller with foreign tokens
+/// (as an async runtime's IO driver registers them): the foreign-events
+/// callback drains the first of each, the test writes to the second.
+fn foreign_pairs(lp: &mut Loop, n: usize) -> (Vec<UnixStream>, Rc<Cell<usize>>) {
+    use spindle_loop::FOREIGN_TOKEN_BIT;
+    use spindle_poll::{Mode, Token};
+    let read = Rc::new(Cell::new(0));
+    let mut readers = Vec::new();
+    let mut writers = Vec::new();
+    for i in 0..n {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        // Tokens shaped like a runtime's: the addresses of 64-byte entries.
+        let token = Token(FOREIGN_TOKEN_BIT | (0x7f00_0000 + i * 64));
+        lp.poller().add(a.as_raw_fd(), token, Interest::READABLE, Mode::Level).unwrap();
+        readers.push((token, a));
+        writers.push(b);
+    }
+    let r = read.clone();
+    lp.set_foreign_events(move |ev| {
+        let (_, a) = readers.iter().find(|(t, _)| *t == ev.token()).expect("a token we registered");
+        let mut buf = [0u8; 64];
+        loop {
+            match (&*a).read(&mut buf) {
+                Ok(0) => return,
+                Ok(k) => r.set(r.get() + k),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    });
+    (writers, read)
+}
+
+#[test]
+fn foreign_descriptors_count_towards_coalescing() {
+    let mut lp = Loop::with_backend(Backend::Epoll).unwrap();
+    lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(50), min_active: 4 }));
+    let (mut writers, read) = foreign_pairs(&mut lp, 8);
+    // Foreign registrations are no handles: keep the loop alive with a
+    // timer that never fires during the test.
+    let keep = lp.timer_new();
+    lp.timer_start(keep, Duration::from_secs(3600), None, |_, _| {}).unwrap();
+    rounds(&mut lp, &mut writers, &read, |lp, _| lp.coalesce_stats().waits >= 3);
+    let stats = lp.coalesce_stats();
+    assert_eq!(stats.active, 8, "{stats:?}");
+}
+
+#[test]
+fn few_foreign_descriptors_never_coalesce() {
+    let mut lp = Loop::with_backend(Backend::Epoll).unwrap();
+    lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(50), min_active: 4 }));
+    let (mut writers, read) = foreign_pairs(&mut lp, 2);
+    let keep = lp.timer_new();
+    lp.timer_start(keep, Duration::from_secs(3600), None, |_, _| {}).unwrap();
+    let start = Instant::now();
+    rounds(&mut lp, &mut writers, &read, |lp, n| {
+        n >= 100 && start.elapsed() > Duration::from_millis(5) && lp.coalesce_stats().active == 2
+    });
+    assert_eq!(lp.coalesce_stats().waits, 0);
+}
