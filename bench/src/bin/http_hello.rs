@@ -75,13 +75,18 @@ struct Args {
     /// Address to listen on, HOST:PORT (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
+    /// spindle-rt's current-thread runtime only: sleep this many
+    /// microseconds before each poll while at least 16 connections are
+    /// active (`Builder::io_coalesce`); 0 is off.
+    #[arg(long, default_value_t = 0)]
+    io_coalesce_us: u64,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.runtime {
         _ if args.workers == Some(0) => Err(anyhow::anyhow!("--workers must be at least 1")),
-        RuntimeKind::Spindle => run_spindle(args.flavor, args.workers, args.listen),
+        RuntimeKind::Spindle => run_spindle(args.flavor, args.workers, args.listen, args.io_coalesce_us),
         RuntimeKind::Tokio => run_tokio(args.flavor, args.workers, args.listen),
     };
     match result {
@@ -101,10 +106,11 @@ fn main() -> ExitCode {
 /// Connection tasks are spawned with `spawn_local` on the current-thread
 /// runtime (its idiom: nothing needs to be `Send`) and with `spawn` on the
 /// multi-thread one, where they may run on any worker.
-fn run_spindle(flavor: Flavor, workers: Option<usize>, listen: SocketAddr) -> Result<()> {
+fn run_spindle(flavor: Flavor, workers: Option<usize>, listen: SocketAddr, coalesce_us: u64) -> Result<()> {
     match flavor {
         Flavor::Current => {
             let rt = spindle_rt::Builder::new_current_thread()
+                .io_coalesce(std::time::Duration::from_micros(coalesce_us), 16)
                 .build()
                 .context("building the spindle-rt runtime")?;
             rt.block_on(spindle_local::serve(listen))

@@ -7,7 +7,7 @@ use super::threads::ThreadSpec;
 use super::Runtime;
 use crate::blocking::{BlockingPool, DEFAULT_KEEP_ALIVE, DEFAULT_MAX_THREADS};
 use crate::time::clock::NEEDS_CURRENT_THREAD;
-use spindle_loop::{Backend, Loop};
+use spindle_loop::{Backend, Coalesce, Loop};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -73,6 +73,7 @@ pub struct Builder {
     max_blocking_threads: usize,
     keep_alive: Duration,
     start_paused: bool,
+    coalesce: Option<Coalesce>,
 }
 
 impl Builder {
@@ -87,6 +88,7 @@ impl Builder {
             max_blocking_threads: DEFAULT_MAX_THREADS,
             keep_alive: DEFAULT_KEEP_ALIVE,
             start_paused: false,
+            coalesce: None,
         }
     }
 
@@ -252,6 +254,42 @@ impl Builder {
         self
     }
 
+    /// Batches the IO polls of a busy current-thread runtime: while at
+    /// least `min_active` distinct sockets were ready within the last
+    /// millisecond, the runtime's loop sleeps `wait` before each poll that
+    /// follows one which found events, so that one `epoll_wait` takes many
+    /// sockets at once. A zero `wait` turns it off, which is the default.
+    ///
+    /// This is interrupt moderation, as network cards do it (and as
+    /// `spindle kv` does by default): a server that goes back to sleep in
+    /// the poller after every ready socket must be woken by its clients on
+    /// nearly every write, which costs them a wake-up (on a virtual
+    /// machine, an inter-processor interrupt) and costs the server a
+    /// context switch. Under load the wait raises throughput and lowers
+    /// CPU per request; the price is up to `wait` more latency on each
+    /// request, which is why it needs many active sockets (a few clients
+    /// in lock-step would just wait). See spindle-loop's
+    /// `Loop::set_coalesce` for the rule and `bench/RESULTS.md` for the
+    /// figures.
+    ///
+    /// The multi-thread runtime ignores it: its idle workers take turns
+    /// on the netpoller, and a sleeping poller would delay the wake-ups of
+    /// every worker.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let rt = spindle_rt::Builder::new_current_thread()
+    ///     .io_coalesce(Duration::from_micros(40), 32)
+    ///     .build()?;
+    /// assert_eq!(rt.block_on(async { 6 * 7 }), 42);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn io_coalesce(&mut self, wait: Duration, min_active: usize) -> &mut Builder {
+        self.coalesce = (!wait.is_zero()).then_some(Coalesce { wait, min_active });
+        self
+    }
+
     /// Does nothing: IO and time are always on. For code written for
     /// tokio, whose builders start with both off (tokio's
     /// `Builder::enable_all`); what a port would otherwise have to delete.
@@ -309,10 +347,11 @@ impl Builder {
         ));
         match self.flavor {
             Flavor::CurrentThread => {
-                let lp = match self.backend {
+                let mut lp = match self.backend {
                     Some(b) => Loop::with_backend(b)?,
                     None => Loop::new()?,
                 };
+                lp.set_coalesce(self.coalesce);
                 Ok(Runtime::from_core(Core::new(lp, blocking, self.start_paused)?))
             }
             Flavor::MultiThread => {
@@ -342,6 +381,7 @@ impl fmt::Debug for Builder {
             .field("max_blocking_threads", &self.max_blocking_threads)
             .field("thread_keep_alive", &self.keep_alive)
             .field("start_paused", &self.start_paused)
+            .field("io_coalesce", &self.coalesce)
             .finish()
     }
 }
