@@ -10,6 +10,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 use spindle_poll::Backend;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 /// Spindle: a high-concurrency server stack built from the system call up.
 #[derive(Parser, Debug)]
@@ -58,8 +59,21 @@ fn parse_backend(s: &str) -> Result<Backend, String> {
     s.parse().map_err(|e: std::io::Error| e.to_string())
 }
 
-fn main() -> Result<()> {
-    let cli = Cli::parse();
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, the cause chain joined by colons. Not `main() ->
+            // Result`: its `Debug` print adds a stack backtrace whenever
+            // RUST_BACKTRACE is set, which many Rust developers keep set,
+            // and "address in use" is not a crash.
+            eprintln!("spindle: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     if let Command::Kv { args } = &cli.command {
         // The kv server sets up its log from its own options.
         return kv::run(args);

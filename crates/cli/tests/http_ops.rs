@@ -138,6 +138,9 @@ fn workers_run_as_nobody_and_write_their_logs_after_a_rotation() {
 fn fails_to_start(args: &[&str]) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_spindle"))
         .args(args)
+        // As many developers keep it: a configuration error must still be
+        // one line, not a stack backtrace.
+        .env("RUST_BACKTRACE", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -236,6 +239,12 @@ fn a_listener_that_cannot_be_bound_is_reported_on_stderr_and_in_the_error_log() 
     for (name, text) in [("stderr", &stderr), ("the error log", &log)] {
         assert!(text.contains(&addr.to_string()) && text.contains("in use"), "{name}: {text}");
     }
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("spindle: error: cannot listen on ") && last.ends_with("(os error 98)"),
+        "the error is the last line of stderr, whole: {stderr}"
+    );
+    assert!(!stderr.contains("backtrace"), "no backtrace for a configuration error: {stderr}");
     assert!(log.contains("ERROR"), "logged as an error: {log}");
     drop(taken);
     let _ = fs::remove_dir_all(&dir);
