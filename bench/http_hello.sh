@@ -5,6 +5,7 @@
 #   bench/http_hello.sh --duration 5s --rounds 3 --connections 100,1000
 #   bench/http_hello.sh --servers spindle-current,tokio-current   # one pair only
 #   bench/http_hello.sh --markdown     # also print tables for bench/RESULTS.md
+#   bench/http_hello.sh --servers spindle-current,tokio-current --spindle-args "--io-coalesce-us 40"
 #
 # Installs wrk if missing, builds release binaries, raises the descriptor
 # limit, then runs http_bench (see `http_bench --help`), which pins

@@ -77,6 +77,10 @@ struct Args {
     /// Do not pin server and wrk to CPUs.
     #[arg(long)]
     no_pin: bool,
+    /// Extra arguments for the spindle servers' `http_hello`,
+    /// whitespace-separated (for example `--io-coalesce-us 40`).
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
+    spindle_args: String,
 }
 
 /// A server configuration the driver knows how to start.
@@ -270,6 +274,9 @@ fn run_once(setup: &Setup, round: usize, connections: usize, kind: ServerKind) -
     if kind.is_multi() {
         cmd.arg("--workers").arg(args.workers.to_string());
     }
+    if kind.runtime() == "spindle" {
+        cmd.args(args.spindle_args.split_whitespace());
+    }
     let mut server = ChildProcess::spawn(kind.name(), cmd)?;
     let addr = server.wait_listening(STARTUP_TIMEOUT).context("waiting for `listening on HOST:PORT`")?;
     let url = format!("http://{addr}/");
@@ -326,6 +333,9 @@ fn print_header(setup: &Setup) -> Result<()> {
         args.servers.iter().map(|s| s.name()).collect::<Vec<_>>().join(","),
         setup.nofile,
     );
+    if !args.spindle_args.trim().is_empty() {
+        println!("spindle http_hello args: {}", args.spindle_args.trim());
+    }
     Ok(())
 }
 
