@@ -520,11 +520,21 @@ fn a_slow_reader_alone_keeps_its_history() {
     let s = Server::start(at_level(6));
     let page = words(4 << 20);
     std::fs::write(s.root.join("big.html"), &page).unwrap();
-    let mut c = Client::new(&s);
+    let a = slow_get(&s, "/big.html");
+    assert_eq!(a.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(gunzip(&a.body), page);
+    let whole = one_go(&page, 6).len();
+    eprintln!("slow reader: {} bytes; one go: {whole}", a.body.len());
+    assert!(a.body.len() <= whole + whole / 100, "{} bytes, {whole} in one go", a.body.len());
+}
+
+/// `path` gzipped, read to the close by a client with a small window, a
+/// little at a time; the pauses only pace the client (each read is
+/// bounded by the read timeout).
+fn slow_get(s: &Server, path: &str) -> Answer {
+    let mut c = Client::new(s);
     small_window(&c.stream, 8 << 10);
-    c.send("GET /big.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
-    // Read to the close, a little at a time; the pauses only pace the
-    // client (each read is bounded by the read timeout).
+    c.send(&format!("GET {path} HTTP/1.1\r\nHost: x\r\n{GZ}Connection: close\r\n\r\n"));
     let mut chunk = [0u8; 4096];
     let mut since = 0;
     loop {
@@ -539,12 +549,55 @@ fn a_slow_reader_alone_keeps_its_history() {
             std::thread::sleep(Duration::from_millis(2));
         }
     }
-    let a = c.answer(false);
-    assert_eq!(a.header("transfer-encoding"), Some("chunked"));
-    assert_eq!(gunzip(&a.body), page);
-    let whole = one_go(&page, 6).len();
-    eprintln!("slow reader: {} bytes; one go: {whole}", a.body.len());
-    assert!(a.body.len() <= whole + whole / 100, "{} bytes, {whole} in one go", a.body.len());
+    c.answer(false)
+}
+
+/// Streams that waited holding their compressors give them back when
+/// they end otherwise than by sending everything: `KEEP_MAX` clients stop
+/// reading (so each keeps its compressor) and close; then `KEEP_MAX`
+/// others stop reading and are ended by the send timeout. Had their
+/// compressors stayed counted as lent, a slow reader after them would
+/// find more than `KEEP_MAX` lent at its waits, park, and get a larger
+/// body than the file gzipped in one go; it is polled for until it does
+/// not (bounded), as the server sees a close or a timeout a little later.
+#[test]
+fn streams_that_waited_give_their_compressors_back_when_ended() {
+    let s = Server::start(|c| {
+        at_level(6)(c);
+        c.timeouts.send = Duration::from_secs(1);
+    });
+    let page = words(4 << 20);
+    std::fs::write(s.root.join("big.html"), &page).unwrap();
+    let small = words(1 << 20);
+    std::fs::write(s.root.join("small.html"), &small).unwrap();
+    let whole = one_go(&small, 6).len();
+    let stop_reading = || -> Vec<Client> {
+        (0..KEEP_MAX)
+            .map(|i| {
+                let mut c = Client::new(&s);
+                c.send("GET /big.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+                assert_eq!(c.answer(true).header("content-encoding"), Some("gzip"), "stream {i}");
+                c
+            })
+            .collect()
+    };
+    let released = |how: &str| {
+        let mut last = 0;
+        let ok = wait_until(Duration::from_secs(20), || {
+            let a = slow_get(&s, "/small.html");
+            assert_eq!(gunzip(&a.body), small);
+            last = a.body.len();
+            last == whole
+        });
+        assert!(ok, "after {how}, a slow reader's body: {last} bytes, {whole} in one go");
+    };
+    // Closed with their answers unread (a reset).
+    drop(stop_reading());
+    released("closes");
+    // Kept open, ended by the server.
+    let held = stop_reading();
+    released("send timeouts");
+    drop(held);
 }
 
 /// With more than `KEEP_MAX` compressors lent, a stream whose socket is
