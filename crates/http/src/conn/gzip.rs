@@ -13,8 +13,10 @@ impl Conn {
     /// other connections after each, so a large answer holds the worker
     /// for one step's compression at a time; the heads before it went
     /// out with `MSG_MORE`, and so do the chunks but the last; a chunk the
-    /// socket does not take at once is sent with the stream parked
-    /// ([`Stream::park`]), holding no compressor while it waits. Counts the
+    /// socket does not take at once is sent after [`Stream::wait`], which
+    /// keeps the stream's compressor (and its history) while the worker
+    /// has compressors to spare and parks the stream, holding none while
+    /// it waits, when they are contended. Counts the
     /// bytes that left in `sent`. A file that cannot be read to its
     /// length (it shrank) ends the connection without the last chunk, so
     /// the client sees a cut answer, not a short one that looks whole.
@@ -43,8 +45,9 @@ impl Conn {
             };
             if !piece.is_empty() {
                 // One try without waiting; what the socket does not take
-                // at once waits with the stream parked, its compressor
-                // given back for others (see `compress`).
+                // at once waits, the stream keeping its compressor or,
+                // when they are contended, parked with it given back for
+                // others (see `compress`).
                 let sock = self.stream.as_raw_fd();
                 let more = !last;
                 let tried = if more {
@@ -59,7 +62,7 @@ impl Conn {
                 };
                 *sent += taken as u64;
                 if taken < piece.len() {
-                    let rest = match z.park(taken) {
+                    let rest = match z.wait(taken) {
                         Ok(rest) => rest,
                         Err(e) => return Err(End::Io(e)),
                     };
