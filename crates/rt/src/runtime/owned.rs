@@ -21,9 +21,16 @@ struct Shard<S: 'static> {
     closed: bool,
 }
 
+/// A shard's lock and slab on cache lines of their own (128 bytes: two
+/// lines, as the adjacent-line prefetcher pulls them in pairs). Unpadded,
+/// two shards shared a line, and a worker completing a task in one shard
+/// slowed a spawner binding in the next (false sharing).
+#[repr(align(128))]
+struct Padded<T>(T);
+
 /// A sharded slab of owned tasks.
 pub(crate) struct OwnedTasks<S: 'static> {
-    shards: Box<[Mutex<Shard<S>>]>,
+    shards: Box<[Padded<Mutex<Shard<S>>>]>,
     mask: usize,
 }
 
@@ -33,7 +40,9 @@ impl<S: 'static> OwnedTasks<S> {
         let n = shards.max(1).next_power_of_two();
         OwnedTasks {
             shards: (0..n)
-                .map(|_| Mutex::new(Shard { slots: Vec::new(), free: Vec::new(), len: 0, closed: false }))
+                .map(|_| {
+                    Padded(Mutex::new(Shard { slots: Vec::new(), free: Vec::new(), len: 0, closed: false }))
+                })
                 .collect(),
             mask: n - 1,
         }
@@ -41,7 +50,7 @@ impl<S: 'static> OwnedTasks<S> {
 
     fn shard(&self, id: TaskId) -> MutexGuard<'_, Shard<S>> {
         let i = id.as_u64() as usize & self.mask;
-        crate::lock(&self.shards[i])
+        crate::lock(&self.shards[i].0)
     }
 
     /// Adds `task`; gives it back if the list is closed (shut down).
@@ -79,7 +88,7 @@ impl<S: 'static> OwnedTasks<S> {
     pub(crate) fn close_and_take(&self) -> Vec<Task<S>> {
         let mut all = Vec::new();
         for shard in self.shards.iter() {
-            let mut shard = crate::lock(shard);
+            let mut shard = crate::lock(&shard.0);
             shard.closed = true;
             shard.free.clear();
             shard.len = 0;
@@ -91,7 +100,7 @@ impl<S: 'static> OwnedTasks<S> {
 
     /// Live tasks.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|s| crate::lock(s).len).sum()
+        self.shards.iter().map(|s| crate::lock(&s.0).len).sum()
     }
 
     /// Where the live task `id` was spawned (a scan: for rare reports only).

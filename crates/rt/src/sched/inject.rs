@@ -35,10 +35,25 @@ use crate::loom::sync::{Mutex, MutexGuard};
 /// The global run queue shared by all workers. See the module docs.
 pub struct Inject<T> {
     /// The queue and the closed flag. Never held while dropping items.
-    synced: Mutex<Synced<T>>,
+    synced: CacheLine<Mutex<Synced<T>>>,
     /// A copy of `synced.queue.len()`, written under the lock after every
     /// change (Release), read without it (Acquire).
-    len: AtomicUsize,
+    len: CacheLine<AtomicUsize>,
+}
+
+/// A field on cache lines of its own (128 bytes: the adjacent-line
+/// prefetcher moves lines in pairs). Idle workers read `len` in a loop
+/// while a spawner takes the lock: on one line, every look by a worker
+/// pulled the line away from the spawner, whose next lock then waited
+/// for it to come back across cores.
+#[repr(align(128))]
+struct CacheLine<T>(T);
+
+impl<T> std::ops::Deref for CacheLine<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 struct Synced<T> {
@@ -50,8 +65,8 @@ impl<T> Inject<T> {
     /// Creates an empty, open queue.
     pub fn new() -> Inject<T> {
         Inject {
-            synced: Mutex::new(Synced { queue: VecDeque::new(), closed: false }),
-            len: AtomicUsize::new(0),
+            synced: CacheLine(Mutex::new(Synced { queue: VecDeque::new(), closed: false })),
+            len: CacheLine(AtomicUsize::new(0)),
         }
     }
 
