@@ -60,28 +60,44 @@ fn rounds(
     n
 }
 
-#[test]
-fn a_loop_with_enough_active_descriptors_sleeps_before_polling() {
+/// A loop that coalesces while 4 descriptors are active.
+fn coalescing_loop() -> Loop {
     let mut lp = Loop::with_backend(Backend::Epoll).unwrap();
     lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(50), min_active: 4 }));
-    let (mut writers, read) = watched_pairs(&mut lp, 8);
-    rounds(&mut lp, &mut writers, &read, |lp, _| lp.coalesce_stats().waits >= 3);
+    lp
+}
+
+/// Runs rounds until the loop has slept before 3 polls; all of the
+/// writers' descriptors must have been counted.
+fn sleeps_with_all_counted(lp: &mut Loop, writers: &mut [UnixStream], read: &Cell<usize>) {
+    rounds(lp, writers, read, |lp, _| lp.coalesce_stats().waits >= 3);
     let stats = lp.coalesce_stats();
-    assert_eq!(stats.active, 8, "{stats:?}");
+    assert_eq!(stats.active, writers.len(), "{stats:?}");
+}
+
+/// Runs rounds until several epochs (1 ms of loop time each) have closed
+/// with every writer's descriptor counted; the loop must never have slept.
+fn never_sleeps(lp: &mut Loop, writers: &mut [UnixStream], read: &Cell<usize>) {
+    let start = Instant::now();
+    let n = writers.len();
+    rounds(lp, writers, read, |lp, rounds| {
+        rounds >= 100 && start.elapsed() > Duration::from_millis(5) && lp.coalesce_stats().active == n
+    });
+    assert_eq!(lp.coalesce_stats().waits, 0);
+}
+
+#[test]
+fn a_loop_with_enough_active_descriptors_sleeps_before_polling() {
+    let mut lp = coalescing_loop();
+    let (mut writers, read) = watched_pairs(&mut lp, 8);
+    sleeps_with_all_counted(&mut lp, &mut writers, &read);
 }
 
 #[test]
 fn a_loop_with_few_active_descriptors_never_sleeps_before_polling() {
-    let mut lp = Loop::with_backend(Backend::Epoll).unwrap();
-    lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(50), min_active: 4 }));
+    let mut lp = coalescing_loop();
     let (mut writers, read) = watched_pairs(&mut lp, 2);
-    // Run until several epochs (1 ms of loop time each) have closed with
-    // both descriptors counted.
-    let start = Instant::now();
-    rounds(&mut lp, &mut writers, &read, |lp, n| {
-        n >= 100 && start.elapsed() > Duration::from_millis(5) && lp.coalesce_stats().active == 2
-    });
-    assert_eq!(lp.coalesce_stats().waits, 0);
+    never_sleeps(&mut lp, &mut writers, &read);
 
     // Off: nothing is counted.
     lp.set_coalesce(None);
@@ -122,30 +138,25 @@ fn foreign_pairs(lp: &mut Loop, n: usize) -> (Vec<UnixStream>, Rc<Cell<usize>>) 
     (writers, read)
 }
 
-#[test]
-fn foreign_descriptors_count_towards_coalescing() {
-    let mut lp = Loop::with_backend(Backend::Epoll).unwrap();
-    lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(50), min_active: 4 }));
-    let (mut writers, read) = foreign_pairs(&mut lp, 8);
-    // Foreign registrations are no handles: keep the loop alive with a
-    // timer that never fires during the test.
+/// Keeps a loop whose only descriptors are foreign (no handles) alive,
+/// with a timer that never fires during a test.
+fn keep_alive(lp: &mut Loop) {
     let keep = lp.timer_new();
     lp.timer_start(keep, Duration::from_secs(3600), None, |_, _| {}).unwrap();
-    rounds(&mut lp, &mut writers, &read, |lp, _| lp.coalesce_stats().waits >= 3);
-    let stats = lp.coalesce_stats();
-    assert_eq!(stats.active, 8, "{stats:?}");
+}
+
+#[test]
+fn foreign_descriptors_count_towards_coalescing() {
+    let mut lp = coalescing_loop();
+    let (mut writers, read) = foreign_pairs(&mut lp, 8);
+    keep_alive(&mut lp);
+    sleeps_with_all_counted(&mut lp, &mut writers, &read);
 }
 
 #[test]
 fn few_foreign_descriptors_never_coalesce() {
-    let mut lp = Loop::with_backend(Backend::Epoll).unwrap();
-    lp.set_coalesce(Some(Coalesce { wait: Duration::from_micros(50), min_active: 4 }));
+    let mut lp = coalescing_loop();
     let (mut writers, read) = foreign_pairs(&mut lp, 2);
-    let keep = lp.timer_new();
-    lp.timer_start(keep, Duration::from_secs(3600), None, |_, _| {}).unwrap();
-    let start = Instant::now();
-    rounds(&mut lp, &mut writers, &read, |lp, n| {
-        n >= 100 && start.elapsed() > Duration::from_millis(5) && lp.coalesce_stats().active == 2
-    });
-    assert_eq!(lp.coalesce_stats().waits, 0);
+    keep_alive(&mut lp);
+    never_sleeps(&mut lp, &mut writers, &read);
 }
