@@ -183,4 +183,20 @@ pub mod macros_support {
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
+
+/// A value on cache lines of its own: 128 bytes, two lines, because the
+/// adjacent-line prefetcher moves lines in pairs. For data that threads
+/// write while others read their neighbours: a hot counter, a lock that
+/// idle workers poll beside. Unpadded, every write by one thread pulls
+/// the line from the others (false sharing), and their next access waits
+/// for it to come back across cores.
+#[repr(align(128))]
+pub(crate) struct CachePadded<T>(pub(crate) T);
+
+impl<T> std::ops::Deref for CachePadded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 pub use runtime::{block_in_place, spawn, spawn_local, yield_now, Builder, Handle, Runtime};

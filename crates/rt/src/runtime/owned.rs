@@ -11,6 +11,7 @@
 //! on one lock (tokio shards its list the same way).
 
 use crate::task::{Task, TaskId};
+use crate::CachePadded;
 use std::panic::Location;
 use std::sync::{Mutex, MutexGuard};
 
@@ -21,16 +22,12 @@ struct Shard<S: 'static> {
     closed: bool,
 }
 
-/// A shard's lock and slab on cache lines of their own (128 bytes: two
-/// lines, as the adjacent-line prefetcher pulls them in pairs). Unpadded,
-/// two shards shared a line, and a worker completing a task in one shard
-/// slowed a spawner binding in the next (false sharing).
-#[repr(align(128))]
-struct Padded<T>(T);
-
 /// A sharded slab of owned tasks.
 pub(crate) struct OwnedTasks<S: 'static> {
-    shards: Box<[Padded<Mutex<Shard<S>>>]>,
+    /// Each shard on lines of its own: unpadded (72 bytes each), two
+    /// shards shared a line, and a worker completing a task in one shard
+    /// slowed a spawner binding in the next.
+    shards: Box<[CachePadded<Mutex<Shard<S>>>]>,
     mask: usize,
 }
 
@@ -41,7 +38,12 @@ impl<S: 'static> OwnedTasks<S> {
         OwnedTasks {
             shards: (0..n)
                 .map(|_| {
-                    Padded(Mutex::new(Shard { slots: Vec::new(), free: Vec::new(), len: 0, closed: false }))
+                    CachePadded(Mutex::new(Shard {
+                        slots: Vec::new(),
+                        free: Vec::new(),
+                        len: 0,
+                        closed: false,
+                    }))
                 })
                 .collect(),
             mask: n - 1,

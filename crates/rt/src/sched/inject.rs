@@ -31,29 +31,18 @@ use super::queue::{Local, LOCAL_QUEUE_CAPACITY};
 use crate::loom::sync::atomic::AtomicUsize;
 use crate::loom::sync::atomic::Ordering::{Acquire, Release};
 use crate::loom::sync::{Mutex, MutexGuard};
+use crate::CachePadded;
 
 /// The global run queue shared by all workers. See the module docs.
 pub struct Inject<T> {
     /// The queue and the closed flag. Never held while dropping items.
-    synced: CacheLine<Mutex<Synced<T>>>,
+    /// Padded, as `len` is: idle workers read `len` in a loop while a
+    /// spawner takes the lock, and on one line each look pulled the line
+    /// away from the spawner.
+    synced: CachePadded<Mutex<Synced<T>>>,
     /// A copy of `synced.queue.len()`, written under the lock after every
     /// change (Release), read without it (Acquire).
-    len: CacheLine<AtomicUsize>,
-}
-
-/// A field on cache lines of its own (128 bytes: the adjacent-line
-/// prefetcher moves lines in pairs). Idle workers read `len` in a loop
-/// while a spawner takes the lock: on one line, every look by a worker
-/// pulled the line away from the spawner, whose next lock then waited
-/// for it to come back across cores.
-#[repr(align(128))]
-struct CacheLine<T>(T);
-
-impl<T> std::ops::Deref for CacheLine<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.0
-    }
+    len: CachePadded<AtomicUsize>,
 }
 
 struct Synced<T> {
@@ -65,8 +54,8 @@ impl<T> Inject<T> {
     /// Creates an empty, open queue.
     pub fn new() -> Inject<T> {
         Inject {
-            synced: CacheLine(Mutex::new(Synced { queue: VecDeque::new(), closed: false })),
-            len: CacheLine(AtomicUsize::new(0)),
+            synced: CachePadded(Mutex::new(Synced { queue: VecDeque::new(), closed: false })),
+            len: CachePadded(AtomicUsize::new(0)),
         }
     }
 

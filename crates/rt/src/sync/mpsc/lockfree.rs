@@ -57,10 +57,9 @@ const WAITERS: usize = 0b10;
 /// One free slot in the permit word.
 const ONE: usize = 0b100;
 
-/// Keeps a hot counter on a cache line of its own, so producers bumping
-/// `tail` do not slow the consumer's `head` (or the permit word).
-#[repr(align(128))]
-struct Padded<T>(T);
+// Hot counters sit in `CachePadded`, so producers bumping `tail` do not
+// slow the consumer's `head` (or the permit word).
+use crate::CachePadded as Padded;
 
 /// The free-slot counter; see the module docs.
 pub(super) struct Permits {
