@@ -459,18 +459,8 @@ const KEEP_MAX: usize = 16;
 /// network.
 fn small_window(c: &TcpStream, bytes: libc::c_int) {
     use std::os::fd::AsRawFd;
-    // SAFETY: `c` is an open socket; the option's value is a live
-    // `c_int` of the length given.
-    let r = unsafe {
-        libc::setsockopt(
-            c.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_RCVBUF,
-            (&raw const bytes).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(r, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
+    spindle_poll::socket::set_opt(c.as_raw_fd(), libc::SOL_SOCKET, libc::SO_RCVBUF, bytes)
+        .expect("SO_RCVBUF");
 }
 
 /// `data` gzipped in one go at `level`.
