@@ -45,14 +45,23 @@ impl Key {
     }
 }
 
+/// `b` packed for an inline variant holding up to `N` bytes (`N` below
+/// 256): its length and a zero-padded copy, or `None` if it does not fit.
+/// Keys and short string values are stored this way.
+#[inline]
+pub(crate) fn pack_inline<const N: usize>(b: &[u8]) -> Option<(u8, [u8; N])> {
+    (b.len() <= N).then(|| {
+        let mut buf = [0; N];
+        buf[..b.len()].copy_from_slice(b);
+        (b.len() as u8, buf)
+    })
+}
+
 impl From<&[u8]> for Key {
     fn from(b: &[u8]) -> Key {
-        if b.len() <= INLINE_MAX {
-            let mut buf = [0; INLINE_MAX];
-            buf[..b.len()].copy_from_slice(b);
-            Key::Inline(b.len() as u8, buf)
-        } else {
-            Key::Heap(b.into())
+        match pack_inline::<INLINE_MAX>(b) {
+            Some((len, buf)) => Key::Inline(len, buf),
+            None => Key::Heap(b.into()),
         }
     }
 }

@@ -54,12 +54,9 @@ impl Str {
     /// `bytes` as a string even if it reads as an integer (`embstr`, or
     /// `raw` past 44 bytes), as Redis stores INCRBYFLOAT's result.
     pub fn plain(bytes: &[u8]) -> Str {
-        if bytes.len() <= STR_INLINE_MAX {
-            let mut buf = [0; STR_INLINE_MAX];
-            buf[..bytes.len()].copy_from_slice(bytes);
-            Str::Inline(bytes.len() as u8, buf)
-        } else {
-            Str::Emb(bytes.into())
+        match crate::key::pack_inline::<STR_INLINE_MAX>(bytes) {
+            Some((len, buf)) => Str::Inline(len, buf),
+            None => Str::Emb(bytes.into()),
         }
     }
 
