@@ -19,6 +19,7 @@
 
 use super::Shared;
 use crate::task::TaskId;
+use crate::CachePadded;
 use std::fmt;
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -87,7 +88,10 @@ struct Slot {
 
 /// The per-worker slots and the monitor's settings.
 pub(crate) struct Monitor {
-    slots: Box<[Slot]>,
+    /// One slot per worker, each on cache lines of its own: a worker writes
+    /// its slot twice per poll, and slots sharing a line would make every
+    /// poll on one worker steal that line from the other (false sharing).
+    slots: Box<[CachePadded<Slot>]>,
     threshold: Duration,
     on_blocked: Option<BlockedTaskCb>,
     stop: Mutex<bool>,
@@ -98,7 +102,7 @@ pub(crate) struct Monitor {
 impl Monitor {
     pub(crate) fn new(workers: usize, threshold: Duration, on_blocked: Option<BlockedTaskCb>) -> Monitor {
         Monitor {
-            slots: (0..workers).map(|_| Slot::default()).collect(),
+            slots: (0..workers).map(|_| CachePadded(Slot::default())).collect(),
             threshold,
             on_blocked,
             stop: Mutex::new(false),
