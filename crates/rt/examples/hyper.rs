@@ -97,11 +97,41 @@ async fn serve(listen: &str) -> std::io::Result<()> {
         // The connection future is `Send` (so are spindle-rt's sockets):
         // on the multi-thread runtime any worker may serve it.
         spindle_rt::spawn(async move {
-            if let Err(e) = conn.await {
-                eprintln!("{peer}: {e}");
+            match conn.await {
+                Ok(()) => {}
+                // A client that went away (closed with requests in flight,
+                // reset the connection) is its own business, as in any
+                // server's error log at `info`: a load tool ending its run
+                // does it to every connection.
+                Err(e) if client_went_away(&e) => {}
+                Err(e) => eprintln!("{peer}: {e}"),
             }
         });
     }
+}
+
+/// Whether `e` only says the client left: it closed or reset the
+/// connection before the exchange ended, so the shutdown or the last read
+/// or write failed with one of the errors a departed peer causes.
+fn client_went_away(e: &hyper::Error) -> bool {
+    use std::error::Error as _;
+    if e.is_incomplete_message() || e.is_closed() || e.is_canceled() {
+        return true;
+    }
+    let mut source = e.source();
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::NotConnected
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            );
+        }
+        source = err.source();
+    }
+    false
 }
 
 fn main() -> ExitCode {
