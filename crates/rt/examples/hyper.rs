@@ -100,9 +100,9 @@ async fn serve(listen: &str) -> std::io::Result<()> {
             match conn.await {
                 Ok(()) => {}
                 // A client that went away (closed with requests in flight,
-                // reset the connection) is its own business, as in any
-                // server's error log at `info`: a load tool ending its run
-                // does it to every connection.
+                // reset the connection) is not the server's error: a load
+                // tool ending its run does it to every connection, and a
+                // line for each would bury the errors that matter.
                 Err(e) if client_went_away(&e) => {}
                 Err(e) => eprintln!("{peer}: {e}"),
             }
