@@ -36,6 +36,7 @@ use crate::runtime::threads::ThreadSpec;
 use crate::sched::{local, Inject, Steal};
 use crate::task::{new_task, JoinHandle, Notified, Schedule, Task as OwnedTask, TaskId};
 use crate::time::driver::{TimeDriver, Unpark};
+use crate::CachePadded;
 use idle::Idle;
 use park::Parker;
 use spindle_poll::{Backend, Events, Poller};
@@ -70,7 +71,10 @@ pub(crate) struct Config {
 /// The part of a P other threads reach.
 pub(crate) struct Remote {
     pub(crate) steal: Steal<Task>,
-    pub(crate) parker: Arc<Parker>,
+    /// On cache lines of its own: the P's parkers are allocated one after
+    /// another, and the state word each worker swaps at every park and
+    /// unpark would otherwise share a line with its neighbour's.
+    pub(crate) parker: Arc<CachePadded<Parker>>,
 }
 
 /// Everything the workers share.
@@ -340,7 +344,7 @@ impl MultiThread {
         let mut cores = Vec::with_capacity(workers);
         for index in 0..workers {
             let (steal, run_queue) = local();
-            remotes.push(Remote { steal, parker: Arc::new(Parker::new(Arc::clone(&waker))) });
+            remotes.push(Remote { steal, parker: Arc::new(CachePadded(Parker::new(Arc::clone(&waker)))) });
             cores.push(Core::new(index, run_queue));
         }
         let shared = Arc::new(Shared {

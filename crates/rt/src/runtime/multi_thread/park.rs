@@ -19,12 +19,6 @@ const PARKED_DRIVER: usize = 2;
 const NOTIFIED: usize = 3;
 
 /// One P's parker: whoever runs the P sleeps here; anyone unparks.
-///
-/// Aligned to 128 bytes (two cache lines, as `CachePadded`): the P's
-/// parkers are allocated one after another, and the state word each
-/// worker swaps at every park and unpark would otherwise share a line with
-/// its neighbour's.
-#[repr(align(128))]
 pub(crate) struct Parker {
     state: AtomicUsize,
     lock: Mutex<()>,
