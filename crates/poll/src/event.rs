@@ -78,6 +78,28 @@ impl Events {
         Events { list: Vec::with_capacity(capacity), capacity }
     }
 
+    /// Changes how many events the next waits take (at least 1); the
+    /// buffer grows if it must.
+    ///
+    /// Events a wait leaves untaken are not lost: epoll keeps them on its
+    /// ready list, in the order they became ready, and the poll and select
+    /// backends keep those registrations armed, so a later wait reports
+    /// them. A caller with room for only a few more tasks can take only
+    /// that many and leave the rest queued in the kernel.
+    ///
+    /// ```
+    /// use spindle_poll::Events;
+    ///
+    /// let mut events = Events::with_capacity(1024);
+    /// events.set_capacity(16);
+    /// assert_eq!(events.capacity(), 16);
+    /// events.set_capacity(0);
+    /// assert_eq!(events.capacity(), 1);
+    /// ```
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+    }
+
     /// The most events one wait reports.
     pub fn capacity(&self) -> usize {
         self.capacity

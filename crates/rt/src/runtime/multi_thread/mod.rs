@@ -54,8 +54,12 @@ use worker::Core;
 /// A task as the run queues hold it.
 pub(crate) type Task = Notified<Sched>;
 
-/// How many events one netpoller turn takes.
+/// The most events one netpoller turn takes.
 const EVENTS_PER_TURN: usize = 1024;
+
+/// The fewest events a turn takes, even for a worker whose run queue is
+/// full: IO must progress on a worker that only runs tasks that yield.
+const MIN_EVENTS_PER_TURN: usize = 16;
 
 /// What the builder decided.
 pub(crate) struct Config {
@@ -187,13 +191,14 @@ impl Shared {
 
     /// Parks the calling worker on `parker`: in the netpoller if it is
     /// free, else on the condvar. Returns whether it was the netpoller
-    /// (the caller then fires due timers).
-    pub(crate) fn park_worker(&self, parker: &Parker) -> bool {
+    /// (the caller then fires due timers). `room` is how many tasks the
+    /// worker's run queue can take (see [`Shared::turn`]).
+    pub(crate) fn park_worker(&self, parker: &Parker, room: usize) -> bool {
         match self.driver.try_lock() {
             Ok(mut events) => {
                 let mut drive = || {
                     let timeout = self.time.park_timeout();
-                    self.turn(&mut events, timeout);
+                    self.turn(&mut events, timeout, room);
                     // Before the poller is free for another worker, whose
                     // own park would then be forgotten.
                     self.time.unarm();
@@ -209,16 +214,32 @@ impl Shared {
     }
 
     /// A netpoller turn without sleeping longer than `timeout`, if no other
-    /// worker holds the netpoller.
-    pub(crate) fn poll_driver(&self, timeout: Option<Duration>) {
+    /// worker holds the netpoller. `room` as for [`Shared::park_worker`].
+    pub(crate) fn poll_driver(&self, timeout: Option<Duration>, room: usize) {
         if let Ok(mut events) = self.driver.try_lock() {
-            self.turn(&mut events, timeout);
+            self.turn(&mut events, timeout, room);
         }
     }
 
     /// One turn of the netpoller; the caller holds the driver lock.
-    fn turn(&self, events: &mut Events, timeout: Option<Duration>) {
+    ///
+    /// The turn takes at most `room` events (the free slots in the calling
+    /// worker's run queue, where the tasks they wake go), within
+    /// [`MIN_EVENTS_PER_TURN`] and [`EVENTS_PER_TURN`]. The kernel's ready
+    /// list is a FIFO: the sockets that became ready first are reported
+    /// first, and those not taken wait there, in order, for the next turn.
+    /// Taking more than the queue holds would overflow it: the older half
+    /// of the queue would move to the back of the global queue, behind
+    /// every task already there (hundreds, at a thousand busy
+    /// connections), and wait out a worker's check of it every
+    /// [`GLOBAL_QUEUE_INTERVAL`] ticks, while newer requests ran first.
+    /// That reordering, not the work, made the multi-thread scheduler's
+    /// tail at 1000 connections (see bench/RESULTS.md, 2026-11-29).
+    ///
+    /// [`GLOBAL_QUEUE_INTERVAL`]: crate::sched::GLOBAL_QUEUE_INTERVAL
+    fn turn(&self, events: &mut Events, timeout: Option<Duration>, room: usize) {
         self.io.release_deferred();
+        events.set_capacity(room.clamp(MIN_EVENTS_PER_TURN, EVENTS_PER_TURN));
         let n = match self.io.poller().wait(events, timeout) {
             Ok(n) => n,
             Err(e) => panic!("spindle-rt: the netpoller failed: {e}"),

@@ -14,7 +14,10 @@
 //!
 //! Every [`EVENT_INTERVAL`] ticks a busy worker also polls the netpoller
 //! without blocking and fires due timers, so IO and time progress even
-//! while every worker has tasks.
+//! while every worker has tasks. It takes only as many events as its run
+//! queue has room for and leaves the rest, in arrival order, in the
+//! kernel's ready list (see `Shared::turn`): overflowing the queue would
+//! send its oldest tasks to the back of the global queue.
 //!
 //! # The LIFO slot
 //!
@@ -31,7 +34,7 @@
 use super::{Shared, Task};
 use crate::coop;
 use crate::runtime::context::{self, Current};
-use crate::sched::{Local, GLOBAL_QUEUE_INTERVAL, STEAL_TRIES};
+use crate::sched::{Local, GLOBAL_QUEUE_INTERVAL, LOCAL_QUEUE_CAPACITY, STEAL_TRIES};
 use crate::time::TimerKey;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -258,7 +261,8 @@ fn maintenance(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
     let shared = &cx.shared;
     let mut expired = std::mem::take(&mut core.expired);
     *cx.core.borrow_mut() = Some(core);
-    shared.poll_driver(Some(Duration::ZERO));
+    let room = cx.core.borrow().as_ref().map_or(0, |core| core.run_queue.remaining_slots());
+    shared.poll_driver(Some(Duration::ZERO), room);
     let budget = timer_budget(cx);
     shared.time.process(&mut expired, budget);
     let mut core = cx.core.borrow_mut().take().expect("the P stays on this thread while no task runs");
@@ -298,7 +302,9 @@ fn park(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
         let mut expired = std::mem::take(&mut core.expired);
         *cx.core.borrow_mut() = Some(core);
         cx.parked.set(true);
-        if shared.park_worker(&parker) {
+        // The queue is empty here: its slots and the LIFO slot.
+        let room = LOCAL_QUEUE_CAPACITY + 1;
+        if shared.park_worker(&parker, room) {
             let budget = timer_budget(cx);
             shared.time.process(&mut expired, budget);
         }
