@@ -38,9 +38,9 @@
 //! that only ever looked at its local queue could starve it: two tasks that
 //! keep waking each other stay in the local queue forever. So every
 //! [`GLOBAL_QUEUE_INTERVAL`] scheduling ticks a worker checks the global
-//! queue first. When idle it takes a share of it ([`Inject::pop_into`]),
-//! then tries [`STEAL_TRIES`] rounds of stealing from random victims, then
-//! blocks on the netpoller.
+//! queue first, and takes a share of it ([`Inject::pop_into`]). When idle
+//! it takes a share too, then tries [`STEAL_TRIES`] rounds of stealing from
+//! random victims, then blocks on the netpoller.
 //!
 //! # What is here
 //!

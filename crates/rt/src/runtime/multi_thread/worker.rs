@@ -4,7 +4,11 @@
 //! # The loop (Go's `schedule` / `findRunnable`)
 //!
 //! 1. every [`GLOBAL_QUEUE_INTERVAL`] ticks, take from the global queue
-//!    first, so two tasks waking each other cannot starve it;
+//!    first, so two tasks waking each other cannot starve it. The worker
+//!    takes its share (as in step 3), not one task as Go and tokio do: an
+//!    overflowing local queue puts 129 tasks there at once, and at one per
+//!    check the last of them would wait some 4,000 ticks (tens of
+//!    milliseconds) behind tasks that were queued after it;
 //! 2. the LIFO slot, then the local queue;
 //! 3. a batch from the global queue;
 //! 4. steal half of a random victim's queue ([`STEAL_TRIES`] rounds), if
@@ -154,7 +158,8 @@ pub(crate) fn run(shared: Arc<Shared>, core: Box<Core>) {
 
 fn next_task(shared: &Shared, core: &mut Core) -> Option<Task> {
     if core.tick % GLOBAL_QUEUE_INTERVAL == 0 {
-        if let Some(task) = shared.inject.pop() {
+        // Its share, not one task: see the module docs, step 1.
+        if let Some(task) = shared.inject.pop_into(&mut core.run_queue, shared.remotes.len()) {
             return Some(task);
         }
     }
