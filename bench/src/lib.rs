@@ -22,6 +22,7 @@
 //! - [`parse_duration`] and [`parse_listening_addr`]: the command-line and
 //!   stdout conventions every binary follows.
 
+pub mod closed_loop;
 pub mod kv_report;
 pub mod micro;
 pub mod process;

@@ -8,6 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use spindle_bench::process::ChildProcess;
+use spindle_bench::report::LoadReport;
 
 /// Bound on the server announcing its address and on every socket read.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -104,4 +105,54 @@ fn many_connections_at_once() {
         }
         server.stop(Duration::from_secs(2)).expect("server stops");
     }
+}
+
+/// `http_load` (the deep-tail client of `bench/http_tail.sh`) against
+/// every server: it counts whole responses and no errors, and it exits by
+/// itself when its window ends.
+#[test]
+fn http_load_counts_whole_responses() {
+    for &(runtime, flavor) in SERVERS {
+        let (mut server, addr) = start(runtime, flavor);
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_http_load"));
+        cmd.arg("--addr").arg(addr.to_string());
+        cmd.args(["--connections", "8", "--duration", "300ms", "--warmup", "0s"]);
+        let mut client = ChildProcess::spawn("http_load", cmd).expect("http_load starts");
+        let line = client.wait_line(TIMEOUT, |l| l.starts_with("messages=").then(|| l.to_owned()));
+        let line = line.expect("http_load prints its result line");
+        let status = client.wait_exit(TIMEOUT).expect("http_load exits by itself");
+        assert!(status.success(), "http_load exited with {status}");
+        let report = LoadReport::parse(&line).expect("a LoadReport line");
+        assert!(report.messages > 0, "{runtime}-{flavor}: {line}");
+        assert_eq!(report.errors, 0, "{runtime}-{flavor}: {line}");
+        assert!(line.contains(" max_us="), "{line}");
+        server.stop(Duration::from_secs(2)).expect("server stops");
+    }
+}
+
+/// A response that is not 2xx is an error for `http_load`, not a round
+/// trip: the connection is closed and counted.
+#[test]
+fn http_load_counts_a_non_2xx_response_as_an_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let mut buf = [0u8; 1024];
+        let _ = stream.read(&mut buf).unwrap();
+        stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n").unwrap();
+        // Hold the connection until the client has closed it.
+        let _ = stream.read(&mut buf);
+    });
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_http_load"));
+    cmd.arg("--addr").arg(addr.to_string());
+    cmd.args(["--connections", "1", "--duration", "2s", "--warmup", "0s"]);
+    let mut client = ChildProcess::spawn("http_load", cmd).expect("http_load starts");
+    let line = client.wait_line(TIMEOUT, |l| l.starts_with("messages=").then(|| l.to_owned()));
+    let line = line.expect("http_load prints its result line");
+    client.wait_exit(TIMEOUT).expect("http_load exits by itself");
+    let report = LoadReport::parse(&line).expect("a LoadReport line");
+    assert_eq!((report.messages, report.errors), (0, 1), "{line}");
+    server.join().unwrap();
 }
