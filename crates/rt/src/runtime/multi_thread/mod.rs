@@ -236,6 +236,12 @@ impl Shared {
     /// That reordering, not the work, made the multi-thread scheduler's
     /// tail at 1000 connections (see bench/RESULTS.md, 2026-11-29).
     ///
+    /// Fairness has a price when the server is the bottleneck: served in
+    /// arrival order, a task runs a queue's length after its event, with
+    /// its state gone cold, where the unfair order ran the newest tasks
+    /// while warm. Measured at 1000 connections: p99.9 about a quarter,
+    /// throughput 0-9% lower.
+    ///
     /// [`GLOBAL_QUEUE_INTERVAL`]: crate::sched::GLOBAL_QUEUE_INTERVAL
     fn turn(&self, events: &mut Events, timeout: Option<Duration>, room: usize) {
         self.io.release_deferred();
