@@ -29,11 +29,15 @@ fn abort_from_another_task_cancels_and_the_join_handle_reports_it() {
     bounded(|| {
         for (name, rt) in both() {
             let dropped = Arc::new(AtomicBool::new(false));
-            let d = dropped.clone();
+            // Made here and moved into the future, so that dropping the
+            // future sets it even if the abort lands before the task's
+            // first poll (the multi-thread runtime may run the aborter
+            // first: both wait in its queues).
+            let flag = DropFlag(dropped.clone());
             rt.block_on(async move {
                 // Busy on its worker (always ready again), never finishing.
                 let task = spindle_rt::spawn(async move {
-                    let _flag = DropFlag(d);
+                    let _flag = flag;
                     loop {
                         spindle_rt::yield_now().await;
                     }
