@@ -80,7 +80,7 @@ pub struct Outcome {
 }
 
 /// The options every closed-loop client takes (`#[command(flatten)]`).
-#[derive(clap::Args, Debug, Clone)]
+#[derive(clap::Args, Debug, Clone, Copy)]
 pub struct LoadArgs {
     /// Server address, HOST:PORT.
     #[arg(long)]
@@ -131,7 +131,7 @@ pub fn main<P: Protocol>(
 /// Connects, runs the warm-up and the measured window, and returns what
 /// was measured. `name` prefixes the errors described on stderr.
 pub fn run<P: Protocol>(name: &str, protocol: P, args: &LoadArgs) -> Result<Outcome> {
-    let LoadArgs { addr, connections, duration, warmup, connect_timeout } = args.clone();
+    let LoadArgs { addr, connections, duration, warmup, connect_timeout } = *args;
     if connections == 0 {
         bail!("--connections must be at least 1");
     }

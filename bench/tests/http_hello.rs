@@ -4,7 +4,7 @@
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::process::Command;
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 use spindle_bench::process::ChildProcess;
@@ -107,6 +107,20 @@ fn many_connections_at_once() {
     }
 }
 
+/// Runs `http_load` against `addr` with no warm-up; returns its result
+/// line, that line parsed, and its exit status (it must exit by itself).
+fn http_load(addr: SocketAddr, connections: &str, duration: &str) -> (String, LoadReport, ExitStatus) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_http_load"));
+    cmd.arg("--addr").arg(addr.to_string());
+    cmd.args(["--connections", connections, "--duration", duration, "--warmup", "0s"]);
+    let mut client = ChildProcess::spawn("http_load", cmd).expect("http_load starts");
+    let line = client.wait_line(TIMEOUT, |l| l.starts_with("messages=").then(|| l.to_owned()));
+    let line = line.expect("http_load prints its result line");
+    let status = client.wait_exit(TIMEOUT).expect("http_load exits by itself");
+    let report = LoadReport::parse(&line).expect("a LoadReport line");
+    (line, report, status)
+}
+
 /// `http_load` (the deep-tail client of `bench/http_tail.sh`) against
 /// every server: it counts whole responses and no errors, and it exits by
 /// itself when its window ends.
@@ -114,15 +128,8 @@ fn many_connections_at_once() {
 fn http_load_counts_whole_responses() {
     for &(runtime, flavor) in SERVERS {
         let (mut server, addr) = start(runtime, flavor);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_http_load"));
-        cmd.arg("--addr").arg(addr.to_string());
-        cmd.args(["--connections", "8", "--duration", "300ms", "--warmup", "0s"]);
-        let mut client = ChildProcess::spawn("http_load", cmd).expect("http_load starts");
-        let line = client.wait_line(TIMEOUT, |l| l.starts_with("messages=").then(|| l.to_owned()));
-        let line = line.expect("http_load prints its result line");
-        let status = client.wait_exit(TIMEOUT).expect("http_load exits by itself");
+        let (line, report, status) = http_load(addr, "8", "300ms");
         assert!(status.success(), "http_load exited with {status}");
-        let report = LoadReport::parse(&line).expect("a LoadReport line");
         assert!(report.messages > 0, "{runtime}-{flavor}: {line}");
         assert_eq!(report.errors, 0, "{runtime}-{flavor}: {line}");
         assert!(line.contains(" max_us="), "{line}");
@@ -145,14 +152,7 @@ fn http_load_counts_a_non_2xx_response_as_an_error() {
         // Hold the connection until the client has closed it.
         let _ = stream.read(&mut buf);
     });
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_http_load"));
-    cmd.arg("--addr").arg(addr.to_string());
-    cmd.args(["--connections", "1", "--duration", "2s", "--warmup", "0s"]);
-    let mut client = ChildProcess::spawn("http_load", cmd).expect("http_load starts");
-    let line = client.wait_line(TIMEOUT, |l| l.starts_with("messages=").then(|| l.to_owned()));
-    let line = line.expect("http_load prints its result line");
-    client.wait_exit(TIMEOUT).expect("http_load exits by itself");
-    let report = LoadReport::parse(&line).expect("a LoadReport line");
+    let (line, report, _status) = http_load(addr, "1", "2s");
     assert_eq!((report.messages, report.errors), (0, 1), "{line}");
     server.join().unwrap();
 }

@@ -265,8 +265,8 @@ pub(crate) fn schedule_local(shared: &Shared, core: &mut Core, task: Task, is_yi
 fn maintenance(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
     let shared = &cx.shared;
     let mut expired = std::mem::take(&mut core.expired);
+    let room = core.run_queue.remaining_slots();
     *cx.core.borrow_mut() = Some(core);
-    let room = cx.core.borrow().as_ref().map_or(0, |core| core.run_queue.remaining_slots());
     shared.poll_driver(Some(Duration::ZERO), room);
     let budget = timer_budget(cx);
     shared.time.process(&mut expired, budget);
