@@ -260,6 +260,29 @@ impl Registration {
     }
 }
 
+/// Polls `write` until all of `buf` is written, moving `buf` past what
+/// each write took: the body of the streams' `write_all`, as one poll
+/// function rather than an `async` loop over `write` futures (one future's
+/// state, one waiter, for the whole message).
+///
+/// # Errors
+/// `write`'s; `WriteZero` if a write took nothing. On error, an unknown
+/// prefix of `buf` has been sent.
+pub(crate) fn poll_write_all(
+    cx: &mut Context<'_>,
+    buf: &mut &[u8],
+    mut write: impl FnMut(&mut Context<'_>, &[u8]) -> Poll<io::Result<usize>>,
+) -> Poll<io::Result<()>> {
+    while !buf.is_empty() {
+        match ready!(write(cx, buf)) {
+            Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+            Ok(n) => *buf = &buf[n..],
+            Err(e) => return Poll::Ready(Err(e)),
+        }
+    }
+    Poll::Ready(Ok(()))
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         // Wakes any waiter (it sees `gone`) and takes the descriptor out of

@@ -31,13 +31,13 @@
 
 use std::error::Error;
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::Shutdown;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::registration::Wait;
+use super::registration::{poll_write_all, Wait};
 use super::{ready_api, TcpStream, UnixStream};
 use crate::io::{Interest, Ready};
 
@@ -358,10 +358,10 @@ macro_rules! read_methods {
         ///
         /// # Errors
         /// As the stream's `read`.
-        pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
             let inner = &*self.inner;
             let mut w = inner.waiter_shared();
-            poll_fn(|cx| inner.poll_read_shared(cx, Some(&mut w), buf)).await
+            poll_fn(move |cx| inner.poll_read_shared(cx, Some(&mut w), &mut *buf))
         }
 
         /// Reads exactly `buf.len()` bytes, waiting as they arrive, and returns
@@ -398,24 +398,22 @@ macro_rules! write_methods {
         ///
         /// # Errors
         /// As the stream's `write`.
-        pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
             let inner = &*self.inner;
             let mut w = inner.waiter_shared();
-            poll_fn(|cx| inner.poll_write_shared(cx, Some(&mut w), buf)).await
+            poll_fn(move |cx| inner.poll_write_shared(cx, Some(&mut w), buf))
         }
 
         /// Writes all of `buf`, waiting as the socket's buffer drains.
         ///
         /// # Errors
         /// As the stream's `write_all`.
-        pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-            while !buf.is_empty() {
-                match self.write(buf).await? {
-                    0 => return Err(io::ErrorKind::WriteZero.into()),
-                    n => buf = &buf[n..],
-                }
-            }
-            Ok(())
+        pub fn write_all<'a>(&'a mut self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+            let inner = &*self.inner;
+            let mut w = inner.waiter_shared();
+            poll_fn(move |cx| {
+                poll_write_all(cx, &mut buf, |cx, b| inner.poll_write_shared(cx, Some(&mut w), b))
+            })
         }
 
         /// Writes some of `bufs` as one gathered write (`sendmsg`); see

@@ -1,10 +1,10 @@
 //! [`TcpListener`] and [`TcpStream`].
 
-use super::registration::{Registration, Wait};
+use super::registration::{poll_write_all, Registration, Wait};
 use super::sys;
 use crate::io::Direction;
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -309,10 +309,14 @@ impl TcpStream {
     /// # Errors
     /// The system's error (`ConnectionReset`, ...), or an error if the
     /// runtime shut the stream down.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        // A poll function rather than an `async fn` (here and in `write`
+        // and `write_all`): the compiler inlines its poll into the caller's
+        // own state machine, where an `async fn`'s would be one more call,
+        // with its own state to enter and leave, on every poll.
         let this = &*self;
         let mut w = this.reg.waiter();
-        poll_fn(|cx| this.poll_read_shared(cx, Some(&mut w), buf)).await
+        poll_fn(move |cx| this.poll_read_shared(cx, Some(&mut w), &mut *buf))
     }
 
     /// Reads exactly `buf.len()` bytes, waiting as they arrive, and returns
@@ -375,10 +379,10 @@ impl TcpStream {
     /// # Errors
     /// The system's error (`BrokenPipe` after the peer reset, ...), or an
     /// error if the runtime shut the stream down.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let this = &*self;
         let mut w = this.reg.waiter();
-        poll_fn(|cx| this.poll_write_shared(cx, Some(&mut w), buf)).await
+        poll_fn(move |cx| this.poll_write_shared(cx, Some(&mut w), buf))
     }
 
     /// Writes all of `buf`, waiting as the socket's buffer drains.
@@ -386,14 +390,10 @@ impl TcpStream {
     /// # Errors
     /// As [`write`](Self::write); `WriteZero` if a write took nothing. On
     /// error, an unknown prefix of `buf` has been sent.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub fn write_all<'a>(&'a mut self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        let this = &*self;
+        let mut w = this.reg.waiter();
+        poll_fn(move |cx| poll_write_all(cx, &mut buf, |cx, b| this.poll_write_shared(cx, Some(&mut w), b)))
     }
 
     /// Polls a read into `buf`: the building block of [`read`](Self::read)

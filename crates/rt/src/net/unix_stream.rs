@@ -1,11 +1,11 @@
 //! [`UnixListener`] and [`UnixStream`]: stream sockets in the Unix domain,
 //! for processes on one machine.
 
-use super::registration::{Registration, Wait};
+use super::registration::{poll_write_all, Registration, Wait};
 use super::sys;
 use crate::io::Direction;
 use std::fmt;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -207,10 +207,10 @@ impl UnixStream {
     /// # Errors
     /// The system's error (`ConnectionReset`, ...), or an error if the
     /// runtime shut the stream down.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    pub fn read<'a>(&'a mut self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let this = &*self;
         let mut w = this.reg.waiter();
-        poll_fn(|cx| this.poll_read_shared(cx, Some(&mut w), buf)).await
+        poll_fn(move |cx| this.poll_read_shared(cx, Some(&mut w), &mut *buf))
     }
 
     /// Reads exactly `buf.len()` bytes, waiting as they arrive, and returns
@@ -236,24 +236,20 @@ impl UnixStream {
     /// # Errors
     /// The system's error (`BrokenPipe` after the peer closed, ...), or an
     /// error if the runtime shut the stream down.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
         let this = &*self;
         let mut w = this.reg.waiter();
-        poll_fn(|cx| this.poll_write_shared(cx, Some(&mut w), buf)).await
+        poll_fn(move |cx| this.poll_write_shared(cx, Some(&mut w), buf))
     }
 
     /// Writes all of `buf`, waiting as the socket's buffer drains.
     ///
     /// # Errors
     /// As [`write`](Self::write); `WriteZero` if a write took nothing.
-    pub async fn write_all(&mut self, mut buf: &[u8]) -> io::Result<()> {
-        while !buf.is_empty() {
-            match self.write(buf).await? {
-                0 => return Err(io::ErrorKind::WriteZero.into()),
-                n => buf = &buf[n..],
-            }
-        }
-        Ok(())
+    pub fn write_all<'a>(&'a mut self, mut buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        let this = &*self;
+        let mut w = this.reg.waiter();
+        poll_fn(move |cx| poll_write_all(cx, &mut buf, |cx, b| this.poll_write_shared(cx, Some(&mut w), b)))
     }
 
     /// Writes some of `bufs` as one gathered write (`sendmsg` with
