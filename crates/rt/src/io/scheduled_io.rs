@@ -47,6 +47,11 @@ fn readiness_of(state: usize) -> Readiness {
 /// get `WouldBlock`, clear the readiness by its tick and wait again. A
 /// dropped `Waiter` takes its waker out. Poll methods, which have no future
 /// to hold a place, share one waker per direction (the most recent).
+// `repr(C)`: the state word first, then the lock and the slots, so that
+// in a line-aligned `IoEntry` the state, the lock and the reader's slot
+// share the first cache line (std's `Mutex` keeps its futex word before
+// the data today: offsets 0, 8 and 16, the writer's slot at 64).
+#[repr(C)]
 pub struct ScheduledIo {
     /// Readiness flags, the shutdown flag and the tick; layout above.
     state: AtomicUsize,
@@ -56,7 +61,10 @@ pub struct ScheduledIo {
     waiters: Mutex<Waiters>,
 }
 
+/// The reader's slot first (`repr(C)`), in the state word's cache line;
+/// see [`ScheduledIo`].
 #[derive(Default)]
+#[repr(C)]
 struct Waiters {
     reader: Slot,
     writer: Slot,
@@ -83,6 +91,13 @@ struct Waiters {
 /// list and moves the epoch on, so a key from before it is void and its
 /// owner registers afresh; a void key is never mistaken for the place a
 /// later waiter got at the same index.
+///
+/// Small on purpose (48 bytes): every event and every wait touches a
+/// slot, and at a thousand connections each touch is likely a cache miss,
+/// so what the usual case needs (the poll waker, the first place, the
+/// epoch) shares a cache line with the state word and the lock, and the
+/// places past the first, which only several futures waiting in one
+/// direction at once need, live behind a pointer.
 #[derive(Default)]
 struct Slot {
     /// The most recent poll method's waker.
@@ -90,14 +105,21 @@ struct Slot {
     /// Place 0 of the list, inline: the usual single waiting future needs
     /// no allocation.
     first: Option<Waker>,
+    /// Moved on by every `take`; a key of another epoch is void.
+    epoch: usize,
+    /// Places 1.., allocated while any is held (`None` otherwise).
+    more: Option<Box<More>>,
+}
+
+/// The places past a [`Slot`]'s first.
+#[derive(Default)]
+struct More {
     /// Places 1.. (index `i` is place `i + 1`); `None` where a waiter left.
     rest: Vec<Option<Waker>>,
     /// Places in `rest` freed by departed waiters, for reuse.
     free: Vec<usize>,
-    /// How many of `rest` are `Some`.
-    rest_live: usize,
-    /// Moved on by every `take`; a key of another epoch is void.
-    epoch: usize,
+    /// How many of `rest` are `Some`; never 0 while the `More` exists.
+    live: usize,
 }
 
 /// A waiter's place in a [`Slot`]'s list: (epoch, place).
@@ -125,7 +147,10 @@ impl Slot {
         if let Some(k) = key.filter(|k| k.epoch == self.epoch) {
             // A live key's place holds its waker: only `take` (which moves
             // the epoch on) and the key's own `cancel` empty a place.
-            let stored = if k.place == 0 { Some(&mut self.first) } else { self.rest.get_mut(k.place - 1) };
+            let stored = match k.place {
+                0 => Some(&mut self.first),
+                place => self.more.as_mut().and_then(|m| m.rest.get_mut(place - 1)),
+            };
             if let Some(Some(w)) = stored {
                 return if w.will_wake(waker) { None } else { Some(std::mem::replace(w, waker.clone())) };
             }
@@ -135,15 +160,16 @@ impl Slot {
             self.first = Some(waker.clone());
             0
         } else {
-            self.rest_live += 1;
-            match self.free.pop() {
+            let more = self.more.get_or_insert_with(Box::default);
+            more.live += 1;
+            match more.free.pop() {
                 Some(i) => {
-                    self.rest[i] = Some(waker.clone());
+                    more.rest[i] = Some(waker.clone());
                     i + 1
                 }
                 None => {
-                    self.rest.push(Some(waker.clone()));
-                    self.rest.len()
+                    more.rest.push(Some(waker.clone()));
+                    more.rest.len()
                 }
             }
         };
@@ -161,16 +187,16 @@ impl Slot {
         if key.place == 0 {
             return self.first.take();
         }
-        let waker = self.rest[key.place - 1].take();
+        let more = self.more.as_mut()?;
+        let waker = more.rest.get_mut(key.place - 1)?.take();
         if waker.is_some() {
-            self.rest_live -= 1;
-            if self.rest_live == 0 {
+            more.live -= 1;
+            if more.live == 0 {
                 // Nobody left past place 0: start the list afresh rather
                 // than keep a free list as long as the last burst.
-                self.rest.clear();
-                self.free.clear();
+                self.more = None;
             } else {
-                self.free.push(key.place - 1);
+                more.free.push(key.place - 1);
             }
         }
         waker
@@ -189,20 +215,20 @@ impl Slot {
             return Taken::default();
         }
         self.epoch = self.epoch.wrapping_add(1);
-        self.free.clear();
-        self.rest_live = 0;
-        let rest = (!self.rest.is_empty()).then(|| std::mem::take(&mut self.rest));
+        let rest = self.more.take().map(|m| m.rest);
         Taken { poll: self.poll.take(), first: self.first.take(), rest }
     }
 
     /// Whether no waker waits here and no place is held.
     fn is_empty(&self) -> bool {
-        self.poll.is_none() && self.first.is_none() && self.rest.is_empty()
+        self.poll.is_none() && self.first.is_none() && self.more.is_none()
     }
 
     /// How many wakers wait here (the poll slot and every live place).
     fn len(&self) -> usize {
-        usize::from(self.poll.is_some()) + usize::from(self.first.is_some()) + self.rest_live
+        usize::from(self.poll.is_some())
+            + usize::from(self.first.is_some())
+            + self.more.as_ref().map_or(0, |m| m.live)
     }
 }
 

@@ -209,6 +209,35 @@ fn a_dropped_waiter_takes_its_waker_out_and_leaves_the_others() {
 }
 
 #[test]
+fn an_event_where_nobody_waits_leaves_the_other_direction_alone() {
+    let io = ScheduledIo::new();
+    let (c, w) = counting();
+    let mut waiter = io.waiter();
+    assert!(waiter.poll_ready(&mut Context::from_waker(&w), Direction::Read).is_pending());
+    // Writable, with nobody waiting to write: the reader is not woken and
+    // keeps its place (its key stays live: the empty writer slot is not
+    // taken, and the reader's is not touched).
+    io.set_readiness(Readiness::WRITABLE);
+    assert_eq!(wakes(&c), 0);
+    assert_eq!(io.waiting(Direction::Read), 1);
+    drop(waiter);
+    assert_eq!(io.waiting(Direction::Read), 0, "the live key gave its place back");
+    assert_eq!(Arc::strong_count(&c), 2, "and its waker was dropped");
+    // A place given up, an event on the empty slot, a new waiter: the new
+    // waiter's place is its own, and the next event wakes it.
+    io.set_readiness(Readiness::READABLE);
+    let (c2, w2) = counting();
+    assert!(io.clear_readiness(ready(&io, &w2, Direction::Read)));
+    let mut again = io.waiter();
+    assert!(again.poll_ready(&mut Context::from_waker(&w2), Direction::Read).is_pending());
+    assert_eq!(wakes(&c2), 0);
+    io.set_readiness(Readiness::READABLE);
+    assert_eq!(wakes(&c2), 1);
+    drop(again);
+    assert_eq!(io.waiting(Direction::Read), 0);
+}
+
+#[test]
 fn a_waiter_in_both_directions_leaves_both() {
     let io = ScheduledIo::new();
     let (_c, w) = counting();
