@@ -6,6 +6,7 @@
 #
 #   bench/hello_instr.sh                          # 100 connections, all four servers
 #   bench/hello_instr.sh --connections 1000 --servers spindle-current,tokio-current
+#   bench/hello_instr.sh --connections 1000 --cache   # also simulated L1 data misses per request
 #
 # A run: start bench/src/bin/http_hello under callgrind on 127.0.0.1:0,
 # load it with http_load (closed loop, keep-alive); when the client says its
@@ -20,8 +21,12 @@
 #
 # Callgrind runs the server about 20-50x slower and one thread at a time, so
 # this says nothing about throughput, latency or the schedulers' parallel
-# behaviour, only about code-path length. valgrind (Debian package) is
-# installed if missing.
+# behaviour, only about code-path length. With --cache, callgrind also
+# simulates the caches (the host's L1 and last-level sizes) and the script
+# prints the L1 data-cache misses per request, reads and writes: at many
+# connections every entry an event touches is cold, so how many lines a
+# request touches is its other user-space cost. valgrind (Debian package)
+# is installed if missing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -33,6 +38,7 @@ duration=6s
 warmup=2s
 workers=2
 servers="spindle-current,tokio-current,spindle-multi,tokio-multi"
+cache=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --connections) connections=$2; shift 2 ;;
@@ -40,7 +46,8 @@ while [ $# -gt 0 ]; do
     --warmup) warmup=$2; shift 2 ;;
     --workers) workers=$2; shift 2 ;;
     --servers) servers=$2; shift 2 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --cache) cache=yes; shift ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "hello_instr.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -60,13 +67,15 @@ limit=$(( $(secs "$duration") + $(secs "$warmup") + 60 ))
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# Total instructions and calls of `respond` in a callgrind dump. Names are
+# Total instructions, L1 data read and write misses (0 without --cache),
+# and calls of `respond`, in a callgrind dump. Names are
 # compressed ("fn=(12) name" the first time, "fn=(12)" after), and a
 # "calls=N ..." line counts calls of the function named by the "cfn=" line
 # before it.
 count() {
   awk '
-    /^summary:/ { total = $2 }
+    /^events:/ { for (i = 2; i <= NF; i++) col[$i] = i }
+    /^summary:/ { total = $2; if ("D1mr" in col) { d1r = $col["D1mr"]; d1w = $col["D1mw"] } }
     /^cfn=/ {
       id = $0; sub(/^cfn=/, "", id); name = id
       if (match(id, /^\([0-9]+\) /)) { key = substr(id, 1, RLENGTH - 1); name = substr(id, RLENGTH + 1); names[key] = name }
@@ -78,17 +87,17 @@ count() {
       if (match(id, /^\([0-9]+\) /)) { key = substr(id, 1, RLENGTH - 1); names[key] = substr(id, RLENGTH + 1) }
     }
     /^calls=/ { if (callee == "http_hello::respond") { split($0, c, /[= ]/); calls += c[2] } }
-    END { printf "%d %d\n", total, calls }
+    END { printf "%d %d %d %d\n", total, d1r, d1w, calls }
   ' "$1"
 }
 
 IFS=, read -r -a kinds <<<"$servers"
 echo "hello_instr: $(date -u +%FT%TZ) $(uname -r); connections=$connections duration=$duration warmup=$warmup workers=$workers"
-declare -A per_req
+declare -A per_req misses
 for kind in "${kinds[@]}"; do
   runtime=${kind%-*}; flavor=${kind#*-}
   out="$work/$kind.out"; dump="$work/$kind.cg"
-  valgrind --tool=callgrind --callgrind-out-file="$dump" --dump-instr=no --collect-jumps=no \
+  valgrind --tool=callgrind --callgrind-out-file="$dump" --dump-instr=no --collect-jumps=no --cache-sim="$cache" \
     "$hello" --runtime "$runtime" --flavor "$flavor" --workers "$workers" --listen 127.0.0.1:0 >"$out" 2>"$work/$kind.err" &
   pid=$!
   for _ in $(seq 1 600); do grep -q '^listening on' "$out" && break; sleep 0.05; done
@@ -107,20 +116,31 @@ for kind in "${kinds[@]}"; do
   if [ -z "$report" ] || [ ! -s "$dump.1" ]; then
     echo "hello_instr: $kind: no report or no dump" >&2; exit 1
   fi
-  read -r total calls < <(count "$dump.1")
+  read -r total d1r d1w calls < <(count "$dump.1")
   if [ "$calls" -eq 0 ]; then
     echo "hello_instr: $kind: no call of respond in the dump" >&2; exit 1
   fi
   per_req[$kind]=$(awk -v t="$total" -v c="$calls" 'BEGIN { printf "%.0f", t / c }')
-  echo "server=$kind instructions=$total requests=$calls instructions_per_req=${per_req[$kind]} ($report)"
+  misses[$kind]=$(awk -v r="$d1r" -v w="$d1w" -v c="$calls" 'BEGIN { printf "%.2f %.2f", r / c, w / c }')
+  echo "server=$kind instructions=$total requests=$calls instructions_per_req=${per_req[$kind]} d1_read_write_misses_per_req=${misses[$kind]// /,} ($report)"
 done
 
 echo
-echo "| flavor | spindle-rt instr/req | tokio instr/req | ratio |"
-echo "|---|---:|---:|---:|"
+if [ "$cache" = yes ]; then
+  echo "| flavor | spindle-rt instr/req | tokio instr/req | ratio | spindle-rt L1d misses/req (read, write) | tokio | ratio (read) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+else
+  echo "| flavor | spindle-rt instr/req | tokio instr/req | ratio |"
+  echo "|---|---:|---:|---:|"
+fi
 for flavor in current multi; do
   a=${per_req[spindle-$flavor]:-}; b=${per_req[tokio-$flavor]:-}
   if [ -n "$a" ] && [ -n "$b" ]; then
-    echo "| $flavor | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }') |"
+    row="| $flavor | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2fx", a / b }') |"
+    if [ "$cache" = yes ]; then
+      read -r ar aw <<<"${misses[spindle-$flavor]}"; read -r br bw <<<"${misses[tokio-$flavor]}"
+      row="$row $ar, $aw | $br, $bw | $(awk -v a="$ar" -v b="$br" 'BEGIN { printf "%.2fx", a / b }') |"
+    fi
+    echo "$row"
   fi
 done
