@@ -576,7 +576,7 @@ fn direction_index(direction: Direction) -> usize {
 
 impl Drop for Waiter<'_> {
     /// Inlined for the usual end of a wait, a woken waiter holding no
-    /// place; [`give_back`](Waiter::give_back) otherwise.
+    /// place; `give_back` otherwise.
     #[inline]
     fn drop(&mut self) {
         if self.keys != [None, None] {
