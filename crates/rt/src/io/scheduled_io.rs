@@ -87,10 +87,11 @@ struct Waiters {
 ///   out with it, so the list never holds more than the futures alive.
 ///
 /// A place is named by a [`Key`]: its index, and the slot's epoch when it
-/// was given. Every [`take`](Slot::take) (an event, shutdown) empties the
-/// list and moves the epoch on, so a key from before it is void and its
-/// owner registers afresh; a void key is never mistaken for the place a
-/// later waiter got at the same index.
+/// was given. Every [`take`](Slot::take) (an event, shutdown) of a slot
+/// that holds anything empties the list and moves the epoch on, so a key
+/// from before it is void and its owner registers afresh; a void key is
+/// never mistaken for the place a later waiter got at the same index. (A
+/// slot that holds nothing has no key of its epoch to void.)
 ///
 /// Small on purpose (48 bytes): every event and every wait touches a
 /// slot, and at a thousand connections each touch is likely a cache miss,
@@ -254,6 +255,7 @@ impl Taken {
         }
     }
 
+    /// The out-of-line half of [`wake`](Taken::wake).
     #[inline(never)]
     fn wake_all(self) {
         if let Some(w) = self.poll {
