@@ -57,13 +57,10 @@ if ! command -v valgrind >/dev/null 2>&1 || ! command -v callgrind_control >/dev
 fi
 
 cargo build --release -q -p spindle-bench --bin http_hello --bin http_load
-target_dir="${CARGO_TARGET_DIR:-target}"
-case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-hello="$target_dir/release/http_hello"
-load="$target_dir/release/http_load"
+hello="$(release_dir)/http_hello"
+load="$(release_dir)/http_load"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-secs() { case "$1" in *ms) echo $(( ${1%ms} / 1000 + 1 ));; *s) echo "${1%s}";; *) echo "$1";; esac; }
-limit=$(( $(secs "$duration") + $(secs "$warmup") + 60 ))
+limit=$(( $(duration_secs "$duration") + $(duration_secs "$warmup") + 60 ))
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

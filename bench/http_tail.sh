@@ -21,6 +21,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 rounds=5
 connections=1000
@@ -40,14 +42,11 @@ while [ $# -gt 0 ]; do
     *) echo "http_tail.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
-secs() { case "$1" in *ms) echo $(( ${1%ms} / 1000 + 1 ));; *s) echo "${1%s}";; *) echo "$1";; esac; }
-limit=$(( $(secs "$duration") + $(secs "$warmup") + 30 ))
+limit=$(( $(duration_secs "$duration") + $(duration_secs "$warmup") + 30 ))
 
 cargo build --release -q -p spindle-bench --bin http_hello --bin http_load
-target_dir="${CARGO_TARGET_DIR:-target}"
-case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-hello="$target_dir/release/http_hello"
-load="$target_dir/release/http_load"
+hello="$(release_dir)/http_hello"
+load="$(release_dir)/http_load"
 # A thousand connections need a descriptor each on both sides.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # Pinning prefixes (arrays, not a function: a backgrounded function would

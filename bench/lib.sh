@@ -26,3 +26,17 @@ free_port() {
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
+
+# Prints the directory cargo puts release binaries in: $CARGO_TARGET_DIR
+# (made absolute against $root) or the workspace's target/, plus release/.
+release_dir() {
+  local dir="${CARGO_TARGET_DIR:-target}"
+  case "$dir" in /*) ;; *) dir="$root/$dir" ;; esac
+  echo "$dir/release"
+}
+
+# Prints a duration given as the load clients take it (500ms, 4s, 4) in
+# whole seconds, rounded up: for bounding a run with `timeout`.
+duration_secs() {
+  case "$1" in *ms) echo $(( ${1%ms} / 1000 + 1 ));; *s) echo "${1%s}";; *) echo "$1";; esac
+}

@@ -306,10 +306,7 @@ impl IoDriver {
         // order its `want` could land first, see the direction still
         // there, and then this dispatch would remove it with the task
         // waiting: a lost wake-up.
-        // `edge` first: in edge mode no entry has a `level`, and the
-        // driver's flag is in cache where the entry's field is not.
-        let level = if self.edge { None } else { entry.level.as_ref() };
-        if let Some(level) = level {
+        if let Some(level) = self.level(entry) {
             let mut level = lock(level);
             let mut left = level.wanted;
             if ready.intersects(Direction::Read.mask()) {
@@ -329,14 +326,24 @@ impl IoDriver {
     /// In the level fallback, makes sure the poller reports `direction` for
     /// `entry` (a task found its latch empty and is about to wait).
     pub(crate) fn want(&self, entry: &IoEntry, direction: Direction) {
-        if self.edge {
-            return;
-        }
-        let Some(level) = &entry.level else { return };
+        let Some(level) = self.level(entry) else { return };
         let mut level = lock(level);
         if level.wanted & bit(direction) == 0 {
             level.wanted |= bit(direction);
             self.apply(entry, &mut level);
+        }
+    }
+
+    /// `entry`'s level-fallback state, `None` in edge mode. The driver's
+    /// flag is looked at first: in edge mode no entry has a `level`, and
+    /// the flag is in cache where the entry's field, a line past the
+    /// latch, is not.
+    #[inline]
+    fn level<'e>(&self, entry: &'e IoEntry) -> Option<&'e Mutex<Level>> {
+        if self.edge {
+            None
+        } else {
+            entry.level.as_ref()
         }
     }
 
