@@ -115,6 +115,16 @@ pub struct HttpArgs {
     /// default, no limit. Default 16384.
     #[arg(long, value_name = "BYTES")]
     pub notsent_lowat: Option<u32>,
+    /// While at least --io-coalesce-min-connections connections are
+    /// active per millisecond, a worker waits this long before each poll
+    /// and takes what arrived as one batch (spindle's own setting, up to
+    /// 1000); 0: off. Default 80.
+    #[arg(long, value_name = "MICROSECONDS")]
+    pub io_coalesce_us: Option<u64>,
+    /// Active connections per millisecond from which a worker coalesces
+    /// its polls (see --io-coalesce-us). Default 16.
+    #[arg(long, value_name = "N")]
+    pub io_coalesce_min_connections: Option<usize>,
     /// File under the root whose contents answer a request for a missing
     /// file, with status 404 (nginx's `error_page 404 /404.html`); off
     /// when not given.
@@ -237,6 +247,8 @@ impl HttpArgs {
             small_file: self.cache_small_file,
             cache_inactive: self.cache_inactive,
             notsent_lowat: self.notsent_lowat,
+            io_coalesce_us: self.io_coalesce_us,
+            io_coalesce_min_connections: self.io_coalesce_min_connections,
             error_page_404: self.error_page_404,
             error_page_403: self.error_page_403,
             expires: self.expires,

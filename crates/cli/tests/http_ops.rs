@@ -311,3 +311,84 @@ fn a_hard_limit_below_worker_connections_is_warned_about() {
     wait_until("a worker", || !workers(master).is_empty());
     assert_eq!(open_files(workers(master)[0]), (128, 128));
 }
+
+/// Reads one keep-alive response from `s` (head, then `Content-Length`
+/// bytes) and returns its status line and body.
+fn keep_alive_response(s: &mut TcpStream) -> (String, Vec<u8>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).expect("response head");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let len: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())
+        })
+        .expect("content-length");
+    let mut body = vec![0; len];
+    s.read_exact(&mut body).expect("response body");
+    (head.lines().next().unwrap_or("").to_string(), body)
+}
+
+#[test]
+fn a_worker_that_coalesces_its_polls_answers_every_request_of_many_clients() {
+    let dir = std::env::temp_dir().join(format!("spindle-http-coalesce-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(dir.join("root")).unwrap();
+    for i in 0..8 {
+        fs::write(dir.join(format!("root/f{i}.txt")), format!("file {i}\n").repeat(i + 1)).unwrap();
+    }
+    let error = dir.join("error.log");
+    // A long wait from a low threshold, so that nearly every poll under
+    // this load is coalesced.
+    let child = Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["http", "--listen", "127.0.0.1:0", "--workers", "1"])
+        .args(["--io-coalesce-us", "300", "--io-coalesce-min-connections", "2"])
+        .arg("--root")
+        .arg(dir.join("root"))
+        .arg("--error-log")
+        .arg(&error)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _run = Running { child, dir: dir.clone() };
+    let mut addr = None;
+    wait_until("the listening line in the error log", || {
+        addr = read(&error).lines().find_map(|l| l.split("listening on ").nth(1)?.trim().parse().ok());
+        addr.is_some()
+    });
+    let addr: SocketAddr = addr.unwrap();
+    let clients: Vec<_> = (0..24)
+        .map(|c| {
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(addr).unwrap();
+                s.set_read_timeout(Some(LIMIT)).unwrap();
+                s.set_nodelay(true).unwrap();
+                for r in 0..100 {
+                    let i = (c + r) % 8;
+                    write!(s, "GET /f{i}.txt HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                    let (status, body) = keep_alive_response(&mut s);
+                    assert_eq!(status, "HTTP/1.1 200 OK", "client {c}, request {r}");
+                    assert_eq!(
+                        body,
+                        format!("file {i}\n").repeat(i + 1).into_bytes(),
+                        "client {c}, request {r}"
+                    );
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().expect("a client failed");
+    }
+}
+
+#[test]
+fn a_coalescing_wait_past_a_millisecond_is_a_configuration_error() {
+    let err = fails_to_start(&["http", "--listen", "127.0.0.1:0", "--io-coalesce-us", "5000"]);
+    assert!(err.contains("key `io_coalesce_us`: 5000 is not from 0 to 1000"), "{err}");
+}

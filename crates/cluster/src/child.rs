@@ -76,7 +76,11 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
         user::drop_privileges(u)?;
     }
 
-    let rt = spindle_rt::Builder::new_current_thread().build()?;
+    let mut builder = spindle_rt::Builder::new_current_thread();
+    if s.cluster.io_coalesce.is_on() {
+        builder.io_coalesce(s.cluster.io_coalesce.wait, s.cluster.io_coalesce.min_connections);
+    }
+    let rt = builder.build()?;
     let stats = Stats::for_worker(s.slots, s.slot);
     let cluster = s.cluster;
     rt.block_on(async move {

@@ -43,7 +43,7 @@ pub mod worker;
 
 pub use affinity::CpuAffinity;
 pub use app::{App, Loaded};
-pub use config::{AcceptStrategy, ClusterConfig};
+pub use config::{AcceptStrategy, ClusterConfig, IoCoalesce};
 pub use errlog::{ErrorLog, ErrorLogWriter};
 pub use listen::INHERIT_ENV;
 pub use master::run;
