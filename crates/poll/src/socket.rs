@@ -404,6 +404,54 @@ pub fn recv_stream(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
     .map(|n| n as usize)
 }
 
+/// Reads from a socket into the spare capacity of `buf`, at most `max`
+/// bytes (one `recv`, as [`recv_stream`]), and appends what arrived:
+/// `buf.len()` grows by the count returned. `buf` must already have the
+/// room (`Vec::reserve`); at most `buf.capacity() - buf.len()` bytes are
+/// read, whatever `max` says.
+///
+/// Why not [`recv_stream`] into a zeroed slice: a connection's input
+/// buffer is sized for a large read (Redis reads 16 KiB at a time) while
+/// most reads are a few dozen bytes. Zero-filling the buffer first writes
+/// every one of its pages, so each client would hold 16 KiB of resident
+/// memory and pay the page faults for it when it first sends; the kernel's
+/// copy writes only the bytes that arrive, and the untouched pages stay
+/// unbacked, as they do under redis-server's malloc'd query buffer.
+///
+/// ```
+/// use std::io::Write;
+/// use std::os::fd::AsRawFd;
+///
+/// let (mut a, b) = std::os::unix::net::UnixStream::pair()?;
+/// a.write_all(b"PING\r\n")?;
+/// let mut buf = b"*1".to_vec();
+/// buf.reserve(16 * 1024);
+/// let n = spindle_poll::socket::recv_into_spare(b.as_raw_fd(), &mut buf, 16 * 1024)?;
+/// assert_eq!((n, &buf[..]), (6, &b"*1PING\r\n"[..]));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`recv_stream`]; `buf` is unchanged on an error.
+#[inline]
+pub fn recv_into_spare(fd: RawFd, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    let len = spare.len().min(max);
+    let fd = libc::c_long::from(fd);
+    let (no_addr, no_len) = (std::ptr::null_mut::<libc::sockaddr>(), std::ptr::null_mut::<libc::socklen_t>());
+    let ptr = spare.as_mut_ptr();
+    // SAFETY: ptr points to `len` writable (possibly uninitialized) bytes
+    // of buf's allocation past its length; recvfrom only writes to them,
+    // and the arguments are the six of SYS_recvfrom as in recv_stream.
+    let n = cvt_retry(|| unsafe {
+        libc::syscall(libc::SYS_recvfrom, fd, ptr, len, 0 as libc::c_long, no_addr, no_len)
+    })? as usize;
+    // SAFETY: the kernel wrote the first n bytes past the old length
+    // (n <= len <= the spare capacity), so they are initialized.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
 /// Writes to a socket with `MSG_NOSIGNAL` (one `send`): a closed peer is
 /// `EPIPE`, never a `SIGPIPE` that kills the process.
 ///

@@ -4,8 +4,8 @@
 //! receive follows a completed send).
 
 use spindle_poll::socket::{
-    bind, datagram_socket, linger, local, recv, recv_from, recv_stream, send, send_to, send_vectored,
-    set_linger, shutdown, socketpair, SockAddr, MAX_IOV,
+    bind, datagram_socket, linger, local, recv, recv_from, recv_into_spare, recv_stream, send, send_to,
+    send_vectored, set_linger, shutdown, socketpair, SockAddr, MAX_IOV,
 };
 use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
@@ -130,4 +130,25 @@ fn recv_stream_reads_a_stream_socket_and_refuses_a_pipe() {
     let e = recv_stream(r.as_raw_fd(), &mut buf).unwrap_err();
     assert_eq!(e.raw_os_error(), Some(libc::ENOTSOCK), "{e}");
     assert_eq!(spindle_poll::socket::read(r.as_raw_fd(), &mut buf).unwrap(), 1);
+}
+
+#[test]
+fn recv_into_spare_appends_at_most_max_and_at_most_the_spare_room() {
+    let (a, b) = socketpair().unwrap();
+    let mut buf = Vec::with_capacity(4);
+    buf.extend_from_slice(b"ab");
+    let e = recv_into_spare(b.as_raw_fd(), &mut buf, 100).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::WouldBlock, "{e}");
+    assert_eq!(buf, b"ab", "an error leaves the buffer as it was");
+    send(a.as_raw_fd(), b"0123456789").unwrap();
+    // Two bytes of room, whatever `max` says.
+    assert_eq!(recv_into_spare(b.as_raw_fd(), &mut buf, 100).unwrap(), 2);
+    assert_eq!(buf, b"ab01");
+    buf.reserve(100);
+    assert_eq!(recv_into_spare(b.as_raw_fd(), &mut buf, 3).unwrap(), 3, "at most max");
+    assert_eq!(recv_into_spare(b.as_raw_fd(), &mut buf, 100).unwrap(), 5, "what is left");
+    assert_eq!(buf, b"ab0123456789");
+    drop(a);
+    assert_eq!(recv_into_spare(b.as_raw_fd(), &mut buf, 100).unwrap(), 0, "end of stream");
+    assert_eq!(buf.len(), 12);
 }

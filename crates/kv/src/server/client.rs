@@ -57,7 +57,8 @@ pub struct Client {
     /// accepted once already, so size limits that a `CONFIG SET` may have
     /// lowered since (`proto-max-bulk-len`) do not refuse them now.
     pub must_obey: bool,
-    /// Received bytes; `query[qpos..qlen]` is not parsed yet.
+    /// Received bytes; `query[qpos..qlen]` is not parsed yet. Its length
+    /// is always `qlen`, and reads go into its spare capacity.
     pub query: Vec<u8>,
     /// Start of the unparsed bytes.
     pub qpos: usize,
@@ -374,33 +375,38 @@ pub enum ReadOutcome {
 }
 
 /// Reads what the socket has into the client's query buffer.
+///
+/// The buffer's length is always `qlen` (the bytes received); the read
+/// goes into its spare capacity, which is never zero-filled (see
+/// [`spindle_poll::socket::recv_into_spare`]): a client's 16 KiB buffer
+/// holds resident only the pages its requests have reached.
 pub fn read_from_client(c: &mut Client) -> ReadOutcome {
+    debug_assert_eq!(c.query.len(), c.qlen);
     // Shift unparsed bytes to the front once the parsed prefix is large, so
     // the buffer does not grow with the length of a pipeline.
-    if c.qpos > 0 && (c.qpos == c.qlen || c.qpos >= c.query.len() / 2) {
+    if c.qpos > 0 && (c.qpos == c.qlen || c.qpos >= c.query.capacity() / 2) {
         c.query.copy_within(c.qpos..c.qlen, 0);
         c.qlen -= c.qpos;
+        c.query.truncate(c.qlen);
         // The parser's positions are relative to the command's start,
         // which is `qpos`, so moving the bytes keeps them valid.
         c.qpos = 0;
     }
-    let want = match big_bulk_rest(&c.parser, c.pending_query()) {
+    let (want, exact) = match big_bulk_rest(&c.parser, c.pending_query()) {
         // The rest of a big bulk and no more, as Redis reads it, into the
         // room `await_rest` made for it (made again if the cron took it
         // back from an idle client), so the buffer never grows past it.
         Some(rest) if rest > 0 => {
             make_room(&mut c.query, c.qlen + rest);
-            rest.min(1 << 20)
+            (rest.min(1 << 20), true)
         }
-        _ => c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20)),
+        _ => (c.parser.pending_bulk().map_or(IOBUF_LEN, |n| n.clamp(IOBUF_LEN, 1 << 20)), false),
     };
     c.query_peak = c.query_peak.max(c.qlen + want);
-    if c.query.len() - c.qlen < want {
-        // Zero-filling happens only when the buffer grows, not per read.
-        c.query.resize(c.qlen + want, 0);
-    }
-    let space = c.query.len() - c.qlen;
-    match spindle_poll::socket::recv_stream(raw(c), &mut c.query[c.qlen..]) {
+    // Growing reserves; nothing is written until the kernel's copy.
+    c.query.reserve(want);
+    let space = if exact { want } else { c.query.capacity() - c.qlen };
+    match spindle_poll::socket::recv_into_spare(raw(c), &mut c.query, space) {
         Ok(0) => ReadOutcome::Closed,
         Ok(n) => {
             c.qlen += n;
@@ -517,8 +523,9 @@ pub fn resize_query_buffer(c: &mut Client, now_ms: i64) {
             None
         };
         if let Some(keep) = keep {
-            c.query.truncate(keep);
-            c.query.shrink_to_fit();
+            // The length is `qlen`, never above `keep`: this frees the
+            // capacity past it.
+            c.query.shrink_to(keep);
         }
     }
     c.query_peak = c.qlen;

@@ -81,6 +81,7 @@ pub(super) fn process_input(srv: &mut Server, c: &mut Client) {
     if c.qpos == c.qlen {
         c.qpos = 0;
         c.qlen = 0;
+        query.clear();
     }
     c.query = query;
     c.query_lent = 0;

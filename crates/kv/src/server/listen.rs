@@ -308,10 +308,8 @@ pub(crate) fn adopt_master(
     c.master = true;
     c.reply_off = true;
     if !rest.is_empty() {
-        if c.query.len() < rest.len() {
-            c.query.resize(rest.len(), 0);
-        }
-        c.query[..rest.len()].copy_from_slice(&rest);
+        c.query.clear();
+        c.query.extend_from_slice(&rest);
         c.qlen = rest.len();
     }
     let slot = match add_and_watch(lp, shared, srv, c) {
