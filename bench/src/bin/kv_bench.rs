@@ -165,6 +165,30 @@ struct Setup {
     pin: bool,
     nofile: u64,
     notes: Vec<String>,
+    /// Both servers' `--dir`.
+    data_dir: DataDir,
+}
+
+/// An empty directory of this run's own, for both servers' `--dir`. With
+/// persistence off a server still loads a `dump.rdb` it finds there at
+/// start, so one left in the temporary folder by anything else would put
+/// its keys into the memory figures (redis-server once held 1,005 of
+/// them). Removed when the run ends.
+struct DataDir(PathBuf);
+
+impl DataDir {
+    fn new() -> Result<DataDir> {
+        let p = std::env::temp_dir().join(format!("spindle-kv-bench-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+        Ok(DataDir(p))
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A running server.
@@ -288,7 +312,9 @@ fn prepare(args: Args) -> Result<Setup> {
         None
     };
 
-    let mut setup = Setup { args, spindle, floor, spindle_args: Vec::new(), pin, nofile, notes };
+    let data_dir = DataDir::new()?;
+    let dir = data_dir.0.to_string_lossy().into_owned();
+    let mut setup = Setup { args, spindle, floor, spindle_args: Vec::new(), pin, nofile, notes, data_dir };
     // Probe whether this spindle takes the persistence options: an
     // unknown option makes it exit before it listens.
     let base: Vec<String> = ["kv", "--port", "0", "--maxclients", &MAXCLIENTS.to_string()]
@@ -296,7 +322,12 @@ fn prepare(args: Args) -> Result<Setup> {
         .map(str::to_owned)
         .chain(setup.args.spindle_args.split_whitespace().map(str::to_owned))
         .collect();
-    let with_options: Vec<String> = base.iter().cloned().chain(NO_PERSISTENCE.map(str::to_owned)).collect();
+    let with_options: Vec<String> = base
+        .iter()
+        .cloned()
+        .chain(NO_PERSISTENCE.map(str::to_owned))
+        .chain(["--dir".to_owned(), dir])
+        .collect();
     match probe_spindle(&setup.spindle, &with_options)? {
         None => setup.spindle_args = with_options,
         Some(complaint) => {
@@ -364,7 +395,7 @@ fn start_server(setup: &Setup, kind: Kind) -> Result<Server> {
             cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"]);
             cmd.args(["--daemonize", "no", "--maxclients", &MAXCLIENTS.to_string()]);
             cmd.args(NO_PERSISTENCE);
-            cmd.arg("--dir").arg(std::env::temp_dir());
+            cmd.arg("--dir").arg(&setup.data_dir.0);
             cmd.args(setup.args.redis_args.split_whitespace());
             let mut child = ChildProcess::spawn("redis-server", cmd)?;
             // Redis logs to stdout; keep its lines quiet unless it fails.
