@@ -408,7 +408,9 @@ pub fn recv_stream(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
 /// bytes (one `recv`, as [`recv_stream`]), and appends what arrived:
 /// `buf.len()` grows by the count returned. `buf` must already have the
 /// room (`Vec::reserve`); at most `buf.capacity() - buf.len()` bytes are
-/// read, whatever `max` says.
+/// read, whatever `max` says. With no room, or `max` 0, the kernel reads
+/// nothing and returns 0, which is also how the end of the stream looks:
+/// reserve before calling.
 ///
 /// Why not [`recv_stream`] into a zeroed slice: a connection's input
 /// buffer is sized for a large read (Redis reads 16 KiB at a time) while
