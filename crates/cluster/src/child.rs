@@ -77,8 +77,8 @@ fn worker_body<A: App>(app: &A, config: A::Config, s: Spawn<'_>) -> io::Result<(
     }
 
     let mut builder = spindle_rt::Builder::new_current_thread();
-    if s.cluster.io_coalesce.is_on() {
-        builder.io_coalesce(s.cluster.io_coalesce.wait, s.cluster.io_coalesce.min_connections);
+    if let Some(c) = s.cluster.io_coalesce {
+        builder.io_coalesce(c.wait, c.min_active);
     }
     let rt = builder.build()?;
     let stats = Stats::for_worker(s.slots, s.slot);

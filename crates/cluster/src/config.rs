@@ -139,55 +139,24 @@ pub struct ClusterConfig {
     /// generations of [`MAX_WORKERS`] overlap during a reload; a lower
     /// value (never above the default) is for tests of that wait.
     pub worker_slots: usize,
-    /// Batching of a busy worker's polls (spindle's own setting; see
-    /// [`IoCoalesce`]). Off by default here; `spindle http` turns it on.
-    pub io_coalesce: IoCoalesce,
-}
-
-/// How a worker batches its polls under load: interrupt moderation in user
-/// space (`spindle_loop::Loop::set_coalesce` has the mechanism).
-///
-/// While at least [`min_connections`](Self::min_connections) distinct
-/// connections were ready within the last millisecond, the worker sleeps
-/// [`wait`](Self::wait) before each poll, off the poller's wait queue, and
-/// the poll then takes everything that arrived meanwhile as one batch.
-/// Below that load it polls at once, so a lightly loaded server pays no
-/// latency for it.
-///
-/// Why a server with several workers gains in latency as well as CPU: a
-/// worker asleep in `epoll_wait` is woken by the client's `write`, and the
-/// kernel treats a socket's wake-up as *synchronous* (it expects the
-/// writer to sleep soon), so when the worker's own CPU is busy it may place
-/// the worker on the writer's CPU, behind a writer that keeps running until
-/// its time slice ends. A worker that sleeps a fixed time instead is woken
-/// by its own timer, on its own CPU. `bench/RESULTS.md` has the
-/// measurements.
-///
-/// ```
-/// use spindle_cluster::IoCoalesce;
-/// use std::time::Duration;
-///
-/// let c = IoCoalesce { wait: Duration::from_micros(80), min_connections: 16 };
-/// assert!(c.is_on());
-/// assert!(!IoCoalesce::OFF.is_on());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IoCoalesce {
-    /// How long a coalesced poll waits first; zero turns coalescing off.
-    pub wait: Duration,
-    /// Coalesce only while at least this many connections were ready
-    /// within the last millisecond.
-    pub min_connections: usize,
-}
-
-impl IoCoalesce {
-    /// No coalescing: every poll happens at once.
-    pub const OFF: IoCoalesce = IoCoalesce { wait: Duration::ZERO, min_connections: 16 };
-
-    /// Whether polls are coalesced at all.
-    pub fn is_on(&self) -> bool {
-        !self.wait.is_zero()
-    }
+    /// Batching of a busy worker's polls, spindle's own setting: interrupt
+    /// moderation in user space (`spindle_loop::Loop::set_coalesce` has the
+    /// mechanism and [`Coalesce`](spindle_loop::Coalesce) the fields).
+    /// While at least `min_active` connections were ready within the last
+    /// millisecond, the worker sleeps `wait` before each poll, off the
+    /// poller's wait queue, and the poll then takes everything that arrived
+    /// meanwhile as one batch; below that load it polls at once. `None`
+    /// (the default here; `spindle http` turns it on) never waits.
+    ///
+    /// Why a server with several workers gains in latency as well as CPU: a
+    /// worker asleep in `epoll_wait` is woken by the client's `write`, and
+    /// the kernel treats a socket's wake-up as *synchronous* (it expects
+    /// the writer to sleep soon), so when the worker's own CPU is busy it
+    /// may place the worker on the writer's CPU, behind a writer that keeps
+    /// running until its time slice ends. A worker that sleeps a fixed time
+    /// instead is woken by its own timer, on its own CPU.
+    /// `bench/RESULTS.md` has the measurements.
+    pub io_coalesce: Option<spindle_loop::Coalesce>,
 }
 
 impl ClusterConfig {
@@ -240,7 +209,7 @@ impl Default for ClusterConfig {
             worker_cpu_affinity: CpuAffinity::Off,
             worker_rlimit_nofile: 0,
             worker_slots: crate::master::MASTER_SLOT,
-            io_coalesce: IoCoalesce::OFF,
+            io_coalesce: None,
         }
     }
 }

@@ -43,10 +43,12 @@ pub mod worker;
 
 pub use affinity::CpuAffinity;
 pub use app::{App, Loaded};
-pub use config::{AcceptStrategy, ClusterConfig, IoCoalesce};
+pub use config::{AcceptStrategy, ClusterConfig};
 pub use errlog::{ErrorLog, ErrorLogWriter};
 pub use listen::INHERIT_ENV;
 pub use master::run;
+/// [`ClusterConfig::io_coalesce`]'s settings.
+pub use spindle_loop::Coalesce;
 pub use stats::{Counter, Stats, Totals};
 pub use user::WorkerUser;
 pub use worker::{Control, ControlHandle, Incoming, Phase, WorkerCtx};

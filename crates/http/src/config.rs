@@ -58,30 +58,30 @@ pub use features::{Autoindex, AutoindexFormat, Fallback, GzipStatic, TryFiles};
 pub use gzip::{parse_http_version, Gzip, GzipTypes};
 
 use serde::Deserialize;
-use spindle_cluster::{AcceptStrategy, ClusterConfig, IoCoalesce, Loaded};
+use spindle_cluster::{AcceptStrategy, ClusterConfig, Coalesce, Loaded};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// The default [`IoCoalesce`] of `spindle http`'s workers: 80 µs while
+/// The default [`ClusterConfig::io_coalesce`] of `spindle http`'s workers: 80 µs while
 /// at least 16 connections are active. Measured on the 2-vCPU benchmark
 /// machine (`bench/RESULTS.md`, 2026-11-29): with two workers, the 1 KiB
 /// line at 100 connections went from 2.09x nginx's p99 to 0.94x, with more
 /// requests/s and less CPU per request, and no line got worse.
-pub const IO_COALESCE: IoCoalesce = IoCoalesce { wait: Duration::from_micros(80), min_connections: 16 };
+pub const IO_COALESCE: Coalesce = Coalesce { wait: Duration::from_micros(80), min_active: 16 };
 
 /// The longest coalescing wait accepted, as `spindle kv`'s
 /// `io-coalesce-us`: past a millisecond it is a delay, not a batch.
 pub const MAX_IO_COALESCE_US: u64 = 1000;
 
 /// `io_coalesce_us` and `io_coalesce_min_connections`, flags over file over
-/// [`IO_COALESCE`].
+/// [`IO_COALESCE`]; `None` for a zero wait.
 fn io_coalesce(
     name: &str,
     o: &Overrides,
     file_us: Option<u64>,
     file_min: Option<usize>,
-) -> Result<IoCoalesce, String> {
+) -> Result<Option<Coalesce>, String> {
     let mut c = IO_COALESCE;
     if let Some(us) = o.io_coalesce_us.or(file_us) {
         if us > MAX_IO_COALESCE_US {
@@ -93,9 +93,9 @@ fn io_coalesce(
         if n == 0 {
             return Err(format!("{name}: key `io_coalesce_min_connections`: must be at least 1"));
         }
-        c.min_connections = n;
+        c.min_active = n;
     }
-    Ok(c)
+    Ok((!c.wait.is_zero()).then_some(c))
 }
 
 /// Size limits of a request (nginx's names in brackets).

@@ -392,14 +392,27 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
 /// `ENOTSOCK` if `fd` is not a socket, ...).
 #[inline]
 pub fn recv_stream(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: buf is a live, writable slice of buf.len() bytes.
+    unsafe { recv_raw(fd, buf.as_mut_ptr(), buf.len()) }
+}
+
+/// `recv(2)` with no flags, through `syscall(2)` as `recvfrom` with no
+/// address: the call [`recv_stream`] and [`recv_into_spare`] share.
+///
+/// # Safety
+///
+/// `ptr` must be valid for writes of `len` bytes (they may be
+/// uninitialized); the kernel writes at most the count it returns.
+#[inline]
+unsafe fn recv_raw(fd: RawFd, ptr: *mut u8, len: usize) -> io::Result<usize> {
     let fd = libc::c_long::from(fd);
     let (no_addr, no_len) = (std::ptr::null_mut::<libc::sockaddr>(), std::ptr::null_mut::<libc::socklen_t>());
-    // SAFETY: buf is a live, writable slice of buf.len() bytes, and
-    // SYS_recvfrom takes exactly (fd, pointer, length, flags, address,
-    // address length pointer), each passed as a full register; a null
-    // address and null length pointer ask for no sender address.
+    // SAFETY: the caller vouches for ptr and len; SYS_recvfrom takes
+    // exactly (fd, pointer, length, flags, address, address length
+    // pointer), each passed as a full register, and a null address and
+    // null length pointer ask for no sender address.
     cvt_retry(|| unsafe {
-        libc::syscall(libc::SYS_recvfrom, fd, buf.as_mut_ptr(), buf.len(), 0 as libc::c_long, no_addr, no_len)
+        libc::syscall(libc::SYS_recvfrom, fd, ptr, len, 0 as libc::c_long, no_addr, no_len)
     })
     .map(|n| n as usize)
 }
@@ -439,15 +452,9 @@ pub fn recv_stream(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
 pub fn recv_into_spare(fd: RawFd, buf: &mut Vec<u8>, max: usize) -> io::Result<usize> {
     let spare = buf.spare_capacity_mut();
     let len = spare.len().min(max);
-    let fd = libc::c_long::from(fd);
-    let (no_addr, no_len) = (std::ptr::null_mut::<libc::sockaddr>(), std::ptr::null_mut::<libc::socklen_t>());
-    let ptr = spare.as_mut_ptr();
-    // SAFETY: ptr points to `len` writable (possibly uninitialized) bytes
-    // of buf's allocation past its length; recvfrom only writes to them,
-    // and the arguments are the six of SYS_recvfrom as in recv_stream.
-    let n = cvt_retry(|| unsafe {
-        libc::syscall(libc::SYS_recvfrom, fd, ptr, len, 0 as libc::c_long, no_addr, no_len)
-    })? as usize;
+    // SAFETY: the spare capacity is `len` or more writable (possibly
+    // uninitialized) bytes of buf's allocation past its length.
+    let n = unsafe { recv_raw(fd, spare.as_mut_ptr().cast(), len) }?;
     // SAFETY: the kernel wrote the first n bytes past the old length
     // (n <= len <= the spare capacity), so they are initialized.
     unsafe { buf.set_len(buf.len() + n) };

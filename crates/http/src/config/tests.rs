@@ -184,18 +184,18 @@ fn notsent_lowat_from_file_and_flag() {
 
 #[test]
 fn io_coalesce_defaults_on_and_is_read_from_file_and_flag() {
-    let c = with_file("").unwrap().cluster.io_coalesce;
+    let c = with_file("").unwrap().cluster.io_coalesce.unwrap();
     assert_eq!(c, IO_COALESCE);
     assert_eq!(c.wait, Duration::from_micros(80));
-    assert_eq!(c.min_connections, 16);
+    assert_eq!(c.min_active, 16);
     let l = with_file("io_coalesce_us = 0\n").unwrap();
-    assert!(!l.cluster.io_coalesce.is_on());
+    assert!(l.cluster.io_coalesce.is_none());
     let l = with_file("io_coalesce_us = 40\nio_coalesce_min_connections = 8\n").unwrap();
-    assert_eq!(l.cluster.io_coalesce, IoCoalesce { wait: Duration::from_micros(40), min_connections: 8 });
+    assert_eq!(l.cluster.io_coalesce, Some(Coalesce { wait: Duration::from_micros(40), min_active: 8 }));
     // A flag wins over the file, one setting at a time.
     let o = Overrides { io_coalesce_us: Some(120), ..Overrides::default() };
     let l = with_file_and("io_coalesce_us = 40\nio_coalesce_min_connections = 8\n", &o).unwrap();
-    assert_eq!(l.cluster.io_coalesce, IoCoalesce { wait: Duration::from_micros(120), min_connections: 8 });
+    assert_eq!(l.cluster.io_coalesce, Some(Coalesce { wait: Duration::from_micros(120), min_active: 8 }));
     let e = with_file("io_coalesce_us = 1001\n").unwrap_err();
     assert!(e.contains("key `io_coalesce_us`: 1001 is not from 0 to 1000"), "{e}");
     let e = with_file("io_coalesce_min_connections = 0\n").unwrap_err();
